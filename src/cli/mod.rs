@@ -1,0 +1,136 @@
+//! The command line: clap definitions, and their validation into run [`Settings`] before any
+//! file is read.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::analyze::RuleSelection;
+use crate::codemod::Registry;
+use crate::discover::validate_excludes;
+use crate::report::Format;
+use crate::run::{Mode, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "unfreeze",
+    version,
+    about = "Find and fix code that blocks the asyncio event loop.",
+    long_about = "Find and fix code that blocks the asyncio event loop: blocking calls inside \
+                  `async def` are rewritten to their async equivalents, with a diff shown \
+                  before anything is written."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report blocking calls in async code. Exit status: 0 none, 1 found, 2 error.
+    Check(CheckArgs),
+    /// Show the fixes as a unified diff, or apply them with --write.
+    ///
+    /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
+    Fix(FixArgs),
+    /// List the rules.
+    Rules,
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule code (ASYNC251) or name (blocking-sleep).
+        code: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Files or directories to check; `-` reads the source from stdin.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// The path to report for source read from stdin.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Glob patterns of files and directories to skip (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Only these rule codes or prefixes (comma-separated), e.g. ASYNC251 or ASYNC.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+    /// Skip these rule codes or prefixes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to color the output (NO_COLOR is honoured in `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Write the fixes to the files instead of printing a diff.
+    #[arg(long)]
+    pub write: bool,
+    /// Also apply fixes that change behaviour in a stated way.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+}
+
+/// Turn parsed arguments into settings, rejecting unknown rule codes and bad globs.
+pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<Settings, String> {
+    let check_codes = |codes: &[String], flag: &str| -> Result<HashSet<String>, String> {
+        let mut set = HashSet::new();
+        for code in codes {
+            let code = code.trim().to_ascii_uppercase();
+            if code.is_empty() {
+                continue;
+            }
+            let known = code == "ALL" || registry.codemods().iter().any(|c| c.code.starts_with(&code));
+            if !known {
+                return Err(format!(
+                    "{flag}: unknown rule code `{code}` (see `unfreeze rules`)"
+                ));
+            }
+            set.insert(code);
+        }
+        Ok(set)
+    };
+    let select = match &common.select {
+        Some(codes) => Some(check_codes(codes, "--select")?),
+        None => None,
+    };
+    let ignore = check_codes(&common.ignore, "--ignore")?;
+    validate_excludes(&common.exclude)?;
+    let read_stdin = common.paths.iter().any(|p| p.as_os_str() == "-");
+    if read_stdin && common.paths.len() > 1 {
+        return Err("`-` (stdin) cannot be combined with other paths".to_owned());
+    }
+    if common.stdin_filename.is_some() && !read_stdin {
+        return Err("--stdin-filename needs `-` as the path".to_owned());
+    }
+    Ok(Settings {
+        mode,
+        paths: common.paths.clone(),
+        stdin_filename: common.stdin_filename.clone(),
+        read_stdin,
+        exclude: common.exclude.clone(),
+        selection: RuleSelection { select, ignore },
+    })
+}

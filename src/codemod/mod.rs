@@ -1,0 +1,311 @@
+//! Codemods: loading `codemods/*.toml` (embedded in the binary), compiling and validating them
+//! once into [`Codemod`]s, and the registry the analysis queries ("which codemods care about
+//! calls to `time.sleep`?").
+
+mod raw;
+pub mod strategy;
+mod template;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+pub use strategy::{Site, Strategy};
+pub use template::Template;
+
+use crate::fix::Applicability;
+use raw::RawCodemod;
+
+include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
+
+/// The user documentation of a codemod, printed by `unfreeze explain`.
+#[derive(Clone, Debug)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub use_instead: String,
+    pub fix_safety: String,
+}
+
+/// A compiled, validated codemod.
+#[derive(Clone, Debug)]
+pub struct Codemod {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub message: Template,
+    pub applicability: Applicability,
+    pub default_enabled: bool,
+    /// Qualified names whose calls in async context are findings.
+    pub calls: Vec<String>,
+    pub strategy: Option<Strategy>,
+    pub fix_title: Option<Template>,
+    pub docs: Docs,
+    /// The file it was loaded from, for messages.
+    pub origin: String,
+}
+
+/// A codemod file that could not be loaded; names the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodemodError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl fmt::Display for CodemodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl std::error::Error for CodemodError {}
+
+const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function"];
+const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];
+
+fn is_rule_code(code: &str) -> bool {
+    let letters = code.chars().take_while(|c| c.is_ascii_uppercase()).count();
+    letters > 0
+        && code.len() > letters
+        && code[letters..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_qualified_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// Deserialise and validate one codemod file.
+pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
+    let error = |message: String| CodemodError {
+        origin: origin.to_owned(),
+        message,
+    };
+    let raw: RawCodemod = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    if !is_rule_code(&raw.code) {
+        return Err(error(format!(
+            "`code = {:?}` is not a rule code (letters then digits, e.g. ASYNC251)",
+            raw.code
+        )));
+    }
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(error(format!("`name = {:?}` must be kebab-case", raw.name)));
+    }
+    let applicability = Applicability::parse(&raw.applicability).ok_or_else(|| {
+        error(format!(
+            "`applicability = {:?}`: expected \"safe\", \"unsafe\" or \"display-only\"",
+            raw.applicability
+        ))
+    })?;
+    let message = Template::parse(&raw.message, MESSAGE_PLACEHOLDERS)
+        .map_err(|e| error(format!("`message`: {e}")))?;
+    if raw.matcher.calls.is_empty() {
+        return Err(error("`[match]` needs at least one entry in `calls`".to_owned()));
+    }
+    for call in &raw.matcher.calls {
+        if !is_qualified_name(call) {
+            return Err(error(format!(
+                "`[match] calls`: {call:?} is not a dotted qualified name"
+            )));
+        }
+    }
+    let (strategy, fix_title) = match raw.fix {
+        Some(fix) => {
+            let strategy = Strategy::compile(&fix.strategy, &fix.replacement)
+                .map_err(|e| error(format!("`[fix]`: {e}")))?;
+            let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
+                .map_err(|e| error(format!("`[fix] title`: {e}")))?;
+            (Some(strategy), Some(title))
+        }
+        None => (None, None),
+    };
+    let docs = Docs {
+        what: raw.docs.what.trim().to_owned(),
+        why: raw.docs.why.trim().to_owned(),
+        example: raw.docs.example.trim().to_owned(),
+        use_instead: raw.docs.use_instead.trim().to_owned(),
+        fix_safety: raw.docs.fix_safety.trim().to_owned(),
+    };
+    for (field, value) in [
+        ("what", &docs.what),
+        ("why", &docs.why),
+        ("example", &docs.example),
+        ("use-instead", &docs.use_instead),
+        ("fix-safety", &docs.fix_safety),
+    ] {
+        if value.is_empty() {
+            return Err(error(format!("`[docs] {field}` is empty")));
+        }
+    }
+    Ok(Codemod {
+        code: raw.code,
+        name: raw.name,
+        summary: raw.summary.trim().to_owned(),
+        message,
+        applicability,
+        default_enabled: raw.default_enabled.unwrap_or(true),
+        calls: raw.matcher.calls,
+        strategy,
+        fix_title,
+        docs,
+        origin: origin.to_owned(),
+    })
+}
+
+/// Every compiled codemod, indexed for the analysis.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    codemods: Vec<Codemod>,
+    by_call: HashMap<String, Vec<usize>>,
+    /// The last segment of every matched call (`sleep`), a cheap pre-filter before name
+    /// resolution.
+    call_tails: HashSet<String>,
+}
+
+impl Registry {
+    /// The codemods bundled in the binary.
+    pub fn bundled() -> Result<Registry, CodemodError> {
+        Registry::from_files(BUNDLED_CODEMODS)
+    }
+
+    /// Compile `(origin, contents)` pairs; codes and names must be unique.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<Registry, CodemodError> {
+        let mut codemods: Vec<Codemod> = Vec::new();
+        for (origin, text) in files {
+            let codemod = compile(origin, text)?;
+            if let Some(existing) = codemods
+                .iter()
+                .find(|c| c.code == codemod.code || c.name == codemod.name)
+            {
+                return Err(CodemodError {
+                    origin: origin.to_string(),
+                    message: format!(
+                        "code `{}` / name `{}` is already used by {}",
+                        codemod.code, codemod.name, existing.origin
+                    ),
+                });
+            }
+            codemods.push(codemod);
+        }
+        codemods.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut by_call: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut call_tails = HashSet::new();
+        for (i, codemod) in codemods.iter().enumerate() {
+            for call in &codemod.calls {
+                by_call.entry(call.clone()).or_default().push(i);
+                call_tails.insert(call.rsplit('.').next().unwrap_or(call).to_owned());
+            }
+        }
+        Ok(Registry {
+            codemods,
+            by_call,
+            call_tails,
+        })
+    }
+
+    pub fn codemods(&self) -> &[Codemod] {
+        &self.codemods
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Codemod> {
+        self.codemods
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(code) || c.name == code)
+    }
+
+    /// Codemods (by index) that match calls to `qualified`.
+    pub fn for_call(&self, qualified: &str) -> &[usize] {
+        self.by_call.get(qualified).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn codemod(&self, index: usize) -> &Codemod {
+        &self.codemods[index]
+    }
+
+    /// Whether some codemod matches a call whose last name segment is `tail`.
+    pub fn cares_about_tail(&self, tail: &str) -> bool {
+        self.call_tails.contains(tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"
+code = "X100"
+name = "x-rule"
+summary = "s"
+message = "`{callee}` blocks"
+applicability = "safe"
+[match]
+calls = ["time.sleep"]
+[fix]
+strategy = "await-async-equivalent"
+title = "Use `{replacement}`"
+[fix.replacement]
+asyncio = "asyncio.sleep"
+[docs]
+what = "w"
+why = "y"
+example = "e"
+use-instead = "u"
+fix-safety = "f"
+"#;
+
+    #[test]
+    fn bundled_codemods_compile() {
+        let registry = Registry::bundled().unwrap();
+        assert!(registry.get("ASYNC251").is_some());
+        assert!(registry.get("blocking-sleep").is_some());
+    }
+
+    #[test]
+    fn valid_codemod_compiles() {
+        let codemod = compile("codemods/x.toml", VALID).unwrap();
+        assert_eq!(codemod.code, "X100");
+        assert_eq!(codemod.applicability, Applicability::Safe);
+    }
+
+    #[test]
+    fn unknown_key_names_the_file_and_key() {
+        let text = VALID.replace("summary = \"s\"", "summary = \"s\"\nsumary = 1");
+        let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
+        assert!(err.starts_with("codemods/x.toml: "), "{err}");
+        assert!(err.contains("sumary"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        for (from, to, expected) in [
+            ("code = \"X100\"", "code = \"x1\"", "not a rule code"),
+            ("applicability = \"safe\"", "applicability = \"maybe\"", "applicability"),
+            ("`{callee}` blocks", "`{calle}` blocks", "unknown placeholder"),
+            ("calls = [\"time.sleep\"]", "calls = [\"time..sleep\"]", "qualified name"),
+            ("strategy = \"await-async-equivalent\"", "strategy = \"magic\"", "unknown strategy"),
+            ("asyncio = \"asyncio.sleep\"", "trio = \"trio.sleep\"", "asyncio"),
+            ("why = \"y\"", "why = \"  \"", "[docs] why"),
+        ] {
+            let text = VALID.replace(from, to);
+            assert_ne!(text, VALID, "{from}");
+            let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn duplicate_codes_are_rejected() {
+        let err = Registry::from_files(&[("a.toml", VALID), ("b.toml", VALID)]).unwrap_err();
+        assert_eq!(err.origin, "b.toml");
+        assert!(err.message.contains("already used by a.toml"));
+    }
+}

@@ -1,0 +1,60 @@
+//! The codemod file format as written in `codemods/*.toml`, deserialised strictly: an unknown
+//! key is an error that names the file. Validation happens in `compile`, once.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCodemod {
+    /// Rule code, e.g. `ASYNC251`; shared with ruff / flake8-async where the rule is the same.
+    pub code: String,
+    /// Kebab-case rule name, e.g. `blocking-sleep`.
+    pub name: String,
+    /// One line for `unfreeze rules`.
+    pub summary: String,
+    /// The finding's message; placeholders: `{callee}`, `{qualified}`, `{function}`.
+    pub message: String,
+    /// `safe`, `unsafe` or `display-only`: the applicability of the fix when nothing about
+    /// the site lowers it.
+    pub applicability: String,
+    /// Whether the rule runs without being selected. Defaults to true.
+    #[serde(default)]
+    pub default_enabled: Option<bool>,
+    #[serde(rename = "match")]
+    pub matcher: RawMatch,
+    pub fix: Option<RawFix>,
+    pub docs: RawDocs,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    /// Qualified names of functions whose calls in async context are findings.
+    #[serde(default)]
+    pub calls: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFix {
+    /// The Rust-implemented rewrite: `await-async-equivalent`.
+    pub strategy: String,
+    /// The fix's title; placeholders: `{replacement}`, `{callee}`, `{qualified}`.
+    pub title: String,
+    /// For `await-async-equivalent`: the async function to call, per async library
+    /// (`asyncio` required; `trio`, `anyio` used in files that import those).
+    #[serde(default)]
+    pub replacement: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDocs {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub use_instead: String,
+    pub fix_safety: String,
+}

@@ -1,0 +1,379 @@
+//! Import edits that fixes share: making a module reachable (reusing `import asyncio as aio`,
+//! or adding `import asyncio` once, in the file's import block after the docstring and
+//! `__future__` imports), and removing imports that the applied fixes left unused.
+
+use std::collections::HashSet;
+
+use tree_sitter::{Node, Tree};
+
+use super::Edit;
+use crate::parse::ParsedFile;
+use crate::semantic::{BindingKind, Resolution, SemanticIndex, build_index};
+
+/// How a fix refers to a module at some offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleReference {
+    /// The local name to write (`asyncio`, or an alias such as `aio`).
+    pub name: String,
+    /// The import to add, when the module is not imported yet. Identical for every fix in a
+    /// file, so it is applied once however many fixes need it.
+    pub import: Option<Edit>,
+}
+
+/// Make `module` (a top-level module such as `asyncio`) usable at `offset`.
+pub fn reference_module(
+    index: &SemanticIndex,
+    tree: &Tree,
+    text: &str,
+    line_ending: &str,
+    module: &str,
+    offset: usize,
+) -> Result<ModuleReference, String> {
+    if let Some(alias) = index.module_alias_at(module, offset) {
+        return Ok(ModuleReference {
+            name: alias.to_owned(),
+            import: None,
+        });
+    }
+    if index.resolve_name(module, offset) != Resolution::Builtin {
+        return Err(format!(
+            "the name `{module}` means something else here, so `import {module}` cannot be added"
+        ));
+    }
+    Ok(ModuleReference {
+        name: module.to_owned(),
+        import: Some(import_insertion(tree, text, line_ending, module)),
+    })
+}
+
+fn is_docstring(node: Node) -> bool {
+    node.kind() == "expression_statement"
+        && node.named_child_count() == 1
+        && node.named_child(0).is_some_and(|c| c.kind() == "string")
+}
+
+fn is_import(node: Node) -> bool {
+    matches!(node.kind(), "import_statement" | "import_from_statement")
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// An insertion of `import module` on its own line.
+fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) -> Edit {
+    let line = format!("import {module}{line_ending}");
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let statements: Vec<Node> = root
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let mut first = 0;
+    if statements.first().is_some_and(|s| is_docstring(*s)) {
+        first = 1;
+    }
+    while statements
+        .get(first)
+        .is_some_and(|s| s.kind() == "future_import_statement")
+    {
+        first += 1;
+    }
+    let block_end = first
+        + statements[first..]
+            .iter()
+            .take_while(|s| is_import(**s))
+            .count();
+    let block = &statements[first..block_end];
+    if block.is_empty() {
+        return match (statements.get(first), first.checked_sub(1)) {
+            (Some(next), _) => Edit::insertion(line_start(text, next.start_byte()), line),
+            (None, Some(previous)) => insertion_after(text, statements[previous], module, line_ending),
+            (None, None) => {
+                if text.is_empty() || text.ends_with(['\n', '\r']) {
+                    Edit::insertion(text.len(), line)
+                } else {
+                    Edit::insertion(text.len(), format!("{line_ending}import {module}{line_ending}"))
+                }
+            }
+        };
+    }
+    let plain: Vec<Node> = block
+        .iter()
+        .copied()
+        .filter(|s| s.kind() == "import_statement")
+        .collect();
+    let module_of = |statement: &Node| -> String {
+        statement
+            .child_by_field_name("name")
+            .map(|n| {
+                let n = if n.kind() == "aliased_import" {
+                    n.child_by_field_name("name").unwrap_or(n)
+                } else {
+                    n
+                };
+                text[n.byte_range()].to_ascii_lowercase()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(after) = plain.iter().find(|s| module_of(s).as_str() > module) {
+        return Edit::insertion(line_start(text, after.start_byte()), line);
+    }
+    if let Some(last) = plain.last() {
+        return insertion_after(text, *last, module, line_ending);
+    }
+    Edit::insertion(line_start(text, block[0].start_byte()), line)
+}
+
+/// Insert `import module` on the line after `statement`.
+fn insertion_after(text: &str, statement: Node, module: &str, line_ending: &str) -> Edit {
+    let end = statement.end_byte();
+    match text[end..].find('\n').or_else(|| text[end..].find('\r')) {
+        Some(newline) => Edit::insertion(end + newline + 1, format!("import {module}{line_ending}")),
+        None => Edit::insertion(text.len(), format!("{line_ending}import {module}")),
+    }
+}
+
+/// Edits removing the imports of `names` that the new text no longer uses: not referenced
+/// anywhere, not listed in `__all__`, not an explicit re-export (`import a as a`), not the
+/// only statement of a block, and not sharing its line with a comment or another statement.
+pub fn orphaned_import_removals(text: &str, parsed: &ParsedFile, names: &[&str]) -> Vec<Edit> {
+    let index = build_index(&parsed.tree, text);
+    let wanted: HashSet<&str> = names.iter().copied().collect();
+    let used = referenced_names(&parsed.tree, text, &wanted);
+    let exported: HashSet<&str> = index
+        .dunder_all()
+        .map(|all| all.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut removals = Vec::new();
+    for (_, binding) in index.bindings() {
+        let BindingKind::Import {
+            statement, clause, ..
+        } = &binding.kind
+        else {
+            continue;
+        };
+        let name = binding.name.as_str();
+        if !wanted.contains(name) || used.contains(name) || exported.contains(name) {
+            continue;
+        }
+        let clause_text = &text[clause.clone()];
+        if clause_text.contains(" as ")
+            && clause_text.rsplit(" as ").next().map(str::trim)
+                == clause_text.split(" as ").next().map(str::trim)
+        {
+            continue;
+        }
+        let Some(statement_node) = parsed
+            .tree
+            .root_node()
+            .descendant_for_byte_range(statement.start, statement.end)
+            .filter(|n| is_import(*n))
+        else {
+            continue;
+        };
+        if let Some(edit) = clause_removal(text, statement_node, clause.clone()) {
+            removals.push(edit);
+        }
+    }
+    removals.sort_by_key(|e| e.range.start);
+    removals.dedup_by(|a, b| a.range.start < b.range.end && b.range.start < a.range.end);
+    removals
+}
+
+/// Remove one `name [as alias]` clause: the whole statement when it is the only clause.
+fn clause_removal(text: &str, statement: Node, clause: std::ops::Range<usize>) -> Option<Edit> {
+    let mut cursor = statement.walk();
+    let clauses: Vec<Node> = statement
+        .children_by_field_name("name", &mut cursor)
+        .collect();
+    if clauses.len() > 1 {
+        let position = clauses.iter().position(|c| c.byte_range() == clause)?;
+        let range = if position + 1 < clauses.len() {
+            clause.start..clauses[position + 1].start_byte()
+        } else {
+            // Remove from the end of the previous clause: `, name`.
+            clauses[position - 1].end_byte()..clause.end
+        };
+        if text[range.clone()].contains('#') {
+            return None;
+        }
+        return Some(Edit::deletion(range));
+    }
+    // The only clause: delete the statement's line, if it stands alone on it.
+    let parent = statement.parent()?;
+    let mut siblings = parent.walk();
+    let statements = parent
+        .named_children(&mut siblings)
+        .filter(|n| n.kind() != "comment")
+        .count();
+    if parent.kind() == "block" && statements == 1 {
+        return None;
+    }
+    let start = line_start(text, statement.start_byte());
+    if !text[start..statement.start_byte()].trim().is_empty() {
+        return None;
+    }
+    let rest = &text[statement.end_byte()..];
+    let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+    if !rest[..line_end].trim().is_empty() {
+        return None;
+    }
+    let mut end = statement.end_byte() + line_end;
+    if text[end..].starts_with("\r\n") {
+        end += 2;
+    } else if end < text.len() {
+        end += 1;
+    }
+    Some(Edit::deletion(start..end))
+}
+
+/// Which of `names` occur as a name reference outside import statements (attribute names,
+/// keyword-argument names and import clauses do not count). Iterative walk.
+fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> HashSet<&'a str> {
+    let mut used = HashSet::new();
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        let mut descend = true;
+        match node.kind() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                descend = false
+            }
+            "identifier" => {
+                let name = &text[node.byte_range()];
+                if let Some(found) = names.get(name) {
+                    let field = cursor.field_name();
+                    let parent_kind = node.parent().map(|p| p.kind());
+                    let is_attribute_name =
+                        field == Some("attribute") && parent_kind == Some("attribute");
+                    let is_keyword_name =
+                        field == Some("name") && parent_kind == Some("keyword_argument");
+                    if !is_attribute_name && !is_keyword_name {
+                        used.insert(*found);
+                    }
+                }
+            }
+            // Names used in string annotations count as uses.
+            "string_content" => {
+                let content = &text[node.byte_range()];
+                for name in names {
+                    if content.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == *name)
+                        && is_annotation_string(node)
+                    {
+                        used.insert(*name);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return used;
+            }
+        }
+    }
+}
+
+fn is_annotation_string(node: Node) -> bool {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        if n.kind() == "type" {
+            return true;
+        }
+        current = n.parent();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::apply_edits;
+    use crate::parse::parse;
+
+    fn add_import(text: &str) -> String {
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        let reference =
+            reference_module(&index, &parsed.tree, text, "\n", "asyncio", text.len() - 1).unwrap();
+        match reference.import {
+            Some(edit) => apply_edits(text, &[edit]),
+            None => text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn import_lands_after_docstring_and_future_imports() {
+        let text = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nx = 1\n";
+        assert_eq!(
+            add_import(text),
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport asyncio\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn import_is_sorted_into_the_existing_block() {
+        let text = "import os\nimport time\nfrom x import y\n\nz = 1\n";
+        assert_eq!(
+            add_import(text),
+            "import asyncio\nimport os\nimport time\nfrom x import y\n\nz = 1\n"
+        );
+        let text = "import abc\nfrom x import y\n";
+        assert_eq!(add_import(text), "import abc\nimport asyncio\nfrom x import y\n");
+    }
+
+    #[test]
+    fn existing_alias_is_reused() {
+        let text = "import asyncio as aio\nx = 1\n";
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        let reference = reference_module(&index, &parsed.tree, text, "\n", "asyncio", 23).unwrap();
+        assert_eq!(reference.name, "aio");
+        assert!(reference.import.is_none());
+    }
+
+    #[test]
+    fn shadowed_module_name_is_refused() {
+        let text = "def f(asyncio):\n    return asyncio\n";
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        assert!(reference_module(&index, &parsed.tree, text, "\n", "asyncio", 27).is_err());
+    }
+
+    fn remove(text: &str, names: &[&str]) -> String {
+        let parsed = parse(text);
+        apply_edits(text, &orphaned_import_removals(text, &parsed, names))
+    }
+
+    #[test]
+    fn unused_import_is_removed_but_used_or_exported_kept() {
+        assert_eq!(remove("import time\nx = 1\n", &["time"]), "x = 1\n");
+        assert_eq!(remove("import time\nx = time.time()\n", &["time"]), "import time\nx = time.time()\n");
+        let exported = "from time import sleep\n__all__ = ['sleep']\n";
+        assert_eq!(remove(exported, &["sleep"]), exported);
+        assert_eq!(
+            remove("from time import sleep, time\nx = time()\n", &["sleep"]),
+            "from time import time\nx = time()\n"
+        );
+        assert_eq!(
+            remove("from time import time, sleep\nx = time()\n", &["sleep"]),
+            "from time import time\nx = time()\n"
+        );
+        let commented = "import time  # keep\n";
+        assert_eq!(remove(commented, &["time"]), commented);
+        let only_in_block = "try:\n    import time\nexcept ImportError:\n    pass\n";
+        assert_eq!(remove(only_in_block, &["time"]), only_in_block);
+    }
+
+    #[test]
+    fn attribute_and_keyword_names_are_not_uses() {
+        assert_eq!(remove("import time\nx.time = f(time=1)\n", &["time"]), "x.time = f(time=1)\n");
+    }
+}

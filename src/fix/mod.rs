@@ -1,0 +1,297 @@
+//! Edits and fixes: byte-range `Edit`s grouped into a `Fix` with an applicability, applied to
+//! a file in one pass (overlapping fixes skipped), followed by the removal of imports the fixes
+//! left unused and a re-parse that refuses any result with new syntax errors.
+
+pub mod imports;
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::parse::parse;
+
+/// How far a fix can be trusted, from least to most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Shown as a suggestion, never applied.
+    DisplayOnly,
+    /// Changes behaviour in a known, stated way: applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Keeps behaviour: applied by `fix --write`.
+    Safe,
+}
+
+impl Applicability {
+    pub fn parse(text: &str) -> Option<Applicability> {
+        match text {
+            "safe" => Some(Applicability::Safe),
+            "unsafe" => Some(Applicability::Unsafe),
+            "display-only" => Some(Applicability::DisplayOnly),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Applicability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
+        })
+    }
+}
+
+/// Replace the bytes `range` with `content` (an insertion when the range is empty).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn insertion(at: usize, content: impl Into<String>) -> Edit {
+        Edit {
+            range: at..at,
+            content: content.into(),
+        }
+    }
+
+    pub fn replacement(range: Range<usize>, content: impl Into<String>) -> Edit {
+        Edit {
+            range,
+            content: content.into(),
+        }
+    }
+
+    pub fn deletion(range: Range<usize>) -> Edit {
+        Edit {
+            range,
+            content: String::new(),
+        }
+    }
+
+    /// Two edits conflict when they overlap, or insert at the same place.
+    fn conflicts_with(&self, other: &Edit) -> bool {
+        if self == other {
+            return false;
+        }
+        if self.range.is_empty() && other.range.is_empty() {
+            return self.range.start == other.range.start;
+        }
+        self.range.start < other.range.end && other.range.start < self.range.end
+            || (self.range.is_empty()
+                && other.range.start < self.range.start
+                && self.range.start < other.range.end)
+            || (other.range.is_empty()
+                && self.range.start < other.range.start
+                && other.range.start < self.range.end)
+    }
+}
+
+/// A set of edits that must be applied together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What the fix does, e.g. "Replace with `await asyncio.sleep(...)`".
+    pub title: String,
+    /// Sorted by start; edits shared with another fix (an import) are applied once.
+    pub edits: Vec<Edit>,
+    /// Why the fix is not safe, when it is not.
+    pub caveat: Option<String>,
+    /// Names whose import this fix may leave unused (removed afterwards if so).
+    pub may_orphan: Vec<String>,
+}
+
+impl Fix {
+    pub fn new(applicability: Applicability, title: String, mut edits: Vec<Edit>) -> Fix {
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Fix {
+            applicability,
+            title,
+            edits,
+            caveat: None,
+            may_orphan: Vec::new(),
+        }
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        let start = self.edits.iter().map(|e| e.range.start).min().unwrap_or(0);
+        let end = self.edits.iter().map(|e| e.range.end).max().unwrap_or(0);
+        start..end
+    }
+}
+
+/// Apply `edits` (sorted, non-overlapping) to `text`.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut cursor = 0;
+    for edit in sorted {
+        out.push_str(&text[cursor..edit.range.start]);
+        out.push_str(&edit.content);
+        cursor = edit.range.end;
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+/// Why a fix was not applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// It overlaps a fix applied before it; a second run will propose it again.
+    Overlap,
+    /// Its applicability is below what the run applies.
+    NotApplicable(Applicability),
+}
+
+/// The result of fixing one file.
+#[derive(Clone, Debug)]
+pub struct FixOutcome {
+    /// The new text, when at least one fix applied and the result re-parsed cleanly.
+    pub fixed_text: Option<String>,
+    /// For each input fix, whether it was applied.
+    pub applied: Vec<bool>,
+    /// Set when the fixes were undone because the result did not parse.
+    pub rejected: Option<String>,
+}
+
+/// Apply every fix whose applicability reaches `threshold`, in source order, skipping a fix
+/// that overlaps one already applied; then drop imports the fixes left unused; then re-parse
+/// and give up on the whole file if that introduced a syntax error.
+pub fn fix_file(
+    text: &str,
+    original_errors: usize,
+    fixes: &[Option<&Fix>],
+    threshold: Applicability,
+    keep_imports: bool,
+) -> FixOutcome {
+    let mut order: Vec<usize> = (0..fixes.len()).filter(|i| fixes[*i].is_some()).collect();
+    order.sort_by_key(|i| {
+        let fix = fixes[*i].expect("filtered");
+        (fix.range().start, *i)
+    });
+    let mut applied = vec![false; fixes.len()];
+    let mut accepted: Vec<&Edit> = Vec::new();
+    let mut orphan_candidates: Vec<&str> = Vec::new();
+    for i in order {
+        let fix = fixes[i].expect("filtered");
+        if fix.applicability < threshold {
+            continue;
+        }
+        let conflicts = fix
+            .edits
+            .iter()
+            .any(|edit| accepted.iter().any(|done| done.conflicts_with(edit)));
+        if conflicts {
+            continue;
+        }
+        for edit in &fix.edits {
+            if !accepted.contains(&edit) {
+                accepted.push(edit);
+            }
+        }
+        orphan_candidates.extend(fix.may_orphan.iter().map(String::as_str));
+        applied[i] = true;
+    }
+    if accepted.is_empty() {
+        return FixOutcome {
+            fixed_text: None,
+            applied,
+            rejected: None,
+        };
+    }
+    let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
+    let mut fixed = apply_edits(text, &edits);
+    let mut parsed = parse(&fixed);
+    if !keep_imports && !orphan_candidates.is_empty() {
+        let removals = imports::orphaned_import_removals(&fixed, &parsed, &orphan_candidates);
+        if !removals.is_empty() {
+            fixed = apply_edits(&fixed, &removals);
+            parsed = parse(&fixed);
+        }
+    }
+    if parsed.error_ranges.len() > original_errors {
+        return FixOutcome {
+            fixed_text: None,
+            applied: vec![false; fixes.len()],
+            rejected: Some(
+                "the fixed file would not parse; nothing was changed in it".to_owned(),
+            ),
+        };
+    }
+    FixOutcome {
+        fixed_text: Some(fixed),
+        applied,
+        rejected: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(edits: Vec<Edit>) -> Fix {
+        Fix::new(Applicability::Safe, "t".into(), edits)
+    }
+
+    #[test]
+    fn edits_apply_in_order() {
+        let text = "abcdef";
+        let out = apply_edits(
+            text,
+            &[Edit::replacement(4..5, "E"), Edit::insertion(0, ">"), Edit::deletion(1..2)],
+        );
+        assert_eq!(out, ">acdEf");
+    }
+
+    #[test]
+    fn overlapping_fix_is_skipped_and_shared_edits_applied_once() {
+        let text = "x = 1\ny = 2\n";
+        let import = Edit::insertion(0, "import a\n");
+        let first = fix(vec![import.clone(), Edit::replacement(4..5, "10")]);
+        let second = fix(vec![import.clone(), Edit::replacement(10..11, "20")]);
+        let overlapping = fix(vec![Edit::replacement(4..5, "99")]);
+        let outcome = fix_file(
+            text,
+            0,
+            &[Some(&first), Some(&overlapping), Some(&second)],
+            Applicability::Safe,
+            true,
+        );
+        assert_eq!(outcome.fixed_text.unwrap(), "import a\nx = 10\ny = 20\n");
+        assert_eq!(outcome.applied, vec![true, false, true]);
+    }
+
+    #[test]
+    fn unsafe_fix_needs_the_unsafe_threshold() {
+        let mut unsafe_fix = fix(vec![Edit::replacement(0..1, "y")]);
+        unsafe_fix.applicability = Applicability::Unsafe;
+        let safe_only = fix_file("x = 1\n", 0, &[Some(&unsafe_fix)], Applicability::Safe, true);
+        assert!(safe_only.fixed_text.is_none());
+        let with_unsafe =
+            fix_file("x = 1\n", 0, &[Some(&unsafe_fix)], Applicability::Unsafe, true);
+        assert_eq!(with_unsafe.fixed_text.unwrap(), "y = 1\n");
+    }
+
+    #[test]
+    fn a_fix_that_breaks_syntax_is_rejected() {
+        let broken = fix(vec![Edit::replacement(0..5, "x = (")]);
+        let outcome = fix_file("x = 1\n", 0, &[Some(&broken)], Applicability::Safe, true);
+        assert!(outcome.fixed_text.is_none());
+        assert!(outcome.rejected.is_some());
+        assert_eq!(outcome.applied, vec![false]);
+    }
+
+    #[test]
+    fn insertions_at_the_same_place_conflict_unless_identical() {
+        let a = Edit::insertion(3, "a");
+        assert!(a.conflicts_with(&Edit::insertion(3, "b")));
+        assert!(!a.conflicts_with(&Edit::insertion(3, "a")));
+        assert!(a.conflicts_with(&Edit::replacement(2..4, "z")));
+        assert!(!a.conflicts_with(&Edit::replacement(3..4, "z")));
+    }
+}

@@ -1,0 +1,18 @@
+//! unfreeze: find and fix code that blocks the asyncio event loop.
+//!
+//! Data flow: settings and codemods are validated first, files are discovered and analysed in
+//! parallel (parse → semantic index → codemod matches → findings with fixes), and one consumer
+//! reports, diffs and writes in sorted order.
+
+pub mod analyze;
+pub mod cli;
+pub mod codemod;
+pub mod diff;
+pub mod discover;
+pub mod fix;
+pub mod parse;
+pub mod report;
+pub mod run;
+pub mod semantic;
+pub mod source;
+pub mod write;

@@ -1,0 +1,85 @@
+//! The `unfreeze` binary: parse arguments, run the library, map the outcome to an exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
+use unfreeze::codemod::Registry;
+use unfreeze::report::rules::{explain, rules_table};
+use unfreeze::report::{Format, JsonReporter, Reporter, TextReporter};
+use unfreeze::run::{ExitStatus, Mode, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(status) => ExitCode::from(status as u8),
+        // A closed pipe (`unfreeze check | head`) is not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "error: {err}");
+            ExitCode::from(ExitStatus::Error as u8)
+        }
+    }
+}
+
+fn usage_error(message: &str) -> io::Result<ExitStatus> {
+    writeln!(io::stderr(), "error: {message}")?;
+    Ok(ExitStatus::Error)
+}
+
+fn configure_color(choice: ColorChoice) {
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(enabled);
+}
+
+fn execute(cli: Cli) -> io::Result<ExitStatus> {
+    let registry = match Registry::bundled() {
+        Ok(registry) => registry,
+        Err(err) => return usage_error(&format!("bundled codemod is invalid: {err}")),
+    };
+    let (common, mode): (&CommonArgs, Mode) = match &cli.command {
+        Command::Rules => {
+            io::stdout().write_all(rules_table(&registry).as_bytes())?;
+            return Ok(ExitStatus::Clean);
+        }
+        Command::Explain { code } => {
+            return match registry.get(code) {
+                Some(codemod) => {
+                    io::stdout().write_all(explain(codemod).as_bytes())?;
+                    Ok(ExitStatus::Clean)
+                }
+                None => usage_error(&format!("unknown rule `{code}` (see `unfreeze rules`)")),
+            };
+        }
+        Command::Check(args) => (&args.common, Mode::Check),
+        Command::Fix(args) => (
+            &args.common,
+            Mode::Fix {
+                write: args.write,
+                unsafe_fixes: args.unsafe_fixes,
+            },
+        ),
+    };
+    configure_color(common.color);
+    let settings = match cli::settings(common, mode, &registry) {
+        Ok(settings) => settings,
+        Err(message) => return usage_error(&message),
+    };
+    let stdout = io::stdout().lock();
+    let stderr = io::stderr();
+    let mut reporter: Box<dyn Reporter> = match common.format {
+        Format::Text => Box::new(TextReporter::new(io::BufWriter::new(stdout), stderr, mode)),
+        Format::Json => Box::new(JsonReporter::new(io::BufWriter::new(stdout), stderr)),
+    };
+    let summary = run(&settings, &registry, reporter.as_mut())?;
+    drop(reporter);
+    Ok(summary.exit_status(mode))
+}

@@ -1,0 +1,31 @@
+//! Reporters: the only code that prints results. One [`Reporter`] is chosen per run; the run
+//! hands it every file's report in sorted order, then the summary.
+
+mod json;
+pub mod rules;
+mod text;
+
+use std::io;
+
+pub use json::JsonReporter;
+pub use text::TextReporter;
+
+use crate::run::{FileReport, Summary};
+
+/// Output formats selectable with `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable findings with their source line (and diffs in `fix`).
+    Text,
+    /// A JSON array of findings with their fixes (see docs/json-format.md).
+    Json,
+}
+
+pub trait Reporter {
+    /// One file's findings, fixes or error.
+    fn file(&mut self, report: &FileReport) -> io::Result<()>;
+    /// The single file read from stdin; `original` is what was read.
+    fn stdin_file(&mut self, report: &FileReport, original: &[u8]) -> io::Result<()>;
+    /// After every file.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}

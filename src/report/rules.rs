@@ -1,0 +1,42 @@
+//! The text of `unfreeze rules` and `unfreeze explain` (also the per-rule pages in
+//! docs/rules/, which a test keeps in sync).
+
+use crate::codemod::{Codemod, Registry};
+
+/// One line per rule: code, name, fix applicability, summary.
+pub fn rules_table(registry: &Registry) -> String {
+    let mut out = String::new();
+    for codemod in registry.codemods() {
+        let fix = match &codemod.strategy {
+            Some(_) => codemod.applicability.to_string(),
+            None => "no fix".to_owned(),
+        };
+        out.push_str(&format!(
+            "{:<10} {:<24} {:<13} {}\n",
+            codemod.code, codemod.name, fix, codemod.summary
+        ));
+    }
+    out
+}
+
+/// The rule's documentation as Markdown.
+pub fn explain(codemod: &Codemod) -> String {
+    let docs = &codemod.docs;
+    let fix = match &codemod.strategy {
+        Some(_) => format!("Fix: {} by default.", codemod.applicability),
+        None => "Fix: none (reported only).".to_owned(),
+    };
+    format!(
+        "# {code} ({name})\n\n{summary}\n\n{fix}\n\n## What it does\n\n{what}\n\n\
+         ## Why is this bad?\n\n{why}\n\n## Example\n\n```python\n{example}\n```\n\n\
+         ## Use instead\n\n```python\n{use_instead}\n```\n\n## Fix safety\n\n{fix_safety}\n",
+        code = codemod.code,
+        name = codemod.name,
+        summary = codemod.summary,
+        what = docs.what,
+        why = docs.why,
+        example = docs.example,
+        use_instead = docs.use_instead,
+        fix_safety = docs.fix_safety,
+    )
+}

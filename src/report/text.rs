@@ -1,0 +1,238 @@
+//! The human-readable reporter: ruff-like findings (`path:row:col: CODE message`, the source
+//! line, a caret underline and the fix), unified diffs in `fix`, errors on stderr.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::Reporter;
+use crate::analyze::Finding;
+use crate::diff::unified_diff;
+use crate::fix::Applicability;
+use crate::run::{FileOutcome, FileReport, Mode, Summary};
+use crate::source::LineIndex;
+
+pub struct TextReporter<W: Write, E: Write> {
+    out: W,
+    err: E,
+    mode: Mode,
+}
+
+impl<W: Write, E: Write> TextReporter<W, E> {
+    pub fn new(out: W, err: E, mode: Mode) -> Self {
+        TextReporter { out, err, mode }
+    }
+
+    fn error(&mut self, path: &str, message: &str) -> io::Result<()> {
+        writeln!(self.err, "{}: {}: {message}", "error".red().bold(), path.bold())
+    }
+
+    fn finding(&mut self, path: &str, text: &str, index: &LineIndex, finding: &Finding) -> io::Result<()> {
+        let (row, column) = index.location(text, finding.range.start);
+        let marker = match &finding.fix {
+            Some(fix) if fix.applicability == Applicability::Safe => " [*]",
+            _ => "",
+        };
+        writeln!(
+            self.out,
+            "{}:{}:{}: {}{} {}",
+            path.bold(),
+            row,
+            column,
+            finding.code.red().bold(),
+            marker.cyan(),
+            finding.message
+        )?;
+        let line = index.line_of(finding.range.start);
+        let line_text = index.line_text(text, line);
+        let gutter = row.to_string().len();
+        let start_col = column - 1;
+        let line_chars = line_text.chars().count();
+        let end_col = if index.line_of(finding.range.end) == line {
+            index.location(text, finding.range.end).1 - 1
+        } else {
+            line_chars
+        };
+        let pad = " ".repeat(gutter);
+        writeln!(self.out, "{pad} {}", "|".blue().bold())?;
+        writeln!(self.out, "{} {} {}", row.to_string().blue().bold(), "|".blue().bold(), line_text)?;
+        let prefix: String = line_text
+            .chars()
+            .take(start_col)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let carets = "^".repeat(end_col.saturating_sub(start_col).max(1));
+        writeln!(self.out, "{pad} {} {prefix}{}", "|".blue().bold(), carets.red().bold())?;
+        match (&finding.fix, &finding.no_fix_reason) {
+            (Some(fix), _) => {
+                let label = match fix.applicability {
+                    Applicability::Safe => "fix".to_owned(),
+                    Applicability::Unsafe => "unsafe fix".to_owned(),
+                    Applicability::DisplayOnly => "suggestion".to_owned(),
+                };
+                write!(self.out, "{pad} {} {}: {}", "=".blue().bold(), label.bold(), fix.title)?;
+                match &fix.caveat {
+                    Some(caveat) => writeln!(self.out, " ({caveat})")?,
+                    None => writeln!(self.out)?,
+                }
+            }
+            (None, Some(reason)) => {
+                writeln!(self.out, "{pad} {} {}: {reason}", "=".blue().bold(), "no fix".bold())?
+            }
+            (None, None) => {}
+        }
+        writeln!(self.out)
+    }
+
+    /// Print the findings of a file, or only those not applied.
+    fn findings(&mut self, report: &FileReport, only_unapplied: bool) -> io::Result<()> {
+        let FileOutcome::Checked {
+            text,
+            findings,
+            applied,
+            ..
+        } = &report.outcome
+        else {
+            return Ok(());
+        };
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let index = LineIndex::new(text);
+        for (finding, applied) in findings.iter().zip(applied) {
+            if only_unapplied && *applied {
+                continue;
+            }
+            self.finding(&report.display_path, text, &index, finding)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
+    fn file(&mut self, report: &FileReport) -> io::Result<()> {
+        match &report.outcome {
+            FileOutcome::Error(message) => return self.error(&report.display_path, message),
+            FileOutcome::Checked {
+                text,
+                fixed,
+                rejected,
+                ..
+            } => {
+                if let Some(reason) = rejected {
+                    self.error(&report.display_path, reason)?;
+                }
+                if let Some(reason) = &report.write_error {
+                    self.error(&report.display_path, reason)?;
+                }
+                match self.mode {
+                    Mode::Check => self.findings(report, false)?,
+                    Mode::Fix { write: false, .. } => {
+                        if let Some(fixed) = fixed {
+                            let diff = unified_diff(&report.display_path, text, &fixed.text);
+                            for line in diff.lines() {
+                                let colored = if line.starts_with("+++") || line.starts_with("---") {
+                                    line.bold()
+                                } else if line.starts_with('+') {
+                                    line.green()
+                                } else if line.starts_with('-') {
+                                    line.red()
+                                } else if line.starts_with("@@") {
+                                    line.cyan()
+                                } else {
+                                    line.normal()
+                                };
+                                writeln!(self.out, "{colored}")?;
+                            }
+                        }
+                    }
+                    Mode::Fix { write: true, .. } => self.findings(report, true)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stdin_file(&mut self, report: &FileReport, original: &[u8]) -> io::Result<()> {
+        match (&report.outcome, self.mode) {
+            (FileOutcome::Error(message), Mode::Fix { .. }) => {
+                self.error(&report.display_path, message)?;
+                // An editor replaces the buffer with stdout: give it back unchanged.
+                self.out.write_all(original)
+            }
+            (FileOutcome::Checked { fixed, rejected, .. }, Mode::Fix { .. }) => {
+                if let Some(reason) = rejected {
+                    self.error(&report.display_path, reason)?;
+                }
+                match fixed {
+                    Some(fixed) => self.out.write_all(&fixed.bytes),
+                    None => self.out.write_all(original),
+                }
+            }
+            (_, Mode::Check) => self.file(report),
+        }
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        match self.mode {
+            Mode::Check => {
+                if summary.findings == 0 {
+                    writeln!(
+                        self.out,
+                        "{} ({} checked)",
+                        "No blocking calls found.".green().bold(),
+                        plural(summary.files_checked, "file")
+                    )?;
+                } else {
+                    writeln!(
+                        self.out,
+                        "Found {} in {}.",
+                        plural(summary.findings, "finding"),
+                        plural(summary.files_checked, "file checked").replace("checkeds", "checked")
+                    )?;
+                    if summary.fixable_with_unsafe > 0 {
+                        writeln!(
+                            self.out,
+                            "{} more fixable with `unfreeze fix --unsafe-fixes`.",
+                            summary.fixable_with_unsafe
+                        )?;
+                    }
+                    writeln!(
+                        self.out,
+                        "Run `unfreeze fix` to see the fixes as a diff, `unfreeze fix --write` to apply them."
+                    )?;
+                }
+            }
+            Mode::Fix { write, .. } => {
+                // In diff mode stdout carries only the diff, so the summary goes to stderr.
+                let verb = if write { "Fixed" } else { "Would fix" };
+                let target: &mut dyn Write = if write { &mut self.out } else { &mut self.err };
+                writeln!(
+                    target,
+                    "{verb} {} in {}; {} left.",
+                    plural(summary.fixed, "finding"),
+                    plural(summary.files_fixed, "file"),
+                    summary.findings - summary.fixed
+                )?;
+                if summary.fixable_with_unsafe > 0 {
+                    writeln!(
+                        target,
+                        "{} more fixable with `--unsafe-fixes`.",
+                        summary.fixable_with_unsafe
+                    )?;
+                }
+                if !write && summary.fixed > 0 {
+                    writeln!(target, "Run `unfreeze fix --write` to apply.")?;
+                }
+            }
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,453 @@
+//! Builds a [`SemanticIndex`] in one iterative walk of the syntax tree (no recursion, so a
+//! 10,000-deep expression cannot overflow the stack).
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+use super::{Binding, BindingId, BindingKind, Scope, ScopeId, ScopeKind, SemanticIndex};
+
+struct Builder<'a> {
+    source: &'a str,
+    scopes: Vec<Scope>,
+    bindings: Vec<Binding>,
+    dunder_all: Option<Vec<String>>,
+}
+
+pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
+    let root = tree.root_node();
+    let mut builder = Builder {
+        source,
+        scopes: Vec::new(),
+        bindings: Vec::new(),
+        dunder_all: None,
+    };
+    let module = builder.new_scope(ScopeKind::Module, None, 0..source.len(), None);
+    let mut stack: Vec<(Node, ScopeId)> = vec![(root, module)];
+    while let Some((node, scope)) = stack.pop() {
+        builder.visit(node, scope, &mut stack);
+    }
+    let mut scopes_by_start: Vec<ScopeId> = (0..builder.scopes.len() as u32).map(ScopeId).collect();
+    scopes_by_start.sort_by_key(|id| {
+        let range = &builder.scopes[id.0 as usize].range;
+        (range.start, std::cmp::Reverse(range.end), *id)
+    });
+    SemanticIndex {
+        scopes: builder.scopes,
+        bindings: builder.bindings,
+        scopes_by_start,
+        dunder_all: builder.dunder_all,
+    }
+}
+
+/// Push the named children of `node` (in reverse, so they pop in source order).
+fn push_children<'t>(node: Node<'t>, scope: ScopeId, stack: &mut Vec<(Node<'t>, ScopeId)>) {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+    for child in children.into_iter().rev() {
+        stack.push((child, scope));
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn text(&self, node: Node) -> &'a str {
+        &self.source[node.byte_range()]
+    }
+
+    fn new_scope(
+        &mut self,
+        kind: ScopeKind,
+        parent: Option<ScopeId>,
+        range: Range<usize>,
+        name: Option<String>,
+    ) -> ScopeId {
+        let id = ScopeId(self.scopes.len() as u32);
+        self.scopes.push(Scope {
+            kind,
+            parent,
+            range,
+            name,
+            bindings: HashMap::new(),
+            globals: Vec::new(),
+            nonlocals: Vec::new(),
+        });
+        id
+    }
+
+    fn bind(&mut self, name: &str, kind: BindingKind, scope: ScopeId, range: Range<usize>) {
+        let scope = self.binding_scope(name, scope);
+        let id = BindingId(self.bindings.len() as u32);
+        self.bindings.push(Binding {
+            name: name.to_owned(),
+            kind,
+            scope,
+            range,
+        });
+        self.scopes[scope.0 as usize]
+            .bindings
+            .entry(name.to_owned())
+            .or_default()
+            .push(id);
+    }
+
+    /// The scope a binding of `name` made in `scope` lands in: `global` sends it to the
+    /// module, `nonlocal` to the nearest enclosing function that binds it.
+    fn binding_scope(&self, name: &str, scope: ScopeId) -> ScopeId {
+        let current = &self.scopes[scope.0 as usize];
+        if current.globals.iter().any(|g| g == name) {
+            return ScopeId(0);
+        }
+        if current.nonlocals.iter().any(|n| n == name) {
+            let mut id = current.parent;
+            while let Some(parent) = id {
+                let candidate = &self.scopes[parent.0 as usize];
+                if matches!(candidate.kind, ScopeKind::Function { .. } | ScopeKind::Lambda)
+                    && candidate.bindings.contains_key(name)
+                {
+                    return parent;
+                }
+                id = candidate.parent;
+            }
+        }
+        scope
+    }
+
+    /// The scope a walrus target binds in: the nearest enclosing non-comprehension scope.
+    fn walrus_scope(&self, mut scope: ScopeId) -> ScopeId {
+        while let ScopeKind::Comprehension { .. } = self.scopes[scope.0 as usize].kind {
+            match self.scopes[scope.0 as usize].parent {
+                Some(parent) => scope = parent,
+                None => break,
+            }
+        }
+        scope
+    }
+
+    /// Bind every name in an assignment target (`a`, `a, b`, `[a, *b]`, `(a, (b, c))`);
+    /// attributes and subscripts bind nothing. Iterative: targets can be deeply nested.
+    fn bind_target(&mut self, target: Node, scope: ScopeId, kind: BindingKind) {
+        let mut pending = vec![target];
+        while let Some(node) = pending.pop() {
+            match node.kind() {
+                "identifier" => self.bind(self.text(node), kind.clone(), scope, node.byte_range()),
+                "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
+                | "expression_list" | "parenthesized_expression" | "list_splat_pattern"
+                | "list_splat" | "as_pattern_target" => {
+                    let mut cursor = node.walk();
+                    pending.extend(node.named_children(&mut cursor));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn bind_parameters(&mut self, parameters: Node, scope: ScopeId) {
+        let mut cursor = parameters.walk();
+        for parameter in parameters.named_children(&mut cursor) {
+            let name = match parameter.kind() {
+                "identifier" => Some(parameter),
+                "default_parameter" | "typed_default_parameter" => {
+                    parameter.child_by_field_name("name")
+                }
+                "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+                    let mut inner = parameter.walk();
+                    let found = parameter
+                        .named_children(&mut inner)
+                        .find(|c| matches!(c.kind(), "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"));
+                    found.and_then(|c| {
+                        if c.kind() == "identifier" {
+                            Some(c)
+                        } else {
+                            c.named_child(0)
+                        }
+                    })
+                }
+                _ => None,
+            };
+            if let Some(name) = name.filter(|n| n.kind() == "identifier") {
+                self.bind(self.text(name), BindingKind::Parameter, scope, name.byte_range());
+            }
+        }
+    }
+
+    fn visit<'t>(&mut self, node: Node<'t>, scope: ScopeId, stack: &mut Vec<(Node<'t>, ScopeId)>) {
+        match node.kind() {
+            "function_definition" => {
+                let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
+                let name = node.child_by_field_name("name");
+                if let Some(name) = name {
+                    self.bind(
+                        self.text(name),
+                        BindingKind::Function { is_async },
+                        scope,
+                        name.byte_range(),
+                    );
+                }
+                let Some(body) = node.child_by_field_name("body") else {
+                    push_children(node, scope, stack);
+                    return;
+                };
+                let inner = self.new_scope(
+                    ScopeKind::Function { is_async },
+                    Some(scope),
+                    body.byte_range(),
+                    name.map(|n| self.text(n).to_owned()),
+                );
+                if let Some(parameters) = node.child_by_field_name("parameters") {
+                    self.bind_parameters(parameters, inner);
+                    // Defaults and annotations run in the enclosing scope.
+                    stack.push((body, inner));
+                    stack.push((parameters, scope));
+                } else {
+                    stack.push((body, inner));
+                }
+                if let Some(returns) = node.child_by_field_name("return_type") {
+                    stack.push((returns, scope));
+                }
+            }
+            "lambda" => {
+                let Some(body) = node.child_by_field_name("body") else {
+                    push_children(node, scope, stack);
+                    return;
+                };
+                let inner = self.new_scope(ScopeKind::Lambda, Some(scope), body.byte_range(), None);
+                stack.push((body, inner));
+                if let Some(parameters) = node.child_by_field_name("parameters") {
+                    self.bind_parameters(parameters, inner);
+                    stack.push((parameters, scope));
+                }
+            }
+            "class_definition" => {
+                let name = node.child_by_field_name("name");
+                if let Some(name) = name {
+                    self.bind(self.text(name), BindingKind::Class, scope, name.byte_range());
+                }
+                let Some(body) = node.child_by_field_name("body") else {
+                    push_children(node, scope, stack);
+                    return;
+                };
+                let inner = self.new_scope(
+                    ScopeKind::Class,
+                    Some(scope),
+                    body.byte_range(),
+                    name.map(|n| self.text(n).to_owned()),
+                );
+                stack.push((body, inner));
+                if let Some(superclasses) = node.child_by_field_name("superclasses") {
+                    stack.push((superclasses, scope));
+                }
+            }
+            "list_comprehension" | "set_comprehension" | "dictionary_comprehension"
+            | "generator_expression" => {
+                let generator = node.kind() == "generator_expression";
+                let inner = self.new_scope(
+                    ScopeKind::Comprehension { generator },
+                    Some(scope),
+                    node.byte_range(),
+                    None,
+                );
+                let mut cursor = node.walk();
+                for clause in node.named_children(&mut cursor) {
+                    if clause.kind() == "for_in_clause"
+                        && let Some(left) = clause.child_by_field_name("left")
+                    {
+                        self.bind_target(left, inner, BindingKind::Assignment);
+                    }
+                }
+                push_children(node, inner, stack);
+            }
+            "import_statement" => self.bind_import(node, scope),
+            "import_from_statement" => self.bind_from_import(node, scope),
+            "global_statement" | "nonlocal_statement" => {
+                let mut cursor = node.walk();
+                let names: Vec<String> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "identifier")
+                    .map(|c| self.text(c).to_owned())
+                    .collect();
+                let target = &mut self.scopes[scope.0 as usize];
+                if node.kind() == "global_statement" {
+                    target.globals.extend(names);
+                } else {
+                    target.nonlocals.extend(names);
+                }
+            }
+            "assignment" | "augmented_assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_target(left, scope, BindingKind::Assignment);
+                    if scope == ScopeId(0) && self.text(left) == "__all__" {
+                        self.record_dunder_all(node);
+                    }
+                }
+                push_children(node, scope, stack);
+            }
+            "for_statement" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_target(left, scope, BindingKind::Assignment);
+                }
+                push_children(node, scope, stack);
+            }
+            "as_pattern" => {
+                if let Some(alias) = node.child_by_field_name("alias") {
+                    self.bind_target(alias, scope, BindingKind::Assignment);
+                }
+                push_children(node, scope, stack);
+            }
+            "except_clause" => {
+                if let Some(alias) = node.child_by_field_name("alias") {
+                    self.bind_target(alias, scope, BindingKind::Assignment);
+                }
+                push_children(node, scope, stack);
+            }
+            "named_expression" => {
+                if let Some(name) = node.child_by_field_name("name") {
+                    let target = self.walrus_scope(scope);
+                    self.bind(self.text(name), BindingKind::Assignment, target, name.byte_range());
+                }
+                push_children(node, scope, stack);
+            }
+            "expression_statement" => {
+                if scope == ScopeId(0) {
+                    self.record_dunder_all_extension(node);
+                }
+                push_children(node, scope, stack);
+            }
+            // Leaves and strings hold no scopes or bindings.
+            "identifier" | "string" | "comment" | "integer" | "float" => {}
+            _ => push_children(node, scope, stack),
+        }
+    }
+
+    fn bind_import(&mut self, node: Node, scope: ScopeId) {
+        let statement = node.byte_range();
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            match name.kind() {
+                "dotted_name" => {
+                    let dotted = self.text(name);
+                    let top = dotted.split('.').next().unwrap_or(dotted).trim();
+                    self.bind(
+                        top,
+                        BindingKind::Import {
+                            qualified: top.to_owned(),
+                            statement: statement.clone(),
+                            clause: name.byte_range(),
+                        },
+                        scope,
+                        name.byte_range(),
+                    );
+                }
+                "aliased_import" => {
+                    let (Some(module), Some(alias)) = (
+                        name.child_by_field_name("name"),
+                        name.child_by_field_name("alias"),
+                    ) else {
+                        continue;
+                    };
+                    self.bind(
+                        self.text(alias),
+                        BindingKind::Import {
+                            qualified: normalize_dotted(self.text(module)),
+                            statement: statement.clone(),
+                            clause: name.byte_range(),
+                        },
+                        scope,
+                        name.byte_range(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn bind_from_import(&mut self, node: Node, scope: ScopeId) {
+        let statement = node.byte_range();
+        let Some(module) = node.child_by_field_name("module_name") else {
+            return;
+        };
+        let module = normalize_dotted(self.text(module));
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            let (imported, bound) = match name.kind() {
+                "dotted_name" => (name, name),
+                "aliased_import" => match (
+                    name.child_by_field_name("name"),
+                    name.child_by_field_name("alias"),
+                ) {
+                    (Some(imported), Some(alias)) => (imported, alias),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let imported = normalize_dotted(self.text(imported));
+            let qualified = if module.ends_with('.') {
+                format!("{module}{imported}")
+            } else {
+                format!("{module}.{imported}")
+            };
+            self.bind(
+                self.text(bound),
+                BindingKind::Import {
+                    qualified,
+                    statement: statement.clone(),
+                    clause: name.byte_range(),
+                },
+                scope,
+                name.byte_range(),
+            );
+        }
+    }
+
+    /// `__all__ = ["a", "b"]` (or a tuple, or `+=`).
+    fn record_dunder_all(&mut self, assignment: Node) {
+        let Some(right) = assignment.child_by_field_name("right") else {
+            return;
+        };
+        let names = self.string_items(right);
+        let all = self.dunder_all.get_or_insert_with(Vec::new);
+        if assignment.kind() == "assignment" {
+            all.clear();
+        }
+        all.extend(names);
+    }
+
+    /// `__all__.extend([...])` / `__all__.append("x")`.
+    fn record_dunder_all_extension(&mut self, statement: Node) {
+        let Some(call) = statement.named_child(0).filter(|c| c.kind() == "call") else {
+            return;
+        };
+        let Some(function) = call.child_by_field_name("function") else {
+            return;
+        };
+        let text = self.text(function);
+        if text != "__all__.extend" && text != "__all__.append" {
+            return;
+        }
+        if let Some(arguments) = call.child_by_field_name("arguments") {
+            let names = self.string_items(arguments);
+            self.dunder_all.get_or_insert_with(Vec::new).extend(names);
+        }
+    }
+
+    fn string_items(&self, node: Node) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut pending = vec![node];
+        while let Some(node) = pending.pop() {
+            if node.kind() == "string" {
+                let text = self.text(node);
+                let trimmed = text.trim_matches(|c| c == '"' || c == '\'');
+                names.push(trimmed.to_owned());
+            } else {
+                let mut cursor = node.walk();
+                pending.extend(node.named_children(&mut cursor));
+            }
+        }
+        names
+    }
+}
+
+/// `a . b` → `a.b` (tree-sitter keeps the source spacing of dotted names).
+fn normalize_dotted(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
+}
