@@ -440,7 +440,8 @@ impl<'a> Builder<'a> {
                 names.push(trimmed.to_owned());
             } else {
                 let mut cursor = node.walk();
-                pending.extend(node.named_children(&mut cursor));
+                let children: Vec<Node> = node.named_children(&mut cursor).collect();
+                pending.extend(children.into_iter().rev());
             }
         }
         names

@@ -1,0 +1,178 @@
+//! Unit tests of the semantic index: aliases, shadowing and async context.
+
+use super::*;
+use crate::parse::parse;
+
+/// The qualified name of the expression `expr` at its `nth` (0-based) occurrence in `source`.
+fn qualified_nth(source: &str, expr: &str, nth: usize) -> Option<String> {
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    let start = source
+        .match_indices(expr)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("`{expr}` #{nth} not in source"))
+        .0;
+    let node = parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(start, start + expr.len())
+        .unwrap();
+    assert_eq!(&source[node.byte_range()], expr, "node for `{expr}`");
+    index.qualified_name(node, source)
+}
+
+fn qualified(source: &str, expr: &str) -> Option<String> {
+    qualified_nth(source, expr, 0)
+}
+
+fn is_async_at(source: &str, marker: &str) -> bool {
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    index.is_async_context(source.find(marker).expect("marker in source"))
+}
+
+#[test]
+fn import_styles_resolve_to_qualified_names() {
+    let source = "import time\nimport time as t\nfrom time import sleep\nfrom time import sleep as nap\nimport os.path\nimport os.path as osp\nfrom os import path\n\
+                  time.sleep; t.sleep; sleep; nap; os.path.exists; osp.exists; path.join\n";
+    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+    assert_eq!(qualified(source, "t.sleep").as_deref(), Some("time.sleep"));
+    assert_eq!(qualified_nth(source, "sleep", 4).as_deref(), Some("time.sleep"));
+    assert_eq!(qualified_nth(source, "nap", 1).as_deref(), Some("time.sleep"));
+    assert_eq!(qualified(source, "os.path.exists").as_deref(), Some("os.path.exists"));
+    assert_eq!(qualified(source, "osp.exists").as_deref(), Some("os.path.exists"));
+    assert_eq!(qualified(source, "path.join").as_deref(), Some("os.path.join"));
+}
+
+#[test]
+fn relative_imports_keep_their_dots() {
+    let source = "from . import helpers\nfrom ..pkg import tool as t\nhelpers.run; t.go\n";
+    assert_eq!(qualified(source, "helpers.run").as_deref(), Some(".helpers.run"));
+    assert_eq!(qualified(source, "t.go").as_deref(), Some("..pkg.tool.go"));
+}
+
+#[test]
+fn unbound_names_are_builtins() {
+    assert_eq!(qualified("open\n", "open").as_deref(), Some("builtins.open"));
+    let shadowed = "def open(p):\n    pass\nopen\n";
+    assert_eq!(qualified_nth(shadowed, "open", 1), None);
+}
+
+#[test]
+fn parameters_and_local_definitions_shadow_imports() {
+    let source = "import time\nfrom time import sleep\n\
+                  async def a(time):\n    time.sleep(1)\n\
+                  async def b():\n    def sleep(x):\n        pass\n    sleep(1)\n\
+                  async def c():\n    sleep = print\n    sleep(1)\n\
+                  async def d():\n    time.sleep(1)\n";
+    assert_eq!(qualified_nth(source, "time.sleep", 0), None, "parameter `time`");
+    assert_eq!(qualified_nth(source, "sleep", 3), None, "local def sleep");
+    assert_eq!(qualified_nth(source, "sleep", 5), None, "local sleep = print");
+    assert_eq!(
+        qualified_nth(source, "time.sleep", 1).as_deref(),
+        Some("time.sleep")
+    );
+}
+
+#[test]
+fn function_local_imports_and_imports_below_use() {
+    let source = "async def a():\n    import time as clock\n    clock.sleep(1)\n\
+                  async def b():\n    later.sleep(1)\n\
+                  import time as later\n";
+    assert_eq!(qualified(source, "clock.sleep").as_deref(), Some("time.sleep"));
+    assert_eq!(qualified(source, "later.sleep").as_deref(), Some("time.sleep"));
+}
+
+#[test]
+fn local_import_does_not_leak_to_other_functions() {
+    let source = "def a():\n    import time as clock\n\
+                  async def b():\n    clock.sleep(1)\n";
+    assert_eq!(qualified_nth(source, "clock.sleep", 0), None);
+}
+
+#[test]
+fn class_scope_is_not_visible_from_methods() {
+    let source = "import time\nclass A:\n    time = None\n    async def m(self):\n        time.sleep(1)\n";
+    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+}
+
+#[test]
+fn global_declaration_reaches_module_binding() {
+    let source = "time = None\nasync def a():\n    global time\n    import time\n    time.sleep(1)\n";
+    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+}
+
+#[test]
+fn comprehension_variables_shadow() {
+    let source = "import time\nasync def a(xs):\n    [time.sleep(1) for time in xs]\n";
+    assert_eq!(qualified(source, "time.sleep"), None);
+}
+
+#[test]
+fn async_context_follows_ruff_semantics() {
+    let source = "\
+async def outer(d=default_marker()):
+    body_marker()
+    [comp_marker(x) for x in y]
+    (gen_marker(x) for x in y)
+    f = lambda: lambda_marker()
+    def inner():
+        inner_marker()
+    class K:
+        class_marker()
+    @decorator_marker()
+    def decorated(p=param_default_marker()):
+        pass
+def sync():
+    sync_marker()
+module_marker()
+";
+    assert!(is_async_at(source, "body_marker"));
+    assert!(is_async_at(source, "comp_marker"));
+    assert!(is_async_at(source, "gen_marker"));
+    assert!(is_async_at(source, "decorator_marker"), "decorators run in the enclosing scope");
+    assert!(is_async_at(source, "param_default_marker"), "defaults run in the enclosing scope");
+    assert!(!is_async_at(source, "default_marker"), "outer's own default runs at module level");
+    assert!(!is_async_at(source, "lambda_marker"));
+    assert!(!is_async_at(source, "inner_marker"));
+    assert!(!is_async_at(source, "class_marker"));
+    assert!(!is_async_at(source, "sync_marker"));
+    assert!(!is_async_at(source, "module_marker"));
+}
+
+#[test]
+fn generator_expressions_are_detected() {
+    let source = "async def f(xs):\n    [a() for x in xs]\n    (b() for x in xs)\n    [c() for x in (d() for y in xs)]\n";
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    assert!(!index.in_generator_expression(source.find("a()").unwrap()));
+    assert!(index.in_generator_expression(source.find("b()").unwrap()));
+    assert!(!index.in_generator_expression(source.find("c()").unwrap()));
+    assert!(index.in_generator_expression(source.find("d()").unwrap()));
+}
+
+#[test]
+fn dunder_all_is_collected() {
+    let source = "__all__ = ['a', \"b\"]\n__all__ += ('c',)\n__all__.extend(['d'])\n";
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    assert_eq!(index.dunder_all().unwrap(), ["a", "b", "c", "d"]);
+}
+
+#[test]
+fn module_alias_is_found_only_where_reachable() {
+    let source = "import asyncio as aio\ndef f(aio):\n    here()\nthere()\n";
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    assert_eq!(index.module_alias_at("asyncio", source.find("there").unwrap()), Some("aio"));
+    assert_eq!(index.module_alias_at("asyncio", source.find("here").unwrap()), None);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    let depth = 10_000;
+    let source = format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+    let parsed = parse(&source);
+    let index = build_index(&parsed.tree, &source);
+    assert!(!index.is_async_context(depth));
+}

@@ -1,0 +1,136 @@
+//! Per-codemod fixtures and snapshots: for every codemod, `tests/fixtures/codemods/<CODE>*.py`
+//! is checked and fixed by the real binary; the findings as printed and the fix diffs are
+//! snapshotted in `snapshots/`; the fixed file must parse (tree-sitter, and CPython when
+//! available) and a second run must propose nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use unfreeze::codemod::Registry;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codemods")
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn unfreeze(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the unfreeze binary runs");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// The fixtures of one codemod: `<CODE>.py` and `<CODE>_<variant>.py`.
+fn fixtures_for(code: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            name.strip_suffix(".py").is_some_and(|stem| {
+                stem == code || stem.strip_prefix(code).is_some_and(|r| r.starts_with('_'))
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn python_parses(path: &Path) -> Option<bool> {
+    let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let status = Command::new(python)
+        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())"])
+        .arg(path)
+        .status()
+        .ok()?;
+    Some(status.success())
+}
+
+#[test]
+fn every_codemod_has_a_fixture_and_every_fixture_a_codemod() {
+    let registry = Registry::bundled().unwrap();
+    for codemod in registry.codemods() {
+        assert!(
+            fixtures_dir().join(format!("{}.py", codemod.code)).exists(),
+            "{} has no fixture tests/fixtures/codemods/{}.py",
+            codemod.origin,
+            codemod.code
+        );
+    }
+    for entry in fs::read_dir(fixtures_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let code = name.trim_end_matches(".py").split('_').next().unwrap().to_owned();
+        assert!(registry.get(&code).is_some(), "fixture {name} names no codemod");
+    }
+}
+
+#[test]
+fn codemod_snapshots() {
+    let registry = Registry::bundled().unwrap();
+    for codemod in registry.codemods() {
+        for fixture in fixtures_for(&codemod.code) {
+            let check = unfreeze(&fixtures_dir(), &["check", "--color=never", &fixture]);
+            let fix = unfreeze(&fixtures_dir(), &["fix", "--color=never", &fixture]);
+            let unsafe_fix = unfreeze(
+                &fixtures_dir(),
+                &["fix", "--unsafe-fixes", "--color=never", &fixture],
+            );
+            let snapshot = format!(
+                "$ unfreeze check {fixture}\n(exit {})\n{}\n$ unfreeze fix {fixture}\n(exit {})\n{}{}\n$ unfreeze fix --unsafe-fixes {fixture}\n(exit {})\n{}{}",
+                check.code,
+                check.stdout,
+                fix.code,
+                fix.stdout,
+                fix.stderr,
+                unsafe_fix.code,
+                unsafe_fix.stdout,
+                unsafe_fix.stderr,
+            );
+            let name = fixture.trim_end_matches(".py").to_owned();
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(name, snapshot);
+            });
+        }
+    }
+}
+
+#[test]
+fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
+    let registry = Registry::bundled().unwrap();
+    for codemod in registry.codemods() {
+        for fixture in fixtures_for(&codemod.code) {
+            let dir = tempfile::tempdir().unwrap();
+            fs::copy(fixtures_dir().join(&fixture), dir.path().join(&fixture)).unwrap();
+            let first = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", &fixture]);
+            assert_ne!(first.code, 2, "{fixture}: {}", first.stderr);
+            let fixed = fs::read_to_string(dir.path().join(&fixture)).unwrap();
+            assert!(
+                !unfreeze::parse::parse(&fixed).has_errors(),
+                "{fixture}: the fixed file has syntax errors:\n{fixed}"
+            );
+            if let Some(parses) = python_parses(&dir.path().join(&fixture)) {
+                assert!(parses, "{fixture}: CPython rejects the fixed file:\n{fixed}");
+            }
+            let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", &fixture]);
+            assert_eq!(second.stdout, "", "{fixture}: a second run proposes changes");
+            let again = fs::read_to_string(dir.path().join(&fixture)).unwrap();
+            assert_eq!(fixed, again);
+        }
+    }
+}
