@@ -19,7 +19,10 @@ mod tests {
     #[test]
     fn diff_has_git_headers() {
         let diff = unified_diff("pkg/a.py", "x = 1\n", "x = 2\n");
-        assert!(diff.starts_with("--- a/pkg/a.py\n+++ b/pkg/a.py\n@@ -1 +1 @@\n"), "{diff}");
+        assert!(
+            diff.starts_with("--- a/pkg/a.py\n+++ b/pkg/a.py\n@@ -1 +1 @@\n"),
+            "{diff}"
+        );
     }
 
     #[test]

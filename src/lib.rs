@@ -15,4 +15,5 @@ pub mod report;
 pub mod run;
 pub mod semantic;
 pub mod source;
+pub mod suppress;
 pub mod write;

@@ -160,6 +160,7 @@ pub fn process_source(
     let parsed = parse(&source.text);
     let index = build_index(&parsed.tree, &source.text);
     let context = FileContext {
+        path,
         text: &source.text,
         line_ending: source.line_ending.as_str(),
         parsed: &parsed,
@@ -188,9 +189,8 @@ pub fn process_source(
                 Some(bytes) => fixed = Some(FixedFile { text, bytes }),
                 None => {
                     applied.iter_mut().for_each(|a| *a = false);
-                    rejected = Some(
-                        "the fixed text cannot be written in the file's encoding".to_owned(),
-                    );
+                    rejected =
+                        Some("the fixed text cannot be written in the file's encoding".to_owned());
                 }
             }
         }

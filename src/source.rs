@@ -30,7 +30,10 @@ impl fmt::Display for DecodeError {
                 "not valid UTF-8 (byte {offset}) and no PEP 263 coding cookie declares another encoding"
             ),
             DecodeError::UnsupportedEncoding(name) => {
-                write!(f, "the coding cookie declares `{name}`, which unfreeze cannot write back")
+                write!(
+                    f,
+                    "the coding cookie declares `{name}`, which unfreeze cannot write back"
+                )
             }
             DecodeError::Binary => write!(f, "contains NUL bytes; looks like a binary file"),
         }
@@ -254,7 +257,11 @@ impl LineIndex {
     /// The text of a 0-based line without its terminator.
     pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
         let start = self.line_starts[line];
-        let end = self.line_starts.get(line + 1).copied().unwrap_or(text.len());
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(text.len());
         text[start..end].trim_end_matches(['\n', '\r'])
     }
 

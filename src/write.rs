@@ -59,7 +59,11 @@ fn temporary_path(target: &Path) -> PathBuf {
 }
 
 /// Replace `path`'s contents with `bytes` if it still matches `expected`.
-pub fn write_atomically(path: &Path, bytes: &[u8], expected: Fingerprint) -> Result<(), WriteError> {
+pub fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    expected: Fingerprint,
+) -> Result<(), WriteError> {
     // Write through symlinks to the file they point at, keeping the link.
     let target = fs::canonicalize(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => WriteError::Changed,
@@ -116,7 +120,11 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o754);
         }
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 
     #[test]

@@ -51,7 +51,10 @@ fn fixtures_for(code: &str) -> Vec<String> {
 fn python_parses(path: &Path) -> Option<bool> {
     let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let status = Command::new(python)
-        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())"])
+        .args([
+            "-c",
+            "import ast,sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())",
+        ])
         .arg(path)
         .status()
         .ok()?;
@@ -71,8 +74,16 @@ fn every_codemod_has_a_fixture_and_every_fixture_a_codemod() {
     }
     for entry in fs::read_dir(fixtures_dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let code = name.trim_end_matches(".py").split('_').next().unwrap().to_owned();
-        assert!(registry.get(&code).is_some(), "fixture {name} names no codemod");
+        let code = name
+            .trim_end_matches(".py")
+            .split('_')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            registry.get(&code).is_some(),
+            "fixture {name} names no codemod"
+        );
     }
 }
 
@@ -125,10 +136,16 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
                 "{fixture}: the fixed file has syntax errors:\n{fixed}"
             );
             if let Some(parses) = python_parses(&dir.path().join(&fixture)) {
-                assert!(parses, "{fixture}: CPython rejects the fixed file:\n{fixed}");
+                assert!(
+                    parses,
+                    "{fixture}: CPython rejects the fixed file:\n{fixed}"
+                );
             }
             let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", &fixture]);
-            assert_eq!(second.stdout, "", "{fixture}: a second run proposes changes");
+            assert_eq!(
+                second.stdout, "",
+                "{fixture}: a second run proposes changes"
+            );
             let again = fs::read_to_string(dir.path().join(&fixture)).unwrap();
             assert_eq!(fixed, again);
         }

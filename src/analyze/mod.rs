@@ -10,6 +10,7 @@ use crate::codemod::{Registry, Site};
 use crate::fix::Fix;
 use crate::parse::ParsedFile;
 use crate::semantic::SemanticIndex;
+use crate::suppress::Suppressions;
 
 /// One problem found in a file, with the fix that solves it when there is one.
 #[derive(Clone, Debug)]
@@ -49,6 +50,8 @@ fn matches_code(selector: &str, code: &str) -> bool {
 
 /// The file's context for the analysis.
 pub struct FileContext<'a> {
+    /// The file's path (or `--stdin-filename`), used to recognise trio's and anyio's own code.
+    pub path: &'a std::path::Path,
     pub text: &'a str,
     pub line_ending: &'a str,
     pub parsed: &'a ParsedFile,
@@ -58,11 +61,25 @@ pub struct FileContext<'a> {
 /// Find every match of an enabled codemod in one file, sorted by position.
 pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelection) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut suppressions = Suppressions::default();
+    let library = preferred_library(file);
     let mut cursor = file.parsed.tree.walk();
     loop {
         let node = cursor.node();
-        if node.kind() == "call" {
-            analyze_call(file, registry, selection, node, &mut findings);
+        match node.kind() {
+            "call" => analyze_call(file, registry, selection, library, node, &mut findings),
+            "comment" => {
+                let text = &file.text[node.byte_range()];
+                if text.contains("noqa") || text.contains("NOQA") || text.contains("unfreeze") {
+                    let line = file.text[..node.start_byte()].matches('\n').count();
+                    let line_start = file.text[..node.start_byte()]
+                        .rfind('\n')
+                        .map_or(0, |i| i + 1);
+                    let own_line = file.text[line_start..node.start_byte()].trim().is_empty();
+                    suppressions.add(line, text, own_line);
+                }
+            }
+            _ => {}
         }
         if cursor.goto_first_child() {
             continue;
@@ -72,13 +89,64 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
                 break;
             }
             if !cursor.goto_parent() {
-                findings.sort_by(|a: &Finding, b: &Finding| {
-                    (a.range.start, &a.code).cmp(&(b.range.start, &b.code))
-                });
-                return findings;
+                return finish(file, findings, &suppressions);
             }
         }
     }
+}
+
+/// Drop suppressed findings (or all, for a skipped file) and sort the rest.
+fn finish(
+    file: &FileContext,
+    mut findings: Vec<Finding>,
+    suppressions: &Suppressions,
+) -> Vec<Finding> {
+    if suppressions.skip_file {
+        return Vec::new();
+    }
+    let line_of = |offset: usize| file.text[..offset].matches('\n').count();
+    findings.retain(|finding| {
+        let lines = [line_of(finding.range.start), line_of(finding.range.end)];
+        !suppressions.suppresses(&finding.code, &lines)
+    });
+    findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
+    findings
+}
+
+/// The async library a file is written for when it says so: it imports anyio or trio, or it
+/// is part of one of those packages itself (relative imports only). `None`: asyncio.
+fn preferred_library(file: &FileContext) -> Option<&'static str> {
+    if file.index.imports_module("anyio") {
+        return Some("anyio");
+    }
+    if file.index.imports_module("trio") {
+        return Some("trio");
+    }
+    let components: Vec<_> = file.path.components().map(|c| c.as_os_str()).collect();
+    if components.iter().any(|c| *c == "anyio") {
+        return Some("anyio");
+    }
+    if components.iter().any(|c| *c == "trio") {
+        return Some("trio");
+    }
+    None
+}
+
+/// Whether the statement holding `node` contains a syntax error (or `node` sits inside an
+/// `ERROR` node): a fix there could straddle code tree-sitter only guessed at.
+fn in_broken_statement(node: Node) -> bool {
+    let mut current = node.parent();
+    while let Some(ancestor) = current {
+        if ancestor.is_error() {
+            return true;
+        }
+        let kind = ancestor.kind();
+        if kind.ends_with("statement") || kind == "block" || kind == "module" {
+            return kind != "block" && kind != "module" && ancestor.has_error();
+        }
+        current = ancestor.parent();
+    }
+    false
 }
 
 /// The last name of a callee (`sleep` in `time.sleep`), if it is a plain name or attribute.
@@ -96,6 +164,7 @@ fn analyze_call(
     file: &FileContext,
     registry: &Registry,
     selection: &RuleSelection,
+    library: Option<&'static str>,
     call: Node,
     findings: &mut Vec<Finding>,
 ) {
@@ -144,6 +213,7 @@ fn analyze_call(
             call,
             callee,
             qualified: &qualified,
+            library,
         };
         let (fix, no_fix_reason) = match (&codemod.strategy, &codemod.fix_title) {
             (Some(strategy), Some(title)) => match strategy.propose(&site, codemod.applicability) {
@@ -159,7 +229,8 @@ fn analyze_call(
                         .edits
                         .iter()
                         .any(|e| file.parsed.touches_error(&e.range))
-                        || file.parsed.touches_error(&call.byte_range());
+                        || file.parsed.touches_error(&call.byte_range())
+                        || in_broken_statement(call);
                     if touches_error {
                         (
                             None,

@@ -102,7 +102,11 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
             if code.is_empty() {
                 continue;
             }
-            let known = code == "ALL" || registry.codemods().iter().any(|c| c.code.starts_with(&code));
+            let known = code == "ALL"
+                || registry
+                    .codemods()
+                    .iter()
+                    .any(|c| c.code.starts_with(&code));
             if !known {
                 return Err(format!(
                     "{flag}: unknown rule code `{code}` (see `unfreeze rules`)"

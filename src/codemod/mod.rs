@@ -65,9 +65,7 @@ const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];
 
 fn is_rule_code(code: &str) -> bool {
     let letters = code.chars().take_while(|c| c.is_ascii_uppercase()).count();
-    letters > 0
-        && code.len() > letters
-        && code[letters..].chars().all(|c| c.is_ascii_digit())
+    letters > 0 && code.len() > letters && code[letters..].chars().all(|c| c.is_ascii_digit())
 }
 
 fn is_qualified_name(name: &str) -> bool {
@@ -109,7 +107,9 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     let message = Template::parse(&raw.message, MESSAGE_PLACEHOLDERS)
         .map_err(|e| error(format!("`message`: {e}")))?;
     if raw.matcher.calls.is_empty() {
-        return Err(error("`[match]` needs at least one entry in `calls`".to_owned()));
+        return Err(error(
+            "`[match]` needs at least one entry in `calls`".to_owned(),
+        ));
     }
     for call in &raw.matcher.calls {
         if !is_qualified_name(call) {
@@ -288,11 +288,31 @@ fix-safety = "f"
     fn invalid_values_are_rejected() {
         for (from, to, expected) in [
             ("code = \"X100\"", "code = \"x1\"", "not a rule code"),
-            ("applicability = \"safe\"", "applicability = \"maybe\"", "applicability"),
-            ("`{callee}` blocks", "`{calle}` blocks", "unknown placeholder"),
-            ("calls = [\"time.sleep\"]", "calls = [\"time..sleep\"]", "qualified name"),
-            ("strategy = \"await-async-equivalent\"", "strategy = \"magic\"", "unknown strategy"),
-            ("asyncio = \"asyncio.sleep\"", "trio = \"trio.sleep\"", "asyncio"),
+            (
+                "applicability = \"safe\"",
+                "applicability = \"maybe\"",
+                "applicability",
+            ),
+            (
+                "`{callee}` blocks",
+                "`{calle}` blocks",
+                "unknown placeholder",
+            ),
+            (
+                "calls = [\"time.sleep\"]",
+                "calls = [\"time..sleep\"]",
+                "qualified name",
+            ),
+            (
+                "strategy = \"await-async-equivalent\"",
+                "strategy = \"magic\"",
+                "unknown strategy",
+            ),
+            (
+                "asyncio = \"asyncio.sleep\"",
+                "trio = \"trio.sleep\"",
+                "asyncio",
+            ),
             ("why = \"y\"", "why = \"  \"", "[docs] why"),
         ] {
             let text = VALID.replace(from, to);

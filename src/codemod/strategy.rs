@@ -19,6 +19,8 @@ pub struct Site<'a> {
     pub callee: Node<'a>,
     /// What the callee resolved to, e.g. `time.sleep`.
     pub qualified: &'a str,
+    /// `anyio` or `trio` when the file is written for that library; `None` for asyncio.
+    pub library: Option<&'static str>,
 }
 
 /// An async library a replacement can target.
@@ -83,9 +85,12 @@ impl Strategy {
                 trio,
                 anyio,
             } => {
-                let target = match (anyio, trio) {
-                    (Some(anyio), _) if site.index.imports_module("anyio") => anyio,
-                    (_, Some(trio)) if site.index.imports_module("trio") => trio,
+                let target = match (site.library, anyio, trio) {
+                    (Some("anyio"), Some(anyio), _) => anyio,
+                    (Some("trio"), _, Some(trio)) => trio,
+                    (Some(library), _, _) => {
+                        return Err(format!("no `{library}` equivalent is known for this call"));
+                    }
                     _ => asyncio,
                 };
                 await_async_equivalent(site, target, applicability)
@@ -176,7 +181,10 @@ fn await_async_equivalent(
     let mut edits = Vec::new();
     match await_shape(site.call) {
         AwaitShape::AlreadyAwaited => {
-            edits.push(Edit::replacement(site.callee.byte_range(), replacement.clone()));
+            edits.push(Edit::replacement(
+                site.callee.byte_range(),
+                replacement.clone(),
+            ));
         }
         AwaitShape::Bare => {
             edits.push(Edit::replacement(

@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn renders_placeholders_and_escaped_braces() {
         let template = Template::parse("`{callee}` in {{x}}", &["callee"]).unwrap();
-        assert_eq!(template.render(|_| "time.sleep".into()), "`time.sleep` in {x}");
+        assert_eq!(
+            template.render(|_| "time.sleep".into()),
+            "`time.sleep` in {x}"
+        );
     }
 
     #[test]

@@ -88,12 +88,17 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     if block.is_empty() {
         return match (statements.get(first), first.checked_sub(1)) {
             (Some(next), _) => Edit::insertion(line_start(text, next.start_byte()), line),
-            (None, Some(previous)) => insertion_after(text, statements[previous], module, line_ending),
+            (None, Some(previous)) => {
+                insertion_after(text, statements[previous], module, line_ending)
+            }
             (None, None) => {
                 if text.is_empty() || text.ends_with(['\n', '\r']) {
                     Edit::insertion(text.len(), line)
                 } else {
-                    Edit::insertion(text.len(), format!("{line_ending}import {module}{line_ending}"))
+                    Edit::insertion(
+                        text.len(),
+                        format!("{line_ending}import {module}{line_ending}"),
+                    )
                 }
             }
         };
@@ -129,7 +134,9 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
 fn insertion_after(text: &str, statement: Node, module: &str, line_ending: &str) -> Edit {
     let end = statement.end_byte();
     match text[end..].find('\n').or_else(|| text[end..].find('\r')) {
-        Some(newline) => Edit::insertion(end + newline + 1, format!("import {module}{line_ending}")),
+        Some(newline) => {
+            Edit::insertion(end + newline + 1, format!("import {module}{line_ending}"))
+        }
         None => Edit::insertion(text.len(), format!("{line_ending}import {module}")),
     }
 }
@@ -219,13 +226,30 @@ fn clause_removal(text: &str, statement: Node, clause: std::ops::Range<usize>) -
     if !rest[..line_end].trim().is_empty() {
         return None;
     }
-    let mut end = statement.end_byte() + line_end;
-    if text[end..].starts_with("\r\n") {
-        end += 2;
-    } else if end < text.len() {
-        end += 1;
+    let mut end = past_line_break(text, statement.end_byte() + line_end);
+    // A statement that was a group of its own (blank line or file start before it, blank line
+    // after it) takes one of the blank lines with it, so no double blank line is left.
+    let blank_before =
+        start == 0 || text[..start].ends_with("\n\n") || text[..start].ends_with("\n\r\n");
+    let next_line_end = text[end..].find('\n').map(|i| end + i);
+    if blank_before
+        && let Some(next_end) = next_line_end
+        && text[end..next_end].trim().is_empty()
+    {
+        end = next_end + 1;
     }
     Some(Edit::deletion(start..end))
+}
+
+/// The offset just past the line break at `offset` (or `offset` at the end of the text).
+fn past_line_break(text: &str, offset: usize) -> usize {
+    if text[offset..].starts_with("\r\n") {
+        offset + 2
+    } else if offset < text.len() {
+        offset + 1
+    } else {
+        offset
+    }
 }
 
 /// Which of `names` occur as a name reference outside import statements (attribute names,
@@ -258,7 +282,9 @@ fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> Ha
             "string_content" => {
                 let content = &text[node.byte_range()];
                 for name in names {
-                    if content.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == *name)
+                    if content
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == *name)
                         && is_annotation_string(node)
                     {
                         used.insert(*name);
@@ -326,7 +352,10 @@ mod tests {
             "import asyncio\nimport os\nimport time\nfrom x import y\n\nz = 1\n"
         );
         let text = "import abc\nfrom x import y\n";
-        assert_eq!(add_import(text), "import abc\nimport asyncio\nfrom x import y\n");
+        assert_eq!(
+            add_import(text),
+            "import abc\nimport asyncio\nfrom x import y\n"
+        );
     }
 
     #[test]
@@ -355,7 +384,10 @@ mod tests {
     #[test]
     fn unused_import_is_removed_but_used_or_exported_kept() {
         assert_eq!(remove("import time\nx = 1\n", &["time"]), "x = 1\n");
-        assert_eq!(remove("import time\nx = time.time()\n", &["time"]), "import time\nx = time.time()\n");
+        assert_eq!(
+            remove("import time\nx = time.time()\n", &["time"]),
+            "import time\nx = time.time()\n"
+        );
         let exported = "from time import sleep\n__all__ = ['sleep']\n";
         assert_eq!(remove(exported, &["sleep"]), exported);
         assert_eq!(
@@ -366,6 +398,14 @@ mod tests {
             remove("from time import time, sleep\nx = time()\n", &["sleep"]),
             "from time import time\nx = time()\n"
         );
+        assert_eq!(
+            remove("import time\n\nimport trio\n", &["time"]),
+            "import trio\n"
+        );
+        assert_eq!(
+            remove("import os\n\nimport time\n\nx = os\n", &["time"]),
+            "import os\n\nx = os\n"
+        );
         let commented = "import time  # keep\n";
         assert_eq!(remove(commented, &["time"]), commented);
         let only_in_block = "try:\n    import time\nexcept ImportError:\n    pass\n";
@@ -374,6 +414,9 @@ mod tests {
 
     #[test]
     fn attribute_and_keyword_names_are_not_uses() {
-        assert_eq!(remove("import time\nx.time = f(time=1)\n", &["time"]), "x.time = f(time=1)\n");
+        assert_eq!(
+            remove("import time\nx.time = f(time=1)\n", &["time"]),
+            "x.time = f(time=1)\n"
+        );
     }
 }

@@ -218,9 +218,7 @@ pub fn fix_file(
         return FixOutcome {
             fixed_text: None,
             applied: vec![false; fixes.len()],
-            rejected: Some(
-                "the fixed file would not parse; nothing was changed in it".to_owned(),
-            ),
+            rejected: Some("the fixed file would not parse; nothing was changed in it".to_owned()),
         };
     }
     FixOutcome {
@@ -243,7 +241,11 @@ mod tests {
         let text = "abcdef";
         let out = apply_edits(
             text,
-            &[Edit::replacement(4..5, "E"), Edit::insertion(0, ">"), Edit::deletion(1..2)],
+            &[
+                Edit::replacement(4..5, "E"),
+                Edit::insertion(0, ">"),
+                Edit::deletion(1..2),
+            ],
         );
         assert_eq!(out, ">acdEf");
     }
@@ -270,10 +272,21 @@ mod tests {
     fn unsafe_fix_needs_the_unsafe_threshold() {
         let mut unsafe_fix = fix(vec![Edit::replacement(0..1, "y")]);
         unsafe_fix.applicability = Applicability::Unsafe;
-        let safe_only = fix_file("x = 1\n", 0, &[Some(&unsafe_fix)], Applicability::Safe, true);
+        let safe_only = fix_file(
+            "x = 1\n",
+            0,
+            &[Some(&unsafe_fix)],
+            Applicability::Safe,
+            true,
+        );
         assert!(safe_only.fixed_text.is_none());
-        let with_unsafe =
-            fix_file("x = 1\n", 0, &[Some(&unsafe_fix)], Applicability::Unsafe, true);
+        let with_unsafe = fix_file(
+            "x = 1\n",
+            0,
+            &[Some(&unsafe_fix)],
+            Applicability::Unsafe,
+            true,
+        );
         assert_eq!(with_unsafe.fixed_text.unwrap(), "y = 1\n");
     }
 

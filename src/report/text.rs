@@ -24,10 +24,21 @@ impl<W: Write, E: Write> TextReporter<W, E> {
     }
 
     fn error(&mut self, path: &str, message: &str) -> io::Result<()> {
-        writeln!(self.err, "{}: {}: {message}", "error".red().bold(), path.bold())
+        writeln!(
+            self.err,
+            "{}: {}: {message}",
+            "error".red().bold(),
+            path.bold()
+        )
     }
 
-    fn finding(&mut self, path: &str, text: &str, index: &LineIndex, finding: &Finding) -> io::Result<()> {
+    fn finding(
+        &mut self,
+        path: &str,
+        text: &str,
+        index: &LineIndex,
+        finding: &Finding,
+    ) -> io::Result<()> {
         let (row, column) = index.location(text, finding.range.start);
         let marker = match &finding.fix {
             Some(fix) if fix.applicability == Applicability::Safe => " [*]",
@@ -55,14 +66,25 @@ impl<W: Write, E: Write> TextReporter<W, E> {
         };
         let pad = " ".repeat(gutter);
         writeln!(self.out, "{pad} {}", "|".blue().bold())?;
-        writeln!(self.out, "{} {} {}", row.to_string().blue().bold(), "|".blue().bold(), line_text)?;
+        writeln!(
+            self.out,
+            "{} {} {}",
+            row.to_string().blue().bold(),
+            "|".blue().bold(),
+            line_text
+        )?;
         let prefix: String = line_text
             .chars()
             .take(start_col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let carets = "^".repeat(end_col.saturating_sub(start_col).max(1));
-        writeln!(self.out, "{pad} {} {prefix}{}", "|".blue().bold(), carets.red().bold())?;
+        writeln!(
+            self.out,
+            "{pad} {} {prefix}{}",
+            "|".blue().bold(),
+            carets.red().bold()
+        )?;
         match (&finding.fix, &finding.no_fix_reason) {
             (Some(fix), _) => {
                 let label = match fix.applicability {
@@ -70,15 +92,24 @@ impl<W: Write, E: Write> TextReporter<W, E> {
                     Applicability::Unsafe => "unsafe fix".to_owned(),
                     Applicability::DisplayOnly => "suggestion".to_owned(),
                 };
-                write!(self.out, "{pad} {} {}: {}", "=".blue().bold(), label.bold(), fix.title)?;
+                write!(
+                    self.out,
+                    "{pad} {} {}: {}",
+                    "=".blue().bold(),
+                    label.bold(),
+                    fix.title
+                )?;
                 match &fix.caveat {
                     Some(caveat) => writeln!(self.out, " ({caveat})")?,
                     None => writeln!(self.out)?,
                 }
             }
-            (None, Some(reason)) => {
-                writeln!(self.out, "{pad} {} {}: {reason}", "=".blue().bold(), "no fix".bold())?
-            }
+            (None, Some(reason)) => writeln!(
+                self.out,
+                "{pad} {} {}: {reason}",
+                "=".blue().bold(),
+                "no fix".bold()
+            )?,
             (None, None) => {}
         }
         writeln!(self.out)
@@ -131,7 +162,8 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                         if let Some(fixed) = fixed {
                             let diff = unified_diff(&report.display_path, text, &fixed.text);
                             for line in diff.lines() {
-                                let colored = if line.starts_with("+++") || line.starts_with("---") {
+                                let colored = if line.starts_with("+++") || line.starts_with("---")
+                                {
                                     line.bold()
                                 } else if line.starts_with('+') {
                                     line.green()
@@ -160,7 +192,12 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 // An editor replaces the buffer with stdout: give it back unchanged.
                 self.out.write_all(original)
             }
-            (FileOutcome::Checked { fixed, rejected, .. }, Mode::Fix { .. }) => {
+            (
+                FileOutcome::Checked {
+                    fixed, rejected, ..
+                },
+                Mode::Fix { .. },
+            ) => {
                 if let Some(reason) = rejected {
                     self.error(&report.display_path, reason)?;
                 }
@@ -183,7 +220,20 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
         };
         match self.mode {
             Mode::Check => {
-                if summary.findings == 0 {
+                if summary.errors > 0 {
+                    writeln!(
+                        self.err,
+                        "{} could not be checked or fixed (see the errors above).",
+                        plural(summary.errors, "path")
+                    )?;
+                }
+                if summary.findings == 0 && summary.errors > 0 {
+                    writeln!(
+                        self.out,
+                        "No blocking calls found in the {} checked.",
+                        plural(summary.files_checked, "file")
+                    )?;
+                } else if summary.findings == 0 {
                     writeln!(
                         self.out,
                         "{} ({} checked)",
@@ -195,7 +245,8 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                         self.out,
                         "Found {} in {}.",
                         plural(summary.findings, "finding"),
-                        plural(summary.files_checked, "file checked").replace("checkeds", "checked")
+                        plural(summary.files_checked, "file checked")
+                            .replace("checkeds", "checked")
                     )?;
                     if summary.fixable_with_unsafe > 0 {
                         writeln!(

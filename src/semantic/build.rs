@@ -102,8 +102,10 @@ impl<'a> Builder<'a> {
             let mut id = current.parent;
             while let Some(parent) = id {
                 let candidate = &self.scopes[parent.0 as usize];
-                if matches!(candidate.kind, ScopeKind::Function { .. } | ScopeKind::Lambda)
-                    && candidate.bindings.contains_key(name)
+                if matches!(
+                    candidate.kind,
+                    ScopeKind::Function { .. } | ScopeKind::Lambda
+                ) && candidate.bindings.contains_key(name)
                 {
                     return parent;
                 }
@@ -131,9 +133,16 @@ impl<'a> Builder<'a> {
         while let Some(node) = pending.pop() {
             match node.kind() {
                 "identifier" => self.bind(self.text(node), kind.clone(), scope, node.byte_range()),
-                "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
-                | "expression_list" | "parenthesized_expression" | "list_splat_pattern"
-                | "list_splat" | "as_pattern_target" => {
+                "pattern_list"
+                | "tuple_pattern"
+                | "list_pattern"
+                | "tuple"
+                | "list"
+                | "expression_list"
+                | "parenthesized_expression"
+                | "list_splat_pattern"
+                | "list_splat"
+                | "as_pattern_target" => {
                     let mut cursor = node.walk();
                     pending.extend(node.named_children(&mut cursor));
                 }
@@ -152,9 +161,12 @@ impl<'a> Builder<'a> {
                 }
                 "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                     let mut inner = parameter.walk();
-                    let found = parameter
-                        .named_children(&mut inner)
-                        .find(|c| matches!(c.kind(), "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"));
+                    let found = parameter.named_children(&mut inner).find(|c| {
+                        matches!(
+                            c.kind(),
+                            "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"
+                        )
+                    });
                     found.and_then(|c| {
                         if c.kind() == "identifier" {
                             Some(c)
@@ -166,7 +178,12 @@ impl<'a> Builder<'a> {
                 _ => None,
             };
             if let Some(name) = name.filter(|n| n.kind() == "identifier") {
-                self.bind(self.text(name), BindingKind::Parameter, scope, name.byte_range());
+                self.bind(
+                    self.text(name),
+                    BindingKind::Parameter,
+                    scope,
+                    name.byte_range(),
+                );
             }
         }
     }
@@ -221,7 +238,12 @@ impl<'a> Builder<'a> {
             "class_definition" => {
                 let name = node.child_by_field_name("name");
                 if let Some(name) = name {
-                    self.bind(self.text(name), BindingKind::Class, scope, name.byte_range());
+                    self.bind(
+                        self.text(name),
+                        BindingKind::Class,
+                        scope,
+                        name.byte_range(),
+                    );
                 }
                 let Some(body) = node.child_by_field_name("body") else {
                     push_children(node, scope, stack);
@@ -238,7 +260,9 @@ impl<'a> Builder<'a> {
                     stack.push((superclasses, scope));
                 }
             }
-            "list_comprehension" | "set_comprehension" | "dictionary_comprehension"
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
             | "generator_expression" => {
                 let generator = node.kind() == "generator_expression";
                 let inner = self.new_scope(
@@ -303,7 +327,12 @@ impl<'a> Builder<'a> {
             "named_expression" => {
                 if let Some(name) = node.child_by_field_name("name") {
                     let target = self.walrus_scope(scope);
-                    self.bind(self.text(name), BindingKind::Assignment, target, name.byte_range());
+                    self.bind(
+                        self.text(name),
+                        BindingKind::Assignment,
+                        target,
+                        name.byte_range(),
+                    );
                 }
                 push_children(node, scope, stack);
             }
@@ -450,5 +479,7 @@ impl<'a> Builder<'a> {
 
 /// `a . b` → `a.b` (tree-sitter keeps the source spacing of dotted names).
 fn normalize_dotted(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\\')
+        .collect()
 }

@@ -26,10 +26,14 @@ pub struct BindingId(pub u32);
 pub enum ScopeKind {
     Module,
     Class,
-    Function { is_async: bool },
+    Function {
+        is_async: bool,
+    },
     Lambda,
     /// List, set and dict comprehensions, and generator expressions (`generator: true`).
-    Comprehension { generator: bool },
+    Comprehension {
+        generator: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -130,8 +134,7 @@ impl SemanticIndex {
         let mut id = self.scopes_by_start[after - 1];
         loop {
             let scope = self.scope(id);
-            if scope.range.start <= offset && offset < scope.range.end.max(scope.range.start + 1)
-            {
+            if scope.range.start <= offset && offset < scope.range.end.max(scope.range.start + 1) {
                 return id;
             }
             match scope.parent {

@@ -35,25 +35,49 @@ fn is_async_at(source: &str, marker: &str) -> bool {
 fn import_styles_resolve_to_qualified_names() {
     let source = "import time\nimport time as t\nfrom time import sleep\nfrom time import sleep as nap\nimport os.path\nimport os.path as osp\nfrom os import path\n\
                   time.sleep; t.sleep; sleep; nap; os.path.exists; osp.exists; path.join\n";
-    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+    assert_eq!(
+        qualified(source, "time.sleep").as_deref(),
+        Some("time.sleep")
+    );
     assert_eq!(qualified(source, "t.sleep").as_deref(), Some("time.sleep"));
-    assert_eq!(qualified_nth(source, "sleep", 4).as_deref(), Some("time.sleep"));
-    assert_eq!(qualified_nth(source, "nap", 1).as_deref(), Some("time.sleep"));
-    assert_eq!(qualified(source, "os.path.exists").as_deref(), Some("os.path.exists"));
-    assert_eq!(qualified(source, "osp.exists").as_deref(), Some("os.path.exists"));
-    assert_eq!(qualified(source, "path.join").as_deref(), Some("os.path.join"));
+    assert_eq!(
+        qualified_nth(source, "sleep", 4).as_deref(),
+        Some("time.sleep")
+    );
+    assert_eq!(
+        qualified_nth(source, "nap", 1).as_deref(),
+        Some("time.sleep")
+    );
+    assert_eq!(
+        qualified(source, "os.path.exists").as_deref(),
+        Some("os.path.exists")
+    );
+    assert_eq!(
+        qualified(source, "osp.exists").as_deref(),
+        Some("os.path.exists")
+    );
+    assert_eq!(
+        qualified(source, "path.join").as_deref(),
+        Some("os.path.join")
+    );
 }
 
 #[test]
 fn relative_imports_keep_their_dots() {
     let source = "from . import helpers\nfrom ..pkg import tool as t\nhelpers.run; t.go\n";
-    assert_eq!(qualified(source, "helpers.run").as_deref(), Some(".helpers.run"));
+    assert_eq!(
+        qualified(source, "helpers.run").as_deref(),
+        Some(".helpers.run")
+    );
     assert_eq!(qualified(source, "t.go").as_deref(), Some("..pkg.tool.go"));
 }
 
 #[test]
 fn unbound_names_are_builtins() {
-    assert_eq!(qualified("open\n", "open").as_deref(), Some("builtins.open"));
+    assert_eq!(
+        qualified("open\n", "open").as_deref(),
+        Some("builtins.open")
+    );
     let shadowed = "def open(p):\n    pass\nopen\n";
     assert_eq!(qualified_nth(shadowed, "open", 1), None);
 }
@@ -65,9 +89,17 @@ fn parameters_and_local_definitions_shadow_imports() {
                   async def b():\n    def sleep(x):\n        pass\n    sleep(1)\n\
                   async def c():\n    sleep = print\n    sleep(1)\n\
                   async def d():\n    time.sleep(1)\n";
-    assert_eq!(qualified_nth(source, "time.sleep", 0), None, "parameter `time`");
+    assert_eq!(
+        qualified_nth(source, "time.sleep", 0),
+        None,
+        "parameter `time`"
+    );
     assert_eq!(qualified_nth(source, "sleep", 3), None, "local def sleep");
-    assert_eq!(qualified_nth(source, "sleep", 5), None, "local sleep = print");
+    assert_eq!(
+        qualified_nth(source, "sleep", 5),
+        None,
+        "local sleep = print"
+    );
     assert_eq!(
         qualified_nth(source, "time.sleep", 1).as_deref(),
         Some("time.sleep")
@@ -79,8 +111,14 @@ fn function_local_imports_and_imports_below_use() {
     let source = "async def a():\n    import time as clock\n    clock.sleep(1)\n\
                   async def b():\n    later.sleep(1)\n\
                   import time as later\n";
-    assert_eq!(qualified(source, "clock.sleep").as_deref(), Some("time.sleep"));
-    assert_eq!(qualified(source, "later.sleep").as_deref(), Some("time.sleep"));
+    assert_eq!(
+        qualified(source, "clock.sleep").as_deref(),
+        Some("time.sleep")
+    );
+    assert_eq!(
+        qualified(source, "later.sleep").as_deref(),
+        Some("time.sleep")
+    );
 }
 
 #[test]
@@ -92,14 +130,22 @@ fn local_import_does_not_leak_to_other_functions() {
 
 #[test]
 fn class_scope_is_not_visible_from_methods() {
-    let source = "import time\nclass A:\n    time = None\n    async def m(self):\n        time.sleep(1)\n";
-    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+    let source =
+        "import time\nclass A:\n    time = None\n    async def m(self):\n        time.sleep(1)\n";
+    assert_eq!(
+        qualified(source, "time.sleep").as_deref(),
+        Some("time.sleep")
+    );
 }
 
 #[test]
 fn global_declaration_reaches_module_binding() {
-    let source = "time = None\nasync def a():\n    global time\n    import time\n    time.sleep(1)\n";
-    assert_eq!(qualified(source, "time.sleep").as_deref(), Some("time.sleep"));
+    let source =
+        "time = None\nasync def a():\n    global time\n    import time\n    time.sleep(1)\n";
+    assert_eq!(
+        qualified(source, "time.sleep").as_deref(),
+        Some("time.sleep")
+    );
 }
 
 #[test]
@@ -130,9 +176,18 @@ module_marker()
     assert!(is_async_at(source, "body_marker"));
     assert!(is_async_at(source, "comp_marker"));
     assert!(is_async_at(source, "gen_marker"));
-    assert!(is_async_at(source, "decorator_marker"), "decorators run in the enclosing scope");
-    assert!(is_async_at(source, "param_default_marker"), "defaults run in the enclosing scope");
-    assert!(!is_async_at(source, "default_marker"), "outer's own default runs at module level");
+    assert!(
+        is_async_at(source, "decorator_marker"),
+        "decorators run in the enclosing scope"
+    );
+    assert!(
+        is_async_at(source, "param_default_marker"),
+        "defaults run in the enclosing scope"
+    );
+    assert!(
+        !is_async_at(source, "default_marker"),
+        "outer's own default runs at module level"
+    );
     assert!(!is_async_at(source, "lambda_marker"));
     assert!(!is_async_at(source, "inner_marker"));
     assert!(!is_async_at(source, "class_marker"));
@@ -164,8 +219,14 @@ fn module_alias_is_found_only_where_reachable() {
     let source = "import asyncio as aio\ndef f(aio):\n    here()\nthere()\n";
     let parsed = parse(source);
     let index = build_index(&parsed.tree, source);
-    assert_eq!(index.module_alias_at("asyncio", source.find("there").unwrap()), Some("aio"));
-    assert_eq!(index.module_alias_at("asyncio", source.find("here").unwrap()), None);
+    assert_eq!(
+        index.module_alias_at("asyncio", source.find("there").unwrap()),
+        Some("aio")
+    );
+    assert_eq!(
+        index.module_alias_at("asyncio", source.find("here").unwrap()),
+        None
+    );
 }
 
 #[test]
