@@ -4,6 +4,9 @@
 //! parallel (parse → semantic index → codemod matches → findings with fixes), and one consumer
 //! reports, diffs and writes in sorted order.
 
+// Only reporters and the binary print, and they do it through writers, never print!.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod analyze;
 pub mod cli;
 pub mod codemod;
