@@ -231,6 +231,15 @@ impl Registry {
         &self.codemods[index]
     }
 
+    /// Whether `text` mentions the last name of any matched call: a cheap pre-filter, since a
+    /// call can only resolve to `time.sleep` if `sleep` appears in the file (imported or
+    /// written as an attribute).
+    pub fn may_match(&self, text: &str) -> bool {
+        self.call_tails
+            .iter()
+            .any(|tail| text.contains(tail.as_str()))
+    }
+
     /// Whether some codemod matches a call whose last name segment is `tail`.
     pub fn cares_about_tail(&self, tail: &str) -> bool {
         self.call_tails.contains(tail)

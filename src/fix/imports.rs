@@ -35,7 +35,15 @@ pub fn reference_module(
             import: None,
         });
     }
-    if index.resolve_name(module, offset) != Resolution::Builtin {
+    let name_is_free = match index.resolve_name(module, offset) {
+        Resolution::Builtin => true,
+        // Only imported for type checkers: a runtime import of the same module is what it needs.
+        Resolution::Binding(id) => matches!(
+            &index.binding(id).kind,
+            BindingKind::Import { qualified, type_checking_only: true, .. } if qualified == module
+        ),
+    };
+    if !name_is_free {
         return Err(format!(
             "the name `{module}` means something else here, so `import {module}` cannot be added"
         ));
@@ -366,6 +374,16 @@ mod tests {
         let reference = reference_module(&index, &parsed.tree, text, "\n", "asyncio", 23).unwrap();
         assert_eq!(reference.name, "aio");
         assert!(reference.import.is_none());
+    }
+
+    #[test]
+    fn type_checking_import_gets_a_runtime_import() {
+        let text =
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import asyncio\nx = 1\n";
+        assert_eq!(
+            add_import(text),
+            "import asyncio\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import asyncio\nx = 1\n"
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ struct Builder<'a> {
     scopes: Vec<Scope>,
     bindings: Vec<Binding>,
     dunder_all: Option<Vec<String>>,
+    /// Bodies of `if TYPE_CHECKING:` blocks seen so far.
+    type_checking_blocks: Vec<Range<usize>>,
 }
 
 pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
@@ -22,6 +24,7 @@ pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
         scopes: Vec::new(),
         bindings: Vec::new(),
         dunder_all: None,
+        type_checking_blocks: Vec::new(),
     };
     let module = builder.new_scope(ScopeKind::Module, None, 0..source.len(), None);
     let mut stack: Vec<(Node, ScopeId)> = vec![(root, module)];
@@ -281,6 +284,17 @@ impl<'a> Builder<'a> {
                 }
                 push_children(node, inner, stack);
             }
+            "if_statement" => {
+                let condition = node.child_by_field_name("condition");
+                let is_type_checking = condition.is_some_and(|c| {
+                    let text = self.text(c);
+                    text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING")
+                });
+                if is_type_checking && let Some(body) = node.child_by_field_name("consequence") {
+                    self.type_checking_blocks.push(body.byte_range());
+                }
+                push_children(node, scope, stack);
+            }
             "import_statement" => self.bind_import(node, scope),
             "import_from_statement" => self.bind_from_import(node, scope),
             "global_statement" | "nonlocal_statement" => {
@@ -348,6 +362,12 @@ impl<'a> Builder<'a> {
         }
     }
 
+    fn in_type_checking_block(&self, statement: &Range<usize>) -> bool {
+        self.type_checking_blocks
+            .iter()
+            .any(|block| block.start <= statement.start && statement.end <= block.end)
+    }
+
     fn bind_import(&mut self, node: Node, scope: ScopeId) {
         let statement = node.byte_range();
         let mut cursor = node.walk();
@@ -362,6 +382,7 @@ impl<'a> Builder<'a> {
                             qualified: top.to_owned(),
                             statement: statement.clone(),
                             clause: name.byte_range(),
+                            type_checking_only: self.in_type_checking_block(&statement),
                         },
                         scope,
                         name.byte_range(),
@@ -380,6 +401,7 @@ impl<'a> Builder<'a> {
                             qualified: normalize_dotted(self.text(module)),
                             statement: statement.clone(),
                             clause: name.byte_range(),
+                            type_checking_only: self.in_type_checking_block(&statement),
                         },
                         scope,
                         name.byte_range(),
@@ -421,6 +443,7 @@ impl<'a> Builder<'a> {
                     qualified,
                     statement: statement.clone(),
                     clause: name.byte_range(),
+                    type_checking_only: self.in_type_checking_block(&statement),
                 },
                 scope,
                 name.byte_range(),

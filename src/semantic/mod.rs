@@ -61,6 +61,8 @@ pub enum BindingKind {
         statement: Range<usize>,
         /// The `name` or `name as alias` clause inside the statement.
         clause: Range<usize>,
+        /// Under `if TYPE_CHECKING:`: visible to type checkers, absent at runtime.
+        type_checking_only: bool,
     },
     Function {
         is_async: bool,
@@ -264,7 +266,12 @@ impl SemanticIndex {
     /// some `import module [as alias]` makes it so.
     pub fn module_alias_at(&self, module: &str, offset: usize) -> Option<&str> {
         self.bindings.iter().enumerate().find_map(|(i, binding)| {
-            let BindingKind::Import { qualified, .. } = &binding.kind else {
+            let BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } = &binding.kind
+            else {
                 return None;
             };
             let reachable = qualified == module

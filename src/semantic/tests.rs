@@ -237,3 +237,14 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let index = build_index(&parsed.tree, &source);
     assert!(!index.is_async_context(depth));
 }
+
+#[test]
+fn type_checking_imports_are_not_reused_at_runtime() {
+    let source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import asyncio\nasync def f():\n    here()\n";
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    assert_eq!(
+        index.module_alias_at("asyncio", source.find("here").unwrap()),
+        None
+    );
+}
