@@ -16,7 +16,7 @@ use crate::parse::parse;
 use crate::report::Reporter;
 use crate::semantic::build_index;
 use crate::source::SourceText;
-use crate::write::{Fingerprint, WriteError, write_atomically};
+use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,10 +304,9 @@ pub fn run(
         ) = (settings.mode, &mut report.outcome)
             && let Err(err) = write_atomically(&report.path, &fixed.bytes, *fingerprint)
         {
+            // Nothing of this file was written: none of its fixes is applied.
             report.write_error = Some(err.to_string());
-            if matches!(err, WriteError::Changed | WriteError::Io(_)) {
-                applied.iter_mut().for_each(|a| *a = false);
-            }
+            applied.iter_mut().for_each(|a| *a = false);
         }
         tally(&mut summary, &report, settings.mode);
         reporter.file(&report)?;

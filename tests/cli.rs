@@ -853,3 +853,46 @@ fn closed_stdout_exits_cleanly_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+// ---------------------------------------------------------------- diffs that git accepts
+
+/// `fix`'s diff, applied with `git apply`, gives exactly what `fix --write` writes: for LF and
+/// CRLF files, and a file without a final newline.
+#[test]
+fn fix_diff_round_trips_through_git_apply_and_matches_write() {
+    let crlf = BLOCKING.replace('\n', "\r\n");
+    let no_final_newline = "import time\n\nasync def f():\n    time.sleep(1)";
+    let files: [(&str, &[u8]); 3] = [
+        ("lf.py", BLOCKING.as_bytes()),
+        ("pkg/crlf.py", crlf.as_bytes()),
+        ("tail.py", no_final_newline.as_bytes()),
+    ];
+    let via_git = project(&files);
+    let via_write = project(&files);
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(via_git.path())
+            .stdout(Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?} failed");
+    };
+    git(&["init", "-q"]);
+    let diff = unfreeze(via_git.path(), &["fix", "--color=never", "."]);
+    assert_eq!(diff.code, Some(1), "{}", diff.stderr);
+    fs::write(via_git.path().join("fixes.diff"), &diff.stdout).unwrap();
+    git(&["apply", "--check", "fixes.diff"]);
+    git(&["apply", "fixes.diff"]);
+    let write = unfreeze(via_write.path(), &["fix", "--write", "."]);
+    assert_eq!(write.code, Some(0), "{}", write.stderr);
+    for (path, _) in files {
+        assert_eq!(
+            fs::read(via_git.path().join(path)).unwrap(),
+            fs::read(via_write.path().join(path)).unwrap(),
+            "{path}: git apply and --write differ"
+        );
+    }
+    let crlf_fixed = fs::read_to_string(via_write.path().join("pkg/crlf.py")).unwrap();
+    assert!(crlf_fixed.contains("import asyncio\r\n") && !crlf_fixed.contains("asyncio\n"));
+}

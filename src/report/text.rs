@@ -161,20 +161,24 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                     Mode::Fix { write: false, .. } => {
                         if let Some(fixed) = fixed {
                             let diff = unified_diff(&report.display_path, text, &fixed.text);
-                            for line in diff.lines() {
-                                let colored = if line.starts_with("+++") || line.starts_with("---")
-                                {
-                                    line.bold()
-                                } else if line.starts_with('+') {
-                                    line.green()
-                                } else if line.starts_with('-') {
-                                    line.red()
-                                } else if line.starts_with("@@") {
-                                    line.cyan()
-                                } else {
-                                    line.normal()
-                                };
-                                writeln!(self.out, "{colored}")?;
+                            // Line by line, keeping each line's own terminator: a CRLF file's
+                            // diff must keep its CRs for `git apply`.
+                            for line in diff.split_inclusive('\n') {
+                                let content = line.trim_end_matches(['\n', '\r']);
+                                let ending = &line[content.len()..];
+                                let colored =
+                                    if content.starts_with("+++") || content.starts_with("---") {
+                                        content.bold()
+                                    } else if content.starts_with('+') {
+                                        content.green()
+                                    } else if content.starts_with('-') {
+                                        content.red()
+                                    } else if content.starts_with("@@") {
+                                        content.cyan()
+                                    } else {
+                                        content.normal()
+                                    };
+                                write!(self.out, "{colored}{ending}")?;
                             }
                         }
                     }

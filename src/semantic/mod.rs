@@ -10,7 +10,7 @@ mod tests;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 pub use build::build_index;
 
@@ -293,9 +293,4 @@ impl SemanticIndex {
             _ => false,
         })
     }
-}
-
-/// Build the index for a parsed file.
-pub fn index(tree: &Tree, source: &str) -> SemanticIndex {
-    build_index(tree, source)
 }
