@@ -103,8 +103,12 @@ pub struct Summary {
     /// Findings whose fix is applied (or would be, in diff mode).
     pub fixed: usize,
     pub files_fixed: usize,
-    /// Findings with a fix that the run's applicability does not reach.
-    pub fixable_with_unsafe: usize,
+    /// Findings with a safe fix.
+    pub safe_fixable: usize,
+    /// Findings whose fix is unsafe (applied only with `--unsafe-fixes`).
+    pub unsafe_fixable: usize,
+    /// Findings without an applicable fix (none, or display-only).
+    pub unfixable: usize,
     pub errors: usize,
 }
 
@@ -266,7 +270,7 @@ pub fn run(
             outcome,
             write_error: None,
         };
-        tally(&mut summary, &report, settings.mode);
+        tally(&mut summary, &report);
         reporter.stdin_file(&report, &bytes)?;
         reporter.finish(&summary)?;
         return Ok(summary);
@@ -308,14 +312,14 @@ pub fn run(
             report.write_error = Some(err.to_string());
             applied.iter_mut().for_each(|a| *a = false);
         }
-        tally(&mut summary, &report, settings.mode);
+        tally(&mut summary, &report);
         reporter.file(&report)?;
     }
     reporter.finish(&summary)?;
     Ok(summary)
 }
 
-fn tally(summary: &mut Summary, report: &FileReport, mode: Mode) {
+fn tally(summary: &mut Summary, report: &FileReport) {
     match &report.outcome {
         FileOutcome::Error(_) => summary.errors += 1,
         FileOutcome::Checked {
@@ -331,27 +335,12 @@ fn tally(summary: &mut Summary, report: &FileReport, mode: Mode) {
             if fixed > 0 {
                 summary.files_fixed += 1;
             }
-            if let Some(threshold) = mode.threshold() {
-                summary.fixable_with_unsafe += findings
-                    .iter()
-                    .zip(applied)
-                    .filter(|(f, applied)| {
-                        !**applied
-                            && f.fix.as_ref().is_some_and(|fix| {
-                                fix.applicability == Applicability::Unsafe
-                                    && threshold == Applicability::Safe
-                            })
-                    })
-                    .count();
-            } else {
-                summary.fixable_with_unsafe += findings
-                    .iter()
-                    .filter(|f| {
-                        f.fix
-                            .as_ref()
-                            .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
-                    })
-                    .count();
+            for finding in findings {
+                match finding.fix.as_ref().map(|fix| fix.applicability) {
+                    Some(Applicability::Safe) => summary.safe_fixable += 1,
+                    Some(Applicability::Unsafe) => summary.unsafe_fixable += 1,
+                    Some(Applicability::DisplayOnly) | None => summary.unfixable += 1,
+                }
             }
             if rejected.is_some() || report.write_error.is_some() {
                 summary.errors += 1;

@@ -715,7 +715,7 @@ fn discovery_skips_gitignored_files_and_excluded_directories() {
         "{}",
         out.show()
     );
-    assert!(out.stdout.contains("in 1 file checked"), "{}", out.show());
+    assert!(out.stdout.contains("(1 file checked)"), "{}", out.show());
 
     // Without --exclude the generated directories are checked: the exclusion did the work.
     let all = unfreeze(dir.path(), &["check", "."]);

@@ -169,6 +169,46 @@ pub struct Registry {
     /// The last segment of every matched call (`sleep`), a cheap pre-filter before name
     /// resolution.
     call_tails: HashSet<String>,
+    /// For each matched call, the words a file must contain for a call to resolve to it.
+    call_words: Vec<Vec<String>>,
+    /// Every word in `call_words`.
+    interesting_words: HashSet<String>,
+}
+
+/// The words a file must contain for some call in it to resolve to `qualified`: every dotted
+/// segment, because the import that brings the name in spells the module and the call or the
+/// import spells the function (`import os.path as p; p.exists` has `os`, `path`, `exists`).
+/// Builtins need no import, so `builtins.open` needs only `open`.
+fn required_words(qualified: &str) -> Vec<String> {
+    let segments = qualified.split('.');
+    let segments: Vec<&str> = match qualified.strip_prefix("builtins.") {
+        Some(rest) => rest.split('.').collect(),
+        None => segments.collect(),
+    };
+    segments.into_iter().map(str::to_owned).collect()
+}
+
+/// The identifier-like words of `text` that are in `wanted`.
+fn words_in<'t>(text: &'t str, wanted: &HashSet<String>) -> HashSet<&'t str> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut found = HashSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_word(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            let word = &text[start..i];
+            if wanted.contains(word) {
+                found.insert(word);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 impl Registry {
@@ -199,16 +239,21 @@ impl Registry {
         codemods.sort_by(|a, b| a.code.cmp(&b.code));
         let mut by_call: HashMap<String, Vec<usize>> = HashMap::new();
         let mut call_tails = HashSet::new();
+        let mut call_words = Vec::new();
         for (i, codemod) in codemods.iter().enumerate() {
             for call in &codemod.calls {
                 by_call.entry(call.clone()).or_default().push(i);
                 call_tails.insert(call.rsplit('.').next().unwrap_or(call).to_owned());
+                call_words.push(required_words(call));
             }
         }
+        let interesting_words = call_words.iter().flatten().cloned().collect();
         Ok(Registry {
             codemods,
             by_call,
             call_tails,
+            call_words,
+            interesting_words,
         })
     }
 
@@ -231,13 +276,13 @@ impl Registry {
         &self.codemods[index]
     }
 
-    /// Whether `text` mentions the last name of any matched call: a cheap pre-filter, since a
-    /// call can only resolve to `time.sleep` if `sleep` appears in the file (imported or
-    /// written as an attribute).
+    /// Whether some call in `text` could resolve to a matched name: a cheap pre-filter (one
+    /// scan of the bytes) that spares parsing files that cannot have a finding.
     pub fn may_match(&self, text: &str) -> bool {
-        self.call_tails
+        let found = words_in(text, &self.interesting_words);
+        self.call_words
             .iter()
-            .any(|tail| text.contains(tail.as_str()))
+            .any(|words| words.iter().all(|w| found.contains(w.as_str())))
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.
@@ -276,6 +321,19 @@ fix-safety = "f"
         let registry = Registry::bundled().unwrap();
         assert!(registry.get("ASYNC251").is_some());
         assert!(registry.get("blocking-sleep").is_some());
+    }
+
+    #[test]
+    fn pre_filter_needs_every_segment_as_a_word() {
+        let registry = Registry::from_files(&[("x.toml", VALID)]).unwrap();
+        assert!(registry.may_match("import time as t\nt.sleep(1)\n"));
+        assert!(registry.may_match("from time import sleep\n"));
+        assert!(!registry.may_match("import time\nx = time.time()\n"));
+        assert!(!registry.may_match("sleeper = timed.sleeping\n"));
+        let builtin = VALID.replace("time.sleep", "builtins.open");
+        let registry = Registry::from_files(&[("x.toml", &builtin)]).unwrap();
+        assert!(registry.may_match("f = open(p)\n"));
+        assert!(!registry.may_match("await reopen(p)\n"));
     }
 
     #[test]

@@ -16,11 +16,24 @@ pub struct TextReporter<W: Write, E: Write> {
     out: W,
     err: E,
     mode: Mode,
+    unsafe_fixes: bool,
 }
 
 impl<W: Write, E: Write> TextReporter<W, E> {
     pub fn new(out: W, err: E, mode: Mode) -> Self {
-        TextReporter { out, err, mode }
+        let unsafe_fixes = matches!(
+            mode,
+            Mode::Fix {
+                unsafe_fixes: true,
+                ..
+            }
+        );
+        TextReporter {
+            out,
+            err,
+            mode,
+            unsafe_fixes,
+        }
     }
 
     fn error(&mut self, path: &str, message: &str) -> io::Result<()> {
@@ -247,22 +260,31 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 } else {
                     writeln!(
                         self.out,
-                        "Found {} in {}.",
+                        "Found {} ({} checked).",
                         plural(summary.findings, "finding"),
-                        plural(summary.files_checked, "file checked")
-                            .replace("checkeds", "checked")
+                        plural(summary.files_checked, "file")
                     )?;
-                    if summary.fixable_with_unsafe > 0 {
+                    if summary.safe_fixable > 0 {
                         writeln!(
                             self.out,
-                            "{} more fixable with `unfreeze fix --unsafe-fixes`.",
-                            summary.fixable_with_unsafe
+                            "{} fixable: `unfreeze fix` shows the diff, `unfreeze fix --write` applies it.",
+                            summary.safe_fixable
                         )?;
                     }
-                    writeln!(
-                        self.out,
-                        "Run `unfreeze fix` to see the fixes as a diff, `unfreeze fix --write` to apply them."
-                    )?;
+                    if summary.unsafe_fixable > 0 {
+                        writeln!(
+                            self.out,
+                            "{} more fixable with `--unsafe-fixes` (each changes behaviour in a stated way).",
+                            summary.unsafe_fixable
+                        )?;
+                    }
+                    if summary.unfixable > 0 {
+                        writeln!(
+                            self.out,
+                            "{} without an automatic fix yet.",
+                            plural(summary.unfixable, "finding")
+                        )?;
+                    }
                 }
             }
             Mode::Fix { write, .. } => {
@@ -276,11 +298,15 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                     plural(summary.files_fixed, "file"),
                     summary.findings - summary.fixed
                 )?;
-                if summary.fixable_with_unsafe > 0 {
+                let left_unsafe = summary.unsafe_fixable.min(summary.findings - summary.fixed);
+                if !self.unsafe_fixes && left_unsafe > 0 {
+                    writeln!(target, "{left_unsafe} more fixable with `--unsafe-fixes`.")?;
+                }
+                if summary.unfixable > 0 {
                     writeln!(
                         target,
-                        "{} more fixable with `--unsafe-fixes`.",
-                        summary.fixable_with_unsafe
+                        "{} without an automatic fix yet (see `unfreeze check`).",
+                        plural(summary.unfixable, "finding")
                     )?;
                 }
                 if !write && summary.fixed > 0 {

@@ -327,10 +327,52 @@ impl<'a> Builder<'a> {
                 push_children(node, scope, stack);
             }
             "as_pattern" => {
-                if let Some(alias) = node.child_by_field_name("alias") {
+                // `with x as y` / `except E as e` carry an `alias` field; `case P as y` ends
+                // with the bound identifier.
+                let alias = node.child_by_field_name("alias").or_else(|| {
+                    node.named_child(node.named_child_count().saturating_sub(1) as u32)
+                        .filter(|last| {
+                            last.kind() == "identifier"
+                                && node.parent().is_some_and(|p| p.kind() == "case_pattern")
+                        })
+                });
+                if let Some(alias) = alias {
                     self.bind_target(alias, scope, BindingKind::Assignment);
                 }
                 push_children(node, scope, stack);
+            }
+            // Capture patterns in `match`: `case x`, `case [a, *rest]`, `case {**kw}`,
+            // `case Point(x=px)` bind names; `case Color.RED` (dotted) is a value.
+            "case_pattern" | "keyword_pattern" => {
+                let capture = if node.kind() == "case_pattern" {
+                    node.named_child(0)
+                        .filter(|_| node.named_child_count() == 1)
+                } else {
+                    node.named_child(1)
+                };
+                if let Some(capture) =
+                    capture.filter(|c| c.kind() == "dotted_name" && c.named_child_count() == 1)
+                    && let Some(name) = capture.named_child(0)
+                    && self.text(name) != "_"
+                {
+                    self.bind(
+                        self.text(name),
+                        BindingKind::Assignment,
+                        scope,
+                        name.byte_range(),
+                    );
+                }
+                push_children(node, scope, stack);
+            }
+            "splat_pattern" => {
+                if let Some(name) = node.named_child(0).filter(|n| n.kind() == "identifier") {
+                    self.bind(
+                        self.text(name),
+                        BindingKind::Assignment,
+                        scope,
+                        name.byte_range(),
+                    );
+                }
             }
             "except_clause" => {
                 if let Some(alias) = node.child_by_field_name("alias") {

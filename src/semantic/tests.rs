@@ -248,3 +248,29 @@ fn type_checking_imports_are_not_reused_at_runtime() {
         None
     );
 }
+
+#[test]
+fn match_capture_patterns_bind_names() {
+    let source = "\
+async def handle(message):
+    match message:
+        case {\"open\": open}:
+            open()
+        case [input, *rest]:
+            input()
+        case str() as sleep:
+            sleep()
+        case Point(x=exists):
+            exists()
+        case os.path:
+            print()
+";
+    assert_eq!(qualified_nth(source, "open", 1), None);
+    assert_eq!(qualified_nth(source, "input", 1), None);
+    assert_eq!(qualified_nth(source, "sleep", 1), None);
+    assert_eq!(qualified_nth(source, "exists", 1), None);
+    assert_eq!(
+        qualified(source, "print").as_deref(),
+        Some("builtins.print")
+    );
+}
