@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use unfreeze::codemod::Registry;
-use unfreeze::report::rules::{explain, rules_table};
+use unfreeze::report::rules::{explain, rules_index_markdown, rules_table};
 
 fn check_or_update(path: &Path, expected: &str, stale: &mut Vec<String>) {
     if std::env::var_os("UNFREEZE_UPDATE_DOCS").is_some() {
@@ -21,28 +21,18 @@ fn rule_pages_match_the_codemod_files() {
     let registry = Registry::bundled().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
     let mut stale = Vec::new();
-    let mut index = String::from(
-        "# Rules\n\nGenerated from `codemods/*.toml` (`unfreeze rules`); one page per rule.\n\n\
-         | code | name | fix | summary |\n|---|---|---|---|\n",
-    );
     for codemod in registry.codemods() {
-        let fix = match &codemod.strategy {
-            Some(_) => codemod.applicability.to_string(),
-            None => "none".to_owned(),
-        };
-        index.push_str(&format!(
-            "| [{code}]({code}.md) | {} | {fix} | {} |\n",
-            codemod.name,
-            codemod.summary.replace('|', "\\|"),
-            code = codemod.code
-        ));
         check_or_update(
             &dir.join(format!("{}.md", codemod.code)),
             &explain(codemod),
             &mut stale,
         );
     }
-    check_or_update(&dir.join("README.md"), &index, &mut stale);
+    check_or_update(
+        &dir.join("README.md"),
+        &rules_index_markdown(&registry),
+        &mut stale,
+    );
     assert!(
         !rules_table(&registry).is_empty(),
         "the rules table lists the codemods"

@@ -3,20 +3,45 @@
 
 use crate::codemod::{Codemod, Registry};
 
+/// The rule's fix in one word: its applicability, or `no fix`.
+pub fn fix_label(codemod: &Codemod) -> String {
+    match &codemod.strategy {
+        Some(_) => codemod.applicability.to_string(),
+        None => "no fix".to_owned(),
+    }
+}
+
 /// One line per rule: code, name, fix applicability, summary.
 pub fn rules_table(registry: &Registry) -> String {
     let mut out = String::new();
     for codemod in registry.codemods() {
-        let fix = match &codemod.strategy {
-            Some(_) => codemod.applicability.to_string(),
-            None => "no fix".to_owned(),
-        };
         out.push_str(&format!(
             "{:<10} {:<24} {:<13} {}\n",
-            codemod.code, codemod.name, fix, codemod.summary
+            codemod.code,
+            codemod.name,
+            fix_label(codemod),
+            codemod.summary
         ));
     }
     out
+}
+
+/// docs/rules/README.md: a Markdown table linking every rule's page.
+pub fn rules_index_markdown(registry: &Registry) -> String {
+    let mut index = String::from(
+        "# Rules\n\nGenerated from `codemods/*.toml` (`unfreeze rules`); one page per rule.\n\n\
+         | code | name | fix | summary |\n|---|---|---|---|\n",
+    );
+    for codemod in registry.codemods() {
+        index.push_str(&format!(
+            "| [{code}]({code}.md) | {} | {} | {} |\n",
+            codemod.name,
+            fix_label(codemod),
+            codemod.summary.replace('|', "\\|"),
+            code = codemod.code
+        ));
+    }
+    index
 }
 
 /// The rule's documentation as Markdown.
