@@ -8,7 +8,9 @@ use clap::Parser;
 use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
 use unfreeze::report::rules::{explain, rules_table};
-use unfreeze::report::{Format, JsonReporter, Reporter, TextReporter};
+use unfreeze::report::{
+    Format, GithubReporter, JsonReporter, Reporter, StatisticsReporter, TextReporter,
+};
 use unfreeze::run::{ExitStatus, Mode, run};
 
 fn main() -> ExitCode {
@@ -75,9 +77,15 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     };
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
+    if common.statistics && mode != Mode::Check {
+        return usage_error("--statistics is only for `unfreeze check`");
+    }
+    let out = io::BufWriter::new(stdout);
     let mut reporter: Box<dyn Reporter> = match common.format {
-        Format::Text => Box::new(TextReporter::new(io::BufWriter::new(stdout), stderr, mode)),
-        Format::Json => Box::new(JsonReporter::new(io::BufWriter::new(stdout), stderr)),
+        _ if common.statistics => Box::new(StatisticsReporter::new(out, stderr, common.format)),
+        Format::Text => Box::new(TextReporter::new(out, stderr, mode)),
+        Format::Json => Box::new(JsonReporter::new(out, stderr)),
+        Format::Github => Box::new(GithubReporter::new(out)),
     };
     let summary = run(&settings, &registry, reporter.as_mut())?;
     drop(reporter);

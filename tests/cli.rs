@@ -896,3 +896,44 @@ fn fix_diff_round_trips_through_git_apply_and_matches_write() {
     let crlf_fixed = fs::read_to_string(via_write.path().join("pkg/crlf.py")).unwrap();
     assert!(crlf_fixed.contains("import asyncio\r\n") && !crlf_fixed.contains("asyncio\n"));
 }
+
+// ---------------------------------------------------------------- github and statistics
+
+#[test]
+fn github_format_prints_one_annotation_per_finding() {
+    let dir = project(&[("pkg/a.py", BLOCKING.as_bytes())]);
+    let out = unfreeze(dir.path(), &["check", "--format", "github", "."]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert_eq!(
+        out.stdout.trim_end(),
+        "::error title=unfreeze (ASYNC251),file=pkg/a.py,line=4,col=5,endLine=4,endColumn=18::\
+         ASYNC251 `time.sleep` blocks the event loop in async function `f` \
+         (fix, safe: Replace with `await asyncio.sleep(...)`)"
+    );
+}
+
+#[test]
+fn statistics_counts_findings_per_rule() {
+    let two_sleeps = format!("{BLOCKING}    time.sleep(2)\n");
+    let dir = project(&[
+        ("a.py", two_sleeps.as_bytes()),
+        ("b.py", b"async def g():\n    open('x')\n"),
+    ]);
+    let out = unfreeze(dir.path(), &["check", "--statistics", "."]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "2  ASYNC251  blocking-sleep  (2 fixable)",
+            "1  ASYNC230  blocking-open"
+        ]
+    );
+    let fix = unfreeze(dir.path(), &["fix", "--statistics", "."]);
+    assert_eq!(fix.code, Some(2));
+    assert!(
+        fix.stderr.contains("only for `unfreeze check`"),
+        "{}",
+        fix.show()
+    );
+}

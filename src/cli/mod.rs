@@ -70,6 +70,9 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Print a count per rule instead of each finding (`check` only).
+    #[arg(long)]
+    pub statistics: bool,
     /// When to color the output (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

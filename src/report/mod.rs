@@ -1,13 +1,17 @@
 //! Reporters: the only code that prints results. One [`Reporter`] is chosen per run; the run
 //! hands it every file's report in sorted order, then the summary.
 
+mod github;
 mod json;
 pub mod rules;
+mod statistics;
 mod text;
 
 use std::io;
 
+pub use github::GithubReporter;
 pub use json::JsonReporter;
+pub use statistics::StatisticsReporter;
 pub use text::TextReporter;
 
 use crate::run::{FileReport, Summary};
@@ -19,6 +23,8 @@ pub enum Format {
     Text,
     /// A JSON array of findings with their fixes (see docs/json-format.md).
     Json,
+    /// GitHub Actions workflow commands: each finding becomes an annotation on the PR.
+    Github,
 }
 
 pub trait Reporter {

@@ -380,6 +380,14 @@ impl<'a> Builder<'a> {
                 }
                 push_children(node, scope, stack);
             }
+            // `del x` makes `x` local to its function, like an assignment.
+            "delete_statement" => {
+                let mut cursor = node.walk();
+                let targets: Vec<Node> = node.named_children(&mut cursor).collect();
+                for target in targets {
+                    self.bind_target(target, scope, BindingKind::Assignment);
+                }
+            }
             "named_expression" => {
                 if let Some(name) = node.child_by_field_name("name") {
                     let target = self.walrus_scope(scope);

@@ -274,3 +274,9 @@ async def handle(message):
         Some("builtins.print")
     );
 }
+
+#[test]
+fn del_makes_a_name_local() {
+    let source = "async def f():\n    del input\n    input('x')\n";
+    assert_eq!(qualified_nth(source, "input", 1), None);
+}
