@@ -10,6 +10,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod codemod;
+pub mod config;
 pub mod diff;
 pub mod discover;
 pub mod fix;

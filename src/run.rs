@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze};
 use crate::codemod::Registry;
+use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
@@ -49,6 +50,9 @@ pub struct Settings {
     pub read_stdin: bool,
     pub exclude: Vec<String>,
     pub selection: RuleSelection,
+    pub per_file_ignores: PerFileIgnores,
+    /// The configuration file's settings (target version, HTTP client, ...).
+    pub config: Config,
 }
 
 /// The fixed version of a file.
@@ -183,7 +187,8 @@ pub fn process_source(
         parsed: &parsed,
         index: &index,
     };
-    let findings = analyze(&context, registry, &settings.selection);
+    let mut findings = analyze(&context, registry, &settings.selection);
+    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;

@@ -937,3 +937,102 @@ fn statistics_counts_findings_per_rule() {
         fix.show()
     );
 }
+
+// ---------------------------------------------------------------- configuration
+
+const OPENS: &str = "async def g():\n    open('x')\n";
+
+#[test]
+fn pyproject_configuration_selects_ignores_and_ignores_per_file() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"svc\"\n\n[tool.unfreeze]\nignore = [\"ASYNC230\"]\n\
+              [tool.unfreeze.per-file-ignores]\n\"tests/*\" = [\"ASYNC251\"]\n",
+        ),
+        ("app/a.py", format!("{BLOCKING}{OPENS}").as_bytes()),
+        ("tests/test_a.py", BLOCKING.as_bytes()),
+    ]);
+    let out = unfreeze(dir.path(), &["check", "--format", "json", "."]);
+    let findings: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let found: Vec<(String, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["filename"].as_str().unwrap().to_owned(),
+                f["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("app/a.py".to_owned(), "ASYNC251".to_owned())],
+        "{}",
+        out.show()
+    );
+
+    // `--isolated` ignores the file; `--select` on the command line wins over it.
+    let isolated = unfreeze(dir.path(), &["check", "--isolated", "--statistics", "."]);
+    assert_eq!(
+        isolated.stdout.lines().collect::<Vec<_>>(),
+        [
+            "2  ASYNC251  blocking-sleep  (2 fixable)",
+            "1  ASYNC230  blocking-open"
+        ]
+    );
+}
+
+#[test]
+fn unfreeze_toml_is_nearer_than_pyproject_and_config_flag_picks_a_file() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.unfreeze]\nselect = [\"ASYNC230\"]\n",
+        ),
+        ("pkg/unfreeze.toml", b"select = [\"ASYNC251\"]\n"),
+        ("pkg/a.py", format!("{BLOCKING}{OPENS}").as_bytes()),
+    ]);
+    let nearest = unfreeze(dir.path(), &["check", "--statistics", "pkg"]);
+    assert_eq!(
+        nearest.stdout.trim(),
+        "1  ASYNC251  blocking-sleep  (1 fixable)"
+    );
+    let chosen = unfreeze(
+        dir.path(),
+        &["check", "--statistics", "--config", "pyproject.toml", "pkg"],
+    );
+    assert_eq!(chosen.stdout.trim(), "1  ASYNC230  blocking-open");
+}
+
+#[test]
+fn invalid_configuration_exits_2_naming_file_and_key_before_reading_files() {
+    for (config, key) in [
+        ("[tool.unfreeze]\nselct = [\"ASYNC\"]\n", "selct"),
+        ("[tool.unfreeze]\nselect = [\"NOPE1\"]\n", "NOPE1"),
+        (
+            "[tool.unfreeze]\nhttp-client = \"aiohttp\"\n",
+            "http-client",
+        ),
+        ("[tool.unfreeze]\nselect = \"ASYNC\"\n", "select"),
+    ] {
+        let dir = project(&[
+            ("pyproject.toml", config.as_bytes()),
+            ("a.py", BLOCKING.as_bytes()),
+        ]);
+        let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+        assert_eq!(out.code, Some(2), "{config}: {}", out.show());
+        assert!(out.stderr.contains("pyproject.toml"), "{}", out.show());
+        assert!(out.stderr.contains(key), "{config}: {}", out.show());
+        assert_eq!(
+            out.stdout, "",
+            "nothing reported before the configuration is valid"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.py")).unwrap(),
+            BLOCKING,
+            "no file touched"
+        );
+    }
+}

@@ -30,6 +30,8 @@ pub struct Finding {
 pub struct RuleSelection {
     /// `None`: every rule enabled by default.
     pub select: Option<HashSet<String>>,
+    /// Added to the selection (`extend-select`).
+    pub extend_select: HashSet<String>,
     pub ignore: HashSet<String>,
 }
 
@@ -38,7 +40,7 @@ impl RuleSelection {
         let selected = match &self.select {
             Some(select) => select.iter().any(|s| matches_code(s, code)),
             None => default_enabled,
-        };
+        } || self.extend_select.iter().any(|s| matches_code(s, code));
         selected && !self.ignore.iter().any(|s| matches_code(s, code))
     }
 }

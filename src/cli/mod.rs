@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analyze::RuleSelection;
 use crate::codemod::Registry;
+use crate::config::{Config, PerFileIgnores, find_config, load};
 use crate::discover::validate_excludes;
 use crate::report::Format;
 use crate::run::{Mode, Settings};
@@ -70,6 +71,12 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Use this configuration file instead of the nearest `unfreeze.toml` / `pyproject.toml`.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
     /// Print a count per rule instead of each finding (`check` only).
     #[arg(long)]
     pub statistics: bool,
@@ -96,35 +103,91 @@ pub struct FixArgs {
     pub unsafe_fixes: bool,
 }
 
-/// Turn parsed arguments into settings, rejecting unknown rule codes and bad globs.
-pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<Settings, String> {
-    let check_codes = |codes: &[String], flag: &str| -> Result<HashSet<String>, String> {
-        let mut set = HashSet::new();
-        for code in codes {
-            let code = code.trim().to_ascii_uppercase();
-            if code.is_empty() {
-                continue;
-            }
-            let known = code == "ALL"
-                || registry
-                    .codemods()
-                    .iter()
-                    .any(|c| c.code.starts_with(&code));
-            if !known {
-                return Err(format!(
-                    "{flag}: unknown rule code `{code}` (see `unfreeze rules`)"
-                ));
-            }
-            set.insert(code);
+/// Rule codes (or prefixes) from the command line or a configuration file, checked against
+/// the registry; `origin` names where they came from for the error message.
+fn rule_codes(
+    codes: &[String],
+    origin: &str,
+    registry: &Registry,
+) -> Result<HashSet<String>, String> {
+    let mut set = HashSet::new();
+    for code in codes {
+        let code = code.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            continue;
         }
-        Ok(set)
+        let known = code == "ALL"
+            || registry
+                .codemods()
+                .iter()
+                .any(|c| c.code.starts_with(&code));
+        if !known {
+            return Err(format!(
+                "{origin}: unknown rule code `{code}` (see `unfreeze rules`)"
+            ));
+        }
+        set.insert(code);
+    }
+    Ok(set)
+}
+
+/// The configuration for this run: `--config`, else the file nearest to the first path
+/// (or to `--stdin-filename`, or the working directory), else defaults. `--isolated`: none.
+fn load_config(common: &CommonArgs) -> Result<Config, String> {
+    if common.isolated {
+        return Ok(Config::default());
+    }
+    let path = match &common.config {
+        Some(path) => Some(path.clone()),
+        None => {
+            let start = match common.paths.first() {
+                Some(path) if path.as_os_str() != "-" => path.clone(),
+                _ => common
+                    .stdin_filename
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            };
+            let start = if start.exists() {
+                start
+            } else {
+                PathBuf::from(".")
+            };
+            find_config(&start)
+        }
     };
-    let select = match &common.select {
-        Some(codes) => Some(check_codes(codes, "--select")?),
-        None => None,
+    match path {
+        Some(path) => load(&path).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Turn parsed arguments and the configuration file into settings, rejecting unknown rule
+/// codes and bad globs before any file is read. The command line wins over the file:
+/// `--select` replaces `select`; `--ignore` and `--exclude` add to the file's lists.
+pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<Settings, String> {
+    let config = load_config(common)?;
+    let origin = |key: &str| match &config.path {
+        Some(path) => format!("invalid configuration in {}: {key}", path.display()),
+        None => key.to_owned(),
     };
-    let ignore = check_codes(&common.ignore, "--ignore")?;
+    let select = match (&common.select, &config.select) {
+        (Some(codes), _) => Some(rule_codes(codes, "--select", registry)?),
+        (None, Some(codes)) => Some(rule_codes(codes, &origin("select"), registry)?),
+        (None, None) => None,
+    };
+    let extend_select = rule_codes(&config.extend_select, &origin("extend-select"), registry)?;
+    let mut ignore = rule_codes(&config.ignore, &origin("ignore"), registry)?;
+    ignore.extend(rule_codes(&common.ignore, "--ignore", registry)?);
+    for (pattern, codes) in &config.per_file_ignores {
+        rule_codes(
+            codes,
+            &origin(&format!("per-file-ignores `{pattern}`")),
+            registry,
+        )?;
+    }
     validate_excludes(&common.exclude)?;
+    let mut exclude = config.exclude.clone();
+    exclude.extend(common.exclude.iter().cloned());
     let read_stdin = common.paths.iter().any(|p| p.as_os_str() == "-");
     if read_stdin && common.paths.len() > 1 {
         return Err("`-` (stdin) cannot be combined with other paths".to_owned());
@@ -137,7 +200,13 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         paths: common.paths.clone(),
         stdin_filename: common.stdin_filename.clone(),
         read_stdin,
-        exclude: common.exclude.clone(),
-        selection: RuleSelection { select, ignore },
+        exclude,
+        selection: RuleSelection {
+            select,
+            extend_select,
+            ignore,
+        },
+        per_file_ignores: PerFileIgnores::new(&config),
+        config,
     })
 }

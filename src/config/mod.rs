@@ -1,0 +1,341 @@
+//! Configuration files: `[tool.unfreeze]` in `pyproject.toml`, or `unfreeze.toml`; the one
+//! nearest to the checked path wins (`unfreeze.toml` before `pyproject.toml` in the same
+//! directory; a `pyproject.toml` without `[tool.unfreeze]` is passed over), as in ruff.
+//! Deserialised strictly: an unknown key or a bad value stops the run before any file is read,
+//! with the file, the key and the reason.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    select: Option<Vec<String>>,
+    extend_select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    extend_exclude: Option<Vec<String>>,
+    per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    target_version: Option<String>,
+    http_client: Option<String>,
+}
+
+/// A `pyproject.toml`, read only for the parts unfreeze uses; other tools' keys are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct Pyproject {
+    tool: Option<PyprojectTools>,
+    project: Option<PyprojectProject>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PyprojectTools {
+    unfreeze: Option<RawConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PyprojectProject {
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+}
+
+/// The HTTP client requests calls are rewritten to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpClient {
+    #[default]
+    Httpx,
+    Httpx2,
+}
+
+/// A validated configuration file.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file it came from (`None`: no file, defaults).
+    pub path: Option<PathBuf>,
+    /// The directory relative paths and globs are resolved against.
+    pub root: PathBuf,
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Globs of paths to skip (`exclude` then `extend-exclude`).
+    pub exclude: Vec<String>,
+    /// (glob, codes): findings of these codes are dropped in matching files.
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
+    /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
+    pub target_version: Option<(u8, u8)>,
+    pub http_client: HttpClient,
+}
+
+/// Invalid configuration: which file, which key, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration in {}: {}",
+            self.path.display(),
+            self.message
+        )
+    }
+}
+
+/// The configuration file nearest to `start` (a file or directory), if any.
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = fs::canonicalize(start).ok()?;
+    let first = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent()?
+    };
+    for dir in first.ancestors() {
+        let own = dir.join("unfreeze.toml");
+        if own.is_file() {
+            return Some(own);
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if pyproject.is_file()
+            && fs::read_to_string(&pyproject).is_ok_and(|text| {
+                text.parse::<toml::Table>().is_ok_and(|table| {
+                    table
+                        .get("tool")
+                        .and_then(|tool| tool.get("unfreeze"))
+                        .is_some()
+                })
+            })
+        {
+            return Some(pyproject);
+        }
+    }
+    None
+}
+
+/// `py311` → (3, 11).
+fn parse_target_version(text: &str) -> Option<(u8, u8)> {
+    let digits = text.strip_prefix("py3")?;
+    let minor: u8 = digits.parse().ok()?;
+    (6..=20).contains(&minor).then_some((3, minor))
+}
+
+/// The lowest version a `requires-python` specifier allows: `>=3.9`, `>=3.10,<4`, `~=3.11`.
+fn minimum_from_requires_python(spec: &str) -> Option<(u8, u8)> {
+    spec.split(',').find_map(|part| {
+        let part = part.trim();
+        let version = part
+            .strip_prefix(">=")
+            .or_else(|| part.strip_prefix("~="))
+            .or_else(|| part.strip_prefix("=="))?
+            .trim();
+        let mut numbers = version.split('.');
+        let major: u8 = numbers.next()?.trim().parse().ok()?;
+        let minor: u8 = numbers
+            .next()
+            .unwrap_or("0")
+            .trim_end_matches('*')
+            .parse()
+            .ok()?;
+        (major == 3).then_some((major, minor))
+    })
+}
+
+/// Load and validate a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let error = |message: String| ConfigError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    // Deserialising the whole file (not a detached table) keeps line numbers and key paths
+    // in the error messages.
+    let (raw, requires_python) = if is_pyproject {
+        let pyproject: Pyproject = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
+        let raw = pyproject.tool.and_then(|t| t.unfreeze).unwrap_or_default();
+        (raw, pyproject.project.and_then(|p| p.requires_python))
+    } else {
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
+        (raw, None)
+    };
+    let target_version = match (&raw.target_version, &requires_python) {
+        (Some(text), _) => Some(parse_target_version(text).ok_or_else(|| {
+            error(format!(
+                "`target-version = {text:?}`: expected a version such as \"py39\" or \"py312\""
+            ))
+        })?),
+        (None, Some(spec)) => minimum_from_requires_python(spec),
+        (None, None) => None,
+    };
+    let http_client = match raw.http_client.as_deref() {
+        None | Some("httpx") => HttpClient::Httpx,
+        Some("httpx2") => HttpClient::Httpx2,
+        Some(other) => {
+            return Err(error(format!(
+                "`http-client = {other:?}`: expected \"httpx\" or \"httpx2\""
+            )));
+        }
+    };
+    let mut exclude = raw.exclude.unwrap_or_default();
+    exclude.extend(raw.extend_exclude.unwrap_or_default());
+    for pattern in &exclude {
+        Glob::new(pattern).map_err(|e| error(format!("exclude: `{pattern}`: {e}")))?;
+    }
+    let mut per_file_ignores = Vec::new();
+    for (pattern, codes) in raw.per_file_ignores.unwrap_or_default() {
+        Glob::new(&pattern).map_err(|e| error(format!("per-file-ignores: `{pattern}`: {e}")))?;
+        per_file_ignores.push((pattern, codes));
+    }
+    Ok(Config {
+        path: Some(path.to_path_buf()),
+        root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        select: raw.select,
+        extend_select: raw.extend_select.unwrap_or_default(),
+        ignore: raw.ignore.unwrap_or_default(),
+        exclude,
+        per_file_ignores,
+        target_version,
+        http_client,
+    })
+}
+
+/// Per-file ignores compiled for matching.
+#[derive(Clone, Debug, Default)]
+pub struct PerFileIgnores {
+    root: PathBuf,
+    entries: Vec<(GlobMatcher, Vec<String>)>,
+}
+
+impl PerFileIgnores {
+    pub fn new(config: &Config) -> PerFileIgnores {
+        let entries = config
+            .per_file_ignores
+            .iter()
+            .map(|(pattern, codes)| {
+                let glob = Glob::new(pattern).expect("validated when loaded");
+                (glob.compile_matcher(), codes.clone())
+            })
+            .collect();
+        PerFileIgnores {
+            root: fs::canonicalize(&config.root).unwrap_or_else(|_| config.root.clone()),
+            entries,
+        }
+    }
+
+    /// Whether findings of `code` are ignored in the file at `path`: the glob is matched
+    /// against the path relative to the configuration's directory, and against the file name.
+    pub fn ignores(&self, path: &Path, code: &str) -> bool {
+        if self.entries.is_empty() {
+            return false;
+        }
+        let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let relative = absolute.strip_prefix(&self.root).unwrap_or(&absolute);
+        let name = path.file_name().map(Path::new);
+        self.entries.iter().any(|(glob, codes)| {
+            let matches = glob.is_match(relative) || name.is_some_and(|n| glob.is_match(n));
+            matches
+                && codes
+                    .iter()
+                    .any(|c| c == "ALL" || code.starts_with(c.as_str()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn nearest_config_wins_and_plain_pyproject_is_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "pyproject.toml",
+            "[tool.unfreeze]\nignore = [\"ASYNC230\"]\n",
+        );
+        write(root, "pkg/pyproject.toml", "[project]\nname = \"x\"\n");
+        write(root, "pkg/sub/a.py", "x = 1\n");
+        let found = find_config(&root.join("pkg/sub/a.py")).unwrap();
+        assert_eq!(
+            found,
+            fs::canonicalize(root.join("pyproject.toml")).unwrap()
+        );
+        write(root, "pkg/unfreeze.toml", "ignore = []\n");
+        let found = find_config(&root.join("pkg/sub")).unwrap();
+        assert_eq!(
+            found,
+            fs::canonicalize(root.join("pkg/unfreeze.toml")).unwrap()
+        );
+    }
+
+    #[test]
+    fn pyproject_section_is_loaded_with_requires_python_as_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pyproject.toml",
+            "[project]\nrequires-python = \">=3.8, <4\"\n[tool.unfreeze]\nselect = [\"ASYNC\"]\n\
+             extend-exclude = [\"gen/*\"]\nhttp-client = \"httpx2\"\n\
+             [tool.unfreeze.per-file-ignores]\n\"tests/*\" = [\"ASYNC251\"]\n",
+        );
+        let config = load(&path).unwrap();
+        assert_eq!(config.select.as_deref(), Some(&["ASYNC".to_owned()][..]));
+        assert_eq!(config.exclude, ["gen/*"]);
+        assert_eq!(config.target_version, Some((3, 8)));
+        assert_eq!(config.http_client, HttpClient::Httpx2);
+        let ignores = PerFileIgnores::new(&config);
+        let test_file = write(dir.path(), "tests/test_a.py", "");
+        assert!(ignores.ignores(&test_file, "ASYNC251"));
+        assert!(!ignores.ignores(&test_file, "ASYNC230"));
+        let app_file = write(dir.path(), "app/a.py", "");
+        assert!(!ignores.ignores(&app_file, "ASYNC251"));
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, expected) in [
+            ("[tool.unfreeze]\nselct = [\"A\"]\n", "selct"),
+            (
+                "[tool.unfreeze]\ntarget-version = \"3.11\"\n",
+                "target-version",
+            ),
+            (
+                "[tool.unfreeze]\nhttp-client = \"aiohttp\"\n",
+                "http-client",
+            ),
+            ("[tool.unfreeze]\nselect = \"ASYNC\"\n", "select"),
+            ("[tool.unfreeze]\nexclude = [\"a[\"]\n", "exclude"),
+            ("[tool.unfreeze\n", "pyproject.toml"),
+        ] {
+            let path = write(dir.path(), "pyproject.toml", text);
+            let err = load(&path).unwrap_err().to_string();
+            assert!(err.contains("pyproject.toml"), "{err}");
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn target_versions_parse() {
+        assert_eq!(parse_target_version("py39"), Some((3, 9)));
+        assert_eq!(parse_target_version("py312"), Some((3, 12)));
+        assert_eq!(parse_target_version("3.12"), None);
+        assert_eq!(minimum_from_requires_python(">=3.10"), Some((3, 10)));
+        assert_eq!(minimum_from_requires_python("~=3.11.2"), Some((3, 11)));
+        assert_eq!(minimum_from_requires_python("<4"), None);
+    }
+}
