@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::Fix;
 use crate::parse::ParsedFile;
-use crate::semantic::SemanticIndex;
+use crate::semantic::{ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
 /// One problem found in a file, with the fix that solves it when there is one.
@@ -134,6 +134,24 @@ fn preferred_library(file: &FileContext) -> Option<&'static str> {
     None
 }
 
+/// The name of the innermost function around `offset`, or `<module>`.
+fn enclosing_function_name(index: &SemanticIndex, offset: usize) -> String {
+    let mut id = index.scope_at(offset);
+    loop {
+        let scope = index.scope(id);
+        match scope.kind {
+            ScopeKind::Function { .. } => return scope.name.clone().unwrap_or_default(),
+            ScopeKind::Lambda => return "<lambda>".to_owned(),
+            ScopeKind::Class => return scope.name.clone().unwrap_or_default(),
+            ScopeKind::Module => return "<module>".to_owned(),
+            ScopeKind::Comprehension { .. } => match scope.parent {
+                Some(parent) => id = parent,
+                None => return "<module>".to_owned(),
+            },
+        }
+    }
+}
+
 /// Whether the statement holding `node` contains a syntax error (or `node` sits inside an
 /// `ERROR` node): a fix there could straddle code tree-sitter only guessed at.
 fn in_broken_statement(node: Node) -> bool {
@@ -188,17 +206,24 @@ fn analyze_call(
     if matching.is_empty() {
         return;
     }
-    let Some(function) = file.index.async_function_at(call.start_byte()) else {
-        return;
+    let async_function = file.index.async_function_at(call.start_byte());
+    let function_name = match async_function {
+        Some(function) => file.index.scope(function).name.clone().unwrap_or_default(),
+        None => enclosing_function_name(file.index, call.start_byte()),
     };
-    let function_name = file.index.scope(function).name.clone().unwrap_or_default();
+    let result_discarded = call.parent().is_some_and(|parent| {
+        parent.kind() == "expression_statement" && parent.named_child_count() == 1
+    });
     let callee_text: String = file.text[callee.byte_range()]
         .split_whitespace()
         .collect::<Vec<_>>()
         .join("");
     for &i in matching {
         let codemod = registry.codemod(i);
-        if !selection.is_enabled(&codemod.code, codemod.default_enabled) {
+        if !selection.is_enabled(&codemod.code, codemod.default_enabled)
+            || (codemod.async_only && async_function.is_none())
+            || (codemod.result_discarded && !result_discarded)
+        {
             continue;
         }
         let message = codemod.message.render(|name| match name {

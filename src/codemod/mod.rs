@@ -36,8 +36,12 @@ pub struct Codemod {
     pub message: Template,
     pub applicability: Applicability,
     pub default_enabled: bool,
-    /// Qualified names whose calls in async context are findings.
+    /// Qualified names whose calls are findings.
     pub calls: Vec<String>,
+    /// Whether only calls in async context are findings.
+    pub async_only: bool,
+    /// Whether only calls whose result is discarded are findings.
+    pub result_discarded: bool,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
     pub docs: Docs,
@@ -118,6 +122,15 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             )));
         }
     }
+    let async_only = match raw.matcher.context.as_deref() {
+        None | Some("async") => true,
+        Some("anywhere") => false,
+        Some(other) => {
+            return Err(error(format!(
+                "`[match] context = {other:?}`: expected \"async\" or \"anywhere\""
+            )));
+        }
+    };
     let (strategy, fix_title) = match raw.fix {
         Some(fix) => {
             let strategy = Strategy::compile(&fix.strategy, &fix.replacement)
@@ -154,6 +167,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         applicability,
         default_enabled: raw.default_enabled.unwrap_or(true),
         calls: raw.matcher.calls,
+        async_only,
+        result_discarded: raw.matcher.result_discarded,
         strategy,
         fix_title,
         docs,
@@ -244,7 +259,12 @@ impl Registry {
             for call in &codemod.calls {
                 by_call.entry(call.clone()).or_default().push(i);
                 call_tails.insert(call.rsplit('.').next().unwrap_or(call).to_owned());
-                call_words.push(required_words(call));
+                let mut words = required_words(call);
+                if codemod.async_only {
+                    // Async context needs an `async def` in the file.
+                    words.push("async".to_owned());
+                }
+                call_words.push(words);
             }
         }
         let interesting_words = call_words.iter().flatten().cloned().collect();

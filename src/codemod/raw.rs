@@ -29,11 +29,16 @@ pub struct RawCodemod {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawMatch {
-    /// Qualified names of functions whose calls in async context are findings.
+    /// Qualified names of functions whose calls are findings.
     #[serde(default)]
     pub calls: Vec<String>,
+    /// Where a call is a finding: `async` (inside async context, the default) or `anywhere`.
+    pub context: Option<String>,
+    /// Only calls whose result is thrown away (the call is a whole expression statement).
+    #[serde(default)]
+    pub result_discarded: bool,
 }
 
 #[derive(Debug, Deserialize)]
