@@ -346,14 +346,24 @@ fix-safety = "f"
     #[test]
     fn pre_filter_needs_every_segment_as_a_word() {
         let registry = Registry::from_files(&[("x.toml", VALID)]).unwrap();
-        assert!(registry.may_match("import time as t\nt.sleep(1)\n"));
-        assert!(registry.may_match("from time import sleep\n"));
-        assert!(!registry.may_match("import time\nx = time.time()\n"));
-        assert!(!registry.may_match("sleeper = timed.sleeping\n"));
+        assert!(registry.may_match("import time as t\nasync def f(): t.sleep(1)\n"));
+        assert!(registry.may_match("from time import sleep\nasync def f(): pass\n"));
+        assert!(
+            !registry.may_match("import time\nt.sleep(1)\n"),
+            "async context needs `async`"
+        );
+        assert!(!registry.may_match("import time\nasync def f(): time.time()\n"));
+        assert!(!registry.may_match("async def f(): timed.sleeping\n"));
         let builtin = VALID.replace("time.sleep", "builtins.open");
         let registry = Registry::from_files(&[("x.toml", &builtin)]).unwrap();
-        assert!(registry.may_match("f = open(p)\n"));
-        assert!(!registry.may_match("await reopen(p)\n"));
+        assert!(registry.may_match("async def f(): open(p)\n"));
+        assert!(!registry.may_match("async def f(): await reopen(p)\n"));
+        let anywhere = VALID.replace(
+            "calls = [\"time.sleep\"]",
+            "calls = [\"time.sleep\"]\ncontext = \"anywhere\"",
+        );
+        let registry = Registry::from_files(&[("x.toml", &anywhere)]).unwrap();
+        assert!(registry.may_match("import time\ntime.sleep(1)\n"));
     }
 
     #[test]
