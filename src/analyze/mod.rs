@@ -199,7 +199,8 @@ fn analyze_call(
     if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
         return;
     }
-    let Some(qualified) = file.index.qualified_name(callee, file.text) else {
+    let root = file.parsed.tree.root_node();
+    let Some(qualified) = file.index.callable_name(callee, root, file.text) else {
         return;
     };
     let matching = registry.for_call(&qualified);

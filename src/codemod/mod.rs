@@ -72,12 +72,20 @@ fn is_rule_code(code: &str) -> bool {
     letters > 0 && code.len() > letters && code[letters..].chars().all(|c| c.is_ascii_digit())
 }
 
+/// `a.b.c`, or with object steps: `requests.Session().get`, `sqlite3.connect().cursor().execute`
+/// (`()` marks "the object this call returns"; never on the last segment).
 fn is_qualified_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
     !name.is_empty()
-        && name.split('.').all(|part| {
-            !part.is_empty()
-                && !part.starts_with(|c: char| c.is_ascii_digit())
-                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && parts.iter().enumerate().all(|(i, part)| {
+            let identifier = match part.strip_suffix("()") {
+                Some(_) if i + 1 == parts.len() => return false,
+                Some(stripped) => stripped,
+                None => part,
+            };
+            !identifier.is_empty()
+                && !identifier.starts_with(|c: char| c.is_ascii_digit())
+                && identifier.chars().all(|c| c.is_alphanumeric() || c == '_')
         })
 }
 
@@ -110,12 +118,25 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     })?;
     let message = Template::parse(&raw.message, MESSAGE_PLACEHOLDERS)
         .map_err(|e| error(format!("`message`: {e}")))?;
-    if raw.matcher.calls.is_empty() {
+    let mut calls = raw.matcher.calls.clone();
+    for methods in &raw.matcher.methods {
+        if methods.receivers.is_empty() || methods.names.is_empty() {
+            return Err(error(
+                "`[[match.methods]]` needs `receivers` and `names`".to_owned(),
+            ));
+        }
+        for receiver in &methods.receivers {
+            for name in &methods.names {
+                calls.push(format!("{receiver}().{name}"));
+            }
+        }
+    }
+    if calls.is_empty() {
         return Err(error(
-            "`[match]` needs at least one entry in `calls`".to_owned(),
+            "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
         ));
     }
-    for call in &raw.matcher.calls {
+    for call in &calls {
         if !is_qualified_name(call) {
             return Err(error(format!(
                 "`[match] calls`: {call:?} is not a dotted qualified name"
@@ -166,7 +187,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         message,
         applicability,
         default_enabled: raw.default_enabled.unwrap_or(true),
-        calls: raw.matcher.calls,
+        calls,
         async_only,
         result_discarded: raw.matcher.result_discarded,
         strategy,
@@ -195,12 +216,11 @@ pub struct Registry {
 /// import spells the function (`import os.path as p; p.exists` has `os`, `path`, `exists`).
 /// Builtins need no import, so `builtins.open` needs only `open`.
 fn required_words(qualified: &str) -> Vec<String> {
-    let segments = qualified.split('.');
-    let segments: Vec<&str> = match qualified.strip_prefix("builtins.") {
-        Some(rest) => rest.split('.').collect(),
-        None => segments.collect(),
-    };
-    segments.into_iter().map(str::to_owned).collect()
+    let qualified = qualified.strip_prefix("builtins.").unwrap_or(qualified);
+    qualified
+        .split('.')
+        .map(|segment| segment.trim_end_matches("()").to_owned())
+        .collect()
 }
 
 /// The identifier-like words of `text` that are in `wanted`.

@@ -39,6 +39,20 @@ pub struct RawMatch {
     /// Only calls whose result is thrown away (the call is a whole expression statement).
     #[serde(default)]
     pub result_discarded: bool,
+    /// Method calls on objects made by `receivers` (`requests.Session`, `sqlite3.connect`):
+    /// each `receiver` × `name` pair matches like `calls = ["requests.Session().get"]`.
+    #[serde(default)]
+    pub methods: Vec<RawMethods>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMethods {
+    /// What makes the object: a class or a function (`requests.Session`, `sqlite3.connect`,
+    /// or a method of another object, `sqlite3.connect().cursor`).
+    pub receivers: Vec<String>,
+    /// The method names.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

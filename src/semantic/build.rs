@@ -15,6 +15,7 @@ struct Builder<'a> {
     dunder_all: Option<Vec<String>>,
     /// Bodies of `if TYPE_CHECKING:` blocks seen so far.
     type_checking_blocks: Vec<Range<usize>>,
+    attribute_values: HashMap<(ScopeId, String), Vec<Range<usize>>>,
 }
 
 pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
@@ -25,6 +26,7 @@ pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
         bindings: Vec::new(),
         dunder_all: None,
         type_checking_blocks: Vec::new(),
+        attribute_values: HashMap::new(),
     };
     let module = builder.new_scope(ScopeKind::Module, None, 0..source.len(), None);
     let mut stack: Vec<(Node, ScopeId)> = vec![(root, module)];
@@ -41,6 +43,7 @@ pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
         bindings: builder.bindings,
         scopes_by_start,
         dunder_all: builder.dunder_all,
+        attribute_values: builder.attribute_values,
     }
 }
 
@@ -79,6 +82,19 @@ impl<'a> Builder<'a> {
     }
 
     fn bind(&mut self, name: &str, kind: BindingKind, scope: ScopeId, range: Range<usize>) {
+        self.bind_typed(name, kind, scope, range, None, None);
+    }
+
+    /// Bind `name`, remembering the value or annotation that says what it holds.
+    fn bind_typed(
+        &mut self,
+        name: &str,
+        kind: BindingKind,
+        scope: ScopeId,
+        range: Range<usize>,
+        value: Option<Range<usize>>,
+        annotation: Option<Range<usize>>,
+    ) {
         let scope = self.binding_scope(name, scope);
         let id = BindingId(self.bindings.len() as u32);
         self.bindings.push(Binding {
@@ -86,6 +102,8 @@ impl<'a> Builder<'a> {
             kind,
             scope,
             range,
+            value,
+            annotation,
         });
         self.scopes[scope.0 as usize]
             .bindings
@@ -181,11 +199,19 @@ impl<'a> Builder<'a> {
                 _ => None,
             };
             if let Some(name) = name.filter(|n| n.kind() == "identifier") {
-                self.bind(
+                let annotation = match parameter.kind() {
+                    "typed_parameter" | "typed_default_parameter" => parameter
+                        .child_by_field_name("type")
+                        .map(|t| t.byte_range()),
+                    _ => None,
+                };
+                self.bind_typed(
                     self.text(name),
                     BindingKind::Parameter,
                     scope,
                     name.byte_range(),
+                    None,
+                    annotation,
                 );
             }
         }
@@ -311,6 +337,36 @@ impl<'a> Builder<'a> {
                     target.nonlocals.extend(names);
                 }
             }
+            "assignment"
+                if node
+                    .child_by_field_name("left")
+                    .is_some_and(|l| matches!(l.kind(), "identifier" | "attribute")) =>
+            {
+                let left = node.child_by_field_name("left").expect("checked");
+                // `a = b = value`: every target gets the innermost value.
+                let mut right = node.child_by_field_name("right");
+                while let Some(inner) = right.filter(|r| r.kind() == "assignment") {
+                    right = inner.child_by_field_name("right");
+                }
+                let value = right.map(|r| r.byte_range());
+                let annotation = node.child_by_field_name("type").map(|t| t.byte_range());
+                if left.kind() == "identifier" {
+                    self.bind_typed(
+                        self.text(left),
+                        BindingKind::Assignment,
+                        scope,
+                        left.byte_range(),
+                        value,
+                        annotation,
+                    );
+                    if scope == ScopeId(0) && self.text(left) == "__all__" {
+                        self.record_dunder_all(node);
+                    }
+                } else if let Some(value) = value {
+                    self.record_attribute_value(left, scope, value);
+                }
+                push_children(node, scope, stack);
+            }
             "assignment" | "augmented_assignment" => {
                 if let Some(left) = node.child_by_field_name("left") {
                     self.bind_target(left, scope, BindingKind::Assignment);
@@ -336,8 +392,31 @@ impl<'a> Builder<'a> {
                                 && node.parent().is_some_and(|p| p.kind() == "case_pattern")
                         })
                 });
-                if let Some(alias) = alias {
-                    self.bind_target(alias, scope, BindingKind::Assignment);
+                let in_with = node.parent().is_some_and(|p| p.kind() == "with_item");
+                let single_name = alias.and_then(|a| {
+                    if a.kind() == "identifier" {
+                        Some(a)
+                    } else {
+                        a.named_child(0)
+                            .filter(|n| n.kind() == "identifier" && a.named_child_count() == 1)
+                    }
+                });
+                match (alias, single_name) {
+                    (Some(_), Some(name)) if in_with => {
+                        // `with value as name`: `__enter__` of clients, sessions and
+                        // connections returns the object itself.
+                        let value = node.named_child(0).map(|v| v.byte_range());
+                        self.bind_typed(
+                            self.text(name),
+                            BindingKind::Assignment,
+                            scope,
+                            name.byte_range(),
+                            value,
+                            None,
+                        );
+                    }
+                    (Some(alias), _) => self.bind_target(alias, scope, BindingKind::Assignment),
+                    (None, _) => {}
                 }
                 push_children(node, scope, stack);
             }
@@ -499,6 +578,34 @@ impl<'a> Builder<'a> {
                 name.byte_range(),
             );
         }
+    }
+
+    /// `self.attr = value` in a method: remembered per class, so `self.attr.get()` in another
+    /// method knows what `self.attr` holds.
+    fn record_attribute_value(&mut self, target: Node, scope: ScopeId, value: Range<usize>) {
+        let (Some(object), Some(attribute)) = (
+            target.child_by_field_name("object"),
+            target.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        if object.kind() != "identifier" || !matches!(self.text(object), "self" | "cls") {
+            return;
+        }
+        let method = &self.scopes[scope.0 as usize];
+        let Some(class) = method
+            .parent
+            .filter(|p| self.scopes[p.0 as usize].kind == ScopeKind::Class)
+        else {
+            return;
+        };
+        if !matches!(method.kind, ScopeKind::Function { .. }) {
+            return;
+        }
+        self.attribute_values
+            .entry((class, self.text(attribute).to_owned()))
+            .or_default()
+            .push(value);
     }
 
     /// `__all__ = ["a", "b"]` (or a tuple, or `+=`).

@@ -6,6 +6,7 @@
 mod build;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -80,6 +81,10 @@ pub struct Binding {
     pub scope: ScopeId,
     /// Where the name is bound (the identifier, or the import clause).
     pub range: Range<usize>,
+    /// The value assigned, for `name = value`, `name: T = value` and `with value as name`.
+    pub value: Option<Range<usize>>,
+    /// The annotation, for `name: T` parameters and assignments.
+    pub annotation: Option<Range<usize>>,
 }
 
 /// What a name resolves to at a given place.
@@ -99,6 +104,8 @@ pub struct SemanticIndex {
     scopes_by_start: Vec<ScopeId>,
     /// The string entries of a module-level `__all__`, if it is defined.
     dunder_all: Option<Vec<String>>,
+    /// Values assigned to `self.<attribute>` in a class's methods, by (class scope, attribute).
+    attribute_values: HashMap<(ScopeId, String), Vec<Range<usize>>>,
 }
 
 impl SemanticIndex {

@@ -280,3 +280,105 @@ fn del_makes_a_name_local() {
     let source = "async def f():\n    del input\n    input('x')\n";
     assert_eq!(qualified_nth(source, "input", 1), None);
 }
+
+/// The callable name of the callee of the `nth` call whose text starts with `call`.
+fn callable(source: &str, callee: &str, nth: usize) -> Option<String> {
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    let start = source
+        .match_indices(callee)
+        .nth(nth)
+        .expect("callee in source")
+        .0;
+    let node = parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(start, start + callee.len())
+        .unwrap();
+    assert_eq!(&source[node.byte_range()], callee);
+    index.callable_name(node, parsed.tree.root_node(), source)
+}
+
+#[test]
+fn objects_are_named_after_what_made_them() {
+    let source = "\
+import requests
+import sqlite3
+from pathlib import Path
+from typing import Optional
+
+class Client:
+    def __init__(self):
+        self.session = requests.Session()
+
+    async def fetch(self, url):
+        return self.session.get(url)
+
+async def handler(p: Path, q: Optional[Path], r: 'Path | None', url):
+    s = requests.Session()
+    s.get(url)
+    with requests.session() as t:
+        t.post(url)
+    conn = sqlite3.connect(':memory:')
+    conn.cursor().execute('select 1')
+    p.exists()
+    q.exists()
+    Path(url).read_text()
+    fetch = requests.get
+    fetch(url)
+    s = object()
+    s.get(url)
+";
+    assert_eq!(
+        callable(source, "self.session.get", 0).as_deref(),
+        Some("requests.Session().get")
+    );
+    assert_eq!(
+        callable(source, "s.get", 0).as_deref(),
+        Some("requests.Session().get")
+    );
+    assert_eq!(
+        callable(source, "t.post", 0).as_deref(),
+        Some("requests.session().post")
+    );
+    assert_eq!(
+        callable(source, "conn.cursor().execute", 0).as_deref(),
+        Some("sqlite3.connect().cursor().execute")
+    );
+    assert_eq!(
+        callable(source, "p.exists", 0).as_deref(),
+        Some("pathlib.Path().exists")
+    );
+    assert_eq!(
+        callable(source, "q.exists", 0).as_deref(),
+        Some("pathlib.Path().exists")
+    );
+    assert_eq!(
+        callable(source, "Path(url).read_text", 0).as_deref(),
+        Some("pathlib.Path().read_text")
+    );
+    assert_eq!(
+        callable(source, "fetch", 2).as_deref(),
+        Some("requests.get")
+    );
+    assert_eq!(
+        callable(source, "s.get", 2).as_deref(),
+        Some("builtins.object().get"),
+        "rebound to something else"
+    );
+}
+
+#[test]
+fn self_attribute_with_conflicting_values_is_unknown() {
+    let source = "\
+import httpx
+class C:
+    def __init__(self, sync):
+        self.client = httpx.Client()
+    def reset(self):
+        self.client = httpx.AsyncClient()
+    async def go(self):
+        self.client.get('x')
+";
+    assert_eq!(callable(source, "self.client.get", 0), None);
+}

@@ -1,0 +1,192 @@
+//! What a value was made by: enough type knowledge to recognise calls on objects.
+//!
+//! An object is named after the callable that produced it, so no type table is needed:
+//! `requests.Session()` gives an object of kind `requests.Session`, its `get` method is
+//! `requests.Session().get`, and what `sqlite3.connect(p).cursor()` returns is of kind
+//! `sqlite3.connect().cursor`. Names are followed through simple assignments
+//! (`s = requests.Session()`), `with ... as s`, annotations (`path: Path`,
+//! `Optional[Path]`, `Path | None`) and attributes set on `self` in any method of the class.
+
+use tree_sitter::Node;
+
+use super::{BindingKind, Resolution, ScopeKind, SemanticIndex};
+
+/// How many assignments are followed before giving up (also stops cycles: `a = b; b = a`).
+const MAX_DEPTH: usize = 8;
+
+fn node_at<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
+    let mut node = root.descendant_for_byte_range(range.start, range.end)?;
+    // The smallest node spanning the range may be a parent with extra bytes; never a child.
+    while node.byte_range() != *range {
+        node = node.parent()?;
+        if node.start_byte() < range.start {
+            return None;
+        }
+    }
+    Some(node)
+}
+
+impl SemanticIndex {
+    /// The name of what `callee` calls: its qualified name (`time.sleep`), or for a method on
+    /// a known object, `<object kind>().<method>` (`requests.Session().get`), or for a local
+    /// alias of a function (`fetch = requests.get`), the function's name.
+    pub fn callable_name(&self, callee: Node, root: Node, source: &str) -> Option<String> {
+        self.callable_name_at_depth(callee, root, source, 0)
+    }
+
+    fn callable_name_at_depth(
+        &self,
+        callee: Node,
+        root: Node,
+        source: &str,
+        depth: usize,
+    ) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if let Some(qualified) = self.qualified_name(callee, source) {
+            return Some(qualified);
+        }
+        match callee.kind() {
+            "attribute" => {
+                let object = callee.child_by_field_name("object")?;
+                let attribute = callee.child_by_field_name("attribute")?;
+                let kind = self.object_kind_at_depth(object, root, source, depth + 1)?;
+                Some(format!("{kind}().{}", &source[attribute.byte_range()]))
+            }
+            "identifier" => {
+                // `fetch = requests.get` then `fetch(url)`.
+                let name = &source[callee.byte_range()];
+                let Resolution::Binding(id) = self.resolve_name(name, callee.start_byte()) else {
+                    return None;
+                };
+                let binding = self.binding(id);
+                if binding.kind != BindingKind::Assignment {
+                    return None;
+                }
+                let value = node_at(root, binding.value.as_ref()?)?;
+                if matches!(value.kind(), "identifier" | "attribute") {
+                    self.callable_name_at_depth(value, root, source, depth + 1)
+                } else {
+                    None
+                }
+            }
+            "parenthesized_expression" => {
+                self.callable_name_at_depth(callee.named_child(0)?, root, source, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The kind of object `expr` evaluates to, named after what made it (see the module doc).
+    pub fn object_kind(&self, expr: Node, root: Node, source: &str) -> Option<String> {
+        self.object_kind_at_depth(expr, root, source, 0)
+    }
+
+    fn object_kind_at_depth(
+        &self,
+        expr: Node,
+        root: Node,
+        source: &str,
+        depth: usize,
+    ) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match expr.kind() {
+            "call" => {
+                let callee = expr.child_by_field_name("function")?;
+                self.callable_name_at_depth(callee, root, source, depth + 1)
+            }
+            "parenthesized_expression" => {
+                self.object_kind_at_depth(expr.named_child(0)?, root, source, depth + 1)
+            }
+            "identifier" => {
+                let name = &source[expr.byte_range()];
+                let Resolution::Binding(id) = self.resolve_name(name, expr.start_byte()) else {
+                    return None;
+                };
+                let binding = self.binding(id);
+                if let Some(value) = &binding.value {
+                    let value = node_at(root, value)?;
+                    if let Some(kind) = self.object_kind_at_depth(value, root, source, depth + 1) {
+                        return Some(kind);
+                    }
+                }
+                let annotation = node_at(root, binding.annotation.as_ref()?)?;
+                self.annotated_kind(annotation, source)
+            }
+            "attribute" => self.attribute_kind(expr, root, source, depth),
+            _ => None,
+        }
+    }
+
+    /// `self.session` in a method: what every `self.session = ...` in the class assigned,
+    /// when they all agree.
+    fn attribute_kind(&self, expr: Node, root: Node, source: &str, depth: usize) -> Option<String> {
+        let object = expr.child_by_field_name("object")?;
+        let attribute = expr.child_by_field_name("attribute")?;
+        if object.kind() != "identifier" || !matches!(&source[object.byte_range()], "self" | "cls")
+        {
+            return None;
+        }
+        let mut scope = self.scope_at(expr.start_byte());
+        // Up from comprehensions and lambdas to the method, whose parent is the class.
+        loop {
+            let current = self.scope(scope);
+            match current.kind {
+                ScopeKind::Function { .. } => break,
+                ScopeKind::Comprehension { .. } | ScopeKind::Lambda => scope = current.parent?,
+                _ => return None,
+            }
+        }
+        let class = self.scope(scope).parent?;
+        if self.scope(class).kind != ScopeKind::Class {
+            return None;
+        }
+        let values = self
+            .attribute_values
+            .get(&(class, source[attribute.byte_range()].to_owned()))?;
+        let mut kinds = values.iter().map(|range| {
+            node_at(root, range).and_then(|v| self.object_kind_at_depth(v, root, source, depth + 1))
+        });
+        let first = kinds.next()??;
+        kinds
+            .all(|k| k.as_deref() == Some(first.as_str()))
+            .then_some(first)
+    }
+
+    /// `Path`, `pathlib.Path`, `Optional[Path]`, `Path | None`, `"Path"` → `pathlib.Path`.
+    fn annotated_kind(&self, annotation: Node, source: &str) -> Option<String> {
+        let mut node = annotation;
+        loop {
+            match node.kind() {
+                "type" | "parenthesized_expression" => node = node.named_child(0)?,
+                "identifier" | "attribute" => return self.qualified_name(node, source),
+                "binary_operator" => {
+                    // `X | None`: the side that is not None.
+                    let left = node.child_by_field_name("left")?;
+                    let right = node.child_by_field_name("right")?;
+                    node = if &source[left.byte_range()] == "None" {
+                        right
+                    } else {
+                        left
+                    };
+                }
+                "generic_type" | "subscript" => {
+                    let base = node.named_child(0)?;
+                    let base_name = self.qualified_name(base, source)?;
+                    if base_name != "typing.Optional" {
+                        return None;
+                    }
+                    let mut inner = node.named_child(1)?;
+                    if inner.kind() == "type_parameter" {
+                        inner = inner.named_child(0)?;
+                    }
+                    node = inner;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
