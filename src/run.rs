@@ -186,6 +186,7 @@ pub fn process_source(
         line_ending: source.line_ending.as_str(),
         parsed: &parsed,
         index: &index,
+        target_version: settings.config.target_version,
     };
     let mut findings = analyze(&context, registry, &settings.selection);
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));

@@ -58,6 +58,8 @@ pub struct FileContext<'a> {
     pub line_ending: &'a str,
     pub parsed: &'a ParsedFile,
     pub index: &'a SemanticIndex,
+    /// The lowest Python version the project supports, when configured or declared.
+    pub target_version: Option<(u8, u8)>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.
@@ -242,6 +244,7 @@ fn analyze_call(
             callee,
             qualified: &qualified,
             library,
+            target_version: file.target_version,
         };
         let (fix, no_fix_reason) = match (&codemod.strategy, &codemod.fix_title) {
             (Some(strategy), Some(title)) => match strategy.propose(&site, codemod.applicability) {

@@ -21,6 +21,8 @@ pub struct Site<'a> {
     pub qualified: &'a str,
     /// `anyio` or `trio` when the file is written for that library; `None` for asyncio.
     pub library: Option<&'static str>,
+    /// The lowest Python version the project supports, when known (`(3, 8)`).
+    pub target_version: Option<(u8, u8)>,
 }
 
 /// An async library a replacement can target.
@@ -35,6 +37,12 @@ pub enum Strategy {
         trio: Option<String>,
         anyio: Option<String>,
     },
+    /// Run the blocking call in a worker thread and await it:
+    /// `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; `trio.to_thread.run_sync` /
+    /// `anyio.to_thread.run_sync` in files written for those (with `functools.partial` for
+    /// keyword arguments, which `run_sync` does not take); `run_in_executor` with
+    /// `functools.partial` below Python 3.9, which has no `asyncio.to_thread`.
+    ToThread,
 }
 
 /// A fix before the codemod's title is rendered.
@@ -71,8 +79,14 @@ impl Strategy {
                     anyio: replacement.get("anyio").cloned(),
                 })
             }
+            "to-thread" => {
+                if !replacement.is_empty() {
+                    return Err("strategy `to-thread` takes no `replacement`".to_owned());
+                }
+                Ok(Strategy::ToThread)
+            }
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent)"
+                "unknown strategy `{other}` (known: await-async-equivalent, to-thread)"
             )),
         }
     }
@@ -95,6 +109,7 @@ impl Strategy {
                 };
                 await_async_equivalent(site, target, applicability)
             }
+            Strategy::ToThread => to_thread(site, applicability),
         }
     }
 }
@@ -218,4 +233,193 @@ fn await_async_equivalent(
     }
     fix.may_orphan.extend(imported_head(site));
     Ok(Proposal { fix, replacement })
+}
+
+/// The text between a call's parentheses, and whether it passes keyword arguments.
+fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
+    let arguments = site.call.child_by_field_name("arguments")?;
+    if arguments.kind() == "generator_expression" {
+        // `f(x for x in y)`: the generator needs its own parentheses once it is not alone.
+        return Some((site.text[arguments.byte_range()].to_owned(), false));
+    }
+    let inner = &site.text[arguments.start_byte() + 1..arguments.end_byte() - 1];
+    let mut cursor = arguments.walk();
+    let has_keywords = arguments
+        .named_children(&mut cursor)
+        .any(|a| matches!(a.kind(), "keyword_argument" | "dictionary_splat"));
+    Some((inner.to_owned(), has_keywords))
+}
+
+/// `head` + `(callee, args)`, keeping the arguments' text (comments, line breaks) as written.
+fn call_with(head: &str, callee: &str, arguments: &str) -> String {
+    if arguments.trim().is_empty() {
+        format!("{head}({callee}{arguments})")
+    } else {
+        format!("{head}({callee}, {arguments})")
+    }
+}
+
+fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    let (arguments, has_keywords) = call_arguments(site).ok_or("the call has no argument list")?;
+    let callee = &site.text[site.callee.byte_range()];
+    let offset = site.call.start_byte();
+    let reference = |module: &str| {
+        reference_module(
+            site.index,
+            site.tree,
+            site.text,
+            site.line_ending,
+            module,
+            offset,
+        )
+    };
+    let mut imports = Vec::new();
+    let partial = |imports: &mut Vec<Edit>| -> Result<String, String> {
+        let functools = reference("functools")?;
+        imports.extend(functools.import);
+        Ok(format!("{}.partial", functools.name))
+    };
+    let (expression, replacement) = match (site.library, site.target_version) {
+        (Some(library), _) => {
+            let module = reference(library)?;
+            imports.extend(module.import);
+            let run_sync = format!("{}.to_thread.run_sync", module.name);
+            let expression = if has_keywords {
+                let partial = partial(&mut imports)?;
+                format!("{run_sync}({})", call_with(&partial, callee, &arguments))
+            } else {
+                call_with(&run_sync, callee, &arguments)
+            };
+            (expression, run_sync)
+        }
+        (None, Some((3, minor))) if minor < 9 => {
+            let asyncio = reference("asyncio")?;
+            imports.extend(asyncio.import);
+            let executor = format!("{}.get_running_loop().run_in_executor", asyncio.name);
+            let expression = if arguments.trim().is_empty() {
+                format!("{executor}(None, {callee})")
+            } else {
+                let partial = partial(&mut imports)?;
+                format!(
+                    "{executor}(None, {})",
+                    call_with(&partial, callee, &arguments)
+                )
+            };
+            (expression, executor)
+        }
+        (None, _) => {
+            let asyncio = reference("asyncio")?;
+            imports.extend(asyncio.import);
+            let to_thread = format!("{}.to_thread", asyncio.name);
+            (call_with(&to_thread, callee, &arguments), to_thread)
+        }
+    };
+    let rewritten = match await_shape(site.call) {
+        AwaitShape::AlreadyAwaited => expression,
+        AwaitShape::Bare => format!("await {expression}"),
+        AwaitShape::Parenthesised => format!("(await {expression})"),
+    };
+    let mut edits = vec![Edit::replacement(site.call.byte_range(), rewritten)];
+    edits.extend(imports);
+    let mut fix = Fix::new(applicability, String::new(), edits);
+    if site.index.in_generator_expression(offset) {
+        fix.applicability = Applicability::DisplayOnly;
+        fix.caveat = Some(
+            "inside a generator expression, `await` would turn it into an async generator; \
+             rewrite the loop by hand"
+                .to_owned(),
+        );
+    }
+    Ok(Proposal { fix, replacement })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::{FileContext, RuleSelection, analyze};
+    use crate::codemod::Registry;
+    use crate::fix::{Applicability, fix_file};
+    use crate::parse::parse;
+    use crate::semantic::build_index;
+
+    const TO_THREAD: &str = r#"
+code = "X200"
+name = "x-thread"
+summary = "s"
+message = "`{callee}` blocks"
+applicability = "safe"
+[match]
+calls = ["subprocess.run", "builtins.input", "os.path.exists"]
+[[match.methods]]
+receivers = ["requests.Session"]
+names = ["get"]
+[fix]
+strategy = "to-thread"
+title = "Run it with `{replacement}`"
+[docs]
+what = "w"
+why = "y"
+example = "e"
+use-instead = "u"
+fix-safety = "f"
+"#;
+
+    fn fixed(source: &str, target_version: Option<(u8, u8)>) -> String {
+        let registry = Registry::from_files(&[("x.toml", TO_THREAD)]).unwrap();
+        let parsed = parse(source);
+        let index = build_index(&parsed.tree, source);
+        let file = FileContext {
+            path: std::path::Path::new("app.py"),
+            text: source,
+            line_ending: "\n",
+            parsed: &parsed,
+            index: &index,
+            target_version,
+        };
+        let findings = analyze(&file, &registry, &RuleSelection::default());
+        let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
+        fix_file(source, 0, &fixes, Applicability::Safe, false)
+            .fixed_text
+            .unwrap_or_else(|| source.to_owned())
+    }
+
+    #[test]
+    fn calls_move_to_a_thread_keeping_arguments_and_receivers() {
+        let source = "import subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    subprocess.run(cmd, check=True)  # keep\n    name = input().strip()\n    s.get(\n        'u',  # the url\n        timeout=3,\n    )\n";
+        assert_eq!(
+            fixed(source, None),
+            "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(s.get, \n        'u',  # the url\n        timeout=3,\n    )\n"
+        );
+    }
+
+    #[test]
+    fn generator_argument_keeps_its_parentheses() {
+        let source = "import os\nasync def f(ps):\n    os.path.exists(p for p in ps)\n";
+        assert_eq!(
+            fixed(source, None),
+            "import asyncio\nimport os\nasync def f(ps):\n    await asyncio.to_thread(os.path.exists, (p for p in ps))\n"
+        );
+    }
+
+    #[test]
+    fn below_python_3_9_uses_run_in_executor_and_partial() {
+        let source = "import subprocess\nasync def f(cmd):\n    subprocess.run(cmd, check=True)\n    input()\n";
+        assert_eq!(
+            fixed(source, Some((3, 8))),
+            "import asyncio\nimport functools\nimport subprocess\nasync def f(cmd):\n    await asyncio.get_running_loop().run_in_executor(None, functools.partial(subprocess.run, cmd, check=True))\n    await asyncio.get_running_loop().run_in_executor(None, input)\n"
+        );
+    }
+
+    #[test]
+    fn trio_and_anyio_use_their_thread_api_with_partial_for_keywords() {
+        let source = "import subprocess\nimport trio\nasync def f(cmd):\n    subprocess.run(cmd)\n    subprocess.run(cmd, check=True)\n";
+        assert_eq!(
+            fixed(source, None),
+            "import functools\nimport subprocess\nimport trio\nasync def f(cmd):\n    await trio.to_thread.run_sync(subprocess.run, cmd)\n    await trio.to_thread.run_sync(functools.partial(subprocess.run, cmd, check=True))\n"
+        );
+        let source = "import anyio\nimport os\nasync def f(p):\n    return os.path.exists(p)\n";
+        assert_eq!(
+            fixed(source, None),
+            "import anyio\nimport os\nasync def f(p):\n    return await anyio.to_thread.run_sync(os.path.exists, p)\n"
+        );
+    }
 }

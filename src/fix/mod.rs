@@ -73,9 +73,18 @@ impl Edit {
         }
     }
 
-    /// Two edits conflict when they overlap, or insert at the same place.
+    /// An added `import x` line: several may land at the same place (sorted by name).
+    fn is_import_line(&self) -> bool {
+        self.range.is_empty()
+            && self.content.starts_with("import ")
+            && self.content.ends_with('\n')
+            && self.content.trim_end().lines().count() == 1
+    }
+
+    /// Two edits conflict when they overlap, or insert different text at the same place
+    /// (import lines excepted).
     fn conflicts_with(&self, other: &Edit) -> bool {
-        if self == other {
+        if self == other || (self.is_import_line() && other.is_import_line()) {
             return false;
         }
         if self.range.is_empty() && other.range.is_empty() {
@@ -127,7 +136,17 @@ impl Fix {
 /// Apply `edits` (sorted, non-overlapping) to `text`.
 pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    sorted.sort_by(|a, b| {
+        (a.range.start, a.range.end)
+            .cmp(&(b.range.start, b.range.end))
+            .then_with(|| {
+                if a.is_import_line() && b.is_import_line() {
+                    a.content.cmp(&b.content)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+    });
     let mut out = String::with_capacity(text.len() + 64);
     let mut cursor = 0;
     for edit in sorted {
