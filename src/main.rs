@@ -75,6 +75,10 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Ok(settings) => settings,
         Err(message) => return usage_error(&message),
     };
+    let registry = match registry.with_configured_calls(&settings.config.blocking_calls) {
+        Ok(registry) => registry,
+        Err(message) => return usage_error(&message),
+    };
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
     if common.statistics && mode != Mode::Check {

@@ -48,6 +48,20 @@ fn fixtures_for(code: &str) -> Vec<String> {
     names
 }
 
+/// `--config <fixture>.toml` when the fixture comes with a configuration, else `--isolated`
+/// (fixtures never pick up the repository's own configuration).
+fn config_args(fixture: &str) -> Vec<String> {
+    let config = fixture.trim_end_matches(".py").to_owned() + ".toml";
+    if fixtures_dir().join(&config).exists() {
+        vec![
+            "--config".to_owned(),
+            fixtures_dir().join(config).display().to_string(),
+        ]
+    } else {
+        vec!["--isolated".to_owned()]
+    }
+}
+
 fn python_parses(path: &Path) -> Option<bool> {
     let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let status = Command::new(python)
@@ -74,6 +88,15 @@ fn every_codemod_has_a_fixture_and_every_fixture_a_codemod() {
     }
     for entry in fs::read_dir(fixtures_dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".py") {
+            // `<fixture>.toml`: the configuration a fixture runs with.
+            let fixture = name.trim_end_matches(".toml").to_owned() + ".py";
+            assert!(
+                fixtures_dir().join(&fixture).exists(),
+                "{name} has no {fixture}"
+            );
+            continue;
+        }
         let code = name
             .trim_end_matches(".py")
             .split('_')
@@ -92,12 +115,22 @@ fn codemod_snapshots() {
     let registry = Registry::bundled().unwrap();
     for codemod in registry.codemods() {
         for fixture in fixtures_for(&codemod.code) {
-            let check = unfreeze(&fixtures_dir(), &["check", "--color=never", &fixture]);
-            let fix = unfreeze(&fixtures_dir(), &["fix", "--color=never", &fixture]);
-            let unsafe_fix = unfreeze(
-                &fixtures_dir(),
-                &["fix", "--unsafe-fixes", "--color=never", &fixture],
-            );
+            let config = config_args(&fixture);
+            let with = |args: &[&str]| -> Vec<String> {
+                args.iter()
+                    .map(|a| a.to_string())
+                    .chain(config.iter().cloned())
+                    .chain([fixture.clone()])
+                    .collect()
+            };
+            let run = |args: &[&str]| {
+                let args = with(args);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                unfreeze(&fixtures_dir(), &args)
+            };
+            let check = run(&["check", "--color=never"]);
+            let fix = run(&["fix", "--color=never"]);
+            let unsafe_fix = run(&["fix", "--unsafe-fixes", "--color=never"]);
             let snapshot = format!(
                 "$ unfreeze check {fixture}\n(exit {})\n{}\n$ unfreeze fix {fixture}\n(exit {})\n{}{}\n$ unfreeze fix --unsafe-fixes {fixture}\n(exit {})\n{}{}",
                 check.code,
@@ -128,7 +161,16 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
         for fixture in fixtures_for(&codemod.code) {
             let dir = tempfile::tempdir().unwrap();
             fs::copy(fixtures_dir().join(&fixture), dir.path().join(&fixture)).unwrap();
-            let first = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", &fixture]);
+            let config = config_args(&fixture);
+            let config: Vec<&str> = config.iter().map(String::as_str).collect();
+            let args = |base: &[&'static str]| -> Vec<&str> {
+                base.iter()
+                    .copied()
+                    .chain(config.iter().copied())
+                    .chain([fixture.as_str()])
+                    .collect()
+            };
+            let first = unfreeze(dir.path(), &args(&["fix", "--write", "--unsafe-fixes"]));
             assert_ne!(first.code, 2, "{fixture}: {}", first.stderr);
             let fixed = fs::read_to_string(dir.path().join(&fixture)).unwrap();
             assert!(
@@ -141,7 +183,7 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
                     "{fixture}: CPython rejects the fixed file:\n{fixed}"
                 );
             }
-            let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", &fixture]);
+            let second = unfreeze(dir.path(), &args(&["fix", "--unsafe-fixes"]));
             assert_eq!(
                 second.stdout, "",
                 "{fixture}: a second run proposes changes"

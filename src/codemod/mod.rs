@@ -42,6 +42,8 @@ pub struct Codemod {
     pub async_only: bool,
     /// Whether only calls whose result is discarded are findings.
     pub result_discarded: bool,
+    /// A template for the user's `blocking-calls`: it matches nothing by itself.
+    pub from_configuration: bool,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
     pub docs: Docs,
@@ -131,7 +133,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             }
         }
     }
-    if calls.is_empty() {
+    if calls.is_empty() && !raw.matcher.from_configuration {
         return Err(error(
             "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
         ));
@@ -190,11 +192,74 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         calls,
         async_only,
         result_discarded: raw.matcher.result_discarded,
+        from_configuration: raw.matcher.from_configuration,
         strategy,
         fix_title,
         docs,
         origin: origin.to_owned(),
     })
+}
+
+/// A blocking call declared in the configuration (`[[tool.unfreeze.blocking-calls]]`),
+/// validated.
+#[derive(Clone, Debug)]
+pub struct ConfiguredCall {
+    pub call: String,
+    pub strategy: Option<Strategy>,
+    pub applicability: Applicability,
+}
+
+impl ConfiguredCall {
+    /// Validate one entry: `call` a qualified name (methods as `pkg.Client().get`), `fix` one
+    /// of `to-thread` / `template` / absent, `template` with `{args}`, `{callee}`,
+    /// `{receiver}` placeholders, `imports` top-level module names.
+    pub fn compile(
+        call: &str,
+        fix: Option<&str>,
+        template: Option<&str>,
+        imports: &[String],
+        applicability: Option<&str>,
+    ) -> Result<ConfiguredCall, String> {
+        if !is_qualified_name(call) {
+            return Err(format!("`call = {call:?}` is not a dotted qualified name"));
+        }
+        let strategy = match (fix, template) {
+            (None, None) => None,
+            (Some("to-thread"), None) => Some(Strategy::ToThread),
+            (Some("template") | None, Some(template)) => {
+                Some(Strategy::template(template, imports)?)
+            }
+            (Some("to-thread"), Some(_)) => {
+                return Err("`template` goes with `fix = \"template\"`, not `to-thread`".to_owned());
+            }
+            (Some("template"), None) => {
+                return Err("`fix = \"template\"` needs a `template`".to_owned());
+            }
+            (Some(other), _) => {
+                return Err(format!(
+                    "`fix = {other:?}`: expected \"to-thread\" or \"template\""
+                ));
+            }
+        };
+        let applicability = match applicability {
+            None => Applicability::Safe,
+            Some(text) => Applicability::parse(text).ok_or_else(|| {
+                format!(
+                    "`applicability = {text:?}`: expected \"safe\", \"unsafe\" or \"display-only\""
+                )
+            })?,
+        };
+        let applicability = if strategy.is_none() {
+            Applicability::DisplayOnly
+        } else {
+            applicability
+        };
+        Ok(ConfiguredCall {
+            call: call.to_owned(),
+            strategy,
+            applicability,
+        })
+    }
 }
 
 /// Every compiled codemod, indexed for the analysis.
@@ -272,6 +337,40 @@ impl Registry {
             codemods.push(codemod);
         }
         codemods.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(Registry::index(codemods))
+    }
+
+    /// This registry plus one codemod per blocking call the user declared, each a copy of the
+    /// bundled `from-configuration` codemod with the call and the fix it asks for.
+    pub fn with_configured_calls(&self, calls: &[ConfiguredCall]) -> Result<Registry, String> {
+        if calls.is_empty() {
+            return Ok(self.clone());
+        }
+        let template = self
+            .codemods
+            .iter()
+            .find(|c| c.from_configuration)
+            .ok_or("no bundled codemod accepts configured blocking calls")?;
+        let mut codemods = self.codemods.clone();
+        for call in calls {
+            let mut codemod = template.clone();
+            codemod.calls = vec![call.call.clone()];
+            codemod.from_configuration = false;
+            codemod.applicability = call.applicability;
+            codemod.strategy = call.strategy.clone();
+            codemod.fix_title = call.strategy.as_ref().map(|strategy| {
+                let title = match strategy {
+                    Strategy::ToThread => "Run it in a worker thread: `await {replacement}(...)`",
+                    _ => "Replace with `await {replacement}`",
+                };
+                Template::parse(title, TITLE_PLACEHOLDERS).expect("a valid built-in title")
+            });
+            codemods.push(codemod);
+        }
+        Ok(Registry::index(codemods))
+    }
+
+    fn index(codemods: Vec<Codemod>) -> Registry {
         let mut by_call: HashMap<String, Vec<usize>> = HashMap::new();
         let mut call_tails = HashSet::new();
         let mut call_words = Vec::new();
@@ -288,13 +387,13 @@ impl Registry {
             }
         }
         let interesting_words = call_words.iter().flatten().cloned().collect();
-        Ok(Registry {
+        Registry {
             codemods,
             by_call,
             call_tails,
             call_words,
             interesting_words,
-        })
+        }
     }
 
     pub fn codemods(&self) -> &[Codemod] {

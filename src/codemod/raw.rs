@@ -43,6 +43,9 @@ pub struct RawMatch {
     /// each `receiver` × `name` pair matches like `calls = ["requests.Session().get"]`.
     #[serde(default)]
     pub methods: Vec<RawMethods>,
+    /// The calls come from the user's configuration (`blocking-calls`), not from this file.
+    #[serde(default)]
+    pub from_configuration: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use tree_sitter::{Node, Tree};
 
+use super::Template;
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::{BindingKind, Resolution, SemanticIndex};
@@ -43,6 +44,13 @@ pub enum Strategy {
     /// keyword arguments, which `run_sync` does not take); `run_in_executor` with
     /// `functools.partial` below Python 3.9, which has no `asyncio.to_thread`.
     ToThread,
+    /// A user's replacement template (`blocking-calls` in the configuration), awaited:
+    /// `legacy.fetch(u)` with `template = "legacy_async.fetch({args})"` →
+    /// `await legacy_async.fetch(u)`; `imports` are added when missing.
+    Template {
+        template: Template,
+        imports: Vec<String>,
+    },
 }
 
 /// A fix before the codemod's title is rendered.
@@ -52,7 +60,30 @@ pub struct Proposal {
     pub replacement: String,
 }
 
+/// Placeholders of a user template.
+const TEMPLATE_PLACEHOLDERS: &[&str] = &["args", "callee", "receiver"];
+
 impl Strategy {
+    /// A `Template` strategy from configuration text.
+    pub fn template(template: &str, imports: &[String]) -> Result<Strategy, String> {
+        let template = Template::parse(template, TEMPLATE_PLACEHOLDERS)
+            .map_err(|e| format!("`template`: {e}"))?;
+        for module in imports {
+            let valid = !module.is_empty()
+                && !module.contains('.')
+                && module.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "`imports`: {module:?} must be a top-level module name (e.g. \"mylib\")"
+                ));
+            }
+        }
+        Ok(Strategy::Template {
+            template,
+            imports: imports.to_vec(),
+        })
+    }
+
     pub fn compile(name: &str, replacement: &BTreeMap<String, String>) -> Result<Strategy, String> {
         match name {
             "await-async-equivalent" => {
@@ -110,6 +141,9 @@ impl Strategy {
                 await_async_equivalent(site, target, applicability)
             }
             Strategy::ToThread => to_thread(site, applicability),
+            Strategy::Template { template, imports } => {
+                apply_template(site, template, imports, applicability)
+            }
         }
     }
 }
@@ -330,6 +364,68 @@ fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, Stri
                 .to_owned(),
         );
     }
+    Ok(Proposal { fix, replacement })
+}
+
+fn apply_template(
+    site: &Site,
+    template: &Template,
+    imports: &[String],
+    applicability: Applicability,
+) -> Result<Proposal, String> {
+    let (arguments, _) = call_arguments(site).ok_or("the call has no argument list")?;
+    let receiver = match site.callee.kind() {
+        "attribute" => site
+            .callee
+            .child_by_field_name("object")
+            .map(|o| site.text[o.byte_range()].to_owned()),
+        _ => None,
+    };
+    let callee = site.text[site.callee.byte_range()].to_owned();
+    let mut edits = Vec::new();
+    for module in imports {
+        let reference = reference_module(
+            site.index,
+            site.tree,
+            site.text,
+            site.line_ending,
+            module,
+            site.call.start_byte(),
+        )?;
+        if reference.name != *module {
+            return Err(format!(
+                "`{module}` is imported as `{}` here; the template spells `{module}`",
+                reference.name
+            ));
+        }
+        edits.extend(reference.import);
+    }
+    let expression = template.render(|name| match name {
+        "args" => arguments.clone(),
+        "callee" => callee.clone(),
+        "receiver" => receiver.clone().unwrap_or_default(),
+        _ => String::new(),
+    });
+    let rewritten = match await_shape(site.call) {
+        AwaitShape::AlreadyAwaited => expression.clone(),
+        AwaitShape::Bare => format!("await {expression}"),
+        AwaitShape::Parenthesised => format!("(await {expression})"),
+    };
+    edits.insert(0, Edit::replacement(site.call.byte_range(), rewritten));
+    let mut fix = Fix::new(applicability, String::new(), edits);
+    if site.index.in_generator_expression(site.call.start_byte()) {
+        fix.applicability = Applicability::DisplayOnly;
+        fix.caveat = Some(
+            "inside a generator expression, `await` would turn it into an async generator; \
+             rewrite the loop by hand"
+                .to_owned(),
+        );
+    }
+    let replacement = expression
+        .split('(')
+        .next()
+        .unwrap_or(&expression)
+        .to_owned();
     Ok(Proposal { fix, replacement })
 }
 

@@ -10,6 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
+
+use crate::codemod::ConfiguredCall;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,6 +25,19 @@ struct RawConfig {
     per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     target_version: Option<String>,
     http_client: Option<String>,
+    blocking_calls: Option<Vec<RawBlockingCall>>,
+}
+
+/// One `[[tool.unfreeze.blocking-calls]]` entry (flake8-async's ASYNC200, with fixes).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawBlockingCall {
+    call: String,
+    fix: Option<String>,
+    template: Option<String>,
+    #[serde(default)]
+    imports: Vec<String>,
+    applicability: Option<String>,
 }
 
 /// A `pyproject.toml`, read only for the parts unfreeze uses; other tools' keys are ignored.
@@ -68,6 +83,8 @@ pub struct Config {
     /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
     pub target_version: Option<(u8, u8)>,
     pub http_client: HttpClient,
+    /// Functions the project declares blocking, with the fix to use.
+    pub blocking_calls: Vec<ConfiguredCall>,
 }
 
 /// Invalid configuration: which file, which key, why.
@@ -192,8 +209,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         Glob::new(&pattern).map_err(|e| error(format!("per-file-ignores: `{pattern}`: {e}")))?;
         per_file_ignores.push((pattern, codes));
     }
+    let mut blocking_calls = Vec::new();
+    for (i, entry) in raw.blocking_calls.unwrap_or_default().iter().enumerate() {
+        let call = ConfiguredCall::compile(
+            &entry.call,
+            entry.fix.as_deref(),
+            entry.template.as_deref(),
+            &entry.imports,
+            entry.applicability.as_deref(),
+        )
+        .map_err(|e| error(format!("blocking-calls[{i}] ({}): {e}", entry.call)))?;
+        blocking_calls.push(call);
+    }
     Ok(Config {
         path: Some(path.to_path_buf()),
+        blocking_calls,
         root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         select: raw.select,
         extend_select: raw.extend_select.unwrap_or_default(),
@@ -321,6 +351,22 @@ mod tests {
             ("[tool.unfreeze]\nselect = \"ASYNC\"\n", "select"),
             ("[tool.unfreeze]\nexclude = [\"a[\"]\n", "exclude"),
             ("[tool.unfreeze\n", "pyproject.toml"),
+            (
+                "[[tool.unfreeze.blocking-calls]]\ncall = \"a..b\"\n",
+                "blocking-calls[0]",
+            ),
+            (
+                "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\nfix = \"magic\"\n",
+                "expected \"to-thread\" or \"template\"",
+            ),
+            (
+                "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\ntemplate = \"x({argz})\"\n",
+                "unknown placeholder `{argz}`",
+            ),
+            (
+                "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\nfix = \"to-thread\"\nimports = [\"a.b\"]\ntemplate = \"x()\"\n",
+                "blocking-calls[0]",
+            ),
         ] {
             let path = write(dir.path(), "pyproject.toml", text);
             let err = load(&path).unwrap_err().to_string();
