@@ -249,6 +249,12 @@ fn analyze_call(
         let (fix, no_fix_reason) = match (&codemod.strategy, &codemod.fix_title) {
             (Some(strategy), Some(title)) => match strategy.propose(&site, codemod.applicability) {
                 Ok(mut proposal) => {
+                    if let Some((level, reason)) = codemod.fix_exceptions.get(&qualified)
+                        && *level < proposal.fix.applicability
+                    {
+                        proposal.fix.applicability = *level;
+                        proposal.fix.caveat = Some(reason.clone());
+                    }
                     proposal.fix.title = title.render(|name| match name {
                         "replacement" => proposal.replacement.clone(),
                         "callee" => callee_text.clone(),

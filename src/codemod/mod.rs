@@ -44,6 +44,8 @@ pub struct Codemod {
     pub result_discarded: bool,
     /// A template for the user's `blocking-calls`: it matches nothing by itself.
     pub from_configuration: bool,
+    /// Calls whose fix is lowered to an applicability, with the reason.
+    pub fix_exceptions: HashMap<String, (Applicability, String)>,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
     pub docs: Docs,
@@ -154,12 +156,38 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             )));
         }
     };
+    let mut fix_exceptions = HashMap::new();
     let (strategy, fix_title) = match raw.fix {
         Some(fix) => {
             let strategy = Strategy::compile(&fix.strategy, &fix.replacement)
                 .map_err(|e| error(format!("`[fix]`: {e}")))?;
             let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
                 .map_err(|e| error(format!("`[fix] title`: {e}")))?;
+            for exception in &fix.exceptions {
+                let level = match Applicability::parse(&exception.applicability) {
+                    Some(level @ (Applicability::Unsafe | Applicability::DisplayOnly)) => level,
+                    _ => {
+                        return Err(error(format!(
+                            "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\" or \"display-only\"",
+                            exception.applicability
+                        )));
+                    }
+                };
+                let mut names = exception.calls.clone();
+                for methods in &exception.methods {
+                    for receiver in &methods.receivers {
+                        names.extend(methods.names.iter().map(|n| format!("{receiver}().{n}")));
+                    }
+                }
+                for name in names {
+                    if !calls.contains(&name) {
+                        return Err(error(format!(
+                            "`[[fix.exceptions]]`: {name:?} is not one of the codemod's calls"
+                        )));
+                    }
+                    fix_exceptions.insert(name, (level, exception.reason.trim().to_owned()));
+                }
+            }
             (Some(strategy), Some(title))
         }
         None => (None, None),
@@ -193,6 +221,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         async_only,
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
+        fix_exceptions,
         strategy,
         fix_title,
         docs,

@@ -69,6 +69,23 @@ pub struct RawFix {
     /// (`asyncio` required; `trio`, `anyio` used in files that import those).
     #[serde(default)]
     pub replacement: BTreeMap<String, String>,
+    /// Calls for which the fix is less trustworthy than the codemod's applicability.
+    #[serde(default)]
+    pub exceptions: Vec<RawFixException>,
+}
+
+/// `[[fix.exceptions]]`: these calls get a lower applicability, with the reason shown.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFixException {
+    #[serde(default)]
+    pub calls: Vec<String>,
+    #[serde(default)]
+    pub methods: Vec<RawMethods>,
+    /// `unsafe` or `display-only`.
+    pub applicability: String,
+    /// The behaviour difference, shown with the fix.
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use crate::codemod::{Codemod, Registry};
 pub fn fix_label(codemod: &Codemod) -> String {
     match &codemod.strategy {
         Some(_) => codemod.applicability.to_string(),
+        None if codemod.from_configuration => "configured".to_owned(),
         None => "no fix".to_owned(),
     }
 }
@@ -16,7 +17,7 @@ pub fn rules_table(registry: &Registry) -> String {
     let mut out = String::new();
     for codemod in registry.codemods() {
         out.push_str(&format!(
-            "{:<10} {:<24} {:<13} {}\n",
+            "{:<10} {:<26} {:<13} {}\n",
             codemod.code,
             codemod.name,
             fix_label(codemod),
