@@ -1,4 +1,5 @@
-//! The proof that the ASYNC251 rewrite keeps a program's behaviour and unblocks its event loop:
+//! The proof that the rewrites keep a program's behaviour and unblock its event loop
+//! (ASYNC251's `await asyncio.sleep`, and the to-thread fixes of ASYNC221/240/250):
 //! a small asyncio program is run with CPython before and after `unfreeze fix --write`; its
 //! output must be identical, while its wall time and its heartbeat's worst loop lag must drop
 //! (the blocking sleeps serialise the workers; the awaited ones overlap).
@@ -93,10 +94,30 @@ fn stderr_value(stderr: &str, key: &str) -> f64 {
 }
 
 fn run_program(path: &Path) -> Measured {
+    run_program_with_stdin(path, "")
+}
+
+fn run_program_with_stdin(path: &Path, stdin: &str) -> Measured {
+    use std::io::Write;
+    use std::process::Stdio;
     let python = python();
-    let output = Command::new(&python)
+    let child = Command::new(&python)
         .arg(path)
-        .output()
+        .current_dir(path.parent().expect("the program is in a directory"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(stdin.as_bytes())?;
+            Ok(child)
+        });
+    let output = child
+        .and_then(|child| child.wait_with_output())
         .unwrap_or_else(|err| {
             panic!(
                 "could not run Python (`{python}`): {err}. This test needs Python 3: install \
@@ -184,6 +205,140 @@ fn fixed_program_prints_the_same_output_and_no_longer_blocks_the_event_loop() {
     assert!(
         after.max_lag < 0.1,
         "the rewritten program should keep the heartbeat on time, max lag {:.3} s (original {:.3} s)",
+        after.max_lag,
+        before.max_lag
+    );
+}
+
+/// Five workers that each run a 0.3 s subprocess, check files through `os.path` and
+/// `pathlib`, and handle a failing subprocess's exception; the program also reads its name
+/// from stdin. Every blocking call has a to-thread fix.
+const THREAD_PROGRAM: &str = r#""""Workers that run subprocesses and look at files."""
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SLOW = [sys.executable, "-c", "import time, sys; time.sleep(0.3); print(sys.argv[1])"]
+results = []
+
+
+async def heartbeat(stop, lags):
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append(time.perf_counter() - before - 0.01)
+
+
+async def worker(n, folder: Path):
+    echoed = subprocess.run(SLOW + [f"job-{n}"], capture_output=True, text=True).stdout.strip()
+    marker = folder / f"{n}.txt"
+    marker.write_text(f"payload {n * n}")
+    found = os.path.exists(marker) and marker.is_file()
+    body = Path(marker).read_text()
+    try:
+        subprocess.run([sys.executable, "-c", f"raise SystemExit({n})"], check=True)
+        failed = None
+    except subprocess.CalledProcessError as error:
+        failed = error.returncode
+    results.append((n, echoed, found, body, failed))
+
+
+async def main():
+    name = input().strip()
+    folder = Path("work")
+    folder.mkdir(exist_ok=True)
+    stop = asyncio.Event()
+    lags = []
+    beat = asyncio.create_task(heartbeat(stop, lags))
+    await asyncio.sleep(0.05)
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(n, folder) for n in range(1, 6)))
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await beat
+    print(f"hello {name}")
+    for row in sorted(results):
+        print(row)
+    print(f"elapsed={elapsed:.3f}", file=sys.stderr)
+    print(f"max_lag={max(lags):.3f}", file=sys.stderr)
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.py");
+    fs::write(&path, THREAD_PROGRAM).unwrap();
+
+    let before = run_program_with_stdin(&path, "alice\n");
+    assert!(
+        before.stdout.starts_with("hello alice\n"),
+        "{}",
+        before.stdout
+    );
+    assert!(
+        before.stdout.contains("(3, 'job-3', True, 'payload 9', 3)"),
+        "{}",
+        before.stdout
+    );
+    assert!(
+        before.elapsed >= 1.2,
+        "the subprocesses should serialise: {:.3} s",
+        before.elapsed
+    );
+    assert!(
+        before.max_lag >= 0.25,
+        "the heartbeat should starve: {:.3} s",
+        before.max_lag
+    );
+
+    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["fix", "--write", "--isolated", "jobs.py"])
+        .current_dir(dir.path())
+        .output()
+        .expect("the unfreeze binary runs");
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "everything should be fixed:\n{}{}",
+        String::from_utf8_lossy(&fix.stdout),
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    let fixed = fs::read_to_string(&path).unwrap();
+    for expected in [
+        "name = (await asyncio.to_thread(input)).strip()",
+        "(await asyncio.to_thread(subprocess.run, SLOW + [f\"job-{n}\"], capture_output=True, text=True)).stdout.strip()",
+        "await asyncio.to_thread(marker.write_text, f\"payload {n * n}\")",
+        "await asyncio.to_thread(os.path.exists, marker) and await asyncio.to_thread(marker.is_file)",
+        "await asyncio.to_thread(Path(marker).read_text)",
+        "await asyncio.to_thread(folder.mkdir, exist_ok=True)",
+    ] {
+        assert!(
+            fixed.contains(expected),
+            "missing `{expected}` in:\n{fixed}"
+        );
+    }
+
+    fs::remove_dir_all(dir.path().join("work")).unwrap();
+    let after = run_program_with_stdin(&path, "alice\n");
+    assert_eq!(
+        after.stdout, before.stdout,
+        "the rewritten program must print the same:\n{fixed}"
+    );
+    assert!(
+        after.elapsed < 0.9,
+        "the subprocesses should now overlap: {:.3} s (original {:.3} s)",
+        after.elapsed,
+        before.elapsed
+    );
+    assert!(
+        after.max_lag < 0.1,
+        "the heartbeat should stay on time: {:.3} s (original {:.3} s)",
         after.max_lag,
         before.max_lag
     );

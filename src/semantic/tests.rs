@@ -324,6 +324,7 @@ async def handler(p: Path, q: Optional[Path], r: 'Path | None', url):
     p.exists()
     q.exists()
     Path(url).read_text()
+    (p / 'x' / 'y').unlink()
     fetch = requests.get
     fetch(url)
     s = object()
@@ -356,6 +357,10 @@ async def handler(p: Path, q: Optional[Path], r: 'Path | None', url):
     assert_eq!(
         callable(source, "Path(url).read_text", 0).as_deref(),
         Some("pathlib.Path().read_text")
+    );
+    assert_eq!(
+        callable(source, "(p / 'x' / 'y').unlink", 0).as_deref(),
+        Some("pathlib.Path().unlink")
     );
     assert_eq!(
         callable(source, "fetch", 2).as_deref(),

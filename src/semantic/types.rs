@@ -117,6 +117,16 @@ impl SemanticIndex {
                 self.annotated_kind(annotation, source)
             }
             "attribute" => self.attribute_kind(expr, root, source, depth),
+            // `folder / "name"` on a pathlib path is a path of the same class.
+            "binary_operator" => {
+                let operator = expr.child_by_field_name("operator")?;
+                let left = expr.child_by_field_name("left")?;
+                if &source[operator.byte_range()] != "/" {
+                    return None;
+                }
+                self.object_kind_at_depth(left, root, source, depth + 1)
+                    .filter(|kind| kind.starts_with("pathlib."))
+            }
             _ => None,
         }
     }
