@@ -136,6 +136,114 @@ fn preferred_library(file: &FileContext) -> Option<&'static str> {
     None
 }
 
+/// Whether the value of `call` is thrown away: the call is a statement of its own, or it is
+/// assigned to a function-local name that nothing reads afterwards (`task = create_task(...)`
+/// with `task` never used: the reference dies with the frame).
+fn is_result_discarded(file: &FileContext, call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    if parent.kind() == "expression_statement" {
+        return parent.named_child_count() == 1;
+    }
+    if parent.kind() != "assignment"
+        || parent
+            .child_by_field_name("right")
+            .is_none_or(|r| r.id() != call.id())
+        || parent.child_by_field_name("type").is_some()
+    {
+        return false;
+    }
+    let Some(target) = parent
+        .child_by_field_name("left")
+        .filter(|l| l.kind() == "identifier")
+    else {
+        return false;
+    };
+    let scope_id = file.index.scope_at(call.start_byte());
+    let scope = file.index.scope(scope_id);
+    if !matches!(scope.kind, ScopeKind::Function { .. }) {
+        return false;
+    }
+    let name = &file.text[target.byte_range()];
+    let Some(body) = file
+        .parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(scope.range.start, scope.range.end)
+    else {
+        return false;
+    };
+    // Any other occurrence of the name in the function (nested scopes included, `global` /
+    // `nonlocal` too) counts as a use: only a name that appears nowhere else is dead.
+    let mut uses = 0;
+    let mut cursor = body.walk();
+    loop {
+        let node = cursor.node();
+        if node.kind() == "identifier" && &file.text[node.byte_range()] == name {
+            uses += 1;
+            if uses > 1 {
+                return false;
+            }
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node().id() == body.id() {
+                return uses == 1;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return uses == 1;
+            }
+        }
+    }
+}
+
+/// Whether the iterator `call` returns is consumed right there: the iterable of a `for` or a
+/// comprehension, or the argument of a builtin that drains it (`list(...)`, `sorted(...)`).
+fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    let is_right = |node: Node| {
+        node.child_by_field_name("right")
+            .is_some_and(|r| r.id() == call.id())
+    };
+    match parent.kind() {
+        "for_statement" | "for_in_clause" => is_right(parent),
+        "argument_list" => {
+            let Some(consumer) = parent
+                .parent()
+                .and_then(|c| c.child_by_field_name("function"))
+            else {
+                return false;
+            };
+            matches!(
+                file.index.qualified_name(consumer, file.text).as_deref(),
+                Some(
+                    "builtins.list"
+                        | "builtins.sorted"
+                        | "builtins.tuple"
+                        | "builtins.set"
+                        | "builtins.frozenset"
+                        | "builtins.sum"
+                        | "builtins.any"
+                        | "builtins.all"
+                        | "builtins.max"
+                        | "builtins.min"
+                        | "builtins.dict"
+                        | "builtins.next"
+                )
+            )
+        }
+        _ => false,
+    }
+}
+
 /// The name of the innermost function around `offset`, or `<module>`.
 fn enclosing_function_name(index: &SemanticIndex, offset: usize) -> String {
     let mut id = index.scope_at(offset);
@@ -214,9 +322,8 @@ fn analyze_call(
         Some(function) => file.index.scope(function).name.clone().unwrap_or_default(),
         None => enclosing_function_name(file.index, call.start_byte()),
     };
-    let result_discarded = call.parent().is_some_and(|parent| {
-        parent.kind() == "expression_statement" && parent.named_child_count() == 1
-    });
+    let result_discarded = is_result_discarded(file, call);
+    let consumed_in_place = is_consumed_in_place(file, call);
     let callee_text: String = file.text[callee.byte_range()]
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -226,6 +333,7 @@ fn analyze_call(
         if !selection.is_enabled(&codemod.code, codemod.default_enabled)
             || (codemod.async_only && async_function.is_none())
             || (codemod.result_discarded && !result_discarded)
+            || (codemod.lazy_calls.contains(&qualified) && !consumed_in_place)
         {
             continue;
         }

@@ -44,6 +44,8 @@ pub struct Codemod {
     pub result_discarded: bool,
     /// A template for the user's `blocking-calls`: it matches nothing by itself.
     pub from_configuration: bool,
+    /// Calls returning lazy iterators: findings only where consumed on the spot.
+    pub lazy_calls: HashSet<String>,
     /// Calls whose fix is lowered to an applicability, with the reason.
     pub fix_exceptions: HashMap<String, (Applicability, String)>,
     pub strategy: Option<Strategy>,
@@ -156,6 +158,20 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             )));
         }
     };
+    let mut lazy_calls = HashSet::new();
+    for methods in &raw.matcher.lazy {
+        for receiver in &methods.receivers {
+            for name in &methods.names {
+                let call = format!("{receiver}().{name}");
+                if !calls.contains(&call) {
+                    return Err(error(format!(
+                        "`[[match.lazy]]`: {call:?} is not one of the codemod's calls"
+                    )));
+                }
+                lazy_calls.insert(call);
+            }
+        }
+    }
     let mut fix_exceptions = HashMap::new();
     let (strategy, fix_title) = match raw.fix {
         Some(fix) => {
@@ -222,6 +238,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
         fix_exceptions,
+        lazy_calls,
         strategy,
         fix_title,
         docs,

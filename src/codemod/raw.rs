@@ -43,6 +43,11 @@ pub struct RawMatch {
     /// each `receiver` × `name` pair matches like `calls = ["requests.Session().get"]`.
     #[serde(default)]
     pub methods: Vec<RawMethods>,
+    /// Calls (among `calls` and `methods`) that return a lazy iterator: the I/O happens while
+    /// iterating, so they are findings only where the iterator is consumed on the spot
+    /// (`for x in path.glob(...)`, `list(path.iterdir())`).
+    #[serde(default)]
+    pub lazy: Vec<RawMethods>,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,
