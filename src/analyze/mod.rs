@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::Fix;
 use crate::parse::ParsedFile;
-use crate::semantic::{ScopeKind, SemanticIndex};
+use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
 /// One problem found in a file, with the fix that solves it when there is one.
@@ -134,6 +134,30 @@ fn preferred_library(file: &FileContext) -> Option<&'static str> {
         return Some("trio");
     }
     None
+}
+
+/// Whether `callee` is a method of an object made in the calling function itself
+/// (`s = requests.Session()`, `with requests.Session() as s`): no other coroutine holds it.
+fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
+    let Some(object) = callee
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier")
+    else {
+        // `requests.Session().get(...)`: a fresh object, used once.
+        return callee
+            .child_by_field_name("object")
+            .is_some_and(|o| o.kind() == "call");
+    };
+    let name = &file.text[object.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
+        return false;
+    };
+    let binding = file.index.binding(id);
+    let function = file.index.scope_at(callee.start_byte());
+    binding.kind == BindingKind::Assignment
+        && binding.value.is_some()
+        && binding.scope == function
+        && matches!(file.index.scope(function).kind, ScopeKind::Function { .. })
 }
 
 /// Whether the value of `call` is thrown away: the call is a statement of its own, or it is
@@ -357,11 +381,12 @@ fn analyze_call(
         let (fix, no_fix_reason) = match (&codemod.strategy, &codemod.fix_title) {
             (Some(strategy), Some(title)) => match strategy.propose(&site, codemod.applicability) {
                 Ok(mut proposal) => {
-                    if let Some((level, reason)) = codemod.fix_exceptions.get(&qualified)
-                        && *level < proposal.fix.applicability
+                    if let Some(exception) = codemod.fix_exceptions.get(&qualified)
+                        && exception.applicability < proposal.fix.applicability
+                        && !(exception.unless_local_receiver && has_local_receiver(file, callee))
                     {
-                        proposal.fix.applicability = *level;
-                        proposal.fix.caveat = Some(reason.clone());
+                        proposal.fix.applicability = exception.applicability;
+                        proposal.fix.caveat = Some(exception.reason.clone());
                     }
                     proposal.fix.title = title.render(|name| match name {
                         "replacement" => proposal.replacement.clone(),

@@ -27,6 +27,15 @@ pub struct Docs {
     pub fix_safety: String,
 }
 
+/// A lower applicability for some of a codemod's calls (`[[fix.exceptions]]`).
+#[derive(Clone, Debug)]
+pub struct FixException {
+    pub applicability: Applicability,
+    pub reason: String,
+    /// Not when the receiver is a local object of the calling function.
+    pub unless_local_receiver: bool,
+}
+
 /// A compiled, validated codemod.
 #[derive(Clone, Debug)]
 pub struct Codemod {
@@ -47,7 +56,7 @@ pub struct Codemod {
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
     /// Calls whose fix is lowered to an applicability, with the reason.
-    pub fix_exceptions: HashMap<String, (Applicability, String)>,
+    pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
     pub docs: Docs,
@@ -201,7 +210,14 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
                             "`[[fix.exceptions]]`: {name:?} is not one of the codemod's calls"
                         )));
                     }
-                    fix_exceptions.insert(name, (level, exception.reason.trim().to_owned()));
+                    fix_exceptions.insert(
+                        name,
+                        FixException {
+                            applicability: level,
+                            reason: exception.reason.trim().to_owned(),
+                            unless_local_receiver: exception.unless_local_receiver,
+                        },
+                    );
                 }
             }
             (Some(strategy), Some(title))

@@ -81,7 +81,7 @@ pub struct RawFix {
 
 /// `[[fix.exceptions]]`: these calls get a lower applicability, with the reason shown.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawFixException {
     #[serde(default)]
     pub calls: Vec<String>,
@@ -91,6 +91,10 @@ pub struct RawFixException {
     pub applicability: String,
     /// The behaviour difference, shown with the fix.
     pub reason: String,
+    /// The exception does not apply when the receiver is a local of the calling function
+    /// (`s = requests.Session()` or `with ... as s` in it): no other coroutine can share it.
+    #[serde(default)]
+    pub unless_local_receiver: bool,
 }
 
 #[derive(Debug, Deserialize)]
