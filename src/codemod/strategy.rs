@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use tree_sitter::{Node, Tree};
 
 use super::Template;
-use crate::fix::imports::reference_module;
+use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::{BindingKind, Resolution, SemanticIndex};
 
@@ -38,6 +38,12 @@ pub enum Strategy {
         trio: Option<String>,
         anyio: Option<String>,
     },
+    /// Call another function of the same library instead, not awaited:
+    /// `asyncio.get_event_loop()` → `asyncio.get_running_loop()`.
+    ReplaceFunction { asyncio: String },
+    /// Keep a strong reference to a task until it is done: a module-level set, and a
+    /// done-callback that discards the task from it.
+    KeepTaskReference,
     /// Run the blocking call in a worker thread and await it:
     /// `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; `trio.to_thread.run_sync` /
     /// `anyio.to_thread.run_sync` in files written for those (with `functools.partial` for
@@ -110,6 +116,21 @@ impl Strategy {
                     anyio: replacement.get("anyio").cloned(),
                 })
             }
+            "replace-function" => {
+                let asyncio = replacement
+                    .get("asyncio")
+                    .filter(|t| t.starts_with("asyncio.") && replacement.len() == 1)
+                    .ok_or("strategy `replace-function` needs exactly `replacement.asyncio`, a function of `asyncio`")?;
+                Ok(Strategy::ReplaceFunction {
+                    asyncio: asyncio.clone(),
+                })
+            }
+            "keep-task-reference" => {
+                if !replacement.is_empty() {
+                    return Err("strategy `keep-task-reference` takes no `replacement`".to_owned());
+                }
+                Ok(Strategy::KeepTaskReference)
+            }
             "to-thread" => {
                 if !replacement.is_empty() {
                     return Err("strategy `to-thread` takes no `replacement`".to_owned());
@@ -117,7 +138,7 @@ impl Strategy {
                 Ok(Strategy::ToThread)
             }
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, to-thread)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, to-thread)"
             )),
         }
     }
@@ -141,6 +162,8 @@ impl Strategy {
                 await_async_equivalent(site, target, applicability)
             }
             Strategy::ToThread => to_thread(site, applicability),
+            Strategy::ReplaceFunction { asyncio } => replace_function(site, asyncio, applicability),
+            Strategy::KeepTaskReference => keep_task_reference(site, applicability),
             Strategy::Template { template, imports } => {
                 apply_template(site, template, imports, applicability)
             }
@@ -173,6 +196,26 @@ fn await_shape(call: Node) -> AwaitShape {
         "subscript" if is_field("value") => AwaitShape::Parenthesised,
         "call" if is_field("function") => AwaitShape::Parenthesised,
         _ => AwaitShape::Bare,
+    }
+}
+
+/// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
+fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
+    let object = site.callee.child_by_field_name("object")?;
+    if object.kind() != "identifier" {
+        return None;
+    }
+    let name = &site.text[object.byte_range()];
+    match site.index.resolve_name(name, object.start_byte()) {
+        Resolution::Binding(id) => match &site.index.binding(id).kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } if qualified == module => Some(name.to_owned()),
+            _ => None,
+        },
+        Resolution::Builtin => None,
     }
 }
 
@@ -218,14 +261,18 @@ fn await_async_equivalent(
     let (module, function) = target
         .split_once('.')
         .expect("validated when the codemod was compiled");
-    let module_ref = reference_module(
-        site.index,
-        site.tree,
-        site.text,
-        site.line_ending,
-        module,
-        site.call.start_byte(),
-    )?;
+    let module_ref = match callee_module_alias(site, module) {
+        // Keep the spelling the call already uses (`aio.get_event_loop` → `aio.get_running_loop`).
+        Some(name) => crate::fix::imports::ModuleReference { name, import: None },
+        None => reference_module(
+            site.index,
+            site.tree,
+            site.text,
+            site.line_ending,
+            module,
+            site.call.start_byte(),
+        )?,
+    };
     let replacement = format!("{}.{function}", module_ref.name);
     let mut edits = Vec::new();
     match await_shape(site.call) {
@@ -267,6 +314,127 @@ fn await_async_equivalent(
     }
     fix.may_orphan.extend(imported_head(site));
     Ok(Proposal { fix, replacement })
+}
+
+fn replace_function(
+    site: &Site,
+    target: &str,
+    applicability: Applicability,
+) -> Result<Proposal, String> {
+    let (module, function) = target
+        .split_once('.')
+        .expect("validated when the codemod was compiled");
+    let module_ref = match callee_module_alias(site, module) {
+        // Keep the spelling the call already uses (`aio.get_event_loop` → `aio.get_running_loop`).
+        Some(name) => crate::fix::imports::ModuleReference { name, import: None },
+        None => reference_module(
+            site.index,
+            site.tree,
+            site.text,
+            site.line_ending,
+            module,
+            site.call.start_byte(),
+        )?,
+    };
+    let replacement = format!("{}.{function}", module_ref.name);
+    let mut edits = vec![Edit::replacement(
+        site.callee.byte_range(),
+        replacement.clone(),
+    )];
+    edits.extend(module_ref.import);
+    let mut fix = Fix::new(applicability, String::new(), edits);
+    fix.may_orphan.extend(imported_head(site));
+    Ok(Proposal { fix, replacement })
+}
+
+/// The module-level set that keeps tasks alive.
+const TASK_SET: &str = "_background_tasks";
+
+/// A local name for the task that nothing in scope uses yet: `task`, `task_1`, ...
+fn free_task_name(site: &Site) -> String {
+    let offset = site.call.start_byte();
+    (0..)
+        .map(|i| {
+            if i == 0 {
+                "task".to_owned()
+            } else {
+                format!("task_{i}")
+            }
+        })
+        // Unbound in every enclosing scope: the new local shadows nothing.
+        .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
+        .expect("some name is free")
+}
+
+/// `asyncio.create_task(c())` as a statement →
+/// `task = asyncio.create_task(c())` + `_background_tasks.add(task)` +
+/// `task.add_done_callback(_background_tasks.discard)`, with `_background_tasks = set()`
+/// defined once after the imports. For `t = create_task(c())` with `t` unused, only the two
+/// bookkeeping lines are added.
+fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    let statement = site.call.parent().ok_or("the call has no statement")?;
+    let (task, prefix_edit) = match statement.kind() {
+        "expression_statement" => {
+            let name = free_task_name(site);
+            (
+                name.clone(),
+                Some(Edit::insertion(
+                    site.call.start_byte(),
+                    format!("{name} = "),
+                )),
+            )
+        }
+        "assignment" => {
+            let target = statement
+                .child_by_field_name("left")
+                .ok_or("the assignment has no target")?;
+            (site.text[target.byte_range()].to_owned(), None)
+        }
+        _ => return Err("the task is not created by a statement of its own".to_owned()),
+    };
+    let line_start = site.text[..statement.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let indent = &site.text[line_start..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    let rest = &site.text[statement.end_byte()..];
+    let line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let after = &site.text[statement.end_byte()..line_end];
+    if !(after.trim().is_empty() || after.trim_start().starts_with('#')) {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    // The set: reuse a module-level `_background_tasks`, or define it after the imports.
+    let set_defined = matches!(
+        site.index.resolve_name(TASK_SET, site.call.start_byte()),
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope()
+    );
+    let le = site.line_ending;
+    let mut edits = Vec::new();
+    edits.extend(prefix_edit);
+    edits.push(Edit::insertion(
+        line_end,
+        format!(
+            "{le}{indent}{TASK_SET}.add({task}){le}{indent}{task}.add_done_callback({TASK_SET}.discard)"
+        ),
+    ));
+    if !set_defined {
+        if site.index.resolve_name(TASK_SET, site.call.start_byte()) != Resolution::Builtin {
+            return Err(format!("`{TASK_SET}` means something else here"));
+        }
+        edits.push(module_statement_insertion(
+            site.tree,
+            site.text,
+            le,
+            &format!("{TASK_SET}: set = set()  # tasks kept alive until they finish"),
+        ));
+    }
+    let fix = Fix::new(applicability, String::new(), edits);
+    Ok(Proposal {
+        fix,
+        replacement: format!("{TASK_SET}.add({task})"),
+    })
 }
 
 /// The text between a call's parentheses, and whether it passes keyword arguments.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use tree_sitter::{Node, Tree};
 
-use super::Edit;
+use super::{Edit, HeaderKind};
 use crate::parse::ParsedFile;
 use crate::semantic::{BindingKind, Resolution, SemanticIndex, build_index};
 
@@ -68,6 +68,11 @@ fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
+/// An added import line: it may share its place with other header insertions.
+fn import_edit(at: usize, content: String) -> Edit {
+    Edit::header_insertion(at, content, HeaderKind::Import)
+}
+
 /// An insertion of `import module` on its own line.
 fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) -> Edit {
     let line = format!("import {module}{line_ending}");
@@ -95,15 +100,15 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     let block = &statements[first..block_end];
     if block.is_empty() {
         return match (statements.get(first), first.checked_sub(1)) {
-            (Some(next), _) => Edit::insertion(line_start(text, next.start_byte()), line),
+            (Some(next), _) => import_edit(line_start(text, next.start_byte()), line),
             (None, Some(previous)) => {
                 insertion_after(text, statements[previous], module, line_ending)
             }
             (None, None) => {
                 if text.is_empty() || text.ends_with(['\n', '\r']) {
-                    Edit::insertion(text.len(), line)
+                    import_edit(text.len(), line)
                 } else {
-                    Edit::insertion(
+                    import_edit(
                         text.len(),
                         format!("{line_ending}import {module}{line_ending}"),
                     )
@@ -130,22 +135,64 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
             .unwrap_or_default()
     };
     if let Some(after) = plain.iter().find(|s| module_of(s).as_str() > module) {
-        return Edit::insertion(line_start(text, after.start_byte()), line);
+        return import_edit(line_start(text, after.start_byte()), line);
     }
     if let Some(last) = plain.last() {
         return insertion_after(text, *last, module, line_ending);
     }
-    Edit::insertion(line_start(text, block[0].start_byte()), line)
+    import_edit(line_start(text, block[0].start_byte()), line)
+}
+
+/// An insertion of a module-level `statement` after the imports (after the docstring when
+/// there are none), set off by blank lines. Identical for every fix that needs it.
+pub fn module_statement_insertion(
+    tree: &Tree,
+    text: &str,
+    line_ending: &str,
+    statement: &str,
+) -> Edit {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let statements: Vec<Node> = root
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let mut last_header = None;
+    for (i, node) in statements.iter().enumerate() {
+        let header = is_import(*node)
+            || node.kind() == "future_import_statement"
+            || (i == 0 && is_docstring(*node));
+        if header {
+            last_header = Some(*node);
+        } else {
+            break;
+        }
+    }
+    let le = line_ending;
+    let (at, content) = match last_header {
+        Some(node) => {
+            let end = node.end_byte();
+            match text[end..].find('\n') {
+                Some(newline) => (end + newline + 1, format!("{le}{statement}{le}")),
+                None => (text.len(), format!("{le}{le}{statement}{le}")),
+            }
+        }
+        None => (
+            statements
+                .first()
+                .map_or(text.len(), |first| line_start(text, first.start_byte())),
+            format!("{statement}{le}{le}"),
+        ),
+    };
+    Edit::header_insertion(at, content, HeaderKind::Definition)
 }
 
 /// Insert `import module` on the line after `statement`.
 fn insertion_after(text: &str, statement: Node, module: &str, line_ending: &str) -> Edit {
     let end = statement.end_byte();
     match text[end..].find('\n').or_else(|| text[end..].find('\r')) {
-        Some(newline) => {
-            Edit::insertion(end + newline + 1, format!("import {module}{line_ending}"))
-        }
-        None => Edit::insertion(text.len(), format!("{line_ending}import {module}")),
+        Some(newline) => import_edit(end + newline + 1, format!("import {module}{line_ending}")),
+        None => import_edit(text.len(), format!("{line_ending}import {module}")),
     }
 }
 

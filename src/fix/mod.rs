@@ -49,6 +49,16 @@ impl fmt::Display for Applicability {
 pub struct Edit {
     pub range: Range<usize>,
     pub content: String,
+    /// A line added to the file's header (an import, a module-level definition): several may
+    /// be inserted at the same place, imports first, then in text order.
+    pub header: Option<HeaderKind>,
+}
+
+/// The kinds of header lines, in the order they are stacked at one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HeaderKind {
+    Import,
+    Definition,
 }
 
 impl Edit {
@@ -56,6 +66,17 @@ impl Edit {
         Edit {
             range: at..at,
             content: content.into(),
+            header: None,
+        }
+    }
+
+    /// An insertion of header lines (imports, module-level definitions) that may share its
+    /// place with other header insertions.
+    pub fn header_insertion(at: usize, content: impl Into<String>, kind: HeaderKind) -> Edit {
+        Edit {
+            range: at..at,
+            content: content.into(),
+            header: Some(kind),
         }
     }
 
@@ -63,6 +84,7 @@ impl Edit {
         Edit {
             range,
             content: content.into(),
+            header: None,
         }
     }
 
@@ -70,21 +92,14 @@ impl Edit {
         Edit {
             range,
             content: String::new(),
+            header: None,
         }
     }
 
-    /// An added `import x` line: several may land at the same place (sorted by name).
-    fn is_import_line(&self) -> bool {
-        self.range.is_empty()
-            && self.content.starts_with("import ")
-            && self.content.ends_with('\n')
-            && self.content.trim_end().lines().count() == 1
-    }
-
     /// Two edits conflict when they overlap, or insert different text at the same place
-    /// (import lines excepted).
+    /// (header lines excepted).
     fn conflicts_with(&self, other: &Edit) -> bool {
-        if self == other || (self.is_import_line() && other.is_import_line()) {
+        if self == other || (self.header.is_some() && other.header.is_some()) {
             return false;
         }
         if self.range.is_empty() && other.range.is_empty() {
@@ -139,12 +154,9 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
     sorted.sort_by(|a, b| {
         (a.range.start, a.range.end)
             .cmp(&(b.range.start, b.range.end))
-            .then_with(|| {
-                if a.is_import_line() && b.is_import_line() {
-                    a.content.cmp(&b.content)
-                } else {
-                    std::cmp::Ordering::Equal
-                }
+            .then_with(|| match (a.header, b.header) {
+                (Some(x), Some(y)) => (x, &a.content).cmp(&(y, &b.content)),
+                _ => std::cmp::Ordering::Equal,
             })
     });
     let mut out = String::with_capacity(text.len() + 64);
