@@ -187,6 +187,17 @@ pub fn process_source(
         parsed: &parsed,
         index: &index,
         target_version: settings.config.target_version,
+        http_client: match settings.config.http_client {
+            crate::config::HttpClient::Httpx => "httpx",
+            crate::config::HttpClient::Httpx2 => "httpx2",
+        },
+        unsafe_fixes: matches!(
+            settings.mode,
+            Mode::Fix {
+                unsafe_fixes: true,
+                ..
+            }
+        ),
     };
     let mut findings = analyze(&context, registry, &settings.selection);
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));

@@ -7,7 +7,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::codemod::{Registry, Site};
-use crate::fix::Fix;
+use crate::fix::{Applicability, Fix};
 use crate::parse::ParsedFile;
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
@@ -60,6 +60,10 @@ pub struct FileContext<'a> {
     pub index: &'a SemanticIndex,
     /// The lowest Python version the project supports, when configured or declared.
     pub target_version: Option<(u8, u8)>,
+    /// `httpx` or `httpx2`: where requests calls are rewritten to.
+    pub http_client: &'static str,
+    /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
+    pub unsafe_fixes: bool,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.
@@ -377,8 +381,27 @@ fn analyze_call(
             qualified: &qualified,
             library,
             target_version: file.target_version,
+            http_client: file.http_client,
         };
-        let (fix, no_fix_reason) = match (&codemod.strategy, &codemod.fix_title) {
+        let render_title = |title: &crate::codemod::Template, replacement: &str| {
+            title.render(|name| match name {
+                "replacement" => replacement.to_owned(),
+                "callee" => callee_text.clone(),
+                "qualified" => qualified.clone(),
+                _ => String::new(),
+            })
+        };
+        // The alternative first, when the run goes as far as its applicability.
+        let alternative = codemod
+            .alternative
+            .as_ref()
+            .filter(|a| file.unsafe_fixes || a.applicability == Applicability::Safe)
+            .and_then(|a| {
+                let mut proposal = a.strategy.propose(&site, a.applicability).ok()?;
+                proposal.fix.title = render_title(&a.title, &proposal.replacement);
+                Some(proposal.fix)
+            });
+        let primary = || match (&codemod.strategy, &codemod.fix_title) {
             (Some(strategy), Some(title)) => match strategy.propose(&site, codemod.applicability) {
                 Ok(mut proposal) => {
                     if let Some(exception) = codemod.fix_exceptions.get(&qualified)
@@ -388,31 +411,36 @@ fn analyze_call(
                         proposal.fix.applicability = exception.applicability;
                         proposal.fix.caveat = Some(exception.reason.clone());
                     }
-                    proposal.fix.title = title.render(|name| match name {
-                        "replacement" => proposal.replacement.clone(),
-                        "callee" => callee_text.clone(),
-                        "qualified" => qualified.clone(),
-                        _ => String::new(),
-                    });
-                    let touches_error = proposal
-                        .fix
-                        .edits
-                        .iter()
-                        .any(|e| file.parsed.touches_error(&e.range))
-                        || file.parsed.touches_error(&call.byte_range())
-                        || in_broken_statement(call);
-                    if touches_error {
-                        (
-                            None,
-                            Some("the code around it has a syntax error".to_owned()),
-                        )
-                    } else {
-                        (Some(proposal.fix), None)
-                    }
+                    proposal.fix.title = render_title(title, &proposal.replacement);
+                    Ok(Some(proposal.fix))
                 }
-                Err(reason) => (None, Some(reason)),
+                Err(reason) => Err(reason),
             },
-            _ => (None, None),
+            _ => Ok(None),
+        };
+        let chosen = match alternative {
+            Some(fix) => Ok(Some(fix)),
+            None => primary(),
+        };
+        let (fix, no_fix_reason) = match chosen {
+            Ok(Some(fix)) => {
+                let touches_error = fix
+                    .edits
+                    .iter()
+                    .any(|e| file.parsed.touches_error(&e.range))
+                    || file.parsed.touches_error(&call.byte_range())
+                    || in_broken_statement(call);
+                if touches_error {
+                    (
+                        None,
+                        Some("the code around it has a syntax error".to_owned()),
+                    )
+                } else {
+                    (Some(fix), None)
+                }
+            }
+            Ok(None) => (None, None),
+            Err(reason) => (None, Some(reason)),
         };
         findings.push(Finding {
             code: codemod.code.clone(),

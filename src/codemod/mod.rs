@@ -2,6 +2,7 @@
 //! once into [`Codemod`]s, and the registry the analysis queries ("which codemods care about
 //! calls to `time.sleep`?").
 
+mod httpx;
 mod raw;
 pub mod strategy;
 mod template;
@@ -25,6 +26,14 @@ pub struct Docs {
     pub example: String,
     pub use_instead: String,
     pub fix_safety: String,
+}
+
+/// A second fix, preferred when the run reaches its applicability (`[alternative-fix]`).
+#[derive(Clone, Debug)]
+pub struct AlternativeFix {
+    pub strategy: Strategy,
+    pub title: Template,
+    pub applicability: Applicability,
 }
 
 /// A lower applicability for some of a codemod's calls (`[[fix.exceptions]]`).
@@ -59,6 +68,8 @@ pub struct Codemod {
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
+    /// Tried before `strategy` when the run applies fixes of its applicability.
+    pub alternative: Option<AlternativeFix>,
     pub docs: Docs,
     /// The file it was loaded from, for messages.
     pub origin: String,
@@ -224,6 +235,21 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         }
         None => (None, None),
     };
+    let alternative = match &raw.alternative_fix {
+        Some(alternative) => Some(AlternativeFix {
+            strategy: Strategy::compile(&alternative.strategy, &Default::default())
+                .map_err(|e| error(format!("`[alternative-fix]`: {e}")))?,
+            title: Template::parse(&alternative.title, TITLE_PLACEHOLDERS)
+                .map_err(|e| error(format!("`[alternative-fix] title`: {e}")))?,
+            applicability: Applicability::parse(&alternative.applicability).ok_or_else(|| {
+                error(format!(
+                    "`[alternative-fix] applicability = {:?}`: expected \"safe\" or \"unsafe\"",
+                    alternative.applicability
+                ))
+            })?,
+        }),
+        None => None,
+    };
     let docs = Docs {
         what: raw.docs.what.trim().to_owned(),
         why: raw.docs.why.trim().to_owned(),
@@ -257,6 +283,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         lazy_calls,
         strategy,
         fix_title,
+        alternative,
         docs,
         origin: origin.to_owned(),
     })

@@ -25,6 +25,10 @@ pub struct RawCodemod {
     #[serde(rename = "match")]
     pub matcher: RawMatch,
     pub fix: Option<RawFix>,
+    /// A fix preferred over `[fix]` when the run applies fixes of this applicability
+    /// (`--unsafe-fixes`), e.g. the httpx rewrite over the to-thread fix for requests.
+    #[serde(rename = "alternative-fix")]
+    pub alternative_fix: Option<RawAlternativeFix>,
     pub docs: RawDocs,
 }
 
@@ -77,6 +81,15 @@ pub struct RawFix {
     /// Calls for which the fix is less trustworthy than the codemod's applicability.
     #[serde(default)]
     pub exceptions: Vec<RawFixException>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlternativeFix {
+    pub strategy: String,
+    pub title: String,
+    /// `unsafe` (or `safe`): when the run applies this level, this fix is tried first.
+    pub applicability: String,
 }
 
 /// `[[fix.exceptions]]`: these calls get a lower applicability, with the reason shown.

@@ -24,6 +24,8 @@ pub struct Site<'a> {
     pub library: Option<&'static str>,
     /// The lowest Python version the project supports, when known (`(3, 8)`).
     pub target_version: Option<(u8, u8)>,
+    /// The module requests calls are rewritten to: `httpx` or `httpx2`.
+    pub http_client: &'static str,
 }
 
 /// An async library a replacement can target.
@@ -44,6 +46,9 @@ pub enum Strategy {
     /// Keep a strong reference to a task until it is done: a module-level set, and a
     /// done-callback that discards the task from it.
     KeepTaskReference,
+    /// `requests.get(...)` → `await client.get(...)` in `async with httpx.AsyncClient(...)`
+    /// (see the `httpx` module).
+    HttpxClient,
     /// Run the blocking call in a worker thread and await it:
     /// `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; `trio.to_thread.run_sync` /
     /// `anyio.to_thread.run_sync` in files written for those (with `functools.partial` for
@@ -131,6 +136,12 @@ impl Strategy {
                 }
                 Ok(Strategy::KeepTaskReference)
             }
+            "httpx-client" => {
+                if !replacement.is_empty() {
+                    return Err("strategy `httpx-client` takes no `replacement`".to_owned());
+                }
+                Ok(Strategy::HttpxClient)
+            }
             "to-thread" => {
                 if !replacement.is_empty() {
                     return Err("strategy `to-thread` takes no `replacement`".to_owned());
@@ -138,7 +149,7 @@ impl Strategy {
                 Ok(Strategy::ToThread)
             }
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, to-thread)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, httpx-client, to-thread)"
             )),
         }
     }
@@ -162,6 +173,9 @@ impl Strategy {
                 await_async_equivalent(site, target, applicability)
             }
             Strategy::ToThread => to_thread(site, applicability),
+            Strategy::HttpxClient => {
+                super::httpx::httpx_client(site, applicability, site.http_client)
+            }
             Strategy::ReplaceFunction { asyncio } => replace_function(site, asyncio, applicability),
             Strategy::KeepTaskReference => keep_task_reference(site, applicability),
             Strategy::Template { template, imports } => {
@@ -172,7 +186,7 @@ impl Strategy {
 }
 
 /// How `await` must be written in front of the call at `call`.
-enum AwaitShape {
+pub(crate) enum AwaitShape {
     /// The call is already awaited (`await time.sleep(1)`, a bug in itself).
     AlreadyAwaited,
     /// `await f()` as is.
@@ -181,7 +195,7 @@ enum AwaitShape {
     Parenthesised,
 }
 
-fn await_shape(call: Node) -> AwaitShape {
+pub(crate) fn await_shape(call: Node) -> AwaitShape {
     let Some(parent) = call.parent() else {
         return AwaitShape::Bare;
     };
@@ -638,6 +652,8 @@ fix-safety = "f"
             parsed: &parsed,
             index: &index,
             target_version,
+            http_client: "httpx",
+            unsafe_fixes: false,
         };
         let findings = analyze(&file, &registry, &RuleSelection::default());
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();

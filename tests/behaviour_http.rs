@@ -1,0 +1,253 @@
+//! The proof that the requests → httpx.AsyncClient rewrite keeps behaviour: a legacy async
+//! program using `requests` talks to a local HTTP server (127.0.0.1 only), before and after
+//! `unfreeze fix --write --unsafe-fixes`. The printed results must be identical (status codes,
+//! redirects followed or not, query strings, bodies, reasons, URLs, the exceptions caught), and
+//! the rewritten program's concurrent requests must overlap while a heartbeat stays on time.
+//!
+//! Needs Python 3 with `requests` and `httpx` (`UNFREEZE_TEST_PYTHON`, which `.ci/run` points
+//! at a venv that has them); fails, rather than skips, without them.
+
+use std::fs;
+use std::process::Command;
+
+const PROGRAM: &str = r#""""A legacy inventory client: async code, blocking requests calls."""
+import asyncio
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+
+class Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/redirect"):
+            return self.reply(302, headers=[("Location", "/echo?from=redirect")])
+        if self.path.startswith("/status/"):
+            return self.reply(int(self.path.rsplit("/", 1)[1]), b"nope")
+        if self.path.startswith("/slow"):
+            time.sleep(0.3)
+        echo = {
+            "method": self.command,
+            "path": self.path,
+            "type": self.headers.get("Content-Type"),
+            "body": body.decode("utf-8", "replace"),
+        }
+        if self.headers.get("Content-Type") == "application/json":
+            echo["body"] = json.loads(body)
+        self.reply(200, json.dumps(echo, sort_keys=True).encode(), [("Content-Type", "application/json")])
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
+
+
+async def get_with_params(base):
+    r = requests.get(base + "/echo", {"sku": "BX-200", "n": "3"}, timeout=5)
+    return r.status_code, r.json()["path"], r.ok
+
+
+async def post_text(base):
+    r = requests.post(base + "/echo", "café=1")
+    return r.json()["body"], r.json()["type"]
+
+
+async def post_json(base):
+    r = requests.post(base + "/echo", json={"sku": "é", "levels": [1, 2]})
+    return r.json()["body"], r.json()["type"]
+
+
+async def follow_redirect(base):
+    r = requests.get(base + "/redirect")
+    return r.status_code, len(r.history), r.url.endswith("/echo?from=redirect")
+
+
+async def head_does_not_follow(base):
+    r = requests.head(base + "/redirect")
+    return r.status_code, r.is_redirect
+
+
+async def not_found(base):
+    r = requests.get(base + "/status/404")
+    if not r.ok:
+        return "missing", r.status_code, r.reason
+    return "found"
+
+
+async def raise_for_status(base):
+    try:
+        r = requests.get(base + "/status/500")
+        r.raise_for_status()
+        return "no error"
+    except requests.exceptions.HTTPError as error:
+        return "http error", error.response.status_code
+
+
+async def connection_refused(port):
+    try:
+        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+        return "connected"
+    except requests.exceptions.ConnectionError:
+        return "connection refused"
+
+
+async def delete_and_put(base):
+    d = requests.delete(base + "/echo")
+    p = requests.put(base + "/echo", data=b"raw")
+    return d.json()["method"], p.json()["method"], p.json()["body"]
+
+
+async def slow(base, n):
+    r = requests.get(base + f"/slow?n={n}")
+    return r.json()["path"]
+
+
+async def heartbeat(stop, lags):
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append(time.perf_counter() - before - 0.01)
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    for check in (get_with_params, post_text, post_json, follow_redirect, head_does_not_follow,
+                  not_found, raise_for_status, delete_and_put):
+        print(check.__name__, await check(base))
+    print("connection_refused", await connection_refused(closed_port()))
+    stop = asyncio.Event()
+    lags = []
+    beat = asyncio.create_task(heartbeat(stop, lags))
+    await asyncio.sleep(0.05)
+    start = time.perf_counter()
+    paths = await asyncio.gather(*(slow(base, n) for n in range(5)))
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await beat
+    print("slow", sorted(paths))
+    server.shutdown()
+    print(f"elapsed={elapsed:.3f}", file=sys.stderr)
+    print(f"max_lag={max(lags):.3f}", file=sys.stderr)
+
+
+asyncio.run(main())
+"#;
+
+fn python() -> String {
+    std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+fn value(stderr: &str, key: &str) -> f64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no `{key}=` in stderr:\n{stderr}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn run(path: &std::path::Path) -> (String, f64, f64) {
+    let python = python();
+    let output = Command::new(&python)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{python}`: {e}; set UNFREEZE_TEST_PYTHON"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "`{python} {}` failed (it needs requests and httpx: .ci/run installs them):\n{stdout}\n{stderr}",
+        path.display()
+    );
+    (stdout, value(&stderr, "elapsed"), value(&stderr, "max_lag"))
+}
+
+#[test]
+fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.py");
+    fs::write(&path, PROGRAM).unwrap();
+    let (before, before_elapsed, before_lag) = run(&path);
+    assert!(
+        before.contains("head_does_not_follow (302, True)"),
+        "{before}"
+    );
+    assert!(
+        before_elapsed >= 1.2,
+        "the original serialises: {before_elapsed}"
+    );
+    assert!(
+        before_lag >= 0.25,
+        "the original starves the heartbeat: {before_lag}"
+    );
+
+    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args([
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "--isolated",
+            "client.py",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let fixed = fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "everything should be rewritten:\n{}{}\n{fixed}",
+        String::from_utf8_lossy(&fix.stdout),
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    assert_eq!(
+        fixed.matches("async with httpx.AsyncClient(").count(),
+        11,
+        "every requests call becomes a per-call client:\n{fixed}"
+    );
+    assert!(!fixed.contains("requests.get("), "{fixed}");
+    assert!(
+        fixed.contains("_HTTPX_SSL_CONTEXT = httpx.create_ssl_context()"),
+        "{fixed}"
+    );
+
+    let (after, after_elapsed, after_lag) = run(&path);
+    assert_eq!(
+        after, before,
+        "same observable results after the rewrite:\n{fixed}"
+    );
+    assert!(
+        after_elapsed < 0.9,
+        "the rewritten requests overlap: {after_elapsed:.3} s (was {before_elapsed:.3} s)"
+    );
+    assert!(
+        after_lag < 0.1,
+        "the heartbeat stays on time: {after_lag:.3} s (was {before_lag:.3} s)"
+    );
+}
