@@ -352,10 +352,15 @@ fn analyze_call(
     };
     let result_discarded = is_result_discarded(file, call);
     let consumed_in_place = is_consumed_in_place(file, call);
+    // One line, single spaces, none around dots and brackets: `Path(a or b).exists`.
     let callee_text: String = file.text[callee.byte_range()]
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join("");
+        .join(" ")
+        .replace(" .", ".")
+        .replace(". ", ".")
+        .replace("( ", "(")
+        .replace(" )", ")");
     for &i in matching {
         let codemod = registry.codemod(i);
         if !selection.is_enabled(&codemod.code, codemod.default_enabled)

@@ -325,6 +325,7 @@ async def handler(p: Path, q: Optional[Path], r: 'Path | None', url):
     q.exists()
     Path(url).read_text()
     (p / 'x' / 'y').unlink()
+    p.resolve().parent.mkdir()
     fetch = requests.get
     fetch(url)
     s = object()
@@ -361,6 +362,10 @@ async def handler(p: Path, q: Optional[Path], r: 'Path | None', url):
     assert_eq!(
         callable(source, "(p / 'x' / 'y').unlink", 0).as_deref(),
         Some("pathlib.Path().unlink")
+    );
+    assert_eq!(
+        callable(source, "p.resolve().parent.mkdir", 0).as_deref(),
+        Some("pathlib.Path().mkdir")
     );
     assert_eq!(
         callable(source, "fetch", 2).as_deref(),

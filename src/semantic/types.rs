@@ -14,6 +14,29 @@ use super::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 /// How many assignments are followed before giving up (also stops cycles: `a = b; b = a`).
 const MAX_DEPTH: usize = 8;
 
+/// `pathlib.Path().resolve` → `pathlib.Path`: the path methods that return a path of the same
+/// class, so that `path.resolve().exists()` is a `pathlib.Path().exists` call.
+fn path_method_result(callable: &str) -> Option<String> {
+    let (class, method) = callable.split_once("().")?;
+    if !class.starts_with("pathlib.") || method.contains('.') {
+        return None;
+    }
+    matches!(
+        method,
+        "resolve"
+            | "absolute"
+            | "expanduser"
+            | "with_name"
+            | "with_stem"
+            | "with_suffix"
+            | "with_segments"
+            | "joinpath"
+            | "relative_to"
+            | "readlink"
+    )
+    .then(|| class.to_owned())
+}
+
 fn node_at<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
     let mut node = root.descendant_for_byte_range(range.start, range.end)?;
     // The smallest node spanning the range may be a parent with extra bytes; never a child.
@@ -96,7 +119,8 @@ impl SemanticIndex {
         match expr.kind() {
             "call" => {
                 let callee = expr.child_by_field_name("function")?;
-                self.callable_name_at_depth(callee, root, source, depth + 1)
+                let name = self.callable_name_at_depth(callee, root, source, depth + 1)?;
+                Some(path_method_result(&name).unwrap_or(name))
             }
             "parenthesized_expression" => {
                 self.object_kind_at_depth(expr.named_child(0)?, root, source, depth + 1)
@@ -131,11 +155,18 @@ impl SemanticIndex {
         }
     }
 
-    /// `self.session` in a method: what every `self.session = ...` in the class assigned,
+    /// `path.parent` is a path of the same class; `self.session` in a method: what every `self.session = ...` in the class assigned,
     /// when they all agree.
     fn attribute_kind(&self, expr: Node, root: Node, source: &str, depth: usize) -> Option<String> {
         let object = expr.child_by_field_name("object")?;
         let attribute = expr.child_by_field_name("attribute")?;
+        if &source[attribute.byte_range()] == "parent"
+            && let Some(kind) = self
+                .object_kind_at_depth(object, root, source, depth + 1)
+                .filter(|k| k.starts_with("pathlib."))
+        {
+            return Some(kind);
+        }
         if object.kind() != "identifier" || !matches!(&source[object.byte_range()], "self" | "cls")
         {
             return None;
