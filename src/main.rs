@@ -9,7 +9,7 @@ use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
-    Format, GithubReporter, JsonReporter, Reporter, StatisticsReporter, TextReporter,
+    Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
 };
 use unfreeze::run::{ExitStatus, Mode, run};
 
@@ -90,6 +90,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Format::Text => Box::new(TextReporter::new(out, stderr, mode)),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),
+        Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),
     };
     let summary = run(&settings, &registry, reporter.as_mut())?;
     drop(reporter);

