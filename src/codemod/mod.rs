@@ -64,6 +64,10 @@ pub struct Codemod {
     pub from_configuration: bool,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
+    /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
+    pub unless_caught: Vec<String>,
+    /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).
+    pub unless_arguments_mention: Vec<String>,
     /// Calls whose fix is lowered to an applicability, with the reason.
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
@@ -179,17 +183,18 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         }
     };
     let mut lazy_calls = HashSet::new();
-    for methods in &raw.matcher.lazy {
-        for receiver in &methods.receivers {
-            for name in &methods.names {
-                let call = format!("{receiver}().{name}");
-                if !calls.contains(&call) {
-                    return Err(error(format!(
-                        "`[[match.lazy]]`: {call:?} is not one of the codemod's calls"
-                    )));
-                }
-                lazy_calls.insert(call);
+    for lazy in &raw.matcher.lazy {
+        let mut names = lazy.calls.clone();
+        for receiver in &lazy.receivers {
+            names.extend(lazy.names.iter().map(|name| format!("{receiver}().{name}")));
+        }
+        for call in names {
+            if !calls.contains(&call) {
+                return Err(error(format!(
+                    "`[[match.lazy]]`: {call:?} is not one of the codemod's calls"
+                )));
             }
+            lazy_calls.insert(call);
         }
     }
     let mut fix_exceptions = HashMap::new();
@@ -281,6 +286,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         from_configuration: raw.matcher.from_configuration,
         fix_exceptions,
         lazy_calls,
+        unless_caught: raw.matcher.unless_caught.clone(),
+        unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
         strategy,
         fix_title,
         alternative,

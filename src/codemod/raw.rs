@@ -51,10 +51,30 @@ pub struct RawMatch {
     /// iterating, so they are findings only where the iterator is consumed on the spot
     /// (`for x in path.glob(...)`, `list(path.iterdir())`).
     #[serde(default)]
-    pub lazy: Vec<RawMethods>,
+    pub lazy: Vec<RawLazy>,
+    /// Not a finding inside a `try` whose `except` catches one of these exceptions (qualified,
+    /// e.g. `builtins.BlockingIOError`: the code knows the call does not block).
+    #[serde(default)]
+    pub unless_caught: Vec<String>,
+    /// Not a finding when the call's argument text contains one of these words
+    /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup).
+    #[serde(default)]
+    pub unless_arguments_mention: Vec<String>,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,
+}
+
+/// Lazy calls: plain functions (`calls`) and/or methods (`receivers` × `names`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLazy {
+    #[serde(default)]
+    pub calls: Vec<String>,
+    #[serde(default)]
+    pub receivers: Vec<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
