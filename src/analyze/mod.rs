@@ -326,6 +326,41 @@ fn caught_by(file: &FileContext, call: Node, exceptions: &[String]) -> bool {
     false
 }
 
+/// Whether the statement before the one holding `call` (in the same block) awaits a function
+/// whose last name is one of `names`: `await wait_readable(sock)` then `sock.recv(n)`.
+fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let mut statement = call;
+    while let Some(parent) = statement.parent() {
+        if matches!(parent.kind(), "block" | "module") {
+            break;
+        }
+        statement = parent;
+    }
+    let mut previous = statement.prev_named_sibling();
+    while let Some(node) = previous.filter(|n| n.kind() == "comment") {
+        previous = node.prev_named_sibling();
+    }
+    let Some(previous) = previous else {
+        return false;
+    };
+    let mut stack = vec![previous];
+    let mut cursor = previous.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind() == "await"
+            && let Some(awaited) = node.named_child(0).filter(|n| n.kind() == "call")
+            && let Some(function) = awaited.child_by_field_name("function")
+            && callee_tail(function, file.text).is_some_and(|tail| names.iter().any(|n| n == tail))
+        {
+            return true;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
 /// Whether the call's argument text mentions one of `words`.
 fn mentions_any(file: &FileContext, call: Node, words: &[String]) -> bool {
     !words.is_empty()
@@ -439,6 +474,7 @@ fn analyze_call(
             || (awaited_method && codemod.async_only)
             || caught_by(file, call, &codemod.unless_caught)
             || mentions_any(file, call, &codemod.unless_arguments_mention)
+            || follows_await_of(file, call, &codemod.unless_after_await_of)
         {
             continue;
         }

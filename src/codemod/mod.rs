@@ -68,6 +68,8 @@ pub struct Codemod {
     pub unless_caught: Vec<String>,
     /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).
     pub unless_arguments_mention: Vec<String>,
+    /// Awaited readiness waits that, just before the call, show it does not block.
+    pub unless_after_await_of: Vec<String>,
     /// Calls whose fix is lowered to an applicability, with the reason.
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
@@ -288,6 +290,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
+        unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
         strategy,
         fix_title,
         alternative,

@@ -60,6 +60,10 @@ pub struct RawMatch {
     /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup).
     #[serde(default)]
     pub unless_arguments_mention: Vec<String>,
+    /// Not a finding right after a statement that awaits one of these functions (by last
+    /// name: `wait_readable`): the code waited for the socket to be ready.
+    #[serde(default)]
+    pub unless_after_await_of: Vec<String>,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,
