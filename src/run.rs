@@ -154,6 +154,9 @@ fn display_path(path: &Path) -> String {
     shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
 }
 
+/// How many extra rounds of fixes one file gets (nested fixes need one round per level).
+const MAX_FIX_ROUNDS: usize = 8;
+
 /// Analyse (and in fix mode, fix) one file's bytes.
 pub fn process_source(
     bytes: &[u8],
@@ -218,7 +221,50 @@ pub fn process_source(
         );
         applied = outcome.applied;
         rejected = outcome.rejected;
-        if let Some(text) = outcome.fixed_text {
+        let mut fixed_text = outcome.fixed_text;
+        // Fixes skipped because they overlapped another (a call nested in a fixed call) are
+        // proposed again on the fixed text: go round until nothing applies, so that one run
+        // converges, as the second run would otherwise change the file again.
+        for _ in 0..MAX_FIX_ROUNDS {
+            let Some(current) = fixed_text.as_deref() else {
+                break;
+            };
+            let reparsed = parse(current);
+            let reindexed = build_index(&reparsed.tree, current);
+            let round_context = FileContext {
+                text: current,
+                parsed: &reparsed,
+                index: &reindexed,
+                ..context
+            };
+            let more = analyze(&round_context, registry, &settings.selection);
+            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
+            let round = fix_file(
+                current,
+                reparsed.error_ranges.len(),
+                &more_fixes,
+                threshold,
+                keep_imports,
+            );
+            let Some(next) = round.fixed_text else {
+                break;
+            };
+            // Credit the original findings that were left over, rule by rule.
+            for (finding, done) in more.iter().zip(&round.applied) {
+                if !done {
+                    continue;
+                }
+                if let Some(original) = findings
+                    .iter()
+                    .zip(applied.iter_mut())
+                    .find(|(f, a)| !**a && f.code == finding.code && f.fix.is_some())
+                {
+                    *original.1 = true;
+                }
+            }
+            fixed_text = Some(next);
+        }
+        if let Some(text) = fixed_text {
             match source.encode(&text) {
                 Some(bytes) => fixed = Some(FixedFile { text, bytes }),
                 None => {

@@ -207,44 +207,95 @@ pub fn httpx_client(
         .child_by_field_name("arguments")
         .filter(|a| a.kind() == "argument_list")
         .ok_or("the call has no argument list")?;
-    let mut positional = Vec::new();
-    let mut keywords: Vec<(String, Node)> = Vec::new();
+    // Each argument: its requests parameter name, its value, and the whole argument node
+    // (`keyword_argument`, or the bare value when positional).
+    struct Passed<'t> {
+        name: String,
+        value: Node<'t>,
+        keyword: Option<Node<'t>>,
+    }
+    let mut passed: Vec<Passed> = Vec::new();
+    let mut positional = 0;
     let mut cursor = arguments_node.walk();
     for argument in arguments_node.named_children(&mut cursor) {
         match argument.kind() {
             "keyword_argument" => {
                 let name = argument.child_by_field_name("name").ok_or("bad keyword")?;
                 let value = argument.child_by_field_name("value").ok_or("bad keyword")?;
-                keywords.push((text[name.byte_range()].to_owned(), value));
+                passed.push(Passed {
+                    name: text[name.byte_range()].to_owned(),
+                    value,
+                    keyword: Some(argument),
+                });
             }
             "list_splat" | "dictionary_splat" => {
                 return Err("`*args` / `**kwargs` hide which arguments are passed".to_owned());
             }
             "comment" => {}
-            _ => positional.push(argument),
+            _ => {
+                let name = parameters
+                    .get(positional)
+                    .ok_or("more positional arguments than requests accepts")?;
+                positional += 1;
+                passed.push(Passed {
+                    name: name.to_string(),
+                    value: argument,
+                    keyword: None,
+                });
+            }
         }
     }
-    if positional.len() > parameters.len() {
-        return Err("more positional arguments than requests accepts".to_owned());
-    }
-    let mut named: Vec<(String, Node)> = parameters
-        .iter()
-        .zip(&positional)
-        .map(|(name, node)| (name.to_string(), *node))
-        .collect();
-    named.extend(keywords);
 
-    let mut url = None;
-    let mut verb = None;
-    let mut call_arguments: Vec<Argument> = Vec::new();
+    // Edits inside the argument list keep its layout and comments.
+    let mut call_edits: Vec<Edit> = Vec::new();
     let mut client_arguments: Vec<Argument> = Vec::new();
     let mut has_body = false;
     let mut redirects_given = false;
+    let mut url = None;
     let value_text = |node: Node| text[node.byte_range()].to_owned();
-    for (name, value) in &named {
-        match name.as_str() {
-            "method" => verb = Some(value_text(*value)),
-            "url" => url = Some(*value),
+    // Rename (or name) an argument: `allow_redirects=` → `follow_redirects=`, `{…}` → `params={…}`.
+    let rename = |argument: &Passed, to: &str, edits: &mut Vec<Edit>| match argument.keyword {
+        Some(keyword) => {
+            let name = keyword
+                .child_by_field_name("name")
+                .expect("a keyword has a name");
+            if &text[name.byte_range()] != to {
+                edits.push(Edit::replacement(name.byte_range(), to));
+            }
+        }
+        None => edits.push(Edit::insertion(
+            argument.value.start_byte(),
+            format!("{to}="),
+        )),
+    };
+    // Remove an argument from the call (it moves to the client): the argument and the comma
+    // after it (or before it, when it is the last).
+    let remove = |argument: &Passed, edits: &mut Vec<Edit>| -> Result<(), String> {
+        let node = argument.keyword.unwrap_or(argument.value);
+        let after = &text[node.end_byte()..arguments_node.end_byte()];
+        let range = match after.find(',') {
+            Some(comma) if after[..comma].trim().is_empty() => {
+                let rest = &after[comma + 1..];
+                let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                node.start_byte()..node.end_byte() + comma + 1 + spaces
+            }
+            _ => {
+                let before = &text[arguments_node.start_byte()..node.start_byte()];
+                let comma = before.rfind(',').ok_or("cannot remove the only argument")?;
+                arguments_node.start_byte() + comma..node.end_byte()
+            }
+        };
+        if text[range.clone()].contains(['\n', '\r', '#']) {
+            return Err("an argument to move spans lines or holds a comment".to_owned());
+        }
+        edits.push(Edit::deletion(range));
+        Ok(())
+    };
+    for argument in &passed {
+        let value = argument.value;
+        match argument.name.as_str() {
+            "method" => {}
+            "url" => url = Some(value),
             "params" => {
                 let url_is_plain_literal = url.is_some_and(|u: Node| {
                     is_literal_string(u) && !text[u.byte_range()].contains('?')
@@ -256,33 +307,22 @@ pub fn httpx_client(
                             .to_owned(),
                     );
                 }
-                call_arguments.push(Argument {
-                    name: "params".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "params", &mut call_edits);
             }
             "data" => {
                 has_body = true;
-                let target = if is_literal_string(*value) {
-                    "content"
+                if is_literal_string(value) {
+                    rename(argument, "content", &mut call_edits);
                 } else {
-                    if value.kind() != "dictionary" {
-                        caveats.push(
-                            "`data=`: a str or bytes value must become `content=` in httpx, and \
-                             a list of pairs or a file is not accepted"
-                                .to_owned(),
-                        );
+                    caveats.push(if value.kind() == "dictionary" {
+                        "`data=`: httpx sends `None` form values as empty strings".to_owned()
                     } else {
-                        caveats.push(
-                            "`data=`: httpx sends `None` form values as empty strings".to_owned(),
-                        );
-                    }
-                    "data"
-                };
-                call_arguments.push(Argument {
-                    name: target.into(),
-                    value: value_text(*value),
-                });
+                        "`data=`: a str or bytes value must become `content=` in httpx, and a \
+                         list of pairs or a file is not accepted"
+                            .to_owned()
+                    });
+                    rename(argument, "data", &mut call_edits);
+                }
             }
             "json" => {
                 has_body = true;
@@ -291,10 +331,7 @@ pub fn httpx_client(
                      bytes differ (the parsed JSON is the same)"
                         .to_owned(),
                 );
-                call_arguments.push(Argument {
-                    name: "json".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "json", &mut call_edits);
             }
             "files" => {
                 has_body = true;
@@ -303,10 +340,7 @@ pub fn httpx_client(
                      types can differ"
                         .to_owned(),
                 );
-                call_arguments.push(Argument {
-                    name: "files".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "files", &mut call_edits);
             }
             "headers" => {
                 if value.kind() != "dictionary" {
@@ -315,56 +349,53 @@ pub fn httpx_client(
                             .to_owned(),
                     );
                 }
-                call_arguments.push(Argument {
-                    name: "headers".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "headers", &mut call_edits);
             }
-            "cookies" => client_arguments.push(Argument {
-                name: "cookies".into(),
-                value: value_text(*value),
-            }),
+            "cookies" => {
+                client_arguments.push(Argument {
+                    name: "cookies".into(),
+                    value: value_text(value),
+                });
+                remove(argument, &mut call_edits)?;
+            }
             "auth" => {
                 if value.kind() != "tuple" {
                     return Err("`auth=` other than a (user, password) tuple".to_owned());
                 }
-                call_arguments.push(Argument {
-                    name: "auth".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "auth", &mut call_edits);
             }
             "timeout" => {
-                let timeout = match value.kind() {
-                    "none" => "None".to_owned(),
-                    "integer" | "float" => {
-                        format!("{client_module}.Timeout({}, pool=None)", value_text(*value))
-                    }
+                rename(argument, "timeout", &mut call_edits);
+                match value.kind() {
+                    "none" => {}
                     "tuple" if value.named_child_count() == 2 => {
                         let connect = value_text(value.named_child(0).expect("two items"));
                         let read = value_text(value.named_child(1).expect("two items"));
-                        format!(
-                            "{client_module}.Timeout(connect={connect}, read={read}, write={connect}, pool=None)"
-                        )
+                        call_edits.push(Edit::replacement(
+                            value.byte_range(),
+                            format!(
+                                "{client_module}.Timeout(connect={connect}, read={read}, write={connect}, pool=None)"
+                            ),
+                        ));
                     }
-                    _ => {
-                        caveats.push(
-                            "`timeout=`: a (connect, read) tuple in a variable is read differently by httpx"
-                                .to_owned(),
-                        );
-                        format!("{client_module}.Timeout({}, pool=None)", value_text(*value))
+                    kind => {
+                        if !matches!(kind, "integer" | "float") {
+                            caveats.push(
+                                "`timeout=`: a (connect, read) tuple in a variable is read differently by httpx"
+                                    .to_owned(),
+                            );
+                        }
+                        call_edits.push(Edit::insertion(
+                            value.start_byte(),
+                            format!("{client_module}.Timeout("),
+                        ));
+                        call_edits.push(Edit::insertion(value.end_byte(), ", pool=None)"));
                     }
-                };
-                call_arguments.push(Argument {
-                    name: "timeout".into(),
-                    value: timeout,
-                });
+                }
             }
             "allow_redirects" => {
                 redirects_given = true;
-                call_arguments.push(Argument {
-                    name: "follow_redirects".into(),
-                    value: value_text(*value),
-                });
+                rename(argument, "follow_redirects", &mut call_edits);
             }
             "verify" if matches!(value.kind(), "true" | "false") => {
                 if value.kind() == "false" {
@@ -373,8 +404,9 @@ pub fn httpx_client(
                         value: "False".into(),
                     });
                 }
+                remove(argument, &mut call_edits)?;
             }
-            "stream" if value.kind() == "false" => {}
+            "stream" if value.kind() == "false" => remove(argument, &mut call_edits)?,
             other => {
                 return Err(format!(
                     "`{other}=` has no faithful httpx equivalent on a per-call client yet"
@@ -383,11 +415,16 @@ pub fn httpx_client(
         }
     }
     let url = url.ok_or("the call passes no URL")?;
+    let last_argument = passed
+        .iter()
+        .map(|a| a.keyword.unwrap_or(a.value))
+        .max_by_key(|n| n.end_byte())
+        .ok_or("the call passes no arguments")?;
     if method == "head" && !redirects_given {
-        call_arguments.push(Argument {
-            name: "follow_redirects".into(),
-            value: "False".into(),
-        });
+        call_edits.push(Edit::insertion(
+            last_argument.end_byte(),
+            ", follow_redirects=False",
+        ));
     }
 
     // Imports and the shared SSL context.
@@ -423,35 +460,31 @@ pub fn httpx_client(
     }
     let client = free_name(site, "client");
 
-    // The call itself.
-    let mut rendered_arguments: Vec<String> = Vec::new();
-    let (client_method, url_first) =
-        if has_body && matches!(method, "get" | "delete" | "head" | "options") {
-            rendered_arguments.push(format!("\"{}\"", method.to_ascii_uppercase()));
-            ("request", true)
-        } else if method == "request" {
-            rendered_arguments.push(verb.ok_or("`request()` without a method")?);
-            ("request", true)
-        } else {
-            (method, true)
-        };
-    if url_first {
-        rendered_arguments.push(value_text(url));
-    }
-    rendered_arguments.extend(
-        call_arguments
-            .iter()
-            .map(|a| format!("{}={}", a.name, a.value)),
-    );
-    let new_call = format!(
-        "await {client}.{client_method}({})",
-        rendered_arguments.join(", ")
-    );
-    let call_text = match await_shape(site.call) {
-        AwaitShape::Parenthesised => format!("({new_call})"),
-        AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
-        AwaitShape::Bare => new_call,
+    // The callee: `requests.get` → `await client.get`; a body on GET/DELETE/HEAD/OPTIONS goes
+    // through `client.request("GET", ...)`, which accepts one.
+    let client_method = if has_body && matches!(method, "get" | "delete" | "head" | "options") {
+        call_edits.push(Edit::insertion(
+            url.start_byte(),
+            format!("\"{}\", ", method.to_ascii_uppercase()),
+        ));
+        "request"
+    } else {
+        method
     };
+    match await_shape(site.call) {
+        AwaitShape::Parenthesised => {
+            call_edits.push(Edit::replacement(
+                site.callee.byte_range(),
+                format!("(await {client}.{client_method}"),
+            ));
+            call_edits.push(Edit::insertion(site.call.end_byte(), ")"));
+        }
+        AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
+        AwaitShape::Bare => call_edits.push(Edit::replacement(
+            site.callee.byte_range(),
+            format!("await {client}.{client_method}"),
+        )),
+    }
 
     // The response: rewrite what differs on the local name bound to it.
     let response_edits = response_edits(site, statement, &mut caveats)?;
@@ -488,7 +521,8 @@ pub fn httpx_client(
     let mut line = first_line;
     while line < statement.end_byte() {
         let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
-        if !inside_string {
+        let blank = text[line..].starts_with(['\n', '\r']);
+        if !inside_string && !blank {
             edits.push(Edit::insertion(line, unit.clone()));
         }
         match text[line..statement.end_byte()].find('\n') {
@@ -496,7 +530,7 @@ pub fn httpx_client(
             None => break,
         }
     }
-    edits.push(Edit::replacement(site.call.byte_range(), call_text));
+    edits.extend(call_edits);
     edits.extend(response_edits);
     edits.extend(except_clause_edits(site, statement, &httpx_name));
     caveats.dedup();

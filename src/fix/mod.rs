@@ -179,6 +179,17 @@ pub enum SkipReason {
     NotApplicable(Applicability),
 }
 
+/// A fix whose own edits overlap cannot be applied (a strategy bug): it is skipped, never
+/// applied half-way.
+fn overlaps_itself(fix: &Fix) -> bool {
+    let overlapping = fix.edits.windows(2).any(|pair| {
+        let (a, b) = (&pair[0], &pair[1]);
+        a.range.end > b.range.start && !(a.range.is_empty() && b.range.is_empty())
+    });
+    debug_assert!(!overlapping, "a fix with overlapping edits: {fix:?}");
+    overlapping
+}
+
 /// The result of fixing one file.
 #[derive(Clone, Debug)]
 pub struct FixOutcome {
@@ -210,7 +221,7 @@ pub fn fix_file(
     let mut orphan_candidates: Vec<&str> = Vec::new();
     for i in order {
         let fix = fixes[i].expect("filtered");
-        if fix.applicability < threshold {
+        if fix.applicability < threshold || overlaps_itself(fix) {
             continue;
         }
         let conflicts = fix
