@@ -343,3 +343,60 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
         before.max_lag
     );
 }
+
+const UNAWAITED_PROGRAM: &str = r#""""An audit record that is never saved: the coroutine is never awaited."""
+import asyncio
+import warnings
+
+warnings.simplefilter("ignore")  # the "never awaited" RuntimeWarning of the original
+saved = []
+
+
+async def save_audit(entry):
+    await asyncio.sleep(0)
+    saved.append(entry)
+
+
+async def handle(path):
+    save_audit({"path": path})
+    return "ok"
+
+
+print(asyncio.run(handle("/orders")), saved)
+"#;
+
+#[test]
+fn awaiting_an_unawaited_coroutine_makes_its_work_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.py");
+    fs::write(&path, UNAWAITED_PROGRAM).unwrap();
+    let run = || {
+        let output = Command::new(python())
+            .arg(&path)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(run(), "ok []\n", "the original never saves");
+    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["fix", "--write", "--unsafe-fixes", "--isolated", "audit.py"])
+        .current_dir(dir.path())
+        .output()
+        .expect("the unfreeze binary runs");
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fix.stdout)
+    );
+    assert_eq!(
+        run(),
+        "ok [{'path': '/orders'}]\n",
+        "the fixed program saves the record"
+    );
+}

@@ -140,6 +140,74 @@ fn preferred_library(file: &FileContext) -> Option<&'static str> {
     None
 }
 
+/// The name of the coroutine function `callee` calls, when it is one of the file's own: an
+/// `async def` it resolves to, or an `async def` method of the enclosing class called through
+/// `self` / `cls`. Async generators (an `async def` with `yield`) are not awaitable: excluded.
+fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
+    let binding = match callee.kind() {
+        "identifier" => {
+            let name = &file.text[callee.byte_range()];
+            match file.index.resolve_name(name, callee.start_byte()) {
+                Resolution::Binding(id) => id,
+                Resolution::Builtin => return None,
+            }
+        }
+        "attribute" => {
+            let object = callee.child_by_field_name("object")?;
+            let attribute = callee.child_by_field_name("attribute")?;
+            if object.kind() != "identifier"
+                || !matches!(&file.text[object.byte_range()], "self" | "cls")
+            {
+                return None;
+            }
+            let mut scope = file.index.scope_at(callee.start_byte());
+            while matches!(
+                file.index.scope(scope).kind,
+                ScopeKind::Comprehension { .. } | ScopeKind::Lambda
+            ) {
+                scope = file.index.scope(scope).parent?;
+            }
+            let class = file.index.scope(scope).parent?;
+            if file.index.scope(class).kind != ScopeKind::Class {
+                return None;
+            }
+            file.index
+                .binding_in_scope(class, &file.text[attribute.byte_range()])?
+        }
+        _ => return None,
+    };
+    let binding = file.index.binding(binding);
+    if binding.kind != (BindingKind::Function { is_async: true }) {
+        return None;
+    }
+    let name_node = file
+        .parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(binding.range.start, binding.range.end)?;
+    let definition = name_node
+        .parent()
+        .filter(|d| d.kind() == "function_definition")?;
+    if contains_yield(definition.child_by_field_name("body")?) {
+        return None;
+    }
+    Some(file.text[callee.byte_range()].to_owned())
+}
+
+/// Whether a function body yields (not counting nested functions, lambdas and classes).
+fn contains_yield(body: Node) -> bool {
+    let mut stack = vec![body];
+    let mut cursor = body.walk();
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "yield" => return true,
+            "function_definition" | "lambda" | "class_definition" => {}
+            _ => stack.extend(node.named_children(&mut cursor)),
+        }
+    }
+    false
+}
+
 /// Whether `callee` is a method of an object made in the calling function itself
 /// (`s = requests.Session()`, `with requests.Session() as s`): no other coroutine holds it.
 fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
@@ -432,16 +500,29 @@ fn analyze_call(
     let Some(tail) = callee_tail(callee, file.text) else {
         return;
     };
-    // A plain name can be an alias (`from time import sleep as nap`): only an attribute's
-    // last segment is the real function name, so only attributes are pre-filtered.
-    if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
-        return;
-    }
     let root = file.parsed.tree.root_node();
-    let Some(qualified) = file.index.callable_name(callee, root, file.text) else {
-        return;
+    // A call of one of the file's own coroutine functions goes to the codemods that want those.
+    let coroutine = if registry.coroutine_codemods().is_empty() {
+        None
+    } else {
+        project_coroutine(file, callee)
     };
-    let matching = registry.for_call(&qualified);
+    let (qualified, matching) = match coroutine {
+        Some(name) => (name, registry.coroutine_codemods()),
+        None => {
+            // A plain name can be an alias (`from time import sleep as nap`): only an
+            // attribute's last segment is the real function name, so only attributes are
+            // pre-filtered.
+            if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
+                return;
+            }
+            let Some(qualified) = file.index.callable_name(callee, root, file.text) else {
+                return;
+            };
+            let matching = registry.for_call(&qualified);
+            (qualified, matching)
+        }
+    };
     if matching.is_empty() {
         return;
     }

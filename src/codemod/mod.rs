@@ -62,6 +62,8 @@ pub struct Codemod {
     pub result_discarded: bool,
     /// A template for the user's `blocking-calls`: it matches nothing by itself.
     pub from_configuration: bool,
+    /// Matches calls of the file's own coroutine functions instead of named calls.
+    pub project_coroutines: bool,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
     /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
@@ -163,7 +165,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             }
         }
     }
-    if calls.is_empty() && !raw.matcher.from_configuration {
+    if calls.is_empty() && !raw.matcher.from_configuration && !raw.matcher.project_coroutines {
         return Err(error(
             "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
         ));
@@ -286,6 +288,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         async_only,
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
+        project_coroutines: raw.matcher.project_coroutines,
         fix_exceptions,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
@@ -373,6 +376,8 @@ pub struct Registry {
     call_words: Vec<Vec<String>>,
     /// Every word in `call_words`.
     interesting_words: HashSet<String>,
+    /// Codemods (by index) that match calls of the file's own coroutine functions.
+    coroutine_codemods: Vec<usize>,
 }
 
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
@@ -485,8 +490,18 @@ impl Registry {
                 call_words.push(words);
             }
         }
-        let interesting_words = call_words.iter().flatten().cloned().collect();
+        let mut interesting_words: HashSet<String> = call_words.iter().flatten().cloned().collect();
+        let coroutine_codemods: Vec<usize> = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.project_coroutines)
+            .map(|(i, _)| i)
+            .collect();
+        if !coroutine_codemods.is_empty() {
+            interesting_words.insert("async".to_owned());
+        }
         Registry {
+            coroutine_codemods,
             codemods,
             by_call,
             call_tails,
@@ -505,6 +520,11 @@ impl Registry {
             .find(|c| c.code.eq_ignore_ascii_case(code) || c.name == code)
     }
 
+    /// Codemods (by index) that match calls of the file's own coroutine functions.
+    pub fn coroutine_codemods(&self) -> &[usize] {
+        &self.coroutine_codemods
+    }
+
     /// Codemods (by index) that match calls to `qualified`.
     pub fn for_call(&self, qualified: &str) -> &[usize] {
         self.by_call.get(qualified).map_or(&[], Vec::as_slice)
@@ -518,9 +538,11 @@ impl Registry {
     /// scan of the bytes) that spares parsing files that cannot have a finding.
     pub fn may_match(&self, text: &str) -> bool {
         let found = words_in(text, &self.interesting_words);
-        self.call_words
-            .iter()
-            .any(|words| words.iter().all(|w| found.contains(w.as_str())))
+        (!self.coroutine_codemods.is_empty() && found.contains("async"))
+            || self
+                .call_words
+                .iter()
+                .any(|words| words.iter().all(|w| found.contains(w.as_str())))
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.

@@ -64,6 +64,10 @@ pub struct RawMatch {
     /// name: `wait_readable`): the code waited for the socket to be ready.
     #[serde(default)]
     pub unless_after_await_of: Vec<String>,
+    /// Match calls of the file's own coroutine functions (`async def` in the module, or async
+    /// methods called through `self`) instead of named calls.
+    #[serde(default)]
+    pub project_coroutines: bool,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,

@@ -46,6 +46,8 @@ pub enum Strategy {
     /// Keep a strong reference to a task until it is done: a module-level set, and a
     /// done-callback that discards the task from it.
     KeepTaskReference,
+    /// Await the call: `save(x)` → `await save(x)`.
+    AddAwait,
     /// `requests.get(...)` → `await client.get(...)` in `async with httpx.AsyncClient(...)`
     /// (see the `httpx` module).
     HttpxClient,
@@ -130,6 +132,12 @@ impl Strategy {
                     asyncio: asyncio.clone(),
                 })
             }
+            "add-await" => {
+                if !replacement.is_empty() {
+                    return Err("strategy `add-await` takes no `replacement`".to_owned());
+                }
+                Ok(Strategy::AddAwait)
+            }
             "keep-task-reference" => {
                 if !replacement.is_empty() {
                     return Err("strategy `keep-task-reference` takes no `replacement`".to_owned());
@@ -149,7 +157,7 @@ impl Strategy {
                 Ok(Strategy::ToThread)
             }
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, httpx-client, to-thread)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread)"
             )),
         }
     }
@@ -178,6 +186,14 @@ impl Strategy {
             }
             Strategy::ReplaceFunction { asyncio } => replace_function(site, asyncio, applicability),
             Strategy::KeepTaskReference => keep_task_reference(site, applicability),
+            Strategy::AddAwait => Ok(Proposal {
+                fix: Fix::new(
+                    applicability,
+                    String::new(),
+                    vec![Edit::insertion(site.call.start_byte(), "await ")],
+                ),
+                replacement: format!("await {}(...)", &site.text[site.callee.byte_range()]),
+            }),
             Strategy::Template { template, imports } => {
                 apply_template(site, template, imports, applicability)
             }

@@ -132,6 +132,11 @@ impl SemanticIndex {
         self.dunder_all.as_deref()
     }
 
+    /// The last binding of `name` made in `scope` itself.
+    pub fn binding_in_scope(&self, scope: ScopeId, name: &str) -> Option<BindingId> {
+        self.scope(scope).bindings.get(name)?.last().copied()
+    }
+
     /// The innermost scope whose code contains `offset`.
     pub fn scope_at(&self, offset: usize) -> ScopeId {
         let after = self
