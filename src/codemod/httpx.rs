@@ -201,6 +201,9 @@ pub fn httpx_client(
     let mut caveats: Vec<String> = vec![
         "requests exceptions that leave the function become httpx exceptions for its callers"
             .to_owned(),
+        "the User-Agent header becomes python-httpx, and `.netrc` credentials and \
+         `REQUESTS_CA_BUNDLE` are not read"
+            .to_owned(),
     ];
     let arguments_node = site
         .call
@@ -692,8 +695,22 @@ fn response_edits(
 /// without an equivalent refuse the fix.
 fn check_attribute(attribute: &str, caveats: &mut Vec<String>) -> Result<(), String> {
     match attribute {
-        "status_code" | "headers" | "content" | "json" | "history" | "elapsed" | "links"
-        | "request" => Ok(()),
+        "status_code" | "headers" | "content" | "history" | "links" | "request" => Ok(()),
+        "json" => {
+            caveats.push(
+                "`.json()`: invalid JSON raises `json.JSONDecodeError`, which is not a requests \
+                 (or httpx) exception"
+                    .to_owned(),
+            );
+            Ok(())
+        }
+        "elapsed" => {
+            caveats.push(
+                "`.elapsed` runs until the body is read in httpx, until the headers in requests"
+                    .to_owned(),
+            );
+            Ok(())
+        }
         "text" | "encoding" => {
             caveats.push(
                 "`.text`: without a charset in the response, requests decodes as ISO-8859-1 and \
