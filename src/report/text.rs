@@ -128,6 +128,43 @@ impl<W: Write, E: Write> TextReporter<W, E> {
         writeln!(self.out)
     }
 
+    /// For each unsafe fix applied (or proposed), its stated behaviour difference, on stderr
+    /// (stdout carries only the diff), so that whoever applies it knows what changes.
+    fn unsafe_notes(&mut self, report: &FileReport) -> io::Result<()> {
+        let FileOutcome::Checked {
+            text,
+            findings,
+            applied,
+            ..
+        } = &report.outcome
+        else {
+            return Ok(());
+        };
+        let mut index = None;
+        for (finding, applied) in findings.iter().zip(applied) {
+            let Some(fix) = finding.fix.as_ref().filter(|f| {
+                *applied && f.applicability == Applicability::Unsafe && f.caveat.is_some()
+            }) else {
+                continue;
+            };
+            let index = index.get_or_insert_with(|| LineIndex::new(text));
+            let (row, column) = index.location(text, finding.range.start);
+            let verb = match self.mode {
+                Mode::Fix { write: true, .. } => "applied",
+                _ => "in the diff",
+            };
+            writeln!(
+                self.err,
+                "{}: {}:{row}:{column}: {} unsafe fix {verb}: {}",
+                "note".yellow().bold(),
+                report.display_path,
+                finding.code,
+                fix.caveat.as_deref().unwrap_or_default()
+            )?;
+        }
+        Ok(())
+    }
+
     /// Print the findings of a file, or only those not applied.
     fn findings(&mut self, report: &FileReport, only_unapplied: bool) -> io::Result<()> {
         let FileOutcome::Checked {
@@ -196,6 +233,9 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                         }
                     }
                     Mode::Fix { write: true, .. } => self.findings(report, true)?,
+                }
+                if matches!(self.mode, Mode::Fix { .. }) {
+                    self.unsafe_notes(report)?;
                 }
             }
         }
