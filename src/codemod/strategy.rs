@@ -174,7 +174,7 @@ impl Strategy {
                     (Some("anyio"), Some(anyio), _) => anyio,
                     (Some("trio"), _, Some(trio)) => trio,
                     (Some(library), _, _) => {
-                        return Err(format!("no `{library}` equivalent is known for this call"));
+                        return Err(library_error(library));
                     }
                     _ => asyncio,
                 };
@@ -486,12 +486,27 @@ fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
 fn call_with(head: &str, callee: &str, arguments: &str) -> String {
     if arguments.trim().is_empty() {
         format!("{head}({callee}{arguments})")
+    } else if arguments.starts_with(['\n', '\r']) {
+        // The arguments start on their own line: no trailing space after the comma.
+        format!("{head}({callee},{arguments})")
     } else {
         format!("{head}({callee}, {arguments})")
     }
 }
 
+/// Why a strategy has no fix in a file written for `library`.
+fn library_error(library: &str) -> String {
+    if library == crate::analyze::LIBRARY_INTERNALS {
+        "inside anyio's or trio's own package, their internal APIs are the right fix".to_owned()
+    } else {
+        format!("no `{library}` equivalent is known for this call")
+    }
+}
+
 fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    if site.library == Some(crate::analyze::LIBRARY_INTERNALS) {
+        return Err(library_error(crate::analyze::LIBRARY_INTERNALS));
+    }
     let (arguments, has_keywords) = call_arguments(site).ok_or("the call has no argument list")?;
     let callee = &site.text[site.callee.byte_range()];
     let offset = site.call.start_byte();
@@ -683,7 +698,7 @@ fix-safety = "f"
         let source = "import subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    subprocess.run(cmd, check=True)  # keep\n    name = input().strip()\n    s.get(\n        'u',  # the url\n        timeout=3,\n    )\n";
         assert_eq!(
             fixed(source, None),
-            "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(s.get, \n        'u',  # the url\n        timeout=3,\n    )\n"
+            "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(s.get,\n        'u',  # the url\n        timeout=3,\n    )\n"
         );
     }
 

@@ -116,32 +116,218 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
             }
         };
     }
-    let plain: Vec<Node> = block
-        .iter()
-        .copied()
-        .filter(|s| s.kind() == "import_statement")
-        .collect();
+    // The module a statement imports (`a.b` for `import a.b as c` and `from a.b import c`).
     let module_of = |statement: &Node| -> String {
-        statement
-            .child_by_field_name("name")
-            .map(|n| {
-                let n = if n.kind() == "aliased_import" {
+        let name = if statement.kind() == "import_from_statement" {
+            statement.child_by_field_name("module_name")
+        } else {
+            statement.child_by_field_name("name").map(|n| {
+                if n.kind() == "aliased_import" {
                     n.child_by_field_name("name").unwrap_or(n)
                 } else {
                     n
-                };
-                text[n.byte_range()].to_ascii_lowercase()
+                }
             })
+        };
+        name.map(|n| text[n.byte_range()].to_ascii_lowercase())
             .unwrap_or_default()
     };
-    if let Some(after) = plain.iter().find(|s| module_of(s).as_str() > module) {
+    // Sections: runs of imports separated by blank lines (isort / ruff's groups).
+    let mut sections: Vec<Vec<Node>> = vec![vec![block[0]]];
+    for pair in block.windows(2) {
+        let between = &text[pair[0].end_byte()..pair[1].start_byte()];
+        let blank_line = between
+            .split('\n')
+            .skip(1)
+            .any(|line| line.trim().is_empty() && !line.contains('#'));
+        if blank_line && between.matches('\n').count() >= 2 {
+            sections.push(Vec::new());
+        }
+        sections.last_mut().expect("non-empty").push(pair[1]);
+    }
+    let is_stdlib = |name: &str| STDLIB_MODULES.contains(&name.split('.').next().unwrap_or(name));
+    let wanted_stdlib = is_stdlib(module);
+    let section = sections
+        .iter()
+        .find(|section| {
+            section.iter().any(|s| {
+                let name = module_of(s);
+                !name.starts_with('.') && is_stdlib(&name) == wanted_stdlib
+            })
+        })
+        .or_else(|| {
+            if wanted_stdlib {
+                sections.first()
+            } else {
+                sections.last()
+            }
+        })
+        .expect("at least one section");
+    // Within the section: sorted by module name across `import` and `from` lines when the
+    // section already is (force-sort-within-sections), else among the plain imports, which
+    // come before the `from` lines.
+    let names: Vec<String> = section.iter().map(&module_of).collect();
+    let mixed_sorted = names.windows(2).all(|w| w[0] <= w[1])
+        && section.iter().any(|s| s.kind() == "import_from_statement")
+        && section.iter().any(|s| s.kind() == "import_statement");
+    let candidates: Vec<Node> = if mixed_sorted {
+        section.clone()
+    } else {
+        section
+            .iter()
+            .copied()
+            .filter(|s| s.kind() == "import_statement")
+            .collect()
+    };
+    if let Some(after) = candidates.iter().find(|s| module_of(s).as_str() > module) {
         return import_edit(line_start(text, after.start_byte()), line);
     }
-    if let Some(last) = plain.last() {
+    if let Some(last) = candidates.last() {
         return insertion_after(text, *last, module, line_ending);
     }
-    import_edit(line_start(text, block[0].start_byte()), line)
+    // Only `from` lines in the section: plain imports go first.
+    import_edit(line_start(text, section[0].start_byte()), line)
 }
+
+/// Top-level modules of the standard library that fixes may import, and the ones a file's
+/// import sections are most often recognised by.
+const STDLIB_MODULES: &[&str] = &[
+    "__future__",
+    "abc",
+    "argparse",
+    "array",
+    "ast",
+    "asyncio",
+    "base64",
+    "binascii",
+    "bisect",
+    "builtins",
+    "bz2",
+    "calendar",
+    "cgi",
+    "cmath",
+    "codecs",
+    "collections",
+    "colorsys",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copyreg",
+    "csv",
+    "ctypes",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "dis",
+    "email",
+    "enum",
+    "errno",
+    "faulthandler",
+    "fcntl",
+    "filecmp",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "gc",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "grp",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "imaplib",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "marshal",
+    "math",
+    "mimetypes",
+    "mmap",
+    "multiprocessing",
+    "netrc",
+    "numbers",
+    "operator",
+    "os",
+    "pathlib",
+    "pickle",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "poplib",
+    "posixpath",
+    "pprint",
+    "profile",
+    "pstats",
+    "pty",
+    "pwd",
+    "queue",
+    "random",
+    "re",
+    "reprlib",
+    "resource",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtplib",
+    "socket",
+    "socketserver",
+    "sqlite3",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "struct",
+    "subprocess",
+    "sys",
+    "sysconfig",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "time",
+    "timeit",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "uuid",
+    "warnings",
+    "weakref",
+    "xml",
+    "zipfile",
+    "zlib",
+    "zoneinfo",
+];
 
 /// An insertion of a module-level `statement` after the imports (after the docstring when
 /// there are none), set off by blank lines. Identical for every fix that needs it.
@@ -410,6 +596,36 @@ mod tests {
         assert_eq!(
             add_import(text),
             "import abc\nimport asyncio\nfrom x import y\n"
+        );
+    }
+
+    #[test]
+    fn stdlib_import_goes_to_the_stdlib_section_and_third_party_to_its_own() {
+        let text = "import os\nimport time\n\nimport requests\nfrom yarl import URL\n\nx = 1\n";
+        assert_eq!(
+            add_import(text),
+            "import asyncio\nimport os\nimport time\n\nimport requests\nfrom yarl import URL\n\nx = 1\n"
+        );
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        let httpx = reference_module(&index, &parsed.tree, text, "\n", "httpx", text.len() - 1)
+            .unwrap()
+            .import
+            .unwrap();
+        assert_eq!(
+            apply_edits(text, &[httpx]),
+            "import os\nimport time\n\nimport httpx\nimport requests\nfrom yarl import URL\n\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn force_sorted_sections_keep_module_order_across_from_lines() {
+        // Home Assistant style: `from` and `import` lines sorted together by module.
+        let text =
+            "from collections.abc import Mapping\nimport os\nfrom typing import Any\n\nx = 1\n";
+        assert_eq!(
+            add_import(text),
+            "import asyncio\nfrom collections.abc import Mapping\nimport os\nfrom typing import Any\n\nx = 1\n"
         );
     }
 
