@@ -222,11 +222,12 @@ pub fn process_source(
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
+        let mut overlapped = outcome.overlapped;
         // Fixes skipped because they overlapped another (a call nested in a fixed call) are
         // proposed again on the fixed text: go round until nothing applies, so that one run
         // converges, as the second run would otherwise change the file again.
         for _ in 0..MAX_FIX_ROUNDS {
-            let Some(current) = fixed_text.as_deref() else {
+            let Some(current) = fixed_text.as_deref().filter(|_| overlapped > 0) else {
                 break;
             };
             let reparsed = parse(current);
@@ -246,6 +247,7 @@ pub fn process_source(
                 threshold,
                 keep_imports,
             );
+            overlapped = round.overlapped;
             let Some(next) = round.fixed_text else {
                 break;
             };

@@ -52,8 +52,13 @@ fn temporary_path(target: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // Keep the name recognisable but within NAME_MAX (255 bytes on common file systems).
+    let mut short: String = name.chars().take(100).collect();
+    if short.len() > 100 {
+        short = short.chars().take(25).collect();
+    }
     target.with_file_name(format!(
-        ".{name}.unfreeze-{}-{unique}.tmp",
+        ".{short}.unfreeze-{}-{unique}.tmp",
         std::process::id()
     ))
 }

@@ -498,9 +498,35 @@ fn enclosing_function_name(index: &SemanticIndex, offset: usize) -> String {
 
 /// Whether the statement holding `node` contains a syntax error (or `node` sits inside an
 /// `ERROR` node): a fix there could straddle code tree-sitter only guessed at.
-fn in_broken_statement(node: Node) -> bool {
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
+fn in_broken_statement(root: Node, node: Node) -> bool {
+    // `Node::parent` costs O(depth) in tree-sitter; a cursor walking down from the root gives
+    // every ancestor in O(depth) in all, so deeply nested calls stay linear.
+    let mut ancestors = Vec::new();
+    let mut cursor = root.walk();
+    while cursor.node().id() != node.id() {
+        ancestors.push(cursor.node());
+        let mut found = false;
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if child.start_byte() <= node.start_byte()
+                    && node.end_byte() <= child.end_byte()
+                    && !(child.start_byte() == child.end_byte()
+                        && node.start_byte() != child.start_byte())
+                {
+                    found = true;
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        if !found {
+            return false;
+        }
+    }
+    for ancestor in ancestors.iter().rev() {
         if ancestor.is_error() {
             return true;
         }
@@ -508,7 +534,6 @@ fn in_broken_statement(node: Node) -> bool {
         if kind.ends_with("statement") || kind == "block" || kind == "module" {
             return kind != "block" && kind != "module" && ancestor.has_error();
         }
-        current = ancestor.parent();
     }
     false
 }
@@ -661,7 +686,9 @@ fn analyze_call(
                     .iter()
                     .any(|e| file.parsed.touches_error(&e.range))
                     || file.parsed.touches_error(&call.byte_range())
-                    || in_broken_statement(call);
+                    // Only files with syntax errors need the ancestor walk.
+                    || (file.parsed.has_errors()
+                        && in_broken_statement(file.parsed.tree.root_node(), call));
                 if touches_error {
                     (
                         None,

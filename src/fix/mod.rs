@@ -156,7 +156,10 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
             .cmp(&(b.range.start, b.range.end))
             .then_with(|| match (a.header, b.header) {
                 (Some(x), Some(y)) => (x, &a.content).cmp(&(y, &b.content)),
-                _ => std::cmp::Ordering::Equal,
+                // Header lines go before code inserted at the same place (`task = ...`).
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
             })
     });
     let mut out = String::with_capacity(text.len() + 64);
@@ -199,6 +202,9 @@ pub struct FixOutcome {
     pub applied: Vec<bool>,
     /// Set when the fixes were undone because the result did not parse.
     pub rejected: Option<String>,
+    /// How many fixes were skipped because they overlapped an applied one (another round on
+    /// the fixed text may apply them).
+    pub overlapped: usize,
 }
 
 /// Apply every fix whose applicability reaches `threshold`, in source order, skipping a fix
@@ -217,6 +223,7 @@ pub fn fix_file(
         (fix.range().start, *i)
     });
     let mut applied = vec![false; fixes.len()];
+    let mut overlapped = 0;
     let mut accepted: Vec<&Edit> = Vec::new();
     let mut orphan_candidates: Vec<&str> = Vec::new();
     for i in order {
@@ -229,6 +236,7 @@ pub fn fix_file(
             .iter()
             .any(|edit| accepted.iter().any(|done| done.conflicts_with(edit)));
         if conflicts {
+            overlapped += 1;
             continue;
         }
         for edit in &fix.edits {
@@ -244,6 +252,7 @@ pub fn fix_file(
             fixed_text: None,
             applied,
             rejected: None,
+            overlapped,
         };
     }
     let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
@@ -260,6 +269,7 @@ pub fn fix_file(
         return FixOutcome {
             fixed_text: None,
             applied: vec![false; fixes.len()],
+            overlapped: 0,
             rejected: Some("the fixed file would not parse; nothing was changed in it".to_owned()),
         };
     }
@@ -267,6 +277,7 @@ pub fn fix_file(
         fixed_text: Some(fixed),
         applied,
         rejected: None,
+        overlapped,
     }
 }
 
