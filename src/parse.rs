@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use tree_sitter::{Parser, Tree};
+use tree_sitter::{Node, Parser, Tree};
 
 /// A parsed file: its syntax tree and where tree-sitter found syntax errors.
 pub struct ParsedFile {
@@ -76,6 +76,63 @@ fn error_ranges(tree: &Tree) -> Vec<Range<usize>> {
             }
         }
     }
+}
+
+/// The exception types of an `except` clause: the expression that names them, and each type
+/// (the items of a tuple, or the expression itself).
+pub struct HandledTypes<'t> {
+    pub expression: Node<'t>,
+    pub items: Vec<Node<'t>>,
+}
+
+/// The `except` clauses of every `try` whose body holds `node`, innermost first, within
+/// `node`'s own function (a `def`, `lambda` or `class` stops the walk).
+pub fn handlers_around(node: Node) -> Vec<HandledTypes> {
+    let mut handlers = Vec::new();
+    let mut current = node.parent();
+    while let Some(ancestor) = current {
+        if matches!(
+            ancestor.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            break;
+        }
+        if ancestor.kind() == "block"
+            && let Some(try_statement) = ancestor.parent().filter(|p| p.kind() == "try_statement")
+            && try_statement
+                .child_by_field_name("body")
+                .is_some_and(|b| b.id() == ancestor.id())
+        {
+            let mut cursor = try_statement.walk();
+            for clause in try_statement.named_children(&mut cursor) {
+                if clause.kind() != "except_clause" {
+                    continue;
+                }
+                let Some(mut expression) = clause
+                    .child_by_field_name("value")
+                    .or_else(|| clause.named_child(0).filter(|c| c.kind() != "block"))
+                else {
+                    continue;
+                };
+                // `except E as e`: the types are the pattern's first child.
+                if expression.kind() == "as_pattern" {
+                    match expression.named_child(0) {
+                        Some(inner) => expression = inner,
+                        None => continue,
+                    }
+                }
+                let items = if expression.kind() == "tuple" {
+                    let mut c = expression.walk();
+                    expression.named_children(&mut c).collect()
+                } else {
+                    vec![expression]
+                };
+                handlers.push(HandledTypes { expression, items });
+            }
+        }
+        current = ancestor.parent();
+    }
+    handlers
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
-use crate::parse::ParsedFile;
+use crate::parse::{ParsedFile, handlers_around};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
@@ -381,55 +381,14 @@ fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
 /// Whether `call` sits in the body of a `try` (in its own function) with an `except` for one
 /// of `exceptions` (qualified names).
 fn caught_by(file: &FileContext, call: Node, exceptions: &[String]) -> bool {
-    if exceptions.is_empty() {
-        return false;
-    }
-    let mut current = call.parent();
-    while let Some(node) = current {
-        if matches!(
-            node.kind(),
-            "function_definition" | "lambda" | "class_definition"
-        ) {
-            return false;
-        }
-        if node.kind() == "block"
-            && let Some(try_statement) = node.parent().filter(|p| p.kind() == "try_statement")
-            && try_statement
-                .child_by_field_name("body")
-                .is_some_and(|b| b.id() == node.id())
-        {
-            let mut cursor = try_statement.walk();
-            for clause in try_statement.named_children(&mut cursor) {
-                if clause.kind() != "except_clause" {
-                    continue;
-                }
-                let Some(mut types) = clause.child_by_field_name("value") else {
-                    continue;
-                };
-                if types.kind() == "as_pattern" {
-                    match types.named_child(0) {
-                        Some(inner) => types = inner,
-                        None => continue,
-                    }
-                }
-                let mut items = vec![types];
-                if types.kind() == "tuple" {
-                    let mut c = types.walk();
-                    items = types.named_children(&mut c).collect();
-                }
-                let catches = items.iter().any(|item| {
-                    file.index
-                        .qualified_name(*item, file.text)
-                        .is_some_and(|q| exceptions.contains(&q))
-                });
-                if catches {
-                    return true;
-                }
-            }
-        }
-        current = node.parent();
-    }
-    false
+    !exceptions.is_empty()
+        && handlers_around(call).iter().any(|handler| {
+            handler.items.iter().any(|item| {
+                file.index
+                    .qualified_name(*item, file.text)
+                    .is_some_and(|q| exceptions.contains(&q))
+            })
+        })
 }
 
 /// Whether the statement before the one holding `call` (in the same block) awaits a function

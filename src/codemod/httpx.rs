@@ -23,6 +23,7 @@ use tree_sitter::Node;
 use super::strategy::{AwaitShape, Proposal, Site, await_shape};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::handlers_around;
 use crate::semantic::{Resolution, ScopeKind};
 
 /// The module-level SSL context every rewritten client shares.
@@ -734,72 +735,34 @@ fn check_attribute(attribute: &str, caveats: &mut Vec<String>) -> Result<(), Str
 pub fn except_clause_edits(site: &Site, statement: Node, client_module: &str) -> Vec<Edit> {
     let text = site.text;
     let mut edits = Vec::new();
-    let mut current = statement.parent();
-    while let Some(node) = current {
-        if matches!(
-            node.kind(),
-            "function_definition" | "lambda" | "class_definition"
-        ) {
-            break;
-        }
-        if node.kind() == "block"
-            && let Some(try_statement) = node.parent().filter(|p| p.kind() == "try_statement")
-            && try_statement
-                .child_by_field_name("body")
-                .is_some_and(|b| b.id() == node.id())
-        {
-            let mut cursor = try_statement.walk();
-            for clause in try_statement.named_children(&mut cursor) {
-                if clause.kind() != "except_clause" {
-                    continue;
+    for handler in handlers_around(statement) {
+        let mut added: Vec<String> = Vec::new();
+        for item in &handler.items {
+            let Some(qualified) = site.index.qualified_name(*item, text) else {
+                continue;
+            };
+            let short = qualified
+                .strip_prefix("requests.exceptions.")
+                .or_else(|| qualified.strip_prefix("requests."));
+            for e in short.and_then(httpx_exceptions).unwrap_or_default() {
+                let name = format!("{client_module}.{e}");
+                if !added.contains(&name) {
+                    added.push(name);
                 }
-                let Some(mut types) = clause
-                    .child_by_field_name("value")
-                    .or_else(|| clause.named_child(0).filter(|c| c.kind() != "block"))
-                else {
-                    continue;
-                };
-                // `except E as e`: the types are the pattern's first child.
-                if types.kind() == "as_pattern" {
-                    match types.named_child(0) {
-                        Some(inner) => types = inner,
-                        None => continue,
-                    }
-                }
-                let items: Vec<Node> = if types.kind() == "tuple" {
-                    let mut c = types.walk();
-                    types.named_children(&mut c).collect()
-                } else {
-                    vec![types]
-                };
-                let mut added: Vec<String> = Vec::new();
-                for item in &items {
-                    let Some(qualified) = site.index.qualified_name(*item, text) else {
-                        continue;
-                    };
-                    let short = qualified
-                        .strip_prefix("requests.exceptions.")
-                        .or_else(|| qualified.strip_prefix("requests."));
-                    if let Some(equivalents) = short.and_then(httpx_exceptions) {
-                        for e in equivalents {
-                            let name = format!("{client_module}.{e}");
-                            if !added.contains(&name) {
-                                added.push(name);
-                            }
-                        }
-                    }
-                }
-                if added.is_empty() {
-                    continue;
-                }
-                let existing: Vec<&str> = items.iter().map(|i| &text[i.byte_range()]).collect();
-                edits.push(Edit::replacement(
-                    types.byte_range(),
-                    format!("({}, {})", existing.join(", "), added.join(", ")),
-                ));
             }
         }
-        current = node.parent();
+        if added.is_empty() {
+            continue;
+        }
+        let existing: Vec<&str> = handler
+            .items
+            .iter()
+            .map(|i| &text[i.byte_range()])
+            .collect();
+        edits.push(Edit::replacement(
+            handler.expression.byte_range(),
+            format!("({}, {})", existing.join(", "), added.join(", ")),
+        ));
     }
     edits
 }

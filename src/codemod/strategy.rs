@@ -229,6 +229,25 @@ pub(crate) fn await_shape(call: Node) -> AwaitShape {
     }
 }
 
+/// How the fix names `module` at the call: the spelling the call already uses
+/// (`aio.get_event_loop` → `aio.get_running_loop`), else a reachable import, else a new one.
+fn target_module(
+    site: &Site,
+    module: &str,
+) -> Result<crate::fix::imports::ModuleReference, String> {
+    match callee_module_alias(site, module) {
+        Some(name) => Ok(crate::fix::imports::ModuleReference { name, import: None }),
+        None => reference_module(
+            site.index,
+            site.tree,
+            site.text,
+            site.line_ending,
+            module,
+            site.call.start_byte(),
+        ),
+    }
+}
+
 /// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
 fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
     let object = site.callee.child_by_field_name("object")?;
@@ -291,18 +310,7 @@ fn await_async_equivalent(
     let (module, function) = target
         .split_once('.')
         .expect("validated when the codemod was compiled");
-    let module_ref = match callee_module_alias(site, module) {
-        // Keep the spelling the call already uses (`aio.get_event_loop` → `aio.get_running_loop`).
-        Some(name) => crate::fix::imports::ModuleReference { name, import: None },
-        None => reference_module(
-            site.index,
-            site.tree,
-            site.text,
-            site.line_ending,
-            module,
-            site.call.start_byte(),
-        )?,
-    };
+    let module_ref = target_module(site, module)?;
     let replacement = format!("{}.{function}", module_ref.name);
     let mut edits = Vec::new();
     match await_shape(site.call) {
@@ -354,18 +362,7 @@ fn replace_function(
     let (module, function) = target
         .split_once('.')
         .expect("validated when the codemod was compiled");
-    let module_ref = match callee_module_alias(site, module) {
-        // Keep the spelling the call already uses (`aio.get_event_loop` → `aio.get_running_loop`).
-        Some(name) => crate::fix::imports::ModuleReference { name, import: None },
-        None => reference_module(
-            site.index,
-            site.tree,
-            site.text,
-            site.line_ending,
-            module,
-            site.call.start_byte(),
-        )?,
-    };
+    let module_ref = target_module(site, module)?;
     let replacement = format!("{}.{function}", module_ref.name);
     let mut edits = vec![Edit::replacement(
         site.callee.byte_range(),
