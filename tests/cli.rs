@@ -2,6 +2,10 @@
 //! (and keeps: line endings, BOM, encoding, permissions), stdin, JSON, colour, discovery and a
 //! closed stdout. Each test runs the real binary in its own temporary directory.
 
+mod common;
+
+use common::{Output, project};
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,21 +18,6 @@ const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 /// `BLOCKING` after `fix --write`: the unused `import time` is replaced by `import asyncio`.
 const BLOCKING_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 const CLEAN: &str = "import time\n\n\ndef f():\n    time.sleep(1)\n";
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
 
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
@@ -71,17 +60,6 @@ fn unfreeze_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
     // The binary may refuse its arguments without reading stdin: a closed pipe is fine then.
     let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     finish(child.wait_with_output().unwrap())
-}
-
-/// Write `files` (relative path, bytes) under a new temporary directory.
-fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, bytes) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
-    }
-    dir
 }
 
 /// The display paths of the findings in text output (`path:row:col: CODE ...` lines).

@@ -8,6 +8,10 @@
 //! `cargo test --test reliability -- --ignored`. The tests whose comment starts with
 //! "Regression" pinned bugs found while writing this file that are fixed now.
 
+mod common;
+
+use common::{Output, project};
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
@@ -33,21 +37,6 @@ fn heavy() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
     command
@@ -66,21 +55,6 @@ fn unfreeze(dir: &Path, args: &[&str]) -> Output {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// Write `files` (relative path, bytes) under a new temporary directory.
-fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_files(dir.path(), files);
-    dir
-}
-
-fn write_files(root: &Path, files: &[(&str, &[u8])]) {
-    for (path, bytes) in files {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
     }
 }
 

@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::Output;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -83,21 +85,6 @@ if failed:
     sys.exit(1)
 print(f"valid for {', '.join(cls.__name__ for cls in validators.values())}")
 "#;
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
 
 fn run(command: &mut Command, stdin: &[u8]) -> std::io::Result<Output> {
     let mut child = command

@@ -1,8 +1,13 @@
-//! The Python interpreter the behaviour and SARIF tests run: `UNFREEZE_TEST_PYTHON` when set
+//! Helpers shared by the integration tests: a captured run of the binary, a temporary project,
+//! and the Python interpreter the behaviour and SARIF tests run: `UNFREEZE_TEST_PYTHON` when set
 //! (`.ci/run` points it at a venv with everything installed), else `python3` when it already
 //! has the test packages, else a venv created once under cargo's target directory with the
 //! packages installed from PyPI, so that a plain `cargo test` works on a fresh machine.
 
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -57,4 +62,37 @@ pub fn test_python() -> String {
             python
         })
         .clone()
+}
+
+/// What a run of the binary gave back.
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Everything, for assertion messages.
+    pub fn show(&self) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Write `files` (relative path, bytes) under `root`, creating directories.
+pub fn write_files(root: &Path, files: &[(&str, &[u8])]) {
+    for (path, bytes) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+}
+
+/// Write `files` (relative path, bytes) under a new temporary directory.
+pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), files);
+    dir
 }
