@@ -1014,3 +1014,41 @@ fn invalid_configuration_exits_2_naming_file_and_key_before_reading_files() {
         );
     }
 }
+
+#[test]
+fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
+    let dir = project(&[
+        ("unfreeze.toml", b"http-client = \"httpx2\"\n"),
+        (
+            "app.py",
+            b"import requests\n\n\nasync def f(url):\n    r = requests.get(url)\n    return r.status_code\n",
+        ),
+    ]);
+    let out = unfreeze(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--color=never", "app.py"],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(out.stdout.contains("+import httpx2\n"), "{}", out.show());
+    assert!(
+        out.stdout.contains("+    async with httpx2.AsyncClient(follow_redirects=True, timeout=None, max_redirects=30, verify=_HTTPX_SSL_CONTEXT) as client:"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout
+            .contains("_HTTPX_SSL_CONTEXT = httpx2.create_ssl_context()"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains("+        r = await client.get(url)"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stderr.contains("unsafe fix in the diff"),
+        "{}",
+        out.show()
+    );
+}
