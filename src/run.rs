@@ -97,6 +97,19 @@ impl FileReport {
             FileOutcome::Error(_) => &[],
         }
     }
+
+    /// The analysed file's text, findings and, per finding, whether its fix is applied.
+    pub fn checked(&self) -> Option<(&str, &[Finding], &[bool])> {
+        match &self.outcome {
+            FileOutcome::Checked {
+                text,
+                findings,
+                applied,
+                ..
+            } => Some((text, findings, applied)),
+            FileOutcome::Error(_) => None,
+        }
+    }
 }
 
 /// Counts for the closing summary and the exit code.

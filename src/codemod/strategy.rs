@@ -66,6 +66,19 @@ pub enum Strategy {
     },
 }
 
+/// A strategy that takes no `replacement` table.
+fn without_replacement(
+    name: &str,
+    replacement: &BTreeMap<String, String>,
+    strategy: Strategy,
+) -> Result<Strategy, String> {
+    if replacement.is_empty() {
+        Ok(strategy)
+    } else {
+        Err(format!("strategy `{name}` takes no `replacement`"))
+    }
+}
+
 /// A fix before the codemod's title is rendered.
 pub struct Proposal {
     pub fix: Fix,
@@ -132,30 +145,12 @@ impl Strategy {
                     asyncio: asyncio.clone(),
                 })
             }
-            "add-await" => {
-                if !replacement.is_empty() {
-                    return Err("strategy `add-await` takes no `replacement`".to_owned());
-                }
-                Ok(Strategy::AddAwait)
-            }
+            "add-await" => without_replacement(name, replacement, Strategy::AddAwait),
             "keep-task-reference" => {
-                if !replacement.is_empty() {
-                    return Err("strategy `keep-task-reference` takes no `replacement`".to_owned());
-                }
-                Ok(Strategy::KeepTaskReference)
+                without_replacement(name, replacement, Strategy::KeepTaskReference)
             }
-            "httpx-client" => {
-                if !replacement.is_empty() {
-                    return Err("strategy `httpx-client` takes no `replacement`".to_owned());
-                }
-                Ok(Strategy::HttpxClient)
-            }
-            "to-thread" => {
-                if !replacement.is_empty() {
-                    return Err("strategy `to-thread` takes no `replacement`".to_owned());
-                }
-                Ok(Strategy::ToThread)
-            }
+            "httpx-client" => without_replacement(name, replacement, Strategy::HttpxClient),
+            "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
             other => Err(format!(
                 "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread)"
             )),

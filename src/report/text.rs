@@ -131,13 +131,7 @@ impl<W: Write, E: Write> TextReporter<W, E> {
     /// For each unsafe fix applied (or proposed), its stated behaviour difference, on stderr
     /// (stdout carries only the diff), so that whoever applies it knows what changes.
     fn unsafe_notes(&mut self, report: &FileReport) -> io::Result<()> {
-        let FileOutcome::Checked {
-            text,
-            findings,
-            applied,
-            ..
-        } = &report.outcome
-        else {
+        let Some((text, findings, applied)) = report.checked() else {
             return Ok(());
         };
         let mut index = None;
@@ -167,13 +161,7 @@ impl<W: Write, E: Write> TextReporter<W, E> {
 
     /// Print the findings of a file, or only those not applied.
     fn findings(&mut self, report: &FileReport, only_unapplied: bool) -> io::Result<()> {
-        let FileOutcome::Checked {
-            text,
-            findings,
-            applied,
-            ..
-        } = &report.outcome
-        else {
+        let Some((text, findings, applied)) = report.checked() else {
             return Ok(());
         };
         if findings.is_empty() {
