@@ -119,14 +119,13 @@ fn review_fixes(
         );
     }
     let mut prompt: Box<dyn Prompt> = match &args.review_script {
-        Some(path) => {
-            let script = if path.as_os_str() == "-" {
-                io::read_to_string(io::stdin())?
-            } else {
-                std::fs::read_to_string(path)?
-            };
-            Box::new(ScriptedPrompt::new(&script))
-        }
+        Some(path) if path.as_os_str() == "-" => Box::new(ScriptedPrompt::new(io::stdin())),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(ScriptedPrompt::new(file)),
+            Err(err) => {
+                return usage_error(&format!("--review-script {}: {err}", path.display()));
+            }
+        },
         None if io::stdin().is_terminal() && io::stdout().is_terminal() => {
             Box::new(TerminalPrompt::new())
         }

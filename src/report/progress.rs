@@ -21,8 +21,13 @@ pub struct Progress {
 
 impl Progress {
     /// A bar for `total` files, drawn on stderr when `enabled` and stderr is a terminal.
+    /// `UNFREEZE_PROGRESS_DELAY_MS` changes the delay (for tests: 0 draws it at once).
     pub fn new(total: usize, enabled: bool) -> Progress {
-        Progress::with_delay(total, enabled && std::io::stderr().is_terminal(), DELAY)
+        let delay = std::env::var("UNFREEZE_PROGRESS_DELAY_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(DELAY, Duration::from_millis);
+        Progress::with_delay(total, enabled && std::io::stderr().is_terminal(), delay)
     }
 
     /// No bar at all.

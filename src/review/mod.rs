@@ -290,6 +290,8 @@ impl Session<'_> {
                     Ok(candidate) => candidate,
                     Err(Clash::Overlap) => {
                         dropped += 1;
+                        // Not asked now: a later round may propose it again, counted then.
+                        self.total -= 1;
                         if round_number == 0 {
                             overlapped.push(original);
                         } else {
@@ -298,6 +300,7 @@ impl Session<'_> {
                         continue;
                     }
                     Err(Clash::Rejected(_)) => {
+                        self.total -= 1;
                         let (row, column) = round.index.location(&round.base, finding.range.start);
                         writeln!(
                             self.out,

@@ -1,8 +1,7 @@
 //! Where the review's answers come from: a [`Prompt`] gives the next key. The terminal reads
 //! single key presses; a script (for tests) replays keys from a text.
 
-use std::collections::VecDeque;
-use std::io;
+use std::io::{self, Read};
 
 use console::{Key, Term};
 
@@ -44,21 +43,44 @@ impl Prompt for TerminalPrompt {
     }
 }
 
-/// Keys replayed from a text, whitespace ignored: `"yyn q"` answers y, y, n, q.
+/// Keys replayed from a text or a stream (read as they are needed, so a test can answer
+/// after looking at a proposal), whitespace ignored: `"yyn q"` answers y, y, n, q.
 pub struct ScriptedPrompt {
-    keys: VecDeque<char>,
+    keys: Box<dyn Read>,
 }
 
 impl ScriptedPrompt {
-    pub fn new(script: &str) -> ScriptedPrompt {
+    pub fn new(keys: impl Read + 'static) -> ScriptedPrompt {
         ScriptedPrompt {
-            keys: script.chars().filter(|c| !c.is_whitespace()).collect(),
+            keys: Box::new(keys),
         }
     }
 }
 
 impl Prompt for ScriptedPrompt {
     fn key(&mut self) -> io::Result<Option<char>> {
-        Ok(self.keys.pop_front())
+        let mut byte = [0u8];
+        loop {
+            if self.keys.read(&mut byte)? == 0 {
+                return Ok(None);
+            }
+            match byte[0] {
+                b if b.is_ascii_whitespace() => continue,
+                b if b.is_ascii() => return Ok(Some(b as char)),
+                _ => return Ok(Some('\0')),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_gives_its_keys_without_whitespace_then_ends() {
+        let mut prompt = ScriptedPrompt::new("y n\nq".as_bytes());
+        let keys: Vec<Option<char>> = (0..4).map(|_| prompt.key().unwrap()).collect();
+        assert_eq!(keys, [Some('y'), Some('n'), Some('q'), None]);
     }
 }
