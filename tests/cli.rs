@@ -977,6 +977,29 @@ fn pyproject_configuration_selects_ignores_and_ignores_per_file() {
     );
 }
 
+/// A nested call makes `fix` go round again on the fixed text; that round must still honour
+/// the per-file ignores (it used to fix the ignored rule's findings).
+#[test]
+fn per_file_ignored_rule_is_not_fixed_in_a_later_fix_round() {
+    let source = "import time\nimport requests\n\n\nasync def f(url):\n    time.sleep(1)\n    \
+                  return requests.get(requests.get(url).text)\n";
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.unfreeze.per-file-ignores]\n\"a.py\" = [\"ASYNC251\"]\n",
+        ),
+        ("a.py", source.as_bytes()),
+    ]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
+    assert!(fixed.contains("    time.sleep(1)\n"), "{fixed}");
+    assert!(
+        fixed.contains("(await asyncio.to_thread(requests.get, url)).text"),
+        "{fixed}"
+    );
+}
+
 #[test]
 fn unfreeze_toml_is_nearer_than_pyproject_and_config_flag_picks_a_file() {
     let dir = project(&[

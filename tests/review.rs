@@ -357,7 +357,7 @@ payload
     );
     assert!(
         out.stdout
-            .contains("Line 6 now ends with `# noqa: RUF006, ASYNC251 -- slow on purpose`.")
+            .contains("Suppressed: time.sleep(1)  # noqa: RUF006, ASYNC251 -- slow on purpose")
     );
     assert!(
         out.stdout

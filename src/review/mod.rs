@@ -137,12 +137,23 @@ impl Round {
     }
 }
 
-/// How a file's review ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FileState {
-    Open,
+/// The review of one file: its answers so far.
+struct FileReview {
+    /// A package's `__init__.py` keeps its imports.
+    keep_imports: bool,
+    /// The file's own syntax errors (fixes must add none).
+    syntax_errors: usize,
     /// `d`: the rest of the file is skipped.
-    Skipped,
+    skipped: bool,
+    /// What was skipped, by rule and text, so that a later round does not ask again.
+    declined: HashMap<(String, String), usize>,
+    /// Findings dropped for overlapping an accepted fix, waiting for a later round.
+    overlapped: Vec<Finding>,
+    /// Fixes and suppression comments accepted.
+    changes: usize,
+    /// Every finding of the file with what became of it (`None`: fixed).
+    decisions: Vec<(Finding, Option<Skip>)>,
+    round: Round,
 }
 
 struct Session<'a> {
@@ -245,160 +256,66 @@ impl Session<'_> {
         findings: &[Finding],
         fingerprint: Fingerprint,
     ) -> io::Result<()> {
-        let mut decisions: Vec<(Finding, Option<Skip>)> = Vec::new();
+        let mut file = FileReview {
+            keep_imports: keeps_unused_imports(&report.path),
+            syntax_errors: 0,
+            skipped: false,
+            declined: HashMap::new(),
+            overlapped: Vec::new(),
+            changes: 0,
+            decisions: Vec::new(),
+            round: Round::new(text.to_owned()),
+        };
         let mut proposals = Vec::new();
         for finding in findings {
             match finding.fix.as_ref().map(|fix| fix.applicability) {
                 None | Some(Applicability::DisplayOnly) => {
-                    decisions.push((finding.clone(), Some(Skip::NoFix)))
+                    file.decisions.push((finding.clone(), Some(Skip::NoFix)))
                 }
                 Some(applicability) if applicability < self.threshold => {
-                    decisions.push((finding.clone(), Some(Skip::Unsafe)))
+                    file.decisions.push((finding.clone(), Some(Skip::Unsafe)))
                 }
                 Some(_) => proposals.push(finding.clone()),
             }
         }
         if proposals.is_empty() {
-            return self.record(decisions);
+            return self.record(file.decisions);
         }
-        let keep_imports = keeps_unused_imports(&report.path);
-        let syntax_errors = parse(text).error_ranges.len();
-        let mut state = FileState::Open;
-        // What was skipped, by rule and text, so that a later round does not ask again.
-        let mut declined: HashMap<(String, String), usize> = HashMap::new();
-        // Findings dropped for overlapping an accepted fix, waiting for a later round.
-        let mut overlapped: Vec<Finding> = Vec::new();
-        let mut changes = 0;
-        let mut round = Round::new(text.to_owned());
+        file.syntax_errors = file.round.parsed.error_ranges.len();
         for round_number in 0..=MAX_FIX_ROUNDS {
             let mut dropped = 0;
             for finding in std::mem::take(&mut proposals) {
                 // A later round's proposal stands for one that an accepted fix overlapped.
-                let original = match overlapped.iter().position(|f| f.code == finding.code) {
-                    Some(i) if round_number > 0 => overlapped.remove(i),
+                let original = match file.overlapped.iter().position(|f| f.code == finding.code) {
+                    Some(i) if round_number > 0 => file.overlapped.remove(i),
                     _ => finding.clone(),
                 };
-                if state == FileState::Skipped || self.quit {
-                    decisions.push((original, Some(Skip::Declined)));
-                    continue;
-                }
-                let fix = finding.fix.clone().expect("a proposal has a fix");
-                let mut fixes = round.accepted.clone();
-                fixes.push(fix.clone());
-                fixes.extend(round.suppression_fixes(&round.suppressions));
-                let candidate = match round.combine(&fixes, syntax_errors, keep_imports) {
-                    Ok(candidate) => candidate,
-                    Err(Clash::Overlap) => {
-                        dropped += 1;
-                        // Not asked now: a later round may propose it again, counted then.
-                        self.total -= 1;
-                        if round_number == 0 {
-                            overlapped.push(original);
-                        } else {
-                            decisions.push((original, Some(Skip::Overlap)));
-                        }
-                        continue;
-                    }
-                    Err(Clash::Rejected(_)) => {
-                        self.total -= 1;
-                        let (row, column) = round.index.location(&round.base, finding.range.start);
-                        writeln!(
-                            self.out,
-                            "{} {}:{row}:{column} {}: with this fix the file would not parse; not offered",
-                            "dropped".yellow().bold(),
-                            report.display_path,
-                            finding.code
-                        )?;
-                        decisions.push((original, Some(Skip::Rejected)));
-                        continue;
-                    }
-                };
-                self.position += 1;
-                let mut show = true;
-                loop {
-                    let answer = if self.accept_rules.contains(&finding.code) {
-                        let (row, column) = round.index.location(&round.base, finding.range.start);
-                        writeln!(
-                            self.out,
-                            "[{}/{}] {}:{row}:{column} {} {}: applied (all of this rule accepted)",
-                            self.position,
-                            self.total,
-                            report.display_path,
-                            finding.code,
-                            finding.rule_name
-                        )?;
-                        Answer::Accept
-                    } else {
-                        self.ask(report, &finding, &round, &candidate, show)?
-                    };
-                    show = false;
-                    match answer {
-                        Answer::Accept | Answer::AcceptRule => {
-                            if answer == Answer::AcceptRule {
-                                self.accept_rules.insert(finding.code.clone());
-                            }
-                            round.accepted.push(fix.clone());
-                            round.current = candidate.clone();
-                            changes += 1;
-                            decisions.push((original, None));
-                        }
-                        Answer::Skip | Answer::SkipFile | Answer::Quit => {
-                            let snippet = round.base[finding.range.clone()].to_owned();
-                            *declined.entry((finding.code.clone(), snippet)).or_default() += 1;
-                            decisions.push((original, Some(Skip::Declined)));
-                            match answer {
-                                Answer::SkipFile => state = FileState::Skipped,
-                                Answer::Quit => self.quit = true,
-                                _ => {}
-                            }
-                        }
-                        Answer::Suppress => {
-                            match self.suppress(&mut round, &finding, syntax_errors, keep_imports) {
-                                Ok((comment_line, comment)) => {
-                                    writeln!(
-                                        self.out,
-                                        "Line {} now ends with `{}`.",
-                                        comment_line + 1,
-                                        comment.trim()
-                                    )?;
-                                    changes += 1;
-                                    decisions.push((original, Some(Skip::Suppressed)));
-                                }
-                                Err(reason) => {
-                                    writeln!(
-                                        self.out,
-                                        "{} {reason}",
-                                        "cannot add a suppression comment:".yellow().bold()
-                                    )?;
-                                    continue;
-                                }
-                            }
-                        }
-                    }
-                    break;
+                if !self.propose(report, &mut file, finding, original, round_number)? {
+                    dropped += 1;
                 }
             }
-            let progressed = round.current != round.base;
-            let text_now = round.current.clone();
-            if dropped == 0 || !progressed || state != FileState::Open || self.quit {
-                round = Round::new(text_now);
+            let text_now = file.round.current.clone();
+            let progressed = text_now != file.round.base;
+            file.round = Round::new(text_now);
+            if dropped == 0 || !progressed || file.skipped || self.quit {
                 break;
             }
-            // Propose again what the accepted fixes overlapped, on the text they produced.
+            // Propose again what the accepted fixes overlapped, on the text they produced,
+            // except what was skipped.
             let (again, _) = find(
-                &text_now,
-                detect_line_ending(&text_now).as_str(),
+                &file.round.base,
+                detect_line_ending(&file.round.base).as_str(),
                 &report.path,
                 self.settings,
                 self.registry,
             );
-            round = Round::new(text_now);
             for finding in again {
                 if !is_proposal(&finding, self.threshold) {
                     continue;
                 }
-                let snippet = round.base[finding.range.clone()].to_owned();
-                if let Some(count) = declined
+                let snippet = file.round.base[finding.range.clone()].to_owned();
+                if let Some(count) = file
+                    .declined
                     .get_mut(&(finding.code.clone(), snippet))
                     .filter(|count| **count > 0)
                 {
@@ -412,6 +329,13 @@ impl Session<'_> {
                 break;
             }
         }
+        let FileReview {
+            mut decisions,
+            overlapped,
+            round,
+            changes,
+            ..
+        } = file;
         decisions.extend(
             overlapped
                 .into_iter()
@@ -443,52 +367,116 @@ impl Session<'_> {
         self.record(decisions)
     }
 
+    /// Offer one proposal (or apply it, for a rule accepted with `a`) and record the answer
+    /// against `original`, the finding it stands for. `false` when it was dropped for
+    /// overlapping an accepted fix.
+    fn propose(
+        &mut self,
+        report: &FileReport,
+        file: &mut FileReview,
+        finding: Finding,
+        original: Finding,
+        round_number: usize,
+    ) -> io::Result<bool> {
+        if file.skipped || self.quit {
+            file.decisions.push((original, Some(Skip::Declined)));
+            return Ok(true);
+        }
+        let fix = finding.fix.clone().expect("a proposal has a fix");
+        let mut fixes = file.round.accepted.clone();
+        fixes.push(fix.clone());
+        fixes.extend(file.round.suppression_fixes(&file.round.suppressions));
+        let (row, column) = file
+            .round
+            .index
+            .location(&file.round.base, finding.range.start);
+        let candidate = match file
+            .round
+            .combine(&fixes, file.syntax_errors, file.keep_imports)
+        {
+            Ok(candidate) => candidate,
+            Err(Clash::Overlap) => {
+                // Not asked now: a later round may propose it again, counted then.
+                self.total -= 1;
+                if round_number == 0 {
+                    file.overlapped.push(original);
+                } else {
+                    file.decisions.push((original, Some(Skip::Overlap)));
+                }
+                return Ok(false);
+            }
+            Err(Clash::Rejected(_)) => {
+                self.total -= 1;
+                writeln!(
+                    self.out,
+                    "{} {}:{row}:{column} {}: with this fix the file would not parse; not offered",
+                    "dropped".yellow().bold(),
+                    report.display_path,
+                    finding.code
+                )?;
+                file.decisions.push((original, Some(Skip::Rejected)));
+                return Ok(true);
+            }
+        };
+        self.position += 1;
+        let mut show = true;
+        loop {
+            let answer = if self.accept_rules.contains(&finding.code) {
+                writeln!(
+                    self.out,
+                    "[{}/{}] {}:{row}:{column} {} {}: applied (all of this rule accepted)",
+                    self.position, self.total, report.display_path, finding.code, finding.rule_name
+                )?;
+                Answer::Accept
+            } else {
+                self.ask(report, &finding, &file.round, &candidate, show)?
+            };
+            show = false;
+            match answer {
+                Answer::Accept | Answer::AcceptRule => {
+                    if answer == Answer::AcceptRule {
+                        self.accept_rules.insert(finding.code.clone());
+                    }
+                    file.round.accepted.push(fix);
+                    file.round.current = candidate;
+                    file.changes += 1;
+                    file.decisions.push((original, None));
+                }
+                Answer::Skip | Answer::SkipFile | Answer::Quit => {
+                    let snippet = file.round.base[finding.range.clone()].to_owned();
+                    *file
+                        .declined
+                        .entry((finding.code.clone(), snippet))
+                        .or_default() += 1;
+                    file.decisions.push((original, Some(Skip::Declined)));
+                    file.skipped |= answer == Answer::SkipFile;
+                    self.quit |= answer == Answer::Quit;
+                }
+                Answer::Suppress => match suppress(file, &finding) {
+                    Ok(line) => {
+                        writeln!(self.out, "Suppressed: {}", line.trim().bold())?;
+                        file.changes += 1;
+                        file.decisions.push((original, Some(Skip::Suppressed)));
+                    }
+                    Err(reason) => {
+                        writeln!(
+                            self.out,
+                            "{} {reason}",
+                            "cannot add a suppression comment:".yellow().bold()
+                        )?;
+                        continue;
+                    }
+                },
+            }
+            return Ok(true);
+        }
+    }
+
     fn record(&mut self, decisions: Vec<(Finding, Option<Skip>)>) -> io::Result<()> {
         for (finding, outcome) in decisions {
             self.tally.add(&finding, outcome);
         }
         Ok(())
-    }
-
-    /// Add `finding`'s code to the suppression comment of its line; the line it went on and
-    /// the comment.
-    fn suppress(
-        &mut self,
-        round: &mut Round,
-        finding: &Finding,
-        syntax_errors: usize,
-        keep_imports: bool,
-    ) -> Result<(usize, String), String> {
-        let line = suppression_line(&round.base, &round.parsed, &round.index, &finding.range)?;
-        let mut suppressions = round.suppressions.clone();
-        let codes = suppressions.entry(line).or_default();
-        if !codes.contains(&finding.code) {
-            codes.push(finding.code.clone());
-        }
-        // Check the comment can be written before combining (the reason, if not).
-        let comment = suppression_edit(
-            &round.base,
-            &round.parsed,
-            &round.index,
-            line,
-            &suppressions[&line],
-            round.style,
-        )?
-        .content;
-        let mut fixes = round.accepted.clone();
-        fixes.extend(round.suppression_fixes(&suppressions));
-        match round.combine(&fixes, syntax_errors, keep_imports) {
-            Ok(text) => {
-                round.suppressions = suppressions;
-                round.current = text;
-                Ok((line, comment))
-            }
-            Err(Clash::Overlap) => Err(format!(
-                "line {} is changed by a fix already accepted",
-                line + 1
-            )),
-            Err(Clash::Rejected(reason)) => Err(reason),
-        }
     }
 
     /// Show a proposal (when `show`) and read the answer.
@@ -592,6 +580,47 @@ impl Session<'_> {
         )?;
         self.out.flush()?;
         Ok(summary)
+    }
+}
+
+/// Add `finding`'s code to the suppression comment of its line; that line as it becomes.
+fn suppress(file: &mut FileReview, finding: &Finding) -> Result<String, String> {
+    let (syntax_errors, keep_imports) = (file.syntax_errors, file.keep_imports);
+    let round = &mut file.round;
+    let line = suppression_line(&round.base, &round.parsed, &round.index, &finding.range)?;
+    let mut suppressions = round.suppressions.clone();
+    let codes = suppressions.entry(line).or_default();
+    if !codes.contains(&finding.code) {
+        codes.push(finding.code.clone());
+    }
+    // Check the comment can be written before combining (the reason, if not).
+    let edit = suppression_edit(
+        &round.base,
+        &round.parsed,
+        &round.index,
+        line,
+        &suppressions[&line],
+        round.style,
+    )?;
+    let start = round.index.line_start(line);
+    let mut shown = round.index.line_text(&round.base, line).to_owned();
+    shown.replace_range(
+        edit.range.start - start..edit.range.end - start,
+        &edit.content,
+    );
+    let mut fixes = round.accepted.clone();
+    fixes.extend(round.suppression_fixes(&suppressions));
+    match round.combine(&fixes, syntax_errors, keep_imports) {
+        Ok(text) => {
+            round.suppressions = suppressions;
+            round.current = text;
+            Ok(shown)
+        }
+        Err(Clash::Overlap) => Err(format!(
+            "line {} is changed by a fix already accepted",
+            line + 1
+        )),
+        Err(Clash::Rejected(reason)) => Err(reason),
     }
 }
 
