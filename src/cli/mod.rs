@@ -31,7 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Report blocking calls in async code. Exit status: 0 none, 1 found, 2 error.
     Check(CheckArgs),
-    /// Show the fixes as a unified diff, or apply them with --write.
+    /// Show the fixes as a unified diff, apply them with --write, or review them one at a
+    /// time with -i.
     ///
     /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
     Fix(FixArgs),
