@@ -235,12 +235,13 @@ pub fn process_source(
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
-        let mut overlapped = outcome.overlapped;
-        // Fixes skipped because they overlapped another (a call nested in a fixed call) are
-        // proposed again on the fixed text: go round until nothing applies, so that one run
-        // converges, as the second run would otherwise change the file again.
+        // The fixed text is analysed again until nothing more applies, so that one run converges
+        // where a second run would change the file again: fixes skipped because they overlapped
+        // another (a call nested in a fixed call), calls that resolve only once a fix added an
+        // import (`httpx.request` after `import httpx`), and, in a file with syntax errors,
+        // calls tree-sitter's error recovery reads differently once the file changed.
         for _ in 0..MAX_FIX_ROUNDS {
-            let Some(current) = fixed_text.as_deref().filter(|_| overlapped > 0) else {
+            let Some(current) = fixed_text.as_deref() else {
                 break;
             };
             let reparsed = parse(current);
@@ -260,7 +261,6 @@ pub fn process_source(
                 threshold,
                 keep_imports,
             );
-            overlapped = round.overlapped;
             let Some(next) = round.fixed_text else {
                 break;
             };
