@@ -353,6 +353,8 @@ pub fn run(
         reporter.finish(&summary)?;
         return Ok(summary);
     }
+    let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
+    let mut output_error = None;
     let discovered = discover(&settings.paths, &settings.exclude);
     for error in &discovered.errors {
         summary.errors += 1;
@@ -362,7 +364,7 @@ pub fn run(
             outcome: FileOutcome::Error(error.message.clone()),
             write_error: None,
         };
-        reporter.file(&report)?;
+        report_file(reporter, &report, writes, &mut output_error)?;
     }
     let reports: Vec<FileReport> = discovered
         .files
@@ -391,10 +393,37 @@ pub fn run(
             applied.iter_mut().for_each(|a| *a = false);
         }
         tally(&mut summary, &report);
-        reporter.file(&report)?;
+        report_file(reporter, &report, writes, &mut output_error)?;
+    }
+    match output_error {
+        // The reader went away (`| head`): every file is written, the exit code still tells.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(summary),
+        Some(err) => return Err(err),
+        None => {}
     }
     reporter.finish(&summary)?;
     Ok(summary)
+}
+
+/// Hand one report to the reporter. When the run writes files, an output that fails (stdout
+/// closed: `fix --write | head`) must not stop the writes half-way: the first error is kept,
+/// reporting stops, and the run deals with it once every file is written.
+fn report_file(
+    reporter: &mut dyn Reporter,
+    report: &FileReport,
+    writes: bool,
+    output_error: &mut Option<std::io::Error>,
+) -> std::io::Result<()> {
+    if output_error.is_some() {
+        return Ok(());
+    }
+    match reporter.file(report) {
+        Err(err) if writes => {
+            *output_error = Some(err);
+            Ok(())
+        }
+        result => result,
+    }
 }
 
 fn tally(summary: &mut Summary, report: &FileReport) {
