@@ -2,9 +2,11 @@
 //! file caught and reported), then hand every result, in sorted order, to the one consumer
 //! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -215,6 +217,7 @@ pub fn process_source(
             }
         ),
     };
+    panic_if_asked(path);
     let mut findings = analyze(&context, registry, &settings.selection);
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
     let mut applied = vec![false; findings.len()];
@@ -302,6 +305,22 @@ pub fn process_source(
         fixed,
         rejected,
         fingerprint: Fingerprint::of(bytes),
+    }
+}
+
+/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
+fn panic_if_asked(path: &Path) {
+    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
+    if let Some(name) = name
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!(
+            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
+            name.display()
+        );
     }
 }
 
