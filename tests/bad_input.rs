@@ -323,3 +323,54 @@ fn fix_write_with_a_closed_stdout_still_writes_every_file() {
         );
     }
 }
+
+// ---------------------------------------------------------------- command line under --write
+
+/// An unknown rule code (command line or configuration) stops `fix --write` before any file is
+/// read: the code is named, exit 2, and no file is touched.
+#[test]
+fn unknown_rule_code_under_fix_write_touches_no_file() {
+    let dir = project(&[("a.py", BLOCKING.as_bytes())]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "--select", "ASYNC999", "."]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(
+        out.stderr.contains("unknown rule code") && out.stderr.contains("ASYNC999"),
+        "{}",
+        out.show()
+    );
+    assert_eq!(out.stdout, "", "{}", out.show());
+    assert_eq!(read(dir.path(), "a.py"), BLOCKING.as_bytes());
+
+    let configured = project(&[
+        ("a.py", BLOCKING.as_bytes()),
+        ("unfreeze.toml", b"ignore = [\"NOPE1\"]\n"),
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["fix", "--write", "--config", "unfreeze.toml", "."])
+        .current_dir(configured.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unfreeze.toml") && stderr.contains("NOPE1"),
+        "{stderr}"
+    );
+    assert_eq!(read(configured.path(), "a.py"), BLOCKING.as_bytes());
+}
+
+/// A path that does not exist, next to one that does, under `fix --write`: the missing one is
+/// named on stderr, exit 2, and the existing one is still fixed.
+#[test]
+fn missing_path_under_fix_write_is_reported_and_the_other_path_is_written() {
+    let dir = project(&[("a.py", BLOCKING.as_bytes())]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "nowhere/gone.py", "a.py"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(
+        out.stderr.contains("nowhere/gone.py") && out.stderr.contains("no such file"),
+        "{}",
+        out.show()
+    );
+    assert_eq!(read(dir.path(), "a.py"), BLOCKING_FIXED.as_bytes());
+    assert!(!dir.path().join("nowhere").exists());
+}
