@@ -16,6 +16,7 @@ pub mod discover;
 pub mod fix;
 pub mod parse;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod semantic;
 pub mod source;
