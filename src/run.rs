@@ -2,9 +2,11 @@
 //! file caught and reported), then hand every result, in sorted order, to the one consumer
 //! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -209,6 +211,7 @@ pub fn find(
             }
         ),
     };
+    panic_if_asked(path);
     let mut findings = analyze(&context, registry, &settings.selection);
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
     (findings, parsed.error_ranges.len())
@@ -257,12 +260,13 @@ pub fn process_source(
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
-        let mut overlapped = outcome.overlapped;
-        // Fixes skipped because they overlapped another (a call nested in a fixed call) are
-        // proposed again on the fixed text: go round until nothing applies, so that one run
-        // converges, as the second run would otherwise change the file again.
+        // The fixed text is analysed again until nothing more applies, so that one run converges
+        // where a second run would change the file again: fixes skipped because they overlapped
+        // another (a call nested in a fixed call), calls that resolve only once a fix added an
+        // import (`httpx.request` after `import httpx`), and, in a file with syntax errors,
+        // calls tree-sitter's error recovery reads differently once the file changed.
         for _ in 0..MAX_FIX_ROUNDS {
-            let Some(current) = fixed_text.as_deref().filter(|_| overlapped > 0) else {
+            let Some(current) = fixed_text.as_deref() else {
                 break;
             };
             let (more, round_errors) = find(
@@ -274,7 +278,6 @@ pub fn process_source(
             );
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
-            overlapped = round.overlapped;
             let Some(next) = round.fixed_text else {
                 break;
             };
@@ -341,6 +344,22 @@ fn isolate_panics(work: impl FnOnce() -> FileOutcome) -> FileOutcome {
     })
 }
 
+/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
+fn panic_if_asked(path: &Path) {
+    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
+    if let Some(name) = name
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!(
+            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
+            name.display()
+        );
+    }
+}
+
 /// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
 /// run, when the settings ask for one). The paths that could not be walked come first, as
 /// errors, then every file in sorted order.
@@ -397,6 +416,8 @@ pub fn run(
         reporter.finish(&summary)?;
         return Ok(summary);
     }
+    let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
+    let mut output_error = None;
     for mut report in analyze_paths(settings, registry) {
         if let (
             Mode::Fix { write: true, .. },
@@ -414,10 +435,37 @@ pub fn run(
             applied.iter_mut().for_each(|a| *a = false);
         }
         tally(&mut summary, &report);
-        reporter.file(&report)?;
+        report_file(reporter, &report, writes, &mut output_error)?;
+    }
+    match output_error {
+        // The reader went away (`| head`): every file is written, the exit code still tells.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(summary),
+        Some(err) => return Err(err),
+        None => {}
     }
     reporter.finish(&summary)?;
     Ok(summary)
+}
+
+/// Hand one report to the reporter. When the run writes files, an output that fails (stdout
+/// closed: `fix --write | head`) must not stop the writes half-way: the first error is kept,
+/// reporting stops, and the run deals with it once every file is written.
+fn report_file(
+    reporter: &mut dyn Reporter,
+    report: &FileReport,
+    writes: bool,
+    output_error: &mut Option<std::io::Error>,
+) -> std::io::Result<()> {
+    if output_error.is_some() {
+        return Ok(());
+    }
+    match reporter.file(report) {
+        Err(err) if writes => {
+            *output_error = Some(err);
+            Ok(())
+        }
+        result => result,
+    }
 }
 
 fn tally(summary: &mut Summary, report: &FileReport) {
