@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -15,8 +16,9 @@ use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
 use crate::report::Reporter;
+use crate::scope::{LineScope, Lines};
 use crate::semantic::build_index;
-use crate::source::SourceText;
+use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
@@ -53,6 +55,8 @@ pub struct Settings {
     pub per_file_ignores: PerFileIgnores,
     /// The configuration file's settings (target version, HTTP client, ...).
     pub config: Config,
+    /// Only these files and lines (`bot --since`); `None`: everything found.
+    pub scope: Option<Arc<LineScope>>,
 }
 
 /// The fixed version of a file.
@@ -217,6 +221,15 @@ pub fn process_source(
     };
     let mut findings = analyze(&context, registry, &settings.selection);
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    let lines = settings.scope.as_ref().map(|scope| {
+        scope
+            .file(path)
+            .cloned()
+            .unwrap_or(Lines::Ranges(Vec::new()))
+    });
+    if let Some(lines) = &lines {
+        retain_in_scope(&mut findings, &source.text, lines);
+    }
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -251,7 +264,11 @@ pub fn process_source(
                 index: &reindexed,
                 ..context
             };
-            let more = analyze(&round_context, registry, &settings.selection);
+            let mut more = analyze(&round_context, registry, &settings.selection);
+            more.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+            if let Some(lines) = &lines {
+                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
+            }
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(
                 current,
@@ -305,6 +322,16 @@ pub fn process_source(
     }
 }
 
+/// Keep the findings that start or end on a line in scope.
+fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
+    let index = LineIndex::new(text);
+    findings.retain(|finding| {
+        let first = index.line_of(finding.range.start) + 1;
+        let last = index.line_of(finding.range.end) + 1;
+        lines.covers(first, last)
+    });
+}
+
 fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -353,7 +380,10 @@ pub fn run(
         reporter.finish(&summary)?;
         return Ok(summary);
     }
-    let discovered = discover(&settings.paths, &settings.exclude);
+    let mut discovered = discover(&settings.paths, &settings.exclude);
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
     for error in &discovered.errors {
         summary.errors += 1;
         let report = FileReport {
