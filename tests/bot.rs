@@ -511,3 +511,32 @@ fn bot_commits_with_a_fallback_identity_when_git_has_none() {
         "unfreeze <unfreeze@localhost>"
     );
 }
+
+#[test]
+fn bot_since_keeps_nested_fixes_inside_the_changed_lines() {
+    // The inner call's fix overlaps the outer one's, so it is made in a second round on the
+    // fixed text, where every line has moved: the changed lines must follow, or the old
+    // function would be fixed in that round too.
+    let old = "import os\nimport subprocess\n\nasync def old(p):\n    \
+               subprocess.run([\"ls\", os.path.realpath(p)])\n";
+    let repo = Repo::new(&[("a.py", old)]);
+    let base = repo.head();
+    let grown =
+        format!("{old}\nasync def new(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n");
+    fs::write(repo.work.join("a.py"), &grown).unwrap();
+    repo.commit_all("new");
+    let out = repo.bot(&["--since", &base]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let a = repo.git_ok(&["show", "HEAD:a.py"]);
+    assert!(
+        a.contains("async def old(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n"),
+        "the old function is left alone:\n{a}"
+    );
+    assert!(
+        a.contains(
+            "async def new(p):\n    await asyncio.to_thread(subprocess.run, [\"ls\", await \
+             asyncio.to_thread(os.path.realpath, p)])"
+        ),
+        "both nested calls of the new function are fixed:\n{a}"
+    );
+}

@@ -30,6 +30,8 @@ fn run_in(dir: &Path, args: &[&OsStr]) -> Result<Output, String> {
         // Scripts and CI must never wait for an editor or a password prompt.
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_EDITOR", "true")
+        // File names are names, never pathspec patterns (`git add -- 'a[1].py'`).
+        .env("GIT_LITERAL_PATHSPECS", "1")
         .output()
         .map_err(|err| match err.kind() {
             std::io::ErrorKind::NotFound => "git is not installed (not found on PATH)".to_owned(),

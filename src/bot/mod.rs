@@ -18,6 +18,7 @@ use clap::Args;
 use crate::cli::{self, CommonArgs};
 use crate::codemod::Registry;
 use crate::plan::{Plan, PlanRecorder, apply_plan};
+use crate::report::Format;
 use crate::run::{ExitStatus, Mode, run};
 use body::{DocsLinks, RepoFile, commit_message, pull_request_body, title};
 use git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
@@ -128,6 +129,13 @@ fn bot(
         return Err("--statistics is only for `unfreeze check`"
             .to_owned()
             .into());
+    }
+    if common.format != Format::Text {
+        return Err(
+            "the bot writes Markdown (the pull-request body); --format is for check and fix"
+                .to_owned()
+                .into(),
+        );
     }
     let mode = Mode::Fix {
         write: false,
