@@ -138,13 +138,47 @@ pub fn commit_message(files: &[RepoFile<'_>], registry: &Registry) -> String {
     message
 }
 
-/// The pull-request body in Markdown.
+/// GitHub refuses a pull-request body longer than 65,536 characters; keep a margin.
+pub const MAX_BODY_CHARS: usize = 60_000;
+
+/// The pull-request body in Markdown, within [`MAX_BODY_CHARS`]: when every row does not fit,
+/// each table keeps its first rows and says how many more the commit holds.
 pub fn pull_request_body(
     plan: &Plan,
     files: &[RepoFile<'_>],
     errors: &[(String, String)],
     registry: &Registry,
     docs: &DocsLinks,
+) -> String {
+    let mut body = body_with_rows(plan, files, errors, registry, docs, usize::MAX);
+    for max_rows in [200, 50, 20, 5, 0] {
+        if body.chars().count() <= MAX_BODY_CHARS {
+            break;
+        }
+        body = body_with_rows(plan, files, errors, registry, docs, max_rows);
+    }
+    body
+}
+
+/// A line after a table cut to `max_rows`.
+fn more_rows(body: &mut String, total: usize, max_rows: usize, what: &str) {
+    if total > max_rows {
+        let _ = writeln!(
+            body,
+            "\n... and {} more {what} (the body is kept under GitHub's size limit; run \
+             `unfreeze check` for the full list).",
+            total - max_rows
+        );
+    }
+}
+
+fn body_with_rows(
+    plan: &Plan,
+    files: &[RepoFile<'_>],
+    errors: &[(String, String)],
+    registry: &Registry,
+    docs: &DocsLinks,
+    max_rows: usize,
 ) -> String {
     let mut body = String::new();
     let fixes = applied_count(files);
@@ -182,7 +216,7 @@ pub fn pull_request_body(
         let _ = writeln!(body, "{why}Documentation: {}.\n", docs.link(code));
         let _ = writeln!(body, "| location | change | applicability | note |");
         let _ = writeln!(body, "|---|---|---|---|");
-        for (path, finding) in fixes {
+        for (path, finding) in fixes.iter().take(max_rows) {
             let _ = writeln!(
                 body,
                 "| `{}:{}` | {} | {} | {} |",
@@ -193,6 +227,7 @@ pub fn pull_request_body(
                 cell(finding.caveat.as_deref().unwrap_or("")),
             );
         }
+        more_rows(&mut body, fixes.len(), max_rows, "changes of this rule");
         body.push('\n');
     }
     let left = needs_human(files);
@@ -211,7 +246,7 @@ pub fn pull_request_body(
         if !left.is_empty() {
             let _ = writeln!(body, "| location | rule | finding | why |");
             let _ = writeln!(body, "|---|---|---|---|");
-            for (path, finding) in &left {
+            for (path, finding) in left.iter().take(max_rows) {
                 let _ = writeln!(
                     body,
                     "| `{}:{}:{}` | {} | {} | {} |",
@@ -223,9 +258,10 @@ pub fn pull_request_body(
                     cell(&finding.needs_human_reason()),
                 );
             }
+            more_rows(&mut body, left.len(), max_rows, "findings");
             body.push('\n');
         }
-        for (path, message) in errors {
+        for (path, message) in errors.iter().take(max_rows.max(20)) {
             let _ = writeln!(
                 body,
                 "- `{}`: could not be processed: {}",
@@ -248,6 +284,63 @@ pub fn pull_request_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{FixedContent, Location, PlannedFile};
+
+    fn finding(row: usize, applied: bool) -> PlannedFinding {
+        PlannedFinding {
+            code: "ASYNC251".to_owned(),
+            name: "blocking-sleep".to_owned(),
+            message: "`time.sleep` blocks the event loop in async function `f`".to_owned(),
+            location: Location { row, column: 5 },
+            end_location: Location { row, column: 18 },
+            applicability: Some(if applied { "safe" } else { "unsafe" }.to_owned()),
+            fix_title: Some("Replace with `await asyncio.sleep(...)`".to_owned()),
+            caveat: (!applied).then(|| "a negative delay no longer raises".to_owned()),
+            applied,
+            no_fix_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_huge_body_is_cut_to_githubs_limit_and_says_so() {
+        let file = PlannedFile {
+            path: "big.py".to_owned(),
+            sha256: String::new(),
+            fixed: Some(FixedContent {
+                sha256: String::new(),
+                encoding: "utf-8".to_owned(),
+                content: String::new(),
+                diff: String::new(),
+            }),
+            findings: (1..=3000).map(|row| finding(row, row % 3 != 0)).collect(),
+            rejected: None,
+            local_path: "big.py".into(),
+        };
+        let files = [RepoFile {
+            path: "big.py".to_owned(),
+            file: &file,
+        }];
+        let registry = Registry::bundled().unwrap();
+        let docs = DocsLinks { base: None };
+        let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
+        assert!(body.chars().count() <= MAX_BODY_CHARS, "{}", body.len());
+        assert!(body.contains("### ASYNC251 · blocking-sleep (2000 changes)"));
+        assert!(body.contains("more changes of this rule"), "{body}");
+        assert!(body.contains("### Needs a human (1000 items)"));
+        assert!(body.contains("more findings"), "{body}");
+        assert!(body.contains("| `big.py:1` |"), "the first rows are kept");
+
+        let small = PlannedFile {
+            findings: vec![finding(1, true)],
+            ..file.clone()
+        };
+        let files = [RepoFile {
+            path: "big.py".to_owned(),
+            file: &small,
+        }];
+        let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
+        assert!(!body.contains("more changes"), "{body}");
+    }
 
     #[test]
     fn cells_stay_on_one_line_and_escape_pipes() {
