@@ -540,3 +540,62 @@ fn bot_since_keeps_nested_fixes_inside_the_changed_lines() {
         "both nested calls of the new function are fixed:\n{a}"
     );
 }
+
+#[test]
+fn bot_refuses_to_fix_files_it_cannot_commit() {
+    let repo = Repo::new(&[("a.py", SLEEPY), (".gitignore", "generated/\n")]);
+    fs::create_dir(repo.work.join("generated")).unwrap();
+    fs::write(repo.work.join("generated/g.py"), SLEEPY).unwrap();
+    let outside = repo.work.parent().unwrap().join("outside.py");
+    fs::write(&outside, SLEEPY).unwrap();
+
+    let out = repo.bot(&["a.py", "generated/g.py"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(
+        out.stderr.contains("generated/g.py is ignored by git"),
+        "{}",
+        out.show()
+    );
+
+    let out = repo.bot(&["a.py", outside.to_str().unwrap()]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(
+        out.stderr.contains("is outside the git repository"),
+        "{}",
+        out.show()
+    );
+
+    assert_eq!(repo.branches(), ["main"]);
+    assert_eq!(fs::read_to_string(repo.work.join("a.py")).unwrap(), SLEEPY);
+    assert_eq!(fs::read_to_string(&outside).unwrap(), SLEEPY);
+    // Walking the work tree skips the ignored directory: the bot runs.
+    let out = repo.bot(&[]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(
+        repo.git_ok(&["diff", "--name-only", "HEAD~1", "HEAD"]),
+        "a.py"
+    );
+}
+
+#[test]
+fn bot_commits_files_whose_names_look_like_patterns() {
+    let repo = Repo::new(&[("odd [1]*.py", SLEEPY), ("odd 1x.py", "x = 1\n")]);
+    let out = repo.bot(&[]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(
+        repo.git_ok(&[
+            "-c",
+            "core.quotePath=false",
+            "diff",
+            "--name-only",
+            "HEAD~1",
+            "HEAD"
+        ]),
+        "odd [1]*.py"
+    );
+    assert_eq!(
+        repo.git_ok(&["show", "HEAD:odd [1]*.py"]),
+        SLEEPY_FIXED.trim_end()
+    );
+    assert!(out.stdout.contains("| `odd [1]*.py:4` |"), "{}", out.show());
+}

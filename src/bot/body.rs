@@ -11,6 +11,8 @@ use crate::plan::{Plan, PlannedFile, PlannedFinding};
 pub struct RepoFile<'a> {
     pub path: String,
     pub file: &'a PlannedFile,
+    /// The file is not inside the repository (`path` is then as given).
+    pub outside: bool,
 }
 
 /// Where rule documentation lives: `{base}{CODE}.md`, or `unfreeze explain CODE` without one.
@@ -319,6 +321,7 @@ mod tests {
         let files = [RepoFile {
             path: "big.py".to_owned(),
             file: &file,
+            outside: false,
         }];
         let registry = Registry::bundled().unwrap();
         let docs = DocsLinks { base: None };
@@ -337,6 +340,7 @@ mod tests {
         let files = [RepoFile {
             path: "big.py".to_owned(),
             file: &small,
+            outside: false,
         }];
         let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
         assert!(!body.contains("more changes"), "{body}");

@@ -22,21 +22,24 @@ fn describe(args: &[&OsStr]) -> String {
     format!("git {}", words.join(" "))
 }
 
-fn run_in(dir: &Path, args: &[&OsStr]) -> Result<Output, String> {
-    Command::new("git")
+/// Run git in `dir`; with `literal_paths`, file names are names, never pathspec patterns
+/// (`git add -- 'a[1].py'`): only for the commands that accept it (add, commit).
+fn run_in(dir: &Path, args: &[&OsStr], literal_paths: bool) -> Result<Output, String> {
+    let mut command = Command::new("git");
+    command
         .arg("-C")
         .arg(dir)
         .args(args)
         // Scripts and CI must never wait for an editor or a password prompt.
         .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_EDITOR", "true")
-        // File names are names, never pathspec patterns (`git add -- 'a[1].py'`).
-        .env("GIT_LITERAL_PATHSPECS", "1")
-        .output()
-        .map_err(|err| match err.kind() {
-            std::io::ErrorKind::NotFound => "git is not installed (not found on PATH)".to_owned(),
-            _ => format!("could not run {}: {err}", describe(args)),
-        })
+        .env("GIT_EDITOR", "true");
+    if literal_paths {
+        command.env("GIT_LITERAL_PATHSPECS", "1");
+    }
+    command.output().map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => "git is not installed (not found on PATH)".to_owned(),
+        _ => format!("could not run {}: {err}", describe(args)),
+    })
 }
 
 fn checked(args: &[&OsStr], output: Output) -> Result<String, String> {
@@ -53,7 +56,7 @@ impl Git {
     /// The work tree containing `dir`.
     pub fn discover(dir: &Path) -> Result<Git, String> {
         let args = [OsStr::new("rev-parse"), OsStr::new("--show-toplevel")];
-        let output = run_in(dir, &args)?;
+        let output = run_in(dir, &args, false)?;
         if !output.status.success() {
             return Err(format!(
                 "{} is not inside a git repository (the bot commits its fixes on a branch)",
@@ -71,13 +74,19 @@ impl Git {
     /// Run git in the work tree; stdout on success.
     pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<String, String> {
         let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
-        checked(&args, run_in(&self.root, &args)?)
+        checked(&args, run_in(&self.root, &args, false)?)
+    }
+
+    /// Run a git command whose file arguments are literal names (`add`, `commit`).
+    pub fn run_with_paths<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<String, String> {
+        let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
+        checked(&args, run_in(&self.root, &args, true)?)
     }
 
     /// Whether a git command succeeds (for queries such as "does this ref exist").
     pub fn succeeds<S: AsRef<OsStr>>(&self, args: &[S]) -> bool {
         let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
-        run_in(&self.root, &args).is_ok_and(|output| output.status.success())
+        run_in(&self.root, &args, false).is_ok_and(|output| output.status.success())
     }
 
     /// Paths with uncommitted changes or untracked (not ignored), as `git status` shows them.

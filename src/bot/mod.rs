@@ -23,7 +23,15 @@ use crate::run::{ExitStatus, Mode, run};
 use body::{DocsLinks, RepoFile, commit_message, pull_request_body, title};
 use git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
 
+/// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
+/// are hidden (and refused when given).
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("format", |a| a.hide(true)),
+    mut_arg("color", |a| a.hide(true)),
+    mut_arg("statistics", |a| a.hide(true)),
+    mut_arg("stdin_filename", |a| a.hide(true))
+)]
 pub struct BotArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -68,15 +76,30 @@ fn is_valid_branch(git: &Git, name: &str) -> bool {
     git.succeeds(&["check-ref-format", "--branch", name])
 }
 
-/// The path of a planned file relative to the repository's top level.
-fn repo_path(root: &Path, path: &Path) -> String {
+/// The path of a planned file relative to the repository's top level; `None` outside it.
+fn repo_path(root: &Path, path: &Path) -> Option<String> {
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     absolute
         .strip_prefix(&root)
-        .unwrap_or(&absolute)
-        .display()
-        .to_string()
+        .ok()
+        .map(|relative| relative.display().to_string())
+}
+
+/// A fixed file the commit could not hold: outside the work tree, or ignored by git.
+fn uncommittable(git: &Git, files: &[RepoFile<'_>]) -> Option<String> {
+    files
+        .iter()
+        .filter(|f| f.file.fixed.is_some())
+        .find_map(|f| {
+            if f.outside {
+                Some(format!("{} is outside the git repository", f.file.path))
+            } else if git.succeeds(&["check-ignore", "--quiet", "--", f.path.as_str()]) {
+                Some(format!("{} is ignored by git", f.path))
+            } else {
+                None
+            }
+        })
 }
 
 /// The bot command. Messages go to `err`; the pull-request body to `out` (or `--pr-body`).
@@ -214,9 +237,17 @@ fn bot(
     let files: Vec<RepoFile<'_>> = plan
         .files
         .iter()
-        .map(|file| RepoFile {
-            path: repo_path(&git.root, &file.local_path),
-            file,
+        .map(|file| match repo_path(&git.root, &file.local_path) {
+            Some(path) => RepoFile {
+                path,
+                file,
+                outside: false,
+            },
+            None => RepoFile {
+                path: file.path.clone(),
+                file,
+                outside: true,
+            },
         })
         .collect();
     let error_status = if summary.errors > 0 {
@@ -240,6 +271,14 @@ fn bot(
             }
         )?;
         return Ok(error_status);
+    }
+
+    if let Some(problem) = uncommittable(&git, &files) {
+        return Err(format!(
+            "{problem}: the bot commits every file it fixes; leave it out of PATHS or \
+             --exclude it"
+        )
+        .into());
     }
 
     // Branch, write, commit.
@@ -267,7 +306,7 @@ fn bot(
         .collect();
     let mut add = vec!["add", "--"];
     add.extend(&changed);
-    git.run(&add)?;
+    git.run_with_paths(&add)?;
     let message = commit_message(&files, &registry);
     let mut commit: Vec<String> = Vec::new();
     if !git.has_identity() {
@@ -295,7 +334,7 @@ fn bot(
         .map(str::to_owned),
     );
     commit.extend(changed.iter().map(|p| (*p).to_owned()));
-    git.run(&commit)?;
+    git.run_with_paths(&commit)?;
     let commit_id = git.run(&["rev-parse", "--short", "HEAD"])?;
     writeln!(
         err,
