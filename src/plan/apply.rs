@@ -77,7 +77,13 @@ fn verify(file: &PlannedFile, path: &Path) -> Verdict {
     let current = match std::fs::read(path) {
         Ok(current) => current,
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Verdict::Refused("no longer exists".to_owned());
+            let hint = if Path::new(&file.path).is_relative() {
+                " (relative paths are resolved against the working directory: run `apply` \
+                 where the plan was made)"
+            } else {
+                ""
+            };
+            return Verdict::Refused(format!("no longer exists{hint}"));
         }
         Err(err) => return Verdict::Error(format!("could not read the file: {err}")),
     };
