@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -18,8 +19,9 @@ use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
 use crate::report::Reporter;
 use crate::report::progress::Progress;
+use crate::scope::{LineScope, Lines};
 use crate::semantic::build_index;
-use crate::source::SourceText;
+use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub config: Config,
     /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
     pub progress: bool,
+    /// Only these files and lines (`bot --since`); `None`: everything found.
+    pub scope: Option<Arc<LineScope>>,
 }
 
 /// The fixed version of a file.
@@ -241,13 +245,22 @@ pub fn process_source(
             fingerprint: Fingerprint::of(bytes),
         };
     }
-    let (findings, syntax_errors) = find(
+    let (mut findings, syntax_errors) = find(
         &source.text,
         source.line_ending.as_str(),
         path,
         settings,
         registry,
     );
+    let lines = settings.scope.as_ref().map(|scope| {
+        scope
+            .file(path)
+            .cloned()
+            .unwrap_or(Lines::Ranges(Vec::new()))
+    });
+    if let Some(lines) = &lines {
+        retain_in_scope(&mut findings, &source.text, lines);
+    }
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -269,13 +282,16 @@ pub fn process_source(
             let Some(current) = fixed_text.as_deref() else {
                 break;
             };
-            let (more, round_errors) = find(
+            let (mut more, round_errors) = find(
                 current,
                 source.line_ending.as_str(),
                 path,
                 settings,
                 registry,
             );
+            if let Some(lines) = &lines {
+                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
+            }
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
@@ -322,6 +338,16 @@ pub fn process_source(
     }
 }
 
+/// Keep the findings that start or end on a line in scope.
+fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
+    let index = LineIndex::new(text);
+    findings.retain(|finding| {
+        let first = index.line_of(finding.range.start) + 1;
+        let last = index.line_of(finding.range.end) + 1;
+        lines.covers(first, last)
+    });
+}
+
 fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -364,7 +390,10 @@ fn panic_if_asked(path: &Path) {
 /// run, when the settings ask for one). The paths that could not be walked come first, as
 /// errors, then every file in sorted order.
 pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
-    let discovered = discover(&settings.paths, &settings.exclude);
+    let mut discovered = discover(&settings.paths, &settings.exclude);
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
     let mut reports: Vec<FileReport> = discovered
         .errors
         .iter()
