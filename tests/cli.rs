@@ -1069,7 +1069,9 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains("+import httpx2\n"), "{}", out.show());
     assert!(
-        out.stdout.contains("+    async with httpx2.AsyncClient(follow_redirects=True, timeout=None, max_redirects=30, verify=_HTTPX_SSL_CONTEXT) as client:"),
+        out.stdout.contains(
+            "+    async with httpx2.AsyncClient(\n+        follow_redirects=True,\n+        timeout=None,\n+        max_redirects=30,\n+        verify=_HTTPX_SSL_CONTEXT,\n+    ) as client:\n"
+        ),
         "{}",
         out.show()
     );
