@@ -599,3 +599,36 @@ fn bot_commits_files_whose_names_look_like_patterns() {
     );
     assert!(out.stdout.contains("| `odd [1]*.py:4` |"), "{}", out.show());
 }
+
+#[test]
+fn check_and_fix_since_report_only_the_changed_lines() {
+    // A reviewing bot annotates a pull request's own lines: `check --since`.
+    let old = "import time\n\nasync def old():\n    time.sleep(1)\n";
+    let repo = Repo::new(&[("a.py", old), ("untouched.py", SLEEPY)]);
+    let base = repo.head();
+    fs::write(
+        repo.work.join("a.py"),
+        format!("{old}\n\nasync def new():\n    time.sleep(2)\n"),
+    )
+    .unwrap();
+    repo.commit_all("feature");
+    let run = |args: &[&str]| common::unfreeze_in(&repo.work, args);
+    let out = run(&["check", "--since", &base, "--format", "github"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.show());
+    assert!(lines[0].contains("file=a.py,line=8,"), "{}", out.show());
+
+    let out = run(&["fix", "--since", &base]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(
+        out.stdout.contains("+    await asyncio.sleep(2)"),
+        "{}",
+        out.show()
+    );
+    assert!(!out.stdout.contains("asyncio.sleep(1)"), "{}", out.show());
+
+    let out = run(&["check", "--since", &base, "-"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("--since needs files"), "{}", out.show());
+}

@@ -5,23 +5,20 @@
 //! changes (docs/bot.md).
 
 pub mod body;
-pub mod git;
-pub mod since;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use clap::Args;
 
 use crate::cli::{self, CommonArgs};
 use crate::codemod::Registry;
+use crate::git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
 use crate::plan::{Plan, PlanRecorder, apply_plan};
 use crate::report::Format;
 use crate::run::{ExitStatus, Mode, run};
 use body::{DocsLinks, RepoFile, commit_message, pull_request_body, title};
-use git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
 
 /// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
 /// are hidden (and refused when given).
@@ -44,9 +41,6 @@ pub struct BotArgs {
     /// Run even with uncommitted changes (the fixed files are committed whole).
     #[arg(long)]
     pub allow_dirty: bool,
-    /// Only the files and lines changed since this git revision (`git diff REV`).
-    #[arg(long, value_name = "REV")]
-    pub since: Option<String>,
     /// Write the pull-request body to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub pr_body: Option<PathBuf>,
@@ -164,7 +158,7 @@ fn bot(
         write: false,
         unsafe_fixes: args.unsafe_fixes,
     };
-    let mut settings = cli::settings(common, mode, registry)?;
+    let settings = cli::settings(common, mode, registry)?;
     let registry = registry.with_configured_calls(&settings.config.blocking_calls)?;
 
     // Everything that can refuse the run is checked before anything changes.
@@ -221,10 +215,6 @@ fn bot(
         .into());
     }
     let start_branch = git.current_branch();
-    if let Some(rev) = &args.since {
-        let scope = since::changed_since(&git, rev)?;
-        settings.scope = Some(Arc::new(scope));
-    }
 
     // Compute the fixes without writing anything.
     let mut recorder = PlanRecorder::new(Plan::new(args.unsafe_fixes), None);
