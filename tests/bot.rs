@@ -456,7 +456,8 @@ fn bot_open_pr_runs_gh_pr_create_with_the_body() {
     // A stand-in for gh: records its arguments and the body file's content.
     let script = format!(
         "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{record}'\nwhile [ $# -gt 0 ]; do \
-         if [ \"$1\" = --body-file ]; then cp \"$2\" '{record}.body'; fi; shift; done\n",
+         if [ \"$1\" = --body-file ]; then cp \"$2\" '{record}.body'; fi; shift; done\n\
+         echo https://github.test/o/r/pull/7\n",
         record = record.display()
     );
     fs::write(bin.join("gh"), script).unwrap();
@@ -488,6 +489,12 @@ fn bot_open_pr_runs_gh_pr_create_with_the_body() {
     assert_eq!(args[8..], ["--base", "main"], "{args:?}");
     let body = fs::read_to_string(format!("{}.body", record.display())).unwrap();
     assert_eq!(body, out.stdout, "gh gets the body that was printed");
+    assert!(
+        out.stderr
+            .contains("opened the pull request https://github.test/o/r/pull/7"),
+        "{}",
+        out.show()
+    );
     assert!(body.contains("### ASYNC251"), "{body}");
 }
 
