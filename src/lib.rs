@@ -19,6 +19,7 @@ pub mod git;
 pub mod parse;
 pub mod plan;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod scope;
 pub mod semantic;

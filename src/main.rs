@@ -13,7 +13,8 @@ use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
 };
-use unfreeze::run::{ExitStatus, Mode, run};
+use unfreeze::review::{Prompt, ScriptedPrompt, TerminalPrompt, review};
+use unfreeze::run::{ExitStatus, Mode, Settings, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -88,6 +89,11 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Ok(registry) => registry,
         Err(message) => return usage_error(&message),
     };
+    if let Command::Fix(args) = &cli.command
+        && args.interactive
+    {
+        return review_fixes(args, common, &settings, &registry);
+    }
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
     if common.statistics && mode != Mode::Check {
@@ -96,7 +102,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     let out = io::BufWriter::new(stdout);
     let mut reporter: Box<dyn Reporter> = match common.format {
         _ if common.statistics => Box::new(StatisticsReporter::new(out, stderr, common.format)),
-        Format::Text => Box::new(TextReporter::new(out, stderr, mode)),
+        Format::Text => Box::new(TextReporter::new(out, stderr, mode).quiet(common.quiet)),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),
         Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),
@@ -134,4 +140,53 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         ExitStatus::Clean if fixed_files => Ok(ExitStatus::Findings),
         status => Ok(status),
     }
+}
+
+/// `unfreeze fix -i`: the review needs a terminal to ask in (or, for tests, a script of keys).
+fn review_fixes(
+    args: &cli::FixArgs,
+    common: &CommonArgs,
+    settings: &Settings,
+    registry: &Registry,
+) -> io::Result<ExitStatus> {
+    if settings.read_stdin {
+        return usage_error("`fix -i` reviews files: it cannot read the source from stdin");
+    }
+    if common.format != Format::Text {
+        return usage_error(
+            "`fix -i` shows its proposals as text: --format cannot be used with it",
+        );
+    }
+    let mut prompt: Box<dyn Prompt> = match &args.review_script {
+        Some(path) if path.as_os_str() == "-" => Box::new(ScriptedPrompt::new(io::stdin())),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(ScriptedPrompt::new(file)),
+            Err(err) => {
+                return usage_error(&format!("--review-script {}: {err}", path.display()));
+            }
+        },
+        None if io::stdin().is_terminal() && io::stdout().is_terminal() => {
+            Box::new(TerminalPrompt::new())
+        }
+        None => {
+            return usage_error(
+                "`fix -i` asks about each fix in a terminal, and stdin or stdout is not one; \
+                 use `unfreeze fix` to print the diff or `unfreeze fix --write` to apply the fixes",
+            );
+        }
+    };
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr();
+    let summary = review(
+        settings,
+        registry,
+        prompt.as_mut(),
+        &mut out,
+        &mut err,
+        common.quiet,
+    )?;
+    Ok(summary.exit_status(Mode::Fix {
+        write: true,
+        unsafe_fixes: false,
+    }))
 }

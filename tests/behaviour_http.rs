@@ -49,7 +49,7 @@ class Upstream(BaseHTTPRequestHandler):
         if self.path.startswith("/set-cookie"):
             return self.reply(200, b"ok", [("Set-Cookie", "sess=abc; Path=/")])
         if self.path.startswith("/slow"):
-            time.sleep(0.3)
+            time.sleep(0.15)
         echo = {
             "method": self.command,
             "path": self.path,
@@ -179,7 +179,9 @@ async def main():
     beat = asyncio.create_task(heartbeat(stop, lags))
     await asyncio.sleep(0.05)
     start = time.perf_counter()
-    paths = await asyncio.gather(*(slow(base, n) for n in range(5)))
+    # Twenty handlers at once: each rewritten call builds a client, and a client that loaded
+    # the CA bundle itself (about 25 ms) would stall the loop for half a second in all.
+    paths = await asyncio.gather(*(slow(base, n) for n in range(20)))
     elapsed = time.perf_counter() - start
     stop.set()
     await beat
@@ -243,7 +245,7 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "{before}"
     );
     assert!(
-        before_elapsed >= 1.2,
+        before_elapsed >= 2.4,
         "the original serialises: {before_elapsed}"
     );
     assert!(
@@ -290,12 +292,15 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         after, before,
         "same observable results after the rewrite:\n{fixed}"
     );
+    // Bounds relative to the original run, so that a loaded machine slows both alike. For
+    // scale: the same rewrite with a CA bundle loaded per client (no shared SSL context) would
+    // lag 20 x ~25 ms = 0.5 s; measured once on a loaded machine, 6.6 s (0.12 s with it).
     assert!(
-        after_elapsed < 0.9,
+        after_elapsed < before_elapsed * 0.6,
         "the rewritten requests overlap: {after_elapsed:.3} s (was {before_elapsed:.3} s)"
     );
     assert!(
-        after_lag < 0.1,
+        after_lag < 0.25 && after_lag < before_lag / 5.0,
         "the heartbeat stays on time: {after_lag:.3} s (was {before_lag:.3} s)"
     );
 }

@@ -639,3 +639,47 @@ fn check_and_fix_since_report_only_the_changed_lines() {
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("--since needs files"), "{}", out.show());
 }
+
+#[test]
+fn interactive_review_since_proposes_only_the_changed_lines_in_every_round() {
+    // Accepting the outer call's fix makes the review propose again, on the new text, what it
+    // overlapped: that second round must stay on the changed lines too.
+    let old = "import os\nimport subprocess\n\nasync def old(p):\n    \
+               subprocess.run([\"ls\", os.path.realpath(p)])\n";
+    let repo = Repo::new(&[("a.py", old)]);
+    let base = repo.head();
+    fs::write(
+        repo.work.join("a.py"),
+        format!("{old}\nasync def new(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n"),
+    )
+    .unwrap();
+    repo.commit_all("new");
+    fs::write(repo.work.join("../keys"), "a a a a a a").unwrap();
+    let out = common::unfreeze_in(
+        &repo.work,
+        &[
+            "fix",
+            "-i",
+            "--review-script",
+            "../keys",
+            "--since",
+            &base,
+            "a.py",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let a = fs::read_to_string(repo.work.join("a.py")).unwrap();
+    assert!(
+        a.contains("async def old(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n"),
+        "the old function is left alone:\n{a}\n{}",
+        out.show()
+    );
+    assert!(
+        a.contains(
+            "async def new(p):\n    await asyncio.to_thread(subprocess.run, [\"ls\", await \
+             asyncio.to_thread(os.path.realpath, p)])"
+        ),
+        "both nested calls of the new function are fixed:\n{a}\n{}",
+        out.show()
+    );
+}

@@ -96,6 +96,9 @@ pub struct CommonArgs {
     /// When to color the output (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print only findings, diffs and errors: no progress bar, no closing summary.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Only the files and lines changed since this git revision (`git diff REV`).
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
@@ -117,6 +120,13 @@ pub struct FixArgs {
     /// Also apply fixes that change behaviour in a stated way.
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Review the fixes one at a time in the terminal and write the accepted ones.
+    #[arg(long, short, conflicts_with_all = ["write", "statistics", "plan"])]
+    pub interactive: bool,
+    /// For tests: read the review's keys from this file (`-`: stdin) instead of the
+    /// terminal (see docs/interactive.md).
+    #[arg(long, hide = true, value_name = "FILE", requires = "interactive")]
+    pub review_script: Option<PathBuf>,
     /// Record the fixes, with a hash of each file, in this plan file for `unfreeze apply`.
     #[arg(long, value_name = "PLAN", conflicts_with = "write")]
     pub plan: Option<PathBuf>,
@@ -242,6 +252,7 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         },
         per_file_ignores: PerFileIgnores::new(&config),
         config,
+        progress: !common.quiet,
         scope,
     })
 }

@@ -300,15 +300,26 @@ pub fn session_client(
         edits.push(Edit::deletion(whole_lines(text, *statement)?));
     }
 
-    let constructed = client_constructor(site, client_module, constructor_offset, &moved)?;
-    edits.extend(constructed.header_edits);
-    edits.push(Edit::replacement(
-        constructor.byte_range(),
-        constructed.expression,
-    ));
+    let mut constructed = client_constructor(site, client_module, constructor_offset, &moved)?;
+    edits.extend(std::mem::take(&mut constructed.header_edits));
+    // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
+    let line_start = text[..constructor.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let rest = &text[constructor.end_byte()..];
+    let line_end = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let mut before = text[line_start..constructor.start_byte()].to_owned();
     if let Origin::With(statement) = origin {
         edits.push(Edit::insertion(statement.start_byte(), "async "));
+        if let Some(at) = statement.start_byte().checked_sub(line_start) {
+            before.insert_str(at, "async ");
+        }
     }
+    let unit = crate::source::detect_indent(text);
+    edits.push(Edit::replacement(
+        constructor.byte_range(),
+        constructed.expression(&before, line_end, &unit, site.line_ending),
+    ));
     edits.extend(codes_edits(site, function_node, &client_name));
     edits.sort_by(|a, b| {
         (a.range.start, a.range.end, &a.content).cmp(&(b.range.start, b.range.end, &b.content))
