@@ -15,6 +15,7 @@ pub mod config;
 pub mod diff;
 pub mod discover;
 pub mod fix;
+pub mod git;
 pub mod parse;
 pub mod plan;
 pub mod report;

@@ -252,15 +252,7 @@ pub fn process_source(
         settings,
         registry,
     );
-    let lines = settings.scope.as_ref().map(|scope| {
-        scope
-            .file(path)
-            .cloned()
-            .unwrap_or(Lines::Ranges(Vec::new()))
-    });
-    if let Some(lines) = &lines {
-        retain_in_scope(&mut findings, &source.text, lines);
-    }
+    keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -289,9 +281,7 @@ pub fn process_source(
                 settings,
                 registry,
             );
-            if let Some(lines) = &lines {
-                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
-            }
+            keep_in_scope(&mut more, path, &source.text, current, settings);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
@@ -338,9 +328,29 @@ pub fn process_source(
     }
 }
 
-/// Keep the findings that start or end on a line in scope.
-fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
-    let index = LineIndex::new(text);
+/// With a scope (`--since`): keep the findings of `current`, the text of the file at `path`
+/// that was `original` before this run's fixes, that are on lines in scope; the lines follow
+/// the fixes made so far. Without one, keep them all.
+pub fn keep_in_scope(
+    findings: &mut Vec<Finding>,
+    path: &Path,
+    original: &str,
+    current: &str,
+    settings: &Settings,
+) {
+    let Some(scope) = &settings.scope else {
+        return;
+    };
+    let lines = scope
+        .file(path)
+        .cloned()
+        .unwrap_or(Lines::Ranges(Vec::new()));
+    let lines = if original == current {
+        lines
+    } else {
+        lines.carried(original, current)
+    };
+    let index = LineIndex::new(current);
     findings.retain(|finding| {
         let first = index.line_of(finding.range.start) + 1;
         let last = index.line_of(finding.range.end) + 1;
