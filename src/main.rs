@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use unfreeze::bot::execute_bot;
 use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
+use unfreeze::plan::{Plan, PlanRecorder, execute_apply};
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
@@ -62,6 +64,13 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
                 None => usage_error(&format!("unknown rule `{code}` (see `unfreeze rules`)")),
             };
         }
+        Command::Apply(args) => {
+            return execute_apply(args, &mut io::stdout().lock(), &mut io::stderr());
+        }
+        Command::Bot(args) => {
+            configure_color(ColorChoice::Never);
+            return execute_bot(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
+        }
         Command::Check(args) => (&args.common, Mode::Check),
         Command::Fix(args) => (
             &args.common,
@@ -98,9 +107,39 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Format::Github => Box::new(GithubReporter::new(out)),
         Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),
     };
-    let summary = run(&settings, &registry, reporter.as_mut())?;
+    let plan_path = match &cli.command {
+        Command::Fix(args) => args.plan.as_ref(),
+        _ => None,
+    };
+    let summary = match plan_path {
+        Some(_) if settings.read_stdin => return usage_error("--plan needs files, not stdin"),
+        Some(path) => {
+            let plan = Plan::new(matches!(
+                mode,
+                Mode::Fix {
+                    unsafe_fixes: true,
+                    ..
+                }
+            ));
+            let mut recorder = PlanRecorder::new(plan, Some(reporter.as_mut()));
+            let summary = run(&settings, &registry, &mut recorder)?;
+            if let Err(err) = recorder.plan.write(path) {
+                return usage_error(&format!(
+                    "could not write the plan {}: {err}",
+                    path.display()
+                ));
+            }
+            summary
+        }
+        None => run(&settings, &registry, reporter.as_mut())?,
+    };
     drop(reporter);
-    Ok(summary.exit_status(mode))
+    let fixed_files = matches!(&cli.command, Command::Fix(args) if args.exit_non_zero_on_fix)
+        && summary.files_fixed > 0;
+    match summary.exit_status(mode) {
+        ExitStatus::Clean if fixed_files => Ok(ExitStatus::Findings),
+        status => Ok(status),
+    }
 }
 
 /// `unfreeze fix -i`: the review needs a terminal to ask in (or, for tests, a script of keys).

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -18,8 +19,9 @@ use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
 use crate::report::Reporter;
 use crate::report::progress::Progress;
+use crate::scope::{LineScope, Lines};
 use crate::semantic::build_index;
-use crate::source::SourceText;
+use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub config: Config,
     /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
     pub progress: bool,
+    /// Only these files and lines (`bot --since`); `None`: everything found.
+    pub scope: Option<Arc<LineScope>>,
 }
 
 /// The fixed version of a file.
@@ -241,13 +245,14 @@ pub fn process_source(
             fingerprint: Fingerprint::of(bytes),
         };
     }
-    let (findings, syntax_errors) = find(
+    let (mut findings, syntax_errors) = find(
         &source.text,
         source.line_ending.as_str(),
         path,
         settings,
         registry,
     );
+    keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -269,13 +274,14 @@ pub fn process_source(
             let Some(current) = fixed_text.as_deref() else {
                 break;
             };
-            let (more, round_errors) = find(
+            let (mut more, round_errors) = find(
                 current,
                 source.line_ending.as_str(),
                 path,
                 settings,
                 registry,
             );
+            keep_in_scope(&mut more, path, &source.text, current, settings);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
@@ -322,6 +328,36 @@ pub fn process_source(
     }
 }
 
+/// With a scope (`--since`): keep the findings of `current`, the text of the file at `path`
+/// that was `original` before this run's fixes, that are on lines in scope; the lines follow
+/// the fixes made so far. Without one, keep them all.
+pub fn keep_in_scope(
+    findings: &mut Vec<Finding>,
+    path: &Path,
+    original: &str,
+    current: &str,
+    settings: &Settings,
+) {
+    let Some(scope) = &settings.scope else {
+        return;
+    };
+    let lines = scope
+        .file(path)
+        .cloned()
+        .unwrap_or(Lines::Ranges(Vec::new()));
+    let lines = if original == current {
+        lines
+    } else {
+        lines.carried(original, current)
+    };
+    let index = LineIndex::new(current);
+    findings.retain(|finding| {
+        let first = index.line_of(finding.range.start) + 1;
+        let last = index.line_of(finding.range.end) + 1;
+        lines.covers(first, last)
+    });
+}
+
 fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -364,7 +400,10 @@ fn panic_if_asked(path: &Path) {
 /// run, when the settings ask for one). The paths that could not be walked come first, as
 /// errors, then every file in sorted order.
 pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
-    let discovered = discover(&settings.paths, &settings.exclude);
+    let mut discovered = discover(&settings.paths, &settings.exclude);
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
     let mut reports: Vec<FileReport> = discovered
         .errors
         .iter()

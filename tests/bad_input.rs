@@ -236,6 +236,7 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: false,
+        scope: None,
     };
     let registry = Registry::bundled().unwrap();
     let summary = run(&settings, &registry, &mut reporter).unwrap();

@@ -49,7 +49,7 @@ class Upstream(BaseHTTPRequestHandler):
         if self.path.startswith("/set-cookie"):
             return self.reply(200, b"ok", [("Set-Cookie", "sess=abc; Path=/")])
         if self.path.startswith("/slow"):
-            time.sleep(0.3)
+            time.sleep(0.15)
         echo = {
             "method": self.command,
             "path": self.path,
@@ -148,6 +148,27 @@ async def session_local(base):
     return r.json()["auth"], r.json()["path"], outcome
 
 
+class Catalogue:
+    def __init__(self, base):
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers.update({"X-Team": "catalogue"})
+
+    async def team(self):
+        r = self.session.get(self.base + "/echo")
+        return r.json()["team"], r.ok
+
+    async def close(self):
+        self.session.close()
+
+
+async def session_on_self(base):
+    catalogue = Catalogue(base)
+    team = await catalogue.team()
+    await catalogue.close()
+    return team
+
+
 async def slow(base, n):
     r = requests.get(base + f"/slow?n={n}")
     return r.json()["path"]
@@ -171,7 +192,8 @@ async def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     for check in (get_with_params, post_text, post_json, follow_redirect, head_does_not_follow,
-                  not_found, raise_for_status, delete_and_put, session_with_block, session_local):
+                  not_found, raise_for_status, delete_and_put, session_with_block, session_local,
+                  session_on_self):
         print(check.__name__, await check(base))
     print("connection_refused", await connection_refused(closed_port()))
     stop = asyncio.Event()
@@ -179,7 +201,9 @@ async def main():
     beat = asyncio.create_task(heartbeat(stop, lags))
     await asyncio.sleep(0.05)
     start = time.perf_counter()
-    paths = await asyncio.gather(*(slow(base, n) for n in range(5)))
+    # Twenty handlers at once: each rewritten call builds a client, and a client that loaded
+    # the CA bundle itself (about 25 ms) would stall the loop for half a second in all.
+    paths = await asyncio.gather(*(slow(base, n) for n in range(20)))
     elapsed = time.perf_counter() - start
     stop.set()
     await beat
@@ -233,6 +257,10 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "{before}"
     );
     assert!(
+        before.contains("session_on_self ('catalogue', True)"),
+        "{before}"
+    );
+    assert!(
         before.contains("session_with_block (2, 'inventory', 'sess=abc')"),
         "{before}"
     );
@@ -243,7 +271,7 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "{before}"
     );
     assert!(
-        before_elapsed >= 1.2,
+        before_elapsed >= 2.4,
         "the original serialises: {before_elapsed}"
     );
     assert!(
@@ -279,6 +307,11 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         fixed.contains("    s = httpx.AsyncClient(") && fixed.contains("await s.aclose()"),
         "the local session becomes a client:\n{fixed}"
     );
+    assert!(
+        fixed.contains("        self.session = httpx.AsyncClient(")
+            && fixed.contains("await self.session.aclose()"),
+        "the session on `self` becomes a client:\n{fixed}"
+    );
     assert!(!fixed.contains("requests.get("), "{fixed}");
     assert!(
         fixed.contains("_HTTPX_SSL_CONTEXT = httpx.create_ssl_context()"),
@@ -290,12 +323,15 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         after, before,
         "same observable results after the rewrite:\n{fixed}"
     );
+    // Bounds relative to the original run, so that a loaded machine slows both alike. For
+    // scale: the same rewrite with a CA bundle loaded per client (no shared SSL context) would
+    // lag 20 x ~25 ms = 0.5 s; measured once on a loaded machine, 6.6 s (0.12 s with it).
     assert!(
-        after_elapsed < 0.9,
+        after_elapsed < before_elapsed * 0.6,
         "the rewritten requests overlap: {after_elapsed:.3} s (was {before_elapsed:.3} s)"
     );
     assert!(
-        after_lag < 0.1,
+        after_lag < 0.25 && after_lag < before_lag / 5.0,
         "the heartbeat stays on time: {after_lag:.3} s (was {before_lag:.3} s)"
     );
 }

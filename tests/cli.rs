@@ -1069,7 +1069,9 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains("+import httpx2\n"), "{}", out.show());
     assert!(
-        out.stdout.contains("+    async with httpx2.AsyncClient(follow_redirects=True, timeout=None, max_redirects=30, verify=_HTTPX_SSL_CONTEXT) as client:"),
+        out.stdout.contains(
+            "+    async with httpx2.AsyncClient(\n+        follow_redirects=True,\n+        timeout=None,\n+        max_redirects=30,\n+        verify=_HTTPX_SSL_CONTEXT,\n+    ) as client:\n"
+        ),
         "{}",
         out.show()
     );
@@ -1088,5 +1090,31 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
         out.stderr.contains("unsafe fix in the diff"),
         "{}",
         out.show()
+    );
+}
+
+#[test]
+fn per_file_ignores_hold_in_the_second_round_of_nested_fixes() {
+    // The nested calls need a second round of fixes; the ignored rule's finding must not be
+    // fixed in that round either.
+    let source = "import os\nimport subprocess\nimport time\n\nasync def f(p):\n    \
+                  subprocess.run([\"ls\", os.path.realpath(p)])\n    time.sleep(1)\n";
+    let dir = project(&[
+        ("a.py", source.as_bytes()),
+        (
+            "unfreeze.toml",
+            b"[per-file-ignores]\n\"a.py\" = [\"ASYNC251\"]\n",
+        ),
+    ]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(os.path.realpath, p)"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    time.sleep(1)\n"),
+        "ignored rule left alone:\n{fixed}"
     );
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -10,8 +11,10 @@ use crate::analyze::RuleSelection;
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores, find_config, load};
 use crate::discover::validate_excludes;
+use crate::git::Git;
 use crate::report::Format;
 use crate::run::{Mode, Settings};
+use crate::scope::{LineScope, changed_since};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +39,16 @@ pub enum Command {
     ///
     /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
     Fix(FixArgs),
+    /// Apply a plan written by `fix --plan`, to the files that have not changed since.
+    ///
+    /// Exit status: 0 every file applied, 1 some files refused (changed or removed since the
+    /// plan was made; the others are applied), 2 error (unreadable plan, a write failed).
+    Apply(crate::plan::ApplyArgs),
+    /// In a git repository: fix on a new branch, commit, write the pull-request body, push and
+    /// open the pull request (docs/bot.md).
+    ///
+    /// Exit status: 0 done or nothing to fix, 2 error.
+    Bot(crate::bot::BotArgs),
     /// List the rules.
     Rules,
     /// Print a rule's documentation.
@@ -87,6 +100,9 @@ pub struct CommonArgs {
     /// Print only findings, diffs and errors: no progress bar, no closing summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only the files and lines changed since this git revision (`git diff REV`).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,12 +122,18 @@ pub struct FixArgs {
     #[arg(long)]
     pub unsafe_fixes: bool,
     /// Review the fixes one at a time in the terminal and write the accepted ones.
-    #[arg(long, short, conflicts_with_all = ["write", "statistics"])]
+    #[arg(long, short, conflicts_with_all = ["write", "statistics", "plan"])]
     pub interactive: bool,
     /// For tests: read the review's keys from this file (`-`: stdin) instead of the
     /// terminal (see docs/interactive.md).
     #[arg(long, hide = true, value_name = "FILE", requires = "interactive")]
     pub review_script: Option<PathBuf>,
+    /// Record the fixes, with a hash of each file, in this plan file for `unfreeze apply`.
+    #[arg(long, value_name = "PLAN", conflicts_with = "write")]
+    pub plan: Option<PathBuf>,
+    /// With --write: exit 1 when a file was changed (as formatters do in pre-commit hooks).
+    #[arg(long, requires = "write")]
+    pub exit_non_zero_on_fix: bool,
 }
 
 /// Rule codes (or prefixes) from the command line or a configuration file, checked against
@@ -172,6 +194,13 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     }
 }
 
+/// The lines changed since `rev` in the git work tree around the working directory.
+fn since(rev: &str) -> Result<LineScope, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("--since: {e}"))?;
+    let git = Git::discover(&cwd).map_err(|e| format!("--since: {e}"))?;
+    changed_since(&git, rev)
+}
+
 /// Turn parsed arguments and the configuration file into settings, rejecting unknown rule
 /// codes and bad globs before any file is read. The command line wins over the file:
 /// `--select` replaces `select`; `--ignore` and `--exclude` add to the file's lists.
@@ -206,6 +235,11 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
     if common.stdin_filename.is_some() && !read_stdin {
         return Err("--stdin-filename needs `-` as the path".to_owned());
     }
+    let scope = match &common.since {
+        Some(_) if read_stdin => return Err("--since needs files, not stdin".to_owned()),
+        Some(rev) => Some(Arc::new(since(rev)?)),
+        None => None,
+    };
     Ok(Settings {
         mode,
         paths: common.paths.clone(),
@@ -220,5 +254,6 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: !common.quiet,
+        scope,
     })
 }

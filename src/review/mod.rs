@@ -26,7 +26,7 @@ use crate::parse::{ParsedFile, parse};
 use crate::report::summary::{Skip, Tally};
 use crate::run::{
     FileOutcome, FileReport, MAX_FIX_ROUNDS, Mode, Settings, Summary, analyze_paths, find,
-    keeps_unused_imports,
+    keep_in_scope, keeps_unused_imports,
 };
 use crate::source::{LineIndex, SourceText, detect_line_ending};
 use crate::write::{Fingerprint, WriteError, write_atomically};
@@ -328,12 +328,19 @@ impl Session<'_> {
                 })
                 .collect();
             file.round = Round::new(text_now);
-            let (again, _) = find(
+            let (mut again, _) = find(
                 &file.round.base,
                 detect_line_ending(&file.round.base).as_str(),
                 &report.path,
                 self.settings,
                 self.registry,
+            );
+            keep_in_scope(
+                &mut again,
+                &report.path,
+                text,
+                &file.round.base,
+                self.settings,
             );
             for finding in again {
                 if !is_proposal(&finding, self.threshold) {

@@ -138,6 +138,13 @@ impl SemanticIndex {
     }
 
     /// The innermost scope whose code contains `offset`.
+    /// The values assigned to `self.<attribute>` in the methods of `class`.
+    pub fn attribute_values(&self, class: ScopeId, attribute: &str) -> &[Range<usize>] {
+        self.attribute_values
+            .get(&(class, attribute.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
     pub fn scope_at(&self, offset: usize) -> ScopeId {
         let after = self
             .scopes_by_start

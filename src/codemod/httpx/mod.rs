@@ -243,9 +243,10 @@ pub fn httpx_client(
     let mut call_edits = mapped.edits;
 
     let offset = site.call.start_byte();
-    let constructor = client_constructor(site, client_module, offset, &mapped.client_arguments)?;
+    let mut constructor =
+        client_constructor(site, client_module, offset, &mapped.client_arguments)?;
     let httpx_name = constructor.module_name.clone();
-    let mut edits = constructor.header_edits;
+    let mut edits = std::mem::take(&mut constructor.header_edits);
     let client = free_name(site, "client");
     call_edits.extend(await_method_edits(
         site.call,
@@ -268,11 +269,13 @@ pub fn httpx_client(
             stack.extend(node.named_children(&mut cursor));
         }
     }
+    let head = format!("{indent}async with ");
+    let tail = format!(" as {client}:");
     edits.push(Edit::insertion(
         first_line,
         format!(
-            "{indent}async with {} as {client}:{le}",
-            constructor.expression
+            "{head}{}{tail}{le}",
+            constructor.expression(&head, &tail, &unit, le)
         ),
     ));
     let mut line = first_line;
@@ -317,12 +320,40 @@ pub fn httpx_client(
 /// An `AsyncClient(...)` expression that keeps requests' defaults, and the header lines it
 /// needs.
 pub struct ClientConstructor {
-    /// `httpx.AsyncClient(follow_redirects=True, ...)`.
-    pub expression: String,
+    /// `follow_redirects=True`, ...
+    arguments: Vec<String>,
     /// How the client module is referred to at the place (`httpx`, or an alias).
     pub module_name: String,
     /// The import of the client module and the shared SSL context, when missing.
     pub header_edits: Vec<Edit>,
+}
+
+/// Lines longer than this get the client's arguments one per line.
+const MAX_LINE: usize = 88;
+
+impl ClientConstructor {
+    /// `httpx.AsyncClient(...)` for a line that starts with `line_start` (its indentation and
+    /// any code before the expression) and continues with `line_end` after it: on that line
+    /// when it fits, else one argument per line, indented one `unit` deeper.
+    pub fn expression(&self, line_start: &str, line_end: &str, unit: &str, le: &str) -> String {
+        let callee = format!("{}.AsyncClient", self.module_name);
+        let one_line = format!("{callee}({})", self.arguments.join(", "));
+        let width =
+            line_start.chars().count() + one_line.chars().count() + line_end.chars().count();
+        if width <= MAX_LINE {
+            return one_line;
+        }
+        let indent: String = line_start
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let mut out = format!("{callee}({le}");
+        for argument in &self.arguments {
+            out.push_str(&format!("{indent}{unit}{argument},{le}"));
+        }
+        out.push_str(&format!("{indent})"));
+        out
+    }
 }
 
 /// The client that replaces requests' per-call session or a `Session` (reference §8.1):
@@ -370,7 +401,7 @@ pub fn client_constructor(
     }
     arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
     Ok(ClientConstructor {
-        expression: format!("{module_name}.AsyncClient({})", arguments.join(", ")),
+        arguments,
         module_name,
         header_edits,
     })
