@@ -287,17 +287,20 @@ pub fn process_source(
             let Some(next) = round.fixed_text else {
                 break;
             };
-            // Credit the original findings that were left over, rule by rule.
+            // Credit the original findings that were left over, rule by rule: first those
+            // that had a fix (skipped for an overlap), then those that only got one once the
+            // text changed (an import added, a syntax error read differently).
             for (finding, done) in more.iter().zip(&round.applied) {
                 if !done {
                     continue;
                 }
-                if let Some(original) = findings
-                    .iter()
-                    .zip(applied.iter_mut())
-                    .find(|(f, a)| !**a && f.code == finding.code && f.fix.is_some())
-                {
-                    *original.1 = true;
+                let left = |with_fix: bool| {
+                    findings.iter().zip(applied.iter()).position(|(f, a)| {
+                        !*a && f.code == finding.code && f.fix.is_some() == with_fix
+                    })
+                };
+                if let Some(original) = left(true).or_else(|| left(false)) {
+                    applied[original] = true;
                 }
             }
             fixed_text = Some(next);

@@ -446,10 +446,10 @@ fn a_skipped_outer_call_is_not_asked_again_after_its_nested_call_is_fixed() {
     );
 }
 
-/// The first block has no fix while the second one still uses `f` after it; once the second
-/// block moved to a thread, it has one: the review proposes it, as `fix --write` applies it.
+/// Two blocks that reuse the name `f` (the first in a loop): each moves to a thread, and the
+/// review applies exactly what `fix --write` applies.
 #[test]
-fn a_fix_made_possible_by_an_accepted_one_is_proposed_in_the_same_review() {
+fn blocks_reusing_a_name_are_both_proposed_and_the_review_matches_write() {
     let source = "import json\n\n\nasync def init(paths, recipe):\n    found = []\n    \
                   for r in paths:\n        with open(r) as f:\n            found.append(json.load(f))\n    \
                   with open(recipe) as f:\n        inputs = json.load(f)\n    return found, inputs\n";
@@ -458,7 +458,7 @@ fn a_fix_made_possible_by_an_accepted_one_is_proposed_in_the_same_review() {
     // The first block's fix (in a loop, appending to a list) is unsafe.
     let out = review(dir.path(), "yy", &["--unsafe-fixes", "."]);
     assert!(
-        out.stdout.contains("[1/1] a.py:9:10: ASYNC230"),
+        out.stdout.contains("[1/2] a.py:7:14: ASYNC230"),
         "{}",
         out.show()
     );
@@ -469,9 +469,8 @@ fn a_fix_made_possible_by_an_accepted_one_is_proposed_in_the_same_review() {
         out.show()
     );
     assert_eq!(out.code, Some(0), "{}", out.show());
-    // (`--write` applies the same two fixes but counts the first as left: its later rounds
-    // credit only findings that had a fix at first.)
-    unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]);
+    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]);
+    assert_eq!(write.code, Some(0), "{}", write.show());
     assert_eq!(read(dir.path(), "a.py"), read(written.path(), "a.py"));
 }
 
