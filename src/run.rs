@@ -267,15 +267,22 @@ pub fn process_source(
             let Some(next) = round.fixed_text else {
                 break;
             };
-            // Credit the original findings that were left over, rule by rule.
+            // Credit the original findings that were left over, rule by rule: the one with the
+            // same call text first (it may have had no fix before, next to a syntax error that
+            // tree-sitter now reads differently), else the first one that had a fix.
             for (finding, done) in more.iter().zip(&round.applied) {
                 if !done {
                     continue;
                 }
+                let call = current.get(finding.range.clone());
+                let same_call = |f: &Finding| source.text.get(f.range.clone()) == call;
                 if let Some(original) = findings
                     .iter()
                     .zip(applied.iter_mut())
-                    .find(|(f, a)| !**a && f.code == finding.code && f.fix.is_some())
+                    .filter(|(f, a)| {
+                        !**a && f.code == finding.code && (f.fix.is_some() || same_call(f))
+                    })
+                    .min_by_key(|(f, _)| !same_call(f))
                 {
                     *original.1 = true;
                 }
@@ -461,10 +468,12 @@ fn tally(summary: &mut Summary, report: &FileReport) {
             if fixed > 0 {
                 summary.files_fixed += 1;
             }
-            for finding in findings {
+            for (finding, done) in findings.iter().zip(applied) {
                 match finding.fix.as_ref().map(|fix| fix.applicability) {
                     Some(Applicability::Safe) => summary.safe_fixable += 1,
                     Some(Applicability::Unsafe) => summary.unsafe_fixable += 1,
+                    // Fixed in a later round of the run (syntax errors read differently).
+                    None if *done => summary.safe_fixable += 1,
                     Some(Applicability::DisplayOnly) | None => summary.unfixable += 1,
                 }
             }
