@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analyze;
+pub mod bot;
 pub mod cli;
 pub mod codemod;
 pub mod config;
@@ -15,8 +16,11 @@ pub mod diff;
 pub mod discover;
 pub mod fix;
 pub mod parse;
+pub mod plan;
 pub mod report;
+pub mod review;
 pub mod run;
+pub mod scope;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -17,8 +18,10 @@ use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
 use crate::report::Reporter;
+use crate::report::progress::Progress;
+use crate::scope::{LineScope, Lines};
 use crate::semantic::build_index;
-use crate::source::SourceText;
+use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
@@ -55,6 +58,10 @@ pub struct Settings {
     pub per_file_ignores: PerFileIgnores,
     /// The configuration file's settings (target version, HTTP client, ...).
     pub config: Config,
+    /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
+    pub progress: bool,
+    /// Only these files and lines (`bot --since`); `None`: everything found.
+    pub scope: Option<Arc<LineScope>>,
 }
 
 /// The fixed version of a file.
@@ -170,7 +177,49 @@ fn display_path(path: &Path) -> String {
 }
 
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
-const MAX_FIX_ROUNDS: usize = 8;
+pub const MAX_FIX_ROUNDS: usize = 8;
+
+/// A package's `__init__.py` re-exports what it imports: its imports are never removed.
+pub fn keeps_unused_imports(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "__init__.py")
+}
+
+/// Parse, index and analyse `text` (the file at `path`), dropping the findings its
+/// per-file ignores silence. Also returns how many syntax errors `text` has: a fix must not
+/// add any.
+pub fn find(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> (Vec<Finding>, usize) {
+    let parsed = parse(text);
+    let index = build_index(&parsed.tree, text);
+    let context = FileContext {
+        path,
+        text,
+        line_ending,
+        parsed: &parsed,
+        index: &index,
+        target_version: settings.config.target_version,
+        http_client: match settings.config.http_client {
+            crate::config::HttpClient::Httpx => "httpx",
+            crate::config::HttpClient::Httpx2 => "httpx2",
+        },
+        unsafe_fixes: matches!(
+            settings.mode,
+            Mode::Fix {
+                unsafe_fixes: true,
+                ..
+            }
+        ),
+    };
+    panic_if_asked(path);
+    let mut findings = analyze(&context, registry, &settings.selection);
+    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    (findings, parsed.error_ranges.len())
+}
 
 /// Analyse (and in fix mode, fix) one file's bytes.
 pub fn process_source(
@@ -196,30 +245,22 @@ pub fn process_source(
             fingerprint: Fingerprint::of(bytes),
         };
     }
-    let parsed = parse(&source.text);
-    let index = build_index(&parsed.tree, &source.text);
-    let context = FileContext {
+    let (mut findings, syntax_errors) = find(
+        &source.text,
+        source.line_ending.as_str(),
         path,
-        text: &source.text,
-        line_ending: source.line_ending.as_str(),
-        parsed: &parsed,
-        index: &index,
-        target_version: settings.config.target_version,
-        http_client: match settings.config.http_client {
-            crate::config::HttpClient::Httpx => "httpx",
-            crate::config::HttpClient::Httpx2 => "httpx2",
-        },
-        unsafe_fixes: matches!(
-            settings.mode,
-            Mode::Fix {
-                unsafe_fixes: true,
-                ..
-            }
-        ),
-    };
-    panic_if_asked(path);
-    let mut findings = analyze(&context, registry, &settings.selection);
-    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+        settings,
+        registry,
+    );
+    let lines = settings.scope.as_ref().map(|scope| {
+        scope
+            .file(path)
+            .cloned()
+            .unwrap_or(Lines::Ranges(Vec::new()))
+    });
+    if let Some(lines) = &lines {
+        retain_in_scope(&mut findings, &source.text, lines);
+    }
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -227,14 +268,8 @@ pub fn process_source(
         && findings.iter().any(|f| f.fix.is_some())
     {
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
-        let keep_imports = path.file_name().is_some_and(|n| n == "__init__.py");
-        let outcome = fix_file(
-            &source.text,
-            parsed.error_ranges.len(),
-            &fixes,
-            threshold,
-            keep_imports,
-        );
+        let keep_imports = keeps_unused_imports(path);
+        let outcome = fix_file(&source.text, syntax_errors, &fixes, threshold, keep_imports);
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
@@ -247,23 +282,18 @@ pub fn process_source(
             let Some(current) = fixed_text.as_deref() else {
                 break;
             };
-            let reparsed = parse(current);
-            let reindexed = build_index(&reparsed.tree, current);
-            let round_context = FileContext {
-                text: current,
-                parsed: &reparsed,
-                index: &reindexed,
-                ..context
-            };
-            let more = analyze(&round_context, registry, &settings.selection);
-            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
-            let round = fix_file(
+            let (mut more, round_errors) = find(
                 current,
-                reparsed.error_ranges.len(),
-                &more_fixes,
-                threshold,
-                keep_imports,
+                source.line_ending.as_str(),
+                path,
+                settings,
+                registry,
             );
+            if let Some(lines) = &lines {
+                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
+            }
+            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
+            let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
                 break;
             };
@@ -315,20 +345,14 @@ pub fn process_source(
     }
 }
 
-/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
-/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
-/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
-fn panic_if_asked(path: &Path) {
-    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
-    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
-    if let Some(name) = name
-        && path.file_name() == Some(name.as_os_str())
-    {
-        panic!(
-            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
-            name.display()
-        );
-    }
+/// Keep the findings that start or end on a line in scope.
+fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
+    let index = LineIndex::new(text);
+    findings.retain(|finding| {
+        let first = index.line_of(finding.range.start) + 1;
+        let last = index.line_of(finding.range.end) + 1;
+        lines.covers(first, last)
+    });
 }
 
 fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
@@ -351,6 +375,55 @@ fn isolate_panics(work: impl FnOnce() -> FileOutcome) -> FileOutcome {
             "internal error while analysing this file (please report it): {message}"
         ))
     })
+}
+
+/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
+fn panic_if_asked(path: &Path) {
+    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
+    if let Some(name) = name
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!(
+            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
+            name.display()
+        );
+    }
+}
+
+/// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
+/// run, when the settings ask for one). The paths that could not be walked come first, as
+/// errors, then every file in sorted order.
+pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
+    let mut discovered = discover(&settings.paths, &settings.exclude);
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
+    let mut reports: Vec<FileReport> = discovered
+        .errors
+        .iter()
+        .map(|error| FileReport {
+            display_path: display_path(&error.path),
+            path: error.path.clone(),
+            outcome: FileOutcome::Error(error.message.clone()),
+            write_error: None,
+        })
+        .collect();
+    let progress = Progress::new(discovered.files.len(), settings.progress);
+    reports.par_extend(discovered.files.par_iter().map(|path| {
+        let outcome = process_path(path, settings, registry);
+        progress.advance();
+        FileReport {
+            display_path: display_path(path),
+            path: path.clone(),
+            outcome,
+            write_error: None,
+        }
+    }));
+    progress.finish();
+    reports
 }
 
 /// Run over the settings' paths (or stdin), reporting through `reporter`.
@@ -381,28 +454,7 @@ pub fn run(
     }
     let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
     let mut output_error = None;
-    let discovered = discover(&settings.paths, &settings.exclude);
-    for error in &discovered.errors {
-        summary.errors += 1;
-        let report = FileReport {
-            display_path: display_path(&error.path),
-            path: error.path.clone(),
-            outcome: FileOutcome::Error(error.message.clone()),
-            write_error: None,
-        };
-        report_file(reporter, &report, writes, &mut output_error)?;
-    }
-    let reports: Vec<FileReport> = discovered
-        .files
-        .par_iter()
-        .map(|path| FileReport {
-            display_path: display_path(path),
-            path: path.clone(),
-            outcome: process_path(path, settings, registry),
-            write_error: None,
-        })
-        .collect();
-    for mut report in reports {
+    for mut report in analyze_paths(settings, registry) {
         if let (
             Mode::Fix { write: true, .. },
             FileOutcome::Checked {

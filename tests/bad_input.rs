@@ -235,6 +235,8 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         selection: Default::default(),
         per_file_ignores: PerFileIgnores::new(&config),
         config,
+        progress: false,
+        scope: None,
     };
     let registry = Registry::bundled().unwrap();
     let summary = run(&settings, &registry, &mut reporter).unwrap();

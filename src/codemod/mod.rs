@@ -3,6 +3,7 @@
 //! calls to `time.sleep`?").
 
 mod httpx;
+mod offload;
 mod raw;
 pub mod strategy;
 mod template;

@@ -37,6 +37,8 @@ fn settings(unsafe_fixes: bool, http_client: HttpClient) -> Settings {
         selection: Default::default(),
         per_file_ignores: PerFileIgnores::new(&config),
         config,
+        progress: false,
+        scope: None,
     }
 }
 
