@@ -287,20 +287,23 @@ pub fn process_source(
             let Some(next) = round.fixed_text else {
                 break;
             };
-            // Credit the original findings that were left over, rule by rule: first those
-            // that had a fix (skipped for an overlap), then those that only got one once the
-            // text changed (an import added, a syntax error read differently).
+            // Credit the original findings that were left over, rule by rule: the one with the
+            // same call text first (it may have had no fix before, next to a syntax error that
+            // tree-sitter now reads differently), then one that had a fix (skipped for an
+            // overlap), then any (its fix appeared once the text changed: an import added).
             for (finding, done) in more.iter().zip(&round.applied) {
                 if !done {
                     continue;
                 }
-                let left = |with_fix: bool| {
-                    findings.iter().zip(applied.iter()).position(|(f, a)| {
-                        !*a && f.code == finding.code && f.fix.is_some() == with_fix
-                    })
-                };
-                if let Some(original) = left(true).or_else(|| left(false)) {
-                    applied[original] = true;
+                let call = current.get(finding.range.clone());
+                let same_call = |f: &Finding| source.text.get(f.range.clone()) == call;
+                if let Some(original) = findings
+                    .iter()
+                    .zip(applied.iter_mut())
+                    .filter(|(f, a)| !**a && f.code == finding.code)
+                    .min_by_key(|(f, _)| (!same_call(f), f.fix.is_none()))
+                {
+                    *original.1 = true;
                 }
             }
             fixed_text = Some(next);
@@ -526,10 +529,12 @@ fn tally(summary: &mut Summary, report: &FileReport) {
             if fixed > 0 {
                 summary.files_fixed += 1;
             }
-            for finding in findings {
+            for (finding, done) in findings.iter().zip(applied) {
                 match finding.fix.as_ref().map(|fix| fix.applicability) {
                     Some(Applicability::Safe) => summary.safe_fixable += 1,
                     Some(Applicability::Unsafe) => summary.unsafe_fixable += 1,
+                    // Fixed in a later round of the run (syntax errors read differently).
+                    None if *done => summary.safe_fixable += 1,
                     Some(Applicability::DisplayOnly) | None => summary.unfixable += 1,
                 }
             }

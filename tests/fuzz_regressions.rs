@@ -54,9 +54,9 @@ fn unfreeze(dir: &Path, args: &[&str]) -> Output {
     }
 }
 
-/// `fix --write --unsafe-fixes` on the fixture, then the second run's diff (empty when one run
-/// converged) and the fixed text.
-fn fix_twice(fixture: &str) -> (String, Output) {
+/// `fix --write --unsafe-fixes` on the fixture: its output, the fixed text, and the second
+/// run's output (no diff when one run converged).
+fn fix_twice(fixture: &str) -> (Output, String, Output) {
     let source = fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/fuzz")
@@ -68,7 +68,7 @@ fn fix_twice(fixture: &str) -> (String, Output) {
     assert!(matches!(first.code, Some(0 | 1)), "{}", first.show());
     let fixed = fs::read_to_string(dir.path().join("fuzz.py")).unwrap();
     let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", "fuzz.py"]);
-    (fixed, second)
+    (first, fixed, second)
 }
 
 /// Regression (cargo-fuzz, pipeline_bytes): the requests rewrite adds `import httpx`; the file
@@ -77,7 +77,7 @@ fn fix_twice(fixture: &str) -> (String, Output) {
 /// until nothing more applies.
 #[test]
 fn fix_converges_when_an_import_added_by_a_fix_makes_a_call_resolve() {
-    let (fixed, second) = fix_twice("import_added_by_a_fix_makes_a_name_resolve.py");
+    let (_, fixed, second) = fix_twice("import_added_by_a_fix_makes_a_name_resolve.py");
     assert!(!second.stdout.contains("+++ "), "{}", second.show());
     assert!(
         fixed.contains("await asyncio.to_thread(httpx.request, \"GET\", URL)"),
@@ -92,8 +92,19 @@ fn fix_converges_when_an_import_added_by_a_fix_makes_a_call_resolve() {
 /// statements and a second run fixed the call. One run now goes round until nothing applies.
 #[test]
 fn fix_converges_in_a_file_whose_syntax_errors_are_read_differently_after_a_fix() {
-    let (fixed, second) = fix_twice("syntax_errors_read_differently_after_a_fix.py");
+    let (first, fixed, second) = fix_twice("syntax_errors_read_differently_after_a_fix.py");
     assert!(!second.stdout.contains("+++ "), "{}", second.show());
+    // The call that had no fix at first is fixed in a later round, and counted as fixed.
+    assert!(
+        fixed.contains("results = [await asyncio.to_thread(subprocess.run, c) for c in cmds]"),
+        "{fixed}"
+    );
+    assert_eq!(first.code, Some(0), "{}", first.show());
+    assert!(
+        first.stdout.contains("Fixed 3 findings in 1 file; 0 left."),
+        "{}",
+        first.show()
+    );
     assert!(
         fixed.contains("code = await asyncio.to_thread(subprocess.call, cmds[0])"),
         "{fixed}"

@@ -1,8 +1,9 @@
 //! Reliability tests: what `unfreeze` does when it is killed mid-write, and with inputs and file
 //! systems that are unusual rather than wrong (tabs, form feeds, empty and huge files, deep
 //! nesting, Python 2, binary files, symlink loops, unreadable and read-only files, a directory
-//! where no temporary file can be created). Each test runs the real binary (or, for races that
-//! cannot be timed from outside, `unfreeze::write`) in its own temporary directory.
+//! where no temporary file can be created), and when the analysis of one file panics. Each test
+//! runs the real binary (or, for races that cannot be timed from outside, `unfreeze::write`) in
+//! its own temporary directory.
 //!
 //! Tests marked `#[ignore = "bug: ..."]` pin bugs that are not fixed yet: run them with
 //! `cargo test --test reliability -- --ignored`. The tests whose comment starts with
