@@ -14,6 +14,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
+use crate::project::{ModuleInfo, ModuleMap, ProjectCalls, ProjectFile, settle, summarize};
 use crate::report::Reporter;
 use crate::semantic::build_index;
 use crate::source::SourceText;
@@ -170,6 +171,20 @@ fn display_path(path: &Path) -> String {
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
 const MAX_FIX_ROUNDS: usize = 8;
 
+/// What the project phase asks of one file's pass.
+#[derive(Clone, Copy)]
+enum ProjectRole<'a> {
+    /// No project phase.
+    Alone,
+    /// First pass: also summarise the file's functions.
+    Summarize {
+        module: &'a ModuleInfo,
+        map: &'a ModuleMap,
+    },
+    /// Second pass, for a file with calls reaching project coroutines or blocking functions.
+    Calls(&'a ProjectCalls),
+}
+
 /// Analyse (and in fix mode, fix) one file's bytes.
 pub fn process_source(
     bytes: &[u8],
@@ -177,15 +192,30 @@ pub fn process_source(
     settings: &Settings,
     registry: &Registry,
 ) -> FileOutcome {
+    process_in_project(bytes, path, settings, registry, ProjectRole::Alone).0
+}
+
+/// Analyse one file's bytes, with the part the project phase asks of it.
+fn process_in_project(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
     let source = match SourceText::decode(bytes) {
         Ok(source) => source,
-        Err(err) => return FileOutcome::Error(err.to_string()),
+        Err(err) => return (FileOutcome::Error(err.to_string()), None),
     };
     // A matched call needs its module's and function's names in the text (an alias still
     // imports them by name), and async context needs the word `async`: a file that cannot
-    // have a finding is not parsed.
-    if !registry.may_match(&source.text) {
-        return FileOutcome::Checked {
+    // have a finding is not parsed, unless the project phase needs its functions.
+    let may_match = registry.may_match(&source.text) || matches!(role, ProjectRole::Calls(_));
+    // Functions and re-exports (an `__init__.py` of imports only) both matter.
+    let summarizing = matches!(role, ProjectRole::Summarize { .. })
+        && (source.text.contains("def") || source.text.contains("import"));
+    if !may_match && !summarizing {
+        let outcome = FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),
             applied: Vec::new(),
@@ -193,6 +223,7 @@ pub fn process_source(
             rejected: None,
             fingerprint: Fingerprint::of(bytes),
         };
+        return (outcome, None);
     }
     let parsed = parse(&source.text);
     let index = build_index(&parsed.tree, &source.text);
@@ -214,8 +245,26 @@ pub fn process_source(
                 ..
             }
         ),
+        project: match role {
+            ProjectRole::Calls(calls) => Some(calls),
+            _ => None,
+        },
     };
-    let mut findings = analyze(&context, registry, &settings.selection);
+    let summary = match role {
+        ProjectRole::Summarize { module, map } => Some(summarize(
+            &context,
+            module,
+            map,
+            registry,
+            &settings.selection,
+        )),
+        _ => None,
+    };
+    let mut findings = if may_match {
+        analyze(&context, registry, &settings.selection)
+    } else {
+        Vec::new()
+    };
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
@@ -295,36 +344,121 @@ pub fn process_source(
     } else {
         source.text
     };
-    FileOutcome::Checked {
+    let outcome = FileOutcome::Checked {
         text,
         findings,
         applied,
         fixed,
         rejected,
         fingerprint: Fingerprint::of(bytes),
-    }
+    };
+    (outcome, summary)
 }
 
-fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
+fn process_path(
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(err) => return FileOutcome::Error(format!("could not read the file: {err}")),
+        Err(err) => {
+            return (
+                FileOutcome::Error(format!("could not read the file: {err}")),
+                None,
+            );
+        }
     };
-    isolate_panics(|| process_source(&bytes, path, settings, registry))
+    isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
 }
 
 /// A panic while analysing one file becomes that file's error; the run goes on.
-fn isolate_panics(work: impl FnOnce() -> FileOutcome) -> FileOutcome {
+fn isolate_panics<T: Default>(work: impl FnOnce() -> (FileOutcome, T)) -> (FileOutcome, T) {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        FileOutcome::Error(format!(
+        let outcome = FileOutcome::Error(format!(
             "internal error while analysing this file (please report it): {message}"
-        ))
+        ));
+        (outcome, T::default())
     })
+}
+
+/// Whether the run reports a rule that needs the project phase.
+fn needs_project(settings: &Settings, registry: &Registry) -> bool {
+    registry
+        .coroutine_codemods()
+        .iter()
+        .chain(registry.blocking_codemods())
+        .any(|&i| {
+            let codemod = registry.codemod(i);
+            settings
+                .selection
+                .is_enabled(&codemod.code, codemod.default_enabled)
+        })
+}
+
+/// Analyse every file; with a project rule enabled, the first pass also summarises each
+/// file, the summaries are settled across files, and the files with calls reaching project
+/// coroutines or blocking project functions get a second pass that reports them.
+fn analyse_files(
+    files: &[PathBuf],
+    roots: &[PathBuf],
+    settings: &Settings,
+    registry: &Registry,
+) -> Vec<FileOutcome> {
+    if !needs_project(settings, registry) {
+        return files
+            .par_iter()
+            .map(|path| process_path(path, settings, registry, ProjectRole::Alone).0)
+            .collect();
+    }
+    let map = ModuleMap::build(roots, files);
+    let first: Vec<(FileOutcome, Option<crate::project::FileSummary>)> = files
+        .par_iter()
+        .map(|path| {
+            let role = match map.module(path) {
+                Some(module) => ProjectRole::Summarize { module, map: &map },
+                None => ProjectRole::Alone,
+            };
+            process_path(path, settings, registry, role)
+        })
+        .collect();
+    let (mut outcomes, summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
+    let mut owners = Vec::new();
+    let project_files: Vec<ProjectFile> = summaries
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, summary)| {
+            let summary = summary?;
+            let module = map.module(&files[i])?.clone();
+            owners.push(i);
+            Some(ProjectFile {
+                display_path: display_path(&files[i]),
+                module,
+                summary,
+            })
+        })
+        .collect();
+    let calls = settle(&project_files);
+    drop(project_files);
+    let second: Vec<(usize, FileOutcome)> = owners
+        .par_iter()
+        .zip(calls.par_iter())
+        .filter_map(|(&i, calls)| {
+            let calls = calls.as_ref()?;
+            let role = ProjectRole::Calls(calls);
+            Some((i, process_path(&files[i], settings, registry, role).0))
+        })
+        .collect();
+    for (i, outcome) in second {
+        outcomes[i] = outcome;
+    }
+    outcomes
 }
 
 /// Run over the settings' paths (or stdin), reporting through `reporter`.
@@ -341,7 +475,7 @@ pub fn run(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let outcome = isolate_panics(|| process_source(&bytes, &path, settings, registry));
+        let outcome = stdin_outcome(&bytes, &path, settings, registry);
         let report = FileReport {
             display_path: display_path(&path),
             path,
@@ -364,13 +498,19 @@ pub fn run(
         };
         reporter.file(&report)?;
     }
+    let mut roots = settings.paths.clone();
+    if settings.config.path.is_some() {
+        roots.push(settings.config.root.clone());
+    }
+    let outcomes = analyse_files(&discovered.files, &roots, settings, registry);
     let reports: Vec<FileReport> = discovered
         .files
-        .par_iter()
-        .map(|path| FileReport {
+        .iter()
+        .zip(outcomes)
+        .map(|(path, outcome)| FileReport {
             display_path: display_path(path),
             path: path.clone(),
-            outcome: process_path(path, settings, registry),
+            outcome,
             write_error: None,
         })
         .collect();
@@ -395,6 +535,56 @@ pub fn run(
     }
     reporter.finish(&summary)?;
     Ok(summary)
+}
+
+/// The source read from stdin, analysed as a project of one file.
+fn stdin_outcome(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> FileOutcome {
+    let single = || process_in_project(bytes, path, settings, registry, ProjectRole::Alone);
+    if !needs_project(settings, registry) {
+        return isolate_panics(single).0;
+    }
+    let module = ModuleInfo {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "-")
+            .unwrap_or_else(|| "stdin".to_owned()),
+        is_package: false,
+        names: Vec::new(),
+    };
+    let module = ModuleInfo {
+        names: vec![module.name.clone()],
+        ..module
+    };
+    let map = ModuleMap::default();
+    let role = ProjectRole::Summarize {
+        module: &module,
+        map: &map,
+    };
+    let (outcome, summary) =
+        isolate_panics(|| process_in_project(bytes, path, settings, registry, role));
+    let Some(summary) = summary else {
+        return outcome;
+    };
+    let files = [ProjectFile {
+        display_path: display_path(path),
+        module,
+        summary,
+    }];
+    match settle(&files).pop().flatten() {
+        Some(calls) => {
+            isolate_panics(|| {
+                process_in_project(bytes, path, settings, registry, ProjectRole::Calls(&calls))
+            })
+            .0
+        }
+        None => outcome,
+    }
 }
 
 fn tally(summary: &mut Summary, report: &FileReport) {

@@ -9,6 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{ParsedFile, handlers_around};
+use crate::project::{ProjectCall, ProjectCalls};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
@@ -64,6 +65,9 @@ pub struct FileContext<'a> {
     pub http_client: &'static str,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
     pub unsafe_fixes: bool,
+    /// The calls in this file that the project phase found reaching project coroutine
+    /// functions or blocking project functions.
+    pub project: Option<&'a ProjectCalls>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.
@@ -508,6 +512,40 @@ fn callee_tail<'t>(callee: Node, text: &'t str) -> Option<&'t str> {
     }
 }
 
+/// The codemod counting as blocking evidence that `call` matches, in any context (a
+/// synchronous function's body included): `(code, qualified name)`. The codemods' own
+/// conditions apply (lazy iterators consumed on the spot, `unless-caught`, ...); a code the
+/// run ignores is no evidence.
+pub fn blocking_evidence(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    call: Node,
+) -> Option<(String, String)> {
+    let callee = call.child_by_field_name("function")?;
+    let tail = callee_tail(callee, file.text)?;
+    if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
+        return None;
+    }
+    let qualified = file
+        .index
+        .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
+    let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    registry.for_call(&qualified).iter().find_map(|&i| {
+        let codemod = registry.codemod(i);
+        let excluded = !registry.is_evidence(i)
+            || awaited
+            || selection
+                .ignore
+                .iter()
+                .any(|s| matches_code(s, &codemod.code))
+            || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
+            || caught_by(file, call, &codemod.unless_caught)
+            || mentions_any(file, call, &codemod.unless_arguments_mention);
+        (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
+    })
+}
+
 fn analyze_call(
     file: &FileContext,
     registry: &Registry,
@@ -529,9 +567,24 @@ fn analyze_call(
     } else {
         project_coroutine(file, callee)
     };
-    let (qualified, matching) = match coroutine {
-        Some(name) => (name, registry.coroutine_codemods()),
-        None => {
+    let project_call = file
+        .project
+        .and_then(|calls| calls.get(&(call.start_byte(), call.end_byte())));
+    let mut chain = ("", "");
+    let (qualified, matching) = match (coroutine, project_call) {
+        (Some(name), _) => (name, registry.coroutine_codemods()),
+        (None, Some(ProjectCall::Coroutine)) => (
+            file.text[callee.byte_range()].to_owned(),
+            registry.coroutine_codemods(),
+        ),
+        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+            chain = (c.as_str(), location.as_str());
+            (
+                file.text[callee.byte_range()].to_owned(),
+                registry.blocking_codemods(),
+            )
+        }
+        (None, None) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are
             // pre-filtered.
@@ -585,6 +638,8 @@ fn analyze_call(
             "callee" => callee_text.clone(),
             "qualified" => qualified.clone(),
             "function" => function_name.clone(),
+            "chain" => chain.0.to_owned(),
+            "location" => chain.1.to_owned(),
             _ => String::new(),
         });
         let site = Site {

@@ -64,6 +64,10 @@ pub struct Codemod {
     pub from_configuration: bool,
     /// Matches calls of the file's own coroutine functions instead of named calls.
     pub project_coroutines: bool,
+    /// Matches calls of project functions that block (see `[match] project-blocking`).
+    pub project_blocking: bool,
+    /// With `project_blocking`: the codes (or prefixes) whose matches are blocking evidence.
+    pub evidence: Vec<String>,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
     /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
@@ -98,7 +102,7 @@ impl fmt::Display for CodemodError {
 
 impl std::error::Error for CodemodError {}
 
-const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function"];
+const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function", "chain", "location"];
 const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];
 
 fn is_rule_code(code: &str) -> bool {
@@ -136,6 +140,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             raw.code
         )));
     }
+    if raw.matcher.project_blocking == raw.matcher.evidence.is_empty() {
+        return Err(error(
+            "`[match] evidence` (rule codes whose matches block) goes with `project-blocking = true`"
+                .to_owned(),
+        ));
+    }
     if raw.name.is_empty()
         || !raw
             .name
@@ -165,7 +175,11 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             }
         }
     }
-    if calls.is_empty() && !raw.matcher.from_configuration && !raw.matcher.project_coroutines {
+    if calls.is_empty()
+        && !raw.matcher.from_configuration
+        && !raw.matcher.project_coroutines
+        && !raw.matcher.project_blocking
+    {
         return Err(error(
             "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
         ));
@@ -289,6 +303,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
         project_coroutines: raw.matcher.project_coroutines,
+        project_blocking: raw.matcher.project_blocking,
+        evidence: raw.matcher.evidence.clone(),
         fix_exceptions,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
@@ -378,6 +394,10 @@ pub struct Registry {
     interesting_words: HashSet<String>,
     /// Codemods (by index) that match calls of the file's own coroutine functions.
     coroutine_codemods: Vec<usize>,
+    /// Codemods (by index) that match calls of project functions that block.
+    blocking_codemods: Vec<usize>,
+    /// Codemods (by index) whose matches make a synchronous function block.
+    evidence_codemods: HashSet<usize>,
 }
 
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
@@ -500,8 +520,29 @@ impl Registry {
         if !coroutine_codemods.is_empty() {
             interesting_words.insert("async".to_owned());
         }
+        let blocking_codemods: Vec<usize> = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.project_blocking)
+            .map(|(i, _)| i)
+            .collect();
+        let evidence_codemods = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                blocking_codemods.iter().any(|&b| {
+                    codemods[b]
+                        .evidence
+                        .iter()
+                        .any(|selector| c.code.starts_with(selector.as_str()))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
         Registry {
             coroutine_codemods,
+            blocking_codemods,
+            evidence_codemods,
             codemods,
             by_call,
             call_tails,
@@ -523,6 +564,21 @@ impl Registry {
     /// Codemods (by index) that match calls of the file's own coroutine functions.
     pub fn coroutine_codemods(&self) -> &[usize] {
         &self.coroutine_codemods
+    }
+
+    /// Codemods (by index) that match calls of project functions that block.
+    pub fn blocking_codemods(&self) -> &[usize] {
+        &self.blocking_codemods
+    }
+
+    /// Whether the matches of the codemod at `index` make a synchronous function block.
+    pub fn is_evidence(&self, index: usize) -> bool {
+        self.evidence_codemods.contains(&index)
+    }
+
+    /// Whether some codemod needs the project phase (cross-file summaries).
+    pub fn needs_project(&self) -> bool {
+        !self.coroutine_codemods.is_empty() || !self.blocking_codemods.is_empty()
     }
 
     /// Codemods (by index) that match calls to `qualified`.

@@ -68,6 +68,14 @@ pub struct RawMatch {
     /// methods called through `self`) instead of named calls.
     #[serde(default)]
     pub project_coroutines: bool,
+    /// Match calls, in async context, of the project's synchronous functions that block,
+    /// directly or through other project functions (settled across files).
+    #[serde(default)]
+    pub project_blocking: bool,
+    /// With `project-blocking`: the rule codes (or prefixes, `ASYNC2`) whose matches make a
+    /// synchronous function block.
+    #[serde(default)]
+    pub evidence: Vec<String>,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,

@@ -677,6 +677,7 @@ fix-safety = "f"
             target_version,
             http_client: "httpx",
             unsafe_fixes: false,
+            project: None,
         };
         let findings = analyze(&file, &registry, &RuleSelection::default());
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();

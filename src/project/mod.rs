@@ -1,0 +1,205 @@
+//! Cross-file facts: the module map, per-function summaries, and the fixpoint that settles
+//! which project functions block (directly, or through other project functions, with the call
+//! chain as evidence) and which are coroutine functions. The result is, per file, the calls in
+//! async context that reach such functions; the analysis turns them into findings.
+
+mod modules;
+mod summary;
+
+use std::collections::HashMap;
+
+pub use modules::{ModuleInfo, ModuleMap, absolute_name};
+pub use summary::{CallSite, Evidence, FileSummary, FunctionSummary, summarize};
+
+/// What a call in async context reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectCall {
+    /// A coroutine function of the project (not an async generator).
+    Coroutine,
+    /// A synchronous project function that blocks: `chain` is the path from the callee to
+    /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
+    Blocking { chain: String, location: String },
+}
+
+/// A file's project calls, by the call expression's byte range.
+pub type ProjectCalls = HashMap<(usize, usize), ProjectCall>;
+
+/// One file going into the project phase.
+pub struct ProjectFile {
+    /// The path as reported (for the location of blocking calls).
+    pub display_path: String,
+    pub module: ModuleInfo,
+    pub summary: FileSummary,
+}
+
+/// How a function blocks.
+#[derive(Clone, Debug)]
+enum Link {
+    Direct(Evidence),
+    /// Through a call of another blocking project function.
+    Via {
+        callee: usize,
+    },
+}
+
+/// How many re-export hops a name is followed through (also stops re-export cycles).
+const MAX_REEXPORT_HOPS: usize = 8;
+
+/// The longest chain shown in a message.
+const MAX_CHAIN: usize = 12;
+
+struct Functions<'a> {
+    files: &'a [ProjectFile],
+    /// `(file, function)` per function id.
+    ids: Vec<(usize, usize)>,
+    by_name: HashMap<String, usize>,
+    reexports: HashMap<String, &'a str>,
+}
+
+impl<'a> Functions<'a> {
+    fn new(files: &'a [ProjectFile]) -> Self {
+        let mut ids = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut reexports = HashMap::new();
+        for (f, file) in files.iter().enumerate() {
+            for (i, function) in file.summary.functions.iter().enumerate() {
+                let id = ids.len();
+                ids.push((f, i));
+                for name in &file.module.names {
+                    by_name.insert(format!("{name}.{}", function.qualname), id);
+                }
+            }
+            for (bound, target) in &file.summary.imports {
+                for name in &file.module.names {
+                    reexports.insert(format!("{name}.{bound}"), target.as_str());
+                }
+            }
+        }
+        Functions {
+            files,
+            ids,
+            by_name,
+            reexports,
+        }
+    }
+
+    fn function(&self, id: usize) -> &'a FunctionSummary {
+        let (f, i) = self.ids[id];
+        &self.files[f].summary.functions[i]
+    }
+
+    /// The function an absolute name stands for, through re-exports.
+    fn resolve(&self, name: &str) -> Option<usize> {
+        let mut name = name.to_owned();
+        for _ in 0..MAX_REEXPORT_HOPS {
+            if let Some(id) = self.by_name.get(&name) {
+                return Some(*id);
+            }
+            // The longest prefix that a module re-exports: `app.load_profile` → the target
+            // of `from .helpers import load_profile` in `app/__init__.py`.
+            let mut end = name.len();
+            let next = loop {
+                let prefix = &name[..end];
+                if let Some(target) = self.reexports.get(prefix) {
+                    let rewritten = format!("{target}{}", &name[end..]);
+                    break (rewritten != name).then_some(rewritten);
+                }
+                match prefix.rfind('.') {
+                    Some(dot) => end = dot,
+                    None => break None,
+                }
+            };
+            name = next?;
+        }
+        None
+    }
+}
+
+/// Settle the project: which functions block and how, then the project calls of each file
+/// (in `files` order; `None` for a file without any).
+pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
+    let functions = Functions::new(files);
+    let count = functions.ids.len();
+    // Callers of each synchronous function, from synchronous functions (a coroutine that
+    // calls a blocking function is a finding, and does not itself block its caller's await).
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); count];
+    let mut links: Vec<Option<Link>> = vec![None; count];
+    let mut pending = Vec::new();
+    let blocks_when_called = |f: &FunctionSummary| !f.is_async && !f.is_generator;
+    for (id, link) in links.iter_mut().enumerate() {
+        let function = functions.function(id);
+        if !blocks_when_called(function) {
+            continue;
+        }
+        if let Some(evidence) = &function.direct {
+            *link = Some(Link::Direct(evidence.clone()));
+            pending.push(id);
+        }
+        for call in function.calls.iter().filter(|c| !c.awaited) {
+            if let Some(callee) = functions.resolve(&call.target)
+                && callee != id
+                && blocks_when_called(functions.function(callee))
+            {
+                callers[callee].push(id);
+            }
+        }
+    }
+    // Each function is settled at most once, from an already settled one: the links form a
+    // forest rooted at direct evidence, so cycles and recursion terminate, in linear time.
+    while let Some(callee) = pending.pop() {
+        for &caller in &callers[callee] {
+            if links[caller].is_none() {
+                links[caller] = Some(Link::Via { callee });
+                pending.push(caller);
+            }
+        }
+    }
+    let chain = |mut id: usize| -> (String, String) {
+        let mut names = Vec::new();
+        loop {
+            names.push(functions.function(id).qualname.clone());
+            match links[id]
+                .as_ref()
+                .expect("only settled functions are followed")
+            {
+                Link::Via { callee } if names.len() < MAX_CHAIN => id = *callee,
+                Link::Via { .. } => {
+                    names.push("...".to_owned());
+                    return (names.join(" -> "), String::new());
+                }
+                Link::Direct(evidence) => {
+                    names.push(evidence.call.clone());
+                    let (file, _) = functions.ids[id];
+                    let location = format!("{}:{}", files[file].display_path, evidence.line);
+                    return (names.join(" -> "), location);
+                }
+            }
+        }
+    };
+    files
+        .iter()
+        .map(|file| {
+            let mut calls = ProjectCalls::new();
+            for function in file.summary.functions.iter().filter(|f| f.is_async) {
+                for call in function.calls.iter().filter(|c| !c.awaited) {
+                    let Some(callee) = functions.resolve(&call.target) else {
+                        continue;
+                    };
+                    let target = functions.function(callee);
+                    let found = if target.is_async {
+                        (!target.is_generator).then_some(ProjectCall::Coroutine)
+                    } else if links[callee].is_some() {
+                        let (chain, location) = chain(callee);
+                        Some(ProjectCall::Blocking { chain, location })
+                    } else {
+                        None
+                    };
+                    if let Some(found) = found {
+                        calls.insert((call.range.start, call.range.end), found);
+                    }
+                }
+            }
+            (!calls.is_empty()).then_some(calls)
+        })
+        .collect()
+}

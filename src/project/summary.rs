@@ -1,0 +1,289 @@
+//! One file's summary for the project phase, extracted from the tree and index the per-file
+//! pass already built: its functions (coroutine? generator? the first call in them that
+//! blocks by itself) and the calls they make to project functions, by resolved name. Small
+//! owned data only: no syntax tree outlives the per-file pass.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::modules::{ModuleInfo, ModuleMap, absolute_name};
+use crate::analyze::{FileContext, RuleSelection, blocking_evidence};
+use crate::codemod::Registry;
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
+
+/// A call that blocks by itself: the rule that says so and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub code: String,
+    /// What the call resolved to: `requests.get`.
+    pub call: String,
+    /// 1-based.
+    pub line: u32,
+}
+
+/// A call of something that may be a project function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// The absolute dotted name the callee resolves to: `app.helpers.load_profile`,
+    /// `app.models.Repo.save` (through `self`).
+    pub target: String,
+    /// The call expression.
+    pub range: Range<usize>,
+    pub line: u32,
+    /// `await f(...)`.
+    pub awaited: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSummary {
+    /// `load_profile`, `Repo.save`, `outer.inner`.
+    pub qualname: String,
+    pub is_async: bool,
+    /// It yields: calling it only makes a generator, which runs nothing yet.
+    pub is_generator: bool,
+    /// The first call in its body that blocks by itself.
+    pub direct: Option<Evidence>,
+    /// Calls in its own body (not in nested functions) that may reach project functions.
+    pub calls: Vec<CallSite>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileSummary {
+    pub functions: Vec<FunctionSummary>,
+    /// Module-level imports of project names, `(bound name, absolute name)`: what the module
+    /// re-exports (`from .helpers import load_profile` in `app/__init__.py`).
+    pub imports: Vec<(String, String)>,
+}
+
+/// `Repo.save` for a method's scope; `""` for the module.
+fn qualname(index: &SemanticIndex, mut scope: ScopeId) -> String {
+    let mut parts = Vec::new();
+    loop {
+        let current = index.scope(scope);
+        if matches!(current.kind, ScopeKind::Function { .. } | ScopeKind::Class)
+            && let Some(name) = &current.name
+        {
+            parts.push(name.as_str());
+        }
+        match current.parent {
+            Some(parent) => scope = parent,
+            None => break,
+        }
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// The function whose own body runs the code at `offset` (through comprehensions).
+fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
+    let mut id = index.scope_at(offset);
+    loop {
+        let scope = index.scope(id);
+        match scope.kind {
+            ScopeKind::Comprehension { .. } => id = scope.parent?,
+            ScopeKind::Function { .. } => return Some(id),
+            _ => return None,
+        }
+    }
+}
+
+/// The absolute name `callee` stands for, when it can be a project function.
+fn call_target(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    callee: Node,
+) -> Option<String> {
+    let index = file.index;
+    let text = file.text;
+    let project = |name: String| map.is_project_name(&name).then_some(name);
+    let local = |id| -> Option<String> {
+        let binding = index.binding(id);
+        match &binding.kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } => project(absolute_name(module, qualified)?),
+            BindingKind::Function { .. } | BindingKind::Class => Some(join(
+                &module.name,
+                &join(&qualname(index, binding.scope), &binding.name),
+            )),
+            _ => None,
+        }
+    };
+    match callee.kind() {
+        "identifier" => {
+            let name = &text[callee.byte_range()];
+            let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
+                return None;
+            };
+            // A class call runs `__init__`, which this phase does not follow.
+            (index.binding(id).kind != BindingKind::Class)
+                .then(|| local(id))
+                .flatten()
+        }
+        "attribute" => {
+            let object = callee.child_by_field_name("object")?;
+            let attribute = &text[callee.child_by_field_name("attribute")?.byte_range()];
+            if object.kind() == "identifier" {
+                let name = &text[object.byte_range()];
+                if matches!(name, "self" | "cls") {
+                    // A method of the class around the calling method.
+                    let mut scope = index.scope_at(callee.start_byte());
+                    while matches!(
+                        index.scope(scope).kind,
+                        ScopeKind::Comprehension { .. } | ScopeKind::Lambda
+                    ) {
+                        scope = index.scope(scope).parent?;
+                    }
+                    let class = index.scope(scope).parent?;
+                    if index.scope(class).kind != ScopeKind::Class {
+                        return None;
+                    }
+                    return Some(join(
+                        &join(&module.name, &qualname(index, class)),
+                        attribute,
+                    ));
+                }
+                if let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) {
+                    // `Repo.load(...)` on a class of the file, `helpers.load(...)` on an
+                    // imported module.
+                    return local(id).map(|base| join(&base, attribute));
+                }
+                return None;
+            }
+            let qualified = index.qualified_name(callee, text)?;
+            project(absolute_name(module, &qualified)?)
+        }
+        _ => None,
+    }
+}
+
+/// Summarise one parsed file.
+pub fn summarize(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    registry: &Registry,
+    selection: &RuleSelection,
+) -> FileSummary {
+    let index = file.index;
+    let mut functions = Vec::new();
+    let mut by_scope: HashMap<ScopeId, usize> = HashMap::new();
+    for (id, scope) in index.scopes() {
+        if let ScopeKind::Function { is_async } = scope.kind {
+            by_scope.insert(id, functions.len());
+            functions.push(FunctionSummary {
+                qualname: qualname(index, id),
+                is_async,
+                is_generator: false,
+                direct: None,
+                calls: Vec::new(),
+            });
+        }
+    }
+    if !functions.is_empty() {
+        let mut cursor = file.parsed.tree.walk();
+        'walk: loop {
+            let node = cursor.node();
+            match node.kind() {
+                "yield" => {
+                    if let Some(f) =
+                        owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+                    {
+                        functions[*f].is_generator = true;
+                    }
+                }
+                "call" => {
+                    if let Some(&f) =
+                        owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+                    {
+                        summarize_call(
+                            file,
+                            module,
+                            map,
+                            registry,
+                            selection,
+                            node,
+                            &mut functions[f],
+                        );
+                    }
+                }
+                _ => {}
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+    }
+    let imports = index
+        .bindings()
+        .filter(|(_, b)| b.scope == index.module_scope())
+        .filter_map(|(_, b)| match &b.kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } => {
+                let absolute = absolute_name(module, qualified)?;
+                map.is_project_name(&absolute)
+                    .then(|| (b.name.clone(), absolute))
+            }
+            _ => None,
+        })
+        .collect();
+    FileSummary { functions, imports }
+}
+
+fn summarize_call(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    registry: &Registry,
+    selection: &RuleSelection,
+    call: Node,
+    function: &mut FunctionSummary,
+) {
+    let line = call.start_position().row as u32 + 1;
+    let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    if function.direct.is_none()
+        && !function.is_async
+        && let Some((code, qualified)) = blocking_evidence(file, registry, selection, call)
+    {
+        function.direct = Some(Evidence {
+            code,
+            call: qualified,
+            line,
+        });
+    }
+    let Some(callee) = call.child_by_field_name("function") else {
+        return;
+    };
+    if let Some(target) = call_target(file, module, map, callee) {
+        function.calls.push(CallSite {
+            target,
+            range: call.byte_range(),
+            line,
+            awaited,
+        });
+    }
+}
