@@ -64,8 +64,9 @@ pub struct RawMatch {
     /// name: `wait_readable`): the code waited for the socket to be ready.
     #[serde(default)]
     pub unless_after_await_of: Vec<String>,
-    /// Match calls of the file's own coroutine functions (`async def` in the module, or async
-    /// methods called through `self`) instead of named calls.
+    /// Match calls of the project's coroutine functions (`async def` in the module or imported
+    /// from another module of the project, async methods called through `self`) instead of
+    /// named calls.
     #[serde(default)]
     pub project_coroutines: bool,
     /// Match calls, in async context, of the project's synchronous functions that block,

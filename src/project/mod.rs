@@ -203,3 +203,89 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(qualname: &str, is_async: bool, direct: bool, calls: &[&str]) -> FunctionSummary {
+        FunctionSummary {
+            qualname: qualname.to_owned(),
+            is_async,
+            is_generator: false,
+            direct: direct.then(|| Evidence {
+                code: "ASYNC251".to_owned(),
+                call: "time.sleep".to_owned(),
+                line: 3,
+            }),
+            calls: calls
+                .iter()
+                .enumerate()
+                .map(|(i, target)| CallSite {
+                    target: (*target).to_owned(),
+                    range: i * 10..i * 10 + 5,
+                    line: 1,
+                    awaited: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn file(name: &str, functions: Vec<FunctionSummary>, imports: &[(&str, &str)]) -> ProjectFile {
+        ProjectFile {
+            display_path: format!("{name}.py"),
+            module: ModuleInfo {
+                name: name.to_owned(),
+                is_package: false,
+                names: vec![name.to_owned()],
+            },
+            summary: FileSummary {
+                functions,
+                imports: imports
+                    .iter()
+                    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn cycles_settle_and_only_blocking_ones_block() {
+        // a <-> b cycle with no blocking call; c <-> d cycle where d sleeps.
+        let files = [
+            file(
+                "m",
+                vec![
+                    function("a", false, false, &["m.b"]),
+                    function("b", false, false, &["m.a"]),
+                    function("c", false, false, &["m.d"]),
+                    function("d", false, true, &["m.c", "m.d"]),
+                    function("main", true, false, &["m.a", "m.c", "pkg.e"]),
+                ],
+                &[],
+            ),
+            file("pkg", vec![], &[("e", "pkg.pkg"), ("f", "m.c")]),
+        ];
+        let calls = settle(&files);
+        let main = calls[0].as_ref().unwrap();
+        assert_eq!(main.len(), 1, "{main:?}");
+        assert_eq!(
+            main[&(10, 15)],
+            ProjectCall::Blocking {
+                chain: "c -> d -> time.sleep".to_owned(),
+                location: "m.py:3".to_owned()
+            }
+        );
+        assert!(calls[1].is_none());
+    }
+
+    #[test]
+    fn reexport_cycles_resolve_to_nothing() {
+        let files = [
+            file("p", vec![], &[("x", "q.x")]),
+            file("q", vec![], &[("x", "p.x")]),
+            file("m", vec![function("main", true, false, &["p.x"])], &[]),
+        ];
+        assert!(settle(&files).iter().all(Option::is_none));
+    }
+}

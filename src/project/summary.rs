@@ -57,15 +57,21 @@ pub struct FileSummary {
     pub imports: Vec<(String, String)>,
 }
 
-/// `Repo.save` for a method's scope; `""` for the module.
+/// `Repo.save` for a method's scope, `outer.<locals>.inner` for a nested function (as
+/// Python's `__qualname__`); `""` for the module.
 fn qualname(index: &SemanticIndex, mut scope: ScopeId) -> String {
     let mut parts = Vec::new();
+    let mut inner = true;
     loop {
         let current = index.scope(scope);
-        if matches!(current.kind, ScopeKind::Function { .. } | ScopeKind::Class)
-            && let Some(name) = &current.name
+        if let (ScopeKind::Function { .. } | ScopeKind::Class, Some(name)) =
+            (current.kind, &current.name)
         {
+            if !inner && matches!(current.kind, ScopeKind::Function { .. }) {
+                parts.push("<locals>");
+            }
             parts.push(name.as_str());
+            inner = false;
         }
         match current.parent {
             Some(parent) => scope = parent,
@@ -74,6 +80,17 @@ fn qualname(index: &SemanticIndex, mut scope: ScopeId) -> String {
     }
     parts.reverse();
     parts.join(".")
+}
+
+/// The dotted prefix of the names bound in `scope`: `Repo` in a class body,
+/// `outer.<locals>` in a function.
+fn member_prefix(index: &SemanticIndex, scope: ScopeId) -> String {
+    let path = qualname(index, scope);
+    if matches!(index.scope(scope).kind, ScopeKind::Function { .. }) {
+        format!("{path}.<locals>")
+    } else {
+        path
+    }
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -117,10 +134,24 @@ fn call_target(
             } => project(absolute_name(module, qualified)?),
             BindingKind::Function { .. } | BindingKind::Class => Some(join(
                 &module.name,
-                &join(&qualname(index, binding.scope), &binding.name),
+                &join(&member_prefix(index, binding.scope), &binding.name),
             )),
             _ => None,
         }
+    };
+    // A method of an instance made by calling a class: `Class.method` when the call's callee
+    // is a class of the project (a function's result has no methods in the project map).
+    let instance_method = |construction: Node, attribute: &str| -> Option<String> {
+        let class = construction.child_by_field_name("function")?;
+        let base = match class.kind() {
+            "identifier" => match index.resolve_name(&text[class.byte_range()], class.start_byte())
+            {
+                Resolution::Binding(id) => local(id)?,
+                Resolution::Builtin => return None,
+            },
+            _ => project(absolute_name(module, &index.qualified_name(class, text)?)?)?,
+        };
+        Some(join(&base, attribute))
     };
     match callee.kind() {
         "identifier" => {
@@ -156,12 +187,28 @@ fn call_target(
                         attribute,
                     ));
                 }
-                if let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) {
-                    // `Repo.load(...)` on a class of the file, `helpers.load(...)` on an
-                    // imported module.
-                    return local(id).map(|base| join(&base, attribute));
+                let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) else {
+                    return None;
+                };
+                let binding = index.binding(id);
+                if binding.kind == BindingKind::Assignment {
+                    // `helper = Invoicer()` then `helper.render(...)`.
+                    let value = binding.value.as_ref()?;
+                    let value = file
+                        .parsed
+                        .tree
+                        .root_node()
+                        .descendant_for_byte_range(value.start, value.end)
+                        .filter(|v| v.byte_range() == *value && v.kind() == "call")?;
+                    return instance_method(value, attribute);
                 }
-                return None;
+                // `Repo.load(...)` on a class of the file, `helpers.load(...)` on an
+                // imported module.
+                return local(id).map(|base| join(&base, attribute));
+            }
+            if object.kind() == "call" {
+                // `Invoicer().render(...)`.
+                return instance_method(object, attribute);
             }
             let qualified = index.qualified_name(callee, text)?;
             project(absolute_name(module, &qualified)?)
