@@ -2,6 +2,7 @@
 //! once into [`Codemod`]s, and the registry the analysis queries ("which codemods care about
 //! calls to `time.sleep`?").
 
+mod gather;
 mod httpx;
 mod raw;
 pub mod strategy;

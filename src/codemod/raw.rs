@@ -19,8 +19,9 @@ pub struct RawCodemod {
     /// `safe`, `unsafe` or `display-only`: the applicability of the fix when nothing about
     /// the site lowers it.
     pub applicability: String,
-    /// Whether the rule runs without being selected. Defaults to true.
-    #[serde(default)]
+    /// Whether the rule runs without being selected (`default-enabled = false`: an opt-in
+    /// rule, reported only when `select` / `extend-select` names it). Defaults to true.
+    #[serde(default, rename = "default-enabled")]
     pub default_enabled: Option<bool>,
     #[serde(rename = "match")]
     pub matcher: RawMatch,
