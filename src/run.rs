@@ -176,10 +176,12 @@ const MAX_FIX_ROUNDS: usize = 8;
 enum ProjectRole<'a> {
     /// No project phase.
     Alone,
-    /// First pass: also summarise the file's functions.
+    /// First pass: also summarise the file's functions, when it is parsed anyway (`always:
+    /// false`: a file that cannot have a finding is summarised later, if another needs it).
     Summarize {
         module: &'a ModuleInfo,
         map: &'a ModuleMap,
+        always: bool,
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
     Calls(&'a ProjectCalls),
@@ -212,7 +214,7 @@ fn process_in_project(
     // have a finding is not parsed, unless the project phase needs its functions.
     let may_match = registry.may_match(&source.text) || matches!(role, ProjectRole::Calls(_));
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
-    let summarizing = matches!(role, ProjectRole::Summarize { .. })
+    let summarizing = matches!(role, ProjectRole::Summarize { always: true, .. })
         && (source.text.contains("def") || source.text.contains("import"));
     if !may_match && !summarizing {
         let outcome = FileOutcome::Checked {
@@ -251,7 +253,7 @@ fn process_in_project(
         },
     };
     let summary = match role {
-        ProjectRole::Summarize { module, map } => Some(summarize(
+        ProjectRole::Summarize { module, map, .. } => Some(summarize(
             &context,
             module,
             map,
@@ -418,17 +420,55 @@ fn analyse_files(
             .collect();
     }
     let map = ModuleMap::build(roots, files);
+    let role = |path: &Path, always: bool| match map.module(path) {
+        Some(module) => ProjectRole::Summarize {
+            module,
+            map: &map,
+            always,
+        },
+        None => ProjectRole::Alone,
+    };
+    // Files that may have a finding are parsed anyway: they are summarised on the way.
     let first: Vec<(FileOutcome, Option<crate::project::FileSummary>)> = files
         .par_iter()
-        .map(|path| {
-            let role = match map.module(path) {
-                Some(module) => ProjectRole::Summarize { module, map: &map },
-                None => ProjectRole::Alone,
-            };
-            process_path(path, settings, registry, role)
-        })
+        .map(|path| process_path(path, settings, registry, role(path, false)))
         .collect();
-    let (mut outcomes, summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
+    let (mut outcomes, mut summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
+    // The others only matter when a summarised file calls into them (or through them): they
+    // are parsed in waves, on demand, so a module no coroutine reaches is never parsed.
+    let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
+    let mut wave: Vec<usize> = (0..files.len()).filter(|&i| requested[i]).collect();
+    loop {
+        let mut needed = Vec::new();
+        for &i in &wave {
+            let Some(summary) = &summaries[i] else {
+                continue;
+            };
+            let names = summary
+                .targets
+                .iter()
+                .chain(summary.imports.iter().map(|(_, target)| target));
+            for name in names {
+                if let Some(file) = map.file_defining(name)
+                    && !requested[file]
+                {
+                    requested[file] = true;
+                    needed.push(file);
+                }
+            }
+        }
+        if needed.is_empty() {
+            break;
+        }
+        let summarized: Vec<_> = needed
+            .par_iter()
+            .map(|&i| process_path(&files[i], settings, registry, role(&files[i], true)).1)
+            .collect();
+        for (&i, summary) in needed.iter().zip(summarized) {
+            summaries[i] = summary;
+        }
+        wave = needed;
+    }
     let mut owners = Vec::new();
     let project_files: Vec<ProjectFile> = summaries
         .into_iter()
@@ -565,6 +605,7 @@ fn stdin_outcome(
     let role = ProjectRole::Summarize {
         module: &module,
         map: &map,
+        always: true,
     };
     let (outcome, summary) =
         isolate_panics(|| process_in_project(bytes, path, settings, registry, role));

@@ -518,15 +518,15 @@ impl Registry {
             .filter(|(_, c)| c.project_coroutines)
             .map(|(i, _)| i)
             .collect();
-        if !coroutine_codemods.is_empty() {
-            interesting_words.insert("async".to_owned());
-        }
         let blocking_codemods: Vec<usize> = codemods
             .iter()
             .enumerate()
             .filter(|(_, c)| c.project_blocking)
             .map(|(i, _)| i)
             .collect();
+        if !coroutine_codemods.is_empty() || !blocking_codemods.is_empty() {
+            interesting_words.insert("async".to_owned());
+        }
         let evidence_codemods = codemods
             .iter()
             .enumerate()
@@ -595,7 +595,7 @@ impl Registry {
     /// scan of the bytes) that spares parsing files that cannot have a finding.
     pub fn may_match(&self, text: &str) -> bool {
         let found = words_in(text, &self.interesting_words);
-        (!self.coroutine_codemods.is_empty() && found.contains("async"))
+        (self.needs_project() && found.contains("async"))
             || self
                 .call_words
                 .iter()

@@ -135,8 +135,10 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
             *link = Some(Link::Direct(evidence.clone()));
             pending.push(id);
         }
-        for call in function.calls.iter().filter(|c| !c.awaited) {
-            if let Some(callee) = functions.resolve(&call.target)
+        for call in &function.calls {
+            let (file, _) = functions.ids[id];
+            if let Some(callee) =
+                functions.resolve(&files[file].summary.targets[call.target as usize])
                 && callee != id
                 && blocks_when_called(functions.function(callee))
             {
@@ -181,8 +183,10 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
         .map(|file| {
             let mut calls = ProjectCalls::new();
             for function in file.summary.functions.iter().filter(|f| f.is_async) {
-                for call in function.calls.iter().filter(|c| !c.awaited) {
-                    let Some(callee) = functions.resolve(&call.target) else {
+                for call in &function.calls {
+                    let Some(callee) =
+                        functions.resolve(&file.summary.targets[call.target as usize])
+                    else {
                         continue;
                     };
                     let target = functions.function(callee);
@@ -208,30 +212,35 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
 mod tests {
     use super::*;
 
-    fn function(qualname: &str, is_async: bool, direct: bool, calls: &[&str]) -> FunctionSummary {
-        FunctionSummary {
-            qualname: qualname.to_owned(),
-            is_async,
-            is_generator: false,
-            direct: direct.then(|| Evidence {
-                code: "ASYNC251".to_owned(),
-                call: "time.sleep".to_owned(),
-                line: 3,
-            }),
-            calls: calls
-                .iter()
-                .enumerate()
-                .map(|(i, target)| CallSite {
-                    target: (*target).to_owned(),
-                    range: i * 10..i * 10 + 5,
-                    line: 1,
-                    awaited: false,
-                })
-                .collect(),
-        }
-    }
+    /// `(qualname, is_async, sleeps directly, calls)`.
+    type Function<'a> = (&'a str, bool, bool, &'a [&'a str]);
 
-    fn file(name: &str, functions: Vec<FunctionSummary>, imports: &[(&str, &str)]) -> ProjectFile {
+    fn file(name: &str, functions: &[Function], imports: &[(&str, &str)]) -> ProjectFile {
+        let mut targets: Vec<String> = Vec::new();
+        let functions = functions
+            .iter()
+            .map(|(qualname, is_async, direct, calls)| FunctionSummary {
+                qualname: (*qualname).to_owned(),
+                is_async: *is_async,
+                is_generator: false,
+                direct: direct.then(|| Evidence {
+                    code: "ASYNC251".to_owned(),
+                    call: "time.sleep".to_owned(),
+                    line: 3,
+                }),
+                calls: calls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, target)| {
+                        targets.push((*target).to_owned());
+                        CallSite {
+                            target: targets.len() as u32 - 1,
+                            range: i * 10..i * 10 + 5,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
         ProjectFile {
             display_path: format!("{name}.py"),
             module: ModuleInfo {
@@ -241,6 +250,7 @@ mod tests {
             },
             summary: FileSummary {
                 functions,
+                targets,
                 imports: imports
                     .iter()
                     .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
@@ -255,16 +265,16 @@ mod tests {
         let files = [
             file(
                 "m",
-                vec![
-                    function("a", false, false, &["m.b"]),
-                    function("b", false, false, &["m.a"]),
-                    function("c", false, false, &["m.d"]),
-                    function("d", false, true, &["m.c", "m.d"]),
-                    function("main", true, false, &["m.a", "m.c", "pkg.e"]),
+                &[
+                    ("a", false, false, &["m.b"]),
+                    ("b", false, false, &["m.a"]),
+                    ("c", false, false, &["m.d"]),
+                    ("d", false, true, &["m.c", "m.d"]),
+                    ("main", true, false, &["m.a", "m.c", "pkg.e"]),
                 ],
                 &[],
             ),
-            file("pkg", vec![], &[("e", "pkg.pkg"), ("f", "m.c")]),
+            file("pkg", &[], &[("e", "pkg.pkg"), ("f", "m.c")]),
         ];
         let calls = settle(&files);
         let main = calls[0].as_ref().unwrap();
@@ -282,9 +292,9 @@ mod tests {
     #[test]
     fn reexport_cycles_resolve_to_nothing() {
         let files = [
-            file("p", vec![], &[("x", "q.x")]),
-            file("q", vec![], &[("x", "p.x")]),
-            file("m", vec![function("main", true, false, &["p.x"])], &[]),
+            file("p", &[], &[("x", "q.x")]),
+            file("q", &[], &[("x", "p.x")]),
+            file("m", &[("main", true, false, &["p.x"])], &[]),
         ];
         assert!(settle(&files).iter().all(Option::is_none));
     }

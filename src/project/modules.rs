@@ -24,6 +24,8 @@ pub struct ModuleInfo {
 #[derive(Debug, Default)]
 pub struct ModuleMap {
     modules: HashMap<PathBuf, ModuleInfo>,
+    /// Every module name, to the index of its file in the files the map was built from.
+    by_name: HashMap<String, usize>,
     tops: HashSet<String>,
 }
 
@@ -66,7 +68,7 @@ impl ModuleMap {
                 .or_insert_with(|| dir.join("__init__.py").is_file())
         };
         let mut map = ModuleMap::default();
-        for file in files {
+        for (index, file) in files.iter().enumerate() {
             let path = absolute(file);
             let Some(parent) = path.parent() else {
                 continue;
@@ -113,6 +115,7 @@ impl ModuleMap {
             for name in &names {
                 map.tops
                     .insert(name.split('.').next().unwrap_or(name).to_owned());
+                map.by_name.entry(name.clone()).or_insert(index);
             }
             let is_package = path.file_stem().is_some_and(|s| s == "__init__");
             map.modules.insert(
@@ -130,6 +133,18 @@ impl ModuleMap {
     /// The module a discovered file is, as the path was discovered.
     pub fn module(&self, path: &Path) -> Option<&ModuleInfo> {
         self.modules.get(path)
+    }
+
+    /// The index (in the files the map was built from) of the module that defines `dotted`:
+    /// the file of its longest prefix that is a module (`app.api.handler` → `app/api.py`).
+    pub fn file_defining(&self, dotted: &str) -> Option<usize> {
+        let mut end = dotted.len();
+        loop {
+            if let Some(index) = self.by_name.get(&dotted[..end]) {
+                return Some(*index);
+            }
+            end = dotted[..end].rfind('.')?;
+        }
     }
 
     /// Whether a dotted name starts with one of the project's top-level modules.
@@ -217,6 +232,9 @@ mod tests {
         assert_eq!(name("my-tools/x.py").as_deref(), Some("x"));
         assert!(map.is_project_name("app.api.handler"));
         assert!(!map.is_project_name("requests.get"));
+        assert_eq!(map.file_defining("app.api.Handler.get"), Some(1));
+        assert_eq!(map.file_defining("ns.part.mod"), Some(3));
+        assert_eq!(map.file_defining("requests.get"), None);
     }
 
     #[test]

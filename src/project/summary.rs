@@ -26,14 +26,12 @@ pub struct Evidence {
 /// A call of something that may be a project function.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {
-    /// The absolute dotted name the callee resolves to: `app.helpers.load_profile`,
-    /// `app.models.Repo.save` (through `self`).
-    pub target: String,
+    /// The absolute dotted name the callee resolves to (`app.helpers.load_profile`,
+    /// `app.models.Repo.save` through `self`), as an index in [`FileSummary::targets`]: a
+    /// file calls the same few names many times.
+    pub target: u32,
     /// The call expression.
     pub range: Range<usize>,
-    pub line: u32,
-    /// `await f(...)`.
-    pub awaited: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,13 +43,16 @@ pub struct FunctionSummary {
     pub is_generator: bool,
     /// The first call in its body that blocks by itself.
     pub direct: Option<Evidence>,
-    /// Calls in its own body (not in nested functions) that may reach project functions.
+    /// Calls in its own body (not in nested functions) that may reach project functions, not
+    /// awaited (awaiting a call of a synchronous function awaits what it returns).
     pub calls: Vec<CallSite>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileSummary {
     pub functions: Vec<FunctionSummary>,
+    /// The names the file's calls resolve to, each once.
+    pub targets: Vec<String>,
     /// Module-level imports of project names, `(bound name, absolute name)`: what the module
     /// re-exports (`from .helpers import load_profile` in `app/__init__.py`).
     pub imports: Vec<(String, String)>,
@@ -227,6 +228,7 @@ pub fn summarize(
 ) -> FileSummary {
     let index = file.index;
     let mut functions = Vec::new();
+    let mut targets = Targets::default();
     let mut by_scope: HashMap<ScopeId, usize> = HashMap::new();
     for (id, scope) in index.scopes() {
         if let ScopeKind::Function { is_async } = scope.kind {
@@ -264,6 +266,7 @@ pub fn summarize(
                             selection,
                             node,
                             &mut functions[f],
+                            &mut targets,
                         );
                     }
                 }
@@ -298,9 +301,44 @@ pub fn summarize(
             _ => None,
         })
         .collect();
-    FileSummary { functions, imports }
+    // Only what the project phase can use is kept: a synchronous function that neither blocks
+    // nor calls a project function cannot block, like an unknown one; one that blocks by
+    // itself needs no calls to settle.
+    functions.retain(|f| f.is_async || f.direct.is_some() || !f.calls.is_empty());
+    for function in &mut functions {
+        if function.direct.is_some() {
+            function.calls = Vec::new();
+        }
+        function.calls.shrink_to_fit();
+    }
+    functions.shrink_to_fit();
+    FileSummary {
+        functions,
+        targets: targets.names,
+        imports,
+    }
 }
 
+/// The file's call targets, each stored once.
+#[derive(Default)]
+struct Targets {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Targets {
+    fn id(&mut self, name: String) -> u32 {
+        if let Some(id) = self.ids.get(&name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn summarize_call(
     file: &FileContext,
     module: &ModuleInfo,
@@ -309,6 +347,7 @@ fn summarize_call(
     selection: &RuleSelection,
     call: Node,
     function: &mut FunctionSummary,
+    targets: &mut Targets,
 ) {
     let line = call.start_position().row as u32 + 1;
     let awaited = call.parent().is_some_and(|p| p.kind() == "await");
@@ -325,12 +364,10 @@ fn summarize_call(
     let Some(callee) = call.child_by_field_name("function") else {
         return;
     };
-    if let Some(target) = call_target(file, module, map, callee) {
+    if !awaited && let Some(target) = call_target(file, module, map, callee) {
         function.calls.push(CallSite {
-            target,
+            target: targets.id(target),
             range: call.byte_range(),
-            line,
-            awaited,
         });
     }
 }
