@@ -531,10 +531,16 @@ pub fn blocking_evidence(
         .index
         .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
     let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    let unless_mentioned = registry
+        .blocking_codemods()
+        .iter()
+        .any(|&i| mentions_any(file, call, &registry.codemod(i).unless_arguments_mention));
+    if awaited || unless_mentioned || on_nonblocking_socket(file, call, &qualified) {
+        return None;
+    }
     registry.for_call(&qualified).iter().find_map(|&i| {
         let codemod = registry.codemod(i);
         let excluded = !registry.is_evidence(i)
-            || awaited
             || selection
                 .ignore
                 .iter()
@@ -544,6 +550,35 @@ pub fn blocking_evidence(
             || mentions_any(file, call, &codemod.unless_arguments_mention);
         (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
     })
+}
+
+/// Whether `call` is a method of a socket that the same function made non-blocking before
+/// the call (`sock.setblocking(False)`, `sock.settimeout(0)`): it returns at once.
+fn on_nonblocking_socket(file: &FileContext, call: Node, qualified: &str) -> bool {
+    if !qualified.starts_with("socket.socket().") {
+        return false;
+    }
+    let Some(receiver) = call
+        .child_by_field_name("function")
+        .and_then(|f| f.child_by_field_name("object"))
+        .filter(|o| o.kind() == "identifier")
+    else {
+        return false;
+    };
+    let name = &file.text[receiver.byte_range()];
+    let scope = file.index.scope(file.index.scope_at(call.start_byte()));
+    let before: String = file.text[scope.range.start.min(call.start_byte())..call.start_byte()]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    [
+        "setblocking(False)",
+        "setblocking(0)",
+        "settimeout(0)",
+        "settimeout(0.0)",
+    ]
+    .iter()
+    .any(|setting| before.contains(&format!("{name}.{setting}")))
 }
 
 fn analyze_call(

@@ -58,7 +58,8 @@ pub struct RawMatch {
     #[serde(default)]
     pub unless_caught: Vec<String>,
     /// Not a finding when the call's argument text contains one of these words
-    /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup).
+    /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup). With
+    /// `project-blocking`, it applies to the evidence calls (`WNOHANG`: no wait).
     #[serde(default)]
     pub unless_arguments_mention: Vec<String>,
     /// Not a finding right after a statement that awaits one of these functions (by last
