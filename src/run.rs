@@ -14,7 +14,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
-use crate::project::{ModuleInfo, ModuleMap, ProjectCalls, ProjectFile, settle, summarize};
+use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectView, settle, summarize};
 use crate::report::Reporter;
 use crate::semantic::build_index;
 use crate::source::SourceText;
@@ -184,7 +184,7 @@ enum ProjectRole<'a> {
         always: bool,
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
-    Calls(&'a ProjectCalls),
+    Calls(ProjectView<'a>),
 }
 
 /// Analyse (and in fix mode, fix) one file's bytes.
@@ -248,7 +248,7 @@ fn process_in_project(
             }
         ),
         project: match role {
-            ProjectRole::Calls(calls) => Some(calls),
+            ProjectRole::Calls(view) => Some(view),
             _ => None,
         },
     };
@@ -490,8 +490,11 @@ fn analyse_files(
         .par_iter()
         .zip(calls.par_iter())
         .filter_map(|(&i, calls)| {
-            let calls = calls.as_ref()?;
-            let role = ProjectRole::Calls(calls);
+            let role = ProjectRole::Calls(ProjectView {
+                calls: calls.as_ref()?,
+                module: map.module(&files[i])?,
+                map: &map,
+            });
             Some((i, process_path(&files[i], settings, registry, role).0))
         })
         .collect();
@@ -617,15 +620,16 @@ fn stdin_outcome(
         module,
         summary,
     }];
-    match settle(&files).pop().flatten() {
-        Some(calls) => {
-            isolate_panics(|| {
-                process_in_project(bytes, path, settings, registry, ProjectRole::Calls(&calls))
-            })
-            .0
-        }
-        None => outcome,
-    }
+    let Some(calls) = settle(&files).pop().flatten() else {
+        return outcome;
+    };
+    let [file] = files;
+    let role = ProjectRole::Calls(ProjectView {
+        calls: &calls,
+        module: &file.module,
+        map: &map,
+    });
+    isolate_panics(|| process_in_project(bytes, path, settings, registry, role)).0
 }
 
 fn tally(summary: &mut Summary, report: &FileReport) {

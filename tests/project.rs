@@ -222,3 +222,31 @@ fn stdin_is_a_project_of_one_file() {
         "{stdout}"
     );
 }
+
+#[test]
+fn nested_project_calls_are_fixed_in_one_run() {
+    // `store(load(key))`: the outer fix goes first, the inner call is found again in the
+    // next round of the same run, so a second run has nothing left to do.
+    let dir = common::project(&[
+        (
+            "helpers.py",
+            b"import time\n\n\ndef load(key):\n    time.sleep(0.1)\n    return key\n\n\ndef store(value):\n    time.sleep(0.1)\n",
+        ),
+        (
+            "app.py",
+            b"from helpers import load, store\n\n\nasync def handler(key):\n    store(load(key))\n",
+        ),
+    ]);
+    let args = ["fix", "--isolated", "--write", "--select", "UNF4", "."];
+    let first = unfreeze(dir.path(), &args);
+    assert_eq!(first.code, Some(0), "{}", first.show());
+    let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert!(
+        app.contains("await asyncio.to_thread(store, await asyncio.to_thread(load, key))"),
+        "{app}"
+    );
+    let before = contents(dir.path());
+    let second = unfreeze(dir.path(), &args);
+    assert_eq!(second.code, Some(0), "{}", second.show());
+    assert_eq!(contents(dir.path()), before);
+}

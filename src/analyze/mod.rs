@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{ParsedFile, handlers_around};
-use crate::project::{ProjectCall, ProjectCalls};
+use crate::project::{ProjectCall, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
@@ -67,7 +67,7 @@ pub struct FileContext<'a> {
     pub unsafe_fixes: bool,
     /// The calls in this file that the project phase found reaching project coroutine
     /// functions or blocking project functions.
-    pub project: Option<&'a ProjectCalls>,
+    pub project: Option<ProjectView<'a>>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.
@@ -602,9 +602,10 @@ fn analyze_call(
     } else {
         project_coroutine(file, callee)
     };
-    let project_call = file
-        .project
-        .and_then(|calls| calls.get(&(call.start_byte(), call.end_byte())));
+    let project_call = match (&coroutine, file.project) {
+        (None, Some(project)) => project.call(file, callee),
+        _ => None,
+    };
     let mut chain = ("", "");
     let (qualified, matching) = match (coroutine, project_call) {
         (Some(name), _) => (name, registry.coroutine_codemods()),
@@ -613,6 +614,10 @@ fn analyze_call(
             registry.coroutine_codemods(),
         ),
         (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+            if call.parent().is_some_and(|p| p.kind() == "await") {
+                // Awaiting a synchronous function's call awaits what it returns.
+                return;
+            }
             chain = (c.as_str(), location.as_str());
             (
                 file.text[callee.byte_range()].to_owned(),

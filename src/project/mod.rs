@@ -9,7 +9,7 @@ mod summary;
 use std::collections::HashMap;
 
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
-pub use summary::{CallSite, Evidence, FileSummary, FunctionSummary, summarize};
+pub use summary::{Evidence, FileSummary, FunctionSummary, summarize};
 
 /// What a call in async context reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,8 +21,34 @@ pub enum ProjectCall {
     Blocking { chain: String, location: String },
 }
 
-/// A file's project calls, by the call expression's byte range.
-pub type ProjectCalls = HashMap<(usize, usize), ProjectCall>;
+/// What a file's calls in async context reach, by the absolute name they resolve to
+/// (`app.profiles.load_profile`). Names, not byte ranges: they stay valid while the fixes
+/// rewrite the file round after round.
+pub type ProjectCalls = HashMap<String, ProjectCall>;
+
+/// What the analysis of one file needs from the project phase.
+#[derive(Clone, Copy)]
+pub struct ProjectView<'a> {
+    pub calls: &'a ProjectCalls,
+    pub module: &'a ModuleInfo,
+    pub map: &'a ModuleMap,
+}
+
+impl<'a> ProjectView<'a> {
+    /// What the call of `callee` reaches, when it is a project coroutine function or a
+    /// blocking project function.
+    pub fn call(
+        &self,
+        file: &crate::analyze::FileContext,
+        callee: tree_sitter::Node,
+    ) -> Option<&'a ProjectCall> {
+        if self.calls.is_empty() {
+            return None;
+        }
+        let target = summary::call_target(file, self.module, self.map, callee)?;
+        self.calls.get(&target)
+    }
+}
 
 /// One file going into the project phase.
 pub struct ProjectFile {
@@ -137,8 +163,7 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
         }
         for call in &function.calls {
             let (file, _) = functions.ids[id];
-            if let Some(callee) =
-                functions.resolve(&files[file].summary.targets[call.target as usize])
+            if let Some(callee) = functions.resolve(&files[file].summary.targets[*call as usize])
                 && callee != id
                 && blocks_when_called(functions.function(callee))
             {
@@ -184,9 +209,11 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
             let mut calls = ProjectCalls::new();
             for function in file.summary.functions.iter().filter(|f| f.is_async) {
                 for call in &function.calls {
-                    let Some(callee) =
-                        functions.resolve(&file.summary.targets[call.target as usize])
-                    else {
+                    let name = &file.summary.targets[*call as usize];
+                    if calls.contains_key(name) {
+                        continue;
+                    }
+                    let Some(callee) = functions.resolve(name) else {
                         continue;
                     };
                     let target = functions.function(callee);
@@ -199,7 +226,7 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
                         None
                     };
                     if let Some(found) = found {
-                        calls.insert((call.range.start, call.range.end), found);
+                        calls.insert(name.clone(), found);
                     }
                 }
             }
@@ -230,13 +257,9 @@ mod tests {
                 }),
                 calls: calls
                     .iter()
-                    .enumerate()
-                    .map(|(i, target)| {
+                    .map(|target| {
                         targets.push((*target).to_owned());
-                        CallSite {
-                            target: targets.len() as u32 - 1,
-                            range: i * 10..i * 10 + 5,
-                        }
+                        targets.len() as u32 - 1
                     })
                     .collect(),
             })
@@ -280,7 +303,7 @@ mod tests {
         let main = calls[0].as_ref().unwrap();
         assert_eq!(main.len(), 1, "{main:?}");
         assert_eq!(
-            main[&(10, 15)],
+            main["m.c"],
             ProjectCall::Blocking {
                 chain: "c -> d -> time.sleep".to_owned(),
                 location: "m.py:3".to_owned()

@@ -4,7 +4,6 @@
 //! owned data only: no syntax tree outlives the per-file pass.
 
 use std::collections::HashMap;
-use std::ops::Range;
 
 use tree_sitter::Node;
 
@@ -23,17 +22,6 @@ pub struct Evidence {
     pub line: u32,
 }
 
-/// A call of something that may be a project function.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallSite {
-    /// The absolute dotted name the callee resolves to (`app.helpers.load_profile`,
-    /// `app.models.Repo.save` through `self`), as an index in [`FileSummary::targets`]: a
-    /// file calls the same few names many times.
-    pub target: u32,
-    /// The call expression.
-    pub range: Range<usize>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionSummary {
     /// `load_profile`, `Repo.save`, `outer.inner`.
@@ -43,9 +31,11 @@ pub struct FunctionSummary {
     pub is_generator: bool,
     /// The first call in its body that blocks by itself.
     pub direct: Option<Evidence>,
-    /// Calls in its own body (not in nested functions) that may reach project functions, not
-    /// awaited (awaiting a call of a synchronous function awaits what it returns).
-    pub calls: Vec<CallSite>,
+    /// What the calls in its own body (not in nested functions) may reach, as indexes in
+    /// [`FileSummary::targets`] (each name once): absolute dotted names such as
+    /// `app.helpers.load_profile`, `app.models.Repo.save` (through `self`). Awaited calls are
+    /// left out (awaiting a call of a synchronous function awaits what it returns).
+    pub calls: Vec<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,7 +106,7 @@ fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
 }
 
 /// The absolute name `callee` stands for, when it can be a project function.
-fn call_target(
+pub(crate) fn call_target(
     file: &FileContext,
     module: &ModuleInfo,
     map: &ModuleMap,
@@ -309,6 +299,8 @@ pub fn summarize(
         if function.direct.is_some() {
             function.calls = Vec::new();
         }
+        function.calls.sort_unstable();
+        function.calls.dedup();
         function.calls.shrink_to_fit();
     }
     functions.shrink_to_fit();
@@ -365,9 +357,6 @@ fn summarize_call(
         return;
     };
     if !awaited && let Some(target) = call_target(file, module, map, callee) {
-        function.calls.push(CallSite {
-            target: targets.id(target),
-            range: call.byte_range(),
-        });
+        function.calls.push(targets.id(target));
     }
 }
