@@ -104,6 +104,9 @@ fn is_builtin(site: &Site, name: &str) -> bool {
 pub fn surface_errors(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     let shape = shape(site.call)?;
     let (arguments, items) = arguments(site)?;
+    if items.iter().any(|a| a.kind() == "dictionary_splat") {
+        return Err("`**` arguments may already pass `return_exceptions`".to_owned());
+    }
     if !is_builtin(site, "isinstance") || !is_builtin(site, "BaseException") {
         return Err("`isinstance` or `BaseException` means something else here".to_owned());
     }
