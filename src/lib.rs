@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analyze;
+pub mod bot;
 pub mod cli;
 pub mod codemod;
 pub mod config;
@@ -15,9 +16,12 @@ pub mod diff;
 pub mod discover;
 pub mod fix;
 pub mod parse;
+pub mod plan;
 pub mod project;
 pub mod report;
+pub mod review;
 pub mod run;
+pub mod scope;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

@@ -5,13 +5,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use unfreeze::bot::execute_bot;
 use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
+use unfreeze::plan::{Plan, PlanRecorder, execute_apply};
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
 };
-use unfreeze::run::{ExitStatus, Mode, run};
+use unfreeze::review::{Prompt, ScriptedPrompt, TerminalPrompt, review};
+use unfreeze::run::{ExitStatus, Mode, Settings, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -61,6 +64,13 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
                 None => usage_error(&format!("unknown rule `{code}` (see `unfreeze rules`)")),
             };
         }
+        Command::Apply(args) => {
+            return execute_apply(args, &mut io::stdout().lock(), &mut io::stderr());
+        }
+        Command::Bot(args) => {
+            configure_color(ColorChoice::Never);
+            return execute_bot(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
+        }
         Command::Check(args) => (&args.common, Mode::Check),
         Command::Fix(args) => (
             &args.common,
@@ -79,6 +89,11 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Ok(registry) => registry,
         Err(message) => return usage_error(&message),
     };
+    if let Command::Fix(args) = &cli.command
+        && args.interactive
+    {
+        return review_fixes(args, common, &settings, &registry);
+    }
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
     if common.statistics && mode != Mode::Check {
@@ -87,12 +102,91 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     let out = io::BufWriter::new(stdout);
     let mut reporter: Box<dyn Reporter> = match common.format {
         _ if common.statistics => Box::new(StatisticsReporter::new(out, stderr, common.format)),
-        Format::Text => Box::new(TextReporter::new(out, stderr, mode)),
+        Format::Text => Box::new(TextReporter::new(out, stderr, mode).quiet(common.quiet)),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),
         Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),
     };
-    let summary = run(&settings, &registry, reporter.as_mut())?;
+    let plan_path = match &cli.command {
+        Command::Fix(args) => args.plan.as_ref(),
+        _ => None,
+    };
+    let summary = match plan_path {
+        Some(_) if settings.read_stdin => return usage_error("--plan needs files, not stdin"),
+        Some(path) => {
+            let plan = Plan::new(matches!(
+                mode,
+                Mode::Fix {
+                    unsafe_fixes: true,
+                    ..
+                }
+            ));
+            let mut recorder = PlanRecorder::new(plan, Some(reporter.as_mut()));
+            let summary = run(&settings, &registry, &mut recorder)?;
+            if let Err(err) = recorder.plan.write(path) {
+                return usage_error(&format!(
+                    "could not write the plan {}: {err}",
+                    path.display()
+                ));
+            }
+            summary
+        }
+        None => run(&settings, &registry, reporter.as_mut())?,
+    };
     drop(reporter);
-    Ok(summary.exit_status(mode))
+    let fixed_files = matches!(&cli.command, Command::Fix(args) if args.exit_non_zero_on_fix)
+        && summary.files_fixed > 0;
+    match summary.exit_status(mode) {
+        ExitStatus::Clean if fixed_files => Ok(ExitStatus::Findings),
+        status => Ok(status),
+    }
+}
+
+/// `unfreeze fix -i`: the review needs a terminal to ask in (or, for tests, a script of keys).
+fn review_fixes(
+    args: &cli::FixArgs,
+    common: &CommonArgs,
+    settings: &Settings,
+    registry: &Registry,
+) -> io::Result<ExitStatus> {
+    if settings.read_stdin {
+        return usage_error("`fix -i` reviews files: it cannot read the source from stdin");
+    }
+    if common.format != Format::Text {
+        return usage_error(
+            "`fix -i` shows its proposals as text: --format cannot be used with it",
+        );
+    }
+    let mut prompt: Box<dyn Prompt> = match &args.review_script {
+        Some(path) if path.as_os_str() == "-" => Box::new(ScriptedPrompt::new(io::stdin())),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(ScriptedPrompt::new(file)),
+            Err(err) => {
+                return usage_error(&format!("--review-script {}: {err}", path.display()));
+            }
+        },
+        None if io::stdin().is_terminal() && io::stdout().is_terminal() => {
+            Box::new(TerminalPrompt::new())
+        }
+        None => {
+            return usage_error(
+                "`fix -i` asks about each fix in a terminal, and stdin or stdout is not one; \
+                 use `unfreeze fix` to print the diff or `unfreeze fix --write` to apply the fixes",
+            );
+        }
+    };
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr();
+    let summary = review(
+        settings,
+        registry,
+        prompt.as_mut(),
+        &mut out,
+        &mut err,
+        common.quiet,
+    )?;
+    Ok(summary.exit_status(Mode::Fix {
+        write: true,
+        unsafe_fixes: false,
+    }))
 }

@@ -2,9 +2,12 @@
 //! file caught and reported), then hand every result, in sorted order, to the one consumer
 //! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -16,8 +19,10 @@ use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
 use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectView, settle, summarize};
 use crate::report::Reporter;
+use crate::report::progress::Progress;
+use crate::scope::{LineScope, Lines};
 use crate::semantic::build_index;
-use crate::source::SourceText;
+use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
 
 /// What the run does with the fixes.
@@ -54,6 +59,10 @@ pub struct Settings {
     pub per_file_ignores: PerFileIgnores,
     /// The configuration file's settings (target version, HTTP client, ...).
     pub config: Config,
+    /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
+    pub progress: bool,
+    /// Only these files and lines (`bot --since`); `None`: everything found.
+    pub scope: Option<Arc<LineScope>>,
 }
 
 /// The fixed version of a file.
@@ -169,7 +178,34 @@ fn display_path(path: &Path) -> String {
 }
 
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
-const MAX_FIX_ROUNDS: usize = 8;
+pub const MAX_FIX_ROUNDS: usize = 8;
+
+/// A package's `__init__.py` re-exports what it imports: its imports are never removed.
+pub fn keeps_unused_imports(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "__init__.py")
+}
+
+/// Parse, index and analyse `text` (the file at `path`), dropping the findings its
+/// per-file ignores silence. Also returns how many syntax errors `text` has: a fix must not
+/// add any.
+pub fn find(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> (Vec<Finding>, usize) {
+    let (findings, errors, _) = find_in_project(
+        text,
+        line_ending,
+        path,
+        settings,
+        registry,
+        ProjectRole::Alone,
+        true,
+    );
+    (findings, errors)
+}
 
 /// What the project phase asks of one file's pass.
 #[derive(Clone, Copy)]
@@ -185,6 +221,63 @@ enum ProjectRole<'a> {
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
     Calls(ProjectView<'a>),
+}
+
+/// [`find`], with the part the project phase asks of the file; `analyse: false` only
+/// summarises (a file that cannot have a finding).
+#[allow(clippy::too_many_arguments)]
+fn find_in_project(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+    analyse: bool,
+) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
+    let parsed = parse(text);
+    let index = build_index(&parsed.tree, text);
+    let context = FileContext {
+        path,
+        text,
+        line_ending,
+        parsed: &parsed,
+        index: &index,
+        target_version: settings.config.target_version,
+        http_client: match settings.config.http_client {
+            crate::config::HttpClient::Httpx => "httpx",
+            crate::config::HttpClient::Httpx2 => "httpx2",
+        },
+        unsafe_fixes: matches!(
+            settings.mode,
+            Mode::Fix {
+                unsafe_fixes: true,
+                ..
+            }
+        ),
+        project: match role {
+            ProjectRole::Calls(view) => Some(view),
+            _ => None,
+        },
+    };
+    panic_if_asked(path);
+    let summary = match role {
+        ProjectRole::Summarize { module, map, .. } => Some(summarize(
+            &context,
+            module,
+            map,
+            registry,
+            &settings.selection,
+        )),
+        _ => None,
+    };
+    let mut findings = if analyse {
+        analyze(&context, registry, &settings.selection)
+    } else {
+        Vec::new()
+    };
+    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    (findings, parsed.error_ranges.len(), summary)
 }
 
 /// Analyse (and in fix mode, fix) one file's bytes.
@@ -227,47 +320,30 @@ fn process_in_project(
         };
         return (outcome, None);
     }
-    let parsed = parse(&source.text);
-    let index = build_index(&parsed.tree, &source.text);
-    let context = FileContext {
+    let (mut findings, syntax_errors, summary) = find_in_project(
+        &source.text,
+        source.line_ending.as_str(),
         path,
-        text: &source.text,
-        line_ending: source.line_ending.as_str(),
-        parsed: &parsed,
-        index: &index,
-        target_version: settings.config.target_version,
-        http_client: match settings.config.http_client {
-            crate::config::HttpClient::Httpx => "httpx",
-            crate::config::HttpClient::Httpx2 => "httpx2",
-        },
-        unsafe_fixes: matches!(
-            settings.mode,
-            Mode::Fix {
-                unsafe_fixes: true,
-                ..
-            }
-        ),
-        project: match role {
-            ProjectRole::Calls(view) => Some(view),
-            _ => None,
-        },
+        settings,
+        registry,
+        role,
+        may_match,
+    );
+    // The fix rounds see the project's calls too (they are looked up by name), never
+    // summarise again.
+    let round_role = match role {
+        ProjectRole::Calls(view) => ProjectRole::Calls(view),
+        _ => ProjectRole::Alone,
     };
-    let summary = match role {
-        ProjectRole::Summarize { module, map, .. } => Some(summarize(
-            &context,
-            module,
-            map,
-            registry,
-            &settings.selection,
-        )),
-        _ => None,
-    };
-    let mut findings = if may_match {
-        analyze(&context, registry, &settings.selection)
-    } else {
-        Vec::new()
-    };
-    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    let lines = settings.scope.as_ref().map(|scope| {
+        scope
+            .file(path)
+            .cloned()
+            .unwrap_or(Lines::Ranges(Vec::new()))
+    });
+    if let Some(lines) = &lines {
+        retain_in_scope(&mut findings, &source.text, lines);
+    }
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -275,43 +351,34 @@ fn process_in_project(
         && findings.iter().any(|f| f.fix.is_some())
     {
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
-        let keep_imports = path.file_name().is_some_and(|n| n == "__init__.py");
-        let outcome = fix_file(
-            &source.text,
-            parsed.error_ranges.len(),
-            &fixes,
-            threshold,
-            keep_imports,
-        );
+        let keep_imports = keeps_unused_imports(path);
+        let outcome = fix_file(&source.text, syntax_errors, &fixes, threshold, keep_imports);
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
-        let mut overlapped = outcome.overlapped;
-        // Fixes skipped because they overlapped another (a call nested in a fixed call) are
-        // proposed again on the fixed text: go round until nothing applies, so that one run
-        // converges, as the second run would otherwise change the file again.
+        // The fixed text is analysed again until nothing more applies, so that one run converges
+        // where a second run would change the file again: fixes skipped because they overlapped
+        // another (a call nested in a fixed call), calls that resolve only once a fix added an
+        // import (`httpx.request` after `import httpx`), and, in a file with syntax errors,
+        // calls tree-sitter's error recovery reads differently once the file changed.
         for _ in 0..MAX_FIX_ROUNDS {
-            let Some(current) = fixed_text.as_deref().filter(|_| overlapped > 0) else {
+            let Some(current) = fixed_text.as_deref() else {
                 break;
             };
-            let reparsed = parse(current);
-            let reindexed = build_index(&reparsed.tree, current);
-            let round_context = FileContext {
-                text: current,
-                parsed: &reparsed,
-                index: &reindexed,
-                ..context
-            };
-            let more = analyze(&round_context, registry, &settings.selection);
-            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
-            let round = fix_file(
+            let (mut more, round_errors, _) = find_in_project(
                 current,
-                reparsed.error_ranges.len(),
-                &more_fixes,
-                threshold,
-                keep_imports,
+                source.line_ending.as_str(),
+                path,
+                settings,
+                registry,
+                round_role,
+                true,
             );
-            overlapped = round.overlapped;
+            if let Some(lines) = &lines {
+                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
+            }
+            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
+            let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
                 break;
             };
@@ -357,6 +424,16 @@ fn process_in_project(
     (outcome, summary)
 }
 
+/// Keep the findings that start or end on a line in scope.
+fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
+    let index = LineIndex::new(text);
+    findings.retain(|finding| {
+        let first = index.line_of(finding.range.start) + 1;
+        let last = index.line_of(finding.range.end) + 1;
+        lines.covers(first, last)
+    });
+}
+
 fn process_path(
     path: &Path,
     settings: &Settings,
@@ -390,6 +467,62 @@ fn isolate_panics<T: Default>(work: impl FnOnce() -> (FileOutcome, T)) -> (FileO
     })
 }
 
+/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
+fn panic_if_asked(path: &Path) {
+    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
+    if let Some(name) = name
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!(
+            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
+            name.display()
+        );
+    }
+}
+
+/// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
+/// run, when the settings ask for one). The paths that could not be walked come first, as
+/// errors, then every file in sorted order.
+pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
+    let mut discovered = discover(&settings.paths, &settings.exclude);
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
+    let mut reports: Vec<FileReport> = discovered
+        .errors
+        .iter()
+        .map(|error| FileReport {
+            display_path: display_path(&error.path),
+            path: error.path.clone(),
+            outcome: FileOutcome::Error(error.message.clone()),
+            write_error: None,
+        })
+        .collect();
+    let progress = Progress::new(discovered.files.len(), settings.progress);
+    let mut roots = settings.paths.clone();
+    if settings.config.path.is_some() {
+        roots.push(settings.config.root.clone());
+    }
+    let outcomes = analyse_files(&discovered.files, &roots, settings, registry, &progress);
+    progress.finish();
+    reports.extend(
+        discovered
+            .files
+            .iter()
+            .zip(outcomes)
+            .map(|(path, outcome)| FileReport {
+                display_path: display_path(path),
+                path: path.clone(),
+                outcome,
+                write_error: None,
+            }),
+    );
+    reports
+}
+
 /// Whether the run reports a rule that needs the project phase.
 fn needs_project(settings: &Settings, registry: &Registry) -> bool {
     registry
@@ -412,11 +545,16 @@ fn analyse_files(
     roots: &[PathBuf],
     settings: &Settings,
     registry: &Registry,
+    progress: &Progress,
 ) -> Vec<FileOutcome> {
     if !needs_project(settings, registry) {
         return files
             .par_iter()
-            .map(|path| process_path(path, settings, registry, ProjectRole::Alone).0)
+            .map(|path| {
+                let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
+                progress.advance();
+                outcome
+            })
             .collect();
     }
     let map = ModuleMap::build(roots, files);
@@ -431,7 +569,11 @@ fn analyse_files(
     // Files that may have a finding are parsed anyway: they are summarised on the way.
     let first: Vec<(FileOutcome, Option<crate::project::FileSummary>)> = files
         .par_iter()
-        .map(|path| process_path(path, settings, registry, role(path, false)))
+        .map(|path| {
+            let result = process_path(path, settings, registry, role(path, false));
+            progress.advance();
+            result
+        })
         .collect();
     let (mut outcomes, mut summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
     // The others only matter when a summarised file calls into them (or through them): they
@@ -530,34 +672,9 @@ pub fn run(
         reporter.finish(&summary)?;
         return Ok(summary);
     }
-    let discovered = discover(&settings.paths, &settings.exclude);
-    for error in &discovered.errors {
-        summary.errors += 1;
-        let report = FileReport {
-            display_path: display_path(&error.path),
-            path: error.path.clone(),
-            outcome: FileOutcome::Error(error.message.clone()),
-            write_error: None,
-        };
-        reporter.file(&report)?;
-    }
-    let mut roots = settings.paths.clone();
-    if settings.config.path.is_some() {
-        roots.push(settings.config.root.clone());
-    }
-    let outcomes = analyse_files(&discovered.files, &roots, settings, registry);
-    let reports: Vec<FileReport> = discovered
-        .files
-        .iter()
-        .zip(outcomes)
-        .map(|(path, outcome)| FileReport {
-            display_path: display_path(path),
-            path: path.clone(),
-            outcome,
-            write_error: None,
-        })
-        .collect();
-    for mut report in reports {
+    let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
+    let mut output_error = None;
+    for mut report in analyze_paths(settings, registry) {
         if let (
             Mode::Fix { write: true, .. },
             FileOutcome::Checked {
@@ -574,10 +691,37 @@ pub fn run(
             applied.iter_mut().for_each(|a| *a = false);
         }
         tally(&mut summary, &report);
-        reporter.file(&report)?;
+        report_file(reporter, &report, writes, &mut output_error)?;
+    }
+    match output_error {
+        // The reader went away (`| head`): every file is written, the exit code still tells.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(summary),
+        Some(err) => return Err(err),
+        None => {}
     }
     reporter.finish(&summary)?;
     Ok(summary)
+}
+
+/// Hand one report to the reporter. When the run writes files, an output that fails (stdout
+/// closed: `fix --write | head`) must not stop the writes half-way: the first error is kept,
+/// reporting stops, and the run deals with it once every file is written.
+fn report_file(
+    reporter: &mut dyn Reporter,
+    report: &FileReport,
+    writes: bool,
+    output_error: &mut Option<std::io::Error>,
+) -> std::io::Result<()> {
+    if output_error.is_some() {
+        return Ok(());
+    }
+    match reporter.file(report) {
+        Err(err) if writes => {
+            *output_error = Some(err);
+            Ok(())
+        }
+        result => result,
+    }
 }
 
 /// The source read from stdin, analysed as a project of one file.

@@ -3,26 +3,30 @@
 //! changed since it was read.
 
 use std::fs::{self, File, OpenOptions};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// What a file looked like when it was read.
+use sha2::{Digest, Sha256};
+
+/// What a file looked like when it was read: its length and SHA-256 (the hash plans record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fingerprint {
     len: usize,
-    hash: u64,
+    sha256: [u8; 32],
 }
 
 impl Fingerprint {
     pub fn of(bytes: &[u8]) -> Fingerprint {
-        let mut hasher = DefaultHasher::new();
-        bytes.hash(&mut hasher);
         Fingerprint {
             len: bytes.len(),
-            hash: hasher.finish(),
+            sha256: Sha256::digest(bytes).into(),
         }
+    }
+
+    /// The SHA-256 in lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 

@@ -835,15 +835,21 @@ fn closed_stdout_exits_cleanly_without_a_panic() {
 // ---------------------------------------------------------------- diffs that git accepts
 
 /// `fix`'s diff, applied with `git apply`, gives exactly what `fix --write` writes: for LF and
-/// CRLF files, and a file without a final newline.
+/// CRLF files, a file without a final newline, and paths git has to quote (a quote, a
+/// backslash, a tab, non-ASCII) or to end with a tab (a space).
 #[test]
 fn fix_diff_round_trips_through_git_apply_and_matches_write() {
     let crlf = BLOCKING.replace('\n', "\r\n");
     let no_final_newline = "import time\n\nasync def f():\n    time.sleep(1)";
-    let files: [(&str, &[u8]); 3] = [
+    let files: [(&str, &[u8]); 8] = [
         ("lf.py", BLOCKING.as_bytes()),
         ("pkg/crlf.py", crlf.as_bytes()),
         ("tail.py", no_final_newline.as_bytes()),
+        ("with space/my file .py", BLOCKING.as_bytes()),
+        ("quo\"te.py", BLOCKING.as_bytes()),
+        ("back\\slash.py", BLOCKING.as_bytes()),
+        ("tab\tname.py", BLOCKING.as_bytes()),
+        ("ünïcode/café.py", BLOCKING.as_bytes()),
     ];
     let via_git = project(&files);
     let via_write = project(&files);
@@ -859,6 +865,15 @@ fn fix_diff_round_trips_through_git_apply_and_matches_write() {
     git(&["init", "-q"]);
     let diff = unfreeze(via_git.path(), &["fix", "--color=never", "."]);
     assert_eq!(diff.code, Some(1), "{}", diff.stderr);
+    assert!(
+        diff.stdout.contains("--- \"a/quo\\\"te.py\"\n")
+            && diff.stdout.contains("--- a/with space/my file .py\t\n")
+            && diff
+                .stdout
+                .contains("+++ \"b/\\303\\274n\\303\\257code/caf\\303\\251.py\"\n"),
+        "{}",
+        diff.stdout
+    );
     fs::write(via_git.path().join("fixes.diff"), &diff.stdout).unwrap();
     git(&["apply", "--check", "fixes.diff"]);
     git(&["apply", "fixes.diff"]);
@@ -962,6 +977,29 @@ fn pyproject_configuration_selects_ignores_and_ignores_per_file() {
     );
 }
 
+/// A nested call makes `fix` go round again on the fixed text; that round must still honour
+/// the per-file ignores (it used to fix the ignored rule's findings).
+#[test]
+fn per_file_ignored_rule_is_not_fixed_in_a_later_fix_round() {
+    let source = "import time\nimport requests\n\n\nasync def f(url):\n    time.sleep(1)\n    \
+                  return requests.get(requests.get(url).text)\n";
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.unfreeze.per-file-ignores]\n\"a.py\" = [\"ASYNC251\"]\n",
+        ),
+        ("a.py", source.as_bytes()),
+    ]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
+    assert!(fixed.contains("    time.sleep(1)\n"), "{fixed}");
+    assert!(
+        fixed.contains("(await asyncio.to_thread(requests.get, url)).text"),
+        "{fixed}"
+    );
+}
+
 #[test]
 fn unfreeze_toml_is_nearer_than_pyproject_and_config_flag_picks_a_file() {
     let dir = project(&[
@@ -1031,7 +1069,9 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains("+import httpx2\n"), "{}", out.show());
     assert!(
-        out.stdout.contains("+    async with httpx2.AsyncClient(follow_redirects=True, timeout=None, max_redirects=30, verify=_HTTPX_SSL_CONTEXT) as client:"),
+        out.stdout.contains(
+            "+    async with httpx2.AsyncClient(\n+        follow_redirects=True,\n+        timeout=None,\n+        max_redirects=30,\n+        verify=_HTTPX_SSL_CONTEXT,\n+    ) as client:\n"
+        ),
         "{}",
         out.show()
     );
@@ -1050,5 +1090,31 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
         out.stderr.contains("unsafe fix in the diff"),
         "{}",
         out.show()
+    );
+}
+
+#[test]
+fn per_file_ignores_hold_in_the_second_round_of_nested_fixes() {
+    // The nested calls need a second round of fixes; the ignored rule's finding must not be
+    // fixed in that round either.
+    let source = "import os\nimport subprocess\nimport time\n\nasync def f(p):\n    \
+                  subprocess.run([\"ls\", os.path.realpath(p)])\n    time.sleep(1)\n";
+    let dir = project(&[
+        ("a.py", source.as_bytes()),
+        (
+            "unfreeze.toml",
+            b"[per-file-ignores]\n\"a.py\" = [\"ASYNC251\"]\n",
+        ),
+    ]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(os.path.realpath, p)"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    time.sleep(1)\n"),
+        "ignored rule left alone:\n{fixed}"
     );
 }

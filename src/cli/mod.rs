@@ -35,6 +35,16 @@ pub enum Command {
     ///
     /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
     Fix(FixArgs),
+    /// Apply a plan written by `fix --plan`, to the files that have not changed since.
+    ///
+    /// Exit status: 0 every file applied, 1 some files refused (changed or removed since the
+    /// plan was made; the others are applied), 2 error (unreadable plan, a write failed).
+    Apply(crate::plan::ApplyArgs),
+    /// In a git repository: fix on a new branch, commit, write the pull-request body, push and
+    /// open the pull request (docs/bot.md).
+    ///
+    /// Exit status: 0 done or nothing to fix, 2 error.
+    Bot(crate::bot::BotArgs),
     /// List the rules.
     Rules,
     /// Print a rule's documentation.
@@ -83,6 +93,9 @@ pub struct CommonArgs {
     /// When to color the output (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print only findings, diffs and errors: no progress bar, no closing summary.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +114,19 @@ pub struct FixArgs {
     /// Also apply fixes that change behaviour in a stated way.
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Review the fixes one at a time in the terminal and write the accepted ones.
+    #[arg(long, short, conflicts_with_all = ["write", "statistics", "plan"])]
+    pub interactive: bool,
+    /// For tests: read the review's keys from this file (`-`: stdin) instead of the
+    /// terminal (see docs/interactive.md).
+    #[arg(long, hide = true, value_name = "FILE", requires = "interactive")]
+    pub review_script: Option<PathBuf>,
+    /// Record the fixes, with a hash of each file, in this plan file for `unfreeze apply`.
+    #[arg(long, value_name = "PLAN", conflicts_with = "write")]
+    pub plan: Option<PathBuf>,
+    /// With --write: exit 1 when a file was changed (as formatters do in pre-commit hooks).
+    #[arg(long, requires = "write")]
+    pub exit_non_zero_on_fix: bool,
 }
 
 /// Rule codes (or prefixes) from the command line or a configuration file, checked against
@@ -208,5 +234,7 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         },
         per_file_ignores: PerFileIgnores::new(&config),
         config,
+        progress: !common.quiet,
+        scope: None,
     })
 }

@@ -4,6 +4,7 @@
 
 mod gather;
 mod httpx;
+mod offload;
 mod raw;
 pub mod strategy;
 mod template;

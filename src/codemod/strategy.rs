@@ -62,6 +62,10 @@ pub enum Strategy {
     /// keyword arguments, which `run_sync` does not take); `run_in_executor` with
     /// `functools.partial` below Python 3.9, which has no `asyncio.to_thread`.
     ToThread,
+    /// Move the blocking resource's whole use to a worker thread: a `with` block into a
+    /// nested function run by `to_thread`, a chained call into a lambda (see the `offload`
+    /// module).
+    OffloadBlock,
     /// A user's replacement template (`blocking-calls` in the configuration), awaited:
     /// `legacy.fetch(u)` with `template = "legacy_async.fetch({args})"` →
     /// `await legacy_async.fetch(u)`; `imports` are added when missing.
@@ -162,8 +166,9 @@ impl Strategy {
             }
             "httpx-client" => without_replacement(name, replacement, Strategy::HttpxClient),
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
+            "offload-block" => without_replacement(name, replacement, Strategy::OffloadBlock),
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, gather-surface-errors, gather-task-group)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, offload-block, gather-surface-errors, gather-task-group)"
             )),
         }
     }
@@ -187,6 +192,7 @@ impl Strategy {
                 await_async_equivalent(site, target, applicability)
             }
             Strategy::ToThread => to_thread(site, applicability),
+            Strategy::OffloadBlock => super::offload::offload_block(site, applicability),
             Strategy::HttpxClient => {
                 super::httpx::httpx_client(site, applicability, site.http_client)
             }
@@ -515,13 +521,21 @@ fn library_error(library: &str) -> String {
     }
 }
 
-fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+/// The expression that runs `callee(arguments)` in a worker thread at `offset`, the name of
+/// what runs it (for titles), and the imports it needs: `asyncio.to_thread(f, a, k=v)`;
+/// `trio.to_thread.run_sync` / `anyio.to_thread.run_sync` in files written for those (with
+/// `functools.partial` for keyword arguments, which `run_sync` does not take);
+/// `run_in_executor` with `functools.partial` below Python 3.9, which has no `to_thread`.
+pub(crate) fn thread_call(
+    site: &Site,
+    offset: usize,
+    callee: &str,
+    arguments: &str,
+    has_keywords: bool,
+) -> Result<(String, String, Vec<Edit>), String> {
     if site.library == Some(crate::analyze::LIBRARY_INTERNALS) {
         return Err(library_error(crate::analyze::LIBRARY_INTERNALS));
     }
-    let (arguments, has_keywords) = call_arguments(site).ok_or("the call has no argument list")?;
-    let callee = &site.text[site.callee.byte_range()];
-    let offset = site.call.start_byte();
     let reference = |module: &str| {
         reference_module(
             site.index,
@@ -545,9 +559,9 @@ fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, Stri
             let run_sync = format!("{}.to_thread.run_sync", module.name);
             let expression = if has_keywords {
                 let partial = partial(&mut imports)?;
-                format!("{run_sync}({})", call_with(&partial, callee, &arguments))
+                format!("{run_sync}({})", call_with(&partial, callee, arguments))
             } else {
-                call_with(&run_sync, callee, &arguments)
+                call_with(&run_sync, callee, arguments)
             };
             (expression, run_sync)
         }
@@ -561,7 +575,7 @@ fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, Stri
                 let partial = partial(&mut imports)?;
                 format!(
                     "{executor}(None, {})",
-                    call_with(&partial, callee, &arguments)
+                    call_with(&partial, callee, arguments)
                 )
             };
             (expression, executor)
@@ -570,9 +584,23 @@ fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, Stri
             let asyncio = reference("asyncio")?;
             imports.extend(asyncio.import);
             let to_thread = format!("{}.to_thread", asyncio.name);
-            (call_with(&to_thread, callee, &arguments), to_thread)
+            (call_with(&to_thread, callee, arguments), to_thread)
         }
     };
+    Ok((expression, replacement, imports))
+}
+
+fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    // `with urlopen(u) as r: ...`: the resource is used in the block too (reads, close), so
+    // the whole block moves to the thread when it can.
+    if let Some(proposal) = super::offload::offload_with_item(site, applicability) {
+        return Ok(proposal);
+    }
+    let (arguments, has_keywords) = call_arguments(site).ok_or("the call has no argument list")?;
+    let callee = &site.text[site.callee.byte_range()];
+    let offset = site.call.start_byte();
+    let (expression, replacement, imports) =
+        thread_call(site, offset, callee, &arguments, has_keywords)?;
     let rewritten = match await_shape(site.call) {
         AwaitShape::AlreadyAwaited => expression,
         AwaitShape::Bare => format!("await {expression}"),

@@ -3,9 +3,11 @@
 
 mod github;
 mod json;
+pub mod progress;
 pub mod rules;
 mod sarif;
 mod statistics;
+pub mod summary;
 mod text;
 
 use std::io;

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::Reporter;
+use super::summary::Tally;
 use crate::analyze::Finding;
-use crate::diff::unified_diff;
+use crate::diff::{unified_diff, write_colored};
 use crate::fix::Applicability;
 use crate::run::{FileOutcome, FileReport, Mode, Summary};
 use crate::source::LineIndex;
@@ -16,24 +17,26 @@ pub struct TextReporter<W: Write, E: Write> {
     out: W,
     err: E,
     mode: Mode,
-    unsafe_fixes: bool,
+    /// `--quiet`: no closing summary.
+    quiet: bool,
+    tally: Tally,
 }
 
 impl<W: Write, E: Write> TextReporter<W, E> {
     pub fn new(out: W, err: E, mode: Mode) -> Self {
-        let unsafe_fixes = matches!(
-            mode,
-            Mode::Fix {
-                unsafe_fixes: true,
-                ..
-            }
-        );
         TextReporter {
             out,
             err,
             mode,
-            unsafe_fixes,
+            quiet: false,
+            tally: Tally::default(),
         }
+    }
+
+    /// Leave out the closing summary (`--quiet`).
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     fn error(&mut self, path: &str, message: &str) -> io::Result<()> {
@@ -180,6 +183,7 @@ impl<W: Write, E: Write> TextReporter<W, E> {
 
 impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
     fn file(&mut self, report: &FileReport) -> io::Result<()> {
+        self.tally.add_report(report, self.mode);
         match &report.outcome {
             FileOutcome::Error(message) => return self.error(&report.display_path, message),
             FileOutcome::Checked {
@@ -199,25 +203,7 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                     Mode::Fix { write: false, .. } => {
                         if let Some(fixed) = fixed {
                             let diff = unified_diff(&report.display_path, text, &fixed.text);
-                            // Line by line, keeping each line's own terminator: a CRLF file's
-                            // diff must keep its CRs for `git apply`.
-                            for line in diff.split_inclusive('\n') {
-                                let content = line.trim_end_matches(['\n', '\r']);
-                                let ending = &line[content.len()..];
-                                let colored =
-                                    if content.starts_with("+++") || content.starts_with("---") {
-                                        content.bold()
-                                    } else if content.starts_with('+') {
-                                        content.green()
-                                    } else if content.starts_with('-') {
-                                        content.red()
-                                    } else if content.starts_with("@@") {
-                                        content.cyan()
-                                    } else {
-                                        content.normal()
-                                    };
-                                write!(self.out, "{colored}{ending}")?;
-                            }
+                            write_colored(&mut self.out, &diff)?;
                         }
                     }
                     Mode::Fix { write: true, .. } => self.findings(report, true)?,
@@ -243,6 +229,7 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 },
                 Mode::Fix { .. },
             ) => {
+                self.tally.add_report(report, self.mode);
                 if let Some(reason) = rejected {
                     self.error(&report.display_path, reason)?;
                 }
@@ -256,6 +243,9 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if self.quiet {
+            return self.out.flush();
+        }
         let plural = |n: usize, word: &str| {
             if n == 1 {
                 format!("{n} {word}")
@@ -292,6 +282,7 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                         plural(summary.findings, "finding"),
                         plural(summary.files_checked, "file")
                     )?;
+                    self.tally.write_rules(&mut self.out, self.mode, "fixed")?;
                     if summary.safe_fixable > 0 {
                         writeln!(
                             self.out,
@@ -326,16 +317,20 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                     plural(summary.files_fixed, "file"),
                     summary.findings - summary.fixed
                 )?;
-                let left_unsafe = summary.unsafe_fixable.min(summary.findings - summary.fixed);
-                if !self.unsafe_fixes && left_unsafe > 0 {
-                    writeln!(target, "{left_unsafe} more fixable with `--unsafe-fixes`.")?;
-                }
-                if summary.unfixable > 0 {
+                if summary.findings > 0 {
                     writeln!(
                         target,
-                        "{} without an automatic fix yet (see `unfreeze check`).",
-                        plural(summary.unfixable, "finding")
+                        "{} checked; findings by rule:",
+                        plural(summary.files_checked, "file")
                     )?;
+                    let fixed = if write { "fixed" } else { "in the diff" };
+                    self.tally.write_rules(target, self.mode, fixed)?;
+                } else {
+                    writeln!(target, "{} checked.", plural(summary.files_checked, "file"))?;
+                }
+                if summary.findings > summary.fixed {
+                    writeln!(target, "Not fixed:")?;
+                    self.tally.write_skips(target)?;
                 }
                 if !write && summary.fixed > 0 {
                     writeln!(target, "Run `unfreeze fix --write` to apply.")?;

@@ -96,3 +96,17 @@ pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     write_files(dir.path(), files);
     dir
 }
+
+/// Run the unfreeze binary with `args` in `dir` (stdout and stderr must be UTF-8).
+pub fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the unfreeze binary runs");
+    Output {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}

@@ -1,0 +1,373 @@
+//! The words of a bot run: the commit message and the pull-request body in Markdown (a table
+//! per rule, each change with its rule's documentation, and what still needs a human).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::codemod::Registry;
+use crate::plan::{Plan, PlannedFile, PlannedFinding};
+
+/// A planned file with its path relative to the repository's top level.
+pub struct RepoFile<'a> {
+    pub path: String,
+    pub file: &'a PlannedFile,
+    /// The file is not inside the repository (`path` is then as given).
+    pub outside: bool,
+}
+
+/// Where rule documentation lives: `{base}{CODE}.md`, or `unfreeze explain CODE` without one.
+pub struct DocsLinks {
+    pub base: Option<String>,
+}
+
+impl DocsLinks {
+    /// `--docs-url`, else the package's repository (when its metadata names one).
+    pub fn new(option: Option<&str>) -> DocsLinks {
+        let base = match option {
+            Some(base) => Some(base.to_owned()),
+            None => option_env!("CARGO_PKG_REPOSITORY")
+                .filter(|repo| !repo.is_empty())
+                .map(|repo| {
+                    format!(
+                        "{}/blob/v{}/docs/rules/",
+                        repo.trim_end_matches('/'),
+                        env!("CARGO_PKG_VERSION")
+                    )
+                }),
+        };
+        DocsLinks {
+            base: base.map(|b| if b.ends_with('/') { b } else { format!("{b}/") }),
+        }
+    }
+
+    /// A Markdown reference to the rule's documentation.
+    pub fn link(&self, code: &str) -> String {
+        match &self.base {
+            Some(base) => format!("[{code}]({base}{code}.md)"),
+            None => format!("{code} (`unfreeze explain {code}`)"),
+        }
+    }
+}
+
+/// A table cell: one line, pipes escaped.
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Applied fixes, grouped by rule code: (file, finding).
+fn applied_by_rule<'a>(
+    files: &'a [RepoFile<'a>],
+) -> BTreeMap<&'a str, Vec<(&'a str, &'a PlannedFinding)>> {
+    let mut rules: BTreeMap<&str, Vec<(&str, &PlannedFinding)>> = BTreeMap::new();
+    for repo_file in files {
+        if repo_file.file.fixed.is_none() {
+            continue;
+        }
+        for finding in repo_file.file.findings.iter().filter(|f| f.applied) {
+            rules
+                .entry(finding.code.as_str())
+                .or_default()
+                .push((repo_file.path.as_str(), finding));
+        }
+    }
+    rules
+}
+
+/// Findings the fixes leave for a person: (file, finding).
+pub fn needs_human<'a>(files: &'a [RepoFile<'a>]) -> Vec<(&'a str, &'a PlannedFinding)> {
+    files
+        .iter()
+        .flat_map(|repo_file| {
+            let fixed = repo_file.file.fixed.is_some();
+            repo_file
+                .file
+                .findings
+                .iter()
+                .filter(move |f| !(fixed && f.applied))
+                .map(move |f| (repo_file.path.as_str(), f))
+        })
+        .collect()
+}
+
+/// The number of fixes the commit applies.
+pub fn applied_count(files: &[RepoFile<'_>]) -> usize {
+    applied_by_rule(files).values().map(Vec::len).sum()
+}
+
+/// The commit's (and pull request's) title.
+pub fn title(files: &[RepoFile<'_>]) -> String {
+    let fixes = applied_count(files);
+    let changed = files.iter().filter(|f| f.file.fixed.is_some()).count();
+    format!(
+        "unfreeze: fix {} in async code ({})",
+        plural(fixes, "blocking call", "blocking calls"),
+        plural(changed, "file", "files")
+    )
+}
+
+/// The commit message: the title, the count per rule, what is left.
+pub fn commit_message(files: &[RepoFile<'_>], registry: &Registry) -> String {
+    let mut message = title(files);
+    message.push_str("\n\n");
+    for (code, fixes) in applied_by_rule(files) {
+        let name = registry.get(code).map(|c| c.name.as_str()).unwrap_or("");
+        let _ = writeln!(
+            message,
+            "- {code} {name}: {}",
+            plural(fixes.len(), "fix", "fixes")
+        );
+    }
+    let left = needs_human(files).len();
+    if left > 0 {
+        let _ = writeln!(
+            message,
+            "\n{} not changed: unsafe or display-only fixes, or no automatic fix.",
+            plural(left, "finding", "findings")
+        );
+    }
+    let _ = writeln!(
+        message,
+        "\nMade by `unfreeze bot` (unfreeze {}).",
+        env!("CARGO_PKG_VERSION")
+    );
+    message
+}
+
+/// GitHub refuses a pull-request body longer than 65,536 characters; keep a margin.
+pub const MAX_BODY_CHARS: usize = 60_000;
+
+/// The pull-request body in Markdown, within [`MAX_BODY_CHARS`]: when every row does not fit,
+/// each table keeps its first rows and says how many more the commit holds.
+pub fn pull_request_body(
+    plan: &Plan,
+    files: &[RepoFile<'_>],
+    errors: &[(String, String)],
+    registry: &Registry,
+    docs: &DocsLinks,
+) -> String {
+    let mut body = body_with_rows(plan, files, errors, registry, docs, usize::MAX);
+    for max_rows in [200, 50, 20, 5, 0] {
+        if body.chars().count() <= MAX_BODY_CHARS {
+            break;
+        }
+        body = body_with_rows(plan, files, errors, registry, docs, max_rows);
+    }
+    body
+}
+
+/// A line after a table cut to `max_rows`.
+fn more_rows(body: &mut String, total: usize, max_rows: usize, what: &str) {
+    if total > max_rows {
+        let _ = writeln!(
+            body,
+            "\n... and {} more {what} (the body is kept under GitHub's size limit; run \
+             `unfreeze check` for the full list).",
+            total - max_rows
+        );
+    }
+}
+
+fn body_with_rows(
+    plan: &Plan,
+    files: &[RepoFile<'_>],
+    errors: &[(String, String)],
+    registry: &Registry,
+    docs: &DocsLinks,
+    max_rows: usize,
+) -> String {
+    let mut body = String::new();
+    let fixes = applied_count(files);
+    let changed = files.iter().filter(|f| f.file.fixed.is_some()).count();
+    let _ = writeln!(
+        body,
+        "This pull request rewrites {} in {} that block the asyncio event loop: while one \
+         of them runs inside an `async def`, every other coroutine of the process waits. Each \
+         change is listed under its rule, with the rule's documentation.\n",
+        plural(fixes, "call", "calls"),
+        plural(changed, "file", "files")
+    );
+    let _ = writeln!(
+        body,
+        "{}\n",
+        if plan.unsafe_fixes {
+            "Safe fixes keep behaviour. Unsafe fixes were included (`--unsafe-fixes`): each \
+             one's behaviour difference is stated in its row; review those first."
+        } else {
+            "Every change is a safe fix: behaviour is kept, only the waiting no longer blocks \
+             the loop."
+        }
+    );
+    for (code, fixes) in applied_by_rule(files) {
+        let codemod = registry.get(code);
+        let name = codemod.map(|c| c.name.as_str()).unwrap_or("");
+        let _ = writeln!(
+            body,
+            "### {code} · {name} ({})\n",
+            plural(fixes.len(), "change", "changes")
+        );
+        let why = codemod
+            .map(|c| format!("{}. ", c.summary.trim().trim_end_matches('.')))
+            .unwrap_or_default();
+        let _ = writeln!(body, "{why}Documentation: {}.\n", docs.link(code));
+        let _ = writeln!(body, "| location | change | applicability | note |");
+        let _ = writeln!(body, "|---|---|---|---|");
+        for (path, finding) in fixes.iter().take(max_rows) {
+            let _ = writeln!(
+                body,
+                "| `{}:{}` | {} | {} | {} |",
+                cell(path),
+                finding.location.row,
+                cell(finding.fix_title.as_deref().unwrap_or(&finding.message)),
+                finding.applicability.as_deref().unwrap_or(""),
+                cell(finding.caveat.as_deref().unwrap_or("")),
+            );
+        }
+        more_rows(&mut body, fixes.len(), max_rows, "changes of this rule");
+        body.push('\n');
+    }
+    let left = needs_human(files);
+    if !left.is_empty() || !errors.is_empty() {
+        let _ = writeln!(
+            body,
+            "### Needs a human ({})\n",
+            plural(left.len() + errors.len(), "item", "items")
+        );
+        let _ = writeln!(
+            body,
+            "Not changed by this pull request: unsafe fixes (applied only with \
+             `--unsafe-fixes`), display-only suggestions, and findings without an automatic \
+             fix.\n"
+        );
+        if !left.is_empty() {
+            let _ = writeln!(body, "| location | rule | finding | why |");
+            let _ = writeln!(body, "|---|---|---|---|");
+            for (path, finding) in left.iter().take(max_rows) {
+                let _ = writeln!(
+                    body,
+                    "| `{}:{}:{}` | {} | {} | {} |",
+                    cell(path),
+                    finding.location.row,
+                    finding.location.column,
+                    docs.link(&finding.code),
+                    cell(&finding.message),
+                    cell(&finding.needs_human_reason()),
+                );
+            }
+            more_rows(&mut body, left.len(), max_rows, "findings");
+            body.push('\n');
+        }
+        for (path, message) in errors.iter().take(max_rows.max(20)) {
+            let _ = writeln!(
+                body,
+                "- `{}`: could not be processed: {}",
+                cell(path),
+                cell(message)
+            );
+        }
+        if !errors.is_empty() {
+            body.push('\n');
+        }
+    }
+    let _ = writeln!(
+        body,
+        "<sub>Made by `unfreeze bot` (unfreeze {}). Check locally with `unfreeze check`.</sub>",
+        env!("CARGO_PKG_VERSION")
+    );
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{FixedContent, Location, PlannedFile};
+
+    fn finding(row: usize, applied: bool) -> PlannedFinding {
+        PlannedFinding {
+            code: "ASYNC251".to_owned(),
+            name: "blocking-sleep".to_owned(),
+            message: "`time.sleep` blocks the event loop in async function `f`".to_owned(),
+            location: Location { row, column: 5 },
+            end_location: Location { row, column: 18 },
+            applicability: Some(if applied { "safe" } else { "unsafe" }.to_owned()),
+            fix_title: Some("Replace with `await asyncio.sleep(...)`".to_owned()),
+            caveat: (!applied).then(|| "a negative delay no longer raises".to_owned()),
+            applied,
+            no_fix_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_huge_body_is_cut_to_githubs_limit_and_says_so() {
+        let file = PlannedFile {
+            path: "big.py".to_owned(),
+            sha256: String::new(),
+            fixed: Some(FixedContent {
+                sha256: String::new(),
+                encoding: "utf-8".to_owned(),
+                content: String::new(),
+                diff: String::new(),
+            }),
+            findings: (1..=3000).map(|row| finding(row, row % 3 != 0)).collect(),
+            rejected: None,
+            local_path: "big.py".into(),
+        };
+        let files = [RepoFile {
+            path: "big.py".to_owned(),
+            file: &file,
+            outside: false,
+        }];
+        let registry = Registry::bundled().unwrap();
+        let docs = DocsLinks { base: None };
+        let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
+        assert!(body.chars().count() <= MAX_BODY_CHARS, "{}", body.len());
+        assert!(body.contains("### ASYNC251 · blocking-sleep (2000 changes)"));
+        assert!(body.contains("more changes of this rule"), "{body}");
+        assert!(body.contains("### Needs a human (1000 items)"));
+        assert!(body.contains("more findings"), "{body}");
+        assert!(body.contains("| `big.py:1` |"), "the first rows are kept");
+
+        let small = PlannedFile {
+            findings: vec![finding(1, true)],
+            ..file.clone()
+        };
+        let files = [RepoFile {
+            path: "big.py".to_owned(),
+            file: &small,
+            outside: false,
+        }];
+        let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
+        assert!(!body.contains("more changes"), "{body}");
+    }
+
+    #[test]
+    fn cells_stay_on_one_line_and_escape_pipes() {
+        assert_eq!(cell("a | b\n  c"), "a \\| b c");
+    }
+
+    #[test]
+    fn links_use_the_base_or_explain() {
+        let docs = DocsLinks {
+            base: Some("https://example.org/rules/".to_owned()),
+        };
+        assert_eq!(
+            docs.link("ASYNC251"),
+            "[ASYNC251](https://example.org/rules/ASYNC251.md)"
+        );
+        let none = DocsLinks { base: None };
+        assert_eq!(
+            none.link("ASYNC251"),
+            "ASYNC251 (`unfreeze explain ASYNC251`)"
+        );
+        assert_eq!(
+            DocsLinks::new(Some("https://x.test/docs")).base.as_deref(),
+            Some("https://x.test/docs/")
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The arguments of one requests call, mapped to httpx (reference §1b): positional →
+//! keyword, `allow_redirects` → `follow_redirects`, `data=` with a string or bytes literal →
+//! `content=`, timeouts → `httpx.Timeout(..., pool=None)`, `head()` → `follow_redirects=False`,
+//! a body on GET / DELETE / HEAD / OPTIONS → `request("GET", ...)`. Edits stay inside the
+//! argument list, so its layout and comments are kept.
+
+use tree_sitter::Node;
+
+use crate::fix::Edit;
+
+/// Positional parameters of each requests function (and `Session` method, whose parameters
+/// are the same), after which every argument is a keyword.
+fn positional_parameters(method: &str) -> Option<&'static [&'static str]> {
+    Some(match method {
+        "get" => &["url", "params"],
+        "options" | "head" | "delete" => &["url"],
+        "post" => &["url", "data", "json"],
+        "put" | "patch" => &["url", "data"],
+        "request" => &[
+            "method",
+            "url",
+            "params",
+            "data",
+            "headers",
+            "cookies",
+            "files",
+            "auth",
+            "timeout",
+            "allow_redirects",
+            "proxies",
+            "hooks",
+            "stream",
+            "verify",
+            "cert",
+            "json",
+        ],
+        _ => return None,
+    })
+}
+
+/// Who sends the request: a client made for this one call (a top-level `requests.get`), or a
+/// client shared by several calls (a `Session` become an `AsyncClient`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    PerCallClient,
+    SharedClient,
+}
+
+/// A keyword argument that moves to the client's construction (`cookies=`, `verify=False`).
+pub struct ClientArgument {
+    pub name: String,
+    pub value: String,
+}
+
+/// A requests call with its arguments mapped.
+pub struct MappedCall {
+    /// Edits inside the call's argument list.
+    pub edits: Vec<Edit>,
+    /// Arguments that move to the client (only with a per-call client).
+    pub client_arguments: Vec<ClientArgument>,
+    /// The httpx method to call: the same, or `request` for a body on GET/DELETE/HEAD/OPTIONS.
+    pub method: &'static str,
+    /// Stated behaviour differences.
+    pub caveats: Vec<String>,
+}
+
+fn is_literal_string(node: Node) -> bool {
+    matches!(node.kind(), "string" | "concatenated_string") && !has_interpolation(node)
+}
+
+fn has_interpolation(node: Node) -> bool {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "interpolation" {
+            return true;
+        }
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}
+
+/// One argument as passed: its requests parameter name, its value, and the whole argument
+/// node (`keyword_argument`, or the bare value when positional).
+struct Passed<'t> {
+    name: String,
+    value: Node<'t>,
+    keyword: Option<Node<'t>>,
+}
+
+/// The httpx method for a requests method name (`None`: not a request method).
+fn httpx_method(method: &str) -> Option<&'static str> {
+    Some(match method {
+        "get" => "get",
+        "post" => "post",
+        "put" => "put",
+        "patch" => "patch",
+        "delete" => "delete",
+        "head" => "head",
+        "options" => "options",
+        "request" => "request",
+        _ => return None,
+    })
+}
+
+/// Map the arguments of `call`, a requests `method` call, for `sender`; an error when an
+/// argument has no faithful httpx equivalent there.
+pub fn map_call(
+    text: &str,
+    call: Node,
+    method: &str,
+    sender: Sender,
+    client_module: &str,
+) -> Result<MappedCall, String> {
+    let parameters = positional_parameters(method).ok_or("not a requests request method")?;
+    let mut httpx_method = httpx_method(method).ok_or("not a requests request method")?;
+    let arguments_node = call
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+        .ok_or("the call has no argument list")?;
+    let mut passed: Vec<Passed> = Vec::new();
+    let mut positional = 0;
+    let mut cursor = arguments_node.walk();
+    for argument in arguments_node.named_children(&mut cursor) {
+        match argument.kind() {
+            "keyword_argument" => {
+                let name = argument.child_by_field_name("name").ok_or("bad keyword")?;
+                let value = argument.child_by_field_name("value").ok_or("bad keyword")?;
+                passed.push(Passed {
+                    name: text[name.byte_range()].to_owned(),
+                    value,
+                    keyword: Some(argument),
+                });
+            }
+            "list_splat" | "dictionary_splat" => {
+                return Err("`*args` / `**kwargs` hide which arguments are passed".to_owned());
+            }
+            "comment" => {}
+            _ => {
+                let name = parameters
+                    .get(positional)
+                    .ok_or("more positional arguments than requests accepts")?;
+                positional += 1;
+                passed.push(Passed {
+                    name: name.to_string(),
+                    value: argument,
+                    keyword: None,
+                });
+            }
+        }
+    }
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut caveats: Vec<String> = Vec::new();
+    let mut client_arguments: Vec<ClientArgument> = Vec::new();
+    let mut has_body = false;
+    let mut redirects_given = false;
+    let mut url = None;
+    let value_text = |node: Node| text[node.byte_range()].to_owned();
+    // Rename (or name) an argument: `allow_redirects=` → `follow_redirects=`, `{…}` → `params={…}`.
+    let rename = |argument: &Passed, to: &str, edits: &mut Vec<Edit>| match argument.keyword {
+        Some(keyword) => {
+            let name = keyword
+                .child_by_field_name("name")
+                .expect("a keyword has a name");
+            if &text[name.byte_range()] != to {
+                edits.push(Edit::replacement(name.byte_range(), to));
+            }
+        }
+        None => edits.push(Edit::insertion(
+            argument.value.start_byte(),
+            format!("{to}="),
+        )),
+    };
+    // Remove an argument from the call (it moves to the client): the argument and the comma
+    // after it (or before it, when it is the last).
+    let remove = |argument: &Passed, edits: &mut Vec<Edit>| -> Result<(), String> {
+        let node = argument.keyword.unwrap_or(argument.value);
+        let after = &text[node.end_byte()..arguments_node.end_byte()];
+        let range = match after.find(',') {
+            Some(comma) if after[..comma].trim().is_empty() => {
+                let rest = &after[comma + 1..];
+                let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                node.start_byte()..node.end_byte() + comma + 1 + spaces
+            }
+            _ => {
+                let before = &text[arguments_node.start_byte()..node.start_byte()];
+                let comma = before.rfind(',').ok_or("cannot remove the only argument")?;
+                arguments_node.start_byte() + comma..node.end_byte()
+            }
+        };
+        if text[range.clone()].contains(['\n', '\r', '#']) {
+            return Err("an argument to move spans lines or holds a comment".to_owned());
+        }
+        edits.push(Edit::deletion(range));
+        Ok(())
+    };
+    let per_call = sender == Sender::PerCallClient;
+    for argument in &passed {
+        let value = argument.value;
+        match argument.name.as_str() {
+            "method" => {}
+            "url" => url = Some(value),
+            "params" => {
+                let url_is_plain_literal = url.is_some_and(|u: Node| {
+                    is_literal_string(u) && !text[u.byte_range()].contains('?')
+                });
+                if !(value.kind() == "dictionary" && url_is_plain_literal) {
+                    caveats.push(
+                        "`params=`: httpx replaces a query string already in the URL and sends \
+                         `None` values and `True`/`False` differently"
+                            .to_owned(),
+                    );
+                }
+                rename(argument, "params", &mut edits);
+            }
+            "data" => {
+                has_body = true;
+                if is_literal_string(value) {
+                    rename(argument, "content", &mut edits);
+                } else {
+                    caveats.push(if value.kind() == "dictionary" {
+                        "`data=`: httpx sends `None` form values as empty strings".to_owned()
+                    } else {
+                        "`data=`: a str or bytes value must become `content=` in httpx, and a \
+                         list of pairs or a file is not accepted"
+                            .to_owned()
+                    });
+                    rename(argument, "data", &mut edits);
+                }
+            }
+            "json" => {
+                has_body = true;
+                caveats.push(
+                    "`json=`: httpx serialises compactly and without ASCII escapes, so the body \
+                     bytes differ (the parsed JSON is the same)"
+                        .to_owned(),
+                );
+                rename(argument, "json", &mut edits);
+            }
+            "files" => {
+                has_body = true;
+                caveats.push(
+                    "`files=`: files must be opened in binary mode, and part names and content \
+                     types can differ"
+                        .to_owned(),
+                );
+                rename(argument, "files", &mut edits);
+            }
+            "headers" => {
+                if value.kind() != "dictionary" {
+                    caveats.push(
+                        "`headers=`: a `None` value removes a header in requests but fails in httpx"
+                            .to_owned(),
+                    );
+                }
+                rename(argument, "headers", &mut edits);
+            }
+            "cookies" if per_call => {
+                client_arguments.push(ClientArgument {
+                    name: "cookies".into(),
+                    value: value_text(value),
+                });
+                remove(argument, &mut edits)?;
+            }
+            "cookies" => {
+                return Err(
+                    "`cookies=` on a session call: httpx drops per-request cookies on redirects, \
+                     and moving them to the client would keep them for later calls"
+                        .to_owned(),
+                );
+            }
+            "auth" => {
+                if value.kind() != "tuple" {
+                    return Err("`auth=` other than a (user, password) tuple".to_owned());
+                }
+                rename(argument, "auth", &mut edits);
+            }
+            "timeout" => {
+                rename(argument, "timeout", &mut edits);
+                match value.kind() {
+                    "none" => {}
+                    "tuple" if value.named_child_count() == 2 => {
+                        let connect = value_text(value.named_child(0).expect("two items"));
+                        let read = value_text(value.named_child(1).expect("two items"));
+                        edits.push(Edit::replacement(
+                            value.byte_range(),
+                            format!(
+                                "{client_module}.Timeout(connect={connect}, read={read}, write={connect}, pool=None)"
+                            ),
+                        ));
+                    }
+                    kind => {
+                        if !matches!(kind, "integer" | "float") {
+                            caveats.push(
+                                "`timeout=`: a (connect, read) tuple in a variable is read differently by httpx"
+                                    .to_owned(),
+                            );
+                        }
+                        edits.push(Edit::insertion(
+                            value.start_byte(),
+                            format!("{client_module}.Timeout("),
+                        ));
+                        edits.push(Edit::insertion(value.end_byte(), ", pool=None)"));
+                    }
+                }
+            }
+            "allow_redirects" => {
+                redirects_given = true;
+                rename(argument, "follow_redirects", &mut edits);
+            }
+            "verify" if per_call && matches!(value.kind(), "true" | "false") => {
+                if value.kind() == "false" {
+                    client_arguments.push(ClientArgument {
+                        name: "verify".into(),
+                        value: "False".into(),
+                    });
+                }
+                remove(argument, &mut edits)?;
+            }
+            "stream" if value.kind() == "false" => remove(argument, &mut edits)?,
+            other if per_call => {
+                return Err(format!(
+                    "`{other}=` has no faithful httpx equivalent on a per-call client yet"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "`{other}=` on a session call has no faithful httpx equivalent (httpx sets it \
+                     on the client only)"
+                ));
+            }
+        }
+    }
+    let url = url.ok_or("the call passes no URL")?;
+    let last_argument = passed
+        .iter()
+        .map(|a| a.keyword.unwrap_or(a.value))
+        .max_by_key(|n| n.end_byte())
+        .ok_or("the call passes no arguments")?;
+    if method == "head" && !redirects_given {
+        edits.push(Edit::insertion(
+            last_argument.end_byte(),
+            ", follow_redirects=False",
+        ));
+    }
+    // A body on GET/DELETE/HEAD/OPTIONS goes through `request("GET", ...)`, which accepts one.
+    if has_body && matches!(method, "get" | "delete" | "head" | "options") {
+        edits.push(Edit::insertion(
+            url.start_byte(),
+            format!("\"{}\", ", method.to_ascii_uppercase()),
+        ));
+        httpx_method = "request";
+    }
+    Ok(MappedCall {
+        edits,
+        client_arguments,
+        method: httpx_method,
+        caveats,
+    })
+}

@@ -1,0 +1,462 @@
+//! The `httpx-client` strategy: a top-level `requests.<method>(...)` call in a statement of its
+//! own becomes `await client.<method>(...)` inside `async with httpx.AsyncClient(...) as
+//! client:`, following shared/reference/requests-to-httpx.md row by row:
+//!
+//! - the client restores requests' defaults (redirects followed, up to 30, no timeout) and
+//!   shares one SSL context per module, so no client loads the CA bundle on the event loop;
+//! - arguments: positional → keyword, `allow_redirects` → `follow_redirects`, `data=` with a
+//!   string or bytes literal → `content=`, timeouts → `httpx.Timeout(..., pool=None)`,
+//!   `head()` → `follow_redirects=False`, a body on GET / DELETE / HEAD / OPTIONS →
+//!   `client.request("GET", ...)`, `cookies=` → the per-call client;
+//! - the response, when bound to a local name: `.ok` → `not r.is_error`, `.url` →
+//!   `str(r.url)`, `.reason` → `.reason_phrase`, `.is_redirect` → `.has_redirect_location`,
+//!   `.next` → `.next_request`, `if r:` → `if not r.is_error:`, `r.raise_for_status()` →
+//!   `if r.is_error: r.raise_for_status()`;
+//! - `except requests.exceptions.X` around the call also catches the httpx equivalents.
+//!
+//! Everything the reference marks COND becomes a stated caveat; NO rows (streams, hooks,
+//! proxies, certificates, custom auth, `iter_content`, ...) mean no fix. The fix is always
+//! unsafe: exceptions that leave the function change type for its callers.
+
+use tree_sitter::Node;
+
+mod arguments;
+mod codes;
+mod response;
+mod session;
+
+use arguments::{ClientArgument, Sender, map_call};
+use response::response_edits;
+use session::{session_client, session_method};
+
+use super::strategy::{AwaitShape, Proposal, Site, await_shape};
+use crate::fix::imports::{module_statement_insertion, reference_module};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::handlers_around;
+use crate::semantic::Resolution;
+
+/// The module-level SSL context every rewritten client shares.
+const SSL_CONTEXT: &str = "_HTTPX_SSL_CONTEXT";
+
+/// httpx exceptions that correspond to a requests exception (reference §5b / §8.7).
+fn httpx_exceptions(requests_name: &str) -> Option<&'static [&'static str]> {
+    Some(match requests_name {
+        "HTTPError" => &["HTTPStatusError"],
+        "Timeout" => &["TimeoutException"],
+        "ConnectTimeout" => &["ConnectTimeout"],
+        "ReadTimeout" => &["ReadTimeout"],
+        "ConnectionError" => &[
+            "NetworkError",
+            "RemoteProtocolError",
+            "ProxyError",
+            "ConnectTimeout",
+        ],
+        "RequestException" => &["HTTPError", "InvalidURL", "StreamConsumed"],
+        "TooManyRedirects" => &["TooManyRedirects"],
+        "MissingSchema" | "InvalidSchema" => &["UnsupportedProtocol"],
+        "InvalidURL" => &["UnsupportedProtocol", "InvalidURL"],
+        "ChunkedEncodingError" => &["RemoteProtocolError"],
+        "ContentDecodingError" => &["DecodingError"],
+        _ => return None,
+    })
+}
+
+/// What every requests → httpx rewrite changes, whatever the call.
+const BASE_CAVEATS: &[&str] = &[
+    "requests exceptions that leave the function become httpx exceptions for its callers",
+    "the User-Agent header becomes python-httpx, and `.netrc` credentials and \
+     `REQUESTS_CA_BUNDLE` are not read",
+];
+
+/// The statement (a direct child of a block or the module) that holds `node`, whatever the
+/// statement: `None` across a function, lambda or class boundary.
+fn statement_of(node: Node) -> Option<Node> {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "block" | "module" => return Some(current),
+            "lambda" | "function_definition" | "class_definition" => return None,
+            _ => current = parent,
+        }
+    }
+    None
+}
+
+/// `requests.codes.ok` → `httpx.codes.OK` (and `requests.codes["ok"]`) everywhere in
+/// `function`, so that the rewrite does not keep `requests` imported for its status codes.
+fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
+    let text = site.text;
+    let mut edits = Vec::new();
+    let mut stack = vec![function];
+    let mut cursor = function.walk();
+    while let Some(node) = stack.pop() {
+        let name = match node.kind() {
+            "attribute" => site
+                .index
+                .qualified_name(node, text)
+                .as_deref()
+                .and_then(|q| {
+                    q.strip_prefix("requests.codes.")
+                        .or_else(|| q.strip_prefix("requests.status_codes.codes."))
+                })
+                .filter(|n| !n.contains('.'))
+                .map(str::to_owned),
+            "subscript" => {
+                let value = node.child_by_field_name("value");
+                let is_codes = value
+                    .and_then(|v| site.index.qualified_name(v, text))
+                    .is_some_and(|q| q == "requests.codes" || q == "requests.status_codes.codes");
+                let key = node
+                    .child_by_field_name("subscript")
+                    .filter(|k| k.kind() == "string" && !k.has_error());
+                match (is_codes, key) {
+                    (true, Some(key)) => {
+                        let raw = &text[key.byte_range()];
+                        let inner = raw
+                            .strip_prefix('"')
+                            .and_then(|r| r.strip_suffix('"'))
+                            .or_else(|| raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')));
+                        inner
+                            .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                            .map(str::to_owned)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match name.and_then(|n| codes::httpx_code(&n, client_module)) {
+            Some(replacement) => edits.push(Edit::replacement(node.byte_range(), replacement)),
+            None => stack.extend(node.named_children(&mut cursor)),
+        }
+    }
+    edits
+}
+
+/// The statement (a direct child of a block or the module) that holds `node`, with the path
+/// checked: no lambda, comprehension or nested function between them.
+fn enclosing_statement(node: Node) -> Option<Node> {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "block" | "module" => return Some(current),
+            "lambda"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression"
+            | "function_definition"
+            | "class_definition" => return None,
+            kind if kind.ends_with("_statement")
+                && kind != "expression_statement"
+                && kind != "return_statement" =>
+            {
+                // `if requests.get(...):`, `with requests.get(...) as r:`, `for ... in ...`:
+                // a compound statement cannot be wrapped without wrapping its body.
+                return None;
+            }
+            _ => current = parent,
+        }
+    }
+    None
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// A local name unused in every enclosing scope: `client`, `client_1`, ...
+fn free_name(site: &Site, base: &str) -> String {
+    let offset = site.call.start_byte();
+    (0..)
+        .map(|i| {
+            if i == 0 {
+                base.to_owned()
+            } else {
+                format!("{base}_{i}")
+            }
+        })
+        .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
+        .expect("some name is free")
+}
+
+pub fn httpx_client(
+    site: &Site,
+    applicability: Applicability,
+    client_module: &str,
+) -> Result<Proposal, String> {
+    if site.library.is_some() {
+        return Err("the file is written for trio or anyio".to_owned());
+    }
+    if session_method(site.qualified).is_some() {
+        return session_client(site, applicability, client_module);
+    }
+    let method = site
+        .qualified
+        .strip_prefix("requests.")
+        .filter(|m| !m.contains('.'))
+        .ok_or("only requests' functions and sessions are rewritten to httpx")?;
+    let statement = enclosing_statement(site.call)
+        .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?;
+    let text = site.text;
+    let le = site.line_ending;
+    let first_line = line_start(text, statement.start_byte());
+    let indent = &text[first_line..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    let rest = &text[statement.end_byte()..];
+    let last_line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let after = text[statement.end_byte()..last_line_end].trim();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    // One requests call per statement: a second one would share the client (and its cookies).
+    let mut requests_calls = 0;
+    let mut cursor = statement.walk();
+    let mut stack = vec![statement];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "call"
+            && let Some(function) = node.child_by_field_name("function")
+            && site
+                .index
+                .qualified_name(function, text)
+                .is_some_and(|q| q.starts_with("requests."))
+        {
+            requests_calls += 1;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    if requests_calls > 1 {
+        return Err("the statement makes several requests calls".to_owned());
+    }
+
+    let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
+    let mapped = map_call(
+        text,
+        site.call,
+        method,
+        Sender::PerCallClient,
+        client_module,
+    )?;
+    caveats.extend(mapped.caveats);
+    let mut call_edits = mapped.edits;
+
+    let offset = site.call.start_byte();
+    let mut constructor =
+        client_constructor(site, client_module, offset, &mapped.client_arguments)?;
+    let httpx_name = constructor.module_name.clone();
+    let mut edits = std::mem::take(&mut constructor.header_edits);
+    let client = free_name(site, "client");
+    call_edits.extend(await_method_edits(
+        site.call,
+        site.callee.byte_range(),
+        &format!("{client}.{}", mapped.method),
+    )?);
+
+    // The response: rewrite what differs on the local name bound to it.
+    let response_edits = response_edits(site, site.call, statement, &mut caveats)?;
+
+    // Re-indent the statement under `async with`, leaving lines inside strings alone.
+    let unit = crate::source::detect_indent(text);
+    let mut string_ranges = Vec::new();
+    let mut cursor = statement.walk();
+    let mut stack = vec![statement];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "string" {
+            string_ranges.push(node.byte_range());
+        } else {
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    let head = format!("{indent}async with ");
+    let tail = format!(" as {client}:");
+    edits.push(Edit::insertion(
+        first_line,
+        format!(
+            "{head}{}{tail}{le}",
+            constructor.expression(&head, &tail, &unit, le)
+        ),
+    ));
+    let mut line = first_line;
+    while line < statement.end_byte() {
+        let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
+        let blank = text[line..].starts_with(['\n', '\r']);
+        if !inside_string && !blank {
+            edits.push(Edit::insertion(line, unit.clone()));
+        }
+        match text[line..statement.end_byte()].find('\n') {
+            Some(newline) => line += newline + 1,
+            None => break,
+        }
+    }
+    edits.extend(call_edits);
+    edits.extend(response_edits);
+    if let Some(function) = site.index.async_function_at(site.call.start_byte()) {
+        let range = site.index.scope(function).range.clone();
+        if let Some(body) = site
+            .tree
+            .root_node()
+            .descendant_for_byte_range(range.start, range.end)
+        {
+            edits.extend(codes_edits(site, body, &httpx_name));
+        }
+    }
+    edits.extend(except_clause_edits(site, statement, &httpx_name));
+    caveats.dedup();
+    let mut fix = Fix::new(
+        applicability.min(Applicability::Unsafe),
+        String::new(),
+        edits,
+    );
+    fix.caveat = Some(caveats.join("; "));
+    fix.may_orphan.push("requests".to_owned());
+    Ok(Proposal {
+        fix,
+        replacement: format!("{httpx_name}.AsyncClient"),
+    })
+}
+
+/// An `AsyncClient(...)` expression that keeps requests' defaults, and the header lines it
+/// needs.
+pub struct ClientConstructor {
+    /// `follow_redirects=True`, ...
+    arguments: Vec<String>,
+    /// How the client module is referred to at the place (`httpx`, or an alias).
+    pub module_name: String,
+    /// The import of the client module and the shared SSL context, when missing.
+    pub header_edits: Vec<Edit>,
+}
+
+/// Lines longer than this get the client's arguments one per line.
+const MAX_LINE: usize = 88;
+
+impl ClientConstructor {
+    /// `httpx.AsyncClient(...)` for a line that starts with `line_start` (its indentation and
+    /// any code before the expression) and continues with `line_end` after it: on that line
+    /// when it fits, else one argument per line, indented one `unit` deeper.
+    pub fn expression(&self, line_start: &str, line_end: &str, unit: &str, le: &str) -> String {
+        let callee = format!("{}.AsyncClient", self.module_name);
+        let one_line = format!("{callee}({})", self.arguments.join(", "));
+        let width =
+            line_start.chars().count() + one_line.chars().count() + line_end.chars().count();
+        if width <= MAX_LINE {
+            return one_line;
+        }
+        let indent: String = line_start
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let mut out = format!("{callee}({le}");
+        for argument in &self.arguments {
+            out.push_str(&format!("{indent}{unit}{argument},{le}"));
+        }
+        out.push_str(&format!("{indent})"));
+        out
+    }
+}
+
+/// The client that replaces requests' per-call session or a `Session` (reference §8.1):
+/// redirects followed (up to 30, as requests), no timeout, and the module's one SSL context,
+/// so that building the client does not load the CA bundle on the event loop.
+pub fn client_constructor(
+    site: &Site,
+    client_module: &str,
+    offset: usize,
+    extra: &[ClientArgument],
+) -> Result<ClientConstructor, String> {
+    let text = site.text;
+    let le = site.line_ending;
+    let module = reference_module(site.index, site.tree, text, le, client_module, offset)?;
+    let module_name = module.name.clone();
+    let mut header_edits: Vec<Edit> = module.import.into_iter().collect();
+    // requests' defaults, unless the code sets the same argument.
+    let mut arguments: Vec<String> = [
+        ("follow_redirects", "True"),
+        ("timeout", "None"),
+        ("max_redirects", "30"),
+    ]
+    .iter()
+    .filter(|(name, _)| !extra.iter().any(|a| a.name == *name))
+    .map(|(name, value)| format!("{name}={value}"))
+    .collect();
+    if !extra.iter().any(|a| a.name == "verify") {
+        match site.index.resolve_name(SSL_CONTEXT, offset) {
+            Resolution::Builtin => header_edits.push(module_statement_insertion(
+                site.tree,
+                text,
+                le,
+                &format!(
+                    "# One SSL context for every client: loading the CA bundle takes milliseconds.\n{SSL_CONTEXT} = {module_name}.create_ssl_context()"
+                )
+                .replace('\n', le),
+            )),
+            Resolution::Binding(id)
+                if site.index.binding(id).scope == site.index.module_scope() => {}
+            Resolution::Binding(_) => {
+                return Err(format!("`{SSL_CONTEXT}` means something else here"));
+            }
+        }
+        arguments.push(format!("verify={SSL_CONTEXT}"));
+    }
+    arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
+    Ok(ClientConstructor {
+        arguments,
+        module_name,
+        header_edits,
+    })
+}
+
+/// Edits that turn the call `call`, whose callee spans `callee`, into an awaited call of
+/// `method` (`client.get`): `(await client.get(...)).json()` in a receiver position.
+pub fn await_method_edits(
+    call: Node,
+    callee: std::ops::Range<usize>,
+    method: &str,
+) -> Result<Vec<Edit>, String> {
+    Ok(match await_shape(call) {
+        AwaitShape::Parenthesised => vec![
+            Edit::replacement(callee, format!("(await {method}")),
+            Edit::insertion(call.end_byte(), ")"),
+        ],
+        AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
+        AwaitShape::Bare => vec![Edit::replacement(callee, format!("await {method}"))],
+    })
+}
+
+/// Edits that make `except requests...X` clauses around `statement` also catch the httpx
+/// equivalents (the union keeps every other requests call in the `try` covered too).
+pub fn except_clause_edits(site: &Site, statement: Node, client_module: &str) -> Vec<Edit> {
+    let text = site.text;
+    let mut edits = Vec::new();
+    for handler in handlers_around(statement) {
+        let mut added: Vec<String> = Vec::new();
+        for item in &handler.items {
+            let Some(qualified) = site.index.qualified_name(*item, text) else {
+                continue;
+            };
+            let short = qualified
+                .strip_prefix("requests.exceptions.")
+                .or_else(|| qualified.strip_prefix("requests."));
+            for e in short.and_then(httpx_exceptions).unwrap_or_default() {
+                let name = format!("{client_module}.{e}");
+                if !added.contains(&name) {
+                    added.push(name);
+                }
+            }
+        }
+        if added.is_empty() {
+            continue;
+        }
+        let existing: Vec<&str> = handler
+            .items
+            .iter()
+            .map(|i| &text[i.byte_range()])
+            .collect();
+        edits.push(Edit::replacement(
+            handler.expression.byte_range(),
+            format!("({}, {})", existing.join(", "), added.join(", ")),
+        ));
+    }
+    edits
+}

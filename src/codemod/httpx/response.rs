@@ -1,0 +1,211 @@
+//! The response of a rewritten call, when bound to a local name: the attributes that differ
+//! between requests and httpx are rewritten (`.ok` → `not r.is_error`, `.url` →
+//! `str(r.url)`, `.reason` → `.reason_phrase`, `.is_redirect` → `.has_redirect_location`,
+//! `.next` → `.next_request`, `if r:` → `if not r.is_error:`, `r.raise_for_status()` →
+//! `if r.is_error: r.raise_for_status()`), those with a stated difference add a caveat, and
+//! those without an equivalent refuse the fix (reference §4).
+
+use tree_sitter::Node;
+
+use super::super::strategy::Site;
+use crate::fix::Edit;
+use crate::semantic::{Resolution, ScopeKind};
+
+/// Edits for the uses of the response when the statement binds it to a local name; an error
+/// when a use has no faithful httpx equivalent.
+pub fn response_edits(
+    site: &Site,
+    call: Node,
+    statement: Node,
+    caveats: &mut Vec<String>,
+) -> Result<Vec<Edit>, String> {
+    let text = site.text;
+    // `r = requests.get(...)` (or an annotated assignment).
+    let assignment = statement
+        .named_child(0)
+        .filter(|a| a.kind() == "assignment")
+        .filter(|a| {
+            a.child_by_field_name("right")
+                .is_some_and(|r| r.id() == call.id())
+        });
+    let direct_parent = call.parent();
+    let mut edits = Vec::new();
+    let Some(assignment) = assignment else {
+        // The response is used in place: `requests.get(u).json()`, or returned, or dropped.
+        if let Some(parent) = direct_parent
+            && parent.kind() == "attribute"
+        {
+            let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
+            check_attribute(&text[attribute.byte_range()], caveats)?;
+        } else if statement.kind() == "return_statement" {
+            caveats.push(
+                "the response is returned: its callers see an httpx response (`.ok`, `.url`, \
+                 `.reason` and `.text` differ)"
+                    .to_owned(),
+            );
+        }
+        return Ok(edits);
+    };
+    let target = assignment
+        .child_by_field_name("left")
+        .filter(|l| l.kind() == "identifier")
+        .ok_or("the response is unpacked or stored on an object")?;
+    let name = &text[target.byte_range()];
+    let function = site.index.scope_at(call.start_byte());
+    if !matches!(site.index.scope(function).kind, ScopeKind::Function { .. }) {
+        return Err("the response is bound outside a function".to_owned());
+    }
+    let Resolution::Binding(binding) = site.index.resolve_name(name, target.end_byte() + 1) else {
+        return Err("the response's name cannot be followed".to_owned());
+    };
+    let body = site
+        .tree
+        .root_node()
+        .descendant_for_byte_range(
+            site.index.scope(function).range.start,
+            site.index.scope(function).range.end,
+        )
+        .ok_or("no function body")?;
+    let mut stack = vec![body];
+    let mut cursor = body.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        if node.kind() != "identifier"
+            || &text[node.byte_range()] != name
+            || node.start_byte() <= target.start_byte()
+            || site.index.resolve_name(name, node.start_byte()) != Resolution::Binding(binding)
+        {
+            continue;
+        }
+        let Some(parent) = node.parent() else {
+            continue;
+        };
+        let is_object = parent.kind() == "attribute"
+            && parent
+                .child_by_field_name("object")
+                .is_some_and(|o| o.id() == node.id());
+        if is_object {
+            let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
+            let attr = &text[attribute.byte_range()];
+            match attr {
+                "ok" => match parent.parent().filter(|p| p.kind() == "not_operator") {
+                    // `not r.ok` → `r.is_error`
+                    Some(negation) => edits.push(Edit::replacement(
+                        negation.byte_range(),
+                        format!("{name}.is_error"),
+                    )),
+                    None => edits.push(Edit::replacement(
+                        parent.byte_range(),
+                        format!("(not {name}.is_error)"),
+                    )),
+                },
+                "url" => edits.push(Edit::replacement(
+                    parent.byte_range(),
+                    format!("str({name}.url)"),
+                )),
+                "reason" => edits.push(Edit::replacement(attribute.byte_range(), "reason_phrase")),
+                "is_redirect" => edits.push(Edit::replacement(
+                    attribute.byte_range(),
+                    "has_redirect_location",
+                )),
+                "next" => edits.push(Edit::replacement(attribute.byte_range(), "next_request")),
+                "raise_for_status" => {
+                    let call = parent.parent().filter(|c| c.kind() == "call");
+                    let statement = call
+                        .and_then(|c| c.parent())
+                        .filter(|s| s.kind() == "expression_statement");
+                    match statement {
+                        // httpx raises for 1xx and 3xx too: only call it on an error.
+                        Some(statement) => edits.push(Edit::insertion(
+                            statement.start_byte(),
+                            guard_prefix(site, statement, &format!("if {name}.is_error:")),
+                        )),
+                        None => {
+                            return Err(
+                                "`raise_for_status()` is used as a value; httpx raises for 3xx too"
+                                    .to_owned(),
+                            );
+                        }
+                    }
+                }
+                other => check_attribute(other, caveats)?,
+            }
+            continue;
+        }
+        match parent.kind() {
+            // `if r:` / `while r:`: requests' truth value is `.ok`; an httpx response is
+            // always true.
+            "if_statement"
+            | "while_statement"
+            | "elif_clause"
+            | "conditional_expression"
+            | "boolean_operator"
+            | "not_operator" => {
+                edits.push(Edit::replacement(
+                    node.byte_range(),
+                    format!("(not {name}.is_error)"),
+                ));
+            }
+            _ => caveats.push(format!(
+                "the response `{name}` is passed on: code that receives it sees an httpx response"
+            )),
+        }
+    }
+    Ok(edits)
+}
+
+/// What goes before `statement` to put it under `header` (`if r.is_error:`): a line of its
+/// own with the statement indented one unit deeper, or, when the statement does not start its
+/// line (`x = 1; r.raise_for_status()`), the header on the same line.
+fn guard_prefix(site: &Site, statement: Node, header: &str) -> String {
+    let text = site.text;
+    let line_start = text[..statement.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let indent = &text[line_start..statement.start_byte()];
+    let single_line = !text[statement.byte_range()].contains(['\n', '\r']);
+    if single_line && indent.chars().all(|c| c == ' ' || c == '\t') {
+        let unit = crate::source::detect_indent(text);
+        format!("{header}{}{indent}{unit}", site.line_ending)
+    } else {
+        format!("{header} ")
+    }
+}
+
+/// Attributes that behave the same pass; those with a stated difference add a caveat; those
+/// without an equivalent refuse the fix.
+fn check_attribute(attribute: &str, caveats: &mut Vec<String>) -> Result<(), String> {
+    match attribute {
+        "status_code" | "headers" | "content" | "history" | "links" | "request" => Ok(()),
+        "json" => {
+            caveats.push(
+                "`.json()`: invalid JSON raises `json.JSONDecodeError`, which is not a requests \
+                 (or httpx) exception"
+                    .to_owned(),
+            );
+            Ok(())
+        }
+        "elapsed" => {
+            caveats.push(
+                "`.elapsed` runs until the body is read in httpx, until the headers in requests"
+                    .to_owned(),
+            );
+            Ok(())
+        }
+        "text" | "encoding" => {
+            caveats.push(
+                "`.text`: without a charset in the response, requests decodes as ISO-8859-1 and \
+                 httpx as UTF-8"
+                    .to_owned(),
+            );
+            Ok(())
+        }
+        "cookies" => {
+            caveats.push("`.cookies` is an `httpx.Cookies`, not a `RequestsCookieJar`".to_owned());
+            Ok(())
+        }
+        other => Err(format!(
+            "the response's `.{other}` has no faithful httpx equivalent"
+        )),
+    }
+}

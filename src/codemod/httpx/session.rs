@@ -1,0 +1,440 @@
+//! A `requests.Session` held in a local name of a coroutine becomes an `httpx.AsyncClient`
+//! (reference §3):
+//!
+//! - `with requests.Session() as s:` → `async with httpx.AsyncClient(...) as s:`;
+//! - `s = requests.Session()` → `s = httpx.AsyncClient(...)`, and `s.close()` →
+//!   `await s.aclose()`;
+//! - every request on it is awaited, with its arguments mapped as for a top-level call;
+//! - `s.verify = ...`, `s.trust_env = ...` and `s.max_redirects = ...` set before the first
+//!   request move into the client's construction, where httpx takes them;
+//! - `s.headers`, `s.cookies`, `s.auth` (a tuple) and `s.params` (assigned) keep working.
+//!
+//! The whole session is rewritten by one fix, the same for each of its calls, so that the
+//! calls are never half awaited. Anything else done with the session (passing it on, custom
+//! adapters, hooks, proxies, per-request cookies) means no fix.
+
+use tree_sitter::Node;
+
+use super::arguments::{ClientArgument, Sender, map_call};
+use super::response::response_edits;
+use super::{
+    BASE_CAVEATS, await_method_edits, client_constructor, codes_edits, except_clause_edits,
+    statement_of,
+};
+use crate::codemod::strategy::{Proposal, Site};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::{BindingKind, Resolution};
+
+/// The names `requests.Session()` is known by.
+const SESSION_CONSTRUCTORS: &[&str] = &[
+    "requests.Session",
+    "requests.session",
+    "requests.sessions.Session",
+    "requests.sessions.session",
+];
+
+/// Session attributes that httpx takes only at construction.
+const CONSTRUCTION_ONLY: &[&str] = &["verify", "trust_env", "max_redirects"];
+
+/// Where the session was made.
+enum Origin<'t> {
+    /// `with requests.Session() as s:`: the `with` statement.
+    With(Node<'t>),
+    /// `s = requests.Session()`.
+    Assignment,
+}
+
+/// The method of a session call: `requests.Session().get` → `get`.
+pub fn session_method(qualified: &str) -> Option<&str> {
+    let (class, method) = qualified.split_once("().")?;
+    (SESSION_CONSTRUCTORS.contains(&class) && !method.contains('.')).then_some(method)
+}
+
+pub fn session_client(
+    site: &Site,
+    applicability: Applicability,
+    client_module: &str,
+) -> Result<Proposal, String> {
+    let text = site.text;
+    let receiver = site
+        .callee
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier")
+        .ok_or(
+            "only a session held in a local name of the coroutine is rewritten to an \
+             AsyncClient (one on `self` is shared with the class's other methods)",
+        )?;
+    let name = &text[receiver.byte_range()];
+    let function = site
+        .index
+        .async_function_at(site.call.start_byte())
+        .ok_or("the call is not in a coroutine")?;
+    let Resolution::Binding(binding_id) = site.index.resolve_name(name, receiver.start_byte())
+    else {
+        return Err(format!("`{name}` cannot be followed to its session"));
+    };
+    let binding = site.index.binding(binding_id);
+    if binding.scope != function || binding.kind != BindingKind::Assignment {
+        return Err(format!(
+            "the session `{name}` is not made in this coroutine (it may be shared with other code)"
+        ));
+    }
+    let rebound = site
+        .index
+        .bindings()
+        .filter(|(_, b)| b.scope == function && b.name == name)
+        .count();
+    if rebound != 1 {
+        return Err(format!(
+            "`{name}` is assigned more than once in the coroutine"
+        ));
+    }
+    let root = site.tree.root_node();
+    let value_range = binding
+        .value
+        .clone()
+        .ok_or("the session's value is unknown")?;
+    let constructor = root
+        .descendant_for_byte_range(value_range.start, value_range.end)
+        .filter(|v| v.byte_range() == value_range && v.kind() == "call")
+        .ok_or("the session is not made by a plain `requests.Session()` call")?;
+    let made_by = constructor
+        .child_by_field_name("function")
+        .and_then(|f| site.index.qualified_name(f, text));
+    if !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
+        return Err("the session is not made by a plain `requests.Session()` call".to_owned());
+    }
+    let origin = match constructor.parent().map(|p| (p.kind(), p)) {
+        Some(("as_pattern", pattern)) => {
+            let item = pattern.parent().filter(|i| i.kind() == "with_item");
+            let clause = item.and_then(|i| i.parent());
+            let statement = clause.and_then(|c| c.parent());
+            match (clause, statement) {
+                (Some(clause), Some(statement))
+                    if clause.named_child_count() == 1 && statement.kind() == "with_statement" =>
+                {
+                    Origin::With(statement)
+                }
+                _ => return Err("the session shares its `with` with other items".to_owned()),
+            }
+        }
+        Some(("assignment", assignment))
+            if assignment
+                .parent()
+                .is_some_and(|p| p.kind() == "expression_statement") =>
+        {
+            Origin::Assignment
+        }
+        _ => return Err("the session is made inside a larger expression".to_owned()),
+    };
+
+    let function_node = root
+        .descendant_for_byte_range(
+            site.index.scope(function).range.start,
+            site.index.scope(function).range.end,
+        )
+        .ok_or("no function body")?;
+    let constructor_offset = constructor.start_byte();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
+    let mut moved: Vec<ClientArgument> = Vec::new();
+    let mut moved_statements: Vec<Node> = Vec::new();
+    let mut requests: Vec<Node> = Vec::new();
+    let mut uses: Vec<Node> = Vec::new();
+    let mut stack = vec![function_node];
+    let mut cursor = function_node.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        if node.kind() == "identifier"
+            && &text[node.byte_range()] == name
+            && node.byte_range() != binding.range
+            && site.index.resolve_name(name, node.start_byte()) == Resolution::Binding(binding_id)
+        {
+            uses.push(node);
+        }
+    }
+    uses.sort_by_key(|n| n.start_byte());
+    let client_name = {
+        let constructed = client_constructor(site, client_module, constructor_offset, &[])?;
+        constructed.module_name
+    };
+    for use_node in &uses {
+        let offset = use_node.start_byte();
+        if site.index.async_function_at(offset) != Some(function)
+            || site.index.in_generator_expression(offset)
+        {
+            return Err(format!(
+                "the session `{name}` is used in a nested function, lambda or generator, which \
+                 cannot await"
+            ));
+        }
+        if offset < constructor_offset {
+            return Err(format!("`{name}` is used before the session is made"));
+        }
+        let attribute = use_node
+            .parent()
+            .filter(|p| p.kind() == "attribute")
+            .filter(|p| {
+                p.child_by_field_name("object")
+                    .is_some_and(|o| o.id() == use_node.id())
+            })
+            .ok_or_else(|| {
+                format!(
+                    "the session `{name}` is passed on: code that receives it expects a \
+                     `requests.Session`"
+                )
+            })?;
+        let attribute_name_node = attribute
+            .child_by_field_name("attribute")
+            .ok_or("attribute")?;
+        let attribute_name = &text[attribute_name_node.byte_range()];
+        let called = attribute
+            .parent()
+            .filter(|c| c.kind() == "call")
+            .filter(|c| {
+                c.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == attribute.id())
+            });
+        let assigned = attribute
+            .parent()
+            .filter(|a| a.kind() == "assignment")
+            .filter(|a| {
+                a.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == attribute.id())
+            });
+        match (attribute_name, called, assigned) {
+            (
+                "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "request",
+                Some(call),
+                _,
+            ) => {
+                let mapped = map_call(
+                    text,
+                    call,
+                    attribute_name,
+                    Sender::SharedClient,
+                    &client_name,
+                )?;
+                caveats.extend(mapped.caveats);
+                edits.extend(mapped.edits);
+                edits.extend(await_method_edits(
+                    call,
+                    attribute.byte_range(),
+                    &format!("{name}.{}", mapped.method),
+                )?);
+                let statement = statement_of(call).ok_or("the call is outside a statement")?;
+                if has_ancestor_before(call, statement, "with_item") {
+                    return Err(
+                        "the response is used as a context manager, which an httpx response is not"
+                            .to_owned(),
+                    );
+                }
+                edits.extend(response_edits(site, call, statement, &mut caveats)?);
+                edits.extend(except_clause_edits(site, statement, &client_name));
+                requests.push(call);
+            }
+            ("close", Some(call), _) => {
+                let arguments = call.child_by_field_name("arguments");
+                if arguments.is_some_and(|a| a.named_child_count() > 0) {
+                    return Err("`close()` with arguments".to_owned());
+                }
+                edits.extend(await_method_edits(
+                    call,
+                    attribute.byte_range(),
+                    &format!("{name}.aclose"),
+                )?);
+                caveats.push(format!(
+                    "a closed `AsyncClient` refuses new requests, while a closed `Session` still \
+                     sends them: `{name}` must not be used after `aclose()`"
+                ));
+            }
+            (attribute_name, None, Some(assignment))
+                if CONSTRUCTION_ONLY.contains(&attribute_name) =>
+            {
+                let value = assignment
+                    .child_by_field_name("right")
+                    .ok_or("assignment without a value")?;
+                let statement = assignment.parent().ok_or("assignment")?;
+                movable_to_construction(site, value, constructor, statement, &origin)?;
+                moved.push(ClientArgument {
+                    name: attribute_name.to_owned(),
+                    value: text[value.byte_range()].to_owned(),
+                });
+                moved_statements.push(statement);
+            }
+            ("headers", None, Some(_)) => caveats.push(format!(
+                "`{name}.headers = ...`: requests then sends only these headers, httpx adds its \
+                 defaults (Accept, Accept-Encoding, Connection, User-Agent) back"
+            )),
+            ("headers" | "cookies", _, _) => {}
+            ("auth", None, Some(assignment)) => {
+                let tuple = assignment
+                    .child_by_field_name("right")
+                    .is_some_and(|v| v.kind() == "tuple");
+                if !tuple {
+                    return Err(format!("`{name}.auth` other than a (user, password) tuple"));
+                }
+            }
+            ("params", None, Some(_)) => {}
+            (other, _, _) => {
+                return Err(format!(
+                    "`{name}.{other}` has no faithful httpx equivalent on an AsyncClient"
+                ));
+            }
+        }
+    }
+    if requests.is_empty() {
+        return Err(format!("the session `{name}` sends no request"));
+    }
+    if let Some(first_request) = requests.iter().map(|r| r.start_byte()).min()
+        && moved_statements
+            .iter()
+            .any(|s| s.start_byte() > first_request)
+    {
+        return Err(format!(
+            "`{name}` is reconfigured after its first request; httpx takes that setting only \
+             when the client is made"
+        ));
+    }
+    for statement in &moved_statements {
+        edits.push(Edit::deletion(whole_lines(text, *statement)?));
+    }
+
+    let mut constructed = client_constructor(site, client_module, constructor_offset, &moved)?;
+    edits.extend(std::mem::take(&mut constructed.header_edits));
+    // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
+    let line_start = text[..constructor.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let rest = &text[constructor.end_byte()..];
+    let line_end = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let mut before = text[line_start..constructor.start_byte()].to_owned();
+    if let Origin::With(statement) = origin {
+        edits.push(Edit::insertion(statement.start_byte(), "async "));
+        if let Some(at) = statement.start_byte().checked_sub(line_start) {
+            before.insert_str(at, "async ");
+        }
+    }
+    let unit = crate::source::detect_indent(text);
+    edits.push(Edit::replacement(
+        constructor.byte_range(),
+        constructed.expression(&before, line_end, &unit, site.line_ending),
+    ));
+    edits.extend(codes_edits(site, function_node, &client_name));
+    edits.sort_by(|a, b| {
+        (a.range.start, a.range.end, &a.content).cmp(&(b.range.start, b.range.end, &b.content))
+    });
+    edits.dedup();
+    let mut fix = Fix::new(
+        applicability.min(Applicability::Unsafe),
+        String::new(),
+        edits,
+    );
+    let mut seen = Vec::new();
+    caveats.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(c.clone());
+        new
+    });
+    fix.caveat = Some(caveats.join("; "));
+    fix.may_orphan.push("requests".to_owned());
+    Ok(Proposal {
+        fix,
+        replacement: format!("{client_name}.AsyncClient"),
+    })
+}
+
+/// Whether a `kind` node lies between `node` and its ancestor `until`.
+fn has_ancestor_before(node: Node, until: Node, kind: &str) -> bool {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if parent.id() == until.id() {
+            return false;
+        }
+        if parent.kind() == kind {
+            return true;
+        }
+        current = parent;
+    }
+    false
+}
+
+/// `s.verify = value` can move into the client's construction when it is a statement of its
+/// own in the block that makes the session (or the `with` body), and `value` means the same
+/// where the session is made.
+fn movable_to_construction(
+    site: &Site,
+    value: Node,
+    constructor: Node,
+    statement: Node,
+    origin: &Origin,
+) -> Result<(), String> {
+    let text = site.text;
+    let block = statement.parent();
+    let right_block = match origin {
+        Origin::With(with) => with
+            .child_by_field_name("body")
+            .is_some_and(|body| block.is_some_and(|b| b.id() == body.id())),
+        Origin::Assignment => {
+            let made_in = constructor
+                .parent()
+                .and_then(|assignment| assignment.parent())
+                .and_then(|statement| statement.parent());
+            made_in.is_some_and(|m| block.is_some_and(|b| b.id() == m.id()))
+        }
+    };
+    if !right_block || statement.kind() != "expression_statement" {
+        return Err(
+            "a session setting is changed conditionally; httpx takes it only when the client \
+             is made"
+                .to_owned(),
+        );
+    }
+    let mut stack = vec![value];
+    let mut cursor = value.walk();
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "identifier" => {
+                let name = &text[node.byte_range()];
+                let here = site.index.resolve_name(name, node.start_byte());
+                let there = site.index.resolve_name(name, constructor.start_byte());
+                let bound_before = match here {
+                    Resolution::Binding(id) => {
+                        site.index.binding(id).range.end <= constructor.start_byte()
+                            || site.index.binding(id).scope == site.index.module_scope()
+                    }
+                    Resolution::Builtin => true,
+                };
+                if here != there || !bound_before {
+                    return Err(format!(
+                        "`{name}` in a session setting is not known yet where the client is made"
+                    ));
+                }
+            }
+            "call" | "await" | "lambda" | "named_expression" => {
+                return Err("a session setting is computed by a call".to_owned());
+            }
+            _ => stack.extend(node.named_children(&mut cursor)),
+        }
+    }
+    Ok(())
+}
+
+/// The lines `statement` occupies, with their line break, when it has them to itself.
+fn whole_lines(text: &str, statement: Node) -> Result<std::ops::Range<usize>, String> {
+    let start = text[..statement.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    if !text[start..statement.start_byte()]
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+    {
+        return Err("a session setting shares its line with other code".to_owned());
+    }
+    let rest = &text[statement.end_byte()..];
+    let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    if !rest[..line_end].trim().is_empty() {
+        return Err("a session setting shares its line with other code or a comment".to_owned());
+    }
+    Ok(start..statement.end_byte() + line_end)
+}

@@ -1,0 +1,727 @@
+//! The `offload-block` strategy: a blocking resource used as a whole moves to a worker thread
+//! as a whole.
+//!
+//! - `with open(p) as f: ...` (or an SMTP, FTP, socket or database connection in a `with`)
+//!   inside a coroutine becomes a nested plain function holding the `with` statement, run by
+//!   `await asyncio.to_thread(...)`: the file is opened, read or written, and closed in one
+//!   thread, never on the event loop. A call on the `with` target inside the block
+//!   (`smtp.send_message(msg)`) gets the same fix.
+//! - Names the block assigns and the coroutine reads afterwards are returned by the function
+//!   (`data = await asyncio.to_thread(_load_sync)`); a block that ends in `return x` returns
+//!   from the coroutine with the function's result.
+//! - `open(p).read()` and other method chains on the resource become
+//!   `await asyncio.to_thread(lambda: open(p).read())`.
+//!
+//! No fix when the block cannot move as it is: it awaits, yields, returns early, breaks out
+//! of a loop around it, declares `global` / `nonlocal`, calls `super()`, `locals()` or
+//! `vars()`, deletes names, rebinds a name it also reads from the coroutine, or binds a name
+//! only conditionally that the coroutine reads afterwards. The fix is unsafe when the block
+//! calls code that is not known to be safe in a thread while other coroutines run, or stores
+//! into objects the coroutine shares.
+
+use std::collections::BTreeSet;
+
+use tree_sitter::Node;
+
+use super::strategy::{AwaitShape, Proposal, Site, await_shape, thread_call};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::{Resolution, ScopeId};
+
+/// Functions that only compute, or only touch the objects they are given: safe to call in a
+/// worker thread while other coroutines run.
+const THREAD_SAFE_CALLS: &[&str] = &[
+    "json.dump",
+    "json.dumps",
+    "json.load",
+    "json.loads",
+    "csv.reader",
+    "csv.writer",
+    "csv.DictReader",
+    "csv.DictWriter",
+    "pickle.dump",
+    "pickle.load",
+    "pickle.dumps",
+    "pickle.loads",
+    "tomllib.load",
+    "yaml.safe_load",
+    "yaml.safe_dump",
+    "shutil.copyfileobj",
+];
+
+/// Builtins that only compute.
+const PURE_BUILTINS: &[&str] = &[
+    "len",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "list",
+    "dict",
+    "tuple",
+    "set",
+    "frozenset",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "range",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "repr",
+    "format",
+    "isinstance",
+    "abs",
+    "round",
+    "map",
+    "filter",
+    "iter",
+    "next",
+];
+
+pub fn offload_block(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    let function = site
+        .index
+        .async_function_at(site.call.start_byte())
+        .ok_or("the call is not in a coroutine")?;
+    if let Some(with) = with_statement_of(site, function) {
+        return offload_with(site, applicability, function, with);
+    }
+    offload_chain(site, applicability)
+}
+
+/// The whole-block fix when `site.call` makes the resource of a `with` statement in a
+/// coroutine and the block can move; `None` otherwise (the caller falls back to moving the
+/// call alone).
+pub fn offload_with_item(site: &Site, applicability: Applicability) -> Option<Proposal> {
+    let function = site.index.async_function_at(site.call.start_byte())?;
+    let mut node = site.call.parent()?;
+    if node.kind() == "as_pattern" {
+        node = node.parent()?;
+    }
+    if node.kind() != "with_item" {
+        return None;
+    }
+    let with = with_statement_of(site, function)?;
+    offload_with(site, applicability, function, with).ok()
+}
+
+/// The `with` statement whose resource `site.call` makes (`with open(p) as f:`), or whose
+/// target it calls a method on (`f.write(...)` inside that `with`).
+fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>> {
+    let text = site.text;
+    // `with open(p) as f:` / `with open(p):`
+    let mut node = site.call.parent()?;
+    if node.kind() == "as_pattern" {
+        node = node.parent()?;
+    }
+    if node.kind() == "with_item" {
+        let statement = node.parent()?.parent()?;
+        return (statement.kind() == "with_statement").then_some(statement);
+    }
+    // `f.write(...)` where `f` is the target of an enclosing `with`.
+    let receiver = site
+        .callee
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier")?;
+    let name = &text[receiver.byte_range()];
+    let Resolution::Binding(id) = site.index.resolve_name(name, receiver.start_byte()) else {
+        return None;
+    };
+    let binding = site.index.binding(id);
+    if binding.scope != function {
+        return None;
+    }
+    let mut current = site.call;
+    while let Some(parent) = current.parent() {
+        if parent.kind() == "with_statement" {
+            let targets = with_targets(parent, text);
+            if targets
+                .iter()
+                .any(|t| t.byte_range() == binding.range && &text[t.byte_range()] == name)
+            {
+                return Some(parent);
+            }
+        }
+        if matches!(
+            parent.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            return None;
+        }
+        current = parent;
+    }
+    None
+}
+
+/// The names a `with` statement binds with `as`.
+fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
+    let mut targets = Vec::new();
+    let Some(clause) = with.named_child(0).filter(|c| c.kind() == "with_clause") else {
+        return targets;
+    };
+    let mut cursor = clause.walk();
+    for item in clause.named_children(&mut cursor) {
+        let Some(value) = item.child_by_field_name("value") else {
+            continue;
+        };
+        if value.kind() == "as_pattern"
+            && let Some(alias) = value.child_by_field_name("alias")
+        {
+            let mut stack = vec![alias];
+            let mut inner = alias.walk();
+            while let Some(n) = stack.pop() {
+                if n.kind() == "identifier" {
+                    targets.push(n);
+                } else {
+                    stack.extend(n.named_children(&mut inner));
+                }
+            }
+        }
+    }
+    targets
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// A name that no scope around `offset` uses: `base`, `base_1`, ...
+fn free_name(site: &Site, base: &str, offset: usize) -> String {
+    (0..)
+        .map(|i| {
+            if i == 0 {
+                base.to_owned()
+            } else {
+                format!("{base}_{i}")
+            }
+        })
+        .find(|name| {
+            site.index.resolve_name(name, offset) == Resolution::Builtin
+                && !site.text.contains(name.as_str())
+        })
+        .expect("some name is free")
+}
+
+/// Why `statement` cannot move into a nested function as it is, if it cannot.
+fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<String> {
+    let text = site.text;
+    let mut stack = vec![(statement, 0usize)];
+    let mut cursor = statement.walk();
+    while let Some((node, loops)) = stack.pop() {
+        let reason = match node.kind() {
+            "await" => Some("the block awaits"),
+            "yield" => Some("the block yields"),
+            "return_statement" if Some(node.id()) != last_return.map(|r| r.id()) => {
+                Some("the block returns early")
+            }
+            "break_statement" | "continue_statement" if loops == 0 => {
+                Some("the block breaks out of a loop around it")
+            }
+            "global_statement" | "nonlocal_statement" => {
+                Some("the block declares `global` or `nonlocal` names")
+            }
+            "delete_statement" => Some("the block deletes names"),
+            "call" => {
+                let callee = node.child_by_field_name("function");
+                let name = callee
+                    .filter(|c| c.kind() == "identifier")
+                    .map(|c| &text[c.byte_range()]);
+                match name {
+                    Some("super") => Some("the block calls `super()`, which needs its method"),
+                    Some("locals" | "vars" | "exec" | "eval") => {
+                        Some("the block inspects or runs code in its own scope")
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            return Some(reason.to_owned());
+        }
+        if node.id() != statement.id() && node.child(0).is_some_and(|c| c.kind() == "async") {
+            return Some("the block holds `async` statements".to_owned());
+        }
+        // Nested functions and classes are their own world: only `super()` et al. matter at
+        // this level, and a `return` there is theirs.
+        if matches!(
+            node.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
+            continue;
+        }
+        let inner_loops =
+            loops + usize::from(matches!(node.kind(), "for_statement" | "while_statement"));
+        stack.extend(node.named_children(&mut cursor).map(|c| (c, inner_loops)));
+    }
+    None
+}
+
+/// What the block needs from the coroutine and gives back to it.
+struct Names {
+    /// Names bound in the block and read by the coroutine afterwards, in order.
+    returned: Vec<String>,
+    /// The first call that may not be safe in a worker thread, or store into a shared object.
+    thread_caveat: Option<String>,
+}
+
+/// Whether `node` is a plain, unconditional binding in `block`: the target of a `with`
+/// statement of the block, or a name on the left of a plain assignment statement of it.
+fn sure_binding_in(node: Node, block: Node) -> bool {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "as_pattern_target" | "as_pattern" | "with_item" | "with_clause" => {}
+            "pattern_list" | "tuple_pattern" | "list_pattern" => {}
+            "assignment" => {
+                if !parent.child_by_field_name("left").is_some_and(|l| {
+                    l.start_byte() <= node.start_byte() && node.end_byte() <= l.end_byte()
+                }) {
+                    return false;
+                }
+            }
+            "with_statement" | "expression_statement" => {
+                return parent.parent().is_some_and(|b| b.id() == block.id());
+            }
+            _ => return false,
+        }
+        current = parent;
+    }
+    false
+}
+
+fn names_of_block(
+    site: &Site,
+    function: ScopeId,
+    function_node: Node,
+    statement: Node,
+    body: Option<Node>,
+) -> Result<Names, String> {
+    let text = site.text;
+    let span = statement.byte_range();
+    let inside = |n: Node| span.start <= n.start_byte() && n.end_byte() <= span.end;
+    let binding_sites: std::collections::HashSet<std::ops::Range<usize>> = site
+        .index
+        .bindings()
+        .filter(|(_, b)| b.scope == function)
+        .map(|(_, b)| b.range.clone())
+        .collect();
+    // Names the coroutine binds inside the block.
+    let bound_inside: BTreeSet<String> = site
+        .index
+        .bindings()
+        .filter(|(_, b)| {
+            b.scope == function && span.start <= b.range.start && b.range.end <= span.end
+        })
+        .map(|(_, b)| b.name.clone())
+        .collect();
+    let targets = with_targets(statement, text);
+    let block = statement.parent();
+    let in_loop = {
+        let mut current = statement;
+        let mut found = false;
+        while let Some(parent) = current.parent() {
+            if parent.id() == function_node.id() {
+                break;
+            }
+            if matches!(parent.kind(), "for_statement" | "while_statement") {
+                found = true;
+            }
+            current = parent;
+        }
+        found
+    };
+    // Every occurrence of those names in the coroutine itself (not in nested scopes).
+    struct Occurrence<'t> {
+        node: Node<'t>,
+        binds: bool,
+    }
+    let mut occurrences: Vec<(String, Occurrence)> = Vec::new();
+    let mut stack = vec![function_node];
+    let mut cursor = function_node.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        if node.kind() != "identifier" {
+            continue;
+        }
+        let name = &text[node.byte_range()];
+        if !bound_inside.contains(name) {
+            continue;
+        }
+        let Resolution::Binding(id) = site.index.resolve_name(name, node.start_byte()) else {
+            continue;
+        };
+        if site.index.binding(id).scope != function {
+            continue;
+        }
+        occurrences.push((
+            name.to_owned(),
+            Occurrence {
+                node,
+                binds: binding_sites.contains(&node.byte_range()),
+            },
+        ));
+    }
+    occurrences.sort_by_key(|(_, o)| o.node.start_byte());
+    let mut returned = Vec::new();
+    for name in &bound_inside {
+        let of_name = || {
+            occurrences
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, o)| o)
+        };
+        let is_target = targets.iter().any(|t| &text[t.byte_range()] == name);
+        // Inside the block: every read must see a binding the block made first.
+        let bound_outside = of_name().any(|o| o.binds && !inside(o.node));
+        if bound_outside && !is_target {
+            let first_binding = of_name().find(|o| o.binds && inside(o.node));
+            let sure = first_binding
+                .filter(|b| body.is_some_and(|body| sure_binding_in(b.node, body)))
+                .and_then(|b| {
+                    let mut statement = b.node;
+                    while statement
+                        .parent()
+                        .is_some_and(|p| Some(p.id()) != body.map(|b| b.id()))
+                    {
+                        statement = statement.parent()?;
+                    }
+                    Some(statement.end_byte())
+                });
+            // `count += 1` reads before it binds.
+            let reads = |o: &Occurrence| {
+                !o.binds
+                    || o.node
+                        .parent()
+                        .is_some_and(|p| p.kind() == "augmented_assignment")
+            };
+            let reads_first = of_name().any(|o| {
+                reads(o) && inside(o.node) && sure.is_none_or(|end| o.node.start_byte() < end)
+            });
+            if reads_first {
+                return Err(format!(
+                    "the block reads and rebinds `{name}`, which the coroutine also binds"
+                ));
+            }
+        }
+        // After the block: reads before a sure rebinding see what the block bound.
+        let rebound_at = of_name()
+            .filter(|o| {
+                o.binds
+                    && o.node.start_byte() >= span.end
+                    && block.is_some_and(|block| sure_binding_in(o.node, block))
+            })
+            .map(|o| o.node.start_byte())
+            .next()
+            .unwrap_or(usize::MAX);
+        let read_later = of_name().any(|o| {
+            !o.binds
+                && !inside(o.node)
+                && ((o.node.start_byte() >= span.end && o.node.start_byte() < rebound_at)
+                    || (in_loop && o.node.start_byte() < span.start))
+        });
+        if !read_later {
+            continue;
+        }
+        if is_target {
+            return Err(format!(
+                "the coroutine uses `{name}` after the block closes it"
+            ));
+        }
+        let unconditional = body.is_some_and(|body| {
+            of_name().any(|o| o.binds && inside(o.node) && sure_binding_in(o.node, body))
+        });
+        if !unconditional {
+            return Err(format!(
+                "the block binds `{name}` only on some paths, and the coroutine reads it afterwards"
+            ));
+        }
+        returned.push(name.clone());
+    }
+    Ok(Names {
+        returned,
+        thread_caveat: thread_caveat(site, statement, &bound_inside, &targets),
+    })
+}
+
+/// The first thing in the block that may not be safe in a worker thread while other
+/// coroutines run: a call of unknown code, or a store into an object the block did not make.
+fn thread_caveat(
+    site: &Site,
+    statement: Node,
+    bound_inside: &BTreeSet<String>,
+    targets: &[Node],
+) -> Option<String> {
+    let text = site.text;
+    // A name the block made (its `with` targets, its own assignments), or an attribute, call
+    // result or item reached from one: `proc.stdout.read()`, `f.readline().strip()`.
+    let is_local = |node: Node| {
+        let mut root = node;
+        loop {
+            let inner = match root.kind() {
+                "attribute" => root.child_by_field_name("object"),
+                "call" => root.child_by_field_name("function"),
+                "subscript" => root.child_by_field_name("value"),
+                "parenthesized_expression" => root.named_child(0),
+                _ => None,
+            };
+            match inner {
+                Some(inner) => root = inner,
+                None => break,
+            }
+        }
+        root.kind() == "identifier" && {
+            let name = &text[root.byte_range()];
+            bound_inside.contains(name) || targets.iter().any(|t| &text[t.byte_range()] == name)
+        }
+    };
+    let with_values: Vec<std::ops::Range<usize>> = statement
+        .named_child(0)
+        .filter(|c| c.kind() == "with_clause")
+        .map(|clause| {
+            let mut cursor = clause.walk();
+            clause
+                .named_children(&mut cursor)
+                .filter_map(|item| item.child_by_field_name("value"))
+                .map(|v| v.byte_range())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut stack = vec![statement];
+    let mut cursor = statement.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        match node.kind() {
+            "call" => {
+                if with_values
+                    .iter()
+                    .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end)
+                {
+                    continue;
+                }
+                let Some(callee) = node.child_by_field_name("function") else {
+                    continue;
+                };
+                let on_local = callee.kind() == "attribute"
+                    && callee
+                        .child_by_field_name("object")
+                        .is_some_and(|o| is_local(o) || matches!(o.kind(), "string" | "integer"));
+                let known = site.index.qualified_name(callee, text).is_some_and(|q| {
+                    THREAD_SAFE_CALLS.contains(&q.as_str())
+                        || q.strip_prefix("builtins.")
+                            .is_some_and(|b| PURE_BUILTINS.contains(&b))
+                }) || (callee.kind() == "identifier"
+                    && PURE_BUILTINS.contains(&&text[callee.byte_range()])
+                    && site
+                        .index
+                        .resolve_name(&text[callee.byte_range()], callee.start_byte())
+                        == Resolution::Builtin);
+                if !on_local && !known {
+                    return Some(format!(
+                        "`{}(...)` now runs in a worker thread while other coroutines run: it \
+                         must be safe to call from one",
+                        text[callee.byte_range()]
+                            .split_whitespace()
+                            .collect::<String>()
+                    ));
+                }
+            }
+            "assignment" | "augmented_assignment" => {
+                let left = node.child_by_field_name("left");
+                if let Some(left) = left.filter(|l| matches!(l.kind(), "attribute" | "subscript")) {
+                    let object = left
+                        .child_by_field_name("object")
+                        .or_else(|| left.child_by_field_name("value"));
+                    if !object.is_some_and(is_local) {
+                        return Some(format!(
+                            "`{}` is now set from a worker thread while other coroutines run",
+                            &text[left.byte_range()]
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn offload_with(
+    site: &Site,
+    applicability: Applicability,
+    function: ScopeId,
+    with: Node,
+) -> Result<Proposal, String> {
+    let text = site.text;
+    let le = site.line_ending;
+    if with.child(0).is_some_and(|c| c.kind() == "async") {
+        return Err("the `with` is already asynchronous".to_owned());
+    }
+    if site.index.scope_at(with.start_byte()) != function
+        || with.parent().is_none_or(|p| p.kind() != "block")
+    {
+        return Err("the `with` statement is not directly in the coroutine's body".to_owned());
+    }
+    let first_line = line_start(text, with.start_byte());
+    let indent = &text[first_line..with.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the `with` statement shares its line with other code".to_owned());
+    }
+    let body = with.child_by_field_name("body");
+    // `with open(p) as f: return json.load(f)`: the function returns it.
+    let last_return = body.and_then(|b| {
+        let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
+        (last.kind() == "return_statement").then_some(last)
+    });
+    if let Some(reason) = immovable(site, with, last_return) {
+        return Err(reason);
+    }
+    let scope = site.index.scope(function);
+    let function_node = site
+        .tree
+        .root_node()
+        .descendant_for_byte_range(scope.range.start, scope.range.end)
+        .ok_or("no function body")?;
+    let names = names_of_block(site, function, function_node, with, body)?;
+    if last_return.is_some() && !names.returned.is_empty() {
+        return Err("the block both returns and binds names used afterwards".to_owned());
+    }
+
+    // The helper: `def _<coroutine>_sync():` with the `with` statement one level deeper.
+    let coroutine = scope.name.clone().unwrap_or_else(|| "block".to_owned());
+    // Numbered by the block's place among the coroutine's `with` statements, so that each
+    // block's fix is the same whichever of its findings proposes it.
+    let ordinal = {
+        let mut count = 0;
+        let mut stack = vec![function_node];
+        let mut cursor = function_node.walk();
+        while let Some(node) = stack.pop() {
+            if node.kind() == "with_statement" && node.start_byte() < with.start_byte() {
+                count += 1;
+            }
+            stack.extend(node.named_children(&mut cursor));
+        }
+        count
+    };
+    let base = format!("_{}_sync", coroutine.trim_start_matches('_'));
+    let base = match ordinal {
+        0 => base,
+        n => format!("{base}_{}", n + 1),
+    };
+    let helper = free_name(site, &base, with.start_byte());
+    let unit = crate::source::detect_indent(text);
+    let mut string_ranges = Vec::new();
+    let mut stack = vec![with];
+    let mut cursor = with.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind() == "string" {
+            string_ranges.push(node.byte_range());
+        } else {
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    // One edit at each place: the same fix comes from every finding in the block, and equal
+    // edits are applied once, while two different insertions at one place would conflict.
+    let mut edits = vec![Edit::insertion(
+        first_line,
+        format!("{indent}def {helper}():{le}{unit}"),
+    )];
+    let mut line = first_line;
+    while line < with.end_byte() {
+        let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
+        let blank = text[line..].starts_with(['\n', '\r']);
+        if !inside_string && !blank && line != first_line {
+            edits.push(Edit::insertion(line, unit.clone()));
+        }
+        match text[line..with.end_byte()].find('\n') {
+            Some(newline) => line += newline + 1,
+            None => break,
+        }
+    }
+    let (run, replacement, imports) = thread_call(site, with.start_byte(), &helper, "", false)?;
+    edits.extend(imports);
+    // After the block's last line (and its comment, if any).
+    let rest = &text[with.end_byte()..];
+    let line_end = with.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let body_indent = format!("{indent}{unit}");
+    let mut after = String::new();
+    let call_line = match (&last_return, names.returned.as_slice()) {
+        (Some(_), _) => format!("return await {run}"),
+        (None, []) => format!("await {run}"),
+        (None, returned) => {
+            let joined = returned.join(", ");
+            after.push_str(&format!("{le}{body_indent}return {joined}"));
+            format!("{joined} = await {run}")
+        }
+    };
+    after.push_str(&format!("{le}{indent}{call_line}"));
+    edits.push(Edit::insertion(line_end, after));
+
+    let mut fix = Fix::new(applicability, String::new(), edits);
+    if let Some(caveat) = names.thread_caveat {
+        fix.applicability = fix.applicability.min(Applicability::Unsafe);
+        fix.caveat = Some(caveat);
+    }
+    Ok(Proposal { fix, replacement })
+}
+
+/// `open(p).read()` → `await asyncio.to_thread(lambda: open(p).read())`.
+fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
+    let text = site.text;
+    let mut outer = site.call;
+    while let Some(attribute) = outer.parent().filter(|p| {
+        p.kind() == "attribute"
+            && p.child_by_field_name("object")
+                .is_some_and(|o| o.id() == outer.id())
+    }) {
+        match attribute.parent().filter(|c| {
+            c.kind() == "call"
+                && c.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == attribute.id())
+        }) {
+            Some(call) => outer = call,
+            None => break,
+        }
+    }
+    if outer.id() == site.call.id() {
+        return Err(
+            "the object it makes is kept for later calls: only a `with` block, or a chained \
+             call such as `open(p).read()`, moves to a thread as a whole"
+                .to_owned(),
+        );
+    }
+    if site.index.in_generator_expression(outer.start_byte()) {
+        return Err("inside a generator expression, `await` would make it asynchronous".to_owned());
+    }
+    let mut stack = vec![outer];
+    let mut cursor = outer.walk();
+    while let Some(node) = stack.pop() {
+        if matches!(node.kind(), "await" | "yield" | "named_expression") {
+            return Err("the expression awaits, yields or binds a name".to_owned());
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    let expression = &text[outer.byte_range()];
+    let (run, replacement, imports) = thread_call(
+        site,
+        outer.start_byte(),
+        &format!("lambda: {expression}"),
+        "",
+        false,
+    )?;
+    let rewritten = match await_shape(outer) {
+        AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
+        AwaitShape::Bare => format!("await {run}"),
+        AwaitShape::Parenthesised => format!("(await {run})"),
+    };
+    let mut edits = vec![Edit::replacement(outer.byte_range(), rewritten)];
+    edits.extend(imports);
+    Ok(Proposal {
+        fix: Fix::new(applicability, String::new(), edits),
+        replacement,
+    })
+}

@@ -1,0 +1,324 @@
+//! The pre-commit hooks of `.pre-commit-hooks.yaml`, driven by the real `pre-commit` from PyPI
+//! in temporary git repositories.
+//!
+//! What is tested where:
+//! - the manifest passes pre-commit's own `validate-manifest`;
+//! - every hook of the manifest, with its id, entry, arguments and file types unchanged, runs
+//!   through `pre-commit run` and a real `git commit`, as a `repo: local` hook with
+//!   `language: system` pointing at the binary cargo just built (no install step, no network);
+//! - the published hooks as they are (`language: python`: pre-commit pip-installs this
+//!   repository, maturin builds the binary) in `published_hooks_install_and_run`, ignored by
+//!   default because it builds a release binary; `.ci/run` runs it. It clones this repository's
+//!   committed HEAD, so uncommitted changes to the hooks are not what it tests.
+//!
+//! pre-commit comes from the Python of `UNFREEZE_TEST_PYTHON` when it has it, else from a venv
+//! made once under cargo's target directory (`pip install pre-commit`).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+const SLEEPY: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
+const SLEEPY_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
+const CLEAN: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
+
+fn has_pre_commit(python: &str) -> bool {
+    Command::new(python)
+        .args(["-m", "pre_commit", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A Python that can run `python -m pre_commit`.
+fn pre_commit_python() -> String {
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            if let Ok(python) = std::env::var("UNFREEZE_TEST_PYTHON")
+                && has_pre_commit(&python)
+            {
+                return python;
+            }
+            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("precommit-venv");
+            let python = venv.join("bin/python").display().to_string();
+            if !has_pre_commit(&python) {
+                let made = Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(made, "could not create a venv for pre-commit");
+                let installed = Command::new(&python)
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "pre-commit",
+                    ])
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(installed, "could not install pre-commit from PyPI");
+            }
+            python
+        })
+        .clone()
+}
+
+fn manifest_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")
+}
+
+/// The hooks of `.pre-commit-hooks.yaml`, read with pre-commit's own YAML library.
+fn manifest() -> Vec<Value> {
+    let output = Command::new(pre_commit_python())
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(manifest_path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// A git repository for pre-commit, with an identity and its own pre-commit cache.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("work")).unwrap();
+        fs::write(
+            dir.path().join("gitconfig"),
+            "[user]\n\tname = Test\n\temail = test@example.test\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        let repo = Repo { dir };
+        repo.run("git", &["init", "--quiet"]).success_or_panic();
+        repo
+    }
+
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(self.work())
+            .env("GIT_CONFIG_GLOBAL", self.dir.path().join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PRE_COMMIT_HOME", self.dir.path().join("pre-commit-home"))
+            .env("NO_COLOR", "1")
+            .env_remove("PRE_COMMIT_COLOR");
+        command
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Ran {
+        let output = self.command(program, args).output().unwrap();
+        Ran {
+            code: output.status.code(),
+            text: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    }
+
+    fn pre_commit(&self, args: &[&str]) -> Ran {
+        let python = pre_commit_python();
+        let mut all = vec!["-m", "pre_commit"];
+        all.extend(args);
+        self.run(&python, &all)
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        fs::write(self.work().join(path), text).unwrap();
+    }
+
+    fn read(&self, path: &str) -> String {
+        fs::read_to_string(self.work().join(path)).unwrap()
+    }
+}
+
+struct Ran {
+    code: Option<i32>,
+    text: String,
+}
+
+impl Ran {
+    fn success_or_panic(&self) {
+        assert_eq!(self.code, Some(0), "{}", self.text);
+    }
+}
+
+/// The manifest's hooks as `repo: local` hooks running the binary under test.
+fn local_config() -> String {
+    let binary = env!("CARGO_BIN_EXE_unfreeze");
+    assert!(!binary.contains([' ', '\'', '"']), "a plain path: {binary}");
+    let hooks: Vec<Value> = manifest()
+        .into_iter()
+        .map(|mut hook| {
+            let entry = hook["entry"].as_str().unwrap().to_owned();
+            let rest = entry
+                .strip_prefix("unfreeze")
+                .expect("entries run unfreeze");
+            hook["entry"] = Value::from(format!("{binary}{rest}"));
+            hook["language"] = Value::from("system");
+            hook.as_object_mut()
+                .unwrap()
+                .remove("minimum_pre_commit_version");
+            hook
+        })
+        .collect();
+    // JSON is YAML: pre-commit reads it as it is.
+    json!({ "repos": [{ "repo": "local", "hooks": hooks }] }).to_string()
+}
+
+#[test]
+fn manifest_passes_pre_commit_validation() {
+    let output = Command::new(pre_commit_python())
+        .args(["-m", "pre_commit", "validate-manifest"])
+        .arg(manifest_path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let ids: Vec<String> = manifest()
+        .iter()
+        .map(|hook| hook["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["unfreeze", "unfreeze-fix"]);
+}
+
+#[test]
+fn check_hook_fails_on_a_blocking_call_and_fix_hook_rewrites_it() {
+    let repo = Repo::new();
+    repo.write(".pre-commit-config.yaml", &local_config());
+    repo.write("a.py", SLEEPY);
+    repo.write("clean.py", CLEAN);
+    // Not Python: the hooks' file types leave it alone.
+    repo.write("notes.txt", "async def f():\n    time.sleep(1)\n");
+    repo.run("git", &["add", "."]).success_or_panic();
+
+    let check = repo.pre_commit(&["run", "unfreeze", "--all-files"]);
+    assert_eq!(check.code, Some(1), "{}", check.text);
+    assert!(check.text.contains("a.py:4:5: ASYNC251"), "{}", check.text);
+    assert!(!check.text.contains("notes.txt"), "{}", check.text);
+    assert_eq!(repo.read("a.py"), SLEEPY, "the check hook writes nothing");
+
+    let fix = repo.pre_commit(&["run", "unfreeze-fix", "--all-files"]);
+    assert_eq!(fix.code, Some(1), "{}", fix.text);
+    assert!(fix.text.contains("- exit code: 1"), "{}", fix.text);
+    assert!(
+        fix.text.contains("- files were modified by this hook"),
+        "{}",
+        fix.text
+    );
+    assert_eq!(repo.read("a.py"), SLEEPY_FIXED);
+    assert_eq!(repo.read("clean.py"), CLEAN);
+
+    let again = repo.pre_commit(&["run", "--all-files"]);
+    assert_eq!(again.code, Some(0), "{}", again.text);
+    assert_eq!(again.text.matches("Passed").count(), 2, "{}", again.text);
+}
+
+#[test]
+fn installed_hooks_stop_a_commit_until_the_fix_is_staged() {
+    let repo = Repo::new();
+    repo.write(".pre-commit-config.yaml", &local_config());
+    repo.write("README.md", "# demo\n");
+    repo.run("git", &["add", "."]).success_or_panic();
+    repo.run("git", &["commit", "--quiet", "-m", "initial"])
+        .success_or_panic();
+    repo.pre_commit(&["install"]).success_or_panic();
+
+    repo.write("b.py", SLEEPY);
+    repo.run("git", &["add", "b.py"]).success_or_panic();
+    let refused = repo.run("git", &["commit", "-m", "add b"]);
+    assert_ne!(refused.code, Some(0), "{}", refused.text);
+    assert!(
+        refused.text.contains("b.py:4:5: ASYNC251"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(repo.read("b.py"), SLEEPY_FIXED, "the fix hook fixed it");
+    let log = repo.run("git", &["log", "--oneline"]);
+    assert_eq!(log.text.lines().count(), 1, "no commit made: {}", log.text);
+
+    repo.run("git", &["add", "b.py"]).success_or_panic();
+    let committed = repo.run("git", &["commit", "-m", "add b"]);
+    assert_eq!(committed.code, Some(0), "{}", committed.text);
+    let show = repo.run("git", &["show", "HEAD:b.py"]);
+    assert_eq!(show.text, SLEEPY_FIXED);
+}
+
+/// The hooks exactly as published: pre-commit clones this repository at its committed HEAD and
+/// pip-installs it (maturin builds a release binary; `CARGO_TARGET_DIR` is shared with this
+/// checkout's target/ so that the dependencies are built once).
+#[test]
+#[ignore = "builds a release binary through pip and maturin; .ci/run runs it"]
+fn published_hooks_install_and_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(head.status.success(), "this checkout is a git repository");
+    let rev = String::from_utf8(head.stdout).unwrap().trim().to_owned();
+    let repo = Repo::new();
+    let config = json!({ "repos": [{
+        "repo": root.display().to_string(),
+        "rev": rev,
+        "hooks": [{ "id": "unfreeze" }, { "id": "unfreeze-fix" }],
+    }]});
+    repo.write(".pre-commit-config.yaml", &config.to_string());
+    repo.write("a.py", SLEEPY);
+    repo.run("git", &["add", "."]).success_or_panic();
+    let python = pre_commit_python();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-m", "pre_commit"];
+        all.extend(args);
+        let output = repo
+            .command(&python, &all)
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .output()
+            .unwrap();
+        Ran {
+            code: output.status.code(),
+            text: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    };
+    let check = run(&["run", "unfreeze", "--all-files"]);
+    assert_eq!(check.code, Some(1), "{}", check.text);
+    assert!(check.text.contains("a.py:4:5: ASYNC251"), "{}", check.text);
+    let fix = run(&["run", "unfreeze-fix", "--all-files"]);
+    assert_eq!(fix.code, Some(1), "{}", fix.text);
+    assert_eq!(repo.read("a.py"), SLEEPY_FIXED);
+    let again = run(&["run", "--all-files"]);
+    assert_eq!(again.code, Some(0), "{}", again.text);
+}
