@@ -117,6 +117,13 @@ impl SemanticIndex {
         &self.bindings[id.0 as usize]
     }
 
+    pub fn scopes(&self) -> impl Iterator<Item = (ScopeId, &Scope)> {
+        self.scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (ScopeId(i as u32), s))
+    }
+
     pub fn bindings(&self) -> impl Iterator<Item = (BindingId, &Binding)> {
         self.bindings
             .iter()
