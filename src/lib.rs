@@ -15,6 +15,7 @@ pub mod diff;
 pub mod discover;
 pub mod fix;
 pub mod parse;
+pub mod prefilter;
 pub mod report;
 pub mod run;
 pub mod semantic;

@@ -14,6 +14,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
+use crate::prefilter::needs_analysis;
 use crate::report::Reporter;
 use crate::semantic::build_index;
 use crate::source::SourceText;
@@ -181,10 +182,8 @@ pub fn process_source(
         Ok(source) => source,
         Err(err) => return FileOutcome::Error(err.to_string()),
     };
-    // A matched call needs its module's and function's names in the text (an alias still
-    // imports them by name), and async context needs the word `async`: a file that cannot
-    // have a finding is not parsed.
-    if !registry.may_match(&source.text) {
+    // A file that cannot have a finding is not parsed (see `prefilter`).
+    if !needs_analysis(&source.text, registry) {
         return FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),
