@@ -34,6 +34,15 @@ use crate::codemod::Registry;
 /// Whether `text` can have a finding of some codemod in `registry` and so needs the full
 /// analysis. `false` means no call in it can be a finding: the file is skipped.
 pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
+    // A finding in async context needs an `async def` (so does a coroutine of the file), a
+    // finding anywhere its call's name: most files are decided by a substring search.
+    let mut anywhere_tails = registry
+        .calls_with_words(|_| true)
+        .filter(|call| !call.async_only)
+        .map(|call| call.tail.as_str());
+    if !text.contains("async") && !anywhere_tails.any(|tail| text.contains(tail)) {
+        return false;
+    }
     let Some(facts) = LexicalFacts::scan(text, registry.interesting_words()) else {
         // The scan could not follow the file (e.g. a syntax error): analyse it.
         return true;
