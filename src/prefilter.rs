@@ -65,12 +65,14 @@ pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
             };
             let tail = call.tail.as_str();
             let attribute_call = facts.attribute_calls.get(tail).is_some_and(|calls| {
-                calls.iter().any(|&(receiver, in_async)| {
-                    (in_async || !call.async_only)
-                        && match (&call.module, receiver) {
-                            // A module's function: called on the module's name or an alias.
+                calls.iter().any(|attribute| {
+                    (attribute.in_async || !call.async_only)
+                        && (attribute.may_be_discarded || !call.result_discarded)
+                        && match (&call.module, attribute.receiver) {
+                            // A module's function: called on the module's name or on the alias
+                            // an import gave it.
                             (Some(module), Some(receiver)) => {
-                                receiver == module || facts.bound_names.contains(receiver)
+                                receiver == module || facts.import_aliases.contains(receiver)
                             }
                             (Some(_), None) => false,
                             // A method: called on any object.
@@ -94,6 +96,25 @@ pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
         })
 }
 
+/// A call of an attribute, `receiver.name(...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AttributeCall<'t> {
+    /// The receiver when it is a name, or a name just before a `)` (`(os.path).exists`).
+    receiver: Option<&'t str>,
+    in_async: bool,
+    /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
+    /// its result may be discarded. Longer chains are assumed to.
+    may_be_discarded: bool,
+}
+
+/// Hard keywords: never a callee (`if (...)`, `else (...)`). `print`, `exec`, `async` and
+/// `await` are left out, as tree-sitter-python can read them as names.
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
 /// A call of a plain name or of `self.name` / `cls.name` (a call of the file's own function).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct OwnCall<'t> {
@@ -112,9 +133,10 @@ pub struct LexicalFacts<'t> {
     called_names: HashSet<&'t str>,
     /// Plain names called inside an `async def`.
     async_called_names: HashSet<&'t str>,
-    /// Attribute calls (`receiver.name(`), by name: the receiver when it is a name (or a
-    /// name just before a `)`), and whether the call is inside an `async def`.
-    attribute_calls: HashMap<&'t str, Vec<(Option<&'t str>, bool)>>,
+    /// Attribute calls (`receiver.name(`), by name.
+    attribute_calls: HashMap<&'t str, Vec<AttributeCall<'t>>>,
+    /// Names an import binds with `as`.
+    import_aliases: HashSet<&'t str>,
     /// Names that may stand for another callable: `as name`, `name = a.b`, `name: T`,
     /// `name := ...`.
     bound_names: HashSet<&'t str>,
@@ -163,6 +185,8 @@ struct Scanner<'t, 'w> {
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
     /// statement is an `async def`.
     scopes: Vec<(usize, bool)>,
+    /// The current statement is an import.
+    in_import: bool,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
     /// included, runs in the enclosing scope).
     pending_scope: Option<usize>,
@@ -210,6 +234,7 @@ impl<'t> LexicalFacts<'t> {
             line_indent: 0,
             scopes: Vec::new(),
             pending_scope: None,
+            in_import: false,
             assignment: None,
             facts: LexicalFacts::default(),
         };
@@ -298,6 +323,14 @@ impl<'t> Scanner<'t, '_> {
                 }
                 if let Token::Name("as") = self.recent[0] {
                     self.facts.bound_names.insert(name);
+                    if self.in_import {
+                        self.facts.import_aliases.insert(name);
+                    }
+                }
+                if matches!(name, "import" | "from")
+                    && matches!(self.recent[0], Token::LineStart | Token::Semicolon)
+                {
+                    self.in_import = true;
                 }
                 if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
                 {
@@ -310,6 +343,7 @@ impl<'t> Scanner<'t, '_> {
                     self.pending_scope = Some(self.line_indent);
                 }
             }
+            Token::LineStart | Token::Semicolon => self.in_import = false,
             Token::OpenParen => self.record_call(),
             Token::Walrus => {
                 if let Token::Name(name) = self.recent[0] {
@@ -366,6 +400,9 @@ impl<'t> Scanner<'t, '_> {
         let Token::Name(name) = self.recent[0] else {
             return;
         };
+        if KEYWORDS.contains(&name) {
+            return;
+        }
         let in_async = self.in_async();
         let starts_value = |token: Token| {
             matches!(
@@ -381,11 +418,20 @@ impl<'t> Scanner<'t, '_> {
                 }
                 _ => None,
             };
+            let may_be_discarded = match (self.recent[2], self.recent[3]) {
+                (Token::Name(_), Token::Dot) => true,
+                (Token::Name(_), before) => starts_value(before),
+                _ => true,
+            };
             facts
                 .attribute_calls
                 .entry(name)
                 .or_default()
-                .push((receiver, in_async));
+                .push(AttributeCall {
+                    receiver,
+                    in_async,
+                    may_be_discarded,
+                });
             if let Token::Name("self" | "cls") = self.recent[2] {
                 facts.own_calls.push(OwnCall {
                     name,
@@ -697,6 +743,36 @@ mod tests {
         ));
         assert!(!needs(
             "async def g():\n    pass\nasync def f():\n    await g()\n"
+        ));
+    }
+
+    #[test]
+    fn a_modules_function_needs_the_module_or_an_import_alias_as_receiver() {
+        assert!(needs(
+            "import httpx as hx\nasync def f(u):\n    hx.get(u)\n"
+        ));
+        assert!(needs(
+            "from os import path\nasync def f(p):\n    path.exists(p)\n"
+        ));
+        // `as client` in a `with` is not an import: `client.get` is not `httpx.get`.
+        assert!(!needs(
+            "import httpx\nasync def f(u):\n    async with httpx.AsyncClient() as client:\n        await client.get(u)\n"
+        ));
+    }
+
+    #[test]
+    fn a_call_matched_only_when_discarded_needs_a_statement_or_assignment() {
+        assert!(needs(
+            "import asyncio\ndef f():\n    asyncio.create_task(g())\n"
+        ));
+        assert!(needs(
+            "import asyncio\ndef f():\n    t = asyncio.create_task(g())\n"
+        ));
+        assert!(needs(
+            "import asyncio\ndef f():\n    loop = asyncio.get_event_loop()\n    loop.create_task(g())\n"
+        ));
+        assert!(!needs(
+            "import asyncio\nasync def f(tasks):\n    tasks.append(asyncio.create_task(g()))\n    await asyncio.create_task(g())\n"
         ));
     }
 

@@ -391,6 +391,8 @@ pub struct CallWords {
     pub tail: String,
     /// Only calls in async context are findings.
     pub async_only: bool,
+    /// Only calls whose result is discarded are findings.
+    pub result_discarded: bool,
     /// For a module's function (`os.path.exists`, not a method `Client().get` nor a builtin):
     /// the segment before the last (`path`), the name an attribute call is made on unless
     /// the module is imported under an alias.
@@ -513,6 +515,7 @@ impl Registry {
                     words,
                     tail,
                     async_only: codemod.async_only,
+                    result_discarded: codemod.result_discarded,
                     module,
                 });
             }
