@@ -18,6 +18,7 @@ pub mod fix;
 pub mod git;
 pub mod parse;
 pub mod plan;
+pub mod prefilter;
 pub mod project;
 pub mod report;
 pub mod review;

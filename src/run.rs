@@ -17,6 +17,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
+use crate::prefilter::needs_analysis;
 use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectView, settle, summarize};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
@@ -305,7 +306,11 @@ fn process_in_project(
     // A matched call needs its module's and function's names in the text (an alias still
     // imports them by name), and async context needs the word `async`: a file that cannot
     // have a finding is not parsed, unless the project phase needs its functions.
-    let may_match = registry.may_match(&source.text) || matches!(role, ProjectRole::Calls(_));
+    // The project phase (UNF401, UNF301 across modules) may find any call in a coroutine: which
+    // names are project functions is known only once the summaries are settled.
+    let may_match = needs_analysis(&source.text, registry)
+        || (registry.needs_project() && source.text.contains("async"))
+        || matches!(role, ProjectRole::Calls(_));
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
     let summarizing = matches!(role, ProjectRole::Summarize { always: true, .. })
         && (source.text.contains("def") || source.text.contains("import"));

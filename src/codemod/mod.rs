@@ -391,15 +391,34 @@ pub struct Registry {
     /// resolution.
     call_tails: HashSet<String>,
     /// For each matched call, the words a file must contain for a call to resolve to it.
-    call_words: Vec<Vec<String>>,
+    call_words: Vec<CallWords>,
     /// Every word in `call_words`.
-    interesting_words: HashSet<String>,
+    interesting_words: foldhash::HashSet<String>,
     /// Codemods (by index) that match calls of the file's own coroutine functions.
     coroutine_codemods: Vec<usize>,
     /// Codemods (by index) that match calls of project functions that block.
     blocking_codemods: Vec<usize>,
     /// Codemods (by index) whose matches make a synchronous function block.
     evidence_codemods: HashSet<usize>,
+}
+
+/// What the pre-filters know of one matched call.
+#[derive(Debug, Clone)]
+pub struct CallWords {
+    /// The words a file must contain for a call in it to resolve to this one (see
+    /// [`required_words`]), `async` included when only async context counts.
+    pub words: Vec<String>,
+    /// The call's last segment (`sleep` in `time.sleep`), the name written before `(`
+    /// unless the callee is an alias.
+    pub tail: String,
+    /// Only calls in async context are findings.
+    pub async_only: bool,
+    /// Only calls whose result is discarded are findings.
+    pub result_discarded: bool,
+    /// For a module's function (`os.path.exists`, not a method `Client().get` nor a builtin):
+    /// the segment before the last (`path`), the name an attribute call is made on unless
+    /// the module is imported under an alias.
+    pub module: Option<String>,
 }
 
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
@@ -415,10 +434,10 @@ fn required_words(qualified: &str) -> Vec<String> {
 }
 
 /// The identifier-like words of `text` that are in `wanted`.
-fn words_in<'t>(text: &'t str, wanted: &HashSet<String>) -> HashSet<&'t str> {
+fn words_in<'t>(text: &'t str, wanted: &foldhash::HashSet<String>) -> foldhash::HashSet<&'t str> {
     let bytes = text.as_bytes();
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let mut found = HashSet::new();
+    let mut found = foldhash::HashSet::default();
     let mut i = 0;
     while i < bytes.len() {
         if is_word(bytes[i]) {
@@ -503,16 +522,30 @@ impl Registry {
         for (i, codemod) in codemods.iter().enumerate() {
             for call in &codemod.calls {
                 by_call.entry(call.clone()).or_default().push(i);
-                call_tails.insert(call.rsplit('.').next().unwrap_or(call).to_owned());
+                let tail = call.rsplit('.').next().unwrap_or(call).to_owned();
+                call_tails.insert(tail.clone());
                 let mut words = required_words(call);
                 if codemod.async_only {
                     // Async context needs an `async def` in the file.
                     words.push("async".to_owned());
                 }
-                call_words.push(words);
+                let segments: Vec<&str> = call.split('.').collect();
+                let module =
+                    (segments.len() >= 2 && segments[0] != "builtins" && !call.contains("()"))
+                        .then(|| segments[segments.len() - 2].to_owned());
+                call_words.push(CallWords {
+                    words,
+                    tail,
+                    async_only: codemod.async_only,
+                    result_discarded: codemod.result_discarded,
+                    module,
+                });
             }
         }
-        let mut interesting_words: HashSet<String> = call_words.iter().flatten().cloned().collect();
+        let mut interesting_words: foldhash::HashSet<String> = call_words
+            .iter()
+            .flat_map(|c| c.words.iter().cloned())
+            .collect();
         let coroutine_codemods: Vec<usize> = codemods
             .iter()
             .enumerate()
@@ -595,12 +628,32 @@ impl Registry {
     /// Whether some call in `text` could resolve to a matched name: a cheap pre-filter (one
     /// scan of the bytes) that spares parsing files that cannot have a finding.
     pub fn may_match(&self, text: &str) -> bool {
+        let (has_async, mut calls) = self.possible_calls(text);
+        (self.needs_project() && has_async) || calls.next().is_some()
+    }
+
+    /// One scan of the bytes: whether the word `async` occurs, and the matched calls whose
+    /// words all occur (the calls some call in `text` could resolve to).
+    pub fn possible_calls<'r>(&'r self, text: &str) -> (bool, impl Iterator<Item = &'r CallWords>) {
         let found = words_in(text, &self.interesting_words);
-        (self.needs_project() && found.contains("async"))
-            || self
-                .call_words
-                .iter()
-                .any(|words| words.iter().all(|w| found.contains(w.as_str())))
+        let has_async = found.contains("async");
+        let possible: Vec<&CallWords> = self.calls_with_words(|w| found.contains(w)).collect();
+        (has_async, possible.into_iter())
+    }
+
+    /// The matched calls whose words all satisfy `has_word`.
+    pub fn calls_with_words(
+        &self,
+        has_word: impl Fn(&str) -> bool,
+    ) -> impl Iterator<Item = &CallWords> {
+        self.call_words
+            .iter()
+            .filter(move |call| call.words.iter().all(|w| has_word(w)))
+    }
+
+    /// Every word some [`CallWords`] needs (`async` included when needed).
+    pub fn interesting_words(&self) -> &foldhash::HashSet<String> {
+        &self.interesting_words
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.

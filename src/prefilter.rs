@@ -1,0 +1,789 @@
+//! The pre-filter: whether a file needs the full analysis (parse, semantic index, codemod
+//! matching) or cannot have a finding and is skipped. Parsing dominates the run time, and most
+//! files of a real project, even an async one, call nothing a codemod matches in async
+//! context: a cheap scan of the text decides, and only the files it lets through are parsed.
+//!
+//! The scan is conservative: it answers "skip" only when no call in the file can be a finding,
+//! and "analyse" whenever it is unsure (a string left open, an unbalanced bracket, a stray
+//! backslash). It works in two steps:
+//!
+//! 1. [`Registry::possible_calls`]: the matched calls whose words all occur in the text (an
+//!    import spells the module, the call or the import the function), and whether `async`
+//!    occurs at all;
+//! 2. a tokenizer-level scan ([`LexicalFacts`]) outside comments and plain strings (f-string
+//!    expressions are code): which names are called (`name(` / `.name(`), which of those calls
+//!    are inside an `async def` (by indentation, with the parser's rule for tabs; a nested
+//!    `def` counts as inside, which only lets more through), which names could stand for
+//!    another callable (`import x as name`, `name = a.b`, `name: T = ...`, `name := ...`), and
+//!    which calls of a name or `self.name` / `cls.name` start a statement or an assignment's
+//!    value (where a coroutine's result can be discarded).
+//!
+//! A call is a finding only if the name before its `(` is the matched call's last segment (an
+//! attribute call, a builtin, `from m import f`) or a name bound to something else (an alias);
+//! a call of the file's own coroutine only if an `async def` defines the name.
+//!
+//! The project phase (cross-file summaries of sync helpers) needs files this filter skips;
+//! it should ask for them on demand: a module imported by a file that is analysed gets its
+//! summaries from [`crate::parse::parse`] and [`crate::semantic::build_index`] directly, not
+//! through this filter.
+
+use foldhash::{HashMap, HashSet};
+
+use crate::codemod::Registry;
+
+/// Whether `text` can have a finding of some codemod in `registry` and so needs the full
+/// analysis. `false` means no call in it can be a finding: the file is skipped.
+pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
+    // A finding in async context needs an `async def` (so does a coroutine of the file), a
+    // finding anywhere its call's name: most files are decided by a substring search.
+    let mut anywhere_tails = registry
+        .calls_with_words(|_| true)
+        .filter(|call| !call.async_only)
+        .map(|call| call.tail.as_str());
+    if !text.contains("async") && !anywhere_tails.any(|tail| text.contains(tail)) {
+        return false;
+    }
+    let Some(facts) = LexicalFacts::scan(text, registry.interesting_words()) else {
+        // The scan could not follow the file (e.g. a syntax error): analyse it.
+        return true;
+    };
+    let alias_called = |in_async: bool| {
+        let names = if in_async {
+            &facts.async_called_names
+        } else {
+            &facts.called_names
+        };
+        names.iter().any(|name| facts.bound_names.contains(name))
+    };
+    let call_may_match = registry
+        .calls_with_words(|word| facts.code_words.contains(word))
+        .any(|call| {
+            let names = if call.async_only {
+                &facts.async_called_names
+            } else {
+                &facts.called_names
+            };
+            let tail = call.tail.as_str();
+            let attribute_call = facts.attribute_calls.get(tail).is_some_and(|calls| {
+                calls.iter().any(|attribute| {
+                    (attribute.in_async || !call.async_only)
+                        && (attribute.may_be_discarded || !call.result_discarded)
+                        && match (&call.module, attribute.receiver) {
+                            // A module's function: called on the module's name or on the alias
+                            // an import gave it.
+                            (Some(module), Some(receiver)) => {
+                                receiver == module || facts.import_aliases.contains(receiver)
+                            }
+                            (Some(_), None) => false,
+                            // A method: called on any object.
+                            (None, _) => true,
+                        }
+                })
+            });
+            names.contains(tail) || attribute_call || alias_called(call.async_only)
+        });
+    if call_may_match {
+        return true;
+    }
+    facts.code_words.contains("async")
+        && registry.coroutine_codemods().iter().any(|&i| {
+            let codemod = registry.codemod(i);
+            facts.own_calls.iter().any(|call| {
+                facts.async_defs.contains(call.name)
+                    && (call.in_async || !codemod.async_only)
+                    && (call.may_be_discarded || !codemod.result_discarded)
+            })
+        })
+}
+
+/// A call of an attribute, `receiver.name(...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AttributeCall<'t> {
+    /// The receiver when it is a name, or a name just before a `)` (`(os.path).exists`).
+    receiver: Option<&'t str>,
+    in_async: bool,
+    /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
+    /// its result may be discarded. Longer chains are assumed to.
+    may_be_discarded: bool,
+}
+
+/// Hard keywords: never a callee (`if (...)`, `else (...)`). `print`, `exec`, `async` and
+/// `await` are left out, as tree-sitter-python can read them as names.
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+/// A call of a plain name or of `self.name` / `cls.name` (a call of the file's own function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OwnCall<'t> {
+    name: &'t str,
+    in_async: bool,
+    /// It starts a statement or an assignment's value: its result may be discarded.
+    may_be_discarded: bool,
+}
+
+/// What the tokenizer-level scan learns of a file (see the module documentation).
+#[derive(Debug, Default)]
+pub struct LexicalFacts<'t> {
+    /// The words of the code (outside comments and plain strings) that some call needs.
+    code_words: HashSet<&'t str>,
+    /// Plain names called anywhere (`name(`).
+    called_names: HashSet<&'t str>,
+    /// Plain names called inside an `async def`.
+    async_called_names: HashSet<&'t str>,
+    /// Attribute calls (`receiver.name(`), by name.
+    attribute_calls: HashMap<&'t str, Vec<AttributeCall<'t>>>,
+    /// Names an import binds with `as`.
+    import_aliases: HashSet<&'t str>,
+    /// Names that may stand for another callable: `as name`, `name = a.b`, `name: T`,
+    /// `name := ...`.
+    bound_names: HashSet<&'t str>,
+    /// Names defined by `async def`.
+    async_defs: HashSet<&'t str>,
+    own_calls: Vec<OwnCall<'t>>,
+}
+
+/// A token, as far as the scan cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token<'t> {
+    /// The start of a logical line (a virtual token).
+    LineStart,
+    Name(&'t str),
+    Dot,
+    OpenParen,
+    CloseParen,
+    /// A single `=` (an assignment or a keyword argument).
+    Assign,
+    /// `:=`
+    Walrus,
+    Colon,
+    Semicolon,
+    Other,
+}
+
+/// Where the scanner is: plain code, or the expression of an f-string's replacement field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Code,
+    /// Ends at the `}` that closes the field (a `:` or `!` at its top level starts the format
+    /// spec, which is literal text with nested fields).
+    FieldExpression,
+}
+
+struct Scanner<'t, 'w> {
+    text: &'t str,
+    /// The words worth keeping in `code_words`.
+    interesting: &'w HashSet<String>,
+    bytes: &'t [u8],
+    pos: usize,
+    /// The last four tokens, most recent first.
+    recent: [Token<'t>; 4],
+    /// The indentation of the current logical line.
+    line_indent: usize,
+    /// The enclosing `def` and `class` statements: their line's indentation, and whether the
+    /// statement is an `async def`.
+    scopes: Vec<(usize, bool)>,
+    /// The current statement is an import.
+    in_import: bool,
+    /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
+    /// included, runs in the enclosing scope).
+    pending_scope: Option<usize>,
+    /// `name = ` at a statement start: the name, and whether the value so far is a complete
+    /// dotted name (`Some(true)`), a dotted name waiting for its next segment (`Some(false)`).
+    assignment: Option<(&'t str, Option<bool>)>,
+    facts: LexicalFacts<'t>,
+}
+
+/// A form feed resets the indentation, a tab counts 8: tree-sitter-python's rule, since the
+/// parser decides which lines are inside a function.
+fn indentation(line: &[u8]) -> (usize, usize) {
+    let mut width = 0;
+    let mut len = 0;
+    for &b in line {
+        match b {
+            b' ' => width += 1,
+            b'\t' => width += 8,
+            b'\x0c' => width = 0,
+            _ => break,
+        }
+        len += 1;
+    }
+    (width, len)
+}
+
+fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+impl<'t> LexicalFacts<'t> {
+    /// Scan `text`; `None` when the scan cannot follow it (an unterminated string, unbalanced
+    /// brackets, a stray backslash).
+    pub fn scan(text: &'t str, interesting: &HashSet<String>) -> Option<LexicalFacts<'t>> {
+        let mut scanner = Scanner {
+            text,
+            interesting,
+            bytes: text.as_bytes(),
+            pos: 0,
+            recent: [Token::LineStart; 4],
+            line_indent: 0,
+            scopes: Vec::new(),
+            pending_scope: None,
+            in_import: false,
+            assignment: None,
+            facts: LexicalFacts::default(),
+        };
+        if text.starts_with('\u{feff}') {
+            scanner.pos = '\u{feff}'.len_utf8();
+        }
+        scanner.start_line();
+        scanner.code(Mode::Code)?;
+        scanner.end_assignment();
+        Some(scanner.facts)
+    }
+}
+
+impl<'t> Scanner<'t, '_> {
+    fn peek(&self, offset: usize) -> u8 {
+        self.bytes.get(self.pos + offset).copied().unwrap_or(0)
+    }
+
+    /// Inside an `async def` and not in a nested `def` or `class` body (a nested function on
+    /// its header's line, or a lambda, counts as inside: that only lets more through).
+    fn in_async(&self) -> bool {
+        self.scopes.last().is_some_and(|&(_, is_async)| is_async)
+    }
+
+    /// At the start of a physical line in code at bracket depth 0: skip blank and
+    /// comment-only lines, measure the next logical line's indentation, leave the `async def`
+    /// bodies it is not inside.
+    fn start_line(&mut self) {
+        loop {
+            let (width, len) = indentation(&self.bytes[self.pos..]);
+            let after = self.pos + len;
+            match self.bytes.get(after) {
+                None => {
+                    self.pos = after;
+                    return;
+                }
+                Some(b'\n') => self.pos = after + 1,
+                Some(b'\r') => {
+                    self.pos = after + 1;
+                    if self.peek(0) == b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                Some(b'#') => {
+                    self.pos = after;
+                    self.skip_comment();
+                }
+                Some(_) => {
+                    self.pos = after;
+                    self.line_indent = width;
+                    while self.scopes.last().is_some_and(|&(i, _)| i >= width) {
+                        self.scopes.pop();
+                    }
+                    if let Some(indent) = self.pending_scope.take()
+                        && width > indent
+                    {
+                        self.scopes.push((indent, false));
+                    }
+                    self.end_assignment();
+                    self.push(Token::LineStart);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn skip_comment(&mut self) {
+        while self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    /// The value of a pending `name = ...` is over: a complete dotted name binds `name`.
+    fn end_assignment(&mut self) {
+        if let Some((name, Some(true))) = self.assignment.take() {
+            self.facts.bound_names.insert(name);
+        }
+    }
+
+    fn push(&mut self, token: Token<'t>) {
+        self.track_assignment(token);
+        match token {
+            Token::Name(name) => {
+                if self.interesting.contains(name) {
+                    self.facts.code_words.insert(name);
+                }
+                if let Token::Name("as") = self.recent[0] {
+                    self.facts.bound_names.insert(name);
+                    if self.in_import {
+                        self.facts.import_aliases.insert(name);
+                    }
+                }
+                if matches!(name, "import" | "from")
+                    && matches!(self.recent[0], Token::LineStart | Token::Semicolon)
+                {
+                    self.in_import = true;
+                }
+                if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
+                {
+                    self.facts.async_defs.insert(name);
+                }
+                if name == "def" && self.recent[0] == Token::Name("async") {
+                    // Its header line counts as inside, harmlessly.
+                    self.scopes.push((self.line_indent, true));
+                } else if matches!(name, "def" | "class") {
+                    self.pending_scope = Some(self.line_indent);
+                }
+            }
+            Token::LineStart | Token::Semicolon => self.in_import = false,
+            Token::OpenParen => self.record_call(),
+            Token::Walrus => {
+                if let Token::Name(name) = self.recent[0] {
+                    self.facts.bound_names.insert(name);
+                }
+            }
+            Token::Colon => {
+                // `name: T = value` (and, harmlessly, `lambda x: ...`).
+                if let (Token::Name(name), Token::LineStart | Token::Semicolon) =
+                    (self.recent[0], self.recent[1])
+                {
+                    self.facts.bound_names.insert(name);
+                }
+            }
+            _ => {}
+        }
+        self.recent = [token, self.recent[0], self.recent[1], self.recent[2]];
+    }
+
+    /// Follow `name = a.b.c` at a statement start (chains `x = y = a.b` included).
+    fn track_assignment(&mut self, token: Token<'t>) {
+        match token {
+            Token::Assign => {
+                self.end_assignment();
+                if let (Token::Name(name), Token::LineStart | Token::Semicolon | Token::Assign) =
+                    (self.recent[0], self.recent[1])
+                {
+                    self.assignment = Some((name, None));
+                }
+            }
+            Token::LineStart | Token::Semicolon => self.end_assignment(),
+            Token::Name(_) => {
+                if let Some((_, state)) = &mut self.assignment {
+                    match state {
+                        None | Some(false) => *state = Some(true),
+                        Some(true) => self.assignment = None,
+                    }
+                }
+            }
+            Token::Dot => {
+                if let Some((_, state)) = &mut self.assignment {
+                    match state {
+                        Some(true) => *state = Some(false),
+                        _ => self.assignment = None,
+                    }
+                }
+            }
+            _ => self.assignment = None,
+        }
+    }
+
+    /// An `(` after a name: a call (or a definition's parameters, harmlessly).
+    fn record_call(&mut self) {
+        let Token::Name(name) = self.recent[0] else {
+            return;
+        };
+        if KEYWORDS.contains(&name) {
+            return;
+        }
+        let in_async = self.in_async();
+        let starts_value = |token: Token| {
+            matches!(
+                token,
+                Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
+            )
+        };
+        let facts = &mut self.facts;
+        if self.recent[1] == Token::Dot {
+            let receiver = match (self.recent[2], self.recent[3]) {
+                (Token::Name(receiver), _) | (Token::CloseParen, Token::Name(receiver)) => {
+                    Some(receiver)
+                }
+                _ => None,
+            };
+            let may_be_discarded = match (self.recent[2], self.recent[3]) {
+                (Token::Name(_), Token::Dot) => true,
+                (Token::Name(_), before) => starts_value(before),
+                _ => true,
+            };
+            facts
+                .attribute_calls
+                .entry(name)
+                .or_default()
+                .push(AttributeCall {
+                    receiver,
+                    in_async,
+                    may_be_discarded,
+                });
+            if let Token::Name("self" | "cls") = self.recent[2] {
+                facts.own_calls.push(OwnCall {
+                    name,
+                    in_async,
+                    may_be_discarded: starts_value(self.recent[3]),
+                });
+            }
+        } else {
+            facts.called_names.insert(name);
+            if in_async {
+                facts.async_called_names.insert(name);
+            }
+            facts.own_calls.push(OwnCall {
+                name,
+                in_async,
+                may_be_discarded: starts_value(self.recent[1]),
+            });
+        }
+    }
+
+    /// Scan code until the end of the text (`Mode::Code`) or the `}` closing a replacement
+    /// field (`Mode::FieldExpression`). `None`: the scan cannot follow the text.
+    fn code(&mut self, mode: Mode) -> Option<()> {
+        let mut depth = 0usize;
+        while self.pos < self.bytes.len() {
+            let b = self.bytes[self.pos];
+            match b {
+                b' ' | b'\t' | b'\x0c' => self.pos += 1,
+                b'\n' | b'\r' => {
+                    self.pos += 1;
+                    if b == b'\r' && self.peek(0) == b'\n' {
+                        self.pos += 1;
+                    }
+                    if depth == 0 && mode == Mode::Code {
+                        self.start_line();
+                    }
+                }
+                b'#' => self.skip_comment(),
+                b'\\' => match (self.peek(1), self.peek(2)) {
+                    (b'\n', _) => self.pos += 2,
+                    (b'\r', b'\n') => self.pos += 3,
+                    (b'\r', _) => self.pos += 2,
+                    _ => return None,
+                },
+                b'\'' | b'"' => self.string(false)?,
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    self.pos += 1;
+                    self.push(if b == b'(' {
+                        Token::OpenParen
+                    } else {
+                        Token::Other
+                    });
+                }
+                b')' | b']' | b'}' => {
+                    if depth == 0 {
+                        if mode == Mode::FieldExpression && b == b'}' {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        return None;
+                    }
+                    depth -= 1;
+                    self.pos += 1;
+                    self.push(if b == b')' {
+                        Token::CloseParen
+                    } else {
+                        Token::Other
+                    });
+                }
+                b'.' => {
+                    if self.peek(1).is_ascii_digit() {
+                        self.number();
+                    } else if self.peek(1) == b'.' && self.peek(2) == b'.' {
+                        self.pos += 3;
+                        self.push(Token::Other);
+                    } else {
+                        self.pos += 1;
+                        self.push(Token::Dot);
+                    }
+                }
+                b':' => {
+                    if self.peek(1) == b'=' {
+                        self.pos += 2;
+                        self.push(Token::Walrus);
+                    } else if mode == Mode::FieldExpression && depth == 0 {
+                        self.pos += 1;
+                        return self.format_spec();
+                    } else {
+                        self.pos += 1;
+                        self.push(Token::Colon);
+                    }
+                }
+                b'!' if mode == Mode::FieldExpression && depth == 0 && self.peek(1) != b'=' => {
+                    self.pos += 1;
+                    return self.format_spec();
+                }
+                b'=' => {
+                    if self.peek(1) == b'=' {
+                        self.pos += 2;
+                        self.push(Token::Other);
+                    } else {
+                        self.pos += 1;
+                        self.push(Token::Assign);
+                    }
+                }
+                b';' => {
+                    self.pos += 1;
+                    self.push(Token::Semicolon);
+                }
+                b'0'..=b'9' => self.number(),
+                _ if is_name_start(b) => self.name()?,
+                _ => {
+                    // An operator: `**=`, `//=`, `>>=`, `->`, `!=`, ... never a single `=`.
+                    self.pos += 1;
+                    if matches!(b, b'*' | b'/' | b'<' | b'>') && self.peek(0) == b {
+                        self.pos += 1;
+                    }
+                    if matches!(self.peek(0), b'=' | b'>') && b != b'=' {
+                        self.pos += 1;
+                    }
+                    self.push(Token::Other);
+                }
+            }
+        }
+        (mode == Mode::Code && depth == 0).then_some(())
+    }
+
+    /// A number (an exponent's sign is scanned as an operator, harmlessly).
+    fn number(&mut self) {
+        self.pos += 1;
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|&b| is_name_byte(b) || b == b'.')
+        {
+            self.pos += 1;
+        }
+        self.push(Token::Other);
+    }
+
+    /// A name, or a string's prefix (`rb"..."`, `f'...'`).
+    fn name(&mut self) -> Option<()> {
+        let start = self.pos;
+        while self.pos < self.bytes.len() && is_name_byte(self.bytes[self.pos]) {
+            self.pos += 1;
+        }
+        let word = &self.text[start..self.pos];
+        if matches!(self.peek(0), b'\'' | b'"')
+            && word.len() <= 2
+            && word.bytes().all(|c| b"rRbBuUfFtT".contains(&c))
+        {
+            let formatted = word.bytes().any(|c| b"fFtT".contains(&c));
+            return self.string(formatted);
+        }
+        self.push(Token::Name(word));
+        Some(())
+    }
+
+    /// A string at its opening quote; an f-string's (or t-string's) fields are scanned as
+    /// code.
+    fn string(&mut self, formatted: bool) -> Option<()> {
+        let quote = self.bytes[self.pos];
+        let triple = self.peek(1) == quote && self.peek(2) == quote;
+        self.pos += if triple { 3 } else { 1 };
+        loop {
+            let b = *self.bytes.get(self.pos)?;
+            match b {
+                b'\\' => {
+                    // An escape (in raw strings too, a backslash keeps the quote in); before
+                    // a brace, the brace still opens or closes a field.
+                    let next = self.peek(1);
+                    self.pos += if formatted && matches!(next, b'{' | b'}') {
+                        1
+                    } else if next == b'\r' && self.peek(2) == b'\n' {
+                        3
+                    } else {
+                        2
+                    };
+                }
+                b'\n' | b'\r' if !triple => return None,
+                _ if b == quote => {
+                    if !triple {
+                        self.pos += 1;
+                        break;
+                    }
+                    if self.peek(1) == quote && self.peek(2) == quote {
+                        self.pos += 3;
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                b'{' if formatted => {
+                    if self.peek(1) == b'{' {
+                        self.pos += 2;
+                    } else {
+                        self.pos += 1;
+                        self.code(Mode::FieldExpression)?;
+                    }
+                }
+                _ => self.pos += 1,
+            }
+        }
+        self.push(Token::Other);
+        Some(())
+    }
+
+    /// A replacement field's conversion and format spec, up to and including its closing
+    /// `}`: literal text with nested fields.
+    fn format_spec(&mut self) -> Option<()> {
+        loop {
+            match *self.bytes.get(self.pos)? {
+                b'}' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                b'{' => {
+                    self.pos += 1;
+                    self.code(Mode::FieldExpression)?;
+                }
+                b'\'' | b'"' | b'\n' | b'\r' => return None,
+                _ => self.pos += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(text: &str) -> bool {
+        needs_analysis(text, &Registry::bundled().unwrap())
+    }
+
+    #[test]
+    fn a_matched_call_in_an_async_def_needs_analysis() {
+        assert!(needs("import time\nasync def f():\n    time.sleep(1)\n"));
+        assert!(needs(
+            "from time import sleep\nasync def f():\n    sleep(1)\n"
+        ));
+        assert!(needs("async def f(p):\n    return open(p)\n"));
+        assert!(needs("async def f(p): return open(p)\n"));
+        assert!(needs(
+            "import time\nasync def f():\n    x = f'{time.sleep(1)}'\n"
+        ));
+        assert!(needs(
+            "import time\nasync def f():\n  if x:\n\tpass\n  time.sleep(1)\n"
+        ));
+    }
+
+    #[test]
+    fn an_alias_or_a_bound_name_needs_analysis() {
+        assert!(needs(
+            "from time import sleep as nap\nasync def f():\n    nap(1)\n"
+        ));
+        assert!(needs("import time as t\nasync def f():\n    t.sleep(1)\n"));
+        assert!(needs(
+            "import time\nnap = time.sleep\nasync def f():\n    nap(1)\n"
+        ));
+        assert!(needs(
+            "import os.path\nasync def f(p):\n    (os.path).exists(p)\n"
+        ));
+    }
+
+    #[test]
+    fn files_without_a_possible_finding_are_skipped() {
+        // Only in a sync function, in a comment, in a string, or a dict's `get`.
+        assert!(!needs(
+            "import time\ndef g():\n    time.sleep(1)\nasync def f():\n    pass\n"
+        ));
+        assert!(!needs(
+            "import time\nasync def f():\n    # time.sleep(1)\n    pass\n"
+        ));
+        assert!(!needs(
+            "import time\nasync def f():\n    '''time.sleep(1)'''\n"
+        ));
+        assert!(!needs(
+            "import httpx\nasync def f(d):\n    return d.get('k')\n"
+        ));
+        assert!(!needs("x = 1\n"));
+        // A sync helper nested in a coroutine is not async context...
+        assert!(!needs(
+            "async def f(p):\n    def read():\n        return open(p)\n    return read\n"
+        ));
+        assert!(!needs(
+            "async def f(p):\n    class A:\n        x = open(p)\n    return A\n"
+        ));
+    }
+
+    #[test]
+    fn a_nested_functions_header_runs_in_the_coroutine() {
+        // ...but its parameter defaults are evaluated in the coroutine, and so is what
+        // follows it.
+        assert!(needs(
+            "async def f(p):\n    def read(x=open(p)):\n        return x\n    return read\n"
+        ));
+        assert!(needs(
+            "async def f(p):\n    def read():\n        pass\n    return open(p)\n"
+        ));
+    }
+
+    #[test]
+    fn own_coroutines_need_analysis_only_where_a_result_may_be_discarded() {
+        let discarded = "async def g():\n    pass\nasync def f():\n    g()\n";
+        assert!(needs(discarded));
+        assert!(needs(
+            "class A:\n    async def g(self):\n        pass\n    async def f(self):\n        self.g()\n"
+        ));
+        assert!(!needs(
+            "async def g():\n    pass\nasync def f():\n    await g()\n"
+        ));
+    }
+
+    #[test]
+    fn a_modules_function_needs_the_module_or_an_import_alias_as_receiver() {
+        assert!(needs(
+            "import httpx as hx\nasync def f(u):\n    hx.get(u)\n"
+        ));
+        assert!(needs(
+            "from os import path\nasync def f(p):\n    path.exists(p)\n"
+        ));
+        // `as client` in a `with` is not an import: `client.get` is not `httpx.get`.
+        assert!(!needs(
+            "import httpx\nasync def f(u):\n    async with httpx.AsyncClient() as client:\n        await client.get(u)\n"
+        ));
+    }
+
+    #[test]
+    fn a_call_matched_only_when_discarded_needs_a_statement_or_assignment() {
+        assert!(needs(
+            "import asyncio\ndef f():\n    asyncio.create_task(g())\n"
+        ));
+        assert!(needs(
+            "import asyncio\ndef f():\n    t = asyncio.create_task(g())\n"
+        ));
+        assert!(needs(
+            "import asyncio\ndef f():\n    loop = asyncio.get_event_loop()\n    loop.create_task(g())\n"
+        ));
+        assert!(!needs(
+            "import asyncio\nasync def f(tasks):\n    tasks.append(asyncio.create_task(g()))\n    await asyncio.create_task(g())\n"
+        ));
+    }
+
+    #[test]
+    fn anywhere_codemods_and_unreadable_text_need_analysis() {
+        assert!(needs(
+            "import asyncio\ndef f():\n    asyncio.create_task(g())\n"
+        ));
+        assert!(needs(
+            "import time\nasync def f():\n    x = 'open\n    time.sleep(1)\n"
+        ));
+        assert!(needs("import time\nasync def f():\n    x = (1\n"));
+    }
+}
