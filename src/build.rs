@@ -6,7 +6,11 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("codemods");
+    // Read at run time, not compiled in: a build script binary reused from a shared target
+    // directory (the same package built from another place, e.g. an unpacked sdist whose
+    // files are older than the cache) must read this package's codemods.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("codemods");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)
         .expect("codemods/ exists")

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use colored::Colorize;
-use similar::TextDiff;
+use similar::{DiffOp, TextDiff};
 
 /// The unified diff from `old` to `new` for the file at `path` (as displayed).
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
@@ -58,6 +58,30 @@ fn quote_c_style(name: &str) -> String {
     quoted
 }
 
+/// For each 0-based line of `old`, the line of `new` it became: unchanged lines map exactly; a
+/// changed line maps to the line at the same place in what replaced it; a deleted line to the
+/// line after the deletion.
+pub fn line_map(old: &str, new: &str) -> Vec<usize> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut map = Vec::new();
+    for op in diff.ops() {
+        match *op {
+            DiffOp::Equal { new_index, len, .. } => map.extend(new_index..new_index + len),
+            DiffOp::Delete {
+                old_len, new_index, ..
+            } => map.extend(std::iter::repeat_n(new_index, old_len)),
+            DiffOp::Insert { .. } => {}
+            DiffOp::Replace {
+                old_len,
+                new_index,
+                new_len,
+                ..
+            } => map.extend((0..old_len).map(|i| new_index + i.min(new_len - 1))),
+        }
+    }
+    map
+}
+
 /// Write `diff` coloured (when colour is on): headers bold, removals red, additions green,
 /// hunk headers cyan. Each line keeps its own terminator: a CRLF file's diff keeps its CRs, as
 /// `git apply` needs them.
@@ -102,6 +126,14 @@ mod tests {
         assert_eq!(header_name("a/", "back\\slash.py"), r#""a/back\\slash.py""#);
         assert_eq!(header_name("a/", "tab\tx.py"), r#""a/tab\tx.py""#);
         assert_eq!(header_name("a/", "ünï.py"), r#""a/\303\274n\303\257.py""#);
+    }
+
+    #[test]
+    fn lines_map_through_insertions_and_changes() {
+        let old = "import time\nx = 1\ny = f(g())\nz = 3\n";
+        let new = "import asyncio\nimport time\nx = 1\ny = f(await g())\nz = 3\n";
+        assert_eq!(line_map(old, new), [1, 2, 3, 4]);
+        assert_eq!(line_map("a\nb\nc\n", "a\nc\n"), [0, 1, 1]);
     }
 
     #[test]

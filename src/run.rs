@@ -17,6 +17,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
+use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectView, settle, summarize};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
 use crate::scope::{LineScope, Lines};
@@ -194,6 +195,46 @@ pub fn find(
     settings: &Settings,
     registry: &Registry,
 ) -> (Vec<Finding>, usize) {
+    let (findings, errors, _) = find_in_project(
+        text,
+        line_ending,
+        path,
+        settings,
+        registry,
+        ProjectRole::Alone,
+        true,
+    );
+    (findings, errors)
+}
+
+/// What the project phase asks of one file's pass.
+#[derive(Clone, Copy)]
+enum ProjectRole<'a> {
+    /// No project phase.
+    Alone,
+    /// First pass: also summarise the file's functions, when it is parsed anyway (`always:
+    /// false`: a file that cannot have a finding is summarised later, if another needs it).
+    Summarize {
+        module: &'a ModuleInfo,
+        map: &'a ModuleMap,
+        always: bool,
+    },
+    /// Second pass, for a file with calls reaching project coroutines or blocking functions.
+    Calls(ProjectView<'a>),
+}
+
+/// [`find`], with the part the project phase asks of the file; `analyse: false` only
+/// summarises (a file that cannot have a finding).
+#[allow(clippy::too_many_arguments)]
+fn find_in_project(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+    analyse: bool,
+) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
     let parsed = parse(text);
     let index = build_index(&parsed.tree, text);
     let context = FileContext {
@@ -214,11 +255,29 @@ pub fn find(
                 ..
             }
         ),
+        project: match role {
+            ProjectRole::Calls(view) => Some(view),
+            _ => None,
+        },
     };
     panic_if_asked(path);
-    let mut findings = analyze(&context, registry, &settings.selection);
+    let summary = match role {
+        ProjectRole::Summarize { module, map, .. } => Some(summarize(
+            &context,
+            module,
+            map,
+            registry,
+            &settings.selection,
+        )),
+        _ => None,
+    };
+    let mut findings = if analyse {
+        analyze(&context, registry, &settings.selection)
+    } else {
+        Vec::new()
+    };
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
-    (findings, parsed.error_ranges.len())
+    (findings, parsed.error_ranges.len(), summary)
 }
 
 /// Analyse (and in fix mode, fix) one file's bytes.
@@ -228,15 +287,30 @@ pub fn process_source(
     settings: &Settings,
     registry: &Registry,
 ) -> FileOutcome {
+    process_in_project(bytes, path, settings, registry, ProjectRole::Alone).0
+}
+
+/// Analyse one file's bytes, with the part the project phase asks of it.
+fn process_in_project(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
     let source = match SourceText::decode(bytes) {
         Ok(source) => source,
-        Err(err) => return FileOutcome::Error(err.to_string()),
+        Err(err) => return (FileOutcome::Error(err.to_string()), None),
     };
     // A matched call needs its module's and function's names in the text (an alias still
     // imports them by name), and async context needs the word `async`: a file that cannot
-    // have a finding is not parsed.
-    if !registry.may_match(&source.text) {
-        return FileOutcome::Checked {
+    // have a finding is not parsed, unless the project phase needs its functions.
+    let may_match = registry.may_match(&source.text) || matches!(role, ProjectRole::Calls(_));
+    // Functions and re-exports (an `__init__.py` of imports only) both matter.
+    let summarizing = matches!(role, ProjectRole::Summarize { always: true, .. })
+        && (source.text.contains("def") || source.text.contains("import"));
+    if !may_match && !summarizing {
+        let outcome = FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),
             applied: Vec::new(),
@@ -244,23 +318,24 @@ pub fn process_source(
             rejected: None,
             fingerprint: Fingerprint::of(bytes),
         };
+        return (outcome, None);
     }
-    let (mut findings, syntax_errors) = find(
+    let (mut findings, syntax_errors, summary) = find_in_project(
         &source.text,
         source.line_ending.as_str(),
         path,
         settings,
         registry,
+        role,
+        may_match,
     );
-    let lines = settings.scope.as_ref().map(|scope| {
-        scope
-            .file(path)
-            .cloned()
-            .unwrap_or(Lines::Ranges(Vec::new()))
-    });
-    if let Some(lines) = &lines {
-        retain_in_scope(&mut findings, &source.text, lines);
-    }
+    // The fix rounds see the project's calls too (they are looked up by name), never
+    // summarise again.
+    let round_role = match role {
+        ProjectRole::Calls(view) => ProjectRole::Calls(view),
+        _ => ProjectRole::Alone,
+    };
+    keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -282,16 +357,16 @@ pub fn process_source(
             let Some(current) = fixed_text.as_deref() else {
                 break;
             };
-            let (mut more, round_errors) = find(
+            let (mut more, round_errors, _) = find_in_project(
                 current,
                 source.line_ending.as_str(),
                 path,
                 settings,
                 registry,
+                round_role,
+                true,
             );
-            if let Some(lines) = &lines {
-                retain_in_scope(&mut more, current, &lines.carried(&source.text, current));
-            }
+            keep_in_scope(&mut more, path, &source.text, current, settings);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
             let Some(next) = round.fixed_text else {
@@ -299,7 +374,8 @@ pub fn process_source(
             };
             // Credit the original findings that were left over, rule by rule: the one with the
             // same call text first (it may have had no fix before, next to a syntax error that
-            // tree-sitter now reads differently), else the first one that had a fix.
+            // tree-sitter now reads differently), then one that had a fix (skipped for an
+            // overlap), then any (its fix appeared once the text changed: an import added).
             for (finding, done) in more.iter().zip(&round.applied) {
                 if !done {
                     continue;
@@ -309,10 +385,8 @@ pub fn process_source(
                 if let Some(original) = findings
                     .iter()
                     .zip(applied.iter_mut())
-                    .filter(|(f, a)| {
-                        !**a && f.code == finding.code && (f.fix.is_some() || same_call(f))
-                    })
-                    .min_by_key(|(f, _)| !same_call(f))
+                    .filter(|(f, a)| !**a && f.code == finding.code)
+                    .min_by_key(|(f, _)| (!same_call(f), f.fix.is_none()))
                 {
                     *original.1 = true;
                 }
@@ -335,19 +409,40 @@ pub fn process_source(
     } else {
         source.text
     };
-    FileOutcome::Checked {
+    let outcome = FileOutcome::Checked {
         text,
         findings,
         applied,
         fixed,
         rejected,
         fingerprint: Fingerprint::of(bytes),
-    }
+    };
+    (outcome, summary)
 }
 
-/// Keep the findings that start or end on a line in scope.
-fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
-    let index = LineIndex::new(text);
+/// With a scope (`--since`): keep the findings of `current`, the text of the file at `path`
+/// that was `original` before this run's fixes, that are on lines in scope; the lines follow
+/// the fixes made so far. Without one, keep them all.
+pub fn keep_in_scope(
+    findings: &mut Vec<Finding>,
+    path: &Path,
+    original: &str,
+    current: &str,
+    settings: &Settings,
+) {
+    let Some(scope) = &settings.scope else {
+        return;
+    };
+    let lines = scope
+        .file(path)
+        .cloned()
+        .unwrap_or(Lines::Ranges(Vec::new()));
+    let lines = if original == current {
+        lines
+    } else {
+        lines.carried(original, current)
+    };
+    let index = LineIndex::new(current);
     findings.retain(|finding| {
         let first = index.line_of(finding.range.start) + 1;
         let last = index.line_of(finding.range.end) + 1;
@@ -355,25 +450,36 @@ fn retain_in_scope(findings: &mut Vec<Finding>, text: &str, lines: &Lines) {
     });
 }
 
-fn process_path(path: &Path, settings: &Settings, registry: &Registry) -> FileOutcome {
+fn process_path(
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(err) => return FileOutcome::Error(format!("could not read the file: {err}")),
+        Err(err) => {
+            return (
+                FileOutcome::Error(format!("could not read the file: {err}")),
+                None,
+            );
+        }
     };
-    isolate_panics(|| process_source(&bytes, path, settings, registry))
+    isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
 }
 
 /// A panic while analysing one file becomes that file's error; the run goes on.
-fn isolate_panics(work: impl FnOnce() -> FileOutcome) -> FileOutcome {
+fn isolate_panics<T: Default>(work: impl FnOnce() -> (FileOutcome, T)) -> (FileOutcome, T) {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        FileOutcome::Error(format!(
+        let outcome = FileOutcome::Error(format!(
             "internal error while analysing this file (please report it): {message}"
-        ))
+        ));
+        (outcome, T::default())
     })
 }
 
@@ -412,18 +518,148 @@ pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport
         })
         .collect();
     let progress = Progress::new(discovered.files.len(), settings.progress);
-    reports.par_extend(discovered.files.par_iter().map(|path| {
-        let outcome = process_path(path, settings, registry);
-        progress.advance();
-        FileReport {
-            display_path: display_path(path),
-            path: path.clone(),
-            outcome,
-            write_error: None,
-        }
-    }));
+    let mut roots = settings.paths.clone();
+    if settings.config.path.is_some() {
+        roots.push(settings.config.root.clone());
+    }
+    let outcomes = analyse_files(&discovered.files, &roots, settings, registry, &progress);
     progress.finish();
+    reports.extend(
+        discovered
+            .files
+            .iter()
+            .zip(outcomes)
+            .map(|(path, outcome)| FileReport {
+                display_path: display_path(path),
+                path: path.clone(),
+                outcome,
+                write_error: None,
+            }),
+    );
     reports
+}
+
+/// Whether the run reports a rule that needs the project phase.
+fn needs_project(settings: &Settings, registry: &Registry) -> bool {
+    registry
+        .coroutine_codemods()
+        .iter()
+        .chain(registry.blocking_codemods())
+        .any(|&i| {
+            let codemod = registry.codemod(i);
+            settings
+                .selection
+                .is_enabled(&codemod.code, codemod.default_enabled)
+        })
+}
+
+/// Analyse every file; with a project rule enabled, the first pass also summarises each
+/// file, the summaries are settled across files, and the files with calls reaching project
+/// coroutines or blocking project functions get a second pass that reports them.
+fn analyse_files(
+    files: &[PathBuf],
+    roots: &[PathBuf],
+    settings: &Settings,
+    registry: &Registry,
+    progress: &Progress,
+) -> Vec<FileOutcome> {
+    if !needs_project(settings, registry) {
+        return files
+            .par_iter()
+            .map(|path| {
+                let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
+                progress.advance();
+                outcome
+            })
+            .collect();
+    }
+    let map = ModuleMap::build(roots, files);
+    let role = |path: &Path, always: bool| match map.module(path) {
+        Some(module) => ProjectRole::Summarize {
+            module,
+            map: &map,
+            always,
+        },
+        None => ProjectRole::Alone,
+    };
+    // Files that may have a finding are parsed anyway: they are summarised on the way.
+    let first: Vec<(FileOutcome, Option<crate::project::FileSummary>)> = files
+        .par_iter()
+        .map(|path| {
+            let result = process_path(path, settings, registry, role(path, false));
+            progress.advance();
+            result
+        })
+        .collect();
+    let (mut outcomes, mut summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
+    // The others only matter when a summarised file calls into them (or through them): they
+    // are parsed in waves, on demand, so a module no coroutine reaches is never parsed.
+    let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
+    let mut wave: Vec<usize> = (0..files.len()).filter(|&i| requested[i]).collect();
+    loop {
+        let mut needed = Vec::new();
+        for &i in &wave {
+            let Some(summary) = &summaries[i] else {
+                continue;
+            };
+            let names = summary
+                .targets
+                .iter()
+                .chain(summary.imports.iter().map(|(_, target)| target));
+            for name in names {
+                if let Some(file) = map.file_defining(name)
+                    && !requested[file]
+                {
+                    requested[file] = true;
+                    needed.push(file);
+                }
+            }
+        }
+        if needed.is_empty() {
+            break;
+        }
+        let summarized: Vec<_> = needed
+            .par_iter()
+            .map(|&i| process_path(&files[i], settings, registry, role(&files[i], true)).1)
+            .collect();
+        for (&i, summary) in needed.iter().zip(summarized) {
+            summaries[i] = summary;
+        }
+        wave = needed;
+    }
+    let mut owners = Vec::new();
+    let project_files: Vec<ProjectFile> = summaries
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, summary)| {
+            let summary = summary?;
+            let module = map.module(&files[i])?.clone();
+            owners.push(i);
+            Some(ProjectFile {
+                display_path: display_path(&files[i]),
+                module,
+                summary,
+            })
+        })
+        .collect();
+    let calls = settle(&project_files);
+    drop(project_files);
+    let second: Vec<(usize, FileOutcome)> = owners
+        .par_iter()
+        .zip(calls.par_iter())
+        .filter_map(|(&i, calls)| {
+            let role = ProjectRole::Calls(ProjectView {
+                calls: calls.as_ref()?,
+                module: map.module(&files[i])?,
+                map: &map,
+            });
+            Some((i, process_path(&files[i], settings, registry, role).0))
+        })
+        .collect();
+    for (i, outcome) in second {
+        outcomes[i] = outcome;
+    }
+    outcomes
 }
 
 /// Run over the settings' paths (or stdin), reporting through `reporter`.
@@ -440,7 +676,7 @@ pub fn run(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let outcome = isolate_panics(|| process_source(&bytes, &path, settings, registry));
+        let outcome = stdin_outcome(&bytes, &path, settings, registry);
         let report = FileReport {
             display_path: display_path(&path),
             path,
@@ -502,6 +738,58 @@ fn report_file(
         }
         result => result,
     }
+}
+
+/// The source read from stdin, analysed as a project of one file.
+fn stdin_outcome(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> FileOutcome {
+    let single = || process_in_project(bytes, path, settings, registry, ProjectRole::Alone);
+    if !needs_project(settings, registry) {
+        return isolate_panics(single).0;
+    }
+    let module = ModuleInfo {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "-")
+            .unwrap_or_else(|| "stdin".to_owned()),
+        is_package: false,
+        names: Vec::new(),
+    };
+    let module = ModuleInfo {
+        names: vec![module.name.clone()],
+        ..module
+    };
+    let map = ModuleMap::default();
+    let role = ProjectRole::Summarize {
+        module: &module,
+        map: &map,
+        always: true,
+    };
+    let (outcome, summary) =
+        isolate_panics(|| process_in_project(bytes, path, settings, registry, role));
+    let Some(summary) = summary else {
+        return outcome;
+    };
+    let files = [ProjectFile {
+        display_path: display_path(path),
+        module,
+        summary,
+    }];
+    let Some(calls) = settle(&files).pop().flatten() else {
+        return outcome;
+    };
+    let [file] = files;
+    let role = ProjectRole::Calls(ProjectView {
+        calls: &calls,
+        module: &file.module,
+        map: &map,
+    });
+    isolate_panics(|| process_in_project(bytes, path, settings, registry, role)).0
 }
 
 fn tally(summary: &mut Summary, report: &FileReport) {

@@ -196,14 +196,15 @@ fn fixed_program_prints_the_same_output_and_no_longer_blocks_the_event_loop() {
         after.stdout, before.stdout,
         "the rewritten program must print the same output\nrewritten file:\n{fixed}"
     );
+    // Bounds relative to the original run as well, so that a loaded machine slows both alike.
     assert!(
-        after.elapsed < 0.9,
+        after.elapsed < 0.9_f64.max(before.elapsed / 2.0),
         "the rewritten workers should overlap (~0.3 s), took {:.3} s (original {:.3} s)",
         after.elapsed,
         before.elapsed
     );
     assert!(
-        after.max_lag < 0.1,
+        after.max_lag < 0.25 && after.max_lag < before.max_lag / 5.0,
         "the rewritten program should keep the heartbeat on time, max lag {:.3} s (original {:.3} s)",
         after.max_lag,
         before.max_lag
@@ -353,7 +354,7 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
         before.elapsed
     );
     assert!(
-        after.max_lag < 0.1,
+        after.max_lag < 0.25 && after.max_lag < before.max_lag / 5.0,
         "the heartbeat should stay on time: {:.3} s (original {:.3} s)",
         after.max_lag,
         before.max_lag

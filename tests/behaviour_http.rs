@@ -148,6 +148,27 @@ async def session_local(base):
     return r.json()["auth"], r.json()["path"], outcome
 
 
+class Catalogue:
+    def __init__(self, base):
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers.update({"X-Team": "catalogue"})
+
+    async def team(self):
+        r = self.session.get(self.base + "/echo")
+        return r.json()["team"], r.ok
+
+    async def close(self):
+        self.session.close()
+
+
+async def session_on_self(base):
+    catalogue = Catalogue(base)
+    team = await catalogue.team()
+    await catalogue.close()
+    return team
+
+
 async def slow(base, n):
     r = requests.get(base + f"/slow?n={n}")
     return r.json()["path"]
@@ -171,7 +192,8 @@ async def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     for check in (get_with_params, post_text, post_json, follow_redirect, head_does_not_follow,
-                  not_found, raise_for_status, delete_and_put, session_with_block, session_local):
+                  not_found, raise_for_status, delete_and_put, session_with_block, session_local,
+                  session_on_self):
         print(check.__name__, await check(base))
     print("connection_refused", await connection_refused(closed_port()))
     stop = asyncio.Event()
@@ -235,6 +257,10 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "{before}"
     );
     assert!(
+        before.contains("session_on_self ('catalogue', True)"),
+        "{before}"
+    );
+    assert!(
         before.contains("session_with_block (2, 'inventory', 'sess=abc')"),
         "{before}"
     );
@@ -280,6 +306,11 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
     assert!(
         fixed.contains("    s = httpx.AsyncClient(") && fixed.contains("await s.aclose()"),
         "the local session becomes a client:\n{fixed}"
+    );
+    assert!(
+        fixed.contains("        self.session = httpx.AsyncClient(")
+            && fixed.contains("await self.session.aclose()"),
+        "the session on `self` becomes a client:\n{fixed}"
     );
     assert!(!fixed.contains("requests.get("), "{fixed}");
     assert!(

@@ -456,7 +456,8 @@ fn bot_open_pr_runs_gh_pr_create_with_the_body() {
     // A stand-in for gh: records its arguments and the body file's content.
     let script = format!(
         "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{record}'\nwhile [ $# -gt 0 ]; do \
-         if [ \"$1\" = --body-file ]; then cp \"$2\" '{record}.body'; fi; shift; done\n",
+         if [ \"$1\" = --body-file ]; then cp \"$2\" '{record}.body'; fi; shift; done\n\
+         echo https://github.test/o/r/pull/7\n",
         record = record.display()
     );
     fs::write(bin.join("gh"), script).unwrap();
@@ -488,6 +489,12 @@ fn bot_open_pr_runs_gh_pr_create_with_the_body() {
     assert_eq!(args[8..], ["--base", "main"], "{args:?}");
     let body = fs::read_to_string(format!("{}.body", record.display())).unwrap();
     assert_eq!(body, out.stdout, "gh gets the body that was printed");
+    assert!(
+        out.stderr
+            .contains("opened the pull request https://github.test/o/r/pull/7"),
+        "{}",
+        out.show()
+    );
     assert!(body.contains("### ASYNC251"), "{body}");
 }
 
@@ -598,4 +605,81 @@ fn bot_commits_files_whose_names_look_like_patterns() {
         SLEEPY_FIXED.trim_end()
     );
     assert!(out.stdout.contains("| `odd [1]*.py:4` |"), "{}", out.show());
+}
+
+#[test]
+fn check_and_fix_since_report_only_the_changed_lines() {
+    // A reviewing bot annotates a pull request's own lines: `check --since`.
+    let old = "import time\n\nasync def old():\n    time.sleep(1)\n";
+    let repo = Repo::new(&[("a.py", old), ("untouched.py", SLEEPY)]);
+    let base = repo.head();
+    fs::write(
+        repo.work.join("a.py"),
+        format!("{old}\n\nasync def new():\n    time.sleep(2)\n"),
+    )
+    .unwrap();
+    repo.commit_all("feature");
+    let run = |args: &[&str]| common::unfreeze_in(&repo.work, args);
+    let out = run(&["check", "--since", &base, "--format", "github"]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.show());
+    assert!(lines[0].contains("file=a.py,line=8,"), "{}", out.show());
+
+    let out = run(&["fix", "--since", &base]);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert!(
+        out.stdout.contains("+    await asyncio.sleep(2)"),
+        "{}",
+        out.show()
+    );
+    assert!(!out.stdout.contains("asyncio.sleep(1)"), "{}", out.show());
+
+    let out = run(&["check", "--since", &base, "-"]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("--since needs files"), "{}", out.show());
+}
+
+#[test]
+fn interactive_review_since_proposes_only_the_changed_lines_in_every_round() {
+    // Accepting the outer call's fix makes the review propose again, on the new text, what it
+    // overlapped: that second round must stay on the changed lines too.
+    let old = "import os\nimport subprocess\n\nasync def old(p):\n    \
+               subprocess.run([\"ls\", os.path.realpath(p)])\n";
+    let repo = Repo::new(&[("a.py", old)]);
+    let base = repo.head();
+    fs::write(
+        repo.work.join("a.py"),
+        format!("{old}\nasync def new(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n"),
+    )
+    .unwrap();
+    repo.commit_all("new");
+    fs::write(repo.work.join("../keys"), "a a a a a a").unwrap();
+    let out = common::unfreeze_in(
+        &repo.work,
+        &[
+            "fix",
+            "-i",
+            "--review-script",
+            "../keys",
+            "--since",
+            &base,
+            "a.py",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let a = fs::read_to_string(repo.work.join("a.py")).unwrap();
+    assert!(
+        a.contains("async def old(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n"),
+        "the old function is left alone:\n{a}\n{}",
+        out.show()
+    );
+    assert!(
+        a.contains(
+            "async def new(p):\n    await asyncio.to_thread(subprocess.run, [\"ls\", await \
+             asyncio.to_thread(os.path.realpath, p)])"
+        ),
+        "both nested calls of the new function are fixed:\n{a}\n{}",
+        out.show()
+    );
 }

@@ -446,6 +446,34 @@ fn a_skipped_outer_call_is_not_asked_again_after_its_nested_call_is_fixed() {
     );
 }
 
+/// Two blocks that reuse the name `f` (the first in a loop): each moves to a thread, and the
+/// review applies exactly what `fix --write` applies.
+#[test]
+fn blocks_reusing_a_name_are_both_proposed_and_the_review_matches_write() {
+    let source = "import json\n\n\nasync def init(paths, recipe):\n    found = []\n    \
+                  for r in paths:\n        with open(r) as f:\n            found.append(json.load(f))\n    \
+                  with open(recipe) as f:\n        inputs = json.load(f)\n    return found, inputs\n";
+    let dir = project(&[("a.py", source.as_bytes())]);
+    let written = project(&[("a.py", source.as_bytes())]);
+    // The first block's fix (in a loop, appending to a list) is unsafe.
+    let out = review(dir.path(), "yy", &["--unsafe-fixes", "."]);
+    assert!(
+        out.stdout.contains("[1/2] a.py:7:14: ASYNC230"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains("[2/2] a.py:"), "{}", out.show());
+    assert!(
+        out.stdout.ends_with("Applied 2 changes in 1 file.\n"),
+        "{}",
+        out.show()
+    );
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]);
+    assert_eq!(write.code, Some(0), "{}", write.show());
+    assert_eq!(read(dir.path(), "a.py"), read(written.path(), "a.py"));
+}
+
 #[test]
 fn unsafe_fixes_are_offered_only_with_unsafe_fixes_and_state_the_behaviour_change() {
     let source = "import time\n\n\nasync def f():\n    time.sleep(-1)\n";

@@ -9,6 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{ParsedFile, handlers_around};
+use crate::project::{ProjectCall, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
@@ -64,6 +65,9 @@ pub struct FileContext<'a> {
     pub http_client: &'static str,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
     pub unsafe_fixes: bool,
+    /// The calls in this file that the project phase found reaching project coroutine
+    /// functions or blocking project functions.
+    pub project: Option<ProjectView<'a>>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.
@@ -508,6 +512,75 @@ fn callee_tail<'t>(callee: Node, text: &'t str) -> Option<&'t str> {
     }
 }
 
+/// The codemod counting as blocking evidence that `call` matches, in any context (a
+/// synchronous function's body included): `(code, qualified name)`. The codemods' own
+/// conditions apply (lazy iterators consumed on the spot, `unless-caught`, ...); a code the
+/// run ignores is no evidence.
+pub fn blocking_evidence(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    call: Node,
+) -> Option<(String, String)> {
+    let callee = call.child_by_field_name("function")?;
+    let tail = callee_tail(callee, file.text)?;
+    if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
+        return None;
+    }
+    let qualified = file
+        .index
+        .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
+    let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    let unless_mentioned = registry
+        .blocking_codemods()
+        .iter()
+        .any(|&i| mentions_any(file, call, &registry.codemod(i).unless_arguments_mention));
+    if awaited || unless_mentioned || on_nonblocking_socket(file, call, &qualified) {
+        return None;
+    }
+    registry.for_call(&qualified).iter().find_map(|&i| {
+        let codemod = registry.codemod(i);
+        let excluded = !registry.is_evidence(i)
+            || selection
+                .ignore
+                .iter()
+                .any(|s| matches_code(s, &codemod.code))
+            || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
+            || caught_by(file, call, &codemod.unless_caught)
+            || mentions_any(file, call, &codemod.unless_arguments_mention);
+        (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
+    })
+}
+
+/// Whether `call` is a method of a socket that the same function made non-blocking before
+/// the call (`sock.setblocking(False)`, `sock.settimeout(0)`): it returns at once.
+fn on_nonblocking_socket(file: &FileContext, call: Node, qualified: &str) -> bool {
+    if !qualified.starts_with("socket.socket().") {
+        return false;
+    }
+    let Some(receiver) = call
+        .child_by_field_name("function")
+        .and_then(|f| f.child_by_field_name("object"))
+        .filter(|o| o.kind() == "identifier")
+    else {
+        return false;
+    };
+    let name = &file.text[receiver.byte_range()];
+    let scope = file.index.scope(file.index.scope_at(call.start_byte()));
+    let before: String = file.text[scope.range.start.min(call.start_byte())..call.start_byte()]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    [
+        "setblocking(False)",
+        "setblocking(0)",
+        "settimeout(0)",
+        "settimeout(0.0)",
+    ]
+    .iter()
+    .any(|setting| before.contains(&format!("{name}.{setting}")))
+}
+
 fn analyze_call(
     file: &FileContext,
     registry: &Registry,
@@ -529,9 +602,29 @@ fn analyze_call(
     } else {
         project_coroutine(file, callee)
     };
-    let (qualified, matching) = match coroutine {
-        Some(name) => (name, registry.coroutine_codemods()),
-        None => {
+    let project_call = match (&coroutine, file.project) {
+        (None, Some(project)) => project.call(file, callee),
+        _ => None,
+    };
+    let mut chain = ("", "");
+    let (qualified, matching) = match (coroutine, project_call) {
+        (Some(name), _) => (name, registry.coroutine_codemods()),
+        (None, Some(ProjectCall::Coroutine)) => (
+            file.text[callee.byte_range()].to_owned(),
+            registry.coroutine_codemods(),
+        ),
+        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+            if call.parent().is_some_and(|p| p.kind() == "await") {
+                // Awaiting a synchronous function's call awaits what it returns.
+                return;
+            }
+            chain = (c.as_str(), location.as_str());
+            (
+                file.text[callee.byte_range()].to_owned(),
+                registry.blocking_codemods(),
+            )
+        }
+        (None, None) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are
             // pre-filtered.
@@ -585,6 +678,8 @@ fn analyze_call(
             "callee" => callee_text.clone(),
             "qualified" => qualified.clone(),
             "function" => function_name.clone(),
+            "chain" => chain.0.to_owned(),
+            "location" => chain.1.to_owned(),
             _ => String::new(),
         });
         let site = Site {

@@ -5,23 +5,20 @@
 //! changes (docs/bot.md).
 
 pub mod body;
-pub mod git;
-pub mod since;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use clap::Args;
 
 use crate::cli::{self, CommonArgs};
 use crate::codemod::Registry;
+use crate::git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
 use crate::plan::{Plan, PlanRecorder, apply_plan};
 use crate::report::Format;
 use crate::run::{ExitStatus, Mode, run};
 use body::{DocsLinks, RepoFile, commit_message, pull_request_body, title};
-use git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
 
 /// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
 /// are hidden (and refused when given).
@@ -44,9 +41,6 @@ pub struct BotArgs {
     /// Run even with uncommitted changes (the fixed files are committed whole).
     #[arg(long)]
     pub allow_dirty: bool,
-    /// Only the files and lines changed since this git revision (`git diff REV`).
-    #[arg(long, value_name = "REV")]
-    pub since: Option<String>,
     /// Write the pull-request body to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub pr_body: Option<PathBuf>,
@@ -136,39 +130,14 @@ impl From<String> for BotError {
     }
 }
 
-fn bot(
-    args: &BotArgs,
-    registry: &Registry,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<ExitStatus, BotError> {
-    let common = &args.common;
-    if common.paths.iter().any(|p| p.as_os_str() == "-") {
-        return Err("the bot works on files in a git repository, not on stdin"
-            .to_owned()
-            .into());
-    }
-    if common.statistics {
-        return Err("--statistics is only for `unfreeze check`"
-            .to_owned()
-            .into());
-    }
-    if common.format != Format::Text {
-        return Err(
-            "the bot writes Markdown (the pull-request body); --format is for check and fix"
-                .to_owned()
-                .into(),
-        );
-    }
-    let mode = Mode::Fix {
-        write: false,
-        unsafe_fixes: args.unsafe_fixes,
-    };
-    let mut settings = cli::settings(common, mode, registry)?;
-    let registry = registry.with_configured_calls(&settings.config.blocking_calls)?;
+/// Where the bot starts: the short hash of HEAD and the branch it will create.
+struct Start {
+    head: String,
+    branch: String,
+}
 
-    // Everything that can refuse the run is checked before anything changes.
-    let git = Git::discover(&std::env::current_dir()?)?;
+/// The checks that can refuse a run, before anything changes.
+fn preflight(args: &BotArgs, git: &Git) -> Result<Start, BotError> {
     if args.open_pr && find_program("gh").is_none() {
         return Err(
             "--open-pr needs the GitHub CLI `gh`, which is not installed (not found \
@@ -206,7 +175,7 @@ fn bot(
         .branch
         .clone()
         .unwrap_or_else(|| format!("unfreeze/fixes-{head}"));
-    if !is_valid_branch(&git, &branch) {
+    if !is_valid_branch(git, &branch) {
         return Err(format!("`{branch}` is not a valid branch name").into());
     }
     if git.succeeds(&[
@@ -220,11 +189,80 @@ fn bot(
         )
         .into());
     }
-    let start_branch = git.current_branch();
-    if let Some(rev) = &args.since {
-        let scope = since::changed_since(&git, rev)?;
-        settings.scope = Some(Arc::new(scope));
+    Ok(Start { head, branch })
+}
+
+/// Commit `paths` (relative to the work tree) with `message`, as git's identity or, when git
+/// has none, as unfreeze.
+fn commit(git: &Git, paths: &[&str], message: &str, err: &mut dyn Write) -> Result<(), BotError> {
+    let mut add = vec!["add", "--"];
+    add.extend(paths);
+    git.run_with_paths(&add)?;
+    let mut commit: Vec<String> = Vec::new();
+    if !git.has_identity() {
+        writeln!(
+            err,
+            "unfreeze bot: git has no user.name/user.email; committing as {FALLBACK_NAME} \
+             <{FALLBACK_EMAIL}>"
+        )?;
+        commit.extend([
+            "-c".to_owned(),
+            format!("user.name={FALLBACK_NAME}"),
+            "-c".to_owned(),
+            format!("user.email={FALLBACK_EMAIL}"),
+        ]);
     }
+    commit.extend(
+        [
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--message",
+            message,
+            "--",
+        ]
+        .map(str::to_owned),
+    );
+    commit.extend(paths.iter().map(|p| (*p).to_owned()));
+    git.run_with_paths(&commit)?;
+    Ok(())
+}
+
+fn bot(
+    args: &BotArgs,
+    registry: &Registry,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, BotError> {
+    let common = &args.common;
+    if common.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err("the bot works on files in a git repository, not on stdin"
+            .to_owned()
+            .into());
+    }
+    if common.statistics {
+        return Err("--statistics is only for `unfreeze check`"
+            .to_owned()
+            .into());
+    }
+    if common.format != Format::Text {
+        return Err(
+            "the bot writes Markdown (the pull-request body); --format is for check and fix"
+                .to_owned()
+                .into(),
+        );
+    }
+    let mode = Mode::Fix {
+        write: false,
+        unsafe_fixes: args.unsafe_fixes,
+    };
+    let settings = cli::settings(common, mode, registry)?;
+    let registry = registry.with_configured_calls(&settings.config.blocking_calls)?;
+
+    // Everything that can refuse the run is checked before anything changes.
+    let git = Git::discover(&std::env::current_dir()?)?;
+    let Start { head, branch } = preflight(args, &git)?;
+    let start_branch = git.current_branch();
 
     // Compute the fixes without writing anything.
     let mut recorder = PlanRecorder::new(Plan::new(args.unsafe_fixes), None);
@@ -304,37 +342,7 @@ fn bot(
         .filter(|f| f.file.fixed.is_some())
         .map(|f| f.path.as_str())
         .collect();
-    let mut add = vec!["add", "--"];
-    add.extend(&changed);
-    git.run_with_paths(&add)?;
-    let message = commit_message(&files, &registry);
-    let mut commit: Vec<String> = Vec::new();
-    if !git.has_identity() {
-        writeln!(
-            err,
-            "unfreeze bot: git has no user.name/user.email; committing as {FALLBACK_NAME} \
-             <{FALLBACK_EMAIL}>"
-        )?;
-        commit.extend([
-            "-c".to_owned(),
-            format!("user.name={FALLBACK_NAME}"),
-            "-c".to_owned(),
-            format!("user.email={FALLBACK_EMAIL}"),
-        ]);
-    }
-    commit.extend(
-        [
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "--message",
-            &message,
-            "--",
-        ]
-        .map(str::to_owned),
-    );
-    commit.extend(changed.iter().map(|p| (*p).to_owned()));
-    git.run_with_paths(&commit)?;
+    commit(&git, &changed, &commit_message(&files, &registry), err)?;
     let commit_id = git.run(&["rev-parse", "--short", "HEAD"])?;
     writeln!(
         err,
@@ -392,17 +400,25 @@ fn bot(
         if let Some(base) = args.base.as_ref().or(start_branch.as_ref()) {
             gh.args(["--base", base.as_str()]);
         }
-        let status = gh
-            .status()
+        // gh's own output goes to stderr: stdout is the body's.
+        let output = gh
+            .output()
             .map_err(|e| format!("could not run `gh pr create`: {e}"))?;
-        if !status.success() {
+        if !output.status.success() {
             return Err(format!(
-                "`gh pr create` failed ({status}); the branch {branch} is pushed, the body is \
+                "`gh pr create` failed ({}): {}; the branch {branch} is pushed, the body is \
                  in {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim(),
                 body_file.display()
             )
             .into());
         }
+        writeln!(
+            err,
+            "unfreeze bot: opened the pull request {}",
+            String::from_utf8_lossy(&output.stdout).trim()
+        )?;
     }
     Ok(error_status)
 }

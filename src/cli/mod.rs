@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -10,8 +11,10 @@ use crate::analyze::RuleSelection;
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores, find_config, load};
 use crate::discover::validate_excludes;
+use crate::git::Git;
 use crate::report::Format;
 use crate::run::{Mode, Settings};
+use crate::scope::{LineScope, changed_since};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Report blocking calls in async code. Exit status: 0 none, 1 found, 2 error.
     Check(CheckArgs),
-    /// Show the fixes as a unified diff, or apply them with --write.
+    /// Show the fixes as a unified diff, apply them with --write, or review them one at a
+    /// time with -i.
     ///
     /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
     Fix(FixArgs),
@@ -96,6 +100,9 @@ pub struct CommonArgs {
     /// Print only findings, diffs and errors: no progress bar, no closing summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only the files and lines changed since this git revision (`git diff REV`).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +194,13 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     }
 }
 
+/// The lines changed since `rev` in the git work tree around the working directory.
+fn since(rev: &str) -> Result<LineScope, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("--since: {e}"))?;
+    let git = Git::discover(&cwd).map_err(|e| format!("--since: {e}"))?;
+    changed_since(&git, rev)
+}
+
 /// Turn parsed arguments and the configuration file into settings, rejecting unknown rule
 /// codes and bad globs before any file is read. The command line wins over the file:
 /// `--select` replaces `select`; `--ignore` and `--exclude` add to the file's lists.
@@ -221,6 +235,11 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
     if common.stdin_filename.is_some() && !read_stdin {
         return Err("--stdin-filename needs `-` as the path".to_owned());
     }
+    let scope = match &common.since {
+        Some(_) if read_stdin => return Err("--since needs files, not stdin".to_owned()),
+        Some(rev) => Some(Arc::new(since(rev)?)),
+        None => None,
+    };
     Ok(Settings {
         mode,
         paths: common.paths.clone(),
@@ -235,6 +254,6 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: !common.quiet,
-        scope: None,
+        scope,
     })
 }

@@ -2,6 +2,7 @@
 //! once into [`Codemod`]s, and the registry the analysis queries ("which codemods care about
 //! calls to `time.sleep`?").
 
+mod gather;
 mod httpx;
 mod offload;
 mod raw;
@@ -65,6 +66,10 @@ pub struct Codemod {
     pub from_configuration: bool,
     /// Matches calls of the file's own coroutine functions instead of named calls.
     pub project_coroutines: bool,
+    /// Matches calls of project functions that block (see `[match] project-blocking`).
+    pub project_blocking: bool,
+    /// With `project_blocking`: the codes (or prefixes) whose matches are blocking evidence.
+    pub evidence: Vec<String>,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
     /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
@@ -99,7 +104,7 @@ impl fmt::Display for CodemodError {
 
 impl std::error::Error for CodemodError {}
 
-const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function"];
+const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function", "chain", "location"];
 const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];
 
 fn is_rule_code(code: &str) -> bool {
@@ -137,6 +142,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             raw.code
         )));
     }
+    if raw.matcher.project_blocking == raw.matcher.evidence.is_empty() {
+        return Err(error(
+            "`[match] evidence` (rule codes whose matches block) goes with `project-blocking = true`"
+                .to_owned(),
+        ));
+    }
     if raw.name.is_empty()
         || !raw
             .name
@@ -166,7 +177,11 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
             }
         }
     }
-    if calls.is_empty() && !raw.matcher.from_configuration && !raw.matcher.project_coroutines {
+    if calls.is_empty()
+        && !raw.matcher.from_configuration
+        && !raw.matcher.project_coroutines
+        && !raw.matcher.project_blocking
+    {
         return Err(error(
             "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
         ));
@@ -290,6 +305,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
         project_coroutines: raw.matcher.project_coroutines,
+        project_blocking: raw.matcher.project_blocking,
+        evidence: raw.matcher.evidence.clone(),
         fix_exceptions,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
@@ -379,6 +396,10 @@ pub struct Registry {
     interesting_words: HashSet<String>,
     /// Codemods (by index) that match calls of the file's own coroutine functions.
     coroutine_codemods: Vec<usize>,
+    /// Codemods (by index) that match calls of project functions that block.
+    blocking_codemods: Vec<usize>,
+    /// Codemods (by index) whose matches make a synchronous function block.
+    evidence_codemods: HashSet<usize>,
 }
 
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
@@ -498,11 +519,32 @@ impl Registry {
             .filter(|(_, c)| c.project_coroutines)
             .map(|(i, _)| i)
             .collect();
-        if !coroutine_codemods.is_empty() {
+        let blocking_codemods: Vec<usize> = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.project_blocking)
+            .map(|(i, _)| i)
+            .collect();
+        if !coroutine_codemods.is_empty() || !blocking_codemods.is_empty() {
             interesting_words.insert("async".to_owned());
         }
+        let evidence_codemods = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                blocking_codemods.iter().any(|&b| {
+                    codemods[b]
+                        .evidence
+                        .iter()
+                        .any(|selector| c.code.starts_with(selector.as_str()))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
         Registry {
             coroutine_codemods,
+            blocking_codemods,
+            evidence_codemods,
             codemods,
             by_call,
             call_tails,
@@ -526,6 +568,21 @@ impl Registry {
         &self.coroutine_codemods
     }
 
+    /// Codemods (by index) that match calls of project functions that block.
+    pub fn blocking_codemods(&self) -> &[usize] {
+        &self.blocking_codemods
+    }
+
+    /// Whether the matches of the codemod at `index` make a synchronous function block.
+    pub fn is_evidence(&self, index: usize) -> bool {
+        self.evidence_codemods.contains(&index)
+    }
+
+    /// Whether some codemod needs the project phase (cross-file summaries).
+    pub fn needs_project(&self) -> bool {
+        !self.coroutine_codemods.is_empty() || !self.blocking_codemods.is_empty()
+    }
+
     /// Codemods (by index) that match calls to `qualified`.
     pub fn for_call(&self, qualified: &str) -> &[usize] {
         self.by_call.get(qualified).map_or(&[], Vec::as_slice)
@@ -539,7 +596,7 @@ impl Registry {
     /// scan of the bytes) that spares parsing files that cannot have a finding.
     pub fn may_match(&self, text: &str) -> bool {
         let found = words_in(text, &self.interesting_words);
-        (!self.coroutine_codemods.is_empty() && found.contains("async"))
+        (self.needs_project() && found.contains("async"))
             || self
                 .call_words
                 .iter()

@@ -320,7 +320,22 @@ fn names_of_block(
         .map(|(_, b)| b.name.clone())
         .collect();
     let targets = with_targets(statement, text);
-    let block = statement.parent();
+    // The blocks the statement is in, innermost first, up to the coroutine's body: a plain
+    // binding in one of them, after the statement, rebinds the name for what follows.
+    let blocks: Vec<Node> = {
+        let mut blocks = Vec::new();
+        let mut current = statement;
+        while let Some(parent) = current.parent() {
+            if parent.kind() == "block" {
+                blocks.push(parent);
+            }
+            if parent.id() == function_node.id() {
+                break;
+            }
+            current = parent;
+        }
+        blocks
+    };
     let in_loop = {
         let mut current = statement;
         let mut found = false;
@@ -413,7 +428,7 @@ fn names_of_block(
             .filter(|o| {
                 o.binds
                     && o.node.start_byte() >= span.end
-                    && block.is_some_and(|block| sure_binding_in(o.node, block))
+                    && blocks.iter().any(|block| sure_binding_in(o.node, *block))
             })
             .map(|o| o.node.start_byte())
             .next()

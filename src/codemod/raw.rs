@@ -19,8 +19,9 @@ pub struct RawCodemod {
     /// `safe`, `unsafe` or `display-only`: the applicability of the fix when nothing about
     /// the site lowers it.
     pub applicability: String,
-    /// Whether the rule runs without being selected. Defaults to true.
-    #[serde(default)]
+    /// Whether the rule runs without being selected (`default-enabled = false`: an opt-in
+    /// rule, reported only when `select` / `extend-select` names it). Defaults to true.
+    #[serde(default, rename = "default-enabled")]
     pub default_enabled: Option<bool>,
     #[serde(rename = "match")]
     pub matcher: RawMatch,
@@ -57,17 +58,27 @@ pub struct RawMatch {
     #[serde(default)]
     pub unless_caught: Vec<String>,
     /// Not a finding when the call's argument text contains one of these words
-    /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup).
+    /// (e.g. `AI_NUMERICHOST`: a numeric address needs no DNS lookup). With
+    /// `project-blocking`, it applies to the evidence calls (`WNOHANG`: no wait).
     #[serde(default)]
     pub unless_arguments_mention: Vec<String>,
     /// Not a finding right after a statement that awaits one of these functions (by last
     /// name: `wait_readable`): the code waited for the socket to be ready.
     #[serde(default)]
     pub unless_after_await_of: Vec<String>,
-    /// Match calls of the file's own coroutine functions (`async def` in the module, or async
-    /// methods called through `self`) instead of named calls.
+    /// Match calls of the project's coroutine functions (`async def` in the module or imported
+    /// from another module of the project, async methods called through `self`) instead of
+    /// named calls.
     #[serde(default)]
     pub project_coroutines: bool,
+    /// Match calls, in async context, of the project's synchronous functions that block,
+    /// directly or through other project functions (settled across files).
+    #[serde(default)]
+    pub project_blocking: bool,
+    /// With `project-blocking`: the rule codes (or prefixes, `ASYNC2`) whose matches make a
+    /// synchronous function block.
+    #[serde(default)]
+    pub evidence: Vec<String>,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,

@@ -48,6 +48,11 @@ pub enum Strategy {
     KeepTaskReference,
     /// Await the call: `save(x)` → `await save(x)`.
     AddAwait,
+    /// `await asyncio.gather(...)` with `return_exceptions=True`, then the first failure
+    /// raised once every member is done (see the `gather` module).
+    GatherSurfaceErrors,
+    /// `await asyncio.gather(a(), b())` → an `asyncio.TaskGroup` (Python 3.11+).
+    GatherTaskGroup,
     /// `requests.get(...)` → `await client.get(...)` in `async with httpx.AsyncClient(...)`
     /// (see the `httpx` module).
     HttpxClient,
@@ -150,6 +155,12 @@ impl Strategy {
                 })
             }
             "add-await" => without_replacement(name, replacement, Strategy::AddAwait),
+            "gather-surface-errors" => {
+                without_replacement(name, replacement, Strategy::GatherSurfaceErrors)
+            }
+            "gather-task-group" => {
+                without_replacement(name, replacement, Strategy::GatherTaskGroup)
+            }
             "keep-task-reference" => {
                 without_replacement(name, replacement, Strategy::KeepTaskReference)
             }
@@ -157,7 +168,7 @@ impl Strategy {
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
             "offload-block" => without_replacement(name, replacement, Strategy::OffloadBlock),
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, offload-block)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, offload-block, gather-surface-errors, gather-task-group)"
             )),
         }
     }
@@ -187,6 +198,8 @@ impl Strategy {
             }
             Strategy::ReplaceFunction { asyncio } => replace_function(site, asyncio, applicability),
             Strategy::KeepTaskReference => keep_task_reference(site, applicability),
+            Strategy::GatherSurfaceErrors => super::gather::surface_errors(site, applicability),
+            Strategy::GatherTaskGroup => super::gather::task_group(site, applicability),
             Strategy::AddAwait => Ok(Proposal {
                 fix: Fix::new(
                     applicability,
@@ -378,20 +391,39 @@ fn replace_function(
 /// The module-level set that keeps tasks alive.
 const TASK_SET: &str = "_background_tasks";
 
-/// A local name for the task that nothing in scope uses yet: `task`, `task_1`, ...
-fn free_task_name(site: &Site) -> String {
+/// A local name that nothing in scope uses yet: `base`, `base_1`, ...
+pub(crate) fn free_name(site: &Site, base: &str) -> String {
     let offset = site.call.start_byte();
     (0..)
         .map(|i| {
             if i == 0 {
-                "task".to_owned()
+                base.to_owned()
             } else {
-                format!("task_{i}")
+                format!("{base}_{i}")
             }
         })
         // Unbound in every enclosing scope: the new local shadows nothing.
         .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
         .expect("some name is free")
+}
+
+/// The indentation of `statement` and the end of its last line (before a trailing comment's
+/// line ending), when the statement has its lines to itself.
+pub(crate) fn own_lines<'t>(site: &Site<'t>, statement: Node) -> Result<(&'t str, usize), String> {
+    let line_start = site.text[..statement.start_byte()]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let indent = &site.text[line_start..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    let rest = &site.text[statement.end_byte()..];
+    let line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let after = &site.text[statement.end_byte()..line_end];
+    if !(after.trim().is_empty() || after.trim_start().starts_with('#')) {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    Ok((indent, line_end))
 }
 
 /// `asyncio.create_task(c())` as a statement →
@@ -403,7 +435,7 @@ fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Prop
     let statement = site.call.parent().ok_or("the call has no statement")?;
     let (task, prefix_edit) = match statement.kind() {
         "expression_statement" => {
-            let name = free_task_name(site);
+            let name = free_name(site, "task");
             (
                 name.clone(),
                 Some(Edit::insertion(
@@ -420,19 +452,7 @@ fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Prop
         }
         _ => return Err("the task is not created by a statement of its own".to_owned()),
     };
-    let line_start = site.text[..statement.start_byte()]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
-    let indent = &site.text[line_start..statement.start_byte()];
-    if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return Err("the statement shares its line with other code".to_owned());
-    }
-    let rest = &site.text[statement.end_byte()..];
-    let line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
-    let after = &site.text[statement.end_byte()..line_end];
-    if !(after.trim().is_empty() || after.trim_start().starts_with('#')) {
-        return Err("the statement shares its line with other code".to_owned());
-    }
+    let (indent, line_end) = own_lines(site, statement)?;
     // The set: reuse a module-level `_background_tasks`, or define it after the imports.
     let set_defined = matches!(
         site.index.resolve_name(TASK_SET, site.call.start_byte()),
@@ -705,6 +725,7 @@ fix-safety = "f"
             target_version,
             http_client: "httpx",
             unsafe_fixes: false,
+            project: None,
         };
         let findings = analyze(&file, &registry, &RuleSelection::default());
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();

@@ -52,6 +52,15 @@ pub fn explain(codemod: &Codemod) -> String {
         Some(_) => format!("Fix: {} by default.", codemod.applicability),
         None => "Fix: none (reported only).".to_owned(),
     };
+    let fix = if codemod.default_enabled {
+        fix
+    } else {
+        format!(
+            "{fix}\n\nOpt-in: not enabled by default; enable it with `--select {code}` or \
+             `extend-select = [\"{code}\"]`.",
+            code = codemod.code
+        )
+    };
     format!(
         "# {code} ({name})\n\n{summary}\n\n{fix}\n\n## What it does\n\n{what}\n\n\
          ## Why is this bad?\n\n{why}\n\n## Example\n\n```python\n{example}\n```\n\n\

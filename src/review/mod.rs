@@ -20,13 +20,13 @@ use suppression::{Style, suppression_edit, suppression_line};
 
 use crate::analyze::Finding;
 use crate::codemod::Registry;
-use crate::diff::{unified_diff, write_colored};
+use crate::diff::{line_map, unified_diff, write_colored};
 use crate::fix::{Applicability, Edit, Fix, fix_file};
 use crate::parse::{ParsedFile, parse};
 use crate::report::summary::{Skip, Tally};
 use crate::run::{
     FileOutcome, FileReport, MAX_FIX_ROUNDS, Mode, Settings, Summary, analyze_paths, find,
-    keeps_unused_imports,
+    keep_in_scope, keeps_unused_imports,
 };
 use crate::source::{LineIndex, SourceText, detect_line_ending};
 use crate::write::{Fingerprint, WriteError, write_atomically};
@@ -145,8 +145,9 @@ struct FileReview {
     syntax_errors: usize,
     /// `d`: the rest of the file is skipped.
     skipped: bool,
-    /// What was skipped, by rule and text, so that a later round does not ask again.
-    declined: HashMap<(String, String), usize>,
+    /// What was skipped, by rule and 0-based line of the round's text, so that a later round
+    /// does not ask again.
+    declined: HashMap<(String, usize), usize>,
     /// Findings dropped for overlapping an accepted fix, waiting for a later round.
     overlapped: Vec<Finding>,
     /// Fixes and suppression comments accepted.
@@ -154,6 +155,25 @@ struct FileReview {
     /// Every finding of the file with what became of it (`None`: fixed).
     decisions: Vec<(Finding, Option<Skip>)>,
     round: Round,
+}
+
+impl FileReview {
+    /// The finding of the first round that a later round's proposal stands for: one an
+    /// accepted fix overlapped, else one that had no fix then (an accepted fix made it
+    /// fixable), else none (a new finding).
+    fn original_of(&mut self, finding: &Finding) -> Finding {
+        if let Some(i) = self.overlapped.iter().position(|f| f.code == finding.code) {
+            return self.overlapped.remove(i);
+        }
+        let unfixed = self
+            .decisions
+            .iter()
+            .position(|(f, outcome)| f.code == finding.code && *outcome == Some(Skip::NoFix));
+        match unfixed {
+            Some(i) => self.decisions.remove(i).0,
+            None => finding.clone(),
+        }
+    }
 }
 
 struct Session<'a> {
@@ -283,40 +303,53 @@ impl Session<'_> {
         }
         file.syntax_errors = file.round.parsed.error_ranges.len();
         for round_number in 0..=MAX_FIX_ROUNDS {
-            let mut dropped = 0;
             for finding in std::mem::take(&mut proposals) {
-                // A later round's proposal stands for one that an accepted fix overlapped.
-                let original = match file.overlapped.iter().position(|f| f.code == finding.code) {
-                    Some(i) if round_number > 0 => file.overlapped.remove(i),
-                    _ => finding.clone(),
+                let original = if round_number > 0 {
+                    file.original_of(&finding)
+                } else {
+                    finding.clone()
                 };
-                if !self.propose(report, &mut file, finding, original, round_number)? {
-                    dropped += 1;
-                }
+                self.propose(report, &mut file, finding, original, round_number)?;
             }
             let text_now = file.round.current.clone();
-            let progressed = text_now != file.round.base;
-            file.round = Round::new(text_now);
-            if dropped == 0 || !progressed || file.skipped || self.quit {
+            if text_now == file.round.base || file.skipped || self.quit {
+                file.round = Round::new(text_now);
                 break;
             }
-            // Propose again what the accepted fixes overlapped, on the text they produced,
-            // except what was skipped.
-            let (again, _) = find(
+            // As `fix --write` does, analyse the text the accepted fixes produced: what they
+            // overlapped (a call nested in a rewritten one) and what only they made fixable is
+            // proposed; what was skipped is not asked again.
+            let lines = line_map(&file.round.base, &text_now);
+            file.declined = std::mem::take(&mut file.declined)
+                .into_iter()
+                .map(|((code, line), count)| {
+                    let moved = lines.get(line).copied().unwrap_or(line);
+                    ((code, moved), count)
+                })
+                .collect();
+            file.round = Round::new(text_now);
+            let (mut again, _) = find(
                 &file.round.base,
                 detect_line_ending(&file.round.base).as_str(),
                 &report.path,
                 self.settings,
                 self.registry,
             );
+            keep_in_scope(
+                &mut again,
+                &report.path,
+                text,
+                &file.round.base,
+                self.settings,
+            );
             for finding in again {
                 if !is_proposal(&finding, self.threshold) {
                     continue;
                 }
-                let snippet = file.round.base[finding.range.clone()].to_owned();
+                let line = file.round.index.line_of(finding.range.start);
                 if let Some(count) = file
                     .declined
-                    .get_mut(&(finding.code.clone(), snippet))
+                    .get_mut(&(finding.code.clone(), line))
                     .filter(|count| **count > 0)
                 {
                     *count -= 1;
@@ -368,8 +401,7 @@ impl Session<'_> {
     }
 
     /// Offer one proposal (or apply it, for a rule accepted with `a`) and record the answer
-    /// against `original`, the finding it stands for. `false` when it was dropped for
-    /// overlapping an accepted fix.
+    /// against `original`, the finding it stands for.
     fn propose(
         &mut self,
         report: &FileReport,
@@ -377,10 +409,10 @@ impl Session<'_> {
         finding: Finding,
         original: Finding,
         round_number: usize,
-    ) -> io::Result<bool> {
+    ) -> io::Result<()> {
         if file.skipped || self.quit {
             file.decisions.push((original, Some(Skip::Declined)));
-            return Ok(true);
+            return Ok(());
         }
         let fix = finding.fix.clone().expect("a proposal has a fix");
         let mut fixes = file.round.accepted.clone();
@@ -403,7 +435,7 @@ impl Session<'_> {
                 } else {
                     file.decisions.push((original, Some(Skip::Overlap)));
                 }
-                return Ok(false);
+                return Ok(());
             }
             Err(Clash::Rejected(_)) => {
                 self.total -= 1;
@@ -415,7 +447,7 @@ impl Session<'_> {
                     finding.code
                 )?;
                 file.decisions.push((original, Some(Skip::Rejected)));
-                return Ok(true);
+                return Ok(());
             }
         };
         self.position += 1;
@@ -443,10 +475,10 @@ impl Session<'_> {
                     file.decisions.push((original, None));
                 }
                 Answer::Skip | Answer::SkipFile | Answer::Quit => {
-                    let snippet = file.round.base[finding.range.clone()].to_owned();
+                    let line = file.round.index.line_of(finding.range.start);
                     *file
                         .declined
-                        .entry((finding.code.clone(), snippet))
+                        .entry((finding.code.clone(), line))
                         .or_default() += 1;
                     file.decisions.push((original, Some(Skip::Declined)));
                     file.skipped |= answer == Answer::SkipFile;
@@ -468,7 +500,7 @@ impl Session<'_> {
                     }
                 },
             }
-            return Ok(true);
+            return Ok(());
         }
     }
 

@@ -92,10 +92,9 @@ fn comment_slot(
     }
     let mut node = Some(last);
     while let Some(current) = node {
-        if matches!(current.kind(), "string" | "concatenated_string")
-            && current.start_byte() < end
-            && current.end_byte() > end
-        {
+        // Between the parts of an implicitly concatenated string a comment is fine; inside
+        // one part (a triple-quoted string, an f-string's braces) it would be text.
+        if current.kind() == "string" && current.start_byte() < end && current.end_byte() > end {
             return Err(format!(
                 "line {} ends inside a multi-line string, where a comment would be text",
                 line + 1
@@ -290,6 +289,15 @@ mod tests {
             )
             .unwrap(),
             "requests.post(url, data=\"\"\"\nbody\n\"\"\")  # noqa: ASYNC210\n"
+        );
+    }
+
+    #[test]
+    fn a_string_concatenated_over_lines_takes_a_comment_between_its_parts() {
+        let text = "msg = (\n    f\"in {Path('.').resolve()};\"\n    \" more\"\n)\n";
+        assert_eq!(
+            edit(text, "Path('.').resolve()", &["ASYNC240"], Style::Noqa).unwrap(),
+            "msg = (\n    f\"in {Path('.').resolve()};\"  # noqa: ASYNC240\n    \" more\"\n)\n"
         );
     }
 

@@ -117,6 +117,13 @@ impl SemanticIndex {
         &self.bindings[id.0 as usize]
     }
 
+    pub fn scopes(&self) -> impl Iterator<Item = (ScopeId, &Scope)> {
+        self.scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (ScopeId(i as u32), s))
+    }
+
     pub fn bindings(&self) -> impl Iterator<Item = (BindingId, &Binding)> {
         self.bindings
             .iter()
@@ -138,6 +145,13 @@ impl SemanticIndex {
     }
 
     /// The innermost scope whose code contains `offset`.
+    /// The values assigned to `self.<attribute>` in the methods of `class`.
+    pub fn attribute_values(&self, class: ScopeId, attribute: &str) -> &[Range<usize>] {
+        self.attribute_values
+            .get(&(class, attribute.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
     pub fn scope_at(&self, offset: usize) -> ScopeId {
         let after = self
             .scopes_by_start

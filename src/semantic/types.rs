@@ -155,8 +155,8 @@ impl SemanticIndex {
         }
     }
 
-    /// `path.parent` is a path of the same class; `self.session` in a method: what every `self.session = ...` in the class assigned,
-    /// when they all agree.
+    /// `path.parent` is a path of the same class; `self.session` in a method: what every
+    /// `self.session = ...` in the class assigned, when they all agree (`None` aside).
     fn attribute_kind(&self, expr: Node, root: Node, source: &str, depth: usize) -> Option<String> {
         let object = expr.child_by_field_name("object")?;
         let attribute = expr.child_by_field_name("attribute")?;
@@ -188,9 +188,12 @@ impl SemanticIndex {
         let values = self
             .attribute_values
             .get(&(class, source[attribute.byte_range()].to_owned()))?;
-        let mut kinds = values.iter().map(|range| {
-            node_at(root, range).and_then(|v| self.object_kind_at_depth(v, root, source, depth + 1))
-        });
+        // `self.conn = None` (before opening, after closing) says nothing about the kind.
+        let mut kinds = values
+            .iter()
+            .filter_map(|range| node_at(root, range))
+            .filter(|v| v.kind() != "none")
+            .map(|v| self.object_kind_at_depth(v, root, source, depth + 1));
         let first = kinds.next()??;
         kinds
             .all(|k| k.as_deref() == Some(first.as_str()))

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::codemod::strategy::{Proposal, Site};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::{BindingKind, Resolution};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
 /// The names `requests.Session()` is known by.
 const SESSION_CONSTRUCTORS: &[&str] = &[
@@ -37,6 +37,7 @@ const SESSION_CONSTRUCTORS: &[&str] = &[
 const CONSTRUCTION_ONLY: &[&str] = &["verify", "trust_env", "max_redirects"];
 
 /// Where the session was made.
+#[derive(Clone, Copy)]
 enum Origin<'t> {
     /// `with requests.Session() as s:`: the `with` statement.
     With(Node<'t>),
@@ -59,116 +60,37 @@ pub fn session_client(
     let receiver = site
         .callee
         .child_by_field_name("object")
-        .filter(|o| o.kind() == "identifier")
-        .ok_or(
-            "only a session held in a local name of the coroutine is rewritten to an \
-             AsyncClient (one on `self` is shared with the class's other methods)",
-        )?;
-    let name = &text[receiver.byte_range()];
-    let function = site
-        .index
-        .async_function_at(site.call.start_byte())
-        .ok_or("the call is not in a coroutine")?;
-    let Resolution::Binding(binding_id) = site.index.resolve_name(name, receiver.start_byte())
-    else {
-        return Err(format!("`{name}` cannot be followed to its session"));
+        .ok_or("the call has no receiver")?;
+    let mut holder = match receiver.kind() {
+        "identifier" => local_holder(site, receiver)?,
+        "attribute" => attribute_holder(site, receiver)?,
+        _ => return Err("the session is not held in a name or an attribute of `self`".to_owned()),
     };
-    let binding = site.index.binding(binding_id);
-    if binding.scope != function || binding.kind != BindingKind::Assignment {
-        return Err(format!(
-            "the session `{name}` is not made in this coroutine (it may be shared with other code)"
-        ));
-    }
-    let rebound = site
-        .index
-        .bindings()
-        .filter(|(_, b)| b.scope == function && b.name == name)
-        .count();
-    if rebound != 1 {
-        return Err(format!(
-            "`{name}` is assigned more than once in the coroutine"
-        ));
-    }
+    let name = text[receiver.byte_range()].to_owned();
+    let name = name.as_str();
+    let constructor = holder.constructor;
+    let origin = holder.origin;
+    let uses = std::mem::take(&mut holder.uses);
     let root = site.tree.root_node();
-    let value_range = binding
-        .value
-        .clone()
-        .ok_or("the session's value is unknown")?;
-    let constructor = root
-        .descendant_for_byte_range(value_range.start, value_range.end)
-        .filter(|v| v.byte_range() == value_range && v.kind() == "call")
-        .ok_or("the session is not made by a plain `requests.Session()` call")?;
-    let made_by = constructor
-        .child_by_field_name("function")
-        .and_then(|f| site.index.qualified_name(f, text));
-    if !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
-        return Err("the session is not made by a plain `requests.Session()` call".to_owned());
-    }
-    let origin = match constructor.parent().map(|p| (p.kind(), p)) {
-        Some(("as_pattern", pattern)) => {
-            let item = pattern.parent().filter(|i| i.kind() == "with_item");
-            let clause = item.and_then(|i| i.parent());
-            let statement = clause.and_then(|c| c.parent());
-            match (clause, statement) {
-                (Some(clause), Some(statement))
-                    if clause.named_child_count() == 1 && statement.kind() == "with_statement" =>
-                {
-                    Origin::With(statement)
-                }
-                _ => return Err("the session shares its `with` with other items".to_owned()),
-            }
-        }
-        Some(("assignment", assignment))
-            if assignment
-                .parent()
-                .is_some_and(|p| p.kind() == "expression_statement") =>
-        {
-            Origin::Assignment
-        }
-        _ => return Err("the session is made inside a larger expression".to_owned()),
-    };
-
-    let function_node = root
-        .descendant_for_byte_range(
-            site.index.scope(function).range.start,
-            site.index.scope(function).range.end,
-        )
-        .ok_or("no function body")?;
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
     let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
     let mut requests: Vec<Node> = Vec::new();
-    let mut uses: Vec<Node> = Vec::new();
-    let mut stack = vec![function_node];
-    let mut cursor = function_node.walk();
-    while let Some(node) = stack.pop() {
-        stack.extend(node.named_children(&mut cursor));
-        if node.kind() == "identifier"
-            && &text[node.byte_range()] == name
-            && node.byte_range() != binding.range
-            && site.index.resolve_name(name, node.start_byte()) == Resolution::Binding(binding_id)
-        {
-            uses.push(node);
-        }
-    }
-    uses.sort_by_key(|n| n.start_byte());
     let client_name = {
         let constructed = client_constructor(site, client_module, constructor_offset, &[])?;
         constructed.module_name
     };
     for use_node in &uses {
         let offset = use_node.start_byte();
-        if site.index.async_function_at(offset) != Some(function)
-            || site.index.in_generator_expression(offset)
-        {
+        if holder.local.is_some() && !holder.can_await(site, offset) {
             return Err(format!(
                 "the session `{name}` is used in a nested function, lambda or generator, which \
                  cannot await"
             ));
         }
-        if offset < constructor_offset {
+        if holder.local.is_some() && offset < constructor_offset {
             return Err(format!("`{name}` is used before the session is made"));
         }
         let attribute = use_node
@@ -208,6 +130,12 @@ pub fn session_client(
                 Some(call),
                 _,
             ) => {
+                if !holder.can_await(site, call.start_byte()) {
+                    return Err(format!(
+                        "`{name}` sends a request outside a coroutine of its class, which cannot \
+                         await"
+                    ));
+                }
                 let mapped = map_call(
                     text,
                     call,
@@ -234,6 +162,12 @@ pub fn session_client(
                 requests.push(call);
             }
             ("close", Some(call), _) => {
+                if !holder.can_await(site, call.start_byte()) {
+                    return Err(format!(
+                        "`{name}` is closed outside a coroutine of its class, where `aclose()` \
+                         cannot be awaited"
+                    ));
+                }
                 let arguments = call.child_by_field_name("arguments");
                 if arguments.is_some_and(|a| a.named_child_count() > 0) {
                     return Err("`close()` with arguments".to_owned());
@@ -286,7 +220,8 @@ pub fn session_client(
     if requests.is_empty() {
         return Err(format!("the session `{name}` sends no request"));
     }
-    if let Some(first_request) = requests.iter().map(|r| r.start_byte()).min()
+    if holder.local.is_some()
+        && let Some(first_request) = requests.iter().map(|r| r.start_byte()).min()
         && moved_statements
             .iter()
             .any(|s| s.start_byte() > first_request)
@@ -320,7 +255,29 @@ pub fn session_client(
         constructor.byte_range(),
         constructed.expression(&before, line_end, &unit, site.line_ending),
     ));
-    edits.extend(codes_edits(site, function_node, &client_name));
+    // Status codes in every coroutine that now uses the client.
+    let mut functions: Vec<Node> = Vec::new();
+    for request in &requests {
+        if let Some(function) = site.index.async_function_at(request.start_byte()) {
+            let range = site.index.scope(function).range.clone();
+            if let Some(node) = root.descendant_for_byte_range(range.start, range.end)
+                && !functions.iter().any(|f| f.id() == node.id())
+            {
+                functions.push(node);
+            }
+        }
+    }
+    for function in functions {
+        edits.extend(codes_edits(site, function, &client_name));
+    }
+    if holder.local.is_none() {
+        caveats.push(format!(
+            "code outside this file that uses `{}` now gets an `AsyncClient`, whose calls must be \
+             awaited",
+            name.split_once('.')
+                .map_or(name, |(_, attribute)| attribute)
+        ));
+    }
     edits.sort_by(|a, b| {
         (a.range.start, a.range.end, &a.content).cmp(&(b.range.start, b.range.end, &b.content))
     });
@@ -342,6 +299,282 @@ pub fn session_client(
         fix,
         replacement: format!("{client_name}.AsyncClient"),
     })
+}
+
+/// Where the session lives, what made it, and every place its holder is read.
+struct Holder<'t> {
+    constructor: Node<'t>,
+    origin: Origin<'t>,
+    /// The receiver nodes (the name, or `self.<attribute>`) of every use, in text order.
+    uses: Vec<Node<'t>>,
+    /// The coroutine that holds a local session; `None` for a session on `self`.
+    local: Option<ScopeId>,
+    /// The class whose instances hold the session in an attribute.
+    class: Option<ScopeId>,
+}
+
+impl Holder<'_> {
+    /// Whether code at `offset` can await the session: directly in the coroutine that holds
+    /// it, or in a coroutine method of its class, and not in a generator expression.
+    fn can_await(&self, site: &Site, offset: usize) -> bool {
+        let Some(function) = site.index.async_function_at(offset) else {
+            return false;
+        };
+        if site.index.in_generator_expression(offset) {
+            return false;
+        }
+        match (self.local, self.class) {
+            (Some(local), _) => function == local,
+            (None, Some(class)) => site.index.scope(function).parent == Some(class),
+            _ => false,
+        }
+    }
+}
+
+/// What made a session, and how: `with requests.Session() as s` or `... = requests.Session()`.
+fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'t>, String> {
+    let made_by = constructor
+        .child_by_field_name("function")
+        .and_then(|f| site.index.qualified_name(f, site.text));
+    let plain = constructor
+        .child_by_field_name("arguments")
+        .is_some_and(|a| a.named_child_count() == 0);
+    if !plain || !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
+        return Err("the session is not made by a plain `requests.Session()` call".to_owned());
+    }
+    match constructor.parent().map(|p| (p.kind(), p)) {
+        Some(("as_pattern", pattern)) => {
+            let item = pattern.parent().filter(|i| i.kind() == "with_item");
+            let clause = item.and_then(|i| i.parent());
+            let statement = clause.and_then(|c| c.parent());
+            match (clause, statement) {
+                (Some(clause), Some(statement))
+                    if clause.named_child_count() == 1 && statement.kind() == "with_statement" =>
+                {
+                    Ok(Origin::With(statement))
+                }
+                _ => Err("the session shares its `with` with other items".to_owned()),
+            }
+        }
+        Some(("assignment", assignment))
+            if assignment
+                .parent()
+                .is_some_and(|p| p.kind() == "expression_statement") =>
+        {
+            Ok(Origin::Assignment)
+        }
+        _ => Err("the session is made inside a larger expression".to_owned()),
+    }
+}
+
+fn node_for<'t>(site: &Site<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
+    site.tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)
+        .filter(|n| n.byte_range() == *range)
+}
+
+/// A session held in a local name of the coroutine.
+fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
+    let text = site.text;
+    let name = &text[receiver.byte_range()];
+    let function = site
+        .index
+        .async_function_at(site.call.start_byte())
+        .ok_or("the call is not in a coroutine")?;
+    let Resolution::Binding(binding_id) = site.index.resolve_name(name, receiver.start_byte())
+    else {
+        return Err(format!("`{name}` cannot be followed to its session"));
+    };
+    let binding = site.index.binding(binding_id);
+    if binding.scope != function || binding.kind != BindingKind::Assignment {
+        return Err(format!(
+            "the session `{name}` is not made in this coroutine (it may be shared with other code)"
+        ));
+    }
+    let rebound = site
+        .index
+        .bindings()
+        .filter(|(_, b)| b.scope == function && b.name == name)
+        .count();
+    if rebound != 1 {
+        return Err(format!(
+            "`{name}` is assigned more than once in the coroutine"
+        ));
+    }
+    let value_range = binding
+        .value
+        .clone()
+        .ok_or("the session's value is unknown")?;
+    let constructor = node_for(site, &value_range)
+        .filter(|v| v.kind() == "call")
+        .ok_or("the session is not made by a plain `requests.Session()` call")?;
+    let origin = session_origin(site, constructor)?;
+    let scope = site.index.scope(function);
+    let function_node = site
+        .tree
+        .root_node()
+        .descendant_for_byte_range(scope.range.start, scope.range.end)
+        .ok_or("no function body")?;
+    let mut uses = Vec::new();
+    let mut stack = vec![function_node];
+    let mut cursor = function_node.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        if node.kind() == "identifier"
+            && &text[node.byte_range()] == name
+            && node.byte_range() != binding.range
+            && site.index.resolve_name(name, node.start_byte()) == Resolution::Binding(binding_id)
+        {
+            uses.push(node);
+        }
+    }
+    uses.sort_by_key(|n| n.start_byte());
+    Ok(Holder {
+        constructor,
+        origin,
+        uses,
+        local: Some(function),
+        class: None,
+    })
+}
+
+/// A session kept on `self` (`self.session = requests.Session()` in a method): every use of
+/// the attribute in the file must be on `self` in a method of the class.
+fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
+    let text = site.text;
+    let object = receiver
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier" && &text[o.byte_range()] == "self")
+        .ok_or("the session is held by an object other than `self`")?;
+    let attribute = &text[receiver
+        .child_by_field_name("attribute")
+        .ok_or("attribute")?
+        .byte_range()];
+    let class = method_class(site, object.start_byte())
+        .ok_or("`self` is not the instance of a class here")?;
+    let values: Vec<Node> = site
+        .index
+        .attribute_values(class, attribute)
+        .iter()
+        .filter_map(|range| node_for(site, range))
+        .filter(|v| v.kind() != "none")
+        .collect();
+    let [constructor] = values.as_slice() else {
+        return Err(format!(
+            "`self.{attribute}` is assigned more than one value in its class"
+        ));
+    };
+    let constructor = *constructor;
+    if constructor.kind() != "call" {
+        return Err("the session is not made by a plain `requests.Session()` call".to_owned());
+    }
+    let origin = session_origin(site, constructor)?;
+    let assigned_target = constructor
+        .parent()
+        .and_then(|a| a.child_by_field_name("left"))
+        .map(|l| l.byte_range());
+    let root = site.tree.root_node();
+    let mut uses = Vec::new();
+    let mut stack = vec![root];
+    let mut cursor = root.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        let named = node
+            .child_by_field_name("attribute")
+            .is_some_and(|a| &text[a.byte_range()] == attribute);
+        if node.kind() != "attribute" || !named {
+            continue;
+        }
+        // `requests.session`: an attribute of a module, not of an object.
+        if site.index.qualified_name(node, text).is_some() {
+            continue;
+        }
+        let on_self = node
+            .child_by_field_name("object")
+            .filter(|o| o.kind() == "identifier" && &text[o.byte_range()] == "self");
+        let Some(on_self) = on_self else {
+            return Err(format!(
+                "`.{attribute}` is also used on other objects in this file, which would get an \
+                 AsyncClient"
+            ));
+        };
+        match method_class(site, on_self.start_byte()) {
+            Some(other) if other == class => {}
+            // Another class's own `self.<attribute>`, unless it derives from this one.
+            Some(other) if !derives_from(site, other, class) => continue,
+            _ => {
+                return Err(format!(
+                    "`self.{attribute}` is used outside the class that made the session"
+                ));
+            }
+        }
+        if Some(node.byte_range()) == assigned_target {
+            continue;
+        }
+        // `self.session = None` (after closing it) stays as it is.
+        let set_to_none = node
+            .parent()
+            .filter(|p| p.kind() == "assignment")
+            .filter(|p| {
+                p.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == node.id())
+            })
+            .and_then(|p| p.child_by_field_name("right"))
+            .is_some_and(|r| r.kind() == "none");
+        if !set_to_none {
+            uses.push(node);
+        }
+    }
+    uses.sort_by_key(|n| n.start_byte());
+    Ok(Holder {
+        constructor,
+        origin,
+        uses,
+        local: None,
+        class: Some(class),
+    })
+}
+
+/// Whether the class `other` may derive from `class`: its bases name it (or name anything
+/// that is not a plain name, which could be it).
+fn derives_from(site: &Site, other: ScopeId, class: ScopeId) -> bool {
+    let Some(class_name) = site.index.scope(class).name.as_deref() else {
+        return true;
+    };
+    let range = site.index.scope(other).range.clone();
+    let Some(definition) = site
+        .tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)
+        .and_then(|body| body.parent())
+        .filter(|d| d.kind() == "class_definition")
+    else {
+        return true;
+    };
+    let Some(bases) = definition.child_by_field_name("superclasses") else {
+        return false;
+    };
+    let mut cursor = bases.walk();
+    bases
+        .named_children(&mut cursor)
+        .any(|base| base.kind() != "identifier" || &site.text[base.byte_range()] == class_name)
+}
+
+/// The class whose method's code is at `offset` (through comprehensions, not nested
+/// functions).
+fn method_class(site: &Site, offset: usize) -> Option<ScopeId> {
+    let mut scope = site.index.scope_at(offset);
+    loop {
+        let current = site.index.scope(scope);
+        match current.kind {
+            ScopeKind::Function { .. } => break,
+            ScopeKind::Comprehension { .. } => scope = current.parent?,
+            _ => return None,
+        }
+    }
+    let class = site.index.scope(scope).parent?;
+    (site.index.scope(class).kind == ScopeKind::Class).then_some(class)
 }
 
 /// Whether a `kind` node lies between `node` and its ancestor `until`.

@@ -1,4 +1,4 @@
-//! The git commands the bot needs, run with `git` on the PATH (no libgit2): each returns its
+//! The git commands unfreeze needs (the bot, `--since`), run with `git` on the PATH (no libgit2): each returns its
 //! trimmed stdout, or an error naming the command and git's own message.
 
 use std::ffi::OsStr;
@@ -58,10 +58,7 @@ impl Git {
         let args = [OsStr::new("rev-parse"), OsStr::new("--show-toplevel")];
         let output = run_in(dir, &args, false)?;
         if !output.status.success() {
-            return Err(format!(
-                "{} is not inside a git repository (the bot commits its fixes on a branch)",
-                dir.display()
-            ));
+            return Err(format!("{} is not inside a git repository", dir.display()));
         }
         let root = String::from_utf8_lossy(&output.stdout)
             .trim_end()

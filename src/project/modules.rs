@@ -1,0 +1,270 @@
+//! The module map: which dotted module name each discovered file is imported as.
+//!
+//! A file gets the name its package chain gives it (walking up while the directory holds an
+//! `__init__.py`), and the name its path gives relative to each project root (the directories
+//! on the command line, and the configuration's directory), with a leading `src` directory
+//! dropped (the `src/` layout). The second form is what makes namespace packages (directories
+//! without `__init__.py`) importable under their full dotted name.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// How one file is imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// The name relative imports are resolved against.
+    pub name: String,
+    /// `__init__.py`: `from . import x` is relative to the module itself.
+    pub is_package: bool,
+    /// Every name the file is importable under (`name` first).
+    pub names: Vec<String>,
+}
+
+/// Every discovered file's module names, and the top-level names the project defines.
+#[derive(Debug, Default)]
+pub struct ModuleMap {
+    modules: HashMap<PathBuf, ModuleInfo>,
+    /// Every module name, to the index of its file in the files the map was built from.
+    by_name: HashMap<String, usize>,
+    tops: HashSet<String>,
+}
+
+fn is_identifier(part: &str) -> bool {
+    !part.is_empty()
+        && !part.starts_with(|c: char| c.is_ascii_digit())
+        && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `a/b/c.py` → `["a", "b", "c"]`; `a/b/__init__.py` → `["a", "b"]`; `None` when a part is
+/// not an identifier (`my-scripts/x.py` cannot be imported).
+fn dotted_parts(relative: &Path) -> Option<Vec<String>> {
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop()?;
+    let stem = last
+        .strip_suffix(".py")
+        .or_else(|| last.strip_suffix(".pyi"))?;
+    if stem != "__init__" {
+        parts.push(stem.to_owned());
+    }
+    (!parts.is_empty() && parts.iter().all(|p| is_identifier(p))).then_some(parts)
+}
+
+impl ModuleMap {
+    /// Name every file of `files`, found under `roots`.
+    pub fn build(roots: &[PathBuf], files: &[PathBuf]) -> ModuleMap {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let roots: Vec<PathBuf> = roots
+            .iter()
+            .filter(|r| r.is_dir())
+            .map(|r| absolute(r))
+            .collect();
+        let mut has_init: HashMap<PathBuf, bool> = HashMap::new();
+        let mut is_package_dir = |dir: &Path| -> bool {
+            *has_init
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| dir.join("__init__.py").is_file())
+        };
+        let mut map = ModuleMap::default();
+        for (index, file) in files.iter().enumerate() {
+            let path = absolute(file);
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            let mut names = Vec::new();
+            // The package chain.
+            let mut top = parent.to_path_buf();
+            while is_package_dir(&top)
+                && let Some(up) = top.parent()
+            {
+                top = up.to_path_buf();
+            }
+            if let Some(parts) = path.strip_prefix(&top).ok().and_then(dotted_parts) {
+                names.push(parts.join("."));
+            }
+            // Relative to each root, with and without a leading `src`.
+            for root in &roots {
+                let Some(parts) = path.strip_prefix(root).ok().and_then(dotted_parts) else {
+                    continue;
+                };
+                let joined = parts.join(".");
+                if !names.contains(&joined) {
+                    names.push(joined);
+                }
+                if parts.len() > 1 && parts[0] == "src" {
+                    let joined = parts[1..].join(".");
+                    if !names.contains(&joined) {
+                        names.push(joined);
+                    }
+                }
+            }
+            if names.is_empty() {
+                continue;
+            }
+            // Relative imports are resolved within the package chain when there is one; in a
+            // namespace package, within the root-relative name without `src`.
+            if !is_package_dir(parent)
+                && let Some(best) = names.iter().skip(1).max_by_key(|n| n.len()).cloned()
+                && !best.starts_with("src.")
+            {
+                names.retain(|n| *n != best);
+                names.insert(0, best);
+            }
+            for name in &names {
+                map.tops
+                    .insert(name.split('.').next().unwrap_or(name).to_owned());
+                map.by_name.entry(name.clone()).or_insert(index);
+            }
+            let is_package = path.file_stem().is_some_and(|s| s == "__init__");
+            map.modules.insert(
+                file.clone(),
+                ModuleInfo {
+                    name: names[0].clone(),
+                    is_package,
+                    names,
+                },
+            );
+        }
+        map
+    }
+
+    /// The module a discovered file is, as the path was discovered.
+    pub fn module(&self, path: &Path) -> Option<&ModuleInfo> {
+        self.modules.get(path)
+    }
+
+    /// The index (in the files the map was built from) of the module that defines `dotted`:
+    /// the file of its longest prefix that is a module (`app.api.handler` → `app/api.py`).
+    pub fn file_defining(&self, dotted: &str) -> Option<usize> {
+        let mut end = dotted.len();
+        loop {
+            if let Some(index) = self.by_name.get(&dotted[..end]) {
+                return Some(*index);
+            }
+            end = dotted[..end].rfind('.')?;
+        }
+    }
+
+    /// Whether a dotted name starts with one of the project's top-level modules.
+    pub fn is_project_name(&self, dotted: &str) -> bool {
+        self.tops
+            .contains(dotted.split('.').next().unwrap_or(dotted))
+    }
+}
+
+/// An import's qualified name made absolute: `.helpers.load` in module `app.api` is
+/// `app.helpers.load`; in package `app` (its `__init__.py`) it is `app.helpers.load` too.
+/// `None` when the dots climb above the top of the package.
+pub fn absolute_name(module: &ModuleInfo, qualified: &str) -> Option<String> {
+    let rest = qualified.trim_start_matches('.');
+    let dots = qualified.len() - rest.len();
+    if dots == 0 {
+        return Some(qualified.to_owned());
+    }
+    let mut parts: Vec<&str> = module.name.split('.').collect();
+    if !module.is_package {
+        parts.pop();
+    }
+    for _ in 1..dots {
+        parts.pop()?;
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let base = parts.join(".");
+    Some(if rest.is_empty() {
+        base
+    } else {
+        format!("{base}.{rest}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn packages_src_layouts_and_namespace_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "src/app/__init__.py",
+            "src/app/api.py",
+            "src/app/sub/__init__.py",
+            "src/app/sub/db.py",
+            "ns/part/mod.py",
+            "script.py",
+            "my-tools/x.py",
+        ] {
+            write(root, file);
+        }
+        let files: Vec<PathBuf> = [
+            "src/app/__init__.py",
+            "src/app/api.py",
+            "src/app/sub/db.py",
+            "ns/part/mod.py",
+            "script.py",
+            "my-tools/x.py",
+        ]
+        .iter()
+        .map(|f| root.join(f))
+        .collect();
+        let map = ModuleMap::build(&[root.to_path_buf()], &files);
+        let name = |f: &str| map.module(&root.join(f)).map(|m| m.name.clone());
+        assert_eq!(name("src/app/__init__.py").as_deref(), Some("app"));
+        assert!(
+            map.module(&root.join("src/app/__init__.py"))
+                .unwrap()
+                .is_package
+        );
+        assert_eq!(name("src/app/api.py").as_deref(), Some("app.api"));
+        assert_eq!(name("src/app/sub/db.py").as_deref(), Some("app.sub.db"));
+        assert_eq!(name("ns/part/mod.py").as_deref(), Some("ns.part.mod"));
+        assert_eq!(name("script.py").as_deref(), Some("script"));
+        assert_eq!(name("my-tools/x.py").as_deref(), Some("x"));
+        assert!(map.is_project_name("app.api.handler"));
+        assert!(!map.is_project_name("requests.get"));
+        assert_eq!(map.file_defining("app.api.Handler.get"), Some(1));
+        assert_eq!(map.file_defining("ns.part.mod"), Some(3));
+        assert_eq!(map.file_defining("requests.get"), None);
+    }
+
+    #[test]
+    fn relative_imports_climb_from_the_module_or_the_package() {
+        let module = ModuleInfo {
+            name: "app.sub.db".into(),
+            is_package: false,
+            names: vec![],
+        };
+        assert_eq!(
+            absolute_name(&module, ".models.User").as_deref(),
+            Some("app.sub.models.User")
+        );
+        assert_eq!(
+            absolute_name(&module, "..api.handler").as_deref(),
+            Some("app.api.handler")
+        );
+        assert_eq!(absolute_name(&module, "....x"), None);
+        let package = ModuleInfo {
+            name: "app".into(),
+            is_package: true,
+            names: vec![],
+        };
+        assert_eq!(
+            absolute_name(&package, ".api.handler").as_deref(),
+            Some("app.api.handler")
+        );
+        assert_eq!(
+            absolute_name(&package, "os.path").as_deref(),
+            Some("os.path")
+        );
+    }
+}

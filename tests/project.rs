@@ -1,0 +1,252 @@
+//! The project phase end to end, on the multi-module fixture projects under
+//! `tests/fixtures/projects/`: every transitive chain is found with its evidence (UNF401),
+//! coroutine functions of other modules called without `await` are found (UNF301), what must
+//! not be reported is not (generators, cycles without a blocking call, sync callers, calls
+//! already in a thread), the fixes apply, the result parses, and a second run changes nothing.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{Output, test_python};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/projects")
+        .join(name)
+}
+
+/// A copy of a fixture project in a temporary directory, to fix in place.
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pending = vec![fixture(name)];
+    while let Some(from) = pending.pop() {
+        for entry in fs::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(fixture(name)).unwrap();
+            if path.is_dir() {
+                fs::create_dir_all(dir.path().join(relative)).unwrap();
+                pending.push(path);
+            } else {
+                fs::copy(&path, dir.path().join(relative)).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+fn unfreeze(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the unfreeze binary runs");
+    Output {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// The `path:row:col: CODE message` lines of text output.
+fn finding_lines(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|line| {
+            let mut parts = line.splitn(3, ':');
+            parts.next().is_some_and(|p| p.ends_with(".py"))
+                && parts.next().is_some_and(|p| p.parse::<u32>().is_ok())
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn check(dir: &Path) -> Vec<String> {
+    let output = unfreeze(
+        dir,
+        &[
+            "check",
+            "--isolated",
+            "--color=never",
+            "--select",
+            "UNF3,UNF4",
+            ".",
+        ],
+    );
+    assert_ne!(output.code, Some(2), "{}", output.show());
+    finding_lines(&output.stdout)
+}
+
+/// Fix with unsafe fixes, then: the files parse with CPython, and a second run finds and
+/// changes nothing.
+fn fix_converges(dir: &Path) {
+    let args = [
+        "fix",
+        "--isolated",
+        "--color=never",
+        "--select",
+        "UNF3,UNF4",
+        "--write",
+        "--unsafe-fixes",
+        ".",
+    ];
+    let first = unfreeze(dir, &args);
+    assert_eq!(first.code, Some(0), "{}", first.show());
+    let parsed = Command::new(test_python())
+        .args(["-m", "compileall", "-q", "."])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(parsed.success(), "the fixed project does not compile");
+    assert_eq!(check(dir), Vec::<String>::new());
+    let before = contents(dir);
+    let second = unfreeze(dir, &args);
+    assert_eq!(second.code, Some(0), "{}", second.show());
+    assert_eq!(contents(dir), before, "the second run changed files");
+}
+
+/// Every Python file under `dir` with its text, sorted.
+fn contents(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "py") {
+                let text = fs::read_to_string(&path).unwrap();
+                files.push((path, text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn chains_across_modules_are_found_with_their_evidence() {
+    let dir = fixture("chains");
+    assert_eq!(
+        check(&dir),
+        [
+            "app/api.py:9:15: UNF401 [*] `load_profile(...)` blocks the event loop in async function `handler`: handler -> load_profile -> fetch_json -> requests.get (blocking call at app/net.py:7)",
+            "app/api.py:10:14: UNF401 [*] `load_avatar(...)` blocks the event loop in async function `handler`: handler -> load_avatar -> backoff -> time.sleep (blocking call at app/net.py:11)",
+            "app/api.py:15:5: UNF301 `record(...)` creates a coroutine that is never awaited in async function `handler`: its body never runs",
+            "app/api.py:22:5: UNF401 [*] `app.net.retry_forever(...)` blocks the event loop in async function `poller`: poller -> retry_forever -> backoff -> time.sleep (blocking call at app/net.py:11)",
+            "app/api.py:23:12: UNF401 [*] `retry_forever(...)` blocks the event loop in async function `poller`: poller -> retry_forever -> backoff -> time.sleep (blocking call at app/net.py:11)",
+            "app/profiles.py:24:9: UNF401 [*] `self.save_all(...)` blocks the event loop in async function `store`: store -> Repo.save_all -> Repo.save -> builtins.open (blocking call at app/profiles.py:16)",
+            "app/profiles.py:30:9: UNF301 `self.flush(...)` creates a coroutine that is never awaited in async function `close`: its body never runs",
+        ]
+    );
+}
+
+#[test]
+fn src_layouts_namespace_packages_reexports_and_instances_resolve() {
+    let dir = fixture("layouts");
+    assert_eq!(
+        check(&dir),
+        [
+            "plugins/billing/hooks.py:5:5: UNF401 [*] `render_pdf(...)` blocks the event loop in async function `on_paid`: on_paid -> render_pdf -> subprocess.run (blocking call at plugins/billing/invoice.py:6)",
+            "src/shop/service.py:8:5: UNF401 [*] `orders.persist_order(...)` blocks the event loop in async function `place`: place -> persist -> sqlite3.connect (blocking call at src/shop/orders/store.py:5)",
+            "src/shop/service.py:9:5: UNF401 [*] `persist_order(...)` blocks the event loop in async function `place`: place -> persist -> sqlite3.connect (blocking call at src/shop/orders/store.py:5)",
+            "src/shop/service.py:10:5: UNF301 `notify(...)` creates a coroutine that is never awaited in async function `place`: its body never runs",
+            "src/shop/service.py:11:12: UNF301 `notify(...)` creates a coroutine that is never awaited in async function `place`: its body never runs",
+            "src/shop/service.py:12:5: UNF401 [*] `Invoicer().render(...)` blocks the event loop in async function `place`: place -> Invoicer.render -> render_pdf -> subprocess.run (blocking call at plugins/billing/invoice.py:6)",
+            "src/shop/service.py:18:9: UNF401 [*] `helper.render(...)` blocks the event loop in async function `run`: run -> Invoicer.render -> render_pdf -> subprocess.run (blocking call at plugins/billing/invoice.py:6)",
+        ]
+    );
+}
+
+#[test]
+fn fixing_a_project_converges_and_keeps_it_compiling() {
+    let layouts = copy_of("layouts");
+    fix_converges(layouts.path());
+    let dir = copy_of("chains");
+    fix_converges(dir.path());
+    let api = fs::read_to_string(dir.path().join("app/api.py")).unwrap();
+    for expected in [
+        "profile = await asyncio.to_thread(load_profile, request.user_id)",
+        "await record({\"path\": request.path})",
+        "return await asyncio.to_thread(retry_forever, url)",
+        // Untouched: not blocking, a generator, an async generator, sync code.
+        "doubled = pure(2)\n    ping_pong(3)",
+        "for line in lines(\"x\"):",
+        "    stream()\n",
+        "    return load_profile(request.user_id)",
+    ] {
+        assert!(api.contains(expected), "{expected}\n---\n{api}");
+    }
+}
+
+#[test]
+fn only_the_paths_given_are_the_project() {
+    // Checking one module alone: its imports of the rest are outside the project, unknown.
+    let dir = fixture("chains");
+    let output = unfreeze(
+        &dir,
+        &[
+            "check",
+            "--isolated",
+            "--color=never",
+            "--select",
+            "UNF4",
+            "app/api.py",
+        ],
+    );
+    assert_eq!(output.code, Some(0), "{}", output.show());
+}
+
+#[test]
+fn stdin_is_a_project_of_one_file() {
+    use std::io::Write;
+    let source = "import time\n\ndef nap():\n    time.sleep(1)\n\nasync def main():\n    nap()\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["check", "--isolated", "--color=never", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(source.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("UNF401 [*] `nap(...)` blocks the event loop in async function `main`: main -> nap -> time.sleep (blocking call at -:4)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn nested_project_calls_are_fixed_in_one_run() {
+    // `store(load(key))`: the outer fix goes first, the inner call is found again in the
+    // next round of the same run, so a second run has nothing left to do.
+    let dir = common::project(&[
+        (
+            "helpers.py",
+            b"import time\n\n\ndef load(key):\n    time.sleep(0.1)\n    return key\n\n\ndef store(value):\n    time.sleep(0.1)\n",
+        ),
+        (
+            "app.py",
+            b"from helpers import load, store\n\n\nasync def handler(key):\n    store(load(key))\n",
+        ),
+    ]);
+    let args = ["fix", "--isolated", "--write", "--select", "UNF4", "."];
+    let first = unfreeze(dir.path(), &args);
+    assert_eq!(first.code, Some(0), "{}", first.show());
+    let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert!(
+        app.contains("await asyncio.to_thread(store, await asyncio.to_thread(load, key))"),
+        "{app}"
+    );
+    let before = contents(dir.path());
+    let second = unfreeze(dir.path(), &args);
+    assert_eq!(second.code, Some(0), "{}", second.show());
+    assert_eq!(contents(dir.path()), before);
+}
