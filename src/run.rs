@@ -309,7 +309,7 @@ fn process_in_project(
     // The project phase (UNF401, UNF301 across modules) may find any call in a coroutine: which
     // names are project functions is known only once the summaries are settled.
     let may_match = needs_analysis(&source.text, registry)
-        || (registry.needs_project() && source.text.contains("async"))
+        || (matches!(role, ProjectRole::Summarize { .. }) && source.text.contains("async"))
         || matches!(role, ProjectRole::Calls(_));
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
     let summarizing = matches!(role, ProjectRole::Summarize { always: true, .. })
