@@ -670,7 +670,15 @@ fn offload_with(
         (None, returned) => {
             let joined = returned.join(", ");
             after.push_str(&format!("{le}{body_indent}return {joined}"));
-            format!("{joined} = await {run}")
+            // `content: Final = f.read()` keeps its annotation in the coroutine too.
+            let annotation = match returned {
+                [name] => body.and_then(|body| annotation_of(text, body, name)),
+                _ => None,
+            };
+            match annotation {
+                Some(annotation) => format!("{joined}: {annotation} = await {run}"),
+                None => format!("{joined} = await {run}"),
+            }
         }
     };
     after.push_str(&format!("{le}{indent}{call_line}"));
@@ -682,6 +690,21 @@ fn offload_with(
         fix.caveat = Some(caveat);
     }
     Ok(Proposal { fix, replacement })
+}
+
+/// The annotation of `name: T = ...`, a statement directly in `body`.
+fn annotation_of<'t>(text: &'t str, body: Node, name: &str) -> Option<&'t str> {
+    let mut cursor = body.walk();
+    let statements: Vec<Node> = body.named_children(&mut cursor).collect();
+    statements.into_iter().find_map(|statement| {
+        let assignment = statement
+            .named_child(0)
+            .filter(|a| statement.kind() == "expression_statement" && a.kind() == "assignment")?;
+        let left = assignment.child_by_field_name("left")?;
+        let annotation = assignment.child_by_field_name("type")?;
+        (left.kind() == "identifier" && &text[left.byte_range()] == name)
+            .then(|| &text[annotation.byte_range()])
+    })
 }
 
 /// `open(p).read()` → `await asyncio.to_thread(lambda: open(p).read())`.
