@@ -274,6 +274,11 @@ impl LineIndex {
     }
 }
 
+/// The offset where the line holding `offset` starts (after a `\n` or `\r`).
+pub fn line_start_at(text: &str, offset: usize) -> usize {
+    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,9 +23,10 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::strategy::{AwaitShape, Proposal, Site, await_shape, thread_call};
+use super::strategy::{AwaitShape, Proposal, Site, await_shape, numbered_names, thread_call};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::{Resolution, ScopeId};
+use crate::source::line_start_at;
 
 /// Functions that only compute, or only touch the objects they are given: safe to call in a
 /// worker thread while other coroutines run.
@@ -185,20 +186,10 @@ fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
     targets
 }
 
-fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
-}
-
-/// A name that no scope around `offset` uses: `base`, `base_1`, ...
+/// A name that no scope around `offset` uses and the file does not spell anywhere, so that
+/// every finding of one block picks the same: `base`, `base_1`, ...
 fn free_name(site: &Site, base: &str, offset: usize) -> String {
-    (0..)
-        .map(|i| {
-            if i == 0 {
-                base.to_owned()
-            } else {
-                format!("{base}_{i}")
-            }
-        })
+    numbered_names(base)
         .find(|name| {
             site.index.resolve_name(name, offset) == Resolution::Builtin
                 && !site.text.contains(name.as_str())
@@ -581,7 +572,7 @@ fn offload_with(
     {
         return Err("the `with` statement is not directly in the coroutine's body".to_owned());
     }
-    let first_line = line_start(text, with.start_byte());
+    let first_line = line_start_at(text, with.start_byte());
     let indent = &text[first_line..with.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the `with` statement shares its line with other code".to_owned());
@@ -596,11 +587,7 @@ fn offload_with(
         return Err(reason);
     }
     let scope = site.index.scope(function);
-    let function_node = site
-        .tree
-        .root_node()
-        .descendant_for_byte_range(scope.range.start, scope.range.end)
-        .ok_or("no function body")?;
+    let function_node = site.scope_node(function).ok_or("no function body")?;
     let names = names_of_block(site, function, function_node, with, body)?;
     if last_return.is_some() && !names.returned.is_empty() {
         return Err("the block both returns and binds names used afterwards".to_owned());

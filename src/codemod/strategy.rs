@@ -8,7 +8,7 @@ use tree_sitter::{Node, Tree};
 use super::Template;
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::{BindingKind, Resolution, SemanticIndex};
+use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticIndex};
 
 /// Everything a strategy may look at for one matched call.
 pub struct Site<'a> {
@@ -26,6 +26,16 @@ pub struct Site<'a> {
     pub target_version: Option<(u8, u8)>,
     /// The module requests calls are rewritten to: `httpx` or `httpx2`.
     pub http_client: &'static str,
+}
+
+impl<'a> Site<'a> {
+    /// The node that spans `scope`'s code (a function's body).
+    pub fn scope_node(&self, scope: ScopeId) -> Option<Node<'a>> {
+        let range = &self.index.scope(scope).range;
+        self.tree
+            .root_node()
+            .descendant_for_byte_range(range.start, range.end)
+    }
 }
 
 /// An async library a replacement can target.
@@ -394,25 +404,27 @@ const TASK_SET: &str = "_background_tasks";
 /// A local name that nothing in scope uses yet: `base`, `base_1`, ...
 pub(crate) fn free_name(site: &Site, base: &str) -> String {
     let offset = site.call.start_byte();
-    (0..)
-        .map(|i| {
-            if i == 0 {
-                base.to_owned()
-            } else {
-                format!("{base}_{i}")
-            }
-        })
+    numbered_names(base)
         // Unbound in every enclosing scope: the new local shadows nothing.
         .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
         .expect("some name is free")
 }
 
+/// `base`, `base_1`, `base_2`, ...: candidates for a new name.
+pub(crate) fn numbered_names(base: &str) -> impl Iterator<Item = String> + '_ {
+    (0..).map(move |i| {
+        if i == 0 {
+            base.to_owned()
+        } else {
+            format!("{base}_{i}")
+        }
+    })
+}
+
 /// The indentation of `statement` and the end of its last line (before a trailing comment's
 /// line ending), when the statement has its lines to itself.
 pub(crate) fn own_lines<'t>(site: &Site<'t>, statement: Node) -> Result<(&'t str, usize), String> {
-    let line_start = site.text[..statement.start_byte()]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
+    let line_start = crate::source::line_start_at(site.text, statement.start_byte());
     let indent = &site.text[line_start..statement.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the statement shares its line with other code".to_owned());

@@ -14,6 +14,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 pub use build::build_index;
+pub use types::node_at;
 
 /// Index of a scope in [`SemanticIndex::scopes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -37,7 +37,8 @@ fn path_method_result(callable: &str) -> Option<String> {
     .then(|| class.to_owned())
 }
 
-fn node_at<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
+/// The node whose bytes are exactly `range`, if there is one.
+pub fn node_at<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
     let mut node = root.descendant_for_byte_range(range.start, range.end)?;
     // The smallest node spanning the range may be a parent with extra bytes; never a child.
     while node.byte_range() != *range {

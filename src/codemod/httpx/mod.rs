@@ -29,11 +29,12 @@ use arguments::{ClientArgument, Sender, map_call};
 use response::response_edits;
 use session::{session_client, session_method};
 
-use super::strategy::{AwaitShape, Proposal, Site, await_shape};
+use super::strategy::{AwaitShape, Proposal, Site, await_shape, free_name};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::handlers_around;
 use crate::semantic::Resolution;
+use crate::source::line_start_at;
 
 /// The module-level SSL context every rewritten client shares.
 const SSL_CONTEXT: &str = "_HTTPX_SSL_CONTEXT";
@@ -161,25 +162,6 @@ fn enclosing_statement(node: Node) -> Option<Node> {
     None
 }
 
-fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
-}
-
-/// A local name unused in every enclosing scope: `client`, `client_1`, ...
-fn free_name(site: &Site, base: &str) -> String {
-    let offset = site.call.start_byte();
-    (0..)
-        .map(|i| {
-            if i == 0 {
-                base.to_owned()
-            } else {
-                format!("{base}_{i}")
-            }
-        })
-        .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
-        .expect("some name is free")
-}
-
 pub fn httpx_client(
     site: &Site,
     applicability: Applicability,
@@ -200,7 +182,7 @@ pub fn httpx_client(
         .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?;
     let text = site.text;
     let le = site.line_ending;
-    let first_line = line_start(text, statement.start_byte());
+    let first_line = line_start_at(text, statement.start_byte());
     let indent = &text[first_line..statement.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the statement shares its line with other code".to_owned());
@@ -292,15 +274,10 @@ pub fn httpx_client(
     }
     edits.extend(call_edits);
     edits.extend(response_edits);
-    if let Some(function) = site.index.async_function_at(site.call.start_byte()) {
-        let range = site.index.scope(function).range.clone();
-        if let Some(body) = site
-            .tree
-            .root_node()
-            .descendant_for_byte_range(range.start, range.end)
-        {
-            edits.extend(codes_edits(site, body, &httpx_name));
-        }
+    if let Some(function) = site.index.async_function_at(site.call.start_byte())
+        && let Some(body) = site.scope_node(function)
+    {
+        edits.extend(codes_edits(site, body, &httpx_name));
     }
     edits.extend(except_clause_edits(site, statement, &httpx_name));
     caveats.dedup();

@@ -159,9 +159,7 @@ pub fn response_edits(
 /// line (`x = 1; r.raise_for_status()`), the header on the same line.
 fn guard_prefix(site: &Site, statement: Node, header: &str) -> String {
     let text = site.text;
-    let line_start = text[..statement.start_byte()]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
+    let line_start = crate::source::line_start_at(text, statement.start_byte());
     let indent = &text[line_start..statement.start_byte()];
     let single_line = !text[statement.byte_range()].contains(['\n', '\r']);
     if single_line && indent.chars().all(|c| c == ' ' || c == '\t') {

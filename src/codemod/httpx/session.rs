@@ -23,7 +23,8 @@ use super::{
 };
 use crate::codemod::strategy::{Proposal, Site};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+use crate::source::line_start_at;
 
 /// The names `requests.Session()` is known by.
 const SESSION_CONSTRUCTORS: &[&str] = &[
@@ -71,7 +72,6 @@ pub fn session_client(
     let constructor = holder.constructor;
     let origin = holder.origin;
     let uses = std::mem::take(&mut holder.uses);
-    let root = site.tree.root_node();
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
     let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
@@ -238,9 +238,7 @@ pub fn session_client(
     let mut constructed = client_constructor(site, client_module, constructor_offset, &moved)?;
     edits.extend(std::mem::take(&mut constructed.header_edits));
     // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
-    let line_start = text[..constructor.start_byte()]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
+    let line_start = line_start_at(text, constructor.start_byte());
     let rest = &text[constructor.end_byte()..];
     let line_end = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
     let mut before = text[line_start..constructor.start_byte()].to_owned();
@@ -258,13 +256,11 @@ pub fn session_client(
     // Status codes in every coroutine that now uses the client.
     let mut functions: Vec<Node> = Vec::new();
     for request in &requests {
-        if let Some(function) = site.index.async_function_at(request.start_byte()) {
-            let range = site.index.scope(function).range.clone();
-            if let Some(node) = root.descendant_for_byte_range(range.start, range.end)
-                && !functions.iter().any(|f| f.id() == node.id())
-            {
-                functions.push(node);
-            }
+        if let Some(function) = site.index.async_function_at(request.start_byte())
+            && let Some(node) = site.scope_node(function)
+            && !functions.iter().any(|f| f.id() == node.id())
+        {
+            functions.push(node);
         }
     }
     for function in functions {
@@ -367,13 +363,6 @@ fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'
     }
 }
 
-fn node_for<'t>(site: &Site<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
-    site.tree
-        .root_node()
-        .descendant_for_byte_range(range.start, range.end)
-        .filter(|n| n.byte_range() == *range)
-}
-
 /// A session held in a local name of the coroutine.
 fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
     let text = site.text;
@@ -406,16 +395,11 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
         .value
         .clone()
         .ok_or("the session's value is unknown")?;
-    let constructor = node_for(site, &value_range)
+    let constructor = node_at(site.tree.root_node(), &value_range)
         .filter(|v| v.kind() == "call")
         .ok_or("the session is not made by a plain `requests.Session()` call")?;
     let origin = session_origin(site, constructor)?;
-    let scope = site.index.scope(function);
-    let function_node = site
-        .tree
-        .root_node()
-        .descendant_for_byte_range(scope.range.start, scope.range.end)
-        .ok_or("no function body")?;
+    let function_node = site.scope_node(function).ok_or("no function body")?;
     let mut uses = Vec::new();
     let mut stack = vec![function_node];
     let mut cursor = function_node.walk();
@@ -457,7 +441,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         .index
         .attribute_values(class, attribute)
         .iter()
-        .filter_map(|range| node_for(site, range))
+        .filter_map(|range| node_at(site.tree.root_node(), range))
         .filter(|v| v.kind() != "none")
         .collect();
     let [constructor] = values.as_slice() else {
@@ -542,11 +526,8 @@ fn derives_from(site: &Site, other: ScopeId, class: ScopeId) -> bool {
     let Some(class_name) = site.index.scope(class).name.as_deref() else {
         return true;
     };
-    let range = site.index.scope(other).range.clone();
     let Some(definition) = site
-        .tree
-        .root_node()
-        .descendant_for_byte_range(range.start, range.end)
+        .scope_node(other)
         .and_then(|body| body.parent())
         .filter(|d| d.kind() == "class_definition")
     else {
@@ -655,9 +636,7 @@ fn movable_to_construction(
 
 /// The lines `statement` occupies, with their line break, when it has them to itself.
 fn whole_lines(text: &str, statement: Node) -> Result<std::ops::Range<usize>, String> {
-    let start = text[..statement.start_byte()]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
+    let start = line_start_at(text, statement.start_byte());
     if !text[start..statement.start_byte()]
         .chars()
         .all(|c| c == ' ' || c == '\t')
