@@ -22,6 +22,7 @@ use super::{
     statement_of,
 };
 use crate::codemod::strategy::{Proposal, Site};
+use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 use crate::source::line_start_at;
@@ -78,10 +79,17 @@ pub fn session_client(
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
     let mut requests: Vec<Node> = Vec::new();
-    let client_name = {
-        let constructed = client_constructor(site, client_module, constructor_offset, &[])?;
-        constructed.module_name
-    };
+    // How the client module is spelled here (`httpx`, or its alias); the client itself is
+    // built once its moved settings are known.
+    let client_name = reference_module(
+        site.index,
+        site.tree,
+        text,
+        site.line_ending,
+        client_module,
+        constructor_offset,
+    )?
+    .name;
     for use_node in &uses {
         let offset = use_node.start_byte();
         if holder.local.is_some() && !holder.can_await(site, offset) {
