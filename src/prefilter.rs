@@ -7,20 +7,22 @@
 //! and "analyse" whenever it is unsure (a string left open, an unbalanced bracket, a stray
 //! backslash). It works in two steps:
 //!
-//! 1. [`Registry::possible_calls`]: the matched calls whose words all occur in the text (an
+//! 1. the matched calls of the rules the run reports whose words all occur in the text (an
 //!    import spells the module, the call or the import the function), and whether `async`
 //!    occurs at all;
 //! 2. a tokenizer-level scan ([`LexicalFacts`]) outside comments and plain strings (f-string
 //!    expressions are code): which names are called (`name(` / `.name(`), which of those calls
 //!    are inside an `async def` (by indentation, with the parser's rule for tabs; a nested
-//!    `def` counts as inside, which only lets more through), which names could stand for
-//!    another callable (`import x as name`, `name = a.b`, `name: T = ...`, `name := ...`), and
-//!    which calls of a name or `self.name` / `cls.name` start a statement or an assignment's
-//!    value (where a coroutine's result can be discarded).
+//!    `def` counts as inside, which only lets more through), what names are bound to (the
+//!    dotted names the semantic index follows: `import a.b as name`, `name = a.b`,
+//!    `name: T = a.b`, `with a.b as name`), which names a `from ... import` binds, and which
+//!    calls of a name or `self.name` / `cls.name` start a statement or an assignment's value
+//!    (where a coroutine's result can be discarded).
 //!
 //! A call is a finding only if the name before its `(` is the matched call's last segment (an
-//! attribute call, a builtin, `from m import f`) or a name bound to something else (an alias);
-//! a call of the file's own coroutine only if an `async def` defines the name.
+//! attribute call on the module or a name bound to it, a builtin, a function `from m import`ed
+//! by name) or a name bound to it (an alias, through up to eight assignments); a call of the
+//! file's own coroutine only if an `async def` defines the name.
 //!
 //! The project phase (cross-file summaries of sync helpers) needs files this filter skips;
 //! it should ask for them on demand: a module imported by a file that is analysed gets its
@@ -29,16 +31,21 @@
 
 use foldhash::{HashMap, HashSet};
 
-use crate::codemod::Registry;
+use crate::analyze::RuleSelection;
+use crate::codemod::{CallWords, Registry};
 
 /// Whether `text` can have a finding of some codemod in `registry` and so needs the full
 /// analysis. `false` means no call in it can be a finding: the file is skipped.
-pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
+pub fn needs_analysis(text: &str, registry: &Registry, selection: &RuleSelection) -> bool {
+    let enabled = |call: &CallWords| {
+        let codemod = registry.codemod(call.codemod);
+        selection.is_enabled(&codemod.code, codemod.default_enabled)
+    };
     // A finding in async context needs an `async def` (so does a coroutine of the file), a
     // finding anywhere its call's name: most files are decided by a substring search.
     let mut anywhere_tails = registry
         .calls_with_words(|_| true)
-        .filter(|call| !call.async_only)
+        .filter(|call| !call.async_only && enabled(call))
         .map(|call| call.tail.as_str());
     if !text.contains("async") && !anywhere_tails.any(|tail| text.contains(tail)) {
         return false;
@@ -47,53 +54,108 @@ pub fn needs_analysis(text: &str, registry: &Registry) -> bool {
         // The scan could not follow the file (e.g. a syntax error): analyse it.
         return true;
     };
-    let alias_called = |in_async: bool| {
-        let names = if in_async {
-            &facts.async_called_names
-        } else {
-            &facts.called_names
-        };
-        names.iter().any(|name| facts.bound_names.contains(name))
-    };
     let call_may_match = registry
         .calls_with_words(|word| facts.code_words.contains(word))
-        .any(|call| {
-            let names = if call.async_only {
-                &facts.async_called_names
-            } else {
-                &facts.called_names
-            };
-            let tail = call.tail.as_str();
-            let attribute_call = facts.attribute_calls.get(tail).is_some_and(|calls| {
-                calls.iter().any(|attribute| {
-                    (attribute.in_async || !call.async_only)
-                        && (attribute.may_be_discarded || !call.result_discarded)
-                        && match (&call.module, attribute.receiver) {
-                            // A module's function: called on the module's name or on the alias
-                            // an import gave it.
-                            (Some(module), Some(receiver)) => {
-                                receiver == module || facts.import_aliases.contains(receiver)
-                            }
-                            (Some(_), None) => false,
-                            // A method: called on any object.
-                            (None, _) => true,
-                        }
-                })
-            });
-            names.contains(tail) || attribute_call || alias_called(call.async_only)
-        });
+        .filter(|call| enabled(call))
+        .any(|call| facts.may_call(call));
     if call_may_match {
         return true;
     }
     facts.code_words.contains("async")
         && registry.coroutine_codemods().iter().any(|&i| {
             let codemod = registry.codemod(i);
-            facts.own_calls.iter().any(|call| {
-                facts.async_defs.contains(call.name)
-                    && (call.in_async || !codemod.async_only)
-                    && (call.may_be_discarded || !codemod.result_discarded)
-            })
+            selection.is_enabled(&codemod.code, codemod.default_enabled)
+                && facts.own_calls.iter().any(|call| {
+                    facts.async_defs.contains(call.name)
+                        && (call.in_async || !codemod.async_only)
+                        && (call.may_be_discarded || !codemod.result_discarded)
+                })
         })
+}
+
+/// How many assignments deep a name bound to another is followed (`nap = sleep`).
+const MAX_ALIAS_DEPTH: usize = 8;
+
+impl<'t> LexicalFacts<'t> {
+    /// Whether some call in the file may resolve to `call`, in the context it is matched in.
+    fn may_call(&self, call: &CallWords) -> bool {
+        let names = if call.async_only {
+            &self.async_called_names
+        } else {
+            &self.called_names
+        };
+        let tail = call.tail.as_str();
+        let attribute_call = self.attribute_calls.get(tail).is_some_and(|calls| {
+            calls.iter().any(|attribute| {
+                (attribute.in_async || !call.async_only)
+                    && (attribute.may_be_discarded || !call.result_discarded)
+                    && match (&call.module, attribute.receiver) {
+                        // A module's function: called on the module's name, on the alias an
+                        // import gave it, or on a name bound to it.
+                        (Some(module), Some(receiver)) => {
+                            receiver == module
+                                || self.import_aliases.contains(receiver)
+                                || self.may_stand_for(receiver, module)
+                        }
+                        (Some(_), None) => false,
+                        // A method: called on any object.
+                        (None, _) => true,
+                    }
+            })
+        });
+        // A plain name: a builtin's own name, a module's function imported by name (`from
+        // time import sleep`, or a star import); never a method.
+        let plain_call = names.contains(tail)
+            && match &call.module {
+                Some(_) => self.star_import || self.from_imported.contains(tail),
+                None => !call.is_method,
+            };
+        // Or a name bound to the call: `nap = time.sleep`, `from time import sleep as nap`.
+        let reached = if call.async_only {
+            &self.async_aliases_reach
+        } else {
+            &self.aliases_reach
+        };
+        let alias_call = reached
+            .as_ref()
+            .is_none_or(|reached| reached.contains(tail));
+        plain_call || attribute_call || alias_call
+    }
+
+    /// What the called names may stand for: the last segments of the dotted names each is
+    /// bound to, through assignments and import aliases (a chain longer than
+    /// [`MAX_ALIAS_DEPTH`] may stand for anything: `None`).
+    fn reached_by_aliases(&self, names: &HashSet<&'t str>) -> Option<HashSet<&'t str>> {
+        let mut reached: HashSet<&str> = HashSet::default();
+        let mut current: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|name| self.bindings.contains_key(name))
+            .collect();
+        for _ in 0..MAX_ALIAS_DEPTH {
+            let mut next = Vec::new();
+            for name in current {
+                for &value in self.bindings.get(name).into_iter().flatten() {
+                    if reached.insert(value) {
+                        next.push(value);
+                    }
+                }
+            }
+            if next.is_empty() {
+                return Some(reached);
+            }
+            current = next;
+        }
+        None
+    }
+
+    /// Whether `name` may be bound, through assignments and import aliases, to something whose
+    /// last segment is `target`.
+    fn may_stand_for(&self, name: &'t str, target: &str) -> bool {
+        let names = HashSet::from_iter([name]);
+        self.reached_by_aliases(&names)
+            .is_none_or(|reached| reached.contains(target))
+    }
 }
 
 /// A call of an attribute, `receiver.name(...)`.
@@ -137,9 +199,18 @@ pub struct LexicalFacts<'t> {
     attribute_calls: HashMap<&'t str, Vec<AttributeCall<'t>>>,
     /// Names an import binds with `as`.
     import_aliases: HashSet<&'t str>,
-    /// Names that may stand for another callable: `as name`, `name = a.b`, `name: T`,
-    /// `name := ...`.
-    bound_names: HashSet<&'t str>,
+    /// Names that may stand for another callable or a module, with the last segment of the
+    /// dotted name each binding gives them: `import a.b as name`, `name = a.b`,
+    /// `name: T = a.b`, `with a.b as name` (the values the semantic index follows; a call's
+    /// result, a walrus or a loop target is never resolved to a callable).
+    bindings: HashMap<&'t str, Vec<&'t str>>,
+    /// What the called names (in coroutines) may stand for ([`Self::reached_by_aliases`]).
+    aliases_reach: Option<HashSet<&'t str>>,
+    async_aliases_reach: Option<HashSet<&'t str>>,
+    /// Names a `from ... import` binds (aliases included).
+    from_imported: HashSet<&'t str>,
+    /// The file has a `from ... import *`.
+    star_import: bool,
     /// Names defined by `async def`.
     async_defs: HashSet<&'t str>,
     own_calls: Vec<OwnCall<'t>>,
@@ -185,15 +256,29 @@ struct Scanner<'t, 'w> {
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
     /// statement is an `async def`.
     scopes: Vec<(usize, bool)>,
-    /// The current statement is an import.
-    in_import: bool,
+    /// Where the current statement is, if it is an import.
+    import: Option<ImportPart>,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
     /// included, runs in the enclosing scope).
     pending_scope: Option<usize>,
-    /// `name = ` at a statement start: the name, and whether the value so far is a complete
-    /// dotted name (`Some(true)`), a dotted name waiting for its next segment (`Some(false)`).
-    assignment: Option<(&'t str, Option<bool>)>,
+    /// `name = ` at a statement start: the name, whether the value so far is a complete
+    /// dotted name (`Some(true)`), a dotted name waiting for its next segment (`Some(false)`),
+    /// and the value's last name.
+    assignment: Option<(&'t str, Option<bool>, &'t str)>,
+    /// `name:` at a statement start: an annotated assignment's target, if a value follows.
+    annotated: Option<&'t str>,
     facts: LexicalFacts<'t>,
+}
+
+/// Where an import statement's scan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportPart {
+    /// `import a.b as c`.
+    Plain,
+    /// `from a.b` (before its `import`).
+    FromModule,
+    /// The names after `from a.b import`.
+    FromNames,
 }
 
 /// A form feed resets the indentation, a tab counts 8: tree-sitter-python's rule, since the
@@ -234,7 +319,8 @@ impl<'t> LexicalFacts<'t> {
             line_indent: 0,
             scopes: Vec::new(),
             pending_scope: None,
-            in_import: false,
+            import: None,
+            annotated: None,
             assignment: None,
             facts: LexicalFacts::default(),
         };
@@ -244,7 +330,10 @@ impl<'t> LexicalFacts<'t> {
         scanner.start_line();
         scanner.code(Mode::Code)?;
         scanner.end_assignment();
-        Some(scanner.facts)
+        let mut facts = scanner.facts;
+        facts.aliases_reach = facts.reached_by_aliases(&facts.called_names);
+        facts.async_aliases_reach = facts.reached_by_aliases(&facts.async_called_names);
+        Some(facts)
     }
 }
 
@@ -309,9 +398,13 @@ impl<'t> Scanner<'t, '_> {
 
     /// The value of a pending `name = ...` is over: a complete dotted name binds `name`.
     fn end_assignment(&mut self) {
-        if let Some((name, Some(true))) = self.assignment.take() {
-            self.facts.bound_names.insert(name);
+        if let Some((name, Some(true), last)) = self.assignment.take() {
+            self.bind(name, last);
         }
+    }
+
+    fn bind(&mut self, name: &'t str, value: &'t str) {
+        self.facts.bindings.entry(name).or_default().push(value);
     }
 
     fn push(&mut self, token: Token<'t>) {
@@ -322,15 +415,25 @@ impl<'t> Scanner<'t, '_> {
                     self.facts.code_words.insert(name);
                 }
                 if let Token::Name("as") = self.recent[0] {
-                    self.facts.bound_names.insert(name);
-                    if self.in_import {
+                    // An import's or a `with`'s dotted name (an `except`'s class too,
+                    // harmlessly); a call's result is not followed.
+                    if let Token::Name(value) = self.recent[1] {
+                        self.bind(name, value);
+                    }
+                    if self.import.is_some() {
                         self.facts.import_aliases.insert(name);
                     }
                 }
-                if matches!(name, "import" | "from")
-                    && matches!(self.recent[0], Token::LineStart | Token::Semicolon)
-                {
-                    self.in_import = true;
+                if matches!(self.recent[0], Token::LineStart | Token::Semicolon) {
+                    match name {
+                        "import" => self.import = Some(ImportPart::Plain),
+                        "from" => self.import = Some(ImportPart::FromModule),
+                        _ => {}
+                    }
+                } else if name == "import" && self.import == Some(ImportPart::FromModule) {
+                    self.import = Some(ImportPart::FromNames);
+                } else if self.import == Some(ImportPart::FromNames) {
+                    self.facts.from_imported.insert(name);
                 }
                 if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
                 {
@@ -343,19 +446,21 @@ impl<'t> Scanner<'t, '_> {
                     self.pending_scope = Some(self.line_indent);
                 }
             }
-            Token::LineStart | Token::Semicolon => self.in_import = false,
-            Token::OpenParen => self.record_call(),
-            Token::Walrus => {
-                if let Token::Name(name) = self.recent[0] {
-                    self.facts.bound_names.insert(name);
-                }
+            Token::LineStart | Token::Semicolon => self.import = None,
+            // `from m import *` (the only other token there is a `,`).
+            Token::Other
+                if self.import == Some(ImportPart::FromNames)
+                    && self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b'*') =>
+            {
+                self.facts.star_import = true;
             }
+            Token::OpenParen => self.record_call(),
             Token::Colon => {
                 // `name: T = value` (and, harmlessly, `lambda x: ...`).
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon) =
                     (self.recent[0], self.recent[1])
                 {
-                    self.facts.bound_names.insert(name);
+                    self.annotated = Some(name);
                 }
             }
             _ => {}
@@ -371,20 +476,29 @@ impl<'t> Scanner<'t, '_> {
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon | Token::Assign) =
                     (self.recent[0], self.recent[1])
                 {
-                    self.assignment = Some((name, None));
+                    self.assignment = Some((name, None, name));
+                } else if let Some(name) = self.annotated.take() {
+                    // `name: T = value`.
+                    self.assignment = Some((name, None, name));
                 }
             }
-            Token::LineStart | Token::Semicolon => self.end_assignment(),
-            Token::Name(_) => {
-                if let Some((_, state)) = &mut self.assignment {
+            Token::LineStart | Token::Semicolon => {
+                self.end_assignment();
+                self.annotated = None;
+            }
+            Token::Name(value) => {
+                if let Some((_, state, last)) = &mut self.assignment {
                     match state {
-                        None | Some(false) => *state = Some(true),
+                        None | Some(false) => {
+                            *state = Some(true);
+                            *last = value;
+                        }
                         Some(true) => self.assignment = None,
                     }
                 }
             }
             Token::Dot => {
-                if let Some((_, state)) = &mut self.assignment {
+                if let Some((_, state, _)) = &mut self.assignment {
                     match state {
                         Some(true) => *state = Some(false),
                         _ => self.assignment = None,
@@ -664,7 +778,11 @@ mod tests {
     use super::*;
 
     fn needs(text: &str) -> bool {
-        needs_analysis(text, &Registry::bundled().unwrap())
+        needs_analysis(
+            text,
+            &Registry::bundled().unwrap(),
+            &RuleSelection::default(),
+        )
     }
 
     #[test]
@@ -720,6 +838,69 @@ mod tests {
         assert!(!needs(
             "async def f(p):\n    class A:\n        x = open(p)\n    return A\n"
         ));
+    }
+
+    #[test]
+    fn a_plain_name_is_a_modules_function_only_when_imported_by_name() {
+        // `get` is `requests.get` only through `from requests import get` (or `*`).
+        assert!(needs(
+            "from requests import get\nasync def f(u):\n    get(u)\n"
+        ));
+        assert!(needs(
+            "from requests import *\nasync def f(u):\n    get(u)\n"
+        ));
+        assert!(!needs("import requests\nasync def f(u):\n    get(u)\n"));
+        // A method is never called by a plain name.
+        assert!(!needs(
+            "import requests\nasync def f(u):\n    s = requests.Session\n    close()\n"
+        ));
+    }
+
+    #[test]
+    fn a_bound_name_counts_only_when_it_may_stand_for_the_call() {
+        assert!(needs(
+            "import requests\nfetch: object = requests.get\nasync def f(u):\n    fetch(u)\n"
+        ));
+        assert!(needs(
+            "import requests\nfetch = requests.get\ng = fetch\nasync def f(u):\n    g(u)\n"
+        ));
+        assert!(needs(
+            "import requests as r\nalias = r\nasync def f(u):\n    alias.get(u)\n"
+        ));
+        // Names bound to other things do not let the file through.
+        assert!(!needs(
+            "import requests\nhandler = app.route\nasync def f(u):\n    handler(u)\n"
+        ));
+        assert!(!needs(
+            "import requests\nasync def f(u, data: dict):\n    with lock as held:\n        held(u)\n    data.get(u)\n"
+        ));
+        // A cycle of names ends.
+        assert!(!needs(
+            "import requests\na = b\nb = a\nasync def f(u):\n    a(u)\n"
+        ));
+    }
+
+    #[test]
+    fn rules_that_are_not_enabled_let_nothing_through() {
+        let registry = Registry::bundled().unwrap();
+        // UNF402 (gather) is off by default.
+        let gather = "import asyncio\nasync def f(a, b):\n    await asyncio.gather(a, b)\n";
+        assert!(!needs_analysis(
+            gather,
+            &registry,
+            &RuleSelection::default()
+        ));
+        let selected = RuleSelection {
+            extend_select: ["UNF402".to_owned()].into_iter().collect(),
+            ..RuleSelection::default()
+        };
+        assert!(needs_analysis(gather, &registry, &selected));
+        let ignored = RuleSelection {
+            ignore: ["ASYNC251".to_owned()].into_iter().collect(),
+            ..RuleSelection::default()
+        };
+        let sleep = "import time\nasync def f():\n    time.sleep(1)\n";
+        assert!(!needs_analysis(sleep, &registry, &ignored));
     }
 
     #[test]

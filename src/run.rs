@@ -236,6 +236,7 @@ fn find_in_project(
     role: ProjectRole,
     analyse: bool,
 ) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
+    log_parse(path, text.len(), analyse, role);
     let parsed = parse(text);
     let index = build_index(&parsed.tree, text);
     let context = FileContext {
@@ -308,7 +309,7 @@ fn process_in_project(
     // have a finding is not parsed, unless the project phase needs its functions.
     // The project phase (UNF401, UNF301 across modules) may find any call in a coroutine: which
     // names are project functions is known only once the summaries are settled.
-    let may_match = needs_analysis(&source.text, registry)
+    let may_match = needs_analysis(&source.text, registry, &settings.selection)
         || (matches!(role, ProjectRole::Summarize { .. }) && source.text.contains("async"))
         || matches!(role, ProjectRole::Calls(_));
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
@@ -502,6 +503,28 @@ fn panic_if_asked(path: &Path) {
             name.display()
         );
     }
+}
+
+/// Measurement hook for docs/benchmarks.md: with the environment variable
+/// `UNFREEZE_DEBUG_PARSED` set, each parse of a file prints a line on stderr (`parsed`, the
+/// path, its size in bytes, and why it was parsed), so a change to the pre-filters can be
+/// measured in bytes parsed. Read once per process.
+#[allow(
+    clippy::print_stderr,
+    reason = "a developer's measurement hook, off by default"
+)]
+fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
+    static ON: OnceLock<bool> = OnceLock::new();
+    if !*ON.get_or_init(|| std::env::var_os("UNFREEZE_DEBUG_PARSED").is_some()) {
+        return;
+    }
+    let why = match role {
+        ProjectRole::Alone => "analyse",
+        ProjectRole::Summarize { .. } if analyse => "analyse+summarise",
+        ProjectRole::Summarize { .. } => "summarise",
+        ProjectRole::Calls(_) => "project-calls",
+    };
+    eprintln!("parsed\t{}\t{bytes}\t{why}", path.display());
 }
 
 /// Discover the settings' paths and analyse every file in parallel (a progress bar on a long

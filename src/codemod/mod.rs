@@ -419,6 +419,11 @@ pub struct CallWords {
     /// the segment before the last (`path`), the name an attribute call is made on unless
     /// the module is imported under an alias.
     pub module: Option<String>,
+    /// A method of an object (`requests.Session().get`): a plain name before `(` is never
+    /// this call, unless it is bound to it.
+    pub is_method: bool,
+    /// The codemod (by index) that matches the call.
+    pub codemod: usize,
 }
 
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
@@ -539,6 +544,8 @@ impl Registry {
                     async_only: codemod.async_only,
                     result_discarded: codemod.result_discarded,
                     module,
+                    is_method: call.contains("()"),
+                    codemod: i,
                 });
             }
         }

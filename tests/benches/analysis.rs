@@ -56,7 +56,9 @@ fn benches(c: &mut Criterion) {
     for (name, text) in inputs() {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_function("prefilter", |b| b.iter(|| needs_analysis(&text, &registry)));
+        group.bench_function("prefilter", |b| {
+            b.iter(|| needs_analysis(&text, &registry, &selection))
+        });
         group.bench_function("parse", |b| b.iter(|| parse(&text)));
         let parsed = parse(&text);
         group.bench_function("index", |b| b.iter(|| build_index(&parsed.tree, &text)));
