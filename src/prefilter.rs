@@ -37,40 +37,51 @@ use crate::codemod::{CallWords, Registry};
 /// Whether `text` can have a finding of some codemod in `registry` and so needs the full
 /// analysis. `false` means no call in it can be a finding: the file is skipped.
 pub fn needs_analysis(text: &str, registry: &Registry, selection: &RuleSelection) -> bool {
-    let enabled = |call: &CallWords| {
-        let codemod = registry.codemod(call.codemod);
-        selection.is_enabled(&codemod.code, codemod.default_enabled)
-    };
-    // A finding in async context needs an `async def` (so does a coroutine of the file), a
-    // finding anywhere its call's name: most files are decided by a substring search.
-    let mut anywhere_tails = registry
-        .calls_with_words(|_| true)
-        .filter(|call| !call.async_only && enabled(call))
-        .map(|call| call.tail.as_str());
-    if !text.contains("async") && !anywhere_tails.any(|tail| text.contains(tail)) {
+    if !may_need_analysis(text, registry, selection) {
         return false;
     }
-    let Some(facts) = LexicalFacts::scan(text, registry.interesting_words()) else {
-        // The scan could not follow the file (e.g. a syntax error): analyse it.
-        return true;
-    };
-    let call_may_match = registry
-        .calls_with_words(|word| facts.code_words.contains(word))
-        .filter(|call| enabled(call))
-        .any(|call| facts.may_call(call));
-    if call_may_match {
-        return true;
+    // The scan could not follow the file (e.g. a syntax error): analyse it.
+    LexicalFacts::scan(text, registry.interesting_words())
+        .is_none_or(|facts| facts.needs_analysis(registry, selection))
+}
+
+/// The first, substring step of [`needs_analysis`]: a finding in async context needs an
+/// `async def` (so does a coroutine of the file), a finding anywhere its call's name. `false`
+/// decides most files without a scan.
+pub fn may_need_analysis(text: &str, registry: &Registry, selection: &RuleSelection) -> bool {
+    text.contains("async")
+        || registry
+            .calls_with_words(|_| true)
+            .filter(|call| !call.async_only && is_enabled(call, registry, selection))
+            .any(|call| text.contains(call.tail.as_str()))
+}
+
+fn is_enabled(call: &CallWords, registry: &Registry, selection: &RuleSelection) -> bool {
+    let codemod = registry.codemod(call.codemod);
+    selection.is_enabled(&codemod.code, codemod.default_enabled)
+}
+
+impl LexicalFacts<'_> {
+    /// The second step of [`needs_analysis`], on the scan of a file that passed the first.
+    pub fn needs_analysis(&self, registry: &Registry, selection: &RuleSelection) -> bool {
+        let call_may_match = registry
+            .calls_with_words(|word| self.code_words.contains(word))
+            .filter(|call| is_enabled(call, registry, selection))
+            .any(|call| self.may_call(call));
+        if call_may_match {
+            return true;
+        }
+        self.code_words.contains("async")
+            && registry.coroutine_codemods().iter().any(|&i| {
+                let codemod = registry.codemod(i);
+                selection.is_enabled(&codemod.code, codemod.default_enabled)
+                    && self.own_calls.iter().any(|call| {
+                        self.async_defs.contains(call.name)
+                            && (call.in_async || !codemod.async_only)
+                            && (call.may_be_discarded || !codemod.result_discarded)
+                    })
+            })
     }
-    facts.code_words.contains("async")
-        && registry.coroutine_codemods().iter().any(|&i| {
-            let codemod = registry.codemod(i);
-            selection.is_enabled(&codemod.code, codemod.default_enabled)
-                && facts.own_calls.iter().any(|call| {
-                    facts.async_defs.contains(call.name)
-                        && (call.in_async || !codemod.async_only)
-                        && (call.may_be_discarded || !codemod.result_discarded)
-                })
-        })
 }
 
 /// How many assignments deep a name bound to another is followed (`nap = sleep`).
@@ -122,6 +133,76 @@ impl<'t> LexicalFacts<'t> {
         plain_call || attribute_call || alias_call
     }
 
+    /// Whether `call` (one of [`Self::function_calls`]) may be a call of `words`, in any
+    /// context (the project phase's evidence that a synchronous function blocks).
+    pub fn may_be_call_of(&self, call: &LexicalCall, words: &CallWords) -> bool {
+        let tail = words.tail.as_str();
+        if !words
+            .words
+            .iter()
+            .all(|word| word == "async" || self.code_words.contains(word.as_str()))
+        {
+            return false;
+        }
+        match call.receiver {
+            LexicalReceiver::Plain => {
+                (call.name == tail
+                    && match &words.module {
+                        Some(_) => self.star_import || self.from_imported.contains(tail),
+                        None => !words.is_method,
+                    })
+                    || self.may_stand_for(call.name, tail)
+            }
+            _ if call.name != tail => false,
+            LexicalReceiver::Name(receiver) | LexicalReceiver::Expression(Some(receiver)) => {
+                match &words.module {
+                    Some(module) => {
+                        receiver == module
+                            || self.import_aliases.contains(receiver)
+                            || self.may_stand_for(receiver, module)
+                    }
+                    None => true,
+                }
+            }
+            LexicalReceiver::Expression(None) | LexicalReceiver::Other => words.module.is_none(),
+        }
+    }
+
+    /// Whether `name` is bound by an import (any form).
+    pub fn is_imported(&self, name: &str) -> bool {
+        self.from_imported.contains(name)
+            || self.module_imported.contains(name)
+            || self.import_aliases.contains(name)
+    }
+
+    /// Whether an import alias, an assignment or a `with` binds `name` to a dotted name.
+    pub fn is_bound(&self, name: &str) -> bool {
+        self.bindings.contains_key(name)
+    }
+
+    /// What an import alias stands for (`sleep` for `nap` after `from time import sleep as
+    /// nap`); nothing for another name.
+    pub fn import_originals(&self, name: &str) -> impl Iterator<Item = &'t str> + '_ {
+        self.import_aliases
+            .contains(name)
+            .then(|| self.bindings.get(name))
+            .flatten()
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// The names an import binds with `as`, with what they stand for: `(alias, original)`.
+    pub fn import_alias_pairs(&self) -> impl Iterator<Item = (&'t str, &'t str)> + '_ {
+        self.import_aliases.iter().flat_map(|&alias| {
+            self.bindings
+                .get(alias)
+                .into_iter()
+                .flatten()
+                .map(move |&original| (alias, original))
+        })
+    }
+
     /// What the called names may stand for: the last segments of the dotted names each is
     /// bound to, through assignments and import aliases (a chain longer than
     /// [`MAX_ALIAS_DEPTH`] may stand for anything: `None`).
@@ -156,6 +237,41 @@ impl<'t> LexicalFacts<'t> {
         self.reached_by_aliases(&names)
             .is_none_or(|reached| reached.contains(target))
     }
+}
+
+/// A function definition, as the scan sees it (with [`LexicalFacts::scan_functions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LexicalFunction<'t> {
+    pub name: &'t str,
+    pub is_async: bool,
+}
+
+/// What a call in a function is made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LexicalReceiver<'t> {
+    /// `name(...)`.
+    Plain,
+    /// `receiver.name(...)`.
+    Name(&'t str),
+    /// A longer chain or a call's result: `a.b.name(...)`, `f(...).name(...)`, with the name
+    /// just before (`b`, `f`).
+    Expression(Option<&'t str>),
+    /// Anything else: a subscript, a literal, ...
+    Other,
+}
+
+/// A call in a function's body or header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LexicalCall<'t> {
+    /// The index of the function in [`LexicalFacts::functions`].
+    pub function: u32,
+    /// The name before `(`.
+    pub name: &'t str,
+    pub receiver: LexicalReceiver<'t>,
+    /// Right after `await` (only seen for a name or `receiver.name`).
+    pub awaited: bool,
+    /// It may start a statement or an assignment's value.
+    pub may_be_discarded: bool,
 }
 
 /// A call of an attribute, `receiver.name(...)`.
@@ -214,6 +330,16 @@ pub struct LexicalFacts<'t> {
     /// Names defined by `async def`.
     async_defs: HashSet<&'t str>,
     own_calls: Vec<OwnCall<'t>>,
+    /// With [`LexicalFacts::scan_functions`]: the functions, in order of definition.
+    pub functions: Vec<LexicalFunction<'t>>,
+    /// With [`LexicalFacts::scan_functions`]: the calls in each function.
+    pub function_calls: Vec<LexicalCall<'t>>,
+    /// Names a `def` or `class` statement binds.
+    pub defined: HashSet<&'t str>,
+    /// Names assigned a call's result (`repo = Repo()`).
+    pub assigned_from_call: HashSet<&'t str>,
+    /// Names a plain `import` statement spells (`import a.b as c`: `a`, `b`, `c`).
+    pub module_imported: HashSet<&'t str>,
 }
 
 /// A token, as far as the scan cares.
@@ -256,6 +382,15 @@ struct Scanner<'t, 'w> {
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
     /// statement is an `async def`.
     scopes: Vec<(usize, bool)>,
+    /// With [`LexicalFacts::scan_functions`]: the function (in `facts.functions`) of each
+    /// entry of `scopes`, `None` for a class body.
+    scope_functions: Vec<Option<u32>>,
+    /// The function whose header (or one-line body) the current logical line is.
+    header_function: Option<u32>,
+    /// The function of `pending_scope`.
+    pending_function: Option<u32>,
+    /// Collect functions and their calls (the project phase's lexical summaries).
+    collect_functions: bool,
     /// Where the current statement is, if it is an import.
     import: Option<ImportPart>,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
@@ -310,6 +445,23 @@ impl<'t> LexicalFacts<'t> {
     /// Scan `text`; `None` when the scan cannot follow it (an unterminated string, unbalanced
     /// brackets, a stray backslash).
     pub fn scan(text: &'t str, interesting: &HashSet<String>) -> Option<LexicalFacts<'t>> {
+        Self::scan_with(text, interesting, false)
+    }
+
+    /// [`Self::scan`], also collecting the functions and the calls in each
+    /// ([`Self::functions`], [`Self::function_calls`]) for the project phase.
+    pub fn scan_functions(
+        text: &'t str,
+        interesting: &HashSet<String>,
+    ) -> Option<LexicalFacts<'t>> {
+        Self::scan_with(text, interesting, true)
+    }
+
+    fn scan_with(
+        text: &'t str,
+        interesting: &HashSet<String>,
+        collect_functions: bool,
+    ) -> Option<LexicalFacts<'t>> {
         let mut scanner = Scanner {
             text,
             interesting,
@@ -318,6 +470,10 @@ impl<'t> LexicalFacts<'t> {
             recent: [Token::LineStart; 4],
             line_indent: 0,
             scopes: Vec::new(),
+            scope_functions: Vec::new(),
+            header_function: None,
+            pending_function: None,
+            collect_functions,
             pending_scope: None,
             import: None,
             annotated: None,
@@ -376,11 +532,15 @@ impl<'t> Scanner<'t, '_> {
                     self.line_indent = width;
                     while self.scopes.last().is_some_and(|&(i, _)| i >= width) {
                         self.scopes.pop();
+                        self.scope_functions.pop();
                     }
+                    let pending_function = self.pending_function.take();
+                    self.header_function = None;
                     if let Some(indent) = self.pending_scope.take()
                         && width > indent
                     {
                         self.scopes.push((indent, false));
+                        self.scope_functions.push(pending_function);
                     }
                     self.end_assignment();
                     self.push(Token::LineStart);
@@ -408,6 +568,11 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn push(&mut self, token: Token<'t>) {
+        // `name = a.b(`: `name` holds what a call returned.
+        let assigned_from_call = match (token, self.assignment) {
+            (Token::OpenParen, Some((name, Some(true), _))) => Some(name),
+            _ => None,
+        };
         self.track_assignment(token);
         match token {
             Token::Name(name) => {
@@ -434,16 +599,23 @@ impl<'t> Scanner<'t, '_> {
                     self.import = Some(ImportPart::FromNames);
                 } else if self.import == Some(ImportPart::FromNames) {
                     self.facts.from_imported.insert(name);
+                } else if self.import == Some(ImportPart::Plain) && name != "as" {
+                    self.facts.module_imported.insert(name);
                 }
                 if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
                 {
                     self.facts.async_defs.insert(name);
                 }
+                if self.collect_functions {
+                    self.start_function(name);
+                }
                 if name == "def" && self.recent[0] == Token::Name("async") {
                     // Its header line counts as inside, harmlessly.
                     self.scopes.push((self.line_indent, true));
+                    self.scope_functions.push(None);
                 } else if matches!(name, "def" | "class") {
                     self.pending_scope = Some(self.line_indent);
+                    self.pending_function = None;
                 }
             }
             Token::LineStart | Token::Semicolon => self.import = None,
@@ -454,7 +626,7 @@ impl<'t> Scanner<'t, '_> {
             {
                 self.facts.star_import = true;
             }
-            Token::OpenParen => self.record_call(),
+            Token::OpenParen => self.record_call(assigned_from_call),
             Token::Colon => {
                 // `name: T = value` (and, harmlessly, `lambda x: ...`).
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon) =
@@ -466,6 +638,32 @@ impl<'t> Scanner<'t, '_> {
             _ => {}
         }
         self.recent = [token, self.recent[0], self.recent[1], self.recent[2]];
+    }
+
+    /// The name after `def` (or `class`): a function (or class) of the file.
+    fn start_function(&mut self, name: &'t str) {
+        match self.recent[0] {
+            Token::Name("class") => {
+                self.facts.defined.insert(name);
+            }
+            Token::Name("def") => {
+                self.facts.defined.insert(name);
+                let id = self.facts.functions.len() as u32;
+                let is_async = self.recent[1] == Token::Name("async");
+                self.facts
+                    .functions
+                    .push(LexicalFunction { name, is_async });
+                if is_async {
+                    if let Some(function) = self.scope_functions.last_mut() {
+                        *function = Some(id);
+                    }
+                } else {
+                    self.pending_function = Some(id);
+                }
+                self.header_function = Some(id);
+            }
+            _ => {}
+        }
     }
 
     /// Follow `name = a.b.c` at a statement start (chains `x = y = a.b` included).
@@ -510,7 +708,7 @@ impl<'t> Scanner<'t, '_> {
     }
 
     /// An `(` after a name: a call (or a definition's parameters, harmlessly).
-    fn record_call(&mut self) {
+    fn record_call(&mut self, assigned_from_call: Option<&'t str>) {
         let Token::Name(name) = self.recent[0] else {
             return;
         };
@@ -518,6 +716,9 @@ impl<'t> Scanner<'t, '_> {
             return;
         }
         let in_async = self.in_async();
+        if self.collect_functions && !matches!(self.recent[1], Token::Name("def" | "class")) {
+            self.record_function_call(name, assigned_from_call);
+        }
         let starts_value = |token: Token| {
             matches!(
                 token,
@@ -562,6 +763,62 @@ impl<'t> Scanner<'t, '_> {
                 name,
                 in_async,
                 may_be_discarded: starts_value(self.recent[1]),
+            });
+        }
+    }
+
+    /// Attribute the call of `name` (at `recent[0]`) to the function whose body (or header)
+    /// it is in.
+    fn record_function_call(&mut self, name: &'t str, assigned_from_call: Option<&'t str>) {
+        if let Some(target) = assigned_from_call {
+            self.facts.assigned_from_call.insert(target);
+        }
+        let innermost = self.scope_functions.last().copied().flatten();
+        if innermost.is_none() && self.header_function.is_none() {
+            return;
+        }
+        let starts_value = |token: Token| {
+            matches!(
+                token,
+                Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
+            )
+        };
+        let (receiver, awaited, may_be_discarded) = if self.recent[1] == Token::Dot {
+            match (self.recent[2], self.recent[3]) {
+                (Token::Name(receiver), Token::Dot) => {
+                    (LexicalReceiver::Expression(Some(receiver)), false, true)
+                }
+                (Token::Name(receiver), before) => (
+                    LexicalReceiver::Name(receiver),
+                    before == Token::Name("await"),
+                    starts_value(before),
+                ),
+                (Token::CloseParen, Token::Name(receiver)) => {
+                    (LexicalReceiver::Expression(Some(receiver)), false, true)
+                }
+                (Token::CloseParen, _) => (LexicalReceiver::Expression(None), false, true),
+                _ => (LexicalReceiver::Other, false, true),
+            }
+        } else {
+            (
+                LexicalReceiver::Plain,
+                self.recent[1] == Token::Name("await"),
+                starts_value(self.recent[1]),
+            )
+        };
+        for function in [
+            innermost,
+            self.header_function.filter(|&h| Some(h) != innermost),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.facts.function_calls.push(LexicalCall {
+                function,
+                name,
+                receiver,
+                awaited,
+                may_be_discarded,
             });
         }
     }

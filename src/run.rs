@@ -2,6 +2,7 @@
 //! file caught and reported), then hand every result, in sorted order, to the one consumer
 //! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,8 +18,11 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
 use crate::parse::parse;
-use crate::prefilter::needs_analysis;
-use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectView, settle, summarize};
+use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
+use crate::project::{
+    EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap, ProjectFile,
+    ProjectView, settle, summarize,
+};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
 use crate::scope::{LineScope, Lines};
@@ -213,12 +217,12 @@ pub fn find(
 enum ProjectRole<'a> {
     /// No project phase.
     Alone,
-    /// First pass: also summarise the file's functions, when it is parsed anyway (`always:
-    /// false`: a file that cannot have a finding is summarised later, if another needs it).
+    /// First pass: summarise the file's functions, and analyse it when `analyse` says so
+    /// (`None`: when the pre-filter, or the word `async`, does).
     Summarize {
         module: &'a ModuleInfo,
         map: &'a ModuleMap,
-        always: bool,
+        analyse: Option<bool>,
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
     Calls(ProjectView<'a>),
@@ -307,13 +311,22 @@ fn process_in_project(
     // A matched call needs its module's and function's names in the text (an alias still
     // imports them by name), and async context needs the word `async`: a file that cannot
     // have a finding is not parsed, unless the project phase needs its functions.
-    // The project phase (UNF401, UNF301 across modules) may find any call in a coroutine: which
-    // names are project functions is known only once the summaries are settled.
-    let may_match = needs_analysis(&source.text, registry, &settings.selection)
-        || (matches!(role, ProjectRole::Summarize { .. }) && source.text.contains("async"))
-        || matches!(role, ProjectRole::Calls(_));
+    let may_match = match role {
+        ProjectRole::Alone => needs_analysis(&source.text, registry, &settings.selection),
+        ProjectRole::Summarize {
+            analyse: Some(analyse),
+            ..
+        } => analyse,
+        // Without the project's lexical pass (stdin), any call in a coroutine may reach a
+        // project function.
+        ProjectRole::Summarize { analyse: None, .. } => {
+            source.text.contains("async")
+                || needs_analysis(&source.text, registry, &settings.selection)
+        }
+        ProjectRole::Calls(_) => true,
+    };
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
-    let summarizing = matches!(role, ProjectRole::Summarize { always: true, .. })
+    let summarizing = matches!(role, ProjectRole::Summarize { .. })
         && (source.text.contains("def") || source.text.contains("import"));
     if !may_match && !summarizing {
         let outcome = FileOutcome::Checked {
@@ -602,45 +615,137 @@ fn analyse_files(
             .collect();
     }
     let map = ModuleMap::build(roots, files);
-    let role = |path: &Path, always: bool| match map.module(path) {
+    let role = |path: &Path, analyse: bool| match map.module(path) {
         Some(module) => ProjectRole::Summarize {
             module,
             map: &map,
-            always,
+            analyse: Some(analyse),
         },
         None => ProjectRole::Alone,
     };
-    // Files that may have a finding are parsed anyway: they are summarised on the way.
-    let first: Vec<(FileOutcome, Option<crate::project::FileSummary>)> = files
+    // The lexical pass over every file: the pre-filter's answer, and what the project rules
+    // need to know of the file without parsing it (see project/lexical.rs).
+    let evidence = EvidenceCalls::new(registry);
+    let scans: Vec<LexicalScan> = files
         .par_iter()
         .map(|path| {
-            let result = process_path(path, settings, registry, role(path, false));
-            progress.advance();
-            result
+            scan_lexically(
+                path,
+                map.module(path).is_some(),
+                settings,
+                registry,
+                &evidence,
+            )
         })
         .collect();
-    let (mut outcomes, mut summaries): (Vec<_>, Vec<_>) = first.into_iter().unzip();
-    // The others only matter when a summarised file calls into them (or through them): they
-    // are parsed in waves, on demand, so a module no coroutine reaches is never parsed.
+    // Files the tokenizer could not follow are parsed and summarised first: their functions
+    // count by name in the lexical settling.
+    let unscanned: Vec<usize> = (0..files.len())
+        .filter(|&i| matches!(scans[i], LexicalScan::Unscanned))
+        .collect();
+    let mut outcomes: Vec<Option<FileOutcome>> = Vec::new();
+    let mut summaries: Vec<Option<FileSummary>> = Vec::new();
+    outcomes.resize_with(files.len(), || None);
+    summaries.resize_with(files.len(), || None);
+    let precise: Vec<(usize, (FileOutcome, Option<FileSummary>))> = unscanned
+        .par_iter()
+        .map(|&i| {
+            let result = process_path(&files[i], settings, registry, role(&files[i], true));
+            progress.advance();
+            (i, result)
+        })
+        .collect();
+    let mut from_precise = Vec::new();
+    for (i, (outcome, summary)) in precise {
+        outcomes[i] = Some(outcome);
+        if let Some(summary) = &summary {
+            from_precise.push(LexicalSummary::from_precise(summary));
+        }
+        summaries[i] = summary;
+    }
+    let lexical = LexicalProject::settle(
+        scans
+            .iter()
+            .filter_map(|scan| match scan {
+                LexicalScan::Scanned {
+                    summary: Some(summary),
+                    ..
+                } => Some(summary),
+                _ => None,
+            })
+            .chain(&from_precise),
+    );
+    // The files that may have a finding: parsed, analysed and summarised; those the project
+    // rules may need only summarised; the others are done.
+    let mut first = Vec::new();
+    for (i, scan) in scans.into_iter().enumerate() {
+        match scan {
+            LexicalScan::Unscanned => {}
+            LexicalScan::Done(outcome) => {
+                outcomes[i] = Some(outcome);
+                progress.advance();
+            }
+            LexicalScan::Scanned {
+                needs_analysis,
+                summary,
+                skipped,
+            } => {
+                let project = summary
+                    .as_ref()
+                    .is_some_and(|summary| lexical.may_have_findings(summary));
+                if needs_analysis || project {
+                    first.push((i, needs_analysis));
+                } else {
+                    outcomes[i] = Some(skipped);
+                    progress.advance();
+                }
+            }
+        }
+    }
+    let parsed: Vec<(usize, (FileOutcome, Option<FileSummary>))> = first
+        .par_iter()
+        .map(|&(i, analyse)| {
+            let result = process_path(&files[i], settings, registry, role(&files[i], analyse));
+            progress.advance();
+            (i, result)
+        })
+        .collect();
+    for (i, (outcome, summary)) in parsed {
+        outcomes[i] = Some(outcome);
+        summaries[i] = summary;
+    }
+    let mut outcomes: Vec<FileOutcome> = outcomes
+        .into_iter()
+        .map(|outcome| outcome.expect("every file has an outcome after the first pass"))
+        .collect();
+    // Files the summarised ones call into (or through) are summarised in waves, on demand,
+    // following only the calls whose target's name may take part in a project finding, and
+    // the re-exports (`from .helpers import load` in an `__init__.py`) such a call goes
+    // through: a module no coroutine can reach that way is never parsed.
     let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
-    let mut wave: Vec<usize> = (0..files.len()).filter(|&i| requested[i]).collect();
+    // Per file, the rest of the targets looked up in it (`Repo.save` in `app` for
+    // `app.Repo.save`), each followed once through the file's imports.
+    let mut wanted: Vec<HashSet<String>> = vec![HashSet::new(); files.len()];
+    let mut targets: Vec<String> = summaries
+        .iter()
+        .flatten()
+        .flat_map(|summary| mattering_targets(summary, &lexical))
+        .collect();
     loop {
         let mut needed = Vec::new();
-        for &i in &wave {
-            let Some(summary) = &summaries[i] else {
+        while let Some(target) = targets.pop() {
+            let Some((file, rest)) = map.file_defining_rest(&target) else {
                 continue;
             };
-            let names = summary
-                .targets
-                .iter()
-                .chain(summary.imports.iter().map(|(_, target)| target));
-            for name in names {
-                if let Some(file) = map.file_defining(name)
-                    && !requested[file]
-                {
-                    requested[file] = true;
-                    needed.push(file);
-                }
+            if !requested[file] {
+                requested[file] = true;
+                needed.push(file);
+            }
+            if !rest.is_empty()
+                && wanted[file].insert(rest.to_owned())
+                && let Some(summary) = &summaries[file]
+            {
+                targets.extend(reexported(summary, rest));
             }
         }
         if needed.is_empty() {
@@ -648,12 +753,17 @@ fn analyse_files(
         }
         let summarized: Vec<_> = needed
             .par_iter()
-            .map(|&i| process_path(&files[i], settings, registry, role(&files[i], true)).1)
+            .map(|&i| process_path(&files[i], settings, registry, role(&files[i], false)).1)
             .collect();
         for (&i, summary) in needed.iter().zip(summarized) {
+            if let Some(summary) = &summary {
+                targets.extend(mattering_targets(summary, &lexical));
+                for rest in &wanted[i] {
+                    targets.extend(reexported(summary, rest));
+                }
+            }
             summaries[i] = summary;
         }
-        wave = needed;
     }
     let mut owners = Vec::new();
     let project_files: Vec<ProjectFile> = summaries
@@ -688,6 +798,90 @@ fn analyse_files(
         outcomes[i] = outcome;
     }
     outcomes
+}
+
+/// The targets of a summarised file's calls that may take part in a project finding.
+fn mattering_targets<'s>(
+    summary: &'s FileSummary,
+    lexical: &'s LexicalProject,
+) -> impl Iterator<Item = String> + 's {
+    summary
+        .targets
+        .iter()
+        .filter(|target| lexical.may_matter(target))
+        .cloned()
+}
+
+/// Where `rest` (a name looked up in the module of `summary`) leads when the module imports
+/// its first segment: `app.helpers.Repo.save` for `Repo.save` after `from .helpers import
+/// Repo`.
+fn reexported<'s>(summary: &'s FileSummary, rest: &'s str) -> impl Iterator<Item = String> + 's {
+    let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
+    summary
+        .imports
+        .iter()
+        .filter(move |(bound, _)| bound == first)
+        .map(move |(_, absolute)| {
+            if after.is_empty() {
+                absolute.clone()
+            } else {
+                format!("{absolute}.{after}")
+            }
+        })
+}
+
+/// What the project phase's lexical pass learnt of one file.
+enum LexicalScan {
+    /// Nothing more to do: the file could not be read or decoded.
+    Done(FileOutcome),
+    /// The tokenizer could not follow the file: it is parsed.
+    Unscanned,
+    Scanned {
+        /// The pre-filter's answer.
+        needs_analysis: bool,
+        /// For a module of the project.
+        summary: Option<LexicalSummary>,
+        /// The file's outcome if it is not parsed.
+        skipped: FileOutcome,
+    },
+}
+
+fn scan_lexically(
+    path: &Path,
+    in_project: bool,
+    settings: &Settings,
+    registry: &Registry,
+    evidence: &EvidenceCalls,
+) -> LexicalScan {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            return LexicalScan::Done(FileOutcome::Error(format!(
+                "could not read the file: {err}"
+            )));
+        }
+    };
+    let source = match SourceText::decode(&bytes) {
+        Ok(source) => source,
+        Err(err) => return LexicalScan::Done(FileOutcome::Error(err.to_string())),
+    };
+    let text = &source.text;
+    let Some(facts) = LexicalFacts::scan_functions(text, registry.interesting_words()) else {
+        return LexicalScan::Unscanned;
+    };
+    LexicalScan::Scanned {
+        needs_analysis: may_need_analysis(text, registry, &settings.selection)
+            && facts.needs_analysis(registry, &settings.selection),
+        summary: in_project.then(|| LexicalSummary::of(&facts, evidence)),
+        skipped: FileOutcome::Checked {
+            text: String::new(),
+            findings: Vec::new(),
+            applied: Vec::new(),
+            fixed: None,
+            rejected: None,
+            fingerprint: Fingerprint::of(&bytes),
+        },
+    }
 }
 
 /// Run over the settings' paths (or stdin), reporting through `reporter`.
@@ -796,7 +990,7 @@ fn stdin_outcome(
     let role = ProjectRole::Summarize {
         module: &module,
         map: &map,
-        always: true,
+        analyse: None,
     };
     let (outcome, summary) =
         isolate_panics(|| process_in_project(bytes, path, settings, registry, role));

@@ -3,11 +3,13 @@
 //! chain as evidence) and which are coroutine functions. The result is, per file, the calls in
 //! async context that reach such functions; the analysis turns them into findings.
 
+mod lexical;
 mod modules;
 mod summary;
 
 use std::collections::HashMap;
 
+pub use lexical::{EvidenceCalls, LexicalProject, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use summary::{Evidence, FileSummary, FunctionSummary, summarize};
 

@@ -147,6 +147,19 @@ impl ModuleMap {
         }
     }
 
+    /// [`Self::file_defining`], with the rest of `dotted` after that module's name
+    /// (`handler` for `app.api.handler`; empty for the module itself).
+    pub fn file_defining_rest<'d>(&self, dotted: &'d str) -> Option<(usize, &'d str)> {
+        let mut end = dotted.len();
+        loop {
+            if let Some(index) = self.by_name.get(&dotted[..end]) {
+                let rest = dotted[end..].trim_start_matches('.');
+                return Some((*index, rest));
+            }
+            end = dotted[..end].rfind('.')?;
+        }
+    }
+
     /// Whether a dotted name starts with one of the project's top-level modules.
     pub fn is_project_name(&self, dotted: &str) -> bool {
         self.tops
