@@ -154,17 +154,21 @@ impl<'t> LexicalFacts<'t> {
                     || self.may_stand_for(call.name, tail)
             }
             _ if call.name != tail => false,
-            LexicalReceiver::Name(receiver) | LexicalReceiver::Expression(Some(receiver)) => {
-                match &words.module {
-                    Some(module) => {
-                        receiver == module
-                            || self.import_aliases.contains(receiver)
-                            || self.may_stand_for(receiver, module)
-                    }
-                    None => true,
+            LexicalReceiver::Name(receiver)
+            | LexicalReceiver::Expression {
+                before: Some(receiver),
+                ..
+            } => match &words.module {
+                Some(module) => {
+                    receiver == module
+                        || self.import_aliases.contains(receiver)
+                        || self.may_stand_for(receiver, module)
                 }
+                None => true,
+            },
+            LexicalReceiver::Expression { before: None, .. } | LexicalReceiver::Other => {
+                words.module.is_none()
             }
-            LexicalReceiver::Expression(None) | LexicalReceiver::Other => words.module.is_none(),
         }
     }
 
@@ -253,9 +257,14 @@ pub enum LexicalReceiver<'t> {
     Plain,
     /// `receiver.name(...)`.
     Name(&'t str),
-    /// A longer chain or a call's result: `a.b.name(...)`, `f(...).name(...)`, with the name
-    /// just before (`b`, `f`).
-    Expression(Option<&'t str>),
+    /// A longer chain or a call's result: `a.b.name(...)`, `f(...).name(...)`.
+    Expression {
+        /// The name just before the `.` (`b`), or before a `)` there.
+        before: Option<&'t str>,
+        /// The first name of the chain when the scan saw it: `a` in `a.b.name(`, `Repo` in
+        /// `Repo().name(`.
+        root: Option<&'t str>,
+    },
     /// Anything else: a subscript, a literal, ...
     Other,
 }
@@ -336,8 +345,12 @@ pub struct LexicalFacts<'t> {
     pub function_calls: Vec<LexicalCall<'t>>,
     /// Names a `def` or `class` statement binds.
     pub defined: HashSet<&'t str>,
-    /// Names assigned a call's result (`repo = Repo()`).
-    pub assigned_from_call: HashSet<&'t str>,
+    /// Names assigned a call's result, with the first name of the callee (`repo` and `Repo`
+    /// for `repo = Repo()`, `models` for `repo = models.Repo()`).
+    pub assigned_from_call: HashMap<&'t str, Vec<&'t str>>,
+    /// The names imports bind, with the top-level module they come from (`None`: a relative
+    /// import, from the file's own package).
+    pub import_tops: HashMap<&'t str, Option<&'t str>>,
     /// Names a plain `import` statement spells (`import a.b as c`: `a`, `b`, `c`).
     pub module_imported: HashSet<&'t str>,
 }
@@ -375,8 +388,8 @@ struct Scanner<'t, 'w> {
     interesting: &'w HashSet<String>,
     bytes: &'t [u8],
     pos: usize,
-    /// The last four tokens, most recent first.
-    recent: [Token<'t>; 4],
+    /// The last six tokens, most recent first.
+    recent: [Token<'t>; 6],
     /// The indentation of the current logical line.
     line_indent: usize,
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
@@ -393,16 +406,41 @@ struct Scanner<'t, 'w> {
     collect_functions: bool,
     /// Where the current statement is, if it is an import.
     import: Option<ImportPart>,
+    /// The top-level module of the import being scanned (`None`: a relative import).
+    import_top: Option<&'t str>,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
     /// included, runs in the enclosing scope).
     pending_scope: Option<usize>,
     /// `name = ` at a statement start: the name, whether the value so far is a complete
     /// dotted name (`Some(true)`), a dotted name waiting for its next segment (`Some(false)`),
     /// and the value's last name.
-    assignment: Option<(&'t str, Option<bool>, &'t str)>,
+    assignment: Option<PendingAssignment<'t>>,
     /// `name:` at a statement start: an annotated assignment's target, if a value follows.
     annotated: Option<&'t str>,
     facts: LexicalFacts<'t>,
+}
+
+/// `target = ` at a statement start, while its value is scanned.
+#[derive(Debug, Clone, Copy)]
+struct PendingAssignment<'t> {
+    target: &'t str,
+    /// The value so far is a complete dotted name (`Some(true)`), a dotted name waiting for
+    /// its next segment (`Some(false)`), or nothing yet (`None`).
+    dotted: Option<bool>,
+    /// The value's first and last names.
+    first: &'t str,
+    last: &'t str,
+}
+
+impl<'t> PendingAssignment<'t> {
+    fn new(target: &'t str) -> Self {
+        PendingAssignment {
+            target,
+            dotted: None,
+            first: target,
+            last: target,
+        }
+    }
 }
 
 /// Where an import statement's scan is.
@@ -467,7 +505,7 @@ impl<'t> LexicalFacts<'t> {
             interesting,
             bytes: text.as_bytes(),
             pos: 0,
-            recent: [Token::LineStart; 4],
+            recent: [Token::LineStart; 6],
             line_indent: 0,
             scopes: Vec::new(),
             scope_functions: Vec::new(),
@@ -476,6 +514,7 @@ impl<'t> LexicalFacts<'t> {
             collect_functions,
             pending_scope: None,
             import: None,
+            import_top: None,
             annotated: None,
             assignment: None,
             facts: LexicalFacts::default(),
@@ -558,8 +597,10 @@ impl<'t> Scanner<'t, '_> {
 
     /// The value of a pending `name = ...` is over: a complete dotted name binds `name`.
     fn end_assignment(&mut self) {
-        if let Some((name, Some(true), last)) = self.assignment.take() {
-            self.bind(name, last);
+        if let Some(assignment) = self.assignment.take()
+            && assignment.dotted == Some(true)
+        {
+            self.bind(assignment.target, assignment.last);
         }
     }
 
@@ -570,7 +611,9 @@ impl<'t> Scanner<'t, '_> {
     fn push(&mut self, token: Token<'t>) {
         // `name = a.b(`: `name` holds what a call returned.
         let assigned_from_call = match (token, self.assignment) {
-            (Token::OpenParen, Some((name, Some(true), _))) => Some(name),
+            (Token::OpenParen, Some(assignment)) if assignment.dotted == Some(true) => {
+                Some((assignment.target, assignment.first))
+            }
             _ => None,
         };
         self.track_assignment(token);
@@ -595,12 +638,28 @@ impl<'t> Scanner<'t, '_> {
                         "from" => self.import = Some(ImportPart::FromModule),
                         _ => {}
                     }
+                    self.import_top = None;
                 } else if name == "import" && self.import == Some(ImportPart::FromModule) {
                     self.import = Some(ImportPart::FromNames);
                 } else if self.import == Some(ImportPart::FromNames) {
                     self.facts.from_imported.insert(name);
+                    if name != "as" {
+                        self.facts.import_tops.insert(name, self.import_top);
+                    }
                 } else if self.import == Some(ImportPart::Plain) && name != "as" {
                     self.facts.module_imported.insert(name);
+                    if self.recent[0] == Token::Name("as") {
+                        self.facts.import_tops.insert(name, self.import_top);
+                    } else if self.recent[0] != Token::Dot {
+                        // `import a.b`: `a` is bound, and is the top of what follows.
+                        self.import_top = Some(name);
+                        self.facts.import_tops.insert(name, Some(name));
+                    }
+                } else if self.import == Some(ImportPart::FromModule)
+                    && self.recent[0] == Token::Name("from")
+                {
+                    // `from a.b import ...`; `from .b import ...` (relative) stays `None`.
+                    self.import_top = Some(name);
                 }
                 if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
                 {
@@ -637,7 +696,14 @@ impl<'t> Scanner<'t, '_> {
             }
             _ => {}
         }
-        self.recent = [token, self.recent[0], self.recent[1], self.recent[2]];
+        self.recent = [
+            token,
+            self.recent[0],
+            self.recent[1],
+            self.recent[2],
+            self.recent[3],
+            self.recent[4],
+        ];
     }
 
     /// The name after `def` (or `class`): a function (or class) of the file.
@@ -674,10 +740,10 @@ impl<'t> Scanner<'t, '_> {
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon | Token::Assign) =
                     (self.recent[0], self.recent[1])
                 {
-                    self.assignment = Some((name, None, name));
+                    self.assignment = Some(PendingAssignment::new(name));
                 } else if let Some(name) = self.annotated.take() {
                     // `name: T = value`.
-                    self.assignment = Some((name, None, name));
+                    self.assignment = Some(PendingAssignment::new(name));
                 }
             }
             Token::LineStart | Token::Semicolon => {
@@ -685,20 +751,25 @@ impl<'t> Scanner<'t, '_> {
                 self.annotated = None;
             }
             Token::Name(value) => {
-                if let Some((_, state, last)) = &mut self.assignment {
-                    match state {
-                        None | Some(false) => {
-                            *state = Some(true);
-                            *last = value;
+                if let Some(assignment) = &mut self.assignment {
+                    match assignment.dotted {
+                        None => {
+                            assignment.dotted = Some(true);
+                            assignment.first = value;
+                            assignment.last = value;
+                        }
+                        Some(false) => {
+                            assignment.dotted = Some(true);
+                            assignment.last = value;
                         }
                         Some(true) => self.assignment = None,
                     }
                 }
             }
             Token::Dot => {
-                if let Some((_, state, _)) = &mut self.assignment {
-                    match state {
-                        Some(true) => *state = Some(false),
+                if let Some(assignment) = &mut self.assignment {
+                    match assignment.dotted {
+                        Some(true) => assignment.dotted = Some(false),
                         _ => self.assignment = None,
                     }
                 }
@@ -708,7 +779,7 @@ impl<'t> Scanner<'t, '_> {
     }
 
     /// An `(` after a name: a call (or a definition's parameters, harmlessly).
-    fn record_call(&mut self, assigned_from_call: Option<&'t str>) {
+    fn record_call(&mut self, assigned_from_call: Option<(&'t str, &'t str)>) {
         let Token::Name(name) = self.recent[0] else {
             return;
         };
@@ -769,9 +840,17 @@ impl<'t> Scanner<'t, '_> {
 
     /// Attribute the call of `name` (at `recent[0]`) to the function whose body (or header)
     /// it is in.
-    fn record_function_call(&mut self, name: &'t str, assigned_from_call: Option<&'t str>) {
-        if let Some(target) = assigned_from_call {
-            self.facts.assigned_from_call.insert(target);
+    fn record_function_call(
+        &mut self,
+        name: &'t str,
+        assigned_from_call: Option<(&'t str, &'t str)>,
+    ) {
+        if let Some((target, callee)) = assigned_from_call {
+            self.facts
+                .assigned_from_call
+                .entry(target)
+                .or_default()
+                .push(callee);
         }
         let innermost = self.scope_functions.last().copied().flatten();
         if innermost.is_none() && self.header_function.is_none() {
@@ -783,20 +862,35 @@ impl<'t> Scanner<'t, '_> {
                 Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
             )
         };
+        // The first name of a short chain: `a` in `a.b.name(`, `Repo` in `Repo().name(`.
+        let root = match self.recent[5] {
+            Token::Dot => None,
+            _ => match self.recent[4] {
+                Token::Name(root) => Some(root),
+                _ => None,
+            },
+        };
+        let expression = |before| LexicalReceiver::Expression { before, root };
         let (receiver, awaited, may_be_discarded) = if self.recent[1] == Token::Dot {
             match (self.recent[2], self.recent[3]) {
-                (Token::Name(receiver), Token::Dot) => {
-                    (LexicalReceiver::Expression(Some(receiver)), false, true)
-                }
+                (Token::Name(receiver), Token::Dot) => (expression(Some(receiver)), false, true),
                 (Token::Name(receiver), before) => (
                     LexicalReceiver::Name(receiver),
                     before == Token::Name("await"),
                     starts_value(before),
                 ),
                 (Token::CloseParen, Token::Name(receiver)) => {
-                    (LexicalReceiver::Expression(Some(receiver)), false, true)
+                    (expression(Some(receiver)), false, true)
                 }
-                (Token::CloseParen, _) => (LexicalReceiver::Expression(None), false, true),
+                (Token::CloseParen, Token::OpenParen) => (expression(None), false, true),
+                (Token::CloseParen, _) => (
+                    LexicalReceiver::Expression {
+                        before: None,
+                        root: None,
+                    },
+                    false,
+                    true,
+                ),
                 _ => (LexicalReceiver::Other, false, true),
             }
         } else {

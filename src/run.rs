@@ -629,13 +629,8 @@ fn analyse_files(
     let scans: Vec<LexicalScan> = files
         .par_iter()
         .map(|path| {
-            scan_lexically(
-                path,
-                map.module(path).is_some(),
-                settings,
-                registry,
-                &evidence,
-            )
+            let tops = map.module(path).map(tops_of);
+            scan_lexically(path, tops.as_deref(), settings, registry, &evidence)
         })
         .collect();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
@@ -655,26 +650,24 @@ fn analyse_files(
             (i, result)
         })
         .collect();
-    let mut from_precise = Vec::new();
+    let mut from_precise = std::collections::HashMap::new();
     for (i, (outcome, summary)) in precise {
         outcomes[i] = Some(outcome);
-        if let Some(summary) = &summary {
-            from_precise.push(LexicalSummary::from_precise(summary));
+        if let (Some(summary), Some(module)) = (&summary, map.module(&files[i])) {
+            from_precise.insert(i, LexicalSummary::from_precise(summary, &tops_of(module)));
         }
         summaries[i] = summary;
     }
-    let lexical = LexicalProject::settle(
-        scans
-            .iter()
-            .filter_map(|scan| match scan {
-                LexicalScan::Scanned {
-                    summary: Some(summary),
-                    ..
-                } => Some(summary),
-                _ => None,
-            })
-            .chain(&from_precise),
-    );
+    let lexical_summaries: Vec<Option<&LexicalSummary>> = scans
+        .iter()
+        .enumerate()
+        .map(|(i, scan)| match scan {
+            LexicalScan::Scanned { summary, .. } => summary.as_ref(),
+            _ => from_precise.get(&i),
+        })
+        .collect();
+    let lexical = LexicalProject::settle(&lexical_summaries);
+    drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
     // rules may need only summarised; the others are done.
     let mut first = Vec::new();
@@ -692,7 +685,7 @@ fn analyse_files(
             } => {
                 let project = summary
                     .as_ref()
-                    .is_some_and(|summary| lexical.may_have_findings(summary));
+                    .is_some_and(|summary| lexical.may_have_findings(i, summary));
                 if needs_analysis || project {
                     first.push((i, needs_analysis));
                 } else {
@@ -846,9 +839,23 @@ enum LexicalScan {
     },
 }
 
+/// The top-level packages a module is importable from (the one relative imports use first).
+fn tops_of(module: &ModuleInfo) -> Vec<&str> {
+    let mut tops: Vec<&str> = Vec::new();
+    for name in std::iter::once(&module.name).chain(&module.names) {
+        let top = name.split('.').next().unwrap_or(name);
+        if !tops.contains(&top) {
+            tops.push(top);
+        }
+    }
+    tops
+}
+
+/// Read and scan one file: the pre-filter's answer, and, for a module of the packages `tops`,
+/// its lexical summary.
 fn scan_lexically(
     path: &Path,
-    in_project: bool,
+    tops: Option<&[&str]>,
     settings: &Settings,
     registry: &Registry,
     evidence: &EvidenceCalls,
@@ -872,7 +879,7 @@ fn scan_lexically(
     LexicalScan::Scanned {
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
-        summary: in_project.then(|| LexicalSummary::of(&facts, evidence)),
+        summary: tops.map(|tops| LexicalSummary::of(&facts, evidence, tops)),
         skipped: FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),

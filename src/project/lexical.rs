@@ -31,19 +31,42 @@ use foldhash::{HashMap, HashSet};
 use crate::codemod::{CallWords, Registry};
 use crate::prefilter::{LexicalCall, LexicalFacts, LexicalReceiver};
 
+/// Where a called name is looked up: the file's own functions, a top-level package's, or
+/// (a chain whose start the scan did not see) any package the file imports from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scope {
+    Local,
+    /// An index in [`LexicalSummary::tops`].
+    Top(u32),
+    FileTops,
+}
+
+/// A name a call may reach, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    scope: Scope,
+    name: String,
+}
+
 /// One file's lexical summary: owned, small, by name.
 #[derive(Debug, Default, Clone)]
 pub struct LexicalSummary {
+    /// The top-level packages the file's names come from: its own first (`own` of them: a
+    /// module importable under several names, the one relative imports use first), then those
+    /// it imports from.
+    tops: Vec<String>,
+    own: u32,
     /// The synchronous functions that may block or call a project function.
     sync_functions: Vec<SyncFunction>,
     /// The names of the file's `async def`s.
     coroutines: Vec<String>,
     /// What the calls in coroutines' own bodies may reach (not awaited): UNF401.
-    coroutine_calls: Vec<String>,
+    coroutine_calls: Vec<Key>,
     /// What the calls in coroutines whose result may be discarded may reach: UNF301.
-    discarded_calls: Vec<String>,
-    /// `import ... as` aliases: `(alias, original)`.
-    aliases: Vec<(String, String)>,
+    discarded_calls: Vec<Key>,
+    /// `import ... as` aliases: the alias, the original name, and the index in `tops` of
+    /// the package it is imported from.
+    aliases: Vec<(String, String, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,8 +74,8 @@ struct SyncFunction {
     name: String,
     /// A call in its body may be blocking evidence.
     may_block: bool,
-    /// The names of the project functions its calls may reach.
-    calls: Vec<String>,
+    /// What its calls may reach.
+    calls: Vec<Key>,
 }
 
 /// The evidence calls (the matches that make a synchronous function block, see
@@ -92,64 +115,149 @@ impl<'r> EvidenceCalls<'r> {
     }
 }
 
-/// The names a call may reach in the project: none when its name cannot resolve to a project
-/// function (a builtin, a parameter, a method of an unknown object).
-fn reached_names<'t>(facts: &LexicalFacts<'t>, call: &LexicalCall<'t>) -> Vec<&'t str> {
-    let known = |name: &str| facts.is_imported(name) || facts.defined.contains(name);
-    let resolvable = match call.receiver {
-        LexicalReceiver::Plain => known(call.name),
-        LexicalReceiver::Name(receiver) => {
-            matches!(receiver, "self" | "cls")
-                || known(receiver)
-                || facts.assigned_from_call.contains(receiver)
+/// Builds one file's summary: the file's packages by index.
+struct Summarizer<'f, 't> {
+    facts: &'f LexicalFacts<'t>,
+    tops: Vec<&'t str>,
+}
+
+impl<'t> Summarizer<'_, 't> {
+    fn top(&mut self, top: &'t str) -> Scope {
+        let index = match self.tops.iter().position(|&t| t == top) {
+            Some(index) => index,
+            None => {
+                self.tops.push(top);
+                self.tops.len() - 1
+            }
+        };
+        Scope::Top(index as u32)
+    }
+
+    /// Where a name of the file may come from: an import's package (a relative import: the
+    /// file's own), or the file itself (a `def` or `class`). Nothing for a builtin, a
+    /// parameter or a local variable.
+    fn scopes_of(&mut self, name: &str, scopes: &mut Vec<Scope>) {
+        if let Some(&top) = self.facts.import_tops.get(name) {
+            let scope = match top {
+                Some(top) => self.top(top),
+                None => Scope::Top(0),
+            };
+            scopes.push(scope);
         }
-        LexicalReceiver::Expression(_) => true,
-        LexicalReceiver::Other => false,
-    };
-    if !resolvable {
-        return Vec::new();
+        if self.facts.defined.contains(name) {
+            scopes.push(Scope::Local);
+        }
     }
-    let mut names = vec![call.name];
-    if call.receiver == LexicalReceiver::Plain {
-        names.extend(facts.import_originals(call.name));
+
+    /// What a call may reach: where its name can resolve to a project function (the
+    /// precise summary's `call_target`, widened).
+    fn reached(&mut self, call: &LexicalCall<'t>) -> Vec<Key> {
+        let mut scopes = Vec::new();
+        match call.receiver {
+            LexicalReceiver::Plain => self.scopes_of(call.name, &mut scopes),
+            LexicalReceiver::Name("self" | "cls") => scopes.push(Scope::Local),
+            LexicalReceiver::Name(receiver) => {
+                self.scopes_of(receiver, &mut scopes);
+                // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
+                let facts = self.facts;
+                for callee in facts.assigned_from_call.get(receiver).into_iter().flatten() {
+                    self.scopes_of(callee, &mut scopes);
+                }
+            }
+            // `self.repo.save()` is not resolved: nor is a chain on `self`.
+            LexicalReceiver::Expression {
+                root: Some("self" | "cls"),
+                ..
+            } => {}
+            LexicalReceiver::Expression {
+                root: Some(root), ..
+            } => self.scopes_of(root, &mut scopes),
+            LexicalReceiver::Expression { root: None, .. } => scopes.push(Scope::FileTops),
+            LexicalReceiver::Other => {}
+        }
+        scopes.sort_unstable_by_key(|scope| match scope {
+            Scope::Local => 0,
+            Scope::Top(i) => 1 + *i,
+            Scope::FileTops => u32::MAX,
+        });
+        scopes.dedup();
+        let mut names = vec![call.name];
+        if call.receiver == LexicalReceiver::Plain {
+            names.extend(self.facts.import_originals(call.name));
+        }
+        scopes
+            .iter()
+            .flat_map(|&scope| {
+                names.iter().map(move |name| Key {
+                    scope,
+                    name: (*name).to_owned(),
+                })
+            })
+            .collect()
     }
-    names
+}
+
+fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |scope: &Scope| match scope {
+            Scope::Local => (0, 0),
+            Scope::Top(i) => (1, *i),
+            Scope::FileTops => (2, 0),
+        };
+        (rank(&self.scope), &self.name).cmp(&(rank(&other.scope), &other.name))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl LexicalSummary {
-    /// Summarise a scan made with [`LexicalFacts::scan_functions`].
-    pub fn of(facts: &LexicalFacts, evidence: &EvidenceCalls) -> LexicalSummary {
-        let mut sync: Vec<(bool, HashSet<&str>)> = facts
+    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of a module of the
+    /// packages `own_tops` (the one relative imports use first).
+    pub fn of(facts: &LexicalFacts, evidence: &EvidenceCalls, own_tops: &[&str]) -> LexicalSummary {
+        let mut summarizer = Summarizer {
+            facts,
+            tops: own_tops.to_vec(),
+        };
+        let mut sync: Vec<(bool, Vec<Key>)> = facts
             .functions
             .iter()
-            .map(|_| (false, HashSet::default()))
+            .map(|_| (false, Vec::new()))
             .collect();
-        let mut coroutine_calls: HashSet<&str> = HashSet::default();
-        let mut discarded_calls: HashSet<&str> = HashSet::default();
+        let mut coroutine_calls = Vec::new();
+        let mut discarded_calls = Vec::new();
         for call in &facts.function_calls {
             let function = facts.functions[call.function as usize];
             if call.awaited {
                 continue;
             }
-            let reached = reached_names(facts, call);
             if function.is_async {
-                coroutine_calls.extend(reached.iter().copied());
+                let reached = summarizer.reached(call);
                 if call.may_be_discarded {
-                    discarded_calls.extend(reached);
+                    discarded_calls.extend(reached.iter().cloned());
                 }
+                coroutine_calls.extend(reached);
             } else {
                 let (may_block, calls) = &mut sync[call.function as usize];
-                if !*may_block && evidence.may_match(facts, call) {
-                    *may_block = true;
+                if *may_block {
+                    continue;
                 }
-                calls.extend(reached);
+                if evidence.may_match(facts, call) {
+                    *may_block = true;
+                } else {
+                    calls.extend(summarizer.reached(call));
+                }
             }
         }
-        let owned = |names: HashSet<&str>| -> Vec<String> {
-            let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
-            names.sort_unstable();
-            names
-        };
         let sync_functions = facts
             .functions
             .iter()
@@ -160,35 +268,65 @@ impl LexicalSummary {
             .map(|(function, (may_block, calls))| SyncFunction {
                 name: function.name.to_owned(),
                 may_block,
-                calls: if may_block { Vec::new() } else { owned(calls) },
+                calls: if may_block {
+                    Vec::new()
+                } else {
+                    sorted_unique(calls)
+                },
             })
             .collect();
-        let coroutines = owned(
+        let coroutines = sorted_unique(
             facts
                 .functions
                 .iter()
                 .filter(|f| f.is_async)
-                .map(|f| f.name)
+                .map(|f| f.name.to_owned())
                 .collect(),
         );
         let aliases = facts
             .import_alias_pairs()
-            .map(|(alias, original)| (alias.to_owned(), original.to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(alias, original)| {
+                let top = match facts.import_tops.get(alias) {
+                    Some(Some(top)) => summarizer.top(top),
+                    _ => Scope::Top(0),
+                };
+                let Scope::Top(top) = top else { unreachable!() };
+                (alias.to_owned(), original.to_owned(), top)
+            })
             .collect();
         LexicalSummary {
+            tops: summarizer.tops.iter().map(|t| (*t).to_owned()).collect(),
+            own: own_tops.len() as u32,
             sync_functions,
             coroutines,
-            coroutine_calls: owned(coroutine_calls),
-            discarded_calls: owned(discarded_calls),
+            coroutine_calls: sorted_unique(coroutine_calls),
+            discarded_calls: sorted_unique(discarded_calls),
             aliases,
         }
     }
 
     /// A file the tokenizer could not follow, from its precise summary: each function counts
-    /// as blocking if it blocks by itself or calls anything.
-    pub fn from_precise(summary: &super::FileSummary) -> LexicalSummary {
-        let last = |qualname: &str| qualname.rsplit('.').next().unwrap_or(qualname).to_owned();
+    /// as blocking (whether it blocks by itself or calls anything).
+    pub fn from_precise(summary: &super::FileSummary, own_tops: &[&str]) -> LexicalSummary {
+        let last = |dotted: &str| dotted.rsplit('.').next().unwrap_or(dotted).to_owned();
+        let mut tops: Vec<String> = own_tops.iter().map(|t| (*t).to_owned()).collect();
+        let aliases = summary
+            .imports
+            .iter()
+            .map(|(bound, absolute)| {
+                let top = absolute.split('.').next().unwrap_or(absolute);
+                let index = tops.iter().position(|t| t == top).unwrap_or_else(|| {
+                    tops.push(top.to_owned());
+                    tops.len() - 1
+                });
+                (bound.clone(), last(absolute), index as u32)
+            })
+            .collect();
         LexicalSummary {
+            tops,
+            own: own_tops.len() as u32,
             sync_functions: summary
                 .functions
                 .iter()
@@ -207,11 +345,7 @@ impl LexicalSummary {
                 .collect(),
             coroutine_calls: Vec::new(),
             discarded_calls: Vec::new(),
-            aliases: summary
-                .imports
-                .iter()
-                .map(|(bound, absolute)| (bound.clone(), last(absolute)))
-                .collect(),
+            aliases,
         }
     }
 }
@@ -219,85 +353,168 @@ impl LexicalSummary {
 /// The project's names that may matter to its rules, settled across every file.
 #[derive(Debug, Default)]
 pub struct LexicalProject {
-    /// Names of synchronous functions that may block (and aliases of them).
-    blocking: HashSet<String>,
-    /// Names of coroutine functions (and aliases of them).
-    coroutines: HashSet<String>,
+    /// The top-level packages, by index.
+    tops: HashMap<String, u32>,
+    /// Names (of a file, or of a package) of synchronous functions that may block, and
+    /// aliases of them.
+    blocking: HashSet<(Option<usize>, u32, String)>,
+    /// Names of coroutine functions, and aliases of them.
+    coroutines: HashSet<(Option<usize>, u32, String)>,
 }
 
 impl LexicalProject {
-    /// Settle the summaries: a name may block if a synchronous function of that name may
+    /// Settle the summaries (by file index; `None` for a file outside the project): a name
+    /// may block if a synchronous function of that name, where the name is looked up, may
     /// block by itself or calls a name that may block, or if an import aliases such a name.
     /// Each name is settled once: linear in the calls.
-    pub fn settle<'s>(summaries: impl Iterator<Item = &'s LexicalSummary> + Clone) -> Self {
-        let mut callers: HashMap<&str, Vec<&str>> = HashMap::default();
-        let mut aliases: HashMap<&str, Vec<&str>> = HashMap::default();
-        let mut blocking: HashSet<&str> = HashSet::default();
-        let mut coroutines: HashSet<&str> = HashSet::default();
-        let mut queue: Vec<&str> = Vec::new();
-        for summary in summaries.clone() {
+    pub fn settle(summaries: &[Option<&LexicalSummary>]) -> Self {
+        let mut tops: HashMap<String, u32> = HashMap::default();
+        let mut top_ids: Vec<Vec<u32>> = Vec::with_capacity(summaries.len());
+        for summary in summaries {
+            let ids = summary
+                .map(|summary| {
+                    summary
+                        .tops
+                        .iter()
+                        .map(|top| {
+                            let next = tops.len() as u32;
+                            *tops.entry(top.clone()).or_insert(next)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            top_ids.push(ids);
+        }
+        let expand = |file: usize, key: &'_ Key, out: &mut Vec<(Option<usize>, u32)>| {
+            let ids = &top_ids[file];
+            match key.scope {
+                Scope::Local => out.push((Some(file), 0)),
+                Scope::Top(i) => out.push((None, ids[i as usize])),
+                Scope::FileTops => out.extend(ids.iter().map(|&id| (None, id))),
+            }
+        };
+        type Name<'a> = (Option<usize>, u32, &'a str);
+        let mut callers: HashMap<Name, Vec<Name>> = HashMap::default();
+        let mut aliases: HashMap<Name, Vec<Name>> = HashMap::default();
+        let mut blocking: HashSet<Name> = HashSet::default();
+        let mut coroutines: HashSet<Name> = HashSet::default();
+        let mut queue: Vec<Name> = Vec::new();
+        let mut places = Vec::new();
+        for (file, summary) in summaries.iter().enumerate() {
+            let Some(summary) = summary else {
+                continue;
+            };
+            let own = &top_ids[file][..summary.own as usize];
             for function in &summary.sync_functions {
+                let name = function.name.as_str();
+                let defined: Vec<Name> = std::iter::once((Some(file), 0, name))
+                    .chain(own.iter().map(|&top| (None, top, name)))
+                    .collect();
                 if function.may_block {
-                    if blocking.insert(&function.name) {
-                        queue.push(&function.name);
+                    for &key in &defined {
+                        if blocking.insert(key) {
+                            queue.push(key);
+                        }
                     }
-                } else {
-                    for callee in &function.calls {
-                        callers.entry(callee).or_default().push(&function.name);
+                    continue;
+                }
+                for call in &function.calls {
+                    places.clear();
+                    expand(file, call, &mut places);
+                    for &(local, top) in &places {
+                        let callee = (local, top, call.name.as_str());
+                        // Reaching either of the function's names reaches the function:
+                        // the local one stands for it.
+                        callers
+                            .entry(callee)
+                            .or_default()
+                            .extend(defined.iter().copied());
                     }
                 }
             }
-            for (alias, original) in &summary.aliases {
-                aliases.entry(original).or_default().push(alias);
+            for (alias, original, top) in &summary.aliases {
+                let from = (None, top_ids[file][*top as usize], original.as_str());
+                let to = std::iter::once((Some(file), 0, alias.as_str()))
+                    .chain(own.iter().map(|&top| (None, top, alias.as_str())));
+                aliases.entry(from).or_default().extend(to);
             }
-            coroutines.extend(summary.coroutines.iter().map(String::as_str));
+            for name in &summary.coroutines {
+                coroutines.insert((Some(file), 0, name));
+                coroutines.extend(own.iter().map(|&top| (None, top, name.as_str())));
+            }
         }
         while let Some(name) = queue.pop() {
-            let reached = callers.get(name).into_iter().flatten();
-            for &next in reached.chain(aliases.get(name).into_iter().flatten()) {
+            let reached = callers.get(&name).into_iter().flatten();
+            for &next in reached.chain(aliases.get(&name).into_iter().flatten()) {
                 if blocking.insert(next) {
                     queue.push(next);
                 }
             }
         }
         // Coroutines re-exported under another name.
-        let mut queue: Vec<&str> = coroutines.iter().copied().collect();
+        let mut queue: Vec<Name> = coroutines.iter().copied().collect();
         while let Some(name) = queue.pop() {
-            for &alias in aliases.get(name).into_iter().flatten() {
+            for &alias in aliases.get(&name).into_iter().flatten() {
                 if coroutines.insert(alias) {
                     queue.push(alias);
                 }
             }
         }
+        let owned = |names: HashSet<Name>| {
+            names
+                .into_iter()
+                .map(|(file, top, name)| (file, top, name.to_owned()))
+                .collect()
+        };
         LexicalProject {
-            blocking: blocking.into_iter().map(str::to_owned).collect(),
-            coroutines: coroutines.into_iter().map(str::to_owned).collect(),
+            tops,
+            blocking: owned(blocking),
+            coroutines: owned(coroutines),
         }
     }
 
-    /// Whether a file with this summary may have a finding of the project rules: a coroutine
-    /// calls a name that may block, or may discard a call of a coroutine's name.
-    pub fn may_have_findings(&self, summary: &LexicalSummary) -> bool {
-        summary
-            .coroutine_calls
+    fn any_in(
+        &self,
+        set: &HashSet<(Option<usize>, u32, String)>,
+        file: usize,
+        summary: &LexicalSummary,
+        keys: &[Key],
+    ) -> bool {
+        let ids: Vec<Option<u32>> = summary
+            .tops
             .iter()
-            .any(|name| self.blocking.contains(name))
-            || summary
-                .discarded_calls
-                .iter()
-                .any(|name| self.coroutines.contains(name))
+            .map(|top| self.tops.get(top).copied())
+            .collect();
+        keys.iter().any(|key| {
+            let name = key.name.clone();
+            match key.scope {
+                Scope::Local => set.contains(&(Some(file), 0, name)),
+                Scope::Top(i) => ids[i as usize].is_some_and(|id| set.contains(&(None, id, name))),
+                Scope::FileTops => ids
+                    .iter()
+                    .flatten()
+                    .any(|&id| set.contains(&(None, id, name.clone()))),
+            }
+        })
+    }
+
+    /// Whether the file (by its index in [`Self::settle`]'s summaries) may have a finding of
+    /// the project rules: a coroutine calls a name that may block, or may discard a call of a
+    /// coroutine's name.
+    pub fn may_have_findings(&self, file: usize, summary: &LexicalSummary) -> bool {
+        self.any_in(&self.blocking, file, summary, &summary.coroutine_calls)
+            || self.any_in(&self.coroutines, file, summary, &summary.discarded_calls)
     }
 
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
-    /// project finding: the function's name may block or is a coroutine's.
+    /// project finding: the function's name may block or is a coroutine's, in its package.
     pub fn may_matter(&self, target: &str) -> bool {
-        let name = target.rsplit('.').next().unwrap_or(target);
-        self.blocking.contains(name) || self.coroutines.contains(name)
-    }
-
-    /// How many names may block, and how many are coroutines' (for the measurements).
-    pub fn sizes(&self) -> (usize, usize) {
-        (self.blocking.len(), self.coroutines.len())
+        let top = target.split('.').next().unwrap_or(target);
+        let name = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.tops.get(top).is_some_and(|&id| {
+            let key = (None, id, name);
+            self.blocking.contains(&key) || self.coroutines.contains(&key)
+        })
     }
 }
 
@@ -305,16 +522,26 @@ impl LexicalProject {
 mod tests {
     use super::*;
 
-    fn summary(text: &str, registry: &Registry) -> LexicalSummary {
-        let facts = LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-        LexicalSummary::of(&facts, &EvidenceCalls::new(registry))
-    }
-
+    /// Settle `files` (all of package `app`).
     fn project(files: &[&str]) -> (LexicalProject, Vec<LexicalSummary>) {
         let registry = Registry::bundled().unwrap();
-        let summaries: Vec<LexicalSummary> =
-            files.iter().map(|text| summary(text, &registry)).collect();
-        (LexicalProject::settle(summaries.iter()), summaries)
+        let evidence = EvidenceCalls::new(&registry);
+        let summaries: Vec<LexicalSummary> = files
+            .iter()
+            .map(|text| {
+                let facts =
+                    LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
+                LexicalSummary::of(&facts, &evidence, &["app"])
+            })
+            .collect();
+        let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
+        (LexicalProject::settle(&refs), summaries)
+    }
+
+    fn candidates(project: &LexicalProject, files: &[LexicalSummary]) -> Vec<usize> {
+        (0..files.len())
+            .filter(|&i| project.may_have_findings(i, &files[i]))
+            .collect()
     }
 
     #[test]
@@ -325,15 +552,15 @@ mod tests {
             "from .helpers import load_profile\nasync def handler(u):\n    return load_profile(u)\n",
             "from .helpers import load_profile\nasync def other(u):\n    return await load_profile(u)\n",
             "async def unrelated(d):\n    return d.get('x')\n",
+            // The same name, in another package: not this project's function.
+            "from other.helpers import load_profile\nasync def elsewhere(u):\n    load_profile(u)\n",
         ]);
-        assert!(project.blocking.contains("fetch_json"));
-        assert!(project.blocking.contains("load_profile"));
-        assert!(project.may_have_findings(&files[2]));
-        // Awaited, or a method of an unknown object: nothing to find.
-        assert!(!project.may_have_findings(&files[3]));
-        assert!(!project.may_have_findings(&files[4]));
+        assert!(project.may_matter("app.net.fetch_json"));
         assert!(project.may_matter("app.helpers.load_profile"));
+        assert!(!project.may_matter("other.helpers.load_profile"));
         assert!(!project.may_matter("app.helpers.unrelated_helper"));
+        // Awaited, a method of an unknown object, or another package's function: nothing.
+        assert_eq!(candidates(&project, &files), vec![2]);
     }
 
     #[test]
@@ -343,12 +570,14 @@ mod tests {
             "from .a import nap as rest\nclass Repo:\n    def save(self):\n        rest()\n",
             "from .b import Repo\nasync def handler():\n    repo = Repo()\n    repo.save()\n",
             "class C:\n    def helper(self):\n        return 1\n    async def run(self):\n        self.helper()\n",
+            "from . import b\nasync def handler():\n    b.Repo().save()\n",
+            "class D:\n    async def run(self):\n        self.repo.save()\n",
         ]);
-        assert!(project.blocking.contains("nap"));
-        assert!(project.blocking.contains("rest"));
-        assert!(project.blocking.contains("save"));
-        assert!(project.may_have_findings(&files[2]));
-        assert!(!project.may_have_findings(&files[3]));
+        assert!(project.may_matter("app.a.nap"));
+        assert!(project.may_matter("app.b.rest"));
+        assert!(project.may_matter("app.b.Repo.save"));
+        // `self.repo.save()` is not resolved by the precise analysis either.
+        assert_eq!(candidates(&project, &files), vec![2, 4]);
     }
 
     #[test]
@@ -358,8 +587,7 @@ mod tests {
             "from .audit import save_audit\nasync def handler(x):\n    save_audit(x)\n",
             "from .audit import save_audit\nasync def handler(x):\n    await save_audit(x)\n",
         ]);
-        assert!(project.may_have_findings(&files[1]));
-        assert!(!project.may_have_findings(&files[2]));
+        assert_eq!(candidates(&project, &files), vec![1]);
     }
 
     #[test]
@@ -368,7 +596,7 @@ mod tests {
             "def a():\n    return b()\ndef b():\n    return a()\n",
             "import time\ndef c():\n    c()\n    time.sleep(1)\n",
         ]);
-        assert!(!project.blocking.contains("a"));
-        assert!(project.blocking.contains("c"));
+        assert!(!project.may_matter("app.x.a"));
+        assert!(project.may_matter("app.y.c"));
     }
 }
