@@ -166,9 +166,7 @@ impl<'t> LexicalFacts<'t> {
                 }
                 None => true,
             },
-            LexicalReceiver::Expression { before: None, .. } | LexicalReceiver::Other => {
-                words.module.is_none()
-            }
+            LexicalReceiver::Expression { before: None, .. } => words.module.is_none(),
         }
     }
 
@@ -244,10 +242,21 @@ impl<'t> LexicalFacts<'t> {
 }
 
 /// A function definition, as the scan sees it (with [`LexicalFacts::scan_functions`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LexicalFunction<'t> {
     pub name: &'t str,
     pub is_async: bool,
+    /// The classes it is a method of, outermost first (empty for a module's function);
+    /// `None` for a function nested in another one (only its own file can call it).
+    pub classes: Option<Vec<&'t str>>,
+}
+
+/// What opened a scope of the scan (with [`LexicalFacts::scan_functions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeOwner<'t> {
+    Function(u32),
+    Class(&'t str),
+    Unknown,
 }
 
 /// What a call in a function is made on.
@@ -257,16 +266,24 @@ pub enum LexicalReceiver<'t> {
     Plain,
     /// `receiver.name(...)`.
     Name(&'t str),
-    /// A longer chain or a call's result: `a.b.name(...)`, `f(...).name(...)`.
+    /// A longer chain or a call's result: `a.b.name(...)`, `f(...).name(...)`, `x[0].name()`.
     Expression {
         /// The name just before the `.` (`b`), or before a `)` there.
         before: Option<&'t str>,
-        /// The first name of the chain when the scan saw it: `a` in `a.b.name(`, `Repo` in
-        /// `Repo().name(`.
+        /// The first name of the chain: `a` in `a.b.name(`, `Repo` in `Repo(x).name(`; `None`
+        /// for a chain on a literal or a subscript.
         root: Option<&'t str>,
     },
-    /// Anything else: a subscript, a literal, ...
-    Other,
+}
+
+/// What a name an import binds stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported<'t> {
+    /// A module: `import a.b as name` (`a.b`), `import a.b` (`a`).
+    Module(&'t str),
+    /// A name in a module: `from module import name [as ...]`, the module as written
+    /// (`.helpers`, possibly with spaces).
+    Name { module: &'t str, name: &'t str },
 }
 
 /// A call in a function's body or header.
@@ -348,9 +365,8 @@ pub struct LexicalFacts<'t> {
     /// Names assigned a call's result, with the first name of the callee (`repo` and `Repo`
     /// for `repo = Repo()`, `models` for `repo = models.Repo()`).
     pub assigned_from_call: HashMap<&'t str, Vec<&'t str>>,
-    /// The names imports bind, with the top-level module they come from (`None`: a relative
-    /// import, from the file's own package).
-    pub import_tops: HashMap<&'t str, Option<&'t str>>,
+    /// What the names imports bind stand for.
+    pub imports: HashMap<&'t str, Vec<Imported<'t>>>,
     /// Names a plain `import` statement spells (`import a.b as c`: `a`, `b`, `c`).
     pub module_imported: HashSet<&'t str>,
 }
@@ -397,17 +413,29 @@ struct Scanner<'t, 'w> {
     scopes: Vec<(usize, bool)>,
     /// With [`LexicalFacts::scan_functions`]: the function (in `facts.functions`) of each
     /// entry of `scopes`, `None` for a class body.
-    scope_functions: Vec<Option<u32>>,
+    scope_owners: Vec<ScopeOwner<'t>>,
     /// The function whose header (or one-line body) the current logical line is.
     header_function: Option<u32>,
-    /// The function of `pending_scope`.
+    /// The function or class of `pending_scope`.
     pending_function: Option<u32>,
+    pending_class: Option<&'t str>,
     /// Collect functions and their calls (the project phase's lexical summaries).
     collect_functions: bool,
     /// Where the current statement is, if it is an import.
     import: Option<ImportPart>,
-    /// The top-level module of the import being scanned (`None`: a relative import).
-    import_top: Option<&'t str>,
+    /// Where the import's module starts: after `from`, or at the first name of an `import`'s
+    /// dotted name; and where that dotted name ends so far.
+    import_start: usize,
+    import_end: usize,
+    /// A `from` import's module, as written (`.helpers`, `app . net`).
+    from_module: &'t str,
+    /// The first name of the chain the last name token belongs to: `a` in `a.b.c`, `Repo`
+    /// in `Repo(x).save` (`None`: a chain on a literal, a subscript, ...).
+    chain_root: Option<&'t str>,
+    /// For each open `(`: the chain root of the callee before it.
+    paren_roots: Vec<Option<&'t str>>,
+    /// The chain root of the callee of the last `)` closed.
+    closed_root: Option<&'t str>,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
     /// included, runs in the enclosing scope).
     pending_scope: Option<usize>,
@@ -508,13 +536,19 @@ impl<'t> LexicalFacts<'t> {
             recent: [Token::LineStart; 6],
             line_indent: 0,
             scopes: Vec::new(),
-            scope_functions: Vec::new(),
+            scope_owners: Vec::new(),
+            pending_class: None,
             header_function: None,
             pending_function: None,
             collect_functions,
             pending_scope: None,
             import: None,
-            import_top: None,
+            import_start: 0,
+            import_end: 0,
+            from_module: "",
+            chain_root: None,
+            paren_roots: Vec::new(),
+            closed_root: None,
             annotated: None,
             assignment: None,
             facts: LexicalFacts::default(),
@@ -571,15 +605,19 @@ impl<'t> Scanner<'t, '_> {
                     self.line_indent = width;
                     while self.scopes.last().is_some_and(|&(i, _)| i >= width) {
                         self.scopes.pop();
-                        self.scope_functions.pop();
+                        self.scope_owners.pop();
                     }
-                    let pending_function = self.pending_function.take();
+                    let owner = match (self.pending_function.take(), self.pending_class.take()) {
+                        (Some(function), _) => ScopeOwner::Function(function),
+                        (None, Some(class)) => ScopeOwner::Class(class),
+                        (None, None) => ScopeOwner::Unknown,
+                    };
                     self.header_function = None;
                     if let Some(indent) = self.pending_scope.take()
                         && width > indent
                     {
                         self.scopes.push((indent, false));
-                        self.scope_functions.push(pending_function);
+                        self.scope_owners.push(owner);
                     }
                     self.end_assignment();
                     self.push(Token::LineStart);
@@ -608,7 +646,35 @@ impl<'t> Scanner<'t, '_> {
         self.facts.bindings.entry(name).or_default().push(value);
     }
 
+    fn import(&mut self, name: &'t str, imported: Imported<'t>) {
+        self.facts.imports.entry(name).or_default().push(imported);
+    }
+
+    /// Follow the chain a token continues or starts (`chain_root`).
+    fn track_chain(&mut self, token: Token<'t>) {
+        match token {
+            Token::Name(name) if self.recent[0] != Token::Dot => self.chain_root = Some(name),
+            Token::Dot => match self.recent[0] {
+                Token::CloseParen => self.chain_root = self.closed_root,
+                Token::Name(_) => {}
+                _ => self.chain_root = None,
+            },
+            Token::OpenParen => {
+                let root = match self.recent[0] {
+                    Token::Name(_) => self.chain_root,
+                    _ => None,
+                };
+                self.paren_roots.push(root);
+            }
+            Token::CloseParen => self.closed_root = self.paren_roots.pop().flatten(),
+            _ => {}
+        }
+    }
+
     fn push(&mut self, token: Token<'t>) {
+        if self.collect_functions {
+            self.track_chain(token);
+        }
         // `name = a.b(`: `name` holds what a call returned.
         let assigned_from_call = match (token, self.assignment) {
             (Token::OpenParen, Some(assignment)) if assignment.dotted == Some(true) => {
@@ -635,31 +701,43 @@ impl<'t> Scanner<'t, '_> {
                 if matches!(self.recent[0], Token::LineStart | Token::Semicolon) {
                     match name {
                         "import" => self.import = Some(ImportPart::Plain),
-                        "from" => self.import = Some(ImportPart::FromModule),
+                        "from" => {
+                            self.import = Some(ImportPart::FromModule);
+                            self.import_start = self.pos;
+                        }
                         _ => {}
                     }
-                    self.import_top = None;
                 } else if name == "import" && self.import == Some(ImportPart::FromModule) {
                     self.import = Some(ImportPart::FromNames);
+                    self.from_module = &self.text[self.import_start..self.pos - name.len()];
                 } else if self.import == Some(ImportPart::FromNames) {
                     self.facts.from_imported.insert(name);
                     if name != "as" {
-                        self.facts.import_tops.insert(name, self.import_top);
+                        let original = match (self.recent[0], self.recent[1]) {
+                            (Token::Name("as"), Token::Name(original)) => original,
+                            _ => name,
+                        };
+                        self.import(
+                            name,
+                            Imported::Name {
+                                module: self.from_module,
+                                name: original,
+                            },
+                        );
                     }
                 } else if self.import == Some(ImportPart::Plain) && name != "as" {
                     self.facts.module_imported.insert(name);
                     if self.recent[0] == Token::Name("as") {
-                        self.facts.import_tops.insert(name, self.import_top);
-                    } else if self.recent[0] != Token::Dot {
-                        // `import a.b`: `a` is bound, and is the top of what follows.
-                        self.import_top = Some(name);
-                        self.facts.import_tops.insert(name, Some(name));
+                        let path = &self.text[self.import_start..self.import_end];
+                        self.import(name, Imported::Module(path));
+                    } else if self.recent[0] == Token::Dot {
+                        self.import_end = self.pos;
+                    } else {
+                        // `import a.b`: `a` is bound.
+                        self.import_start = self.pos - name.len();
+                        self.import_end = self.pos;
+                        self.import(name, Imported::Module(name));
                     }
-                } else if self.import == Some(ImportPart::FromModule)
-                    && self.recent[0] == Token::Name("from")
-                {
-                    // `from a.b import ...`; `from .b import ...` (relative) stays `None`.
-                    self.import_top = Some(name);
                 }
                 if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
                 {
@@ -671,10 +749,11 @@ impl<'t> Scanner<'t, '_> {
                 if name == "def" && self.recent[0] == Token::Name("async") {
                     // Its header line counts as inside, harmlessly.
                     self.scopes.push((self.line_indent, true));
-                    self.scope_functions.push(None);
+                    self.scope_owners.push(ScopeOwner::Unknown);
                 } else if matches!(name, "def" | "class") {
                     self.pending_scope = Some(self.line_indent);
                     self.pending_function = None;
+                    self.pending_class = None;
                 }
             }
             Token::LineStart | Token::Semicolon => self.import = None,
@@ -711,17 +790,37 @@ impl<'t> Scanner<'t, '_> {
         match self.recent[0] {
             Token::Name("class") => {
                 self.facts.defined.insert(name);
+                self.pending_class = Some(name);
             }
             Token::Name("def") => {
                 self.facts.defined.insert(name);
                 let id = self.facts.functions.len() as u32;
                 let is_async = self.recent[1] == Token::Name("async");
-                self.facts
-                    .functions
-                    .push(LexicalFunction { name, is_async });
+                // An `async def`'s own scope is already open.
+                let enclosing = match is_async {
+                    true => &self.scope_owners[..self.scope_owners.len().saturating_sub(1)],
+                    false => &self.scope_owners[..],
+                };
+                let mut classes = Vec::new();
+                let mut nested = false;
+                for owner in enclosing.iter().rev() {
+                    match owner {
+                        ScopeOwner::Class(class) => classes.push(*class),
+                        ScopeOwner::Function(_) | ScopeOwner::Unknown => {
+                            nested = true;
+                            break;
+                        }
+                    }
+                }
+                classes.reverse();
+                self.facts.functions.push(LexicalFunction {
+                    name,
+                    is_async,
+                    classes: (!nested).then_some(classes),
+                });
                 if is_async {
-                    if let Some(function) = self.scope_functions.last_mut() {
-                        *function = Some(id);
+                    if let Some(owner) = self.scope_owners.last_mut() {
+                        *owner = ScopeOwner::Function(id);
                     }
                 } else {
                     self.pending_function = Some(id);
@@ -852,7 +951,10 @@ impl<'t> Scanner<'t, '_> {
                 .or_default()
                 .push(callee);
         }
-        let innermost = self.scope_functions.last().copied().flatten();
+        let innermost = match self.scope_owners.last() {
+            Some(ScopeOwner::Function(function)) => Some(*function),
+            _ => None,
+        };
         if innermost.is_none() && self.header_function.is_none() {
             return;
         }
@@ -862,15 +964,10 @@ impl<'t> Scanner<'t, '_> {
                 Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
             )
         };
-        // The first name of a short chain: `a` in `a.b.name(`, `Repo` in `Repo().name(`.
-        let root = match self.recent[5] {
-            Token::Dot => None,
-            _ => match self.recent[4] {
-                Token::Name(root) => Some(root),
-                _ => None,
-            },
+        let expression = |before| LexicalReceiver::Expression {
+            before,
+            root: self.chain_root,
         };
-        let expression = |before| LexicalReceiver::Expression { before, root };
         let (receiver, awaited, may_be_discarded) = if self.recent[1] == Token::Dot {
             match (self.recent[2], self.recent[3]) {
                 (Token::Name(receiver), Token::Dot) => (expression(Some(receiver)), false, true),
@@ -882,16 +979,7 @@ impl<'t> Scanner<'t, '_> {
                 (Token::CloseParen, Token::Name(receiver)) => {
                     (expression(Some(receiver)), false, true)
                 }
-                (Token::CloseParen, Token::OpenParen) => (expression(None), false, true),
-                (Token::CloseParen, _) => (
-                    LexicalReceiver::Expression {
-                        before: None,
-                        root: None,
-                    },
-                    false,
-                    true,
-                ),
-                _ => (LexicalReceiver::Other, false, true),
+                _ => (expression(None), false, true),
             }
         } else {
             (

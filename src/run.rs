@@ -628,10 +628,7 @@ fn analyse_files(
     let evidence = EvidenceCalls::new(registry);
     let scans: Vec<LexicalScan> = files
         .par_iter()
-        .map(|path| {
-            let tops = map.module(path).map(tops_of);
-            scan_lexically(path, tops.as_deref(), settings, registry, &evidence)
-        })
+        .map(|path| scan_lexically(path, map.module(path), settings, registry, &evidence))
         .collect();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
     // count by name in the lexical settling.
@@ -654,7 +651,7 @@ fn analyse_files(
     for (i, (outcome, summary)) in precise {
         outcomes[i] = Some(outcome);
         if let (Some(summary), Some(module)) = (&summary, map.module(&files[i])) {
-            from_precise.insert(i, LexicalSummary::from_precise(summary, &tops_of(module)));
+            from_precise.insert(i, LexicalSummary::from_precise(summary, module));
         }
         summaries[i] = summary;
     }
@@ -666,7 +663,7 @@ fn analyse_files(
             _ => from_precise.get(&i),
         })
         .collect();
-    let lexical = LexicalProject::settle(&lexical_summaries);
+    let lexical = LexicalProject::settle(&lexical_summaries, &map);
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
     // rules may need only summarised; the others are done.
@@ -839,23 +836,11 @@ enum LexicalScan {
     },
 }
 
-/// The top-level packages a module is importable from (the one relative imports use first).
-fn tops_of(module: &ModuleInfo) -> Vec<&str> {
-    let mut tops: Vec<&str> = Vec::new();
-    for name in std::iter::once(&module.name).chain(&module.names) {
-        let top = name.split('.').next().unwrap_or(name);
-        if !tops.contains(&top) {
-            tops.push(top);
-        }
-    }
-    tops
-}
-
-/// Read and scan one file: the pre-filter's answer, and, for a module of the packages `tops`,
-/// its lexical summary.
+/// Read and scan one file: the pre-filter's answer, and, for a module of the project, its
+/// lexical summary.
 fn scan_lexically(
     path: &Path,
-    tops: Option<&[&str]>,
+    module: Option<&ModuleInfo>,
     settings: &Settings,
     registry: &Registry,
     evidence: &EvidenceCalls,
@@ -879,7 +864,7 @@ fn scan_lexically(
     LexicalScan::Scanned {
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
-        summary: tops.map(|tops| LexicalSummary::of(&facts, evidence, tops)),
+        summary: module.map(|module| LexicalSummary::of(&facts, evidence, module)),
         skipped: FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),

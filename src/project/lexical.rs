@@ -28,21 +28,20 @@
 
 use foldhash::{HashMap, HashSet};
 
+use super::modules::{ModuleInfo, absolute_name};
 use crate::codemod::{CallWords, Registry};
-use crate::prefilter::{LexicalCall, LexicalFacts, LexicalReceiver};
+use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
 
-/// Where a called name is looked up: the file's own functions, a top-level package's, or
-/// (a chain whose start the scan did not see) any package the file imports from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a called name is looked up: the file's own functions, or a module (or class) path
+/// and everything under it (`app.models` for `models.save()` after `from app import models`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scope {
     Local,
-    /// An index in [`LexicalSummary::tops`].
-    Top(u32),
-    FileTops,
+    Path(String),
 }
 
 /// A name a call may reach, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Key {
     scope: Scope,
     name: String,
@@ -51,27 +50,29 @@ struct Key {
 /// One file's lexical summary: owned, small, by name.
 #[derive(Debug, Default, Clone)]
 pub struct LexicalSummary {
-    /// The top-level packages the file's names come from: its own first (`own` of them: a
-    /// module importable under several names, the one relative imports use first), then those
-    /// it imports from.
-    tops: Vec<String>,
-    own: u32,
+    /// The names the module is importable under (the one relative imports use first).
+    modules: Vec<String>,
     /// The synchronous functions that may block or call a project function.
     sync_functions: Vec<SyncFunction>,
-    /// The names of the file's `async def`s.
-    coroutines: Vec<String>,
+    /// The file's `async def`s: name, and the classes each is a method of (`None`: nested in
+    /// a function).
+    coroutines: Vec<(String, Option<String>)>,
     /// What the calls in coroutines' own bodies may reach (not awaited): UNF401.
     coroutine_calls: Vec<Key>,
     /// What the calls in coroutines whose result may be discarded may reach: UNF301.
     discarded_calls: Vec<Key>,
-    /// `import ... as` aliases: the alias, the original name, and the index in `tops` of
-    /// the package it is imported from.
-    aliases: Vec<(String, String, u32)>,
+    /// `from module import name [as bound]`: `(module, name, bound)`, the module absolute.
+    imported_names: Vec<(String, String, String)>,
+    /// `import module as bound`: `(module, bound)`.
+    imported_modules: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
 struct SyncFunction {
     name: String,
+    /// The classes it is a method of, dotted (`""` for a module's function); `None` for a
+    /// function nested in another one.
+    classes: Option<String>,
     /// A call in its body may be blocking evidence.
     may_block: bool,
     /// What its calls may reach.
@@ -115,34 +116,42 @@ impl<'r> EvidenceCalls<'r> {
     }
 }
 
-/// Builds one file's summary: the file's packages by index.
+/// A module name as written in an import (`. helpers`, `app.\\\n net`), without the spaces,
+/// made absolute.
+fn absolute_module(module: &ModuleInfo, written: &str) -> Option<String> {
+    let compact: String = written
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\\')
+        .collect();
+    absolute_name(module, &compact)
+}
+
+/// The enclosing paths of a dotted path, itself included: `a`, `a.b`, `a.b.c`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('.')
+        .map(|(i, _)| &path[..i])
+        .chain(std::iter::once(path))
+}
+
+/// Builds one file's summary.
 struct Summarizer<'f, 't> {
     facts: &'f LexicalFacts<'t>,
-    tops: Vec<&'t str>,
+    module: &'f ModuleInfo,
 }
 
 impl<'t> Summarizer<'_, 't> {
-    fn top(&mut self, top: &'t str) -> Scope {
-        let index = match self.tops.iter().position(|&t| t == top) {
-            Some(index) => index,
-            None => {
-                self.tops.push(top);
-                self.tops.len() - 1
-            }
-        };
-        Scope::Top(index as u32)
-    }
-
-    /// Where a name of the file may come from: an import's package (a relative import: the
-    /// file's own), or the file itself (a `def` or `class`). Nothing for a builtin, a
-    /// parameter or a local variable.
-    fn scopes_of(&mut self, name: &str, scopes: &mut Vec<Scope>) {
-        if let Some(&top) = self.facts.import_tops.get(name) {
-            let scope = match top {
-                Some(top) => self.top(top),
-                None => Scope::Top(0),
+    /// Where a name of the file may lead as the start of a chain (`name.x(...)`): a module or
+    /// class an import names, or the file itself (a `def` or `class`). Nothing for a builtin,
+    /// a parameter or a local variable.
+    fn scopes_of_root(&self, name: &str, scopes: &mut Vec<Scope>) {
+        for imported in self.facts.imports.get(name).into_iter().flatten() {
+            let path = match imported {
+                Imported::Module(path) => absolute_module(self.module, path),
+                Imported::Name { module, name } => {
+                    absolute_module(self.module, module).map(|module| format!("{module}.{name}"))
+                }
             };
-            scopes.push(scope);
+            scopes.extend(path.map(Scope::Path));
         }
         if self.facts.defined.contains(name) {
             scopes.push(Scope::Local);
@@ -151,49 +160,54 @@ impl<'t> Summarizer<'_, 't> {
 
     /// What a call may reach: where its name can resolve to a project function (the
     /// precise summary's `call_target`, widened).
-    fn reached(&mut self, call: &LexicalCall<'t>) -> Vec<Key> {
+    fn reached(&self, call: &LexicalCall<'t>) -> Vec<Key> {
+        let mut keys: Vec<Key> = Vec::new();
         let mut scopes = Vec::new();
         match call.receiver {
-            LexicalReceiver::Plain => self.scopes_of(call.name, &mut scopes),
-            LexicalReceiver::Name("self" | "cls") => scopes.push(Scope::Local),
-            LexicalReceiver::Name(receiver) => {
-                self.scopes_of(receiver, &mut scopes);
-                // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
-                let facts = self.facts;
-                for callee in facts.assigned_from_call.get(receiver).into_iter().flatten() {
-                    self.scopes_of(callee, &mut scopes);
+            LexicalReceiver::Plain => {
+                for imported in self.facts.imports.get(call.name).into_iter().flatten() {
+                    if let Imported::Name { module, name } = imported
+                        && let Some(module) = absolute_module(self.module, module)
+                    {
+                        keys.push(Key {
+                            scope: Scope::Path(module),
+                            name: (*name).to_owned(),
+                        });
+                    }
+                }
+                if self.facts.defined.contains(call.name) {
+                    scopes.push(Scope::Local);
                 }
             }
-            // `self.repo.save()` is not resolved: nor is a chain on `self`.
+            LexicalReceiver::Name("self" | "cls") => scopes.push(Scope::Local),
+            LexicalReceiver::Name(receiver) => {
+                self.scopes_of_root(receiver, &mut scopes);
+                // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
+                for callee in self
+                    .facts
+                    .assigned_from_call
+                    .get(receiver)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.scopes_of_root(callee, &mut scopes);
+                }
+            }
+            // `self.repo.save()` is not resolved: nor is any chain on `self`.
             LexicalReceiver::Expression {
                 root: Some("self" | "cls"),
                 ..
-            } => {}
+            }
+            | LexicalReceiver::Expression { root: None, .. } => {}
             LexicalReceiver::Expression {
                 root: Some(root), ..
-            } => self.scopes_of(root, &mut scopes),
-            LexicalReceiver::Expression { root: None, .. } => scopes.push(Scope::FileTops),
-            LexicalReceiver::Other => {}
+            } => self.scopes_of_root(root, &mut scopes),
         }
-        scopes.sort_unstable_by_key(|scope| match scope {
-            Scope::Local => 0,
-            Scope::Top(i) => 1 + *i,
-            Scope::FileTops => u32::MAX,
-        });
-        scopes.dedup();
-        let mut names = vec![call.name];
-        if call.receiver == LexicalReceiver::Plain {
-            names.extend(self.facts.import_originals(call.name));
-        }
-        scopes
-            .iter()
-            .flat_map(|&scope| {
-                names.iter().map(move |name| Key {
-                    scope,
-                    name: (*name).to_owned(),
-                })
-            })
-            .collect()
+        keys.extend(scopes.into_iter().map(|scope| Key {
+            scope,
+            name: call.name.to_owned(),
+        }));
+        keys
     }
 }
 
@@ -203,31 +217,14 @@ fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let rank = |scope: &Scope| match scope {
-            Scope::Local => (0, 0),
-            Scope::Top(i) => (1, *i),
-            Scope::FileTops => (2, 0),
-        };
-        (rank(&self.scope), &self.name).cmp(&(rank(&other.scope), &other.name))
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 impl LexicalSummary {
-    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of a module of the
-    /// packages `own_tops` (the one relative imports use first).
-    pub fn of(facts: &LexicalFacts, evidence: &EvidenceCalls, own_tops: &[&str]) -> LexicalSummary {
-        let mut summarizer = Summarizer {
-            facts,
-            tops: own_tops.to_vec(),
-        };
+    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of `module`.
+    pub fn of(
+        facts: &LexicalFacts,
+        evidence: &EvidenceCalls,
+        module: &ModuleInfo,
+    ) -> LexicalSummary {
+        let summarizer = Summarizer { facts, module };
         let mut sync: Vec<(bool, Vec<Key>)> = facts
             .functions
             .iter()
@@ -236,7 +233,7 @@ impl LexicalSummary {
         let mut coroutine_calls = Vec::new();
         let mut discarded_calls = Vec::new();
         for call in &facts.function_calls {
-            let function = facts.functions[call.function as usize];
+            let function = &facts.functions[call.function as usize];
             if call.awaited {
                 continue;
             }
@@ -258,6 +255,7 @@ impl LexicalSummary {
                 }
             }
         }
+        let classes = |function: &LexicalFunction| function.classes.as_ref().map(|c| c.join("."));
         let sync_functions = facts
             .functions
             .iter()
@@ -267,6 +265,7 @@ impl LexicalSummary {
             })
             .map(|(function, (may_block, calls))| SyncFunction {
                 name: function.name.to_owned(),
+                classes: classes(function),
                 may_block,
                 calls: if may_block {
                     Vec::new()
@@ -275,226 +274,307 @@ impl LexicalSummary {
                 },
             })
             .collect();
-        let coroutines = sorted_unique(
-            facts
-                .functions
-                .iter()
-                .filter(|f| f.is_async)
-                .map(|f| f.name.to_owned())
-                .collect(),
-        );
-        let aliases = facts
-            .import_alias_pairs()
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|(alias, original)| {
-                let top = match facts.import_tops.get(alias) {
-                    Some(Some(top)) => summarizer.top(top),
-                    _ => Scope::Top(0),
-                };
-                let Scope::Top(top) = top else { unreachable!() };
-                (alias.to_owned(), original.to_owned(), top)
-            })
+        let coroutines = facts
+            .functions
+            .iter()
+            .filter(|f| f.is_async)
+            .map(|f| (f.name.to_owned(), classes(f)))
             .collect();
+        let mut imported_names = Vec::new();
+        let mut imported_modules = Vec::new();
+        for (&bound, imports) in &facts.imports {
+            for imported in imports {
+                match imported {
+                    Imported::Name {
+                        module: written,
+                        name,
+                    } => {
+                        if let Some(absolute) = absolute_module(module, written) {
+                            imported_names.push((absolute, (*name).to_owned(), bound.to_owned()));
+                        }
+                    }
+                    Imported::Module(written) => {
+                        if let Some(absolute) = absolute_module(module, written)
+                            && absolute != bound
+                        {
+                            imported_modules.push((absolute, bound.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
         LexicalSummary {
-            tops: summarizer.tops.iter().map(|t| (*t).to_owned()).collect(),
-            own: own_tops.len() as u32,
+            modules: module.names.clone(),
             sync_functions,
             coroutines,
             coroutine_calls: sorted_unique(coroutine_calls),
             discarded_calls: sorted_unique(discarded_calls),
-            aliases,
+            imported_names,
+            imported_modules,
         }
     }
 
     /// A file the tokenizer could not follow, from its precise summary: each function counts
     /// as blocking (whether it blocks by itself or calls anything).
-    pub fn from_precise(summary: &super::FileSummary, own_tops: &[&str]) -> LexicalSummary {
-        let last = |dotted: &str| dotted.rsplit('.').next().unwrap_or(dotted).to_owned();
-        let mut tops: Vec<String> = own_tops.iter().map(|t| (*t).to_owned()).collect();
-        let aliases = summary
-            .imports
-            .iter()
-            .map(|(bound, absolute)| {
-                let top = absolute.split('.').next().unwrap_or(absolute);
-                let index = tops.iter().position(|t| t == top).unwrap_or_else(|| {
-                    tops.push(top.to_owned());
-                    tops.len() - 1
-                });
-                (bound.clone(), last(absolute), index as u32)
-            })
-            .collect();
+    pub fn from_precise(summary: &super::FileSummary, module: &ModuleInfo) -> LexicalSummary {
+        let split = |qualname: &str| -> (String, Option<String>) {
+            match qualname.rsplit_once('.') {
+                None => (qualname.to_owned(), Some(String::new())),
+                Some((_, name)) if qualname.contains("<locals>") => (name.to_owned(), None),
+                Some((classes, name)) => (name.to_owned(), Some(classes.to_owned())),
+            }
+        };
         LexicalSummary {
-            tops,
-            own: own_tops.len() as u32,
+            modules: module.names.clone(),
             sync_functions: summary
                 .functions
                 .iter()
                 .filter(|f| !f.is_async)
-                .map(|f| SyncFunction {
-                    name: last(&f.qualname),
-                    may_block: true,
-                    calls: Vec::new(),
+                .map(|f| {
+                    let (name, classes) = split(&f.qualname);
+                    SyncFunction {
+                        name,
+                        classes,
+                        may_block: true,
+                        calls: Vec::new(),
+                    }
                 })
                 .collect(),
             coroutines: summary
                 .functions
                 .iter()
                 .filter(|f| f.is_async)
-                .map(|f| last(&f.qualname))
+                .map(|f| split(&f.qualname))
                 .collect(),
             coroutine_calls: Vec::new(),
             discarded_calls: Vec::new(),
-            aliases,
+            imported_names: summary
+                .imports
+                .iter()
+                .filter_map(|(bound, absolute)| {
+                    let (module, name) = absolute.rsplit_once('.')?;
+                    Some((module.to_owned(), name.to_owned(), bound.clone()))
+                })
+                .collect(),
+            imported_modules: Vec::new(),
         }
+    }
+
+    /// The names a function of this file is found under: its file's own, and its path in
+    /// each module name (with the enclosing paths: a call through `pkg` may reach
+    /// `pkg.sub.mod.Repo.save`).
+    fn homes<'s>(&'s self, file: usize, name: &'s str, classes: Option<&'s str>) -> Vec<Name<'s>> {
+        let mut homes = vec![(Some(file), String::new(), name)];
+        if let Some(classes) = classes {
+            for module in &self.modules {
+                let path = if classes.is_empty() {
+                    module.clone()
+                } else {
+                    format!("{module}.{classes}")
+                };
+                homes.extend(ancestors(&path).map(|p| (None, p.to_owned(), name)));
+            }
+        }
+        homes
+    }
+}
+
+/// How many re-exports deep a name is followed (as the module map does).
+const MAX_REEXPORT_HOPS: usize = 8;
+
+/// A settled name: a file's own (by index) or under a path, and the name.
+type Name<'s> = (Option<usize>, String, &'s str);
+
+/// Finding the module that defines a dotted name ([`super::ModuleMap::file_defining_rest`]).
+pub trait ModuleLookup {
+    /// The index of the file of the longest prefix of `dotted` that is a module, and the
+    /// rest of `dotted` after it.
+    fn file_defining_rest<'d>(&self, dotted: &'d str) -> Option<(usize, &'d str)>;
+}
+
+impl ModuleLookup for super::ModuleMap {
+    fn file_defining_rest<'d>(&self, dotted: &'d str) -> Option<(usize, &'d str)> {
+        super::ModuleMap::file_defining_rest(self, dotted)
+    }
+}
+
+/// What a dotted name may stand for through re-exports, as the precise summaries follow
+/// them: `app.load` is also `app.helpers.load` when `app/__init__.py` imports `load` from
+/// `.helpers`. The name itself first.
+struct Reexports<'l> {
+    lookup: &'l dyn ModuleLookup,
+    /// Per file: what the names its imports bind stand for.
+    imports: Vec<HashMap<String, Vec<String>>>,
+}
+
+impl Reexports<'_> {
+    fn resolve(&self, target: &str) -> Vec<String> {
+        let mut all = vec![target.to_owned()];
+        let mut frontier = vec![target.to_owned()];
+        for _ in 0..MAX_REEXPORT_HOPS {
+            let mut next = Vec::new();
+            for target in &frontier {
+                let Some((file, rest)) = self.lookup.file_defining_rest(target) else {
+                    continue;
+                };
+                if rest.is_empty() {
+                    continue;
+                }
+                let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
+                let Some(imported) = self.imports.get(file).and_then(|i| i.get(first)) else {
+                    continue;
+                };
+                for imported in imported {
+                    let moved = if after.is_empty() {
+                        imported.clone()
+                    } else {
+                        format!("{imported}.{after}")
+                    };
+                    if !all.contains(&moved) {
+                        all.push(moved.clone());
+                        next.push(moved);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        all
     }
 }
 
 /// The project's names that may matter to its rules, settled across every file.
-#[derive(Debug, Default)]
-pub struct LexicalProject {
-    /// The top-level packages, by index.
-    tops: HashMap<String, u32>,
-    /// Names (of a file, or of a package) of synchronous functions that may block, and
-    /// aliases of them.
-    blocking: HashSet<(Option<usize>, u32, String)>,
-    /// Names of coroutine functions, and aliases of them.
-    coroutines: HashSet<(Option<usize>, u32, String)>,
+pub struct LexicalProject<'l> {
+    reexports: Reexports<'l>,
+    /// Names of synchronous functions that may block, where they can be called from.
+    blocking: HashSet<(Option<usize>, String, String)>,
+    /// Names of coroutine functions, likewise.
+    coroutines: HashSet<(Option<usize>, String, String)>,
 }
 
-impl LexicalProject {
-    /// Settle the summaries (by file index; `None` for a file outside the project): a name
-    /// may block if a synchronous function of that name, where the name is looked up, may
-    /// block by itself or calls a name that may block, or if an import aliases such a name.
-    /// Each name is settled once: linear in the calls.
-    pub fn settle(summaries: &[Option<&LexicalSummary>]) -> Self {
-        let mut tops: HashMap<String, u32> = HashMap::default();
-        let mut top_ids: Vec<Vec<u32>> = Vec::with_capacity(summaries.len());
-        for summary in summaries {
-            let ids = summary
-                .map(|summary| {
-                    summary
-                        .tops
-                        .iter()
-                        .map(|top| {
-                            let next = tops.len() as u32;
-                            *tops.entry(top.clone()).or_insert(next)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            top_ids.push(ids);
-        }
-        let expand = |file: usize, key: &'_ Key, out: &mut Vec<(Option<usize>, u32)>| {
-            let ids = &top_ids[file];
-            match key.scope {
-                Scope::Local => out.push((Some(file), 0)),
-                Scope::Top(i) => out.push((None, ids[i as usize])),
-                Scope::FileTops => out.extend(ids.iter().map(|&id| (None, id))),
-            }
-        };
-        type Name<'a> = (Option<usize>, u32, &'a str);
-        let mut callers: HashMap<Name, Vec<Name>> = HashMap::default();
-        let mut aliases: HashMap<Name, Vec<Name>> = HashMap::default();
+impl<'l> LexicalProject<'l> {
+    /// Settle the summaries (by file index in `lookup`; `None` for a file outside the
+    /// project): a synchronous function may block if it may block by itself or calls a name
+    /// that may block. Each function is settled once: linear in the calls.
+    pub fn settle(summaries: &[Option<&LexicalSummary>], lookup: &'l dyn ModuleLookup) -> Self {
+        let imports = summaries
+            .iter()
+            .map(|summary| {
+                let mut table: HashMap<String, Vec<String>> = HashMap::default();
+                for summary in summary.iter() {
+                    for (module, name, bound) in &summary.imported_names {
+                        table
+                            .entry(bound.clone())
+                            .or_default()
+                            .push(format!("{module}.{name}"));
+                    }
+                    for (module, bound) in &summary.imported_modules {
+                        table.entry(bound.clone()).or_default().push(module.clone());
+                    }
+                }
+                table
+            })
+            .collect();
+        let reexports = Reexports { lookup, imports };
+        let mut resolved: HashMap<(&str, &str), Vec<(String, String)>> = HashMap::default();
+        let mut callers: HashMap<Name, Vec<(usize, usize)>> = HashMap::default();
         let mut blocking: HashSet<Name> = HashSet::default();
         let mut coroutines: HashSet<Name> = HashSet::default();
-        let mut queue: Vec<Name> = Vec::new();
-        let mut places = Vec::new();
+        let mut queue: Vec<(usize, usize)> = Vec::new();
         for (file, summary) in summaries.iter().enumerate() {
             let Some(summary) = summary else {
                 continue;
             };
-            let own = &top_ids[file][..summary.own as usize];
-            for function in &summary.sync_functions {
-                let name = function.name.as_str();
-                let defined: Vec<Name> = std::iter::once((Some(file), 0, name))
-                    .chain(own.iter().map(|&top| (None, top, name)))
-                    .collect();
+            for (index, function) in summary.sync_functions.iter().enumerate() {
                 if function.may_block {
-                    for &key in &defined {
-                        if blocking.insert(key) {
-                            queue.push(key);
-                        }
-                    }
+                    queue.push((file, index));
                     continue;
                 }
                 for call in &function.calls {
-                    places.clear();
-                    expand(file, call, &mut places);
-                    for &(local, top) in &places {
-                        let callee = (local, top, call.name.as_str());
-                        // Reaching either of the function's names reaches the function:
-                        // the local one stands for it.
-                        callers
-                            .entry(callee)
+                    match &call.scope {
+                        Scope::Local => callers
+                            .entry((Some(file), String::new(), call.name.as_str()))
                             .or_default()
-                            .extend(defined.iter().copied());
+                            .push((file, index)),
+                        Scope::Path(path) => {
+                            resolved
+                                .entry((path.as_str(), call.name.as_str()))
+                                .or_insert_with(|| {
+                                    split_all(reexports.resolve(&format!("{path}.{}", call.name)))
+                                });
+                        }
                     }
                 }
             }
-            for (alias, original, top) in &summary.aliases {
-                let from = (None, top_ids[file][*top as usize], original.as_str());
-                let to = std::iter::once((Some(file), 0, alias.as_str()))
-                    .chain(own.iter().map(|&top| (None, top, alias.as_str())));
-                aliases.entry(from).or_default().extend(to);
-            }
-            for name in &summary.coroutines {
-                coroutines.insert((Some(file), 0, name));
-                coroutines.extend(own.iter().map(|&top| (None, top, name.as_str())));
+            for (name, classes) in &summary.coroutines {
+                coroutines.extend(summary.homes(file, name, classes.as_deref()));
             }
         }
-        while let Some(name) = queue.pop() {
-            let reached = callers.get(&name).into_iter().flatten();
-            for &next in reached.chain(aliases.get(&name).into_iter().flatten()) {
-                if blocking.insert(next) {
-                    queue.push(next);
+        // The callers by resolved name (borrowed from `resolved`, filled above).
+        for (file, summary) in summaries.iter().enumerate() {
+            let Some(summary) = summary else {
+                continue;
+            };
+            for (index, function) in summary.sync_functions.iter().enumerate() {
+                if function.may_block {
+                    continue;
+                }
+                for call in &function.calls {
+                    if let Scope::Path(path) = &call.scope {
+                        for (path, name) in &resolved[&(path.as_str(), call.name.as_str())] {
+                            callers
+                                .entry((None, path.clone(), name.as_str()))
+                                .or_default()
+                                .push((file, index));
+                        }
+                    }
                 }
             }
         }
-        // Coroutines re-exported under another name.
-        let mut queue: Vec<Name> = coroutines.iter().copied().collect();
-        while let Some(name) = queue.pop() {
-            for &alias in aliases.get(&name).into_iter().flatten() {
-                if coroutines.insert(alias) {
-                    queue.push(alias);
+        let mut blocked: HashSet<(usize, usize)> = queue.iter().copied().collect();
+        while let Some((file, index)) = queue.pop() {
+            let summary = summaries[file].expect("a blocking function's file has a summary");
+            let function = &summary.sync_functions[index];
+            for home in summary.homes(file, &function.name, function.classes.as_deref()) {
+                if !blocking.insert(home.clone()) {
+                    continue;
+                }
+                for &caller in callers.get(&home).into_iter().flatten() {
+                    if blocked.insert(caller) {
+                        queue.push(caller);
+                    }
                 }
             }
         }
         let owned = |names: HashSet<Name>| {
             names
                 .into_iter()
-                .map(|(file, top, name)| (file, top, name.to_owned()))
+                .map(|(file, path, name)| (file, path, name.to_owned()))
                 .collect()
         };
         LexicalProject {
-            tops,
             blocking: owned(blocking),
             coroutines: owned(coroutines),
+            reexports,
         }
     }
 
     fn any_in(
         &self,
-        set: &HashSet<(Option<usize>, u32, String)>,
+        set: &HashSet<(Option<usize>, String, String)>,
         file: usize,
-        summary: &LexicalSummary,
         keys: &[Key],
     ) -> bool {
-        let ids: Vec<Option<u32>> = summary
-            .tops
-            .iter()
-            .map(|top| self.tops.get(top).copied())
-            .collect();
-        keys.iter().any(|key| {
-            let name = key.name.clone();
-            match key.scope {
-                Scope::Local => set.contains(&(Some(file), 0, name)),
-                Scope::Top(i) => ids[i as usize].is_some_and(|id| set.contains(&(None, id, name))),
-                Scope::FileTops => ids
-                    .iter()
-                    .flatten()
-                    .any(|&id| set.contains(&(None, id, name.clone()))),
-            }
+        keys.iter().any(|key| match &key.scope {
+            Scope::Local => set.contains(&(Some(file), String::new(), key.name.clone())),
+            Scope::Path(path) => self
+                .reexports
+                .resolve(&format!("{path}.{}", key.name))
+                .iter()
+                .filter_map(|target| target.rsplit_once('.'))
+                .any(|(path, name)| set.contains(&(None, path.to_owned(), name.to_owned()))),
         })
     }
 
@@ -502,40 +582,74 @@ impl LexicalProject {
     /// the project rules: a coroutine calls a name that may block, or may discard a call of a
     /// coroutine's name.
     pub fn may_have_findings(&self, file: usize, summary: &LexicalSummary) -> bool {
-        self.any_in(&self.blocking, file, summary, &summary.coroutine_calls)
-            || self.any_in(&self.coroutines, file, summary, &summary.discarded_calls)
+        self.any_in(&self.blocking, file, &summary.coroutine_calls)
+            || self.any_in(&self.coroutines, file, &summary.discarded_calls)
     }
 
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
-    /// project finding: the function's name may block or is a coroutine's, in its package.
+    /// project finding: the function may block or is a coroutine.
     pub fn may_matter(&self, target: &str) -> bool {
-        let top = target.split('.').next().unwrap_or(target);
-        let name = target.rsplit('.').next().unwrap_or(target).to_owned();
-        self.tops.get(top).is_some_and(|&id| {
-            let key = (None, id, name);
-            self.blocking.contains(&key) || self.coroutines.contains(&key)
-        })
+        self.reexports
+            .resolve(target)
+            .iter()
+            .filter_map(|target| target.rsplit_once('.'))
+            .any(|(path, name)| {
+                let key = (None, path.to_owned(), name.to_owned());
+                self.blocking.contains(&key) || self.coroutines.contains(&key)
+            })
     }
+}
+
+/// `(path, name)` of each dotted name.
+fn split_all(targets: Vec<String>) -> Vec<(String, String)> {
+    targets
+        .iter()
+        .filter_map(|target| target.rsplit_once('.'))
+        .map(|(path, name)| (path.to_owned(), name.to_owned()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Settle `files` (all of package `app`).
-    fn project(files: &[&str]) -> (LexicalProject, Vec<LexicalSummary>) {
+    /// Module names, by file index.
+    struct Modules(Vec<String>);
+
+    impl ModuleLookup for Modules {
+        fn file_defining_rest<'d>(&self, dotted: &'d str) -> Option<(usize, &'d str)> {
+            let mut end = dotted.len();
+            loop {
+                if let Some(i) = self.0.iter().position(|m| m == &dotted[..end]) {
+                    return Some((i, dotted[end..].trim_start_matches('.')));
+                }
+                end = dotted[..end].rfind('.')?;
+            }
+        }
+    }
+
+    /// Settle `files`: (module name, text).
+    fn project(files: &[(&str, &str)]) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
         let registry = Registry::bundled().unwrap();
         let evidence = EvidenceCalls::new(&registry);
         let summaries: Vec<LexicalSummary> = files
             .iter()
-            .map(|text| {
+            .map(|(name, text)| {
+                let module = ModuleInfo {
+                    name: (*name).to_owned(),
+                    // `app` stands for `app/__init__.py`.
+                    is_package: !name.contains('.'),
+                    names: vec![(*name).to_owned()],
+                };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-                LexicalSummary::of(&facts, &evidence, &["app"])
+                LexicalSummary::of(&facts, &evidence, &module)
             })
             .collect();
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
-        (LexicalProject::settle(&refs), summaries)
+        let lookup = Modules(files.iter().map(|(name, _)| (*name).to_owned()).collect());
+        let lookup: &'static Modules = Box::leak(Box::new(lookup));
+        (LexicalProject::settle(&refs, lookup), summaries)
     }
 
     fn candidates(project: &LexicalProject, files: &[LexicalSummary]) -> Vec<usize> {
@@ -547,45 +661,99 @@ mod tests {
     #[test]
     fn a_chain_across_files_makes_the_coroutines_file_a_candidate() {
         let (project, files) = project(&[
-            "import requests\ndef fetch_json(u):\n    return requests.get(u).json()\n",
-            "from .net import fetch_json\ndef load_profile(u):\n    return fetch_json(u)\n",
-            "from .helpers import load_profile\nasync def handler(u):\n    return load_profile(u)\n",
-            "from .helpers import load_profile\nasync def other(u):\n    return await load_profile(u)\n",
-            "async def unrelated(d):\n    return d.get('x')\n",
-            // The same name, in another package: not this project's function.
-            "from other.helpers import load_profile\nasync def elsewhere(u):\n    load_profile(u)\n",
+            (
+                "app.net",
+                "import requests\ndef fetch_json(u):\n    return requests.get(u).json()\n",
+            ),
+            (
+                "app.helpers",
+                "from .net import fetch_json\ndef load_profile(u):\n    return fetch_json(u)\n",
+            ),
+            (
+                "app.api",
+                "from .helpers import load_profile\nasync def handler(u):\n    return load_profile(u)\n",
+            ),
+            (
+                "app.other",
+                "from .helpers import load_profile\nasync def other(u):\n    return await load_profile(u)\n",
+            ),
+            (
+                "app.unrelated",
+                "async def unrelated(d):\n    return d.get('x')\n",
+            ),
+            // The same name, elsewhere: not this function.
+            (
+                "app.elsewhere",
+                "from other.helpers import load_profile\nasync def elsewhere(u):\n    load_profile(u)\n",
+            ),
         ]);
         assert!(project.may_matter("app.net.fetch_json"));
         assert!(project.may_matter("app.helpers.load_profile"));
         assert!(!project.may_matter("other.helpers.load_profile"));
         assert!(!project.may_matter("app.helpers.unrelated_helper"));
-        // Awaited, a method of an unknown object, or another package's function: nothing.
+        // Awaited, a method of an unknown object, or another module's function: nothing.
         assert_eq!(candidates(&project, &files), vec![2]);
     }
 
     #[test]
-    fn one_line_bodies_aliases_and_methods_are_followed() {
+    fn one_line_bodies_aliases_methods_and_reexports_are_followed() {
         let (project, files) = project(&[
-            "import time\ndef nap(): time.sleep(1)\n",
-            "from .a import nap as rest\nclass Repo:\n    def save(self):\n        rest()\n",
-            "from .b import Repo\nasync def handler():\n    repo = Repo()\n    repo.save()\n",
-            "class C:\n    def helper(self):\n        return 1\n    async def run(self):\n        self.helper()\n",
-            "from . import b\nasync def handler():\n    b.Repo().save()\n",
-            "class D:\n    async def run(self):\n        self.repo.save()\n",
+            ("app.a", "import time\ndef nap(): time.sleep(1)\n"),
+            (
+                "app.b",
+                "from .a import nap as rest\nclass Repo:\n    def save(self):\n        rest()\n",
+            ),
+            (
+                "app.c",
+                "from .b import Repo\nasync def handler():\n    repo = Repo()\n    repo.save()\n",
+            ),
+            (
+                "app.d",
+                "class C:\n    def helper(self):\n        return 1\n    async def run(self):\n        self.helper()\n",
+            ),
+            (
+                "app.e",
+                "from app import b\nasync def handler():\n    b.Repo(1, 2).save()\n",
+            ),
+            (
+                "app.f",
+                "class D:\n    async def run(self):\n        self.repo.save()\n",
+            ),
+            // Re-exported by a package, and a module imported under another name.
+            (
+                "app",
+                "from .b import Repo as Store\nimport app.a as naps\n",
+            ),
+            (
+                "app.g",
+                "from app import Store\nasync def handler():\n    Store().save()\n",
+            ),
+            (
+                "app.h",
+                "import app\nasync def handler():\n    app.naps.nap()\n",
+            ),
         ]);
         assert!(project.may_matter("app.a.nap"));
         assert!(project.may_matter("app.b.rest"));
         assert!(project.may_matter("app.b.Repo.save"));
+        assert!(project.may_matter("app.Store.save"));
+        assert!(project.may_matter("app.naps.nap"));
         // `self.repo.save()` is not resolved by the precise analysis either.
-        assert_eq!(candidates(&project, &files), vec![2, 4]);
+        assert_eq!(candidates(&project, &files), vec![2, 4, 7, 8]);
     }
 
     #[test]
     fn a_discarded_call_of_a_coroutine_is_a_candidate() {
         let (project, files) = project(&[
-            "async def save_audit(x):\n    pass\n",
-            "from .audit import save_audit\nasync def handler(x):\n    save_audit(x)\n",
-            "from .audit import save_audit\nasync def handler(x):\n    await save_audit(x)\n",
+            ("app.audit", "async def save_audit(x):\n    pass\n"),
+            (
+                "app.a",
+                "from .audit import save_audit\nasync def handler(x):\n    save_audit(x)\n",
+            ),
+            (
+                "app.b",
+                "from .audit import save_audit\nasync def handler(x):\n    await save_audit(x)\n",
+            ),
         ]);
         assert_eq!(candidates(&project, &files), vec![1]);
     }
@@ -593,8 +761,14 @@ mod tests {
     #[test]
     fn recursion_and_cycles_end() {
         let (project, _) = project(&[
-            "def a():\n    return b()\ndef b():\n    return a()\n",
-            "import time\ndef c():\n    c()\n    time.sleep(1)\n",
+            (
+                "app.x",
+                "def a():\n    return b()\ndef b():\n    return a()\n",
+            ),
+            (
+                "app.y",
+                "import time\ndef c():\n    c()\n    time.sleep(1)\n",
+            ),
         ]);
         assert!(!project.may_matter("app.x.a"));
         assert!(project.may_matter("app.y.c"));
