@@ -109,8 +109,14 @@ impl<'t> LexicalFacts<'t> {
                                 || self.may_stand_for(receiver, module)
                         }
                         (Some(_), None) => false,
-                        // A method: called on any object.
-                        (None, _) => true,
+                        // A method: called on an object the semantic index may know the kind
+                        // of; a builtin only on `builtins`.
+                        (None, receiver) => match receiver {
+                            Some(receiver) if attribute.simple => {
+                                self.may_hold_object(receiver, call)
+                            }
+                            _ => call.is_method,
+                        },
                     }
             })
         });
@@ -154,8 +160,15 @@ impl<'t> LexicalFacts<'t> {
                     || self.may_stand_for(call.name, tail)
             }
             _ if call.name != tail => false,
-            LexicalReceiver::Name(receiver)
-            | LexicalReceiver::Expression {
+            LexicalReceiver::Name(receiver) => match &words.module {
+                Some(module) => {
+                    receiver == module
+                        || self.import_aliases.contains(receiver)
+                        || self.may_stand_for(receiver, module)
+                }
+                None => self.may_hold_object(receiver, words),
+            },
+            LexicalReceiver::Expression {
                 before: Some(receiver),
                 ..
             } => match &words.module {
@@ -164,10 +177,21 @@ impl<'t> LexicalFacts<'t> {
                         || self.import_aliases.contains(receiver)
                         || self.may_stand_for(receiver, module)
                 }
-                None => true,
+                None => words.is_method,
             },
-            LexicalReceiver::Expression { before: None, .. } => words.module.is_none(),
+            LexicalReceiver::Expression { before: None, .. } => words.is_method,
         }
+    }
+
+    /// Whether `receiver.f(...)` may be a call of `words` with `module` `None`: a method of an
+    /// object the semantic index may know the kind of (a name assigned, annotated, or bound
+    /// by `with ... as`; not a bare parameter, a loop variable, `self`), or a builtin called on
+    /// `builtins`.
+    fn may_hold_object(&self, receiver: &str, words: &CallWords) -> bool {
+        if !words.is_method {
+            return words.is_builtin && receiver == "builtins";
+        }
+        !matches!(receiver, "self" | "cls") && self.typed.contains(receiver)
     }
 
     /// Whether `name` is bound by an import (any form).
@@ -305,6 +329,8 @@ pub struct LexicalCall<'t> {
 struct AttributeCall<'t> {
     /// The receiver when it is a name, or a name just before a `)` (`(os.path).exists`).
     receiver: Option<&'t str>,
+    /// The receiver is a plain name (`name.call(...)`, not `a.name.call(...)`).
+    simple: bool,
     in_async: bool,
     /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
     /// its result may be discarded. Longer chains are assumed to.
@@ -349,6 +375,10 @@ pub struct LexicalFacts<'t> {
     /// What the called names (in coroutines) may stand for ([`Self::reached_by_aliases`]).
     aliases_reach: Option<HashSet<&'t str>>,
     async_aliases_reach: Option<HashSet<&'t str>>,
+    /// Names whose object the semantic index may know the kind of: assigned at a statement
+    /// start (`name = ...`, `name: T = ...`), annotated (`name: T`, parameters included), or
+    /// bound by `as`.
+    typed: HashSet<&'t str>,
     /// Names a `from ... import` binds (aliases included).
     from_imported: HashSet<&'t str>,
     /// The file has a `from ... import *`.
@@ -689,6 +719,7 @@ impl<'t> Scanner<'t, '_> {
                     self.facts.code_words.insert(name);
                 }
                 if let Token::Name("as") = self.recent[0] {
+                    self.facts.typed.insert(name);
                     // An import's or a `with`'s dotted name (an `except`'s class too,
                     // harmlessly); a call's result is not followed.
                     if let Token::Name(value) = self.recent[1] {
@@ -772,6 +803,10 @@ impl<'t> Scanner<'t, '_> {
                 {
                     self.annotated = Some(name);
                 }
+                // An annotated name or parameter (a dict key or a slice bound too, harmlessly).
+                if let Token::Name(name) = self.recent[0] {
+                    self.facts.typed.insert(name);
+                }
             }
             _ => {}
         }
@@ -840,6 +875,7 @@ impl<'t> Scanner<'t, '_> {
                     (self.recent[0], self.recent[1])
                 {
                     self.assignment = Some(PendingAssignment::new(name));
+                    self.facts.typed.insert(name);
                 } else if let Some(name) = self.annotated.take() {
                     // `name: T = value`.
                     self.assignment = Some(PendingAssignment::new(name));
@@ -908,12 +944,14 @@ impl<'t> Scanner<'t, '_> {
                 (Token::Name(_), before) => starts_value(before),
                 _ => true,
             };
+            let simple = matches!(self.recent[2], Token::Name(_)) && self.recent[3] != Token::Dot;
             facts
                 .attribute_calls
                 .entry(name)
                 .or_default()
                 .push(AttributeCall {
                     receiver,
+                    simple,
                     in_async,
                     may_be_discarded,
                 });

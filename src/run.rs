@@ -628,7 +628,10 @@ fn analyse_files(
     let evidence = EvidenceCalls::new(registry);
     let scans: Vec<LexicalScan> = files
         .par_iter()
-        .map(|path| scan_lexically(path, map.module(path), settings, registry, &evidence))
+        .map(|path| {
+            let module = map.module(path).map(|module| (module, &map));
+            scan_lexically(path, module, settings, registry, &evidence)
+        })
         .collect();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
     // count by name in the lexical settling.
@@ -840,7 +843,7 @@ enum LexicalScan {
 /// lexical summary.
 fn scan_lexically(
     path: &Path,
-    module: Option<&ModuleInfo>,
+    module: Option<(&ModuleInfo, &ModuleMap)>,
     settings: &Settings,
     registry: &Registry,
     evidence: &EvidenceCalls,
@@ -864,7 +867,9 @@ fn scan_lexically(
     LexicalScan::Scanned {
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
-        summary: module.map(|module| LexicalSummary::of(&facts, evidence, module)),
+        summary: module.map(|(module, map)| {
+            LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name))
+        }),
         skipped: FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),

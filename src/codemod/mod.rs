@@ -422,6 +422,8 @@ pub struct CallWords {
     /// A method of an object (`requests.Session().get`): a plain name before `(` is never
     /// this call, unless it is bound to it.
     pub is_method: bool,
+    /// A builtin (`builtins.open`): called by its plain name, or on `builtins`.
+    pub is_builtin: bool,
     /// The codemod (by index) that matches the call.
     pub codemod: usize,
 }
@@ -545,6 +547,7 @@ impl Registry {
                     result_discarded: codemod.result_discarded,
                     module,
                     is_method: call.contains("()"),
+                    is_builtin: call.starts_with("builtins."),
                     codemod: i,
                 });
             }

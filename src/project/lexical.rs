@@ -137,19 +137,27 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 struct Summarizer<'f, 't> {
     facts: &'f LexicalFacts<'t>,
     module: &'f ModuleInfo,
+    /// Whether an absolute dotted name is in the project (starts with one of its top-level
+    /// modules): calls and imports elsewhere cannot reach a project function.
+    in_project: &'f dyn Fn(&str) -> bool,
 }
 
 impl<'t> Summarizer<'_, 't> {
+    /// A module name as written in the file, made absolute, if it is the project's.
+    fn project_module(&self, written: &str) -> Option<String> {
+        absolute_module(self.module, written).filter(|name| (self.in_project)(name))
+    }
+
     /// Where a name of the file may lead as the start of a chain (`name.x(...)`): a module or
     /// class an import names, or the file itself (a `def` or `class`). Nothing for a builtin,
     /// a parameter or a local variable.
     fn scopes_of_root(&self, name: &str, scopes: &mut Vec<Scope>) {
         for imported in self.facts.imports.get(name).into_iter().flatten() {
             let path = match imported {
-                Imported::Module(path) => absolute_module(self.module, path),
-                Imported::Name { module, name } => {
-                    absolute_module(self.module, module).map(|module| format!("{module}.{name}"))
-                }
+                Imported::Module(path) => self.project_module(path),
+                Imported::Name { module, name } => self
+                    .project_module(module)
+                    .map(|module| format!("{module}.{name}")),
             };
             scopes.extend(path.map(Scope::Path));
         }
@@ -167,7 +175,7 @@ impl<'t> Summarizer<'_, 't> {
             LexicalReceiver::Plain => {
                 for imported in self.facts.imports.get(call.name).into_iter().flatten() {
                     if let Imported::Name { module, name } = imported
-                        && let Some(module) = absolute_module(self.module, module)
+                        && let Some(module) = self.project_module(module)
                     {
                         keys.push(Key {
                             scope: Scope::Path(module),
@@ -218,13 +226,19 @@ fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
 }
 
 impl LexicalSummary {
-    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of `module`.
+    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of `module`, in a
+    /// project whose names `in_project` tells.
     pub fn of(
         facts: &LexicalFacts,
         evidence: &EvidenceCalls,
         module: &ModuleInfo,
+        in_project: &dyn Fn(&str) -> bool,
     ) -> LexicalSummary {
-        let summarizer = Summarizer { facts, module };
+        let summarizer = Summarizer {
+            facts,
+            module,
+            in_project,
+        };
         let mut sync: Vec<(bool, Vec<Key>)> = facts
             .functions
             .iter()
@@ -289,12 +303,12 @@ impl LexicalSummary {
                         module: written,
                         name,
                     } => {
-                        if let Some(absolute) = absolute_module(module, written) {
+                        if let Some(absolute) = summarizer.project_module(written) {
                             imported_names.push((absolute, (*name).to_owned(), bound.to_owned()));
                         }
                     }
                     Imported::Module(written) => {
-                        if let Some(absolute) = absolute_module(module, written)
+                        if let Some(absolute) = summarizer.project_module(written)
                             && absolute != bound
                         {
                             imported_modules.push((absolute, bound.to_owned()));
@@ -445,13 +459,41 @@ impl Reexports<'_> {
     }
 }
 
+/// Strings stored once, by id: the settled names' paths and names.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(text.into(), id);
+        id
+    }
+
+    fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+}
+
+/// A settled name, by ids: the file (`NO_FILE` for a path's name), the path (`LOCAL` for a
+/// file's own name) and the name.
+type NameId = (u32, u32, u32);
+const NO_FILE: u32 = u32::MAX;
+const LOCAL: u32 = u32::MAX;
+
 /// The project's names that may matter to its rules, settled across every file.
 pub struct LexicalProject<'l> {
     reexports: Reexports<'l>,
+    strings: Interner,
     /// Names of synchronous functions that may block, where they can be called from.
-    blocking: HashSet<(Option<usize>, String, String)>,
+    blocking: HashSet<NameId>,
     /// Names of coroutine functions, likewise.
-    coroutines: HashSet<(Option<usize>, String, String)>,
+    coroutines: HashSet<NameId>,
 }
 
 impl<'l> LexicalProject<'l> {
@@ -478,67 +520,81 @@ impl<'l> LexicalProject<'l> {
             })
             .collect();
         let reexports = Reexports { lookup, imports };
-        let mut resolved: HashMap<(&str, &str), Vec<(String, String)>> = HashMap::default();
-        let mut callers: HashMap<Name, Vec<(usize, usize)>> = HashMap::default();
-        let mut blocking: HashSet<Name> = HashSet::default();
-        let mut coroutines: HashSet<Name> = HashSet::default();
-        let mut queue: Vec<(usize, usize)> = Vec::new();
+        let mut strings = Interner::default();
+        let mut resolved: HashMap<(u32, u32), Vec<NameId>> = HashMap::default();
+        let mut callers: HashMap<NameId, Vec<(u32, u32)>> = HashMap::default();
+        let mut coroutines: HashSet<NameId> = HashSet::default();
+        let mut queue: Vec<(u32, u32)> = Vec::new();
+        let homes = |strings: &mut Interner,
+                     summary: &LexicalSummary,
+                     file: usize,
+                     name: &str,
+                     classes: Option<&str>| {
+            summary
+                .homes(file, name, classes)
+                .into_iter()
+                .map(|(file, path, name)| match file {
+                    Some(file) => (file as u32, LOCAL, strings.id(name)),
+                    None => (NO_FILE, strings.id(&path), strings.id(name)),
+                })
+                .collect::<Vec<NameId>>()
+        };
         for (file, summary) in summaries.iter().enumerate() {
             let Some(summary) = summary else {
                 continue;
             };
             for (index, function) in summary.sync_functions.iter().enumerate() {
+                let caller = (file as u32, index as u32);
                 if function.may_block {
-                    queue.push((file, index));
+                    queue.push(caller);
                     continue;
                 }
                 for call in &function.calls {
+                    let name = strings.id(&call.name);
                     match &call.scope {
                         Scope::Local => callers
-                            .entry((Some(file), String::new(), call.name.as_str()))
+                            .entry((file as u32, LOCAL, name))
                             .or_default()
-                            .push((file, index)),
+                            .push(caller),
                         Scope::Path(path) => {
-                            resolved
-                                .entry((path.as_str(), call.name.as_str()))
-                                .or_insert_with(|| {
-                                    split_all(reexports.resolve(&format!("{path}.{}", call.name)))
-                                });
+                            let path_id = strings.id(path);
+                            let targets = resolved.entry((path_id, name)).or_insert_with(|| {
+                                reexports
+                                    .resolve(&format!("{path}.{}", call.name))
+                                    .iter()
+                                    .filter_map(|target| target.rsplit_once('.'))
+                                    .map(|(path, name)| {
+                                        (NO_FILE, strings.id(path), strings.id(name))
+                                    })
+                                    .collect()
+                            });
+                            for &target in targets.iter() {
+                                callers.entry(target).or_default().push(caller);
+                            }
                         }
                     }
                 }
             }
             for (name, classes) in &summary.coroutines {
-                coroutines.extend(summary.homes(file, name, classes.as_deref()));
+                coroutines.extend(homes(&mut strings, summary, file, name, classes.as_deref()));
             }
         }
-        // The callers by resolved name (borrowed from `resolved`, filled above).
-        for (file, summary) in summaries.iter().enumerate() {
-            let Some(summary) = summary else {
-                continue;
-            };
-            for (index, function) in summary.sync_functions.iter().enumerate() {
-                if function.may_block {
-                    continue;
-                }
-                for call in &function.calls {
-                    if let Scope::Path(path) = &call.scope {
-                        for (path, name) in &resolved[&(path.as_str(), call.name.as_str())] {
-                            callers
-                                .entry((None, path.clone(), name.as_str()))
-                                .or_default()
-                                .push((file, index));
-                        }
-                    }
-                }
-            }
-        }
-        let mut blocked: HashSet<(usize, usize)> = queue.iter().copied().collect();
+        drop(resolved);
+        let mut blocking: HashSet<NameId> = HashSet::default();
+        let mut blocked: HashSet<(u32, u32)> = queue.iter().copied().collect();
         while let Some((file, index)) = queue.pop() {
-            let summary = summaries[file].expect("a blocking function's file has a summary");
-            let function = &summary.sync_functions[index];
-            for home in summary.homes(file, &function.name, function.classes.as_deref()) {
-                if !blocking.insert(home.clone()) {
+            let summary =
+                summaries[file as usize].expect("a blocking function's file has a summary");
+            let function = &summary.sync_functions[index as usize];
+            let names = homes(
+                &mut strings,
+                summary,
+                file as usize,
+                &function.name,
+                function.classes.as_deref(),
+            );
+            for home in names {
+                if !blocking.insert(home) {
                     continue;
                 }
                 for &caller in callers.get(&home).into_iter().flatten() {
@@ -548,33 +604,36 @@ impl<'l> LexicalProject<'l> {
                 }
             }
         }
-        let owned = |names: HashSet<Name>| {
-            names
-                .into_iter()
-                .map(|(file, path, name)| (file, path, name.to_owned()))
-                .collect()
-        };
         LexicalProject {
-            blocking: owned(blocking),
-            coroutines: owned(coroutines),
             reexports,
+            strings,
+            blocking,
+            coroutines,
         }
     }
 
-    fn any_in(
-        &self,
-        set: &HashSet<(Option<usize>, String, String)>,
-        file: usize,
-        keys: &[Key],
-    ) -> bool {
+    /// Whether `dotted` (resolved through re-exports) names something in `set`.
+    fn resolves_into(&self, set: &HashSet<NameId>, dotted: &str) -> bool {
+        self.reexports
+            .resolve(dotted)
+            .iter()
+            .filter_map(|target| target.rsplit_once('.'))
+            .any(|(path, name)| {
+                let (Some(path), Some(name)) = (self.strings.get(path), self.strings.get(name))
+                else {
+                    return false;
+                };
+                set.contains(&(NO_FILE, path, name))
+            })
+    }
+
+    fn any_in(&self, set: &HashSet<NameId>, file: usize, keys: &[Key]) -> bool {
         keys.iter().any(|key| match &key.scope {
-            Scope::Local => set.contains(&(Some(file), String::new(), key.name.clone())),
-            Scope::Path(path) => self
-                .reexports
-                .resolve(&format!("{path}.{}", key.name))
-                .iter()
-                .filter_map(|target| target.rsplit_once('.'))
-                .any(|(path, name)| set.contains(&(None, path.to_owned(), name.to_owned()))),
+            Scope::Local => self
+                .strings
+                .get(&key.name)
+                .is_some_and(|name| set.contains(&(file as u32, LOCAL, name))),
+            Scope::Path(path) => self.resolves_into(set, &format!("{path}.{}", key.name)),
         })
     }
 
@@ -589,24 +648,8 @@ impl<'l> LexicalProject<'l> {
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
     /// project finding: the function may block or is a coroutine.
     pub fn may_matter(&self, target: &str) -> bool {
-        self.reexports
-            .resolve(target)
-            .iter()
-            .filter_map(|target| target.rsplit_once('.'))
-            .any(|(path, name)| {
-                let key = (None, path.to_owned(), name.to_owned());
-                self.blocking.contains(&key) || self.coroutines.contains(&key)
-            })
+        self.resolves_into(&self.blocking, target) || self.resolves_into(&self.coroutines, target)
     }
-}
-
-/// `(path, name)` of each dotted name.
-fn split_all(targets: Vec<String>) -> Vec<(String, String)> {
-    targets
-        .iter()
-        .filter_map(|target| target.rsplit_once('.'))
-        .map(|(path, name)| (path.to_owned(), name.to_owned()))
-        .collect()
 }
 
 #[cfg(test)]
@@ -643,7 +686,7 @@ mod tests {
                 };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-                LexicalSummary::of(&facts, &evidence, &module)
+                LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
             })
             .collect();
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
