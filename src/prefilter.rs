@@ -22,12 +22,14 @@
 //! A call is a finding only if the name before its `(` is the matched call's last segment (an
 //! attribute call on the module or a name bound to it, a builtin, a function `from m import`ed
 //! by name) or a name bound to it (an alias, through up to eight assignments); a call of the
-//! file's own coroutine only if an `async def` defines the name.
+//! file's own coroutine only if an `async def` defines the name. A method (`requests.Session()
+//! .get`) counts on a longer chain (`self.session.get`), or on a name the semantic index may
+//! know the kind of: one assigned at a statement start, annotated, or bound by `as` (not a
+//! bare parameter or a loop variable, whose kind is never known).
 //!
-//! The project phase (cross-file summaries of sync helpers) needs files this filter skips;
-//! it should ask for them on demand: a module imported by a file that is analysed gets its
-//! summaries from [`crate::parse::parse`] and [`crate::semantic::build_index`] directly, not
-//! through this filter.
+//! With [`LexicalFacts::scan_functions`], the same scan also records each function and the
+//! calls in it, for the project phase's lexical pass (`project/lexical.rs`), which decides
+//! from them which files the project rules need parsed.
 
 use foldhash::{HashMap, HashSet};
 
