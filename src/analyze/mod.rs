@@ -277,7 +277,7 @@ fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
 /// Whether the value of `call` is thrown away: the call is a statement of its own, or it is
 /// assigned to a function-local name that nothing reads afterwards (`task = create_task(...)`
 /// with `task` never used: the reference dies with the frame).
-fn is_result_discarded(file: &FileContext, call: Node) -> bool {
+pub(crate) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
     let Some(parent) = call.parent() else {
         return false;
     };

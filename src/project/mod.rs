@@ -219,8 +219,11 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
                         continue;
                     };
                     let target = functions.function(callee);
+                    // A coroutine matters where its result may be thrown away (UNF301);
+                    // a file whose coroutines are all awaited or kept needs no second pass.
                     let found = if target.is_async {
-                        (!target.is_generator).then_some(ProjectCall::Coroutine)
+                        (!target.is_generator && function.discarded.contains(call))
+                            .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
                         Some(ProjectCall::Blocking { chain, location })
@@ -248,22 +251,27 @@ mod tests {
         let mut targets: Vec<String> = Vec::new();
         let functions = functions
             .iter()
-            .map(|(qualname, is_async, direct, calls)| FunctionSummary {
-                qualname: (*qualname).to_owned(),
-                is_async: *is_async,
-                is_generator: false,
-                direct: direct.then(|| Evidence {
-                    code: "ASYNC251".to_owned(),
-                    call: "time.sleep".to_owned(),
-                    line: 3,
-                }),
-                calls: calls
+            .map(|(qualname, is_async, direct, calls)| {
+                let calls: Vec<u32> = calls
                     .iter()
                     .map(|target| {
                         targets.push((*target).to_owned());
                         targets.len() as u32 - 1
                     })
-                    .collect(),
+                    .collect();
+                FunctionSummary {
+                    qualname: (*qualname).to_owned(),
+                    is_async: *is_async,
+                    is_generator: false,
+                    direct: direct.then(|| Evidence {
+                        code: "ASYNC251".to_owned(),
+                        call: "time.sleep".to_owned(),
+                        line: 3,
+                    }),
+                    // Every call of these summaries is a statement of its own.
+                    discarded: calls.clone(),
+                    calls,
+                }
             })
             .collect();
         ProjectFile {

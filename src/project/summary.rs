@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::modules::{ModuleInfo, ModuleMap, absolute_name};
-use crate::analyze::{FileContext, RuleSelection, blocking_evidence};
+use crate::analyze::{FileContext, RuleSelection, blocking_evidence, is_result_discarded};
 use crate::codemod::Registry;
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
 
@@ -36,6 +36,9 @@ pub struct FunctionSummary {
     /// `app.helpers.load_profile`, `app.models.Repo.save` (through `self`). Awaited calls are
     /// left out (awaiting a call of a synchronous function awaits what it returns).
     pub calls: Vec<u32>,
+    /// The calls among `calls` whose result may be thrown away (a statement of its own, or
+    /// assigned to a local nothing reads): a coroutine called so is never awaited (UNF301).
+    pub discarded: Vec<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -229,6 +232,7 @@ pub fn summarize(
                 is_generator: false,
                 direct: None,
                 calls: Vec::new(),
+                discarded: Vec::new(),
             });
         }
     }
@@ -302,6 +306,9 @@ pub fn summarize(
         function.calls.sort_unstable();
         function.calls.dedup();
         function.calls.shrink_to_fit();
+        function.discarded.sort_unstable();
+        function.discarded.dedup();
+        function.discarded.shrink_to_fit();
     }
     functions.shrink_to_fit();
     FileSummary {
@@ -357,6 +364,10 @@ fn summarize_call(
         return;
     };
     if !awaited && let Some(target) = call_target(file, module, map, callee) {
-        function.calls.push(targets.id(target));
+        let id = targets.id(target);
+        function.calls.push(id);
+        if function.is_async && is_result_discarded(file, call) {
+            function.discarded.push(id);
+        }
     }
 }
