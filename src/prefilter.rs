@@ -326,6 +326,19 @@ pub struct LexicalCall<'t> {
     pub may_be_discarded: bool,
 }
 
+/// A local assigned a call's result, and how often its name occurs after, in its function.
+#[derive(Debug, Clone, Copy)]
+struct Watch<'t> {
+    name: &'t str,
+    /// The scope (`Scanner::scope_serials`) the assignment is in.
+    serial: u32,
+    /// That scope is still open.
+    open: bool,
+    /// That scope is a function's (a module's or a class's local is never discarded).
+    in_function: bool,
+    uses: u32,
+}
+
 /// A call of an attribute, `receiver.name(...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct AttributeCall<'t> {
@@ -333,6 +346,9 @@ struct AttributeCall<'t> {
     receiver: Option<&'t str>,
     /// The receiver is a plain name (`name.call(...)`, not `a.name.call(...)`).
     simple: bool,
+    /// For `name = receiver.f(...)`: the watch on `name` ([`Scanner::watches`]); the result
+    /// is discarded only if `name` is never used again in the function.
+    watch: Option<usize>,
     in_async: bool,
     /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
     /// its result may be discarded. Longer chains are assumed to.
@@ -443,6 +459,13 @@ struct Scanner<'t, 'w> {
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
     /// statement is an `async def`.
     scopes: Vec<(usize, bool)>,
+    /// For each entry of `scopes`: a serial number, and whether a `def` opened it.
+    scope_serials: Vec<(u32, bool)>,
+    next_serial: u32,
+    /// The pending scope (`pending_scope`) is a `def`'s.
+    pending_is_def: bool,
+    /// Locals assigned a call's result, whose later uses are counted.
+    watches: Vec<Watch<'t>>,
     /// With [`LexicalFacts::scan_functions`]: the function (in `facts.functions`) of each
     /// entry of `scopes`, `None` for a class body.
     scope_owners: Vec<ScopeOwner<'t>>,
@@ -568,6 +591,10 @@ impl<'t> LexicalFacts<'t> {
             recent: [Token::LineStart; 6],
             line_indent: 0,
             scopes: Vec::new(),
+            scope_serials: Vec::new(),
+            next_serial: 0,
+            pending_is_def: false,
+            watches: Vec::new(),
             scope_owners: Vec::new(),
             pending_class: None,
             header_function: None,
@@ -591,7 +618,14 @@ impl<'t> LexicalFacts<'t> {
         scanner.start_line();
         scanner.code(Mode::Code)?;
         scanner.end_assignment();
+        let watches = scanner.watches;
         let mut facts = scanner.facts;
+        // A call assigned to a local is discarded if the local is never used again.
+        for call in facts.attribute_calls.values_mut().flatten() {
+            if let Some(watch) = call.watch.map(|w| watches[w]) {
+                call.may_be_discarded = watch.in_function && watch.uses == 0;
+            }
+        }
         facts.aliases_reach = facts.reached_by_aliases(&facts.called_names);
         facts.async_aliases_reach = facts.reached_by_aliases(&facts.async_called_names);
         Some(facts)
@@ -637,6 +671,9 @@ impl<'t> Scanner<'t, '_> {
                     self.line_indent = width;
                     while self.scopes.last().is_some_and(|&(i, _)| i >= width) {
                         self.scopes.pop();
+                        if let Some((serial, _)) = self.scope_serials.pop() {
+                            self.close_watches(serial);
+                        }
                         self.scope_owners.pop();
                     }
                     let owner = match (self.pending_function.take(), self.pending_class.take()) {
@@ -649,6 +686,7 @@ impl<'t> Scanner<'t, '_> {
                         && width > indent
                     {
                         self.scopes.push((indent, false));
+                        self.open_scope(self.pending_is_def);
                         self.scope_owners.push(owner);
                     }
                     self.end_assignment();
@@ -678,6 +716,28 @@ impl<'t> Scanner<'t, '_> {
         self.facts.bindings.entry(name).or_default().push(value);
     }
 
+    fn open_scope(&mut self, is_def: bool) {
+        self.scope_serials.push((self.next_serial, is_def));
+        self.next_serial += 1;
+    }
+
+    fn close_watches(&mut self, serial: u32) {
+        for watch in &mut self.watches {
+            if watch.serial == serial {
+                watch.open = false;
+            }
+        }
+    }
+
+    /// `name` occurs: a use of the watched locals of that name.
+    fn count_use(&mut self, name: &str) {
+        for watch in &mut self.watches {
+            if watch.open && watch.name == name {
+                watch.uses += 1;
+            }
+        }
+    }
+
     fn import(&mut self, name: &'t str, imported: Imported<'t>) {
         self.facts.imports.entry(name).or_default().push(imported);
     }
@@ -704,6 +764,11 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn push(&mut self, token: Token<'t>) {
+        if let Token::Name(name) = token
+            && !self.watches.is_empty()
+        {
+            self.count_use(name);
+        }
         if self.collect_functions {
             self.track_chain(token);
         }
@@ -782,9 +847,11 @@ impl<'t> Scanner<'t, '_> {
                 if name == "def" && self.recent[0] == Token::Name("async") {
                     // Its header line counts as inside, harmlessly.
                     self.scopes.push((self.line_indent, true));
+                    self.open_scope(true);
                     self.scope_owners.push(ScopeOwner::Unknown);
                 } else if matches!(name, "def" | "class") {
                     self.pending_scope = Some(self.line_indent);
+                    self.pending_is_def = name == "def";
                     self.pending_function = None;
                     self.pending_class = None;
                 }
@@ -933,7 +1000,6 @@ impl<'t> Scanner<'t, '_> {
                 Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
             )
         };
-        let facts = &mut self.facts;
         if self.recent[1] == Token::Dot {
             let receiver = match (self.recent[2], self.recent[3]) {
                 (Token::Name(receiver), _) | (Token::CloseParen, Token::Name(receiver)) => {
@@ -941,11 +1007,33 @@ impl<'t> Scanner<'t, '_> {
                 }
                 _ => None,
             };
+            // `name = receiver.f(...)`: discarded if nothing reads `name` afterwards in the
+            // function (the scan counts its later occurrences).
+            let watch = match (self.recent[2], self.recent[3], assigned_from_call) {
+                (Token::Name(_), Token::Assign, Some((target, _))) => {
+                    let (serial, in_function) = self
+                        .scope_serials
+                        .last()
+                        .map_or((u32::MAX, false), |&(serial, is_def)| (serial, is_def));
+                    self.watches.push(Watch {
+                        name: target,
+                        serial,
+                        open: in_function,
+                        in_function,
+                        uses: 0,
+                    });
+                    Some(self.watches.len() - 1)
+                }
+                _ => None,
+            };
             let may_be_discarded = match (self.recent[2], self.recent[3]) {
                 (Token::Name(_), Token::Dot) => true,
+                // Another assignment (an attribute, a keyword argument): kept.
+                (Token::Name(_), Token::Assign) => watch.is_some(),
                 (Token::Name(_), before) => starts_value(before),
                 _ => true,
             };
+            let facts = &mut self.facts;
             let simple = matches!(self.recent[2], Token::Name(_)) && self.recent[3] != Token::Dot;
             facts
                 .attribute_calls
@@ -956,6 +1044,7 @@ impl<'t> Scanner<'t, '_> {
                     simple,
                     in_async,
                     may_be_discarded,
+                    watch,
                 });
             if let Token::Name("self" | "cls") = self.recent[2] {
                 facts.own_calls.push(OwnCall {
@@ -965,6 +1054,7 @@ impl<'t> Scanner<'t, '_> {
                 });
             }
         } else {
+            let facts = &mut self.facts;
             facts.called_names.insert(name);
             if in_async {
                 facts.async_called_names.insert(name);
@@ -1433,6 +1523,29 @@ mod tests {
         ));
         assert!(!needs(
             "import asyncio\nasync def f(tasks):\n    tasks.append(asyncio.create_task(g()))\n    await asyncio.create_task(g())\n"
+        ));
+    }
+
+    #[test]
+    fn a_task_assigned_to_a_local_is_discarded_only_if_never_used_again() {
+        assert!(needs(
+            "import asyncio\nasync def f():\n    task = asyncio.create_task(g())\n    return 1\n"
+        ));
+        // Read afterwards (in a nested function too), or kept on an attribute or at module
+        // level: the task is referenced.
+        assert!(!needs(
+            "import asyncio\nasync def f():\n    task = asyncio.create_task(g())\n    await task\n"
+        ));
+        assert!(!needs(
+            "import asyncio\nasync def f():\n    task = asyncio.create_task(g())\n    def done():\n        return task\n    return done\n"
+        ));
+        assert!(!needs(
+            "import asyncio\nasync def f(self):\n    self.task = asyncio.create_task(g())\n"
+        ));
+        assert!(!needs("import asyncio\ntask = asyncio.create_task(g())\n"));
+        // The same name read in another function does not keep this one.
+        assert!(needs(
+            "import asyncio\nasync def f():\n    task = asyncio.create_task(g())\nasync def h(task):\n    await task\n"
         ));
     }
 
