@@ -6,6 +6,7 @@ use std::ops::Range;
 use tree_sitter::{Node, Parser, Tree};
 
 /// A parsed file: its syntax tree and where tree-sitter found syntax errors.
+#[derive(Clone, Debug)]
 pub struct ParsedFile {
     pub tree: Tree,
     /// Byte ranges of `ERROR` nodes and (zero-width) `MISSING` nodes, in source order.

@@ -17,7 +17,7 @@ use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
-use crate::parse::parse;
+use crate::parse::{ParsedFile, parse};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
     EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap, ProjectFile,
@@ -208,6 +208,7 @@ pub fn find(
         registry,
         ProjectRole::Alone,
         true,
+        None,
     );
     (findings, errors)
 }
@@ -229,7 +230,8 @@ enum ProjectRole<'a> {
 }
 
 /// [`find`], with the part the project phase asks of the file; `analyse: false` only
-/// summarises (a file that cannot have a finding).
+/// summarises (a file that cannot have a finding). `parsed`: the parse of `text` when one was
+/// already made (the check of a fix), so it is not parsed twice.
 #[allow(clippy::too_many_arguments)]
 fn find_in_project(
     text: &str,
@@ -239,9 +241,12 @@ fn find_in_project(
     registry: &Registry,
     role: ProjectRole,
     analyse: bool,
+    parsed: Option<ParsedFile>,
 ) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
-    log_parse(path, text.len(), analyse, role);
-    let parsed = parse(text);
+    let parsed = parsed.unwrap_or_else(|| {
+        log_parse(path, text.len(), analyse, role);
+        parse(text)
+    });
     let index = build_index(&parsed.tree, text);
     let context = FileContext {
         path,
@@ -347,6 +352,7 @@ fn process_in_project(
         registry,
         role,
         may_match,
+        None,
     );
     // The fix rounds see the project's calls too (they are looked up by name), never
     // summarise again.
@@ -367,6 +373,7 @@ fn process_in_project(
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
+        let mut fixed_parse = outcome.parsed;
         // The fixed text is analysed again until nothing more applies, so that one run converges
         // where a second run would change the file again: fixes skipped because they overlapped
         // another (a call nested in a fixed call), calls that resolve only once a fix added an
@@ -384,6 +391,7 @@ fn process_in_project(
                 registry,
                 round_role,
                 true,
+                fixed_parse.take(),
             );
             keep_in_scope(&mut more, path, &source.text, current, settings);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
@@ -411,6 +419,7 @@ fn process_in_project(
                 }
             }
             fixed_text = Some(next);
+            fixed_parse = round.parsed;
         }
         if let Some(text) = fixed_text {
             match source.encode(&text) {

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::parse::parse;
+use crate::parse::{ParsedFile, parse};
 
 /// How far a fix can be trusted, from least to most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -205,6 +205,8 @@ pub struct FixOutcome {
     /// How many fixes were skipped because they overlapped an applied one (another round on
     /// the fixed text may apply them).
     pub overlapped: usize,
+    /// The parse of `fixed_text` made to check it, for the next analysis of that text.
+    pub parsed: Option<ParsedFile>,
 }
 
 /// Apply every fix whose applicability reaches `threshold`, in source order, skipping a fix
@@ -253,6 +255,7 @@ pub fn fix_file(
             applied,
             rejected: None,
             overlapped,
+            parsed: None,
         };
     }
     let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
@@ -271,6 +274,7 @@ pub fn fix_file(
             applied: vec![false; fixes.len()],
             overlapped: 0,
             rejected: Some("the fixed file would not parse; nothing was changed in it".to_owned()),
+            parsed: None,
         };
     }
     FixOutcome {
@@ -278,6 +282,7 @@ pub fn fix_file(
         applied,
         rejected: None,
         overlapped,
+        parsed: Some(parsed),
     }
 }
 
