@@ -679,6 +679,18 @@ fn analyse_files(
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
     // rules may need only summarised; the others are done.
+    let project_candidates: Vec<bool> = scans
+        .par_iter()
+        .enumerate()
+        .map(|(i, scan)| match scan {
+            LexicalScan::Scanned {
+                needs_analysis: false,
+                summary: Some(summary),
+                ..
+            } => lexical.may_have_findings(i, summary),
+            _ => false,
+        })
+        .collect();
     let mut first = Vec::new();
     for (i, scan) in scans.into_iter().enumerate() {
         match scan {
@@ -689,13 +701,10 @@ fn analyse_files(
             }
             LexicalScan::Scanned {
                 needs_analysis,
-                summary,
                 skipped,
+                ..
             } => {
-                let project = summary
-                    .as_ref()
-                    .is_some_and(|summary| lexical.may_have_findings(i, summary));
-                if needs_analysis || project {
+                if needs_analysis || project_candidates[i] {
                     first.push((i, needs_analysis));
                 } else {
                     outcomes[i] = Some(skipped);

@@ -416,7 +416,7 @@ impl ModuleLookup for super::ModuleMap {
 /// them: `app.load` is also `app.helpers.load` when `app/__init__.py` imports `load` from
 /// `.helpers`. The name itself first.
 struct Reexports<'l> {
-    lookup: &'l dyn ModuleLookup,
+    lookup: &'l (dyn ModuleLookup + Sync),
     /// Per file: what the names its imports bind stand for.
     imports: Vec<HashMap<String, Vec<String>>>,
 }
@@ -500,7 +500,10 @@ impl<'l> LexicalProject<'l> {
     /// Settle the summaries (by file index in `lookup`; `None` for a file outside the
     /// project): a synchronous function may block if it may block by itself or calls a name
     /// that may block. Each function is settled once: linear in the calls.
-    pub fn settle(summaries: &[Option<&LexicalSummary>], lookup: &'l dyn ModuleLookup) -> Self {
+    pub fn settle(
+        summaries: &[Option<&LexicalSummary>],
+        lookup: &'l (dyn ModuleLookup + Sync),
+    ) -> Self {
         let imports = summaries
             .iter()
             .map(|summary| {
