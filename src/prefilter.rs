@@ -332,8 +332,6 @@ struct Watch<'t> {
     name: &'t str,
     /// The scope (`Scanner::scope_serials`) the assignment is in.
     serial: u32,
-    /// That scope is still open.
-    open: bool,
     /// That scope is a function's (a module's or a class's local is never discarded).
     in_function: bool,
     uses: u32,
@@ -464,8 +462,10 @@ struct Scanner<'t, 'w> {
     next_serial: u32,
     /// The pending scope (`pending_scope`) is a `def`'s.
     pending_is_def: bool,
-    /// Locals assigned a call's result, whose later uses are counted.
+    /// Locals assigned a call's result, whose later uses are counted; the indexes of those
+    /// whose scope is still open.
     watches: Vec<Watch<'t>>,
+    open_watches: Vec<usize>,
     /// With [`LexicalFacts::scan_functions`]: the function (in `facts.functions`) of each
     /// entry of `scopes`, `None` for a class body.
     scope_owners: Vec<ScopeOwner<'t>>,
@@ -595,6 +595,7 @@ impl<'t> LexicalFacts<'t> {
             next_serial: 0,
             pending_is_def: false,
             watches: Vec::new(),
+            open_watches: Vec::new(),
             scope_owners: Vec::new(),
             pending_class: None,
             header_function: None,
@@ -722,17 +723,15 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn close_watches(&mut self, serial: u32) {
-        for watch in &mut self.watches {
-            if watch.serial == serial {
-                watch.open = false;
-            }
-        }
+        let watches = &self.watches;
+        self.open_watches.retain(|&i| watches[i].serial != serial);
     }
 
     /// `name` occurs: a use of the watched locals of that name.
     fn count_use(&mut self, name: &str) {
-        for watch in &mut self.watches {
-            if watch.open && watch.name == name {
+        for &i in &self.open_watches {
+            let watch = &mut self.watches[i];
+            if watch.name == name {
                 watch.uses += 1;
             }
         }
@@ -765,7 +764,7 @@ impl<'t> Scanner<'t, '_> {
 
     fn push(&mut self, token: Token<'t>) {
         if let Token::Name(name) = token
-            && !self.watches.is_empty()
+            && !self.open_watches.is_empty()
         {
             self.count_use(name);
         }
@@ -1018,10 +1017,12 @@ impl<'t> Scanner<'t, '_> {
                     self.watches.push(Watch {
                         name: target,
                         serial,
-                        open: in_function,
                         in_function,
                         uses: 0,
                     });
+                    if in_function {
+                        self.open_watches.push(self.watches.len() - 1);
+                    }
                     Some(self.watches.len() - 1)
                 }
                 _ => None,

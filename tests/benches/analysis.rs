@@ -1,4 +1,5 @@
-//! Micro-benchmarks of one file's analysis steps: the pre-filter, parse, semantic index,
+//! Micro-benchmarks of one file's analysis steps: the pre-filter, the project phase's lexical
+//! summary, parse, semantic index,
 //! codemod matching, and the whole of `process_source` in fix mode. Inputs are the repository's
 //! own Python: the demo service and every codemod fixture in one file.
 //!
@@ -13,7 +14,8 @@ use unfreeze::analyze::{FileContext, RuleSelection, analyze};
 use unfreeze::codemod::Registry;
 use unfreeze::config::Config;
 use unfreeze::parse::parse;
-use unfreeze::prefilter::needs_analysis;
+use unfreeze::prefilter::{LexicalFacts, needs_analysis};
+use unfreeze::project::{EvidenceCalls, LexicalSummary, ModuleInfo};
 use unfreeze::run::{Mode, Settings, process_source};
 use unfreeze::semantic::build_index;
 
@@ -58,6 +60,21 @@ fn benches(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function("prefilter", |b| {
             b.iter(|| needs_analysis(&text, &registry, &selection))
+        });
+        // The project phase's lexical pass: the tokenizer with functions and calls, and the
+        // file's lexical summary.
+        let module = ModuleInfo {
+            name: "app.bench".to_owned(),
+            is_package: false,
+            names: vec!["app.bench".to_owned()],
+        };
+        let evidence = EvidenceCalls::new(&registry);
+        group.bench_function("lexical", |b| {
+            b.iter(|| {
+                LexicalFacts::scan_functions(&text, registry.interesting_words()).map(|facts| {
+                    LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
+                })
+            })
         });
         group.bench_function("parse", |b| b.iter(|| parse(&text)));
         let parsed = parse(&text);
