@@ -250,3 +250,96 @@ fn nested_project_calls_are_fixed_in_one_run() {
     assert_eq!(second.code, Some(0), "{}", second.show());
     assert_eq!(contents(dir.path()), before);
 }
+
+/// Write `files` (path, text) under a new temporary directory.
+fn project_of(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_helper_the_tokenizer_cannot_follow_is_still_summarised() {
+    // The lexical pass cannot follow `net.py` (an unclosed bracket at its end): the file is
+    // parsed and summarised precisely instead, and the chain through it is still found.
+    let dir = project_of(&[
+        ("app/__init__.py", ""),
+        (
+            "app/net.py",
+            "import time\n\n\ndef nap():\n    time.sleep(1)\n\n\nBROKEN = (1,\n",
+        ),
+        (
+            "app/api.py",
+            "from .net import nap\n\n\nasync def handler():\n    nap()\n",
+        ),
+    ]);
+    let lines = check(dir.path());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("UNF401") && lines[0].contains("handler -> nap -> time.sleep"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn files_the_project_rules_cannot_need_are_not_parsed() {
+    // `UNFREEZE_DEBUG_PARSED` logs each parse: the coroutine's file and the helper chain are
+    // parsed, a module of the same package that no coroutine reaches is not, nor a coroutine
+    // that only awaits.
+    let dir = project_of(&[
+        ("app/__init__.py", ""),
+        (
+            "app/net.py",
+            "import requests\n\n\ndef fetch(u):\n    return requests.get(u)\n",
+        ),
+        (
+            "app/helpers.py",
+            "from .net import fetch\n\n\ndef load(u):\n    return fetch(u)\n",
+        ),
+        (
+            "app/api.py",
+            "from .helpers import load\n\n\nasync def handler(u):\n    return load(u)\n",
+        ),
+        (
+            "app/unrelated.py",
+            "import json\n\n\ndef encode(x):\n    return json.dumps(x)\n",
+        ),
+        (
+            "app/awaits.py",
+            "async def other(session, u):\n    return await session.get(u)\n",
+        ),
+    ]);
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["check", "--isolated", "--color=never", "."])
+        .current_dir(dir.path())
+        .env("UNFREEZE_DEBUG_PARSED", "1")
+        .output()
+        .expect("the unfreeze binary runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stdout.contains("handler -> load -> fetch -> requests.get"),
+        "{stdout}"
+    );
+    let parsed: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("parsed\t"))
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    for needed in ["api.py", "helpers.py", "net.py"] {
+        assert!(
+            parsed.iter().any(|path| path.ends_with(needed)),
+            "{needed} not parsed: {stderr}"
+        );
+    }
+    for skipped in ["unrelated.py", "awaits.py"] {
+        assert!(
+            !parsed.iter().any(|path| path.ends_with(skipped)),
+            "{skipped} parsed: {stderr}"
+        );
+    }
+}
