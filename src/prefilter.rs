@@ -806,7 +806,9 @@ impl<'t> Scanner<'t, '_> {
                     }
                 } else if name == "import" && self.import == Some(ImportPart::FromModule) {
                     self.import = Some(ImportPart::FromNames);
-                    self.from_module = &self.text[self.import_start..self.pos - name.len()];
+                    // (`get`: a broken statement may leave the bounds out of order.)
+                    let end = self.pos - name.len();
+                    self.from_module = self.text.get(self.import_start..end).unwrap_or("");
                 } else if self.import == Some(ImportPart::FromNames) {
                     self.facts.from_imported.insert(name);
                     if name != "as" {
@@ -825,7 +827,10 @@ impl<'t> Scanner<'t, '_> {
                 } else if self.import == Some(ImportPart::Plain) && name != "as" {
                     self.facts.module_imported.insert(name);
                     if self.recent[0] == Token::Name("as") {
-                        let path = &self.text[self.import_start..self.import_end];
+                        let path = self
+                            .text
+                            .get(self.import_start..self.import_end)
+                            .unwrap_or("");
                         self.import(name, Imported::Module(path));
                     } else if self.recent[0] == Token::Dot {
                         self.import_end = self.pos;
@@ -1548,6 +1553,16 @@ mod tests {
         assert!(needs(
             "import asyncio\nasync def f():\n    task = asyncio.create_task(g())\nasync def h(task):\n    await task\n"
         ));
+    }
+
+    #[test]
+    fn broken_imports_do_not_stop_the_scan() {
+        // `import as y` after a `from` import: the recorded bounds are out of order.
+        let text =
+            "from e import f\nimport as y\nfrom . import\nimport\nasync def g():\n    pass\n";
+        let registry = Registry::bundled().unwrap();
+        let facts = LexicalFacts::scan_functions(text, registry.interesting_words());
+        assert!(facts.is_some());
     }
 
     #[test]

@@ -639,7 +639,12 @@ fn analyse_files(
         .par_iter()
         .map(|path| {
             let module = map.module(path).map(|module| (module, &map));
-            scan_lexically(path, module, settings, registry, &evidence)
+            // A panic in the scan costs only the scan: the file is then parsed, under the
+            // per-file panic guard.
+            catch_unwind(AssertUnwindSafe(|| {
+                scan_lexically(path, module, settings, registry, &evidence)
+            }))
+            .unwrap_or(LexicalScan::Unscanned)
         })
         .collect();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
