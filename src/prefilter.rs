@@ -105,11 +105,7 @@ impl<'t> LexicalFacts<'t> {
                     && match (&call.module, attribute.receiver) {
                         // A module's function: called on the module's name, on the alias an
                         // import gave it, or on a name bound to it.
-                        (Some(module), Some(receiver)) => {
-                            receiver == module
-                                || self.import_aliases.contains(receiver)
-                                || self.may_stand_for(receiver, module)
-                        }
+                        (Some(module), Some(receiver)) => self.may_be_module(receiver, module),
                         (Some(_), None) => false,
                         // A method: called on an object the semantic index may know the kind
                         // of; a builtin only on `builtins`.
@@ -163,22 +159,14 @@ impl<'t> LexicalFacts<'t> {
             }
             _ if call.name != tail => false,
             LexicalReceiver::Name(receiver) => match &words.module {
-                Some(module) => {
-                    receiver == module
-                        || self.import_aliases.contains(receiver)
-                        || self.may_stand_for(receiver, module)
-                }
+                Some(module) => self.may_be_module(receiver, module),
                 None => self.may_hold_object(receiver, words),
             },
             LexicalReceiver::Expression {
                 before: Some(receiver),
                 ..
             } => match &words.module {
-                Some(module) => {
-                    receiver == module
-                        || self.import_aliases.contains(receiver)
-                        || self.may_stand_for(receiver, module)
-                }
+                Some(module) => self.may_be_module(receiver, module),
                 None => words.is_method,
             },
             LexicalReceiver::Expression { before: None, .. } => words.is_method,
@@ -194,6 +182,14 @@ impl<'t> LexicalFacts<'t> {
             return words.is_builtin && receiver == "builtins";
         }
         !matches!(receiver, "self" | "cls") && self.typed.contains(receiver)
+    }
+
+    /// Whether `receiver` may be `module`: its name, the alias an import gave it, or a name
+    /// bound to it.
+    fn may_be_module(&self, receiver: &str, module: &str) -> bool {
+        receiver == module
+            || self.import_aliases.contains(receiver)
+            || self.may_stand_for(receiver, module)
     }
 
     /// Whether `name` is bound by an import (any form).

@@ -95,6 +95,20 @@ pub enum FileOutcome {
     Error(String),
 }
 
+impl FileOutcome {
+    /// A file (of these bytes) without findings: nothing to show or write.
+    fn nothing_found(bytes: &[u8]) -> FileOutcome {
+        FileOutcome::Checked {
+            text: String::new(),
+            findings: Vec::new(),
+            applied: Vec::new(),
+            fixed: None,
+            rejected: None,
+            fingerprint: Fingerprint::of(bytes),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct FileReport {
     /// The path as displayed (relative to the working directory where possible).
@@ -334,15 +348,7 @@ fn process_in_project(
     let summarizing = matches!(role, ProjectRole::Summarize { .. })
         && (source.text.contains("def") || source.text.contains("import"));
     if !may_match && !summarizing {
-        let outcome = FileOutcome::Checked {
-            text: String::new(),
-            findings: Vec::new(),
-            applied: Vec::new(),
-            fixed: None,
-            rejected: None,
-            fingerprint: Fingerprint::of(bytes),
-        };
-        return (outcome, None);
+        return (FileOutcome::nothing_found(bytes), None);
     }
     let (mut findings, syntax_errors, summary) = find_in_project(
         &source.text,
@@ -484,16 +490,16 @@ fn process_path(
     registry: &Registry,
     role: ProjectRole,
 ) -> (FileOutcome, Option<crate::project::FileSummary>) {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_file(path) {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                FileOutcome::Error(format!("could not read the file: {err}")),
-                None,
-            );
-        }
+        Err(message) => return (FileOutcome::Error(message), None),
     };
     isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
+}
+
+/// A file's bytes, or the message that says why they could not be read.
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|err| format!("could not read the file: {err}"))
 }
 
 /// A panic while analysing one file becomes that file's error; the run goes on.
@@ -871,13 +877,9 @@ fn scan_lexically(
     registry: &Registry,
     evidence: &EvidenceCalls,
 ) -> LexicalScan {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_file(path) {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return LexicalScan::Done(FileOutcome::Error(format!(
-                "could not read the file: {err}"
-            )));
-        }
+        Err(message) => return LexicalScan::Done(FileOutcome::Error(message)),
     };
     let source = match SourceText::decode(&bytes) {
         Ok(source) => source,
@@ -893,14 +895,7 @@ fn scan_lexically(
         summary: module.map(|(module, map)| {
             LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name))
         }),
-        skipped: FileOutcome::Checked {
-            text: String::new(),
-            findings: Vec::new(),
-            applied: Vec::new(),
-            fixed: None,
-            rejected: None,
-            fingerprint: Fingerprint::of(&bytes),
-        },
+        skipped: FileOutcome::nothing_found(&bytes),
     }
 }
 

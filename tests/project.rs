@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, test_python};
+use common::{project, test_python, unfreeze_in as unfreeze};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -35,19 +35,6 @@ fn copy_of(name: &str) -> tempfile::TempDir {
         }
     }
     dir
-}
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
 }
 
 /// The `path:row:col: CODE message` lines of text output.
@@ -251,30 +238,19 @@ fn nested_project_calls_are_fixed_in_one_run() {
     assert_eq!(contents(dir.path()), before);
 }
 
-/// Write `files` (path, text) under a new temporary directory.
-fn project_of(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-    dir
-}
-
 #[test]
 fn a_helper_the_tokenizer_cannot_follow_is_still_summarised() {
     // The lexical pass cannot follow `net.py` (an unclosed bracket at its end): the file is
     // parsed and summarised precisely instead, and the chain through it is still found.
-    let dir = project_of(&[
-        ("app/__init__.py", ""),
+    let dir = project(&[
+        ("app/__init__.py", b""),
         (
             "app/net.py",
-            "import time\n\n\ndef nap():\n    time.sleep(1)\n\n\nBROKEN = (1,\n",
+            b"import time\n\n\ndef nap():\n    time.sleep(1)\n\n\nBROKEN = (1,\n",
         ),
         (
             "app/api.py",
-            "from .net import nap\n\n\nasync def handler():\n    nap()\n",
+            b"from .net import nap\n\n\nasync def handler():\n    nap()\n",
         ),
     ]);
     let lines = check(dir.path());
@@ -290,27 +266,27 @@ fn files_the_project_rules_cannot_need_are_not_parsed() {
     // `UNFREEZE_DEBUG_PARSED` logs each parse: the coroutine's file and the helper chain are
     // parsed, a module of the same package that no coroutine reaches is not, nor a coroutine
     // that only awaits.
-    let dir = project_of(&[
-        ("app/__init__.py", ""),
+    let dir = project(&[
+        ("app/__init__.py", b""),
         (
             "app/net.py",
-            "import requests\n\n\ndef fetch(u):\n    return requests.get(u)\n",
+            b"import requests\n\n\ndef fetch(u):\n    return requests.get(u)\n",
         ),
         (
             "app/helpers.py",
-            "from .net import fetch\n\n\ndef load(u):\n    return fetch(u)\n",
+            b"from .net import fetch\n\n\ndef load(u):\n    return fetch(u)\n",
         ),
         (
             "app/api.py",
-            "from .helpers import load\n\n\nasync def handler(u):\n    return load(u)\n",
+            b"from .helpers import load\n\n\nasync def handler(u):\n    return load(u)\n",
         ),
         (
             "app/unrelated.py",
-            "import json\n\n\ndef encode(x):\n    return json.dumps(x)\n",
+            b"import json\n\n\ndef encode(x):\n    return json.dumps(x)\n",
         ),
         (
             "app/awaits.py",
-            "async def other(session, u):\n    return await session.get(u)\n",
+            b"async def other(session, u):\n    return await session.get(u)\n",
         ),
     ]);
     let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
