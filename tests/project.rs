@@ -319,3 +319,36 @@ fn files_the_project_rules_cannot_need_are_not_parsed() {
         );
     }
 }
+
+#[test]
+fn namespace_directories_resolve_without_a_root_naming_them() {
+    // Run from above `svc-1` (not an identifier, so the root names nothing): `app/util/`
+    // has no `__init__.py` but sits inside the package `app`, so it is `app.util.io`, and
+    // `vendor/` (a top-level namespace package) is importable as `vendor.tools`.
+    let dir = project(&[
+        ("svc-1/app/__init__.py", b""),
+        (
+            "svc-1/app/util/io.py",
+            b"def load(path):\n    with open(path) as f:\n        return f.read()\n",
+        ),
+        ("svc-1/vendor/tools/__init__.py", b"import time\n\n\ndef nap():\n    time.sleep(1)\n"),
+        (
+            "svc-1/app/api.py",
+            b"from app.util.io import load\nfrom vendor.tools import nap\n\n\nasync def handler(path):\n    nap()\n    return load(path)\n",
+        ),
+    ]);
+    let lines = check(dir.path());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("handler -> nap -> time.sleep")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("handler -> load -> builtins.open")),
+        "{lines:?}"
+    );
+}

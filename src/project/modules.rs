@@ -74,15 +74,58 @@ impl ModuleMap {
                 continue;
             };
             let mut names = Vec::new();
-            // The package chain.
+            // The package chain: up while the directory holds an `__init__.py`.
             let mut top = parent.to_path_buf();
             while is_package_dir(&top)
                 && let Some(up) = top.parent()
             {
                 top = up.to_path_buf();
             }
-            if let Some(parts) = path.strip_prefix(&top).ok().and_then(dotted_parts) {
+            // Through namespace directories too, up to the highest regular package above
+            // them: `pkg/sub/mod.py` with `pkg/__init__.py` but no `pkg/sub/__init__.py` is
+            // `pkg.sub.mod`, as Python imports it.
+            let mut bridged = None;
+            let mut dir = top.as_path();
+            while dir
+                .file_name()
+                .is_some_and(|n| is_identifier(&n.to_string_lossy()))
+            {
+                if is_package_dir(dir) {
+                    bridged = dir.parent().map(Path::to_path_buf);
+                }
+                let Some(up) = dir.parent() else { break };
+                dir = up;
+            }
+            if let Some(bridged) = &bridged
+                && let Some(parts) = path.strip_prefix(bridged).ok().and_then(dotted_parts)
+            {
                 names.push(parts.join("."));
+            }
+            if let Some(parts) = path.strip_prefix(&top).ok().and_then(dotted_parts)
+                && !names.contains(&parts.join("."))
+            {
+                names.push(parts.join("."));
+            }
+            // Top-level namespace packages (`llama_index/core/...`, `google/cloud/...`):
+            // also the names through up to two identifier directories above, within the
+            // roots, as a distribution installed into site-packages is imported.
+            let mut above = bridged.clone().unwrap_or_else(|| top.clone());
+            for _ in 0..2 {
+                let is_root = roots.contains(&above);
+                if is_root
+                    || !above
+                        .file_name()
+                        .is_some_and(|n| is_identifier(&n.to_string_lossy()))
+                {
+                    break;
+                }
+                let Some(up) = above.parent() else { break };
+                above = up.to_path_buf();
+                if let Some(parts) = path.strip_prefix(&above).ok().and_then(dotted_parts)
+                    && !names.contains(&parts.join("."))
+                {
+                    names.push(parts.join("."));
+                }
             }
             // Relative to each root, with and without a leading `src`.
             for root in &roots {
@@ -106,6 +149,7 @@ impl ModuleMap {
             // Relative imports are resolved within the package chain when there is one; in a
             // namespace package, within the root-relative name without `src`.
             if !is_package_dir(parent)
+                && bridged.is_none()
                 && let Some(best) = names.iter().skip(1).max_by_key(|n| n.len()).cloned()
                 && !best.starts_with("src.")
             {
@@ -248,6 +292,45 @@ mod tests {
         assert_eq!(map.file_defining("app.api.Handler.get"), Some(1));
         assert_eq!(map.file_defining("ns.part.mod"), Some(3));
         assert_eq!(map.file_defining("requests.get"), None);
+    }
+
+    #[test]
+    fn namespace_directories_inside_a_regular_package_keep_the_package_name() {
+        // `lib-1.0` is not an identifier, so the root gives no name: only the walk up
+        // through `secrets` (no `__init__.py`) to `lib` (a package) does.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            "lib-1.0/lib/__init__.py",
+            "lib-1.0/lib/secrets/main.py",
+            "lib-1.0/lib/ns/sub/__init__.py",
+            "lib-1.0/lib/ns/sub/deep.py",
+            "lib-1.0/loose/tool.py",
+        ];
+        for file in files {
+            write(root, file);
+        }
+        let paths: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
+        let map = ModuleMap::build(&[root.to_path_buf()], &paths);
+        let info = |f: &str| map.module(&root.join(f)).unwrap().clone();
+        assert_eq!(info("lib-1.0/lib/secrets/main.py").name, "lib.secrets.main");
+        assert!(
+            info("lib-1.0/lib/secrets/main.py")
+                .names
+                .contains(&"main".to_owned())
+        );
+        assert_eq!(info("lib-1.0/lib/ns/sub/deep.py").name, "lib.ns.sub.deep");
+        // A top-level namespace package is importable through it, and relative imports in it
+        // resolve against that name.
+        assert_eq!(info("lib-1.0/loose/tool.py").name, "loose.tool");
+        assert!(
+            info("lib-1.0/loose/tool.py")
+                .names
+                .contains(&"tool".to_owned())
+        );
+        assert_eq!(map.file_defining("lib.secrets.main.get_secret"), Some(1));
+        let relative = absolute_name(&info("lib-1.0/lib/secrets/main.py"), "..utils");
+        assert_eq!(relative.as_deref(), Some("lib.utils"));
     }
 
     #[test]
