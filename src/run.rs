@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::analyze::{FileContext, Finding, RuleSelection, analyze};
+use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
@@ -20,8 +20,8 @@ use crate::fix::{Applicability, fix_file};
 use crate::parse::{ParsedFile, parse};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
-    EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap, ProjectFile,
-    ProjectView, settle, summarize,
+    EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap,
+    ProjectCalls, ProjectFile, ProjectLookup, ProjectView, settle, summarize,
 };
 use crate::report::Reporter;
 use crate::report::progress::Progress;
@@ -238,9 +238,23 @@ enum ProjectRole<'a> {
         module: &'a ModuleInfo,
         map: &'a ModuleMap,
         analyse: Option<bool>,
+        /// Analyse the file's project calls under each outcome (and the file, even when
+        /// `analyse` says no), for the settling to choose from.
+        speculate: Option<&'a LexicalProject<'a>>,
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
     Calls(ProjectView<'a>),
+}
+
+impl ProjectRole<'_> {
+    /// What the fix rounds after this pass know of the project's calls: they are looked up
+    /// by name, never summarised again.
+    fn round_role(self) -> Self {
+        match self {
+            ProjectRole::Calls(view) => ProjectRole::Calls(view),
+            _ => ProjectRole::Alone,
+        }
+    }
 }
 
 /// [`find`], with the part the project phase asks of the file; `analyse: false` only
@@ -282,6 +296,16 @@ fn find_in_project(
         ),
         project: match role {
             ProjectRole::Calls(view) => Some(view),
+            ProjectRole::Summarize {
+                module,
+                map,
+                speculate: Some(lexical),
+                ..
+            } if analyse => Some(ProjectView {
+                lookup: ProjectLookup::Speculative(lexical),
+                module,
+                map,
+            }),
             _ => None,
         },
     };
@@ -323,9 +347,40 @@ fn process_in_project(
     registry: &Registry,
     role: ProjectRole,
 ) -> (FileOutcome, Option<crate::project::FileSummary>) {
+    let (analysed, summary) = analyse_in_project(bytes, path, settings, registry, role);
+    let outcome = match analysed {
+        Ok(analysed) => finish(analysed, path, settings, registry, role.round_role()),
+        Err(outcome) => outcome,
+    };
+    (outcome, summary)
+}
+
+/// A file analysed, its fixes not yet made.
+struct Analysed {
+    source: SourceText,
+    findings: Vec<Finding>,
+    syntax_errors: usize,
+    fingerprint: Fingerprint,
+    /// Analysed only to speculate on its project calls: the pre-filter found nothing for the
+    /// per-file rules, so without project calls it has no findings (it is only summarised).
+    speculative_only: bool,
+}
+
+/// Decode, parse and analyse one file (and summarise it, when the project phase asks);
+/// `Err`: the outcome is already known (it could not be decoded, it cannot have a finding).
+fn analyse_in_project(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (
+    Result<Analysed, FileOutcome>,
+    Option<crate::project::FileSummary>,
+) {
     let source = match SourceText::decode(bytes) {
         Ok(source) => source,
-        Err(err) => return (FileOutcome::Error(err.to_string()), None),
+        Err(err) => return (Err(FileOutcome::Error(err.to_string())), None),
     };
     // A matched call needs its module's and function's names in the text (an alias still
     // imports them by name), and async context needs the word `async`: a file that cannot
@@ -344,28 +399,59 @@ fn process_in_project(
         }
         ProjectRole::Calls(_) => true,
     };
+    // A file the lexical pass found may have project findings is analysed for them now,
+    // before the settling, so it need not be parsed again after.
+    let speculative_only = !may_match
+        && matches!(
+            role,
+            ProjectRole::Summarize {
+                speculate: Some(_),
+                ..
+            }
+        );
+    let analyse = may_match || speculative_only;
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
     let summarizing = matches!(role, ProjectRole::Summarize { .. })
         && (source.text.contains("def") || source.text.contains("import"));
-    if !may_match && !summarizing {
-        return (FileOutcome::nothing_found(bytes), None);
+    if !analyse && !summarizing {
+        return (Err(FileOutcome::nothing_found(bytes)), None);
     }
-    let (mut findings, syntax_errors, summary) = find_in_project(
+    let (findings, syntax_errors, summary) = find_in_project(
         &source.text,
         source.line_ending.as_str(),
         path,
         settings,
         registry,
         role,
-        may_match,
+        analyse,
         None,
     );
-    // The fix rounds see the project's calls too (they are looked up by name), never
-    // summarise again.
-    let round_role = match role {
-        ProjectRole::Calls(view) => ProjectRole::Calls(view),
-        _ => ProjectRole::Alone,
+    let analysed = Analysed {
+        source,
+        findings,
+        syntax_errors,
+        fingerprint: Fingerprint::of(bytes),
+        speculative_only,
     };
+    (Ok(analysed), summary)
+}
+
+/// Make an analysed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
+/// rounds know of the project's calls.
+fn finish(
+    analysed: Analysed,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    round_role: ProjectRole,
+) -> FileOutcome {
+    let Analysed {
+        source,
+        mut findings,
+        syntax_errors,
+        fingerprint,
+        ..
+    } = analysed;
     keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
@@ -443,15 +529,14 @@ fn process_in_project(
     } else {
         source.text
     };
-    let outcome = FileOutcome::Checked {
+    FileOutcome::Checked {
         text,
         findings,
         applied,
         fixed,
         rejected,
-        fingerprint: Fingerprint::of(bytes),
-    };
-    (outcome, summary)
+        fingerprint,
+    }
 }
 
 /// With a scope (`--since`): keep the findings of `current`, the text of the file at `path`
@@ -504,16 +589,18 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 
 /// A panic while analysing one file becomes that file's error; the run goes on.
 fn isolate_panics<T: Default>(work: impl FnOnce() -> (FileOutcome, T)) -> (FileOutcome, T) {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+    guarded(work).unwrap_or_else(|message| (FileOutcome::Error(message), T::default()))
+}
+
+/// `work`'s result, or, when it panics, the error that reports the panic.
+fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        let outcome = FileOutcome::Error(format!(
-            "internal error while analysing this file (please report it): {message}"
-        ));
-        (outcome, T::default())
+        format!("internal error while analysing this file (please report it): {message}")
     })
 }
 
@@ -635,6 +722,7 @@ fn analyse_files(
             module,
             map: &map,
             analyse: Some(analyse),
+            speculate: None,
         },
         None => ProjectRole::Alone,
     };
@@ -724,22 +812,47 @@ fn analyse_files(
             }
         }
     }
-    let parsed: Vec<(usize, (FileOutcome, Option<FileSummary>))> = first
+    // The first pass speculates on the project calls (see ProjectLookup::Speculative): a
+    // file whose findings depend on them waits for the settling, the others are done.
+    let speculating = |path: &Path, analyse: bool| match role(path, analyse) {
+        ProjectRole::Summarize {
+            module,
+            map,
+            analyse,
+            ..
+        } => ProjectRole::Summarize {
+            module,
+            map,
+            analyse,
+            speculate: Some(&lexical),
+        },
+        other => other,
+    };
+    let parsed: Vec<(usize, FirstPass)> = first
         .par_iter()
         .map(|&(i, analyse)| {
-            let result = process_path(&files[i], settings, registry, role(&files[i], analyse));
+            let result = first_pass(
+                &files[i],
+                settings,
+                registry,
+                speculating(&files[i], analyse),
+            );
             progress.advance();
             (i, result)
         })
         .collect();
-    for (i, (outcome, summary)) in parsed {
-        outcomes[i] = Some(outcome);
-        summaries[i] = summary;
+    let mut speculated = vec![false; files.len()];
+    let mut waiting: Vec<Option<Analysed>> = Vec::new();
+    waiting.resize_with(files.len(), || None);
+    for (i, result) in parsed {
+        speculated[i] = true;
+        summaries[i] = result.summary;
+        match result.analysed {
+            Ok(analysed) => waiting[i] = Some(analysed),
+            Err(outcome) => outcomes[i] = Some(outcome),
+        }
     }
-    let mut outcomes: Vec<FileOutcome> = outcomes
-        .into_iter()
-        .map(|outcome| outcome.expect("every file has an outcome after the first pass"))
-        .collect();
+
     // Files the summarised ones call into (or through) are summarised in waves, on demand,
     // following only the calls whose target's name may take part in a project finding, and
     // the re-exports (`from .helpers import load` in an `__init__.py`) such a call goes
@@ -802,24 +915,98 @@ fn analyse_files(
             })
         })
         .collect();
-    let calls = settle(&project_files);
+    let settled = settle(&project_files);
     drop(project_files);
-    let second: Vec<(usize, FileOutcome)> = owners
-        .par_iter()
-        .zip(calls.par_iter())
-        .filter_map(|(&i, calls)| {
-            let role = ProjectRole::Calls(ProjectView {
-                calls: calls.as_ref()?,
-                module: map.module(&files[i])?,
-                map: &map,
-            });
-            Some((i, process_path(&files[i], settings, registry, role).0))
+    let mut calls: Vec<Option<ProjectCalls>> = vec![None; files.len()];
+    for (&i, file_calls) in owners.iter().zip(settled) {
+        calls[i] = file_calls;
+    }
+    // The waiting files are finished with the settled calls. A file is parsed again only when
+    // its first pass did not speculate on all of its project calls: it was only summarised
+    // on demand, or the precise settling found a call the lexical pass ruled out.
+    let second: Vec<(usize, FileOutcome)> = waiting
+        .into_par_iter()
+        .enumerate()
+        .filter(|(i, analysed)| analysed.is_some() || calls[*i].is_some())
+        .filter_map(|(i, analysed)| {
+            // Only a module of the project has calls.
+            let view = |calls| {
+                Some(ProjectView {
+                    lookup: ProjectLookup::Settled(calls),
+                    module: map.module(&files[i])?,
+                    map: &map,
+                })
+            };
+            let file_calls = calls[i].as_ref();
+            let foreseen = speculated[i]
+                && file_calls.is_none_or(|calls| calls.keys().all(|k| lexical.may_matter(k)));
+            if !foreseen {
+                let role = ProjectRole::Calls(view(file_calls?)?);
+                return Some((i, process_path(&files[i], settings, registry, role).0));
+            }
+            let mut analysed = analysed?;
+            let findings = std::mem::take(&mut analysed.findings);
+            analysed.findings = settle_speculation(findings, file_calls, registry);
+            if analysed.speculative_only && file_calls.is_none() {
+                analysed.findings.clear();
+            }
+            let round_role = match file_calls.and_then(view) {
+                Some(view) => ProjectRole::Calls(view),
+                None => ProjectRole::Alone,
+            };
+            let path = &files[i];
+            let outcome = guarded(|| finish(analysed, path, settings, registry, round_role));
+            Some((i, outcome.unwrap_or_else(FileOutcome::Error)))
         })
         .collect();
     for (i, outcome) in second {
-        outcomes[i] = outcome;
+        outcomes[i] = Some(outcome);
     }
     outcomes
+        .into_iter()
+        .map(|outcome| outcome.expect("every file has an outcome after the second pass"))
+        .collect()
+}
+
+/// What a file's first pass in the project phase gives.
+struct FirstPass {
+    /// Its outcome, or its analysis waiting for the settling.
+    analysed: Result<Analysed, FileOutcome>,
+    summary: Option<FileSummary>,
+}
+
+/// Read, analyse (speculating on its project calls) and summarise one file. A file with
+/// findings waits for the settling (its findings may depend on it, and so may its fixes);
+/// the others are done.
+fn first_pass(
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> FirstPass {
+    let failed = |outcome| FirstPass {
+        analysed: Err(outcome),
+        summary: None,
+    };
+    let bytes = match read_file(path) {
+        Ok(bytes) => bytes,
+        Err(message) => return failed(FileOutcome::Error(message)),
+    };
+    guarded(|| {
+        let (analysed, summary) = analyse_in_project(&bytes, path, settings, registry, role);
+        let analysed = match analysed {
+            Ok(analysed) if analysed.findings.is_empty() => Err(finish(
+                analysed,
+                path,
+                settings,
+                registry,
+                role.round_role(),
+            )),
+            other => other,
+        };
+        FirstPass { analysed, summary }
+    })
+    .unwrap_or_else(|message| failed(FileOutcome::Error(message)))
 }
 
 /// The targets of a summarised file's calls that may take part in a project finding.
@@ -1006,6 +1193,7 @@ fn stdin_outcome(
         module: &module,
         map: &map,
         analyse: None,
+        speculate: None,
     };
     let (outcome, summary) =
         isolate_panics(|| process_in_project(bytes, path, settings, registry, role));
@@ -1022,7 +1210,7 @@ fn stdin_outcome(
     };
     let [file] = files;
     let role = ProjectRole::Calls(ProjectView {
-        calls: &calls,
+        lookup: ProjectLookup::Settled(&calls),
         module: &file.module,
         map: &map,
     });

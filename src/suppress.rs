@@ -94,6 +94,11 @@ impl Suppressions {
         }
     }
 
+    /// Whether no line has a directive.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
     /// Whether `code` is silenced on any of `lines`.
     pub fn suppresses(&self, code: &str, lines: &[usize]) -> bool {
         lines.iter().any(|line| {

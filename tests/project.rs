@@ -352,3 +352,69 @@ fn namespace_directories_resolve_without_a_root_naming_them() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_file_with_project_findings_is_parsed_once() {
+    // The first pass analyses the project calls under each outcome before the settling
+    // chooses: `api.py` (a blocking chain, an un-awaited coroutine, a per-file finding and an
+    // awaited coroutine that is none) is parsed once, in check and in fix mode, and its
+    // findings and fixes are those of the settled project.
+    let dir = project(&[
+        ("app/__init__.py", b""),
+        (
+            "app/helpers.py",
+            b"import time\n\n\ndef load(key):\n    time.sleep(0.1)\n    return key\n\n\nasync def notify(key):\n    return key\n\n\ndef pure(key):\n    return key\n",
+        ),
+        (
+            "app/api.py",
+            b"import time\n\nfrom .helpers import load, notify, pure\n\n\nasync def handler(key):\n    notify(key)\n    await notify(key)\n    time.sleep(1)\n    pure(key)\n    return load(key)\n",
+        ),
+    ]);
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("UNFREEZE_DEBUG_PARSED", "1")
+            .output()
+            .expect("the unfreeze binary runs");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let first_parses: Vec<String> = stderr
+            .lines()
+            .filter_map(|line| line.strip_prefix("parsed\t"))
+            .filter(|line| line.contains("api.py"))
+            .map(str::to_owned)
+            .collect();
+        (stdout, first_parses)
+    };
+    let (stdout, parses) = run(&["check", "--isolated", "--color=never", "."]);
+    assert_eq!(parses.len(), 1, "{parses:?}");
+    let lines = finding_lines(&stdout);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains(":7:5: UNF301")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(":9:5: ASYNC251")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(":11:12: UNF401") && l.contains("handler -> load -> time.sleep")),
+        "{lines:?}"
+    );
+    // Fix mode parses the file once to analyse it; the parses after are the fixes' checks.
+    let (diff, parses) = run(&["fix", "--isolated", "--color=never", "--unsafe-fixes", "."]);
+    assert!(parses[0].ends_with("analyse+summarise"), "{parses:?}");
+    assert!(
+        !parses.iter().any(|p| p.ends_with("project-calls")),
+        "{parses:?}"
+    );
+    assert!(
+        diff.contains("+    return await asyncio.to_thread(load, key)"),
+        "{diff}"
+    );
+    assert!(diff.contains("+    await asyncio.sleep(1)"), "{diff}");
+}

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{ParsedFile, handlers_around};
-use crate::project::{ProjectCall, ProjectView};
+use crate::project::{ProjectCall, ProjectCalls, ProjectLookup, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
@@ -24,6 +24,80 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Why there is no fix, when there is none.
     pub no_fix_reason: Option<String>,
+    /// Made in the project phase's first pass, before the project was settled: the finding
+    /// holds only under one outcome of a project call ([`settle_speculation`]).
+    pub speculation: Option<Box<Speculation>>,
+}
+
+/// The outcome of the project phase a call was analysed under, before the project was
+/// settled: a call whose target may reach a project coroutine or blocking function is analysed
+/// once per outcome, and only the findings of the settled one are kept.
+#[derive(Clone, Debug)]
+pub struct Speculation {
+    /// The absolute name the call resolves to (a key of [`crate::project::ProjectCalls`]).
+    pub target: String,
+    pub outcome: Outcome,
+}
+
+/// What a project call may turn out to reach.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Neither: the call is matched as any other.
+    Neither,
+    /// A project coroutine function.
+    Coroutine,
+    /// A blocking project function. The message is rendered once the chain is known, from
+    /// what the call gave it.
+    Blocking {
+        codemod: usize,
+        callee: String,
+        qualified: String,
+        function: String,
+    },
+}
+
+/// Keep the findings of a speculative first pass that hold under what the project phase
+/// settled for the file (`calls`; `None`: no project call reaches anything), with their
+/// messages rendered, in their order.
+pub fn settle_speculation(
+    findings: Vec<Finding>,
+    calls: Option<&ProjectCalls>,
+    registry: &Registry,
+) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut finding| {
+            let Some(speculation) = finding.speculation.take() else {
+                return Some(finding);
+            };
+            let settled = calls.and_then(|calls| calls.get(&speculation.target));
+            match (speculation.outcome, settled) {
+                (Outcome::Neither, None) | (Outcome::Coroutine, Some(ProjectCall::Coroutine)) => {
+                    Some(finding)
+                }
+                (
+                    Outcome::Blocking {
+                        codemod,
+                        callee,
+                        qualified,
+                        function,
+                    },
+                    Some(ProjectCall::Blocking { chain, location }),
+                ) => {
+                    finding.message = registry.codemod(codemod).message.render(|name| match name {
+                        "callee" => callee.clone(),
+                        "qualified" => qualified.clone(),
+                        "function" => function.clone(),
+                        "chain" => chain.clone(),
+                        "location" => location.clone(),
+                        _ => String::new(),
+                    });
+                    Some(finding)
+                }
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Which rule codes a run reports.
@@ -116,11 +190,15 @@ fn finish(
     if suppressions.skip_file {
         return Vec::new();
     }
-    let line_of = |offset: usize| file.text[..offset].matches('\n').count();
-    findings.retain(|finding| {
-        let lines = [line_of(finding.range.start), line_of(finding.range.end)];
-        !suppressions.suppresses(&finding.code, &lines)
-    });
+    if !suppressions.is_empty() {
+        // Lines as the comments were counted: by `\n`.
+        let newlines: Vec<usize> = file.text.match_indices('\n').map(|(i, _)| i).collect();
+        let line_of = |offset: usize| newlines.partition_point(|&newline| newline < offset);
+        findings.retain(|finding| {
+            let lines = [line_of(finding.range.start), line_of(finding.range.end)];
+            !suppressions.suppresses(&finding.code, &lines)
+        });
+    }
     findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
     findings
 }
@@ -595,17 +673,86 @@ fn analyze_call(
     let Some(tail) = callee_tail(callee, file.text) else {
         return;
     };
-    let root = file.parsed.tree.root_node();
     // A call of one of the file's own coroutine functions goes to the codemods that want those.
     let coroutine = if registry.coroutine_codemods().is_empty() {
         None
     } else {
         project_coroutine(file, callee)
     };
-    let project_call = match (&coroutine, file.project) {
-        (None, Some(project)) => project.call(file, callee),
-        _ => None,
+    let offer = |project_call: Option<&ProjectCall>,
+                 speculation: Option<&str>,
+                 findings: &mut Vec<Finding>| {
+        let call = CallSite {
+            call,
+            callee,
+            tail,
+            coroutine: coroutine.clone(),
+            project_call,
+            speculation,
+        };
+        offer_call(file, registry, selection, library, call, findings);
     };
+    let Some(project) = file.project.filter(|_| coroutine.is_none()) else {
+        return offer(None, None, findings);
+    };
+    match project.lookup {
+        ProjectLookup::Settled(calls) => {
+            let project_call = if calls.is_empty() {
+                None
+            } else {
+                project.target(file, callee).and_then(|t| calls.get(&t))
+            };
+            offer(project_call, None, findings);
+        }
+        ProjectLookup::Speculative(lexical) => {
+            match project
+                .target(file, callee)
+                .filter(|t| lexical.may_matter(t))
+            {
+                Some(target) => {
+                    let blocking = ProjectCall::Blocking {
+                        chain: String::new(),
+                        location: String::new(),
+                    };
+                    offer(None, Some(&target), findings);
+                    offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
+                    offer(Some(&blocking), Some(&target), findings);
+                }
+                None => offer(None, None, findings),
+            }
+        }
+    }
+}
+
+/// A call offered to the codemods, with what the project phase says of it.
+struct CallSite<'t, 'p> {
+    call: Node<'t>,
+    callee: Node<'t>,
+    tail: &'t str,
+    /// The file's own coroutine function it calls.
+    coroutine: Option<String>,
+    project_call: Option<&'p ProjectCall>,
+    /// In a speculative first pass, the target the project call was assumed for.
+    speculation: Option<&'p str>,
+}
+
+fn offer_call(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    library: Option<&'static str>,
+    site: CallSite,
+    findings: &mut Vec<Finding>,
+) {
+    let CallSite {
+        call,
+        callee,
+        tail,
+        coroutine,
+        project_call,
+        speculation,
+    } = site;
+    let root = file.parsed.tree.root_node();
     let mut chain = ("", "");
     let (qualified, matching) = match (coroutine, project_call) {
         (Some(name), _) => (name, registry.coroutine_codemods()),
@@ -755,6 +902,22 @@ fn analyze_call(
             Ok(None) => (None, None),
             Err(reason) => (None, Some(reason)),
         };
+        let speculation = speculation.map(|target| {
+            let outcome = match project_call {
+                None => Outcome::Neither,
+                Some(ProjectCall::Coroutine) => Outcome::Coroutine,
+                Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
+                    codemod: i,
+                    callee: callee_text.clone(),
+                    qualified: qualified.clone(),
+                    function: function_name.clone(),
+                },
+            };
+            Box::new(Speculation {
+                target: target.to_owned(),
+                outcome,
+            })
+        });
         findings.push(Finding {
             code: codemod.code.clone(),
             rule_name: codemod.name.clone(),
@@ -762,6 +925,7 @@ fn analyze_call(
             range: call.byte_range(),
             fix,
             no_fix_reason,
+            speculation,
         });
     }
 }

@@ -28,27 +28,33 @@ pub enum ProjectCall {
 /// rewrite the file round after round.
 pub type ProjectCalls = HashMap<String, ProjectCall>;
 
+/// Where the analysis of one file learns what its project calls reach.
+#[derive(Clone, Copy)]
+pub enum ProjectLookup<'a> {
+    /// After the project was settled: the file's calls.
+    Settled(&'a ProjectCalls),
+    /// In the first pass, before: a call whose target may take part in a project finding (as
+    /// the lexical pass widened it) is analysed under each outcome, for the settling to choose
+    /// from (see [`crate::analyze::Speculation`]), so the file need not be parsed again.
+    Speculative(&'a LexicalProject<'a>),
+}
+
 /// What the analysis of one file needs from the project phase.
 #[derive(Clone, Copy)]
 pub struct ProjectView<'a> {
-    pub calls: &'a ProjectCalls,
+    pub lookup: ProjectLookup<'a>,
     pub module: &'a ModuleInfo,
     pub map: &'a ModuleMap,
 }
 
-impl<'a> ProjectView<'a> {
-    /// What the call of `callee` reaches, when it is a project coroutine function or a
-    /// blocking project function.
-    pub fn call(
+impl ProjectView<'_> {
+    /// The absolute name a call's callee resolves to, when it is a project name.
+    pub fn target(
         &self,
         file: &crate::analyze::FileContext,
         callee: tree_sitter::Node,
-    ) -> Option<&'a ProjectCall> {
-        if self.calls.is_empty() {
-            return None;
-        }
-        let target = summary::call_target(file, self.module, self.map, callee)?;
-        self.calls.get(&target)
+    ) -> Option<String> {
+        summary::call_target(file, self.module, self.map, callee)
     }
 }
 

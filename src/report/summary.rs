@@ -257,6 +257,7 @@ mod tests {
             range: 0..1,
             fix: applicability.map(|a| Fix::new(a, "t".to_owned(), Vec::new())),
             no_fix_reason: None,
+            speculation: None,
         }
     }
 
