@@ -483,6 +483,14 @@ struct Scanner<'t, 'w> {
     /// The first name of the chain the last name token belongs to: `a` in `a.b.c`, `Repo`
     /// in `Repo(x).save` (`None`: a chain on a literal, a subscript, ...).
     chain_root: Option<&'t str>,
+    /// The token before the chain the last name token belongs to, when the chain is only
+    /// names and dots (`=` in `x = a.b.c`); `None` after a `)`.
+    chain_before: Option<Token<'t>>,
+    /// Brackets open around the current token (a replacement field counts as one).
+    nesting: u32,
+    /// Calls in [`LexicalFacts::function_calls`] assigned to a local (`x = f()`): discarded if
+    /// the local's watch counts no use.
+    watched_calls: Vec<(usize, usize)>,
     /// For each open `(`: the chain root of the callee before it.
     paren_roots: Vec<Option<&'t str>>,
     /// The chain root of the callee of the last `)` closed.
@@ -604,6 +612,9 @@ impl<'t> LexicalFacts<'t> {
             from_module: "",
             chain_root: None,
             paren_roots: Vec::new(),
+            chain_before: None,
+            nesting: 0,
+            watched_calls: Vec::new(),
             closed_root: None,
             annotated: None,
             assignment: None,
@@ -617,6 +628,10 @@ impl<'t> LexicalFacts<'t> {
         scanner.end_assignment();
         let watches = scanner.watches;
         let mut facts = scanner.facts;
+        for (call, watch) in scanner.watched_calls {
+            let watch = watches[watch];
+            facts.function_calls[call].may_be_discarded = watch.in_function && watch.uses == 0;
+        }
         // A call assigned to a local is discarded if the local is never used again.
         for call in facts.attribute_calls.values_mut().flatten() {
             if let Some(watch) = call.watch.map(|w| watches[w]) {
@@ -724,6 +739,24 @@ impl<'t> Scanner<'t, '_> {
     }
 
     /// `name` occurs: a use of the watched locals of that name.
+    /// Count the later uses of `target`, a local just assigned a call's result.
+    fn watch(&mut self, target: &'t str) -> usize {
+        let (serial, in_function) = self
+            .scope_serials
+            .last()
+            .map_or((u32::MAX, false), |&(serial, is_def)| (serial, is_def));
+        self.watches.push(Watch {
+            name: target,
+            serial,
+            in_function,
+            uses: 0,
+        });
+        if in_function {
+            self.open_watches.push(self.watches.len() - 1);
+        }
+        self.watches.len() - 1
+    }
+
     fn count_use(&mut self, name: &str) {
         for &i in &self.open_watches {
             let watch = &mut self.watches[i];
@@ -740,11 +773,20 @@ impl<'t> Scanner<'t, '_> {
     /// Follow the chain a token continues or starts (`chain_root`).
     fn track_chain(&mut self, token: Token<'t>) {
         match token {
-            Token::Name(name) if self.recent[0] != Token::Dot => self.chain_root = Some(name),
+            Token::Name(name) if self.recent[0] != Token::Dot => {
+                self.chain_root = Some(name);
+                self.chain_before = Some(self.recent[0]);
+            }
             Token::Dot => match self.recent[0] {
-                Token::CloseParen => self.chain_root = self.closed_root,
+                Token::CloseParen => {
+                    self.chain_root = self.closed_root;
+                    self.chain_before = None;
+                }
                 Token::Name(_) => {}
-                _ => self.chain_root = None,
+                _ => {
+                    self.chain_root = None;
+                    self.chain_before = None;
+                }
             },
             Token::OpenParen => {
                 let root = match self.recent[0] {
@@ -1010,22 +1052,7 @@ impl<'t> Scanner<'t, '_> {
             // `name = receiver.f(...)`: discarded if nothing reads `name` afterwards in the
             // function (the scan counts its later occurrences).
             let watch = match (self.recent[2], self.recent[3], assigned_from_call) {
-                (Token::Name(_), Token::Assign, Some((target, _))) => {
-                    let (serial, in_function) = self
-                        .scope_serials
-                        .last()
-                        .map_or((u32::MAX, false), |&(serial, is_def)| (serial, is_def));
-                    self.watches.push(Watch {
-                        name: target,
-                        serial,
-                        in_function,
-                        uses: 0,
-                    });
-                    if in_function {
-                        self.open_watches.push(self.watches.len() - 1);
-                    }
-                    Some(self.watches.len() - 1)
-                }
+                (Token::Name(_), Token::Assign, Some((target, _))) => Some(self.watch(target)),
                 _ => None,
             };
             let may_be_discarded = match (self.recent[2], self.recent[3]) {
@@ -1090,35 +1117,54 @@ impl<'t> Scanner<'t, '_> {
         if innermost.is_none() && self.header_function.is_none() {
             return;
         }
-        let starts_value = |token: Token| {
-            matches!(
-                token,
-                Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
-            )
+        // What the call's whole expression follows (`None`: not known). Its result may be
+        // discarded (`is_result_discarded`) only as an expression statement, or assigned to a
+        // local (decided when the local's uses are counted): after a statement start or a
+        // one-line body's `:` outside brackets, or a statement's first `=`. A keyword
+        // argument's `=`, a dict value's or a lambda's `:` keep it.
+        let nested = self.nesting > 0;
+        let follows = |before: Option<Token>| match before {
+            None => (false, true),
+            Some(before) => (
+                before == Token::Name("await"),
+                match before {
+                    Token::LineStart | Token::Semicolon => true,
+                    Token::Colon => !nested,
+                    Token::Assign => !nested && assigned_from_call.is_some(),
+                    _ => false,
+                },
+            ),
         };
         let expression = |before| LexicalReceiver::Expression {
             before,
             root: self.chain_root,
         };
-        let (receiver, awaited, may_be_discarded) = if self.recent[1] == Token::Dot {
+        let (receiver, (awaited, may_be_discarded)) = if self.recent[1] == Token::Dot {
             match (self.recent[2], self.recent[3]) {
-                (Token::Name(receiver), Token::Dot) => (expression(Some(receiver)), false, true),
-                (Token::Name(receiver), before) => (
-                    LexicalReceiver::Name(receiver),
-                    before == Token::Name("await"),
-                    starts_value(before),
-                ),
-                (Token::CloseParen, Token::Name(receiver)) => {
-                    (expression(Some(receiver)), false, true)
+                (Token::Name(receiver), Token::Dot) => {
+                    (expression(Some(receiver)), follows(self.chain_before))
                 }
-                _ => (expression(None), false, true),
+                (Token::Name(receiver), before) => {
+                    (LexicalReceiver::Name(receiver), follows(Some(before)))
+                }
+                (Token::CloseParen, Token::Name(receiver)) => {
+                    (expression(Some(receiver)), follows(None))
+                }
+                _ => (expression(None), follows(None)),
             }
         } else {
-            (
-                LexicalReceiver::Plain,
-                self.recent[1] == Token::Name("await"),
-                starts_value(self.recent[1]),
-            )
+            (LexicalReceiver::Plain, follows(Some(self.recent[1])))
+        };
+        let assigned = match (may_be_discarded, assigned_from_call) {
+            (true, Some((target, _))) if !nested => {
+                let before = match (self.recent[1], self.recent[2], self.recent[3]) {
+                    (Token::Dot, Token::Name(_), Token::Dot) => self.chain_before,
+                    (Token::Dot, _, before) => Some(before),
+                    (before, _, _) => Some(before),
+                };
+                (before == Some(Token::Assign)).then(|| self.watch(target))
+            }
+            _ => None,
         };
         for function in [
             innermost,
@@ -1127,6 +1173,10 @@ impl<'t> Scanner<'t, '_> {
         .into_iter()
         .flatten()
         {
+            if let Some(watch) = assigned {
+                self.watched_calls
+                    .push((self.facts.function_calls.len(), watch));
+            }
             self.facts.function_calls.push(LexicalCall {
                 function,
                 name,
@@ -1170,6 +1220,7 @@ impl<'t> Scanner<'t, '_> {
                     } else {
                         Token::Other
                     });
+                    self.nesting += 1;
                 }
                 b')' | b']' | b'}' => {
                     if depth == 0 {
@@ -1181,6 +1232,7 @@ impl<'t> Scanner<'t, '_> {
                     }
                     depth -= 1;
                     self.pos += 1;
+                    self.nesting -= 1;
                     self.push(if b == b')' {
                         Token::CloseParen
                     } else {
@@ -1314,7 +1366,9 @@ impl<'t> Scanner<'t, '_> {
                         self.pos += 2;
                     } else {
                         self.pos += 1;
+                        self.nesting += 1;
                         self.code(Mode::FieldExpression)?;
+                        self.nesting -= 1;
                     }
                 }
                 _ => self.pos += 1,
@@ -1335,7 +1389,9 @@ impl<'t> Scanner<'t, '_> {
                 }
                 b'{' => {
                     self.pos += 1;
+                    self.nesting += 1;
                     self.code(Mode::FieldExpression)?;
+                    self.nesting -= 1;
                 }
                 b'\'' | b'"' | b'\n' | b'\r' => return None,
                 _ => self.pos += 1,

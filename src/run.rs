@@ -635,6 +635,12 @@ fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
     }
     let why = match role {
         ProjectRole::Alone => "analyse",
+        // Analysed only to speculate on its project calls.
+        ProjectRole::Summarize {
+            analyse: Some(false),
+            speculate: Some(_),
+            ..
+        } => "speculate+summarise",
         ProjectRole::Summarize { .. } if analyse => "analyse+summarise",
         ProjectRole::Summarize { .. } => "summarise",
         ProjectRole::Calls(_) => "project-calls",

@@ -805,6 +805,33 @@ mod tests {
     }
 
     #[test]
+    fn only_a_result_that_may_be_thrown_away_is_discarded() {
+        // As `is_result_discarded` decides: an expression statement (after a one-line body's
+        // `:` too), or a local never used again; not a keyword argument, a dict value, a
+        // lambda's body, a local used later, an awaited chain.
+        let handler = |body: &str| {
+            format!("import app.audit\nfrom .audit import save\nasync def handler(x):\n{body}")
+        };
+        let bodies = [
+            "    save(x)\n",
+            "    if x: save(x)\n",
+            "    task = save(x)\n",
+            "    y = app.audit.save(x)\n",
+            "    run(target=save(x))\n",
+            "    run({'k': save(x)})\n",
+            "    run(lambda: save(x))\n",
+            "    task = save(x)\n    return task\n",
+            "    await app.audit.save(x)\n",
+            "    return f'{save(x)}'\n",
+        ];
+        let mut files = vec![("app.audit", "async def save(x):\n    pass\n".to_owned())];
+        files.extend(bodies.iter().map(|body| ("app.h", handler(body))));
+        let files: Vec<(&str, &str)> = files.iter().map(|(m, t)| (*m, t.as_str())).collect();
+        let (project, summaries) = project(&files);
+        assert_eq!(candidates(&project, &summaries), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
     fn recursion_and_cycles_end() {
         let (project, _) = project(&[
             (
