@@ -111,7 +111,7 @@ impl<'t> LexicalFacts<'t> {
                         // of; a builtin only on `builtins`.
                         (None, receiver) => match receiver {
                             Some(receiver) if attribute.simple => {
-                                self.may_hold_object(receiver, call)
+                                self.may_hold_object(receiver, attribute.scope, call)
                             }
                             _ => call.is_method,
                         },
@@ -160,7 +160,7 @@ impl<'t> LexicalFacts<'t> {
             _ if call.name != tail => false,
             LexicalReceiver::Name(receiver) => match &words.module {
                 Some(module) => self.may_be_module(receiver, module),
-                None => self.may_hold_object(receiver, words),
+                None => self.may_hold_object(receiver, call.scope, words),
             },
             LexicalReceiver::Expression {
                 before: Some(receiver),
@@ -177,11 +177,57 @@ impl<'t> LexicalFacts<'t> {
     /// object the semantic index may know the kind of (a name assigned, annotated, or bound
     /// by `with ... as`; not a bare parameter, a loop variable, `self`), or a builtin called on
     /// `builtins`.
-    fn may_hold_object(&self, receiver: &str, words: &CallWords) -> bool {
+    /// The kind's words must name the method's class or module (`s = requests.Session()`,
+    /// `c: httpx.Client`), or may stand for another object or class (a typed or bound name,
+    /// an import alias, `self`).
+    /// Only the bindings the call's scope can see count (its own, its enclosing scopes', the
+    /// module's).
+    fn may_hold_object(&self, receiver: &str, scope: u32, words: &CallWords) -> bool {
         if !words.is_method {
             return words.is_builtin && receiver == "builtins";
         }
-        !matches!(receiver, "self" | "cls") && self.typed.contains(receiver)
+        if matches!(receiver, "self" | "cls") {
+            return false;
+        }
+        let Some(bindings) = self.typed.get(receiver) else {
+            return false;
+        };
+        let unscoped = self.unscoped.contains(receiver);
+        bindings
+            .iter()
+            .filter(|(bound_in, _)| unscoped || self.sees(scope, *bound_in))
+            .any(|(_, kind)| match kind {
+                None => true,
+                Some(kind) => {
+                    // The value's first name may hold the object itself (`t = s`,
+                    // `s = self.session`); any name may be an alias of the class.
+                    kind.first().is_some_and(|&first| {
+                        matches!(first, "self" | "cls") || self.typed.contains_key(first)
+                    }) || kind.iter().any(|&word| {
+                        words.words.iter().any(|w| w == word)
+                            || self.is_bound(word)
+                            || self.import_aliases.contains(word)
+                    })
+                }
+            })
+    }
+
+    /// Whether code in scope `scope` sees the bindings of scope `bound_in`: it is that scope
+    /// or encloses it.
+    fn sees(&self, mut scope: u32, bound_in: u32) -> bool {
+        loop {
+            if scope == bound_in {
+                return true;
+            }
+            if scope == MODULE_SCOPE {
+                return false;
+            }
+            scope = self
+                .scope_parents
+                .get(scope as usize)
+                .copied()
+                .unwrap_or(MODULE_SCOPE);
+        }
     }
 
     /// Whether `receiver` may be `module`: its name, the alias an import gave it, or a name
@@ -320,6 +366,8 @@ pub struct LexicalCall<'t> {
     pub awaited: bool,
     /// It may start a statement or an assignment's value.
     pub may_be_discarded: bool,
+    /// The scope it is in ([`LexicalFacts::scope_parents`]).
+    pub scope: u32,
 }
 
 /// A local assigned a call's result, and how often its name occurs after, in its function.
@@ -344,10 +392,19 @@ struct AttributeCall<'t> {
     /// is discarded only if `name` is never used again in the function.
     watch: Option<usize>,
     in_async: bool,
+    /// The scope the call is in ([`LexicalFacts::scope_parents`]).
+    scope: u32,
     /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
     /// its result may be discarded. Longer chains are assumed to.
     may_be_discarded: bool,
 }
+
+/// One binding of a name whose object's kind the semantic index may know: the scope it is
+/// made in, and the words of its value or annotation (`None`: not known).
+type TypedBinding<'t> = (u32, Option<Vec<&'t str>>);
+
+/// The scope serial of a module's top level.
+const MODULE_SCOPE: u32 = u32::MAX;
 
 /// Hard keywords: never a callee (`if (...)`, `else (...)`). `print`, `exec`, `async` and
 /// `await` are left out, as tree-sitter-python can read them as names.
@@ -389,8 +446,15 @@ pub struct LexicalFacts<'t> {
     async_aliases_reach: Option<HashSet<&'t str>>,
     /// Names whose object the semantic index may know the kind of: assigned at a statement
     /// start (`name = ...`, `name: T = ...`), annotated (`name: T`, parameters included), or
-    /// bound by `as`.
-    typed: HashSet<&'t str>,
+    /// bound by `as`. Per binding: the scope it is made in ([`Self::scope_parents`]), and the
+    /// names of the value or annotation, the words the kind is made of (`None`: not known,
+    /// after `as`).
+    typed: HashMap<&'t str, Vec<TypedBinding<'t>>>,
+    /// Each scope's enclosing scope, by serial ([`MODULE_SCOPE`] for the module).
+    scope_parents: Vec<u32>,
+    /// Names a `global` or `nonlocal` statement binds elsewhere: their bindings are seen
+    /// from every scope.
+    unscoped: HashSet<&'t str>,
     /// Names a `from ... import` binds (aliases included).
     from_imported: HashSet<&'t str>,
     /// The file has a `from ... import *`.
@@ -488,6 +552,11 @@ struct Scanner<'t, 'w> {
     chain_before: Option<Token<'t>>,
     /// Brackets open around the current token (a replacement field counts as one).
     nesting: u32,
+    /// The bindings whose kind's words are being collected: name, index in its bindings,
+    /// and the bracket depth the capture started at.
+    kind_captures: Vec<(&'t str, usize, u32)>,
+    /// In a `global` or `nonlocal` statement.
+    in_global: bool,
     /// Calls in [`LexicalFacts::function_calls`] assigned to a local (`x = f()`): discarded if
     /// the local's watch counts no use.
     watched_calls: Vec<(usize, usize)>,
@@ -614,6 +683,8 @@ impl<'t> LexicalFacts<'t> {
             paren_roots: Vec::new(),
             chain_before: None,
             nesting: 0,
+            kind_captures: Vec::new(),
+            in_global: false,
             watched_calls: Vec::new(),
             closed_root: None,
             annotated: None,
@@ -729,8 +800,17 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn open_scope(&mut self, is_def: bool) {
+        let parent = self.current_scope();
+        self.facts.scope_parents.push(parent);
         self.scope_serials.push((self.next_serial, is_def));
         self.next_serial += 1;
+    }
+
+    /// The innermost open scope's serial ([`MODULE_SCOPE`] at the top level).
+    fn current_scope(&self) -> u32 {
+        self.scope_serials
+            .last()
+            .map_or(MODULE_SCOPE, |&(serial, _)| serial)
     }
 
     fn close_watches(&mut self, serial: u32) {
@@ -739,6 +819,42 @@ impl<'t> Scanner<'t, '_> {
     }
 
     /// `name` occurs: a use of the watched locals of that name.
+    /// Collect the names after this point, to the end of the logical line, as the words of
+    /// `name`'s kind (over-collecting only keeps more receivers).
+    /// A capture ends at the end of the line, and for a parameter's annotation or a
+    /// statement's value, at a `,` or `=` at its own bracket depth, or its closing bracket.
+    fn capture_kind(&mut self, name: &'t str) {
+        let scope = self.current_scope();
+        let bindings = self.facts.typed.entry(name).or_default();
+        bindings.push((scope, Some(Vec::new())));
+        let binding = bindings.len() - 1;
+        self.kind_captures.push((name, binding, self.nesting));
+    }
+
+    /// Add `name` to the kinds being captured, or end the captures the token ends.
+    fn continue_captures(&mut self, token: Token<'t>) {
+        if self.kind_captures.is_empty() {
+            return;
+        }
+        let ends_at_depth = token == Token::Assign
+            || (token == Token::Other && self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b','));
+        let nesting = self.nesting;
+        self.kind_captures
+            .retain(|&(_, _, depth)| !(nesting < depth || (ends_at_depth && nesting == depth)));
+        if let Token::Name(word) = token {
+            for &(name, binding, _) in &self.kind_captures {
+                if let Some((_, Some(kind))) = self
+                    .facts
+                    .typed
+                    .get_mut(name)
+                    .and_then(|bindings| bindings.get_mut(binding))
+                {
+                    kind.push(word);
+                }
+            }
+        }
+    }
+
     /// Count the later uses of `target`, a local just assigned a call's result.
     fn watch(&mut self, target: &'t str) -> usize {
         let (serial, in_function) = self
@@ -801,6 +917,24 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn push(&mut self, token: Token<'t>) {
+        if matches!(token, Token::LineStart | Token::Semicolon) {
+            self.kind_captures.clear();
+            self.in_global = false;
+        } else {
+            self.continue_captures(token);
+        }
+        if let Token::Name(name) = token {
+            if self.in_global {
+                self.facts.unscoped.insert(name);
+            } else if matches!(name, "global" | "nonlocal")
+                && matches!(
+                    self.recent[0],
+                    Token::LineStart | Token::Semicolon | Token::Colon
+                )
+            {
+                self.in_global = true;
+            }
+        }
         if let Token::Name(name) = token
             && !self.open_watches.is_empty()
         {
@@ -823,7 +957,12 @@ impl<'t> Scanner<'t, '_> {
                     self.facts.code_words.insert(name);
                 }
                 if let Token::Name("as") = self.recent[0] {
-                    self.facts.typed.insert(name);
+                    let scope = self.current_scope();
+                    self.facts
+                        .typed
+                        .entry(name)
+                        .or_default()
+                        .push((scope, None));
                     // An import's or a `with`'s dotted name (an `except`'s class too,
                     // harmlessly); a call's result is not followed.
                     if let Token::Name(value) = self.recent[1] {
@@ -914,9 +1053,13 @@ impl<'t> Scanner<'t, '_> {
                 {
                     self.annotated = Some(name);
                 }
-                // An annotated name or parameter (a dict key or a slice bound too, harmlessly).
-                if let Token::Name(name) = self.recent[0] {
-                    self.facts.typed.insert(name);
+                // An annotated name at a statement start, or a parameter (a dict key or a
+                // slice bound too, harmlessly); not a header's name (`class A:`, `-> T:`).
+                if let Token::Name(name) = self.recent[0]
+                    && (self.nesting > 0
+                        || matches!(self.recent[1], Token::LineStart | Token::Semicolon))
+                {
+                    self.capture_kind(name);
                 }
             }
             _ => {}
@@ -986,10 +1129,11 @@ impl<'t> Scanner<'t, '_> {
                     (self.recent[0], self.recent[1])
                 {
                     self.assignment = Some(PendingAssignment::new(name));
-                    self.facts.typed.insert(name);
+                    self.capture_kind(name);
                 } else if let Some(name) = self.annotated.take() {
-                    // `name: T = value`.
+                    // `name: T = value`: the value's kind first, then the annotation's.
                     self.assignment = Some(PendingAssignment::new(name));
+                    self.capture_kind(name);
                 }
             }
             Token::LineStart | Token::Semicolon => {
@@ -1062,6 +1206,7 @@ impl<'t> Scanner<'t, '_> {
                 (Token::Name(_), before) => starts_value(before),
                 _ => true,
             };
+            let scope = self.current_scope();
             let facts = &mut self.facts;
             let simple = matches!(self.recent[2], Token::Name(_)) && self.recent[3] != Token::Dot;
             facts
@@ -1072,6 +1217,7 @@ impl<'t> Scanner<'t, '_> {
                     receiver,
                     simple,
                     in_async,
+                    scope,
                     may_be_discarded,
                     watch,
                 });
@@ -1183,6 +1329,7 @@ impl<'t> Scanner<'t, '_> {
                 receiver,
                 awaited,
                 may_be_discarded,
+                scope: self.current_scope(),
             });
         }
     }
@@ -1504,6 +1651,58 @@ mod tests {
         // A cycle of names ends.
         assert!(!needs(
             "import requests\na = b\nb = a\nasync def f(u):\n    a(u)\n"
+        ));
+    }
+
+    #[test]
+    fn a_method_counts_only_on_a_receiver_whose_kind_may_be_its_class() {
+        let kind = "import requests\nKIND = requests.Session\n";
+        for (body, through) in [
+            ("    s = requests.Session()\n    s.get(u)\n", true),
+            ("    s = requests.Session(); s.get(u)\n", true),
+            (
+                "    s: Optional[requests.Session] = None\n    s.get(u)\n",
+                true,
+            ),
+            ("    s: Final = requests.Session()\n    s.get(u)\n", true),
+            (
+                "    with requests.Session() as s:\n        s.get(u)\n",
+                true,
+            ),
+            // Through another typed name, or an alias, the kind may still be it.
+            ("    s = KIND()\n    t = s\n    t.get(u)\n", true),
+            // A dict, another class: not a Session.
+            ("    options: Options = {}\n    options.get(u)\n", false),
+            ("    options = {}\n    options.get(u)\n", false),
+            ("    cache = Cache(); cache.get(u)\n", false),
+        ] {
+            let text = format!("{kind}async def f(u):\n{body}");
+            assert_eq!(needs(&text), through, "{text}");
+        }
+        // Only the bindings the call's scope sees: not a sibling function's, unless `global`
+        // makes it the module's.
+        let sibling = "def other(self):\n    options = self.session\n";
+        assert!(!needs(&format!(
+            "{kind}{sibling}async def f(u):\n    options = {{}}\n    options.get(u)\n"
+        )));
+        assert!(needs(&format!(
+            "{kind}{sibling}class A:\n    async def f(self, u):\n        options.get(u)\n    options = KIND()\n"
+        )));
+        assert!(needs(&format!(
+            "{kind}def setup():\n    global s\n    s = requests.Session()\nasync def f(u):\n    s.get(u)\n"
+        )));
+        assert!(!needs(&format!(
+            "{kind}def setup():\n    s = requests.Session()\nasync def f(u):\n    s.get(u)\n"
+        )));
+        // A parameter's annotation is its kind.
+        assert!(needs(&format!(
+            "{kind}async def f(u, s: requests.Session):\n    s.get(u)\n"
+        )));
+        assert!(!needs(&format!(
+            "{kind}async def f(u, s: Options):\n    s.get(u)\n"
+        )));
+        assert!(needs(
+            "from requests import Session as S\nasync def f(u):\n    s = S()\n    s.get(u)\n"
         ));
     }
 
