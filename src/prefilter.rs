@@ -421,6 +421,19 @@ struct OwnCall<'t> {
     in_async: bool,
     /// It starts a statement or an assignment's value: its result may be discarded.
     may_be_discarded: bool,
+    /// For `name = f(...)`: the watch on `name`, as for [`AttributeCall::watch`].
+    watch: Option<usize>,
+}
+
+/// What the scan sees of a call's result.
+#[derive(Debug, Clone, Copy)]
+struct CallResult {
+    /// Right after `await`.
+    awaited: bool,
+    /// It may be thrown away (for an assignment, until its watch counts a use).
+    may_be_discarded: bool,
+    /// For `name = f(...)`: the watch on `name`.
+    watch: Option<usize>,
 }
 
 /// What the tokenizer-level scan learns of a file (see the module documentation).
@@ -562,6 +575,10 @@ struct Scanner<'t, 'w> {
     watched_calls: Vec<(usize, usize)>,
     /// For each open `(`: the chain root of the callee before it.
     paren_roots: Vec<Option<&'t str>>,
+    /// For each open `(`: what the expression it belongs to follows.
+    paren_befores: Vec<Option<Token<'t>>>,
+    /// What the expression of the last `)` closed follows.
+    closed_before: Option<Token<'t>>,
     /// The chain root of the callee of the last `)` closed.
     closed_root: Option<&'t str>,
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
@@ -681,6 +698,8 @@ impl<'t> LexicalFacts<'t> {
             from_module: "",
             chain_root: None,
             paren_roots: Vec::new(),
+            paren_befores: Vec::new(),
+            closed_before: None,
             chain_before: None,
             nesting: 0,
             kind_captures: Vec::new(),
@@ -699,6 +718,11 @@ impl<'t> LexicalFacts<'t> {
         scanner.end_assignment();
         let watches = scanner.watches;
         let mut facts = scanner.facts;
+        for call in &mut facts.own_calls {
+            if let Some(watch) = call.watch.map(|w| watches[w]) {
+                call.may_be_discarded = watch.in_function && watch.uses == 0;
+            }
+        }
         for (call, watch) in scanner.watched_calls {
             let watch = watches[watch];
             facts.function_calls[call].may_be_discarded = watch.in_function && watch.uses == 0;
@@ -896,7 +920,7 @@ impl<'t> Scanner<'t, '_> {
             Token::Dot => match self.recent[0] {
                 Token::CloseParen => {
                     self.chain_root = self.closed_root;
-                    self.chain_before = None;
+                    self.chain_before = self.closed_before;
                 }
                 Token::Name(_) => {}
                 _ => {
@@ -905,13 +929,19 @@ impl<'t> Scanner<'t, '_> {
                 }
             },
             Token::OpenParen => {
-                let root = match self.recent[0] {
-                    Token::Name(_) => self.chain_root,
-                    _ => None,
+                // A call continues its callee's chain; a grouping `(` starts an expression.
+                let (root, before) = match self.recent[0] {
+                    Token::Name(_) => (self.chain_root, self.chain_before),
+                    Token::CloseParen => (None, self.chain_before),
+                    before => (None, Some(before)),
                 };
                 self.paren_roots.push(root);
+                self.paren_befores.push(before);
             }
-            Token::CloseParen => self.closed_root = self.paren_roots.pop().flatten(),
+            Token::CloseParen => {
+                self.closed_root = self.paren_roots.pop().flatten();
+                self.closed_before = self.paren_befores.pop().flatten();
+            }
             _ => {}
         }
     }
@@ -940,9 +970,7 @@ impl<'t> Scanner<'t, '_> {
         {
             self.count_use(name);
         }
-        if self.collect_functions {
-            self.track_chain(token);
-        }
+        self.track_chain(token);
         // `name = a.b(`: `name` holds what a call returned.
         let assigned_from_call = match (token, self.assignment) {
             (Token::OpenParen, Some(assignment)) if assignment.dotted == Some(true) => {
@@ -1177,34 +1205,45 @@ impl<'t> Scanner<'t, '_> {
             return;
         }
         let in_async = self.in_async();
-        if self.collect_functions && !matches!(self.recent[1], Token::Name("def" | "class")) {
-            self.record_function_call(name, assigned_from_call);
-        }
-        let starts_value = |token: Token| {
-            matches!(
-                token,
-                Token::LineStart | Token::Semicolon | Token::Colon | Token::Assign
-            )
+        // What the call's whole expression follows (`None`: not known).
+        let before = if self.recent[1] == Token::Dot {
+            match (self.recent[2], self.recent[3]) {
+                (Token::Name(_), Token::Dot) | (Token::CloseParen, _) => self.chain_before,
+                (Token::Name(_), before) => Some(before),
+                _ => None,
+            }
+        } else {
+            Some(self.recent[1])
         };
+        // Its result may be discarded (`is_result_discarded`) only as an expression statement,
+        // or assigned to a local never used again (the scan counts the local's later
+        // occurrences): after a statement start or a one-line body's `:` outside brackets, or
+        // a statement's first `=`. A keyword argument's `=`, a dict value's or a lambda's `:`,
+        // an operator, `return` keep it.
+        let nested = self.nesting > 0;
+        let watch = match (before, assigned_from_call) {
+            (Some(Token::Assign), Some((target, _))) if !nested => Some(self.watch(target)),
+            _ => None,
+        };
+        let result = CallResult {
+            awaited: before == Some(Token::Name("await")),
+            may_be_discarded: match before {
+                None | Some(Token::LineStart | Token::Semicolon) => true,
+                Some(Token::Colon) => !nested,
+                Some(Token::Assign) => watch.is_some(),
+                Some(_) => false,
+            },
+            watch,
+        };
+        if self.collect_functions && !matches!(self.recent[1], Token::Name("def" | "class")) {
+            self.record_function_call(name, assigned_from_call, result);
+        }
         if self.recent[1] == Token::Dot {
             let receiver = match (self.recent[2], self.recent[3]) {
                 (Token::Name(receiver), _) | (Token::CloseParen, Token::Name(receiver)) => {
                     Some(receiver)
                 }
                 _ => None,
-            };
-            // `name = receiver.f(...)`: discarded if nothing reads `name` afterwards in the
-            // function (the scan counts its later occurrences).
-            let watch = match (self.recent[2], self.recent[3], assigned_from_call) {
-                (Token::Name(_), Token::Assign, Some((target, _))) => Some(self.watch(target)),
-                _ => None,
-            };
-            let may_be_discarded = match (self.recent[2], self.recent[3]) {
-                (Token::Name(_), Token::Dot) => true,
-                // Another assignment (an attribute, a keyword argument): kept.
-                (Token::Name(_), Token::Assign) => watch.is_some(),
-                (Token::Name(_), before) => starts_value(before),
-                _ => true,
             };
             let scope = self.current_scope();
             let facts = &mut self.facts;
@@ -1218,14 +1257,15 @@ impl<'t> Scanner<'t, '_> {
                     simple,
                     in_async,
                     scope,
-                    may_be_discarded,
+                    may_be_discarded: result.may_be_discarded,
                     watch,
                 });
             if let Token::Name("self" | "cls") = self.recent[2] {
                 facts.own_calls.push(OwnCall {
                     name,
                     in_async,
-                    may_be_discarded: starts_value(self.recent[3]),
+                    may_be_discarded: result.may_be_discarded,
+                    watch,
                 });
             }
         } else {
@@ -1237,7 +1277,8 @@ impl<'t> Scanner<'t, '_> {
             facts.own_calls.push(OwnCall {
                 name,
                 in_async,
-                may_be_discarded: starts_value(self.recent[1]),
+                may_be_discarded: result.may_be_discarded,
+                watch,
             });
         }
     }
@@ -1248,6 +1289,7 @@ impl<'t> Scanner<'t, '_> {
         &mut self,
         name: &'t str,
         assigned_from_call: Option<(&'t str, &'t str)>,
+        result: CallResult,
     ) {
         if let Some((target, callee)) = assigned_from_call {
             self.facts
@@ -1263,54 +1305,19 @@ impl<'t> Scanner<'t, '_> {
         if innermost.is_none() && self.header_function.is_none() {
             return;
         }
-        // What the call's whole expression follows (`None`: not known). Its result may be
-        // discarded (`is_result_discarded`) only as an expression statement, or assigned to a
-        // local (decided when the local's uses are counted): after a statement start or a
-        // one-line body's `:` outside brackets, or a statement's first `=`. A keyword
-        // argument's `=`, a dict value's or a lambda's `:` keep it.
-        let nested = self.nesting > 0;
-        let follows = |before: Option<Token>| match before {
-            None => (false, true),
-            Some(before) => (
-                before == Token::Name("await"),
-                match before {
-                    Token::LineStart | Token::Semicolon => true,
-                    Token::Colon => !nested,
-                    Token::Assign => !nested && assigned_from_call.is_some(),
-                    _ => false,
-                },
-            ),
-        };
         let expression = |before| LexicalReceiver::Expression {
             before,
             root: self.chain_root,
         };
-        let (receiver, (awaited, may_be_discarded)) = if self.recent[1] == Token::Dot {
+        let receiver = if self.recent[1] == Token::Dot {
             match (self.recent[2], self.recent[3]) {
-                (Token::Name(receiver), Token::Dot) => {
-                    (expression(Some(receiver)), follows(self.chain_before))
-                }
-                (Token::Name(receiver), before) => {
-                    (LexicalReceiver::Name(receiver), follows(Some(before)))
-                }
-                (Token::CloseParen, Token::Name(receiver)) => {
-                    (expression(Some(receiver)), follows(None))
-                }
-                _ => (expression(None), follows(None)),
+                (Token::Name(receiver), Token::Dot) => expression(Some(receiver)),
+                (Token::Name(receiver), _) => LexicalReceiver::Name(receiver),
+                (Token::CloseParen, Token::Name(receiver)) => expression(Some(receiver)),
+                _ => expression(None),
             }
         } else {
-            (LexicalReceiver::Plain, follows(Some(self.recent[1])))
-        };
-        let assigned = match (may_be_discarded, assigned_from_call) {
-            (true, Some((target, _))) if !nested => {
-                let before = match (self.recent[1], self.recent[2], self.recent[3]) {
-                    (Token::Dot, Token::Name(_), Token::Dot) => self.chain_before,
-                    (Token::Dot, _, before) => Some(before),
-                    (before, _, _) => Some(before),
-                };
-                (before == Some(Token::Assign)).then(|| self.watch(target))
-            }
-            _ => None,
+            LexicalReceiver::Plain
         };
         for function in [
             innermost,
@@ -1319,7 +1326,7 @@ impl<'t> Scanner<'t, '_> {
         .into_iter()
         .flatten()
         {
-            if let Some(watch) = assigned {
+            if let Some(watch) = result.watch {
                 self.watched_calls
                     .push((self.facts.function_calls.len(), watch));
             }
@@ -1327,8 +1334,8 @@ impl<'t> Scanner<'t, '_> {
                 function,
                 name,
                 receiver,
-                awaited,
-                may_be_discarded,
+                awaited: result.awaited,
+                may_be_discarded: result.may_be_discarded,
                 scope: self.current_scope(),
             });
         }
@@ -1781,6 +1788,41 @@ mod tests {
         assert!(!needs(
             "import asyncio\nasync def f(tasks):\n    tasks.append(asyncio.create_task(g()))\n    await asyncio.create_task(g())\n"
         ));
+        // A chain through a call is seen whole: what it follows decides.
+        assert!(needs(
+            "import asyncio\ndef f():\n    asyncio.get_running_loop().create_task(g())\n"
+        ));
+        assert!(needs(
+            "import asyncio\ndef f(x):\n    if x: (asyncio).create_task(g())\n"
+        ));
+        for kept in [
+            "    return asyncio.get_running_loop().create_task(g())\n",
+            "    run(task=asyncio.create_task(g()))\n",
+            "    run({'t': asyncio.get_event_loop().create_task(g())})\n",
+            "    run(lambda: asyncio.create_task(g()))\n",
+            "    x = 1 + asyncio.create_task(g())\n",
+        ] {
+            let text = format!("import asyncio\ndef f():\n{kept}");
+            assert!(!needs(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_own_coroutine_call_counts_only_where_its_result_may_be_thrown_away() {
+        let coroutine = "async def job():\n    pass\n";
+        assert!(needs(&format!("{coroutine}async def f():\n    job()\n")));
+        assert!(needs(&format!(
+            "{coroutine}async def f():\n    j = job()\n"
+        )));
+        for kept in [
+            "    await job()\n",
+            "    run(cb=job())\n",
+            "    j = job()\n    await j\n",
+            "    return [job()]\n",
+        ] {
+            let text = format!("{coroutine}async def f():\n{kept}");
+            assert!(!needs(&text), "{text}");
+        }
     }
 
     #[test]
