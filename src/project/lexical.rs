@@ -417,11 +417,68 @@ impl ModuleLookup for super::ModuleMap {
 /// `.helpers`. The name itself first.
 struct Reexports<'l> {
     lookup: &'l (dyn ModuleLookup + Sync),
-    /// Per file: what the names its imports bind stand for.
-    imports: Vec<HashMap<String, Vec<String>>>,
+    /// The bound names and the dotted names they stand for, each stored once, by id.
+    names: Vec<std::sync::Arc<str>>,
+    ids: HashMap<std::sync::Arc<str>, u32>,
+    /// What the names a file's imports bind stand for: `(file, bound)` to dotted names.
+    imports: HashMap<(u32, u32), Vec<u32>>,
 }
 
-impl Reexports<'_> {
+impl<'l> Reexports<'l> {
+    /// The import tables of every file (by index in `lookup`; `None` outside the project).
+    fn new(summaries: &[Option<&LexicalSummary>], lookup: &'l (dyn ModuleLookup + Sync)) -> Self {
+        let mut reexports = Reexports {
+            lookup,
+            names: Vec::new(),
+            ids: HashMap::default(),
+            imports: HashMap::default(),
+        };
+        for (file, summary) in summaries.iter().enumerate() {
+            let Some(summary) = summary else {
+                continue;
+            };
+            let names = summary
+                .imported_names
+                .iter()
+                .map(|(module, name, bound)| (bound, format!("{module}.{name}")));
+            let modules = summary
+                .imported_modules
+                .iter()
+                .map(|(module, bound)| (bound, module.clone()));
+            for (bound, target) in names.chain(modules) {
+                let bound = reexports.id(bound);
+                let target = reexports.id(&target);
+                reexports
+                    .imports
+                    .entry((file as u32, bound))
+                    .or_default()
+                    .push(target);
+            }
+        }
+        reexports
+    }
+
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let shared: std::sync::Arc<str> = text.into();
+        self.names.push(shared.clone());
+        self.ids.insert(shared, id);
+        id
+    }
+
+    /// What `first` stands for in `file`'s imports.
+    fn imported(&self, file: usize, first: &str) -> impl Iterator<Item = &str> {
+        self.ids
+            .get(first)
+            .and_then(|&bound| self.imports.get(&(file as u32, bound)))
+            .into_iter()
+            .flatten()
+            .map(|&target| &*self.names[target as usize])
+    }
+
     fn resolve(&self, target: &str) -> Vec<String> {
         let mut all = vec![target.to_owned()];
         let mut frontier = vec![target.to_owned()];
@@ -435,12 +492,9 @@ impl Reexports<'_> {
                     continue;
                 }
                 let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
-                let Some(imported) = self.imports.get(file).and_then(|i| i.get(first)) else {
-                    continue;
-                };
-                for imported in imported {
+                for imported in self.imported(file, first) {
                     let moved = if after.is_empty() {
-                        imported.clone()
+                        imported.to_owned()
                     } else {
                         format!("{imported}.{after}")
                     };
@@ -504,25 +558,7 @@ impl<'l> LexicalProject<'l> {
         summaries: &[Option<&LexicalSummary>],
         lookup: &'l (dyn ModuleLookup + Sync),
     ) -> Self {
-        let imports = summaries
-            .iter()
-            .map(|summary| {
-                let mut table: HashMap<String, Vec<String>> = HashMap::default();
-                for summary in summary.iter() {
-                    for (module, name, bound) in &summary.imported_names {
-                        table
-                            .entry(bound.clone())
-                            .or_default()
-                            .push(format!("{module}.{name}"));
-                    }
-                    for (module, bound) in &summary.imported_modules {
-                        table.entry(bound.clone()).or_default().push(module.clone());
-                    }
-                }
-                table
-            })
-            .collect();
-        let reexports = Reexports { lookup, imports };
+        let reexports = Reexports::new(summaries, lookup);
         let mut strings = Interner::default();
         let mut resolved: HashMap<(u32, u32), Vec<NameId>> = HashMap::default();
         let mut callers: HashMap<NameId, Vec<(u32, u32)>> = HashMap::default();
