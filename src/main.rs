@@ -16,7 +16,27 @@ use unfreeze::report::{
 use unfreeze::review::{Prompt, ScriptedPrompt, TerminalPrompt, review};
 use unfreeze::run::{ExitStatus, Mode, Settings, run};
 
+/// mimalloc for every allocation, Rust's and tree-sitter's (see [`allocate_trees_with_mimalloc`]):
+/// glibc's malloc and free were about an eighth of a run's time (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Point tree-sitter's C library at mimalloc too. Called first thing in `main`, before any
+/// tree is made, so every tree is allocated and freed by the same allocator.
+fn allocate_trees_with_mimalloc() {
+    use libmimalloc_sys::{mi_calloc, mi_free, mi_malloc, mi_realloc};
+    let allocator = tree_sitter::Allocator {
+        malloc: mi_malloc,
+        calloc: mi_calloc,
+        realloc: mi_realloc,
+        free: mi_free,
+    };
+    // SAFETY: no tree-sitter object exists yet, and the four functions are one allocator's.
+    unsafe { tree_sitter::set_allocator(Some(allocator)) };
+}
+
 fn main() -> ExitCode {
+    allocate_trees_with_mimalloc();
     let cli = Cli::parse();
     match execute(cli) {
         Ok(status) => ExitCode::from(status as u8),
