@@ -192,10 +192,9 @@ impl<'t> LexicalFacts<'t> {
         let Some(bindings) = self.typed.get(receiver) else {
             return false;
         };
-        let unscoped = self.unscoped.contains(receiver);
         bindings
             .iter()
-            .filter(|(bound_in, _)| unscoped || self.sees(scope, *bound_in))
+            .filter(|(bound_in, _)| self.sees_binding(receiver, scope, *bound_in))
             .any(|(_, kind)| match kind {
                 None => true,
                 Some(kind) => {
@@ -210,6 +209,12 @@ impl<'t> LexicalFacts<'t> {
                     })
                 }
             })
+    }
+
+    /// Whether code in scope `scope` sees a binding of `name` made in scope `bound_in`: that
+    /// scope or one enclosing it, or anywhere for a `global` or `nonlocal` name.
+    pub fn sees_binding(&self, name: &str, scope: u32, bound_in: u32) -> bool {
+        self.unscoped.contains(name) || self.sees(scope, bound_in)
     }
 
     /// Whether code in scope `scope` sees the bindings of scope `bound_in`: it is that scope
@@ -481,9 +486,10 @@ pub struct LexicalFacts<'t> {
     pub function_calls: Vec<LexicalCall<'t>>,
     /// Names a `def` or `class` statement binds.
     pub defined: HashSet<&'t str>,
-    /// Names assigned a call's result, with the first name of the callee (`repo` and `Repo`
-    /// for `repo = Repo()`, `models` for `repo = models.Repo()`).
-    pub assigned_from_call: HashMap<&'t str, Vec<&'t str>>,
+    /// Names assigned a call's result, with the scope of the assignment and the first name of
+    /// the callee (`repo` and `Repo` for `repo = Repo()`, `models` for `repo =
+    /// models.Repo()`); see [`Self::sees_binding`].
+    pub assigned_from_call: HashMap<&'t str, Vec<(u32, &'t str)>>,
     /// What the names imports bind stand for.
     pub imports: HashMap<&'t str, Vec<Imported<'t>>>,
     /// Names a plain `import` statement spells (`import a.b as c`: `a`, `b`, `c`).
@@ -1292,11 +1298,12 @@ impl<'t> Scanner<'t, '_> {
         result: CallResult,
     ) {
         if let Some((target, callee)) = assigned_from_call {
+            let scope = self.current_scope();
             self.facts
                 .assigned_from_call
                 .entry(target)
                 .or_default()
-                .push(callee);
+                .push((scope, callee));
         }
         let innermost = match self.scope_owners.last() {
             Some(ScopeOwner::Function(function)) => Some(*function),

@@ -191,12 +191,15 @@ impl<'t> Summarizer<'_, 't> {
             LexicalReceiver::Name(receiver) => {
                 self.scopes_of_root(receiver, &mut scopes);
                 // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
-                for callee in self
+                for (_, callee) in self
                     .facts
                     .assigned_from_call
                     .get(receiver)
                     .into_iter()
                     .flatten()
+                    .filter(|(bound_in, _)| {
+                        self.facts.sees_binding(receiver, call.scope, *bound_in)
+                    })
                 {
                     self.scopes_of_root(callee, &mut scopes);
                 }
@@ -865,6 +868,28 @@ mod tests {
         let files: Vec<(&str, &str)> = files.iter().map(|(m, t)| (*m, t.as_str())).collect();
         let (project, summaries) = project(&files);
         assert_eq!(candidates(&project, &summaries), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn an_instance_counts_only_where_its_assignment_is_seen() {
+        let models = "import time\nclass Repo:\n    def save(self):\n        time.sleep(1)\n";
+        let (project, summaries) = project(&[
+            ("app.models", models),
+            (
+                "app.a",
+                "from .models import Repo\nasync def handler():\n    repo = Repo()\n    repo.save()\n",
+            ),
+            (
+                "app.b",
+                "from .models import Repo\nrepo = Repo()\nasync def handler():\n    repo.save()\n",
+            ),
+            // Another function's local of the same name: `repo` here is a parameter.
+            (
+                "app.c",
+                "from .models import Repo\ndef other():\n    repo = Repo()\n    return repo\nasync def handler(repo):\n    repo.save()\n",
+            ),
+        ]);
+        assert_eq!(candidates(&project, &summaries), vec![1, 2]);
     }
 
     #[test]
