@@ -187,7 +187,18 @@ impl<'t> Summarizer<'_, 't> {
                     scopes.push(Scope::Local);
                 }
             }
-            LexicalReceiver::Name("self" | "cls") => scopes.push(Scope::Local),
+            // A method of the calling method's class, as `call_target` resolves it (no
+            // base classes); anywhere in the file from a nested function.
+            LexicalReceiver::Name("self" | "cls") => {
+                match &self.facts.functions[call.function as usize].classes {
+                    Some(classes) if !classes.is_empty() => scopes.push(Scope::Path(format!(
+                        "{}.{}",
+                        self.module.name,
+                        classes.join(".")
+                    ))),
+                    _ => scopes.push(Scope::Local),
+                }
+            }
             LexicalReceiver::Name(receiver) => {
                 self.scopes_of_root(receiver, &mut scopes);
                 // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
@@ -890,6 +901,17 @@ mod tests {
             ),
         ]);
         assert_eq!(candidates(&project, &summaries), vec![1, 2]);
+    }
+
+    #[test]
+    fn self_calls_a_method_of_the_callers_class() {
+        let classes = "import time\nclass A:\n    def slow(self):\n        time.sleep(1)\n    async def handler(self):\n        self.slow()\nclass B:\n    def slow(self):\n        pass\n    async def handler(self):\n        self.slow()\n";
+        let (settled, summaries) = project(&[("app.a", classes)]);
+        assert_eq!(candidates(&settled, &summaries), vec![0]);
+        // Only `B.handler` calls `self.slow()`, and `B.slow` does not block.
+        let only_b = classes.replace("        self.slow()\nclass B", "        pass\nclass B");
+        let (settled, summaries) = project(&[("app.a", &only_b)]);
+        assert!(candidates(&settled, &summaries).is_empty());
     }
 
     #[test]
