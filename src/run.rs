@@ -1074,11 +1074,19 @@ fn scan_lexically(
         Ok(bytes) => bytes,
         Err(message) => return LexicalScan::Done(FileOutcome::Error(message)),
     };
-    let source = match SourceText::decode(&bytes) {
-        Ok(source) => source,
-        Err(err) => return LexicalScan::Done(FileOutcome::Error(err.to_string())),
+    // The scan needs only the text: UTF-8 is read in place (the scanner skips a BOM); other
+    // files go through the full decoding (a coding cookie, or the error it reports).
+    let decoded;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) if !bytes.contains(&0) => text,
+        _ => match SourceText::decode(&bytes) {
+            Ok(source) => {
+                decoded = source.text;
+                &decoded
+            }
+            Err(err) => return LexicalScan::Done(FileOutcome::Error(err.to_string())),
+        },
     };
-    let text = &source.text;
     let Some(facts) = LexicalFacts::scan_functions(text, registry.interesting_words()) else {
         return LexicalScan::Unscanned;
     };

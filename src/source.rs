@@ -171,6 +171,10 @@ pub fn coding_cookie(bytes: &[u8]) -> Option<String> {
 /// The most common line terminator; `\n` for a file without any.
 pub fn detect_line_ending(text: &str) -> LineEnding {
     let bytes = text.as_bytes();
+    // Most files have no `\r` at all: one vectorised search decides them.
+    if !bytes.contains(&b'\r') {
+        return LineEnding::Lf;
+    }
     let (mut lf, mut crlf, mut cr) = (0usize, 0usize, 0usize);
     let mut i = 0;
     while i < bytes.len() {
