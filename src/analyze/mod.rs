@@ -793,8 +793,11 @@ fn offer_call(
         Some(function) => file.index.scope(function).name.clone().unwrap_or_default(),
         None => enclosing_function_name(file.index, call.start_byte()),
     };
-    let result_discarded = is_result_discarded(file, call);
-    let consumed_in_place = is_consumed_in_place(file, call);
+    // Each walks the tree around the call: only when a codemod asks.
+    let result_discarded = std::cell::OnceCell::new();
+    let result_discarded = || *result_discarded.get_or_init(|| is_result_discarded(file, call));
+    let consumed_in_place = std::cell::OnceCell::new();
+    let consumed_in_place = || *consumed_in_place.get_or_init(|| is_consumed_in_place(file, call));
     // `await obj.method()` on an object believed synchronous: the belief (an annotation, an
     // assignment) is wrong, since the result is awaitable; not a blocking call.
     let awaited_method =
@@ -812,8 +815,8 @@ fn offer_call(
         let codemod = registry.codemod(i);
         if !selection.is_enabled(&codemod.code, codemod.default_enabled)
             || (codemod.async_only && async_function.is_none())
-            || (codemod.result_discarded && !result_discarded)
-            || (codemod.lazy_calls.contains(&qualified) && !consumed_in_place)
+            || (codemod.result_discarded && !result_discarded())
+            || (codemod.lazy_calls.contains(&qualified) && !consumed_in_place())
             || (awaited_method && codemod.async_only)
             || caught_by(file, call, &codemod.unless_caught)
             || mentions_any(file, call, &codemod.unless_arguments_mention)
