@@ -50,6 +50,25 @@ fn finding_lines(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// Run unfreeze in `dir` with the parse log on (`UNFREEZE_DEBUG_PARSED`): its stdout, and
+/// one `path\tbytes\twhy` entry per parse.
+fn run_logging_parses(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(args)
+        .current_dir(dir)
+        .env("UNFREEZE_DEBUG_PARSED", "1")
+        .output()
+        .expect("the unfreeze binary runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let parses = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("parsed\t"))
+        .map(str::to_owned)
+        .collect();
+    (stdout, parses)
+}
+
 fn check(dir: &Path) -> Vec<String> {
     let output = unfreeze(
         dir,
@@ -289,33 +308,26 @@ fn files_the_project_rules_cannot_need_are_not_parsed() {
             b"async def other(session, u):\n    return await session.get(u)\n",
         ),
     ]);
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["check", "--isolated", "--color=never", "."])
-        .current_dir(dir.path())
-        .env("UNFREEZE_DEBUG_PARSED", "1")
-        .output()
-        .expect("the unfreeze binary runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let (stdout, parses) =
+        run_logging_parses(dir.path(), &["check", "--isolated", "--color=never", "."]);
     assert!(
         stdout.contains("handler -> load -> fetch -> requests.get"),
         "{stdout}"
     );
-    let parsed: Vec<&str> = stderr
-        .lines()
-        .filter_map(|line| line.strip_prefix("parsed\t"))
+    let parsed: Vec<&str> = parses
+        .iter()
         .filter_map(|line| line.split('\t').next())
         .collect();
     for needed in ["api.py", "helpers.py", "net.py"] {
         assert!(
             parsed.iter().any(|path| path.ends_with(needed)),
-            "{needed} not parsed: {stderr}"
+            "{needed} not parsed: {parses:?}"
         );
     }
     for skipped in ["unrelated.py", "awaits.py"] {
         assert!(
             !parsed.iter().any(|path| path.ends_with(skipped)),
-            "{skipped} parsed: {stderr}"
+            "{skipped} parsed: {parses:?}"
         );
     }
 }
@@ -370,22 +382,14 @@ fn a_file_with_project_findings_is_parsed_once() {
             b"import time\n\nfrom .helpers import load, notify, pure\n\n\nasync def handler(key):\n    notify(key)\n    await notify(key)\n    time.sleep(1)\n    pure(key)\n    return load(key)\n",
         ),
     ]);
+    // The parses of `api.py`.
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("UNFREEZE_DEBUG_PARSED", "1")
-            .output()
-            .expect("the unfreeze binary runs");
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        let first_parses: Vec<String> = stderr
-            .lines()
-            .filter_map(|line| line.strip_prefix("parsed\t"))
-            .filter(|line| line.contains("api.py"))
-            .map(str::to_owned)
+        let (stdout, parses) = run_logging_parses(dir.path(), args);
+        let api: Vec<String> = parses
+            .into_iter()
+            .filter(|p| p.contains("api.py"))
             .collect();
-        (stdout, first_parses)
+        (stdout, api)
     };
     let (stdout, parses) = run(&["check", "--isolated", "--color=never", "."]);
     assert_eq!(parses.len(), 1, "{parses:?}");
