@@ -24,8 +24,11 @@
 //! by name) or a name bound to it (an alias, through up to eight assignments); a call of the
 //! file's own coroutine only if an `async def` defines the name. A method (`requests.Session()
 //! .get`) counts on a longer chain (`self.session.get`), or on a name the semantic index may
-//! know the kind of: one assigned at a statement start, annotated, or bound by `as` (not a
-//! bare parameter or a loop variable, whose kind is never known).
+//! know the kind of (assigned at a statement start, annotated, or bound by `as`; not a bare
+//! parameter or a loop variable), and then only if a binding the call's scope sees may give
+//! it the method's class (`LexicalFacts::may_hold_object`). Where a call's result may
+//! be thrown away is read as `is_result_discarded` decides it: a statement, a one-line body,
+//! a local never used again.
 //!
 //! With [`LexicalFacts::scan_functions`], the same scan also records each function and the
 //! calls in it, for the project phase's lexical pass (`project/lexical.rs`), which decides
@@ -173,15 +176,13 @@ impl<'t> LexicalFacts<'t> {
         }
     }
 
-    /// Whether `receiver.f(...)` may be a call of `words` with `module` `None`: a method of an
-    /// object the semantic index may know the kind of (a name assigned, annotated, or bound
-    /// by `with ... as`; not a bare parameter, a loop variable, `self`), or a builtin called on
-    /// `builtins`.
-    /// The kind's words must name the method's class or module (`s = requests.Session()`,
-    /// `c: httpx.Client`), or may stand for another object or class (a typed or bound name,
-    /// an import alias, `self`).
-    /// Only the bindings the call's scope can see count (its own, its enclosing scopes', the
-    /// module's).
+    /// Whether `receiver.f(...)`, made in `scope`, may be a call of `words` with `module`
+    /// `None`: a builtin called on `builtins`, or a method of an object the semantic index may
+    /// know the kind of (a name assigned, annotated, or bound by `with ... as`; not a bare
+    /// parameter, a loop variable, `self`). Only the bindings the call's scope sees count (its
+    /// own, its enclosing scopes', the module's), and a binding's words must name the method's
+    /// class or module (`s = requests.Session()`, `c: httpx.Client`), or may stand for another
+    /// object or class (a typed or bound name, an import alias, `self`).
     fn may_hold_object(&self, receiver: &str, scope: u32, words: &CallWords) -> bool {
         if !words.is_method {
             return words.is_builtin && receiver == "builtins";
@@ -373,6 +374,9 @@ pub struct LexicalCall<'t> {
     pub may_be_discarded: bool,
     /// The scope it is in ([`LexicalFacts::scope_parents`]).
     pub scope: u32,
+    /// For `name = f(...)`: the watch on `name` ([`Watch::discards`] settles
+    /// `may_be_discarded` at the end of the scan).
+    watch: Option<usize>,
 }
 
 /// A local assigned a call's result, and how often its name occurs after, in its function.
@@ -384,6 +388,14 @@ struct Watch<'t> {
     /// That scope is a function's (a module's or a class's local is never discarded).
     in_function: bool,
     uses: u32,
+}
+
+impl Watch<'_> {
+    /// The call assigned to the local is thrown away: the local, in a function, is never
+    /// used again.
+    fn discards(&self) -> bool {
+        self.in_function && self.uses == 0
+    }
 }
 
 /// A call of an attribute, `receiver.name(...)`.
@@ -576,17 +588,11 @@ struct Scanner<'t, 'w> {
     kind_captures: Vec<(&'t str, usize, u32)>,
     /// In a `global` or `nonlocal` statement.
     in_global: bool,
-    /// Calls in [`LexicalFacts::function_calls`] assigned to a local (`x = f()`): discarded if
-    /// the local's watch counts no use.
-    watched_calls: Vec<(usize, usize)>,
-    /// For each open `(`: the chain root of the callee before it.
-    paren_roots: Vec<Option<&'t str>>,
-    /// For each open `(`: what the expression it belongs to follows.
-    paren_befores: Vec<Option<Token<'t>>>,
-    /// What the expression of the last `)` closed follows.
-    closed_before: Option<Token<'t>>,
-    /// The chain root of the callee of the last `)` closed.
-    closed_root: Option<&'t str>,
+    /// For each open `(`: the chain root of the callee before it, and what the expression it
+    /// belongs to follows.
+    parens: Vec<(Option<&'t str>, Option<Token<'t>>)>,
+    /// The same for the last `)` closed.
+    closed: (Option<&'t str>, Option<Token<'t>>),
     /// A `def` or `class` whose body starts on the next line (its header, parameter defaults
     /// included, runs in the enclosing scope).
     pending_scope: Option<usize>,
@@ -703,15 +709,12 @@ impl<'t> LexicalFacts<'t> {
             import_end: 0,
             from_module: "",
             chain_root: None,
-            paren_roots: Vec::new(),
-            paren_befores: Vec::new(),
-            closed_before: None,
+            parens: Vec::new(),
+            closed: (None, None),
             chain_before: None,
             nesting: 0,
             kind_captures: Vec::new(),
             in_global: false,
-            watched_calls: Vec::new(),
-            closed_root: None,
             annotated: None,
             assignment: None,
             facts: LexicalFacts::default(),
@@ -724,20 +727,20 @@ impl<'t> LexicalFacts<'t> {
         scanner.end_assignment();
         let watches = scanner.watches;
         let mut facts = scanner.facts;
-        for call in &mut facts.own_calls {
-            if let Some(watch) = call.watch.map(|w| watches[w]) {
-                call.may_be_discarded = watch.in_function && watch.uses == 0;
-            }
-        }
-        for (call, watch) in scanner.watched_calls {
-            let watch = watches[watch];
-            facts.function_calls[call].may_be_discarded = watch.in_function && watch.uses == 0;
-        }
         // A call assigned to a local is discarded if the local is never used again.
-        for call in facts.attribute_calls.values_mut().flatten() {
-            if let Some(watch) = call.watch.map(|w| watches[w]) {
-                call.may_be_discarded = watch.in_function && watch.uses == 0;
+        let settle = |watch: Option<usize>, discarded: &mut bool| {
+            if let Some(watch) = watch {
+                *discarded = watches[watch].discards();
             }
+        };
+        for call in &mut facts.own_calls {
+            settle(call.watch, &mut call.may_be_discarded);
+        }
+        for call in &mut facts.function_calls {
+            settle(call.watch, &mut call.may_be_discarded);
+        }
+        for call in facts.attribute_calls.values_mut().flatten() {
+            settle(call.watch, &mut call.may_be_discarded);
         }
         facts.aliases_reach = facts.reached_by_aliases(&facts.called_names);
         facts.async_aliases_reach = facts.reached_by_aliases(&facts.async_called_names);
@@ -925,8 +928,7 @@ impl<'t> Scanner<'t, '_> {
             }
             Token::Dot => match self.recent[0] {
                 Token::CloseParen => {
-                    self.chain_root = self.closed_root;
-                    self.chain_before = self.closed_before;
+                    (self.chain_root, self.chain_before) = self.closed;
                 }
                 Token::Name(_) => {}
                 _ => {
@@ -941,13 +943,9 @@ impl<'t> Scanner<'t, '_> {
                     Token::CloseParen => (None, self.chain_before),
                     before => (None, Some(before)),
                 };
-                self.paren_roots.push(root);
-                self.paren_befores.push(before);
+                self.parens.push((root, before));
             }
-            Token::CloseParen => {
-                self.closed_root = self.paren_roots.pop().flatten();
-                self.closed_before = self.paren_befores.pop().flatten();
-            }
+            Token::CloseParen => self.closed = self.parens.pop().unwrap_or((None, None)),
             _ => {}
         }
     }
@@ -1333,10 +1331,6 @@ impl<'t> Scanner<'t, '_> {
         .into_iter()
         .flatten()
         {
-            if let Some(watch) = result.watch {
-                self.watched_calls
-                    .push((self.facts.function_calls.len(), watch));
-            }
             self.facts.function_calls.push(LexicalCall {
                 function,
                 name,
@@ -1344,6 +1338,7 @@ impl<'t> Scanner<'t, '_> {
                 awaited: result.awaited,
                 may_be_discarded: result.may_be_discarded,
                 scope: self.current_scope(),
+                watch: result.watch,
             });
         }
     }

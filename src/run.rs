@@ -723,15 +723,7 @@ fn analyse_files(
             .collect();
     }
     let map = ModuleMap::build(roots, files);
-    let role = |path: &Path, analyse: bool| match map.module(path) {
-        Some(module) => ProjectRole::Summarize {
-            module,
-            map: &map,
-            analyse: Some(analyse),
-            speculate: None,
-        },
-        None => ProjectRole::Alone,
-    };
+    let role = |path: &Path, analyse: bool| first_pass_role(&map, path, analyse, None);
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
     let evidence = EvidenceCalls::new(registry);
@@ -820,29 +812,11 @@ fn analyse_files(
     }
     // The first pass speculates on the project calls (see ProjectLookup::Speculative): a
     // file whose findings depend on them waits for the settling, the others are done.
-    let speculating = |path: &Path, analyse: bool| match role(path, analyse) {
-        ProjectRole::Summarize {
-            module,
-            map,
-            analyse,
-            ..
-        } => ProjectRole::Summarize {
-            module,
-            map,
-            analyse,
-            speculate: Some(&lexical),
-        },
-        other => other,
-    };
     let parsed: Vec<(usize, FirstPass)> = first
         .par_iter()
         .map(|&(i, analyse)| {
-            let result = first_pass(
-                &files[i],
-                settings,
-                registry,
-                speculating(&files[i], analyse),
-            );
+            let role = first_pass_role(&map, &files[i], analyse, Some(&lexical));
+            let result = first_pass(&files[i], settings, registry, role);
             progress.advance();
             (i, result)
         })
@@ -972,6 +946,25 @@ fn analyse_files(
         .into_iter()
         .map(|outcome| outcome.expect("every file has an outcome after the second pass"))
         .collect()
+}
+
+/// The first pass's role for a file: summarised (a module of the project), analysed when
+/// `analyse` says so, speculating on its project calls when the lexical pass is settled.
+fn first_pass_role<'a>(
+    map: &'a ModuleMap,
+    path: &Path,
+    analyse: bool,
+    speculate: Option<&'a LexicalProject<'a>>,
+) -> ProjectRole<'a> {
+    match map.module(path) {
+        Some(module) => ProjectRole::Summarize {
+            module,
+            map,
+            analyse: Some(analyse),
+            speculate,
+        },
+        None => ProjectRole::Alone,
+    }
 }
 
 /// What a file's first pass in the project phase gives.
