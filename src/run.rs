@@ -75,6 +75,8 @@ pub struct Settings {
 pub struct FixedFile {
     pub text: String,
     pub bytes: Vec<u8>,
+    /// What the file looked like when it was read: it is written only if it still does.
+    pub read_as: Fingerprint,
 }
 
 /// What happened to one file.
@@ -89,22 +91,25 @@ pub enum FileOutcome {
         fixed: Option<FixedFile>,
         /// The fixes were computed but their result did not parse.
         rejected: Option<String>,
-        fingerprint: Fingerprint,
+        /// What the file looked like when read: only for a file with findings, the only files
+        /// reviewed or planned (hashing every skipped file cost more than a hundredth of a
+        /// run).
+        fingerprint: Option<Fingerprint>,
     },
     /// Could not be read, decoded or analysed.
     Error(String),
 }
 
 impl FileOutcome {
-    /// A file (of these bytes) without findings: nothing to show or write.
-    fn nothing_found(bytes: &[u8]) -> FileOutcome {
+    /// A file without findings: nothing to show or write.
+    fn nothing_found() -> FileOutcome {
         FileOutcome::Checked {
             text: String::new(),
             findings: Vec::new(),
             applied: Vec::new(),
             fixed: None,
             rejected: None,
-            fingerprint: Fingerprint::of(bytes),
+            fingerprint: None,
         }
     }
 }
@@ -414,7 +419,7 @@ fn analyse_in_project(
     let summarizing = matches!(role, ProjectRole::Summarize { .. })
         && (source.text.contains("def") || source.text.contains("import"));
     if !analyse && !summarizing {
-        return (Err(FileOutcome::nothing_found(bytes)), None);
+        return (Err(FileOutcome::nothing_found()), None);
     }
     let (findings, syntax_errors, summary) = find_in_project(
         &source.text,
@@ -428,9 +433,9 @@ fn analyse_in_project(
     );
     let analysed = Analysed {
         source,
+        fingerprint: Fingerprint::of(bytes),
         findings,
         syntax_errors,
-        fingerprint: Fingerprint::of(bytes),
         speculative_only,
     };
     (Ok(analysed), summary)
@@ -515,7 +520,13 @@ fn finish(
         }
         if let Some(text) = fixed_text {
             match source.encode(&text) {
-                Some(bytes) => fixed = Some(FixedFile { text, bytes }),
+                Some(bytes) => {
+                    fixed = Some(FixedFile {
+                        text,
+                        bytes,
+                        read_as: fingerprint,
+                    })
+                }
                 None => {
                     applied.iter_mut().for_each(|a| *a = false);
                     rejected =
@@ -524,10 +535,10 @@ fn finish(
             }
         }
     }
-    let text = if findings.is_empty() {
-        String::new()
+    let (text, fingerprint) = if findings.is_empty() {
+        (String::new(), None)
     } else {
-        source.text
+        (source.text, Some(fingerprint))
     };
     FileOutcome::Checked {
         text,
@@ -1089,7 +1100,7 @@ fn scan_lexically(
         summary: module.map(|(module, map)| {
             LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name))
         }),
-        skipped: FileOutcome::nothing_found(&bytes),
+        skipped: FileOutcome::nothing_found(),
     }
 }
 
@@ -1126,12 +1137,11 @@ pub fn run(
             Mode::Fix { write: true, .. },
             FileOutcome::Checked {
                 fixed: Some(fixed),
-                fingerprint,
                 applied,
                 ..
             },
         ) = (settings.mode, &mut report.outcome)
-            && let Err(err) = write_atomically(&report.path, &fixed.bytes, *fingerprint)
+            && let Err(err) = write_atomically(&report.path, &fixed.bytes, fixed.read_as)
         {
             // Nothing of this file was written: none of its fixes is applied.
             report.write_error = Some(err.to_string());

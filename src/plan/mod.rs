@@ -189,9 +189,10 @@ impl Plan {
         else {
             return;
         };
-        if findings.is_empty() {
+        let Some(fingerprint) = fingerprint else {
+            // No findings.
             return;
-        }
+        };
         let index = LineIndex::new(text);
         self.files.push(PlannedFile {
             path: report.display_path.clone(),

@@ -245,7 +245,10 @@ pub fn review(
                 ..
             } => {
                 session.tally.files_checked += 1;
-                session.review_file(report, text, findings, *fingerprint)?;
+                // A file without findings has no fingerprint: nothing to review.
+                if let Some(fingerprint) = fingerprint {
+                    session.review_file(report, text, findings, *fingerprint)?;
+                }
             }
         }
     }
