@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -36,6 +37,30 @@ fn new_parser() -> Parser {
         .set_language(&tree_sitter_python::LANGUAGE.into())
         .expect("the bundled tree-sitter-python grammar matches the tree-sitter runtime");
     parser
+}
+
+/// The grammar's node kind names, by kind id.
+static KIND_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    (0..language.node_kind_count() as u16)
+        .map(|id| language.node_kind_for_id(id).unwrap_or("").to_owned())
+        .collect()
+});
+
+/// A node's kind name, looked up by its id. `Node::kind` measures the grammar's C string and
+/// checks it is UTF-8 at every call, a few percent of a run where every node of a tree is
+/// matched by kind; the names are the same.
+pub trait KindName {
+    fn kind_name(&self) -> &'static str;
+}
+
+impl KindName for Node<'_> {
+    fn kind_name(&self) -> &'static str {
+        // Every kind id of the grammar is below its kind count.
+        KIND_NAMES
+            .get(self.kind_id() as usize)
+            .map_or("", String::as_str)
+    }
 }
 
 /// Parse Python source with this thread's parser.
@@ -93,36 +118,38 @@ pub fn handlers_around(node: Node) -> Vec<HandledTypes> {
     let mut current = node.parent();
     while let Some(ancestor) = current {
         if matches!(
-            ancestor.kind(),
+            ancestor.kind_name(),
             "function_definition" | "lambda" | "class_definition"
         ) {
             break;
         }
-        if ancestor.kind() == "block"
-            && let Some(try_statement) = ancestor.parent().filter(|p| p.kind() == "try_statement")
+        if ancestor.kind_name() == "block"
+            && let Some(try_statement) = ancestor
+                .parent()
+                .filter(|p| p.kind_name() == "try_statement")
             && try_statement
                 .child_by_field_name("body")
                 .is_some_and(|b| b.id() == ancestor.id())
         {
             let mut cursor = try_statement.walk();
             for clause in try_statement.named_children(&mut cursor) {
-                if clause.kind() != "except_clause" {
+                if clause.kind_name() != "except_clause" {
                     continue;
                 }
                 let Some(mut expression) = clause
                     .child_by_field_name("value")
-                    .or_else(|| clause.named_child(0).filter(|c| c.kind() != "block"))
+                    .or_else(|| clause.named_child(0).filter(|c| c.kind_name() != "block"))
                 else {
                     continue;
                 };
                 // `except E as e`: the types are the pattern's first child.
-                if expression.kind() == "as_pattern" {
+                if expression.kind_name() == "as_pattern" {
                     match expression.named_child(0) {
                         Some(inner) => expression = inner,
                         None => continue,
                     }
                 }
-                let items = if expression.kind() == "tuple" {
+                let items = if expression.kind_name() == "tuple" {
                     let mut c = expression.walk();
                     expression.named_children(&mut c).collect()
                 } else {

@@ -88,7 +88,7 @@ pub enum FileOutcome {
         findings: Vec<Finding>,
         /// In fix mode, for each finding, whether its fix is applied.
         applied: Vec<bool>,
-        fixed: Option<FixedFile>,
+        fixed: Option<Box<FixedFile>>,
         /// The fixes were computed but their result did not parse.
         rejected: Option<String>,
         /// What the file looked like when read: only for a file with findings, the only files
@@ -521,11 +521,11 @@ fn finish(
         if let Some(text) = fixed_text {
             match source.encode(&text) {
                 Some(bytes) => {
-                    fixed = Some(FixedFile {
+                    fixed = Some(Box::new(FixedFile {
                         text,
                         bytes,
                         read_as: fingerprint,
-                    })
+                    }))
                 }
                 None => {
                     applied.iter_mut().for_each(|a| *a = false);

@@ -1,6 +1,7 @@
 //! One walk per file: each call node is offered to the codemods interested in what it
 //! resolves to, and each match in async context becomes a [`Finding`] with its fix.
 
+use crate::parse::KindName;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -152,7 +153,7 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
     let mut cursor = file.parsed.tree.walk();
     loop {
         let node = cursor.node();
-        match node.kind() {
+        match node.kind_name() {
             "call" => analyze_call(file, registry, selection, library, node, &mut findings),
             "comment" => {
                 let text = &file.text[node.byte_range()];
@@ -248,13 +249,15 @@ fn imports_unconditionally(file: &FileContext, module: &str) -> bool {
                         .descendant_for_byte_range(statement.start, statement.end)
                         .and_then(|n| {
                             let mut n = n;
-                            while !matches!(n.kind(), "import_statement" | "import_from_statement")
-                            {
+                            while !matches!(
+                                n.kind_name(),
+                                "import_statement" | "import_from_statement"
+                            ) {
                                 n = n.parent()?;
                             }
                             n.parent()
                         })
-                        .is_some_and(|p| p.kind() == "module")
+                        .is_some_and(|p| p.kind_name() == "module")
             }
             _ => false,
         })
@@ -264,7 +267,7 @@ fn imports_unconditionally(file: &FileContext, module: &str) -> bool {
 /// `async def` it resolves to, or an `async def` method of the enclosing class called through
 /// `self` / `cls`. Async generators (an `async def` with `yield`) are not awaitable: excluded.
 fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
-    let binding = match callee.kind() {
+    let binding = match callee.kind_name() {
         "identifier" => {
             let name = &file.text[callee.byte_range()];
             match file.index.resolve_name(name, callee.start_byte()) {
@@ -275,7 +278,7 @@ fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
         "attribute" => {
             let object = callee.child_by_field_name("object")?;
             let attribute = callee.child_by_field_name("attribute")?;
-            if object.kind() != "identifier"
+            if object.kind_name() != "identifier"
                 || !matches!(&file.text[object.byte_range()], "self" | "cls")
             {
                 return None;
@@ -307,7 +310,7 @@ fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
         .descendant_for_byte_range(binding.range.start, binding.range.end)?;
     let definition = name_node
         .parent()
-        .filter(|d| d.kind() == "function_definition")?;
+        .filter(|d| d.kind_name() == "function_definition")?;
     if contains_yield(definition.child_by_field_name("body")?) {
         return None;
     }
@@ -319,7 +322,7 @@ fn contains_yield(body: Node) -> bool {
     let mut stack = vec![body];
     let mut cursor = body.walk();
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_name() {
             "yield" => return true,
             "function_definition" | "lambda" | "class_definition" => {}
             _ => stack.extend(node.named_children(&mut cursor)),
@@ -333,12 +336,12 @@ fn contains_yield(body: Node) -> bool {
 fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
     let Some(object) = callee
         .child_by_field_name("object")
-        .filter(|o| o.kind() == "identifier")
+        .filter(|o| o.kind_name() == "identifier")
     else {
         // `requests.Session().get(...)`: a fresh object, used once.
         return callee
             .child_by_field_name("object")
-            .is_some_and(|o| o.kind() == "call");
+            .is_some_and(|o| o.kind_name() == "call");
     };
     let name = &file.text[object.byte_range()];
     let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
@@ -359,10 +362,10 @@ pub(crate) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
     let Some(parent) = call.parent() else {
         return false;
     };
-    if parent.kind() == "expression_statement" {
+    if parent.kind_name() == "expression_statement" {
         return parent.named_child_count() == 1;
     }
-    if parent.kind() != "assignment"
+    if parent.kind_name() != "assignment"
         || parent
             .child_by_field_name("right")
             .is_none_or(|r| r.id() != call.id())
@@ -372,7 +375,7 @@ pub(crate) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
     }
     let Some(target) = parent
         .child_by_field_name("left")
-        .filter(|l| l.kind() == "identifier")
+        .filter(|l| l.kind_name() == "identifier")
     else {
         return false;
     };
@@ -396,7 +399,7 @@ pub(crate) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
     let mut cursor = body.walk();
     loop {
         let node = cursor.node();
-        if node.kind() == "identifier" && &file.text[node.byte_range()] == name {
+        if node.kind_name() == "identifier" && &file.text[node.byte_range()] == name {
             uses += 1;
             if uses > 1 {
                 return false;
@@ -429,7 +432,7 @@ fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
         node.child_by_field_name("right")
             .is_some_and(|r| r.id() == call.id())
     };
-    match parent.kind() {
+    match parent.kind_name() {
         "for_statement" | "for_in_clause" => is_right(parent),
         "argument_list" => {
             let Some(consumer) = parent
@@ -481,13 +484,13 @@ fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
     }
     let mut statement = call;
     while let Some(parent) = statement.parent() {
-        if matches!(parent.kind(), "block" | "module") {
+        if matches!(parent.kind_name(), "block" | "module") {
             break;
         }
         statement = parent;
     }
     let mut previous = statement.prev_named_sibling();
-    while let Some(node) = previous.filter(|n| n.kind() == "comment") {
+    while let Some(node) = previous.filter(|n| n.kind_name() == "comment") {
         previous = node.prev_named_sibling();
     }
     let Some(previous) = previous else {
@@ -496,8 +499,8 @@ fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
     let mut stack = vec![previous];
     let mut cursor = previous.walk();
     while let Some(node) = stack.pop() {
-        if node.kind() == "await"
-            && let Some(awaited) = node.named_child(0).filter(|n| n.kind() == "call")
+        if node.kind_name() == "await"
+            && let Some(awaited) = node.named_child(0).filter(|n| n.kind_name() == "call")
             && let Some(function) = awaited.child_by_field_name("function")
             && callee_tail(function, file.text).is_some_and(|tail| names.iter().any(|n| n == tail))
         {
@@ -571,7 +574,7 @@ fn in_broken_statement(root: Node, node: Node) -> bool {
         if ancestor.is_error() {
             return true;
         }
-        let kind = ancestor.kind();
+        let kind = ancestor.kind_name();
         if kind.ends_with("statement") || kind == "block" || kind == "module" {
             return kind != "block" && kind != "module" && ancestor.has_error();
         }
@@ -581,7 +584,7 @@ fn in_broken_statement(root: Node, node: Node) -> bool {
 
 /// The last name of a callee (`sleep` in `time.sleep`), if it is a plain name or attribute.
 fn callee_tail<'t>(callee: Node, text: &'t str) -> Option<&'t str> {
-    match callee.kind() {
+    match callee.kind_name() {
         "identifier" => Some(&text[callee.byte_range()]),
         "attribute" => callee
             .child_by_field_name("attribute")
@@ -602,13 +605,13 @@ pub fn blocking_evidence(
 ) -> Option<(String, String)> {
     let callee = call.child_by_field_name("function")?;
     let tail = callee_tail(callee, file.text)?;
-    if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
+    if callee.kind_name() == "attribute" && !registry.cares_about_tail(tail) {
         return None;
     }
     let qualified = file
         .index
         .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
-    let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
     let unless_mentioned = registry
         .blocking_codemods()
         .iter()
@@ -639,7 +642,7 @@ fn on_nonblocking_socket(file: &FileContext, call: Node, qualified: &str) -> boo
     let Some(receiver) = call
         .child_by_field_name("function")
         .and_then(|f| f.child_by_field_name("object"))
-        .filter(|o| o.kind() == "identifier")
+        .filter(|o| o.kind_name() == "identifier")
     else {
         return false;
     };
@@ -761,7 +764,7 @@ fn offer_call(
             registry.coroutine_codemods(),
         ),
         (None, Some(ProjectCall::Blocking { chain: c, location })) => {
-            if call.parent().is_some_and(|p| p.kind() == "await") {
+            if call.parent().is_some_and(|p| p.kind_name() == "await") {
                 // Awaiting a synchronous function's call awaits what it returns.
                 return;
             }
@@ -775,7 +778,7 @@ fn offer_call(
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are
             // pre-filtered.
-            if callee.kind() == "attribute" && !registry.cares_about_tail(tail) {
+            if callee.kind_name() == "attribute" && !registry.cares_about_tail(tail) {
                 return;
             }
             let Some(qualified) = file.index.callable_name(callee, root, file.text) else {
@@ -801,7 +804,7 @@ fn offer_call(
     // `await obj.method()` on an object believed synchronous: the belief (an annotation, an
     // assignment) is wrong, since the result is awaitable; not a blocking call.
     let awaited_method =
-        qualified.contains("().") && call.parent().is_some_and(|p| p.kind() == "await");
+        qualified.contains("().") && call.parent().is_some_and(|p| p.kind_name() == "await");
     // One line, single spaces, none around dots and brackets: `Path(a or b).exists`.
     let callee_text: String = file.text[callee.byte_range()]
         .split_whitespace()

@@ -2,6 +2,7 @@
 //! first failure (so every member completes, and no error is silently returned as a value),
 //! or, from Python 3.11, an `asyncio.TaskGroup` where the gather's shape allows.
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::strategy::{Proposal, Site, free_name, own_lines};
@@ -28,10 +29,10 @@ enum Shape<'t> {
 fn shape<'t>(call: Node<'t>) -> Result<Shape<'t>, String> {
     let awaited = call
         .parent()
-        .filter(|p| p.kind() == "await")
+        .filter(|p| p.kind_name() == "await")
         .ok_or("the gather is not awaited where it is made; check its results by hand")?;
     let parent = awaited.parent().ok_or("the gather is not in a statement")?;
-    match parent.kind() {
+    match parent.kind_name() {
         "expression_statement" if parent.named_child_count() == 1 => {
             Ok(Shape::Discarded { statement: parent })
         }
@@ -42,7 +43,7 @@ fn shape<'t>(call: Node<'t>) -> Result<Shape<'t>, String> {
         {
             let statement = parent
                 .parent()
-                .filter(|s| s.kind() == "expression_statement" && s.named_child_count() == 1)
+                .filter(|s| s.kind_name() == "expression_statement" && s.named_child_count() == 1)
                 .ok_or("the gather's assignment is not a statement of its own")?;
             let target = parent
                 .child_by_field_name("left")
@@ -61,12 +62,12 @@ fn shape<'t>(call: Node<'t>) -> Result<Shape<'t>, String> {
 /// made of plain names.
 fn checked_sequence(site: &Site, target: Node) -> Option<String> {
     let text = &site.text[target.byte_range()];
-    if target.kind() == "identifier" {
+    if target.kind_name() == "identifier" {
         return Some(text.to_owned());
     }
     let mut pending = vec![target];
     while let Some(node) = pending.pop() {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {}
             "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern" => {
                 let mut cursor = node.walk();
@@ -83,12 +84,12 @@ fn arguments<'t>(site: &Site<'t>) -> Result<(Node<'t>, Vec<Node<'t>>), String> {
     let arguments = site
         .call
         .child_by_field_name("arguments")
-        .filter(|a| a.kind() == "argument_list")
+        .filter(|a| a.kind_name() == "argument_list")
         .ok_or("the gather has no argument list")?;
     let mut cursor = arguments.walk();
     let items = arguments
         .named_children(&mut cursor)
-        .filter(|a| a.kind() != "comment")
+        .filter(|a| a.kind_name() != "comment")
         .collect();
     Ok((arguments, items))
 }
@@ -104,7 +105,7 @@ fn is_builtin(site: &Site, name: &str) -> bool {
 pub fn surface_errors(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     let shape = shape(site.call)?;
     let (arguments, items) = arguments(site)?;
-    if items.iter().any(|a| a.kind() == "dictionary_splat") {
+    if items.iter().any(|a| a.kind_name() == "dictionary_splat") {
         return Err("`**` arguments may already pass `return_exceptions`".to_owned());
     }
     if !is_builtin(site, "isinstance") || !is_builtin(site, "BaseException") {
@@ -113,7 +114,7 @@ pub fn surface_errors(site: &Site, applicability: Applicability) -> Result<Propo
     let le = site.line_ending;
     let flag = match items.last() {
         None => Edit::insertion(arguments.start_byte() + 1, "return_exceptions=True"),
-        Some(last) => match last.next_sibling().filter(|n| n.kind() == ",") {
+        Some(last) => match last.next_sibling().filter(|n| n.kind_name() == ",") {
             // A trailing comma: one argument per line keeps that layout.
             Some(comma)
                 if site.text[comma.end_byte()..arguments.end_byte()].contains(['\n', '\r']) =>
@@ -220,16 +221,16 @@ pub fn task_group(site: &Site, applicability: Applicability) -> Result<Proposal,
     if items.is_empty()
         || arguments
             .named_children(&mut cursor)
-            .any(|a| a.kind() == "comment")
+            .any(|a| a.kind_name() == "comment")
     {
         return Err("the gather has no members, or comments between them".to_owned());
     }
     for item in &items {
-        let callee = (item.kind() == "call")
+        let callee = (item.kind_name() == "call")
             .then(|| item.child_by_field_name("function"))
             .flatten()
             .ok_or("a member is not a coroutine call")?;
-        let tail = match callee.kind() {
+        let tail = match callee.kind_name() {
             "attribute" => callee
                 .child_by_field_name("attribute")
                 .map(|a| &site.text[a.byte_range()]),

@@ -19,6 +19,7 @@
 //! calls code that is not known to be safe in a thread while other coroutines run, or stores
 //! into objects the coroutine shares.
 
+use crate::parse::KindName;
 use std::collections::BTreeSet;
 
 use tree_sitter::Node;
@@ -100,10 +101,10 @@ pub fn offload_block(site: &Site, applicability: Applicability) -> Result<Propos
 pub fn offload_with_item(site: &Site, applicability: Applicability) -> Option<Proposal> {
     let function = site.index.async_function_at(site.call.start_byte())?;
     let mut node = site.call.parent()?;
-    if node.kind() == "as_pattern" {
+    if node.kind_name() == "as_pattern" {
         node = node.parent()?;
     }
-    if node.kind() != "with_item" {
+    if node.kind_name() != "with_item" {
         return None;
     }
     let with = with_statement_of(site, function)?;
@@ -116,18 +117,18 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
     let text = site.text;
     // `with open(p) as f:` / `with open(p):`
     let mut node = site.call.parent()?;
-    if node.kind() == "as_pattern" {
+    if node.kind_name() == "as_pattern" {
         node = node.parent()?;
     }
-    if node.kind() == "with_item" {
+    if node.kind_name() == "with_item" {
         let statement = node.parent()?.parent()?;
-        return (statement.kind() == "with_statement").then_some(statement);
+        return (statement.kind_name() == "with_statement").then_some(statement);
     }
     // `f.write(...)` where `f` is the target of an enclosing `with`.
     let receiver = site
         .callee
         .child_by_field_name("object")
-        .filter(|o| o.kind() == "identifier")?;
+        .filter(|o| o.kind_name() == "identifier")?;
     let name = &text[receiver.byte_range()];
     let Resolution::Binding(id) = site.index.resolve_name(name, receiver.start_byte()) else {
         return None;
@@ -138,7 +139,7 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
     }
     let mut current = site.call;
     while let Some(parent) = current.parent() {
-        if parent.kind() == "with_statement" {
+        if parent.kind_name() == "with_statement" {
             let targets = with_targets(parent, text);
             if targets
                 .iter()
@@ -148,7 +149,7 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
             }
         }
         if matches!(
-            parent.kind(),
+            parent.kind_name(),
             "function_definition" | "lambda" | "class_definition"
         ) {
             return None;
@@ -161,7 +162,10 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
 /// The names a `with` statement binds with `as`.
 fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
     let mut targets = Vec::new();
-    let Some(clause) = with.named_child(0).filter(|c| c.kind() == "with_clause") else {
+    let Some(clause) = with
+        .named_child(0)
+        .filter(|c| c.kind_name() == "with_clause")
+    else {
         return targets;
     };
     let mut cursor = clause.walk();
@@ -169,13 +173,13 @@ fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
         let Some(value) = item.child_by_field_name("value") else {
             continue;
         };
-        if value.kind() == "as_pattern"
+        if value.kind_name() == "as_pattern"
             && let Some(alias) = value.child_by_field_name("alias")
         {
             let mut stack = vec![alias];
             let mut inner = alias.walk();
             while let Some(n) = stack.pop() {
-                if n.kind() == "identifier" {
+                if n.kind_name() == "identifier" {
                     targets.push(n);
                 } else {
                     stack.extend(n.named_children(&mut inner));
@@ -203,7 +207,7 @@ fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<
     let mut stack = vec![(statement, 0usize)];
     let mut cursor = statement.walk();
     while let Some((node, loops)) = stack.pop() {
-        let reason = match node.kind() {
+        let reason = match node.kind_name() {
             "await" => Some("the block awaits"),
             "yield" => Some("the block yields"),
             "return_statement" if Some(node.id()) != last_return.map(|r| r.id()) => {
@@ -219,7 +223,7 @@ fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<
             "call" => {
                 let callee = node.child_by_field_name("function");
                 let name = callee
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| c.kind_name() == "identifier")
                     .map(|c| &text[c.byte_range()]);
                 match name {
                     Some("super") => Some("the block calls `super()`, which needs its method"),
@@ -234,19 +238,22 @@ fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<
         if let Some(reason) = reason {
             return Some(reason.to_owned());
         }
-        if node.id() != statement.id() && node.child(0).is_some_and(|c| c.kind() == "async") {
+        if node.id() != statement.id() && node.child(0).is_some_and(|c| c.kind_name() == "async") {
             return Some("the block holds `async` statements".to_owned());
         }
         // Nested functions and classes are their own world: only `super()` et al. matter at
         // this level, and a `return` there is theirs.
         if matches!(
-            node.kind(),
+            node.kind_name(),
             "function_definition" | "class_definition" | "lambda"
         ) {
             continue;
         }
-        let inner_loops =
-            loops + usize::from(matches!(node.kind(), "for_statement" | "while_statement"));
+        let inner_loops = loops
+            + usize::from(matches!(
+                node.kind_name(),
+                "for_statement" | "while_statement"
+            ));
         stack.extend(node.named_children(&mut cursor).map(|c| (c, inner_loops)));
     }
     None
@@ -265,7 +272,7 @@ struct Names {
 fn sure_binding_in(node: Node, block: Node) -> bool {
     let mut current = node;
     while let Some(parent) = current.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "as_pattern_target" | "as_pattern" | "with_item" | "with_clause" => {}
             "pattern_list" | "tuple_pattern" | "list_pattern" => {}
             "assignment" => {
@@ -317,7 +324,7 @@ fn names_of_block(
         let mut blocks = Vec::new();
         let mut current = statement;
         while let Some(parent) = current.parent() {
-            if parent.kind() == "block" {
+            if parent.kind_name() == "block" {
                 blocks.push(parent);
             }
             if parent.id() == function_node.id() {
@@ -334,7 +341,7 @@ fn names_of_block(
             if parent.id() == function_node.id() {
                 break;
             }
-            if matches!(parent.kind(), "for_statement" | "while_statement") {
+            if matches!(parent.kind_name(), "for_statement" | "while_statement") {
                 found = true;
             }
             current = parent;
@@ -351,7 +358,7 @@ fn names_of_block(
     let mut cursor = function_node.walk();
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
-        if node.kind() != "identifier" {
+        if node.kind_name() != "identifier" {
             continue;
         }
         let name = &text[node.byte_range()];
@@ -403,7 +410,7 @@ fn names_of_block(
                 !o.binds
                     || o.node
                         .parent()
-                        .is_some_and(|p| p.kind() == "augmented_assignment")
+                        .is_some_and(|p| p.kind_name() == "augmented_assignment")
             };
             let reads_first = of_name().any(|o| {
                 reads(o) && inside(o.node) && sure.is_none_or(|end| o.node.start_byte() < end)
@@ -468,7 +475,7 @@ fn thread_caveat(
     let is_local = |node: Node| {
         let mut root = node;
         loop {
-            let inner = match root.kind() {
+            let inner = match root.kind_name() {
                 "attribute" => root.child_by_field_name("object"),
                 "call" => root.child_by_field_name("function"),
                 "subscript" => root.child_by_field_name("value"),
@@ -480,14 +487,14 @@ fn thread_caveat(
                 None => break,
             }
         }
-        root.kind() == "identifier" && {
+        root.kind_name() == "identifier" && {
             let name = &text[root.byte_range()];
             bound_inside.contains(name) || targets.iter().any(|t| &text[t.byte_range()] == name)
         }
     };
     let with_values: Vec<std::ops::Range<usize>> = statement
         .named_child(0)
-        .filter(|c| c.kind() == "with_clause")
+        .filter(|c| c.kind_name() == "with_clause")
         .map(|clause| {
             let mut cursor = clause.walk();
             clause
@@ -501,7 +508,7 @@ fn thread_caveat(
     let mut cursor = statement.walk();
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
-        match node.kind() {
+        match node.kind_name() {
             "call" => {
                 if with_values
                     .iter()
@@ -512,15 +519,15 @@ fn thread_caveat(
                 let Some(callee) = node.child_by_field_name("function") else {
                     continue;
                 };
-                let on_local = callee.kind() == "attribute"
-                    && callee
-                        .child_by_field_name("object")
-                        .is_some_and(|o| is_local(o) || matches!(o.kind(), "string" | "integer"));
+                let on_local = callee.kind_name() == "attribute"
+                    && callee.child_by_field_name("object").is_some_and(|o| {
+                        is_local(o) || matches!(o.kind_name(), "string" | "integer")
+                    });
                 let known = site.index.qualified_name(callee, text).is_some_and(|q| {
                     THREAD_SAFE_CALLS.contains(&q.as_str())
                         || q.strip_prefix("builtins.")
                             .is_some_and(|b| PURE_BUILTINS.contains(&b))
-                }) || (callee.kind() == "identifier"
+                }) || (callee.kind_name() == "identifier"
                     && PURE_BUILTINS.contains(&&text[callee.byte_range()])
                     && site
                         .index
@@ -538,7 +545,9 @@ fn thread_caveat(
             }
             "assignment" | "augmented_assignment" => {
                 let left = node.child_by_field_name("left");
-                if let Some(left) = left.filter(|l| matches!(l.kind(), "attribute" | "subscript")) {
+                if let Some(left) =
+                    left.filter(|l| matches!(l.kind_name(), "attribute" | "subscript"))
+                {
                     let object = left
                         .child_by_field_name("object")
                         .or_else(|| left.child_by_field_name("value"));
@@ -564,11 +573,11 @@ fn offload_with(
 ) -> Result<Proposal, String> {
     let text = site.text;
     let le = site.line_ending;
-    if with.child(0).is_some_and(|c| c.kind() == "async") {
+    if with.child(0).is_some_and(|c| c.kind_name() == "async") {
         return Err("the `with` is already asynchronous".to_owned());
     }
     if site.index.scope_at(with.start_byte()) != function
-        || with.parent().is_none_or(|p| p.kind() != "block")
+        || with.parent().is_none_or(|p| p.kind_name() != "block")
     {
         return Err("the `with` statement is not directly in the coroutine's body".to_owned());
     }
@@ -581,7 +590,7 @@ fn offload_with(
     // `with open(p) as f: return json.load(f)`: the function returns it.
     let last_return = body.and_then(|b| {
         let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
-        (last.kind() == "return_statement").then_some(last)
+        (last.kind_name() == "return_statement").then_some(last)
     });
     if let Some(reason) = immovable(site, with, last_return) {
         return Err(reason);
@@ -602,7 +611,7 @@ fn offload_with(
         let mut stack = vec![function_node];
         let mut cursor = function_node.walk();
         while let Some(node) = stack.pop() {
-            if node.kind() == "with_statement" && node.start_byte() < with.start_byte() {
+            if node.kind_name() == "with_statement" && node.start_byte() < with.start_byte() {
                 count += 1;
             }
             stack.extend(node.named_children(&mut cursor));
@@ -620,7 +629,7 @@ fn offload_with(
     let mut stack = vec![with];
     let mut cursor = with.walk();
     while let Some(node) = stack.pop() {
-        if node.kind() == "string" {
+        if node.kind_name() == "string" {
             string_ranges.push(node.byte_range());
         } else {
             stack.extend(node.named_children(&mut cursor));
@@ -684,12 +693,12 @@ fn annotation_of<'t>(text: &'t str, body: Node, name: &str) -> Option<&'t str> {
     let mut cursor = body.walk();
     let statements: Vec<Node> = body.named_children(&mut cursor).collect();
     statements.into_iter().find_map(|statement| {
-        let assignment = statement
-            .named_child(0)
-            .filter(|a| statement.kind() == "expression_statement" && a.kind() == "assignment")?;
+        let assignment = statement.named_child(0).filter(|a| {
+            statement.kind_name() == "expression_statement" && a.kind_name() == "assignment"
+        })?;
         let left = assignment.child_by_field_name("left")?;
         let annotation = assignment.child_by_field_name("type")?;
-        (left.kind() == "identifier" && &text[left.byte_range()] == name)
+        (left.kind_name() == "identifier" && &text[left.byte_range()] == name)
             .then(|| &text[annotation.byte_range()])
     })
 }
@@ -699,12 +708,12 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     let text = site.text;
     let mut outer = site.call;
     while let Some(attribute) = outer.parent().filter(|p| {
-        p.kind() == "attribute"
+        p.kind_name() == "attribute"
             && p.child_by_field_name("object")
                 .is_some_and(|o| o.id() == outer.id())
     }) {
         match attribute.parent().filter(|c| {
-            c.kind() == "call"
+            c.kind_name() == "call"
                 && c.child_by_field_name("function")
                     .is_some_and(|f| f.id() == attribute.id())
         }) {
@@ -725,7 +734,7 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     let mut stack = vec![outer];
     let mut cursor = outer.walk();
     while let Some(node) = stack.pop() {
-        if matches!(node.kind(), "await" | "yield" | "named_expression") {
+        if matches!(node.kind_name(), "await" | "yield" | "named_expression") {
             return Err("the expression awaits, yields or binds a name".to_owned());
         }
         stack.extend(node.named_children(&mut cursor));

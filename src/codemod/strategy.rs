@@ -1,6 +1,7 @@
 //! Rewrite strategies: the Rust that codemod files name in `[fix] strategy`. Each turns a
 //! matched site into a [`Fix`]; the data file chooses the strategy and its parameters.
 
+use crate::parse::KindName;
 use std::collections::BTreeMap;
 
 use tree_sitter::{Node, Tree};
@@ -244,7 +245,7 @@ pub(crate) fn await_shape(call: Node) -> AwaitShape {
             .child_by_field_name(field)
             .is_some_and(|child| child.id() == call.id())
     };
-    match parent.kind() {
+    match parent.kind_name() {
         "await" => AwaitShape::AlreadyAwaited,
         "attribute" if is_field("object") => AwaitShape::Parenthesised,
         "subscript" if is_field("value") => AwaitShape::Parenthesised,
@@ -275,7 +276,7 @@ fn target_module(
 /// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
 fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
     let object = site.callee.child_by_field_name("object")?;
-    if object.kind() != "identifier" {
+    if object.kind_name() != "identifier" {
         return None;
     }
     let name = &site.text[object.byte_range()];
@@ -296,10 +297,10 @@ fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
 /// `sleep` after `from time import sleep`), which the fix may leave unused.
 fn imported_head(site: &Site) -> Option<String> {
     let mut head = site.callee;
-    while head.kind() == "attribute" {
+    while head.kind_name() == "attribute" {
         head = head.child_by_field_name("object")?;
     }
-    if head.kind() != "identifier" {
+    if head.kind_name() != "identifier" {
         return None;
     }
     let name = &site.text[head.byte_range()];
@@ -318,11 +319,11 @@ fn first_argument_is_negative_literal(site: &Site) -> bool {
         return false;
     };
     arguments.named_child(0).is_some_and(|arg| {
-        arg.kind() == "unary_operator"
+        arg.kind_name() == "unary_operator"
             && site.text[arg.byte_range()].trim_start().starts_with('-')
             && arg
                 .named_child(0)
-                .is_some_and(|n| matches!(n.kind(), "integer" | "float"))
+                .is_some_and(|n| matches!(n.kind_name(), "integer" | "float"))
     })
 }
 
@@ -445,7 +446,7 @@ pub(crate) fn own_lines<'t>(site: &Site<'t>, statement: Node) -> Result<(&'t str
 /// bookkeeping lines are added.
 fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     let statement = site.call.parent().ok_or("the call has no statement")?;
-    let (task, prefix_edit) = match statement.kind() {
+    let (task, prefix_edit) = match statement.kind_name() {
         "expression_statement" => {
             let name = free_name(site, "task");
             (
@@ -500,7 +501,7 @@ fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Prop
 /// The text between a call's parentheses, and whether it passes keyword arguments.
 fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
     let arguments = site.call.child_by_field_name("arguments")?;
-    if arguments.kind() == "generator_expression" {
+    if arguments.kind_name() == "generator_expression" {
         // `f(x for x in y)`: the generator needs its own parentheses once it is not alone.
         return Some((site.text[arguments.byte_range()].to_owned(), false));
     }
@@ -508,7 +509,7 @@ fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
     let mut cursor = arguments.walk();
     let has_keywords = arguments
         .named_children(&mut cursor)
-        .any(|a| matches!(a.kind(), "keyword_argument" | "dictionary_splat"));
+        .any(|a| matches!(a.kind_name(), "keyword_argument" | "dictionary_splat"));
     Some((inner.to_owned(), has_keywords))
 }
 
@@ -639,7 +640,7 @@ fn apply_template(
     applicability: Applicability,
 ) -> Result<Proposal, String> {
     let (arguments, _) = call_arguments(site).ok_or("the call has no argument list")?;
-    let receiver = match site.callee.kind() {
+    let receiver = match site.callee.kind_name() {
         "attribute" => site
             .callee
             .child_by_field_name("object")

@@ -2,6 +2,7 @@
 //! or adding `import asyncio` once, in the file's import block after the docstring and
 //! `__future__` imports), and removing imports that the applied fixes left unused.
 
+use crate::parse::KindName;
 use std::collections::HashSet;
 
 use tree_sitter::{Node, Tree};
@@ -55,13 +56,18 @@ pub fn reference_module(
 }
 
 fn is_docstring(node: Node) -> bool {
-    node.kind() == "expression_statement"
+    node.kind_name() == "expression_statement"
         && node.named_child_count() == 1
-        && node.named_child(0).is_some_and(|c| c.kind() == "string")
+        && node
+            .named_child(0)
+            .is_some_and(|c| c.kind_name() == "string")
 }
 
 fn is_import(node: Node) -> bool {
-    matches!(node.kind(), "import_statement" | "import_from_statement")
+    matches!(
+        node.kind_name(),
+        "import_statement" | "import_from_statement"
+    )
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
@@ -80,7 +86,7 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     let mut cursor = root.walk();
     let statements: Vec<Node> = root
         .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.kind_name() != "comment")
         .collect();
     let mut first = 0;
     if statements.first().is_some_and(|s| is_docstring(*s)) {
@@ -88,7 +94,7 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     }
     while statements
         .get(first)
-        .is_some_and(|s| s.kind() == "future_import_statement")
+        .is_some_and(|s| s.kind_name() == "future_import_statement")
     {
         first += 1;
     }
@@ -118,11 +124,11 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     }
     // The module a statement imports (`a.b` for `import a.b as c` and `from a.b import c`).
     let module_of = |statement: &Node| -> String {
-        let name = if statement.kind() == "import_from_statement" {
+        let name = if statement.kind_name() == "import_from_statement" {
             statement.child_by_field_name("module_name")
         } else {
             statement.child_by_field_name("name").map(|n| {
-                if n.kind() == "aliased_import" {
+                if n.kind_name() == "aliased_import" {
                     n.child_by_field_name("name").unwrap_or(n)
                 } else {
                     n
@@ -168,15 +174,17 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     // come before the `from` lines.
     let names: Vec<String> = section.iter().map(&module_of).collect();
     let mixed_sorted = names.windows(2).all(|w| w[0] <= w[1])
-        && section.iter().any(|s| s.kind() == "import_from_statement")
-        && section.iter().any(|s| s.kind() == "import_statement");
+        && section
+            .iter()
+            .any(|s| s.kind_name() == "import_from_statement")
+        && section.iter().any(|s| s.kind_name() == "import_statement");
     let candidates: Vec<Node> = if mixed_sorted {
         section.clone()
     } else {
         section
             .iter()
             .copied()
-            .filter(|s| s.kind() == "import_statement")
+            .filter(|s| s.kind_name() == "import_statement")
             .collect()
     };
     if let Some(after) = candidates.iter().find(|s| module_of(s).as_str() > module) {
@@ -341,12 +349,12 @@ pub fn module_statement_insertion(
     let mut cursor = root.walk();
     let statements: Vec<Node> = root
         .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.kind_name() != "comment")
         .collect();
     let mut last_header = None;
     for (i, node) in statements.iter().enumerate() {
         let header = is_import(*node)
-            || node.kind() == "future_import_statement"
+            || node.kind_name() == "future_import_statement"
             || (i == 0 && is_docstring(*node));
         if header {
             last_header = Some(*node);
@@ -453,9 +461,9 @@ fn clause_removal(text: &str, statement: Node, clause: std::ops::Range<usize>) -
     let mut siblings = parent.walk();
     let statements = parent
         .named_children(&mut siblings)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.kind_name() != "comment")
         .count();
-    if parent.kind() == "block" && statements == 1 {
+    if parent.kind_name() == "block" && statements == 1 {
         return None;
     }
     let start = line_start(text, statement.start_byte());
@@ -501,7 +509,7 @@ fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> Ha
     loop {
         let node = cursor.node();
         let mut descend = true;
-        match node.kind() {
+        match node.kind_name() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 descend = false
             }
@@ -509,7 +517,7 @@ fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> Ha
                 let name = &text[node.byte_range()];
                 if let Some(found) = names.get(name) {
                     let field = cursor.field_name();
-                    let parent_kind = node.parent().map(|p| p.kind());
+                    let parent_kind = node.parent().map(|p| p.kind_name());
                     let is_attribute_name =
                         field == Some("attribute") && parent_kind == Some("attribute");
                     let is_keyword_name =
@@ -551,7 +559,7 @@ fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> Ha
 fn is_annotation_string(node: Node) -> bool {
     let mut current = node.parent();
     while let Some(n) = current {
-        if n.kind() == "type" {
+        if n.kind_name() == "type" {
             return true;
         }
         current = n.parent();

@@ -3,6 +3,7 @@
 //! blocks by itself) and the calls they make to project functions, by resolved name. Small
 //! owned data only: no syntax tree outlives the per-file pass.
 
+use crate::parse::KindName;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -137,7 +138,7 @@ pub(crate) fn call_target(
     // is a class of the project (a function's result has no methods in the project map).
     let instance_method = |construction: Node, attribute: &str| -> Option<String> {
         let class = construction.child_by_field_name("function")?;
-        let base = match class.kind() {
+        let base = match class.kind_name() {
             "identifier" => match index.resolve_name(&text[class.byte_range()], class.start_byte())
             {
                 Resolution::Binding(id) => local(id)?,
@@ -147,7 +148,7 @@ pub(crate) fn call_target(
         };
         Some(join(&base, attribute))
     };
-    match callee.kind() {
+    match callee.kind_name() {
         "identifier" => {
             let name = &text[callee.byte_range()];
             let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
@@ -161,7 +162,7 @@ pub(crate) fn call_target(
         "attribute" => {
             let object = callee.child_by_field_name("object")?;
             let attribute = &text[callee.child_by_field_name("attribute")?.byte_range()];
-            if object.kind() == "identifier" {
+            if object.kind_name() == "identifier" {
                 let name = &text[object.byte_range()];
                 if matches!(name, "self" | "cls") {
                     // A method of the class around the calling method.
@@ -193,14 +194,14 @@ pub(crate) fn call_target(
                         .tree
                         .root_node()
                         .descendant_for_byte_range(value.start, value.end)
-                        .filter(|v| v.byte_range() == *value && v.kind() == "call")?;
+                        .filter(|v| v.byte_range() == *value && v.kind_name() == "call")?;
                     return instance_method(value, attribute);
                 }
                 // `Repo.load(...)` on a class of the file, `helpers.load(...)` on an
                 // imported module.
                 return local(id).map(|base| join(&base, attribute));
             }
-            if object.kind() == "call" {
+            if object.kind_name() == "call" {
                 // `Invoicer().render(...)`.
                 return instance_method(object, attribute);
             }
@@ -240,7 +241,7 @@ pub fn summarize(
         let mut cursor = file.parsed.tree.walk();
         'walk: loop {
             let node = cursor.node();
-            match node.kind() {
+            match node.kind_name() {
                 "yield" => {
                     if let Some(f) =
                         owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
@@ -349,7 +350,7 @@ fn summarize_call(
     targets: &mut Targets,
 ) {
     let line = call.start_position().row as u32 + 1;
-    let awaited = call.parent().is_some_and(|p| p.kind() == "await");
+    let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
     if function.direct.is_none()
         && !function.is_async
         && let Some((code, qualified)) = blocking_evidence(file, registry, selection, call)

@@ -3,6 +3,7 @@
 //! analysis reads for the finding and where a comment can go, merged into a suppression
 //! comment already there.
 
+use crate::parse::KindName;
 use std::ops::Range;
 
 use crate::parse::ParsedFile;
@@ -87,14 +88,15 @@ fn comment_slot(
     let last = root
         .descendant_for_byte_range(end - 1, end)
         .ok_or_else(|| "no code on the line".to_owned())?;
-    if last.kind() == "comment" && last.start_byte() >= start {
+    if last.kind_name() == "comment" && last.start_byte() >= start {
         return Ok((end, Some(last.start_byte()..last.end_byte().min(end))));
     }
     let mut node = Some(last);
     while let Some(current) = node {
         // Between the parts of an implicitly concatenated string a comment is fine; inside
         // one part (a triple-quoted string, an f-string's braces) it would be text.
-        if current.kind() == "string" && current.start_byte() < end && current.end_byte() > end {
+        if current.kind_name() == "string" && current.start_byte() < end && current.end_byte() > end
+        {
             return Err(format!(
                 "line {} ends inside a multi-line string, where a comment would be text",
                 line + 1

@@ -8,6 +8,7 @@ mod build;
 mod tests;
 mod types;
 
+use crate::parse::KindName;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -259,7 +260,7 @@ impl SemanticIndex {
     /// sleep` is `time.sleep`; an unbound `open` is `builtins.open`. `None` for anything
     /// else (a local variable, a call result, a subscript, ...).
     pub fn qualified_name(&self, node: Node, source: &str) -> Option<String> {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let name = &source[node.byte_range()];
                 match self.resolve_name(name, node.start_byte()) {

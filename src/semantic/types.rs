@@ -7,6 +7,7 @@
 //! (`s = requests.Session()`), `with ... as s`, annotations (`path: Path`,
 //! `Optional[Path]`, `Path | None`) and attributes set on `self` in any method of the class.
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::{BindingKind, Resolution, ScopeKind, SemanticIndex};
@@ -71,7 +72,7 @@ impl SemanticIndex {
         if let Some(qualified) = self.qualified_name(callee, source) {
             return Some(qualified);
         }
-        match callee.kind() {
+        match callee.kind_name() {
             "attribute" => {
                 let object = callee.child_by_field_name("object")?;
                 let attribute = callee.child_by_field_name("attribute")?;
@@ -89,7 +90,7 @@ impl SemanticIndex {
                     return None;
                 }
                 let value = node_at(root, binding.value.as_ref()?)?;
-                if matches!(value.kind(), "identifier" | "attribute") {
+                if matches!(value.kind_name(), "identifier" | "attribute") {
                     self.callable_name_at_depth(value, root, source, depth + 1)
                 } else {
                     None
@@ -117,7 +118,7 @@ impl SemanticIndex {
         if depth > MAX_DEPTH {
             return None;
         }
-        match expr.kind() {
+        match expr.kind_name() {
             "call" => {
                 let callee = expr.child_by_field_name("function")?;
                 let name = self.callable_name_at_depth(callee, root, source, depth + 1)?;
@@ -168,7 +169,8 @@ impl SemanticIndex {
         {
             return Some(kind);
         }
-        if object.kind() != "identifier" || !matches!(&source[object.byte_range()], "self" | "cls")
+        if object.kind_name() != "identifier"
+            || !matches!(&source[object.byte_range()], "self" | "cls")
         {
             return None;
         }
@@ -193,7 +195,7 @@ impl SemanticIndex {
         let mut kinds = values
             .iter()
             .filter_map(|range| node_at(root, range))
-            .filter(|v| v.kind() != "none")
+            .filter(|v| v.kind_name() != "none")
             .map(|v| self.object_kind_at_depth(v, root, source, depth + 1));
         let first = kinds.next()??;
         kinds
@@ -205,7 +207,7 @@ impl SemanticIndex {
     fn annotated_kind(&self, annotation: Node, source: &str) -> Option<String> {
         let mut node = annotation;
         loop {
-            match node.kind() {
+            match node.kind_name() {
                 "type" | "parenthesized_expression" => node = node.named_child(0)?,
                 "identifier" | "attribute" => return self.qualified_name(node, source),
                 "binary_operator" => {
@@ -225,7 +227,7 @@ impl SemanticIndex {
                         return None;
                     }
                     let mut inner = node.named_child(1)?;
-                    if inner.kind() == "type_parameter" {
+                    if inner.kind_name() == "type_parameter" {
                         inner = inner.named_child(0)?;
                     }
                     node = inner;

@@ -4,6 +4,7 @@
 //! a body on GET / DELETE / HEAD / OPTIONS → `request("GET", ...)`. Edits stay inside the
 //! argument list, so its layout and comments are kept.
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 use crate::fix::Edit;
@@ -65,14 +66,14 @@ pub struct MappedCall {
 }
 
 fn is_literal_string(node: Node) -> bool {
-    matches!(node.kind(), "string" | "concatenated_string") && !has_interpolation(node)
+    matches!(node.kind_name(), "string" | "concatenated_string") && !has_interpolation(node)
 }
 
 fn has_interpolation(node: Node) -> bool {
     let mut cursor = node.walk();
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        if n.kind() == "interpolation" {
+        if n.kind_name() == "interpolation" {
             return true;
         }
         stack.extend(n.named_children(&mut cursor));
@@ -116,13 +117,13 @@ pub fn map_call(
     let mut httpx_method = httpx_method(method).ok_or("not a requests request method")?;
     let arguments_node = call
         .child_by_field_name("arguments")
-        .filter(|a| a.kind() == "argument_list")
+        .filter(|a| a.kind_name() == "argument_list")
         .ok_or("the call has no argument list")?;
     let mut passed: Vec<Passed> = Vec::new();
     let mut positional = 0;
     let mut cursor = arguments_node.walk();
     for argument in arguments_node.named_children(&mut cursor) {
-        match argument.kind() {
+        match argument.kind_name() {
             "keyword_argument" => {
                 let name = argument.child_by_field_name("name").ok_or("bad keyword")?;
                 let value = argument.child_by_field_name("value").ok_or("bad keyword")?;
@@ -205,7 +206,7 @@ pub fn map_call(
                 let url_is_plain_literal = url.is_some_and(|u: Node| {
                     is_literal_string(u) && !text[u.byte_range()].contains('?')
                 });
-                if !(value.kind() == "dictionary" && url_is_plain_literal) {
+                if !(value.kind_name() == "dictionary" && url_is_plain_literal) {
                     caveats.push(
                         "`params=`: httpx replaces a query string already in the URL and sends \
                          `None` values and `True`/`False` differently"
@@ -219,7 +220,7 @@ pub fn map_call(
                 if is_literal_string(value) {
                     rename(argument, "content", &mut edits);
                 } else {
-                    caveats.push(if value.kind() == "dictionary" {
+                    caveats.push(if value.kind_name() == "dictionary" {
                         "`data=`: httpx sends `None` form values as empty strings".to_owned()
                     } else {
                         "`data=`: a str or bytes value must become `content=` in httpx, and a \
@@ -248,7 +249,7 @@ pub fn map_call(
                 rename(argument, "files", &mut edits);
             }
             "headers" => {
-                if value.kind() != "dictionary" {
+                if value.kind_name() != "dictionary" {
                     caveats.push(
                         "`headers=`: a `None` value removes a header in requests but fails in httpx"
                             .to_owned(),
@@ -271,14 +272,14 @@ pub fn map_call(
                 );
             }
             "auth" => {
-                if value.kind() != "tuple" {
+                if value.kind_name() != "tuple" {
                     return Err("`auth=` other than a (user, password) tuple".to_owned());
                 }
                 rename(argument, "auth", &mut edits);
             }
             "timeout" => {
                 rename(argument, "timeout", &mut edits);
-                match value.kind() {
+                match value.kind_name() {
                     "none" => {}
                     "tuple" if value.named_child_count() == 2 => {
                         let connect = value_text(value.named_child(0).expect("two items"));
@@ -309,8 +310,8 @@ pub fn map_call(
                 redirects_given = true;
                 rename(argument, "follow_redirects", &mut edits);
             }
-            "verify" if per_call && matches!(value.kind(), "true" | "false") => {
-                if value.kind() == "false" {
+            "verify" if per_call && matches!(value.kind_name(), "true" | "false") => {
+                if value.kind_name() == "false" {
                     client_arguments.push(ClientArgument {
                         name: "verify".into(),
                         value: "False".into(),
@@ -318,7 +319,7 @@ pub fn map_call(
                 }
                 remove(argument, &mut edits)?;
             }
-            "stream" if value.kind() == "false" => remove(argument, &mut edits)?,
+            "stream" if value.kind_name() == "false" => remove(argument, &mut edits)?,
             other if per_call => {
                 return Err(format!(
                     "`{other}=` has no faithful httpx equivalent on a per-call client yet"

@@ -18,6 +18,7 @@
 //! proxies, certificates, custom auth, `iter_content`, ...) mean no fix. The fix is always
 //! unsafe: exceptions that leave the function change type for its callers.
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 mod arguments;
@@ -74,7 +75,7 @@ const BASE_CAVEATS: &[&str] = &[
 fn statement_of(node: Node) -> Option<Node> {
     let mut current = node;
     while let Some(parent) = current.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "block" | "module" => return Some(current),
             "lambda" | "function_definition" | "class_definition" => return None,
             _ => current = parent,
@@ -91,7 +92,7 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
     let mut stack = vec![function];
     let mut cursor = function.walk();
     while let Some(node) = stack.pop() {
-        let name = match node.kind() {
+        let name = match node.kind_name() {
             "attribute" => site
                 .index
                 .qualified_name(node, text)
@@ -109,7 +110,7 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
                     .is_some_and(|q| q == "requests.codes" || q == "requests.status_codes.codes");
                 let key = node
                     .child_by_field_name("subscript")
-                    .filter(|k| k.kind() == "string" && !k.has_error());
+                    .filter(|k| k.kind_name() == "string" && !k.has_error());
                 match (is_codes, key) {
                     (true, Some(key)) => {
                         let raw = &text[key.byte_range()];
@@ -139,7 +140,7 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
 fn enclosing_statement(node: Node) -> Option<Node> {
     let mut current = node;
     while let Some(parent) = current.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "block" | "module" => return Some(current),
             "lambda"
             | "list_comprehension"
@@ -198,7 +199,7 @@ pub fn httpx_client(
     let mut cursor = statement.walk();
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
-        if node.kind() == "call"
+        if node.kind_name() == "call"
             && let Some(function) = node.child_by_field_name("function")
             && site
                 .index
@@ -245,7 +246,7 @@ pub fn httpx_client(
     let mut cursor = statement.walk();
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
-        if node.kind() == "string" {
+        if node.kind_name() == "string" {
             string_ranges.push(node.byte_range());
         } else {
             stack.extend(node.named_children(&mut cursor));

@@ -5,6 +5,7 @@
 //! `if r.is_error: r.raise_for_status()`), those with a stated difference add a caveat, and
 //! those without an equivalent refuse the fix (reference §4).
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::super::strategy::Site;
@@ -23,7 +24,7 @@ pub fn response_edits(
     // `r = requests.get(...)` (or an annotated assignment).
     let assignment = statement
         .named_child(0)
-        .filter(|a| a.kind() == "assignment")
+        .filter(|a| a.kind_name() == "assignment")
         .filter(|a| {
             a.child_by_field_name("right")
                 .is_some_and(|r| r.id() == call.id())
@@ -33,11 +34,11 @@ pub fn response_edits(
     let Some(assignment) = assignment else {
         // The response is used in place: `requests.get(u).json()`, or returned, or dropped.
         if let Some(parent) = direct_parent
-            && parent.kind() == "attribute"
+            && parent.kind_name() == "attribute"
         {
             let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
             check_attribute(&text[attribute.byte_range()], caveats)?;
-        } else if statement.kind() == "return_statement" {
+        } else if statement.kind_name() == "return_statement" {
             caveats.push(
                 "the response is returned: its callers see an httpx response (`.ok`, `.url`, \
                  `.reason` and `.text` differ)"
@@ -48,7 +49,7 @@ pub fn response_edits(
     };
     let target = assignment
         .child_by_field_name("left")
-        .filter(|l| l.kind() == "identifier")
+        .filter(|l| l.kind_name() == "identifier")
         .ok_or("the response is unpacked or stored on an object")?;
     let name = &text[target.byte_range()];
     let function = site.index.scope_at(call.start_byte());
@@ -70,7 +71,7 @@ pub fn response_edits(
     let mut cursor = body.walk();
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
-        if node.kind() != "identifier"
+        if node.kind_name() != "identifier"
             || &text[node.byte_range()] != name
             || node.start_byte() <= target.start_byte()
             || site.index.resolve_name(name, node.start_byte()) != Resolution::Binding(binding)
@@ -80,7 +81,7 @@ pub fn response_edits(
         let Some(parent) = node.parent() else {
             continue;
         };
-        let is_object = parent.kind() == "attribute"
+        let is_object = parent.kind_name() == "attribute"
             && parent
                 .child_by_field_name("object")
                 .is_some_and(|o| o.id() == node.id());
@@ -88,7 +89,7 @@ pub fn response_edits(
             let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
             let attr = &text[attribute.byte_range()];
             match attr {
-                "ok" => match parent.parent().filter(|p| p.kind() == "not_operator") {
+                "ok" => match parent.parent().filter(|p| p.kind_name() == "not_operator") {
                     // `not r.ok` → `r.is_error`
                     Some(negation) => edits.push(Edit::replacement(
                         negation.byte_range(),
@@ -110,10 +111,10 @@ pub fn response_edits(
                 )),
                 "next" => edits.push(Edit::replacement(attribute.byte_range(), "next_request")),
                 "raise_for_status" => {
-                    let call = parent.parent().filter(|c| c.kind() == "call");
+                    let call = parent.parent().filter(|c| c.kind_name() == "call");
                     let statement = call
                         .and_then(|c| c.parent())
-                        .filter(|s| s.kind() == "expression_statement");
+                        .filter(|s| s.kind_name() == "expression_statement");
                     match statement {
                         // httpx raises for 1xx and 3xx too: only call it on an error.
                         Some(statement) => edits.push(Edit::insertion(
@@ -132,7 +133,7 @@ pub fn response_edits(
             }
             continue;
         }
-        match parent.kind() {
+        match parent.kind_name() {
             // `if r:` / `while r:`: requests' truth value is `.ok`; an httpx response is
             // always true.
             "if_statement"

@@ -13,6 +13,7 @@
 //! calls are never half awaited. Anything else done with the session (passing it on, custom
 //! adapters, hooks, proxies, per-request cookies) means no fix.
 
+use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::arguments::{ClientArgument, Sender, map_call};
@@ -63,7 +64,7 @@ pub fn session_client(
         .callee
         .child_by_field_name("object")
         .ok_or("the call has no receiver")?;
-    let mut holder = match receiver.kind() {
+    let mut holder = match receiver.kind_name() {
         "identifier" => local_holder(site, receiver)?,
         "attribute" => attribute_holder(site, receiver)?,
         _ => return Err("the session is not held in a name or an attribute of `self`".to_owned()),
@@ -103,7 +104,7 @@ pub fn session_client(
         }
         let attribute = use_node
             .parent()
-            .filter(|p| p.kind() == "attribute")
+            .filter(|p| p.kind_name() == "attribute")
             .filter(|p| {
                 p.child_by_field_name("object")
                     .is_some_and(|o| o.id() == use_node.id())
@@ -120,14 +121,14 @@ pub fn session_client(
         let attribute_name = &text[attribute_name_node.byte_range()];
         let called = attribute
             .parent()
-            .filter(|c| c.kind() == "call")
+            .filter(|c| c.kind_name() == "call")
             .filter(|c| {
                 c.child_by_field_name("function")
                     .is_some_and(|f| f.id() == attribute.id())
             });
         let assigned = attribute
             .parent()
-            .filter(|a| a.kind() == "assignment")
+            .filter(|a| a.kind_name() == "assignment")
             .filter(|a| {
                 a.child_by_field_name("left")
                     .is_some_and(|l| l.id() == attribute.id())
@@ -212,7 +213,7 @@ pub fn session_client(
             ("auth", None, Some(assignment)) => {
                 let tuple = assignment
                     .child_by_field_name("right")
-                    .is_some_and(|v| v.kind() == "tuple");
+                    .is_some_and(|v| v.kind_name() == "tuple");
                 if !tuple {
                     return Err(format!("`{name}.auth` other than a (user, password) tuple"));
                 }
@@ -346,14 +347,15 @@ fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'
     if !plain || !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
         return Err("the session is not made by a plain `requests.Session()` call".to_owned());
     }
-    match constructor.parent().map(|p| (p.kind(), p)) {
+    match constructor.parent().map(|p| (p.kind_name(), p)) {
         Some(("as_pattern", pattern)) => {
-            let item = pattern.parent().filter(|i| i.kind() == "with_item");
+            let item = pattern.parent().filter(|i| i.kind_name() == "with_item");
             let clause = item.and_then(|i| i.parent());
             let statement = clause.and_then(|c| c.parent());
             match (clause, statement) {
                 (Some(clause), Some(statement))
-                    if clause.named_child_count() == 1 && statement.kind() == "with_statement" =>
+                    if clause.named_child_count() == 1
+                        && statement.kind_name() == "with_statement" =>
                 {
                     Ok(Origin::With(statement))
                 }
@@ -363,7 +365,7 @@ fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'
         Some(("assignment", assignment))
             if assignment
                 .parent()
-                .is_some_and(|p| p.kind() == "expression_statement") =>
+                .is_some_and(|p| p.kind_name() == "expression_statement") =>
         {
             Ok(Origin::Assignment)
         }
@@ -404,7 +406,7 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
         .clone()
         .ok_or("the session's value is unknown")?;
     let constructor = node_at(site.tree.root_node(), &value_range)
-        .filter(|v| v.kind() == "call")
+        .filter(|v| v.kind_name() == "call")
         .ok_or("the session is not made by a plain `requests.Session()` call")?;
     let origin = session_origin(site, constructor)?;
     let function_node = site.scope_node(function).ok_or("no function body")?;
@@ -413,7 +415,7 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
     let mut cursor = function_node.walk();
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
-        if node.kind() == "identifier"
+        if node.kind_name() == "identifier"
             && &text[node.byte_range()] == name
             && node.byte_range() != binding.range
             && site.index.resolve_name(name, node.start_byte()) == Resolution::Binding(binding_id)
@@ -437,7 +439,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
     let text = site.text;
     let object = receiver
         .child_by_field_name("object")
-        .filter(|o| o.kind() == "identifier" && &text[o.byte_range()] == "self")
+        .filter(|o| o.kind_name() == "identifier" && &text[o.byte_range()] == "self")
         .ok_or("the session is held by an object other than `self`")?;
     let attribute = &text[receiver
         .child_by_field_name("attribute")
@@ -450,7 +452,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         .attribute_values(class, attribute)
         .iter()
         .filter_map(|range| node_at(site.tree.root_node(), range))
-        .filter(|v| v.kind() != "none")
+        .filter(|v| v.kind_name() != "none")
         .collect();
     let [constructor] = values.as_slice() else {
         return Err(format!(
@@ -458,7 +460,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         ));
     };
     let constructor = *constructor;
-    if constructor.kind() != "call" {
+    if constructor.kind_name() != "call" {
         return Err("the session is not made by a plain `requests.Session()` call".to_owned());
     }
     let origin = session_origin(site, constructor)?;
@@ -475,7 +477,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         let named = node
             .child_by_field_name("attribute")
             .is_some_and(|a| &text[a.byte_range()] == attribute);
-        if node.kind() != "attribute" || !named {
+        if node.kind_name() != "attribute" || !named {
             continue;
         }
         // `requests.session`: an attribute of a module, not of an object.
@@ -484,7 +486,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         }
         let on_self = node
             .child_by_field_name("object")
-            .filter(|o| o.kind() == "identifier" && &text[o.byte_range()] == "self");
+            .filter(|o| o.kind_name() == "identifier" && &text[o.byte_range()] == "self");
         let Some(on_self) = on_self else {
             return Err(format!(
                 "`.{attribute}` is also used on other objects in this file, which would get an \
@@ -507,13 +509,13 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         // `self.session = None` (after closing it) stays as it is.
         let set_to_none = node
             .parent()
-            .filter(|p| p.kind() == "assignment")
+            .filter(|p| p.kind_name() == "assignment")
             .filter(|p| {
                 p.child_by_field_name("left")
                     .is_some_and(|l| l.id() == node.id())
             })
             .and_then(|p| p.child_by_field_name("right"))
-            .is_some_and(|r| r.kind() == "none");
+            .is_some_and(|r| r.kind_name() == "none");
         if !set_to_none {
             uses.push(node);
         }
@@ -537,7 +539,7 @@ fn derives_from(site: &Site, other: ScopeId, class: ScopeId) -> bool {
     let Some(definition) = site
         .scope_node(other)
         .and_then(|body| body.parent())
-        .filter(|d| d.kind() == "class_definition")
+        .filter(|d| d.kind_name() == "class_definition")
     else {
         return true;
     };
@@ -547,7 +549,7 @@ fn derives_from(site: &Site, other: ScopeId, class: ScopeId) -> bool {
     let mut cursor = bases.walk();
     bases
         .named_children(&mut cursor)
-        .any(|base| base.kind() != "identifier" || &site.text[base.byte_range()] == class_name)
+        .any(|base| base.kind_name() != "identifier" || &site.text[base.byte_range()] == class_name)
 }
 
 /// The class whose method's code is at `offset` (through comprehensions, not nested
@@ -573,7 +575,7 @@ fn has_ancestor_before(node: Node, until: Node, kind: &str) -> bool {
         if parent.id() == until.id() {
             return false;
         }
-        if parent.kind() == kind {
+        if parent.kind_name() == kind {
             return true;
         }
         current = parent;
@@ -605,7 +607,7 @@ fn movable_to_construction(
             made_in.is_some_and(|m| block.is_some_and(|b| b.id() == m.id()))
         }
     };
-    if !right_block || statement.kind() != "expression_statement" {
+    if !right_block || statement.kind_name() != "expression_statement" {
         return Err(
             "a session setting is changed conditionally; httpx takes it only when the client \
              is made"
@@ -615,7 +617,7 @@ fn movable_to_construction(
     let mut stack = vec![value];
     let mut cursor = value.walk();
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let name = &text[node.byte_range()];
                 let here = site.index.resolve_name(name, node.start_byte());
