@@ -16,6 +16,7 @@ pub mod diff;
 pub mod discover;
 pub mod fix;
 pub mod git;
+pub mod masked;
 pub mod parse;
 pub mod plan;
 pub mod prefilter;

@@ -323,6 +323,26 @@ pub struct LexicalFunction<'t> {
     /// The classes it is a method of, outermost first (empty for a module's function);
     /// `None` for a function nested in another one (only its own file can call it).
     pub classes: Option<Vec<&'t str>>,
+    /// The outermost function it is in (itself if it is in none), by index: whose body, if
+    /// left out of a parse ([`LexicalFacts::bodies`]), takes this function's with it.
+    pub outermost: u32,
+}
+
+/// The body of a function in no other function (a module's function or a method), as the
+/// scan sees it: what a parse may leave out when nothing in it matters (`run.rs`, masked
+/// parsing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionBody {
+    /// The function, by index in [`LexicalFacts::functions`].
+    pub function: u32,
+    /// From its first statement to the start of the next line outside it (blank and
+    /// comment lines after it included), or the end of the text.
+    pub range: std::ops::Range<usize>,
+    /// Something in it matters beyond its own calls, so it is always parsed: a `yield` (the
+    /// function is a generator), a `global` or `nonlocal` statement (it binds names of the
+    /// module), an assignment to an attribute (`self.client = ...` gives the attribute a kind
+    /// other methods see), or a suppression comment (`noqa`, `unfreeze:`).
+    pub pinned: bool,
 }
 
 /// What opened a scope of the scan (with [`LexicalFacts::scan_functions`]).
@@ -496,6 +516,9 @@ pub struct LexicalFacts<'t> {
     pub functions: Vec<LexicalFunction<'t>>,
     /// With [`LexicalFacts::scan_functions`]: the calls in each function.
     pub function_calls: Vec<LexicalCall<'t>>,
+    /// With [`LexicalFacts::scan_functions`]: the bodies of the functions in no other
+    /// function, in order.
+    pub bodies: Vec<FunctionBody>,
     /// Names a `def` or `class` statement binds.
     pub defined: HashSet<&'t str>,
     /// Names assigned a call's result, with the scope of the assignment and the first name of
@@ -564,6 +587,14 @@ struct Scanner<'t, 'w> {
     header_function: Option<u32>,
     /// The function or class of `pending_scope`.
     pending_function: Option<u32>,
+    /// A function in no other function whose header was seen, and its header line's
+    /// indentation: its body starts at the next line indented more.
+    pending_body: Option<(u32, usize)>,
+    /// The body being scanned (in `facts.bodies`), and its function's indentation.
+    open_body: Option<(usize, usize)>,
+    /// A `.` outside brackets on the current logical line (an `=` after it assigns to an
+    /// attribute).
+    line_has_dot: bool,
     pending_class: Option<&'t str>,
     /// Collect functions and their calls (the project phase's lexical summaries).
     collect_functions: bool,
@@ -702,6 +733,9 @@ impl<'t> LexicalFacts<'t> {
             pending_class: None,
             header_function: None,
             pending_function: None,
+            pending_body: None,
+            open_body: None,
+            line_has_dot: false,
             collect_functions,
             pending_scope: None,
             import: None,
@@ -783,8 +817,10 @@ impl<'t> Scanner<'t, '_> {
                     self.skip_comment();
                 }
                 Some(_) => {
+                    let line_start = self.pos;
                     self.pos = after;
                     self.line_indent = width;
+                    self.follow_bodies(line_start, width);
                     while self.scopes.last().is_some_and(|&(i, _)| i >= width) {
                         self.scopes.pop();
                         if let Some((serial, _)) = self.scope_serials.pop() {
@@ -814,8 +850,44 @@ impl<'t> Scanner<'t, '_> {
     }
 
     fn skip_comment(&mut self) {
+        let start = self.pos;
         while self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b'\n' | b'\r') {
             self.pos += 1;
+        }
+        if self.open_body.is_some() {
+            let comment = &self.text[start..self.pos];
+            if comment.contains("noqa") || comment.contains("NOQA") || comment.contains("unfreeze")
+            {
+                self.pin_body();
+            }
+        }
+    }
+
+    /// At a logical line starting at `line_start`, indented `width`: the open body ends
+    /// before it if it is not indented more than its function; a pending body starts on it
+    /// if it is (otherwise the function's body was on its header's line).
+    fn follow_bodies(&mut self, line_start: usize, width: usize) {
+        if let Some((index, indent)) = self.open_body
+            && width <= indent
+        {
+            self.facts.bodies[index].range.end = line_start;
+            self.open_body = None;
+        }
+        if let Some((function, indent)) = self.pending_body.take()
+            && width > indent
+        {
+            self.open_body = Some((self.facts.bodies.len(), indent));
+            self.facts.bodies.push(FunctionBody {
+                function,
+                range: self.pos..self.bytes.len(),
+                pinned: false,
+            });
+        }
+    }
+
+    fn pin_body(&mut self) {
+        if let Some((index, _)) = self.open_body {
+            self.facts.bodies[index].pinned = true;
         }
     }
 
@@ -954,8 +1026,17 @@ impl<'t> Scanner<'t, '_> {
         if matches!(token, Token::LineStart | Token::Semicolon) {
             self.kind_captures.clear();
             self.in_global = false;
+            self.line_has_dot = false;
         } else {
             self.continue_captures(token);
+        }
+        if self.open_body.is_some() {
+            match token {
+                Token::Name("yield" | "global" | "nonlocal") => self.pin_body(),
+                Token::Dot if self.nesting == 0 => self.line_has_dot = true,
+                Token::Assign if self.nesting == 0 && self.line_has_dot => self.pin_body(),
+                _ => {}
+            }
         }
         if let Token::Name(name) = token {
             if self.in_global {
@@ -1134,11 +1215,24 @@ impl<'t> Scanner<'t, '_> {
                     }
                 }
                 classes.reverse();
+                let outermost = enclosing
+                    .iter()
+                    .find_map(|owner| match owner {
+                        ScopeOwner::Function(f) => {
+                            Some(self.facts.functions[*f as usize].outermost)
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or(id);
                 self.facts.functions.push(LexicalFunction {
                     name,
                     is_async,
                     classes: (!nested).then_some(classes),
+                    outermost,
                 });
+                if !nested {
+                    self.pending_body = Some((id, self.line_indent));
+                }
                 if is_async {
                     if let Some(owner) = self.scope_owners.last_mut() {
                         *owner = ScopeOwner::Function(id);
@@ -1858,6 +1952,54 @@ mod tests {
         let registry = Registry::bundled().unwrap();
         let facts = LexicalFacts::scan_functions(text, registry.interesting_words());
         assert!(facts.is_some());
+    }
+
+    /// The bodies the scan records: (function name, body text, pinned).
+    fn bodies(text: &str) -> Vec<(String, String, bool)> {
+        let registry = Registry::bundled().unwrap();
+        let facts = LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
+        facts
+            .bodies
+            .iter()
+            .map(|body| {
+                (
+                    facts.functions[body.function as usize].name.to_owned(),
+                    text[body.range.clone()].to_owned(),
+                    body.pinned,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bodies_of_functions_in_no_other_function_and_what_pins_them() {
+        let text = "import os\n\n@cache\ndef load(path,\n         mode='r'):\n    def inner():\n        return 1\n    return open(path, mode)\n\n# between\n\nclass Repo:\n    async def save(self):\n        self.saved = True\n\n    def rows(self):\n        yield 1\n    def one_line(self): return 2\n    def flagged(self):\n        x = 1  # noqa: ASYNC230\n\ndef last():\n    global state\n    state = os.getcwd()";
+        let found = bodies(text);
+        let expect =
+            |name: &str, body: &str, pinned: bool| (name.to_owned(), body.to_owned(), pinned);
+        assert_eq!(
+            found,
+            vec![
+                // From the first statement to the next line outside it, the comment and
+                // blank lines between included; a nested function is part of it.
+                expect(
+                    "load",
+                    "def inner():\n        return 1\n    return open(path, mode)\n\n# between\n\n",
+                    false
+                ),
+                // An attribute assignment, a `yield`, a suppression comment, a `global`.
+                expect("save", "self.saved = True\n\n", true),
+                expect("rows", "yield 1\n", true),
+                expect("flagged", "x = 1  # noqa: ASYNC230\n\n", true),
+                expect("last", "global state\n    state = os.getcwd()", true),
+            ]
+        );
+        // A keyword argument, a comparison or a value read from an attribute pins nothing.
+        let plain = bodies("def f(a):\n    g(x=a.b)\n    return a.c == 1\n");
+        assert_eq!(
+            plain,
+            vec![expect("f", "g(x=a.b)\n    return a.c == 1\n", false)]
+        );
     }
 
     #[test]

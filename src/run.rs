@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Read;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file};
+use crate::masked::blank_bodies;
 use crate::parse::{ParsedFile, parse};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
@@ -246,6 +248,9 @@ enum ProjectRole<'a> {
         /// Analyse the file's project calls under each outcome (and the file, even when
         /// `analyse` says no), for the settling to choose from.
         speculate: Option<&'a LexicalProject<'a>>,
+        /// Function bodies the parse leaves out (byte ranges of the file as read; see
+        /// `masked.rs`): only for a file the pre-filter found nothing in, in check mode.
+        left_out: &'a [Range<usize>],
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
     Calls(ProjectView<'a>),
@@ -421,8 +426,18 @@ fn analyse_in_project(
     if !analyse && !summarizing {
         return (Err(FileOutcome::nothing_found()), None);
     }
+    // The lexical pass's offsets are the bytes': a file decoded into other bytes (a BOM, an
+    // encoding) is parsed whole.
+    let masked = match role {
+        ProjectRole::Summarize { left_out, .. }
+            if !left_out.is_empty() && source.text.len() == bytes.len() =>
+        {
+            blank_bodies(&source.text, left_out)
+        }
+        _ => None,
+    };
     let (findings, syntax_errors, summary) = find_in_project(
-        &source.text,
+        masked.as_deref().unwrap_or(&source.text),
         source.line_ending.as_str(),
         path,
         settings,
@@ -656,7 +671,11 @@ fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
         ProjectRole::Summarize { .. } => "summarise",
         ProjectRole::Calls(_) => "project-calls",
     };
-    eprintln!("parsed\t{}\t{bytes}\t{why}", path.display());
+    let left_out: usize = match role {
+        ProjectRole::Summarize { left_out, .. } => left_out.iter().map(|body| body.len()).sum(),
+        _ => 0,
+    };
+    eprintln!("parsed\t{}\t{bytes}\t{why}\t{left_out}", path.display());
 }
 
 /// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
@@ -734,7 +753,8 @@ fn analyse_files(
             .collect();
     }
     let map = ModuleMap::build(roots, files);
-    let role = |path: &Path, analyse: bool| first_pass_role(&map, path, analyse, None);
+    let role =
+        |path: &Path, analyse: bool, left_out| first_pass_role(&map, path, analyse, None, left_out);
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
     let evidence = EvidenceCalls::new(registry);
@@ -762,7 +782,7 @@ fn analyse_files(
     let precise: Vec<(usize, (FileOutcome, Option<FileSummary>))> = unscanned
         .par_iter()
         .map(|&i| {
-            let result = process_path(&files[i], settings, registry, role(&files[i], true));
+            let result = process_path(&files[i], settings, registry, role(&files[i], true, &[]));
             progress.advance();
             (i, result)
         })
@@ -779,15 +799,19 @@ fn analyse_files(
         .iter()
         .enumerate()
         .map(|(i, scan)| match scan {
-            LexicalScan::Scanned { summary, .. } => summary.as_ref(),
+            LexicalScan::Scanned { summary, .. } => summary.as_deref(),
             _ => from_precise.get(&i),
         })
         .collect();
     let lexical = LexicalProject::settle(&lexical_summaries, &map);
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
-    // rules may need only summarised; the others are done.
-    let project_candidates: Vec<bool> = scans
+    // rules may need only summarised; the others are done. A file the pre-filter found
+    // nothing in is parsed for the project rules alone: in check mode, without the function
+    // bodies that cannot matter to them (fix mode parses whole files, as its fixes check
+    // the fixed file's syntax against the file's).
+    let blank = settings.mode.threshold().is_none();
+    let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
         .par_iter()
         .enumerate()
         .map(|(i, scan)| match scan {
@@ -795,10 +819,17 @@ fn analyse_files(
                 needs_analysis: false,
                 summary: Some(summary),
                 ..
-            } => lexical.may_have_findings(i, summary),
-            _ => false,
+            } => (
+                lexical.may_have_findings(i, summary),
+                if blank {
+                    lexical.bodies_left_out(i, summary)
+                } else {
+                    Vec::new()
+                },
+            ),
+            _ => (false, Vec::new()),
         })
-        .collect();
+        .unzip();
     let mut first = Vec::new();
     for (i, scan) in scans.into_iter().enumerate() {
         match scan {
@@ -826,7 +857,7 @@ fn analyse_files(
     let parsed: Vec<(usize, FirstPass)> = first
         .par_iter()
         .map(|&(i, analyse)| {
-            let role = first_pass_role(&map, &files[i], analyse, Some(&lexical));
+            let role = first_pass_role(&map, &files[i], analyse, Some(&lexical), &left_out[i]);
             let result = first_pass(&files[i], settings, registry, role);
             progress.advance();
             (i, result)
@@ -879,7 +910,15 @@ fn analyse_files(
         }
         let summarized: Vec<_> = needed
             .par_iter()
-            .map(|&i| process_path(&files[i], settings, registry, role(&files[i], false)).1)
+            .map(|&i| {
+                process_path(
+                    &files[i],
+                    settings,
+                    registry,
+                    role(&files[i], false, &left_out[i]),
+                )
+                .1
+            })
             .collect();
         for (&i, summary) in needed.iter().zip(summarized) {
             if let Some(summary) = &summary {
@@ -966,6 +1005,7 @@ fn first_pass_role<'a>(
     path: &Path,
     analyse: bool,
     speculate: Option<&'a LexicalProject<'a>>,
+    left_out: &'a [Range<usize>],
 ) -> ProjectRole<'a> {
     match map.module(path) {
         Some(module) => ProjectRole::Summarize {
@@ -973,6 +1013,7 @@ fn first_pass_role<'a>(
             map,
             analyse: Some(analyse),
             speculate,
+            left_out,
         },
         None => ProjectRole::Alone,
     }
@@ -1059,7 +1100,7 @@ enum LexicalScan {
         /// The pre-filter's answer.
         needs_analysis: bool,
         /// For a module of the project.
-        summary: Option<LexicalSummary>,
+        summary: Option<Box<LexicalSummary>>,
         /// The file's outcome if it is not parsed.
         skipped: FileOutcome,
     },
@@ -1098,7 +1139,9 @@ fn scan_lexically(
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
         summary: module.map(|(module, map)| {
-            LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name))
+            Box::new(LexicalSummary::of(&facts, evidence, module, &|name| {
+                map.is_project_name(name)
+            }))
         }),
         skipped: FileOutcome::nothing_found(),
     }
@@ -1211,6 +1254,7 @@ fn stdin_outcome(
         map: &map,
         analyse: None,
         speculate: None,
+        left_out: &[],
     };
     let (outcome, summary) =
         isolate_panics(|| process_in_project(bytes, path, settings, registry, role));

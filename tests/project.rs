@@ -51,7 +51,7 @@ fn finding_lines(stdout: &str) -> Vec<String> {
 }
 
 /// Run unfreeze in `dir` with the parse log on (`UNFREEZE_DEBUG_PARSED`): its stdout, and
-/// one `path\tbytes\twhy` entry per parse.
+/// one `path\tbytes\twhy\tleft-out-bytes` entry per parse.
 fn run_logging_parses(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
     let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
         .args(args)
@@ -366,6 +366,47 @@ fn namespace_directories_resolve_without_a_root_naming_them() {
 }
 
 #[test]
+fn check_leaves_out_the_function_bodies_that_cannot_matter() {
+    // `api.py` has project findings only, `helpers.py` is summarised because `api.py` calls
+    // into it: in check mode their parses leave out the bodies of `render` and `Cache.get`
+    // (nothing in them can block or reach a coroutine) and keep the others, with the same
+    // findings as whole parses (fix mode parses whole files).
+    let helpers = "import time\n\n\ndef load(key):\n    time.sleep(0.1)\n    return key\n\n\ndef render(rows):\n    out = []\n    for row in rows:\n        out.append(str(row))\n    return out\n\n\nclass Cache:\n    def __init__(self):\n        self.data = {}\n\n    def get(self, key):\n        return self.data.get(key)\n\n\ndef numbers():\n    yield 1\n";
+    let api = "from .helpers import load, render\n\n\nasync def handler(key):\n    rows = render([key])\n    return load(rows)\n";
+    let dir = project(&[
+        ("app/__init__.py", b""),
+        ("app/helpers.py", helpers.as_bytes()),
+        ("app/api.py", api.as_bytes()),
+    ]);
+    let between = |from: &str, to: &str| helpers.find(to).unwrap() - helpers.find(from).unwrap();
+    let expected = between("out = []", "class Cache") + between("return self.data", "def numbers");
+    let left_out = |parses: &[String], file: &str| -> usize {
+        let entry = parses.iter().find(|p| p.contains(file)).unwrap();
+        entry.rsplit('\t').next().unwrap().parse().unwrap()
+    };
+    let (stdout, parses) =
+        run_logging_parses(dir.path(), &["check", "--isolated", "--color=never", "."]);
+    assert_eq!(left_out(&parses, "helpers.py"), expected, "{parses:?}");
+    // `handler`'s body reaches `load`: kept.
+    assert_eq!(left_out(&parses, "api.py"), 0, "{parses:?}");
+    let lines = finding_lines(&stdout);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(":6:12: UNF401") && lines[0].contains("handler -> load -> time.sleep"),
+        "{lines:?}"
+    );
+    let (diff, parses) = run_logging_parses(
+        dir.path(),
+        &["fix", "--isolated", "--color=never", "--unsafe-fixes", "."],
+    );
+    assert!(parses.iter().all(|p| p.ends_with("\t0")), "{parses:?}");
+    assert!(
+        diff.contains("+    return await asyncio.to_thread(load, rows)"),
+        "{diff}"
+    );
+}
+
+#[test]
 fn a_file_with_project_findings_is_parsed_once() {
     // The first pass analyses the project calls under each outcome before the settling
     // chooses: `api.py` (a blocking chain, an un-awaited coroutine, a per-file finding and an
@@ -411,9 +452,9 @@ fn a_file_with_project_findings_is_parsed_once() {
     );
     // Fix mode parses the file once to analyse it; the parses after are the fixes' checks.
     let (diff, parses) = run(&["fix", "--isolated", "--color=never", "--unsafe-fixes", "."]);
-    assert!(parses[0].ends_with("analyse+summarise"), "{parses:?}");
+    assert!(parses[0].contains("\tanalyse+summarise\t"), "{parses:?}");
     assert!(
-        !parses.iter().any(|p| p.ends_with("project-calls")),
+        !parses.iter().any(|p| p.contains("\tproject-calls\t")),
         "{parses:?}"
     );
     assert!(

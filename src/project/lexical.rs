@@ -65,6 +65,27 @@ pub struct LexicalSummary {
     imported_names: Vec<(String, String, String)>,
     /// `import module as bound`: `(module, bound)`.
     imported_modules: Vec<(String, String)>,
+    /// The bodies of its functions in no other function, and what their calls (nested
+    /// functions' included) may reach: a parse may leave out those that cannot matter
+    /// ([`LexicalProject::bodies_left_out`]).
+    bodies: Vec<Body>,
+    /// What the bodies' calls may reach, each once (the bodies refer to them by index).
+    body_keys: Vec<Key>,
+}
+
+#[derive(Debug, Clone)]
+struct Body {
+    range: std::ops::Range<u32>,
+    /// Always parsed ([`crate::prefilter::FunctionBody::pinned`]), or a call in it may be
+    /// blocking evidence.
+    kept: bool,
+    /// What its calls may reach (in `body_keys`), awaited ones included: a function that may
+    /// block makes it matter.
+    calls: Box<[u32]>,
+    /// What its calls whose result may be thrown away may reach: a coroutine makes it matter
+    /// (UNF301; calling a coroutine function does nothing else a finding or a summary
+    /// needs).
+    discarded: Box<[u32]>,
 }
 
 #[derive(Debug, Clone)]
@@ -260,8 +281,34 @@ impl LexicalSummary {
             .collect();
         let mut coroutine_calls = Vec::new();
         let mut discarded_calls = Vec::new();
+        // Per body: kept, and the keys of its calls and of its discarded calls.
+        let mut bodies: Vec<(bool, Vec<Key>, Vec<Key>)> = facts
+            .bodies
+            .iter()
+            .map(|body| (body.pinned, Vec::new(), Vec::new()))
+            .collect();
+        let mut body_of: Vec<Option<usize>> = vec![None; facts.functions.len()];
+        for (i, body) in facts.bodies.iter().enumerate() {
+            body_of[body.function as usize] = Some(i);
+        }
         for call in &facts.function_calls {
             let function = &facts.functions[call.function as usize];
+            if let Some((kept, calls, discarded)) =
+                body_of[function.outermost as usize].map(|i| &mut bodies[i])
+                && !*kept
+            {
+                if evidence.may_match(facts, call) {
+                    *kept = true;
+                    *calls = Vec::new();
+                    *discarded = Vec::new();
+                } else {
+                    let reached = summarizer.reached(call);
+                    if call.may_be_discarded {
+                        discarded.extend(reached.iter().cloned());
+                    }
+                    calls.extend(reached);
+                }
+            }
             if call.awaited {
                 continue;
             }
@@ -331,6 +378,30 @@ impl LexicalSummary {
                 }
             }
         }
+        let mut body_keys = Vec::new();
+        let mut key_ids: HashMap<Key, u32> = HashMap::default();
+        let mut ids = |keys: Vec<Key>| -> Box<[u32]> {
+            sorted_unique(keys)
+                .into_iter()
+                .map(|key| {
+                    *key_ids.entry(key).or_insert_with_key(|key| {
+                        body_keys.push(key.clone());
+                        body_keys.len() as u32 - 1
+                    })
+                })
+                .collect()
+        };
+        let bodies = facts
+            .bodies
+            .iter()
+            .zip(bodies)
+            .map(|(body, (kept, calls, discarded))| Body {
+                range: body.range.start as u32..body.range.end as u32,
+                kept,
+                calls: ids(calls),
+                discarded: ids(discarded),
+            })
+            .collect();
         LexicalSummary {
             modules: module.names.clone(),
             sync_functions,
@@ -339,6 +410,8 @@ impl LexicalSummary {
             discarded_calls: sorted_unique(discarded_calls),
             imported_names,
             imported_modules,
+            bodies,
+            body_keys,
         }
     }
 
@@ -385,6 +458,8 @@ impl LexicalSummary {
                 })
                 .collect(),
             imported_modules: Vec::new(),
+            bodies: Vec::new(),
+            body_keys: Vec::new(),
         }
     }
 
@@ -680,8 +755,13 @@ impl<'l> LexicalProject<'l> {
             })
     }
 
-    fn any_in(&self, set: &HashSet<NameId>, file: usize, keys: &[Key]) -> bool {
-        keys.iter().any(|key| match &key.scope {
+    fn any_in<'k>(
+        &self,
+        set: &HashSet<NameId>,
+        file: usize,
+        keys: impl IntoIterator<Item = &'k Key>,
+    ) -> bool {
+        keys.into_iter().any(|key| match &key.scope {
             Scope::Local => self
                 .strings
                 .get(&key.name)
@@ -696,6 +776,29 @@ impl<'l> LexicalProject<'l> {
     pub fn may_have_findings(&self, file: usize, summary: &LexicalSummary) -> bool {
         self.any_in(&self.blocking, file, &summary.coroutine_calls)
             || self.any_in(&self.coroutines, file, &summary.discarded_calls)
+    }
+
+    /// The bodies of `file`'s functions a parse may leave out: nothing in them matters
+    /// beyond their own calls, none of which may be blocking evidence, reach a function that
+    /// may block, or throw away a call of a coroutine. Such a function's precise summary would
+    /// say only what its header says (its name, whether it is a coroutine), and no finding
+    /// can be in it when the pre-filter found none in the file.
+    pub fn bodies_left_out<'s>(
+        &self,
+        file: usize,
+        summary: &'s LexicalSummary,
+    ) -> Vec<std::ops::Range<usize>> {
+        let keys = |ids: &'s [u32]| ids.iter().map(|&id| &summary.body_keys[id as usize]);
+        summary
+            .bodies
+            .iter()
+            .filter(|body| {
+                !body.kept
+                    && !self.any_in(&self.blocking, file, keys(&body.calls))
+                    && !self.any_in(&self.coroutines, file, keys(&body.discarded))
+            })
+            .map(|body| body.range.start as usize..body.range.end as usize)
+            .collect()
     }
 
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
@@ -752,6 +855,30 @@ mod tests {
         (0..files.len())
             .filter(|&i| project.may_have_findings(i, &files[i]))
             .collect()
+    }
+
+    #[test]
+    fn bodies_that_cannot_matter_are_left_out() {
+        let helpers = "import time\nfrom .store import flush\n\ndef load(k):\n    time.sleep(1)\n\ndef via(k):\n    return load(k)\n\ndef render(rows):\n    return [str(r) for r in rows]\n\nasync def save(k):\n    flush(k)\n\nasync def kept(k):\n    await flush(k)\n    x = flush(k)\n    return x\n";
+        let (project, files) = project(&[
+            ("app.helpers", helpers),
+            ("app.store", "async def flush(k):\n    return k\n"),
+        ]);
+        let left_out: Vec<&str> = project
+            .bodies_left_out(0, &files[0])
+            .into_iter()
+            .map(|range| &helpers[range])
+            .collect();
+        // `load` blocks by itself, `via` calls it, `save` throws a coroutine's call away;
+        // `render` calls nothing of the project, `kept` awaits its coroutine and keeps the
+        // other call's result.
+        assert_eq!(
+            left_out,
+            [
+                "return [str(r) for r in rows]\n\n",
+                "await flush(k)\n    x = flush(k)\n    return x\n"
+            ]
+        );
     }
 
     #[test]

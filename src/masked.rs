@@ -1,0 +1,113 @@
+//! Masked parsing: a copy of a file's text with some function bodies blanked out, for a parse
+//! that needs only the rest (the project rules' summaries and speculation, where the lexical
+//! pass showed nothing in those bodies can matter; see `LexicalProject::bodies_left_out`).
+//!
+//! Each body becomes `...` followed by spaces, its line breaks kept: the text keeps its
+//! length, its lines and every byte outside the bodies, so every offset, line and column the
+//! analysis reports is the original file's, and the parser reads a function whose body is
+//! `...`. Blank lines cost the parser next to nothing, where a body's statements cost their
+//! whole parse, index and walks.
+
+use std::ops::Range;
+
+/// `text` with each of `bodies` blanked, or `None` when there is nothing to blank. A body is
+/// left as it is when it does not start on a line of its own with room for `...` (a body
+/// the scan saw wrongly is never half blanked).
+pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut blanked = false;
+    for body in bodies {
+        let Some(slice) = bytes.get(body.clone()) else {
+            continue;
+        };
+        let first_line = slice
+            .iter()
+            .position(|&b| matches!(b, b'\n' | b'\r'))
+            .unwrap_or(slice.len());
+        let starts_a_line = body.start > 0 && {
+            let before = &text.as_bytes()[..body.start];
+            let line_start = before
+                .iter()
+                .rposition(|&b| matches!(b, b'\n' | b'\r'))
+                .map_or(0, |i| i + 1);
+            before[line_start..]
+                .iter()
+                .all(|&b| matches!(b, b' ' | b'\t' | b'\x0c'))
+        };
+        if first_line < 3 || !starts_a_line || !text.is_char_boundary(body.end) {
+            continue;
+        }
+        for b in &mut bytes[body.clone()] {
+            if !matches!(*b, b'\n' | b'\r') {
+                *b = b' ';
+            }
+        }
+        bytes[body.start..body.start + 3].copy_from_slice(b"...");
+        blanked = true;
+    }
+    // Every byte changed was in a body and became ASCII; a body's bounds are on character
+    // boundaries (checked above for the end; the start follows indentation).
+    blanked.then(|| String::from_utf8(bytes).expect("blanking keeps UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn body(text: &str, first: &str, next: Option<&str>) -> Range<usize> {
+        let start = text.find(first).unwrap();
+        let end = next.map_or(text.len(), |next| text.find(next).unwrap());
+        start..end
+    }
+
+    #[test]
+    fn a_blanked_body_keeps_length_lines_and_everything_around_it() {
+        let text = "import time\n\ndef slow(x):\n    # sleep — a while\n    time.sleep(x)\n    return {\n        'a': 1,\n    }\n\nasync def main():\n    slow(1)\n";
+        let range = body(text, "# sleep", Some("async def"));
+        let masked = blank_bodies(text, std::slice::from_ref(&range)).unwrap();
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(masked.lines().count(), text.lines().count());
+        assert_eq!(&masked[..range.start], &text[..range.start]);
+        assert_eq!(&masked[range.end..], &text[range.end..]);
+        assert!(masked[range.clone()].starts_with("...  "));
+        assert!(!masked.contains("time.sleep"));
+        let parsed = parse(&masked);
+        assert!(!parsed.has_errors(), "{masked}");
+        let functions: Vec<_> = {
+            let root = parsed.tree.root_node();
+            let mut cursor = root.walk();
+            root.named_children(&mut cursor)
+                .map(|n| n.kind().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            functions,
+            [
+                "import_statement",
+                "function_definition",
+                "function_definition"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_method_body_and_crlf_line_endings() {
+        let text = "class Repo:\r\n    def save(self):\r\n        return open('x').read()\r\n\r\n    async def load(self):\r\n        pass\r\n";
+        let range = body(text, "return open", Some("    async def"));
+        let masked = blank_bodies(text, &[range]).unwrap();
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(masked.matches("\r\n").count(), text.matches("\r\n").count());
+        assert!(!parse(&masked).has_errors(), "{masked:?}");
+    }
+
+    #[test]
+    fn a_body_without_room_or_not_starting_a_line_is_left_as_is() {
+        let text = "def f():\n    x\n\ndef g(): return 1\n";
+        let short = body(text, "x\n", Some("\ndef g"));
+        assert_eq!(blank_bodies(text, &[short]), None);
+        let inline = body(text, "return 1", None);
+        assert_eq!(blank_bodies(text, &[inline]), None);
+        assert_eq!(blank_bodies(text, &[]), None);
+    }
+}
