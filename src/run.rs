@@ -1139,9 +1139,14 @@ fn scan_lexically(
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
         summary: module.map(|(module, map)| {
-            Box::new(LexicalSummary::of(&facts, evidence, module, &|name| {
-                map.is_project_name(name)
-            }))
+            Box::new(LexicalSummary::of(
+                &facts,
+                evidence,
+                module,
+                &|name| map.is_project_name(name),
+                // Check mode parses may leave function bodies out.
+                settings.mode.threshold().is_none(),
+            ))
         }),
         skipped: FileOutcome::nothing_found(),
     }

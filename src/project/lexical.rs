@@ -268,6 +268,7 @@ impl LexicalSummary {
         evidence: &EvidenceCalls,
         module: &ModuleInfo,
         in_project: &dyn Fn(&str) -> bool,
+        with_bodies: bool,
     ) -> LexicalSummary {
         let summarizer = Summarizer {
             facts,
@@ -282,13 +283,14 @@ impl LexicalSummary {
         let mut coroutine_calls = Vec::new();
         let mut discarded_calls = Vec::new();
         // Per body: kept, and the keys of its calls and of its discarded calls.
-        let mut bodies: Vec<(bool, Vec<Key>, Vec<Key>)> = facts
-            .bodies
+        // (Only when a parse may leave bodies out: the work is the lexical pass's largest.)
+        let facts_bodies = if with_bodies { &facts.bodies[..] } else { &[] };
+        let mut bodies: Vec<(bool, Vec<Key>, Vec<Key>)> = facts_bodies
             .iter()
             .map(|body| (body.pinned, Vec::new(), Vec::new()))
             .collect();
         let mut body_of: Vec<Option<usize>> = vec![None; facts.functions.len()];
-        for (i, body) in facts.bodies.iter().enumerate() {
+        for (i, body) in facts_bodies.iter().enumerate() {
             body_of[body.function as usize] = Some(i);
         }
         for call in &facts.function_calls {
@@ -391,8 +393,7 @@ impl LexicalSummary {
                 })
                 .collect()
         };
-        let bodies = facts
-            .bodies
+        let bodies = facts_bodies
             .iter()
             .zip(bodies)
             .map(|(body, (kept, calls, discarded))| Body {
@@ -842,7 +843,13 @@ mod tests {
                 };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-                LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
+                LexicalSummary::of(
+                    &facts,
+                    &evidence,
+                    &module,
+                    &|name| name.starts_with("app"),
+                    true,
+                )
             })
             .collect();
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
