@@ -72,7 +72,14 @@ fn benches(c: &mut Criterion) {
         group.bench_function("lexical", |b| {
             b.iter(|| {
                 LexicalFacts::scan_functions(&text, registry.interesting_words()).map(|facts| {
-                    LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
+                    // As check mode makes it: with the function bodies.
+                    LexicalSummary::of(
+                        &facts,
+                        &evidence,
+                        &module,
+                        &|name| name.starts_with("app"),
+                        true,
+                    )
                 })
             })
         });
