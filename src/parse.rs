@@ -63,6 +63,42 @@ impl KindName for Node<'_> {
     }
 }
 
+/// The nodes of a tree the analysis and the project summary look at, each kind in document
+/// order, gathered in one walk (the two used to walk the whole tree each).
+#[derive(Debug, Default)]
+pub struct KeyNodes<'t> {
+    pub calls: Vec<Node<'t>>,
+    pub yields: Vec<Node<'t>>,
+    pub comments: Vec<Node<'t>>,
+}
+
+impl<'t> KeyNodes<'t> {
+    pub fn of(tree: &'t Tree) -> KeyNodes<'t> {
+        let mut nodes = KeyNodes::default();
+        let mut cursor = tree.walk();
+        loop {
+            let node = cursor.node();
+            match node.kind_name() {
+                "call" => nodes.calls.push(node),
+                "yield" => nodes.yields.push(node),
+                "comment" => nodes.comments.push(node),
+                _ => {}
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return nodes;
+                }
+            }
+        }
+    }
+}
+
 /// Parse Python source with this thread's parser.
 pub fn parse(text: &str) -> ParsedFile {
     let tree = PARSER.with(|parser| {

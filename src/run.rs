@@ -17,9 +17,9 @@ use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_specul
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
-use crate::fix::{Applicability, fix_file};
+use crate::fix::{Applicability, fix_file, fix_file_counting};
 use crate::masked::blank_bodies;
-use crate::parse::{ParsedFile, parse};
+use crate::parse::{KeyNodes, ParsedFile, parse};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
     EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap,
@@ -249,7 +249,7 @@ enum ProjectRole<'a> {
         /// `analyse` says no), for the settling to choose from.
         speculate: Option<&'a LexicalProject<'a>>,
         /// Function bodies the parse leaves out (byte ranges of the file as read; see
-        /// `masked.rs`): only for a file the pre-filter found nothing in, in check mode.
+        /// `masked.rs`): only for a file the pre-filter found nothing in.
         left_out: &'a [Range<usize>],
     },
     /// Second pass, for a file with calls reaching project coroutines or blocking functions.
@@ -286,11 +286,13 @@ fn find_in_project(
         parse(text)
     });
     let index = build_index(&parsed.tree, text);
+    let nodes = KeyNodes::of(&parsed.tree);
     let context = FileContext {
         path,
         text,
         line_ending,
         parsed: &parsed,
+        nodes: &nodes,
         index: &index,
         target_version: settings.config.target_version,
         http_client: match settings.config.http_client {
@@ -369,7 +371,8 @@ fn process_in_project(
 struct Analysed {
     source: SourceText,
     findings: Vec<Finding>,
-    syntax_errors: usize,
+    /// `None` when the parse was masked: its errors are not the file's.
+    syntax_errors: Option<usize>,
     fingerprint: Fingerprint,
     /// Analysed only to speculate on its project calls: the pre-filter found nothing for the
     /// per-file rules, so without project calls it has no findings (it is only summarised).
@@ -450,7 +453,7 @@ fn analyse_in_project(
         source,
         fingerprint: Fingerprint::of(bytes),
         findings,
-        syntax_errors,
+        syntax_errors: masked.is_none().then_some(syntax_errors),
         speculative_only,
     };
     (Ok(analysed), summary)
@@ -481,7 +484,8 @@ fn finish(
     {
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
         let keep_imports = keeps_unused_imports(path);
-        let outcome = fix_file(&source.text, syntax_errors, &fixes, threshold, keep_imports);
+        let outcome =
+            fix_file_counting(&source.text, syntax_errors, &fixes, threshold, keep_imports);
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
@@ -807,10 +811,8 @@ fn analyse_files(
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
     // rules may need only summarised; the others are done. A file the pre-filter found
-    // nothing in is parsed for the project rules alone: in check mode, without the function
-    // bodies that cannot matter to them (fix mode parses whole files, as its fixes check
-    // the fixed file's syntax against the file's).
-    let blank = settings.mode.threshold().is_none();
+    // nothing in is parsed for the project rules alone: without the function bodies that
+    // cannot matter to them.
     let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
         .par_iter()
         .enumerate()
@@ -821,11 +823,7 @@ fn analyse_files(
                 ..
             } => (
                 lexical.may_have_findings(i, summary),
-                if blank {
-                    lexical.bodies_left_out(i, summary)
-                } else {
-                    Vec::new()
-                },
+                lexical.bodies_left_out(i, summary),
             ),
             _ => (false, Vec::new()),
         })
@@ -1139,14 +1137,9 @@ fn scan_lexically(
         needs_analysis: may_need_analysis(text, registry, &settings.selection)
             && facts.needs_analysis(registry, &settings.selection),
         summary: module.map(|(module, map)| {
-            Box::new(LexicalSummary::of(
-                &facts,
-                evidence,
-                module,
-                &|name| map.is_project_name(name),
-                // Check mode parses may leave function bodies out.
-                settings.mode.threshold().is_none(),
-            ))
+            Box::new(LexicalSummary::of(&facts, evidence, module, &|name| {
+                map.is_project_name(name)
+            }))
         }),
         skipped: FileOutcome::nothing_found(),
     }

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
-use crate::parse::{ParsedFile, handlers_around};
+use crate::parse::{KeyNodes, ParsedFile, handlers_around};
 use crate::project::{ProjectCall, ProjectCalls, ProjectLookup, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
@@ -133,6 +133,8 @@ pub struct FileContext<'a> {
     pub text: &'a str,
     pub line_ending: &'a str,
     pub parsed: &'a ParsedFile,
+    /// The calls and comments of `parsed` (and yields, for the project summary).
+    pub nodes: &'a KeyNodes<'a>,
     pub index: &'a SemanticIndex,
     /// The lowest Python version the project supports, when configured or declared.
     pub target_version: Option<(u8, u8)>,
@@ -150,36 +152,23 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
     let mut findings = Vec::new();
     let mut suppressions = Suppressions::default();
     let library = preferred_library(file);
-    let mut cursor = file.parsed.tree.walk();
-    loop {
-        let node = cursor.node();
-        match node.kind_name() {
-            "call" => analyze_call(file, registry, selection, library, node, &mut findings),
-            "comment" => {
-                let text = &file.text[node.byte_range()];
-                if text.contains("noqa") || text.contains("NOQA") || text.contains("unfreeze") {
-                    let line = file.text[..node.start_byte()].matches('\n').count();
-                    let line_start = file.text[..node.start_byte()]
-                        .rfind('\n')
-                        .map_or(0, |i| i + 1);
-                    let own_line = file.text[line_start..node.start_byte()].trim().is_empty();
-                    suppressions.add(line, text, own_line);
-                }
-            }
-            _ => {}
-        }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return finish(file, findings, &suppressions);
-            }
+    for &call in &file.nodes.calls {
+        analyze_call(file, registry, selection, library, call, &mut findings);
+    }
+    for comment in &file.nodes.comments {
+        let text = &file.text[comment.byte_range()];
+        if text.contains("noqa") || text.contains("NOQA") || text.contains("unfreeze") {
+            let line = file.text[..comment.start_byte()].matches('\n').count();
+            let line_start = file.text[..comment.start_byte()]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let own_line = file.text[line_start..comment.start_byte()]
+                .trim()
+                .is_empty();
+            suppressions.add(line, text, own_line);
         }
     }
+    finish(file, findings, &suppressions)
 }
 
 /// Drop suppressed findings (or all, for a skipped file) and sort the rest.

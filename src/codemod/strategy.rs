@@ -729,11 +729,13 @@ fix-safety = "f"
         let registry = Registry::from_files(&[("x.toml", TO_THREAD)]).unwrap();
         let parsed = parse(source);
         let index = build_index(&parsed.tree, source);
+        let nodes = crate::parse::KeyNodes::of(&parsed.tree);
         let file = FileContext {
             path: std::path::Path::new("app.py"),
             text: source,
             line_ending: "\n",
             parsed: &parsed,
+            nodes: &nodes,
             index: &index,
             target_version,
             http_client: "httpx",

@@ -219,6 +219,19 @@ pub fn fix_file(
     threshold: Applicability,
     keep_imports: bool,
 ) -> FixOutcome {
+    fix_file_counting(text, Some(original_errors), fixes, threshold, keep_imports)
+}
+
+/// [`fix_file`] for a text whose syntax errors were not counted (`None`: its analysis read a
+/// masked parse, see `masked.rs`): they are counted, by parsing `text`, only if the fixed text
+/// has any.
+pub fn fix_file_counting(
+    text: &str,
+    original_errors: Option<usize>,
+    fixes: &[Option<&Fix>],
+    threshold: Applicability,
+    keep_imports: bool,
+) -> FixOutcome {
     let mut order: Vec<usize> = (0..fixes.len()).filter(|i| fixes[*i].is_some()).collect();
     order.sort_by_key(|i| {
         let fix = fixes[*i].expect("filtered");
@@ -268,7 +281,8 @@ pub fn fix_file(
             parsed = parse(&fixed);
         }
     }
-    if parsed.error_ranges.len() > original_errors {
+    let errors = parsed.error_ranges.len();
+    if errors > 0 && errors > original_errors.unwrap_or_else(|| parse(text).error_ranges.len()) {
         return FixOutcome {
             fixed_text: None,
             applied: vec![false; fixes.len()],
@@ -355,6 +369,24 @@ mod tests {
         assert!(outcome.fixed_text.is_none());
         assert!(outcome.rejected.is_some());
         assert_eq!(outcome.applied, vec![false]);
+    }
+
+    #[test]
+    fn errors_not_counted_before_are_counted_in_the_text_when_the_fix_has_any() {
+        // The file's own syntax error (`def g(:`) is still there after the fix: with the
+        // count unknown, the file is parsed to count it, and the fix stands.
+        let text = "x = 1\ndef g(:\n    pass\n";
+        let rename = fix(vec![Edit::replacement(0..1, "y")]);
+        let counted = fix_file_counting(text, None, &[Some(&rename)], Applicability::Safe, true);
+        assert_eq!(counted.fixed_text.unwrap(), "y = 1\ndef g(:\n    pass\n");
+        // Counted as none, the same fix would be rejected.
+        let wrong = fix_file_counting(text, Some(0), &[Some(&rename)], Applicability::Safe, true);
+        assert!(wrong.rejected.is_some());
+        // A fix that adds an error is rejected either way.
+        let text = "x = 1\n\n\nclass A:\n    pass\n\n\ndef g(:\n    pass\n";
+        let broken = fix(vec![Edit::replacement(0..5, "x = )")]);
+        let outcome = fix_file_counting(text, None, &[Some(&broken)], Applicability::Safe, true);
+        assert!(outcome.rejected.is_some());
     }
 
     #[test]

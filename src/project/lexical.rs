@@ -268,7 +268,6 @@ impl LexicalSummary {
         evidence: &EvidenceCalls,
         module: &ModuleInfo,
         in_project: &dyn Fn(&str) -> bool,
-        with_bodies: bool,
     ) -> LexicalSummary {
         let summarizer = Summarizer {
             facts,
@@ -283,8 +282,7 @@ impl LexicalSummary {
         let mut coroutine_calls = Vec::new();
         let mut discarded_calls = Vec::new();
         // Per body: kept, and the keys of its calls and of its discarded calls.
-        // (Only when a parse may leave bodies out: the work is the lexical pass's largest.)
-        let facts_bodies = if with_bodies { &facts.bodies[..] } else { &[] };
+        let facts_bodies = &facts.bodies;
         let mut bodies: Vec<(bool, Vec<Key>, Vec<Key>)> = facts_bodies
             .iter()
             .map(|body| (body.pinned, Vec::new(), Vec::new()))
@@ -843,13 +841,7 @@ mod tests {
                 };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-                LexicalSummary::of(
-                    &facts,
-                    &evidence,
-                    &module,
-                    &|name| name.starts_with("app"),
-                    true,
-                )
+                LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
             })
             .collect();
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();

@@ -238,45 +238,27 @@ pub fn summarize(
         }
     }
     if !functions.is_empty() {
-        let mut cursor = file.parsed.tree.walk();
-        'walk: loop {
-            let node = cursor.node();
-            match node.kind_name() {
-                "yield" => {
-                    if let Some(f) =
-                        owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
-                    {
-                        functions[*f].is_generator = true;
-                    }
-                }
-                "call" => {
-                    if let Some(&f) =
-                        owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
-                    {
-                        summarize_call(
-                            file,
-                            module,
-                            map,
-                            registry,
-                            selection,
-                            node,
-                            &mut functions[f],
-                            &mut targets,
-                        );
-                    }
-                }
-                _ => {}
+        for node in &file.nodes.yields {
+            if let Some(f) =
+                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+            {
+                functions[*f].is_generator = true;
             }
-            if cursor.goto_first_child() {
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
+        }
+        for &node in &file.nodes.calls {
+            if let Some(&f) =
+                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+            {
+                summarize_call(
+                    file,
+                    module,
+                    map,
+                    registry,
+                    selection,
+                    node,
+                    &mut functions[f],
+                    &mut targets,
+                );
             }
         }
     }

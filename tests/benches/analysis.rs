@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use unfreeze::analyze::{FileContext, RuleSelection, analyze};
 use unfreeze::codemod::Registry;
 use unfreeze::config::Config;
-use unfreeze::parse::parse;
+use unfreeze::parse::{KeyNodes, parse};
 use unfreeze::prefilter::{LexicalFacts, needs_analysis};
 use unfreeze::project::{EvidenceCalls, LexicalSummary, ModuleInfo};
 use unfreeze::run::{Mode, Settings, process_source};
@@ -72,14 +72,7 @@ fn benches(c: &mut Criterion) {
         group.bench_function("lexical", |b| {
             b.iter(|| {
                 LexicalFacts::scan_functions(&text, registry.interesting_words()).map(|facts| {
-                    // As check mode makes it: with the function bodies.
-                    LexicalSummary::of(
-                        &facts,
-                        &evidence,
-                        &module,
-                        &|name| name.starts_with("app"),
-                        true,
-                    )
+                    LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
                 })
             })
         });
@@ -87,11 +80,15 @@ fn benches(c: &mut Criterion) {
         let parsed = parse(&text);
         group.bench_function("index", |b| b.iter(|| build_index(&parsed.tree, &text)));
         let index = build_index(&parsed.tree, &text);
+        group.bench_function("nodes", |b| b.iter(|| KeyNodes::of(&parsed.tree)));
+        // `match` runs the codemods over the calls `nodes` gathered.
+        let nodes = KeyNodes::of(&parsed.tree);
         let context = FileContext {
             path: Path::new("bench.py"),
             text: &text,
             line_ending: "\n",
             parsed: &parsed,
+            nodes: &nodes,
             index: &index,
             target_version: None,
             http_client: "httpx",
