@@ -55,7 +55,17 @@ fn dotted_parts(relative: &Path) -> Option<Vec<String>> {
 impl ModuleMap {
     /// Name every file of `files`, found under `roots`.
     pub fn build(roots: &[PathBuf], files: &[PathBuf]) -> ModuleMap {
-        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        // The working directory once (`std::path::absolute` asks for it at every call).
+        let cwd = std::env::current_dir().ok();
+        // `std::path::absolute` spells a path one way (no trailing or doubled separator), so
+        // roots and paths can be compared by their bytes.
+        let absolute = |p: &Path| -> PathBuf {
+            match &cwd {
+                Some(cwd) if p.is_relative() => std::path::absolute(cwd.join(p)),
+                _ => std::path::absolute(p),
+            }
+            .unwrap_or_else(|_| p.to_path_buf())
+        };
         let roots: Vec<PathBuf> = roots
             .iter()
             .filter(|r| r.is_dir())
@@ -111,7 +121,9 @@ impl ModuleMap {
             // roots, as a distribution installed into site-packages is imported.
             let mut above = bridged.clone().unwrap_or_else(|| top.clone());
             for _ in 0..2 {
-                let is_root = roots.contains(&above);
+                let is_root = roots
+                    .iter()
+                    .any(|root| root.as_os_str() == above.as_os_str());
                 if is_root
                     || !above
                         .file_name()
@@ -127,8 +139,17 @@ impl ModuleMap {
                     names.push(parts.join("."));
                 }
             }
-            // Relative to each root, with and without a leading `src`.
+            // Relative to each root, with and without a leading `src` (a root that is not a
+            // prefix of the path's bytes is not one of its components: skipped before the
+            // slower comparison by components).
             for root in &roots {
+                if !path
+                    .as_os_str()
+                    .as_encoded_bytes()
+                    .starts_with(root.as_os_str().as_encoded_bytes())
+                {
+                    continue;
+                }
                 let Some(parts) = path.strip_prefix(root).ok().and_then(dotted_parts) else {
                     continue;
                 };
@@ -292,6 +313,27 @@ mod tests {
         assert_eq!(map.file_defining("app.api.Handler.get"), Some(1));
         assert_eq!(map.file_defining("ns.part.mod"), Some(3));
         assert_eq!(map.file_defining("requests.get"), None);
+    }
+
+    #[test]
+    fn a_root_spelled_with_a_trailing_or_doubled_separator_names_the_same_modules() {
+        // `a.b.c.mod` comes only from the root (the walk up a namespace package stops two
+        // directories above the module).
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a/b/c/mod.py");
+        let files = vec![root.join("a/b/c/mod.py")];
+        let names = |root: PathBuf| {
+            ModuleMap::build(&[root], &files)
+                .module(&files[0])
+                .unwrap()
+                .names
+                .clone()
+        };
+        let plain = names(root.to_path_buf());
+        assert!(plain.contains(&"a.b.c.mod".to_owned()), "{plain:?}");
+        let spelled = PathBuf::from(format!("{}//", root.display()));
+        assert_eq!(names(spelled), plain);
     }
 
     #[test]
