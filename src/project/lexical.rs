@@ -161,12 +161,20 @@ struct Summarizer<'f, 't> {
     /// Whether an absolute dotted name is in the project (starts with one of its top-level
     /// modules): calls and imports elsewhere cannot reach a project function.
     in_project: &'f dyn Fn(&str) -> bool,
+    /// [`Self::project_module`]'s answers: a file's calls go through the same few imports.
+    project_modules: std::cell::RefCell<HashMap<&'t str, Option<String>>>,
 }
 
 impl<'t> Summarizer<'_, 't> {
     /// A module name as written in the file, made absolute, if it is the project's.
-    fn project_module(&self, written: &str) -> Option<String> {
-        absolute_module(self.module, written).filter(|name| (self.in_project)(name))
+    fn project_module(&self, written: &'t str) -> Option<String> {
+        self.project_modules
+            .borrow_mut()
+            .entry(written)
+            .or_insert_with(|| {
+                absolute_module(self.module, written).filter(|name| (self.in_project)(name))
+            })
+            .clone()
     }
 
     /// Where a name of the file may lead as the start of a chain (`name.x(...)`): a module or
@@ -273,6 +281,7 @@ impl LexicalSummary {
             facts,
             module,
             in_project,
+            project_modules: Default::default(),
         };
         let mut sync: Vec<(bool, Vec<Key>)> = facts
             .functions
@@ -293,40 +302,45 @@ impl LexicalSummary {
         }
         for call in &facts.function_calls {
             let function = &facts.functions[call.function as usize];
-            if let Some((kept, calls, discarded)) =
-                body_of[function.outermost as usize].map(|i| &mut bodies[i])
-                && !*kept
-            {
-                if evidence.may_match(facts, call) {
+            // The call counts for its body (awaited or not) unless the body is kept anyway,
+            // for a coroutine's calls unless awaited, for a synchronous function's until one
+            // of them may block. Its evidence and what it reaches are worked out once.
+            let body = body_of[function.outermost as usize].filter(|&i| !bodies[i].0);
+            let in_coroutine = !call.awaited && function.is_async;
+            let in_sync = !call.awaited && !function.is_async && !sync[call.function as usize].0;
+            if body.is_none() && !in_coroutine && !in_sync {
+                continue;
+            }
+            let is_evidence = (body.is_some() || in_sync) && evidence.may_match(facts, call);
+            let reached = if in_coroutine || !is_evidence {
+                summarizer.reached(call)
+            } else {
+                Vec::new()
+            };
+            if let Some(i) = body {
+                let (kept, calls, discarded) = &mut bodies[i];
+                if is_evidence {
                     *kept = true;
                     *calls = Vec::new();
                     *discarded = Vec::new();
                 } else {
-                    let reached = summarizer.reached(call);
                     if call.may_be_discarded {
                         discarded.extend(reached.iter().cloned());
                     }
-                    calls.extend(reached);
+                    calls.extend(reached.iter().cloned());
                 }
             }
-            if call.awaited {
-                continue;
-            }
-            if function.is_async {
-                let reached = summarizer.reached(call);
+            if in_coroutine {
                 if call.may_be_discarded {
                     discarded_calls.extend(reached.iter().cloned());
                 }
                 coroutine_calls.extend(reached);
-            } else {
+            } else if in_sync {
                 let (may_block, calls) = &mut sync[call.function as usize];
-                if *may_block {
-                    continue;
-                }
-                if evidence.may_match(facts, call) {
+                if is_evidence {
                     *may_block = true;
                 } else {
-                    calls.extend(summarizer.reached(call));
+                    calls.extend(reached);
                 }
             }
         }
