@@ -15,7 +15,9 @@
 //! A file then needs the project's precise analysis only if one of its coroutines calls, not
 //! awaited, a name that may block (UNF401), or may discard the result of a call of a
 //! coroutine's name (UNF301); and the on-demand summaries follow only calls whose target's
-//! name may block or is a coroutine's.
+//! name may block or is a coroutine's. Within a file parsed for the project rules alone, the
+//! same sets tell which function bodies nothing in can matter: the parse leaves them out
+//! ([`LexicalProject::bodies_left_out`], `masked.rs`).
 //!
 //! Everything here over-approximates the precise summaries ([`super::summary`]): names are
 //! matched by their last segment whatever the module, a call counts wherever its name can
