@@ -829,8 +829,8 @@ fn analyse_files(
             _ => (false, Vec::new()),
         })
         .unzip();
-    // The lexical summaries are done with: freed in parallel (the
-    // main thread alone took about 3 % of a check's wall time to free them).
+    // The lexical summaries are done with: freed in parallel (the main thread alone took
+    // about 3 % of a check's wall time to free them).
     let mut scans = scans;
     scans.par_iter_mut().for_each(|scan| {
         if let LexicalScan::Scanned { summary, .. } = scan {
