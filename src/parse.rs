@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
 /// A parsed file: its syntax tree and where tree-sitter found syntax errors.
 #[derive(Clone, Debug)]
@@ -75,8 +75,7 @@ pub struct KeyNodes<'t> {
 impl<'t> KeyNodes<'t> {
     pub fn of(tree: &'t Tree) -> KeyNodes<'t> {
         let mut nodes = KeyNodes::default();
-        let mut cursor = tree.walk();
-        loop {
+        walk_tree(tree, |cursor| {
             let node = cursor.node();
             match node.kind_name() {
                 "call" => nodes.calls.push(node),
@@ -84,16 +83,27 @@ impl<'t> KeyNodes<'t> {
                 "comment" => nodes.comments.push(node),
                 _ => {}
             }
-            if cursor.goto_first_child() {
-                continue;
+            true
+        });
+        nodes
+    }
+}
+
+/// Visit `tree`'s nodes in document order (parents before children) with one cursor, no
+/// recursion (deep trees are fine); `visit` sees the cursor on each node (its field name
+/// too) and answers whether to go into the node's children.
+pub fn walk_tree<'t>(tree: &'t Tree, mut visit: impl FnMut(&TreeCursor<'t>) -> bool) {
+    let mut cursor = tree.walk();
+    loop {
+        if visit(&cursor) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
             }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return nodes;
-                }
+            if !cursor.goto_parent() {
+                return;
             }
         }
     }
@@ -111,33 +121,22 @@ pub fn parse(text: &str) -> ParsedFile {
     ParsedFile { tree, error_ranges }
 }
 
-/// Collect error ranges with an explicit cursor walk (no recursion: deep trees are fine).
+/// The ranges of the `ERROR` and `MISSING` nodes, going only into nodes that hold one.
 fn error_ranges(tree: &Tree) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     if !tree.root_node().has_error() {
         return ranges;
     }
-    let mut cursor = tree.walk();
-    loop {
+    walk_tree(tree, |cursor| {
         let node = cursor.node();
-        let descend = if node.is_error() || node.is_missing() {
+        if node.is_error() || node.is_missing() {
             ranges.push(node.byte_range());
             false
         } else {
             node.has_error()
-        };
-        if descend && cursor.goto_first_child() {
-            continue;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return ranges;
-            }
-        }
-    }
+    });
+    ranges
 }
 
 /// The exception types of an `except` clause: the expression that names them, and each type

@@ -845,15 +845,11 @@ fn analyse_files(
                 outcomes[i] = Some(outcome);
                 progress.advance();
             }
-            LexicalScan::Scanned {
-                needs_analysis,
-                skipped,
-                ..
-            } => {
+            LexicalScan::Scanned { needs_analysis, .. } => {
                 if needs_analysis || project_candidates[i] {
                     first.push((i, needs_analysis));
                 } else {
-                    outcomes[i] = Some(skipped);
+                    outcomes[i] = Some(FileOutcome::nothing_found());
                     progress.advance();
                 }
             }
@@ -1108,8 +1104,6 @@ enum LexicalScan {
         needs_analysis: bool,
         /// For a module of the project.
         summary: Option<Box<LexicalSummary>>,
-        /// The file's outcome if it is not parsed.
-        skipped: FileOutcome,
     },
 }
 
@@ -1150,7 +1144,6 @@ fn scan_lexically(
                 map.is_project_name(name)
             }))
         }),
-        skipped: FileOutcome::nothing_found(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use tree_sitter::{Node, Tree};
 
 use super::{Edit, HeaderKind};
-use crate::parse::ParsedFile;
+use crate::parse::{ParsedFile, walk_tree};
 use crate::semantic::{BindingKind, Resolution, SemanticIndex, build_index};
 
 /// How a fix refers to a module at some offset.
@@ -502,16 +502,14 @@ fn past_line_break(text: &str, offset: usize) -> usize {
 }
 
 /// Which of `names` occur as a name reference outside import statements (attribute names,
-/// keyword-argument names and import clauses do not count). Iterative walk.
+/// keyword-argument names and import clauses do not count).
 fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> HashSet<&'a str> {
     let mut used = HashSet::new();
-    let mut cursor = tree.walk();
-    loop {
+    walk_tree(tree, |cursor| {
         let node = cursor.node();
-        let mut descend = true;
         match node.kind_name() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
-                descend = false
+                return false;
             }
             "identifier" => {
                 let name = &text[node.byte_range()];
@@ -542,18 +540,9 @@ fn referenced_names<'a>(tree: &Tree, text: &str, names: &HashSet<&'a str>) -> Ha
             }
             _ => {}
         }
-        if descend && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return used;
-            }
-        }
-    }
+        true
+    });
+    used
 }
 
 fn is_annotation_string(node: Node) -> bool {
