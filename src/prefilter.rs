@@ -93,6 +93,12 @@ impl LexicalFacts<'_> {
 const MAX_ALIAS_DEPTH: usize = 8;
 
 impl<'t> LexicalFacts<'t> {
+    /// Whether the code (outside comments and plain strings) has `word`, one of the words
+    /// some call of the registry needs ([`Registry::interesting_words`]).
+    pub fn code_has_word(&self, word: &str) -> bool {
+        self.code_words.contains(word)
+    }
+
     /// Whether some call in the file may resolve to `call`, in the context it is matched in.
     fn may_call(&self, call: &CallWords) -> bool {
         let names = if call.async_only {

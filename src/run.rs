@@ -811,19 +811,18 @@ fn analyse_files(
     let lexical = LexicalProject::settle(&lexical_summaries, &map);
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analysed and summarised; those the project
-    // rules may need only summarised; the others are done. A file the pre-filter found
-    // nothing in is parsed for the project rules alone: without the function bodies that
-    // cannot matter to them.
+    // rules may need only summarised; the others are done. Each is parsed without the
+    // function bodies that cannot matter to the project rules (nor, in a file the pre-filter
+    // lets through, to the per-file rules: `keep_bodies_the_file_rules_read`).
     let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
         .par_iter()
         .enumerate()
         .map(|(i, scan)| match scan {
             LexicalScan::Scanned {
-                needs_analysis: false,
+                needs_analysis,
                 summary: Some(summary),
-                ..
             } => (
-                lexical.may_have_findings(i, summary),
+                !needs_analysis && lexical.may_have_findings(i, summary),
                 lexical.bodies_left_out(i, summary),
             ),
             _ => (false, Vec::new()),
@@ -1136,14 +1135,19 @@ fn scan_lexically(
     let Some(facts) = LexicalFacts::scan_functions(text, registry.interesting_words()) else {
         return LexicalScan::Unscanned;
     };
+    let needs_analysis = may_need_analysis(text, registry, &settings.selection)
+        && facts.needs_analysis(registry, &settings.selection);
+    let summary = module.map(|(module, map)| {
+        let mut summary =
+            LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name));
+        if needs_analysis {
+            summary.keep_bodies_the_file_rules_read(&facts, text, registry);
+        }
+        Box::new(summary)
+    });
     LexicalScan::Scanned {
-        needs_analysis: may_need_analysis(text, registry, &settings.selection)
-            && facts.needs_analysis(registry, &settings.selection),
-        summary: module.map(|(module, map)| {
-            Box::new(LexicalSummary::of(&facts, evidence, module, &|name| {
-                map.is_project_name(name)
-            }))
-        }),
+        needs_analysis,
+        summary,
     }
 }
 

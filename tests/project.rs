@@ -407,6 +407,54 @@ fn parses_leave_out_the_function_bodies_that_cannot_matter() {
 }
 
 #[test]
+fn a_file_with_findings_of_its_own_is_parsed_without_the_bodies_its_rules_cannot_read() {
+    // `api.py` has a finding of its own: its parse keeps the coroutine and leaves out
+    // `render`, in check and in fix mode, with the finding and fix of a whole parse.
+    // `client.py` names `requests`: a session on `self` is fixed only if every use of the
+    // attribute allows it, so every body is parsed.
+    let api = "import time\n\n\nasync def handler(key):\n    time.sleep(1)\n    return render([key])\n\n\ndef render(rows):\n    out = []\n    for row in rows:\n        out.append(str(row))\n    return out\n";
+    let client = "import requests\n\n\nclass Api:\n    def __init__(self):\n        self.session = requests.Session()\n\n    def close(self):\n        self.session.close()\n\n    async def fetch(self, url):\n        return self.session.get(url)\n";
+    let dir = project(&[
+        ("app/__init__.py", b""),
+        ("app/api.py", api.as_bytes()),
+        ("app/client.py", client.as_bytes()),
+    ]);
+    let render = api.len() - api.find("out = []").unwrap();
+    let left_out = |parses: &[String], file: &str| -> usize {
+        let entry = parses.iter().find(|p| p.contains(file)).unwrap();
+        entry.rsplit('\t').next().unwrap().parse().unwrap()
+    };
+    let (stdout, parses) =
+        run_logging_parses(dir.path(), &["check", "--isolated", "--color=never", "."]);
+    assert_eq!(left_out(&parses, "api.py"), render, "{parses:?}");
+    assert_eq!(left_out(&parses, "client.py"), 0, "{parses:?}");
+    let lines = finding_lines(&stdout);
+    assert!(
+        lines.iter().any(|l| l.contains("api.py:5:5: ASYNC251")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("client.py:12:16: ASYNC210")),
+        "{lines:?}"
+    );
+    let (diff, parses) = run_logging_parses(
+        dir.path(),
+        &["fix", "--isolated", "--color=never", "--unsafe-fixes", "."],
+    );
+    assert_eq!(left_out(&parses, "api.py"), render, "{parses:?}");
+    assert!(diff.contains("+    await asyncio.sleep(1)"), "{diff}");
+    // A synchronous method closes the session, which an `AsyncClient` cannot do: the
+    // session stays, and the request goes to a thread.
+    assert!(!diff.contains("AsyncClient"), "{diff}");
+    assert!(
+        diff.contains("+        return await asyncio.to_thread(self.session.get, url)"),
+        "{diff}"
+    );
+}
+
+#[test]
 fn a_file_with_project_findings_is_parsed_once() {
     // The first pass analyses the project calls under each outcome before the settling
     // chooses: `api.py` (a blocking chain, an un-awaited coroutine, a per-file finding and an

@@ -31,7 +31,7 @@
 use foldhash::{HashMap, HashSet};
 
 use super::modules::{ModuleInfo, absolute_name};
-use crate::codemod::{CallWords, Registry};
+use crate::codemod::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
 use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
 
 /// Where a called name is looked up: the file's own functions, or a module (or class) path
@@ -430,6 +430,49 @@ impl LexicalSummary {
         }
     }
 
+    /// Keep the bodies the per-file rules, or their fixes, may read: for a file the
+    /// pre-filter lets through, whose parse then serves those rules as well as the project's.
+    ///
+    /// Outside coroutines only a call matched in any context (`asyncio.create_task`) can be a
+    /// finding. Beyond its call's function, an analysis or a fix reads the module's names,
+    /// the classes' attributes (bodies assigning one are pinned already), and whether the
+    /// file imports `asyncio` anywhere (which decides between asyncio's and trio's API). So
+    /// a body is kept when its function is a coroutine, or when its text has `async` (a
+    /// nested coroutine, `asyncio`) or the name of a call matched in any context: comments
+    /// and strings count, which only keeps more. Every body is kept in a file whose code
+    /// names a module fixed file-wide ([`MODULES_FIXED_FILE_WIDE`]), or when a rule on
+    /// coroutine calls counts them outside coroutines. The bodies kept for the project
+    /// ([`Body::kept`]) stay kept.
+    pub fn keep_bodies_the_file_rules_read(
+        &mut self,
+        facts: &LexicalFacts,
+        text: &str,
+        registry: &Registry,
+    ) {
+        let keep_all = MODULES_FIXED_FILE_WIDE
+            .iter()
+            .any(|module| facts.code_has_word(module))
+            || registry
+                .coroutine_codemods()
+                .iter()
+                .any(|&i| !registry.codemod(i).async_only);
+        let matched_anywhere: Vec<&str> = registry
+            .calls_with_words(|_| true)
+            .filter(|call| !call.async_only)
+            .map(|call| call.tail.as_str())
+            .collect();
+        for (body, scanned) in self.bodies.iter_mut().zip(&facts.bodies) {
+            if body.kept {
+                continue;
+            }
+            let code = &text[scanned.range.clone()];
+            body.kept = keep_all
+                || facts.functions[scanned.function as usize].is_async
+                || code.contains("async")
+                || matched_anywhere.iter().any(|tail| code.contains(tail));
+        }
+    }
+
     /// A file the tokenizer could not follow, from its precise summary: each function counts
     /// as blocking (whether it blocks by itself or calls anything).
     pub fn from_precise(summary: &super::FileSummary, module: &ModuleInfo) -> LexicalSummary {
@@ -797,7 +840,8 @@ impl<'l> LexicalProject<'l> {
     /// beyond their own calls, none of which may be blocking evidence, reach a function that
     /// may block, or throw away a call of a coroutine. Such a function's precise summary would
     /// say only what its header says (its name, whether it is a coroutine), and no finding
-    /// can be in it when the pre-filter found none in the file.
+    /// can be in it when the pre-filter found none in the file (or the per-file rules keep
+    /// the bodies they may read: [`LexicalSummary::keep_bodies_the_file_rules_read`]).
     pub fn bodies_left_out<'s>(
         &self,
         file: usize,
@@ -844,11 +888,20 @@ mod tests {
 
     /// Settle `files`: (module name, text).
     fn project(files: &[(&str, &str)]) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
+        project_analysing(files, &[])
+    }
+
+    /// Settle `files`, those at the indices of `analysed` let through by the pre-filter.
+    fn project_analysing(
+        files: &[(&str, &str)],
+        analysed: &[usize],
+    ) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
         let registry = Registry::bundled().unwrap();
         let evidence = EvidenceCalls::new(&registry);
         let summaries: Vec<LexicalSummary> = files
             .iter()
-            .map(|(name, text)| {
+            .enumerate()
+            .map(|(i, (name, text))| {
                 let module = ModuleInfo {
                     name: (*name).to_owned(),
                     // `app` stands for `app/__init__.py`.
@@ -857,7 +910,12 @@ mod tests {
                 };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
-                LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"))
+                let mut summary =
+                    LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"));
+                if analysed.contains(&i) {
+                    summary.keep_bodies_the_file_rules_read(&facts, text, &registry);
+                }
+                summary
             })
             .collect();
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
@@ -894,6 +952,43 @@ mod tests {
                 "await flush(k)\n    x = flush(k)\n    return x\n"
             ]
         );
+    }
+
+    #[test]
+    fn a_file_analysed_keeps_the_bodies_its_own_rules_may_read() {
+        let api = "import asyncio\nimport time\n\nasync def handler(k):\n    time.sleep(1)\n\ndef render(rows):\n    import json\n    return json.dumps(rows)\n\ndef spawn(loop):\n    loop.create_task(work())\n\ndef outer():\n    async def inner():\n        return 1\n    return inner\n\ndef run_it():\n    asyncio.run(main())\n\nclass Box:\n    def __init__(self):\n        self.items = []\n\n    def size(self):\n        return len(self.items)\n";
+        let left_out = |files: &[(&str, &str)]| -> Vec<String> {
+            let (project, summaries) = project_analysing(files, &[0]);
+            project
+                .bodies_left_out(0, &summaries[0])
+                .into_iter()
+                .map(|range| files[0].1[range].to_owned())
+                .collect()
+        };
+        // The coroutine, a call matched anywhere (RUF006), a nested coroutine, a mention of
+        // `asyncio` (which may import it) and an attribute's assignment stay; `render` (a
+        // local import of another module) and `size` go.
+        assert_eq!(
+            left_out(&[("app.api", api)]),
+            [
+                "import json\n    return json.dumps(rows)\n\n",
+                "return len(self.items)\n"
+            ]
+        );
+        // Parsed for the project alone, only the blocking coroutine and the assignment of an
+        // attribute stay.
+        let (project, summaries) = project(&[("app.api", api)]);
+        assert_eq!(project.bodies_left_out(0, &summaries[0]).len(), 5);
+        // A file whose code names `requests` may hold a session on `self`, whose fix reads
+        // every use of the attribute: every body stays.
+        let with_requests = format!("import requests\n{api}");
+        assert_eq!(
+            left_out(&[("app.api", &with_requests)]),
+            Vec::<String>::new()
+        );
+        // Named only in a comment, it keeps nothing more.
+        let commented = format!("# requests\n{api}");
+        assert_eq!(left_out(&[("app.api", &commented)]).len(), 2);
     }
 
     #[test]
