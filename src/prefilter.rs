@@ -127,11 +127,12 @@ impl<'t> LexicalFacts<'t> {
                     }
             })
         });
-        // A plain name: a builtin's own name, a module's function imported by name (`from
-        // time import sleep`, or a star import); never a method.
+        // A plain name: a builtin's own name, a module's function imported by name from its
+        // module (`from time import sleep`, not `from dataclasses import replace` for
+        // `os.replace`), or a star import; never a method.
         let plain_call = names.contains(tail)
             && match &call.module {
-                Some(_) => self.star_import || self.from_imported.contains(tail),
+                Some(module) => self.star_import || self.imports_from(tail, module),
                 None => !call.is_method,
             };
         // Or a name bound to the call: `nap = time.sleep`, `from time import sleep as nap`.
@@ -248,6 +249,20 @@ impl<'t> LexicalFacts<'t> {
         receiver == module
             || self.import_aliases.contains(receiver)
             || self.may_stand_for(receiver, module)
+    }
+
+    /// Whether `from ... import name` binds `name` from a module whose last segment is
+    /// `module` (`from os.path import exists` for `path`).
+    fn imports_from(&self, name: &str, module: &str) -> bool {
+        self.imports.get(name).is_some_and(|imports| {
+            imports.iter().any(|imported| match imported {
+                Imported::Name {
+                    module: written,
+                    name: original,
+                } => *original == name && written.rsplit('.').next().map(str::trim) == Some(module),
+                Imported::Module(_) => false,
+            })
+        })
     }
 
     /// Whether `name` is bound by an import (any form).
@@ -1305,7 +1320,8 @@ impl<'t> Scanner<'t, '_> {
         let Token::Name(name) = self.recent[0] else {
             return;
         };
-        if KEYWORDS.contains(&name) {
+        // A keyword, or the name a `def` or `class` header defines, is no call.
+        if KEYWORDS.contains(&name) || matches!(self.recent[1], Token::Name("def" | "class")) {
             return;
         }
         let in_async = self.in_async();
@@ -1339,7 +1355,7 @@ impl<'t> Scanner<'t, '_> {
             },
             watch,
         };
-        if self.collect_functions && !matches!(self.recent[1], Token::Name("def" | "class")) {
+        if self.collect_functions {
             self.record_function_call(name, assigned_from_call, result);
         }
         if self.recent[1] == Token::Dot {
@@ -1733,6 +1749,24 @@ mod tests {
             "from requests import *\nasync def f(u):\n    get(u)\n"
         ));
         assert!(!needs("import requests\nasync def f(u):\n    get(u)\n"));
+        // From its own module (`os.path.exists`: a module whose last segment is `path`), not
+        // from another one; under another name, it is the function it names.
+        assert!(needs(
+            "from os.path import exists\nasync def f(p):\n    exists(p)\n"
+        ));
+        assert!(!needs(
+            "from dataclasses import replace\nasync def f(c):\n    replace(c, a=1)\n"
+        ));
+        assert!(needs(
+            "from os import rename as replace\nasync def f(c):\n    replace(c, a=1)\n"
+        ));
+        // A `def` or `class` header names no call: a method `open` is no call of `open()`.
+        assert!(!needs(
+            "class A:\n    async def open(self):\n        return 1\n"
+        ));
+        assert!(needs(
+            "class A:\n    async def f(self):\n        open(self)\n"
+        ));
         // A method is never called by a plain name.
         assert!(!needs(
             "import requests\nasync def f(u):\n    s = requests.Session\n    close()\n"
