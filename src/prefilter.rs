@@ -118,11 +118,15 @@ impl<'t> LexicalFacts<'t> {
                         (Some(_), None) => false,
                         // A method: called on an object the semantic index may know the kind
                         // of; a builtin only on `builtins`.
-                        (None, receiver) => match receiver {
-                            Some(receiver) if attribute.simple => {
+                        (None, receiver) => match (receiver, attribute.chain) {
+                            (Some(receiver), _) if attribute.simple => {
                                 self.may_hold_object(receiver, attribute.scope, call)
                             }
-                            _ => call.is_method,
+                            (_, ChainReceiver::Unknown) => false,
+                            (_, ChainReceiver::OwnAttribute(name)) => {
+                                call.is_method && self.own_attributes.contains(name)
+                            }
+                            (_, ChainReceiver::Other) => call.is_method,
                         },
                     }
             })
@@ -446,6 +450,9 @@ struct AttributeCall<'t> {
     receiver: Option<&'t str>,
     /// The receiver is a plain name (`name.call(...)`, not `a.name.call(...)`).
     simple: bool,
+    /// What kind of object a longer chain's receiver may be known as (the semantic index's
+    /// object kinds).
+    chain: ChainReceiver<'t>,
     /// For `name = receiver.f(...)`: the watch on `name` ([`Scanner::watches`]); the result
     /// is discarded only if `name` is never used again in the function.
     watch: Option<usize>,
@@ -455,6 +462,20 @@ struct AttributeCall<'t> {
     /// It may start a statement or an assignment's value (`asyncio.create_task(...)` alone):
     /// its result may be discarded. Longer chains are assumed to.
     may_be_discarded: bool,
+}
+
+/// The receiver of a method called on a longer chain, as far as the semantic index can know
+/// its object's kind: only through an attribute of `self` or `cls` (what the class's methods
+/// assign to it), `.parent` (a path's parent is a path), or what a call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChainReceiver<'t> {
+    /// `self.name` or `cls.name`.
+    OwnAttribute(&'t str),
+    /// An attribute of anything else, other than `parent` (`a.b.get()`, `self.a.b.get()`):
+    /// no kind.
+    Unknown,
+    /// A call's result, a subscript, a `.parent`, or a plain name (see `simple`).
+    Other,
 }
 
 /// One binding of a name whose object's kind the semantic index may know: the scope it is
@@ -523,6 +544,9 @@ pub struct LexicalFacts<'t> {
     typed: HashMap<&'t str, Vec<TypedBinding<'t>>>,
     /// Each scope's enclosing scope, by serial ([`MODULE_SCOPE`] for the module).
     scope_parents: Vec<u32>,
+    /// Attributes assigned on `self` or `cls` (`self.name = ...`, `self.name: T = ...`): the
+    /// only ones whose object's kind the semantic index may know.
+    own_attributes: HashSet<&'t str>,
     /// Names a `global` or `nonlocal` statement binds elsewhere: their bindings are seen
     /// from every scope.
     unscoped: HashSet<&'t str>,
@@ -1059,6 +1083,17 @@ impl<'t> Scanner<'t, '_> {
                 _ => {}
             }
         }
+        // `self.name = ...` (or `cls.`; in a chain of assignments too), `self.name: T = ...`.
+        if self.nesting == 0
+            && let (Token::Name(name), Token::Dot, Token::Name("self" | "cls")) =
+                (self.recent[0], self.recent[1], self.recent[2])
+            && self.recent[3] != Token::Dot
+            && (token == Token::Assign
+                || token == Token::Colon
+                    && matches!(self.recent[3], Token::LineStart | Token::Semicolon))
+        {
+            self.facts.own_attributes.insert(name);
+        }
         if let Token::Name(name) = token {
             if self.in_global {
                 self.facts.unscoped.insert(name);
@@ -1368,6 +1403,16 @@ impl<'t> Scanner<'t, '_> {
             let scope = self.current_scope();
             let facts = &mut self.facts;
             let simple = matches!(self.recent[2], Token::Name(_)) && self.recent[3] != Token::Dot;
+            let chain = match (self.recent[2], self.recent[3], self.recent[4]) {
+                (Token::Name("parent"), ..) => ChainReceiver::Other,
+                (Token::Name(name), Token::Dot, Token::Name("self" | "cls"))
+                    if self.recent[5] != Token::Dot =>
+                {
+                    ChainReceiver::OwnAttribute(name)
+                }
+                (Token::Name(_), Token::Dot, _) => ChainReceiver::Unknown,
+                _ => ChainReceiver::Other,
+            };
             facts
                 .attribute_calls
                 .entry(name)
@@ -1375,6 +1420,7 @@ impl<'t> Scanner<'t, '_> {
                 .push(AttributeCall {
                     receiver,
                     simple,
+                    chain,
                     in_async,
                     scope,
                     may_be_discarded: result.may_be_discarded,
@@ -1794,6 +1840,33 @@ mod tests {
         // A cycle of names ends.
         assert!(!needs(
             "import requests\na = b\nb = a\nasync def f(u):\n    a(u)\n"
+        ));
+    }
+
+    #[test]
+    fn a_method_on_a_chain_counts_only_on_an_attribute_of_self_a_method_assigns() {
+        let class = |init: &str| {
+            format!(
+                "import httpx\nclass A:\n    def __init__(self):\n{init}\n    async def f(self, u):\n        return self.client.get(u)\n"
+            )
+        };
+        assert!(needs(&class("        self.client = httpx.Client()")));
+        assert!(needs(&class("        self.client: httpx.Client = make()")));
+        assert!(needs(&class("        a = self.client = httpx.Client()")));
+        // Never assigned on `self` (a class attribute gives the index no kind), or another
+        // attribute assigned.
+        assert!(!needs(&class("        pass")));
+        assert!(!needs(&class("        self.other = httpx.Client()")));
+        // A deeper chain, or a chain on another name: no kind.
+        for call in ["self.a.client.get(u)", "a.client.get(u)", "f().a.get(u)"] {
+            let text = format!(
+                "import httpx\nclass A:\n    def __init__(self):\n        self.client = httpx.Client()\n    async def f(self, a, u):\n        return {call}\n"
+            );
+            assert!(!needs(&text), "{call}");
+        }
+        // A call's result may be known: `make().get()`.
+        assert!(needs(
+            "import httpx\nasync def f(u):\n    return httpx.Client().get(u)\n"
         ));
     }
 
