@@ -5,17 +5,29 @@
 //! Each body becomes `...` followed by spaces, its line breaks kept: the text keeps its
 //! length, its lines and every byte outside the bodies, so every offset, line and column the
 //! analysis reports is the original file's, and the parser reads a function whose body is
-//! `...`. Blank lines cost the parser next to nothing, where a body's statements cost their
-//! whole parse, index and walks.
+//! `...`. The blanks after each `...`, up to the body's last line break, are not even read:
+//! the parse skips them ([`MaskedText::skippable`], `parse::parse_skipping`), where lexing
+//! them took as long as half of the parse of the rest.
 
 use std::ops::Range;
 
-/// `text` with each of `bodies` blanked, or `None` when there is nothing to blank. A body is
-/// left as it is when it does not start on a line of its own with room for `...` (a body
-/// the scan saw wrongly is never half blanked).
-pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<String> {
+/// A file's text with function bodies blanked.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MaskedText {
+    pub text: String,
+    /// In each blanked body, the blanks after its `...` up to its last line break: spaces and
+    /// line breaks only, which a parse need not read (the `...` and the line break after it
+    /// end the function as the whole blank body would). In source order.
+    pub skippable: Vec<Range<usize>>,
+}
+
+/// `text` with each of `bodies` (in source order) blanked, or `None` when there is nothing to
+/// blank. A body is left as it is when it does not start on a line of its own with room for
+/// `...` (a body the scan saw wrongly is never half blanked).
+pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<MaskedText> {
     let mut bytes = text.as_bytes().to_vec();
     let mut blanked = false;
+    let mut skippable = Vec::new();
     for body in bodies {
         let Some(slice) = bytes.get(body.clone()) else {
             continue;
@@ -44,10 +56,31 @@ pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<String> {
         }
         bytes[body.start..body.start + 3].copy_from_slice(b"...");
         blanked = true;
+        // Up to the start of the body's last line break (`\r\n` whole).
+        let after = body.start + 3;
+        if let Some(last) = bytes[after..body.end]
+            .iter()
+            .rposition(|&b| matches!(b, b'\n' | b'\r'))
+        {
+            let mut end = after + last;
+            if bytes[end] == b'\n' && end > after && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > after
+                && skippable
+                    .last()
+                    .is_none_or(|r: &Range<usize>| r.end <= after)
+            {
+                skippable.push(after..end);
+            }
+        }
     }
     // Every byte changed was in a body and became ASCII; a body's bounds are on character
     // boundaries (checked above for the end; the start follows indentation).
-    blanked.then(|| String::from_utf8(bytes).expect("blanking keeps UTF-8"))
+    blanked.then(|| MaskedText {
+        text: String::from_utf8(bytes).expect("blanking keeps UTF-8"),
+        skippable,
+    })
 }
 
 #[cfg(test)]
@@ -65,7 +98,9 @@ mod tests {
     fn a_blanked_body_keeps_length_lines_and_everything_around_it() {
         let text = "import time\n\ndef slow(x):\n    # sleep — a while\n    time.sleep(x)\n    return {\n        'a': 1,\n    }\n\nasync def main():\n    slow(1)\n";
         let range = body(text, "# sleep", Some("async def"));
-        let masked = blank_bodies(text, std::slice::from_ref(&range)).unwrap();
+        let masked = blank_bodies(text, std::slice::from_ref(&range))
+            .unwrap()
+            .text;
         assert_eq!(masked.len(), text.len());
         assert_eq!(masked.lines().count(), text.lines().count());
         assert_eq!(&masked[..range.start], &text[..range.start]);
@@ -95,10 +130,58 @@ mod tests {
     fn a_method_body_and_crlf_line_endings() {
         let text = "class Repo:\r\n    def save(self):\r\n        return open('x').read()\r\n\r\n    async def load(self):\r\n        pass\r\n";
         let range = body(text, "return open", Some("    async def"));
-        let masked = blank_bodies(text, &[range]).unwrap();
+        let masked = blank_bodies(text, &[range]).unwrap().text;
         assert_eq!(masked.len(), text.len());
         assert_eq!(masked.matches("\r\n").count(), text.matches("\r\n").count());
         assert!(!parse(&masked).has_errors(), "{masked:?}");
+    }
+
+    /// Every node of `parsed`: its kind, bytes and positions.
+    fn shape(parsed: &crate::parse::ParsedFile) -> Vec<String> {
+        let mut nodes = Vec::new();
+        crate::parse::walk_tree(&parsed.tree, |cursor| {
+            let node = cursor.node();
+            nodes.push(format!(
+                "{} {:?} {:?} {:?}",
+                node.kind(),
+                node.byte_range(),
+                node.start_position(),
+                node.end_position()
+            ));
+            true
+        });
+        nodes
+    }
+
+    #[test]
+    fn a_parse_skipping_the_blanks_is_the_parse_of_the_masked_text() {
+        for ending in ["\n", "\r\n"] {
+            let text = "import time\n\nclass Repo:\n    def save(self, x):\n        # keep\n        time.sleep(x)\n\n        return {\n            'a': 1,\n        }\n\n    async def load(self):\n        return 1\n\n\ndef last():\n    return [\n        1,\n    ]\n"
+                .replace('\n', ending);
+            let bodies = [
+                body(&text, "# keep", Some("    async def")),
+                body(&text, "return [", None),
+            ];
+            let masked = blank_bodies(&text, &bodies).unwrap();
+            assert_eq!(masked.skippable.len(), 2);
+            for (gap, body) in masked.skippable.iter().zip(&bodies) {
+                assert_eq!(gap.start, body.start + 3);
+                assert!(
+                    masked.text[gap.clone()]
+                        .bytes()
+                        .all(|b| b" \r\n".contains(&b))
+                );
+                // The body's last line break is read.
+                assert!(
+                    masked.text[gap.end..body.end].starts_with(ending),
+                    "{ending:?}"
+                );
+            }
+            let skipping = crate::parse::parse_skipping(&masked.text, &masked.skippable);
+            let whole = parse(&masked.text);
+            assert!(!whole.has_errors());
+            assert_eq!(shape(&skipping), shape(&whole), "{ending:?}");
+        }
     }
 
     #[test]

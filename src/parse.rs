@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use tree_sitter::{Node, Parser, Tree, TreeCursor};
+use tree_sitter::{Node, Parser, Point, Tree, TreeCursor};
 
 /// A parsed file: its syntax tree and where tree-sitter found syntax errors.
 #[derive(Clone, Debug)]
@@ -116,6 +116,64 @@ pub fn parse(text: &str) -> ParsedFile {
             .borrow_mut()
             .parse(text, None)
             .expect("parsing without a timeout or cancellation flag always yields a tree")
+    });
+    let error_ranges = error_ranges(&tree);
+    ParsedFile { tree, error_ranges }
+}
+
+/// [`parse`] without reading the bytes of `skipped` (in source order, not overlapping):
+/// blanks a masked text need not have lexed (`masked.rs`). Offsets, rows and columns are the
+/// text's.
+pub fn parse_skipping(text: &str, skipped: &[Range<usize>]) -> ParsedFile {
+    if skipped.is_empty() {
+        return parse(text);
+    }
+    let bytes = text.as_bytes();
+    // The included ranges are what lies between the skipped ones, with their positions
+    // (tree-sitter counts rows at `\n`, columns in bytes).
+    let mut included = Vec::with_capacity(skipped.len() + 1);
+    let (mut row, mut line_start, mut scanned) = (0usize, 0usize, 0usize);
+    let mut point_at = |offset: usize| {
+        for (i, &b) in bytes[scanned..offset].iter().enumerate() {
+            if b == b'\n' {
+                row += 1;
+                line_start = scanned + i + 1;
+            }
+        }
+        scanned = offset;
+        Point::new(row, offset - line_start)
+    };
+    let mut start = (0, point_at(0));
+    for gap in skipped {
+        included.push(tree_sitter::Range {
+            start_byte: start.0,
+            end_byte: gap.start,
+            start_point: start.1,
+            end_point: point_at(gap.start),
+        });
+        start = (gap.end, point_at(gap.end));
+    }
+    included.push(tree_sitter::Range {
+        start_byte: start.0,
+        end_byte: usize::MAX,
+        start_point: start.1,
+        end_point: Point::new(usize::MAX, usize::MAX),
+    });
+    let tree = PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        // Ranges in order, each after the last: always accepted.
+        let tree = parser
+            .set_included_ranges(&included)
+            .ok()
+            .and_then(|()| parser.parse(text, None));
+        parser
+            .set_included_ranges(&[])
+            .expect("the whole text is a valid range");
+        tree.unwrap_or_else(|| {
+            parser
+                .parse(text, None)
+                .expect("parsing without a timeout or cancellation flag always yields a tree")
+        })
     });
     let error_ranges = error_ranges(&tree);
     ParsedFile { tree, error_ranges }

@@ -19,7 +19,7 @@ use crate::config::{Config, PerFileIgnores};
 use crate::discover::discover;
 use crate::fix::{Applicability, fix_file, fix_file_counting};
 use crate::masked::blank_bodies;
-use crate::parse::{KeyNodes, ParsedFile, parse};
+use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
     EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap,
@@ -439,15 +439,19 @@ fn analyse_in_project(
         }
         _ => None,
     };
+    let parsed = masked.as_ref().map(|masked| {
+        log_parse(path, masked.text.len(), analyse, role);
+        parse_skipping(&masked.text, &masked.skippable)
+    });
     let (findings, syntax_errors, summary) = find_in_project(
-        masked.as_deref().unwrap_or(&source.text),
+        masked.as_ref().map_or(&source.text, |masked| &masked.text),
         source.line_ending.as_str(),
         path,
         settings,
         registry,
         role,
         analyse,
-        None,
+        parsed,
     );
     let analysed = Analysed {
         source,
