@@ -12,13 +12,17 @@
 
 use std::ops::Range;
 
+/// How many blanked stretches a parse skips at most (the largest): see [`blank_bodies`].
+pub const MAX_SKIPPED: usize = 32;
+
 /// A file's text with function bodies blanked.
 #[derive(Debug, PartialEq, Eq)]
 pub struct MaskedText {
     pub text: String,
     /// In each blanked body, the blanks after its `...` up to its last line break: spaces and
     /// line breaks only, which a parse need not read (the `...` and the line break after it
-    /// end the function as the whole blank body would). In source order.
+    /// end the function as the whole blank body would). In source order; the
+    /// [`MAX_SKIPPED`] largest.
     pub skippable: Vec<Range<usize>>,
 }
 
@@ -75,6 +79,14 @@ pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<MaskedText> {
                 skippable.push(after..end);
             }
         }
+    }
+    // tree-sitter looks for the next range to read through all of them, from the first,
+    // each time it moves the lexer: a parse of a file with thousands of skipped ranges
+    // would take quadratic time. The largest few give most of the gain.
+    if skippable.len() > MAX_SKIPPED {
+        skippable.sort_by_key(|gap| std::cmp::Reverse(gap.len()));
+        skippable.truncate(MAX_SKIPPED);
+        skippable.sort_by_key(|gap| gap.start);
     }
     // Every byte changed was in a body and became ASCII; a body's bounds are on character
     // boundaries (checked above for the end; the start follows indentation).
@@ -183,6 +195,31 @@ mod tests {
             assert!(!whole.has_errors());
             assert_eq!(shape(&skipping), shape(&whole), "{ending:?}");
         }
+    }
+
+    #[test]
+    fn only_the_largest_blanks_are_skipped() {
+        // Bodies of 1 to 100 lines: the parse skips the 32 longest blanks, in source order.
+        let mut text = String::new();
+        let mut bodies = Vec::new();
+        for lines in 1..=100 {
+            text.push_str(&format!("def f{lines}():\n"));
+            let start = text.len();
+            for _ in 0..lines {
+                text.push_str("    x = 1\n");
+            }
+            bodies.push(start..text.len());
+        }
+        let masked = blank_bodies(&text, &bodies).unwrap();
+        assert_eq!(masked.skippable.len(), MAX_SKIPPED);
+        let starts: Vec<usize> = masked.skippable.iter().map(|gap| gap.start).collect();
+        let expected: Vec<usize> = bodies[100 - MAX_SKIPPED..]
+            .iter()
+            .map(|body| body.start + 3)
+            .collect();
+        assert_eq!(starts, expected);
+        let skipping = crate::parse::parse_skipping(&masked.text, &masked.skippable);
+        assert_eq!(shape(&skipping), shape(&parse(&masked.text)));
     }
 
     #[test]

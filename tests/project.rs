@@ -69,6 +69,12 @@ fn run_logging_parses(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
     (stdout, parses)
 }
 
+/// The bytes the parse of `file` left out, from [`run_logging_parses`]'s lines.
+fn bytes_left_out(parses: &[String], file: &str) -> usize {
+    let entry = parses.iter().find(|p| p.contains(file)).unwrap();
+    entry.rsplit('\t').next().unwrap().parse().unwrap()
+}
+
 fn check(dir: &Path) -> Vec<String> {
     let output = unfreeze(
         dir,
@@ -380,15 +386,15 @@ fn parses_leave_out_the_function_bodies_that_cannot_matter() {
     ]);
     let between = |from: &str, to: &str| helpers.find(to).unwrap() - helpers.find(from).unwrap();
     let expected = between("out = []", "class Cache") + between("return self.data", "def numbers");
-    let left_out = |parses: &[String], file: &str| -> usize {
-        let entry = parses.iter().find(|p| p.contains(file)).unwrap();
-        entry.rsplit('\t').next().unwrap().parse().unwrap()
-    };
     let (stdout, parses) =
         run_logging_parses(dir.path(), &["check", "--isolated", "--color=never", "."]);
-    assert_eq!(left_out(&parses, "helpers.py"), expected, "{parses:?}");
+    assert_eq!(
+        bytes_left_out(&parses, "helpers.py"),
+        expected,
+        "{parses:?}"
+    );
     // `handler`'s body reaches `load`: kept.
-    assert_eq!(left_out(&parses, "api.py"), 0, "{parses:?}");
+    assert_eq!(bytes_left_out(&parses, "api.py"), 0, "{parses:?}");
     let lines = finding_lines(&stdout);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
@@ -399,7 +405,11 @@ fn parses_leave_out_the_function_bodies_that_cannot_matter() {
         dir.path(),
         &["fix", "--isolated", "--color=never", "--unsafe-fixes", "."],
     );
-    assert_eq!(left_out(&parses, "helpers.py"), expected, "{parses:?}");
+    assert_eq!(
+        bytes_left_out(&parses, "helpers.py"),
+        expected,
+        "{parses:?}"
+    );
     assert!(
         diff.contains("+    return await asyncio.to_thread(load, rows)"),
         "{diff}"
@@ -420,14 +430,10 @@ fn a_file_with_findings_of_its_own_is_parsed_without_the_bodies_its_rules_cannot
         ("app/client.py", client.as_bytes()),
     ]);
     let render = api.len() - api.find("out = []").unwrap();
-    let left_out = |parses: &[String], file: &str| -> usize {
-        let entry = parses.iter().find(|p| p.contains(file)).unwrap();
-        entry.rsplit('\t').next().unwrap().parse().unwrap()
-    };
     let (stdout, parses) =
         run_logging_parses(dir.path(), &["check", "--isolated", "--color=never", "."]);
-    assert_eq!(left_out(&parses, "api.py"), render, "{parses:?}");
-    assert_eq!(left_out(&parses, "client.py"), 0, "{parses:?}");
+    assert_eq!(bytes_left_out(&parses, "api.py"), render, "{parses:?}");
+    assert_eq!(bytes_left_out(&parses, "client.py"), 0, "{parses:?}");
     let lines = finding_lines(&stdout);
     assert!(
         lines.iter().any(|l| l.contains("api.py:5:5: ASYNC251")),
@@ -443,7 +449,7 @@ fn a_file_with_findings_of_its_own_is_parsed_without_the_bodies_its_rules_cannot
         dir.path(),
         &["fix", "--isolated", "--color=never", "--unsafe-fixes", "."],
     );
-    assert_eq!(left_out(&parses, "api.py"), render, "{parses:?}");
+    assert_eq!(bytes_left_out(&parses, "api.py"), render, "{parses:?}");
     assert!(diff.contains("+    await asyncio.sleep(1)"), "{diff}");
     // A synchronous method closes the session, which an `AsyncClient` cannot do: the
     // session stays, and the request goes to a thread.
