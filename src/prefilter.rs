@@ -1084,13 +1084,14 @@ impl<'t> Scanner<'t, '_> {
             }
         }
         // `self.name = ...` (or `cls.`; in a chain of assignments too), `self.name: T = ...`.
-        if self.nesting == 0
+        // (The token is tested first: this runs for every token of every file.)
+        if (token == Token::Assign
+            || token == Token::Colon
+                && matches!(self.recent[3], Token::LineStart | Token::Semicolon))
+            && self.nesting == 0
             && let (Token::Name(name), Token::Dot, Token::Name("self" | "cls")) =
                 (self.recent[0], self.recent[1], self.recent[2])
             && self.recent[3] != Token::Dot
-            && (token == Token::Assign
-                || token == Token::Colon
-                    && matches!(self.recent[3], Token::LineStart | Token::Semicolon))
         {
             self.facts.own_attributes.insert(name);
         }

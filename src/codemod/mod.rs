@@ -107,8 +107,8 @@ impl std::error::Error for CodemodError {}
 /// The modules whose fixes read more of a file than the function of the call: a file whose
 /// code names one is parsed with every function body. `requests`: a session kept on `self`
 /// (`self.session = requests.Session()`) becomes an `AsyncClient` only if every use of the
-/// attribute in the file allows it (`httpx/session.rs`).
-pub const MODULES_FIXED_FILE_WIDE: &[&str] = &["requests"];
+/// attribute in the file allows it ([`httpx::SESSION_MODULE`]).
+pub const MODULES_FIXED_FILE_WIDE: &[&str] = &[httpx::SESSION_MODULE];
 
 const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function", "chain", "location"];
 const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];

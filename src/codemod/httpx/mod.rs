@@ -28,6 +28,7 @@ mod session;
 
 use arguments::{ClientArgument, Sender, map_call};
 use response::response_edits;
+pub(crate) use session::SESSION_MODULE;
 use session::{session_client, session_method};
 
 use super::strategy::{AwaitShape, Proposal, Site, await_shape, free_name};

@@ -28,7 +28,12 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 use crate::source::line_start_at;
 
-/// The names `requests.Session()` is known by.
+/// The module of the sessions this fix rewrites. A session kept on `self` is followed through
+/// every use of its attribute in the file (`attribute_holder`), so a file whose code names
+/// this module is parsed with every function body (`codemod::MODULES_FIXED_FILE_WIDE`).
+pub const SESSION_MODULE: &str = "requests";
+
+/// The names `requests.Session()` is known by (each in [`SESSION_MODULE`]).
 const SESSION_CONSTRUCTORS: &[&str] = &[
     "requests.Session",
     "requests.session",
@@ -659,4 +664,16 @@ fn whole_lines(text: &str, statement: Node) -> Result<std::ops::Range<usize>, St
         return Err("a session setting shares its line with other code or a comment".to_owned());
     }
     Ok(start..statement.end_byte() + line_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_session_constructor_is_in_the_session_module() {
+        for name in SESSION_CONSTRUCTORS {
+            assert!(name.starts_with(&format!("{SESSION_MODULE}.")), "{name}");
+        }
+    }
 }
