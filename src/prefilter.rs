@@ -603,14 +603,20 @@ enum Mode {
     FieldExpression,
 }
 
+/// How many of the last tokens the scanner keeps (it looks back at most six; a power of two
+/// makes the ring's index a mask).
+const RECENT: usize = 8;
+
 struct Scanner<'t, 'w> {
     text: &'t str,
     /// The words worth keeping in `code_words`.
     interesting: &'w HashSet<String>,
     bytes: &'t [u8],
     pos: usize,
-    /// The last six tokens, most recent first.
-    recent: [Token<'t>; 6],
+    /// The last [`RECENT`] tokens, a ring: the newest at `newest % RECENT`
+    /// ([`Scanner::recent`] reads them).
+    recent: [Token<'t>; RECENT],
+    newest: usize,
     /// The indentation of the current logical line.
     line_indent: usize,
     /// The enclosing `def` and `class` statements: their line's indentation, and whether the
@@ -736,8 +742,21 @@ fn is_name_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
+/// The bytes a name is made of, by value (a table: the scanner asks for every byte of every
+/// name).
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
+        b += 1;
+    }
+    table
+};
+
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    NAME_BYTES[usize::from(b)]
 }
 
 impl<'t> LexicalFacts<'t> {
@@ -766,7 +785,8 @@ impl<'t> LexicalFacts<'t> {
             interesting,
             bytes: text.as_bytes(),
             pos: 0,
-            recent: [Token::LineStart; 6],
+            recent: [Token::LineStart; RECENT],
+            newest: 0,
             line_indent: 0,
             scopes: Vec::new(),
             scope_serials: Vec::new(),
@@ -828,6 +848,11 @@ impl<'t> LexicalFacts<'t> {
 }
 
 impl<'t> Scanner<'t, '_> {
+    /// The token `back` tokens before the newest (`recent(0)`: the newest), `back` < 6.
+    fn recent(&self, back: usize) -> Token<'t> {
+        self.recent[self.newest.wrapping_sub(back) % RECENT]
+    }
+
     fn peek(&self, offset: usize) -> u8 {
         self.bytes.get(self.pos + offset).copied().unwrap_or(0)
     }
@@ -896,9 +921,8 @@ impl<'t> Scanner<'t, '_> {
 
     fn skip_comment(&mut self) {
         let start = self.pos;
-        while self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b'\n' | b'\r') {
-            self.pos += 1;
-        }
+        self.pos = memchr::memchr2(b'\n', b'\r', &self.bytes[start..])
+            .map_or(self.bytes.len(), |len| start + len);
         if self.open_body.is_some() {
             let comment = &self.text[start..self.pos];
             if comment.contains("noqa") || comment.contains("NOQA") || comment.contains("unfreeze")
@@ -1039,11 +1063,11 @@ impl<'t> Scanner<'t, '_> {
     /// Follow the chain a token continues or starts (`chain_root`).
     fn track_chain(&mut self, token: Token<'t>) {
         match token {
-            Token::Name(name) if self.recent[0] != Token::Dot => {
+            Token::Name(name) if self.recent(0) != Token::Dot => {
                 self.chain_root = Some(name);
-                self.chain_before = Some(self.recent[0]);
+                self.chain_before = Some(self.recent(0));
             }
-            Token::Dot => match self.recent[0] {
+            Token::Dot => match self.recent(0) {
                 Token::CloseParen => {
                     (self.chain_root, self.chain_before) = self.closed;
                 }
@@ -1055,7 +1079,7 @@ impl<'t> Scanner<'t, '_> {
             },
             Token::OpenParen => {
                 // A call continues its callee's chain; a grouping `(` starts an expression.
-                let (root, before) = match self.recent[0] {
+                let (root, before) = match self.recent(0) {
                     Token::Name(_) => (self.chain_root, self.chain_before),
                     Token::CloseParen => (None, self.chain_before),
                     before => (None, Some(before)),
@@ -1087,11 +1111,11 @@ impl<'t> Scanner<'t, '_> {
         // (The token is tested first: this runs for every token of every file.)
         if (token == Token::Assign
             || token == Token::Colon
-                && matches!(self.recent[3], Token::LineStart | Token::Semicolon))
+                && matches!(self.recent(3), Token::LineStart | Token::Semicolon))
             && self.nesting == 0
             && let (Token::Name(name), Token::Dot, Token::Name("self" | "cls")) =
-                (self.recent[0], self.recent[1], self.recent[2])
-            && self.recent[3] != Token::Dot
+                (self.recent(0), self.recent(1), self.recent(2))
+            && self.recent(3) != Token::Dot
         {
             self.facts.own_attributes.insert(name);
         }
@@ -1100,7 +1124,7 @@ impl<'t> Scanner<'t, '_> {
                 self.facts.unscoped.insert(name);
             } else if matches!(name, "global" | "nonlocal")
                 && matches!(
-                    self.recent[0],
+                    self.recent(0),
                     Token::LineStart | Token::Semicolon | Token::Colon
                 )
             {
@@ -1126,7 +1150,7 @@ impl<'t> Scanner<'t, '_> {
                 if self.interesting.contains(name) {
                     self.facts.code_words.insert(name);
                 }
-                if let Token::Name("as") = self.recent[0] {
+                if let Token::Name("as") = self.recent(0) {
                     let scope = self.current_scope();
                     self.facts
                         .typed
@@ -1135,14 +1159,14 @@ impl<'t> Scanner<'t, '_> {
                         .push((scope, None));
                     // An import's or a `with`'s dotted name (an `except`'s class too,
                     // harmlessly); a call's result is not followed.
-                    if let Token::Name(value) = self.recent[1] {
+                    if let Token::Name(value) = self.recent(1) {
                         self.bind(name, value);
                     }
                     if self.import.is_some() {
                         self.facts.import_aliases.insert(name);
                     }
                 }
-                if matches!(self.recent[0], Token::LineStart | Token::Semicolon) {
+                if matches!(self.recent(0), Token::LineStart | Token::Semicolon) {
                     match name {
                         "import" => self.import = Some(ImportPart::Plain),
                         "from" => {
@@ -1159,7 +1183,7 @@ impl<'t> Scanner<'t, '_> {
                 } else if self.import == Some(ImportPart::FromNames) {
                     self.facts.from_imported.insert(name);
                     if name != "as" {
-                        let original = match (self.recent[0], self.recent[1]) {
+                        let original = match (self.recent(0), self.recent(1)) {
                             (Token::Name("as"), Token::Name(original)) => original,
                             _ => name,
                         };
@@ -1173,13 +1197,13 @@ impl<'t> Scanner<'t, '_> {
                     }
                 } else if self.import == Some(ImportPart::Plain) && name != "as" {
                     self.facts.module_imported.insert(name);
-                    if self.recent[0] == Token::Name("as") {
+                    if self.recent(0) == Token::Name("as") {
                         let path = self
                             .text
                             .get(self.import_start..self.import_end)
                             .unwrap_or("");
                         self.import(name, Imported::Module(path));
-                    } else if self.recent[0] == Token::Dot {
+                    } else if self.recent(0) == Token::Dot {
                         self.import_end = self.pos;
                     } else {
                         // `import a.b`: `a` is bound.
@@ -1188,14 +1212,14 @@ impl<'t> Scanner<'t, '_> {
                         self.import(name, Imported::Module(name));
                     }
                 }
-                if let (Token::Name("def"), Token::Name("async")) = (self.recent[0], self.recent[1])
+                if let (Token::Name("def"), Token::Name("async")) = (self.recent(0), self.recent(1))
                 {
                     self.facts.async_defs.insert(name);
                 }
                 if self.collect_functions {
                     self.start_function(name);
                 }
-                if name == "def" && self.recent[0] == Token::Name("async") {
+                if name == "def" && self.recent(0) == Token::Name("async") {
                     // Its header line counts as inside, harmlessly.
                     self.scopes.push((self.line_indent, true));
                     self.open_scope(true);
@@ -1219,34 +1243,28 @@ impl<'t> Scanner<'t, '_> {
             Token::Colon => {
                 // `name: T = value` (and, harmlessly, `lambda x: ...`).
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon) =
-                    (self.recent[0], self.recent[1])
+                    (self.recent(0), self.recent(1))
                 {
                     self.annotated = Some(name);
                 }
                 // An annotated name at a statement start, or a parameter (a dict key or a
                 // slice bound too, harmlessly); not a header's name (`class A:`, `-> T:`).
-                if let Token::Name(name) = self.recent[0]
+                if let Token::Name(name) = self.recent(0)
                     && (self.nesting > 0
-                        || matches!(self.recent[1], Token::LineStart | Token::Semicolon))
+                        || matches!(self.recent(1), Token::LineStart | Token::Semicolon))
                 {
                     self.capture_kind(name);
                 }
             }
             _ => {}
         }
-        self.recent = [
-            token,
-            self.recent[0],
-            self.recent[1],
-            self.recent[2],
-            self.recent[3],
-            self.recent[4],
-        ];
+        self.newest = self.newest.wrapping_add(1);
+        self.recent[self.newest % RECENT] = token;
     }
 
     /// The name after `def` (or `class`): a function (or class) of the file.
     fn start_function(&mut self, name: &'t str) {
-        match self.recent[0] {
+        match self.recent(0) {
             Token::Name("class") => {
                 self.facts.defined.insert(name);
                 self.pending_class = Some(name);
@@ -1254,7 +1272,7 @@ impl<'t> Scanner<'t, '_> {
             Token::Name("def") => {
                 self.facts.defined.insert(name);
                 let id = self.facts.functions.len() as u32;
-                let is_async = self.recent[1] == Token::Name("async");
+                let is_async = self.recent(1) == Token::Name("async");
                 // An `async def`'s own scope is already open.
                 let enclosing = match is_async {
                     true => &self.scope_owners[..self.scope_owners.len().saturating_sub(1)],
@@ -1309,7 +1327,7 @@ impl<'t> Scanner<'t, '_> {
             Token::Assign => {
                 self.end_assignment();
                 if let (Token::Name(name), Token::LineStart | Token::Semicolon | Token::Assign) =
-                    (self.recent[0], self.recent[1])
+                    (self.recent(0), self.recent(1))
                 {
                     self.assignment = Some(PendingAssignment::new(name));
                     self.capture_kind(name);
@@ -1353,23 +1371,23 @@ impl<'t> Scanner<'t, '_> {
 
     /// An `(` after a name: a call (or a definition's parameters, harmlessly).
     fn record_call(&mut self, assigned_from_call: Option<(&'t str, &'t str)>) {
-        let Token::Name(name) = self.recent[0] else {
+        let Token::Name(name) = self.recent(0) else {
             return;
         };
         // A keyword, or the name a `def` or `class` header defines, is no call.
-        if KEYWORDS.contains(&name) || matches!(self.recent[1], Token::Name("def" | "class")) {
+        if KEYWORDS.contains(&name) || matches!(self.recent(1), Token::Name("def" | "class")) {
             return;
         }
         let in_async = self.in_async();
         // What the call's whole expression follows (`None`: not known).
-        let before = if self.recent[1] == Token::Dot {
-            match (self.recent[2], self.recent[3]) {
+        let before = if self.recent(1) == Token::Dot {
+            match (self.recent(2), self.recent(3)) {
                 (Token::Name(_), Token::Dot) | (Token::CloseParen, _) => self.chain_before,
                 (Token::Name(_), before) => Some(before),
                 _ => None,
             }
         } else {
-            Some(self.recent[1])
+            Some(self.recent(1))
         };
         // Its result may be discarded (`is_result_discarded`) only as an expression statement,
         // or assigned to a local never used again (the scan counts the local's later
@@ -1394,26 +1412,27 @@ impl<'t> Scanner<'t, '_> {
         if self.collect_functions {
             self.record_function_call(name, assigned_from_call, result);
         }
-        if self.recent[1] == Token::Dot {
-            let receiver = match (self.recent[2], self.recent[3]) {
+        if self.recent(1) == Token::Dot {
+            let receiver = match (self.recent(2), self.recent(3)) {
                 (Token::Name(receiver), _) | (Token::CloseParen, Token::Name(receiver)) => {
                     Some(receiver)
                 }
                 _ => None,
             };
             let scope = self.current_scope();
-            let facts = &mut self.facts;
-            let simple = matches!(self.recent[2], Token::Name(_)) && self.recent[3] != Token::Dot;
-            let chain = match (self.recent[2], self.recent[3], self.recent[4]) {
+            let simple = matches!(self.recent(2), Token::Name(_)) && self.recent(3) != Token::Dot;
+            let chain = match (self.recent(2), self.recent(3), self.recent(4)) {
                 (Token::Name("parent"), ..) => ChainReceiver::Other,
                 (Token::Name(name), Token::Dot, Token::Name("self" | "cls"))
-                    if self.recent[5] != Token::Dot =>
+                    if self.recent(5) != Token::Dot =>
                 {
                     ChainReceiver::OwnAttribute(name)
                 }
                 (Token::Name(_), Token::Dot, _) => ChainReceiver::Unknown,
                 _ => ChainReceiver::Other,
             };
+            let is_own = matches!(self.recent(2), Token::Name("self" | "cls"));
+            let facts = &mut self.facts;
             facts
                 .attribute_calls
                 .entry(name)
@@ -1427,7 +1446,7 @@ impl<'t> Scanner<'t, '_> {
                     may_be_discarded: result.may_be_discarded,
                     watch,
                 });
-            if let Token::Name("self" | "cls") = self.recent[2] {
+            if is_own {
                 facts.own_calls.push(OwnCall {
                     name,
                     in_async,
@@ -1450,7 +1469,7 @@ impl<'t> Scanner<'t, '_> {
         }
     }
 
-    /// Attribute the call of `name` (at `recent[0]`) to the function whose body (or header)
+    /// Attribute the call of `name` (at `recent(0)`) to the function whose body (or header)
     /// it is in.
     fn record_function_call(
         &mut self,
@@ -1477,8 +1496,8 @@ impl<'t> Scanner<'t, '_> {
             before,
             root: self.chain_root,
         };
-        let receiver = if self.recent[1] == Token::Dot {
-            match (self.recent[2], self.recent[3]) {
+        let receiver = if self.recent(1) == Token::Dot {
+            match (self.recent(2), self.recent(3)) {
                 (Token::Name(receiver), Token::Dot) => expression(Some(receiver)),
                 (Token::Name(receiver), _) => LexicalReceiver::Name(receiver),
                 (Token::CloseParen, Token::Name(receiver)) => expression(Some(receiver)),
@@ -1632,9 +1651,10 @@ impl<'t> Scanner<'t, '_> {
     /// A name, or a string's prefix (`rb"..."`, `f'...'`).
     fn name(&mut self) -> Option<()> {
         let start = self.pos;
-        while self.pos < self.bytes.len() && is_name_byte(self.bytes[self.pos]) {
-            self.pos += 1;
-        }
+        self.pos += self.bytes[start..]
+            .iter()
+            .position(|&b| !is_name_byte(b))
+            .unwrap_or(self.bytes.len() - start);
         let word = &self.text[start..self.pos];
         if matches!(self.peek(0), b'\'' | b'"')
             && word.len() <= 2
@@ -1654,6 +1674,11 @@ impl<'t> Scanner<'t, '_> {
         let triple = self.peek(1) == quote && self.peek(2) == quote;
         self.pos += if triple { 3 } else { 1 };
         loop {
+            if triple {
+                // Most string bytes are in docstrings: jump to the next byte that matters.
+                let field = if formatted { b'{' } else { quote };
+                self.pos += memchr::memchr3(quote, b'\\', field, self.bytes.get(self.pos..)?)?;
+            }
             let b = *self.bytes.get(self.pos)?;
             match b {
                 b'\\' => {
