@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
-use crate::discover::discover;
+use crate::discover::{ForcedExcludes, discover};
 use crate::fix::{Applicability, fix_file, fix_file_counting};
 use crate::masked::blank_bodies;
 use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
@@ -62,6 +62,8 @@ pub struct Settings {
     pub stdin_filename: Option<PathBuf>,
     pub read_stdin: bool,
     pub exclude: Vec<String>,
+    /// `--force-exclude`: the excludes apply to the paths named on the command line too.
+    pub forced_excludes: Option<ForcedExcludes>,
     pub selection: RuleSelection,
     pub per_file_ignores: PerFileIgnores,
     /// The configuration file's settings (target version, HTTP client, ...).
@@ -691,7 +693,11 @@ fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
 /// run, when the settings ask for one). The paths that could not be walked come first, as
 /// errors, then every file in sorted order.
 pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
-    let mut discovered = discover(&settings.paths, &settings.exclude);
+    let mut discovered = discover(
+        &settings.paths,
+        &settings.exclude,
+        settings.forced_excludes.as_ref(),
+    );
     if let Some(scope) = &settings.scope {
         discovered.files.retain(|path| scope.file(path).is_some());
     }
@@ -1169,7 +1175,18 @@ pub fn run(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let outcome = stdin_outcome(&bytes, &path, settings, registry);
+        // `--force-exclude` with an excluded `--stdin-filename`: passed through untouched.
+        let excluded = settings.stdin_filename.as_ref().is_some_and(|name| {
+            settings
+                .forced_excludes
+                .as_ref()
+                .is_some_and(|forced| forced.excludes(name))
+        });
+        let outcome = if excluded {
+            FileOutcome::nothing_found()
+        } else {
+            stdin_outcome(&bytes, &path, settings, registry)
+        };
         let report = FileReport {
             display_path: display_path(&path),
             path,

@@ -232,6 +232,7 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         stdin_filename: None,
         read_stdin: false,
         exclude: Vec::new(),
+        forced_excludes: None,
         selection: Default::default(),
         per_file_ignores: PerFileIgnores::new(&config),
         config,

@@ -734,6 +734,121 @@ fn explicitly_named_file_is_checked_even_if_excluded_or_gitignored() {
 }
 
 #[test]
+fn force_exclude_skips_named_files_the_configured_excludes_match() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.unfreeze]\nexclude = [\"migrations\", \"/gen\"]\n",
+        ),
+        ("app/migrations/m1.py", BLOCKING.as_bytes()),
+        ("gen/api.py", BLOCKING.as_bytes()),
+        ("app/gen/kept.py", BLOCKING.as_bytes()),
+        ("app/views.py", BLOCKING.as_bytes()),
+        (".venv/lib/site.py", BLOCKING.as_bytes()),
+    ]);
+    let named = [
+        "app/migrations/m1.py",
+        "gen/api.py",
+        "app/gen/kept.py",
+        "app/views.py",
+        ".venv/lib/site.py",
+    ];
+    let run = |dir: &Path, flags: &[&str], files: &[&str]| {
+        let mut args = vec!["check"];
+        args.extend(flags);
+        args.extend(files);
+        unfreeze(dir, &args)
+    };
+    // Named files are checked whatever the excludes say...
+    let out = run(dir.path(), &[], &named);
+    assert_eq!(finding_paths(&out.stdout).len(), 5, "{}", out.show());
+    // ...unless forced: the anchored `/gen` is the configuration's directory's only.
+    let out = run(dir.path(), &["--force-exclude"], &named);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert_eq!(
+        finding_paths(&out.stdout),
+        ["app/gen/kept.py", "app/views.py"],
+        "{}",
+        out.show()
+    );
+    // From a subdirectory the patterns are still the configuration file's.
+    let out = run(
+        &dir.path().join("app"),
+        &["--force-exclude"],
+        &["migrations/m1.py", "gen/kept.py", "views.py"],
+    );
+    assert_eq!(
+        finding_paths(&out.stdout),
+        ["gen/kept.py", "views.py"],
+        "{}",
+        out.show()
+    );
+    // Only excluded files named: nothing checked, exit 0.
+    let out = run(
+        dir.path(),
+        &["--force-exclude"],
+        &["app/migrations/m1.py", "gen"],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(finding_paths(&out.stdout).is_empty(), "{}", out.show());
+    // `force-exclude = true` in the file; `--no-force-exclude` wins over it.
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.unfreeze]\nexclude = [\"migrations\"]\nforce-exclude = true\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &[], &["app/migrations/m1.py", "app/views.py"]);
+    assert_eq!(
+        finding_paths(&out.stdout),
+        ["app/views.py"],
+        "{}",
+        out.show()
+    );
+    let out = run(
+        dir.path(),
+        &["--no-force-exclude"],
+        &["app/migrations/m1.py", "app/views.py"],
+    );
+    assert_eq!(finding_paths(&out.stdout).len(), 2, "{}", out.show());
+}
+
+#[test]
+fn force_exclude_passes_excluded_stdin_through_untouched() {
+    let dir = project(&[(
+        "pyproject.toml",
+        b"[tool.unfreeze]\nexclude = [\"migrations\"]\n",
+    )]);
+    let args = |command: &'static str| {
+        vec![
+            command,
+            "--force-exclude",
+            "--stdin-filename",
+            "app/migrations/m1.py",
+            "-",
+        ]
+    };
+    let out = unfreeze_stdin(dir.path(), &args("check"), BLOCKING);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(!out.stdout.contains("ASYNC251"), "{}", out.show());
+    let out = unfreeze_stdin(dir.path(), &args("fix"), BLOCKING);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(out.stdout, BLOCKING, "{}", out.show());
+    // A name the excludes do not match is fixed as usual.
+    let out = unfreeze_stdin(
+        dir.path(),
+        &[
+            "fix",
+            "--force-exclude",
+            "--stdin-filename",
+            "app/views.py",
+            "-",
+        ],
+        BLOCKING,
+    );
+    assert_eq!(out.stdout, BLOCKING_FIXED, "{}", out.show());
+}
+
+#[test]
 fn pyi_files_are_checked() {
     let dir = project(&[("pkg/stub.pyi", BLOCKING.as_bytes())]);
     let out = unfreeze(dir.path(), &["check", "."]);

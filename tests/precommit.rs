@@ -149,7 +149,9 @@ impl Repo {
     }
 
     fn write(&self, path: &str, text: &str) {
-        fs::write(self.work().join(path), text).unwrap();
+        let path = self.work().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
     }
 
     fn read(&self, path: &str) -> String {
@@ -218,12 +220,19 @@ fn check_hook_fails_on_a_blocking_call_and_fix_hook_rewrites_it() {
     repo.write("clean.py", CLEAN);
     // Not Python: the hooks' file types leave it alone.
     repo.write("notes.txt", "async def f():\n    time.sleep(1)\n");
+    // Excluded by the project's configuration: pre-commit names it, the hooks skip it.
+    repo.write(
+        "pyproject.toml",
+        "[tool.unfreeze]\nextend-exclude = [\"migrations\"]\n",
+    );
+    repo.write("migrations/m1.py", SLEEPY);
     repo.run("git", &["add", "."]).success_or_panic();
 
     let check = repo.pre_commit(&["run", "unfreeze", "--all-files"]);
     assert_eq!(check.code, Some(1), "{}", check.text);
     assert!(check.text.contains("a.py:4:5: ASYNC251"), "{}", check.text);
     assert!(!check.text.contains("notes.txt"), "{}", check.text);
+    assert!(!check.text.contains("m1.py"), "{}", check.text);
     assert_eq!(repo.read("a.py"), SLEEPY, "the check hook writes nothing");
 
     let fix = repo.pre_commit(&["run", "unfreeze-fix", "--all-files"]);
@@ -236,6 +245,11 @@ fn check_hook_fails_on_a_blocking_call_and_fix_hook_rewrites_it() {
     );
     assert_eq!(repo.read("a.py"), SLEEPY_FIXED);
     assert_eq!(repo.read("clean.py"), CLEAN);
+    assert_eq!(
+        repo.read("migrations/m1.py"),
+        SLEEPY,
+        "excluded: left alone"
+    );
 
     let again = repo.pre_commit(&["run", "--all-files"]);
     assert_eq!(again.code, Some(0), "{}", again.text);

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::analyze::RuleSelection;
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores, find_config, load};
-use crate::discover::validate_excludes;
+use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::report::Format;
 use crate::run::{Mode, Settings};
@@ -76,6 +76,13 @@ pub struct CommonArgs {
     /// Glob patterns of files and directories to skip (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Skip the files and directories named on the command line that the excludes match too
+    /// (for pre-commit and other callers that pass file names).
+    #[arg(long, overrides_with = "no_force_exclude")]
+    pub force_exclude: bool,
+    /// Check every file named on the command line, whatever `force-exclude` says.
+    #[arg(long, overrides_with = "force_exclude")]
+    pub no_force_exclude: bool,
     /// Only these rule codes or prefixes (comma-separated), e.g. ASYNC251 or ASYNC.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Option<Vec<String>>,
@@ -240,12 +247,28 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         Some(rev) => Some(Arc::new(since(rev)?)),
         None => None,
     };
+    let force_exclude = if common.force_exclude {
+        true
+    } else if common.no_force_exclude {
+        false
+    } else {
+        config.force_exclude
+    };
+    // Relative to the configuration file, as its patterns are; else to the working directory.
+    let forced_excludes = force_exclude.then(|| {
+        let root = match &config.path {
+            Some(_) => config.root.clone(),
+            None => PathBuf::from("."),
+        };
+        ForcedExcludes::new(&root, &exclude)
+    });
     Ok(Settings {
         mode,
         paths: common.paths.clone(),
         stdin_filename: common.stdin_filename.clone(),
         read_stdin,
         exclude,
+        forced_excludes,
         selection: RuleSelection {
             select,
             extend_select,

@@ -22,6 +22,7 @@ struct RawConfig {
     ignore: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     extend_exclude: Option<Vec<String>>,
+    force_exclude: Option<bool>,
     per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     target_version: Option<String>,
     http_client: Option<String>,
@@ -78,6 +79,8 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Globs of paths to skip (`exclude` then `extend-exclude`).
     pub exclude: Vec<String>,
+    /// Apply `exclude` to the paths named on the command line too (`--force-exclude`).
+    pub force_exclude: bool,
     /// (glob, codes): findings of these codes are dropped in matching files.
     pub per_file_ignores: Vec<(String, Vec<String>)>,
     /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
@@ -229,6 +232,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         extend_select: raw.extend_select.unwrap_or_default(),
         ignore: raw.ignore.unwrap_or_default(),
         exclude,
+        force_exclude: raw.force_exclude.unwrap_or(false),
         per_file_ignores,
         target_version,
         http_client,
@@ -319,12 +323,13 @@ mod tests {
             dir.path(),
             "pyproject.toml",
             "[project]\nrequires-python = \">=3.8, <4\"\n[tool.unfreeze]\nselect = [\"ASYNC\"]\n\
-             extend-exclude = [\"gen/*\"]\nhttp-client = \"httpx2\"\n\
+             extend-exclude = [\"gen/*\"]\nforce-exclude = true\nhttp-client = \"httpx2\"\n\
              [tool.unfreeze.per-file-ignores]\n\"tests/*\" = [\"ASYNC251\"]\n",
         );
         let config = load(&path).unwrap();
         assert_eq!(config.select.as_deref(), Some(&["ASYNC".to_owned()][..]));
         assert_eq!(config.exclude, ["gen/*"]);
+        assert!(config.force_exclude);
         assert_eq!(config.target_version, Some((3, 8)));
         assert_eq!(config.http_client, HttpClient::Httpx2);
         let ignores = PerFileIgnores::new(&config);

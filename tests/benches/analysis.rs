@@ -49,6 +49,7 @@ fn benches(c: &mut Criterion) {
         stdin_filename: None,
         read_stdin: false,
         exclude: Vec::new(),
+        forced_excludes: None,
         selection: selection.clone(),
         per_file_ignores: Default::default(),
         config: Config::default(),

@@ -34,6 +34,7 @@ fn settings(unsafe_fixes: bool, http_client: HttpClient) -> Settings {
         stdin_filename: None,
         read_stdin: false,
         exclude: Vec::new(),
+        forced_excludes: None,
         selection: Default::default(),
         per_file_ignores: PerFileIgnores::new(&config),
         config,
