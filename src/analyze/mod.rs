@@ -9,6 +9,7 @@ use tree_sitter::Node;
 
 use crate::codemod::{Registry, Site};
 use crate::fix::{Applicability, Fix};
+use crate::parse::{Field, FieldChild};
 use crate::parse::{KeyNodes, ParsedFile, handlers_around};
 use crate::project::{ProjectCall, ProjectCalls, ProjectLookup, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
@@ -265,8 +266,8 @@ fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
             }
         }
         "attribute" => {
-            let object = callee.child_by_field_name("object")?;
-            let attribute = callee.child_by_field_name("attribute")?;
+            let object = callee.field(Field::Object)?;
+            let attribute = callee.field(Field::Attribute)?;
             if object.kind_name() != "identifier"
                 || !matches!(&file.text[object.byte_range()], "self" | "cls")
             {
@@ -300,7 +301,7 @@ fn project_coroutine(file: &FileContext, callee: Node) -> Option<String> {
     let definition = name_node
         .parent()
         .filter(|d| d.kind_name() == "function_definition")?;
-    if contains_yield(definition.child_by_field_name("body")?) {
+    if contains_yield(definition.field(Field::Body)?) {
         return None;
     }
     Some(file.text[callee.byte_range()].to_owned())
@@ -324,12 +325,12 @@ fn contains_yield(body: Node) -> bool {
 /// (`s = requests.Session()`, `with requests.Session() as s`): no other coroutine holds it.
 fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
     let Some(object) = callee
-        .child_by_field_name("object")
+        .field(Field::Object)
         .filter(|o| o.kind_name() == "identifier")
     else {
         // `requests.Session().get(...)`: a fresh object, used once.
         return callee
-            .child_by_field_name("object")
+            .field(Field::Object)
             .is_some_and(|o| o.kind_name() == "call");
     };
     let name = &file.text[object.byte_range()];
@@ -356,14 +357,14 @@ pub(crate) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
     }
     if parent.kind_name() != "assignment"
         || parent
-            .child_by_field_name("right")
+            .field(Field::Right)
             .is_none_or(|r| r.id() != call.id())
-        || parent.child_by_field_name("type").is_some()
+        || parent.field(Field::Type).is_some()
     {
         return false;
     }
     let Some(target) = parent
-        .child_by_field_name("left")
+        .field(Field::Left)
         .filter(|l| l.kind_name() == "identifier")
     else {
         return false;
@@ -418,16 +419,13 @@ fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
         return false;
     };
     let is_right = |node: Node| {
-        node.child_by_field_name("right")
+        node.field(Field::Right)
             .is_some_and(|r| r.id() == call.id())
     };
     match parent.kind_name() {
         "for_statement" | "for_in_clause" => is_right(parent),
         "argument_list" => {
-            let Some(consumer) = parent
-                .parent()
-                .and_then(|c| c.child_by_field_name("function"))
-            else {
+            let Some(consumer) = parent.parent().and_then(|c| c.field(Field::Function)) else {
                 return false;
             };
             matches!(
@@ -490,7 +488,7 @@ fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
     while let Some(node) = stack.pop() {
         if node.kind_name() == "await"
             && let Some(awaited) = node.named_child(0).filter(|n| n.kind_name() == "call")
-            && let Some(function) = awaited.child_by_field_name("function")
+            && let Some(function) = awaited.field(Field::Function)
             && callee_tail(function, file.text).is_some_and(|tail| names.iter().any(|n| n == tail))
         {
             return true;
@@ -503,12 +501,10 @@ fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
 /// Whether the call's argument text mentions one of `words`.
 fn mentions_any(file: &FileContext, call: Node, words: &[String]) -> bool {
     !words.is_empty()
-        && call
-            .child_by_field_name("arguments")
-            .is_some_and(|arguments| {
-                let text = &file.text[arguments.byte_range()];
-                words.iter().any(|w| text.contains(w.as_str()))
-            })
+        && call.field(Field::Arguments).is_some_and(|arguments| {
+            let text = &file.text[arguments.byte_range()];
+            words.iter().any(|w| text.contains(w.as_str()))
+        })
 }
 
 /// The name of the innermost function around `offset`, or `<module>`.
@@ -576,7 +572,7 @@ fn callee_tail<'t>(callee: Node, text: &'t str) -> Option<&'t str> {
     match callee.kind_name() {
         "identifier" => Some(&text[callee.byte_range()]),
         "attribute" => callee
-            .child_by_field_name("attribute")
+            .field(Field::Attribute)
             .map(|a| &text[a.byte_range()]),
         _ => None,
     }
@@ -592,7 +588,7 @@ pub fn blocking_evidence(
     selection: &RuleSelection,
     call: Node,
 ) -> Option<(String, String)> {
-    let callee = call.child_by_field_name("function")?;
+    let callee = call.field(Field::Function)?;
     let tail = callee_tail(callee, file.text)?;
     if callee.kind_name() == "attribute" && !registry.cares_about_tail(tail) {
         return None;
@@ -629,8 +625,8 @@ fn on_nonblocking_socket(file: &FileContext, call: Node, qualified: &str) -> boo
         return false;
     }
     let Some(receiver) = call
-        .child_by_field_name("function")
-        .and_then(|f| f.child_by_field_name("object"))
+        .field(Field::Function)
+        .and_then(|f| f.field(Field::Object))
         .filter(|o| o.kind_name() == "identifier")
     else {
         return false;
@@ -659,7 +655,7 @@ fn analyze_call(
     call: Node,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(callee) = call.child_by_field_name("function") else {
+    let Some(callee) = call.field(Field::Function) else {
         return;
     };
     let Some(tail) = callee_tail(callee, file.text) else {

@@ -8,6 +8,7 @@ use tree_sitter::Node;
 use super::strategy::{Proposal, Site, free_name, own_lines};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::{Field, FieldChild};
 use crate::semantic::Resolution;
 use crate::source::detect_indent;
 
@@ -38,7 +39,7 @@ fn shape<'t>(call: Node<'t>) -> Result<Shape<'t>, String> {
         }
         "assignment"
             if parent
-                .child_by_field_name("right")
+                .field(Field::Right)
                 .is_some_and(|r| r.id() == awaited.id()) =>
         {
             let statement = parent
@@ -46,7 +47,7 @@ fn shape<'t>(call: Node<'t>) -> Result<Shape<'t>, String> {
                 .filter(|s| s.kind_name() == "expression_statement" && s.named_child_count() == 1)
                 .ok_or("the gather's assignment is not a statement of its own")?;
             let target = parent
-                .child_by_field_name("left")
+                .field(Field::Left)
                 .ok_or("the assignment has no target")?;
             Ok(Shape::Assigned { statement, target })
         }
@@ -83,7 +84,7 @@ fn checked_sequence(site: &Site, target: Node) -> Option<String> {
 fn arguments<'t>(site: &Site<'t>) -> Result<(Node<'t>, Vec<Node<'t>>), String> {
     let arguments = site
         .call
-        .child_by_field_name("arguments")
+        .field(Field::Arguments)
         .filter(|a| a.kind_name() == "argument_list")
         .ok_or("the gather has no argument list")?;
     let mut cursor = arguments.walk();
@@ -227,12 +228,12 @@ pub fn task_group(site: &Site, applicability: Applicability) -> Result<Proposal,
     }
     for item in &items {
         let callee = (item.kind_name() == "call")
-            .then(|| item.child_by_field_name("function"))
+            .then(|| item.field(Field::Function))
             .flatten()
             .ok_or("a member is not a coroutine call")?;
         let tail = match callee.kind_name() {
             "attribute" => callee
-                .child_by_field_name("attribute")
+                .field(Field::Attribute)
                 .map(|a| &site.text[a.byte_range()]),
             "identifier" => Some(&site.text[callee.byte_range()]),
             _ => None,

@@ -26,6 +26,7 @@ use tree_sitter::Node;
 
 use super::strategy::{AwaitShape, Proposal, Site, await_shape, numbered_names, thread_call};
 use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeId};
 use crate::source::line_start_at;
 
@@ -127,7 +128,7 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
     // `f.write(...)` where `f` is the target of an enclosing `with`.
     let receiver = site
         .callee
-        .child_by_field_name("object")
+        .field(Field::Object)
         .filter(|o| o.kind_name() == "identifier")?;
     let name = &text[receiver.byte_range()];
     let Resolution::Binding(id) = site.index.resolve_name(name, receiver.start_byte()) else {
@@ -170,11 +171,11 @@ fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
     };
     let mut cursor = clause.walk();
     for item in clause.named_children(&mut cursor) {
-        let Some(value) = item.child_by_field_name("value") else {
+        let Some(value) = item.field(Field::Value) else {
             continue;
         };
         if value.kind_name() == "as_pattern"
-            && let Some(alias) = value.child_by_field_name("alias")
+            && let Some(alias) = value.field(Field::Alias)
         {
             let mut stack = vec![alias];
             let mut inner = alias.walk();
@@ -221,7 +222,7 @@ fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<
             }
             "delete_statement" => Some("the block deletes names"),
             "call" => {
-                let callee = node.child_by_field_name("function");
+                let callee = node.field(Field::Function);
                 let name = callee
                     .filter(|c| c.kind_name() == "identifier")
                     .map(|c| &text[c.byte_range()]);
@@ -276,7 +277,7 @@ fn sure_binding_in(node: Node, block: Node) -> bool {
             "as_pattern_target" | "as_pattern" | "with_item" | "with_clause" => {}
             "pattern_list" | "tuple_pattern" | "list_pattern" => {}
             "assignment" => {
-                if !parent.child_by_field_name("left").is_some_and(|l| {
+                if !parent.field(Field::Left).is_some_and(|l| {
                     l.start_byte() <= node.start_byte() && node.end_byte() <= l.end_byte()
                 }) {
                     return false;
@@ -476,9 +477,9 @@ fn thread_caveat(
         let mut root = node;
         loop {
             let inner = match root.kind_name() {
-                "attribute" => root.child_by_field_name("object"),
-                "call" => root.child_by_field_name("function"),
-                "subscript" => root.child_by_field_name("value"),
+                "attribute" => root.field(Field::Object),
+                "call" => root.field(Field::Function),
+                "subscript" => root.field(Field::Value),
                 "parenthesized_expression" => root.named_child(0),
                 _ => None,
             };
@@ -499,7 +500,7 @@ fn thread_caveat(
             let mut cursor = clause.walk();
             clause
                 .named_children(&mut cursor)
-                .filter_map(|item| item.child_by_field_name("value"))
+                .filter_map(|item| item.field(Field::Value))
                 .map(|v| v.byte_range())
                 .collect()
         })
@@ -516,11 +517,11 @@ fn thread_caveat(
                 {
                     continue;
                 }
-                let Some(callee) = node.child_by_field_name("function") else {
+                let Some(callee) = node.field(Field::Function) else {
                     continue;
                 };
                 let on_local = callee.kind_name() == "attribute"
-                    && callee.child_by_field_name("object").is_some_and(|o| {
+                    && callee.field(Field::Object).is_some_and(|o| {
                         is_local(o) || matches!(o.kind_name(), "string" | "integer")
                     });
                 let known = site.index.qualified_name(callee, text).is_some_and(|q| {
@@ -544,13 +545,13 @@ fn thread_caveat(
                 }
             }
             "assignment" | "augmented_assignment" => {
-                let left = node.child_by_field_name("left");
+                let left = node.field(Field::Left);
                 if let Some(left) =
                     left.filter(|l| matches!(l.kind_name(), "attribute" | "subscript"))
                 {
                     let object = left
-                        .child_by_field_name("object")
-                        .or_else(|| left.child_by_field_name("value"));
+                        .field(Field::Object)
+                        .or_else(|| left.field(Field::Value));
                     if !object.is_some_and(is_local) {
                         return Some(format!(
                             "`{}` is now set from a worker thread while other coroutines run",
@@ -586,7 +587,7 @@ fn offload_with(
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the `with` statement shares its line with other code".to_owned());
     }
-    let body = with.child_by_field_name("body");
+    let body = with.field(Field::Body);
     // `with open(p) as f: return json.load(f)`: the function returns it.
     let last_return = body.and_then(|b| {
         let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
@@ -696,8 +697,8 @@ fn annotation_of<'t>(text: &'t str, body: Node, name: &str) -> Option<&'t str> {
         let assignment = statement.named_child(0).filter(|a| {
             statement.kind_name() == "expression_statement" && a.kind_name() == "assignment"
         })?;
-        let left = assignment.child_by_field_name("left")?;
-        let annotation = assignment.child_by_field_name("type")?;
+        let left = assignment.field(Field::Left)?;
+        let annotation = assignment.field(Field::Type)?;
         (left.kind_name() == "identifier" && &text[left.byte_range()] == name)
             .then(|| &text[annotation.byte_range()])
     })
@@ -708,13 +709,11 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     let text = site.text;
     let mut outer = site.call;
     while let Some(attribute) = outer.parent().filter(|p| {
-        p.kind_name() == "attribute"
-            && p.child_by_field_name("object")
-                .is_some_and(|o| o.id() == outer.id())
+        p.kind_name() == "attribute" && p.field(Field::Object).is_some_and(|o| o.id() == outer.id())
     }) {
         match attribute.parent().filter(|c| {
             c.kind_name() == "call"
-                && c.child_by_field_name("function")
+                && c.field(Field::Function)
                     .is_some_and(|f| f.id() == attribute.id())
         }) {
             Some(call) => outer = call,

@@ -9,6 +9,7 @@ use tree_sitter::{Node, Tree};
 use super::Template;
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticIndex};
 
 /// Everything a strategy may look at for one matched call.
@@ -240,16 +241,16 @@ pub(crate) fn await_shape(call: Node) -> AwaitShape {
     let Some(parent) = call.parent() else {
         return AwaitShape::Bare;
     };
-    let is_field = |field: &str| {
+    let is_field = |field: Field| {
         parent
-            .child_by_field_name(field)
+            .field(field)
             .is_some_and(|child| child.id() == call.id())
     };
     match parent.kind_name() {
         "await" => AwaitShape::AlreadyAwaited,
-        "attribute" if is_field("object") => AwaitShape::Parenthesised,
-        "subscript" if is_field("value") => AwaitShape::Parenthesised,
-        "call" if is_field("function") => AwaitShape::Parenthesised,
+        "attribute" if is_field(Field::Object) => AwaitShape::Parenthesised,
+        "subscript" if is_field(Field::Value) => AwaitShape::Parenthesised,
+        "call" if is_field(Field::Function) => AwaitShape::Parenthesised,
         _ => AwaitShape::Bare,
     }
 }
@@ -275,7 +276,7 @@ fn target_module(
 
 /// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
 fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
-    let object = site.callee.child_by_field_name("object")?;
+    let object = site.callee.field(Field::Object)?;
     if object.kind_name() != "identifier" {
         return None;
     }
@@ -298,7 +299,7 @@ fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
 fn imported_head(site: &Site) -> Option<String> {
     let mut head = site.callee;
     while head.kind_name() == "attribute" {
-        head = head.child_by_field_name("object")?;
+        head = head.field(Field::Object)?;
     }
     if head.kind_name() != "identifier" {
         return None;
@@ -315,7 +316,7 @@ fn imported_head(site: &Site) -> Option<String> {
 }
 
 fn first_argument_is_negative_literal(site: &Site) -> bool {
-    let Some(arguments) = site.call.child_by_field_name("arguments") else {
+    let Some(arguments) = site.call.field(Field::Arguments) else {
         return false;
     };
     arguments.named_child(0).is_some_and(|arg| {
@@ -459,7 +460,7 @@ fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Prop
         }
         "assignment" => {
             let target = statement
-                .child_by_field_name("left")
+                .field(Field::Left)
                 .ok_or("the assignment has no target")?;
             (site.text[target.byte_range()].to_owned(), None)
         }
@@ -500,7 +501,7 @@ fn keep_task_reference(site: &Site, applicability: Applicability) -> Result<Prop
 
 /// The text between a call's parentheses, and whether it passes keyword arguments.
 fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
-    let arguments = site.call.child_by_field_name("arguments")?;
+    let arguments = site.call.field(Field::Arguments)?;
     if arguments.kind_name() == "generator_expression" {
         // `f(x for x in y)`: the generator needs its own parentheses once it is not alone.
         return Some((site.text[arguments.byte_range()].to_owned(), false));
@@ -643,7 +644,7 @@ fn apply_template(
     let receiver = match site.callee.kind_name() {
         "attribute" => site
             .callee
-            .child_by_field_name("object")
+            .field(Field::Object)
             .map(|o| site.text[o.byte_range()].to_owned()),
         _ => None,
     };

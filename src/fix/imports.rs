@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use tree_sitter::{Node, Tree};
 
 use super::{Edit, HeaderKind};
+use crate::parse::{Field, FieldChild};
 use crate::parse::{ParsedFile, walk_tree};
 use crate::semantic::{BindingKind, Resolution, SemanticIndex, build_index};
 
@@ -125,11 +126,11 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     // The module a statement imports (`a.b` for `import a.b as c` and `from a.b import c`).
     let module_of = |statement: &Node| -> String {
         let name = if statement.kind_name() == "import_from_statement" {
-            statement.child_by_field_name("module_name")
+            statement.field(Field::ModuleName)
         } else {
-            statement.child_by_field_name("name").map(|n| {
+            statement.field(Field::Name).map(|n| {
                 if n.kind_name() == "aliased_import" {
-                    n.child_by_field_name("name").unwrap_or(n)
+                    n.field(Field::Name).unwrap_or(n)
                 } else {
                     n
                 }

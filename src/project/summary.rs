@@ -11,6 +11,7 @@ use tree_sitter::Node;
 use super::modules::{ModuleInfo, ModuleMap, absolute_name};
 use crate::analyze::{FileContext, RuleSelection, blocking_evidence, is_result_discarded};
 use crate::codemod::Registry;
+use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
 
 /// A call that blocks by itself: the rule that says so and where it is.
@@ -137,7 +138,7 @@ pub(crate) fn call_target(
     // A method of an instance made by calling a class: `Class.method` when the call's callee
     // is a class of the project (a function's result has no methods in the project map).
     let instance_method = |construction: Node, attribute: &str| -> Option<String> {
-        let class = construction.child_by_field_name("function")?;
+        let class = construction.field(Field::Function)?;
         let base = match class.kind_name() {
             "identifier" => match index.resolve_name(&text[class.byte_range()], class.start_byte())
             {
@@ -160,8 +161,8 @@ pub(crate) fn call_target(
                 .flatten()
         }
         "attribute" => {
-            let object = callee.child_by_field_name("object")?;
-            let attribute = &text[callee.child_by_field_name("attribute")?.byte_range()];
+            let object = callee.field(Field::Object)?;
+            let attribute = &text[callee.field(Field::Attribute)?.byte_range()];
             if object.kind_name() == "identifier" {
                 let name = &text[object.byte_range()];
                 if matches!(name, "self" | "cls") {
@@ -343,7 +344,7 @@ fn summarize_call(
             line,
         });
     }
-    let Some(callee) = call.child_by_field_name("function") else {
+    let Some(callee) = call.field(Field::Function) else {
         return;
     };
     if !awaited && let Some(target) = call_target(file, module, map, callee) {

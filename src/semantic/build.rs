@@ -8,6 +8,7 @@ use std::ops::Range;
 use tree_sitter::{Node, Tree, TreeCursor};
 
 use super::{Binding, BindingId, BindingKind, Scope, ScopeId, ScopeKind, SemanticIndex};
+use crate::parse::{Field, FieldChild};
 
 struct Builder<'a> {
     source: &'a str,
@@ -203,9 +204,7 @@ impl<'a> Builder<'a> {
         for parameter in parameters.named_children(&mut cursor) {
             let name = match parameter.kind_name() {
                 "identifier" => Some(parameter),
-                "default_parameter" | "typed_default_parameter" => {
-                    parameter.child_by_field_name("name")
-                }
+                "default_parameter" | "typed_default_parameter" => parameter.field(Field::Name),
                 "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                     let mut inner = parameter.walk();
                     let found = parameter.named_children(&mut inner).find(|c| {
@@ -226,9 +225,9 @@ impl<'a> Builder<'a> {
             };
             if let Some(name) = name.filter(|n| n.kind_name() == "identifier") {
                 let annotation = match parameter.kind_name() {
-                    "typed_parameter" | "typed_default_parameter" => parameter
-                        .child_by_field_name("type")
-                        .map(|t| t.byte_range()),
+                    "typed_parameter" | "typed_default_parameter" => {
+                        parameter.field(Field::Type).map(|t| t.byte_range())
+                    }
                     _ => None,
                 };
                 self.bind_typed(
@@ -247,7 +246,7 @@ impl<'a> Builder<'a> {
         match node.kind_name() {
             "function_definition" => {
                 let is_async = node.child(0).is_some_and(|c| c.kind_name() == "async");
-                let name = node.child_by_field_name("name");
+                let name = node.field(Field::Name);
                 if let Some(name) = name {
                     self.bind(
                         self.text(name),
@@ -256,7 +255,7 @@ impl<'a> Builder<'a> {
                         name.byte_range(),
                     );
                 }
-                let Some(body) = node.child_by_field_name("body") else {
+                let Some(body) = node.field(Field::Body) else {
                     stack.push_children(node, scope);
                     return;
                 };
@@ -266,7 +265,7 @@ impl<'a> Builder<'a> {
                     body.byte_range(),
                     name.map(|n| self.text(n).to_owned()),
                 );
-                if let Some(parameters) = node.child_by_field_name("parameters") {
+                if let Some(parameters) = node.field(Field::Parameters) {
                     self.bind_parameters(parameters, inner);
                     // Defaults and annotations run in the enclosing scope.
                     stack.push((body, inner));
@@ -274,24 +273,24 @@ impl<'a> Builder<'a> {
                 } else {
                     stack.push((body, inner));
                 }
-                if let Some(returns) = node.child_by_field_name("return_type") {
+                if let Some(returns) = node.field(Field::ReturnType) {
                     stack.push((returns, scope));
                 }
             }
             "lambda" => {
-                let Some(body) = node.child_by_field_name("body") else {
+                let Some(body) = node.field(Field::Body) else {
                     stack.push_children(node, scope);
                     return;
                 };
                 let inner = self.new_scope(ScopeKind::Lambda, Some(scope), body.byte_range(), None);
                 stack.push((body, inner));
-                if let Some(parameters) = node.child_by_field_name("parameters") {
+                if let Some(parameters) = node.field(Field::Parameters) {
                     self.bind_parameters(parameters, inner);
                     stack.push((parameters, scope));
                 }
             }
             "class_definition" => {
-                let name = node.child_by_field_name("name");
+                let name = node.field(Field::Name);
                 if let Some(name) = name {
                     self.bind(
                         self.text(name),
@@ -300,7 +299,7 @@ impl<'a> Builder<'a> {
                         name.byte_range(),
                     );
                 }
-                let Some(body) = node.child_by_field_name("body") else {
+                let Some(body) = node.field(Field::Body) else {
                     stack.push_children(node, scope);
                     return;
                 };
@@ -311,7 +310,7 @@ impl<'a> Builder<'a> {
                     name.map(|n| self.text(n).to_owned()),
                 );
                 stack.push((body, inner));
-                if let Some(superclasses) = node.child_by_field_name("superclasses") {
+                if let Some(superclasses) = node.field(Field::Superclasses) {
                     stack.push((superclasses, scope));
                 }
             }
@@ -329,7 +328,7 @@ impl<'a> Builder<'a> {
                 let mut cursor = node.walk();
                 for clause in node.named_children(&mut cursor) {
                     if clause.kind_name() == "for_in_clause"
-                        && let Some(left) = clause.child_by_field_name("left")
+                        && let Some(left) = clause.field(Field::Left)
                     {
                         self.bind_target(left, inner, BindingKind::Assignment);
                     }
@@ -337,12 +336,12 @@ impl<'a> Builder<'a> {
                 stack.push_children(node, inner);
             }
             "if_statement" => {
-                let condition = node.child_by_field_name("condition");
+                let condition = node.field(Field::Condition);
                 let is_type_checking = condition.is_some_and(|c| {
                     let text = self.text(c);
                     text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING")
                 });
-                if is_type_checking && let Some(body) = node.child_by_field_name("consequence") {
+                if is_type_checking && let Some(body) = node.field(Field::Consequence) {
                     self.type_checking_blocks.push(body.byte_range());
                 }
                 stack.push_children(node, scope);
@@ -365,17 +364,17 @@ impl<'a> Builder<'a> {
             }
             "assignment"
                 if node
-                    .child_by_field_name("left")
+                    .field(Field::Left)
                     .is_some_and(|l| matches!(l.kind_name(), "identifier" | "attribute")) =>
             {
-                let left = node.child_by_field_name("left").expect("checked");
+                let left = node.field(Field::Left).expect("checked");
                 // `a = b = value`: every target gets the innermost value.
-                let mut right = node.child_by_field_name("right");
+                let mut right = node.field(Field::Right);
                 while let Some(inner) = right.filter(|r| r.kind_name() == "assignment") {
-                    right = inner.child_by_field_name("right");
+                    right = inner.field(Field::Right);
                 }
                 let value = right.map(|r| r.byte_range());
-                let annotation = node.child_by_field_name("type").map(|t| t.byte_range());
+                let annotation = node.field(Field::Type).map(|t| t.byte_range());
                 if left.kind_name() == "identifier" {
                     self.bind_typed(
                         self.text(left),
@@ -394,7 +393,7 @@ impl<'a> Builder<'a> {
                 stack.push_children(node, scope);
             }
             "assignment" | "augmented_assignment" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(Field::Left) {
                     self.bind_target(left, scope, BindingKind::Assignment);
                     if scope == ScopeId(0) && self.text(left) == "__all__" {
                         self.record_dunder_all(node);
@@ -403,7 +402,7 @@ impl<'a> Builder<'a> {
                 stack.push_children(node, scope);
             }
             "for_statement" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(Field::Left) {
                     self.bind_target(left, scope, BindingKind::Assignment);
                 }
                 stack.push_children(node, scope);
@@ -411,7 +410,7 @@ impl<'a> Builder<'a> {
             "as_pattern" => {
                 // `with x as y` / `except E as e` carry an `alias` field; `case P as y` ends
                 // with the bound identifier.
-                let alias = node.child_by_field_name("alias").or_else(|| {
+                let alias = node.field(Field::Alias).or_else(|| {
                     node.named_child(node.named_child_count().saturating_sub(1) as u32)
                         .filter(|last| {
                             last.kind_name() == "identifier"
@@ -485,7 +484,7 @@ impl<'a> Builder<'a> {
                 }
             }
             "except_clause" => {
-                if let Some(alias) = node.child_by_field_name("alias") {
+                if let Some(alias) = node.field(Field::Alias) {
                     self.bind_target(alias, scope, BindingKind::Assignment);
                 }
                 stack.push_children(node, scope);
@@ -499,7 +498,7 @@ impl<'a> Builder<'a> {
                 }
             }
             "named_expression" => {
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.field(Field::Name) {
                     let target = self.walrus_scope(scope);
                     self.bind(
                         self.text(name),
@@ -549,10 +548,9 @@ impl<'a> Builder<'a> {
                     );
                 }
                 "aliased_import" => {
-                    let (Some(module), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
-                    ) else {
+                    let (Some(module), Some(alias)) =
+                        (name.field(Field::Name), name.field(Field::Alias))
+                    else {
                         continue;
                     };
                     self.bind(
@@ -574,7 +572,7 @@ impl<'a> Builder<'a> {
 
     fn bind_from_import(&mut self, node: Node, scope: ScopeId) {
         let statement = node.byte_range();
-        let Some(module) = node.child_by_field_name("module_name") else {
+        let Some(module) = node.field(Field::ModuleName) else {
             return;
         };
         let module = normalize_dotted(self.text(module));
@@ -582,10 +580,7 @@ impl<'a> Builder<'a> {
         for name in node.children_by_field_name("name", &mut cursor) {
             let (imported, bound) = match name.kind_name() {
                 "dotted_name" => (name, name),
-                "aliased_import" => match (
-                    name.child_by_field_name("name"),
-                    name.child_by_field_name("alias"),
-                ) {
+                "aliased_import" => match (name.field(Field::Name), name.field(Field::Alias)) {
                     (Some(imported), Some(alias)) => (imported, alias),
                     _ => continue,
                 },
@@ -614,10 +609,9 @@ impl<'a> Builder<'a> {
     /// `self.attr = value` in a method: remembered per class, so `self.attr.get()` in another
     /// method knows what `self.attr` holds.
     fn record_attribute_value(&mut self, target: Node, scope: ScopeId, value: Range<usize>) {
-        let (Some(object), Some(attribute)) = (
-            target.child_by_field_name("object"),
-            target.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(attribute)) =
+            (target.field(Field::Object), target.field(Field::Attribute))
+        else {
             return;
         };
         if object.kind_name() != "identifier" || !matches!(self.text(object), "self" | "cls") {
@@ -641,7 +635,7 @@ impl<'a> Builder<'a> {
 
     /// `__all__ = ["a", "b"]` (or a tuple, or `+=`).
     fn record_dunder_all(&mut self, assignment: Node) {
-        let Some(right) = assignment.child_by_field_name("right") else {
+        let Some(right) = assignment.field(Field::Right) else {
             return;
         };
         let names = self.string_items(right);
@@ -657,14 +651,14 @@ impl<'a> Builder<'a> {
         let Some(call) = statement.named_child(0).filter(|c| c.kind_name() == "call") else {
             return;
         };
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field(Field::Function) else {
             return;
         };
         let text = self.text(function);
         if text != "__all__.extend" && text != "__all__.append" {
             return;
         }
-        if let Some(arguments) = call.child_by_field_name("arguments") {
+        if let Some(arguments) = call.field(Field::Arguments) {
             let names = self.string_items(arguments);
             self.dunder_all.get_or_insert_with(Vec::new).extend(names);
         }

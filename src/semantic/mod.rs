@@ -14,6 +14,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use crate::parse::{Field, FieldChild};
 pub use build::build_index;
 pub use types::node_at;
 
@@ -272,8 +273,8 @@ impl SemanticIndex {
                 }
             }
             "attribute" => {
-                let object = node.child_by_field_name("object")?;
-                let attribute = node.child_by_field_name("attribute")?;
+                let object = node.field(Field::Object)?;
+                let attribute = node.field(Field::Attribute)?;
                 let base = self.qualified_name(object, source)?;
                 let base = base.strip_prefix("builtins.").map_or(base.as_str(), |_| "");
                 if base.is_empty() {

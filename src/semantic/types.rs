@@ -11,6 +11,7 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::{BindingKind, Resolution, ScopeKind, SemanticIndex};
+use crate::parse::{Field, FieldChild};
 
 /// How many assignments are followed before giving up (also stops cycles: `a = b; b = a`).
 const MAX_DEPTH: usize = 8;
@@ -74,8 +75,8 @@ impl SemanticIndex {
         }
         match callee.kind_name() {
             "attribute" => {
-                let object = callee.child_by_field_name("object")?;
-                let attribute = callee.child_by_field_name("attribute")?;
+                let object = callee.field(Field::Object)?;
+                let attribute = callee.field(Field::Attribute)?;
                 let kind = self.object_kind_at_depth(object, root, source, depth + 1)?;
                 Some(format!("{kind}().{}", &source[attribute.byte_range()]))
             }
@@ -120,7 +121,7 @@ impl SemanticIndex {
         }
         match expr.kind_name() {
             "call" => {
-                let callee = expr.child_by_field_name("function")?;
+                let callee = expr.field(Field::Function)?;
                 let name = self.callable_name_at_depth(callee, root, source, depth + 1)?;
                 Some(path_method_result(&name).unwrap_or(name))
             }
@@ -145,8 +146,8 @@ impl SemanticIndex {
             "attribute" => self.attribute_kind(expr, root, source, depth),
             // `folder / "name"` on a pathlib path is a path of the same class.
             "binary_operator" => {
-                let operator = expr.child_by_field_name("operator")?;
-                let left = expr.child_by_field_name("left")?;
+                let operator = expr.field(Field::Operator)?;
+                let left = expr.field(Field::Left)?;
                 if &source[operator.byte_range()] != "/" {
                     return None;
                 }
@@ -160,8 +161,8 @@ impl SemanticIndex {
     /// `path.parent` is a path of the same class; `self.session` in a method: what every
     /// `self.session = ...` in the class assigned, when they all agree (`None` aside).
     fn attribute_kind(&self, expr: Node, root: Node, source: &str, depth: usize) -> Option<String> {
-        let object = expr.child_by_field_name("object")?;
-        let attribute = expr.child_by_field_name("attribute")?;
+        let object = expr.field(Field::Object)?;
+        let attribute = expr.field(Field::Attribute)?;
         if &source[attribute.byte_range()] == "parent"
             && let Some(kind) = self
                 .object_kind_at_depth(object, root, source, depth + 1)
@@ -212,8 +213,8 @@ impl SemanticIndex {
                 "identifier" | "attribute" => return self.qualified_name(node, source),
                 "binary_operator" => {
                     // `X | None`: the side that is not None.
-                    let left = node.child_by_field_name("left")?;
-                    let right = node.child_by_field_name("right")?;
+                    let left = node.field(Field::Left)?;
+                    let right = node.field(Field::Right)?;
                     node = if &source[left.byte_range()] == "None" {
                         right
                     } else {

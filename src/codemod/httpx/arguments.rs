@@ -8,6 +8,7 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 use crate::fix::Edit;
+use crate::parse::{Field, FieldChild};
 
 /// Positional parameters of each requests function (and `Session` method, whose parameters
 /// are the same), after which every argument is a keyword.
@@ -116,7 +117,7 @@ pub fn map_call(
     let parameters = positional_parameters(method).ok_or("not a requests request method")?;
     let mut httpx_method = httpx_method(method).ok_or("not a requests request method")?;
     let arguments_node = call
-        .child_by_field_name("arguments")
+        .field(Field::Arguments)
         .filter(|a| a.kind_name() == "argument_list")
         .ok_or("the call has no argument list")?;
     let mut passed: Vec<Passed> = Vec::new();
@@ -125,8 +126,8 @@ pub fn map_call(
     for argument in arguments_node.named_children(&mut cursor) {
         match argument.kind_name() {
             "keyword_argument" => {
-                let name = argument.child_by_field_name("name").ok_or("bad keyword")?;
-                let value = argument.child_by_field_name("value").ok_or("bad keyword")?;
+                let name = argument.field(Field::Name).ok_or("bad keyword")?;
+                let value = argument.field(Field::Value).ok_or("bad keyword")?;
                 passed.push(Passed {
                     name: text[name.byte_range()].to_owned(),
                     value,
@@ -161,9 +162,7 @@ pub fn map_call(
     // Rename (or name) an argument: `allow_redirects=` → `follow_redirects=`, `{…}` → `params={…}`.
     let rename = |argument: &Passed, to: &str, edits: &mut Vec<Edit>| match argument.keyword {
         Some(keyword) => {
-            let name = keyword
-                .child_by_field_name("name")
-                .expect("a keyword has a name");
+            let name = keyword.field(Field::Name).expect("a keyword has a name");
             if &text[name.byte_range()] != to {
                 edits.push(Edit::replacement(name.byte_range(), to));
             }

@@ -35,6 +35,7 @@ use super::strategy::{AwaitShape, Proposal, Site, await_shape, free_name};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::handlers_around;
+use crate::parse::{Field, FieldChild};
 use crate::semantic::Resolution;
 use crate::source::line_start_at;
 
@@ -105,12 +106,12 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
                 .filter(|n| !n.contains('.'))
                 .map(str::to_owned),
             "subscript" => {
-                let value = node.child_by_field_name("value");
+                let value = node.field(Field::Value);
                 let is_codes = value
                     .and_then(|v| site.index.qualified_name(v, text))
                     .is_some_and(|q| q == "requests.codes" || q == "requests.status_codes.codes");
                 let key = node
-                    .child_by_field_name("subscript")
+                    .field(Field::Subscript)
                     .filter(|k| k.kind_name() == "string" && !k.has_error());
                 match (is_codes, key) {
                     (true, Some(key)) => {
@@ -201,7 +202,7 @@ pub fn httpx_client(
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
         if node.kind_name() == "call"
-            && let Some(function) = node.child_by_field_name("function")
+            && let Some(function) = node.field(Field::Function)
             && site
                 .index
                 .qualified_name(function, text)

@@ -10,6 +10,7 @@ use tree_sitter::Node;
 
 use super::super::strategy::Site;
 use crate::fix::Edit;
+use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeKind};
 
 /// Edits for the uses of the response when the statement binds it to a local name; an error
@@ -25,10 +26,7 @@ pub fn response_edits(
     let assignment = statement
         .named_child(0)
         .filter(|a| a.kind_name() == "assignment")
-        .filter(|a| {
-            a.child_by_field_name("right")
-                .is_some_and(|r| r.id() == call.id())
-        });
+        .filter(|a| a.field(Field::Right).is_some_and(|r| r.id() == call.id()));
     let direct_parent = call.parent();
     let mut edits = Vec::new();
     let Some(assignment) = assignment else {
@@ -36,7 +34,7 @@ pub fn response_edits(
         if let Some(parent) = direct_parent
             && parent.kind_name() == "attribute"
         {
-            let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
+            let attribute = parent.field(Field::Attribute).ok_or("attribute")?;
             check_attribute(&text[attribute.byte_range()], caveats)?;
         } else if statement.kind_name() == "return_statement" {
             caveats.push(
@@ -48,7 +46,7 @@ pub fn response_edits(
         return Ok(edits);
     };
     let target = assignment
-        .child_by_field_name("left")
+        .field(Field::Left)
         .filter(|l| l.kind_name() == "identifier")
         .ok_or("the response is unpacked or stored on an object")?;
     let name = &text[target.byte_range()];
@@ -83,10 +81,10 @@ pub fn response_edits(
         };
         let is_object = parent.kind_name() == "attribute"
             && parent
-                .child_by_field_name("object")
+                .field(Field::Object)
                 .is_some_and(|o| o.id() == node.id());
         if is_object {
-            let attribute = parent.child_by_field_name("attribute").ok_or("attribute")?;
+            let attribute = parent.field(Field::Attribute).ok_or("attribute")?;
             let attr = &text[attribute.byte_range()];
             match attr {
                 "ok" => match parent.parent().filter(|p| p.kind_name() == "not_operator") {

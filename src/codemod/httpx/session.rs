@@ -25,6 +25,7 @@ use super::{
 use crate::codemod::strategy::{Proposal, Site};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 use crate::source::line_start_at;
 
@@ -67,7 +68,7 @@ pub fn session_client(
     let text = site.text;
     let receiver = site
         .callee
-        .child_by_field_name("object")
+        .field(Field::Object)
         .ok_or("the call has no receiver")?;
     let mut holder = match receiver.kind_name() {
         "identifier" => local_holder(site, receiver)?,
@@ -111,7 +112,7 @@ pub fn session_client(
             .parent()
             .filter(|p| p.kind_name() == "attribute")
             .filter(|p| {
-                p.child_by_field_name("object")
+                p.field(Field::Object)
                     .is_some_and(|o| o.id() == use_node.id())
             })
             .ok_or_else(|| {
@@ -120,22 +121,20 @@ pub fn session_client(
                      `requests.Session`"
                 )
             })?;
-        let attribute_name_node = attribute
-            .child_by_field_name("attribute")
-            .ok_or("attribute")?;
+        let attribute_name_node = attribute.field(Field::Attribute).ok_or("attribute")?;
         let attribute_name = &text[attribute_name_node.byte_range()];
         let called = attribute
             .parent()
             .filter(|c| c.kind_name() == "call")
             .filter(|c| {
-                c.child_by_field_name("function")
+                c.field(Field::Function)
                     .is_some_and(|f| f.id() == attribute.id())
             });
         let assigned = attribute
             .parent()
             .filter(|a| a.kind_name() == "assignment")
             .filter(|a| {
-                a.child_by_field_name("left")
+                a.field(Field::Left)
                     .is_some_and(|l| l.id() == attribute.id())
             });
         match (attribute_name, called, assigned) {
@@ -182,7 +181,7 @@ pub fn session_client(
                          cannot be awaited"
                     ));
                 }
-                let arguments = call.child_by_field_name("arguments");
+                let arguments = call.field(Field::Arguments);
                 if arguments.is_some_and(|a| a.named_child_count() > 0) {
                     return Err("`close()` with arguments".to_owned());
                 }
@@ -200,7 +199,7 @@ pub fn session_client(
                 if CONSTRUCTION_ONLY.contains(&attribute_name) =>
             {
                 let value = assignment
-                    .child_by_field_name("right")
+                    .field(Field::Right)
                     .ok_or("assignment without a value")?;
                 let statement = assignment.parent().ok_or("assignment")?;
                 movable_to_construction(site, value, constructor, statement, &origin)?;
@@ -217,7 +216,7 @@ pub fn session_client(
             ("headers" | "cookies", _, _) => {}
             ("auth", None, Some(assignment)) => {
                 let tuple = assignment
-                    .child_by_field_name("right")
+                    .field(Field::Right)
                     .is_some_and(|v| v.kind_name() == "tuple");
                 if !tuple {
                     return Err(format!("`{name}.auth` other than a (user, password) tuple"));
@@ -344,10 +343,10 @@ impl Holder<'_> {
 /// What made a session, and how: `with requests.Session() as s` or `... = requests.Session()`.
 fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'t>, String> {
     let made_by = constructor
-        .child_by_field_name("function")
+        .field(Field::Function)
         .and_then(|f| site.index.qualified_name(f, site.text));
     let plain = constructor
-        .child_by_field_name("arguments")
+        .field(Field::Arguments)
         .is_some_and(|a| a.named_child_count() == 0);
     if !plain || !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
         return Err("the session is not made by a plain `requests.Session()` call".to_owned());
@@ -443,11 +442,11 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
 fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
     let text = site.text;
     let object = receiver
-        .child_by_field_name("object")
+        .field(Field::Object)
         .filter(|o| o.kind_name() == "identifier" && &text[o.byte_range()] == "self")
         .ok_or("the session is held by an object other than `self`")?;
     let attribute = &text[receiver
-        .child_by_field_name("attribute")
+        .field(Field::Attribute)
         .ok_or("attribute")?
         .byte_range()];
     let class = method_class(site, object.start_byte())
@@ -471,7 +470,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
     let origin = session_origin(site, constructor)?;
     let assigned_target = constructor
         .parent()
-        .and_then(|a| a.child_by_field_name("left"))
+        .and_then(|a| a.field(Field::Left))
         .map(|l| l.byte_range());
     let root = site.tree.root_node();
     let mut uses = Vec::new();
@@ -480,7 +479,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
         let named = node
-            .child_by_field_name("attribute")
+            .field(Field::Attribute)
             .is_some_and(|a| &text[a.byte_range()] == attribute);
         if node.kind_name() != "attribute" || !named {
             continue;
@@ -490,7 +489,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
             continue;
         }
         let on_self = node
-            .child_by_field_name("object")
+            .field(Field::Object)
             .filter(|o| o.kind_name() == "identifier" && &text[o.byte_range()] == "self");
         let Some(on_self) = on_self else {
             return Err(format!(
@@ -515,11 +514,8 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
         let set_to_none = node
             .parent()
             .filter(|p| p.kind_name() == "assignment")
-            .filter(|p| {
-                p.child_by_field_name("left")
-                    .is_some_and(|l| l.id() == node.id())
-            })
-            .and_then(|p| p.child_by_field_name("right"))
+            .filter(|p| p.field(Field::Left).is_some_and(|l| l.id() == node.id()))
+            .and_then(|p| p.field(Field::Right))
             .is_some_and(|r| r.kind_name() == "none");
         if !set_to_none {
             uses.push(node);
@@ -548,7 +544,7 @@ fn derives_from(site: &Site, other: ScopeId, class: ScopeId) -> bool {
     else {
         return true;
     };
-    let Some(bases) = definition.child_by_field_name("superclasses") else {
+    let Some(bases) = definition.field(Field::Superclasses) else {
         return false;
     };
     let mut cursor = bases.walk();
@@ -602,7 +598,7 @@ fn movable_to_construction(
     let block = statement.parent();
     let right_block = match origin {
         Origin::With(with) => with
-            .child_by_field_name("body")
+            .field(Field::Body)
             .is_some_and(|body| block.is_some_and(|b| b.id() == body.id())),
         Origin::Assignment => {
             let made_in = constructor
