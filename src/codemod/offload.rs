@@ -682,6 +682,7 @@ fn offload_with(
     edits.push(Edit::insertion(line_end, after));
 
     let mut fix = Fix::new(applicability, String::new(), edits);
+    fix.moves = Some(with.byte_range());
     if let Some(caveat) = names.thread_caveat {
         fix.applicability = fix.applicability.min(Applicability::Unsafe);
         fix.caveat = Some(caveat);

@@ -9,7 +9,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::parse::{ParsedFile, parse};
+use tree_sitter::{Node, Tree};
+
+use crate::parse::{Field, FieldChild, KindName, ParsedFile, parse};
 
 /// How far a fix can be trusted, from least to most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -127,6 +129,10 @@ pub struct Fix {
     pub caveat: Option<String>,
     /// Names whose import this fix may leave unused (removed afterwards if so).
     pub may_orphan: Vec<String>,
+    /// The code this fix moves into a function run in a worker thread (a `with` block): no
+    /// other fix may edit inside it. Their edits would land in that synchronous function, and
+    /// the `await` they add is a syntax error there; in the thread the calls may block.
+    pub moves: Option<Range<usize>>,
 }
 
 impl Fix {
@@ -138,6 +144,7 @@ impl Fix {
             edits,
             caveat: None,
             may_orphan: Vec::new(),
+            moves: None,
         }
     }
 
@@ -150,6 +157,11 @@ impl Fix {
 
 /// Apply `edits` (sorted, non-overlapping) to `text`.
 pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    apply_edits_tracked(text, edits).0
+}
+
+/// [`apply_edits`], also giving where each edit's new text is in the result.
+fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Range<usize>>) {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by(|a, b| {
         (a.range.start, a.range.end)
@@ -163,14 +175,60 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
             })
     });
     let mut out = String::with_capacity(text.len() + 64);
+    let mut inserted = Vec::with_capacity(sorted.len());
     let mut cursor = 0;
     for edit in sorted {
         out.push_str(&text[cursor..edit.range.start]);
+        inserted.push(out.len()..out.len() + edit.content.len());
         out.push_str(&edit.content);
         cursor = edit.range.end;
     }
     out.push_str(&text[cursor..]);
-    out
+    (out, inserted)
+}
+
+/// Whether an `await` in the text the edits inserted (`inserted`, ranges of `fixed`) is
+/// outside a coroutine: in a synchronous function's, a lambda's or a class's body, or at the
+/// top level. Python refuses that, but tree-sitter's grammar parses `await` anywhere, so the
+/// parse does not count it as an error.
+fn inserts_await_outside_coroutine(fixed: &str, tree: &Tree, inserted: &[Range<usize>]) -> bool {
+    let is_word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    inserted.iter().any(|range| {
+        fixed[range.clone()].match_indices("await").any(|(at, _)| {
+            let start = range.start + at;
+            let end = start + "await".len();
+            let bytes = fixed.as_bytes();
+            if start > 0 && is_word_byte(bytes[start - 1])
+                || bytes.get(end).is_some_and(|&b| is_word_byte(b))
+            {
+                return false;
+            }
+            tree.root_node()
+                .descendant_for_byte_range(start, end)
+                .is_some_and(|keyword| keyword.kind_name() == "await" && !in_coroutine(keyword))
+        })
+    })
+}
+
+/// Whether `node` runs in a coroutine's body (not in a nested function, lambda or class body).
+fn in_coroutine(node: Node) -> bool {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        let in_body = || {
+            parent
+                .field(Field::Body)
+                .is_some_and(|b| b.id() == child.id())
+        };
+        match parent.kind_name() {
+            "function_definition" if in_body() => {
+                return parent.child(0).is_some_and(|c| c.kind_name() == "async");
+            }
+            "lambda" | "class_definition" if in_body() => return false,
+            _ => {}
+        }
+        child = parent;
+    }
+    false
 }
 
 /// Why a fix was not applied.
@@ -191,6 +249,11 @@ fn overlaps_itself(fix: &Fix) -> bool {
     });
     debug_assert!(!overlapping, "a fix with overlapping edits: {fix:?}");
     overlapping
+}
+
+/// Whether `edit` changes or inserts text strictly inside `range`.
+fn edit_inside(edit: &Edit, range: &Range<usize>) -> bool {
+    range.start < edit.range.start && edit.range.start < range.end
 }
 
 /// The result of fixing one file.
@@ -233,13 +296,16 @@ pub fn fix_file_counting(
     keep_imports: bool,
 ) -> FixOutcome {
     let mut order: Vec<usize> = (0..fixes.len()).filter(|i| fixes[*i].is_some()).collect();
+    // Fixes that move code to a thread first: the calls inside are then fixed by the move.
     order.sort_by_key(|i| {
         let fix = fixes[*i].expect("filtered");
-        (fix.range().start, *i)
+        (fix.moves.is_none(), fix.range().start, *i)
     });
     let mut applied = vec![false; fixes.len()];
     let mut overlapped = 0;
     let mut accepted: Vec<&Edit> = Vec::new();
+    // The code moved by the accepted fixes ([`Fix::moves`]).
+    let mut moved: Vec<&Range<usize>> = Vec::new();
     let mut orphan_candidates: Vec<&str> = Vec::new();
     for i in order {
         let fix = fixes[i].expect("filtered");
@@ -250,7 +316,24 @@ pub fn fix_file_counting(
             .edits
             .iter()
             .any(|edit| accepted.iter().any(|done| done.conflicts_with(edit)));
-        if conflicts {
+        // The same block's fix, proposed by another finding in it, is the same fix.
+        let moves_again = fix.moves.as_ref().is_some_and(|own| moved.contains(&own));
+        let into_moved = !moves_again
+            && fix.edits.iter().any(|edit| {
+                edit.header.is_none() && moved.iter().any(|range| edit_inside(edit, range))
+            });
+        let moves_edited = !moves_again
+            && fix.moves.as_ref().is_some_and(|own| {
+                accepted
+                    .iter()
+                    .any(|done| done.header.is_none() && edit_inside(done, own))
+            });
+        if into_moved {
+            // Its call now runs in the worker thread: the move fixed it.
+            applied[i] = true;
+            continue;
+        }
+        if conflicts || moves_edited {
             overlapped += 1;
             continue;
         }
@@ -258,6 +341,11 @@ pub fn fix_file_counting(
             if !accepted.contains(&edit) {
                 accepted.push(edit);
             }
+        }
+        if let Some(own) = &fix.moves
+            && !moves_again
+        {
+            moved.push(own);
         }
         orphan_candidates.extend(fix.may_orphan.iter().map(String::as_str));
         applied[i] = true;
@@ -272,8 +360,19 @@ pub fn fix_file_counting(
         };
     }
     let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
-    let mut fixed = apply_edits(text, &edits);
+    let (mut fixed, inserted) = apply_edits_tracked(text, &edits);
     let mut parsed = parse(&fixed);
+    if inserts_await_outside_coroutine(&fixed, &parsed.tree, &inserted) {
+        return FixOutcome {
+            fixed_text: None,
+            applied: vec![false; fixes.len()],
+            overlapped: 0,
+            rejected: Some(
+                "a fix would put `await` outside a coroutine; nothing was changed in it".to_owned(),
+            ),
+            parsed: None,
+        };
+    }
     if !keep_imports && !orphan_candidates.is_empty() {
         let removals = imports::orphaned_import_removals(&fixed, &parsed, &orphan_candidates);
         if !removals.is_empty() {
@@ -320,6 +419,59 @@ mod tests {
             ],
         );
         assert_eq!(out, ">acdEf");
+    }
+
+    #[test]
+    fn a_fix_putting_await_outside_a_coroutine_is_refused() {
+        let text = "async def f():\n    def g(x=h()):\n        h()\n    h()\n    k = lambda: h()\n\n\nclass A:\n    h()\n";
+        let at = |needle: &str, nth: usize| text.match_indices(needle).nth(nth).unwrap().0;
+        let awaiting = |at: usize| fix(vec![Edit::insertion(at, "await ")]);
+        // In the coroutine's body, and in a nested function's default (evaluated there).
+        for at in [at("h()", 2), at("h()", 0)] {
+            let outcome = fix_file(text, 0, &[Some(&awaiting(at))], Applicability::Safe, true);
+            assert!(outcome.rejected.is_none(), "{:?}", outcome.fixed_text);
+            assert!(outcome.fixed_text.unwrap().contains("await h()"));
+        }
+        // A synchronous function's body, a lambda's, a class's.
+        for at in [at("h()", 1), at("h()", 3), at("h()", 4)] {
+            let outcome = fix_file(text, 0, &[Some(&awaiting(at))], Applicability::Safe, true);
+            assert!(outcome.fixed_text.is_none(), "at {at}");
+            assert_eq!(outcome.applied, [false]);
+            assert!(outcome.rejected.unwrap().contains("outside a coroutine"));
+        }
+        // `awaited` is a name, not the keyword.
+        let named = fix(vec![Edit::insertion(at("h()", 1), "awaited or ")]);
+        let outcome = fix_file(text, 0, &[Some(&named)], Applicability::Safe, true);
+        assert!(outcome.rejected.is_none());
+    }
+
+    #[test]
+    fn a_fix_inside_code_another_fix_moves_to_a_thread_is_fixed_by_the_move() {
+        let text = "async def f():\n    with a():\n        b()\n";
+        let block = text.find("with").unwrap()..text.len() - 1;
+        let mut moving = fix(vec![
+            Edit::insertion(text.find("    with").unwrap(), "    def s():\n    "),
+            Edit::insertion(text.find("        b").unwrap(), "    "),
+            Edit::insertion(text.len(), "    await to_thread(s)\n"),
+        ]);
+        moving.moves = Some(block);
+        // Its import's line comes first in the file.
+        let inner = fix(vec![
+            Edit::header_insertion(0, "import x\n", HeaderKind::Import),
+            Edit::insertion(text.find("b()").unwrap(), "await "),
+        ]);
+        let expected = "async def f():\n    def s():\n        with a():\n            b()\n    await to_thread(s)\n";
+        // In any order, the inner fix is not applied inside the moved code, yet counts as
+        // applied; the same move proposed twice is one.
+        for fixes in [
+            vec![Some(&moving), Some(&inner), Some(&moving)],
+            vec![Some(&inner), Some(&moving)],
+        ] {
+            let outcome = fix_file(text, 0, &fixes, Applicability::Safe, true);
+            assert_eq!(outcome.fixed_text.as_deref(), Some(expected));
+            assert!(outcome.applied.iter().all(|&a| a), "{:?}", outcome.applied);
+            assert_eq!(outcome.overlapped, 0);
+        }
     }
 
     #[test]
