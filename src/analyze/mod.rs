@@ -607,6 +607,10 @@ pub fn blocking_evidence(
     registry.for_call(&qualified).iter().find_map(|&i| {
         let codemod = registry.codemod(i);
         let excluded = !registry.is_evidence(i)
+            || codemod
+                .fix_exceptions
+                .get(&qualified)
+                .is_some_and(|exception| exception.not_evidence)
             || selection
                 .ignore
                 .iter()

@@ -45,6 +45,8 @@ pub struct FixException {
     pub reason: String,
     /// Not when the receiver is a local object of the calling function.
     pub unless_local_receiver: bool,
+    /// Not evidence that a project function calling it blocks (`not-evidence`).
+    pub not_evidence: bool,
 }
 
 /// A compiled, validated codemod.
@@ -258,6 +260,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
                             applicability: level,
                             reason: exception.reason.trim().to_owned(),
                             unless_local_receiver: exception.unless_local_receiver,
+                            not_evidence: exception.not_evidence,
                         },
                     );
                 }

@@ -147,6 +147,10 @@ pub struct RawFixException {
     /// (`s = requests.Session()` or `with ... as s` in it): no other coroutine can share it.
     #[serde(default)]
     pub unless_local_receiver: bool,
+    /// These calls rarely wait: still findings of their own, but not evidence that a project
+    /// function calling them blocks (UNF401).
+    #[serde(default)]
+    pub not_evidence: bool,
 }
 
 #[derive(Debug, Deserialize)]
