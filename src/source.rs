@@ -198,12 +198,21 @@ pub fn detect_line_ending(text: &str) -> LineEnding {
     }
 }
 
-/// The indentation of the first indented line after a line ending with `:`; four spaces if none.
+/// The indentation of the first indented line after an unindented line that opens a block
+/// (`def ...:`, `if ...:`, ...), lines inside triple-quoted strings aside (a docstring's
+/// `Prerequisites:` and its indented list are no code); four spaces if none.
 pub fn detect_indent(text: &str) -> String {
+    const BLOCK_KEYWORDS: &[&str] = &[
+        "def", "class", "if", "elif", "else", "for", "while", "with", "try", "except", "finally",
+        "async", "match", "case",
+    ];
     let mut after_colon = false;
+    let mut open_string: Option<&str> = None;
     for line in text.lines() {
         let content = line.trim_end();
-        if content.trim_start().is_empty() {
+        let in_string = open_string.is_some();
+        open_string = triple_quotes_open_after(content, open_string);
+        if in_string || content.trim_start().is_empty() {
             continue;
         }
         let leading: String = content
@@ -214,12 +223,47 @@ pub fn detect_indent(text: &str) -> String {
             return leading;
         }
         if leading.is_empty() {
-            after_colon = content.ends_with(':');
+            let keyword = content
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .next()
+                .unwrap_or("");
+            after_colon = content.ends_with(':') && BLOCK_KEYWORDS.contains(&keyword);
         } else {
             after_colon = false;
         }
     }
     "    ".to_owned()
+}
+
+/// The triple quote (`"""` or `'''`) still open at the end of `line`, given the one open
+/// at its start. Comments and one-line strings holding triple quotes are not told apart: this
+/// only guides [`detect_indent`].
+fn triple_quotes_open_after<'q>(line: &str, mut open: Option<&'q str>) -> Option<&'q str> {
+    let mut rest = line;
+    loop {
+        match open {
+            Some(quote) => match rest.find(quote) {
+                Some(end) => {
+                    rest = &rest[end + quote.len()..];
+                    open = None;
+                }
+                None => return open,
+            },
+            None => {
+                let next = ["\"\"\"", "'''"]
+                    .into_iter()
+                    .filter_map(|quote| rest.find(quote).map(|at| (at, quote)))
+                    .min();
+                match next {
+                    Some((at, quote)) => {
+                        rest = &rest[at + quote.len()..];
+                        open = Some(quote);
+                    }
+                    None => return None,
+                }
+            }
+        }
+    }
 }
 
 /// Maps byte offsets to 1-based rows and character columns.
@@ -326,6 +370,14 @@ mod tests {
         assert_eq!(detect_indent("def f():\n\treturn 1\n"), "\t");
         assert_eq!(detect_indent("if x:\n  y\n"), "  ");
         assert_eq!(detect_indent("x = 1\n"), "    ");
+        // A docstring's indented list after a line ending with `:` is no code.
+        let docstring =
+            "\"\"\"Tests.\n\nPrerequisites:\n   - a server\n\"\"\"\n\nasync def f():\n    pass\n";
+        assert_eq!(detect_indent(docstring), "    ");
+        let quoted = "X = '''\nusage:\n  run it\n'''\nif X:\n\tpass\n";
+        assert_eq!(detect_indent(quoted), "\t");
+        // A line ending with `:` that opens no block (a dict's first line) is passed over.
+        assert_eq!(detect_indent("D = {1:\n  2}\nclass A:\n   x = 1\n"), "   ");
     }
 
     #[test]
