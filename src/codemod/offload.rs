@@ -96,10 +96,14 @@ pub fn offload_block(site: &Site, applicability: Applicability) -> Result<Propos
     offload_chain(site, applicability)
 }
 
-/// The whole-block fix when `site.call` makes the resource of a `with` statement in a
-/// coroutine and the block can move; `None` otherwise (the caller falls back to moving the
-/// call alone).
-pub fn offload_with_item(site: &Site, applicability: Applicability) -> Option<Proposal> {
+/// When `site.call` makes the resource of a `with` statement in a coroutine: the fix moving
+/// the whole block, or why it cannot move (moving the call alone would leave the block's
+/// reads and the close on the event loop). `None`: the call makes no `with` resource, or
+/// that of an `async with`, whose uses are awaited (moving the call alone is the fix).
+pub fn offload_with_item(
+    site: &Site,
+    applicability: Applicability,
+) -> Option<Result<Proposal, String>> {
     let function = site.index.async_function_at(site.call.start_byte())?;
     let mut node = site.call.parent()?;
     if node.kind_name() == "as_pattern" {
@@ -109,7 +113,18 @@ pub fn offload_with_item(site: &Site, applicability: Applicability) -> Option<Pr
         return None;
     }
     let with = with_statement_of(site, function)?;
-    offload_with(site, applicability, function, with).ok()
+    if with.child(0).is_some_and(|c| c.kind_name() == "async") {
+        return None;
+    }
+    Some(
+        offload_with(site, applicability, function, with).map_err(|reason| {
+            format!(
+                "the `with` block uses what the call makes (reads, the close) and cannot move to a \
+             worker thread as a whole ({reason}); moving the call alone would leave them \
+             blocking"
+            )
+        }),
+    )
 }
 
 /// The `with` statement whose resource `site.call` makes (`with open(p) as f:`), or whose

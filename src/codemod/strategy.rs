@@ -606,9 +606,9 @@ pub(crate) fn thread_call(
 
 fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     // `with urlopen(u) as r: ...`: the resource is used in the block too (reads, close), so
-    // the whole block moves to the thread when it can.
-    if let Some(proposal) = super::offload::offload_with_item(site, applicability) {
-        return Ok(proposal);
+    // the whole block moves to the thread, or nothing does.
+    if let Some(whole_block) = super::offload::offload_with_item(site, applicability) {
+        return whole_block;
     }
     let (arguments, has_keywords) = call_arguments(site).ok_or("the call has no argument list")?;
     let callee = &site.text[site.callee.byte_range()];
