@@ -373,7 +373,13 @@ fn names_of_block(
     let mut stack = vec![function_node];
     let mut cursor = function_node.walk();
     while let Some(node) = stack.pop() {
-        stack.extend(node.named_children(&mut cursor));
+        // A keyword argument's name (`make(extra=1)`) and an attribute's (`obj.extra`) are
+        // no occurrence of a local.
+        match node.kind_name() {
+            "keyword_argument" => stack.extend(node.field(Field::Value)),
+            "attribute" => stack.extend(node.field(Field::Object)),
+            _ => stack.extend(node.named_children(&mut cursor)),
+        }
         if node.kind_name() != "identifier" {
             continue;
         }
