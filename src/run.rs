@@ -17,8 +17,8 @@ use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_specul
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::{ForcedExcludes, discover};
-use crate::fix::{Applicability, fix_file, fix_file_counting};
-use crate::masked::blank_bodies;
+use crate::fix::{Applicability, CheckMask, fix_file_masked};
+use crate::masked::{blank_bodies, bodies_a_fix_round_leaves_out};
 use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
@@ -490,8 +490,23 @@ fn finish(
     {
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
         let keep_imports = keeps_unused_imports(path);
-        let outcome =
-            fix_file_counting(&source.text, syntax_errors, &fixes, threshold, keep_imports);
+        // The rounds below read only what the fixes changed and the findings' code: their
+        // parses leave out the other bodies (`masked::bodies_a_fix_round_leaves_out`).
+        let leave_out =
+            |text: &str, keep: &[Range<usize>]| bodies_a_fix_round_leaves_out(text, keep, registry);
+        let finding_ranges: Vec<Range<usize>> = findings.iter().map(|f| f.range.clone()).collect();
+        let mask = CheckMask {
+            findings: &finding_ranges,
+            bodies_left_out: &leave_out,
+        };
+        let outcome = fix_file_masked(
+            &source.text,
+            syntax_errors,
+            &fixes,
+            threshold,
+            keep_imports,
+            Some(&mask),
+        );
         applied = outcome.applied;
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
@@ -505,19 +520,37 @@ fn finish(
             let Some(current) = fixed_text.as_deref() else {
                 break;
             };
+            let (parsed, masked_text) = match fixed_parse.take() {
+                Some(checked) => (Some(checked.parsed), checked.masked_text),
+                None => (None, None),
+            };
+            // A masked parse's errors are not all the text's: counted again if a fix has any.
+            let masked = masked_text.is_some();
             let (mut more, round_errors, _) = find_in_project(
-                current,
+                masked_text.as_deref().unwrap_or(current),
                 source.line_ending.as_str(),
                 path,
                 settings,
                 registry,
                 round_role,
                 true,
-                fixed_parse.take(),
+                parsed,
             );
             keep_in_scope(&mut more, path, &source.text, current, settings);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
-            let round = fix_file(current, round_errors, &more_fixes, threshold, keep_imports);
+            let more_ranges: Vec<Range<usize>> = more.iter().map(|f| f.range.clone()).collect();
+            let mask = CheckMask {
+                findings: &more_ranges,
+                bodies_left_out: &leave_out,
+            };
+            let round = fix_file_masked(
+                current,
+                (!masked).then_some(round_errors),
+                &more_fixes,
+                threshold,
+                keep_imports,
+                Some(&mask),
+            );
             let Some(next) = round.fixed_text else {
                 break;
             };

@@ -1,6 +1,8 @@
 //! Edits and fixes: byte-range `Edit`s grouped into a `Fix` with an applicability, applied to
 //! a file in one pass (overlapping fixes skipped), followed by the removal of imports the fixes
-//! left unused and a re-parse that refuses any result with new syntax errors.
+//! left unused and a re-parse that refuses any result with new syntax errors. In a run's fix
+//! rounds that re-parse leaves out the function bodies no fix changed and no finding is in
+//! ([`CheckMask`]): the next round reads only the rest.
 
 pub mod imports;
 
@@ -11,7 +13,8 @@ use serde::Serialize;
 
 use tree_sitter::{Node, Tree};
 
-use crate::parse::{Field, FieldChild, KindName, ParsedFile, parse};
+use crate::masked::blank_bodies;
+use crate::parse::{Field, FieldChild, KindName, ParsedFile, parse, parse_skipping};
 
 /// How far a fix can be trusted, from least to most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -161,7 +164,9 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
 }
 
 /// [`apply_edits`], also giving where each edit's new text is in the result.
-fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Range<usize>>) {
+/// [`apply_edits`], also giving, for each edit in text order, the range it replaced (of
+/// `text`) and the range its content took (of the result).
+fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Moved>) {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by(|a, b| {
         (a.range.start, a.range.end)
@@ -179,12 +184,86 @@ fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Range<usize>>
     let mut cursor = 0;
     for edit in sorted {
         out.push_str(&text[cursor..edit.range.start]);
-        inserted.push(out.len()..out.len() + edit.content.len());
+        inserted.push(Moved {
+            before: edit.range.clone(),
+            after: out.len()..out.len() + edit.content.len(),
+        });
         out.push_str(&edit.content);
         cursor = edit.range.end;
     }
     out.push_str(&text[cursor..]);
     (out, inserted)
+}
+
+/// The names header lines bind (`content`: whole lines): `import a.b` binds `a`,
+/// `import a as b` and `from m import a as b` bind `b`, `from m import a` binds `a`, and
+/// `NAME = ...` binds `NAME`; any other line, each of its words (comments are skipped).
+fn names_bound_by(content: &str) -> Vec<&str> {
+    fn bound(part: &str) -> Option<&str> {
+        let part = part.trim().trim_matches(|c| c == '(' || c == ')').trim();
+        let name = match part.rsplit_once(" as ") {
+            Some((_, alias)) => alias.trim(),
+            None => part.split('.').next().unwrap_or_default().trim(),
+        };
+        (!name.is_empty()).then_some(name)
+    }
+    let mut names = Vec::new();
+    let is_word_byte = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    for line in content.lines().map(str::trim) {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if let Some(modules) = line.strip_prefix("import ") {
+            names.extend(modules.split(',').filter_map(bound));
+        } else if line.starts_with("from ")
+            && let Some((_, imported)) = line.split_once(" import ")
+        {
+            names.extend(imported.split(',').filter_map(bound));
+        } else if let Some((target, _)) = line.split_once('=')
+            && !target.trim().is_empty()
+            && target.trim().chars().all(is_word_byte)
+        {
+            names.push(target.trim());
+        } else {
+            names.extend(
+                line.split(|c: char| !is_word_byte(c))
+                    .filter(|w| !w.is_empty()),
+            );
+        }
+    }
+    names
+}
+
+/// Where an edit's range went: `before` in the text edited, `after` in the result.
+#[derive(Clone, Debug)]
+struct Moved {
+    before: Range<usize>,
+    after: Range<usize>,
+}
+
+/// Where `offset` of a text is once the edits (`moved`, in text order) are applied; an offset
+/// inside a replaced range goes to the start of what replaced it (`towards_end`: to its end,
+/// and an insertion right at `offset` is taken in).
+fn offset_after(offset: usize, moved: &[Moved], towards_end: bool) -> usize {
+    let mut at = offset;
+    for Moved { before, after } in moved {
+        let inserted_here = before.is_empty() && before.start == offset;
+        if before.end <= offset && !inserted_here {
+            at = offset - before.end + after.end;
+        } else if before.start < offset || inserted_here && towards_end {
+            return if towards_end { after.end } else { after.start };
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// `ranges` of a text, where they are once the edits (`moved`) are applied, grown to cover
+/// what replaced any part of them.
+fn ranges_after(ranges: &[Range<usize>], moved: &[Moved]) -> Vec<Range<usize>> {
+    ranges
+        .iter()
+        .map(|range| offset_after(range.start, moved, false)..offset_after(range.end, moved, true))
+        .collect()
 }
 
 /// Whether an `await` in the text the edits inserted (`inserted`, ranges of `fixed`) is
@@ -269,7 +348,79 @@ pub struct FixOutcome {
     /// the fixed text may apply them).
     pub overlapped: usize,
     /// The parse of `fixed_text` made to check it, for the next analysis of that text.
-    pub parsed: Option<ParsedFile>,
+    pub parsed: Option<CheckParse>,
+}
+
+/// Given a text and ranges of it, the function bodies of the text a parse may leave out,
+/// none of them overlapping or touching those ranges.
+pub type BodiesLeftOut<'a> = dyn Fn(&str, &[Range<usize>]) -> Vec<Range<usize>> + 'a;
+
+/// Function bodies the parse that checks a fixed text may leave out (see `masked.rs`), when
+/// the next round of fixes needs only the code the fixes changed and the findings' code.
+pub struct CheckMask<'a> {
+    /// The ranges (of the text fixed) of its findings: the bodies holding them stay.
+    pub findings: &'a [Range<usize>],
+    /// The bodies of a text that may be left out, all of them outside the given ranges.
+    pub bodies_left_out: &'a BodiesLeftOut<'a>,
+}
+
+/// The parse that checked a fixed text.
+#[derive(Clone, Debug)]
+pub struct CheckParse {
+    pub parsed: ParsedFile,
+    /// When function bodies were left out: the fixed text with them blanked, the text the
+    /// tree is of (its offsets, lines and columns are the fixed text's). Its syntax errors are
+    /// then not all the file's.
+    pub masked_text: Option<String>,
+    /// The bodies left out (ranges of the fixed text).
+    left_out: Vec<Range<usize>>,
+}
+
+impl CheckParse {
+    /// A parse of all of `text`.
+    fn whole(text: &str) -> CheckParse {
+        CheckParse {
+            parsed: parse(text),
+            masked_text: None,
+            left_out: Vec::new(),
+        }
+    }
+
+    /// `text` parsed without the bodies `mask` lets out, except those overlapping or touching
+    /// `keep` (ranges of `text`) and those naming any of `new_names` (names the fixes bound:
+    /// a call there may resolve now, to an import a fix added).
+    fn of(
+        text: &str,
+        keep: &[Range<usize>],
+        new_names: &[&str],
+        mask: Option<&CheckMask>,
+    ) -> CheckParse {
+        let mut left_out = mask.map_or_else(Vec::new, |mask| (mask.bodies_left_out)(text, keep));
+        left_out.retain(|body| {
+            let code = &text[body.clone()];
+            !new_names.iter().any(|name| code.contains(name))
+        });
+        match blank_bodies(text, &left_out) {
+            Some(masked) => CheckParse {
+                parsed: parse_skipping(&masked.text, &masked.skippable),
+                masked_text: Some(masked.text),
+                left_out,
+            },
+            None => CheckParse::whole(text),
+        }
+    }
+
+    /// The text the tree is of.
+    pub fn text<'t>(&'t self, fixed: &'t str) -> &'t str {
+        self.masked_text.as_deref().unwrap_or(fixed)
+    }
+
+    /// Whether a word of `words` is in a body left out (`fixed`: the text parsed).
+    fn leaves_out_any(&self, fixed: &str, words: &[&str]) -> bool {
+        self.left_out
+            .iter()
+            .any(|body| words.iter().any(|word| fixed[body.clone()].contains(word)))
+    }
 }
 
 /// Apply every fix whose applicability reaches `threshold`, in source order, skipping a fix
@@ -294,6 +445,21 @@ pub fn fix_file_counting(
     fixes: &[Option<&Fix>],
     threshold: Applicability,
     keep_imports: bool,
+) -> FixOutcome {
+    fix_file_masked(text, original_errors, fixes, threshold, keep_imports, None)
+}
+
+/// [`fix_file_counting`], the fixed text checked by a parse that leaves out the function
+/// bodies `mask` allows (`None`: a whole parse), except those the fixes changed or that hold
+/// a finding: the next round of fixes reads only those, and the parse still refuses a fix
+/// that breaks the syntax (a parse with errors is made again whole, to count them).
+pub fn fix_file_masked(
+    text: &str,
+    original_errors: Option<usize>,
+    fixes: &[Option<&Fix>],
+    threshold: Applicability,
+    keep_imports: bool,
+    mask: Option<&CheckMask>,
 ) -> FixOutcome {
     let mut order: Vec<usize> = (0..fixes.len()).filter(|i| fixes[*i].is_some()).collect();
     // Fixes that move code to a thread first: the calls inside are then fixed by the move.
@@ -360,9 +526,25 @@ pub fn fix_file_counting(
         };
     }
     let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
-    let (mut fixed, inserted) = apply_edits_tracked(text, &edits);
-    let mut parsed = parse(&fixed);
-    if inserts_await_outside_coroutine(&fixed, &parsed.tree, &inserted) {
+    let (mut fixed, moved) = apply_edits_tracked(text, &edits);
+    let inserted: Vec<Range<usize>> = moved.iter().map(|m| m.after.clone()).collect();
+    // What the next round reads: the changed code and the findings' code.
+    let mut keep = match mask {
+        Some(mask) => {
+            let mut keep = ranges_after(mask.findings, &moved);
+            keep.extend(inserted.iter().cloned());
+            keep
+        }
+        None => Vec::new(),
+    };
+    // Names the fixes' header lines bind (`import httpx`): a call naming one may resolve now.
+    let new_names: Vec<&str> = edits
+        .iter()
+        .filter(|edit| edit.header.is_some())
+        .flat_map(|edit| names_bound_by(&edit.content))
+        .collect();
+    let mut checked = CheckParse::of(&fixed, &keep, &new_names, mask);
+    if inserts_await_outside_coroutine(&fixed, &checked.parsed.tree, &inserted) {
         return FixOutcome {
             fixed_text: None,
             applied: vec![false; fixes.len()],
@@ -374,13 +556,26 @@ pub fn fix_file_counting(
         };
     }
     if !keep_imports && !orphan_candidates.is_empty() {
-        let removals = imports::orphaned_import_removals(&fixed, &parsed, &orphan_candidates);
+        // An import is used if its name is read anywhere, left-out bodies included.
+        if checked.leaves_out_any(&fixed, &orphan_candidates) {
+            checked = CheckParse::whole(&fixed);
+        }
+        let removals = imports::orphaned_import_removals(
+            checked.text(&fixed),
+            &checked.parsed,
+            &orphan_candidates,
+        );
         if !removals.is_empty() {
-            fixed = apply_edits(&fixed, &removals);
-            parsed = parse(&fixed);
+            let (without, moved) = apply_edits_tracked(&fixed, &removals);
+            fixed = without;
+            keep = ranges_after(&keep, &moved);
+            checked = CheckParse::of(&fixed, &keep, &new_names, mask);
         }
     }
-    let errors = parsed.error_ranges.len();
+    if checked.masked_text.is_some() && checked.parsed.has_errors() {
+        checked = CheckParse::whole(&fixed);
+    }
+    let errors = checked.parsed.error_ranges.len();
     if errors > 0 && errors > original_errors.unwrap_or_else(|| parse(text).error_ranges.len()) {
         return FixOutcome {
             fixed_text: None,
@@ -395,7 +590,7 @@ pub fn fix_file_counting(
         applied,
         rejected: None,
         overlapped,
-        parsed: Some(parsed),
+        parsed: Some(checked),
     }
 }
 
@@ -512,6 +707,140 @@ mod tests {
             true,
         );
         assert_eq!(with_unsafe.fixed_text.unwrap(), "y = 1\n");
+    }
+
+    #[test]
+    fn ranges_follow_the_edits_and_grow_over_what_replaced_them() {
+        let text = "abcdefghij";
+        let edits = [Edit::replacement(2..4, "WXYZ"), Edit::insertion(6, "--")];
+        let (fixed, moved) = apply_edits_tracked(text, &edits);
+        assert_eq!(fixed, "abWXYZef--ghij");
+        assert_eq!(offset_after(1, &moved, false), 1);
+        assert_eq!(offset_after(5, &moved, false), 7);
+        // Inside the replaced `cd`: to the start, or the end, of `WXYZ`.
+        assert_eq!(ranges_after(std::slice::from_ref(&(3..5)), &moved)[0], 2..7);
+        // An insertion where a range starts or ends is taken in.
+        assert_eq!(
+            ranges_after(std::slice::from_ref(&(6..8)), &moved)[0],
+            8..12
+        );
+        assert_eq!(&fixed[8..12], "--gh");
+        assert_eq!(
+            ranges_after(std::slice::from_ref(&(0..6)), &moved)[0],
+            0..10
+        );
+        assert_eq!(&fixed[0..10], "abWXYZef--");
+    }
+
+    #[test]
+    fn the_names_header_lines_bind() {
+        assert_eq!(names_bound_by("import asyncio\n"), ["asyncio"]);
+        assert_eq!(names_bound_by("import os.path, a as b\r\n"), ["os", "b"]);
+        assert_eq!(
+            names_bound_by("from anyio.to_thread import (run_sync as rs, other)\n"),
+            ["rs", "other"]
+        );
+        assert_eq!(
+            names_bound_by("# One context: made once.\n_CTX = httpx.create()\n"),
+            ["_CTX"]
+        );
+    }
+
+    /// A fix in `a`; `b`'s body is left out of the check parse unless the keep ranges
+    /// touch it.
+    fn check_with_b_left_out(text: &str) -> FixOutcome {
+        let start = text.find("async def a():\n").unwrap() + "async def a():\n    ".len();
+        let call = start..start + "time.sleep(1)".len();
+        let mut sleep = fix(vec![Edit::replacement(
+            call.clone(),
+            "await asyncio.sleep(1)",
+        )]);
+        sleep.may_orphan = vec!["time".to_owned()];
+        let b_body = |fixed: &str, keep: &[Range<usize>]| {
+            let start = fixed.find("async def b():\n").unwrap() + "async def b():\n    ".len();
+            let body = start..fixed.len();
+            let touched = keep
+                .iter()
+                .any(|k| k.start <= body.end && body.start <= k.end);
+            if touched { Vec::new() } else { vec![body] }
+        };
+        let findings = [call];
+        let mask = CheckMask {
+            findings: &findings,
+            bodies_left_out: &b_body,
+        };
+        fix_file_masked(
+            text,
+            None,
+            &[Some(&sleep)],
+            Applicability::Safe,
+            false,
+            Some(&mask),
+        )
+    }
+
+    #[test]
+    fn the_check_parse_leaves_out_a_body_no_fix_changed() {
+        let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return [\n        1,\n    ]\n";
+        let outcome = check_with_b_left_out(text);
+        let fixed = outcome.fixed_text.unwrap();
+        assert_eq!(
+            fixed,
+            "import asyncio\n\nasync def a():\n    await asyncio.sleep(1)\n\nasync def b():\n    return [\n        1,\n    ]\n"
+        );
+        let checked = outcome.parsed.unwrap();
+        let masked = checked.masked_text.as_deref().expect("b's body left out");
+        assert_eq!(masked.len(), fixed.len());
+        assert!(masked.contains("async def b():\n    ...") && !masked.contains("return"));
+        assert!(masked.contains("await asyncio.sleep(1)"));
+        assert!(!checked.parsed.has_errors());
+    }
+
+    #[test]
+    fn an_import_read_only_in_a_body_left_out_is_kept() {
+        let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return time.monotonic()\n";
+        let outcome = check_with_b_left_out(text);
+        let fixed = outcome.fixed_text.unwrap();
+        assert!(
+            fixed.starts_with("import asyncio\nimport time\n"),
+            "{fixed}"
+        );
+        // The whole text was parsed to see the use.
+        assert!(outcome.parsed.unwrap().masked_text.is_none());
+    }
+
+    #[test]
+    fn a_body_holding_a_finding_stays_in_the_check_parse() {
+        let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return 1\n";
+        let start = text.find("async def a():\n").unwrap() + "async def a():\n    ".len();
+        let sleep = fix(vec![Edit::replacement(
+            start..start + 13,
+            "await asyncio.sleep(1)",
+        )]);
+        let b_body = |fixed: &str, keep: &[Range<usize>]| {
+            let start = fixed.find("return 1").unwrap();
+            let body = start..fixed.len();
+            let touched = keep
+                .iter()
+                .any(|k| k.start <= body.end && body.start <= k.end);
+            if touched { Vec::new() } else { vec![body] }
+        };
+        // A finding in `b` (its range in the text before the fix).
+        let in_b = text.find("return 1").unwrap();
+        let findings = [start..start + 13, in_b..in_b + 8];
+        let mask = CheckMask {
+            findings: &findings,
+            bodies_left_out: &b_body,
+        };
+        let outcome = fix_file_masked(
+            text,
+            None,
+            &[Some(&sleep)],
+            Applicability::Safe,
+            true,
+            Some(&mask),
+        );
+        assert!(outcome.parsed.unwrap().masked_text.is_none());
     }
 
     #[test]
