@@ -262,7 +262,10 @@ fn target_module(
     module: &str,
 ) -> Result<crate::fix::imports::ModuleReference, String> {
     match callee_module_alias(site, module) {
-        Some(name) => Ok(crate::fix::imports::ModuleReference { name, import: None }),
+        Some(name) => Ok(crate::fix::imports::ModuleReference {
+            name,
+            import: Vec::new(),
+        }),
         None => reference_module(
             site.index,
             site.tree,
@@ -560,17 +563,28 @@ pub(crate) fn thread_call(
             offset,
         )
     };
+    // What the file imports already, by name (`from anyio.to_thread import run_sync`), is
+    // what the fix writes; else the module's name, imported if needed.
+    let imported = |qualified: &str| imported_as(site, qualified, offset);
     let mut imports = Vec::new();
     let partial = |imports: &mut Vec<Edit>| -> Result<String, String> {
+        if let Some(name) = imported("functools.partial") {
+            return Ok(name);
+        }
         let functools = reference("functools")?;
         imports.extend(functools.import);
         Ok(format!("{}.partial", functools.name))
     };
     let (expression, replacement) = match (site.library, site.target_version) {
         (Some(library), _) => {
-            let module = reference(library)?;
-            imports.extend(module.import);
-            let run_sync = format!("{}.to_thread.run_sync", module.name);
+            let run_sync = match imported(&format!("{library}.to_thread.run_sync")) {
+                Some(name) => name,
+                None => {
+                    let module = reference(library)?;
+                    imports.extend(module.import);
+                    format!("{}.to_thread.run_sync", module.name)
+                }
+            };
             let expression = if has_keywords {
                 let partial = partial(&mut imports)?;
                 format!("{run_sync}({})", call_with(&partial, callee, arguments))
@@ -595,13 +609,35 @@ pub(crate) fn thread_call(
             (expression, executor)
         }
         (None, _) => {
-            let asyncio = reference("asyncio")?;
-            imports.extend(asyncio.import);
-            let to_thread = format!("{}.to_thread", asyncio.name);
+            let to_thread = match imported("asyncio.to_thread") {
+                Some(name) => name,
+                None => {
+                    let asyncio = reference("asyncio")?;
+                    imports.extend(asyncio.import);
+                    format!("{}.to_thread", asyncio.name)
+                }
+            };
             (call_with(&to_thread, callee, arguments), to_thread)
         }
     };
     Ok((expression, replacement, imports))
+}
+
+/// How the file at `offset` names `qualified` (a module's attribute, `anyio.to_thread.run_sync`)
+/// through an import of it or of a module it is in other than the top one:
+/// `from anyio.to_thread import run_sync` gives `run_sync`, `from anyio import to_thread`
+/// gives `to_thread.run_sync`. The top module is left to `reference_module`.
+fn imported_as(site: &Site, qualified: &str, offset: usize) -> Option<String> {
+    let mut prefix = qualified;
+    let mut rest = String::new();
+    while let Some((parent, last)) = prefix.rsplit_once('.') {
+        if let Some(name) = site.index.module_alias_at(prefix, offset) {
+            return Some(format!("{name}{rest}"));
+        }
+        rest = format!(".{last}{rest}");
+        prefix = parent;
+    }
+    None
 }
 
 fn to_thread(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
@@ -788,6 +824,32 @@ fix-safety = "f"
         assert_eq!(
             fixed(source, None),
             "import anyio\nimport os\nasync def f(p):\n    return await anyio.to_thread.run_sync(os.path.exists, p)\n"
+        );
+    }
+
+    #[test]
+    fn a_thread_function_or_partial_imported_by_name_is_used_as_it_is() {
+        let source = "from anyio.to_thread import run_sync\nimport os\nasync def f(p):\n    return os.path.exists(p)\n";
+        assert_eq!(
+            fixed(source, None),
+            "from anyio.to_thread import run_sync\nimport os\nasync def f(p):\n    return await run_sync(os.path.exists, p)\n"
+        );
+        let source = "from anyio import to_thread as threads\nfrom functools import partial\nimport subprocess\nasync def f(cmd):\n    subprocess.run(cmd, check=True)\n";
+        assert_eq!(
+            fixed(source, None),
+            "from anyio import to_thread as threads\nfrom functools import partial\nimport subprocess\nasync def f(cmd):\n    await threads.run_sync(partial(subprocess.run, cmd, check=True))\n"
+        );
+        let source =
+            "from asyncio import to_thread\nimport os\nasync def f(p):\n    os.path.exists(p)\n";
+        assert_eq!(
+            fixed(source, None),
+            "from asyncio import to_thread\nimport os\nasync def f(p):\n    await to_thread(os.path.exists, p)\n"
+        );
+        // Shadowed where the call is: the module's name, imported.
+        let source = "from asyncio import to_thread\nimport os\nasync def f(p, to_thread):\n    os.path.exists(p)\n";
+        assert_eq!(
+            fixed(source, None),
+            "from asyncio import to_thread\nimport asyncio\nimport os\nasync def f(p, to_thread):\n    await asyncio.to_thread(os.path.exists, p)\n"
         );
     }
 }

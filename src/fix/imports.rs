@@ -17,9 +17,10 @@ use crate::semantic::{BindingKind, Resolution, SemanticIndex, build_index};
 pub struct ModuleReference {
     /// The local name to write (`asyncio`, or an alias such as `aio`).
     pub name: String,
-    /// The import to add, when the module is not imported yet. Identical for every fix in a
-    /// file, so it is applied once however many fixes need it.
-    pub import: Option<Edit>,
+    /// The import to add, when the module is not imported yet, with the blank lines after it
+    /// when it starts the file's imports. Identical for every fix in a file, so it is applied
+    /// once however many fixes need it.
+    pub import: Vec<Edit>,
 }
 
 /// Make `module` (a top-level module such as `asyncio`) usable at `offset`.
@@ -34,7 +35,7 @@ pub fn reference_module(
     if let Some(alias) = index.module_alias_at(module, offset) {
         return Ok(ModuleReference {
             name: alias.to_owned(),
-            import: None,
+            import: Vec::new(),
         });
     }
     let name_is_free = match index.resolve_name(module, offset) {
@@ -52,7 +53,7 @@ pub fn reference_module(
     }
     Ok(ModuleReference {
         name: module.to_owned(),
-        import: Some(import_insertion(tree, text, line_ending, module)),
+        import: import_insertion(tree, text, line_ending, module),
     })
 }
 
@@ -80,8 +81,10 @@ fn import_edit(at: usize, content: String) -> Edit {
     Edit::header_insertion(at, content, HeaderKind::Import)
 }
 
-/// An insertion of `import module` on its own line.
-fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) -> Edit {
+/// An insertion of `import module` on its own line; in a file with no import before its code,
+/// followed by blank lines (two before a function or class, one before other code, as isort
+/// and ruff leave them), which every such import shares.
+fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) -> Vec<Edit> {
     let line = format!("import {module}{line_ending}");
     let root = tree.root_node();
     let mut cursor = root.walk();
@@ -107,18 +110,35 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     let block = &statements[first..block_end];
     if block.is_empty() {
         return match (statements.get(first), first.checked_sub(1)) {
-            (Some(next), _) => import_edit(line_start(text, next.start_byte()), line),
-            (None, Some(previous)) => {
-                insertion_after(text, statements[previous], module, line_ending)
+            (Some(next), _) => {
+                let at = line_start(text, next.start_byte());
+                let blank_lines = match next.kind_name() {
+                    "function_definition" | "class_definition" | "decorated_definition" => 2,
+                    _ => 1,
+                };
+                vec![
+                    import_edit(at, line),
+                    Edit::header_insertion(
+                        at,
+                        line_ending.repeat(blank_lines),
+                        HeaderKind::Separator,
+                    ),
+                ]
             }
+            (None, Some(previous)) => vec![insertion_after(
+                text,
+                statements[previous],
+                module,
+                line_ending,
+            )],
             (None, None) => {
                 if text.is_empty() || text.ends_with(['\n', '\r']) {
-                    import_edit(text.len(), line)
+                    vec![import_edit(text.len(), line)]
                 } else {
-                    import_edit(
+                    vec![import_edit(
                         text.len(),
                         format!("{line_ending}import {module}{line_ending}"),
-                    )
+                    )]
                 }
             }
         };
@@ -189,13 +209,13 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
             .collect()
     };
     if let Some(after) = candidates.iter().find(|s| module_of(s).as_str() > module) {
-        return import_edit(line_start(text, after.start_byte()), line);
+        return vec![import_edit(line_start(text, after.start_byte()), line)];
     }
     if let Some(last) = candidates.last() {
-        return insertion_after(text, *last, module, line_ending);
+        return vec![insertion_after(text, *last, module, line_ending)];
     }
     // Only `from` lines in the section: plain imports go first.
-    import_edit(line_start(text, section[0].start_byte()), line)
+    vec![import_edit(line_start(text, section[0].start_byte()), line)]
 }
 
 /// Top-level modules of the standard library that fixes may import, and the ones a file's
@@ -568,10 +588,7 @@ mod tests {
         let index = build_index(&parsed.tree, text);
         let reference =
             reference_module(&index, &parsed.tree, text, "\n", "asyncio", text.len() - 1).unwrap();
-        match reference.import {
-            Some(edit) => apply_edits(text, &[edit]),
-            None => text.to_owned(),
-        }
+        apply_edits(text, &reference.import)
     }
 
     #[test]
@@ -579,7 +596,41 @@ mod tests {
         let text = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nx = 1\n";
         assert_eq!(
             add_import(text),
-            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport asyncio\nx = 1\n"
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport asyncio\n\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn a_files_first_import_is_set_apart_from_its_code_once() {
+        assert_eq!(
+            add_import("# A comment.\n\nasync def f():\n    pass\n"),
+            "# A comment.\n\nimport asyncio\n\n\nasync def f():\n    pass\n"
+        );
+        assert_eq!(
+            add_import("@decorate\nclass A:\n    pass\n"),
+            "import asyncio\n\n\n@decorate\nclass A:\n    pass\n"
+        );
+        // Two imports added at once share the blank lines.
+        let text = "x = 1\n";
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        let mut edits = Vec::new();
+        for module in ["asyncio", "functools"] {
+            edits.extend(
+                reference_module(&index, &parsed.tree, text, "\n", module, 0)
+                    .unwrap()
+                    .import,
+            );
+        }
+        let fixes: Vec<_> = edits
+            .chunks(2)
+            .map(|e| crate::fix::Fix::new(crate::fix::Applicability::Safe, "t".into(), e.to_vec()))
+            .collect();
+        let refs: Vec<_> = fixes.iter().map(Some).collect();
+        let fixed = crate::fix::fix_file(text, 0, &refs, crate::fix::Applicability::Safe, true);
+        assert_eq!(
+            fixed.fixed_text.unwrap(),
+            "import asyncio\nimport functools\n\nx = 1\n"
         );
     }
 
@@ -608,10 +659,9 @@ mod tests {
         let index = build_index(&parsed.tree, text);
         let httpx = reference_module(&index, &parsed.tree, text, "\n", "httpx", text.len() - 1)
             .unwrap()
-            .import
-            .unwrap();
+            .import;
         assert_eq!(
-            apply_edits(text, &[httpx]),
+            apply_edits(text, &httpx),
             "import os\nimport time\n\nimport httpx\nimport requests\nfrom yarl import URL\n\nx = 1\n"
         );
     }
@@ -634,7 +684,7 @@ mod tests {
         let index = build_index(&parsed.tree, text);
         let reference = reference_module(&index, &parsed.tree, text, "\n", "asyncio", 23).unwrap();
         assert_eq!(reference.name, "aio");
-        assert!(reference.import.is_none());
+        assert!(reference.import.is_empty());
     }
 
     #[test]

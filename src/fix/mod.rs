@@ -64,6 +64,8 @@ pub struct Edit {
 pub enum HeaderKind {
     Import,
     Definition,
+    /// The blank lines between a file's first import and its code.
+    Separator,
 }
 
 impl Edit {
