@@ -277,6 +277,27 @@ fn target_module(
     }
 }
 
+/// How the fix names `module.function` and the import it needs: through the module as the
+/// callee names it (`aio.sleep` for `aio.get_event_loop`), else by the name the file imports
+/// it under (`from asyncio import sleep`), else through the module, imported if needed.
+fn target_function(
+    site: &Site,
+    module: &str,
+    function: &str,
+) -> Result<(String, Vec<Edit>), String> {
+    if callee_module_alias(site, module).is_none()
+        && let Some(name) = imported_as(
+            site,
+            &format!("{module}.{function}"),
+            site.call.start_byte(),
+        )
+    {
+        return Ok((name, Vec::new()));
+    }
+    let module_ref = target_module(site, module)?;
+    Ok((format!("{}.{function}", module_ref.name), module_ref.import))
+}
+
 /// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
 fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
     let object = site.callee.field(Field::Object)?;
@@ -339,8 +360,7 @@ fn await_async_equivalent(
     let (module, function) = target
         .split_once('.')
         .expect("validated when the codemod was compiled");
-    let module_ref = target_module(site, module)?;
-    let replacement = format!("{}.{function}", module_ref.name);
+    let (replacement, import) = target_function(site, module, function)?;
     let mut edits = Vec::new();
     match await_shape(site.call) {
         AwaitShape::AlreadyAwaited => {
@@ -363,7 +383,7 @@ fn await_async_equivalent(
             edits.push(Edit::insertion(site.call.end_byte(), ")"));
         }
     }
-    edits.extend(module_ref.import);
+    edits.extend(import);
     let mut fix = Fix::new(applicability, String::new(), edits);
     if site.index.in_generator_expression(site.call.start_byte()) {
         fix.applicability = Applicability::DisplayOnly;
@@ -391,13 +411,12 @@ fn replace_function(
     let (module, function) = target
         .split_once('.')
         .expect("validated when the codemod was compiled");
-    let module_ref = target_module(site, module)?;
-    let replacement = format!("{}.{function}", module_ref.name);
+    let (replacement, import) = target_function(site, module, function)?;
     let mut edits = vec![Edit::replacement(
         site.callee.byte_range(),
         replacement.clone(),
     )];
-    edits.extend(module_ref.import);
+    edits.extend(import);
     let mut fix = Fix::new(applicability, String::new(), edits);
     fix.may_orphan.extend(imported_head(site));
     Ok(Proposal { fix, replacement })

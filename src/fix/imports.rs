@@ -497,10 +497,17 @@ fn clause_removal(text: &str, statement: Node, clause: std::ops::Range<usize>) -
         return None;
     }
     let mut end = past_line_break(text, statement.end_byte() + line_end);
-    // A statement that was a group of its own (blank line or file start before it, blank line
-    // after it) takes one of the blank lines with it, so no double blank line is left.
-    let blank_before =
-        start == 0 || text[..start].ends_with("\n\n") || text[..start].ends_with("\n\r\n");
+    // A statement that was a group of its own (blank line, file start or its block's header
+    // before it, blank line after it) takes one of the blank lines with it, so no double blank
+    // line, nor a block opening with one, is left.
+    let first_in_block = parent.kind_name() == "block"
+        && parent
+            .named_child(0)
+            .is_some_and(|first| first.id() == statement.id());
+    let blank_before = start == 0
+        || first_in_block
+        || text[..start].ends_with("\n\n")
+        || text[..start].ends_with("\n\r\n");
     let next_line_end = text[end..].find('\n').map(|i| end + i);
     if blank_before
         && let Some(next_end) = next_line_end
