@@ -81,9 +81,7 @@ impl ForcedExcludes {
         } else {
             root
         };
-        let root = std::fs::canonicalize(root)
-            .or_else(|_| std::path::absolute(root))
-            .unwrap_or_else(|_| root.to_path_buf());
+        let root = absolute(root);
         ForcedExcludes {
             matcher: exclude_matcher(&root, excludes),
             root,
@@ -92,9 +90,7 @@ impl ForcedExcludes {
 
     /// Whether `path` (a file or directory named on the command line) is excluded.
     pub fn excludes(&self, path: &Path) -> bool {
-        let absolute = std::fs::canonicalize(path)
-            .or_else(|_| std::path::absolute(path))
-            .unwrap_or_else(|_| path.to_path_buf());
+        let absolute = absolute(path);
         // Outside the root, only the patterns without a `/` can match (a directory's name).
         let relative: PathBuf = match absolute.strip_prefix(&self.root) {
             Ok(relative) => relative.to_path_buf(),
@@ -115,6 +111,13 @@ impl ForcedExcludes {
         }
         false
     }
+}
+
+/// `path` with symbolic links resolved, or made absolute when it does not exist.
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The default excludes and `excludes` as one matcher of paths under `root`.

@@ -255,47 +255,40 @@ pub(crate) fn await_shape(call: Node) -> AwaitShape {
     }
 }
 
-/// How the fix names `module` at the call: the spelling the call already uses
-/// (`aio.get_event_loop` → `aio.get_running_loop`), else a reachable import, else a new one.
-fn target_module(
-    site: &Site,
-    module: &str,
-) -> Result<crate::fix::imports::ModuleReference, String> {
-    match callee_module_alias(site, module) {
-        Some(name) => Ok(crate::fix::imports::ModuleReference {
-            name,
-            import: Vec::new(),
-        }),
-        None => reference_module(
-            site.index,
-            site.tree,
-            site.text,
-            site.line_ending,
-            module,
-            site.call.start_byte(),
-        ),
-    }
-}
-
 /// How the fix names `module.function` and the import it needs: through the module as the
-/// callee names it (`aio.sleep` for `aio.get_event_loop`), else by the name the file imports
-/// it under (`from asyncio import sleep`), else through the module, imported if needed.
+/// callee names it (`aio.sleep` for `aio.get_event_loop`), else as [`name_at`] the call.
 fn target_function(
     site: &Site,
     module: &str,
     function: &str,
 ) -> Result<(String, Vec<Edit>), String> {
-    if callee_module_alias(site, module).is_none()
-        && let Some(name) = imported_as(
-            site,
-            &format!("{module}.{function}"),
-            site.call.start_byte(),
-        )
-    {
+    match callee_module_alias(site, module) {
+        Some(alias) => Ok((format!("{alias}.{function}"), Vec::new())),
+        None => name_at(site, module, function, site.call.start_byte()),
+    }
+}
+
+/// How the file at `offset` names `module.path` (`anyio` and `to_thread.run_sync`), and the
+/// import that needs: by a name it imports already ([`imported_as`]), else through the
+/// module, imported if needed.
+fn name_at(
+    site: &Site,
+    module: &str,
+    path: &str,
+    offset: usize,
+) -> Result<(String, Vec<Edit>), String> {
+    if let Some(name) = imported_as(site, &format!("{module}.{path}"), offset) {
         return Ok((name, Vec::new()));
     }
-    let module_ref = target_module(site, module)?;
-    Ok((format!("{}.{function}", module_ref.name), module_ref.import))
+    let reference = reference_module(
+        site.index,
+        site.tree,
+        site.text,
+        site.line_ending,
+        module,
+        offset,
+    )?;
+    Ok((format!("{}.{path}", reference.name), reference.import))
 }
 
 /// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
@@ -572,40 +565,18 @@ pub(crate) fn thread_call(
     if site.library == Some(crate::analyze::LIBRARY_INTERNALS) {
         return Err(library_error(crate::analyze::LIBRARY_INTERNALS));
     }
-    let reference = |module: &str| {
-        reference_module(
-            site.index,
-            site.tree,
-            site.text,
-            site.line_ending,
-            module,
-            offset,
-        )
-    };
-    // What the file imports already, by name (`from anyio.to_thread import run_sync`), is
-    // what the fix writes; else the module's name, imported if needed.
-    let imported = |qualified: &str| imported_as(site, qualified, offset);
     let mut imports = Vec::new();
-    let partial = |imports: &mut Vec<Edit>| -> Result<String, String> {
-        if let Some(name) = imported("functools.partial") {
-            return Ok(name);
-        }
-        let functools = reference("functools")?;
-        imports.extend(functools.import);
-        Ok(format!("{}.partial", functools.name))
+    // What runs it, as the file can name it (`run_sync` when it imports that already).
+    let named = |imports: &mut Vec<Edit>, module: &str, path: &str| -> Result<String, String> {
+        let (name, import) = name_at(site, module, path, offset)?;
+        imports.extend(import);
+        Ok(name)
     };
     let (expression, replacement) = match (site.library, site.target_version) {
         (Some(library), _) => {
-            let run_sync = match imported(&format!("{library}.to_thread.run_sync")) {
-                Some(name) => name,
-                None => {
-                    let module = reference(library)?;
-                    imports.extend(module.import);
-                    format!("{}.to_thread.run_sync", module.name)
-                }
-            };
+            let run_sync = named(&mut imports, library, "to_thread.run_sync")?;
             let expression = if has_keywords {
-                let partial = partial(&mut imports)?;
+                let partial = named(&mut imports, "functools", "partial")?;
                 format!("{run_sync}({})", call_with(&partial, callee, arguments))
             } else {
                 call_with(&run_sync, callee, arguments)
@@ -613,13 +584,20 @@ pub(crate) fn thread_call(
             (expression, run_sync)
         }
         (None, Some((3, minor))) if minor < 9 => {
-            let asyncio = reference("asyncio")?;
+            let asyncio = reference_module(
+                site.index,
+                site.tree,
+                site.text,
+                site.line_ending,
+                "asyncio",
+                offset,
+            )?;
             imports.extend(asyncio.import);
             let executor = format!("{}.get_running_loop().run_in_executor", asyncio.name);
             let expression = if arguments.trim().is_empty() {
                 format!("{executor}(None, {callee})")
             } else {
-                let partial = partial(&mut imports)?;
+                let partial = named(&mut imports, "functools", "partial")?;
                 format!(
                     "{executor}(None, {})",
                     call_with(&partial, callee, arguments)
@@ -628,14 +606,7 @@ pub(crate) fn thread_call(
             (expression, executor)
         }
         (None, _) => {
-            let to_thread = match imported("asyncio.to_thread") {
-                Some(name) => name,
-                None => {
-                    let asyncio = reference("asyncio")?;
-                    imports.extend(asyncio.import);
-                    format!("{}.to_thread", asyncio.name)
-                }
-            };
+            let to_thread = named(&mut imports, "asyncio", "to_thread")?;
             (call_with(&to_thread, callee, arguments), to_thread)
         }
     };

@@ -398,10 +398,7 @@ impl CheckParse {
         mask: Option<&CheckMask>,
     ) -> CheckParse {
         let mut left_out = mask.map_or_else(Vec::new, |mask| (mask.bodies_left_out)(text, keep));
-        left_out.retain(|body| {
-            let code = &text[body.clone()];
-            !new_names.iter().any(|name| code.contains(name))
-        });
+        left_out.retain(|body| !mentions_any(&text[body.clone()], new_names));
         match blank_bodies(text, &left_out) {
             Some(masked) => CheckParse {
                 parsed: parse_skipping(&masked.text, &masked.skippable),
@@ -421,8 +418,14 @@ impl CheckParse {
     fn leaves_out_any(&self, fixed: &str, words: &[&str]) -> bool {
         self.left_out
             .iter()
-            .any(|body| words.iter().any(|word| fixed[body.clone()].contains(word)))
+            .any(|body| mentions_any(&fixed[body.clone()], words))
     }
+}
+
+/// Whether `code` has any of `words` in it (comments and strings count: that only keeps
+/// more).
+fn mentions_any(code: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| code.contains(word))
 }
 
 /// Apply every fix whose applicability reaches `threshold`, in source order, skipping a fix
@@ -749,8 +752,8 @@ mod tests {
     }
 
     /// A fix in `a`; `b`'s body is left out of the check parse unless the keep ranges
-    /// touch it.
-    fn check_with_b_left_out(text: &str) -> FixOutcome {
+    /// touch it (`finding_in_b`: `b`'s first statement is a finding's range).
+    fn check_with_b_left_out(text: &str, finding_in_b: bool) -> FixOutcome {
         let start = text.find("async def a():\n").unwrap() + "async def a():\n    ".len();
         let call = start..start + "time.sleep(1)".len();
         let mut sleep = fix(vec![Edit::replacement(
@@ -766,7 +769,11 @@ mod tests {
                 .any(|k| k.start <= body.end && body.start <= k.end);
             if touched { Vec::new() } else { vec![body] }
         };
-        let findings = [call];
+        let mut findings = vec![call];
+        if finding_in_b {
+            let in_b = text.find("async def b():\n").unwrap() + "async def b():\n    ".len();
+            findings.push(in_b..in_b + 8);
+        }
         let mask = CheckMask {
             findings: &findings,
             bodies_left_out: &b_body,
@@ -784,7 +791,7 @@ mod tests {
     #[test]
     fn the_check_parse_leaves_out_a_body_no_fix_changed() {
         let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return [\n        1,\n    ]\n";
-        let outcome = check_with_b_left_out(text);
+        let outcome = check_with_b_left_out(text, false);
         let fixed = outcome.fixed_text.unwrap();
         assert_eq!(
             fixed,
@@ -801,7 +808,7 @@ mod tests {
     #[test]
     fn an_import_read_only_in_a_body_left_out_is_kept() {
         let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return time.monotonic()\n";
-        let outcome = check_with_b_left_out(text);
+        let outcome = check_with_b_left_out(text, false);
         let fixed = outcome.fixed_text.unwrap();
         assert!(
             fixed.starts_with("import asyncio\nimport time\n"),
@@ -814,34 +821,7 @@ mod tests {
     #[test]
     fn a_body_holding_a_finding_stays_in_the_check_parse() {
         let text = "import asyncio\nimport time\n\nasync def a():\n    time.sleep(1)\n\nasync def b():\n    return 1\n";
-        let start = text.find("async def a():\n").unwrap() + "async def a():\n    ".len();
-        let sleep = fix(vec![Edit::replacement(
-            start..start + 13,
-            "await asyncio.sleep(1)",
-        )]);
-        let b_body = |fixed: &str, keep: &[Range<usize>]| {
-            let start = fixed.find("return 1").unwrap();
-            let body = start..fixed.len();
-            let touched = keep
-                .iter()
-                .any(|k| k.start <= body.end && body.start <= k.end);
-            if touched { Vec::new() } else { vec![body] }
-        };
-        // A finding in `b` (its range in the text before the fix).
-        let in_b = text.find("return 1").unwrap();
-        let findings = [start..start + 13, in_b..in_b + 8];
-        let mask = CheckMask {
-            findings: &findings,
-            bodies_left_out: &b_body,
-        };
-        let outcome = fix_file_masked(
-            text,
-            None,
-            &[Some(&sleep)],
-            Applicability::Safe,
-            true,
-            Some(&mask),
-        );
+        let outcome = check_with_b_left_out(text, true);
         assert!(outcome.parsed.unwrap().masked_text.is_none());
     }
 
