@@ -2,7 +2,7 @@
 //! file caught and reported), then hand every result, in sorted order, to the one consumer
 //! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Read;
 use std::ops::Range;
@@ -14,6 +14,10 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
+use crate::cache::{
+    Cache, CachedOutcome, Entry, Key as CacheKey, calls_key, decode_scan, decode_summary,
+    encode_scan, encode_summary, left_out_key, project_key,
+};
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::{ForcedExcludes, discover};
@@ -72,6 +76,9 @@ pub struct Settings {
     pub progress: bool,
     /// Only these files and lines (`bot --since`); `None`: everything found.
     pub scope: Option<Arc<LineScope>>,
+    /// The result cache's directory (`cache.rs`); `None`: no cache (`--no-cache`). Not used
+    /// with a scope, nor for stdin.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The fixed version of a file.
@@ -749,7 +756,19 @@ pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport
     if settings.config.path.is_some() {
         roots.push(settings.config.root.clone());
     }
-    let outcomes = analyse_files(&discovered.files, &roots, settings, registry, &progress);
+    // A scope changes with every commit: such runs keep no cache.
+    let mut cache = match (&settings.cache_dir, &settings.scope) {
+        (Some(dir), None) => Cache::open(dir, settings),
+        _ => None,
+    };
+    let outcomes = analyse_files(
+        &discovered.files,
+        &roots,
+        settings,
+        registry,
+        &progress,
+        cache.as_mut(),
+    );
     progress.finish();
     reports.extend(
         discovered
@@ -789,35 +808,81 @@ fn analyse_files(
     settings: &Settings,
     registry: &Registry,
     progress: &Progress,
+    cache: Option<&mut Cache>,
 ) -> Vec<FileOutcome> {
     if !needs_project(settings, registry) {
-        return files
-            .par_iter()
-            .map(|path| {
-                let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
-                progress.advance();
-                outcome
-            })
-            .collect();
+        return analyse_files_alone(files, roots, settings, registry, progress, cache);
     }
     let map = ModuleMap::build(roots, files);
+    let project = project_key(roots, files, Some(&map));
+    let caching = cache.is_some();
+    let mut cache = cache;
+    let previous = match cache.as_deref_mut() {
+        Some(cache) => cache.take_previous(&project),
+        None => HashMap::new(),
+    };
     let role =
         |path: &Path, analyse: bool, left_out| first_pass_role(&map, path, analyse, None, left_out);
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
     let evidence = EvidenceCalls::new(registry);
-    let scans: Vec<LexicalScan> = files
+    let scan_one = |path: &PathBuf, previous: &HashMap<PathBuf, Entry>| {
+        let module = map.module(path).map(|module| (module, &map));
+        // A panic in the scan costs only the scan: the file is then parsed, under the
+        // per-file panic guard.
+        catch_unwind(AssertUnwindSafe(|| {
+            scan_file(
+                path, module, settings, registry, &evidence, caching, previous,
+            )
+        }))
+        .unwrap_or(ScanRead {
+            content: None,
+            scan: Some(LexicalScan::Unscanned),
+            encoded: None,
+        })
+    };
+    let read: Vec<ScanRead> = files
         .par_iter()
-        .map(|path| {
-            let module = map.module(path).map(|module| (module, &map));
-            // A panic in the scan costs only the scan: the file is then parsed, under the
-            // per-file panic guard.
-            catch_unwind(AssertUnwindSafe(|| {
-                scan_lexically(path, module, settings, registry, &evidence)
-            }))
-            .unwrap_or(LexicalScan::Unscanned)
+        .map(|path| scan_one(path, &previous))
+        .collect();
+    // Nothing changed since the last run: its outcomes are this run's.
+    if let Some(outcomes) = replay(files, &read, &previous) {
+        files.iter().for_each(|_| progress.advance());
+        return outcomes;
+    }
+    let read: Vec<(Option<Fingerprint>, LexicalScan, Option<Vec<u8>>)> = files
+        .par_iter()
+        .zip(read)
+        .map(|(path, read)| {
+            let cached = || {
+                let entry = previous.get(path)?;
+                let scan = decode_scan(entry.scan.as_deref()?)?;
+                Some(match scan {
+                    None => LexicalScan::Unscanned,
+                    Some((needs_analysis, summary)) => LexicalScan::Scanned {
+                        needs_analysis,
+                        summary,
+                    },
+                })
+            };
+            match read.scan {
+                Some(scan) => (read.content, scan, read.encoded),
+                None => match cached() {
+                    Some(scan) => (read.content, scan, None),
+                    // Cannot happen short of a bug: the file is scanned again.
+                    None => {
+                        let again = scan_one(path, &HashMap::new());
+                        let scan = again.scan.unwrap_or(LexicalScan::Unscanned);
+                        (again.content, scan, again.encoded)
+                    }
+                },
+            }
         })
         .collect();
+    let (contents, (scans, mut encoded_scans)): (Vec<_>, (Vec<_>, Vec<_>)) = read
+        .into_iter()
+        .map(|(content, scan, encoded)| (content, (scan, encoded)))
+        .unzip();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
     // count by name in the lexical settling.
     let unscanned: Vec<usize> = (0..files.len())
@@ -835,7 +900,7 @@ fn analyse_files(
             (i, result)
         })
         .collect();
-    let mut from_precise = std::collections::HashMap::new();
+    let mut from_precise = HashMap::new();
     for (i, (outcome, summary)) in precise {
         outcomes[i] = Some(outcome);
         if let (Some(summary), Some(module)) = (&summary, map.module(&files[i])) {
@@ -899,21 +964,51 @@ fn analyse_files(
     }
     // The first pass speculates on the project calls (see ProjectLookup::Speculative): a
     // file whose findings depend on them waits for the settling, the others are done.
-    let parsed: Vec<(usize, FirstPass)> = first
+    // A file whose bytes and left-out bodies are the last run's takes its summary from the
+    // cache, and its outcome waits for the settling (`deferred`).
+    let cached_summary = |i: usize, pass: SummaryPass| -> Option<Option<FileSummary>> {
+        let entry = previous.get(&files[i])?;
+        let (key, encoded) = entry.summary.as_ref()?;
+        (Some(entry.content) == contents[i] && *key == summary_key(&left_out[i], pass))
+            .then(|| decode_summary(encoded))
+            .flatten()
+    };
+    let encode = |i: usize, pass: SummaryPass, summary: Option<&FileSummary>| {
+        caching.then(|| (summary_key(&left_out[i], pass), encode_summary(summary)))
+    };
+    let parsed: Vec<(usize, Result<FirstPass, Option<FileSummary>>)> = first
         .par_iter()
         .map(|&(i, analyse)| {
+            if let Some(summary) = cached_summary(i, SummaryPass::First) {
+                progress.advance();
+                return (i, Err(summary));
+            }
             let role = first_pass_role(&map, &files[i], analyse, Some(&lexical), &left_out[i]);
-            let result = first_pass(&files[i], settings, registry, role);
+            let mut result = first_pass(&files[i], settings, registry, role);
+            if !matches!(result.analysed, Err(FileOutcome::Error(_))) {
+                result.encoded = encode(i, SummaryPass::First, result.summary.as_ref());
+            }
             progress.advance();
-            (i, result)
+            (i, Ok(result))
         })
         .collect();
     let mut speculated = vec![false; files.len()];
+    let mut deferred = vec![false; files.len()];
+    let mut encoded_summaries: Vec<Option<(CacheKey, Vec<u8>)>> = vec![None; files.len()];
     let mut waiting: Vec<Option<Analysed>> = Vec::new();
     waiting.resize_with(files.len(), || None);
     for (i, result) in parsed {
+        let result = match result {
+            Ok(result) => result,
+            Err(cached) => {
+                deferred[i] = true;
+                summaries[i] = cached;
+                continue;
+            }
+        };
         speculated[i] = true;
         summaries[i] = result.summary;
+        encoded_summaries[i] = result.encoded;
         match result.analysed {
             Ok(analysed) => waiting[i] = Some(analysed),
             Err(outcome) => outcomes[i] = Some(outcome),
@@ -956,16 +1051,26 @@ fn analyse_files(
         let summarized: Vec<_> = needed
             .par_iter()
             .map(|&i| {
-                process_path(
+                if let Some(summary) = cached_summary(i, SummaryPass::OnDemand) {
+                    return (summary, None);
+                }
+                let (outcome, summary) = process_path(
                     &files[i],
                     settings,
                     registry,
                     role(&files[i], false, &left_out[i]),
-                )
-                .1
+                );
+                let encoded = match outcome {
+                    FileOutcome::Error(_) => None,
+                    _ => encode(i, SummaryPass::OnDemand, summary.as_ref()),
+                };
+                (summary, encoded)
             })
             .collect();
-        for (&i, summary) in needed.iter().zip(summarized) {
+        for (&i, (summary, encoded)) in needed.iter().zip(summarized) {
+            if encoded.is_some() {
+                encoded_summaries[i] = encoded;
+            }
             if let Some(summary) = &summary {
                 targets.extend(mattering_targets(summary, &lexical));
                 for rest in &wanted[i] {
@@ -999,10 +1104,21 @@ fn analyse_files(
     // The waiting files are finished with the settled calls. A file is parsed again only when
     // its first pass did not speculate on all of its project calls: it was only summarised
     // on demand, or the precise settling found a call the lexical pass ruled out.
+    // The outcome the cache holds for a file whose bytes and settled project calls are the
+    // last run's.
+    let reused = |i: usize| -> Option<FileOutcome> {
+        let content = contents[i]?;
+        let entry = previous.get(&files[i]).filter(|e| e.content == content)?;
+        let (key, outcome) = entry.outcome.as_ref()?;
+        if *key != calls_key(calls[i].as_ref()) {
+            return None;
+        }
+        outcome.restore(&files[i], content)
+    };
     let second: Vec<(usize, FileOutcome)> = waiting
         .into_par_iter()
         .enumerate()
-        .filter(|(i, analysed)| analysed.is_some() || calls[*i].is_some())
+        .filter(|(i, analysed)| analysed.is_some() || calls[*i].is_some() || deferred[*i])
         .filter_map(|(i, analysed)| {
             // Only a module of the project has calls.
             let view = |calls| {
@@ -1016,10 +1132,20 @@ fn analyse_files(
             let foreseen = speculated[i]
                 && file_calls.is_none_or(|calls| calls.keys().all(|k| lexical.may_matter(k)));
             if !foreseen {
-                let role = ProjectRole::Calls(view(file_calls?)?);
-                return Some((i, process_path(&files[i], settings, registry, role).0));
+                let role = match file_calls.and_then(view) {
+                    Some(view) => ProjectRole::Calls(view),
+                    // Its summary came from the cache: it has no outcome yet.
+                    None if deferred[i] => ProjectRole::Alone,
+                    None => return None,
+                };
+                let outcome = reused(i)
+                    .unwrap_or_else(|| process_path(&files[i], settings, registry, role).0);
+                return Some((i, outcome));
             }
             let mut analysed = analysed?;
+            if let Some(outcome) = reused(i) {
+                return Some((i, outcome));
+            }
             let findings = std::mem::take(&mut analysed.findings);
             analysed.findings = settle_speculation(findings, file_calls, registry);
             if analysed.speculative_only && file_calls.is_none() {
@@ -1037,10 +1163,163 @@ fn analyse_files(
     for (i, outcome) in second {
         outcomes[i] = Some(outcome);
     }
-    outcomes
+    let outcomes: Vec<FileOutcome> = outcomes
         .into_iter()
         .map(|outcome| outcome.expect("every file has an outcome after the second pass"))
+        .collect();
+    if let Some(cache) = cache {
+        let entries = files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, path)| {
+                let mut entry = Entry::new(contents[i]?);
+                let last = previous.get(path).filter(|e| e.content == entry.content);
+                entry.scan = encoded_scans[i]
+                    .take()
+                    .or_else(|| last.and_then(|e| e.scan.clone()));
+                entry.summary = encoded_summaries[i]
+                    .take()
+                    .or_else(|| last.and_then(|e| e.summary.clone()));
+                entry.outcome = outcome_entry(&outcomes[i], entry.content, calls[i].as_ref());
+                Some((path.clone(), entry))
+            })
+            .collect();
+        if let Err(message) = cache.save(project, entries) {
+            crate::cache::warn(&message);
+        }
+    }
+    outcomes
+}
+
+/// Which pass summarised a file: the first one analyses it too, an on-demand one only
+/// summarises it (a file without functions or imports then has no summary).
+#[derive(Clone, Copy)]
+enum SummaryPass {
+    First,
+    OnDemand,
+}
+
+/// The key of a file's cached summary: the bodies its parse left out, and the pass.
+fn summary_key(left_out: &[Range<usize>], pass: SummaryPass) -> CacheKey {
+    let mut key = left_out_key(left_out);
+    key[0] ^= match pass {
+        SummaryPass::First => 0,
+        SummaryPass::OnDemand => 1,
+    };
+    key
+}
+
+/// The last run's outcomes, when it ran over the same files with the same bytes (every scan
+/// came from the cache, `read`) and each outcome can be restored.
+fn replay(
+    files: &[PathBuf],
+    read: &[ScanRead],
+    previous: &HashMap<PathBuf, Entry>,
+) -> Option<Vec<FileOutcome>> {
+    if previous.len() != files.len() || read.iter().any(|read| read.scan.is_some()) {
+        return None;
+    }
+    files
+        .par_iter()
+        .map(|path| {
+            let entry = previous.get(path)?;
+            let (_, outcome) = entry.outcome.as_ref()?;
+            outcome.restore(path, entry.content)
+        })
         .collect()
+}
+
+/// Analyse every file on its own (no project rule is enabled), reusing the outcome the cache
+/// holds for a file whose bytes did not change.
+fn analyse_files_alone(
+    files: &[PathBuf],
+    roots: &[PathBuf],
+    settings: &Settings,
+    registry: &Registry,
+    progress: &Progress,
+    cache: Option<&mut Cache>,
+) -> Vec<FileOutcome> {
+    let Some(cache) = cache else {
+        return files
+            .par_iter()
+            .map(|path| {
+                let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
+                progress.advance();
+                outcome
+            })
+            .collect();
+    };
+    let project = project_key(roots, files, None);
+    let previous = cache.take_previous(&project);
+    let no_calls = calls_key(None);
+    let results: Vec<(FileOutcome, Option<Fingerprint>, bool)> = files
+        .par_iter()
+        .map(|path| {
+            let result = match read_file(path) {
+                Err(message) => (FileOutcome::Error(message), None, false),
+                Ok(bytes) => {
+                    let content = Fingerprint::of(&bytes);
+                    let reused = previous
+                        .get(path)
+                        .filter(|entry| entry.content == content)
+                        .and_then(|entry| entry.outcome.as_ref())
+                        .filter(|(calls, _)| *calls == no_calls)
+                        .and_then(|(_, outcome)| outcome.restore(path, content));
+                    match reused {
+                        Some(outcome) => (outcome, Some(content), true),
+                        None => {
+                            let outcome = isolate_panics(|| {
+                                process_in_project(
+                                    &bytes,
+                                    path,
+                                    settings,
+                                    registry,
+                                    ProjectRole::Alone,
+                                )
+                            })
+                            .0;
+                            (outcome, Some(content), false)
+                        }
+                    }
+                }
+            };
+            progress.advance();
+            result
+        })
+        .collect();
+    let unchanged = previous.len() == files.len() && results.iter().all(|result| result.2);
+    let entries = files
+        .iter()
+        .zip(&results)
+        .filter_map(|(path, (outcome, content, _))| {
+            let mut entry = Entry::new((*content)?);
+            entry.outcome = outcome_entry(outcome, entry.content, None);
+            Some((path.clone(), entry))
+        })
+        .collect();
+    if !unchanged && let Err(message) = cache.save(project, entries) {
+        crate::cache::warn(&message);
+    }
+    results.into_iter().map(|result| result.0).collect()
+}
+
+/// The cache entry for a file's outcome, made from the bytes `content` with the project
+/// calls `calls`: none for an error, nor for an outcome made from other bytes (the file
+/// changed during the run).
+fn outcome_entry(
+    outcome: &FileOutcome,
+    content: Fingerprint,
+    calls: Option<&ProjectCalls>,
+) -> Option<(CacheKey, CachedOutcome)> {
+    if let FileOutcome::Checked {
+        fingerprint: Some(read_as),
+        ..
+    } = outcome
+        && *read_as != content
+    {
+        return None;
+    }
+    Some((calls_key(calls), CachedOutcome::of(outcome)?))
 }
 
 /// The first pass's role for a file: summarised (a module of the project), analysed when
@@ -1069,6 +1348,8 @@ struct FirstPass {
     /// Its outcome, or its analysis waiting for the settling.
     analysed: Result<Analysed, FileOutcome>,
     summary: Option<FileSummary>,
+    /// The summary as the cache keeps it, when the run keeps one.
+    encoded: Option<(CacheKey, Vec<u8>)>,
 }
 
 /// Read, analyse (speculating on its project calls) and summarise one file. A file with
@@ -1083,6 +1364,7 @@ fn first_pass(
     let failed = |outcome| FirstPass {
         analysed: Err(outcome),
         summary: None,
+        encoded: None,
     };
     let bytes = match read_file(path) {
         Ok(bytes) => bytes,
@@ -1100,7 +1382,11 @@ fn first_pass(
             )),
             other => other,
         };
-        FirstPass { analysed, summary }
+        FirstPass {
+            analysed,
+            summary,
+            encoded: None,
+        }
     })
     .unwrap_or_else(|message| failed(FileOutcome::Error(message)))
 }
@@ -1149,25 +1435,79 @@ enum LexicalScan {
     },
 }
 
-/// Read and scan one file: the pre-filter's answer, and, for a module of the project, its
-/// lexical summary.
-fn scan_lexically(
+/// One file's lexical scan as the run read it.
+struct ScanRead {
+    /// The fingerprint of the file's bytes, when the run keeps a cache.
+    content: Option<Fingerprint>,
+    /// `None`: the cache holds the scan of these bytes, decoded only if the run needs it.
+    scan: Option<LexicalScan>,
+    /// The scan as the cache keeps it.
+    encoded: Option<Vec<u8>>,
+}
+
+/// Read and scan one file, unless `previous` (the cache) holds the scan of its bytes.
+fn scan_file(
     path: &Path,
     module: Option<(&ModuleInfo, &ModuleMap)>,
     settings: &Settings,
     registry: &Registry,
     evidence: &EvidenceCalls,
-) -> LexicalScan {
+    caching: bool,
+    previous: &HashMap<PathBuf, Entry>,
+) -> ScanRead {
     let bytes = match read_file(path) {
         Ok(bytes) => bytes,
-        Err(message) => return LexicalScan::Done(FileOutcome::Error(message)),
+        Err(message) => {
+            return ScanRead {
+                content: None,
+                scan: Some(LexicalScan::Done(FileOutcome::Error(message))),
+                encoded: None,
+            };
+        }
     };
+    let content = caching.then(|| Fingerprint::of(&bytes));
+    let cached = previous
+        .get(path)
+        .is_some_and(|entry| Some(entry.content) == content && entry.scan.is_some());
+    if cached {
+        return ScanRead {
+            content,
+            scan: None,
+            encoded: None,
+        };
+    }
+    let scan = scan_lexically(&bytes, module, settings, registry, evidence);
+    let encoded = match &scan {
+        _ if !caching => None,
+        LexicalScan::Scanned {
+            needs_analysis,
+            summary,
+        } => Some(encode_scan(Some((*needs_analysis, summary.as_deref())))),
+        LexicalScan::Unscanned => Some(encode_scan(None)),
+        LexicalScan::Done(_) => None,
+    };
+    ScanRead {
+        content,
+        scan: Some(scan),
+        encoded,
+    }
+}
+
+/// Scan one file's bytes: the pre-filter's answer, and, for a module of the project, its
+/// lexical summary.
+fn scan_lexically(
+    bytes: &[u8],
+    module: Option<(&ModuleInfo, &ModuleMap)>,
+    settings: &Settings,
+    registry: &Registry,
+    evidence: &EvidenceCalls,
+) -> LexicalScan {
     // The scan needs only the text: UTF-8 is read in place (the scanner skips a BOM); other
     // files go through the full decoding (a coding cookie, or the error it reports).
     let decoded;
-    let text = match std::str::from_utf8(&bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) if !bytes.contains(&0) => text,
-        _ => match SourceText::decode(&bytes) {
+        _ => match SourceText::decode(bytes) {
             Ok(source) => {
                 decoded = source.text;
                 &decoded

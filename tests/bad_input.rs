@@ -238,6 +238,7 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         config,
         progress: false,
         scope: None,
+        cache_dir: None,
     };
     let registry = Registry::bundled().unwrap();
     let summary = run(&settings, &registry, &mut reporter).unwrap();

@@ -43,7 +43,7 @@ fn every_fuzz_fixture_keeps_the_fuzz_invariants() {
 fn unfreeze(dir: &Path, args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
         .args(args)
-        .args(["--color=never", "--isolated"])
+        .args(["--color=never", "--isolated", "--no-cache"])
         .current_dir(dir)
         .output()
         .expect("the unfreeze binary runs");

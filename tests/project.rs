@@ -51,10 +51,12 @@ fn finding_lines(stdout: &str) -> Vec<String> {
 }
 
 /// Run unfreeze in `dir` with the parse log on (`UNFREEZE_DEBUG_PARSED`): its stdout, and
-/// one `path\tbytes\twhy\tleft-out-bytes` entry per parse.
+/// one `path\tbytes\twhy\tleft-out-bytes` entry per parse. Without the result cache: every
+/// run parses what a first run does.
 fn run_logging_parses(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
     let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
         .args(args)
+        .arg("--no-cache")
         .current_dir(dir)
         .env("UNFREEZE_DEBUG_PARSED", "1")
         .output()
@@ -81,6 +83,7 @@ fn check(dir: &Path) -> Vec<String> {
         &[
             "check",
             "--isolated",
+            "--no-cache",
             "--color=never",
             "--select",
             "UNF3,UNF4",
@@ -202,6 +205,7 @@ fn only_the_paths_given_are_the_project() {
         &[
             "check",
             "--isolated",
+            "--no-cache",
             "--color=never",
             "--select",
             "UNF4",

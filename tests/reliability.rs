@@ -63,7 +63,8 @@ fn read(dir: &Path, path: &str) -> Vec<u8> {
     fs::read(dir.join(path)).unwrap()
 }
 
-/// Every regular file under `root` (symlinks are not followed), relative to it, sorted.
+/// Every regular file under `root` (symlinks are not followed), relative to it, sorted; the
+/// result cache's directory left out.
 fn all_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
@@ -71,6 +72,11 @@ fn all_files(root: &Path) -> Vec<PathBuf> {
         for entry in fs::read_dir(&dir).unwrap() {
             let entry = entry.unwrap();
             let kind = entry.file_type().unwrap();
+            // The result cache's directory: its own file and temporary file (a run killed
+            // while saving it leaves one), never a source.
+            if entry.file_name() == ".unfreeze_cache" {
+                continue;
+            }
             if kind.is_dir() {
                 pending.push(entry.path());
             } else if kind.is_file() {

@@ -5,6 +5,8 @@ use crate::parse::KindName;
 use std::collections::HashSet;
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use tree_sitter::Node;
 
 use crate::codemod::{Registry, Site};
@@ -16,7 +18,7 @@ use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::suppress::Suppressions;
 
 /// One problem found in a file, with the fix that solves it when there is one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Finding {
     pub code: String,
     pub rule_name: String,
@@ -34,7 +36,7 @@ pub struct Finding {
 /// The outcome of the project phase a call was analysed under, before the project was
 /// settled: a call whose target may reach a project coroutine or blocking function is analysed
 /// once per outcome, and only the findings of the settled one are kept.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Speculation {
     /// The absolute name the call resolves to (a key of [`crate::project::ProjectCalls`]).
     pub target: String,
@@ -42,7 +44,7 @@ pub struct Speculation {
 }
 
 /// What a project call may turn out to reach.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Outcome {
     /// Neither: the call is matched as any other.
     Neither,

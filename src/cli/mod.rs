@@ -110,6 +110,13 @@ pub struct CommonArgs {
     /// Only the files and lines changed since this git revision (`git diff REV`).
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
+    /// Analyse every file anew: neither read nor write the result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the result cache in this directory (default: `.unfreeze_cache` next to the
+    /// configuration file, else in the working directory; also `UNFREEZE_CACHE_DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +269,8 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         };
         ForcedExcludes::new(&root, &exclude)
     });
+    let cache_dir =
+        (!common.no_cache && !read_stdin && scope.is_none()).then(|| cache_dir(common, &config));
     Ok(Settings {
         mode,
         paths: common.paths.clone(),
@@ -277,6 +286,22 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: !common.quiet,
+        cache_dir,
         scope,
     })
+}
+
+/// Where the result cache lives: `--cache-dir`, else `UNFREEZE_CACHE_DIR`, else
+/// `.unfreeze_cache` next to the configuration file, else in the working directory.
+fn cache_dir(common: &CommonArgs, config: &Config) -> PathBuf {
+    if let Some(dir) = &common.cache_dir {
+        return dir.clone();
+    }
+    if let Some(dir) = std::env::var_os("UNFREEZE_CACHE_DIR").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    match &config.path {
+        Some(_) => config.root.join(crate::cache::DIR_NAME),
+        None => PathBuf::from(crate::cache::DIR_NAME),
+    }
 }

@@ -9,7 +9,7 @@ pub mod imports;
 use std::fmt;
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use tree_sitter::{Node, Tree};
 
@@ -17,7 +17,7 @@ use crate::masked::blank_bodies;
 use crate::parse::{Field, FieldChild, KindName, ParsedFile, parse, parse_skipping};
 
 /// How far a fix can be trusted, from least to most.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     /// Shown as a suggestion, never applied.
@@ -50,7 +50,7 @@ impl fmt::Display for Applicability {
 }
 
 /// Replace the bytes `range` with `content` (an insertion when the range is empty).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Edit {
     pub range: Range<usize>,
     pub content: String,
@@ -60,7 +60,7 @@ pub struct Edit {
 }
 
 /// The kinds of header lines, in the order they are stacked at one place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum HeaderKind {
     Import,
     Definition,
@@ -123,7 +123,7 @@ impl Edit {
 }
 
 /// A set of edits that must be applied together.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     /// What the fix does, e.g. "Replace with `await asyncio.sleep(...)`".

@@ -29,6 +29,7 @@
 //! blocking, so the precise analysis reaches the same findings on fewer parsed files.
 
 use foldhash::{HashMap, HashSet};
+use serde::{Deserialize, Serialize};
 
 use super::modules::{ModuleInfo, absolute_name};
 use crate::codemod::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
@@ -36,21 +37,22 @@ use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, Lex
 
 /// Where a called name is looked up: the file's own functions, or a module (or class) path
 /// and everything under it (`app.models` for `models.save()` after `from app import models`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 enum Scope {
     Local,
     Path(String),
 }
 
 /// A name a call may reach, and where.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 struct Key {
     scope: Scope,
     name: String,
 }
 
 /// One file's lexical summary: owned, small, by name.
-#[derive(Debug, Default, Clone)]
+/// Serialised in the result cache (`cache.rs`).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct LexicalSummary {
     /// The names the module is importable under (the one relative imports use first).
     modules: Vec<String>,
@@ -75,7 +77,7 @@ pub struct LexicalSummary {
     body_keys: Vec<Key>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Body {
     range: std::ops::Range<u32>,
     /// Always parsed ([`crate::prefilter::FunctionBody::pinned`]), or a call in it may be
@@ -90,7 +92,7 @@ struct Body {
     discarded: Box<[u32]>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct SyncFunction {
     name: String,
     /// The classes it is a method of, dotted (`""` for a module's function); `None` for a

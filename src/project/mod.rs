@@ -14,7 +14,7 @@ pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use summary::{Evidence, FileSummary, FunctionSummary, summarize};
 
 /// What a call in async context reaches.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum ProjectCall {
     /// A coroutine function of the project (not an async generator).
     Coroutine,

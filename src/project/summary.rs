@@ -6,6 +6,8 @@
 use crate::parse::KindName;
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use tree_sitter::Node;
 
 use super::modules::{ModuleInfo, ModuleMap, absolute_name};
@@ -15,7 +17,7 @@ use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
 
 /// A call that blocks by itself: the rule that says so and where it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub code: String,
     /// What the call resolved to: `requests.get`.
@@ -24,7 +26,7 @@ pub struct Evidence {
     pub line: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// `load_profile`, `Repo.save`, `outer.inner`.
     pub qualname: String,
@@ -43,7 +45,8 @@ pub struct FunctionSummary {
     pub discarded: Vec<u32>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Serialised in the result cache (`cache.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileSummary {
     pub functions: Vec<FunctionSummary>,
     /// The names the file's calls resolve to, each once.

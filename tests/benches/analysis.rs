@@ -55,6 +55,7 @@ fn benches(c: &mut Criterion) {
         config: Config::default(),
         progress: false,
         scope: None,
+        cache_dir: None,
     };
     for (name, text) in inputs() {
         let mut group = c.benchmark_group(name);

@@ -40,6 +40,7 @@ fn settings(unsafe_fixes: bool, http_client: HttpClient) -> Settings {
         config,
         progress: false,
         scope: None,
+        cache_dir: None,
     }
 }
 

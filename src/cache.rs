@@ -1,0 +1,354 @@
+//! The result cache: a run over files that did not change since the last run reuses what that
+//! run learnt of them, and parses only what changed (docs/cache.md).
+//!
+//! One cache file per combination of settings (the executable, the working directory, the
+//! command's mode, the rule selection, the configuration and the paths), in the cache
+//! directory (`.unfreeze_cache` next to the configuration file, else in the working
+//! directory). It holds, per file, the file's length and SHA-256 and what was learnt from
+//! those bytes:
+//!
+//! - the lexical scan (the pre-filter's answer and the lexical summary, `run.rs`);
+//! - the summary of its functions, with the digest of the bodies its parse left out;
+//! - its outcome (findings, the fixed text), with the digest of the settled project calls it
+//!   was analysed with.
+//!
+//! Why reuse is sound: everything a file's outcome depends on besides its bytes is in a key.
+//! The settings and the project's shape (every file's path and module names) key the whole
+//! cache file: a file added, removed or moved, or another setting, and nothing is reused. A
+//! summary depends on the bytes and on the bodies its parse leaves out (decided by the
+//! lexical project, recomputed on every run from the scans). An outcome depends on the bytes
+//! and on what the file's project calls reach once the project is settled
+//! ([`calls_key`]): a helper in another file that starts to block changes that, and the
+//! file is analysed again. The run recomputes the settling itself on every run (from the
+//! summaries, cached or new), so only the parses are saved.
+
+use std::collections::HashMap;
+use std::io::BufWriter;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analyze::Finding;
+use crate::project::{FileSummary, LexicalSummary, ModuleMap, ProjectCalls};
+use crate::run::{FileOutcome, FixedFile, Mode, Settings};
+use crate::source::SourceText;
+use crate::write::Fingerprint;
+
+/// The cache directory's name, made next to the configuration file (else in the working
+/// directory) unless `--cache-dir` or `UNFREEZE_CACHE_DIR` names another.
+pub const DIR_NAME: &str = ".unfreeze_cache";
+
+/// Bumped whenever what is stored changes shape.
+const FORMAT: u32 = 1;
+
+/// A SHA-256 digest.
+pub type Key = [u8; 32];
+
+/// The cache file's content.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    settings: Key,
+    project: Key,
+    files: HashMap<PathBuf, Entry>,
+}
+
+/// What the last run learnt of one file's bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub content: Fingerprint,
+    /// The lexical scan ([`encode_scan`]).
+    pub scan: Option<Vec<u8>>,
+    /// The summary of a parse leaving out the bodies whose digest is the key
+    /// ([`encode_summary`]).
+    pub summary: Option<(Key, Vec<u8>)>,
+    /// The outcome, and the digest of the project calls it was analysed with.
+    pub outcome: Option<(Key, CachedOutcome)>,
+}
+
+impl Entry {
+    pub fn new(content: Fingerprint) -> Entry {
+        Entry {
+            content,
+            scan: None,
+            summary: None,
+            outcome: None,
+        }
+    }
+}
+
+/// A file's outcome without what the file's bytes give back (its text, the fixed bytes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CachedOutcome {
+    findings: Vec<Finding>,
+    applied: Vec<bool>,
+    fixed_text: Option<String>,
+    rejected: Option<String>,
+}
+
+impl CachedOutcome {
+    /// `None` for an error: a file that could not be read or analysed is tried again.
+    pub fn of(outcome: &FileOutcome) -> Option<CachedOutcome> {
+        match outcome {
+            FileOutcome::Checked {
+                findings,
+                applied,
+                fixed,
+                rejected,
+                ..
+            } => Some(CachedOutcome {
+                findings: findings.clone(),
+                applied: applied.clone(),
+                fixed_text: fixed.as_ref().map(|fixed| fixed.text.clone()),
+                rejected: rejected.clone(),
+            }),
+            FileOutcome::Error(_) => None,
+        }
+    }
+
+    /// The outcome again, for the file at `path` whose bytes were `content`. A file with
+    /// findings is read again for its text; `None` when its bytes are no longer `content`.
+    pub fn restore(&self, path: &Path, content: Fingerprint) -> Option<FileOutcome> {
+        if self.findings.is_empty() && self.fixed_text.is_none() {
+            return Some(FileOutcome::Checked {
+                text: String::new(),
+                findings: Vec::new(),
+                applied: self.applied.clone(),
+                fixed: None,
+                rejected: self.rejected.clone(),
+                fingerprint: None,
+            });
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let read_as = Fingerprint::of(&bytes);
+        if read_as != content {
+            return None;
+        }
+        let source = SourceText::decode(&bytes).ok()?;
+        let fixed = match &self.fixed_text {
+            Some(text) => Some(Box::new(FixedFile {
+                bytes: source.encode(text)?,
+                text: text.clone(),
+                read_as,
+            })),
+            None => None,
+        };
+        Some(FileOutcome::Checked {
+            text: source.text,
+            findings: self.findings.clone(),
+            applied: self.applied.clone(),
+            fixed,
+            rejected: self.rejected.clone(),
+            fingerprint: Some(read_as),
+        })
+    }
+}
+
+/// One settings' cache file, and what it held when the run started.
+pub struct Cache {
+    file: PathBuf,
+    settings: Key,
+    previous: Option<Stored>,
+}
+
+impl Cache {
+    /// The cache for `settings` in `dir`. A missing, unreadable or outdated cache file holds
+    /// nothing; `None` when the settings cannot be keyed (the executable cannot be read).
+    pub fn open(dir: &Path, settings: &Settings) -> Option<Cache> {
+        // Named by the settings alone: a new build of unfreeze replaces its predecessor's file
+        // instead of adding one.
+        let described = describe(settings);
+        let file = dir.join(format!("{}.bin", hex(&Sha256::digest(&described)[..8])));
+        let key = settings_key(&described)?;
+        let previous = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| postcard::from_bytes::<Stored>(&bytes).ok())
+            .filter(|stored| stored.format == FORMAT && stored.settings == key);
+        Some(Cache {
+            file,
+            settings: key,
+            previous,
+        })
+    }
+
+    /// What the last run learnt of each file, if it ran over a project of the same shape
+    /// ([`project_key`]); else nothing.
+    pub fn take_previous(&mut self, project: &Key) -> HashMap<PathBuf, Entry> {
+        match self.previous.take() {
+            Some(stored) if stored.project == *project => stored.files,
+            _ => HashMap::new(),
+        }
+    }
+
+    /// Replace the cache file with `files`, atomically (a temporary file renamed over it): a
+    /// run that stops half-way leaves the last complete cache. `Err`: why it could not be
+    /// written (the run goes on without).
+    pub fn save(&self, project: Key, files: HashMap<PathBuf, Entry>) -> Result<(), String> {
+        let stored = Stored {
+            format: FORMAT,
+            settings: self.settings,
+            project,
+            files,
+        };
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        make_cache_dir(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+        let temporary = dir.join(format!(
+            ".{}.{}.tmp",
+            self.file.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let written = std::fs::File::create(&temporary)
+            .map_err(|err| err.to_string())
+            .and_then(|file| {
+                let out = postcard::to_io(&stored, BufWriter::new(file))
+                    .map_err(|err| err.to_string())?;
+                out.into_inner().map_err(|err| err.to_string())?;
+                Ok(())
+            })
+            .and_then(|()| std::fs::rename(&temporary, &self.file).map_err(|e| e.to_string()));
+        if let Err(err) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(format!("{}: {err}", self.file.display()));
+        }
+        Ok(())
+    }
+}
+
+/// Create the cache directory, marked as one (`CACHEDIR.TAG`, for backup tools) and ignored
+/// by git (a `.gitignore` of `*`).
+fn make_cache_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tag = dir.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        std::fs::write(
+            tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n\
+             # This file is a cache directory tag created by unfreeze.\n\
+             # For information about cache directory tags see https://bford.info/cachedir/\n",
+        )?;
+    }
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(ignore, "# Made by unfreeze: its result cache.\n*\n")?;
+    }
+    Ok(())
+}
+
+/// The settings' key: their description ([`describe`]) and the executable's own digest (its
+/// rules, codemods and code).
+fn settings_key(described: &str) -> Option<Key> {
+    let mut hasher = Sha256::new();
+    hasher.update(executable_digest()?);
+    hasher.update(FORMAT.to_le_bytes());
+    hasher.update(described.as_bytes());
+    Some(hasher.finalize().into())
+}
+
+/// Everything in the settings that a file's outcome may depend on.
+fn describe(settings: &Settings) -> String {
+    let mode = match settings.mode {
+        Mode::Check => "check",
+        Mode::Fix {
+            unsafe_fixes: true, ..
+        } => "fix --unsafe-fixes",
+        Mode::Fix { .. } => "fix",
+    };
+    let sorted = |set: &std::collections::HashSet<String>| {
+        let mut codes: Vec<&String> = set.iter().collect();
+        codes.sort();
+        format!("{codes:?}")
+    };
+    let selection = &settings.selection;
+    format!(
+        "{mode}\n{:?}\n{:?}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{}\n",
+        std::env::current_dir().ok(),
+        selection.select.as_ref().map(sorted),
+        sorted(&selection.extend_select),
+        sorted(&selection.ignore),
+        settings.config,
+        settings.paths,
+        settings.exclude,
+        settings.forced_excludes.is_some(),
+    )
+}
+
+/// The running executable's SHA-256, computed once: a rebuilt unfreeze may analyse
+/// differently, whatever its version says.
+fn executable_digest() -> Option<Key> {
+    static DIGEST: OnceLock<Option<Key>> = OnceLock::new();
+    *DIGEST.get_or_init(|| {
+        let bytes = std::fs::read(std::env::current_exe().ok()?).ok()?;
+        Some(Sha256::digest(bytes).into())
+    })
+}
+
+/// The project's shape: the roots, and every file with the module names it is importable
+/// under. The lexical summaries, the summaries and the outcomes all resolve names through it.
+pub fn project_key(roots: &[PathBuf], files: &[PathBuf], map: Option<&ModuleMap>) -> Key {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{roots:?}\n").as_bytes());
+    for path in files {
+        let module = map.and_then(|map| map.module(path));
+        hasher.update(format!("{path:?} {module:?}\n").as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// What a file's project calls reach once the project is settled, by name, in a stable
+/// order.
+pub fn calls_key(calls: Option<&ProjectCalls>) -> Key {
+    let sorted: Option<Vec<_>> = calls.map(|calls| {
+        let mut sorted: Vec<_> = calls.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        sorted
+    });
+    digest(&sorted)
+}
+
+/// The digest of the function bodies a parse leaves out.
+pub fn left_out_key(left_out: &[Range<usize>]) -> Key {
+    digest(&left_out)
+}
+
+fn digest<T: Serialize>(value: &T) -> Key {
+    let bytes = postcard::to_stdvec(value).expect("serialising to memory cannot fail");
+    Sha256::digest(bytes).into()
+}
+
+/// A file's lexical scan as the cache holds it: `None` when the tokenizer could not follow
+/// the file, else the pre-filter's answer and the lexical summary.
+pub fn encode_scan(scan: Option<(bool, Option<&LexicalSummary>)>) -> Vec<u8> {
+    postcard::to_stdvec(&scan).expect("serialising to memory cannot fail")
+}
+
+/// The cached scan ([`encode_scan`]); `None` when it cannot be read back.
+pub type DecodedScan = Option<(bool, Option<Box<LexicalSummary>>)>;
+
+pub fn decode_scan(bytes: &[u8]) -> Option<DecodedScan> {
+    postcard::from_bytes(bytes).ok()
+}
+
+pub fn encode_summary(summary: Option<&FileSummary>) -> Vec<u8> {
+    postcard::to_stdvec(&summary).expect("serialising to memory cannot fail")
+}
+
+/// The cached summary ([`encode_summary`]); `None` when it cannot be read back.
+pub fn decode_summary(bytes: &[u8]) -> Option<Option<FileSummary>> {
+    postcard::from_bytes(bytes).ok()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A cache that cannot be written is not an error of the run: one warning on stderr.
+#[allow(
+    clippy::print_stderr,
+    reason = "a warning that does not belong to any file's report"
+)]
+pub fn warn(message: &str) {
+    eprintln!("warning: the result cache was not written: {message}");
+}
