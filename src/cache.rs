@@ -27,6 +27,7 @@ use std::io::BufWriter;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -42,7 +43,7 @@ use crate::write::Fingerprint;
 pub const DIR_NAME: &str = ".unfreeze_cache";
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A SHA-256 digest.
 pub type Key = [u8; 32];
@@ -60,29 +61,81 @@ struct Stored {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
     pub content: Fingerprint,
+    /// The file's length and modification time when it had `content`, if it was modified
+    /// well before that run started: the next run then takes the bytes for unchanged
+    /// without reading them while both are the same ([`Stamp`]).
+    pub stamp: Option<Stamp>,
     /// The lexical scan ([`encode_scan`]).
     pub scan: Option<Vec<u8>>,
     /// The summary of a parse leaving out the bodies whose digest is the key
     /// ([`encode_summary`]).
     pub summary: Option<(Key, Vec<u8>)>,
-    /// The outcome, and the digest of the project calls it was analysed with.
-    pub outcome: Option<(Key, CachedOutcome)>,
+    /// The outcome ([`encode_outcome`]), and the digest of the project calls it was analysed
+    /// with.
+    pub outcome: Option<(Key, Vec<u8>)>,
 }
 
 impl Entry {
     pub fn new(content: Fingerprint) -> Entry {
         Entry {
             content,
+            stamp: None,
             scan: None,
             summary: None,
             outcome: None,
         }
     }
+
+    /// The file's bytes are still `content` by its stamp: its length and modification time
+    /// are the ones recorded with them.
+    pub fn unchanged(&self, stamp: Option<Stamp>) -> bool {
+        self.stamp.is_some() && self.stamp == stamp
+    }
+}
+
+/// A file's length and modification time, as `make` and git compare them; its bytes are
+/// read and hashed whenever either differs from what the cache recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    len: u64,
+    modified_ns: u128,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let modified = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(Stamp {
+            len: metadata.len(),
+            modified_ns: modified.as_nanos(),
+        })
+    }
+
+    /// The stamp, if it can be trusted in a later run: the file was last modified at least
+    /// two seconds before `started`. A file modified later could change again within the
+    /// same tick of a coarse clock and keep its length and time ("racily clean", in git's
+    /// words); such a file is read and hashed next time.
+    pub fn settled(self, started: SystemTime) -> Option<Stamp> {
+        let started = started.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+        (self.modified_ns + 2_000_000_000 <= started).then_some(self)
+    }
+}
+
+/// A file's outcome as the cache keeps it ([`CachedOutcome`]); `None` for an error: a file
+/// that could not be read or analysed is tried again.
+pub fn encode_outcome(outcome: &FileOutcome) -> Option<Vec<u8>> {
+    Some(compressed(&CachedOutcome::of(outcome)?))
+}
+
+/// The outcome the cache keeps ([`encode_outcome`]), for the file at `path` whose bytes were
+/// `content`; `None` when it cannot be restored (see [`CachedOutcome::restore`]).
+pub fn restore_outcome(encoded: &[u8], path: &Path, content: Fingerprint) -> Option<FileOutcome> {
+    decompressed::<CachedOutcome>(encoded)?.restore(path, content)
 }
 
 /// A file's outcome without what the file's bytes give back (its text, the fixed bytes).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CachedOutcome {
+struct CachedOutcome {
     findings: Vec<Finding>,
     applied: Vec<bool>,
     fixed_text: Option<String>,
@@ -90,8 +143,7 @@ pub struct CachedOutcome {
 }
 
 impl CachedOutcome {
-    /// `None` for an error: a file that could not be read or analysed is tried again.
-    pub fn of(outcome: &FileOutcome) -> Option<CachedOutcome> {
+    fn of(outcome: &FileOutcome) -> Option<CachedOutcome> {
         match outcome {
             FileOutcome::Checked {
                 findings,
@@ -111,14 +163,14 @@ impl CachedOutcome {
 
     /// The outcome again, for the file at `path` whose bytes were `content`. A file with
     /// findings is read again for its text; `None` when its bytes are no longer `content`.
-    pub fn restore(&self, path: &Path, content: Fingerprint) -> Option<FileOutcome> {
+    fn restore(self, path: &Path, content: Fingerprint) -> Option<FileOutcome> {
         if self.findings.is_empty() && self.fixed_text.is_none() {
             return Some(FileOutcome::Checked {
                 text: String::new(),
                 findings: Vec::new(),
-                applied: self.applied.clone(),
+                applied: self.applied,
                 fixed: None,
-                rejected: self.rejected.clone(),
+                rejected: self.rejected,
                 fingerprint: None,
             });
         }
@@ -128,20 +180,20 @@ impl CachedOutcome {
             return None;
         }
         let source = SourceText::decode(&bytes).ok()?;
-        let fixed = match &self.fixed_text {
+        let fixed = match self.fixed_text {
             Some(text) => Some(Box::new(FixedFile {
-                bytes: source.encode(text)?,
-                text: text.clone(),
+                bytes: source.encode(&text)?,
+                text,
                 read_as,
             })),
             None => None,
         };
         Some(FileOutcome::Checked {
             text: source.text,
-            findings: self.findings.clone(),
-            applied: self.applied.clone(),
+            findings: self.findings,
+            applied: self.applied,
             fixed,
-            rejected: self.rejected.clone(),
+            rejected: self.rejected,
             fingerprint: Some(read_as),
         })
     }
@@ -152,12 +204,15 @@ pub struct Cache {
     file: PathBuf,
     settings: Key,
     previous: Option<Stored>,
+    /// When the run started (see [`Stamp::settled`]).
+    pub started: SystemTime,
 }
 
 impl Cache {
     /// The cache for `settings` in `dir`. A missing, unreadable or outdated cache file holds
     /// nothing; `None` when the settings cannot be keyed (the executable cannot be read).
     pub fn open(dir: &Path, settings: &Settings) -> Option<Cache> {
+        let started = SystemTime::now();
         // Named by the settings alone: a new build of unfreeze replaces its predecessor's file
         // instead of adding one.
         let described = describe(settings);
@@ -171,6 +226,7 @@ impl Cache {
             file,
             settings: key,
             previous,
+            started,
         })
     }
 
@@ -321,23 +377,38 @@ fn digest<T: Serialize>(value: &T) -> Key {
 /// A file's lexical scan as the cache holds it: `None` when the tokenizer could not follow
 /// the file, else the pre-filter's answer and the lexical summary.
 pub fn encode_scan(scan: Option<(bool, Option<&LexicalSummary>)>) -> Vec<u8> {
-    postcard::to_stdvec(&scan).expect("serialising to memory cannot fail")
+    compressed(&scan)
 }
 
 /// The cached scan ([`encode_scan`]); `None` when it cannot be read back.
 pub type DecodedScan = Option<(bool, Option<Box<LexicalSummary>>)>;
 
 pub fn decode_scan(bytes: &[u8]) -> Option<DecodedScan> {
-    postcard::from_bytes(bytes).ok()
+    decompressed(bytes)
 }
 
 pub fn encode_summary(summary: Option<&FileSummary>) -> Vec<u8> {
-    postcard::to_stdvec(&summary).expect("serialising to memory cannot fail")
+    compressed(&summary)
 }
 
 /// The cached summary ([`encode_summary`]); `None` when it cannot be read back.
 pub fn decode_summary(bytes: &[u8]) -> Option<Option<FileSummary>> {
-    postcard::from_bytes(bytes).ok()
+    decompressed(bytes)
+}
+
+/// Serialised and compressed (LZ4): the summaries repeat their module paths, and the cache
+/// holds one scan per file of the project, in memory through the run and on disk.
+fn compressed<T: Serialize>(value: &T) -> Vec<u8> {
+    let bytes = postcard::to_stdvec(value).expect("serialising to memory cannot fail");
+    let mut compressed = lz4_flex::compress_prepend_size(&bytes);
+    // Made with room for the worst case: the scans are kept through the run.
+    compressed.shrink_to_fit();
+    compressed
+}
+
+fn decompressed<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let bytes = lz4_flex::decompress_size_prepended(bytes).ok()?;
+    postcard::from_bytes(&bytes).ok()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::cache::{
-    Cache, CachedOutcome, Entry, Key as CacheKey, calls_key, decode_scan, decode_summary,
-    encode_scan, encode_summary, left_out_key, project_key,
+    Cache, Entry, Key as CacheKey, Stamp, calls_key, decode_scan, decode_summary, encode_outcome,
+    encode_scan, encode_summary, left_out_key, project_key, restore_outcome,
 };
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
@@ -837,6 +837,7 @@ fn analyse_files(
         }))
         .unwrap_or(ScanRead {
             content: None,
+            stamp: None,
             scan: Some(LexicalScan::Unscanned),
             encoded: None,
         })
@@ -850,7 +851,7 @@ fn analyse_files(
         files.iter().for_each(|_| progress.advance());
         return outcomes;
     }
-    let read: Vec<(Option<Fingerprint>, LexicalScan, Option<Vec<u8>>)> = files
+    let read: Vec<ScanRead> = files
         .par_iter()
         .zip(read)
         .map(|(path, read)| {
@@ -865,24 +866,26 @@ fn analyse_files(
                     },
                 })
             };
-            match read.scan {
-                Some(scan) => (read.content, scan, read.encoded),
-                None => match cached() {
-                    Some(scan) => (read.content, scan, None),
-                    // Cannot happen short of a bug: the file is scanned again.
-                    None => {
-                        let again = scan_one(path, &HashMap::new());
-                        let scan = again.scan.unwrap_or(LexicalScan::Unscanned);
-                        (again.content, scan, again.encoded)
-                    }
+            if read.scan.is_some() {
+                return read;
+            }
+            match cached() {
+                Some(scan) => ScanRead {
+                    scan: Some(scan),
+                    ..read
                 },
+                // Cannot happen short of a bug: the file is scanned again.
+                None => scan_one(path, &HashMap::new()),
             }
         })
         .collect();
-    let (contents, (scans, mut encoded_scans)): (Vec<_>, (Vec<_>, Vec<_>)) = read
-        .into_iter()
-        .map(|(content, scan, encoded)| (content, (scan, encoded)))
-        .unzip();
+    let ((contents, stamps), (scans, mut encoded_scans)): ((Vec<_>, Vec<_>), (Vec<_>, Vec<_>)) =
+        read.into_iter()
+            .map(|read| {
+                let scan = read.scan.unwrap_or(LexicalScan::Unscanned);
+                ((read.content, read.stamp), (scan, read.encoded))
+            })
+            .unzip();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
     // count by name in the lexical settling.
     let unscanned: Vec<usize> = (0..files.len())
@@ -1113,7 +1116,7 @@ fn analyse_files(
         if *key != calls_key(calls[i].as_ref()) {
             return None;
         }
-        outcome.restore(&files[i], content)
+        restore_outcome(outcome, &files[i], content)
     };
     let second: Vec<(usize, FileOutcome)> = waiting
         .into_par_iter()
@@ -1168,18 +1171,21 @@ fn analyse_files(
         .map(|outcome| outcome.expect("every file has an outcome after the second pass"))
         .collect();
     if let Some(cache) = cache {
+        let mut previous = previous;
         let entries = files
             .iter()
             .enumerate()
             .filter_map(|(i, path)| {
                 let mut entry = Entry::new(contents[i]?);
-                let last = previous.get(path).filter(|e| e.content == entry.content);
+                entry.stamp = stamps[i].and_then(|stamp| stamp.settled(cache.started));
+                // What the last run learnt of the same bytes, and this run did not redo.
+                let mut last = previous.remove(path).filter(|e| e.content == entry.content);
                 entry.scan = encoded_scans[i]
                     .take()
-                    .or_else(|| last.and_then(|e| e.scan.clone()));
+                    .or_else(|| last.as_mut().and_then(|e| e.scan.take()));
                 entry.summary = encoded_summaries[i]
                     .take()
-                    .or_else(|| last.and_then(|e| e.summary.clone()));
+                    .or_else(|| last.as_mut().and_then(|e| e.summary.take()));
                 entry.outcome = outcome_entry(&outcomes[i], entry.content, calls[i].as_ref());
                 Some((path.clone(), entry))
             })
@@ -1224,7 +1230,7 @@ fn replay(
         .map(|path| {
             let entry = previous.get(path)?;
             let (_, outcome) = entry.outcome.as_ref()?;
-            outcome.restore(path, entry.content)
+            restore_outcome(outcome, path, entry.content)
         })
         .collect()
 }
@@ -1252,21 +1258,30 @@ fn analyse_files_alone(
     let project = project_key(roots, files, None);
     let previous = cache.take_previous(&project);
     let no_calls = calls_key(None);
-    let results: Vec<(FileOutcome, Option<Fingerprint>, bool)> = files
+    // Per file: its outcome, its bytes' fingerprint and stamp, and whether the outcome came
+    // from the cache.
+    type FileResult = (FileOutcome, Option<(Fingerprint, Option<Stamp>)>, bool);
+    let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
+            // Taken before the bytes are read: a change in between shows in the next run.
+            let stamp = Stamp::of(path);
+            let reused = |unchanged: &dyn Fn(&Entry) -> bool| {
+                let entry = previous.get(path).filter(|entry| unchanged(entry))?;
+                let (_, outcome) = entry.outcome.as_ref().filter(|(c, _)| *c == no_calls)?;
+                let outcome = restore_outcome(outcome, path, entry.content)?;
+                Some((outcome, Some((entry.content, stamp)), true))
+            };
+            if let Some(result) = reused(&|entry| entry.unchanged(stamp)) {
+                progress.advance();
+                return result;
+            }
             let result = match read_file(path) {
                 Err(message) => (FileOutcome::Error(message), None, false),
                 Ok(bytes) => {
                     let content = Fingerprint::of(&bytes);
-                    let reused = previous
-                        .get(path)
-                        .filter(|entry| entry.content == content)
-                        .and_then(|entry| entry.outcome.as_ref())
-                        .filter(|(calls, _)| *calls == no_calls)
-                        .and_then(|(_, outcome)| outcome.restore(path, content));
-                    match reused {
-                        Some(outcome) => (outcome, Some(content), true),
+                    match reused(&|entry| entry.content == content) {
+                        Some(result) => result,
                         None => {
                             let outcome = isolate_panics(|| {
                                 process_in_project(
@@ -1278,7 +1293,7 @@ fn analyse_files_alone(
                                 )
                             })
                             .0;
-                            (outcome, Some(content), false)
+                            (outcome, Some((content, stamp)), false)
                         }
                     }
                 }
@@ -1291,8 +1306,10 @@ fn analyse_files_alone(
     let entries = files
         .iter()
         .zip(&results)
-        .filter_map(|(path, (outcome, content, _))| {
-            let mut entry = Entry::new((*content)?);
+        .filter_map(|(path, (outcome, read, _))| {
+            let (content, stamp) = (*read)?;
+            let mut entry = Entry::new(content);
+            entry.stamp = stamp.and_then(|stamp| stamp.settled(cache.started));
             entry.outcome = outcome_entry(outcome, entry.content, None);
             Some((path.clone(), entry))
         })
@@ -1310,7 +1327,7 @@ fn outcome_entry(
     outcome: &FileOutcome,
     content: Fingerprint,
     calls: Option<&ProjectCalls>,
-) -> Option<(CacheKey, CachedOutcome)> {
+) -> Option<(CacheKey, Vec<u8>)> {
     if let FileOutcome::Checked {
         fingerprint: Some(read_as),
         ..
@@ -1319,7 +1336,7 @@ fn outcome_entry(
     {
         return None;
     }
-    Some((calls_key(calls), CachedOutcome::of(outcome)?))
+    Some((calls_key(calls), encode_outcome(outcome)?))
 }
 
 /// The first pass's role for a file: summarised (a module of the project), analysed when
@@ -1439,6 +1456,8 @@ enum LexicalScan {
 struct ScanRead {
     /// The fingerprint of the file's bytes, when the run keeps a cache.
     content: Option<Fingerprint>,
+    /// The file's stamp, taken before its bytes were read.
+    stamp: Option<Stamp>,
     /// `None`: the cache holds the scan of these bytes, decoded only if the run needs it.
     scan: Option<LexicalScan>,
     /// The scan as the cache keeps it.
@@ -1455,26 +1474,38 @@ fn scan_file(
     caching: bool,
     previous: &HashMap<PathBuf, Entry>,
 ) -> ScanRead {
+    // Taken before the bytes are read: a change in between shows in the next run's stamp.
+    let stamp = if caching { Stamp::of(path) } else { None };
+    let cached = |content: Option<Fingerprint>| {
+        let entry = previous.get(path).filter(|entry| entry.scan.is_some())?;
+        let unchanged = match content {
+            Some(content) => entry.content == content,
+            None => entry.unchanged(stamp),
+        };
+        unchanged.then_some(ScanRead {
+            content: Some(entry.content),
+            stamp,
+            scan: None,
+            encoded: None,
+        })
+    };
+    if let Some(read) = cached(None) {
+        return read;
+    }
     let bytes = match read_file(path) {
         Ok(bytes) => bytes,
         Err(message) => {
             return ScanRead {
                 content: None,
+                stamp: None,
                 scan: Some(LexicalScan::Done(FileOutcome::Error(message))),
                 encoded: None,
             };
         }
     };
     let content = caching.then(|| Fingerprint::of(&bytes));
-    let cached = previous
-        .get(path)
-        .is_some_and(|entry| Some(entry.content) == content && entry.scan.is_some());
-    if cached {
-        return ScanRead {
-            content,
-            scan: None,
-            encoded: None,
-        };
+    if let Some(read) = content.and_then(|content| cached(Some(content))) {
+        return read;
     }
     let scan = scan_lexically(&bytes, module, settings, registry, evidence);
     let encoded = match &scan {
@@ -1488,6 +1519,7 @@ fn scan_file(
     };
     ScanRead {
         content,
+        stamp,
         scan: Some(scan),
         encoded,
     }

@@ -337,3 +337,50 @@ fn without_the_project_rules_the_cache_holds_each_file_s_outcome() {
     assert_eq!(third.stdout, fresh.stdout);
     assert_eq!(parsed, ["app/api.py"]);
 }
+
+/// Set the modification time of the file `path`, or of every file under it, to
+/// `seconds_ago`.
+fn age(path: &Path, seconds_ago: u64) {
+    if path.is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            age(&entry.unwrap().path(), seconds_ago);
+        }
+        return;
+    }
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(seconds_ago);
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(when).unwrap();
+}
+
+#[test]
+fn files_modified_well_before_a_run_are_known_by_length_and_time() {
+    // Files written just before a run are hashed again by the next one (their stamp is too
+    // recent to trust); these are an hour old, so the second run reads none of them.
+    let dir = service();
+    let root = dir.path();
+    let helpers = |call: &str| {
+        String::from_utf8(HELPERS.to_vec()).unwrap().replace(
+            "    return key\n\n\nasync",
+            &format!("    {call}\n    return key\n\n\nasync"),
+        )
+    };
+    // `sleeq` is no function of `time`: `load` does not block yet.
+    write_files(
+        root,
+        &[("app/helpers.py", helpers("time.sleeq(1)").as_bytes())],
+    );
+    age(root, 3600);
+    assert_cache_agrees(root, "old files");
+    assert_eq!(assert_cache_agrees(root, "unchanged"), Vec::<String>::new());
+    // The same length, another time: read, hashed and summarised again, and the coroutine
+    // calling `load` (unchanged, with no stamp change) gets UNF401.
+    write_files(
+        root,
+        &[("app/helpers.py", helpers("time.sleep(1)").as_bytes())],
+    );
+    age(&root.join("app/helpers.py"), 1800);
+    let parsed = assert_cache_agrees(root, "the same length");
+    assert_eq!(parsed, ["app/api.py", "app/helpers.py"]);
+    let (check, _) = run(root, &["check", "."]);
+    assert!(check.stdout.contains("UNF401"), "{}", check.show());
+}

@@ -775,9 +775,10 @@ fn a_long_run_draws_a_progress_bar_in_a_terminal_only() {
     assert!(!piped.stderr.contains("checking"), "{}", piped.stderr);
     let log = dir.path().join("terminal.log");
     // `sleep 1`: the pipe is set up before the run starts. A delay of 0 draws the bar at
-    // once, however fast the machine (a real run waits 300 ms first).
+    // once, however fast the machine (a real run waits 300 ms first). `--no-cache`: the run
+    // above left a cache this one would replay at once.
     let command = format!(
-        "sleep 1; UNFREEZE_PROGRESS_DELAY_MS=0 {BIN} check . >/dev/null; echo \"exit status $?\"; sleep 60"
+        "sleep 1; UNFREEZE_PROGRESS_DELAY_MS=0 {BIN} check --no-cache . >/dev/null; echo \"exit status $?\"; sleep 60"
     );
     let Some(tmux) = Tmux::start("progress", dir.path(), &command) else {
         return;
@@ -797,7 +798,7 @@ fn a_long_run_draws_a_progress_bar_in_a_terminal_only() {
     );
     let quiet = dir.path().join("quiet.log");
     let command = format!(
-        "sleep 1; UNFREEZE_PROGRESS_DELAY_MS=0 {BIN} check -q . >/dev/null; echo \"exit status $?\"; sleep 60"
+        "sleep 1; UNFREEZE_PROGRESS_DELAY_MS=0 {BIN} check -q --no-cache . >/dev/null; echo \"exit status $?\"; sleep 60"
     );
     let Some(tmux) = Tmux::start("progress-quiet", dir.path(), &command) else {
         return;
