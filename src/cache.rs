@@ -22,7 +22,6 @@
 //! file is analysed again. The run recomputes the settling itself on every run (from the
 //! summaries, cached or new), so only the parses are saved.
 
-use std::collections::HashMap;
 use std::io::BufWriter;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -43,7 +42,7 @@ use crate::write::Fingerprint;
 pub const DIR_NAME: &str = ".unfreeze_cache";
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A SHA-256 digest.
 pub type Key = [u8; 32];
@@ -54,7 +53,8 @@ struct Stored {
     format: u32,
     settings: Key,
     project: Key,
-    files: HashMap<PathBuf, Entry>,
+    /// In the order of the project's files: the project's key holds their paths.
+    files: Vec<Option<Entry>>,
 }
 
 /// What the last run learnt of one file's bytes.
@@ -199,6 +199,29 @@ impl CachedOutcome {
     }
 }
 
+/// What the last run learnt of each file of a project of the same shape, by the file's index.
+pub struct Previous(Vec<Option<Entry>>);
+
+impl Previous {
+    pub fn get(&self, file: usize) -> Option<&Entry> {
+        self.0.get(file)?.as_ref()
+    }
+
+    /// The entry of `file`, taken out (to be saved again).
+    pub fn take(&mut self, file: usize) -> Option<Entry> {
+        self.0.get_mut(file)?.take()
+    }
+
+    /// It holds an entry for each of `files` files.
+    pub fn covers(&self, files: usize) -> bool {
+        self.0.len() == files && self.0.iter().all(Option::is_some)
+    }
+
+    pub fn none() -> Previous {
+        Previous(Vec::new())
+    }
+}
+
 /// One settings' cache file, and what it held when the run started.
 pub struct Cache {
     file: PathBuf,
@@ -230,19 +253,21 @@ impl Cache {
         })
     }
 
-    /// What the last run learnt of each file, if it ran over a project of the same shape
-    /// ([`project_key`]); else nothing.
-    pub fn take_previous(&mut self, project: &Key) -> HashMap<PathBuf, Entry> {
+    /// What the last run learnt of each file, in the order of the files, if it ran over a
+    /// project of the same shape ([`project_key`]: the same files, in the same order); else
+    /// nothing.
+    pub fn take_previous(&mut self, project: &Key) -> Previous {
         match self.previous.take() {
-            Some(stored) if stored.project == *project => stored.files,
-            _ => HashMap::new(),
+            Some(stored) if stored.project == *project => Previous(stored.files),
+            _ => Previous(Vec::new()),
         }
     }
 
     /// Replace the cache file with `files`, atomically (a temporary file renamed over it): a
     /// run that stops half-way leaves the last complete cache. `Err`: why it could not be
     /// written (the run goes on without).
-    pub fn save(&self, project: Key, files: HashMap<PathBuf, Entry>) -> Result<(), String> {
+    /// `files`: an entry per file of the project, in its order.
+    pub fn save(&self, project: Key, files: Vec<Option<Entry>>) -> Result<(), String> {
         let stored = Stored {
             format: FORMAT,
             settings: self.settings,

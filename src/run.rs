@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::cache::{
-    Cache, Entry, Key as CacheKey, Stamp, calls_key, decode_scan, decode_summary, encode_outcome,
-    encode_scan, encode_summary, left_out_key, project_key, restore_outcome,
+    Cache, Entry, Key as CacheKey, Previous, Stamp, calls_key, decode_scan, decode_summary,
+    encode_outcome, encode_scan, encode_summary, left_out_key, project_key, restore_outcome,
 };
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
@@ -819,14 +819,14 @@ fn analyse_files(
     let mut cache = cache;
     let previous = match cache.as_deref_mut() {
         Some(cache) => cache.take_previous(&project),
-        None => HashMap::new(),
+        None => Previous::none(),
     };
     let role =
         |path: &Path, analyse: bool, left_out| first_pass_role(&map, path, analyse, None, left_out);
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
     let evidence = EvidenceCalls::new(registry);
-    let scan_one = |path: &PathBuf, previous: &HashMap<PathBuf, Entry>| {
+    let scan_one = |path: &PathBuf, previous: Option<&Entry>| {
         let module = map.module(path).map(|module| (module, &map));
         // A panic in the scan costs only the scan: the file is then parsed, under the
         // per-file panic guard.
@@ -844,7 +844,8 @@ fn analyse_files(
     };
     let read: Vec<ScanRead> = files
         .par_iter()
-        .map(|path| scan_one(path, &previous))
+        .enumerate()
+        .map(|(i, path)| scan_one(path, previous.get(i)))
         .collect();
     // Nothing changed since the last run: its outcomes are this run's.
     if let Some(outcomes) = replay(files, &read, &previous) {
@@ -854,9 +855,10 @@ fn analyse_files(
     let read: Vec<ScanRead> = files
         .par_iter()
         .zip(read)
-        .map(|(path, read)| {
+        .enumerate()
+        .map(|(i, (path, read))| {
             let cached = || {
-                let entry = previous.get(path)?;
+                let entry = previous.get(i)?;
                 let scan = decode_scan(entry.scan.as_deref()?)?;
                 Some(match scan {
                     None => LexicalScan::Unscanned,
@@ -875,7 +877,7 @@ fn analyse_files(
                     ..read
                 },
                 // Cannot happen short of a bug: the file is scanned again.
-                None => scan_one(path, &HashMap::new()),
+                None => scan_one(path, None),
             }
         })
         .collect();
@@ -970,7 +972,7 @@ fn analyse_files(
     // A file whose bytes and left-out bodies are the last run's takes its summary from the
     // cache, and its outcome waits for the settling (`deferred`).
     let cached_summary = |i: usize, pass: SummaryPass| -> Option<Option<FileSummary>> {
-        let entry = previous.get(&files[i])?;
+        let entry = previous.get(i)?;
         let (key, encoded) = entry.summary.as_ref()?;
         (Some(entry.content) == contents[i] && *key == summary_key(&left_out[i], pass))
             .then(|| decode_summary(encoded))
@@ -1111,7 +1113,7 @@ fn analyse_files(
     // last run's.
     let reused = |i: usize| -> Option<FileOutcome> {
         let content = contents[i]?;
-        let entry = previous.get(&files[i]).filter(|e| e.content == content)?;
+        let entry = previous.get(i).filter(|e| e.content == content)?;
         let (key, outcome) = entry.outcome.as_ref()?;
         if *key != calls_key(calls[i].as_ref()) {
             return None;
@@ -1172,14 +1174,12 @@ fn analyse_files(
         .collect();
     if let Some(cache) = cache {
         let mut previous = previous;
-        let entries = files
-            .iter()
-            .enumerate()
-            .filter_map(|(i, path)| {
+        let entries = (0..files.len())
+            .map(|i| {
                 let mut entry = Entry::new(contents[i]?);
                 entry.stamp = stamps[i].and_then(|stamp| stamp.settled(cache.started));
                 // What the last run learnt of the same bytes, and this run did not redo.
-                let mut last = previous.remove(path).filter(|e| e.content == entry.content);
+                let mut last = previous.take(i).filter(|e| e.content == entry.content);
                 entry.scan = encoded_scans[i]
                     .take()
                     .or_else(|| last.as_mut().and_then(|e| e.scan.take()));
@@ -1187,7 +1187,7 @@ fn analyse_files(
                     .take()
                     .or_else(|| last.as_mut().and_then(|e| e.summary.take()));
                 entry.outcome = outcome_entry(&outcomes[i], entry.content, calls[i].as_ref());
-                Some((path.clone(), entry))
+                Some(entry)
             })
             .collect();
         if let Err(message) = cache.save(project, entries) {
@@ -1217,18 +1217,15 @@ fn summary_key(left_out: &[Range<usize>], pass: SummaryPass) -> CacheKey {
 
 /// The last run's outcomes, when it ran over the same files with the same bytes (every scan
 /// came from the cache, `read`) and each outcome can be restored.
-fn replay(
-    files: &[PathBuf],
-    read: &[ScanRead],
-    previous: &HashMap<PathBuf, Entry>,
-) -> Option<Vec<FileOutcome>> {
-    if previous.len() != files.len() || read.iter().any(|read| read.scan.is_some()) {
+fn replay(files: &[PathBuf], read: &[ScanRead], previous: &Previous) -> Option<Vec<FileOutcome>> {
+    if !previous.covers(files.len()) || read.iter().any(|read| read.scan.is_some()) {
         return None;
     }
     files
         .par_iter()
-        .map(|path| {
-            let entry = previous.get(path)?;
+        .enumerate()
+        .map(|(i, path)| {
+            let entry = previous.get(i)?;
             let (_, outcome) = entry.outcome.as_ref()?;
             restore_outcome(outcome, path, entry.content)
         })
@@ -1263,11 +1260,12 @@ fn analyse_files_alone(
     type FileResult = (FileOutcome, Option<(Fingerprint, Option<Stamp>)>, bool);
     let results: Vec<FileResult> = files
         .par_iter()
-        .map(|path| {
+        .enumerate()
+        .map(|(i, path)| {
             // Taken before the bytes are read: a change in between shows in the next run.
             let stamp = Stamp::of(path);
             let reused = |unchanged: &dyn Fn(&Entry) -> bool| {
-                let entry = previous.get(path).filter(|entry| unchanged(entry))?;
+                let entry = previous.get(i).filter(|entry| unchanged(entry))?;
                 let (_, outcome) = entry.outcome.as_ref().filter(|(c, _)| *c == no_calls)?;
                 let outcome = restore_outcome(outcome, path, entry.content)?;
                 Some((outcome, Some((entry.content, stamp)), true))
@@ -1302,16 +1300,15 @@ fn analyse_files_alone(
             result
         })
         .collect();
-    let unchanged = previous.len() == files.len() && results.iter().all(|result| result.2);
-    let entries = files
+    let unchanged = previous.covers(files.len()) && results.iter().all(|result| result.2);
+    let entries = results
         .iter()
-        .zip(&results)
-        .filter_map(|(path, (outcome, read, _))| {
+        .map(|(outcome, read, _)| {
             let (content, stamp) = (*read)?;
             let mut entry = Entry::new(content);
             entry.stamp = stamp.and_then(|stamp| stamp.settled(cache.started));
             entry.outcome = outcome_entry(outcome, entry.content, None);
-            Some((path.clone(), entry))
+            Some(entry)
         })
         .collect();
     if !unchanged && let Err(message) = cache.save(project, entries) {
@@ -1472,12 +1469,12 @@ fn scan_file(
     registry: &Registry,
     evidence: &EvidenceCalls,
     caching: bool,
-    previous: &HashMap<PathBuf, Entry>,
+    previous: Option<&Entry>,
 ) -> ScanRead {
     // Taken before the bytes are read: a change in between shows in the next run's stamp.
     let stamp = if caching { Stamp::of(path) } else { None };
     let cached = |content: Option<Fingerprint>| {
-        let entry = previous.get(path).filter(|entry| entry.scan.is_some())?;
+        let entry = previous.filter(|entry| entry.scan.is_some())?;
         let unchanged = match content {
             Some(content) => entry.content == content,
             None => entry.unchanged(stamp),
