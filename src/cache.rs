@@ -26,7 +26,7 @@ use std::io::BufWriter;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -294,7 +294,39 @@ impl Cache {
             let _ = std::fs::remove_file(&temporary);
             return Err(format!("{}: {err}", self.file.display()));
         }
+        prune(dir, &self.file);
         Ok(())
+    }
+}
+
+/// How long a cache file no run used is kept.
+const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Remove the cache files of `dir` no run has written for [`UNUSED_FOR`] (settings no longer
+/// used), and temporary files of runs killed while saving, older than a day; never `kept`.
+fn prune(dir: &Path, kept: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let limit = if name.starts_with('.') && name.ends_with(".tmp") {
+            Duration::from_secs(24 * 3600)
+        } else if name.ends_with(".bin") {
+            UNUSED_FOR
+        } else {
+            continue;
+        };
+        let age = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok());
+        if path != kept && age.is_some_and(|age| age > limit) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

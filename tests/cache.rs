@@ -384,3 +384,46 @@ fn files_modified_well_before_a_run_are_known_by_length_and_time() {
     let (check, _) = run(root, &["check", "."]);
     assert!(check.stdout.contains("UNF401"), "{}", check.show());
 }
+
+#[test]
+fn cache_files_unused_for_a_month_are_removed() {
+    let dir = service();
+    let root = dir.path();
+    run(root, &["check", "."]);
+    let current = cache_file(root);
+    let cache = root.join(".unfreeze_cache");
+    // Another settings' file, used 40 days ago and 10 days ago, and a killed run's
+    // temporary file two days old.
+    write_files(
+        &cache,
+        &[
+            ("0000000000000000.bin", b"old"),
+            ("1111111111111111.bin", b"recent"),
+            (".2222222222222222.bin.99.tmp", b"killed"),
+        ],
+    );
+    age(&cache.join("0000000000000000.bin"), 40 * 24 * 3600);
+    age(&cache.join("1111111111111111.bin"), 10 * 24 * 3600);
+    age(&cache.join(".2222222222222222.bin.99.tmp"), 2 * 24 * 3600);
+    age(&current, 40 * 24 * 3600);
+    // A run that writes its cache prunes; its own file is never removed.
+    write_files(
+        root,
+        &[("app/other.py", b"async def ping():\n    return 3\n")],
+    );
+    run(root, &["check", "."]);
+    let mut names: Vec<String> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let current = current.file_name().unwrap().to_string_lossy().into_owned();
+    let mut expected = vec![
+        ".gitignore".to_owned(),
+        "1111111111111111.bin".to_owned(),
+        "CACHEDIR.TAG".to_owned(),
+        current,
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+}
