@@ -13,14 +13,14 @@
 //!   was analysed with.
 //!
 //! Why reuse is sound: everything a file's outcome depends on besides its bytes is in a key.
-//! The settings and the project's shape (every file's path and module names) key the whole
-//! cache file: a file added, removed or moved, or another setting, and nothing is reused. A
-//! summary depends on the bytes and on the bodies its parse leaves out (decided by the
-//! lexical project, recomputed on every run from the scans). An outcome depends on the bytes
-//! and on what the file's project calls reach once the project is settled
-//! ([`calls_key`]): a helper in another file that starts to block changes that, and the
-//! file is analysed again. The run recomputes the settling itself on every run (from the
-//! summaries, cached or new), so only the parses are saved.
+//! The settings and the project's top-level modules key the whole cache file: another
+//! setting, or a new top-level module, and nothing is reused. Each file's results are also
+//! keyed by its own module names ([`Shape`]). A summary depends on the bytes and on the
+//! bodies its parse leaves out (decided by the lexical project, recomputed on every run from
+//! the scans). An outcome depends on the bytes and on what the file's project calls reach
+//! once the project is settled ([`calls_key`]): a helper in another file that starts to
+//! block changes that, and the file is analysed again. The run recomputes the settling
+//! itself on every run (from the summaries, cached or new), so only the parses are saved.
 
 use std::io::BufWriter;
 use std::ops::Range;
@@ -42,7 +42,7 @@ use crate::write::Fingerprint;
 pub const DIR_NAME: &str = ".unfreeze_cache";
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// A SHA-256 digest.
 pub type Key = [u8; 32];
@@ -52,15 +52,21 @@ pub type Key = [u8; 32];
 struct Stored {
     format: u32,
     settings: Key,
-    project: Key,
-    /// In the order of the project's files: the project's key holds their paths.
-    files: Vec<Option<Entry>>,
+    /// The project's top-level module names ([`Shape`]).
+    tops: Key,
+    /// The files, in order ([`Shape`]).
+    files: Key,
+    paths: Vec<PathBuf>,
+    /// One per path.
+    entries: Vec<Option<Entry>>,
 }
 
 /// What the last run learnt of one file's bytes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
     pub content: Fingerprint,
+    /// The file's module names ([`Shape`]).
+    module: Key,
     /// The file's length and modification time when it had `content`, if it was modified
     /// well before that run started: the next run then takes the bytes for unchanged
     /// without reading them while both are the same ([`Stamp`]).
@@ -79,6 +85,7 @@ impl Entry {
     pub fn new(content: Fingerprint) -> Entry {
         Entry {
             content,
+            module: [0; 32],
             stamp: None,
             scan: None,
             summary: None,
@@ -199,26 +206,63 @@ impl CachedOutcome {
     }
 }
 
-/// What the last run learnt of each file of a project of the same shape, by the file's index.
-pub struct Previous(Vec<Option<Entry>>);
+/// What the last run learnt of each file, by the file's index in this run.
+pub struct Previous {
+    entries: Vec<Option<Entry>>,
+    /// The last run was over the same files.
+    same_files: bool,
+}
 
 impl Previous {
     pub fn get(&self, file: usize) -> Option<&Entry> {
-        self.0.get(file)?.as_ref()
+        self.entries.get(file)?.as_ref()
     }
 
     /// The entry of `file`, taken out (to be saved again).
     pub fn take(&mut self, file: usize) -> Option<Entry> {
-        self.0.get_mut(file)?.take()
+        self.entries.get_mut(file)?.take()
     }
 
-    /// It holds an entry for each of `files` files.
+    /// The last run was over the same `files` files, and holds an entry for each.
     pub fn covers(&self, files: usize) -> bool {
-        self.0.len() == files && self.0.iter().all(Option::is_some)
+        self.same_files && self.entries.len() == files && self.entries.iter().all(Option::is_some)
     }
 
     pub fn none() -> Previous {
-        Previous(Vec::new())
+        Previous {
+            entries: Vec::new(),
+            same_files: false,
+        }
+    }
+}
+
+/// What of the project's shape a file's results depend on. Names resolve through the file's
+/// own module names (relative imports) and through the project's top-level modules (whether
+/// a name is the project's: `ModuleMap::is_project_name`); nothing else of the module map
+/// reaches a scan, a summary or an outcome (the lexical project and the settling are made
+/// anew every run). So a file added to or removed from a package keeps every other file's
+/// results; a new top-level module drops them all.
+pub struct Shape {
+    tops: Key,
+    files: Key,
+    /// Per file, the digest of its module names.
+    modules: Vec<Key>,
+}
+
+impl Shape {
+    /// `map`: `None` without the project rules (nothing resolves through the project).
+    pub fn of(files: &[PathBuf], map: Option<&ModuleMap>) -> Shape {
+        let tops = digest(&map.map(ModuleMap::tops));
+        let files_key = digest(&files);
+        let modules = files
+            .iter()
+            .map(|path| digest(&format!("{:?}", map.and_then(|map| map.module(path)))))
+            .collect();
+        Shape {
+            tops,
+            files: files_key,
+            modules,
+        }
     }
 }
 
@@ -253,26 +297,62 @@ impl Cache {
         })
     }
 
-    /// What the last run learnt of each file, in the order of the files, if it ran over a
-    /// project of the same shape ([`project_key`]: the same files, in the same order); else
-    /// nothing.
-    pub fn take_previous(&mut self, project: &Key) -> Previous {
-        match self.previous.take() {
-            Some(stored) if stored.project == *project => Previous(stored.files),
-            _ => Previous(Vec::new()),
+    /// What the last run learnt of each of `files` (the project's `shape`), in their order:
+    /// nothing if the project's top-level modules changed, and for each file only what was
+    /// learnt under the same module names.
+    pub fn take_previous(&mut self, files: &[PathBuf], shape: &Shape) -> Previous {
+        let Some(stored) = self
+            .previous
+            .take()
+            .filter(|stored| stored.tops == shape.tops)
+        else {
+            return Previous::none();
+        };
+        let same_files = stored.files == shape.files && stored.paths.len() == files.len();
+        let mut entries = if same_files {
+            stored.entries
+        } else {
+            let mut by_path: std::collections::HashMap<PathBuf, Entry> = stored
+                .paths
+                .into_iter()
+                .zip(stored.entries)
+                .filter_map(|(path, entry)| Some((path, entry?)))
+                .collect();
+            files.iter().map(|path| by_path.remove(path)).collect()
+        };
+        for (entry, module) in entries.iter_mut().zip(&shape.modules) {
+            if entry.as_ref().is_some_and(|entry| entry.module != *module) {
+                *entry = None;
+            }
+        }
+        Previous {
+            entries,
+            same_files,
         }
     }
 
     /// Replace the cache file with `files`, atomically (a temporary file renamed over it): a
     /// run that stops half-way leaves the last complete cache. `Err`: why it could not be
     /// written (the run goes on without).
-    /// `files`: an entry per file of the project, in its order.
-    pub fn save(&self, project: Key, files: Vec<Option<Entry>>) -> Result<(), String> {
+    /// `entries`: one per file of `files` (the project's `shape`), in their order.
+    pub fn save(
+        &self,
+        files: &[PathBuf],
+        shape: &Shape,
+        mut entries: Vec<Option<Entry>>,
+    ) -> Result<(), String> {
+        for (entry, module) in entries.iter_mut().zip(&shape.modules) {
+            if let Some(entry) = entry {
+                entry.module = *module;
+            }
+        }
         let stored = Stored {
             format: FORMAT,
             settings: self.settings,
-            project,
-            files,
+            tops: shape.tops,
+            files: shape.files,
+            paths: files.to_vec(),
+            entries,
         };
         let dir = self.file.parent().unwrap_or(Path::new("."));
         make_cache_dir(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
@@ -396,18 +476,6 @@ fn executable_digest() -> Option<Key> {
         let bytes = std::fs::read(std::env::current_exe().ok()?).ok()?;
         Some(Sha256::digest(bytes).into())
     })
-}
-
-/// The project's shape: the roots, and every file with the module names it is importable
-/// under. The lexical summaries, the summaries and the outcomes all resolve names through it.
-pub fn project_key(roots: &[PathBuf], files: &[PathBuf], map: Option<&ModuleMap>) -> Key {
-    let mut hasher = Sha256::new();
-    hasher.update(format!("{roots:?}\n").as_bytes());
-    for path in files {
-        let module = map.and_then(|map| map.module(path));
-        hasher.update(format!("{path:?} {module:?}\n").as_bytes());
-    }
-    hasher.finalize().into()
 }
 
 /// What a file's project calls reach once the project is settled, by name, in a stable

@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::cache::{
-    Cache, Entry, Key as CacheKey, Previous, Stamp, calls_key, decode_scan, decode_summary,
-    encode_outcome, encode_scan, encode_summary, left_out_key, project_key, restore_outcome,
+    Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, decode_scan, decode_summary,
+    encode_outcome, encode_scan, encode_summary, left_out_key, restore_outcome,
 };
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
@@ -811,14 +811,14 @@ fn analyse_files(
     cache: Option<&mut Cache>,
 ) -> Vec<FileOutcome> {
     if !needs_project(settings, registry) {
-        return analyse_files_alone(files, roots, settings, registry, progress, cache);
+        return analyse_files_alone(files, settings, registry, progress, cache);
     }
     let map = ModuleMap::build(roots, files);
-    let project = project_key(roots, files, Some(&map));
+    let shape = Shape::of(files, Some(&map));
     let caching = cache.is_some();
     let mut cache = cache;
     let previous = match cache.as_deref_mut() {
-        Some(cache) => cache.take_previous(&project),
+        Some(cache) => cache.take_previous(files, &shape),
         None => Previous::none(),
     };
     let role =
@@ -1190,7 +1190,7 @@ fn analyse_files(
                 Some(entry)
             })
             .collect();
-        if let Err(message) = cache.save(project, entries) {
+        if let Err(message) = cache.save(files, &shape, entries) {
             crate::cache::warn(&message);
         }
     }
@@ -1236,7 +1236,6 @@ fn replay(files: &[PathBuf], read: &[ScanRead], previous: &Previous) -> Option<V
 /// holds for a file whose bytes did not change.
 fn analyse_files_alone(
     files: &[PathBuf],
-    roots: &[PathBuf],
     settings: &Settings,
     registry: &Registry,
     progress: &Progress,
@@ -1252,8 +1251,8 @@ fn analyse_files_alone(
             })
             .collect();
     };
-    let project = project_key(roots, files, None);
-    let previous = cache.take_previous(&project);
+    let shape = Shape::of(files, None);
+    let previous = cache.take_previous(files, &shape);
     let no_calls = calls_key(None);
     // Per file: its outcome, its bytes' fingerprint and stamp, and whether the outcome came
     // from the cache.
@@ -1311,7 +1310,7 @@ fn analyse_files_alone(
             Some(entry)
         })
         .collect();
-    if !unchanged && let Err(message) = cache.save(project, entries) {
+    if !unchanged && let Err(message) = cache.save(files, &shape, entries) {
         crate::cache::warn(&message);
     }
     results.into_iter().map(|result| result.0).collect()

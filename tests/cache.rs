@@ -427,3 +427,56 @@ fn cache_files_unused_for_a_month_are_removed() {
     expected.sort();
     assert_eq!(names, expected);
 }
+
+#[test]
+fn a_module_added_or_removed_keeps_the_other_files_results_a_new_top_level_one_does_not() {
+    let dir = service();
+    let root = dir.path();
+    let args = ["check", "."];
+    run(root, &args);
+    // A module added to the package: only it is parsed (nothing calls into it).
+    write_files(
+        root,
+        &[(
+            "app/extra.py",
+            b"import time\n\n\nasync def poll():\n    time.sleep(5)\n",
+        )],
+    );
+    assert_eq!(
+        assert_cache_agrees(root, "a module added"),
+        ["app/extra.py"]
+    );
+    // Removed again: nothing is parsed, and its finding is gone.
+    fs::remove_file(root.join("app/extra.py")).unwrap();
+    assert_eq!(
+        assert_cache_agrees(root, "a module removed"),
+        Vec::<String>::new()
+    );
+    let (check, _) = run(root, &args);
+    assert!(!check.stdout.contains("extra.py"), "{}", check.show());
+    // A helper module that the coroutines' calls now reach: `api.py` is analysed again.
+    write_files(
+        root,
+        &[
+            ("app/helpers.py", HELPERS),
+            (
+                "app/api.py",
+                b"from app.slow import load\n\n\nasync def handler(key):\n    return load(key)\n",
+            ),
+        ],
+    );
+    assert_cache_agrees(root, "api.py calls a module that does not exist yet");
+    write_files(
+        root,
+        &[(
+            "app/slow.py",
+            b"import time\n\n\ndef load(key):\n    time.sleep(1)\n    return key\n",
+        )],
+    );
+    let parsed = assert_cache_agrees(root, "the module it calls added");
+    assert_eq!(parsed, ["app/api.py", "app/slow.py"]);
+    // A new top-level module changes what names are the project's: every file is read anew.
+    write_files(root, &[("tool.py", b"def main():\n    return 0\n")]);
+    let parsed = assert_cache_agrees(root, "a top-level module added");
+    assert!(parsed.contains(&"app/api.py".to_owned()), "{parsed:?}");
+}

@@ -225,6 +225,14 @@ impl ModuleMap {
         }
     }
 
+    /// The project's top-level module names, sorted: all that [`Self::is_project_name`]
+    /// answers from (the result cache keys on them).
+    pub fn tops(&self) -> Vec<&str> {
+        let mut tops: Vec<&str> = self.tops.iter().map(String::as_str).collect();
+        tops.sort_unstable();
+        tops
+    }
+
     /// Whether a dotted name starts with one of the project's top-level modules.
     pub fn is_project_name(&self, dotted: &str) -> bool {
         self.tops
