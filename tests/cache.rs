@@ -98,6 +98,14 @@ async def handler(key):
     return key
 ";
 
+/// `HELPERS` with `load` making the call `call` first.
+fn helpers_calling(call: &str) -> String {
+    String::from_utf8(HELPERS.to_vec()).unwrap().replace(
+        "    return key\n\n\nasync",
+        &format!("    {call}\n    return key\n\n\nasync"),
+    )
+}
+
 fn service() -> tempfile::TempDir {
     common::project(&[
         ("app/__init__.py", b""),
@@ -125,10 +133,7 @@ fn every_kind_of_edit_between_runs_gives_what_a_run_without_the_cache_gives() {
     );
 
     // A helper starts to block: the coroutine calling it gets UNF401, though it did not change.
-    let blocking = String::from_utf8(HELPERS.to_vec()).unwrap().replace(
-        "    return key\n\n\nasync",
-        "    time.sleep(1)\n    return key\n\n\nasync",
-    );
+    let blocking = helpers_calling("time.sleep(1)");
     write_files(root, &[("app/helpers.py", blocking.as_bytes())]);
     assert_cache_agrees(root, "a helper made blocking");
     let (check, _) = run(root, &["check", "."]);
@@ -179,10 +184,7 @@ fn only_the_changed_file_and_the_files_its_change_reaches_are_parsed_again() {
     assert_eq!(parsed, ["app/other.py"], "{}", output.show());
     // The helper starts to block: it is summarised again, and the coroutine calling it is
     // analysed again with what its call now reaches.
-    let blocking = String::from_utf8(HELPERS.to_vec()).unwrap().replace(
-        "    return key\n\n\nasync",
-        "    time.sleep(1)\n    return key\n\n\nasync",
-    );
+    let blocking = helpers_calling("time.sleep(1)");
     write_files(root, &[("app/helpers.py", blocking.as_bytes())]);
     let (output, parsed) = run(root, &args);
     assert_eq!(
@@ -358,16 +360,13 @@ fn files_modified_well_before_a_run_are_known_by_length_and_time() {
     // recent to trust); these are an hour old, so the second run reads none of them.
     let dir = service();
     let root = dir.path();
-    let helpers = |call: &str| {
-        String::from_utf8(HELPERS.to_vec()).unwrap().replace(
-            "    return key\n\n\nasync",
-            &format!("    {call}\n    return key\n\n\nasync"),
-        )
-    };
     // `sleeq` is no function of `time`: `load` does not block yet.
     write_files(
         root,
-        &[("app/helpers.py", helpers("time.sleeq(1)").as_bytes())],
+        &[(
+            "app/helpers.py",
+            helpers_calling("time.sleeq(1)").as_bytes(),
+        )],
     );
     age(root, 3600);
     assert_cache_agrees(root, "old files");
@@ -376,7 +375,10 @@ fn files_modified_well_before_a_run_are_known_by_length_and_time() {
     // calling `load` (unchanged, with no stamp change) gets UNF401.
     write_files(
         root,
-        &[("app/helpers.py", helpers("time.sleep(1)").as_bytes())],
+        &[(
+            "app/helpers.py",
+            helpers_calling("time.sleep(1)").as_bytes(),
+        )],
     );
     age(&root.join("app/helpers.py"), 1800);
     let parsed = assert_cache_agrees(root, "the same length");
