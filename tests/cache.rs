@@ -228,6 +228,29 @@ fn the_cache_lives_next_to_the_configuration_and_git_ignores_it() {
     assert_eq!(output.status.code(), Some(1));
     assert!(cache.join("CACHEDIR.TAG").exists());
     assert!(!nested.join(".unfreeze_cache").exists());
+    // `cache-dir` in the configuration, relative to it; `UNFREEZE_CACHE_DIR` wins over it.
+    write_files(
+        root,
+        &[(
+            "unfreeze.toml",
+            b"ignore = [\"RUF006\"]\ncache-dir = \"build/uf\"\n",
+        )],
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["check", "."])
+        .current_dir(&nested)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(root.join("build/uf/CACHEDIR.TAG").exists());
+    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
+        .args(["check", "."])
+        .current_dir(&nested)
+        .env("UNFREEZE_CACHE_DIR", root.join("from-env"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(root.join("from-env/CACHEDIR.TAG").exists());
 }
 
 /// The one cache file in `dir`'s default cache directory.

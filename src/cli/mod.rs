@@ -113,8 +113,9 @@ pub struct CommonArgs {
     /// Analyse every file anew: neither read nor write the result cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Keep the result cache in this directory (default: `.unfreeze_cache` next to the
-    /// configuration file, else in the working directory; also `UNFREEZE_CACHE_DIR`).
+    /// Keep the result cache in this directory (also `UNFREEZE_CACHE_DIR` or `cache-dir` in
+    /// the configuration; default: `.unfreeze_cache` next to the configuration file, else in
+    /// the working directory).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
@@ -291,14 +292,18 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
     })
 }
 
-/// Where the result cache lives: `--cache-dir`, else `UNFREEZE_CACHE_DIR`, else
-/// `.unfreeze_cache` next to the configuration file, else in the working directory.
+/// Where the result cache lives: `--cache-dir`, else `UNFREEZE_CACHE_DIR`, else the
+/// configuration's `cache-dir`, else `.unfreeze_cache` next to the configuration file, else
+/// in the working directory.
 fn cache_dir(common: &CommonArgs, config: &Config) -> PathBuf {
     if let Some(dir) = &common.cache_dir {
         return dir.clone();
     }
     if let Some(dir) = std::env::var_os("UNFREEZE_CACHE_DIR").filter(|dir| !dir.is_empty()) {
         return PathBuf::from(dir);
+    }
+    if let Some(dir) = &config.cache_dir {
+        return dir.clone();
     }
     match &config.path {
         Some(_) => config.root.join(crate::cache::DIR_NAME),

@@ -27,6 +27,7 @@ struct RawConfig {
     target_version: Option<String>,
     http_client: Option<String>,
     blocking_calls: Option<Vec<RawBlockingCall>>,
+    cache_dir: Option<PathBuf>,
 }
 
 /// One `[[tool.unfreeze.blocking-calls]]` entry (flake8-async's ASYNC200, with fixes).
@@ -88,6 +89,8 @@ pub struct Config {
     pub http_client: HttpClient,
     /// Functions the project declares blocking, with the fix to use.
     pub blocking_calls: Vec<ConfiguredCall>,
+    /// Where the result cache lives (`cache-dir`, relative to the file's directory).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Invalid configuration: which file, which key, why.
@@ -224,10 +227,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .map_err(|e| error(format!("blocking-calls[{i}] ({}): {e}", entry.call)))?;
         blocking_calls.push(call);
     }
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Config {
         path: Some(path.to_path_buf()),
         blocking_calls,
-        root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        cache_dir: raw.cache_dir.map(|dir| root.join(dir)),
+        root,
         select: raw.select,
         extend_select: raw.extend_select.unwrap_or_default(),
         ignore: raw.ignore.unwrap_or_default(),
