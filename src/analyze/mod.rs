@@ -818,7 +818,12 @@ fn offer_call(
         {
             continue;
         }
-        let message = codemod.message.render(|name| match name {
+        let message_template = codemod
+            .fix_exceptions
+            .get(&qualified)
+            .and_then(|exception| exception.message.as_ref())
+            .unwrap_or(&codemod.message);
+        let message = message_template.render(|name| match name {
             "callee" => callee_text.clone(),
             "qualified" => qualified.clone(),
             "function" => function_name.clone(),

@@ -47,6 +47,8 @@ pub struct FixException {
     pub unless_local_receiver: bool,
     /// Not evidence that a project function calling it blocks (`not-evidence`).
     pub not_evidence: bool,
+    /// The finding's message for these calls, when the codemod's would misdescribe them.
+    pub message: Option<Template>,
 }
 
 /// A compiled, validated codemod.
@@ -242,6 +244,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
                         )));
                     }
                 };
+                let message = exception
+                    .message
+                    .as_deref()
+                    .map(|message| Template::parse(message, MESSAGE_PLACEHOLDERS))
+                    .transpose()
+                    .map_err(|e| error(format!("`[[fix.exceptions]] message`: {e}")))?;
                 let mut names = exception.calls.clone();
                 for methods in &exception.methods {
                     for receiver in &methods.receivers {
@@ -261,6 +269,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
                             reason: exception.reason.trim().to_owned(),
                             unless_local_receiver: exception.unless_local_receiver,
                             not_evidence: exception.not_evidence,
+                            message: message.clone(),
                         },
                     );
                 }
@@ -787,6 +796,37 @@ fix-safety = "f"
             let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
             assert!(err.contains(expected), "{to}: {err}");
         }
+    }
+
+    #[test]
+    fn a_fix_exception_may_have_its_own_message() {
+        let exception = |message: &str| {
+            VALID.replace(
+                "[fix.replacement]",
+                &format!(
+                    "[[fix.exceptions]]\ncalls = [\"time.sleep\"]\napplicability = \"unsafe\"\n\
+                     reason = \"r\"\nmessage = \"{message}\"\n[fix.replacement]"
+                ),
+            )
+        };
+        let codemod = compile("x.toml", &exception("`{callee}` rarely waits")).unwrap();
+        let rendered = codemod.fix_exceptions["time.sleep"]
+            .message
+            .as_ref()
+            .expect("the exception's message")
+            .render(|name| {
+                if name == "callee" {
+                    "t.sleep".into()
+                } else {
+                    String::new()
+                }
+            });
+        assert_eq!(rendered, "`t.sleep` rarely waits");
+        let err = compile("x.toml", &exception("`{calle}` rarely waits"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[[fix.exceptions]] message"), "{err}");
+        assert!(err.contains("unknown placeholder"), "{err}");
     }
 
     #[test]

@@ -143,6 +143,10 @@ pub struct RawFixException {
     pub applicability: String,
     /// The behaviour difference, shown with the fix.
     pub reason: String,
+    /// The finding's message for these calls, in place of the codemod's `message` (same
+    /// placeholders): for calls the general message would misdescribe.
+    #[serde(default)]
+    pub message: Option<String>,
     /// The exception does not apply when the receiver is a local of the calling function
     /// (`s = requests.Session()` or `with ... as s` in it): no other coroutine can share it.
     #[serde(default)]
