@@ -534,8 +534,16 @@ fn call_with(head: &str, callee: &str, arguments: &str) -> String {
     if arguments.trim().is_empty() {
         format!("{head}({callee}{arguments})")
     } else if arguments.starts_with(['\n', '\r']) {
-        // The arguments start on their own line: no trailing space after the comma.
-        format!("{head}({callee},{arguments})")
+        // The arguments start on their own line: so does the callee, indented as the first
+        // of them (`to_thread(\n    f,\n    a,\n)`).
+        let rest = arguments.trim_start_matches(['\n', '\r']);
+        let newline = if arguments.starts_with("\r\n") {
+            "\r\n"
+        } else {
+            &arguments[..1]
+        };
+        let indent = &rest[..rest.len() - rest.trim_start_matches([' ', '\t']).len()];
+        format!("{head}({newline}{indent}{callee},{arguments})")
     } else {
         format!("{head}({callee}, {arguments})")
     }
@@ -724,6 +732,7 @@ fn apply_template(
 
 #[cfg(test)]
 mod tests {
+    use super::call_with;
     use crate::analyze::{FileContext, RuleSelection, analyze};
     use crate::codemod::Registry;
     use crate::fix::{Applicability, fix_file};
@@ -781,8 +790,22 @@ fix-safety = "f"
         let source = "import subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    subprocess.run(cmd, check=True)  # keep\n    name = input().strip()\n    s.get(\n        'u',  # the url\n        timeout=3,\n    )\n";
         assert_eq!(
             fixed(source, None),
-            "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(s.get,\n        'u',  # the url\n        timeout=3,\n    )\n"
+            "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(\n        s.get,\n        'u',  # the url\n        timeout=3,\n    )\n"
         );
+    }
+
+    #[test]
+    fn arguments_on_their_own_lines_get_the_callee_on_its_own_line() {
+        assert_eq!(
+            call_with("run", "f", "\n    a,\n    b,\n"),
+            "run(\n    f,\n    a,\n    b,\n)"
+        );
+        assert_eq!(
+            call_with("run", "f", "\r\n\r\n\ta\r\n"),
+            "run(\r\n\tf,\r\n\r\n\ta\r\n)"
+        );
+        assert_eq!(call_with("run", "f", "a, b"), "run(f, a, b)");
+        assert_eq!(call_with("run", "f", ""), "run(f)");
     }
 
     #[test]
