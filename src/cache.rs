@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::analyze::Finding;
+use crate::plan::sha256_hex;
 use crate::project::{FileSummary, LexicalSummary, ModuleMap, ProjectCalls};
 use crate::run::{FileOutcome, FixedFile, Mode, Settings};
 use crate::source::SourceText;
@@ -283,7 +284,7 @@ impl Cache {
         // Named by the settings alone: a new build of unfreeze replaces its predecessor's file
         // instead of adding one.
         let described = describe(settings);
-        let file = dir.join(format!("{}.bin", hex(&Sha256::digest(&described)[..8])));
+        let file = dir.join(format!("{}.bin", &sha256_hex(described.as_bytes())[..16]));
         let key = settings_key(&described)?;
         let previous = std::fs::read(&file)
             .ok()
@@ -489,9 +490,11 @@ pub fn calls_key(calls: Option<&ProjectCalls>) -> Key {
     digest(&sorted)
 }
 
-/// The digest of the function bodies a parse leaves out.
-pub fn left_out_key(left_out: &[Range<usize>]) -> Key {
-    digest(&left_out)
+/// The key of a file's cached summary: the function bodies its parse left out, and whether
+/// only an on-demand pass made it (that pass makes no summary of a file without functions
+/// or imports).
+pub fn summary_key(left_out: &[Range<usize>], on_demand: bool) -> Key {
+    digest(&(on_demand, left_out))
 }
 
 fn digest<T: Serialize>(value: &T) -> Key {
@@ -534,10 +537,6 @@ fn compressed<T: Serialize>(value: &T) -> Vec<u8> {
 fn decompressed<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     let bytes = lz4_flex::decompress_size_prepended(bytes).ok()?;
     postcard::from_bytes(&bytes).ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A cache that cannot be written is not an error of the run: one warning on stderr.

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
 use crate::cache::{
     Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, decode_scan, decode_summary,
-    encode_outcome, encode_scan, encode_summary, left_out_key, restore_outcome,
+    encode_outcome, encode_scan, encode_summary, restore_outcome,
 };
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores};
@@ -1207,12 +1207,7 @@ enum SummaryPass {
 
 /// The key of a file's cached summary: the bodies its parse left out, and the pass.
 fn summary_key(left_out: &[Range<usize>], pass: SummaryPass) -> CacheKey {
-    let mut key = left_out_key(left_out);
-    key[0] ^= match pass {
-        SummaryPass::First => 0,
-        SummaryPass::OnDemand => 1,
-    };
-    key
+    crate::cache::summary_key(left_out, matches!(pass, SummaryPass::OnDemand))
 }
 
 /// The last run's outcomes, when it ran over the same files with the same bytes (every scan
