@@ -32,9 +32,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::analyze::Finding;
-use crate::plan::sha256_hex;
+use crate::outcome::{FileOutcome, FixedFile};
 use crate::project::{FileSummary, LexicalSummary, ModuleMap, ProjectCalls};
-use crate::run::{FileOutcome, FixedFile, Mode, Settings};
+use crate::settings::{Mode, Settings};
 use crate::source::SourceText;
 use crate::write::Fingerprint;
 
@@ -284,7 +284,10 @@ impl Cache {
         // Named by the settings alone: a new build of unfreeze replaces its predecessor's file
         // instead of adding one.
         let described = describe(settings);
-        let file = dir.join(format!("{}.bin", &sha256_hex(described.as_bytes())[..16]));
+        let file = dir.join(format!(
+            "{}.bin",
+            &Fingerprint::of(described.as_bytes()).sha256_hex()[..16]
+        ));
         let key = settings_key(&described)?;
         let previous = std::fs::read(&file)
             .ok()

@@ -8,13 +8,15 @@ use clap::Parser;
 use unfreeze::bot::execute_bot;
 use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
+use unfreeze::outcome::ExitStatus;
 use unfreeze::plan::{Plan, PlanRecorder, execute_apply};
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
 };
 use unfreeze::review::{Prompt, ScriptedPrompt, TerminalPrompt, review};
-use unfreeze::run::{ExitStatus, Mode, Settings, run};
+use unfreeze::run::run;
+use unfreeze::settings::{Mode, Settings};
 
 /// mimalloc for every allocation, Rust's and tree-sitter's (see [`allocate_trees_with_mimalloc`]):
 /// glibc's malloc and free were about an eighth of a run's time (docs/benchmarks.md).

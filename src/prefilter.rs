@@ -36,8 +36,8 @@
 
 use foldhash::{HashMap, HashSet};
 
-use crate::analyze::RuleSelection;
 use crate::codemod::{CallWords, Registry};
+use crate::settings::RuleSelection;
 
 /// Whether `text` can have a finding of some codemod in `registry` and so needs the full
 /// analysis. `false` means no call in it can be a finding: the file is skipped.

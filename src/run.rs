@@ -8,21 +8,20 @@ use std::io::Read;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::analyze::{FileContext, Finding, RuleSelection, analyze, settle_speculation};
+use crate::analyze::{FileContext, Finding, analyze, settle_speculation};
 use crate::cache::{
     Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, decode_scan, decode_summary,
     encode_outcome, encode_scan, encode_summary, restore_outcome,
 };
 use crate::codemod::Registry;
-use crate::config::{Config, PerFileIgnores};
-use crate::discover::{ForcedExcludes, discover};
+use crate::discover::discover;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
 use crate::masked::{blank_bodies, bodies_a_fix_round_leaves_out};
+use crate::outcome::{FileOutcome, FileReport, FixedFile, Summary};
 use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
 use crate::prefilter::{LexicalFacts, may_need_analysis, needs_analysis};
 use crate::project::{
@@ -31,177 +30,11 @@ use crate::project::{
 };
 use crate::report::Reporter;
 use crate::report::progress::Progress;
-use crate::scope::{LineScope, Lines};
+use crate::scope::Lines;
 use crate::semantic::build_index;
+use crate::settings::{Mode, Settings};
 use crate::source::{LineIndex, SourceText};
 use crate::write::{Fingerprint, write_atomically};
-
-/// What the run does with the fixes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Report findings.
-    Check,
-    /// Compute fixes; print diffs (`write: false`) or apply them.
-    Fix { write: bool, unsafe_fixes: bool },
-}
-
-impl Mode {
-    fn threshold(self) -> Option<Applicability> {
-        match self {
-            Mode::Check => None,
-            Mode::Fix {
-                unsafe_fixes: true, ..
-            } => Some(Applicability::Unsafe),
-            Mode::Fix { .. } => Some(Applicability::Safe),
-        }
-    }
-}
-
-/// Validated settings for one run.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub mode: Mode,
-    pub paths: Vec<PathBuf>,
-    /// Read the source from stdin, reported under this name.
-    pub stdin_filename: Option<PathBuf>,
-    pub read_stdin: bool,
-    pub exclude: Vec<String>,
-    /// `--force-exclude`: the excludes apply to the paths named on the command line too.
-    pub forced_excludes: Option<ForcedExcludes>,
-    pub selection: RuleSelection,
-    pub per_file_ignores: PerFileIgnores,
-    /// The configuration file's settings (target version, HTTP client, ...).
-    pub config: Config,
-    /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
-    pub progress: bool,
-    /// Only these files and lines (`bot --since`); `None`: everything found.
-    pub scope: Option<Arc<LineScope>>,
-    /// The result cache's directory (`cache.rs`); `None`: no cache (`--no-cache`). Not used
-    /// with a scope, nor for stdin.
-    pub cache_dir: Option<PathBuf>,
-}
-
-/// The fixed version of a file.
-#[derive(Clone, Debug)]
-pub struct FixedFile {
-    pub text: String,
-    pub bytes: Vec<u8>,
-    /// What the file looked like when it was read: it is written only if it still does.
-    pub read_as: Fingerprint,
-}
-
-/// What happened to one file.
-#[derive(Clone, Debug)]
-pub enum FileOutcome {
-    /// Analysed. `text` is kept only when there is something to show.
-    Checked {
-        text: String,
-        findings: Vec<Finding>,
-        /// In fix mode, for each finding, whether its fix is applied.
-        applied: Vec<bool>,
-        fixed: Option<Box<FixedFile>>,
-        /// The fixes were computed but their result did not parse.
-        rejected: Option<String>,
-        /// What the file looked like when read: only for a file with findings, the only files
-        /// reviewed or planned (hashing every skipped file cost more than a hundredth of a
-        /// run).
-        fingerprint: Option<Fingerprint>,
-    },
-    /// Could not be read, decoded or analysed.
-    Error(String),
-}
-
-impl FileOutcome {
-    /// A file without findings: nothing to show or write.
-    fn nothing_found() -> FileOutcome {
-        FileOutcome::Checked {
-            text: String::new(),
-            findings: Vec::new(),
-            applied: Vec::new(),
-            fixed: None,
-            rejected: None,
-            fingerprint: None,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct FileReport {
-    /// The path as displayed (relative to the working directory where possible).
-    pub display_path: String,
-    pub path: PathBuf,
-    pub outcome: FileOutcome,
-    /// Set by the consumer in write mode when the write failed.
-    pub write_error: Option<String>,
-}
-
-impl FileReport {
-    pub fn findings(&self) -> &[Finding] {
-        match &self.outcome {
-            FileOutcome::Checked { findings, .. } => findings,
-            FileOutcome::Error(_) => &[],
-        }
-    }
-
-    /// The analysed file's text, findings and, per finding, whether its fix is applied.
-    pub fn checked(&self) -> Option<(&str, &[Finding], &[bool])> {
-        match &self.outcome {
-            FileOutcome::Checked {
-                text,
-                findings,
-                applied,
-                ..
-            } => Some((text, findings, applied)),
-            FileOutcome::Error(_) => None,
-        }
-    }
-}
-
-/// Counts for the closing summary and the exit code.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub files_checked: usize,
-    pub findings: usize,
-    /// Findings whose fix is applied (or would be, in diff mode).
-    pub fixed: usize,
-    pub files_fixed: usize,
-    /// Findings with a safe fix.
-    pub safe_fixable: usize,
-    /// Findings whose fix is unsafe (applied only with `--unsafe-fixes`).
-    pub unsafe_fixable: usize,
-    /// Findings without an applicable fix (none, or display-only).
-    pub unfixable: usize,
-    pub errors: usize,
-}
-
-/// The process exit status, decided in one place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Nothing found (check), nothing left to fix (fix).
-    Clean = 0,
-    /// Findings (check), changes proposed or findings left (fix).
-    Findings = 1,
-    /// A file or the command line could not be processed.
-    Error = 2,
-}
-
-impl Summary {
-    pub fn exit_status(&self, mode: Mode) -> ExitStatus {
-        if self.errors > 0 {
-            return ExitStatus::Error;
-        }
-        let outstanding = match mode {
-            Mode::Check => self.findings,
-            Mode::Fix { write: false, .. } => self.findings,
-            Mode::Fix { write: true, .. } => self.findings - self.fixed,
-        };
-        if outstanding > 0 {
-            ExitStatus::Findings
-        } else {
-            ExitStatus::Clean
-        }
-    }
-}
 
 fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()

@@ -16,8 +16,10 @@ use std::process::{Command, Stdio};
 
 use unfreeze::codemod::Registry;
 use unfreeze::config::{Config, PerFileIgnores};
+use unfreeze::outcome::{FileReport, Summary};
 use unfreeze::report::Reporter;
-use unfreeze::run::{FileReport, Mode, Settings, Summary, run};
+use unfreeze::run::run;
+use unfreeze::settings::{Mode, Settings};
 
 const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const BLOCKING_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
@@ -273,7 +275,7 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
     assert_eq!(summary.fixed, 1, "{summary:?}");
     assert_eq!(
         summary.exit_status(settings.mode),
-        unfreeze::run::ExitStatus::Error
+        unfreeze::outcome::ExitStatus::Error
     );
     let names: Vec<String> = fs::read_dir(&root)
         .unwrap()

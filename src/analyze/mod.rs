@@ -2,7 +2,6 @@
 //! resolves to, and each match in async context becomes a [`Finding`] with its fix.
 
 use crate::parse::KindName;
-use std::collections::HashSet;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +14,7 @@ use crate::parse::{Field, FieldChild};
 use crate::parse::{KeyNodes, ParsedFile, handlers_around};
 use crate::project::{ProjectCall, ProjectCalls, ProjectLookup, ProjectView};
 use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
+use crate::settings::RuleSelection;
 use crate::suppress::Suppressions;
 
 /// One problem found in a file, with the fix that solves it when there is one.
@@ -102,31 +102,6 @@ pub fn settle_speculation(
             }
         })
         .collect()
-}
-
-/// Which rule codes a run reports.
-#[derive(Clone, Debug, Default)]
-pub struct RuleSelection {
-    /// `None`: every rule enabled by default.
-    pub select: Option<HashSet<String>>,
-    /// Added to the selection (`extend-select`).
-    pub extend_select: HashSet<String>,
-    pub ignore: HashSet<String>,
-}
-
-impl RuleSelection {
-    pub fn is_enabled(&self, code: &str, default_enabled: bool) -> bool {
-        let selected = match &self.select {
-            Some(select) => select.iter().any(|s| matches_code(s, code)),
-            None => default_enabled,
-        } || self.extend_select.iter().any(|s| matches_code(s, code));
-        selected && !self.ignore.iter().any(|s| matches_code(s, code))
-    }
-}
-
-/// `ASYNC` selects `ASYNC251`; `ASYNC2` selects `ASYNC251`; `ALL` selects everything.
-fn matches_code(selector: &str, code: &str) -> bool {
-    selector == "ALL" || code.starts_with(selector)
 }
 
 /// The file's context for the analysis.
@@ -613,10 +588,7 @@ pub fn blocking_evidence(
                 .fix_exceptions
                 .get(&qualified)
                 .is_some_and(|exception| exception.not_evidence)
-            || selection
-                .ignore
-                .iter()
-                .any(|s| matches_code(s, &codemod.code))
+            || selection.is_ignored(&codemod.code)
             || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
             || caught_by(file, call, &codemod.unless_caught)
             || mentions_any(file, call, &codemod.unless_arguments_mention);

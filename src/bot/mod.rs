@@ -10,53 +10,15 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use clap::Args;
-
-use crate::cli::{self, CommonArgs};
+use crate::cli::{self, BotArgs};
 use crate::codemod::Registry;
 use crate::git::{FALLBACK_EMAIL, FALLBACK_NAME, Git};
+use crate::outcome::ExitStatus;
 use crate::plan::{Plan, PlanRecorder, apply_plan};
 use crate::report::Format;
-use crate::run::{ExitStatus, Mode, run};
+use crate::run::run;
+use crate::settings::Mode;
 use body::{DocsLinks, RepoFile, commit_message, pull_request_body, title};
-
-/// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
-/// are hidden (and refused when given).
-#[derive(Debug, Args)]
-#[command(
-    mut_arg("format", |a| a.hide(true)),
-    mut_arg("color", |a| a.hide(true)),
-    mut_arg("statistics", |a| a.hide(true)),
-    mut_arg("stdin_filename", |a| a.hide(true))
-)]
-pub struct BotArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Also apply fixes that change behaviour in a stated way (listed in the body).
-    #[arg(long)]
-    pub unsafe_fixes: bool,
-    /// The branch to create [default: unfreeze/fixes-<short HEAD hash>].
-    #[arg(long, value_name = "NAME")]
-    pub branch: Option<String>,
-    /// Run even with uncommitted changes (the fixed files are committed whole).
-    #[arg(long)]
-    pub allow_dirty: bool,
-    /// Write the pull-request body to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub pr_body: Option<PathBuf>,
-    /// Push the branch to this remote.
-    #[arg(long, value_name = "REMOTE")]
-    pub push: Option<String>,
-    /// Open the pull request with the GitHub CLI (`gh pr create`); needs --push.
-    #[arg(long, requires = "push")]
-    pub open_pr: bool,
-    /// The pull request's base branch [default: the branch the bot started from].
-    #[arg(long, value_name = "BRANCH", requires = "open_pr")]
-    pub base: Option<String>,
-    /// Where rule documentation lives: links are `<URL><CODE>.md`.
-    #[arg(long, value_name = "URL")]
-    pub docs_url: Option<String>,
-}
 
 /// A program on the PATH.
 fn find_program(name: &str) -> Option<PathBuf> {

@@ -7,14 +7,13 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::RuleSelection;
 use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores, find_config, load};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::report::Format;
-use crate::run::{Mode, Settings};
 use crate::scope::{LineScope, changed_since};
+use crate::settings::{Mode, RuleSelection, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,7 +47,7 @@ pub enum Command {
     /// open the pull request (docs/bot.md).
     ///
     /// Exit status: 0 done or nothing to fix, 2 error.
-    Bot(crate::bot::BotArgs),
+    Bot(BotArgs),
     /// List the rules.
     Rules,
     /// Print a rule's documentation.
@@ -118,6 +117,44 @@ pub struct CommonArgs {
     /// the working directory).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
+/// are hidden (and refused when given).
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("format", |a| a.hide(true)),
+    mut_arg("color", |a| a.hide(true)),
+    mut_arg("statistics", |a| a.hide(true)),
+    mut_arg("stdin_filename", |a| a.hide(true))
+)]
+pub struct BotArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also apply fixes that change behaviour in a stated way (listed in the body).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// The branch to create [default: unfreeze/fixes-<short HEAD hash>].
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Run even with uncommitted changes (the fixed files are committed whole).
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Write the pull-request body to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub pr_body: Option<PathBuf>,
+    /// Push the branch to this remote.
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+    /// Open the pull request with the GitHub CLI (`gh pr create`); needs --push.
+    #[arg(long, requires = "push")]
+    pub open_pr: bool,
+    /// The pull request's base branch [default: the branch the bot started from].
+    #[arg(long, value_name = "BRANCH", requires = "open_pr")]
+    pub base: Option<String>,
+    /// Where rule documentation lives: links are `<URL><CODE>.md`.
+    #[arg(long, value_name = "URL")]
+    pub docs_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

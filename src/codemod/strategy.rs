@@ -733,11 +733,12 @@ fn apply_template(
 #[cfg(test)]
 mod tests {
     use super::call_with;
-    use crate::analyze::{FileContext, RuleSelection, analyze};
+    use crate::analyze::{FileContext, analyze};
     use crate::codemod::Registry;
     use crate::fix::{Applicability, fix_file};
     use crate::parse::parse;
     use crate::semantic::build_index;
+    use crate::settings::RuleSelection;
 
     const TO_THREAD: &str = r#"
 code = "X200"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{Plan, PlannedFile};
-use crate::run::ExitStatus;
+use crate::outcome::ExitStatus;
 use crate::write::{Fingerprint, write_atomically};
 
 #[derive(Debug, Args)]

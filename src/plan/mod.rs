@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::Finding;
 use crate::diff::unified_diff;
 use crate::fix::Applicability;
+use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::report::Reporter;
-use crate::run::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 use crate::write::Fingerprint;
 

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 use super::modules::{ModuleInfo, ModuleMap, absolute_name};
-use crate::analyze::{FileContext, RuleSelection, blocking_evidence, is_result_discarded};
+use crate::analyze::{FileContext, blocking_evidence, is_result_discarded};
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
+use crate::settings::RuleSelection;
 
 /// A call that blocks by itself: the rule that says so and where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

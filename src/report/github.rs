@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Reporter;
-use crate::run::{FileOutcome, FileReport, Summary};
+use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 
 pub struct GithubReporter<W: Write> {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Reporter;
-use crate::run::{FileOutcome, FileReport, Summary};
+use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 
 #[derive(Serialize)]

@@ -18,7 +18,7 @@ pub use sarif::SarifReporter;
 pub use statistics::StatisticsReporter;
 pub use text::TextReporter;
 
-use crate::run::{FileReport, Summary};
+use crate::outcome::{FileReport, Summary};
 
 /// Output formats selectable with `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

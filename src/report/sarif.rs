@@ -25,7 +25,7 @@ use super::Reporter;
 use super::rules::{explain, fix_label};
 use crate::codemod::Registry;
 use crate::fix::Applicability;
-use crate::run::{FileOutcome, FileReport, Summary};
+use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 
 /// The schema's own `id`: the OASIS 2.1.0 schema with errata 01.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Format, Reporter};
 use crate::fix::Applicability;
-use crate::run::{FileOutcome, FileReport, Summary};
+use crate::outcome::{FileOutcome, FileReport, Summary};
 
 #[derive(Default, Serialize)]
 struct RuleCount {

@@ -7,7 +7,8 @@ use std::io::{self, Write};
 
 use crate::analyze::Finding;
 use crate::fix::Applicability;
-use crate::run::{FileOutcome, FileReport, Mode};
+use crate::outcome::{FileOutcome, FileReport};
+use crate::settings::Mode;
 
 /// Why a finding's fix was not applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

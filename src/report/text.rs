@@ -10,7 +10,8 @@ use super::summary::Tally;
 use crate::analyze::Finding;
 use crate::diff::{unified_diff, write_colored};
 use crate::fix::Applicability;
-use crate::run::{FileOutcome, FileReport, Mode, Summary};
+use crate::outcome::{FileOutcome, FileReport, Summary};
+use crate::settings::Mode;
 use crate::source::LineIndex;
 
 pub struct TextReporter<W: Write, E: Write> {

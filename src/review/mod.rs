@@ -22,12 +22,11 @@ use crate::analyze::Finding;
 use crate::codemod::Registry;
 use crate::diff::{line_map, unified_diff, write_colored};
 use crate::fix::{Applicability, Edit, Fix, fix_file};
+use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::parse::{ParsedFile, parse};
 use crate::report::summary::{Skip, Tally};
-use crate::run::{
-    FileOutcome, FileReport, MAX_FIX_ROUNDS, Mode, Settings, Summary, analyze_paths, find,
-    keep_in_scope, keeps_unused_imports,
-};
+use crate::run::{MAX_FIX_ROUNDS, analyze_paths, find, keep_in_scope, keeps_unused_imports};
+use crate::settings::{Mode, Settings};
 use crate::source::{LineIndex, SourceText, detect_line_ending};
 use crate::write::{Fingerprint, WriteError, write_atomically};
 

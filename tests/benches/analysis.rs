@@ -10,14 +10,15 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use unfreeze::analyze::{FileContext, RuleSelection, analyze};
+use unfreeze::analyze::{FileContext, analyze};
 use unfreeze::codemod::Registry;
 use unfreeze::config::Config;
 use unfreeze::parse::{KeyNodes, parse};
 use unfreeze::prefilter::{LexicalFacts, needs_analysis};
 use unfreeze::project::{EvidenceCalls, LexicalSummary, ModuleInfo};
-use unfreeze::run::{Mode, Settings, process_source};
+use unfreeze::run::process_source;
 use unfreeze::semantic::build_index;
+use unfreeze::settings::{Mode, RuleSelection, Settings};
 
 fn inputs() -> Vec<(&'static str, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

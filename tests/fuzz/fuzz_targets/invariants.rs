@@ -11,8 +11,10 @@ use std::sync::OnceLock;
 
 use unfreeze::codemod::Registry;
 use unfreeze::config::{Config, HttpClient, PerFileIgnores};
+use unfreeze::outcome::FileOutcome;
 use unfreeze::parse::parse;
-use unfreeze::run::{FileOutcome, Mode, Settings, process_source};
+use unfreeze::run::process_source;
+use unfreeze::settings::{Mode, Settings};
 use unfreeze::source::SourceText;
 
 fn registry() -> &'static Registry {
