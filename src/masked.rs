@@ -2,7 +2,7 @@
 //! that needs only the rest (the project rules' summaries and speculation, where the lexical
 //! pass showed nothing in those bodies can matter; see `LexicalProject::bodies_left_out`),
 //! and for the parse that checks a fixed text, whose next round of fixes reads only the
-//! bodies the fixes changed ([`bodies_a_fix_round_leaves_out`]).
+//! bodies the fixes changed (`prefilter::bodies_a_fix_round_leaves_out` chooses them).
 //!
 //! Each body becomes `...` followed by spaces, its line breaks kept: the text keeps its
 //! length, its lines and every byte outside the bodies, so every offset, line and column the
@@ -13,9 +13,6 @@
 //! all the rest).
 
 use std::ops::Range;
-
-use crate::codemod::{MODULES_FIXED_FILE_WIDE, Registry};
-use crate::prefilter::LexicalFacts;
 
 /// How many blanked stretches a parse skips at most (the largest): see [`blank_bodies`].
 pub const MAX_SKIPPED: usize = 32;
@@ -99,52 +96,6 @@ pub fn blank_bodies(text: &str, bodies: &[Range<usize>]) -> Option<MaskedText> {
         text: String::from_utf8(bytes).expect("blanking keeps UTF-8"),
         skippable,
     })
-}
-
-/// The function bodies of a fixed text that the parse checking it may leave out, for the
-/// next round of fixes (see `fix::CheckMask`): the bodies that overlap or touch none of
-/// `keep` (the code the fixes changed, and the findings left in it).
-///
-/// A round only looks for what the fixes made possible (a call nested in a fixed call,
-/// a call the fixes' imports resolve) and for findings whose fixes were skipped; a body the
-/// fixes did not change and that holds no finding has none the next round could fix. Every
-/// body stays where one body's code decides another's fix: in a file naming a module fixed
-/// file-wide (a `requests` session held on `self`), or when a rule on coroutine calls counts
-/// them outside coroutines; and so do pinned bodies (an attribute's assignment gives it a
-/// kind other bodies read; `yield`, `global`, a suppression comment). Nothing is left out
-/// of a text the tokenizer cannot follow.
-pub fn bodies_a_fix_round_leaves_out(
-    text: &str,
-    keep: &[Range<usize>],
-    registry: &Registry,
-) -> Vec<Range<usize>> {
-    if registry
-        .coroutine_codemods()
-        .iter()
-        .any(|&i| !registry.codemod(i).async_only)
-    {
-        return Vec::new();
-    }
-    let Some(facts) = LexicalFacts::scan_functions(text, registry.interesting_words()) else {
-        return Vec::new();
-    };
-    if MODULES_FIXED_FILE_WIDE
-        .iter()
-        .any(|module| facts.code_has_word(module))
-    {
-        return Vec::new();
-    }
-    facts
-        .bodies
-        .iter()
-        .filter(|body| {
-            !body.pinned
-                && !keep
-                    .iter()
-                    .any(|k| k.start <= body.range.end && body.range.start <= k.end)
-        })
-        .map(|body| body.range.clone())
-        .collect()
 }
 
 #[cfg(test)]
@@ -281,24 +232,5 @@ mod tests {
         let inline = body(text, "return 1", None);
         assert_eq!(blank_bodies(text, &[inline]), None);
         assert_eq!(blank_bodies(text, &[]), None);
-    }
-
-    #[test]
-    fn a_fix_round_leaves_out_the_bodies_no_fix_changed_unless_pinned_or_requests() {
-        let registry = Registry::bundled().unwrap();
-        let text = "import time\n\nclass C:\n    def __init__(self):\n        self.n = 1\n\n    async def a(self):\n        time.sleep(1)\n\n    async def b(self):\n        return self.n\n\ndef c():\n    return 2\n";
-        let changed = text.find("time.sleep").unwrap();
-        let left_out: Vec<&str> = bodies_a_fix_round_leaves_out(
-            text,
-            std::slice::from_ref(&(changed..changed + 13)),
-            &registry,
-        )
-        .into_iter()
-        .map(|body| text[body].trim_end())
-        .collect();
-        // `__init__` assigns an attribute (pinned), `a` was changed.
-        assert_eq!(left_out, ["return self.n", "return 2"]);
-        let with_requests = format!("import requests\n{text}");
-        assert!(bodies_a_fix_round_leaves_out(&with_requests, &[], &registry).is_empty());
     }
 }
