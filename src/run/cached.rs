@@ -1,0 +1,158 @@
+//! The result cache around the per-file step: a file whose bytes did not change gets the
+//! last run's outcome, summary or scan (see `cache.rs`), and what this run learnt is saved.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::cache::{
+    Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, encode_outcome,
+    restore_outcome,
+};
+use crate::codemod::Registry;
+use crate::outcome::FileOutcome;
+use crate::project::ProjectCalls;
+use crate::report::progress::Progress;
+use crate::settings::Settings;
+use crate::write::Fingerprint;
+
+use super::file::{ProjectRole, isolate_panics, process_in_project, process_path, read_file};
+use super::scan::ScanRead;
+
+/// Which pass summarised a file: the first one analyses it too, an on-demand one only
+/// summarises it (a file without functions or imports then has no summary).
+#[derive(Clone, Copy)]
+pub(super) enum SummaryPass {
+    First,
+    OnDemand,
+}
+
+/// The key of a file's cached summary: the bodies its parse left out, and the pass.
+pub(super) fn summary_key(left_out: &[Range<usize>], pass: SummaryPass) -> CacheKey {
+    crate::cache::summary_key(left_out, matches!(pass, SummaryPass::OnDemand))
+}
+
+/// The last run's outcomes, when it ran over the same files with the same bytes (every scan
+/// came from the cache, `read`) and each outcome can be restored.
+pub(super) fn replay(
+    files: &[PathBuf],
+    read: &[ScanRead],
+    previous: &Previous,
+) -> Option<Vec<FileOutcome>> {
+    if !previous.covers(files.len()) || read.iter().any(|read| read.scan.is_some()) {
+        return None;
+    }
+    files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let entry = previous.get(i)?;
+            let (_, outcome) = entry.outcome.as_ref()?;
+            restore_outcome(outcome, path, entry.content)
+        })
+        .collect()
+}
+
+/// Analyse every file on its own (no project rule is enabled), reusing the outcome the cache
+/// holds for a file whose bytes did not change.
+pub(super) fn analyse_files_alone(
+    files: &[PathBuf],
+    settings: &Settings,
+    registry: &Registry,
+    progress: &Progress,
+    cache: Option<&mut Cache>,
+) -> Vec<FileOutcome> {
+    let Some(cache) = cache else {
+        return files
+            .par_iter()
+            .map(|path| {
+                let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
+                progress.advance();
+                outcome
+            })
+            .collect();
+    };
+    let shape = Shape::of(files, None);
+    let previous = cache.take_previous(files, &shape);
+    let no_calls = calls_key(None);
+    // Per file: its outcome, its bytes' fingerprint and stamp, and whether the outcome came
+    // from the cache.
+    type FileResult = (FileOutcome, Option<(Fingerprint, Option<Stamp>)>, bool);
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| {
+            // Taken before the bytes are read: a change in between shows in the next run.
+            let stamp = Stamp::of(path);
+            let reused = |unchanged: &dyn Fn(&Entry) -> bool| {
+                let entry = previous.get(i).filter(|entry| unchanged(entry))?;
+                let (_, outcome) = entry.outcome.as_ref().filter(|(c, _)| *c == no_calls)?;
+                let outcome = restore_outcome(outcome, path, entry.content)?;
+                Some((outcome, Some((entry.content, stamp)), true))
+            };
+            if let Some(result) = reused(&|entry| entry.unchanged(stamp)) {
+                progress.advance();
+                return result;
+            }
+            let result = match read_file(path) {
+                Err(message) => (FileOutcome::Error(message), None, false),
+                Ok(bytes) => {
+                    let content = Fingerprint::of(&bytes);
+                    match reused(&|entry| entry.content == content) {
+                        Some(result) => result,
+                        None => {
+                            let outcome = isolate_panics(|| {
+                                process_in_project(
+                                    &bytes,
+                                    path,
+                                    settings,
+                                    registry,
+                                    ProjectRole::Alone,
+                                )
+                            })
+                            .0;
+                            (outcome, Some((content, stamp)), false)
+                        }
+                    }
+                }
+            };
+            progress.advance();
+            result
+        })
+        .collect();
+    let unchanged = previous.covers(files.len()) && results.iter().all(|result| result.2);
+    let entries = results
+        .iter()
+        .map(|(outcome, read, _)| {
+            let (content, stamp) = (*read)?;
+            let mut entry = Entry::new(content);
+            entry.stamp = stamp.and_then(|stamp| stamp.settled(cache.started));
+            entry.outcome = outcome_entry(outcome, entry.content, None);
+            Some(entry)
+        })
+        .collect();
+    if !unchanged && let Err(message) = cache.save(files, &shape, entries) {
+        crate::cache::warn(&message);
+    }
+    results.into_iter().map(|result| result.0).collect()
+}
+
+/// The cache entry for a file's outcome, made from the bytes `content` with the project
+/// calls `calls`: none for an error, nor for an outcome made from other bytes (the file
+/// changed during the run).
+pub(super) fn outcome_entry(
+    outcome: &FileOutcome,
+    content: Fingerprint,
+    calls: Option<&ProjectCalls>,
+) -> Option<(CacheKey, Vec<u8>)> {
+    if let FileOutcome::Checked {
+        fingerprint: Some(read_as),
+        ..
+    } = outcome
+        && *read_as != content
+    {
+        return None;
+    }
+    Some((calls_key(calls), encode_outcome(outcome)?))
+}

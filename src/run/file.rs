@@ -1,0 +1,363 @@
+//! The per-file step: decode one file's bytes, parse them (whole or masked), index and
+//! analyze them, with the part the project phase asks of the file (its summary, its
+//! speculation, its settled calls); a panic in one file becomes that file's error.
+
+use std::ffi::OsString;
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::analyze::{FileContext, Finding, analyze};
+use crate::codemod::Registry;
+use crate::masked::blank_bodies;
+use crate::outcome::FileOutcome;
+use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
+use crate::prefilter::needs_analysis;
+use crate::project::{
+    LexicalProject, ModuleInfo, ModuleMap, ProjectLookup, ProjectView, summarize,
+};
+use crate::semantic::build_index;
+use crate::settings::{Mode, Settings};
+use crate::source::SourceText;
+use crate::write::Fingerprint;
+
+use super::rounds::finish;
+
+/// Parse, index and analyse `text` (the file at `path`), dropping the findings its
+/// per-file ignores silence. Also returns how many syntax errors `text` has: a fix must not
+/// add any.
+pub fn find(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> (Vec<Finding>, usize) {
+    let (findings, errors, _) = find_in_project(
+        text,
+        line_ending,
+        path,
+        settings,
+        registry,
+        ProjectRole::Alone,
+        true,
+        None,
+    );
+    (findings, errors)
+}
+
+/// What the project phase asks of one file's pass.
+#[derive(Clone, Copy)]
+pub(super) enum ProjectRole<'a> {
+    /// No project phase.
+    Alone,
+    /// First pass: summarise the file's functions, and analyse it when `analyse` says so
+    /// (`None`: when the pre-filter, or the word `async`, does).
+    Summarize {
+        module: &'a ModuleInfo,
+        map: &'a ModuleMap,
+        analyse: Option<bool>,
+        /// Analyse the file's project calls under each outcome (and the file, even when
+        /// `analyse` says no), for the settling to choose from.
+        speculate: Option<&'a LexicalProject<'a>>,
+        /// Function bodies the parse leaves out (byte ranges of the file as read; see
+        /// `masked.rs`): only for a file the pre-filter found nothing in.
+        left_out: &'a [Range<usize>],
+    },
+    /// Second pass, for a file with calls reaching project coroutines or blocking functions.
+    Calls(ProjectView<'a>),
+}
+
+impl ProjectRole<'_> {
+    /// What the fix rounds after this pass know of the project's calls: they are looked up
+    /// by name, never summarised again.
+    pub(super) fn round_role(self) -> Self {
+        match self {
+            ProjectRole::Calls(view) => ProjectRole::Calls(view),
+            _ => ProjectRole::Alone,
+        }
+    }
+}
+
+/// [`find`], with the part the project phase asks of the file; `analyse: false` only
+/// summarises (a file that cannot have a finding). `parsed`: the parse of `text` when one was
+/// already made (the check of a fix), so it is not parsed twice.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn find_in_project(
+    text: &str,
+    line_ending: &str,
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+    analyse: bool,
+    parsed: Option<ParsedFile>,
+) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
+    let parsed = parsed.unwrap_or_else(|| {
+        log_parse(path, text.len(), analyse, role);
+        parse(text)
+    });
+    let index = build_index(&parsed.tree, text);
+    let nodes = KeyNodes::of(&parsed.tree);
+    let context = FileContext {
+        path,
+        text,
+        line_ending,
+        parsed: &parsed,
+        nodes: &nodes,
+        index: &index,
+        target_version: settings.config.target_version,
+        http_client: match settings.config.http_client {
+            crate::config::HttpClient::Httpx => "httpx",
+            crate::config::HttpClient::Httpx2 => "httpx2",
+        },
+        unsafe_fixes: matches!(
+            settings.mode,
+            Mode::Fix {
+                unsafe_fixes: true,
+                ..
+            }
+        ),
+        project: match role {
+            ProjectRole::Calls(view) => Some(view),
+            ProjectRole::Summarize {
+                module,
+                map,
+                speculate: Some(lexical),
+                ..
+            } if analyse => Some(ProjectView {
+                lookup: ProjectLookup::Speculative(lexical),
+                module,
+                map,
+            }),
+            _ => None,
+        },
+    };
+    panic_if_asked(path);
+    let summary = match role {
+        ProjectRole::Summarize { module, map, .. } => Some(summarize(
+            &context,
+            module,
+            map,
+            registry,
+            &settings.selection,
+        )),
+        _ => None,
+    };
+    let mut findings = if analyse {
+        analyze(&context, registry, &settings.selection)
+    } else {
+        Vec::new()
+    };
+    findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    (findings, parsed.error_ranges.len(), summary)
+}
+
+/// Analyse (and in fix mode, fix) one file's bytes.
+pub fn process_source(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> FileOutcome {
+    process_in_project(bytes, path, settings, registry, ProjectRole::Alone).0
+}
+
+/// Analyse one file's bytes, with the part the project phase asks of it.
+pub(super) fn process_in_project(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
+    let (analysed, summary) = analyse_in_project(bytes, path, settings, registry, role);
+    let outcome = match analysed {
+        Ok(analysed) => finish(analysed, path, settings, registry, role.round_role()),
+        Err(outcome) => outcome,
+    };
+    (outcome, summary)
+}
+
+/// A file analysed, its fixes not yet made.
+pub(super) struct Analysed {
+    pub(super) source: SourceText,
+    pub(super) findings: Vec<Finding>,
+    /// `None` when the parse was masked: its errors are not the file's.
+    pub(super) syntax_errors: Option<usize>,
+    pub(super) fingerprint: Fingerprint,
+    /// Analysed only to speculate on its project calls: the pre-filter found nothing for the
+    /// per-file rules, so without project calls it has no findings (it is only summarised).
+    pub(super) speculative_only: bool,
+}
+
+/// Decode, parse and analyse one file (and summarise it, when the project phase asks);
+/// `Err`: the outcome is already known (it could not be decoded, it cannot have a finding).
+pub(super) fn analyse_in_project(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (
+    Result<Analysed, FileOutcome>,
+    Option<crate::project::FileSummary>,
+) {
+    let source = match SourceText::decode(bytes) {
+        Ok(source) => source,
+        Err(err) => return (Err(FileOutcome::Error(err.to_string())), None),
+    };
+    // A matched call needs its module's and function's names in the text (an alias still
+    // imports them by name), and async context needs the word `async`: a file that cannot
+    // have a finding is not parsed, unless the project phase needs its functions.
+    let may_match = match role {
+        ProjectRole::Alone => needs_analysis(&source.text, registry, &settings.selection),
+        ProjectRole::Summarize {
+            analyse: Some(analyse),
+            ..
+        } => analyse,
+        // Without the project's lexical pass (stdin), any call in a coroutine may reach a
+        // project function.
+        ProjectRole::Summarize { analyse: None, .. } => {
+            source.text.contains("async")
+                || needs_analysis(&source.text, registry, &settings.selection)
+        }
+        ProjectRole::Calls(_) => true,
+    };
+    // A file the lexical pass found may have project findings is analysed for them now,
+    // before the settling, so it need not be parsed again after.
+    let speculative_only = !may_match
+        && matches!(
+            role,
+            ProjectRole::Summarize {
+                speculate: Some(_),
+                ..
+            }
+        );
+    let analyse = may_match || speculative_only;
+    // Functions and re-exports (an `__init__.py` of imports only) both matter.
+    let summarizing = matches!(role, ProjectRole::Summarize { .. })
+        && (source.text.contains("def") || source.text.contains("import"));
+    if !analyse && !summarizing {
+        return (Err(FileOutcome::nothing_found()), None);
+    }
+    // The lexical pass's offsets are the bytes': a file decoded into other bytes (a BOM, an
+    // encoding) is parsed whole.
+    let masked = match role {
+        ProjectRole::Summarize { left_out, .. }
+            if !left_out.is_empty() && source.text.len() == bytes.len() =>
+        {
+            blank_bodies(&source.text, left_out)
+        }
+        _ => None,
+    };
+    let parsed = masked.as_ref().map(|masked| {
+        log_parse(path, masked.text.len(), analyse, role);
+        parse_skipping(&masked.text, &masked.skippable)
+    });
+    let (findings, syntax_errors, summary) = find_in_project(
+        masked.as_ref().map_or(&source.text, |masked| &masked.text),
+        source.line_ending.as_str(),
+        path,
+        settings,
+        registry,
+        role,
+        analyse,
+        parsed,
+    );
+    let analysed = Analysed {
+        source,
+        fingerprint: Fingerprint::of(bytes),
+        findings,
+        syntax_errors: masked.is_none().then_some(syntax_errors),
+        speculative_only,
+    };
+    (Ok(analysed), summary)
+}
+
+pub(super) fn process_path(
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+    role: ProjectRole,
+) -> (FileOutcome, Option<crate::project::FileSummary>) {
+    let bytes = match read_file(path) {
+        Ok(bytes) => bytes,
+        Err(message) => return (FileOutcome::Error(message), None),
+    };
+    isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
+}
+
+/// A file's bytes, or the message that says why they could not be read.
+pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|err| format!("could not read the file: {err}"))
+}
+
+/// A panic while analysing one file becomes that file's error; the run goes on.
+pub(super) fn isolate_panics<T: Default>(
+    work: impl FnOnce() -> (FileOutcome, T),
+) -> (FileOutcome, T) {
+    guarded(work).unwrap_or_else(|message| (FileOutcome::Error(message), T::default()))
+}
+
+/// `work`'s result, or, when it panics, the error that reports the panic.
+pub(super) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        format!("internal error while analysing this file (please report it): {message}")
+    })
+}
+
+/// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// that the run reports that file and goes on. Read once per process; unset, it does nothing.
+pub(super) fn panic_if_asked(path: &Path) {
+    static NAME: OnceLock<Option<OsString>> = OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("UNFREEZE_TEST_PANIC_ON"));
+    if let Some(name) = name
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!(
+            "deliberate panic (UNFREEZE_TEST_PANIC_ON={})",
+            name.display()
+        );
+    }
+}
+
+/// Measurement hook for docs/benchmarks.md: with the environment variable
+/// `UNFREEZE_DEBUG_PARSED` set, each parse of a file prints a line on stderr (`parsed`, the
+/// path, its size in bytes, why it was parsed, and the bytes of the function bodies the parse
+/// leaves out), so a change to the pre-filters can be measured in bytes parsed. Read once per
+/// process.
+#[allow(
+    clippy::print_stderr,
+    reason = "a developer's measurement hook, off by default"
+)]
+pub(super) fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
+    static ON: OnceLock<bool> = OnceLock::new();
+    if !*ON.get_or_init(|| std::env::var_os("UNFREEZE_DEBUG_PARSED").is_some()) {
+        return;
+    }
+    let why = match role {
+        ProjectRole::Alone => "analyse",
+        // Analysed only to speculate on its project calls.
+        ProjectRole::Summarize {
+            analyse: Some(false),
+            speculate: Some(_),
+            ..
+        } => "speculate+summarise",
+        ProjectRole::Summarize { .. } if analyse => "analyse+summarise",
+        ProjectRole::Summarize { .. } => "summarise",
+        ProjectRole::Calls(_) => "project-calls",
+    };
+    let left_out: usize = match role {
+        ProjectRole::Summarize { left_out, .. } => left_out.iter().map(|body| body.len()).sum(),
+        _ => 0,
+    };
+    eprintln!("parsed\t{}\t{bytes}\t{why}\t{left_out}", path.display());
+}

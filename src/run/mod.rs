@@ -1,0 +1,233 @@
+//! One run: discover files, analyze them in parallel (one parser per thread, a panic in one
+//! file caught and reported), then hand every result, in sorted order, to the one consumer
+//! that reports and writes. Returns a [`Summary`]; the exit code is decided from it.
+//!
+//! The steps, each in its own file: `scan` (the lexical pass over every file), `file` (one
+//! file's decode, parse, index and analysis), `rounds` (its fixes, round after round until
+//! nothing more applies), `project` (the project phase: summaries, settling, second pass),
+//! `cached` (the result cache around the per-file step), `stdin` (a project of one file).
+
+mod cached;
+mod file;
+mod project;
+mod rounds;
+mod scan;
+mod stdin;
+
+pub use file::{find, process_source};
+pub use rounds::{MAX_FIX_ROUNDS, keep_in_scope, keeps_unused_imports};
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::cache::Cache;
+use crate::codemod::Registry;
+use crate::discover::discover;
+use crate::fix::Applicability;
+use crate::outcome::{FileOutcome, FileReport, Summary};
+use crate::report::Reporter;
+use crate::report::progress::Progress;
+use crate::settings::{Mode, Settings};
+use crate::write::write_atomically;
+
+use self::project::analyse_files;
+use self::stdin::stdin_outcome;
+
+fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    let shown = relative.display().to_string();
+    shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
+}
+
+/// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
+/// run, when the settings ask for one). The paths that could not be walked come first, as
+/// errors, then every file in sorted order.
+pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
+    let mut discovered = discover(
+        &settings.paths,
+        &settings.exclude,
+        settings.forced_excludes.as_ref(),
+    );
+    if let Some(scope) = &settings.scope {
+        discovered.files.retain(|path| scope.file(path).is_some());
+    }
+    let mut reports: Vec<FileReport> = discovered
+        .errors
+        .iter()
+        .map(|error| FileReport {
+            display_path: display_path(&error.path),
+            path: error.path.clone(),
+            outcome: FileOutcome::Error(error.message.clone()),
+            write_error: None,
+        })
+        .collect();
+    let progress = Progress::new(discovered.files.len(), settings.progress);
+    let mut roots = settings.paths.clone();
+    if settings.config.path.is_some() {
+        roots.push(settings.config.root.clone());
+    }
+    // A scope changes with every commit: such runs keep no cache.
+    let mut cache = match (&settings.cache_dir, &settings.scope) {
+        (Some(dir), None) => Cache::open(dir, settings),
+        _ => None,
+    };
+    let outcomes = analyse_files(
+        &discovered.files,
+        &roots,
+        settings,
+        registry,
+        &progress,
+        cache.as_mut(),
+    );
+    progress.finish();
+    reports.extend(
+        discovered
+            .files
+            .iter()
+            .zip(outcomes)
+            .map(|(path, outcome)| FileReport {
+                display_path: display_path(path),
+                path: path.clone(),
+                outcome,
+                write_error: None,
+            }),
+    );
+    reports
+}
+
+/// Whether the run reports a rule that needs the project phase.
+fn needs_project(settings: &Settings, registry: &Registry) -> bool {
+    registry
+        .coroutine_codemods()
+        .iter()
+        .chain(registry.blocking_codemods())
+        .any(|&i| {
+            let codemod = registry.codemod(i);
+            settings
+                .selection
+                .is_enabled(&codemod.code, codemod.default_enabled)
+        })
+}
+
+/// Run over the settings' paths (or stdin), reporting through `reporter`.
+pub fn run(
+    settings: &Settings,
+    registry: &Registry,
+    reporter: &mut dyn Reporter,
+) -> std::io::Result<Summary> {
+    let mut summary = Summary::default();
+    if settings.read_stdin {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        let path = settings
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        // `--force-exclude` with an excluded `--stdin-filename`: passed through untouched.
+        let excluded = settings.stdin_filename.as_ref().is_some_and(|name| {
+            settings
+                .forced_excludes
+                .as_ref()
+                .is_some_and(|forced| forced.excludes(name))
+        });
+        let outcome = if excluded {
+            FileOutcome::nothing_found()
+        } else {
+            stdin_outcome(&bytes, &path, settings, registry)
+        };
+        let report = FileReport {
+            display_path: display_path(&path),
+            path,
+            outcome,
+            write_error: None,
+        };
+        tally(&mut summary, &report);
+        reporter.stdin_file(&report, &bytes)?;
+        reporter.finish(&summary)?;
+        return Ok(summary);
+    }
+    let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
+    let mut output_error = None;
+    for mut report in analyze_paths(settings, registry) {
+        if let (
+            Mode::Fix { write: true, .. },
+            FileOutcome::Checked {
+                fixed: Some(fixed),
+                applied,
+                ..
+            },
+        ) = (settings.mode, &mut report.outcome)
+            && let Err(err) = write_atomically(&report.path, &fixed.bytes, fixed.read_as)
+        {
+            // Nothing of this file was written: none of its fixes is applied.
+            report.write_error = Some(err.to_string());
+            applied.iter_mut().for_each(|a| *a = false);
+        }
+        tally(&mut summary, &report);
+        report_file(reporter, &report, writes, &mut output_error)?;
+    }
+    match output_error {
+        // The reader went away (`| head`): every file is written, the exit code still tells.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(summary),
+        Some(err) => return Err(err),
+        None => {}
+    }
+    reporter.finish(&summary)?;
+    Ok(summary)
+}
+
+/// Hand one report to the reporter. When the run writes files, an output that fails (stdout
+/// closed: `fix --write | head`) must not stop the writes half-way: the first error is kept,
+/// reporting stops, and the run deals with it once every file is written.
+fn report_file(
+    reporter: &mut dyn Reporter,
+    report: &FileReport,
+    writes: bool,
+    output_error: &mut Option<std::io::Error>,
+) -> std::io::Result<()> {
+    if output_error.is_some() {
+        return Ok(());
+    }
+    match reporter.file(report) {
+        Err(err) if writes => {
+            *output_error = Some(err);
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+fn tally(summary: &mut Summary, report: &FileReport) {
+    match &report.outcome {
+        FileOutcome::Error(_) => summary.errors += 1,
+        FileOutcome::Checked {
+            findings,
+            applied,
+            rejected,
+            ..
+        } => {
+            summary.files_checked += 1;
+            summary.findings += findings.len();
+            let fixed = applied.iter().filter(|a| **a).count();
+            summary.fixed += fixed;
+            if fixed > 0 {
+                summary.files_fixed += 1;
+            }
+            for (finding, done) in findings.iter().zip(applied) {
+                match finding.fix.as_ref().map(|fix| fix.applicability) {
+                    Some(Applicability::Safe) => summary.safe_fixable += 1,
+                    Some(Applicability::Unsafe) => summary.unsafe_fixable += 1,
+                    // Fixed in a later round of the run (syntax errors read differently).
+                    None if *done => summary.safe_fixable += 1,
+                    Some(Applicability::DisplayOnly) | None => summary.unfixable += 1,
+                }
+            }
+            if rejected.is_some() || report.write_error.is_some() {
+                summary.errors += 1;
+            }
+        }
+    }
+}

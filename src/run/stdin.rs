@@ -1,0 +1,65 @@
+//! The source read from stdin, analyzed as a project of one file.
+
+use std::path::Path;
+
+use crate::codemod::Registry;
+use crate::outcome::FileOutcome;
+use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectLookup, ProjectView, settle};
+use crate::settings::Settings;
+
+use super::file::{ProjectRole, isolate_panics, process_in_project};
+use super::{display_path, needs_project};
+
+/// The source read from stdin, analysed as a project of one file.
+pub(super) fn stdin_outcome(
+    bytes: &[u8],
+    path: &Path,
+    settings: &Settings,
+    registry: &Registry,
+) -> FileOutcome {
+    let single = || process_in_project(bytes, path, settings, registry, ProjectRole::Alone);
+    if !needs_project(settings, registry) {
+        return isolate_panics(single).0;
+    }
+    let module = ModuleInfo {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "-")
+            .unwrap_or_else(|| "stdin".to_owned()),
+        is_package: false,
+        names: Vec::new(),
+    };
+    let module = ModuleInfo {
+        names: vec![module.name.clone()],
+        ..module
+    };
+    let map = ModuleMap::default();
+    let role = ProjectRole::Summarize {
+        module: &module,
+        map: &map,
+        analyse: None,
+        speculate: None,
+        left_out: &[],
+    };
+    let (outcome, summary) =
+        isolate_panics(|| process_in_project(bytes, path, settings, registry, role));
+    let Some(summary) = summary else {
+        return outcome;
+    };
+    let files = [ProjectFile {
+        display_path: display_path(path),
+        module,
+        summary,
+    }];
+    let Some(calls) = settle(&files).pop().flatten() else {
+        return outcome;
+    };
+    let [file] = files;
+    let role = ProjectRole::Calls(ProjectView {
+        lookup: ProjectLookup::Settled(&calls),
+        module: &file.module,
+        map: &map,
+    });
+    isolate_panics(|| process_in_project(bytes, path, settings, registry, role)).0
+}
