@@ -812,3 +812,44 @@ fn a_long_run_draws_a_progress_bar_in_a_terminal_only() {
     let raw = fs::read_to_string(&quiet).unwrap_or_default();
     assert!(!raw.contains("checking"), "--quiet drew a bar:\n{raw}");
 }
+
+/// The review's later rounds keep the project phase's view: a call of a blocking project
+/// function nested in one whose fix was accepted is proposed again, as `fix --write` fixes it.
+#[test]
+fn a_nested_project_call_is_proposed_again_in_the_next_round() {
+    let files: &[(&str, &[u8])] = &[
+        ("pkg/__init__.py", b""),
+        (
+            "pkg/helpers.py",
+            b"import time\n\n\ndef slow(x):\n    time.sleep(1)\n    return x\n",
+        ),
+        (
+            "pkg/app.py",
+            b"from pkg.helpers import slow\n\n\nasync def main():\n    return slow(slow(1))\n",
+        ),
+    ];
+    let reviewed = project(files);
+    let written = project(files);
+    let out = review(
+        reviewed.path(),
+        "yy",
+        &["--unsafe-fixes", "--no-cache", "."],
+    );
+    assert_eq!(
+        out.stdout.matches("Apply this fix?").count(),
+        2,
+        "{}",
+        out.show()
+    );
+    let write = unfreeze(
+        written.path(),
+        &["fix", "--write", "--unsafe-fixes", "--no-cache", "."],
+    );
+    assert_eq!(write.code, Some(0), "{}", write.show());
+    let app = read(reviewed.path(), "pkg/app.py");
+    assert!(
+        app.contains("await asyncio.to_thread(slow, await asyncio.to_thread(slow, 1))"),
+        "{app}"
+    );
+    assert_eq!(app, read(written.path(), "pkg/app.py"));
+}

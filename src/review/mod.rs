@@ -25,7 +25,7 @@ use crate::fix::{Applicability, Edit, Fix, fix_file};
 use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::parse::{ParsedFile, parse};
 use crate::report::summary::{Skip, Tally};
-use crate::run::{MAX_FIX_ROUNDS, analyze_paths, find, keep_in_scope, keeps_unused_imports};
+use crate::run::{Analysis, analyze, keeps_unused_imports, until_stable};
 use crate::settings::{Mode, Settings};
 use crate::source::{LineIndex, SourceText, detect_line_ending};
 use crate::write::{Fingerprint, WriteError, write_atomically};
@@ -178,6 +178,8 @@ impl FileReview {
 struct Session<'a> {
     settings: &'a Settings,
     registry: &'a Registry,
+    /// The analysis the proposals come from (its project calls serve the later rounds).
+    analysis: &'a Analysis,
     prompt: &'a mut dyn Prompt,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
@@ -209,8 +211,11 @@ pub fn review(
         } => Applicability::Unsafe,
         _ => Applicability::Safe,
     };
-    let reports = analyze_paths(settings, registry);
-    let total = reports
+    // The project phase's settled calls are kept: the review's later rounds find the
+    // project findings the first round found.
+    let analysis = analyze(settings, registry, true);
+    let total = analysis
+        .reports
         .iter()
         .flat_map(|report| report.findings())
         .filter(|finding| is_proposal(finding, threshold))
@@ -218,6 +223,7 @@ pub fn review(
     let mut session = Session {
         settings,
         registry,
+        analysis: &analysis,
         prompt,
         out,
         err,
@@ -234,7 +240,7 @@ pub fn review(
     if total == 0 {
         writeln!(session.out, "No fixes to review.")?;
     }
-    for report in &reports {
+    for report in &analysis.reports {
         match &report.outcome {
             FileOutcome::Error(message) => session.error(&report.display_path, message)?,
             FileOutcome::Checked {
@@ -304,23 +310,27 @@ impl Session<'_> {
             return self.record(file.decisions);
         }
         file.syntax_errors = file.round.parsed.error_ranges.len();
-        for round_number in 0..=MAX_FIX_ROUNDS {
-            for finding in std::mem::take(&mut proposals) {
-                let original = if round_number > 0 {
-                    file.original_of(&finding)
-                } else {
-                    finding.clone()
-                };
-                self.propose(report, &mut file, finding, original, round_number)?;
-            }
+        let line_ending = detect_line_ending(text);
+        let refinder = self.analysis.refinder(
+            &report.path,
+            text,
+            line_ending.as_str(),
+            self.settings,
+            self.registry,
+        );
+        for finding in std::mem::take(&mut proposals) {
+            self.propose(report, &mut file, finding.clone(), finding, 0)?;
+        }
+        // As `fix --write` does, the rounds analyze the text the accepted fixes produced: what
+        // they overlapped (a call nested in a rewritten one) and what only they made fixable
+        // is proposed; what was skipped is not asked again.
+        let mut round_number = 0;
+        let mut failure = None;
+        until_stable(&refinder, |refind| {
             let text_now = file.round.current.clone();
             if text_now == file.round.base || file.skipped || self.quit {
-                file.round = Round::new(text_now);
-                break;
+                return None;
             }
-            // As `fix --write` does, analyse the text the accepted fixes produced: what they
-            // overlapped (a call nested in a rewritten one) and what only they made fixable is
-            // proposed; what was skipped is not asked again.
             let lines = line_map(&file.round.base, &text_now);
             file.declined = std::mem::take(&mut file.declined)
                 .into_iter()
@@ -330,20 +340,8 @@ impl Session<'_> {
                 })
                 .collect();
             file.round = Round::new(text_now);
-            let (mut again, _) = find(
-                &file.round.base,
-                detect_line_ending(&file.round.base).as_str(),
-                &report.path,
-                self.settings,
-                self.registry,
-            );
-            keep_in_scope(
-                &mut again,
-                &report.path,
-                text,
-                &file.round.base,
-                self.settings,
-            );
+            let (again, _) = refind(&file.round.base, None, None);
+            let mut proposals = Vec::new();
             for finding in again {
                 if !is_proposal(&finding, self.threshold) {
                     continue;
@@ -361,8 +359,24 @@ impl Session<'_> {
             }
             self.total += proposals.len();
             if proposals.is_empty() {
-                break;
+                return None;
             }
+            round_number += 1;
+            for finding in proposals {
+                let original = file.original_of(&finding);
+                if let Err(err) = self.propose(report, &mut file, finding, original, round_number) {
+                    failure = Some(err);
+                    return None;
+                }
+            }
+            Some(())
+        });
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        // What the last round accepted becomes the text to write.
+        if file.round.current != file.round.base {
+            file.round = Round::new(file.round.current.clone());
         }
         let FileReview {
             mut decisions,

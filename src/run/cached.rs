@@ -56,7 +56,7 @@ pub(super) fn replay(
 
 /// Analyse every file on its own (no project rule is enabled), reusing the outcome the cache
 /// holds for a file whose bytes did not change.
-pub(super) fn analyse_files_alone(
+pub(super) fn analyze_files_alone(
     files: &[PathBuf],
     settings: &Settings,
     registry: &Registry,

@@ -15,8 +15,9 @@ mod scan;
 mod stdin;
 
 pub use file::{find, process_source};
-pub use rounds::{MAX_FIX_ROUNDS, keep_in_scope, keeps_unused_imports};
+pub use rounds::{MAX_FIX_ROUNDS, Refinder, keep_in_scope, keeps_unused_imports, until_stable};
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -25,12 +26,14 @@ use crate::codemod::Registry;
 use crate::discover::discover;
 use crate::fix::Applicability;
 use crate::outcome::{FileOutcome, FileReport, Summary};
+use crate::project::{ModuleMap, ProjectCalls, ProjectLookup, ProjectView};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
 use crate::settings::{Mode, Settings};
 use crate::write::write_atomically;
 
-use self::project::analyse_files;
+use self::file::ProjectRole;
+use self::project::analyze_files;
 use self::stdin::stdin_outcome;
 
 fn display_path(path: &Path) -> String {
@@ -42,10 +45,63 @@ fn display_path(path: &Path) -> String {
     shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
 }
 
-/// Discover the settings' paths and analyse every file in parallel (a progress bar on a long
+/// Discover the settings' paths and analyze every file in parallel (a progress bar on a long
 /// run, when the settings ask for one). The paths that could not be walked come first, as
 /// errors, then every file in sorted order.
 pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport> {
+    analyze(settings, registry, false).reports
+}
+
+/// A run's analysis: every file's report and, when the project phase ran and was asked to
+/// keep it, what each file's calls reach, for the fix rounds of the review.
+pub struct Analysis {
+    pub reports: Vec<FileReport>,
+    project: Option<SettledProject>,
+}
+
+/// What the project phase settled: the module map and, per file with any, the calls that
+/// reach project coroutines or blocking project functions.
+struct SettledProject {
+    map: ModuleMap,
+    calls: HashMap<PathBuf, ProjectCalls>,
+}
+
+impl Analysis {
+    /// The refinder for the fix rounds of the file at `path` whose text was `original`:
+    /// with the file's settled project calls, so later rounds find what the first found.
+    pub fn refinder<'a>(
+        &'a self,
+        path: &'a Path,
+        original: &'a str,
+        line_ending: &'a str,
+        settings: &'a Settings,
+        registry: &'a Registry,
+    ) -> Refinder<'a> {
+        let role = self
+            .project
+            .as_ref()
+            .and_then(|project| {
+                Some(ProjectRole::Calls(ProjectView {
+                    lookup: ProjectLookup::Settled(project.calls.get(path)?),
+                    module: project.map.module(path)?,
+                    map: &project.map,
+                }))
+            })
+            .unwrap_or(ProjectRole::Alone);
+        Refinder {
+            path,
+            settings,
+            registry,
+            role,
+            original,
+            line_ending,
+        }
+    }
+}
+
+/// [`analyze_paths`], keeping what the project phase settled when `keep_project` says so
+/// (see [`Analysis::refinder`]).
+pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> Analysis {
     let mut discovered = discover(
         &settings.paths,
         &settings.exclude,
@@ -74,13 +130,14 @@ pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport
         (Some(dir), None) => Cache::open(dir, settings),
         _ => None,
     };
-    let outcomes = analyse_files(
+    let (outcomes, project) = analyze_files(
         &discovered.files,
         &roots,
         settings,
         registry,
         &progress,
         cache.as_mut(),
+        keep_project,
     );
     progress.finish();
     reports.extend(
@@ -95,7 +152,7 @@ pub fn analyze_paths(settings: &Settings, registry: &Registry) -> Vec<FileReport
                 write_error: None,
             }),
     );
-    reports
+    Analysis { reports, project }
 }
 
 /// Whether the run reports a rule that needs the project phase.

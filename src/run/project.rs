@@ -24,25 +24,32 @@ use crate::project::{
 use crate::report::progress::Progress;
 use crate::settings::Settings;
 
-use super::cached::{SummaryPass, analyse_files_alone, outcome_entry, replay, summary_key};
+use super::cached::{SummaryPass, analyze_files_alone, outcome_entry, replay, summary_key};
 use super::file::{Analysed, ProjectRole, analyse_in_project, guarded, process_path, read_file};
 use super::rounds::finish;
 use super::scan::{LexicalScan, ScanRead, scan_file};
-use super::{display_path, needs_project};
+use super::{SettledProject, display_path, needs_project};
 
 /// Analyse every file; with a project rule enabled, the first pass also summarises each
 /// file, the summaries are settled across files, and the files with calls reaching project
 /// coroutines or blocking project functions get a second pass that reports them.
-pub(super) fn analyse_files(
+///
+/// `keep_project`: return what the project phase settled (the review's rounds look the
+/// calls up); the cache then never replays a whole run, which would skip the settling.
+pub(super) fn analyze_files(
     files: &[PathBuf],
     roots: &[PathBuf],
     settings: &Settings,
     registry: &Registry,
     progress: &Progress,
     cache: Option<&mut Cache>,
-) -> Vec<FileOutcome> {
+    keep_project: bool,
+) -> (Vec<FileOutcome>, Option<SettledProject>) {
     if !needs_project(settings, registry) {
-        return analyse_files_alone(files, settings, registry, progress, cache);
+        return (
+            analyze_files_alone(files, settings, registry, progress, cache),
+            None,
+        );
     }
     let map = ModuleMap::build(roots, files);
     let shape = Shape::of(files, Some(&map));
@@ -79,9 +86,9 @@ pub(super) fn analyse_files(
         .map(|(i, path)| scan_one(path, previous.get(i)))
         .collect();
     // Nothing changed since the last run: its outcomes are this run's.
-    if let Some(outcomes) = replay(files, &read, &previous) {
+    if !keep_project && let Some(outcomes) = replay(files, &read, &previous) {
         files.iter().for_each(|_| progress.advance());
-        return outcomes;
+        return (outcomes, None);
     }
     let read: Vec<ScanRead> = files
         .par_iter()
@@ -425,7 +432,15 @@ pub(super) fn analyse_files(
             crate::cache::warn(&message);
         }
     }
-    outcomes
+    let project = keep_project.then(|| SettledProject {
+        calls: files
+            .iter()
+            .zip(calls)
+            .filter_map(|(path, calls)| Some((path.clone(), calls?)))
+            .collect(),
+        map,
+    });
+    (outcomes, project)
 }
 
 /// The first pass's role for a file: summarised (a module of the project), analysed when

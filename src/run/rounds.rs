@@ -9,6 +9,7 @@ use crate::analyze::Finding;
 use crate::codemod::Registry;
 use crate::fix::{CheckMask, fix_file_masked};
 use crate::outcome::{FileOutcome, FixedFile};
+use crate::parse::ParsedFile;
 use crate::prefilter::bodies_a_fix_round_leaves_out;
 use crate::scope::Lines;
 use crate::settings::Settings;
@@ -22,6 +23,78 @@ pub const MAX_FIX_ROUNDS: usize = 8;
 /// A package's `__init__.py` re-exports what it imports: its imports are never removed.
 pub fn keeps_unused_imports(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n == "__init__.py")
+}
+
+/// What the fix rounds of one file need to find its findings again in a text its fixes
+/// produced: the file, the run's settings and what the run knows of the project's calls (they
+/// are looked up by name, never summarized again), so that every round of `fix`, the plan and
+/// the review sees the findings the first round saw.
+pub struct Refinder<'a> {
+    pub(super) path: &'a Path,
+    pub(super) settings: &'a Settings,
+    pub(super) registry: &'a Registry,
+    pub(super) role: ProjectRole<'a>,
+    /// The file's text as read: the scope's lines (`--since`) follow the fixes from it.
+    pub(super) original: &'a str,
+    pub(super) line_ending: &'a str,
+}
+
+impl Refinder<'_> {
+    /// The findings in scope of `current` (the text the fixes so far produced) and how many
+    /// syntax errors the parsed text has. `masked`: `current` with bodies blanked, the text to
+    /// parse instead; `parsed`: its parse, when the check of the fixes made one.
+    pub fn find(
+        &self,
+        current: &str,
+        masked: Option<&str>,
+        parsed: Option<ParsedFile>,
+    ) -> (Vec<Finding>, usize) {
+        let (mut findings, errors, _) = find_in_project(
+            masked.unwrap_or(current),
+            self.line_ending,
+            self.path,
+            self.settings,
+            self.registry,
+            self.role,
+            true,
+            parsed,
+        );
+        keep_in_scope(
+            &mut findings,
+            self.path,
+            self.original,
+            current,
+            self.settings,
+        );
+        (findings, errors)
+    }
+}
+
+/// The fix-until-stable loop that `fix`, `fix --write`, the plan and the review share: after
+/// the first round's fixes, the text they produced is analyzed again until nothing more
+/// applies (at most [`MAX_FIX_ROUNDS`] rounds), so that one run converges where a second run
+/// would change the file again: fixes skipped because they overlapped another (a call nested
+/// in a fixed call), calls that resolve only once a fix added an import (`httpx.request` after
+/// `import httpx`), and, in a file with syntax errors, calls tree-sitter's error recovery
+/// reads differently once the file changed.
+///
+/// `round` finds the findings again with the refinder it is given, decides which fixes apply
+/// (by threshold, or by asking the person), and returns `None` when the round changed nothing
+/// (or there is no text to go on from).
+pub fn until_stable(
+    refinder: &Refinder,
+    mut round: impl FnMut(
+        &dyn Fn(&str, Option<&str>, Option<ParsedFile>) -> (Vec<Finding>, usize),
+    ) -> Option<()>,
+) {
+    let refind = |current: &str, masked: Option<&str>, parsed: Option<ParsedFile>| {
+        refinder.find(current, masked, parsed)
+    };
+    for _ in 0..MAX_FIX_ROUNDS {
+        if round(&refind).is_none() {
+            break;
+        }
+    }
 }
 
 /// Make an analysed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
@@ -70,32 +143,23 @@ pub(super) fn finish(
         rejected = outcome.rejected;
         let mut fixed_text = outcome.fixed_text;
         let mut fixed_parse = outcome.parsed;
-        // The fixed text is analysed again until nothing more applies, so that one run converges
-        // where a second run would change the file again: fixes skipped because they overlapped
-        // another (a call nested in a fixed call), calls that resolve only once a fix added an
-        // import (`httpx.request` after `import httpx`), and, in a file with syntax errors,
-        // calls tree-sitter's error recovery reads differently once the file changed.
-        for _ in 0..MAX_FIX_ROUNDS {
-            let Some(current) = fixed_text.as_deref() else {
-                break;
-            };
+        let refinder = Refinder {
+            path,
+            settings,
+            registry,
+            role: round_role,
+            original: &source.text,
+            line_ending: source.line_ending.as_str(),
+        };
+        until_stable(&refinder, |refind| {
+            let current = fixed_text.as_deref()?;
             let (parsed, masked_text) = match fixed_parse.take() {
                 Some(checked) => (Some(checked.parsed), checked.masked_text),
                 None => (None, None),
             };
             // A masked parse's errors are not all the text's: counted again if a fix has any.
             let masked = masked_text.is_some();
-            let (mut more, round_errors, _) = find_in_project(
-                masked_text.as_deref().unwrap_or(current),
-                source.line_ending.as_str(),
-                path,
-                settings,
-                registry,
-                round_role,
-                true,
-                parsed,
-            );
-            keep_in_scope(&mut more, path, &source.text, current, settings);
+            let (more, round_errors) = refind(current, masked_text.as_deref(), parsed);
             let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
             let more_ranges: Vec<Range<usize>> = more.iter().map(|f| f.range.clone()).collect();
             let mask = CheckMask {
@@ -110,9 +174,7 @@ pub(super) fn finish(
                 keep_imports,
                 Some(&mask),
             );
-            let Some(next) = round.fixed_text else {
-                break;
-            };
+            let next = round.fixed_text?;
             // Credit the original findings that were left over, rule by rule: the one with the
             // same call text first (it may have had no fix before, next to a syntax error that
             // tree-sitter now reads differently), then one that had a fix (skipped for an
@@ -134,7 +196,8 @@ pub(super) fn finish(
             }
             fixed_text = Some(next);
             fixed_parse = round.parsed;
-        }
+            Some(())
+        });
         if let Some(text) = fixed_text {
             match source.encode(&text) {
                 Some(bytes) => {
