@@ -2,17 +2,17 @@
 //! last run's outcome, summary or scan (see `cache.rs`), and what this run learnt is saved.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::cache::{
-    Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, encode_outcome,
-    restore_outcome,
+    Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, decode_summary,
+    encode_outcome, encode_summary, restore_outcome,
 };
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
-use crate::project::ProjectCalls;
+use crate::project::{FileSummary, ProjectCalls};
 use crate::report::progress::Progress;
 use crate::settings::Settings;
 use crate::write::Fingerprint;
@@ -155,4 +155,94 @@ pub(super) fn outcome_entry(
         return None;
     }
     Some((calls_key(calls), encode_outcome(outcome)?))
+}
+
+/// The summary the cache holds for a file whose bytes (`content`) and left-out bodies are the
+/// last run's (`entry`), for the same pass; `Some(None)`: the file has no summary.
+pub(super) fn summary(
+    entry: Option<&Entry>,
+    content: Option<Fingerprint>,
+    left_out: &[Range<usize>],
+    pass: SummaryPass,
+) -> Option<Option<FileSummary>> {
+    let entry = entry?;
+    let (key, encoded) = entry.summary.as_ref()?;
+    (Some(entry.content) == content && *key == summary_key(left_out, pass))
+        .then(|| decode_summary(encoded))
+        .flatten()
+}
+
+/// A file's summary as the cache keeps it.
+pub(super) fn encoded_summary(
+    left_out: &[Range<usize>],
+    pass: SummaryPass,
+    summary: Option<&FileSummary>,
+) -> (CacheKey, Vec<u8>) {
+    (summary_key(left_out, pass), encode_summary(summary))
+}
+
+/// The outcome the cache holds for the file at `path` whose bytes (`content`) and settled
+/// project calls are the last run's (`entry`).
+pub(super) fn outcome(
+    entry: Option<&Entry>,
+    path: &Path,
+    content: Option<Fingerprint>,
+    calls: Option<&ProjectCalls>,
+) -> Option<FileOutcome> {
+    let content = content?;
+    let entry = entry.filter(|e| e.content == content)?;
+    let (key, outcome) = entry.outcome.as_ref()?;
+    if *key != calls_key(calls) {
+        return None;
+    }
+    restore_outcome(outcome, path, content)
+}
+
+/// What a project run learnt of each file, for the cache to keep.
+pub(super) struct Learnt<'a> {
+    /// The fingerprints of the files' bytes (`None`: not read).
+    pub(super) contents: &'a [Option<Fingerprint>],
+    pub(super) stamps: &'a [Option<Stamp>],
+    /// Scans and summaries this run made, as the cache keeps them.
+    pub(super) scans: Vec<Option<Vec<u8>>>,
+    pub(super) summaries: Vec<Option<(CacheKey, Vec<u8>)>>,
+    pub(super) outcomes: &'a [FileOutcome],
+    pub(super) calls: &'a [Option<ProjectCalls>],
+}
+
+/// Save what a project run learnt, with what the last run learnt of the same bytes and this
+/// run did not redo; a failure to save is a warning.
+pub(super) fn save_project(
+    cache: &mut Cache,
+    files: &[PathBuf],
+    shape: &Shape,
+    mut previous: Previous,
+    learnt: Learnt,
+) {
+    let Learnt {
+        contents,
+        stamps,
+        mut scans,
+        mut summaries,
+        outcomes,
+        calls,
+    } = learnt;
+    let entries = (0..files.len())
+        .map(|i| {
+            let mut entry = Entry::new(contents[i]?);
+            entry.stamp = stamps[i].and_then(|stamp| stamp.settled(cache.started));
+            let mut last = previous.take(i).filter(|e| e.content == entry.content);
+            entry.scan = scans[i]
+                .take()
+                .or_else(|| last.as_mut().and_then(|e| e.scan.take()));
+            entry.summary = summaries[i]
+                .take()
+                .or_else(|| last.as_mut().and_then(|e| e.summary.take()));
+            entry.outcome = outcome_entry(&outcomes[i], entry.content, calls[i].as_ref());
+            Some(entry)
+        })
+        .collect();
+    if let Err(message) = cache.save(files, shape, entries) {
+        crate::cache::warn(&message);
+    }
 }

@@ -5,29 +5,25 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::analyze::settle_speculation;
-use crate::cache::{
-    Cache, Entry, Key as CacheKey, Previous, Shape, calls_key, decode_scan, decode_summary,
-    encode_summary, restore_outcome,
-};
+use crate::cache::{Cache, Key as CacheKey, Previous, Shape};
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
 use crate::project::{
-    EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleMap, ProjectCalls,
-    ProjectFile, ProjectLookup, ProjectView, settle,
+    FileSummary, LexicalProject, LexicalSummary, ModuleMap, ProjectCalls, ProjectFile,
+    ProjectLookup, ProjectView, settle,
 };
 use crate::report::progress::Progress;
 use crate::settings::Settings;
 
-use super::cached::{SummaryPass, analyze_files_alone, outcome_entry, replay, summary_key};
+use super::cached::{self, SummaryPass, analyze_files_alone};
 use super::file::{Analysed, ProjectRole, analyse_in_project, guarded, process_path, read_file};
 use super::rounds::finish;
-use super::scan::{LexicalScan, ScanRead, scan_file};
+use super::scan::{LexicalPass, LexicalScan, scan_files};
 use super::{SettledProject, display_path, needs_project};
 
 /// Analyse every file; with a project rule enabled, the first pass also summarises each
@@ -63,69 +59,29 @@ pub(super) fn analyze_files(
         |path: &Path, analyse: bool, left_out| first_pass_role(&map, path, analyse, None, left_out);
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
-    let evidence = EvidenceCalls::new(registry);
-    let scan_one = |path: &PathBuf, previous: Option<&Entry>| {
-        let module = map.module(path).map(|module| (module, &map));
-        // A panic in the scan costs only the scan: the file is then parsed, under the
-        // per-file panic guard.
-        catch_unwind(AssertUnwindSafe(|| {
-            scan_file(
-                path, module, settings, registry, &evidence, caching, previous,
-            )
-        }))
-        .unwrap_or(ScanRead {
-            content: None,
-            stamp: None,
-            scan: Some(LexicalScan::Unscanned),
-            encoded: None,
-        })
+    let read = match scan_files(
+        files,
+        &map,
+        settings,
+        registry,
+        &previous,
+        caching,
+        !keep_project,
+    ) {
+        LexicalPass::Read(read) => read,
+        // Nothing changed since the last run: its outcomes are this run's.
+        LexicalPass::Replayed(outcomes) => {
+            files.iter().for_each(|_| progress.advance());
+            return (outcomes, None);
+        }
     };
-    let read: Vec<ScanRead> = files
-        .par_iter()
-        .enumerate()
-        .map(|(i, path)| scan_one(path, previous.get(i)))
-        .collect();
-    // Nothing changed since the last run: its outcomes are this run's.
-    if !keep_project && let Some(outcomes) = replay(files, &read, &previous) {
-        files.iter().for_each(|_| progress.advance());
-        return (outcomes, None);
-    }
-    let read: Vec<ScanRead> = files
-        .par_iter()
-        .zip(read)
-        .enumerate()
-        .map(|(i, (path, read))| {
-            let cached = || {
-                let entry = previous.get(i)?;
-                let scan = decode_scan(entry.scan.as_deref()?)?;
-                Some(match scan {
-                    None => LexicalScan::Unscanned,
-                    Some((needs_analysis, summary)) => LexicalScan::Scanned {
-                        needs_analysis,
-                        summary,
-                    },
-                })
-            };
-            if read.scan.is_some() {
-                return read;
-            }
-            match cached() {
-                Some(scan) => ScanRead {
-                    scan: Some(scan),
-                    ..read
-                },
-                // Cannot happen short of a bug: the file is scanned again.
-                None => scan_one(path, None),
-            }
+    let ((contents, stamps), (scans, encoded_scans)): ((Vec<_>, Vec<_>), (Vec<_>, Vec<_>)) = read
+        .into_iter()
+        .map(|read| {
+            let scan = read.scan.unwrap_or(LexicalScan::Unscanned);
+            ((read.content, read.stamp), (scan, read.encoded))
         })
-        .collect();
-    let ((contents, stamps), (scans, mut encoded_scans)): ((Vec<_>, Vec<_>), (Vec<_>, Vec<_>)) =
-        read.into_iter()
-            .map(|read| {
-                let scan = read.scan.unwrap_or(LexicalScan::Unscanned);
-                ((read.content, read.stamp), (scan, read.encoded))
-            })
-            .unzip();
+        .unzip();
     // Files the tokenizer could not follow are parsed and summarised first: their functions
     // count by name in the lexical settling.
     let unscanned: Vec<usize> = (0..files.len())
@@ -209,15 +165,11 @@ pub(super) fn analyze_files(
     // file whose findings depend on them waits for the settling, the others are done.
     // A file whose bytes and left-out bodies are the last run's takes its summary from the
     // cache, and its outcome waits for the settling (`deferred`).
-    let cached_summary = |i: usize, pass: SummaryPass| -> Option<Option<FileSummary>> {
-        let entry = previous.get(i)?;
-        let (key, encoded) = entry.summary.as_ref()?;
-        (Some(entry.content) == contents[i] && *key == summary_key(&left_out[i], pass))
-            .then(|| decode_summary(encoded))
-            .flatten()
+    let cached_summary = |i: usize, pass: SummaryPass| {
+        cached::summary(previous.get(i), contents[i], &left_out[i], pass)
     };
     let encode = |i: usize, pass: SummaryPass, summary: Option<&FileSummary>| {
-        caching.then(|| (summary_key(&left_out[i], pass), encode_summary(summary)))
+        caching.then(|| cached::encoded_summary(&left_out[i], pass, summary))
     };
     let parsed: Vec<(usize, Result<FirstPass, Option<FileSummary>>)> = first
         .par_iter()
@@ -258,71 +210,30 @@ pub(super) fn analyze_files(
         }
     }
 
-    // Files the summarised ones call into (or through) are summarised in waves, on demand,
-    // following only the calls whose target's name may take part in a project finding, and
-    // the re-exports (`from .helpers import load` in an `__init__.py`) such a call goes
-    // through: a module no coroutine can reach that way is never parsed.
-    let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
-    // Per file, the rest of the targets looked up in it (`Repo.save` in `app` for
-    // `app.Repo.save`), each followed once through the file's imports.
-    let mut wanted: Vec<HashSet<String>> = vec![HashSet::new(); files.len()];
-    let mut targets: Vec<String> = summaries
-        .iter()
-        .flatten()
-        .flat_map(|summary| mattering_targets(summary, &lexical))
-        .collect();
-    loop {
-        let mut needed = Vec::new();
-        while let Some(target) = targets.pop() {
-            let Some((file, rest)) = map.file_defining_rest(&target) else {
-                continue;
-            };
-            if !requested[file] {
-                requested[file] = true;
-                needed.push(file);
-            }
-            if !rest.is_empty()
-                && wanted[file].insert(rest.to_owned())
-                && let Some(summary) = &summaries[file]
-            {
-                targets.extend(reexported(summary, rest));
-            }
+    // Files the summarized ones call into (or through) are summarized in waves, on demand.
+    let summarize_one = |i: usize| {
+        if let Some(summary) = cached_summary(i, SummaryPass::OnDemand) {
+            return (summary, None);
         }
-        if needed.is_empty() {
-            break;
-        }
-        let summarized: Vec<_> = needed
-            .par_iter()
-            .map(|&i| {
-                if let Some(summary) = cached_summary(i, SummaryPass::OnDemand) {
-                    return (summary, None);
-                }
-                let (outcome, summary) = process_path(
-                    &files[i],
-                    settings,
-                    registry,
-                    role(&files[i], false, &left_out[i]),
-                );
-                let encoded = match outcome {
-                    FileOutcome::Error(_) => None,
-                    _ => encode(i, SummaryPass::OnDemand, summary.as_ref()),
-                };
-                (summary, encoded)
-            })
-            .collect();
-        for (&i, (summary, encoded)) in needed.iter().zip(summarized) {
-            if encoded.is_some() {
-                encoded_summaries[i] = encoded;
-            }
-            if let Some(summary) = &summary {
-                targets.extend(mattering_targets(summary, &lexical));
-                for rest in &wanted[i] {
-                    targets.extend(reexported(summary, rest));
-                }
-            }
-            summaries[i] = summary;
-        }
-    }
+        let (outcome, summary) = process_path(
+            &files[i],
+            settings,
+            registry,
+            role(&files[i], false, &left_out[i]),
+        );
+        let encoded = match outcome {
+            FileOutcome::Error(_) => None,
+            _ => encode(i, SummaryPass::OnDemand, summary.as_ref()),
+        };
+        (summary, encoded)
+    };
+    summarize_on_demand(
+        &map,
+        &lexical,
+        &mut summaries,
+        &mut encoded_summaries,
+        &summarize_one,
+    );
     let mut owners = Vec::new();
     let project_files: Vec<ProjectFile> = summaries
         .into_iter()
@@ -349,58 +260,23 @@ pub(super) fn analyze_files(
     // on demand, or the precise settling found a call the lexical pass ruled out.
     // The outcome the cache holds for a file whose bytes and settled project calls are the
     // last run's.
-    let reused = |i: usize| -> Option<FileOutcome> {
-        let content = contents[i]?;
-        let entry = previous.get(i).filter(|e| e.content == content)?;
-        let (key, outcome) = entry.outcome.as_ref()?;
-        if *key != calls_key(calls[i].as_ref()) {
-            return None;
-        }
-        restore_outcome(outcome, &files[i], content)
-    };
+    let reused =
+        |i: usize| cached::outcome(previous.get(i), &files[i], contents[i], calls[i].as_ref());
     let second: Vec<(usize, FileOutcome)> = waiting
         .into_par_iter()
         .enumerate()
         .filter(|(i, analysed)| analysed.is_some() || calls[*i].is_some() || deferred[*i])
         .filter_map(|(i, analysed)| {
-            // Only a module of the project has calls.
-            let view = |calls| {
-                Some(ProjectView {
-                    lookup: ProjectLookup::Settled(calls),
-                    module: map.module(&files[i])?,
-                    map: &map,
-                })
+            let file = SettledFile {
+                path: &files[i],
+                calls: calls[i].as_ref(),
+                analysed,
+                speculated: speculated[i],
+                deferred: deferred[i],
             };
-            let file_calls = calls[i].as_ref();
-            let foreseen = speculated[i]
-                && file_calls.is_none_or(|calls| calls.keys().all(|k| lexical.may_matter(k)));
-            if !foreseen {
-                let role = match file_calls.and_then(view) {
-                    Some(view) => ProjectRole::Calls(view),
-                    // Its summary came from the cache: it has no outcome yet.
-                    None if deferred[i] => ProjectRole::Alone,
-                    None => return None,
-                };
-                let outcome = reused(i)
-                    .unwrap_or_else(|| process_path(&files[i], settings, registry, role).0);
-                return Some((i, outcome));
-            }
-            let mut analysed = analysed?;
-            if let Some(outcome) = reused(i) {
-                return Some((i, outcome));
-            }
-            let findings = std::mem::take(&mut analysed.findings);
-            analysed.findings = settle_speculation(findings, file_calls, registry);
-            if analysed.speculative_only && file_calls.is_none() {
-                analysed.findings.clear();
-            }
-            let round_role = match file_calls.and_then(view) {
-                Some(view) => ProjectRole::Calls(view),
-                None => ProjectRole::Alone,
-            };
-            let path = &files[i];
-            let outcome = guarded(|| finish(analysed, path, settings, registry, round_role));
-            Some((i, outcome.unwrap_or_else(FileOutcome::Error)))
+            let outcome =
+                finish_with_settled_calls(file, &map, &lexical, settings, registry, &|| reused(i))?;
+            Some((i, outcome))
         })
         .collect();
     for (i, outcome) in second {
@@ -411,26 +287,15 @@ pub(super) fn analyze_files(
         .map(|outcome| outcome.expect("every file has an outcome after the second pass"))
         .collect();
     if let Some(cache) = cache {
-        let mut previous = previous;
-        let entries = (0..files.len())
-            .map(|i| {
-                let mut entry = Entry::new(contents[i]?);
-                entry.stamp = stamps[i].and_then(|stamp| stamp.settled(cache.started));
-                // What the last run learnt of the same bytes, and this run did not redo.
-                let mut last = previous.take(i).filter(|e| e.content == entry.content);
-                entry.scan = encoded_scans[i]
-                    .take()
-                    .or_else(|| last.as_mut().and_then(|e| e.scan.take()));
-                entry.summary = encoded_summaries[i]
-                    .take()
-                    .or_else(|| last.as_mut().and_then(|e| e.summary.take()));
-                entry.outcome = outcome_entry(&outcomes[i], entry.content, calls[i].as_ref());
-                Some(entry)
-            })
-            .collect();
-        if let Err(message) = cache.save(files, &shape, entries) {
-            crate::cache::warn(&message);
-        }
+        let learnt = cached::Learnt {
+            contents: &contents,
+            stamps: &stamps,
+            scans: encoded_scans,
+            summaries: encoded_summaries,
+            outcomes: &outcomes,
+            calls: &calls,
+        };
+        cached::save_project(cache, files, &shape, previous, learnt);
     }
     let project = keep_project.then(|| SettledProject {
         calls: files
@@ -543,4 +408,130 @@ pub(super) fn reexported<'s>(
                 format!("{absolute}.{after}")
             }
         })
+}
+
+/// The summary of one file summarized on demand (from the cache or a parse), and the summary
+/// as the cache keeps it when this run made it.
+type OnDemand = (Option<FileSummary>, Option<(CacheKey, Vec<u8>)>);
+
+/// Summarize, in waves, the files the summarized ones call into (or through), on demand:
+/// following only the calls whose target's name may take part in a project finding, and the
+/// re-exports (`from .helpers import load` in an `__init__.py`) such a call goes through, so
+/// a module no coroutine can reach that way is never parsed. `summaries` holds the first
+/// pass's, and gets the new ones (indexed like the files of `map`).
+fn summarize_on_demand(
+    map: &ModuleMap,
+    lexical: &LexicalProject,
+    summaries: &mut [Option<FileSummary>],
+    encoded_summaries: &mut [Option<(CacheKey, Vec<u8>)>],
+    summarize_one: &(dyn Fn(usize) -> OnDemand + Sync),
+) {
+    let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
+    // Per file, the rest of the targets looked up in it (`Repo.save` in `app` for
+    // `app.Repo.save`), each followed once through the file's imports.
+    let mut wanted: Vec<HashSet<String>> = vec![HashSet::new(); summaries.len()];
+    let mut targets: Vec<String> = summaries
+        .iter()
+        .flatten()
+        .flat_map(|summary| mattering_targets(summary, lexical))
+        .collect();
+    loop {
+        let mut needed = Vec::new();
+        while let Some(target) = targets.pop() {
+            let Some((file, rest)) = map.file_defining_rest(&target) else {
+                continue;
+            };
+            if !requested[file] {
+                requested[file] = true;
+                needed.push(file);
+            }
+            if !rest.is_empty()
+                && wanted[file].insert(rest.to_owned())
+                && let Some(summary) = &summaries[file]
+            {
+                targets.extend(reexported(summary, rest));
+            }
+        }
+        if needed.is_empty() {
+            break;
+        }
+        let summarized: Vec<_> = needed.par_iter().map(|&i| summarize_one(i)).collect();
+        for (&i, (summary, encoded)) in needed.iter().zip(summarized) {
+            if encoded.is_some() {
+                encoded_summaries[i] = encoded;
+            }
+            if let Some(summary) = &summary {
+                targets.extend(mattering_targets(summary, lexical));
+                for rest in &wanted[i] {
+                    targets.extend(reexported(summary, rest));
+                }
+            }
+            summaries[i] = summary;
+        }
+    }
+}
+
+/// A file waiting for the settling, with what the first pass did with it.
+struct SettledFile<'a> {
+    path: &'a Path,
+    /// What its calls reach, as settled.
+    calls: Option<&'a ProjectCalls>,
+    /// Its first pass's analysis, when it waits with one.
+    analysed: Option<Analysed>,
+    /// Its first pass speculated on its project calls.
+    speculated: bool,
+    /// Its summary came from the cache: it has no outcome yet.
+    deferred: bool,
+}
+
+/// Finish a file with the settled calls: its first pass's findings settled when that pass
+/// foresaw every call the settling found (the lexical pass let them through), else a new
+/// pass with the calls; `reused`: the outcome the cache holds for these bytes and calls.
+/// `None`: the file has nothing to finish.
+fn finish_with_settled_calls(
+    file: SettledFile,
+    map: &ModuleMap,
+    lexical: &LexicalProject,
+    settings: &Settings,
+    registry: &Registry,
+    reused: &dyn Fn() -> Option<FileOutcome>,
+) -> Option<FileOutcome> {
+    // Only a module of the project has calls.
+    let view = |calls| {
+        Some(ProjectView {
+            lookup: ProjectLookup::Settled(calls),
+            module: map.module(file.path)?,
+            map,
+        })
+    };
+    let file_calls = file.calls;
+    let foreseen = file.speculated
+        && file_calls.is_none_or(|calls| calls.keys().all(|k| lexical.may_matter(k)));
+    if !foreseen {
+        let role = match file_calls.and_then(view) {
+            Some(view) => ProjectRole::Calls(view),
+            // Its summary came from the cache: it has no outcome yet.
+            None if file.deferred => ProjectRole::Alone,
+            None => return None,
+        };
+        let outcome =
+            reused().unwrap_or_else(|| process_path(file.path, settings, registry, role).0);
+        return Some(outcome);
+    }
+    let mut analysed = file.analysed?;
+    if let Some(outcome) = reused() {
+        return Some(outcome);
+    }
+    let findings = std::mem::take(&mut analysed.findings);
+    analysed.findings = settle_speculation(findings, file_calls, registry);
+    if analysed.speculative_only && file_calls.is_none() {
+        analysed.findings.clear();
+    }
+    let round_role = match file_calls.and_then(view) {
+        Some(view) => ProjectRole::Calls(view),
+        None => ProjectRole::Alone,
+    };
+    let path = file.path;
+    let outcome = guarded(|| finish(analysed, path, settings, registry, round_role));
+    Some(outcome.unwrap_or_else(FileOutcome::Error))
 }

@@ -2,9 +2,12 @@
 //! module of the project, its lexical summary, read from the cache when its bytes did not
 //! change.
 
-use std::path::Path;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
-use crate::cache::{Entry, Stamp, encode_scan};
+use rayon::prelude::*;
+
+use crate::cache::{Entry, Previous, Stamp, decode_scan, encode_scan};
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
 use crate::prefilter::{LexicalFacts, may_need_analysis};
@@ -13,6 +16,7 @@ use crate::settings::Settings;
 use crate::source::SourceText;
 use crate::write::Fingerprint;
 
+use super::cached::replay;
 use super::file::read_file;
 
 /// What the project phase's lexical pass learnt of one file.
@@ -141,4 +145,82 @@ pub(super) fn scan_lexically(
         needs_analysis,
         summary,
     }
+}
+
+/// The lexical pass over every file, or the last run's outcomes.
+pub(super) enum LexicalPass {
+    /// Every file's scan read (from its bytes, or from the cache).
+    Read(Vec<ScanRead>),
+    /// Nothing changed since the last run (same files, same bytes): its outcomes.
+    Replayed(Vec<FileOutcome>),
+}
+
+/// Scan every file (in parallel; a scan the cache holds for the same bytes is reused), or,
+/// when `replayable` and nothing changed since the last run, replay its outcomes. A panic in
+/// the scan costs only the scan: the file is then parsed, under the per-file panic guard.
+pub(super) fn scan_files(
+    files: &[PathBuf],
+    map: &ModuleMap,
+    settings: &Settings,
+    registry: &Registry,
+    previous: &Previous,
+    caching: bool,
+    replayable: bool,
+) -> LexicalPass {
+    let evidence = EvidenceCalls::new(registry);
+    let scan_one = |path: &PathBuf, previous: Option<&Entry>| {
+        let module = map.module(path).map(|module| (module, map));
+        // A panic in the scan costs only the scan: the file is then parsed, under the
+        // per-file panic guard.
+        catch_unwind(AssertUnwindSafe(|| {
+            scan_file(
+                path, module, settings, registry, &evidence, caching, previous,
+            )
+        }))
+        .unwrap_or(ScanRead {
+            content: None,
+            stamp: None,
+            scan: Some(LexicalScan::Unscanned),
+            encoded: None,
+        })
+    };
+    let read: Vec<ScanRead> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, path)| scan_one(path, previous.get(i)))
+        .collect();
+    // Nothing changed since the last run: its outcomes are this run's.
+    if replayable && let Some(outcomes) = replay(files, &read, previous) {
+        return LexicalPass::Replayed(outcomes);
+    }
+    let read: Vec<ScanRead> = files
+        .par_iter()
+        .zip(read)
+        .enumerate()
+        .map(|(i, (path, read))| {
+            let cached = || {
+                let entry = previous.get(i)?;
+                let scan = decode_scan(entry.scan.as_deref()?)?;
+                Some(match scan {
+                    None => LexicalScan::Unscanned,
+                    Some((needs_analysis, summary)) => LexicalScan::Scanned {
+                        needs_analysis,
+                        summary,
+                    },
+                })
+            };
+            if read.scan.is_some() {
+                return read;
+            }
+            match cached() {
+                Some(scan) => ScanRead {
+                    scan: Some(scan),
+                    ..read
+                },
+                // Cannot happen short of a bug: the file is scanned again.
+                None => scan_one(path, None),
+            }
+        })
+        .collect();
+    LexicalPass::Read(read)
 }
