@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::analyze::{FileContext, Finding, analyze, settle_speculation};
+use crate::analyze::{FileContext, Finding, analyze, settle_speculation, summarize};
 use crate::cache::{
     Cache, Entry, Key as CacheKey, Previous, Shape, Stamp, calls_key, decode_scan, decode_summary,
     encode_outcome, encode_scan, encode_summary, restore_outcome,
@@ -28,7 +28,7 @@ use crate::prefilter::{
 };
 use crate::project::{
     EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap,
-    ProjectCalls, ProjectFile, ProjectLookup, ProjectView, settle, summarize,
+    ProjectCalls, ProjectFile, ProjectLookup, ProjectView, settle,
 };
 use crate::report::Reporter;
 use crate::report::progress::Progress;
