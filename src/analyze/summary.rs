@@ -20,7 +20,7 @@ use crate::project::{
 use crate::semantic::{BindingKind, ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
-/// Summarise one parsed file.
+/// The [`FileSummary`] of one parsed file, for the project phase.
 pub fn summarize(
     file: &FileContext,
     module: &ModuleInfo,

@@ -1,7 +1,8 @@
-//! Cross-file facts: the module map, per-function summaries, and the fixpoint that settles
-//! which project functions block (directly, or through other project functions, with the call
-//! chain as evidence) and which are coroutine functions. The result is, per file, the calls in
-//! async context that reach such functions; the analysis turns them into findings.
+//! Cross-file facts: the module map, the types of the per-file function summaries (the
+//! analysis extracts them), and the fixpoint that settles which project functions block
+//! (directly, or through other project functions, with the call chain as evidence) and which
+//! are coroutine functions. The result is, per file, the calls in async context that reach
+//! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
 mod lexical;
 mod modules;
