@@ -1,7 +1,8 @@
-//! Cross-file facts: the module map, per-function summaries, and the fixpoint that settles
-//! which project functions block (directly, or through other project functions, with the call
-//! chain as evidence) and which are coroutine functions. The result is, per file, the calls in
-//! async context that reach such functions; the analysis turns them into findings.
+//! Cross-file facts: the module map, the types of the per-file function summaries (the
+//! analysis extracts them), and the fixpoint that settles which project functions block
+//! (directly, or through other project functions, with the call chain as evidence) and which
+//! are coroutine functions. The result is, per file, the calls in async context that reach
+//! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
 mod lexical;
 mod modules;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 
 pub use lexical::{EvidenceCalls, LexicalProject, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
-pub use summary::{Evidence, FileSummary, FunctionSummary, summarize};
+pub use summary::{Evidence, FileSummary, FunctionSummary};
 
 /// What a call in async context reaches.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -34,8 +35,8 @@ pub enum ProjectLookup<'a> {
     /// After the project was settled: the file's calls.
     Settled(&'a ProjectCalls),
     /// In the first pass, before: a call whose target may take part in a project finding (as
-    /// the lexical pass widened it) is analysed under each outcome, for the settling to choose
-    /// from (see [`crate::analyze::Speculation`]), so the file need not be parsed again.
+    /// the lexical pass widened it) is analyzed under each outcome, for the settling to choose
+    /// from (the analysis's speculation), so the file need not be parsed again.
     Speculative(&'a LexicalProject<'a>),
 }
 
@@ -45,17 +46,6 @@ pub struct ProjectView<'a> {
     pub lookup: ProjectLookup<'a>,
     pub module: &'a ModuleInfo,
     pub map: &'a ModuleMap,
-}
-
-impl ProjectView<'_> {
-    /// The absolute name a call's callee resolves to, when it is a project name.
-    pub fn target(
-        &self,
-        file: &crate::analyze::FileContext,
-        callee: tree_sitter::Node,
-    ) -> Option<String> {
-        summary::call_target(file, self.module, self.map, callee)
-    }
 }
 
 /// One file going into the project phase.

@@ -1,0 +1,207 @@
+//! What the code around a call says, as the codemods' conditions ask it: whether its result
+//! is thrown away or its iterator consumed on the spot, whether a `try` around it catches a
+//! given exception, whether it follows an `await` of a readiness function, whether its
+//! receiver was made in the calling function.
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use crate::parse::{Field, FieldChild, KindName, handlers_around};
+use crate::semantic::{BindingKind, Resolution, ScopeKind};
+
+/// The last name of a callee (`sleep` in `time.sleep`), if it is a plain name or attribute.
+pub(super) fn callee_tail<'t>(callee: Node, text: &'t str) -> Option<&'t str> {
+    match callee.kind_name() {
+        "identifier" => Some(&text[callee.byte_range()]),
+        "attribute" => callee
+            .field(Field::Attribute)
+            .map(|a| &text[a.byte_range()]),
+        _ => None,
+    }
+}
+
+/// Whether the value of `call` is thrown away: the call is a statement of its own, or it is
+/// assigned to a function-local name that nothing reads afterwards (`task = create_task(...)`
+/// with `task` never used: the reference dies with the frame).
+pub(super) fn is_result_discarded(file: &FileContext, call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    if parent.kind_name() == "expression_statement" {
+        return parent.named_child_count() == 1;
+    }
+    if parent.kind_name() != "assignment"
+        || parent
+            .field(Field::Right)
+            .is_none_or(|r| r.id() != call.id())
+        || parent.field(Field::Type).is_some()
+    {
+        return false;
+    }
+    let Some(target) = parent
+        .field(Field::Left)
+        .filter(|l| l.kind_name() == "identifier")
+    else {
+        return false;
+    };
+    let scope_id = file.index.scope_at(call.start_byte());
+    let scope = file.index.scope(scope_id);
+    if !matches!(scope.kind, ScopeKind::Function { .. }) {
+        return false;
+    }
+    let name = &file.text[target.byte_range()];
+    let Some(body) = file
+        .parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(scope.range.start, scope.range.end)
+    else {
+        return false;
+    };
+    // Any other occurrence of the name in the function (nested scopes included, `global` /
+    // `nonlocal` too) counts as a use: only a name that appears nowhere else is dead.
+    let mut uses = 0;
+    let mut cursor = body.walk();
+    loop {
+        let node = cursor.node();
+        if node.kind_name() == "identifier" && &file.text[node.byte_range()] == name {
+            uses += 1;
+            if uses > 1 {
+                return false;
+            }
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node().id() == body.id() {
+                return uses == 1;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return uses == 1;
+            }
+        }
+    }
+}
+
+/// Whether the iterator `call` returns is consumed right there: the iterable of a `for` or a
+/// comprehension, or the argument of a builtin that drains it (`list(...)`, `sorted(...)`).
+pub(super) fn is_consumed_in_place(file: &FileContext, call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    let is_right = |node: Node| {
+        node.field(Field::Right)
+            .is_some_and(|r| r.id() == call.id())
+    };
+    match parent.kind_name() {
+        "for_statement" | "for_in_clause" => is_right(parent),
+        "argument_list" => {
+            let Some(consumer) = parent.parent().and_then(|c| c.field(Field::Function)) else {
+                return false;
+            };
+            matches!(
+                file.index.qualified_name(consumer, file.text).as_deref(),
+                Some(
+                    "builtins.list"
+                        | "builtins.sorted"
+                        | "builtins.tuple"
+                        | "builtins.set"
+                        | "builtins.frozenset"
+                        | "builtins.sum"
+                        | "builtins.any"
+                        | "builtins.all"
+                        | "builtins.max"
+                        | "builtins.min"
+                        | "builtins.dict"
+                        | "builtins.next"
+                )
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Whether `call` sits in the body of a `try` (in its own function) with an `except` for one
+/// of `exceptions` (qualified names).
+pub(super) fn caught_by(file: &FileContext, call: Node, exceptions: &[String]) -> bool {
+    !exceptions.is_empty()
+        && handlers_around(call).iter().any(|handler| {
+            handler.items.iter().any(|item| {
+                file.index
+                    .qualified_name(*item, file.text)
+                    .is_some_and(|q| exceptions.contains(&q))
+            })
+        })
+}
+
+/// Whether the statement before the one holding `call` (in the same block) awaits a function
+/// whose last name is one of `names`: `await wait_readable(sock)` then `sock.recv(n)`.
+pub(super) fn follows_await_of(file: &FileContext, call: Node, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let mut statement = call;
+    while let Some(parent) = statement.parent() {
+        if matches!(parent.kind_name(), "block" | "module") {
+            break;
+        }
+        statement = parent;
+    }
+    let mut previous = statement.prev_named_sibling();
+    while let Some(node) = previous.filter(|n| n.kind_name() == "comment") {
+        previous = node.prev_named_sibling();
+    }
+    let Some(previous) = previous else {
+        return false;
+    };
+    let mut stack = vec![previous];
+    let mut cursor = previous.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "await"
+            && let Some(awaited) = node.named_child(0).filter(|n| n.kind_name() == "call")
+            && let Some(function) = awaited.field(Field::Function)
+            && callee_tail(function, file.text).is_some_and(|tail| names.iter().any(|n| n == tail))
+        {
+            return true;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
+/// Whether the call's argument text mentions one of `words`.
+pub(super) fn mentions_any(file: &FileContext, call: Node, words: &[String]) -> bool {
+    !words.is_empty()
+        && call.field(Field::Arguments).is_some_and(|arguments| {
+            let text = &file.text[arguments.byte_range()];
+            words.iter().any(|w| text.contains(w.as_str()))
+        })
+}
+
+/// Whether `callee` is a method of an object made in the calling function itself
+/// (`s = requests.Session()`, `with requests.Session() as s`): no other coroutine holds it.
+pub(super) fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
+    let Some(object) = callee
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")
+    else {
+        // `requests.Session().get(...)`: a fresh object, used once.
+        return callee
+            .field(Field::Object)
+            .is_some_and(|o| o.kind_name() == "call");
+    };
+    let name = &file.text[object.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
+        return false;
+    };
+    let binding = file.index.binding(id);
+    let function = file.index.scope_at(callee.start_byte());
+    binding.kind == BindingKind::Assignment
+        && binding.value.is_some()
+        && binding.scope == function
+        && matches!(file.index.scope(function).kind, ScopeKind::Function { .. })
+}

@@ -1,0 +1,329 @@
+//! Offering one call to the codemods: what the call reaches (a qualified name, one of the
+//! file's own coroutine functions, a project function), which codemods' conditions hold for
+//! it, and the finding each of those makes, with its message and fix.
+
+use std::cell::OnceCell;
+
+use tree_sitter::Node;
+
+use super::conditions::{
+    callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
+    mentions_any,
+};
+use super::proposal::propose_fix;
+use super::speculation::speculation_for;
+use super::target::{call_target, project_coroutine};
+use super::{FileContext, Finding};
+use crate::codemod::{Codemod, Registry, Site};
+use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{ProjectCall, ProjectLookup};
+use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
+use crate::settings::RuleSelection;
+
+/// Offer `call` to the codemods that want what it reaches. In the project phase's first pass,
+/// a call whose target may matter to the project is offered once per outcome it may have.
+pub(super) fn offer_call(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    library: Option<&'static str>,
+    call: Node,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(callee) = call.field(Field::Function) else {
+        return;
+    };
+    let Some(tail) = callee_tail(callee, file.text) else {
+        return;
+    };
+    // A call of one of the file's own coroutine functions goes to the codemods that want those.
+    let coroutine = if registry.coroutine_codemods().is_empty() {
+        None
+    } else {
+        project_coroutine(file, callee)
+    };
+    let offer = |project_call: Option<&ProjectCall>,
+                 speculation: Option<&str>,
+                 findings: &mut Vec<Finding>| {
+        let site = CallSite {
+            call,
+            callee,
+            tail,
+            coroutine: coroutine.clone(),
+            project_call,
+            speculation,
+        };
+        offer_to_codemods(file, registry, selection, library, site, findings);
+    };
+    let Some(project) = file.project.filter(|_| coroutine.is_none()) else {
+        return offer(None, None, findings);
+    };
+    let target = || call_target(file, project.module, project.map, callee);
+    match project.lookup {
+        ProjectLookup::Settled(calls) => {
+            let project_call = if calls.is_empty() {
+                None
+            } else {
+                target().and_then(|t| calls.get(&t))
+            };
+            offer(project_call, None, findings);
+        }
+        ProjectLookup::Speculative(lexical) => match target().filter(|t| lexical.may_matter(t)) {
+            Some(target) => {
+                let blocking = ProjectCall::Blocking {
+                    chain: String::new(),
+                    location: String::new(),
+                };
+                offer(None, Some(&target), findings);
+                offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
+                offer(Some(&blocking), Some(&target), findings);
+            }
+            None => offer(None, None, findings),
+        },
+    }
+}
+
+/// A call offered to the codemods, with what the project phase says of it.
+struct CallSite<'t, 'p> {
+    call: Node<'t>,
+    callee: Node<'t>,
+    tail: &'t str,
+    /// The file's own coroutine function it calls.
+    coroutine: Option<String>,
+    project_call: Option<&'p ProjectCall>,
+    /// In a speculative first pass, the target the project call was assumed for.
+    speculation: Option<&'p str>,
+}
+
+/// What a call reaches, and the codemods that may match it.
+struct Reached<'r, 'p> {
+    /// The qualified name; for a coroutine or a project function, the callee as written.
+    qualified: String,
+    codemods: &'r [usize],
+    /// For a blocking project function: the chain to the blocking call, and where that is.
+    chain: &'p str,
+    location: &'p str,
+}
+
+/// Add the finding of every codemod that matches the call.
+fn offer_to_codemods(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    library: Option<&'static str>,
+    site: CallSite,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(reached) = what_the_call_reaches(file, registry, &site) else {
+        return;
+    };
+    let facts = CallFacts::of(file, &site, &reached.qualified);
+    for &i in reached.codemods {
+        let codemod = registry.codemod(i);
+        if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
+            findings.push(make_finding(
+                file, library, &site, &reached, &facts, i, codemod,
+            ));
+        }
+    }
+}
+
+/// What the call reaches and the codemods wanting that; `None` when no codemod may match.
+fn what_the_call_reaches<'r, 'p>(
+    file: &FileContext,
+    registry: &'r Registry,
+    site: &CallSite<'_, 'p>,
+) -> Option<Reached<'r, 'p>> {
+    let written = || file.text[site.callee.byte_range()].to_owned();
+    let mut chain = ("", "");
+    let (qualified, codemods) = match (&site.coroutine, site.project_call) {
+        (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
+        (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
+        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+            if is_awaited(site.call) {
+                // Awaiting a synchronous function's call awaits what it returns.
+                return None;
+            }
+            chain = (c.as_str(), location.as_str());
+            (written(), registry.blocking_codemods())
+        }
+        (None, None) => {
+            // A plain name can be an alias (`from time import sleep as nap`): only an
+            // attribute's last segment is the real function name, so only attributes are
+            // pre-filtered.
+            if site.callee.kind_name() == "attribute" && !registry.cares_about_tail(site.tail) {
+                return None;
+            }
+            let root = file.parsed.tree.root_node();
+            let qualified = file.index.callable_name(site.callee, root, file.text)?;
+            let codemods = registry.for_call(&qualified);
+            (qualified, codemods)
+        }
+    };
+    (!codemods.is_empty()).then_some(Reached {
+        qualified,
+        codemods,
+        chain: chain.0,
+        location: chain.1,
+    })
+}
+
+fn is_awaited(call: Node) -> bool {
+    call.parent().is_some_and(|p| p.kind_name() == "await")
+}
+
+/// What the codemods' conditions and messages read of one call; the facts that walk the tree
+/// around it are computed only when a codemod asks, at most once.
+struct CallFacts {
+    async_function: Option<ScopeId>,
+    /// The name of the function the call is in, for messages.
+    function_name: String,
+    /// The callee on one line, single spaces, none around dots and brackets:
+    /// `Path(a or b).exists`.
+    callee_text: String,
+    /// `await obj.method()` on an object believed synchronous: the belief (an annotation, an
+    /// assignment) is wrong, since the result is awaitable; not a blocking call.
+    awaited_method: bool,
+    result_discarded: OnceCell<bool>,
+    consumed_in_place: OnceCell<bool>,
+}
+
+impl CallFacts {
+    fn of(file: &FileContext, site: &CallSite, qualified: &str) -> CallFacts {
+        let offset = site.call.start_byte();
+        let async_function = file.index.async_function_at(offset);
+        let function_name = match async_function {
+            Some(function) => file.index.scope(function).name.clone().unwrap_or_default(),
+            None => enclosing_function_name(file.index, offset),
+        };
+        let callee_text = file.text[site.callee.byte_range()]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" .", ".")
+            .replace(". ", ".")
+            .replace("( ", "(")
+            .replace(" )", ")");
+        CallFacts {
+            async_function,
+            function_name,
+            callee_text,
+            awaited_method: qualified.contains("().") && is_awaited(site.call),
+            result_discarded: OnceCell::new(),
+            consumed_in_place: OnceCell::new(),
+        }
+    }
+
+    fn result_discarded(&self, file: &FileContext, call: Node) -> bool {
+        *self
+            .result_discarded
+            .get_or_init(|| is_result_discarded(file, call))
+    }
+
+    fn consumed_in_place(&self, file: &FileContext, call: Node) -> bool {
+        *self
+            .consumed_in_place
+            .get_or_init(|| is_consumed_in_place(file, call))
+    }
+}
+
+/// The name of the innermost function around `offset`, or `<module>`.
+fn enclosing_function_name(index: &SemanticIndex, offset: usize) -> String {
+    let mut id = index.scope_at(offset);
+    loop {
+        let scope = index.scope(id);
+        match scope.kind {
+            ScopeKind::Function { .. } => return scope.name.clone().unwrap_or_default(),
+            ScopeKind::Lambda => return "<lambda>".to_owned(),
+            ScopeKind::Class => return scope.name.clone().unwrap_or_default(),
+            ScopeKind::Module => return "<module>".to_owned(),
+            ScopeKind::Comprehension { .. } => match scope.parent {
+                Some(parent) => id = parent,
+                None => return "<module>".to_owned(),
+            },
+        }
+    }
+}
+
+/// Whether `codemod` matches the call: the run enables it, the call is in the context it asks
+/// for, and none of its exceptions applies.
+fn codemod_applies(
+    file: &FileContext,
+    selection: &RuleSelection,
+    codemod: &Codemod,
+    site: &CallSite,
+    reached: &Reached,
+    facts: &CallFacts,
+) -> bool {
+    let call = site.call;
+    !(!selection.is_enabled(&codemod.code, codemod.default_enabled)
+        || (codemod.async_only && facts.async_function.is_none())
+        || (codemod.result_discarded && !facts.result_discarded(file, call))
+        || (codemod.lazy_calls.contains(&reached.qualified)
+            && !facts.consumed_in_place(file, call))
+        || (facts.awaited_method && codemod.async_only)
+        || caught_by(file, call, &codemod.unless_caught)
+        || mentions_any(file, call, &codemod.unless_arguments_mention)
+        || follows_await_of(file, call, &codemod.unless_after_await_of))
+}
+
+/// The finding `codemod` (number `i` in the registry) makes of the call.
+fn make_finding(
+    file: &FileContext,
+    library: Option<&'static str>,
+    site: &CallSite,
+    reached: &Reached,
+    facts: &CallFacts,
+    i: usize,
+    codemod: &Codemod,
+) -> Finding {
+    let fix_site = Site {
+        text: file.text,
+        line_ending: file.line_ending,
+        tree: &file.parsed.tree,
+        index: file.index,
+        call: site.call,
+        callee: site.callee,
+        qualified: &reached.qualified,
+        library,
+        target_version: file.target_version,
+        http_client: file.http_client,
+    };
+    let (fix, no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
+    let speculation = site.speculation.map(|target| {
+        speculation_for(
+            target,
+            site.project_call,
+            i,
+            &facts.callee_text,
+            &reached.qualified,
+            &facts.function_name,
+        )
+    });
+    Finding {
+        code: codemod.code.clone(),
+        rule_name: codemod.name.clone(),
+        message: render_message(codemod, reached, facts),
+        range: site.call.byte_range(),
+        fix,
+        no_fix_reason,
+        speculation,
+    }
+}
+
+/// The codemod's message for the call (a fix exception for its name may bring its own).
+fn render_message(codemod: &Codemod, reached: &Reached, facts: &CallFacts) -> String {
+    let template = codemod
+        .fix_exceptions
+        .get(&reached.qualified)
+        .and_then(|exception| exception.message.as_ref())
+        .unwrap_or(&codemod.message);
+    template.render(|name| match name {
+        "callee" => facts.callee_text.clone(),
+        "qualified" => reached.qualified.clone(),
+        "function" => facts.function_name.clone(),
+        "chain" => reached.chain.to_owned(),
+        "location" => reached.location.to_owned(),
+        _ => String::new(),
+    })
+}

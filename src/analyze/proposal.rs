@@ -1,0 +1,138 @@
+//! The fix a codemod proposes for a matched call: its alternative fix when the run goes as far
+//! as that one's applicability, else its own (lowered by a fix exception for the name), and
+//! none where the code around the call has a syntax error.
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use super::conditions::has_local_receiver;
+use crate::codemod::{Codemod, Site, Template};
+use crate::fix::{Applicability, Fix};
+use crate::parse::KindName;
+
+/// The fix for the call at `site`, or why there is none (`(None, None)`: the codemod has no
+/// fix).
+pub(super) fn propose_fix(
+    file: &FileContext,
+    codemod: &Codemod,
+    site: &Site,
+    callee_text: &str,
+) -> (Option<Fix>, Option<String>) {
+    let chosen = match alternative_fix(file, codemod, site, callee_text) {
+        Some(fix) => Ok(Some(fix)),
+        None => primary_fix(file, codemod, site, callee_text),
+    };
+    match chosen {
+        Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => (
+            None,
+            Some("the code around it has a syntax error".to_owned()),
+        ),
+        Ok(fix) => (fix, None),
+        Err(reason) => (None, Some(reason)),
+    }
+}
+
+/// The codemod's alternative fix, when the run goes as far as its applicability and it can
+/// make one.
+fn alternative_fix(
+    file: &FileContext,
+    codemod: &Codemod,
+    site: &Site,
+    callee_text: &str,
+) -> Option<Fix> {
+    let alternative = codemod
+        .alternative
+        .as_ref()
+        .filter(|a| file.unsafe_fixes || a.applicability == Applicability::Safe)?;
+    let mut proposal = alternative
+        .strategy
+        .propose(site, alternative.applicability)
+        .ok()?;
+    proposal.fix.title = render_title(&alternative.title, &proposal.replacement, site, callee_text);
+    Some(proposal.fix)
+}
+
+/// The codemod's own fix (`Ok(None)`: it has none), with the applicability and caveat of a
+/// fix exception for the call's name, unless the exception spares local receivers and the
+/// call's is one.
+fn primary_fix(
+    file: &FileContext,
+    codemod: &Codemod,
+    site: &Site,
+    callee_text: &str,
+) -> Result<Option<Fix>, String> {
+    let (Some(strategy), Some(title)) = (&codemod.strategy, &codemod.fix_title) else {
+        return Ok(None);
+    };
+    let mut proposal = strategy.propose(site, codemod.applicability)?;
+    if let Some(exception) = codemod.fix_exceptions.get(site.qualified)
+        && exception.applicability < proposal.fix.applicability
+        && !(exception.unless_local_receiver && has_local_receiver(file, site.callee))
+    {
+        proposal.fix.applicability = exception.applicability;
+        proposal.fix.caveat = Some(exception.reason.clone());
+    }
+    proposal.fix.title = render_title(title, &proposal.replacement, site, callee_text);
+    Ok(Some(proposal.fix))
+}
+
+fn render_title(title: &Template, replacement: &str, site: &Site, callee_text: &str) -> String {
+    title.render(|name| match name {
+        "replacement" => replacement.to_owned(),
+        "callee" => callee_text.to_owned(),
+        "qualified" => site.qualified.to_owned(),
+        _ => String::new(),
+    })
+}
+
+/// Whether the fix or the call touches code tree-sitter could not parse.
+fn touches_syntax_error(file: &FileContext, fix: &Fix, call: Node) -> bool {
+    fix.edits
+        .iter()
+        .any(|e| file.parsed.touches_error(&e.range))
+        || file.parsed.touches_error(&call.byte_range())
+        // Only files with syntax errors need the ancestor walk.
+        || (file.parsed.has_errors() && in_broken_statement(file.parsed.tree.root_node(), call))
+}
+
+/// Whether the statement holding `node` contains a syntax error (or `node` sits inside an
+/// `ERROR` node): a fix there could straddle code tree-sitter only guessed at.
+fn in_broken_statement(root: Node, node: Node) -> bool {
+    // `Node::parent` costs O(depth) in tree-sitter; a cursor walking down from the root gives
+    // every ancestor in O(depth) in all, so deeply nested calls stay linear.
+    let mut ancestors = Vec::new();
+    let mut cursor = root.walk();
+    while cursor.node().id() != node.id() {
+        ancestors.push(cursor.node());
+        let mut found = false;
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if child.start_byte() <= node.start_byte()
+                    && node.end_byte() <= child.end_byte()
+                    && !(child.start_byte() == child.end_byte()
+                        && node.start_byte() != child.start_byte())
+                {
+                    found = true;
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        if !found {
+            return false;
+        }
+    }
+    for ancestor in ancestors.iter().rev() {
+        if ancestor.is_error() {
+            return true;
+        }
+        let kind = ancestor.kind_name();
+        if kind.ends_with("statement") || kind == "block" || kind == "module" {
+            return kind != "block" && kind != "module" && ancestor.has_error();
+        }
+    }
+    false
+}

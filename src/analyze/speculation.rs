@@ -1,0 +1,107 @@
+//! Speculation for the project phase: in the first pass, before the project is settled, a
+//! call that may reach a project coroutine or blocking function is analyzed once per outcome;
+//! the settling keeps the findings of the outcome that holds.
+
+use serde::{Deserialize, Serialize};
+
+use super::Finding;
+use crate::codemod::Registry;
+use crate::project::{ProjectCall, ProjectCalls};
+
+/// The outcome of the project phase a call was analyzed under, before the project was
+/// settled: a call whose target may reach a project coroutine or blocking function is analyzed
+/// once per outcome, and only the findings of the settled one are kept.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Speculation {
+    /// The absolute name the call resolves to (a key of [`crate::project::ProjectCalls`]).
+    pub target: String,
+    pub outcome: Outcome,
+}
+
+/// What a project call may turn out to reach.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Neither: the call is matched as any other.
+    Neither,
+    /// A project coroutine function.
+    Coroutine,
+    /// A blocking project function. The message is rendered once the chain is known, from
+    /// what the call gave it.
+    Blocking {
+        codemod: usize,
+        callee: String,
+        qualified: String,
+        function: String,
+    },
+}
+
+/// Keep the findings of a speculative first pass that hold under what the project phase
+/// settled for the file (`calls`; `None`: no project call reaches anything), with their
+/// messages rendered, in their order.
+pub fn settle_speculation(
+    findings: Vec<Finding>,
+    calls: Option<&ProjectCalls>,
+    registry: &Registry,
+) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut finding| {
+            let Some(speculation) = finding.speculation.take() else {
+                return Some(finding);
+            };
+            let settled = calls.and_then(|calls| calls.get(&speculation.target));
+            match (speculation.outcome, settled) {
+                (Outcome::Neither, None) | (Outcome::Coroutine, Some(ProjectCall::Coroutine)) => {
+                    Some(finding)
+                }
+                (
+                    Outcome::Blocking {
+                        codemod,
+                        callee,
+                        qualified,
+                        function,
+                    },
+                    Some(ProjectCall::Blocking { chain, location }),
+                ) => {
+                    finding.message = registry.codemod(codemod).message.render(|name| match name {
+                        "callee" => callee.clone(),
+                        "qualified" => qualified.clone(),
+                        "function" => function.clone(),
+                        "chain" => chain.clone(),
+                        "location" => location.clone(),
+                        _ => String::new(),
+                    });
+                    Some(finding)
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The speculation a finding of codemod `codemod` was made under: the call's `target`
+/// assumed to reach `project_call`. For a blocking project function, what renders its message
+/// once the chain is known.
+pub(super) fn speculation_for(
+    target: &str,
+    project_call: Option<&ProjectCall>,
+    codemod: usize,
+    callee: &str,
+    qualified: &str,
+    function: &str,
+) -> Box<Speculation> {
+    let outcome = match project_call {
+        None => Outcome::Neither,
+        Some(ProjectCall::Coroutine) => Outcome::Coroutine,
+        Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
+            codemod,
+            callee: callee.to_owned(),
+            qualified: qualified.to_owned(),
+            function: function.to_owned(),
+        },
+    };
+    Box::new(Speculation {
+        target: target.to_owned(),
+        outcome,
+    })
+}

@@ -1,0 +1,218 @@
+//! The extraction of one file's [`FileSummary`] for the project phase, from the tree and
+//! index the per-file pass already built: each function (coroutine? generator? the first call
+//! in it that blocks by itself, as the codemods decide) and the project names its calls reach.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use super::conditions::{
+    callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
+};
+use super::socket::on_nonblocking_socket;
+use super::target::{call_target, qualname};
+use crate::codemod::Registry;
+use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{
+    Evidence, FileSummary, FunctionSummary, ModuleInfo, ModuleMap, absolute_name,
+};
+use crate::semantic::{BindingKind, ScopeId, ScopeKind, SemanticIndex};
+use crate::settings::RuleSelection;
+
+/// The [`FileSummary`] of one parsed file, for the project phase.
+pub fn summarize(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    registry: &Registry,
+    selection: &RuleSelection,
+) -> FileSummary {
+    let index = file.index;
+    let mut functions = Vec::new();
+    let mut targets = Targets::default();
+    let mut by_scope: HashMap<ScopeId, usize> = HashMap::new();
+    for (id, scope) in index.scopes() {
+        if let ScopeKind::Function { is_async } = scope.kind {
+            by_scope.insert(id, functions.len());
+            functions.push(FunctionSummary {
+                qualname: qualname(index, id),
+                is_async,
+                is_generator: false,
+                direct: None,
+                calls: Vec::new(),
+                discarded: Vec::new(),
+            });
+        }
+    }
+    if !functions.is_empty() {
+        for node in &file.nodes.yields {
+            if let Some(f) =
+                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+            {
+                functions[*f].is_generator = true;
+            }
+        }
+        for &node in &file.nodes.calls {
+            if let Some(&f) =
+                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+            {
+                summarize_call(
+                    file,
+                    module,
+                    map,
+                    registry,
+                    selection,
+                    node,
+                    &mut functions[f],
+                    &mut targets,
+                );
+            }
+        }
+    }
+    let imports = index
+        .bindings()
+        .filter(|(_, b)| b.scope == index.module_scope())
+        .filter_map(|(_, b)| match &b.kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } => {
+                let absolute = absolute_name(module, qualified)?;
+                map.is_project_name(&absolute)
+                    .then(|| (b.name.clone(), absolute))
+            }
+            _ => None,
+        })
+        .collect();
+    // Only what the project phase can use is kept: a synchronous function that neither blocks
+    // nor calls a project function cannot block, like an unknown one; one that blocks by
+    // itself needs no calls to settle.
+    functions.retain(|f| f.is_async || f.direct.is_some() || !f.calls.is_empty());
+    for function in &mut functions {
+        if function.direct.is_some() {
+            function.calls = Vec::new();
+        }
+        function.calls.sort_unstable();
+        function.calls.dedup();
+        function.calls.shrink_to_fit();
+        function.discarded.sort_unstable();
+        function.discarded.dedup();
+        function.discarded.shrink_to_fit();
+    }
+    functions.shrink_to_fit();
+    FileSummary {
+        functions,
+        targets: targets.names,
+        imports,
+    }
+}
+
+/// The file's call targets, each stored once.
+#[derive(Default)]
+struct Targets {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Targets {
+    fn id(&mut self, name: String) -> u32 {
+        if let Some(id) = self.ids.get(&name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize_call(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    registry: &Registry,
+    selection: &RuleSelection,
+    call: Node,
+    function: &mut FunctionSummary,
+    targets: &mut Targets,
+) {
+    let line = call.start_position().row as u32 + 1;
+    let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
+    if function.direct.is_none()
+        && !function.is_async
+        && let Some((code, qualified)) = blocking_evidence(file, registry, selection, call)
+    {
+        function.direct = Some(Evidence {
+            code,
+            call: qualified,
+            line,
+        });
+    }
+    let Some(callee) = call.field(Field::Function) else {
+        return;
+    };
+    if !awaited && let Some(target) = call_target(file, module, map, callee) {
+        let id = targets.id(target);
+        function.calls.push(id);
+        if function.is_async && is_result_discarded(file, call) {
+            function.discarded.push(id);
+        }
+    }
+}
+
+/// The function whose own body runs the code at `offset` (through comprehensions).
+fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
+    let mut id = index.scope_at(offset);
+    loop {
+        let scope = index.scope(id);
+        match scope.kind {
+            ScopeKind::Comprehension { .. } => id = scope.parent?,
+            ScopeKind::Function { .. } => return Some(id),
+            _ => return None,
+        }
+    }
+}
+
+/// The codemod counting as blocking evidence that `call` matches, in any context (a
+/// synchronous function's body included): `(code, qualified name)`. The codemods' own
+/// conditions apply (lazy iterators consumed on the spot, `unless-caught`, ...); a code the
+/// run ignores is no evidence.
+fn blocking_evidence(
+    file: &FileContext,
+    registry: &Registry,
+    selection: &RuleSelection,
+    call: Node,
+) -> Option<(String, String)> {
+    let callee = call.field(Field::Function)?;
+    let tail = callee_tail(callee, file.text)?;
+    if callee.kind_name() == "attribute" && !registry.cares_about_tail(tail) {
+        return None;
+    }
+    let qualified = file
+        .index
+        .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
+    let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
+    let unless_mentioned = registry
+        .blocking_codemods()
+        .iter()
+        .any(|&i| mentions_any(file, call, &registry.codemod(i).unless_arguments_mention));
+    if awaited || unless_mentioned || on_nonblocking_socket(file, call, &qualified) {
+        return None;
+    }
+    registry.for_call(&qualified).iter().find_map(|&i| {
+        let codemod = registry.codemod(i);
+        let excluded = !registry.is_evidence(i)
+            || codemod
+                .fix_exceptions
+                .get(&qualified)
+                .is_some_and(|exception| exception.not_evidence)
+            || selection.is_ignored(&codemod.code)
+            || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
+            || caught_by(file, call, &codemod.unless_caught)
+            || mentions_any(file, call, &codemod.unless_arguments_mention);
+        (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
+    })
+}
