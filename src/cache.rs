@@ -10,7 +10,7 @@
 //! - the lexical scan (the pre-filter's answer and the lexical summary, `run.rs`);
 //! - the summary of its functions, with the digest of the bodies its parse left out;
 //! - its outcome (findings, the fixed text), with the digest of the settled project calls it
-//!   was analysed with.
+//!   was analyzed with.
 //!
 //! Why reuse is sound: everything a file's outcome depends on besides its bytes is in a key.
 //! The settings and the project's top-level modules key the whole cache file: another
@@ -19,7 +19,7 @@
 //! bodies its parse leaves out (decided by the lexical project, recomputed on every run from
 //! the scans). An outcome depends on the bytes and on what the file's project calls reach
 //! once the project is settled ([`calls_key`]): a helper in another file that starts to
-//! block changes that, and the file is analysed again. The run recomputes the settling
+//! block changes that, and the file is analyzed again. The run recomputes the settling
 //! itself on every run (from the summaries, cached or new), so only the parses are saved.
 
 use std::io::BufWriter;
@@ -77,7 +77,7 @@ pub struct Entry {
     /// The summary of a parse leaving out the bodies whose digest is the key
     /// ([`encode_summary`]).
     pub summary: Option<(Key, Vec<u8>)>,
-    /// The outcome ([`encode_outcome`]), and the digest of the project calls it was analysed
+    /// The outcome ([`encode_outcome`]), and the digest of the project calls it was analyzed
     /// with.
     pub outcome: Option<(Key, Vec<u8>)>,
 }
@@ -130,7 +130,7 @@ impl Stamp {
 }
 
 /// A file's outcome as the cache keeps it ([`CachedOutcome`]); `None` for an error: a file
-/// that could not be read or analysed is tried again.
+/// that could not be read or analyzed is tried again.
 pub fn encode_outcome(outcome: &FileOutcome) -> Option<Vec<u8>> {
     Some(compressed(&CachedOutcome::of(outcome)?))
 }
@@ -472,7 +472,7 @@ fn describe(settings: &Settings) -> String {
     )
 }
 
-/// The running executable's SHA-256, computed once: a rebuilt unfreeze may analyse
+/// The running executable's SHA-256, computed once: a rebuilt unfreeze may analyze
 /// differently, whatever its version says.
 fn executable_digest() -> Option<Key> {
     static DIGEST: OnceLock<Option<Key>> = OnceLock::new();

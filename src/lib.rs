@@ -1,6 +1,6 @@
 //! unfreeze: find and fix code that blocks the asyncio event loop.
 //!
-//! Data flow: settings and codemods are validated first, files are discovered and analysed in
+//! Data flow: settings and codemods are validated first, files are discovered and analyzed in
 //! parallel (parse → semantic index → codemod matches → findings with fixes), and one consumer
 //! reports, diffs and writes in sorted order.
 

@@ -20,7 +20,7 @@ pub struct FixedFile {
 /// What happened to one file.
 #[derive(Clone, Debug)]
 pub enum FileOutcome {
-    /// Analysed. `text` is kept only when there is something to show.
+    /// Analyzed. `text` is kept only when there is something to show.
     Checked {
         text: String,
         findings: Vec<Finding>,
@@ -34,7 +34,7 @@ pub enum FileOutcome {
         /// run).
         fingerprint: Option<Fingerprint>,
     },
-    /// Could not be read, decoded or analysed.
+    /// Could not be read, decoded or analyzed.
     Error(String),
 }
 
@@ -70,7 +70,7 @@ impl FileReport {
         }
     }
 
-    /// The analysed file's text, findings and, per finding, whether its fix is applied.
+    /// The analyzed file's text, findings and, per finding, whether its fix is applied.
     pub fn checked(&self) -> Option<(&str, &[Finding], &[bool])> {
         match &self.outcome {
             FileOutcome::Checked {

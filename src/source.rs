@@ -58,7 +58,7 @@ impl LineEnding {
     }
 }
 
-/// A decoded source file: the text analysed and the facts needed to encode it back.
+/// A decoded source file: the text analyzed and the facts needed to encode it back.
 #[derive(Debug, Clone)]
 pub struct SourceText {
     /// The text without its BOM.

@@ -109,7 +109,7 @@ pub struct CommonArgs {
     /// Only the files and lines changed since this git revision (`git diff REV`).
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
-    /// Analyse every file anew: neither read nor write the result cache.
+    /// Analyze every file anew: neither read nor write the result cache.
     #[arg(long)]
     pub no_cache: bool,
     /// Keep the result cache in this directory (also `UNFREEZE_CACHE_DIR` or `cache-dir` in

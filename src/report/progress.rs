@@ -1,4 +1,4 @@
-//! The progress bar of a long run: drawn on stderr while files are analysed, only when stderr
+//! The progress bar of a long run: drawn on stderr while files are analyzed, only when stderr
 //! is a terminal and the run has already taken a while (a short run never flickers a bar),
 //! and cleared before anything else is printed.
 
@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// How long a run goes before its bar appears.
 const DELAY: Duration = Duration::from_millis(300);
 
-/// Counts analysed files; shared by the worker threads.
+/// Counts analyzed files; shared by the worker threads.
 pub struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,

@@ -3,7 +3,7 @@
 //! [`Prompt`] (the terminal, or a script in tests). Accepted fixes of a file are applied
 //! together with the fix pipeline (imports added once, imports left unused removed, re-parse
 //! check); a proposal that overlaps an accepted one is dropped and, once the file's other
-//! answers are in, the file is analysed again so that what the accepted fixes left (a call
+//! answers are in, the file is analyzed again so that what the accepted fixes left (a call
 //! nested in a rewritten one) is proposed on the new text. Each file is written once, when its
 //! review ends, atomically and only if it did not change since it was read.
 

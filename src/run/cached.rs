@@ -20,8 +20,8 @@ use crate::write::Fingerprint;
 use super::file::{ProjectRole, isolate_panics, process_in_project, process_path, read_file};
 use super::scan::ScanRead;
 
-/// Which pass summarised a file: the first one analyses it too, an on-demand one only
-/// summarises it (a file without functions or imports then has no summary).
+/// Which pass summarized a file: the first one analyses it too, an on-demand one only
+/// summarizes it (a file without functions or imports then has no summary).
 #[derive(Clone, Copy)]
 pub(super) enum SummaryPass {
     First,
@@ -54,7 +54,7 @@ pub(super) fn replay(
         .collect()
 }
 
-/// Analyse every file on its own (no project rule is enabled), reusing the outcome the cache
+/// Analyze every file on its own (no project rule is enabled), reusing the outcome the cache
 /// holds for a file whose bytes did not change.
 pub(super) fn analyze_files_alone(
     files: &[PathBuf],

@@ -22,7 +22,7 @@ use crate::write::Fingerprint;
 
 use super::rounds::finish;
 
-/// Parse, index and analyse `text` (the file at `path`), dropping the findings its
+/// Parse, index and analyze `text` (the file at `path`), dropping the findings its
 /// per-file ignores silence. Also returns how many syntax errors `text` has: a fix must not
 /// add any.
 pub fn find(
@@ -50,14 +50,14 @@ pub fn find(
 pub(super) enum ProjectRole<'a> {
     /// No project phase.
     Alone,
-    /// First pass: summarise the file's functions, and analyse it when `analyse` says so
+    /// First pass: summarize the file's functions, and analyze it when `with_analysis` says so
     /// (`None`: when the pre-filter, or the word `async`, does).
     Summarize {
         module: &'a ModuleInfo,
         map: &'a ModuleMap,
-        analyse: Option<bool>,
-        /// Analyse the file's project calls under each outcome (and the file, even when
-        /// `analyse` says no), for the settling to choose from.
+        with_analysis: Option<bool>,
+        /// Analyze the file's project calls under each outcome (and the file, even when
+        /// `with_analysis` says no), for the settling to choose from.
         speculate: Option<&'a LexicalProject<'a>>,
         /// Function bodies the parse leaves out (byte ranges of the file as read; see
         /// `masked.rs`): only for a file the pre-filter found nothing in.
@@ -69,7 +69,7 @@ pub(super) enum ProjectRole<'a> {
 
 impl ProjectRole<'_> {
     /// What the fix rounds after this pass know of the project's calls: they are looked up
-    /// by name, never summarised again.
+    /// by name, never summarized again.
     pub(super) fn round_role(self) -> Self {
         match self {
             ProjectRole::Calls(view) => ProjectRole::Calls(view),
@@ -78,8 +78,8 @@ impl ProjectRole<'_> {
     }
 }
 
-/// [`find`], with the part the project phase asks of the file; `analyse: false` only
-/// summarises (a file that cannot have a finding). `parsed`: the parse of `text` when one was
+/// [`find`], with the part the project phase asks of the file; `with_analysis: false` only
+/// summarizes (a file that cannot have a finding). `parsed`: the parse of `text` when one was
 /// already made (the check of a fix), so it is not parsed twice.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn find_in_project(
@@ -89,11 +89,11 @@ pub(super) fn find_in_project(
     settings: &Settings,
     registry: &Registry,
     role: ProjectRole,
-    analyse: bool,
+    with_analysis: bool,
     parsed: Option<ParsedFile>,
 ) -> (Vec<Finding>, usize, Option<crate::project::FileSummary>) {
     let parsed = parsed.unwrap_or_else(|| {
-        log_parse(path, text.len(), analyse, role);
+        log_parse(path, text.len(), with_analysis, role);
         parse(text)
     });
     let index = build_index(&parsed.tree, text);
@@ -124,7 +124,7 @@ pub(super) fn find_in_project(
                 map,
                 speculate: Some(lexical),
                 ..
-            } if analyse => Some(ProjectView {
+            } if with_analysis => Some(ProjectView {
                 lookup: ProjectLookup::Speculative(lexical),
                 module,
                 map,
@@ -143,7 +143,7 @@ pub(super) fn find_in_project(
         )),
         _ => None,
     };
-    let mut findings = if analyse {
+    let mut findings = if with_analysis {
         analyze(&context, registry, &settings.selection)
     } else {
         Vec::new()
@@ -152,7 +152,7 @@ pub(super) fn find_in_project(
     (findings, parsed.error_ranges.len(), summary)
 }
 
-/// Analyse (and in fix mode, fix) one file's bytes.
+/// Analyze (and in fix mode, fix) one file's bytes.
 pub fn process_source(
     bytes: &[u8],
     path: &Path,
@@ -162,7 +162,7 @@ pub fn process_source(
     process_in_project(bytes, path, settings, registry, ProjectRole::Alone).0
 }
 
-/// Analyse one file's bytes, with the part the project phase asks of it.
+/// Analyze one file's bytes, with the part the project phase asks of it.
 pub(super) fn process_in_project(
     bytes: &[u8],
     path: &Path,
@@ -170,36 +170,36 @@ pub(super) fn process_in_project(
     registry: &Registry,
     role: ProjectRole,
 ) -> (FileOutcome, Option<crate::project::FileSummary>) {
-    let (analysed, summary) = analyse_in_project(bytes, path, settings, registry, role);
-    let outcome = match analysed {
-        Ok(analysed) => finish(analysed, path, settings, registry, role.round_role()),
+    let (analyzed, summary) = analyze_in_project(bytes, path, settings, registry, role);
+    let outcome = match analyzed {
+        Ok(analyzed) => finish(analyzed, path, settings, registry, role.round_role()),
         Err(outcome) => outcome,
     };
     (outcome, summary)
 }
 
-/// A file analysed, its fixes not yet made.
-pub(super) struct Analysed {
+/// A file analyzed, its fixes not yet made.
+pub(super) struct Analyzed {
     pub(super) source: SourceText,
     pub(super) findings: Vec<Finding>,
     /// `None` when the parse was masked: its errors are not the file's.
     pub(super) syntax_errors: Option<usize>,
     pub(super) fingerprint: Fingerprint,
-    /// Analysed only to speculate on its project calls: the pre-filter found nothing for the
-    /// per-file rules, so without project calls it has no findings (it is only summarised).
+    /// Analyzed only to speculate on its project calls: the pre-filter found nothing for the
+    /// per-file rules, so without project calls it has no findings (it is only summarized).
     pub(super) speculative_only: bool,
 }
 
-/// Decode, parse and analyse one file (and summarise it, when the project phase asks);
+/// Decode, parse and analyze one file (and summarize it, when the project phase asks);
 /// `Err`: the outcome is already known (it could not be decoded, it cannot have a finding).
-pub(super) fn analyse_in_project(
+pub(super) fn analyze_in_project(
     bytes: &[u8],
     path: &Path,
     settings: &Settings,
     registry: &Registry,
     role: ProjectRole,
 ) -> (
-    Result<Analysed, FileOutcome>,
+    Result<Analyzed, FileOutcome>,
     Option<crate::project::FileSummary>,
 ) {
     let source = match SourceText::decode(bytes) {
@@ -212,18 +212,21 @@ pub(super) fn analyse_in_project(
     let may_match = match role {
         ProjectRole::Alone => needs_analysis(&source.text, registry, &settings.selection),
         ProjectRole::Summarize {
-            analyse: Some(analyse),
+            with_analysis: Some(with_analysis),
             ..
-        } => analyse,
+        } => with_analysis,
         // Without the project's lexical pass (stdin), any call in a coroutine may reach a
         // project function.
-        ProjectRole::Summarize { analyse: None, .. } => {
+        ProjectRole::Summarize {
+            with_analysis: None,
+            ..
+        } => {
             source.text.contains("async")
                 || needs_analysis(&source.text, registry, &settings.selection)
         }
         ProjectRole::Calls(_) => true,
     };
-    // A file the lexical pass found may have project findings is analysed for them now,
+    // A file the lexical pass found may have project findings is analyzed for them now,
     // before the settling, so it need not be parsed again after.
     let speculative_only = !may_match
         && matches!(
@@ -233,11 +236,11 @@ pub(super) fn analyse_in_project(
                 ..
             }
         );
-    let analyse = may_match || speculative_only;
+    let with_analysis = may_match || speculative_only;
     // Functions and re-exports (an `__init__.py` of imports only) both matter.
     let summarizing = matches!(role, ProjectRole::Summarize { .. })
         && (source.text.contains("def") || source.text.contains("import"));
-    if !analyse && !summarizing {
+    if !with_analysis && !summarizing {
         return (Err(FileOutcome::nothing_found()), None);
     }
     // The lexical pass's offsets are the bytes': a file decoded into other bytes (a BOM, an
@@ -251,7 +254,7 @@ pub(super) fn analyse_in_project(
         _ => None,
     };
     let parsed = masked.as_ref().map(|masked| {
-        log_parse(path, masked.text.len(), analyse, role);
+        log_parse(path, masked.text.len(), with_analysis, role);
         parse_skipping(&masked.text, &masked.skippable)
     });
     let (findings, syntax_errors, summary) = find_in_project(
@@ -261,17 +264,17 @@ pub(super) fn analyse_in_project(
         settings,
         registry,
         role,
-        analyse,
+        with_analysis,
         parsed,
     );
-    let analysed = Analysed {
+    let analyzed = Analyzed {
         source,
         fingerprint: Fingerprint::of(bytes),
         findings,
         syntax_errors: masked.is_none().then_some(syntax_errors),
         speculative_only,
     };
-    (Ok(analysed), summary)
+    (Ok(analyzed), summary)
 }
 
 pub(super) fn process_path(
@@ -292,7 +295,7 @@ pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|err| format!("could not read the file: {err}"))
 }
 
-/// A panic while analysing one file becomes that file's error; the run goes on.
+/// A panic while analyzing one file becomes that file's error; the run goes on.
 pub(super) fn isolate_panics<T: Default>(
     work: impl FnOnce() -> (FileOutcome, T),
 ) -> (FileOutcome, T) {
@@ -312,7 +315,7 @@ pub(super) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable
-/// `UNFREEZE_TEST_PANIC_ON=NAME`, analysing a file named `NAME` panics, so the tests can check
+/// `UNFREEZE_TEST_PANIC_ON=NAME`, analyzing a file named `NAME` panics, so the tests can check
 /// that the run reports that file and goes on. Read once per process; unset, it does nothing.
 pub(super) fn panic_if_asked(path: &Path) {
     static NAME: OnceLock<Option<OsString>> = OnceLock::new();
@@ -336,20 +339,20 @@ pub(super) fn panic_if_asked(path: &Path) {
     clippy::print_stderr,
     reason = "a developer's measurement hook, off by default"
 )]
-pub(super) fn log_parse(path: &Path, bytes: usize, analyse: bool, role: ProjectRole) {
+pub(super) fn log_parse(path: &Path, bytes: usize, with_analysis: bool, role: ProjectRole) {
     static ON: OnceLock<bool> = OnceLock::new();
     if !*ON.get_or_init(|| std::env::var_os("UNFREEZE_DEBUG_PARSED").is_some()) {
         return;
     }
     let why = match role {
         ProjectRole::Alone => "analyse",
-        // Analysed only to speculate on its project calls.
+        // Analyzed only to speculate on its project calls.
         ProjectRole::Summarize {
-            analyse: Some(false),
+            with_analysis: Some(false),
             speculate: Some(_),
             ..
         } => "speculate+summarise",
-        ProjectRole::Summarize { .. } if analyse => "analyse+summarise",
+        ProjectRole::Summarize { .. } if with_analysis => "analyse+summarise",
         ProjectRole::Summarize { .. } => "summarise",
         ProjectRole::Calls(_) => "project-calls",
     };

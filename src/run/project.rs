@@ -21,12 +21,12 @@ use crate::report::progress::Progress;
 use crate::settings::Settings;
 
 use super::cached::{self, SummaryPass, analyze_files_alone};
-use super::file::{Analysed, ProjectRole, analyse_in_project, guarded, process_path, read_file};
+use super::file::{Analyzed, ProjectRole, analyze_in_project, guarded, process_path, read_file};
 use super::rounds::finish;
 use super::scan::{LexicalPass, LexicalScan, scan_files};
 use super::{SettledProject, display_path, needs_project};
 
-/// Analyse every file; with a project rule enabled, the first pass also summarises each
+/// Analyze every file; with a project rule enabled, the first pass also summarizes each
 /// file, the summaries are settled across files, and the files with calls reaching project
 /// coroutines or blocking project functions get a second pass that reports them.
 ///
@@ -55,8 +55,9 @@ pub(super) fn analyze_files(
         Some(cache) => cache.take_previous(files, &shape),
         None => Previous::none(),
     };
-    let role =
-        |path: &Path, analyse: bool, left_out| first_pass_role(&map, path, analyse, None, left_out);
+    let role = |path: &Path, with_analysis: bool, left_out| {
+        first_pass_role(&map, path, with_analysis, None, left_out)
+    };
     // The lexical pass over every file: the pre-filter's answer, and what the project rules
     // need to know of the file without parsing it (see project/lexical.rs).
     let read = match scan_files(
@@ -82,7 +83,7 @@ pub(super) fn analyze_files(
             ((read.content, read.stamp), (scan, read.encoded))
         })
         .unzip();
-    // Files the tokenizer could not follow are parsed and summarised first: their functions
+    // Files the tokenizer could not follow are parsed and summarized first: their functions
     // count by name in the lexical settling.
     let unscanned: Vec<usize> = (0..files.len())
         .filter(|&i| matches!(scans[i], LexicalScan::Unscanned))
@@ -117,8 +118,8 @@ pub(super) fn analyze_files(
         .collect();
     let lexical = LexicalProject::settle(&lexical_summaries, &map);
     drop(lexical_summaries);
-    // The files that may have a finding: parsed, analysed and summarised; those the project
-    // rules may need only summarised; the others are done. Each is parsed without the
+    // The files that may have a finding: parsed, analyzed and summarized; those the project
+    // rules may need only summarized; the others are done. Each is parsed without the
     // function bodies that cannot matter to the project rules (nor, in a file the pre-filter
     // lets through, to the per-file rules: `keep_bodies_the_file_rules_read`).
     let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
@@ -173,14 +174,15 @@ pub(super) fn analyze_files(
     };
     let parsed: Vec<(usize, Result<FirstPass, Option<FileSummary>>)> = first
         .par_iter()
-        .map(|&(i, analyse)| {
+        .map(|&(i, with_analysis)| {
             if let Some(summary) = cached_summary(i, SummaryPass::First) {
                 progress.advance();
                 return (i, Err(summary));
             }
-            let role = first_pass_role(&map, &files[i], analyse, Some(&lexical), &left_out[i]);
+            let role =
+                first_pass_role(&map, &files[i], with_analysis, Some(&lexical), &left_out[i]);
             let mut result = first_pass(&files[i], settings, registry, role);
-            if !matches!(result.analysed, Err(FileOutcome::Error(_))) {
+            if !matches!(result.analyzed, Err(FileOutcome::Error(_))) {
                 result.encoded = encode(i, SummaryPass::First, result.summary.as_ref());
             }
             progress.advance();
@@ -190,7 +192,7 @@ pub(super) fn analyze_files(
     let mut speculated = vec![false; files.len()];
     let mut deferred = vec![false; files.len()];
     let mut encoded_summaries: Vec<Option<(CacheKey, Vec<u8>)>> = vec![None; files.len()];
-    let mut waiting: Vec<Option<Analysed>> = Vec::new();
+    let mut waiting: Vec<Option<Analyzed>> = Vec::new();
     waiting.resize_with(files.len(), || None);
     for (i, result) in parsed {
         let result = match result {
@@ -204,8 +206,8 @@ pub(super) fn analyze_files(
         speculated[i] = true;
         summaries[i] = result.summary;
         encoded_summaries[i] = result.encoded;
-        match result.analysed {
-            Ok(analysed) => waiting[i] = Some(analysed),
+        match result.analyzed {
+            Ok(analyzed) => waiting[i] = Some(analyzed),
             Err(outcome) => outcomes[i] = Some(outcome),
         }
     }
@@ -256,7 +258,7 @@ pub(super) fn analyze_files(
         calls[i] = file_calls;
     }
     // The waiting files are finished with the settled calls. A file is parsed again only when
-    // its first pass did not speculate on all of its project calls: it was only summarised
+    // its first pass did not speculate on all of its project calls: it was only summarized
     // on demand, or the precise settling found a call the lexical pass ruled out.
     // The outcome the cache holds for a file whose bytes and settled project calls are the
     // last run's.
@@ -265,12 +267,12 @@ pub(super) fn analyze_files(
     let second: Vec<(usize, FileOutcome)> = waiting
         .into_par_iter()
         .enumerate()
-        .filter(|(i, analysed)| analysed.is_some() || calls[*i].is_some() || deferred[*i])
-        .filter_map(|(i, analysed)| {
+        .filter(|(i, analyzed)| analyzed.is_some() || calls[*i].is_some() || deferred[*i])
+        .filter_map(|(i, analyzed)| {
             let file = SettledFile {
                 path: &files[i],
                 calls: calls[i].as_ref(),
-                analysed,
+                analyzed,
                 speculated: speculated[i],
                 deferred: deferred[i],
             };
@@ -308,12 +310,12 @@ pub(super) fn analyze_files(
     (outcomes, project)
 }
 
-/// The first pass's role for a file: summarised (a module of the project), analysed when
-/// `analyse` says so, speculating on its project calls when the lexical pass is settled.
+/// The first pass's role for a file: summarized (a module of the project), analyzed when
+/// `with_analysis` says so, speculating on its project calls when the lexical pass is settled.
 pub(super) fn first_pass_role<'a>(
     map: &'a ModuleMap,
     path: &Path,
-    analyse: bool,
+    with_analysis: bool,
     speculate: Option<&'a LexicalProject<'a>>,
     left_out: &'a [Range<usize>],
 ) -> ProjectRole<'a> {
@@ -321,7 +323,7 @@ pub(super) fn first_pass_role<'a>(
         Some(module) => ProjectRole::Summarize {
             module,
             map,
-            analyse: Some(analyse),
+            with_analysis: Some(with_analysis),
             speculate,
             left_out,
         },
@@ -332,13 +334,13 @@ pub(super) fn first_pass_role<'a>(
 /// What a file's first pass in the project phase gives.
 pub(super) struct FirstPass {
     /// Its outcome, or its analysis waiting for the settling.
-    pub(super) analysed: Result<Analysed, FileOutcome>,
+    pub(super) analyzed: Result<Analyzed, FileOutcome>,
     pub(super) summary: Option<FileSummary>,
     /// The summary as the cache keeps it, when the run keeps one.
     pub(super) encoded: Option<(CacheKey, Vec<u8>)>,
 }
 
-/// Read, analyse (speculating on its project calls) and summarise one file. A file with
+/// Read, analyze (speculating on its project calls) and summarize one file. A file with
 /// findings waits for the settling (its findings may depend on it, and so may its fixes);
 /// the others are done.
 pub(super) fn first_pass(
@@ -348,7 +350,7 @@ pub(super) fn first_pass(
     role: ProjectRole,
 ) -> FirstPass {
     let failed = |outcome| FirstPass {
-        analysed: Err(outcome),
+        analyzed: Err(outcome),
         summary: None,
         encoded: None,
     };
@@ -357,10 +359,10 @@ pub(super) fn first_pass(
         Err(message) => return failed(FileOutcome::Error(message)),
     };
     guarded(|| {
-        let (analysed, summary) = analyse_in_project(&bytes, path, settings, registry, role);
-        let analysed = match analysed {
-            Ok(analysed) if analysed.findings.is_empty() => Err(finish(
-                analysed,
+        let (analyzed, summary) = analyze_in_project(&bytes, path, settings, registry, role);
+        let analyzed = match analyzed {
+            Ok(analyzed) if analyzed.findings.is_empty() => Err(finish(
+                analyzed,
                 path,
                 settings,
                 registry,
@@ -369,7 +371,7 @@ pub(super) fn first_pass(
             other => other,
         };
         FirstPass {
-            analysed,
+            analyzed,
             summary,
             encoded: None,
         }
@@ -377,7 +379,7 @@ pub(super) fn first_pass(
     .unwrap_or_else(|message| failed(FileOutcome::Error(message)))
 }
 
-/// The targets of a summarised file's calls that may take part in a project finding.
+/// The targets of a summarized file's calls that may take part in a project finding.
 pub(super) fn mattering_targets<'s>(
     summary: &'s FileSummary,
     lexical: &'s LexicalProject,
@@ -477,7 +479,7 @@ struct SettledFile<'a> {
     /// What its calls reach, as settled.
     calls: Option<&'a ProjectCalls>,
     /// Its first pass's analysis, when it waits with one.
-    analysed: Option<Analysed>,
+    analyzed: Option<Analyzed>,
     /// Its first pass speculated on its project calls.
     speculated: bool,
     /// Its summary came from the cache: it has no outcome yet.
@@ -518,20 +520,20 @@ fn finish_with_settled_calls(
             reused().unwrap_or_else(|| process_path(file.path, settings, registry, role).0);
         return Some(outcome);
     }
-    let mut analysed = file.analysed?;
+    let mut analyzed = file.analyzed?;
     if let Some(outcome) = reused() {
         return Some(outcome);
     }
-    let findings = std::mem::take(&mut analysed.findings);
-    analysed.findings = settle_speculation(findings, file_calls, registry);
-    if analysed.speculative_only && file_calls.is_none() {
-        analysed.findings.clear();
+    let findings = std::mem::take(&mut analyzed.findings);
+    analyzed.findings = settle_speculation(findings, file_calls, registry);
+    if analyzed.speculative_only && file_calls.is_none() {
+        analyzed.findings.clear();
     }
     let round_role = match file_calls.and_then(view) {
         Some(view) => ProjectRole::Calls(view),
         None => ProjectRole::Alone,
     };
     let path = file.path;
-    let outcome = guarded(|| finish(analysed, path, settings, registry, round_role));
+    let outcome = guarded(|| finish(analyzed, path, settings, registry, round_role));
     Some(outcome.unwrap_or_else(FileOutcome::Error))
 }

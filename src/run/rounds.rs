@@ -15,7 +15,7 @@ use crate::scope::Lines;
 use crate::settings::Settings;
 use crate::source::LineIndex;
 
-use super::file::{Analysed, ProjectRole, find_in_project};
+use super::file::{Analyzed, ProjectRole, find_in_project};
 
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
 pub const MAX_FIX_ROUNDS: usize = 8;
@@ -97,22 +97,22 @@ pub fn until_stable(
     }
 }
 
-/// Make an analysed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
+/// Make an analyzed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
 /// rounds know of the project's calls.
 pub(super) fn finish(
-    analysed: Analysed,
+    analyzed: Analyzed,
     path: &Path,
     settings: &Settings,
     registry: &Registry,
     round_role: ProjectRole,
 ) -> FileOutcome {
-    let Analysed {
+    let Analyzed {
         source,
         mut findings,
         syntax_errors,
         fingerprint,
         ..
-    } = analysed;
+    } = analyzed;
     keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;

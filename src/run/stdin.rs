@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use super::file::{ProjectRole, isolate_panics, process_in_project};
 use super::{display_path, needs_project};
 
-/// The source read from stdin, analysed as a project of one file.
+/// The source read from stdin, analyzed as a project of one file.
 pub(super) fn stdin_outcome(
     bytes: &[u8],
     path: &Path,
@@ -38,7 +38,7 @@ pub(super) fn stdin_outcome(
     let role = ProjectRole::Summarize {
         module: &module,
         map: &map,
-        analyse: None,
+        with_analysis: None,
         speculate: None,
         left_out: &[],
     };
