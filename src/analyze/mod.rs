@@ -17,6 +17,9 @@ use crate::semantic::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 use crate::suppress::Suppressions;
 
+#[cfg(test)]
+mod strategy_tests;
+
 /// One problem found in a file, with the fix that solves it when there is one.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Finding {
@@ -192,7 +195,7 @@ fn preferred_library(file: &FileContext) -> Option<&'static str> {
 }
 
 /// The library marker for files inside anyio's or trio's own package.
-pub const LIBRARY_INTERNALS: &str = "library-internals";
+pub use crate::codemod::LIBRARY_INTERNALS;
 
 /// Whether `module` is imported by a statement directly at module level (not in a `try`,
 /// `if`, `with` or function).
