@@ -52,11 +52,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     let calls = matched_calls(&raw.matcher).map_err(error)?;
     let async_only = async_only(&raw.matcher).map_err(error)?;
     let lazy_calls = lazy_calls(&raw.matcher, &calls).map_err(error)?;
+    check_fixed_file_wide(&raw.fixed_file_wide, &calls).map_err(error)?;
     let fix = compile_fix(raw.fix.as_ref(), &calls).map_err(error)?;
     let alternative = raw
         .alternative_fix
         .as_ref()
-        .map(compile_alternative)
+        .map(|alternative| compile_alternative(alternative, &calls))
         .transpose()
         .map_err(error)?;
     let docs = compile_docs(&raw.docs).map_err(error)?;
@@ -68,6 +69,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         applicability,
         default_enabled: raw.default_enabled.unwrap_or(true),
         calls,
+        fixed_file_wide: raw.fixed_file_wide,
         async_only,
         result_discarded: raw.matcher.result_discarded,
         from_configuration: raw.matcher.from_configuration,
@@ -177,6 +179,22 @@ fn lazy_calls(matcher: &RawMatch, calls: &[String]) -> Result<HashSet<String>, S
     Ok(lazy_calls)
 }
 
+/// `fixed-file-wide`: each the module of one of the codemod's calls.
+fn check_fixed_file_wide(modules: &[String], calls: &[String]) -> Result<(), String> {
+    for module in modules {
+        let prefix = format!("{module}.");
+        if !is_qualified_name(module)
+            || module.contains("()")
+            || !calls.iter().any(|call| call.starts_with(&prefix))
+        {
+            return Err(format!(
+                "`fixed-file-wide`: {module:?} is not the module of one of the codemod's calls"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A compiled `[fix]`: nothing when the codemod has none.
 #[derive(Default)]
 struct CompiledFix {
@@ -190,8 +208,8 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
     let Some(fix) = fix else {
         return Ok(CompiledFix::default());
     };
-    let strategy =
-        Strategy::compile(&fix.strategy, &fix.replacement).map_err(|e| format!("`[fix]`: {e}"))?;
+    let strategy = Strategy::compile(&fix.strategy, &fix.replacement, fix.httpx.as_ref(), calls)
+        .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
     let mut exceptions = HashMap::new();
@@ -243,10 +261,18 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
 }
 
 /// `[alternative-fix]`: a strategy, its title and the applicability it is preferred at.
-fn compile_alternative(alternative: &RawAlternativeFix) -> Result<AlternativeFix, String> {
+fn compile_alternative(
+    alternative: &RawAlternativeFix,
+    calls: &[String],
+) -> Result<AlternativeFix, String> {
     Ok(AlternativeFix {
-        strategy: Strategy::compile(&alternative.strategy, &Default::default())
-            .map_err(|e| format!("`[alternative-fix]`: {e}"))?,
+        strategy: Strategy::compile(
+            &alternative.strategy,
+            &Default::default(),
+            alternative.httpx.as_ref(),
+            calls,
+        )
+        .map_err(|e| format!("`[alternative-fix]`: {e}"))?,
         title: Template::parse(&alternative.title, TITLE_PLACEHOLDERS)
             .map_err(|e| format!("`[alternative-fix] title`: {e}"))?,
         applicability: Applicability::parse(&alternative.applicability).ok_or_else(|| {

@@ -20,7 +20,8 @@ mod template;
 
 pub use compile::compile;
 pub use configured::ConfiguredCall;
+pub use httpx::HttpxMapping;
 pub use model::{AlternativeFix, Codemod, CodemodError, Docs, FixException};
-pub use registry::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
+pub use registry::{CallWords, Registry};
 pub use strategy::{LIBRARY_INTERNALS, Site, Strategy};
 pub use template::Template;

@@ -49,6 +49,9 @@ pub struct Codemod {
     pub default_enabled: bool,
     /// Qualified names whose calls are findings.
     pub calls: Vec<String>,
+    /// Modules whose fixes read more of a file than the function of the call: a file whose
+    /// code names one is parsed with every function body (`fixed-file-wide`).
+    pub fixed_file_wide: Vec<String>,
     /// Whether only calls in async context are findings.
     pub async_only: bool,
     /// Whether only calls whose result is discarded are findings.

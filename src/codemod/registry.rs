@@ -10,12 +10,6 @@ use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
-/// The modules whose fixes read more of a file than the function of the call: a file whose
-/// code names one is parsed with every function body. `requests`: a session kept on `self`
-/// (`self.session = requests.Session()`) becomes an `AsyncClient` only if every use of the
-/// attribute in the file allows it ([`super::httpx::SESSION_MODULE`]).
-pub const MODULES_FIXED_FILE_WIDE: &[&str] = &[super::httpx::SESSION_MODULE];
-
 /// Every compiled codemod, indexed for the analysis.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -34,6 +28,8 @@ pub struct Registry {
     blocking_codemods: Vec<usize>,
     /// Codemods (by index) whose matches make a synchronous function block.
     evidence_codemods: HashSet<usize>,
+    /// Every codemod's `fixed-file-wide` modules, once each.
+    modules_fixed_file_wide: Vec<String>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -142,6 +138,7 @@ impl Registry {
             let mut codemod = template.clone();
             codemod.calls = vec![call.call.clone()];
             codemod.from_configuration = false;
+            codemod.fixed_file_wide = Vec::new();
             codemod.applicability = call.applicability;
             codemod.strategy = call.strategy.clone();
             codemod.fix_title = call.strategy.as_ref().map(|strategy| {
@@ -218,7 +215,14 @@ impl Registry {
             })
             .map(|(i, _)| i)
             .collect();
+        let mut modules_fixed_file_wide: Vec<String> = Vec::new();
+        for module in codemods.iter().flat_map(|c| &c.fixed_file_wide) {
+            if !modules_fixed_file_wide.contains(module) {
+                modules_fixed_file_wide.push(module.clone());
+            }
+        }
         Registry {
+            modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
             evidence_codemods,
@@ -298,6 +302,14 @@ impl Registry {
     /// Every word some [`CallWords`] needs (`async` included when needed).
     pub fn interesting_words(&self) -> &foldhash::HashSet<String> {
         &self.interesting_words
+    }
+
+    /// The modules whose fixes read more of a file than the function of the call (a
+    /// `requests` session kept on `self` becomes an `AsyncClient` only if every use of the
+    /// attribute in the file allows it): a file whose code names one is parsed with every
+    /// function body.
+    pub fn modules_fixed_file_wide(&self) -> &[String] {
+        &self.modules_fixed_file_wide
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.

@@ -7,6 +7,7 @@
 //! and `httpx` (their own modules); `site` holds what they share.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 mod equivalent;
 mod site;
@@ -19,6 +20,8 @@ pub use site::{LIBRARY_INTERNALS, Site};
 pub(crate) use to_thread::thread_call;
 
 use super::Template;
+use super::httpx::HttpxMapping;
+use super::raw::RawHttpxMapping;
 use crate::fix::{Applicability, Edit, Fix};
 use site::library_error;
 
@@ -49,7 +52,7 @@ pub enum Strategy {
     GatherTaskGroup,
     /// `requests.get(...)` → `await client.get(...)` in `async with httpx.AsyncClient(...)`
     /// (see the `httpx` module).
-    HttpxClient,
+    HttpxClient(Arc<HttpxMapping>),
     /// Run the blocking call in a worker thread and await it:
     /// `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; `trio.to_thread.run_sync` /
     /// `anyio.to_thread.run_sync` in files written for those (with `functools.partial` for
@@ -113,8 +116,15 @@ impl Strategy {
         })
     }
 
-    pub fn compile(name: &str, replacement: &BTreeMap<String, String>) -> Result<Strategy, String> {
-        match name {
+    /// The strategy `name` with its parameters from the codemod file: `replacement`, the
+    /// `httpx` mapping (checked against the codemod's `calls`).
+    pub fn compile(
+        name: &str,
+        replacement: &BTreeMap<String, String>,
+        httpx: Option<&RawHttpxMapping>,
+        calls: &[String],
+    ) -> Result<Strategy, String> {
+        let strategy = match name {
             "await-async-equivalent" => {
                 for (library, target) in replacement {
                     if !LIBRARIES.contains(&library.as_str()) {
@@ -158,13 +168,23 @@ impl Strategy {
             "keep-task-reference" => {
                 without_replacement(name, replacement, Strategy::KeepTaskReference)
             }
-            "httpx-client" => without_replacement(name, replacement, Strategy::HttpxClient),
+            "httpx-client" => {
+                let mapping = httpx.ok_or(
+                    "strategy `httpx-client` needs its `httpx` table (the requests → httpx mapping)",
+                )?;
+                let mapping = HttpxMapping::compile(mapping, calls)?;
+                without_replacement(name, replacement, Strategy::HttpxClient(Arc::new(mapping)))
+            }
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
             "offload-block" => without_replacement(name, replacement, Strategy::OffloadBlock),
             other => Err(format!(
                 "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, offload-block, gather-surface-errors, gather-task-group)"
             )),
+        }?;
+        if httpx.is_some() && !matches!(strategy, Strategy::HttpxClient(_)) {
+            return Err(format!("strategy `{name}` takes no `httpx` table"));
         }
+        Ok(strategy)
     }
 
     /// Build the fix for `site`, or say why there is none.
@@ -187,8 +207,8 @@ impl Strategy {
             }
             Strategy::ToThread => to_thread::to_thread(site, applicability),
             Strategy::OffloadBlock => crate::codemod::offload::offload_block(site, applicability),
-            Strategy::HttpxClient => {
-                crate::codemod::httpx::httpx_client(site, applicability, site.http_client)
+            Strategy::HttpxClient(mapping) => {
+                crate::codemod::httpx::httpx_client(site, applicability, site.http_client, mapping)
             }
             Strategy::ReplaceFunction { asyncio } => {
                 equivalent::replace_function(site, asyncio, applicability)
