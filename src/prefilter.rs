@@ -38,7 +38,7 @@ use std::ops::Range;
 
 use foldhash::{HashMap, HashSet};
 
-use crate::codemod::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
+use crate::codemod::{CallWords, Registry};
 use crate::settings::RuleSelection;
 
 /// Whether `text` can have a finding of some codemod in `registry` and so needs the full
@@ -1773,7 +1773,8 @@ pub fn bodies_a_fix_round_leaves_out(
     let Some(facts) = LexicalFacts::scan_functions(text, registry.interesting_words()) else {
         return Vec::new();
     };
-    if MODULES_FIXED_FILE_WIDE
+    if registry
+        .modules_fixed_file_wide()
         .iter()
         .any(|module| facts.code_has_word(module))
     {

@@ -1,9 +1,11 @@
 //! The async library a file is written for (anyio, trio, or asyncio by default), which
 //! decides what the fixes call.
 
-use super::FileContext;
+use crate::codemod::LIBRARY_INTERNALS;
 use crate::parse::KindName;
 use crate::semantic::BindingKind;
+
+use super::FileContext;
 
 /// The async library a file is written for when it says so: it imports anyio or trio, or it
 /// is part of one of those packages itself (relative imports only). `None`: asyncio.
@@ -24,9 +26,6 @@ pub(super) fn preferred_library(file: &FileContext) -> Option<&'static str> {
     }
     None
 }
-
-/// The library marker for files inside anyio's or trio's own package.
-pub const LIBRARY_INTERNALS: &str = "library-internals";
 
 /// Whether `module` is imported by a statement directly at module level (not in a `try`,
 /// `if`, `with` or function).

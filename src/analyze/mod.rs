@@ -13,6 +13,9 @@ mod summary;
 mod suppression;
 mod target;
 
+#[cfg(test)]
+mod strategy_tests;
+
 use crate::codemod::Registry;
 use crate::parse::{KeyNodes, ParsedFile};
 use crate::project::ProjectView;
@@ -20,7 +23,6 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
-pub use library::LIBRARY_INTERNALS;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::summarize;
 

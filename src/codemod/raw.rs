@@ -23,6 +23,11 @@ pub struct RawCodemod {
     /// rule, reported only when `select` / `extend-select` names it). Defaults to true.
     #[serde(default, rename = "default-enabled")]
     pub default_enabled: Option<bool>,
+    /// Modules whose fixes read more of a file than the function of the call (a `requests`
+    /// session kept on `self` is followed through the whole file): a file whose code names
+    /// one is parsed with every function body. Each must be the module of one of the calls.
+    #[serde(default, rename = "fixed-file-wide")]
+    pub fixed_file_wide: Vec<String>,
     #[serde(rename = "match")]
     pub matcher: RawMatch,
     pub fix: Option<RawFix>,
@@ -120,6 +125,8 @@ pub struct RawFix {
     /// Calls for which the fix is less trustworthy than the codemod's applicability.
     #[serde(default)]
     pub exceptions: Vec<RawFixException>,
+    /// For `httpx-client`: the requests → httpx mapping it follows.
+    pub httpx: Option<RawHttpxMapping>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +136,8 @@ pub struct RawAlternativeFix {
     pub title: String,
     /// `unsafe` (or `safe`): when the run applies this level, this fix is tried first.
     pub applicability: String,
+    /// For `httpx-client`: the requests → httpx mapping it follows.
+    pub httpx: Option<RawHttpxMapping>,
 }
 
 /// `[[fix.exceptions]]`: these calls get a lower applicability, with the reason shown.
@@ -165,4 +174,81 @@ pub struct RawDocs {
     pub example: String,
     pub use_instead: String,
     pub fix_safety: String,
+}
+
+/// `[alternative-fix.httpx]` (or `[fix.httpx]`): the tables the `httpx-client` strategy
+/// follows to rewrite requests calls and sessions (shared/reference/requests-to-httpx.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawHttpxMapping {
+    /// The module whose functions (`methods`) are rewritten: `requests`.
+    pub module: String,
+    /// What makes a session (`requests.Session`): a session's requests are rewritten as one
+    /// `AsyncClient`.
+    pub session_constructors: Vec<String>,
+    /// What every rewrite changes, whatever the call; stated with each fix.
+    pub caveats: Vec<String>,
+    /// The client's arguments that restore requests' defaults, `name=value`, unless the code
+    /// sets the same argument.
+    pub client_defaults: Vec<String>,
+    /// Session attributes httpx takes only when the client is made (`verify`): set before the
+    /// first request, they move into the construction.
+    pub construction_only: Vec<String>,
+    /// The objects that hold the status codes (`requests.codes`).
+    pub codes_objects: Vec<String>,
+    /// The modules exceptions are named through, the first that names one wins
+    /// (`requests.exceptions` before `requests`).
+    pub exception_modules: Vec<String>,
+    /// The module's request functions (and a session's methods of the same name).
+    pub methods: BTreeMap<String, RawHttpxMethod>,
+    /// requests exception → the httpx exceptions an `except` of it also catches.
+    pub exceptions: BTreeMap<String, Vec<String>>,
+    /// The response's attributes.
+    pub response: RawHttpxResponse,
+    /// Every lower-case name of `requests.codes`: its value, and the httpx member with that
+    /// value (none: the integer is written).
+    pub codes: BTreeMap<String, RawStatusCode>,
+}
+
+/// One request function: `get = { positional = ["url", "params"] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawHttpxMethod {
+    /// Its positional parameters, after which every argument is a keyword.
+    pub positional: Vec<String>,
+    /// httpx's function of that name takes no body: a call with one goes through
+    /// `request("GET", ...)`.
+    #[serde(default)]
+    pub body_through_request: bool,
+    /// requests does not follow redirects here unless asked (`head`): the call gets
+    /// `follow_redirects=False`.
+    #[serde(default)]
+    pub no_redirects: bool,
+}
+
+/// The response's attributes: the same, renamed, or with a stated difference; any other
+/// refuses the fix. (`ok`, `url` and `raise_for_status()` are rewritten by the strategy.)
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawHttpxResponse {
+    pub same: Vec<String>,
+    /// requests name → httpx name (`reason = "reason_phrase"`).
+    pub renamed: BTreeMap<String, String>,
+    pub caveats: Vec<RawAttributeCaveat>,
+}
+
+/// Attributes that work with a stated difference.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttributeCaveat {
+    pub attributes: Vec<String>,
+    pub caveat: String,
+}
+
+/// `ok = { value = 200, member = "OK" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatusCode {
+    pub value: u16,
+    pub member: Option<String>,
 }

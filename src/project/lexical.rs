@@ -32,7 +32,7 @@ use foldhash::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::modules::{ModuleInfo, absolute_name};
-use crate::codemod::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
+use crate::codemod::{CallWords, Registry};
 use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
 
 /// Where a called name is looked up: the file's own functions, or a module (or class) path
@@ -442,7 +442,7 @@ impl LexicalSummary {
     /// a body is kept when its function is a coroutine, or when its text has `async` (a
     /// nested coroutine, `asyncio`) or the name of a call matched in any context: comments
     /// and strings count, which only keeps more. Every body is kept in a file whose code
-    /// names a module fixed file-wide ([`MODULES_FIXED_FILE_WIDE`]), or when a rule on
+    /// names a module fixed file-wide ([`Registry::modules_fixed_file_wide`]), or when a rule on
     /// coroutine calls counts them outside coroutines. The bodies kept for the project
     /// ([`Body::kept`]) stay kept.
     pub fn keep_bodies_the_file_rules_read(
@@ -451,7 +451,8 @@ impl LexicalSummary {
         text: &str,
         registry: &Registry,
     ) {
-        let keep_all = MODULES_FIXED_FILE_WIDE
+        let keep_all = registry
+            .modules_fixed_file_wide()
             .iter()
             .any(|module| facts.code_has_word(module))
             || registry

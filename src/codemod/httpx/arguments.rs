@@ -2,43 +2,15 @@
 //! keyword, `allow_redirects` → `follow_redirects`, `data=` with a string or bytes literal →
 //! `content=`, timeouts → `httpx.Timeout(..., pool=None)`, `head()` → `follow_redirects=False`,
 //! a body on GET / DELETE / HEAD / OPTIONS → `request("GET", ...)`. Edits stay inside the
-//! argument list, so its layout and comments are kept.
+//! argument list, so its layout and comments are kept. The functions and their positional
+//! parameters are the mapping's `methods` table.
 
 use crate::parse::KindName;
 use tree_sitter::Node;
 
+use super::HttpxMapping;
 use crate::fix::Edit;
 use crate::parse::{Field, FieldChild};
-
-/// Positional parameters of each requests function (and `Session` method, whose parameters
-/// are the same), after which every argument is a keyword.
-fn positional_parameters(method: &str) -> Option<&'static [&'static str]> {
-    Some(match method {
-        "get" => &["url", "params"],
-        "options" | "head" | "delete" => &["url"],
-        "post" => &["url", "data", "json"],
-        "put" | "patch" => &["url", "data"],
-        "request" => &[
-            "method",
-            "url",
-            "params",
-            "data",
-            "headers",
-            "cookies",
-            "files",
-            "auth",
-            "timeout",
-            "allow_redirects",
-            "proxies",
-            "hooks",
-            "stream",
-            "verify",
-            "cert",
-            "json",
-        ],
-        _ => return None,
-    })
-}
 
 /// Who sends the request: a client made for this one call (a top-level `requests.get`), or a
 /// client shared by several calls (a `Session` become an `AsyncClient`).
@@ -61,7 +33,7 @@ pub struct MappedCall {
     /// Arguments that move to the client (only with a per-call client).
     pub client_arguments: Vec<ClientArgument>,
     /// The httpx method to call: the same, or `request` for a body on GET/DELETE/HEAD/OPTIONS.
-    pub method: &'static str,
+    pub method: String,
     /// Stated behaviour differences.
     pub caveats: Vec<String>,
 }
@@ -90,21 +62,6 @@ struct Passed<'t> {
     keyword: Option<Node<'t>>,
 }
 
-/// The httpx method for a requests method name (`None`: not a request method).
-fn httpx_method(method: &str) -> Option<&'static str> {
-    Some(match method {
-        "get" => "get",
-        "post" => "post",
-        "put" => "put",
-        "patch" => "patch",
-        "delete" => "delete",
-        "head" => "head",
-        "options" => "options",
-        "request" => "request",
-        _ => return None,
-    })
-}
-
 /// Map the arguments of `call`, a requests `method` call, for `sender`; an error when an
 /// argument has no faithful httpx equivalent there.
 pub fn map_call(
@@ -113,9 +70,13 @@ pub fn map_call(
     method: &str,
     sender: Sender,
     client_module: &str,
+    mapping: &HttpxMapping,
 ) -> Result<MappedCall, String> {
-    let parameters = positional_parameters(method).ok_or("not a requests request method")?;
-    let mut httpx_method = httpx_method(method).ok_or("not a requests request method")?;
+    let known = mapping
+        .method(method)
+        .ok_or("not a requests request method")?;
+    let parameters = &known.positional;
+    let mut httpx_method = method.to_owned();
     let arguments_node = call
         .field(Field::Arguments)
         .filter(|a| a.kind_name() == "argument_list")
@@ -338,19 +299,19 @@ pub fn map_call(
         .map(|a| a.keyword.unwrap_or(a.value))
         .max_by_key(|n| n.end_byte())
         .ok_or("the call passes no arguments")?;
-    if method == "head" && !redirects_given {
+    if known.no_redirects && !redirects_given {
         edits.push(Edit::insertion(
             last_argument.end_byte(),
             ", follow_redirects=False",
         ));
     }
     // A body on GET/DELETE/HEAD/OPTIONS goes through `request("GET", ...)`, which accepts one.
-    if has_body && matches!(method, "get" | "delete" | "head" | "options") {
+    if has_body && known.body_through_request {
         edits.push(Edit::insertion(
             url.start_byte(),
             format!("\"{}\", ", method.to_ascii_uppercase()),
         ));
-        httpx_method = "request";
+        httpx_method = "request".to_owned();
     }
     Ok(MappedCall {
         edits,

@@ -17,19 +17,23 @@
 //! Everything the reference marks COND becomes a stated caveat; NO rows (streams, hooks,
 //! proxies, certificates, custom auth, `iter_content`, ...) mean no fix. The fix is always
 //! unsafe: exceptions that leave the function change type for its callers.
+//!
+//! The tables (request functions and their positional parameters, session constructors,
+//! requests' client defaults, exceptions, status codes, response attributes) are data: the
+//! codemod file's `[alternative-fix.httpx]`, compiled into an [`HttpxMapping`] (`mapping`).
 
 use crate::parse::KindName;
 use tree_sitter::Node;
 
 mod arguments;
-mod codes;
+mod mapping;
 mod response;
 mod session;
 
 use arguments::{ClientArgument, Sender, map_call};
+pub use mapping::HttpxMapping;
 use response::response_edits;
-pub(crate) use session::SESSION_MODULE;
-use session::{session_client, session_method};
+use session::session_client;
 
 use super::strategy::{AwaitShape, Proposal, Site, await_shape, free_name};
 use crate::fix::imports::{module_statement_insertion, reference_module};
@@ -41,36 +45,6 @@ use crate::source::line_start_at;
 
 /// The module-level SSL context every rewritten client shares.
 const SSL_CONTEXT: &str = "_HTTPX_SSL_CONTEXT";
-
-/// httpx exceptions that correspond to a requests exception (reference §5b / §8.7).
-fn httpx_exceptions(requests_name: &str) -> Option<&'static [&'static str]> {
-    Some(match requests_name {
-        "HTTPError" => &["HTTPStatusError"],
-        "Timeout" => &["TimeoutException"],
-        "ConnectTimeout" => &["ConnectTimeout"],
-        "ReadTimeout" => &["ReadTimeout"],
-        "ConnectionError" => &[
-            "NetworkError",
-            "RemoteProtocolError",
-            "ProxyError",
-            "ConnectTimeout",
-        ],
-        "RequestException" => &["HTTPError", "InvalidURL", "StreamConsumed"],
-        "TooManyRedirects" => &["TooManyRedirects"],
-        "MissingSchema" | "InvalidSchema" => &["UnsupportedProtocol"],
-        "InvalidURL" => &["UnsupportedProtocol", "InvalidURL"],
-        "ChunkedEncodingError" => &["RemoteProtocolError"],
-        "ContentDecodingError" => &["DecodingError"],
-        _ => return None,
-    })
-}
-
-/// What every requests → httpx rewrite changes, whatever the call.
-const BASE_CAVEATS: &[&str] = &[
-    "requests exceptions that leave the function become httpx exceptions for its callers",
-    "the User-Agent header becomes python-httpx, and `.netrc` credentials and \
-     `REQUESTS_CA_BUNDLE` are not read",
-];
 
 /// The statement (a direct child of a block or the module) that holds `node`, whatever the
 /// statement: `None` across a function, lambda or class boundary.
@@ -88,7 +62,12 @@ fn statement_of(node: Node) -> Option<Node> {
 
 /// `requests.codes.ok` → `httpx.codes.OK` (and `requests.codes["ok"]`) everywhere in
 /// `function`, so that the rewrite does not keep `requests` imported for its status codes.
-fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
+fn codes_edits(
+    site: &Site,
+    function: Node,
+    client_module: &str,
+    mapping: &HttpxMapping,
+) -> Vec<Edit> {
     let text = site.text;
     let mut edits = Vec::new();
     let mut stack = vec![function];
@@ -99,17 +78,13 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
                 .index
                 .qualified_name(node, text)
                 .as_deref()
-                .and_then(|q| {
-                    q.strip_prefix("requests.codes.")
-                        .or_else(|| q.strip_prefix("requests.status_codes.codes."))
-                })
-                .filter(|n| !n.contains('.'))
-                .map(str::to_owned),
+                .and_then(|q| mapping.code_name(q).map(str::to_owned))
+                .filter(|n| !n.contains('.')),
             "subscript" => {
                 let value = node.field(Field::Value);
                 let is_codes = value
                     .and_then(|v| site.index.qualified_name(v, text))
-                    .is_some_and(|q| q == "requests.codes" || q == "requests.status_codes.codes");
+                    .is_some_and(|q| mapping.is_codes_object(&q));
                 let key = node
                     .field(Field::Subscript)
                     .filter(|k| k.kind_name() == "string" && !k.has_error());
@@ -129,7 +104,7 @@ fn codes_edits(site: &Site, function: Node, client_module: &str) -> Vec<Edit> {
             }
             _ => None,
         };
-        match name.and_then(|n| codes::httpx_code(&n, client_module)) {
+        match name.and_then(|n| mapping.httpx_code(&n, client_module)) {
             Some(replacement) => edits.push(Edit::replacement(node.byte_range(), replacement)),
             None => stack.extend(node.named_children(&mut cursor)),
         }
@@ -169,16 +144,18 @@ pub fn httpx_client(
     site: &Site,
     applicability: Applicability,
     client_module: &str,
+    mapping: &HttpxMapping,
 ) -> Result<Proposal, String> {
     if site.library.is_some() {
         return Err("the file is written for trio or anyio".to_owned());
     }
-    if session_method(site.qualified).is_some() {
-        return session_client(site, applicability, client_module);
+    if mapping.session_method(site.qualified).is_some() {
+        return session_client(site, applicability, client_module, mapping);
     }
     let method = site
         .qualified
-        .strip_prefix("requests.")
+        .strip_prefix(mapping.module.as_str())
+        .and_then(|m| m.strip_prefix('.'))
         .filter(|m| !m.contains('.'))
         .ok_or("only requests' functions and sessions are rewritten to httpx")?;
     let statement = enclosing_statement(site.call)
@@ -203,10 +180,10 @@ pub fn httpx_client(
     while let Some(node) = stack.pop() {
         if node.kind_name() == "call"
             && let Some(function) = node.field(Field::Function)
-            && site
-                .index
-                .qualified_name(function, text)
-                .is_some_and(|q| q.starts_with("requests."))
+            && site.index.qualified_name(function, text).is_some_and(|q| {
+                q.strip_prefix(mapping.module.as_str())
+                    .is_some_and(|m| m.starts_with('.'))
+            })
         {
             requests_calls += 1;
         }
@@ -216,20 +193,26 @@ pub fn httpx_client(
         return Err("the statement makes several requests calls".to_owned());
     }
 
-    let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
+    let mut caveats: Vec<String> = mapping.caveats.clone();
     let mapped = map_call(
         text,
         site.call,
         method,
         Sender::PerCallClient,
         client_module,
+        mapping,
     )?;
     caveats.extend(mapped.caveats);
     let mut call_edits = mapped.edits;
 
     let offset = site.call.start_byte();
-    let mut constructor =
-        client_constructor(site, client_module, offset, &mapped.client_arguments)?;
+    let mut constructor = client_constructor(
+        site,
+        client_module,
+        offset,
+        &mapped.client_arguments,
+        mapping,
+    )?;
     let httpx_name = constructor.module_name.clone();
     let mut edits = std::mem::take(&mut constructor.header_edits);
     let client = free_name(site, "client");
@@ -240,7 +223,7 @@ pub fn httpx_client(
     )?);
 
     // The response: rewrite what differs on the local name bound to it.
-    let response_edits = response_edits(site, site.call, statement, &mut caveats)?;
+    let response_edits = response_edits(site, site.call, statement, &mut caveats, mapping)?;
 
     // Re-indent the statement under `async with`, leaving lines inside strings alone.
     let unit = crate::source::detect_indent(text);
@@ -280,9 +263,9 @@ pub fn httpx_client(
     if let Some(function) = site.index.async_function_at(site.call.start_byte())
         && let Some(body) = site.scope_node(function)
     {
-        edits.extend(codes_edits(site, body, &httpx_name));
+        edits.extend(codes_edits(site, body, &httpx_name, mapping));
     }
-    edits.extend(except_clause_edits(site, statement, &httpx_name));
+    edits.extend(except_clause_edits(site, statement, &httpx_name, mapping));
     caveats.dedup();
     let mut fix = Fix::new(
         applicability.min(Applicability::Unsafe),
@@ -290,7 +273,7 @@ pub fn httpx_client(
         edits,
     );
     fix.caveat = Some(caveats.join("; "));
-    fix.may_orphan.push("requests".to_owned());
+    fix.may_orphan.push(mapping.module.clone());
     Ok(Proposal {
         fix,
         replacement: format!("{httpx_name}.AsyncClient"),
@@ -344,6 +327,7 @@ pub fn client_constructor(
     client_module: &str,
     offset: usize,
     extra: &[ClientArgument],
+    mapping: &HttpxMapping,
 ) -> Result<ClientConstructor, String> {
     let text = site.text;
     let le = site.line_ending;
@@ -351,15 +335,12 @@ pub fn client_constructor(
     let module_name = module.name.clone();
     let mut header_edits: Vec<Edit> = module.import.into_iter().collect();
     // requests' defaults, unless the code sets the same argument.
-    let mut arguments: Vec<String> = [
-        ("follow_redirects", "True"),
-        ("timeout", "None"),
-        ("max_redirects", "30"),
-    ]
-    .iter()
-    .filter(|(name, _)| !extra.iter().any(|a| a.name == *name))
-    .map(|(name, value)| format!("{name}={value}"))
-    .collect();
+    let mut arguments: Vec<String> = mapping
+        .client_defaults
+        .iter()
+        .filter(|(name, _)| !extra.iter().any(|a| a.name == *name))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
     if !extra.iter().any(|a| a.name == "verify") {
         match site.index.resolve_name(SSL_CONTEXT, offset) {
             Resolution::Builtin => header_edits.push(module_statement_insertion(
@@ -406,7 +387,12 @@ pub fn await_method_edits(
 
 /// Edits that make `except requests...X` clauses around `statement` also catch the httpx
 /// equivalents (the union keeps every other requests call in the `try` covered too).
-pub fn except_clause_edits(site: &Site, statement: Node, client_module: &str) -> Vec<Edit> {
+pub fn except_clause_edits(
+    site: &Site,
+    statement: Node,
+    client_module: &str,
+    mapping: &HttpxMapping,
+) -> Vec<Edit> {
     let text = site.text;
     let mut edits = Vec::new();
     for handler in handlers_around(statement) {
@@ -415,10 +401,7 @@ pub fn except_clause_edits(site: &Site, statement: Node, client_module: &str) ->
             let Some(qualified) = site.index.qualified_name(*item, text) else {
                 continue;
             };
-            let short = qualified
-                .strip_prefix("requests.exceptions.")
-                .or_else(|| qualified.strip_prefix("requests."));
-            for e in short.and_then(httpx_exceptions).unwrap_or_default() {
+            for e in mapping.httpx_exceptions(&qualified) {
                 let name = format!("{client_module}.{e}");
                 if !added.contains(&name) {
                     added.push(name);

@@ -3,12 +3,15 @@
 //! `str(r.url)`, `.reason` → `.reason_phrase`, `.is_redirect` → `.has_redirect_location`,
 //! `.next` → `.next_request`, `if r:` → `if not r.is_error:`, `r.raise_for_status()` →
 //! `if r.is_error: r.raise_for_status()`), those with a stated difference add a caveat, and
-//! those without an equivalent refuse the fix (reference §4).
+//! those without an equivalent refuse the fix (reference §4). Which attributes are the same,
+//! renamed or stated is the mapping's `response` table.
 
 use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::super::strategy::Site;
+use super::HttpxMapping;
+use super::mapping::ResponseAttribute;
 use crate::fix::Edit;
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeKind};
@@ -20,6 +23,7 @@ pub fn response_edits(
     call: Node,
     statement: Node,
     caveats: &mut Vec<String>,
+    mapping: &HttpxMapping,
 ) -> Result<Vec<Edit>, String> {
     let text = site.text;
     // `r = requests.get(...)` (or an annotated assignment).
@@ -35,7 +39,7 @@ pub fn response_edits(
             && parent.kind_name() == "attribute"
         {
             let attribute = parent.field(Field::Attribute).ok_or("attribute")?;
-            check_attribute(&text[attribute.byte_range()], caveats)?;
+            check_attribute(&text[attribute.byte_range()], false, mapping, caveats)?;
         } else if statement.kind_name() == "return_statement" {
             caveats.push(
                 "the response is returned: its callers see an httpx response (`.ok`, `.url`, \
@@ -102,12 +106,6 @@ pub fn response_edits(
                     parent.byte_range(),
                     format!("str({name}.url)"),
                 )),
-                "reason" => edits.push(Edit::replacement(attribute.byte_range(), "reason_phrase")),
-                "is_redirect" => edits.push(Edit::replacement(
-                    attribute.byte_range(),
-                    "has_redirect_location",
-                )),
-                "next" => edits.push(Edit::replacement(attribute.byte_range(), "next_request")),
                 "raise_for_status" => {
                     let call = parent.parent().filter(|c| c.kind_name() == "call");
                     let statement = call
@@ -127,7 +125,11 @@ pub fn response_edits(
                         }
                     }
                 }
-                other => check_attribute(other, caveats)?,
+                other => {
+                    if let Some(renamed) = check_attribute(other, true, mapping, caveats)? {
+                        edits.push(Edit::replacement(attribute.byte_range(), renamed));
+                    }
+                }
             }
             continue;
         }
@@ -170,39 +172,23 @@ fn guard_prefix(site: &Site, statement: Node, header: &str) -> String {
 }
 
 /// Attributes that behave the same pass; those with a stated difference add a caveat; those
-/// without an equivalent refuse the fix.
-fn check_attribute(attribute: &str, caveats: &mut Vec<String>) -> Result<(), String> {
-    match attribute {
-        "status_code" | "headers" | "content" | "history" | "links" | "request" => Ok(()),
-        "json" => {
-            caveats.push(
-                "`.json()`: invalid JSON raises `json.JSONDecodeError`, which is not a requests \
-                 (or httpx) exception"
-                    .to_owned(),
-            );
-            Ok(())
+/// without an equivalent refuse the fix. A renamed attribute counts only where the fix renames
+/// it (`bound`: on the name the response is bound to).
+fn check_attribute<'m>(
+    attribute: &str,
+    bound: bool,
+    mapping: &'m HttpxMapping,
+    caveats: &mut Vec<String>,
+) -> Result<Option<&'m str>, String> {
+    match mapping.response_attribute(attribute, bound) {
+        ResponseAttribute::Same => Ok(None),
+        ResponseAttribute::Caveat(caveat) => {
+            caveats.push(caveat.to_owned());
+            Ok(None)
         }
-        "elapsed" => {
-            caveats.push(
-                "`.elapsed` runs until the body is read in httpx, until the headers in requests"
-                    .to_owned(),
-            );
-            Ok(())
-        }
-        "text" | "encoding" => {
-            caveats.push(
-                "`.text`: without a charset in the response, requests decodes as ISO-8859-1 and \
-                 httpx as UTF-8"
-                    .to_owned(),
-            );
-            Ok(())
-        }
-        "cookies" => {
-            caveats.push("`.cookies` is an `httpx.Cookies`, not a `RequestsCookieJar`".to_owned());
-            Ok(())
-        }
-        other => Err(format!(
-            "the response's `.{other}` has no faithful httpx equivalent"
+        ResponseAttribute::Renamed(renamed) => Ok(Some(renamed)),
+        ResponseAttribute::Unknown => Err(format!(
+            "the response's `.{attribute}` has no faithful httpx equivalent"
         )),
     }
 }

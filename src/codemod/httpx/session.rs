@@ -12,6 +12,10 @@
 //! The whole session is rewritten by one fix, the same for each of its calls, so that the
 //! calls are never half awaited. Anything else done with the session (passing it on, custom
 //! adapters, hooks, proxies, per-request cookies) means no fix.
+//!
+//! A session kept on `self` is followed through every use of its attribute in the file
+//! (`attribute_holder`), so the codemod file lists `requests` in `fixed-file-wide`: a file
+//! whose code names it is parsed with every function body.
 
 use crate::parse::KindName;
 use tree_sitter::Node;
@@ -19,7 +23,7 @@ use tree_sitter::Node;
 use super::arguments::{ClientArgument, Sender, map_call};
 use super::response::response_edits;
 use super::{
-    BASE_CAVEATS, await_method_edits, client_constructor, codes_edits, except_clause_edits,
+    HttpxMapping, await_method_edits, client_constructor, codes_edits, except_clause_edits,
     statement_of,
 };
 use crate::codemod::strategy::{Proposal, Site};
@@ -28,22 +32,6 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 use crate::source::line_start_at;
-
-/// The module of the sessions this fix rewrites. A session kept on `self` is followed through
-/// every use of its attribute in the file (`attribute_holder`), so a file whose code names
-/// this module is parsed with every function body (`codemod::MODULES_FIXED_FILE_WIDE`).
-pub const SESSION_MODULE: &str = "requests";
-
-/// The names `requests.Session()` is known by (each in [`SESSION_MODULE`]).
-const SESSION_CONSTRUCTORS: &[&str] = &[
-    "requests.Session",
-    "requests.session",
-    "requests.sessions.Session",
-    "requests.sessions.session",
-];
-
-/// Session attributes that httpx takes only at construction.
-const CONSTRUCTION_ONLY: &[&str] = &["verify", "trust_env", "max_redirects"];
 
 /// Where the session was made.
 #[derive(Clone, Copy)]
@@ -54,16 +42,11 @@ enum Origin<'t> {
     Assignment,
 }
 
-/// The method of a session call: `requests.Session().get` → `get`.
-pub fn session_method(qualified: &str) -> Option<&str> {
-    let (class, method) = qualified.split_once("().")?;
-    (SESSION_CONSTRUCTORS.contains(&class) && !method.contains('.')).then_some(method)
-}
-
 pub fn session_client(
     site: &Site,
     applicability: Applicability,
     client_module: &str,
+    mapping: &HttpxMapping,
 ) -> Result<Proposal, String> {
     let text = site.text;
     let receiver = site
@@ -71,8 +54,8 @@ pub fn session_client(
         .field(Field::Object)
         .ok_or("the call has no receiver")?;
     let mut holder = match receiver.kind_name() {
-        "identifier" => local_holder(site, receiver)?,
-        "attribute" => attribute_holder(site, receiver)?,
+        "identifier" => local_holder(site, receiver, mapping)?,
+        "attribute" => attribute_holder(site, receiver, mapping)?,
         _ => return Err("the session is not held in a name or an attribute of `self`".to_owned()),
     };
     let name = text[receiver.byte_range()].to_owned();
@@ -82,7 +65,7 @@ pub fn session_client(
     let uses = std::mem::take(&mut holder.uses);
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
-    let mut caveats: Vec<String> = BASE_CAVEATS.iter().map(|c| c.to_string()).collect();
+    let mut caveats: Vec<String> = mapping.caveats.clone();
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
     let mut requests: Vec<Node> = Vec::new();
@@ -138,11 +121,7 @@ pub fn session_client(
                     .is_some_and(|l| l.id() == attribute.id())
             });
         match (attribute_name, called, assigned) {
-            (
-                "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "request",
-                Some(call),
-                _,
-            ) => {
+            (method, Some(call), _) if mapping.method(method).is_some() => {
                 if !holder.can_await(site, call.start_byte()) {
                     return Err(format!(
                         "`{name}` sends a request outside a coroutine of its class, which cannot \
@@ -155,6 +134,7 @@ pub fn session_client(
                     attribute_name,
                     Sender::SharedClient,
                     &client_name,
+                    mapping,
                 )?;
                 caveats.extend(mapped.caveats);
                 edits.extend(mapped.edits);
@@ -170,8 +150,14 @@ pub fn session_client(
                             .to_owned(),
                     );
                 }
-                edits.extend(response_edits(site, call, statement, &mut caveats)?);
-                edits.extend(except_clause_edits(site, statement, &client_name));
+                edits.extend(response_edits(
+                    site,
+                    call,
+                    statement,
+                    &mut caveats,
+                    mapping,
+                )?);
+                edits.extend(except_clause_edits(site, statement, &client_name, mapping));
                 requests.push(call);
             }
             ("close", Some(call), _) => {
@@ -196,7 +182,7 @@ pub fn session_client(
                 ));
             }
             (attribute_name, None, Some(assignment))
-                if CONSTRUCTION_ONLY.contains(&attribute_name) =>
+                if mapping.is_construction_only(attribute_name) =>
             {
                 let value = assignment
                     .field(Field::Right)
@@ -248,7 +234,8 @@ pub fn session_client(
         edits.push(Edit::deletion(whole_lines(text, *statement)?));
     }
 
-    let mut constructed = client_constructor(site, client_module, constructor_offset, &moved)?;
+    let mut constructed =
+        client_constructor(site, client_module, constructor_offset, &moved, mapping)?;
     edits.extend(std::mem::take(&mut constructed.header_edits));
     // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
     let line_start = line_start_at(text, constructor.start_byte());
@@ -277,7 +264,7 @@ pub fn session_client(
         }
     }
     for function in functions {
-        edits.extend(codes_edits(site, function, &client_name));
+        edits.extend(codes_edits(site, function, &client_name, mapping));
     }
     if holder.local.is_none() {
         caveats.push(format!(
@@ -303,7 +290,7 @@ pub fn session_client(
         new
     });
     fix.caveat = Some(caveats.join("; "));
-    fix.may_orphan.push("requests".to_owned());
+    fix.may_orphan.push(mapping.module.clone());
     Ok(Proposal {
         fix,
         replacement: format!("{client_name}.AsyncClient"),
@@ -341,14 +328,18 @@ impl Holder<'_> {
 }
 
 /// What made a session, and how: `with requests.Session() as s` or `... = requests.Session()`.
-fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'t>, String> {
+fn session_origin<'t>(
+    site: &Site<'t>,
+    constructor: Node<'t>,
+    mapping: &HttpxMapping,
+) -> Result<Origin<'t>, String> {
     let made_by = constructor
         .field(Field::Function)
         .and_then(|f| site.index.qualified_name(f, site.text));
     let plain = constructor
         .field(Field::Arguments)
         .is_some_and(|a| a.named_child_count() == 0);
-    if !plain || !made_by.is_some_and(|m| SESSION_CONSTRUCTORS.contains(&m.as_str())) {
+    if !plain || !made_by.is_some_and(|m| mapping.is_session_constructor(&m)) {
         return Err("the session is not made by a plain `requests.Session()` call".to_owned());
     }
     match constructor.parent().map(|p| (p.kind_name(), p)) {
@@ -378,7 +369,11 @@ fn session_origin<'t>(site: &Site<'t>, constructor: Node<'t>) -> Result<Origin<'
 }
 
 /// A session held in a local name of the coroutine.
-fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
+fn local_holder<'t>(
+    site: &Site<'t>,
+    receiver: Node<'t>,
+    mapping: &HttpxMapping,
+) -> Result<Holder<'t>, String> {
     let text = site.text;
     let name = &text[receiver.byte_range()];
     let function = site
@@ -412,7 +407,7 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
     let constructor = node_at(site.tree.root_node(), &value_range)
         .filter(|v| v.kind_name() == "call")
         .ok_or("the session is not made by a plain `requests.Session()` call")?;
-    let origin = session_origin(site, constructor)?;
+    let origin = session_origin(site, constructor, mapping)?;
     let function_node = site.scope_node(function).ok_or("no function body")?;
     let mut uses = Vec::new();
     let mut stack = vec![function_node];
@@ -439,7 +434,11 @@ fn local_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, S
 
 /// A session kept on `self` (`self.session = requests.Session()` in a method): every use of
 /// the attribute in the file must be on `self` in a method of the class.
-fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t>, String> {
+fn attribute_holder<'t>(
+    site: &Site<'t>,
+    receiver: Node<'t>,
+    mapping: &HttpxMapping,
+) -> Result<Holder<'t>, String> {
     let text = site.text;
     let object = receiver
         .field(Field::Object)
@@ -467,7 +466,7 @@ fn attribute_holder<'t>(site: &Site<'t>, receiver: Node<'t>) -> Result<Holder<'t
     if constructor.kind_name() != "call" {
         return Err("the session is not made by a plain `requests.Session()` call".to_owned());
     }
-    let origin = session_origin(site, constructor)?;
+    let origin = session_origin(site, constructor, mapping)?;
     let assigned_target = constructor
         .parent()
         .and_then(|a| a.field(Field::Left))
@@ -660,16 +659,4 @@ fn whole_lines(text: &str, statement: Node) -> Result<std::ops::Range<usize>, St
         return Err("a session setting shares its line with other code or a comment".to_owned());
     }
     Ok(start..statement.end_byte() + line_end)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_session_constructor_is_in_the_session_module() {
-        for name in SESSION_CONSTRUCTORS {
-            assert!(name.starts_with(&format!("{SESSION_MODULE}.")), "{name}");
-        }
-    }
 }

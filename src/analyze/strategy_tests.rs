@@ -1,0 +1,123 @@
+//! The `to-thread` strategy driven through the whole analysis of a file: a test codemod's
+//! matches in a Python source become fixes, applied, and the fixed text is compared.
+
+use super::{FileContext, analyze};
+use crate::codemod::Registry;
+use crate::fix::{Applicability, fix_file};
+use crate::parse::parse;
+use crate::semantic::build_index;
+use crate::settings::RuleSelection;
+
+const TO_THREAD: &str = r#"
+code = "X200"
+name = "x-thread"
+summary = "s"
+message = "`{callee}` blocks"
+applicability = "safe"
+[match]
+calls = ["subprocess.run", "builtins.input", "os.path.exists"]
+[[match.methods]]
+receivers = ["requests.Session"]
+names = ["get"]
+[fix]
+strategy = "to-thread"
+title = "Run it with `{replacement}`"
+[docs]
+what = "w"
+why = "y"
+example = "e"
+use-instead = "u"
+fix-safety = "f"
+"#;
+
+fn fixed(source: &str, target_version: Option<(u8, u8)>) -> String {
+    let registry = Registry::from_files(&[("x.toml", TO_THREAD)]).unwrap();
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    let nodes = crate::parse::KeyNodes::of(&parsed.tree);
+    let file = FileContext {
+        path: std::path::Path::new("app.py"),
+        text: source,
+        line_ending: "\n",
+        parsed: &parsed,
+        nodes: &nodes,
+        index: &index,
+        target_version,
+        http_client: "httpx",
+        unsafe_fixes: false,
+        project: None,
+    };
+    let findings = analyze(&file, &registry, &RuleSelection::default());
+    let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
+    fix_file(source, 0, &fixes, Applicability::Safe, false)
+        .fixed_text
+        .unwrap_or_else(|| source.to_owned())
+}
+
+#[test]
+fn calls_move_to_a_thread_keeping_arguments_and_receivers() {
+    let source = "import subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    subprocess.run(cmd, check=True)  # keep\n    name = input().strip()\n    s.get(\n        'u',  # the url\n        timeout=3,\n    )\n";
+    assert_eq!(
+        fixed(source, None),
+        "import asyncio\nimport subprocess\nimport requests\n\nasync def f(s: requests.Session, cmd):\n    await asyncio.to_thread(subprocess.run, cmd, check=True)  # keep\n    name = (await asyncio.to_thread(input)).strip()\n    await asyncio.to_thread(\n        s.get,\n        'u',  # the url\n        timeout=3,\n    )\n"
+    );
+}
+
+#[test]
+fn generator_argument_keeps_its_parentheses() {
+    let source = "import os\nasync def f(ps):\n    os.path.exists(p for p in ps)\n";
+    assert_eq!(
+        fixed(source, None),
+        "import asyncio\nimport os\nasync def f(ps):\n    await asyncio.to_thread(os.path.exists, (p for p in ps))\n"
+    );
+}
+
+#[test]
+fn below_python_3_9_uses_run_in_executor_and_partial() {
+    let source =
+        "import subprocess\nasync def f(cmd):\n    subprocess.run(cmd, check=True)\n    input()\n";
+    assert_eq!(
+        fixed(source, Some((3, 8))),
+        "import asyncio\nimport functools\nimport subprocess\nasync def f(cmd):\n    await asyncio.get_running_loop().run_in_executor(None, functools.partial(subprocess.run, cmd, check=True))\n    await asyncio.get_running_loop().run_in_executor(None, input)\n"
+    );
+}
+
+#[test]
+fn trio_and_anyio_use_their_thread_api_with_partial_for_keywords() {
+    let source = "import subprocess\nimport trio\nasync def f(cmd):\n    subprocess.run(cmd)\n    subprocess.run(cmd, check=True)\n";
+    assert_eq!(
+        fixed(source, None),
+        "import functools\nimport subprocess\nimport trio\nasync def f(cmd):\n    await trio.to_thread.run_sync(subprocess.run, cmd)\n    await trio.to_thread.run_sync(functools.partial(subprocess.run, cmd, check=True))\n"
+    );
+    let source = "import anyio\nimport os\nasync def f(p):\n    return os.path.exists(p)\n";
+    assert_eq!(
+        fixed(source, None),
+        "import anyio\nimport os\nasync def f(p):\n    return await anyio.to_thread.run_sync(os.path.exists, p)\n"
+    );
+}
+
+#[test]
+fn a_thread_function_or_partial_imported_by_name_is_used_as_it_is() {
+    let source = "from anyio.to_thread import run_sync\nimport os\nasync def f(p):\n    return os.path.exists(p)\n";
+    assert_eq!(
+        fixed(source, None),
+        "from anyio.to_thread import run_sync\nimport os\nasync def f(p):\n    return await run_sync(os.path.exists, p)\n"
+    );
+    let source = "from anyio import to_thread as threads\nfrom functools import partial\nimport subprocess\nasync def f(cmd):\n    subprocess.run(cmd, check=True)\n";
+    assert_eq!(
+        fixed(source, None),
+        "from anyio import to_thread as threads\nfrom functools import partial\nimport subprocess\nasync def f(cmd):\n    await threads.run_sync(partial(subprocess.run, cmd, check=True))\n"
+    );
+    let source =
+        "from asyncio import to_thread\nimport os\nasync def f(p):\n    os.path.exists(p)\n";
+    assert_eq!(
+        fixed(source, None),
+        "from asyncio import to_thread\nimport os\nasync def f(p):\n    await to_thread(os.path.exists, p)\n"
+    );
+    // Shadowed where the call is: the module's name, imported.
+    let source = "from asyncio import to_thread\nimport os\nasync def f(p, to_thread):\n    os.path.exists(p)\n";
+    assert_eq!(
+        fixed(source, None),
+        "from asyncio import to_thread\nimport asyncio\nimport os\nasync def f(p, to_thread):\n    await asyncio.to_thread(os.path.exists, p)\n"
+    );
+}

@@ -1,0 +1,418 @@
+//! Compiling one codemod file: the raw TOML ([`RawCodemod`]) deserialised strictly, then
+//! validated once, step by step (header, matched calls, fix, alternative fix, docs), into a
+//! [`Codemod`]. Every error names the file; nothing downstream re-validates.
+
+use std::collections::{HashMap, HashSet};
+
+use super::raw::{RawAlternativeFix, RawCodemod, RawDocs, RawFix, RawMatch};
+use super::{AlternativeFix, Codemod, CodemodError, Docs, FixException, Strategy, Template};
+use crate::fix::Applicability;
+
+const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function", "chain", "location"];
+pub(super) const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replacement"];
+
+fn is_rule_code(code: &str) -> bool {
+    let letters = code.chars().take_while(|c| c.is_ascii_uppercase()).count();
+    letters > 0 && code.len() > letters && code[letters..].chars().all(|c| c.is_ascii_digit())
+}
+
+/// `a.b.c`, or with object steps: `requests.Session().get`, `sqlite3.connect().cursor().execute`
+/// (`()` marks "the object this call returns"; never on the last segment).
+pub(super) fn is_qualified_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    !name.is_empty()
+        && parts.iter().enumerate().all(|(i, part)| {
+            let identifier = match part.strip_suffix("()") {
+                Some(_) if i + 1 == parts.len() => return false,
+                Some(stripped) => stripped,
+                None => part,
+            };
+            !identifier.is_empty()
+                && !identifier.starts_with(|c: char| c.is_ascii_digit())
+                && identifier.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// Deserialise and validate one codemod file.
+pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
+    let error = |message: String| CodemodError {
+        origin: origin.to_owned(),
+        message,
+    };
+    let raw: RawCodemod = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    check_header(&raw).map_err(error)?;
+    let applicability = Applicability::parse(&raw.applicability).ok_or_else(|| {
+        error(format!(
+            "`applicability = {:?}`: expected \"safe\", \"unsafe\" or \"display-only\"",
+            raw.applicability
+        ))
+    })?;
+    let message = Template::parse(&raw.message, MESSAGE_PLACEHOLDERS)
+        .map_err(|e| error(format!("`message`: {e}")))?;
+    let calls = matched_calls(&raw.matcher).map_err(error)?;
+    let async_only = async_only(&raw.matcher).map_err(error)?;
+    let lazy_calls = lazy_calls(&raw.matcher, &calls).map_err(error)?;
+    check_fixed_file_wide(&raw.fixed_file_wide, &calls).map_err(error)?;
+    let fix = compile_fix(raw.fix.as_ref(), &calls).map_err(error)?;
+    let alternative = raw
+        .alternative_fix
+        .as_ref()
+        .map(|alternative| compile_alternative(alternative, &calls))
+        .transpose()
+        .map_err(error)?;
+    let docs = compile_docs(&raw.docs).map_err(error)?;
+    Ok(Codemod {
+        code: raw.code,
+        name: raw.name,
+        summary: raw.summary.trim().to_owned(),
+        message,
+        applicability,
+        default_enabled: raw.default_enabled.unwrap_or(true),
+        calls,
+        fixed_file_wide: raw.fixed_file_wide,
+        async_only,
+        result_discarded: raw.matcher.result_discarded,
+        from_configuration: raw.matcher.from_configuration,
+        project_coroutines: raw.matcher.project_coroutines,
+        project_blocking: raw.matcher.project_blocking,
+        evidence: raw.matcher.evidence.clone(),
+        fix_exceptions: fix.exceptions,
+        lazy_calls,
+        unless_caught: raw.matcher.unless_caught.clone(),
+        unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
+        unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
+        strategy: fix.strategy,
+        fix_title: fix.title,
+        alternative,
+        docs,
+        origin: origin.to_owned(),
+    })
+}
+
+/// The rule code, the kebab-case name, and `evidence` going with `project-blocking`.
+fn check_header(raw: &RawCodemod) -> Result<(), String> {
+    if !is_rule_code(&raw.code) {
+        return Err(format!(
+            "`code = {:?}` is not a rule code (letters then digits, e.g. ASYNC251)",
+            raw.code
+        ));
+    }
+    if raw.matcher.project_blocking == raw.matcher.evidence.is_empty() {
+        return Err(
+            "`[match] evidence` (rule codes whose matches block) goes with `project-blocking = true`"
+                .to_owned(),
+        );
+    }
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(format!("`name = {:?}` must be kebab-case", raw.name));
+    }
+    Ok(())
+}
+
+/// Every qualified name the codemod matches: `calls`, then each `receiver().name` of
+/// `[[match.methods]]`; at least one unless the codemod matches project functions or the
+/// configuration's calls.
+fn matched_calls(matcher: &RawMatch) -> Result<Vec<String>, String> {
+    let mut calls = matcher.calls.clone();
+    for methods in &matcher.methods {
+        if methods.receivers.is_empty() || methods.names.is_empty() {
+            return Err("`[[match.methods]]` needs `receivers` and `names`".to_owned());
+        }
+        for receiver in &methods.receivers {
+            for name in &methods.names {
+                calls.push(format!("{receiver}().{name}"));
+            }
+        }
+    }
+    if calls.is_empty()
+        && !matcher.from_configuration
+        && !matcher.project_coroutines
+        && !matcher.project_blocking
+    {
+        return Err(
+            "`[match]` needs at least one entry in `calls` or `[[match.methods]]`".to_owned(),
+        );
+    }
+    for call in &calls {
+        if !is_qualified_name(call) {
+            return Err(format!(
+                "`[match] calls`: {call:?} is not a dotted qualified name"
+            ));
+        }
+    }
+    Ok(calls)
+}
+
+/// `[match] context`: whether only calls in async context are findings.
+fn async_only(matcher: &RawMatch) -> Result<bool, String> {
+    match matcher.context.as_deref() {
+        None | Some("async") => Ok(true),
+        Some("anywhere") => Ok(false),
+        Some(other) => Err(format!(
+            "`[match] context = {other:?}`: expected \"async\" or \"anywhere\""
+        )),
+    }
+}
+
+/// `[[match.lazy]]`: the codemod's calls that return lazy iterators.
+fn lazy_calls(matcher: &RawMatch, calls: &[String]) -> Result<HashSet<String>, String> {
+    let mut lazy_calls = HashSet::new();
+    for lazy in &matcher.lazy {
+        let mut names = lazy.calls.clone();
+        for receiver in &lazy.receivers {
+            names.extend(lazy.names.iter().map(|name| format!("{receiver}().{name}")));
+        }
+        for call in names {
+            if !calls.contains(&call) {
+                return Err(format!(
+                    "`[[match.lazy]]`: {call:?} is not one of the codemod's calls"
+                ));
+            }
+            lazy_calls.insert(call);
+        }
+    }
+    Ok(lazy_calls)
+}
+
+/// `fixed-file-wide`: each the module of one of the codemod's calls.
+fn check_fixed_file_wide(modules: &[String], calls: &[String]) -> Result<(), String> {
+    for module in modules {
+        let prefix = format!("{module}.");
+        if !is_qualified_name(module)
+            || module.contains("()")
+            || !calls.iter().any(|call| call.starts_with(&prefix))
+        {
+            return Err(format!(
+                "`fixed-file-wide`: {module:?} is not the module of one of the codemod's calls"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A compiled `[fix]`: nothing when the codemod has none.
+#[derive(Default)]
+struct CompiledFix {
+    strategy: Option<Strategy>,
+    title: Option<Template>,
+    exceptions: HashMap<String, FixException>,
+}
+
+/// `[fix]`: its strategy, its title, and `[[fix.exceptions]]` by call.
+fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, String> {
+    let Some(fix) = fix else {
+        return Ok(CompiledFix::default());
+    };
+    let strategy = Strategy::compile(&fix.strategy, &fix.replacement, fix.httpx.as_ref(), calls)
+        .map_err(|e| format!("`[fix]`: {e}"))?;
+    let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
+        .map_err(|e| format!("`[fix] title`: {e}"))?;
+    let mut exceptions = HashMap::new();
+    for exception in &fix.exceptions {
+        let level = match Applicability::parse(&exception.applicability) {
+            Some(level @ (Applicability::Unsafe | Applicability::DisplayOnly)) => level,
+            _ => {
+                return Err(format!(
+                    "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\" or \"display-only\"",
+                    exception.applicability
+                ));
+            }
+        };
+        let message = exception
+            .message
+            .as_deref()
+            .map(|message| Template::parse(message, MESSAGE_PLACEHOLDERS))
+            .transpose()
+            .map_err(|e| format!("`[[fix.exceptions]] message`: {e}"))?;
+        let mut names = exception.calls.clone();
+        for methods in &exception.methods {
+            for receiver in &methods.receivers {
+                names.extend(methods.names.iter().map(|n| format!("{receiver}().{n}")));
+            }
+        }
+        for name in names {
+            if !calls.contains(&name) {
+                return Err(format!(
+                    "`[[fix.exceptions]]`: {name:?} is not one of the codemod's calls"
+                ));
+            }
+            exceptions.insert(
+                name,
+                FixException {
+                    applicability: level,
+                    reason: exception.reason.trim().to_owned(),
+                    unless_local_receiver: exception.unless_local_receiver,
+                    not_evidence: exception.not_evidence,
+                    message: message.clone(),
+                },
+            );
+        }
+    }
+    Ok(CompiledFix {
+        strategy: Some(strategy),
+        title: Some(title),
+        exceptions,
+    })
+}
+
+/// `[alternative-fix]`: a strategy, its title and the applicability it is preferred at.
+fn compile_alternative(
+    alternative: &RawAlternativeFix,
+    calls: &[String],
+) -> Result<AlternativeFix, String> {
+    Ok(AlternativeFix {
+        strategy: Strategy::compile(
+            &alternative.strategy,
+            &Default::default(),
+            alternative.httpx.as_ref(),
+            calls,
+        )
+        .map_err(|e| format!("`[alternative-fix]`: {e}"))?,
+        title: Template::parse(&alternative.title, TITLE_PLACEHOLDERS)
+            .map_err(|e| format!("`[alternative-fix] title`: {e}"))?,
+        applicability: Applicability::parse(&alternative.applicability).ok_or_else(|| {
+            format!(
+                "`[alternative-fix] applicability = {:?}`: expected \"safe\" or \"unsafe\"",
+                alternative.applicability
+            )
+        })?,
+    })
+}
+
+/// `[docs]`, trimmed; every part is required.
+fn compile_docs(raw: &RawDocs) -> Result<Docs, String> {
+    let docs = Docs {
+        what: raw.what.trim().to_owned(),
+        why: raw.why.trim().to_owned(),
+        example: raw.example.trim().to_owned(),
+        use_instead: raw.use_instead.trim().to_owned(),
+        fix_safety: raw.fix_safety.trim().to_owned(),
+    };
+    for (field, value) in [
+        ("what", &docs.what),
+        ("why", &docs.why),
+        ("example", &docs.example),
+        ("use-instead", &docs.use_instead),
+        ("fix-safety", &docs.fix_safety),
+    ] {
+        if value.is_empty() {
+            return Err(format!("`[docs] {field}` is empty"));
+        }
+    }
+    Ok(docs)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(in crate::codemod) const VALID: &str = r#"
+code = "X100"
+name = "x-rule"
+summary = "s"
+message = "`{callee}` blocks"
+applicability = "safe"
+[match]
+calls = ["time.sleep"]
+[fix]
+strategy = "await-async-equivalent"
+title = "Use `{replacement}`"
+[fix.replacement]
+asyncio = "asyncio.sleep"
+[docs]
+what = "w"
+why = "y"
+example = "e"
+use-instead = "u"
+fix-safety = "f"
+"#;
+
+    #[test]
+    fn valid_codemod_compiles() {
+        let codemod = compile("codemods/x.toml", VALID).unwrap();
+        assert_eq!(codemod.code, "X100");
+        assert_eq!(codemod.applicability, Applicability::Safe);
+    }
+
+    #[test]
+    fn unknown_key_names_the_file_and_key() {
+        let text = VALID.replace("summary = \"s\"", "summary = \"s\"\nsumary = 1");
+        let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
+        assert!(err.starts_with("codemods/x.toml: "), "{err}");
+        assert!(err.contains("sumary"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        for (from, to, expected) in [
+            ("code = \"X100\"", "code = \"x1\"", "not a rule code"),
+            (
+                "applicability = \"safe\"",
+                "applicability = \"maybe\"",
+                "applicability",
+            ),
+            (
+                "`{callee}` blocks",
+                "`{calle}` blocks",
+                "unknown placeholder",
+            ),
+            (
+                "calls = [\"time.sleep\"]",
+                "calls = [\"time..sleep\"]",
+                "qualified name",
+            ),
+            (
+                "strategy = \"await-async-equivalent\"",
+                "strategy = \"magic\"",
+                "unknown strategy",
+            ),
+            (
+                "asyncio = \"asyncio.sleep\"",
+                "trio = \"trio.sleep\"",
+                "asyncio",
+            ),
+            ("why = \"y\"", "why = \"  \"", "[docs] why"),
+        ] {
+            let text = VALID.replace(from, to);
+            assert_ne!(text, VALID, "{from}");
+            let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_fix_exception_may_have_its_own_message() {
+        let exception = |message: &str| {
+            VALID.replace(
+                "[fix.replacement]",
+                &format!(
+                    "[[fix.exceptions]]\ncalls = [\"time.sleep\"]\napplicability = \"unsafe\"\n\
+                     reason = \"r\"\nmessage = \"{message}\"\n[fix.replacement]"
+                ),
+            )
+        };
+        let codemod = compile("x.toml", &exception("`{callee}` rarely waits")).unwrap();
+        let rendered = codemod.fix_exceptions["time.sleep"]
+            .message
+            .as_ref()
+            .expect("the exception's message")
+            .render(|name| {
+                if name == "callee" {
+                    "t.sleep".into()
+                } else {
+                    String::new()
+                }
+            });
+        assert_eq!(rendered, "`t.sleep` rarely waits");
+        let err = compile("x.toml", &exception("`{calle}` rarely waits"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[[fix.exceptions]] message"), "{err}");
+        assert!(err.contains("unknown placeholder"), "{err}");
+    }
+}

@@ -1,0 +1,99 @@
+//! A compiled codemod ([`Codemod`]): what a `codemods/*.toml` file means once `compile` has
+//! validated it, and the error that names a file that does not compile.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use super::{Strategy, Template};
+use crate::fix::Applicability;
+
+/// The user documentation of a codemod, printed by `unfreeze explain`.
+#[derive(Clone, Debug)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub use_instead: String,
+    pub fix_safety: String,
+}
+
+/// A second fix, preferred when the run reaches its applicability (`[alternative-fix]`).
+#[derive(Clone, Debug)]
+pub struct AlternativeFix {
+    pub strategy: Strategy,
+    pub title: Template,
+    pub applicability: Applicability,
+}
+
+/// A lower applicability for some of a codemod's calls (`[[fix.exceptions]]`).
+#[derive(Clone, Debug)]
+pub struct FixException {
+    pub applicability: Applicability,
+    pub reason: String,
+    /// Not when the receiver is a local object of the calling function.
+    pub unless_local_receiver: bool,
+    /// Not evidence that a project function calling it blocks (`not-evidence`).
+    pub not_evidence: bool,
+    /// The finding's message for these calls, when the codemod's would misdescribe them.
+    pub message: Option<Template>,
+}
+
+/// A compiled, validated codemod.
+#[derive(Clone, Debug)]
+pub struct Codemod {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub message: Template,
+    pub applicability: Applicability,
+    pub default_enabled: bool,
+    /// Qualified names whose calls are findings.
+    pub calls: Vec<String>,
+    /// Modules whose fixes read more of a file than the function of the call: a file whose
+    /// code names one is parsed with every function body (`fixed-file-wide`).
+    pub fixed_file_wide: Vec<String>,
+    /// Whether only calls in async context are findings.
+    pub async_only: bool,
+    /// Whether only calls whose result is discarded are findings.
+    pub result_discarded: bool,
+    /// A template for the user's `blocking-calls`: it matches nothing by itself.
+    pub from_configuration: bool,
+    /// Matches calls of the file's own coroutine functions instead of named calls.
+    pub project_coroutines: bool,
+    /// Matches calls of project functions that block (see `[match] project-blocking`).
+    pub project_blocking: bool,
+    /// With `project_blocking`: the codes (or prefixes) whose matches are blocking evidence.
+    pub evidence: Vec<String>,
+    /// Calls returning lazy iterators: findings only where consumed on the spot.
+    pub lazy_calls: HashSet<String>,
+    /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
+    pub unless_caught: Vec<String>,
+    /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).
+    pub unless_arguments_mention: Vec<String>,
+    /// Awaited readiness waits that, just before the call, show it does not block.
+    pub unless_after_await_of: Vec<String>,
+    /// Calls whose fix is lowered to an applicability, with the reason.
+    pub fix_exceptions: HashMap<String, FixException>,
+    pub strategy: Option<Strategy>,
+    pub fix_title: Option<Template>,
+    /// Tried before `strategy` when the run applies fixes of its applicability.
+    pub alternative: Option<AlternativeFix>,
+    pub docs: Docs,
+    /// The file it was loaded from, for messages.
+    pub origin: String,
+}
+
+/// A codemod file that could not be loaded; names the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodemodError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl fmt::Display for CodemodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl std::error::Error for CodemodError {}

@@ -1,0 +1,362 @@
+//! The registry of compiled codemods: the bundled files compiled once (codes and names
+//! unique), the user's configured calls added, and the lookups the analysis and the lexical
+//! pre-pass make ("which codemods care about calls to `time.sleep`?", "could this file's text
+//! call anything matched?").
+
+use std::collections::{HashMap, HashSet};
+
+use super::compile::{TITLE_PLACEHOLDERS, compile};
+use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template};
+
+include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
+
+/// Every compiled codemod, indexed for the analysis.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    codemods: Vec<Codemod>,
+    by_call: HashMap<String, Vec<usize>>,
+    /// The last segment of every matched call (`sleep`), a cheap pre-filter before name
+    /// resolution.
+    call_tails: HashSet<String>,
+    /// For each matched call, the words a file must contain for a call to resolve to it.
+    call_words: Vec<CallWords>,
+    /// Every word in `call_words`.
+    interesting_words: foldhash::HashSet<String>,
+    /// Codemods (by index) that match calls of the file's own coroutine functions.
+    coroutine_codemods: Vec<usize>,
+    /// Codemods (by index) that match calls of project functions that block.
+    blocking_codemods: Vec<usize>,
+    /// Codemods (by index) whose matches make a synchronous function block.
+    evidence_codemods: HashSet<usize>,
+    /// Every codemod's `fixed-file-wide` modules, once each.
+    modules_fixed_file_wide: Vec<String>,
+}
+
+/// What the pre-filters know of one matched call.
+#[derive(Debug, Clone)]
+pub struct CallWords {
+    /// The words a file must contain for a call in it to resolve to this one (see
+    /// [`required_words`]), `async` included when only async context counts.
+    pub words: Vec<String>,
+    /// The call's last segment (`sleep` in `time.sleep`), the name written before `(`
+    /// unless the callee is an alias.
+    pub tail: String,
+    /// Only calls in async context are findings.
+    pub async_only: bool,
+    /// Only calls whose result is discarded are findings.
+    pub result_discarded: bool,
+    /// For a module's function (`os.path.exists`, not a method `Client().get` nor a builtin):
+    /// the segment before the last (`path`), the name an attribute call is made on unless
+    /// the module is imported under an alias.
+    pub module: Option<String>,
+    /// A method of an object (`requests.Session().get`): a plain name before `(` is never
+    /// this call, unless it is bound to it.
+    pub is_method: bool,
+    /// A builtin (`builtins.open`): called by its plain name, or on `builtins`.
+    pub is_builtin: bool,
+    /// The codemod (by index) that matches the call.
+    pub codemod: usize,
+}
+
+/// The words a file must contain for some call in it to resolve to `qualified`: every dotted
+/// segment, because the import that brings the name in spells the module and the call or the
+/// import spells the function (`import os.path as p; p.exists` has `os`, `path`, `exists`).
+/// Builtins need no import, so `builtins.open` needs only `open`.
+fn required_words(qualified: &str) -> Vec<String> {
+    let qualified = qualified.strip_prefix("builtins.").unwrap_or(qualified);
+    qualified
+        .split('.')
+        .map(|segment| segment.trim_end_matches("()").to_owned())
+        .collect()
+}
+
+/// The identifier-like words of `text` that are in `wanted`.
+fn words_in<'t>(text: &'t str, wanted: &foldhash::HashSet<String>) -> foldhash::HashSet<&'t str> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut found = foldhash::HashSet::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_word(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            let word = &text[start..i];
+            if wanted.contains(word) {
+                found.insert(word);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+impl Registry {
+    /// The codemods bundled in the binary.
+    pub fn bundled() -> Result<Registry, CodemodError> {
+        Registry::from_files(BUNDLED_CODEMODS)
+    }
+
+    /// Compile `(origin, contents)` pairs; codes and names must be unique.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<Registry, CodemodError> {
+        let mut codemods: Vec<Codemod> = Vec::new();
+        for (origin, text) in files {
+            let codemod = compile(origin, text)?;
+            if let Some(existing) = codemods
+                .iter()
+                .find(|c| c.code == codemod.code || c.name == codemod.name)
+            {
+                return Err(CodemodError {
+                    origin: origin.to_string(),
+                    message: format!(
+                        "code `{}` / name `{}` is already used by {}",
+                        codemod.code, codemod.name, existing.origin
+                    ),
+                });
+            }
+            codemods.push(codemod);
+        }
+        codemods.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(Registry::index(codemods))
+    }
+
+    /// This registry plus one codemod per blocking call the user declared, each a copy of the
+    /// bundled `from-configuration` codemod with the call and the fix it asks for.
+    pub fn with_configured_calls(&self, calls: &[ConfiguredCall]) -> Result<Registry, String> {
+        if calls.is_empty() {
+            return Ok(self.clone());
+        }
+        let template = self
+            .codemods
+            .iter()
+            .find(|c| c.from_configuration)
+            .ok_or("no bundled codemod accepts configured blocking calls")?;
+        let mut codemods = self.codemods.clone();
+        for call in calls {
+            let mut codemod = template.clone();
+            codemod.calls = vec![call.call.clone()];
+            codemod.from_configuration = false;
+            codemod.fixed_file_wide = Vec::new();
+            codemod.applicability = call.applicability;
+            codemod.strategy = call.strategy.clone();
+            codemod.fix_title = call.strategy.as_ref().map(|strategy| {
+                let title = match strategy {
+                    Strategy::ToThread => "Run it in a worker thread: `await {replacement}(...)`",
+                    _ => "Replace with `await {replacement}`",
+                };
+                Template::parse(title, TITLE_PLACEHOLDERS).expect("a valid built-in title")
+            });
+            codemods.push(codemod);
+        }
+        Ok(Registry::index(codemods))
+    }
+
+    fn index(codemods: Vec<Codemod>) -> Registry {
+        let mut by_call: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut call_tails = HashSet::new();
+        let mut call_words = Vec::new();
+        for (i, codemod) in codemods.iter().enumerate() {
+            for call in &codemod.calls {
+                by_call.entry(call.clone()).or_default().push(i);
+                let tail = call.rsplit('.').next().unwrap_or(call).to_owned();
+                call_tails.insert(tail.clone());
+                let mut words = required_words(call);
+                if codemod.async_only {
+                    // Async context needs an `async def` in the file.
+                    words.push("async".to_owned());
+                }
+                let segments: Vec<&str> = call.split('.').collect();
+                let module =
+                    (segments.len() >= 2 && segments[0] != "builtins" && !call.contains("()"))
+                        .then(|| segments[segments.len() - 2].to_owned());
+                call_words.push(CallWords {
+                    words,
+                    tail,
+                    async_only: codemod.async_only,
+                    result_discarded: codemod.result_discarded,
+                    module,
+                    is_method: call.contains("()"),
+                    is_builtin: call.starts_with("builtins."),
+                    codemod: i,
+                });
+            }
+        }
+        let mut interesting_words: foldhash::HashSet<String> = call_words
+            .iter()
+            .flat_map(|c| c.words.iter().cloned())
+            .collect();
+        let coroutine_codemods: Vec<usize> = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.project_coroutines)
+            .map(|(i, _)| i)
+            .collect();
+        let blocking_codemods: Vec<usize> = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.project_blocking)
+            .map(|(i, _)| i)
+            .collect();
+        if !coroutine_codemods.is_empty() || !blocking_codemods.is_empty() {
+            interesting_words.insert("async".to_owned());
+        }
+        let evidence_codemods = codemods
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                blocking_codemods.iter().any(|&b| {
+                    codemods[b]
+                        .evidence
+                        .iter()
+                        .any(|selector| c.code.starts_with(selector.as_str()))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let mut modules_fixed_file_wide: Vec<String> = Vec::new();
+        for module in codemods.iter().flat_map(|c| &c.fixed_file_wide) {
+            if !modules_fixed_file_wide.contains(module) {
+                modules_fixed_file_wide.push(module.clone());
+            }
+        }
+        Registry {
+            modules_fixed_file_wide,
+            coroutine_codemods,
+            blocking_codemods,
+            evidence_codemods,
+            codemods,
+            by_call,
+            call_tails,
+            call_words,
+            interesting_words,
+        }
+    }
+
+    pub fn codemods(&self) -> &[Codemod] {
+        &self.codemods
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Codemod> {
+        self.codemods
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(code) || c.name == code)
+    }
+
+    /// Codemods (by index) that match calls of the file's own coroutine functions.
+    pub fn coroutine_codemods(&self) -> &[usize] {
+        &self.coroutine_codemods
+    }
+
+    /// Codemods (by index) that match calls of project functions that block.
+    pub fn blocking_codemods(&self) -> &[usize] {
+        &self.blocking_codemods
+    }
+
+    /// Whether the matches of the codemod at `index` make a synchronous function block.
+    pub fn is_evidence(&self, index: usize) -> bool {
+        self.evidence_codemods.contains(&index)
+    }
+
+    /// Whether some codemod needs the project phase (cross-file summaries).
+    pub fn needs_project(&self) -> bool {
+        !self.coroutine_codemods.is_empty() || !self.blocking_codemods.is_empty()
+    }
+
+    /// Codemods (by index) that match calls to `qualified`.
+    pub fn for_call(&self, qualified: &str) -> &[usize] {
+        self.by_call.get(qualified).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn codemod(&self, index: usize) -> &Codemod {
+        &self.codemods[index]
+    }
+
+    /// Whether some call in `text` could resolve to a matched name: a cheap pre-filter (one
+    /// scan of the bytes) that spares parsing files that cannot have a finding.
+    pub fn may_match(&self, text: &str) -> bool {
+        let (has_async, mut calls) = self.possible_calls(text);
+        (self.needs_project() && has_async) || calls.next().is_some()
+    }
+
+    /// One scan of the bytes: whether the word `async` occurs, and the matched calls whose
+    /// words all occur (the calls some call in `text` could resolve to).
+    pub fn possible_calls<'r>(&'r self, text: &str) -> (bool, impl Iterator<Item = &'r CallWords>) {
+        let found = words_in(text, &self.interesting_words);
+        let has_async = found.contains("async");
+        let possible: Vec<&CallWords> = self.calls_with_words(|w| found.contains(w)).collect();
+        (has_async, possible.into_iter())
+    }
+
+    /// The matched calls whose words all satisfy `has_word`.
+    pub fn calls_with_words(
+        &self,
+        has_word: impl Fn(&str) -> bool,
+    ) -> impl Iterator<Item = &CallWords> {
+        self.call_words
+            .iter()
+            .filter(move |call| call.words.iter().all(|w| has_word(w)))
+    }
+
+    /// Every word some [`CallWords`] needs (`async` included when needed).
+    pub fn interesting_words(&self) -> &foldhash::HashSet<String> {
+        &self.interesting_words
+    }
+
+    /// The modules whose fixes read more of a file than the function of the call (a
+    /// `requests` session kept on `self` becomes an `AsyncClient` only if every use of the
+    /// attribute in the file allows it): a file whose code names one is parsed with every
+    /// function body.
+    pub fn modules_fixed_file_wide(&self) -> &[String] {
+        &self.modules_fixed_file_wide
+    }
+
+    /// Whether some codemod matches a call whose last name segment is `tail`.
+    pub fn cares_about_tail(&self, tail: &str) -> bool {
+        self.call_tails.contains(tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codemod::compile::tests::VALID;
+
+    #[test]
+    fn bundled_codemods_compile() {
+        let registry = Registry::bundled().unwrap();
+        assert!(registry.get("ASYNC251").is_some());
+        assert!(registry.get("blocking-sleep").is_some());
+    }
+
+    #[test]
+    fn pre_filter_needs_every_segment_as_a_word() {
+        let registry = Registry::from_files(&[("x.toml", VALID)]).unwrap();
+        assert!(registry.may_match("import time as t\nasync def f(): t.sleep(1)\n"));
+        assert!(registry.may_match("from time import sleep\nasync def f(): pass\n"));
+        assert!(
+            !registry.may_match("import time\nt.sleep(1)\n"),
+            "async context needs `async`"
+        );
+        assert!(!registry.may_match("import time\nasync def f(): time.time()\n"));
+        assert!(!registry.may_match("async def f(): timed.sleeping\n"));
+        let builtin = VALID.replace("time.sleep", "builtins.open");
+        let registry = Registry::from_files(&[("x.toml", &builtin)]).unwrap();
+        assert!(registry.may_match("async def f(): open(p)\n"));
+        assert!(!registry.may_match("async def f(): await reopen(p)\n"));
+        let anywhere = VALID.replace(
+            "calls = [\"time.sleep\"]",
+            "calls = [\"time.sleep\"]\ncontext = \"anywhere\"",
+        );
+        let registry = Registry::from_files(&[("x.toml", &anywhere)]).unwrap();
+        assert!(registry.may_match("import time\ntime.sleep(1)\n"));
+    }
+
+    #[test]
+    fn duplicate_codes_are_rejected() {
+        let err = Registry::from_files(&[("a.toml", VALID), ("b.toml", VALID)]).unwrap_err();
+        assert_eq!(err.origin, "b.toml");
+        assert!(err.message.contains("already used by a.toml"));
+    }
+}

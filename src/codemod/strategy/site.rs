@@ -1,0 +1,226 @@
+//! What a strategy sees of one matched call ([`Site`]) and the helpers the strategies share:
+//! how `await` fits where the call is, how the file names a module's function (and the import
+//! that needs), free local names, a statement's own lines, a call's argument text.
+
+use crate::parse::KindName;
+
+use tree_sitter::{Node, Tree};
+
+use crate::fix::Edit;
+use crate::fix::imports::reference_module;
+use crate::parse::{Field, FieldChild};
+use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticIndex};
+
+/// Everything a strategy may look at for one matched call.
+pub struct Site<'a> {
+    pub text: &'a str,
+    pub line_ending: &'a str,
+    pub tree: &'a Tree,
+    pub index: &'a SemanticIndex,
+    pub call: Node<'a>,
+    pub callee: Node<'a>,
+    /// What the callee resolved to, e.g. `time.sleep`.
+    pub qualified: &'a str,
+    /// `anyio` or `trio` when the file is written for that library; `None` for asyncio.
+    pub library: Option<&'static str>,
+    /// The lowest Python version the project supports, when known (`(3, 8)`).
+    pub target_version: Option<(u8, u8)>,
+    /// The module requests calls are rewritten to: `httpx` or `httpx2`.
+    pub http_client: &'static str,
+}
+
+impl<'a> Site<'a> {
+    /// The node that spans `scope`'s code (a function's body).
+    pub fn scope_node(&self, scope: ScopeId) -> Option<Node<'a>> {
+        let range = &self.index.scope(scope).range;
+        self.tree
+            .root_node()
+            .descendant_for_byte_range(range.start, range.end)
+    }
+}
+
+/// The library marker for files inside anyio's or trio's own package (`Site::library`).
+pub const LIBRARY_INTERNALS: &str = "library-internals";
+
+/// How `await` must be written in front of the call at `call`.
+pub(crate) enum AwaitShape {
+    /// The call is already awaited (`await time.sleep(1)`, a bug in itself).
+    AlreadyAwaited,
+    /// `await f()` as is.
+    Bare,
+    /// The call is a receiver or callee: `(await f()).x`, `(await f())[0]`, `(await f())()`.
+    Parenthesised,
+}
+
+pub(crate) fn await_shape(call: Node) -> AwaitShape {
+    let Some(parent) = call.parent() else {
+        return AwaitShape::Bare;
+    };
+    let is_field = |field: Field| {
+        parent
+            .field(field)
+            .is_some_and(|child| child.id() == call.id())
+    };
+    match parent.kind_name() {
+        "await" => AwaitShape::AlreadyAwaited,
+        "attribute" if is_field(Field::Object) => AwaitShape::Parenthesised,
+        "subscript" if is_field(Field::Value) => AwaitShape::Parenthesised,
+        "call" if is_field(Field::Function) => AwaitShape::Parenthesised,
+        _ => AwaitShape::Bare,
+    }
+}
+
+/// How the fix names `module.function` and the import it needs: through the module as the
+/// callee names it (`aio.sleep` for `aio.get_event_loop`), else as [`name_at`] the call.
+pub(super) fn target_function(
+    site: &Site,
+    module: &str,
+    function: &str,
+) -> Result<(String, Vec<Edit>), String> {
+    match callee_module_alias(site, module) {
+        Some(alias) => Ok((format!("{alias}.{function}"), Vec::new())),
+        None => name_at(site, module, function, site.call.start_byte()),
+    }
+}
+
+/// How the file at `offset` names `module.path` (`anyio` and `to_thread.run_sync`), and the
+/// import that needs: by a name it imports already ([`imported_as`]), else through the
+/// module, imported if needed.
+pub(super) fn name_at(
+    site: &Site,
+    module: &str,
+    path: &str,
+    offset: usize,
+) -> Result<(String, Vec<Edit>), String> {
+    if let Some(name) = imported_as(site, &format!("{module}.{path}"), offset) {
+        return Ok((name, Vec::new()));
+    }
+    let reference = reference_module(
+        site.index,
+        site.tree,
+        site.text,
+        site.line_ending,
+        module,
+        offset,
+    )?;
+    Ok((format!("{}.{path}", reference.name), reference.import))
+}
+
+/// `aio` when the callee is `aio.something` and `aio` is `module` imported under that name.
+fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
+    let object = site.callee.field(Field::Object)?;
+    if object.kind_name() != "identifier" {
+        return None;
+    }
+    let name = &site.text[object.byte_range()];
+    match site.index.resolve_name(name, object.start_byte()) {
+        Resolution::Binding(id) => match &site.index.binding(id).kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } if qualified == module => Some(name.to_owned()),
+            _ => None,
+        },
+        Resolution::Builtin => None,
+    }
+}
+
+/// The local name a callee's import binds (`time` for `time.sleep` after `import time`,
+/// `sleep` after `from time import sleep`), which the fix may leave unused.
+pub(super) fn imported_head(site: &Site) -> Option<String> {
+    let mut head = site.callee;
+    while head.kind_name() == "attribute" {
+        head = head.field(Field::Object)?;
+    }
+    if head.kind_name() != "identifier" {
+        return None;
+    }
+    let name = &site.text[head.byte_range()];
+    match site.index.resolve_name(name, head.start_byte()) {
+        Resolution::Binding(id)
+            if matches!(site.index.binding(id).kind, BindingKind::Import { .. }) =>
+        {
+            Some(name.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// A local name that nothing in scope uses yet: `base`, `base_1`, ...
+pub(crate) fn free_name(site: &Site, base: &str) -> String {
+    let offset = site.call.start_byte();
+    numbered_names(base)
+        // Unbound in every enclosing scope: the new local shadows nothing.
+        .find(|name| site.index.resolve_name(name, offset) == Resolution::Builtin)
+        .expect("some name is free")
+}
+
+/// `base`, `base_1`, `base_2`, ...: candidates for a new name.
+pub(crate) fn numbered_names(base: &str) -> impl Iterator<Item = String> + '_ {
+    (0..).map(move |i| {
+        if i == 0 {
+            base.to_owned()
+        } else {
+            format!("{base}_{i}")
+        }
+    })
+}
+
+/// The indentation of `statement` and the end of its last line (before a trailing comment's
+/// line ending), when the statement has its lines to itself.
+pub(crate) fn own_lines<'t>(site: &Site<'t>, statement: Node) -> Result<(&'t str, usize), String> {
+    let line_start = crate::source::line_start_at(site.text, statement.start_byte());
+    let indent = &site.text[line_start..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    let rest = &site.text[statement.end_byte()..];
+    let line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let after = &site.text[statement.end_byte()..line_end];
+    if !(after.trim().is_empty() || after.trim_start().starts_with('#')) {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    Ok((indent, line_end))
+}
+
+/// The text between a call's parentheses, and whether it passes keyword arguments.
+pub(super) fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
+    let arguments = site.call.field(Field::Arguments)?;
+    if arguments.kind_name() == "generator_expression" {
+        // `f(x for x in y)`: the generator needs its own parentheses once it is not alone.
+        return Some((site.text[arguments.byte_range()].to_owned(), false));
+    }
+    let inner = &site.text[arguments.start_byte() + 1..arguments.end_byte() - 1];
+    let mut cursor = arguments.walk();
+    let has_keywords = arguments
+        .named_children(&mut cursor)
+        .any(|a| matches!(a.kind_name(), "keyword_argument" | "dictionary_splat"));
+    Some((inner.to_owned(), has_keywords))
+}
+
+/// Why a strategy has no fix in a file written for `library`.
+pub(super) fn library_error(library: &str) -> String {
+    if library == LIBRARY_INTERNALS {
+        "inside anyio's or trio's own package, their internal APIs are the right fix".to_owned()
+    } else {
+        format!("no `{library}` equivalent is known for this call")
+    }
+}
+
+/// How the file at `offset` names `qualified` (a module's attribute, `anyio.to_thread.run_sync`)
+/// through an import of it or of a module it is in other than the top one:
+/// `from anyio.to_thread import run_sync` gives `run_sync`, `from anyio import to_thread`
+/// gives `to_thread.run_sync`. The top module is left to `reference_module`.
+fn imported_as(site: &Site, qualified: &str, offset: usize) -> Option<String> {
+    let mut prefix = qualified;
+    let mut rest = String::new();
+    while let Some((parent, last)) = prefix.rsplit_once('.') {
+        if let Some(name) = site.index.module_alias_at(prefix, offset) {
+            return Some(format!("{name}{rest}"));
+        }
+        rest = format!(".{last}{rest}");
+        prefix = parent;
+    }
+    None
+}
