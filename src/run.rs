@@ -20,12 +20,12 @@ use crate::cache::{
 use crate::codemod::Registry;
 use crate::discover::discover;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
+use crate::lexical::{
+    LexicalFacts, bodies_a_fix_round_leaves_out, may_need_analysis, needs_analysis,
+};
 use crate::masked::blank_bodies;
 use crate::outcome::{FileOutcome, FileReport, FixedFile, Summary};
 use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
-use crate::prefilter::{
-    LexicalFacts, bodies_a_fix_round_leaves_out, may_need_analysis, needs_analysis,
-};
 use crate::project::{
     EvidenceCalls, FileSummary, LexicalProject, LexicalSummary, ModuleInfo, ModuleMap,
     ProjectCalls, ProjectFile, ProjectLookup, ProjectView, settle, summarize,
@@ -333,7 +333,7 @@ fn finish(
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
         let keep_imports = keeps_unused_imports(path);
         // The rounds below read only what the fixes changed and the findings' code: their
-        // parses leave out the other bodies (`prefilter::bodies_a_fix_round_leaves_out`).
+        // parses leave out the other bodies (`lexical::bodies_a_fix_round_leaves_out`).
         let leave_out =
             |text: &str, keep: &[Range<usize>]| bodies_a_fix_round_leaves_out(text, keep, registry);
         let finding_ranges: Vec<Range<usize>> = findings.iter().map(|f| f.range.clone()).collect();

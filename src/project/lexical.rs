@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::modules::{ModuleInfo, absolute_name};
 use crate::codemod::{CallWords, MODULES_FIXED_FILE_WIDE, Registry};
-use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
+use crate::lexical::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
 
 /// Where a called name is looked up: the file's own functions, or a module (or class) path
 /// and everything under it (`app.models` for `models.save()` after `from app import models`).

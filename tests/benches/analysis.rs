@@ -14,7 +14,7 @@ use unfreeze::analyze::{FileContext, analyze};
 use unfreeze::codemod::Registry;
 use unfreeze::config::Config;
 use unfreeze::parse::{KeyNodes, parse};
-use unfreeze::prefilter::{LexicalFacts, needs_analysis};
+use unfreeze::lexical::{LexicalFacts, needs_analysis};
 use unfreeze::project::{EvidenceCalls, LexicalSummary, ModuleInfo};
 use unfreeze::run::process_source;
 use unfreeze::semantic::build_index;
