@@ -3,13 +3,15 @@
 //! chain as evidence) and which are coroutine functions. The result is, per file, the calls in
 //! async context that reach such functions; the analysis turns them into findings.
 
-mod lexical;
+mod lexical_settle;
+mod lexical_summary;
 mod modules;
 mod summary;
 
 use std::collections::HashMap;
 
-pub use lexical::{EvidenceCalls, LexicalProject, LexicalSummary};
+pub use lexical_settle::LexicalProject;
+pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use summary::{Evidence, FileSummary, FunctionSummary, summarize};
 
