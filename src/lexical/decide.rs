@@ -16,7 +16,7 @@ pub fn needs_analysis(text: &str, registry: &Registry, selection: &RuleSelection
     if !may_need_analysis(text, registry, selection) {
         return false;
     }
-    // The scan could not follow the file (e.g. a syntax error): analyse it.
+    // The scan could not follow the file (e.g. a syntax error): analyze it.
     LexicalFacts::scan(text, registry.interesting_words())
         .is_none_or(|facts| facts.needs_analysis(registry, selection))
 }

@@ -204,7 +204,7 @@ const MAX_ALIAS_DEPTH: usize = 8;
 
 impl<'t> LexicalFacts<'t> {
     /// Whether the code (outside comments and plain strings) has `word`, one of the words
-    /// some call of the registry needs ([`Registry::interesting_words`]).
+    /// some call of the registry needs ([`crate::codemod::Registry::interesting_words`]).
     pub fn code_has_word(&self, word: &str) -> bool {
         self.code_words.contains(word)
     }

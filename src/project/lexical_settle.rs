@@ -386,13 +386,13 @@ mod tests {
 
     /// Settle `files`: (module name, text).
     fn project(files: &[(&str, &str)]) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
-        project_analysing(files, &[])
+        project_analyzing(files, &[])
     }
 
-    /// Settle `files`, those at the indices of `analysed` let through by the pre-filter.
-    fn project_analysing(
+    /// Settle `files`, those at the indices of `analyzed` let through by the pre-filter.
+    fn project_analyzing(
         files: &[(&str, &str)],
-        analysed: &[usize],
+        analyzed: &[usize],
     ) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
         let registry = Registry::bundled().unwrap();
         let evidence = EvidenceCalls::new(&registry);
@@ -410,7 +410,7 @@ mod tests {
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
                 let mut summary =
                     LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"));
-                if analysed.contains(&i) {
+                if analyzed.contains(&i) {
                     summary.keep_bodies_the_file_rules_read(&facts, text, &registry);
                 }
                 summary
@@ -453,10 +453,10 @@ mod tests {
     }
 
     #[test]
-    fn a_file_analysed_keeps_the_bodies_its_own_rules_may_read() {
+    fn a_file_analyzed_keeps_the_bodies_its_own_rules_may_read() {
         let api = "import asyncio\nimport time\n\nasync def handler(k):\n    time.sleep(1)\n\ndef render(rows):\n    import json\n    return json.dumps(rows)\n\ndef spawn(loop):\n    loop.create_task(work())\n\ndef outer():\n    async def inner():\n        return 1\n    return inner\n\ndef run_it():\n    asyncio.run(main())\n\nclass Box:\n    def __init__(self):\n        self.items = []\n\n    def size(self):\n        return len(self.items)\n";
         let left_out = |files: &[(&str, &str)]| -> Vec<String> {
-            let (project, summaries) = project_analysing(files, &[0]);
+            let (project, summaries) = project_analyzing(files, &[0]);
             project
                 .bodies_left_out(0, &summaries[0])
                 .into_iter()

@@ -7,7 +7,7 @@
 //! parsed, and every module those call into. Before any parse, every file's text goes
 //! through the pre-filter's tokenizer ([`LexicalFacts::scan_functions`]), which tells, per
 //! function, the names it calls and whether one of its calls may be blocking evidence. From
-//! those, settled across the whole project by name (this module), come:
+//! those, settled across the whole project by name (`lexical_settle.rs`), come:
 //!
 //! - the names of the synchronous functions that **may** block: one whose body may make an
 //!   evidence call, or may call, by name, a function that may block (an `import ... as`
@@ -19,7 +19,7 @@
 //! coroutine's name (UNF301); and the on-demand summaries follow only calls whose target's
 //! name may block or is a coroutine's. Within a file parsed for the project rules alone, the
 //! same sets tell which function bodies nothing in can matter: the parse leaves them out
-//! ([`LexicalProject::bodies_left_out`], `masked.rs`).
+//! ([`super::LexicalProject::bodies_left_out`], `masked.rs`).
 //!
 //! Everything here over-approximates the precise summaries ([`super::summary`]): names are
 //! matched by their last segment whatever the module, a call counts wherever its name can
