@@ -2,7 +2,7 @@
 //! that needs only the rest (the project rules' summaries and speculation, where the lexical
 //! pass showed nothing in those bodies can matter; see `LexicalProject::bodies_left_out`),
 //! and for the parse that checks a fixed text, whose next round of fixes reads only the
-//! bodies the fixes changed (`prefilter::bodies_a_fix_round_leaves_out` chooses them).
+//! bodies the fixes changed (`lexical::bodies_a_fix_round_leaves_out` chooses them).
 //!
 //! Each body becomes `...` followed by spaces, its line breaks kept: the text keeps its
 //! length, its lines and every byte outside the bodies, so every offset, line and column the

@@ -4,13 +4,15 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
-mod lexical;
+mod lexical_settle;
+mod lexical_summary;
 mod modules;
 mod summary;
 
 use std::collections::HashMap;
 
-pub use lexical::{EvidenceCalls, LexicalProject, LexicalSummary};
+pub use lexical_settle::LexicalProject;
+pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use summary::{Evidence, FileSummary, FunctionSummary};
 

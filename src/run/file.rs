@@ -10,10 +10,10 @@ use std::sync::OnceLock;
 
 use crate::analyze::{FileContext, Finding, analyze, summarize};
 use crate::codemod::Registry;
+use crate::lexical::needs_analysis;
 use crate::masked::blank_bodies;
 use crate::outcome::FileOutcome;
 use crate::parse::{KeyNodes, ParsedFile, parse, parse_skipping};
-use crate::prefilter::needs_analysis;
 use crate::project::{LexicalProject, ModuleInfo, ModuleMap, ProjectLookup, ProjectView};
 use crate::semantic::build_index;
 use crate::settings::{Mode, Settings};

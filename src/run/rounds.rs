@@ -8,9 +8,9 @@ use std::path::Path;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
 use crate::fix::{CheckMask, fix_file_masked};
+use crate::lexical::bodies_a_fix_round_leaves_out;
 use crate::outcome::{FileOutcome, FixedFile};
 use crate::parse::ParsedFile;
-use crate::prefilter::bodies_a_fix_round_leaves_out;
 use crate::scope::Lines;
 use crate::settings::Settings;
 use crate::source::LineIndex;
@@ -123,7 +123,7 @@ pub(super) fn finish(
         let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
         let keep_imports = keeps_unused_imports(path);
         // The rounds below read only what the fixes changed and the findings' code: their
-        // parses leave out the other bodies (`prefilter::bodies_a_fix_round_leaves_out`).
+        // parses leave out the other bodies (`lexical::bodies_a_fix_round_leaves_out`).
         let leave_out =
             |text: &str, keep: &[Range<usize>]| bodies_a_fix_round_leaves_out(text, keep, registry);
         let finding_ranges: Vec<Range<usize>> = findings.iter().map(|f| f.range.clone()).collect();

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use crate::cache::{Entry, Previous, Stamp, decode_scan, encode_scan};
 use crate::codemod::Registry;
+use crate::lexical::{LexicalFacts, may_need_analysis};
 use crate::outcome::FileOutcome;
-use crate::prefilter::{LexicalFacts, may_need_analysis};
 use crate::project::{EvidenceCalls, LexicalSummary, ModuleInfo, ModuleMap};
 use crate::settings::Settings;
 use crate::source::SourceText;

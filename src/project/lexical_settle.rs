@@ -1,155 +1,12 @@
-//! The project phase's lexical pass: which files the project rules need parsed at all.
-//!
-//! Parsing is most of a run's time, and a project's rules (UNF401 transitive blocking, UNF301
-//! un-awaited coroutines across modules) could otherwise need every file with a coroutine
-//! parsed, and every module those call into. Before any parse, every file's text goes
-//! through the pre-filter's tokenizer ([`LexicalFacts::scan_functions`]), which tells, per
-//! function, the names it calls and whether one of its calls may be blocking evidence. From
-//! those, settled across the whole project by name (this module), come:
-//!
-//! - the names of the synchronous functions that **may** block: one whose body may make an
-//!   evidence call, or may call, by name, a function that may block (an `import ... as`
-//!   alias of such a name may too);
-//! - the names of the project's coroutine functions.
-//!
-//! A file then needs the project's precise analysis only if one of its coroutines calls, not
-//! awaited, a name that may block (UNF401), or may discard the result of a call of a
-//! coroutine's name (UNF301); and the on-demand summaries follow only calls whose target's
-//! name may block or is a coroutine's. Within a file parsed for the project rules alone, the
-//! same sets tell which function bodies nothing in can matter: the parse leaves them out
-//! ([`LexicalProject::bodies_left_out`], `masked.rs`).
-//!
-//! Everything here over-approximates the precise summaries ([`super::summary`]): names are
-//! matched by their last segment whatever the module, a call counts wherever its name can
-//! resolve to a project function (an imported name, a name the file defines, `self.x`,
-//! `cls.x`, a name assigned a call's result, a longer chain), awaited calls are left out only
-//! where the `await` is seen, generators are not told apart, and a file the tokenizer cannot
-//! follow is parsed and summarised precisely instead (its functions seed the sets by name). A
-//! precise chain `coroutine -> f -> g -> blocking call` is made of names this pass finds
-//! blocking, so the precise analysis reaches the same findings on fewer parsed files.
+//! The project phase's lexical pass, settled across the project ([`LexicalProject`]): from
+//! every file's [`LexicalSummary`] (`lexical_summary.rs`), by name, the synchronous functions
+//! that may block and the project's coroutines, followed through calls, aliases and
+//! re-exports; then which files may have a finding of the project rules, which bodies a parse
+//! may leave out, and which calls the on-demand precise summaries need to follow.
 
 use foldhash::{HashMap, HashSet};
-use serde::{Deserialize, Serialize};
 
-use super::modules::{ModuleInfo, absolute_name};
-use crate::codemod::{CallWords, Registry};
-use crate::prefilter::{Imported, LexicalCall, LexicalFacts, LexicalFunction, LexicalReceiver};
-
-/// Where a called name is looked up: the file's own functions, or a module (or class) path
-/// and everything under it (`app.models` for `models.save()` after `from app import models`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-enum Scope {
-    Local,
-    Path(String),
-}
-
-/// A name a call may reach, and where.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-struct Key {
-    scope: Scope,
-    name: String,
-}
-
-/// One file's lexical summary: owned, small, by name.
-/// Serialised in the result cache (`cache.rs`).
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct LexicalSummary {
-    /// The names the module is importable under (the one relative imports use first).
-    modules: Vec<String>,
-    /// The synchronous functions that may block or call a project function.
-    sync_functions: Vec<SyncFunction>,
-    /// The file's `async def`s: name, and the classes each is a method of (`None`: nested in
-    /// a function).
-    coroutines: Vec<(String, Option<String>)>,
-    /// What the calls in coroutines' own bodies may reach (not awaited): UNF401.
-    coroutine_calls: Vec<Key>,
-    /// What the calls in coroutines whose result may be discarded may reach: UNF301.
-    discarded_calls: Vec<Key>,
-    /// `from module import name [as bound]`: `(module, name, bound)`, the module absolute.
-    imported_names: Vec<(String, String, String)>,
-    /// `import module as bound`: `(module, bound)`.
-    imported_modules: Vec<(String, String)>,
-    /// The bodies of its functions in no other function, and what their calls (nested
-    /// functions' included) may reach: a parse may leave out those that cannot matter
-    /// ([`LexicalProject::bodies_left_out`]).
-    bodies: Vec<Body>,
-    /// What the bodies' calls may reach, each once (the bodies refer to them by index).
-    body_keys: Vec<Key>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Body {
-    range: std::ops::Range<u32>,
-    /// Always parsed ([`crate::prefilter::FunctionBody::pinned`]), or a call in it may be
-    /// blocking evidence.
-    kept: bool,
-    /// What its calls may reach (in `body_keys`), awaited ones included: a function that may
-    /// block makes it matter.
-    calls: Box<[u32]>,
-    /// What its calls whose result may be thrown away may reach: a coroutine makes it matter
-    /// (UNF301; calling a coroutine function does nothing else a finding or a summary
-    /// needs).
-    discarded: Box<[u32]>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SyncFunction {
-    name: String,
-    /// The classes it is a method of, dotted (`""` for a module's function); `None` for a
-    /// function nested in another one.
-    classes: Option<String>,
-    /// A call in its body may be blocking evidence.
-    may_block: bool,
-    /// What its calls may reach.
-    calls: Vec<Key>,
-}
-
-/// The evidence calls (the matches that make a synchronous function block, see
-/// [`Registry::is_evidence`]), by their last segment.
-pub struct EvidenceCalls<'r> {
-    by_tail: HashMap<&'r str, Vec<&'r CallWords>>,
-    all: Vec<&'r CallWords>,
-}
-
-impl<'r> EvidenceCalls<'r> {
-    pub fn new(registry: &'r Registry) -> EvidenceCalls<'r> {
-        let all: Vec<&CallWords> = registry
-            .calls_with_words(|_| true)
-            .filter(|call| registry.is_evidence(call.codemod))
-            .collect();
-        let mut by_tail: HashMap<&str, Vec<&CallWords>> = HashMap::default();
-        for &call in &all {
-            by_tail.entry(call.tail.as_str()).or_default().push(call);
-        }
-        EvidenceCalls { by_tail, all }
-    }
-
-    /// Whether `call` may be an evidence call.
-    fn may_match(&self, facts: &LexicalFacts, call: &LexicalCall) -> bool {
-        let named = self
-            .by_tail
-            .get(call.name)
-            .is_some_and(|calls| calls.iter().any(|words| facts.may_be_call_of(call, words)));
-        // A plain name bound to an evidence call (`nap = time.sleep`).
-        named
-            || (call.receiver == LexicalReceiver::Plain
-                && facts.is_bound(call.name)
-                && self
-                    .all
-                    .iter()
-                    .any(|words| facts.may_be_call_of(call, words)))
-    }
-}
-
-/// A module name as written in an import (`. helpers`, `app.\\\n net`), without the spaces,
-/// made absolute.
-fn absolute_module(module: &ModuleInfo, written: &str) -> Option<String> {
-    let compact: String = written
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\\')
-        .collect();
-    absolute_name(module, &compact)
-}
+use super::lexical_summary::{Key, LexicalSummary, Scope};
 
 /// The enclosing paths of a dotted path, itself included: `a`, `a.b`, `a.b.c`.
 fn ancestors(path: &str) -> impl Iterator<Item = &str> {
@@ -158,372 +15,7 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
         .chain(std::iter::once(path))
 }
 
-/// Builds one file's summary.
-struct Summarizer<'f, 't> {
-    facts: &'f LexicalFacts<'t>,
-    module: &'f ModuleInfo,
-    /// Whether an absolute dotted name is in the project (starts with one of its top-level
-    /// modules): calls and imports elsewhere cannot reach a project function.
-    in_project: &'f dyn Fn(&str) -> bool,
-    /// [`Self::project_module`]'s answers: a file's calls go through the same few imports.
-    project_modules: std::cell::RefCell<HashMap<&'t str, Option<String>>>,
-}
-
-impl<'t> Summarizer<'_, 't> {
-    /// A module name as written in the file, made absolute, if it is the project's.
-    fn project_module(&self, written: &'t str) -> Option<String> {
-        self.project_modules
-            .borrow_mut()
-            .entry(written)
-            .or_insert_with(|| {
-                absolute_module(self.module, written).filter(|name| (self.in_project)(name))
-            })
-            .clone()
-    }
-
-    /// Where a name of the file may lead as the start of a chain (`name.x(...)`): a module or
-    /// class an import names, or the file itself (a `def` or `class`). Nothing for a builtin,
-    /// a parameter or a local variable.
-    fn scopes_of_root(&self, name: &str, scopes: &mut Vec<Scope>) {
-        for imported in self.facts.imports.get(name).into_iter().flatten() {
-            let path = match imported {
-                Imported::Module(path) => self.project_module(path),
-                Imported::Name { module, name } => self
-                    .project_module(module)
-                    .map(|module| format!("{module}.{name}")),
-            };
-            scopes.extend(path.map(Scope::Path));
-        }
-        if self.facts.defined.contains(name) {
-            scopes.push(Scope::Local);
-        }
-    }
-
-    /// What a call may reach: where its name can resolve to a project function (the
-    /// precise summary's `call_target`, widened).
-    fn reached(&self, call: &LexicalCall<'t>) -> Vec<Key> {
-        let mut keys: Vec<Key> = Vec::new();
-        let mut scopes = Vec::new();
-        match call.receiver {
-            LexicalReceiver::Plain => {
-                for imported in self.facts.imports.get(call.name).into_iter().flatten() {
-                    if let Imported::Name { module, name } = imported
-                        && let Some(module) = self.project_module(module)
-                    {
-                        keys.push(Key {
-                            scope: Scope::Path(module),
-                            name: (*name).to_owned(),
-                        });
-                    }
-                }
-                if self.facts.defined.contains(call.name) {
-                    scopes.push(Scope::Local);
-                }
-            }
-            // A method of the calling method's class, as `call_target` resolves it (no
-            // base classes); anywhere in the file from a nested function.
-            LexicalReceiver::Name("self" | "cls") => {
-                match &self.facts.functions[call.function as usize].classes {
-                    Some(classes) if !classes.is_empty() => scopes.push(Scope::Path(format!(
-                        "{}.{}",
-                        self.module.name,
-                        classes.join(".")
-                    ))),
-                    _ => scopes.push(Scope::Local),
-                }
-            }
-            LexicalReceiver::Name(receiver) => {
-                self.scopes_of_root(receiver, &mut scopes);
-                // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
-                for (_, callee) in self
-                    .facts
-                    .assigned_from_call
-                    .get(receiver)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(bound_in, _)| {
-                        self.facts.sees_binding(receiver, call.scope, *bound_in)
-                    })
-                {
-                    self.scopes_of_root(callee, &mut scopes);
-                }
-            }
-            // `self.repo.save()` is not resolved: nor is any chain on `self`.
-            LexicalReceiver::Expression {
-                root: Some("self" | "cls"),
-                ..
-            }
-            | LexicalReceiver::Expression { root: None, .. } => {}
-            LexicalReceiver::Expression {
-                root: Some(root), ..
-            } => self.scopes_of_root(root, &mut scopes),
-        }
-        keys.extend(scopes.into_iter().map(|scope| Key {
-            scope,
-            name: call.name.to_owned(),
-        }));
-        keys
-    }
-}
-
-fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
-    items.sort_unstable();
-    items.dedup();
-    items
-}
-
 impl LexicalSummary {
-    /// Summarise a scan made with [`LexicalFacts::scan_functions`] of `module`, in a
-    /// project whose names `in_project` tells.
-    pub fn of(
-        facts: &LexicalFacts,
-        evidence: &EvidenceCalls,
-        module: &ModuleInfo,
-        in_project: &dyn Fn(&str) -> bool,
-    ) -> LexicalSummary {
-        let summarizer = Summarizer {
-            facts,
-            module,
-            in_project,
-            project_modules: Default::default(),
-        };
-        let mut sync: Vec<(bool, Vec<Key>)> = facts
-            .functions
-            .iter()
-            .map(|_| (false, Vec::new()))
-            .collect();
-        let mut coroutine_calls = Vec::new();
-        let mut discarded_calls = Vec::new();
-        // Per body: kept, and the keys of its calls and of its discarded calls.
-        let facts_bodies = &facts.bodies;
-        let mut bodies: Vec<(bool, Vec<Key>, Vec<Key>)> = facts_bodies
-            .iter()
-            .map(|body| (body.pinned, Vec::new(), Vec::new()))
-            .collect();
-        let mut body_of: Vec<Option<usize>> = vec![None; facts.functions.len()];
-        for (i, body) in facts_bodies.iter().enumerate() {
-            body_of[body.function as usize] = Some(i);
-        }
-        for call in &facts.function_calls {
-            let function = &facts.functions[call.function as usize];
-            // The call counts for its body (awaited or not) unless the body is kept anyway,
-            // for a coroutine's calls unless awaited, for a synchronous function's until one
-            // of them may block. Its evidence and what it reaches are worked out once.
-            let body = body_of[function.outermost as usize].filter(|&i| !bodies[i].0);
-            let in_coroutine = !call.awaited && function.is_async;
-            let in_sync = !call.awaited && !function.is_async && !sync[call.function as usize].0;
-            if body.is_none() && !in_coroutine && !in_sync {
-                continue;
-            }
-            let is_evidence = (body.is_some() || in_sync) && evidence.may_match(facts, call);
-            let reached = if in_coroutine || !is_evidence {
-                summarizer.reached(call)
-            } else {
-                Vec::new()
-            };
-            if let Some(i) = body {
-                let (kept, calls, discarded) = &mut bodies[i];
-                if is_evidence {
-                    *kept = true;
-                    *calls = Vec::new();
-                    *discarded = Vec::new();
-                } else {
-                    if call.may_be_discarded {
-                        discarded.extend(reached.iter().cloned());
-                    }
-                    calls.extend(reached.iter().cloned());
-                }
-            }
-            if in_coroutine {
-                if call.may_be_discarded {
-                    discarded_calls.extend(reached.iter().cloned());
-                }
-                coroutine_calls.extend(reached);
-            } else if in_sync {
-                let (may_block, calls) = &mut sync[call.function as usize];
-                if is_evidence {
-                    *may_block = true;
-                } else {
-                    calls.extend(reached);
-                }
-            }
-        }
-        let classes = |function: &LexicalFunction| function.classes.as_ref().map(|c| c.join("."));
-        let sync_functions = facts
-            .functions
-            .iter()
-            .zip(sync)
-            .filter(|(function, (may_block, calls))| {
-                !function.is_async && (*may_block || !calls.is_empty())
-            })
-            .map(|(function, (may_block, calls))| SyncFunction {
-                name: function.name.to_owned(),
-                classes: classes(function),
-                may_block,
-                calls: if may_block {
-                    Vec::new()
-                } else {
-                    sorted_unique(calls)
-                },
-            })
-            .collect();
-        let coroutines = facts
-            .functions
-            .iter()
-            .filter(|f| f.is_async)
-            .map(|f| (f.name.to_owned(), classes(f)))
-            .collect();
-        let mut imported_names = Vec::new();
-        let mut imported_modules = Vec::new();
-        for (&bound, imports) in &facts.imports {
-            for imported in imports {
-                match imported {
-                    Imported::Name {
-                        module: written,
-                        name,
-                    } => {
-                        if let Some(absolute) = summarizer.project_module(written) {
-                            imported_names.push((absolute, (*name).to_owned(), bound.to_owned()));
-                        }
-                    }
-                    Imported::Module(written) => {
-                        if let Some(absolute) = summarizer.project_module(written)
-                            && absolute != bound
-                        {
-                            imported_modules.push((absolute, bound.to_owned()));
-                        }
-                    }
-                }
-            }
-        }
-        let mut body_keys = Vec::new();
-        let mut key_ids: HashMap<Key, u32> = HashMap::default();
-        let mut ids = |keys: Vec<Key>| -> Box<[u32]> {
-            sorted_unique(keys)
-                .into_iter()
-                .map(|key| {
-                    *key_ids.entry(key).or_insert_with_key(|key| {
-                        body_keys.push(key.clone());
-                        body_keys.len() as u32 - 1
-                    })
-                })
-                .collect()
-        };
-        let bodies = facts_bodies
-            .iter()
-            .zip(bodies)
-            .map(|(body, (kept, calls, discarded))| Body {
-                range: body.range.start as u32..body.range.end as u32,
-                kept,
-                calls: ids(calls),
-                discarded: ids(discarded),
-            })
-            .collect();
-        LexicalSummary {
-            modules: module.names.clone(),
-            sync_functions,
-            coroutines,
-            coroutine_calls: sorted_unique(coroutine_calls),
-            discarded_calls: sorted_unique(discarded_calls),
-            imported_names,
-            imported_modules,
-            bodies,
-            body_keys,
-        }
-    }
-
-    /// Keep the bodies the per-file rules, or their fixes, may read: for a file the
-    /// pre-filter lets through, whose parse then serves those rules as well as the project's.
-    ///
-    /// Outside coroutines only a call matched in any context (`asyncio.create_task`) can be a
-    /// finding. Beyond its call's function, an analysis or a fix reads the module's names,
-    /// the classes' attributes (bodies assigning one are pinned already), and whether the
-    /// file imports `asyncio` anywhere (which decides between asyncio's and trio's API). So
-    /// a body is kept when its function is a coroutine, or when its text has `async` (a
-    /// nested coroutine, `asyncio`) or the name of a call matched in any context: comments
-    /// and strings count, which only keeps more. Every body is kept in a file whose code
-    /// names a module fixed file-wide ([`Registry::modules_fixed_file_wide`]), or when a rule on
-    /// coroutine calls counts them outside coroutines. The bodies kept for the project
-    /// ([`Body::kept`]) stay kept.
-    pub fn keep_bodies_the_file_rules_read(
-        &mut self,
-        facts: &LexicalFacts,
-        text: &str,
-        registry: &Registry,
-    ) {
-        let keep_all = registry
-            .modules_fixed_file_wide()
-            .iter()
-            .any(|module| facts.code_has_word(module))
-            || registry
-                .coroutine_codemods()
-                .iter()
-                .any(|&i| !registry.codemod(i).async_only);
-        let matched_anywhere: Vec<&str> = registry
-            .calls_with_words(|_| true)
-            .filter(|call| !call.async_only)
-            .map(|call| call.tail.as_str())
-            .collect();
-        for (body, scanned) in self.bodies.iter_mut().zip(&facts.bodies) {
-            if body.kept {
-                continue;
-            }
-            let code = &text[scanned.range.clone()];
-            body.kept = keep_all
-                || facts.functions[scanned.function as usize].is_async
-                || code.contains("async")
-                || matched_anywhere.iter().any(|tail| code.contains(tail));
-        }
-    }
-
-    /// A file the tokenizer could not follow, from its precise summary: each function counts
-    /// as blocking (whether it blocks by itself or calls anything).
-    pub fn from_precise(summary: &super::FileSummary, module: &ModuleInfo) -> LexicalSummary {
-        let split = |qualname: &str| -> (String, Option<String>) {
-            match qualname.rsplit_once('.') {
-                None => (qualname.to_owned(), Some(String::new())),
-                Some((_, name)) if qualname.contains("<locals>") => (name.to_owned(), None),
-                Some((classes, name)) => (name.to_owned(), Some(classes.to_owned())),
-            }
-        };
-        LexicalSummary {
-            modules: module.names.clone(),
-            sync_functions: summary
-                .functions
-                .iter()
-                .filter(|f| !f.is_async)
-                .map(|f| {
-                    let (name, classes) = split(&f.qualname);
-                    SyncFunction {
-                        name,
-                        classes,
-                        may_block: true,
-                        calls: Vec::new(),
-                    }
-                })
-                .collect(),
-            coroutines: summary
-                .functions
-                .iter()
-                .filter(|f| f.is_async)
-                .map(|f| split(&f.qualname))
-                .collect(),
-            coroutine_calls: Vec::new(),
-            discarded_calls: Vec::new(),
-            imported_names: summary
-                .imports
-                .iter()
-                .filter_map(|(bound, absolute)| {
-                    let (module, name) = absolute.rsplit_once('.')?;
-                    Some((module.to_owned(), name.to_owned(), bound.clone()))
-                })
-                .collect(),
-            imported_modules: Vec::new(),
-            bodies: Vec::new(),
-            body_keys: Vec::new(),
-        }
-    }
-
     /// The names a function of this file is found under: its file's own, and its path in
     /// each module name (with the enclosing paths: a call through `pkg` may reach
     /// `pkg.sub.mod.Repo.save`).
@@ -873,6 +365,9 @@ impl<'l> LexicalProject<'l> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codemod::Registry;
+    use crate::lexical::LexicalFacts;
+    use crate::project::{EvidenceCalls, ModuleInfo};
 
     /// Module names, by file index.
     struct Modules(Vec<String>);
@@ -891,13 +386,13 @@ mod tests {
 
     /// Settle `files`: (module name, text).
     fn project(files: &[(&str, &str)]) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
-        project_analysing(files, &[])
+        project_analyzing(files, &[])
     }
 
-    /// Settle `files`, those at the indices of `analysed` let through by the pre-filter.
-    fn project_analysing(
+    /// Settle `files`, those at the indices of `analyzed` let through by the pre-filter.
+    fn project_analyzing(
         files: &[(&str, &str)],
-        analysed: &[usize],
+        analyzed: &[usize],
     ) -> (LexicalProject<'static>, Vec<LexicalSummary>) {
         let registry = Registry::bundled().unwrap();
         let evidence = EvidenceCalls::new(&registry);
@@ -915,7 +410,7 @@ mod tests {
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();
                 let mut summary =
                     LexicalSummary::of(&facts, &evidence, &module, &|name| name.starts_with("app"));
-                if analysed.contains(&i) {
+                if analyzed.contains(&i) {
                     summary.keep_bodies_the_file_rules_read(&facts, text, &registry);
                 }
                 summary
@@ -958,10 +453,10 @@ mod tests {
     }
 
     #[test]
-    fn a_file_analysed_keeps_the_bodies_its_own_rules_may_read() {
+    fn a_file_analyzed_keeps_the_bodies_its_own_rules_may_read() {
         let api = "import asyncio\nimport time\n\nasync def handler(k):\n    time.sleep(1)\n\ndef render(rows):\n    import json\n    return json.dumps(rows)\n\ndef spawn(loop):\n    loop.create_task(work())\n\ndef outer():\n    async def inner():\n        return 1\n    return inner\n\ndef run_it():\n    asyncio.run(main())\n\nclass Box:\n    def __init__(self):\n        self.items = []\n\n    def size(self):\n        return len(self.items)\n";
         let left_out = |files: &[(&str, &str)]| -> Vec<String> {
-            let (project, summaries) = project_analysing(files, &[0]);
+            let (project, summaries) = project_analyzing(files, &[0]);
             project
                 .bodies_left_out(0, &summaries[0])
                 .into_iter()
