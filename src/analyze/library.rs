@@ -1,7 +1,7 @@
 //! The async library a file is written for (anyio, trio, or asyncio by default), which
 //! decides what the fixes call.
 
-use crate::codemod::LIBRARY_INTERNALS;
+use crate::codemod::AsyncLibrary;
 use crate::parse::KindName;
 use crate::semantic::BindingKind;
 
@@ -9,20 +9,20 @@ use super::FileContext;
 
 /// The async library a file is written for when it says so: it imports anyio or trio, or it
 /// is part of one of those packages itself (relative imports only). `None`: asyncio.
-pub(super) fn preferred_library(file: &FileContext) -> Option<&'static str> {
+pub(super) fn preferred_library(file: &FileContext) -> Option<AsyncLibrary> {
     // anyio's API works on every backend, so an unconditional `import anyio` decides; trio's
     // only on trio, so trio needs a file that does not use asyncio. An optional import (in a
     // `try`, an `if`, a `with suppress(ImportError)`) decides nothing.
     if imports_unconditionally(file, "anyio") {
-        return Some("anyio");
+        return Some(AsyncLibrary::Anyio);
     }
     if imports_unconditionally(file, "trio") && !file.index.imports_module("asyncio") {
-        return Some("trio");
+        return Some(AsyncLibrary::Trio);
     }
     // The libraries' own code reaches its thread API through internal modules: no fix there.
     let components: Vec<_> = file.path.components().map(|c| c.as_os_str()).collect();
     if components.iter().any(|c| *c == "anyio" || *c == "trio") {
-        return Some(LIBRARY_INTERNALS);
+        return Some(AsyncLibrary::OwnInternals);
     }
     None
 }

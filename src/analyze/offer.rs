@@ -14,7 +14,7 @@ use super::proposal::propose_fix;
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
-use crate::codemod::{Codemod, Registry, Site};
+use crate::codemod::{AsyncLibrary, Codemod, Registry, Site};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ProjectCall, ProjectLookup};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
@@ -26,7 +26,7 @@ pub(super) fn offer_call(
     file: &FileContext,
     registry: &Registry,
     selection: &RuleSelection,
-    library: Option<&'static str>,
+    library: Option<AsyncLibrary>,
     call: Node,
     findings: &mut Vec<Finding>,
 ) {
@@ -110,7 +110,7 @@ fn offer_to_codemods(
     file: &FileContext,
     registry: &Registry,
     selection: &RuleSelection,
-    library: Option<&'static str>,
+    library: Option<AsyncLibrary>,
     site: CallSite,
     findings: &mut Vec<Finding>,
 ) {
@@ -270,7 +270,7 @@ fn codemod_applies(
 /// The finding `codemod` (number `i` in the registry) makes of the call.
 fn make_finding(
     file: &FileContext,
-    library: Option<&'static str>,
+    library: Option<AsyncLibrary>,
     site: &CallSite,
     reached: &Reached,
     facts: &CallFacts,

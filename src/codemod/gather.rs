@@ -5,7 +5,7 @@
 use crate::parse::KindName;
 use tree_sitter::Node;
 
-use super::strategy::{Proposal, Site, free_name, own_lines};
+use super::strategy::site::{Proposal, Site, free_name, own_lines};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};

@@ -23,5 +23,5 @@ pub use configured::ConfiguredCall;
 pub use httpx::HttpxMapping;
 pub use model::{AlternativeFix, Codemod, CodemodError, Docs, FixException};
 pub use registry::{CallWords, Registry};
-pub use strategy::{LIBRARY_INTERNALS, Site, Strategy};
+pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;

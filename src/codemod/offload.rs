@@ -24,7 +24,8 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::strategy::{AwaitShape, Proposal, Site, await_shape, numbered_names, thread_call};
+use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, numbered_names};
+use super::strategy::thread_call::thread_call;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeId};

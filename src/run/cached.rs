@@ -17,8 +17,8 @@ use crate::report::progress::Progress;
 use crate::settings::Settings;
 use crate::write::Fingerprint;
 
-use super::file::{ProjectRole, isolate_panics, process_in_project, process_path, read_file};
-use super::scan::ScanRead;
+use super::file::{ProjectRole, isolate_panics, read_file};
+use super::process::{process_in_project, process_path};
 
 /// Which pass summarized a file: the first one analyses it too, an on-demand one only
 /// summarizes it (a file without functions or imports then has no summary).
@@ -33,14 +33,10 @@ pub(super) fn summary_key(left_out: &[Range<usize>], pass: SummaryPass) -> Cache
     crate::cache::summary_key(left_out, matches!(pass, SummaryPass::OnDemand))
 }
 
-/// The last run's outcomes, when it ran over the same files with the same bytes (every scan
-/// came from the cache, `read`) and each outcome can be restored.
-pub(super) fn replay(
-    files: &[PathBuf],
-    read: &[ScanRead],
-    previous: &Previous,
-) -> Option<Vec<FileOutcome>> {
-    if !previous.covers(files.len()) || read.iter().any(|read| read.scan.is_some()) {
+/// The last run's outcomes, when it ran over the same files with the same bytes (the caller
+/// found every file's scan in the cache) and each outcome can be restored.
+pub(super) fn replay(files: &[PathBuf], previous: &Previous) -> Option<Vec<FileOutcome>> {
+    if !previous.covers(files.len()) {
         return None;
     }
     files

@@ -20,8 +20,6 @@ use crate::settings::{Mode, Settings};
 use crate::source::SourceText;
 use crate::write::Fingerprint;
 
-use super::rounds::finish;
-
 /// Parse, index and analyze `text` (the file at `path`), dropping the findings its
 /// per-file ignores silence. Also returns how many syntax errors `text` has: a fix must not
 /// add any.
@@ -152,32 +150,6 @@ pub(super) fn find_in_project(
     (findings, parsed.error_ranges.len(), summary)
 }
 
-/// Analyze (and in fix mode, fix) one file's bytes.
-pub fn process_source(
-    bytes: &[u8],
-    path: &Path,
-    settings: &Settings,
-    registry: &Registry,
-) -> FileOutcome {
-    process_in_project(bytes, path, settings, registry, ProjectRole::Alone).0
-}
-
-/// Analyze one file's bytes, with the part the project phase asks of it.
-pub(super) fn process_in_project(
-    bytes: &[u8],
-    path: &Path,
-    settings: &Settings,
-    registry: &Registry,
-    role: ProjectRole,
-) -> (FileOutcome, Option<crate::project::FileSummary>) {
-    let (analyzed, summary) = analyze_in_project(bytes, path, settings, registry, role);
-    let outcome = match analyzed {
-        Ok(analyzed) => finish(analyzed, path, settings, registry, role.round_role()),
-        Err(outcome) => outcome,
-    };
-    (outcome, summary)
-}
-
 /// A file analyzed, its fixes not yet made.
 pub(super) struct Analyzed {
     pub(super) source: SourceText,
@@ -275,19 +247,6 @@ pub(super) fn analyze_in_project(
         speculative_only,
     };
     (Ok(analyzed), summary)
-}
-
-pub(super) fn process_path(
-    path: &Path,
-    settings: &Settings,
-    registry: &Registry,
-    role: ProjectRole,
-) -> (FileOutcome, Option<crate::project::FileSummary>) {
-    let bytes = match read_file(path) {
-        Ok(bytes) => bytes,
-        Err(message) => return (FileOutcome::Error(message), None),
-    };
-    isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
 }
 
 /// A file's bytes, or the message that says why they could not be read.

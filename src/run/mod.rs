@@ -9,12 +9,14 @@
 
 mod cached;
 mod file;
+mod process;
 mod project;
 mod rounds;
 mod scan;
 mod stdin;
 
-pub use file::{find, process_source};
+pub use file::find;
+pub use process::process_source;
 pub use rounds::{MAX_FIX_ROUNDS, Refinder, keep_in_scope, keeps_unused_imports, until_stable};
 
 use std::collections::HashMap;

@@ -21,7 +21,8 @@ use crate::report::progress::Progress;
 use crate::settings::Settings;
 
 use super::cached::{self, SummaryPass, analyze_files_alone};
-use super::file::{Analyzed, ProjectRole, analyze_in_project, guarded, process_path, read_file};
+use super::file::{Analyzed, ProjectRole, analyze_in_project, guarded, read_file};
+use super::process::process_path;
 use super::rounds::finish;
 use super::scan::{LexicalPass, LexicalScan, scan_files};
 use super::{SettledProject, display_path, needs_project};

@@ -7,7 +7,8 @@ use crate::outcome::FileOutcome;
 use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectLookup, ProjectView, settle};
 use crate::settings::Settings;
 
-use super::file::{ProjectRole, isolate_panics, process_in_project};
+use super::file::{ProjectRole, isolate_panics};
+use super::process::process_in_project;
 use super::{display_path, needs_project};
 
 /// The source read from stdin, analyzed as a project of one file.

@@ -35,7 +35,7 @@ pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
 
-use super::strategy::{AwaitShape, Proposal, Site, await_shape, free_name};
+use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::handlers_around;

@@ -9,9 +9,9 @@
 use crate::parse::KindName;
 use tree_sitter::Node;
 
-use super::super::strategy::Site;
 use super::HttpxMapping;
 use super::mapping::ResponseAttribute;
+use crate::codemod::strategy::site::Site;
 use crate::fix::Edit;
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeKind};

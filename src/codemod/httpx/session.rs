@@ -26,7 +26,7 @@ use super::{
     HttpxMapping, await_method_edits, client_constructor, codes_edits, except_clause_edits,
     statement_of,
 };
-use crate::codemod::strategy::{Proposal, Site};
+use crate::codemod::strategy::site::{Proposal, Site};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};

@@ -4,7 +4,7 @@
 
 use crate::parse::KindName;
 
-use super::Proposal;
+use super::site::Proposal;
 use super::site::{AwaitShape, Site, await_shape, imported_head, target_function};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};

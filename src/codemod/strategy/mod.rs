@@ -10,14 +10,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod equivalent;
-mod site;
+pub(crate) mod site;
 mod task_reference;
 mod template_call;
+pub(crate) mod thread_call;
 mod to_thread;
 
-pub(crate) use site::{AwaitShape, await_shape, free_name, numbered_names, own_lines};
-pub use site::{LIBRARY_INTERNALS, Site};
-pub(crate) use to_thread::thread_call;
+pub use site::{AsyncLibrary, Proposal, Site};
 
 use super::Template;
 use super::httpx::HttpxMapping;
@@ -83,13 +82,6 @@ fn without_replacement(
     } else {
         Err(format!("strategy `{name}` takes no `replacement`"))
     }
-}
-
-/// A fix before the codemod's title is rendered.
-pub struct Proposal {
-    pub fix: Fix,
-    /// The replacement as written, e.g. `aio.sleep`, for the title.
-    pub replacement: String,
 }
 
 /// Placeholders of a user template.
@@ -196,8 +188,8 @@ impl Strategy {
                 anyio,
             } => {
                 let target = match (site.library, anyio, trio) {
-                    (Some("anyio"), Some(anyio), _) => anyio,
-                    (Some("trio"), _, Some(trio)) => trio,
+                    (Some(AsyncLibrary::Anyio), Some(anyio), _) => anyio,
+                    (Some(AsyncLibrary::Trio), _, Some(trio)) => trio,
                     (Some(library), _, _) => {
                         return Err(library_error(library));
                     }

@@ -6,8 +6,8 @@ use crate::parse::KindName;
 
 use tree_sitter::{Node, Tree};
 
-use crate::fix::Edit;
 use crate::fix::imports::reference_module;
+use crate::fix::{Edit, Fix};
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticIndex};
 
@@ -21,8 +21,8 @@ pub struct Site<'a> {
     pub callee: Node<'a>,
     /// What the callee resolved to, e.g. `time.sleep`.
     pub qualified: &'a str,
-    /// `anyio` or `trio` when the file is written for that library; `None` for asyncio.
-    pub library: Option<&'static str>,
+    /// The async library the file is written for, when it is not asyncio.
+    pub library: Option<AsyncLibrary>,
     /// The lowest Python version the project supports, when known (`(3, 8)`).
     pub target_version: Option<(u8, u8)>,
     /// The module requests calls are rewritten to: `httpx` or `httpx2`.
@@ -39,8 +39,32 @@ impl<'a> Site<'a> {
     }
 }
 
-/// The library marker for files inside anyio's or trio's own package (`Site::library`).
-pub const LIBRARY_INTERNALS: &str = "library-internals";
+/// A fix before the codemod's title is rendered.
+pub struct Proposal {
+    pub fix: Fix,
+    /// The replacement as written, e.g. `aio.sleep`, for the title.
+    pub replacement: String,
+}
+
+/// An async library other than asyncio that a file is written for (`Site::library`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsyncLibrary {
+    Anyio,
+    Trio,
+    /// The file is inside anyio's or trio's own package: their internal APIs are the fix.
+    OwnInternals,
+}
+
+impl AsyncLibrary {
+    /// The module a fix imports its functions from; `None` inside the libraries' own code.
+    pub fn module(self) -> Option<&'static str> {
+        match self {
+            AsyncLibrary::Anyio => Some("anyio"),
+            AsyncLibrary::Trio => Some("trio"),
+            AsyncLibrary::OwnInternals => None,
+        }
+    }
+}
 
 /// How `await` must be written in front of the call at `call`.
 pub(crate) enum AwaitShape {
@@ -200,11 +224,12 @@ pub(super) fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
 }
 
 /// Why a strategy has no fix in a file written for `library`.
-pub(super) fn library_error(library: &str) -> String {
-    if library == LIBRARY_INTERNALS {
-        "inside anyio's or trio's own package, their internal APIs are the right fix".to_owned()
-    } else {
-        format!("no `{library}` equivalent is known for this call")
+pub(super) fn library_error(library: AsyncLibrary) -> String {
+    match library.module() {
+        None => {
+            "inside anyio's or trio's own package, their internal APIs are the right fix".to_owned()
+        }
+        Some(module) => format!("no `{module}` equivalent is known for this call"),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::parse::KindName;
 
-use super::Proposal;
+use super::site::Proposal;
 use super::site::{Site, free_name, own_lines};
 use crate::fix::imports::module_statement_insertion;
 use crate::fix::{Applicability, Edit, Fix};

@@ -3,7 +3,7 @@
 
 use crate::parse::KindName;
 
-use super::Proposal;
+use super::site::Proposal;
 use super::site::{AwaitShape, Site, await_shape, call_arguments};
 use crate::codemod::Template;
 use crate::fix::imports::reference_module;
