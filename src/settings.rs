@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::{Config, PerFileIgnores};
 use crate::discover::ForcedExcludes;
 use crate::fix::Applicability;
-use crate::scope::LineScope;
+use crate::line_scope::LineScope;
 
 /// What the run does with the fixes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct Settings {
     /// Draw a progress bar on stderr during a long analysis (when it is a terminal).
     pub progress: bool,
     /// Only these files and lines (`bot --since`); `None`: everything found.
-    pub scope: Option<Arc<LineScope>>,
+    pub line_scope: Option<Arc<LineScope>>,
     /// The result cache's directory (`cache.rs`); `None`: no cache (`--no-cache`). Not used
     /// with a scope, nor for stdin.
     pub cache_dir: Option<PathBuf>,

@@ -239,7 +239,7 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: false,
-        scope: None,
+        line_scope: None,
         cache_dir: None,
     };
     let registry = Registry::bundled().unwrap();

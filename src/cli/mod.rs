@@ -11,8 +11,8 @@ use crate::codemod::Registry;
 use crate::config::{Config, PerFileIgnores, find_config, load};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
+use crate::line_scope::{LineScope, changed_since};
 use crate::report::Format;
-use crate::scope::{LineScope, changed_since};
 use crate::settings::{Mode, RuleSelection, Settings};
 
 #[derive(Debug, Parser)]
@@ -325,7 +325,7 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         config,
         progress: !common.quiet,
         cache_dir,
-        scope,
+        line_scope: scope,
     })
 }
 

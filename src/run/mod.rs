@@ -17,7 +17,9 @@ mod stdin;
 
 pub use file::find;
 pub use process::process_source;
-pub use rounds::{MAX_FIX_ROUNDS, Refinder, keep_in_scope, keeps_unused_imports, until_stable};
+pub use rounds::{
+    MAX_FIX_ROUNDS, Refinder, keep_in_line_scope, keeps_unused_imports, until_stable,
+};
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -109,7 +111,7 @@ pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> 
         &settings.exclude,
         settings.forced_excludes.as_ref(),
     );
-    if let Some(scope) = &settings.scope {
+    if let Some(scope) = &settings.line_scope {
         discovered.files.retain(|path| scope.file(path).is_some());
     }
     let mut reports: Vec<FileReport> = discovered
@@ -128,7 +130,7 @@ pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> 
         roots.push(settings.config.root.clone());
     }
     // A scope changes with every commit: such runs keep no cache.
-    let mut cache = match (&settings.cache_dir, &settings.scope) {
+    let mut cache = match (&settings.cache_dir, &settings.line_scope) {
         (Some(dir), None) => Cache::open(dir, settings),
         _ => None,
     };

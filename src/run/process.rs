@@ -9,7 +9,7 @@ use crate::project::FileSummary;
 use crate::settings::Settings;
 
 use super::file::{ProjectRole, analyze_in_project, isolate_panics, read_file};
-use super::rounds::finish;
+use super::rounds::fixed_outcome;
 
 /// Analyze (and in fix mode, fix) one file's bytes.
 pub fn process_source(
@@ -31,7 +31,7 @@ pub(super) fn process_in_project(
 ) -> (FileOutcome, Option<FileSummary>) {
     let (analyzed, summary) = analyze_in_project(bytes, path, settings, registry, role);
     let outcome = match analyzed {
-        Ok(analyzed) => finish(analyzed, path, settings, registry, role.round_role()),
+        Ok(analyzed) => fixed_outcome(analyzed, path, settings, registry, role.round_role()),
         Err(outcome) => outcome,
     };
     (outcome, summary)

@@ -23,7 +23,7 @@ use crate::settings::Settings;
 use super::cached::{self, SummaryPass, analyze_files_alone};
 use super::file::{Analyzed, ProjectRole, analyze_in_project, guarded, read_file};
 use super::process::process_path;
-use super::rounds::finish;
+use super::rounds::fixed_outcome;
 use super::scan::{LexicalPass, LexicalScan, scan_files};
 use super::{SettledProject, display_path, needs_project};
 
@@ -278,7 +278,7 @@ pub(super) fn analyze_files(
                 deferred: deferred[i],
             };
             let outcome =
-                finish_with_settled_calls(file, &map, &lexical, settings, registry, &|| reused(i))?;
+                outcome_with_settled_calls(file, &map, &lexical, settings, registry, &|| reused(i))?;
             Some((i, outcome))
         })
         .collect();
@@ -362,7 +362,7 @@ pub(super) fn first_pass(
     guarded(|| {
         let (analyzed, summary) = analyze_in_project(&bytes, path, settings, registry, role);
         let analyzed = match analyzed {
-            Ok(analyzed) if analyzed.findings.is_empty() => Err(finish(
+            Ok(analyzed) if analyzed.findings.is_empty() => Err(fixed_outcome(
                 analyzed,
                 path,
                 settings,
@@ -491,7 +491,7 @@ struct SettledFile<'a> {
 /// foresaw every call the settling found (the lexical pass let them through), else a new
 /// pass with the calls; `reused`: the outcome the cache holds for these bytes and calls.
 /// `None`: the file has nothing to finish.
-fn finish_with_settled_calls(
+fn outcome_with_settled_calls(
     file: SettledFile,
     map: &ModuleMap,
     lexical: &LexicalProject,
@@ -535,6 +535,6 @@ fn finish_with_settled_calls(
         None => ProjectRole::Alone,
     };
     let path = file.path;
-    let outcome = guarded(|| finish(analyzed, path, settings, registry, round_role));
+    let outcome = guarded(|| fixed_outcome(analyzed, path, settings, registry, round_role));
     Some(outcome.unwrap_or_else(FileOutcome::Error))
 }

@@ -9,9 +9,9 @@ use crate::analyze::Finding;
 use crate::codemod::Registry;
 use crate::fix::{CheckMask, fix_file_masked};
 use crate::lexical::bodies_a_fix_round_leaves_out;
+use crate::line_scope::Lines;
 use crate::outcome::{FileOutcome, FixedFile};
 use crate::parse::ParsedFile;
-use crate::scope::Lines;
 use crate::settings::Settings;
 use crate::source::LineIndex;
 
@@ -59,7 +59,7 @@ impl Refinder<'_> {
             true,
             parsed,
         );
-        keep_in_scope(
+        keep_in_line_scope(
             &mut findings,
             self.path,
             self.original,
@@ -99,7 +99,7 @@ pub fn until_stable(
 
 /// Make an analyzed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
 /// rounds know of the project's calls.
-pub(super) fn finish(
+pub(super) fn fixed_outcome(
     analyzed: Analyzed,
     path: &Path,
     settings: &Settings,
@@ -113,7 +113,7 @@ pub(super) fn finish(
         fingerprint,
         ..
     } = analyzed;
-    keep_in_scope(&mut findings, path, &source.text, &source.text, settings);
+    keep_in_line_scope(&mut findings, path, &source.text, &source.text, settings);
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
@@ -233,14 +233,14 @@ pub(super) fn finish(
 /// With a scope (`--since`): keep the findings of `current`, the text of the file at `path`
 /// that was `original` before this run's fixes, that are on lines in scope; the lines follow
 /// the fixes made so far. Without one, keep them all.
-pub fn keep_in_scope(
+pub fn keep_in_line_scope(
     findings: &mut Vec<Finding>,
     path: &Path,
     original: &str,
     current: &str,
     settings: &Settings,
 ) {
-    let Some(scope) = &settings.scope else {
+    let Some(scope) = &settings.line_scope else {
         return;
     };
     let lines = scope

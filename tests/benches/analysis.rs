@@ -55,7 +55,7 @@ fn benches(c: &mut Criterion) {
         per_file_ignores: Default::default(),
         config: Config::default(),
         progress: false,
-        scope: None,
+        line_scope: None,
         cache_dir: None,
     };
     for (name, text) in inputs() {

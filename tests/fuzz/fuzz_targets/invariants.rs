@@ -41,7 +41,7 @@ fn settings(unsafe_fixes: bool, http_client: HttpClient) -> Settings {
         per_file_ignores: PerFileIgnores::new(&config),
         config,
         progress: false,
-        scope: None,
+        line_scope: None,
         cache_dir: None,
     }
 }
