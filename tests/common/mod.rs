@@ -283,6 +283,48 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
     })
 }
 
+/// What a behaviour test's program printed, and the measures it printed on stderr: the wall
+/// time of its concurrent part (`elapsed=`) and its heartbeat's worst lag (`max_lag=`).
+pub struct Measured {
+    pub stdout: String,
+    pub elapsed: f64,
+    pub max_lag: f64,
+}
+
+/// Run the behaviour test's program `path` with `python`, in the program's directory, fed
+/// `stdin`; it must exit 0.
+pub fn measure(python: &str, path: &Path, stdin: &str) -> Measured {
+    let dir = path.parent().expect("the program is in a directory");
+    let out = self::python(python)
+        .current_dir(dir)
+        .arg(path)
+        .stdin(stdin)
+        .output();
+    assert_eq!(
+        out.code,
+        Some(0),
+        "`{python} {}` failed:\n{}",
+        path.display(),
+        out.show()
+    );
+    Measured {
+        elapsed: stderr_value(&out.stderr, "elapsed"),
+        max_lag: stderr_value(&out.stderr, "max_lag"),
+        stdout: out.stdout,
+    }
+}
+
+/// `key=value` from a behaviour test program's stderr, where it prints its measures.
+pub fn stderr_value(stderr: &str, key: &str) -> f64 {
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("the program printed no `{key}=` line; stderr:\n{stderr}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|err| panic!("`{key}` is not a number ({err}); stderr:\n{stderr}"))
+}
+
 /// Write `files` (relative path, bytes) under `root`, creating directories.
 pub fn write_files(root: &Path, files: &[(&str, &[u8])]) {
     for (path, bytes) in files {
