@@ -10,9 +10,7 @@ mod common;
 use common::{Run, project};
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use unfreeze::codemod::Registry;
 use unfreeze::config::{Config, PerFileIgnores};
@@ -288,20 +286,11 @@ fn fix_write_with_a_closed_stdout_still_writes_every_file() {
     for i in 0..300 {
         fs::write(dir.path().join(format!("m{i:03}.py")), source).unwrap();
     }
-    let mut child = unfreeze(dir.path(), &["fix", "--write", "."])
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the unfreeze binary runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (first, output) =
+        unfreeze(dir.path(), &["fix", "--write", "."]).first_line_then_close_stdout();
     assert!(first.starts_with("m000.py:7:5: ASYNC251"), "{first}");
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, Some(1), "stderr:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     let expected = source

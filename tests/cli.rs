@@ -7,9 +7,7 @@ mod common;
 use common::{Run, project};
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -890,23 +888,15 @@ fn closed_stdout_exits_cleanly_without_a_panic() {
     for i in 0..50 {
         fs::write(dir.path().join(format!("m{i:02}.py")), &body).unwrap();
     }
-    let mut child = unfreeze(dir.path(), &["check", "."])
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the unfreeze binary runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (first, output) = unfreeze(dir.path(), &["check", "."])
+        .lossy()
+        .first_line_then_close_stdout();
     assert!(first.starts_with("m00.py:4:5: ASYNC251"), "{first}");
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = &output.stderr;
     assert!(
-        matches!(output.status.code(), Some(0 | 1)),
+        matches!(output.code, Some(0 | 1)),
         "exit status {:?}, stderr:\n{stderr}",
-        output.status
+        output.code
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");

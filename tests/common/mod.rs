@@ -13,7 +13,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -287,19 +287,53 @@ impl Run {
         if let Some(feeder) = feeder {
             feeder.join().unwrap();
         }
-        let decode = |bytes: Vec<u8>, stream: &str| {
-            if lossy {
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                String::from_utf8(bytes)
-                    .unwrap_or_else(|err| panic!("{stream} of {shown} is not UTF-8: {err}"))
-            }
-        };
         Ok(Output {
             code: status.code(),
-            stdout: decode(stdout.join().unwrap(), "stdout"),
-            stderr: decode(stderr.join().unwrap(), "stderr"),
+            stdout: decode(stdout.join().unwrap(), lossy, || {
+                format!("stdout of {shown}")
+            }),
+            stderr: decode(stderr.join().unwrap(), lossy, || {
+                format!("stderr of {shown}")
+            }),
         })
+    }
+
+    /// Run it as `| head -1` would: read the first line of its stdout, close the pipe, then
+    /// wait for it. That line, and the run's exit code and stderr (its `stdout` is empty:
+    /// nothing more was read). Its stdin is empty.
+    pub fn first_line_then_close_stdout(self) -> (String, Output) {
+        let shown = format!("{:?}", self.command);
+        let lossy = self.lossy;
+        let mut child = self
+            .command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("could not run {shown}: {err}"));
+        let stderr = drain(child.stderr.take());
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        drop(stdout);
+        let status = child.wait().unwrap();
+        let output = Output {
+            code: status.code(),
+            stdout: String::new(),
+            stderr: decode(stderr.join().unwrap(), lossy, || {
+                format!("stderr of {shown}")
+            }),
+        };
+        (first, output)
+    }
+}
+
+/// `bytes` as text: lossily, or they must be UTF-8 (`what` names them when they are not).
+fn decode(bytes: Vec<u8>, lossy: bool, what: impl Fn() -> String) -> String {
+    if lossy {
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        String::from_utf8(bytes).unwrap_or_else(|err| panic!("{} is not UTF-8: {err}", what()))
     }
 }
 
