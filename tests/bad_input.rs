@@ -7,12 +7,10 @@
 
 mod common;
 
-use common::{Output, project};
+use common::{Run, project};
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use unfreeze::codemod::Registry;
 use unfreeze::config::{Config, PerFileIgnores};
@@ -24,25 +22,12 @@ use unfreeze::settings::{Mode, Settings};
 const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const BLOCKING_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
-    command
-        .args(args)
+/// `unfreeze ARGS --color=never --isolated` in `dir`, its output decoded lossily.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args)
         .args(["--color=never", "--isolated"])
-        .current_dir(dir)
-        .env_remove("NO_COLOR");
-    command
-}
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    let output = command(dir, args)
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .env_remove("NO_COLOR")
+        .lossy()
 }
 
 fn read(dir: &Path, path: &str) -> Vec<u8> {
@@ -62,7 +47,7 @@ fn mixed_and_cr_only_line_endings_are_kept_line_by_line() {
     let cr_fixed: &[u8] = b"import asyncio\r\rasync def f():\r    await asyncio.sleep(1)\r";
     let dir = project(&[("mixed.py", mixed), ("cr.py", cr)]);
 
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(1), "{}", check.show());
     assert!(
         check.stdout.contains("mixed.py:5:5: ASYNC251"),
@@ -75,11 +60,11 @@ fn mixed_and_cr_only_line_endings_are_kept_line_by_line() {
         check.show()
     );
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(0), "{}", fix.show());
     assert_eq!(read(dir.path(), "mixed.py"), mixed_fixed);
     assert_eq!(read(dir.path(), "cr.py"), cr_fixed);
-    let again = unfreeze(dir.path(), &["fix", "."]);
+    let again = unfreeze(dir.path(), &["fix", "."]).output();
     assert_eq!(again.code, Some(0), "{}", again.show());
 }
 
@@ -93,7 +78,7 @@ fn unknown_coding_cookie_is_reported_and_the_file_left_byte_for_byte() {
     let klingon: &[u8] =
         b"# -*- coding: klingon -*-\nimport time\n\nasync def f():\n    s = '\xe9'\n    time.sleep(1)\n";
     let dir = project(&[("klingon.py", klingon), ("ok.py", BLOCKING.as_bytes())]);
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(2), "{}", fix.show());
     assert!(
         fix.stderr
@@ -127,7 +112,7 @@ async def pause():
     time.sleep(1)
 ";
     let dir = project(&[("broken.py", source.as_bytes())]);
-    let check = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]);
+    let check = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]).output();
     assert_eq!(check.code, Some(1), "{}", check.show());
     let findings: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
     let rows: Vec<(u64, bool)> = findings
@@ -148,7 +133,8 @@ async def pause():
     let fix = unfreeze(
         dir.path(),
         &["fix", "--write", "--unsafe-fixes", "broken.py"],
-    );
+    )
+    .output();
     assert_eq!(fix.code, Some(1), "{}", fix.show());
     // `import time` is no longer used: removed.
     let expected = source
@@ -302,19 +288,11 @@ fn fix_write_with_a_closed_stdout_still_writes_every_file() {
     for i in 0..300 {
         fs::write(dir.path().join(format!("m{i:03}.py")), source).unwrap();
     }
-    let mut child = command(dir.path(), &["fix", "--write", "."])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the unfreeze binary runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (first, output) =
+        unfreeze(dir.path(), &["fix", "--write", "."]).first_line_then_close_stdout();
     assert!(first.starts_with("m000.py:7:5: ASYNC251"), "{first}");
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, Some(1), "stderr:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     let expected = source
@@ -337,7 +315,7 @@ fn fix_write_with_a_closed_stdout_still_writes_every_file() {
 #[test]
 fn unknown_rule_code_under_fix_write_touches_no_file() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "--select", "ASYNC999", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "--select", "ASYNC999", "."]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("unknown rule code") && out.stderr.contains("ASYNC999"),
@@ -351,13 +329,14 @@ fn unknown_rule_code_under_fix_write_touches_no_file() {
         ("a.py", BLOCKING.as_bytes()),
         ("unfreeze.toml", b"ignore = [\"NOPE1\"]\n"),
     ]);
-    let out = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["fix", "--write", "--config", "unfreeze.toml", "."])
-        .current_dir(configured.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let out = common::unfreeze(
+        configured.path(),
+        &["fix", "--write", "--config", "unfreeze.toml", "."],
+    )
+    .lossy()
+    .output();
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(2), "{stderr}");
     assert!(
         stderr.contains("unfreeze.toml") && stderr.contains("NOPE1"),
         "{stderr}"
@@ -370,7 +349,7 @@ fn unknown_rule_code_under_fix_write_touches_no_file() {
 #[test]
 fn missing_path_under_fix_write_is_reported_and_the_other_path_is_written() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "nowhere/gone.py", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "nowhere/gone.py", "a.py"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("nowhere/gone.py") && out.stderr.contains("no such file"),

@@ -7,9 +7,11 @@
 //! Needs Python 3 (`UNFREEZE_TEST_PYTHON`, default `python3`); fails, rather than skips,
 //! without it.
 
+mod common;
+
 use std::fs;
-use std::path::Path;
-use std::process::Command;
+
+use common::{measure, stdlib_python, unfreeze};
 
 /// Five workers that each wait 0.3 s, through two import styles of `time.sleep`, gathered
 /// concurrently; a heartbeat task records how late its 10 ms wake-ups are.
@@ -72,80 +74,13 @@ square(3) = 9
 square(5) = 25
 ";
 
-struct Measured {
-    stdout: String,
-    elapsed: f64,
-    max_lag: f64,
-}
-
-fn python() -> String {
-    std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
-
-/// `key=value` from the program's stderr.
-fn stderr_value(stderr: &str, key: &str) -> f64 {
-    stderr
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("the program printed no `{key}=` line; stderr:\n{stderr}"))
-        .trim()
-        .parse()
-        .unwrap_or_else(|err| panic!("`{key}` is not a number ({err}); stderr:\n{stderr}"))
-}
-
-fn run_program(path: &Path) -> Measured {
-    run_program_with_stdin(path, "")
-}
-
-fn run_program_with_stdin(path: &Path, stdin: &str) -> Measured {
-    use std::io::Write;
-    use std::process::Stdio;
-    let python = python();
-    let child = Command::new(&python)
-        .arg(path)
-        .current_dir(path.parent().expect("the program is in a directory"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("piped stdin")
-                .write_all(stdin.as_bytes())?;
-            Ok(child)
-        });
-    let output = child
-        .and_then(|child| child.wait_with_output())
-        .unwrap_or_else(|err| {
-            panic!(
-                "could not run Python (`{python}`): {err}. This test needs Python 3: install \
-                 python3 or point UNFREEZE_TEST_PYTHON at an interpreter."
-            )
-        });
-    let stdout = String::from_utf8(output.stdout).expect("the program prints UTF-8");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "`{python} {}` failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        path.display(),
-        output.status
-    );
-    Measured {
-        elapsed: stderr_value(&stderr, "elapsed"),
-        max_lag: stderr_value(&stderr, "max_lag"),
-        stdout,
-    }
-}
-
 #[test]
 fn fixed_program_prints_the_same_output_and_no_longer_blocks_the_event_loop() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workers.py");
     fs::write(&path, PROGRAM).unwrap();
 
-    let before = run_program(&path);
+    let before = measure(&stdlib_python(), &path, "");
     assert_eq!(
         before.stdout, EXPECTED_STDOUT,
         "the original program's output"
@@ -161,18 +96,15 @@ fn fixed_program_prints_the_same_output_and_no_longer_blocks_the_event_loop() {
         before.max_lag
     );
 
-    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["fix", "--write", "workers.py"])
-        .current_dir(dir.path())
+    let fix = unfreeze(dir.path(), &["fix", "--write", "workers.py"])
         .env_remove("NO_COLOR")
-        .output()
-        .expect("the unfreeze binary runs");
-    let fix_stdout = String::from_utf8_lossy(&fix.stdout);
-    let fix_stderr = String::from_utf8_lossy(&fix.stderr);
+        .lossy()
+        .output();
     assert_eq!(
-        fix.status.code(),
+        fix.code,
         Some(0),
-        "`unfreeze fix --write` should fix everything:\nstdout:\n{fix_stdout}\nstderr:\n{fix_stderr}"
+        "`unfreeze fix --write` should fix everything:\n{}",
+        fix.show()
     );
 
     let fixed = fs::read_to_string(&path).unwrap();
@@ -191,7 +123,7 @@ fn fixed_program_prints_the_same_output_and_no_longer_blocks_the_event_loop() {
         "a blocking sleep is left:\n{fixed}"
     );
 
-    let after = run_program(&path);
+    let after = measure(&stdlib_python(), &path, "");
     assert_eq!(
         after.stdout, before.stdout,
         "the rewritten program must print the same output\nrewritten file:\n{fixed}"
@@ -284,7 +216,7 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
     let path = dir.path().join("jobs.py");
     fs::write(&path, THREAD_PROGRAM).unwrap();
 
-    let before = run_program_with_stdin(&path, "alice\n");
+    let before = measure(&stdlib_python(), &path, "alice\n");
     assert!(
         before.stdout.starts_with("hello alice\n"),
         "{}",
@@ -308,17 +240,14 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
         before.max_lag
     );
 
-    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["fix", "--write", "--isolated", "jobs.py"])
-        .current_dir(dir.path())
-        .output()
-        .expect("the unfreeze binary runs");
+    let fix = unfreeze(dir.path(), &["fix", "--write", "--isolated", "jobs.py"])
+        .lossy()
+        .output();
     assert_eq!(
-        fix.status.code(),
+        fix.code,
         Some(0),
-        "everything should be fixed:\n{}{}",
-        String::from_utf8_lossy(&fix.stdout),
-        String::from_utf8_lossy(&fix.stderr)
+        "everything should be fixed:\n{}",
+        fix.show()
     );
     let fixed = fs::read_to_string(&path).unwrap();
     for expected in [
@@ -342,7 +271,7 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
     }
 
     fs::remove_dir_all(dir.path().join("work")).unwrap();
-    let after = run_program_with_stdin(&path, "alice\n");
+    let after = measure(&stdlib_python(), &path, "alice\n");
     assert_eq!(
         after.stdout, before.stdout,
         "the rewritten program must print the same:\n{fixed}"
@@ -388,29 +317,18 @@ fn awaiting_an_unawaited_coroutine_makes_its_work_happen() {
     let path = dir.path().join("audit.py");
     fs::write(&path, UNAWAITED_PROGRAM).unwrap();
     let run = || {
-        let output = Command::new(python())
-            .arg(&path)
-            .output()
-            .expect("python runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+        let output = common::python(&stdlib_python()).arg(&path).output();
+        assert_eq!(output.code, Some(0), "{}", output.show());
+        output.stdout
     };
     assert_eq!(run(), "ok []\n", "the original never saves");
-    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["fix", "--write", "--unsafe-fixes", "--isolated", "audit.py"])
-        .current_dir(dir.path())
-        .output()
-        .expect("the unfreeze binary runs");
-    assert_eq!(
-        fix.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&fix.stdout)
-    );
+    let fix = unfreeze(
+        dir.path(),
+        &["fix", "--write", "--unsafe-fixes", "--isolated", "audit.py"],
+    )
+    .lossy()
+    .output();
+    assert_eq!(fix.code, Some(0), "{}", fix.stdout);
     assert_eq!(
         run(),
         "ok [{'path': '/orders'}]\n",

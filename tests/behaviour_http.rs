@@ -10,7 +10,8 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
+
+use common::{Measured, measure, test_python, unfreeze};
 
 const PROGRAM: &str = r#""""A legacy inventory client: async code, blocking requests calls."""
 import asyncio
@@ -216,42 +217,16 @@ async def main():
 asyncio.run(main())
 "#;
 
-fn python() -> String {
-    common::test_python()
-}
-
-fn value(stderr: &str, key: &str) -> f64 {
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("no `{key}=` in stderr:\n{stderr}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-fn run(path: &std::path::Path) -> (String, f64, f64) {
-    let python = python();
-    let output = Command::new(&python)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{python}`: {e}; set UNFREEZE_TEST_PYTHON"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "`{python} {}` failed (it needs requests and httpx: .ci/run installs them):\n{stdout}\n{stderr}",
-        path.display()
-    );
-    (stdout, value(&stderr, "elapsed"), value(&stderr, "max_lag"))
-}
-
 #[test]
 fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client.py");
     fs::write(&path, PROGRAM).unwrap();
-    let (before, before_elapsed, before_lag) = run(&path);
+    let Measured {
+        stdout: before,
+        elapsed: before_elapsed,
+        max_lag: before_lag,
+    } = measure(&test_python(), &path, "");
     assert!(
         before.contains("head_does_not_follow (302, True)"),
         "{before}"
@@ -279,24 +254,24 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "the original starves the heartbeat: {before_lag}"
     );
 
-    let fix = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args([
+    let fix = unfreeze(
+        dir.path(),
+        &[
             "fix",
             "--write",
             "--unsafe-fixes",
             "--isolated",
             "client.py",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+        ],
+    )
+    .lossy()
+    .output();
     let fixed = fs::read_to_string(&path).unwrap();
     assert_eq!(
-        fix.status.code(),
+        fix.code,
         Some(0),
-        "everything should be rewritten:\n{}{}\n{fixed}",
-        String::from_utf8_lossy(&fix.stdout),
-        String::from_utf8_lossy(&fix.stderr)
+        "everything should be rewritten:\n{}\n{fixed}",
+        fix.show()
     );
     assert_eq!(
         fixed.matches("async with httpx.AsyncClient(").count(),
@@ -318,7 +293,11 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
         "{fixed}"
     );
 
-    let (after, after_elapsed, after_lag) = run(&path);
+    let Measured {
+        stdout: after,
+        elapsed: after_elapsed,
+        max_lag: after_lag,
+    } = measure(&test_python(), &path, "");
     assert_eq!(
         after, before,
         "same observable results after the rewrite:\n{fixed}"

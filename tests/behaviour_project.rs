@@ -8,52 +8,27 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use common::{project, test_python};
+use common::{project, python, stderr_value as value, test_python, unfreeze};
 
 /// Run `main.py` in `dir`; its stdout, and its stderr.
 fn run_main(dir: &Path) -> (String, String) {
-    let output = Command::new(test_python())
-        .args(["-W", "ignore::RuntimeWarning", "main.py"])
+    let output = python(&test_python())
         .current_dir(dir)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "main.py failed:\n{stdout}\n{stderr}"
-    );
-    (stdout, stderr)
+        .args(["-W", "ignore::RuntimeWarning", "main.py"])
+        .output();
+    assert_eq!(output.code, Some(0), "main.py failed:\n{}", output.show());
+    (output.stdout, output.stderr)
 }
 
 /// `unfreeze fix --write --unsafe-fixes <args> .` must fix everything it reports.
 fn fix(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["fix", "--isolated", "--write", "--unsafe-fixes"])
+    let output = unfreeze(dir, &["fix", "--isolated", "--write", "--unsafe-fixes"])
         .args(args)
         .arg(".")
-        .current_dir(dir)
-        .output()
-        .expect("the unfreeze binary runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn value(stderr: &str, key: &str) -> f64 {
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("no `{key}=` in:\n{stderr}"))
-        .trim()
-        .parse()
-        .unwrap()
+        .lossy()
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
 }
 
 const PROFILES: &str = r#"import time
@@ -255,11 +230,10 @@ asyncio.run(main())
 
 #[test]
 fn the_task_group_alternative_cancels_the_other_members_and_raises_a_group() {
-    let version = Command::new(test_python())
+    let version = python(&test_python())
         .args(["-c", "import sys; print(sys.version_info >= (3, 11))"])
-        .output()
-        .unwrap();
-    if String::from_utf8_lossy(&version.stdout).trim() != "True" {
+        .output();
+    if version.stdout.trim() != "True" {
         // asyncio.TaskGroup needs Python 3.11; the fix is only offered for that target.
         return;
     }
@@ -269,19 +243,19 @@ fn the_task_group_alternative_cancels_the_other_members_and_raises_a_group() {
     ]);
     let (before, _) = run_main(dir.path());
     assert_eq!(before, "ValueError [ValueError('boom')] running=1 log=[]\n");
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args([
+    let output = unfreeze(
+        dir.path(),
+        &[
             "fix",
             "--write",
             "--unsafe-fixes",
             "--select",
             "UNF402",
             ".",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+        ],
+    )
+    .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
     let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
     assert!(
         fixed.contains("async with asyncio.TaskGroup() as task_group:\n            task_group.create_task(fail())\n            task_group.create_task(slow())\n"),

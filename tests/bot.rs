@@ -6,9 +6,8 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{Output, write_files};
+use common::{Output, Run, unfreeze, write_files};
 
 const SLEEPY: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const SLEEPY_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
@@ -26,17 +25,19 @@ struct Repo {
     config: PathBuf,
 }
 
-fn git_command(dir: &Path, config: &Path) -> Command {
-    let mut command = Command::new("git");
-    command
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", config)
+/// `run` with `config` as git's only configuration, and no identity from the environment.
+fn with_git_config(run: Run, config: &Path) -> Run {
+    run.env("GIT_CONFIG_GLOBAL", config)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env_remove("GIT_AUTHOR_NAME")
         .env_remove("GIT_AUTHOR_EMAIL")
         .env_remove("GIT_COMMITTER_NAME")
-        .env_remove("GIT_COMMITTER_EMAIL");
-    command
+        .env_remove("GIT_COMMITTER_EMAIL")
+}
+
+/// `git ARGS` in `dir` with the configuration `config`.
+fn git(dir: &Path, config: &Path, args: &[&str]) -> Output {
+    with_git_config(Run::new("git").current_dir(dir).args(args), config).output()
 }
 
 impl Repo {
@@ -67,24 +68,10 @@ impl Repo {
         repo
     }
 
-    fn git(&self, args: &[&str]) -> std::process::Output {
-        git_command(&self.work, &self.config)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
     fn git_ok(&self, args: &[&str]) -> String {
-        let output = self.git(args);
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .trim_end()
-            .to_owned()
+        let output = git(&self.work, &self.config, args);
+        assert_eq!(output.code, Some(0), "git {args:?}: {}", output.stderr);
+        output.stdout.trim_end().to_owned()
     }
 
     fn commit_all(&self, message: &str) {
@@ -92,29 +79,13 @@ impl Repo {
         self.git_ok(&["commit", "--quiet", "-m", message]);
     }
 
-    fn bot_with(&self, args: &[&str], tweak: impl FnOnce(&mut Command)) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
-        command
-            .arg("bot")
-            .args(args)
-            .current_dir(&self.work)
-            .env("GIT_CONFIG_GLOBAL", &self.config)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env_remove("GIT_AUTHOR_NAME")
-            .env_remove("GIT_AUTHOR_EMAIL")
-            .env_remove("GIT_COMMITTER_NAME")
-            .env_remove("GIT_COMMITTER_EMAIL");
-        tweak(&mut command);
-        let output = command.output().unwrap();
-        Output {
-            code: output.status.code(),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+    /// `unfreeze bot ARGS` in the work tree, with the repository's git configuration.
+    fn bot_with(&self, args: &[&str]) -> Run {
+        with_git_config(unfreeze(&self.work, &["bot"]).args(args), &self.config)
     }
 
     fn bot(&self, args: &[&str]) -> Output {
-        self.bot_with(args, |_| {})
+        self.bot_with(args).output()
     }
 
     fn head(&self) -> String {
@@ -182,15 +153,13 @@ fn bot_commits_the_fixes_on_a_branch_pushes_it_and_explains_them() {
     );
 
     // The branch is in the remote, at the new commit.
-    let pushed = git_command(&repo.remote, &repo.config)
-        .args(["rev-parse", &format!("refs/heads/{branch}")])
-        .output()
-        .unwrap();
-    assert!(pushed.status.success(), "the branch was pushed");
-    assert_eq!(
-        String::from_utf8(pushed.stdout).unwrap().trim(),
-        repo.head()
+    let pushed = git(
+        &repo.remote,
+        &repo.config,
+        &["rev-parse", &format!("refs/heads/{branch}")],
     );
+    assert_eq!(pushed.code, Some(0), "the branch was pushed");
+    assert_eq!(pushed.stdout.trim(), repo.head());
 
     // The body: a table for the rule with its docs, and what needs a human.
     let body = fs::read_to_string(repo.work.join("../body.md")).unwrap();
@@ -356,14 +325,12 @@ fn bot_with_nothing_to_fix_creates_nothing() {
     assert!(out.stdout.is_empty(), "{}", out.show());
     assert_eq!(repo.branches(), ["main"]);
     assert_eq!(repo.head(), start);
-    let remote_branches = git_command(&repo.remote, &repo.config)
-        .args(["branch", "--format=%(refname:short)"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8(remote_branches.stdout).unwrap().trim(),
-        "main"
+    let remote_branches = git(
+        &repo.remote,
+        &repo.config,
+        &["branch", "--format=%(refname:short)"],
     );
+    assert_eq!(remote_branches.stdout.trim(), "main");
 }
 
 #[test]
@@ -399,14 +366,11 @@ fn bot_refuses_before_changing_anything() {
     assert_eq!(out.code, Some(2), "--open-pr needs --push: {}", out.show());
 
     let outside = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .arg("bot")
-        .current_dir(outside.path())
+    let out = unfreeze(outside.path(), &["bot"])
         .env("GIT_CEILING_DIRECTORIES", outside.path().parent().unwrap())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not inside a git repository"));
+        .output();
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("is not inside a git repository"));
 
     assert_eq!(repo.branches(), ["main", "taken"]);
     assert_eq!(repo.head(), start);
@@ -417,14 +381,10 @@ fn bot_refuses_before_changing_anything() {
 fn path_with_only_git(dir: &Path) -> PathBuf {
     let bin = dir.join("only-git");
     fs::create_dir(&bin).unwrap();
-    let git = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let git = Run::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .stdout;
     std::os::unix::fs::symlink(git.trim(), bin.join("git")).unwrap();
     bin
 }
@@ -433,9 +393,10 @@ fn path_with_only_git(dir: &Path) -> PathBuf {
 fn bot_open_pr_without_gh_says_so_and_changes_nothing() {
     let repo = Repo::new(&[("a.py", SLEEPY)]);
     let bin = path_with_only_git(repo.work.parent().unwrap());
-    let out = repo.bot_with(&["--push", "origin", "--open-pr"], |c| {
-        c.env("PATH", &bin);
-    });
+    let out = repo
+        .bot_with(&["--push", "origin", "--open-pr"])
+        .env("PATH", &bin)
+        .output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr
@@ -464,12 +425,10 @@ fn bot_open_pr_runs_gh_pr_create_with_the_body() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(bin.join("gh"), fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = repo.bot_with(
-        &["--push", "origin", "--open-pr", "--branch", "bot/pr"],
-        |c| {
-            c.env("PATH", &path);
-        },
-    );
+    let out = repo
+        .bot_with(&["--push", "origin", "--open-pr", "--branch", "bot/pr"])
+        .env("PATH", &path)
+        .output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let args: Vec<String> = fs::read_to_string(&record)
         .unwrap()
@@ -503,9 +462,7 @@ fn bot_commits_with_a_fallback_identity_when_git_has_none() {
     let repo = Repo::new(&[("a.py", SLEEPY)]);
     let empty = repo.work.parent().unwrap().join("empty-gitconfig");
     fs::write(&empty, "").unwrap();
-    let out = repo.bot_with(&[], |c| {
-        c.env("GIT_CONFIG_GLOBAL", &empty);
-    });
+    let out = repo.bot_with(&[]).env("GIT_CONFIG_GLOBAL", &empty).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(
         out.stderr
@@ -619,7 +576,7 @@ fn check_and_fix_since_report_only_the_changed_lines() {
     )
     .unwrap();
     repo.commit_all("feature");
-    let run = |args: &[&str]| common::unfreeze_in(&repo.work, args);
+    let run = |args: &[&str]| unfreeze(&repo.work, args).output();
     let out = run(&["check", "--since", &base, "--format", "github"]);
     assert_eq!(out.code, Some(1), "{}", out.show());
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -655,7 +612,7 @@ fn interactive_review_since_proposes_only_the_changed_lines_in_every_round() {
     .unwrap();
     repo.commit_all("new");
     fs::write(repo.work.join("../keys"), "a a a a a a").unwrap();
-    let out = common::unfreeze_in(
+    let out = unfreeze(
         &repo.work,
         &[
             "fix",
@@ -666,7 +623,8 @@ fn interactive_review_since_proposes_only_the_changed_lines_in_every_round() {
             &base,
             "a.py",
         ],
-    );
+    )
+    .output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let a = fs::read_to_string(repo.work.join("a.py")).unwrap();
     assert!(

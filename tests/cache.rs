@@ -5,38 +5,23 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use common::{Output, write_files};
+use common::{Output, unfreeze, write_files};
 
 /// Run the binary in `dir` with the parse log on; `(output, the paths parsed)`.
 fn run(dir: &Path, args: &[&str]) -> (Output, Vec<String>) {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
+    let mut output = unfreeze(dir, args)
         .args(["--isolated", "--color=never"])
-        .current_dir(dir)
         .env("UNFREEZE_DEBUG_PARSED", "1")
-        .output()
-        .expect("the unfreeze binary runs");
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    let mut parsed: Vec<String> = stderr
-        .lines()
-        .filter_map(|line| line.strip_prefix("parsed\t"))
-        .filter_map(|line| line.split('\t').next())
+        .output();
+    let mut parsed: Vec<String> = output
+        .take_parse_log()
+        .iter()
+        .filter_map(|entry| entry.split('\t').next())
         .map(|path| path.trim_start_matches("./").to_owned())
         .collect();
     parsed.sort();
     parsed.dedup();
-    let stderr = stderr
-        .lines()
-        .filter(|line| !line.starts_with("parsed\t"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let output = Output {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr,
-    };
     (output, parsed)
 }
 
@@ -220,12 +205,8 @@ fn the_cache_lives_next_to_the_configuration_and_git_ignores_it() {
     // With a configuration file (found, not `--isolated`), next to it.
     write_files(root, &[("unfreeze.toml", b"ignore = [\"RUF006\"]\n")]);
     let nested = root.join("app");
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["check", "."])
-        .current_dir(&nested)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let output = unfreeze(&nested, &["check", "."]).output();
+    assert_eq!(output.code, Some(1));
     assert!(cache.join("CACHEDIR.TAG").exists());
     assert!(!nested.join(".unfreeze_cache").exists());
     // `cache-dir` in the configuration, relative to it; `UNFREEZE_CACHE_DIR` wins over it.
@@ -236,20 +217,13 @@ fn the_cache_lives_next_to_the_configuration_and_git_ignores_it() {
             b"ignore = [\"RUF006\"]\ncache-dir = \"build/uf\"\n",
         )],
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["check", "."])
-        .current_dir(&nested)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let output = unfreeze(&nested, &["check", "."]).output();
+    assert_eq!(output.code, Some(1));
     assert!(root.join("build/uf/CACHEDIR.TAG").exists());
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["check", "."])
-        .current_dir(&nested)
+    let output = unfreeze(&nested, &["check", "."])
         .env("UNFREEZE_CACHE_DIR", root.join("from-env"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+        .output();
+    assert_eq!(output.code, Some(1));
     assert!(root.join("from-env/CACHEDIR.TAG").exists());
 }
 

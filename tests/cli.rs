@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{Output, project};
+use common::{Run, project};
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -19,47 +17,9 @@ const BLOCKING: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const BLOCKING_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 const CLEAN: &str = "import time\n\n\ndef f():\n    time.sleep(1)\n";
 
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
-    command.args(args).current_dir(dir).env_remove("NO_COLOR");
-    command
-}
-
-fn finish(output: std::process::Output) -> Output {
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    finish(
-        command(dir, args)
-            .output()
-            .expect("the unfreeze binary runs"),
-    )
-}
-
-fn unfreeze_env(dir: &Path, args: &[&str], key: &str, value: &str) -> Output {
-    finish(
-        command(dir, args)
-            .env(key, value)
-            .output()
-            .expect("the unfreeze binary runs"),
-    )
-}
-
-fn unfreeze_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = command(dir, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the unfreeze binary runs");
-    // The binary may refuse its arguments without reading stdin: a closed pipe is fine then.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    finish(child.wait_with_output().unwrap())
+/// `unfreeze ARGS` in `dir`, whatever NO_COLOR the tests run with.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args).env_remove("NO_COLOR")
 }
 
 /// The display paths of the findings in text output (`path:row:col: CODE ...` lines).
@@ -79,7 +39,7 @@ fn finding_paths(stdout: &str) -> Vec<String> {
 #[test]
 fn check_on_a_clean_file_exits_0() {
     let dir = project(&[("clean.py", CLEAN.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "clean.py"]);
+    let out = unfreeze(dir.path(), &["check", "clean.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(
         out.stdout.contains("No blocking calls found"),
@@ -92,7 +52,7 @@ fn check_on_a_clean_file_exits_0() {
 #[test]
 fn check_on_a_file_with_a_finding_exits_1_and_prints_it() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "a.py"]);
+    let out = unfreeze(dir.path(), &["check", "a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains("a.py:4:5: ASYNC251"), "{}", out.show());
     assert!(out.stdout.contains("Found 1 finding"), "{}", out.show());
@@ -101,7 +61,7 @@ fn check_on_a_file_with_a_finding_exits_1_and_prints_it() {
 #[test]
 fn missing_path_exits_2_names_it_on_stderr_and_other_paths_are_still_checked() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "missing_dir/nope.py", "a.py"]);
+    let out = unfreeze(dir.path(), &["check", "missing_dir/nope.py", "a.py"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("missing_dir/nope.py"), "{}", out.show());
     assert!(
@@ -119,7 +79,7 @@ fn missing_path_exits_2_names_it_on_stderr_and_other_paths_are_still_checked() {
 #[test]
 fn unknown_select_code_exits_2_before_checking() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--select", "NOPE", "a.py"]);
+    let out = unfreeze(dir.path(), &["check", "--select", "NOPE", "a.py"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("unknown rule code"), "{}", out.show());
     assert!(out.stderr.contains("NOPE"), "{}", out.show());
@@ -129,7 +89,7 @@ fn unknown_select_code_exits_2_before_checking() {
 #[test]
 fn unknown_ignore_code_exits_2() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--ignore", "NOPE", "a.py"]);
+    let out = unfreeze(dir.path(), &["check", "--ignore", "NOPE", "a.py"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("unknown rule code"), "{}", out.show());
 }
@@ -137,10 +97,10 @@ fn unknown_ignore_code_exits_2() {
 #[test]
 fn select_by_prefix_and_ignore_change_what_is_reported() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let selected = unfreeze(dir.path(), &["check", "--select", "async", "a.py"]);
+    let selected = unfreeze(dir.path(), &["check", "--select", "async", "a.py"]).output();
     assert_eq!(selected.code, Some(1), "{}", selected.show());
     assert!(selected.stdout.contains("ASYNC251"), "{}", selected.show());
-    let ignored = unfreeze(dir.path(), &["check", "--ignore", "ASYNC251", "a.py"]);
+    let ignored = unfreeze(dir.path(), &["check", "--ignore", "ASYNC251", "a.py"]).output();
     assert_eq!(ignored.code, Some(0), "{}", ignored.show());
     assert!(!ignored.stdout.contains("a.py:4:5"), "{}", ignored.show());
 }
@@ -148,7 +108,7 @@ fn select_by_prefix_and_ignore_change_what_is_reported() {
 #[test]
 fn invalid_exclude_glob_exits_2() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--exclude", "a[", "."]);
+    let out = unfreeze(dir.path(), &["check", "--exclude", "a[", "."]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("a["), "{}", out.show());
     assert!(!out.stdout.contains("ASYNC251"), "{}", out.show());
@@ -158,7 +118,7 @@ fn invalid_exclude_glob_exits_2() {
 fn explain_prints_the_rule_documentation_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     for code in ["ASYNC251", "blocking-sleep"] {
-        let out = unfreeze(dir.path(), &["explain", code]);
+        let out = unfreeze(dir.path(), &["explain", code]).output();
         assert_eq!(out.code, Some(0), "{}", out.show());
         assert!(
             out.stdout.starts_with("# ASYNC251 (blocking-sleep)"),
@@ -173,7 +133,7 @@ fn explain_prints_the_rule_documentation_and_exits_0() {
 #[test]
 fn explain_unknown_rule_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = unfreeze(dir.path(), &["explain", "NOPE"]);
+    let out = unfreeze(dir.path(), &["explain", "NOPE"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("NOPE"), "{}", out.show());
     assert!(out.stdout.is_empty(), "{}", out.show());
@@ -182,7 +142,7 @@ fn explain_unknown_rule_exits_2() {
 #[test]
 fn rules_lists_async251() {
     let dir = tempfile::tempdir().unwrap();
-    let out = unfreeze(dir.path(), &["rules"]);
+    let out = unfreeze(dir.path(), &["rules"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let line = out
         .stdout
@@ -198,7 +158,7 @@ fn rules_lists_async251() {
 #[test]
 fn fix_without_write_prints_a_diff_writes_nothing_and_exits_1() {
     let dir = project(&[("pkg/a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "pkg/a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "pkg/a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(
         out.stdout
@@ -259,7 +219,7 @@ async def poll(delay):
         ("src/sub/multi.py", multi.as_bytes()),
         ("src/clean.py", CLEAN.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "src"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "src"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(
         out.stdout.contains("Fixed 3 findings in 2 files"),
@@ -277,7 +237,7 @@ async def poll(delay):
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 
-    let again = unfreeze(dir.path(), &["fix", "--write", "src"]);
+    let again = unfreeze(dir.path(), &["fix", "--write", "src"]).output();
     assert_eq!(again.code, Some(0), "{}", again.show());
     assert!(
         again.stdout.contains("Fixed 0 findings"),
@@ -287,7 +247,7 @@ async def poll(delay):
     assert_eq!(read("src/a.py"), BLOCKING_FIXED);
     assert_eq!(read("src/sub/multi.py"), multi_fixed);
 
-    let check = unfreeze(dir.path(), &["check", "src"]);
+    let check = unfreeze(dir.path(), &["check", "src"]).output();
     assert_eq!(check.code, Some(0), "{}", check.show());
     assert!(
         check.stdout.contains("(3 files checked)"),
@@ -301,7 +261,7 @@ fn fix_write_exits_1_when_a_finding_is_left_unfixed() {
     // A negative delay makes the fix unsafe: not applied without --unsafe-fixes.
     let source = "import time\n\nasync def f():\n    time.sleep(-1)\n";
     let dir = project(&[("a.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(
         out.stdout.contains("a.py:4:5: ASYNC251"),
@@ -310,7 +270,7 @@ fn fix_write_exits_1_when_a_finding_is_left_unfixed() {
     );
     assert_eq!(fs::read_to_string(dir.path().join("a.py")).unwrap(), source);
 
-    let out = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", "a.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(
         fs::read_to_string(dir.path().join("a.py")).unwrap(),
@@ -322,7 +282,7 @@ fn fix_write_exits_1_when_a_finding_is_left_unfixed() {
 fn fix_write_keeps_crlf_line_endings() {
     let source = "import time\r\n\r\nasync def f():\r\n    time.sleep(1)\r\n";
     let dir = project(&[("crlf.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "crlf.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "crlf.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(
         fs::read(dir.path().join("crlf.py")).unwrap(),
@@ -335,7 +295,7 @@ fn fix_write_keeps_a_utf8_bom() {
     let mut source = b"\xEF\xBB\xBF".to_vec();
     source.extend_from_slice(BLOCKING.as_bytes());
     let dir = project(&[("bom.py", &source)]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "bom.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "bom.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let mut expected = b"\xEF\xBB\xBF".to_vec();
     expected.extend_from_slice(BLOCKING_FIXED.as_bytes());
@@ -349,7 +309,7 @@ fn fix_write_keeps_file_permissions() {
     let dir = project(&[("script.py", BLOCKING.as_bytes())]);
     let path = dir.path().join("script.py");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o750)).unwrap();
-    let out = unfreeze(dir.path(), &["fix", "--write", "script.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "script.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(fs::read_to_string(&path).unwrap(), BLOCKING_FIXED);
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
@@ -363,7 +323,7 @@ fn fix_write_keeps_a_latin1_file_latin1() {
     let expected: &[u8] = b"# -*- coding: latin-1 -*-\nimport asyncio\n\nasync def f():\n    \
         s = 'caf\xe9'\n    await asyncio.sleep(1)  # d\xe9j\xe0 vu\n";
     let dir = project(&[("latin.py", source)]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "latin.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "latin.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(fs::read(dir.path().join("latin.py")).unwrap(), expected);
 }
@@ -373,13 +333,13 @@ fn non_utf8_file_without_cookie_is_reported_and_other_files_are_still_processed(
     let bad: &[u8] = b"import time\ns = 'caf\xe9'\n\nasync def f():\n    time.sleep(1)\n";
     let dir = project(&[("bad.py", bad), ("ok.py", BLOCKING.as_bytes())]);
 
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(2), "{}", check.show());
     assert!(check.stderr.contains("bad.py"), "{}", check.show());
     assert!(check.stderr.contains("UTF-8"), "{}", check.show());
     assert_eq!(finding_paths(&check.stdout), ["ok.py"], "{}", check.show());
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(2), "{}", fix.show());
     assert!(fix.stderr.contains("bad.py"), "{}", fix.show());
     assert_eq!(
@@ -411,7 +371,7 @@ async def after():
 fn syntax_error_elsewhere_does_not_hide_findings_and_the_call_in_it_gets_no_fix() {
     let dir = project(&[("broken.py", BROKEN.as_bytes())]);
 
-    let json = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]);
+    let json = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]).output();
     assert_eq!(json.code, Some(1), "{}", json.show());
     let findings: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
     let rows: Vec<(u64, bool)> = findings
@@ -427,7 +387,7 @@ fn syntax_error_elsewhere_does_not_hide_findings_and_the_call_in_it_gets_no_fix(
         json.show()
     );
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "broken.py"]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "broken.py"]).output();
     assert_eq!(fix.code, Some(1), "one finding is left\n{}", fix.show());
     assert!(
         fix.stdout.contains("broken.py:9:5: ASYNC251"),
@@ -461,7 +421,7 @@ async def after():
     time.sleep(3)
 ";
     let dir = project(&[("broken.py", source.as_bytes())]);
-    let json = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]);
+    let json = unfreeze(dir.path(), &["check", "--format", "json", "broken.py"]).output();
     let findings: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
     let after = findings
         .iter()
@@ -477,7 +437,7 @@ async def after():
             );
         }
     }
-    let fix = unfreeze(dir.path(), &["fix", "broken.py"]);
+    let fix = unfreeze(dir.path(), &["fix", "broken.py"]).output();
     assert!(
         !fix.stdout
             .contains("+    y = [await asyncio.sleep(2) for ]"),
@@ -491,11 +451,12 @@ async def after():
 #[test]
 fn check_stdin_reports_findings_under_the_stdin_filename() {
     let dir = tempfile::tempdir().unwrap();
-    let out = unfreeze_stdin(
+    let out = unfreeze(
         dir.path(),
         &["check", "-", "--stdin-filename", "src/app.py"],
-        BLOCKING,
-    );
+    )
+    .stdin(BLOCKING)
+    .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(
         out.stdout.contains("src/app.py:4:5: ASYNC251"),
@@ -511,11 +472,9 @@ fn check_stdin_reports_findings_under_the_stdin_filename() {
 #[test]
 fn fix_stdin_prints_the_whole_fixed_source() {
     let dir = tempfile::tempdir().unwrap();
-    let out = unfreeze_stdin(
-        dir.path(),
-        &["fix", "-", "--stdin-filename", "src/app.py"],
-        BLOCKING,
-    );
+    let out = unfreeze(dir.path(), &["fix", "-", "--stdin-filename", "src/app.py"])
+        .stdin(BLOCKING)
+        .output();
     // Like `fix` without --write: a proposed fix means exit 1.
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(out.stdout, BLOCKING_FIXED, "{}", out.show());
@@ -525,7 +484,7 @@ fn fix_stdin_prints_the_whole_fixed_source() {
 #[test]
 fn fix_stdin_prints_clean_source_back_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let out = unfreeze_stdin(dir.path(), &["fix", "-"], CLEAN);
+    let out = unfreeze(dir.path(), &["fix", "-"]).stdin(CLEAN).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(out.stdout, CLEAN, "{}", out.show());
 }
@@ -533,7 +492,9 @@ fn fix_stdin_prints_clean_source_back_unchanged() {
 #[test]
 fn stdin_cannot_be_combined_with_other_paths() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze_stdin(dir.path(), &["check", "-", "a.py"], BLOCKING);
+    let out = unfreeze(dir.path(), &["check", "-", "a.py"])
+        .stdin(BLOCKING)
+        .output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("stdin"), "{}", out.show());
 }
@@ -551,7 +512,7 @@ fn json_format_reports_findings_with_their_fix() {
         ("a.py", BLOCKING.as_bytes()),
         ("clean.py", CLEAN.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--format", "json", "."]);
+    let out = unfreeze(dir.path(), &["check", "--format", "json", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     let findings: Vec<Value> = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|err| panic!("not a JSON array ({err})\n{}", out.show()));
@@ -591,7 +552,7 @@ fn json_format_reports_findings_with_their_fix() {
 #[test]
 fn json_format_in_fix_marks_the_fix_applied() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--format", "json", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--format", "json", "a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     let findings: Vec<Value> = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|err| panic!("not JSON ({err})\n{}", out.show()));
@@ -606,7 +567,7 @@ fn json_format_in_fix_marks_the_fix_applied() {
 #[test]
 fn json_format_with_no_findings_is_an_empty_array() {
     let dir = project(&[("clean.py", CLEAN.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--format", "json", "clean.py"]);
+    let out = unfreeze(dir.path(), &["check", "--format", "json", "clean.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let value: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(value, Value::Array(Vec::new()));
@@ -619,10 +580,10 @@ const ESC: &str = "\x1b[";
 #[test]
 fn color_always_emits_ansi_escapes() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--color", "always", "a.py"]);
+    let out = unfreeze(dir.path(), &["check", "--color", "always", "a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains(ESC), "{}", out.show());
-    let diff = unfreeze(dir.path(), &["fix", "--color", "always", "a.py"]);
+    let diff = unfreeze(dir.path(), &["fix", "--color", "always", "a.py"]).output();
     assert!(diff.stdout.contains(ESC), "{}", diff.show());
 }
 
@@ -633,7 +594,7 @@ fn color_never_emits_no_ansi_escapes() {
         &["check", "--color", "never", "a.py", "missing.py"][..],
         &["fix", "--color", "never", "a.py"][..],
     ] {
-        let out = unfreeze(dir.path(), args);
+        let out = unfreeze(dir.path(), args).output();
         assert!(
             out.stdout.contains("ASYNC251") || out.stdout.contains("+++"),
             "{}",
@@ -647,12 +608,12 @@ fn color_never_emits_no_ansi_escapes() {
 #[test]
 fn color_auto_honours_no_color() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze_env(
+    let out = unfreeze(
         dir.path(),
         &["check", "--color", "auto", "a.py", "missing.py"],
-        "NO_COLOR",
-        "1",
-    );
+    )
+    .env("NO_COLOR", "1")
+    .output();
     assert!(out.stdout.contains("ASYNC251"), "{}", out.show());
     assert!(!out.stdout.contains(ESC), "{}", out.show());
     assert!(!out.stderr.contains(ESC), "{}", out.show());
@@ -662,12 +623,9 @@ fn color_auto_honours_no_color() {
 fn color_always_wins_over_no_color() {
     // main.rs: NO_COLOR is consulted only in `auto`; an explicit `always` is obeyed.
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze_env(
-        dir.path(),
-        &["check", "--color", "always", "a.py"],
-        "NO_COLOR",
-        "1",
-    );
+    let out = unfreeze(dir.path(), &["check", "--color", "always", "a.py"])
+        .env("NO_COLOR", "1")
+        .output();
     assert!(out.stdout.contains(ESC), "{}", out.show());
 }
 
@@ -685,7 +643,7 @@ fn discovery_skips_gitignored_files_and_excluded_directories() {
         ("venv/lib/dep.py", BLOCKING.as_bytes()),
         ("notes.txt", BLOCKING.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--exclude", "generated", "."]);
+    let out = unfreeze(dir.path(), &["check", "--exclude", "generated", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(
         finding_paths(&out.stdout),
@@ -696,7 +654,7 @@ fn discovery_skips_gitignored_files_and_excluded_directories() {
     assert!(out.stdout.contains("(1 file checked)"), "{}", out.show());
 
     // Without --exclude the generated directories are checked: the exclusion did the work.
-    let all = unfreeze(dir.path(), &["check", "."]);
+    let all = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(
         finding_paths(&all.stdout),
         ["app/generated/api.py", "app/main.py", "generated/top.py"],
@@ -723,7 +681,8 @@ fn explicitly_named_file_is_checked_even_if_excluded_or_gitignored() {
             "generated/api.py",
             "ignored.py",
         ],
-    );
+    )
+    .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(
         finding_paths(&out.stdout),
@@ -757,7 +716,7 @@ fn force_exclude_skips_named_files_the_configured_excludes_match() {
         let mut args = vec!["check"];
         args.extend(flags);
         args.extend(files);
-        unfreeze(dir, &args)
+        unfreeze(dir, &args).output()
     };
     // Named files are checked whatever the excludes say...
     let out = run(dir.path(), &[], &named);
@@ -827,14 +786,16 @@ fn force_exclude_passes_excluded_stdin_through_untouched() {
             "-",
         ]
     };
-    let out = unfreeze_stdin(dir.path(), &args("check"), BLOCKING);
+    let out = unfreeze(dir.path(), &args("check"))
+        .stdin(BLOCKING)
+        .output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(!out.stdout.contains("ASYNC251"), "{}", out.show());
-    let out = unfreeze_stdin(dir.path(), &args("fix"), BLOCKING);
+    let out = unfreeze(dir.path(), &args("fix")).stdin(BLOCKING).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(out.stdout, BLOCKING, "{}", out.show());
     // A name the excludes do not match is fixed as usual.
-    let out = unfreeze_stdin(
+    let out = unfreeze(
         dir.path(),
         &[
             "fix",
@@ -843,15 +804,16 @@ fn force_exclude_passes_excluded_stdin_through_untouched() {
             "app/views.py",
             "-",
         ],
-        BLOCKING,
-    );
+    )
+    .stdin(BLOCKING)
+    .output();
     assert_eq!(out.stdout, BLOCKING_FIXED, "{}", out.show());
 }
 
 #[test]
 fn pyi_files_are_checked() {
     let dir = project(&[("pkg/stub.pyi", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "."]);
+    let out = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(
         finding_paths(&out.stdout),
@@ -875,7 +837,7 @@ async def main():
     sleep(1)
 ";
     let dir = project(&[("api.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "api.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "api.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(
         fs::read_to_string(dir.path().join("api.py")).unwrap(),
@@ -905,7 +867,7 @@ async def main():
     time.sleep(1)
 ";
     let dir = project(&[("a.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
     assert!(!fixed.contains("import time"), "{fixed}");
@@ -926,22 +888,15 @@ fn closed_stdout_exits_cleanly_without_a_panic() {
     for i in 0..50 {
         fs::write(dir.path().join(format!("m{i:02}.py")), &body).unwrap();
     }
-    let mut child = command(dir.path(), &["check", "."])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the unfreeze binary runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (first, output) = unfreeze(dir.path(), &["check", "."])
+        .lossy()
+        .first_line_then_close_stdout();
     assert!(first.starts_with("m00.py:4:5: ASYNC251"), "{first}");
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = &output.stderr;
     assert!(
-        matches!(output.status.code(), Some(0 | 1)),
+        matches!(output.code, Some(0 | 1)),
         "exit status {:?}, stderr:\n{stderr}",
-        output.status
+        output.code
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
@@ -969,16 +924,14 @@ fn fix_diff_round_trips_through_git_apply_and_matches_write() {
     let via_git = project(&files);
     let via_write = project(&files);
     let git = |args: &[&str]| {
-        let status = Command::new("git")
+        let out = Run::new("git")
             .args(args)
             .current_dir(via_git.path())
-            .stdout(Stdio::null())
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?} failed");
+            .output();
+        assert_eq!(out.code, Some(0), "git {args:?} failed\n{}", out.show());
     };
     git(&["init", "-q"]);
-    let diff = unfreeze(via_git.path(), &["fix", "--color=never", "."]);
+    let diff = unfreeze(via_git.path(), &["fix", "--color=never", "."]).output();
     assert_eq!(diff.code, Some(1), "{}", diff.stderr);
     assert!(
         diff.stdout.contains("--- \"a/quo\\\"te.py\"\n")
@@ -992,7 +945,7 @@ fn fix_diff_round_trips_through_git_apply_and_matches_write() {
     fs::write(via_git.path().join("fixes.diff"), &diff.stdout).unwrap();
     git(&["apply", "--check", "fixes.diff"]);
     git(&["apply", "fixes.diff"]);
-    let write = unfreeze(via_write.path(), &["fix", "--write", "."]);
+    let write = unfreeze(via_write.path(), &["fix", "--write", "."]).output();
     assert_eq!(write.code, Some(0), "{}", write.stderr);
     for (path, _) in files {
         assert_eq!(
@@ -1010,7 +963,7 @@ fn fix_diff_round_trips_through_git_apply_and_matches_write() {
 #[test]
 fn github_format_prints_one_annotation_per_finding() {
     let dir = project(&[("pkg/a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--format", "github", "."]);
+    let out = unfreeze(dir.path(), &["check", "--format", "github", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(
         out.stdout.trim_end(),
@@ -1027,7 +980,7 @@ fn statistics_counts_findings_per_rule() {
         ("a.py", two_sleeps.as_bytes()),
         ("b.py", b"async def g():\n    open('x')\n"),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--statistics", "."]);
+    let out = unfreeze(dir.path(), &["check", "--statistics", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
@@ -1037,7 +990,7 @@ fn statistics_counts_findings_per_rule() {
             "1  ASYNC230  blocking-open"
         ]
     );
-    let fix = unfreeze(dir.path(), &["fix", "--statistics", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--statistics", "."]).output();
     assert_eq!(fix.code, Some(2));
     assert!(
         fix.stderr.contains("only for `unfreeze check`"),
@@ -1061,7 +1014,7 @@ fn pyproject_configuration_selects_ignores_and_ignores_per_file() {
         ("app/a.py", format!("{BLOCKING}{OPENS}").as_bytes()),
         ("tests/test_a.py", BLOCKING.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--format", "json", "."]);
+    let out = unfreeze(dir.path(), &["check", "--format", "json", "."]).output();
     let findings: Value = serde_json::from_str(&out.stdout).expect("JSON");
     let found: Vec<(String, String)> = findings
         .as_array()
@@ -1082,7 +1035,7 @@ fn pyproject_configuration_selects_ignores_and_ignores_per_file() {
     );
 
     // `--isolated` ignores the file; `--select` on the command line wins over it.
-    let isolated = unfreeze(dir.path(), &["check", "--isolated", "--statistics", "."]);
+    let isolated = unfreeze(dir.path(), &["check", "--isolated", "--statistics", "."]).output();
     assert_eq!(
         isolated.stdout.lines().collect::<Vec<_>>(),
         [
@@ -1105,7 +1058,7 @@ fn per_file_ignored_rule_is_not_fixed_in_a_later_fix_round() {
         ),
         ("a.py", source.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
     assert!(fixed.contains("    time.sleep(1)\n"), "{fixed}");
@@ -1125,7 +1078,7 @@ fn unfreeze_toml_is_nearer_than_pyproject_and_config_flag_picks_a_file() {
         ("pkg/unfreeze.toml", b"select = [\"ASYNC251\"]\n"),
         ("pkg/a.py", format!("{BLOCKING}{OPENS}").as_bytes()),
     ]);
-    let nearest = unfreeze(dir.path(), &["check", "--statistics", "pkg"]);
+    let nearest = unfreeze(dir.path(), &["check", "--statistics", "pkg"]).output();
     assert_eq!(
         nearest.stdout.trim(),
         "1  ASYNC251  blocking-sleep  (1 fixable)"
@@ -1133,7 +1086,8 @@ fn unfreeze_toml_is_nearer_than_pyproject_and_config_flag_picks_a_file() {
     let chosen = unfreeze(
         dir.path(),
         &["check", "--statistics", "--config", "pyproject.toml", "pkg"],
-    );
+    )
+    .output();
     assert_eq!(chosen.stdout.trim(), "1  ASYNC230  blocking-open");
 }
 
@@ -1152,7 +1106,7 @@ fn invalid_configuration_exits_2_naming_file_and_key_before_reading_files() {
             ("pyproject.toml", config.as_bytes()),
             ("a.py", BLOCKING.as_bytes()),
         ]);
-        let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+        let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
         assert_eq!(out.code, Some(2), "{config}: {}", out.show());
         assert!(out.stderr.contains("pyproject.toml"), "{}", out.show());
         assert!(out.stderr.contains(key), "{config}: {}", out.show());
@@ -1180,7 +1134,8 @@ fn http_client_httpx2_targets_the_fork_in_the_requests_rewrite() {
     let out = unfreeze(
         dir.path(),
         &["fix", "--unsafe-fixes", "--color=never", "app.py"],
-    );
+    )
+    .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stdout.contains("+import httpx2\n"), "{}", out.show());
     assert!(
@@ -1221,7 +1176,7 @@ fn per_file_ignores_hold_in_the_second_round_of_nested_fixes() {
             b"[per-file-ignores]\n\"a.py\" = [\"ASYNC251\"]\n",
         ),
     ]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "a.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
     assert!(

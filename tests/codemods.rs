@@ -3,36 +3,24 @@
 //! snapshotted in `snapshots/`; the fixed file must parse (tree-sitter, and CPython when
 //! available) and a second run must propose nothing.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{Output, Run, python, stdlib_python};
 use unfreeze::codemod::Registry;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codemods")
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    // The fixtures are the repository's: no result cache is left next to them.
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
+/// `unfreeze ARGS --no-cache` in `dir`, whatever NO_COLOR the tests run with. The fixtures are
+/// the repository's: no result cache is left next to them.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args)
         .arg("--no-cache")
-        .current_dir(dir)
         .env_remove("NO_COLOR")
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
 }
 
 /// The fixtures of one codemod: `<CODE>.py` and `<CODE>_<variant>.py`.
@@ -67,16 +55,15 @@ fn config_args(fixture: &str) -> Vec<String> {
 /// CPython compiles the file: stricter than parsing (repeated keywords, `await` outside a
 /// coroutine, `nonlocal` without a binding are compile-time errors that `ast.parse` accepts).
 fn python_parses(path: &Path) -> Option<bool> {
-    let python = std::env::var("UNFREEZE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let status = Command::new(python)
+    let compiled = python(&stdlib_python())
         .args([
             "-c",
             "import sys; compile(open(sys.argv[1], encoding='utf-8').read(), sys.argv[1], 'exec')",
         ])
         .arg(path)
-        .status()
+        .try_output()
         .ok()?;
-    Some(status.success())
+    Some(compiled.code == Some(0))
 }
 
 #[test]
@@ -114,6 +101,11 @@ fn every_codemod_has_a_fixture_and_every_fixture_a_codemod() {
     }
 }
 
+/// The exit code as the snapshots show it (-1: killed by a signal).
+fn exit(output: &Output) -> i32 {
+    output.code.unwrap_or(-1)
+}
+
 #[test]
 fn codemod_snapshots() {
     let registry = Registry::bundled().unwrap();
@@ -130,19 +122,19 @@ fn codemod_snapshots() {
             let run = |args: &[&str]| {
                 let args = with(args);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                unfreeze(&fixtures_dir(), &args)
+                unfreeze(&fixtures_dir(), &args).output()
             };
             let check = run(&["check", "--color=never"]);
             let fix = run(&["fix", "--color=never"]);
             let unsafe_fix = run(&["fix", "--unsafe-fixes", "--color=never"]);
             let snapshot = format!(
                 "$ unfreeze check {fixture}\n(exit {})\n{}\n$ unfreeze fix {fixture}\n(exit {})\n{}{}\n$ unfreeze fix --unsafe-fixes {fixture}\n(exit {})\n{}{}",
-                check.code,
+                exit(&check),
                 check.stdout,
-                fix.code,
+                exit(&fix),
                 fix.stdout,
                 fix.stderr,
-                unsafe_fix.code,
+                exit(&unsafe_fix),
                 unsafe_fix.stdout,
                 unsafe_fix.stderr,
             );
@@ -174,8 +166,8 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
                     .chain([fixture.as_str()])
                     .collect()
             };
-            let first = unfreeze(dir.path(), &args(&["fix", "--write", "--unsafe-fixes"]));
-            assert_ne!(first.code, 2, "{fixture}: {}", first.stderr);
+            let first = unfreeze(dir.path(), &args(&["fix", "--write", "--unsafe-fixes"])).output();
+            assert_ne!(first.code, Some(2), "{fixture}: {}", first.stderr);
             let fixed = fs::read_to_string(dir.path().join(&fixture)).unwrap();
             assert!(
                 !unfreeze::parse::parse(&fixed).has_errors(),
@@ -187,7 +179,7 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
                     "{fixture}: CPython rejects the fixed file:\n{fixed}"
                 );
             }
-            let second = unfreeze(dir.path(), &args(&["fix", "--unsafe-fixes"]));
+            let second = unfreeze(dir.path(), &args(&["fix", "--unsafe-fixes"])).output();
             assert_eq!(
                 second.stdout, "",
                 "{fixture}: a second run proposes changes"

@@ -5,11 +5,10 @@
 
 mod common;
 
-use common::{Output, project};
+use common::{Output, Run, project};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use unfreeze::config::HttpClient;
 
@@ -40,18 +39,11 @@ fn every_fuzz_fixture_keeps_the_fuzz_invariants() {
     }
 }
 
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
+/// `unfreeze ARGS --color=never --isolated --no-cache` in `dir`, its output decoded lossily.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args)
         .args(["--color=never", "--isolated", "--no-cache"])
-        .current_dir(dir)
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .lossy()
 }
 
 /// `fix --write --unsafe-fixes` on the fixture: its output, the fixed text, and the second
@@ -64,10 +56,10 @@ fn fix_twice(fixture: &str) -> (Output, String, Output) {
     )
     .unwrap();
     let dir = project(&[("fuzz.py", &source)]);
-    let first = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", "fuzz.py"]);
+    let first = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", "fuzz.py"]).output();
     assert!(matches!(first.code, Some(0 | 1)), "{}", first.show());
     let fixed = fs::read_to_string(dir.path().join("fuzz.py")).unwrap();
-    let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", "fuzz.py"]);
+    let second = unfreeze(dir.path(), &["fix", "--unsafe-fixes", "fuzz.py"]).output();
     (first, fixed, second)
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{project, unfreeze_in};
+use common::{project, unfreeze};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -42,7 +42,7 @@ fn plan_records_hashes_findings_and_the_diff_it_prints() {
         ("pkg/b.py", OTHER.as_bytes()),
         ("clean.py", b"x = 1\n"),
     ]);
-    let out = unfreeze_in(dir.path(), &["fix", "--plan", "plan.json", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--plan", "plan.json", "."]).output();
     assert_eq!(out.code, Some(1), "fixes proposed: {}", out.show());
     assert!(
         out.stdout.contains("+    await asyncio.sleep(1)"),
@@ -81,13 +81,13 @@ fn apply_writes_what_fix_write_writes() {
     let files: &[(&str, &[u8])] = &[("a.py", SLEEPY.as_bytes()), ("pkg/b.py", OTHER.as_bytes())];
     let planned = project(files);
     let written = project(files);
-    let out = unfreeze_in(planned.path(), &["fix", "--plan", "plan.json", "."]);
+    let out = unfreeze(planned.path(), &["fix", "--plan", "plan.json", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
-    let out = unfreeze_in(planned.path(), &["apply", "plan.json"]);
+    let out = unfreeze(planned.path(), &["apply", "plan.json"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(out.stdout.contains("applied: a.py"), "{}", out.show());
     assert!(out.stdout.contains("applied: pkg/b.py"), "{}", out.show());
-    let out = unfreeze_in(written.path(), &["fix", "--write", "."]);
+    let out = unfreeze(written.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     for path in ["a.py", "pkg/b.py"] {
         assert_eq!(
@@ -97,7 +97,7 @@ fn apply_writes_what_fix_write_writes() {
         );
     }
     // Applying again: every file already has its fixed content.
-    let again = unfreeze_in(planned.path(), &["apply", "plan.json"]);
+    let again = unfreeze(planned.path(), &["apply", "plan.json"]).output();
     assert_eq!(again.code, Some(0), "{}", again.show());
     assert!(
         again.stdout.contains("already applied: a.py"),
@@ -113,12 +113,12 @@ fn apply_refuses_changed_and_removed_files_by_name_and_applies_the_rest() {
         ("b.py", OTHER.as_bytes()),
         ("c.py", SLEEPY.as_bytes()),
     ]);
-    let out = unfreeze_in(dir.path(), &["fix", "--plan", "plan.json", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--plan", "plan.json", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     let edited = format!("{SLEEPY}# edited after the plan\n");
     fs::write(dir.path().join("b.py"), &edited).unwrap();
     fs::remove_file(dir.path().join("c.py")).unwrap();
-    let out = unfreeze_in(dir.path(), &["apply", "plan.json"]);
+    let out = unfreeze(dir.path(), &["apply", "plan.json"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(
         out.stderr
@@ -142,14 +142,14 @@ fn apply_refuses_changed_and_removed_files_by_name_and_applies_the_rest() {
 #[test]
 fn apply_check_and_all_or_nothing_write_nothing() {
     let dir = project(&[("a.py", SLEEPY.as_bytes()), ("b.py", OTHER.as_bytes())]);
-    unfreeze_in(dir.path(), &["fix", "--plan", "plan.json", "."]);
-    let out = unfreeze_in(dir.path(), &["apply", "--check", "plan.json"]);
+    unfreeze(dir.path(), &["fix", "--plan", "plan.json", "."]).output();
+    let out = unfreeze(dir.path(), &["apply", "--check", "plan.json"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(out.stdout.contains("would apply: a.py"), "{}", out.show());
     assert_eq!(fs::read_to_string(dir.path().join("a.py")).unwrap(), SLEEPY);
 
     fs::write(dir.path().join("b.py"), "# changed\n").unwrap();
-    let out = unfreeze_in(dir.path(), &["apply", "--all-or-nothing", "plan.json"]);
+    let out = unfreeze(dir.path(), &["apply", "--all-or-nothing", "plan.json"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stderr.contains("refused: b.py"), "{}", out.show());
     assert!(
@@ -163,25 +163,26 @@ fn apply_check_and_all_or_nothing_write_nothing() {
 #[test]
 fn plan_respects_unsafe_fixes() {
     let dir = project(&[("u.py", UNSAFE.as_bytes())]);
-    unfreeze_in(dir.path(), &["fix", "--plan", "plan.json", "u.py"]);
+    unfreeze(dir.path(), &["fix", "--plan", "plan.json", "u.py"]).output();
     let plan = read_plan(dir.path());
     let u = file(&plan, "u.py");
     assert!(u["fixed"].is_null(), "no safe fix: {plan:#}");
     assert_eq!(u["findings"][0]["applicability"], "unsafe");
     assert_eq!(u["findings"][0]["applied"], false);
     assert!(u["findings"][0]["caveat"].is_string(), "{plan:#}");
-    let out = unfreeze_in(dir.path(), &["apply", "plan.json"]);
+    let out = unfreeze(dir.path(), &["apply", "plan.json"]).output();
     assert_eq!(out.code, Some(0), "nothing to apply: {}", out.show());
     assert_eq!(fs::read_to_string(dir.path().join("u.py")).unwrap(), UNSAFE);
 
-    unfreeze_in(
+    unfreeze(
         dir.path(),
         &["fix", "--unsafe-fixes", "--plan", "plan.json", "u.py"],
-    );
+    )
+    .output();
     let plan = read_plan(dir.path());
     assert_eq!(plan["unsafe_fixes"], true);
     assert_eq!(file(&plan, "u.py")["findings"][0]["applied"], true);
-    let out = unfreeze_in(dir.path(), &["apply", "plan.json"]);
+    let out = unfreeze(dir.path(), &["apply", "plan.json"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(
         fs::read_to_string(dir.path().join("u.py"))
@@ -193,11 +194,11 @@ fn plan_respects_unsafe_fixes() {
 #[test]
 fn apply_refuses_a_damaged_or_foreign_plan() {
     let dir = project(&[("a.py", SLEEPY.as_bytes())]);
-    unfreeze_in(dir.path(), &["fix", "--plan", "plan.json", "a.py"]);
+    unfreeze(dir.path(), &["fix", "--plan", "plan.json", "a.py"]).output();
     let mut plan = read_plan(dir.path());
     plan["files"][0]["fixed"]["content"] = Value::from("import os\n");
     fs::write(dir.path().join("edited.json"), plan.to_string()).unwrap();
-    let out = unfreeze_in(dir.path(), &["apply", "edited.json"]);
+    let out = unfreeze(dir.path(), &["apply", "edited.json"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("does not match its sha256"),
@@ -208,7 +209,7 @@ fn apply_refuses_a_damaged_or_foreign_plan() {
 
     plan["version"] = Value::from(99);
     fs::write(dir.path().join("future.json"), plan.to_string()).unwrap();
-    let out = unfreeze_in(dir.path(), &["apply", "future.json"]);
+    let out = unfreeze(dir.path(), &["apply", "future.json"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("plan version 99 is not supported"),
@@ -217,7 +218,7 @@ fn apply_refuses_a_damaged_or_foreign_plan() {
     );
 
     fs::write(dir.path().join("other.json"), "[1, 2]").unwrap();
-    let out = unfreeze_in(dir.path(), &["apply", "other.json"]);
+    let out = unfreeze(dir.path(), &["apply", "other.json"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("is not an unfreeze plan"),
@@ -225,7 +226,7 @@ fn apply_refuses_a_damaged_or_foreign_plan() {
         out.show()
     );
 
-    let out = unfreeze_in(dir.path(), &["apply", "missing.json"]);
+    let out = unfreeze(dir.path(), &["apply", "missing.json"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr.contains("could not read the plan missing.json"),
@@ -240,12 +241,12 @@ fn latin1_file_is_planned_in_base64_and_applied_byte_for_byte() {
         b"# -*- coding: latin-1 -*-\nimport time\n\nasync def f():\n    time.sleep(1)  # caf\xe9\n";
     let planned = project(&[("latin.py", source)]);
     let written = project(&[("latin.py", source)]);
-    unfreeze_in(planned.path(), &["fix", "--plan", "plan.json", "latin.py"]);
+    unfreeze(planned.path(), &["fix", "--plan", "plan.json", "latin.py"]).output();
     let plan = read_plan(planned.path());
     assert_eq!(file(&plan, "latin.py")["fixed"]["encoding"], "base64");
-    let out = unfreeze_in(planned.path(), &["apply", "plan.json"]);
+    let out = unfreeze(planned.path(), &["apply", "plan.json"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
-    unfreeze_in(written.path(), &["fix", "--write", "latin.py"]);
+    unfreeze(written.path(), &["fix", "--write", "latin.py"]).output();
     let applied = fs::read(planned.path().join("latin.py")).unwrap();
     assert_eq!(applied, fs::read(written.path().join("latin.py")).unwrap());
     assert!(applied.ends_with(b"# caf\xe9\n"));
@@ -254,9 +255,9 @@ fn latin1_file_is_planned_in_base64_and_applied_byte_for_byte() {
 #[test]
 fn plan_conflicts_with_write_and_stdin() {
     let dir = project(&[("a.py", SLEEPY.as_bytes())]);
-    let out = unfreeze_in(dir.path(), &["fix", "--write", "--plan", "p.json", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "--plan", "p.json", "a.py"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
-    let out = unfreeze_in(dir.path(), &["fix", "--plan", "p.json", "-"]);
+    let out = unfreeze(dir.path(), &["fix", "--plan", "p.json", "-"]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("--plan needs files"), "{}", out.show());
     assert!(!dir.path().join("p.json").exists());
@@ -265,20 +266,22 @@ fn plan_conflicts_with_write_and_stdin() {
 #[test]
 fn exit_non_zero_on_fix_reports_a_changed_file() {
     let dir = project(&[("a.py", SLEEPY.as_bytes())]);
-    let out = unfreeze_in(
+    let out = unfreeze(
         dir.path(),
         &["fix", "--write", "--exit-non-zero-on-fix", "a.py"],
-    );
+    )
+    .output();
     assert_eq!(out.code, Some(1), "a file was changed: {}", out.show());
     assert_eq!(
         fs::read_to_string(dir.path().join("a.py")).unwrap(),
         SLEEPY_FIXED
     );
-    let out = unfreeze_in(
+    let out = unfreeze(
         dir.path(),
         &["fix", "--write", "--exit-non-zero-on-fix", "a.py"],
-    );
+    )
+    .output();
     assert_eq!(out.code, Some(0), "nothing left: {}", out.show());
-    let out = unfreeze_in(dir.path(), &["fix", "--exit-non-zero-on-fix", "a.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--exit-non-zero-on-fix", "a.py"]).output();
     assert_eq!(out.code, Some(2), "needs --write: {}", out.show());
 }

