@@ -812,7 +812,8 @@ fn a_nested_project_call_is_proposed_again_in_the_next_round() {
     let write = unfreeze(
         written.path(),
         &["fix", "--write", "--unsafe-fixes", "--no-cache", "."],
-    );
+    )
+    .output();
     assert_eq!(write.code, Some(0), "{}", write.show());
     let app = read(reviewed.path(), "pkg/app.py");
     assert!(

@@ -278,7 +278,9 @@ pub(super) fn analyze_files(
                 deferred: deferred[i],
             };
             let outcome =
-                outcome_with_settled_calls(file, &map, &lexical, settings, registry, &|| reused(i))?;
+                outcome_with_settled_calls(file, &map, &lexical, settings, registry, &|| {
+                    reused(i)
+                })?;
             Some((i, outcome))
         })
         .collect();
