@@ -3,6 +3,7 @@
 //! same tree and index give the file's summary for the project phase ([`summarize`]).
 
 mod conditions;
+mod entry;
 mod finding;
 mod library;
 mod offer;
@@ -13,6 +14,8 @@ mod summary;
 mod suppression;
 mod target;
 
+#[cfg(test)]
+mod entry_tests;
 #[cfg(test)]
 mod strategy_tests;
 

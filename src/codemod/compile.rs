@@ -77,6 +77,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         project_blocking: raw.matcher.project_blocking,
         evidence: raw.matcher.evidence.clone(),
         fix_exceptions: fix.exceptions,
+        unless_single_task: fix.unless_single_task,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
@@ -201,6 +202,7 @@ struct CompiledFix {
     strategy: Option<Strategy>,
     title: Option<Template>,
     exceptions: HashMap<String, FixException>,
+    unless_single_task: bool,
 }
 
 /// `[fix]`: its strategy, its title, and `[[fix.exceptions]]` by call.
@@ -212,6 +214,12 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
+    if fix.unless_single_task && strategy != Strategy::ToThread {
+        return Err(
+            "`[fix] unless-single-task` goes with `strategy = \"to-thread\"` (a call moved to a worker thread)"
+                .to_owned(),
+        );
+    }
     let mut exceptions = HashMap::new();
     for exception in &fix.exceptions {
         let level = match Applicability::parse(&exception.applicability) {
@@ -257,6 +265,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         strategy: Some(strategy),
         title: Some(title),
         exceptions,
+        unless_single_task: fix.unless_single_task,
     })
 }
 
