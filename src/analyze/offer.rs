@@ -307,6 +307,7 @@ fn make_finding(
         range: site.call.byte_range(),
         fix,
         no_fix_reason,
+        later_round: None,
         speculation,
     }
 }

@@ -727,7 +727,18 @@ fn annotation_of<'t>(text: &'t str, body: Node, name: &str) -> Option<&'t str> {
     })
 }
 
-/// `open(p).read()` → `await asyncio.to_thread(lambda: open(p).read())`.
+/// Whether `call` is a method called on what another call returns: `f(x).method()`.
+fn ends_a_chain(call: Node) -> bool {
+    call.field(Field::Function).is_some_and(|callee| {
+        callee.kind_name() == "attribute"
+            && callee
+                .field(Field::Object)
+                .is_some_and(|object| object.kind_name() == "call")
+    })
+}
+
+/// `open(p).read()` → `await asyncio.to_thread(lambda: open(p).read())`; reported as the
+/// method call (`smtplib.LMTP(p).noop()`), the same.
 fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     let text = site.text;
     let mut outer = site.call;
@@ -743,7 +754,9 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
             None => break,
         }
     }
-    if outer.id() == site.call.id() {
+    // `smtplib.LMTP(p).noop()` reported as the method call: the chain it ends is the same
+    // chain, moved the same way as from its first call (the two fixes are one edit).
+    if outer.id() == site.call.id() && !ends_a_chain(site.call) {
         return Err(
             "the object it makes is kept for later calls: only a `with` block, or a chained \
              call such as `open(p).read()`, moves to a thread as a whole"
