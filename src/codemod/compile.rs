@@ -349,6 +349,18 @@ fix-safety = "f"
     }
 
     #[test]
+    fn unless_single_task_goes_with_a_thread_move() {
+        let text = VALID
+            .replace(
+                "strategy = \"await-async-equivalent\"",
+                "strategy = \"to-thread\"\nunless-single-task = true",
+            )
+            .replace("[fix.replacement]\nasyncio = \"asyncio.sleep\"\n", "");
+        assert!(compile("x.toml", &text).unwrap().unless_single_task);
+        assert!(!compile("x.toml", VALID).unwrap().unless_single_task);
+    }
+
+    #[test]
     fn unknown_key_names_the_file_and_key() {
         let text = VALID.replace("summary = \"s\"", "summary = \"s\"\nsumary = 1");
         let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
@@ -386,6 +398,11 @@ fix-safety = "f"
                 "asyncio",
             ),
             ("why = \"y\"", "why = \"  \"", "[docs] why"),
+            (
+                "title = \"Use `{replacement}`\"",
+                "title = \"Use `{replacement}`\"\nunless-single-task = true",
+                "`[fix] unless-single-task` goes with `strategy = \"to-thread\"`",
+            ),
         ] {
             let text = VALID.replace(from, to);
             assert_ne!(text, VALID, "{from}");
