@@ -341,3 +341,45 @@ fn a_script_that_runs_other_tasks_gets_the_fix_and_prints_the_same() {
     assert_eq!((after.0, &after.1), (before.0, &before.1), "{}", after.2);
     assert!(!after.2.contains("Fatal Python error"), "{}", after.2);
 }
+
+/// The coroutine holding `input()` is reached through another one, and another fix in the
+/// file makes `fix` go a second round, whose parse may leave bodies out: that round still
+/// sees the script as single-task and leaves `input()` as the first round (and `check`) did.
+#[test]
+fn a_later_fix_round_still_sees_the_single_task_script() {
+    let source = r#"import asyncio
+import time
+
+
+async def ask(question):
+    return input(question)
+
+
+async def main():
+    await asyncio.sleep(0)
+    print((await ask("name? ")).upper())
+
+
+async def unused():
+    time.sleep(0)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"#;
+    let dir = project(&[("cli.py", source.as_bytes())]);
+    let fix = unfreeze_in(
+        dir.path(),
+        &["fix", "--write", "--isolated", "--no-cache", "cli.py"],
+    );
+    assert_eq!(fix.code, Some(1), "{}", fix.show());
+    let fixed = fs::read_to_string(dir.path().join("cli.py")).unwrap();
+    assert!(fixed.contains("    return input(question)\n"), "{fixed}");
+    assert!(fixed.contains("await asyncio.sleep(0)\n\n\nif"), "{fixed}");
+    let (code, stdout, stderr) = run_script(dir.path(), "cli.py", "alice\n");
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), "name? ALICE\n"),
+        "{stderr}"
+    );
+}
