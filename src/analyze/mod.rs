@@ -26,6 +26,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
+pub use proposal::SYNTAX_ERROR_REASON;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::summarize;
 

@@ -12,6 +12,9 @@ use crate::codemod::{Codemod, Site, Template};
 use crate::fix::{Applicability, Fix};
 use crate::parse::KindName;
 
+/// Why a call whose statement tree-sitter could not parse has no fix.
+pub const SYNTAX_ERROR_REASON: &str = "the code around it has a syntax error";
+
 /// The fix for the call at `site`, or why there is none (`(None, None)`: the codemod has no
 /// fix).
 pub(super) fn propose_fix(
@@ -35,10 +38,9 @@ pub(super) fn propose_fix(
         None => primary_fix(file, codemod, site, callee_text),
     };
     match chosen {
-        Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => (
-            None,
-            Some("the code around it has a syntax error".to_owned()),
-        ),
+        Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => {
+            (None, Some(SYNTAX_ERROR_REASON.to_owned()))
+        }
         Ok(fix) => (fix, None),
         Err(reason) => (None, Some(reason)),
     }

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::analyze::Finding;
+use crate::analyze::{Finding, SYNTAX_ERROR_REASON};
 use crate::codemod::Registry;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
 use crate::lexical::bodies_a_fix_round_leaves_out;
@@ -200,11 +200,17 @@ fn fixed_at(finding: &Finding, threshold: Applicability) -> bool {
 
 /// Whether a later round may fix a finding that has no fix of its own: only where the file's
 /// syntax errors may read differently once other fixes are applied (the only way a call
-/// without a fix gets one later), and some fix applies in the first round.
+/// without a fix gets one later), and some fix applies in the first round. A masked parse
+/// (`None`) did not count the file's errors: then only a finding refused for a syntax error
+/// shows them.
 fn may_fix_later(findings: &[Finding], syntax_errors: Option<usize>) -> bool {
-    syntax_errors != Some(0)
-        && findings.iter().any(|f| f.fix.is_none())
-        && findings.iter().any(|f| f.fix.is_some())
+    let errors = match syntax_errors {
+        Some(count) => count > 0,
+        None => findings
+            .iter()
+            .any(|f| f.fix.is_none() && f.no_fix_reason.as_deref() == Some(SYNTAX_ERROR_REASON)),
+    };
+    errors && findings.iter().any(|f| f.fix.is_none()) && findings.iter().any(|f| f.fix.is_some())
 }
 
 /// Record, on each finding the rounds fixed though its own fix does not apply at `threshold`,
