@@ -3,6 +3,7 @@
 //! same tree and index give the file's summary for the project phase ([`summarize`]).
 
 mod conditions;
+mod entry;
 mod finding;
 mod library;
 mod offer;
@@ -14,6 +15,8 @@ mod suppression;
 mod target;
 
 #[cfg(test)]
+mod entry_tests;
+#[cfg(test)]
 mod strategy_tests;
 
 use crate::codemod::Registry;
@@ -23,6 +26,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
+pub use proposal::SYNTAX_ERROR_REASON;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::summarize;
 

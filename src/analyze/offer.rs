@@ -288,6 +288,7 @@ fn make_finding(
         library,
         target_version: file.target_version,
         http_client: file.http_client,
+        codemod_calls: &codemod.calls,
     };
     let (fix, no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
     let speculation = site.speculation.map(|target| {
@@ -307,6 +308,7 @@ fn make_finding(
         range: site.call.byte_range(),
         fix,
         no_fix_reason,
+        later_round: None,
         speculation,
     }
 }

@@ -1,14 +1,19 @@
 //! The fix a codemod proposes for a matched call: its alternative fix when the run goes as far
 //! as that one's applicability, else its own (lowered by a fix exception for the name), and
-//! none where the code around the call has a syntax error.
+//! none where the code around the call has a syntax error, or where the codemod spares the
+//! only task of a script (`unless-single-task`, see `entry`).
 
 use tree_sitter::Node;
 
 use super::FileContext;
 use super::conditions::has_local_receiver;
+use super::entry::in_single_task_script;
 use crate::codemod::{Codemod, Site, Template};
 use crate::fix::{Applicability, Fix};
 use crate::parse::KindName;
+
+/// Why a call whose statement tree-sitter could not parse has no fix.
+pub const SYNTAX_ERROR_REASON: &str = "the code around it has a syntax error";
 
 /// The fix for the call at `site`, or why there is none (`(None, None)`: the codemod has no
 /// fix).
@@ -18,15 +23,24 @@ pub(super) fn propose_fix(
     site: &Site,
     callee_text: &str,
 ) -> (Option<Fix>, Option<String>) {
+    if codemod.unless_single_task && in_single_task_script(file, site.call) {
+        return (
+            None,
+            Some(format!(
+                "`{callee_text}()` in a script where nothing else runs on the event loop: moving \
+                 it to a worker thread only makes Ctrl+C and piped stdin worse; nothing else is \
+                 blocked"
+            )),
+        );
+    }
     let chosen = match alternative_fix(file, codemod, site, callee_text) {
         Some(fix) => Ok(Some(fix)),
         None => primary_fix(file, codemod, site, callee_text),
     };
     match chosen {
-        Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => (
-            None,
-            Some("the code around it has a syntax error".to_owned()),
-        ),
+        Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => {
+            (None, Some(SYNTAX_ERROR_REASON.to_owned()))
+        }
         Ok(fix) => (fix, None),
         Err(reason) => (None, Some(reason)),
     }

@@ -77,6 +77,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         project_blocking: raw.matcher.project_blocking,
         evidence: raw.matcher.evidence.clone(),
         fix_exceptions: fix.exceptions,
+        unless_single_task: fix.unless_single_task,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
@@ -201,6 +202,7 @@ struct CompiledFix {
     strategy: Option<Strategy>,
     title: Option<Template>,
     exceptions: HashMap<String, FixException>,
+    unless_single_task: bool,
 }
 
 /// `[fix]`: its strategy, its title, and `[[fix.exceptions]]` by call.
@@ -212,6 +214,12 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
+    if fix.unless_single_task && strategy != Strategy::ToThread {
+        return Err(
+            "`[fix] unless-single-task` goes with `strategy = \"to-thread\"` (a call moved to a worker thread)"
+                .to_owned(),
+        );
+    }
     let mut exceptions = HashMap::new();
     for exception in &fix.exceptions {
         let level = match Applicability::parse(&exception.applicability) {
@@ -257,6 +265,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         strategy: Some(strategy),
         title: Some(title),
         exceptions,
+        unless_single_task: fix.unless_single_task,
     })
 }
 
@@ -340,6 +349,18 @@ fix-safety = "f"
     }
 
     #[test]
+    fn unless_single_task_goes_with_a_thread_move() {
+        let text = VALID
+            .replace(
+                "strategy = \"await-async-equivalent\"",
+                "strategy = \"to-thread\"\nunless-single-task = true",
+            )
+            .replace("[fix.replacement]\nasyncio = \"asyncio.sleep\"\n", "");
+        assert!(compile("x.toml", &text).unwrap().unless_single_task);
+        assert!(!compile("x.toml", VALID).unwrap().unless_single_task);
+    }
+
+    #[test]
     fn unknown_key_names_the_file_and_key() {
         let text = VALID.replace("summary = \"s\"", "summary = \"s\"\nsumary = 1");
         let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
@@ -377,6 +398,11 @@ fix-safety = "f"
                 "asyncio",
             ),
             ("why = \"y\"", "why = \"  \"", "[docs] why"),
+            (
+                "title = \"Use `{replacement}`\"",
+                "title = \"Use `{replacement}`\"\nunless-single-task = true",
+                "`[fix] unless-single-task` goes with `strategy = \"to-thread\"`",
+            ),
         ] {
             let text = VALID.replace(from, to);
             assert_ne!(text, VALID, "{from}");

@@ -72,6 +72,8 @@ pub struct Codemod {
     pub unless_arguments_mention: Vec<String>,
     /// Awaited readiness waits that, just before the call, show it does not block.
     pub unless_after_await_of: Vec<String>,
+    /// No fix in a coroutine that runs as the only task of a script (`unless-single-task`).
+    pub unless_single_task: bool,
     /// Calls whose fix is lowered to an applicability, with the reason.
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,

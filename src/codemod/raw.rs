@@ -127,6 +127,11 @@ pub struct RawFix {
     pub exceptions: Vec<RawFixException>,
     /// For `httpx-client`: the requests → httpx mapping it follows.
     pub httpx: Option<RawHttpxMapping>,
+    /// No fix in a coroutine that runs as the only task of a script (`asyncio.run(main())`,
+    /// nothing else started): moving the call to a worker thread frees nobody there. Only
+    /// with the `to-thread` strategy.
+    #[serde(default, rename = "unless-single-task")]
+    pub unless_single_task: bool,
 }
 
 #[derive(Debug, Deserialize)]

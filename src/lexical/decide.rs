@@ -68,8 +68,9 @@ impl LexicalFacts<'_> {
 /// a call the fixes' imports resolve) and for findings whose fixes were skipped; a body the
 /// fixes did not change and that holds no finding has none the next round could fix. Every
 /// body stays where one body's code decides another's fix: in a file naming a module fixed
-/// file-wide (a `requests` session held on `self`), or when a rule on coroutine calls counts
-/// them outside coroutines; and so do pinned bodies (an attribute's assignment gives it a
+/// file-wide (a `requests` session held on `self`), when a rule on coroutine calls counts
+/// them outside coroutines, or when a call whose fix spares single-task scripts is named (its
+/// fix reads the coroutines the entry point reaches); and so do pinned bodies (an attribute's assignment gives it a
 /// kind other bodies read; `yield`, `global`, a suppression comment). Nothing is left out
 /// of a text the tokenizer cannot follow.
 pub fn bodies_a_fix_round_leaves_out(
@@ -92,6 +93,18 @@ pub fn bodies_a_fix_round_leaves_out(
         .iter()
         .any(|module| facts.code_has_word(module))
     {
+        return Vec::new();
+    }
+    // Whether `input()` gets a fix depends on every coroutine its script's entry point
+    // reaches (`analyze/entry.rs`): a body left out would be a doubt, and a later round would
+    // move the call that the first round (and `check`) left.
+    if registry.codemods().iter().any(|codemod| {
+        codemod.unless_single_task
+            && codemod
+                .calls
+                .iter()
+                .any(|call| facts.code_has_word(call.rsplit('.').next().unwrap_or(call)))
+    }) {
         return Vec::new();
     }
     facts

@@ -43,6 +43,9 @@ struct WireFinding {
     end_location: Location,
     fix: Option<WireFix>,
     no_fix_reason: Option<String>,
+    /// `safe` / `unsafe`: no fix of its own at that level, yet `fix` (`--unsafe-fixes`) fixes
+    /// it in a later round.
+    fixed_in_later_round: Option<&'static str>,
 }
 
 pub struct JsonReporter<W: Write, E: Write> {
@@ -58,6 +61,14 @@ impl<W: Write, E: Write> JsonReporter<W, E> {
             err,
             findings: Vec::new(),
         }
+    }
+}
+
+fn applicability_name(applicability: crate::fix::Applicability) -> &'static str {
+    match applicability {
+        crate::fix::Applicability::Safe => "safe",
+        crate::fix::Applicability::Unsafe => "unsafe",
+        crate::fix::Applicability::DisplayOnly => "display-only",
     }
 }
 
@@ -91,11 +102,7 @@ impl<W: Write, E: Write> Reporter for JsonReporter<W, E> {
         let index = LineIndex::new(text);
         for (finding, applied) in findings.iter().zip(applied) {
             let fix = finding.fix.as_ref().map(|fix| WireFix {
-                applicability: match fix.applicability {
-                    crate::fix::Applicability::Safe => "safe",
-                    crate::fix::Applicability::Unsafe => "unsafe",
-                    crate::fix::Applicability::DisplayOnly => "display-only",
-                },
+                applicability: applicability_name(fix.applicability),
                 message: fix.title.clone(),
                 caveat: fix.caveat.clone(),
                 applied: *applied,
@@ -118,6 +125,7 @@ impl<W: Write, E: Write> Reporter for JsonReporter<W, E> {
                 end_location: location(&index, text, finding.range.end),
                 fix,
                 no_fix_reason: finding.no_fix_reason.clone(),
+                fixed_in_later_round: finding.later_round.map(applicability_name),
             });
         }
         Ok(())

@@ -144,7 +144,9 @@ impl Tally {
     pub fn add(&mut self, finding: &Finding, outcome: Option<Skip>) {
         let rule = self.rule(finding);
         rule.found += 1;
-        match finding.fix.as_ref().map(|fix| fix.applicability) {
+        let own = finding.fix.as_ref().map(|fix| fix.applicability);
+        // A finding a later round fixes counts as fixable at that level, as `fix` counts it.
+        match own.max(finding.later_round) {
             Some(Applicability::Safe) => rule.safe += 1,
             Some(Applicability::Unsafe) => rule.unsafe_ += 1,
             _ => {}
@@ -258,6 +260,7 @@ mod tests {
             range: 0..1,
             fix: applicability.map(|a| Fix::new(a, "t".to_owned(), Vec::new())),
             no_fix_reason: None,
+            later_round: None,
             speculation: None,
         }
     }

@@ -59,6 +59,7 @@ impl<W: Write, E: Write> TextReporter<W, E> {
         let (row, column) = index.location(text, finding.range.start);
         let marker = match &finding.fix {
             Some(fix) if fix.applicability == Applicability::Safe => " [*]",
+            _ if finding.later_round == Some(Applicability::Safe) => " [*]",
             _ => "",
         };
         writeln!(
@@ -120,6 +121,23 @@ impl<W: Write, E: Write> TextReporter<W, E> {
                     Some(caveat) => writeln!(self.out, " ({caveat})")?,
                     None => writeln!(self.out)?,
                 }
+            }
+            (_, _) if finding.later_round.is_some() => {
+                let how = match finding.later_round {
+                    Some(Applicability::Safe) => "`unfreeze fix`",
+                    _ => "`unfreeze fix --unsafe-fixes`",
+                };
+                let why = finding
+                    .no_fix_reason
+                    .as_deref()
+                    .map(|reason| format!(" ({reason} at first)"))
+                    .unwrap_or_default();
+                writeln!(
+                    self.out,
+                    "{pad} {} {}: {how} fixes it in a later round, once the other fixes are applied{why}",
+                    "=".blue().bold(),
+                    "fixable after another fix".bold()
+                )?
             }
             (None, Some(reason)) => writeln!(
                 self.out,

@@ -278,10 +278,12 @@ fn tally(summary: &mut Summary, report: &FileReport) {
                 summary.files_fixed += 1;
             }
             for (finding, done) in findings.iter().zip(applied) {
-                match finding.fix.as_ref().map(|fix| fix.applicability) {
+                // Fixed in a later round (syntax errors read differently): fixable at the level
+                // of that round, as `check` says too.
+                let own = finding.fix.as_ref().map(|fix| fix.applicability);
+                match own.max(finding.later_round) {
                     Some(Applicability::Safe) => summary.safe_fixable += 1,
                     Some(Applicability::Unsafe) => summary.unsafe_fixable += 1,
-                    // Fixed in a later round of the run (syntax errors read differently).
                     None if *done => summary.safe_fixable += 1,
                     Some(Applicability::DisplayOnly) | None => summary.unfixable += 1,
                 }

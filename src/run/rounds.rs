@@ -5,15 +5,15 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::analyze::Finding;
+use crate::analyze::{Finding, SYNTAX_ERROR_REASON};
 use crate::codemod::Registry;
-use crate::fix::{CheckMask, fix_file_masked};
+use crate::fix::{Applicability, CheckMask, fix_file_masked};
 use crate::lexical::bodies_a_fix_round_leaves_out;
 use crate::line_scope::Lines;
 use crate::outcome::{FileOutcome, FixedFile};
 use crate::parse::ParsedFile;
 use crate::settings::Settings;
-use crate::source::LineIndex;
+use crate::source::{LineIndex, SourceText};
 
 use super::file::{Analyzed, ProjectRole, find_in_project};
 
@@ -98,7 +98,8 @@ pub fn until_stable(
 }
 
 /// Make an analyzed file's fixes (in fix mode) and its outcome. `round_role`: what the fix
-/// rounds know of the project's calls.
+/// rounds know of the project's calls. In both modes, a finding without a fix of its own that
+/// a later round fixes says so ([`Finding::later_round`]), so that `check` and `fix` agree.
 pub(super) fn fixed_outcome(
     analyzed: Analyzed,
     path: &Path,
@@ -117,87 +118,29 @@ pub(super) fn fixed_outcome(
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
+    let context = RoundContext {
+        source: &source,
+        syntax_errors,
+        path,
+        settings,
+        registry,
+        round_role,
+    };
+    if settings.mode.threshold().is_none() && may_fix_later(&findings, syntax_errors) {
+        // `check`: what `fix` and `fix --unsafe-fixes` would do in later rounds.
+        for threshold in [Applicability::Unsafe, Applicability::Safe] {
+            let rounds = fix_in_rounds(&findings, threshold, &context);
+            mark_later_rounds(&mut findings, &rounds.applied, threshold);
+        }
+    }
     if let Some(threshold) = settings.mode.threshold()
         && findings.iter().any(|f| f.fix.is_some())
     {
-        let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
-        let keep_imports = keeps_unused_imports(path);
-        // The rounds below read only what the fixes changed and the findings' code: their
-        // parses leave out the other bodies (`lexical::bodies_a_fix_round_leaves_out`).
-        let leave_out =
-            |text: &str, keep: &[Range<usize>]| bodies_a_fix_round_leaves_out(text, keep, registry);
-        let finding_ranges: Vec<Range<usize>> = findings.iter().map(|f| f.range.clone()).collect();
-        let mask = CheckMask {
-            findings: &finding_ranges,
-            bodies_left_out: &leave_out,
-        };
-        let outcome = fix_file_masked(
-            &source.text,
-            syntax_errors,
-            &fixes,
-            threshold,
-            keep_imports,
-            Some(&mask),
-        );
-        applied = outcome.applied;
-        rejected = outcome.rejected;
-        let mut fixed_text = outcome.fixed_text;
-        let mut fixed_parse = outcome.parsed;
-        let refinder = Refinder {
-            path,
-            settings,
-            registry,
-            role: round_role,
-            original: &source.text,
-            line_ending: source.line_ending.as_str(),
-        };
-        until_stable(&refinder, |refind| {
-            let current = fixed_text.as_deref()?;
-            let (parsed, masked_text) = match fixed_parse.take() {
-                Some(checked) => (Some(checked.parsed), checked.masked_text),
-                None => (None, None),
-            };
-            // A masked parse's errors are not all the text's: counted again if a fix has any.
-            let masked = masked_text.is_some();
-            let (more, round_errors) = refind(current, masked_text.as_deref(), parsed);
-            let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
-            let more_ranges: Vec<Range<usize>> = more.iter().map(|f| f.range.clone()).collect();
-            let mask = CheckMask {
-                findings: &more_ranges,
-                bodies_left_out: &leave_out,
-            };
-            let round = fix_file_masked(
-                current,
-                (!masked).then_some(round_errors),
-                &more_fixes,
-                threshold,
-                keep_imports,
-                Some(&mask),
-            );
-            let next = round.fixed_text?;
-            // Credit the original findings that were left over, rule by rule: the one with the
-            // same call text first (it may have had no fix before, next to a syntax error that
-            // tree-sitter now reads differently), then one that had a fix (skipped for an
-            // overlap), then any (its fix appeared once the text changed: an import added).
-            for (finding, done) in more.iter().zip(&round.applied) {
-                if !done {
-                    continue;
-                }
-                let call = current.get(finding.range.clone());
-                let same_call = |f: &Finding| source.text.get(f.range.clone()) == call;
-                if let Some(original) = findings
-                    .iter()
-                    .zip(applied.iter_mut())
-                    .filter(|(f, a)| !**a && f.code == finding.code)
-                    .min_by_key(|(f, _)| (!same_call(f), f.fix.is_none()))
-                {
-                    *original.1 = true;
-                }
-            }
-            fixed_text = Some(next);
-            fixed_parse = round.parsed;
-            Some(())
-        });
+        let rounds = fix_in_rounds(&findings, threshold, &context);
+        mark_later_rounds(&mut findings, &rounds.applied, threshold);
+        applied = rounds.applied;
+        rejected = rounds.rejected;
+        let fixed_text = rounds.fixed_text;
         if let Some(text) = fixed_text {
             match source.encode(&text) {
                 Some(bytes) => {
@@ -227,6 +170,154 @@ pub(super) fn fixed_outcome(
         fixed,
         rejected,
         fingerprint,
+    }
+}
+
+/// What a file's fix rounds need besides the findings.
+struct RoundContext<'a> {
+    source: &'a SourceText,
+    syntax_errors: Option<usize>,
+    path: &'a Path,
+    settings: &'a Settings,
+    registry: &'a Registry,
+    round_role: ProjectRole<'a>,
+}
+
+/// The fix rounds' result: which findings they fixed, the text, or why it was refused.
+struct Rounds {
+    applied: Vec<bool>,
+    fixed_text: Option<String>,
+    rejected: Option<String>,
+}
+
+/// Whether `finding`'s own fix applies at `threshold`.
+fn fixed_at(finding: &Finding, threshold: Applicability) -> bool {
+    finding
+        .fix
+        .as_ref()
+        .is_some_and(|fix| fix.applicability >= threshold)
+}
+
+/// Whether a later round may fix a finding that has no fix of its own: only where the file's
+/// syntax errors may read differently once other fixes are applied (the only way a call
+/// without a fix gets one later), and some fix applies in the first round. A masked parse
+/// (`None`) did not count the file's errors: then only a finding refused for a syntax error
+/// shows them.
+fn may_fix_later(findings: &[Finding], syntax_errors: Option<usize>) -> bool {
+    let errors = match syntax_errors {
+        Some(count) => count > 0,
+        None => findings
+            .iter()
+            .any(|f| f.fix.is_none() && f.no_fix_reason.as_deref() == Some(SYNTAX_ERROR_REASON)),
+    };
+    errors && findings.iter().any(|f| f.fix.is_none()) && findings.iter().any(|f| f.fix.is_some())
+}
+
+/// Record, on each finding the rounds fixed though its own fix does not apply at `threshold`,
+/// the lowest threshold at which a later round fixes it.
+fn mark_later_rounds(findings: &mut [Finding], applied: &[bool], threshold: Applicability) {
+    for (finding, done) in findings.iter_mut().zip(applied) {
+        if *done && !fixed_at(finding, threshold) {
+            finding.later_round = Some(threshold);
+        }
+    }
+}
+
+/// `fix`'s rounds over one file at `threshold`: the first round's fixes, then the text they
+/// produced analyzed again until nothing more applies, crediting the original findings.
+fn fix_in_rounds(findings: &[Finding], threshold: Applicability, context: &RoundContext) -> Rounds {
+    let RoundContext {
+        source,
+        syntax_errors,
+        path,
+        settings,
+        registry,
+        round_role,
+    } = *context;
+    let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
+    let keep_imports = keeps_unused_imports(path);
+    // The rounds below read only what the fixes changed and the findings' code: their
+    // parses leave out the other bodies (`lexical::bodies_a_fix_round_leaves_out`).
+    let leave_out =
+        |text: &str, keep: &[Range<usize>]| bodies_a_fix_round_leaves_out(text, keep, registry);
+    let finding_ranges: Vec<Range<usize>> = findings.iter().map(|f| f.range.clone()).collect();
+    let mask = CheckMask {
+        findings: &finding_ranges,
+        bodies_left_out: &leave_out,
+    };
+    let outcome = fix_file_masked(
+        &source.text,
+        syntax_errors,
+        &fixes,
+        threshold,
+        keep_imports,
+        Some(&mask),
+    );
+    let mut applied = outcome.applied;
+    let rejected = outcome.rejected;
+    let mut fixed_text = outcome.fixed_text;
+    let mut fixed_parse = outcome.parsed;
+    let refinder = Refinder {
+        path,
+        settings,
+        registry,
+        role: round_role,
+        original: &source.text,
+        line_ending: source.line_ending.as_str(),
+    };
+    until_stable(&refinder, |refind| {
+        let current = fixed_text.as_deref()?;
+        let (parsed, masked_text) = match fixed_parse.take() {
+            Some(checked) => (Some(checked.parsed), checked.masked_text),
+            None => (None, None),
+        };
+        // A masked parse's errors are not all the text's: counted again if a fix has any.
+        let masked = masked_text.is_some();
+        let (more, round_errors) = refind(current, masked_text.as_deref(), parsed);
+        let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
+        let more_ranges: Vec<Range<usize>> = more.iter().map(|f| f.range.clone()).collect();
+        let mask = CheckMask {
+            findings: &more_ranges,
+            bodies_left_out: &leave_out,
+        };
+        let round = fix_file_masked(
+            current,
+            (!masked).then_some(round_errors),
+            &more_fixes,
+            threshold,
+            keep_imports,
+            Some(&mask),
+        );
+        let next = round.fixed_text?;
+        // Credit the original findings that were left over, rule by rule: the one with the
+        // same call text first (it may have had no fix before, next to a syntax error that
+        // tree-sitter now reads differently), then one that had a fix (skipped for an
+        // overlap), then any (its fix appeared once the text changed: an import added).
+        for (finding, done) in more.iter().zip(&round.applied) {
+            if !done {
+                continue;
+            }
+            let call = current.get(finding.range.clone());
+            let same_call = |f: &Finding| source.text.get(f.range.clone()) == call;
+            if let Some(original) = findings
+                .iter()
+                .zip(applied.iter_mut())
+                .filter(|(f, a)| {
+                    !**a && f.code == finding.code && (same_call(f) || fixed_at(f, threshold))
+                })
+                .min_by_key(|(f, _)| !same_call(f))
+            {
+                *original.1 = true;
+            }
+        }
+        fixed_text = Some(next);
+        fixed_parse = round.parsed;
+        Some(())
+    });
+    Rounds {
+        applied,
+        fixed_text,
+        rejected,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Site<'a> {
     pub target_version: Option<(u8, u8)>,
     /// The module requests calls are rewritten to: `httpx` or `httpx2`.
     pub http_client: &'static str,
+    /// The qualified names the codemod matches (its `calls`, methods as `X().name`).
+    pub codemod_calls: &'a [String],
 }
 
 impl<'a> Site<'a> {

@@ -1,0 +1,325 @@
+//! Single-task entry points: a script whose module-level code runs one coroutine function with
+//! `asyncio.run(main())` (or `asyncio.get_event_loop().run_until_complete(main())`), where that
+//! coroutine and the file's own coroutines it awaits start nothing else on the event loop.
+//! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
+//! piped stdin worse.
+//!
+//! Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
+//! await only each other and `asyncio.sleep`; they use no `async with` / `async for`, call no
+//! other `asyncio` function and no method that starts or schedules work (`create_task`,
+//! `gather`, `serve_forever`, ...), and every mention of them in the file is the entry call's
+//! argument or an awaited call from one of them. Their bodies must be there to read (a masked
+//! body, `...`, is a doubt).
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use crate::parse::{Field, FieldChild, KindName};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
+
+/// The calls that run a coroutine as the event loop's main task.
+const ENTRY_CALLS: &[&str] = &[
+    "asyncio.run",
+    "asyncio.get_event_loop().run_until_complete",
+    "asyncio.new_event_loop().run_until_complete",
+];
+
+/// What the reached coroutines may await besides each other: it starts no task.
+const HARMLESS_AWAITS: &[&str] = &["asyncio.sleep"];
+
+/// `asyncio` functions that start nothing on the loop, callable without a doubt.
+const HARMLESS_ASYNCIO: &[&str] = &["asyncio.sleep", "asyncio.run"];
+
+/// Method names that start or schedule work on an event loop, whatever their receiver (which
+/// often cannot be resolved: `loop`, `tg`, `server`): their presence is a doubt.
+const SCHEDULING_METHODS: &[&str] = &[
+    "create_task",
+    "ensure_future",
+    "gather",
+    "wait",
+    "as_completed",
+    "start_soon",
+    "start",
+    "serve_forever",
+    "start_server",
+    "start_serving",
+    "create_server",
+    "call_soon",
+    "call_soon_threadsafe",
+    "call_later",
+    "call_at",
+    "run_in_executor",
+    "add_reader",
+    "add_writer",
+    "add_signal_handler",
+    "run_coroutine_threadsafe",
+    "TaskGroup",
+];
+
+/// Whether `call` is in a coroutine function that runs as the only task of a script.
+pub(super) fn in_single_task_script(file: &FileContext, call: Node) -> bool {
+    let Some(function) = file.index.async_function_at(call.start_byte()) else {
+        return false;
+    };
+    single_task_coroutines(file).contains(&function)
+}
+
+/// The file's coroutine functions that run as the only task of a script, found from each
+/// entry call at module level.
+fn single_task_coroutines(file: &FileContext) -> HashSet<ScopeId> {
+    let root = file.parsed.tree.root_node();
+    let module = file.index.module_scope();
+    let mut single = HashSet::new();
+    for &call in &file.nodes.calls {
+        if file.index.scope_at(call.start_byte()) != module {
+            continue;
+        }
+        let Some(callee) = call.field(Field::Function) else {
+            continue;
+        };
+        let Some(name) = file.index.callable_name(callee, root, file.text) else {
+            continue;
+        };
+        if !ENTRY_CALLS.contains(&name.as_str()) {
+            continue;
+        }
+        let Some(main) = entry_coroutine(file, call) else {
+            continue;
+        };
+        if let Some(reached) = reached_alone(file, main, call) {
+            single.extend(reached);
+        }
+    }
+    single
+}
+
+/// The file's coroutine function the entry call runs: `asyncio.run(main())`, `main` an
+/// `async def` of the module.
+fn entry_coroutine<'t>(file: &FileContext<'t>, entry: Node<'t>) -> Option<Node<'t>> {
+    let arguments = entry.field(Field::Arguments)?;
+    let first = arguments.named_child(0)?;
+    if first.kind_name() != "call" {
+        return None;
+    }
+    coroutine_definition(file, first.field(Field::Function)?)
+}
+
+/// The `async def` node a callee names, when it is a plain name bound to one of the module's
+/// coroutine functions.
+fn coroutine_definition<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t>> {
+    module_function(file, callee, true)
+}
+
+/// The `def` (`is_async`: `async def`) node a callee names, when it is a plain name bound once
+/// to one of the module's functions.
+fn module_function<'t>(
+    file: &FileContext<'t>,
+    callee: Node<'t>,
+    is_async: bool,
+) -> Option<Node<'t>> {
+    if callee.kind_name() != "identifier" {
+        return None;
+    }
+    let name = &file.text[callee.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if binding.kind != (BindingKind::Function { is_async })
+        || binding.scope != file.index.module_scope()
+        // A name bound twice (a second `def`, an assignment) is a doubt.
+        || file
+            .index
+            .bindings()
+            .any(|(other, b)| other != id && b.scope == binding.scope && b.name == binding.name)
+    {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let identifier = root.descendant_for_byte_range(binding.range.start, binding.range.end)?;
+    let definition = identifier.parent()?;
+    (definition.kind_name() == "function_definition").then_some(definition)
+}
+
+/// The coroutine functions reached from `main` (its own scope and those it awaits,
+/// transitively), when none of them starts other work on the loop and nothing else in the
+/// file mentions them; `None` at the first doubt.
+fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<ScopeId>> {
+    let mut definitions = vec![main];
+    let mut seen: HashSet<usize> = HashSet::from([main.id()]);
+    // The calls allowed to mention a reached coroutine: the entry's, and the awaited calls in
+    // the reached bodies.
+    let mut allowed_mentions: HashSet<usize> = HashSet::new();
+    if let Some(argument) = entry
+        .field(Field::Arguments)
+        .and_then(|a| a.named_child(0))
+        .and_then(|c| c.field(Field::Function))
+    {
+        allowed_mentions.insert(argument.id());
+    }
+    let mut i = 0;
+    while let Some(&definition) = definitions.get(i) {
+        i += 1;
+        let body = definition.field(Field::Body)?;
+        if is_masked(file, body) {
+            return None;
+        }
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind_name() {
+                "with_statement" | "for_statement" | "for_in_clause"
+                    if first_child_is_async(node) =>
+                {
+                    return None;
+                }
+                "await" => {
+                    let awaited = node.named_child(0)?;
+                    if awaited.kind_name() != "call" {
+                        return None;
+                    }
+                    let callee = awaited.field(Field::Function)?;
+                    if let Some(next) = coroutine_definition(file, callee) {
+                        allowed_mentions.insert(callee.id());
+                        if seen.insert(next.id()) {
+                            definitions.push(next);
+                        }
+                    } else {
+                        let root = file.parsed.tree.root_node();
+                        let name = file.index.callable_name(callee, root, file.text)?;
+                        if !HARMLESS_AWAITS.contains(&name.as_str()) {
+                            return None;
+                        }
+                    }
+                }
+                "call" => {
+                    if schedules_work(file, node) {
+                        return None;
+                    }
+                    // The file's own synchronous functions it calls are read too.
+                    if let Some(helper) = node
+                        .field(Field::Function)
+                        .and_then(|callee| module_function(file, callee, false))
+                        && seen.insert(helper.id())
+                    {
+                        definitions.push(helper);
+                    }
+                }
+                "yield" => return None,
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    let coroutines: Vec<Node> = definitions
+        .into_iter()
+        .filter(|d| first_child_is_async(*d))
+        .collect();
+    let scopes: Vec<ScopeId> = coroutines
+        .iter()
+        .filter_map(|d| function_scope(file, *d))
+        .collect();
+    (scopes.len() == coroutines.len()
+        && only_mentioned_where_allowed(file, &coroutines, &allowed_mentions))
+    .then_some(scopes)
+}
+
+/// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
+/// the harmless ones, or a method named like a scheduler.
+fn schedules_work(file: &FileContext, call: Node) -> bool {
+    let Some(callee) = call.field(Field::Function) else {
+        return true;
+    };
+    let root = file.parsed.tree.root_node();
+    if let Some(name) = file.index.callable_name(callee, root, file.text)
+        && (name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio."))
+    {
+        return !HARMLESS_ASYNCIO.contains(&name.as_str());
+    }
+    let last = match callee.kind_name() {
+        "attribute" => callee.field(Field::Attribute),
+        "identifier" => Some(callee),
+        _ => None,
+    };
+    last.is_some_and(|last| SCHEDULING_METHODS.contains(&&file.text[last.byte_range()]))
+}
+
+fn first_child_is_async(node: Node) -> bool {
+    node.child(0).is_some_and(|c| c.kind_name() == "async")
+}
+
+/// A body blanked for a masked parse (`...` alone): what it does is unknown.
+fn is_masked(file: &FileContext, body: Node) -> bool {
+    body.named_child_count() == 1
+        && body.named_child(0).is_some_and(|statement| {
+            statement.kind_name() == "expression_statement"
+                && statement
+                    .named_child(0)
+                    .is_some_and(|e| e.kind_name() == "ellipsis")
+        })
+        && file.text[body.byte_range()].trim() == "..."
+}
+
+/// The function scope of a `def` node.
+fn function_scope(file: &FileContext, definition: Node) -> Option<ScopeId> {
+    let body = definition.field(Field::Body)?;
+    let scope = file.index.scope_at(body.start_byte());
+    matches!(
+        file.index.scope(scope).kind,
+        ScopeKind::Function { is_async: true }
+    )
+    .then_some(scope)
+}
+
+/// Whether every identifier in the file that resolves to one of the reached coroutines is
+/// one of the allowed calls' callee (or the `def` itself).
+fn only_mentioned_where_allowed(
+    file: &FileContext,
+    definitions: &[Node],
+    allowed: &HashSet<usize>,
+) -> bool {
+    let names: Vec<(&str, usize)> = definitions
+        .iter()
+        .filter_map(|d| d.field(Field::Name))
+        .map(|n| (&file.text[n.byte_range()], n.id()))
+        .collect();
+    let mut stack = vec![file.parsed.tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "identifier" {
+            let text = &file.text[node.byte_range()];
+            if let Some((_, def_name)) = names.iter().find(|(name, _)| *name == text)
+                && node.id() != *def_name
+                && !allowed.contains(&node.id())
+                && resolves_to_module_coroutine(file, node, text)
+            {
+                return false;
+            }
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    true
+}
+
+fn resolves_to_module_coroutine(file: &FileContext, node: Node, name: &str) -> bool {
+    // An attribute's name (`obj.main`) is not a mention of the module's `main`.
+    if let Some(parent) = node.parent()
+        && parent.kind_name() == "attribute"
+        && parent
+            .field(Field::Attribute)
+            .is_some_and(|a| a.id() == node.id())
+    {
+        return false;
+    }
+    match file.index.resolve_name(name, node.start_byte()) {
+        Resolution::Binding(id) => {
+            let binding = file.index.binding(id);
+            binding.scope == file.index.module_scope()
+                && binding.kind == (BindingKind::Function { is_async: true })
+        }
+        Resolution::Builtin => false,
+    }
+}

@@ -1,0 +1,106 @@
+//! Single-task entry points (`entry`): which scripts' coroutines run alone, and every doubt
+//! that keeps a coroutine from counting as alone.
+
+use super::FileContext;
+use super::entry::in_single_task_script;
+use crate::parse::{KindName, parse};
+use crate::semantic::build_index;
+
+/// Whether the `input()` call in `source` is in a single-task script's coroutine.
+fn alone(source: &str) -> bool {
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    let nodes = crate::parse::KeyNodes::of(&parsed.tree);
+    let file = FileContext {
+        path: std::path::Path::new("cli.py"),
+        text: source,
+        line_ending: "\n",
+        parsed: &parsed,
+        nodes: &nodes,
+        index: &index,
+        target_version: None,
+        http_client: "httpx",
+        unsafe_fixes: false,
+        project: None,
+    };
+    let call = nodes
+        .calls
+        .iter()
+        .find(|c| {
+            c.child(0)
+                .is_some_and(|f| &source[f.byte_range()] == "input")
+        })
+        .expect("an input() call");
+    assert_eq!(call.kind_name(), "call");
+    in_single_task_script(&file, *call)
+}
+
+const HEAD: &str = "import asyncio\n\n";
+
+#[test]
+fn the_coroutine_of_asyncio_run_and_those_it_awaits_run_alone() {
+    let main = "async def main():\n    name = input()\n    print(name.upper())\n\n";
+    assert!(alone(&format!(
+        "{HEAD}{main}if __name__ == \"__main__\":\n    asyncio.run(main())\n"
+    )));
+    assert!(alone(&format!("{HEAD}{main}asyncio.run(main())\n")));
+    assert!(alone(&format!(
+        "{HEAD}{main}asyncio.get_event_loop().run_until_complete(main())\n"
+    )));
+    assert!(alone(&format!(
+        "{HEAD}{main}loop = asyncio.new_event_loop()\nloop.run_until_complete(main())\n"
+    )));
+    assert!(alone(&format!(
+        "from asyncio import run\n\n{main}run(main())\n"
+    )));
+    // Through awaited coroutines of the file, sleeps and synchronous helpers.
+    assert!(alone(&format!(
+        "{HEAD}def shout(s):\n    return s.upper()\n\nasync def ask():\n    return input()\n\n\
+         async def main():\n    await asyncio.sleep(0)\n    print(shout(await ask()))\n\n\
+         asyncio.run(main())\n"
+    )));
+}
+
+#[test]
+fn any_doubt_means_other_work_may_run() {
+    let cases = [
+        // No entry point: a module whose coroutine someone else runs.
+        "async def main():\n    input()\n",
+        // The entry point is not at module level.
+        "async def main():\n    input()\n\ndef cli():\n    asyncio.run(main())\n",
+        // Other tasks.
+        "async def w():\n    pass\n\nasync def p():\n    input()\n\n\
+         async def main():\n    await asyncio.gather(w(), p())\n\nasyncio.run(main())\n",
+        "async def w():\n    pass\n\nasync def main():\n    t = asyncio.create_task(w())\n    input()\n    await t\n\nasyncio.run(main())\n",
+        "async def w():\n    pass\n\nasync def main():\n    asyncio.get_running_loop().create_task(w())\n    input()\n\nasyncio.run(main())\n",
+        "async def w():\n    pass\n\nasync def main():\n    async with asyncio.TaskGroup() as tg:\n        tg.create_task(w())\n        input()\n\nasyncio.run(main())\n",
+        "async def main(loop):\n    server = await loop.create_server(object, '127.0.0.1', 0)\n    input()\n\nasyncio.run(main(None))\n",
+        "async def main():\n    fut = asyncio.ensure_future(asyncio.sleep(1))\n    input()\n\nasyncio.run(main())\n",
+        "async def main(xs):\n    await asyncio.wait(xs)\n    input()\n\nasyncio.run(main([]))\n",
+        // A synchronous helper of the file that starts a task.
+        "def start():\n    asyncio.get_running_loop().create_task(asyncio.sleep(1))\n\n\
+         async def main():\n    start()\n    input()\n\nasyncio.run(main())\n",
+        // Awaiting code of another module, or an async context manager: it may run tasks.
+        "import bot\n\nasync def main():\n    await bot.start()\n    input()\n\nasyncio.run(main())\n",
+        "import aiohttp\n\nasync def main():\n    async with aiohttp.ClientSession() as s:\n        input()\n\nasyncio.run(main())\n",
+        // The awaited coroutine is also run elsewhere, or passed as a value.
+        "async def ask():\n    return input()\n\nasync def main():\n    await ask()\n\n\
+         async def other():\n    await asyncio.gather(ask(), ask())\n\nasyncio.run(main())\n",
+        "async def ask():\n    return input()\n\nasync def main():\n    await ask()\n\nhandlers = [ask]\nasyncio.run(main())\n",
+        // `main` bound twice.
+        "async def main():\n    input()\n\nmain = object()\nasyncio.run(main())\n",
+        // A coroutine that is not reached from the entry point.
+        "async def other():\n    input()\n\nasync def main():\n    pass\n\nasyncio.run(main())\n",
+    ];
+    for case in cases {
+        assert!(!alone(&format!("{HEAD}{case}")), "{case}");
+    }
+}
+
+#[test]
+fn a_body_blanked_by_a_masked_parse_is_a_doubt() {
+    let source = format!(
+        "{HEAD}async def helper():\n    ...\n\nasync def main():\n    await helper()\n    input()\n\nasyncio.run(main())\n"
+    );
+    assert!(!alone(&source));
+}
