@@ -49,11 +49,15 @@ pub(super) fn keep_cancellation(site: &Site, mut fix: Fix) -> Result<Fix, String
     if let Some(clause) = explicit {
         let line = site.text[..clause].matches('\n').count() + 1;
         fix.applicability = fix.applicability.min(Applicability::Unsafe);
-        fix.caveat = Some(format!(
+        let difference = format!(
             "the `except` on line {line} catches the task's cancellation and does not re-raise \
              it: cancelled during the new `await` (`asyncio.timeout()`, `task.cancel()`, \
              shutdown), the coroutine runs that handler and goes on instead of stopping"
-        ));
+        );
+        fix.caveat = Some(match fix.caveat.take() {
+            Some(caveat) => format!("{caveat}; {difference}"),
+            None => difference,
+        });
     }
     if clauses.is_empty() {
         return Ok(fix);
