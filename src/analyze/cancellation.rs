@@ -321,3 +321,51 @@ fn cancelled_exception(site: &Site, offset: usize) -> Result<(String, Vec<Edit>)
     .map_err(|e| format!("the `try` around it would swallow the task's cancellation, and {e}"))?;
     Ok((format!("{}{suffix}", reference.name), reference.import))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn await_keywords_are_words() {
+        let code = "await f(awaited) async with x: asyncio.run(async_) # await";
+        assert_eq!(await_keywords(code).count(), 3);
+    }
+
+    #[test]
+    fn a_fix_adds_an_await_when_its_text_has_more_than_the_code_it_replaces() {
+        let text = "await time.sleep(1)\nx()\n";
+        let replace = |range, content: &str| {
+            Fix::new(
+                Applicability::Safe,
+                String::new(),
+                vec![Edit::replacement(range, content)],
+            )
+        };
+        assert!(adds_await(text, &replace(20..23, "await x()")));
+        // An `await` kept, not added.
+        assert!(!adds_await(text, &replace(0..19, "await asyncio.sleep(1)")));
+        // An import is no code.
+        let mut header = replace(20..20, "");
+        header.edits = vec![Edit::header_insertion(
+            0,
+            "import await_lib\n",
+            crate::fix::HeaderKind::Import,
+        )];
+        assert!(!adds_await(text, &header));
+    }
+
+    #[test]
+    fn offsets_of_the_fixed_text_map_back_outside_what_the_edits_wrote() {
+        let text = "abcdefghij";
+        let edits = [Edit::replacement(2..4, "WXYZ"), Edit::insertion(6, "--")];
+        let (fixed, moved) = apply_edits_tracked(text, &edits);
+        assert_eq!(fixed, "abWXYZef--ghij");
+        assert_eq!(original_offset(1, &moved), Some(1));
+        assert_eq!(original_offset(3, &moved), None);
+        assert_eq!(original_offset(6, &moved), Some(4));
+        assert_eq!(original_offset(8, &moved), None);
+        assert_eq!(original_offset(10, &moved), Some(6));
+        assert_eq!(original_offset(13, &moved), Some(9));
+    }
+}
