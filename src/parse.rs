@@ -352,7 +352,14 @@ pub fn handled_types(clause: Node) -> Option<HandledTypes> {
         let mut c = expression.walk();
         expression.named_children(&mut c).collect()
     } else {
-        vec![expression]
+        // `except A, B:` (Python 3.14) names each type in a `value` field of its own.
+        let mut c = clause.walk();
+        let values: Vec<Node> = clause.children_by_field_name("value", &mut c).collect();
+        if values.len() > 1 {
+            values
+        } else {
+            vec![expression]
+        }
     };
     Some(HandledTypes { expression, items })
 }

@@ -162,6 +162,12 @@ fn reraises(clause: Node) -> bool {
         .any(|statement| statement.kind_name() == "raise_statement")
 }
 
+/// Whether `clause` is an `except*` clause (of an exception group).
+fn is_star(clause: Node) -> bool {
+    let mut cursor = clause.walk();
+    clause.children(&mut cursor).any(|c| c.kind_name() == "*")
+}
+
 fn catches_cancellation_first(site: &Site, try_statement: Node) -> Handling {
     let mut cursor = try_statement.walk();
     let clauses: Vec<Node> = try_statement
@@ -172,6 +178,10 @@ fn catches_cancellation_first(site: &Site, try_statement: Node) -> Handling {
         match catches(site, *clause) {
             Catches::Nothing => continue,
             _ if reraises(*clause) => return Handling::Propagates,
+            // No plain `except` may join `except*` clauses: nothing to write.
+            Catches::Everything if is_star(*clause) => {
+                return Handling::HandlesExplicitly(clause.start_byte());
+            }
             Catches::Everything => return Handling::Swallows(clauses[0].start_byte()),
             Catches::Cancellation => return Handling::HandlesExplicitly(clause.start_byte()),
         }

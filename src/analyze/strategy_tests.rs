@@ -136,3 +136,12 @@ fn a_call_moved_inside_a_try_that_swallows_cancellation_re_raises_it_first() {
     let shadowed = "import subprocess\n\nasync def f(cmd, asyncio):\n    try:\n        subprocess.run(cmd)\n    except:\n        pass\n";
     assert_eq!(fixed(shadowed, None), shadowed);
 }
+
+#[test]
+fn except_a_comma_b_names_both_types() {
+    // Python 3.14's unparenthesised form.
+    let source = "import subprocess\n\nasync def f(cmd):\n    try:\n        subprocess.run(cmd)\n    except ValueError, BaseException:\n        pass\n";
+    assert!(fixed(source, None).contains(
+        "\n    except asyncio.CancelledError:\n        raise\n    except ValueError, BaseException:\n"
+    ));
+}
