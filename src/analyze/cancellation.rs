@@ -35,7 +35,7 @@ pub(super) fn keep_cancellation(site: &Site, mut fix: Fix) -> Result<Fix, String
     }
     let mut clauses = BTreeSet::new();
     let mut explicit = None;
-    for try_statement in trys_around_new_awaits(site, &fix) {
+    for try_statement in trys_around_new_awaits(site, &fix, body) {
         match catches_cancellation_first(site, try_statement) {
             Handling::Propagates => {}
             Handling::Swallows(first_clause) => {
@@ -240,10 +240,26 @@ fn await_keywords(code: &str) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// The `try` statements of the original tree whose body holds an `await` the fix writes
-/// (within the await's function), innermost first: found in the parse of the fixed text, then
-/// mapped back.
-fn trys_around_new_awaits<'a>(site: &Site<'a>, fix: &Fix) -> Vec<Node<'a>> {
-    let (fixed, moved) = apply_edits_tracked(site.text, &fix.edits);
+/// (within the await's function `body`): found in the parse of the function as fixed, then
+/// mapped back. Only the function is parsed (from its `def`, whose own line then starts at
+/// column 0 and its body stays indented deeper), so a file with many fixes costs each one its
+/// function's size, not the file's.
+fn trys_around_new_awaits<'a>(site: &Site<'a>, fix: &Fix, body: Node<'a>) -> Vec<Node<'a>> {
+    let Some(function) = enclosing_definition(body) else {
+        return Vec::new();
+    };
+    let range = function.byte_range();
+    let edits: Vec<Edit> = fix
+        .edits
+        .iter()
+        .filter(|e| e.header.is_none() && range.start <= e.range.start && e.range.end <= range.end)
+        .map(|e| Edit {
+            range: e.range.start - range.start..e.range.end - range.start,
+            content: e.content.clone(),
+            header: None,
+        })
+        .collect();
+    let (fixed, moved) = apply_edits_tracked(&site.text[range.clone()], &edits);
     let parsed = parse(&fixed);
     let root = parsed.tree.root_node();
     let mut starts = Vec::new();
@@ -269,9 +285,9 @@ fn trys_around_new_awaits<'a>(site: &Site<'a>, fix: &Fix) -> Vec<Node<'a>> {
                         .field(Field::Body)
                         .is_some_and(|b| b.id() == child.id())
                     && let Some(original) = original_offset(parent.start_byte(), &moved)
-                    && !starts.contains(&original)
+                    && !starts.contains(&(range.start + original))
                 {
-                    starts.push(original);
+                    starts.push(range.start + original);
                 }
                 child = parent;
             }
@@ -287,6 +303,17 @@ fn trys_around_new_awaits<'a>(site: &Site<'a>, fix: &Fix) -> Vec<Node<'a>> {
                 .filter(|p| p.kind_name() == "try_statement" && p.start_byte() == start)
         })
         .collect()
+}
+
+/// The `def` whose body `body` is.
+fn enclosing_definition(body: Node) -> Option<Node> {
+    let mut node = body;
+    loop {
+        if node.kind_name() == "function_definition" {
+            return Some(node);
+        }
+        node = node.parent()?;
+    }
 }
 
 /// Where `offset` of the fixed text was in the text fixed (`moved`: the edits, in text
