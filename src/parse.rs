@@ -324,35 +324,44 @@ pub fn handlers_around(node: Node) -> Vec<HandledTypes> {
                 .is_some_and(|b| b.id() == ancestor.id())
         {
             let mut cursor = try_statement.walk();
-            for clause in try_statement.named_children(&mut cursor) {
-                if clause.kind_name() != "except_clause" {
-                    continue;
-                }
-                let Some(mut expression) = clause
-                    .field(Field::Value)
-                    .or_else(|| clause.named_child(0).filter(|c| c.kind_name() != "block"))
-                else {
-                    continue;
-                };
-                // `except E as e`: the types are the pattern's first child.
-                if expression.kind_name() == "as_pattern" {
-                    match expression.named_child(0) {
-                        Some(inner) => expression = inner,
-                        None => continue,
-                    }
-                }
-                let items = if expression.kind_name() == "tuple" {
-                    let mut c = expression.walk();
-                    expression.named_children(&mut c).collect()
-                } else {
-                    vec![expression]
-                };
-                handlers.push(HandledTypes { expression, items });
-            }
+            handlers.extend(
+                try_statement
+                    .named_children(&mut cursor)
+                    .filter_map(handled_types),
+            );
         }
         current = ancestor.parent();
     }
     handlers
+}
+
+/// The types `clause` catches, if it is an `except` clause that names them (not a bare
+/// `except:`).
+pub fn handled_types(clause: Node) -> Option<HandledTypes> {
+    if clause.kind_name() != "except_clause" {
+        return None;
+    }
+    let mut expression = clause
+        .field(Field::Value)
+        .or_else(|| clause.named_child(0).filter(|c| c.kind_name() != "block"))?;
+    // `except E as e`: the types are the pattern's first child.
+    if expression.kind_name() == "as_pattern" {
+        expression = expression.named_child(0)?;
+    }
+    let items = if expression.kind_name() == "tuple" {
+        let mut c = expression.walk();
+        expression.named_children(&mut c).collect()
+    } else {
+        // `except A, B:` (Python 3.14) names each type in a `value` field of its own.
+        let mut c = clause.walk();
+        let values: Vec<Node> = clause.children_by_field_name("value", &mut c).collect();
+        if values.len() > 1 {
+            values
+        } else {
+            vec![expression]
+        }
+    };
+    Some(HandledTypes { expression, items })
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! The fix a codemod proposes for a matched call: its alternative fix when the run goes as far
 //! as that one's applicability, else its own (lowered by a fix exception for the name), and
 //! none where the code around the call has a syntax error, or where the codemod spares the
-//! only task of a script (`unless-single-task`, see `entry`).
+//! only task of a script (`unless-single-task`, see `entry`); where the fix adds an `await` in a
+//! `try` that would swallow the task's cancellation, it re-raises it first (`cancellation`).
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::in_single_task_script;
 use crate::codemod::{Codemod, Site, Template};
@@ -37,6 +39,8 @@ pub(super) fn propose_fix(
         Some(fix) => Ok(Some(fix)),
         None => primary_fix(file, codemod, site, callee_text),
     };
+    // Every strategy's fix keeps the task's cancellation working where it adds an `await`.
+    let chosen = chosen.and_then(|fix| fix.map(|fix| keep_cancellation(site, fix)).transpose());
     match chosen {
         Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => {
             (None, Some(SYNTAX_ERROR_REASON.to_owned()))

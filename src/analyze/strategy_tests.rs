@@ -121,3 +121,27 @@ fn a_thread_function_or_partial_imported_by_name_is_used_as_it_is() {
         "from asyncio import to_thread\nimport asyncio\nimport os\nasync def f(p, to_thread):\n    await asyncio.to_thread(os.path.exists, p)\n"
     );
 }
+
+#[test]
+fn a_call_moved_inside_a_try_that_swallows_cancellation_re_raises_it_first() {
+    // Before Python 3.8, `CancelledError` was an `Exception`: `except Exception` swallows it.
+    let source = "import subprocess\n\nasync def f(cmd):\n    try:\n        subprocess.run(cmd)\n    except Exception:\n        pass\n";
+    assert_eq!(
+        fixed(source, Some((3, 7))),
+        "import asyncio\nimport functools\nimport subprocess\n\nasync def f(cmd):\n    try:\n        await asyncio.get_running_loop().run_in_executor(None, functools.partial(subprocess.run, cmd))\n    except asyncio.CancelledError:\n        raise\n    except Exception:\n        pass\n"
+    );
+    // From 3.8 it is a `BaseException`, and nothing is added.
+    assert!(!fixed(source, Some((3, 8))).contains("CancelledError"));
+    // A name `asyncio` that is not the module: no fix.
+    let shadowed = "import subprocess\n\nasync def f(cmd, asyncio):\n    try:\n        subprocess.run(cmd)\n    except:\n        pass\n";
+    assert_eq!(fixed(shadowed, None), shadowed);
+}
+
+#[test]
+fn except_a_comma_b_names_both_types() {
+    // Python 3.14's unparenthesised form.
+    let source = "import subprocess\n\nasync def f(cmd):\n    try:\n        subprocess.run(cmd)\n    except ValueError, BaseException:\n        pass\n";
+    assert!(fixed(source, None).contains(
+        "\n    except asyncio.CancelledError:\n        raise\n    except ValueError, BaseException:\n"
+    ));
+}

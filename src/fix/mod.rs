@@ -168,7 +168,7 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
 /// [`apply_edits`], also giving where each edit's new text is in the result.
 /// [`apply_edits`], also giving, for each edit in text order, the range it replaced (of
 /// `text`) and the range its content took (of the result).
-fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Moved>) {
+pub fn apply_edits_tracked(text: &str, edits: &[Edit]) -> (String, Vec<Moved>) {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by(|a, b| {
         (a.range.start, a.range.end)
@@ -236,9 +236,9 @@ fn names_bound_by(content: &str) -> Vec<&str> {
 
 /// Where an edit's range went: `before` in the text edited, `after` in the result.
 #[derive(Clone, Debug)]
-struct Moved {
-    before: Range<usize>,
-    after: Range<usize>,
+pub struct Moved {
+    pub before: Range<usize>,
+    pub after: Range<usize>,
 }
 
 /// Where `offset` of a text is once the edits (`moved`, in text order) are applied; an offset
