@@ -2,6 +2,7 @@
 //! resolves to, and each match in async context becomes a [`Finding`] with its fix. The
 //! same tree and index give the file's summary for the project phase ([`summarize`]).
 
+mod affinity;
 mod conditions;
 mod finding;
 mod library;

@@ -73,6 +73,7 @@ pub(super) fn offer_call(
                 let blocking = ProjectCall::Blocking {
                     chain: String::new(),
                     location: String::new(),
+                    pinned: None,
                 };
                 offer(None, Some(&target), findings);
                 offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
@@ -103,6 +104,8 @@ struct Reached<'r, 'p> {
     /// For a blocking project function: the chain to the blocking call, and where that is.
     chain: &'p str,
     location: &'p str,
+    /// Why the call's target must stay on the event loop's thread: no fix, this reason.
+    pinned: Option<&'p str>,
 }
 
 /// Add the finding of every codemod that matches the call.
@@ -136,15 +139,24 @@ fn what_the_call_reaches<'r, 'p>(
 ) -> Option<Reached<'r, 'p>> {
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
+    let mut pinned = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
         (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
-        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+        (
+            None,
+            Some(ProjectCall::Blocking {
+                chain: c,
+                location,
+                pinned: p,
+            }),
+        ) => {
             if is_awaited(site.call) {
                 // Awaiting a synchronous function's call awaits what it returns.
                 return None;
             }
             chain = (c.as_str(), location.as_str());
+            pinned = p.as_deref();
             (written(), registry.blocking_codemods())
         }
         (None, None) => {
@@ -165,6 +177,7 @@ fn what_the_call_reaches<'r, 'p>(
         codemods,
         chain: chain.0,
         location: chain.1,
+        pinned,
     })
 }
 
@@ -289,7 +302,10 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
     };
-    let (fix, no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
+    let (fix, no_fix_reason) = match reached.pinned {
+        Some(reason) => (None, Some(reason.to_owned())),
+        None => propose_fix(file, codemod, &fix_site, &facts.callee_text),
+    };
     let speculation = site.speculation.map(|target| {
         speculation_for(
             target,

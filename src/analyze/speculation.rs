@@ -61,8 +61,16 @@ pub fn settle_speculation(
                         qualified,
                         function,
                     },
-                    Some(ProjectCall::Blocking { chain, location }),
+                    Some(ProjectCall::Blocking {
+                        chain,
+                        location,
+                        pinned,
+                    }),
                 ) => {
+                    if let Some(reason) = pinned {
+                        finding.fix = None;
+                        finding.no_fix_reason = Some(reason.clone());
+                    }
                     finding.message = registry.codemod(codemod).message.render(|name| match name {
                         "callee" => callee.clone(),
                         "qualified" => qualified.clone(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::affinity::foreign_affine_use;
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
@@ -40,6 +41,7 @@ pub fn summarize(
                 is_async,
                 is_generator: false,
                 direct: None,
+                affinity: None,
                 calls: Vec::new(),
                 discarded: Vec::new(),
             });
@@ -54,9 +56,13 @@ pub fn summarize(
             }
         }
         for &node in &file.nodes.calls {
-            if let Some(&f) =
-                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
-            {
+            let Some(scope) = owning_function(index, node.start_byte()) else {
+                continue;
+            };
+            if let Some(&f) = by_scope.get(&scope) {
+                if functions[f].affinity.is_none() && !functions[f].is_async {
+                    functions[f].affinity = foreign_affine_use(file, registry, scope, node);
+                }
                 summarize_call(
                     file,
                     module,
@@ -87,13 +93,13 @@ pub fn summarize(
         })
         .collect();
     // Only what the project phase can use is kept: a synchronous function that neither blocks
-    // nor calls a project function cannot block, like an unknown one; one that blocks by
-    // itself needs no calls to settle.
-    functions.retain(|f| f.is_async || f.direct.is_some() || !f.calls.is_empty());
+    // nor calls a project function nor uses a thread-affine object cannot block nor pin a
+    // caller to its thread, like an unknown one. One that blocks by itself keeps its calls:
+    // a callee may use such an object.
+    functions.retain(|f| {
+        f.is_async || f.direct.is_some() || f.affinity.is_some() || !f.calls.is_empty()
+    });
     for function in &mut functions {
-        if function.direct.is_some() {
-            function.calls = Vec::new();
-        }
         function.calls.sort_unstable();
         function.calls.dedup();
         function.calls.shrink_to_fit();

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
-use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template};
+use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template, ThreadAffine};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -30,6 +30,8 @@ pub struct Registry {
     evidence_codemods: HashSet<usize>,
     /// Every codemod's `fixed-file-wide` modules, once each.
     modules_fixed_file_wide: Vec<String>,
+    /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
+    thread_affine: HashMap<String, (usize, usize, String)>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -221,7 +223,18 @@ impl Registry {
                 modules_fixed_file_wide.push(module.clone());
             }
         }
+        let mut thread_affine = HashMap::new();
+        for (c, codemod) in codemods.iter().enumerate() {
+            for (f, family) in codemod.thread_affine.iter().enumerate() {
+                for (kind, object) in &family.kinds {
+                    thread_affine
+                        .entry(kind.clone())
+                        .or_insert((c, f, object.clone()));
+                }
+            }
+        }
         Registry {
+            thread_affine,
             modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
@@ -232,6 +245,13 @@ impl Registry {
             call_words,
             interesting_words,
         }
+    }
+
+    /// The thread-affine family an object of `kind` belongs to (`sqlite3.connect().cursor`),
+    /// and how a message names it (`sqlite3 cursor`).
+    pub fn thread_affine(&self, kind: &str) -> Option<(&ThreadAffine, &str)> {
+        let (c, f, object) = self.thread_affine.get(kind)?;
+        Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
     }
 
     pub fn codemods(&self) -> &[Codemod] {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
-pub use summary::{Evidence, FileSummary, FunctionSummary};
+pub use summary::{Affinity, Evidence, FileSummary, FunctionSummary};
 
 /// What a call in async context reaches.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -23,7 +23,13 @@ pub enum ProjectCall {
     Coroutine,
     /// A synchronous project function that blocks: `chain` is the path from the callee to
     /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
-    Blocking { chain: String, location: String },
+    /// `pinned`: why it must not move to a worker thread (it, or a function it calls, uses a
+    /// thread-affine object it did not make), so the finding has no fix.
+    Blocking {
+        chain: String,
+        location: String,
+        pinned: Option<String>,
+    },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -173,14 +179,36 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
     }
     // Each function is settled at most once, from an already settled one: the links form a
     // forest rooted at direct evidence, so cycles and recursion terminate, in linear time.
-    while let Some(callee) = pending.pop() {
-        for &caller in &callers[callee] {
-            if links[caller].is_none() {
-                links[caller] = Some(Link::Via { callee });
-                pending.push(caller);
-            }
+    settle_links(&callers, &mut links, pending, |callee| Link::Via { callee });
+    // The same for thread affinity: a function calling one that uses a thread-affine object
+    // it did not make cannot move to a worker thread either.
+    let mut pins: Vec<Option<Pin>> = vec![None; count];
+    let mut pending = Vec::new();
+    for (id, pin) in pins.iter_mut().enumerate() {
+        let function = functions.function(id);
+        if blocks_when_called(function)
+            && let Some(affinity) = &function.affinity
+        {
+            *pin = Some(Pin::Uses(affinity));
+            pending.push(id);
         }
     }
+    settle_links(&callers, &mut pins, pending, |callee| Pin::Via { callee });
+    let pinned = |mut id: usize| -> Option<String> {
+        let mut names = Vec::new();
+        loop {
+            names.push(functions.function(id).qualname.clone());
+            match pins[id].as_ref()? {
+                Pin::Via { callee } if names.len() < MAX_CHAIN => id = *callee,
+                Pin::Via { .. } => return None,
+                Pin::Uses(affinity) => {
+                    let (file, _) = functions.ids[id];
+                    let location = format!("{}:{}", files[file].display_path, affinity.line);
+                    return Some(pinned_reason(&names, affinity, &location));
+                }
+            }
+        }
+    };
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -224,7 +252,11 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
-                        Some(ProjectCall::Blocking { chain, location })
+                        Some(ProjectCall::Blocking {
+                            chain,
+                            location,
+                            pinned: pinned(callee),
+                        })
                     } else {
                         None
                     };
@@ -236,6 +268,47 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
             (!calls.is_empty()).then_some(calls)
         })
         .collect()
+}
+
+/// Why a function pinned to the event loop's thread gets no fix: `names` from the called
+/// function to the one using the object.
+fn pinned_reason(names: &[String], affinity: &Affinity, location: &str) -> String {
+    let who = match names {
+        [only] => format!("`{only}`"),
+        [first, .., last] => format!("`{first}` (through `{last}`)"),
+        [] => String::new(),
+    };
+    format!(
+        "{who} uses {} ({location}), so it is not moved to a worker thread: {}. Instead: {}",
+        affinity.object, affinity.why, affinity.remedy
+    )
+}
+
+/// Why a function cannot move to a worker thread.
+#[derive(Clone, Debug)]
+enum Pin<'a> {
+    /// It uses a thread-affine object it did not make.
+    Uses(&'a Affinity),
+    /// It calls a function that cannot move.
+    Via { callee: usize },
+}
+
+/// Settle `links` from the `pending` roots up through `callers`: each function at most once,
+/// from an already settled one, so cycles and recursion terminate, in linear time.
+fn settle_links<T>(
+    callers: &[Vec<usize>],
+    links: &mut [Option<T>],
+    mut pending: Vec<usize>,
+    via: impl Fn(usize) -> T,
+) {
+    while let Some(callee) = pending.pop() {
+        for &caller in &callers[callee] {
+            if links[caller].is_none() {
+                links[caller] = Some(via(callee));
+                pending.push(caller);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +339,7 @@ mod tests {
                         call: "time.sleep".to_owned(),
                         line: 3,
                     }),
+                    affinity: None,
                     // Every call of these summaries is a statement of its own.
                     discarded: calls.clone(),
                     calls,
@@ -314,7 +388,8 @@ mod tests {
             main["m.c"],
             ProjectCall::Blocking {
                 chain: "c -> d -> time.sleep".to_owned(),
-                location: "m.py:3".to_owned()
+                location: "m.py:3".to_owned(),
+                pinned: None,
             }
         );
         assert!(calls[1].is_none());

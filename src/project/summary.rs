@@ -15,6 +15,21 @@ pub struct Evidence {
     pub line: u32,
 }
 
+/// A use, in a function's body, of an object bound to the thread that made it (a sqlite3
+/// connection or cursor), which the function did not make itself: moved to a worker thread,
+/// the function would use it from the wrong thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affinity {
+    /// The object, named for a message: "the sqlite3 cursor `cursor`, a module global".
+    pub object: String,
+    /// Why it cannot move (the family's `why`).
+    pub why: String,
+    /// What the user can do (the family's `remedy`).
+    pub remedy: String,
+    /// 1-based line of the use.
+    pub line: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// `load_profile`, `Repo.save`, `outer.inner`.
@@ -24,6 +39,8 @@ pub struct FunctionSummary {
     pub is_generator: bool,
     /// The first call in its body that blocks by itself.
     pub direct: Option<Evidence>,
+    /// The first use in its body of a thread-affine object it did not make itself.
+    pub affinity: Option<Affinity>,
     /// What the calls in its own body (not in nested functions) may reach, as indexes in
     /// [`FileSummary::targets`] (each name once): absolute dotted names such as
     /// `app.helpers.load_profile`, `app.models.Repo.save` (through `self`). Awaited calls are

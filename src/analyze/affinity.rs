@@ -1,0 +1,228 @@
+//! Thread affinity in a function's body: a call on an object that must stay on the thread
+//! that made it (the `[[thread-affine]]` families of the codemods: a sqlite3 connection and
+//! its cursors), when the function did not make that object itself: a module global, a
+//! parameter, an attribute of `self`, a name of an enclosing function. Moving such a function
+//! to a worker thread would use the object from the wrong thread; a function that makes the
+//! object itself (connects, uses, closes) moves as one unit of work.
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use crate::codemod::{Registry, ThreadAffine};
+use crate::parse::{Field, FieldChild, KindName};
+use crate::project::Affinity;
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+
+/// How many steps (names, derived calls) are followed back to what made an object.
+const MAX_STEPS: usize = 8;
+
+/// Where the object a function uses was made, when not in the function itself.
+enum Origin {
+    /// A module-level name of this file.
+    Global(String),
+    /// A parameter: the caller made it.
+    Parameter(String),
+    /// `self.<attribute>`: another method made it.
+    Attribute(String),
+    /// A name of an enclosing function.
+    Enclosing(String),
+}
+
+/// The thread-affine object the call in `function` (its scope) uses without having made it:
+/// `cursor.execute(...)` with `cursor` a module global made by `sqlite3.connect(p).cursor()`.
+pub(super) fn foreign_affine_use(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    call: Node,
+) -> Option<Affinity> {
+    let callee = call
+        .field(Field::Function)
+        .filter(|c| c.kind_name() == "attribute")?;
+    let object = callee.field(Field::Object)?;
+    let root = file.parsed.tree.root_node();
+    let kind = file.index.object_kind(object, root, file.text)?;
+    let (family, label) = registry.thread_affine(&kind)?;
+    let origin = origin(file, family, function, object, 0)?;
+    let object = match origin {
+        Origin::Global(name) => format!("the {label} `{name}`, a module global"),
+        Origin::Parameter(name) => format!("the {label} `{name}`, a parameter its caller made"),
+        Origin::Attribute(name) => {
+            format!("the {label} `self.{name}`, made in another method")
+        }
+        Origin::Enclosing(name) => {
+            format!("the {label} `{name}`, made by the enclosing function")
+        }
+    };
+    Some(Affinity {
+        object,
+        why: family.why.clone(),
+        remedy: family.remedy.clone(),
+        line: call.start_position().row as u32 + 1,
+    })
+}
+
+/// Where the object `expr` evaluates to was made, followed back through the function's own
+/// names and derived calls (`con.cursor()`); `None`: the function made it, or it was made
+/// shareable (`check_same_thread=False`), or it cannot be told.
+fn origin(
+    file: &FileContext,
+    family: &ThreadAffine,
+    function: ScopeId,
+    expr: Node,
+    steps: usize,
+) -> Option<Origin> {
+    if steps > MAX_STEPS {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    match expr.kind_name() {
+        "parenthesized_expression" => {
+            origin(file, family, function, expr.named_child(0)?, steps + 1)
+        }
+        "call" => {
+            let callee = expr.field(Field::Function)?;
+            let made_here = file
+                .index
+                .callable_name(callee, root, file.text)
+                .is_some_and(|name| family.made_by.contains(&name));
+            if made_here {
+                return None;
+            }
+            // `con.cursor()`: a derived object, bound where `con` was made.
+            let object = callee
+                .field(Field::Object)
+                .filter(|_| callee.kind_name() == "attribute")?;
+            origin(file, family, function, object, steps + 1)
+        }
+        "identifier" => {
+            let name = &file.text[expr.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            if binding.scope == function {
+                return match binding.kind {
+                    BindingKind::Parameter => Some(Origin::Parameter(name.to_owned())),
+                    BindingKind::Assignment => {
+                        let value = node_at(root, binding.value.as_ref()?)?;
+                        origin(file, family, function, value, steps + 1)
+                    }
+                    _ => None,
+                };
+            }
+            if binding.kind != BindingKind::Assignment
+                || made_shareable(file, family, binding.value.as_ref(), steps)
+            {
+                return None;
+            }
+            match file.index.scope(binding.scope).kind {
+                ScopeKind::Module => Some(Origin::Global(name.to_owned())),
+                ScopeKind::Function { .. } => Some(Origin::Enclosing(name.to_owned())),
+                _ => None,
+            }
+        }
+        "attribute" => {
+            let object = expr.field(Field::Object)?;
+            let attribute = expr.field(Field::Attribute)?;
+            if object.kind_name() != "identifier"
+                || !matches!(&file.text[object.byte_range()], "self" | "cls")
+            {
+                return None;
+            }
+            let class = file.index.scope(function).parent?;
+            if file.index.scope(class).kind != ScopeKind::Class {
+                return None;
+            }
+            let attribute = &file.text[attribute.byte_range()];
+            let values = file.index.attribute_values(class, attribute);
+            let shareable = values
+                .iter()
+                .any(|value| made_shareable(file, family, Some(value), steps));
+            (!shareable).then(|| Origin::Attribute(attribute.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the value at `value` was made by a constructor call with the family's
+/// `shareable-with` argument (`sqlite3.connect(p, check_same_thread=False)`), followed
+/// through names and derived calls; an origin that cannot be followed is not shareable.
+fn made_shareable(
+    file: &FileContext,
+    family: &ThreadAffine,
+    value: Option<&std::ops::Range<usize>>,
+    steps: usize,
+) -> bool {
+    let Some((keyword, wanted)) = &family.shareable_with else {
+        return false;
+    };
+    let root = file.parsed.tree.root_node();
+    let Some(mut node) = value.and_then(|v| node_at(root, v)) else {
+        return false;
+    };
+    for _ in steps..=MAX_STEPS {
+        match node.kind_name() {
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner) => node = inner,
+                None => return false,
+            },
+            "call" => {
+                let Some(callee) = node.field(Field::Function) else {
+                    return false;
+                };
+                let constructor = file
+                    .index
+                    .callable_name(callee, root, file.text)
+                    .is_some_and(|name| family.made_by.contains(&name));
+                if constructor {
+                    return has_keyword(file, node, keyword, wanted);
+                }
+                match callee.field(Field::Object) {
+                    Some(object) if callee.kind_name() == "attribute" => node = object,
+                    _ => return false,
+                }
+            }
+            "identifier" => {
+                let name = &file.text[node.byte_range()];
+                let Resolution::Binding(id) = file.index.resolve_name(name, node.start_byte())
+                else {
+                    return false;
+                };
+                match file
+                    .index
+                    .binding(id)
+                    .value
+                    .as_ref()
+                    .and_then(|v| node_at(root, v))
+                {
+                    Some(value) => node = value,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether `call` passes `keyword=wanted` (the value as written: `False`).
+fn has_keyword(file: &FileContext, call: Node, keyword: &str, wanted: &str) -> bool {
+    let Some(arguments) = call.field(Field::Arguments) else {
+        return false;
+    };
+    let mut cursor = arguments.walk();
+    let found = arguments
+        .named_children(&mut cursor)
+        .filter(|a| a.kind_name() == "keyword_argument")
+        .any(|argument| {
+            let name = argument
+                .field(Field::Name)
+                .map(|n| &file.text[n.byte_range()]);
+            let value = argument
+                .field(Field::Value)
+                .map(|v| &file.text[v.byte_range()]);
+            name == Some(keyword) && value == Some(wanted)
+        });
+    found
+}
