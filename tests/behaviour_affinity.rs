@@ -234,3 +234,55 @@ fn a_shareable_connection_keeps_the_fix() {
     assert!(fixed.contains("asyncio.to_thread(add_user"), "{fixed}");
     assert_eq!(run_main(dir.path()), before);
 }
+
+/// The connection and cursor themselves imported by other modules: a coroutine using them
+/// directly is a UNF101 finding, and a helper using them is a UNF401 one, both without a fix.
+const IMPORTING_HANDLERS: &str = r#"from db import con, cursor
+
+
+def name_of(user_id):
+    cursor.execute("SELECT name FROM users WHERE id = ?", (user_id,))
+    return cursor.fetchone()[0]
+
+
+async def on_join(user_id, name):
+    con.execute("INSERT OR REPLACE INTO users VALUES (?, ?)", (user_id, name))
+    con.commit()
+
+
+async def on_message(user_id):
+    return f"hello {name_of(user_id)}"
+"#;
+
+#[test]
+fn calls_on_an_imported_connection_are_reported_without_a_fix() {
+    let dir = project(&[
+        ("db.py", SHARED_DB.as_bytes()),
+        ("handlers.py", IMPORTING_HANDLERS.as_bytes()),
+        ("main.py", MAIN.as_bytes()),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "hello ada\nhello grace\n");
+    let fixed = fix(dir.path());
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+    assert_eq!(fixed.code, Some(1), "{}", fixed.show());
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);
+    for expected in [
+        "handlers.py:10:5: UNF101 `con.execute` blocks the event loop on a database call in \
+         async function `on_join`",
+        "no fix: `con` is the sqlite3 connection made at import time in db.py, so the call is \
+         not moved to a worker thread",
+        "handlers.py:11:5: UNF101 `con.commit`",
+        "handlers.py:15:21: UNF401 `name_of(...)` blocks the event loop in async function \
+         `on_message`: on_message -> name_of -> sqlite3.connect().cursor().execute (blocking \
+         call at handlers.py:5)",
+        "no fix: `name_of` uses the sqlite3 cursor `cursor`, made at import time in db.py \
+         (handlers.py:5)",
+    ] {
+        assert!(
+            check.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            check.show()
+        );
+    }
+}

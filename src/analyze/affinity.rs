@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use crate::codemod::{Registry, ThreadAffine};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::Affinity;
+use crate::project::{AffineGlobal, Affinity, ModuleInfo, ModuleMap, absolute_name};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// How many steps (names, derived calls) are followed back to what made an object.
@@ -60,6 +60,70 @@ pub(super) fn foreign_affine_use(
         remedy: family.remedy.clone(),
         line: call.start_position().row as u32 + 1,
     })
+}
+
+/// The module globals of the file holding thread-affine objects made at import time (not made
+/// shareable), which other modules may import.
+pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<AffineGlobal> {
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let mut globals: Vec<AffineGlobal> = Vec::new();
+    for (_, binding) in index.bindings() {
+        if binding.scope != index.module_scope()
+            || binding.kind != BindingKind::Assignment
+            || globals.iter().any(|g| g.name == binding.name)
+        {
+            continue;
+        }
+        let Some(value) = binding.value.as_ref().and_then(|v| node_at(root, v)) else {
+            continue;
+        };
+        let Some(kind) = index.object_kind(value, root, file.text) else {
+            continue;
+        };
+        let Some((family, label)) = registry.thread_affine(&kind) else {
+            continue;
+        };
+        if made_shareable(file, family, binding.value.as_ref(), 0) {
+            continue;
+        }
+        globals.push(AffineGlobal {
+            name: binding.name.clone(),
+            kind,
+            label: label.to_owned(),
+            why: family.why.clone(),
+            remedy: family.remedy.clone(),
+            line: value.start_position().row as u32 + 1,
+        });
+    }
+    globals
+}
+
+/// `db.cursor.execute` for `cursor.execute(...)` after `from db import cursor` (or
+/// `db.cursor.execute(...)` after `import db`): a method a codemod matches on thread-affine
+/// objects, called on a name of another project module, which may be such an object.
+pub(super) fn imported_receiver(
+    file: &FileContext,
+    registry: &Registry,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    callee: Node,
+) -> Option<String> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+    if !registry.is_thread_affine_method(method) {
+        return None;
+    }
+    let object = callee.field(Field::Object)?;
+    let qualified = file.index.qualified_name(object, file.text)?;
+    if qualified.starts_with("builtins.") {
+        return None;
+    }
+    let absolute = absolute_name(module, &qualified)?;
+    map.is_project_name(&absolute)
+        .then(|| format!("{absolute}.{method}"))
 }
 
 /// Where the object `expr` evaluates to was made, followed back through the function's own
@@ -212,17 +276,19 @@ fn has_keyword(file: &FileContext, call: Node, keyword: &str, wanted: &str) -> b
         return false;
     };
     let mut cursor = arguments.walk();
-    let found = arguments
-        .named_children(&mut cursor)
-        .filter(|a| a.kind_name() == "keyword_argument")
-        .any(|argument| {
-            let name = argument
-                .field(Field::Name)
-                .map(|n| &file.text[n.byte_range()]);
-            let value = argument
-                .field(Field::Value)
-                .map(|v| &file.text[v.byte_range()]);
-            name == Some(keyword) && value == Some(wanted)
-        });
-    found
+    for argument in arguments.named_children(&mut cursor) {
+        if argument.kind_name() != "keyword_argument" {
+            continue;
+        }
+        let name = argument
+            .field(Field::Name)
+            .map(|n| &file.text[n.byte_range()]);
+        let value = argument
+            .field(Field::Value)
+            .map(|v| &file.text[v.byte_range()]);
+        if name == Some(keyword) && value == Some(wanted) {
+            return true;
+        }
+    }
+    false
 }

@@ -25,7 +25,7 @@ use crate::settings::RuleSelection;
 
 pub use finding::Finding;
 pub use speculation::{Outcome, Speculation, settle_speculation};
-pub use summary::summarize;
+pub use summary::{evidence_code, summarize};
 
 /// The file's context for the analysis.
 pub struct FileContext<'a> {

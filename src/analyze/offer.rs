@@ -159,6 +159,16 @@ fn what_the_call_reaches<'r, 'p>(
             pinned = p.as_deref();
             (written(), registry.blocking_codemods())
         }
+        (
+            None,
+            Some(ProjectCall::Affine {
+                qualified,
+                pinned: p,
+            }),
+        ) => {
+            pinned = Some(p.as_str());
+            (qualified.clone(), registry.for_call(qualified))
+        }
         (None, None) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are

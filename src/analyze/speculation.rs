@@ -99,7 +99,8 @@ pub(super) fn speculation_for(
     function: &str,
 ) -> Box<Speculation> {
     let outcome = match project_call {
-        None => Outcome::Neither,
+        // Calls on imported thread-affine objects are never speculated on.
+        None | Some(ProjectCall::Affine { .. }) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,
         Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
             codemod,

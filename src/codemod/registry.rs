@@ -32,6 +32,8 @@ pub struct Registry {
     modules_fixed_file_wide: Vec<String>,
     /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
     thread_affine: HashMap<String, (usize, usize, String)>,
+    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
+    thread_affine_methods: HashSet<String>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -233,8 +235,15 @@ impl Registry {
                 }
             }
         }
+        let thread_affine_methods = by_call
+            .keys()
+            .filter_map(|call| call.rsplit_once("()."))
+            .filter(|(kind, _)| thread_affine.contains_key(*kind))
+            .map(|(_, method)| method.to_owned())
+            .collect();
         Registry {
             thread_affine,
+            thread_affine_methods,
             modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
@@ -252,6 +261,16 @@ impl Registry {
     pub fn thread_affine(&self, kind: &str) -> Option<(&ThreadAffine, &str)> {
         let (c, f, object) = self.thread_affine.get(kind)?;
         Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
+    }
+
+    /// Whether a codemod matches a method of that name on a thread-affine object.
+    pub fn is_thread_affine_method(&self, name: &str) -> bool {
+        self.thread_affine_methods.contains(name)
+    }
+
+    /// The names of the methods codemods match on thread-affine objects.
+    pub fn thread_affine_methods(&self) -> impl Iterator<Item = &str> {
+        self.thread_affine_methods.iter().map(String::as_str)
     }
 
     pub fn codemods(&self) -> &[Codemod] {
