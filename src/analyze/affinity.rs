@@ -16,16 +16,17 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 /// How many steps (names, derived calls) are followed back to what made an object.
 const MAX_STEPS: usize = 8;
 
-/// Where the object a function uses was made, when not in the function itself.
-enum Origin {
+/// Where the object a function uses was made, when not in the function itself; each with
+/// the expression naming it in the function (`cur`, `self.db`).
+enum Origin<'t> {
     /// A module-level name of this file.
-    Global(String),
+    Global(String, Node<'t>),
     /// A parameter: the caller made it.
-    Parameter(String),
+    Parameter(String, Node<'t>),
     /// `self.<attribute>`: another method made it.
-    Attribute(String),
+    Attribute(String, Node<'t>),
     /// A name of an enclosing function.
-    Enclosing(String),
+    Enclosing(String, Node<'t>),
 }
 
 /// The thread-affine object the call in `function` (its scope) uses without having made it:
@@ -42,15 +43,27 @@ pub(super) fn foreign_affine_use(
     let object = callee.field(Field::Object)?;
     let root = file.parsed.tree.root_node();
     let kind = file.index.object_kind(object, root, file.text)?;
-    let (family, label) = registry.thread_affine(&kind)?;
+    let (family, _) = registry.thread_affine(&kind)?;
     let origin = origin(file, family, function, object, 0)?;
+    let (Origin::Global(_, named)
+    | Origin::Parameter(_, named)
+    | Origin::Attribute(_, named)
+    | Origin::Enclosing(_, named)) = origin;
+    // Named after what the name holds (`con` is a connection even where the call is on the
+    // cursor `con.cursor()` returns).
+    let label = file
+        .index
+        .object_kind(named, root, file.text)
+        .and_then(|kind| Some(registry.thread_affine(&kind)?.1.to_owned()))?;
     let object = match origin {
-        Origin::Global(name) => format!("the {label} `{name}`, a module global"),
-        Origin::Parameter(name) => format!("the {label} `{name}`, a parameter its caller made"),
-        Origin::Attribute(name) => {
+        Origin::Global(name, _) => format!("the {label} `{name}`, a module global"),
+        Origin::Parameter(name, _) => {
+            format!("the {label} `{name}`, a parameter its caller made")
+        }
+        Origin::Attribute(name, _) => {
             format!("the {label} `self.{name}`, made in another method")
         }
-        Origin::Enclosing(name) => {
+        Origin::Enclosing(name, _) => {
             format!("the {label} `{name}`, made by the enclosing function")
         }
     };
@@ -129,13 +142,13 @@ pub(super) fn imported_receiver(
 /// Where the object `expr` evaluates to was made, followed back through the function's own
 /// names and derived calls (`con.cursor()`); `None`: the function made it, or it was made
 /// shareable (`check_same_thread=False`), or it cannot be told.
-fn origin(
-    file: &FileContext,
+fn origin<'t>(
+    file: &FileContext<'t>,
     family: &ThreadAffine,
     function: ScopeId,
-    expr: Node,
+    expr: Node<'t>,
     steps: usize,
-) -> Option<Origin> {
+) -> Option<Origin<'t>> {
     if steps > MAX_STEPS {
         return None;
     }
@@ -167,7 +180,7 @@ fn origin(
             let binding = file.index.binding(id);
             if binding.scope == function {
                 return match binding.kind {
-                    BindingKind::Parameter => Some(Origin::Parameter(name.to_owned())),
+                    BindingKind::Parameter => Some(Origin::Parameter(name.to_owned(), expr)),
                     BindingKind::Assignment => {
                         let value = node_at(root, binding.value.as_ref()?)?;
                         origin(file, family, function, value, steps + 1)
@@ -181,8 +194,8 @@ fn origin(
                 return None;
             }
             match file.index.scope(binding.scope).kind {
-                ScopeKind::Module => Some(Origin::Global(name.to_owned())),
-                ScopeKind::Function { .. } => Some(Origin::Enclosing(name.to_owned())),
+                ScopeKind::Module => Some(Origin::Global(name.to_owned(), expr)),
+                ScopeKind::Function { .. } => Some(Origin::Enclosing(name.to_owned(), expr)),
                 _ => None,
             }
         }
@@ -203,7 +216,7 @@ fn origin(
             let shareable = values
                 .iter()
                 .any(|value| made_shareable(file, family, Some(value), steps));
-            (!shareable).then(|| Origin::Attribute(attribute.to_owned()))
+            (!shareable).then(|| Origin::Attribute(attribute.to_owned(), expr))
         }
         _ => None,
     }
@@ -291,4 +304,114 @@ fn has_keyword(file: &FileContext, call: Node, keyword: &str, wanted: &str) -> b
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::{FileContext, summarize};
+    use crate::codemod::Registry;
+    use crate::parse::parse;
+    use crate::project::{FileSummary, ModuleMap};
+    use crate::semantic::build_index;
+    use crate::settings::RuleSelection;
+
+    /// The summary of `source` as module `db` of a one-file project.
+    fn summary(source: &str) -> FileSummary {
+        let registry = Registry::bundled().unwrap();
+        let parsed = parse(source);
+        let index = build_index(&parsed.tree, source);
+        let nodes = crate::parse::KeyNodes::of(&parsed.tree);
+        let file = FileContext {
+            path: std::path::Path::new("db.py"),
+            text: source,
+            line_ending: "\n",
+            parsed: &parsed,
+            nodes: &nodes,
+            index: &index,
+            target_version: None,
+            http_client: "httpx",
+            unsafe_fixes: false,
+            project: None,
+        };
+        let root = PathBuf::from("/project");
+        let path = root.join("db.py");
+        let map = ModuleMap::build(&[root], std::slice::from_ref(&path));
+        let module = map.module(&path).unwrap();
+        summarize(&file, module, &map, &registry, &RuleSelection::default())
+    }
+
+    /// The object each summarized function is pinned by, by qualname.
+    fn pinned(source: &str) -> Vec<(String, Option<String>)> {
+        summary(source)
+            .functions
+            .into_iter()
+            .map(|f| (f.qualname, f.affinity.map(|a| a.object)))
+            .collect()
+    }
+
+    #[test]
+    fn objects_the_function_did_not_make_pin_it() {
+        let source = "import sqlite3\n\ncon = sqlite3.connect('x.db')\ncur = con.cursor()\n\n\
+                      def by_global(i):\n    return cur.execute('q', (i,)).fetchone()\n\n\
+                      def derived_locally(i):\n    c = con.cursor()\n    c.execute('q')\n\n\
+                      def by_parameter(db: sqlite3.Connection):\n    db.commit()\n\n\
+                      class Store:\n    def __init__(self):\n        self.db = sqlite3.connect('x.db')\n\n    \
+                      def get(self):\n        return self.db.execute('q').fetchall()\n";
+        assert_eq!(
+            pinned(source),
+            [
+                (
+                    "by_global".to_owned(),
+                    Some("the sqlite3 cursor `cur`, a module global".to_owned())
+                ),
+                (
+                    "derived_locally".to_owned(),
+                    Some("the sqlite3 connection `con`, a module global".to_owned())
+                ),
+                (
+                    "by_parameter".to_owned(),
+                    Some("the sqlite3 connection `db`, a parameter its caller made".to_owned())
+                ),
+                ("Store.__init__".to_owned(), None),
+                (
+                    "Store.get".to_owned(),
+                    Some("the sqlite3 connection `self.db`, made in another method".to_owned())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_whole_unit_of_work_or_a_shareable_connection_pins_nothing() {
+        let source = "import sqlite3\n\nshared = sqlite3.connect('x.db', check_same_thread=False)\n\
+                      cur = shared.cursor()\n\n\
+                      def unit(p):\n    con = sqlite3.connect(p)\n    rows = con.execute('q').fetchall()\n    con.close()\n    return rows\n\n\
+                      def with_block(p):\n    with sqlite3.connect(p) as con:\n        return con.cursor().execute('q').fetchone()\n\n\
+                      def on_shared():\n    return cur.execute('q').fetchone()\n";
+        assert!(
+            pinned(source).iter().all(|(_, pin)| pin.is_none()),
+            "{:?}",
+            pinned(source)
+        );
+    }
+
+    #[test]
+    fn module_globals_made_at_import_time_are_listed_unless_shareable() {
+        let source = "import sqlite3\n\ncon = sqlite3.connect('x.db')\ncursor = con.cursor()\n\
+                      other = sqlite3.connect('y.db', check_same_thread=False)\n";
+        let globals: Vec<(String, String)> = summary(source)
+            .affine_globals
+            .into_iter()
+            .map(|g| (g.name, g.kind))
+            .collect();
+        assert_eq!(
+            globals,
+            [
+                ("con".to_owned(), "sqlite3.connect".to_owned()),
+                ("cursor".to_owned(), "sqlite3.connect().cursor".to_owned()),
+            ]
+        );
+    }
 }

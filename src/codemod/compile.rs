@@ -496,4 +496,52 @@ fix-safety = "f"
         assert!(err.contains("[[fix.exceptions]] message"), "{err}");
         assert!(err.contains("unknown placeholder"), "{err}");
     }
+
+    #[test]
+    fn thread_affine_families_compile_to_kinds_and_are_validated() {
+        let family =
+            |body: &str| VALID.replace("[docs]", &format!("[[thread-affine]]\n{body}\n[docs]"));
+        let good = "made-by = [\"db.connect\"]\nobject = \"db connection\"\nderived = [\"cursor\"]\n\
+                    derived-object = \"db cursor\"\nshareable-with = \"threads=True\"\n\
+                    why = \"w\"\nremedy = \"r\"";
+        let codemod = compile("x.toml", &family(good)).unwrap();
+        let affine = &codemod.thread_affine[0];
+        assert_eq!(
+            affine.kinds,
+            [
+                ("db.connect".to_owned(), "db connection".to_owned()),
+                (
+                    "db.connect().cursor().cursor".to_owned(),
+                    "db cursor".to_owned()
+                ),
+                ("db.connect().cursor".to_owned(), "db cursor".to_owned()),
+            ]
+        );
+        assert_eq!(
+            affine.shareable_with,
+            Some(("threads".to_owned(), "True".to_owned()))
+        );
+        for (from, to, expected) in [
+            (
+                "[\"db.connect\"]",
+                "[\"db..connect\"]",
+                "not a qualified name",
+            ),
+            ("[\"cursor\"]", "[\"cur sor\"]", "not a method name"),
+            (
+                "derived-object = \"db cursor\"\n",
+                "",
+                "`derived-object` goes with `derived`",
+            ),
+            ("\"threads=True\"", "\"threads\"", "not `keyword=value`"),
+            ("remedy = \"r\"", "remedy = \" \"", "`remedy` is empty"),
+        ] {
+            let text = family(&good.replace(from, to));
+            let err = compile("x.toml", &text).unwrap_err().to_string();
+            assert!(
+                err.contains("[[thread-affine]]") && err.contains(expected),
+                "{to}: {err}"
+            );
+        }
+    }
 }
