@@ -286,3 +286,64 @@ fn calls_on_an_imported_connection_are_reported_without_a_fix() {
         );
     }
 }
+
+/// A `with open(...)` block the ASYNC230 fix would move to a worker thread as a whole: one
+/// that writes through the module's connection stays (no fix, with the reason); one that
+/// connects, writes and closes by itself moves.
+const BLOCKS: &str = r#"import asyncio
+import sqlite3
+
+con = sqlite3.connect("bot.db")
+con.execute("CREATE TABLE IF NOT EXISTS lines (t TEXT)")
+
+
+async def load(path):
+    with open(path) as f:
+        for line in f:
+            con.execute("INSERT INTO lines VALUES (?)", (line.strip(),))
+    con.commit()
+
+
+async def load_own(path, db):
+    with open(path) as f:
+        rows = [(line.strip(),) for line in f]
+        c = sqlite3.connect(db)
+        c.executemany("INSERT INTO lines VALUES (?)", rows)
+        c.commit()
+        c.close()
+
+
+async def main():
+    with open("in.txt", "w") as f:
+        f.write("a\nb\n")
+    await load("in.txt")
+    await load_own("in.txt", "bot.db")
+    print(con.execute("SELECT count(*) FROM lines").fetchone()[0])
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_with_block_using_the_shared_connection_is_not_moved() {
+    let dir = project(&[("main.py", BLOCKS.as_bytes())]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "4\n");
+    let fixed = fix(dir.path());
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+    let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        text.contains("async def load(path):\n    with open(path) as f:")
+            && text.contains("await asyncio.to_thread(_load_own_sync)"),
+        "{text}"
+    );
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);
+    assert!(
+        check.stdout.contains(
+            "no fix: the `with` block uses the sqlite3 connection `con`, a module global (line \
+             11), so it is not moved to a worker thread"
+        ),
+        "{}",
+        check.show()
+    );
+}

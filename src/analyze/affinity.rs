@@ -27,6 +27,8 @@ enum Origin<'t> {
     Attribute(String, Node<'t>),
     /// A name of an enclosing function.
     Enclosing(String, Node<'t>),
+    /// A name the coroutine made before the moved block.
+    Outside(String, Node<'t>),
 }
 
 /// The thread-affine object the call in `function` (its scope) uses without having made it:
@@ -37,6 +39,47 @@ pub(super) fn foreign_affine_use(
     function: ScopeId,
     call: Node,
 ) -> Option<Affinity> {
+    foreign_affine_use_moved(file, registry, function, None, call)
+}
+
+/// The first thread-affine object a `with` block of the coroutine `function` uses without
+/// the block having made it: moved to a worker thread as a whole, the block would use it
+/// from the wrong thread.
+pub(super) fn foreign_affine_use_in_block(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    block: Node,
+) -> Option<Affinity> {
+    let mut stack = vec![block];
+    let mut cursor = block.walk();
+    let mut calls = Vec::new();
+    while let Some(node) = stack.pop() {
+        if matches!(
+            node.kind_name(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            continue;
+        }
+        if node.kind_name() == "call" {
+            calls.push(node);
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    calls.sort_by_key(|c| c.start_byte());
+    calls.into_iter().find_map(|call| {
+        foreign_affine_use_moved(file, registry, function, Some(block.byte_range()), call)
+    })
+}
+
+/// [`foreign_affine_use`], for the code of `function` that moves: all of it, or `block`.
+fn foreign_affine_use_moved(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    block: Option<std::ops::Range<usize>>,
+    call: Node,
+) -> Option<Affinity> {
     let callee = call
         .field(Field::Function)
         .filter(|c| c.kind_name() == "attribute")?;
@@ -44,11 +87,12 @@ pub(super) fn foreign_affine_use(
     let root = file.parsed.tree.root_node();
     let kind = file.index.object_kind(object, root, file.text)?;
     let (family, _) = registry.thread_affine(&kind)?;
-    let origin = origin(file, family, function, object, 0)?;
+    let origin = origin(file, family, (function, block.as_ref()), object, 0)?;
     let (Origin::Global(_, named)
     | Origin::Parameter(_, named)
     | Origin::Attribute(_, named)
-    | Origin::Enclosing(_, named)) = origin;
+    | Origin::Enclosing(_, named)
+    | Origin::Outside(_, named)) = origin;
     // Named after what the name holds (`con` is a connection even where the call is on the
     // cursor `con.cursor()` returns).
     let label = file
@@ -65,6 +109,9 @@ pub(super) fn foreign_affine_use(
         }
         Origin::Enclosing(name, _) => {
             format!("the {label} `{name}`, made by the enclosing function")
+        }
+        Origin::Outside(name, _) => {
+            format!("the {label} `{name}`, made on the event loop's thread before the block")
         }
     };
     Some(Affinity {
@@ -145,18 +192,17 @@ pub(super) fn imported_receiver(
 fn origin<'t>(
     file: &FileContext<'t>,
     family: &ThreadAffine,
-    function: ScopeId,
+    moved: (ScopeId, Option<&std::ops::Range<usize>>),
     expr: Node<'t>,
     steps: usize,
 ) -> Option<Origin<'t>> {
+    let (function, block) = moved;
     if steps > MAX_STEPS {
         return None;
     }
     let root = file.parsed.tree.root_node();
     match expr.kind_name() {
-        "parenthesized_expression" => {
-            origin(file, family, function, expr.named_child(0)?, steps + 1)
-        }
+        "parenthesized_expression" => origin(file, family, moved, expr.named_child(0)?, steps + 1),
         "call" => {
             let callee = expr.field(Field::Function)?;
             let made_here = file
@@ -170,7 +216,7 @@ fn origin<'t>(
             let object = callee
                 .field(Field::Object)
                 .filter(|_| callee.kind_name() == "attribute")?;
-            origin(file, family, function, object, steps + 1)
+            origin(file, family, moved, object, steps + 1)
         }
         "identifier" => {
             let name = &file.text[expr.byte_range()];
@@ -179,11 +225,17 @@ fn origin<'t>(
             };
             let binding = file.index.binding(id);
             if binding.scope == function {
+                let inside = block
+                    .is_none_or(|b| b.start <= binding.range.start && binding.range.end <= b.end);
                 return match binding.kind {
                     BindingKind::Parameter => Some(Origin::Parameter(name.to_owned(), expr)),
-                    BindingKind::Assignment => {
+                    BindingKind::Assignment if inside => {
                         let value = node_at(root, binding.value.as_ref()?)?;
-                        origin(file, family, function, value, steps + 1)
+                        origin(file, family, moved, value, steps + 1)
+                    }
+                    BindingKind::Assignment => {
+                        (!made_shareable(file, family, binding.value.as_ref(), steps))
+                            .then(|| Origin::Outside(name.to_owned(), expr))
                     }
                     _ => None,
                 };

@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
+use super::affinity::foreign_affine_use_in_block;
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -14,7 +15,7 @@ use super::proposal::propose_fix;
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
-use crate::codemod::{AsyncLibrary, Codemod, Registry, Site};
+use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ProjectCall, ProjectLookup};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
@@ -125,7 +126,7 @@ fn offer_to_codemods(
         let codemod = registry.codemod(i);
         if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
             findings.push(make_finding(
-                file, library, &site, &reached, &facts, i, codemod,
+                file, registry, library, &site, &reached, &facts, i,
             ));
         }
     }
@@ -290,16 +291,17 @@ fn codemod_applies(
         || follows_await_of(file, call, &codemod.unless_after_await_of))
 }
 
-/// The finding `codemod` (number `i` in the registry) makes of the call.
+/// The finding codemod number `i` of the registry makes of the call.
 fn make_finding(
     file: &FileContext,
+    registry: &Registry,
     library: Option<AsyncLibrary>,
     site: &CallSite,
     reached: &Reached,
     facts: &CallFacts,
     i: usize,
-    codemod: &Codemod,
 ) -> Finding {
+    let codemod = registry.codemod(i);
     let fix_site = Site {
         text: file.text,
         line_ending: file.line_ending,
@@ -314,7 +316,13 @@ fn make_finding(
     };
     let (fix, no_fix_reason) = match reached.pinned {
         Some(reason) => (None, Some(reason.to_owned())),
-        None => propose_fix(file, codemod, &fix_site, &facts.callee_text),
+        None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
+            (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
+                Some(pinned) => (None, Some(pinned)),
+                None => (Some(fix), reason),
+            },
+            unfixed => unfixed,
+        },
     };
     let speculation = site.speculation.map(|target| {
         speculation_for(
@@ -335,6 +343,24 @@ fn make_finding(
         no_fix_reason,
         speculation,
     }
+}
+
+/// Why the `with` block a fix would move to a worker thread must stay on the event loop's
+/// thread: it uses a thread-affine object it did not make (a connection made before it).
+fn block_pinned(
+    file: &FileContext,
+    registry: &Registry,
+    site: &Site,
+    facts: &CallFacts,
+) -> Option<String> {
+    let function = facts.async_function?;
+    let block = moved_with_block(site)?;
+    let affinity = foreign_affine_use_in_block(file, registry, function, block)?;
+    Some(format!(
+        "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
+         Instead: {}",
+        affinity.object, affinity.line, affinity.why, affinity.remedy
+    ))
 }
 
 /// The codemod's message for the call (a fix exception for its name may bring its own).
