@@ -2,6 +2,7 @@
 //! resolves to, and each match in async context becomes a [`Finding`] with its fix. The
 //! same tree and index give the file's summary for the project phase ([`summarize`]).
 
+mod affinity;
 mod cancellation;
 mod conditions;
 mod entry;
@@ -29,7 +30,7 @@ use crate::settings::RuleSelection;
 pub use finding::Finding;
 pub use proposal::SYNTAX_ERROR_REASON;
 pub use speculation::{Outcome, Speculation, settle_speculation};
-pub use summary::summarize;
+pub use summary::{evidence_code, summarize};
 
 /// The file's context for the analysis.
 pub struct FileContext<'a> {

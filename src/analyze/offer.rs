@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
+use super::affinity::foreign_affine_use_in_block;
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -14,7 +15,7 @@ use super::proposal::propose_fix;
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
-use crate::codemod::{AsyncLibrary, Codemod, Registry, Site};
+use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ProjectCall, ProjectLookup};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
@@ -73,6 +74,7 @@ pub(super) fn offer_call(
                 let blocking = ProjectCall::Blocking {
                     chain: String::new(),
                     location: String::new(),
+                    pinned: None,
                 };
                 offer(None, Some(&target), findings);
                 offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
@@ -103,6 +105,8 @@ struct Reached<'r, 'p> {
     /// For a blocking project function: the chain to the blocking call, and where that is.
     chain: &'p str,
     location: &'p str,
+    /// Why the call's target must stay on the event loop's thread: no fix, this reason.
+    pinned: Option<&'p str>,
 }
 
 /// Add the finding of every codemod that matches the call.
@@ -122,7 +126,7 @@ fn offer_to_codemods(
         let codemod = registry.codemod(i);
         if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
             findings.push(make_finding(
-                file, library, &site, &reached, &facts, i, codemod,
+                file, registry, library, &site, &reached, &facts, i,
             ));
         }
     }
@@ -136,16 +140,35 @@ fn what_the_call_reaches<'r, 'p>(
 ) -> Option<Reached<'r, 'p>> {
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
+    let mut pinned = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
         (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
-        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+        (
+            None,
+            Some(ProjectCall::Blocking {
+                chain: c,
+                location,
+                pinned: p,
+            }),
+        ) => {
             if is_awaited(site.call) {
                 // Awaiting a synchronous function's call awaits what it returns.
                 return None;
             }
             chain = (c.as_str(), location.as_str());
+            pinned = p.as_deref();
             (written(), registry.blocking_codemods())
+        }
+        (
+            None,
+            Some(ProjectCall::Affine {
+                qualified,
+                pinned: p,
+            }),
+        ) => {
+            pinned = Some(p.as_str());
+            (qualified.clone(), registry.for_call(qualified))
         }
         (None, None) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
@@ -165,6 +188,7 @@ fn what_the_call_reaches<'r, 'p>(
         codemods,
         chain: chain.0,
         location: chain.1,
+        pinned,
     })
 }
 
@@ -267,16 +291,17 @@ fn codemod_applies(
         || follows_await_of(file, call, &codemod.unless_after_await_of))
 }
 
-/// The finding `codemod` (number `i` in the registry) makes of the call.
+/// The finding codemod number `i` of the registry makes of the call.
 fn make_finding(
     file: &FileContext,
+    registry: &Registry,
     library: Option<AsyncLibrary>,
     site: &CallSite,
     reached: &Reached,
     facts: &CallFacts,
     i: usize,
-    codemod: &Codemod,
 ) -> Finding {
+    let codemod = registry.codemod(i);
     let fix_site = Site {
         text: file.text,
         line_ending: file.line_ending,
@@ -290,7 +315,16 @@ fn make_finding(
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
     };
-    let (fix, no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
+    let (fix, no_fix_reason) = match reached.pinned {
+        Some(reason) => (None, Some(reason.to_owned())),
+        None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
+            (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
+                Some(pinned) => (None, Some(pinned)),
+                None => (Some(fix), reason),
+            },
+            unfixed => unfixed,
+        },
+    };
     let speculation = site.speculation.map(|target| {
         speculation_for(
             target,
@@ -311,6 +345,24 @@ fn make_finding(
         later_round: None,
         speculation,
     }
+}
+
+/// Why the `with` block a fix would move to a worker thread must stay on the event loop's
+/// thread: it uses a thread-affine object it did not make (a connection made before it).
+fn block_pinned(
+    file: &FileContext,
+    registry: &Registry,
+    site: &Site,
+    facts: &CallFacts,
+) -> Option<String> {
+    let function = facts.async_function?;
+    let block = moved_with_block(site)?;
+    let affinity = foreign_affine_use_in_block(file, registry, function, block)?;
+    Some(format!(
+        "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
+         Instead: {}",
+        affinity.object, affinity.line, affinity.why, affinity.remedy
+    ))
 }
 
 /// The codemod's message for the call (a fix exception for its name may bring its own).

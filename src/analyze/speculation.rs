@@ -61,8 +61,16 @@ pub fn settle_speculation(
                         qualified,
                         function,
                     },
-                    Some(ProjectCall::Blocking { chain, location }),
+                    Some(ProjectCall::Blocking {
+                        chain,
+                        location,
+                        pinned,
+                    }),
                 ) => {
+                    if let Some(reason) = pinned {
+                        finding.fix = None;
+                        finding.no_fix_reason = Some(reason.clone());
+                    }
                     finding.message = registry.codemod(codemod).message.render(|name| match name {
                         "callee" => callee.clone(),
                         "qualified" => qualified.clone(),
@@ -91,7 +99,8 @@ pub(super) fn speculation_for(
     function: &str,
 ) -> Box<Speculation> {
     let outcome = match project_call {
-        None => Outcome::Neither,
+        // Calls on imported thread-affine objects are never speculated on.
+        None | Some(ProjectCall::Affine { .. }) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,
         Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
             codemod,

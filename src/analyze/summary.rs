@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
@@ -40,7 +41,9 @@ pub fn summarize(
                 is_async,
                 is_generator: false,
                 direct: None,
+                affinity: None,
                 calls: Vec::new(),
+                imported_receivers: Vec::new(),
                 discarded: Vec::new(),
             });
         }
@@ -54,9 +57,13 @@ pub fn summarize(
             }
         }
         for &node in &file.nodes.calls {
-            if let Some(&f) =
-                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
-            {
+            let Some(scope) = owning_function(index, node.start_byte()) else {
+                continue;
+            };
+            if let Some(&f) = by_scope.get(&scope) {
+                if functions[f].affinity.is_none() && !functions[f].is_async {
+                    functions[f].affinity = foreign_affine_use(file, registry, scope, node);
+                }
                 summarize_call(
                     file,
                     module,
@@ -87,13 +94,17 @@ pub fn summarize(
         })
         .collect();
     // Only what the project phase can use is kept: a synchronous function that neither blocks
-    // nor calls a project function cannot block, like an unknown one; one that blocks by
-    // itself needs no calls to settle.
-    functions.retain(|f| f.is_async || f.direct.is_some() || !f.calls.is_empty());
+    // nor calls a project function nor uses a thread-affine object cannot block nor pin a
+    // caller to its thread, like an unknown one. One that blocks by itself keeps its calls:
+    // a callee may use such an object.
+    functions.retain(|f| {
+        f.is_async
+            || f.direct.is_some()
+            || f.affinity.is_some()
+            || !f.calls.is_empty()
+            || !f.imported_receivers.is_empty()
+    });
     for function in &mut functions {
-        if function.direct.is_some() {
-            function.calls = Vec::new();
-        }
         function.calls.sort_unstable();
         function.calls.dedup();
         function.calls.shrink_to_fit();
@@ -106,6 +117,7 @@ pub fn summarize(
         functions,
         targets: targets.names,
         imports,
+        affine_globals: affine_globals(file, registry),
     }
 }
 
@@ -154,6 +166,12 @@ fn summarize_call(
     let Some(callee) = call.field(Field::Function) else {
         return;
     };
+    if !awaited && let Some(target) = imported_receiver(file, registry, module, map, callee) {
+        let id = targets.id(target);
+        if !function.imported_receivers.iter().any(|(t, _)| *t == id) {
+            function.imported_receivers.push((id, line));
+        }
+    }
     if !awaited && let Some(target) = call_target(file, module, map, callee) {
         let id = targets.id(target);
         function.calls.push(id);
@@ -174,6 +192,26 @@ fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
             _ => return None,
         }
     }
+}
+
+/// The code of the codemod counting as blocking evidence that matches a call named
+/// `qualified` wherever it is (for calls the settling names: a method of a thread-affine
+/// object imported from another module).
+pub fn evidence_code(
+    registry: &Registry,
+    selection: &RuleSelection,
+    qualified: &str,
+) -> Option<String> {
+    registry.for_call(qualified).iter().find_map(|&i| {
+        let codemod = registry.codemod(i);
+        let excluded = !registry.is_evidence(i)
+            || codemod
+                .fix_exceptions
+                .get(qualified)
+                .is_some_and(|exception| exception.not_evidence)
+            || selection.is_ignored(&codemod.code);
+        (!excluded).then(|| codemod.code.clone())
+    })
 }
 
 /// The codemod counting as blocking evidence that `call` matches, in any context (a

@@ -4,8 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::raw::{RawAlternativeFix, RawCodemod, RawDocs, RawFix, RawMatch};
-use super::{AlternativeFix, Codemod, CodemodError, Docs, FixException, Strategy, Template};
+use super::raw::{RawAlternativeFix, RawCodemod, RawDocs, RawFix, RawMatch, RawThreadAffine};
+use super::{
+    AlternativeFix, Codemod, CodemodError, Docs, FixException, Strategy, Template, ThreadAffine,
+};
 use crate::fix::Applicability;
 
 const MESSAGE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "function", "chain", "location"];
@@ -60,6 +62,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map(|alternative| compile_alternative(alternative, &calls))
         .transpose()
         .map_err(error)?;
+    let thread_affine = raw
+        .thread_affine
+        .iter()
+        .map(compile_thread_affine)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error)?;
     let docs = compile_docs(&raw.docs).map_err(error)?;
     Ok(Codemod {
         code: raw.code,
@@ -85,8 +93,81 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         strategy: fix.strategy,
         fix_title: fix.title,
         alternative,
+        thread_affine,
         docs,
         origin: origin.to_owned(),
+    })
+}
+
+/// One `[[thread-affine]]` family: its constructors and derived methods as object kinds (a
+/// derived object's own derived ones too: `con.cursor().execute(...)` returns a cursor), the
+/// `keyword=value` that makes it shareable, and non-empty texts.
+fn compile_thread_affine(raw: &RawThreadAffine) -> Result<ThreadAffine, String> {
+    let context = "`[[thread-affine]]`";
+    if raw.made_by.is_empty() {
+        return Err(format!("{context} needs `made-by`"));
+    }
+    if let Some(bad) = raw.made_by.iter().find(|m| !is_qualified_name(m)) {
+        return Err(format!(
+            "{context}: `made-by` entry {bad:?} is not a qualified name"
+        ));
+    }
+    let is_identifier = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    if let Some(bad) = raw.derived.iter().find(|d| !is_identifier(d)) {
+        return Err(format!(
+            "{context}: `derived` entry {bad:?} is not a method name"
+        ));
+    }
+    let derived_object = match (&raw.derived_object, raw.derived.is_empty()) {
+        (Some(object), false) => object.clone(),
+        (None, true) => String::new(),
+        _ => return Err(format!("{context}: `derived-object` goes with `derived`")),
+    };
+    let shareable_with = raw
+        .shareable_with
+        .as_ref()
+        .map(|s| match s.split_once('=') {
+            Some((keyword, value)) if is_identifier(keyword.trim()) && !value.trim().is_empty() => {
+                Ok((keyword.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => Err(format!(
+                "{context}: `shareable-with = {s:?}` is not `keyword=value`"
+            )),
+        })
+        .transpose()?;
+    for (field, text) in [
+        ("object", &raw.object),
+        ("why", &raw.why),
+        ("remedy", &raw.remedy),
+    ] {
+        if text.trim().is_empty() {
+            return Err(format!("{context}: `{field}` is empty"));
+        }
+    }
+    let mut kinds: Vec<(String, String)> = raw
+        .made_by
+        .iter()
+        .map(|m| (m.clone(), raw.object.clone()))
+        .collect();
+    for made in &raw.made_by {
+        for first in &raw.derived {
+            let once = format!("{made}().{first}");
+            for second in &raw.derived {
+                kinds.push((format!("{once}().{second}"), derived_object.clone()));
+            }
+            kinds.push((once, derived_object.clone()));
+        }
+    }
+    Ok(ThreadAffine {
+        made_by: raw.made_by.clone(),
+        kinds,
+        shareable_with,
+        why: raw.why.trim().to_owned(),
+        remedy: raw.remedy.trim().to_owned(),
     })
 }
 
@@ -440,5 +521,53 @@ fix-safety = "f"
             .to_string();
         assert!(err.contains("[[fix.exceptions]] message"), "{err}");
         assert!(err.contains("unknown placeholder"), "{err}");
+    }
+
+    #[test]
+    fn thread_affine_families_compile_to_kinds_and_are_validated() {
+        let family =
+            |body: &str| VALID.replace("[docs]", &format!("[[thread-affine]]\n{body}\n[docs]"));
+        let good = "made-by = [\"db.connect\"]\nobject = \"db connection\"\nderived = [\"cursor\"]\n\
+                    derived-object = \"db cursor\"\nshareable-with = \"threads=True\"\n\
+                    why = \"w\"\nremedy = \"r\"";
+        let codemod = compile("x.toml", &family(good)).unwrap();
+        let affine = &codemod.thread_affine[0];
+        assert_eq!(
+            affine.kinds,
+            [
+                ("db.connect".to_owned(), "db connection".to_owned()),
+                (
+                    "db.connect().cursor().cursor".to_owned(),
+                    "db cursor".to_owned()
+                ),
+                ("db.connect().cursor".to_owned(), "db cursor".to_owned()),
+            ]
+        );
+        assert_eq!(
+            affine.shareable_with,
+            Some(("threads".to_owned(), "True".to_owned()))
+        );
+        for (from, to, expected) in [
+            (
+                "[\"db.connect\"]",
+                "[\"db..connect\"]",
+                "not a qualified name",
+            ),
+            ("[\"cursor\"]", "[\"cur sor\"]", "not a method name"),
+            (
+                "derived-object = \"db cursor\"\n",
+                "",
+                "`derived-object` goes with `derived`",
+            ),
+            ("\"threads=True\"", "\"threads\"", "not `keyword=value`"),
+            ("remedy = \"r\"", "remedy = \" \"", "`remedy` is empty"),
+        ] {
+            let text = family(&good.replace(from, to));
+            let err = compile("x.toml", &text).unwrap_err().to_string();
+            assert!(
+                err.contains("[[thread-affine]]") && err.contains(expected),
+                "{to}: {err}"
+            );
+        }
     }
 }

@@ -38,6 +38,21 @@ pub struct FixException {
     pub message: Option<Template>,
 }
 
+/// A family of objects bound to the thread that made them (`[[thread-affine]]`).
+#[derive(Clone, Debug)]
+pub struct ThreadAffine {
+    /// What makes one: `sqlite3.connect`.
+    pub made_by: Vec<String>,
+    /// The object kinds of the family (as `SemanticIndex::object_kind` names them) and how a
+    /// message names each: `sqlite3.connect` is a `sqlite3 connection`,
+    /// `sqlite3.connect().cursor` a `sqlite3 cursor`.
+    pub kinds: Vec<(String, String)>,
+    /// `(keyword, value)`: a constructor call with it makes a shareable object.
+    pub shareable_with: Option<(String, String)>,
+    pub why: String,
+    pub remedy: String,
+}
+
 /// A compiled, validated codemod.
 #[derive(Clone, Debug)]
 pub struct Codemod {
@@ -80,6 +95,8 @@ pub struct Codemod {
     pub fix_title: Option<Template>,
     /// Tried before `strategy` when the run applies fixes of its applicability.
     pub alternative: Option<AlternativeFix>,
+    /// Objects that must stay on the thread that made them (`[[thread-affine]]`).
+    pub thread_affine: Vec<ThreadAffine>,
     pub docs: Docs,
     /// The file it was loaded from, for messages.
     pub origin: String,

@@ -128,6 +128,14 @@ pub fn offload_with_item(
     )
 }
 
+/// The `with` block a fix for `site.call` moves to a worker thread as a whole, if any (the
+/// analysis checks what the block uses: `analyze/affinity.rs`).
+pub fn moved_with_block<'t>(site: &Site<'t>) -> Option<Node<'t>> {
+    let function = site.index.async_function_at(site.call.start_byte())?;
+    with_statement_of(site, function)
+        .filter(|w| w.child(0).is_none_or(|c| c.kind_name() != "async"))
+}
+
 /// The `with` statement whose resource `site.call` makes (`with open(p) as f:`), or whose
 /// target it calls a method on (`f.write(...)` inside that `with`).
 fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>> {

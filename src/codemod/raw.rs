@@ -35,7 +35,34 @@ pub struct RawCodemod {
     /// (`--unsafe-fixes`), e.g. the httpx rewrite over the to-thread fix for requests.
     #[serde(rename = "alternative-fix")]
     pub alternative_fix: Option<RawAlternativeFix>,
+    /// Objects that must stay on the thread that made them (`[[thread-affine]]`): code using
+    /// one it did not make is never moved to a worker thread.
+    #[serde(default, rename = "thread-affine")]
+    pub thread_affine: Vec<RawThreadAffine>,
     pub docs: RawDocs,
+}
+
+/// `[[thread-affine]]`: a family of objects bound to the thread that made them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawThreadAffine {
+    /// What makes one (qualified names): `sqlite3.connect`, or an annotation's class.
+    pub made_by: Vec<String>,
+    /// How a message names what `made-by` makes: `sqlite3 connection`.
+    pub object: String,
+    /// Methods of such an object that return another one bound to the same thread
+    /// (`cursor`, and `execute`, which returns a cursor).
+    #[serde(default)]
+    pub derived: Vec<String>,
+    /// How a message names what `derived` returns: `sqlite3 cursor`.
+    pub derived_object: Option<String>,
+    /// `keyword=value`: a constructor call with this argument makes an object that may be
+    /// used from any thread (`check_same_thread=False`).
+    pub shareable_with: Option<String>,
+    /// Why such an object cannot move to a worker thread, for the reason shown.
+    pub why: String,
+    /// What the user can do instead, for the reason shown.
+    pub remedy: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
-use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template};
+use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template, ThreadAffine};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -30,6 +30,10 @@ pub struct Registry {
     evidence_codemods: HashSet<usize>,
     /// Every codemod's `fixed-file-wide` modules, once each.
     modules_fixed_file_wide: Vec<String>,
+    /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
+    thread_affine: HashMap<String, (usize, usize, String)>,
+    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
+    thread_affine_methods: HashSet<String>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -221,7 +225,25 @@ impl Registry {
                 modules_fixed_file_wide.push(module.clone());
             }
         }
+        let mut thread_affine = HashMap::new();
+        for (c, codemod) in codemods.iter().enumerate() {
+            for (f, family) in codemod.thread_affine.iter().enumerate() {
+                for (kind, object) in &family.kinds {
+                    thread_affine
+                        .entry(kind.clone())
+                        .or_insert((c, f, object.clone()));
+                }
+            }
+        }
+        let thread_affine_methods = by_call
+            .keys()
+            .filter_map(|call| call.rsplit_once("()."))
+            .filter(|(kind, _)| thread_affine.contains_key(*kind))
+            .map(|(_, method)| method.to_owned())
+            .collect();
         Registry {
+            thread_affine,
+            thread_affine_methods,
             modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
@@ -232,6 +254,23 @@ impl Registry {
             call_words,
             interesting_words,
         }
+    }
+
+    /// The thread-affine family an object of `kind` belongs to (`sqlite3.connect().cursor`),
+    /// and how a message names it (`sqlite3 cursor`).
+    pub fn thread_affine(&self, kind: &str) -> Option<(&ThreadAffine, &str)> {
+        let (c, f, object) = self.thread_affine.get(kind)?;
+        Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
+    }
+
+    /// Whether a codemod matches a method of that name on a thread-affine object.
+    pub fn is_thread_affine_method(&self, name: &str) -> bool {
+        self.thread_affine_methods.contains(name)
+    }
+
+    /// The names of the methods codemods match on thread-affine objects.
+    pub fn thread_affine_methods(&self) -> impl Iterator<Item = &str> {
+        self.thread_affine_methods.iter().map(String::as_str)
     }
 
     pub fn codemods(&self) -> &[Codemod] {

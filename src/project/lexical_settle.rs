@@ -190,6 +190,10 @@ pub struct LexicalProject<'l> {
     blocking: HashSet<NameId>,
     /// Names of coroutine functions, likewise.
     coroutines: HashSet<NameId>,
+    /// The method names codemods match on thread-affine objects (`execute`): such a call
+    /// on a name imported from a project module may use a connection made there at import
+    /// time, so it may block and may pin its function to the loop's thread.
+    affine_methods: HashSet<String>,
 }
 
 impl<'l> LexicalProject<'l> {
@@ -199,6 +203,7 @@ impl<'l> LexicalProject<'l> {
     pub fn settle(
         summaries: &[Option<&LexicalSummary>],
         lookup: &'l (dyn ModuleLookup + Sync),
+        affine_methods: HashSet<String>,
     ) -> Self {
         let reexports = Reexports::new(summaries, lookup);
         let mut strings = Interner::default();
@@ -226,7 +231,10 @@ impl<'l> LexicalProject<'l> {
             };
             for (index, function) in summary.sync_functions.iter().enumerate() {
                 let caller = (file as u32, index as u32);
-                if function.may_block {
+                let affine_call = function.calls.iter().any(|call| {
+                    matches!(call.scope, Scope::Path(_)) && affine_methods.contains(&call.name)
+                });
+                if function.may_block || affine_call {
                     queue.push(caller);
                     continue;
                 }
@@ -290,6 +298,7 @@ impl<'l> LexicalProject<'l> {
             strings,
             blocking,
             coroutines,
+            affine_methods,
         }
     }
 
@@ -328,6 +337,7 @@ impl<'l> LexicalProject<'l> {
     /// coroutine's name.
     pub fn may_have_findings(&self, file: usize, summary: &LexicalSummary) -> bool {
         self.any_in(&self.blocking, file, &summary.coroutine_calls)
+            || self.any_affine(&summary.coroutine_calls)
             || self.any_in(&self.coroutines, file, &summary.discarded_calls)
     }
 
@@ -349,6 +359,7 @@ impl<'l> LexicalProject<'l> {
             .filter(|body| {
                 !body.kept
                     && !self.any_in(&self.blocking, file, keys(&body.calls))
+                    && !self.any_affine(keys(&body.calls))
                     && !self.any_in(&self.coroutines, file, keys(&body.discarded))
             })
             .map(|body| body.range.start as usize..body.range.end as usize)
@@ -358,7 +369,25 @@ impl<'l> LexicalProject<'l> {
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
     /// project finding: the function may block or is a coroutine.
     pub fn may_matter(&self, target: &str) -> bool {
-        self.resolves_into(&self.blocking, target) || self.resolves_into(&self.coroutines, target)
+        self.resolves_into(&self.blocking, target)
+            || self.resolves_into(&self.coroutines, target)
+            || target.rsplit_once('.').is_some_and(|(object, method)| {
+                self.affine_methods.contains(method)
+                    && self
+                        .reexports
+                        .lookup
+                        .file_defining_rest(object)
+                        .is_some_and(|(_, rest)| !rest.is_empty())
+            })
+    }
+
+    /// Whether one of `keys` is a method codemods match on thread-affine objects, called on
+    /// a name of a project module (`cursor.execute()` after `from db import cursor`).
+    fn any_affine<'k>(&self, keys: impl IntoIterator<Item = &'k Key>) -> bool {
+        !self.affine_methods.is_empty()
+            && keys.into_iter().any(|key| {
+                matches!(key.scope, Scope::Path(_)) && self.affine_methods.contains(&key.name)
+            })
     }
 }
 
@@ -419,7 +448,10 @@ mod tests {
         let refs: Vec<Option<&LexicalSummary>> = summaries.iter().map(Some).collect();
         let lookup = Modules(files.iter().map(|(name, _)| (*name).to_owned()).collect());
         let lookup: &'static Modules = Box::leak(Box::new(lookup));
-        (LexicalProject::settle(&refs, lookup), summaries)
+        (
+            LexicalProject::settle(&refs, lookup, HashSet::default()),
+            summaries,
+        )
     }
 
     fn candidates(project: &LexicalProject, files: &[LexicalSummary]) -> Vec<usize> {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
-pub use summary::{Evidence, FileSummary, FunctionSummary};
+pub use summary::{AffineGlobal, Affinity, Evidence, FileSummary, FunctionSummary};
 
 /// What a call in async context reaches.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -23,7 +23,17 @@ pub enum ProjectCall {
     Coroutine,
     /// A synchronous project function that blocks: `chain` is the path from the callee to
     /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
-    Blocking { chain: String, location: String },
+    /// `pinned`: why it must not move to a worker thread (it, or a function it calls, uses a
+    /// thread-affine object it did not make), so the finding has no fix.
+    Blocking {
+        chain: String,
+        location: String,
+        pinned: Option<String>,
+    },
+    /// A method of a thread-affine object imported from another module (`cursor.execute`
+    /// after `from db import cursor`): `qualified` is the call as the codemods name it
+    /// (`sqlite3.connect().cursor().execute`), `pinned` why it stays on the loop's thread.
+    Affine { qualified: String, pinned: String },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -116,10 +126,15 @@ impl<'a> Functions<'a> {
 
     /// The function an absolute name stands for, through re-exports.
     fn resolve(&self, name: &str) -> Option<usize> {
+        self.resolve_in(name, &self.by_name)
+    }
+
+    /// What an absolute name stands for in `table`, through re-exports.
+    fn resolve_in<T: Copy>(&self, name: &str, table: &HashMap<String, T>) -> Option<T> {
         let mut name = name.to_owned();
         for _ in 0..MAX_REEXPORT_HOPS {
-            if let Some(id) = self.by_name.get(&name) {
-                return Some(*id);
+            if let Some(found) = table.get(&name) {
+                return Some(*found);
             }
             // The longest prefix that a module re-exports: `app.load_profile` → the target
             // of `from .helpers import load_profile` in `app/__init__.py`.
@@ -141,11 +156,97 @@ impl<'a> Functions<'a> {
     }
 }
 
+/// A method call on a thread-affine module global imported from another module.
+struct ImportedUse<'a> {
+    global: &'a AffineGlobal,
+    /// The module defining it, as reported.
+    home: &'a str,
+    /// The call as the codemods name it: `sqlite3.connect().cursor().execute`.
+    qualified: String,
+    /// The code of the blocking rule matching it, when one does.
+    evidence: Option<String>,
+    /// The call's target (in its file's `targets`) and line.
+    target: u32,
+    line: u32,
+}
+
+/// The thread-affine module globals of the project, by absolute name: `(file, global)`.
+fn affine_globals(files: &[ProjectFile]) -> HashMap<String, (usize, usize)> {
+    let mut globals = HashMap::new();
+    for (f, file) in files.iter().enumerate() {
+        for (g, global) in file.summary.affine_globals.iter().enumerate() {
+            for name in &file.module.names {
+                globals.insert(format!("{name}.{}", global.name), (f, g));
+            }
+        }
+    }
+    globals
+}
+
+/// The call `target` (in `file`'s targets) at `line`, when it is a method of a thread-affine
+/// module global of another module.
+fn imported_use<'a>(
+    functions: &Functions<'a>,
+    globals: &HashMap<String, (usize, usize)>,
+    file: usize,
+    (target, line): (u32, u32),
+    evidence: &dyn Fn(&str) -> Option<String>,
+) -> Option<ImportedUse<'a>> {
+    let files = functions.files;
+    let (object, method) = files[file].summary.targets[target as usize].rsplit_once('.')?;
+    let (f, g) = functions.resolve_in(object, globals)?;
+    let global = &files[f].summary.affine_globals[g];
+    let qualified = format!("{}().{method}", global.kind);
+    Some(ImportedUse {
+        global,
+        home: &files[f].display_path,
+        evidence: evidence(&qualified),
+        qualified,
+        target,
+        line,
+    })
+}
+
+/// The affinity of an imported use, as a function's own would say it.
+fn imported_affinity(used: &ImportedUse) -> Affinity {
+    let global = used.global;
+    Affinity {
+        object: format!(
+            "the {} `{}`, made at import time in {}",
+            global.label, global.name, used.home
+        ),
+        why: global.why.clone(),
+        remedy: global.remedy.clone(),
+        line: used.line,
+    }
+}
+
 /// Settle the project: which functions block and how, then the project calls of each file
-/// (in `files` order; `None` for a file without any).
-pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
+/// (in `files` order; `None` for a file without any). `evidence`: the code of the blocking
+/// rule matching a call so named (`sqlite3.connect().cursor().execute`), for the calls on
+/// thread-affine objects imported from another module.
+pub fn settle(
+    files: &[ProjectFile],
+    evidence: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Option<ProjectCalls>> {
     let functions = Functions::new(files);
     let count = functions.ids.len();
+    let globals = affine_globals(files);
+    // Per function, its first call on a thread-affine module global of another module.
+    let imported: Vec<Option<ImportedUse>> = (0..count)
+        .map(|id| {
+            let (file, _) = functions.ids[id];
+            functions
+                .function(id)
+                .imported_receivers
+                .iter()
+                .find_map(|&used| imported_use(&functions, &globals, file, used, evidence))
+        })
+        .collect();
+    let imported_affinities: Vec<Option<Affinity>> = imported
+        .iter()
+        .map(|used| used.as_ref().map(imported_affinity))
+        .collect();
     // Callers of each synchronous function, from synchronous functions (a coroutine that
     // calls a blocking function is a finding, and does not itself block its caller's await).
     let mut callers: Vec<Vec<usize>> = vec![Vec::new(); count];
@@ -157,8 +258,15 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
         if !blocks_when_called(function) {
             continue;
         }
-        if let Some(evidence) = &function.direct {
-            *link = Some(Link::Direct(evidence.clone()));
+        let from_import = imported[id].as_ref().and_then(|used| {
+            Some(Evidence {
+                code: used.evidence.clone()?,
+                call: used.qualified.clone(),
+                line: used.line,
+            })
+        });
+        if let Some(evidence) = function.direct.clone().or(from_import) {
+            *link = Some(Link::Direct(evidence));
             pending.push(id);
         }
         for call in &function.calls {
@@ -173,14 +281,39 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
     }
     // Each function is settled at most once, from an already settled one: the links form a
     // forest rooted at direct evidence, so cycles and recursion terminate, in linear time.
-    while let Some(callee) = pending.pop() {
-        for &caller in &callers[callee] {
-            if links[caller].is_none() {
-                links[caller] = Some(Link::Via { callee });
-                pending.push(caller);
-            }
+    settle_links(&callers, &mut links, pending, |callee| Link::Via { callee });
+    // The same for thread affinity: a function calling one that uses a thread-affine object
+    // it did not make cannot move to a worker thread either.
+    let mut pins: Vec<Option<Pin>> = vec![None; count];
+    let mut pending = Vec::new();
+    for (id, pin) in pins.iter_mut().enumerate() {
+        let function = functions.function(id);
+        if blocks_when_called(function)
+            && let Some(affinity) = function
+                .affinity
+                .as_ref()
+                .or(imported_affinities[id].as_ref())
+        {
+            *pin = Some(Pin::Uses(affinity));
+            pending.push(id);
         }
     }
+    settle_links(&callers, &mut pins, pending, |callee| Pin::Via { callee });
+    let pinned = |mut id: usize| -> Option<String> {
+        let mut names = Vec::new();
+        loop {
+            names.push(functions.function(id).qualname.clone());
+            match pins[id].as_ref()? {
+                Pin::Via { callee } if names.len() < MAX_CHAIN => id = *callee,
+                Pin::Via { .. } => return None,
+                Pin::Uses(affinity) => {
+                    let (file, _) = functions.ids[id];
+                    let location = format!("{}:{}", files[file].display_path, affinity.line);
+                    return Some(pinned_reason(&names, affinity, &location));
+                }
+            }
+        }
+    };
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -205,8 +338,32 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
     };
     files
         .iter()
-        .map(|file| {
+        .enumerate()
+        .map(|(f, file)| {
             let mut calls = ProjectCalls::new();
+            // A coroutine's own calls on imported thread-affine objects.
+            let coroutine_uses = file
+                .summary
+                .functions
+                .iter()
+                .filter(|function| function.is_async && !globals.is_empty())
+                .flat_map(|function| &function.imported_receivers)
+                .filter_map(|&used| imported_use(&functions, &globals, f, used, evidence));
+            for used in coroutine_uses {
+                let global = used.global;
+                let pinned = format!(
+                    "`{}` is the {} made at import time in {}, so the call is not moved to \
+                     a worker thread: {}. Instead: {}",
+                    global.name, global.label, used.home, global.why, global.remedy
+                );
+                calls.insert(
+                    file.summary.targets[used.target as usize].clone(),
+                    ProjectCall::Affine {
+                        qualified: used.qualified.clone(),
+                        pinned,
+                    },
+                );
+            }
             for function in file.summary.functions.iter().filter(|f| f.is_async) {
                 for call in &function.calls {
                     let name = &file.summary.targets[*call as usize];
@@ -224,7 +381,11 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
-                        Some(ProjectCall::Blocking { chain, location })
+                        Some(ProjectCall::Blocking {
+                            chain,
+                            location,
+                            pinned: pinned(callee),
+                        })
                     } else {
                         None
                     };
@@ -236,6 +397,47 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
             (!calls.is_empty()).then_some(calls)
         })
         .collect()
+}
+
+/// Why a function pinned to the event loop's thread gets no fix: `names` from the called
+/// function to the one using the object.
+fn pinned_reason(names: &[String], affinity: &Affinity, location: &str) -> String {
+    let who = match names {
+        [only] => format!("`{only}`"),
+        [first, .., last] => format!("`{first}` (through `{last}`)"),
+        [] => String::new(),
+    };
+    format!(
+        "{who} uses {} ({location}), so it is not moved to a worker thread: {}. Instead: {}",
+        affinity.object, affinity.why, affinity.remedy
+    )
+}
+
+/// Why a function cannot move to a worker thread.
+#[derive(Clone, Debug)]
+enum Pin<'a> {
+    /// It uses a thread-affine object it did not make.
+    Uses(&'a Affinity),
+    /// It calls a function that cannot move.
+    Via { callee: usize },
+}
+
+/// Settle `links` from the `pending` roots up through `callers`: each function at most once,
+/// from an already settled one, so cycles and recursion terminate, in linear time.
+fn settle_links<T>(
+    callers: &[Vec<usize>],
+    links: &mut [Option<T>],
+    mut pending: Vec<usize>,
+    via: impl Fn(usize) -> T,
+) {
+    while let Some(callee) = pending.pop() {
+        for &caller in &callers[callee] {
+            if links[caller].is_none() {
+                links[caller] = Some(via(callee));
+                pending.push(caller);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +468,8 @@ mod tests {
                         call: "time.sleep".to_owned(),
                         line: 3,
                     }),
+                    affinity: None,
+                    imported_receivers: Vec::new(),
                     // Every call of these summaries is a statement of its own.
                     discarded: calls.clone(),
                     calls,
@@ -286,6 +490,7 @@ mod tests {
                     .iter()
                     .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                     .collect(),
+                affine_globals: Vec::new(),
             },
         }
     }
@@ -307,14 +512,15 @@ mod tests {
             ),
             file("pkg", &[], &[("e", "pkg.pkg"), ("f", "m.c")]),
         ];
-        let calls = settle(&files);
+        let calls = settle(&files, &|_| None);
         let main = calls[0].as_ref().unwrap();
         assert_eq!(main.len(), 1, "{main:?}");
         assert_eq!(
             main["m.c"],
             ProjectCall::Blocking {
                 chain: "c -> d -> time.sleep".to_owned(),
-                location: "m.py:3".to_owned()
+                location: "m.py:3".to_owned(),
+                pinned: None,
             }
         );
         assert!(calls[1].is_none());
@@ -327,6 +533,6 @@ mod tests {
             file("q", &[], &[("x", "p.x")]),
             file("m", &[("main", true, false, &["p.x"])], &[]),
         ];
-        assert!(settle(&files).iter().all(Option::is_none));
+        assert!(settle(&files, &|_| None).iter().all(Option::is_none));
     }
 }

@@ -15,6 +15,21 @@ pub struct Evidence {
     pub line: u32,
 }
 
+/// A use, in a function's body, of an object bound to the thread that made it (a sqlite3
+/// connection or cursor), which the function did not make itself: moved to a worker thread,
+/// the function would use it from the wrong thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affinity {
+    /// The object, named for a message: "the sqlite3 cursor `cursor`, a module global".
+    pub object: String,
+    /// Why it cannot move (the family's `why`).
+    pub why: String,
+    /// What the user can do (the family's `remedy`).
+    pub remedy: String,
+    /// 1-based line of the use.
+    pub line: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// `load_profile`, `Repo.save`, `outer.inner`.
@@ -24,14 +39,35 @@ pub struct FunctionSummary {
     pub is_generator: bool,
     /// The first call in its body that blocks by itself.
     pub direct: Option<Evidence>,
+    /// The first use in its body of a thread-affine object it did not make itself.
+    pub affinity: Option<Affinity>,
     /// What the calls in its own body (not in nested functions) may reach, as indexes in
     /// [`FileSummary::targets`] (each name once): absolute dotted names such as
     /// `app.helpers.load_profile`, `app.models.Repo.save` (through `self`). Awaited calls are
     /// left out (awaiting a call of a synchronous function awaits what it returns).
     pub calls: Vec<u32>,
+    /// Method calls on names imported from project modules (`cursor.execute(...)` after
+    /// `from db import cursor`), `(index in targets, 1-based line)`, the first of each: the
+    /// settling finds those on a thread-affine module global of another module.
+    pub imported_receivers: Vec<(u32, u32)>,
     /// The calls among `calls` whose result may be thrown away (a statement of its own, or
     /// assigned to a local nothing reads): a coroutine called so is never awaited (UNF301).
     pub discarded: Vec<u32>,
+}
+
+/// A module-level name holding a thread-affine object made at import time, which other
+/// modules may import (`cursor = con.cursor()`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffineGlobal {
+    pub name: String,
+    /// Its object kind: `sqlite3.connect().cursor`.
+    pub kind: String,
+    /// How a message names it: `sqlite3 cursor`.
+    pub label: String,
+    pub why: String,
+    pub remedy: String,
+    /// 1-based line of its assignment.
+    pub line: u32,
 }
 
 /// Serialised in the result cache (`cache.rs`).
@@ -43,4 +79,6 @@ pub struct FileSummary {
     /// Module-level imports of project names, `(bound name, absolute name)`: what the module
     /// re-exports (`from .helpers import load_profile` in `app/__init__.py`).
     pub imports: Vec<(String, String)>,
+    /// Its module globals holding thread-affine objects.
+    pub affine_globals: Vec<AffineGlobal>,
 }

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::analyze::settle_speculation;
+use crate::analyze::{evidence_code, settle_speculation};
 use crate::cache::{Cache, Key as CacheKey, Previous, Shape};
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
 use crate::project::{
-    FileSummary, LexicalProject, LexicalSummary, ModuleMap, ProjectCalls, ProjectFile,
+    FileSummary, LexicalProject, LexicalSummary, ModuleMap, ProjectCall, ProjectCalls, ProjectFile,
     ProjectLookup, ProjectView, settle,
 };
 use crate::report::progress::Progress;
@@ -117,7 +117,14 @@ pub(super) fn analyze_files(
             _ => from_precise.get(&i),
         })
         .collect();
-    let lexical = LexicalProject::settle(&lexical_summaries, &map);
+    let lexical = LexicalProject::settle(
+        &lexical_summaries,
+        &map,
+        registry
+            .thread_affine_methods()
+            .map(str::to_owned)
+            .collect(),
+    );
     drop(lexical_summaries);
     // The files that may have a finding: parsed, analyzed and summarized; those the project
     // rules may need only summarized; the others are done. Each is parsed without the
@@ -252,7 +259,8 @@ pub(super) fn analyze_files(
             })
         })
         .collect();
-    let settled = settle(&project_files);
+    let evidence = |qualified: &str| evidence_code(registry, &settings.selection, qualified);
+    let settled = settle(&project_files, &evidence);
     drop(project_files);
     let mut calls: Vec<Option<ProjectCalls>> = vec![None; files.len()];
     for (&i, file_calls) in owners.iter().zip(settled) {
@@ -510,8 +518,14 @@ fn outcome_with_settled_calls(
         })
     };
     let file_calls = file.calls;
+    // A call on an imported thread-affine object is never speculated on: it needs a pass
+    // with the settled calls.
     let foreseen = file.speculated
-        && file_calls.is_none_or(|calls| calls.keys().all(|k| lexical.may_matter(k)));
+        && file_calls.is_none_or(|calls| {
+            calls.iter().all(|(k, call)| {
+                lexical.may_matter(k) && !matches!(call, ProjectCall::Affine { .. })
+            })
+        });
     if !foreseen {
         let role = match file_calls.and_then(view) {
             Some(view) => ProjectRole::Calls(view),

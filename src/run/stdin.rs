@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::analyze::evidence_code;
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
 use crate::project::{ModuleInfo, ModuleMap, ProjectFile, ProjectLookup, ProjectView, settle};
@@ -53,7 +54,8 @@ pub(super) fn stdin_outcome(
         module,
         summary,
     }];
-    let Some(calls) = settle(&files).pop().flatten() else {
+    let evidence = |qualified: &str| evidence_code(registry, &settings.selection, qualified);
+    let Some(calls) = settle(&files, &evidence).pop().flatten() else {
         return outcome;
     };
     let [file] = files;
