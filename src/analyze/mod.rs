@@ -7,6 +7,7 @@ mod finding;
 mod library;
 mod offer;
 mod proposal;
+mod side_effects;
 mod socket;
 mod speculation;
 mod summary;

@@ -11,12 +11,13 @@ use super::conditions::{
     mentions_any,
 };
 use super::proposal::propose_fix;
+use super::side_effects::apply_hazard;
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{ProjectCall, ProjectLookup};
+use crate::project::{ProjectCall, ProjectLookup, ThreadHazard};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
@@ -73,6 +74,7 @@ pub(super) fn offer_call(
                 let blocking = ProjectCall::Blocking {
                     chain: String::new(),
                     location: String::new(),
+                    hazard: None,
                 };
                 offer(None, Some(&target), findings);
                 offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
@@ -103,6 +105,8 @@ struct Reached<'r, 'p> {
     /// For a blocking project function: the chain to the blocking call, and where that is.
     chain: &'p str,
     location: &'p str,
+    /// For a blocking project function: what moving it to a worker thread would do there.
+    hazard: Option<&'p ThreadHazard>,
 }
 
 /// Add the finding of every codemod that matches the call.
@@ -136,15 +140,24 @@ fn what_the_call_reaches<'r, 'p>(
 ) -> Option<Reached<'r, 'p>> {
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
+    let mut hazard = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
         (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
-        (None, Some(ProjectCall::Blocking { chain: c, location })) => {
+        (
+            None,
+            Some(ProjectCall::Blocking {
+                chain: c,
+                location,
+                hazard: h,
+            }),
+        ) => {
             if is_awaited(site.call) {
                 // Awaiting a synchronous function's call awaits what it returns.
                 return None;
             }
             chain = (c.as_str(), location.as_str());
+            hazard = h.as_ref();
             (written(), registry.blocking_codemods())
         }
         (None, None) => {
@@ -165,6 +178,7 @@ fn what_the_call_reaches<'r, 'p>(
         codemods,
         chain: chain.0,
         location: chain.1,
+        hazard,
     })
 }
 
@@ -289,7 +303,10 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
     };
-    let (fix, no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
+    let (mut fix, mut no_fix_reason) = propose_fix(file, codemod, &fix_site, &facts.callee_text);
+    if codemod.moved_code.is_some() {
+        apply_hazard(reached.hazard, &mut fix, &mut no_fix_reason);
+    }
     let speculation = site.speculation.map(|target| {
         speculation_for(
             target,

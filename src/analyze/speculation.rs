@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
+use super::side_effects::apply_hazard;
 use crate::codemod::Registry;
 use crate::project::{ProjectCall, ProjectCalls};
 
@@ -61,9 +62,21 @@ pub fn settle_speculation(
                         qualified,
                         function,
                     },
-                    Some(ProjectCall::Blocking { chain, location }),
+                    Some(ProjectCall::Blocking {
+                        chain,
+                        location,
+                        hazard,
+                    }),
                 ) => {
-                    finding.message = registry.codemod(codemod).message.render(|name| match name {
+                    let rule = registry.codemod(codemod);
+                    if rule.moved_code.is_some() {
+                        apply_hazard(
+                            hazard.as_ref(),
+                            &mut finding.fix,
+                            &mut finding.no_fix_reason,
+                        );
+                    }
+                    finding.message = rule.message.render(|name| match name {
                         "callee" => callee.clone(),
                         "qualified" => qualified.clone(),
                         "function" => function.clone(),

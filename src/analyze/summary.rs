@@ -42,6 +42,7 @@ pub fn summarize(
                 direct: None,
                 calls: Vec::new(),
                 discarded: Vec::new(),
+                hazards: Vec::new(),
             });
         }
     }
@@ -70,6 +71,11 @@ pub fn summarize(
             }
         }
     }
+    if let Some(moved) = super::side_effects::moved_code(registry, selection)
+        && !functions.is_empty()
+    {
+        super::side_effects::record_hazards(file, moved, &mut functions, &by_scope);
+    }
     let imports = index
         .bindings()
         .filter(|(_, b)| b.scope == index.module_scope())
@@ -88,10 +94,14 @@ pub fn summarize(
         .collect();
     // Only what the project phase can use is kept: a synchronous function that neither blocks
     // nor calls a project function cannot block, like an unknown one; one that blocks by
-    // itself needs no calls to settle.
-    functions.retain(|f| f.is_async || f.direct.is_some() || !f.calls.is_empty());
+    // itself needs no calls to settle, but keeps them when moved code is followed (the
+    // hazards of what it calls); a function with a hazard may be called by moved code.
+    functions.retain(|f| {
+        f.is_async || f.direct.is_some() || !f.calls.is_empty() || !f.hazards.is_empty()
+    });
+    let follow_moved_code = super::side_effects::moved_code(registry, selection).is_some();
     for function in &mut functions {
-        if function.direct.is_some() {
+        if function.direct.is_some() && !follow_moved_code {
             function.calls = Vec::new();
         }
         function.calls.sort_unstable();
@@ -164,7 +174,7 @@ fn summarize_call(
 }
 
 /// The function whose own body runs the code at `offset` (through comprehensions).
-fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
+pub(super) fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
     let mut id = index.scope_at(offset);
     loop {
         let scope = index.scope(id);

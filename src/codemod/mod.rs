@@ -21,7 +21,7 @@ mod template;
 pub use compile::compile;
 pub use configured::ConfiguredCall;
 pub use httpx::HttpxMapping;
-pub use model::{AlternativeFix, Codemod, CodemodError, Docs, FixException};
+pub use model::{AlternativeFix, Codemod, CodemodError, Docs, FixException, MovedCode};
 pub use registry::{CallWords, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;

@@ -35,6 +35,10 @@ pub struct RawCodemod {
     /// (`--unsafe-fixes`), e.g. the httpx rewrite over the to-thread fix for requests.
     #[serde(rename = "alternative-fix")]
     pub alternative_fix: Option<RawAlternativeFix>,
+    /// What code moved to a worker thread must not do (`[moved-code]`, with
+    /// `project-blocking`).
+    #[serde(default, rename = "moved-code")]
+    pub moved_code: Option<RawMovedCode>,
     pub docs: RawDocs,
 }
 
@@ -251,4 +255,18 @@ pub struct RawAttributeCaveat {
 pub struct RawStatusCode {
     pub value: u16,
     pub member: Option<String>,
+}
+
+/// `[moved-code]`: the calls that make a moved function unfit for a worker thread.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawMovedCode {
+    /// Qualified asyncio functions and classes that need the thread's running event loop.
+    pub loop_bound_calls: Vec<String>,
+    /// Method names that schedule on an event loop (`loop.call_soon`, `tg.create_task`).
+    pub loop_bound_methods: Vec<String>,
+    /// Methods that change the object they are called on (`append`, `update`, ...).
+    pub mutating_methods: Vec<String>,
+    /// Qualified functions that read the whole of their first argument (`json.dump`).
+    pub serialisers: Vec<String>,
 }

@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
@@ -11,6 +12,7 @@ mod summary;
 
 use std::collections::HashMap;
 
+pub use hazard::{HazardKind, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
@@ -22,8 +24,13 @@ pub enum ProjectCall {
     /// A coroutine function of the project (not an async generator).
     Coroutine,
     /// A synchronous project function that blocks: `chain` is the path from the callee to
-    /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
-    Blocking { chain: String, location: String },
+    /// the blocking call (`load_profile -> requests.get`), `location` where that call is;
+    /// `hazard`, what moving it to a worker thread would do there that it must not.
+    Blocking {
+        chain: String,
+        location: String,
+        hazard: Option<ThreadHazard>,
+    },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -181,6 +188,7 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
             }
         }
     }
+    let mut hazards = HashMap::new();
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -224,7 +232,12 @@ pub fn settle(files: &[ProjectFile]) -> Vec<Option<ProjectCalls>> {
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
-                        Some(ProjectCall::Blocking { chain, location })
+                        let hazard = functions.moved_hazard(callee, &mut hazards);
+                        Some(ProjectCall::Blocking {
+                            chain,
+                            location,
+                            hazard,
+                        })
                     } else {
                         None
                     };
@@ -269,6 +282,7 @@ mod tests {
                     // Every call of these summaries is a statement of its own.
                     discarded: calls.clone(),
                     calls,
+                    hazards: Vec::new(),
                 }
             })
             .collect();
@@ -314,7 +328,8 @@ mod tests {
             main["m.c"],
             ProjectCall::Blocking {
                 chain: "c -> d -> time.sleep".to_owned(),
-                location: "m.py:3".to_owned()
+                location: "m.py:3".to_owned(),
+                hazard: None,
             }
         );
         assert!(calls[1].is_none());
