@@ -24,6 +24,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
+pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::summarize;
 

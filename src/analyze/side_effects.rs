@@ -33,6 +33,12 @@ pub(super) fn moved_code<'r>(
         .find_map(|c| c.moved_code.as_ref())
 }
 
+/// Whether the run follows the code a fix moves to a worker thread (a codemod with
+/// `[moved-code]` is enabled): the project phase then summarizes what that code calls.
+pub fn follows_moved_code(registry: &Registry, selection: &RuleSelection) -> bool {
+    moved_code(registry, selection).is_some()
+}
+
 /// Record, in each synchronous function of `functions` (by scope in `by_scope`), the first
 /// hazard of each kind its own body has.
 pub(super) fn record_hazards(
@@ -55,6 +61,7 @@ pub(super) fn record_hazards(
             kind,
             function: function.qualname.clone(),
             what,
+            moved_with: None,
         });
     };
     let root = file.parsed.tree.root_node();

@@ -30,25 +30,32 @@ pub struct ThreadHazard {
     /// What it does, after the function's name: "calls `asyncio.create_task` (in an `except`
     /// branch)", "reads `self.jobs` (`json.dump`)", "changes `self.queues`".
     pub what: String,
+    /// The function a fix moves, when the hazard is in a function it calls (transitively).
+    #[serde(default)]
+    pub moved_with: Option<String>,
 }
 
 impl ThreadHazard {
     /// Why a fix that moves the code to a worker thread is not offered (loop-bound) or is
     /// unsafe (shared state).
     pub fn reason(&self) -> String {
-        let ThreadHazard { function, what, .. } = self;
+        let ThreadHazard { what, .. } = self;
+        let function = match &self.moved_with {
+            Some(moved) => format!("`{}` (run by `{moved}`)", self.function),
+            None => format!("`{}`", self.function),
+        };
         match self.kind {
             HazardKind::LoopBound => format!(
-                "`{function}` {what}: in a worker thread there is no running event loop, it \
+                "{function} {what}: in a worker thread there is no running event loop, it \
                  would raise RuntimeError"
             ),
             HazardKind::SharedState if what.starts_with("reads") => format!(
-                "`{function}` {what} in a worker thread while coroutines may change it: a \
+                "{function} {what} in a worker thread while coroutines may change it: a \
                  concurrent change raises 'dictionary changed size during iteration' or saves \
                  a mix; guard it with a lock or copy the state before the hop"
             ),
             HazardKind::SharedState => format!(
-                "`{function}` {what} in a worker thread while coroutines may use it: the \
+                "{function} {what} in a worker thread while coroutines may use it: the \
                  change races with them; guard it with a lock or make it on the event loop"
             ),
         }
@@ -94,7 +101,11 @@ impl Functions<'_> {
                 }
             }
         }
-        let worst = worst.cloned();
+        let mut worst = worst.cloned();
+        let moved = &self.function(id).qualname;
+        if let Some(hazard) = worst.as_mut().filter(|h| &h.function != moved) {
+            hazard.moved_with = Some(moved.clone());
+        }
         memo.insert(id, worst.clone());
         worst
     }
