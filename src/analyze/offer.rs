@@ -11,7 +11,7 @@ use super::conditions::{
     mentions_any,
 };
 use super::proposal::propose_fix;
-use super::side_effects::apply_hazard;
+use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
@@ -125,9 +125,18 @@ fn offer_to_codemods(
     for &i in reached.codemods {
         let codemod = registry.codemod(i);
         if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
-            findings.push(make_finding(
-                file, library, &site, &reached, &facts, i, codemod,
-            ));
+            let mut finding = make_finding(file, library, &site, &reached, &facts, i, codemod);
+            // A block moved to a worker thread: what its calls do there.
+            let hazard = finding
+                .fix
+                .as_ref()
+                .and_then(|fix| moved_block_hazard(file, registry, fix));
+            apply_hazard(
+                hazard.as_ref(),
+                &mut finding.fix,
+                &mut finding.no_fix_reason,
+            );
+            findings.push(finding);
         }
     }
 }

@@ -64,46 +64,9 @@ pub(super) fn record_hazards(
             moved_with: None,
         });
     };
-    let root = file.parsed.tree.root_node();
     for &call in &file.nodes.calls {
-        let Some(callee) = call.field(Field::Function) else {
-            continue;
-        };
-        if call.parent().is_some_and(|p| p.kind_name() == "await") {
-            continue;
-        }
-        let qualified = index.callable_name(callee, root, file.text);
-        let method = (callee.kind_name() == "attribute")
-            .then(|| callee.field(Field::Attribute))
-            .flatten()
-            .map(|a| &file.text[a.byte_range()]);
-        if let Some(api) = loop_bound(moved, qualified.as_deref(), method) {
-            let branch = if in_except_branch(call) {
-                " (in an `except` branch)"
-            } else {
-                ""
-            };
-            record(
-                call,
-                HazardKind::LoopBound,
-                format!("calls `{api}`{branch}"),
-            );
-            continue;
-        }
-        if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
-            && let Some(state) = callee
-                .field(Field::Object)
-                .and_then(|o| shared_state(file, o))
-        {
-            let what = format!("changes `{state}` (`.{method}(...)`)");
-            record(call, HazardKind::SharedState, what);
-            continue;
-        }
-        if let Some(serialiser) = qualified.filter(|q| moved.serialisers.contains(q))
-            && let Some(state) = first_argument(call).and_then(|a| shared_state(file, a))
-        {
-            let what = format!("reads `{state}` (`{serialiser}`)");
-            record(call, HazardKind::SharedState, what);
+        if let Some((kind, what)) = call_hazard(file, moved, call) {
+            record(call, kind, what);
         }
     }
     walk_tree(&file.parsed.tree, |cursor| {
@@ -131,6 +94,70 @@ pub(super) fn record_hazards(
         }
         true
     });
+}
+
+/// What a call does that a worker thread must not: a loop-bound asyncio API, or a change or
+/// a serialisation of shared state.
+fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(HazardKind, String)> {
+    let callee = call.field(Field::Function)?;
+    if call.parent().is_some_and(|p| p.kind_name() == "await") {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let qualified = file.index.callable_name(callee, root, file.text);
+    let method = (callee.kind_name() == "attribute")
+        .then(|| callee.field(Field::Attribute))
+        .flatten()
+        .map(|a| &file.text[a.byte_range()]);
+    if let Some(api) = loop_bound(moved, qualified.as_deref(), method) {
+        let branch = if in_except_branch(call) {
+            " (in an `except` branch)"
+        } else {
+            ""
+        };
+        return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
+    }
+    if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
+        && let Some(state) = callee
+            .field(Field::Object)
+            .and_then(|o| shared_state(file, o))
+    {
+        let what = format!("changes `{state}` (`.{method}(...)`)");
+        return Some((HazardKind::SharedState, what));
+    }
+    let serialiser = qualified.filter(|q| moved.serialisers.contains(q))?;
+    let state = first_argument(call).and_then(|a| shared_state(file, a))?;
+    Some((
+        HazardKind::SharedState,
+        format!("reads `{state}` (`{serialiser}`)"),
+    ))
+}
+
+/// The worst hazard of the code a fix moves to a worker thread as a block (`fix.moves`, the
+/// `offload-block` strategy): what the calls in it do (the strategy itself already makes a
+/// store into an object the block did not make unsafe).
+pub(super) fn moved_block_hazard(
+    file: &FileContext,
+    registry: &Registry,
+    fix: &Fix,
+) -> Option<ThreadHazard> {
+    let range = fix.moves.clone()?;
+    let moved = registry
+        .codemods()
+        .iter()
+        .find_map(|c| c.moved_code.as_ref())?;
+    file.nodes
+        .calls
+        .iter()
+        .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
+        .filter_map(|&c| call_hazard(file, moved, c))
+        .reduce(|worst, next| if next.0 > worst.0 { next } else { worst })
+        .map(|(kind, what)| ThreadHazard {
+            kind,
+            function: String::new(),
+            what,
+            moved_with: None,
+        })
 }
 
 /// The loop-bound asyncio API a call reaches: a listed function or class, a method of an

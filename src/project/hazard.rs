@@ -25,7 +25,7 @@ pub enum HazardKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadHazard {
     pub kind: HazardKind,
-    /// The function whose own body does it (`Jobs._save`).
+    /// The function whose own body does it (`Jobs._save`); empty for a block a fix moves.
     pub function: String,
     /// What it does, after the function's name: "calls `asyncio.create_task` (in an `except`
     /// branch)", "reads `self.jobs` (`json.dump`)", "changes `self.queues`".
@@ -41,6 +41,7 @@ impl ThreadHazard {
     pub fn reason(&self) -> String {
         let ThreadHazard { what, .. } = self;
         let function = match &self.moved_with {
+            _ if self.function.is_empty() => "the moved block".to_owned(),
             Some(moved) => format!("`{}` (run by `{moved}`)", self.function),
             None => format!("`{}`", self.function),
         };
