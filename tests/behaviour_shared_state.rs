@@ -283,3 +283,94 @@ fn a_pure_helper_keeps_its_safe_fix_and_its_output() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(after, before);
 }
+
+/// The `with open(...)` block moves (ASYNC230's offload-block fix): a block that serialises
+/// `self.jobs` is not moved by a safe fix; one that makes a task is not moved at all.
+const BLOCKS: &str = r#"import asyncio
+import json
+
+REPORTS = []
+
+
+async def report(path):
+    print(f"saved {path}")
+
+
+class Jobs:
+    def __init__(self):
+        self.jobs = {}
+
+    async def add(self, i):
+        await asyncio.sleep(0)
+        self.jobs[f"job{i}"] = i
+        with open("jobs.json", "w") as f:
+            json.dump(self.jobs, f)
+
+    async def save_and_report(self, path):
+        with open(path, "w") as f:
+            f.write("{}")
+            REPORTS.append(asyncio.create_task(report(path)))
+
+
+async def main():
+    jobs = Jobs()
+    await asyncio.gather(*(jobs.add(i) for i in range(50)))
+    await jobs.save_and_report("other.json")
+    await asyncio.gather(*REPORTS)
+    with open("jobs.json") as f:
+        print(len(json.load(f)))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn moved_blocks_follow_the_same_rules() {
+    let dir = project(&[("main.py", BLOCKS.as_bytes())]);
+    let (code, before, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(before, "saved other.json\n50\n");
+    let output = unfreeze(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "ASYNC230",
+            ".",
+        ],
+    )
+    .output();
+    assert!(
+        output.stdout.contains(
+            "unsafe fix: Move the file's whole use to a worker thread: `await \
+             asyncio.to_thread(...)` (the moved block reads `self.jobs` (`json.dump`) in a \
+             worker thread while coroutines may change it"
+        ),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains(
+            "no fix: the moved block calls `asyncio.create_task`: in a worker thread there is \
+             no running event loop, it would raise RuntimeError"
+        ),
+        "{}",
+        output.stdout
+    );
+    // Safe fixes: neither block moves.
+    fix_write(dir.path(), &[]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(!fixed.contains("to_thread"), "{fixed}");
+    // With the unsafe ones, the create_task block still stays on the event loop.
+    fix_write(dir.path(), &["--unsafe-fixes"]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("            REPORTS.append(asyncio.create_task(report(path)))\n"),
+        "{fixed}"
+    );
+    let (code, after, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "the fixed program failed:\n{stderr}");
+    assert_eq!(after, before);
+}
