@@ -355,16 +355,6 @@ impl<'l> LexicalProject<'l> {
             .collect()
     }
 
-    /// Whether a synchronous function of the file may block (by itself or through a call): a
-    /// fix may move it to a worker thread, and what the file's other functions it calls do
-    /// there decides the fix, so a parse for the project keeps every body of the file.
-    pub fn may_move_code(&self, file: usize, summary: &LexicalSummary) -> bool {
-        summary
-            .sync_functions
-            .iter()
-            .any(|f| f.may_block || self.any_in(&self.blocking, file, &f.calls))
-    }
-
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
     /// project finding: the function may block or is a coroutine.
     pub fn may_matter(&self, target: &str) -> bool {

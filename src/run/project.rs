@@ -133,11 +133,7 @@ pub(super) fn analyze_files(
                 summary: Some(summary),
             } => (
                 !needs_analysis && lexical.may_have_findings(i, summary),
-                if follow_moved_code && lexical.may_move_code(i, summary) {
-                    Vec::new()
-                } else {
-                    lexical.bodies_left_out(i, summary)
-                },
+                lexical.bodies_left_out(i, summary),
             ),
             _ => (false, Vec::new()),
         })
