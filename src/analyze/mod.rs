@@ -10,6 +10,7 @@ mod finding;
 mod library;
 mod offer;
 mod proposal;
+mod side_effects;
 mod socket;
 mod speculation;
 mod summary;
@@ -29,6 +30,7 @@ use crate::settings::RuleSelection;
 
 pub use finding::Finding;
 pub use proposal::SYNTAX_ERROR_REASON;
+pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::{evidence_code, summarize};
 

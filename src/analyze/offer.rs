@@ -12,12 +12,13 @@ use super::conditions::{
     mentions_any,
 };
 use super::proposal::propose_fix;
+use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{ProjectCall, ProjectLookup};
+use crate::project::{ProjectCall, ProjectLookup, ThreadHazard};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
@@ -75,6 +76,7 @@ pub(super) fn offer_call(
                     chain: String::new(),
                     location: String::new(),
                     pinned: None,
+                    hazard: None,
                 };
                 offer(None, Some(&target), findings);
                 offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
@@ -107,6 +109,8 @@ struct Reached<'r, 'p> {
     location: &'p str,
     /// Why the call's target must stay on the event loop's thread: no fix, this reason.
     pinned: Option<&'p str>,
+    /// For a blocking project function: what moving it to a worker thread would do there.
+    hazard: Option<&'p ThreadHazard>,
 }
 
 /// Add the finding of every codemod that matches the call.
@@ -125,9 +129,18 @@ fn offer_to_codemods(
     for &i in reached.codemods {
         let codemod = registry.codemod(i);
         if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
-            findings.push(make_finding(
-                file, registry, library, &site, &reached, &facts, i,
-            ));
+            let mut finding = make_finding(file, registry, library, &site, &reached, &facts, i);
+            // A block moved to a worker thread: what its calls do there.
+            let hazard = finding
+                .fix
+                .as_ref()
+                .and_then(|fix| moved_block_hazard(file, registry, fix));
+            apply_hazard(
+                hazard.as_ref(),
+                &mut finding.fix,
+                &mut finding.no_fix_reason,
+            );
+            findings.push(finding);
         }
     }
 }
@@ -141,6 +154,7 @@ fn what_the_call_reaches<'r, 'p>(
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
     let mut pinned = None;
+    let mut hazard = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
         (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
@@ -150,6 +164,7 @@ fn what_the_call_reaches<'r, 'p>(
                 chain: c,
                 location,
                 pinned: p,
+                hazard: h,
             }),
         ) => {
             if is_awaited(site.call) {
@@ -158,6 +173,7 @@ fn what_the_call_reaches<'r, 'p>(
             }
             chain = (c.as_str(), location.as_str());
             pinned = p.as_deref();
+            hazard = h.as_ref();
             (written(), registry.blocking_codemods())
         }
         (
@@ -189,6 +205,7 @@ fn what_the_call_reaches<'r, 'p>(
         chain: chain.0,
         location: chain.1,
         pinned,
+        hazard,
     })
 }
 
@@ -325,6 +342,10 @@ fn make_finding(
             unfixed => unfixed,
         },
     };
+    let (mut fix, mut no_fix_reason) = (fix, no_fix_reason);
+    if codemod.moved_code.is_some() {
+        apply_hazard(reached.hazard, &mut fix, &mut no_fix_reason);
+    }
     let speculation = site.speculation.map(|target| {
         speculation_for(
             target,

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
+use super::side_effects::apply_hazard;
 use crate::codemod::Registry;
 use crate::project::{ProjectCall, ProjectCalls};
 
@@ -65,13 +66,21 @@ pub fn settle_speculation(
                         chain,
                         location,
                         pinned,
+                        hazard,
                     }),
                 ) => {
+                    let rule = registry.codemod(codemod);
                     if let Some(reason) = pinned {
                         finding.fix = None;
                         finding.no_fix_reason = Some(reason.clone());
+                    } else if rule.moved_code.is_some() {
+                        apply_hazard(
+                            hazard.as_ref(),
+                            &mut finding.fix,
+                            &mut finding.no_fix_reason,
+                        );
                     }
-                    finding.message = registry.codemod(codemod).message.render(|name| match name {
+                    finding.message = rule.message.render(|name| match name {
                         "callee" => callee.clone(),
                         "qualified" => qualified.clone(),
                         "function" => function.clone(),

@@ -45,6 +45,7 @@ pub fn summarize(
                 calls: Vec::new(),
                 imported_receivers: Vec::new(),
                 discarded: Vec::new(),
+                hazards: Vec::new(),
             });
         }
     }
@@ -77,6 +78,11 @@ pub fn summarize(
             }
         }
     }
+    if let Some(moved) = super::side_effects::moved_code(registry, selection)
+        && !functions.is_empty()
+    {
+        super::side_effects::record_hazards(file, moved, &mut functions, &by_scope);
+    }
     let imports = index
         .bindings()
         .filter(|(_, b)| b.scope == index.module_scope())
@@ -95,14 +101,16 @@ pub fn summarize(
         .collect();
     // Only what the project phase can use is kept: a synchronous function that neither blocks
     // nor calls a project function nor uses a thread-affine object cannot block nor pin a
-    // caller to its thread, like an unknown one. One that blocks by itself keeps its calls:
-    // a callee may use such an object.
+    // caller to its thread, like an unknown one. One that blocks by itself keeps its calls: a
+    // callee may use such an object, or do what moved code must not (its hazards); a function
+    // with a hazard may be called by moved code.
     functions.retain(|f| {
         f.is_async
             || f.direct.is_some()
             || f.affinity.is_some()
             || !f.calls.is_empty()
             || !f.imported_receivers.is_empty()
+            || !f.hazards.is_empty()
     });
     for function in &mut functions {
         function.calls.sort_unstable();
@@ -182,7 +190,7 @@ fn summarize_call(
 }
 
 /// The function whose own body runs the code at `offset` (through comprehensions).
-fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
+pub(super) fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
     let mut id = index.scope_at(offset);
     loop {
         let scope = index.scope(id);

@@ -69,6 +69,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
     let docs = compile_docs(&raw.docs).map_err(error)?;
+    let moved_code = raw
+        .moved_code
+        .as_ref()
+        .map(|moved| compile_moved_code(moved, raw.matcher.project_blocking))
+        .transpose()
+        .map_err(error)?;
     Ok(Codemod {
         code: raw.code,
         name: raw.name,
@@ -94,6 +100,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         fix_title: fix.title,
         alternative,
         thread_affine,
+        moved_code,
         docs,
         origin: origin.to_owned(),
     })
@@ -395,6 +402,40 @@ fn compile_docs(raw: &RawDocs) -> Result<Docs, String> {
         }
     }
     Ok(docs)
+}
+
+/// `[moved-code]`: only with `project-blocking`; qualified names dotted, method names plain.
+fn compile_moved_code(
+    raw: &super::raw::RawMovedCode,
+    project_blocking: bool,
+) -> Result<super::MovedCode, String> {
+    if !project_blocking {
+        return Err("`[moved-code]` needs `[match] project-blocking = true`".to_owned());
+    }
+    let qualified = |key: &str, names: &[String]| match names
+        .iter()
+        .find(|n| !n.contains('.') || n.contains(' '))
+    {
+        Some(name) => Err(format!(
+            "`[moved-code] {key}`: {name:?} is not a qualified name (`asyncio.create_task`)"
+        )),
+        None => Ok(names.iter().cloned().collect()),
+    };
+    let plain = |key: &str, names: &[String]| match names
+        .iter()
+        .find(|n| n.is_empty() || !n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    {
+        Some(name) => Err(format!(
+            "`[moved-code] {key}`: {name:?} is not a method name (`call_soon`)"
+        )),
+        None => Ok(names.iter().cloned().collect()),
+    };
+    Ok(super::MovedCode {
+        loop_bound_calls: qualified("loop-bound-calls", &raw.loop_bound_calls)?,
+        loop_bound_methods: plain("loop-bound-methods", &raw.loop_bound_methods)?,
+        mutating_methods: plain("mutating-methods", &raw.mutating_methods)?,
+        serialisers: qualified("serialisers", &raw.serialisers)?,
+    })
 }
 
 #[cfg(test)]

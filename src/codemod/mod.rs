@@ -21,7 +21,9 @@ mod template;
 pub use compile::compile;
 pub use configured::ConfiguredCall;
 pub use httpx::HttpxMapping;
-pub use model::{AlternativeFix, Codemod, CodemodError, Docs, FixException, ThreadAffine};
+pub use model::{
+    AlternativeFix, Codemod, CodemodError, Docs, FixException, MovedCode, ThreadAffine,
+};
 pub use offload::moved_with_block;
 pub use registry::{CallWords, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};

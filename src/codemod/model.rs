@@ -97,6 +97,8 @@ pub struct Codemod {
     pub alternative: Option<AlternativeFix>,
     /// Objects that must stay on the thread that made them (`[[thread-affine]]`).
     pub thread_affine: Vec<ThreadAffine>,
+    /// What code a fix moves to a worker thread must not do (`[moved-code]`).
+    pub moved_code: Option<MovedCode>,
     pub docs: Docs,
     /// The file it was loaded from, for messages.
     pub origin: String,
@@ -116,3 +118,13 @@ impl fmt::Display for CodemodError {
 }
 
 impl std::error::Error for CodemodError {}
+
+/// `[moved-code]` of a codemod file: the calls that make code unfit to move to a worker
+/// thread (read by `analyze/side_effects.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct MovedCode {
+    pub loop_bound_calls: HashSet<String>,
+    pub loop_bound_methods: HashSet<String>,
+    pub mutating_methods: HashSet<String>,
+    pub serialisers: HashSet<String>,
+}

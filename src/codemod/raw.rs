@@ -39,6 +39,10 @@ pub struct RawCodemod {
     /// one it did not make is never moved to a worker thread.
     #[serde(default, rename = "thread-affine")]
     pub thread_affine: Vec<RawThreadAffine>,
+    /// What code moved to a worker thread must not do (`[moved-code]`, with
+    /// `project-blocking`).
+    #[serde(default, rename = "moved-code")]
+    pub moved_code: Option<RawMovedCode>,
     pub docs: RawDocs,
 }
 
@@ -283,4 +287,18 @@ pub struct RawAttributeCaveat {
 pub struct RawStatusCode {
     pub value: u16,
     pub member: Option<String>,
+}
+
+/// `[moved-code]`: the calls that make a moved function unfit for a worker thread.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawMovedCode {
+    /// Qualified asyncio functions and classes that need the thread's running event loop.
+    pub loop_bound_calls: Vec<String>,
+    /// Method names that schedule on an event loop (`loop.call_soon`, `tg.create_task`).
+    pub loop_bound_methods: Vec<String>,
+    /// Methods that change the object they are called on (`append`, `update`, ...).
+    pub mutating_methods: Vec<String>,
+    /// Qualified functions that read the whole of their first argument (`json.dump`).
+    pub serialisers: Vec<String>,
 }

@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
@@ -11,6 +12,7 @@ mod summary;
 
 use std::collections::HashMap;
 
+pub use hazard::{HazardKind, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
@@ -24,11 +26,13 @@ pub enum ProjectCall {
     /// A synchronous project function that blocks: `chain` is the path from the callee to
     /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
     /// `pinned`: why it must not move to a worker thread (it, or a function it calls, uses a
-    /// thread-affine object it did not make), so the finding has no fix.
+    /// thread-affine object it did not make), so the finding has no fix; `hazard`, what moving
+    /// it to a worker thread would do there that it must not.
     Blocking {
         chain: String,
         location: String,
         pinned: Option<String>,
+        hazard: Option<ThreadHazard>,
     },
     /// A method of a thread-affine object imported from another module (`cursor.execute`
     /// after `from db import cursor`): `qualified` is the call as the codemods name it
@@ -314,6 +318,7 @@ pub fn settle(
             }
         }
     };
+    let mut hazards = HashMap::new();
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -381,10 +386,12 @@ pub fn settle(
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
+                        let hazard = functions.moved_hazard(callee, &mut hazards);
                         Some(ProjectCall::Blocking {
                             chain,
                             location,
                             pinned: pinned(callee),
+                            hazard,
                         })
                     } else {
                         None
@@ -473,6 +480,7 @@ mod tests {
                     // Every call of these summaries is a statement of its own.
                     discarded: calls.clone(),
                     calls,
+                    hazards: Vec::new(),
                 }
             })
             .collect();
@@ -521,6 +529,7 @@ mod tests {
                 chain: "c -> d -> time.sleep".to_owned(),
                 location: "m.py:3".to_owned(),
                 pinned: None,
+                hazard: None,
             }
         );
         assert!(calls[1].is_none());

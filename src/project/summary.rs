@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ThreadHazard;
+
 /// A call that blocks by itself: the rule that says so and where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -53,6 +55,10 @@ pub struct FunctionSummary {
     /// The calls among `calls` whose result may be thrown away (a statement of its own, or
     /// assigned to a local nothing reads): a coroutine called so is never awaited (UNF301).
     pub discarded: Vec<u32>,
+    /// What its own body does that a worker thread must not: at most one per kind
+    /// (`hazard.rs`).
+    #[serde(default)]
+    pub hazards: Vec<ThreadHazard>,
 }
 
 /// A module-level name holding a thread-affine object made at import time, which other

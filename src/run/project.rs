@@ -130,6 +130,7 @@ pub(super) fn analyze_files(
     // rules may need only summarized; the others are done. Each is parsed without the
     // function bodies that cannot matter to the project rules (nor, in a file the pre-filter
     // lets through, to the per-file rules: `keep_bodies_the_file_rules_read`).
+    let follow_moved_code = crate::analyze::follows_moved_code(registry, &settings.selection);
     let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
         .par_iter()
         .enumerate()
@@ -174,16 +175,18 @@ pub(super) fn analyze_files(
     // file whose findings depend on them waits for the settling, the others are done.
     // A file whose bytes and left-out bodies are the last run's takes its summary from the
     // cache, and its outcome waits for the settling (`deferred`).
-    let cached_summary = |i: usize, pass: SummaryPass| {
-        cached::summary(previous.get(i), contents[i], &left_out[i], pass)
+    // A file summarized only for the code a fix may move to a worker thread keeps every body.
+    let leaves_out = |i: usize, whole: bool| if whole { &[][..] } else { &left_out[i][..] };
+    let cached_summary = |i: usize, pass: SummaryPass, whole: bool| {
+        cached::summary(previous.get(i), contents[i], leaves_out(i, whole), pass)
     };
-    let encode = |i: usize, pass: SummaryPass, summary: Option<&FileSummary>| {
-        caching.then(|| cached::encoded_summary(&left_out[i], pass, summary))
+    let encode = |i: usize, pass: SummaryPass, whole: bool, summary: Option<&FileSummary>| {
+        caching.then(|| cached::encoded_summary(leaves_out(i, whole), pass, summary))
     };
     let parsed: Vec<(usize, Result<FirstPass, Option<FileSummary>>)> = first
         .par_iter()
         .map(|&(i, with_analysis)| {
-            if let Some(summary) = cached_summary(i, SummaryPass::First) {
+            if let Some(summary) = cached_summary(i, SummaryPass::First, false) {
                 progress.advance();
                 return (i, Err(summary));
             }
@@ -191,7 +194,7 @@ pub(super) fn analyze_files(
                 first_pass_role(&map, &files[i], with_analysis, Some(&lexical), &left_out[i]);
             let mut result = first_pass(&files[i], settings, registry, role);
             if !matches!(result.analyzed, Err(FileOutcome::Error(_))) {
-                result.encoded = encode(i, SummaryPass::First, result.summary.as_ref());
+                result.encoded = encode(i, SummaryPass::First, false, result.summary.as_ref());
             }
             progress.advance();
             (i, Ok(result))
@@ -221,19 +224,19 @@ pub(super) fn analyze_files(
     }
 
     // Files the summarized ones call into (or through) are summarized in waves, on demand.
-    let summarize_one = |i: usize| {
-        if let Some(summary) = cached_summary(i, SummaryPass::OnDemand) {
+    let summarize_one = |i: usize, whole: bool| {
+        if let Some(summary) = cached_summary(i, SummaryPass::OnDemand, whole) {
             return (summary, None);
         }
         let (outcome, summary) = process_path(
             &files[i],
             settings,
             registry,
-            role(&files[i], false, &left_out[i]),
+            role(&files[i], false, leaves_out(i, whole)),
         );
         let encoded = match outcome {
             FileOutcome::Error(_) => None,
-            _ => encode(i, SummaryPass::OnDemand, summary.as_ref()),
+            _ => encode(i, SummaryPass::OnDemand, whole, summary.as_ref()),
         };
         (summary, encoded)
     };
@@ -243,6 +246,7 @@ pub(super) fn analyze_files(
         &mut summaries,
         &mut encoded_summaries,
         &summarize_one,
+        follow_moved_code,
     );
     let mut owners = Vec::new();
     let project_files: Vec<ProjectFile> = summaries
@@ -437,51 +441,111 @@ fn summarize_on_demand(
     lexical: &LexicalProject,
     summaries: &mut [Option<FileSummary>],
     encoded_summaries: &mut [Option<(CacheKey, Vec<u8>)>],
-    summarize_one: &(dyn Fn(usize) -> OnDemand + Sync),
+    summarize_one: &(dyn Fn(usize, bool) -> OnDemand + Sync),
+    follow_moved_code: bool,
 ) {
+    let lexical = Following {
+        lexical,
+        moved_code: follow_moved_code,
+    };
+    let lexical = &lexical;
     let mut requested: Vec<bool> = summaries.iter().map(Option::is_some).collect();
     // Per file, the rest of the targets looked up in it (`Repo.save` in `app` for
     // `app.Repo.save`), each followed once through the file's imports.
     let mut wanted: Vec<HashSet<String>> = vec![HashSet::new(); summaries.len()];
-    let mut targets: Vec<String> = summaries
+    // The targets, each with whether only code a fix may move to a worker thread calls it.
+    let mut targets: Vec<(String, bool)> = summaries
         .iter()
         .flatten()
-        .flat_map(|summary| mattering_targets(summary, lexical))
+        .flat_map(|summary| followed_targets(summary, lexical, &HashSet::new()))
         .collect();
     loop {
         let mut needed = Vec::new();
-        while let Some(target) = targets.pop() {
+        while let Some((target, moved)) = targets.pop() {
             let Some((file, rest)) = map.file_defining_rest(&target) else {
                 continue;
             };
             if !requested[file] {
                 requested[file] = true;
-                needed.push(file);
+                needed.push((file, moved));
             }
             if !rest.is_empty()
                 && wanted[file].insert(rest.to_owned())
                 && let Some(summary) = &summaries[file]
             {
-                targets.extend(reexported(summary, rest));
+                targets.extend(reexported(summary, rest).map(|t| (t, moved)));
+                targets.extend(moved_code_targets(summary, lexical, &wanted[file]));
             }
         }
         if needed.is_empty() {
             break;
         }
-        let summarized: Vec<_> = needed.par_iter().map(|&i| summarize_one(i)).collect();
-        for (&i, (summary, encoded)) in needed.iter().zip(summarized) {
+        let summarized: Vec<_> = needed
+            .par_iter()
+            .map(|&(i, moved)| summarize_one(i, moved))
+            .collect();
+        for (&(i, moved), (summary, encoded)) in needed.iter().zip(summarized) {
             if encoded.is_some() {
                 encoded_summaries[i] = encoded;
             }
             if let Some(summary) = &summary {
-                targets.extend(mattering_targets(summary, lexical));
+                targets.extend(followed_targets(summary, lexical, &wanted[i]));
                 for rest in &wanted[i] {
-                    targets.extend(reexported(summary, rest));
+                    targets.extend(reexported(summary, rest).map(|t| (t, moved)));
                 }
             }
             summaries[i] = summary;
         }
     }
+}
+
+/// The targets of a summary to follow: those that may take part in a project finding, then
+/// those only code a fix may move to a worker thread calls (`true`).
+/// What [`summarize_on_demand`] follows: the lexical project's names, and with `moved_code`
+/// the calls of code a fix may move to a worker thread.
+struct Following<'a, 'l> {
+    lexical: &'a LexicalProject<'l>,
+    moved_code: bool,
+}
+
+fn followed_targets(
+    summary: &FileSummary,
+    lexical: &Following,
+    wanted: &HashSet<String>,
+) -> Vec<(String, bool)> {
+    let moved = moved_code_targets(summary, lexical, wanted);
+    mattering_targets(summary, lexical.lexical)
+        .map(|t| (t, false))
+        .chain(moved)
+        .collect()
+}
+
+/// The targets called by the summary's functions that a fix may move to a worker thread:
+/// synchronous functions that may block (by themselves or through a call that may), or that
+/// such code calls (`wanted`, the names looked up in the file). What they run there decides
+/// the fix (`project/hazard.rs`), so a helper they call is summarized too, whole.
+fn moved_code_targets(
+    summary: &FileSummary,
+    lexical: &Following,
+    wanted: &HashSet<String>,
+) -> Vec<(String, bool)> {
+    let mut targets = Vec::new();
+    if !lexical.moved_code {
+        return targets;
+    }
+    let lexical = lexical.lexical;
+    for function in &summary.functions {
+        let target = |call: &u32| &summary.targets[*call as usize];
+        let moved = !function.is_async
+            && !function.is_generator
+            && (function.direct.is_some()
+                || wanted.contains(&function.qualname)
+                || function.calls.iter().any(|c| lexical.may_matter(target(c))));
+        if moved {
+            targets.extend(function.calls.iter().map(|c| (target(c).clone(), true)));
+        }
+    }
+    targets
 }
 
 /// A file waiting for the settling, with what the first pass did with it.

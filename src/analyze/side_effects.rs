@@ -1,0 +1,288 @@
+//! What a synchronous function's own body does that a worker thread must not, for the project
+//! summary ([`ThreadHazard`]): it calls an asyncio API that needs the running event loop
+//! (`asyncio.create_task`, `asyncio.get_event_loop()`, `loop.call_soon`, making an
+//! `asyncio.Queue`), or it changes or serialises state reachable from `self`, `cls` or a module
+//! global (an assignment to an attribute or item of it, `del`, `global`, a mutating method
+//! such as `append` / `update`, `json.dump(self.jobs, f)`). The lists are the `[moved-code]`
+//! of the codemod that moves project functions (`codemods/UNF401.toml`); the project phase
+//! follows the facts through the calls (`project/hazard.rs`) and the fix is lowered
+//! ([`apply_hazard`]).
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use super::summary::owning_function;
+use crate::codemod::{MovedCode, Registry};
+use crate::fix::{Applicability, Fix};
+use crate::parse::{Field, FieldChild, KindName, walk_tree};
+use crate::project::{FunctionSummary, HazardKind, ThreadHazard};
+use crate::semantic::{BindingKind, Resolution, ScopeId};
+use crate::settings::RuleSelection;
+
+/// The `[moved-code]` lists of an enabled codemod, if any.
+pub(super) fn moved_code<'r>(
+    registry: &'r Registry,
+    selection: &RuleSelection,
+) -> Option<&'r MovedCode> {
+    registry
+        .codemods()
+        .iter()
+        .filter(|c| selection.is_enabled(&c.code, c.default_enabled))
+        .find_map(|c| c.moved_code.as_ref())
+}
+
+/// Whether the run follows the code a fix moves to a worker thread (a codemod with
+/// `[moved-code]` is enabled): the project phase then summarizes what that code calls.
+pub fn follows_moved_code(registry: &Registry, selection: &RuleSelection) -> bool {
+    moved_code(registry, selection).is_some()
+}
+
+/// Record, in each synchronous function of `functions` (by scope in `by_scope`), the first
+/// hazard of each kind its own body has.
+pub(super) fn record_hazards(
+    file: &FileContext,
+    moved: &MovedCode,
+    functions: &mut [FunctionSummary],
+    by_scope: &HashMap<ScopeId, usize>,
+) {
+    let index = file.index;
+    let mut record = |node: Node, kind: HazardKind, what: String| {
+        let Some(&f) = owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+        else {
+            return;
+        };
+        let function = &mut functions[f];
+        if function.is_async || function.hazards.iter().any(|h| h.kind == kind) {
+            return;
+        }
+        function.hazards.push(ThreadHazard {
+            kind,
+            function: function.qualname.clone(),
+            what,
+            moved_with: None,
+        });
+    };
+    for &call in &file.nodes.calls {
+        if let Some((kind, what)) = call_hazard(file, moved, call) {
+            record(call, kind, what);
+        }
+    }
+    walk_tree(&file.parsed.tree, |cursor| {
+        let node = cursor.node();
+        let targets: Vec<Node> = match node.kind_name() {
+            "assignment" | "augmented_assignment" => node.field(Field::Left).into_iter().collect(),
+            "delete_statement" => node.named_children(&mut node.walk()).collect(),
+            "global_statement" => {
+                let names: Vec<&str> = node
+                    .named_children(&mut node.walk())
+                    .map(|n| &file.text[n.byte_range()])
+                    .collect();
+                let what = format!("changes the module global `{}`", names.join("`, `"));
+                record(node, HazardKind::SharedState, what);
+                return false;
+            }
+            _ => return true,
+        };
+        for target in targets.into_iter().flat_map(flatten_targets) {
+            if matches!(target.kind_name(), "attribute" | "subscript")
+                && let Some(state) = shared_state(file, target)
+            {
+                record(node, HazardKind::SharedState, format!("changes `{state}`"));
+            }
+        }
+        true
+    });
+}
+
+/// What a call does that a worker thread must not: a loop-bound asyncio API, or a change or
+/// a serialisation of shared state.
+fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(HazardKind, String)> {
+    let callee = call.field(Field::Function)?;
+    if call.parent().is_some_and(|p| p.kind_name() == "await") {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let qualified = file.index.callable_name(callee, root, file.text);
+    let method = (callee.kind_name() == "attribute")
+        .then(|| callee.field(Field::Attribute))
+        .flatten()
+        .map(|a| &file.text[a.byte_range()]);
+    if let Some(api) = loop_bound(moved, qualified.as_deref(), method) {
+        let branch = if in_except_branch(call) {
+            " (in an `except` branch)"
+        } else {
+            ""
+        };
+        return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
+    }
+    if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
+        && let Some(state) = callee
+            .field(Field::Object)
+            .and_then(|o| shared_state(file, o))
+    {
+        let what = format!("changes `{state}` (`.{method}(...)`)");
+        return Some((HazardKind::SharedState, what));
+    }
+    let serialiser = qualified.filter(|q| moved.serialisers.contains(q))?;
+    let state = first_argument(call).and_then(|a| shared_state(file, a))?;
+    Some((
+        HazardKind::SharedState,
+        format!("reads `{state}` (`{serialiser}`)"),
+    ))
+}
+
+/// The worst hazard of the code a fix moves to a worker thread as a block (`fix.moves`, the
+/// `offload-block` strategy): what the calls in it do (the strategy itself already makes a
+/// store into an object the block did not make unsafe).
+pub(super) fn moved_block_hazard(
+    file: &FileContext,
+    registry: &Registry,
+    fix: &Fix,
+) -> Option<ThreadHazard> {
+    let range = fix.moves.clone()?;
+    let moved = registry
+        .codemods()
+        .iter()
+        .find_map(|c| c.moved_code.as_ref())?;
+    file.nodes
+        .calls
+        .iter()
+        .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
+        .filter_map(|&c| call_hazard(file, moved, c))
+        .reduce(|worst, next| if next.0 > worst.0 { next } else { worst })
+        .map(|(kind, what)| ThreadHazard {
+            kind,
+            function: String::new(),
+            what,
+            moved_with: None,
+        })
+}
+
+/// The loop-bound asyncio API a call reaches: a listed function or class, a method of an
+/// object one of them made (`asyncio.get_event_loop().create_task`), or a listed method name
+/// on any receiver (`self.loop.call_soon`).
+fn loop_bound(moved: &MovedCode, qualified: Option<&str>, method: Option<&str>) -> Option<String> {
+    if let Some(qualified) = qualified {
+        let maker = qualified.split_once("().").map_or(qualified, |(m, _)| m);
+        if moved.loop_bound_calls.contains(maker) {
+            return Some(qualified.to_owned());
+        }
+    }
+    let method = method.filter(|m| moved.loop_bound_methods.contains(*m))?;
+    Some(format!(".{method}(...)"))
+}
+
+/// The names a target list binds or changes: `a, self.b[k] = ...` → `a`, `self.b[k]`.
+fn flatten_targets(node: Node) -> Vec<Node> {
+    match node.kind_name() {
+        "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "expression_list"
+        | "tuple"
+        | "list"
+        | "parenthesized_expression"
+        | "list_splat_pattern" => node
+            .named_children(&mut node.walk())
+            .flat_map(flatten_targets)
+            .collect(),
+        _ => vec![node],
+    }
+}
+
+/// The first positional argument of a call.
+fn first_argument(call: Node) -> Option<Node> {
+    let arguments = call.field(Field::Arguments)?;
+    let mut cursor = arguments.walk();
+    let first = arguments.named_children(&mut cursor).next()?;
+    (!matches!(
+        first.kind_name(),
+        "keyword_argument" | "list_splat" | "dictionary_splat" | "comment"
+    ))
+    .then_some(first)
+}
+
+/// The shared state an attribute / item chain reaches, as written: `self.jobs` for
+/// `self.jobs[k]` (`self` or `cls`, a method's parameter), `JOBS` for `JOBS[k]` (a module
+/// global the module assigns). `None` for locals, arguments and `self` itself.
+fn shared_state(file: &FileContext, expression: Node) -> Option<String> {
+    let mut node = expression;
+    let mut above: Option<Node> = None;
+    loop {
+        match node.kind_name() {
+            "attribute" => {
+                above = Some(node);
+                node = node.field(Field::Object)?;
+            }
+            "subscript" => {
+                above = Some(node);
+                node = node.field(Field::Value)?;
+            }
+            "identifier" => break,
+            _ => return None,
+        }
+    }
+    let name = &file.text[node.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, node.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    let written = |n: Node| {
+        file.text[n.byte_range()]
+            .split_whitespace()
+            .collect::<String>()
+    };
+    match binding.kind {
+        BindingKind::Parameter if name == "self" || name == "cls" => {
+            above.filter(|a| a.kind_name() == "attribute").map(written)
+        }
+        BindingKind::Assignment if binding.scope == file.index.module_scope() => {
+            Some(name.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Whether the call runs in an `except` branch of its function.
+fn in_except_branch(call: Node) -> bool {
+    let mut current = call;
+    while let Some(parent) = current.parent() {
+        match parent.kind_name() {
+            "except_clause" | "except_group_clause" => return true,
+            "function_definition" | "lambda" | "class_definition" => return false,
+            _ => current = parent,
+        }
+    }
+    false
+}
+
+/// Lower the fix of a call that moves a project function to a worker thread by what the moved
+/// code does there: no fix for a loop-bound asyncio API (the reason says which and where), an
+/// unsafe fix for shared state (the caveat says what may happen).
+pub(super) fn apply_hazard(
+    hazard: Option<&ThreadHazard>,
+    fix: &mut Option<Fix>,
+    no_fix_reason: &mut Option<String>,
+) {
+    let Some(hazard) = hazard else {
+        return;
+    };
+    match hazard.kind {
+        HazardKind::LoopBound => {
+            if fix.take().is_some() {
+                *no_fix_reason = Some(hazard.reason());
+            }
+        }
+        HazardKind::SharedState => {
+            if let Some(fix) = fix {
+                fix.applicability = fix.applicability.min(Applicability::Unsafe);
+                fix.caveat = Some(match fix.caveat.take() {
+                    Some(caveat) => format!("{}; {caveat}", hazard.reason()),
+                    None => hazard.reason(),
+                });
+            }
+        }
+    }
+}
