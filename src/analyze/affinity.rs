@@ -362,36 +362,22 @@ fn has_keyword(file: &FileContext, call: Node, keyword: &str, wanted: &str) -> b
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::{FileContext, summarize};
+    use super::super::summarize;
+    use super::super::test_context::with_context;
     use crate::codemod::Registry;
-    use crate::parse::parse;
     use crate::project::{FileSummary, ModuleMap};
-    use crate::semantic::build_index;
     use crate::settings::RuleSelection;
 
     /// The summary of `source` as module `db` of a one-file project.
     fn summary(source: &str) -> FileSummary {
         let registry = Registry::bundled().unwrap();
-        let parsed = parse(source);
-        let index = build_index(&parsed.tree, source);
-        let nodes = crate::parse::KeyNodes::of(&parsed.tree);
-        let file = FileContext {
-            path: std::path::Path::new("db.py"),
-            text: source,
-            line_ending: "\n",
-            parsed: &parsed,
-            nodes: &nodes,
-            index: &index,
-            target_version: None,
-            http_client: "httpx",
-            unsafe_fixes: false,
-            project: None,
-        };
         let root = PathBuf::from("/project");
         let path = root.join("db.py");
         let map = ModuleMap::build(&[root], std::slice::from_ref(&path));
         let module = map.module(&path).unwrap();
-        summarize(&file, module, &map, &registry, &RuleSelection::default())
+        with_context("db.py", source, None, |file| {
+            summarize(file, module, &map, &registry, &RuleSelection::default())
+        })
     }
 
     /// The object each summarized function is pinned by, by qualname.

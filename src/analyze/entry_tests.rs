@@ -1,38 +1,25 @@
 //! Single-task entry points (`entry`): which scripts' coroutines run alone, and every doubt
 //! that keeps a coroutine from counting as alone.
 
-use super::FileContext;
 use super::entry::in_single_task_script;
-use crate::parse::{KindName, parse};
-use crate::semantic::build_index;
+use super::test_context::with_context;
+use crate::parse::KindName;
 
 /// Whether the `input()` call in `source` is in a single-task script's coroutine.
 fn alone(source: &str) -> bool {
-    let parsed = parse(source);
-    let index = build_index(&parsed.tree, source);
-    let nodes = crate::parse::KeyNodes::of(&parsed.tree);
-    let file = FileContext {
-        path: std::path::Path::new("cli.py"),
-        text: source,
-        line_ending: "\n",
-        parsed: &parsed,
-        nodes: &nodes,
-        index: &index,
-        target_version: None,
-        http_client: "httpx",
-        unsafe_fixes: false,
-        project: None,
-    };
-    let call = nodes
-        .calls
-        .iter()
-        .find(|c| {
-            c.child(0)
-                .is_some_and(|f| &source[f.byte_range()] == "input")
-        })
-        .expect("an input() call");
-    assert_eq!(call.kind_name(), "call");
-    in_single_task_script(&file, *call)
+    with_context("cli.py", source, None, |file| {
+        let call = file
+            .nodes
+            .calls
+            .iter()
+            .find(|c| {
+                c.child(0)
+                    .is_some_and(|f| &source[f.byte_range()] == "input")
+            })
+            .expect("an input() call");
+        assert_eq!(call.kind_name(), "call");
+        in_single_task_script(file, *call)
+    })
 }
 
 const HEAD: &str = "import asyncio\n\n";

@@ -21,6 +21,8 @@ mod target;
 mod entry_tests;
 #[cfg(test)]
 mod strategy_tests;
+#[cfg(test)]
+mod test_context;
 
 use crate::codemod::Registry;
 use crate::parse::{KeyNodes, ParsedFile};

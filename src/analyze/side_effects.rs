@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::summary::owning_function;
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
@@ -49,7 +48,9 @@ pub(super) fn record_hazards(
 ) {
     let index = file.index;
     let mut record = |node: Node, kind: HazardKind, what: String| {
-        let Some(&f) = owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+        let Some(&f) = index
+            .function_at(node.start_byte())
+            .and_then(|s| by_scope.get(&s))
         else {
             return;
         };

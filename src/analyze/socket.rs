@@ -80,40 +80,28 @@ fn is_zero(literal: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_context::with_context;
     use super::*;
-    use crate::parse::{KeyNodes, parse};
-    use crate::semantic::build_index;
 
     /// Whether the first `sock.recv` call of `body` (the body of a coroutine taking a socket
     /// `sock`) is on a socket made non-blocking.
     fn recv_is_nonblocking(body: &str) -> bool {
         let source = format!("import socket\n\nasync def f(sock: socket.socket, other):\n{body}");
-        let parsed = parse(&source);
-        let index = build_index(&parsed.tree, &source);
-        let nodes = KeyNodes::of(&parsed.tree);
-        let file = FileContext {
-            path: std::path::Path::new("app.py"),
-            text: &source,
-            line_ending: "\n",
-            parsed: &parsed,
-            nodes: &nodes,
-            index: &index,
-            target_version: None,
-            http_client: "httpx",
-            unsafe_fixes: false,
-            project: None,
-        };
-        let call = *nodes
-            .calls
-            .iter()
-            .find(|c| source[c.byte_range()].starts_with("sock.recv"))
-            .expect("the body calls sock.recv");
-        let callee = call.field(Field::Function).unwrap();
-        let qualified = index
-            .callable_name(callee, parsed.tree.root_node(), &source)
-            .unwrap();
-        assert_eq!(qualified, "socket.socket().recv");
-        on_nonblocking_socket(&file, call, &qualified)
+        with_context("app.py", &source, None, |file| {
+            let call = *file
+                .nodes
+                .calls
+                .iter()
+                .find(|c| source[c.byte_range()].starts_with("sock.recv"))
+                .expect("the body calls sock.recv");
+            let callee = call.field(Field::Function).unwrap();
+            let qualified = file
+                .index
+                .callable_name(callee, file.parsed.tree.root_node(), &source)
+                .unwrap();
+            assert_eq!(qualified, "socket.socket().recv");
+            on_nonblocking_socket(file, call, &qualified)
+        })
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! The `to-thread` strategy driven through the whole analysis of a file: a test codemod's
 //! matches in a Python source become fixes, applied, and the fixed text is compared.
 
-use super::{FileContext, analyze};
+use super::analyze;
+use super::test_context::with_context;
 use crate::codemod::Registry;
 use crate::fix::{Applicability, fix_file};
-use crate::parse::parse;
-use crate::semantic::build_index;
 use crate::settings::RuleSelection;
 
 const TO_THREAD: &str = r#"
@@ -32,22 +31,9 @@ fix-safety = "f"
 
 fn fixed(source: &str, target_version: Option<(u8, u8)>) -> String {
     let registry = Registry::from_files(&[("x.toml", TO_THREAD)]).unwrap();
-    let parsed = parse(source);
-    let index = build_index(&parsed.tree, source);
-    let nodes = crate::parse::KeyNodes::of(&parsed.tree);
-    let file = FileContext {
-        path: std::path::Path::new("app.py"),
-        text: source,
-        line_ending: "\n",
-        parsed: &parsed,
-        nodes: &nodes,
-        index: &index,
-        target_version,
-        http_client: "httpx",
-        unsafe_fixes: false,
-        project: None,
-    };
-    let findings = analyze(&file, &registry, &RuleSelection::default());
+    let findings = with_context("app.py", source, target_version, |file| {
+        analyze(file, &registry, &RuleSelection::default())
+    });
     let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
     fix_file(source, 0, &fixes, Applicability::Safe, false)
         .fixed_text

@@ -18,7 +18,7 @@ use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
     Evidence, FileSummary, FunctionSummary, ModuleInfo, ModuleMap, absolute_name,
 };
-use crate::semantic::{BindingKind, ScopeId, ScopeKind, SemanticIndex};
+use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
 
 /// The [`FileSummary`] of one parsed file, for the project phase.
@@ -51,14 +51,15 @@ pub fn summarize(
     }
     if !functions.is_empty() {
         for node in &file.nodes.yields {
-            if let Some(f) =
-                owning_function(index, node.start_byte()).and_then(|s| by_scope.get(&s))
+            if let Some(f) = index
+                .function_at(node.start_byte())
+                .and_then(|s| by_scope.get(&s))
             {
                 functions[*f].is_generator = true;
             }
         }
         for &node in &file.nodes.calls {
-            let Some(scope) = owning_function(index, node.start_byte()) else {
+            let Some(scope) = index.function_at(node.start_byte()) else {
                 continue;
             };
             if let Some(&f) = by_scope.get(&scope) {
@@ -185,19 +186,6 @@ fn summarize_call(
         function.calls.push(id);
         if function.is_async && is_result_discarded(file, call) {
             function.discarded.push(id);
-        }
-    }
-}
-
-/// The function whose own body runs the code at `offset` (through comprehensions).
-pub(super) fn owning_function(index: &SemanticIndex, offset: usize) -> Option<ScopeId> {
-    let mut id = index.scope_at(offset);
-    loop {
-        let scope = index.scope(id);
-        match scope.kind {
-            ScopeKind::Comprehension { .. } => id = scope.parent?,
-            ScopeKind::Function { .. } => return Some(id),
-            _ => return None,
         }
     }
 }

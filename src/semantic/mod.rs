@@ -175,18 +175,25 @@ impl SemanticIndex {
         }
     }
 
-    /// The `async def` whose body `offset` runs in, looking through comprehensions only:
-    /// a nested `def`, `lambda` or `class` body is not async context.
-    pub fn async_function_at(&self, offset: usize) -> Option<ScopeId> {
+    /// The function (`def` or `async def`) whose body `offset` runs in, looking through
+    /// comprehensions only: `None` at module level, in a class body or in a `lambda`.
+    pub fn function_at(&self, offset: usize) -> Option<ScopeId> {
         let mut id = self.scope_at(offset);
         loop {
             let scope = self.scope(id);
             match scope.kind {
                 ScopeKind::Comprehension { .. } => id = scope.parent?,
-                ScopeKind::Function { is_async: true } => return Some(id),
+                ScopeKind::Function { .. } => return Some(id),
                 _ => return None,
             }
         }
+    }
+
+    /// The `async def` whose body `offset` runs in, looking through comprehensions only:
+    /// a nested `def`, `lambda` or `class` body is not async context.
+    pub fn async_function_at(&self, offset: usize) -> Option<ScopeId> {
+        self.function_at(offset)
+            .filter(|&id| matches!(self.scope(id).kind, ScopeKind::Function { is_async: true }))
     }
 
     pub fn is_async_context(&self, offset: usize) -> bool {

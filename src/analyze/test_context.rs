@@ -1,0 +1,31 @@
+//! For unit tests: the analysis context of a source text, parsed and indexed as a run would,
+//! with the defaults of a run without configuration.
+
+use super::FileContext;
+use crate::parse::{KeyNodes, parse};
+use crate::semantic::build_index;
+
+/// `work` given the context of `source`, analysed as the file `path` for `target_version`.
+pub(super) fn with_context<T>(
+    path: &str,
+    source: &str,
+    target_version: Option<(u8, u8)>,
+    work: impl FnOnce(&FileContext) -> T,
+) -> T {
+    let parsed = parse(source);
+    let index = build_index(&parsed.tree, source);
+    let nodes = KeyNodes::of(&parsed.tree);
+    let file = FileContext {
+        path: std::path::Path::new(path),
+        text: source,
+        line_ending: "\n",
+        parsed: &parsed,
+        nodes: &nodes,
+        index: &index,
+        target_version,
+        http_client: "httpx",
+        unsafe_fixes: false,
+        project: None,
+    };
+    work(&file)
+}
