@@ -11,12 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, project, test_python};
-
-/// `unfreeze ARGS` in `dir`, run to the end.
-fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
-    common::unfreeze(dir, args).output()
-}
+use common::{project, test_python, unfreeze_in};
 
 /// Run `main.py` in `dir` against a fresh `bot.db`; its stdout (it must succeed).
 fn run_main(dir: &Path) -> String {

@@ -14,12 +14,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, project, test_python};
-
-/// `unfreeze ARGS` in `dir`, run to the end.
-fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
-    common::unfreeze(dir, args).output()
-}
+use common::{project, test_python, unfreeze_in};
 
 /// Each coroutine takes 0.5 s in a `try` whose handler would catch a cancellation; `main` runs
 /// each once without a deadline (its result) and once under `asyncio.timeout(0.1)` (what the

@@ -10,13 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Output, project, test_python};
+use common::{Output, project, test_python, unfreeze_in};
 use serde_json::Value;
-
-/// `unfreeze ARGS` in `dir`, run to the end.
-fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
-    common::unfreeze(dir, args).output()
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -162,6 +162,11 @@ pub fn unfreeze(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// `python`, one of the interpreters above.
+/// `unfreeze ARGS` in `dir`, run to the end (stdout and stderr must be UTF-8).
+pub fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
+    unfreeze(dir, args).output()
+}
+
 pub fn python(python: &str) -> Run {
     let mut run = Run::new(python);
     run.hint = " (this test needs Python 3: install python3, or point UNFREEZE_TEST_PYTHON at \
