@@ -295,6 +295,14 @@ struct Names {
 /// Whether `node` is a plain, unconditional binding in `block`: the target of a `with`
 /// statement of the block, or a name on the left of a plain assignment statement of it.
 fn sure_binding_in(node: Node, block: Node) -> bool {
+    sure_binding_statement(node)
+        .and_then(|statement| statement.parent())
+        .is_some_and(|b| b.id() == block.id())
+}
+
+/// The statement that surely binds `node` when it runs: the `with` statement of a `with`
+/// target, or the plain assignment's statement; `None` for a binding on some paths only.
+fn sure_binding_statement(node: Node) -> Option<Node> {
     let mut current = node;
     while let Some(parent) = current.parent() {
         match parent.kind_name() {
@@ -304,17 +312,32 @@ fn sure_binding_in(node: Node, block: Node) -> bool {
                 if !parent.field(Field::Left).is_some_and(|l| {
                     l.start_byte() <= node.start_byte() && node.end_byte() <= l.end_byte()
                 }) {
-                    return false;
+                    return None;
                 }
             }
-            "with_statement" | "expression_statement" => {
-                return parent.parent().is_some_and(|b| b.id() == block.id());
-            }
-            _ => return false,
+            "with_statement" | "expression_statement" => return Some(parent),
+            _ => return None,
         }
         current = parent;
     }
-    false
+    None
+}
+
+/// Whether a later binding of the name (at `binding`) reaches `read` on every path: the read
+/// follows the binding's statement in the same block, or sits in the body of the `with`
+/// statement that binds it (`with open(p) as f: json.load(f)` in a second block).
+fn dominates(binding: Node, read: Node) -> bool {
+    let Some(statement) = sure_binding_statement(binding) else {
+        return false;
+    };
+    let within = |outer: Node| {
+        outer.start_byte() <= read.start_byte() && read.end_byte() <= outer.end_byte()
+    };
+    let after_in_block =
+        read.start_byte() >= statement.end_byte() && statement.parent().is_some_and(within);
+    let in_with_body = statement.kind_name() == "with_statement"
+        && statement.field(Field::Body).is_some_and(within);
+    after_in_block || in_with_body
 }
 
 fn names_of_block(
@@ -462,10 +485,20 @@ fn names_of_block(
             .map(|o| o.node.start_byte())
             .next()
             .unwrap_or(usize::MAX);
+        let rebound_before = |read: Node| {
+            of_name().any(|o| {
+                o.binds
+                    && o.node.start_byte() >= span.end
+                    && o.node.start_byte() < read.start_byte()
+                    && dominates(o.node, read)
+            })
+        };
         let read_later = of_name().any(|o| {
             !o.binds
                 && !inside(o.node)
-                && ((o.node.start_byte() >= span.end && o.node.start_byte() < rebound_at)
+                && ((o.node.start_byte() >= span.end
+                    && o.node.start_byte() < rebound_at
+                    && !rebound_before(o.node))
                     || (in_loop && o.node.start_byte() < span.start))
         });
         if !read_later {
