@@ -58,6 +58,9 @@ pub(super) fn record_hazards(
         if function.is_async || function.hazards.iter().any(|h| h.kind == kind) {
             return;
         }
+        if kind == HazardKind::SharedState && under_a_thread_lock(file, moved, node) {
+            return;
+        }
         function.hazards.push(ThreadHazard {
             kind,
             function: function.qualname.clone(),
@@ -244,6 +247,43 @@ fn shared_state(file: &FileContext, expression: Node) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether `node` runs inside `with lock:` in its function, where `lock` is a thread lock of
+/// `[moved-code] thread-locks` (`self._lock`, assigned `threading.Lock()` in `__init__`).
+fn under_a_thread_lock(file: &FileContext, moved: &MovedCode, node: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => return false,
+            "with_statement" if !is_async_with(parent) => {
+                let locked = parent
+                    .named_child(0)
+                    .filter(|clause| clause.kind_name() == "with_clause")
+                    .is_some_and(|clause| {
+                        clause
+                            .named_children(&mut clause.walk())
+                            .filter_map(|item| item.field(Field::Value))
+                            .any(|value| {
+                                file.index
+                                    .object_kind(value, root, file.text)
+                                    .is_some_and(|kind| moved.thread_locks.contains(&kind))
+                            })
+                    });
+                if locked {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        current = parent;
+    }
+    false
+}
+
+fn is_async_with(with: Node) -> bool {
+    with.child(0).is_some_and(|first| first.kind() == "async")
 }
 
 /// Whether the call runs in an `except` branch of its function.

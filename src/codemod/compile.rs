@@ -435,6 +435,7 @@ fn compile_moved_code(
         loop_bound_methods: plain("loop-bound-methods", &raw.loop_bound_methods)?,
         mutating_methods: plain("mutating-methods", &raw.mutating_methods)?,
         serialisers: qualified("serialisers", &raw.serialisers)?,
+        thread_locks: qualified("thread-locks", &raw.thread_locks)?,
     })
 }
 

@@ -127,4 +127,5 @@ pub struct MovedCode {
     pub loop_bound_methods: HashSet<String>,
     pub mutating_methods: HashSet<String>,
     pub serialisers: HashSet<String>,
+    pub thread_locks: HashSet<String>,
 }

@@ -301,4 +301,8 @@ pub struct RawMovedCode {
     pub mutating_methods: Vec<String>,
     /// Qualified functions that read the whole of their first argument (`json.dump`).
     pub serialisers: Vec<String>,
+    /// Qualified classes of thread locks: a change made inside `with <one of them>:` is
+    /// guarded (`threading.Lock`).
+    #[serde(default)]
+    pub thread_locks: Vec<String>,
 }

@@ -347,22 +347,38 @@ impl<'l> LexicalProject<'l> {
     /// say only what its header says (its name, whether it is a coroutine), and no finding
     /// can be in it when the pre-filter found none in the file (or the per-file rules keep
     /// the bodies they may read: [`LexicalSummary::keep_bodies_the_file_rules_read`]).
+    ///
+    /// With `follow_moved_code` (a fix may move a synchronous function to a worker thread,
+    /// and what it runs there decides the fix: `analyze/side_effects.rs`), the bodies of the
+    /// module's functions and methods that a kept synchronous body calls, directly or through
+    /// one another, are kept too: `_report(e)` called by a helper that blocks may call
+    /// `asyncio.create_task` or change a module global, with nothing the scan looks for.
     pub fn bodies_left_out<'s>(
         &self,
         file: usize,
         summary: &'s LexicalSummary,
+        follow_moved_code: bool,
     ) -> Vec<std::ops::Range<usize>> {
         let keys = |ids: &'s [u32]| ids.iter().map(|&id| &summary.body_keys[id as usize]);
-        summary
+        let mut left_out: Vec<bool> = summary
             .bodies
             .iter()
-            .filter(|body| {
+            .map(|body| {
                 !body.kept
                     && !self.any_in(&self.blocking, file, keys(&body.calls))
                     && !self.any_affine(keys(&body.calls))
                     && !self.any_in(&self.coroutines, file, keys(&body.discarded))
             })
-            .map(|body| body.range.start as usize..body.range.end as usize)
+            .collect();
+        if follow_moved_code {
+            keep_what_kept_sync_bodies_call(&summary.bodies, &mut left_out);
+        }
+        summary
+            .bodies
+            .iter()
+            .zip(left_out)
+            .filter(|(_, left_out)| *left_out)
+            .map(|(body, _)| body.range.start as usize..body.range.end as usize)
             .collect()
     }
 
@@ -388,6 +404,29 @@ impl<'l> LexicalProject<'l> {
             && keys.into_iter().any(|key| {
                 matches!(key.scope, Scope::Path(_)) && self.affine_methods.contains(&key.name)
             })
+    }
+}
+
+/// Keep (clear `left_out` of) every body whose function a kept synchronous body calls by
+/// name, and what those call in turn: by name, so every function or method of that name is
+/// kept.
+fn keep_what_kept_sync_bodies_call(bodies: &[super::lexical_summary::Body], left_out: &mut [bool]) {
+    let mut called: HashSet<&str> = HashSet::default();
+    let mut queue: Vec<usize> = (0..bodies.len())
+        .filter(|&i| !left_out[i] && !bodies[i].is_async)
+        .collect();
+    while let Some(i) = queue.pop() {
+        for name in bodies[i].local_calls.iter() {
+            if !called.insert(name) {
+                continue;
+            }
+            for (j, body) in bodies.iter().enumerate() {
+                if left_out[j] && !body.is_async && body.name == *name {
+                    left_out[j] = false;
+                    queue.push(j);
+                }
+            }
+        }
     }
 }
 
@@ -468,7 +507,7 @@ mod tests {
             ("app.store", "async def flush(k):\n    return k\n"),
         ]);
         let left_out: Vec<&str> = project
-            .bodies_left_out(0, &files[0])
+            .bodies_left_out(0, &files[0], false)
             .into_iter()
             .map(|range| &helpers[range])
             .collect();
@@ -485,12 +524,29 @@ mod tests {
     }
 
     #[test]
+    fn with_moved_code_followed_what_a_blocking_function_calls_stays() {
+        let tools = "import asyncio\nimport os\n\ndef _report(e):\n    task = asyncio.create_task(log(e))\n    _tasks.add(task)\n\nclass Repo:\n    def _note(self, e):\n        self.errors.append(e)\n\n    def list(self, d):\n        try:\n            return os.listdir(d)\n        except OSError as e:\n            self._note(e)\n            _report(e)\n\ndef render(rows):\n    return [str(r) for r in rows]\n";
+        let (project, files) = project(&[("app.tools", tools)]);
+        let left_out = |follow| -> Vec<&str> {
+            project
+                .bodies_left_out(0, &files[0], follow)
+                .into_iter()
+                .map(|range| &tools[range])
+                .collect()
+        };
+        // `Repo.list` blocks: `_note` and `_report` run with it in a worker thread when a
+        // fix moves it, so their bodies are parsed; `render` is called by nothing that blocks.
+        assert_eq!(left_out(true), ["return [str(r) for r in rows]\n"]);
+        assert_eq!(left_out(false).len(), 3);
+    }
+
+    #[test]
     fn a_file_analyzed_keeps_the_bodies_its_own_rules_may_read() {
         let api = "import asyncio\nimport time\n\nasync def handler(k):\n    time.sleep(1)\n\ndef render(rows):\n    import json\n    return json.dumps(rows)\n\ndef spawn(loop):\n    loop.create_task(work())\n\ndef outer():\n    async def inner():\n        return 1\n    return inner\n\ndef run_it():\n    asyncio.run(main())\n\nclass Box:\n    def __init__(self):\n        self.items = []\n\n    def size(self):\n        return len(self.items)\n";
         let left_out = |files: &[(&str, &str)]| -> Vec<String> {
             let (project, summaries) = project_analyzing(files, &[0]);
             project
-                .bodies_left_out(0, &summaries[0])
+                .bodies_left_out(0, &summaries[0], false)
                 .into_iter()
                 .map(|range| files[0].1[range].to_owned())
                 .collect()
@@ -508,7 +564,7 @@ mod tests {
         // Parsed for the project alone, only the blocking coroutine and the assignment of an
         // attribute stay.
         let (project, summaries) = project(&[("app.api", api)]);
-        assert_eq!(project.bodies_left_out(0, &summaries[0]).len(), 5);
+        assert_eq!(project.bodies_left_out(0, &summaries[0], false).len(), 5);
         // A file whose code names `requests` may hold a session on `self`, whose fix reads
         // every use of the attribute: every body stays.
         let with_requests = format!("import requests\n{api}");

@@ -98,6 +98,14 @@ pub(super) struct Body {
     /// (UNF301; calling a coroutine function does nothing else a finding or a summary
     /// needs).
     pub(super) discarded: Box<[u32]>,
+    /// The function's name, and whether it is a coroutine function.
+    pub(super) name: String,
+    pub(super) is_async: bool,
+    /// The names of the module's functions and of its class's methods that it calls
+    /// (`helper(...)`, `self.helper(...)`), each once, whatever else is in the body: a fix
+    /// that moves this function to a worker thread moves them with it, so what they do
+    /// decides the fix ([`super::LexicalProject::bodies_left_out`]).
+    pub(super) local_calls: Box<[String]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -305,8 +313,17 @@ impl LexicalSummary {
         for (i, body) in facts_bodies.iter().enumerate() {
             body_of[body.function as usize] = Some(i);
         }
+        let mut local_calls: Vec<Vec<&str>> = vec![Vec::new(); facts_bodies.len()];
         for call in &facts.function_calls {
             let function = &facts.functions[call.function as usize];
+            let local = match call.receiver {
+                LexicalReceiver::Plain => facts.defined.contains(call.name),
+                LexicalReceiver::Name(receiver) => matches!(receiver, "self" | "cls"),
+                _ => false,
+            };
+            if local && let Some(i) = body_of[function.outermost as usize] {
+                local_calls[i].push(call.name);
+            }
             // The call counts for its body (awaited or not) unless the body is kept anyway,
             // for a coroutine's calls unless awaited, for a synchronous function's until one
             // of them may block. Its evidence and what it reaches are worked out once.
@@ -413,11 +430,21 @@ impl LexicalSummary {
         let bodies = facts_bodies
             .iter()
             .zip(bodies)
-            .map(|(body, (kept, calls, discarded))| Body {
-                range: body.range.start as u32..body.range.end as u32,
-                kept,
-                calls: ids(calls),
-                discarded: ids(discarded),
+            .zip(local_calls)
+            .map(|((body, (kept, calls, discarded)), local_calls)| {
+                let function = &facts.functions[body.function as usize];
+                Body {
+                    range: body.range.start as u32..body.range.end as u32,
+                    kept,
+                    calls: ids(calls),
+                    discarded: ids(discarded),
+                    name: function.name.to_owned(),
+                    is_async: function.is_async,
+                    local_calls: sorted_unique(local_calls)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                }
             })
             .collect();
         LexicalSummary {

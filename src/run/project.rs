@@ -140,7 +140,7 @@ pub(super) fn analyze_files(
                 summary: Some(summary),
             } => (
                 !needs_analysis && lexical.may_have_findings(i, summary),
-                lexical.bodies_left_out(i, summary),
+                lexical.bodies_left_out(i, summary, follow_moved_code),
             ),
             _ => (false, Vec::new()),
         })

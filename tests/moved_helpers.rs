@@ -1,0 +1,165 @@
+//! What a moved function's own module helpers do decides UNF401's fix, even when nothing in
+//! the helper is a call the lexical pre-pass looks for (its body is parsed because a function
+//! that blocks calls it), and a change made under a thread lock is guarded. Proven by running
+//! the programs with CPython.
+
+mod common;
+
+use std::path::Path;
+
+use common::{project, python, test_python, unfreeze_in};
+
+fn run_main(dir: &Path) -> (Option<i32>, String, String) {
+    let output = python(&test_python())
+        .current_dir(dir)
+        .arg("main.py")
+        .output();
+    (output.code, output.stdout, output.stderr)
+}
+
+fn check(dir: &Path) -> String {
+    let output = unfreeze_in(
+        dir,
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "UNF401",
+            ".",
+        ],
+    );
+    assert_eq!(output.code, Some(1), "{}", output.show());
+    output.stdout
+}
+
+fn fix_write(dir: &Path) {
+    let output = unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."]);
+    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
+}
+
+/// `get_tools` blocks; on an error it reports through `_report`, which schedules a task on
+/// the running loop (as RUF006's fix leaves it: `task = asyncio.create_task(...)`). Nothing in
+/// `_report` blocks, so the pre-pass used to leave its body out of the parse.
+const TOOLS: &str = r#"import asyncio
+import os
+
+_tasks = set()
+
+
+async def log(e):
+    print("reported", type(e).__name__)
+
+
+def _report(e):
+    task = asyncio.create_task(log(e))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def get_tools(d):
+    try:
+        return sorted(os.listdir(d))
+    except OSError as e:
+        _report(e)
+        return []
+"#;
+
+const MAIN: &str = r#"import asyncio
+from tools import get_tools
+
+
+async def main():
+    print(get_tools("missing-dir"))
+    await asyncio.sleep(0.05)
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_helper_that_schedules_a_task_keeps_the_blocking_function_on_the_loop() {
+    let dir = project(&[("tools.py", TOOLS.as_bytes()), ("main.py", MAIN.as_bytes())]);
+    let (code, before, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(before, "[]\nreported FileNotFoundError\n");
+    let findings = check(dir.path());
+    assert!(
+        findings.contains("no fix: `_report` (run by `get_tools`) calls `asyncio.create_task`"),
+        "{findings}"
+    );
+    fix_write(dir.path());
+    let (code, after, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(after, before, "{stderr}");
+}
+
+/// `Service._count` changes `self.count`, under `with self._lock:` (a `threading.Lock`):
+/// `listing`, which blocks and calls it, may move to a worker thread, safely.
+const LOCKED: &str = r#"import asyncio
+import os
+import threading
+
+
+class Service:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def _count(self):
+        with self._lock:
+            self.count += 1
+
+    def listing(self, d):
+        self._count()
+        return sorted(os.listdir(d))
+
+    async def handle(self, d):
+        return self.listing(d)
+
+
+async def main():
+    service = Service()
+    results = await asyncio.gather(*(service.handle(".") for _ in range(20)))
+    print(len(results), service.count)
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_change_under_a_thread_lock_keeps_the_fix_safe() {
+    let dir = project(&[("main.py", LOCKED.as_bytes())]);
+    let (code, before, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let findings = check(dir.path());
+    assert!(
+        findings.contains("UNF401 [*] `self.listing(...)`"),
+        "{findings}"
+    );
+    fix_write(dir.path());
+    let fixed = std::fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("return await asyncio.to_thread(self.listing, d)"),
+        "{fixed}"
+    );
+    let (code, after, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(after, before);
+    assert_eq!(after, "20 20\n");
+}
+
+/// The same change without the lock makes the fix unsafe, with the reason.
+#[test]
+fn the_same_change_without_a_lock_is_unsafe() {
+    let unlocked = LOCKED.replace(
+        "        with self._lock:\n            self.count += 1",
+        "        self.count += 1",
+    );
+    let dir = project(&[("main.py", unlocked.as_bytes())]);
+    let findings = check(dir.path());
+    assert!(
+        findings.contains("`Service._count` (run by `Service.listing`) changes `self.count`"),
+        "{findings}"
+    );
+}
