@@ -163,3 +163,76 @@ fn the_same_change_without_a_lock_is_unsafe() {
         "{findings}"
     );
 }
+
+/// Fifty tasks add a file's size to `self.total`: on the loop each `+=` is atomic.
+const TOTALS: &str = r#"import asyncio
+import os
+
+
+class Sizes:
+    def __init__(self):
+        self.total = 0
+
+    async def add(self, path):
+        self.total += os.path.getsize(path)
+
+
+async def main():
+    sizes = Sizes()
+    await asyncio.gather(*(sizes.add("main.py") for _ in range(50)))
+    print(sizes.total == 50 * os.path.getsize("main.py"))
+
+
+asyncio.run(main())
+"#;
+
+/// The new `await` would split `self.total += ...` into a read before and a store after it:
+/// the fix is unsafe, with the reason; `fix --write` leaves it, and the unsafe fix, applied,
+/// shows the lost updates it was labelled for.
+#[test]
+fn an_await_inside_a_read_modify_write_of_shared_state_is_unsafe() {
+    let dir = project(&[("main.py", TOTALS.as_bytes())]);
+    assert_eq!(run_main(dir.path()).1, "True\n");
+    let output = unfreeze_in(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "ASYNC240",
+            ".",
+        ],
+    );
+    assert!(
+        output.stdout.contains(
+            "`self.total += ...` reads `self.total` before the new `await` and stores after it"
+        ),
+        "{}",
+        output.show()
+    );
+    fix_write(dir.path());
+    assert_eq!(run_main(dir.path()).1, "True\n");
+    let unsafe_write = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--isolated",
+            "--no-cache",
+            "--write",
+            "--unsafe-fixes",
+            ".",
+        ],
+    );
+    assert!(
+        matches!(unsafe_write.code, Some(0 | 1)),
+        "{}",
+        unsafe_write.show()
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("self.total += await asyncio.to_thread(os.path.getsize, path)"),
+        "{fixed}"
+    );
+    assert_eq!(run_main(dir.path()).1, "False\n");
+}

@@ -217,7 +217,7 @@ fn has_swallowing_try(site: &Site, body: Node) -> bool {
 
 /// Whether the fix's edits write more `await`s, `async with`s and `async for`s than the code
 /// they replace had.
-fn adds_await(text: &str, fix: &Fix) -> bool {
+pub(super) fn adds_await(text: &str, fix: &Fix) -> bool {
     fix.edits.iter().any(|edit| {
         edit.header.is_none()
             && await_keywords(&edit.content).count()

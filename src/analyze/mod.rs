@@ -3,6 +3,7 @@
 //! same tree and index give the file's summary for the project phase ([`summarize`]).
 
 mod affinity;
+mod await_order;
 mod cancellation;
 mod conditions;
 mod entry;
