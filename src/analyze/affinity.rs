@@ -4,14 +4,24 @@
 //! parameter, an attribute of `self`, a name of an enclosing function. Moving such a function
 //! to a worker thread would use the object from the wrong thread; a function that makes the
 //! object itself (connects, uses, closes) moves as one unit of work.
+//!
+//! The other direction: a function that makes such an object and returns it (`return conn,
+//! cursor`, or what another project function returned) is marked in its summary; run in a
+//! worker thread, it would hand the object back to the event loop's thread. The settling
+//! follows those returns across functions and modules, and a coroutine's calls on a local
+//! holding one (`conn, cursor = create_conn()` then `cursor.execute(...)`) are named for it
+//! ([`returned_receiver`]).
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::target::call_target;
 use crate::codemod::{Registry, ThreadAffine};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{AffineGlobal, Affinity, ModuleInfo, ModuleMap, absolute_name};
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+use crate::project::{
+    AffineGlobal, AffineReturn, Affinity, ModuleInfo, ModuleMap, ReturnedObject, absolute_name,
+};
+use crate::semantic::{BindingId, BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// How many steps (names, derived calls) are followed back to what made an object.
 const MAX_STEPS: usize = 8;
@@ -184,6 +194,194 @@ pub(super) fn imported_receiver(
     let absolute = absolute_name(module, &qualified)?;
     map.is_project_name(&absolute)
         .then(|| format!("{absolute}.{method}"))
+}
+
+/// `db.create_conn()[1].execute` for `cursor.execute(...)` after `conn, cursor =
+/// create_conn()` (`db.get_conn().execute` after `conn = get_conn()` or `with get_conn() as
+/// conn:`): a method codemods match on thread-affine objects, called on a local holding what
+/// a project function returned, which may be such an object.
+pub(super) fn returned_receiver(
+    file: &FileContext,
+    registry: &Registry,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    callee: Node,
+) -> Option<String> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+    if !registry.is_thread_affine_method(method) {
+        return None;
+    }
+    let object = callee
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")?;
+    let name = &file.text[object.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
+        return None;
+    };
+    let (call, position) = bound_call(file, id)?;
+    let target = call_target(file, module, map, call.field(Field::Function)?)?;
+    Some(format!("{target}(){}.{method}", element_suffix(position)))
+}
+
+/// `[1]` for element 1 of a returned tuple, nothing for the whole value: how
+/// [`returned_receiver`] names a part of a call's result.
+pub fn element_suffix(position: Option<u32>) -> String {
+    position.map(|p| format!("[{p}]")).unwrap_or_default()
+}
+
+/// The call whose result (or element of it) the assignment `id` binds: `conn = f()`, `with
+/// f() as conn:` (`None`: the whole result), `conn, cursor = f()` (`Some(1)` for `cursor`).
+fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Option<u32>)> {
+    let binding = file.index.binding(id);
+    if binding.kind != BindingKind::Assignment {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    if let Some(value) = &binding.value {
+        let value = node_at(root, value)?;
+        return (value.kind_name() == "call").then_some((value, None));
+    }
+    let name = node_at(root, &binding.range)?;
+    let pattern = name.parent().filter(|p| {
+        matches!(
+            p.kind_name(),
+            "pattern_list" | "tuple_pattern" | "list_pattern"
+        )
+    })?;
+    let assignment = pattern.parent().filter(|a| a.kind_name() == "assignment")?;
+    if assignment.field(Field::Left)?.id() != pattern.id() {
+        return None;
+    }
+    let right = assignment
+        .field(Field::Right)
+        .filter(|r| r.kind_name() == "call")?;
+    let mut cursor = pattern.walk();
+    let elements: Vec<Node> = pattern.named_children(&mut cursor).collect();
+    // After a starred element, positions count from the end: not followed.
+    if elements
+        .iter()
+        .any(|e| e.kind_name() == "list_splat_pattern")
+    {
+        return None;
+    }
+    let position = elements.iter().position(|e| e.id() == name.id())?;
+    Some((right, Some(position as u32)))
+}
+
+/// The parts of the value `statement` (a `return` of the synchronous function `function`)
+/// returns that hold a thread-affine object: made in the function (not shareable), or
+/// returned by a project function it calls (`target` names that call's target for the
+/// summary).
+pub(super) fn affine_returns(
+    file: &FileContext,
+    registry: &Registry,
+    project: (&ModuleInfo, &ModuleMap),
+    function: ScopeId,
+    statement: Node,
+    target: &mut dyn FnMut(String) -> u32,
+) -> Vec<AffineReturn> {
+    let Some(value) = statement.named_child(0) else {
+        return Vec::new();
+    };
+    let elements: Vec<(Option<u32>, Node)> =
+        if matches!(value.kind_name(), "expression_list" | "tuple") {
+            let mut cursor = value.walk();
+            value
+                .named_children(&mut cursor)
+                .enumerate()
+                .map(|(i, element)| (Some(i as u32), element))
+                .collect()
+        } else {
+            vec![(None, value)]
+        };
+    elements
+        .into_iter()
+        .filter_map(|(position, element)| {
+            let object = returned_object(file, registry, project, function, element, target)?;
+            Some(AffineReturn { position, object })
+        })
+        .collect()
+}
+
+/// What [`affine_returns`] says of one returned expression.
+fn returned_object(
+    file: &FileContext,
+    registry: &Registry,
+    (module, map): (&ModuleInfo, &ModuleMap),
+    function: ScopeId,
+    expr: Node,
+    target: &mut dyn FnMut(String) -> u32,
+) -> Option<ReturnedObject> {
+    let root = file.parsed.tree.root_node();
+    let made = file
+        .index
+        .object_kind(expr, root, file.text)
+        .and_then(|kind| {
+            let (family, label) = registry.thread_affine(&kind)?;
+            Some((kind, family, label))
+        });
+    if let Some((kind, family, label)) = made {
+        let from_elsewhere = origin(file, family, (function, None), expr, 0).is_some();
+        let range = expr.byte_range();
+        if from_elsewhere || made_shareable(file, family, Some(&range), 0) {
+            return None;
+        }
+        return Some(ReturnedObject::Made {
+            kind,
+            label: label.to_owned(),
+            why: family.why.clone(),
+            remedy: family.returned_remedy.clone(),
+            line: made_at(file, expr).start_position().row as u32 + 1,
+        });
+    }
+    let (call, position) = match expr.kind_name() {
+        "call" => (expr, None),
+        "identifier" => {
+            let name = &file.text[expr.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+                return None;
+            };
+            if file.index.binding(id).scope != function {
+                return None;
+            }
+            bound_call(file, id)?
+        }
+        _ => return None,
+    };
+    let name = call_target(file, module, map, call.field(Field::Function)?)?;
+    Some(ReturnedObject::Call {
+        target: target(name),
+        position,
+    })
+}
+
+/// The expression that made the object a returned name holds (its assignment's value,
+/// followed through names), else the returned expression itself.
+fn made_at<'t>(file: &FileContext<'t>, mut expr: Node<'t>) -> Node<'t> {
+    let root = file.parsed.tree.root_node();
+    for _ in 0..MAX_STEPS {
+        if expr.kind_name() != "identifier" {
+            break;
+        }
+        let name = &file.text[expr.byte_range()];
+        let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+            break;
+        };
+        match file
+            .index
+            .binding(id)
+            .value
+            .as_ref()
+            .and_then(|v| node_at(root, v))
+        {
+            Some(value) => expr = value,
+            None => break,
+        }
+    }
+    expr
 }
 
 /// Where the object `expr` evaluates to was made, followed back through the function's own

@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
-use super::affinity::foreign_affine_use_in_block;
+use super::affinity::{foreign_affine_use_in_block, returned_receiver};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -66,7 +66,13 @@ pub(super) fn offer_call(
             let project_call = if calls.is_empty() {
                 None
             } else {
-                target().and_then(|t| calls.get(&t))
+                // A method of an object a project function returned to the coroutine is
+                // named by that function (`db.create_conn()[1].execute`).
+                target().and_then(|t| calls.get(&t)).or_else(|| {
+                    let name =
+                        returned_receiver(file, registry, project.module, project.map, callee)?;
+                    calls.get(&name)
+                })
             };
             offer(project_call, None, findings);
         }
@@ -76,6 +82,7 @@ pub(super) fn offer_call(
                     chain: String::new(),
                     location: String::new(),
                     pinned: None,
+                    returned: None,
                     hazard: None,
                 };
                 offer(None, Some(&target), findings);
@@ -109,6 +116,9 @@ struct Reached<'r, 'p> {
     location: &'p str,
     /// Why the call's target must stay on the event loop's thread: no fix, this reason.
     pinned: Option<&'p str>,
+    /// For a blocking project function returning a thread-affine object it makes: why a
+    /// call whose result is kept gets no fix.
+    returned: Option<&'p str>,
     /// For a blocking project function: what moving it to a worker thread would do there.
     hazard: Option<&'p ThreadHazard>,
 }
@@ -154,6 +164,7 @@ fn what_the_call_reaches<'r, 'p>(
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
     let mut pinned = None;
+    let mut returned = None;
     let mut hazard = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
@@ -164,6 +175,7 @@ fn what_the_call_reaches<'r, 'p>(
                 chain: c,
                 location,
                 pinned: p,
+                returned: r,
                 hazard: h,
             }),
         ) => {
@@ -173,6 +185,7 @@ fn what_the_call_reaches<'r, 'p>(
             }
             chain = (c.as_str(), location.as_str());
             pinned = p.as_deref();
+            returned = r.as_deref();
             hazard = h.as_ref();
             (written(), registry.blocking_codemods())
         }
@@ -205,6 +218,7 @@ fn what_the_call_reaches<'r, 'p>(
         chain: chain.0,
         location: chain.1,
         pinned,
+        returned,
         hazard,
     })
 }
@@ -332,7 +346,12 @@ fn make_finding(
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
     };
-    let (fix, no_fix_reason) = match reached.pinned {
+    // A kept result of a helper returning a thread-affine object it makes: moved to a
+    // worker thread, the helper would hand that object back to the loop's thread.
+    let returned = reached
+        .returned
+        .filter(|_| !facts.result_discarded(file, site.call));
+    let (fix, no_fix_reason) = match reached.pinned.or(returned) {
         Some(reason) => (None, Some(reason.to_owned())),
         None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
             (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
@@ -351,9 +370,8 @@ fn make_finding(
             target,
             site.project_call,
             i,
-            &facts.callee_text,
-            &reached.qualified,
-            &facts.function_name,
+            (&facts.callee_text, &reached.qualified, &facts.function_name),
+            !facts.result_discarded(file, site.call),
         )
     });
     Finding {
