@@ -271,6 +271,76 @@ fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Op
     Some((right, Some(position as u32)))
 }
 
+/// Whether what `call` makes stays in the `with` block a fix moves to a worker thread as a
+/// whole (`with get_conn(p) as conn: ...`, `call` the resource): neither the block's target
+/// for it nor a name the block binds to a method call on that target (`cur =
+/// conn.cursor()`) is read after the block, so nothing it made comes back to the event
+/// loop's thread.
+pub(super) fn block_keeps_resource(
+    file: &FileContext,
+    function: ScopeId,
+    block: Node,
+    call: Node,
+) -> bool {
+    let Some(alias) = call
+        .parent()
+        .filter(|p| p.kind_name() == "as_pattern")
+        .and_then(|p| p.field(Field::Alias))
+    else {
+        // `with get_conn(p):` binds nothing.
+        return true;
+    };
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let target = &file.text[alias.byte_range()];
+    let inside = block.byte_range();
+    let mut held: Vec<BindingId> = Vec::new();
+    for (id, binding) in index.bindings() {
+        if binding.scope != function
+            || binding.kind != BindingKind::Assignment
+            || binding.range.start < inside.start
+            || binding.range.end > inside.end
+        {
+            continue;
+        }
+        let from_target = binding.range.start >= alias.start_byte()
+            && binding.range.end <= alias.end_byte()
+            || binding
+                .value
+                .as_ref()
+                .and_then(|v| node_at(root, v))
+                .filter(|v| v.kind_name() == "call")
+                .and_then(|v| v.field(Field::Function))
+                .filter(|f| f.kind_name() == "attribute")
+                .and_then(|f| f.field(Field::Object))
+                .is_some_and(|o| &file.text[o.byte_range()] == target);
+        if from_target {
+            held.push(id);
+        }
+    }
+    // Any read after the block of a name bound to one of those.
+    let Some(body) = node_at(root, &index.scope(function).range) else {
+        return false;
+    };
+    let mut stack = vec![body];
+    let mut cursor = body.walk();
+    while let Some(node) = stack.pop() {
+        if node.end_byte() <= inside.end {
+            continue;
+        }
+        if node.kind_name() == "identifier" && node.start_byte() >= inside.end {
+            let name = &file.text[node.byte_range()];
+            if let Resolution::Binding(id) = index.resolve_name(name, node.start_byte())
+                && held.contains(&id)
+            {
+                return false;
+            }
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    true
+}
+
 /// The parts of the value `statement` (a `return` of the synchronous function `function`)
 /// returns that hold a thread-affine object: made in the function (not shareable), or
 /// returned by a project function it calls (`target` names that call's target for the

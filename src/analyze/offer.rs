@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
-use super::affinity::{foreign_affine_use_in_block, returned_receiver};
+use super::affinity::{block_keeps_resource, foreign_affine_use_in_block, returned_receiver};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -347,10 +347,14 @@ fn make_finding(
         codemod_calls: &codemod.calls,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
-    // worker thread, the helper would hand that object back to the loop's thread.
-    let returned = reached
-        .returned
-        .filter(|_| !facts.result_discarded(file, site.call));
+    // worker thread, the helper would hand that object back to the loop's thread (unless
+    // the fix moves the whole `with` block using it, and nothing it made leaves the block).
+    let result_kept = !facts.result_discarded(file, site.call)
+        && !facts.async_function.is_some_and(|function| {
+            moved_with_block(&fix_site)
+                .is_some_and(|block| block_keeps_resource(file, function, block, site.call))
+        });
+    let returned = reached.returned.filter(|_| result_kept);
     let (fix, no_fix_reason) = match reached.pinned.or(returned) {
         Some(reason) => (None, Some(reason.to_owned())),
         None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
@@ -371,7 +375,7 @@ fn make_finding(
             site.project_call,
             i,
             (&facts.callee_text, &reached.qualified, &facts.function_name),
-            !facts.result_discarded(file, site.call),
+            result_kept,
         )
     });
     Finding {
