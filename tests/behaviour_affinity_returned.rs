@@ -277,3 +277,100 @@ fn a_discarded_result_keeps_the_fix() {
         check.show()
     );
 }
+
+/// `with open(...)` blocks the ASYNC230 fix would move to a worker thread as a whole: one that
+/// makes a connection, or calls a helper returning one, and leaves it to the code after the
+/// block stays (no fix, with the reason); one that connects, writes and closes inside moves.
+const BLOCKS: &str = r#"import sqlite3
+
+from db import PATH, create_conn
+
+
+async def load(path):
+    with open(path) as f:
+        names = [line.strip() for line in f]
+        conn, cursor = create_conn()
+    cursor.executemany("INSERT INTO users (name) VALUES (?)", [(n,) for n in names])
+    conn.commit()
+    conn.close()
+
+
+async def load_direct(path):
+    with open(path) as f:
+        names = [line.strip() for line in f]
+        c = sqlite3.connect(PATH)
+    c.executemany("INSERT INTO users (name) VALUES (?)", [(n,) for n in names])
+    c.commit()
+    c.close()
+
+
+async def load_inside(path):
+    with open(path) as f:
+        names = [line.strip() for line in f]
+        c = sqlite3.connect(PATH)
+        c.executemany("INSERT INTO users (name) VALUES (?)", [(n,) for n in names])
+        c.commit()
+        c.close()
+    return len(names)
+"#;
+
+const BLOCKS_MAIN: &str = r#"import asyncio
+import sqlite3
+
+from handlers import load, load_direct, load_inside
+
+
+async def main():
+    c = sqlite3.connect("bot.db")
+    c.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    c.commit()
+    c.close()
+    with open("in.txt", "w") as f:
+        f.write("a\nb\n")
+    await load("in.txt")
+    await load_direct("in.txt")
+    print(await load_inside("in.txt"))
+    print(sqlite3.connect("bot.db").execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_with_block_handing_a_connection_back_is_not_moved() {
+    let dir = project(&[
+        ("db.py", DB.as_bytes()),
+        ("handlers.py", BLOCKS.as_bytes()),
+        ("main.py", BLOCKS_MAIN.as_bytes()),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "2\n6\n");
+    let fixed = fix(dir.path(), true);
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+    let text = fs::read_to_string(dir.path().join("handlers.py")).unwrap();
+    assert!(
+        text.contains("async def load(path):\n    with open(path) as f:")
+            && text.contains("async def load_direct(path):\n    with open(path) as f:")
+            && text.contains("await asyncio.to_thread(_load_inside_sync)"),
+        "{text}"
+    );
+    // (The fix added `import asyncio` at the top: one line down.)
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);
+    for expected in [
+        "handlers.py:8:10: ASYNC230 `open` opens a file with blocking I/O in async function \
+         `load`",
+        "no fix: the `with` block binds `conn` (line 10), which the coroutine reads after the \
+         block, to what a helper returns: `create_conn` returns the sqlite3 connection and \
+         the sqlite3 cursor it makes (db.py:9)",
+        "handlers.py:17:10: ASYNC230 `open` opens a file with blocking I/O in async function \
+         `load_direct`",
+        "no fix: the `with` block makes the sqlite3 connection `c` (line 19) and the coroutine \
+         reads it after the block, so the block is not moved to a worker thread",
+    ] {
+        assert!(
+            check.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            check.show()
+        );
+    }
+}

@@ -318,27 +318,106 @@ pub(super) fn block_keeps_resource(
             held.push(id);
         }
     }
-    // Any read after the block of a name bound to one of those.
-    let Some(body) = node_at(root, &index.scope(function).range) else {
-        return false;
+    read_after(file, function, block, &held).is_none()
+}
+
+/// The first of `held` (bindings made in `block`) that the coroutine `function` reads after
+/// the block: what a fix moving the block to a worker thread hands back to the loop's
+/// thread. A function whose body cannot be found counts as reading them all.
+fn read_after(
+    file: &FileContext,
+    function: ScopeId,
+    block: Node,
+    held: &[BindingId],
+) -> Option<BindingId> {
+    if held.is_empty() {
+        return None;
+    }
+    let index = file.index;
+    let Some(body) = node_at(file.parsed.tree.root_node(), &index.scope(function).range) else {
+        return held.first().copied();
     };
+    let end = block.end_byte();
     let mut stack = vec![body];
     let mut cursor = body.walk();
     while let Some(node) = stack.pop() {
-        if node.end_byte() <= inside.end {
+        if node.end_byte() <= end {
             continue;
         }
-        if node.kind_name() == "identifier" && node.start_byte() >= inside.end {
+        if node.kind_name() == "identifier" && node.start_byte() >= end {
             let name = &file.text[node.byte_range()];
             if let Resolution::Binding(id) = index.resolve_name(name, node.start_byte())
                 && held.contains(&id)
             {
-                return false;
+                return Some(id);
             }
         }
         stack.extend(node.named_children(&mut cursor));
     }
-    true
+    None
+}
+
+/// Why a `with` block a fix moves to a worker thread as a whole cannot move: it binds a name
+/// to a thread-affine object made in it (`c = sqlite3.connect(p)`), or to what a project
+/// function returning one returned (`returned_reason` of the call, from the settled project
+/// calls), and the coroutine reads that name after the block, so the object would come back
+/// to the event loop's thread.
+pub(super) fn affine_leaving_block(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    block: Node,
+    returned_reason: &dyn Fn(Node) -> Option<String>,
+) -> Option<String> {
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let inside = block.byte_range();
+    let mut held: Vec<(BindingId, String)> = Vec::new();
+    for (id, binding) in index.bindings() {
+        if binding.scope != function
+            || binding.kind != BindingKind::Assignment
+            || binding.range.start < inside.start
+            || binding.range.end > inside.end
+        {
+            continue;
+        }
+        let name = &binding.name;
+        let made = binding.value.as_ref().and_then(|v| {
+            let value = node_at(root, v)?;
+            let kind = index.object_kind(value, root, file.text)?;
+            let (family, label) = registry.thread_affine(&kind)?;
+            let from_elsewhere =
+                origin(file, family, (function, Some(&inside)), value, 0).is_some();
+            if from_elsewhere || made_shareable(file, family, Some(v), 0) {
+                return None;
+            }
+            Some(format!(
+                "the `with` block makes the {label} `{name}` (line {}) and the coroutine reads \
+                 it after the block, so the block is not moved to a worker thread, which would \
+                 make it there and hand it back to the event loop's thread: {}. Instead: {}",
+                value.start_position().row + 1,
+                family.why,
+                family.returned_remedy
+            ))
+        });
+        let reason = made.or_else(|| {
+            let (call, _) = bound_call(file, id)?;
+            let reason = returned_reason(call)?;
+            Some(format!(
+                "the `with` block binds `{name}` (line {}), which the coroutine reads after \
+                 the block, to what a helper returns: {reason}",
+                call.start_position().row + 1
+            ))
+        });
+        if let Some(reason) = reason {
+            held.push((id, reason));
+        }
+    }
+    let ids: Vec<BindingId> = held.iter().map(|(id, _)| *id).collect();
+    let first = read_after(file, function, block, &ids)?;
+    held.into_iter()
+        .find(|(id, _)| *id == first)
+        .map(|(_, reason)| reason)
 }
 
 /// The parts of the value `statement` (a `return` of the synchronous function `function`)

@@ -6,7 +6,9 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
-use super::affinity::{block_keeps_resource, foreign_affine_use_in_block, returned_receiver};
+use super::affinity::{
+    affine_leaving_block, block_keeps_resource, foreign_affine_use_in_block, returned_receiver,
+};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -400,12 +402,28 @@ fn block_pinned(
 ) -> Option<String> {
     let function = facts.async_function?;
     let block = moved_with_block(site)?;
-    let affinity = foreign_affine_use_in_block(file, registry, function, block)?;
-    Some(format!(
-        "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
-         Instead: {}",
-        affinity.object, affinity.line, affinity.why, affinity.remedy
-    ))
+    if let Some(affinity) = foreign_affine_use_in_block(file, registry, function, block) {
+        return Some(format!(
+            "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
+             Instead: {}",
+            affinity.object, affinity.line, affinity.why, affinity.remedy
+        ));
+    }
+    // What the block makes and the coroutine reads after it would come back to the loop's
+    // thread: a thread-affine object, or the result of a helper returning one.
+    let returned_reason = |call: Node| -> Option<String> {
+        let project = file.project?;
+        let ProjectLookup::Settled(calls) = project.lookup else {
+            return None;
+        };
+        let callee = call.field(Field::Function)?;
+        let target = call_target(file, project.module, project.map, callee)?;
+        match calls.get(&target)? {
+            ProjectCall::Blocking { returned, .. } => returned.clone(),
+            _ => None,
+        }
+    };
+    affine_leaving_block(file, registry, function, block, &returned_reason)
 }
 
 /// The codemod's message for the call (a fix exception for its name may bring its own).
