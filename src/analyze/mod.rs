@@ -10,6 +10,7 @@ mod finding;
 mod library;
 mod offer;
 mod proposal;
+mod returned;
 mod side_effects;
 mod socket;
 mod speculation;

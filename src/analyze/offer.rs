@@ -6,14 +6,13 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
-use super::affinity::{
-    affine_leaving_block, block_keeps_resource, foreign_affine_use_in_block, returned_receiver,
-};
+use super::affinity::foreign_affine_use_in_block;
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
 };
 use super::proposal::propose_fix;
+use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};

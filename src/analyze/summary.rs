@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::affinity::{
-    affine_globals, affine_returns, foreign_affine_use, imported_receiver, returned_receiver,
-};
+use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
+use super::returned::{affine_returns, returned_receiver};
 use super::socket::on_nonblocking_socket;
 use super::target::{call_target, qualname};
 use crate::codemod::Registry;
