@@ -374,3 +374,72 @@ fn a_with_block_handing_a_connection_back_is_not_moved() {
         );
     }
 }
+
+/// A helper that keeps the connection it makes for later code, on `self` or in a module
+/// global: moved to a worker thread, it would leave the connection to methods running on the
+/// event loop's thread. No fix, with the reason; the program runs.
+const STORED: &str = r#"import asyncio
+import sqlite3
+
+conn = None
+
+
+def open_global(path):
+    global conn
+    conn = sqlite3.connect(path)
+
+
+class Bot:
+    def __init__(self, path):
+        self.path = path
+        self.db = None
+
+    def connect(self):
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)")
+
+    async def start(self):
+        self.connect()
+        open_global(self.path)
+
+    async def add(self, user_id, name):
+        self.db.execute("INSERT INTO users VALUES (?, ?)", (user_id, name))
+        self.db.commit()
+        return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+async def main():
+    bot = Bot("bot.db")
+    await bot.start()
+    print(await bot.add(1, "ada"))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_helper_keeping_its_connection_on_self_or_a_global_is_not_moved() {
+    let dir = project(&[("main.py", STORED.as_bytes())]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "1\n");
+    let fixed = fix(dir.path(), true);
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+    let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(!text.contains("to_thread"), "{text}");
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);
+    for expected in [
+        "main.py:22:9: UNF401 `self.connect(...)` blocks the event loop in async function \
+         `start`",
+        "no fix: `Bot.connect` uses the sqlite3 connection it makes and keeps in `self.db` for \
+         later code (main.py:18), so it is not moved to a worker thread",
+        "main.py:23:9: UNF401 `open_global(...)` blocks the event loop",
+        "no fix: `open_global` uses the sqlite3 connection it makes and keeps in the module \
+         global `conn` for later code (main.py:9)",
+    ] {
+        assert!(
+            check.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            check.show()
+        );
+    }
+}

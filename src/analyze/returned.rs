@@ -3,7 +3,7 @@
 //! loop's thread, where its next use fails. A synchronous function returning one it made
 //! (`return conn, cursor`, or what another project function returned) is marked in its
 //! summary ([`affine_returns`]; the settling follows those returns across functions and
-//! modules); a coroutine's calls on a local holding one (`conn, cursor = create_conn()` then
+//! modules), and one keeping it on `self` or in a module global is pinned ([`stored_affine`]); a coroutine's calls on a local holding one (`conn, cursor = create_conn()` then
 //! `cursor.execute(...)`) are named for that function ([`returned_receiver`]); and a `with`
 //! block moved as a whole must keep what it makes to itself ([`block_keeps_resource`],
 //! [`affine_leaving_block`]).
@@ -15,7 +15,7 @@ use super::affinity::{MAX_STEPS, made_shareable, origin};
 use super::target::call_target;
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{AffineReturn, ModuleInfo, ModuleMap, ReturnedObject};
+use crate::project::{AffineReturn, Affinity, ModuleInfo, ModuleMap, ReturnedObject};
 use crate::semantic::{BindingId, BindingKind, Resolution, ScopeId, node_at};
 
 /// `db.create_conn()[1].execute` for `cursor.execute(...)` after `conn, cursor =
@@ -91,6 +91,65 @@ fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Op
     }
     let position = elements.iter().position(|e| e.id() == name.id())?;
     Some((right, Some(position as u32)))
+}
+
+/// The thread-affine object `call` (in the synchronous function `function`) makes and keeps
+/// for later code, on `self` / `cls` (`self.conn = sqlite3.connect(p)`) or in a module
+/// global (`global conn; conn = sqlite3.connect(p)`): run in a worker thread, the function
+/// would make it there and leave it to code that runs on the event loop's thread, so it is
+/// pinned like a function using an object it did not make. `__init__` is left out: it runs
+/// where its class is called, which the project phase does not follow.
+pub(super) fn stored_affine(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    call: Node,
+) -> Option<Affinity> {
+    let assignment = call
+        .parent()
+        .filter(|p| p.kind_name() == "assignment")
+        .filter(|p| p.field(Field::Right).is_some_and(|r| r.id() == call.id()))?;
+    let left = assignment.field(Field::Left)?;
+    let index = file.index;
+    let kept = match left.kind_name() {
+        "attribute" => {
+            let object = left.field(Field::Object)?;
+            let receiver = &file.text[object.byte_range()];
+            if object.kind_name() != "identifier"
+                || !matches!(receiver, "self" | "cls")
+                || index.scope(function).name.as_deref() == Some("__init__")
+            {
+                return None;
+            }
+            format!("`{}`", &file.text[left.byte_range()])
+        }
+        "identifier" => {
+            let name = &file.text[left.byte_range()];
+            let Resolution::Binding(id) = index.resolve_name(name, left.end_byte()) else {
+                return None;
+            };
+            if index.binding(id).scope != index.module_scope() {
+                return None;
+            }
+            format!("the module global `{name}`")
+        }
+        _ => return None,
+    };
+    let root = file.parsed.tree.root_node();
+    let kind = index.object_kind(call, root, file.text)?;
+    let (family, label) = registry.thread_affine(&kind)?;
+    let range = call.byte_range();
+    if origin(file, family, (function, None), call, 0).is_some()
+        || made_shareable(file, family, Some(&range), 0)
+    {
+        return None;
+    }
+    Some(Affinity {
+        object: format!("the {label} it makes and keeps in {kept} for later code"),
+        why: family.why.clone(),
+        remedy: family.returned_remedy.clone(),
+        line: call.start_position().row as u32 + 1,
+    })
 }
 
 /// Whether what `call` makes stays in the `with` block a fix moves to a worker thread as a

@@ -11,7 +11,7 @@ use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
-use super::returned::{affine_returns, returned_receiver};
+use super::returned::{affine_returns, returned_receiver, stored_affine};
 use super::socket::on_nonblocking_socket;
 use super::target::{call_target, qualname};
 use crate::codemod::Registry;
@@ -66,7 +66,8 @@ pub fn summarize(
             };
             if let Some(&f) = by_scope.get(&scope) {
                 if functions[f].affinity.is_none() && !functions[f].is_async {
-                    functions[f].affinity = foreign_affine_use(file, registry, scope, node);
+                    functions[f].affinity = foreign_affine_use(file, registry, scope, node)
+                        .or_else(|| stored_affine(file, registry, scope, node));
                 }
                 summarize_call(
                     file,
