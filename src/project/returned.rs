@@ -176,3 +176,144 @@ impl<'a> Functions<'a> {
 pub(super) fn returned_kind<'a>(returned: &Returned<'a>) -> &'a str {
     parts(returned.made).0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        AffineReturn, Evidence, FileSummary, FunctionSummary, ModuleInfo, ProjectCall, ProjectFile,
+        settle,
+    };
+    use super::*;
+
+    fn function(qualname: &str, is_async: bool, calls: Vec<u32>) -> FunctionSummary {
+        FunctionSummary {
+            qualname: qualname.to_owned(),
+            is_async,
+            is_generator: false,
+            direct: None,
+            affinity: None,
+            calls,
+            imported_receivers: Vec::new(),
+            returns: Vec::new(),
+            discarded: Vec::new(),
+            hazards: Vec::new(),
+        }
+    }
+
+    fn made(kind: &str, label: &str, line: u32) -> ReturnedObject {
+        ReturnedObject::Made {
+            kind: kind.to_owned(),
+            label: label.to_owned(),
+            why: "why".to_owned(),
+            remedy: "remedy".to_owned(),
+            line,
+        }
+    }
+
+    /// `create_conn` returns `(conn, cursor)`; `get_db` returns `create_conn()`;
+    /// `cursor_only` returns element 1 of it; the coroutine calls them and uses the cursor.
+    #[test]
+    fn returns_are_followed_through_helpers_and_name_the_receivers() {
+        let targets: Vec<String> = [
+            "m.create_conn",
+            "m.get_db",
+            "m.cursor_only",
+            "m.get_db()[1].execute",
+            "m.cursor_only().fetchone",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mut create_conn = function("create_conn", false, Vec::new());
+        create_conn.direct = Some(Evidence {
+            code: "UNF101".to_owned(),
+            call: "sqlite3.connect".to_owned(),
+            line: 3,
+        });
+        create_conn.returns = vec![
+            AffineReturn {
+                position: Some(0),
+                object: made("sqlite3.connect", "sqlite3 connection", 3),
+            },
+            AffineReturn {
+                position: Some(1),
+                object: made("sqlite3.connect().cursor", "sqlite3 cursor", 4),
+            },
+        ];
+        let mut get_db = function("get_db", false, vec![0]);
+        get_db.returns = vec![AffineReturn {
+            position: None,
+            object: ReturnedObject::Call {
+                target: 0,
+                position: None,
+            },
+        }];
+        let mut cursor_only = function("cursor_only", false, vec![0]);
+        cursor_only.returns = vec![AffineReturn {
+            position: None,
+            object: ReturnedObject::Call {
+                target: 0,
+                position: Some(1),
+            },
+        }];
+        let mut handler = function("handler", true, vec![1, 2]);
+        handler.imported_receivers = vec![(3, 10), (4, 11)];
+        let files = [ProjectFile {
+            display_path: "m.py".to_owned(),
+            module: ModuleInfo {
+                name: "m".to_owned(),
+                is_package: false,
+                names: vec!["m".to_owned()],
+            },
+            summary: FileSummary {
+                functions: vec![create_conn, get_db, cursor_only, handler],
+                targets,
+                imports: Vec::new(),
+                affine_globals: Vec::new(),
+            },
+        }];
+        let calls = settle(&files, &|_| Some("UNF101".to_owned()));
+        let calls = calls[0].as_ref().unwrap();
+        let returned = |name: &str| match &calls[name] {
+            ProjectCall::Blocking { returned, .. } => returned.clone().unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            returned("m.get_db").starts_with(
+                "`get_db` returns the sqlite3 connection and the sqlite3 cursor `create_conn` \
+                 makes (m.py:3)"
+            ),
+            "{}",
+            returned("m.get_db")
+        );
+        assert!(
+            returned("m.cursor_only").starts_with(
+                "`cursor_only` returns the sqlite3 cursor `create_conn` makes (m.py:4)"
+            ),
+            "{}",
+            returned("m.cursor_only")
+        );
+        for (name, qualified, made_at) in [
+            (
+                "m.get_db()[1].execute",
+                "sqlite3.connect().cursor().execute",
+                "the sqlite3 cursor `get_db` returns (made at m.py:4)",
+            ),
+            (
+                "m.cursor_only().fetchone",
+                "sqlite3.connect().cursor().fetchone",
+                "the sqlite3 cursor `cursor_only` returns (made at m.py:4)",
+            ),
+        ] {
+            match &calls[name] {
+                ProjectCall::Affine {
+                    qualified: q,
+                    pinned,
+                } => {
+                    assert_eq!(q, qualified);
+                    assert!(pinned.starts_with(made_at), "{pinned}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}
