@@ -169,6 +169,8 @@ pub struct KeyNodes<'t> {
     pub calls: Vec<Node<'t>>,
     pub yields: Vec<Node<'t>>,
     pub comments: Vec<Node<'t>>,
+    /// `return` statements (for the project summary: what a function returns).
+    pub returns: Vec<Node<'t>>,
 }
 
 impl<'t> KeyNodes<'t> {
@@ -180,6 +182,7 @@ impl<'t> KeyNodes<'t> {
                 "call" => nodes.calls.push(node),
                 "yield" => nodes.yields.push(node),
                 "comment" => nodes.comments.push(node),
+                "return_statement" => nodes.returns.push(node),
                 _ => {}
             }
             true

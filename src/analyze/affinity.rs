@@ -4,6 +4,9 @@
 //! parameter, an attribute of `self`, a name of an enclosing function. Moving such a function
 //! to a worker thread would use the object from the wrong thread; a function that makes the
 //! object itself (connects, uses, closes) moves as one unit of work.
+//!
+//! The other direction, an object made in the moved code and handed back to the event
+//! loop's thread, is `returned.rs`'s.
 
 use tree_sitter::Node;
 
@@ -14,11 +17,11 @@ use crate::project::{AffineGlobal, Affinity, ModuleInfo, ModuleMap, absolute_nam
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// How many steps (names, derived calls) are followed back to what made an object.
-const MAX_STEPS: usize = 8;
+pub(super) const MAX_STEPS: usize = 8;
 
 /// Where the object a function uses was made, when not in the function itself; each with
 /// the expression naming it in the function (`cur`, `self.db`).
-enum Origin<'t> {
+pub(super) enum Origin<'t> {
     /// A module-level name of this file.
     Global(String, Node<'t>),
     /// A parameter: the caller made it.
@@ -189,7 +192,7 @@ pub(super) fn imported_receiver(
 /// Where the object `expr` evaluates to was made, followed back through the function's own
 /// names and derived calls (`con.cursor()`); `None`: the function made it, or it was made
 /// shareable (`check_same_thread=False`), or it cannot be told.
-fn origin<'t>(
+pub(super) fn origin<'t>(
     file: &FileContext<'t>,
     family: &ThreadAffine,
     moved: (ScopeId, Option<&std::ops::Range<usize>>),
@@ -277,7 +280,7 @@ fn origin<'t>(
 /// Whether the value at `value` was made by a constructor call with the family's
 /// `shareable-with` argument (`sqlite3.connect(p, check_same_thread=False)`), followed
 /// through names and derived calls; an origin that cannot be followed is not shareable.
-fn made_shareable(
+pub(super) fn made_shareable(
     file: &FileContext,
     family: &ThreadAffine,
     value: Option<&std::ops::Range<usize>>,

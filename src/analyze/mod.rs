@@ -11,6 +11,7 @@ mod finding;
 mod library;
 mod offer;
 mod proposal;
+mod returned;
 mod side_effects;
 mod socket;
 mod speculation;

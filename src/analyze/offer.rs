@@ -12,6 +12,7 @@ use super::conditions::{
     mentions_any,
 };
 use super::proposal::propose_fix;
+use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
@@ -66,7 +67,13 @@ pub(super) fn offer_call(
             let project_call = if calls.is_empty() {
                 None
             } else {
-                target().and_then(|t| calls.get(&t))
+                // A method of an object a project function returned to the coroutine is
+                // named by that function (`db.create_conn()[1].execute`).
+                target().and_then(|t| calls.get(&t)).or_else(|| {
+                    let name =
+                        returned_receiver(file, registry, project.module, project.map, callee)?;
+                    calls.get(&name)
+                })
             };
             offer(project_call, None, findings);
         }
@@ -76,6 +83,7 @@ pub(super) fn offer_call(
                     chain: String::new(),
                     location: String::new(),
                     pinned: None,
+                    returned: None,
                     hazard: None,
                 };
                 offer(None, Some(&target), findings);
@@ -109,6 +117,9 @@ struct Reached<'r, 'p> {
     location: &'p str,
     /// Why the call's target must stay on the event loop's thread: no fix, this reason.
     pinned: Option<&'p str>,
+    /// For a blocking project function returning a thread-affine object it makes: why a
+    /// call whose result is kept gets no fix.
+    returned: Option<&'p str>,
     /// For a blocking project function: what moving it to a worker thread would do there.
     hazard: Option<&'p ThreadHazard>,
 }
@@ -154,6 +165,7 @@ fn what_the_call_reaches<'r, 'p>(
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
     let mut pinned = None;
+    let mut returned = None;
     let mut hazard = None;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
@@ -164,6 +176,7 @@ fn what_the_call_reaches<'r, 'p>(
                 chain: c,
                 location,
                 pinned: p,
+                returned: r,
                 hazard: h,
             }),
         ) => {
@@ -173,6 +186,7 @@ fn what_the_call_reaches<'r, 'p>(
             }
             chain = (c.as_str(), location.as_str());
             pinned = p.as_deref();
+            returned = r.as_deref();
             hazard = h.as_ref();
             (written(), registry.blocking_codemods())
         }
@@ -205,6 +219,7 @@ fn what_the_call_reaches<'r, 'p>(
         chain: chain.0,
         location: chain.1,
         pinned,
+        returned,
         hazard,
     })
 }
@@ -332,7 +347,16 @@ fn make_finding(
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
     };
-    let (fix, no_fix_reason) = match reached.pinned {
+    // A kept result of a helper returning a thread-affine object it makes: moved to a
+    // worker thread, the helper would hand that object back to the loop's thread (unless
+    // the fix moves the whole `with` block using it, and nothing it made leaves the block).
+    let result_kept = !facts.result_discarded(file, site.call)
+        && !facts.async_function.is_some_and(|function| {
+            moved_with_block(&fix_site)
+                .is_some_and(|block| block_keeps_resource(file, function, block, site.call))
+        });
+    let returned = reached.returned.filter(|_| result_kept);
+    let (fix, no_fix_reason) = match reached.pinned.or(returned) {
         Some(reason) => (None, Some(reason.to_owned())),
         None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
             (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
@@ -351,9 +375,8 @@ fn make_finding(
             target,
             site.project_call,
             i,
-            &facts.callee_text,
-            &reached.qualified,
-            &facts.function_name,
+            (&facts.callee_text, &reached.qualified, &facts.function_name),
+            result_kept,
         )
     });
     Finding {
@@ -378,12 +401,28 @@ fn block_pinned(
 ) -> Option<String> {
     let function = facts.async_function?;
     let block = moved_with_block(site)?;
-    let affinity = foreign_affine_use_in_block(file, registry, function, block)?;
-    Some(format!(
-        "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
-         Instead: {}",
-        affinity.object, affinity.line, affinity.why, affinity.remedy
-    ))
+    if let Some(affinity) = foreign_affine_use_in_block(file, registry, function, block) {
+        return Some(format!(
+            "the `with` block uses {} (line {}), so it is not moved to a worker thread: {}. \
+             Instead: {}",
+            affinity.object, affinity.line, affinity.why, affinity.remedy
+        ));
+    }
+    // What the block makes and the coroutine reads after it would come back to the loop's
+    // thread: a thread-affine object, or the result of a helper returning one.
+    let returned_reason = |call: Node| -> Option<String> {
+        let project = file.project?;
+        let ProjectLookup::Settled(calls) = project.lookup else {
+            return None;
+        };
+        let callee = call.field(Field::Function)?;
+        let target = call_target(file, project.module, project.map, callee)?;
+        match calls.get(&target)? {
+            ProjectCall::Blocking { returned, .. } => returned.clone(),
+            _ => None,
+        }
+    };
+    affine_leaving_block(file, registry, function, block, &returned_reason)
 }
 
 /// The codemod's message for the call (a fix exception for its name may bring its own).

@@ -33,6 +33,10 @@ pub enum Outcome {
         callee: String,
         qualified: String,
         function: String,
+        /// The call's result is kept (not a statement of its own, nor assigned to a name
+        /// nothing reads): a function returning a thread-affine object gets no fix.
+        #[serde(default)]
+        result_kept: bool,
     },
 }
 
@@ -61,16 +65,19 @@ pub fn settle_speculation(
                         callee,
                         qualified,
                         function,
+                        result_kept,
                     },
                     Some(ProjectCall::Blocking {
                         chain,
                         location,
                         pinned,
+                        returned,
                         hazard,
                     }),
                 ) => {
                     let rule = registry.codemod(codemod);
-                    if let Some(reason) = pinned {
+                    let returned = returned.as_ref().filter(|_| result_kept);
+                    if let Some(reason) = pinned.as_ref().or(returned) {
                         finding.fix = None;
                         finding.no_fix_reason = Some(reason.clone());
                     } else if rule.moved_code.is_some() {
@@ -103,9 +110,8 @@ pub(super) fn speculation_for(
     target: &str,
     project_call: Option<&ProjectCall>,
     codemod: usize,
-    callee: &str,
-    qualified: &str,
-    function: &str,
+    (callee, qualified, function): (&str, &str, &str),
+    result_kept: bool,
 ) -> Box<Speculation> {
     let outcome = match project_call {
         // Calls on imported thread-affine objects are never speculated on.
@@ -116,6 +122,7 @@ pub(super) fn speculation_for(
             callee: callee.to_owned(),
             qualified: qualified.to_owned(),
             function: function.to_owned(),
+            result_kept,
         },
     };
     Box::new(Speculation {

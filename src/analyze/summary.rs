@@ -11,6 +11,7 @@ use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
+use super::returned::{affine_returns, returned_receiver, stored_affine};
 use super::socket::on_nonblocking_socket;
 use super::target::{call_target, qualname};
 use crate::codemod::Registry;
@@ -44,6 +45,7 @@ pub fn summarize(
                 affinity: None,
                 calls: Vec::new(),
                 imported_receivers: Vec::new(),
+                returns: Vec::new(),
                 discarded: Vec::new(),
                 hazards: Vec::new(),
             });
@@ -64,7 +66,8 @@ pub fn summarize(
             };
             if let Some(&f) = by_scope.get(&scope) {
                 if functions[f].affinity.is_none() && !functions[f].is_async {
-                    functions[f].affinity = foreign_affine_use(file, registry, scope, node);
+                    functions[f].affinity = foreign_affine_use(file, registry, scope, node)
+                        .or_else(|| stored_affine(file, registry, scope, node));
                 }
                 summarize_call(
                     file,
@@ -76,6 +79,30 @@ pub fn summarize(
                     &mut functions[f],
                     &mut targets,
                 );
+            }
+        }
+    }
+    // What synchronous functions return that holds a thread-affine object.
+    for &statement in &file.nodes.returns {
+        let Some(scope) = index.function_at(statement.start_byte()) else {
+            continue;
+        };
+        if let Some(&f) = by_scope.get(&scope)
+            && !functions[f].is_async
+        {
+            let found = affine_returns(
+                file,
+                registry,
+                (module, map),
+                scope,
+                statement,
+                &mut |name| targets.id(name),
+            );
+            let returns = &mut functions[f].returns;
+            for part in found {
+                if !returns.contains(&part) {
+                    returns.push(part);
+                }
             }
         }
     }
@@ -111,6 +138,7 @@ pub fn summarize(
             || f.affinity.is_some()
             || !f.calls.is_empty()
             || !f.imported_receivers.is_empty()
+            || !f.returns.is_empty()
             || !f.hazards.is_empty()
     });
     for function in &mut functions {
@@ -175,7 +203,17 @@ fn summarize_call(
     let Some(callee) = call.field(Field::Function) else {
         return;
     };
-    if !awaited && let Some(target) = imported_receiver(file, registry, module, map, callee) {
+    // A coroutine's calls on what a project function returned to it (in a synchronous
+    // function, such an object was made on the same thread: no matter).
+    let receiver = || {
+        imported_receiver(file, registry, module, map, callee).or_else(|| {
+            function
+                .is_async
+                .then(|| returned_receiver(file, registry, module, map, callee))
+                .flatten()
+        })
+    };
+    if !awaited && let Some(target) = receiver() {
         let id = targets.id(target);
         if !function.imported_receivers.iter().any(|(t, _)| *t == id) {
             function.imported_receivers.push((id, line));

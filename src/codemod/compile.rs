@@ -146,10 +146,12 @@ fn compile_thread_affine(raw: &RawThreadAffine) -> Result<ThreadAffine, String> 
             )),
         })
         .transpose()?;
+    let returned_remedy = raw.returned_remedy.as_ref().unwrap_or(&raw.remedy);
     for (field, text) in [
         ("object", &raw.object),
         ("why", &raw.why),
         ("remedy", &raw.remedy),
+        ("returned-remedy", returned_remedy),
     ] {
         if text.trim().is_empty() {
             return Err(format!("{context}: `{field}` is empty"));
@@ -175,6 +177,7 @@ fn compile_thread_affine(raw: &RawThreadAffine) -> Result<ThreadAffine, String> 
         shareable_with,
         why: raw.why.trim().to_owned(),
         remedy: raw.remedy.trim().to_owned(),
+        returned_remedy: returned_remedy.trim().to_owned(),
     })
 }
 

@@ -51,6 +51,9 @@ pub struct ThreadAffine {
     pub shareable_with: Option<(String, String)>,
     pub why: String,
     pub remedy: String,
+    /// The remedy for a function that makes such an object and returns it
+    /// (`returned-remedy`, else `remedy`).
+    pub returned_remedy: String,
 }
 
 /// A compiled, validated codemod.

@@ -67,6 +67,10 @@ pub struct RawThreadAffine {
     pub why: String,
     /// What the user can do instead, for the reason shown.
     pub remedy: String,
+    /// What the user can do instead when a function that makes such an object and returns
+    /// it would run in a worker thread (the object would come back to the caller's thread);
+    /// `remedy` when absent.
+    pub returned_remedy: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

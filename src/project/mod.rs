@@ -8,6 +8,7 @@ mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
+mod returned;
 mod summary;
 
 use std::collections::HashMap;
@@ -16,7 +17,9 @@ pub use hazard::{HazardKind, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
-pub use summary::{AffineGlobal, Affinity, Evidence, FileSummary, FunctionSummary};
+pub use summary::{
+    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FunctionSummary, ReturnedObject,
+};
 
 /// What a call in async context reaches.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -26,16 +29,19 @@ pub enum ProjectCall {
     /// A synchronous project function that blocks: `chain` is the path from the callee to
     /// the blocking call (`load_profile -> requests.get`), `location` where that call is.
     /// `pinned`: why it must not move to a worker thread (it, or a function it calls, uses a
-    /// thread-affine object it did not make), so the finding has no fix; `hazard`, what moving
-    /// it to a worker thread would do there that it must not.
+    /// thread-affine object it did not make), so the finding has no fix; `returned`: why a
+    /// call whose result the coroutine keeps must not (it returns a thread-affine object it
+    /// makes); `hazard`, what moving it to a worker thread would do there that it must not.
     Blocking {
         chain: String,
         location: String,
         pinned: Option<String>,
+        returned: Option<String>,
         hazard: Option<ThreadHazard>,
     },
     /// A method of a thread-affine object imported from another module (`cursor.execute`
-    /// after `from db import cursor`): `qualified` is the call as the codemods name it
+    /// after `from db import cursor`), or returned to the coroutine by a project function
+    /// (after `conn, cursor = create_conn()`): `qualified` is the call as the codemods name it
     /// (`sqlite3.connect().cursor().execute`), `pinned` why it stays on the loop's thread.
     Affine { qualified: String, pinned: String },
 }
@@ -160,11 +166,10 @@ impl<'a> Functions<'a> {
     }
 }
 
-/// A method call on a thread-affine module global imported from another module.
+/// A method call on a thread-affine object the function did not make: a module global
+/// imported from another module, or (in a coroutine) what a project function returned.
 struct ImportedUse<'a> {
-    global: &'a AffineGlobal,
-    /// The module defining it, as reported.
-    home: &'a str,
+    source: UseSource<'a>,
     /// The call as the codemods name it: `sqlite3.connect().cursor().execute`.
     qualified: String,
     /// The code of the blocking rule matching it, when one does.
@@ -172,6 +177,20 @@ struct ImportedUse<'a> {
     /// The call's target (in its file's `targets`) and line.
     target: u32,
     line: u32,
+}
+
+/// Where the object an [`ImportedUse`] calls a method of was made.
+enum UseSource<'a> {
+    /// A module global made at import time in `home` (the module, as reported).
+    Global {
+        global: &'a AffineGlobal,
+        home: &'a str,
+    },
+    /// What project function `callee` returned.
+    Returned {
+        callee: usize,
+        returned: returned::Returned<'a>,
+    },
 }
 
 /// The thread-affine module globals of the project, by absolute name: `(file, global)`.
@@ -187,23 +206,39 @@ fn affine_globals(files: &[ProjectFile]) -> HashMap<String, (usize, usize)> {
     globals
 }
 
+/// What the thread-affine objects of the project are: module globals, and what functions
+/// return.
+struct AffineObjects<'a> {
+    globals: HashMap<String, (usize, usize)>,
+    returned: Vec<Vec<returned::Returned<'a>>>,
+}
+
 /// The call `target` (in `file`'s targets) at `line`, when it is a method of a thread-affine
-/// module global of another module.
+/// module global of another module, or of what a project function returned.
 fn imported_use<'a>(
     functions: &Functions<'a>,
-    globals: &HashMap<String, (usize, usize)>,
+    objects: &AffineObjects<'a>,
     file: usize,
     (target, line): (u32, u32),
     evidence: &dyn Fn(&str) -> Option<String>,
 ) -> Option<ImportedUse<'a>> {
     let files = functions.files;
     let (object, method) = files[file].summary.targets[target as usize].rsplit_once('.')?;
-    let (f, g) = functions.resolve_in(object, globals)?;
-    let global = &files[f].summary.affine_globals[g];
-    let qualified = format!("{}().{method}", global.kind);
+    let (source, kind) = match functions.resolve_in(object, &objects.globals) {
+        Some((f, g)) => {
+            let global = &files[f].summary.affine_globals[g];
+            let home = files[f].display_path.as_str();
+            (UseSource::Global { global, home }, global.kind.as_str())
+        }
+        None => {
+            let (callee, returned) = functions.returned_receiver(object, &objects.returned)?;
+            let kind = returned::returned_kind(&returned);
+            (UseSource::Returned { callee, returned }, kind)
+        }
+    };
+    let qualified = format!("{kind}().{method}");
     Some(ImportedUse {
-        global,
-        home: &files[f].display_path,
+        source,
         evidence: evidence(&qualified),
         qualified,
         target,
@@ -211,18 +246,21 @@ fn imported_use<'a>(
     })
 }
 
-/// The affinity of an imported use, as a function's own would say it.
-fn imported_affinity(used: &ImportedUse) -> Affinity {
-    let global = used.global;
-    Affinity {
+/// The affinity of an imported use, as a function's own would say it (a synchronous
+/// function's uses are of module globals).
+fn imported_affinity(used: &ImportedUse) -> Option<Affinity> {
+    let UseSource::Global { global, home } = used.source else {
+        return None;
+    };
+    Some(Affinity {
         object: format!(
-            "the {} `{}`, made at import time in {}",
-            global.label, global.name, used.home
+            "the {} `{}`, made at import time in {home}",
+            global.label, global.name
         ),
         why: global.why.clone(),
         remedy: global.remedy.clone(),
         line: used.line,
-    }
+    })
 }
 
 /// Settle the project: which functions block and how, then the project calls of each file
@@ -235,7 +273,10 @@ pub fn settle(
 ) -> Vec<Option<ProjectCalls>> {
     let functions = Functions::new(files);
     let count = functions.ids.len();
-    let globals = affine_globals(files);
+    let objects = AffineObjects {
+        globals: affine_globals(files),
+        returned: functions.returned_objects(),
+    };
     // Per function, its first call on a thread-affine module global of another module.
     let imported: Vec<Option<ImportedUse>> = (0..count)
         .map(|id| {
@@ -244,12 +285,12 @@ pub fn settle(
                 .function(id)
                 .imported_receivers
                 .iter()
-                .find_map(|&used| imported_use(&functions, &globals, file, used, evidence))
+                .find_map(|&used| imported_use(&functions, &objects, file, used, evidence))
         })
         .collect();
     let imported_affinities: Vec<Option<Affinity>> = imported
         .iter()
-        .map(|used| used.as_ref().map(imported_affinity))
+        .map(|used| used.as_ref().and_then(imported_affinity))
         .collect();
     // Callers of each synchronous function, from synchronous functions (a coroutine that
     // calls a blocking function is a finding, and does not itself block its caller's await).
@@ -346,21 +387,26 @@ pub fn settle(
         .enumerate()
         .map(|(f, file)| {
             let mut calls = ProjectCalls::new();
-            // A coroutine's own calls on imported thread-affine objects.
+            // A coroutine's own calls on imported thread-affine objects, and on those
+            // project functions returned to it.
             let coroutine_uses = file
                 .summary
                 .functions
                 .iter()
-                .filter(|function| function.is_async && !globals.is_empty())
+                .filter(|function| function.is_async)
                 .flat_map(|function| &function.imported_receivers)
-                .filter_map(|&used| imported_use(&functions, &globals, f, used, evidence));
+                .filter_map(|&used| imported_use(&functions, &objects, f, used, evidence));
             for used in coroutine_uses {
-                let global = used.global;
-                let pinned = format!(
-                    "`{}` is the {} made at import time in {}, so the call is not moved to \
-                     a worker thread: {}. Instead: {}",
-                    global.name, global.label, used.home, global.why, global.remedy
-                );
+                let pinned = match &used.source {
+                    UseSource::Global { global, home } => format!(
+                        "`{}` is the {} made at import time in {home}, so the call is not \
+                         moved to a worker thread: {}. Instead: {}",
+                        global.name, global.label, global.why, global.remedy
+                    ),
+                    UseSource::Returned { callee, returned } => {
+                        functions.returned_use_reason(*callee, returned)
+                    }
+                };
                 calls.insert(
                     file.summary.targets[used.target as usize].clone(),
                     ProjectCall::Affine {
@@ -391,6 +437,7 @@ pub fn settle(
                             chain,
                             location,
                             pinned: pinned(callee),
+                            returned: functions.returned_reason(callee, &objects.returned[callee]),
                             hazard,
                         })
                     } else {
@@ -477,6 +524,7 @@ mod tests {
                     }),
                     affinity: None,
                     imported_receivers: Vec::new(),
+                    returns: Vec::new(),
                     // Every call of these summaries is a statement of its own.
                     discarded: calls.clone(),
                     calls,
@@ -529,6 +577,7 @@ mod tests {
                 chain: "c -> d -> time.sleep".to_owned(),
                 location: "m.py:3".to_owned(),
                 pinned: None,
+                returned: None,
                 hazard: None,
             }
         );

@@ -32,6 +32,34 @@ pub struct Affinity {
     pub line: u32,
 }
 
+/// A part of what a function returns that holds a thread-affine object: run in a worker
+/// thread, the function would make that object there and hand it back to its caller's thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffineReturn {
+    /// Which part of the returned value: `None` the whole of it, `Some(i)` element `i` of a
+    /// returned tuple (`return conn, cursor`).
+    pub position: Option<u32>,
+    pub object: ReturnedObject,
+}
+
+/// Where a returned thread-affine object comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnedObject {
+    /// The function made it: its object kind (`sqlite3.connect().cursor`), how a message
+    /// names it (`sqlite3 cursor`), the family's `why` and `returned-remedy`, and the 1-based
+    /// line of the expression that made it.
+    Made {
+        kind: String,
+        label: String,
+        why: String,
+        remedy: String,
+        line: u32,
+    },
+    /// What a project function it calls returned (its index in [`FileSummary::targets`]), or
+    /// element `position` of it (`conn, cursor = create_conn()` then `return cursor`).
+    Call { target: u32, position: Option<u32> },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// `load_profile`, `Repo.save`, `outer.inner`.
@@ -50,8 +78,16 @@ pub struct FunctionSummary {
     pub calls: Vec<u32>,
     /// Method calls on names imported from project modules (`cursor.execute(...)` after
     /// `from db import cursor`), `(index in targets, 1-based line)`, the first of each: the
-    /// settling finds those on a thread-affine module global of another module.
+    /// settling finds those on a thread-affine module global of another module. In a
+    /// coroutine, also those on a local holding what a project function returned
+    /// (`cursor.execute(...)` after `conn, cursor = create_conn()`, the target
+    /// `db.create_conn()[1].execute`): the settling finds those on a thread-affine object
+    /// that function made.
     pub imported_receivers: Vec<(u32, u32)>,
+    /// The parts of its return value holding a thread-affine object (a synchronous
+    /// function's, each part once).
+    #[serde(default)]
+    pub returns: Vec<AffineReturn>,
     /// The calls among `calls` whose result may be thrown away (a statement of its own, or
     /// assigned to a local nothing reads): a coroutine called so is never awaited (UNF301).
     pub discarded: Vec<u32>,

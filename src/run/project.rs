@@ -582,12 +582,21 @@ fn outcome_with_settled_calls(
         })
     };
     let file_calls = file.calls;
-    // A call on an imported thread-affine object is never speculated on: it needs a pass
-    // with the settled calls.
+    // A call on an imported thread-affine object is never speculated on, nor a `with`
+    // block binding what a helper returning one returns: they need a pass with the settled
+    // calls.
     let foreseen = file.speculated
         && file_calls.is_none_or(|calls| {
             calls.iter().all(|(k, call)| {
-                lexical.may_matter(k) && !matches!(call, ProjectCall::Affine { .. })
+                lexical.may_matter(k)
+                    && !matches!(
+                        call,
+                        ProjectCall::Affine { .. }
+                            | ProjectCall::Blocking {
+                                returned: Some(_),
+                                ..
+                            }
+                    )
             })
         });
     if !foreseen {
