@@ -16,6 +16,12 @@ pub enum HazardKind {
     /// It changes, or reads the whole of (serialising it), state reachable from `self`, `cls`
     /// or a module global: in a worker thread it races with the coroutines using that state.
     SharedState,
+    /// It reads or writes a file its module both reads and writes through a shared name: in
+    /// worker threads two coroutines interleave their read-modify-write.
+    SharedFile,
+    /// It calls a loop-bound asyncio API under a handler that catches the RuntimeError: in
+    /// a worker thread nothing crashes, and what it schedules never runs.
+    LoopBoundSwallowed,
     /// It calls an asyncio API that needs the running event loop: in a worker thread there is
     /// none.
     LoopBound,
@@ -46,6 +52,20 @@ impl ThreadHazard {
             None => format!("`{}`", self.function),
         };
         match self.kind {
+            HazardKind::LoopBound if what.starts_with("makes") => format!(
+                "{function} {what}: a worker thread has no event loop, so on those versions, \
+                 which the project does not rule out, it would raise RuntimeError"
+            ),
+            HazardKind::LoopBoundSwallowed => format!(
+                "{function} {what}: in a worker thread there is no running event loop; the \
+                 handler catches the RuntimeError, so nothing crashes, but what it schedules \
+                 silently never runs (a task never started, a callback never called)"
+            ),
+            HazardKind::SharedFile => format!(
+                "{function} {what}: in worker threads two coroutines can interleave and lose \
+                 an update, and a reader can see the file half-written; guard it with a lock \
+                 or keep it on the event loop"
+            ),
             HazardKind::LoopBound => format!(
                 "{function} {what}: in a worker thread there is no running event loop, it \
                  would raise RuntimeError"
