@@ -171,17 +171,28 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
 
 /// The worst hazard of the code a fix moves to a worker thread as a block (`fix.moves`, the
 /// `offload-block` strategy): what the calls in it do (the strategy itself already makes a
-/// store into an object the block did not make unsafe).
+/// store into an object the block did not make unsafe). For a fix that runs the call itself
+/// in a worker thread (`moved_call`, the `to-thread` strategy), what it does to a shared file.
 pub(super) fn moved_block_hazard(
     file: &FileContext,
     registry: &Registry,
     fix: &Fix,
+    moved_call: Option<Node>,
 ) -> Option<ThreadHazard> {
-    let range = fix.moves.clone()?;
     let moved = registry
         .codemods()
         .iter()
         .find_map(|c| c.moved_code.as_ref())?;
+    let Some(range) = fix.moves.clone() else {
+        let call = moved_call?.byte_range();
+        let what = shared_files(file, moved).hazard_in(|a| a.range == call)?;
+        return Some(ThreadHazard {
+            kind: HazardKind::SharedFile,
+            function: crate::project::MOVED_CALL.to_owned(),
+            what,
+            moved_with: None,
+        });
+    };
     let inside = |r: std::ops::Range<usize>| range.start <= r.start && r.end <= range.end;
     let mut iterations = Vec::new();
     if let Some(block) = file

@@ -27,11 +27,15 @@ pub enum HazardKind {
     LoopBound,
 }
 
+/// [`ThreadHazard::function`] of the call a fix runs in a worker thread itself.
+pub const MOVED_CALL: &str = "<call>";
+
 /// One function's first hazard of a kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadHazard {
     pub kind: HazardKind,
-    /// The function whose own body does it (`Jobs._save`); empty for a block a fix moves.
+    /// The function whose own body does it (`Jobs._save`); empty for a block a fix moves,
+    /// [`MOVED_CALL`] for a call.
     pub function: String,
     /// What it does, after the function's name: "calls `asyncio.create_task` (in an `except`
     /// branch)", "reads `self.jobs` (`json.dump`)", "changes `self.queues`".
@@ -48,6 +52,7 @@ impl ThreadHazard {
         let ThreadHazard { what, .. } = self;
         let function = match &self.moved_with {
             _ if self.function.is_empty() => "the moved block".to_owned(),
+            _ if self.function == MOVED_CALL => "the call".to_owned(),
             Some(moved) => format!("`{}` (run by `{moved}`)", self.function),
             None => format!("`{}`", self.function),
         };
