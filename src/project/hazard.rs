@@ -13,12 +13,13 @@ use super::Functions;
 /// What moved code must not do, by how much it matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum HazardKind {
+    /// It reads or writes a file its module both reads and writes through a shared name: in
+    /// worker threads two coroutines interleave their read-modify-write.
+    /// (Below `SharedState`: when code does both, the state's caveat is the one shown.)
+    SharedFile,
     /// It changes, or reads the whole of (serialising it), state reachable from `self`, `cls`
     /// or a module global: in a worker thread it races with the coroutines using that state.
     SharedState,
-    /// It reads or writes a file its module both reads and writes through a shared name: in
-    /// worker threads two coroutines interleave their read-modify-write.
-    SharedFile,
     /// It calls a loop-bound asyncio API under a handler that catches the RuntimeError: in
     /// a worker thread nothing crashes, and what it schedules never runs.
     LoopBoundSwallowed,
