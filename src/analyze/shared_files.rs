@@ -344,3 +344,54 @@ fn enclosing_class(file: &FileContext, function: ScopeId) -> Option<String> {
         .then(|| scope.name.clone())
         .flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_context::with_context;
+    use super::*;
+    use crate::codemod::Registry;
+
+    /// The keys of the shared accesses of `source`, with `w` for a write.
+    fn shared(source: &str) -> Vec<String> {
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        with_context("app.py", source, None, |file| {
+            SharedFiles::of(file, moved)
+                .accesses
+                .iter()
+                .map(|a| format!("{}{}", a.key, if a.write { " w" } else { "" }))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_module_constant_read_and_rewritten_is_shared() {
+        let source = "import json\nPATH = 'a.json'\n\ndef load():\n    with open(PATH) as f:\n        return json.load(f)\n\ndef save(d):\n    with open(PATH, mode='w') as f:\n        json.dump(d, f)\n";
+        assert_eq!(shared(source), ["PATH", "PATH w"]);
+    }
+
+    #[test]
+    fn a_self_attribute_and_a_joined_path_are_followed_through_locals() {
+        let source = "import os\nclass Store:\n    def load(self, gid):\n        path = os.path.join(self.dir, f'{gid}.json')\n        return open(path).read()\n\n    def save(self, gid, text):\n        with open(os.path.join(self.dir, f'{gid}.json'), 'w') as f:\n            f.write(text)\n";
+        assert_eq!(
+            shared(source),
+            ["Store.dir/{*}.json", "Store.dir/{*}.json w"]
+        );
+    }
+
+    #[test]
+    fn a_path_method_and_a_project_function_name_the_file() {
+        let source = "from pathlib import Path\ndef config_path():\n    return 'c.json'\n\ndef load():\n    return Path(config_path()).read_text()\n\ndef save(text):\n    Path(config_path()).write_text(text)\n";
+        assert_eq!(shared(source), ["config_path()", "config_path() w"]);
+    }
+
+    #[test]
+    fn fresh_paths_parameters_and_files_only_read_are_not_shared() {
+        let source = "import tempfile, uuid, os\nLOG = 'log.txt'\n\ndef scratch(text, path):\n    fd, tmp = tempfile.mkstemp()\n    with open(tmp, 'w') as f:\n        f.write(text)\n    open(tmp).read()\n    open(f'{uuid.uuid4()}.txt', 'w').write(text)\n    open(f'{uuid.uuid4()}.txt').read()\n    open(path, 'w').write(text)\n    open(path).read()\n    return open(LOG).read()\n";
+        assert!(shared(source).is_empty(), "{:?}", shared(source));
+    }
+}
