@@ -182,16 +182,14 @@ fn helpers_reading_and_rewriting_a_file_on_self_are_not_moved_by_a_safe_fix() {
     assert!(
         report.contains(
             "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` \
-             (`Store.load` reads the file `self.path` (`Store.path`), which the module also \
-             writes (line 17): in worker threads two coroutines can interleave and lose an \
-             update"
+             (`Store.load` reads the file `self.path`, which the module also writes (line \
+             17): in worker threads two coroutines can interleave and lose an update"
         ),
         "{report}"
     );
     assert!(
         report.contains(
-            "(`Store.save` writes the file `self.path` (`Store.path`), which the module also \
-             reads (line 13)"
+            "(`Store.save` writes the file `self.path`, which the module also reads (line 13)"
         ),
         "{report}"
     );

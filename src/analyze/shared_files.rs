@@ -94,9 +94,11 @@ impl SharedFiles {
         let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
         let reads = same.iter().any(|a| !a.write);
         let writes = same.iter().any(|a| a.write);
-        let shown = match first.shown == first.key {
-            true => format!("`{}`", first.shown),
-            false => format!("`{}` (`{}`)", first.shown, first.key),
+        // A local name says little: what it holds is shown too.
+        let local = first.shown.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let shown = match local && first.shown != first.key {
+            true => format!("`{}` (`{}`)", first.shown, first.key),
+            false => format!("`{}`", first.shown),
         };
         if reads && writes {
             return Some(format!("reads and rewrites the file {shown}"));
