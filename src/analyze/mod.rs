@@ -12,6 +12,7 @@ mod library;
 mod offer;
 mod proposal;
 mod returned;
+mod shared_files;
 mod side_effects;
 mod socket;
 mod speculation;
@@ -57,6 +58,8 @@ pub struct FileContext<'a> {
     /// The calls in this file that the project phase found reaching project coroutine
     /// functions or blocking project functions.
     pub project: Option<ProjectView<'a>>,
+    /// The files the module both reads and writes, found once when moved code is checked.
+    pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.

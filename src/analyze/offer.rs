@@ -17,7 +17,7 @@ use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
-use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, moved_with_block};
+use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ProjectCall, ProjectLookup, ThreadHazard};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
@@ -142,10 +142,12 @@ fn offer_to_codemods(
         if codemod_applies(file, selection, codemod, &site, &reached, &facts) {
             let mut finding = make_finding(file, registry, library, &site, &reached, &facts, i);
             // A block moved to a worker thread: what its calls do there.
+            let moved_call =
+                matches!(codemod.strategy, Some(Strategy::ToThread)).then_some(site.call);
             let hazard = finding
                 .fix
                 .as_ref()
-                .and_then(|fix| moved_block_hazard(file, registry, fix));
+                .and_then(|fix| moved_block_hazard(file, registry, fix, moved_call));
             apply_hazard(
                 hazard.as_ref(),
                 &mut finding.fix,

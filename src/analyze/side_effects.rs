@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::shared_files::SharedFiles;
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
@@ -58,7 +59,9 @@ pub(super) fn record_hazards(
         if function.is_async || function.hazards.iter().any(|h| h.kind == kind) {
             return;
         }
-        if kind == HazardKind::SharedState && under_a_thread_lock(file, moved, node) {
+        if matches!(kind, HazardKind::SharedState | HazardKind::SharedFile)
+            && under_a_thread_lock(file, moved, node)
+        {
             return;
         }
         function.hazards.push(ThreadHazard {
@@ -73,8 +76,27 @@ pub(super) fn record_hazards(
             record(call, kind, what);
         }
     }
+    let shared = shared_files(file, moved);
+    for (&scope, _) in by_scope.iter() {
+        if let Some(what) = shared.hazard_in(|a| a.function == Some(scope)) {
+            let function = index.scope(scope);
+            // Recorded at the function's first byte: `record` finds the function from there.
+            let start = function.range.start;
+            if let Some(node) = file
+                .parsed
+                .tree
+                .root_node()
+                .descendant_for_byte_range(start, start)
+            {
+                record(node, HazardKind::SharedFile, what);
+            }
+        }
+    }
     walk_tree(&file.parsed.tree, |cursor| {
         let node = cursor.node();
+        if let Some(what) = iteration_hazard(file, node) {
+            record(node, HazardKind::SharedState, what);
+        }
         let targets: Vec<Node> = match node.kind_name() {
             "assignment" | "augmented_assignment" => node.field(Field::Left).into_iter().collect(),
             "delete_statement" => node.named_children(&mut node.walk()).collect(),
@@ -114,12 +136,27 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
         .flatten()
         .map(|a| &file.text[a.byte_range()]);
     if let Some(api) = loop_bound(moved, qualified.as_deref(), method) {
-        let branch = if in_except_branch(call) {
-            " (in an `except` branch)"
+        if let Some((made_on_first_use, since)) = &moved.binds_on_first_use
+            && made_on_first_use.contains(&api)
+        {
+            if file.target_version.is_none_or(|v| v < *since) {
+                let (major, minor) = since;
+                let what = format!(
+                    "makes `{api}()` (bound to a loop when made below Python {major}.{minor})"
+                );
+                return Some((HazardKind::LoopBound, what));
+            }
+        } else if let Some(handler) = swallowing_handler(file, moved, call) {
+            let what = format!("calls `{api}` inside `try/{handler}`");
+            return Some((HazardKind::LoopBoundSwallowed, what));
         } else {
-            ""
-        };
-        return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
+            let branch = if in_except_branch(call) {
+                " (in an `except` branch)"
+            } else {
+                ""
+            };
+            return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
+        }
     }
     if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
         && let Some(state) = callee
@@ -139,22 +176,54 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
 
 /// The worst hazard of the code a fix moves to a worker thread as a block (`fix.moves`, the
 /// `offload-block` strategy): what the calls in it do (the strategy itself already makes a
-/// store into an object the block did not make unsafe).
+/// store into an object the block did not make unsafe). For a fix that runs the call itself
+/// in a worker thread (`moved_call`, the `to-thread` strategy), what it does to a shared file.
 pub(super) fn moved_block_hazard(
     file: &FileContext,
     registry: &Registry,
     fix: &Fix,
+    moved_call: Option<Node>,
 ) -> Option<ThreadHazard> {
-    let range = fix.moves.clone()?;
     let moved = registry
         .codemods()
         .iter()
         .find_map(|c| c.moved_code.as_ref())?;
+    let Some(range) = fix.moves.clone() else {
+        let call = moved_call?.byte_range();
+        let what = shared_files(file, moved).hazard_in(|a| a.range == call)?;
+        return Some(ThreadHazard {
+            kind: HazardKind::SharedFile,
+            function: crate::project::MOVED_CALL.to_owned(),
+            what,
+            moved_with: None,
+        });
+    };
+    let inside = |r: std::ops::Range<usize>| range.start <= r.start && r.end <= range.end;
+    let mut iterations = Vec::new();
+    if let Some(block) = file
+        .parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)
+    {
+        walk_tree_from(block, |node| {
+            if inside(node.byte_range())
+                && let Some(what) = iteration_hazard(file, node)
+            {
+                iterations.push((HazardKind::SharedState, what));
+            }
+        });
+    }
+    let shared = shared_files(file, moved)
+        .hazard_in(|a| inside(a.range.clone()))
+        .map(|what| (HazardKind::SharedFile, what));
     file.nodes
         .calls
         .iter()
-        .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
+        .filter(|c| inside(c.byte_range()))
         .filter_map(|&c| call_hazard(file, moved, c))
+        .chain(iterations)
+        .chain(shared)
         .reduce(|worst, next| if next.0 > worst.0 { next } else { worst })
         .map(|(kind, what)| ThreadHazard {
             kind,
@@ -249,6 +318,99 @@ fn shared_state(file: &FileContext, expression: Node) -> Option<String> {
     }
 }
 
+/// The shared files of `file` (computed once).
+fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
+    file.shared_files
+        .get_or_init(|| SharedFiles::of(file, moved))
+}
+
+/// A `for` loop or a comprehension iterating state reachable from `self`, `cls` or a module
+/// global (`for k, v in self.pending.items()`): in a worker thread, a coroutine changing it
+/// meanwhile breaks the iteration.
+fn iteration_hazard(file: &FileContext, node: Node) -> Option<String> {
+    if !matches!(node.kind_name(), "for_statement" | "for_in_clause") {
+        return None;
+    }
+    let mut iterated = node.field(Field::Right)?;
+    // `self.x.items()`, `.values()`, `.keys()`: views iterated lazily over the same state.
+    if iterated.kind_name() == "call"
+        && let Some(callee) = iterated.field(Field::Function)
+        && callee.kind_name() == "attribute"
+        && callee
+            .field(Field::Attribute)
+            .is_some_and(|a| matches!(&file.text[a.byte_range()], "items" | "values" | "keys"))
+        && iterated
+            .field(Field::Arguments)
+            .is_some_and(|a| a.named_child_count() == 0)
+    {
+        iterated = callee.field(Field::Object)?;
+    }
+    if !matches!(
+        iterated.kind_name(),
+        "attribute" | "subscript" | "identifier"
+    ) {
+        return None;
+    }
+    let state = shared_state(file, iterated).or_else(|| {
+        // A bare module global (`for job in JOBS`).
+        (iterated.kind_name() == "identifier").then_some(())?;
+        let name = &file.text[iterated.byte_range()];
+        let Resolution::Binding(id) = file.index.resolve_name(name, iterated.start_byte()) else {
+            return None;
+        };
+        let binding = file.index.binding(id);
+        (binding.kind == BindingKind::Assignment && binding.scope == file.index.module_scope())
+            .then(|| name.to_owned())
+    })?;
+    Some(format!("reads `{state}` (iterates it)"))
+}
+
+/// The handler (`except Exception`) of a `try` around `call`, in its function, that
+/// catches the RuntimeError a loop-bound call raises in a worker thread.
+fn swallowing_handler(file: &FileContext, moved: &MovedCode, call: Node) -> Option<String> {
+    let mut current = call;
+    while let Some(parent) = current.parent() {
+        match parent.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => return None,
+            "try_statement"
+                if parent
+                    .field(Field::Body)
+                    .is_some_and(|b| b.id() == current.id()) =>
+            {
+                let mut cursor = parent.walk();
+                for clause in parent.named_children(&mut cursor) {
+                    if clause.kind_name() != "except_clause" {
+                        continue;
+                    }
+                    let Some(handled) = crate::parse::handled_types(clause) else {
+                        return Some("except:".to_owned());
+                    };
+                    if let Some(item) = handled.items.iter().find(|item| {
+                        file.index
+                            .qualified_name(**item, file.text)
+                            .is_some_and(|q| moved.swallowed_by.contains(&q))
+                    }) {
+                        return Some(format!("except {}", &file.text[item.byte_range()]));
+                    }
+                }
+            }
+            _ => {}
+        }
+        current = parent;
+    }
+    None
+}
+
+/// Call `visit` on `node` and every node below it.
+fn walk_tree_from(node: Node, mut visit: impl FnMut(Node)) {
+    let mut stack = vec![node];
+    let mut cursor = node.walk();
+    while let Some(next) = stack.pop() {
+        visit(next);
+        stack.extend(next.named_children(&mut cursor));
+    }
+}
+
 /// Whether `node` runs inside `with lock:` in its function, where `lock` is a thread lock of
 /// `[moved-code] thread-locks` (`self._lock`, assigned `threading.Lock()` in `__init__`).
 fn under_a_thread_lock(file: &FileContext, moved: &MovedCode, node: Node) -> bool {
@@ -316,7 +478,7 @@ pub(super) fn apply_hazard(
                 *no_fix_reason = Some(hazard.reason());
             }
         }
-        HazardKind::SharedState => {
+        HazardKind::SharedState | HazardKind::SharedFile | HazardKind::LoopBoundSwallowed => {
             if let Some(fix) = fix {
                 fix.applicability = fix.applicability.min(Applicability::Unsafe);
                 fix.caveat = Some(match fix.caveat.take() {

@@ -26,6 +26,7 @@ pub(super) fn with_context<T>(
         http_client: "httpx",
         unsafe_fixes: false,
         project: None,
+        shared_files: Default::default(),
     };
     work(&file)
 }

@@ -433,12 +433,87 @@ fn compile_moved_code(
         )),
         None => Ok(names.iter().cloned().collect()),
     };
+    let loop_bound_calls: HashSet<String> = qualified("loop-bound-calls", &raw.loop_bound_calls)?;
+    let binds_on_first_use = match (&raw.binds_on_first_use_since, &raw.binds_on_first_use[..]) {
+        (None, []) => None,
+        (Some(since), names) if !names.is_empty() => {
+            let version = since
+                .split_once('.')
+                .and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)))
+                .ok_or_else(|| {
+                    format!("`[moved-code] binds-on-first-use-since`: {since:?} is not `3.10`")
+                })?;
+            if let Some(name) = names.iter().find(|n| !loop_bound_calls.contains(*n)) {
+                return Err(format!(
+                    "`[moved-code] binds-on-first-use`: {name:?} is not in `loop-bound-calls`"
+                ));
+            }
+            Some((names.iter().cloned().collect(), version))
+        }
+        _ => {
+            return Err(
+                "`[moved-code] binds-on-first-use` and `binds-on-first-use-since` \
+                        go together"
+                    .to_owned(),
+            );
+        }
+    };
+    let mut files: HashMap<String, Vec<super::FileAccessCall>> = HashMap::new();
+    for table in &raw.files {
+        let access = compile_file_access(table)?;
+        for call in qualified("files", &table.calls)? {
+            files.entry(call).or_default().push(access.clone());
+        }
+    }
     Ok(super::MovedCode {
-        loop_bound_calls: qualified("loop-bound-calls", &raw.loop_bound_calls)?,
+        loop_bound_calls,
         loop_bound_methods: plain("loop-bound-methods", &raw.loop_bound_methods)?,
         mutating_methods: plain("mutating-methods", &raw.mutating_methods)?,
         serialisers: qualified("serialisers", &raw.serialisers)?,
         thread_locks: qualified("thread-locks", &raw.thread_locks)?,
+        binds_on_first_use,
+        path_builders: qualified("path-builders", &raw.path_builders)?,
+        swallowed_by: qualified("swallowed-by", &raw.swallowed_by)?
+            .into_iter()
+            .collect(),
+        files,
+    })
+}
+
+/// One `[[moved-code.files]]` table: the path is an argument or the receiver, never both;
+/// an access decided by the mode names the mode's argument.
+fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAccessCall, String> {
+    use super::FileAccessKind;
+    let access = match raw.access.as_str() {
+        "read" => FileAccessKind::Read,
+        "write" => FileAccessKind::Write,
+        "mode" => FileAccessKind::Mode,
+        other => {
+            return Err(format!(
+                "`[[moved-code.files]] access`: {other:?} is not `read`, `write` or `mode`"
+            ));
+        }
+    };
+    let path_argument = raw
+        .path_argument
+        .map(|position| (position, raw.path_keyword.clone()));
+    if path_argument.is_some() == raw.path_receiver {
+        return Err(
+            "`[[moved-code.files]]` needs one of `path-argument` and `path-receiver`".to_owned(),
+        );
+    }
+    let mode_argument = raw
+        .mode_argument
+        .map(|position| (position, raw.mode_keyword.clone()));
+    if (access == FileAccessKind::Mode) != mode_argument.is_some() {
+        return Err(
+            "`[[moved-code.files]]`: `mode-argument` goes with `access = \"mode\"`".to_owned(),
+        );
+    }
+    Ok(super::FileAccessCall {
+        access,
+        path_argument,
+        mode_argument,
     })
 }
 

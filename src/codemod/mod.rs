@@ -22,7 +22,8 @@ pub use compile::compile;
 pub use configured::ConfiguredCall;
 pub use httpx::HttpxMapping;
 pub use model::{
-    AlternativeFix, Codemod, CodemodError, Docs, FixException, MovedCode, ThreadAffine,
+    AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
+    MovedCode, ThreadAffine,
 };
 pub use offload::moved_with_block;
 pub use registry::{CallWords, Registry};

@@ -131,4 +131,31 @@ pub struct MovedCode {
     pub mutating_methods: HashSet<String>,
     pub serialisers: HashSet<String>,
     pub thread_locks: HashSet<String>,
+    /// Of `loop_bound_calls`, the constructors that need no loop when made from this Python
+    /// version on (they bind to the loop that first uses them).
+    pub binds_on_first_use: Option<(HashSet<String>, (u8, u8))>,
+    /// Exceptions (qualified) whose handler swallows the RuntimeError of a loop-bound call.
+    pub swallowed_by: Vec<String>,
+    /// Functions that make a path of their arguments (`os.path.join`, `pathlib.Path`).
+    pub path_builders: HashSet<String>,
+    /// The calls that read or write a file, by qualified name.
+    pub files: HashMap<String, Vec<FileAccessCall>>,
+}
+
+/// Whether a call reads or writes the file it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAccessKind {
+    Read,
+    Write,
+    /// The open mode decides.
+    Mode,
+}
+
+/// One way a call accesses a file (`[[moved-code.files]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAccessCall {
+    pub access: FileAccessKind,
+    /// The path operand: `None` for the receiver (`path.write_text`).
+    pub path_argument: Option<(usize, Option<String>)>,
+    pub mode_argument: Option<(usize, Option<String>)>,
 }

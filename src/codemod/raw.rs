@@ -309,4 +309,37 @@ pub struct RawMovedCode {
     /// guarded (`threading.Lock`).
     #[serde(default)]
     pub thread_locks: Vec<String>,
+    /// Of `loop-bound-calls`, the constructors that bind to a loop only when first used from
+    /// `binds-on-first-use-since` (a Python version, `"3.10"`); below it they look up the
+    /// thread's event loop when made.
+    #[serde(default)]
+    pub binds_on_first_use: Vec<String>,
+    pub binds_on_first_use_since: Option<String>,
+    /// Exceptions whose handler around a loop-bound call swallows its RuntimeError.
+    #[serde(default)]
+    pub swallowed_by: Vec<String>,
+    /// Qualified functions that make a path of their arguments (`os.path.join`).
+    #[serde(default)]
+    pub path_builders: Vec<String>,
+    /// `[[moved-code.files]]`: calls that read or write a file.
+    #[serde(default)]
+    pub files: Vec<RawFileAccess>,
+}
+
+/// `[[moved-code.files]]`: calls that read or write the file one of their operands names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawFileAccess {
+    /// Qualified names; a path method as `pathlib.Path().write_text`.
+    pub calls: Vec<String>,
+    /// `read`, `write`, or `mode` (the open mode decides: `w`, `a`, `x` or `+` writes).
+    pub access: String,
+    /// Where the path is: an argument's position (and its keyword), or the receiver.
+    pub path_argument: Option<usize>,
+    pub path_keyword: Option<String>,
+    #[serde(default)]
+    pub path_receiver: bool,
+    /// With `access = "mode"`: the mode argument's position and keyword (default `"r"`).
+    pub mode_argument: Option<usize>,
+    pub mode_keyword: Option<String>,
 }

@@ -13,19 +13,30 @@ use super::Functions;
 /// What moved code must not do, by how much it matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum HazardKind {
+    /// It reads or writes a file its module both reads and writes through a shared name: in
+    /// worker threads two coroutines interleave their read-modify-write.
+    /// (Below `SharedState`: when code does both, the state's caveat is the one shown.)
+    SharedFile,
     /// It changes, or reads the whole of (serialising it), state reachable from `self`, `cls`
     /// or a module global: in a worker thread it races with the coroutines using that state.
     SharedState,
+    /// It calls a loop-bound asyncio API under a handler that catches the RuntimeError: in
+    /// a worker thread nothing crashes, and what it schedules never runs.
+    LoopBoundSwallowed,
     /// It calls an asyncio API that needs the running event loop: in a worker thread there is
     /// none.
     LoopBound,
 }
 
+/// [`ThreadHazard::function`] of the call a fix runs in a worker thread itself.
+pub const MOVED_CALL: &str = "<call>";
+
 /// One function's first hazard of a kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadHazard {
     pub kind: HazardKind,
-    /// The function whose own body does it (`Jobs._save`); empty for a block a fix moves.
+    /// The function whose own body does it (`Jobs._save`); empty for a block a fix moves,
+    /// [`MOVED_CALL`] for a call.
     pub function: String,
     /// What it does, after the function's name: "calls `asyncio.create_task` (in an `except`
     /// branch)", "reads `self.jobs` (`json.dump`)", "changes `self.queues`".
@@ -42,10 +53,25 @@ impl ThreadHazard {
         let ThreadHazard { what, .. } = self;
         let function = match &self.moved_with {
             _ if self.function.is_empty() => "the moved block".to_owned(),
+            _ if self.function == MOVED_CALL => "the call".to_owned(),
             Some(moved) => format!("`{}` (run by `{moved}`)", self.function),
             None => format!("`{}`", self.function),
         };
         match self.kind {
+            HazardKind::LoopBound if what.starts_with("makes") => format!(
+                "{function} {what}: a worker thread has no event loop, so on those versions, \
+                 which the project does not rule out, it would raise RuntimeError"
+            ),
+            HazardKind::LoopBoundSwallowed => format!(
+                "{function} {what}: in a worker thread there is no running event loop; the \
+                 handler catches the RuntimeError, so nothing crashes, but what it schedules \
+                 silently never runs (a task never started, a callback never called)"
+            ),
+            HazardKind::SharedFile => format!(
+                "{function} {what}: in worker threads two coroutines can interleave and lose \
+                 an update, and a reader can see the file half-written; guard it with a lock \
+                 or keep it on the event loop"
+            ),
             HazardKind::LoopBound => format!(
                 "{function} {what}: in a worker thread there is no running event loop, it \
                  would raise RuntimeError"

@@ -13,7 +13,7 @@ mod summary;
 
 use std::collections::HashMap;
 
-pub use hazard::{HazardKind, ThreadHazard};
+pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};

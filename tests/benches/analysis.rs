@@ -97,6 +97,7 @@ fn benches(c: &mut Criterion) {
             http_client: "httpx",
             unsafe_fixes: false,
             project: None,
+            shared_files: Default::default(),
         };
         group.bench_function("match", |b| {
             b.iter(|| analyze(&context, &registry, &selection))

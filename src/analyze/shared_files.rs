@@ -1,0 +1,399 @@
+//! Files as shared state: the files a module both reads and writes through a shared name (a
+//! module global, an attribute of `self` / `cls`, a string literal, an imported name, a
+//! project function returning the path). On the event loop's thread a coroutine's read,
+//! change and rewrite of such a file is atomic with respect to the other coroutines; moved to
+//! a worker thread, two of them interleave (an update is lost) and a reader can see the file
+//! truncated by a write in progress. Which calls read or write a file is data
+//! (`[[moved-code.files]]` in `codemods/UNF401.toml`); a path made fresh (a parameter, a
+//! temporary file, a name built from a call) is nobody else's, and stays safe.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
+use crate::parse::{Field, FieldChild, KindName};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+
+/// How many names and calls a path is followed through (also stops cycles).
+const MAX_DEPTH: usize = 6;
+
+/// One call in the file that reads or writes a file named through a shared name.
+#[derive(Debug, Clone)]
+pub(super) struct FileAccess {
+    /// The call's bytes.
+    pub range: Range<usize>,
+    /// The function it is in.
+    pub function: Option<ScopeId>,
+    /// What names the file, resolved: `MATCH_DATES_PATH`, `Store.path`, `{config.DIR}/*`.
+    pub key: String,
+    /// The path as written: `self.data_store_path`.
+    pub shown: String,
+    pub write: bool,
+    /// 1-based.
+    pub line: u32,
+}
+
+/// The file accesses of one file whose file the module both reads and writes.
+#[derive(Debug, Default)]
+pub struct SharedFiles {
+    accesses: Vec<FileAccess>,
+}
+
+impl SharedFiles {
+    /// The accesses of `file` to files it both reads and writes.
+    pub(super) fn of(file: &FileContext, moved: &MovedCode) -> SharedFiles {
+        if moved.files.is_empty() {
+            return SharedFiles::default();
+        }
+        let root = file.parsed.tree.root_node();
+        let mut accesses = Vec::new();
+        for &call in &file.nodes.calls {
+            let Some(callee) = call.field(Field::Function) else {
+                continue;
+            };
+            let Some(ways) = file
+                .index
+                .callable_name(callee, root, file.text)
+                .and_then(|q| moved.files.get(&q))
+            else {
+                continue;
+            };
+            for way in ways {
+                if let Some(access) = access_of(file, moved, call, callee, way) {
+                    accesses.push(access);
+                }
+            }
+        }
+        let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
+        for access in &accesses {
+            let entry = kinds.entry(&access.key).or_default();
+            if access.write {
+                entry.1 = true;
+            } else {
+                entry.0 = true;
+            }
+        }
+        let shared: Vec<String> = kinds
+            .into_iter()
+            .filter(|(_, (read, write))| *read && *write)
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        accesses.retain(|a| shared.contains(&a.key));
+        SharedFiles { accesses }
+    }
+
+    /// What the code in `range` (of `function`, or a moved block when `None` is given for
+    /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
+    /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
+    pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
+        let moved: Vec<&FileAccess> = self.accesses.iter().filter(|a| inside(a)).collect();
+        let first = moved.first()?;
+        let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
+        let reads = same.iter().any(|a| !a.write);
+        let writes = same.iter().any(|a| a.write);
+        // A local name says little: what it holds is shown too.
+        let local = first.shown.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let shown = match local && first.shown != first.key {
+            true => format!("`{}` (`{}`)", first.shown, first.key),
+            false => format!("`{}`", first.shown),
+        };
+        if reads && writes {
+            return Some(format!("reads and rewrites the file {shown}"));
+        }
+        let other = self
+            .accesses
+            .iter()
+            .find(|a| a.key == first.key && a.write != first.write)?;
+        let (does, also) = match first.write {
+            true => ("writes", "reads"),
+            false => ("reads", "writes"),
+        };
+        Some(format!(
+            "{does} the file {shown}, which the module also {also} (line {})",
+            other.line
+        ))
+    }
+}
+
+/// The access `call` makes in the way `way` describes, when its path is a shared name.
+fn access_of(
+    file: &FileContext,
+    moved: &MovedCode,
+    call: Node,
+    callee: Node,
+    way: &FileAccessCall,
+) -> Option<FileAccess> {
+    let path = match &way.path_argument {
+        Some((position, keyword)) => argument(file, call, *position, keyword.as_deref())?,
+        None => callee.field(Field::Object)?,
+    };
+    let write = match way.access {
+        FileAccessKind::Read => false,
+        FileAccessKind::Write => true,
+        FileAccessKind::Mode => {
+            let (position, keyword) = way.mode_argument.as_ref()?;
+            match argument(file, call, *position, keyword.as_deref()) {
+                None => false,
+                Some(mode) if mode.kind_name() == "string" => {
+                    let mut cursor = mode.walk();
+                    let content: String = mode
+                        .named_children(&mut cursor)
+                        .filter(|p| p.kind_name() == "string_content")
+                        .map(|p| &file.text[p.byte_range()])
+                        .collect();
+                    content.contains(['w', 'a', 'x', '+'])
+                }
+                // A mode not written out may write.
+                Some(_) => true,
+            }
+        }
+    };
+    let (key, named) = path_key(file, moved, path, 0)?;
+    named.then(|| FileAccess {
+        range: call.byte_range(),
+        function: file.index.function_at(call.start_byte()),
+        key,
+        shown: file.text[path.byte_range()]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        write,
+        line: call.start_position().row as u32 + 1,
+    })
+}
+
+/// The argument at `position` (before any keyword argument) or named `keyword`.
+fn argument<'t>(
+    file: &FileContext,
+    call: Node<'t>,
+    position: usize,
+    keyword: Option<&str>,
+) -> Option<Node<'t>> {
+    let arguments = call.field(Field::Arguments)?;
+    let mut cursor = arguments.walk();
+    let children: Vec<Node> = arguments.named_children(&mut cursor).collect();
+    if let Some(keyword) = keyword
+        && let Some(named) = children.iter().find(|a| {
+            a.kind_name() == "keyword_argument"
+                && a.field(Field::Name)
+                    .is_some_and(|n| &file.text[n.byte_range()] == keyword)
+        })
+    {
+        return named.field(Field::Value);
+    }
+    let positional: Vec<&Node> = children
+        .iter()
+        .take_while(|a| {
+            !matches!(
+                a.kind_name(),
+                "keyword_argument" | "list_splat" | "dictionary_splat"
+            )
+        })
+        .filter(|a| a.kind_name() != "comment")
+        .collect();
+    positional.get(position).map(|n| **n)
+}
+
+/// The resolved name of the file `expr` names, and whether a shared name is in it (a path
+/// made only of parameters and locals is the caller's, not shared by name). `None` when it
+/// is made fresh or cannot be followed (a call of a library function, a temporary file).
+fn path_key(
+    file: &FileContext,
+    moved: &MovedCode,
+    expr: Node,
+    depth: usize,
+) -> Option<(String, bool)> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let text = |n: Node| &file.text[n.byte_range()];
+    match expr.kind_name() {
+        "parenthesized_expression" => path_key(file, moved, expr.named_child(0)?, depth + 1),
+        "string" => {
+            let mut key = String::new();
+            let mut named = true;
+            let mut cursor = expr.walk();
+            for part in expr.named_children(&mut cursor) {
+                match part.kind_name() {
+                    "string_content" | "escape_sequence" => key.push_str(text(part)),
+                    "interpolation" => {
+                        let (inner, shared) =
+                            path_key(file, moved, part.named_child(0)?, depth + 1)?;
+                        key.push_str(&format!("{{{inner}}}"));
+                        named = shared;
+                    }
+                    _ => {}
+                }
+            }
+            Some((key, named))
+        }
+        "concatenated_string" | "binary_operator" => {
+            let mut cursor = expr.walk();
+            let parts: Vec<Node> = expr.named_children(&mut cursor).collect();
+            join(file, moved, &parts, depth)
+        }
+        "identifier" => {
+            let name = text(expr);
+            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            match &binding.kind {
+                BindingKind::Parameter => Some(("*".to_owned(), false)),
+                BindingKind::Import { qualified, .. } => Some((qualified.clone(), true)),
+                BindingKind::Assignment if binding.scope == file.index.module_scope() => {
+                    Some((name.to_owned(), true))
+                }
+                BindingKind::Assignment => {
+                    let root = file.parsed.tree.root_node();
+                    let value = node_at(root, binding.value.as_ref()?)?;
+                    path_key(file, moved, value, depth + 1)
+                }
+                _ => None,
+            }
+        }
+        "attribute" => {
+            if let Some(state) = on_self(file, expr) {
+                return Some((state, true));
+            }
+            let qualified = file.index.qualified_name(expr, file.text)?;
+            Some((qualified, true))
+        }
+        "call" => {
+            let callee = expr.field(Field::Function)?;
+            let root = file.parsed.tree.root_node();
+            if let Some(method) = on_self(file, callee) {
+                return Some((format!("{method}()"), true));
+            }
+            if let Some(qualified) = file.index.callable_name(callee, root, file.text)
+                && moved.path_builders.contains(&qualified)
+            {
+                let arguments = expr.field(Field::Arguments)?;
+                let mut cursor = arguments.walk();
+                let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
+                return join(file, moved, &parts, depth);
+            }
+            // A function of this module returning the path.
+            let name = text(callee);
+            let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            (matches!(binding.kind, BindingKind::Function { .. })
+                && binding.scope == file.index.module_scope())
+            .then(|| (format!("{name}()"), true))
+        }
+        _ => None,
+    }
+}
+
+/// The parts of a path joined (`os.path.join`, `/`, `+`): each must be followed.
+fn join(
+    file: &FileContext,
+    moved: &MovedCode,
+    parts: &[Node],
+    depth: usize,
+) -> Option<(String, bool)> {
+    let mut keys = Vec::new();
+    let mut named = false;
+    for part in parts {
+        if matches!(part.kind_name(), "comment" | "keyword_argument") {
+            continue;
+        }
+        let (key, shared) = path_key(file, moved, *part, depth + 1)?;
+        named |= shared;
+        keys.push(key);
+    }
+    (!keys.is_empty()).then(|| (keys.join("/"), named))
+}
+
+/// `Store.path` for `self.path` (or `cls.path`) in a method of `Store`; `Store.a.b` for
+/// `self.a.b`.
+fn on_self(file: &FileContext, expr: Node) -> Option<String> {
+    if expr.kind_name() != "attribute" {
+        return None;
+    }
+    let mut root = expr;
+    while root.kind_name() == "attribute" {
+        root = root.field(Field::Object)?;
+    }
+    let name = &file.text[root.byte_range()];
+    if root.kind_name() != "identifier" || !matches!(name, "self" | "cls") {
+        return None;
+    }
+    let Resolution::Binding(id) = file.index.resolve_name(name, root.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if binding.kind != BindingKind::Parameter {
+        return None;
+    }
+    let class = enclosing_class(file, binding.scope)?;
+    let rest: String = file.text[root.end_byte()..expr.end_byte()]
+        .split_whitespace()
+        .collect();
+    Some(format!("{class}{rest}"))
+}
+
+/// The class a method scope is in.
+fn enclosing_class(file: &FileContext, function: ScopeId) -> Option<String> {
+    let parent = file.index.scope(function).parent?;
+    let scope = file.index.scope(parent);
+    (scope.kind == ScopeKind::Class)
+        .then(|| scope.name.clone())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_context::with_context;
+    use super::*;
+    use crate::codemod::Registry;
+
+    /// The keys of the shared accesses of `source`, with `w` for a write.
+    fn shared(source: &str) -> Vec<String> {
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        with_context("app.py", source, None, |file| {
+            SharedFiles::of(file, moved)
+                .accesses
+                .iter()
+                .map(|a| format!("{}{}", a.key, if a.write { " w" } else { "" }))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_module_constant_read_and_rewritten_is_shared() {
+        let source = "import json\nPATH = 'a.json'\n\ndef load():\n    with open(PATH) as f:\n        return json.load(f)\n\ndef save(d):\n    with open(PATH, mode='w') as f:\n        json.dump(d, f)\n";
+        assert_eq!(shared(source), ["PATH", "PATH w"]);
+    }
+
+    #[test]
+    fn a_self_attribute_and_a_joined_path_are_followed_through_locals() {
+        let source = "import os\nclass Store:\n    def load(self, gid):\n        path = os.path.join(self.dir, f'{gid}.json')\n        return open(path).read()\n\n    def save(self, gid, text):\n        with open(os.path.join(self.dir, f'{gid}.json'), 'w') as f:\n            f.write(text)\n";
+        assert_eq!(
+            shared(source),
+            ["Store.dir/{*}.json", "Store.dir/{*}.json w"]
+        );
+    }
+
+    #[test]
+    fn a_path_method_and_a_project_function_name_the_file() {
+        let source = "from pathlib import Path\ndef config_path():\n    return 'c.json'\n\ndef load():\n    return Path(config_path()).read_text()\n\ndef save(text):\n    Path(config_path()).write_text(text)\n";
+        assert_eq!(shared(source), ["config_path()", "config_path() w"]);
+    }
+
+    #[test]
+    fn fresh_paths_parameters_and_files_only_read_are_not_shared() {
+        let source = "import tempfile, uuid, os\nLOG = 'log.txt'\n\ndef scratch(text, path):\n    fd, tmp = tempfile.mkstemp()\n    with open(tmp, 'w') as f:\n        f.write(text)\n    open(tmp).read()\n    open(f'{uuid.uuid4()}.txt', 'w').write(text)\n    open(f'{uuid.uuid4()}.txt').read()\n    open(path, 'w').write(text)\n    open(path).read()\n    return open(LOG).read()\n";
+        assert!(shared(source).is_empty(), "{:?}", shared(source));
+    }
+}
