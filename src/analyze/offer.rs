@@ -319,6 +319,10 @@ fn make_finding(
     i: usize,
 ) -> Finding {
     let codemod = registry.codemod(i);
+    let absolute_import = |qualified: &str| match file.project {
+        Some(project) => crate::project::absolute_name(project.module, qualified),
+        None => (!qualified.starts_with('.')).then(|| qualified.to_owned()),
+    };
     let fix_site = Site {
         text: file.text,
         line_ending: file.line_ending,
@@ -331,6 +335,8 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
+        offload_idioms: registry.offload_idioms(),
+        absolute_import: &absolute_import,
     };
     let (fix, no_fix_reason) = match reached.pinned {
         Some(reason) => (None, Some(reason.to_owned())),

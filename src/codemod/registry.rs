@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
-use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template, ThreadAffine};
+use super::{
+    Codemod, CodemodError, ConfiguredCall, OffloadIdiom, Strategy, Template, ThreadAffine,
+};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -34,6 +36,9 @@ pub struct Registry {
     thread_affine: HashMap<String, (usize, usize, String)>,
     /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
     thread_affine_methods: HashSet<String>,
+    /// The offload idioms a thread fix may use, the configuration's first, then every
+    /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
+    offload_idioms: Vec<OffloadIdiom>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -235,6 +240,10 @@ impl Registry {
                 }
             }
         }
+        let offload_idioms = codemods
+            .iter()
+            .flat_map(|c| c.offload_idioms.iter().cloned())
+            .collect();
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
@@ -242,6 +251,7 @@ impl Registry {
             .map(|(_, method)| method.to_owned())
             .collect();
         Registry {
+            offload_idioms,
             thread_affine,
             thread_affine_methods,
             modules_fixed_file_wide,
@@ -254,6 +264,20 @@ impl Registry {
             call_words,
             interesting_words,
         }
+    }
+
+    /// This registry with the offload helpers the configuration declares (`offload`), tried
+    /// before the bundled idioms.
+    pub fn with_offload(mut self, configured: &[OffloadIdiom]) -> Registry {
+        let mut idioms = configured.to_vec();
+        idioms.append(&mut self.offload_idioms);
+        self.offload_idioms = idioms;
+        self
+    }
+
+    /// The offload idioms a thread fix may use, in order of preference.
+    pub fn offload_idioms(&self) -> &[OffloadIdiom] {
+        &self.offload_idioms
     }
 
     /// The thread-affine family an object of `kind` belongs to (`sqlite3.connect().cursor`),

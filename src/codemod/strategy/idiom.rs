@@ -1,0 +1,333 @@
+//! Which of the project's own offload idioms ([`OffloadIdiom`]) a thread fix uses at a call
+//! site, and how it is written there. The first idiom the code around the call shows wins:
+//!
+//! - a method on an object in scope (`hass.async_add_executor_job`): a parameter of the
+//!   coroutine with the idiom's name or annotated with its class, or `self.<attribute>` in a
+//!   method of a class that sets or uses that attribute;
+//! - a function the file imports (`run_in_threadpool`, a configured helper), by its absolute
+//!   name (relative imports resolved);
+//! - `run_in_executor` with the executor the class (else the module) already passes to it,
+//!   when that executor is one the idiom names (a `ThreadPoolExecutor` made in the class or
+//!   the module).
+//!
+//! Nothing here decides whether there is a fix or how safe it is: only what runs the function.
+
+use tree_sitter::Node;
+
+use super::site::{Site, name_at};
+use crate::codemod::{KeywordArguments, OffloadIdiom, OffloadShape};
+use crate::fix::Edit;
+use crate::parse::{Field, FieldChild, KindName};
+use crate::semantic::{BindingId, BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+
+/// How the project's offload is written at one call site.
+pub(super) struct ProjectOffload {
+    /// What is called: `hass.async_add_executor_job`, `run_in_threadpool`,
+    /// `asyncio.get_running_loop().run_in_executor`.
+    pub head: String,
+    /// The argument written before the function: the executor of `run_in_executor`.
+    pub lead: Option<String>,
+    pub keywords: KeywordArguments,
+    /// The imports the head needs (`asyncio` for `get_running_loop`).
+    pub imports: Vec<Edit>,
+}
+
+/// The project's offload at `offset` (in a coroutine), if the code there shows one.
+pub(super) fn project_offload(
+    site: &Site,
+    offset: usize,
+) -> Result<Option<ProjectOffload>, String> {
+    let Some(coroutine) = site.index.async_function_at(offset) else {
+        return Ok(None);
+    };
+    for idiom in site.offload_idioms {
+        let found = match &idiom.shape {
+            OffloadShape::Method {
+                method,
+                parameters,
+                types,
+                attributes,
+                requires_import,
+            } => {
+                let imported = requires_import
+                    .as_ref()
+                    .is_none_or(|package| site.index.imports_module(package));
+                imported
+                    .then(|| receiver(site, coroutine, offset, parameters, types, attributes))
+                    .flatten()
+                    .map(|receiver| offload(idiom, format!("{receiver}.{method}")))
+            }
+            OffloadShape::Function { functions } => functions
+                .iter()
+                .find_map(|function| imported_function(site, offset, function))
+                .map(|name| offload(idiom, name)),
+            OffloadShape::Executor { made_by } => {
+                executor_offload(site, coroutine, offset, made_by, idiom)?
+            }
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+fn offload(idiom: &OffloadIdiom, head: String) -> ProjectOffload {
+    ProjectOffload {
+        head,
+        lead: None,
+        keywords: idiom.keywords,
+        imports: Vec::new(),
+    }
+}
+
+/// The coroutine's parameters in order.
+fn parameters_of<'t>(
+    site: &Site<'t>,
+    function: ScopeId,
+) -> Vec<(BindingId, String, Option<Node<'t>>)> {
+    let root = site.tree.root_node();
+    let mut parameters: Vec<_> = site
+        .index
+        .bindings()
+        .filter(|(_, b)| b.scope == function && b.kind == BindingKind::Parameter)
+        .map(|(id, b)| {
+            let annotation = b.annotation.as_ref().and_then(|r| node_at(root, r));
+            (id, b.range.start, b.name.clone(), annotation)
+        })
+        .collect();
+    parameters.sort_by_key(|p| p.1);
+    parameters
+        .into_iter()
+        .map(|(id, _, name, annotation)| (id, name, annotation))
+        .collect()
+}
+
+/// `self` when it is the method's first parameter and still that parameter at `offset`, and
+/// the class the method is directly in.
+fn self_of(site: &Site, function: ScopeId, offset: usize) -> Option<(String, ScopeId)> {
+    let class = site
+        .index
+        .scope(function)
+        .parent
+        .filter(|p| site.index.scope(*p).kind == ScopeKind::Class)?;
+    let (id, name, _) = parameters_of(site, function).into_iter().next()?;
+    (name == "self" && site.index.resolve_name(&name, offset) == Resolution::Binding(id))
+        .then_some((name, class))
+}
+
+/// The object a method idiom is called on: a parameter named or annotated as the idiom says,
+/// else `self.<attribute>` in a class that has it.
+fn receiver(
+    site: &Site,
+    coroutine: ScopeId,
+    offset: usize,
+    names: &[String],
+    types: &[String],
+    attributes: &[String],
+) -> Option<String> {
+    for (id, name, annotation) in parameters_of(site, coroutine) {
+        let named = names.contains(&name);
+        let typed = annotation
+            .and_then(|a| site.index.qualified_name(a, site.text))
+            .is_some_and(|q| types.contains(&q));
+        if (named || typed) && site.index.resolve_name(&name, offset) == Resolution::Binding(id) {
+            return Some(name);
+        }
+    }
+    let (this, class) = self_of(site, coroutine, offset)?;
+    attributes
+        .iter()
+        .find(|attribute| class_has_attribute(site, class, attribute))
+        .map(|attribute| format!("{this}.{attribute}"))
+}
+
+/// Whether the class sets `self.<attribute>` in a method, declares it in its body, or its
+/// code already uses `self.<attribute>`.
+fn class_has_attribute(site: &Site, class: ScopeId, attribute: &str) -> bool {
+    if !site.index.attribute_values(class, attribute).is_empty()
+        || site.index.binding_in_scope(class, attribute).is_some()
+    {
+        return true;
+    }
+    let Some(body) = site.scope_node(class) else {
+        return false;
+    };
+    let mut stack = vec![body];
+    let mut cursor = body.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "attribute"
+            && node
+                .field(Field::Attribute)
+                .map(|a| &site.text[a.byte_range()])
+                == Some(attribute)
+            && node.field(Field::Object).is_some_and(|o| {
+                o.kind_name() == "identifier" && &site.text[o.byte_range()] == "self"
+            })
+        {
+            return true;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
+/// How the file names `function` at `offset` through an import of it
+/// (`from starlette.concurrency import run_in_threadpool`) or of its module
+/// (`from starlette import concurrency`): `None` when it imports neither.
+fn imported_function(site: &Site, offset: usize, function: &str) -> Option<String> {
+    let (module, last) = function.rsplit_once('.')?;
+    site.index.bindings().find_map(|(id, binding)| {
+        let BindingKind::Import {
+            qualified,
+            type_checking_only: false,
+            ..
+        } = &binding.kind
+        else {
+            return None;
+        };
+        let absolute = (site.absolute_import)(qualified)?;
+        let name = if absolute == function {
+            binding.name.clone()
+        } else if absolute == module {
+            format!("{}.{last}", binding.name)
+        } else {
+            return None;
+        };
+        (site.index.resolve_name(&binding.name, offset) == Resolution::Binding(id)).then_some(name)
+    })
+}
+
+/// Whether the value at `range` is a call of one of `made_by`.
+fn made_by_one_of(site: &Site, range: &std::ops::Range<usize>, made_by: &[String]) -> bool {
+    node_at(site.tree.root_node(), range)
+        .filter(|v| v.kind_name() == "call")
+        .and_then(|v| v.field(Field::Function))
+        .and_then(|callee| site.index.qualified_name(callee, site.text))
+        .is_some_and(|q| made_by.contains(&q))
+}
+
+/// `<loop>.run_in_executor(<executor>, f)` with the executor the class, else the module,
+/// already passes to `run_in_executor`, when it is one `made_by` made there: `self._pool` set
+/// in a method of the class, or a module global. The loop is `self.<attribute>` when a
+/// coroutine of the class calls `run_in_executor` on it, else `asyncio.get_running_loop()`.
+fn executor_offload(
+    site: &Site,
+    coroutine: ScopeId,
+    offset: usize,
+    made_by: &[String],
+    idiom: &OffloadIdiom,
+) -> Result<Option<ProjectOffload>, String> {
+    if !site.text.contains("run_in_executor") {
+        return Ok(None);
+    }
+    let ours = self_of(site, coroutine, offset);
+    let mut calls = Vec::new();
+    let root = site.tree.root_node();
+    let mut stack = vec![root];
+    let mut cursor = root.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        let Some(callee) = node
+            .field(Field::Function)
+            .filter(|c| c.kind_name() == "attribute")
+        else {
+            continue;
+        };
+        let is_run_in_executor = node.kind_name() == "call"
+            && callee
+                .field(Field::Attribute)
+                .is_some_and(|a| &site.text[a.byte_range()] == "run_in_executor");
+        if is_run_in_executor {
+            calls.push((node, callee));
+        }
+    }
+    // The class's own calls first, each group in source order.
+    let in_class = |node: Node| {
+        ours.as_ref().is_some_and(|(_, class)| {
+            let range = &site.index.scope(*class).range;
+            range.start <= node.start_byte() && node.end_byte() <= range.end
+        })
+    };
+    calls.sort_by_key(|(call, _)| (!in_class(*call), call.start_byte()));
+    for (call, callee) in calls {
+        let Some(executor) = call
+            .field(Field::Arguments)
+            .and_then(|a| a.named_child(0))
+            .filter(|a| a.kind_name() != "keyword_argument")
+        else {
+            continue;
+        };
+        // `self.<attribute>` at the existing call, in a method of our class, as our
+        // coroutine writes it.
+        let self_attribute = |node: Node| -> Option<String> {
+            let (this, class) = ours.as_ref()?;
+            if node.kind_name() != "attribute" {
+                return None;
+            }
+            let object = node.field(Field::Object)?;
+            let function = site.index.function_at(call.start_byte())?;
+            let (theirs, their_class) = self_of(site, function, object.start_byte())?;
+            if their_class != *class || site.text[object.byte_range()] != theirs {
+                return None;
+            }
+            let attribute = &site.text[node.field(Field::Attribute)?.byte_range()];
+            Some(format!("{this}.{attribute}"))
+        };
+        let executor_text = match executor.kind_name() {
+            "identifier" => {
+                let name = &site.text[executor.byte_range()];
+                let Resolution::Binding(id) = site.index.resolve_name(name, executor.start_byte())
+                else {
+                    continue;
+                };
+                let binding = site.index.binding(id);
+                let made_here = binding.scope == site.index.module_scope()
+                    && binding
+                        .value
+                        .as_ref()
+                        .is_some_and(|v| made_by_one_of(site, v, made_by));
+                if !made_here || site.index.resolve_name(name, offset) != Resolution::Binding(id) {
+                    continue;
+                }
+                name.to_owned()
+            }
+            "attribute" => {
+                let Some(text) = self_attribute(executor) else {
+                    continue;
+                };
+                let (_, class) = ours.as_ref().expect("self_attribute needs our class");
+                let attribute = text.rsplit('.').next().unwrap_or_default();
+                let made_here = site
+                    .index
+                    .attribute_values(*class, attribute)
+                    .iter()
+                    .any(|v| made_by_one_of(site, v, made_by));
+                if !made_here {
+                    continue;
+                }
+                text
+            }
+            _ => continue,
+        };
+        // The loop: the class's own, when a coroutine of it already uses it so.
+        let their_loop = callee
+            .field(Field::Object)
+            .filter(|_| site.index.async_function_at(call.start_byte()).is_some())
+            .and_then(self_attribute);
+        let (head, imports) = match their_loop {
+            Some(head) => (format!("{head}.run_in_executor"), Vec::new()),
+            None => {
+                let (running, imports) = name_at(site, "asyncio", "get_running_loop", offset)?;
+                (format!("{running}().run_in_executor"), imports)
+            }
+        };
+        return Ok(Some(ProjectOffload {
+            head,
+            lead: Some(executor_text),
+            keywords: idiom.keywords,
+            imports,
+        }));
+    }
+    Ok(None)
+}
