@@ -8,7 +8,7 @@
 //!   name (relative imports resolved);
 //! - `run_in_executor` with the executor the class (else the module) already passes to it,
 //!   when that executor is one the idiom names (a `ThreadPoolExecutor` made in the class or
-//!   the module).
+//!   the module), on `asyncio.get_running_loop()`.
 //!
 //! Nothing here decides whether there is a fix or how safe it is: only what runs the function.
 
@@ -209,8 +209,8 @@ fn made_by_one_of(site: &Site, range: &std::ops::Range<usize>, made_by: &[String
 
 /// `<loop>.run_in_executor(<executor>, f)` with the executor the class, else the module,
 /// already passes to `run_in_executor`, when it is one `made_by` made there: `self._pool` set
-/// in a method of the class, or a module global. The loop is `self.<attribute>` when a
-/// coroutine of the class calls `run_in_executor` on it, else `asyncio.get_running_loop()`.
+/// in a method of the class (and never to anything else), or a module global. The loop is
+/// `asyncio.get_running_loop()`.
 fn executor_offload(
     site: &Site,
     coroutine: ScopeId,
@@ -228,18 +228,14 @@ fn executor_offload(
     let mut cursor = root.walk();
     while let Some(node) = stack.pop() {
         stack.extend(node.named_children(&mut cursor));
-        let Some(callee) = node
-            .field(Field::Function)
-            .filter(|c| c.kind_name() == "attribute")
-        else {
-            continue;
-        };
         let is_run_in_executor = node.kind_name() == "call"
-            && callee
-                .field(Field::Attribute)
+            && node
+                .field(Field::Function)
+                .filter(|c| c.kind_name() == "attribute")
+                .and_then(|c| c.field(Field::Attribute))
                 .is_some_and(|a| &site.text[a.byte_range()] == "run_in_executor");
         if is_run_in_executor {
-            calls.push((node, callee));
+            calls.push(node);
         }
     }
     // The class's own calls first, each group in source order.
@@ -249,8 +245,8 @@ fn executor_offload(
             range.start <= node.start_byte() && node.end_byte() <= range.end
         })
     };
-    calls.sort_by_key(|(call, _)| (!in_class(*call), call.start_byte()));
-    for (call, callee) in calls {
+    calls.sort_by_key(|call| (!in_class(*call), call.start_byte()));
+    for call in calls {
         let Some(executor) = call
             .field(Field::Arguments)
             .and_then(|a| a.named_child(0))
@@ -298,11 +294,10 @@ fn executor_offload(
                 };
                 let (_, class) = ours.as_ref().expect("self_attribute needs our class");
                 let attribute = text.rsplit('.').next().unwrap_or_default();
-                let made_here = site
-                    .index
-                    .attribute_values(*class, attribute)
-                    .iter()
-                    .any(|v| made_by_one_of(site, v, made_by));
+                // Every value the class gives it is such an executor (never `None`).
+                let values = site.index.attribute_values(*class, attribute);
+                let made_here =
+                    !values.is_empty() && values.iter().all(|v| made_by_one_of(site, v, made_by));
                 if !made_here {
                     continue;
                 }
@@ -310,18 +305,10 @@ fn executor_offload(
             }
             _ => continue,
         };
-        // The loop: the class's own, when a coroutine of it already uses it so.
-        let their_loop = callee
-            .field(Field::Object)
-            .filter(|_| site.index.async_function_at(call.start_byte()).is_some())
-            .and_then(self_attribute);
-        let (head, imports) = match their_loop {
-            Some(head) => (format!("{head}.run_in_executor"), Vec::new()),
-            None => {
-                let (running, imports) = name_at(site, "asyncio", "get_running_loop", offset)?;
-                (format!("{running}().run_in_executor"), imports)
-            }
-        };
+        // The loop is always the running one: a loop kept on `self` may be unset (`None`
+        // until a `start()`) or another loop when this coroutine runs.
+        let (running, imports) = name_at(site, "asyncio", "get_running_loop", offset)?;
+        let head = format!("{running}().run_in_executor");
         return Ok(Some(ProjectOffload {
             head,
             lead: Some(executor_text),
