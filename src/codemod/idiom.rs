@@ -77,6 +77,21 @@ pub struct OffloadIdiom {
     pub keywords: KeywordArguments,
 }
 
+impl OffloadIdiom {
+    /// The words whose presence in a file's code makes the idiom read beyond the function of
+    /// the call (another method's `self.hass`, a `run_in_executor` call elsewhere): such a
+    /// file is parsed with every function body, so that every round and `check` see the same.
+    pub fn words_read_file_wide(&self) -> Vec<&str> {
+        match &self.shape {
+            OffloadShape::Method { attributes, .. } => {
+                attributes.iter().map(String::as_str).collect()
+            }
+            OffloadShape::Executor { .. } => vec!["run_in_executor"],
+            OffloadShape::Function { .. } => Vec::new(),
+        }
+    }
+}
+
 fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(|c: char| c.is_ascii_digit())

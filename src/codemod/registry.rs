@@ -32,6 +32,11 @@ pub struct Registry {
     evidence_codemods: HashSet<usize>,
     /// Every codemod's `fixed-file-wide` modules, once each.
     modules_fixed_file_wide: Vec<String>,
+    /// Those modules and the words the offload idioms read file-wide (`hass` of
+    /// `self.hass`, `run_in_executor`): a file whose code has one is parsed whole.
+    words_read_file_wide: Vec<String>,
+    /// The words the offload idioms read file-wide, alone.
+    idiom_words: Vec<String>,
     /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
     thread_affine: HashMap<String, (usize, usize, String)>,
     /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
@@ -240,10 +245,19 @@ impl Registry {
                 }
             }
         }
-        let offload_idioms = codemods
+        let offload_idioms: Vec<OffloadIdiom> = codemods
             .iter()
             .flat_map(|c| c.offload_idioms.iter().cloned())
             .collect();
+        let mut idiom_words: Vec<String> = Vec::new();
+        for word in offload_idioms.iter().flat_map(|i| i.words_read_file_wide()) {
+            if !idiom_words.iter().any(|w| w == word) {
+                idiom_words.push(word.to_owned());
+            }
+            interesting_words.insert(word.to_owned());
+        }
+        let mut words_read_file_wide = modules_fixed_file_wide.clone();
+        words_read_file_wide.extend(idiom_words.iter().cloned());
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
@@ -252,6 +266,8 @@ impl Registry {
             .collect();
         Registry {
             offload_idioms,
+            words_read_file_wide,
+            idiom_words,
             thread_affine,
             thread_affine_methods,
             modules_fixed_file_wide,
@@ -373,6 +389,20 @@ impl Registry {
     /// function body.
     pub fn modules_fixed_file_wide(&self) -> &[String] {
         &self.modules_fixed_file_wide
+    }
+
+    /// The words that make a file's fixes read more of it than the function of the call:
+    /// the modules fixed file-wide, and the words the offload idioms read file-wide
+    /// ([`OffloadIdiom::words_read_file_wide`]). A file whose code has one is parsed whole.
+    pub fn words_read_file_wide(&self) -> &[String] {
+        &self.words_read_file_wide
+    }
+
+    /// The words the offload idioms read file-wide: a file whose code has one is parsed
+    /// whole even when only the project rules may have findings in it (their fixes use the
+    /// idiom too).
+    pub fn offload_words_read_file_wide(&self) -> &[String] {
+        &self.idiom_words
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.
