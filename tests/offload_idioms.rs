@@ -120,6 +120,19 @@ fn a_hass_outside_home_assistant_code_or_rebound_is_not_taken_for_it() {
         fixed.contains("    await asyncio.to_thread(subprocess.run, cmd)\n"),
         "{fixed}"
     );
+    // A `hass` that may be `None`, or a class whose `self.hass` may be: not taken.
+    let fixed = fixed_alone(
+        "import subprocess\nimport homeassistant\n\n\nasync def a(cmd, hass=None):\n    subprocess.run(cmd)\n\n\n\
+         async def b(cmd, hass: homeassistant.core.HomeAssistant | None):\n    subprocess.run(cmd)\n\n\n\
+         class C:\n    def __init__(self):\n        self.hass = None\n\n    async def c(self, cmd):\n        subprocess.run(cmd)\n",
+    );
+    assert_eq!(
+        fixed
+            .matches("await asyncio.to_thread(subprocess.run, cmd)")
+            .count(),
+        3,
+        "{fixed}"
+    );
     // `hass` rebound before the call is no longer the parameter.
     let fixed = fixed_alone(
         "import subprocess\nimport homeassistant\n\n\nasync def setup(hass, cmd):\n    hass = None\n    subprocess.run(cmd)\n",

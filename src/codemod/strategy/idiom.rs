@@ -127,11 +127,15 @@ fn receiver(
     attributes: &[String],
 ) -> Option<String> {
     for (id, name, annotation) in parameters_of(site, coroutine) {
-        let named = names.contains(&name);
+        // Named so and not annotated otherwise (`hass: HomeAssistant | None` may be `None`).
+        let named = names.contains(&name) && annotation.is_none();
         let typed = annotation
             .and_then(|a| site.index.qualified_name(a, site.text))
             .is_some_and(|q| types.contains(&q));
-        if (named || typed) && site.index.resolve_name(&name, offset) == Resolution::Binding(id) {
+        if (named || typed)
+            && !defaults_to_none(site, id)
+            && site.index.resolve_name(&name, offset) == Resolution::Binding(id)
+        {
             return Some(name);
         }
     }
@@ -145,9 +149,18 @@ fn receiver(
 /// Whether the class sets `self.<attribute>` in a method, declares it in its body, or its
 /// code already uses `self.<attribute>`.
 fn class_has_attribute(site: &Site, class: ScopeId, attribute: &str) -> bool {
-    if !site.index.attribute_values(class, attribute).is_empty()
-        || site.index.binding_in_scope(class, attribute).is_some()
+    let values = site.index.attribute_values(class, attribute);
+    let declared = site
+        .index
+        .binding_in_scope(class, attribute)
+        .map(|id| site.index.binding(id));
+    // Set to `None` somewhere: it may be unset when the coroutine runs.
+    if values.iter().any(|v| is_none(site, v))
+        || declared.is_some_and(|b| b.value.as_ref().is_some_and(|v| is_none(site, v)))
     {
+        return false;
+    }
+    if !values.is_empty() || declared.is_some() {
         return true;
     }
     let Some(body) = site.scope_node(class) else {
@@ -170,6 +183,26 @@ fn class_has_attribute(site: &Site, class: ScopeId, attribute: &str) -> bool {
         stack.extend(node.named_children(&mut cursor));
     }
     false
+}
+
+/// Whether the code at `range` is `None`.
+fn is_none(site: &Site, range: &std::ops::Range<usize>) -> bool {
+    node_at(site.tree.root_node(), range).is_some_and(|n| n.kind_name() == "none")
+}
+
+/// Whether the parameter defaults to `None` (`hass=None`).
+fn defaults_to_none(site: &Site, parameter: BindingId) -> bool {
+    let range = &site.index.binding(parameter).range;
+    node_at(site.tree.root_node(), range)
+        .and_then(|name| name.parent())
+        .filter(|p| {
+            matches!(
+                p.kind_name(),
+                "default_parameter" | "typed_default_parameter"
+            )
+        })
+        .and_then(|p| p.field(Field::Value))
+        .is_some_and(|value| value.kind_name() == "none")
 }
 
 /// How the file names `function` at `offset` through an import of it
