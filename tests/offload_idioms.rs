@@ -1,10 +1,12 @@
 //! A thread fix uses the project's own offload where the code shows one (`[[offload-idiom]]`
 //! in codemods/UNF401.toml, the configuration's `offload`): Home Assistant's
 //! `hass.async_add_executor_job`, the `ThreadPoolExecutor` a class already hands to
-//! `run_in_executor`, starlette's `run_in_threadpool`, a declared helper. The rewrites are
-//! shown for each idiom; that the idiom changes neither whether a fix is offered nor how safe
-//! it is; and the rewritten programs are run with the test Python: the function runs in a
-//! worker thread, through the project's own offload, with the same result.
+//! `run_in_executor`, starlette's `run_in_threadpool`, a declared helper, and `async with
+//! aiofiles.open(...)` for a simple file block. The rewrites are shown for each idiom; that
+//! the idiom changes neither whether a fix is offered nor how safe it is; and the rewritten
+//! programs are run with the test Python: the function runs in a worker thread, through the
+//! project's own offload, with the same result (starlette's and aiofiles' only when the test
+//! Python has them, as `.ci/run`'s does).
 //!
 //! `UNFREEZE_IDIOM_BIN` runs the tests against another build of unfreeze (to show they fail on
 //! one without the change).
@@ -568,4 +570,114 @@ fn a_rewritten_starlette_endpoint_runs_the_function_in_the_threadpool() {
     );
     let after = run_main(&interpreter, dir.path());
     assert_eq!(after, "rendering\n('hi ada', False)\n");
+}
+
+#[test]
+fn a_simple_file_block_uses_aiofiles_where_the_file_imports_it() {
+    let source = r#"import json
+from aiofiles import open as aiopen
+
+
+async def load(path):
+    with open(path) as f:
+        data = f.read()
+    return json.loads(data)
+
+
+async def save(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        # the whole text
+        f.write(text)
+        f.write("\n")
+
+
+async def not_simple(path):
+    with open(path) as f:
+        return json.load(f)
+"#;
+    let fixed = fixed_alone(source);
+    for expected in [
+        "    async with aiopen(path) as f:\n        data = await f.read()\n    return json.loads(data)\n",
+        "    async with aiopen(path, \"w\", encoding=\"utf-8\") as f:\n        # the whole text\n        \
+         await f.write(text)\n        await f.write(\"\\n\")\n",
+        // `f` handed to other code: the whole block moves to a thread, as before.
+        "    def _not_simple_sync():\n        with open(path) as f:\n            return json.load(f)\n    \
+         return await asyncio.to_thread(_not_simple_sync)\n",
+    ] {
+        assert!(fixed.contains(expected), "{expected}\n---\n{fixed}");
+    }
+    let dir = project(&[("app.py", source.as_bytes())]);
+    let report = check(dir.path(), &["--isolated"]);
+    assert!(
+        report.contains(
+            "   = fix: Open it with `async with aiopen(...)` and await its reads and writes"
+        ),
+        "{report}"
+    );
+    // Without the import, asyncio's own.
+    let fixed = fixed_alone(&source.replace("from aiofiles import open as aiopen\n", ""));
+    assert!(!fixed.contains("async with"), "{fixed}");
+}
+
+/// A config store whose `save` writes and whose `load` reads a file in `with` blocks, in a
+/// module that already uses aiofiles; a ticker counts the loop's turns meanwhile.
+const AIOFILES_APP: &str = r#"import asyncio
+import json
+
+import aiofiles
+
+
+async def save(path, settings):
+    text = json.dumps(settings)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.write("\n")
+
+
+async def load(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    return json.loads(text)
+
+
+async def main():
+    async with aiofiles.open("log.txt", "w") as log:
+        await log.write("start\n")
+    await save("settings.json", {"volume": 11, "name": "ada"})
+    print(await load("settings.json"))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_rewritten_aiofiles_program_reads_and_writes_the_same() {
+    let interpreter = test_python();
+    let has_aiofiles = python(&interpreter)
+        .args(["-c", "import aiofiles"])
+        .output()
+        .code
+        == Some(0);
+    if !has_aiofiles {
+        eprintln!("skipped: the test Python has no aiofiles (.ci/run installs it)");
+        return;
+    }
+    let dir = project(&[("main.py", AIOFILES_APP.as_bytes())]);
+    let before = run_main(&interpreter, dir.path());
+    assert_eq!(before, "{'volume': 11, 'name': 'ada'}\n");
+    let written = fs::read_to_string(dir.path().join("settings.json")).unwrap();
+
+    let main = fixed(dir.path(), "main.py", &["--isolated"]);
+    assert!(
+        main.contains("    async with aiofiles.open(path, encoding=\"utf-8\") as f:\n        text = await f.read()\n"),
+        "{main}"
+    );
+    assert!(!main.contains("to_thread"), "{main}");
+    fs::remove_file(dir.path().join("settings.json")).unwrap();
+    let after = run_main(&interpreter, dir.path());
+    assert_eq!(after, before);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("settings.json")).unwrap(),
+        written
+    );
 }

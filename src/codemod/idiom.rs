@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 
+use super::Template;
 use super::compile::is_qualified_name;
 
 /// `[[offload-idiom]]` as written: exactly one of `method`, `functions` and
@@ -37,6 +38,20 @@ pub struct RawOffloadIdiom {
     /// module already passes to `run_in_executor`, when one of these made it.
     #[serde(default)]
     pub executor_made_by: Vec<String>,
+    /// `async with <async-open>(...) as f:` in place of `with open(...) as f:` (a function
+    /// of `async-open` the file imports, for a call of `replaces`), each call of
+    /// `awaited-methods` on `f` awaited, where the block does nothing else.
+    #[serde(default)]
+    pub async_open: Vec<String>,
+    /// With `async-open`: the calls it replaces (`builtins.open`).
+    #[serde(default)]
+    pub replaces: Vec<String>,
+    /// With `async-open`: the file object's methods that become awaited (`read`, `write`).
+    #[serde(default)]
+    pub awaited_methods: Vec<String>,
+    /// With `async-open`: the fix's title (`{replacement}`: the function, as the file names
+    /// it), in place of the rule's, which speaks of a worker thread.
+    pub title: Option<String>,
     /// `pass` (the idiom takes keyword arguments for the function) or `partial` (it does
     /// not: `functools.partial(f, *args, **kwargs)`).
     pub keywords: String,
@@ -52,7 +67,7 @@ pub enum KeywordArguments {
 }
 
 /// What runs the function, and how the fix finds it in the code.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum OffloadShape {
     /// `await <receiver>.<method>(f, *args)`.
     Method {
@@ -67,10 +82,18 @@ pub enum OffloadShape {
     /// `await <loop>.run_in_executor(<executor>, f, *args)`, reusing an executor made by one
     /// of `made_by`.
     Executor { made_by: Vec<String> },
+    /// `async with <function>(...) as f:` for a `with` block of a call of `replaces` that
+    /// only calls `methods` on `f`, each awaited; the file must import one of `functions`.
+    AsyncFile {
+        functions: Vec<String>,
+        replaces: Vec<String>,
+        methods: Vec<String>,
+        title: Template,
+    },
 }
 
 /// A compiled, validated offload idiom.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct OffloadIdiom {
     pub name: String,
     pub shape: OffloadShape,
@@ -87,7 +110,7 @@ impl OffloadIdiom {
                 attributes.iter().map(String::as_str).collect()
             }
             OffloadShape::Executor { .. } => vec!["run_in_executor"],
-            OffloadShape::Function { .. } => Vec::new(),
+            OffloadShape::Function { .. } | OffloadShape::AsyncFile { .. } => Vec::new(),
         }
     }
 }
@@ -146,6 +169,50 @@ pub(super) fn compile_offload_idiom(raw: &RawOffloadIdiom) -> Result<OffloadIdio
         || !raw.receiver_types.is_empty()
         || !raw.receiver_attributes.is_empty()
         || raw.requires_import.is_some();
+    let async_file = !raw.async_open.is_empty()
+        || !raw.replaces.is_empty()
+        || !raw.awaited_methods.is_empty()
+        || raw.title.is_some();
+    if async_file {
+        if receiver
+            || raw.method.is_some()
+            || !raw.functions.is_empty()
+            || !raw.executor_made_by.is_empty()
+        {
+            return Err(format!(
+                "{context}: `async-open` goes with `replaces`, `awaited-methods` and `title` only"
+            ));
+        }
+        if raw.replaces.is_empty() || raw.awaited_methods.is_empty() {
+            return Err(format!(
+                "{context}: `async-open` needs `replaces` and `awaited-methods`"
+            ));
+        }
+        if let Some(bad) = raw.awaited_methods.iter().find(|m| !is_identifier(m)) {
+            return Err(format!("{context}: {bad:?} is not a method name"));
+        }
+        let title = raw
+            .title
+            .as_deref()
+            .ok_or_else(|| format!("{context}: `async-open` needs a `title`"))?;
+        let title = Template::parse(title, &["replacement"])
+            .map_err(|e| format!("{context}: `title`: {e}"))?;
+        if raw.keywords != "pass" {
+            return Err(format!(
+                "{context}: `async-open` takes the call's arguments as they are: `keywords = \"pass\"`"
+            ));
+        }
+        return Ok(OffloadIdiom {
+            name: raw.name.clone(),
+            shape: OffloadShape::AsyncFile {
+                functions: qualified("async-open", &raw.async_open)?,
+                replaces: qualified("replaces", &raw.replaces)?,
+                methods: raw.awaited_methods.clone(),
+                title,
+            },
+            keywords: KeywordArguments::Pass,
+        });
+    }
     let shape = match (
         &raw.method,
         raw.functions.is_empty(),
@@ -235,6 +302,12 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(executor.shape, OffloadShape::Executor { .. }));
+        let file = compile(
+            "name = \"a\"\nasync-open = [\"aiofiles.open\"]\nreplaces = [\"builtins.open\"]\n\
+             awaited-methods = [\"read\"]\ntitle = \"Use `{replacement}`\"\nkeywords = \"pass\"",
+        )
+        .unwrap();
+        assert!(matches!(file.shape, OffloadShape::AsyncFile { .. }));
     }
 
     #[test]
@@ -265,6 +338,14 @@ mod tests {
                 "not a method name",
             ),
             ("name = \"x\"\nkeywords = \"pass\"\ncolour = 1", "colour"),
+            (
+                "name = \"x\"\nasync-open = [\"a.open\"]\nreplaces = [\"builtins.open\"]\nawaited-methods = [\"read\"]\nkeywords = \"pass\"",
+                "needs a `title`",
+            ),
+            (
+                "name = \"x\"\nasync-open = [\"a.open\"]\nkeywords = \"pass\"",
+                "needs `replaces` and `awaited-methods`",
+            ),
         ] {
             let err = compile(text).unwrap_err();
             assert!(err.contains(expected), "{text}: {err}");
@@ -274,12 +355,10 @@ mod tests {
     #[test]
     fn a_configured_helper_is_a_function_idiom() {
         let idiom = configured_offload("bot.utils.sync_to_async", "pass").unwrap();
-        assert_eq!(
-            idiom.shape,
-            OffloadShape::Function {
-                functions: vec!["bot.utils.sync_to_async".to_owned()]
-            }
-        );
+        assert!(matches!(
+            &idiom.shape,
+            OffloadShape::Function { functions } if functions == &["bot.utils.sync_to_async"]
+        ));
         assert!(configured_offload("sync_to_async", "pass").is_err());
         assert!(configured_offload("a.b", "both").is_err());
     }

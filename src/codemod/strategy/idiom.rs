@@ -10,6 +10,9 @@
 //!   when that executor is one the idiom names (a `ThreadPoolExecutor` made in the class or
 //!   the module), on `asyncio.get_running_loop()`.
 //!
+//! - `async with aiofiles.open(p) as f:` for a `with open(p) as f:` block that only reads or
+//!   writes `f`, each call on `f` awaited, where the file imports `aiofiles` (`async_file_block`).
+//!
 //! Nothing here decides whether there is a fix or how safe it is: only what runs the function.
 
 use tree_sitter::Node;
@@ -64,6 +67,8 @@ pub(super) fn project_offload(
             OffloadShape::Executor { made_by } => {
                 executor_offload(site, coroutine, offset, made_by, idiom)?
             }
+            // Not a call that runs a function: `async_file_block` rewrites the block.
+            OffloadShape::AsyncFile { .. } => None,
         };
         if found.is_some() {
             return Ok(found);
@@ -350,4 +355,127 @@ fn executor_offload(
         }));
     }
     Ok(None)
+}
+
+/// `async with aiofiles.open(p) as f: data = await f.read()` for `with open(p) as f: data =
+/// f.read()`, in a file that imports the idiom's function, where each statement of the block
+/// is a call of one of the idiom's methods on `f` (alone, assigned to a name, or returned)
+/// whose arguments call nothing and do not name `f`: the edits and the fix's title.
+pub(crate) fn async_file_block(site: &Site, with: Node) -> Option<(Vec<Edit>, String)> {
+    if site.library.is_some() {
+        return None;
+    }
+    let text = site.text;
+    site.offload_idioms.iter().find_map(|idiom| {
+        let OffloadShape::AsyncFile {
+            functions,
+            replaces,
+            methods,
+            title,
+        } = &idiom.shape
+        else {
+            return None;
+        };
+        let name = functions
+            .iter()
+            .find_map(|function| imported_function(site, with.start_byte(), function))?;
+        let clause = with
+            .named_child(0)
+            .filter(|c| c.kind_name() == "with_clause" && c.named_child_count() == 1)?;
+        let pattern = clause
+            .named_child(0)?
+            .field(Field::Value)
+            .filter(|v| v.kind_name() == "as_pattern")?;
+        let open = pattern.named_child(0).filter(|c| c.kind_name() == "call")?;
+        let mut target = pattern.field(Field::Alias)?;
+        if target.kind_name() == "as_pattern_target" {
+            target = target.named_child(0)?;
+        }
+        if target.kind_name() != "identifier" {
+            return None;
+        }
+        let file = &text[target.byte_range()];
+        let callee = open.field(Field::Function)?;
+        site.index
+            .qualified_name(callee, text)
+            .filter(|q| replaces.contains(q))?;
+        let mut edits = vec![
+            Edit::insertion(with.start_byte(), "async "),
+            Edit::replacement(callee.byte_range(), name.clone()),
+        ];
+        let body = with.field(Field::Body)?;
+        let mut cursor = body.walk();
+        for statement in body.named_children(&mut cursor) {
+            if statement.kind_name() == "comment" {
+                continue;
+            }
+            let call = file_call(statement, text)?;
+            let on_file = call
+                .field(Field::Function)
+                .filter(|c| c.kind_name() == "attribute")
+                .is_some_and(|c| {
+                    c.field(Field::Object).is_some_and(|o| {
+                        o.kind_name() == "identifier" && &text[o.byte_range()] == file
+                    }) && c
+                        .field(Field::Attribute)
+                        .is_some_and(|m| methods.iter().any(|n| n == &text[m.byte_range()]))
+                });
+            if !on_file || !plain_arguments(call.field(Field::Arguments)?, text, file) {
+                return None;
+            }
+            edits.push(Edit::insertion(call.start_byte(), "await "));
+        }
+        let title = title.render(|placeholder| match placeholder {
+            "replacement" => name.clone(),
+            _ => String::new(),
+        });
+        Some((edits, title))
+    })
+}
+
+/// The call a statement of a simple file block makes: `f.write(x)`, `data = f.read()`,
+/// `data: str = f.read()`, `return f.read()`.
+fn file_call<'t>(statement: Node<'t>, _text: &str) -> Option<Node<'t>> {
+    let expression = match statement.kind_name() {
+        "expression_statement" | "return_statement" if statement.named_child_count() == 1 => {
+            statement.named_child(0)?
+        }
+        _ => return None,
+    };
+    let call = match expression.kind_name() {
+        "call" => expression,
+        "assignment" if statement.kind_name() == "expression_statement" => {
+            expression
+                .field(Field::Left)
+                .filter(|l| l.kind_name() == "identifier")?;
+            expression.field(Field::Right)?
+        }
+        _ => return None,
+    };
+    (call.kind_name() == "call").then_some(call)
+}
+
+/// Whether call arguments only compute from names and literals: no call, lambda, await,
+/// yield or walrus, and not the file object itself.
+fn plain_arguments(arguments: Node, text: &str, file: &str) -> bool {
+    let mut stack = vec![arguments];
+    let mut cursor = arguments.walk();
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "call"
+            | "lambda"
+            | "await"
+            | "yield"
+            | "named_expression"
+            | "generator_expression"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension" => {
+                return false;
+            }
+            "identifier" if &text[node.byte_range()] == file => return false,
+            _ => stack.extend(node.named_children(&mut cursor)),
+        }
+    }
+    true
 }
