@@ -164,7 +164,10 @@ impl Registry {
             });
             codemods.push(codemod);
         }
-        Ok(Registry::index(codemods))
+        let mut registry = Registry::index(codemods);
+        // The configuration's offload helpers, if already added, stay first.
+        registry.offload_idioms = self.offload_idioms.clone();
+        Ok(registry)
     }
 
     fn index(codemods: Vec<Codemod>) -> Registry {
