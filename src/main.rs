@@ -121,7 +121,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Err(message) => return usage_error(&message),
     };
     let registry = match registry.with_configured_calls(&settings.config.blocking_calls) {
-        Ok(registry) => registry,
+        Ok(registry) => registry.with_offload(&settings.config.offload),
         Err(message) => return usage_error(&message),
     };
     if let Command::Fix(args) = &cli.command

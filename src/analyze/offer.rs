@@ -336,6 +336,10 @@ fn make_finding(
     i: usize,
 ) -> Finding {
     let codemod = registry.codemod(i);
+    let absolute_import = |qualified: &str| match file.project {
+        Some(project) => crate::project::absolute_name(project.module, qualified),
+        None => (!qualified.starts_with('.')).then(|| qualified.to_owned()),
+    };
     let fix_site = Site {
         text: file.text,
         line_ending: file.line_ending,
@@ -348,6 +352,8 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
+        offload_idioms: registry.offload_idioms(),
+        absolute_import: &absolute_import,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
     // worker thread, the helper would hand that object back to the loop's thread (unless

@@ -93,7 +93,10 @@ fn primary_fix(
         proposal.fix.applicability = exception.applicability;
         proposal.fix.caveat = Some(exception.reason.clone());
     }
-    proposal.fix.title = render_title(title, &proposal.replacement, site, callee_text);
+    // A strategy may title its fix itself (an offload idiom that is no thread).
+    if proposal.fix.title.is_empty() {
+        proposal.fix.title = render_title(title, &proposal.replacement, site, callee_text);
+    }
     Ok(Some(proposal.fix))
 }
 

@@ -219,7 +219,9 @@ fn bot(
         unsafe_fixes: args.unsafe_fixes,
     };
     let settings = cli::settings(common, mode, registry)?;
-    let registry = registry.with_configured_calls(&settings.config.blocking_calls)?;
+    let registry = registry
+        .with_configured_calls(&settings.config.blocking_calls)?
+        .with_offload(&settings.config.offload);
 
     // Everything that can refuse the run is checked before anything changes.
     let git = Git::discover(&std::env::current_dir()?)?;

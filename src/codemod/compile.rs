@@ -68,6 +68,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map(compile_thread_affine)
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
+    let offload_idioms = raw
+        .offload_idioms
+        .iter()
+        .map(super::idiom::compile_offload_idiom)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error)?;
     let docs = compile_docs(&raw.docs).map_err(error)?;
     let moved_code = raw
         .moved_code
@@ -101,6 +107,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         alternative,
         thread_affine,
         moved_code,
+        offload_idioms,
         docs,
         origin: origin.to_owned(),
     })

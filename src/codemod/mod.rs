@@ -3,7 +3,8 @@
 //! calls to `time.sleep`?"); the rewrite strategies the files name live below.
 //!
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
-//! compiled types), `configured` (the user's `blocking-calls`), `registry` (the lookups),
+//! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
+//! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
 //! `template` (placeholder text), `strategy` (the rewrites, with `offload`, `gather` and
 //! `httpx` for the larger ones).
 
@@ -11,6 +12,7 @@ mod compile;
 mod configured;
 mod gather;
 mod httpx;
+mod idiom;
 mod model;
 mod offload;
 mod raw;
@@ -21,6 +23,7 @@ mod template;
 pub use compile::compile;
 pub use configured::ConfiguredCall;
 pub use httpx::HttpxMapping;
+pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
     MovedCode, ThreadAffine,

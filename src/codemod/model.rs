@@ -102,6 +102,8 @@ pub struct Codemod {
     pub thread_affine: Vec<ThreadAffine>,
     /// What code a fix moves to a worker thread must not do (`[moved-code]`).
     pub moved_code: Option<MovedCode>,
+    /// A project's own ways to run a function in a worker thread (`[[offload-idiom]]`).
+    pub offload_idioms: Vec<super::OffloadIdiom>,
     pub docs: Docs,
     /// The file it was loaded from, for messages.
     pub origin: String,

@@ -24,6 +24,7 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
+use super::strategy::idiom::async_file_block;
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, numbered_names};
 use super::strategy::thread_call::thread_call;
 use crate::fix::{Applicability, Edit, Fix};
@@ -749,6 +750,11 @@ fn offload_with(
     if let Some(caveat) = names.thread_caveat {
         fix.applicability = fix.applicability.min(Applicability::Unsafe);
         fix.caveat = Some(caveat);
+    } else if let Some((edits, title)) = async_file_block(site, with) {
+        // The project's aiofiles instead of the thread: the same verdict, the block kept.
+        let moves = fix.moves.take();
+        fix = Fix::new(fix.applicability, title, edits);
+        fix.moves = moves;
     }
     Ok(Proposal { fix, replacement })
 }

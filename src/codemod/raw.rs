@@ -43,6 +43,10 @@ pub struct RawCodemod {
     /// `project-blocking`).
     #[serde(default, rename = "moved-code")]
     pub moved_code: Option<RawMovedCode>,
+    /// A project's own ways to run a function in a worker thread (`[[offload-idiom]]`),
+    /// used by every thread fix in place of `asyncio.to_thread` where the code shows one.
+    #[serde(default, rename = "offload-idiom")]
+    pub offload_idioms: Vec<super::idiom::RawOffloadIdiom>,
     pub docs: RawDocs,
 }
 

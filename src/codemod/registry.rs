@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
-use super::{Codemod, CodemodError, ConfiguredCall, Strategy, Template, ThreadAffine};
+use super::{
+    Codemod, CodemodError, ConfiguredCall, OffloadIdiom, Strategy, Template, ThreadAffine,
+};
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -30,10 +32,18 @@ pub struct Registry {
     evidence_codemods: HashSet<usize>,
     /// Every codemod's `fixed-file-wide` modules, once each.
     modules_fixed_file_wide: Vec<String>,
+    /// Those modules and the words the offload idioms read file-wide (`hass` of
+    /// `self.hass`, `run_in_executor`): a file whose code has one is parsed whole.
+    words_read_file_wide: Vec<String>,
+    /// The words the offload idioms read file-wide, alone.
+    idiom_words: Vec<String>,
     /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
     thread_affine: HashMap<String, (usize, usize, String)>,
     /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
     thread_affine_methods: HashSet<String>,
+    /// The offload idioms a thread fix may use, the configuration's first, then every
+    /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
+    offload_idioms: Vec<OffloadIdiom>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -154,7 +164,10 @@ impl Registry {
             });
             codemods.push(codemod);
         }
-        Ok(Registry::index(codemods))
+        let mut registry = Registry::index(codemods);
+        // The configuration's offload helpers, if already added, stay first.
+        registry.offload_idioms = self.offload_idioms.clone();
+        Ok(registry)
     }
 
     fn index(codemods: Vec<Codemod>) -> Registry {
@@ -235,6 +248,19 @@ impl Registry {
                 }
             }
         }
+        let offload_idioms: Vec<OffloadIdiom> = codemods
+            .iter()
+            .flat_map(|c| c.offload_idioms.iter().cloned())
+            .collect();
+        let mut idiom_words: Vec<String> = Vec::new();
+        for word in offload_idioms.iter().flat_map(|i| i.words_read_file_wide()) {
+            if !idiom_words.iter().any(|w| w == word) {
+                idiom_words.push(word.to_owned());
+            }
+            interesting_words.insert(word.to_owned());
+        }
+        let mut words_read_file_wide = modules_fixed_file_wide.clone();
+        words_read_file_wide.extend(idiom_words.iter().cloned());
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
@@ -242,6 +268,9 @@ impl Registry {
             .map(|(_, method)| method.to_owned())
             .collect();
         Registry {
+            offload_idioms,
+            words_read_file_wide,
+            idiom_words,
             thread_affine,
             thread_affine_methods,
             modules_fixed_file_wide,
@@ -254,6 +283,20 @@ impl Registry {
             call_words,
             interesting_words,
         }
+    }
+
+    /// This registry with the offload helpers the configuration declares (`offload`), tried
+    /// before the bundled idioms.
+    pub fn with_offload(mut self, configured: &[OffloadIdiom]) -> Registry {
+        let mut idioms = configured.to_vec();
+        idioms.append(&mut self.offload_idioms);
+        self.offload_idioms = idioms;
+        self
+    }
+
+    /// The offload idioms a thread fix may use, in order of preference.
+    pub fn offload_idioms(&self) -> &[OffloadIdiom] {
+        &self.offload_idioms
     }
 
     /// The thread-affine family an object of `kind` belongs to (`sqlite3.connect().cursor`),
@@ -349,6 +392,20 @@ impl Registry {
     /// function body.
     pub fn modules_fixed_file_wide(&self) -> &[String] {
         &self.modules_fixed_file_wide
+    }
+
+    /// The words that make a file's fixes read more of it than the function of the call:
+    /// the modules fixed file-wide, and the words the offload idioms read file-wide
+    /// ([`OffloadIdiom::words_read_file_wide`]). A file whose code has one is parsed whole.
+    pub fn words_read_file_wide(&self) -> &[String] {
+        &self.words_read_file_wide
+    }
+
+    /// The words the offload idioms read file-wide: a file whose code has one is parsed
+    /// whole even when only the project rules may have findings in it (their fixes use the
+    /// idiom too).
+    pub fn offload_words_read_file_wide(&self) -> &[String] {
+        &self.idiom_words
     }
 
     /// Whether some codemod matches a call whose last name segment is `tail`.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use crate::codemod::ConfiguredCall;
+use crate::codemod::{ConfiguredCall, OffloadIdiom, configured_offload};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,7 +27,24 @@ struct RawConfig {
     target_version: Option<String>,
     http_client: Option<String>,
     blocking_calls: Option<Vec<RawBlockingCall>>,
+    offload: Option<RawOffload>,
     cache_dir: Option<PathBuf>,
+}
+
+/// `offload`: the project's own helper that runs a function in a worker thread,
+/// `"pkg.mod.helper"` or `{ function = "pkg.mod.helper", keywords = "pass" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawOffload {
+    Function(String),
+    Table(RawOffloadTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOffloadTable {
+    function: String,
+    keywords: Option<String>,
 }
 
 /// One `[[tool.unfreeze.blocking-calls]]` entry (flake8-async's ASYNC200, with fixes).
@@ -89,6 +106,9 @@ pub struct Config {
     pub http_client: HttpClient,
     /// Functions the project declares blocking, with the fix to use.
     pub blocking_calls: Vec<ConfiguredCall>,
+    /// The project's own offload helper (`offload`), used by thread fixes where the file
+    /// imports it.
+    pub offload: Vec<OffloadIdiom>,
     /// Where the result cache lives (`cache-dir`, relative to the file's directory).
     pub cache_dir: Option<PathBuf>,
 }
@@ -227,10 +247,22 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .map_err(|e| error(format!("blocking-calls[{i}] ({}): {e}", entry.call)))?;
         blocking_calls.push(call);
     }
+    let offload = match &raw.offload {
+        None => Vec::new(),
+        Some(RawOffload::Function(function)) => vec![configured_offload(function, "partial")],
+        Some(RawOffload::Table(table)) => vec![configured_offload(
+            &table.function,
+            table.keywords.as_deref().unwrap_or("partial"),
+        )],
+    }
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| error(format!("offload: {e}")))?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Config {
         path: Some(path.to_path_buf()),
         blocking_calls,
+        offload,
         cache_dir: raw.cache_dir.map(|dir| root.join(dir)),
         root,
         select: raw.select,
@@ -372,6 +404,14 @@ mod tests {
             (
                 "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\ntemplate = \"x({argz})\"\n",
                 "unknown placeholder `{argz}`",
+            ),
+            (
+                "[tool.unfreeze]\noffload = \"helper\"\n",
+                "offload: `helper`",
+            ),
+            (
+                "[tool.unfreeze]\noffload = { function = \"a.b\", keywords = \"all\" }\n",
+                "offload: `keywords = \"all\"`",
             ),
             (
                 "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\nfix = \"to-thread\"\nimports = [\"a.b\"]\ntemplate = \"x()\"\n",

@@ -89,7 +89,7 @@ pub fn bodies_a_fix_round_leaves_out(
         return Vec::new();
     };
     if registry
-        .modules_fixed_file_wide()
+        .words_read_file_wide()
         .iter()
         .any(|module| facts.code_has_word(module))
     {

@@ -470,7 +470,8 @@ impl LexicalSummary {
     /// a body is kept when its function is a coroutine, or when its text has `async` (a
     /// nested coroutine, `asyncio`) or the name of a call matched in any context: comments
     /// and strings count, which only keeps more. Every body is kept in a file whose code
-    /// names a module fixed file-wide ([`Registry::modules_fixed_file_wide`]), or when a rule on
+    /// names a module fixed file-wide or a word an offload idiom reads file-wide
+    /// ([`Registry::words_read_file_wide`]), or when a rule on
     /// coroutine calls counts them outside coroutines. The bodies kept for the project
     /// ([`Body::kept`]) stay kept.
     pub fn keep_bodies_the_file_rules_read(
@@ -480,7 +481,7 @@ impl LexicalSummary {
         registry: &Registry,
     ) {
         let keep_all = registry
-            .modules_fixed_file_wide()
+            .words_read_file_wide()
             .iter()
             .any(|module| facts.code_has_word(module))
             || registry

@@ -136,7 +136,14 @@ pub(super) fn scan_lexically(
     let summary = module.map(|(module, map)| {
         let mut summary =
             LexicalSummary::of(&facts, evidence, module, &|name| map.is_project_name(name));
-        if needs_analysis {
+        // A project finding's fix may use an offload idiom read across the file too.
+        let idiom_read_file_wide = || {
+            registry
+                .offload_words_read_file_wide()
+                .iter()
+                .any(|word| facts.code_has_word(word))
+        };
+        if needs_analysis || idiom_read_file_wide() {
             summary.keep_bodies_the_file_rules_read(&facts, text, registry);
         }
         Box::new(summary)

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod equivalent;
+pub(crate) mod idiom;
 pub(crate) mod site;
 mod task_reference;
 mod template_call;

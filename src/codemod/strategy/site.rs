@@ -29,6 +29,12 @@ pub struct Site<'a> {
     pub http_client: &'static str,
     /// The qualified names the codemod matches (its `calls`, methods as `X().name`).
     pub codemod_calls: &'a [String],
+    /// The project's own ways to run a function in a worker thread, in order of preference
+    /// (`Registry::offload_idioms`).
+    pub offload_idioms: &'a [crate::codemod::OffloadIdiom],
+    /// An import's qualified name made absolute (`..utils.run` → `bot.utils.run`), `None` for
+    /// a relative one when the file's module is not known.
+    pub absolute_import: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl<'a> Site<'a> {

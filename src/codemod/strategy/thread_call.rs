@@ -1,7 +1,10 @@
-//! The expression that runs a call in a worker thread, as the file's async library and Python
-//! version allow: shared by the `to-thread` strategy and the `offload` module.
+//! The expression that runs a call in a worker thread, as the project's own idiom (`idiom`),
+//! the file's async library and the Python version allow: shared by the `to-thread` strategy
+//! and the `offload` module.
 
+use super::idiom::project_offload;
 use super::site::{AsyncLibrary, Site, library_error, name_at};
+use crate::codemod::KeywordArguments;
 use crate::fix::Edit;
 use crate::fix::imports::reference_module;
 
@@ -26,7 +29,8 @@ fn call_with(head: &str, callee: &str, arguments: &str) -> String {
 }
 
 /// The expression that runs `callee(arguments)` in a worker thread at `offset`, the name of
-/// what runs it (for titles), and the imports it needs: `asyncio.to_thread(f, a, k=v)`;
+/// what runs it (for titles), and the imports it needs: the project's own offload where the
+/// code shows one (`hass.async_add_executor_job(f, a)`, see `idiom`); else `asyncio.to_thread(f, a, k=v)`;
 /// `trio.to_thread.run_sync` / `anyio.to_thread.run_sync` in files written for those (with
 /// `functools.partial` for keyword arguments, which `run_sync` does not take);
 /// `run_in_executor` with `functools.partial` below Python 3.9, which has no `to_thread`.
@@ -47,6 +51,25 @@ pub(crate) fn thread_call(
         imports.extend(import);
         Ok(name)
     };
+    // The project's own offload, where the code shows one (asyncio projects only: anyio's
+    // and trio's own calls are their idiom).
+    if site.library.is_none()
+        && let Some(offload) = project_offload(site, offset)?
+    {
+        imports.extend(offload.imports);
+        let lead = offload.lead.map(|l| format!("{l}, ")).unwrap_or_default();
+        let expression = if has_keywords && offload.keywords == KeywordArguments::Partial {
+            let partial = named(&mut imports, "functools", "partial")?;
+            format!(
+                "{}({lead}{})",
+                offload.head,
+                call_with(&partial, callee, arguments)
+            )
+        } else {
+            call_with(&offload.head, &format!("{lead}{callee}"), arguments)
+        };
+        return Ok((expression, offload.head, imports));
+    }
     let module = site.library.and_then(AsyncLibrary::module);
     let (expression, replacement) = match (module, site.target_version) {
         (Some(library), _) => {
