@@ -236,3 +236,65 @@ fn an_await_inside_a_read_modify_write_of_shared_state_is_unsafe() {
     );
     assert_eq!(run_main(dir.path()).1, "False\n");
 }
+
+/// A coroutine that swaps `sys.stdout` for a buffer while it runs user code: a new `await`
+/// between the swap and the restore lets other coroutines print into the buffer.
+const SWAPPED: &str = r#"import asyncio
+import io
+import os
+import sys
+
+
+async def run_code(path):
+    buffer = io.StringIO()
+    original = sys.stdout
+    sys.stdout = buffer
+    try:
+        print("captured")
+        size = os.path.getsize(path)
+    finally:
+        sys.stdout = original
+    return buffer.getvalue(), size
+
+
+async def chatter():
+    for _ in range(20):
+        print("other task")
+        await asyncio.sleep(0)
+
+
+async def main():
+    (captured, size), _ = await asyncio.gather(run_code("main.py"), chatter())
+    print(repr(captured), size > 0)
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn an_await_while_stdout_is_swapped_is_unsafe() {
+    let dir = project(&[("main.py", SWAPPED.as_bytes())]);
+    let (_, before, _) = run_main(dir.path());
+    assert!(before.ends_with("'captured\\n' True\n"), "{before}");
+    let output = unfreeze_in(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "ASYNC240",
+            ".",
+        ],
+    );
+    assert!(
+        output.stdout.contains(
+            "the coroutine swaps `sys.stdout` on line 10 and restores it after this call"
+        ),
+        "{}",
+        output.show()
+    );
+    fix_write(dir.path());
+    let (_, after, _) = run_main(dir.path());
+    assert_eq!(after, before);
+}

@@ -7,6 +7,7 @@ use std::cell::OnceCell;
 use tree_sitter::Node;
 
 use super::affinity::foreign_affine_use_in_block;
+use super::await_order::keep_process_state;
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -377,6 +378,9 @@ fn make_finding(
     let (mut fix, mut no_fix_reason) = (fix, no_fix_reason);
     if codemod.moved_code.is_some() {
         apply_hazard(reached.hazard, &mut fix, &mut no_fix_reason);
+    }
+    if let Some(fix) = &mut fix {
+        keep_process_state(file, registry, site.call, fix);
     }
     let speculation = site.speculation.map(|target| {
         speculation_for(

@@ -478,6 +478,8 @@ fn compile_moved_code(
         mutating_methods: plain("mutating-methods", &raw.mutating_methods)?,
         serialisers: qualified("serialisers", &raw.serialisers)?,
         thread_locks: qualified("thread-locks", &raw.thread_locks)?,
+        process_state: qualified("process-state", &raw.process_state)?,
+        process_state_swaps: qualified("process-state-swaps", &raw.process_state_swaps)?,
         binds_on_first_use,
         path_builders: qualified("path-builders", &raw.path_builders)?,
         swallowed_by: qualified("swallowed-by", &raw.swallowed_by)?

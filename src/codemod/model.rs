@@ -133,6 +133,8 @@ pub struct MovedCode {
     pub mutating_methods: HashSet<String>,
     pub serialisers: HashSet<String>,
     pub thread_locks: HashSet<String>,
+    pub process_state: HashSet<String>,
+    pub process_state_swaps: HashSet<String>,
     /// Of `loop_bound_calls`, the constructors that need no loop when made from this Python
     /// version on (they bind to the loop that first uses them).
     pub binds_on_first_use: Option<(HashSet<String>, (u8, u8))>,

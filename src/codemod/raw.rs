@@ -313,6 +313,13 @@ pub struct RawMovedCode {
     /// guarded (`threading.Lock`).
     #[serde(default)]
     pub thread_locks: Vec<String>,
+    /// Process-wide state a coroutine may swap for a while (`sys.stdout`, `os.environ`):
+    /// a new `await` between the swap and its restore lets other coroutines run with it.
+    #[serde(default)]
+    pub process_state: Vec<String>,
+    /// Context managers that swap it for their block (`contextlib.redirect_stdout`).
+    #[serde(default)]
+    pub process_state_swaps: Vec<String>,
     /// Of `loop-bound-calls`, the constructors that bind to a loop only when first used from
     /// `binds-on-first-use-since` (a Python version, `"3.10"`); below it they look up the
     /// thread's event loop when made.
