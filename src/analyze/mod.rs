@@ -7,6 +7,7 @@ mod cancellation;
 mod conditions;
 mod entry;
 mod finding;
+mod hops;
 mod library;
 mod offer;
 mod proposal;
@@ -31,6 +32,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
+pub use hops::may_merge;
 pub use proposal::SYNTAX_ERROR_REASON;
 pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
@@ -65,6 +67,7 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
         offer::offer_call(file, registry, selection, library, call, &mut findings);
     }
     suppression::drop_suppressed(file, &mut findings);
+    hops::merge_hops(file, registry, library, &mut findings);
     findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
     findings
 }

@@ -5,7 +5,7 @@
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `registry` (the lookups),
 //! `template` (placeholder text), `strategy` (the rewrites, with `offload`, `gather` and
-//! `httpx` for the larger ones).
+//! `httpx` for the larger ones, and `one_hop` for the hops merged across findings).
 
 mod compile;
 mod configured;
@@ -13,6 +13,7 @@ mod gather;
 mod httpx;
 mod model;
 mod offload;
+pub mod one_hop;
 mod raw;
 mod registry;
 pub mod strategy;
@@ -24,7 +25,7 @@ pub use httpx::HttpxMapping;
 pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FixException, MovedCode, ThreadAffine,
 };
-pub use offload::moved_with_block;
+pub use offload::{Judged, moved_with_block};
 pub use registry::{CallWords, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;
