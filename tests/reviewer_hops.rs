@@ -54,7 +54,10 @@ fn assert_converged(dir: &Path, extra: &[&str]) {
     let mut args = vec!["fix"];
     args.extend(extra);
     let again = run(dir, &args);
-    assert!(!again.contains("+++"), "a second run changes the file:\n{again}");
+    assert!(
+        !again.contains("+++"),
+        "a second run changes the file:\n{again}"
+    );
 }
 
 const NESTED: &str = r#"import asyncio
