@@ -424,3 +424,24 @@ fn exist_ok_differs_only_where_the_caveat_says_and_only_with_unsafe_fixes() {
     assert!(fixed.contains("exist_ok=True"), "{fixed}");
     assert_eq!(run_program(dir.path()), ["FileExistsError"]);
 }
+
+#[test]
+fn a_call_the_configuration_ignores_is_not_moved_with_the_hop_around_it() {
+    let program = "import os\nimport subprocess\n\n\nasync def f(p):\n    subprocess.run([\"ls\", os.path.realpath(p)])\n";
+    let dir = project(&[
+        ("main.py", program.as_bytes()),
+        (
+            "unfreeze.toml",
+            b"[per-file-ignores]\n\"main.py\" = [\"ASYNC240\"]\n",
+        ),
+    ]);
+    let output = unfreeze(dir.path(), &["fix", "--write", "--no-cache", "main.py"]).output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains(
+            "    await asyncio.to_thread(subprocess.run, [\"ls\", os.path.realpath(p)])\n"
+        ),
+        "{fixed}"
+    );
+}

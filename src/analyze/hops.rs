@@ -89,18 +89,14 @@ fn role(finding: &Finding, threshold: Applicability) -> Role {
 /// line or split a check from its act. In the project phase's speculative first pass nothing
 /// is merged (its findings under different outcomes would mix; the settling analyzes the file
 /// again when hops may merge: [`may_merge`]).
-pub(super) fn merge_hops(
-    file: &FileContext,
-    registry: &Registry,
-    library: Option<AsyncLibrary>,
-    findings: &mut [Finding],
-) {
+pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Finding]) {
     if file
         .project
         .is_some_and(|p| matches!(p.lookup, ProjectLookup::Speculative(_)))
     {
         return;
     }
+    let library = super::library::preferred_library(file);
     let threshold = if file.unsafe_fixes {
         Applicability::Unsafe
     } else {
@@ -157,7 +153,9 @@ pub(super) fn merge_hops(
         for &b in &members[n + 1..] {
             let (ra, rb) = (&findings[a].range, &findings[b].range);
             let nested = contains(ra, rb) || contains(rb, ra);
-            let same_line = lines.line_of(ra.start) == lines.line_of(rb.start);
+            if !nested && lines.line_of(ra.start) != lines.line_of(rb.start) {
+                continue;
+            }
             let same_function =
                 file.index.function_at(ra.start) == file.index.function_at(rb.start);
             // Two findings of one chain (`smtplib.LMTP(p).noop()`) share their hop already.
@@ -168,7 +166,7 @@ pub(super) fn merge_hops(
                     .and_then(|f| f.runs_in_thread.clone())
             };
             let shared = hop(a).is_some() && hop(a) == hop(b);
-            if (nested || same_line) && same_function && !shared {
+            if same_function && !shared {
                 let (x, y) = (find(&mut group_of, a), find(&mut group_of, b));
                 group_of[x] = y;
             }

@@ -32,7 +32,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
-pub use hops::may_merge;
+pub use hops::{may_merge, merge_hops};
 pub use proposal::SYNTAX_ERROR_REASON;
 pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
@@ -59,7 +59,9 @@ pub struct FileContext<'a> {
     pub project: Option<ProjectView<'a>>,
 }
 
-/// Find every match of an enabled codemod in one file, sorted by position.
+/// Find every match of an enabled codemod in one file, sorted by position. Their thread hops
+/// are merged afterwards ([`merge_hops`]), once the findings the configuration ignores for
+/// the file are gone: an ignored call is not moved with the others.
 pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelection) -> Vec<Finding> {
     let library = library::preferred_library(file);
     let mut findings = Vec::new();
@@ -67,7 +69,6 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
         offer::offer_call(file, registry, selection, library, call, &mut findings);
     }
     suppression::drop_suppressed(file, &mut findings);
-    hops::merge_hops(file, registry, library, &mut findings);
     findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
     findings
 }
