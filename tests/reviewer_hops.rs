@@ -445,3 +445,43 @@ fn a_call_the_configuration_ignores_is_not_moved_with_the_hop_around_it() {
         "{fixed}"
     );
 }
+
+#[test]
+fn thread_affine_and_loop_bound_code_never_moves_with_a_merged_hop() {
+    // A sqlite3 connection made on the loop's thread, and an asyncio API that needs the loop:
+    // one hop would move them into a worker thread (a ProgrammingError, a RuntimeError), so
+    // each blocking call keeps its own hop, even with `--unsafe-fixes`.
+    let program = r#"import asyncio
+import os
+import sqlite3
+
+con = sqlite3.connect("x.db")
+
+
+async def clean(p):
+    if os.path.exists(p):
+        con.execute("DELETE FROM t")
+        os.remove(p)
+
+
+async def sizes(p, q):
+    return os.path.getsize(p) + len(con.execute("SELECT 1").fetchall()) + os.path.getsize(q)
+
+
+async def later(p):
+    if os.path.exists(p):
+        asyncio.get_running_loop().call_soon(print)
+        os.remove(p)
+"#;
+    let dir = project(&[("main.py", program.as_bytes())]);
+    let fixed = fix_write(dir.path(), &["--unsafe-fixes"]);
+    for kept in [
+        "    if await asyncio.to_thread(os.path.exists, p):\n        con.execute(\"DELETE FROM t\")\n        await asyncio.to_thread(os.remove, p)\n",
+        "    return await asyncio.to_thread(os.path.getsize, p) + len(con.execute(\"SELECT 1\").fetchall()) + await asyncio.to_thread(os.path.getsize, q)\n",
+        "    if await asyncio.to_thread(os.path.exists, p):\n        asyncio.get_running_loop().call_soon(print)\n        await asyncio.to_thread(os.remove, p)\n",
+    ] {
+        assert!(fixed.contains(kept), "missing {kept:?} in:\n{fixed}");
+    }
+    assert!(!fixed.contains("lambda"), "{fixed}");
+    assert!(!fixed.contains("def _"), "{fixed}");
+}
