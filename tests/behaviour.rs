@@ -254,7 +254,8 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
         "name = (await asyncio.to_thread(input)).strip()",
         "(await asyncio.to_thread(subprocess.run, SLOW + [f\"job-{n}\"], capture_output=True, text=True)).stdout.strip()",
         "await asyncio.to_thread(marker.write_text, f\"payload {n * n}\")",
-        "await asyncio.to_thread(os.path.exists, marker) and await asyncio.to_thread(marker.is_file)",
+        // Two hops on one line are one (issue 20: the old two-hop line was the bug).
+        "found = await asyncio.to_thread(lambda: os.path.exists(marker) and marker.is_file())",
         "await asyncio.to_thread(Path(marker).read_text)",
         "await asyncio.to_thread(folder.mkdir, exist_ok=True)",
         // `with` blocks move to the thread as a whole, returning what the coroutine reads.

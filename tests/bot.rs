@@ -498,8 +498,9 @@ fn bot_since_keeps_nested_fixes_inside_the_changed_lines() {
     );
     assert!(
         a.contains(
-            "async def new(p):\n    await asyncio.to_thread(subprocess.run, [\"ls\", await \
-             asyncio.to_thread(os.path.realpath, p)])"
+            // One hop for both (issue 20: the nested second hop was the bug).
+            "async def new(p):\n    await asyncio.to_thread(lambda: subprocess.run([\"ls\", \
+             os.path.realpath(p)]))"
         ),
         "both nested calls of the new function are fixed:\n{a}"
     );
@@ -634,8 +635,9 @@ fn interactive_review_since_proposes_only_the_changed_lines_in_every_round() {
     );
     assert!(
         a.contains(
-            "async def new(p):\n    await asyncio.to_thread(subprocess.run, [\"ls\", await \
-             asyncio.to_thread(os.path.realpath, p)])"
+            // One hop for both (issue 20: the nested second hop was the bug).
+            "async def new(p):\n    await asyncio.to_thread(lambda: subprocess.run([\"ls\", \
+             os.path.realpath(p)]))"
         ),
         "both nested calls of the new function are fixed:\n{a}\n{}",
         out.show()

@@ -1062,8 +1062,11 @@ fn per_file_ignored_rule_is_not_fixed_in_a_later_fix_round() {
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
     assert!(fixed.contains("    time.sleep(1)\n"), "{fixed}");
+    // One hop for the nested calls (issue 20: the nested second hop was the bug).
     assert!(
-        fixed.contains("(await asyncio.to_thread(requests.get, url)).text"),
+        fixed.contains(
+            "return await asyncio.to_thread(lambda: requests.get(requests.get(url).text))"
+        ),
         "{fixed}"
     );
 }
@@ -1180,7 +1183,10 @@ fn per_file_ignores_hold_in_the_second_round_of_nested_fixes() {
     assert_eq!(out.code, Some(0), "{}", out.show());
     let fixed = fs::read_to_string(dir.path().join("a.py")).unwrap();
     assert!(
-        fixed.contains("await asyncio.to_thread(os.path.realpath, p)"),
+        // One hop for the nested calls (issue 20).
+        fixed.contains(
+            "await asyncio.to_thread(lambda: subprocess.run([\"ls\", os.path.realpath(p)]))"
+        ),
         "{fixed}"
     );
     assert!(

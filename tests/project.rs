@@ -229,8 +229,8 @@ fn stdin_is_a_project_of_one_file() {
 
 #[test]
 fn nested_project_calls_are_fixed_in_one_run() {
-    // `store(load(key))`: the outer fix goes first, the inner call is found again in the
-    // next round of the same run, so a second run has nothing left to do.
+    // `store(load(key))`: one hop runs both (issue 20: the nested second hop was the bug), so
+    // a second run has nothing left to do.
     let dir = common::project(&[
         (
             "helpers.py",
@@ -246,7 +246,7 @@ fn nested_project_calls_are_fixed_in_one_run() {
     assert_eq!(first.code, Some(0), "{}", first.show());
     let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
     assert!(
-        app.contains("await asyncio.to_thread(store, await asyncio.to_thread(load, key))"),
+        app.contains("await asyncio.to_thread(lambda: store(load(key)))"),
         "{app}"
     );
     let before = contents(dir.path());

@@ -381,9 +381,10 @@ fn a_nested_call_overlapping_an_accepted_fix_is_proposed_again_on_the_fixed_text
         "{}",
         out.show()
     );
-    // Located in the text the first fix produced (one import line more), as its diff shows.
+    // Both calls share one hop now (issue 20: the nested second hop was the bug), so the
+    // second is proposed in the same round, where it is in the text as read.
     assert!(
-        out.stdout.contains("[2/2] a.py:6:50: ASYNC210"),
+        out.stdout.contains("[2/2] a.py:5:25: ASYNC210"),
         "{}",
         out.show()
     );
@@ -413,9 +414,11 @@ fn a_skipped_outer_call_is_not_asked_again_after_its_nested_call_is_fixed() {
         "{}",
         out.show()
     );
+    // The nested call's fix is the one hop for both (issue 20), as its diff shows.
     assert!(
-        read(dir.path(), "a.py")
-            .contains("requests.get((await asyncio.to_thread(requests.get, url)).text)"),
+        read(dir.path(), "a.py").contains(
+            "return await asyncio.to_thread(lambda: requests.get(requests.get(url).text))"
+        ),
         "{}",
         out.show()
     );
@@ -817,7 +820,8 @@ fn a_nested_project_call_is_proposed_again_in_the_next_round() {
     assert_eq!(write.code, Some(0), "{}", write.show());
     let app = read(reviewed.path(), "pkg/app.py");
     assert!(
-        app.contains("await asyncio.to_thread(slow, await asyncio.to_thread(slow, 1))"),
+        // One hop for both (issue 20: the nested second hop was the bug).
+        app.contains("await asyncio.to_thread(lambda: slow(slow(1)))"),
         "{app}"
     );
     assert_eq!(app, read(written.path(), "pkg/app.py"));

@@ -8,6 +8,7 @@ mod cancellation;
 mod conditions;
 mod entry;
 mod finding;
+mod hops;
 mod library;
 mod offer;
 mod proposal;
@@ -34,6 +35,7 @@ use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
 pub use finding::Finding;
+pub use hops::{may_merge, merge_hops};
 pub use proposal::SYNTAX_ERROR_REASON;
 pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
@@ -62,7 +64,9 @@ pub struct FileContext<'a> {
     pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
 }
 
-/// Find every match of an enabled codemod in one file, sorted by position.
+/// Find every match of an enabled codemod in one file, sorted by position. Their thread hops
+/// are merged afterwards ([`merge_hops`]), once the findings the configuration ignores for
+/// the file are gone: an ignored call is not moved with the others.
 pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelection) -> Vec<Finding> {
     let library = library::preferred_library(file);
     let mut findings = Vec::new();

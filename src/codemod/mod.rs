@@ -6,7 +6,7 @@
 //! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
 //! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
 //! `template` (placeholder text), `strategy` (the rewrites, with `offload`, `gather` and
-//! `httpx` for the larger ones).
+//! `httpx` for the larger ones, and `one_hop` for the hops merged across findings).
 
 mod compile;
 mod configured;
@@ -15,6 +15,7 @@ mod httpx;
 mod idiom;
 mod model;
 mod offload;
+pub mod one_hop;
 mod raw;
 mod registry;
 pub mod strategy;
@@ -28,7 +29,7 @@ pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
     MovedCode, ThreadAffine,
 };
-pub use offload::moved_with_block;
+pub use offload::{Judged, moved_with_block};
 pub use registry::{CallWords, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;

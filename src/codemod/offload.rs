@@ -51,6 +51,15 @@ const THREAD_SAFE_CALLS: &[&str] = &[
     "yaml.safe_load",
     "yaml.safe_dump",
     "shutil.copyfileobj",
+    "os.path.join",
+    "os.path.basename",
+    "os.path.dirname",
+    "os.path.split",
+    "os.path.splitext",
+    "os.path.normpath",
+    "os.fspath",
+    "pathlib.Path",
+    "pathlib.PurePath",
 ];
 
 /// Builtins that only compute.
@@ -228,7 +237,7 @@ fn free_name(site: &Site, base: &str, offset: usize) -> String {
 }
 
 /// Why `statement` cannot move into a nested function as it is, if it cannot.
-fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<String> {
+pub(crate) fn immovable(site: &Site, statement: Node, last_return: Option<Node>) -> Option<String> {
     let text = site.text;
     let mut stack = vec![(statement, 0usize)];
     let mut cursor = statement.walk();
@@ -347,6 +356,7 @@ fn names_of_block(
     function_node: Node,
     statement: Node,
     body: Option<Node>,
+    judged: &[Judged],
 ) -> Result<Names, String> {
     let text = site.text;
     let span = statement.byte_range();
@@ -366,7 +376,23 @@ fn names_of_block(
         })
         .map(|(_, b)| b.name.clone())
         .collect();
-    let targets = with_targets(statement, text);
+    // The targets of the `with` statement, or of those a moved `if` holds.
+    let targets: Vec<Node> = if statement.kind_name() == "with_statement" {
+        with_targets(statement, text)
+    } else {
+        let mut targets = Vec::new();
+        let mut stack = vec![statement];
+        let mut cursor = statement.walk();
+        while let Some(node) = stack.pop() {
+            match node.kind_name() {
+                "with_statement" => targets.extend(with_targets(node, text)),
+                "function_definition" | "class_definition" | "lambda" => continue,
+                _ => {}
+            }
+            stack.extend(node.named_children(&mut cursor));
+        }
+        targets
+    };
     // The blocks the statement is in, innermost first, up to the coroutine's body: a plain
     // binding in one of them, after the statement, rebinds the name for what follows.
     let blocks: Vec<Node> = {
@@ -522,17 +548,18 @@ fn names_of_block(
     }
     Ok(Names {
         returned,
-        thread_caveat: thread_caveat(site, statement, &bound_inside, &targets),
+        thread_caveat: thread_caveat(site, statement, &bound_inside, &targets, judged),
     })
 }
 
 /// The first thing in the block that may not be safe in a worker thread while other
 /// coroutines run: a call of unknown code, or a store into an object the block did not make.
-fn thread_caveat(
+pub(crate) fn thread_caveat(
     site: &Site,
     statement: Node,
     bound_inside: &BTreeSet<String>,
     targets: &[Node],
+    judged: &[Judged],
 ) -> Option<String> {
     let text = site.text;
     // A name the block made (its `with` targets, its own assignments), or an attribute, call
@@ -578,6 +605,7 @@ fn thread_caveat(
                 if with_values
                     .iter()
                     .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end)
+                    || judged.iter().any(|j| j.covers(node))
                 {
                     continue;
                 }
@@ -636,24 +664,66 @@ fn offload_with(
     function: ScopeId,
     with: Node,
 ) -> Result<Proposal, String> {
-    let text = site.text;
-    let le = site.line_ending;
     if with.child(0).is_some_and(|c| c.kind_name() == "async") {
         return Err("the `with` is already asynchronous".to_owned());
     }
+    offload_statement(site, applicability, function, with, None)
+}
+
+/// A statement other than a `with` that moves to a worker thread as a whole (an `if` that
+/// checks and acts: `analyze/hops.rs`): its helper's name, and the code in it whose move the
+/// fixes of its own calls already judged.
+pub(crate) struct MovedStatement<'a> {
+    pub name: &'a str,
+    pub judged: &'a [Judged],
+}
+
+/// Code in moved code whose move other fixes already judged (their caveats carry over): a
+/// call run in a worker thread by itself (`whole: false`: its arguments were evaluated on the
+/// event loop and are not judged), or everything in `range` (a block moved as a whole).
+#[derive(Clone, Debug)]
+pub struct Judged {
+    pub range: std::ops::Range<usize>,
+    pub whole: bool,
+}
+
+impl Judged {
+    fn covers(&self, node: Node) -> bool {
+        if self.whole {
+            self.range.start <= node.start_byte() && node.end_byte() <= self.range.end
+        } else {
+            self.range == node.byte_range()
+        }
+    }
+}
+
+/// `statement`, directly in the body of the coroutine `function`, moved into a nested plain
+/// function run in a worker thread: a `with` block (`unit`: `None`), or another statement.
+pub(crate) fn offload_statement(
+    site: &Site,
+    applicability: Applicability,
+    function: ScopeId,
+    with: Node,
+    unit: Option<MovedStatement>,
+) -> Result<Proposal, String> {
+    let text = site.text;
+    let le = site.line_ending;
     if site.index.scope_at(with.start_byte()) != function
         || with.parent().is_none_or(|p| p.kind_name() != "block")
     {
-        return Err("the `with` statement is not directly in the coroutine's body".to_owned());
+        return Err("the statement is not directly in the coroutine's body".to_owned());
     }
     let first_line = line_start_at(text, with.start_byte());
     let indent = &text[first_line..with.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return Err("the `with` statement shares its line with other code".to_owned());
+        return Err("the statement shares its line with other code".to_owned());
     }
-    let body = with.field(Field::Body);
-    // `with open(p) as f: return json.load(f)`: the function returns it.
-    let last_return = body.and_then(|b| {
+    let body = with
+        .field(Field::Body)
+        .or_else(|| with.field(Field::Consequence));
+    // `with open(p) as f: return json.load(f)`: the function returns it (an `if` returns
+    // only on one path).
+    let last_return = body.filter(|_| unit.is_none()).and_then(|b| {
         let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
         (last.kind_name() == "return_statement").then_some(last)
     });
@@ -662,7 +732,10 @@ fn offload_with(
     }
     let scope = site.index.scope(function);
     let function_node = site.scope_node(function).ok_or("no function body")?;
-    let names = names_of_block(site, function, function_node, with, body)?;
+    let judged = unit.as_ref().map_or(&[][..], |u| u.judged);
+    // In an `if`, no binding is sure: a name it binds and the coroutine reads refuses it.
+    let sure_body = body.filter(|_| unit.is_none());
+    let names = names_of_block(site, function, function_node, with, sure_body, judged)?;
     if last_return.is_some() && !names.returned.is_empty() {
         return Err("the block both returns and binds names used afterwards".to_owned());
     }
@@ -684,9 +757,10 @@ fn offload_with(
         count
     };
     let base = format!("_{}_sync", coroutine.trim_start_matches('_'));
-    let base = match ordinal {
-        0 => base,
-        n => format!("{base}_{}", n + 1),
+    let base = match (&unit, ordinal) {
+        (Some(unit), _) => unit.name.to_owned(),
+        (None, 0) => base,
+        (None, n) => format!("{base}_{}", n + 1),
     };
     let helper = free_name(site, &base, with.start_byte());
     let unit = crate::source::detect_indent(text);
@@ -847,8 +921,7 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     };
     let mut edits = vec![Edit::replacement(outer.byte_range(), rewritten)];
     edits.extend(imports);
-    Ok(Proposal {
-        fix: Fix::new(applicability, String::new(), edits),
-        replacement,
-    })
+    let mut fix = Fix::new(applicability, String::new(), edits);
+    fix.runs_in_thread = Some(outer.byte_range());
+    Ok(Proposal { fix, replacement })
 }

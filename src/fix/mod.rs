@@ -138,6 +138,10 @@ pub struct Fix {
     /// other fix may edit inside it. Their edits would land in that synchronous function, and
     /// the `await` they add is a syntax error there; in the thread the calls may block.
     pub moves: Option<Range<usize>>,
+    /// The expression this fix runs in a worker thread and awaits in its place (a call's
+    /// `to_thread`, a chain's lambda), while the code around it stays on the event loop: the
+    /// analysis merges such hops that would share a line into one (`analyze/hops.rs`).
+    pub runs_in_thread: Option<Range<usize>>,
 }
 
 impl Fix {
@@ -150,6 +154,7 @@ impl Fix {
             caveat: None,
             may_orphan: Vec::new(),
             moves: None,
+            runs_in_thread: None,
         }
     }
 

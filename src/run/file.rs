@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::analyze::{FileContext, Finding, analyze, summarize};
+use crate::analyze::{FileContext, Finding, analyze, merge_hops, summarize};
 use crate::codemod::Registry;
 use crate::lexical::needs_analysis;
 use crate::masked::blank_bodies;
@@ -148,6 +148,7 @@ pub(super) fn find_in_project(
         Vec::new()
     };
     findings.retain(|finding| !settings.per_file_ignores.ignores(path, &finding.code));
+    merge_hops(&context, registry, &mut findings);
     (findings, parsed.error_ranges.len(), summary)
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::analyze::{evidence_code, settle_speculation};
+use crate::analyze::{evidence_code, may_merge, settle_speculation};
 use crate::cache::{Cache, Key as CacheKey, Previous, Shape};
 use crate::codemod::Registry;
 use crate::outcome::FileOutcome;
@@ -599,11 +599,18 @@ fn outcome_with_settled_calls(
                     )
             })
         });
-    if !foreseen {
+    // The speculative pass merges no thread hops (`analyze/hops.rs`): a pass with the
+    // settled calls does, where they may merge.
+    let merges = file.speculated
+        && file
+            .analyzed
+            .as_ref()
+            .is_some_and(|a| may_merge(&a.source.text, &a.findings));
+    if !foreseen || merges {
         let role = match file_calls.and_then(view) {
             Some(view) => ProjectRole::Calls(view),
             // Its summary came from the cache: it has no outcome yet.
-            None if file.deferred => ProjectRole::Alone,
+            None if file.deferred || merges => ProjectRole::Alone,
             None => return None,
         };
         let outcome =

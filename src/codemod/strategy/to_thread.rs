@@ -26,6 +26,7 @@ pub(super) fn to_thread(site: &Site, applicability: Applicability) -> Result<Pro
     let mut edits = vec![Edit::replacement(site.call.byte_range(), rewritten)];
     edits.extend(imports);
     let mut fix = Fix::new(applicability, String::new(), edits);
+    fix.runs_in_thread = Some(site.call.byte_range());
     if site.index.in_generator_expression(offset) {
         fix.applicability = Applicability::DisplayOnly;
         fix.caveat = Some(
