@@ -10,6 +10,7 @@
 mod compile;
 mod configured;
 mod gather;
+mod helper_name;
 mod httpx;
 mod model;
 mod offload;

@@ -24,7 +24,8 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, numbered_names};
+use super::helper_name::{HelperFacts, helper_base};
+use super::strategy::site::{AwaitShape, Proposal, Site, await_shape};
 use super::strategy::thread_call::thread_call;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -213,17 +214,6 @@ fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
         }
     }
     targets
-}
-
-/// A name that no scope around `offset` uses and the file does not spell anywhere, so that
-/// every finding of one block picks the same: `base`, `base_1`, ...
-fn free_name(site: &Site, base: &str, offset: usize) -> String {
-    numbered_names(base)
-        .find(|name| {
-            site.index.resolve_name(name, offset) == Resolution::Builtin
-                && !site.text.contains(name.as_str())
-        })
-        .expect("some name is free")
 }
 
 /// Why `statement` cannot move into a nested function as it is, if it cannot.
@@ -596,14 +586,22 @@ fn thread_caveat(
     None
 }
 
-fn offload_with(
-    site: &Site,
-    applicability: Applicability,
+/// What moving a `with` block needs, once it is known it can move.
+struct Plan<'t> {
+    first_line: usize,
+    body: Option<Node<'t>>,
+    last_return: Option<Node<'t>>,
+    names: Names,
+}
+
+/// Whether the `with` block can move into a nested function as it is, and what that needs.
+fn plan_block<'t>(
+    site: &Site<'t>,
     function: ScopeId,
-    with: Node,
-) -> Result<Proposal, String> {
+    function_node: Node<'t>,
+    with: Node<'t>,
+) -> Result<Plan<'t>, String> {
     let text = site.text;
-    let le = site.line_ending;
     if with.child(0).is_some_and(|c| c.kind_name() == "async") {
         return Err("the `with` is already asynchronous".to_owned());
     }
@@ -626,35 +624,97 @@ fn offload_with(
     if let Some(reason) = immovable(site, with, last_return) {
         return Err(reason);
     }
-    let scope = site.index.scope(function);
-    let function_node = site.scope_node(function).ok_or("no function body")?;
     let names = names_of_block(site, function, function_node, with, body)?;
     if last_return.is_some() && !names.returned.is_empty() {
         return Err("the block both returns and binds names used afterwards".to_owned());
     }
+    Ok(Plan {
+        first_line,
+        body,
+        last_return,
+        names,
+    })
+}
 
-    // The helper: `def _<coroutine>_sync():` with the `with` statement one level deeper.
-    let coroutine = scope.name.clone().unwrap_or_else(|| "block".to_owned());
-    // Numbered by the block's place among the coroutine's `with` statements, so that each
-    // block's fix is the same whichever of its findings proposes it.
-    let ordinal = {
-        let mut count = 0;
-        let mut stack = vec![function_node];
-        let mut cursor = function_node.walk();
-        while let Some(node) = stack.pop() {
-            if node.kind_name() == "with_statement" && node.start_byte() < with.start_byte() {
-                count += 1;
-            }
-            stack.extend(node.named_children(&mut cursor));
+/// The helper's name: what the block does (`helper_name.rs`), unique in the coroutine. Two
+/// blocks of one coroutine that do the same get `_write_state` and `_write_state_2`: each
+/// block takes the next name that the coroutine does not use among those of the blocks
+/// before it that can move too, so that every finding of a block, in every round, picks the
+/// same.
+fn helper_name(
+    site: &Site,
+    function: ScopeId,
+    function_node: Node,
+    with: Node,
+    plan: &Plan,
+) -> String {
+    let base_of = |block: Node, plan: &Plan| {
+        helper_base(&HelperFacts {
+            text: site.text,
+            index: site.index,
+            with: block,
+            targets: &with_targets(block, site.text),
+            returned: &plan.names.returned,
+            last_return: plan.last_return,
+        })
+    };
+    let base = base_of(with, plan);
+    let mut before = 0;
+    let mut stack = vec![function_node];
+    let mut cursor = function_node.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "with_statement"
+            && node.start_byte() < with.start_byte()
+            && plan_block(site, function, function_node, node)
+                .is_ok_and(|other| base_of(node, &other) == base)
+        {
+            before += 1;
         }
-        count
-    };
-    let base = format!("_{}_sync", coroutine.trim_start_matches('_'));
-    let base = match ordinal {
-        0 => base,
-        n => format!("{base}_{}", n + 1),
-    };
-    let helper = free_name(site, &base, with.start_byte());
+        stack.extend(node.named_children(&mut cursor));
+    }
+    // Unbound where the block is, and spelled nowhere in the coroutine: the new local
+    // shadows nothing and nothing in the coroutine means another thing by it.
+    let coroutine_text = &site.text[function_node.byte_range()];
+    (1..)
+        .map(|i| match i {
+            1 => base.clone(),
+            n => format!("{base}_{n}"),
+        })
+        .filter(|name| {
+            site.index.resolve_name(name, with.start_byte()) == Resolution::Builtin
+                && !contains_word(coroutine_text, name)
+        })
+        .nth(before)
+        .expect("some name is free")
+}
+
+/// Whether `text` has `word` in it as a whole word.
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_word)
+            && !text[at + word.len()..].chars().next().is_some_and(is_word)
+    })
+}
+
+fn offload_with(
+    site: &Site,
+    applicability: Applicability,
+    function: ScopeId,
+    with: Node,
+) -> Result<Proposal, String> {
+    let text = site.text;
+    let le = site.line_ending;
+    let function_node = site.scope_node(function).ok_or("no function body")?;
+    let plan = plan_block(site, function, function_node, with)?;
+    let helper = helper_name(site, function, function_node, with, &plan);
+    let Plan {
+        first_line,
+        body,
+        last_return,
+        names,
+    } = plan;
+    let indent = &text[first_line..with.start_byte()];
     let unit = crate::source::detect_indent(text);
     let mut string_ranges = Vec::new();
     let mut stack = vec![with];

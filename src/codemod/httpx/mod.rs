@@ -351,7 +351,8 @@ pub fn client_constructor(
                     "# One SSL context for every client: loading the CA bundle takes milliseconds.\n{SSL_CONTEXT} = {module_name}.create_ssl_context()"
                 )
                 .replace('\n', le),
-            )),
+                offset,
+            )?),
             Resolution::Binding(id)
                 if site.index.binding(id).scope == site.index.module_scope() => {}
             Resolution::Binding(_) => {

@@ -66,7 +66,8 @@ pub(super) fn keep_task_reference(
             site.text,
             le,
             &format!("{TASK_SET}: set = set()  # tasks kept alive until they finish"),
-        ));
+            site.call.start_byte(),
+        )?);
     }
     let fix = Fix::new(applicability, String::new(), edits);
     Ok(Proposal {
