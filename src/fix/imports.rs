@@ -399,8 +399,8 @@ pub fn module_statement_insertion(
     // definition, which the imports after them follow already).
     if at_import && statements[limit..].iter().any(|node| is_import(*node)) {
         return Err(
-            "the code that uses it runs while the module is imported, before some of its \
-             imports: a module-level definition there would split the imports (E402)"
+            "this runs while the module is imported, before some of its imports: the \
+             module-level definition the fix needs would split the imports (E402)"
                 .to_owned(),
         );
     }
@@ -550,6 +550,15 @@ pub fn orphaned_import_removals(text: &str, parsed: &ParsedFile, names: &[&str])
     removals.sort_by_key(|e| e.range.start);
     removals.dedup_by(|a, b| a.range.start < b.range.end && b.range.start < a.range.end);
     removals
+}
+
+/// Those of `names` that `text` uses outside its import statements (a whole parse of it).
+pub fn referenced_in<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let wanted: HashSet<&str> = names.iter().copied().collect();
+    let used = referenced_names(&crate::parse::parse(text).tree, text, &wanted);
+    let mut kept: Vec<&str> = names.iter().copied().filter(|n| used.contains(n)).collect();
+    kept.dedup();
+    kept
 }
 
 /// Remove one `name [as alias]` clause: the whole statement when it is the only clause.

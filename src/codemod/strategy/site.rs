@@ -154,7 +154,7 @@ fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
 
 /// The local name a callee's import binds (`time` for `time.sleep` after `import time`,
 /// `sleep` after `from time import sleep`), which the fix may leave unused.
-pub(super) fn imported_head(site: &Site) -> Option<String> {
+pub(crate) fn imported_head(site: &Site) -> Option<String> {
     let mut head = site.callee;
     while head.kind_name() == "attribute" {
         head = head.field(Field::Object)?;
