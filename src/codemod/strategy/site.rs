@@ -225,6 +225,60 @@ pub(super) fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
     Some((inner.to_owned(), has_keywords))
 }
 
+/// The call's argument text (`arguments`, as [`call_arguments`] gives it) with the
+/// continuation lines that were aligned under it (`f(a,\n  b)`: `b` under `a`) moved by as
+/// many columns as the arguments moved in `rewritten`, the call's new text; `None` when
+/// nothing needs to move (one line, arguments on their own lines, a hanging indent, tabs).
+/// Lines inside a multi-line string are never touched.
+pub(crate) fn realigned_arguments(site: &Site, rewritten: &str, arguments: &str) -> Option<String> {
+    let node = site.call.field(Field::Arguments)?;
+    if node.kind_name() != "argument_list"
+        || !arguments.contains('\n')
+        || arguments.starts_with(['\n', '\r'])
+    {
+        return None;
+    }
+    let inner = node.start_byte() + 1;
+    let columns = |text: &str| text.chars().count();
+    let old_column = columns(&site.text[crate::source::line_start_at(site.text, inner)..inner]);
+    let old_at = columns(&site.text[site.call.start_byte()..inner]);
+    let new_at = columns(&rewritten[..rewritten.rfind(arguments)?]);
+    let shift = new_at.checked_sub(old_at).filter(|s| *s > 0)?;
+    let mut strings = Vec::new();
+    let mut stack = vec![node];
+    let mut cursor = node.walk();
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "string" {
+            strings.push(n.byte_range());
+        } else {
+            stack.extend(n.named_children(&mut cursor));
+        }
+    }
+    let pad = " ".repeat(shift);
+    let mut out = String::with_capacity(arguments.len() + pad.len() * 4);
+    let mut moved = false;
+    for (i, line) in arguments.split_inclusive('\n').enumerate() {
+        let start = inner
+            + arguments
+                .split_inclusive('\n')
+                .take(i)
+                .map(str::len)
+                .sum::<usize>();
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let aligned = i > 0
+            && indent >= old_column
+            && !line.trim().is_empty()
+            && !line[indent..].starts_with('\t')
+            && !strings.iter().any(|r| r.start < start && start < r.end);
+        if aligned {
+            out.push_str(&pad);
+            moved = true;
+        }
+        out.push_str(line);
+    }
+    moved.then_some(out)
+}
+
 /// Why a strategy has no fix in a file written for `library`.
 pub(super) fn library_error(library: AsyncLibrary) -> String {
     match library.module() {
