@@ -13,8 +13,21 @@ const OPENERS: &[&str] = &["open", "open_code"];
 
 /// Nouns that say nothing about the data: a block writing `path` is writing "a file".
 const VAGUE_NOUNS: &[&str] = &[
-    "path", "file", "filepath", "file_path", "filename", "file_name", "fname", "name", "fp", "fh",
-    "fd", "out", "tmp", "temp", "data_file",
+    "path",
+    "file",
+    "filepath",
+    "file_path",
+    "filename",
+    "file_name",
+    "fname",
+    "name",
+    "fp",
+    "fh",
+    "fd",
+    "out",
+    "tmp",
+    "temp",
+    "data_file",
 ];
 
 /// Suffixes a noun loses: `config_path` names the config.
@@ -25,6 +38,10 @@ const PATH_SUFFIXES: &[&str] = &[
     "_filename",
     "_fname",
     "_path",
+    "_name",
+    "_directory",
+    "_dir",
+    "_folder",
 ];
 
 /// What the block does, and to what: `_read_config` (no leading underscore trimmed later).
@@ -54,14 +71,21 @@ pub(super) fn helper_base(facts: &HelperFacts) -> String {
     let (verb, fallback) = match (mode, temporary, target_method(facts), class) {
         (Some(mode), ..) => (mode.to_owned(), Some("file".to_owned())),
         (None, true, ..) => ("make_temp".to_owned(), Some("file".to_owned())),
-        (None, false, Some(method), _) => (identifier(&method), None),
+        (None, false, Some((method, target)), _) => (
+            identifier(&method),
+            target.map(|t| noun(&t)).filter(|t| t.len() > 2),
+        ),
         // `with s.get(url) as r:` does a `get`; `with SMTP(host) as s:` uses an SMTP.
         (None, false, None, Some(callee)) if callee.starts_with(|c: char| c.is_lowercase()) => {
             (identifier(&callee), None)
         }
         (None, false, None, callee) => ("use".to_owned(), callee.map(|c| identifier(&c))),
     };
-    let verb = if verb.is_empty() { "use".to_owned() } else { verb };
+    let verb = if verb.is_empty() {
+        "use".to_owned()
+    } else {
+        verb
+    };
     let writes = matches!(mode, Some("write" | "append" | "update"));
     let returned = facts.returned.iter().map(|n| identifier(n));
     let from_return = facts
@@ -215,17 +239,35 @@ fn body_calls<'t>(facts: &HelperFacts<'_, 't>) -> Vec<Node<'t>> {
     calls
 }
 
-/// The first method the block calls on a `with` target: `send_message` in
-/// `smtp.send_message(msg)`, `read` in `proc.stdout.read()`.
-fn target_method(facts: &HelperFacts) -> Option<String> {
-    body_calls(facts).into_iter().find_map(|call| {
-        let callee = call.field(Field::Function)?;
-        if callee.kind_name() != "attribute" || !on_target(facts, callee.field(Field::Object)?) {
-            return None;
+/// The method the block calls on a `with` target with the most arguments (the first of
+/// those): `sendmail` in `smtp.ehlo(); smtp.sendmail(a, b, m); smtp.quit()`, `read` in
+/// `proc.stdout.read()`; and the target, when the call takes no argument (`proc.wait()`).
+fn target_method(facts: &HelperFacts) -> Option<(String, Option<String>)> {
+    let mut best: Option<(usize, String, Option<String>)> = None;
+    for call in body_calls(facts) {
+        let Some(callee) = call.field(Field::Function) else {
+            continue;
+        };
+        let Some(object) = callee.field(Field::Object) else {
+            continue;
+        };
+        if callee.kind_name() != "attribute" || !on_target(facts, object) {
+            continue;
         }
-        let name = callee.field(Field::Attribute)?;
-        Some(facts.text[name.byte_range()].to_owned())
-    })
+        let Some(name) = callee.field(Field::Attribute) else {
+            continue;
+        };
+        let count = call
+            .field(Field::Arguments)
+            .map_or(0, |a| a.named_child_count());
+        if best.as_ref().is_none_or(|(most, ..)| count > *most) {
+            let target = (count == 0)
+                .then(|| expression_noun(facts.text, object))
+                .flatten();
+            best = Some((count, facts.text[name.byte_range()].to_owned(), target));
+        }
+    }
+    best.map(|(_, method, target)| (method, target))
 }
 
 /// What the block writes: the first argument of `f.write(x)`, or of a call that is given the
@@ -249,7 +291,7 @@ fn written_data(facts: &HelperFacts) -> Option<String> {
         }
         positional
             .into_iter()
-            .filter(|a| !on_target(facts, *a))
+            .filter(|a| !on_target(facts, *a) && a.kind_name() != "string")
             .find_map(|a| expression_noun(facts.text, a))
     })
 }
@@ -295,7 +337,45 @@ fn path_noun(facts: &HelperFacts, call: Node) -> Option<String> {
         (_, Some(first)) => first,
         _ => return None,
     };
-    path_part(facts.text, path)
+    path_part(facts.text, path).or_else(|| {
+        // `path = os.path.join(root, SNAPSHOT_NAME)` before the block names the file.
+        let assigned = (path.kind_name() == "identifier")
+            .then(|| assigned_before(facts.text, facts.with, &facts.text[path.byte_range()]))
+            .flatten()?;
+        path_part(facts.text, assigned)
+    })
+}
+
+/// The value of the last plain assignment `name = value` before `statement`, in the blocks
+/// around it up to the function.
+fn assigned_before<'t>(text: &str, statement: Node<'t>, name: &str) -> Option<Node<'t>> {
+    let mut current = statement;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind_name(), "function_definition" | "module") {
+            return None;
+        }
+        if parent.kind_name() == "block" {
+            let mut cursor = parent.walk();
+            let before: Vec<Node> = parent
+                .named_children(&mut cursor)
+                .take_while(|c| c.id() != current.id())
+                .collect();
+            let found = before.into_iter().rev().find_map(|c| {
+                let assignment = c.named_child(0).filter(|a| {
+                    c.kind_name() == "expression_statement" && a.kind_name() == "assignment"
+                })?;
+                let left = assignment.field(Field::Left)?;
+                (left.kind_name() == "identifier" && &text[left.byte_range()] == name)
+                    .then(|| assignment.field(Field::Right))
+                    .flatten()
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        current = parent;
+    }
+    None
 }
 
 /// Whether `callee` is `<path>.open` (a method of the object), not `gzip.open`.
@@ -373,7 +453,11 @@ fn identifier(name: &str) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         return String::new();
     }
-    out.chars().take(32).collect::<String>().trim_end_matches('_').to_owned()
+    out.chars()
+        .take(32)
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_owned()
 }
 
 /// A noun from a name: snake case, without a path suffix (`config_path` → `config`).

@@ -413,7 +413,8 @@ pub fn module_statement_insertion(
                 .iter()
                 .enumerate()
                 .take_while(|(i, node)| {
-                    node.kind_name() == "future_import_statement" || (*i == 0 && is_docstring(**node))
+                    node.kind_name() == "future_import_statement"
+                        || (*i == 0 && is_docstring(**node))
                 })
                 .map(|(i, _)| i)
                 .last()
@@ -446,7 +447,9 @@ fn runs_at_import(statement: Node, offset: usize) -> bool {
             return true;
         };
         if matches!(parent.kind_name(), "function_definition" | "lambda")
-            && parent.field(Field::Body).is_some_and(|b| b.id() == node.id())
+            && parent
+                .field(Field::Body)
+                .is_some_and(|b| b.id() == node.id())
         {
             return false;
         }

@@ -279,6 +279,102 @@ pub(crate) fn realigned_arguments(site: &Site, rewritten: &str, arguments: &str)
     moved.then_some(out)
 }
 
+/// The longest line a fix writes where the rewrite makes a line longer: the file's own
+/// longest line, between 88 (ruff's and black's default) and 120 characters.
+pub(crate) fn line_limit(text: &str) -> usize {
+    text.lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(88, 120)
+}
+
+/// `expression`, a call of `runner` replacing the one-line call `site.call`, broken after the
+/// runner's parenthesis when the rewritten line (`rewritten` in place of the call) would be
+/// over the file's [`line_limit`] and the original line was not:
+/// `await asyncio.to_thread(\n    f, a, k=v\n)`. `None` when no break is needed, or one
+/// break is not enough, or the call is inside a string's interpolation.
+pub(crate) fn broken_call(
+    site: &Site,
+    rewritten: &str,
+    expression: &str,
+    runner: &str,
+) -> Option<String> {
+    let text = site.text;
+    let start = crate::source::line_start_at(text, site.call.start_byte());
+    let rest = &text[site.call.end_byte()..];
+    let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let original = &text[start..end];
+    if original.contains('\n') || rewritten.contains('\n') {
+        return None;
+    }
+    let limit = line_limit(text);
+    let columns = |s: &str| s.chars().count();
+    let before = &text[start..site.call.start_byte()];
+    let after = &text[site.call.end_byte()..end];
+    if columns(original) > limit || columns(before) + columns(rewritten) + columns(after) <= limit {
+        return None;
+    }
+    let mut node = site.call.parent();
+    while let Some(n) = node {
+        if matches!(n.kind_name(), "interpolation" | "string") {
+            return None;
+        }
+        node = n.parent();
+    }
+    let inner = expression
+        .strip_prefix(runner)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let indent = &before[..before.len() - before.trim_start_matches([' ', '\t']).len()];
+    let inner_indent = format!("{indent}{}", crate::source::detect_indent(text));
+    if columns(&inner_indent) + columns(inner) > limit {
+        return None;
+    }
+    let le = site.line_ending;
+    Some(format!("{runner}({le}{inner_indent}{inner}{le}{indent})"))
+}
+
+/// An edit breaking the one-line call `site.call`'s arguments onto a line of their own
+/// (`f(\n    a, b\n)`) when a fix adds `added` columns in front of it on its line and that
+/// takes a line that was within the file's [`line_limit`] over it; `None` otherwise, or when
+/// one break is not enough, or the call is inside a string's interpolation.
+pub(crate) fn broken_arguments(site: &Site, added: usize) -> Option<Edit> {
+    let text = site.text;
+    let arguments = site
+        .call
+        .field(Field::Arguments)
+        .filter(|a| a.kind_name() == "argument_list" && a.named_child_count() > 0)?;
+    let start = crate::source::line_start_at(text, site.call.start_byte());
+    let rest = &text[site.call.end_byte()..];
+    let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let original = &text[start..end];
+    let limit = line_limit(text);
+    let columns = original.chars().count();
+    if original.contains('\n') || columns > limit || columns + added <= limit {
+        return None;
+    }
+    let mut node = site.call.parent();
+    while let Some(n) = node {
+        if matches!(n.kind_name(), "interpolation" | "string") {
+            return None;
+        }
+        node = n.parent();
+    }
+    let inner = text[arguments.start_byte() + 1..arguments.end_byte() - 1].trim();
+    let line = &text[start..];
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let inner_indent = format!("{indent}{}", crate::source::detect_indent(text));
+    if inner_indent.chars().count() + inner.chars().count() > limit {
+        return None;
+    }
+    let le = site.line_ending;
+    Some(Edit::replacement(
+        arguments.byte_range(),
+        format!("({le}{inner_indent}{inner}{le}{indent})"),
+    ))
+}
+
 /// Why a strategy has no fix in a file written for `library`.
 pub(super) fn library_error(library: AsyncLibrary) -> String {
     match library.module() {

@@ -4,7 +4,7 @@
 use crate::parse::KindName;
 
 use super::site::Proposal;
-use super::site::{Site, free_name, own_lines};
+use super::site::{Site, broken_arguments, free_name, own_lines};
 use crate::fix::imports::module_statement_insertion;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -26,19 +26,22 @@ pub(super) fn keep_task_reference(
     let (task, prefix_edit) = match statement.kind_name() {
         "expression_statement" => {
             let name = free_name(site, "task");
+            let prefix = format!("{name} = ");
+            // A line `task = ` takes over the file's length gets its arguments on their own.
+            let broken = broken_arguments(site, prefix.chars().count());
             (
                 name.clone(),
-                Some(Edit::insertion(
-                    site.call.start_byte(),
-                    format!("{name} = "),
-                )),
+                Some(Edit::insertion(site.call.start_byte(), prefix))
+                    .into_iter()
+                    .chain(broken)
+                    .collect::<Vec<_>>(),
             )
         }
         "assignment" => {
             let target = statement
                 .field(Field::Left)
                 .ok_or("the assignment has no target")?;
-            (site.text[target.byte_range()].to_owned(), None)
+            (site.text[target.byte_range()].to_owned(), Vec::new())
         }
         _ => return Err("the task is not created by a statement of its own".to_owned()),
     };

@@ -3,7 +3,9 @@
 //! `run_in_executor` below Python 3.9; the expression is `thread_call`'s).
 
 use super::site::Proposal;
-use super::site::{AwaitShape, Site, await_shape, call_arguments, realigned_arguments};
+use super::site::{
+    AwaitShape, Site, await_shape, broken_call, call_arguments, realigned_arguments,
+};
 use super::thread_call::thread_call;
 use crate::fix::{Applicability, Edit, Fix};
 
@@ -19,11 +21,16 @@ pub(super) fn to_thread(site: &Site, applicability: Applicability) -> Result<Pro
     let rewrite = |arguments: &str| -> Result<_, String> {
         let (expression, replacement, imports) =
             thread_call(site, offset, callee, arguments, has_keywords)?;
-        let rewritten = match await_shape(site.call) {
-            AwaitShape::AlreadyAwaited => expression,
+        let wrap = |expression: &str| match await_shape(site.call) {
+            AwaitShape::AlreadyAwaited => expression.to_owned(),
             AwaitShape::Bare => format!("await {expression}"),
             AwaitShape::Parenthesised => format!("(await {expression})"),
         };
+        let mut rewritten = wrap(&expression);
+        // A line the rewrite makes too long breaks inside the new call's parentheses.
+        if let Some(broken) = broken_call(site, &rewritten, &expression, &replacement) {
+            rewritten = wrap(&broken);
+        }
         Ok((rewritten, replacement, imports))
     };
     let (mut rewritten, mut replacement, mut imports) = rewrite(&arguments)?;
