@@ -293,7 +293,7 @@ pub(crate) fn line_limit(text: &str) -> usize {
 /// runner's parenthesis when the rewritten line (`rewritten` in place of the call) would be
 /// over the file's [`line_limit`] and the original line was not:
 /// `await asyncio.to_thread(\n    f, a, k=v\n)`. `None` when no break is needed, or one
-/// break is not enough, or the call is inside a string's interpolation.
+/// break is not enough, or the call is not the whole statement or its value.
 pub(crate) fn broken_call(
     site: &Site,
     rewritten: &str,
@@ -305,22 +305,19 @@ pub(crate) fn broken_call(
     let rest = &text[site.call.end_byte()..];
     let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
     let original = &text[start..end];
-    if original.contains('\n') || rewritten.contains('\n') {
+    if original.contains('\n') || rewritten.contains('\n') || !whole_value(site.call) {
         return None;
     }
     let limit = line_limit(text);
     let columns = |s: &str| s.chars().count();
     let before = &text[start..site.call.start_byte()];
-    let after = &text[site.call.end_byte()..end];
-    if columns(original) > limit || columns(before) + columns(rewritten) + columns(after) <= limit {
+    // A trailing comment is no reason to break the code.
+    let after = Some(&text[site.call.end_byte()..end])
+        .filter(|a| !a.trim_start().starts_with('#'))
+        .unwrap_or("");
+    let code = columns(before) + columns(&text[site.call.byte_range()]) + columns(after);
+    if code > limit || columns(before) + columns(rewritten) + columns(after) <= limit {
         return None;
-    }
-    let mut node = site.call.parent();
-    while let Some(n) = node {
-        if matches!(n.kind_name(), "interpolation" | "string") {
-            return None;
-        }
-        node = n.parent();
     }
     let inner = expression
         .strip_prefix(runner)?
@@ -335,10 +332,36 @@ pub(crate) fn broken_call(
     Some(format!("{runner}({le}{inner_indent}{inner}{le}{indent})"))
 }
 
+/// Whether `call` is the whole of a simple statement or of its value (`f(x)`, `y = f(x)`,
+/// `return f(x)`): a break inside it reads like the project's own code (not inside a
+/// comprehension, an operand or a string's interpolation).
+fn whole_value(call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    let statement = match parent.kind_name() {
+        "expression_statement" | "return_statement" => parent,
+        "assignment" | "augmented_assignment"
+            if parent
+                .field(Field::Right)
+                .is_some_and(|r| r.id() == call.id()) =>
+        {
+            match parent.parent() {
+                Some(p) if p.kind_name() == "expression_statement" => p,
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    statement
+        .parent()
+        .is_some_and(|b| matches!(b.kind_name(), "block" | "module"))
+}
+
 /// An edit breaking the one-line call `site.call`'s arguments onto a line of their own
 /// (`f(\n    a, b\n)`) when a fix adds `added` columns in front of it on its line and that
 /// takes a line that was within the file's [`line_limit`] over it; `None` otherwise, or when
-/// one break is not enough, or the call is inside a string's interpolation.
+/// one break is not enough, or the call is not the whole statement or its value.
 pub(crate) fn broken_arguments(site: &Site, added: usize) -> Option<Edit> {
     let text = site.text;
     let arguments = site
@@ -350,16 +373,20 @@ pub(crate) fn broken_arguments(site: &Site, added: usize) -> Option<Edit> {
     let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
     let original = &text[start..end];
     let limit = line_limit(text);
-    let columns = original.chars().count();
-    if original.contains('\n') || columns > limit || columns + added <= limit {
+    // A trailing comment is no reason to break the code.
+    let after = &text[site.call.end_byte()..end];
+    let comment = if after.trim_start().starts_with('#') {
+        after.chars().count()
+    } else {
+        0
+    };
+    let columns = original.chars().count() - comment;
+    if original.contains('\n')
+        || !whole_value(site.call)
+        || columns > limit
+        || columns + added <= limit
+    {
         return None;
-    }
-    let mut node = site.call.parent();
-    while let Some(n) = node {
-        if matches!(n.kind_name(), "interpolation" | "string") {
-            return None;
-        }
-        node = n.parent();
     }
     let inner = text[arguments.start_byte() + 1..arguments.end_byte() - 1].trim();
     let line = &text[start..];
