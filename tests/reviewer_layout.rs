@@ -189,9 +189,18 @@ fn a_task_made_at_import_before_later_imports_gets_no_fix_and_says_why() {
     import asyncio
     asyncio.create_task(asyncio.sleep(0))
 except RuntimeError:
-    pass
+    print("no running loop at import")
 
 import json
+
+
+async def main():
+    asyncio.create_task(asyncio.sleep(0))
+    await asyncio.sleep(0.01)
+    print(json.dumps("done"))
+
+
+asyncio.run(main())
 "#;
     let dir = project(&[("main.py", source.as_bytes())]);
     let output = unfreeze(
@@ -208,6 +217,39 @@ import json
     assert_eq!(output.code, Some(1), "{}", output.show());
     assert!(
         output.stdout.contains("no fix:") && output.stdout.contains("split the imports"),
+        "{}",
+        output.show()
+    );
+    let before = run_main(dir.path());
+    // The coroutine's task is fixed and defines the set after `import json`; the next round
+    // must not reuse that set at import time, before it is defined.
+    fix_write_converged(dir.path(), &["--select", "RUF006"]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("\n    asyncio.create_task(asyncio.sleep(0))\nexcept"),
+        "the import-time task is left as it was:\n{fixed}"
+    );
+    assert!(line_of(&fixed, "_background_tasks: set") > line_of(&fixed, "import json"));
+    assert_eq!(
+        run_main(dir.path()),
+        before,
+        "the rewritten program:\n{fixed}"
+    );
+    let output = unfreeze(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "RUF006",
+            ".",
+        ],
+    );
+    assert!(
+        output
+            .stdout
+            .contains("before `_background_tasks` is defined"),
         "{}",
         output.show()
     );

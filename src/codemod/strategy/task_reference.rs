@@ -47,10 +47,21 @@ pub(super) fn keep_task_reference(
     };
     let (indent, line_end) = own_lines(site, statement)?;
     // The set: reuse a module-level `_background_tasks`, or define it after the imports.
-    let set_defined = matches!(
-        site.index.resolve_name(TASK_SET, site.call.start_byte()),
-        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope()
-    );
+    let defined_at = match site.index.resolve_name(TASK_SET, site.call.start_byte()) {
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Some(site.index.binding(id).range.start)
+        }
+        _ => None,
+    };
+    // Code that runs while the module is imported sees only a set defined before it.
+    if defined_at.is_some_and(|at| at > site.call.start_byte())
+        && site.index.function_at(site.call.start_byte()).is_none()
+    {
+        return Err(format!(
+            "this runs while the module is imported, before `{TASK_SET}` is defined"
+        ));
+    }
+    let set_defined = defined_at.is_some();
     let le = site.line_ending;
     let mut edits = Vec::new();
     edits.extend(prefix_edit);
