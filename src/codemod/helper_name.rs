@@ -235,7 +235,7 @@ fn body_calls<'t>(facts: &HelperFacts<'_, 't>) -> Vec<Node<'t>> {
         }
         stack.extend(node.named_children(&mut cursor));
     }
-    calls.sort_by_key(Node::start_byte);
+    calls.sort_by_key(|call| (call.start_byte(), call.end_byte()));
     calls
 }
 
@@ -251,7 +251,19 @@ fn target_method(facts: &HelperFacts) -> Option<(String, Option<String>)> {
         let Some(object) = callee.field(Field::Object) else {
             continue;
         };
-        if callee.kind_name() != "attribute" || !on_target(facts, object) {
+        // A method of the resource or of one of its attributes (`proc.stdout.read`), not of
+        // what a call returned (`.strip()` in `proc.stdout.read().strip()`).
+        let mut root = object;
+        while root.kind_name() == "attribute" {
+            root = root.field(Field::Object).unwrap_or(root);
+            if root.kind_name() != "attribute" {
+                break;
+            }
+        }
+        if callee.kind_name() != "attribute"
+            || root.kind_name() != "identifier"
+            || !on_target(facts, object)
+        {
             continue;
         }
         let Some(name) = callee.field(Field::Attribute) else {

@@ -4,8 +4,8 @@
 //!
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `registry` (the lookups),
-//! `template` (placeholder text), `strategy` (the rewrites, with `offload`, `gather` and
-//! `httpx` for the larger ones).
+//! `template` (placeholder text), `strategy` (the rewrites, with `offload` and its
+//! `helper_name`, `gather` and `httpx` for the larger ones).
 
 mod compile;
 mod configured;

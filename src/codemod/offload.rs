@@ -7,7 +7,8 @@
 //!   thread, never on the event loop. A call on the `with` target inside the block
 //!   (`smtp.send_message(msg)`) gets the same fix.
 //! - Names the block assigns and the coroutine reads afterwards are returned by the function
-//!   (`data = await asyncio.to_thread(_load_sync)`); a block that ends in `return x` returns
+//!   (`data = await asyncio.to_thread(_read_data)`; the function is named for what the block
+//!   does, `helper_name.rs`); a block that ends in `return x` returns
 //!   from the coroutine with the function's result.
 //! - `open(p).read()` and other method chains on the resource become
 //!   `await asyncio.to_thread(lambda: open(p).read())`.
