@@ -258,11 +258,12 @@ fn to_thread_fixes_keep_results_and_exceptions_and_unblock_the_loop() {
         "found = await asyncio.to_thread(lambda: os.path.exists(marker) and marker.is_file())",
         "await asyncio.to_thread(Path(marker).read_text)",
         "await asyncio.to_thread(folder.mkdir, exist_ok=True)",
-        // `with` blocks move to the thread as a whole, returning what the coroutine reads.
-        "    def _worker_sync():\n        with subprocess.Popen(",
-        "    piped = await asyncio.to_thread(_worker_sync)",
-        "    def _worker_sync_2():\n        with open(notes, \"w\", encoding=\"utf-8\") as fh:",
-        "    first_line = await asyncio.to_thread(_worker_sync_3)",
+        // `with` blocks move to the thread as a whole, returning what the coroutine reads,
+        // in functions named for what they do (issue 20: no more `_worker_sync_2`).
+        "    def _read_piped():\n        with subprocess.Popen(",
+        "    piped = await asyncio.to_thread(_read_piped)",
+        "    def _write_notes():\n        with open(notes, \"w\", encoding=\"utf-8\") as fh:",
+        "    first_line = await asyncio.to_thread(_read_first_line)",
         "size = len(await asyncio.to_thread(lambda: open(notes).read()))",
     ] {
         assert!(

@@ -334,7 +334,7 @@ fn a_with_block_using_the_shared_connection_is_not_moved() {
     let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
     assert!(
         text.contains("async def load(path):\n    with open(path) as f:")
-            && text.contains("await asyncio.to_thread(_load_own_sync)"),
+            && text.contains("await asyncio.to_thread(_read_file)"),
         "{text}"
     );
     let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);

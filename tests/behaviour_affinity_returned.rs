@@ -168,7 +168,7 @@ fn helpers_returning_a_connection_are_not_moved_to_a_thread() {
         );
         // ... and so did the `with` block that keeps its connection to itself...
         assert!(
-            text.contains("row = await asyncio.to_thread(_named_sync)"),
+            text.contains("row = await asyncio.to_thread(_execute_row)"),
             "{text}"
         );
         // ... the helpers returning a connection the coroutine uses did not.
@@ -351,7 +351,7 @@ fn a_with_block_handing_a_connection_back_is_not_moved() {
     assert!(
         text.contains("async def load(path):\n    with open(path) as f:")
             && text.contains("async def load_direct(path):\n    with open(path) as f:")
-            && text.contains("await asyncio.to_thread(_load_inside_sync)"),
+            && text.contains("names = await asyncio.to_thread(_read_names)"),
         "{text}"
     );
     // (The fix added `import asyncio` at the top: one line down.)

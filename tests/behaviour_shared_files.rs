@@ -114,7 +114,7 @@ fn a_read_modify_write_store_is_not_moved_by_a_safe_fix() {
     // A safe fix leaves both blocks on the loop, and the program as it was.
     fix_write(dir.path(), &[]);
     let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
-    assert!(!fixed.contains("def _bump_sync"), "{fixed}");
+    assert!(!fixed.contains("def _write_data():"), "{fixed}");
     let (code, after, stderr) = run_main(dir.path());
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(after, before);
@@ -123,7 +123,7 @@ fn a_read_modify_write_store_is_not_moved_by_a_safe_fix() {
     // them reads the file while another has truncated it).
     fix_write(dir.path(), &["--unsafe-fixes"]);
     let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
-    assert!(fixed.contains("def _bump_sync"), "{fixed}");
+    assert!(fixed.contains("def _write_data():"), "{fixed}");
     let (code, after, stderr) = run_main(dir.path());
     assert!(
         code != Some(0) || after.trim() != "200 200",
@@ -241,8 +241,8 @@ fn a_temporary_file_of_each_coroutine_keeps_its_safe_fix_and_runs() {
 
     fix_write(dir.path(), &[]);
     let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
-    assert!(fixed.contains("def _roundtrip_sync():"), "{fixed}");
-    assert!(fixed.contains("def _roundtrip_sync_2():"), "{fixed}");
+    assert!(fixed.contains("def _write_file():"), "{fixed}");
+    assert!(fixed.contains("def _read_text():"), "{fixed}");
     assert!(
         fixed.contains("await asyncio.to_thread(os.remove, path)"),
         "{fixed}"

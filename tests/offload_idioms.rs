@@ -99,9 +99,9 @@ class Plain:
     for expected in [
         "import functools\n",
         "async def async_setup(hass, cmd):\n    await hass.async_add_executor_job(subprocess.run, cmd)\n    \
-         await hass.async_add_executor_job(functools.partial(subprocess.run, cmd, check=True))\n",
+         await hass.async_add_executor_job(\n        functools.partial(subprocess.run, cmd, check=True)\n    )\n",
         // Annotated `HomeAssistant`, whatever its name; a moved `with` block too.
-        "            return f.read()\n    return await h.async_add_executor_job(_async_read_sync)\n",
+        "            return f.read()\n    return await h.async_add_executor_job(_read_file)\n",
         // `self.hass` set in the class, or already used by it.
         "    async def refresh(self, cmd):\n        await self.hass.async_add_executor_job(subprocess.run, cmd)\n",
         "        self.hass.data.clear()\n        await self.hass.async_add_executor_job(subprocess.run, cmd)\n",
@@ -270,7 +270,7 @@ async def module_level(cmd):
     );
     for expected in [
         // The class's executor (never its `self._loop`, which may be unset).
-        "    async def run(self, cmd):\n        await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(subprocess.run, cmd, check=True))\n",
+        "    async def run(self, cmd):\n        await asyncio.get_running_loop().run_in_executor(\n            self._executor, functools.partial(subprocess.run, cmd, check=True)\n        )\n",
         // An executor attribute that may be `None` is not reused; the module's pool is.
         "    async def run(self, cmd):\n        await asyncio.get_running_loop().run_in_executor(POOL, subprocess.run, cmd)\n",
         "    await asyncio.get_running_loop().run_in_executor(POOL, print)\n    await asyncio.get_running_loop().run_in_executor(POOL, subprocess.run, cmd)\n",
@@ -448,7 +448,7 @@ fn a_rewritten_home_assistant_integration_runs_the_function_in_hass_s_executor()
     let main = fixed(dir.path(), "main.py", &["--isolated", "--select", "UNF401"]);
     assert!(
         main.contains(
-            "    return await hass.async_add_executor_job(functools.partial(checksum, path, algorithm=\"md5\"))\n"
+            "    return await hass.async_add_executor_job(\n        functools.partial(checksum, path, algorithm=\"md5\")\n    )\n"
         ),
         "{main}"
     );
@@ -512,7 +512,7 @@ fn a_rewritten_worker_runs_the_function_in_its_own_pool() {
     let main = fixed(dir.path(), "main.py", &["--isolated", "--select", "UNF401"]);
     assert!(
         main.contains(
-            "        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(digest, data, rounds=3))\n"
+            "        return await asyncio.get_running_loop().run_in_executor(\n            self._pool, functools.partial(digest, data, rounds=3)\n        )\n"
         ),
         "{main}"
     );
@@ -601,8 +601,8 @@ async def not_simple(path):
         "    async with aiopen(path, \"w\", encoding=\"utf-8\") as f:\n        # the whole text\n        \
          await f.write(text)\n        await f.write(\"\\n\")\n",
         // `f` handed to other code: the whole block moves to a thread, as before.
-        "    def _not_simple_sync():\n        with open(path) as f:\n            return json.load(f)\n    \
-         return await asyncio.to_thread(_not_simple_sync)\n",
+        "    def _read_file():\n        with open(path) as f:\n            return json.load(f)\n    \
+         return await asyncio.to_thread(_read_file)\n",
     ] {
         assert!(fixed.contains(expected), "{expected}\n---\n{fixed}");
     }

@@ -977,9 +977,13 @@ fn write_atomically_reports_a_temporary_file_that_cannot_be_created_and_keeps_th
 /// newline, which CPython rejects. tree-sitter-python accepts `task = \n_background_tasks: set
 /// = set()` as a chained assignment, so the re-parse guard in fix/mod.rs did not catch it and
 /// `fix --write` wrote a file that no longer compiled.
+///
+/// (Issue 20: the source had `import os` after the call; a set defined before the call would
+/// now split the imports, so that file gets no fix, `tests/reviewer_layout.rs`. Without it
+/// the declaration and the rewrite still share their offset.)
 #[test]
 fn fix_write_keeps_a_create_task_right_after_the_imports_valid() {
-    let source = "import asyncio\nasyncio.create_task(g())\nimport os\n";
+    let source = "import asyncio\nasyncio.create_task(g())\nprint('imported')\n";
     let dir = project(&[("tasks.py", source.as_bytes())]);
     let out = unfreeze(dir.path(), &["fix", "--write", "tasks.py"]).output();
     assert_eq!(out.code, Some(0), "{}", out.show());

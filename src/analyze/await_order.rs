@@ -14,64 +14,153 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::cancellation::adds_await;
-use crate::codemod::{Registry, Site};
+use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
-use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::{BindingKind, Resolution};
+use crate::parse::{Field, FieldChild, KindName, walk_tree};
+use crate::semantic::{BindingKind, Resolution, ScopeId};
 
-/// The fix, unsafe (and why) where the `await` it adds sits in the value of an augmented
-/// assignment whose target is shared state: an attribute or item, or a module global.
-pub(super) fn keep_read_modify_write(site: &Site, mut fix: Fix) -> Fix {
-    let Some(target) = augmented_target(site.call) else {
-        return fix;
-    };
-    if !is_shared(site, target) || !adds_await(site.text, &fix) {
-        return fix;
+/// What the file holds that a new `await` may split, found in one walk of the tree (a walk of
+/// each call's ancestors costs O(depth) per step: cubic in deeply nested calls).
+#[derive(Default)]
+pub struct AwaitHazards {
+    /// Augmented assignments to shared state: the value's range, and the target as written.
+    read_modify_writes: Vec<(std::ops::Range<usize>, String)>,
+    /// Assignments of process-wide state: the state, where, and the function they are in.
+    state_assignments: Vec<(String, std::ops::Range<usize>, Option<ScopeId>)>,
+    /// Bodies of `with` blocks that swap process-wide state: the body's range, the context
+    /// manager, where the `with` starts, and its function.
+    state_swaps: Vec<(std::ops::Range<usize>, String, usize, Option<ScopeId>)>,
+}
+
+impl AwaitHazards {
+    fn of(file: &FileContext, moved: Option<&MovedCode>) -> AwaitHazards {
+        let mut hazards = AwaitHazards::default();
+        let text = file.text;
+        let state_of = |target: Node| -> Option<String> {
+            let moved = moved?;
+            let target = match target.kind_name() {
+                "subscript" => target.field(Field::Value)?,
+                _ => target,
+            };
+            (target.kind_name() == "attribute")
+                .then(|| file.index.qualified_name(target, text))
+                .flatten()
+                .filter(|q| moved.process_state.contains(q))
+        };
+        walk_tree(&file.parsed.tree, |cursor| {
+            let node = cursor.node();
+            match node.kind_name() {
+                "augmented_assignment" => {
+                    if let (Some(left), Some(right)) =
+                        (node.field(Field::Left), node.field(Field::Right))
+                        && is_shared(file, left)
+                    {
+                        let written = text[left.byte_range()].split_whitespace().collect();
+                        hazards
+                            .read_modify_writes
+                            .push((right.byte_range(), written));
+                    }
+                }
+                "assignment" => {
+                    if let Some(state) = node.field(Field::Left).and_then(state_of) {
+                        let function = file.index.function_at(node.start_byte());
+                        hazards
+                            .state_assignments
+                            .push((state, node.byte_range(), function));
+                    }
+                }
+                "with_statement" => {
+                    let swap = moved.and_then(|moved| {
+                        let clause = node
+                            .named_child(0)
+                            .filter(|c| c.kind_name() == "with_clause")?;
+                        let mut cursor = clause.walk();
+                        clause
+                            .named_children(&mut cursor)
+                            .filter_map(|item| item.field(Field::Value))
+                            .filter(|value| value.kind_name() == "call")
+                            .filter_map(|value| value.field(Field::Function))
+                            .filter_map(|callee| file.index.qualified_name(callee, text))
+                            .find(|q| moved.process_state_swaps.contains(q))
+                    });
+                    if let (Some(swap), Some(body)) = (swap, node.field(Field::Body)) {
+                        let function = file.index.function_at(node.start_byte());
+                        hazards.state_swaps.push((
+                            body.byte_range(),
+                            swap,
+                            node.start_byte(),
+                            function,
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        hazards
     }
-    let written: String = site.text[target.byte_range()].split_whitespace().collect();
-    let difference = format!(
-        "`{written} += ...` reads `{written}` before the new `await` and stores after it: \
-         another task that changes it meanwhile loses its update; assign the awaited result to \
-         a local first"
-    );
+}
+
+fn hazards<'f>(file: &'f FileContext, registry: &Registry) -> &'f AwaitHazards {
+    file.await_hazards.get_or_init(|| {
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref());
+        AwaitHazards::of(file, moved)
+    })
+}
+
+fn add_difference(fix: &mut Fix, difference: String) {
     fix.applicability = fix.applicability.min(Applicability::Unsafe);
     fix.caveat = Some(match fix.caveat.take() {
         Some(caveat) => format!("{caveat}; {difference}"),
         None => difference,
     });
+}
+
+/// The fix, unsafe (and why) where the `await` it adds sits in the value of an augmented
+/// assignment whose target is shared state: an attribute or item, or a module global.
+pub(super) fn keep_read_modify_write(
+    file: &FileContext,
+    registry: &Registry,
+    call: Node,
+    mut fix: Fix,
+) -> Fix {
+    let inside = |range: &std::ops::Range<usize>| {
+        range.start <= call.start_byte() && call.end_byte() <= range.end
+    };
+    let Some((_, written)) = hazards(file, registry)
+        .read_modify_writes
+        .iter()
+        .find(|(value, _)| inside(value))
+    else {
+        return fix;
+    };
+    if !adds_await(file.text, &fix) {
+        return fix;
+    }
+    add_difference(
+        &mut fix,
+        format!(
+            "`{written} += ...` reads `{written}` before the new `await` and stores after it: \
+             another task that changes it meanwhile loses its update; assign the awaited \
+             result to a local first"
+        ),
+    );
     fix
 }
 
-/// The target of the augmented assignment whose value holds `call` (through expressions
-/// only, not a lambda or a nested function).
-fn augmented_target(call: Node) -> Option<Node> {
-    let mut current = call;
-    while let Some(parent) = current.parent() {
-        match parent.kind_name() {
-            "augmented_assignment" => {
-                let right = parent.field(Field::Right)?;
-                return (right.start_byte() <= call.start_byte()
-                    && call.end_byte() <= right.end_byte())
-                .then(|| parent.field(Field::Left))
-                .flatten();
-            }
-            "lambda" | "function_definition" | "expression_statement" | "block" => return None,
-            _ => current = parent,
-        }
-    }
-    None
-}
-
 /// An attribute or item (`self.total`, `counts[k]`), or a name the module binds.
-fn is_shared(site: &Site, target: Node) -> bool {
+fn is_shared(file: &FileContext, target: Node) -> bool {
     match target.kind_name() {
         "attribute" | "subscript" => true,
         "identifier" => {
-            let name = &site.text[target.byte_range()];
-            match site.index.resolve_name(name, target.start_byte()) {
+            let name = &file.text[target.byte_range()];
+            match file.index.resolve_name(name, target.start_byte()) {
                 Resolution::Binding(id) => {
-                    let binding = site.index.binding(id);
-                    binding.scope == site.index.module_scope()
+                    let binding = file.index.binding(id);
+                    binding.scope == file.index.module_scope()
                         && binding.kind != BindingKind::Parameter
                 }
                 _ => false,
@@ -90,116 +179,56 @@ pub(super) fn keep_process_state(
     call: Node,
     fix: &mut Fix,
 ) {
-    let Some(moved) = registry
-        .codemods()
-        .iter()
-        .find_map(|c| c.moved_code.as_ref())
-    else {
-        return;
-    };
-    if moved.process_state.is_empty() && moved.process_state_swaps.is_empty() {
+    let hazards = hazards(file, registry);
+    if hazards.state_assignments.is_empty() && hazards.state_swaps.is_empty() {
         return;
     }
-    let Some(function) = enclosing_function(call) else {
+    let function = file.index.function_at(call.start_byte());
+    if function.is_none() || !adds_await(file.text, fix) {
         return;
-    };
-    if !adds_await(file.text, fix) {
-        return;
-    }
-    let state_of = |target: Node| -> Option<String> {
-        let target = match target.kind_name() {
-            "subscript" => target.field(Field::Value)?,
-            _ => target,
-        };
-        (target.kind_name() == "attribute")
-            .then(|| file.index.qualified_name(target, file.text))
-            .flatten()
-            .filter(|q| moved.process_state.contains(q))
-    };
-    let mut before: Vec<(String, usize)> = Vec::new();
-    let mut after: Vec<String> = Vec::new();
-    let mut swapped_by_with = None;
-    let mut stack = vec![function];
-    let mut cursor = function.walk();
-    while let Some(node) = stack.pop() {
-        match node.kind_name() {
-            "function_definition" | "lambda" | "class_definition" if node.id() != function.id() => {
-                continue;
-            }
-            "assignment" => {
-                if let Some(state) = node.field(Field::Left).and_then(state_of) {
-                    if node.end_byte() <= call.start_byte() {
-                        before.push((state, node.start_byte()));
-                    } else if node.start_byte() >= call.end_byte() {
-                        after.push(state);
-                    }
-                }
-            }
-            "with_statement"
-                if node.start_byte() <= call.start_byte() && call.end_byte() <= node.end_byte() =>
-            {
-                let swaps = node
-                    .named_child(0)
-                    .filter(|clause| clause.kind_name() == "with_clause")
-                    .and_then(|clause| {
-                        clause
-                            .named_children(&mut clause.walk())
-                            .filter_map(|item| item.field(Field::Value))
-                            .filter(|value| value.kind_name() == "call")
-                            .filter_map(|value| value.field(Field::Function))
-                            .filter_map(|callee| file.index.qualified_name(callee, file.text))
-                            .find(|q| moved.process_state_swaps.contains(q))
-                    });
-                if swaps.is_some()
-                    && node
-                        .field(Field::Body)
-                        .is_some_and(|b| b.start_byte() <= call.start_byte())
-                {
-                    swapped_by_with = swaps.map(|q| (q, node.start_byte()));
-                }
-            }
-            _ => {}
-        }
-        stack.extend(node.named_children(&mut cursor));
     }
     let line_of = |at: usize| file.text[..at].matches('\n').count() + 1;
-    let swapped = before
-        .into_iter()
-        .find(|(state, _)| after.contains(state))
-        .map(|(state, at)| {
+    let in_function = |f: &Option<ScopeId>| *f == function;
+    let restored = |state: &str| {
+        hazards
+            .state_assignments
+            .iter()
+            .any(|(s, range, f)| s == state && in_function(f) && range.start >= call.end_byte())
+    };
+    let swapped = hazards
+        .state_assignments
+        .iter()
+        .find(|(state, range, f)| {
+            in_function(f) && range.end <= call.start_byte() && restored(state)
+        })
+        .map(|(state, range, _)| {
             format!(
                 "the coroutine swaps `{state}` on line {} and restores it after this call",
-                line_of(at)
+                line_of(range.start)
             )
         })
-        .or(swapped_by_with.map(|(swap, at)| {
-            format!(
-                "the call runs inside `with {swap}(...)` (line {})",
-                line_of(at)
-            )
-        }));
+        .or_else(|| {
+            hazards
+                .state_swaps
+                .iter()
+                .find(|(body, _, _, f)| {
+                    in_function(f) && body.start <= call.start_byte() && call.end_byte() <= body.end
+                })
+                .map(|(_, swap, at, _)| {
+                    format!(
+                        "the call runs inside `with {swap}(...)` (line {})",
+                        line_of(*at)
+                    )
+                })
+        });
     let Some(swapped) = swapped else {
         return;
     };
-    let difference = format!(
-        "{swapped}: during the new `await` other coroutines run with the swapped state (what \
-         they print lands in this one's buffer, they see its environment)"
+    add_difference(
+        fix,
+        format!(
+            "{swapped}: during the new `await` other coroutines run with the swapped state \
+             (what they print lands in this one's buffer, they see its environment)"
+        ),
     );
-    fix.applicability = fix.applicability.min(Applicability::Unsafe);
-    fix.caveat = Some(match fix.caveat.take() {
-        Some(caveat) => format!("{caveat}; {difference}"),
-        None => difference,
-    });
-}
-
-/// The `async def` (or `def`) whose body holds `node`.
-fn enclosing_function(node: Node) -> Option<Node> {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if parent.kind_name() == "function_definition" {
-            return Some(parent);
-        }
-        current = parent;
-    }
-    None
 }

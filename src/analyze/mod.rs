@@ -62,6 +62,8 @@ pub struct FileContext<'a> {
     pub project: Option<ProjectView<'a>>,
     /// The files the module both reads and writes, found once when moved code is checked.
     pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
+    /// What a new `await` may split in the file, found once when a fix adds one.
+    pub await_hazards: std::cell::OnceCell<await_order::AwaitHazards>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position. Their thread hops

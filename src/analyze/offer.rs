@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use tree_sitter::Node;
 
 use super::affinity::foreign_affine_use_in_block;
-use super::await_order::keep_process_state;
+use super::await_order::{keep_process_state, keep_read_modify_write};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
@@ -379,6 +379,9 @@ fn make_finding(
     if codemod.moved_code.is_some() {
         apply_hazard(reached.hazard, &mut fix, &mut no_fix_reason);
     }
+    // A new `await` inside a read-modify-write of shared state, or while the coroutine has
+    // swapped process-wide state, is unsafe.
+    let mut fix = fix.map(|fix| keep_read_modify_write(file, registry, site.call, fix));
     if let Some(fix) = &mut fix {
         keep_process_state(file, registry, site.call, fix);
     }

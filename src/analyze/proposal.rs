@@ -7,7 +7,6 @@
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::await_order::keep_read_modify_write;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::in_single_task_script;
@@ -42,8 +41,6 @@ pub(super) fn propose_fix(
     };
     // Every strategy's fix keeps the task's cancellation working where it adds an `await`.
     let chosen = chosen.and_then(|fix| fix.map(|fix| keep_cancellation(site, fix)).transpose());
-    // ... and says when it splits a read-modify-write of shared state around it.
-    let chosen = chosen.map(|fix| fix.map(|fix| keep_read_modify_write(site, fix)));
     match chosen {
         Ok(Some(fix)) if touches_syntax_error(file, &fix, site.call) => {
             (None, Some(SYNTAX_ERROR_REASON.to_owned()))

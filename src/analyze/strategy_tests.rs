@@ -64,7 +64,7 @@ fn below_python_3_9_uses_run_in_executor_and_partial() {
         "import subprocess\nasync def f(cmd):\n    subprocess.run(cmd, check=True)\n    input()\n";
     assert_eq!(
         fixed(source, Some((3, 8))),
-        "import asyncio\nimport functools\nimport subprocess\nasync def f(cmd):\n    await asyncio.get_running_loop().run_in_executor(None, functools.partial(subprocess.run, cmd, check=True))\n    await asyncio.get_running_loop().run_in_executor(None, input)\n"
+        "import asyncio\nimport functools\nimport subprocess\nasync def f(cmd):\n    await asyncio.get_running_loop().run_in_executor(\n        None, functools.partial(subprocess.run, cmd, check=True)\n    )\n    await asyncio.get_running_loop().run_in_executor(None, input)\n"
     );
 }
 
@@ -114,7 +114,7 @@ fn a_call_moved_inside_a_try_that_swallows_cancellation_re_raises_it_first() {
     let source = "import subprocess\n\nasync def f(cmd):\n    try:\n        subprocess.run(cmd)\n    except Exception:\n        pass\n";
     assert_eq!(
         fixed(source, Some((3, 7))),
-        "import asyncio\nimport functools\nimport subprocess\n\nasync def f(cmd):\n    try:\n        await asyncio.get_running_loop().run_in_executor(None, functools.partial(subprocess.run, cmd))\n    except asyncio.CancelledError:\n        raise\n    except Exception:\n        pass\n"
+        "import asyncio\nimport functools\nimport subprocess\n\nasync def f(cmd):\n    try:\n        await asyncio.get_running_loop().run_in_executor(\n            None, functools.partial(subprocess.run, cmd)\n        )\n    except asyncio.CancelledError:\n        raise\n    except Exception:\n        pass\n"
     );
     // From 3.8 it is a `BaseException`, and nothing is added.
     assert!(!fixed(source, Some((3, 8))).contains("CancelledError"));
@@ -130,4 +130,28 @@ fn except_a_comma_b_names_both_types() {
     assert!(fixed(source, None).contains(
         "\n    except asyncio.CancelledError:\n        raise\n    except ValueError, BaseException:\n"
     ));
+}
+
+#[test]
+fn only_lines_aligned_under_the_arguments_move() {
+    // Aligned under `[`: moves; a hanging indent and a multi-line string's lines do not.
+    let source = "import subprocess\nasync def f(cmd):\n    subprocess.run([cmd,\n                    'x'])\n    subprocess.run(cmd,\n        check=True)\n    subprocess.run(['sh', '-c', '''echo a\n                    b'''],\n                   check=True)\n";
+    assert_eq!(
+        fixed(source, None),
+        "import asyncio\nimport subprocess\nasync def f(cmd):\n    await asyncio.to_thread(subprocess.run, [cmd,\n                                             'x'])\n    await asyncio.to_thread(subprocess.run, cmd,\n        check=True)\n    await asyncio.to_thread(subprocess.run, ['sh', '-c', '''echo a\n                    b'''],\n                                            check=True)\n"
+    );
+}
+
+#[test]
+fn a_line_the_rewrite_takes_over_the_limit_breaks_unless_it_was_over_already() {
+    let long_argument = "a".repeat(50);
+    let source = format!(
+        "import subprocess\nasync def f(cmd):\n    x = subprocess.run(cmd, '{long_argument}')\n    y = f'{{subprocess.run(cmd, \"{long_argument}\")}}'\n"
+    );
+    assert_eq!(
+        fixed(&source, None),
+        format!(
+            "import asyncio\nimport subprocess\nasync def f(cmd):\n    x = await asyncio.to_thread(\n        subprocess.run, cmd, '{long_argument}'\n    )\n    y = f'{{await asyncio.to_thread(subprocess.run, cmd, \"{long_argument}\")}}'\n"
+        )
+    );
 }

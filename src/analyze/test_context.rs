@@ -27,6 +27,7 @@ pub(super) fn with_context<T>(
         unsafe_fixes: false,
         project: None,
         shared_files: Default::default(),
+        await_hazards: Default::default(),
     };
     work(&file)
 }

@@ -5,12 +5,14 @@
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
 //! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
-//! `template` (placeholder text), `strategy` (the rewrites, with `offload`, `gather` and
-//! `httpx` for the larger ones, and `one_hop` for the hops merged across findings).
+//! `template` (placeholder text), `strategy` (the rewrites, with `offload` and its
+//! `helper_name`, `gather` and `httpx` for the larger ones, and `one_hop` for the hops merged
+//! across findings).
 
 mod compile;
 mod configured;
 mod gather;
+mod helper_name;
 mod httpx;
 mod idiom;
 mod model;
@@ -20,6 +22,7 @@ mod raw;
 mod registry;
 pub mod strategy;
 mod template;
+mod thread_caveat;
 
 pub use compile::compile;
 pub use configured::ConfiguredCall;

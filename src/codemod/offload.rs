@@ -7,7 +7,8 @@
 //!   thread, never on the event loop. A call on the `with` target inside the block
 //!   (`smtp.send_message(msg)`) gets the same fix.
 //! - Names the block assigns and the coroutine reads afterwards are returned by the function
-//!   (`data = await asyncio.to_thread(_load_sync)`); a block that ends in `return x` returns
+//!   (`data = await asyncio.to_thread(_read_data)`; the function is named for what the block
+//!   does, `helper_name.rs`); a block that ends in `return x` returns
 //!   from the coroutine with the function's result.
 //! - `open(p).read()` and other method chains on the resource become
 //!   `await asyncio.to_thread(lambda: open(p).read())`.
@@ -24,77 +25,15 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
+use super::helper_name::{HelperFacts, helper_base};
 use super::strategy::idiom::async_file_block;
-use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, numbered_names};
+use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name};
 use super::strategy::thread_call::thread_call;
+use super::thread_caveat::thread_caveat;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeId};
 use crate::source::line_start_at;
-
-/// Functions that only compute, or only touch the objects they are given: safe to call in a
-/// worker thread while other coroutines run.
-const THREAD_SAFE_CALLS: &[&str] = &[
-    "json.dump",
-    "json.dumps",
-    "json.load",
-    "json.loads",
-    "csv.reader",
-    "csv.writer",
-    "csv.DictReader",
-    "csv.DictWriter",
-    "pickle.dump",
-    "pickle.load",
-    "pickle.dumps",
-    "pickle.loads",
-    "tomllib.load",
-    "yaml.safe_load",
-    "yaml.safe_dump",
-    "shutil.copyfileobj",
-    "os.path.join",
-    "os.path.basename",
-    "os.path.dirname",
-    "os.path.split",
-    "os.path.splitext",
-    "os.path.normpath",
-    "os.fspath",
-    "pathlib.Path",
-    "pathlib.PurePath",
-];
-
-/// Builtins that only compute.
-const PURE_BUILTINS: &[&str] = &[
-    "len",
-    "str",
-    "int",
-    "float",
-    "bool",
-    "bytes",
-    "list",
-    "dict",
-    "tuple",
-    "set",
-    "frozenset",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "range",
-    "min",
-    "max",
-    "sum",
-    "any",
-    "all",
-    "repr",
-    "format",
-    "isinstance",
-    "abs",
-    "round",
-    "map",
-    "filter",
-    "iter",
-    "next",
-];
 
 pub fn offload_block(site: &Site, applicability: Applicability) -> Result<Proposal, String> {
     let function = site
@@ -223,17 +162,6 @@ fn with_targets<'t>(with: Node<'t>, _text: &str) -> Vec<Node<'t>> {
         }
     }
     targets
-}
-
-/// A name that no scope around `offset` uses and the file does not spell anywhere, so that
-/// every finding of one block picks the same: `base`, `base_1`, ...
-fn free_name(site: &Site, base: &str, offset: usize) -> String {
-    numbered_names(base)
-        .find(|name| {
-            site.index.resolve_name(name, offset) == Resolution::Builtin
-                && !site.text.contains(name.as_str())
-        })
-        .expect("some name is free")
 }
 
 /// Why `statement` cannot move into a nested function as it is, if it cannot.
@@ -552,122 +480,12 @@ fn names_of_block(
     })
 }
 
-/// The first thing in the block that may not be safe in a worker thread while other
-/// coroutines run: a call of unknown code, or a store into an object the block did not make.
-pub(crate) fn thread_caveat(
-    site: &Site,
-    statement: Node,
-    bound_inside: &BTreeSet<String>,
-    targets: &[Node],
-    judged: &[Judged],
-) -> Option<String> {
-    let text = site.text;
-    // A name the block made (its `with` targets, its own assignments), or an attribute, call
-    // result or item reached from one: `proc.stdout.read()`, `f.readline().strip()`.
-    let is_local = |node: Node| {
-        let mut root = node;
-        loop {
-            let inner = match root.kind_name() {
-                "attribute" => root.field(Field::Object),
-                "call" => root.field(Field::Function),
-                "subscript" => root.field(Field::Value),
-                "parenthesized_expression" => root.named_child(0),
-                _ => None,
-            };
-            match inner {
-                Some(inner) => root = inner,
-                None => break,
-            }
-        }
-        root.kind_name() == "identifier" && {
-            let name = &text[root.byte_range()];
-            bound_inside.contains(name) || targets.iter().any(|t| &text[t.byte_range()] == name)
-        }
-    };
-    let with_values: Vec<std::ops::Range<usize>> = statement
-        .named_child(0)
-        .filter(|c| c.kind_name() == "with_clause")
-        .map(|clause| {
-            let mut cursor = clause.walk();
-            clause
-                .named_children(&mut cursor)
-                .filter_map(|item| item.field(Field::Value))
-                .map(|v| v.byte_range())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut stack = vec![statement];
-    let mut cursor = statement.walk();
-    while let Some(node) = stack.pop() {
-        stack.extend(node.named_children(&mut cursor));
-        match node.kind_name() {
-            "call" => {
-                if with_values
-                    .iter()
-                    .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end)
-                    || judged.iter().any(|j| j.covers(node))
-                {
-                    continue;
-                }
-                let Some(callee) = node.field(Field::Function) else {
-                    continue;
-                };
-                let on_local = callee.kind_name() == "attribute"
-                    && callee.field(Field::Object).is_some_and(|o| {
-                        is_local(o) || matches!(o.kind_name(), "string" | "integer")
-                    });
-                let known = site.index.qualified_name(callee, text).is_some_and(|q| {
-                    THREAD_SAFE_CALLS.contains(&q.as_str())
-                        || q.strip_prefix("builtins.")
-                            .is_some_and(|b| PURE_BUILTINS.contains(&b))
-                }) || (callee.kind_name() == "identifier"
-                    && PURE_BUILTINS.contains(&&text[callee.byte_range()])
-                    && site
-                        .index
-                        .resolve_name(&text[callee.byte_range()], callee.start_byte())
-                        == Resolution::Builtin);
-                if !on_local && !known {
-                    return Some(format!(
-                        "`{}(...)` now runs in a worker thread while other coroutines run: it \
-                         must be safe to call from one",
-                        text[callee.byte_range()]
-                            .split_whitespace()
-                            .collect::<String>()
-                    ));
-                }
-            }
-            "assignment" | "augmented_assignment" => {
-                let left = node.field(Field::Left);
-                if let Some(left) =
-                    left.filter(|l| matches!(l.kind_name(), "attribute" | "subscript"))
-                {
-                    let object = left
-                        .field(Field::Object)
-                        .or_else(|| left.field(Field::Value));
-                    if !object.is_some_and(is_local) {
-                        return Some(format!(
-                            "`{}` is now set from a worker thread while other coroutines run",
-                            &text[left.byte_range()]
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn offload_with(
-    site: &Site,
-    applicability: Applicability,
-    function: ScopeId,
-    with: Node,
-) -> Result<Proposal, String> {
-    if with.child(0).is_some_and(|c| c.kind_name() == "async") {
-        return Err("the `with` is already asynchronous".to_owned());
-    }
-    offload_statement(site, applicability, function, with, None)
+/// What moving a `with` block needs, once it is known it can move.
+struct Plan<'t> {
+    first_line: usize,
+    body: Option<Node<'t>>,
+    last_return: Option<Node<'t>>,
+    names: Names,
 }
 
 /// A statement other than a `with` that moves to a worker thread as a whole (an `if` that
@@ -688,13 +506,133 @@ pub struct Judged {
 }
 
 impl Judged {
-    fn covers(&self, node: Node) -> bool {
+    pub(crate) fn covers(&self, node: Node) -> bool {
         if self.whole {
             self.range.start <= node.start_byte() && node.end_byte() <= self.range.end
         } else {
             self.range == node.byte_range()
         }
     }
+}
+
+/// Whether `statement` (a `with` block, or with `unit` another statement) can move into a
+/// nested function as it is, and what that needs.
+fn plan_block<'t>(
+    site: &Site<'t>,
+    function: ScopeId,
+    function_node: Node<'t>,
+    statement: Node<'t>,
+    unit: Option<&MovedStatement>,
+) -> Result<Plan<'t>, String> {
+    let text = site.text;
+    if site.index.scope_at(statement.start_byte()) != function
+        || statement.parent().is_none_or(|p| p.kind_name() != "block")
+    {
+        return Err("the statement is not directly in the coroutine's body".to_owned());
+    }
+    let first_line = line_start_at(text, statement.start_byte());
+    let indent = &text[first_line..statement.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with other code".to_owned());
+    }
+    let body = statement
+        .field(Field::Body)
+        .or_else(|| statement.field(Field::Consequence));
+    // `with open(p) as f: return json.load(f)`: the function returns it (an `if` returns
+    // only on one path).
+    let last_return = body.filter(|_| unit.is_none()).and_then(|b| {
+        let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
+        (last.kind_name() == "return_statement").then_some(last)
+    });
+    if let Some(reason) = immovable(site, statement, last_return) {
+        return Err(reason);
+    }
+    let judged = unit.map_or(&[][..], |u| u.judged);
+    // In an `if`, no binding is sure: a name it binds and the coroutine reads refuses it.
+    let sure_body = body.filter(|_| unit.is_none());
+    let names = names_of_block(site, function, function_node, statement, sure_body, judged)?;
+    if last_return.is_some() && !names.returned.is_empty() {
+        return Err("the block both returns and binds names used afterwards".to_owned());
+    }
+    Ok(Plan {
+        first_line,
+        body,
+        last_return,
+        names,
+    })
+}
+
+/// The helper's name: what the block does (`helper_name.rs`), unique in the coroutine. Two
+/// blocks of one coroutine that do the same get `_write_state` and `_write_state_2`: each
+/// block takes the next name that the coroutine does not use among those of the blocks
+/// before it that can move too, so that every finding of a block, in every round, picks the
+/// same.
+fn helper_name(
+    site: &Site,
+    function: ScopeId,
+    function_node: Node,
+    with: Node,
+    plan: &Plan,
+) -> String {
+    let base_of = |block: Node, plan: &Plan| {
+        helper_base(&HelperFacts {
+            text: site.text,
+            index: site.index,
+            with: block,
+            targets: &with_targets(block, site.text),
+            returned: &plan.names.returned,
+            last_return: plan.last_return,
+        })
+    };
+    let base = base_of(with, plan);
+    let mut before = 0;
+    let mut stack = vec![function_node];
+    let mut cursor = function_node.walk();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "with_statement"
+            && node.start_byte() < with.start_byte()
+            && plan_block(site, function, function_node, node, None)
+                .is_ok_and(|other| base_of(node, &other) == base)
+        {
+            before += 1;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    // Unbound where the block is, and spelled nowhere in the coroutine: the new local
+    // shadows nothing and nothing in the coroutine means another thing by it.
+    let coroutine_text = &site.text[function_node.byte_range()];
+    (1..)
+        .map(|i| match i {
+            1 => base.clone(),
+            n => format!("{base}_{n}"),
+        })
+        .filter(|name| {
+            site.index.resolve_name(name, with.start_byte()) == Resolution::Builtin
+                && !contains_word(coroutine_text, name)
+        })
+        .nth(before)
+        .expect("some name is free")
+}
+
+/// Whether `text` has `word` in it as a whole word.
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_word)
+            && !text[at + word.len()..].chars().next().is_some_and(is_word)
+    })
+}
+
+fn offload_with(
+    site: &Site,
+    applicability: Applicability,
+    function: ScopeId,
+    with: Node,
+) -> Result<Proposal, String> {
+    if with.child(0).is_some_and(|c| c.kind_name() == "async") {
+        return Err("the `with` is already asynchronous".to_owned());
+    }
+    offload_statement(site, applicability, function, with, None)
 }
 
 /// `statement`, directly in the body of the coroutine `function`, moved into a nested plain
@@ -708,61 +646,19 @@ pub(crate) fn offload_statement(
 ) -> Result<Proposal, String> {
     let text = site.text;
     let le = site.line_ending;
-    if site.index.scope_at(with.start_byte()) != function
-        || with.parent().is_none_or(|p| p.kind_name() != "block")
-    {
-        return Err("the statement is not directly in the coroutine's body".to_owned());
-    }
-    let first_line = line_start_at(text, with.start_byte());
-    let indent = &text[first_line..with.start_byte()];
-    if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return Err("the statement shares its line with other code".to_owned());
-    }
-    let body = with
-        .field(Field::Body)
-        .or_else(|| with.field(Field::Consequence));
-    // `with open(p) as f: return json.load(f)`: the function returns it (an `if` returns
-    // only on one path).
-    let last_return = body.filter(|_| unit.is_none()).and_then(|b| {
-        let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
-        (last.kind_name() == "return_statement").then_some(last)
-    });
-    if let Some(reason) = immovable(site, with, last_return) {
-        return Err(reason);
-    }
-    let scope = site.index.scope(function);
     let function_node = site.scope_node(function).ok_or("no function body")?;
-    let judged = unit.as_ref().map_or(&[][..], |u| u.judged);
-    // In an `if`, no binding is sure: a name it binds and the coroutine reads refuses it.
-    let sure_body = body.filter(|_| unit.is_none());
-    let names = names_of_block(site, function, function_node, with, sure_body, judged)?;
-    if last_return.is_some() && !names.returned.is_empty() {
-        return Err("the block both returns and binds names used afterwards".to_owned());
-    }
-
-    // The helper: `def _<coroutine>_sync():` with the `with` statement one level deeper.
-    let coroutine = scope.name.clone().unwrap_or_else(|| "block".to_owned());
-    // Numbered by the block's place among the coroutine's `with` statements, so that each
-    // block's fix is the same whichever of its findings proposes it.
-    let ordinal = {
-        let mut count = 0;
-        let mut stack = vec![function_node];
-        let mut cursor = function_node.walk();
-        while let Some(node) = stack.pop() {
-            if node.kind_name() == "with_statement" && node.start_byte() < with.start_byte() {
-                count += 1;
-            }
-            stack.extend(node.named_children(&mut cursor));
-        }
-        count
+    let plan = plan_block(site, function, function_node, with, unit.as_ref())?;
+    let helper = match &unit {
+        Some(unit) => free_name(site, unit.name),
+        None => helper_name(site, function, function_node, with, &plan),
     };
-    let base = format!("_{}_sync", coroutine.trim_start_matches('_'));
-    let base = match (&unit, ordinal) {
-        (Some(unit), _) => unit.name.to_owned(),
-        (None, 0) => base,
-        (None, n) => format!("{base}_{}", n + 1),
-    };
-    let helper = free_name(site, &base, with.start_byte());
+    let Plan {
+        first_line,
+        body,
+        last_return,
+        names,
+    } = plan;
+    let indent = &text[first_line..with.start_byte()];
     let unit = crate::source::detect_indent(text);
     let mut string_ranges = Vec::new();
     let mut stack = vec![with];

@@ -358,33 +358,69 @@ const STDLIB_MODULES: &[&str] = &[
     "zoneinfo",
 ];
 
-/// An insertion of a module-level `statement` after the imports (after the docstring when
-/// there are none), set off by blank lines. Identical for every fix that needs it.
+/// An insertion of a module-level `statement` after the module's last top-level import
+/// (after the docstring when there are none), set off by blank lines, so that no import
+/// follows module code it did not follow before (no new E402). Identical for every fix that
+/// needs it. `used_at` is where a fix uses what the statement defines: the statement goes
+/// before any module code that may run that use while the module is imported (the
+/// statement holding the use, when that runs at import time; the first module-level call
+/// after a function or class definition). An `Err` when that would put it between two
+/// imports.
 pub fn module_statement_insertion(
     tree: &Tree,
     text: &str,
     line_ending: &str,
     statement: &str,
-) -> Edit {
+    used_at: usize,
+) -> Result<Edit, String> {
     let root = tree.root_node();
     let mut cursor = root.walk();
     let statements: Vec<Node> = root
         .named_children(&mut cursor)
         .filter(|n| n.kind_name() != "comment")
         .collect();
-    let mut last_header = None;
-    for (i, node) in statements.iter().enumerate() {
-        let header = is_import(*node)
-            || node.kind_name() == "future_import_statement"
-            || (i == 0 && is_docstring(*node));
-        if header {
-            last_header = Some(*node);
-        } else {
-            break;
-        }
+    let holds_use = |node: &Node| node.start_byte() <= used_at && used_at < node.end_byte();
+    let use_index = statements.iter().position(holds_use);
+    let at_import = use_index.is_some_and(|i| runs_at_import(statements[i], used_at));
+    let first_definition = statements.iter().position(|node| {
+        matches!(
+            node.kind_name(),
+            "function_definition" | "class_definition" | "decorated_definition"
+        )
+    });
+    // Code that may run the use before the statement would define it.
+    let runs_use = statements.iter().enumerate().position(|(i, node)| {
+        (at_import && Some(i) == use_index)
+            || first_definition.is_some_and(|first| i > first && calls_at_import(*node))
+    });
+    let limit = runs_use.unwrap_or(statements.len());
+    // An import after code that runs the use would follow the new statement: that code is
+    // before the imports only when it is the use's own statement (the others follow a
+    // definition, which the imports after them follow already).
+    if at_import && statements[limit..].iter().any(|node| is_import(*node)) {
+        return Err(
+            "this runs while the module is imported, before some of its imports: the \
+             module-level definition the fix needs would split the imports (E402)"
+                .to_owned(),
+        );
     }
+    let last_import = statements[..limit]
+        .iter()
+        .rposition(|node| is_import(*node) || holds_imports(*node))
+        .or_else(|| {
+            // The leading docstring and `__future__` imports.
+            statements[..limit]
+                .iter()
+                .enumerate()
+                .take_while(|(i, node)| {
+                    node.kind_name() == "future_import_statement"
+                        || (*i == 0 && is_docstring(**node))
+                })
+                .map(|(i, _)| i)
+                .last()
+        });
     let le = line_ending;
-    let (at, content) = match last_header {
+    let (at, content) = match last_import.map(|i| statements[i]) {
         Some(node) => {
             let end = node.end_byte();
             match text[end..].find('\n') {
@@ -399,7 +435,68 @@ pub fn module_statement_insertion(
             format!("{statement}{le}{le}"),
         ),
     };
-    Edit::header_insertion(at, content, HeaderKind::Definition)
+    Ok(Edit::header_insertion(at, content, HeaderKind::Definition))
+}
+
+/// Whether the code at `offset` in the module-level `statement` runs when the module is
+/// imported (not inside a function or lambda body).
+fn runs_at_import(statement: Node, offset: usize) -> bool {
+    let mut child = statement.descendant_for_byte_range(offset, offset);
+    while let Some(node) = child {
+        let Some(parent) = node.parent() else {
+            return true;
+        };
+        if matches!(parent.kind_name(), "function_definition" | "lambda")
+            && parent
+                .field(Field::Body)
+                .is_some_and(|b| b.id() == node.id())
+        {
+            return false;
+        }
+        if parent.id() == statement.id() {
+            return true;
+        }
+        child = Some(parent);
+    }
+    true
+}
+
+/// Whether a module-level statement calls something when the module is imported (calls in
+/// function and lambda bodies wait).
+fn calls_at_import(statement: Node) -> bool {
+    let mut stack = vec![statement];
+    let mut cursor = statement.walk();
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "call" | "decorator" => return true,
+            "function_definition" => {
+                // Its decorators, defaults and annotations run now; its body later.
+                stack.extend(node.field(Field::Parameters));
+                stack.extend(node.field(Field::ReturnType));
+            }
+            "lambda" => {}
+            _ => stack.extend(node.named_children(&mut cursor)),
+        }
+    }
+    false
+}
+
+/// Whether a module-level `try` / `if` holds imports (`try: import ujson as json`).
+fn holds_imports(statement: Node) -> bool {
+    if !matches!(statement.kind_name(), "try_statement" | "if_statement") {
+        return false;
+    }
+    let mut stack = vec![statement];
+    let mut cursor = statement.walk();
+    while let Some(node) = stack.pop() {
+        if is_import(node) {
+            return true;
+        }
+        if !matches!(node.kind_name(), "function_definition" | "class_definition") {
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    false
 }
 
 /// Insert `import module` on the line after `statement`.
@@ -456,6 +553,15 @@ pub fn orphaned_import_removals(text: &str, parsed: &ParsedFile, names: &[&str])
     removals.sort_by_key(|e| e.range.start);
     removals.dedup_by(|a, b| a.range.start < b.range.end && b.range.start < a.range.end);
     removals
+}
+
+/// Those of `names` that `text` uses outside its import statements (a whole parse of it).
+pub fn referenced_in<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let wanted: HashSet<&str> = names.iter().copied().collect();
+    let used = referenced_names(&crate::parse::parse(text).tree, text, &wanted);
+    let mut kept: Vec<&str> = names.iter().copied().filter(|n| used.contains(n)).collect();
+    kept.dedup();
+    kept
 }
 
 /// Remove one `name [as alias]` clause: the whole statement when it is the only clause.

@@ -566,6 +566,10 @@ pub fn fix_file_masked(
         };
     }
     if !keep_imports && !orphan_candidates.is_empty() {
+        // Only an import the fixes orphaned: one the code used before them.
+        orphan_candidates = imports::referenced_in(text, &orphan_candidates);
+    }
+    if !keep_imports && !orphan_candidates.is_empty() {
         // An import is used if its name is read anywhere, left-out bodies included.
         if checked.leaves_out_any(&fixed, &orphan_candidates) {
             checked = CheckParse::whole(&fixed);

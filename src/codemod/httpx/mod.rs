@@ -35,7 +35,7 @@ pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
 
-use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name};
+use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name, imported_head};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::handlers_around;
@@ -274,6 +274,8 @@ pub fn httpx_client(
     );
     fix.caveat = Some(caveats.join("; "));
     fix.may_orphan.push(mapping.module.clone());
+    // `from requests import get`: the name the call used.
+    fix.may_orphan.extend(imported_head(site));
     Ok(Proposal {
         fix,
         replacement: format!("{httpx_name}.AsyncClient"),
@@ -351,7 +353,8 @@ pub fn client_constructor(
                     "# One SSL context for every client: loading the CA bundle takes milliseconds.\n{SSL_CONTEXT} = {module_name}.create_ssl_context()"
                 )
                 .replace('\n', le),
-            )),
+                offset,
+            )?),
             Resolution::Binding(id)
                 if site.index.binding(id).scope == site.index.module_scope() => {}
             Resolution::Binding(_) => {

@@ -26,7 +26,7 @@ use super::{
     HttpxMapping, await_method_edits, client_constructor, codes_edits, except_clause_edits,
     statement_of,
 };
-use crate::codemod::strategy::site::{Proposal, Site};
+use crate::codemod::strategy::site::{Proposal, Site, imported_head};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -291,6 +291,7 @@ pub fn session_client(
     });
     fix.caveat = Some(caveats.join("; "));
     fix.may_orphan.push(mapping.module.clone());
+    fix.may_orphan.extend(imported_head(site));
     Ok(Proposal {
         fix,
         replacement: format!("{client_name}.AsyncClient"),

@@ -160,7 +160,7 @@ fn callee_module_alias(site: &Site, module: &str) -> Option<String> {
 
 /// The local name a callee's import binds (`time` for `time.sleep` after `import time`,
 /// `sleep` after `from time import sleep`), which the fix may leave unused.
-pub(super) fn imported_head(site: &Site) -> Option<String> {
+pub(crate) fn imported_head(site: &Site) -> Option<String> {
     let mut head = site.callee;
     while head.kind_name() == "attribute" {
         head = head.field(Field::Object)?;
@@ -229,6 +229,183 @@ pub(super) fn call_arguments<'t>(site: &Site<'t>) -> Option<(String, bool)> {
         .named_children(&mut cursor)
         .any(|a| matches!(a.kind_name(), "keyword_argument" | "dictionary_splat"));
     Some((inner.to_owned(), has_keywords))
+}
+
+/// The call's argument text (`arguments`, as [`call_arguments`] gives it) with the
+/// continuation lines that were aligned under it (`f(a,\n  b)`: `b` under `a`) moved by as
+/// many columns as the arguments moved in `rewritten`, the call's new text; `None` when
+/// nothing needs to move (one line, arguments on their own lines, a hanging indent, tabs).
+/// Lines inside a multi-line string are never touched.
+pub(crate) fn realigned_arguments(site: &Site, rewritten: &str, arguments: &str) -> Option<String> {
+    let node = site.call.field(Field::Arguments)?;
+    if node.kind_name() != "argument_list"
+        || !arguments.contains('\n')
+        || arguments.starts_with(['\n', '\r'])
+    {
+        return None;
+    }
+    let inner = node.start_byte() + 1;
+    let columns = |text: &str| text.chars().count();
+    let old_column = columns(&site.text[crate::source::line_start_at(site.text, inner)..inner]);
+    let old_at = columns(&site.text[site.call.start_byte()..inner]);
+    let new_at = columns(&rewritten[..rewritten.rfind(arguments)?]);
+    let shift = new_at.checked_sub(old_at).filter(|s| *s > 0)?;
+    let mut strings = Vec::new();
+    let mut stack = vec![node];
+    let mut cursor = node.walk();
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "string" {
+            strings.push(n.byte_range());
+        } else {
+            stack.extend(n.named_children(&mut cursor));
+        }
+    }
+    let pad = " ".repeat(shift);
+    let mut out = String::with_capacity(arguments.len() + pad.len() * 4);
+    let mut moved = false;
+    for (i, line) in arguments.split_inclusive('\n').enumerate() {
+        let start = inner
+            + arguments
+                .split_inclusive('\n')
+                .take(i)
+                .map(str::len)
+                .sum::<usize>();
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let aligned = i > 0
+            && indent >= old_column
+            && !line.trim().is_empty()
+            && !line[indent..].starts_with('\t')
+            && !strings.iter().any(|r| r.start < start && start < r.end);
+        if aligned {
+            out.push_str(&pad);
+            moved = true;
+        }
+        out.push_str(line);
+    }
+    moved.then_some(out)
+}
+
+/// The longest line a fix writes where the rewrite makes a line longer: the file's own
+/// longest line, between 88 (ruff's and black's default) and 120 characters.
+pub(crate) fn line_limit(text: &str) -> usize {
+    text.lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(88, 120)
+}
+
+/// `expression`, a call of `runner` replacing the one-line call `site.call`, broken after the
+/// runner's parenthesis when the rewritten line (`rewritten` in place of the call) would be
+/// over the file's [`line_limit`] and the original line was not:
+/// `await asyncio.to_thread(\n    f, a, k=v\n)`. `None` when no break is needed, or one
+/// break is not enough, or the call is not the whole statement or its value.
+pub(crate) fn broken_call(
+    site: &Site,
+    rewritten: &str,
+    expression: &str,
+    runner: &str,
+) -> Option<String> {
+    let text = site.text;
+    let start = crate::source::line_start_at(text, site.call.start_byte());
+    let rest = &text[site.call.end_byte()..];
+    let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let original = &text[start..end];
+    if original.contains('\n') || rewritten.contains('\n') || !whole_value(site.call) {
+        return None;
+    }
+    let limit = line_limit(text);
+    let columns = |s: &str| s.chars().count();
+    let before = &text[start..site.call.start_byte()];
+    // A trailing comment is no reason to break the code.
+    let after = Some(&text[site.call.end_byte()..end])
+        .filter(|a| !a.trim_start().starts_with('#'))
+        .unwrap_or("");
+    let code = columns(before) + columns(&text[site.call.byte_range()]) + columns(after);
+    if code > limit || columns(before) + columns(rewritten) + columns(after) <= limit {
+        return None;
+    }
+    let inner = expression
+        .strip_prefix(runner)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let indent = &before[..before.len() - before.trim_start_matches([' ', '\t']).len()];
+    let inner_indent = format!("{indent}{}", crate::source::detect_indent(text));
+    if columns(&inner_indent) + columns(inner) > limit {
+        return None;
+    }
+    let le = site.line_ending;
+    Some(format!("{runner}({le}{inner_indent}{inner}{le}{indent})"))
+}
+
+/// Whether `call` is the whole of a simple statement or of its value (`f(x)`, `y = f(x)`,
+/// `return f(x)`): a break inside it reads like the project's own code (not inside a
+/// comprehension, an operand or a string's interpolation).
+fn whole_value(call: Node) -> bool {
+    let Some(parent) = call.parent() else {
+        return false;
+    };
+    let statement = match parent.kind_name() {
+        "expression_statement" | "return_statement" => parent,
+        "assignment" | "augmented_assignment"
+            if parent
+                .field(Field::Right)
+                .is_some_and(|r| r.id() == call.id()) =>
+        {
+            match parent.parent() {
+                Some(p) if p.kind_name() == "expression_statement" => p,
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    statement
+        .parent()
+        .is_some_and(|b| matches!(b.kind_name(), "block" | "module"))
+}
+
+/// An edit breaking the one-line call `site.call`'s arguments onto a line of their own
+/// (`f(\n    a, b\n)`) when a fix adds `added` columns in front of it on its line and that
+/// takes a line that was within the file's [`line_limit`] over it; `None` otherwise, or when
+/// one break is not enough, or the call is not the whole statement or its value.
+pub(crate) fn broken_arguments(site: &Site, added: usize) -> Option<Edit> {
+    let text = site.text;
+    let arguments = site
+        .call
+        .field(Field::Arguments)
+        .filter(|a| a.kind_name() == "argument_list" && a.named_child_count() > 0)?;
+    let start = crate::source::line_start_at(text, site.call.start_byte());
+    let rest = &text[site.call.end_byte()..];
+    let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let original = &text[start..end];
+    let limit = line_limit(text);
+    // A trailing comment is no reason to break the code.
+    let after = &text[site.call.end_byte()..end];
+    let comment = if after.trim_start().starts_with('#') {
+        after.chars().count()
+    } else {
+        0
+    };
+    let columns = original.chars().count() - comment;
+    if original.contains('\n')
+        || !whole_value(site.call)
+        || columns > limit
+        || columns + added <= limit
+    {
+        return None;
+    }
+    let inner = text[arguments.start_byte() + 1..arguments.end_byte() - 1].trim();
+    let line = &text[start..];
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let inner_indent = format!("{indent}{}", crate::source::detect_indent(text));
+    if inner_indent.chars().count() + inner.chars().count() > limit {
+        return None;
+    }
+    let le = site.line_ending;
+    Some(Edit::replacement(
+        arguments.byte_range(),
+        format!("({le}{inner_indent}{inner}{le}{indent})"),
+    ))
 }
 
 /// Why a strategy has no fix in a file written for `library`.

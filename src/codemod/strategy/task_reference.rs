@@ -4,7 +4,7 @@
 use crate::parse::KindName;
 
 use super::site::Proposal;
-use super::site::{Site, free_name, own_lines};
+use super::site::{Site, broken_arguments, free_name, own_lines};
 use crate::fix::imports::module_statement_insertion;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -26,28 +26,42 @@ pub(super) fn keep_task_reference(
     let (task, prefix_edit) = match statement.kind_name() {
         "expression_statement" => {
             let name = free_name(site, "task");
+            let prefix = format!("{name} = ");
+            // A line `task = ` takes over the file's length gets its arguments on their own.
+            let broken = broken_arguments(site, prefix.chars().count());
             (
                 name.clone(),
-                Some(Edit::insertion(
-                    site.call.start_byte(),
-                    format!("{name} = "),
-                )),
+                Some(Edit::insertion(site.call.start_byte(), prefix))
+                    .into_iter()
+                    .chain(broken)
+                    .collect::<Vec<_>>(),
             )
         }
         "assignment" => {
             let target = statement
                 .field(Field::Left)
                 .ok_or("the assignment has no target")?;
-            (site.text[target.byte_range()].to_owned(), None)
+            (site.text[target.byte_range()].to_owned(), Vec::new())
         }
         _ => return Err("the task is not created by a statement of its own".to_owned()),
     };
     let (indent, line_end) = own_lines(site, statement)?;
     // The set: reuse a module-level `_background_tasks`, or define it after the imports.
-    let set_defined = matches!(
-        site.index.resolve_name(TASK_SET, site.call.start_byte()),
-        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope()
-    );
+    let defined_at = match site.index.resolve_name(TASK_SET, site.call.start_byte()) {
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Some(site.index.binding(id).range.start)
+        }
+        _ => None,
+    };
+    // Code that runs while the module is imported sees only a set defined before it.
+    if defined_at.is_some_and(|at| at > site.call.start_byte())
+        && site.index.function_at(site.call.start_byte()).is_none()
+    {
+        return Err(format!(
+            "this runs while the module is imported, before `{TASK_SET}` is defined"
+        ));
+    }
+    let set_defined = defined_at.is_some();
     let le = site.line_ending;
     let mut edits = Vec::new();
     edits.extend(prefix_edit);
@@ -66,7 +80,8 @@ pub(super) fn keep_task_reference(
             site.text,
             le,
             &format!("{TASK_SET}: set = set()  # tasks kept alive until they finish"),
-        ));
+            site.call.start_byte(),
+        )?);
     }
     let fix = Fix::new(applicability, String::new(), edits);
     Ok(Proposal {

@@ -1,0 +1,183 @@
+//! The caveat of code a fix moves to a worker thread as a block (the `offload-block`
+//! strategy, `offload.rs`): the first thing in it that may not be safe there while other
+//! coroutines run — a call of code not known to be thread-safe, or a store into an object the
+//! block did not make.
+
+use std::collections::BTreeSet;
+
+use tree_sitter::Node;
+
+use super::offload::Judged;
+use super::strategy::site::Site;
+use crate::parse::{Field, FieldChild, KindName};
+use crate::semantic::Resolution;
+
+/// Functions that only compute, or only touch the objects they are given: safe to call in a
+/// worker thread while other coroutines run.
+const THREAD_SAFE_CALLS: &[&str] = &[
+    "json.dump",
+    "json.dumps",
+    "json.load",
+    "json.loads",
+    "csv.reader",
+    "csv.writer",
+    "csv.DictReader",
+    "csv.DictWriter",
+    "pickle.dump",
+    "pickle.load",
+    "pickle.dumps",
+    "pickle.loads",
+    "tomllib.load",
+    "yaml.safe_load",
+    "yaml.safe_dump",
+    "shutil.copyfileobj",
+    "os.path.join",
+    "os.path.basename",
+    "os.path.dirname",
+    "os.path.split",
+    "os.path.splitext",
+    "os.path.normpath",
+    "os.fspath",
+    "pathlib.Path",
+    "pathlib.PurePath",
+];
+
+/// Builtins that only compute.
+const PURE_BUILTINS: &[&str] = &[
+    "len",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "list",
+    "dict",
+    "tuple",
+    "set",
+    "frozenset",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "range",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "repr",
+    "format",
+    "isinstance",
+    "abs",
+    "round",
+    "map",
+    "filter",
+    "iter",
+    "next",
+];
+
+/// The first thing in the block that may not be safe in a worker thread while other
+/// coroutines run: a call of unknown code, or a store into an object the block did not make.
+pub(crate) fn thread_caveat(
+    site: &Site,
+    statement: Node,
+    bound_inside: &BTreeSet<String>,
+    targets: &[Node],
+    judged: &[Judged],
+) -> Option<String> {
+    let text = site.text;
+    // A name the block made (its `with` targets, its own assignments), or an attribute, call
+    // result or item reached from one: `proc.stdout.read()`, `f.readline().strip()`.
+    let is_local = |node: Node| {
+        let mut root = node;
+        loop {
+            let inner = match root.kind_name() {
+                "attribute" => root.field(Field::Object),
+                "call" => root.field(Field::Function),
+                "subscript" => root.field(Field::Value),
+                "parenthesized_expression" => root.named_child(0),
+                _ => None,
+            };
+            match inner {
+                Some(inner) => root = inner,
+                None => break,
+            }
+        }
+        root.kind_name() == "identifier" && {
+            let name = &text[root.byte_range()];
+            bound_inside.contains(name) || targets.iter().any(|t| &text[t.byte_range()] == name)
+        }
+    };
+    let with_values: Vec<std::ops::Range<usize>> = statement
+        .named_child(0)
+        .filter(|c| c.kind_name() == "with_clause")
+        .map(|clause| {
+            let mut cursor = clause.walk();
+            clause
+                .named_children(&mut cursor)
+                .filter_map(|item| item.field(Field::Value))
+                .map(|v| v.byte_range())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut stack = vec![statement];
+    let mut cursor = statement.walk();
+    while let Some(node) = stack.pop() {
+        stack.extend(node.named_children(&mut cursor));
+        match node.kind_name() {
+            "call" => {
+                if with_values
+                    .iter()
+                    .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end)
+                    || judged.iter().any(|j| j.covers(node))
+                {
+                    continue;
+                }
+                let Some(callee) = node.field(Field::Function) else {
+                    continue;
+                };
+                let on_local = callee.kind_name() == "attribute"
+                    && callee.field(Field::Object).is_some_and(|o| {
+                        is_local(o) || matches!(o.kind_name(), "string" | "integer")
+                    });
+                let known = site.index.qualified_name(callee, text).is_some_and(|q| {
+                    THREAD_SAFE_CALLS.contains(&q.as_str())
+                        || q.strip_prefix("builtins.")
+                            .is_some_and(|b| PURE_BUILTINS.contains(&b))
+                }) || (callee.kind_name() == "identifier"
+                    && PURE_BUILTINS.contains(&&text[callee.byte_range()])
+                    && site
+                        .index
+                        .resolve_name(&text[callee.byte_range()], callee.start_byte())
+                        == Resolution::Builtin);
+                if !on_local && !known {
+                    return Some(format!(
+                        "`{}(...)` now runs in a worker thread while other coroutines run: it \
+                         must be safe to call from one",
+                        text[callee.byte_range()]
+                            .split_whitespace()
+                            .collect::<String>()
+                    ));
+                }
+            }
+            "assignment" | "augmented_assignment" => {
+                let left = node.field(Field::Left);
+                if let Some(left) =
+                    left.filter(|l| matches!(l.kind_name(), "attribute" | "subscript"))
+                {
+                    let object = left
+                        .field(Field::Object)
+                        .or_else(|| left.field(Field::Value));
+                    if !object.is_some_and(is_local) {
+                        return Some(format!(
+                            "`{}` is now set from a worker thread while other coroutines run",
+                            &text[left.byte_range()]
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
