@@ -30,8 +30,8 @@ fn fix_safe(dir: &Path) -> common::Output {
 /// The findings of `check --format json .`.
 fn findings(dir: &Path) -> Vec<serde_json::Value> {
     let check = unfreeze_in(dir, &["check", "--isolated", "--format", "json", "."]);
-    let value: serde_json::Value = serde_json::from_str(&check.stdout)
-        .unwrap_or_else(|err| panic!("{err}: {}", check.show()));
+    let value: serde_json::Value =
+        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
     value.as_array().unwrap().clone()
 }
 
@@ -107,4 +107,120 @@ fn fix_never_names_a_module_the_function_binds_later() {
         fixed.show()
     );
     assert_eq!(run_main(dir.path()).trim(), "ok");
+}
+
+/// kuzyivan's `create_admin.py`: `input()` first, then an async session (here a stand-in of
+/// the file's own `db` module) — single-task, though `main` awaits another module's code later.
+const CREATE_ADMIN: &str = r#"import asyncio
+
+from db import SessionLocal
+
+
+async def create_web_admin():
+    print("ready", flush=True)
+    password = input("password: ")
+    async with SessionLocal() as session:
+        await session.save(password)
+
+
+if __name__ == "__main__":
+    asyncio.run(create_web_admin())
+"#;
+
+const ADMIN_DB: &str = r#"import asyncio
+
+
+class SessionLocal:
+    async def __aenter__(self):
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+    async def save(self, value):
+        print("saved", value)
+"#;
+
+/// How many Ctrl+C (1.5 s apart, up to 4) end the script while it waits for input on an open
+/// pipe (5: it outlived them all).
+fn interrupts_to_end(dir: &Path, script: &str) -> usize {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(test_python())
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python runs");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    // Let it reach the blocking read.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    let mut sent = 0;
+    let ended = 'signals: loop {
+        if sent == 4 {
+            break false;
+        }
+        let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(kill.success());
+        sent += 1;
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break 'signals true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Closing stdin ends a worker's read, and with it the program.
+    drop(child.stdin.take());
+    let _ = child.kill();
+    let _ = child.wait();
+    if ended { sent } else { 5 }
+}
+
+/// Moved to a worker thread, the `input()` kept the interpreter alive after Ctrl+C (asyncio.run
+/// waits for the default executor's thread, blocked on stdin). The script is recognised as
+/// single-task (the call runs before its coroutine first suspends), so the call stays, with
+/// the reason, and Ctrl+C ends it as before.
+#[test]
+fn input_before_the_first_await_of_a_script_stays_where_ctrl_c_ends_it() {
+    let dir = project(&[
+        ("create_admin.py", CREATE_ADMIN.as_bytes()),
+        ("db.py", ADMIN_DB.as_bytes()),
+    ]);
+    let before = interrupts_to_end(dir.path(), "create_admin.py");
+    assert!(before <= 2, "{before}");
+    let found = findings(dir.path());
+    let input = found
+        .iter()
+        .find(|f| f["code"] == "ASYNC250")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(input["fix"].is_null(), "{input}");
+    assert!(
+        input["no_fix_reason"]
+            .as_str()
+            .unwrap()
+            .contains("nothing else runs on the event loop"),
+        "{input}"
+    );
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(
+        interrupts_to_end(dir.path(), "create_admin.py"),
+        before,
+        "{}\n{}",
+        fs::read_to_string(dir.path().join("create_admin.py")).unwrap(),
+        fixed.show()
+    );
 }

@@ -2,7 +2,9 @@
 //! `asyncio.run(main())` (or `asyncio.get_event_loop().run_until_complete(main())`), where that
 //! coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
-//! piped stdin worse.
+//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())` before `main`
+//! first suspends (`name = input()` above `async with SessionLocal() as session:`), whatever
+//! `main` awaits later: the new loop has no other task yet.
 //!
 //! Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
 //! await only each other and `asyncio.sleep`; they use no `async with` / `async for`, call no
@@ -58,12 +60,122 @@ const SCHEDULING_METHODS: &[&str] = &[
     "TaskGroup",
 ];
 
-/// Whether `call` is in a coroutine function that runs as the only task of a script.
+/// Whether `call` is in a coroutine function that runs as the only task of a script, or runs
+/// in the coroutine of `asyncio.run(main())` before its first suspension point (nothing else
+/// can have started on that new loop yet, whatever `main` awaits later).
 pub(super) fn in_single_task_script(file: &FileContext, call: Node) -> bool {
     let Some(function) = file.index.async_function_at(call.start_byte()) else {
         return false;
     };
     single_task_coroutines(file).contains(&function)
+        || entry_points(file).into_iter().any(|(entry, main)| {
+            function_scope(file, main) == Some(function)
+                && before_first_suspension(file, entry, main, call)
+        })
+}
+
+/// Each module-level entry call with the file's coroutine function it runs.
+fn entry_points<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+    let root = file.parsed.tree.root_node();
+    let module = file.index.module_scope();
+    file.nodes
+        .calls
+        .iter()
+        .filter(|call| file.index.scope_at(call.start_byte()) == module)
+        .filter(|call| {
+            call.field(Field::Function)
+                .and_then(|callee| file.index.callable_name(callee, root, file.text))
+                .is_some_and(|name| ENTRY_CALLS.contains(&name.as_str()))
+        })
+        .filter_map(|&call| Some((call, entry_coroutine(file, call)?)))
+        .collect()
+}
+
+/// Whether `call` in `main`'s own body runs before `main` first suspends, when `entry` is
+/// `asyncio.run(main())` (a new loop: no task made before it runs there) and nothing else in
+/// the file mentions `main`: no `await`, `async with`, `async for` or `yield` precedes it or
+/// shares a loop with it, and no call before it (nor in the file's synchronous functions those
+/// call) starts or schedules work.
+fn before_first_suspension(file: &FileContext, entry: Node, main: Node, call: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let is_run = entry
+        .field(Field::Function)
+        .and_then(|callee| file.index.callable_name(callee, root, file.text))
+        .is_some_and(|name| name == "asyncio.run");
+    let Some(body) = main.field(Field::Body) else {
+        return false;
+    };
+    let entry_callee = entry
+        .field(Field::Arguments)
+        .and_then(|a| a.named_child(0))
+        .and_then(|c| c.field(Field::Function));
+    let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
+    if !is_run || is_masked(file, body) || !only_mentioned_where_allowed(file, &[main], &allowed) {
+        return false;
+    }
+    let start = call.start_byte();
+    // The loops around the call: a suspension anywhere in them runs before a later iteration.
+    let mut loops = Vec::new();
+    let mut up = call.parent();
+    while let Some(node) = up.filter(|n| n.id() != body.id()) {
+        if matches!(node.kind_name(), "for_statement" | "while_statement") {
+            loops.push(node.byte_range());
+        }
+        up = node.parent();
+    }
+    let mut helpers: Vec<Node> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::from([main.id()]);
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        let kind = node.kind_name();
+        if matches!(kind, "function_definition" | "lambda") {
+            continue;
+        }
+        let suspends = matches!(kind, "await" | "yield")
+            || (matches!(kind, "with_statement" | "for_statement" | "for_in_clause")
+                && first_child_is_async(node));
+        let in_loop = loops
+            .iter()
+            .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
+        if suspends && (node.start_byte() < start || in_loop) {
+            return false;
+        }
+        if kind == "call" && node.start_byte() < start {
+            if schedules_work(file, node) {
+                return false;
+            }
+            if let Some(helper) = node
+                .field(Field::Function)
+                .and_then(|callee| module_function(file, callee, false))
+                && seen.insert(helper.id())
+            {
+                helpers.push(helper);
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    // The synchronous helpers called first: they schedule nothing either.
+    while let Some(helper) = helpers.pop() {
+        let mut stack = vec![helper];
+        while let Some(node) = stack.pop() {
+            if node.kind_name() == "call" {
+                if schedules_work(file, node) {
+                    return false;
+                }
+                if let Some(next) = node
+                    .field(Field::Function)
+                    .and_then(|callee| module_function(file, callee, false))
+                    && seen.insert(next.id())
+                {
+                    helpers.push(next);
+                }
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    true
 }
 
 /// The file's coroutine functions that run as the only task of a script, found from each

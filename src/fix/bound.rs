@@ -39,9 +39,7 @@ pub fn bound_at(index: &SemanticIndex, tree: &Tree, id: BindingId, offset: usize
     let Some(block) = statement.parent() else {
         return false;
     };
-    block.kind_name() == "block"
-        && statement.end_byte() <= offset
-        && offset < block.end_byte()
+    block.kind_name() == "block" && statement.end_byte() <= offset && offset < block.end_byte()
 }
 
 /// The local name under which `module` (or a submodule, `anyio.to_thread`) is reachable and
@@ -118,13 +116,15 @@ mod tests {
         assert!(!bound(branch, "asyncio", "USE"));
         let same_branch = "async def f(x):\n    if x:\n        import asyncio\n        USE()\n";
         assert!(bound(same_branch, "asyncio", "USE"));
-        let in_try = "async def f():\n    try:\n        import asyncio\n    except E:\n        USE()\n";
+        let in_try =
+            "async def f():\n    try:\n        import asyncio\n    except E:\n        USE()\n";
         assert!(!bound(in_try, "asyncio", "USE"));
         let module = "import asyncio\nasync def f():\n    USE()\n";
         assert!(bound(module, "asyncio", "USE"));
         let enclosing = "def outer():\n    async def f():\n        USE()\n    import asyncio\n";
         assert!(!bound(enclosing, "asyncio", "USE"));
-        let enclosing_before = "def outer():\n    import asyncio\n    async def f():\n        USE()\n";
+        let enclosing_before =
+            "def outer():\n    import asyncio\n    async def f():\n        USE()\n";
         assert!(bound(enclosing_before, "asyncio", "USE"));
     }
 }

@@ -234,7 +234,7 @@ fn imported_function(site: &Site, offset: usize, function: &str) -> Option<Strin
         };
         (site.index.resolve_name(&binding.name, offset) == Resolution::Binding(id)
             && crate::fix::bound::bound_at(site.index, site.tree, id, offset))
-            .then_some(name)
+        .then_some(name)
     })
 }
 
