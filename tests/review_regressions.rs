@@ -224,3 +224,59 @@ fn input_before_the_first_await_of_a_script_stays_where_ctrl_c_ends_it() {
         fixed.show()
     );
 }
+
+/// kuzyivan's `manual_import_dislocation.py` shape: a CLI run by `asyncio.run(main())` checks
+/// its input file, then works through an async session of the project's `db` module. The
+/// program reports how many threads it ran on.
+const IMPORT_SCRIPT: &str = r#"import asyncio
+import os
+import threading
+
+from db import SessionLocal
+
+FILENAME = "report.xlsx"
+
+
+async def main():
+    print("import", FILENAME)
+    if not os.path.exists(FILENAME):
+        print("missing")
+        return
+    async with SessionLocal() as session:
+        await session.save(FILENAME)
+    print("threads", threading.active_count())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"#;
+
+/// Nothing else runs on the loop before `main` first suspends, so the `os.path.exists` check
+/// blocks nobody: the finding stays with the reason, and the program keeps to one thread
+/// (the hop started the default executor's worker for nothing).
+#[test]
+fn a_single_task_script_keeps_its_blocking_check_without_a_pointless_hop() {
+    let dir = project(&[
+        ("main.py", IMPORT_SCRIPT.as_bytes()),
+        ("db.py", ADMIN_DB.as_bytes()),
+        ("report.xlsx", b"rows"),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "import report.xlsx\nsaved report.xlsx\nthreads 1\n");
+    let found = findings(dir.path());
+    let exists = found
+        .iter()
+        .find(|f| f["code"] == "ASYNC240")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(exists["fix"].is_null(), "{exists}");
+    assert_eq!(
+        exists["no_fix_reason"],
+        "nothing else runs on the event loop in this script, so `os.path.exists()` blocks \
+         nothing: moving it to a worker thread would only add a hop"
+    );
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+}

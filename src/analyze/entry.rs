@@ -94,8 +94,8 @@ fn entry_points<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, Node<'t>)> {
 /// Whether `call` in `main`'s own body runs before `main` first suspends, when `entry` is
 /// `asyncio.run(main())` (a new loop: no task made before it runs there) and nothing else in
 /// the file mentions `main`: no `await`, `async with`, `async for` or `yield` precedes it or
-/// shares a loop with it, and no call before it (nor in the file's synchronous functions those
-/// call) starts or schedules work.
+/// shares a loop with it, and no call before it or in a loop around it (nor in the file's
+/// synchronous functions those call) starts or schedules work.
 fn before_first_suspension(file: &FileContext, entry: Node, main: Node, call: Node) -> bool {
     let root = file.parsed.tree.root_node();
     let is_run = entry
@@ -140,7 +140,8 @@ fn before_first_suspension(file: &FileContext, entry: Node, main: Node, call: No
         if suspends && (node.start_byte() < start || in_loop) {
             return false;
         }
-        if kind == "call" && node.start_byte() < start {
+        // A call in a loop around it runs before its later iterations, itself included.
+        if kind == "call" && (node.start_byte() < start || in_loop) {
             if schedules_work(file, node) {
                 return false;
             }
@@ -339,11 +340,15 @@ fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<Scop
 }
 
 /// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
-/// the harmless ones, or a method named like a scheduler.
+/// the harmless ones, a method named like a scheduler, or code of another module of the
+/// project (what it does is not read here).
 fn schedules_work(file: &FileContext, call: Node) -> bool {
     let Some(callee) = call.field(Field::Function) else {
         return true;
     };
+    if calls_project_code(file, callee) {
+        return true;
+    }
     let root = file.parsed.tree.root_node();
     if let Some(name) = file.index.callable_name(callee, root, file.text)
         && (name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio."))
@@ -356,6 +361,37 @@ fn schedules_work(file: &FileContext, call: Node) -> bool {
         _ => None,
     };
     last.is_some_and(|last| SCHEDULING_METHODS.contains(&&file.text[last.byte_range()]))
+}
+
+/// Whether the callee is reached through an import of the project's own code (a relative
+/// import, or a module of the project): `tools.get_tools`, `Bot(...).start`.
+fn calls_project_code(file: &FileContext, callee: Node) -> bool {
+    let mut head = callee;
+    while head.kind_name() != "identifier" {
+        let next = match head.kind_name() {
+            "attribute" => head.field(Field::Object),
+            "call" => head.field(Field::Function),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        head = next;
+    }
+    let name = &file.text[head.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, head.start_byte()) else {
+        return false;
+    };
+    match &file.index.binding(id).kind {
+        BindingKind::Import { qualified, .. } => {
+            qualified.starts_with('.')
+                || file
+                    .project
+                    .as_ref()
+                    .is_some_and(|project| project.map.is_project_name(qualified))
+        }
+        _ => false,
+    }
 }
 
 fn first_child_is_async(node: Node) -> bool {

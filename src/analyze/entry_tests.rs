@@ -108,6 +108,13 @@ fn before_the_first_suspension_of_asyncio_run_s_coroutine_nothing_else_runs() {
         "import bot\n\nasync def main():\n    asyncio.ensure_future(bot.run())\n    input()\n    await bot.stop()\n\nasyncio.run(main())\n",
         "import bot\n\ndef start():\n    asyncio.get_running_loop().create_task(bot.run())\n\n\
          async def main():\n    start()\n    input()\n    await bot.stop()\n\nasyncio.run(main())\n",
+        // A helper in the same loop schedules work before the next iteration.
+        "def step():\n    asyncio.get_running_loop().create_task(asyncio.sleep(1))\n\n\
+         async def main():\n    for _ in range(3):\n        input()\n        step()\n    \
+         await asyncio.sleep(2)\n\nasyncio.run(main())\n",
+        // Code of another module of the project runs first: what it starts is not read here.
+        "from .bot import start\n\nasync def main():\n    start()\n    input()\n    \
+         await asyncio.sleep(1)\n\nasyncio.run(main())\n",
         // A loop made before: tasks may wait on it already.
         "import bot\n\nasync def main():\n    input()\n    await bot.start()\n\n\
          asyncio.get_event_loop().run_until_complete(main())\n",

@@ -168,9 +168,13 @@ pub struct RawFix {
     pub httpx: Option<RawHttpxMapping>,
     /// No fix in a coroutine that runs as the only task of a script (`asyncio.run(main())`,
     /// nothing else started): moving the call to a worker thread frees nobody there. Only
-    /// with the `to-thread` strategy.
+    /// with the `to-thread` and `offload-block` strategies.
     #[serde(default, rename = "unless-single-task")]
     pub unless_single_task: bool,
+    /// The reason said there (`{callee}`), when not the usual "nothing else runs on the event
+    /// loop in this script".
+    #[serde(rename = "single-task-reason")]
+    pub single_task_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
