@@ -280,3 +280,126 @@ fn a_single_task_script_keeps_its_blocking_check_without_a_pointless_hop() {
     );
     assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
 }
+
+/// A Python with aiohttp (the version the review used), in a venv made once under cargo's
+/// target directory.
+fn aiohttp_python() -> String {
+    use std::process::Command;
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aiohttp-venv");
+    let python = venv.join("bin/python").display().to_string();
+    let ready = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import aiohttp"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !ready(&python) {
+        let made = Command::new(test_python())
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "could not create a venv at {}", venv.display());
+        let installed = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("aiohttp==3.14.5")
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(installed, "could not install aiohttp from PyPI");
+    }
+    python
+}
+
+/// OF-Scraper's `sessionManager.__aenter__`: `_set_session` reads a file (blocking) and makes
+/// an `aiohttp.ClientSession` with a `TCPConnector`, which take the running loop.
+const SESSION_MANAGER: &str = r#"import ssl
+
+import aiohttp
+
+
+class sessionManager:
+    def __init__(self):
+        self._session = None
+
+    def _get_ssl_context(self):
+        with open("ca.txt") as f:
+            f.read()
+        return ssl.create_default_context()
+
+    def _set_session(self, async_=True):
+        if self._session:
+            return
+        ssl_context = self._get_ssl_context()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=10, ssl=ssl_context),
+        )
+        return self._session
+
+    async def __aenter__(self):
+        self._set_session(async_=True)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self._session.close()
+"#;
+
+const SESSION_MAIN: &str = r#"import asyncio
+
+from session import sessionManager
+
+
+async def main():
+    try:
+        async with sessionManager() as manager:
+            print("session made:", type(manager._session).__name__)
+    except Exception as e:
+        print(f"failed: {type(e).__name__}: {e}")
+
+
+asyncio.run(main())
+"#;
+
+/// Moved to a worker thread, `aiohttp.ClientSession(...)` / `TCPConnector(...)` raise
+/// "no running event loop": every `async with sessionManager()` failed. They are loop-bound
+/// calls now: no fix, with the reason, and the program still makes its session.
+#[test]
+fn aiohttp_objects_made_in_moved_code_keep_it_on_the_loop() {
+    let python = aiohttp_python();
+    let dir = project(&[
+        ("session.py", SESSION_MANAGER.as_bytes()),
+        ("main.py", SESSION_MAIN.as_bytes()),
+        ("ca.txt", b""),
+    ]);
+    let run = || {
+        let output = common::python(&python)
+            .arg("main.py")
+            .current_dir(dir.path())
+            .output();
+        assert_eq!(output.code, Some(0), "{}", output.show());
+        output.stdout
+    };
+    assert_eq!(run(), "session made: ClientSession\n");
+    let found = findings(dir.path());
+    let moved = found
+        .iter()
+        .find(|f| f["code"] == "UNF401")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(moved["fix"].is_null(), "{moved}");
+    assert!(
+        moved["no_fix_reason"].as_str().unwrap().contains(
+            "calls `aiohttp.ClientSession`: in a worker thread there is no running event loop"
+        ),
+        "{moved}"
+    );
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(run(), "session made: ClientSession\n", "{}", fixed.show());
+}
