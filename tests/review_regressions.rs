@@ -403,3 +403,73 @@ fn aiohttp_objects_made_in_moved_code_keep_it_on_the_loop() {
     );
     assert_eq!(run(), "session made: ClientSession\n", "{}", fixed.show());
 }
+
+/// OF-Scraper's cache module: `global lock` only to call `lock.acquire()`, and the one global
+/// write (`cache = ...`) between `lock.acquire()` and `finally: lock.release()`.
+const CACHE: &str = r#"import json
+import threading
+
+cache = None
+lock = threading.Lock()
+builds = []
+
+
+def get(key, default=None):
+    global lock
+    lock.acquire()
+    try:
+        global cache
+        if cache is None:
+            builds.append(1)
+            with open("cache.json") as f:
+                cache = json.load(f)
+        return cache.get(key, default)
+    finally:
+        lock.release()
+"#;
+
+const CACHE_MAIN: &str = r#"import asyncio
+
+import cache
+
+
+async def lookup(key):
+    return cache.get(key, "-")
+
+
+async def main():
+    values = await asyncio.gather(*(lookup(k) for k in ["a", "b", "c"] * 20))
+    print("".join(values), len(cache.builds))
+
+
+asyncio.run(main())
+"#;
+
+/// The caveat said "`get` changes the module global `lock`" for a function that only
+/// declares and acquires it; its one write is under that lock. The fix is safe now, and the
+/// rewritten program, its lookups in worker threads, builds the cache once and answers alike.
+#[test]
+fn a_global_declared_only_to_acquire_a_lock_is_not_a_change() {
+    let dir = project(&[
+        ("cache.py", CACHE.as_bytes()),
+        ("main.py", CACHE_MAIN.as_bytes()),
+        ("cache.json", br#"{"a": "1", "b": "2"}"#),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, format!("{} 1\n", "12-".repeat(20)));
+    let found = findings(dir.path());
+    let get = found
+        .iter()
+        .find(|f| f["code"] == "UNF401")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(get["fix"]["applicability"], "safe", "{get}");
+    assert!(get["fix"]["caveat"].is_null(), "{get}");
+    let fixed = fix_safe(dir.path());
+    let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        text.contains("await asyncio.to_thread(cache.get, key, \"-\")"),
+        "{text}\n{}",
+        fixed.show()
+    );
+    assert_eq!(run_main(dir.path()), before);
+}

@@ -101,12 +101,15 @@ pub(super) fn record_hazards(
             "assignment" | "augmented_assignment" => node.field(Field::Left).into_iter().collect(),
             "delete_statement" => node.named_children(&mut node.walk()).collect(),
             "global_statement" => {
-                let names: Vec<&str> = node
-                    .named_children(&mut node.walk())
-                    .map(|n| &file.text[n.byte_range()])
-                    .collect();
-                let what = format!("changes the module global `{}`", names.join("`, `"));
-                record(node, HazardKind::SharedState, what);
+                // A declaration changes nothing: the function's own writes of the name do
+                // (`global lock` and `lock.acquire()` only reads it).
+                for name in node.named_children(&mut node.walk()) {
+                    let name = &file.text[name.byte_range()];
+                    for write in global_writes(file, node, name) {
+                        let what = format!("changes the module global `{name}`");
+                        record(write, HazardKind::SharedState, what);
+                    }
+                }
                 return false;
             }
             _ => return true,
@@ -120,6 +123,45 @@ pub(super) fn record_hazards(
         }
         true
     });
+}
+
+/// Where the function of `declaration` (a `global` statement) rebinds or deletes `name`, in
+/// order: none when it only reads it.
+fn global_writes<'t>(file: &FileContext<'t>, declaration: Node<'t>, name: &str) -> Vec<Node<'t>> {
+    let index = file.index;
+    let Some(function) = index.function_at(declaration.start_byte()) else {
+        return Vec::new();
+    };
+    let range = index.scope(function).range.clone();
+    let root = file.parsed.tree.root_node();
+    let mut writes: Vec<Node> = index
+        .bindings()
+        .filter(|(_, b)| {
+            b.name == name
+                && b.scope == index.module_scope()
+                && range.start <= b.range.start
+                && b.range.end <= range.end
+        })
+        .filter_map(|(_, b)| root.descendant_for_byte_range(b.range.start, b.range.end))
+        .collect();
+    let mut stack: Vec<Node> = root
+        .descendant_for_byte_range(range.start, range.end)
+        .into_iter()
+        .collect();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "delete_statement" {
+            writes.extend(
+                node.named_children(&mut node.walk())
+                    .flat_map(flatten_targets)
+                    .filter(|t| {
+                        t.kind_name() == "identifier" && &file.text[t.byte_range()] == name
+                    }),
+            );
+        }
+        stack.extend(node.named_children(&mut node.walk()));
+    }
+    writes.sort_by_key(|w| w.start_byte());
+    writes
 }
 
 /// What a call does that a worker thread must not: a loop-bound asyncio API, or a change or
@@ -437,11 +479,66 @@ fn under_a_thread_lock(file: &FileContext, moved: &MovedCode, node: Node) -> boo
                     return true;
                 }
             }
+            "try_statement" if acquired_around(file, moved, parent, current) => return true,
             _ => {}
         }
         current = parent;
     }
     false
+}
+
+/// Whether `child` of `try_statement` runs with a thread lock held by the pattern
+/// `lock.acquire()` / `try: ...` / `finally: lock.release()` (OF-Scraper's cache): the
+/// statement before the `try` acquires the lock its `finally` releases.
+fn acquired_around(
+    file: &FileContext,
+    moved: &MovedCode,
+    try_statement: Node,
+    child: Node,
+) -> bool {
+    if child.kind_name() == "finally_clause" {
+        return false;
+    }
+    let lock_call = |statement: Node, method: &str| -> Option<String> {
+        let call = statement
+            .named_child(0)
+            .filter(|_| statement.kind_name() == "expression_statement")?;
+        let callee = call
+            .field(Field::Function)
+            .filter(|_| call.kind_name() == "call")?;
+        let object = callee
+            .field(Field::Object)
+            .filter(|_| callee.kind_name() == "attribute")?;
+        let name = callee.field(Field::Attribute)?;
+        let root = file.parsed.tree.root_node();
+        let is_lock = file
+            .index
+            .object_kind(object, root, file.text)
+            .is_some_and(|kind| moved.thread_locks.contains(&kind));
+        (is_lock && &file.text[name.byte_range()] == method)
+            .then(|| file.text[object.byte_range()].to_owned())
+    };
+    let Some(acquired) = try_statement
+        .prev_named_sibling()
+        .and_then(|s| lock_call(s, "acquire"))
+    else {
+        return false;
+    };
+    let mut cursor = try_statement.walk();
+    let released = try_statement
+        .named_children(&mut cursor)
+        .filter(|c| c.kind_name() == "finally_clause")
+        .flat_map(|f| {
+            let mut cursor = f.walk();
+            f.named_children(&mut cursor).collect::<Vec<_>>()
+        })
+        .flat_map(|block| {
+            let mut cursor = block.walk();
+            block.named_children(&mut cursor).collect::<Vec<_>>()
+        })
+        .filter_map(|statement| lock_call(statement, "release"))
+        .any(|released| released == acquired);
+    released
 }
 
 fn is_async_with(with: Node) -> bool {
