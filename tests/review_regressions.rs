@@ -473,3 +473,58 @@ fn a_global_declared_only_to_acquire_a_lock_is_not_a_change() {
     );
     assert_eq!(run_main(dir.path()), before);
 }
+
+/// protella's `_SELF_STATUS_MARKERS`: a module tuple of strings, bound once, iterated by a
+/// helper that also reads a file.
+const MARKERS: &str = r#"import asyncio
+
+_SELF_STATUS_MARKERS = (
+    "Thinking...",
+    "Catching up on",
+)
+
+
+def is_chrome(text):
+    with open("extra.txt") as f:
+        extra = f.read().strip()
+    return any(marker in text for marker in _SELF_STATUS_MARKERS) or text == extra
+
+
+async def classify(text):
+    return is_chrome(text)
+
+
+async def main():
+    texts = ["Thinking... hard", "hello", "Catching up on news", "placeholder"] * 10
+    print(sum(await asyncio.gather(*(classify(t) for t in texts))))
+
+
+asyncio.run(main())
+"#;
+
+/// The caveat said coroutines "may change" `_SELF_STATUS_MARKERS` ("dictionary changed size
+/// during iteration") for a tuple constant nothing rebinds. The fix is safe now, and the
+/// rewritten program answers alike.
+#[test]
+fn iterating_a_constant_tuple_is_not_shared_state() {
+    let dir = project(&[
+        ("main.py", MARKERS.as_bytes()),
+        ("extra.txt", b"placeholder\n"),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "30\n");
+    let found = findings(dir.path());
+    let chrome = found
+        .iter()
+        .find(|f| f["code"] == "UNF401")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(chrome["fix"]["applicability"], "safe", "{chrome}");
+    let fixed = fix_safe(dir.path());
+    let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        text.contains("return await asyncio.to_thread(is_chrome, text)"),
+        "{text}\n{}",
+        fixed.show()
+    );
+    assert_eq!(run_main(dir.path()), before);
+}

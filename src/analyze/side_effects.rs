@@ -390,7 +390,8 @@ fn iteration_hazard(file: &FileContext, node: Node) -> Option<String> {
     if !matches!(
         iterated.kind_name(),
         "attribute" | "subscript" | "identifier"
-    ) {
+    ) || is_module_constant(file, iterated)
+    {
         return None;
     }
     let state = shared_state(file, iterated).or_else(|| {
@@ -405,6 +406,45 @@ fn iteration_hazard(file: &FileContext, node: Node) -> Option<String> {
             .then(|| name.to_owned())
     })?;
     Some(format!("reads `{state}` (iterates it)"))
+}
+
+/// Whether `expression` names a module global bound once, to an immutable literal
+/// (`MARKERS = ("Thinking...", "Catching up on")`): nothing can change it while it is read.
+fn is_module_constant(file: &FileContext, expression: Node) -> bool {
+    if expression.kind_name() != "identifier" {
+        return false;
+    }
+    let name = &file.text[expression.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, expression.start_byte()) else {
+        return false;
+    };
+    let binding = file.index.binding(id);
+    let module = file.index.module_scope();
+    let bound_once = binding.scope == module
+        && file
+            .index
+            .bindings()
+            .filter(|(_, b)| b.scope == module && b.name == name)
+            .count()
+            == 1;
+    bound_once
+        && binding
+            .value
+            .as_ref()
+            .and_then(|value| crate::semantic::node_at(file.parsed.tree.root_node(), value))
+            .is_some_and(is_immutable_literal)
+}
+
+/// A literal nothing can change: a string, a number, `True`/`False`/`None`, or a tuple of those.
+fn is_immutable_literal(node: Node) -> bool {
+    match node.kind_name() {
+        "string" | "concatenated_string" | "integer" | "float" | "true" | "false" | "none" => true,
+        "tuple" | "parenthesized_expression" => node
+            .named_children(&mut node.walk())
+            .filter(|c| c.kind_name() != "comment")
+            .all(is_immutable_literal),
+        _ => false,
+    }
 }
 
 /// The handler (`except Exception`) of a `try` around `call`, in its function, that
