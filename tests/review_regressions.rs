@@ -528,3 +528,66 @@ fn iterating_a_constant_tuple_is_not_shared_state() {
     );
     assert_eq!(run_main(dir.path()), before);
 }
+
+/// michel-discord-bot's config: the module writes `config.json` only through a temporary
+/// file and `os.replace`; `load_names` only reads it.
+const ATOMIC_CONFIG: &str = r#"import asyncio
+import json
+import os
+import tempfile
+
+CONFIG_PATH = "config.json"
+
+
+def _atomic_write(data):
+    fd, tmp = tempfile.mkstemp(dir=".")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, CONFIG_PATH)
+
+
+def load_names():
+    with open(CONFIG_PATH) as f:
+        return json.load(f)["names"]
+
+
+async def reader():
+    return len(load_names())
+
+
+async def writer(i):
+    _atomic_write({"names": ["x"] * 50, "round": i})
+
+
+async def main():
+    _atomic_write({"names": ["x"] * 50, "round": 0})
+    results = await asyncio.gather(*(reader() for _ in range(40)), *(writer(i) for i in range(40)))
+    print(sorted(set(r for r in results if r is not None)))
+
+
+asyncio.run(main())
+"#;
+
+/// The caveat said "a reader can see the file half-written" of a file the module only ever
+/// replaces whole. The reader's fix is safe now, and the rewritten program, its reads in
+/// worker threads racing the replacements, reads whole files only.
+#[test]
+fn a_reader_of_a_file_written_only_by_os_replace_moves_safely() {
+    let dir = project(&[("main.py", ATOMIC_CONFIG.as_bytes())]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "[50]\n");
+    let found = findings(dir.path());
+    let reader = found
+        .iter()
+        .find(|f| f["code"] == "UNF401" && f["message"].as_str().unwrap().contains("load_names"))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(reader["fix"]["applicability"], "safe", "{reader}");
+    let fixed = fix_safe(dir.path());
+    let text = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        text.contains("return len(await asyncio.to_thread(load_names))"),
+        "{text}\n{}",
+        fixed.show()
+    );
+    assert_eq!(run_main(dir.path()), before);
+}

@@ -540,10 +540,14 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
             "`[[moved-code.files]]`: `mode-argument` goes with `access = \"mode\"`".to_owned(),
         );
     }
+    if raw.atomic && access != FileAccessKind::Write {
+        return Err("`[[moved-code.files]]`: `atomic` goes with `access = \"write\"`".to_owned());
+    }
     Ok(super::FileAccessCall {
         access,
         path_argument,
         mode_argument,
+        atomic: raw.atomic,
     })
 }
 

@@ -164,4 +164,6 @@ pub struct FileAccessCall {
     /// The path operand: `None` for the receiver (`path.write_text`).
     pub path_argument: Option<(usize, Option<String>)>,
     pub mode_argument: Option<(usize, Option<String>)>,
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    pub atomic: bool,
 }

@@ -357,4 +357,8 @@ pub struct RawFileAccess {
     /// With `access = "mode"`: the mode argument's position and keyword (default `"r"`).
     pub mode_argument: Option<usize>,
     pub mode_keyword: Option<String>,
+    /// With `access = "write"`: the file appears whole, at once (`os.replace(tmp, path)`): a
+    /// reader never sees it half-written.
+    #[serde(default)]
+    pub atomic: bool,
 }
