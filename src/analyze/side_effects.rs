@@ -565,7 +565,7 @@ fn acquired_around(
         return false;
     };
     let mut cursor = try_statement.walk();
-    let released = try_statement
+    try_statement
         .named_children(&mut cursor)
         .filter(|c| c.kind_name() == "finally_clause")
         .flat_map(|f| {
@@ -577,8 +577,7 @@ fn acquired_around(
             block.named_children(&mut cursor).collect::<Vec<_>>()
         })
         .filter_map(|statement| lock_call(statement, "release"))
-        .any(|released| released == acquired);
-    released
+        .any(|released| released == acquired)
 }
 
 fn is_async_with(with: Node) -> bool {
