@@ -85,6 +85,8 @@ fn fix_never_names_a_module_the_function_binds_later() {
     ]);
     assert_eq!(run_main(dir.path()).trim(), "ok");
     let found = findings(dir.path());
+    let fixed = fix_safe(dir.path());
+    assert_eq!(run_main(dir.path()).trim(), "ok", "{}", fixed.show());
     let mkdir = found
         .iter()
         .find(|f| f["code"] == "ASYNC240")
@@ -92,8 +94,6 @@ fn fix_never_names_a_module_the_function_binds_later() {
     assert!(mkdir["fix"].is_null(), "{mkdir}");
     let reason = mkdir["no_fix_reason"].as_str().unwrap();
     assert!(reason.contains("UnboundLocalError"), "{reason}");
-    fix_safe(dir.path());
-    assert_eq!(run_main(dir.path()).trim(), "ok");
 
     let dir = project(&[
         ("handler.py", LOCAL_IMPORT_BEFORE.as_bytes()),
@@ -200,6 +200,17 @@ fn input_before_the_first_await_of_a_script_stays_where_ctrl_c_ends_it() {
     let before = interrupts_to_end(dir.path(), "create_admin.py");
     assert!(before <= 2, "{before}");
     let found = findings(dir.path());
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(
+        interrupts_to_end(dir.path(), "create_admin.py"),
+        before,
+        "{}\n{}",
+        fs::read_to_string(dir.path().join("create_admin.py")).unwrap(),
+        fixed.show()
+    );
     let input = found
         .iter()
         .find(|f| f["code"] == "ASYNC250")
@@ -211,17 +222,6 @@ fn input_before_the_first_await_of_a_script_stays_where_ctrl_c_ends_it() {
             .unwrap()
             .contains("nothing else runs on the event loop"),
         "{input}"
-    );
-    let fixed = unfreeze_in(
-        dir.path(),
-        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
-    );
-    assert_eq!(
-        interrupts_to_end(dir.path(), "create_admin.py"),
-        before,
-        "{}\n{}",
-        fs::read_to_string(dir.path().join("create_admin.py")).unwrap(),
-        fixed.show()
     );
 }
 
@@ -386,6 +386,11 @@ fn aiohttp_objects_made_in_moved_code_keep_it_on_the_loop() {
     };
     assert_eq!(run(), "session made: ClientSession\n");
     let found = findings(dir.path());
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(run(), "session made: ClientSession\n", "{}", fixed.show());
     let moved = found
         .iter()
         .find(|f| f["code"] == "UNF401")
@@ -397,11 +402,6 @@ fn aiohttp_objects_made_in_moved_code_keep_it_on_the_loop() {
         ),
         "{moved}"
     );
-    let fixed = unfreeze_in(
-        dir.path(),
-        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
-    );
-    assert_eq!(run(), "session made: ClientSession\n", "{}", fixed.show());
 }
 
 /// OF-Scraper's cache module: `global lock` only to call `lock.acquire()`, and the one global
