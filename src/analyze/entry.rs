@@ -14,12 +14,13 @@
 //! body, `...`, is a doubt).
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use tree_sitter::Node;
 
 use super::FileContext;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// The calls that run a coroutine as the event loop's main task.
 const ENTRY_CALLS: &[&str] = &[
@@ -67,11 +68,53 @@ pub(super) fn in_single_task_script(file: &FileContext, call: Node) -> bool {
     let Some(function) = file.index.async_function_at(call.start_byte()) else {
         return false;
     };
-    single_task_coroutines(file).contains(&function)
-        || entry_points(file).into_iter().any(|(entry, main)| {
-            function_scope(file, main) == Some(function)
-                && before_first_suspension(file, entry, main, call)
-        })
+    let facts = file.single_task.get_or_init(|| SingleTask {
+        coroutines: single_task_coroutines(file),
+        entries: entry_points(file)
+            .into_iter()
+            .filter(|&(entry, main)| runs_main_alone_at_first(file, entry, main))
+            .map(|(_, main)| main.byte_range())
+            .collect(),
+    });
+    if facts.coroutines.contains(&function) {
+        return true;
+    }
+    let root = file.parsed.tree.root_node();
+    facts.entries.iter().any(|main| {
+        let Some(main) = node_at(root, main) else {
+            return false;
+        };
+        function_scope(file, main) == Some(function) && before_first_suspension(file, main, call)
+    })
+}
+
+/// Whether `entry` is `asyncio.run(main())` (a new loop: no task made before it runs there),
+/// `main`'s body is there to read and nothing else in the file mentions `main`.
+fn runs_main_alone_at_first(file: &FileContext, entry: Node, main: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let is_run = entry
+        .field(Field::Function)
+        .and_then(|callee| file.index.callable_name(callee, root, file.text))
+        .is_some_and(|name| name == "asyncio.run");
+    let entry_callee = entry
+        .field(Field::Arguments)
+        .and_then(|a| a.named_child(0))
+        .and_then(|c| c.field(Field::Function));
+    let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
+    is_run
+        && main
+            .field(Field::Body)
+            .is_some_and(|body| !is_masked(file, body))
+        && only_mentioned_where_allowed(file, &[main], &allowed)
+}
+
+/// What a file's calls share for [`in_single_task_script`], found once per file.
+#[derive(Debug, Default)]
+pub struct SingleTask {
+    /// The coroutine functions that run as the only task of a script.
+    coroutines: HashSet<ScopeId>,
+    /// The `def`s of the coroutine functions `asyncio.run` runs, alone at first.
+    entries: Vec<Range<usize>>,
 }
 
 /// Each module-level entry call with the file's coroutine function it runs.
@@ -91,28 +134,14 @@ fn entry_points<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, Node<'t>)> {
         .collect()
 }
 
-/// Whether `call` in `main`'s own body runs before `main` first suspends, when `entry` is
-/// `asyncio.run(main())` (a new loop: no task made before it runs there) and nothing else in
-/// the file mentions `main`: no `await`, `async with`, `async for` or `yield` precedes it or
+/// Whether `call` in `main`'s own body runs before `main` first suspends (`main` runs alone
+/// at first: [`runs_main_alone_at_first`]): no `await`, `async with`, `async for` or `yield` precedes it or
 /// shares a loop with it, and no call before it or in a loop around it (nor in the file's
 /// synchronous functions those call) starts or schedules work.
-fn before_first_suspension(file: &FileContext, entry: Node, main: Node, call: Node) -> bool {
-    let root = file.parsed.tree.root_node();
-    let is_run = entry
-        .field(Field::Function)
-        .and_then(|callee| file.index.callable_name(callee, root, file.text))
-        .is_some_and(|name| name == "asyncio.run");
+fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
     let Some(body) = main.field(Field::Body) else {
         return false;
     };
-    let entry_callee = entry
-        .field(Field::Arguments)
-        .and_then(|a| a.named_child(0))
-        .and_then(|c| c.field(Field::Function));
-    let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
-    if !is_run || is_masked(file, body) || !only_mentioned_where_allowed(file, &[main], &allowed) {
-        return false;
-    }
     let start = call.start_byte();
     // The loops around the call: a suspension anywhere in them runs before a later iteration.
     let mut loops = Vec::new();

@@ -60,6 +60,8 @@ pub struct FileContext<'a> {
     pub project: Option<ProjectView<'a>>,
     /// The files the module both reads and writes, found once when moved code is checked.
     pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
+    /// The script's entry points and the coroutines that run alone, found once.
+    pub single_task: std::cell::OnceCell<entry::SingleTask>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position.

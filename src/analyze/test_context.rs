@@ -27,6 +27,7 @@ pub(super) fn with_context<T>(
         unsafe_fixes: false,
         project: None,
         shared_files: Default::default(),
+        single_task: Default::default(),
     };
     work(&file)
 }

@@ -130,6 +130,7 @@ pub(super) fn find_in_project(
             _ => None,
         },
         shared_files: Default::default(),
+        single_task: Default::default(),
     };
     panic_if_asked(path);
     let summary = match role {

@@ -98,6 +98,7 @@ fn benches(c: &mut Criterion) {
             unsafe_fixes: false,
             project: None,
             shared_files: Default::default(),
+            single_task: Default::default(),
         };
         group.bench_function("match", |b| {
             b.iter(|| analyze(&context, &registry, &selection))
