@@ -188,13 +188,14 @@ async def worker(n, folder: Path):
 
 
 async def main():
-    name = input().strip()
-    folder = Path("work")
-    folder.mkdir(exist_ok=True)
     stop = asyncio.Event()
     lags = []
     beat = asyncio.create_task(heartbeat(stop, lags))
     await asyncio.sleep(0.05)
+    # After the heartbeat started: before it, nothing else would run (no fix there).
+    name = input().strip()
+    folder = Path("work")
+    folder.mkdir(exist_ok=True)
     start = time.perf_counter()
     await asyncio.gather(*(worker(n, folder) for n in range(1, 6)))
     elapsed = time.perf_counter() - start

@@ -316,7 +316,8 @@ async def load_own(path, db):
 async def main():
     with open("in.txt", "w") as f:
         f.write("a\nb\n")
-    await load("in.txt")
+    # Through gather: other tasks could run (in a single-task script nothing is moved).
+    await asyncio.gather(load("in.txt"))
     await load_own("in.txt", "bot.db")
     print(con.execute("SELECT count(*) FROM lines").fetchone()[0])
 

@@ -2,7 +2,9 @@
 //! `asyncio.run(main())` (or `asyncio.get_event_loop().run_until_complete(main())`), where that
 //! coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
-//! piped stdin worse.
+//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())` before `main`
+//! first suspends (`name = input()` above `async with SessionLocal() as session:`), whatever
+//! `main` awaits later: the new loop has no other task yet.
 //!
 //! Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
 //! await only each other and `asyncio.sleep`; they use no `async with` / `async for`, call no
@@ -12,12 +14,13 @@
 //! body, `...`, is a doubt).
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use tree_sitter::Node;
 
 use super::FileContext;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// The calls that run a coroutine as the event loop's main task.
 const ENTRY_CALLS: &[&str] = &[
@@ -58,12 +61,151 @@ const SCHEDULING_METHODS: &[&str] = &[
     "TaskGroup",
 ];
 
-/// Whether `call` is in a coroutine function that runs as the only task of a script.
+/// Whether `call` is in a coroutine function that runs as the only task of a script, or runs
+/// in the coroutine of `asyncio.run(main())` before its first suspension point (nothing else
+/// can have started on that new loop yet, whatever `main` awaits later).
 pub(super) fn in_single_task_script(file: &FileContext, call: Node) -> bool {
     let Some(function) = file.index.async_function_at(call.start_byte()) else {
         return false;
     };
-    single_task_coroutines(file).contains(&function)
+    let facts = file.single_task.get_or_init(|| SingleTask {
+        coroutines: single_task_coroutines(file),
+        entries: entry_points(file)
+            .into_iter()
+            .filter(|&(entry, main)| runs_main_alone_at_first(file, entry, main))
+            .map(|(_, main)| main.byte_range())
+            .collect(),
+    });
+    if facts.coroutines.contains(&function) {
+        return true;
+    }
+    let root = file.parsed.tree.root_node();
+    facts.entries.iter().any(|main| {
+        let Some(main) = node_at(root, main) else {
+            return false;
+        };
+        function_scope(file, main) == Some(function) && before_first_suspension(file, main, call)
+    })
+}
+
+/// Whether `entry` is `asyncio.run(main())` (a new loop: no task made before it runs there),
+/// `main`'s body is there to read and nothing else in the file mentions `main`.
+fn runs_main_alone_at_first(file: &FileContext, entry: Node, main: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let is_run = entry
+        .field(Field::Function)
+        .and_then(|callee| file.index.callable_name(callee, root, file.text))
+        .is_some_and(|name| name == "asyncio.run");
+    let entry_callee = entry
+        .field(Field::Arguments)
+        .and_then(|a| a.named_child(0))
+        .and_then(|c| c.field(Field::Function));
+    let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
+    is_run
+        && main
+            .field(Field::Body)
+            .is_some_and(|body| !is_masked(file, body))
+        && only_mentioned_where_allowed(file, &[main], &allowed)
+}
+
+/// What a file's calls share for [`in_single_task_script`], found once per file.
+#[derive(Debug, Default)]
+pub struct SingleTask {
+    /// The coroutine functions that run as the only task of a script.
+    coroutines: HashSet<ScopeId>,
+    /// The `def`s of the coroutine functions `asyncio.run` runs, alone at first.
+    entries: Vec<Range<usize>>,
+}
+
+/// Each module-level entry call with the file's coroutine function it runs.
+fn entry_points<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+    let root = file.parsed.tree.root_node();
+    let module = file.index.module_scope();
+    file.nodes
+        .calls
+        .iter()
+        .filter(|call| file.index.scope_at(call.start_byte()) == module)
+        .filter(|call| {
+            call.field(Field::Function)
+                .and_then(|callee| file.index.callable_name(callee, root, file.text))
+                .is_some_and(|name| ENTRY_CALLS.contains(&name.as_str()))
+        })
+        .filter_map(|&call| Some((call, entry_coroutine(file, call)?)))
+        .collect()
+}
+
+/// Whether `call` in `main`'s own body runs before `main` first suspends (`main` runs alone
+/// at first: [`runs_main_alone_at_first`]): no `await`, `async with`, `async for` or `yield` precedes it or
+/// shares a loop with it, and no call before it or in a loop around it (nor in the file's
+/// synchronous functions those call) starts or schedules work.
+fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
+    let Some(body) = main.field(Field::Body) else {
+        return false;
+    };
+    let start = call.start_byte();
+    // The loops around the call: a suspension anywhere in them runs before a later iteration.
+    let mut loops = Vec::new();
+    let mut up = call.parent();
+    while let Some(node) = up.filter(|n| n.id() != body.id()) {
+        if matches!(node.kind_name(), "for_statement" | "while_statement") {
+            loops.push(node.byte_range());
+        }
+        up = node.parent();
+    }
+    let mut helpers: Vec<Node> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::from([main.id()]);
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        let kind = node.kind_name();
+        if matches!(kind, "function_definition" | "lambda") {
+            continue;
+        }
+        let suspends = matches!(kind, "await" | "yield")
+            || (matches!(kind, "with_statement" | "for_statement" | "for_in_clause")
+                && first_child_is_async(node));
+        let in_loop = loops
+            .iter()
+            .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
+        if suspends && (node.start_byte() < start || in_loop) {
+            return false;
+        }
+        // A call in a loop around it runs before its later iterations, itself included.
+        if kind == "call" && (node.start_byte() < start || in_loop) {
+            if schedules_work(file, node) {
+                return false;
+            }
+            if let Some(helper) = node
+                .field(Field::Function)
+                .and_then(|callee| module_function(file, callee, false))
+                && seen.insert(helper.id())
+            {
+                helpers.push(helper);
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    // The synchronous helpers called first: they schedule nothing either.
+    while let Some(helper) = helpers.pop() {
+        let mut stack = vec![helper];
+        while let Some(node) = stack.pop() {
+            if node.kind_name() == "call" {
+                if schedules_work(file, node) {
+                    return false;
+                }
+                if let Some(next) = node
+                    .field(Field::Function)
+                    .and_then(|callee| module_function(file, callee, false))
+                    && seen.insert(next.id())
+                {
+                    helpers.push(next);
+                }
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+    true
 }
 
 /// The file's coroutine functions that run as the only task of a script, found from each
@@ -227,11 +369,15 @@ fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<Scop
 }
 
 /// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
-/// the harmless ones, or a method named like a scheduler.
+/// the harmless ones, a method named like a scheduler, or code of another module of the
+/// project (what it does is not read here).
 fn schedules_work(file: &FileContext, call: Node) -> bool {
     let Some(callee) = call.field(Field::Function) else {
         return true;
     };
+    if calls_project_code(file, callee) {
+        return true;
+    }
     let root = file.parsed.tree.root_node();
     if let Some(name) = file.index.callable_name(callee, root, file.text)
         && (name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio."))
@@ -244,6 +390,37 @@ fn schedules_work(file: &FileContext, call: Node) -> bool {
         _ => None,
     };
     last.is_some_and(|last| SCHEDULING_METHODS.contains(&&file.text[last.byte_range()]))
+}
+
+/// Whether the callee is reached through an import of the project's own code (a relative
+/// import, or a module of the project): `tools.get_tools`, `Bot(...).start`.
+fn calls_project_code(file: &FileContext, callee: Node) -> bool {
+    let mut head = callee;
+    while head.kind_name() != "identifier" {
+        let next = match head.kind_name() {
+            "attribute" => head.field(Field::Object),
+            "call" => head.field(Field::Function),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        head = next;
+    }
+    let name = &file.text[head.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, head.start_byte()) else {
+        return false;
+    };
+    match &file.index.binding(id).kind {
+        BindingKind::Import { qualified, .. } => {
+            qualified.starts_with('.')
+                || file
+                    .project
+                    .as_ref()
+                    .is_some_and(|project| project.map.is_project_name(qualified))
+        }
+        _ => false,
+    }
 }
 
 fn first_child_is_async(node: Node) -> bool {

@@ -91,3 +91,41 @@ fn a_body_blanked_by_a_masked_parse_is_a_doubt() {
     );
     assert!(!alone(&source));
 }
+
+#[test]
+fn before_the_first_suspension_of_asyncio_run_s_coroutine_nothing_else_runs() {
+    // kuzyivan's create_admin.py: `input()` first, then an async session from another module.
+    let admin = "from db import SessionLocal\n\nasync def main():\n    password = input()\n    \
+                 async with SessionLocal() as session:\n        await session.commit()\n\n\
+                 if __name__ == \"__main__\":\n    asyncio.run(main())\n";
+    assert!(alone(&format!("{HEAD}{admin}")));
+    let doubts = [
+        // A suspension before it, or in the same loop (a later iteration runs after it).
+        "import bot\n\nasync def main():\n    await bot.start()\n    input()\n\nasyncio.run(main())\n",
+        "import bot\n\nasync def main():\n    while True:\n        input()\n        await bot.send()\n\nasyncio.run(main())\n",
+        "import bot\n\nasync def main():\n    async for m in bot.stream():\n        input()\n\nasyncio.run(main())\n",
+        // Work scheduled before it, directly or by a helper of the file.
+        "import bot\n\nasync def main():\n    asyncio.ensure_future(bot.run())\n    input()\n    await bot.stop()\n\nasyncio.run(main())\n",
+        "import bot\n\ndef start():\n    asyncio.get_running_loop().create_task(bot.run())\n\n\
+         async def main():\n    start()\n    input()\n    await bot.stop()\n\nasyncio.run(main())\n",
+        // A helper in the same loop schedules work before the next iteration.
+        "def step():\n    asyncio.get_running_loop().create_task(asyncio.sleep(1))\n\n\
+         async def main():\n    for _ in range(3):\n        input()\n        step()\n    \
+         await asyncio.sleep(2)\n\nasyncio.run(main())\n",
+        // Code of another module of the project runs first: what it starts is not read here.
+        "from .bot import start\n\nasync def main():\n    start()\n    input()\n    \
+         await asyncio.sleep(1)\n\nasyncio.run(main())\n",
+        // A loop made before: tasks may wait on it already.
+        "import bot\n\nasync def main():\n    input()\n    await bot.start()\n\n\
+         asyncio.get_event_loop().run_until_complete(main())\n",
+        // `main` also runs elsewhere.
+        "import bot\n\nasync def main():\n    input()\n    await bot.start()\n\n\
+         async def both():\n    await asyncio.gather(main(), bot.start())\n\nasyncio.run(main())\n",
+        // In a coroutine `main` awaits after suspending.
+        "import bot\n\nasync def ask():\n    return input()\n\n\
+         async def main():\n    await bot.start()\n    await ask()\n\nasyncio.run(main())\n",
+    ];
+    for case in doubts {
+        assert!(!alone(&format!("{HEAD}{case}")), "{case}");
+    }
+}

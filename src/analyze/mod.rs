@@ -64,6 +64,8 @@ pub struct FileContext<'a> {
     pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
     /// What a new `await` may split in the file, found once when a fix adds one.
     pub await_hazards: std::cell::OnceCell<await_order::AwaitHazards>,
+    /// The script's entry points and the coroutines that run alone, found once.
+    pub single_task: std::cell::OnceCell<entry::SingleTask>,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position. Their thread hops

@@ -25,15 +25,11 @@ pub(super) fn propose_fix(
     site: &Site,
     callee_text: &str,
 ) -> (Option<Fix>, Option<String>) {
-    if codemod.unless_single_task && in_single_task_script(file, site.call) {
-        return (
-            None,
-            Some(format!(
-                "`{callee_text}()` in a script where nothing else runs on the event loop: moving \
-                 it to a worker thread only makes Ctrl+C and piped stdin worse; nothing else is \
-                 blocked"
-            )),
-        );
+    if let Some(reason) = &codemod.single_task_reason
+        && in_single_task_script(file, site.call)
+    {
+        let reason = reason.render(|_| callee_text.to_owned());
+        return (None, Some(reason));
     }
     let chosen = match alternative_fix(file, codemod, site, callee_text) {
         Some(fix) => Ok(Some(fix)),

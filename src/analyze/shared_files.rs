@@ -32,6 +32,8 @@ pub(super) struct FileAccess {
     /// The path as written: `self.data_store_path`.
     pub shown: String,
     pub write: bool,
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    pub atomic: bool,
     /// 1-based.
     pub line: u32,
 }
@@ -103,6 +105,17 @@ impl SharedFiles {
         if reads && writes {
             return Some(format!("reads and rewrites the file {shown}"));
         }
+        // Only read, where every write replaces the file whole: a reader sees the old
+        // contents or the new, and loses nobody's update.
+        if !writes
+            && self
+                .accesses
+                .iter()
+                .filter(|a| a.key == first.key && a.write)
+                .all(|a| a.atomic)
+        {
+            return None;
+        }
         let other = self
             .accesses
             .iter()
@@ -161,6 +174,7 @@ fn access_of(
             .collect::<Vec<_>>()
             .join(" "),
         write,
+        atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
     })
 }

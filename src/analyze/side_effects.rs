@@ -101,12 +101,15 @@ pub(super) fn record_hazards(
             "assignment" | "augmented_assignment" => node.field(Field::Left).into_iter().collect(),
             "delete_statement" => node.named_children(&mut node.walk()).collect(),
             "global_statement" => {
-                let names: Vec<&str> = node
-                    .named_children(&mut node.walk())
-                    .map(|n| &file.text[n.byte_range()])
-                    .collect();
-                let what = format!("changes the module global `{}`", names.join("`, `"));
-                record(node, HazardKind::SharedState, what);
+                // A declaration changes nothing: the function's own writes of the name do
+                // (`global lock` and `lock.acquire()` only reads it).
+                for name in node.named_children(&mut node.walk()) {
+                    let name = &file.text[name.byte_range()];
+                    for write in global_writes(file, node, name) {
+                        let what = format!("changes the module global `{name}`");
+                        record(write, HazardKind::SharedState, what);
+                    }
+                }
                 return false;
             }
             _ => return true,
@@ -120,6 +123,45 @@ pub(super) fn record_hazards(
         }
         true
     });
+}
+
+/// Where the function of `declaration` (a `global` statement) rebinds or deletes `name`, in
+/// order: none when it only reads it.
+fn global_writes<'t>(file: &FileContext<'t>, declaration: Node<'t>, name: &str) -> Vec<Node<'t>> {
+    let index = file.index;
+    let Some(function) = index.function_at(declaration.start_byte()) else {
+        return Vec::new();
+    };
+    let range = index.scope(function).range.clone();
+    let root = file.parsed.tree.root_node();
+    let mut writes: Vec<Node> = index
+        .bindings()
+        .filter(|(_, b)| {
+            b.name == name
+                && b.scope == index.module_scope()
+                && range.start <= b.range.start
+                && b.range.end <= range.end
+        })
+        .filter_map(|(_, b)| root.descendant_for_byte_range(b.range.start, b.range.end))
+        .collect();
+    let mut stack: Vec<Node> = root
+        .descendant_for_byte_range(range.start, range.end)
+        .into_iter()
+        .collect();
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "delete_statement" {
+            writes.extend(
+                node.named_children(&mut node.walk())
+                    .flat_map(flatten_targets)
+                    .filter(|t| {
+                        t.kind_name() == "identifier" && &file.text[t.byte_range()] == name
+                    }),
+            );
+        }
+        stack.extend(node.named_children(&mut node.walk()));
+    }
+    writes.sort_by_key(|w| w.start_byte());
+    writes
 }
 
 /// What a call does that a worker thread must not: a loop-bound asyncio API, or a change or
@@ -348,7 +390,8 @@ fn iteration_hazard(file: &FileContext, node: Node) -> Option<String> {
     if !matches!(
         iterated.kind_name(),
         "attribute" | "subscript" | "identifier"
-    ) {
+    ) || is_module_constant(file, iterated)
+    {
         return None;
     }
     let state = shared_state(file, iterated).or_else(|| {
@@ -363,6 +406,45 @@ fn iteration_hazard(file: &FileContext, node: Node) -> Option<String> {
             .then(|| name.to_owned())
     })?;
     Some(format!("reads `{state}` (iterates it)"))
+}
+
+/// Whether `expression` names a module global bound once, to an immutable literal
+/// (`MARKERS = ("Thinking...", "Catching up on")`): nothing can change it while it is read.
+fn is_module_constant(file: &FileContext, expression: Node) -> bool {
+    if expression.kind_name() != "identifier" {
+        return false;
+    }
+    let name = &file.text[expression.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, expression.start_byte()) else {
+        return false;
+    };
+    let binding = file.index.binding(id);
+    let module = file.index.module_scope();
+    let bound_once = binding.scope == module
+        && file
+            .index
+            .bindings()
+            .filter(|(_, b)| b.scope == module && b.name == name)
+            .count()
+            == 1;
+    bound_once
+        && binding
+            .value
+            .as_ref()
+            .and_then(|value| crate::semantic::node_at(file.parsed.tree.root_node(), value))
+            .is_some_and(is_immutable_literal)
+}
+
+/// A literal nothing can change: a string, a number, `True`/`False`/`None`, or a tuple of those.
+fn is_immutable_literal(node: Node) -> bool {
+    match node.kind_name() {
+        "string" | "concatenated_string" | "integer" | "float" | "true" | "false" | "none" => true,
+        "tuple" | "parenthesized_expression" => node
+            .named_children(&mut node.walk())
+            .filter(|c| c.kind_name() != "comment")
+            .all(is_immutable_literal),
+        _ => false,
+    }
 }
 
 /// The handler (`except Exception`) of a `try` around `call`, in its function, that
@@ -437,11 +519,65 @@ fn under_a_thread_lock(file: &FileContext, moved: &MovedCode, node: Node) -> boo
                     return true;
                 }
             }
+            "try_statement" if acquired_around(file, moved, parent, current) => return true,
             _ => {}
         }
         current = parent;
     }
     false
+}
+
+/// Whether `child` of `try_statement` runs with a thread lock held by the pattern
+/// `lock.acquire()` / `try: ...` / `finally: lock.release()` (OF-Scraper's cache): the
+/// statement before the `try` acquires the lock its `finally` releases.
+fn acquired_around(
+    file: &FileContext,
+    moved: &MovedCode,
+    try_statement: Node,
+    child: Node,
+) -> bool {
+    if child.kind_name() == "finally_clause" {
+        return false;
+    }
+    let lock_call = |statement: Node, method: &str| -> Option<String> {
+        let call = statement
+            .named_child(0)
+            .filter(|_| statement.kind_name() == "expression_statement")?;
+        let callee = call
+            .field(Field::Function)
+            .filter(|_| call.kind_name() == "call")?;
+        let object = callee
+            .field(Field::Object)
+            .filter(|_| callee.kind_name() == "attribute")?;
+        let name = callee.field(Field::Attribute)?;
+        let root = file.parsed.tree.root_node();
+        let is_lock = file
+            .index
+            .object_kind(object, root, file.text)
+            .is_some_and(|kind| moved.thread_locks.contains(&kind));
+        (is_lock && &file.text[name.byte_range()] == method)
+            .then(|| file.text[object.byte_range()].to_owned())
+    };
+    let Some(acquired) = try_statement
+        .prev_named_sibling()
+        .and_then(|s| lock_call(s, "acquire"))
+    else {
+        return false;
+    };
+    let mut cursor = try_statement.walk();
+    try_statement
+        .named_children(&mut cursor)
+        .filter(|c| c.kind_name() == "finally_clause")
+        .flat_map(|f| {
+            let mut cursor = f.walk();
+            f.named_children(&mut cursor).collect::<Vec<_>>()
+        })
+        .flat_map(|block| {
+            let mut cursor = block.walk();
+            block.named_children(&mut cursor).collect::<Vec<_>>()
+        })
+        .filter_map(|statement| lock_call(statement, "release"))
+        .any(|released| released == acquired)
 }
 
 fn is_async_with(with: Node) -> bool {

@@ -98,6 +98,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         evidence: raw.matcher.evidence.clone(),
         fix_exceptions: fix.exceptions,
         unless_single_task: fix.unless_single_task,
+        single_task_reason: fix.single_task_reason,
         lazy_calls,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
@@ -301,7 +302,12 @@ struct CompiledFix {
     title: Option<Template>,
     exceptions: HashMap<String, FixException>,
     unless_single_task: bool,
+    single_task_reason: Option<Template>,
 }
+
+/// Why a call that blocks nobody has no fix (`unless-single-task`), unless the codemod says.
+const SINGLE_TASK_REASON: &str = "nothing else runs on the event loop in this script, so \
+     `{callee}()` blocks nothing: moving it to a worker thread would only add a hop";
 
 /// `[fix]`: its strategy, its title, and `[[fix.exceptions]]` by call.
 fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, String> {
@@ -312,12 +318,26 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
-    if fix.unless_single_task && strategy != Strategy::ToThread {
+    if fix.unless_single_task && !matches!(strategy, Strategy::ToThread | Strategy::OffloadBlock) {
         return Err(
-            "`[fix] unless-single-task` goes with `strategy = \"to-thread\"` (a call moved to a worker thread)"
+            "`[fix] unless-single-task` goes with `strategy = \"to-thread\"` or `\"offload-block\"` (a call moved to a worker thread)"
                 .to_owned(),
         );
     }
+    if fix.single_task_reason.is_some() && !fix.unless_single_task {
+        return Err("`[fix] single-task-reason` goes with `unless-single-task = true`".to_owned());
+    }
+    let single_task_reason = fix
+        .unless_single_task
+        .then(|| {
+            let text = fix
+                .single_task_reason
+                .as_deref()
+                .unwrap_or(SINGLE_TASK_REASON);
+            Template::parse(text, &["callee"])
+                .map_err(|e| format!("`[fix] single-task-reason`: {e}"))
+        })
+        .transpose()?;
     let mut exceptions = HashMap::new();
     for exception in &fix.exceptions {
         let level = match Applicability::parse(&exception.applicability) {
@@ -364,6 +384,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         title: Some(title),
         exceptions,
         unless_single_task: fix.unless_single_task,
+        single_task_reason,
     })
 }
 
@@ -519,10 +540,14 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
             "`[[moved-code.files]]`: `mode-argument` goes with `access = \"mode\"`".to_owned(),
         );
     }
+    if raw.atomic && access != FileAccessKind::Write {
+        return Err("`[[moved-code.files]]`: `atomic` goes with `access = \"write\"`".to_owned());
+    }
     Ok(super::FileAccessCall {
         access,
         path_argument,
         mode_argument,
+        atomic: raw.atomic,
     })
 }
 

@@ -33,6 +33,6 @@ pub use model::{
     MovedCode, ThreadAffine,
 };
 pub use offload::{Judged, moved_with_block};
-pub use registry::{CallWords, Registry};
+pub use registry::{CallWords, ENTRY_WORDS, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;

@@ -92,6 +92,8 @@ pub struct Codemod {
     pub unless_after_await_of: Vec<String>,
     /// No fix in a coroutine that runs as the only task of a script (`unless-single-task`).
     pub unless_single_task: bool,
+    /// The reason said there (`single-task-reason`, or the usual one).
+    pub single_task_reason: Option<Template>,
     /// Calls whose fix is lowered to an applicability, with the reason.
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
@@ -162,4 +164,6 @@ pub struct FileAccessCall {
     /// The path operand: `None` for the receiver (`path.write_text`).
     pub path_argument: Option<(usize, Option<String>)>,
     pub mode_argument: Option<(usize, Option<String>)>,
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    pub atomic: bool,
 }

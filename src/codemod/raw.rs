@@ -168,9 +168,13 @@ pub struct RawFix {
     pub httpx: Option<RawHttpxMapping>,
     /// No fix in a coroutine that runs as the only task of a script (`asyncio.run(main())`,
     /// nothing else started): moving the call to a worker thread frees nobody there. Only
-    /// with the `to-thread` strategy.
+    /// with the `to-thread` and `offload-block` strategies.
     #[serde(default, rename = "unless-single-task")]
     pub unless_single_task: bool,
+    /// The reason said there (`{callee}`), when not the usual "nothing else runs on the event
+    /// loop in this script".
+    #[serde(rename = "single-task-reason")]
+    pub single_task_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,4 +357,8 @@ pub struct RawFileAccess {
     /// With `access = "mode"`: the mode argument's position and keyword (default `"r"`).
     pub mode_argument: Option<usize>,
     pub mode_keyword: Option<String>,
+    /// With `access = "write"`: the file appears whole, at once (`os.replace(tmp, path)`): a
+    /// reader never sees it half-written.
+    #[serde(default)]
+    pub atomic: bool,
 }

@@ -12,6 +12,8 @@ use super::{
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
+/// The words of a script's entry call (`asyncio.run`, `loop.run_until_complete`).
+pub const ENTRY_WORDS: &[&str] = &["run", "run_until_complete"];
 /// Every compiled codemod, indexed for the analysis.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -218,6 +220,11 @@ impl Registry {
             .collect();
         if !coroutine_codemods.is_empty() || !blocking_codemods.is_empty() {
             interesting_words.insert("async".to_owned());
+        }
+        // A script's entry point (`asyncio.run(main())`): fixes that spare single-task scripts
+        // read every coroutine it reaches (`lexical::decide`).
+        if codemods.iter().any(|c| c.unless_single_task) {
+            interesting_words.extend(ENTRY_WORDS.iter().map(|w| (*w).to_owned()));
         }
         let evidence_codemods = codemods
             .iter()

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use tree_sitter::{Node, Tree};
 
+use super::bound::{module_alias_bound_at, unbound_local_reason};
 use super::{Edit, HeaderKind};
 use crate::parse::{Field, FieldChild};
 use crate::parse::{ParsedFile, walk_tree};
@@ -32,11 +33,14 @@ pub fn reference_module(
     module: &str,
     offset: usize,
 ) -> Result<ModuleReference, String> {
-    if let Some(alias) = index.module_alias_at(module, offset) {
+    if let Some(alias) = module_alias_bound_at(index, tree, module, offset) {
         return Ok(ModuleReference {
-            name: alias.to_owned(),
+            name: alias,
             import: Vec::new(),
         });
+    }
+    if let Some(reason) = unbound_local_reason(index, tree, text, module, offset) {
+        return Err(reason);
     }
     let name_is_free = match index.resolve_name(module, offset) {
         Resolution::Builtin => true,

@@ -4,6 +4,7 @@
 //! rounds that re-parse leaves out the function bodies no fix changed and no finding is in
 //! ([`CheckMask`]): the next round reads only the rest.
 
+pub mod bound;
 pub mod imports;
 
 use std::fmt;

@@ -97,14 +97,21 @@ pub fn bodies_a_fix_round_leaves_out(
     }
     // Whether `input()` gets a fix depends on every coroutine its script's entry point
     // reaches (`analyze/entry.rs`): a body left out would be a doubt, and a later round would
-    // move the call that the first round (and `check`) left.
-    if registry.codemods().iter().any(|codemod| {
-        codemod.unless_single_task
-            && codemod
-                .calls
-                .iter()
-                .any(|call| facts.code_has_word(call.rsplit('.').next().unwrap_or(call)))
-    }) {
+    // move the call that the first round (and `check`) left. Only in a script with an entry
+    // point (`asyncio.run`, `run_until_complete`).
+    let has_entry = crate::codemod::ENTRY_WORDS
+        .iter()
+        .any(|word| facts.code_has_word(word));
+    if has_entry
+        && registry.codemods().iter().any(|codemod| {
+            codemod.unless_single_task
+                && (codemod.project_blocking
+                    || codemod
+                        .calls
+                        .iter()
+                        .any(|call| facts.code_has_word(call.rsplit('.').next().unwrap_or(call))))
+        })
+    {
         return Vec::new();
     }
     facts

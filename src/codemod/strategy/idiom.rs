@@ -232,7 +232,9 @@ fn imported_function(site: &Site, offset: usize, function: &str) -> Option<Strin
         } else {
             return None;
         };
-        (site.index.resolve_name(&binding.name, offset) == Resolution::Binding(id)).then_some(name)
+        (site.index.resolve_name(&binding.name, offset) == Resolution::Binding(id)
+            && crate::fix::bound::bound_at(site.index, site.tree, id, offset))
+        .then_some(name)
     })
 }
 

@@ -6,6 +6,7 @@ use crate::parse::KindName;
 
 use tree_sitter::{Node, Tree};
 
+use crate::fix::bound::module_alias_bound_at;
 use crate::fix::imports::reference_module;
 use crate::fix::{Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -426,7 +427,7 @@ fn imported_as(site: &Site, qualified: &str, offset: usize) -> Option<String> {
     let mut prefix = qualified;
     let mut rest = String::new();
     while let Some((parent, last)) = prefix.rsplit_once('.') {
-        if let Some(name) = site.index.module_alias_at(prefix, offset) {
+        if let Some(name) = module_alias_bound_at(site.index, site.tree, prefix, offset) {
             return Some(format!("{name}{rest}"));
         }
         rest = format!(".{last}{rest}");
