@@ -7,8 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
-    Codemod, CodemodError, ConfiguredCall, OffloadIdiom, Strategy, Template, ThreadAffine,
+    Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, Strategy, Template,
+    ThreadAffine,
 };
+use crate::fix::Applicability;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -142,17 +144,32 @@ impl Registry {
         if calls.is_empty() {
             return Ok(self.clone());
         }
-        let template = self
-            .codemods
-            .iter()
-            .find(|c| c.from_configuration)
-            .ok_or("no bundled codemod accepts configured blocking calls")?;
         let mut codemods = self.codemods.clone();
         for call in calls {
+            let template = self
+                .codemods
+                .iter()
+                .find(|c| c.from_configuration.as_deref() == Some(call.table))
+                .ok_or_else(|| format!("no bundled codemod accepts configured {}", call.table))?;
             let mut codemod = template.clone();
             codemod.calls = vec![call.call.clone()];
-            codemod.from_configuration = false;
+            codemod.from_configuration = None;
             codemod.fixed_file_wide = Vec::new();
+            codemod.lazy_calls = Default::default();
+            codemod.fix_exceptions = Default::default();
+            if let Some(reason) = &call.no_fix_reason {
+                codemod.fix_exceptions.insert(
+                    call.call.clone(),
+                    FixException {
+                        applicability: Applicability::DisplayOnly,
+                        no_fix: true,
+                        reason: reason.clone(),
+                        unless_local_receiver: false,
+                        not_evidence: false,
+                        message: None,
+                    },
+                );
+            }
             codemod.applicability = call.applicability;
             codemod.strategy = call.strategy.clone();
             codemod.fix_title = call.strategy.as_ref().map(|strategy| {
