@@ -667,6 +667,48 @@ fix-safety = "f"
     }
 
     #[test]
+    fn a_fix_exception_may_take_the_fix_away() {
+        let exception = |level: &str| {
+            VALID.replace(
+                "[fix.replacement]",
+                &format!(
+                    "[[fix.exceptions]]\ncalls = [\"time.sleep\"]\napplicability = \"{level}\"\n\
+                     reason = \"it holds the GIL\"\n[fix.replacement]"
+                ),
+            )
+        };
+        let codemod = compile("x.toml", &exception("none")).unwrap();
+        let none = &codemod.fix_exceptions["time.sleep"];
+        assert!(none.no_fix);
+        assert_eq!(none.reason, "it holds the GIL");
+        let codemod = compile("x.toml", &exception("display-only")).unwrap();
+        assert!(!codemod.fix_exceptions["time.sleep"].no_fix);
+        let err = compile("x.toml", &exception("never"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"none\""), "{err}");
+    }
+
+    #[test]
+    fn from_configuration_names_a_known_table() {
+        let with = |table: &str| {
+            VALID.replace(
+                "calls = [\"time.sleep\"]",
+                &format!("calls = [\"time.sleep\"]\nfrom-configuration = \"{table}\""),
+            )
+        };
+        let codemod = compile("x.toml", &with("cpu-bound-calls")).unwrap();
+        assert_eq!(
+            codemod.from_configuration.as_deref(),
+            Some("cpu-bound-calls")
+        );
+        let err = compile("x.toml", &with("slow-calls"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("from-configuration"), "{err}");
+    }
+
+    #[test]
     fn thread_affine_families_compile_to_kinds_and_are_validated() {
         let family =
             |body: &str| VALID.replace("[docs]", &format!("[[thread-affine]]\n{body}\n[docs]"));

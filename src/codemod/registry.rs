@@ -467,6 +467,33 @@ mod tests {
     }
 
     #[test]
+    fn configured_cpu_bound_calls_copy_unf105_with_or_without_a_fix() {
+        let registry = Registry::bundled().unwrap();
+        let calls = [
+            ConfiguredCall::compile_cpu_bound("imaging.render", true).unwrap(),
+            ConfiguredCall::compile_cpu_bound("reports.Builder().build", false).unwrap(),
+            ConfiguredCall::compile("legacy.db.query", Some("to-thread"), None, &[], None).unwrap(),
+        ];
+        let registry = registry.with_configured_calls(&calls).unwrap();
+        let codemod = |call: &str| {
+            let found = registry.for_call(call);
+            assert_eq!(found.len(), 1, "{call}");
+            registry.codemod(found[0])
+        };
+        let render = codemod("imaging.render");
+        assert_eq!(render.code, "UNF105");
+        assert_eq!(render.calls, ["imaging.render"]);
+        assert!(render.fix_exceptions.is_empty() && render.strategy.is_some());
+        let build = codemod("reports.Builder().build");
+        assert_eq!(build.code, "UNF105");
+        let exception = &build.fix_exceptions["reports.Builder().build"];
+        assert!(exception.no_fix && exception.reason.contains("ProcessPoolExecutor"));
+        assert_eq!(codemod("legacy.db.query").code, "ASYNC200");
+        // The bundled UNF105 still matches its own calls, once.
+        assert_eq!(codemod("hashlib.pbkdf2_hmac").code, "UNF105");
+    }
+
+    #[test]
     fn duplicate_codes_are_rejected() {
         let err = Registry::from_files(&[("a.toml", VALID), ("b.toml", VALID)]).unwrap_err();
         assert_eq!(err.origin, "b.toml");
