@@ -78,10 +78,16 @@ fn primary_fix(
     let (Some(strategy), Some(title)) = (&codemod.strategy, &codemod.fix_title) else {
         return Ok(None);
     };
+    let exception = codemod
+        .fix_exceptions
+        .get(site.qualified)
+        .filter(|e| !(e.unless_local_receiver && has_local_receiver(file, site.callee)));
+    if let Some(exception) = exception.filter(|e| e.no_fix) {
+        return Err(exception.reason.clone());
+    }
     let mut proposal = strategy.propose(site, codemod.applicability)?;
-    if let Some(exception) = codemod.fix_exceptions.get(site.qualified)
+    if let Some(exception) = exception
         && exception.applicability < proposal.fix.applicability
-        && !(exception.unless_local_receiver && has_local_receiver(file, site.callee))
     {
         proposal.fix.applicability = exception.applicability;
         proposal.fix.caveat = Some(exception.reason.clone());

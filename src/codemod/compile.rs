@@ -43,6 +43,14 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     };
     let raw: RawCodemod = toml::from_str(text).map_err(|e| error(e.to_string()))?;
     check_header(&raw).map_err(error)?;
+    if let Some(table) = &raw.matcher.from_configuration
+        && !super::configured::CONFIGURED_TABLES.contains(&table.as_str())
+    {
+        return Err(error(format!(
+            "`[match] from-configuration = {table:?}`: expected one of {:?}",
+            super::configured::CONFIGURED_TABLES
+        )));
+    }
     let applicability = Applicability::parse(&raw.applicability).ok_or_else(|| {
         error(format!(
             "`applicability = {:?}`: expected \"safe\", \"unsafe\" or \"display-only\"",
@@ -92,7 +100,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         fixed_file_wide: raw.fixed_file_wide,
         async_only,
         result_discarded: raw.matcher.result_discarded,
-        from_configuration: raw.matcher.from_configuration,
+        from_configuration: raw.matcher.from_configuration.clone(),
         project_coroutines: raw.matcher.project_coroutines,
         project_blocking: raw.matcher.project_blocking,
         evidence: raw.matcher.evidence.clone(),
@@ -230,7 +238,7 @@ fn matched_calls(matcher: &RawMatch) -> Result<Vec<String>, String> {
         }
     }
     if calls.is_empty()
-        && !matcher.from_configuration
+        && matcher.from_configuration.is_none()
         && !matcher.project_coroutines
         && !matcher.project_blocking
     {
@@ -340,11 +348,18 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         .transpose()?;
     let mut exceptions = HashMap::new();
     for exception in &fix.exceptions {
-        let level = match Applicability::parse(&exception.applicability) {
-            Some(level @ (Applicability::Unsafe | Applicability::DisplayOnly)) => level,
+        // `none`: no fix at all for these calls, the reason stated instead.
+        let (level, no_fix) = match (
+            exception.applicability.as_str(),
+            Applicability::parse(&exception.applicability),
+        ) {
+            ("none", _) => (Applicability::DisplayOnly, true),
+            (_, Some(level @ (Applicability::Unsafe | Applicability::DisplayOnly))) => {
+                (level, false)
+            }
             _ => {
                 return Err(format!(
-                    "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\" or \"display-only\"",
+                    "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\", \"display-only\" or \"none\"",
                     exception.applicability
                 ));
             }
@@ -371,6 +386,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
                 name,
                 FixException {
                     applicability: level,
+                    no_fix,
                     reason: exception.reason.trim().to_owned(),
                     unless_local_receiver: exception.unless_local_receiver,
                     not_evidence: exception.not_evidence,
@@ -675,6 +691,48 @@ fix-safety = "f"
             .to_string();
         assert!(err.contains("[[fix.exceptions]] message"), "{err}");
         assert!(err.contains("unknown placeholder"), "{err}");
+    }
+
+    #[test]
+    fn a_fix_exception_may_take_the_fix_away() {
+        let exception = |level: &str| {
+            VALID.replace(
+                "[fix.replacement]",
+                &format!(
+                    "[[fix.exceptions]]\ncalls = [\"time.sleep\"]\napplicability = \"{level}\"\n\
+                     reason = \"it holds the GIL\"\n[fix.replacement]"
+                ),
+            )
+        };
+        let codemod = compile("x.toml", &exception("none")).unwrap();
+        let none = &codemod.fix_exceptions["time.sleep"];
+        assert!(none.no_fix);
+        assert_eq!(none.reason, "it holds the GIL");
+        let codemod = compile("x.toml", &exception("display-only")).unwrap();
+        assert!(!codemod.fix_exceptions["time.sleep"].no_fix);
+        let err = compile("x.toml", &exception("never"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"none\""), "{err}");
+    }
+
+    #[test]
+    fn from_configuration_names_a_known_table() {
+        let with = |table: &str| {
+            VALID.replace(
+                "calls = [\"time.sleep\"]",
+                &format!("calls = [\"time.sleep\"]\nfrom-configuration = \"{table}\""),
+            )
+        };
+        let codemod = compile("x.toml", &with("cpu-bound-calls")).unwrap();
+        assert_eq!(
+            codemod.from_configuration.as_deref(),
+            Some("cpu-bound-calls")
+        );
+        let err = compile("x.toml", &with("slow-calls"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("from-configuration"), "{err}");
     }
 
     #[test]

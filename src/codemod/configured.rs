@@ -1,5 +1,7 @@
-//! A blocking call the user declares in the configuration (`blocking-calls`), validated into
-//! a [`ConfiguredCall`] that the registry turns into a codemod of its own.
+//! A blocking call the user declares in the configuration (`blocking-calls`, or
+//! `cpu-bound-calls` with whether it releases the GIL), validated into a [`ConfiguredCall`]
+//! that the registry turns into a codemod of its own: a copy of the bundled codemod that
+//! takes that table's calls (`[match] from-configuration`).
 
 use super::Strategy;
 use super::compile::is_qualified_name;
@@ -10,9 +12,17 @@ use crate::fix::Applicability;
 #[derive(Clone, Debug)]
 pub struct ConfiguredCall {
     pub call: String,
+    /// The configuration table it was declared in: `blocking-calls` or `cpu-bound-calls`.
+    pub table: &'static str,
     pub strategy: Option<Strategy>,
     pub applicability: Applicability,
+    /// Why the call gets no fix although it has a strategy: a CPU-bound call that holds the
+    /// GIL, which a worker thread would not take off the event loop.
+    pub no_fix_reason: Option<String>,
 }
+
+/// The tables of the configuration whose calls a codemod may take (`from-configuration`).
+pub const CONFIGURED_TABLES: &[&str] = &["blocking-calls", "cpu-bound-calls"];
 
 impl ConfiguredCall {
     /// Validate one entry: `call` a qualified name (methods as `pkg.Client().get`), `fix` one
@@ -61,8 +71,35 @@ impl ConfiguredCall {
         };
         Ok(ConfiguredCall {
             call: call.to_owned(),
+            table: "blocking-calls",
             strategy,
             applicability,
+            no_fix_reason: None,
+        })
+    }
+
+    /// Validate one `cpu-bound-calls` entry: `call` a qualified name; with `releases-gil =
+    /// true` it moves to a worker thread (safe: the thread runs while the loop does), else it
+    /// gets no fix and the reason suggests a process pool.
+    pub fn compile_cpu_bound(call: &str, releases_gil: bool) -> Result<ConfiguredCall, String> {
+        if !is_qualified_name(call) {
+            return Err(format!("`call = {call:?}` is not a dotted qualified name"));
+        }
+        let no_fix_reason = (!releases_gil).then(|| {
+            format!(
+                "the configuration declares `{call}` CPU-bound and holding the GIL \
+                 (`releases-gil = false`): in a worker thread it would still stall the event \
+                 loop. Run it in a process pool instead, `await \
+                 asyncio.get_running_loop().run_in_executor(ProcessPoolExecutor(), f, *args)` \
+                 (picklable arguments only), or make it release the GIL"
+            )
+        });
+        Ok(ConfiguredCall {
+            call: call.to_owned(),
+            table: "cpu-bound-calls",
+            strategy: Some(Strategy::ToThread),
+            applicability: Applicability::Safe,
+            no_fix_reason,
         })
     }
 }

@@ -29,6 +29,8 @@ pub struct AlternativeFix {
 #[derive(Clone, Debug)]
 pub struct FixException {
     pub applicability: Applicability,
+    /// No fix at all (`applicability = "none"`): `reason` says why, and what to do instead.
+    pub no_fix: bool,
     pub reason: String,
     /// Not when the receiver is a local object of the calling function.
     pub unless_local_receiver: bool,
@@ -74,8 +76,9 @@ pub struct Codemod {
     pub async_only: bool,
     /// Whether only calls whose result is discarded are findings.
     pub result_discarded: bool,
-    /// A template for the user's `blocking-calls`: it matches nothing by itself.
-    pub from_configuration: bool,
+    /// A template for the calls of this configuration table (`blocking-calls`,
+    /// `cpu-bound-calls`): each becomes a copy of this codemod with that call.
+    pub from_configuration: Option<String>,
     /// Matches calls of the file's own coroutine functions instead of named calls.
     pub project_coroutines: bool,
     /// Matches calls of project functions that block (see `[match] project-blocking`).

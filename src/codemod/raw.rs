@@ -123,9 +123,9 @@ pub struct RawMatch {
     /// synchronous function block.
     #[serde(default)]
     pub evidence: Vec<String>,
-    /// The calls come from the user's configuration (`blocking-calls`), not from this file.
-    #[serde(default)]
-    pub from_configuration: bool,
+    /// The configuration table whose calls this codemod also matches, each with the fix
+    /// its entry asks for (`blocking-calls`, `cpu-bound-calls`).
+    pub from_configuration: Option<String>,
 }
 
 /// Lazy calls: plain functions (`calls`) and/or methods (`receivers` × `names`).
@@ -196,9 +196,9 @@ pub struct RawFixException {
     pub calls: Vec<String>,
     #[serde(default)]
     pub methods: Vec<RawMethods>,
-    /// `unsafe` or `display-only`.
+    /// `unsafe`, `display-only`, or `none` (no fix: the reason is shown instead).
     pub applicability: String,
-    /// The behaviour difference, shown with the fix.
+    /// The behaviour difference, shown with the fix (with `none`: why there is none).
     pub reason: String,
     /// The finding's message for these calls, in place of the codemod's `message` (same
     /// placeholders): for calls the general message would misdescribe.

@@ -7,8 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
-    Codemod, CodemodError, ConfiguredCall, OffloadIdiom, Strategy, Template, ThreadAffine,
+    Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, Strategy, Template,
+    ThreadAffine,
 };
+use crate::fix::Applicability;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
@@ -144,17 +146,32 @@ impl Registry {
         if calls.is_empty() {
             return Ok(self.clone());
         }
-        let template = self
-            .codemods
-            .iter()
-            .find(|c| c.from_configuration)
-            .ok_or("no bundled codemod accepts configured blocking calls")?;
         let mut codemods = self.codemods.clone();
         for call in calls {
+            let template = self
+                .codemods
+                .iter()
+                .find(|c| c.from_configuration.as_deref() == Some(call.table))
+                .ok_or_else(|| format!("no bundled codemod accepts configured {}", call.table))?;
             let mut codemod = template.clone();
             codemod.calls = vec![call.call.clone()];
-            codemod.from_configuration = false;
+            codemod.from_configuration = None;
             codemod.fixed_file_wide = Vec::new();
+            codemod.lazy_calls = Default::default();
+            codemod.fix_exceptions = Default::default();
+            if let Some(reason) = &call.no_fix_reason {
+                codemod.fix_exceptions.insert(
+                    call.call.clone(),
+                    FixException {
+                        applicability: Applicability::DisplayOnly,
+                        no_fix: true,
+                        reason: reason.clone(),
+                        unless_local_receiver: false,
+                        not_evidence: false,
+                        message: None,
+                    },
+                );
+            }
             codemod.applicability = call.applicability;
             codemod.strategy = call.strategy.clone();
             codemod.fix_title = call.strategy.as_ref().map(|strategy| {
@@ -454,6 +471,33 @@ mod tests {
         );
         let registry = Registry::from_files(&[("x.toml", &anywhere)]).unwrap();
         assert!(registry.may_match("import time\ntime.sleep(1)\n"));
+    }
+
+    #[test]
+    fn configured_cpu_bound_calls_copy_unf105_with_or_without_a_fix() {
+        let registry = Registry::bundled().unwrap();
+        let calls = [
+            ConfiguredCall::compile_cpu_bound("imaging.render", true).unwrap(),
+            ConfiguredCall::compile_cpu_bound("reports.Builder().build", false).unwrap(),
+            ConfiguredCall::compile("legacy.db.query", Some("to-thread"), None, &[], None).unwrap(),
+        ];
+        let registry = registry.with_configured_calls(&calls).unwrap();
+        let codemod = |call: &str| {
+            let found = registry.for_call(call);
+            assert_eq!(found.len(), 1, "{call}");
+            registry.codemod(found[0])
+        };
+        let render = codemod("imaging.render");
+        assert_eq!(render.code, "UNF105");
+        assert_eq!(render.calls, ["imaging.render"]);
+        assert!(render.fix_exceptions.is_empty() && render.strategy.is_some());
+        let build = codemod("reports.Builder().build");
+        assert_eq!(build.code, "UNF105");
+        let exception = &build.fix_exceptions["reports.Builder().build"];
+        assert!(exception.no_fix && exception.reason.contains("ProcessPoolExecutor"));
+        assert_eq!(codemod("legacy.db.query").code, "ASYNC200");
+        // The bundled UNF105 still matches its own calls, once.
+        assert_eq!(codemod("hashlib.pbkdf2_hmac").code, "UNF105");
     }
 
     #[test]

@@ -27,6 +27,7 @@ struct RawConfig {
     target_version: Option<String>,
     http_client: Option<String>,
     blocking_calls: Option<Vec<RawBlockingCall>>,
+    cpu_bound_calls: Option<Vec<RawCpuBoundCall>>,
     offload: Option<RawOffload>,
     cache_dir: Option<PathBuf>,
 }
@@ -57,6 +58,15 @@ struct RawBlockingCall {
     #[serde(default)]
     imports: Vec<String>,
     applicability: Option<String>,
+}
+
+/// One `[[tool.unfreeze.cpu-bound-calls]]` entry (UNF105): whether the call's heavy part runs
+/// with the GIL released decides between a worker thread and no fix.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCpuBoundCall {
+    call: String,
+    releases_gil: bool,
 }
 
 /// A `pyproject.toml`, read only for the parts unfreeze uses; other tools' keys are ignored.
@@ -104,7 +114,8 @@ pub struct Config {
     /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
     pub target_version: Option<(u8, u8)>,
     pub http_client: HttpClient,
-    /// Functions the project declares blocking, with the fix to use.
+    /// Functions the project declares blocking (`blocking-calls`, with the fix to use) or
+    /// CPU-bound (`cpu-bound-calls`).
     pub blocking_calls: Vec<ConfiguredCall>,
     /// The project's own offload helper (`offload`), used by thread fixes where the file
     /// imports it.
@@ -245,6 +256,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             entry.applicability.as_deref(),
         )
         .map_err(|e| error(format!("blocking-calls[{i}] ({}): {e}", entry.call)))?;
+        blocking_calls.push(call);
+    }
+    for (i, entry) in raw.cpu_bound_calls.unwrap_or_default().iter().enumerate() {
+        let call = ConfiguredCall::compile_cpu_bound(&entry.call, entry.releases_gil)
+            .map_err(|e| error(format!("cpu-bound-calls[{i}] ({}): {e}", entry.call)))?;
         blocking_calls.push(call);
     }
     let offload = match &raw.offload {
@@ -416,6 +432,14 @@ mod tests {
             (
                 "[[tool.unfreeze.blocking-calls]]\ncall = \"a.b\"\nfix = \"to-thread\"\nimports = [\"a.b\"]\ntemplate = \"x()\"\n",
                 "blocking-calls[0]",
+            ),
+            (
+                "[[tool.unfreeze.cpu-bound-calls]]\ncall = \"a.b\"\n",
+                "releases-gil",
+            ),
+            (
+                "[[tool.unfreeze.cpu-bound-calls]]\ncall = \"a b\"\nreleases-gil = true\n",
+                "cpu-bound-calls[0]",
             ),
         ] {
             let path = write(dir.path(), "pyproject.toml", text);

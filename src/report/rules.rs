@@ -7,7 +7,7 @@ use crate::codemod::{Codemod, Registry};
 pub fn fix_label(codemod: &Codemod) -> String {
     match &codemod.strategy {
         Some(_) => codemod.applicability.to_string(),
-        None if codemod.from_configuration => "configured".to_owned(),
+        None if codemod.from_configuration.is_some() => "configured".to_owned(),
         None => "no fix".to_owned(),
     }
 }
