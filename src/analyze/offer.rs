@@ -352,6 +352,7 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
+        consumed_in_thread: codemod.consumed_in_thread.contains(&reached.qualified),
         offload_idioms: registry.offload_idioms(),
         absolute_import: &absolute_import,
     };

@@ -84,6 +84,9 @@ pub struct Codemod {
     pub evidence: Vec<String>,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
+    /// Of `lazy_calls`, those whose to-thread fix moves the consumer with the call
+    /// (`await asyncio.to_thread(list, coll.find(q))`): making the iterator does no I/O.
+    pub consumed_in_thread: HashSet<String>,
     /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
     pub unless_caught: Vec<String>,
     /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).

@@ -131,9 +131,14 @@ pub struct RawMatch {
 /// Lazy calls: plain functions (`calls`) and/or methods (`receivers` × `names`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 pub struct RawLazy {
     #[serde(default)]
     pub calls: Vec<String>,
+    /// Making the iterator does no I/O (pymongo's `find`): the to-thread fix moves the
+    /// consumer with it (`list(coll.find(q))` → `await asyncio.to_thread(list, coll.find(q))`).
+    #[serde(default)]
+    pub consumed_in_thread: bool,
     #[serde(default)]
     pub receivers: Vec<String>,
     #[serde(default)]
