@@ -75,12 +75,14 @@ pub struct CallWords {
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
 /// segment, because the import that brings the name in spells the module and the call or the
 /// import spells the function (`import os.path as p; p.exists` has `os`, `path`, `exists`).
-/// Builtins need no import, so `builtins.open` needs only `open`.
+/// Builtins need no import, so `builtins.open` needs only `open`. A member of any name (`*`
+/// in `pymongo.MongoClient.*().find_one`) needs no word.
 fn required_words(qualified: &str) -> Vec<String> {
     let qualified = qualified.strip_prefix("builtins.").unwrap_or(qualified);
     qualified
         .split('.')
         .map(|segment| segment.trim_end_matches("()").to_owned())
+        .filter(|word| word != "*")
         .collect()
 }
 
