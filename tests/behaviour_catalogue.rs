@@ -232,3 +232,83 @@ fn pymongo_calls_move_off_the_loop_thread_with_the_same_data() {
         again.show()
     );
 }
+
+/// The most common bot stack: one module makes the client and its collections at import
+/// time; the handlers in another module import a collection by name.
+const DATABASE: &str = r#"from pymongo import MongoClient
+
+client = MongoClient("mongodb://127.0.0.1")
+db = client["bot"]
+users = db.users
+"#;
+
+const HANDLERS: &str = r#"import asyncio
+import time
+
+import pymongo
+from database import users
+
+
+async def start(user_id, name):
+    if users.find_one({"_id": user_id}) is None:
+        users.insert_one({"_id": user_id, "name": name, "admin": True})
+    return users.count_documents({}), list(users.find({"admin": True}))
+
+
+async def heartbeat(lag, stop):
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.005)
+        lag.append(time.perf_counter() - before - 0.005)
+
+
+async def main():
+    lag, stop = [], asyncio.Event()
+    beat = asyncio.create_task(heartbeat(lag, stop))
+    await asyncio.sleep(0.02)
+    results = [await start(1, "ann"), await start(2, "bob")]
+    stop.set()
+    await beat
+    print(repr(results))
+    print(f"on_loop={pymongo.on_loop()}")
+    print(f"calls={len(pymongo.CALLS)}")
+    print(f"max_lag_ms={max(lag) * 1000:.0f}")
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_collection_imported_from_another_module_is_found_and_moved() {
+    let dir = project(&[
+        ("stubs/pymongo/__init__.py", PYMONGO_STUB.as_bytes()),
+        ("app/database.py", DATABASE.as_bytes()),
+        ("app/main.py", HANDLERS.as_bytes()),
+    ]);
+    let before = run_bot(dir.path());
+    assert_eq!(value(&before, "on_loop"), "8", "{before}");
+
+    let fixed = unfreeze_in(
+        &dir.path().join("app"),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert!(
+        fixed.stdout.contains("Fixed 4 findings"),
+        "{}",
+        fixed.show()
+    );
+    let rewritten = std::fs::read_to_string(dir.path().join("app/main.py")).unwrap();
+    assert!(
+        rewritten.contains("await asyncio.to_thread(list, users.find({\"admin\": True}))"),
+        "{rewritten}"
+    );
+
+    let after = run_bot(dir.path());
+    assert_eq!(value(&after, "on_loop"), "0", "{after}");
+    assert_eq!(value(&after, "calls"), value(&before, "calls"));
+    assert!(
+        value(&after, "max_lag_ms").parse::<u32>().unwrap() < 100,
+        "{after}"
+    );
+    assert_eq!(before.lines().next(), after.lines().next());
+}

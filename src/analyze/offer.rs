@@ -199,7 +199,7 @@ fn what_the_call_reaches<'r, 'p>(
                 pinned: p,
             }),
         ) => {
-            pinned = Some(p.as_str());
+            pinned = p.as_deref();
             (qualified.clone(), registry.for_call(qualified))
         }
         (None, None) => {

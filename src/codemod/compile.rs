@@ -99,6 +99,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         from_configuration: raw.matcher.from_configuration,
         project_coroutines: raw.matcher.project_coroutines,
         project_blocking: raw.matcher.project_blocking,
+        followed_through_imports: raw.matcher.followed_through_imports,
         evidence: raw.matcher.evidence.clone(),
         fix_exceptions: fix.exceptions,
         unless_single_task: fix.unless_single_task,

@@ -78,6 +78,9 @@ pub struct Codemod {
     pub from_configuration: bool,
     /// Matches calls of the file's own coroutine functions instead of named calls.
     pub project_coroutines: bool,
+    /// Its methods are followed on module globals imported from another project module
+    /// (`[match] followed-through-imports`).
+    pub followed_through_imports: bool,
     /// Matches calls of project functions that block (see `[match] project-blocking`).
     pub project_blocking: bool,
     /// With `project_blocking`: the codes (or prefixes) whose matches are blocking evidence.

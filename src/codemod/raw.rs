@@ -123,6 +123,11 @@ pub struct RawMatch {
     /// synchronous function block.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Method calls on a module global of another project module whose object a method of
+    /// this codemod is matched on (`users = client.bot.users` in `db.py`, then `from db import
+    /// users` and `users.find_one(...)`) are followed across modules, like thread-affine ones.
+    #[serde(default)]
+    pub followed_through_imports: bool,
     /// The calls come from the user's configuration (`blocking-calls`), not from this file.
     #[serde(default)]
     pub from_configuration: bool,

@@ -39,8 +39,12 @@ pub struct Registry {
     idiom_words: Vec<String>,
     /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
     thread_affine: HashMap<String, (usize, usize, String)>,
-    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
+    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`), and
+    /// of the objects of codemods followed through imports (`find_one`).
     thread_affine_methods: HashSet<String>,
+    /// The object kinds whose methods a codemod follows through imports
+    /// (`followed-through-imports`): `pymongo.MongoClient.*.*`.
+    imported_kinds: HashSet<String>,
     /// The offload idioms a thread fix may use, the configuration's first, then every
     /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
     offload_idioms: Vec<OffloadIdiom>,
@@ -263,10 +267,16 @@ impl Registry {
         }
         let mut words_read_file_wide = modules_fixed_file_wide.clone();
         words_read_file_wide.extend(idiom_words.iter().cloned());
+        let imported_kinds: HashSet<String> = codemods
+            .iter()
+            .filter(|c| c.followed_through_imports)
+            .flat_map(|c| &c.calls)
+            .filter_map(|call| Some(call.rsplit_once("().")?.0.to_owned()))
+            .collect();
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
-            .filter(|(kind, _)| thread_affine.contains_key(*kind))
+            .filter(|(kind, _)| thread_affine.contains_key(*kind) || imported_kinds.contains(*kind))
             .map(|(_, method)| method.to_owned())
             .collect();
         Registry {
@@ -275,6 +285,7 @@ impl Registry {
             idiom_words,
             thread_affine,
             thread_affine_methods,
+            imported_kinds,
             modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
@@ -308,7 +319,14 @@ impl Registry {
         Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
     }
 
-    /// Whether a codemod matches a method of that name on a thread-affine object.
+    /// Whether a codemod follows the methods of objects of `kind` kept in module globals
+    /// imported from another module (`followed-through-imports`).
+    pub fn follows_imported(&self, kind: &str) -> bool {
+        self.imported_kinds.contains(kind)
+    }
+
+    /// Whether a codemod matches a method of that name on a thread-affine object (or on an
+    /// object followed through imports).
     pub fn is_thread_affine_method(&self, name: &str) -> bool {
         self.thread_affine_methods.contains(name)
     }
