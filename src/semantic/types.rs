@@ -97,7 +97,10 @@ impl SemanticIndex {
                 if matches!(value.kind_name(), "identifier" | "attribute") {
                     self.callable_name_at_depth(value, root, source, depth + 1)
                 } else {
-                    None
+                    // `Session = sessionmaker(bind=engine)` then `Session()`: calling an
+                    // object of a known kind is its `__call__`.
+                    self.object_kind_at_depth(value, root, source, depth + 1)
+                        .map(|kind| format!("{kind}().__call__"))
                 }
             }
             "parenthesized_expression" => {
