@@ -164,7 +164,7 @@ fn run_bot(dir: &Path) -> String {
     let output = Command::new(test_python())
         .arg("main.py")
         .current_dir(dir.join("app"))
-        .env("PYTHONPATH", dir.join("stubs"))
+        .env("PYTHONPATH", python_path(dir))
         .output()
         .expect("python runs");
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -174,6 +174,15 @@ fn run_bot(dir: &Path) -> String {
         "main.py failed:\n{stdout}\n{stderr}"
     );
     stdout
+}
+
+/// The stubs first, then whatever the environment already puts on the path.
+fn python_path(dir: &Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.join("stubs")];
+    if let Some(existing) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::join_paths(paths).unwrap()
 }
 
 fn value<'a>(stdout: &'a str, key: &str) -> &'a str {
@@ -311,4 +320,104 @@ fn a_collection_imported_from_another_module_is_found_and_moved() {
         "{after}"
     );
     assert_eq!(before.lines().next(), after.lines().next());
+}
+
+/// SQLAlchemy against a real sqlite file: a module-level session shared by the handlers, and
+/// a helper that opens its own session (the whole unit of work).
+const SQLALCHEMY_DB: &str = r#"import threading
+
+from sqlalchemy import Column, Integer, String, create_engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+
+
+engine = create_engine("sqlite:///bot.db")
+Base.metadata.create_all(engine)
+SessionLocal = sessionmaker(bind=engine)
+session = SessionLocal()
+
+
+def add_user(name):
+    session.add(User(name=name))
+    session.commit()
+
+
+def count_users():
+    with Session(engine) as s:
+        return s.query(User).count(), threading.get_ident()
+"#;
+
+const SQLALCHEMY_MAIN: &str = r#"import asyncio
+import threading
+
+import db
+
+
+async def handler(name):
+    db.add_user(name)
+    return db.count_users()
+
+
+async def main():
+    loop_thread = threading.get_ident()
+    results = [await handler(n) for n in ("ann", "bob", "cid")]
+    print(repr([count for count, _ in results]))
+    print(f"counted_on_loop={sum(t == loop_thread for _, t in results)}")
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_shared_sqlalchemy_session_stays_and_a_whole_unit_of_work_moves() {
+    let has_sqlalchemy = Command::new(test_python())
+        .args(["-c", "import sqlalchemy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_sqlalchemy {
+        eprintln!("skipped: the test Python has no sqlalchemy (.ci/run installs it)");
+        return;
+    }
+    let dir = project(&[
+        ("app/db.py", SQLALCHEMY_DB.as_bytes()),
+        ("app/main.py", SQLALCHEMY_MAIN.as_bytes()),
+    ]);
+    let run = |dir: &Path| {
+        let _ = std::fs::remove_file(dir.join("app/bot.db"));
+        run_bot(dir)
+    };
+    let before = run(dir.path());
+    assert_eq!(value(&before, "counted_on_loop"), "3", "{before}");
+
+    let check = unfreeze_in(&dir.path().join("app"), &["check", "--isolated", "."]);
+    // The helper using the module's session is found, and stays: no fix, with the reason.
+    assert!(
+        check
+            .stdout
+            .contains("no fix: `add_user` uses the SQLAlchemy session `session`"),
+        "{}",
+        check.show()
+    );
+    let fixed = unfreeze_in(
+        &dir.path().join("app"),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert!(fixed.stdout.contains("Fixed 1 finding"), "{}", fixed.show());
+    let rewritten = std::fs::read_to_string(dir.path().join("app/main.py")).unwrap();
+    assert!(rewritten.contains("db.add_user(name)\n"), "{rewritten}");
+    assert!(
+        rewritten.contains("return await asyncio.to_thread(db.count_users)"),
+        "{rewritten}"
+    );
+
+    let after = run(dir.path());
+    assert_eq!(before.lines().next(), after.lines().next());
+    assert_eq!(value(&after, "counted_on_loop"), "0", "{after}");
 }
