@@ -133,8 +133,8 @@ fn pbkdf2_in_a_handler_moves_to_a_thread_and_frees_the_loop() {
     let (before, after, _) = before_and_after(
         PBKDF2,
         &[
-            "return await asyncio.to_thread(hashlib.pbkdf2_hmac, \"sha256\", password.encode(), \
-             salt, 1_500_000)",
+            "return await asyncio.to_thread(\n        hashlib.pbkdf2_hmac, \"sha256\", \
+             password.encode(), salt, 1_500_000\n    )",
         ],
     );
     assert_loop_freed(&before, &after);

@@ -145,6 +145,17 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
             continue;
         };
         let Some((family, label)) = registry.thread_affine(&kind) else {
+            if registry.follows_imported(&kind) {
+                globals.push(AffineGlobal {
+                    name: binding.name.clone(),
+                    kind,
+                    label: String::new(),
+                    why: String::new(),
+                    remedy: String::new(),
+                    line: value.start_position().row as u32 + 1,
+                    shareable: true,
+                });
+            }
             continue;
         };
         if made_shareable(file, family, binding.value.as_ref(), 0) {
@@ -157,6 +168,7 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
             why: family.why.clone(),
             remedy: family.remedy.clone(),
             line: value.start_position().row as u32 + 1,
+            shareable: false,
         });
     }
     globals

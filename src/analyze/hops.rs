@@ -301,6 +301,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             codemod_calls: &[],
             offload_idioms: self.registry.offload_idioms(),
             absolute_import: self.absolute_import,
+            consumed_in_thread: false,
         })
     }
 

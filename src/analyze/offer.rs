@@ -200,7 +200,7 @@ fn what_the_call_reaches<'r, 'p>(
                 pinned: p,
             }),
         ) => {
-            pinned = Some(p.as_str());
+            pinned = p.as_deref();
             (qualified.clone(), registry.for_call(qualified))
         }
         (None, None) => {
@@ -353,6 +353,7 @@ fn make_finding(
         target_version: file.target_version,
         http_client: file.http_client,
         codemod_calls: &codemod.calls,
+        consumed_in_thread: codemod.consumed_in_thread.contains(&reached.qualified),
         offload_idioms: registry.offload_idioms(),
         absolute_import: &absolute_import,
     };
@@ -365,8 +366,16 @@ fn make_finding(
                 .is_some_and(|block| block_keeps_resource(file, function, block, site.call))
         });
     let returned = reached.returned.filter(|_| result_kept);
-    let (fix, no_fix_reason) = match reached.pinned.or(returned) {
-        Some(reason) => (None, Some(reason.to_owned())),
+    let per_call = matches!(codemod.strategy, Some(Strategy::ToThread))
+        .then(|| per_call_affinity(registry, &reached.qualified, &facts.callee_text))
+        .flatten();
+    let (fix, no_fix_reason) = match reached
+        .pinned
+        .map(str::to_owned)
+        .or(per_call)
+        .or(returned.map(str::to_owned))
+    {
+        Some(reason) => (None, Some(reason)),
         None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
             (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
                 Some(pinned) => (None, Some(pinned)),
@@ -404,6 +413,31 @@ fn make_finding(
         later_round: None,
         speculation,
     }
+}
+
+/// Why one call, moved to a worker thread on its own, would break a thread-affine object: it
+/// makes one (`webdriver.Chrome()`: the driver would be made in the worker and used on the
+/// loop's thread), or it is a method of one (`driver.get(url)`). The whole unit of work
+/// (make, use, close) moves as one function instead (UNF401 moves such a helper).
+fn per_call_affinity(registry: &Registry, qualified: &str, callee: &str) -> Option<String> {
+    let (kind, made_here) = match qualified.rsplit_once("().") {
+        Some((kind, _)) if registry.thread_affine(kind).is_some() => (kind, false),
+        _ => (qualified, true),
+    };
+    let (family, label) = registry.thread_affine(kind)?;
+    let what = if made_here {
+        format!(
+            "`{callee}` makes a {label}, which would be made in a worker thread and used on the event loop's"
+        )
+    } else {
+        format!(
+            "`{callee}` is a call on a {label}, which one call moved on its own would use from another thread"
+        )
+    };
+    Some(format!(
+        "{what}: {}. Instead: {}",
+        family.why, family.remedy
+    ))
 }
 
 /// Why the `with` block a fix would move to a worker thread must stay on the event loop's

@@ -105,16 +105,22 @@ impl SharedFiles {
         if reads && writes {
             return Some(format!("reads and rewrites the file {shown}"));
         }
-        // Only read, where every write replaces the file whole: a reader sees the old
-        // contents or the new, and loses nobody's update.
-        if !writes
+        // Only read, where every write this module makes replaces the file whole: a reader
+        // sees the old contents or the new. Other modules may still write it in place (they
+        // are not followed: a real application raced so), so the fix stays unsafe, and says
+        // which writer it saw.
+        let atomic_here = !writes
             && self
                 .accesses
                 .iter()
                 .filter(|a| a.key == first.key && a.write)
-                .all(|a| a.atomic)
-        {
-            return None;
+                .all(|a| a.atomic);
+        if atomic_here {
+            return Some(format!(
+                "reads the file {shown}, which this module replaces whole (`os.replace`) but \
+                 other modules may write in place (not followed): a read in a worker thread \
+                 can then see it half-written"
+            ));
         }
         let other = self
             .accesses

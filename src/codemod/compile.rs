@@ -29,6 +29,10 @@ pub(super) fn is_qualified_name(name: &str) -> bool {
                 Some(stripped) => stripped,
                 None => part,
             };
+            // `pymongo.MongoClient.*`: any member of the object (semantic/types.rs).
+            if identifier == "*" && i > 0 && i + 1 < parts.len() {
+                return true;
+            }
             !identifier.is_empty()
                 && !identifier.starts_with(|c: char| c.is_ascii_digit())
                 && identifier.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -61,7 +65,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map_err(|e| error(format!("`message`: {e}")))?;
     let calls = matched_calls(&raw.matcher).map_err(error)?;
     let async_only = async_only(&raw.matcher).map_err(error)?;
-    let lazy_calls = lazy_calls(&raw.matcher, &calls).map_err(error)?;
+    let (lazy_calls, consumed_in_thread) = lazy_calls(&raw.matcher, &calls).map_err(error)?;
     check_fixed_file_wide(&raw.fixed_file_wide, &calls).map_err(error)?;
     let fix = compile_fix(raw.fix.as_ref(), &calls).map_err(error)?;
     let alternative = raw
@@ -103,11 +107,13 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         from_configuration: raw.matcher.from_configuration.clone(),
         project_coroutines: raw.matcher.project_coroutines,
         project_blocking: raw.matcher.project_blocking,
+        followed_through_imports: raw.matcher.followed_through_imports,
         evidence: raw.matcher.evidence.clone(),
         fix_exceptions: fix.exceptions,
         unless_single_task: fix.unless_single_task,
         single_task_reason: fix.single_task_reason,
         lazy_calls,
+        consumed_in_thread,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
         unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
@@ -267,9 +273,13 @@ fn async_only(matcher: &RawMatch) -> Result<bool, String> {
     }
 }
 
-/// `[[match.lazy]]`: the codemod's calls that return lazy iterators.
-fn lazy_calls(matcher: &RawMatch, calls: &[String]) -> Result<HashSet<String>, String> {
+/// `[[match.lazy]]`: the codemod's calls that return lazy iterators, and those of them whose
+/// fix moves the consumer (`consumed-in-thread`).
+type LazyCalls = (HashSet<String>, HashSet<String>);
+
+fn lazy_calls(matcher: &RawMatch, calls: &[String]) -> Result<LazyCalls, String> {
     let mut lazy_calls = HashSet::new();
+    let mut consumed_in_thread = HashSet::new();
     for lazy in &matcher.lazy {
         let mut names = lazy.calls.clone();
         for receiver in &lazy.receivers {
@@ -281,10 +291,13 @@ fn lazy_calls(matcher: &RawMatch, calls: &[String]) -> Result<HashSet<String>, S
                     "`[[match.lazy]]`: {call:?} is not one of the codemod's calls"
                 ));
             }
+            if lazy.consumed_in_thread {
+                consumed_in_thread.insert(call.clone());
+            }
             lazy_calls.insert(call);
         }
     }
-    Ok(lazy_calls)
+    Ok((lazy_calls, consumed_in_thread))
 }
 
 /// `fixed-file-wide`: each the module of one of the codemod's calls.

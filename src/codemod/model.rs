@@ -81,12 +81,18 @@ pub struct Codemod {
     pub from_configuration: Option<String>,
     /// Matches calls of the file's own coroutine functions instead of named calls.
     pub project_coroutines: bool,
+    /// Its methods are followed on module globals imported from another project module
+    /// (`[match] followed-through-imports`).
+    pub followed_through_imports: bool,
     /// Matches calls of project functions that block (see `[match] project-blocking`).
     pub project_blocking: bool,
     /// With `project_blocking`: the codes (or prefixes) whose matches are blocking evidence.
     pub evidence: Vec<String>,
     /// Calls returning lazy iterators: findings only where consumed on the spot.
     pub lazy_calls: HashSet<String>,
+    /// Of `lazy_calls`, those whose to-thread fix moves the consumer with the call
+    /// (`await asyncio.to_thread(list, coll.find(q))`): making the iterator does no I/O.
+    pub consumed_in_thread: HashSet<String>,
     /// Exceptions whose handling shows the call does not block (`BlockingIOError`).
     pub unless_caught: Vec<String>,
     /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).

@@ -123,6 +123,11 @@ pub struct RawMatch {
     /// synchronous function block.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Method calls on a module global of another project module whose object a method of
+    /// this codemod is matched on (`users = client.bot.users` in `db.py`, then `from db import
+    /// users` and `users.find_one(...)`) are followed across modules, like thread-affine ones.
+    #[serde(default)]
+    pub followed_through_imports: bool,
     /// The configuration table whose calls this codemod also matches, each with the fix
     /// its entry asks for (`blocking-calls`, `cpu-bound-calls`).
     pub from_configuration: Option<String>,
@@ -131,9 +136,14 @@ pub struct RawMatch {
 /// Lazy calls: plain functions (`calls`) and/or methods (`receivers` × `names`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 pub struct RawLazy {
     #[serde(default)]
     pub calls: Vec<String>,
+    /// Making the iterator does no I/O (pymongo's `find`): the to-thread fix moves the
+    /// consumer with it (`list(coll.find(q))` → `await asyncio.to_thread(list, coll.find(q))`).
+    #[serde(default)]
+    pub consumed_in_thread: bool,
     #[serde(default)]
     pub receivers: Vec<String>,
     #[serde(default)]

@@ -43,8 +43,12 @@ pub struct Registry {
     idiom_words: Vec<String>,
     /// Every thread-affine object kind: `(codemod, family)` and how a message names it.
     thread_affine: HashMap<String, (usize, usize, String)>,
-    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`).
+    /// The names of the matched methods of thread-affine objects (`execute`, `fetchone`), and
+    /// of the objects of codemods followed through imports (`find_one`).
     thread_affine_methods: HashSet<String>,
+    /// The object kinds whose methods a codemod follows through imports
+    /// (`followed-through-imports`): `pymongo.MongoClient.*.*`.
+    imported_kinds: HashSet<String>,
     /// The offload idioms a thread fix may use, the configuration's first, then every
     /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
     offload_idioms: Vec<OffloadIdiom>,
@@ -79,12 +83,14 @@ pub struct CallWords {
 /// The words a file must contain for some call in it to resolve to `qualified`: every dotted
 /// segment, because the import that brings the name in spells the module and the call or the
 /// import spells the function (`import os.path as p; p.exists` has `os`, `path`, `exists`).
-/// Builtins need no import, so `builtins.open` needs only `open`.
+/// Builtins need no import, so `builtins.open` needs only `open`. A member of any name (`*`
+/// in `pymongo.MongoClient.*().find_one`) needs no word.
 fn required_words(qualified: &str) -> Vec<String> {
     let qualified = qualified.strip_prefix("builtins.").unwrap_or(qualified);
     qualified
         .split('.')
         .map(|segment| segment.trim_end_matches("()").to_owned())
+        .filter(|word| word != "*")
         .collect()
 }
 
@@ -285,10 +291,16 @@ impl Registry {
         }
         let mut words_read_file_wide = modules_fixed_file_wide.clone();
         words_read_file_wide.extend(idiom_words.iter().cloned());
+        let imported_kinds: HashSet<String> = codemods
+            .iter()
+            .filter(|c| c.followed_through_imports)
+            .flat_map(|c| &c.calls)
+            .filter_map(|call| Some(call.rsplit_once("().")?.0.to_owned()))
+            .collect();
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
-            .filter(|(kind, _)| thread_affine.contains_key(*kind))
+            .filter(|(kind, _)| thread_affine.contains_key(*kind) || imported_kinds.contains(*kind))
             .map(|(_, method)| method.to_owned())
             .collect();
         Registry {
@@ -297,6 +309,7 @@ impl Registry {
             idiom_words,
             thread_affine,
             thread_affine_methods,
+            imported_kinds,
             modules_fixed_file_wide,
             coroutine_codemods,
             blocking_codemods,
@@ -330,7 +343,14 @@ impl Registry {
         Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
     }
 
-    /// Whether a codemod matches a method of that name on a thread-affine object.
+    /// Whether a codemod follows the methods of objects of `kind` kept in module globals
+    /// imported from another module (`followed-through-imports`).
+    pub fn follows_imported(&self, kind: &str) -> bool {
+        self.imported_kinds.contains(kind)
+    }
+
+    /// Whether a codemod matches a method of that name on a thread-affine object (or on an
+    /// object followed through imports).
     pub fn is_thread_affine_method(&self, name: &str) -> bool {
         self.thread_affine_methods.contains(name)
     }

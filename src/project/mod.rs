@@ -43,7 +43,12 @@ pub enum ProjectCall {
     /// after `from db import cursor`), or returned to the coroutine by a project function
     /// (after `conn, cursor = create_conn()`): `qualified` is the call as the codemods name it
     /// (`sqlite3.connect().cursor().execute`), `pinned` why it stays on the loop's thread.
-    Affine { qualified: String, pinned: String },
+    /// `pinned` is `None` for an object that may move (a pymongo collection imported from
+    /// another module: `followed-through-imports`).
+    Affine {
+        qualified: String,
+        pinned: Option<String>,
+    },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -252,6 +257,9 @@ fn imported_affinity(used: &ImportedUse) -> Option<Affinity> {
     let UseSource::Global { global, home } = used.source else {
         return None;
     };
+    if global.shareable {
+        return None;
+    }
     Some(Affinity {
         object: format!(
             "the {} `{}`, made at import time in {home}",
@@ -398,13 +406,14 @@ pub fn settle(
                 .filter_map(|&used| imported_use(&functions, &objects, f, used, evidence));
             for used in coroutine_uses {
                 let pinned = match &used.source {
-                    UseSource::Global { global, home } => format!(
+                    UseSource::Global { global, .. } if global.shareable => None,
+                    UseSource::Global { global, home } => Some(format!(
                         "`{}` is the {} made at import time in {home}, so the call is not \
                          moved to a worker thread: {}. Instead: {}",
                         global.name, global.label, global.why, global.remedy
-                    ),
+                    )),
                     UseSource::Returned { callee, returned } => {
-                        functions.returned_use_reason(*callee, returned)
+                        Some(functions.returned_use_reason(*callee, returned))
                     }
                 };
                 calls.insert(

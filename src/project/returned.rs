@@ -310,6 +310,7 @@ mod tests {
                     pinned,
                 } => {
                     assert_eq!(q, qualified);
+                    let pinned = pinned.as_deref().expect("pinned");
                     assert!(pinned.starts_with(made_at), "{pinned}");
                 }
                 other => panic!("{name}: {other:?}"),

@@ -110,6 +110,11 @@ pub struct AffineGlobal {
     pub remedy: String,
     /// 1-based line of its assignment.
     pub line: u32,
+    /// Not thread-affine: an object a codemod follows through imports (a pymongo collection,
+    /// `followed-through-imports`), which may move to a worker thread; `label`, `why` and
+    /// `remedy` are empty.
+    #[serde(default)]
+    pub shareable: bool,
 }
 
 /// Serialised in the result cache (`cache.rs`).

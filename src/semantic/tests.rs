@@ -392,3 +392,42 @@ class C:
 ";
     assert_eq!(callable(source, "self.client.get", 0), None);
 }
+
+#[test]
+fn members_of_known_objects_and_called_instances_are_named() {
+    let source = "\
+from pymongo import MongoClient
+from sqlalchemy.orm import sessionmaker
+
+client = MongoClient()
+users = client['bot'].users
+
+class Repo:
+    def __init__(self):
+        self.db = client.shop
+
+    async def order(self):
+        self.db['orders'].find_one({})
+
+SessionLocal = sessionmaker()
+
+async def handler(plain):
+    users.find_one({})
+    SessionLocal().commit()
+    plain.members.find_one({})
+";
+    assert_eq!(
+        callable(source, "users.find_one", 0).as_deref(),
+        Some("pymongo.MongoClient.*.*().find_one")
+    );
+    assert_eq!(
+        callable(source, "self.db['orders'].find_one", 0).as_deref(),
+        Some("pymongo.MongoClient.*.*().find_one")
+    );
+    assert_eq!(
+        callable(source, "SessionLocal().commit", 0).as_deref(),
+        Some("sqlalchemy.orm.sessionmaker().__call__().commit")
+    );
+    // A member of an object of no known kind stays unknown.
+    assert_eq!(callable(source, "plain.members.find_one", 0), None);
+}

@@ -6,6 +6,9 @@
 //! `sqlite3.connect().cursor`. Names are followed through simple assignments
 //! (`s = requests.Session()`), `with ... as s`, annotations (`path: Path`,
 //! `Optional[Path]`, `Path | None`) and attributes set on `self` in any method of the class.
+//! A member of a known object, by attribute or item (`client.shop`, `client["shop"]`), is of
+//! the kind `<object kind>.*`: `pymongo.MongoClient.*.*().find_one` is a collection's
+//! `find_one`, whatever the database and collection are called.
 
 use crate::parse::KindName;
 use tree_sitter::Node;
@@ -14,7 +17,7 @@ use super::{BindingKind, Resolution, ScopeKind, SemanticIndex};
 use crate::parse::{Field, FieldChild};
 
 /// How many assignments are followed before giving up (also stops cycles: `a = b; b = a`).
-const MAX_DEPTH: usize = 8;
+const MAX_DEPTH: usize = 12;
 
 /// `pathlib.Path().resolve` → `pathlib.Path`: the path methods that return a path of the same
 /// class, so that `path.resolve().exists()` is a `pathlib.Path().exists` call.
@@ -94,7 +97,10 @@ impl SemanticIndex {
                 if matches!(value.kind_name(), "identifier" | "attribute") {
                     self.callable_name_at_depth(value, root, source, depth + 1)
                 } else {
-                    None
+                    // `Session = sessionmaker(bind=engine)` then `Session()`: calling an
+                    // object of a known kind is its `__call__`.
+                    self.object_kind_at_depth(value, root, source, depth + 1)
+                        .map(|kind| format!("{kind}().__call__"))
                 }
             }
             "parenthesized_expression" => {
@@ -144,6 +150,12 @@ impl SemanticIndex {
                 self.annotated_kind(annotation, source)
             }
             "attribute" => self.attribute_kind(expr, root, source, depth),
+            // `client["shop"]`: a member of a known object, named like an attribute.
+            "subscript" => {
+                let object = expr.field(Field::Value)?;
+                self.object_kind_at_depth(object, root, source, depth + 1)
+                    .map(|kind| format!("{kind}.*"))
+            }
             // `folder / "name"` on a pathlib path is a path of the same class.
             "binary_operator" => {
                 let operator = expr.field(Field::Operator)?;
@@ -173,7 +185,11 @@ impl SemanticIndex {
         if object.kind_name() != "identifier"
             || !matches!(&source[object.byte_range()], "self" | "cls")
         {
-            return None;
+            // `client.shop`: a member of a known object (a pymongo database, a collection of
+            // it) is named after that object, `pymongo.MongoClient.*`, whatever its name.
+            return self
+                .object_kind_at_depth(object, root, source, depth + 1)
+                .map(|kind| format!("{kind}.*"));
         }
         let mut scope = self.scope_at(expr.start_byte());
         // Up from comprehensions and lambdas to the method, whose parent is the class.

@@ -30,6 +30,9 @@ pub struct Site<'a> {
     pub http_client: &'static str,
     /// The qualified names the codemod matches (its `calls`, methods as `X().name`).
     pub codemod_calls: &'a [String],
+    /// The call makes a lazy iterator without I/O, iterated on the spot: the fix moves the
+    /// iteration with it (`[[match.lazy]] consumed-in-thread`).
+    pub consumed_in_thread: bool,
     /// The project's own ways to run a function in a worker thread, in order of preference
     /// (`Registry::offload_idioms`).
     pub offload_idioms: &'a [crate::codemod::OffloadIdiom],
