@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::names::{is_identifier, is_qualified_name};
 use super::raw::{RawAlternativeFix, RawCodemod, RawDocs, RawFix, RawMatch, RawThreadAffine};
 use super::{
     AlternativeFix, Codemod, CodemodError, Docs, FixException, Strategy, Template, ThreadAffine,
@@ -16,27 +17,6 @@ pub(super) const TITLE_PLACEHOLDERS: &[&str] = &["callee", "qualified", "replace
 fn is_rule_code(code: &str) -> bool {
     let letters = code.chars().take_while(|c| c.is_ascii_uppercase()).count();
     letters > 0 && code.len() > letters && code[letters..].chars().all(|c| c.is_ascii_digit())
-}
-
-/// `a.b.c`, or with object steps: `requests.Session().get`, `sqlite3.connect().cursor().execute`
-/// (`()` marks "the object this call returns"; never on the last segment).
-pub(super) fn is_qualified_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('.').collect();
-    !name.is_empty()
-        && parts.iter().enumerate().all(|(i, part)| {
-            let identifier = match part.strip_suffix("()") {
-                Some(_) if i + 1 == parts.len() => return false,
-                Some(stripped) => stripped,
-                None => part,
-            };
-            // `pymongo.MongoClient.*`: any member of the object (semantic/types.rs).
-            if identifier == "*" && i > 0 && i + 1 < parts.len() {
-                return true;
-            }
-            !identifier.is_empty()
-                && !identifier.starts_with(|c: char| c.is_ascii_digit())
-                && identifier.chars().all(|c| c.is_alphanumeric() || c == '_')
-        })
 }
 
 /// Deserialise and validate one codemod file.
@@ -141,11 +121,6 @@ fn compile_thread_affine(raw: &RawThreadAffine) -> Result<ThreadAffine, String> 
             "{context}: `made-by` entry {bad:?} is not a qualified name"
         ));
     }
-    let is_identifier = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with(|c: char| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
-    };
     if let Some(bad) = raw.derived.iter().find(|d| !is_identifier(d)) {
         return Err(format!(
             "{context}: `derived` entry {bad:?} is not a method name"

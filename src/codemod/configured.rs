@@ -4,7 +4,7 @@
 //! takes that table's calls (`[match] from-configuration`).
 
 use super::Strategy;
-use super::compile::is_qualified_name;
+use super::names::is_qualified_name;
 use crate::fix::Applicability;
 
 /// A blocking call declared in the configuration (`[[tool.unfreeze.blocking-calls]]`),

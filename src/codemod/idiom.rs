@@ -8,7 +8,7 @@
 use serde::Deserialize;
 
 use super::Template;
-use super::compile::is_qualified_name;
+use super::names::{is_identifier, is_qualified_name};
 
 /// `[[offload-idiom]]` as written: exactly one of `method`, `functions` and
 /// `executor-made-by` says its shape.
@@ -113,12 +113,6 @@ impl OffloadIdiom {
             OffloadShape::Function { .. } | OffloadShape::AsyncFile { .. } => Vec::new(),
         }
     }
-}
-
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// `pass` or `partial`.

@@ -16,6 +16,7 @@ mod helper_name;
 mod httpx;
 mod idiom;
 mod model;
+mod names;
 mod offload;
 pub mod one_hop;
 mod raw;
@@ -32,7 +33,8 @@ pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
     MovedCode, ThreadAffine,
 };
-pub use offload::{Judged, moved_with_block};
+pub use offload::moved_with_block;
 pub use registry::{CallWords, ENTRY_WORDS, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;
+pub use thread_caveat::Judged;

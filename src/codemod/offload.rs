@@ -29,7 +29,7 @@ use super::helper_name::{HelperFacts, helper_base};
 use super::strategy::idiom::async_file_block;
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name};
 use super::strategy::thread_call::thread_call;
-use super::thread_caveat::thread_caveat;
+use super::thread_caveat::{Judged, thread_caveat};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
 use crate::semantic::{Resolution, ScopeId};
@@ -494,25 +494,6 @@ struct Plan<'t> {
 pub(crate) struct MovedStatement<'a> {
     pub name: &'a str,
     pub judged: &'a [Judged],
-}
-
-/// Code in moved code whose move other fixes already judged (their caveats carry over): a
-/// call run in a worker thread by itself (`whole: false`: its arguments were evaluated on the
-/// event loop and are not judged), or everything in `range` (a block moved as a whole).
-#[derive(Clone, Debug)]
-pub struct Judged {
-    pub range: std::ops::Range<usize>,
-    pub whole: bool,
-}
-
-impl Judged {
-    pub(crate) fn covers(&self, node: Node) -> bool {
-        if self.whole {
-            self.range.start <= node.start_byte() && node.end_byte() <= self.range.end
-        } else {
-            self.range == node.byte_range()
-        }
-    }
 }
 
 /// Whether `statement` (a `with` block, or with `unit` another statement) can move into a

@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::offload::{Judged, MovedStatement, immovable, offload_statement};
+use super::offload::{MovedStatement, immovable, offload_statement};
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape};
 use super::strategy::thread_call::thread_call;
-use super::thread_caveat::thread_caveat;
+use super::thread_caveat::{Judged, thread_caveat};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild, KindName};
 

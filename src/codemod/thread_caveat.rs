@@ -7,10 +7,28 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::offload::Judged;
 use super::strategy::site::Site;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::Resolution;
+
+/// Code in moved code whose move other fixes already judged (their caveats carry over): a
+/// call run in a worker thread by itself (`whole: false`: its arguments were evaluated on the
+/// event loop and are not judged), or everything in `range` (a block moved as a whole).
+#[derive(Clone, Debug)]
+pub struct Judged {
+    pub range: std::ops::Range<usize>,
+    pub whole: bool,
+}
+
+impl Judged {
+    pub(crate) fn covers(&self, node: Node) -> bool {
+        if self.whole {
+            self.range.start <= node.start_byte() && node.end_byte() <= self.range.end
+        } else {
+            self.range == node.byte_range()
+        }
+    }
+}
 
 /// Functions that only compute, or only touch the objects they are given: safe to call in a
 /// worker thread while other coroutines run.
