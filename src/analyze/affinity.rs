@@ -375,24 +375,12 @@ fn has_keyword(file: &FileContext, call: Node, keyword: &str, wanted: &str) -> b
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use super::super::summarize;
-    use super::super::test_context::with_context;
-    use crate::codemod::Registry;
-    use crate::project::{FileSummary, ModuleMap};
-    use crate::settings::RuleSelection;
+    use super::super::test_context::db_summary;
+    use crate::project::FileSummary;
 
     /// The summary of `source` as module `db` of a one-file project.
     fn summary(source: &str) -> FileSummary {
-        let registry = Registry::bundled().unwrap();
-        let root = PathBuf::from("/project");
-        let path = root.join("db.py");
-        let map = ModuleMap::build(&[root], std::slice::from_ref(&path));
-        let module = map.module(&path).unwrap();
-        with_context("db.py", source, None, |file| {
-            summarize(file, module, &map, &registry, &RuleSelection::default())
-        })
+        db_summary(source)
     }
 
     /// The object each summarized function is pinned by, by qualname.

@@ -416,24 +416,12 @@ fn made_at<'t>(file: &FileContext<'t>, mut expr: Node<'t>) -> Node<'t> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use super::super::summarize;
-    use super::super::test_context::with_context;
-    use crate::codemod::Registry;
-    use crate::project::{FileSummary, ModuleMap, ReturnedObject};
-    use crate::settings::RuleSelection;
+    use super::super::test_context::db_summary;
+    use crate::project::{FileSummary, ReturnedObject};
 
     /// The summary of `source` as module `db` of a one-file project.
     fn summary(source: &str) -> FileSummary {
-        let registry = Registry::bundled().unwrap();
-        let root = PathBuf::from("/project");
-        let path = root.join("db.py");
-        let map = ModuleMap::build(&[root], std::slice::from_ref(&path));
-        let module = map.module(&path).unwrap();
-        with_context("db.py", source, None, |file| {
-            summarize(file, module, &map, &registry, &RuleSelection::default())
-        })
+        db_summary(source)
     }
 
     /// The marked parts of one function's return value: `(position, "kind@line" or

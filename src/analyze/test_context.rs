@@ -32,3 +32,21 @@ pub(super) fn with_context<T>(
     };
     work(&file)
 }
+
+/// The project summary of `source` as module `db` of a one-file project.
+pub(super) fn db_summary(source: &str) -> crate::project::FileSummary {
+    let registry = crate::codemod::Registry::bundled().unwrap();
+    let root = std::path::PathBuf::from("/project");
+    let path = root.join("db.py");
+    let map = crate::project::ModuleMap::build(&[root], std::slice::from_ref(&path));
+    let module = map.module(&path).unwrap();
+    with_context("db.py", source, None, |file| {
+        super::summarize(
+            file,
+            module,
+            &map,
+            &registry,
+            &crate::settings::RuleSelection::default(),
+        )
+    })
+}
