@@ -411,17 +411,21 @@ impl<'l> LexicalProject<'l> {
 /// name, and what those call in turn: by name, so every function or method of that name is
 /// kept.
 fn keep_what_kept_sync_bodies_call(bodies: &[super::lexical_summary::Body], left_out: &mut [bool]) {
-    let mut called: HashSet<&str> = HashSet::default();
+    // The synchronous bodies by their function's name, once: linear in the bodies and calls.
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (i, body) in bodies.iter().enumerate() {
+        if !body.is_async {
+            by_name.entry(body.name.as_str()).or_default().push(i);
+        }
+    }
     let mut queue: Vec<usize> = (0..bodies.len())
         .filter(|&i| !left_out[i] && !bodies[i].is_async)
         .collect();
     while let Some(i) = queue.pop() {
         for name in bodies[i].local_calls.iter() {
-            if !called.insert(name) {
-                continue;
-            }
-            for (j, body) in bodies.iter().enumerate() {
-                if left_out[j] && !body.is_async && body.name == *name {
+            // Each name's bodies are kept (and queued) once: `remove` empties its entry.
+            for j in by_name.remove(name.as_str()).into_iter().flatten() {
+                if left_out[j] {
                     left_out[j] = false;
                     queue.push(j);
                 }
