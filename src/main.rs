@@ -9,7 +9,7 @@ use unfreeze::bot::execute_bot;
 use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
 use unfreeze::outcome::ExitStatus;
-use unfreeze::plan::{Plan, PlanRecorder, execute_apply};
+use unfreeze::plan::{Plan, PlanRecorder, PlanSettings, execute_apply};
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
@@ -100,7 +100,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
             };
         }
         Command::Apply(args) => {
-            return execute_apply(args, &mut io::stdout().lock(), &mut io::stderr());
+            return execute_apply(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
         }
         Command::Bot(args) => {
             configure_color(ColorChoice::Never);
@@ -149,13 +149,17 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     let summary = match plan_path {
         Some(_) if settings.read_stdin => return usage_error("--plan needs files, not stdin"),
         Some(path) => {
-            let plan = Plan::new(matches!(
+            let mut plan = Plan::new(matches!(
                 mode,
                 Mode::Fix {
                     unsafe_fixes: true,
                     ..
                 }
             ));
+            plan.settings = match PlanSettings::record(common, &settings.config) {
+                Ok(recorded) => recorded,
+                Err(message) => return usage_error(&message),
+            };
             let mut recorder = PlanRecorder::new(plan, Some(reporter.as_mut()));
             let summary = run(&settings, &registry, &mut recorder)?;
             if let Err(err) = recorder.plan.write(path) {

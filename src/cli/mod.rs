@@ -38,11 +38,15 @@ pub enum Command {
     ///
     /// Exit status: 0 nothing to fix, 1 fixes proposed or findings left, 2 error.
     Fix(FixArgs),
-    /// Apply a plan written by `fix --plan`, to the files that have not changed since.
+    /// Apply a plan written by `fix --plan`, to the files that have not changed since. A plan
+    /// is untrusted: every path must stay inside the root, and every file's content must be
+    /// what this unfreeze writes from the file's current bytes with the plan's settings.
     ///
     /// Exit status: 0 every file applied, 1 some files refused (changed or removed since the
-    /// plan was made; the others are applied), 2 error (unreadable plan, a write failed).
-    Apply(crate::plan::ApplyArgs),
+    /// plan was made; the others are applied), 2 error (unreadable or invalid plan, another
+    /// unfreeze version or other settings, a path outside the root, content unfreeze would not
+    /// write, a write failed).
+    Apply(ApplyArgs),
     /// In a git repository: fix on a new branch, commit, write the pull-request body, push and
     /// open the pull request (docs/bot.md).
     ///
@@ -155,6 +159,22 @@ pub struct BotArgs {
     /// Where rule documentation lives: links are `<URL><CODE>.md`.
     #[arg(long, value_name = "URL")]
     pub docs_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan written by `unfreeze fix --plan PLAN`.
+    pub plan: PathBuf,
+    /// Only check that every planned file is unchanged; write nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Write nothing unless every planned file can be applied.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    /// Write only inside this directory [default: the directory of the project's configuration
+    /// file found from the working directory, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

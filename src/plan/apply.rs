@@ -1,26 +1,18 @@
-//! `unfreeze apply PLAN`: every file of the plan is checked first (still the bytes that were
-//! planned?), then the files that match are written atomically; the others are refused by name.
+//! `unfreeze apply PLAN`: the plan is untrusted. Every file of it is checked first (inside
+//! the root? still the bytes that were planned? the content unfreeze makes again from them?),
+//! then the files that pass are written atomically; the others are refused by name.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::Args;
-
+use super::confine::{Confined, Root};
+use super::rederive::{rederive, same_version};
 use super::{Plan, PlannedFile};
+use crate::cli::ApplyArgs;
+use crate::codemod::Registry;
 use crate::outcome::ExitStatus;
-use crate::write::{Fingerprint, write_atomically};
-
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// The plan written by `unfreeze fix --plan PLAN`.
-    pub plan: PathBuf,
-    /// Only check that every planned file is unchanged; write nothing.
-    #[arg(long)]
-    pub check: bool,
-    /// Write nothing unless every planned file can be applied.
-    #[arg(long)]
-    pub all_or_nothing: bool,
-}
+use crate::write::{Fingerprint, WriteError, write_atomically};
 
 /// A planned file that was not applied, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,14 +30,17 @@ pub struct ApplyOutcome {
     pub already_applied: Vec<String>,
     /// Changed or removed since the plan was made.
     pub refused: Vec<Refusal>,
+    /// Not what unfreeze would write, or not inside the root: the plan cannot be trusted.
+    pub untrusted: Vec<Refusal>,
     /// Could not be read or written, or the plan's content is damaged.
     pub errors: Vec<Refusal>,
 }
 
 impl ApplyOutcome {
-    /// 0: everything applied; 1: some files refused because they changed; 2: an error.
+    /// 0: everything applied; 1: some files refused because they changed; 2: an error, or a
+    /// file the plan cannot be trusted with.
     pub fn exit_status(&self) -> ExitStatus {
-        if !self.errors.is_empty() {
+        if !self.errors.is_empty() || !self.untrusted.is_empty() {
             ExitStatus::Error
         } else if !self.refused.is_empty() {
             ExitStatus::Findings
@@ -156,20 +151,184 @@ pub fn apply_plan(
     outcome
 }
 
-/// The `apply` command: read the plan, apply it in the working directory, say what happened.
+/// One planned file that passed every check, to be written.
+struct Checked<'a> {
+    file: &'a PlannedFile,
+    confined: Confined,
+    bytes: Vec<u8>,
+    current: Fingerprint,
+}
+
+/// The checks of one planned file, in order: inside the root and named once; its content
+/// intact; its current bytes the planned ones; the plan's entry the one unfreeze makes now.
+fn check_untrusted<'a>(
+    file: &'a PlannedFile,
+    confined: Confined,
+    fresh: &HashMap<&str, &PlannedFile>,
+) -> Result<Option<Checked<'a>>, (bool, String)> {
+    let untrusted = |reason: String| (true, reason);
+    let fixed = file.fixed.as_ref().expect("only fixed files are checked");
+    let bytes = fixed.bytes().map_err(untrusted)?;
+    let current = match std::fs::symlink_metadata(&confined.target) {
+        Ok(meta) if !meta.file_type().is_file() => {
+            return Err(untrusted("is not a regular file".to_owned()));
+        }
+        Ok(_) => std::fs::read(&confined.target),
+        Err(err) => Err(err),
+    };
+    let current = match current {
+        Ok(current) => current,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err((
+                false,
+                "no longer exists (relative paths are resolved against the working directory: \
+                 run `apply` where the plan was made)"
+                    .to_owned(),
+            ));
+        }
+        Err(err) => return Err((true, format!("could not read the file: {err}"))),
+    };
+    let fingerprint = Fingerprint::of(&current);
+    let hash = fingerprint.sha256_hex();
+    if hash == fixed.sha256 {
+        return Ok(None);
+    }
+    if hash != file.sha256 {
+        return Err((
+            false,
+            "changed since the plan was made (its sha256 differs)".to_owned(),
+        ));
+    }
+    let not_ours = |what: &str| {
+        untrusted(format!(
+            "{what} is not what unfreeze {} makes from the file's current bytes with the \
+             plan's settings (was the plan edited? if other files of the project changed since \
+             the plan was made, make the plan again)",
+            super::rederive::VERSION
+        ))
+    };
+    let Some(made) = fresh.get(file.path.as_str()) else {
+        return Err(not_ours("the plan's entry for this file"));
+    };
+    let Some(made_fixed) = &made.fixed else {
+        return Err(not_ours("the plan's fixed content"));
+    };
+    if made_fixed.bytes().ok().as_deref() != Some(bytes.as_slice()) {
+        return Err(not_ours("the plan's fixed content"));
+    }
+    if made_fixed.diff != fixed.diff {
+        return Err(not_ours("the plan's diff"));
+    }
+    if made.findings != file.findings || made.rejected != file.rejected {
+        return Err(not_ours("the plan's list of findings"));
+    }
+    Ok(Some(Checked {
+        file,
+        confined,
+        bytes,
+        current: fingerprint,
+    }))
+}
+
+/// Apply an untrusted plan read from a file: every path confined to `root`, every file's
+/// content made again and compared, before anything is written. `Err`: the whole plan is
+/// refused (another unfreeze version, other settings), nothing written.
+pub fn apply_untrusted(
+    plan: &Plan,
+    root: &Root,
+    registry: &Registry,
+    check_only: bool,
+    all_or_nothing: bool,
+) -> Result<ApplyOutcome, String> {
+    same_version(plan)?;
+    let mut outcome = ApplyOutcome::default();
+    let refuse = |list: &mut Vec<Refusal>, path: &str, reason: String| {
+        list.push(Refusal {
+            path: path.to_owned(),
+            reason,
+        })
+    };
+    // Every path first: the ones the run reads, then the ones it would write.
+    let settings = &plan.settings;
+    for path in settings.paths.iter().chain(&settings.config) {
+        if let Err(reason) = root.resolve(path) {
+            return Err(format!("the plan's settings name `{path}`, which {reason}"));
+        }
+    }
+    let mut confined = Vec::new();
+    let mut seen = HashSet::new();
+    for file in plan.fixed_files() {
+        match root.confine(&file.path) {
+            Ok(place) if !seen.insert(place.target.clone()) => refuse(
+                &mut outcome.untrusted,
+                &file.path,
+                "names a file another entry of the plan names too".to_owned(),
+            ),
+            Ok(place) => confined.push((file, place)),
+            Err(reason) => refuse(&mut outcome.untrusted, &file.path, reason),
+        }
+    }
+    let made = rederive(plan, registry)?;
+    let fresh: HashMap<&str, &PlannedFile> =
+        made.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut writes = Vec::new();
+    for (file, place) in confined {
+        match check_untrusted(file, place, &fresh) {
+            Ok(Some(checked)) => writes.push(checked),
+            Ok(None) => outcome.already_applied.push(file.path.clone()),
+            Err((true, reason)) => refuse(&mut outcome.untrusted, &file.path, reason),
+            Err((false, reason)) => refuse(&mut outcome.refused, &file.path, reason),
+        }
+    }
+    let blocked = all_or_nothing
+        && !(outcome.refused.is_empty()
+            && outcome.untrusted.is_empty()
+            && outcome.errors.is_empty());
+    for checked in writes {
+        let path = &checked.file.path;
+        if blocked {
+            refuse(
+                &mut outcome.refused,
+                path,
+                "not written: another file of the plan was refused (--all-or-nothing)".to_owned(),
+            );
+        } else if check_only {
+            outcome.applied.push(path.clone());
+        } else {
+            match root.write(&checked.confined, &checked.bytes, checked.current) {
+                Ok(()) => outcome.applied.push(path.clone()),
+                Err(WriteError::Changed) => refuse(
+                    &mut outcome.refused,
+                    path,
+                    "changed while the plan was being applied".to_owned(),
+                ),
+                Err(err) => refuse(&mut outcome.errors, path, err.to_string()),
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The `apply` command: read the plan, check it and apply it in the working directory, say
+/// what happened.
 pub fn execute_apply(
     args: &ApplyArgs,
+    registry: &Registry,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
-    let plan = match Plan::read(&args.plan) {
-        Ok(plan) => plan,
+    let checked = Plan::read(&args.plan).and_then(|plan| {
+        let root = Root::new(args.root.as_deref())?;
+        apply_untrusted(&plan, &root, registry, args.check, args.all_or_nothing)
+    });
+    let outcome = match checked {
+        Ok(outcome) => outcome,
         Err(message) => {
             writeln!(err, "error: {message}")?;
+            writeln!(err, "Nothing written.")?;
             return Ok(ExitStatus::Error);
         }
     };
-    let outcome = apply_plan(&plan, Path::new("."), args.check, args.all_or_nothing);
     let verb = if args.check { "would apply" } else { "applied" };
     for path in &outcome.applied {
         writeln!(out, "{verb}: {path}")?;
@@ -177,7 +336,7 @@ pub fn execute_apply(
     for path in &outcome.already_applied {
         writeln!(out, "already applied: {path}")?;
     }
-    for refusal in &outcome.refused {
+    for refusal in outcome.untrusted.iter().chain(&outcome.refused) {
         writeln!(err, "refused: {}: {}", refusal.path, refusal.reason)?;
     }
     for error in &outcome.errors {
@@ -190,7 +349,7 @@ pub fn execute_apply(
         if args.check { "Would apply" } else { "Applied" },
         outcome.applied.len(),
         files(outcome.applied.len()),
-        outcome.refused.len(),
+        outcome.refused.len() + outcome.untrusted.len(),
         outcome.already_applied.len(),
         outcome.errors.len(),
     )?;

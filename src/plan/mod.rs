@@ -1,8 +1,13 @@
 //! Plans: the fixes of a run recorded in a versioned JSON file (`fix --plan`), with a SHA-256
 //! of every file as it was read, and applied later (`apply`) only to the files that still have
 //! those bytes, so that what is applied is exactly what was previewed (docs/plan-format.md).
+//! A plan read back is untrusted input: `apply` confines its paths to one root (`confine`) and
+//! writes a file only when its content is what unfreeze makes again (`rederive`).
 
 mod apply;
+mod confine;
+mod rederive;
+mod settings;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,7 +24,9 @@ use crate::report::Reporter;
 use crate::source::LineIndex;
 use crate::write::Fingerprint;
 
-pub use apply::{ApplyArgs, ApplyOutcome, Refusal, apply_plan, execute_apply};
+pub use apply::{ApplyOutcome, Refusal, apply_plan, execute_apply};
+pub use confine::{Confined, Root};
+pub use settings::{ConfigurationRecord, MAX_PLAN_BYTES, PlanSettings};
 
 /// The value of `format` in every plan file.
 pub const PLAN_FORMAT: &str = "unfreeze-plan";
@@ -28,6 +35,7 @@ pub const PLAN_VERSION: u32 = 1;
 
 /// A whole plan, as written to disk.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format: String,
     pub version: u32,
@@ -35,12 +43,15 @@ pub struct Plan {
     pub unfreeze_version: String,
     /// Whether unsafe fixes were included (`fix --plan --unsafe-fixes`).
     pub unsafe_fixes: bool,
+    /// The options and configuration the fixes were made with.
+    pub settings: PlanSettings,
     /// Files with findings, sorted by path.
     pub files: Vec<PlannedFile>,
 }
 
 /// One file of a plan.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedFile {
     /// The path as given on the command line (relative to the working directory where the plan
     /// was made, when inside it); `apply` resolves it against its own working directory.
@@ -60,6 +71,7 @@ pub struct PlannedFile {
 
 /// The fixed bytes of a file, and the diff that previews them.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct FixedContent {
     /// SHA-256 of the fixed bytes, so a plan edited by hand is refused.
     pub sha256: String,
@@ -105,6 +117,7 @@ impl FixedContent {
 
 /// A 1-based row and column (in characters).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Location {
     pub row: usize,
     pub column: usize,
@@ -112,6 +125,7 @@ pub struct Location {
 
 /// One finding of a planned file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedFinding {
     pub code: String,
     pub name: String,
@@ -172,6 +186,7 @@ impl Plan {
             version: PLAN_VERSION,
             unfreeze_version: env!("CARGO_PKG_VERSION").to_owned(),
             unsafe_fixes,
+            settings: PlanSettings::default(),
             files: Vec::new(),
         }
     }
@@ -213,10 +228,27 @@ impl Plan {
         });
     }
 
-    /// Read and validate a plan file.
+    /// Read and validate a plan file: its size, its format and version, its shape (unknown
+    /// fields and wrong types are refused), its hashes and values.
     pub fn read(path: &Path) -> Result<Plan, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| format!("could not read the plan {}: {err}", path.display()))?;
+        use std::io::Read;
+        let could_not =
+            |err: io::Error| format!("could not read the plan {}: {err}", path.display());
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(could_not)?
+            .take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(could_not)?;
+        if bytes.len() as u64 > MAX_PLAN_BYTES {
+            return Err(format!(
+                "the plan {} is larger than {} MiB, the most `apply` reads",
+                path.display(),
+                MAX_PLAN_BYTES / (1024 * 1024)
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("the plan {} is not UTF-8", path.display()))?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
         if value.get("format").and_then(|f| f.as_str()) != Some(PLAN_FORMAT) {
@@ -237,7 +269,10 @@ impl Plan {
                 ));
             }
         }
-        let mut plan: Plan = serde_json::from_value(value)
+        drop(value);
+        let mut plan: Plan = serde_json::from_str(&text)
+            .map_err(|err| format!("{}: invalid plan: {err}", path.display()))?;
+        settings::validate(&plan)
             .map_err(|err| format!("{}: invalid plan: {err}", path.display()))?;
         for file in &mut plan.files {
             file.local_path = PathBuf::from(&file.path);

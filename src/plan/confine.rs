@@ -1,0 +1,312 @@
+//! Confinement: every path a plan names must lead to a file inside one root directory. Checked
+//! when the plan is verified (absolute paths, `..` climbing out, symbolic links leading out are
+//! refused by name), and again right before each file is renamed into place, so a directory
+//! swapped for a link in between is caught.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::config::find_config;
+use crate::write::{Fingerprint, WriteError};
+
+/// The one directory `apply` writes in, and the directory relative paths start from.
+#[derive(Clone, Debug)]
+pub struct Root {
+    /// Canonical.
+    dir: PathBuf,
+    /// The working directory, canonical.
+    cwd: PathBuf,
+}
+
+/// Where a plan's path leads: a file inside the root, every link on the way resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confined {
+    /// The file (its directory canonical; the file itself is no link).
+    pub target: PathBuf,
+}
+
+impl Root {
+    /// `--root DIR`, else the directory of the configuration file found from the working
+    /// directory, else the working directory.
+    pub fn new(explicit: Option<&Path>) -> Result<Root, String> {
+        let cwd = std::env::current_dir()
+            .and_then(fs::canonicalize)
+            .map_err(|err| format!("the working directory: {err}"))?;
+        let dir = match explicit {
+            Some(dir) => {
+                let canonical = fs::canonicalize(dir)
+                    .map_err(|err| format!("--root {}: {err}", dir.display()))?;
+                if !canonical.is_dir() {
+                    return Err(format!("--root {}: not a directory", dir.display()));
+                }
+                canonical
+            }
+            None => find_config(&cwd)
+                .and_then(|config| config.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| cwd.clone()),
+        };
+        Ok(Root { dir, cwd })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the file `name` (relative to the working directory) leads, or why it is refused.
+    /// Nothing is opened; the file need not exist.
+    pub fn confine(&self, name: &str) -> Result<Confined, String> {
+        let target = self.resolve(name)?;
+        if target == self.dir {
+            return Err("is the root directory itself".to_owned());
+        }
+        Ok(Confined { target })
+    }
+
+    /// Where `name` leads (the root itself included), or why it is outside.
+    pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
+        let path = Path::new(name);
+        if path.has_root() || path.is_absolute() {
+            return Err(
+                "is an absolute path: a plan names files relative to the directory \
+                        it is applied in"
+                    .to_owned(),
+            );
+        }
+        let mut lexical = self.cwd.clone();
+        let mut climbs = false;
+        for component in path.components() {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    climbs = true;
+                    lexical.pop();
+                }
+                Component::Normal(part) => lexical.push(part),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err("is an absolute path".to_owned());
+                }
+            }
+        }
+        if !lexical.starts_with(&self.dir) {
+            let how = if climbs {
+                "`..` climbs out of"
+            } else {
+                "is outside"
+            };
+            return Err(format!("{how} the root {}", self.dir.display()));
+        }
+        let rest: Vec<_> = lexical
+            .strip_prefix(&self.dir)
+            .unwrap_or(&lexical)
+            .components()
+            .collect();
+        let mut current = self.dir.clone();
+        for (i, part) in rest.iter().enumerate() {
+            let next = current.join(part);
+            match fs::symlink_metadata(&next) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    let shown = self.shown(&next);
+                    let resolved = fs::canonicalize(&next)
+                        .map_err(|_| format!("`{shown}` is a symbolic link that leads nowhere"))?;
+                    if !resolved.starts_with(&self.dir) {
+                        return Err(format!(
+                            "`{shown}` is a symbolic link leading out of the root {} (to {})",
+                            self.dir.display(),
+                            resolved.display()
+                        ));
+                    }
+                    current = resolved;
+                }
+                Ok(_) => current = next,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    current = next;
+                    for part in &rest[i + 1..] {
+                        current.push(part);
+                    }
+                    break;
+                }
+                Err(err) => return Err(format!("could not be examined: {err}")),
+            }
+        }
+        Ok(current)
+    }
+
+    /// `path` as the user sees it: relative to the working directory when inside it.
+    fn shown(&self, path: &Path) -> String {
+        path.strip_prefix(&self.cwd)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    /// The confined file is still where it was found: a regular file (no link) in a
+    /// directory whose canonical path is unchanged and inside the root.
+    fn still_in_place(&self, confined: &Confined) -> Result<(), WriteError> {
+        let moved = |what: &str| {
+            WriteError::Io(io::Error::other(format!(
+                "{what} since the plan was verified; not written"
+            )))
+        };
+        let parent = confined
+            .target
+            .parent()
+            .ok_or_else(|| moved("the file has no directory"))?;
+        match fs::canonicalize(parent) {
+            Ok(canonical) if canonical == parent && canonical.starts_with(&self.dir) => {}
+            Ok(_) => {
+                return Err(moved(
+                    "a directory on the file's path was replaced (by a symbolic link?)",
+                ));
+            }
+            Err(_) => return Err(WriteError::Changed),
+        }
+        match fs::symlink_metadata(&confined.target) {
+            Ok(meta) if meta.file_type().is_file() => Ok(()),
+            Ok(_) => Err(moved(
+                "the file was replaced by something other than a regular file",
+            )),
+            Err(_) => Err(WriteError::Changed),
+        }
+    }
+
+    /// Replace the confined file's contents with `bytes` if it still has the `expected`
+    /// bytes: a temporary file in the same directory, renamed over it after the file and its
+    /// directory are checked once more.
+    pub fn write(
+        &self,
+        confined: &Confined,
+        bytes: &[u8],
+        expected: Fingerprint,
+    ) -> Result<(), WriteError> {
+        let unchanged = || -> Result<fs::Permissions, WriteError> {
+            self.still_in_place(confined)?;
+            let current = fs::read(&confined.target).map_err(WriteError::Io)?;
+            if Fingerprint::of(&current) != expected {
+                return Err(WriteError::Changed);
+            }
+            Ok(fs::symlink_metadata(&confined.target)
+                .map_err(WriteError::Io)?
+                .permissions())
+        };
+        let permissions = unchanged()?;
+        if permissions.readonly() {
+            return Err(WriteError::Io(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the file is read-only",
+            )));
+        }
+        let temporary = temporary_path(&confined.target);
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)
+                .map_err(WriteError::Io)?;
+            file.write_all(bytes).map_err(WriteError::Io)?;
+            file.sync_all().map_err(WriteError::Io)?;
+            fs::set_permissions(&temporary, permissions).map_err(WriteError::Io)?;
+            unchanged()?;
+            fs::rename(&temporary, &confined.target).map_err(WriteError::Io)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        result
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn temporary_path(target: &Path) -> PathBuf {
+    let name: String = target
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().take(25).collect())
+        .unwrap_or_default();
+    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+    target.with_file_name(format!(
+        ".{name}.unfreeze-apply-{}-{unique}.tmp",
+        std::process::id()
+    ))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn root(dir: &Path) -> Root {
+        let dir = fs::canonicalize(dir).unwrap();
+        Root {
+            cwd: dir.clone(),
+            dir,
+        }
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_check_is_not_written_through() {
+        let project = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir(project.path().join("pkg")).unwrap();
+        fs::write(project.path().join("pkg/a.py"), "old\n").unwrap();
+        fs::write(outside.path().join("a.py"), "old\n").unwrap();
+        let root = root(project.path());
+        let confined = root.confine("pkg/a.py").unwrap();
+        // After the check, before the write: the directory becomes a link leading out.
+        fs::rename(project.path().join("pkg"), project.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), project.path().join("pkg")).unwrap();
+        let err = root
+            .write(&confined, b"attacker\n", Fingerprint::of(b"old\n"))
+            .unwrap_err();
+        assert!(err.to_string().contains("was replaced"), "{err}");
+        assert_eq!(
+            fs::read_to_string(outside.path().join("a.py")).unwrap(),
+            "old\n"
+        );
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_link_after_the_check_is_not_written_through() {
+        let project = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(project.path().join("a.py"), "old\n").unwrap();
+        fs::write(outside.path().join("a.py"), "old\n").unwrap();
+        let root = root(project.path());
+        let confined = root.confine("a.py").unwrap();
+        fs::remove_file(project.path().join("a.py")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("a.py"), project.path().join("a.py"))
+            .unwrap();
+        let err = root
+            .write(&confined, b"attacker\n", Fingerprint::of(b"old\n"))
+            .unwrap_err();
+        assert!(err.to_string().contains("was replaced"), "{err}");
+        assert_eq!(
+            fs::read_to_string(outside.path().join("a.py")).unwrap(),
+            "old\n"
+        );
+    }
+
+    #[test]
+    fn links_inside_the_root_are_followed_and_links_out_refused_by_name() {
+        let project = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir(project.path().join("real")).unwrap();
+        fs::write(project.path().join("real/a.py"), "x\n").unwrap();
+        std::os::unix::fs::symlink(project.path().join("real"), project.path().join("alias"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), project.path().join("out")).unwrap();
+        let root = root(project.path());
+        assert_eq!(
+            root.confine("alias/a.py").unwrap().target,
+            root.dir().join("real/a.py")
+        );
+        let err = root.confine("out/a.py").unwrap_err();
+        assert!(
+            err.starts_with("`out` is a symbolic link leading out of the root"),
+            "{err}"
+        );
+        assert!(root.confine("..").is_err());
+        assert!(root.confine(".").is_err());
+    }
+}
