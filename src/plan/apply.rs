@@ -34,13 +34,16 @@ pub struct ApplyOutcome {
     pub untrusted: Vec<Refusal>,
     /// Could not be read or written, or the plan's content is damaged.
     pub errors: Vec<Refusal>,
+    /// Why the whole plan was refused (another unfreeze version or configuration, settings
+    /// naming a path outside the root): nothing was written.
+    pub plan_refused: Option<String>,
 }
 
 impl ApplyOutcome {
     /// 0: everything applied; 1: some files refused because they changed; 2: an error, or a
     /// file the plan cannot be trusted with.
     pub fn exit_status(&self) -> ExitStatus {
-        if !self.errors.is_empty() || !self.untrusted.is_empty() {
+        if self.plan_refused.is_some() || !self.errors.is_empty() || !self.untrusted.is_empty() {
             ExitStatus::Error
         } else if !self.refused.is_empty() {
             ExitStatus::Findings
@@ -231,30 +234,26 @@ fn check_untrusted<'a>(
 }
 
 /// Apply an untrusted plan read from a file: every path confined to `root`, every file's
-/// content made again and compared, before anything is written. `Err`: the whole plan is
-/// refused (another unfreeze version, other settings), nothing written.
+/// content made again and compared, before anything is written.
 pub fn apply_untrusted(
     plan: &Plan,
     root: &Root,
     registry: &Registry,
     check_only: bool,
     all_or_nothing: bool,
-) -> Result<ApplyOutcome, String> {
-    same_version(plan)?;
+) -> ApplyOutcome {
     let mut outcome = ApplyOutcome::default();
+    if let Err(message) = same_version(plan) {
+        outcome.plan_refused = Some(message);
+        return outcome;
+    }
     let refuse = |list: &mut Vec<Refusal>, path: &str, reason: String| {
         list.push(Refusal {
             path: path.to_owned(),
             reason,
         })
     };
-    // Every path first: the ones the run reads, then the ones it would write.
-    let settings = &plan.settings;
-    for path in settings.paths.iter().chain(&settings.config) {
-        if let Err(reason) = root.resolve(path) {
-            return Err(format!("the plan's settings name `{path}`, which {reason}"));
-        }
-    }
+    // Every path first: the ones it would write, then the ones the run reads.
     let mut confined = Vec::new();
     let mut seen = HashSet::new();
     for file in plan.fixed_files() {
@@ -268,7 +267,21 @@ pub fn apply_untrusted(
             Err(reason) => refuse(&mut outcome.untrusted, &file.path, reason),
         }
     }
-    let made = rederive(plan, registry)?;
+    let settings = &plan.settings;
+    for path in settings.paths.iter().chain(&settings.config) {
+        if let Err(reason) = root.resolve(path) {
+            outcome.plan_refused =
+                Some(format!("the plan's settings name `{path}`, which {reason}"));
+            return outcome;
+        }
+    }
+    let made = match rederive(plan, registry) {
+        Ok(made) => made,
+        Err(message) => {
+            outcome.plan_refused = Some(message);
+            return outcome;
+        }
+    };
     let fresh: HashMap<&str, &PlannedFile> =
         made.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut writes = Vec::new();
@@ -306,7 +319,7 @@ pub fn apply_untrusted(
             }
         }
     }
-    Ok(outcome)
+    outcome
 }
 
 /// The `apply` command: read the plan, check it and apply it in the working directory, say
@@ -319,16 +332,29 @@ pub fn execute_apply(
 ) -> io::Result<ExitStatus> {
     let checked = Plan::read(&args.plan).and_then(|plan| {
         let root = Root::new(args.root.as_deref())?;
-        apply_untrusted(&plan, &root, registry, args.check, args.all_or_nothing)
+        Ok(apply_untrusted(
+            &plan,
+            &root,
+            registry,
+            args.check,
+            args.all_or_nothing,
+        ))
     });
     let outcome = match checked {
         Ok(outcome) => outcome,
-        Err(message) => {
-            writeln!(err, "error: {message}")?;
-            writeln!(err, "Nothing written.")?;
-            return Ok(ExitStatus::Error);
-        }
+        Err(message) => ApplyOutcome {
+            plan_refused: Some(message),
+            ..ApplyOutcome::default()
+        },
     };
+    if let Some(message) = &outcome.plan_refused {
+        for refusal in &outcome.untrusted {
+            writeln!(err, "refused: {}: {}", refusal.path, refusal.reason)?;
+        }
+        writeln!(err, "error: {message}")?;
+        writeln!(err, "Nothing written.")?;
+        return Ok(ExitStatus::Error);
+    }
     let verb = if args.check { "would apply" } else { "applied" };
     for path in &outcome.applied {
         writeln!(out, "{verb}: {path}")?;

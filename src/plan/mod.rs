@@ -234,18 +234,23 @@ impl Plan {
         use std::io::Read;
         let could_not =
             |err: io::Error| format!("could not read the plan {}: {err}", path.display());
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .map_err(could_not)?
-            .take(MAX_PLAN_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(could_not)?;
-        if bytes.len() as u64 > MAX_PLAN_BYTES {
-            return Err(format!(
+        let file = std::fs::File::open(path).map_err(could_not)?;
+        let too_large = || {
+            format!(
                 "the plan {} is larger than {} MiB, the most `apply` reads",
                 path.display(),
                 MAX_PLAN_BYTES / (1024 * 1024)
-            ));
+            )
+        };
+        if file.metadata().map_err(could_not)?.len() > MAX_PLAN_BYTES {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(could_not)?;
+        if bytes.len() as u64 > MAX_PLAN_BYTES {
+            return Err(too_large());
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("the plan {} is not UTF-8", path.display()))?;
