@@ -318,11 +318,14 @@ fn a_plan_from_another_version_is_refused() {
     assert_eq!(read(dir.path().join("a.py")), SLEEPY);
 }
 
+/// One change to a plan's JSON.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn an_invalid_plan_is_refused_before_anything_is_read() {
     let dir = project(&[("a.py", SLEEPY.as_bytes())]);
     let honest = make_plan(dir.path(), &["a.py"]);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "invalid plan: unknown field `run`",
             Box::new(|p| p["run"] = Value::from("sh -c id")),

@@ -49,12 +49,68 @@ impl DocsLinks {
     }
 }
 
-/// A table cell: one line, pipes escaped.
+/// A table cell of prose that may hold text from the repository (paths, messages, errors): one
+/// line, pipes escaped; its `code spans` kept, and outside them the characters that would open
+/// a link, an image, HTML or emphasis escaped, and `@` kept from mentioning anyone.
 fn cell(text: &str) -> String {
-    text.split_whitespace()
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.as_str();
+    while let Some(open) = rest.find('`') {
+        escape_prose(&rest[..open], &mut out);
+        let after = &rest[open + 1..];
+        match after.find('`') {
+            Some(close) => {
+                out.push('`');
+                out.push_str(&after[..close].replace('|', "\\|"));
+                out.push('`');
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str("\\`");
+                rest = after;
+            }
+        }
+    }
+    escape_prose(rest, &mut out);
+    out
+}
+
+fn escape_prose(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // A zero-width space: GitHub mentions `@name` in rendered text, escaped or not.
+            '@' => out.push_str("@\u{200b}"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// `text` as one code span in a table cell: fenced with one backtick more than the longest run
+/// in it (a path with backticks cannot close it), pipes escaped.
+fn code_span(text: &str) -> String {
+    let line = text
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-        .replace('|', "\\|")
+        .replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in line.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if line.starts_with('`') || line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{line}{pad}{fence}")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -221,9 +277,8 @@ fn body_with_rows(
         for (path, finding) in fixes.iter().take(max_rows) {
             let _ = writeln!(
                 body,
-                "| `{}:{}` | {} | {} | {} |",
-                cell(path),
-                finding.location.row,
+                "| {} | {} | {} | {} |",
+                code_span(&format!("{path}:{}", finding.location.row)),
                 cell(finding.fix_title.as_deref().unwrap_or(&finding.message)),
                 finding.applicability.as_deref().unwrap_or(""),
                 cell(finding.caveat.as_deref().unwrap_or("")),
@@ -251,10 +306,11 @@ fn body_with_rows(
             for (path, finding) in left.iter().take(max_rows) {
                 let _ = writeln!(
                     body,
-                    "| `{}:{}:{}` | {} | {} | {} |",
-                    cell(path),
-                    finding.location.row,
-                    finding.location.column,
+                    "| {} | {} | {} | {} |",
+                    code_span(&format!(
+                        "{path}:{}:{}",
+                        finding.location.row, finding.location.column
+                    )),
                     docs.link(&finding.code),
                     cell(&finding.message),
                     cell(&finding.needs_human_reason()),
@@ -266,8 +322,8 @@ fn body_with_rows(
         for (path, message) in errors.iter().take(max_rows.max(20)) {
             let _ = writeln!(
                 body,
-                "- `{}`: could not be processed: {}",
-                cell(path),
+                "- {}: could not be processed: {}",
+                code_span(path),
                 cell(message)
             );
         }
@@ -349,6 +405,25 @@ mod tests {
     #[test]
     fn cells_stay_on_one_line_and_escape_pipes() {
         assert_eq!(cell("a | b\n  c"), "a \\| b c");
+    }
+
+    #[test]
+    fn repository_text_cannot_open_links_html_or_mentions_or_close_a_code_span() {
+        // unfreeze's own code spans are kept.
+        assert_eq!(
+            cell("Replace with `await asyncio.sleep(...)`"),
+            "Replace with `await asyncio.sleep(...)`"
+        );
+        assert_eq!(
+            cell("x.py: [click](https://evil.test) <img src=x> @someone *bold*"),
+            "x.py: \\[click\\](https://evil.test) \\<img src=x\\> @\u{200b}someone \\*bold\\*"
+        );
+        // An unmatched backtick is literal: what follows stays escaped prose.
+        assert_eq!(cell("a`b <i>"), "a\\`b \\<i\\>");
+        // A path with backticks stays inside its code span.
+        assert_eq!(code_span("a`](x)`.py:3"), "``a`](x)`.py:3``");
+        assert_eq!(code_span("`x.py"), "`` `x.py ``");
+        assert_eq!(code_span("a|b.py:1"), "`a\\|b.py:1`");
     }
 
     #[test]
