@@ -316,6 +316,14 @@ fn a_plan_from_another_version_is_refused() {
         ),
     );
     assert_eq!(read(dir.path().join("a.py")), SLEEPY);
+
+    // A newer unfreeze's plan, with fields this one does not know: still named by version.
+    plan["unfreeze_version"] = Value::from("9.0.0");
+    plan["signature"] = Value::from("...");
+    write_plan(&dir.path().join("newer.json"), &plan);
+    let out = apply(dir.path(), &["newer.json"]);
+    assert_refused(&out, "error: the plan was made by unfreeze 9.0.0");
+    assert_eq!(read(dir.path().join("a.py")), SLEEPY);
 }
 
 /// One change to a plan's JSON.
@@ -339,7 +347,7 @@ fn an_invalid_plan_is_refused_before_anything_is_read() {
             Box::new(|p| p["unsafe_fixes"] = Value::from("yes")),
         ),
         (
-            "invalid plan: missing field `settings`",
+            "(plans record their settings since this version: make the plan again)",
             Box::new(|p| {
                 p.as_object_mut().unwrap().remove("settings");
             }),

@@ -243,7 +243,7 @@ pub fn apply_untrusted(
     all_or_nothing: bool,
 ) -> ApplyOutcome {
     let mut outcome = ApplyOutcome::default();
-    if let Err(message) = same_version(plan) {
+    if let Err(message) = same_version(&plan.unfreeze_version) {
         outcome.plan_refused = Some(message);
         return outcome;
     }

@@ -143,6 +143,7 @@ impl Root {
 
     /// The confined file is still where it was found: a regular file (no link) in a
     /// directory whose canonical path is unchanged and inside the root.
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
     fn still_in_place(&self, confined: &Confined) -> Result<(), WriteError> {
         let moved = |what: &str| {
             WriteError::Io(io::Error::other(format!(
@@ -172,9 +173,102 @@ impl Root {
     }
 
     /// Replace the confined file's contents with `bytes` if it still has the `expected`
-    /// bytes: a temporary file in the same directory, renamed over it after the file and its
-    /// directory are checked once more.
+    /// bytes: a temporary file in the same directory, renamed over it after the file is
+    /// checked once more. On Linux every step goes through the file's directory held open,
+    /// reached from the root without following links; elsewhere by path, with the file and its
+    /// directory checked again right before the rename.
     pub fn write(
+        &self,
+        confined: &Confined,
+        bytes: &[u8],
+        expected: Fingerprint,
+    ) -> Result<(), WriteError> {
+        #[cfg(target_os = "linux")]
+        return self.write_through_handle(confined, bytes, expected);
+        #[cfg(not(target_os = "linux"))]
+        return self.write_by_path(confined, bytes, expected);
+    }
+
+    #[cfg(target_os = "linux")]
+    fn write_through_handle(
+        &self,
+        confined: &Confined,
+        bytes: &[u8],
+        expected: Fingerprint,
+    ) -> Result<(), WriteError> {
+        use super::dir_handle::Dir;
+        use std::io::Read;
+        let replaced = |what: &str| {
+            WriteError::Io(io::Error::other(format!(
+                "{what} since the plan was verified; not written"
+            )))
+        };
+        let relative = confined
+            .target
+            .strip_prefix(&self.dir)
+            .map_err(|_| replaced("the file left the root"))?;
+        let name = relative
+            .file_name()
+            .ok_or_else(|| replaced("the file has no name"))?;
+        let parts = relative
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .map(|part| part.as_os_str());
+        let swapped = |err: io::Error, what: &str| match err.raw_os_error() {
+            _ if err.kind() == io::ErrorKind::NotFound => WriteError::Changed,
+            Some(libc::ELOOP | libc::ENOTDIR) => replaced(what),
+            _ => WriteError::Io(err),
+        };
+        let dir = Dir::open_below(&self.dir, parts).map_err(|err| {
+            swapped(
+                err,
+                "a directory on the file's path was replaced (by a symbolic link?)",
+            )
+        })?;
+        let not_a_file = "the file was replaced by something other than a regular file";
+        let unchanged = || -> Result<fs::Permissions, WriteError> {
+            let mut file = dir
+                .open_file(name)
+                .map_err(|err| swapped(err, not_a_file))?;
+            let meta = file.metadata().map_err(WriteError::Io)?;
+            if !meta.is_file() {
+                return Err(replaced(not_a_file));
+            }
+            let mut current = Vec::new();
+            file.read_to_end(&mut current).map_err(WriteError::Io)?;
+            if Fingerprint::of(&current) != expected {
+                return Err(WriteError::Changed);
+            }
+            Ok(meta.permissions())
+        };
+        let permissions = unchanged()?;
+        if permissions.readonly() {
+            return Err(WriteError::Io(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the file is read-only",
+            )));
+        }
+        let temporary = temporary_path(Path::new(name));
+        let temporary = temporary.as_os_str();
+        let result = (|| {
+            let mut file = dir.create_new(temporary).map_err(WriteError::Io)?;
+            file.write_all(bytes).map_err(WriteError::Io)?;
+            file.sync_all().map_err(WriteError::Io)?;
+            file.set_permissions(permissions).map_err(WriteError::Io)?;
+            unchanged()?;
+            dir.rename(temporary, name).map_err(WriteError::Io)
+        })();
+        if result.is_err() {
+            let _ = dir.remove(temporary);
+        }
+        result
+    }
+
+    /// [`Root::write`] by path: the file and its directory checked again right before the
+    /// rename (a swap between that check and the rename is not caught).
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    fn write_by_path(
         &self,
         confined: &Confined,
         bytes: &[u8],
@@ -243,48 +337,76 @@ mod tests {
         }
     }
 
+    /// Both writers: the one `apply` uses here, and the one by path.
+    fn write_both(swap: impl Fn(&Path, &Path)) {
+        for by_path in [false, true] {
+            let project = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            fs::create_dir(project.path().join("pkg")).unwrap();
+            fs::write(project.path().join("pkg/a.py"), "old\n").unwrap();
+            fs::write(outside.path().join("a.py"), "old\n").unwrap();
+            let root = root(project.path());
+            let confined = root.confine("pkg/a.py").unwrap();
+            // After the check, before the write.
+            swap(project.path(), outside.path());
+            let expected = Fingerprint::of(b"old\n");
+            let err = if by_path {
+                root.write_by_path(&confined, b"attacker\n", expected)
+            } else {
+                root.write(&confined, b"attacker\n", expected)
+            }
+            .unwrap_err();
+            assert!(err.to_string().contains("was replaced"), "{by_path}: {err}");
+            assert_eq!(
+                fs::read_to_string(outside.path().join("a.py")).unwrap(),
+                "old\n"
+            );
+            assert_eq!(
+                fs::read_dir(outside.path()).unwrap().count(),
+                1,
+                "no temporary file"
+            );
+        }
+    }
+
     #[test]
     fn a_directory_swapped_for_a_link_after_the_check_is_not_written_through() {
-        let project = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        fs::create_dir(project.path().join("pkg")).unwrap();
-        fs::write(project.path().join("pkg/a.py"), "old\n").unwrap();
-        fs::write(outside.path().join("a.py"), "old\n").unwrap();
-        let root = root(project.path());
-        let confined = root.confine("pkg/a.py").unwrap();
-        // After the check, before the write: the directory becomes a link leading out.
-        fs::rename(project.path().join("pkg"), project.path().join("moved")).unwrap();
-        std::os::unix::fs::symlink(outside.path(), project.path().join("pkg")).unwrap();
-        let err = root
-            .write(&confined, b"attacker\n", Fingerprint::of(b"old\n"))
-            .unwrap_err();
-        assert!(err.to_string().contains("was replaced"), "{err}");
-        assert_eq!(
-            fs::read_to_string(outside.path().join("a.py")).unwrap(),
-            "old\n"
-        );
-        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+        write_both(|project, outside| {
+            fs::rename(project.join("pkg"), project.join("moved")).unwrap();
+            std::os::unix::fs::symlink(outside, project.join("pkg")).unwrap();
+        });
     }
 
     #[test]
     fn a_file_swapped_for_a_link_after_the_check_is_not_written_through() {
+        write_both(|project, outside| {
+            fs::remove_file(project.join("pkg/a.py")).unwrap();
+            std::os::unix::fs::symlink(outside.join("a.py"), project.join("pkg/a.py")).unwrap();
+        });
+    }
+
+    #[test]
+    fn an_honest_write_keeps_permissions_and_leaves_no_temporary_file() {
+        use std::os::unix::fs::PermissionsExt;
         let project = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        fs::write(project.path().join("a.py"), "old\n").unwrap();
-        fs::write(outside.path().join("a.py"), "old\n").unwrap();
+        fs::create_dir(project.path().join("pkg")).unwrap();
+        let path = project.path().join("pkg/a.py");
+        fs::write(&path, "old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o754)).unwrap();
         let root = root(project.path());
-        let confined = root.confine("a.py").unwrap();
-        fs::remove_file(project.path().join("a.py")).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("a.py"), project.path().join("a.py"))
+        let confined = root.confine("pkg/a.py").unwrap();
+        root.write(&confined, b"new\n", Fingerprint::of(b"old\n"))
             .unwrap();
-        let err = root
-            .write(&confined, b"attacker\n", Fingerprint::of(b"old\n"))
-            .unwrap_err();
-        assert!(err.to_string().contains("was replaced"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
         assert_eq!(
-            fs::read_to_string(outside.path().join("a.py")).unwrap(),
-            "old\n"
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o754
         );
+        assert_eq!(fs::read_dir(project.path().join("pkg")).unwrap().count(), 1);
+        let err = root
+            .write(&confined, b"newer\n", Fingerprint::of(b"old\n"))
+            .unwrap_err();
+        assert!(matches!(err, WriteError::Changed), "{err}");
     }
 
     #[test]

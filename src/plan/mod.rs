@@ -6,6 +6,8 @@
 
 mod apply;
 mod confine;
+#[cfg(target_os = "linux")]
+mod dir_handle;
 mod rederive;
 mod settings;
 
@@ -274,9 +276,20 @@ impl Plan {
                 ));
             }
         }
+        // Another unfreeze's plan is refused as such, before its fields are read.
+        if let Some(made_by) = value.get("unfreeze_version").and_then(|v| v.as_str()) {
+            rederive::same_version(made_by)?;
+        }
+        let no_settings = value.get("settings").is_none();
         drop(value);
-        let mut plan: Plan = serde_json::from_str(&text)
-            .map_err(|err| format!("{}: invalid plan: {err}", path.display()))?;
+        let mut plan: Plan = serde_json::from_str(&text).map_err(|err| {
+            let hint = if no_settings {
+                " (plans record their settings since this version: make the plan again)"
+            } else {
+                ""
+            };
+            format!("{}: invalid plan: {err}{hint}", path.display())
+        })?;
         settings::validate(&plan)
             .map_err(|err| format!("{}: invalid plan: {err}", path.display()))?;
         for file in &mut plan.files {

@@ -16,12 +16,11 @@ use crate::settings::Mode;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Refuse a plan made by another unfreeze version.
-pub fn same_version(plan: &Plan) -> Result<(), String> {
-    if plan.unfreeze_version != VERSION {
+pub fn same_version(made_by: &str) -> Result<(), String> {
+    if made_by != VERSION {
         return Err(format!(
-            "the plan was made by unfreeze {}, this is unfreeze {VERSION}: its fixes may \
-             differ, so the plan cannot be checked; make the plan again with unfreeze {VERSION}",
-            plan.unfreeze_version
+            "the plan was made by unfreeze {made_by}, this is unfreeze {VERSION}: its fixes may \
+             differ, so the plan cannot be checked; make the plan again with unfreeze {VERSION}"
         ));
     }
     Ok(())
