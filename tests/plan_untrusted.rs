@@ -486,3 +486,34 @@ fn a_plan_made_in_a_subdirectory_applies_up_to_the_configuration_directory() {
     );
     assert_eq!(read(dir.path().join("top.py")), SLEEPY);
 }
+
+#[test]
+fn a_file_named_twice_or_a_directory_is_refused_by_name() {
+    let dir = project(&[("a.py", SLEEPY.as_bytes()), ("pkg/b.py", OTHER.as_bytes())]);
+    let mut plan = make_plan(dir.path(), &["a.py"]);
+    let mut twice = plan["files"][0].clone();
+    twice["path"] = Value::from("./pkg/../a.py");
+    let mut directory = plan["files"][0].clone();
+    directory["path"] = Value::from("pkg");
+    let files = plan["files"].as_array_mut().unwrap();
+    files.push(twice);
+    files.push(directory);
+    write_plan(&dir.path().join("evil.json"), &plan);
+    let out = apply(dir.path(), &["--all-or-nothing", "evil.json"]);
+    assert_refused(
+        &out,
+        "refused: ./pkg/../a.py: names a file another entry of the plan names too",
+    );
+    assert!(
+        out.stderr.contains("refused: pkg: is not a regular file"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stderr.contains("refused: a.py: not written"),
+        "{}",
+        out.show()
+    );
+    assert_eq!(read(dir.path().join("a.py")), SLEEPY);
+    assert_eq!(read(dir.path().join("pkg/b.py")), OTHER);
+}
