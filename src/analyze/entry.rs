@@ -1,17 +1,21 @@
-//! Single-task entry points: a script whose module-level code runs one coroutine function with
-//! `asyncio.run(main())` (or `asyncio.get_event_loop().run_until_complete(main())`), where that
-//! coroutine and the file's own coroutines it awaits start nothing else on the event loop.
+//! Single-task entry points: a script whose code runs one coroutine function with
+//! `asyncio.run(main())` (at module level, or in a command's synchronous function: it makes a
+//! new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
+//! that coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
-//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())` before `main`
-//! first suspends (`name = input()` above `async with SessionLocal() as session:`), whatever
-//! `main` awaits later: the new loop has no other task yet.
+//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
+//! framework's startup hook (`startup_hooks`), before anything started other work
+//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later.
 //!
-//! Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
-//! await only each other and `asyncio.sleep`; they use no `async with` / `async for`, call no
-//! other `asyncio` function and no method that starts or schedules work (`create_task`,
-//! `gather`, `serve_forever`, ...), and every mention of them in the file is the entry call's
-//! argument or an awaited call from one of them. Their bodies must be there to read (a masked
-//! body, `...`, is a doubt).
+//! What it knows is data (`[single-task]`, `codemod/single_task`): the entry calls, the
+//! awaits of quiet libraries (request/response clients: SQLAlchemy's async engine, asyncpg,
+//! aiohttp's client session...) that start nothing, the runners and scheduling methods that
+//! do. Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
+//! await only each other, quiet libraries and `asyncio.sleep`; they call no other `asyncio`
+//! function and no method that starts or schedules work (`create_task`, `gather`,
+//! `run_polling`, ...), and every mention of them in the file is the entry call's argument or
+//! an awaited call from one of them. Their bodies must be there to read (a masked body, `...`,
+//! is a doubt).
 
 use std::collections::HashSet;
 use std::ops::Range;
