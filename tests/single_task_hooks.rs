@@ -116,3 +116,13 @@ fn discord_setup_hook_gets_no_fix_but_an_event_handler_keeps_it() {
         "the handler's call moves: {fixed}"
     );
 }
+
+#[test]
+fn a_hook_registered_in_a_synchronous_function_is_read_in_a_project() {
+    // `main`'s body, where the hook is registered, must not be left out of the parse.
+    let bot = "from telegram.ext import Application\n\nasync def post_init(application):\n    \
+               application.bot_data['name'] = input()\n\n\
+               def main():\n    app = Application.builder().token('t').post_init(post_init).build()\n    \
+               app.run_polling()\n";
+    assert_no_fix(bot, "it is python-telegram-bot's `post_init`");
+}

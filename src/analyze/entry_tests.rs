@@ -201,6 +201,12 @@ fn framework_startup_hooks_run_alone_until_they_start_work() {
     let discord = "import discord\n\nclass Bot(discord.Client):\n    async def setup_hook(self):\n        \
                    input()\n\n    async def on_message(self, m):\n        input()\n";
     assert!(matches!(alone_as(discord), Some(Alone::Hook(_))));
+    // A `setup_hook` the bot also calls itself from an event handler runs among the events.
+    let called = discord.replace(
+        "    async def on_message(self, m):\n",
+        "    async def on_ready(self):\n        await self.setup_hook()\n\n    async def on_message(self, m):\n",
+    );
+    assert!(!alone(&called));
     // A bot's handler is no hook; nor a hook also called from a handler.
     let handler = "from telegram.ext import Application\n\nasync def post_init(application):\n    pass\n\n\
                    async def on_text(update, context):\n    input()\n\n\

@@ -117,11 +117,19 @@ fn registered_function<'t>(file: &FileContext<'t>, value: Node<'t>) -> Option<No
 }
 
 /// `async def <hook.name>(self)` in each class of the file whose base is one of the hook's
-/// classes.
+/// classes; none when the file also calls it itself (`await self.setup_hook()` in `on_ready`:
+/// then it runs among the events), or mentions it in any other way (`x.setup_hook`).
 fn hook_methods<'t>(file: &FileContext<'t>, hook: &StartupHook) -> Vec<Node<'t>> {
     let mut found = Vec::new();
     let mut stack = vec![file.parsed.tree.root_node()];
     while let Some(node) = stack.pop() {
+        if node.kind_name() == "attribute"
+            && node
+                .field(Field::Attribute)
+                .is_some_and(|a| file.text[a.byte_range()] == hook.name)
+        {
+            return Vec::new();
+        }
         if node.kind_name() == "class_definition" {
             let derives = node.field(Field::Superclasses).is_some_and(|bases| {
                 bases.named_children(&mut bases.walk()).any(|base| {
@@ -144,9 +152,6 @@ fn hook_methods<'t>(file: &FileContext<'t>, hook: &StartupHook) -> Vec<Node<'t>>
                     }
                 }
             }
-        }
-        if matches!(node.kind_name(), "function_definition" | "lambda") {
-            continue;
         }
         stack.extend(node.named_children(&mut node.walk()));
     }
