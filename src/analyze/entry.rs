@@ -1,17 +1,21 @@
-//! Single-task entry points: a script whose module-level code runs one coroutine function with
-//! `asyncio.run(main())` (or `asyncio.get_event_loop().run_until_complete(main())`), where that
-//! coroutine and the file's own coroutines it awaits start nothing else on the event loop.
+//! Single-task entry points: a script whose code runs one coroutine function with
+//! `asyncio.run(main())` (at module level, or in a command's synchronous function: it makes a
+//! new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
+//! that coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
-//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())` before `main`
-//! first suspends (`name = input()` above `async with SessionLocal() as session:`), whatever
-//! `main` awaits later: the new loop has no other task yet.
+//! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
+//! framework's startup hook (`startup_hooks`), before anything started other work
+//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later.
 //!
-//! Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
-//! await only each other and `asyncio.sleep`; they use no `async with` / `async for`, call no
-//! other `asyncio` function and no method that starts or schedules work (`create_task`,
-//! `gather`, `serve_forever`, ...), and every mention of them in the file is the entry call's
-//! argument or an awaited call from one of them. Their bodies must be there to read (a masked
-//! body, `...`, is a doubt).
+//! What it knows is data (`[single-task]`, `codemod/single_task`): the entry calls, the
+//! awaits of quiet libraries (request/response clients: SQLAlchemy's async engine, asyncpg,
+//! aiohttp's client session...) that start nothing, the runners and scheduling methods that
+//! do. Conservative: when in doubt, a coroutine is not single-task. The coroutines reached may
+//! await only each other, quiet libraries and `asyncio.sleep`; they call no other `asyncio`
+//! function and no method that starts or schedules work (`create_task`, `gather`,
+//! `run_polling`, ...), and every mention of them in the file is the entry call's argument or
+//! an awaited call from one of them. Their bodies must be there to read (a masked body, `...`,
+//! is a doubt).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -19,83 +23,77 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::startup_hooks::startup_hooks;
+use crate::codemod::{Registry, SingleTaskData, under};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
-/// The calls that run a coroutine as the event loop's main task.
-const ENTRY_CALLS: &[&str] = &[
-    "asyncio.run",
-    "asyncio.get_event_loop().run_until_complete",
-    "asyncio.new_event_loop().run_until_complete",
-];
-
-/// What the reached coroutines may await besides each other: it starts no task.
-const HARMLESS_AWAITS: &[&str] = &["asyncio.sleep"];
-
-/// `asyncio` functions that start nothing on the loop, callable without a doubt.
-const HARMLESS_ASYNCIO: &[&str] = &["asyncio.sleep", "asyncio.run"];
-
-/// Method names that start or schedule work on an event loop, whatever their receiver (which
-/// often cannot be resolved: `loop`, `tg`, `server`): their presence is a doubt.
-const SCHEDULING_METHODS: &[&str] = &[
-    "create_task",
-    "ensure_future",
-    "gather",
-    "wait",
-    "as_completed",
-    "start_soon",
-    "start",
-    "serve_forever",
-    "start_server",
-    "start_serving",
-    "create_server",
-    "call_soon",
-    "call_soon_threadsafe",
-    "call_later",
-    "call_at",
-    "run_in_executor",
-    "add_reader",
-    "add_writer",
-    "add_signal_handler",
-    "run_coroutine_threadsafe",
-    "TaskGroup",
-];
+/// Why nothing else runs on the loop where a call is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Alone {
+    /// The only task of a script, or its main coroutine before anything else started.
+    Script,
+    /// A framework's startup hook (the index in `[[single-task.hook]]`), before it started
+    /// anything itself.
+    Hook(usize),
+}
 
 /// Whether `call` is in a coroutine function that runs as the only task of a script, or runs
-/// in the coroutine of `asyncio.run(main())` before its first suspension point (nothing else
-/// can have started on that new loop yet, whatever `main` awaits later).
-pub(super) fn in_single_task_script(file: &FileContext, call: Node) -> bool {
-    let Some(function) = file.index.async_function_at(call.start_byte()) else {
-        return false;
-    };
+/// in the coroutine of `asyncio.run(main())` (or a framework's startup hook) before anything
+/// but a quiet library await suspends it (nothing else can have started on that loop yet,
+/// whatever it awaits later).
+pub(super) fn in_single_task_script(
+    file: &FileContext,
+    registry: &Registry,
+    call: Node,
+) -> Option<Alone> {
+    let function = file.index.async_function_at(call.start_byte())?;
+    let data = registry.single_task();
     let facts = file.single_task.get_or_init(|| SingleTask {
-        coroutines: single_task_coroutines(file),
-        entries: entry_points(file)
+        coroutines: single_task_coroutines(file, data),
+        entries: entry_points(file, data)
             .into_iter()
-            .filter(|&(entry, main)| runs_main_alone_at_first(file, entry, main))
+            .filter(|&(entry, main)| runs_main_alone_at_first(file, data, entry, main))
             .map(|(_, main)| main.byte_range())
+            .collect(),
+        hooks: startup_hooks(file, data)
+            .into_iter()
+            .map(|(definition, hook)| (definition.byte_range(), hook))
             .collect(),
     });
     if facts.coroutines.contains(&function) {
-        return true;
+        return Some(Alone::Script);
     }
     let root = file.parsed.tree.root_node();
-    facts.entries.iter().any(|main| {
-        let Some(main) = node_at(root, main) else {
-            return false;
-        };
-        function_scope(file, main) == Some(function) && before_first_suspension(file, main, call)
-    })
+    let alone_at_first = |definition: &Range<usize>| {
+        node_at(root, definition).is_some_and(|definition| {
+            function_scope(file, definition) == Some(function)
+                && before_first_suspension(file, data, definition, call)
+        })
+    };
+    if facts.entries.iter().any(alone_at_first) {
+        return Some(Alone::Script);
+    }
+    facts
+        .hooks
+        .iter()
+        .find(|(definition, _)| alone_at_first(definition))
+        .map(|&(_, hook)| Alone::Hook(hook))
 }
 
 /// Whether `entry` is `asyncio.run(main())` (a new loop: no task made before it runs there),
 /// `main`'s body is there to read and nothing else in the file mentions `main`.
-fn runs_main_alone_at_first(file: &FileContext, entry: Node, main: Node) -> bool {
+fn runs_main_alone_at_first(
+    file: &FileContext,
+    data: &SingleTaskData,
+    entry: Node,
+    main: Node,
+) -> bool {
     let root = file.parsed.tree.root_node();
     let is_run = entry
         .field(Field::Function)
         .and_then(|callee| file.index.callable_name(callee, root, file.text))
-        .is_some_and(|name| name == "asyncio.run");
+        .is_some_and(|name| data.new_loop_calls.contains(&name));
     let entry_callee = entry
         .field(Field::Arguments)
         .and_then(|a| a.named_child(0))
@@ -115,30 +113,48 @@ pub struct SingleTask {
     coroutines: HashSet<ScopeId>,
     /// The `def`s of the coroutine functions `asyncio.run` runs, alone at first.
     entries: Vec<Range<usize>>,
+    /// The `def`s of the framework startup hooks, alone at first, with their hook.
+    hooks: Vec<(Range<usize>, usize)>,
 }
 
-/// Each module-level entry call with the file's coroutine function it runs.
-fn entry_points<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+/// Each entry call with the file's coroutine function it runs: at module level, or, for a
+/// call that makes a new loop (`asyncio.run`), in a synchronous function too (a command of a
+/// command-line tool): the coroutine starts alone on that loop wherever the call is.
+fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<'t>, Node<'t>)> {
     let root = file.parsed.tree.root_node();
     let module = file.index.module_scope();
     file.nodes
         .calls
         .iter()
-        .filter(|call| file.index.scope_at(call.start_byte()) == module)
         .filter(|call| {
-            call.field(Field::Function)
+            let Some(name) = call
+                .field(Field::Function)
                 .and_then(|callee| file.index.callable_name(callee, root, file.text))
-                .is_some_and(|name| ENTRY_CALLS.contains(&name.as_str()))
+            else {
+                return false;
+            };
+            let scope = file.index.scope_at(call.start_byte());
+            data.entry_calls.contains(&name)
+                && (scope == module
+                    || (data.new_loop_calls.contains(&name)
+                        && file.index.scope(scope).kind
+                            == (ScopeKind::Function { is_async: false })))
         })
         .filter_map(|&call| Some((call, entry_coroutine(file, call)?)))
         .collect()
 }
 
 /// Whether `call` in `main`'s own body runs before `main` first suspends (`main` runs alone
-/// at first: [`runs_main_alone_at_first`]): no `await`, `async with`, `async for` or `yield` precedes it or
-/// shares a loop with it, and no call before it or in a loop around it (nor in the file's
-/// synchronous functions those call) starts or schedules work.
-fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
+/// at first: [`runs_main_alone_at_first`], or is a startup hook): no `await`, `async with`,
+/// `async for` or `yield` precedes it or shares a loop with it, but for the awaits of quiet
+/// libraries (which start nothing), and no call before it or in a loop around it (nor in the
+/// file's synchronous functions those call) starts or schedules work.
+pub(super) fn before_first_suspension(
+    file: &FileContext,
+    data: &SingleTaskData,
+    main: Node,
+    call: Node,
+) -> bool {
     let Some(body) = main.field(Field::Body) else {
         return false;
     };
@@ -160,9 +176,7 @@ fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
         if matches!(kind, "function_definition" | "lambda") {
             continue;
         }
-        let suspends = matches!(kind, "await" | "yield")
-            || (matches!(kind, "with_statement" | "for_statement" | "for_in_clause")
-                && first_child_is_async(node));
+        let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));
         let in_loop = loops
             .iter()
             .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
@@ -171,7 +185,7 @@ fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
         }
         // A call in a loop around it runs before its later iterations, itself included.
         if kind == "call" && (node.start_byte() < start || in_loop) {
-            if schedules_work(file, node) {
+            if schedules_work(file, data, node) {
                 return false;
             }
             if let Some(helper) = node
@@ -190,7 +204,7 @@ fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
         let mut stack = vec![helper];
         while let Some(node) = stack.pop() {
             if node.kind_name() == "call" {
-                if schedules_work(file, node) {
+                if schedules_work(file, data, node) {
                     return false;
                 }
                 if let Some(next) = node
@@ -209,28 +223,11 @@ fn before_first_suspension(file: &FileContext, main: Node, call: Node) -> bool {
 }
 
 /// The file's coroutine functions that run as the only task of a script, found from each
-/// entry call at module level.
-fn single_task_coroutines(file: &FileContext) -> HashSet<ScopeId> {
-    let root = file.parsed.tree.root_node();
-    let module = file.index.module_scope();
+/// entry call ([`entry_points`]).
+fn single_task_coroutines(file: &FileContext, data: &SingleTaskData) -> HashSet<ScopeId> {
     let mut single = HashSet::new();
-    for &call in &file.nodes.calls {
-        if file.index.scope_at(call.start_byte()) != module {
-            continue;
-        }
-        let Some(callee) = call.field(Field::Function) else {
-            continue;
-        };
-        let Some(name) = file.index.callable_name(callee, root, file.text) else {
-            continue;
-        };
-        if !ENTRY_CALLS.contains(&name.as_str()) {
-            continue;
-        }
-        let Some(main) = entry_coroutine(file, call) else {
-            continue;
-        };
-        if let Some(reached) = reached_alone(file, main, call) {
+    for (call, main) in entry_points(file, data) {
+        if let Some(reached) = reached_alone(file, data, main, call) {
             single.extend(reached);
         }
     }
@@ -256,7 +253,7 @@ fn coroutine_definition<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<
 
 /// The `def` (`is_async`: `async def`) node a callee names, when it is a plain name bound once
 /// to one of the module's functions.
-fn module_function<'t>(
+pub(super) fn module_function<'t>(
     file: &FileContext<'t>,
     callee: Node<'t>,
     is_async: bool,
@@ -288,7 +285,12 @@ fn module_function<'t>(
 /// The coroutine functions reached from `main` (its own scope and those it awaits,
 /// transitively), when none of them starts other work on the loop and nothing else in the
 /// file mentions them; `None` at the first doubt.
-fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<ScopeId>> {
+fn reached_alone(
+    file: &FileContext,
+    data: &SingleTaskData,
+    main: Node,
+    entry: Node,
+) -> Option<Vec<ScopeId>> {
     let mut definitions = vec![main];
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
     // The calls allowed to mention a reached coroutine: the entry's, and the awaited calls in
@@ -312,10 +314,11 @@ fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<Scop
         while let Some(node) = stack.pop() {
             match node.kind_name() {
                 "with_statement" | "for_statement" | "for_in_clause"
-                    if first_child_is_async(node) =>
+                    if first_child_is_async(node) && !quiet_suspension(file, data, node) =>
                 {
                     return None;
                 }
+                "await" if quiet_suspension(file, data, node) => {}
                 "await" => {
                     let awaited = node.named_child(0)?;
                     if awaited.kind_name() != "call" {
@@ -330,13 +333,13 @@ fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<Scop
                     } else {
                         let root = file.parsed.tree.root_node();
                         let name = file.index.callable_name(callee, root, file.text)?;
-                        if !HARMLESS_AWAITS.contains(&name.as_str()) {
+                        if !data.harmless_calls.contains(&name) {
                             return None;
                         }
                     }
                 }
                 "call" => {
-                    if schedules_work(file, node) {
+                    if schedules_work(file, data, node) {
                         return None;
                     }
                     // The file's own synchronous functions it calls are read too.
@@ -371,7 +374,7 @@ fn reached_alone(file: &FileContext, main: Node, entry: Node) -> Option<Vec<Scop
 /// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
 /// the harmless ones, a method named like a scheduler, or code of another module of the
 /// project (what it does is not read here).
-fn schedules_work(file: &FileContext, call: Node) -> bool {
+pub(super) fn schedules_work(file: &FileContext, data: &SingleTaskData, call: Node) -> bool {
     let Some(callee) = call.field(Field::Function) else {
         return true;
     };
@@ -379,17 +382,88 @@ fn schedules_work(file: &FileContext, call: Node) -> bool {
         return true;
     }
     let root = file.parsed.tree.root_node();
-    if let Some(name) = file.index.callable_name(callee, root, file.text)
-        && (name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio."))
-    {
-        return !HARMLESS_ASYNCIO.contains(&name.as_str());
+    let name = file.index.callable_name(callee, root, file.text);
+    if let Some(name) = &name {
+        if data.runner_calls.iter().any(|runner| under(name, runner)) {
+            return true;
+        }
+        if name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio.") {
+            return !data.harmless_calls.contains(name);
+        }
     }
     let last = match callee.kind_name() {
         "attribute" => callee.field(Field::Attribute),
         "identifier" => Some(callee),
         _ => None,
     };
-    last.is_some_and(|last| SCHEDULING_METHODS.contains(&&file.text[last.byte_range()]))
+    last.is_some_and(|last| {
+        let method = &file.text[last.byte_range()];
+        data.scheduling_methods.iter().any(|m| m == method)
+    })
+}
+
+/// Whether `node` suspends its coroutine: an `await`, `async with` or `async for`.
+fn suspension(node: Node) -> bool {
+    match node.kind_name() {
+        "await" => true,
+        "with_statement" | "for_statement" | "for_in_clause" => first_child_is_async(node),
+        _ => false,
+    }
+}
+
+/// Whether a suspension waits on a quiet library only (`await session.execute(q)`,
+/// `async with engine.begin() as conn`, `await asyncio.sleep(1)`): what it awaits starts no
+/// task the script's code races with. The calls in it are still read for scheduling.
+fn quiet_suspension(file: &FileContext, data: &SingleTaskData, node: Node) -> bool {
+    let values: Vec<Node> = match node.kind_name() {
+        "await" => node.named_child(0).into_iter().collect(),
+        "for_statement" => node.field(Field::Right).into_iter().collect(),
+        "with_statement" => {
+            let mut values = Vec::new();
+            let mut stack: Vec<Node> = node.named_children(&mut node.walk()).collect();
+            while let Some(child) = stack.pop() {
+                match child.kind_name() {
+                    "with_clause" => stack.extend(child.named_children(&mut child.walk())),
+                    "with_item" => {
+                        let Some(value) = child.field(Field::Value) else {
+                            return false;
+                        };
+                        let value = if value.kind_name() == "as_pattern" {
+                            match value.named_child(0) {
+                                Some(inner) => inner,
+                                None => return false,
+                            }
+                        } else {
+                            value
+                        };
+                        values.push(value);
+                    }
+                    _ => {}
+                }
+            }
+            values
+        }
+        _ => Vec::new(),
+    };
+    !values.is_empty()
+        && values
+            .into_iter()
+            .all(|value| quiet_value(file, data, value))
+}
+
+/// Whether what `value` calls or is was made by a quiet library (or is a harmless `asyncio`
+/// call such as `asyncio.sleep`).
+fn quiet_value(file: &FileContext, data: &SingleTaskData, value: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let name = match value.kind_name() {
+        "call" => value
+            .field(Field::Function)
+            .and_then(|callee| file.index.callable_name(callee, root, file.text)),
+        _ => file.index.object_kind(value, root, file.text),
+    };
+    name.is_some_and(|name| {
+        data.is_quiet(&name) || (value.kind_name() == "call" && data.harmless_calls.contains(&name))
+    })
 }
 
 /// Whether the callee is reached through an import of the project's own code (a relative
@@ -423,12 +497,12 @@ fn calls_project_code(file: &FileContext, callee: Node) -> bool {
     }
 }
 
-fn first_child_is_async(node: Node) -> bool {
+pub(super) fn first_child_is_async(node: Node) -> bool {
     node.child(0).is_some_and(|c| c.kind_name() == "async")
 }
 
 /// A body blanked for a masked parse (`...` alone): what it does is unknown.
-fn is_masked(file: &FileContext, body: Node) -> bool {
+pub(super) fn is_masked(file: &FileContext, body: Node) -> bool {
     body.named_child_count() == 1
         && body.named_child(0).is_some_and(|statement| {
             statement.kind_name() == "expression_statement"
@@ -452,7 +526,7 @@ fn function_scope(file: &FileContext, definition: Node) -> Option<ScopeId> {
 
 /// Whether every identifier in the file that resolves to one of the reached coroutines is
 /// one of the allowed calls' callee (or the `def` itself).
-fn only_mentioned_where_allowed(
+pub(super) fn only_mentioned_where_allowed(
     file: &FileContext,
     definitions: &[Node],
     allowed: &HashSet<usize>,
@@ -482,12 +556,17 @@ fn only_mentioned_where_allowed(
 }
 
 fn resolves_to_module_coroutine(file: &FileContext, node: Node, name: &str) -> bool {
-    // An attribute's name (`obj.main`) is not a mention of the module's `main`.
+    // An attribute's name (`obj.main`) or a keyword (`FastAPI(lifespan=...)`) is not a
+    // mention of the module's `main`.
     if let Some(parent) = node.parent()
-        && parent.kind_name() == "attribute"
-        && parent
-            .field(Field::Attribute)
-            .is_some_and(|a| a.id() == node.id())
+        && ((parent.kind_name() == "attribute"
+            && parent
+                .field(Field::Attribute)
+                .is_some_and(|a| a.id() == node.id()))
+            || (parent.kind_name() == "keyword_argument"
+                && parent
+                    .field(Field::Name)
+                    .is_some_and(|n| n.id() == node.id())))
     {
         return false;
     }

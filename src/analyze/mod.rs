@@ -17,6 +17,7 @@ mod shared_files;
 mod side_effects;
 mod socket;
 mod speculation;
+mod startup_hooks;
 mod summary;
 mod suppression;
 mod target;

@@ -376,7 +376,7 @@ fn make_finding(
         .or(returned.map(str::to_owned))
     {
         Some(reason) => (None, Some(reason)),
-        None => match propose_fix(file, codemod, &fix_site, &facts.callee_text) {
+        None => match propose_fix(file, registry, codemod, &fix_site, &facts.callee_text) {
             (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
                 Some(pinned) => (None, Some(pinned)),
                 None => (Some(fix), reason),

@@ -9,8 +9,8 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
-use super::entry::in_single_task_script;
-use crate::codemod::{Codemod, Site, Template};
+use super::entry::{Alone, in_single_task_script};
+use crate::codemod::{Codemod, Registry, Site, Template};
 use crate::fix::{Applicability, Fix};
 use crate::parse::KindName;
 
@@ -21,14 +21,22 @@ pub const SYNTAX_ERROR_REASON: &str = "the code around it has a syntax error";
 /// fix).
 pub(super) fn propose_fix(
     file: &FileContext,
+    registry: &Registry,
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
 ) -> (Option<Fix>, Option<String>) {
     if let Some(reason) = &codemod.single_task_reason
-        && in_single_task_script(file, site.call)
+        && let Some(alone) = in_single_task_script(file, registry, site.call)
     {
-        let reason = reason.render(|_| callee_text.to_owned());
+        let reason = match alone {
+            Alone::Script => reason.render(|_| callee_text.to_owned()),
+            Alone::Hook(hook) => format!(
+                "nothing else runs on the event loop yet: {}, so `{callee_text}()` blocks \
+                 nothing: moving it to a worker thread would only add a hop",
+                registry.single_task().hooks[hook].why
+            ),
+        };
         return (None, Some(reason));
     }
     let chosen = match alternative_fix(file, codemod, site, callee_text) {

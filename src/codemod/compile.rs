@@ -66,6 +66,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map(super::idiom::compile_offload_idiom)
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
+    let single_task = raw
+        .single_task
+        .as_ref()
+        .map(super::single_task::compile_single_task)
+        .transpose()
+        .map_err(error)?;
     let docs = compile_docs(&raw.docs).map_err(error)?;
     let moved_code = raw
         .moved_code
@@ -103,6 +109,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         thread_affine,
         moved_code,
         offload_idioms,
+        single_task,
         docs,
         origin: origin.to_owned(),
     })

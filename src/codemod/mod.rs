@@ -5,7 +5,8 @@
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
 //! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
-//! `template` (placeholder text), `strategy` (the rewrites, with `offload` and its
+//! `template` (placeholder text), `single_task` (what the single-task recognition knows,
+//! `[single-task]`), `strategy` (the rewrites, with `offload` and its
 //! `helper_name`, `gather` and `httpx` for the larger ones, and `one_hop` for the hops merged
 //! across findings).
 
@@ -21,6 +22,7 @@ mod offload;
 pub mod one_hop;
 mod raw;
 mod registry;
+mod single_task;
 pub mod strategy;
 mod template;
 mod thread_caveat;
@@ -34,7 +36,8 @@ pub use model::{
     MovedCode, ThreadAffine,
 };
 pub use offload::moved_with_block;
-pub use registry::{CallWords, ENTRY_WORDS, Registry};
+pub use registry::{CallWords, Registry};
+pub use single_task::{HookRegistration, SingleTaskData, StartupHook, under};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;
 pub use thread_caveat::Judged;

@@ -47,6 +47,9 @@ pub struct RawCodemod {
     /// used by every thread fix in place of `asyncio.to_thread` where the code shows one.
     #[serde(default, rename = "offload-idiom")]
     pub offload_idioms: Vec<super::idiom::RawOffloadIdiom>,
+    /// What the single-task recognition knows of libraries and frameworks (`[single-task]`).
+    #[serde(default, rename = "single-task")]
+    pub single_task: Option<super::single_task::RawSingleTask>,
     pub docs: RawDocs,
 }
 

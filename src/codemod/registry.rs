@@ -7,15 +7,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
-    Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, Strategy, Template,
-    ThreadAffine,
+    Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, SingleTaskData, Strategy,
+    Template, ThreadAffine,
 };
 use crate::fix::Applicability;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_codemods.rs"));
 
-/// The words of a script's entry call (`asyncio.run`, `loop.run_until_complete`).
-pub const ENTRY_WORDS: &[&str] = &["run", "run_until_complete"];
 /// Every compiled codemod, indexed for the analysis.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -52,6 +50,10 @@ pub struct Registry {
     /// The offload idioms a thread fix may use, the configuration's first, then every
     /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
     offload_idioms: Vec<OffloadIdiom>,
+    /// Every codemod's `[single-task]`, merged: what the single-task recognition knows.
+    single_task: SingleTaskData,
+    /// The words of its entry calls and hooks (`run`, `lifespan`).
+    single_task_words: Vec<String>,
 }
 
 /// What the pre-filters know of one matched call.
@@ -244,10 +246,15 @@ impl Registry {
         if !coroutine_codemods.is_empty() || !blocking_codemods.is_empty() {
             interesting_words.insert("async".to_owned());
         }
-        // A script's entry point (`asyncio.run(main())`): fixes that spare single-task scripts
-        // read every coroutine it reaches (`lexical::decide`).
+        let mut single_task = SingleTaskData::default();
+        for data in codemods.iter().filter_map(|c| c.single_task.as_ref()) {
+            single_task.extend(data);
+        }
+        let single_task_words = single_task.words();
+        // A script's entry point (`asyncio.run(main())`) or a framework's startup hook: fixes
+        // that spare single-task code read every coroutine it reaches (`lexical::decide`).
         if codemods.iter().any(|c| c.unless_single_task) {
-            interesting_words.extend(ENTRY_WORDS.iter().map(|w| (*w).to_owned()));
+            interesting_words.extend(single_task_words.iter().cloned());
         }
         let evidence_codemods = codemods
             .iter()
@@ -304,6 +311,8 @@ impl Registry {
             .map(|(_, method)| method.to_owned())
             .collect();
         Registry {
+            single_task,
+            single_task_words,
             offload_idioms,
             words_read_file_wide,
             idiom_words,
@@ -329,6 +338,17 @@ impl Registry {
         idioms.append(&mut self.offload_idioms);
         self.offload_idioms = idioms;
         self
+    }
+
+    /// What the single-task recognition knows of libraries and frameworks (`[single-task]`).
+    pub fn single_task(&self) -> &SingleTaskData {
+        &self.single_task
+    }
+
+    /// The words of the entry calls and startup hooks the single-task recognition reads:
+    /// a file with one keeps every body (`lexical::decide`).
+    pub fn single_task_words(&self) -> &[String] {
+        &self.single_task_words
     }
 
     /// The offload idioms a thread fix may use, in order of preference.

@@ -99,7 +99,8 @@ pub fn bodies_a_fix_round_leaves_out(
     // reaches (`analyze/entry.rs`): a body left out would be a doubt, and a later round would
     // move the call that the first round (and `check`) left. Only in a script with an entry
     // point (`asyncio.run`, `run_until_complete`).
-    let has_entry = crate::codemod::ENTRY_WORDS
+    let has_entry = registry
+        .single_task_words()
         .iter()
         .any(|word| facts.code_has_word(word));
     if has_entry

@@ -498,10 +498,17 @@ impl LexicalSummary {
                 continue;
             }
             let code = &text[scanned.range.clone()];
+            // A framework's startup hook registered in a function (`post_init(f)` in `main`):
+            // the single-task recognition reads the registration.
+            let registers_hook = || {
+                let hooks = &registry.single_task().hooks;
+                hooks.iter().any(|hook| code.contains(hook.name.as_str()))
+            };
             body.kept = keep_all
                 || facts.functions[scanned.function as usize].is_async
                 || code.contains("async")
-                || matched_anywhere.iter().any(|tail| code.contains(tail));
+                || matched_anywhere.iter().any(|tail| code.contains(tail))
+                || registers_hook();
         }
     }
 
