@@ -8,6 +8,7 @@ mod cancellation;
 mod conditions;
 mod entry;
 mod finding;
+mod guards;
 mod hops;
 mod library;
 mod offer;
