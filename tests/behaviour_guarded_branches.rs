@@ -186,3 +186,92 @@ async def handler(maybe):
         check.show()
     );
 }
+
+/// A helper that calls a method on what its `ctx` parameter reaches changes an object the
+/// coroutine handed over (the bot's registries, in the reviewed bot); one taking only a `str`
+/// path shares nothing.
+const PARAMETER_HELPERS: &str = r#"import os
+
+
+class Registry:
+    def __init__(self):
+        self.loaded = []
+
+    def reload_extension(self, name):
+        self.loaded.append(name)
+
+
+class Context:
+    def __init__(self):
+        self.bot = Registry()
+
+
+def reload_for(ctx, path):
+    size = os.path.getsize(path)
+    ctx.bot.reload_extension(path)
+    return size, len(ctx.bot.loaded)
+
+
+def size_of(path: str) -> int:
+    return os.path.getsize(path)
+"#;
+
+const PARAMETER_MAIN: &str = r#"import asyncio
+
+from helpers import Context, reload_for, size_of
+
+CTX = Context()
+
+
+async def on_save(path):
+    return reload_for(CTX, path)
+
+
+async def on_size(path):
+    return size_of(path)
+
+
+async def main():
+    print(await asyncio.gather(on_save("data.txt"), on_size("data.txt")))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_helper_changing_what_its_parameter_reaches_is_unsafe_and_a_str_path_one_is_safe() {
+    let dir = project(&[
+        ("helpers.py", PARAMETER_HELPERS.as_bytes()),
+        ("main.py", PARAMETER_MAIN.as_bytes()),
+        ("data.txt", b"12345"),
+    ]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "[(5, 1), 5]\n");
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "."]);
+    for expected in [
+        "main.py:9:12: UNF401 `reload_for(...)` blocks the event loop",
+        "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (`reload_for` \
+         calls `ctx.bot.reload_extension(...)`, which changes `ctx.bot`, an object passed in \
+         by its caller that the event loop's other tasks may use too,",
+        "main.py:13:12: UNF401 [*] `size_of(...)` blocks the event loop",
+    ] {
+        assert!(
+            check.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            check.show()
+        );
+    }
+    // The safe fixes: only the helper taking a `str` path moves; the program runs the same.
+    let fixed = unfreeze_in(dir.path(), &["fix", "--isolated", "--write", "."]);
+    let main = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        main.contains("    return reload_for(CTX, path)\n"),
+        "{}\n{main}",
+        fixed.show()
+    );
+    assert!(
+        main.contains("    return await asyncio.to_thread(size_of, path)\n"),
+        "{main}"
+    );
+    assert_eq!(run_main(dir.path()), before);
+}

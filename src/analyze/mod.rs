@@ -12,6 +12,7 @@ mod guards;
 mod hops;
 mod library;
 mod offer;
+mod parameter_state;
 mod proposal;
 mod returned;
 mod shared_files;
