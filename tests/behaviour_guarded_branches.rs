@@ -251,7 +251,7 @@ fn a_helper_changing_what_its_parameter_reaches_is_unsafe_and_a_str_path_one_is_
     for expected in [
         "main.py:9:12: UNF401 `reload_for(...)` blocks the event loop",
         "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (`reload_for` \
-         calls `ctx.bot.reload_extension(...)`, which changes `ctx.bot`, an object passed in \
+         calls `ctx.bot.reload_extension(...)`, which may change `ctx.bot`, an object passed in \
          by its caller that the event loop's other tasks may use too,",
         "main.py:13:12: UNF401 [*] `size_of(...)` blocks the event loop",
     ] {

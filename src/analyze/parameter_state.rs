@@ -41,7 +41,13 @@ pub(super) fn called(
     let counts = match object.kind_name() {
         // The parameter itself: only a method that changes it (`items.append(x)`).
         "identifier" => moved.mutating_methods.contains(method),
-        "attribute" | "subscript" => !moved.reading_methods.contains(method),
+        "attribute" | "subscript" => {
+            !moved.reading_methods.contains(method)
+                && !moved
+                    .reading_method_prefixes
+                    .iter()
+                    .any(|prefix| method.starts_with(prefix.as_str()))
+        }
         _ => false,
     };
     if !counts {

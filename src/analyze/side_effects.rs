@@ -284,12 +284,19 @@ pub(super) fn moved_block_hazard(
 }
 
 /// What moved code does to an object its caller passed in: "calls
-/// `ctx.bot.reload_extension(...)`, which changes `ctx.bot`, an object ...".
+/// `ctx.bot.reload_extension(...)`, which may change `ctx.bot`, an object ...".
 fn passed_in(object: &str, call: Option<&str>) -> String {
-    let call = call.map_or_else(String::new, |call| format!("calls `{call}(...)`, which "));
+    let call = call.map_or_else(String::new, |call| {
+        format!("calls `{call}(...)`, which may change `{object}`")
+    });
+    let changes = if call.is_empty() {
+        format!("changes `{object}`")
+    } else {
+        call
+    };
     format!(
-        "{call}changes `{object}`, an object passed in by its caller that the event loop's \
-         other tasks may use too,"
+        "{changes}, an object passed in by its caller that the event loop's other tasks may \
+         use too,"
     )
 }
 

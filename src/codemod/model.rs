@@ -157,6 +157,8 @@ pub struct MovedCode {
     pub immutable_types: HashSet<String>,
     /// Methods that only read the object they are called on.
     pub reading_methods: HashSet<String>,
+    /// Prefixes of the names of methods that only read (`get_area_names`).
+    pub reading_method_prefixes: Vec<String>,
     /// The calls that read or write a file, by qualified name.
     pub files: HashMap<String, Vec<FileAccessCall>>,
 }

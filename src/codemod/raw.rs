@@ -354,6 +354,9 @@ pub struct RawMovedCode {
     /// a parameter reaches, they share nothing that changes.
     #[serde(default)]
     pub reading_methods: Vec<String>,
+    /// Prefixes of the names of methods that only read (`get_`, `is_`).
+    #[serde(default)]
+    pub reading_method_prefixes: Vec<String>,
     /// `[[moved-code.files]]`: calls that read or write a file.
     #[serde(default)]
     pub files: Vec<RawFileAccess>,
