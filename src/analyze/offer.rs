@@ -12,6 +12,7 @@ use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
 };
+use super::guards::passes;
 use super::proposal::propose_fix;
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard};
@@ -76,6 +77,14 @@ pub(super) fn offer_call(
                     calls.get(&name)
                 })
             };
+            // A chain that runs only when an argument is left out: this call passes it.
+            let project_call = project_call.filter(|reached| match reached {
+                ProjectCall::Blocking {
+                    unless_passed: Some(guard),
+                    ..
+                } => !passes(file, call, guard),
+                _ => true,
+            });
             offer(project_call, None, findings);
         }
         ProjectLookup::Speculative(lexical) => match target().filter(|t| lexical.may_matter(t)) {
@@ -86,6 +95,7 @@ pub(super) fn offer_call(
                     pinned: None,
                     returned: None,
                     hazard: None,
+                    unless_passed: None,
                 };
                 offer(None, Some(&target), findings);
                 offer(Some(&ProjectCall::Coroutine), Some(&target), findings);
@@ -181,6 +191,7 @@ fn what_the_call_reaches<'r, 'p>(
                 pinned: p,
                 returned: r,
                 hazard: h,
+                ..
             }),
         ) => {
             if is_awaited(site.call) {

@@ -3,7 +3,8 @@
 //! (`asyncio.create_task`, `asyncio.get_event_loop()`, `loop.call_soon`, making an
 //! `asyncio.Queue`), or it changes or serialises state reachable from `self`, `cls` or a module
 //! global (an assignment to an attribute or item of it, `del`, `global`, a mutating method
-//! such as `append` / `update`, `json.dump(self.jobs, f)`). The lists are the `[moved-code]`
+//! such as `append` / `update`, `json.dump(self.jobs, f)`), or changes what one of its
+//! parameters reaches (`parameter_state.rs`). The lists are the `[moved-code]`
 //! of the codemod that moves project functions (`codemods/UNF401.toml`); the project phase
 //! follows the facts through the calls (`project/hazard.rs`) and the fix is lowered
 //! ([`apply_hazard`]).
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::parameter_state;
 use super::shared_files::SharedFiles;
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
@@ -115,10 +117,13 @@ pub(super) fn record_hazards(
             _ => return true,
         };
         for target in targets.into_iter().flat_map(flatten_targets) {
-            if matches!(target.kind_name(), "attribute" | "subscript")
-                && let Some(state) = shared_state(file, target)
-            {
+            if !matches!(target.kind_name(), "attribute" | "subscript") {
+                continue;
+            }
+            if let Some(state) = shared_state(file, target) {
                 record(node, HazardKind::SharedState, format!("changes `{state}`"));
+            } else if let Some(object) = parameter_state::assigned(file, moved, target) {
+                record(node, HazardKind::SharedState, passed_in(&object, None));
             }
         }
         true
@@ -208,6 +213,9 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
         let what = format!("changes `{state}` (`.{method}(...)`)");
         return Some((HazardKind::SharedState, what));
     }
+    if let Some((object, call)) = parameter_state::called(file, moved, callee) {
+        return Some((HazardKind::SharedState, passed_in(&object, Some(&call))));
+    }
     let serialiser = qualified.filter(|q| moved.serialisers.contains(q))?;
     let state = first_argument(call).and_then(|a| shared_state(file, a))?;
     Some((
@@ -273,6 +281,23 @@ pub(super) fn moved_block_hazard(
             what,
             moved_with: None,
         })
+}
+
+/// What moved code does to an object its caller passed in: "calls
+/// `ctx.bot.reload_extension(...)`, which may change `ctx.bot`, an object ...".
+fn passed_in(object: &str, call: Option<&str>) -> String {
+    let call = call.map_or_else(String::new, |call| {
+        format!("calls `{call}(...)`, which may change `{object}`")
+    });
+    let changes = if call.is_empty() {
+        format!("changes `{object}`")
+    } else {
+        call
+    };
+    format!(
+        "{changes}, an object passed in by its caller that the event loop's other tasks may \
+         use too,"
+    )
 }
 
 /// The loop-bound asyncio API a call reaches: a listed function or class, a method of an

@@ -73,6 +73,7 @@ pub fn settle_speculation(
                         pinned,
                         returned,
                         hazard,
+                        unless_passed: None,
                     }),
                 ) => {
                     let rule = registry.codemod(codemod);

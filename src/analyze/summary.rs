@@ -2,7 +2,7 @@
 //! index the per-file pass already built: each function (coroutine? generator? the first call
 //! in it that blocks by itself, as the codemods decide) and the project names its calls reach.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -11,13 +11,14 @@ use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
     callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
 };
+use super::guards::site_facts;
 use super::returned::{affine_returns, returned_receiver, stored_affine};
 use super::socket::on_nonblocking_socket;
 use super::target::{call_target, qualname};
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    Evidence, FileSummary, FunctionSummary, ModuleInfo, ModuleMap, absolute_name,
+    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, absolute_name,
 };
 use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
@@ -34,6 +35,8 @@ pub fn summarize(
     let mut functions = Vec::new();
     let mut targets = Targets::default();
     let mut by_scope: HashMap<ScopeId, usize> = HashMap::new();
+    // The calls of project functions made with nothing known of them: `(function, target)`.
+    let mut plain_calls: HashSet<(usize, u32)> = HashSet::new();
     for (id, scope) in index.scopes() {
         if let ScopeKind::Function { is_async } = scope.kind {
             by_scope.insert(id, functions.len());
@@ -48,6 +51,8 @@ pub fn summarize(
                 returns: Vec::new(),
                 discarded: Vec::new(),
                 hazards: Vec::new(),
+                direct_guard: None,
+                call_sites: Vec::new(),
             });
         }
     }
@@ -69,16 +74,19 @@ pub fn summarize(
                     functions[f].affinity = foreign_affine_use(file, registry, scope, node)
                         .or_else(|| stored_affine(file, registry, scope, node));
                 }
-                summarize_call(
+                let plain = summarize_call(
                     file,
                     module,
                     map,
                     registry,
                     selection,
-                    node,
+                    (scope, node),
                     &mut functions[f],
                     &mut targets,
                 );
+                if let Some(target) = plain {
+                    plain_calls.insert((f, target));
+                }
             }
         }
     }
@@ -127,6 +135,21 @@ pub fn summarize(
             _ => None,
         })
         .collect();
+    // A target called both with and without known facts: every call of it is recorded.
+    for (f, function) in functions.iter_mut().enumerate() {
+        let mut guarded: Vec<u32> = function.call_sites.iter().map(|s| s.target).collect();
+        guarded.sort_unstable();
+        guarded.dedup();
+        for target in guarded {
+            if plain_calls.contains(&(f, target)) {
+                function.call_sites.push(GuardedSite {
+                    target,
+                    guard: None,
+                    args: Vec::new(),
+                });
+            }
+        }
+    }
     // Only what the project phase can use is kept: a synchronous function that neither blocks
     // nor calls a project function nor uses a thread-affine object cannot block nor pin a
     // caller to its thread, like an unknown one. One that blocks by itself keeps its calls: a
@@ -177,6 +200,8 @@ impl Targets {
     }
 }
 
+/// Record one call of a function; the target of a call of a project function made with
+/// nothing known of it (no parameter test, no known argument), for the settling.
 #[allow(clippy::too_many_arguments)]
 fn summarize_call(
     file: &FileContext,
@@ -184,25 +209,39 @@ fn summarize_call(
     map: &ModuleMap,
     registry: &Registry,
     selection: &RuleSelection,
-    call: Node,
+    (scope, call): (ScopeId, Node),
     function: &mut FunctionSummary,
     targets: &mut Targets,
-) {
+) -> Option<u32> {
     let line = call.start_position().row as u32 + 1;
     let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
-    if function.direct.is_none()
+    // Until an unguarded blocking call is found, a guarded one may be replaced by it.
+    if (function.direct.is_none() || function.direct_guard.is_some())
         && !function.is_async
         && let Some((code, qualified)) = blocking_evidence(file, registry, selection, call)
     {
-        function.direct = Some(Evidence {
+        let (guard, _) = site_facts(file, scope, call);
+        let evidence = Evidence {
             code,
             call: qualified,
             line,
-        });
+        };
+        match (&function.direct, guard) {
+            (None, guard) => {
+                function.direct = Some(evidence);
+                function.direct_guard = guard;
+            }
+            // Guarded by another test, or by none: it blocks unless both are passed; the
+            // one guard recorded cannot say so.
+            (Some(_), Some(guard)) if function.direct_guard.as_ref() == Some(&guard) => {}
+            (Some(_), Some(_)) => function.direct_guard = None,
+            (Some(_), None) => {
+                function.direct = Some(evidence);
+                function.direct_guard = None;
+            }
+        }
     }
-    let Some(callee) = call.field(Field::Function) else {
-        return;
-    };
+    let callee = call.field(Field::Function)?;
     // A coroutine's calls on what a project function returned to it (in a synchronous
     // function, such an object was made on the same thread: no matter).
     let receiver = || {
@@ -219,11 +258,24 @@ fn summarize_call(
             function.imported_receivers.push((id, line));
         }
     }
-    if !awaited && let Some(target) = call_target(file, module, map, callee) {
-        let id = targets.id(target);
-        function.calls.push(id);
-        if function.is_async && is_result_discarded(file, call) {
+    let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
+    let id = targets.id(target);
+    function.calls.push(id);
+    if function.is_async {
+        if is_result_discarded(file, call) {
             function.discarded.push(id);
+        }
+        return None;
+    }
+    match site_facts(file, scope, call) {
+        (None, args) if args.is_empty() => Some(id),
+        (guard, args) => {
+            function.call_sites.push(GuardedSite {
+                target: id,
+                guard,
+                args,
+            });
+            None
         }
     }
 }

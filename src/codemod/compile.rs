@@ -514,6 +514,11 @@ fn compile_moved_code(
         process_state_swaps: qualified("process-state-swaps", &raw.process_state_swaps)?,
         binds_on_first_use,
         path_builders: qualified("path-builders", &raw.path_builders)?,
+        immutable_types: qualified("immutable-types", &raw.immutable_types)?,
+        reading_methods: plain("reading-methods", &raw.reading_methods)?,
+        reading_method_prefixes: plain("reading-method-prefixes", &raw.reading_method_prefixes)?
+            .into_iter()
+            .collect(),
         swallowed_by: qualified("swallowed-by", &raw.swallowed_by)?
             .into_iter()
             .collect(),

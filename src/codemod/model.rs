@@ -155,6 +155,12 @@ pub struct MovedCode {
     pub swallowed_by: Vec<String>,
     /// Functions that make a path of their arguments (`os.path.join`, `pathlib.Path`).
     pub path_builders: HashSet<String>,
+    /// Types whose values nothing can change: a parameter so annotated shares no state.
+    pub immutable_types: HashSet<String>,
+    /// Methods that only read the object they are called on.
+    pub reading_methods: HashSet<String>,
+    /// Prefixes of the names of methods that only read (`get_area_names`).
+    pub reading_method_prefixes: Vec<String>,
     /// The calls that read or write a file, by qualified name.
     pub files: HashMap<String, Vec<FileAccessCall>>,
 }

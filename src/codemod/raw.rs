@@ -349,6 +349,17 @@ pub struct RawMovedCode {
     /// Qualified functions that make a path of their arguments (`os.path.join`).
     #[serde(default)]
     pub path_builders: Vec<String>,
+    /// Qualified types whose values nothing can change (`builtins.str`, `pathlib.Path`): a
+    /// parameter so annotated is no state shared with the caller.
+    #[serde(default)]
+    pub immutable_types: Vec<String>,
+    /// Methods that only read the object they are called on (`get`, `keys`): called on what
+    /// a parameter reaches, they share nothing that changes.
+    #[serde(default)]
+    pub reading_methods: Vec<String>,
+    /// Prefixes of the names of methods that only read (`get_`, `is_`).
+    #[serde(default)]
+    pub reading_method_prefixes: Vec<String>,
     /// `[[moved-code.files]]`: calls that read or write a file.
     #[serde(default)]
     pub files: Vec<RawFileAccess>,

@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod guards;
 mod hazard;
 mod lexical_settle;
 mod lexical_summary;
@@ -18,7 +19,8 @@ pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use summary::{
-    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FunctionSummary, ReturnedObject,
+    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FunctionSummary, GuardedSite,
+    ParamGuard, Passed, PassedArg, ReturnedObject,
 };
 
 /// What a call in async context reaches.
@@ -38,6 +40,9 @@ pub enum ProjectCall {
         pinned: Option<String>,
         returned: Option<String>,
         hazard: Option<ThreadHazard>,
+        /// The chain runs only when the call leaves this argument out (or passes `None`, or
+        /// a falsy value for a test of falsiness): a call passing it blocks nothing.
+        unless_passed: Option<ParamGuard>,
     },
     /// A method of a thread-affine object imported from another module (`cursor.execute`
     /// after `from db import cursor`), or returned to the coroutine by a project function
@@ -85,7 +90,7 @@ pub struct ProjectFile {
 
 /// How a function blocks.
 #[derive(Clone, Debug)]
-enum Link {
+pub(crate) enum Link {
     Direct(Evidence),
     /// Through a call of another blocking project function.
     Via {
@@ -301,26 +306,34 @@ pub fn settle(
         .map(|used| used.as_ref().and_then(imported_affinity))
         .collect();
     // Callers of each synchronous function, from synchronous functions (a coroutine that
-    // calls a blocking function is a finding, and does not itself block its caller's await).
+    // calls a blocking function is a finding, and does not itself block its caller's await),
+    // with the callee's name in the caller's targets.
     let mut callers: Vec<Vec<usize>> = vec![Vec::new(); count];
-    let mut links: Vec<Option<Link>> = vec![None; count];
-    let mut pending = Vec::new();
+    let mut calls_to: Vec<Vec<(usize, u32)>> = vec![Vec::new(); count];
+    let mut roots = Vec::new();
     let blocks_when_called = |f: &FunctionSummary| !f.is_async && !f.is_generator;
-    for (id, link) in links.iter_mut().enumerate() {
+    for (id, imported) in imported.iter().enumerate() {
         let function = functions.function(id);
         if !blocks_when_called(function) {
             continue;
         }
-        let from_import = imported[id].as_ref().and_then(|used| {
+        let from_import = imported.as_ref().and_then(|used| {
             Some(Evidence {
                 code: used.evidence.clone()?,
                 call: used.qualified.clone(),
                 line: used.line,
             })
         });
-        if let Some(evidence) = function.direct.clone().or(from_import) {
-            *link = Some(Link::Direct(evidence));
-            pending.push(id);
+        // A call on an imported thread-affine object blocks whatever the arguments.
+        let direct = match (&function.direct, from_import) {
+            (Some(direct), _) if function.direct_guard.is_none() => Some((direct.clone(), None)),
+            (_, Some(from_import)) => Some((from_import, None)),
+            (Some(direct), None) => Some((direct.clone(), function.direct_guard.clone())),
+            (None, None) => None,
+        };
+        if let Some((evidence, guard)) = direct {
+            let link = Link::Direct(evidence);
+            roots.push((id, guards::Blocks { link, guard }));
         }
         for call in &function.calls {
             let (file, _) = functions.ids[id];
@@ -329,12 +342,17 @@ pub fn settle(
                 && blocks_when_called(functions.function(callee))
             {
                 callers[callee].push(id);
+                calls_to[callee].push((id, *call));
             }
         }
     }
-    // Each function is settled at most once, from an already settled one: the links form a
-    // forest rooted at direct evidence, so cycles and recursion terminate, in linear time.
-    settle_links(&callers, &mut links, pending, |callee| Link::Via { callee });
+    // Each function's state only rises, from an already settled one: cycles and recursion
+    // terminate, in linear time.
+    let blocking = guards::settle_blocking(|id| functions.function(id), roots, &calls_to);
+    let links: Vec<Option<&Link>> = blocking
+        .iter()
+        .map(|b| b.as_ref().map(|b| &b.link))
+        .collect();
     // The same for thread affinity: a function calling one that uses a thread-affine object
     // it did not make cannot move to a worker thread either.
     let mut pins: Vec<Option<Pin>> = vec![None; count];
@@ -372,10 +390,7 @@ pub fn settle(
         let mut names = Vec::new();
         loop {
             names.push(functions.function(id).qualname.clone());
-            match links[id]
-                .as_ref()
-                .expect("only settled functions are followed")
-            {
+            match links[id].expect("only settled functions are followed") {
                 Link::Via { callee } if names.len() < MAX_CHAIN => id = *callee,
                 Link::Via { .. } => {
                     names.push("...".to_owned());
@@ -442,12 +457,14 @@ pub fn settle(
                     } else if links[callee].is_some() {
                         let (chain, location) = chain(callee);
                         let hazard = functions.moved_hazard(callee, &mut hazards);
+                        let unless_passed = blocking[callee].as_ref().and_then(|b| b.guard.clone());
                         Some(ProjectCall::Blocking {
                             chain,
                             location,
                             pinned: pinned(callee),
                             returned: functions.returned_reason(callee, &objects.returned[callee]),
                             hazard,
+                            unless_passed,
                         })
                     } else {
                         None
@@ -538,6 +555,8 @@ mod tests {
                     discarded: calls.clone(),
                     calls,
                     hazards: Vec::new(),
+                    direct_guard: None,
+                    call_sites: Vec::new(),
                 }
             })
             .collect();
@@ -588,6 +607,7 @@ mod tests {
                 pinned: None,
                 returned: None,
                 hazard: None,
+                unless_passed: None,
             }
         );
         assert!(calls[1].is_none());

@@ -197,6 +197,8 @@ mod tests {
             returns: Vec::new(),
             discarded: Vec::new(),
             hazards: Vec::new(),
+            direct_guard: None,
+            call_sites: Vec::new(),
         }
     }
 

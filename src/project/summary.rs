@@ -95,6 +95,56 @@ pub struct FunctionSummary {
     /// (`hazard.rs`).
     #[serde(default)]
     pub hazards: Vec<ThreadHazard>,
+    /// The parameter test `direct` runs under (`if markers is None:`): when every caller
+    /// passes that argument, it never runs.
+    #[serde(default)]
+    pub direct_guard: Option<ParamGuard>,
+    /// The calls of targets in `calls` made under a parameter test or passing an argument
+    /// whose value is known: when one call of a target is here, all of its calls are.
+    #[serde(default)]
+    pub call_sites: Vec<GuardedSite>,
+}
+
+/// A test of one of a function's own parameters (never rebound outside the code it guards)
+/// that code runs under: `if name is None:` (`falsy: false`), `if not name:`,
+/// `name or load()` (`falsy: true`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamGuard {
+    pub name: String,
+    /// Its 0-based position among the arguments a call passes by position; `None` for a
+    /// keyword-only parameter or a method's (matched by keyword only).
+    pub position: Option<u32>,
+    /// The code runs when the parameter is falsy, not only when it is `None`.
+    pub falsy: bool,
+}
+
+/// What an argument of a call is known to be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Passed {
+    /// Never `None`: a literal, a function, a name only ever bound to such a value.
+    NotNone,
+    /// Truthy as well (a non-empty literal, a function, ...).
+    Truthy,
+    /// The calling function's own parameter, passed on unchanged.
+    Param(ParamGuard),
+}
+
+/// One argument of a call whose value is known, by keyword or by position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedArg {
+    pub keyword: Option<String>,
+    pub position: Option<u32>,
+    pub value: Passed,
+}
+
+/// A call of a project function (its index in [`FileSummary::targets`]) with what the
+/// settling needs to tell whether a guarded chain of the callee runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardedSite {
+    pub target: u32,
+    /// The caller's own parameter test the call runs under.
+    pub guard: Option<ParamGuard>,
+    pub args: Vec<PassedArg>,
 }
 
 /// A module-level name holding a thread-affine object made at import time, which other

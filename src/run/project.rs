@@ -596,6 +596,10 @@ fn outcome_with_settled_calls(
                                 returned: Some(_),
                                 ..
                             }
+                            | ProjectCall::Blocking {
+                                unless_passed: Some(_),
+                                ..
+                            }
                     )
             })
         });

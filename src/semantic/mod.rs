@@ -147,6 +147,14 @@ impl SemanticIndex {
         self.scope(scope).bindings.get(name)?.last().copied()
     }
 
+    /// Every binding of `name` made in `scope` itself, in source order.
+    pub fn bindings_in_scope(&self, scope: ScopeId, name: &str) -> &[BindingId] {
+        self.scope(scope)
+            .bindings
+            .get(name)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// The innermost scope whose code contains `offset`.
     /// The values assigned to `self.<attribute>` in the methods of `class`.
     pub fn attribute_values(&self, class: ScopeId, attribute: &str) -> &[Range<usize>] {
