@@ -48,6 +48,7 @@ pub fn summarize(
                 returns: Vec::new(),
                 discarded: Vec::new(),
                 hazards: Vec::new(),
+                files: Vec::new(),
             });
         }
     }
@@ -109,6 +110,7 @@ pub fn summarize(
     if let Some(moved) = super::side_effects::moved_code(registry, selection)
         && !functions.is_empty()
     {
+        super::side_effects::record_file_uses(file, moved, module, &mut functions, &by_scope);
         super::side_effects::record_hazards(file, moved, &mut functions, &by_scope);
     }
     let imports = index
@@ -140,6 +142,7 @@ pub fn summarize(
             || !f.imported_receivers.is_empty()
             || !f.returns.is_empty()
             || !f.hazards.is_empty()
+            || !f.files.is_empty()
     });
     for function in &mut functions {
         function.calls.sort_unstable();

@@ -197,6 +197,7 @@ mod tests {
             returns: Vec::new(),
             discarded: Vec::new(),
             hazards: Vec::new(),
+            files: Vec::new(),
         }
     }
 
