@@ -200,6 +200,10 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
             return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
         }
     }
+    if let Some(change) = super::await_order::changes_directory(file, moved, call) {
+        let what = format!("changes the process's working directory (`{change}(...)`)");
+        return Some((HazardKind::SharedState, what));
+    }
     if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
         && let Some(state) = callee
             .field(Field::Object)
