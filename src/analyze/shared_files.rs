@@ -400,10 +400,6 @@ fn path_key(
                 BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
                     Some((format!("{}()", global(module, name)), true))
                 }
-                // A project function another module defines, named the same there.
-                BindingKind::Import { qualified, .. } if module.is_some() => {
-                    Some((format!("{}()", absolute(module, qualified)), true))
-                }
                 _ => None,
             }
         }
@@ -532,5 +528,34 @@ mod tests {
     fn fresh_paths_parameters_and_files_only_read_are_not_shared() {
         let source = "import tempfile, uuid, os\nLOG = 'log.txt'\n\ndef scratch(text, path):\n    fd, tmp = tempfile.mkstemp()\n    with open(tmp, 'w') as f:\n        f.write(text)\n    open(tmp).read()\n    open(f'{uuid.uuid4()}.txt', 'w').write(text)\n    open(f'{uuid.uuid4()}.txt').read()\n    open(path, 'w').write(text)\n    open(path).read()\n    return open(LOG).read()\n";
         assert!(shared(source).is_empty(), "{:?}", shared(source));
+    }
+
+    #[test]
+    fn every_access_is_keyed_the_same_in_every_module_for_the_summary() {
+        // In `app.cog`: a literal by its text, a module global and an imported constant by
+        // their absolute names; a parameter's path is nobody's, and so is what an imported
+        // function returns (it may make a fresh path).
+        let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n";
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        let module = ModuleInfo {
+            name: "app.cog".to_owned(),
+            is_package: false,
+            names: vec!["app.cog".to_owned()],
+        };
+        let uses: Vec<String> = with_context("app/cog.py", source, None, |file| {
+            SharedFiles::of(file, moved, Some(&module))
+                .uses()
+                .map(|(_, u)| format!("{}{}", u.key, if u.write { " w" } else { "" }))
+                .collect()
+        });
+        assert_eq!(
+            uses,
+            ["mainbank.json w", "app.config.BANK", "app.cog.LOG w"]
+        );
     }
 }
