@@ -58,6 +58,19 @@ pub(super) fn changes_directory(
     call: Node,
 ) -> Option<String> {
     let callee = call.field(Field::Function)?;
+    // Only a plain name can be an alias (`from os import chdir as cd`): an attribute is
+    // resolved only when its last segment is one of the names.
+    if callee.kind_name() == "attribute" {
+        let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+        let named = moved.process_state_change_methods.contains(method)
+            || moved
+                .process_state_changes
+                .iter()
+                .any(|q| q.rsplit('.').next() == Some(method));
+        if !named {
+            return None;
+        }
+    }
     let root = file.parsed.tree.root_node();
     let shown = || file.text[callee.byte_range()].split_whitespace().collect();
     match file.index.callable_name(callee, root, file.text) {

@@ -51,8 +51,8 @@ pub(super) struct FileAccess {
 }
 
 /// What other modules do to a file this one's coroutines read or write, as the settling
-/// found: their first reader, in-place writer and whole-file replacer, each named for a
-/// message ("`get_bank_data` in open_acc.py:20").
+/// found: their first reader and in-place writer, each named for a message
+/// ("`get_bank_data` in open_acc.py:20").
 #[derive(Debug, Clone, Default)]
 struct Elsewhere {
     reader: Option<String>,
