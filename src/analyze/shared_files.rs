@@ -256,10 +256,13 @@ fn access_of(
         }
     };
     let (key, named) = path_key(file, moved, None, path, 0)?;
+    // A path that starts with a parameter (`path + ".tmp"`) is the caller's: two modules
+    // doing the same to their own callers' paths share nothing.
     let project_key = module
         .filter(|_| named)
         .and_then(|module| path_key(file, moved, Some(module), path, 0))
-        .map(|(key, _)| key);
+        .map(|(key, _)| key)
+        .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
     named.then(|| FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
@@ -535,7 +538,7 @@ mod tests {
         // In `app.cog`: a literal by its text, a module global and an imported constant by
         // their absolute names; a parameter's path is nobody's, and so is what an imported
         // function returns (it may make a fresh path).
-        let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n";
+        let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n    open(p + '.tmp', 'w').write('')\n";
         let registry = Registry::bundled().unwrap();
         let moved = registry
             .codemods()
