@@ -9,6 +9,11 @@
 //! after, or inside `with contextlib.redirect_stdout(buffer):`): other coroutines then run with
 //! the swapped state. The state and the swaps are `[moved-code] process-state` and
 //! `process-state-swaps` of `codemods/UNF401.toml`.
+//!
+//! And a new `await` after the coroutine changed the working directory (`os.chdir`,
+//! `process-state-changes`), or in a loop that changes it: during the await another task can
+//! change it again (the moved code's relative paths then name that task's directory), or runs
+//! in this one's.
 
 use tree_sitter::Node;
 
@@ -30,6 +35,72 @@ pub struct AwaitHazards {
     /// Bodies of `with` blocks that swap process-wide state: the body's range, the context
     /// manager, where the `with` starts, and its function.
     state_swaps: Vec<(std::ops::Range<usize>, String, usize, Option<ScopeId>)>,
+    /// Calls changing the working directory: the call, as written, its function, and the
+    /// loops around it in that function.
+    directory_changes: Vec<DirectoryChange>,
+}
+
+/// A call changing the process's working directory (`os.chdir(...)`).
+struct DirectoryChange {
+    range: std::ops::Range<usize>,
+    shown: String,
+    function: Option<ScopeId>,
+    loops: Vec<std::ops::Range<usize>>,
+}
+
+/// The call changing the process's working directory that `call` is, as its callee is
+/// written (`os.chdir`): a qualified name of `[moved-code] process-state-changes`, or a method
+/// of `process-state-change-methods` on a receiver that resolves to nothing known (`os`
+/// reached through a star import).
+pub(super) fn changes_directory(
+    file: &FileContext,
+    moved: &MovedCode,
+    call: Node,
+) -> Option<String> {
+    let callee = call.field(Field::Function)?;
+    // Only a plain name can be an alias (`from os import chdir as cd`): an attribute is
+    // resolved only when its last segment is one of the names.
+    if callee.kind_name() == "attribute" {
+        let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+        let named = moved.process_state_change_methods.contains(method)
+            || moved
+                .process_state_changes
+                .iter()
+                .any(|q| q.rsplit('.').next() == Some(method));
+        if !named {
+            return None;
+        }
+    }
+    let root = file.parsed.tree.root_node();
+    let shown = || file.text[callee.byte_range()].split_whitespace().collect();
+    match file.index.callable_name(callee, root, file.text) {
+        Some(qualified) => moved.process_state_changes.contains(&qualified).then(shown),
+        None => {
+            let method = callee
+                .field(Field::Attribute)
+                .filter(|_| callee.kind_name() == "attribute")?;
+            moved
+                .process_state_change_methods
+                .contains(&file.text[method.byte_range()])
+                .then(shown)
+        }
+    }
+}
+
+/// The loops around `node` inside its function (for a change made in a loop, every await of
+/// the loop's body comes after one).
+fn enclosing_loops(node: Node) -> Vec<std::ops::Range<usize>> {
+    let mut loops = Vec::new();
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => break,
+            "for_statement" | "while_statement" => loops.push(parent.byte_range()),
+            _ => {}
+        }
+        current = parent;
+    }
+    loops
 }
 
 impl AwaitHazards {
@@ -50,6 +121,16 @@ impl AwaitHazards {
         walk_tree(&file.parsed.tree, |cursor| {
             let node = cursor.node();
             match node.kind_name() {
+                "call" => {
+                    if let Some(shown) = moved.and_then(|m| changes_directory(file, m, node)) {
+                        hazards.directory_changes.push(DirectoryChange {
+                            range: node.byte_range(),
+                            shown,
+                            function: file.index.function_at(node.start_byte()),
+                            loops: enclosing_loops(node),
+                        });
+                    }
+                }
                 "augmented_assignment" => {
                     if let (Some(left), Some(right)) =
                         (node.field(Field::Left), node.field(Field::Right))
@@ -180,7 +261,10 @@ pub(super) fn keep_process_state(
     fix: &mut Fix,
 ) {
     let hazards = hazards(file, registry);
-    if hazards.state_assignments.is_empty() && hazards.state_swaps.is_empty() {
+    if hazards.state_assignments.is_empty()
+        && hazards.state_swaps.is_empty()
+        && hazards.directory_changes.is_empty()
+    {
         return;
     }
     let function = file.index.function_at(call.start_byte());
@@ -222,6 +306,29 @@ pub(super) fn keep_process_state(
                 })
         });
     let Some(swapped) = swapped else {
+        // The working directory changed before the call (or in a loop around it).
+        let changed = hazards.directory_changes.iter().find(|change| {
+            in_function(&change.function)
+                && (change.range.end <= call.start_byte()
+                    || change
+                        .loops
+                        .iter()
+                        .any(|l| l.start <= call.start_byte() && call.end_byte() <= l.end))
+        });
+        if let Some(change) = changed {
+            add_difference(
+                fix,
+                format!(
+                    "the coroutine changes the working directory (`{}(...)`, line {}) before \
+                     this call: during the new `await` another task can change it again, and \
+                     the moved code's relative paths then name that task's directory (or that \
+                     task runs in this one's); keep the calls on the event loop or use \
+                     absolute paths",
+                    change.shown,
+                    line_of(change.range.start)
+                ),
+            );
+        }
         return;
     };
     add_difference(

@@ -214,7 +214,7 @@ fn what_the_call_reaches<'r, 'p>(
             pinned = p.as_deref();
             (qualified.clone(), registry.for_call(qualified))
         }
-        (None, None) => {
+        (None, None | Some(ProjectCall::SharedFile { .. })) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are
             // pre-filtered.

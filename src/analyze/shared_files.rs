@@ -6,6 +6,12 @@
 //! truncated by a write in progress. Which calls read or write a file is data
 //! (`[[moved-code.files]]` in `codemods/UNF401.toml`); a path made fresh (a parameter, a
 //! temporary file, a name built from a call) is nobody else's, and stays safe.
+//!
+//! Project-wide: each access is also keyed the same in every module ([`FileUse::key`]: a
+//! literal by its text, a name by its absolute name), for the summary; the settling finds the
+//! files other modules read or write (`project/shared_files.rs`), and a file's second pass
+//! sees those its coroutines touch ([`ProjectCall::SharedFile`]): moved code racing with
+//! another module on such a file is unsafe too, and the message names the other side.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -15,6 +21,10 @@ use tree_sitter::Node;
 use super::FileContext;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{
+    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, absolute_name,
+    race_message,
+};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// How many names and calls a path is followed through (also stops cycles).
@@ -36,17 +46,36 @@ pub(super) struct FileAccess {
     pub atomic: bool,
     /// 1-based.
     pub line: u32,
+    /// The key every module gives the file ([`FileUse::key`]), when the file is a module.
+    pub project_key: Option<String>,
 }
 
-/// The file accesses of one file whose file the module both reads and writes.
+/// What other modules do to a file this one's coroutines read or write, as the settling
+/// found: their first reader and in-place writer, each named for a message
+/// ("`get_bank_data` in open_acc.py:20").
+#[derive(Debug, Clone, Default)]
+struct Elsewhere {
+    reader: Option<String>,
+    writer: Option<String>,
+}
+
+/// The file accesses of one file: those to files the module both reads and writes, and
+/// every access through a shared name (for the summary and for the files other modules use).
 #[derive(Debug, Default)]
 pub struct SharedFiles {
     accesses: Vec<FileAccess>,
+    all: Vec<FileAccess>,
+    elsewhere: HashMap<String, Elsewhere>,
 }
 
 impl SharedFiles {
     /// The accesses of `file` to files it both reads and writes.
-    pub(super) fn of(file: &FileContext, moved: &MovedCode) -> SharedFiles {
+    /// `module`: the file's module, for the keys every module agrees on.
+    pub(super) fn of(
+        file: &FileContext,
+        moved: &MovedCode,
+        module: Option<&ModuleInfo>,
+    ) -> SharedFiles {
         if moved.files.is_empty() {
             return SharedFiles::default();
         }
@@ -64,7 +93,7 @@ impl SharedFiles {
                 continue;
             };
             for way in ways {
-                if let Some(access) = access_of(file, moved, call, callee, way) {
+                if let Some(access) = access_of(file, moved, module, call, callee, way) {
                     accesses.push(access);
                 }
             }
@@ -83,8 +112,61 @@ impl SharedFiles {
             .filter(|(_, (read, write))| *read && *write)
             .map(|(key, _)| key.to_owned())
             .collect();
+        let all = accesses.clone();
         accesses.retain(|a| shared.contains(&a.key));
-        SharedFiles { accesses }
+        let elsewhere = match file.project.map(|p| p.lookup) {
+            Some(ProjectLookup::Settled(calls)) => all
+                .iter()
+                .filter_map(|a| {
+                    let key = a.project_key.as_ref()?;
+                    match calls.get(&format!("{SHARED_FILE_PREFIX}{key}"))? {
+                        ProjectCall::SharedFile { reader, writer } => Some((
+                            key.clone(),
+                            Elsewhere {
+                                reader: reader.clone(),
+                                writer: writer.clone(),
+                            },
+                        )),
+                        _ => None,
+                    }
+                })
+                .collect(),
+            _ => HashMap::new(),
+        };
+        SharedFiles {
+            accesses,
+            all,
+            elsewhere,
+        }
+    }
+
+    /// The file's accesses in functions, keyed project-wide, by function: for the summary.
+    pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
+        self.all.iter().filter_map(|a| {
+            Some((
+                a.function?,
+                FileUse {
+                    key: a.project_key.clone()?,
+                    write: a.write,
+                    atomic: a.atomic,
+                    line: a.line,
+                },
+            ))
+        })
+    }
+
+    /// What the code in `range` does to a file another module reads or writes, as the
+    /// settling found ([`race_message`]).
+    fn elsewhere_in(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
+        if self.elsewhere.is_empty() {
+            return None;
+        }
+        self.all.iter().filter(|a| inside(a)).find_map(|a| {
+            let other = self.elsewhere.get(a.project_key.as_ref()?)?;
+            let shown = format!("`{}`", a.shown);
+            let (reader, writer) = (other.reader.clone(), other.writer.clone());
+            race_message(&shown, a.write, a.atomic, reader, writer)
+        })
     }
 
     /// What the code in `range` (of `function`, or a moved block when `None` is given for
@@ -92,7 +174,9 @@ impl SharedFiles {
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
     pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
         let moved: Vec<&FileAccess> = self.accesses.iter().filter(|a| inside(a)).collect();
-        let first = moved.first()?;
+        let Some(first) = moved.first() else {
+            return self.elsewhere_in(&inside);
+        };
         let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
         let reads = same.iter().any(|a| !a.write);
         let writes = same.iter().any(|a| a.write);
@@ -141,6 +225,7 @@ impl SharedFiles {
 fn access_of(
     file: &FileContext,
     moved: &MovedCode,
+    module: Option<&ModuleInfo>,
     call: Node,
     callee: Node,
     way: &FileAccessCall,
@@ -170,7 +255,14 @@ fn access_of(
             }
         }
     };
-    let (key, named) = path_key(file, moved, path, 0)?;
+    let (key, named) = path_key(file, moved, None, path, 0)?;
+    // A path that starts with a parameter (`path + ".tmp"`) is the caller's: two modules
+    // doing the same to their own callers' paths share nothing.
+    let project_key = module
+        .filter(|_| named)
+        .and_then(|module| path_key(file, moved, Some(module), path, 0))
+        .map(|(key, _)| key)
+        .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
     named.then(|| FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
@@ -182,6 +274,7 @@ fn access_of(
         write,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
+        project_key,
     })
 }
 
@@ -220,9 +313,11 @@ fn argument<'t>(
 /// The resolved name of the file `expr` names, and whether a shared name is in it (a path
 /// made only of parameters and locals is the caller's, not shared by name). `None` when it
 /// is made fresh or cannot be followed (a call of a library function, a temporary file).
+/// With `module`, the names are absolute (`app.store.PATH`), for every module to agree.
 fn path_key(
     file: &FileContext,
     moved: &MovedCode,
+    module: Option<&ModuleInfo>,
     expr: Node,
     depth: usize,
 ) -> Option<(String, bool)> {
@@ -231,7 +326,9 @@ fn path_key(
     }
     let text = |n: Node| &file.text[n.byte_range()];
     match expr.kind_name() {
-        "parenthesized_expression" => path_key(file, moved, expr.named_child(0)?, depth + 1),
+        "parenthesized_expression" => {
+            path_key(file, moved, module, expr.named_child(0)?, depth + 1)
+        }
         "string" => {
             let mut key = String::new();
             let mut named = true;
@@ -241,7 +338,7 @@ fn path_key(
                     "string_content" | "escape_sequence" => key.push_str(text(part)),
                     "interpolation" => {
                         let (inner, shared) =
-                            path_key(file, moved, part.named_child(0)?, depth + 1)?;
+                            path_key(file, moved, module, part.named_child(0)?, depth + 1)?;
                         key.push_str(&format!("{{{inner}}}"));
                         named = shared;
                     }
@@ -253,7 +350,7 @@ fn path_key(
         "concatenated_string" | "binary_operator" => {
             let mut cursor = expr.walk();
             let parts: Vec<Node> = expr.named_children(&mut cursor).collect();
-            join(file, moved, &parts, depth)
+            join(file, moved, module, &parts, depth)
         }
         "identifier" => {
             let name = text(expr);
@@ -263,30 +360,30 @@ fn path_key(
             let binding = file.index.binding(id);
             match &binding.kind {
                 BindingKind::Parameter => Some(("*".to_owned(), false)),
-                BindingKind::Import { qualified, .. } => Some((qualified.clone(), true)),
+                BindingKind::Import { qualified, .. } => Some((absolute(module, qualified), true)),
                 BindingKind::Assignment if binding.scope == file.index.module_scope() => {
-                    Some((name.to_owned(), true))
+                    Some((global(module, name), true))
                 }
                 BindingKind::Assignment => {
                     let root = file.parsed.tree.root_node();
                     let value = node_at(root, binding.value.as_ref()?)?;
-                    path_key(file, moved, value, depth + 1)
+                    path_key(file, moved, module, value, depth + 1)
                 }
                 _ => None,
             }
         }
         "attribute" => {
             if let Some(state) = on_self(file, expr) {
-                return Some((state, true));
+                return Some((global(module, &state), true));
             }
             let qualified = file.index.qualified_name(expr, file.text)?;
-            Some((qualified, true))
+            Some((absolute(module, &qualified), true))
         }
         "call" => {
             let callee = expr.field(Field::Function)?;
             let root = file.parsed.tree.root_node();
             if let Some(method) = on_self(file, callee) {
-                return Some((format!("{method}()"), true));
+                return Some((format!("{}()", global(module, &method)), true));
             }
             if let Some(qualified) = file.index.callable_name(callee, root, file.text)
                 && moved.path_builders.contains(&qualified)
@@ -294,7 +391,7 @@ fn path_key(
                 let arguments = expr.field(Field::Arguments)?;
                 let mut cursor = arguments.walk();
                 let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
-                return join(file, moved, &parts, depth);
+                return join(file, moved, module, &parts, depth);
             }
             // A function of this module returning the path.
             let name = text(callee);
@@ -302,18 +399,37 @@ fn path_key(
                 return None;
             };
             let binding = file.index.binding(id);
-            (matches!(binding.kind, BindingKind::Function { .. })
-                && binding.scope == file.index.module_scope())
-            .then(|| (format!("{name}()"), true))
+            match &binding.kind {
+                BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
+                    Some((format!("{}()", global(module, name)), true))
+                }
+                _ => None,
+            }
         }
         _ => None,
     }
+}
+
+/// A name of the module, absolute with `module`: `PATH`, `app.store.PATH`.
+fn global(module: Option<&ModuleInfo>, name: &str) -> String {
+    match module {
+        Some(module) => format!("{}.{name}", module.name),
+        None => name.to_owned(),
+    }
+}
+
+/// An imported name, absolute with `module` (`.config.PATH` in `app.main`: `app.config.PATH`).
+fn absolute(module: Option<&ModuleInfo>, qualified: &str) -> String {
+    module
+        .and_then(|module| absolute_name(module, qualified))
+        .unwrap_or_else(|| qualified.to_owned())
 }
 
 /// The parts of a path joined (`os.path.join`, `/`, `+`): each must be followed.
 fn join(
     file: &FileContext,
     moved: &MovedCode,
+    module: Option<&ModuleInfo>,
     parts: &[Node],
     depth: usize,
 ) -> Option<(String, bool)> {
@@ -323,7 +439,7 @@ fn join(
         if matches!(part.kind_name(), "comment" | "keyword_argument") {
             continue;
         }
-        let (key, shared) = path_key(file, moved, *part, depth + 1)?;
+        let (key, shared) = path_key(file, moved, module, *part, depth + 1)?;
         named |= shared;
         keys.push(key);
     }
@@ -382,7 +498,7 @@ mod tests {
             .find_map(|c| c.moved_code.as_ref())
             .unwrap();
         with_context("app.py", source, None, |file| {
-            SharedFiles::of(file, moved)
+            SharedFiles::of(file, moved, None)
                 .accesses
                 .iter()
                 .map(|a| format!("{}{}", a.key, if a.write { " w" } else { "" }))
@@ -415,5 +531,34 @@ mod tests {
     fn fresh_paths_parameters_and_files_only_read_are_not_shared() {
         let source = "import tempfile, uuid, os\nLOG = 'log.txt'\n\ndef scratch(text, path):\n    fd, tmp = tempfile.mkstemp()\n    with open(tmp, 'w') as f:\n        f.write(text)\n    open(tmp).read()\n    open(f'{uuid.uuid4()}.txt', 'w').write(text)\n    open(f'{uuid.uuid4()}.txt').read()\n    open(path, 'w').write(text)\n    open(path).read()\n    return open(LOG).read()\n";
         assert!(shared(source).is_empty(), "{:?}", shared(source));
+    }
+
+    #[test]
+    fn every_access_is_keyed_the_same_in_every_module_for_the_summary() {
+        // In `app.cog`: a literal by its text, a module global and an imported constant by
+        // their absolute names; a parameter's path is nobody's, and so is what an imported
+        // function returns (it may make a fresh path).
+        let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n    open(p + '.tmp', 'w').write('')\n";
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        let module = ModuleInfo {
+            name: "app.cog".to_owned(),
+            is_package: false,
+            names: vec!["app.cog".to_owned()],
+        };
+        let uses: Vec<String> = with_context("app/cog.py", source, None, |file| {
+            SharedFiles::of(file, moved, Some(&module))
+                .uses()
+                .map(|(_, u)| format!("{}{}", u.key, if u.write { " w" } else { "" }))
+                .collect()
+        });
+        assert_eq!(
+            uses,
+            ["mainbank.json w", "app.config.BANK", "app.cog.LOG w"]
+        );
     }
 }

@@ -19,7 +19,7 @@ use super::shared_files::SharedFiles;
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
-use crate::project::{FunctionSummary, HazardKind, ThreadHazard};
+use crate::project::{FunctionSummary, HazardKind, ModuleInfo, ThreadHazard};
 use crate::semantic::{BindingKind, Resolution, ScopeId};
 use crate::settings::RuleSelection;
 
@@ -205,6 +205,10 @@ fn call_hazard(file: &FileContext, moved: &MovedCode, call: Node) -> Option<(Haz
             return Some((HazardKind::LoopBound, format!("calls `{api}`{branch}")));
         }
     }
+    if let Some(change) = super::await_order::changes_directory(file, moved, call) {
+        let what = format!("changes the process's working directory (`{change}(...)`)");
+        return Some((HazardKind::SharedState, what));
+    }
     if let Some(method) = method.filter(|m| moved.mutating_methods.contains(*m))
         && let Some(state) = callee
             .field(Field::Object)
@@ -385,10 +389,29 @@ fn shared_state(file: &FileContext, expression: Node) -> Option<String> {
     }
 }
 
-/// The shared files of `file` (computed once).
+/// The shared files of `file` (computed once; the summary, made first, gives the module).
 fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
     file.shared_files
-        .get_or_init(|| SharedFiles::of(file, moved))
+        .get_or_init(|| SharedFiles::of(file, moved, file.project.map(|p| p.module)))
+}
+
+/// Record, in each function of `functions` (by scope in `by_scope`), the files its own body
+/// reads or writes through a shared name, keyed the same in every module.
+pub(super) fn record_file_uses(
+    file: &FileContext,
+    moved: &MovedCode,
+    module: &ModuleInfo,
+    functions: &mut [FunctionSummary],
+    by_scope: &HashMap<ScopeId, usize>,
+) {
+    let shared = file
+        .shared_files
+        .get_or_init(|| SharedFiles::of(file, moved, Some(module)));
+    for (scope, used) in shared.uses() {
+        if let Some(&f) = by_scope.get(&scope) {
+            functions[f].files.push(used);
+        }
+    }
 }
 
 /// A `for` loop or a comprehension iterating state reachable from `self`, `cls` or a module

@@ -53,6 +53,7 @@ pub fn summarize(
                 hazards: Vec::new(),
                 direct_guard: None,
                 call_sites: Vec::new(),
+                files: Vec::new(),
             });
         }
     }
@@ -117,6 +118,7 @@ pub fn summarize(
     if let Some(moved) = super::side_effects::moved_code(registry, selection)
         && !functions.is_empty()
     {
+        super::side_effects::record_file_uses(file, moved, module, &mut functions, &by_scope);
         super::side_effects::record_hazards(file, moved, &mut functions, &by_scope);
     }
     let imports = index
@@ -163,6 +165,7 @@ pub fn summarize(
             || !f.imported_receivers.is_empty()
             || !f.returns.is_empty()
             || !f.hazards.is_empty()
+            || !f.files.is_empty()
     });
     for function in &mut functions {
         function.calls.sort_unstable();

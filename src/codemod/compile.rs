@@ -512,6 +512,11 @@ fn compile_moved_code(
         thread_locks: qualified("thread-locks", &raw.thread_locks)?,
         process_state: qualified("process-state", &raw.process_state)?,
         process_state_swaps: qualified("process-state-swaps", &raw.process_state_swaps)?,
+        process_state_changes: qualified("process-state-changes", &raw.process_state_changes)?,
+        process_state_change_methods: plain(
+            "process-state-change-methods",
+            &raw.process_state_change_methods,
+        )?,
         binds_on_first_use,
         path_builders: qualified("path-builders", &raw.path_builders)?,
         immutable_types: qualified("immutable-types", &raw.immutable_types)?,

@@ -148,6 +148,10 @@ pub struct MovedCode {
     pub thread_locks: HashSet<String>,
     pub process_state: HashSet<String>,
     pub process_state_swaps: HashSet<String>,
+    /// Calls changing the working directory (`os.chdir`), and method names doing so on an
+    /// unknown receiver (`chdir`).
+    pub process_state_changes: HashSet<String>,
+    pub process_state_change_methods: HashSet<String>,
     /// Of `loop_bound_calls`, the constructors that need no loop when made from this Python
     /// version on (they bind to the loop that first uses them).
     pub binds_on_first_use: Option<(HashSet<String>, (u8, u8))>,

@@ -337,6 +337,14 @@ pub struct RawMovedCode {
     /// Context managers that swap it for their block (`contextlib.redirect_stdout`).
     #[serde(default)]
     pub process_state_swaps: Vec<String>,
+    /// Calls that change the process's working directory for good (`os.chdir`): later thread
+    /// hops of the coroutine, and moved code making one, race with the other tasks.
+    #[serde(default)]
+    pub process_state_changes: Vec<String>,
+    /// Method names that change a working directory whatever the receiver, when the receiver
+    /// resolves to nothing known (`os` reached through a star import): `chdir`.
+    #[serde(default)]
+    pub process_state_change_methods: Vec<String>,
     /// Of `loop-bound-calls`, the constructors that bind to a loop only when first used from
     /// `binds-on-first-use-since` (a Python version, `"3.10"`); below it they look up the
     /// thread's event loop when made.

@@ -28,6 +28,10 @@ pub enum HazardKind {
     LoopBound,
 }
 
+/// How a shared file's hazard names the other module's side (`project/shared_files.rs`):
+/// its message then says what races already.
+pub(super) const ANOTHER_MODULE: &str = "(another module)";
+
 /// [`ThreadHazard::function`] of the call a fix runs in a worker thread itself.
 pub const MOVED_CALL: &str = "<call>";
 
@@ -67,6 +71,9 @@ impl ThreadHazard {
                  handler catches the RuntimeError, so nothing crashes, but what it schedules \
                  silently never runs (a task never started, a callback never called)"
             ),
+            HazardKind::SharedFile if what.contains(ANOTHER_MODULE) => {
+                format!("{function} {what}; guard it with a lock or keep it on the event loop")
+            }
             HazardKind::SharedFile => format!(
                 "{function} {what}: in worker threads two coroutines can interleave and lose \
                  an update, and a reader can see the file half-written; guard it with a lock \
@@ -103,15 +110,23 @@ impl Functions<'_> {
         }
         let mut seen = vec![id];
         let mut queue = std::collections::VecDeque::from([id]);
-        let mut worst: Option<&ThreadHazard> = None;
+        let mut worst: Option<ThreadHazard> = None;
         while let Some(next) = queue.pop_front() {
             let function = self.function(next);
             for hazard in &function.hazards {
-                if worst.is_none_or(|w| hazard.kind > w.kind) {
-                    worst = Some(hazard);
+                if worst.as_ref().is_none_or(|w| hazard.kind > w.kind) {
+                    worst = Some(hazard.clone());
                 }
             }
-            if worst.is_some_and(|w| w.kind == HazardKind::LoopBound) {
+            // A file another module reads or writes (the least of the hazards).
+            if worst.is_none() {
+                let (file, index) = self.ids[next];
+                worst = self.shared_files.hazard(file, index);
+            }
+            if worst
+                .as_ref()
+                .is_some_and(|w| w.kind == HazardKind::LoopBound)
+            {
                 break;
             }
             let (file, _) = self.ids[next];
@@ -128,7 +143,6 @@ impl Functions<'_> {
                 }
             }
         }
-        let mut worst = worst.cloned();
         let moved = &self.function(id).qualname;
         if let Some(hazard) = worst.as_mut().filter(|h| &h.function != moved) {
             hazard.moved_with = Some(moved.clone());

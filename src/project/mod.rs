@@ -10,6 +10,7 @@ mod lexical_settle;
 mod lexical_summary;
 mod modules;
 mod returned;
+mod shared_files;
 mod summary;
 
 use std::collections::HashMap;
@@ -18,9 +19,10 @@ pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
+pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
-    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FunctionSummary, GuardedSite,
-    ParamGuard, Passed, PassedArg, ReturnedObject,
+    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FileUse, FunctionSummary,
+    GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject,
 };
 
 /// What a call in async context reaches.
@@ -53,6 +55,15 @@ pub enum ProjectCall {
     Affine {
         qualified: String,
         pinned: Option<String>,
+    },
+    /// Not a call: a file the file's coroutines read or write through a shared name, which
+    /// another module reads or writes too (keyed [`SHARED_FILE_PREFIX`] and the file's key):
+    /// that module's first reader and in-place writer, named for a message ("`get_bank_data`
+    /// in open_acc.py:20"). A block or a call moving a use of it to a worker thread races
+    /// with them (`project/shared_files.rs`).
+    SharedFile {
+        reader: Option<String>,
+        writer: Option<String>,
     },
 }
 
@@ -110,6 +121,8 @@ struct Functions<'a> {
     ids: Vec<(usize, usize)>,
     by_name: HashMap<String, usize>,
     reexports: HashMap<String, &'a str>,
+    /// The files the functions read and write, across modules.
+    shared_files: shared_files::ProjectFiles<'a>,
 }
 
 impl<'a> Functions<'a> {
@@ -136,6 +149,7 @@ impl<'a> Functions<'a> {
             ids,
             by_name,
             reexports,
+            shared_files: shared_files::ProjectFiles::new(files),
         }
     }
 
@@ -409,7 +423,7 @@ pub fn settle(
         .iter()
         .enumerate()
         .map(|(f, file)| {
-            let mut calls = ProjectCalls::new();
+            let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file
@@ -557,6 +571,7 @@ mod tests {
                     hazards: Vec::new(),
                     direct_guard: None,
                     call_sites: Vec::new(),
+                    files: Vec::new(),
                 }
             })
             .collect();

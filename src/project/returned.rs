@@ -199,6 +199,7 @@ mod tests {
             hazards: Vec::new(),
             direct_guard: None,
             call_sites: Vec::new(),
+            files: Vec::new(),
         }
     }
 

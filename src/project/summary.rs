@@ -103,6 +103,25 @@ pub struct FunctionSummary {
     /// whose value is known: when one call of a target is here, all of its calls are.
     #[serde(default)]
     pub call_sites: Vec<GuardedSite>,
+    /// The files its own body reads or writes through a shared name, keyed project-wide
+    /// ([`FileUse::key`]): the settling finds moved code racing with another module on a file.
+    #[serde(default)]
+    pub files: Vec<FileUse>,
+}
+
+/// A read or a write of a file named through a shared name (a string literal, a module
+/// global, an attribute of `self` / `cls`, a project function returning the path).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileUse {
+    /// The path, keyed the same in every module: a literal by its text (`mainbank.json`:
+    /// relative paths assume one working directory), a name by its absolute name
+    /// (`app.config.DATA_PATH`, `app.store.Store.path`, `app.paths.data_file()`).
+    pub key: String,
+    pub write: bool,
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    pub atomic: bool,
+    /// 1-based.
+    pub line: u32,
 }
 
 /// A test of one of a function's own parameters (never rebound outside the code it guards)

@@ -583,8 +583,8 @@ fn outcome_with_settled_calls(
     };
     let file_calls = file.calls;
     // A call on an imported thread-affine object is never speculated on, nor a `with`
-    // block binding what a helper returning one returns: they need a pass with the settled
-    // calls.
+    // block binding what a helper returning one returns, nor a file another module uses:
+    // they need a pass with the settled calls.
     let foreseen = file.speculated
         && file_calls.is_none_or(|calls| {
             calls.iter().all(|(k, call)| {
@@ -592,6 +592,7 @@ fn outcome_with_settled_calls(
                     && !matches!(
                         call,
                         ProjectCall::Affine { .. }
+                            | ProjectCall::SharedFile { .. }
                             | ProjectCall::Blocking {
                                 returned: Some(_),
                                 ..
