@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemod::Registry;
-use crate::config::{Config, PerFileIgnores, find_config, load};
+use crate::config::{Config, PerFileIgnores, discover, load_named};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::line_scope::{LineScope, changed_since};
@@ -222,8 +222,8 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     if common.isolated {
         return Ok(Config::default());
     }
-    let path = match &common.config {
-        Some(path) => Some(path.clone()),
+    let config = match &common.config {
+        Some(path) => load_named(path),
         None => {
             let start = match common.paths.first() {
                 Some(path) if path.as_os_str() != "-" => path.clone(),
@@ -237,13 +237,10 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
             } else {
                 PathBuf::from(".")
             };
-            find_config(&start)
+            discover(&start)
         }
     };
-    match path {
-        Some(path) => load(&path).map_err(|e| e.to_string()),
-        None => Ok(Config::default()),
-    }
+    config.map_err(|e| e.to_string())
 }
 
 /// The lines changed since `rev` in the git work tree around the working directory.
