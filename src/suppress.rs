@@ -236,7 +236,10 @@ mod tests {
             parse_directive("# ruff: noqa: ASYNC251, RUF006"),
             file(Tool::Ruff, &["ASYNC251", "RUF006"])
         );
-        assert_eq!(parse_directive("#ruff:noqa:ASYNC"), file(Tool::Ruff, &["ASYNC"]));
+        assert_eq!(
+            parse_directive("#ruff:noqa:ASYNC"),
+            file(Tool::Ruff, &["ASYNC"])
+        );
         assert_eq!(parse_directive("# flake8: noqa"), file(Tool::Flake8, &[]));
         assert_eq!(
             parse_directive("# flake8: NOQA: ASYNC210"),

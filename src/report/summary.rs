@@ -196,13 +196,31 @@ impl Tally {
     /// how many were fixed and why the others were not. `fixed` names what a fix became
     /// ("fixed", "in the diff").
     pub fn write_rules(&self, out: &mut dyn Write, mode: Mode, fixed: &str) -> io::Result<()> {
+        self.write_rule_lines(out, mode, fixed, "  ")
+    }
+
+    /// The rules, most findings first (ties by code).
+    pub fn sorted_rules(&self) -> Vec<&RuleTally> {
         let mut rules: Vec<&RuleTally> = self.rules.values().collect();
         rules.sort_by(|a, b| b.found.cmp(&a.found).then(a.code.cmp(&b.code)));
+        rules
+    }
+
+    /// [`Tally::write_rules`] with each line starting with `indent` (`--statistics`: none).
+    pub fn write_rule_lines(
+        &self,
+        out: &mut dyn Write,
+        mode: Mode,
+        fixed: &str,
+        indent: &str,
+    ) -> io::Result<()> {
+        let rules = self.sorted_rules();
         let count_width = rules
             .iter()
             .map(|r| r.found.to_string().len())
             .max()
             .unwrap_or(1);
+        let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0);
         let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
         for rule in rules {
             let mut parts = Vec::new();
@@ -228,7 +246,7 @@ impl Tally {
             }
             writeln!(
                 out,
-                "  {:>count_width$}  {:<9} {:<name_width$}  ({})",
+                "{indent}{:>count_width$}  {:<code_width$}  {:<name_width$}  ({})",
                 rule.found,
                 rule.code,
                 rule.name,
