@@ -128,7 +128,6 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
     let out = io::BufWriter::new(stdout);
-    let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut reporter: Box<dyn Reporter> = match common.format {
         _ if common.statistics => {
             Box::new(StatisticsReporter::new(out, stderr, common.format, mode))
@@ -137,7 +136,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
             TextReporter::new(out, stderr, mode)
                 .quiet(common.quiet)
                 .show_fixes(request.show_fixes)
-                .apply_command(cli::apply_command(&argv)),
+                .apply_command(cli::apply_command(&cli.command)),
         ),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),

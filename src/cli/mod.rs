@@ -279,27 +279,53 @@ impl Command {
     }
 }
 
-/// The command that applies what a diff run showed: the same command line, with `fix`
-/// given `--write` (or ruff's `check --diff` turned into `check --fix`). `args` is the
-/// command line without the program's name.
-pub fn apply_command(args: &[String]) -> String {
-    let mut words = vec!["unfreeze".to_owned()];
-    let mut changed = false;
-    for (i, arg) in args.iter().enumerate() {
-        match arg.as_str() {
-            "--diff" if !changed => {
-                words.push("--fix".to_owned());
-                changed = true;
-            }
-            "fix" if i == 0 => {
-                words.push("fix".to_owned());
-                words.push("--write".to_owned());
-                changed = true;
-            }
-            _ => words.push(shell_word(arg)),
-        }
+/// The command that applies what a diff run showed: `unfreeze fix --write` (or ruff's
+/// spelling, `check --fix`, when the run was `check --diff`) with the options that decide
+/// which fixes the run made: `--unsafe-fixes`, the rule selection, the configuration, the
+/// excludes and the paths.
+pub fn apply_command(command: &Command) -> String {
+    let (common, unsafe_fixes, mut words) = match command {
+        Command::Check(args) => (&args.common, args.unsafe_fixes, vec!["check", "--fix"]),
+        Command::Fix(args) => (&args.common, args.unsafe_fixes, vec!["fix", "--write"]),
+        _ => return "unfreeze fix --write".to_owned(),
+    };
+    if unsafe_fixes {
+        words.push("--unsafe-fixes");
     }
-    words.join(" ")
+    let mut words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+    let option = |name: &str, values: &[String]| {
+        (!values.is_empty()).then(|| format!("{name} {}", shell_word(&values.join(","))))
+    };
+    words.extend(option(
+        "--select",
+        common.select.as_deref().unwrap_or_default(),
+    ));
+    words.extend(option("--extend-select", &common.extend_select));
+    words.extend(option("--ignore", &common.ignore));
+    for pattern in &common.exclude {
+        words.extend(option("--exclude", std::slice::from_ref(pattern)));
+    }
+    if let Some(path) = &common.config {
+        words.extend(option("--config", &[path.display().to_string()]));
+    }
+    if common.isolated {
+        words.push("--isolated".to_owned());
+    }
+    if common.force_exclude {
+        words.push("--force-exclude".to_owned());
+    }
+    if let Some(rev) = &common.since {
+        words.extend(option("--since", std::slice::from_ref(rev)));
+    }
+    if common.paths.iter().any(|p| p.as_os_str() != ".") {
+        words.extend(
+            common
+                .paths
+                .iter()
+                .map(|p| shell_word(&p.display().to_string())),
+        );
+    }
+    format!("unfreeze {}", words.join(" "))
 }
 
 /// `arg` as a shell reads it back: quoted when it holds anything but plain characters.

@@ -220,7 +220,8 @@ impl Tally {
             .map(|r| r.found.to_string().len())
             .max()
             .unwrap_or(1);
-        let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0);
+        // At least as wide as the bundled codes (`ASYNC251`), so columns stay put run to run.
+        let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0).max(8);
         let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
         for rule in rules {
             let mut parts = Vec::new();
