@@ -125,6 +125,12 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     {
         return review_fixes(args, common, &settings, &registry);
     }
+    if common.statistics && matches!(cli.command, Command::Fix(_)) {
+        return usage_error(
+            "--statistics is only for `unfreeze check` (`unfreeze check --fix --statistics` \
+             counts the findings left after fixing)",
+        );
+    }
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
     let out = io::BufWriter::new(stdout);

@@ -111,7 +111,7 @@ pub struct CommonArgs {
     /// Ignore every configuration file.
     #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
-    /// Print a count per rule instead of each finding (after fixing: of the findings left).
+    /// Print a count per rule instead of each finding (with --fix: of the findings left).
     #[arg(long)]
     pub statistics: bool,
     /// Exit 0 even when there are findings (errors still exit 2).
@@ -202,10 +202,10 @@ pub struct CheckArgs {
     pub exit_non_zero_on_fix: bool,
 }
 
+/// `fix` prints diffs or the findings left: `--statistics` is `check`'s (`check --fix
+/// --statistics` counts what is left after fixing), hidden here and refused.
 #[derive(Debug, Args)]
-#[command(mut_arg("statistics", |a| a
-    .requires("write")
-    .help("With --write: print a count per rule of the findings left instead of each one")))]
+#[command(mut_arg("statistics", |a| a.hide(true)))]
 pub struct FixArgs {
     #[command(flatten)]
     pub common: CommonArgs,

@@ -25,8 +25,7 @@ fn opt_in_label(codemod: &Codemod) -> &'static str {
 /// when selected, summary; each column as wide as its longest entry.
 pub fn rules_table(registry: &Registry) -> String {
     let codemods = registry.codemods();
-    let width =
-        |column: &dyn Fn(&Codemod) -> usize| codemods.iter().map(|c| column(c)).max().unwrap_or(0);
+    let width = |column: &dyn Fn(&Codemod) -> usize| codemods.iter().map(column).max().unwrap_or(0);
     let code = width(&|c| c.code.len());
     let name = width(&|c| c.name.len());
     let fix = width(&|c| fix_label(c).len());

@@ -1,6 +1,6 @@
 //! `--statistics`: one line per rule with its count, instead of every finding. The counts are
-//! the closing summary's ([`Tally`]): how many findings have a safe fix, an unsafe one or
-//! none; after `--write`, of the findings left.
+//! the closing summary's ([`Tally`]): how many findings have a safe fix and how many an unsafe
+//! one (the JSON adds those with none); after `check --fix`, of the findings left.
 
 use std::io::{self, Write};
 
@@ -94,8 +94,31 @@ impl<W: Write, E: Write> Reporter for StatisticsReporter<W, E> {
             serde_json::to_writer_pretty(&mut self.out, &rows)?;
             writeln!(self.out)?;
         } else {
-            self.tally
-                .write_rule_lines(&mut self.out, Mode::Check, "", "")?;
+            let rules = self.tally.sorted_rules();
+            let width = rules
+                .iter()
+                .map(|r| r.found.to_string().len())
+                .max()
+                .unwrap_or(1);
+            for rule in rules {
+                let mut counts = Vec::new();
+                if rule.safe > 0 {
+                    counts.push(format!("{} fixable", rule.safe));
+                }
+                if rule.unsafe_ > 0 {
+                    counts.push(format!("{} unsafe", rule.unsafe_));
+                }
+                let counts = if counts.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", counts.join(", "))
+                };
+                writeln!(
+                    self.out,
+                    "{:>width$}  {:<9} {}{counts}",
+                    rule.found, rule.code, rule.name
+                )?;
+            }
         }
         self.out.flush()
     }

@@ -196,24 +196,6 @@ impl Tally {
     /// how many were fixed and why the others were not. `fixed` names what a fix became
     /// ("fixed", "in the diff").
     pub fn write_rules(&self, out: &mut dyn Write, mode: Mode, fixed: &str) -> io::Result<()> {
-        self.write_rule_lines(out, mode, fixed, "  ")
-    }
-
-    /// The rules, most findings first (ties by code).
-    pub fn sorted_rules(&self) -> Vec<&RuleTally> {
-        let mut rules: Vec<&RuleTally> = self.rules.values().collect();
-        rules.sort_by(|a, b| b.found.cmp(&a.found).then(a.code.cmp(&b.code)));
-        rules
-    }
-
-    /// [`Tally::write_rules`] with each line starting with `indent` (`--statistics`: none).
-    pub fn write_rule_lines(
-        &self,
-        out: &mut dyn Write,
-        mode: Mode,
-        fixed: &str,
-        indent: &str,
-    ) -> io::Result<()> {
         let rules = self.sorted_rules();
         let count_width = rules
             .iter()
@@ -247,7 +229,7 @@ impl Tally {
             }
             writeln!(
                 out,
-                "{indent}{:>count_width$}  {:<code_width$}  {:<name_width$}  ({})",
+                "  {:>count_width$}  {:<code_width$}  {:<name_width$}  ({})",
                 rule.found,
                 rule.code,
                 rule.name,
@@ -255,6 +237,13 @@ impl Tally {
             )?;
         }
         Ok(())
+    }
+
+    /// The rules, most findings first (ties by code).
+    pub fn sorted_rules(&self) -> Vec<&RuleTally> {
+        let mut rules: Vec<&RuleTally> = self.rules.values().collect();
+        rules.sort_by(|a, b| b.found.cmp(&a.found).then(a.code.cmp(&b.code)));
+        rules
     }
 
     /// One line per reason a fix was not applied.

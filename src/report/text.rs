@@ -15,6 +15,9 @@ use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::settings::Mode;
 use crate::source::LineIndex;
 
+/// One file's applied fixes for `--show-fixes`: (code, rule name) → how many.
+type FixesByRule = BTreeMap<(String, String), usize>;
+
 pub struct TextReporter<W: Write, E: Write> {
     out: W,
     err: E,
@@ -23,7 +26,7 @@ pub struct TextReporter<W: Write, E: Write> {
     quiet: bool,
     tally: Tally,
     /// `--show-fixes`: the fixes applied, per file and rule (`None`: not asked).
-    shown_fixes: Option<Vec<(String, BTreeMap<(String, String), usize>)>>,
+    shown_fixes: Option<Vec<(String, FixesByRule)>>,
     /// The command that applies what a diff run showed.
     apply_command: String,
 }
