@@ -123,7 +123,10 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     if let Command::Fix(args) = &cli.command
         && args.interactive
     {
-        return review_fixes(args, common, &settings, &registry);
+        return match review_fixes(args, common, &settings, &registry)? {
+            ExitStatus::Findings if common.exit_zero => Ok(ExitStatus::Clean),
+            status => Ok(status),
+        };
     }
     if common.statistics && matches!(cli.command, Command::Fix(_)) {
         return usage_error(

@@ -573,4 +573,8 @@ fn bot_help_does_not_offer_stdin() {
     assert!(!help.stdout.contains("`-`"), "{}", help.stdout);
     assert!(!help.stdout.contains("stdin"), "{}", help.stdout);
     assert!(!help.stdout.contains("--exit-zero"), "{}", help.stdout);
+    // Hidden, and refused when given anyway.
+    let refused = run(dir.path(), &["bot", "--exit-zero"]);
+    assert_eq!(refused.code, Some(2), "{}", refused.show());
+    assert!(refused.stderr.contains("--exit-zero"), "{}", refused.show());
 }
