@@ -5,7 +5,8 @@
 //! `--output-format`, `--exit-zero`, `--extend-select`, `--extend-ignore`, `rule CODE`),
 //! ruff's and flake8's file-level `noqa`, and help texts and tables that say only what works.
 //! Each command's output is snapshotted in `snapshots/cli_*.snap` with its exit code
-//! (`INSTA_UPDATE=always cargo test --test cli_ruff_habits`, then read the diff).
+//! (`INSTA_UPDATE=always cargo test --test cli_ruff_habits`, then read the diff). The runs add
+//! `--no-cache`, which the snapshots leave out of the command they show.
 
 mod common;
 
@@ -80,6 +81,12 @@ fn invalid_pyproject_stops_the_run_with_file_and_line_instead_of_using_the_paren
         ),
         ("svc/app.py", APP.as_bytes()),
     ]);
+    let args = ["check", "svc"];
+    snapshot(
+        "cli_check_invalid_pyproject",
+        &args,
+        &run(dir.path(), &args),
+    );
     for command in ["check", "fix"] {
         let out = run(dir.path(), &[command, "svc"]);
         assert_eq!(out.code, Some(2), "{}", out.show());
@@ -549,7 +556,9 @@ fn rules_columns_are_aligned_and_opt_in_rules_marked() {
 #[test]
 fn fix_help_lists_only_what_fix_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let help = run_plain(dir.path(), &["fix", "--help"]);
+    let args = ["fix", "--help"];
+    let help = run_plain(dir.path(), &args);
+    snapshot("cli_fix_help", &args, &help);
     assert_eq!(help.code, Some(0), "{}", help.show());
     assert!(!help.stdout.contains("--statistics"), "{}", help.stdout);
     let refused = run(dir.path(), &["fix", "--statistics", "."]);
@@ -566,9 +575,28 @@ fn fix_help_lists_only_what_fix_accepts() {
 }
 
 #[test]
+fn check_help_lists_ruffs_spellings() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["check", "--help"];
+    let help = run_plain(dir.path(), &args);
+    snapshot("cli_check_help", &args, &help);
+    for option in [
+        "--fix",
+        "--diff",
+        "--unsafe-fixes",
+        "--show-fixes",
+        "--statistics",
+    ] {
+        assert!(help.stdout.contains(option), "{option}\n{}", help.stdout);
+    }
+}
+
+#[test]
 fn bot_help_does_not_offer_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let help = run_plain(dir.path(), &["bot", "--help"]);
+    let args = ["bot", "--help"];
+    let help = run_plain(dir.path(), &args);
+    snapshot("cli_bot_help", &args, &help);
     assert_eq!(help.code, Some(0), "{}", help.show());
     assert!(!help.stdout.contains("`-`"), "{}", help.stdout);
     assert!(!help.stdout.contains("stdin"), "{}", help.stdout);

@@ -139,10 +139,16 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The search works on absolute paths: show the file as the person would name it.
+        let relative = std::env::current_dir()
+            .and_then(fs::canonicalize)
+            .ok()
+            .and_then(|cwd| self.path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .filter(|path| !path.as_os_str().is_empty());
         write!(
             f,
             "invalid configuration in {}: {}",
-            self.path.display(),
+            relative.as_deref().unwrap_or(&self.path).display(),
             self.message
         )
     }
