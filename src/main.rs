@@ -174,7 +174,9 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         None => run(&settings, &registry, reporter.as_mut())?,
     };
     drop(reporter);
-    if summary.files_checked == 0 && summary.errors == 0 && !settings.read_stdin {
+    // With `--since`, no file changed is not a missing Python file.
+    let scoped = settings.read_stdin || settings.line_scope.is_some();
+    if summary.files_checked == 0 && summary.errors == 0 && !scoped {
         writeln!(io::stderr(), "{}", no_python_files(&settings.paths))?;
     }
     let fixed_files = request.exit_non_zero_on_fix && summary.files_fixed > 0;

@@ -499,6 +499,36 @@ fn paths_without_python_files_warn() {
     );
 }
 
+/// `--since REV` with no Python file changed checks nothing, and says no more than that.
+#[test]
+fn since_with_nothing_changed_does_not_warn() {
+    let dir = app();
+    let git = |args: &[&str]| {
+        let out = common::Run::new("git")
+            .current_dir(dir.path())
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output();
+        assert_eq!(out.code, Some(0), "git {args:?}\n{}", out.show());
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "app.py"]);
+    git(&[
+        "-c",
+        "user.name=Test",
+        "-c",
+        "user.email=test@example.test",
+        "commit",
+        "--quiet",
+        "-m",
+        "app",
+    ]);
+    let out = run(dir.path(), &["check", "--since", "HEAD", "."]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(!out.stderr.contains("warning"), "{}", out.show());
+}
+
 /// `fix` used to leave out the line `check` prints about the paths that could not be checked.
 #[test]
 fn fix_says_how_many_paths_could_not_be_checked() {
