@@ -238,7 +238,6 @@ pub struct FixArgs {
 pub struct RunRequest<'a> {
     pub common: &'a CommonArgs,
     pub mode: Mode,
-    pub interactive: bool,
     pub plan: Option<&'a PathBuf>,
     pub exit_non_zero_on_fix: bool,
     pub show_fixes: bool,
@@ -258,7 +257,6 @@ impl Command {
                 } else {
                     Mode::Check
                 },
-                interactive: false,
                 plan: None,
                 exit_non_zero_on_fix: args.exit_non_zero_on_fix,
                 show_fixes: args.show_fixes && args.fix,
@@ -269,7 +267,6 @@ impl Command {
                     write: args.write,
                     unsafe_fixes: args.unsafe_fixes,
                 },
-                interactive: args.interactive,
                 plan: args.plan.as_ref(),
                 exit_non_zero_on_fix: args.exit_non_zero_on_fix,
                 show_fixes: args.show_fixes,
