@@ -10,6 +10,7 @@ use unfreeze::cli::{self, Cli, ColorChoice, Command, CommonArgs};
 use unfreeze::codemod::Registry;
 use unfreeze::outcome::ExitStatus;
 use unfreeze::plan::{Plan, PlanRecorder, PlanSettings, execute_apply};
+use unfreeze::report::no_python_files;
 use unfreeze::report::rules::{explain, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
@@ -85,7 +86,7 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Ok(registry) => registry,
         Err(err) => return usage_error(&format!("bundled codemod is invalid: {err}")),
     };
-    let (common, mode): (&CommonArgs, Mode) = match &cli.command {
+    match &cli.command {
         Command::Rules => {
             io::stdout().write_all(rules_table(&registry).as_bytes())?;
             return Ok(ExitStatus::Clean);
@@ -106,15 +107,10 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
             configure_color(ColorChoice::Never);
             return execute_bot(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
         }
-        Command::Check(args) => (&args.common, Mode::Check),
-        Command::Fix(args) => (
-            &args.common,
-            Mode::Fix {
-                write: args.write,
-                unsafe_fixes: args.unsafe_fixes,
-            },
-        ),
-    };
+        Command::Check(_) | Command::Fix(_) => {}
+    }
+    let request = cli.command.run_request().expect("check or fix");
+    let (common, mode) = (request.common, request.mode);
     configure_color(common.color);
     let settings = match cli::settings(common, mode, &registry) {
         Ok(settings) => settings,
@@ -127,26 +123,35 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     if let Command::Fix(args) = &cli.command
         && args.interactive
     {
-        return review_fixes(args, common, &settings, &registry);
+        return match review_fixes(args, common, &settings, &registry)? {
+            ExitStatus::Findings if common.exit_zero => Ok(ExitStatus::Clean),
+            status => Ok(status),
+        };
+    }
+    if common.statistics && matches!(cli.command, Command::Fix(_)) {
+        return usage_error(
+            "--statistics is only for `unfreeze check` (`unfreeze check --fix --statistics` \
+             counts the findings left after fixing)",
+        );
     }
     let stdout = io::stdout().lock();
     let stderr = io::stderr();
-    if common.statistics && mode != Mode::Check {
-        return usage_error("--statistics is only for `unfreeze check`");
-    }
     let out = io::BufWriter::new(stdout);
     let mut reporter: Box<dyn Reporter> = match common.format {
-        _ if common.statistics => Box::new(StatisticsReporter::new(out, stderr, common.format)),
-        Format::Text => Box::new(TextReporter::new(out, stderr, mode).quiet(common.quiet)),
+        _ if common.statistics => {
+            Box::new(StatisticsReporter::new(out, stderr, common.format, mode))
+        }
+        Format::Text => Box::new(
+            TextReporter::new(out, stderr, mode)
+                .quiet(common.quiet)
+                .show_fixes(request.show_fixes)
+                .apply_command(cli::apply_command(&cli.command)),
+        ),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),
         Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),
     };
-    let plan_path = match &cli.command {
-        Command::Fix(args) => args.plan.as_ref(),
-        _ => None,
-    };
-    let summary = match plan_path {
+    let summary = match request.plan {
         Some(_) if settings.read_stdin => return usage_error("--plan needs files, not stdin"),
         Some(path) => {
             let mut plan = Plan::new(matches!(
@@ -173,10 +178,15 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         None => run(&settings, &registry, reporter.as_mut())?,
     };
     drop(reporter);
-    let fixed_files = matches!(&cli.command, Command::Fix(args) if args.exit_non_zero_on_fix)
-        && summary.files_fixed > 0;
+    // With `--since`, no file changed is not a missing Python file.
+    let scoped = settings.read_stdin || settings.line_scope.is_some();
+    if summary.files_checked == 0 && summary.errors == 0 && !scoped {
+        writeln!(io::stderr(), "{}", no_python_files(&settings.paths))?;
+    }
+    let fixed_files = request.exit_non_zero_on_fix && summary.files_fixed > 0;
     match summary.exit_status(mode) {
         ExitStatus::Clean if fixed_files => Ok(ExitStatus::Findings),
+        ExitStatus::Findings if common.exit_zero => Ok(ExitStatus::Clean),
         status => Ok(status),
     }
 }

@@ -207,6 +207,11 @@ fn bot(
             .to_owned()
             .into());
     }
+    if common.exit_zero {
+        return Err("--exit-zero is for check and fix: the bot exits 0 or 2"
+            .to_owned()
+            .into());
+    }
     if common.format != Format::Text {
         return Err(
             "the bot writes Markdown (the pull-request body); --format is for check and fix"

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemod::Registry;
-use crate::config::{Config, PerFileIgnores, find_config, load};
+use crate::config::{Config, PerFileIgnores, discover, load_named};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::line_scope::{LineScope, changed_since};
@@ -52,9 +52,11 @@ pub enum Command {
     ///
     /// Exit status: 0 done or nothing to fix, 2 error.
     Bot(BotArgs),
-    /// List the rules.
+    /// List the rules: code, name, the fix's applicability, `opt-in` for a rule that runs
+    /// only when selected (`--extend-select CODE`), summary.
     Rules,
-    /// Print a rule's documentation.
+    /// Print a rule's documentation (also `unfreeze rule CODE`, as in ruff).
+    #[command(visible_alias = "rule")]
     Explain {
         /// A rule code (ASYNC251) or name (blocking-sleep).
         code: String,
@@ -86,14 +88,26 @@ pub struct CommonArgs {
     /// Check every file named on the command line, whatever `force-exclude` says.
     #[arg(long, overrides_with = "force_exclude")]
     pub no_force_exclude: bool,
-    /// Only these rule codes or prefixes (comma-separated), e.g. ASYNC251 or ASYNC.
+    /// Only these rule codes or prefixes (comma-separated), e.g. ASYNC251 or ASYNC; replaces
+    /// the configuration's `select`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Option<Vec<String>>,
-    /// Skip these rule codes or prefixes (comma-separated).
+    /// Add these rule codes or prefixes to the selection (comma-separated), e.g. an opt-in
+    /// rule: `--extend-select UNF402`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+    /// Skip these rule codes or prefixes (comma-separated); added to the configuration's
+    /// `ignore`.
+    #[arg(
+        long,
+        visible_alias = "extend-ignore",
+        value_delimiter = ',',
+        value_name = "CODES"
+    )]
     pub ignore: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format (`--output-format` as in ruff; the formats are unfreeze's own, see
+    /// docs/json-format.md).
+    #[arg(long, visible_alias = "output-format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Use this configuration file instead of the nearest `unfreeze.toml` / `pyproject.toml`.
     #[arg(long, value_name = "PATH")]
@@ -101,9 +115,12 @@ pub struct CommonArgs {
     /// Ignore every configuration file.
     #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
-    /// Print a count per rule instead of each finding (`check` only).
+    /// Print a count per rule instead of each finding (with --fix: of the findings left).
     #[arg(long)]
     pub statistics: bool,
+    /// Exit 0 even when there are findings (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
     /// When to color the output (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -127,9 +144,11 @@ pub struct CommonArgs {
 /// are hidden (and refused when given).
 #[derive(Debug, Args)]
 #[command(
+    mut_arg("paths", |a| a.help("Files or directories to fix")),
     mut_arg("format", |a| a.hide(true)),
     mut_arg("color", |a| a.hide(true)),
     mut_arg("statistics", |a| a.hide(true)),
+    mut_arg("exit_zero", |a| a.hide(true)),
     mut_arg("stdin_filename", |a| a.hide(true))
 )]
 pub struct BotArgs {
@@ -161,6 +180,8 @@ pub struct BotArgs {
     pub docs_url: Option<String>,
 }
 
+/// `check`, with ruff's spellings of the fix modes: `--fix` is `fix --write`, `--diff` is
+/// `fix`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The plan written by `unfreeze fix --plan PLAN`.
@@ -181,9 +202,30 @@ pub struct ApplyArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Apply the fixes, as `unfreeze fix --write` does (exit status as `fix --write`).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print the fixes as a unified diff and write nothing, as `unfreeze fix` does (exit
+    /// status as `fix`: 1 when there is a finding).
+    #[arg(long, conflicts_with = "statistics")]
+    pub diff: bool,
+    /// With --fix or --diff: the unsafe fixes too (`check` alone lists every fix with its
+    /// applicability already).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// With --fix: list the fixes applied, per file and rule (`check` alone shows each
+    /// finding's fix already).
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// With --fix: exit 1 when a file was changed.
+    #[arg(long, requires = "fix")]
+    pub exit_non_zero_on_fix: bool,
 }
 
+/// `fix` prints diffs or the findings left: `--statistics` is `check`'s (`check --fix
+/// --statistics` counts what is left after fixing), hidden here and refused.
 #[derive(Debug, Args)]
+#[command(mut_arg("statistics", |a| a.hide(true)))]
 pub struct FixArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -206,6 +248,114 @@ pub struct FixArgs {
     /// With --write: exit 1 when a file was changed (as formatters do in pre-commit hooks).
     #[arg(long, requires = "write")]
     pub exit_non_zero_on_fix: bool,
+    /// With --write: list the fixes applied, per file and rule.
+    #[arg(long, requires = "write")]
+    pub show_fixes: bool,
+}
+
+/// What a `check` or `fix` run does, whichever spelling asked for it.
+#[derive(Debug)]
+pub struct RunRequest<'a> {
+    pub common: &'a CommonArgs,
+    pub mode: Mode,
+    pub plan: Option<&'a PathBuf>,
+    pub exit_non_zero_on_fix: bool,
+    pub show_fixes: bool,
+}
+
+impl Command {
+    /// The run a `check` or `fix` command asks for; `None` for the other commands.
+    pub fn run_request(&self) -> Option<RunRequest<'_>> {
+        match self {
+            Command::Check(args) => Some(RunRequest {
+                common: &args.common,
+                mode: if args.fix || args.diff {
+                    Mode::Fix {
+                        write: args.fix,
+                        unsafe_fixes: args.unsafe_fixes,
+                    }
+                } else {
+                    Mode::Check
+                },
+                plan: None,
+                exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+                show_fixes: args.show_fixes && args.fix,
+            }),
+            Command::Fix(args) => Some(RunRequest {
+                common: &args.common,
+                mode: Mode::Fix {
+                    write: args.write,
+                    unsafe_fixes: args.unsafe_fixes,
+                },
+                plan: args.plan.as_ref(),
+                exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+                show_fixes: args.show_fixes,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The command that applies what a diff run showed: `unfreeze fix --write` (or ruff's
+/// spelling, `check --fix`, when the run was `check --diff`) with the options that decide
+/// which fixes the run made: `--unsafe-fixes`, the rule selection, the configuration, the
+/// excludes and the paths.
+pub fn apply_command(command: &Command) -> String {
+    let (common, unsafe_fixes, mut words) = match command {
+        Command::Check(args) => (&args.common, args.unsafe_fixes, vec!["check", "--fix"]),
+        Command::Fix(args) => (&args.common, args.unsafe_fixes, vec!["fix", "--write"]),
+        _ => return "unfreeze fix --write".to_owned(),
+    };
+    if unsafe_fixes {
+        words.push("--unsafe-fixes");
+    }
+    let mut words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+    let option = |name: &str, values: &[String]| {
+        (!values.is_empty()).then(|| format!("{name} {}", shell_word(&values.join(","))))
+    };
+    words.extend(option(
+        "--select",
+        common.select.as_deref().unwrap_or_default(),
+    ));
+    words.extend(option("--extend-select", &common.extend_select));
+    words.extend(option("--ignore", &common.ignore));
+    for pattern in &common.exclude {
+        words.extend(option("--exclude", std::slice::from_ref(pattern)));
+    }
+    if let Some(path) = &common.config {
+        words.extend(option("--config", &[path.display().to_string()]));
+    }
+    if common.isolated {
+        words.push("--isolated".to_owned());
+    }
+    if common.force_exclude {
+        words.push("--force-exclude".to_owned());
+    }
+    if let Some(rev) = &common.since {
+        words.extend(option("--since", std::slice::from_ref(rev)));
+    }
+    if common.paths.iter().any(|p| p.as_os_str() != ".") {
+        words.extend(
+            common
+                .paths
+                .iter()
+                .map(|p| shell_word(&p.display().to_string())),
+        );
+    }
+    format!("unfreeze {}", words.join(" "))
+}
+
+/// `arg` as a shell reads it back: quoted when it holds anything but plain characters.
+fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 /// Rule codes (or prefixes) from the command line or a configuration file, checked against
@@ -242,8 +392,8 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     if common.isolated {
         return Ok(Config::default());
     }
-    let path = match &common.config {
-        Some(path) => Some(path.clone()),
+    let config = match &common.config {
+        Some(path) => load_named(path),
         None => {
             let start = match common.paths.first() {
                 Some(path) if path.as_os_str() != "-" => path.clone(),
@@ -257,13 +407,10 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
             } else {
                 PathBuf::from(".")
             };
-            find_config(&start)
+            discover(&start)
         }
     };
-    match path {
-        Some(path) => load(&path).map_err(|e| e.to_string()),
-        None => Ok(Config::default()),
-    }
+    config.map_err(|e| e.to_string())
 }
 
 /// The lines changed since `rev` in the git work tree around the working directory.
@@ -287,7 +434,12 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         (None, Some(codes)) => Some(rule_codes(codes, &origin("select"), registry)?),
         (None, None) => None,
     };
-    let extend_select = rule_codes(&config.extend_select, &origin("extend-select"), registry)?;
+    let mut extend_select = rule_codes(&config.extend_select, &origin("extend-select"), registry)?;
+    extend_select.extend(rule_codes(
+        &common.extend_select,
+        "--extend-select",
+        registry,
+    )?);
     let mut ignore = rule_codes(&config.ignore, &origin("ignore"), registry)?;
     ignore.extend(rule_codes(&common.ignore, "--ignore", registry)?);
     for (pattern, codes) in &config.per_file_ignores {

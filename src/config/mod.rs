@@ -14,6 +14,10 @@ use globset::{Glob, GlobMatcher};
 use crate::codemod::{ConfiguredCall, OffloadIdiom, configured_offload};
 use serde::Deserialize;
 
+mod find;
+
+pub use find::{discover, find_config, load_named};
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
@@ -113,6 +117,8 @@ pub struct Config {
     pub per_file_ignores: Vec<(String, Vec<String>)>,
     /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
     pub target_version: Option<(u8, u8)>,
+    /// `target-version` was given (else the target comes from a `requires-python`).
+    pub target_version_set: bool,
     pub http_client: HttpClient,
     /// Functions the project declares blocking (`blocking-calls`, with the fix to use) or
     /// CPU-bound (`cpu-bound-calls`).
@@ -133,43 +139,19 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The search works on absolute paths: show the file as the person would name it.
+        let relative = std::env::current_dir()
+            .and_then(fs::canonicalize)
+            .ok()
+            .and_then(|cwd| self.path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .filter(|path| !path.as_os_str().is_empty());
         write!(
             f,
             "invalid configuration in {}: {}",
-            self.path.display(),
+            relative.as_deref().unwrap_or(&self.path).display(),
             self.message
         )
     }
-}
-
-/// The configuration file nearest to `start` (a file or directory), if any.
-pub fn find_config(start: &Path) -> Option<PathBuf> {
-    let start = fs::canonicalize(start).ok()?;
-    let first = if start.is_dir() {
-        start.as_path()
-    } else {
-        start.parent()?
-    };
-    for dir in first.ancestors() {
-        let own = dir.join("unfreeze.toml");
-        if own.is_file() {
-            return Some(own);
-        }
-        let pyproject = dir.join("pyproject.toml");
-        if pyproject.is_file()
-            && fs::read_to_string(&pyproject).is_ok_and(|text| {
-                text.parse::<toml::Table>().is_ok_and(|table| {
-                    table
-                        .get("tool")
-                        .and_then(|tool| tool.get("unfreeze"))
-                        .is_some()
-                })
-            })
-        {
-            return Some(pyproject);
-        }
-    }
-    None
 }
 
 /// `py311` → (3, 11).
@@ -183,10 +165,12 @@ fn parse_target_version(text: &str) -> Option<(u8, u8)> {
 fn minimum_from_requires_python(spec: &str) -> Option<(u8, u8)> {
     spec.split(',').find_map(|part| {
         let part = part.trim();
+        // `>3.8` allows 3.8.1: its lower bound is 3.8 too.
         let version = part
             .strip_prefix(">=")
             .or_else(|| part.strip_prefix("~="))
-            .or_else(|| part.strip_prefix("=="))?
+            .or_else(|| part.strip_prefix("=="))
+            .or_else(|| part.strip_prefix('>'))?
             .trim();
         let mut numbers = version.split('.');
         let major: u8 = numbers.next()?.trim().parse().ok()?;
@@ -288,6 +272,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         force_exclude: raw.force_exclude.unwrap_or(false),
         per_file_ignores,
         target_version,
+        target_version_set: raw.target_version.is_some(),
         http_client,
     })
 }
@@ -356,13 +341,13 @@ mod tests {
         );
         write(root, "pkg/pyproject.toml", "[project]\nname = \"x\"\n");
         write(root, "pkg/sub/a.py", "x = 1\n");
-        let found = find_config(&root.join("pkg/sub/a.py")).unwrap();
+        let found = find_config(&root.join("pkg/sub/a.py")).unwrap().unwrap();
         assert_eq!(
             found,
             fs::canonicalize(root.join("pyproject.toml")).unwrap()
         );
         write(root, "pkg/unfreeze.toml", "ignore = []\n");
-        let found = find_config(&root.join("pkg/sub")).unwrap();
+        let found = find_config(&root.join("pkg/sub")).unwrap().unwrap();
         assert_eq!(
             found,
             fs::canonicalize(root.join("pkg/unfreeze.toml")).unwrap()

@@ -44,6 +44,7 @@ impl Root {
                 canonical
             }
             None => find_config(&cwd)
+                .map_err(|err| err.to_string())?
                 .and_then(|config| config.parent().map(Path::to_path_buf))
                 .unwrap_or_else(|| cwd.clone()),
         };

@@ -28,6 +28,9 @@ pub struct PlanSettings {
     pub paths: Vec<String>,
     /// `--select`.
     pub select: Option<Vec<String>>,
+    /// `--extend-select`.
+    #[serde(default)]
+    pub extend_select: Vec<String>,
     /// `--ignore`.
     pub ignore: Vec<String>,
     /// `--exclude`.
@@ -84,6 +87,7 @@ impl PlanSettings {
                 .map(|path| from_working_directory(path))
                 .collect(),
             select: common.select.clone(),
+            extend_select: common.extend_select.clone(),
             ignore: common.ignore.clone(),
             exclude: common.exclude.clone(),
             force_exclude,

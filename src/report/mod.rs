@@ -11,6 +11,7 @@ pub mod summary;
 mod text;
 
 use std::io;
+use std::path::PathBuf;
 
 pub use github::GithubReporter;
 pub use json::JsonReporter;
@@ -31,6 +32,16 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0 for GitHub code scanning and SARIF viewers, fixes included (docs/sarif.md).
     Sarif,
+}
+
+/// The warning for a run whose paths held no Python file (as ruff warns).
+pub fn no_python_files(paths: &[PathBuf]) -> String {
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "warning: no Python files found under {} (unfreeze checks *.py and *.pyi files that \
+         are not excluded)",
+        paths.join(", ")
+    )
 }
 
 pub trait Reporter {

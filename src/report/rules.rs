@@ -12,15 +12,32 @@ pub fn fix_label(codemod: &Codemod) -> String {
     }
 }
 
-/// One line per rule: code, name, fix applicability, summary.
+/// `opt-in` for a rule that runs only when selected, else nothing.
+fn opt_in_label(codemod: &Codemod) -> &'static str {
+    if codemod.default_enabled {
+        ""
+    } else {
+        "opt-in"
+    }
+}
+
+/// One line per rule: code, name, fix applicability, `opt-in` for a rule that runs only
+/// when selected, summary; each column as wide as its longest entry.
 pub fn rules_table(registry: &Registry) -> String {
+    let codemods = registry.codemods();
+    let width = |column: &dyn Fn(&Codemod) -> usize| codemods.iter().map(column).max().unwrap_or(0);
+    let code = width(&|c| c.code.len());
+    let name = width(&|c| c.name.len());
+    let fix = width(&|c| fix_label(c).len());
+    let opt_in = width(&|c| opt_in_label(c).len());
     let mut out = String::new();
-    for codemod in registry.codemods() {
+    for codemod in codemods {
         out.push_str(&format!(
-            "{:<10} {:<26} {:<13} {}\n",
+            "{:<code$}  {:<name$}  {:<fix$}  {:<opt_in$}  {}\n",
             codemod.code,
             codemod.name,
             fix_label(codemod),
+            opt_in_label(codemod),
             codemod.summary
         ));
     }
@@ -56,8 +73,9 @@ pub fn explain(codemod: &Codemod) -> String {
         fix
     } else {
         format!(
-            "{fix}\n\nOpt-in: not enabled by default; enable it with `--select {code}` or \
-             `extend-select = [\"{code}\"]`.",
+            "{fix}\n\nOpt-in: not enabled by default; enable it with `--extend-select {code}` \
+             on the command line or `extend-select = [\"{code}\"]` in the configuration \
+             (`--select {code}` runs this rule alone).",
             code = codemod.code
         )
     };

@@ -1,37 +1,46 @@
-//! `--statistics`: one line per rule with its count, instead of every finding.
+//! `--statistics`: one line per rule with its count, instead of every finding. The counts are
+//! the closing summary's ([`Tally`]): how many findings have a safe fix and how many an unsafe
+//! one (the JSON adds those with none); after `check --fix`, of the findings left.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::summary::{Skip, Tally};
 use super::{Format, Reporter};
-use crate::fix::Applicability;
 use crate::outcome::{FileOutcome, FileReport, Summary};
+use crate::settings::Mode;
 
-#[derive(Default, Serialize)]
-struct RuleCount {
-    code: String,
-    name: String,
+/// One rule's line in `--format json`.
+#[derive(Serialize)]
+struct RuleCount<'a> {
+    code: &'a str,
+    name: &'a str,
     count: usize,
     /// How many of them have a safe fix.
     fixable: usize,
+    /// How many have an unsafe fix (applied only with `--unsafe-fixes`).
+    unsafe_fixable: usize,
+    /// How many have no fix.
+    no_fix: usize,
 }
 
 pub struct StatisticsReporter<W: Write, E: Write> {
     out: W,
     err: E,
     format: Format,
-    counts: BTreeMap<String, RuleCount>,
+    mode: Mode,
+    tally: Tally,
 }
 
 impl<W: Write, E: Write> StatisticsReporter<W, E> {
-    pub fn new(out: W, err: E, format: Format) -> Self {
+    pub fn new(out: W, err: E, format: Format, mode: Mode) -> Self {
         StatisticsReporter {
             out,
             err,
             format,
-            counts: BTreeMap::new(),
+            mode,
+            tally: Tally::default(),
         }
     }
 }
@@ -41,22 +50,23 @@ impl<W: Write, E: Write> Reporter for StatisticsReporter<W, E> {
         if let FileOutcome::Error(message) = &report.outcome {
             return writeln!(self.err, "error: {}: {message}", report.display_path);
         }
-        for finding in report.findings() {
-            let entry = self
-                .counts
-                .entry(finding.code.clone())
-                .or_insert_with(|| RuleCount {
-                    code: finding.code.clone(),
-                    name: finding.rule_name.clone(),
-                    ..RuleCount::default()
-                });
-            entry.count += 1;
-            if finding
-                .fix
-                .as_ref()
-                .is_some_and(|fix| fix.applicability == Applicability::Safe)
-            {
-                entry.fixable += 1;
+        let rejected = match &report.outcome {
+            FileOutcome::Checked { rejected, .. } => rejected.as_deref(),
+            FileOutcome::Error(_) => None,
+        };
+        for reason in [rejected, report.write_error.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            writeln!(self.err, "error: {}: {reason}", report.display_path)?;
+        }
+        let Some((_, findings, applied)) = report.checked() else {
+            return Ok(());
+        };
+        let written = matches!(self.mode, Mode::Fix { write: true, .. });
+        for (finding, applied) in findings.iter().zip(applied) {
+            if !(written && *applied) {
+                self.tally.add(finding, Some(Skip::NoFix));
             }
         }
         Ok(())
@@ -67,27 +77,46 @@ impl<W: Write, E: Write> Reporter for StatisticsReporter<W, E> {
     }
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
-        let mut rows: Vec<&RuleCount> = self.counts.values().collect();
-        rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
         if self.format == Format::Json {
+            let rows: Vec<RuleCount> = self
+                .tally
+                .sorted_rules()
+                .into_iter()
+                .map(|rule| RuleCount {
+                    code: &rule.code,
+                    name: &rule.name,
+                    count: rule.found,
+                    fixable: rule.safe,
+                    unsafe_fixable: rule.unsafe_,
+                    no_fix: rule.found - rule.safe - rule.unsafe_,
+                })
+                .collect();
             serde_json::to_writer_pretty(&mut self.out, &rows)?;
             writeln!(self.out)?;
         } else {
-            let width = rows
+            let rules = self.tally.sorted_rules();
+            let width = rules
                 .iter()
-                .map(|r| r.count.to_string().len())
+                .map(|r| r.found.to_string().len())
                 .max()
                 .unwrap_or(1);
-            for row in rows {
-                let fixable = if row.fixable > 0 {
-                    format!("  ({} fixable)", row.fixable)
-                } else {
+            for rule in rules {
+                let mut counts = Vec::new();
+                if rule.safe > 0 {
+                    counts.push(format!("{} fixable", rule.safe));
+                }
+                if rule.unsafe_ > 0 {
+                    counts.push(format!("{} unsafe", rule.unsafe_));
+                }
+                let counts = if counts.is_empty() {
                     String::new()
+                } else {
+                    format!("  ({})", counts.join(", "))
                 };
                 writeln!(
                     self.out,
-                    "{:>width$}  {:<9} {}{fixable}",
-                    row.count, row.code, row.name
+                    "{:>width$}  {:<9} {}{counts}",
+                    rule.found, rule.code, rule.name
                 )?;
             }
         }

@@ -196,13 +196,14 @@ impl Tally {
     /// how many were fixed and why the others were not. `fixed` names what a fix became
     /// ("fixed", "in the diff").
     pub fn write_rules(&self, out: &mut dyn Write, mode: Mode, fixed: &str) -> io::Result<()> {
-        let mut rules: Vec<&RuleTally> = self.rules.values().collect();
-        rules.sort_by(|a, b| b.found.cmp(&a.found).then(a.code.cmp(&b.code)));
+        let rules = self.sorted_rules();
         let count_width = rules
             .iter()
             .map(|r| r.found.to_string().len())
             .max()
             .unwrap_or(1);
+        // At least as wide as the bundled codes (`ASYNC251`), so columns stay put run to run.
+        let code_width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0).max(8);
         let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
         for rule in rules {
             let mut parts = Vec::new();
@@ -228,7 +229,7 @@ impl Tally {
             }
             writeln!(
                 out,
-                "  {:>count_width$}  {:<9} {:<name_width$}  ({})",
+                "  {:>count_width$}  {:<code_width$}  {:<name_width$}  ({})",
                 rule.found,
                 rule.code,
                 rule.name,
@@ -236,6 +237,13 @@ impl Tally {
             )?;
         }
         Ok(())
+    }
+
+    /// The rules, most findings first (ties by code).
+    pub fn sorted_rules(&self) -> Vec<&RuleTally> {
+        let mut rules: Vec<&RuleTally> = self.rules.values().collect();
+        rules.sort_by(|a, b| b.found.cmp(&a.found).then(a.code.cmp(&b.code)));
+        rules
     }
 
     /// One line per reason a fix was not applied.

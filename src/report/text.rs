@@ -1,6 +1,7 @@
 //! The human-readable reporter: ruff-like findings (`path:row:col: CODE message`, the source
 //! line, a caret underline and the fix), unified diffs in `fix`, errors on stderr.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use colored::Colorize;
@@ -14,6 +15,9 @@ use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::settings::Mode;
 use crate::source::LineIndex;
 
+/// One file's applied fixes for `--show-fixes`: (code, rule name) → how many.
+type FixesByRule = BTreeMap<(String, String), usize>;
+
 pub struct TextReporter<W: Write, E: Write> {
     out: W,
     err: E,
@@ -21,6 +25,10 @@ pub struct TextReporter<W: Write, E: Write> {
     /// `--quiet`: no closing summary.
     quiet: bool,
     tally: Tally,
+    /// `--show-fixes`: the fixes applied, per file and rule (`None`: not asked).
+    shown_fixes: Option<Vec<(String, FixesByRule)>>,
+    /// The command that applies what a diff run showed.
+    apply_command: String,
 }
 
 impl<W: Write, E: Write> TextReporter<W, E> {
@@ -31,6 +39,40 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             mode,
             quiet: false,
             tally: Tally::default(),
+            shown_fixes: None,
+            apply_command: "unfreeze fix --write".to_owned(),
+        }
+    }
+
+    /// List the fixes applied at the end (`--show-fixes`, with `--write`).
+    pub fn show_fixes(mut self, show: bool) -> Self {
+        self.shown_fixes = show.then(Vec::new);
+        self
+    }
+
+    /// The command the closing line of a diff run names to apply it.
+    pub fn apply_command(mut self, command: String) -> Self {
+        self.apply_command = command;
+        self
+    }
+
+    /// Count the fixes applied to a file, for `--show-fixes`.
+    fn record_fixes(&mut self, report: &FileReport) {
+        let (Some(shown), Some((_, findings, applied))) =
+            (self.shown_fixes.as_mut(), report.checked())
+        else {
+            return;
+        };
+        let mut codes = BTreeMap::new();
+        for (finding, applied) in findings.iter().zip(applied) {
+            if *applied {
+                *codes
+                    .entry((finding.code.clone(), finding.rule_name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        if !codes.is_empty() {
+            shown.push((report.display_path.clone(), codes));
         }
     }
 
@@ -225,7 +267,10 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                             write_colored(&mut self.out, &diff)?;
                         }
                     }
-                    Mode::Fix { write: true, .. } => self.findings(report, true)?,
+                    Mode::Fix { write: true, .. } => {
+                        self.findings(report, true)?;
+                        self.record_fixes(report);
+                    }
                 }
                 if matches!(self.mode, Mode::Fix { .. }) {
                     self.unsafe_notes(report)?;
@@ -272,15 +317,15 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 format!("{n} {word}s")
             }
         };
+        if summary.errors > 0 {
+            writeln!(
+                self.err,
+                "{} could not be checked or fixed (see the errors above).",
+                plural(summary.errors, "path")
+            )?;
+        }
         match self.mode {
             Mode::Check => {
-                if summary.errors > 0 {
-                    writeln!(
-                        self.err,
-                        "{} could not be checked or fixed (see the errors above).",
-                        plural(summary.errors, "path")
-                    )?;
-                }
                 if summary.findings == 0 && summary.errors > 0 {
                     writeln!(
                         self.out,
@@ -352,7 +397,22 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                     self.tally.write_skips(target)?;
                 }
                 if !write && summary.fixed > 0 {
-                    writeln!(target, "Run `unfreeze fix --write` to apply.")?;
+                    writeln!(target, "Run `{}` to apply.", self.apply_command)?;
+                }
+                if let Some(shown) = &self.shown_fixes {
+                    let total: usize = shown
+                        .iter()
+                        .map(|(_, codes)| codes.values().sum::<usize>())
+                        .sum();
+                    if total > 0 {
+                        writeln!(target, "Fixes applied, by file and rule ({total}):")?;
+                    }
+                    for (path, codes) in shown {
+                        writeln!(target, "- {path}:")?;
+                        for ((code, name), count) in codes {
+                            writeln!(target, "    {count} × {code} ({name})")?;
+                        }
+                    }
                 }
             }
         }

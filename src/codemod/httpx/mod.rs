@@ -214,6 +214,7 @@ pub fn httpx_client(
         mapping,
     )?;
     let httpx_name = constructor.module_name.clone();
+    caveats.extend(constructor.dependency_caveat(client_module));
     let mut edits = std::mem::take(&mut constructor.header_edits);
     let client = free_name(site, "client");
     call_edits.extend(await_method_edits(
@@ -291,12 +292,26 @@ pub struct ClientConstructor {
     pub module_name: String,
     /// The import of the client module and the shared SSL context, when missing.
     pub header_edits: Vec<Edit>,
+    /// The file did not import the client module: the fix adds the import, and the project
+    /// must now have the module installed.
+    pub adds_import: bool,
 }
 
 /// Lines longer than this get the client's arguments one per line.
 const MAX_LINE: usize = 88;
 
 impl ClientConstructor {
+    /// What the person applying the fix must do besides: install the client module the fix
+    /// imports.
+    pub fn dependency_caveat(&self, client_module: &str) -> Option<String> {
+        self.adds_import.then(|| {
+            format!(
+                "the fix adds `import {client_module}`: {client_module} must be installed (add it \
+                 to the project's dependencies)"
+            )
+        })
+    }
+
     /// `httpx.AsyncClient(...)` for a line that starts with `line_start` (its indentation and
     /// any code before the expression) and continues with `line_end` after it: on that line
     /// when it fits, else one argument per line, indented one `unit` deeper.
@@ -335,6 +350,7 @@ pub fn client_constructor(
     let le = site.line_ending;
     let module = reference_module(site.index, site.tree, text, le, client_module, offset)?;
     let module_name = module.name.clone();
+    let adds_import = !module.import.is_empty();
     let mut header_edits: Vec<Edit> = module.import.into_iter().collect();
     // requests' defaults, unless the code sets the same argument.
     let mut arguments: Vec<String> = mapping
@@ -368,6 +384,7 @@ pub fn client_constructor(
         arguments,
         module_name,
         header_edits,
+        adds_import,
     })
 }
 

@@ -236,6 +236,7 @@ pub fn session_client(
 
     let mut constructed =
         client_constructor(site, client_module, constructor_offset, &moved, mapping)?;
+    caveats.extend(constructed.dependency_caveat(client_module));
     edits.extend(std::mem::take(&mut constructed.header_edits));
     // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
     let line_start = line_start_at(text, constructor.start_byte());
