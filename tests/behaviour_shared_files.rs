@@ -336,8 +336,8 @@ class Queues:
 
 
 async def main():
-    # Not the only task: something else may run once main awaits (else nothing is moved).
-    await asyncio.sleep(0)
+    # Not the only task: another task has run (else nothing is moved).
+    await asyncio.create_task(asyncio.sleep(0))
     queues = Queues()
     queue = queues.get_queue("q")
     await queue.put(1)

@@ -138,7 +138,7 @@ def save_config(path, data):
 
 
 async def main():
-    await asyncio.sleep(0)
+    await asyncio.create_task(asyncio.sleep(0))
     save_config("missing/config.json", "{}")
     await asyncio.gather(*REPORTS)
     print("done")
@@ -210,7 +210,7 @@ from app.store import save_config
 
 
 async def main():
-    await asyncio.sleep(0)
+    await asyncio.create_task(asyncio.sleep(0))
     save_config("missing/config.json", "{}")
     await asyncio.gather(*REPORTS)
     print("done")

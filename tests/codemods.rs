@@ -43,10 +43,8 @@ fn fixtures_for(code: &str) -> Vec<String> {
 fn config_args(fixture: &str) -> Vec<String> {
     let config = fixture.trim_end_matches(".py").to_owned() + ".toml";
     if fixtures_dir().join(&config).exists() {
-        vec![
-            "--config".to_owned(),
-            fixtures_dir().join(config).display().to_string(),
-        ]
+        // Relative to the fixtures folder, where the runs start: the snapshots show it.
+        vec!["--config".to_owned(), config]
     } else {
         vec!["--isolated".to_owned()]
     }
@@ -158,6 +156,9 @@ fn fixed_fixtures_parse_and_a_second_run_proposes_nothing() {
             let dir = tempfile::tempdir().unwrap();
             fs::copy(fixtures_dir().join(&fixture), dir.path().join(&fixture)).unwrap();
             let config = config_args(&fixture);
+            if let Some(name) = config.get(1) {
+                fs::copy(fixtures_dir().join(name), dir.path().join(name)).unwrap();
+            }
             let config: Vec<&str> = config.iter().map(String::as_str).collect();
             let args = |base: &[&'static str]| -> Vec<&str> {
                 base.iter()

@@ -70,8 +70,8 @@ from tools import get_tools
 
 
 async def main():
-    # Not the only task: the loop may run others once main awaits (else nothing is moved).
-    await asyncio.sleep(0)
+    # Not the only task: another task has run (else nothing is moved).
+    await asyncio.create_task(asyncio.sleep(0))
     print(get_tools("missing-dir"))
     await asyncio.sleep(0.05)
 
