@@ -300,6 +300,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             http_client: self.file.http_client,
             codemod_calls: &[],
             offload_idioms: self.registry.offload_idioms(),
+            thread_safe: self.registry.thread_safe(),
             absolute_import: self.absolute_import,
             consumed_in_thread: false,
         })

@@ -31,7 +31,7 @@ pub use httpx::HttpxMapping;
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
-    MovedCode, ThreadAffine,
+    MovedCode, ThreadAffine, ThreadSafe,
 };
 pub use offload::moved_with_block;
 pub use registry::{CallWords, ENTRY_WORDS, Registry};

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
     Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, Strategy, Template,
-    ThreadAffine,
+    ThreadAffine, ThreadSafe,
 };
 use crate::fix::Applicability;
 
@@ -52,6 +52,8 @@ pub struct Registry {
     /// The offload idioms a thread fix may use, the configuration's first, then every
     /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
     offload_idioms: Vec<OffloadIdiom>,
+    /// What moved code may call with no thread caveat: every `[moved-code]`'s lists.
+    thread_safe: ThreadSafe,
 }
 
 /// What the pre-filters know of one matched call.
@@ -303,7 +305,20 @@ impl Registry {
             .filter(|(kind, _)| thread_affine.contains_key(*kind) || imported_kinds.contains(*kind))
             .map(|(_, method)| method.to_owned())
             .collect();
+        let mut thread_safe = ThreadSafe::default();
+        for moved in codemods.iter().filter_map(|c| c.moved_code.as_ref()) {
+            thread_safe
+                .calls
+                .extend(moved.thread_safe.calls.iter().cloned());
+            thread_safe
+                .builtins
+                .extend(moved.thread_safe.builtins.iter().cloned());
+            thread_safe
+                .str_methods
+                .extend(moved.thread_safe.str_methods.iter().cloned());
+        }
         Registry {
+            thread_safe,
             offload_idioms,
             words_read_file_wide,
             idiom_words,
@@ -329,6 +344,11 @@ impl Registry {
         idioms.append(&mut self.offload_idioms);
         self.offload_idioms = idioms;
         self
+    }
+
+    /// The calls moved code may make with no thread caveat.
+    pub fn thread_safe(&self) -> &ThreadSafe {
+        &self.thread_safe
     }
 
     /// The offload idioms a thread fix may use, in order of preference.
