@@ -342,3 +342,106 @@ fn nested_hops_in_one_expression_become_one() {
     assert_eq!(run.code, Some(0), "{}\n{card}", run.show());
     assert_eq!(run.stdout, "b'PNG' RGBA (84, 84)\n", "{card}");
 }
+
+/// mohamadnoorir's restore (bot.py:612-686, auto_backup.py:205-227): a tree or a file copied,
+/// a directory made unless it exists, and the same cleanup in the `try` and the `finally`.
+const RESTORE: &str = r#"import os
+import shutil
+
+
+async def restore(src, dst, restore_zip, restore_dir, dst_dir):
+    try:
+        if os.path.isdir(src):
+            if os.path.exists(dst):
+                shutil.rmtree(dst)
+            shutil.copytree(src, dst)
+        else:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+        if dst_dir and not os.path.exists(dst_dir):
+            os.makedirs(dst_dir, exist_ok=True)
+        if os.path.exists(restore_dir):
+            shutil.rmtree(restore_dir)
+    finally:
+        if os.path.exists(restore_zip):
+            os.remove(restore_zip)
+        if os.path.exists(restore_dir):
+            shutil.rmtree(restore_dir)
+"#;
+
+const RESTORE_MAIN: &str = r#"import asyncio
+import os
+import tempfile
+
+from restore import restore
+
+
+async def main():
+    with tempfile.TemporaryDirectory() as root:
+        src = os.path.join(root, "src")
+        os.makedirs(os.path.join(src, "a"))
+        with open(os.path.join(src, "a", "f.txt"), "w") as f:
+            f.write("x")
+        work = os.path.join(root, "work")
+        os.makedirs(work)
+        zip_path = os.path.join(root, "r.zip")
+        open(zip_path, "w").close()
+        await restore(src, os.path.join(root, "dst"), zip_path, work, os.path.join(root, "d"))
+        print(sorted(os.path.relpath(os.path.join(d, n), root)
+                     for d, dirs, files in os.walk(root) for n in dirs + files))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn check_then_act_helpers_are_named_for_what_they_do() {
+    let dir = project(&[
+        ("restore.py", RESTORE.as_bytes()),
+        ("main.py", RESTORE_MAIN.as_bytes()),
+    ]);
+    let run_main = || {
+        let run = common::python(&stdlib_python())
+            .arg("main.py")
+            .current_dir(dir.path())
+            .output();
+        assert_eq!(run.code, Some(0), "{}", run.show());
+        run.stdout
+    };
+    let before = run_main();
+    let fixed = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--isolated",
+            "--no-cache",
+            "--unsafe-fixes",
+            "--write",
+            "restore.py",
+        ],
+    );
+    assert_eq!(fixed.code, Some(0), "{}", fixed.show());
+    let source = fs::read_to_string(dir.path().join("restore.py")).unwrap();
+    // Before: `_exists_if_isdir` (it copies), `_makedirs_if_exists` (it makes the directory
+    // unless it exists), `_rmtree_if_exists_2` (the same body as `_rmtree_if_exists`).
+    for name in [
+        "_copytree_or_copy2",
+        "_makedirs_unless_exists",
+        "_remove_if_exists",
+    ] {
+        assert_eq!(
+            source.matches(&format!("def {name}():")).count(),
+            1,
+            "{source}"
+        );
+    }
+    assert_eq!(
+        source.matches("def _rmtree_if_exists():").count(),
+        2,
+        "{source}"
+    );
+    for wrong in ["_exists_if_isdir", "_makedirs_if_exists", "_2("] {
+        assert!(!source.contains(wrong), "{wrong}: {source}");
+    }
+    assert_eq!(run_main(), before, "{source}");
+}

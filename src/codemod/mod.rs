@@ -13,6 +13,7 @@ mod compile;
 mod configured;
 mod gather;
 mod helper_name;
+pub use helper_name::check_then_act_base;
 mod httpx;
 mod idiom;
 mod model;
