@@ -445,3 +445,89 @@ fn check_then_act_helpers_are_named_for_what_they_do() {
     }
     assert_eq!(run_main(), before, "{source}");
 }
+
+/// mohamadnoorir's bot.py:736-739: a message of four counts over four lines, and two sizes in
+/// one f-string on one line.
+const COUNTS: &str = r#"import json
+import os
+
+
+def count(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        return len(d) if isinstance(d, (dict, list)) else 0
+    except Exception:
+        return 0
+
+
+async def reboot(reply):
+    msg = (
+        "booted\n"
+        f"groups: {count('groups.json')}\n"
+        f"users: {count('users.json')}\n"
+        f"jokes: {count('jokes.json')}"
+    )
+    await reply(msg)
+
+
+async def sizes(reply, a, b):
+    await reply(f"{os.path.getsize(a)} {os.path.getsize(b)}")
+"#;
+
+const COUNTS_MAIN: &str = r#"import asyncio
+import json
+
+from counts import reboot, sizes
+
+
+async def reply(text):
+    print(text)
+
+
+async def main():
+    for name, data in [("groups.json", [1, 2]), ("users.json", {"a": 1}), ("jokes.json", [])]:
+        with open(name, "w") as f:
+            json.dump(data, f)
+    await reboot(reply)
+    await sizes(reply, "groups.json", "users.json")
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn hops_in_one_message_become_one_hop() {
+    let dir = project(&[
+        ("counts.py", COUNTS.as_bytes()),
+        ("main.py", COUNTS_MAIN.as_bytes()),
+    ]);
+    let run_main = || {
+        let run = common::python(&stdlib_python())
+            .arg("main.py")
+            .current_dir(dir.path())
+            .output();
+        assert_eq!(run.code, Some(0), "{}", run.show());
+        run.stdout
+    };
+    let before = run_main();
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--no-cache", "--write", "counts.py"],
+    );
+    assert_eq!(fixed.code, Some(0), "{}", fixed.show());
+    let source = fs::read_to_string(dir.path().join("counts.py")).unwrap();
+    // Before: a hop per count (four lines of one message) and two hops on one line.
+    assert_eq!(source.matches("to_thread(").count(), 2, "{source}");
+    assert!(
+        source.contains("    msg = await asyncio.to_thread(lambda: (\n        \"booted\\n\"\n"),
+        "{source}"
+    );
+    assert!(
+        source.contains(
+            "await reply(await asyncio.to_thread(lambda: f\"{os.path.getsize(a)} {os.path.getsize(b)}\"))"
+        ),
+        "{source}"
+    );
+    assert_eq!(run_main(), before, "{source}");
+}

@@ -45,6 +45,10 @@ const EXPRESSIONS: &[&str] = &[
     "set",
     "dictionary",
     "expression_list",
+    // An f-string, or strings written one after the other: the message a reviewer builds in
+    // one hop.
+    "string",
+    "concatenated_string",
 ];
 
 /// Kinds between two hops and the expression holding them (`f(a=g(x))`'s argument list).
@@ -55,6 +59,7 @@ const WITHIN_EXPRESSIONS: &[&str] = &[
     "list_splat",
     "dictionary_splat",
     "slice",
+    "interpolation",
 ];
 
 /// What a finding's fix is to the merging.
@@ -158,7 +163,10 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
         for &b in &members[n + 1..] {
             let (ra, rb) = (&findings[a].range, &findings[b].range);
             let nested = contains(ra, rb) || contains(rb, ra);
-            if !nested && lines.line_of(ra.start) != lines.line_of(rb.start) {
+            if !nested
+                && lines.line_of(ra.start) != lines.line_of(rb.start)
+                && !same_statement(call_of(&findings[a]), call_of(&findings[b]))
+            {
                 continue;
             }
             let same_function =
@@ -216,6 +224,28 @@ fn statement_text(text: &str, statement: Node) -> String {
         .join("\n")
 }
 
+/// Whether two calls are in one simple statement (an f-string message over several lines, the
+/// arguments of one call): their hops may merge like hops on one line.
+fn same_statement(a: Option<Node>, b: Option<Node>) -> bool {
+    let statement = |node: Node| {
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            match parent.kind_name() {
+                "expression_statement" | "return_statement" => return Some(parent.id()),
+                kind if EXPRESSIONS.contains(&kind) || WITHIN_EXPRESSIONS.contains(&kind) => {}
+                "assignment" | "augmented_assignment" | "await" => {}
+                _ => return None,
+            }
+            current = parent;
+        }
+        None
+    };
+    match (a.and_then(statement), b.and_then(statement)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Whether `outer` holds all of `inner`.
 fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
@@ -257,6 +287,14 @@ fn holding_expression<'t>(nodes: &[Node<'t>]) -> Option<Node<'t>> {
     loop {
         let kind = node.kind_name();
         if EXPRESSIONS.contains(&kind) {
+            // A message over several lines moves with its parentheses: `lambda: (` then the
+            // lines as they were.
+            if matches!(kind, "string" | "concatenated_string")
+                && let Some(parent) = node.parent()
+                && parent.kind_name() == "parenthesized_expression"
+            {
+                return Some(parent);
+            }
             return Some(node);
         }
         if !WITHIN_EXPRESSIONS.contains(&kind) {
