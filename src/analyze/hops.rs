@@ -165,7 +165,7 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
             let nested = contains(ra, rb) || contains(rb, ra);
             if !nested
                 && lines.line_of(ra.start) != lines.line_of(rb.start)
-                && !same_statement(call_of(&findings[a]), call_of(&findings[b]))
+                && !same_message(call_of(&findings[a]), call_of(&findings[b]))
             {
                 continue;
             }
@@ -224,23 +224,25 @@ fn statement_text(text: &str, statement: Node) -> String {
         .join("\n")
 }
 
-/// Whether two calls are in one simple statement (an f-string message over several lines, the
-/// arguments of one call): their hops may merge like hops on one line.
-fn same_statement(a: Option<Node>, b: Option<Node>) -> bool {
-    let statement = |node: Node| {
+/// Whether two calls are in one message over several lines (strings written one after the
+/// other, or one triple-quoted f-string): their hops may merge like hops on one line.
+fn same_message(a: Option<Node>, b: Option<Node>) -> bool {
+    let message = |node: Node| {
+        let mut outermost = None;
         let mut current = node;
         while let Some(parent) = current.parent() {
-            match parent.kind_name() {
-                "expression_statement" | "return_statement" => return Some(parent.id()),
-                kind if EXPRESSIONS.contains(&kind) || WITHIN_EXPRESSIONS.contains(&kind) => {}
-                "assignment" | "augmented_assignment" | "await" => {}
-                _ => return None,
+            let kind = parent.kind_name();
+            if !EXPRESSIONS.contains(&kind) && !WITHIN_EXPRESSIONS.contains(&kind) {
+                break;
+            }
+            if matches!(kind, "string" | "concatenated_string") {
+                outermost = Some(parent.id());
             }
             current = parent;
         }
-        None
+        outermost
     };
-    match (a.and_then(statement), b.and_then(statement)) {
+    match (a.and_then(message), b.and_then(message)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
