@@ -62,15 +62,11 @@ pub fn check_then_act_base(
     };
     let within = |branch: Option<Node>| {
         let branch = branch?;
+        let inside =
+            |a: &&Node| branch.start_byte() <= a.start_byte() && a.end_byte() <= branch.end_byte();
         acts.iter()
-            .filter(|a| branch.start_byte() <= a.start_byte() && a.end_byte() <= branch.end_byte())
-            .filter(|a| !checks_nested_if(**a))
-            .next_back()
-            .or_else(|| {
-                acts.iter().rfind(|a| {
-                    branch.start_byte() <= a.start_byte() && a.end_byte() <= branch.end_byte()
-                })
-            })
+            .rfind(|a| inside(a) && !checks_nested_if(**a))
+            .or_else(|| acts.iter().rfind(inside))
             .copied()
     };
     let consequence = within(statement.field(Field::Consequence));
