@@ -639,6 +639,24 @@ fix-safety = "f"
     }
 
     #[test]
+    fn a_codemod_without_a_fix_states_why_exactly_then() {
+        let no_fix = VALID
+            .replace("applicability = \"safe\"", "applicability = \"display-only\"")
+            .replace(
+                "[fix]\nstrategy = \"await-async-equivalent\"\ntitle = \"Use `{replacement}`\"\n[fix.replacement]\nasyncio = \"asyncio.sleep\"\n",
+                "",
+            );
+        let err = compile("x.toml", &no_fix).unwrap_err().to_string();
+        assert!(err.contains("needs `no-fix-reason`"), "{err}");
+        let reasoned = no_fix.replace("[match]", "no-fix-reason = \"`{callee}` why\"\n[match]");
+        let codemod = compile("x.toml", &reasoned).unwrap();
+        assert!(codemod.no_fix_reason.is_some());
+        let both = VALID.replace("[match]", "no-fix-reason = \"why\"\n[match]");
+        let err = compile("x.toml", &both).unwrap_err().to_string();
+        assert!(err.contains("without `[fix]`"), "{err}");
+    }
+
+    #[test]
     fn unknown_key_names_the_file_and_key() {
         let text = VALID.replace("summary = \"s\"", "summary = \"s\"\nsumary = 1");
         let err = compile("codemods/x.toml", &text).unwrap_err().to_string();
