@@ -169,12 +169,12 @@ async def ensure_dir(d):
 
 
 async def clear(p):
-    def _rmtree_if_isdir():
+    def _rmtree_or_remove():
         if os.path.isdir(p):
             shutil.rmtree(p)
         else:
             os.remove(p)
-    await asyncio.to_thread(_rmtree_if_isdir)
+    await asyncio.to_thread(_rmtree_or_remove)
 "#;
     assert!(safe.ends_with(expected_safe), "{safe}");
     assert_converged(dir.path(), &[]);

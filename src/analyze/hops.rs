@@ -22,7 +22,7 @@ use super::cancellation::keep_cancellation;
 use super::side_effects::moved_block_hazard;
 use super::{FileContext, Finding};
 use crate::codemod::one_hop::{makedirs_exist_ok, offload_check_then_act, offload_expression};
-use crate::codemod::{AsyncLibrary, Judged, Registry, Site};
+use crate::codemod::{AsyncLibrary, Judged, Registry, Site, check_then_act_base};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::ProjectLookup;
@@ -45,6 +45,10 @@ const EXPRESSIONS: &[&str] = &[
     "set",
     "dictionary",
     "expression_list",
+    // An f-string, or strings written one after the other: the message a reviewer builds in
+    // one hop.
+    "string",
+    "concatenated_string",
 ];
 
 /// Kinds between two hops and the expression holding them (`f(a=g(x))`'s argument list).
@@ -55,6 +59,7 @@ const WITHIN_EXPRESSIONS: &[&str] = &[
     "list_splat",
     "dictionary_splat",
     "slice",
+    "interpolation",
 ];
 
 /// What a finding's fix is to the merging.
@@ -158,7 +163,10 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
         for &b in &members[n + 1..] {
             let (ra, rb) = (&findings[a].range, &findings[b].range);
             let nested = contains(ra, rb) || contains(rb, ra);
-            if !nested && lines.line_of(ra.start) != lines.line_of(rb.start) {
+            if !nested
+                && lines.line_of(ra.start) != lines.line_of(rb.start)
+                && !same_message(call_of(&findings[a]), call_of(&findings[b]))
+            {
                 continue;
             }
             let same_function =
@@ -199,6 +207,44 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
         if let Some(expression) = holding_expression(&nodes) {
             merger.one_expression(findings, expression);
         }
+    }
+}
+
+/// A statement's text with its own indentation removed from every line: the same code at
+/// two depths reads the same.
+fn statement_text(text: &str, statement: Node) -> String {
+    let depth = statement.start_position().column;
+    text[statement.byte_range()]
+        .lines()
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            &line[indent.min(depth)..]
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether two calls are in one message over several lines (strings written one after the
+/// other, or one triple-quoted f-string): their hops may merge like hops on one line.
+fn same_message(a: Option<Node>, b: Option<Node>) -> bool {
+    let message = |node: Node| {
+        let mut outermost = None;
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            let kind = parent.kind_name();
+            if !EXPRESSIONS.contains(&kind) && !WITHIN_EXPRESSIONS.contains(&kind) {
+                break;
+            }
+            if matches!(kind, "string" | "concatenated_string") {
+                outermost = Some(parent.id());
+            }
+            current = parent;
+        }
+        outermost
+    };
+    match (a.and_then(message), b.and_then(message)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -243,6 +289,14 @@ fn holding_expression<'t>(nodes: &[Node<'t>]) -> Option<Node<'t>> {
     loop {
         let kind = node.kind_name();
         if EXPRESSIONS.contains(&kind) {
+            // A message over several lines moves with its parentheses: `lambda: (` then the
+            // lines as they were.
+            if matches!(kind, "string" | "concatenated_string")
+                && let Some(parent) = node.parent()
+                && parent.kind_name() == "parenthesized_expression"
+            {
+                return Some(parent);
+            }
             return Some(node);
         }
         if !WITHIN_EXPRESSIONS.contains(&kind) {
@@ -270,7 +324,7 @@ struct Merger<'a, 'f> {
     roles: Vec<Role>,
     done: Vec<bool>,
     /// The helpers named so far, by coroutine: two checks in one coroutine get two names.
-    helpers: Vec<(Option<crate::semantic::ScopeId>, String)>,
+    helpers: Vec<(Option<crate::semantic::ScopeId>, String, String)>,
 }
 
 impl<'a, 'f> Merger<'a, 'f> {
@@ -300,6 +354,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             http_client: self.file.http_client,
             codemod_calls: &[],
             offload_idioms: self.registry.offload_idioms(),
+            thread_safe: self.registry.thread_safe(),
             absolute_import: self.absolute_import,
             consumed_in_thread: false,
         })
@@ -422,7 +477,6 @@ impl<'a, 'f> Merger<'a, 'f> {
         let Some(site) = self.site(check_call) else {
             return;
         };
-        let negated = condition.is_some_and(|c| c.kind_name() == "not_operator");
         if self.file.unsafe_fixes
             && let Some(makedirs) = self.makedirs_after_exists(statement, check_call, act_call)
             && checks.len() == 1
@@ -442,33 +496,32 @@ impl<'a, 'f> Merger<'a, 'f> {
             self.settle(findings, &riders, &site, statement, merged);
             return;
         }
-        let word = |call: Node| {
-            let callee = call.field(Field::Function)?;
-            let name = match callee.kind_name() {
-                "attribute" => callee.field(Field::Attribute)?,
-                _ => callee,
-            };
-            Some(self.file.text[name.byte_range()].to_ascii_lowercase())
-        };
-        let (Some(checked), Some(acted)) = (word(check_call), word(act_call)) else {
+        let act_calls: Vec<Node> = acts.iter().filter_map(|&i| call_at(i)).collect();
+        let Some(base) = check_then_act_base(self.file.text, statement, check_call, &act_calls)
+        else {
             return;
         };
-        let connective = if negated { "unless" } else { "if" };
-        let base = format!("_{}_{connective}_{checked}", acted.trim_start_matches('_'));
         let function = self.file.index.async_function_at(statement.start_byte());
+        // The same check and act again (a `finally` repeating the cleanup) is the same helper,
+        // defined again under its name; another body gets the next free number.
+        let body = statement_text(self.file.text, statement);
         let name = (1..)
             .map(|n| match n {
                 1 => base.clone(),
                 n => format!("{base}_{n}"),
             })
-            .find(|name| !self.helpers.contains(&(function, name.clone())))
+            .find(|name| {
+                self.helpers
+                    .iter()
+                    .all(|(f, used, text)| *f != function || used != name || *text == body)
+            })
             .expect("some name is free");
         let judged = Self::judged(findings, &riders);
         let (least, _) = self.least_safe(findings, &riders);
         let Ok(proposal) = offload_check_then_act(&site, least, statement, &name, &judged) else {
             return;
         };
-        self.helpers.push((function, name));
+        self.helpers.push((function, name, body));
         let title = format!(
             "Run the check and what it guards in one worker thread: `await {}(...)`",
             proposal.replacement

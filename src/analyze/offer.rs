@@ -19,7 +19,7 @@ use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::{FileContext, Finding};
-use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, moved_with_block};
+use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ProjectCall, ProjectLookup, ThreadHazard};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
@@ -366,6 +366,7 @@ fn make_finding(
         codemod_calls: &codemod.calls,
         consumed_in_thread: codemod.consumed_in_thread.contains(&reached.qualified),
         offload_idioms: registry.offload_idioms(),
+        thread_safe: registry.thread_safe(),
         absolute_import: &absolute_import,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
@@ -405,6 +406,11 @@ fn make_finding(
     if let Some(fix) = &mut fix {
         keep_process_state(file, registry, site.call, fix);
     }
+    // A codemod without a fix states why, like every other finding without one.
+    let no_fix_reason = match (&fix, no_fix_reason, &codemod.no_fix_reason) {
+        (None, None, Some(reason)) => Some(render_with(reason, reached, facts)),
+        (_, reason, _) => reason,
+    };
     let speculation = site.speculation.map(|target| {
         speculation_for(
             target,
@@ -492,6 +498,11 @@ fn render_message(codemod: &Codemod, reached: &Reached, facts: &CallFacts) -> St
         .get(&reached.qualified)
         .and_then(|exception| exception.message.as_ref())
         .unwrap_or(&codemod.message);
+    render_with(template, reached, facts)
+}
+
+/// A message-like template with the call's placeholders filled in.
+fn render_with(template: &Template, reached: &Reached, facts: &CallFacts) -> String {
     template.render(|name| match name {
         "callee" => facts.callee_text.clone(),
         "qualified" => reached.qualified.clone(),

@@ -48,6 +48,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     let (lazy_calls, consumed_in_thread) = lazy_calls(&raw.matcher, &calls).map_err(error)?;
     check_fixed_file_wide(&raw.fixed_file_wide, &calls).map_err(error)?;
     let fix = compile_fix(raw.fix.as_ref(), &calls).map_err(error)?;
+    let no_fix_reason =
+        compile_no_fix_reason(raw.no_fix_reason.as_deref(), raw.fix.is_some()).map_err(error)?;
     let alternative = raw
         .alternative_fix
         .as_ref()
@@ -105,6 +107,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
         strategy: fix.strategy,
         fix_title: fix.title,
+        no_fix_reason,
         alternative,
         thread_affine,
         moved_code,
@@ -296,6 +299,27 @@ fn check_fixed_file_wide(modules: &[String], calls: &[String]) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// `no-fix-reason`: required exactly when the codemod has no `[fix]`, so that every finding
+/// without a fix says why.
+fn compile_no_fix_reason(reason: Option<&str>, has_fix: bool) -> Result<Option<Template>, String> {
+    match (reason, has_fix) {
+        (Some(_), true) => {
+            Err("`no-fix-reason` is for a codemod without `[fix]` (its fix states its own reasons)".to_owned())
+        }
+        (None, false) => Err(
+            "a codemod without `[fix]` needs `no-fix-reason`: its findings must say why they have no fix"
+                .to_owned(),
+        ),
+        (None, true) => Ok(None),
+        (Some(text), false) if text.trim().is_empty() => {
+            Err("`no-fix-reason` is empty".to_owned())
+        }
+        (Some(text), false) => Template::parse(text.trim(), MESSAGE_PLACEHOLDERS)
+            .map(Some)
+            .map_err(|e| format!("`no-fix-reason`: {e}")),
+    }
 }
 
 /// A compiled `[fix]`: nothing when the codemod has none.
@@ -504,6 +528,16 @@ fn compile_moved_code(
             files.entry(call).or_default().push(access.clone());
         }
     }
+    let thread_safe_calls: HashSet<String> =
+        qualified("thread-safe-calls", &raw.thread_safe_calls)?;
+    if let Some(call) = thread_safe_calls
+        .iter()
+        .find(|c| loop_bound_calls.contains(*c) || files.contains_key(*c))
+    {
+        return Err(format!(
+            "`[moved-code] thread-safe-calls`: {call:?} is also a loop-bound call or a file access"
+        ));
+    }
     Ok(super::MovedCode {
         loop_bound_calls,
         loop_bound_methods: plain("loop-bound-methods", &raw.loop_bound_methods)?,
@@ -528,6 +562,11 @@ fn compile_moved_code(
             .into_iter()
             .collect(),
         files,
+        thread_safe: super::ThreadSafe {
+            calls: thread_safe_calls,
+            builtins: plain("pure-builtins", &raw.pure_builtins)?,
+            str_methods: plain("str-methods", &raw.str_methods)?,
+        },
     })
 }
 
@@ -614,6 +653,24 @@ fix-safety = "f"
             .replace("[fix.replacement]\nasyncio = \"asyncio.sleep\"\n", "");
         assert!(compile("x.toml", &text).unwrap().unless_single_task);
         assert!(!compile("x.toml", VALID).unwrap().unless_single_task);
+    }
+
+    #[test]
+    fn a_codemod_without_a_fix_states_why_exactly_then() {
+        let no_fix = VALID
+            .replace("applicability = \"safe\"", "applicability = \"display-only\"")
+            .replace(
+                "[fix]\nstrategy = \"await-async-equivalent\"\ntitle = \"Use `{replacement}`\"\n[fix.replacement]\nasyncio = \"asyncio.sleep\"\n",
+                "",
+            );
+        let err = compile("x.toml", &no_fix).unwrap_err().to_string();
+        assert!(err.contains("needs `no-fix-reason`"), "{err}");
+        let reasoned = no_fix.replace("[match]", "no-fix-reason = \"`{callee}` why\"\n[match]");
+        let codemod = compile("x.toml", &reasoned).unwrap();
+        assert!(codemod.no_fix_reason.is_some());
+        let both = VALID.replace("[match]", "no-fix-reason = \"why\"\n[match]");
+        let err = compile("x.toml", &both).unwrap_err().to_string();
+        assert!(err.contains("without `[fix]`"), "{err}");
     }
 
     #[test]

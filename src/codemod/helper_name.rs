@@ -8,6 +8,85 @@ use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{Resolution, SemanticIndex};
 use tree_sitter::Node;
 
+/// The name of the nested function running `if <check>: <act>` (`statement`) in one worker
+/// thread, said from its action and its negation: `_remove_if_exists`,
+/// `_makedirs_unless_exists` (the check itself negated, also inside `a and not b`), and for an
+/// `if` with an `else`, both actions (`_copytree_or_copy2`). The action is the last call of a
+/// branch that is not itself the check of a nested `if`. `None` when a call has no plain name.
+pub fn check_then_act_base(
+    text: &str,
+    statement: Node,
+    check: Node,
+    acts: &[Node],
+) -> Option<String> {
+    let word = |call: Node| {
+        let callee = call.field(Field::Function)?;
+        let name = match callee.kind_name() {
+            "attribute" => callee.field(Field::Attribute)?,
+            _ => callee,
+        };
+        Some(
+            text[name.byte_range()]
+                .trim_start_matches('_')
+                .to_ascii_lowercase(),
+        )
+    };
+    let mut negated = false;
+    let mut node = check;
+    while let Some(parent) = node.parent() {
+        match parent.kind_name() {
+            "not_operator" => negated = !negated,
+            "parenthesized_expression" => {}
+            _ => break,
+        }
+        node = parent;
+    }
+    // A call that is the condition (or in it) of a nested `if` checks; it does not act.
+    let checks_nested_if = |call: Node| {
+        let mut node = call;
+        while let Some(parent) = node.parent() {
+            if parent.id() == statement.id() {
+                return false;
+            }
+            if matches!(
+                parent.kind_name(),
+                "if_statement" | "elif_clause" | "while_statement"
+            ) && parent.field(Field::Condition).is_some_and(|c| {
+                c.start_byte() <= call.start_byte() && call.end_byte() <= c.end_byte()
+            }) {
+                return true;
+            }
+            node = parent;
+        }
+        false
+    };
+    let within = |branch: Option<Node>| {
+        let branch = branch?;
+        let inside =
+            |a: &&Node| branch.start_byte() <= a.start_byte() && a.end_byte() <= branch.end_byte();
+        acts.iter()
+            .rfind(|a| inside(a) && !checks_nested_if(**a))
+            .or_else(|| acts.iter().rfind(inside))
+            .copied()
+    };
+    let consequence = within(statement.field(Field::Consequence));
+    let alternative = within(statement.child_by_field_name("alternative"));
+    let checked = word(check)?;
+    let connective = if negated { "unless" } else { "if" };
+    Some(match (consequence, alternative) {
+        (Some(then), Some(otherwise)) => {
+            let (then, otherwise) = (word(then)?, word(otherwise)?);
+            if then == otherwise {
+                format!("_{then}_if_{checked}_or_not")
+            } else {
+                format!("_{then}_or_{otherwise}")
+            }
+        }
+        (Some(act), None) | (None, Some(act)) => format!("_{}_{connective}_{checked}", word(act)?),
+        (None, None) => format!("_{}_{connective}_{checked}", word(*acts.first()?)?),
+    })
+}
+
 /// The last segments of the callables that open a file, whose mode says what the block does.
 const OPENERS: &[&str] = &["open", "open_code"];
 

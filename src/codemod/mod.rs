@@ -14,6 +14,7 @@ mod compile;
 mod configured;
 mod gather;
 mod helper_name;
+pub use helper_name::check_then_act_base;
 mod httpx;
 mod idiom;
 mod model;
@@ -33,7 +34,7 @@ pub use httpx::HttpxMapping;
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
-    MovedCode, ThreadAffine,
+    MovedCode, ThreadAffine, ThreadSafe,
 };
 pub use offload::moved_with_block;
 pub use registry::{CallWords, Registry};

@@ -107,6 +107,8 @@ pub struct Codemod {
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
+    /// Why a finding of a codemod without `[fix]` has none (`no-fix-reason`).
+    pub no_fix_reason: Option<Template>,
     /// Tried before `strategy` when the run applies fixes of its applicability.
     pub alternative: Option<AlternativeFix>,
     /// Objects that must stay on the thread that made them (`[[thread-affine]]`).
@@ -167,6 +169,20 @@ pub struct MovedCode {
     pub reading_method_prefixes: Vec<String>,
     /// The calls that read or write a file, by qualified name.
     pub files: HashMap<String, Vec<FileAccessCall>>,
+    /// What moved code may call with no thread caveat.
+    pub thread_safe: ThreadSafe,
+}
+
+/// Calls known safe in a worker thread while other coroutines run (`[moved-code]
+/// thread-safe-calls`, `pure-builtins`, `str-methods`).
+#[derive(Debug, Clone, Default)]
+pub struct ThreadSafe {
+    /// Qualified functions and constructors that only compute or touch their arguments.
+    pub calls: HashSet<String>,
+    /// Builtins (by name, resolved to the builtin) that only compute.
+    pub builtins: HashSet<String>,
+    /// `str` methods that only compute, on a value known to be a string.
+    pub str_methods: HashSet<String>,
 }
 
 /// Whether a call reads or writes the file it names.

@@ -31,6 +31,11 @@ pub struct RawCodemod {
     #[serde(rename = "match")]
     pub matcher: RawMatch,
     pub fix: Option<RawFix>,
+    /// Why a finding of a codemod without `[fix]` has none, as the finding states it
+    /// (placeholders: `{callee}`, `{qualified}`, `{function}`). Required exactly when `[fix]`
+    /// is absent: every finding without a fix says why.
+    #[serde(default, rename = "no-fix-reason")]
+    pub no_fix_reason: Option<String>,
     /// A fix preferred over `[fix]` when the run applies fixes of this applicability
     /// (`--unsafe-fixes`), e.g. the httpx rewrite over the to-thread fix for requests.
     #[serde(rename = "alternative-fix")]
@@ -371,6 +376,17 @@ pub struct RawMovedCode {
     /// `[[moved-code.files]]`: calls that read or write a file.
     #[serde(default)]
     pub files: Vec<RawFileAccess>,
+    /// Qualified functions that only compute, or only touch the objects they are given:
+    /// moved code calling them needs no thread caveat (`json.loads`, `datetime.datetime.now`).
+    #[serde(default)]
+    pub thread_safe_calls: Vec<String>,
+    /// Builtins that only compute (`len`, `sorted`).
+    #[serde(default)]
+    pub pure_builtins: Vec<String>,
+    /// Methods of `str` that only compute, on a string literal or a name bound only to
+    /// string literals (`strip`, `encode`).
+    #[serde(default)]
+    pub str_methods: Vec<String>,
 }
 
 /// `[[moved-code.files]]`: calls that read or write the file one of their operands names.

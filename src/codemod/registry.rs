@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
     Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, SingleTaskData, Strategy,
-    Template, ThreadAffine,
+    Template, ThreadAffine, ThreadSafe,
 };
 use crate::fix::Applicability;
 
@@ -54,6 +54,8 @@ pub struct Registry {
     single_task: SingleTaskData,
     /// The words of its entry calls and hooks (`run`, `lifespan`).
     single_task_words: Vec<String>,
+    /// What moved code may call with no thread caveat: every `[moved-code]`'s lists.
+    thread_safe: ThreadSafe,
 }
 
 /// What the pre-filters know of one matched call.
@@ -310,9 +312,22 @@ impl Registry {
             .filter(|(kind, _)| thread_affine.contains_key(*kind) || imported_kinds.contains(*kind))
             .map(|(_, method)| method.to_owned())
             .collect();
+        let mut thread_safe = ThreadSafe::default();
+        for moved in codemods.iter().filter_map(|c| c.moved_code.as_ref()) {
+            thread_safe
+                .calls
+                .extend(moved.thread_safe.calls.iter().cloned());
+            thread_safe
+                .builtins
+                .extend(moved.thread_safe.builtins.iter().cloned());
+            thread_safe
+                .str_methods
+                .extend(moved.thread_safe.str_methods.iter().cloned());
+        }
         Registry {
             single_task,
             single_task_words,
+            thread_safe,
             offload_idioms,
             words_read_file_wide,
             idiom_words,
@@ -349,6 +364,11 @@ impl Registry {
     /// a file with one keeps every body (`lexical::decide`).
     pub fn single_task_words(&self) -> &[String] {
         &self.single_task_words
+    }
+
+    /// The calls moved code may make with no thread caveat.
+    pub fn thread_safe(&self) -> &ThreadSafe {
+        &self.thread_safe
     }
 
     /// The offload idioms a thread fix may use, in order of preference.

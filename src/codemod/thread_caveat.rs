@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::strategy::site::Site;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::Resolution;
+use crate::semantic::{BindingKind, Resolution, node_at};
 
 /// Code in moved code whose move other fixes already judged (their caveats carry over): a
 /// call run in a worker thread by itself (`whole: false`: its arguments were evaluated on the
@@ -30,69 +30,38 @@ impl Judged {
     }
 }
 
-/// Functions that only compute, or only touch the objects they are given: safe to call in a
-/// worker thread while other coroutines run.
-const THREAD_SAFE_CALLS: &[&str] = &[
-    "json.dump",
-    "json.dumps",
-    "json.load",
-    "json.loads",
-    "csv.reader",
-    "csv.writer",
-    "csv.DictReader",
-    "csv.DictWriter",
-    "pickle.dump",
-    "pickle.load",
-    "pickle.dumps",
-    "pickle.loads",
-    "tomllib.load",
-    "yaml.safe_load",
-    "yaml.safe_dump",
-    "shutil.copyfileobj",
-    "os.path.join",
-    "os.path.basename",
-    "os.path.dirname",
-    "os.path.split",
-    "os.path.splitext",
-    "os.path.normpath",
-    "os.fspath",
-    "pathlib.Path",
-    "pathlib.PurePath",
-];
-
-/// Builtins that only compute.
-const PURE_BUILTINS: &[&str] = &[
-    "len",
-    "str",
-    "int",
-    "float",
-    "bool",
-    "bytes",
-    "list",
-    "dict",
-    "tuple",
-    "set",
-    "frozenset",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "range",
-    "min",
-    "max",
-    "sum",
-    "any",
-    "all",
-    "repr",
-    "format",
-    "isinstance",
-    "abs",
-    "round",
-    "map",
-    "filter",
-    "iter",
-    "next",
-];
+/// Whether `node` is a string: a literal, or a name every binding of which in its scope
+/// assigns a string literal (`COOKIES = """..."""`), so that a `str` method on it only
+/// computes.
+fn is_string(site: &Site, node: Node) -> bool {
+    match node.kind_name() {
+        "string" | "concatenated_string" => true,
+        "parenthesized_expression" => node.named_child(0).is_some_and(|n| is_string(site, n)),
+        "identifier" => {
+            let name = &site.text[node.byte_range()];
+            let Resolution::Binding(id) = site.index.resolve_name(name, node.start_byte()) else {
+                return false;
+            };
+            let root = site.tree.root_node();
+            let bindings = site
+                .index
+                .bindings_in_scope(site.index.binding(id).scope, name);
+            !bindings.is_empty()
+                && bindings.iter().all(|&b| {
+                    let binding = site.index.binding(b);
+                    binding.kind == BindingKind::Assignment
+                        && binding
+                            .value
+                            .as_ref()
+                            .and_then(|value| node_at(root, value))
+                            .is_some_and(|value| {
+                                matches!(value.kind_name(), "string" | "concatenated_string")
+                            })
+                })
+        }
+        _ => false,
+    }
+}
 
 /// The first thing in the block that may not be safe in a worker thread while other
 /// coroutines run: a call of unknown code, or a store into an object the block did not make.
@@ -154,16 +123,22 @@ pub(crate) fn thread_caveat(
                 let Some(callee) = node.field(Field::Function) else {
                     continue;
                 };
+                let safe = site.thread_safe;
                 let on_local = callee.kind_name() == "attribute"
                     && callee.field(Field::Object).is_some_and(|o| {
-                        is_local(o) || matches!(o.kind_name(), "string" | "integer")
+                        is_local(o)
+                            || o.kind_name() == "integer"
+                            || (is_string(site, o)
+                                && callee.field(Field::Attribute).is_some_and(|m| {
+                                    safe.str_methods.contains(&text[m.byte_range()])
+                                }))
                     });
                 let known = site.index.qualified_name(callee, text).is_some_and(|q| {
-                    THREAD_SAFE_CALLS.contains(&q.as_str())
+                    safe.calls.contains(&q)
                         || q.strip_prefix("builtins.")
-                            .is_some_and(|b| PURE_BUILTINS.contains(&b))
+                            .is_some_and(|b| safe.builtins.contains(b))
                 }) || (callee.kind_name() == "identifier"
-                    && PURE_BUILTINS.contains(&&text[callee.byte_range()])
+                    && safe.builtins.contains(&text[callee.byte_range()])
                     && site
                         .index
                         .resolve_name(&text[callee.byte_range()], callee.start_byte())

@@ -362,6 +362,23 @@ const STDLIB_MODULES: &[&str] = &[
     "zoneinfo",
 ];
 
+/// Why a module-level definition a fix needs cannot be placed: another fix's definition of
+/// the same name may lift it in a later round, so `check` asks the fix rounds.
+pub const SPLIT_IMPORTS_REASON: &str = "this runs while the module is imported, before some of \
+     its imports: the module-level definition the fix needs would split the imports (E402)";
+
+/// Whether a module-level statement is code that E402 counts before an import: not an
+/// import, a docstring, or a conditional / `try` / `with` block (which pycodestyle lets
+/// precede imports).
+fn is_module_code(statement: Node) -> bool {
+    !is_import(statement)
+        && !is_docstring(statement)
+        && !matches!(
+            statement.kind_name(),
+            "future_import_statement" | "if_statement" | "try_statement" | "with_statement"
+        )
+}
+
 /// An insertion of a module-level `statement` after the module's last top-level import
 /// (after the docstring when there are none), set off by blank lines, so that no import
 /// follows module code it did not follow before (no new E402). Identical for every fix that
@@ -398,15 +415,14 @@ pub fn module_statement_insertion(
             || first_definition.is_some_and(|first| i > first && calls_at_import(*node))
     });
     let limit = runs_use.unwrap_or(statements.len());
-    // An import after code that runs the use would follow the new statement: that code is
-    // before the imports only when it is the use's own statement (the others follow a
-    // definition, which the imports after them follow already).
-    if at_import && statements[limit..].iter().any(|node| is_import(*node)) {
-        return Err(
-            "this runs while the module is imported, before some of its imports: the \
-             module-level definition the fix needs would split the imports (E402)"
-                .to_owned(),
-        );
+    // An import after code that runs the use would follow the new statement: a new E402
+    // only when no module code precedes that import already (a statement of code, or a
+    // definition: the use's own `if __name__ == "__main__":` block is not code to E402).
+    if at_import
+        && statements[limit..].iter().any(|node| is_import(*node))
+        && !statements[..limit].iter().any(|node| is_module_code(*node))
+    {
+        return Err(SPLIT_IMPORTS_REASON.to_owned());
     }
     let last_import = statements[..limit]
         .iter()

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::analyze::{Finding, SYNTAX_ERROR_REASON};
 use crate::codemod::Registry;
+use crate::fix::imports::SPLIT_IMPORTS_REASON;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
 use crate::lexical::bodies_a_fix_round_leaves_out;
 use crate::line_scope::Lines;
@@ -199,8 +200,9 @@ fn fixed_at(finding: &Finding, threshold: Applicability) -> bool {
 }
 
 /// Whether a later round may fix a finding that has no fix of its own: only where the file's
-/// syntax errors may read differently once other fixes are applied (the only way a call
-/// without a fix gets one later), and some fix applies in the first round. A masked parse
+/// syntax errors may read differently once other fixes are applied, or where a module-level
+/// definition was refused as splitting the imports (another fix may add it), and some fix
+/// applies in the first round. A masked parse
 /// (`None`) did not count the file's errors: then only a finding refused for a syntax error
 /// shows them.
 fn may_fix_later(findings: &[Finding], syntax_errors: Option<usize>) -> bool {
@@ -210,7 +212,13 @@ fn may_fix_later(findings: &[Finding], syntax_errors: Option<usize>) -> bool {
             .iter()
             .any(|f| f.fix.is_none() && f.no_fix_reason.as_deref() == Some(SYNTAX_ERROR_REASON)),
     };
-    errors && findings.iter().any(|f| f.fix.is_none()) && findings.iter().any(|f| f.fix.is_some())
+    // A definition another fix adds may make room for one refused as splitting the imports.
+    let split_imports = findings
+        .iter()
+        .any(|f| f.fix.is_none() && f.no_fix_reason.as_deref() == Some(SPLIT_IMPORTS_REASON));
+    (errors || split_imports)
+        && findings.iter().any(|f| f.fix.is_none())
+        && findings.iter().any(|f| f.fix.is_some())
 }
 
 /// Record, on each finding the rounds fixed though its own fix does not apply at `threshold`,

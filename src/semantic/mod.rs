@@ -142,17 +142,17 @@ impl SemanticIndex {
         self.dunder_all.as_deref()
     }
 
-    /// The last binding of `name` made in `scope` itself.
-    pub fn binding_in_scope(&self, scope: ScopeId, name: &str) -> Option<BindingId> {
-        self.scope(scope).bindings.get(name)?.last().copied()
-    }
-
-    /// Every binding of `name` made in `scope` itself, in source order.
+    /// Every binding of `name` made in `scope` itself, in order.
     pub fn bindings_in_scope(&self, scope: ScopeId, name: &str) -> &[BindingId] {
         self.scope(scope)
             .bindings
             .get(name)
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The last binding of `name` made in `scope` itself.
+    pub fn binding_in_scope(&self, scope: ScopeId, name: &str) -> Option<BindingId> {
+        self.scope(scope).bindings.get(name)?.last().copied()
     }
 
     /// The innermost scope whose code contains `offset`.

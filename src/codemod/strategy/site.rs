@@ -36,6 +36,8 @@ pub struct Site<'a> {
     /// The project's own ways to run a function in a worker thread, in order of preference
     /// (`Registry::offload_idioms`).
     pub offload_idioms: &'a [crate::codemod::OffloadIdiom],
+    /// The calls moved code may make with no thread caveat (`Registry::thread_safe`).
+    pub thread_safe: &'a crate::codemod::ThreadSafe,
     /// An import's qualified name made absolute (`..utils.run` → `bot.utils.run`), `None` for
     /// a relative one when the file's module is not known.
     pub absolute_import: &'a dyn Fn(&str) -> Option<String>,
