@@ -87,10 +87,12 @@ struct PyprojectProject {
     requires_python: Option<String>,
 }
 
-/// The HTTP client requests calls are rewritten to.
+/// The HTTP client requests calls are rewritten to: `auto` (the default) follows the
+/// project's declared dependencies (`codemod::choose_target`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HttpClient {
     #[default]
+    Auto,
     Httpx,
     Httpx2,
 }
@@ -114,6 +116,9 @@ pub struct Config {
     /// `(3, 11)` for `py311`; from `target-version`, else `project.requires-python`.
     pub target_version: Option<(u8, u8)>,
     pub http_client: HttpClient,
+    /// The client this run's requests migration writes, and why (resolved from
+    /// `http_client` and the project's dependencies when the settings are made).
+    pub http_target: crate::codemod::HttpTarget,
     /// Functions the project declares blocking (`blocking-calls`, with the fix to use) or
     /// CPU-bound (`cpu-bound-calls`).
     pub blocking_calls: Vec<ConfiguredCall>,
@@ -228,11 +233,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         (None, None) => None,
     };
     let http_client = match raw.http_client.as_deref() {
-        None | Some("httpx") => HttpClient::Httpx,
+        None | Some("auto") => HttpClient::Auto,
+        Some("httpx") => HttpClient::Httpx,
         Some("httpx2") => HttpClient::Httpx2,
         Some(other) => {
             return Err(error(format!(
-                "`http-client = {other:?}`: expected \"httpx\" or \"httpx2\""
+                "`http-client = {other:?}`: expected \"auto\", \"httpx\" or \"httpx2\""
             )));
         }
     };
@@ -289,6 +295,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         per_file_ignores,
         target_version,
         http_client,
+        http_target: Default::default(),
     })
 }
 
