@@ -137,7 +137,11 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     let out = io::BufWriter::new(stdout);
     let mut reporter: Box<dyn Reporter> = match common.format {
         _ if common.statistics => Box::new(StatisticsReporter::new(out, stderr, common.format)),
-        Format::Text => Box::new(TextReporter::new(out, stderr, mode).quiet(common.quiet)),
+        Format::Text => Box::new(
+            TextReporter::new(out, stderr, mode)
+                .quiet(common.quiet)
+                .http_target(&settings.config.http_target),
+        ),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),
         Format::Sarif => Box::new(SarifReporter::new(out, stderr, &registry)),

@@ -29,11 +29,13 @@ mod arguments;
 mod mapping;
 mod response;
 mod session;
+mod target;
 
 use arguments::{ClientArgument, Sender, map_call};
 pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
+pub use target::{Declared, HttpTarget, choose as choose_target};
 
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name, imported_head};
 use crate::fix::imports::{module_statement_insertion, reference_module};
@@ -140,7 +142,25 @@ fn enclosing_statement(node: Node) -> Option<Node> {
     None
 }
 
+/// The migration of the matched requests call (or of its session) to the run's client; the
+/// fix's note starts with which client and why (and the dependency to add, when the project
+/// does not declare it).
 pub fn httpx_client(
+    site: &Site,
+    applicability: Applicability,
+    mapping: &HttpxMapping,
+) -> Result<Proposal, String> {
+    let target = site.http_client;
+    let mut proposal = migrate(site, applicability, &target.module, mapping)?;
+    let note = target.note();
+    proposal.fix.caveat = Some(match proposal.fix.caveat.take() {
+        Some(caveat) if !caveat.is_empty() => format!("{note}; {caveat}"),
+        _ => note,
+    });
+    Ok(proposal)
+}
+
+fn migrate(
     site: &Site,
     applicability: Applicability,
     client_module: &str,
