@@ -268,6 +268,8 @@ pub struct RawHttpxMapping {
     pub codes: BTreeMap<String, RawStatusCode>,
     /// The clients the rewrite can target, preferred first when the project declares none.
     pub clients: Vec<RawClientPackage>,
+    /// The exceptions (named in `exception-modules`) that `.json()` raises for invalid JSON.
+    pub json_exceptions: Vec<String>,
 }
 
 /// `{ module = "httpx2", package = "httpx2", requires-python = "3.11" }`.

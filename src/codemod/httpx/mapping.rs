@@ -31,6 +31,7 @@ pub struct HttpxMapping {
     codes: BTreeMap<String, StatusCode>,
     /// The clients the rewrite can target, preferred first.
     pub clients: Vec<ClientPackage>,
+    json_exceptions: Vec<String>,
 }
 
 /// The response's attributes that work: the same, renamed, or with a stated difference.
@@ -209,8 +210,10 @@ impl HttpxMapping {
         if clients.is_empty() {
             return Err("`httpx.clients` is empty".to_owned());
         }
+        identifiers("json-exceptions", &raw.json_exceptions)?;
         Ok(HttpxMapping {
             clients,
+            json_exceptions: raw.json_exceptions.clone(),
             module: module.to_owned(),
             session_constructors: raw.session_constructors.clone(),
             caveats: raw.caveats.clone(),
@@ -253,6 +256,14 @@ impl HttpxMapping {
             .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
             .and_then(|short| self.exceptions.get(short))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `qualified` names an exception requests raises for invalid JSON in `.json()`.
+    pub fn is_json_error(&self, qualified: &str) -> bool {
+        self.exception_modules
+            .iter()
+            .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
+            .is_some_and(|short| self.json_exceptions.iter().any(|e| e == short))
     }
 
     /// The code name in `qualified` when it is an attribute of the status codes

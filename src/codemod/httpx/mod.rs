@@ -26,12 +26,14 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 mod arguments;
+mod handlers;
 mod mapping;
 mod response;
 mod session;
 mod target;
 
-use arguments::{ClientArgument, Sender, map_call};
+use arguments::{ClientArgument, PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call};
+use handlers::{Handlers, Raiser};
 pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
@@ -40,7 +42,6 @@ pub use target::{Declared, HttpTarget, choose as choose_target};
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name, imported_head};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::parse::handlers_around;
 use crate::parse::{Field, FieldChild};
 use crate::semantic::Resolution;
 use crate::source::line_start_at;
@@ -226,6 +227,9 @@ fn migrate(
     let mut call_edits = mapped.edits;
 
     let offset = site.call.start_byte();
+    if mapped.uses_params_helper {
+        call_edits.extend(params_helper_edit(site, offset)?);
+    }
     let mut constructor = client_constructor(
         site,
         client_module,
@@ -242,8 +246,19 @@ fn migrate(
         &format!("{client}.{}", mapped.method),
     )?);
 
-    // The response: rewrite what differs on the local name bound to it.
-    let response_edits = response_edits(site, site.call, statement, &mut caveats, mapping)?;
+    // The response: rewrite what differs on the local name bound to it, and widen the
+    // `except` clauses around the request and around the response's raising methods.
+    let mut handlers = Handlers::default();
+    handlers.around(site, statement, Raiser::Request, &httpx_name, mapping)?;
+    let response_edits = response_edits(
+        site,
+        site.call,
+        statement,
+        &mut caveats,
+        &mut handlers,
+        &httpx_name,
+        mapping,
+    )?;
 
     // Re-indent the statement under `async with`, leaving lines inside strings alone.
     let unit = crate::source::detect_indent(text);
@@ -285,7 +300,7 @@ fn migrate(
     {
         edits.extend(codes_edits(site, body, &httpx_name, mapping));
     }
-    edits.extend(except_clause_edits(site, statement, &httpx_name, mapping));
+    edits.extend(handlers.edits(text));
     caveats.dedup();
     let mut fix = Fix::new(
         applicability.min(Applicability::Unsafe),
@@ -391,6 +406,24 @@ pub fn client_constructor(
     })
 }
 
+/// The module's [`PARAMS_HELPER`] definition, when the file does not have it yet; an error
+/// when the name means something else there.
+pub fn params_helper_edit(site: &Site, offset: usize) -> Result<Option<Edit>, String> {
+    match site.index.resolve_name(PARAMS_HELPER, offset) {
+        Resolution::Builtin => Ok(Some(module_statement_insertion(
+            site.tree,
+            site.text,
+            site.line_ending,
+            &PARAMS_HELPER_SOURCE.replace('\n', site.line_ending),
+            offset,
+        )?)),
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Ok(None)
+        }
+        Resolution::Binding(_) => Err(format!("`{PARAMS_HELPER}` means something else here")),
+    }
+}
+
 /// Edits that turn the call `call`, whose callee spans `callee`, into an awaited call of
 /// `method` (`client.get`): `(await client.get(...)).json()` in a receiver position.
 pub fn await_method_edits(
@@ -406,43 +439,4 @@ pub fn await_method_edits(
         AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
         AwaitShape::Bare => vec![Edit::replacement(callee, format!("await {method}"))],
     })
-}
-
-/// Edits that make `except requests...X` clauses around `statement` also catch the httpx
-/// equivalents (the union keeps every other requests call in the `try` covered too).
-pub fn except_clause_edits(
-    site: &Site,
-    statement: Node,
-    client_module: &str,
-    mapping: &HttpxMapping,
-) -> Vec<Edit> {
-    let text = site.text;
-    let mut edits = Vec::new();
-    for handler in handlers_around(statement) {
-        let mut added: Vec<String> = Vec::new();
-        for item in &handler.items {
-            let Some(qualified) = site.index.qualified_name(*item, text) else {
-                continue;
-            };
-            for e in mapping.httpx_exceptions(&qualified) {
-                let name = format!("{client_module}.{e}");
-                if !added.contains(&name) {
-                    added.push(name);
-                }
-            }
-        }
-        if added.is_empty() {
-            continue;
-        }
-        let existing: Vec<&str> = handler
-            .items
-            .iter()
-            .map(|i| &text[i.byte_range()])
-            .collect();
-        edits.push(Edit::replacement(
-            handler.expression.byte_range(),
-            format!("({}, {})", existing.join(", "), added.join(", ")),
-        ));
-    }
-    edits
 }
