@@ -280,6 +280,7 @@ pub fn session_client(
                 .map_or(name, |(_, attribute)| attribute)
         ));
     }
+    edits.extend(handlers.edits(text));
     edits.sort_by(|a, b| {
         (a.range.start, a.range.end, &a.content).cmp(&(b.range.start, b.range.end, &b.content))
     });
