@@ -5,7 +5,8 @@
 //! query, `None` values left out and booleans written `True` (a literal dict rendered in
 //! place; values out of sight through the module's helper), `except requests.HTTPError` around
 //! a later `raise_for_status()` and `except requests.exceptions.JSONDecodeError` around
-//! `.json()`, and a response handed to a helper of the module that reads `urlsplit(r.url)`.
+//! `.json()`, a response handed to a helper of the module that reads `urlsplit(r.url)`, and a
+//! streamed body read with `iter_content()` (same chunks, same bytes).
 //! And the client itself: the one the project's dependencies name, else httpx2 with the note
 //! that the dependency must be added.
 //!
@@ -20,6 +21,7 @@ use common::{python, test_python, unfreeze};
 
 /// The program; `PORT` is replaced by a free port so that one URL is a literal.
 const PROGRAM: &str = r#"import asyncio
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +48,8 @@ class Upstream(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/status/"):
             return self.reply(int(self.path.rsplit("/", 1)[1]), b"{}")
+        if self.path.startswith("/big"):
+            return self.reply(200, bytes(range(256)) * 20, "application/octet-stream")
         if self.path.startswith("/text"):
             return self.reply(200, b"<html>not json</html>", "text/html")
         self.reply(200, json.dumps({"path": self.path}).encode())
@@ -94,6 +98,25 @@ async def handed_to_a_helper(base):
     return _summary(r)
 
 
+async def streamed(base):
+    sizes = []
+    digest = hashlib.sha256()
+    with requests.get(base + "/big", stream=True, timeout=5) as r:
+        r.raise_for_status()
+        for chunk in r.iter_content(1024):
+            sizes.append(len(chunk))
+            digest.update(chunk)
+    return r.status_code, sizes, digest.hexdigest()[:12]
+
+
+async def streamed_byte_by_byte(base):
+    count = 0
+    with requests.get(base + "/big", stream=True) as r:
+        for chunk in r.iter_content():
+            count += len(chunk) == 1
+    return count
+
+
 async def main():
     server = ThreadingHTTPServer(("127.0.0.1", PORT), Upstream)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -104,6 +127,8 @@ async def main():
     print("raise_for_status_later", await raise_for_status_later(base))
     print("invalid_json", await invalid_json(base))
     print("handed_to_a_helper", await handed_to_a_helper(base))
+    print("streamed", await streamed(base))
+    print("streamed_byte_by_byte", await streamed_byte_by_byte(base))
     server.shutdown()
 
 
@@ -170,12 +195,18 @@ fn assert_kept(client: &str, before: &str, after: &str, fixed: &str) {
         "raise_for_status_later ('http error', 503)",
         "invalid_json ('not json', 200)",
         "handed_to_a_helper ('summary', 200, '/echo', 'fixed=1')",
+        "streamed (200, [1024, 1024, 1024, 1024, 1024], ",
+        "streamed_byte_by_byte 5120",
     ] {
         assert!(before.contains(line), "{line}\n{before}");
     }
     assert!(
         !fixed.contains("requests.get("),
         "every call migrated:\n{fixed}"
+    );
+    assert!(
+        fixed.contains("async for chunk in r.aiter_bytes(1024):"),
+        "the stream is read asynchronously:\n{fixed}"
     );
     assert!(
         fixed.contains(&format!("async with {client}.AsyncClient(")),

@@ -17,6 +17,8 @@ use crate::parse::{Field, FieldChild};
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
     PerCallClient,
+    /// A per-call client whose response is streamed (`stream=True` in a `with`).
+    PerCallStream,
     SharedClient,
 }
 
@@ -38,6 +40,8 @@ pub struct MappedCall {
     pub caveats: Vec<String>,
     /// The URL is built by the module's [`PARAMS_HELPER`] (requests' query string).
     pub uses_params_helper: bool,
+    /// Where the URL argument starts.
+    pub url_start: usize,
 }
 
 /// The module-level helper that builds the URL requests would send for `params=` where the
@@ -236,7 +240,7 @@ pub fn map_call(
         edits.push(Edit::deletion(range));
         Ok(())
     };
-    let per_call = sender == Sender::PerCallClient;
+    let per_call = sender != Sender::SharedClient;
     for argument in &passed {
         let value = argument.value;
         match argument.name.as_str() {
@@ -395,6 +399,9 @@ pub fn map_call(
                 remove(argument, &mut edits)?;
             }
             "stream" if value.kind_name() == "false" => remove(argument, &mut edits)?,
+            "stream" if value.kind_name() == "true" && sender == Sender::PerCallStream => {
+                remove(argument, &mut edits)?
+            }
             other if per_call => {
                 return Err(format!(
                     "`{other}=` has no faithful httpx equivalent on a per-call client yet"
@@ -434,5 +441,6 @@ pub fn map_call(
         method: httpx_method,
         caveats,
         uses_params_helper,
+        url_start: url.start_byte(),
     })
 }

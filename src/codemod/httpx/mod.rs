@@ -30,6 +30,7 @@ mod handlers;
 mod mapping;
 mod response;
 mod session;
+mod stream;
 mod target;
 
 use arguments::{ClientArgument, PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call};
@@ -179,8 +180,12 @@ fn migrate(
         .and_then(|m| m.strip_prefix('.'))
         .filter(|m| !m.contains('.'))
         .ok_or("only requests' functions and sessions are rewritten to httpx")?;
-    let statement = enclosing_statement(site.call)
-        .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?;
+    let streamed = stream::streamed_with(site.call);
+    let statement = match streamed {
+        Some((with, _)) => with,
+        None => enclosing_statement(site.call)
+            .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?,
+    };
     let text = site.text;
     let le = site.line_ending;
     let first_line = line_start_at(text, statement.start_byte());
@@ -219,7 +224,10 @@ fn migrate(
         text,
         site.call,
         method,
-        Sender::PerCallClient,
+        match streamed {
+            Some(_) => Sender::PerCallStream,
+            None => Sender::PerCallClient,
+        },
         client_module,
         mapping,
     )?;
@@ -240,25 +248,43 @@ fn migrate(
     let httpx_name = constructor.module_name.clone();
     let mut edits = std::mem::take(&mut constructor.header_edits);
     let client = free_name(site, "client");
-    call_edits.extend(await_method_edits(
-        site.call,
-        site.callee.byte_range(),
-        &format!("{client}.{}", mapped.method),
-    )?);
+    match streamed {
+        // `client.stream("GET", url, ...)`, entered by the `with` made `async with`.
+        Some(_) => {
+            call_edits.push(Edit::replacement(
+                site.callee.byte_range(),
+                format!("{client}.stream"),
+            ));
+            if mapped.method != "request" {
+                call_edits.push(Edit::insertion(
+                    mapped.url_start,
+                    format!("\"{}\", ", method.to_ascii_uppercase()),
+                ));
+            }
+        }
+        None => call_edits.extend(await_method_edits(
+            site.call,
+            site.callee.byte_range(),
+            &format!("{client}.{}", mapped.method),
+        )?),
+    }
 
     // The response: rewrite what differs on the local name bound to it, and widen the
     // `except` clauses around the request and around the response's raising methods.
     let mut handlers = Handlers::default();
     handlers.around(site, statement, Raiser::Request, &httpx_name, mapping)?;
-    let response_edits = response_edits(
-        site,
-        site.call,
-        statement,
-        &mut caveats,
-        &mut handlers,
-        &httpx_name,
-        mapping,
-    )?;
+    let response_edits = match streamed {
+        Some((with, target)) => stream::stream_edits(site, with, target, mapping)?,
+        None => response_edits(
+            site,
+            site.call,
+            statement,
+            &mut caveats,
+            &mut handlers,
+            &httpx_name,
+            mapping,
+        )?,
+    };
 
     // Re-indent the statement under `async with`, leaving lines inside strings alone.
     let unit = crate::source::detect_indent(text);
