@@ -60,6 +60,15 @@ def _summary(resp, label="summary"):
     return label, resp.status_code, parts.path, parts.query
 
 
+def _is_fine(resp):
+    return resp.ok, resp.reason
+
+
+async def handed_to_a_reader_of_ok(base):
+    r = requests.get(base + "/status/404")
+    return _is_fine(r)
+
+
 async def query_kept(base):
     filters = {"sku": "BX 200", "n": 3}
     r = requests.get(base + "/echo?fixed=1", params=filters)
@@ -127,6 +136,7 @@ async def main():
     print("raise_for_status_later", await raise_for_status_later(base))
     print("invalid_json", await invalid_json(base))
     print("handed_to_a_helper", await handed_to_a_helper(base))
+    print("handed_to_a_reader_of_ok", await handed_to_a_reader_of_ok(base))
     print("streamed", await streamed(base))
     print("streamed_byte_by_byte", await streamed_byte_by_byte(base))
     server.shutdown()
@@ -196,13 +206,20 @@ fn assert_kept(client: &str, before: &str, after: &str, fixed: &str) {
         "invalid_json ('not json', 200)",
         "handed_to_a_helper ('summary', 200, '/echo', 'fixed=1')",
         "streamed (200, [1024, 1024, 1024, 1024, 1024], ",
+        "handed_to_a_reader_of_ok (False, 'Not Found')",
         "streamed_byte_by_byte 5120",
     ] {
         assert!(before.contains(line), "{line}\n{before}");
     }
     assert!(
         !fixed.contains("requests.get("),
-        "every call migrated:\n{fixed}"
+        "every other call migrated:\n{fixed}"
+    );
+    // `_is_fine` reads `.ok` and `.reason`, which an httpx response lacks: that call stays on
+    // requests, in a worker thread.
+    assert!(
+        fixed.contains("r = await asyncio.to_thread(requests.get, base + \"/status/404\")"),
+        "{fixed}"
     );
     assert!(
         fixed.contains("async for chunk in r.aiter_bytes(1024):"),

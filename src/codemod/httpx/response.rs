@@ -187,9 +187,10 @@ pub fn response_edits<'t>(
 /// The response `argument` is passed to a call (by position in `arguments`, or as `keyword`):
 /// into a function of this file, its parameter's uses are followed and adapted where that
 /// works for a requests response too (`p.url` → `str(p.url)`), attributes that behave the same
-/// pass, anything else means no fix; a builtin (`print(r)`) or a method of an object
+/// pass, anything else means no fix; a builtin (`print(r)`) or a method of another object
 /// (`results.append(r)`) keeps a stated difference; an imported function (another module of
-/// the project, maybe) means no fix, with the reason.
+/// the project, maybe) or a method of the class (`self._summary(r)`) means no fix, with the
+/// reason.
 fn passed_to(
     site: &Site,
     arguments: Node,
@@ -230,8 +231,13 @@ fn passed_to(
                 Resolution::Binding(id)
                     if matches!(site.index.binding(id).kind, BindingKind::Import { .. })
             );
+        // `self._summary(r)`: a method of the project's own class, which may read what differs.
+        let own_method = object.kind_name() == "identifier"
+            && matches!(&text[object.byte_range()], "self" | "cls");
         return if imported {
             cannot_follow("a function of another module, which this fix does not follow")
+        } else if own_method {
+            cannot_follow("a method of the class, which this fix does not follow")
         } else {
             passed_on(caveats)
         };
