@@ -31,7 +31,8 @@ pub struct Handlers<'t> {
 }
 
 impl<'t> Handlers<'t> {
-    /// Widen the clauses of every `try` around `node` for what `raiser` raises.
+    /// Widen the clauses of every `try` around `node` for what `raiser` raises; whether one
+    /// was.
     pub fn around(
         &mut self,
         site: &Site<'t>,
@@ -39,8 +40,9 @@ impl<'t> Handlers<'t> {
         raiser: Raiser,
         client_module: &str,
         mapping: &HttpxMapping,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let text = site.text;
+        let mut widened = false;
         for handler in handlers_around(node) {
             let mut added: Vec<String> = Vec::new();
             for item in &handler.items {
@@ -74,6 +76,7 @@ impl<'t> Handlers<'t> {
             if added.is_empty() {
                 continue;
             }
+            widened = true;
             let at = handler.expression.id();
             let index = match self
                 .clauses
@@ -93,7 +96,7 @@ impl<'t> Handlers<'t> {
                 }
             }
         }
-        Ok(())
+        Ok(widened)
     }
 
     /// One edit per widened clause (`except (requests.HTTPError, httpx.HTTPStatusError)`), and

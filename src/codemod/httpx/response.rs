@@ -43,10 +43,12 @@ pub fn response_edits<'t>(
         {
             let attribute = parent.field(Field::Attribute).ok_or("attribute")?;
             let name = &text[attribute.byte_range()];
-            if name == "json" {
-                handlers.around(site, parent, Raiser::Json, client_module, mapping)?;
+            // Invalid JSON caught around the call: the widened clause catches httpx's error.
+            let caught = name == "json"
+                && handlers.around(site, parent, Raiser::Json, client_module, mapping)?;
+            if !caught {
+                check_attribute(name, false, mapping, caveats)?;
             }
-            check_attribute(name, false, mapping, caveats)?;
         } else if statement.kind_name() == "return_statement" {
             caveats.push(
                 "the response is returned: its callers see an httpx response (`.ok`, `.url`, \
@@ -142,8 +144,12 @@ pub fn response_edits<'t>(
                     }
                 }
                 other => {
-                    if other == "json" {
-                        handlers.around(site, parent, Raiser::Json, client_module, mapping)?;
+                    // Invalid JSON caught around the call: the widened clause catches httpx's
+                    // error, so nothing differs there.
+                    if other == "json"
+                        && handlers.around(site, parent, Raiser::Json, client_module, mapping)?
+                    {
+                        continue;
                     }
                     if let Some(renamed) = check_attribute(other, true, mapping, caveats)? {
                         edits.push(Edit::replacement(attribute.byte_range(), renamed));
