@@ -50,6 +50,9 @@ use crate::source::line_start_at;
 /// The module-level SSL context every rewritten client shares.
 const SSL_CONTEXT: &str = "_HTTPX_SSL_CONTEXT";
 
+/// The module-level dict of requests' client defaults (and the SSL context).
+const REQUESTS_DEFAULTS: &str = "_REQUESTS_DEFAULTS";
+
 /// The statement (a direct child of a block or the module) that holds `node`, whatever the
 /// statement: `None` across a function, lambda or class boundary.
 fn statement_of(node: Node) -> Option<Node> {
@@ -397,6 +400,69 @@ pub fn client_constructor(
     let module = reference_module(site.index, site.tree, text, le, client_module, offset)?;
     let module_name = module.name.clone();
     let mut header_edits: Vec<Edit> = module.import.into_iter().collect();
+    let defaults_text = mapping
+        .client_defaults
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .chain([format!("verify={SSL_CONTEXT}")])
+        .collect::<Vec<_>>()
+        .join(", ");
+    let module_global = |name: &str| match site.index.resolve_name(name, offset) {
+        Resolution::Builtin => Ok(false),
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Ok(true)
+        }
+        Resolution::Binding(_) => Err(format!("`{name}` means something else here")),
+    };
+    let overridden = extra
+        .iter()
+        .any(|a| a.name == "verify" || mapping.client_defaults.iter().any(|(n, _)| *n == a.name));
+    // requests' defaults written once per module, `AsyncClient(**_REQUESTS_DEFAULTS)`, where
+    // the call changes none of them (and the module has both globals, or neither yet).
+    match (
+        module_global(SSL_CONTEXT)?,
+        module_global(REQUESTS_DEFAULTS)?,
+    ) {
+        (false, false) => {
+            header_edits.push(module_statement_insertion(
+                site.tree,
+                text,
+                le,
+                &format!(
+                    "# requests' defaults for every client: redirects followed (up to 30), no timeout, and\n\
+                     # one SSL context (loading the CA bundle takes milliseconds: once, at import).\n\
+                     {SSL_CONTEXT} = {module_name}.create_ssl_context()\n\
+                     {REQUESTS_DEFAULTS} = dict(\n    {defaults_text}\n)"
+                )
+                .replace('\n', le),
+                offset,
+            )?);
+            if !overridden {
+                let mut arguments = vec![format!("**{REQUESTS_DEFAULTS}")];
+                arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
+                return Ok(ClientConstructor {
+                    arguments,
+                    module_name,
+                    header_edits,
+                });
+            }
+        }
+        (true, true) if !overridden => {
+            let mut arguments = vec![format!("**{REQUESTS_DEFAULTS}")];
+            arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
+            return Ok(ClientConstructor {
+                arguments,
+                module_name,
+                header_edits,
+            });
+        }
+        (false, true) => {
+            return Err(format!(
+                "`{REQUESTS_DEFAULTS}` is defined without `{SSL_CONTEXT}`"
+            ));
+        }
+        _ => {}
+    }
     // requests' defaults, unless the code sets the same argument.
     let mut arguments: Vec<String> = mapping
         .client_defaults
@@ -405,23 +471,7 @@ pub fn client_constructor(
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     if !extra.iter().any(|a| a.name == "verify") {
-        match site.index.resolve_name(SSL_CONTEXT, offset) {
-            Resolution::Builtin => header_edits.push(module_statement_insertion(
-                site.tree,
-                text,
-                le,
-                &format!(
-                    "# One SSL context for every client: loading the CA bundle takes milliseconds.\n{SSL_CONTEXT} = {module_name}.create_ssl_context()"
-                )
-                .replace('\n', le),
-                offset,
-            )?),
-            Resolution::Binding(id)
-                if site.index.binding(id).scope == site.index.module_scope() => {}
-            Resolution::Binding(_) => {
-                return Err(format!("`{SSL_CONTEXT}` means something else here"));
-            }
-        }
+        // The module's SSL context exists, or the header above adds it.
         arguments.push(format!("verify={SSL_CONTEXT}"));
     }
     arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
