@@ -145,7 +145,8 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
             TextReporter::new(out, stderr, mode)
                 .quiet(common.quiet)
                 .show_fixes(request.show_fixes)
-                .apply_command(cli::apply_command(&cli.command)),
+                .apply_command(cli::apply_command(&cli.command))
+                .http_target(&settings.config.http_target),
         ),
         Format::Json => Box::new(JsonReporter::new(out, stderr)),
         Format::Github => Box::new(GithubReporter::new(out)),

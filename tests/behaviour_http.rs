@@ -222,6 +222,8 @@ fn requests_rewritten_to_httpx_behaves_the_same_and_unblocks_the_loop() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client.py");
     fs::write(&path, PROGRAM).unwrap();
+    // The project declares httpx, so the migration targets it (`http-client = "auto"`).
+    fs::write(dir.path().join("requirements.txt"), "requests\nhttpx\n").unwrap();
     let Measured {
         stdout: before,
         elapsed: before_elapsed,

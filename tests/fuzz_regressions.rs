@@ -55,7 +55,8 @@ fn fix_twice(fixture: &str) -> (Output, String, Output) {
             .join(fixture),
     )
     .unwrap();
-    let dir = project(&[("fuzz.py", &source)]);
+    // The project declares httpx: the requests migration targets it (`http-client = "auto"`).
+    let dir = project(&[("fuzz.py", &source), ("requirements.txt", b"httpx\n")]);
     let first = unfreeze(dir.path(), &["fix", "--write", "--unsafe-fixes", "fuzz.py"]).output();
     assert!(matches!(first.code, Some(0 | 1)), "{}", first.show());
     let fixed = fs::read_to_string(dir.path().join("fuzz.py")).unwrap();

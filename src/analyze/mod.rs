@@ -56,8 +56,8 @@ pub struct FileContext<'a> {
     pub index: &'a SemanticIndex,
     /// The lowest Python version the project supports, when configured or declared.
     pub target_version: Option<(u8, u8)>,
-    /// `httpx` or `httpx2`: where requests calls are rewritten to.
-    pub http_client: &'static str,
+    /// The client requests calls are rewritten to (`httpx` or `httpx2`), and why.
+    pub http_client: &'a crate::codemod::HttpTarget,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
     pub unsafe_fixes: bool,
     /// The calls in this file that the project phase found reaching project coroutine

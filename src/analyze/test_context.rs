@@ -23,7 +23,7 @@ pub(super) fn with_context<T>(
         nodes: &nodes,
         index: &index,
         target_version,
-        http_client: "httpx",
+        http_client: &Default::default(),
         unsafe_fixes: false,
         project: None,
         shared_files: Default::default(),

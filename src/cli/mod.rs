@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemod::Registry;
-use crate::config::{Config, PerFileIgnores, discover, load_named};
+use crate::codemod::{Declared, HttpTarget, choose_target};
+use crate::config::{Config, HttpClient, PerFileIgnores, discover, load_named};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::line_scope::{LineScope, changed_since};
@@ -413,6 +414,34 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     config.map_err(|e| e.to_string())
 }
 
+/// The client the requests migration writes: forced by `http-client`, else the one the
+/// project around the configuration file (or the first path) declares.
+fn http_target(common: &CommonArgs, config: &Config, registry: &Registry) -> HttpTarget {
+    let start = match (&config.path, common.paths.first()) {
+        (Some(_), _) => config.root.clone(),
+        (None, Some(path)) if path.as_os_str() != "-" => path.clone(),
+        _ => common
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    let forced = match config.http_client {
+        HttpClient::Auto => None,
+        HttpClient::Httpx => Some("httpx"),
+        HttpClient::Httpx2 => Some("httpx2"),
+    };
+    let clients = registry
+        .httpx_mapping()
+        .map(|m| m.clients.as_slice())
+        .unwrap_or_default();
+    choose_target(
+        forced,
+        &Declared::around(&start),
+        config.target_version,
+        clients,
+    )
+}
+
 /// The lines changed since `rev` in the git work tree around the working directory.
 fn since(rev: &str) -> Result<LineScope, String> {
     let cwd = std::env::current_dir().map_err(|e| format!("--since: {e}"))?;
@@ -424,7 +453,8 @@ fn since(rev: &str) -> Result<LineScope, String> {
 /// codes and bad globs before any file is read. The command line wins over the file:
 /// `--select` replaces `select`; `--ignore` and `--exclude` add to the file's lists.
 pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<Settings, String> {
-    let config = load_config(common)?;
+    let mut config = load_config(common)?;
+    config.http_target = http_target(common, &config, registry);
     let origin = |key: &str| match &config.path {
         Some(path) => format!("invalid configuration in {}: {key}", path.display()),
         None => key.to_owned(),

@@ -30,7 +30,7 @@ mod thread_caveat;
 
 pub use compile::compile;
 pub use configured::ConfiguredCall;
-pub use httpx::HttpxMapping;
+pub use httpx::{Declared, HttpTarget, HttpxMapping, choose_target};
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use model::{
     AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,

@@ -274,6 +274,20 @@ pub struct RawHttpxMapping {
     /// Every lower-case name of `requests.codes`: its value, and the httpx member with that
     /// value (none: the integer is written).
     pub codes: BTreeMap<String, RawStatusCode>,
+    /// The clients the rewrite can target, preferred first when the project declares none.
+    pub clients: Vec<RawClientPackage>,
+    /// The exceptions (named in `exception-modules`) that `.json()` raises for invalid JSON.
+    pub json_exceptions: Vec<String>,
+}
+
+/// `{ module = "httpx2", package = "httpx2", requires-python = "3.11" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawClientPackage {
+    pub module: String,
+    pub package: String,
+    /// The lowest Python its current releases support, `"3.11"`.
+    pub requires_python: String,
 }
 
 /// One request function: `get = { positional = ["url", "params"] }`.

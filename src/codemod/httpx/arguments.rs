@@ -17,6 +17,8 @@ use crate::parse::{Field, FieldChild};
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
     PerCallClient,
+    /// A per-call client whose response is streamed (`stream=True` in a `with`).
+    PerCallStream,
     SharedClient,
 }
 
@@ -36,6 +38,87 @@ pub struct MappedCall {
     pub method: String,
     /// Stated behaviour differences.
     pub caveats: Vec<String>,
+    /// The URL is built by the module's [`PARAMS_HELPER`] (requests' query string).
+    pub uses_params_helper: bool,
+    /// Where the URL argument starts.
+    pub url_start: usize,
+}
+
+/// The module-level helper that builds the URL requests would send for `params=` where the
+/// values or the URL's own query are not visible: httpx replaces a query already in the URL,
+/// sends `None` values as `a=` and renders `True` as `true`; requests appends to the query,
+/// leaves `None` out and writes `str(value)`.
+pub const PARAMS_HELPER: &str = "_url_with_params";
+
+/// The helper's definition (lines joined with `\n`; the caller uses the file's line ending).
+pub const PARAMS_HELPER_SOURCE: &str = r##"def _url_with_params(url, params):
+    # requests' query string: `params` appended to the query the URL already has, `None`
+    # values left out, other values as `str()` writes them (`True`, where httpx sends `true`).
+    from urllib.parse import urlencode
+
+    if isinstance(params, (str, bytes)):
+        query = params.decode() if isinstance(params, bytes) else params
+    else:
+        pairs = []
+        for key, values in params.items() if hasattr(params, "items") else params or ():
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                values = [values]
+            pairs += [(key, value) for value in values if value is not None]
+        query = urlencode(pairs)
+    if not query:
+        return url
+    url, hash_mark, fragment = str(url).partition("#")
+    separator = "" if url.endswith("?") else "&" if "?" in url else "?"
+    return f"{url}{separator}{query}{hash_mark}{fragment}""##;
+
+/// A literal whose value the query renders the same in requests and httpx (a string, a
+/// number), or `True` / `False` / `None`, which it renders differently.
+fn plain_literal(node: Node) -> bool {
+    matches!(node.kind_name(), "integer" | "float") || is_literal_string(node)
+}
+
+/// Edits that make a `{...}` literal of plain values render as requests does: `True` →
+/// `"True"`, `False` → `"False"`, a `None` entry left out; `None` when an entry is not a
+/// visible literal key and value.
+fn static_params(text: &str, dict: Node) -> Option<Vec<Edit>> {
+    let mut edits = Vec::new();
+    let mut cursor = dict.walk();
+    let pairs: Vec<Node> = dict.named_children(&mut cursor).collect();
+    for (i, pair) in pairs.iter().enumerate() {
+        if pair.kind_name() == "comment" {
+            continue;
+        }
+        pair.child_by_field_name("key")
+            .filter(|k| is_literal_string(*k))?;
+        let value = pair.field(Field::Value)?;
+        match value.kind_name() {
+            "true" => edits.push(Edit::replacement(value.byte_range(), "\"True\"")),
+            "false" => edits.push(Edit::replacement(value.byte_range(), "\"False\"")),
+            "none" => {
+                // The entry and the comma after it (or before it, for the last entry).
+                let after = &text[pair.end_byte()..dict.end_byte()];
+                let range = match after.find(',') {
+                    Some(comma) if after[..comma].trim().is_empty() => {
+                        let rest = &after[comma + 1..];
+                        let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                        pair.start_byte()..pair.end_byte() + comma + 1 + spaces
+                    }
+                    _ if i == 0 => pair.byte_range(),
+                    _ => {
+                        let before = &text[dict.start_byte()..pair.start_byte()];
+                        dict.start_byte() + before.rfind(',')?..pair.end_byte()
+                    }
+                };
+                if text[range.clone()].contains('#') {
+                    return None;
+                }
+                edits.push(Edit::deletion(range));
+            }
+            _ if plain_literal(value) => {}
+            _ => return None,
+        }
+    }
+    Some(edits)
 }
 
 fn is_literal_string(node: Node) -> bool {
@@ -119,6 +202,7 @@ pub fn map_call(
     let mut has_body = false;
     let mut redirects_given = false;
     let mut url = None;
+    let mut uses_params_helper = false;
     let value_text = |node: Node| text[node.byte_range()].to_owned();
     // Rename (or name) an argument: `allow_redirects=` → `follow_redirects=`, `{…}` → `params={…}`.
     let rename = |argument: &Passed, to: &str, edits: &mut Vec<Edit>| match argument.keyword {
@@ -156,7 +240,7 @@ pub fn map_call(
         edits.push(Edit::deletion(range));
         Ok(())
     };
-    let per_call = sender == Sender::PerCallClient;
+    let per_call = sender != Sender::SharedClient;
     for argument in &passed {
         let value = argument.value;
         match argument.name.as_str() {
@@ -164,16 +248,51 @@ pub fn map_call(
             "url" => url = Some(value),
             "params" => {
                 let url_is_plain_literal = url.is_some_and(|u: Node| {
-                    is_literal_string(u) && !text[u.byte_range()].contains('?')
+                    is_literal_string(u) && !text[u.byte_range()].contains(['?', '#'])
                 });
-                if !(value.kind_name() == "dictionary" && url_is_plain_literal) {
-                    caveats.push(
-                        "`params=`: httpx replaces a query string already in the URL and sends \
-                         `None` values and `True`/`False` differently"
-                            .to_owned(),
-                    );
+                let visible = (value.kind_name() == "dictionary" && url_is_plain_literal)
+                    .then(|| static_params(text, value))
+                    .flatten();
+                match (visible, url) {
+                    // Every value in sight and no query in the URL: the same query once
+                    // `True` / `False` are strings and `None` entries are gone.
+                    (Some(static_edits), _) => {
+                        edits.extend(static_edits);
+                        rename(argument, "params", &mut edits);
+                    }
+                    // Else requests' own query string, built by the module's helper.
+                    (None, Some(url)) => {
+                        let node = argument.keyword.unwrap_or(value);
+                        let after = &text[node.end_byte()..arguments_node.end_byte()];
+                        let range = match after.find(',') {
+                            Some(comma) if after[..comma].trim().is_empty() => {
+                                let rest = &after[comma + 1..];
+                                let spaces =
+                                    rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                                node.start_byte()..node.end_byte() + comma + 1 + spaces
+                            }
+                            _ => {
+                                let before = &text[arguments_node.start_byte()..node.start_byte()];
+                                let comma = before.rfind(',').ok_or("`params=` alone")?;
+                                arguments_node.start_byte() + comma..node.end_byte()
+                            }
+                        };
+                        if text[range.clone()].contains('#') {
+                            return Err("`params=` holds a comment".to_owned());
+                        }
+                        edits.push(Edit::deletion(range));
+                        edits.push(Edit::insertion(
+                            url.start_byte(),
+                            format!("{PARAMS_HELPER}("),
+                        ));
+                        edits.push(Edit::insertion(
+                            url.end_byte(),
+                            format!(", {})", value_text(value)),
+                        ));
+                        uses_params_helper = true;
+                    }
+                    (None, None) => return Err("`params=` before the URL".to_owned()),
                 }
-                rename(argument, "params", &mut edits);
             }
             "data" => {
                 has_body = true;
@@ -280,6 +399,9 @@ pub fn map_call(
                 remove(argument, &mut edits)?;
             }
             "stream" if value.kind_name() == "false" => remove(argument, &mut edits)?,
+            "stream" if value.kind_name() == "true" && sender == Sender::PerCallStream => {
+                remove(argument, &mut edits)?
+            }
             other if per_call => {
                 return Err(format!(
                     "`{other}=` has no faithful httpx equivalent on a per-call client yet"
@@ -318,5 +440,7 @@ pub fn map_call(
         client_arguments,
         method: httpx_method,
         caveats,
+        uses_params_helper,
+        url_start: url.start_byte(),
     })
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::target::{ClientPackage, lowest_python};
 use crate::codemod::raw::{RawHttpxMapping, RawHttpxResponse};
 
 /// The response attributes the strategy rewrites itself (`.ok` → `not r.is_error`, `.url` →
@@ -28,6 +29,9 @@ pub struct HttpxMapping {
     exceptions: BTreeMap<String, Vec<String>>,
     response: ResponseMapping,
     codes: BTreeMap<String, StatusCode>,
+    /// The clients the rewrite can target, preferred first.
+    pub clients: Vec<ClientPackage>,
+    json_exceptions: Vec<String>,
 }
 
 /// The response's attributes that work: the same, renamed, or with a stated difference.
@@ -182,7 +186,34 @@ impl HttpxMapping {
                 },
             );
         }
+        let mut clients = Vec::new();
+        for client in &raw.clients {
+            if !is_identifier(&client.module) || client.package.trim().is_empty() {
+                return Err(format!(
+                    "`httpx.clients`: {:?} is not a module",
+                    client.module
+                ));
+            }
+            let requires_python = lowest_python(&format!(">={}", client.requires_python))
+                .ok_or_else(|| {
+                    format!(
+                        "`httpx.clients.{}`: requires-python {:?} is not `3.N`",
+                        client.module, client.requires_python
+                    )
+                })?;
+            clients.push(ClientPackage {
+                module: client.module.clone(),
+                package: client.package.clone(),
+                requires_python,
+            });
+        }
+        if clients.is_empty() {
+            return Err("`httpx.clients` is empty".to_owned());
+        }
+        identifiers("json-exceptions", &raw.json_exceptions)?;
         Ok(HttpxMapping {
+            clients,
+            json_exceptions: raw.json_exceptions.clone(),
             module: module.to_owned(),
             session_constructors: raw.session_constructors.clone(),
             caveats: raw.caveats.clone(),
@@ -225,6 +256,14 @@ impl HttpxMapping {
             .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
             .and_then(|short| self.exceptions.get(short))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `qualified` names an exception requests raises for invalid JSON in `.json()`.
+    pub fn is_json_error(&self, qualified: &str) -> bool {
+        self.exception_modules
+            .iter()
+            .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
+            .is_some_and(|short| self.json_exceptions.iter().any(|e| e == short))
     }
 
     /// The code name in `qualified` when it is an attribute of the status codes

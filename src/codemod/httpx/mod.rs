@@ -26,25 +26,32 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 mod arguments;
+mod handlers;
 mod mapping;
 mod response;
 mod session;
+mod stream;
+mod target;
 
-use arguments::{ClientArgument, Sender, map_call};
+use arguments::{ClientArgument, PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call};
+use handlers::{Handlers, Raiser};
 pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
+pub use target::{Declared, HttpTarget, choose as choose_target};
 
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name, imported_head};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::parse::handlers_around;
 use crate::parse::{Field, FieldChild};
 use crate::semantic::Resolution;
 use crate::source::line_start_at;
 
 /// The module-level SSL context every rewritten client shares.
 const SSL_CONTEXT: &str = "_HTTPX_SSL_CONTEXT";
+
+/// The module-level dict of requests' client defaults (and the SSL context).
+const REQUESTS_DEFAULTS: &str = "_REQUESTS_DEFAULTS";
 
 /// The statement (a direct child of a block or the module) that holds `node`, whatever the
 /// statement: `None` across a function, lambda or class boundary.
@@ -140,7 +147,25 @@ fn enclosing_statement(node: Node) -> Option<Node> {
     None
 }
 
+/// The migration of the matched requests call (or of its session) to the run's client; the
+/// fix's note starts with which client and why (and the dependency to add, when the project
+/// does not declare it).
 pub fn httpx_client(
+    site: &Site,
+    applicability: Applicability,
+    mapping: &HttpxMapping,
+) -> Result<Proposal, String> {
+    let target = site.http_client;
+    let mut proposal = migrate(site, applicability, &target.module, mapping)?;
+    let note = target.note();
+    proposal.fix.caveat = Some(match proposal.fix.caveat.take() {
+        Some(caveat) if !caveat.is_empty() => format!("{note}; {caveat}"),
+        _ => note,
+    });
+    Ok(proposal)
+}
+
+fn migrate(
     site: &Site,
     applicability: Applicability,
     client_module: &str,
@@ -158,8 +183,12 @@ pub fn httpx_client(
         .and_then(|m| m.strip_prefix('.'))
         .filter(|m| !m.contains('.'))
         .ok_or("only requests' functions and sessions are rewritten to httpx")?;
-    let statement = enclosing_statement(site.call)
-        .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?;
+    let streamed = stream::streamed_with(site.call);
+    let statement = match streamed {
+        Some((with, _)) => with,
+        None => enclosing_statement(site.call)
+            .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?,
+    };
     let text = site.text;
     let le = site.line_ending;
     let first_line = line_start_at(text, statement.start_byte());
@@ -198,7 +227,10 @@ pub fn httpx_client(
         text,
         site.call,
         method,
-        Sender::PerCallClient,
+        match streamed {
+            Some(_) => Sender::PerCallStream,
+            None => Sender::PerCallClient,
+        },
         client_module,
         mapping,
     )?;
@@ -206,6 +238,9 @@ pub fn httpx_client(
     let mut call_edits = mapped.edits;
 
     let offset = site.call.start_byte();
+    if mapped.uses_params_helper {
+        call_edits.extend(params_helper_edit(site, offset)?);
+    }
     let mut constructor = client_constructor(
         site,
         client_module,
@@ -214,17 +249,45 @@ pub fn httpx_client(
         mapping,
     )?;
     let httpx_name = constructor.module_name.clone();
-    caveats.extend(constructor.dependency_caveat(client_module));
     let mut edits = std::mem::take(&mut constructor.header_edits);
     let client = free_name(site, "client");
-    call_edits.extend(await_method_edits(
-        site.call,
-        site.callee.byte_range(),
-        &format!("{client}.{}", mapped.method),
-    )?);
+    match streamed {
+        // `client.stream("GET", url, ...)`, entered by the `with` made `async with`.
+        Some(_) => {
+            call_edits.push(Edit::replacement(
+                site.callee.byte_range(),
+                format!("{client}.stream"),
+            ));
+            if mapped.method != "request" {
+                call_edits.push(Edit::insertion(
+                    mapped.url_start,
+                    format!("\"{}\", ", method.to_ascii_uppercase()),
+                ));
+            }
+        }
+        None => call_edits.extend(await_method_edits(
+            site.call,
+            site.callee.byte_range(),
+            &format!("{client}.{}", mapped.method),
+        )?),
+    }
 
-    // The response: rewrite what differs on the local name bound to it.
-    let response_edits = response_edits(site, site.call, statement, &mut caveats, mapping)?;
+    // The response: rewrite what differs on the local name bound to it, and widen the
+    // `except` clauses around the request and around the response's raising methods.
+    let mut handlers = Handlers::default();
+    handlers.around(site, statement, Raiser::Request, &httpx_name, mapping)?;
+    let response_edits = match streamed {
+        Some((with, target)) => stream::stream_edits(site, with, target, mapping)?,
+        None => response_edits(
+            site,
+            site.call,
+            statement,
+            &mut caveats,
+            &mut handlers,
+            &httpx_name,
+            mapping,
+        )?,
+    };
 
     // Re-indent the statement under `async with`, leaving lines inside strings alone.
     let unit = crate::source::detect_indent(text);
@@ -266,7 +329,7 @@ pub fn httpx_client(
     {
         edits.extend(codes_edits(site, body, &httpx_name, mapping));
     }
-    edits.extend(except_clause_edits(site, statement, &httpx_name, mapping));
+    edits.extend(handlers.edits(text));
     caveats.dedup();
     let mut fix = Fix::new(
         applicability.min(Applicability::Unsafe),
@@ -292,26 +355,12 @@ pub struct ClientConstructor {
     pub module_name: String,
     /// The import of the client module and the shared SSL context, when missing.
     pub header_edits: Vec<Edit>,
-    /// The file did not import the client module: the fix adds the import, and the project
-    /// must now have the module installed.
-    pub adds_import: bool,
 }
 
 /// Lines longer than this get the client's arguments one per line.
 const MAX_LINE: usize = 88;
 
 impl ClientConstructor {
-    /// What the person applying the fix must do besides: install the client module the fix
-    /// imports.
-    pub fn dependency_caveat(&self, client_module: &str) -> Option<String> {
-        self.adds_import.then(|| {
-            format!(
-                "the fix adds `import {client_module}`: {client_module} must be installed (add it \
-                 to the project's dependencies)"
-            )
-        })
-    }
-
     /// `httpx.AsyncClient(...)` for a line that starts with `line_start` (its indentation and
     /// any code before the expression) and continues with `line_end` after it: on that line
     /// when it fits, else one argument per line, indented one `unit` deeper.
@@ -350,8 +399,70 @@ pub fn client_constructor(
     let le = site.line_ending;
     let module = reference_module(site.index, site.tree, text, le, client_module, offset)?;
     let module_name = module.name.clone();
-    let adds_import = !module.import.is_empty();
     let mut header_edits: Vec<Edit> = module.import.into_iter().collect();
+    let defaults_text = mapping
+        .client_defaults
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .chain([format!("verify={SSL_CONTEXT}")])
+        .collect::<Vec<_>>()
+        .join(", ");
+    let module_global = |name: &str| match site.index.resolve_name(name, offset) {
+        Resolution::Builtin => Ok(false),
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Ok(true)
+        }
+        Resolution::Binding(_) => Err(format!("`{name}` means something else here")),
+    };
+    let overridden = extra
+        .iter()
+        .any(|a| a.name == "verify" || mapping.client_defaults.iter().any(|(n, _)| *n == a.name));
+    // requests' defaults written once per module, `AsyncClient(**_REQUESTS_DEFAULTS)`, where
+    // the call changes none of them (and the module has both globals, or neither yet).
+    match (
+        module_global(SSL_CONTEXT)?,
+        module_global(REQUESTS_DEFAULTS)?,
+    ) {
+        (false, false) => {
+            header_edits.push(module_statement_insertion(
+                site.tree,
+                text,
+                le,
+                &format!(
+                    "# requests' defaults for every client: redirects followed (up to 30), no timeout, and\n\
+                     # one SSL context (loading the CA bundle takes milliseconds: once, at import).\n\
+                     {SSL_CONTEXT} = {module_name}.create_ssl_context()\n\
+                     {REQUESTS_DEFAULTS} = dict(\n    {defaults_text}\n)"
+                )
+                .replace('\n', le),
+                offset,
+            )?);
+            if !overridden {
+                let mut arguments = vec![format!("**{REQUESTS_DEFAULTS}")];
+                arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
+                return Ok(ClientConstructor {
+                    arguments,
+                    module_name,
+                    header_edits,
+                });
+            }
+        }
+        (true, true) if !overridden => {
+            let mut arguments = vec![format!("**{REQUESTS_DEFAULTS}")];
+            arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
+            return Ok(ClientConstructor {
+                arguments,
+                module_name,
+                header_edits,
+            });
+        }
+        (false, true) => {
+            return Err(format!(
+                "`{REQUESTS_DEFAULTS}` is defined without `{SSL_CONTEXT}`"
+            ));
+        }
+        _ => {}
+    }
     // requests' defaults, unless the code sets the same argument.
     let mut arguments: Vec<String> = mapping
         .client_defaults
@@ -360,23 +471,7 @@ pub fn client_constructor(
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     if !extra.iter().any(|a| a.name == "verify") {
-        match site.index.resolve_name(SSL_CONTEXT, offset) {
-            Resolution::Builtin => header_edits.push(module_statement_insertion(
-                site.tree,
-                text,
-                le,
-                &format!(
-                    "# One SSL context for every client: loading the CA bundle takes milliseconds.\n{SSL_CONTEXT} = {module_name}.create_ssl_context()"
-                )
-                .replace('\n', le),
-                offset,
-            )?),
-            Resolution::Binding(id)
-                if site.index.binding(id).scope == site.index.module_scope() => {}
-            Resolution::Binding(_) => {
-                return Err(format!("`{SSL_CONTEXT}` means something else here"));
-            }
-        }
+        // The module's SSL context exists, or the header above adds it.
         arguments.push(format!("verify={SSL_CONTEXT}"));
     }
     arguments.extend(extra.iter().map(|a| format!("{}={}", a.name, a.value)));
@@ -384,8 +479,25 @@ pub fn client_constructor(
         arguments,
         module_name,
         header_edits,
-        adds_import,
     })
+}
+
+/// The module's [`PARAMS_HELPER`] definition, when the file does not have it yet; an error
+/// when the name means something else there.
+pub fn params_helper_edit(site: &Site, offset: usize) -> Result<Option<Edit>, String> {
+    match site.index.resolve_name(PARAMS_HELPER, offset) {
+        Resolution::Builtin => Ok(Some(module_statement_insertion(
+            site.tree,
+            site.text,
+            site.line_ending,
+            &PARAMS_HELPER_SOURCE.replace('\n', site.line_ending),
+            offset,
+        )?)),
+        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
+            Ok(None)
+        }
+        Resolution::Binding(_) => Err(format!("`{PARAMS_HELPER}` means something else here")),
+    }
 }
 
 /// Edits that turn the call `call`, whose callee spans `callee`, into an awaited call of
@@ -403,43 +515,4 @@ pub fn await_method_edits(
         AwaitShape::AlreadyAwaited => return Err("the call is already awaited".to_owned()),
         AwaitShape::Bare => vec![Edit::replacement(callee, format!("await {method}"))],
     })
-}
-
-/// Edits that make `except requests...X` clauses around `statement` also catch the httpx
-/// equivalents (the union keeps every other requests call in the `try` covered too).
-pub fn except_clause_edits(
-    site: &Site,
-    statement: Node,
-    client_module: &str,
-    mapping: &HttpxMapping,
-) -> Vec<Edit> {
-    let text = site.text;
-    let mut edits = Vec::new();
-    for handler in handlers_around(statement) {
-        let mut added: Vec<String> = Vec::new();
-        for item in &handler.items {
-            let Some(qualified) = site.index.qualified_name(*item, text) else {
-                continue;
-            };
-            for e in mapping.httpx_exceptions(&qualified) {
-                let name = format!("{client_module}.{e}");
-                if !added.contains(&name) {
-                    added.push(name);
-                }
-            }
-        }
-        if added.is_empty() {
-            continue;
-        }
-        let existing: Vec<&str> = handler
-            .items
-            .iter()
-            .map(|i| &text[i.byte_range()])
-            .collect();
-        edits.push(Edit::replacement(
-            handler.expression.byte_range(),
-            format!("({}, {})", existing.join(", "), added.join(", ")),
-        ));
-    }
-    edits
 }

@@ -21,11 +21,9 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::arguments::{ClientArgument, Sender, map_call};
+use super::handlers::{Handlers, Raiser};
 use super::response::response_edits;
-use super::{
-    HttpxMapping, await_method_edits, client_constructor, codes_edits, except_clause_edits,
-    statement_of,
-};
+use super::{HttpxMapping, await_method_edits, client_constructor, codes_edits, statement_of};
 use crate::codemod::strategy::site::{Proposal, Site, imported_head};
 use crate::fix::imports::reference_module;
 use crate::fix::{Applicability, Edit, Fix};
@@ -66,6 +64,8 @@ pub fn session_client(
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
     let mut caveats: Vec<String> = mapping.caveats.clone();
+    let mut params_helper = false;
+    let mut handlers = Handlers::default();
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
     let mut requests: Vec<Node> = Vec::new();
@@ -138,6 +138,10 @@ pub fn session_client(
                 )?;
                 caveats.extend(mapped.caveats);
                 edits.extend(mapped.edits);
+                if mapped.uses_params_helper && !params_helper {
+                    params_helper = true;
+                    edits.extend(super::params_helper_edit(site, call.start_byte())?);
+                }
                 edits.extend(await_method_edits(
                     call,
                     attribute.byte_range(),
@@ -150,14 +154,16 @@ pub fn session_client(
                             .to_owned(),
                     );
                 }
+                handlers.around(site, statement, Raiser::Request, &client_name, mapping)?;
                 edits.extend(response_edits(
                     site,
                     call,
                     statement,
                     &mut caveats,
+                    &mut handlers,
+                    &client_name,
                     mapping,
                 )?);
-                edits.extend(except_clause_edits(site, statement, &client_name, mapping));
                 requests.push(call);
             }
             ("close", Some(call), _) => {
@@ -236,7 +242,6 @@ pub fn session_client(
 
     let mut constructed =
         client_constructor(site, client_module, constructor_offset, &moved, mapping)?;
-    caveats.extend(constructed.dependency_caveat(client_module));
     edits.extend(std::mem::take(&mut constructed.header_edits));
     // The line as it will read: `    async with <client> as s:` / `    s = <client>`.
     let line_start = line_start_at(text, constructor.start_byte());
@@ -275,6 +280,7 @@ pub fn session_client(
                 .map_or(name, |(_, attribute)| attribute)
         ));
     }
+    edits.extend(handlers.edits(text));
     edits.sort_by(|a, b| {
         (a.range.start, a.range.end, &a.content).cmp(&(b.range.start, b.range.end, &b.content))
     });

@@ -201,7 +201,7 @@ impl Strategy {
             Strategy::ToThread => to_thread::to_thread(site, applicability),
             Strategy::OffloadBlock => crate::codemod::offload::offload_block(site, applicability),
             Strategy::HttpxClient(mapping) => {
-                crate::codemod::httpx::httpx_client(site, applicability, site.http_client, mapping)
+                crate::codemod::httpx::httpx_client(site, applicability, mapping)
             }
             Strategy::ReplaceFunction { asyncio } => {
                 equivalent::replace_function(site, asyncio, applicability)

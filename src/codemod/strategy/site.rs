@@ -26,8 +26,8 @@ pub struct Site<'a> {
     pub library: Option<AsyncLibrary>,
     /// The lowest Python version the project supports, when known (`(3, 8)`).
     pub target_version: Option<(u8, u8)>,
-    /// The module requests calls are rewritten to: `httpx` or `httpx2`.
-    pub http_client: &'static str,
+    /// The client requests calls are rewritten to (`httpx` or `httpx2`), and why.
+    pub http_client: &'a crate::codemod::HttpTarget,
     /// The qualified names the codemod matches (its `calls`, methods as `X().name`).
     pub codemod_calls: &'a [String],
     /// The call makes a lazy iterator without I/O, iterated on the spot: the fix moves the
