@@ -20,6 +20,7 @@ mod speculation;
 mod summary;
 mod suppression;
 mod target;
+mod unit_of_work;
 
 #[cfg(test)]
 mod entry_tests;

@@ -10,6 +10,7 @@ use super::FileContext;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::in_single_task_script;
+use super::unit_of_work::UnitOfWork;
 use crate::codemod::{Codemod, Site, Template};
 use crate::fix::{Applicability, Fix};
 use crate::parse::KindName;
@@ -18,12 +19,14 @@ use crate::parse::KindName;
 pub const SYNTAX_ERROR_REASON: &str = "the code around it has a syntax error";
 
 /// The fix for the call at `site`, or why there is none (`(None, None)`: the codemod has no
-/// fix).
+/// fix). `unit`: the unit of work on a thread-affine object the codemod's fix moves in place
+/// of what its strategy would (`unit_of_work.rs`).
 pub(super) fn propose_fix(
     file: &FileContext,
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unit: Option<&UnitOfWork>,
 ) -> (Option<Fix>, Option<String>) {
     if let Some(reason) = &codemod.single_task_reason
         && in_single_task_script(file, site.call)
@@ -33,7 +36,7 @@ pub(super) fn propose_fix(
     }
     let chosen = match alternative_fix(file, codemod, site, callee_text) {
         Some(fix) => Ok(Some(fix)),
-        None => primary_fix(file, codemod, site, callee_text),
+        None => primary_fix(file, codemod, site, callee_text, unit),
     };
     // Every strategy's fix keeps the task's cancellation working where it adds an `await`.
     let chosen = chosen.and_then(|fix| fix.map(|fix| keep_cancellation(site, fix)).transpose());
@@ -74,6 +77,7 @@ fn primary_fix(
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unit: Option<&UnitOfWork>,
 ) -> Result<Option<Fix>, String> {
     let (Some(strategy), Some(title)) = (&codemod.strategy, &codemod.fix_title) else {
         return Ok(None);
@@ -85,7 +89,10 @@ fn primary_fix(
     if let Some(exception) = exception.filter(|e| e.no_fix) {
         return Err(exception.reason.clone());
     }
-    let mut proposal = strategy.propose(site, codemod.applicability)?;
+    let mut proposal = match unit {
+        Some(unit) => unit.propose(site, codemod.applicability)?,
+        None => strategy.propose(site, codemod.applicability)?,
+    };
     if let Some(exception) = exception
         && exception.applicability < proposal.fix.applicability
     {
