@@ -14,7 +14,7 @@
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::affinity::{MAX_STEPS, foreign_affine_use_in_statements};
+use super::affinity::{MAX_STEPS, foreign_affine_use, foreign_affine_use_in_statements};
 use crate::codemod::one_hop::offload_unit_of_work;
 use crate::codemod::strategy::Proposal;
 use crate::codemod::{Judged, Registry, Site, ThreadAffine};
@@ -85,6 +85,20 @@ pub(super) fn affine_call<'t>(
     }
     let (name, statement) = match maker_of(file, registry, function, call, 0) {
         Ok(found) => found,
+        // Made elsewhere and shareable (`check_same_thread=False`), or not followed: a call
+        // moved on its own could still run while another thread uses the object.
+        Err(AffineCall::Foreign)
+            if foreign_affine_use(file, registry, function, call).is_none() =>
+        {
+            return Some(AffineCall::Refused(
+                "the object it is called on was made elsewhere (shared between threads, as \
+                 with `check_same_thread=False`, or made where the analysis cannot follow): \
+                 calls moved one by one to worker threads could use it from two threads at \
+                 once. Instead: guard it with a lock and move each whole operation to a \
+                 thread, or port it to the async driver"
+                    .to_owned(),
+            ));
+        }
         Err(answer) => return Some(answer),
     };
     // Named for what the statement makes (`con` is a connection where the call is on the
@@ -144,9 +158,8 @@ fn maker_of<'t>(
                 .and_then(|a| a.parent())
                 .filter(|s| s.kind_name() == "expression_statement")
                 .filter(|s| s.parent().is_some_and(|b| b.kind_name() == "block"));
-            let left = assignment
-                .and_then(|a| a.field(Field::Left))
-                .filter(|l| l.kind_name() == "identifier");
+            let target = assignment.and_then(|a| a.field(Field::Left));
+            let left = target.filter(|l| l.kind_name() == "identifier");
             let in_with = expr.parent().is_some_and(|p| {
                 p.kind_name() == "with_item"
                     || (p.kind_name() == "as_pattern"
@@ -163,11 +176,17 @@ fn maker_of<'t>(
                      and this use of it, or of what it made, is not inside that block"
                         .to_owned(),
                 )),
-                _ => Err(AffineCall::Refused(
-                    "what it makes is not kept in a local name of the coroutine \
-                     (`con = sqlite3.connect(p)`), so the code using it cannot be followed"
+                _ => Err(AffineCall::Refused(match target {
+                    Some(target) => format!(
+                        "what it makes is kept in `{}`, beyond the coroutine: made in a worker \
+                         thread, it would be used from the event loop's thread",
+                        &text[target.byte_range()]
+                    ),
+                    None => "what it makes is not kept in a local name of the coroutine \
+                             (`con = sqlite3.connect(p)`), so the code using it cannot be \
+                             followed"
                         .to_owned(),
-                )),
+                })),
             }
         }
         "call" | "attribute" => {
