@@ -20,6 +20,7 @@ mod names;
 mod offload;
 pub mod one_hop;
 mod raw;
+mod redis_async;
 mod registry;
 pub mod strategy;
 mod template;

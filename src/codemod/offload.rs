@@ -850,11 +850,14 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     // `smtplib.LMTP(p).noop()` reported as the method call: when the call it is made on is
     // the codemod's too, that call's fix moves this same chain; the two fixes are one edit.
     if outer.id() == site.call.id() && !ends_a_chain_of_a_match(site) {
-        return Err(
-            "the object it makes is kept for later calls: only a `with` block, or a chained \
-             call such as `open(p).read()`, moves to a thread as a whole"
-                .to_owned(),
-        );
+        let what = match site.codemod_calls.iter().any(|c| c == site.qualified) {
+            true => "the object it makes is kept for later calls",
+            false => "the object it is called on is kept for other calls",
+        };
+        return Err(format!(
+            "{what}: only a `with` block, or a chained call such as `open(p).read()`, moves \
+             to a thread as a whole"
+        ));
     }
     if site.index.in_generator_expression(outer.start_byte()) {
         return Err("inside a generator expression, `await` would make it asynchronous".to_owned());
