@@ -317,7 +317,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         None,
         calls,
     )
-        .map_err(|e| format!("`[fix]`: {e}"))?;
+    .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
     if fix.unless_single_task && !matches!(strategy, Strategy::ToThread | Strategy::OffloadBlock) {

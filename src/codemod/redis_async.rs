@@ -123,7 +123,10 @@ pub fn redis_asyncio(
         } else if mapping.pipelines.contains(&method) {
             pipelines.push(call);
         } else if commands.contains(&method) {
-            edits.extend(awaited(call, &format!("`{name}.{method}()` (line {line})"))?);
+            edits.extend(awaited(
+                call,
+                &format!("`{name}.{method}()` (line {line})"),
+            )?);
         } else {
             return Err(format!(
                 "`{name}.{method}` (line {line}) is not a command the migration knows"
@@ -199,9 +202,11 @@ fn client_of<'t>(
         object = inner;
     }
     if object.kind_name() != "identifier" {
-        return Err("the client is not a plain name (an attribute, a call's result): its \
+        return Err(
+            "the client is not a plain name (an attribute, a call's result): its \
                     other uses cannot be followed"
-            .to_owned());
+                .to_owned(),
+        );
     }
     let name = &text[object.byte_range()];
     let Resolution::Binding(id) = site.index.resolve_name(name, object.start_byte()) else {
@@ -400,8 +405,7 @@ fn pipeline_edits(
         };
         if mapping.pipeline_awaited.contains(&method) {
             edits.extend(awaited(use_call, &format!("`{pipe}.{method}()`"))?);
-        } else if let Some((_, reason)) =
-            mapping.refused.iter().find(|(n, _)| n.contains(&method))
+        } else if let Some((_, reason)) = mapping.refused.iter().find(|(n, _)| n.contains(&method))
         {
             return Err(format!("`{pipe}.{method}()`: {reason}"));
         }

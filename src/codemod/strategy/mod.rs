@@ -176,7 +176,8 @@ impl Strategy {
                 let mapping = redis.ok_or(
                     "strategy `redis-asyncio` needs its `redis` table (what the migration changes)",
                 )?;
-                let mapping = crate::codemod::redis_async::RedisAsyncMapping::compile(mapping, calls)?;
+                let mapping =
+                    crate::codemod::redis_async::RedisAsyncMapping::compile(mapping, calls)?;
                 without_replacement(name, replacement, Strategy::RedisAsyncio(Arc::new(mapping)))
             }
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
