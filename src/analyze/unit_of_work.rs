@@ -41,6 +41,8 @@ pub(super) enum AffineCall<'t> {
 
 /// A run of statements that makes, uses and closes a thread-affine object.
 pub(super) struct UnitOfWork<'t> {
+    /// The nested function's name: `_db_work`, `_db_work_2` for the coroutine's second unit.
+    name: String,
     first: Node<'t>,
     last: Node<'t>,
     /// The call making the object: the unit judged it (it is why the unit moves).
@@ -59,7 +61,7 @@ impl UnitOfWork<'_> {
             site,
             applicability,
             (self.first, self.last),
-            HELPER,
+            &self.name,
             &self.judged,
             &self.kept,
         )
@@ -369,7 +371,12 @@ fn unit_for<'t>(
         .named_child(0)
         .and_then(|a| a.field(Field::Right))
         .map(|r| r.byte_range());
+    let before = makers_before(file, registry, statement);
     AffineCall::Unit(UnitOfWork {
+        name: match before {
+            0 => HELPER.to_owned(),
+            n => format!("{HELPER}_{}", n + 1),
+        },
         first: statement,
         last,
         judged: maker
@@ -381,6 +388,38 @@ fn unit_for<'t>(
             .collect(),
         kept,
     })
+}
+
+/// How many statements of the coroutine before `statement` make such an object into a name
+/// (`con = sqlite3.connect(p)`): the units before it, which name their functions first.
+fn makers_before(file: &FileContext, registry: &Registry, statement: Node) -> usize {
+    let mut function = statement;
+    while let Some(parent) = function.parent() {
+        function = parent;
+        if function.kind_name() == "function_definition" {
+            break;
+        }
+    }
+    let mut count = 0;
+    let mut stack = vec![function];
+    let mut cursor = function.walk();
+    while let Some(node) = stack.pop() {
+        if node.start_byte() >= statement.start_byte() {
+            continue;
+        }
+        if node.kind_name() == "function_definition" && node.id() != function.id() {
+            continue;
+        }
+        let makes = node.kind_name() == "expression_statement"
+            && node
+                .named_child(0)
+                .filter(|a| a.kind_name() == "assignment")
+                .and_then(|a| a.field(Field::Right))
+                .is_some_and(|right| made_by(file, registry, right).is_some());
+        count += usize::from(makes);
+        stack.extend(node.named_children(&mut cursor));
+    }
+    count
 }
 
 /// Whether `statement` is `name.close()`.
@@ -426,5 +465,84 @@ fn walk<'t>(statements: &[Node<'t>], mut visit: impl FnMut(Node<'t>)) {
         visit(node);
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analyze;
+    use super::super::test_context::with_context;
+    use crate::codemod::Registry;
+    use crate::fix::{Applicability, fix_file};
+    use crate::settings::RuleSelection;
+
+    /// The bundled UNF101 findings of `source`: the safe fixes applied, and the reasons.
+    fn fixed(source: &str) -> (String, Vec<String>) {
+        let registry = Registry::bundled().unwrap();
+        let selection = RuleSelection::default();
+        let findings = with_context("app.py", source, None, |file| {
+            analyze(file, &registry, &selection)
+        });
+        let findings: Vec<_> = findings.iter().filter(|f| f.code == "UNF101").collect();
+        let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
+        let text = fix_file(source, 0, &fixes, Applicability::Safe, false)
+            .fixed_text
+            .unwrap_or_else(|| source.to_owned());
+        let reasons = findings
+            .iter()
+            .filter_map(|f| f.no_fix_reason.clone())
+            .collect();
+        (text, reasons)
+    }
+
+    #[test]
+    fn two_units_of_one_coroutine_get_functions_of_their_own() {
+        let source = "import sqlite3\n\nasync def f(p):\n    con = sqlite3.connect(p)\n    a = con.execute('q').fetchone()\n    con.close()\n    con = sqlite3.connect(p)\n    b = con.execute('r').fetchone()\n    con.close()\n    return a, b\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains("        return a\n    a = await asyncio.to_thread(_db_work)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    def _db_work_2():\n        con = sqlite3.connect(p)\n        b = "),
+            "{text}"
+        );
+        assert!(
+            text.contains("    b = await asyncio.to_thread(_db_work_2)\n    return a, b\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_connection_handed_on_or_never_closed_stays_with_the_reason() {
+        let source = "import sqlite3\n\nasync def handed(p):\n    con = sqlite3.connect(p)\n    keep(con)\n    con.close()\n\nasync def open_ended(p):\n    con = sqlite3.connect(p)\n    return con.execute('q').fetchall()\n";
+        let (text, reasons) = fixed(source);
+        assert_eq!(text, source);
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("`con` is handed to other code (line 5)")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("is not closed by a `con.close()` in the block")),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn a_cursor_made_in_a_with_block_moves_with_the_block() {
+        let source = "import sqlite3\n\nasync def f(p):\n    with sqlite3.connect(p) as con:\n        cur = con.cursor()\n        cur.execute('q')\n        rows = cur.fetchall()\n    return rows\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains(
+                "        with sqlite3.connect(p) as con:\n            cur = con.cursor()\n"
+            ),
+            "{text}"
+        );
     }
 }
