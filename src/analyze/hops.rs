@@ -302,6 +302,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             offload_idioms: self.registry.offload_idioms(),
             absolute_import: self.absolute_import,
             consumed_in_thread: false,
+            memo: &self.file.strategy_memo,
         })
     }
 

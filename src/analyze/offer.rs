@@ -357,6 +357,7 @@ fn make_finding(
         consumed_in_thread: codemod.consumed_in_thread.contains(&reached.qualified),
         offload_idioms: registry.offload_idioms(),
         absolute_import: &absolute_import,
+        memo: &file.strategy_memo,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
     // worker thread, the helper would hand that object back to the loop's thread (unless
@@ -379,7 +380,7 @@ fn make_finding(
         _ => None,
     };
     let (unit, unit_reason) = match affine {
-        Some(AffineCall::Unit(unit)) => (Some(unit), None),
+        Some(AffineCall::Unit(unit)) => (Some(*unit), None),
         Some(AffineCall::Foreign) => (
             None,
             per_call_affinity(registry, &reached.qualified, &facts.callee_text),

@@ -28,7 +28,7 @@ const HELPER: &str = "_db_work";
 /// What a call on (or making) a thread-affine object has for a fix moving code as a block.
 pub(super) enum AffineCall<'t> {
     /// The statements from the object's making to its close, which can move as one.
-    Unit(UnitOfWork<'t>),
+    Unit(Box<UnitOfWork<'t>>),
     /// A chain that makes the object and uses it in one expression
     /// (`sqlite3.connect(p).execute(q).fetchall()`): the strategy's own fix moves it whole.
     Chain,
@@ -372,7 +372,7 @@ fn unit_for<'t>(
         .and_then(|a| a.field(Field::Right))
         .map(|r| r.byte_range());
     let before = makers_before(file, registry, statement);
-    AffineCall::Unit(UnitOfWork {
+    AffineCall::Unit(Box::new(UnitOfWork {
         name: match before {
             0 => HELPER.to_owned(),
             n => format!("{HELPER}_{}", n + 1),
@@ -387,7 +387,7 @@ fn unit_for<'t>(
             })
             .collect(),
         kept,
-    })
+    }))
 }
 
 /// How many statements of the coroutine before `statement` make such an object into a name

@@ -35,6 +35,7 @@ pub use model::{
     MovedCode, ThreadAffine,
 };
 pub use offload::moved_with_block;
+pub use redis_async::StrategyMemo;
 pub use registry::{CallWords, ENTRY_WORDS, Registry};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;

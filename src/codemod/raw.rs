@@ -216,6 +216,9 @@ pub struct RawRedisAsync {
     pub refused: Vec<RawRedisRefused>,
     /// What differs after the migration, whatever the code; stated with the fix.
     pub caveats: Vec<String>,
+    /// The most uses of one client the migration rewrites: every finding on the client carries
+    /// the whole migration, so a client used in more places keeps the per-command fix.
+    pub max_uses: usize,
 }
 
 #[derive(Debug, Deserialize)]

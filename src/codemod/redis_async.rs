@@ -11,7 +11,8 @@
 //! What always differs is stated with the fix (`caveats`). The tables are data in
 //! `codemods/UNF102.toml`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tree_sitter::Node;
 
@@ -34,6 +35,7 @@ pub struct RedisAsyncMapping {
     pipeline_awaited: Vec<String>,
     refused: Vec<(Vec<String>, String)>,
     caveat: String,
+    max_uses: usize,
 }
 
 impl RedisAsyncMapping {
@@ -77,6 +79,7 @@ impl RedisAsyncMapping {
             pipelines: raw.pipelines.clone(),
             pipeline_awaited: raw.pipeline_awaited.clone(),
             refused,
+            max_uses: raw.max_uses,
             caveat: raw
                 .caveats
                 .iter()
@@ -87,19 +90,69 @@ impl RedisAsyncMapping {
     }
 }
 
+/// What a file's strategies worked out once for all its findings: the migration of each
+/// redis client (by its binding), which every finding on the client shares.
+#[derive(Default)]
+pub struct StrategyMemo {
+    redis: RefCell<HashMap<BindingId, Result<Migration, String>>>,
+}
+
+/// The edits of one client's migration.
+#[derive(Clone)]
+struct Migration {
+    edits: Vec<Edit>,
+    replacement: String,
+}
+
 /// The migration of the client the call at `site` uses, or why there is none.
 pub fn redis_asyncio(
     site: &Site,
     applicability: Applicability,
     mapping: &RedisAsyncMapping,
 ) -> Result<Proposal, String> {
+    let binding = client_binding(site, mapping)?;
+    let known = site.memo.redis.borrow().get(&binding).cloned();
+    let migration = match known {
+        Some(migration) => migration,
+        None => {
+            let migration = migrate(site, mapping, binding);
+            site.memo
+                .redis
+                .borrow_mut()
+                .insert(binding, migration.clone());
+            migration
+        }
+    }?;
+    let mut fix = Fix::new(applicability, String::new(), migration.edits);
+    fix.caveat = Some(mapping.caveat.clone());
+    Ok(Proposal {
+        fix,
+        replacement: migration.replacement,
+    })
+}
+
+/// The whole migration of the client bound at `binding`.
+fn migrate(
+    site: &Site,
+    mapping: &RedisAsyncMapping,
+    binding: BindingId,
+) -> Result<Migration, String> {
     let text = site.text;
-    let (binding, constructor, kind) = client_of(site, mapping)?;
+    let (constructor, kind) = client_made(site, mapping, binding)?;
     let name = site.index.binding(binding).name.clone();
     let commands = &mapping.commands[&kind];
     let mut edits = Vec::new();
     let mut pipelines = Vec::new();
-    for node in occurrences(site, &name, binding) {
+    let uses = occurrences(site, &name, binding);
+    if uses.len() > mapping.max_uses {
+        return Err(format!(
+            "the client `{name}` is used in {} places, more than the {} the migration rewrites \
+             at once",
+            uses.len(),
+            mapping.max_uses
+        ));
+    }
+    for node in uses {
         let line = node.start_position().row + 1;
         if !site.index.is_async_context(node.start_byte())
             || site.index.in_generator_expression(node.start_byte())
@@ -168,20 +221,14 @@ pub fn redis_asyncio(
         format!("{}.{path}", reference.name),
     ));
     edits.extend(reference.import);
-    let mut fix = Fix::new(applicability, String::new(), edits);
-    fix.caveat = Some(mapping.caveat.clone());
-    Ok(Proposal {
-        fix,
+    Ok(Migration {
+        edits,
         replacement: format!("{module}.{path}"),
     })
 }
 
-/// The client's binding (a module global or a local, bound once by a known constructor), the
-/// constructor call and its qualified name.
-fn client_of<'t>(
-    site: &Site<'t>,
-    mapping: &RedisAsyncMapping,
-) -> Result<(BindingId, Node<'t>, String), String> {
+/// The binding of the client the call is on (or of the client whose pipeline it is on).
+fn client_binding(site: &Site, mapping: &RedisAsyncMapping) -> Result<BindingId, String> {
     let text = site.text;
     let mut object = site
         .callee
@@ -209,10 +256,22 @@ fn client_of<'t>(
         );
     }
     let name = &text[object.byte_range()];
-    let Resolution::Binding(id) = site.index.resolve_name(name, object.start_byte()) else {
-        return Err("the client's name is not bound here".to_owned());
-    };
+    match site.index.resolve_name(name, object.start_byte()) {
+        Resolution::Binding(id) => Ok(id),
+        Resolution::Builtin => Err("the client's name is not bound here".to_owned()),
+    }
+}
+
+/// The client bound at `id` (a module global or a local, bound once by a known
+/// constructor): the constructor call and its qualified name.
+fn client_made<'t>(
+    site: &Site<'t>,
+    mapping: &RedisAsyncMapping,
+    id: BindingId,
+) -> Result<(Node<'t>, String), String> {
+    let text = site.text;
     let binding = site.index.binding(id);
+    let name = &binding.name;
     if binding.kind != BindingKind::Assignment {
         return Err(format!(
             "`{name}` is a parameter or an import: the code that made the client is elsewhere"
@@ -254,7 +313,7 @@ fn client_of<'t>(
             "`{name}` is not assigned its client plainly (`{name} = redis.Redis(...)`)"
         ));
     }
-    Ok((id, constructor, kind))
+    Ok((constructor, kind))
 }
 
 /// The call the identifier `name`'s binding holds (`pipe = cache.pipeline()`).
