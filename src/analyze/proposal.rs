@@ -34,9 +34,24 @@ pub(super) fn propose_fix(
         let reason = reason.render(|_| callee_text.to_owned());
         return (None, Some(reason));
     }
-    let chosen = match alternative_fix(file, codemod, site, callee_text) {
+    let chosen = match alternative_fix(codemod, site, callee_text, file.unsafe_fixes) {
         Some(fix) => Ok(Some(fix)),
-        None => primary_fix(file, codemod, site, callee_text, unit),
+        None => {
+            let own = primary_fix(file, codemod, site, callee_text, unit);
+            // Where the codemod's own fix has none (or only a suggestion), its alternative is
+            // the fix at any threshold (so `check` says what `fix --unsafe-fixes` does).
+            let none = match &own {
+                Ok(Some(fix)) => fix.applicability == Applicability::DisplayOnly,
+                Ok(None) | Err(_) => true,
+            };
+            let alternative = none
+                .then(|| alternative_fix(codemod, site, callee_text, true))
+                .flatten();
+            match alternative {
+                Some(fix) => Ok(Some(fix)),
+                None => own,
+            }
+        }
     };
     // Every strategy's fix keeps the task's cancellation working where it adds an `await`.
     let chosen = chosen.and_then(|fix| fix.map(|fix| keep_cancellation(site, fix)).transpose());
@@ -52,15 +67,15 @@ pub(super) fn propose_fix(
 /// The codemod's alternative fix, when the run goes as far as its applicability and it can
 /// make one.
 fn alternative_fix(
-    file: &FileContext,
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unsafe_fixes: bool,
 ) -> Option<Fix> {
     let alternative = codemod
         .alternative
         .as_ref()
-        .filter(|a| file.unsafe_fixes || a.applicability == Applicability::Safe)?;
+        .filter(|a| unsafe_fixes || a.applicability == Applicability::Safe)?;
     let mut proposal = alternative
         .strategy
         .propose(site, alternative.applicability)

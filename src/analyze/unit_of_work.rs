@@ -101,7 +101,12 @@ pub(super) fn affine_call<'t>(
                     .to_owned(),
             ));
         }
-        Err(answer) => return Some(answer),
+        // `conn.backup(sqlite3.connect(":memory:"))`: made and used inside another unit,
+        // which moves it with the rest.
+        Err(answer) => match enclosing_unit(file, registry, call) {
+            Some(found) => found,
+            None => return Some(answer),
+        },
     };
     // Named for what the statement makes (`con` is a connection where the call is on the
     // cursor it returns).
@@ -388,6 +393,50 @@ fn unit_for<'t>(
             .collect(),
         kept,
     }))
+}
+
+/// The unit around `node` of another object: a statement before it in one of its blocks makes
+/// one (`con = sqlite3.connect(p)`) that a statement after it closes (`con.close()`).
+fn enclosing_unit<'t>(
+    file: &FileContext<'t>,
+    registry: &Registry,
+    node: Node<'t>,
+) -> Option<(String, Node<'t>)> {
+    let text = file.text;
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind_name(), "function_definition" | "lambda") {
+            return None;
+        }
+        if parent.kind_name() == "block" {
+            let mut before = current.prev_named_sibling();
+            while let Some(statement) = before {
+                let made = statement
+                    .named_child(0)
+                    .filter(|_| statement.kind_name() == "expression_statement")
+                    .filter(|a| a.kind_name() == "assignment")
+                    .filter(|a| {
+                        a.field(Field::Right)
+                            .is_some_and(|r| made_by(file, registry, r).is_some())
+                    })
+                    .and_then(|a| a.field(Field::Left))
+                    .filter(|l| l.kind_name() == "identifier");
+                if let Some(left) = made {
+                    let name = &text[left.byte_range()];
+                    let mut after = Some(current);
+                    while let Some(later) = after {
+                        if closes(text, later, name) {
+                            return Some((name.to_owned(), statement));
+                        }
+                        after = later.next_named_sibling();
+                    }
+                }
+                before = statement.prev_named_sibling();
+            }
+        }
+        current = parent;
+    }
+    None
 }
 
 /// How many statements of the coroutine before `statement` make such an object into a name
