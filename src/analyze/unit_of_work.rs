@@ -471,8 +471,25 @@ fn makers_before(file: &FileContext, registry: &Registry, statement: Node) -> us
     count
 }
 
-/// Whether `statement` is `name.close()`.
+/// Whether `statement` is `name.close()`, or a `try` whose `finally:` block holds it.
 fn closes(text: &str, statement: Node, name: &str) -> bool {
+    if statement.kind_name() == "try_statement" {
+        let mut cursor = statement.walk();
+        let finally = statement
+            .named_children(&mut cursor)
+            .find(|c| c.kind_name() == "finally_clause")
+            .and_then(|f| {
+                let mut inner = f.walk();
+                f.named_children(&mut inner)
+                    .find(|b| b.kind_name() == "block")
+            });
+        return finally.is_some_and(|block| {
+            let mut inner = block.walk();
+            block
+                .named_children(&mut inner)
+                .any(|s| closes(text, s, name))
+        });
+    }
     statement.kind_name() == "expression_statement"
         && statement
             .named_child(0)
@@ -579,6 +596,21 @@ mod tests {
                 .iter()
                 .any(|r| r.contains("is not closed by a `con.close()` in the block")),
             "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn a_close_in_a_finally_block_ends_the_unit() {
+        let source = "import sqlite3\n\nasync def f(p, rows):\n    con = sqlite3.connect(p)\n    try:\n        con.executemany('q', rows)\n        con.commit()\n    finally:\n        con.close()\n    return len(rows)\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains("    def _db_work():\n        con = sqlite3.connect(p)\n        try:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("            con.close()\n    await asyncio.to_thread(_db_work)\n"),
+            "{text}"
         );
     }
 
