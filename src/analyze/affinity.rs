@@ -54,8 +54,20 @@ pub(super) fn foreign_affine_use_in_block(
     function: ScopeId,
     block: Node,
 ) -> Option<Affinity> {
-    let mut stack = vec![block];
-    let mut cursor = block.walk();
+    foreign_affine_use_in_statements(file, registry, function, &[block])
+}
+
+/// [`foreign_affine_use_in_block`] for a run of sibling statements moved as one.
+pub(super) fn foreign_affine_use_in_statements(
+    file: &FileContext,
+    registry: &Registry,
+    function: ScopeId,
+    statements: &[Node],
+) -> Option<Affinity> {
+    let (first, last) = (statements.first()?, statements.last()?);
+    let span = first.start_byte()..last.end_byte();
+    let mut stack = statements.to_vec();
+    let mut cursor = first.walk();
     let mut calls = Vec::new();
     while let Some(node) = stack.pop() {
         if matches!(
@@ -71,7 +83,7 @@ pub(super) fn foreign_affine_use_in_block(
     }
     calls.sort_by_key(|c| c.start_byte());
     calls.into_iter().find_map(|call| {
-        foreign_affine_use_moved(file, registry, function, Some(block.byte_range()), call)
+        foreign_affine_use_moved(file, registry, function, Some(span.clone()), call)
     })
 }
 

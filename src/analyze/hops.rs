@@ -357,6 +357,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             thread_safe: self.registry.thread_safe(),
             absolute_import: self.absolute_import,
             consumed_in_thread: false,
+            memo: &self.file.strategy_memo,
         })
     }
 

@@ -23,6 +23,7 @@ mod startup_hooks;
 mod summary;
 mod suppression;
 mod target;
+mod unit_of_work;
 
 #[cfg(test)]
 mod entry_tests;
@@ -69,6 +70,8 @@ pub struct FileContext<'a> {
     pub await_hazards: std::cell::OnceCell<await_order::AwaitHazards>,
     /// The script's entry points and the coroutines that run alone, found once.
     pub single_task: std::cell::OnceCell<entry::SingleTask>,
+    /// What the strategies work out once for all the file's findings.
+    pub strategy_memo: crate::codemod::StrategyMemo,
 }
 
 /// Find every match of an enabled codemod in one file, sorted by position. Their thread hops

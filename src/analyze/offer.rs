@@ -18,6 +18,7 @@ use super::returned::{affine_leaving_block, block_keeps_resource, returned_recei
 use super::side_effects::{apply_hazard, moved_block_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
+use super::unit_of_work::{AffineCall, affine_call};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
@@ -368,6 +369,7 @@ fn make_finding(
         offload_idioms: registry.offload_idioms(),
         thread_safe: registry.thread_safe(),
         absolute_import: &absolute_import,
+        memo: &file.strategy_memo,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
     // worker thread, the helper would hand that object back to the loop's thread (unless
@@ -381,14 +383,39 @@ fn make_finding(
     let per_call = matches!(codemod.strategy, Some(Strategy::ToThread))
         .then(|| per_call_affinity(registry, &reached.qualified, &facts.callee_text))
         .flatten();
+    // A block-moving fix of a call on a thread-affine object moves the whole unit of work
+    // (make, use, close) or nothing.
+    let affine = match (&codemod.strategy, facts.async_function) {
+        (Some(Strategy::OffloadBlock), Some(function)) if moved_with_block(&fix_site).is_none() => {
+            affine_call(file, registry, function, site.call)
+        }
+        _ => None,
+    };
+    let (unit, unit_reason) = match affine {
+        Some(AffineCall::Unit(unit)) => (Some(*unit), None),
+        Some(AffineCall::Foreign) => (
+            None,
+            per_call_affinity(registry, &reached.qualified, &facts.callee_text),
+        ),
+        Some(AffineCall::Refused(reason)) => (None, Some(reason)),
+        Some(AffineCall::Chain) | None => (None, None),
+    };
     let (fix, no_fix_reason) = match reached
         .pinned
         .map(str::to_owned)
         .or(per_call)
         .or(returned.map(str::to_owned))
+        .or(unit_reason)
     {
         Some(reason) => (None, Some(reason)),
-        None => match propose_fix(file, registry, codemod, &fix_site, &facts.callee_text) {
+        None => match propose_fix(
+            file,
+            registry,
+            codemod,
+            &fix_site,
+            &facts.callee_text,
+            unit.as_ref(),
+        ) {
             (Some(fix), reason) => match block_pinned(file, registry, &fix_site, facts) {
                 Some(pinned) => (None, Some(pinned)),
                 None => (Some(fix), reason),

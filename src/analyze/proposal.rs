@@ -10,6 +10,7 @@ use super::FileContext;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::{Alone, in_single_task_script};
+use super::unit_of_work::UnitOfWork;
 use crate::codemod::{Codemod, Registry, Site, Template};
 use crate::fix::{Applicability, Fix};
 use crate::parse::KindName;
@@ -18,13 +19,15 @@ use crate::parse::KindName;
 pub const SYNTAX_ERROR_REASON: &str = "the code around it has a syntax error";
 
 /// The fix for the call at `site`, or why there is none (`(None, None)`: the codemod has no
-/// fix).
+/// fix). `unit`: the unit of work on a thread-affine object the codemod's fix moves in place
+/// of what its strategy would (`unit_of_work.rs`).
 pub(super) fn propose_fix(
     file: &FileContext,
     registry: &Registry,
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unit: Option<&UnitOfWork>,
 ) -> (Option<Fix>, Option<String>) {
     if let Some(reason) = &codemod.single_task_reason
         && let Some(alone) = in_single_task_script(file, registry, site.call)
@@ -39,9 +42,24 @@ pub(super) fn propose_fix(
         };
         return (None, Some(reason));
     }
-    let chosen = match alternative_fix(file, codemod, site, callee_text) {
+    let chosen = match alternative_fix(codemod, site, callee_text, file.unsafe_fixes) {
         Some(fix) => Ok(Some(fix)),
-        None => primary_fix(file, codemod, site, callee_text),
+        None => {
+            let own = primary_fix(file, codemod, site, callee_text, unit);
+            // Where the codemod's own fix has none (or only a suggestion), its alternative is
+            // the fix at any threshold (so `check` says what `fix --unsafe-fixes` does).
+            let none = match &own {
+                Ok(Some(fix)) => fix.applicability == Applicability::DisplayOnly,
+                Ok(None) | Err(_) => true,
+            };
+            let alternative = none
+                .then(|| alternative_fix(codemod, site, callee_text, true))
+                .flatten();
+            match alternative {
+                Some(fix) => Ok(Some(fix)),
+                None => own,
+            }
+        }
     };
     // Every strategy's fix keeps the task's cancellation working where it adds an `await`.
     let chosen = chosen.and_then(|fix| fix.map(|fix| keep_cancellation(site, fix)).transpose());
@@ -57,15 +75,15 @@ pub(super) fn propose_fix(
 /// The codemod's alternative fix, when the run goes as far as its applicability and it can
 /// make one.
 fn alternative_fix(
-    file: &FileContext,
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unsafe_fixes: bool,
 ) -> Option<Fix> {
     let alternative = codemod
         .alternative
         .as_ref()
-        .filter(|a| file.unsafe_fixes || a.applicability == Applicability::Safe)?;
+        .filter(|a| unsafe_fixes || a.applicability == Applicability::Safe)?;
     let mut proposal = alternative
         .strategy
         .propose(site, alternative.applicability)
@@ -82,6 +100,7 @@ fn primary_fix(
     codemod: &Codemod,
     site: &Site,
     callee_text: &str,
+    unit: Option<&UnitOfWork>,
 ) -> Result<Option<Fix>, String> {
     let (Some(strategy), Some(title)) = (&codemod.strategy, &codemod.fix_title) else {
         return Ok(None);
@@ -93,7 +112,10 @@ fn primary_fix(
     if let Some(exception) = exception.filter(|e| e.no_fix) {
         return Err(exception.reason.clone());
     }
-    let mut proposal = strategy.propose(site, codemod.applicability)?;
+    let mut proposal = match unit {
+        Some(unit) => unit.propose(site, codemod.applicability)?,
+        None => strategy.propose(site, codemod.applicability)?,
+    };
     if let Some(exception) = exception
         && exception.applicability < proposal.fix.applicability
     {

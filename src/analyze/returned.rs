@@ -227,8 +227,12 @@ fn read_after(
         }
         if node.kind_name() == "identifier" && node.start_byte() >= end {
             let name = &file.text[node.byte_range()];
+            // A rebinding (`session = SessionLocal()` after the block) is no read.
+            let rebinds = matches!(index.resolve_name(name, node.end_byte()),
+                Resolution::Binding(id) if index.binding(id).range == node.byte_range());
             if let Resolution::Binding(id) = index.resolve_name(name, node.start_byte())
                 && held.contains(&id)
+                && !rebinds
             {
                 return Some(id);
             }

@@ -29,6 +29,7 @@ pub(super) fn with_context<T>(
         shared_files: Default::default(),
         await_hazards: Default::default(),
         single_task: Default::default(),
+        strategy_memo: Default::default(),
     };
     work(&file)
 }

@@ -341,8 +341,14 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
     let Some(fix) = fix else {
         return Ok(CompiledFix::default());
     };
-    let strategy = Strategy::compile(&fix.strategy, &fix.replacement, fix.httpx.as_ref(), calls)
-        .map_err(|e| format!("`[fix]`: {e}"))?;
+    let strategy = Strategy::compile(
+        &fix.strategy,
+        &fix.replacement,
+        fix.httpx.as_ref(),
+        None,
+        calls,
+    )
+    .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
     if fix.unless_single_task && !matches!(strategy, Strategy::ToThread | Strategy::OffloadBlock) {
@@ -433,6 +439,7 @@ fn compile_alternative(
             &alternative.strategy,
             &Default::default(),
             alternative.httpx.as_ref(),
+            alternative.redis.as_ref(),
             calls,
         )
         .map_err(|e| format!("`[alternative-fix]`: {e}"))?,

@@ -22,6 +22,7 @@ mod names;
 mod offload;
 pub mod one_hop;
 mod raw;
+mod redis_async;
 mod registry;
 mod single_task;
 pub mod strategy;
@@ -37,6 +38,7 @@ pub use model::{
     MovedCode, ThreadAffine, ThreadSafe,
 };
 pub use offload::moved_with_block;
+pub use redis_async::StrategyMemo;
 pub use registry::{CallWords, Registry};
 pub use single_task::{HookRegistration, SingleTaskData, StartupHook, under};
 pub use strategy::{AsyncLibrary, Site, Strategy};

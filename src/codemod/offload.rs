@@ -98,37 +98,58 @@ fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>>
         let statement = node.parent()?.parent()?;
         return (statement.kind_name() == "with_statement").then_some(statement);
     }
-    // `f.write(...)` where `f` is the target of an enclosing `with`.
-    let receiver = site
-        .callee
-        .field(Field::Object)
-        .filter(|o| o.kind_name() == "identifier")?;
-    let name = &text[receiver.byte_range()];
-    let Resolution::Binding(id) = site.index.resolve_name(name, receiver.start_byte()) else {
-        return None;
-    };
-    let binding = site.index.binding(id);
-    if binding.scope != function {
-        return None;
+    // `f.write(...)` where `f` is the target of an enclosing `with` (or
+    // `con.execute(q).fetchone()`, a chain starting from it).
+    let mut receiver = site.callee.field(Field::Object)?;
+    while receiver.kind_name() == "call" {
+        receiver = receiver
+            .field(Field::Function)
+            .filter(|f| f.kind_name() == "attribute")?
+            .field(Field::Object)?;
     }
-    let mut current = site.call;
-    while let Some(parent) = current.parent() {
-        if parent.kind_name() == "with_statement" {
-            let targets = with_targets(parent, text);
-            if targets
-                .iter()
-                .any(|t| t.byte_range() == binding.range && &text[t.byte_range()] == name)
+    let mut receiver = Some(receiver).filter(|o| o.kind_name() == "identifier")?;
+    // `cur.fetchone()` after `cur = con.cursor()` in `with sqlite3.connect(p) as con:`: what
+    // the target derives is followed back to it (a few steps).
+    for _ in 0..4 {
+        let name = &text[receiver.byte_range()];
+        let Resolution::Binding(id) = site.index.resolve_name(name, receiver.start_byte()) else {
+            return None;
+        };
+        let binding = site.index.binding(id);
+        if binding.scope != function {
+            return None;
+        }
+        let mut current = site.call;
+        while let Some(parent) = current.parent() {
+            if parent.kind_name() == "with_statement"
+                && with_targets(parent, text)
+                    .iter()
+                    .any(|t| t.byte_range() == binding.range && &text[t.byte_range()] == name)
             {
                 return Some(parent);
             }
+            if matches!(
+                parent.kind_name(),
+                "function_definition" | "lambda" | "class_definition"
+            ) {
+                break;
+            }
+            current = parent;
         }
-        if matches!(
-            parent.kind_name(),
-            "function_definition" | "lambda" | "class_definition"
-        ) {
-            return None;
-        }
-        current = parent;
+        let value = binding
+            .value
+            .as_ref()
+            .and_then(|v| {
+                site.tree
+                    .root_node()
+                    .descendant_for_byte_range(v.start, v.end)
+            })
+            .filter(|v| v.kind_name() == "call")?;
+        receiver = value
+            .field(Field::Function)
+            .filter(|f| f.kind_name() == "attribute")?
+            .field(Field::Object)
+            .filter(|o| o.kind_name() == "identifier")?;
     }
     None
 }
@@ -282,12 +303,13 @@ fn names_of_block(
     site: &Site,
     function: ScopeId,
     function_node: Node,
-    statement: Node,
+    moved: Moved,
     body: Option<Node>,
     judged: &[Judged],
 ) -> Result<Names, String> {
     let text = site.text;
-    let span = statement.byte_range();
+    let statement = moved.first;
+    let span = moved.span();
     let inside = |n: Node| span.start <= n.start_byte() && n.end_byte() <= span.end;
     let binding_sites: std::collections::HashSet<std::ops::Range<usize>> = site
         .index
@@ -305,11 +327,11 @@ fn names_of_block(
         .map(|(_, b)| b.name.clone())
         .collect();
     // The targets of the `with` statement, or of those a moved `if` holds.
-    let targets: Vec<Node> = if statement.kind_name() == "with_statement" {
+    let targets: Vec<Node> = if moved.is_one() && statement.kind_name() == "with_statement" {
         with_targets(statement, text)
     } else {
         let mut targets = Vec::new();
-        let mut stack = vec![statement];
+        let mut stack = moved.statements();
         let mut cursor = statement.walk();
         while let Some(node) = stack.pop() {
             match node.kind_name() {
@@ -476,7 +498,10 @@ fn names_of_block(
     }
     Ok(Names {
         returned,
-        thread_caveat: thread_caveat(site, statement, &bound_inside, &targets, judged),
+        thread_caveat: moved
+            .statements()
+            .into_iter()
+            .find_map(|s| thread_caveat(site, s, &bound_inside, &targets, judged)),
     })
 }
 
@@ -494,6 +519,49 @@ struct Plan<'t> {
 pub(crate) struct MovedStatement<'a> {
     pub name: &'a str,
     pub judged: &'a [Judged],
+    /// Names that must not be read after the moved code (a connection it closes).
+    pub kept: &'a [String],
+}
+
+/// The statements a fix moves into one nested function: one (a `with` block, an `if`), or a
+/// run of siblings of one block (`con = sqlite3.connect(p)` ... `con.close()`).
+#[derive(Clone, Copy)]
+pub(crate) struct Moved<'t> {
+    pub first: Node<'t>,
+    pub last: Node<'t>,
+}
+
+impl<'t> Moved<'t> {
+    pub(crate) fn one(statement: Node<'t>) -> Moved<'t> {
+        Moved {
+            first: statement,
+            last: statement,
+        }
+    }
+
+    fn is_one(&self) -> bool {
+        self.first.id() == self.last.id()
+    }
+
+    pub(crate) fn span(&self) -> std::ops::Range<usize> {
+        self.first.start_byte()..self.last.end_byte()
+    }
+
+    /// The statements, first to last.
+    pub(crate) fn statements(&self) -> Vec<Node<'t>> {
+        let mut statements = vec![self.first];
+        let mut current = self.first;
+        while current.id() != self.last.id() {
+            match current.next_named_sibling() {
+                Some(next) => {
+                    statements.push(next);
+                    current = next;
+                }
+                None => break,
+            }
+        }
+        statements
+    }
 }
 
 /// Whether `statement` (a `with` block, or with `unit` another statement) can move into a
@@ -502,10 +570,11 @@ fn plan_block<'t>(
     site: &Site<'t>,
     function: ScopeId,
     function_node: Node<'t>,
-    statement: Node<'t>,
+    moved: Moved<'t>,
     unit: Option<&MovedStatement>,
 ) -> Result<Plan<'t>, String> {
     let text = site.text;
+    let statement = moved.first;
     if site.index.scope_at(statement.start_byte()) != function
         || statement.parent().is_none_or(|p| p.kind_name() != "block")
     {
@@ -516,24 +585,37 @@ fn plan_block<'t>(
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the statement shares its line with other code".to_owned());
     }
-    let body = statement
-        .field(Field::Body)
-        .or_else(|| statement.field(Field::Consequence));
+    // A run of statements: their block; the plain bindings in it are sure.
+    let body = match moved.is_one() {
+        true => statement
+            .field(Field::Body)
+            .or_else(|| statement.field(Field::Consequence)),
+        false => statement.parent(),
+    };
     // `with open(p) as f: return json.load(f)`: the function returns it (an `if` returns
     // only on one path).
     let last_return = body.filter(|_| unit.is_none()).and_then(|b| {
         let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
         (last.kind_name() == "return_statement").then_some(last)
     });
-    if let Some(reason) = immovable(site, statement, last_return) {
+    if let Some(reason) = moved
+        .statements()
+        .into_iter()
+        .find_map(|s| immovable(site, s, last_return))
+    {
         return Err(reason);
     }
     let judged = unit.map_or(&[][..], |u| u.judged);
     // In an `if`, no binding is sure: a name it binds and the coroutine reads refuses it.
-    let sure_body = body.filter(|_| unit.is_none());
-    let names = names_of_block(site, function, function_node, statement, sure_body, judged)?;
+    let sure_body = body.filter(|_| unit.is_none() || !moved.is_one());
+    let names = names_of_block(site, function, function_node, moved, sure_body, judged)?;
     if last_return.is_some() && !names.returned.is_empty() {
         return Err("the block both returns and binds names used afterwards".to_owned());
+    }
+    if let Some(name) = unit.and_then(|u| names.returned.iter().find(|n| u.kept.contains(n))) {
+        return Err(format!(
+            "the coroutine uses `{name}` after the code that closes it"
+        ));
     }
     Ok(Plan {
         first_line,
@@ -572,7 +654,7 @@ fn helper_name(
     while let Some(node) = stack.pop() {
         if node.kind_name() == "with_statement"
             && node.start_byte() < with.start_byte()
-            && plan_block(site, function, function_node, node, None)
+            && plan_block(site, function, function_node, Moved::one(node), None)
                 .is_ok_and(|other| base_of(node, &other) == base)
         {
             before += 1;
@@ -613,7 +695,7 @@ fn offload_with(
     if with.child(0).is_some_and(|c| c.kind_name() == "async") {
         return Err("the `with` is already asynchronous".to_owned());
     }
-    offload_statement(site, applicability, function, with, None)
+    offload_statement(site, applicability, function, Moved::one(with), None)
 }
 
 /// `statement`, directly in the body of the coroutine `function`, moved into a nested plain
@@ -622,13 +704,15 @@ pub(crate) fn offload_statement(
     site: &Site,
     applicability: Applicability,
     function: ScopeId,
-    with: Node,
+    moved: Moved,
     unit: Option<MovedStatement>,
 ) -> Result<Proposal, String> {
     let text = site.text;
     let le = site.line_ending;
     let function_node = site.scope_node(function).ok_or("no function body")?;
-    let plan = plan_block(site, function, function_node, with, unit.as_ref())?;
+    let plan = plan_block(site, function, function_node, moved, unit.as_ref())?;
+    let with = moved.first;
+    let end = moved.last.end_byte();
     let helper = match &unit {
         Some(unit) => free_name(site, unit.name),
         None => helper_name(site, function, function_node, with, &plan),
@@ -642,7 +726,7 @@ pub(crate) fn offload_statement(
     let indent = &text[first_line..with.start_byte()];
     let unit = crate::source::detect_indent(text);
     let mut string_ranges = Vec::new();
-    let mut stack = vec![with];
+    let mut stack = moved.statements();
     let mut cursor = with.walk();
     while let Some(node) = stack.pop() {
         if node.kind_name() == "string" {
@@ -658,13 +742,13 @@ pub(crate) fn offload_statement(
         format!("{indent}def {helper}():{le}{unit}"),
     )];
     let mut line = first_line;
-    while line < with.end_byte() {
+    while line < end {
         let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
         let blank = text[line..].starts_with(['\n', '\r']);
         if !inside_string && !blank && line != first_line {
             edits.push(Edit::insertion(line, unit.clone()));
         }
-        match text[line..with.end_byte()].find('\n') {
+        match text[line..end].find('\n') {
             Some(newline) => line += newline + 1,
             None => break,
         }
@@ -672,8 +756,8 @@ pub(crate) fn offload_statement(
     let (run, replacement, imports) = thread_call(site, with.start_byte(), &helper, "", false)?;
     edits.extend(imports);
     // After the block's last line (and its comment, if any).
-    let rest = &text[with.end_byte()..];
-    let line_end = with.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let rest = &text[end..];
+    let line_end = end + rest.find(['\n', '\r']).unwrap_or(rest.len());
     let body_indent = format!("{indent}{unit}");
     let mut after = String::new();
     let call_line = match (&last_return, names.returned.as_slice()) {
@@ -697,11 +781,11 @@ pub(crate) fn offload_statement(
     edits.push(Edit::insertion(line_end, after));
 
     let mut fix = Fix::new(applicability, String::new(), edits);
-    fix.moves = Some(with.byte_range());
+    fix.moves = Some(moved.span());
     if let Some(caveat) = names.thread_caveat {
         fix.applicability = fix.applicability.min(Applicability::Unsafe);
         fix.caveat = Some(caveat);
-    } else if let Some((edits, title)) = async_file_block(site, with) {
+    } else if let Some((edits, title)) = async_file_block(site, with).filter(|_| moved.is_one()) {
         // The project's aiofiles instead of the thread: the same verdict, the block kept.
         let moves = fix.moves.take();
         fix = Fix::new(fix.applicability, title, edits);
@@ -766,11 +850,14 @@ fn offload_chain(site: &Site, applicability: Applicability) -> Result<Proposal, 
     // `smtplib.LMTP(p).noop()` reported as the method call: when the call it is made on is
     // the codemod's too, that call's fix moves this same chain; the two fixes are one edit.
     if outer.id() == site.call.id() && !ends_a_chain_of_a_match(site) {
-        return Err(
-            "the object it makes is kept for later calls: only a `with` block, or a chained \
-             call such as `open(p).read()`, moves to a thread as a whole"
-                .to_owned(),
-        );
+        let what = match site.codemod_calls.iter().any(|c| c == site.qualified) {
+            true => "the object it makes is kept for later calls",
+            false => "the object it is called on is kept for other calls",
+        };
+        return Err(format!(
+            "{what}: only a `with` block, or a chained call such as `open(p).read()`, moves \
+             to a thread as a whole"
+        ));
     }
     if site.index.in_generator_expression(outer.start_byte()) {
         return Err("inside a generator expression, `await` would make it asynchronous".to_owned());

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use tree_sitter::Node;
 
-use super::offload::{MovedStatement, immovable, offload_statement};
+use super::offload::{Moved, MovedStatement, immovable, offload_statement};
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape};
 use super::strategy::thread_call::thread_call;
 use super::thread_caveat::{Judged, thread_caveat};
@@ -84,8 +84,18 @@ pub fn offload_check_then_act(
         .index
         .async_function_at(statement.start_byte())
         .ok_or("the statement is not in a coroutine")?;
-    let unit = MovedStatement { name, judged };
-    offload_statement(site, applicability, function, statement, Some(unit))
+    let unit = MovedStatement {
+        name,
+        judged,
+        kept: &[],
+    };
+    offload_statement(
+        site,
+        applicability,
+        function,
+        Moved::one(statement),
+        Some(unit),
+    )
 }
 
 /// What differs when `if not os.path.exists(d): os.makedirs(d)` becomes
@@ -124,4 +134,32 @@ pub fn makedirs_exist_ok(site: &Site, statement: Node, makedirs: Node) -> Result
     fix.moves = Some(statement.byte_range());
     fix.caveat = Some(EXIST_OK_CAVEAT.to_owned());
     Ok(Proposal { fix, replacement })
+}
+
+/// A unit of work on a thread-affine object (`con = sqlite3.connect(p)` ... `con.close()`:
+/// `first` to `last`, siblings in one block of the coroutine) moved into a nested function
+/// named `name` (or the first free `name_2`, ...) run in one worker thread, so the object is
+/// made, used and closed there. `judged`: the code the caller judged safe there (the call
+/// making the object); `kept`: the names that must not be read after `last` (the object and
+/// what is derived from it).
+pub fn offload_unit_of_work(
+    site: &Site,
+    applicability: Applicability,
+    (first, last): (Node, Node),
+    name: &str,
+    judged: &[Judged],
+    kept: &[String],
+) -> Result<Proposal, String> {
+    let function = site
+        .index
+        .async_function_at(first.start_byte())
+        .ok_or("the statement is not in a coroutine")?;
+    let unit = MovedStatement { name, judged, kept };
+    offload_statement(
+        site,
+        applicability,
+        function,
+        Moved { first, last },
+        Some(unit),
+    )
 }

@@ -204,6 +204,36 @@ pub struct RawAlternativeFix {
     pub applicability: String,
     /// For `httpx-client`: the requests → httpx mapping it follows.
     pub httpx: Option<RawHttpxMapping>,
+    /// For `redis-asyncio`: what the migration to redis-py's asyncio client changes.
+    pub redis: Option<RawRedisAsync>,
+}
+
+/// `[alternative-fix.redis]`: the migration of a sync redis-py client to `redis.asyncio`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRedisAsync {
+    /// Each sync constructor and its asyncio counterpart (`redis.Redis` → `redis.asyncio.Redis`).
+    pub constructors: std::collections::BTreeMap<String, String>,
+    /// Methods that return an async iterator there: `for` becomes `async for`.
+    pub iterators: Vec<String>,
+    /// Methods that make a pipeline, whose commands are queued, not awaited.
+    pub pipelines: Vec<String>,
+    /// The pipeline's methods that are awaited (`execute`).
+    pub pipeline_awaited: Vec<String>,
+    /// Methods whose objects differ in ways the migration does not follow: no migration.
+    pub refused: Vec<RawRedisRefused>,
+    /// What differs after the migration, whatever the code; stated with the fix.
+    pub caveats: Vec<String>,
+    /// The most uses of one client the migration rewrites: every finding on the client carries
+    /// the whole migration, so a client used in more places keeps the per-command fix.
+    pub max_uses: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRedisRefused {
+    pub names: Vec<String>,
+    pub reason: String,
 }
 
 /// `[[fix.exceptions]]`: these calls get a lower applicability, with the reason shown.

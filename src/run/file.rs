@@ -129,6 +129,7 @@ pub(super) fn find_in_project(
         shared_files: Default::default(),
         await_hazards: Default::default(),
         single_task: Default::default(),
+        strategy_memo: Default::default(),
     };
     panic_if_asked(path);
     let summary = match role {

@@ -100,6 +100,7 @@ fn benches(c: &mut Criterion) {
             shared_files: Default::default(),
             await_hazards: Default::default(),
             single_task: Default::default(),
+            strategy_memo: Default::default(),
         };
         group.bench_function("match", |b| {
             b.iter(|| analyze(&context, &registry, &selection))

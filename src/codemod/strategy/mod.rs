@@ -53,6 +53,9 @@ pub enum Strategy {
     /// `requests.get(...)` → `await client.get(...)` in `async with httpx.AsyncClient(...)`
     /// (see the `httpx` module).
     HttpxClient(Arc<HttpxMapping>),
+    /// A sync redis-py client migrated to `redis.asyncio`: its constructor, every command
+    /// awaited (see the `redis_async` module).
+    RedisAsyncio(Arc<crate::codemod::redis_async::RedisAsyncMapping>),
     /// Run the blocking call in a worker thread and await it:
     /// `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; `trio.to_thread.run_sync` /
     /// `anyio.to_thread.run_sync` in files written for those (with `functools.partial` for
@@ -115,6 +118,7 @@ impl Strategy {
         name: &str,
         replacement: &BTreeMap<String, String>,
         httpx: Option<&RawHttpxMapping>,
+        redis: Option<&crate::codemod::raw::RawRedisAsync>,
         calls: &[String],
     ) -> Result<Strategy, String> {
         let strategy = match name {
@@ -168,14 +172,25 @@ impl Strategy {
                 let mapping = HttpxMapping::compile(mapping, calls)?;
                 without_replacement(name, replacement, Strategy::HttpxClient(Arc::new(mapping)))
             }
+            "redis-asyncio" => {
+                let mapping = redis.ok_or(
+                    "strategy `redis-asyncio` needs its `redis` table (what the migration changes)",
+                )?;
+                let mapping =
+                    crate::codemod::redis_async::RedisAsyncMapping::compile(mapping, calls)?;
+                without_replacement(name, replacement, Strategy::RedisAsyncio(Arc::new(mapping)))
+            }
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
             "offload-block" => without_replacement(name, replacement, Strategy::OffloadBlock),
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, to-thread, offload-block, gather-surface-errors, gather-task-group)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, redis-asyncio, to-thread, offload-block, gather-surface-errors, gather-task-group)"
             )),
         }?;
         if httpx.is_some() && !matches!(strategy, Strategy::HttpxClient(_)) {
             return Err(format!("strategy `{name}` takes no `httpx` table"));
+        }
+        if redis.is_some() && !matches!(strategy, Strategy::RedisAsyncio(_)) {
+            return Err(format!("strategy `{name}` takes no `redis` table"));
         }
         Ok(strategy)
     }
@@ -202,6 +217,9 @@ impl Strategy {
             Strategy::OffloadBlock => crate::codemod::offload::offload_block(site, applicability),
             Strategy::HttpxClient(mapping) => {
                 crate::codemod::httpx::httpx_client(site, applicability, mapping)
+            }
+            Strategy::RedisAsyncio(mapping) => {
+                crate::codemod::redis_async::redis_asyncio(site, applicability, mapping)
             }
             Strategy::ReplaceFunction { asyncio } => {
                 equivalent::replace_function(site, asyncio, applicability)

@@ -41,6 +41,8 @@ pub struct Site<'a> {
     /// An import's qualified name made absolute (`..utils.run` → `bot.utils.run`), `None` for
     /// a relative one when the file's module is not known.
     pub absolute_import: &'a dyn Fn(&str) -> Option<String>,
+    /// What the file's strategies worked out once for all its findings.
+    pub memo: &'a crate::codemod::StrategyMemo,
 }
 
 impl<'a> Site<'a> {
