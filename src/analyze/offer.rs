@@ -356,6 +356,7 @@ fn make_finding(
         consumed_in_thread: codemod.consumed_in_thread.contains(&reached.qualified),
         offload_idioms: registry.offload_idioms(),
         absolute_import: &absolute_import,
+        line_limit: &file.line_limit,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
     // worker thread, the helper would hand that object back to the loop's thread (unless

@@ -131,6 +131,7 @@ pub(super) fn find_in_project(
         },
         shared_files: Default::default(),
         await_hazards: Default::default(),
+        line_limit: Default::default(),
         single_task: Default::default(),
     };
     panic_if_asked(path);
