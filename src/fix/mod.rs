@@ -252,18 +252,27 @@ pub struct Moved {
 /// inside a replaced range goes to the start of what replaced it (`towards_end`: to its end,
 /// and an insertion right at `offset` is taken in).
 fn offset_after(offset: usize, moved: &[Moved], towards_end: bool) -> usize {
-    let mut at = offset;
-    for Moved { before, after } in moved {
-        let inserted_here = before.is_empty() && before.start == offset;
-        if before.end <= offset && !inserted_here {
-            at = offset - before.end + after.end;
-        } else if before.start < offset || inserted_here && towards_end {
-            return if towards_end { after.end } else { after.start };
-        } else {
-            break;
+    let inserted_here = |before: &Range<usize>| before.is_empty() && before.start == offset;
+    // The edits wholly before `offset` come first (applied edits do not overlap, so their
+    // ends are in order): found by a binary search, not a walk from the start per offset.
+    let before_offset =
+        moved.partition_point(|m| m.before.end <= offset && !inserted_here(&m.before));
+    let at = match before_offset.checked_sub(1).map(|last| &moved[last]) {
+        Some(Moved { before, after }) => offset - before.end + after.end,
+        None => offset,
+    };
+    match moved.get(before_offset) {
+        Some(Moved { before, after })
+            if before.start < offset || inserted_here(before) && towards_end =>
+        {
+            if towards_end {
+                after.end
+            } else {
+                after.start
+            }
         }
+        _ => at,
     }
-    at
 }
 
 /// `ranges` of a text, where they are once the edits (`moved`) are applied, grown to cover
