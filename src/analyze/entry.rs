@@ -271,8 +271,9 @@ pub(super) fn module_function<'t>(
         // A name bound twice (a second `def`, an assignment) is a doubt.
         || file
             .index
-            .bindings()
-            .any(|(other, b)| other != id && b.scope == binding.scope && b.name == binding.name)
+            .bindings_named(binding.scope, &binding.name)
+            .iter()
+            .any(|&other| other != id)
     {
         return None;
     }

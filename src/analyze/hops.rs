@@ -132,12 +132,13 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
     };
     // Check-then-act: each `if` whose condition holds a member, outermost first.
     let mut ifs: Vec<Node> = Vec::new();
+    let mut seen_ifs = std::collections::HashSet::new();
     for (i, finding) in findings.iter().enumerate() {
         if merger.roles[i] != Role::Member {
             continue;
         }
         if let Some(statement) = call_of(finding).and_then(if_testing)
-            && !ifs.iter().any(|s| s.id() == statement.id())
+            && seen_ifs.insert(statement.id())
         {
             ifs.push(statement);
         }
@@ -152,49 +153,49 @@ pub fn merge_hops(file: &FileContext, registry: &Registry, findings: &mut [Findi
         .filter(|&i| merger.roles[i] == Role::Member && !merger.done[i])
         .collect();
     let mut group_of: Vec<usize> = (0..findings.len()).collect();
+    // The root of `i`'s group, every index on the way pointed at it (no recursion: a line
+    // of many hops makes a long chain).
     fn find(group_of: &mut [usize], i: usize) -> usize {
-        if group_of[i] != i {
-            let root = find(group_of, group_of[i]);
-            group_of[i] = root;
+        let mut root = i;
+        while group_of[root] != root {
+            root = group_of[root];
         }
-        group_of[i]
+        let mut at = i;
+        while group_of[at] != root {
+            let next = group_of[at];
+            group_of[at] = root;
+            at = next;
+        }
+        root
     }
-    for (n, &a) in members.iter().enumerate() {
-        for &b in &members[n + 1..] {
-            let (ra, rb) = (&findings[a].range, &findings[b].range);
-            let nested = contains(ra, rb) || contains(rb, ra);
-            if !nested
-                && lines.line_of(ra.start) != lines.line_of(rb.start)
-                && !same_message(call_of(&findings[a]), call_of(&findings[b]))
-            {
-                continue;
-            }
-            let same_function =
-                file.index.function_at(ra.start) == file.index.function_at(rb.start);
-            // Two findings of one chain (`smtplib.LMTP(p).noop()`) share their hop already.
-            let hop = |i: usize| {
-                findings[i]
-                    .fix
-                    .as_ref()
-                    .and_then(|f| f.runs_in_thread.clone())
-            };
-            let shared = hop(a).is_some() && hop(a) == hop(b);
-            if same_function && !shared {
-                let (x, y) = (find(&mut group_of, a), find(&mut group_of, b));
-                group_of[x] = y;
-            }
+    let mut pairs = nested_or_same_line(&members, findings, &lines);
+    pairs.extend(same_message_pairs(&members, |i| call_of(&findings[i])));
+    for (a, b) in pairs {
+        let (ra, rb) = (&findings[a].range, &findings[b].range);
+        let same_function = file.index.function_at(ra.start) == file.index.function_at(rb.start);
+        // Two findings of one chain (`smtplib.LMTP(p).noop()`) share their hop already.
+        let hop = |i: usize| {
+            findings[i]
+                .fix
+                .as_ref()
+                .and_then(|f| f.runs_in_thread.clone())
+        };
+        let shared = hop(a).is_some() && hop(a) == hop(b);
+        if same_function && !shared {
+            let (x, y) = (find(&mut group_of, a), find(&mut group_of, b));
+            group_of[x] = y;
         }
     }
+    // The groups in the order of their first member.
     let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_at: std::collections::HashMap<usize, usize> = Default::default();
     for &i in &members {
         let root = find(&mut group_of, i);
-        match groups
-            .iter_mut()
-            .find(|g| find(&mut group_of, g[0]) == root)
-        {
-            Some(group) => group.push(i),
-            None => groups.push(vec![i]),
-        }
+        let place = *group_at.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[place].push(i);
     }
     for group in groups.into_iter().filter(|g| g.len() > 1) {
         let nodes: Vec<Node> = group
@@ -224,28 +225,98 @@ fn statement_text(text: &str, statement: Node) -> String {
         .join("\n")
 }
 
-/// Whether two calls are in one message over several lines (strings written one after the
-/// other, or one triple-quoted f-string): their hops may merge like hops on one line.
-fn same_message(a: Option<Node>, b: Option<Node>) -> bool {
-    let message = |node: Node| {
-        let mut outermost = None;
-        let mut current = node;
-        while let Some(parent) = current.parent() {
-            let kind = parent.kind_name();
-            if !EXPRESSIONS.contains(&kind) && !WITHIN_EXPRESSIONS.contains(&kind) {
-                break;
-            }
-            if matches!(kind, "string" | "concatenated_string") {
-                outermost = Some(parent.id());
-            }
-            current = parent;
+/// The pairs of `members` (finding indices) whose calls are in one message over several lines
+/// (strings written one after the other, or one triple-quoted f-string): their hops may merge
+/// like hops on one line. Found by grouping the members by their message, not by a look at
+/// every pair.
+fn same_message_pairs<'t>(
+    members: &[usize],
+    call_of: impl Fn(usize) -> Option<Node<'t>>,
+) -> Vec<(usize, usize)> {
+    let mut by_message: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for &i in members {
+        if let Some(message) = call_of(i).and_then(message_of) {
+            by_message.entry(message).or_default().push(i);
         }
-        outermost
-    };
-    match (a.and_then(message), b.and_then(message)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
     }
+    let mut pairs = Vec::new();
+    for group in by_message.values() {
+        for (n, &a) in group.iter().enumerate() {
+            pairs.extend(group[n + 1..].iter().map(|&b| (a, b)));
+        }
+    }
+    pairs
+}
+
+/// The outermost string (or strings written one after the other) the expression holding
+/// `node` is part of, by its node id.
+fn message_of(node: Node) -> Option<usize> {
+    let mut outermost = None;
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        let kind = parent.kind_name();
+        if !EXPRESSIONS.contains(&kind) && !WITHIN_EXPRESSIONS.contains(&kind) {
+            break;
+        }
+        if matches!(kind, "string" | "concatenated_string") {
+            outermost = Some(parent.id());
+        }
+        current = parent;
+    }
+    outermost
+}
+
+/// The pairs of `members` (finding indices) whose ranges nest or start on one line, each
+/// `(earlier, later)` in the order of `members`: found from the ranges sorted by start (the
+/// ones still open, the ones on the line), not by a look at every pair.
+fn nested_or_same_line(
+    members: &[usize],
+    findings: &[Finding],
+    lines: &LineIndex,
+) -> Vec<(usize, usize)> {
+    let order_of: std::collections::HashMap<usize, usize> =
+        members.iter().enumerate().map(|(n, &i)| (i, n)).collect();
+    let mut sorted = members.to_vec();
+    sorted.sort_by_key(|&i| (findings[i].range.start, order_of[&i]));
+    let mut pairs = std::collections::BTreeSet::new();
+    let mut pair = |x: usize, y: usize| {
+        let (a, b) = if order_of[&x] < order_of[&y] {
+            (x, y)
+        } else {
+            (y, x)
+        };
+        pairs.insert((order_of[&a], order_of[&b]));
+    };
+    // Nested: the ranges started before this one and not ended before it, checked one by one.
+    let mut open: Vec<usize> = Vec::new();
+    // On one line: the ranges starting on the current line.
+    let mut line: Vec<usize> = Vec::new();
+    let mut line_number = usize::MAX;
+    for &b in &sorted {
+        let rb = &findings[b].range;
+        open.retain(|&a| findings[a].range.end >= rb.start);
+        for &a in &open {
+            let ra = &findings[a].range;
+            if contains(ra, rb) || contains(rb, ra) {
+                pair(a, b);
+            }
+        }
+        open.push(b);
+        let number = lines.line_of(rb.start);
+        if number != line_number {
+            line.clear();
+            line_number = number;
+        }
+        for &a in &line {
+            pair(a, b);
+        }
+        line.push(b);
+    }
+    pairs
+        .into_iter()
+        .map(|(a, b)| (members[a], members[b]))
+        .collect()
 }
 
 /// Whether `outer` holds all of `inner`.
@@ -358,6 +429,7 @@ impl<'a, 'f> Merger<'a, 'f> {
             absolute_import: self.absolute_import,
             consumed_in_thread: false,
             memo: &self.file.strategy_memo,
+            line_limit: &self.file.line_limit,
         })
     }
 

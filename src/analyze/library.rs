@@ -32,7 +32,7 @@ pub(super) fn preferred_library(file: &FileContext) -> Option<AsyncLibrary> {
 fn imports_unconditionally(file: &FileContext, module: &str) -> bool {
     let root = file.parsed.tree.root_node();
     file.index
-        .bindings()
+        .import_bindings()
         .any(|(_, binding)| match &binding.kind {
             BindingKind::Import {
                 qualified,

@@ -68,6 +68,8 @@ pub struct FileContext<'a> {
     pub shared_files: std::cell::OnceCell<shared_files::SharedFiles>,
     /// What a new `await` may split in the file, found once when a fix adds one.
     pub await_hazards: std::cell::OnceCell<await_order::AwaitHazards>,
+    /// The longest line a fix may write (`codemod::strategy::site::line_limit`), found once.
+    pub line_limit: std::cell::OnceCell<usize>,
     /// The script's entry points and the coroutines that run alone, found once.
     pub single_task: std::cell::OnceCell<entry::SingleTask>,
     /// What the strategies work out once for all the file's findings.

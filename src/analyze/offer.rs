@@ -370,6 +370,7 @@ fn make_finding(
         thread_safe: registry.thread_safe(),
         absolute_import: &absolute_import,
         memo: &file.strategy_memo,
+        line_limit: &file.line_limit,
     };
     // A kept result of a helper returning a thread-affine object it makes: moved to a
     // worker thread, the helper would hand that object back to the loop's thread (unless

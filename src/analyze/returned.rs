@@ -176,9 +176,8 @@ pub(super) fn block_keeps_resource(
     let target = &file.text[alias.byte_range()];
     let inside = block.byte_range();
     let mut held: Vec<BindingId> = Vec::new();
-    for (id, binding) in index.bindings() {
-        if binding.scope != function
-            || binding.kind != BindingKind::Assignment
+    for (id, binding) in index.bindings_of(function) {
+        if binding.kind != BindingKind::Assignment
             || binding.range.start < inside.start
             || binding.range.end > inside.end
         {
@@ -258,9 +257,8 @@ pub(super) fn affine_leaving_block(
     let root = file.parsed.tree.root_node();
     let inside = block.byte_range();
     let mut held: Vec<(BindingId, String)> = Vec::new();
-    for (id, binding) in index.bindings() {
-        if binding.scope != function
-            || binding.kind != BindingKind::Assignment
+    for (id, binding) in index.bindings_of(function) {
+        if binding.kind != BindingKind::Assignment
             || binding.range.start < inside.start
             || binding.range.end > inside.end
         {

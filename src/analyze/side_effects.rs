@@ -140,14 +140,11 @@ fn global_writes<'t>(file: &FileContext<'t>, declaration: Node<'t>, name: &str) 
     let range = index.scope(function).range.clone();
     let root = file.parsed.tree.root_node();
     let mut writes: Vec<Node> = index
-        .bindings()
-        .filter(|(_, b)| {
-            b.name == name
-                && b.scope == index.module_scope()
-                && range.start <= b.range.start
-                && b.range.end <= range.end
-        })
-        .filter_map(|(_, b)| root.descendant_for_byte_range(b.range.start, b.range.end))
+        .bindings_named(index.module_scope(), name)
+        .iter()
+        .map(|&id| index.binding(id))
+        .filter(|b| range.start <= b.range.start && b.range.end <= range.end)
+        .filter_map(|b| root.descendant_for_byte_range(b.range.start, b.range.end))
         .collect();
     let mut stack: Vec<Node> = root
         .descendant_for_byte_range(range.start, range.end)
@@ -468,13 +465,7 @@ fn is_module_constant(file: &FileContext, expression: Node) -> bool {
     };
     let binding = file.index.binding(id);
     let module = file.index.module_scope();
-    let bound_once = binding.scope == module
-        && file
-            .index
-            .bindings()
-            .filter(|(_, b)| b.scope == module && b.name == name)
-            .count()
-            == 1;
+    let bound_once = binding.scope == module && file.index.bindings_named(module, name).len() == 1;
     bound_once
         && binding
             .value

@@ -28,6 +28,7 @@ pub(super) fn with_context<T>(
         project: None,
         shared_files: Default::default(),
         await_hazards: Default::default(),
+        line_limit: Default::default(),
         single_task: Default::default(),
         strategy_memo: Default::default(),
     };

@@ -313,17 +313,14 @@ fn names_of_block(
     let inside = |n: Node| span.start <= n.start_byte() && n.end_byte() <= span.end;
     let binding_sites: std::collections::HashSet<std::ops::Range<usize>> = site
         .index
-        .bindings()
-        .filter(|(_, b)| b.scope == function)
+        .bindings_of(function)
         .map(|(_, b)| b.range.clone())
         .collect();
     // Names the coroutine binds inside the block.
     let bound_inside: BTreeSet<String> = site
         .index
-        .bindings()
-        .filter(|(_, b)| {
-            b.scope == function && span.start <= b.range.start && b.range.end <= span.end
-        })
+        .bindings_of(function)
+        .filter(|(_, b)| span.start <= b.range.start && b.range.end <= span.end)
         .map(|(_, b)| b.name.clone())
         .collect();
     // The targets of the `with` statement, or of those a moved `if` holds.

@@ -50,7 +50,7 @@ pub fn module_alias_bound_at(
     module: &str,
     offset: usize,
 ) -> Option<String> {
-    index.bindings().find_map(|(id, binding)| {
+    index.import_bindings().find_map(|(id, binding)| {
         let BindingKind::Import {
             qualified,
             type_checking_only: false,

@@ -92,10 +92,21 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     let line = format!("import {module}{line_ending}");
     let root = tree.root_node();
     let mut cursor = root.walk();
-    let statements: Vec<Node> = root
+    // The file's head only (every fix that imports asks: not a walk of every statement): the
+    // docstring, the `__future__` lines, the first block of imports and the statement after.
+    let mut statements: Vec<Node> = Vec::new();
+    for statement in root
         .named_children(&mut cursor)
         .filter(|n| n.kind_name() != "comment")
-        .collect();
+    {
+        let head = (statements.is_empty() && is_docstring(statement))
+            || statement.kind_name() == "future_import_statement"
+            || is_import(statement);
+        statements.push(statement);
+        if !head {
+            break;
+        }
+    }
     let mut first = 0;
     if statements.first().is_some_and(|s| is_docstring(*s)) {
         first = 1;
@@ -540,7 +551,7 @@ pub fn orphaned_import_removals(text: &str, parsed: &ParsedFile, names: &[&str])
         .map(|all| all.iter().map(String::as_str).collect())
         .unwrap_or_default();
     let mut removals = Vec::new();
-    for (_, binding) in index.bindings() {
+    for (_, binding) in index.import_bindings() {
         let BindingKind::Import {
             statement, clause, ..
         } = &binding.kind

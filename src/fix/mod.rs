@@ -4,6 +4,7 @@
 //! rounds that re-parse leaves out the function bodies no fix changed and no finding is in
 //! ([`CheckMask`]): the next round reads only the rest.
 
+mod accepted;
 pub mod bound;
 pub mod imports;
 
@@ -251,18 +252,27 @@ pub struct Moved {
 /// inside a replaced range goes to the start of what replaced it (`towards_end`: to its end,
 /// and an insertion right at `offset` is taken in).
 fn offset_after(offset: usize, moved: &[Moved], towards_end: bool) -> usize {
-    let mut at = offset;
-    for Moved { before, after } in moved {
-        let inserted_here = before.is_empty() && before.start == offset;
-        if before.end <= offset && !inserted_here {
-            at = offset - before.end + after.end;
-        } else if before.start < offset || inserted_here && towards_end {
-            return if towards_end { after.end } else { after.start };
-        } else {
-            break;
+    let inserted_here = |before: &Range<usize>| before.is_empty() && before.start == offset;
+    // The edits wholly before `offset` come first (applied edits do not overlap, so their
+    // ends are in order): found by a binary search, not a walk from the start per offset.
+    let before_offset =
+        moved.partition_point(|m| m.before.end <= offset && !inserted_here(&m.before));
+    let at = match before_offset.checked_sub(1).map(|last| &moved[last]) {
+        Some(Moved { before, after }) => offset - before.end + after.end,
+        None => offset,
+    };
+    match moved.get(before_offset) {
+        Some(Moved { before, after })
+            if before.start < offset || inserted_here(before) && towards_end =>
+        {
+            if towards_end {
+                after.end
+            } else {
+                after.start
+            }
         }
+        _ => at,
     }
-    at
 }
 
 /// `ranges` of a text, where they are once the edits (`moved`) are applied, grown to cover
@@ -480,7 +490,7 @@ pub fn fix_file_masked(
     });
     let mut applied = vec![false; fixes.len()];
     let mut overlapped = 0;
-    let mut accepted: Vec<&Edit> = Vec::new();
+    let mut accepted = accepted::Accepted::default();
     // The code moved by the accepted fixes ([`Fix::moves`]).
     let mut moved: Vec<&Range<usize>> = Vec::new();
     let mut orphan_candidates: Vec<&str> = Vec::new();
@@ -489,10 +499,7 @@ pub fn fix_file_masked(
         if fix.applicability < threshold || overlaps_itself(fix) {
             continue;
         }
-        let conflicts = fix
-            .edits
-            .iter()
-            .any(|edit| accepted.iter().any(|done| done.conflicts_with(edit)));
+        let conflicts = fix.edits.iter().any(|edit| accepted.conflicts_with(edit));
         // The same block's fix, proposed by another finding in it, is the same fix.
         let moves_again = fix.moves.as_ref().is_some_and(|own| moved.contains(&own));
         let into_moved = !moves_again
@@ -500,11 +507,10 @@ pub fn fix_file_masked(
                 edit.header.is_none() && moved.iter().any(|range| edit_inside(edit, range))
             });
         let moves_edited = !moves_again
-            && fix.moves.as_ref().is_some_and(|own| {
-                accepted
-                    .iter()
-                    .any(|done| done.header.is_none() && edit_inside(done, own))
-            });
+            && fix
+                .moves
+                .as_ref()
+                .is_some_and(|own| accepted.code_inside(own));
         if into_moved {
             // Its call now runs in the worker thread: the move fixed it.
             applied[i] = true;
@@ -515,9 +521,7 @@ pub fn fix_file_masked(
             continue;
         }
         for edit in &fix.edits {
-            if !accepted.contains(&edit) {
-                accepted.push(edit);
-            }
+            accepted.push(edit);
         }
         if let Some(own) = &fix.moves
             && !moves_again
@@ -536,7 +540,7 @@ pub fn fix_file_masked(
             parsed: None,
         };
     }
-    let edits: Vec<Edit> = accepted.into_iter().cloned().collect();
+    let edits: Vec<Edit> = accepted.into_edits();
     let (mut fixed, moved) = apply_edits_tracked(text, &edits);
     let inserted: Vec<Range<usize>> = moved.iter().map(|m| m.after.clone()).collect();
     // What the next round reads: the changed code and the findings' code.

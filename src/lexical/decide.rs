@@ -115,15 +115,23 @@ pub fn bodies_a_fix_round_leaves_out(
     {
         return Vec::new();
     }
+    // Whether a kept range touches `body`: the kept ranges sorted by start, each with the
+    // furthest end so far, so one binary search answers (not a look at every range per body).
+    let mut kept: Vec<(usize, usize)> = keep.iter().map(|k| (k.start, k.end)).collect();
+    kept.sort_unstable();
+    let mut furthest = 0;
+    for range in &mut kept {
+        furthest = furthest.max(range.1);
+        range.1 = furthest;
+    }
+    let touches_kept = |body: &Range<usize>| {
+        let starting_before = kept.partition_point(|&(start, _)| start <= body.end);
+        starting_before > 0 && kept[starting_before - 1].1 >= body.start
+    };
     facts
         .bodies
         .iter()
-        .filter(|body| {
-            !body.pinned
-                && !keep
-                    .iter()
-                    .any(|k| k.start <= body.range.end && body.range.start <= k.end)
-        })
+        .filter(|body| !body.pinned && !touches_kept(&body.range))
         .map(|body| body.range.clone())
         .collect()
 }

@@ -128,6 +128,7 @@ pub(super) fn find_in_project(
         },
         shared_files: Default::default(),
         await_hazards: Default::default(),
+        line_limit: Default::default(),
         single_task: Default::default(),
         strategy_memo: Default::default(),
     };

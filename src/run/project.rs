@@ -453,32 +453,46 @@ fn summarize_on_demand(
     // Per file, the rest of the targets looked up in it (`Repo.save` in `app` for
     // `app.Repo.save`), each followed once through the file's imports.
     let mut wanted: Vec<HashSet<String>> = vec![HashSet::new(); summaries.len()];
+    // Per file, its functions by qualified name, made the first time a name is wanted there:
+    // a newly wanted name adds the calls of its functions alone (every summary's other moved
+    // code was followed when it came), not a look at every function of the file each time.
+    let mut by_qualname: Vec<Option<HashMap<String, Vec<usize>>>> = vec![None; summaries.len()];
     // The targets, each with whether only code a fix may move to a worker thread calls it.
     let mut targets: Vec<(String, bool)> = summaries
         .iter()
         .flatten()
         .flat_map(|summary| followed_targets(summary, lexical, &HashSet::new()))
         .collect();
+    // Per file requested in this wave, its place in `needed`.
+    let mut in_wave: Vec<Option<usize>> = vec![None; summaries.len()];
     loop {
-        let mut needed = Vec::new();
+        let mut needed: Vec<(usize, bool)> = Vec::new();
         while let Some((target, moved)) = targets.pop() {
             let Some((file, rest)) = map.file_defining_rest(&target) else {
                 continue;
             };
             if !requested[file] {
                 requested[file] = true;
+                in_wave[file] = Some(needed.len());
                 needed.push((file, moved));
+            } else if moved && let Some(place) = in_wave[file] {
+                // Code a fix may move calls it: summarized whole, whichever call came first.
+                needed[place].1 = true;
             }
             if !rest.is_empty()
                 && wanted[file].insert(rest.to_owned())
                 && let Some(summary) = &summaries[file]
             {
                 targets.extend(reexported(summary, rest).map(|t| (t, moved)));
-                targets.extend(moved_code_targets(summary, lexical, &wanted[file]));
+                let named = by_qualname[file].get_or_insert_with(|| functions_by_name(summary));
+                targets.extend(wanted_code_targets(summary, lexical, named, rest));
             }
         }
         if needed.is_empty() {
             break;
+        }
+        for &(i, _) in &needed {
+            in_wave[i] = None;
         }
         let summarized: Vec<_> = needed
             .par_iter()
@@ -546,6 +560,41 @@ fn moved_code_targets(
         }
     }
     targets
+}
+
+/// A summary's functions by qualified name.
+fn functions_by_name(summary: &FileSummary) -> HashMap<String, Vec<usize>> {
+    let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, function) in summary.functions.iter().enumerate() {
+        named.entry(function.qualname.clone()).or_default().push(i);
+    }
+    named
+}
+
+/// What [`moved_code_targets`] adds when `rest` joins the names wanted in the file: the calls
+/// of its synchronous functions named `rest` (the others' do not change).
+fn wanted_code_targets(
+    summary: &FileSummary,
+    lexical: &Following,
+    named: &HashMap<String, Vec<usize>>,
+    rest: &str,
+) -> Vec<(String, bool)> {
+    if !lexical.moved_code {
+        return Vec::new();
+    }
+    named
+        .get(rest)
+        .into_iter()
+        .flatten()
+        .map(|&i| &summary.functions[i])
+        .filter(|function| !function.is_async && !function.is_generator)
+        .flat_map(|function| {
+            function
+                .calls
+                .iter()
+                .map(|c| (summary.targets[*c as usize].clone(), true))
+        })
+        .collect()
 }
 
 /// A file waiting for the settling, with what the first pass did with it.

@@ -43,12 +43,23 @@ pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
         let range = &builder.scopes[id.0 as usize].range;
         (range.start, std::cmp::Reverse(range.end), *id)
     });
+    let mut imports = Vec::new();
+    let mut by_scope = vec![Vec::new(); builder.scopes.len()];
+    for (i, binding) in builder.bindings.iter().enumerate() {
+        let id = BindingId(i as u32);
+        if matches!(binding.kind, BindingKind::Import { .. }) {
+            imports.push(id);
+        }
+        by_scope[binding.scope.0 as usize].push(id);
+    }
     SemanticIndex {
         scopes: builder.scopes,
         bindings: builder.bindings,
         scopes_by_start,
         dunder_all: builder.dunder_all,
         attribute_values: builder.attribute_values,
+        imports,
+        by_scope,
     }
 }
 

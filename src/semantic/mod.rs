@@ -109,6 +109,11 @@ pub struct SemanticIndex {
     dunder_all: Option<Vec<String>>,
     /// Values assigned to `self.<attribute>` in a class's methods, by (class scope, attribute).
     attribute_values: HashMap<(ScopeId, String), Vec<Range<usize>>>,
+    /// The import bindings, in order: what a fix asks of every finding, without a look at
+    /// every binding of the file.
+    imports: Vec<BindingId>,
+    /// Per scope, its bindings in order.
+    by_scope: Vec<Vec<BindingId>>,
 }
 
 impl SemanticIndex {
@@ -132,6 +137,28 @@ impl SemanticIndex {
             .iter()
             .enumerate()
             .map(|(i, b)| (BindingId(i as u32), b))
+    }
+
+    /// The import bindings (`BindingKind::Import`), in the order of [`Self::bindings`].
+    pub fn import_bindings(&self) -> impl Iterator<Item = (BindingId, &Binding)> {
+        self.imports.iter().map(|&id| (id, self.binding(id)))
+    }
+
+    /// The bindings made in `scope`, in the order of [`Self::bindings`].
+    pub fn bindings_of(&self, scope: ScopeId) -> impl Iterator<Item = (BindingId, &Binding)> {
+        self.by_scope
+            .get(scope.0 as usize)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&id| (id, self.binding(id)))
+    }
+
+    /// The bindings of `name` made in `scope`, in order.
+    pub fn bindings_named(&self, scope: ScopeId, name: &str) -> &[BindingId] {
+        self.scope(scope)
+            .bindings
+            .get(name)
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn module_scope(&self) -> ScopeId {
@@ -309,7 +336,7 @@ impl SemanticIndex {
     /// The local name under which `module` (e.g. `asyncio`) is reachable at `offset`, if
     /// some `import module [as alias]` makes it so.
     pub fn module_alias_at(&self, module: &str, offset: usize) -> Option<&str> {
-        self.bindings.iter().enumerate().find_map(|(i, binding)| {
+        self.import_bindings().find_map(|(id, binding)| {
             let BindingKind::Import {
                 qualified,
                 type_checking_only: false,
@@ -319,22 +346,22 @@ impl SemanticIndex {
                 return None;
             };
             let reachable = qualified == module
-                && self.resolve_name(&binding.name, offset)
-                    == Resolution::Binding(BindingId(i as u32));
+                && self.resolve_name(&binding.name, offset) == Resolution::Binding(id);
             reachable.then_some(binding.name.as_str())
         })
     }
 
     /// Whether any import in the file brings in `module` or one of its submodules.
     pub fn imports_module(&self, module: &str) -> bool {
-        self.bindings.iter().any(|binding| match &binding.kind {
-            BindingKind::Import { qualified, .. } => {
-                qualified == module
-                    || qualified
-                        .strip_prefix(module)
-                        .is_some_and(|rest| rest.starts_with('.'))
-            }
-            _ => false,
-        })
+        self.import_bindings()
+            .any(|(_, binding)| match &binding.kind {
+                BindingKind::Import { qualified, .. } => {
+                    qualified == module
+                        || qualified
+                            .strip_prefix(module)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                }
+                _ => false,
+            })
     }
 }

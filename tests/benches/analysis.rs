@@ -99,6 +99,7 @@ fn benches(c: &mut Criterion) {
             project: None,
             shared_files: Default::default(),
             await_hazards: Default::default(),
+            line_limit: Default::default(),
             single_task: Default::default(),
             strategy_memo: Default::default(),
         };

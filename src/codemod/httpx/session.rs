@@ -398,11 +398,7 @@ fn local_holder<'t>(
             "the session `{name}` is not made in this coroutine (it may be shared with other code)"
         ));
     }
-    let rebound = site
-        .index
-        .bindings()
-        .filter(|(_, b)| b.scope == function && b.name == name)
-        .count();
+    let rebound = site.index.bindings_named(function, name).len();
     if rebound != 1 {
         return Err(format!(
             "`{name}` is assigned more than once in the coroutine"

@@ -94,8 +94,8 @@ fn parameters_of<'t>(
     let root = site.tree.root_node();
     let mut parameters: Vec<_> = site
         .index
-        .bindings()
-        .filter(|(_, b)| b.scope == function && b.kind == BindingKind::Parameter)
+        .bindings_of(function)
+        .filter(|(_, b)| b.kind == BindingKind::Parameter)
         .map(|(id, b)| {
             let annotation = b.annotation.as_ref().and_then(|r| node_at(root, r));
             (id, b.range.start, b.name.clone(), annotation)
@@ -215,7 +215,7 @@ fn defaults_to_none(site: &Site, parameter: BindingId) -> bool {
 /// (`from starlette import concurrency`): `None` when it imports neither.
 fn imported_function(site: &Site, offset: usize, function: &str) -> Option<String> {
     let (module, last) = function.rsplit_once('.')?;
-    site.index.bindings().find_map(|(id, binding)| {
+    site.index.import_bindings().find_map(|(id, binding)| {
         let BindingKind::Import {
             qualified,
             type_checking_only: false,

@@ -43,6 +43,8 @@ pub struct Site<'a> {
     pub absolute_import: &'a dyn Fn(&str) -> Option<String>,
     /// What the file's strategies worked out once for all its findings.
     pub memo: &'a crate::codemod::StrategyMemo,
+    /// The file's [`line_limit`], found once per file (every fix that may break a line asks).
+    pub line_limit: &'a std::cell::OnceCell<usize>,
 }
 
 impl<'a> Site<'a> {
@@ -322,7 +324,7 @@ pub(crate) fn broken_call(
     if original.contains('\n') || rewritten.contains('\n') || !whole_value(site.call) {
         return None;
     }
-    let limit = line_limit(text);
+    let limit = *site.line_limit.get_or_init(|| line_limit(text));
     let columns = |s: &str| s.chars().count();
     let before = &text[start..site.call.start_byte()];
     // A trailing comment is no reason to break the code.
@@ -386,7 +388,7 @@ pub(crate) fn broken_arguments(site: &Site, added: usize) -> Option<Edit> {
     let rest = &text[site.call.end_byte()..];
     let end = site.call.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
     let original = &text[start..end];
-    let limit = line_limit(text);
+    let limit = *site.line_limit.get_or_init(|| line_limit(text));
     // A trailing comment is no reason to break the code.
     let after = &text[site.call.end_byte()..end];
     let comment = if after.trim_start().starts_with('#') {
