@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::compile::{TITLE_PLACEHOLDERS, compile};
 use super::{
-    Codemod, CodemodError, ConfiguredCall, FixException, HttpxMapping, OffloadIdiom, SingleTaskData,
-    Strategy, Template, ThreadAffine, ThreadSafe,
+    Codemod, CodemodError, ConfiguredCall, FixException, HttpxMapping, OffloadIdiom,
+    SingleTaskData, Strategy, Template, ThreadAffine, ThreadSafe,
 };
 use crate::fix::Applicability;
 
