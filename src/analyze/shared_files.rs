@@ -81,6 +81,7 @@ impl SharedFiles {
         }
         let root = file.parsed.tree.root_node();
         let mut accesses = Vec::new();
+        let mut through_parameters = Vec::new();
         for &call in &file.nodes.calls {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
@@ -93,11 +94,14 @@ impl SharedFiles {
                 continue;
             };
             for way in ways {
-                if let Some(access) = access_of(file, moved, module, call, callee, way) {
-                    accesses.push(access);
+                match access_of(file, moved, module, call, callee, way) {
+                    Some(Access::Named(access)) => accesses.push(access),
+                    Some(Access::Parameter(access)) => through_parameters.push(access),
+                    None => {}
                 }
             }
         }
+        accesses.extend(bind_parameters(file, moved, module, through_parameters));
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
             let entry = kinds.entry(&access.key).or_default();
@@ -173,9 +177,48 @@ impl SharedFiles {
     /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
     pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
+        let race = self.race_in(&inside);
+        match (race, self.fixed_temporary(&inside)) {
+            (Some(race), Some(temporary)) => Some(format!("{race}; it also {temporary}")),
+            (race, temporary) => race.or(temporary),
+        }
+    }
+
+    /// A write through a fixed temporary name then renamed over the file (`path + ".tmp"`,
+    /// `os.replace(tmp, path)`) in the code `inside` picks: two such saves running at once
+    /// in worker threads write the same temporary file, and the second rename finds it gone.
+    fn fixed_temporary(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
+        let moved: Vec<&FileAccess> = self.all.iter().filter(|a| inside(a)).collect();
+        moved
+            .iter()
+            .filter(|a| a.write && a.atomic)
+            .find_map(|whole| {
+                let temporary = moved.iter().any(|t| {
+                    t.write
+                        && !t.atomic
+                        && t.range == whole.range
+                        && t.key.len() > whole.key.len()
+                        && (t.key.starts_with(&whole.key)
+                            || t.key.starts_with(&format!("{{{}}}", whole.key)))
+                        && !t.key.contains('*')
+                });
+                temporary.then(|| format!(
+                "replaces the file `{}` through a fixed temporary name (`os.replace` of a file \
+                 named after it): two saves running at once in worker threads write the same \
+                 temporary file, and the second `os.replace` fails with FileNotFoundError (an \
+                 atomic replace through a fixed temporary name is still a race between two \
+                 writers)",
+                whole.shown
+            ))
+            })
+    }
+
+    /// What the code `inside` picks does to a file the module, or another, also reads or
+    /// writes.
+    fn race_in(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
         let moved: Vec<&FileAccess> = self.accesses.iter().filter(|a| inside(a)).collect();
         let Some(first) = moved.first() else {
-            return self.elsewhere_in(&inside);
+            return self.elsewhere_in(inside);
         };
         let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
         let reads = same.iter().any(|a| !a.write);
@@ -206,10 +249,28 @@ impl SharedFiles {
                  can then see it half-written"
             ));
         }
-        let other = self
-            .accesses
-            .iter()
-            .find(|a| a.key == first.key && a.write != first.write)?;
+        let others = || {
+            self.accesses
+                .iter()
+                .filter(|a| a.key == first.key && a.write != first.write)
+        };
+        // The load and the save of one coroutine, each moved on its own: the change between
+        // them no longer runs at once with them.
+        if let Some(other) =
+            others().find(|a| first.function.is_some() && a.function == first.function)
+        {
+            let (does, also) = match first.write {
+                true => ("writes", "read"),
+                false => ("reads", "rewrites"),
+            };
+            return Some(format!(
+                "{does} the file {shown}, which the same function also {also} (line {}): a \
+                 read-modify-write split by the new `await`s, so another task's update of \
+                 the file in between is lost",
+                other.line
+            ));
+        }
+        let other = others().next()?;
         let (does, also) = match first.write {
             true => ("writes", "reads"),
             false => ("reads", "writes"),
@@ -221,7 +282,14 @@ impl SharedFiles {
     }
 }
 
-/// The access `call` makes in the way `way` describes, when its path is a shared name.
+/// An access through a shared name, or through a parameter of its function.
+enum Access {
+    Named(FileAccess),
+    Parameter(ParamAccess),
+}
+
+/// The access `call` makes in the way `way` describes, when its path is a shared name or
+/// starts with a parameter of its function (`path`, `path + ".tmp"`).
 fn access_of(
     file: &FileContext,
     moved: &MovedCode,
@@ -229,7 +297,7 @@ fn access_of(
     call: Node,
     callee: Node,
     way: &FileAccessCall,
-) -> Option<FileAccess> {
+) -> Option<Access> {
     let path = match &way.path_argument {
         Some((position, keyword)) => argument(file, call, *position, keyword.as_deref())?,
         None => callee.field(Field::Object)?,
@@ -256,6 +324,14 @@ fn access_of(
         }
     };
     let (key, named) = path_key(file, moved, None, path, 0)?;
+    // A path that starts with a parameter (`path`, `path + ".tmp"`) is the file each caller
+    // names.
+    if let Some(access) = parameter_access(file, path, &key, write, write && way.atomic) {
+        return Some(Access::Parameter(access));
+    }
+    if !named {
+        return None;
+    }
     // A path that starts with a parameter (`path + ".tmp"`) is the caller's: two modules
     // doing the same to their own callers' paths share nothing.
     let project_key = module
@@ -263,7 +339,7 @@ fn access_of(
         .and_then(|module| path_key(file, moved, Some(module), path, 0))
         .map(|(key, _)| key)
         .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
-    named.then(|| FileAccess {
+    Some(Access::Named(FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
         key,
@@ -275,7 +351,237 @@ fn access_of(
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
         project_key,
+    }))
+}
+
+/// A file access through a parameter of its function: `open(path, "w")` in
+/// `def save_data(path, data)` reads or writes the file each caller names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ParamAccess {
+    function: ScopeId,
+    /// The parameter's 0-based position and its name (a call may pass it by keyword).
+    position: usize,
+    name: String,
+    /// The path's key with `*` for the parameter: `*`, `*/.tmp` (`path + ".tmp"`).
+    pattern: String,
+    write: bool,
+    atomic: bool,
+}
+
+/// The access of a path `key` (made of no shared name) when it starts with a parameter of
+/// the function it is in: `path`, `path + ".tmp"`, `f"{path}.tmp"`, `Path(path)`.
+fn parameter_access(
+    file: &FileContext,
+    path: Node,
+    key: &str,
+    write: bool,
+    atomic: bool,
+) -> Option<ParamAccess> {
+    if key.matches('*').count() != 1 || !(key.starts_with('*') || key.starts_with("{*}")) {
+        return None;
+    }
+    let id = path_parameter(file, path, 0)?;
+    let binding = file.index.binding(id);
+    let function = binding.scope;
+    let position = parameter_position(file, &binding.range)?;
+    Some(ParamAccess {
+        function,
+        position,
+        name: binding.name.clone(),
+        pattern: key.to_owned(),
+        write,
+        atomic,
     })
+}
+
+/// The parameter a path starts with, followed through locals (`tmp = path + ".tmp"`), joins
+/// and path builders (`Path(path)`, `os.path.join(path, ...)`).
+fn path_parameter(
+    file: &FileContext,
+    expr: Node,
+    depth: usize,
+) -> Option<crate::semantic::BindingId> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match expr.kind_name() {
+        "parenthesized_expression" => path_parameter(file, expr.named_child(0)?, depth + 1),
+        "binary_operator" => path_parameter(file, expr.field(Field::Left)?, depth + 1),
+        "concatenated_string" => path_parameter(file, expr.named_child(0)?, depth + 1),
+        "string" => {
+            let mut cursor = expr.walk();
+            let first = expr
+                .named_children(&mut cursor)
+                .find(|p| matches!(p.kind_name(), "string_content" | "interpolation"))?;
+            (first.kind_name() == "interpolation")
+                .then(|| first.named_child(0))
+                .flatten()
+                .and_then(|inner| path_parameter(file, inner, depth + 1))
+        }
+        "call" => {
+            let arguments = expr.field(Field::Arguments)?;
+            let mut cursor = arguments.walk();
+            let first = arguments
+                .named_children(&mut cursor)
+                .find(|a| a.kind_name() != "comment")?;
+            path_parameter(file, first, depth + 1)
+        }
+        "identifier" => {
+            let name = &file.text[expr.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            match binding.kind {
+                BindingKind::Parameter => Some(id),
+                BindingKind::Assignment if binding.scope != file.index.module_scope() => {
+                    let root = file.parsed.tree.root_node();
+                    let value = node_at(root, binding.value.as_ref()?)?;
+                    path_parameter(file, value, depth + 1)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The 0-based position of the parameter bound at `range` in its function's parameter list.
+fn parameter_position(file: &FileContext, range: &Range<usize>) -> Option<usize> {
+    let root = file.parsed.tree.root_node();
+    let mut node = root.descendant_for_byte_range(range.start, range.end)?;
+    while let Some(parent) = node.parent() {
+        if parent.kind_name() == "parameters" {
+            let mut cursor = parent.walk();
+            return parent
+                .named_children(&mut cursor)
+                .filter(|p| p.kind_name() != "comment")
+                .position(|p| p.id() == node.id());
+        }
+        if parent.kind_name() == "lambda_parameters" {
+            return None;
+        }
+        node = parent;
+    }
+    None
+}
+
+/// `pattern` with its parameter (`*`) replaced by `key`.
+fn substitute(pattern: &str, key: &str) -> String {
+    match pattern.strip_prefix("{*}") {
+        Some(rest) => format!("{key}{rest}"),
+        None => pattern.replacen('*', key, 1),
+    }
+}
+
+/// The accesses the file's calls of its own module-level functions make through their
+/// parameters: `load_data(FILE_JOKES)` reads the file `FILE_JOKES` when `load_data(path)`
+/// opens `path`. A call passing on its own parameter (`return load_json(path, [])`) makes
+/// its function access that file too, and its callers bind it in turn (a few levels).
+fn bind_parameters(
+    file: &FileContext,
+    moved: &MovedCode,
+    module: Option<&ModuleInfo>,
+    found: Vec<ParamAccess>,
+) -> Vec<FileAccess> {
+    let mut bound = Vec::new();
+    if found.is_empty() {
+        return bound;
+    }
+    let index = file.index;
+    let module_scope = index.module_scope();
+    // The module's functions by name (a name defined twice is left out).
+    let mut functions: HashMap<&str, Option<ScopeId>> = HashMap::new();
+    for (id, scope) in index.scopes() {
+        if matches!(scope.kind, ScopeKind::Function { .. })
+            && scope.parent == Some(module_scope)
+            && let Some(name) = scope.name.as_deref()
+        {
+            functions
+                .entry(name)
+                .and_modify(|f| *f = None)
+                .or_insert(Some(id));
+        }
+    }
+    // Each call of one of them, with its target.
+    let calls: Vec<(Node, ScopeId)> = file
+        .nodes
+        .calls
+        .iter()
+        .filter_map(|&call| {
+            let callee = call.field(Field::Function)?;
+            if callee.kind_name() != "identifier" {
+                return None;
+            }
+            let name = &file.text[callee.byte_range()];
+            let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
+                return None;
+            };
+            let binding = index.binding(id);
+            if binding.scope != module_scope
+                || !matches!(binding.kind, BindingKind::Function { .. })
+            {
+                return None;
+            }
+            Some((call, (*functions.get(name)?)?))
+        })
+        .collect();
+    let mut seen: std::collections::HashSet<ParamAccess> = found.iter().cloned().collect();
+    let mut pending = found;
+    for _ in 0..MAX_DEPTH {
+        if pending.is_empty() {
+            break;
+        }
+        let mut by_function: HashMap<ScopeId, Vec<&ParamAccess>> = HashMap::new();
+        for access in &pending {
+            by_function.entry(access.function).or_default().push(access);
+        }
+        let mut next = Vec::new();
+        for &(call, target) in &calls {
+            let Some(uses) = by_function.get(&target) else {
+                continue;
+            };
+            for access in uses {
+                let Some(argument) = argument(file, call, access.position, Some(&access.name))
+                else {
+                    continue;
+                };
+                let Some((key, named)) = path_key(file, moved, None, argument, 0) else {
+                    continue;
+                };
+                let pattern = substitute(&access.pattern, &key);
+                if !named || key.starts_with('*') || key.starts_with("{*}") {
+                    if let Some(passed) =
+                        parameter_access(file, argument, &pattern, access.write, access.atomic)
+                        && seen.insert(passed.clone())
+                    {
+                        next.push(passed);
+                    }
+                    continue;
+                }
+                let project_key = module
+                    .and_then(|module| path_key(file, moved, Some(module), argument, 0))
+                    .map(|(key, _)| substitute(&access.pattern, &key))
+                    .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
+                let written: String = file.text[argument.byte_range()]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                bound.push(FileAccess {
+                    range: call.byte_range(),
+                    function: index.function_at(call.start_byte()),
+                    key: pattern,
+                    shown: substitute(&access.pattern, &written),
+                    write: access.write,
+                    atomic: access.atomic,
+                    line: call.start_position().row as u32 + 1,
+                    project_key,
+                });
+            }
+        }
+        pending = next;
+    }
+    bound
 }
 
 /// The argument at `position` (before any keyword argument) or named `keyword`.
@@ -361,9 +667,11 @@ fn path_key(
             match &binding.kind {
                 BindingKind::Parameter => Some(("*".to_owned(), false)),
                 BindingKind::Import { qualified, .. } => Some((absolute(module, qualified), true)),
-                BindingKind::Assignment if binding.scope == file.index.module_scope() => {
-                    Some((global(module, name), true))
-                }
+                BindingKind::Assignment if binding.scope == file.index.module_scope() => Some((
+                    constant_value(file, moved, module, name, binding, depth)
+                        .unwrap_or_else(|| global(module, name)),
+                    true,
+                )),
                 BindingKind::Assignment => {
                     let root = file.parsed.tree.root_node();
                     let value = node_at(root, binding.value.as_ref()?)?;
@@ -407,6 +715,82 @@ fn path_key(
             }
         }
         _ => None,
+    }
+}
+
+/// The path a module constant holds, when it is bound once, to a string literal or a join
+/// of literals and such constants (`os.path.join(DATA_DIR, "users.json")`, an f-string of
+/// them): two constants holding one path name one file (`USERS_FILE`, `USER_FILE`).
+fn constant_value(
+    file: &FileContext,
+    moved: &MovedCode,
+    module: Option<&ModuleInfo>,
+    name: &str,
+    binding: &crate::semantic::Binding,
+    depth: usize,
+) -> Option<String> {
+    if file
+        .index
+        .bindings_in_scope(file.index.module_scope(), name)
+        .len()
+        != 1
+    {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let value = node_at(root, binding.value.as_ref()?)?;
+    if !literal_path(file, moved, value, depth) {
+        return None;
+    }
+    let (key, _) = path_key(file, moved, module, value, depth + 1)?;
+    Some(key)
+}
+
+/// Whether `expr` is made only of string literals, module constants and path builders.
+fn literal_path(file: &FileContext, moved: &MovedCode, expr: Node, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    fn parts(node: Node) -> Vec<Node> {
+        let mut cursor = node.walk();
+        node.named_children(&mut cursor)
+            .filter(|p| !matches!(p.kind_name(), "comment"))
+            .collect()
+    }
+    match expr.kind_name() {
+        "string" => parts(expr).iter().all(|p| match p.kind_name() {
+            "interpolation" => p
+                .named_child(0)
+                .is_some_and(|inner| literal_path(file, moved, inner, depth + 1)),
+            _ => true,
+        }),
+        "parenthesized_expression" | "concatenated_string" | "binary_operator" => parts(expr)
+            .iter()
+            .all(|p| literal_path(file, moved, *p, depth + 1)),
+        "identifier" => {
+            let name = &file.text[expr.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+                return false;
+            };
+            let binding = file.index.binding(id);
+            binding.kind == BindingKind::Assignment
+                && binding.scope == file.index.module_scope()
+                && file.index.bindings_in_scope(binding.scope, name).len() == 1
+        }
+        "call" => {
+            let root = file.parsed.tree.root_node();
+            let builder = expr
+                .field(Field::Function)
+                .and_then(|callee| file.index.callable_name(callee, root, file.text))
+                .is_some_and(|q| moved.path_builders.contains(&q));
+            builder
+                && expr.field(Field::Arguments).is_some_and(|arguments| {
+                    parts(arguments)
+                        .iter()
+                        .all(|p| literal_path(file, moved, *p, depth + 1))
+                })
+        }
+        _ => false,
     }
 }
 
