@@ -22,13 +22,11 @@ use super::FileContext;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, absolute_name,
-    race_message,
+    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, race_message,
 };
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
-/// How many names and calls a path is followed through (also stops cycles).
-const MAX_DEPTH: usize = 6;
+use super::path_key::{MAX_DEPTH, ParamAccess, argument, parameter_access, path_key, substitute};
 
 /// One call in the file that reads or writes a file named through a shared name.
 #[derive(Debug, Clone)]
@@ -354,126 +352,6 @@ fn access_of(
     }))
 }
 
-/// A file access through a parameter of its function: `open(path, "w")` in
-/// `def save_data(path, data)` reads or writes the file each caller names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ParamAccess {
-    function: ScopeId,
-    /// The parameter's 0-based position and its name (a call may pass it by keyword).
-    position: usize,
-    name: String,
-    /// The path's key with `*` for the parameter: `*`, `*/.tmp` (`path + ".tmp"`).
-    pattern: String,
-    write: bool,
-    atomic: bool,
-}
-
-/// The access of a path `key` (made of no shared name) when it starts with a parameter of
-/// the function it is in: `path`, `path + ".tmp"`, `f"{path}.tmp"`, `Path(path)`.
-fn parameter_access(
-    file: &FileContext,
-    path: Node,
-    key: &str,
-    write: bool,
-    atomic: bool,
-) -> Option<ParamAccess> {
-    if key.matches('*').count() != 1 || !(key.starts_with('*') || key.starts_with("{*}")) {
-        return None;
-    }
-    let id = path_parameter(file, path, 0)?;
-    let binding = file.index.binding(id);
-    let function = binding.scope;
-    let position = parameter_position(file, &binding.range)?;
-    Some(ParamAccess {
-        function,
-        position,
-        name: binding.name.clone(),
-        pattern: key.to_owned(),
-        write,
-        atomic,
-    })
-}
-
-/// The parameter a path starts with, followed through locals (`tmp = path + ".tmp"`), joins
-/// and path builders (`Path(path)`, `os.path.join(path, ...)`).
-fn path_parameter(
-    file: &FileContext,
-    expr: Node,
-    depth: usize,
-) -> Option<crate::semantic::BindingId> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    match expr.kind_name() {
-        "parenthesized_expression" => path_parameter(file, expr.named_child(0)?, depth + 1),
-        "binary_operator" => path_parameter(file, expr.field(Field::Left)?, depth + 1),
-        "concatenated_string" => path_parameter(file, expr.named_child(0)?, depth + 1),
-        "string" => {
-            let mut cursor = expr.walk();
-            let first = expr
-                .named_children(&mut cursor)
-                .find(|p| matches!(p.kind_name(), "string_content" | "interpolation"))?;
-            (first.kind_name() == "interpolation")
-                .then(|| first.named_child(0))
-                .flatten()
-                .and_then(|inner| path_parameter(file, inner, depth + 1))
-        }
-        "call" => {
-            let arguments = expr.field(Field::Arguments)?;
-            let mut cursor = arguments.walk();
-            let first = arguments
-                .named_children(&mut cursor)
-                .find(|a| a.kind_name() != "comment")?;
-            path_parameter(file, first, depth + 1)
-        }
-        "identifier" => {
-            let name = &file.text[expr.byte_range()];
-            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
-                return None;
-            };
-            let binding = file.index.binding(id);
-            match binding.kind {
-                BindingKind::Parameter => Some(id),
-                BindingKind::Assignment if binding.scope != file.index.module_scope() => {
-                    let root = file.parsed.tree.root_node();
-                    let value = node_at(root, binding.value.as_ref()?)?;
-                    path_parameter(file, value, depth + 1)
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The 0-based position of the parameter bound at `range` in its function's parameter list.
-fn parameter_position(file: &FileContext, range: &Range<usize>) -> Option<usize> {
-    let root = file.parsed.tree.root_node();
-    let mut node = root.descendant_for_byte_range(range.start, range.end)?;
-    while let Some(parent) = node.parent() {
-        if parent.kind_name() == "parameters" {
-            let mut cursor = parent.walk();
-            return parent
-                .named_children(&mut cursor)
-                .filter(|p| p.kind_name() != "comment")
-                .position(|p| p.id() == node.id());
-        }
-        if parent.kind_name() == "lambda_parameters" {
-            return None;
-        }
-        node = parent;
-    }
-    None
-}
-
-/// `pattern` with its parameter (`*`) replaced by `key`.
-fn substitute(pattern: &str, key: &str) -> String {
-    match pattern.strip_prefix("{*}") {
-        Some(rest) => format!("{key}{rest}"),
-        None => pattern.replacen('*', key, 1),
-    }
-}
-
 /// The accesses the file's calls of its own module-level functions make through their
 /// parameters: `load_data(FILE_JOKES)` reads the file `FILE_JOKES` when `load_data(path)`
 /// opens `path`. A call passing on its own parameter (`return load_json(path, [])`) makes
@@ -584,289 +462,6 @@ fn bind_parameters(
     bound
 }
 
-/// The argument at `position` (before any keyword argument) or named `keyword`.
-fn argument<'t>(
-    file: &FileContext,
-    call: Node<'t>,
-    position: usize,
-    keyword: Option<&str>,
-) -> Option<Node<'t>> {
-    let arguments = call.field(Field::Arguments)?;
-    let mut cursor = arguments.walk();
-    let children: Vec<Node> = arguments.named_children(&mut cursor).collect();
-    if let Some(keyword) = keyword
-        && let Some(named) = children.iter().find(|a| {
-            a.kind_name() == "keyword_argument"
-                && a.field(Field::Name)
-                    .is_some_and(|n| &file.text[n.byte_range()] == keyword)
-        })
-    {
-        return named.field(Field::Value);
-    }
-    let positional: Vec<&Node> = children
-        .iter()
-        .take_while(|a| {
-            !matches!(
-                a.kind_name(),
-                "keyword_argument" | "list_splat" | "dictionary_splat"
-            )
-        })
-        .filter(|a| a.kind_name() != "comment")
-        .collect();
-    positional.get(position).map(|n| **n)
-}
-
-/// The resolved name of the file `expr` names, and whether a shared name is in it (a path
-/// made only of parameters and locals is the caller's, not shared by name). `None` when it
-/// is made fresh or cannot be followed (a call of a library function, a temporary file).
-/// With `module`, the names are absolute (`app.store.PATH`), for every module to agree.
-fn path_key(
-    file: &FileContext,
-    moved: &MovedCode,
-    module: Option<&ModuleInfo>,
-    expr: Node,
-    depth: usize,
-) -> Option<(String, bool)> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let text = |n: Node| &file.text[n.byte_range()];
-    match expr.kind_name() {
-        "parenthesized_expression" => {
-            path_key(file, moved, module, expr.named_child(0)?, depth + 1)
-        }
-        "string" => {
-            let mut key = String::new();
-            let mut named = true;
-            let mut cursor = expr.walk();
-            for part in expr.named_children(&mut cursor) {
-                match part.kind_name() {
-                    "string_content" | "escape_sequence" => key.push_str(text(part)),
-                    "interpolation" => {
-                        let (inner, shared) =
-                            path_key(file, moved, module, part.named_child(0)?, depth + 1)?;
-                        key.push_str(&format!("{{{inner}}}"));
-                        named = shared;
-                    }
-                    _ => {}
-                }
-            }
-            Some((key, named))
-        }
-        "concatenated_string" | "binary_operator" => {
-            let mut cursor = expr.walk();
-            let parts: Vec<Node> = expr.named_children(&mut cursor).collect();
-            join(file, moved, module, &parts, depth)
-        }
-        "identifier" => {
-            let name = text(expr);
-            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
-                return None;
-            };
-            let binding = file.index.binding(id);
-            match &binding.kind {
-                BindingKind::Parameter => Some(("*".to_owned(), false)),
-                BindingKind::Import { qualified, .. } => Some((absolute(module, qualified), true)),
-                BindingKind::Assignment if binding.scope == file.index.module_scope() => Some((
-                    constant_value(file, moved, module, name, binding, depth)
-                        .unwrap_or_else(|| global(module, name)),
-                    true,
-                )),
-                BindingKind::Assignment => {
-                    let root = file.parsed.tree.root_node();
-                    let value = node_at(root, binding.value.as_ref()?)?;
-                    path_key(file, moved, module, value, depth + 1)
-                }
-                _ => None,
-            }
-        }
-        "attribute" => {
-            if let Some(state) = on_self(file, expr) {
-                return Some((global(module, &state), true));
-            }
-            let qualified = file.index.qualified_name(expr, file.text)?;
-            Some((absolute(module, &qualified), true))
-        }
-        "call" => {
-            let callee = expr.field(Field::Function)?;
-            let root = file.parsed.tree.root_node();
-            if let Some(method) = on_self(file, callee) {
-                return Some((format!("{}()", global(module, &method)), true));
-            }
-            if let Some(qualified) = file.index.callable_name(callee, root, file.text)
-                && moved.path_builders.contains(&qualified)
-            {
-                let arguments = expr.field(Field::Arguments)?;
-                let mut cursor = arguments.walk();
-                let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
-                return join(file, moved, module, &parts, depth);
-            }
-            // A function of this module returning the path.
-            let name = text(callee);
-            let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
-                return None;
-            };
-            let binding = file.index.binding(id);
-            match &binding.kind {
-                BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
-                    Some((format!("{}()", global(module, name)), true))
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The path a module constant holds, when it is bound once, to a string literal or a join
-/// of literals and such constants (`os.path.join(DATA_DIR, "users.json")`, an f-string of
-/// them): two constants holding one path name one file (`USERS_FILE`, `USER_FILE`).
-fn constant_value(
-    file: &FileContext,
-    moved: &MovedCode,
-    module: Option<&ModuleInfo>,
-    name: &str,
-    binding: &crate::semantic::Binding,
-    depth: usize,
-) -> Option<String> {
-    if file
-        .index
-        .bindings_in_scope(file.index.module_scope(), name)
-        .len()
-        != 1
-    {
-        return None;
-    }
-    let root = file.parsed.tree.root_node();
-    let value = node_at(root, binding.value.as_ref()?)?;
-    if !literal_path(file, moved, value, depth) {
-        return None;
-    }
-    let (key, _) = path_key(file, moved, module, value, depth + 1)?;
-    Some(key)
-}
-
-/// Whether `expr` is made only of string literals, module constants and path builders.
-fn literal_path(file: &FileContext, moved: &MovedCode, expr: Node, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
-        return false;
-    }
-    fn parts(node: Node) -> Vec<Node> {
-        let mut cursor = node.walk();
-        node.named_children(&mut cursor)
-            .filter(|p| !matches!(p.kind_name(), "comment"))
-            .collect()
-    }
-    match expr.kind_name() {
-        "string" => parts(expr).iter().all(|p| match p.kind_name() {
-            "interpolation" => p
-                .named_child(0)
-                .is_some_and(|inner| literal_path(file, moved, inner, depth + 1)),
-            _ => true,
-        }),
-        "parenthesized_expression" | "concatenated_string" | "binary_operator" => parts(expr)
-            .iter()
-            .all(|p| literal_path(file, moved, *p, depth + 1)),
-        "identifier" => {
-            let name = &file.text[expr.byte_range()];
-            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
-                return false;
-            };
-            let binding = file.index.binding(id);
-            binding.kind == BindingKind::Assignment
-                && binding.scope == file.index.module_scope()
-                && file.index.bindings_in_scope(binding.scope, name).len() == 1
-        }
-        "call" => {
-            let root = file.parsed.tree.root_node();
-            let builder = expr
-                .field(Field::Function)
-                .and_then(|callee| file.index.callable_name(callee, root, file.text))
-                .is_some_and(|q| moved.path_builders.contains(&q));
-            builder
-                && expr.field(Field::Arguments).is_some_and(|arguments| {
-                    parts(arguments)
-                        .iter()
-                        .all(|p| literal_path(file, moved, *p, depth + 1))
-                })
-        }
-        _ => false,
-    }
-}
-
-/// A name of the module, absolute with `module`: `PATH`, `app.store.PATH`.
-fn global(module: Option<&ModuleInfo>, name: &str) -> String {
-    match module {
-        Some(module) => format!("{}.{name}", module.name),
-        None => name.to_owned(),
-    }
-}
-
-/// An imported name, absolute with `module` (`.config.PATH` in `app.main`: `app.config.PATH`).
-fn absolute(module: Option<&ModuleInfo>, qualified: &str) -> String {
-    module
-        .and_then(|module| absolute_name(module, qualified))
-        .unwrap_or_else(|| qualified.to_owned())
-}
-
-/// The parts of a path joined (`os.path.join`, `/`, `+`): each must be followed.
-fn join(
-    file: &FileContext,
-    moved: &MovedCode,
-    module: Option<&ModuleInfo>,
-    parts: &[Node],
-    depth: usize,
-) -> Option<(String, bool)> {
-    let mut keys = Vec::new();
-    let mut named = false;
-    for part in parts {
-        if matches!(part.kind_name(), "comment" | "keyword_argument") {
-            continue;
-        }
-        let (key, shared) = path_key(file, moved, module, *part, depth + 1)?;
-        named |= shared;
-        keys.push(key);
-    }
-    (!keys.is_empty()).then(|| (keys.join("/"), named))
-}
-
-/// `Store.path` for `self.path` (or `cls.path`) in a method of `Store`; `Store.a.b` for
-/// `self.a.b`.
-fn on_self(file: &FileContext, expr: Node) -> Option<String> {
-    if expr.kind_name() != "attribute" {
-        return None;
-    }
-    let mut root = expr;
-    while root.kind_name() == "attribute" {
-        root = root.field(Field::Object)?;
-    }
-    let name = &file.text[root.byte_range()];
-    if root.kind_name() != "identifier" || !matches!(name, "self" | "cls") {
-        return None;
-    }
-    let Resolution::Binding(id) = file.index.resolve_name(name, root.start_byte()) else {
-        return None;
-    };
-    let binding = file.index.binding(id);
-    if binding.kind != BindingKind::Parameter {
-        return None;
-    }
-    let class = enclosing_class(file, binding.scope)?;
-    let rest: String = file.text[root.end_byte()..expr.end_byte()]
-        .split_whitespace()
-        .collect();
-    Some(format!("{class}{rest}"))
-}
-
-/// The class a method scope is in.
-fn enclosing_class(file: &FileContext, function: ScopeId) -> Option<String> {
-    let parent = file.index.scope(function).parent?;
-    let scope = file.index.scope(parent);
-    (scope.kind == ScopeKind::Class)
-        .then(|| scope.name.clone())
-        .flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_context::with_context;
@@ -893,7 +488,8 @@ mod tests {
     #[test]
     fn a_module_constant_read_and_rewritten_is_shared() {
         let source = "import json\nPATH = 'a.json'\n\ndef load():\n    with open(PATH) as f:\n        return json.load(f)\n\ndef save(d):\n    with open(PATH, mode='w') as f:\n        json.dump(d, f)\n";
-        assert_eq!(shared(source), ["PATH", "PATH w"]);
+        // A constant bound once to a literal is keyed by the path it holds.
+        assert_eq!(shared(source), ["a.json", "a.json w"]);
     }
 
     #[test]
@@ -919,8 +515,8 @@ mod tests {
 
     #[test]
     fn every_access_is_keyed_the_same_in_every_module_for_the_summary() {
-        // In `app.cog`: a literal by its text, a module global and an imported constant by
-        // their absolute names; a parameter's path is nobody's, and so is what an imported
+        // In `app.cog`: a literal by its text, so is a module constant holding one, an
+        // imported constant by its absolute name; a parameter's path is nobody's, and so is what an imported
         // function returns (it may make a fresh path).
         let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n    open(p + '.tmp', 'w').write('')\n";
         let registry = Registry::bundled().unwrap();
@@ -940,9 +536,20 @@ mod tests {
                 .map(|(_, u)| format!("{}{}", u.key, if u.write { " w" } else { "" }))
                 .collect()
         });
-        assert_eq!(
-            uses,
-            ["mainbank.json w", "app.config.BANK", "app.cog.LOG w"]
-        );
+        assert_eq!(uses, ["mainbank.json w", "app.config.BANK", "log.txt w"]);
+    }
+
+    #[test]
+    fn a_helper_taking_the_path_reads_and_writes_the_file_each_call_passes() {
+        // `load_data(FILE_JOKES)` reads `jokes.json`; `load_jokes()` passes its own
+        // constant on; a parameter of the coroutine is its caller's file, not shared.
+        let source = "import json, os\nFILE_JOKES = 'jokes.json'\n\ndef load_data(name):\n    with open(name) as f:\n        return json.load(f)\n\ndef save_data(name, data):\n    tmp = name + '.tmp'\n    with open(tmp, 'w') as f:\n        json.dump(data, f)\n    os.replace(tmp, name)\n\ndef load_jokes():\n    return load_data(FILE_JOKES)\n\nasync def add(text, mine):\n    data = load_jokes()\n    save_data(FILE_JOKES, data)\n    load_data(mine)\n";
+        assert_eq!(shared(source), ["jokes.json", "jokes.json w"], "{source}");
+    }
+
+    #[test]
+    fn two_constants_holding_one_path_name_one_file() {
+        let source = "import json, os\nDATA = 'data'\nUSERS_FILE = 'data/users.json'\nUSER_FILE = os.path.join(DATA, 'users.json')\nOTHER = 'x.json'\nOTHER = 'y.json'\n\ndef load():\n    return open(USERS_FILE).read()\n\ndef save(t):\n    open(USER_FILE, 'w').write(t)\n    open(OTHER, 'w').write(t)\n";
+        assert_eq!(shared(source), ["data/users.json", "data/users.json w"]);
     }
 }
