@@ -415,3 +415,16 @@ fn enclosing_class(file: &FileContext, function: ScopeId) -> Option<String> {
         .then(|| scope.name.clone())
         .flatten()
 }
+
+/// Whether `expr` is a name the module binds at its top level (a module constant).
+pub(super) fn is_module_constant(file: &FileContext, expr: Node) -> bool {
+    if expr.kind_name() != "identifier" {
+        return false;
+    }
+    let name = &file.text[expr.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+        return false;
+    };
+    let binding = file.index.binding(id);
+    binding.kind == BindingKind::Assignment && binding.scope == file.index.module_scope()
+}

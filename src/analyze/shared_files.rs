@@ -26,7 +26,9 @@ use crate::project::{
 };
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
-use super::path_key::{MAX_DEPTH, ParamAccess, argument, parameter_access, path_key, substitute};
+use super::path_key::{
+    MAX_DEPTH, ParamAccess, argument, is_module_constant, parameter_access, path_key, substitute,
+};
 
 /// One call in the file that reads or writes a file named through a shared name.
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub(super) struct FileAccess {
     pub line: u32,
     /// The key every module gives the file ([`FileUse::key`]), when the file is a module.
     pub project_key: Option<String>,
+    /// The path is a module constant (keyed by the path it holds: its name is shown).
+    pub constant: bool,
 }
 
 /// What other modules do to a file this one's coroutines read or write, as the settling
@@ -223,7 +227,7 @@ impl SharedFiles {
         let writes = same.iter().any(|a| a.write);
         // A local name says little: what it holds is shown too.
         let local = first.shown.chars().all(|c| c.is_alphanumeric() || c == '_');
-        let shown = match local && first.shown != first.key {
+        let shown = match local && !first.constant && first.shown != first.key {
             true => format!("`{}` (`{}`)", first.shown, first.key),
             false => format!("`{}`", first.shown),
         };
@@ -262,10 +266,11 @@ impl SharedFiles {
                 false => ("reads", "rewrites"),
             };
             return Some(format!(
-                "{does} the file {shown}, which the same function also {also} (line {}): a \
+                "{does} the file {shown}, which the same function also {also} (line {}{}): a \
                  read-modify-write split by the new `await`s, so another task's update of \
                  the file in between is lost",
-                other.line
+                other.line,
+                named_as(first, other)
             ));
         }
         let other = others().next()?;
@@ -274,9 +279,19 @@ impl SharedFiles {
             false => ("reads", "writes"),
         };
         Some(format!(
-            "{does} the file {shown}, which the module also {also} (line {})",
-            other.line
+            "{does} the file {shown}, which the module also {also} (line {}{})",
+            other.line,
+            named_as(first, other)
         ))
+    }
+}
+
+/// `, as `USER_FILE`` when `other` names the file `first` names differently (two constants
+/// holding one path).
+fn named_as(first: &FileAccess, other: &FileAccess) -> String {
+    match other.shown != first.shown {
+        true => format!(", as `{}`", other.shown),
+        false => String::new(),
     }
 }
 
@@ -349,6 +364,7 @@ fn access_of(
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
         project_key,
+        constant: is_module_constant(file, path),
     }))
 }
 
@@ -454,6 +470,7 @@ fn bind_parameters(
                     atomic: access.atomic,
                     line: call.start_position().row as u32 + 1,
                     project_key,
+                    constant: is_module_constant(file, argument),
                 });
             }
         }
