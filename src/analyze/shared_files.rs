@@ -103,7 +103,16 @@ impl SharedFiles {
                 }
             }
         }
-        accesses.extend(bind_parameters(file, moved, module, through_parameters));
+        let calls = module_calls(file);
+        accesses.extend(bind_parameters(
+            file,
+            moved,
+            module,
+            &calls,
+            through_parameters,
+        ));
+        let through = through_calls(file, &accesses, &calls);
+        accesses.extend(through);
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
             let entry = kinds.entry(&access.key).or_default();
@@ -368,20 +377,9 @@ fn access_of(
     }))
 }
 
-/// The accesses the file's calls of its own module-level functions make through their
-/// parameters: `load_data(FILE_JOKES)` reads the file `FILE_JOKES` when `load_data(path)`
-/// opens `path`. A call passing on its own parameter (`return load_json(path, [])`) makes
-/// its function access that file too, and its callers bind it in turn (a few levels).
-fn bind_parameters(
-    file: &FileContext,
-    moved: &MovedCode,
-    module: Option<&ModuleInfo>,
-    found: Vec<ParamAccess>,
-) -> Vec<FileAccess> {
-    let mut bound = Vec::new();
-    if found.is_empty() {
-        return bound;
-    }
+/// The calls in the file of its own module-level functions (a name defined twice is left
+/// out), each with the function it calls.
+fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId)> {
     let index = file.index;
     let module_scope = index.module_scope();
     // The module's functions by name (a name defined twice is left out).
@@ -397,9 +395,7 @@ fn bind_parameters(
                 .or_insert(Some(id));
         }
     }
-    // Each call of one of them, with its target.
-    let calls: Vec<(Node, ScopeId)> = file
-        .nodes
+    file.nodes
         .calls
         .iter()
         .filter_map(|&call| {
@@ -419,7 +415,78 @@ fn bind_parameters(
             }
             Some((call, (*functions.get(name)?)?))
         })
+        .collect()
+}
+
+/// The accesses a call of one of the module's functions makes through that function's body
+/// (`cfg = load_config()` reads what `load_config` reads), at the call, in the caller: a
+/// coroutine's load and save hops of one file are then both seen in it.
+fn through_calls(
+    file: &FileContext,
+    accesses: &[FileAccess],
+    calls: &[(Node, ScopeId)],
+) -> Vec<FileAccess> {
+    let mut by_function: HashMap<ScopeId, Vec<FileAccess>> = HashMap::new();
+    for access in accesses {
+        if let Some(function) = access.function {
+            by_function
+                .entry(function)
+                .or_default()
+                .push(access.clone());
+        }
+    }
+    let mut found = Vec::new();
+    let mut seen: std::collections::HashSet<(usize, String, bool)> = accesses
+        .iter()
+        .map(|a| (a.range.start, a.key.clone(), a.write))
         .collect();
+    for _ in 0..MAX_DEPTH {
+        let mut next: HashMap<ScopeId, Vec<FileAccess>> = HashMap::new();
+        for &(call, target) in calls {
+            let Some(uses) = by_function.get(&target) else {
+                continue;
+            };
+            let caller = file.index.function_at(call.start_byte());
+            for used in uses {
+                if !seen.insert((call.start_byte(), used.key.clone(), used.write)) {
+                    continue;
+                }
+                let access = FileAccess {
+                    range: call.byte_range(),
+                    function: caller,
+                    line: call.start_position().row as u32 + 1,
+                    ..used.clone()
+                };
+                if let Some(function) = access.function {
+                    next.entry(function).or_default().push(access.clone());
+                }
+                found.push(access);
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        by_function = next;
+    }
+    found
+}
+
+/// The accesses the file's calls of its own module-level functions make through their
+/// parameters: `load_data(FILE_JOKES)` reads the file `FILE_JOKES` when `load_data(path)`
+/// opens `path`. A call passing on its own parameter (`return load_json(path, [])`) makes
+/// its function access that file too, and its callers bind it in turn (a few levels).
+fn bind_parameters(
+    file: &FileContext,
+    moved: &MovedCode,
+    module: Option<&ModuleInfo>,
+    calls: &[(Node, ScopeId)],
+    found: Vec<ParamAccess>,
+) -> Vec<FileAccess> {
+    let mut bound = Vec::new();
+    if found.is_empty() {
+        return bound;
+    }
+    let index = file.index;
     let mut seen: std::collections::HashSet<ParamAccess> = found.iter().cloned().collect();
     let mut pending = found;
     for _ in 0..MAX_DEPTH {
@@ -431,7 +498,7 @@ fn bind_parameters(
             by_function.entry(access.function).or_default().push(access);
         }
         let mut next = Vec::new();
-        for &(call, target) in &calls {
+        for &(call, target) in calls {
             let Some(uses) = by_function.get(&target) else {
                 continue;
             };
