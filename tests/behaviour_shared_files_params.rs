@@ -292,7 +292,8 @@ fn two_constants_holding_one_path_name_one_file_across_modules() {
     assert_eq!(applicability, "unsafe", "{caveat}");
     assert!(
         caveat.contains(
-            "reads the file `data/users.json`, which `register_private_user` in data_manager.py:"
+            "reads the file `USERS_FILE`, which `register_private_user` in data_manager.py:15 \
+             (another module) writes"
         ),
         "{caveat}"
     );

@@ -243,23 +243,6 @@ impl SharedFiles {
         if reads && writes {
             return Some(format!("reads and rewrites the file {shown}"));
         }
-        // Only read, where every write this module makes replaces the file whole: a reader
-        // sees the old contents or the new. Other modules may still write it in place (they
-        // are not followed: a real application raced so), so the fix stays unsafe, and says
-        // which writer it saw.
-        let atomic_here = !writes
-            && self
-                .accesses
-                .iter()
-                .filter(|a| a.key == first.key && a.write)
-                .all(|a| a.atomic);
-        if atomic_here {
-            return Some(format!(
-                "reads the file {shown}, which this module replaces whole (`os.replace`) but \
-                 other modules may write in place (not followed): a read in a worker thread \
-                 can then see it half-written"
-            ));
-        }
         let others = || {
             self.accesses
                 .iter()
@@ -280,6 +263,23 @@ impl SharedFiles {
                  the file in between is lost",
                 other.line,
                 named_as(first, other)
+            ));
+        }
+        // Only read, where every write this module makes replaces the file whole: a reader
+        // sees the old contents or the new. Other modules may still write it in place (they
+        // are not followed: a real application raced so), so the fix stays unsafe, and says
+        // which writer it saw.
+        let atomic_here = !writes
+            && self
+                .accesses
+                .iter()
+                .filter(|a| a.key == first.key && a.write)
+                .all(|a| a.atomic);
+        if atomic_here {
+            return Some(format!(
+                "reads the file {shown}, which this module replaces whole (`os.replace`) but \
+                 other modules may write in place (not followed): a read in a worker thread \
+                 can then see it half-written"
             ));
         }
         let other = others().next()?;
