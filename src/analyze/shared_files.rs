@@ -503,47 +503,86 @@ fn bind_parameters(
                 continue;
             };
             for access in uses {
-                let Some(argument) = argument(file, call, access.position, Some(&access.name))
-                else {
+                let Some(passed) = argument(file, call, access.position, Some(&access.name)) else {
                     continue;
                 };
-                let Some((key, named)) = path_key(file, moved, None, argument, 0) else {
-                    continue;
-                };
-                let pattern = substitute(&access.pattern, &key);
-                if !named || key.starts_with('*') || key.starts_with("{*}") {
-                    if let Some(passed) =
-                        parameter_access(file, argument, &pattern, access.write, access.atomic)
-                        && seen.insert(passed.clone())
-                    {
-                        next.push(passed);
+                for argument in alternatives(file, passed, 0) {
+                    let Some((key, named)) = path_key(file, moved, None, argument, 0) else {
+                        continue;
+                    };
+                    let pattern = substitute(&access.pattern, &key);
+                    if !named || key.starts_with('*') || key.starts_with("{*}") {
+                        if let Some(passed) =
+                            parameter_access(file, argument, &pattern, access.write, access.atomic)
+                            && seen.insert(passed.clone())
+                        {
+                            next.push(passed);
+                        }
+                        continue;
                     }
-                    continue;
+                    let project_key = module
+                        .and_then(|module| path_key(file, moved, Some(module), argument, 0))
+                        .map(|(key, _)| substitute(&access.pattern, &key))
+                        .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
+                    let written: String = file.text[argument.byte_range()]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    bound.push(FileAccess {
+                        range: call.byte_range(),
+                        function: index.function_at(call.start_byte()),
+                        key: pattern,
+                        shown: substitute(&access.pattern, &written),
+                        write: access.write,
+                        atomic: access.atomic,
+                        line: call.start_position().row as u32 + 1,
+                        project_key,
+                        constant: is_module_constant(file, argument),
+                    });
                 }
-                let project_key = module
-                    .and_then(|module| path_key(file, moved, Some(module), argument, 0))
-                    .map(|(key, _)| substitute(&access.pattern, &key))
-                    .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
-                let written: String = file.text[argument.byte_range()]
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                bound.push(FileAccess {
-                    range: call.byte_range(),
-                    function: index.function_at(call.start_byte()),
-                    key: pattern,
-                    shown: substitute(&access.pattern, &written),
-                    write: access.write,
-                    atomic: access.atomic,
-                    line: call.start_position().row as u32 + 1,
-                    project_key,
-                    constant: is_module_constant(file, argument),
-                });
             }
         }
         pending = next;
     }
     bound
+}
+
+/// The paths an argument may be: both sides of `BAN_FILE if ban else MUTE_FILE`, also
+/// through a local holding it; else the argument itself.
+fn alternatives<'t>(file: &FileContext<'t>, expr: Node<'t>, depth: usize) -> Vec<Node<'t>> {
+    if depth <= MAX_DEPTH {
+        match expr.kind_name() {
+            "conditional_expression" => {
+                let mut cursor = expr.walk();
+                let parts: Vec<Node> = expr
+                    .named_children(&mut cursor)
+                    .filter(|p| p.kind_name() != "comment")
+                    .collect();
+                if let [body, _, otherwise] = parts[..] {
+                    let mut found = alternatives(file, body, depth + 1);
+                    found.extend(alternatives(file, otherwise, depth + 1));
+                    return found;
+                }
+            }
+            "identifier" => {
+                let name = &file.text[expr.byte_range()];
+                if let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte())
+                    && let binding = file.index.binding(id)
+                    && binding.kind == BindingKind::Assignment
+                    && binding.scope != file.index.module_scope()
+                    && let Some(value) = binding
+                        .value
+                        .as_ref()
+                        .and_then(|v| crate::semantic::node_at(file.parsed.tree.root_node(), v))
+                    && value.kind_name() == "conditional_expression"
+                {
+                    return alternatives(file, value, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    vec![expr]
 }
 
 #[cfg(test)]
@@ -640,5 +679,14 @@ mod tests {
     fn two_constants_holding_one_path_name_one_file() {
         let source = "import json, os\nDATA = 'data'\nUSERS_FILE = 'data/users.json'\nUSER_FILE = os.path.join(DATA, 'users.json')\nOTHER = 'x.json'\nOTHER = 'y.json'\n\ndef load():\n    return open(USERS_FILE).read()\n\ndef save(t):\n    open(USER_FILE, 'w').write(t)\n    open(OTHER, 'w').write(t)\n";
         assert_eq!(shared(source), ["data/users.json", "data/users.json w"]);
+    }
+
+    #[test]
+    fn a_path_chosen_between_two_constants_is_either_file() {
+        let source = "import json\nBAN = 'ban.json'\nMUTE = 'mute.json'\n\ndef load(path):\n    return json.load(open(path))\n\ndef save(path, d):\n    json.dump(d, open(path, 'w'))\n\nasync def clear(ban):\n    file = BAN if ban else MUTE\n    d = load(file)\n    save(file, d)\n";
+        assert_eq!(
+            shared(source),
+            ["ban.json", "mute.json", "ban.json w", "mute.json w"]
+        );
     }
 }
