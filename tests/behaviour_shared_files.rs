@@ -95,7 +95,9 @@ fn a_read_modify_write_store_is_not_moved_by_a_safe_fix() {
 
     // The findings stay, their fixes unsafe, naming the file and the race.
     let report = check(dir.path());
-    for (line, does, also, other) in [(9, "reads", "writes", 13), (13, "writes", "reads", 9)] {
+    // The load and the save are in one coroutine: the caveat says the read-modify-write is
+    // split by the new awaits.
+    for (line, does, also, other) in [(9, "reads", "rewrites", 13), (13, "writes", "read", 9)] {
         let expected = format!(
             "main.py:{line}:10: ASYNC230 `open` opens a file with blocking I/O in async \
              function `bump`"
@@ -104,9 +106,10 @@ fn a_read_modify_write_store_is_not_moved_by_a_safe_fix() {
         let caveat = format!(
             "unsafe fix: Move the file's whole use to a worker thread: `await \
              asyncio.to_thread(...)` (the moved block {does} the file `STORE_PATH`, which the \
-             module also {also} (line {other}): in worker threads two coroutines can \
-             interleave and lose an update, and a reader can see the file half-written; guard \
-             it with a lock or keep it on the event loop)"
+             same function also {also} (line {other}): a read-modify-write split by the new \
+             `await`s, so another task's update of the file in between is lost: in worker \
+             threads two coroutines can interleave and lose an update, and a reader can see the \
+             file half-written; guard it with a lock or keep it on the event loop)"
         );
         assert!(report.contains(&caveat), "{report}");
     }

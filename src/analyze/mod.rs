@@ -13,6 +13,7 @@ mod hops;
 mod library;
 mod offer;
 mod parameter_state;
+mod path_key;
 mod proposal;
 mod returned;
 mod shared_files;

@@ -15,14 +15,14 @@ use super::conditions::{
 use super::guards::passes;
 use super::proposal::propose_fix;
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
-use super::side_effects::{apply_hazard, moved_block_hazard};
+use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
 use super::unit_of_work::{AffineCall, affine_call};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{ProjectCall, ProjectLookup, ThreadHazard};
+use crate::project::{HazardKind, ProjectCall, ProjectLookup, ThreadHazard};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
@@ -426,7 +426,16 @@ fn make_finding(
     };
     let (mut fix, mut no_fix_reason) = (fix, no_fix_reason);
     if codemod.moved_code.is_some() {
-        apply_hazard(reached.hazard, &mut fix, &mut no_fix_reason);
+        // What the moved call does to a shared file is said at the call (`moved_block_hazard`),
+        // with the file its arguments name: not twice.
+        let at_call = || {
+            matches!(codemod.strategy, Some(Strategy::ToThread))
+                && moved_call_file_hazard(file, registry, site.call).is_some()
+        };
+        let hazard = reached
+            .hazard
+            .filter(|h| h.kind != HazardKind::SharedFile || !at_call());
+        apply_hazard(hazard, &mut fix, &mut no_fix_reason);
     }
     // A new `await` inside a read-modify-write of shared state, or while the coroutine has
     // swapped process-wide state, is unsafe.

@@ -22,13 +22,13 @@ use super::FileContext;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, absolute_name,
-    race_message,
+    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, race_message,
 };
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
-/// How many names and calls a path is followed through (also stops cycles).
-const MAX_DEPTH: usize = 6;
+use super::path_key::{
+    MAX_DEPTH, ParamAccess, argument, is_module_constant, parameter_access, path_key, substitute,
+};
 
 /// One call in the file that reads or writes a file named through a shared name.
 #[derive(Debug, Clone)]
@@ -48,6 +48,8 @@ pub(super) struct FileAccess {
     pub line: u32,
     /// The key every module gives the file ([`FileUse::key`]), when the file is a module.
     pub project_key: Option<String>,
+    /// The path is a module constant (keyed by the path it holds: its name is shown).
+    pub constant: bool,
 }
 
 /// What other modules do to a file this one's coroutines read or write, as the settling
@@ -81,6 +83,7 @@ impl SharedFiles {
         }
         let root = file.parsed.tree.root_node();
         let mut accesses = Vec::new();
+        let mut through_parameters = Vec::new();
         for &call in &file.nodes.calls {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
@@ -93,11 +96,23 @@ impl SharedFiles {
                 continue;
             };
             for way in ways {
-                if let Some(access) = access_of(file, moved, module, call, callee, way) {
-                    accesses.push(access);
+                match access_of(file, moved, module, call, callee, way) {
+                    Some(Access::Named(access)) => accesses.push(access),
+                    Some(Access::Parameter(access)) => through_parameters.push(access),
+                    None => {}
                 }
             }
         }
+        let calls = module_calls(file);
+        accesses.extend(bind_parameters(
+            file,
+            moved,
+            module,
+            &calls,
+            through_parameters,
+        ));
+        let through = through_calls(file, &accesses, &calls);
+        accesses.extend(through);
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
             let entry = kinds.entry(&access.key).or_default();
@@ -173,21 +188,82 @@ impl SharedFiles {
     /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
     pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
+        let race = self.race_in(&inside);
+        match (race, self.fixed_temporary(&inside)) {
+            (Some(race), Some(temporary)) => Some(format!("{race}; it also {temporary}")),
+            (race, temporary) => race.or(temporary),
+        }
+    }
+
+    /// A write through a fixed temporary name then renamed over the file (`path + ".tmp"`,
+    /// `os.replace(tmp, path)`) in the code `inside` picks: two such saves running at once
+    /// in worker threads write the same temporary file, and the second rename finds it gone.
+    fn fixed_temporary(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
+        let moved: Vec<&FileAccess> = self.all.iter().filter(|a| inside(a)).collect();
+        moved
+            .iter()
+            .filter(|a| a.write && a.atomic)
+            .find_map(|whole| {
+                let temporary = moved.iter().any(|t| {
+                    t.write
+                        && !t.atomic
+                        && t.range == whole.range
+                        && t.key.len() > whole.key.len()
+                        && (t.key.starts_with(&whole.key)
+                            || t.key.starts_with(&format!("{{{}}}", whole.key)))
+                        && !t.key.contains('*')
+                });
+                temporary.then(|| format!(
+                "replaces the file `{}` through a fixed temporary name (`os.replace` of a file \
+                 named after it): two saves running at once in worker threads write the same \
+                 temporary file, and the second `os.replace` fails with FileNotFoundError (an \
+                 atomic replace through a fixed temporary name is still a race between two \
+                 writers)",
+                whole.shown
+            ))
+            })
+    }
+
+    /// What the code `inside` picks does to a file the module, or another, also reads or
+    /// writes.
+    fn race_in(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
         let moved: Vec<&FileAccess> = self.accesses.iter().filter(|a| inside(a)).collect();
         let Some(first) = moved.first() else {
-            return self.elsewhere_in(&inside);
+            return self.elsewhere_in(inside);
         };
         let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
         let reads = same.iter().any(|a| !a.write);
         let writes = same.iter().any(|a| a.write);
         // A local name says little: what it holds is shown too.
         let local = first.shown.chars().all(|c| c.is_alphanumeric() || c == '_');
-        let shown = match local && first.shown != first.key {
+        let shown = match local && !first.constant && first.shown != first.key {
             true => format!("`{}` (`{}`)", first.shown, first.key),
             false => format!("`{}`", first.shown),
         };
         if reads && writes {
             return Some(format!("reads and rewrites the file {shown}"));
+        }
+        let others = || {
+            self.accesses
+                .iter()
+                .filter(|a| a.key == first.key && a.write != first.write)
+        };
+        // The load and the save of one coroutine, each moved on its own: the change between
+        // them no longer runs at once with them.
+        if let Some(other) =
+            others().find(|a| first.function.is_some() && a.function == first.function)
+        {
+            let (does, also) = match first.write {
+                true => ("writes", "read"),
+                false => ("reads", "rewrites"),
+            };
+            return Some(format!(
+                "{does} the file {shown}, which the same function also {also} (line {}{}): a \
+                 read-modify-write split by the new `await`s, so another task's update of \
+                 the file in between is lost",
+                other.line,
+                named_as(first, other)
+            ));
         }
         // Only read, where every write this module makes replaces the file whole: a reader
         // sees the old contents or the new. Other modules may still write it in place (they
@@ -206,22 +282,36 @@ impl SharedFiles {
                  can then see it half-written"
             ));
         }
-        let other = self
-            .accesses
-            .iter()
-            .find(|a| a.key == first.key && a.write != first.write)?;
+        let other = others().next()?;
         let (does, also) = match first.write {
             true => ("writes", "reads"),
             false => ("reads", "writes"),
         };
         Some(format!(
-            "{does} the file {shown}, which the module also {also} (line {})",
-            other.line
+            "{does} the file {shown}, which the module also {also} (line {}{})",
+            other.line,
+            named_as(first, other)
         ))
     }
 }
 
-/// The access `call` makes in the way `way` describes, when its path is a shared name.
+/// `, as `USER_FILE`` when `other` names the file `first` names differently (two constants
+/// holding one path).
+fn named_as(first: &FileAccess, other: &FileAccess) -> String {
+    match other.shown != first.shown {
+        true => format!(", as `{}`", other.shown),
+        false => String::new(),
+    }
+}
+
+/// An access through a shared name, or through a parameter of its function.
+enum Access {
+    Named(FileAccess),
+    Parameter(ParamAccess),
+}
+
+/// The access `call` makes in the way `way` describes, when its path is a shared name or
+/// starts with a parameter of its function (`path`, `path + ".tmp"`).
 fn access_of(
     file: &FileContext,
     moved: &MovedCode,
@@ -229,7 +319,7 @@ fn access_of(
     call: Node,
     callee: Node,
     way: &FileAccessCall,
-) -> Option<FileAccess> {
+) -> Option<Access> {
     let path = match &way.path_argument {
         Some((position, keyword)) => argument(file, call, *position, keyword.as_deref())?,
         None => callee.field(Field::Object)?,
@@ -256,6 +346,14 @@ fn access_of(
         }
     };
     let (key, named) = path_key(file, moved, None, path, 0)?;
+    // A path that starts with a parameter (`path`, `path + ".tmp"`) is the file each caller
+    // names.
+    if let Some(access) = parameter_access(file, path, &key, write, write && way.atomic) {
+        return Some(Access::Parameter(access));
+    }
+    if !named {
+        return None;
+    }
     // A path that starts with a parameter (`path + ".tmp"`) is the caller's: two modules
     // doing the same to their own callers' paths share nothing.
     let project_key = module
@@ -263,7 +361,7 @@ fn access_of(
         .and_then(|module| path_key(file, moved, Some(module), path, 0))
         .map(|(key, _)| key)
         .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
-    named.then(|| FileAccess {
+    Some(Access::Named(FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
         key,
@@ -275,212 +373,216 @@ fn access_of(
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
         project_key,
-    })
+        constant: is_module_constant(file, path),
+    }))
 }
 
-/// The argument at `position` (before any keyword argument) or named `keyword`.
-fn argument<'t>(
-    file: &FileContext,
-    call: Node<'t>,
-    position: usize,
-    keyword: Option<&str>,
-) -> Option<Node<'t>> {
-    let arguments = call.field(Field::Arguments)?;
-    let mut cursor = arguments.walk();
-    let children: Vec<Node> = arguments.named_children(&mut cursor).collect();
-    if let Some(keyword) = keyword
-        && let Some(named) = children.iter().find(|a| {
-            a.kind_name() == "keyword_argument"
-                && a.field(Field::Name)
-                    .is_some_and(|n| &file.text[n.byte_range()] == keyword)
-        })
-    {
-        return named.field(Field::Value);
+/// The calls in the file of its own module-level functions (a name defined twice is left
+/// out), each with the function it calls.
+fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId)> {
+    let index = file.index;
+    let module_scope = index.module_scope();
+    // The module's functions by name (a name defined twice is left out).
+    let mut functions: HashMap<&str, Option<ScopeId>> = HashMap::new();
+    for (id, scope) in index.scopes() {
+        if matches!(scope.kind, ScopeKind::Function { .. })
+            && scope.parent == Some(module_scope)
+            && let Some(name) = scope.name.as_deref()
+        {
+            functions
+                .entry(name)
+                .and_modify(|f| *f = None)
+                .or_insert(Some(id));
+        }
     }
-    let positional: Vec<&Node> = children
+    file.nodes
+        .calls
         .iter()
-        .take_while(|a| {
-            !matches!(
-                a.kind_name(),
-                "keyword_argument" | "list_splat" | "dictionary_splat"
-            )
-        })
-        .filter(|a| a.kind_name() != "comment")
-        .collect();
-    positional.get(position).map(|n| **n)
-}
-
-/// The resolved name of the file `expr` names, and whether a shared name is in it (a path
-/// made only of parameters and locals is the caller's, not shared by name). `None` when it
-/// is made fresh or cannot be followed (a call of a library function, a temporary file).
-/// With `module`, the names are absolute (`app.store.PATH`), for every module to agree.
-fn path_key(
-    file: &FileContext,
-    moved: &MovedCode,
-    module: Option<&ModuleInfo>,
-    expr: Node,
-    depth: usize,
-) -> Option<(String, bool)> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let text = |n: Node| &file.text[n.byte_range()];
-    match expr.kind_name() {
-        "parenthesized_expression" => {
-            path_key(file, moved, module, expr.named_child(0)?, depth + 1)
-        }
-        "string" => {
-            let mut key = String::new();
-            let mut named = true;
-            let mut cursor = expr.walk();
-            for part in expr.named_children(&mut cursor) {
-                match part.kind_name() {
-                    "string_content" | "escape_sequence" => key.push_str(text(part)),
-                    "interpolation" => {
-                        let (inner, shared) =
-                            path_key(file, moved, module, part.named_child(0)?, depth + 1)?;
-                        key.push_str(&format!("{{{inner}}}"));
-                        named = shared;
-                    }
-                    _ => {}
-                }
+        .filter_map(|&call| {
+            let callee = call.field(Field::Function)?;
+            if callee.kind_name() != "identifier" {
+                return None;
             }
-            Some((key, named))
-        }
-        "concatenated_string" | "binary_operator" => {
-            let mut cursor = expr.walk();
-            let parts: Vec<Node> = expr.named_children(&mut cursor).collect();
-            join(file, moved, module, &parts, depth)
-        }
-        "identifier" => {
-            let name = text(expr);
-            let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte()) else {
+            let name = &file.text[callee.byte_range()];
+            let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
                 return None;
             };
-            let binding = file.index.binding(id);
-            match &binding.kind {
-                BindingKind::Parameter => Some(("*".to_owned(), false)),
-                BindingKind::Import { qualified, .. } => Some((absolute(module, qualified), true)),
-                BindingKind::Assignment if binding.scope == file.index.module_scope() => {
-                    Some((global(module, name), true))
-                }
-                BindingKind::Assignment => {
-                    let root = file.parsed.tree.root_node();
-                    let value = node_at(root, binding.value.as_ref()?)?;
-                    path_key(file, moved, module, value, depth + 1)
-                }
-                _ => None,
-            }
-        }
-        "attribute" => {
-            if let Some(state) = on_self(file, expr) {
-                return Some((global(module, &state), true));
-            }
-            let qualified = file.index.qualified_name(expr, file.text)?;
-            Some((absolute(module, &qualified), true))
-        }
-        "call" => {
-            let callee = expr.field(Field::Function)?;
-            let root = file.parsed.tree.root_node();
-            if let Some(method) = on_self(file, callee) {
-                return Some((format!("{}()", global(module, &method)), true));
-            }
-            if let Some(qualified) = file.index.callable_name(callee, root, file.text)
-                && moved.path_builders.contains(&qualified)
+            let binding = index.binding(id);
+            if binding.scope != module_scope
+                || !matches!(binding.kind, BindingKind::Function { .. })
             {
-                let arguments = expr.field(Field::Arguments)?;
-                let mut cursor = arguments.walk();
-                let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
-                return join(file, moved, module, &parts, depth);
-            }
-            // A function of this module returning the path.
-            let name = text(callee);
-            let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
                 return None;
+            }
+            Some((call, (*functions.get(name)?)?))
+        })
+        .collect()
+}
+
+/// The accesses a call of one of the module's functions makes through that function's body
+/// (`cfg = load_config()` reads what `load_config` reads), at the call, in the caller: a
+/// coroutine's load and save hops of one file are then both seen in it.
+fn through_calls(
+    file: &FileContext,
+    accesses: &[FileAccess],
+    calls: &[(Node, ScopeId)],
+) -> Vec<FileAccess> {
+    let mut by_function: HashMap<ScopeId, Vec<FileAccess>> = HashMap::new();
+    for access in accesses {
+        if let Some(function) = access.function {
+            by_function
+                .entry(function)
+                .or_default()
+                .push(access.clone());
+        }
+    }
+    let mut found = Vec::new();
+    let mut seen: std::collections::HashSet<(usize, String, bool)> = accesses
+        .iter()
+        .map(|a| (a.range.start, a.key.clone(), a.write))
+        .collect();
+    for _ in 0..MAX_DEPTH {
+        let mut next: HashMap<ScopeId, Vec<FileAccess>> = HashMap::new();
+        for &(call, target) in calls {
+            let Some(uses) = by_function.get(&target) else {
+                continue;
             };
-            let binding = file.index.binding(id);
-            match &binding.kind {
-                BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
-                    Some((format!("{}()", global(module, name)), true))
+            let caller = file.index.function_at(call.start_byte());
+            for used in uses {
+                if !seen.insert((call.start_byte(), used.key.clone(), used.write)) {
+                    continue;
                 }
-                _ => None,
+                let access = FileAccess {
+                    range: call.byte_range(),
+                    function: caller,
+                    line: call.start_position().row as u32 + 1,
+                    ..used.clone()
+                };
+                if let Some(function) = access.function {
+                    next.entry(function).or_default().push(access.clone());
+                }
+                found.push(access);
             }
         }
-        _ => None,
+        if next.is_empty() {
+            break;
+        }
+        by_function = next;
     }
+    found
 }
 
-/// A name of the module, absolute with `module`: `PATH`, `app.store.PATH`.
-fn global(module: Option<&ModuleInfo>, name: &str) -> String {
-    match module {
-        Some(module) => format!("{}.{name}", module.name),
-        None => name.to_owned(),
-    }
-}
-
-/// An imported name, absolute with `module` (`.config.PATH` in `app.main`: `app.config.PATH`).
-fn absolute(module: Option<&ModuleInfo>, qualified: &str) -> String {
-    module
-        .and_then(|module| absolute_name(module, qualified))
-        .unwrap_or_else(|| qualified.to_owned())
-}
-
-/// The parts of a path joined (`os.path.join`, `/`, `+`): each must be followed.
-fn join(
+/// The accesses the file's calls of its own module-level functions make through their
+/// parameters: `load_data(FILE_JOKES)` reads the file `FILE_JOKES` when `load_data(path)`
+/// opens `path`. A call passing on its own parameter (`return load_json(path, [])`) makes
+/// its function access that file too, and its callers bind it in turn (a few levels).
+fn bind_parameters(
     file: &FileContext,
     moved: &MovedCode,
     module: Option<&ModuleInfo>,
-    parts: &[Node],
-    depth: usize,
-) -> Option<(String, bool)> {
-    let mut keys = Vec::new();
-    let mut named = false;
-    for part in parts {
-        if matches!(part.kind_name(), "comment" | "keyword_argument") {
-            continue;
+    calls: &[(Node, ScopeId)],
+    found: Vec<ParamAccess>,
+) -> Vec<FileAccess> {
+    let mut bound = Vec::new();
+    if found.is_empty() {
+        return bound;
+    }
+    let index = file.index;
+    let mut seen: std::collections::HashSet<ParamAccess> = found.iter().cloned().collect();
+    let mut pending = found;
+    for _ in 0..MAX_DEPTH {
+        if pending.is_empty() {
+            break;
         }
-        let (key, shared) = path_key(file, moved, module, *part, depth + 1)?;
-        named |= shared;
-        keys.push(key);
+        let mut by_function: HashMap<ScopeId, Vec<&ParamAccess>> = HashMap::new();
+        for access in &pending {
+            by_function.entry(access.function).or_default().push(access);
+        }
+        let mut next = Vec::new();
+        for &(call, target) in calls {
+            let Some(uses) = by_function.get(&target) else {
+                continue;
+            };
+            for access in uses {
+                let Some(passed) = argument(file, call, access.position, Some(&access.name)) else {
+                    continue;
+                };
+                for argument in alternatives(file, passed, 0) {
+                    let Some((key, named)) = path_key(file, moved, None, argument, 0) else {
+                        continue;
+                    };
+                    let pattern = substitute(&access.pattern, &key);
+                    if !named || key.starts_with('*') || key.starts_with("{*}") {
+                        if let Some(passed) =
+                            parameter_access(file, argument, &pattern, access.write, access.atomic)
+                            && seen.insert(passed.clone())
+                        {
+                            next.push(passed);
+                        }
+                        continue;
+                    }
+                    let project_key = module
+                        .and_then(|module| path_key(file, moved, Some(module), argument, 0))
+                        .map(|(key, _)| substitute(&access.pattern, &key))
+                        .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
+                    let written: String = file.text[argument.byte_range()]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    bound.push(FileAccess {
+                        range: call.byte_range(),
+                        function: index.function_at(call.start_byte()),
+                        key: pattern,
+                        shown: substitute(&access.pattern, &written),
+                        write: access.write,
+                        atomic: access.atomic,
+                        line: call.start_position().row as u32 + 1,
+                        project_key,
+                        constant: is_module_constant(file, argument),
+                    });
+                }
+            }
+        }
+        pending = next;
     }
-    (!keys.is_empty()).then(|| (keys.join("/"), named))
+    bound
 }
 
-/// `Store.path` for `self.path` (or `cls.path`) in a method of `Store`; `Store.a.b` for
-/// `self.a.b`.
-fn on_self(file: &FileContext, expr: Node) -> Option<String> {
-    if expr.kind_name() != "attribute" {
-        return None;
+/// The paths an argument may be: both sides of `BAN_FILE if ban else MUTE_FILE`, also
+/// through a local holding it; else the argument itself.
+fn alternatives<'t>(file: &FileContext<'t>, expr: Node<'t>, depth: usize) -> Vec<Node<'t>> {
+    if depth <= MAX_DEPTH {
+        match expr.kind_name() {
+            "conditional_expression" => {
+                let mut cursor = expr.walk();
+                let parts: Vec<Node> = expr
+                    .named_children(&mut cursor)
+                    .filter(|p| p.kind_name() != "comment")
+                    .collect();
+                if let [body, _, otherwise] = parts[..] {
+                    let mut found = alternatives(file, body, depth + 1);
+                    found.extend(alternatives(file, otherwise, depth + 1));
+                    return found;
+                }
+            }
+            "identifier" => {
+                let name = &file.text[expr.byte_range()];
+                if let Resolution::Binding(id) = file.index.resolve_name(name, expr.start_byte())
+                    && let binding = file.index.binding(id)
+                    && binding.kind == BindingKind::Assignment
+                    && binding.scope != file.index.module_scope()
+                    && let Some(value) = binding
+                        .value
+                        .as_ref()
+                        .and_then(|v| crate::semantic::node_at(file.parsed.tree.root_node(), v))
+                    && value.kind_name() == "conditional_expression"
+                {
+                    return alternatives(file, value, depth + 1);
+                }
+            }
+            _ => {}
+        }
     }
-    let mut root = expr;
-    while root.kind_name() == "attribute" {
-        root = root.field(Field::Object)?;
-    }
-    let name = &file.text[root.byte_range()];
-    if root.kind_name() != "identifier" || !matches!(name, "self" | "cls") {
-        return None;
-    }
-    let Resolution::Binding(id) = file.index.resolve_name(name, root.start_byte()) else {
-        return None;
-    };
-    let binding = file.index.binding(id);
-    if binding.kind != BindingKind::Parameter {
-        return None;
-    }
-    let class = enclosing_class(file, binding.scope)?;
-    let rest: String = file.text[root.end_byte()..expr.end_byte()]
-        .split_whitespace()
-        .collect();
-    Some(format!("{class}{rest}"))
-}
-
-/// The class a method scope is in.
-fn enclosing_class(file: &FileContext, function: ScopeId) -> Option<String> {
-    let parent = file.index.scope(function).parent?;
-    let scope = file.index.scope(parent);
-    (scope.kind == ScopeKind::Class)
-        .then(|| scope.name.clone())
-        .flatten()
+    vec![expr]
 }
 
 #[cfg(test)]
@@ -509,7 +611,8 @@ mod tests {
     #[test]
     fn a_module_constant_read_and_rewritten_is_shared() {
         let source = "import json\nPATH = 'a.json'\n\ndef load():\n    with open(PATH) as f:\n        return json.load(f)\n\ndef save(d):\n    with open(PATH, mode='w') as f:\n        json.dump(d, f)\n";
-        assert_eq!(shared(source), ["PATH", "PATH w"]);
+        // A constant bound once to a literal is keyed by the path it holds.
+        assert_eq!(shared(source), ["a.json", "a.json w"]);
     }
 
     #[test]
@@ -535,8 +638,8 @@ mod tests {
 
     #[test]
     fn every_access_is_keyed_the_same_in_every_module_for_the_summary() {
-        // In `app.cog`: a literal by its text, a module global and an imported constant by
-        // their absolute names; a parameter's path is nobody's, and so is what an imported
+        // In `app.cog`: a literal by its text, so is a module constant holding one, an
+        // imported constant by its absolute name; a parameter's path is nobody's, and so is what an imported
         // function returns (it may make a fresh path).
         let source = "import json\nfrom .config import BANK\nfrom .paths import users_path\nLOG = 'log.txt'\n\nasync def cmd(p):\n    open('mainbank.json', 'w').write('{}')\n    open(BANK).read()\n    open(users_path()).read()\n    open(LOG, 'a').write('x')\n    open(p).read()\n    open(p + '.tmp', 'w').write('')\n";
         let registry = Registry::bundled().unwrap();
@@ -556,9 +659,34 @@ mod tests {
                 .map(|(_, u)| format!("{}{}", u.key, if u.write { " w" } else { "" }))
                 .collect()
         });
+        assert_eq!(uses, ["mainbank.json w", "app.config.BANK", "log.txt w"]);
+    }
+
+    #[test]
+    fn a_helper_taking_the_path_reads_and_writes_the_file_each_call_passes() {
+        // `load_data(FILE_JOKES)` reads `jokes.json`, and so does `load_jokes()`; a
+        // parameter of the coroutine is its caller's file, not shared.
+        let source = "import json, os\nFILE_JOKES = 'jokes.json'\n\ndef load_data(name):\n    with open(name) as f:\n        return json.load(f)\n\ndef save_data(name, data):\n    tmp = name + '.tmp'\n    with open(tmp, 'w') as f:\n        json.dump(data, f)\n    os.replace(tmp, name)\n\ndef load_jokes():\n    return load_data(FILE_JOKES)\n\nasync def add(text, mine):\n    data = load_jokes()\n    save_data(FILE_JOKES, data)\n    load_data(mine)\n";
+        // `load_jokes()` in `add` reads what `load_jokes` reads, at the call.
         assert_eq!(
-            uses,
-            ["mainbank.json w", "app.config.BANK", "app.cog.LOG w"]
+            shared(source),
+            ["jokes.json", "jokes.json w", "jokes.json"],
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn two_constants_holding_one_path_name_one_file() {
+        let source = "import json, os\nDATA = 'data'\nUSERS_FILE = 'data/users.json'\nUSER_FILE = os.path.join(DATA, 'users.json')\nOTHER = 'x.json'\nOTHER = 'y.json'\n\ndef load():\n    return open(USERS_FILE).read()\n\ndef save(t):\n    open(USER_FILE, 'w').write(t)\n    open(OTHER, 'w').write(t)\n";
+        assert_eq!(shared(source), ["data/users.json", "data/users.json w"]);
+    }
+
+    #[test]
+    fn a_path_chosen_between_two_constants_is_either_file() {
+        let source = "import json\nBAN = 'ban.json'\nMUTE = 'mute.json'\n\ndef load(path):\n    return json.load(open(path))\n\ndef save(path, d):\n    json.dump(d, open(path, 'w'))\n\nasync def clear(ban):\n    file = BAN if ban else MUTE\n    d = load(file)\n    save(file, d)\n";
+        assert_eq!(
+            shared(source),
+            ["ban.json", "mute.json", "ban.json w", "mute.json w"]
         );
     }
 }

@@ -240,8 +240,7 @@ pub(super) fn moved_block_hazard(
         .iter()
         .find_map(|c| c.moved_code.as_ref())?;
     let Some(range) = fix.moves.clone() else {
-        let call = moved_call?.byte_range();
-        let what = shared_files(file, moved).hazard_in(|a| a.range == call)?;
+        let what = moved_call_file_hazard(file, registry, moved_call?)?;
         return Some(ThreadHazard {
             kind: HazardKind::SharedFile,
             function: crate::project::MOVED_CALL.to_owned(),
@@ -282,6 +281,22 @@ pub(super) fn moved_block_hazard(
             what,
             moved_with: None,
         })
+}
+
+/// What a call moved to a worker thread as it is (`await asyncio.to_thread(f, ...)`) does to
+/// a shared file there, at this call (the file its arguments name, and the other uses of that
+/// file in the same function).
+pub(super) fn moved_call_file_hazard(
+    file: &FileContext,
+    registry: &Registry,
+    call: Node,
+) -> Option<String> {
+    let moved = registry
+        .codemods()
+        .iter()
+        .find_map(|c| c.moved_code.as_ref())?;
+    let call = call.byte_range();
+    shared_files(file, moved).hazard_in(|a| a.range == call)
 }
 
 /// What moved code does to an object its caller passed in: "calls

@@ -95,6 +95,19 @@ pub fn bodies_a_fix_round_leaves_out(
     {
         return Vec::new();
     }
+    // Whether moving a call or a block that reads or writes a file is safe depends on the
+    // module's other uses of that file, a helper's use through its parameter among them
+    // (`analyze/shared_files.rs`): a body left out would hide them, and a later round would
+    // apply the fix that the first round (and `check`) called unsafe.
+    if registry
+        .codemods()
+        .iter()
+        .filter_map(|codemod| codemod.moved_code.as_ref())
+        .flat_map(|moved| moved.files.keys())
+        .any(|call| facts.code_has_word(call.rsplit('.').next().unwrap_or(call)))
+    {
+        return Vec::new();
+    }
     // Whether `input()` gets a fix depends on every coroutine its script's entry point
     // reaches (`analyze/entry.rs`): a body left out would be a doubt, and a later round would
     // move the call that the first round (and `check`) left. Only in a script with an entry
