@@ -16,6 +16,7 @@ mod parameter_state;
 mod path_key;
 mod proposal;
 mod returned;
+mod shared_databases;
 mod shared_files;
 mod side_effects;
 mod socket;

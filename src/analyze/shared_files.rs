@@ -20,6 +20,8 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
+
+use super::shared_databases::{database_race, database_statements, statement_calls};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
     FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, race_message,
@@ -50,6 +52,11 @@ pub(super) struct FileAccess {
     pub project_key: Option<String>,
     /// The path is a module constant (keyed by the path it holds: its name is shown).
     pub constant: bool,
+    /// A statement run on a database the function opens (`c.execute("SELECT …")`): one
+    /// statement is atomic, so only a read followed by a write races.
+    pub database: bool,
+    /// A database statement that only adds rows (`INSERT`).
+    pub inserts: bool,
 }
 
 /// What other modules do to a file this one's coroutines read or write, as the settling
@@ -83,6 +90,7 @@ impl SharedFiles {
         }
         let root = file.parsed.tree.root_node();
         let mut accesses = Vec::new();
+        let mut statements = None;
         let mut through_parameters = Vec::new();
         for &call in &file.nodes.calls {
             let Some(callee) = call.field(Field::Function) else {
@@ -97,6 +105,16 @@ impl SharedFiles {
             };
             for way in ways {
                 match access_of(file, moved, module, call, callee, way) {
+                    Some(Access::Named(access)) if way.access == FileAccessKind::Database => {
+                        let by_function = statements
+                            .get_or_insert_with(|| statement_calls(file, &way.statements));
+                        accesses.extend(database_statements(
+                            file,
+                            &access,
+                            &way.statements,
+                            by_function,
+                        ));
+                    }
                     Some(Access::Named(access)) => accesses.push(access),
                     Some(Access::Parameter(access)) => through_parameters.push(access),
                     None => {}
@@ -157,7 +175,7 @@ impl SharedFiles {
 
     /// The file's accesses in functions, keyed project-wide, by function: for the summary.
     pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
-        self.all.iter().filter_map(|a| {
+        self.all.iter().filter(|a| !a.database).filter_map(|a| {
             Some((
                 a.function?,
                 FileUse {
@@ -176,12 +194,15 @@ impl SharedFiles {
         if self.elsewhere.is_empty() {
             return None;
         }
-        self.all.iter().filter(|a| inside(a)).find_map(|a| {
-            let other = self.elsewhere.get(a.project_key.as_ref()?)?;
-            let shown = format!("`{}`", a.shown);
-            let (reader, writer) = (other.reader.clone(), other.writer.clone());
-            race_message(&shown, a.write, a.atomic, reader, writer)
-        })
+        self.all
+            .iter()
+            .filter(|a| inside(a) && !a.database)
+            .find_map(|a| {
+                let other = self.elsewhere.get(a.project_key.as_ref()?)?;
+                let shown = format!("`{}`", a.shown);
+                let (reader, writer) = (other.reader.clone(), other.writer.clone());
+                race_message(&shown, a.write, a.atomic, reader, writer)
+            })
     }
 
     /// What the code in `range` (of `function`, or a moved block when `None` is given for
@@ -227,7 +248,14 @@ impl SharedFiles {
     /// What the code `inside` picks does to a file the module, or another, also reads or
     /// writes.
     fn race_in(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
-        let moved: Vec<&FileAccess> = self.accesses.iter().filter(|a| inside(a)).collect();
+        if let Some(race) = database_race(&self.accesses, inside) {
+            return Some(race);
+        }
+        let moved: Vec<&FileAccess> = self
+            .accesses
+            .iter()
+            .filter(|a| inside(a) && !a.database)
+            .collect();
         let Some(first) = moved.first() else {
             return self.elsewhere_in(inside);
         };
@@ -325,7 +353,7 @@ fn access_of(
         None => callee.field(Field::Object)?,
     };
     let write = match way.access {
-        FileAccessKind::Read => false,
+        FileAccessKind::Read | FileAccessKind::Database => false,
         FileAccessKind::Write => true,
         FileAccessKind::Mode => {
             let (position, keyword) = way.mode_argument.as_ref()?;
@@ -348,7 +376,12 @@ fn access_of(
     let (key, named) = path_key(file, moved, None, path, 0)?;
     // A path that starts with a parameter (`path`, `path + ".tmp"`) is the file each caller
     // names.
+    let database = way.access == FileAccessKind::Database;
     if let Some(access) = parameter_access(file, path, &key, write, write && way.atomic) {
+        // A database named by the caller is not followed (yet).
+        if database {
+            return None;
+        }
         return Some(Access::Parameter(access));
     }
     if !named {
@@ -372,8 +405,10 @@ fn access_of(
         write,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
-        project_key,
+        project_key: project_key.filter(|_| !database),
         constant: is_module_constant(file, path),
+        database,
+        inserts: false,
     }))
 }
 
@@ -538,6 +573,8 @@ fn bind_parameters(
                         line: call.start_position().row as u32 + 1,
                         project_key,
                         constant: is_module_constant(file, argument),
+                        database: false,
+                        inserts: false,
                     });
                 }
             }

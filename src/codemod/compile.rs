@@ -585,9 +585,11 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
         "read" => FileAccessKind::Read,
         "write" => FileAccessKind::Write,
         "mode" => FileAccessKind::Mode,
+        "database" => FileAccessKind::Database,
         other => {
             return Err(format!(
-                "`[[moved-code.files]] access`: {other:?} is not `read`, `write` or `mode`"
+                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `mode` or \
+                 `database`"
             ));
         }
     };
@@ -610,11 +612,30 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
     if raw.atomic && access != FileAccessKind::Write {
         return Err("`[[moved-code.files]]`: `atomic` goes with `access = \"write\"`".to_owned());
     }
+    if (access == FileAccessKind::Database) == raw.statement_methods.is_empty() {
+        return Err(
+            "`[[moved-code.files]]`: `statement-methods` goes with `access = \"database\"`"
+                .to_owned(),
+        );
+    }
     Ok(super::FileAccessCall {
         access,
         path_argument,
         mode_argument,
         atomic: raw.atomic,
+        statements: super::DatabaseStatements {
+            methods: raw.statement_methods.clone(),
+            reads: raw
+                .read_statements
+                .iter()
+                .map(|w| w.to_ascii_uppercase())
+                .collect(),
+            inserts: raw
+                .insert_statements
+                .iter()
+                .map(|w| w.to_ascii_uppercase())
+                .collect(),
+        },
     })
 }
 

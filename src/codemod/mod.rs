@@ -34,8 +34,8 @@ pub use configured::ConfiguredCall;
 pub use httpx::{Declared, HttpTarget, HttpxMapping, choose_target};
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use model::{
-    AlternativeFix, Codemod, CodemodError, Docs, FileAccessCall, FileAccessKind, FixException,
-    MovedCode, ThreadAffine, ThreadSafe,
+    AlternativeFix, Codemod, CodemodError, DatabaseStatements, Docs, FileAccessCall,
+    FileAccessKind, FixException, MovedCode, ThreadAffine, ThreadSafe,
 };
 pub use offload::moved_with_block;
 pub use redis_async::StrategyMemo;

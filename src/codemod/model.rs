@@ -192,6 +192,22 @@ pub enum FileAccessKind {
     Write,
     /// The open mode decides.
     Mode,
+    /// A database the call opens: its statements (`execute` on what it returns, in the same
+    /// function) read or write it, as their SQL says.
+    Database,
+}
+
+/// How the statements run on a database read or write it (`[[moved-code.files]]` with
+/// `access = "database"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DatabaseStatements {
+    /// Methods that run a statement: `execute`, `executemany`.
+    pub methods: Vec<String>,
+    /// The first word of a statement that only reads (`SELECT`); any other, or SQL not
+    /// written out as a literal, may write.
+    pub reads: Vec<String>,
+    /// The first word of a statement that only adds rows (`INSERT`, unless it replaces).
+    pub inserts: Vec<String>,
 }
 
 /// One way a call accesses a file (`[[moved-code.files]]`).
@@ -203,4 +219,6 @@ pub struct FileAccessCall {
     pub mode_argument: Option<(usize, Option<String>)>,
     /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
     pub atomic: bool,
+    /// With [`FileAccessKind::Database`].
+    pub statements: DatabaseStatements,
 }

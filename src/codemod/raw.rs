@@ -453,4 +453,12 @@ pub struct RawFileAccess {
     /// reader never sees it half-written.
     #[serde(default)]
     pub atomic: bool,
+    /// With `access = "database"`: the methods that run a statement, and the first words of
+    /// statements that only read.
+    #[serde(default)]
+    pub statement_methods: Vec<String>,
+    #[serde(default)]
+    pub read_statements: Vec<String>,
+    #[serde(default)]
+    pub insert_statements: Vec<String>,
 }

@@ -71,6 +71,10 @@ impl ThreadHazard {
                  handler catches the RuntimeError, so nothing crashes, but what it schedules \
                  silently never runs (a task never started, a callback never called)"
             ),
+            // A database's race says its own remedy (analyze/shared_databases.rs).
+            HazardKind::SharedFile if what.contains(" the database `") => {
+                format!("{function} {what}")
+            }
             HazardKind::SharedFile if what.contains(ANOTHER_MODULE) => {
                 format!("{function} {what}; guard it with a lock or keep it on the event loop")
             }
