@@ -71,11 +71,7 @@ fn unf101_on_a_local_connection_says_why_it_has_no_fix() {
     let text = unfreeze_in(dir.path(), &["check", "--isolated", "--no-cache", "."]);
     let reasons = text.stdout.matches("= no fix: ").count();
     assert_eq!(reasons, 1, "{}", text.stdout);
-    assert!(
-        text.stdout.contains("as one unit"),
-        "{}",
-        text.stdout
-    );
+    assert!(text.stdout.contains("as one unit"), "{}", text.stdout);
 }
 
 /// The invariant over the fixture corpus: no finding lacks both a fix and a reason.

@@ -320,9 +320,17 @@ fn a_script_that_runs_other_tasks_gets_the_fix_and_prints_the_same() {
         ("cli.py", OTHER_TASKS.as_bytes()),
         ("original.py", OTHER_TASKS.as_bytes()),
     ]);
+    // `input()`'s fix is unsafe (what Ctrl+C does changes): applied with --unsafe-fixes.
     let fix = unfreeze_in(
         dir.path(),
-        &["fix", "--write", "--isolated", "--no-cache", "cli.py"],
+        &[
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "--isolated",
+            "--no-cache",
+            "cli.py",
+        ],
     );
     assert_eq!(fix.code, Some(0), "{}", fix.show());
     let fixed = fs::read_to_string(dir.path().join("cli.py")).unwrap();

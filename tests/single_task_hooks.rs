@@ -14,7 +14,15 @@ fn check_and_fix(source: &str) -> (String, String) {
     assert!(check.stdout.contains("ASYNC250"), "{}", check.show());
     unfreeze_in(
         dir.path(),
-        &["fix", "--write", "--isolated", "--no-cache", "app.py"],
+        // `input()`'s fix is unsafe (Ctrl+C): the probe moves only with --unsafe-fixes.
+        &[
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "--isolated",
+            "--no-cache",
+            "app.py",
+        ],
     );
     let fixed = std::fs::read_to_string(dir.path().join("app.py")).unwrap();
     (check.stdout, fixed)
