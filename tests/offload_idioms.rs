@@ -641,10 +641,13 @@ async def load(path):
 
 
 async def main():
+    # Another task: not a script where nothing else runs (there, blocking blocks nobody).
+    ticker = asyncio.create_task(asyncio.sleep(0))
     async with aiofiles.open("log.txt", "w") as log:
         await log.write("start\n")
     await save("settings.json", {"volume": 11, "name": "ada"})
     print(await load("settings.json"))
+    await ticker
 
 
 asyncio.run(main())
