@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::shared_files::FileAccess;
+use super::file_access::FileAccess;
 use crate::codemod::DatabaseStatements;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{Resolution, ScopeId};

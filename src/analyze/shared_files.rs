@@ -14,11 +14,11 @@
 //! another module on such a file is unsafe too, and the message names the other side.
 
 use std::collections::HashMap;
-use std::ops::Range;
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::file_access::FileAccess;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::shared_databases::{database_race, database_statements, statement_calls};
@@ -31,33 +31,6 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 use super::path_key::{
     MAX_DEPTH, ParamAccess, argument, is_module_constant, parameter_access, path_key, substitute,
 };
-
-/// One call in the file that reads or writes a file named through a shared name.
-#[derive(Debug, Clone)]
-pub(super) struct FileAccess {
-    /// The call's bytes.
-    pub range: Range<usize>,
-    /// The function it is in.
-    pub function: Option<ScopeId>,
-    /// What names the file, resolved: `MATCH_DATES_PATH`, `Store.path`, `{config.DIR}/*`.
-    pub key: String,
-    /// The path as written: `self.data_store_path`.
-    pub shown: String,
-    pub write: bool,
-    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
-    pub atomic: bool,
-    /// 1-based.
-    pub line: u32,
-    /// The key every module gives the file ([`FileUse::key`]), when the file is a module.
-    pub project_key: Option<String>,
-    /// The path is a module constant (keyed by the path it holds: its name is shown).
-    pub constant: bool,
-    /// A statement run on a database the function opens (`c.execute("SELECT …")`): one
-    /// statement is atomic, so only a read followed by a write races.
-    pub database: bool,
-    /// A database statement that only adds rows (`INSERT`).
-    pub inserts: bool,
-}
 
 /// What other modules do to a file this one's coroutines read or write, as the settling
 /// found: their first reader and in-place writer, each named for a message

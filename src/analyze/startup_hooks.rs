@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::entry::{
+use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
 use crate::codemod::{HookRegistration, SingleTaskData, StartupHook, under};

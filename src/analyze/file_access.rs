@@ -1,0 +1,34 @@
+//! One read or write of a file (or one statement on a database) that moved code may race
+//! on: what `shared_files` finds and `shared_databases` reads, kept apart from both so neither
+//! imports the other.
+
+use std::ops::Range;
+
+use crate::semantic::ScopeId;
+
+/// One call in the file that reads or writes a file named through a shared name.
+#[derive(Debug, Clone)]
+pub(super) struct FileAccess {
+    /// The call's bytes.
+    pub range: Range<usize>,
+    /// The function it is in.
+    pub function: Option<ScopeId>,
+    /// What names the file, resolved: `MATCH_DATES_PATH`, `Store.path`, `{config.DIR}/*`.
+    pub key: String,
+    /// The path as written: `self.data_store_path`.
+    pub shown: String,
+    pub write: bool,
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    pub atomic: bool,
+    /// 1-based.
+    pub line: u32,
+    /// The key every module gives the file (`FileUse::key`), when the file is a module.
+    pub project_key: Option<String>,
+    /// The path is a module constant (keyed by the path it holds: its name is shown).
+    pub constant: bool,
+    /// A statement run on a database the function opens (`c.execute("SELECT …")`): one
+    /// statement is atomic, so only a read followed by a write races.
+    pub database: bool,
+    /// A database statement that only adds rows (`INSERT`).
+    pub inserts: bool,
+}
