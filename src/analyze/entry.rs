@@ -23,11 +23,12 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::concurrency::{quiet_suspension, schedules_work, suspension};
 use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
 use super::startup_hooks::startup_hooks;
-use crate::codemod::{Registry, SingleTaskData, under};
+use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
@@ -52,17 +53,24 @@ pub(super) fn in_single_task_script(
 ) -> Option<Alone> {
     let function = file.index.async_function_at(call.start_byte())?;
     let data = registry.single_task();
-    let facts = file.single_task.get_or_init(|| SingleTask {
-        coroutines: single_task_coroutines(file, data),
-        entries: entry_points(file, data)
+    let facts = file.single_task.get_or_init(|| {
+        let mains: Vec<Node> = entry_points(file, data)
             .into_iter()
             .filter(|&(entry, main)| runs_main_alone_at_first(file, data, entry, main))
-            .map(|(_, main)| main.byte_range())
-            .collect(),
-        hooks: startup_hooks(file, data)
-            .into_iter()
-            .map(|(definition, hook)| (definition.byte_range(), hook))
-            .collect(),
+            .map(|(_, main)| main)
+            .collect();
+        SingleTask {
+            coroutines: single_task_coroutines(file, data),
+            entries: mains
+                .iter()
+                .chain(&entered_alone(file, data, &mains))
+                .map(|main| main.byte_range())
+                .collect(),
+            hooks: startup_hooks(file, data)
+                .into_iter()
+                .map(|(definition, hook)| (definition.byte_range(), hook))
+                .collect(),
+        }
     });
     if facts.coroutines.contains(&function) {
         return Some(Alone::Script);
@@ -84,8 +92,18 @@ pub(super) fn in_single_task_script(
         .map(|&(_, hook)| Alone::Hook(hook))
 }
 
-/// Whether `entry` is `asyncio.run(main())` (a new loop: no task made before it runs there),
-/// `main`'s body is there to read and nothing else in the file mentions `main`.
+/// Whether the file runs a coroutine as the main task of a loop, or has a framework's startup
+/// hook: the project summary asks the settling which of its project calls start no work.
+pub(super) fn has_single_task_entry(file: &FileContext, registry: &Registry) -> bool {
+    let data = registry.single_task();
+    !entry_points(file, data).is_empty() || !startup_hooks(file, data).is_empty()
+}
+
+/// Whether `entry` makes a new loop (`asyncio.run(main())`, `asyncio.new_event_loop()
+/// .run_until_complete(main())`, or `loop.run_until_complete(main())` on a `loop` made by
+/// `asyncio.new_event_loop()` with nothing scheduled before in the same code): no task made
+/// before it runs there; `main`'s body is there to read and nothing else in the file
+/// mentions `main`.
 fn runs_main_alone_at_first(
     file: &FileContext,
     data: &SingleTaskData,
@@ -103,10 +121,105 @@ fn runs_main_alone_at_first(
         .and_then(|c| c.field(Field::Function));
     let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
     is_run
+        && nothing_scheduled_before(file, data, entry)
         && main
             .field(Field::Body)
             .is_some_and(|body| !is_masked(file, body))
         && only_mentioned_where_allowed(file, &[main], &allowed)
+}
+
+/// Whether, when the entry call's loop is a name (`loop.run_until_complete(main())`), no call
+/// before it in the same code (the function around it, or the module) starts or schedules
+/// work: `loop.create_task(other())` first would run `other` next to `main`.
+fn nothing_scheduled_before(file: &FileContext, data: &SingleTaskData, entry: Node) -> bool {
+    let through_a_name = entry
+        .field(Field::Function)
+        .and_then(|callee| callee.field(Field::Object))
+        .is_some_and(|object| {
+            object.kind_name() == "identifier"
+                && matches!(
+                    file.index.resolve_name(&file.text[object.byte_range()], object.start_byte()),
+                    Resolution::Binding(id) if file.index.binding(id).kind == BindingKind::Assignment
+                )
+        });
+    if !through_a_name {
+        return true;
+    }
+    let scope = file.index.scope_at(entry.start_byte());
+    !file.nodes.calls.iter().any(|call| {
+        call.start_byte() < entry.start_byte()
+            && file.index.scope_at(call.start_byte()) == scope
+            && schedules_work(file, data, *call)
+    })
+}
+
+/// The module's coroutine functions that start alone because every mention of them in the
+/// file is an await, in a coroutine that starts alone (`mains`, or one of these), at a
+/// point where that coroutine still runs alone ([`before_first_suspension`]): `await
+/// import_and_verify()` in `main` after only quiet awaits. Their bodies are single-task until
+/// their own first suspension that may start work. A recursive one is never admitted.
+fn entered_alone<'t>(file: &FileContext<'t>, data: &SingleTaskData, mains: &[Node<'t>]) -> Vec<Node<'t>> {
+    let mut entered: Vec<Node> = mains.to_vec();
+    let mut allowed: HashSet<usize> = HashSet::new();
+    let mut candidates: Vec<Node> = Vec::new();
+    let mut read = 0;
+    loop {
+        while let Some(&caller) = entered.get(read) {
+            read += 1;
+            for (awaited, callee, definition) in awaited_module_coroutines(file, caller) {
+                if before_first_suspension(file, data, caller, awaited) {
+                    allowed.insert(callee.id());
+                    if !candidates.contains(&definition) && !entered.contains(&definition) {
+                        candidates.push(definition);
+                    }
+                }
+            }
+        }
+        let (admitted, rest): (Vec<Node>, Vec<Node>) =
+            candidates.iter().partition(|definition| {
+                definition
+                    .field(Field::Body)
+                    .is_some_and(|body| !is_masked(file, body))
+                    && only_mentioned_where_allowed(file, &[**definition], &allowed)
+            });
+        if admitted.is_empty() {
+            break;
+        }
+        candidates = rest;
+        entered.extend(admitted);
+    }
+    entered.split_off(mains.len())
+}
+
+/// The awaits in `caller`'s own body of the module's coroutine functions: `(the await, the
+/// callee name, the awaited function's def)`.
+fn awaited_module_coroutines<'t>(
+    file: &FileContext<'t>,
+    caller: Node<'t>,
+) -> Vec<(Node<'t>, Node<'t>, Node<'t>)> {
+    let mut found = Vec::new();
+    let Some(body) = caller.field(Field::Body) else {
+        return found;
+    };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "await" => {
+                if let Some(callee) = node
+                    .named_child(0)
+                    .filter(|c| c.kind_name() == "call")
+                    .and_then(|c| c.field(Field::Function))
+                    && let Some(definition) = module_function(file, callee, true)
+                {
+                    found.push((node, callee, definition));
+                }
+            }
+            _ => {}
+        }
+        stack.extend(node.named_children(&mut node.walk()));
+    }
+    found
 }
 
 /// What a file's calls share for [`in_single_task_script`], found once per file.
@@ -164,19 +277,25 @@ pub(super) fn before_first_suspension(
     let start = call.start_byte();
     // The loops around the call: a suspension anywhere in them runs before a later iteration.
     let mut loops = Vec::new();
+    // The `if` statements around it, with their other branches: those never run before it.
+    let mut branches: Vec<Node> = Vec::new();
     let mut up = call.parent();
     while let Some(node) = up.filter(|n| n.id() != body.id()) {
-        if matches!(node.kind_name(), "for_statement" | "while_statement") {
-            loops.push(node.byte_range());
+        match node.kind_name() {
+            "for_statement" | "while_statement" => loops.push(node.byte_range()),
+            "if_statement" => branches.push(node),
+            _ => {}
         }
         up = node.parent();
     }
+    let other_branches = other_branches(&branches, &loops, start);
     let mut helpers: Vec<Node> = Vec::new();
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         let kind = node.kind_name();
-        if matches!(kind, "function_definition" | "lambda") {
+        if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id())
+        {
             continue;
         }
         let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));
@@ -223,6 +342,36 @@ pub(super) fn before_first_suspension(
         }
     }
     true
+}
+
+/// The bodies of the branches of the `if` statements around a position (at `start`) that do
+/// not hold it: only one branch runs, so what the others do never runs before it. Not when a
+/// loop holds the `if` (an earlier iteration may have taken another branch); an `elif`'s
+/// condition is kept (it may run before).
+fn other_branches(ifs: &[Node], loops: &[Range<usize>], start: usize) -> HashSet<usize> {
+    let holds = |node: Node| node.start_byte() <= start && start < node.end_byte();
+    let mut skipped = HashSet::new();
+    for statement in ifs {
+        if loops
+            .iter()
+            .any(|r| r.start <= statement.start_byte() && statement.end_byte() <= r.end)
+        {
+            continue;
+        }
+        for child in statement.named_children(&mut statement.walk()) {
+            if holds(child) {
+                continue;
+            }
+            let branch = match child.kind_name() {
+                "block" => Some(child),
+                "elif_clause" => child.field(Field::Consequence),
+                "else_clause" => child.field(Field::Body),
+                _ => None,
+            };
+            skipped.extend(branch.map(|b| b.id()));
+        }
+    }
+    skipped
 }
 
 /// The file's coroutine functions that run as the only task of a script, found from each
@@ -341,132 +490,6 @@ fn reached_alone(
     (scopes.len() == coroutines.len()
         && only_mentioned_where_allowed(file, &coroutines, &allowed_mentions))
     .then_some(scopes)
-}
-
-/// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
-/// the harmless ones, a method named like a scheduler, or code of another module of the
-/// project (what it does is not read here).
-pub(super) fn schedules_work(file: &FileContext, data: &SingleTaskData, call: Node) -> bool {
-    let Some(callee) = call.field(Field::Function) else {
-        return true;
-    };
-    if calls_project_code(file, callee) {
-        return true;
-    }
-    let root = file.parsed.tree.root_node();
-    let name = file.index.callable_name(callee, root, file.text);
-    if let Some(name) = &name {
-        if data.runner_calls.iter().any(|runner| under(name, runner)) {
-            return true;
-        }
-        if name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio.") {
-            return !data.harmless_calls.contains(name);
-        }
-    }
-    let last = match callee.kind_name() {
-        "attribute" => callee.field(Field::Attribute),
-        "identifier" => Some(callee),
-        _ => None,
-    };
-    last.is_some_and(|last| {
-        let method = &file.text[last.byte_range()];
-        data.scheduling_methods.iter().any(|m| m == method)
-    })
-}
-
-/// Whether `node` suspends its coroutine: an `await`, `async with` or `async for`.
-fn suspension(node: Node) -> bool {
-    match node.kind_name() {
-        "await" => true,
-        "with_statement" | "for_statement" | "for_in_clause" => first_child_is_async(node),
-        _ => false,
-    }
-}
-
-/// Whether a suspension waits on a quiet library only (`await session.execute(q)`,
-/// `async with engine.begin() as conn`, `await asyncio.sleep(1)`): what it awaits starts no
-/// task the script's code races with. The calls in it are still read for scheduling.
-fn quiet_suspension(file: &FileContext, data: &SingleTaskData, node: Node) -> bool {
-    let values: Vec<Node> = match node.kind_name() {
-        "await" => node.named_child(0).into_iter().collect(),
-        "for_statement" => node.field(Field::Right).into_iter().collect(),
-        "with_statement" => {
-            let mut values = Vec::new();
-            let mut stack: Vec<Node> = node.named_children(&mut node.walk()).collect();
-            while let Some(child) = stack.pop() {
-                match child.kind_name() {
-                    "with_clause" => stack.extend(child.named_children(&mut child.walk())),
-                    "with_item" => {
-                        let Some(value) = child.field(Field::Value) else {
-                            return false;
-                        };
-                        let value = if value.kind_name() == "as_pattern" {
-                            match value.named_child(0) {
-                                Some(inner) => inner,
-                                None => return false,
-                            }
-                        } else {
-                            value
-                        };
-                        values.push(value);
-                    }
-                    _ => {}
-                }
-            }
-            values
-        }
-        _ => Vec::new(),
-    };
-    !values.is_empty()
-        && values
-            .into_iter()
-            .all(|value| quiet_value(file, data, value))
-}
-
-/// Whether what `value` calls or is was made by a quiet library (or is a harmless `asyncio`
-/// call such as `asyncio.sleep`).
-fn quiet_value(file: &FileContext, data: &SingleTaskData, value: Node) -> bool {
-    let root = file.parsed.tree.root_node();
-    let name = match value.kind_name() {
-        "call" => value
-            .field(Field::Function)
-            .and_then(|callee| file.index.callable_name(callee, root, file.text)),
-        _ => file.index.object_kind(value, root, file.text),
-    };
-    name.is_some_and(|name| {
-        data.is_quiet(&name) || (value.kind_name() == "call" && data.harmless_calls.contains(&name))
-    })
-}
-
-/// Whether the callee is reached through an import of the project's own code (a relative
-/// import, or a module of the project): `tools.get_tools`, `Bot(...).start`.
-fn calls_project_code(file: &FileContext, callee: Node) -> bool {
-    let mut head = callee;
-    while head.kind_name() != "identifier" {
-        let next = match head.kind_name() {
-            "attribute" => head.field(Field::Object),
-            "call" => head.field(Field::Function),
-            _ => None,
-        };
-        let Some(next) = next else {
-            return false;
-        };
-        head = next;
-    }
-    let name = &file.text[head.byte_range()];
-    let Resolution::Binding(id) = file.index.resolve_name(name, head.start_byte()) else {
-        return false;
-    };
-    match &file.index.binding(id).kind {
-        BindingKind::Import { qualified, .. } => {
-            qualified.starts_with('.')
-                || file
-                    .project
-                    .as_ref()
-                    .is_some_and(|project| project.map.is_project_name(qualified))
-        }
-        _ => false,
-    }
 }
 
 /// The function scope of a `def` node.

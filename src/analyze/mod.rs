@@ -5,6 +5,7 @@
 mod affinity;
 mod await_order;
 mod cancellation;
+mod concurrency;
 mod conditions;
 mod entry;
 mod file_access;

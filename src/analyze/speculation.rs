@@ -116,7 +116,12 @@ pub(super) fn speculation_for(
 ) -> Box<Speculation> {
     let outcome = match project_call {
         // Calls on imported thread-affine objects are never speculated on.
-        None | Some(ProjectCall::Affine { .. } | ProjectCall::SharedFile { .. }) => {
+        None
+        | Some(
+            ProjectCall::Affine { .. }
+            | ProjectCall::SharedFile { .. }
+            | ProjectCall::StartsNoWork,
+        ) => {
             Outcome::Neither
         }
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,

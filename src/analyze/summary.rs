@@ -54,6 +54,8 @@ pub fn summarize(
                 direct_guard: None,
                 call_sites: Vec::new(),
                 files: Vec::new(),
+                starts_work: None,
+                awaits: Vec::new(),
             });
         }
     }
@@ -115,6 +117,16 @@ pub fn summarize(
             }
         }
     }
+    if !functions.is_empty() {
+        super::concurrency::record_concurrency(
+            file,
+            registry,
+            (module, map),
+            &mut functions,
+            &by_scope,
+            &mut |name| targets.id(name),
+        );
+    }
     if let Some(moved) = super::side_effects::moved_code(registry, selection)
         && !functions.is_empty()
     {
@@ -157,15 +169,22 @@ pub fn summarize(
     // caller to its thread, like an unknown one. One that blocks by itself keeps its calls: a
     // callee may use such an object, or do what moved code must not (its hazards); a function
     // with a hazard may be called by moved code.
+    // One that starts no concurrent work either is a quiet leaf for the single-task
+    // recognition (`project/quiet.rs`).
+    let mut quiet_functions = Vec::new();
     functions.retain(|f| {
-        f.is_async
+        let kept = f.is_async
             || f.direct.is_some()
             || f.affinity.is_some()
             || !f.calls.is_empty()
             || !f.imported_receivers.is_empty()
             || !f.returns.is_empty()
             || !f.hazards.is_empty()
-            || !f.files.is_empty()
+            || !f.files.is_empty();
+        if !kept && f.starts_work.is_none() {
+            quiet_functions.push(f.qualname.clone());
+        }
+        kept
     });
     for function in &mut functions {
         function.calls.sort_unstable();
@@ -174,6 +193,8 @@ pub fn summarize(
         function.discarded.sort_unstable();
         function.discarded.dedup();
         function.discarded.shrink_to_fit();
+        function.awaits.sort_unstable();
+        function.awaits.dedup();
     }
     functions.shrink_to_fit();
     FileSummary {
@@ -181,6 +202,9 @@ pub fn summarize(
         targets: targets.names,
         imports,
         affine_globals: affine_globals(file, registry),
+        quiet_functions,
+        quiet_globals: super::concurrency::quiet_globals(file, registry),
+        single_task_entry: super::entry::has_single_task_entry(file, registry),
     }
 }
 

@@ -9,6 +9,7 @@ mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
+mod quiet;
 mod returned;
 mod shared_files;
 mod summary;
@@ -19,6 +20,7 @@ pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
+pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
     AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FileUse, FunctionSummary,
@@ -65,6 +67,10 @@ pub enum ProjectCall {
         reader: Option<String>,
         writer: Option<String>,
     },
+    /// Not a call: a project name (keyed [`STARTS_NO_WORK_PREFIX`] and the name) that starts
+    /// no concurrent work on the event loop, nor does anything it calls or awaits, told to a
+    /// file with a single-task entry point (`project/quiet.rs`).
+    StartsNoWork,
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -399,6 +405,7 @@ pub fn settle(
             }
         }
     };
+    let starting = quiet::settle_starting(&functions);
     let mut hazards = HashMap::new();
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
@@ -424,6 +431,7 @@ pub fn settle(
         .enumerate()
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
+            starting.insert_quiet_calls(&functions, file, &mut calls);
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file
@@ -572,6 +580,8 @@ mod tests {
                     direct_guard: None,
                     call_sites: Vec::new(),
                     files: Vec::new(),
+                    starts_work: None,
+                    awaits: Vec::new(),
                 }
             })
             .collect();
@@ -590,6 +600,7 @@ mod tests {
                     .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                     .collect(),
                 affine_globals: Vec::new(),
+                ..Default::default()
             },
         }
     }

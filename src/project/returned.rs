@@ -200,6 +200,8 @@ mod tests {
             direct_guard: None,
             call_sites: Vec::new(),
             files: Vec::new(),
+            starts_work: None,
+            awaits: Vec::new(),
         }
     }
 
@@ -272,6 +274,7 @@ mod tests {
                 targets,
                 imports: Vec::new(),
                 affine_globals: Vec::new(),
+                ..Default::default()
             },
         }];
         let calls = settle(&files, &|_| Some("UNF101".to_owned()));

@@ -107,6 +107,15 @@ pub struct FunctionSummary {
     /// ([`FileUse::key`]): the settling finds moved code racing with another module on a file.
     #[serde(default)]
     pub files: Vec<FileUse>,
+    /// The 1-based line of the first thing in its own body that starts, or may start,
+    /// concurrent work on the event loop (`create_task`, a runner, an await of something not
+    /// known to start nothing, a body left out of the parse): the single-task recognition.
+    #[serde(default)]
+    pub starts_work: Option<u32>,
+    /// The project functions its own body awaits (indexes in [`FileSummary::targets`]):
+    /// with `calls`, what decides whether it starts concurrent work through them.
+    #[serde(default)]
+    pub awaits: Vec<u32>,
 }
 
 /// A read or a write of a file named through a shared name (a string literal, a module
@@ -197,4 +206,16 @@ pub struct FileSummary {
     pub imports: Vec<(String, String)>,
     /// Its module globals holding thread-affine objects.
     pub affine_globals: Vec<AffineGlobal>,
+    /// Its synchronous functions left out of `functions` that start no concurrent work: a
+    /// body that was read, calling no project function and nothing that starts work.
+    #[serde(default)]
+    pub quiet_functions: Vec<String>,
+    /// Its module globals made by a library whose awaits start no task (`[single-task]
+    /// quiet-libraries`: `engine = create_async_engine(...)`).
+    #[serde(default)]
+    pub quiet_globals: Vec<String>,
+    /// It runs a coroutine as the main task of a new loop (`asyncio.run(main())`): the
+    /// settling tells it which of its project calls start no concurrent work.
+    #[serde(default)]
+    pub single_task_entry: bool,
 }

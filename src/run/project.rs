@@ -642,6 +642,7 @@ fn outcome_with_settled_calls(
                         call,
                         ProjectCall::Affine { .. }
                             | ProjectCall::SharedFile { .. }
+                            | ProjectCall::StartsNoWork
                             | ProjectCall::Blocking {
                                 returned: Some(_),
                                 ..

@@ -1,0 +1,318 @@
+//! What code starts on the event loop, for the single-task recognition (`entry`,
+//! `startup_hooks`) and the project summary. Whether a call starts or schedules concurrent
+//! work (a runner, an `asyncio` function but the harmless ones, a method named like a
+//! scheduler: the `[single-task]` data), whether a suspension waits on a quiet library only,
+//! and whether a call of the project's own code starts nothing: the project phase settles
+//! that fact across modules (`project/quiet.rs`) from what [`record_concurrency`] finds in each
+//! function's own body (the first thing that starts work, the project functions it awaits).
+//! Conservative: what is not known to start nothing may start something.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use super::module_functions::{first_child_is_async, is_masked, module_function};
+use super::target::call_target;
+use crate::codemod::{Registry, SingleTaskData, under};
+use crate::parse::{Field, FieldChild, KindName, walk_tree};
+use crate::project::{FunctionSummary, ModuleInfo, ModuleMap, ProjectLookup, starts_no_work_key};
+use crate::semantic::{BindingKind, Resolution, ScopeId, node_at};
+
+/// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
+/// the harmless ones, a method named like a scheduler, or code of another module of the
+/// project that the project phase did not settle as starting nothing.
+pub(super) fn schedules_work(file: &FileContext, data: &SingleTaskData, call: Node) -> bool {
+    let Some(callee) = call.field(Field::Function) else {
+        return true;
+    };
+    if calls_project_code(file, callee) {
+        return !settled_quiet(file, callee);
+    }
+    starts_work_itself(file, data, callee)
+}
+
+/// Whether a call of a library (not the project's code) starts or schedules work.
+fn starts_work_itself(file: &FileContext, data: &SingleTaskData, callee: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let name = file.index.callable_name(callee, root, file.text);
+    if let Some(name) = &name {
+        if data.runner_calls.iter().any(|runner| under(name, runner)) {
+            return true;
+        }
+        if name.starts_with("asyncio.") || name.starts_with("anyio.") || name.starts_with("trio.") {
+            return !data.harmless_calls.contains(name);
+        }
+    }
+    let last = match callee.kind_name() {
+        "attribute" => callee.field(Field::Attribute),
+        "identifier" => Some(callee),
+        _ => None,
+    };
+    last.is_some_and(|last| {
+        let method = &file.text[last.byte_range()];
+        data.scheduling_methods.iter().any(|m| m == method)
+    })
+}
+
+/// Whether `node` suspends its coroutine: an `await`, `async with` or `async for`.
+pub(super) fn suspension(node: Node) -> bool {
+    match node.kind_name() {
+        "await" => true,
+        "with_statement" | "for_statement" | "for_in_clause" => first_child_is_async(node),
+        _ => false,
+    }
+}
+
+/// What a suspension waits on: the awaited expression, the `async for`'s iterable, the
+/// `async with`'s context managers; `None` when one cannot be read.
+fn suspension_values(node: Node) -> Option<Vec<Node>> {
+    match node.kind_name() {
+        "await" => Some(node.named_child(0).into_iter().collect()),
+        "for_statement" => Some(node.field(Field::Right).into_iter().collect()),
+        "for_in_clause" => Some(node.field(Field::Right).into_iter().collect()),
+        "with_statement" => {
+            let mut values = Vec::new();
+            let mut stack: Vec<Node> = node.named_children(&mut node.walk()).collect();
+            while let Some(child) = stack.pop() {
+                match child.kind_name() {
+                    "with_clause" => stack.extend(child.named_children(&mut child.walk())),
+                    "with_item" => {
+                        let value = child.field(Field::Value)?;
+                        let value = if value.kind_name() == "as_pattern" {
+                            value.named_child(0)?
+                        } else {
+                            value
+                        };
+                        values.push(value);
+                    }
+                    _ => {}
+                }
+            }
+            Some(values)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a suspension waits on a quiet library only (`await session.execute(q)`,
+/// `async with engine.begin() as conn`, `await asyncio.sleep(1)`), or on project code the
+/// project phase settled as starting nothing: what it awaits starts no task the script's
+/// code races with. The calls in it are still read for scheduling.
+pub(super) fn quiet_suspension(file: &FileContext, data: &SingleTaskData, node: Node) -> bool {
+    suspension_values(node).is_some_and(|values| {
+        !values.is_empty()
+            && values
+                .into_iter()
+                .all(|value| quiet_value(file, data, value))
+    })
+}
+
+/// Whether what `value` calls or is was made by a quiet library (or is a harmless `asyncio`
+/// call such as `asyncio.sleep`, or a project function settled as starting nothing).
+fn quiet_value(file: &FileContext, data: &SingleTaskData, value: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    let callee = (value.kind_name() == "call")
+        .then(|| value.field(Field::Function))
+        .flatten();
+    if callee.is_some_and(|callee| settled_quiet(file, callee)) {
+        return true;
+    }
+    let name = match callee {
+        Some(callee) => file.index.callable_name(callee, root, file.text),
+        None if value.kind_name() == "call" => None,
+        None => file.index.object_kind(value, root, file.text),
+    };
+    name.is_some_and(|name| {
+        data.is_quiet(&name) || (callee.is_some() && data.harmless_calls.contains(&name))
+    })
+}
+
+/// Whether the callee is reached through an import of the project's own code (a relative
+/// import, or a module of the project): `tools.get_tools`, `Bot(...).start`.
+fn calls_project_code(file: &FileContext, callee: Node) -> bool {
+    let mut head = callee;
+    while head.kind_name() != "identifier" {
+        let next = match head.kind_name() {
+            "attribute" => head.field(Field::Object),
+            "call" => head.field(Field::Function),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        head = next;
+    }
+    let name = &file.text[head.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, head.start_byte()) else {
+        return false;
+    };
+    match &file.index.binding(id).kind {
+        BindingKind::Import { qualified, .. } => {
+            qualified.starts_with('.')
+                || file
+                    .project
+                    .as_ref()
+                    .is_some_and(|project| project.map.is_project_name(qualified))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the project phase settled that the project function `callee` names starts no
+/// concurrent work, nor does anything it calls or awaits (`project/quiet.rs`). Before the
+/// settling (or outside a project run) nothing is known: `false`.
+pub(super) fn settled_quiet(file: &FileContext, callee: Node) -> bool {
+    let Some(project) = file.project.as_ref() else {
+        return false;
+    };
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return false;
+    };
+    call_target(file, project.module, project.map, callee)
+        .is_some_and(|target| calls.contains_key(&starts_no_work_key(&target)))
+}
+
+/// For the project summary: per function, the first thing in its own body that starts or
+/// may start concurrent work (`starts_work`), and the project functions it awaits
+/// (`awaits`, through `target_id`); the calls it makes are in `calls` already. Doubts: a
+/// call of project code whose target is not known (a class of another module), a
+/// suspension on anything but a quiet library or project code, a coroutine function of the
+/// module handed to a library (it may be scheduled there), a body left out of the parse.
+pub(super) fn record_concurrency(
+    file: &FileContext,
+    registry: &Registry,
+    (module, map): (&ModuleInfo, &ModuleMap),
+    functions: &mut [FunctionSummary],
+    by_scope: &HashMap<ScopeId, usize>,
+    target_id: &mut dyn FnMut(String) -> u32,
+) {
+    let data = registry.single_task();
+    let index = file.index;
+    let line = |node: Node| node.start_position().row as u32 + 1;
+    let mark = |f: usize, at: u32, functions: &mut [FunctionSummary]| {
+        let first = &mut functions[f].starts_work;
+        if first.is_none_or(|line| at < line) {
+            *first = Some(at);
+        }
+    };
+    walk_tree(&file.parsed.tree, |cursor| {
+        let node = cursor.node();
+        let kind = node.kind_name();
+        if kind == "function_definition" {
+            if let Some(body) = node.field(Field::Body)
+                && let Some(&f) = by_scope.get(&index.scope_at(body.start_byte()))
+                && is_masked(file, body)
+            {
+                mark(f, line(node), functions);
+            }
+            return true;
+        }
+        if !matches!(kind, "call" | "await" | "with_statement" | "for_statement")
+            && kind != "for_in_clause"
+        {
+            return true;
+        }
+        let Some(&f) = index
+            .function_at(node.start_byte())
+            .and_then(|scope| by_scope.get(&scope))
+        else {
+            return true;
+        };
+        if kind == "call" {
+            let Some(callee) = node.field(Field::Function) else {
+                return true;
+            };
+            let awaited = node.parent().is_some_and(|p| p.kind_name() == "await");
+            match call_target(file, module, map, callee) {
+                Some(target) => {
+                    if awaited {
+                        let id = target_id(target);
+                        if !functions[f].awaits.contains(&id) {
+                            functions[f].awaits.push(id);
+                        }
+                    }
+                }
+                None if calls_project_code(file, callee) => mark(f, line(node), functions),
+                None => {
+                    if starts_work_itself(file, data, callee)
+                        || hands_over_a_coroutine(file, node)
+                    {
+                        mark(f, line(node), functions);
+                    }
+                }
+            }
+            return true;
+        }
+        if !suspension(node) {
+            return true;
+        }
+        // A suspension on project code is decided by the settling (the call is recorded).
+        let decided = suspension_values(node).is_some_and(|values| {
+            !values.is_empty()
+                && values.into_iter().all(|value| {
+                    quiet_value(file, data, value)
+                        || (value.kind_name() == "call"
+                            && value
+                                .field(Field::Function)
+                                .and_then(|callee| call_target(file, module, map, callee))
+                                .is_some())
+                })
+        });
+        if !decided {
+            mark(f, line(node), functions);
+        }
+        true
+    });
+}
+
+/// Whether a call of a library passes one of the module's coroutine functions, uncalled,
+/// as an argument (`client.add_event_callback(on_message)`): it may be scheduled there.
+fn hands_over_a_coroutine(file: &FileContext, call: Node) -> bool {
+    let Some(arguments) = call.field(Field::Arguments) else {
+        return false;
+    };
+    arguments.named_children(&mut arguments.walk()).any(|a| {
+        let value = match a.kind_name() {
+            "keyword_argument" => a.field(Field::Value),
+            _ => Some(a),
+        };
+        value.is_some_and(|v| v.kind_name() == "identifier" && module_function(file, v, true).is_some())
+    })
+}
+
+/// The module globals made by a quiet library (`engine = create_async_engine(url)`), each
+/// bound only so at module level.
+pub(super) fn quiet_globals(file: &FileContext, registry: &Registry) -> Vec<String> {
+    let data = registry.single_task();
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let mut verdicts: Vec<(String, bool)> = Vec::new();
+    for (_, binding) in index.bindings() {
+        if binding.scope != index.module_scope() {
+            continue;
+        }
+        let quiet = binding.kind == BindingKind::Assignment
+            && binding
+                .value
+                .as_ref()
+                .and_then(|v| node_at(root, v))
+                .is_some_and(|value| {
+                    let name = match value.kind_name() {
+                        "call" => value
+                            .field(Field::Function)
+                            .and_then(|c| index.callable_name(c, root, file.text)),
+                        _ => None,
+                    };
+                    name.is_some_and(|name| data.is_quiet(&name))
+                });
+        match verdicts.iter_mut().find(|(name, _)| *name == binding.name) {
+            Some((_, verdict)) => *verdict &= quiet,
+            None => verdicts.push((binding.name.clone(), quiet)),
+        }
+    }
+    verdicts
+        .into_iter()
+        .filter_map(|(name, quiet)| quiet.then_some(name))
+        .collect()
+}
