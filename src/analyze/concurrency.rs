@@ -16,7 +16,9 @@ use super::module_functions::{first_child_is_async, is_masked, module_function};
 use super::target::call_target;
 use crate::codemod::{Registry, SingleTaskData, under};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
-use crate::project::{FunctionSummary, ModuleInfo, ModuleMap, ProjectLookup, starts_no_work_key};
+use crate::project::{
+    Construction, FunctionSummary, ModuleInfo, ModuleMap, ProjectLookup, starts_no_work_key,
+};
 use crate::semantic::{BindingKind, Resolution, ScopeId, node_at};
 
 /// Whether a call starts or schedules work on the loop, or may: any `asyncio` function but
@@ -235,8 +237,7 @@ pub(super) fn record_concurrency(
                 }
                 None if calls_project_code(file, callee) => mark(f, line(node), functions),
                 None => {
-                    if starts_work_itself(file, data, callee)
-                        || hands_over_a_coroutine(file, node)
+                    if starts_work_itself(file, data, callee) || hands_over_a_coroutine(file, node)
                     {
                         mark(f, line(node), functions);
                     }
@@ -277,7 +278,9 @@ fn hands_over_a_coroutine(file: &FileContext, call: Node) -> bool {
             "keyword_argument" => a.field(Field::Value),
             _ => Some(a),
         };
-        value.is_some_and(|v| v.kind_name() == "identifier" && module_function(file, v, true).is_some())
+        value.is_some_and(|v| {
+            v.kind_name() == "identifier" && module_function(file, v, true).is_some()
+        })
     })
 }
 
@@ -315,4 +318,73 @@ pub(super) fn quiet_globals(file: &FileContext, registry: &Registry) -> Vec<Stri
         .into_iter()
         .filter_map(|(name, quiet)| quiet.then_some(name))
         .collect()
+}
+
+/// The file's classes, with the methods a call of one runs (`__init__`, `__post_init__`) and
+/// whether its construction is a doubt whatever they do: a base of the project (not followed)
+/// or a runner's (`discord.Client`), a keyword such as `metaclass=`, its own `__new__`.
+pub(super) fn constructions(
+    file: &FileContext,
+    registry: &Registry,
+    (module, map): (&ModuleInfo, &ModuleMap),
+) -> Vec<Construction> {
+    let data = registry.single_task();
+    let index = file.index;
+    let mut found = Vec::new();
+    walk_tree(&file.parsed.tree, |cursor| {
+        let class = cursor.node();
+        if class.kind_name() != "class_definition" {
+            return true;
+        }
+        let Some(body) = class.field(Field::Body) else {
+            return true;
+        };
+        let mut doubt = false;
+        if let Some(bases) = class.field(Field::Superclasses) {
+            for base in bases.named_children(&mut bases.walk()) {
+                doubt |= match base.kind_name() {
+                    "identifier"
+                        if index.resolve_name(&file.text[base.byte_range()], base.start_byte())
+                            == Resolution::Builtin =>
+                    {
+                        false
+                    }
+                    "identifier" | "attribute" => {
+                        call_target(file, module, map, base).is_some()
+                            || index.qualified_name(base, file.text).is_none_or(|name| {
+                                map.is_project_name(&name)
+                                    || data.runner_calls.iter().any(|r| under(&name, r))
+                            })
+                    }
+                    _ => true,
+                };
+            }
+        }
+        let mut runs = Vec::new();
+        for statement in body.named_children(&mut body.walk()) {
+            let definition = match statement.kind_name() {
+                "function_definition" => statement,
+                "decorated_definition" => match statement.child_by_field_name("definition") {
+                    Some(d) => d,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Some(name) = definition.field(Field::Name) else {
+                continue;
+            };
+            match &file.text[name.byte_range()] {
+                "__new__" | "__call__" => doubt = true,
+                method @ ("__init__" | "__post_init__") => runs.push(method.to_owned()),
+                _ => {}
+            }
+        }
+        found.push(Construction {
+            qualname: super::target::qualname(index, index.scope_at(body.start_byte())),
+            runs,
+            doubt,
+        });
+        true
+    });
+    found
 }

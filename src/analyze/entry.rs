@@ -158,7 +158,11 @@ fn nothing_scheduled_before(file: &FileContext, data: &SingleTaskData, entry: No
 /// point where that coroutine still runs alone ([`before_first_suspension`]): `await
 /// import_and_verify()` in `main` after only quiet awaits. Their bodies are single-task until
 /// their own first suspension that may start work. A recursive one is never admitted.
-fn entered_alone<'t>(file: &FileContext<'t>, data: &SingleTaskData, mains: &[Node<'t>]) -> Vec<Node<'t>> {
+fn entered_alone<'t>(
+    file: &FileContext<'t>,
+    data: &SingleTaskData,
+    mains: &[Node<'t>],
+) -> Vec<Node<'t>> {
     let mut entered: Vec<Node> = mains.to_vec();
     let mut allowed: HashSet<usize> = HashSet::new();
     let mut candidates: Vec<Node> = Vec::new();
@@ -175,13 +179,12 @@ fn entered_alone<'t>(file: &FileContext<'t>, data: &SingleTaskData, mains: &[Nod
                 }
             }
         }
-        let (admitted, rest): (Vec<Node>, Vec<Node>) =
-            candidates.iter().partition(|definition| {
-                definition
-                    .field(Field::Body)
-                    .is_some_and(|body| !is_masked(file, body))
-                    && only_mentioned_where_allowed(file, &[**definition], &allowed)
-            });
+        let (admitted, rest): (Vec<Node>, Vec<Node>) = candidates.iter().partition(|definition| {
+            definition
+                .field(Field::Body)
+                .is_some_and(|body| !is_masked(file, body))
+                && only_mentioned_where_allowed(file, &[**definition], &allowed)
+        });
         if admitted.is_empty() {
             break;
         }
@@ -294,8 +297,7 @@ pub(super) fn before_first_suspension(
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         let kind = node.kind_name();
-        if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id())
-        {
+        if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id()) {
             continue;
         }
         let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));

@@ -118,12 +118,8 @@ pub(super) fn speculation_for(
         // Calls on imported thread-affine objects are never speculated on.
         None
         | Some(
-            ProjectCall::Affine { .. }
-            | ProjectCall::SharedFile { .. }
-            | ProjectCall::StartsNoWork,
-        ) => {
-            Outcome::Neither
-        }
+            ProjectCall::Affine { .. } | ProjectCall::SharedFile { .. } | ProjectCall::StartsNoWork,
+        ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,
         Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
             codemod,

@@ -204,6 +204,7 @@ pub fn summarize(
         affine_globals: affine_globals(file, registry),
         quiet_functions,
         quiet_globals: super::concurrency::quiet_globals(file, registry),
+        classes: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
     }
 }

@@ -23,8 +23,8 @@ pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
-    AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FileUse, FunctionSummary,
-    GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject,
+    AffineGlobal, AffineReturn, Affinity, Construction, Evidence, FileSummary, FileUse,
+    FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject,
 };
 
 /// What a call in async context reaches.

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use super::{FunctionSummary, Functions, ProjectCall, ProjectCalls, ProjectFile};
+use super::{Construction, FunctionSummary, Functions, ProjectCall, ProjectCalls, ProjectFile};
 
 /// How a file's calls learn that a project name starts no concurrent work.
 pub const STARTS_NO_WORK_PREFIX: &str = "\u{0}starts-no-work:";
@@ -26,15 +26,17 @@ pub fn starts_no_work_key(target: &str) -> String {
 
 /// Which project names are quiet leaves: functions that start nothing and call no project
 /// function, and module globals made by a quiet library, by absolute name.
-struct Leaves {
+struct Leaves<'a> {
     functions: HashMap<String, ()>,
     globals: HashMap<String, ()>,
+    classes: HashMap<String, &'a Construction>,
 }
 
-impl Leaves {
-    fn new(files: &[ProjectFile]) -> Self {
+impl<'a> Leaves<'a> {
+    fn new(files: &'a [ProjectFile]) -> Self {
         let mut functions = HashMap::new();
         let mut globals = HashMap::new();
+        let mut classes = HashMap::new();
         for file in files {
             for name in &file.module.names {
                 for quiet in &file.summary.quiet_functions {
@@ -43,9 +45,16 @@ impl Leaves {
                 for quiet in &file.summary.quiet_globals {
                     globals.insert(format!("{name}.{quiet}"), ());
                 }
+                for class in &file.summary.classes {
+                    classes.insert(format!("{name}.{}", class.qualname), class);
+                }
             }
         }
-        Leaves { functions, globals }
+        Leaves {
+            functions,
+            globals,
+            classes,
+        }
     }
 
     /// Whether `name` (through re-exports) is a quiet leaf, or a member of a quiet module
@@ -59,14 +68,51 @@ impl Leaves {
     }
 }
 
+/// What a call of a project name that is no function depends on.
+enum Callee {
+    /// A function of the project.
+    Function(usize),
+    /// A quiet leaf: starts nothing.
+    Quiet,
+    /// A class: what its construction runs, each a function of the project.
+    Class(Vec<usize>),
+    /// Not known: a doubt.
+    Unknown,
+}
+
+fn callee(functions: &Functions, leaves: &Leaves, name: &str) -> Callee {
+    if let Some(id) = functions.resolve(name) {
+        return Callee::Function(id);
+    }
+    if leaves.contains(functions, name) {
+        return Callee::Quiet;
+    }
+    let Some(class) = functions.resolve_in(name, &leaves.classes) else {
+        return Callee::Unknown;
+    };
+    if class.doubt {
+        return Callee::Unknown;
+    }
+    let mut runs = Vec::new();
+    for method in &class.runs {
+        let method = format!("{name}.{method}");
+        match functions.resolve(&method) {
+            Some(id) => runs.push(id),
+            None if leaves.contains(functions, &method) => {}
+            None => return Callee::Unknown,
+        }
+    }
+    Callee::Class(runs)
+}
+
 /// The settled fact: per function id, whether it starts (or may start) concurrent work.
-pub(super) struct Starting {
+pub(super) struct Starting<'a> {
     starts: Vec<bool>,
-    leaves: Leaves,
+    leaves: Leaves<'a>,
 }
 
 /// Settle which project functions start (or may start) concurrent work.
-pub(super) fn settle_starting(functions: &Functions) -> Starting {
+pub(super) fn settle_starting<'a>(functions: &Functions<'a>) -> Starting<'a> {
     let files = functions.files;
     let count = functions.ids.len();
     let leaves = Leaves::new(files);
@@ -79,10 +125,15 @@ pub(super) fn settle_starting(functions: &Functions) -> Starting {
         let mut doubt = function.starts_work.is_some();
         for &target in function.calls.iter().chain(&function.awaits) {
             let name = &files[file].summary.targets[target as usize];
-            match functions.resolve(name) {
-                Some(callee) if callee != id => callers[callee].push(id),
-                Some(_) => {}
-                None => doubt |= !leaves.contains(functions, name),
+            match callee(functions, &leaves, name) {
+                Callee::Function(callee) if callee != id => callers[callee].push(id),
+                Callee::Function(_) | Callee::Quiet => {}
+                Callee::Class(runs) => {
+                    for callee in runs.into_iter().filter(|&callee| callee != id) {
+                        callers[callee].push(id);
+                    }
+                }
+                Callee::Unknown => doubt = true,
             }
         }
         if doubt {
@@ -102,7 +153,7 @@ pub(super) fn settle_starting(functions: &Functions) -> Starting {
     Starting { starts, leaves }
 }
 
-impl Starting {
+impl Starting<'_> {
     /// Insert, for a file with a single-task entry point, the project names its calls reach
     /// that start no concurrent work.
     pub(super) fn insert_quiet_calls(
@@ -115,9 +166,11 @@ impl Starting {
             return;
         }
         for target in &file.summary.targets {
-            let quiet = match functions.resolve(target) {
-                Some(id) => !self.starts[id],
-                None => self.leaves.contains(functions, target),
+            let quiet = match callee(functions, &self.leaves, target) {
+                Callee::Function(id) => !self.starts[id],
+                Callee::Quiet => true,
+                Callee::Class(runs) => runs.iter().all(|&id| !self.starts[id]),
+                Callee::Unknown => false,
             };
             if quiet {
                 calls.insert(starts_no_work_key(target), ProjectCall::StartsNoWork);

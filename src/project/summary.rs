@@ -195,6 +195,18 @@ pub struct AffineGlobal {
     pub shareable: bool,
 }
 
+/// What calling one of a file's classes runs, for the single-task recognition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Construction {
+    /// `CLIOutput`, `Outer.Inner`.
+    pub qualname: String,
+    /// Its own methods a call runs (`__init__`, `__post_init__`), by name.
+    pub runs: Vec<String>,
+    /// Its construction may start work whatever its methods do: a base of the project or
+    /// one that runs a bot or server, a metaclass, its own `__new__`.
+    pub doubt: bool,
+}
+
 /// Serialised in the result cache (`cache.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileSummary {
@@ -214,6 +226,10 @@ pub struct FileSummary {
     /// quiet-libraries`: `engine = create_async_engine(...)`).
     #[serde(default)]
     pub quiet_globals: Vec<String>,
+    /// Its classes, with what calling one runs: the single-task recognition follows a
+    /// construction (`CLIOutput(format=f)`) into the class's own `__init__`.
+    #[serde(default)]
+    pub classes: Vec<Construction>,
     /// It runs a coroutine as the main task of a new loop (`asyncio.run(main())`): the
     /// settling tells it which of its project calls start no concurrent work.
     #[serde(default)]

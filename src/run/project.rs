@@ -528,9 +528,17 @@ fn followed_targets(
     wanted: &HashSet<String>,
 ) -> Vec<(String, bool)> {
     let moved = moved_code_targets(summary, lexical, wanted);
+    // A file with a single-task entry point asks whether each project name it calls starts
+    // concurrent work (`project/quiet.rs`): each is summarized, whole.
+    let entry = summary
+        .single_task_entry
+        .then(|| summary.targets.iter().map(|t| (t.clone(), true)))
+        .into_iter()
+        .flatten();
     mattering_targets(summary, lexical.lexical)
         .map(|t| (t, false))
         .chain(moved)
+        .chain(entry)
         .collect()
 }
 
