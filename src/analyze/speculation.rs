@@ -116,9 +116,12 @@ pub(super) fn speculation_for(
 ) -> Box<Speculation> {
     let outcome = match project_call {
         // Calls on imported thread-affine objects are never speculated on.
-        None | Some(ProjectCall::Affine { .. } | ProjectCall::SharedFile { .. }) => {
-            Outcome::Neither
-        }
+        None
+        | Some(
+            ProjectCall::Affine { .. }
+            | ProjectCall::SharedFile { .. }
+            | ProjectCall::Carried { .. },
+        ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,
         Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {
             codemod,

@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod carried;
 mod guards;
 mod hazard;
 mod lexical_settle;
@@ -15,6 +16,7 @@ mod summary;
 
 use std::collections::HashMap;
 
+pub use carried::CARRIED_PREFIX;
 pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
@@ -65,6 +67,11 @@ pub enum ProjectCall {
         reader: Option<String>,
         writer: Option<String>,
     },
+    /// Not a call: what a call of a synchronous project function of another module reads and
+    /// writes (keyed [`CARRIED_PREFIX`] and the call's target), through that function and
+    /// those it calls: the analysis sees those uses at the call, as it sees those of the
+    /// module's own functions (`project/carried.rs`).
+    Carried { uses: Vec<FileUse> },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -400,6 +407,7 @@ pub fn settle(
         }
     };
     let mut hazards = HashMap::new();
+    let mut carried = functions.carried_calls().into_iter();
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -424,6 +432,7 @@ pub fn settle(
         .enumerate()
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
+            calls.extend(carried.next().unwrap_or_default());
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file
