@@ -34,4 +34,6 @@ pub(super) struct FileAccess {
     /// The call of a project function the access is made through (`load_config`,
     /// `EconomyManager.get_coins`), as written: the access is at that call, in the caller.
     pub via: Option<String>,
+    /// Made in another module, carried to the call of its helper (`project/carried.rs`).
+    pub carried: bool,
 }

@@ -262,6 +262,13 @@ impl SharedFiles {
         if let Some(other) =
             others().find(|a| first.function.is_some() && a.function == first.function)
         {
+            // One side in another module, whose own use of the file races too: that race,
+            // named by the settling, is said as before (either makes the move unsafe).
+            if (first.carried || other.carried)
+                && let Some(elsewhere) = self.elsewhere_in(inside)
+            {
+                return Some(elsewhere);
+            }
             let (does, also, load, save) = match first.write {
                 true => ("writes", "read", other, *first),
                 false => ("reads", "rewrites", *first, other),
@@ -274,6 +281,11 @@ impl SharedFiles {
                 named_as(first, other),
                 between(load, save)
             ));
+        }
+        // A use in another module's helper, with no opposite use in the same function: what
+        // that helper races with is the settling's to say (its hazard, at the call).
+        if first.carried {
+            return None;
         }
         // Only read, where every write this module makes replaces the file whole: a reader
         // sees the old contents or the new. Other modules may still write it in place (they
@@ -292,7 +304,15 @@ impl SharedFiles {
                  can then see it half-written"
             ));
         }
-        let other = others().next()?;
+        // Another module's use, carried to a call of its helper: that module's own reader or
+        // writer, as the settling found it, says more (its function and line).
+        let other = match others().find(|a| !a.carried) {
+            Some(other) => other,
+            None => match self.elsewhere_in(inside) {
+                Some(elsewhere) => return Some(elsewhere),
+                None => others().next()?,
+            },
+        };
         let (does, also) = match first.write {
             true => ("writes", "reads"),
             false => ("reads", "writes"),
@@ -392,6 +412,7 @@ fn access_of(
         database,
         inserts: false,
         via: None,
+        carried: false,
     }))
 }
 
@@ -456,6 +477,7 @@ fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess>
                 database: used.database,
                 inserts: used.inserts,
                 via: Some(via.clone()),
+                carried: true,
             });
         }
     }
@@ -627,6 +649,7 @@ fn bind_parameters(
                         database: false,
                         inserts: false,
                         via: Some(callee_text(file, call)),
+                        carried: false,
                     });
                 }
             }
