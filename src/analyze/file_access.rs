@@ -31,4 +31,9 @@ pub(super) struct FileAccess {
     pub database: bool,
     /// A database statement that only adds rows (`INSERT`).
     pub inserts: bool,
+    /// The call of a project function the access is made through (`load_config`,
+    /// `EconomyManager.get_coins`), as written: the access is at that call, in the caller.
+    pub via: Option<String>,
+    /// Made in another module, carried to the call of its helper (`project/carried.rs`).
+    pub carried: bool,
 }

@@ -215,7 +215,15 @@ fn what_the_call_reaches<'r, 'p>(
             pinned = p.as_deref();
             (qualified.clone(), registry.for_call(qualified))
         }
-        (None, None | Some(ProjectCall::SharedFile { .. } | ProjectCall::StartsNoWork)) => {
+        (
+            None,
+            None
+            | Some(
+                ProjectCall::SharedFile { .. }
+                | ProjectCall::StartsNoWork
+                | ProjectCall::Carried { .. },
+            ),
+        ) => {
             // A plain name can be an alias (`from time import sleep as nap`): only an
             // attribute's last segment is the real function name, so only attributes are
             // pre-filtered.

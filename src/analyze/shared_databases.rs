@@ -76,7 +76,6 @@ pub(super) fn database_statements(
             write,
             atomic: false,
             database: true,
-            project_key: None,
             ..opened.clone()
         };
         if read {
@@ -185,12 +184,30 @@ pub(super) fn database_race(
                     access.shown, other.line
                 ),
             };
+            let (check, act) = match access.write {
+                false => (*access, other),
+                true => (other, *access),
+            };
             return Some(format!(
-                "{did}: a check-then-act split by the new `await`s, so another task can change \
-                 the rows in between (double spend, duplicate insert); do the check and the \
-                 change in one hop, in one transaction"
+                "{did}: a check-then-act split by the new `await`s{}, so another task can \
+                 change the rows in between (double spend, duplicate insert); do the check and \
+                 the change in one hop, in one transaction",
+                between(check, act)
             ));
         }
     }
     None
+}
+
+/// The helpers a check and its act are made through, for a message: " between
+/// `get_coins(...)` and `remove_coins(...)`", " (through `load_config(...)`)" when only one
+/// side is a call of a helper; nothing when neither is.
+pub(super) fn between(check: &FileAccess, act: &FileAccess) -> String {
+    match (&check.via, &act.via) {
+        (Some(check), Some(act)) if check != act => {
+            format!(" between `{check}(...)` and `{act}(...)`")
+        }
+        (Some(via), _) | (None, Some(via)) => format!(" (through `{via}(...)`)"),
+        (None, None) => String::new(),
+    }
 }

@@ -21,10 +21,12 @@ use super::FileContext;
 use super::file_access::FileAccess;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
-use super::shared_databases::{database_race, database_statements, statement_calls};
+use super::shared_databases::{between, database_race, database_statements, statement_calls};
+use super::target::call_target;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    FileUse, ModuleInfo, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX, race_message,
+    CARRIED_PREFIX, FileUse, ModuleInfo, ProjectCall, ProjectLookup, ProjectView,
+    SHARED_FILE_PREFIX, race_message,
 };
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
@@ -102,6 +104,9 @@ impl SharedFiles {
             &calls,
             through_parameters,
         ));
+        // What the helpers of other modules it calls read and write, at their calls.
+        let carried = carried_accesses(file, &accesses);
+        accesses.extend(carried);
         let through = through_calls(file, &accesses, &calls);
         accesses.extend(through);
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
@@ -123,6 +128,7 @@ impl SharedFiles {
         let elsewhere = match file.project.map(|p| p.lookup) {
             Some(ProjectLookup::Settled(calls)) => all
                 .iter()
+                .filter(|a| !a.database)
                 .filter_map(|a| {
                     let key = a.project_key.as_ref()?;
                     match calls.get(&format!("{SHARED_FILE_PREFIX}{key}"))? {
@@ -148,7 +154,7 @@ impl SharedFiles {
 
     /// The file's accesses in functions, keyed project-wide, by function: for the summary.
     pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
-        self.all.iter().filter(|a| !a.database).filter_map(|a| {
+        self.all.iter().filter_map(|a| {
             Some((
                 a.function?,
                 FileUse {
@@ -156,6 +162,8 @@ impl SharedFiles {
                     write: a.write,
                     atomic: a.atomic,
                     line: a.line,
+                    database: a.database,
+                    inserts: a.inserts,
                 },
             ))
         })
@@ -254,17 +262,30 @@ impl SharedFiles {
         if let Some(other) =
             others().find(|a| first.function.is_some() && a.function == first.function)
         {
-            let (does, also) = match first.write {
-                true => ("writes", "read"),
-                false => ("reads", "rewrites"),
+            // One side in another module, whose own use of the file races too: that race,
+            // named by the settling, is said as before (either makes the move unsafe).
+            if (first.carried || other.carried)
+                && let Some(elsewhere) = self.elsewhere_in(inside)
+            {
+                return Some(elsewhere);
+            }
+            let (does, also, load, save) = match first.write {
+                true => ("writes", "read", other, *first),
+                false => ("reads", "rewrites", *first, other),
             };
             return Some(format!(
                 "{does} the file {shown}, which the same function also {also} (line {}{}): a \
-                 read-modify-write split by the new `await`s, so another task's update of \
+                 read-modify-write split by the new `await`s{}, so another task's update of \
                  the file in between is lost",
                 other.line,
-                named_as(first, other)
+                named_as(first, other),
+                between(load, save)
             ));
+        }
+        // A use in another module's helper, with no opposite use in the same function: what
+        // that helper races with is the settling's to say (its hazard, at the call).
+        if first.carried {
+            return None;
         }
         // Only read, where every write this module makes replaces the file whole: a reader
         // sees the old contents or the new. Other modules may still write it in place (they
@@ -283,7 +304,15 @@ impl SharedFiles {
                  can then see it half-written"
             ));
         }
-        let other = others().next()?;
+        // Another module's use, carried to a call of its helper: that module's own reader or
+        // writer, as the settling found it, says more (its function and line).
+        let other = match others().find(|a| !a.carried) {
+            Some(other) => other,
+            None => match self.elsewhere_in(inside) {
+                Some(elsewhere) => return Some(elsewhere),
+                None => others().next()?,
+            },
+        };
         let (does, also) = match first.write {
             true => ("writes", "reads"),
             false => ("reads", "writes"),
@@ -378,11 +407,81 @@ fn access_of(
         write,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
-        project_key: project_key.filter(|_| !database),
+        project_key,
         constant: is_module_constant(file, path),
         database,
         inserts: false,
+        via: None,
+        carried: false,
     }))
+}
+
+/// The callee of `call` as written, on one line: `load_config`, `EconomyManager.get_coins`.
+fn callee_text(file: &FileContext, call: Node) -> String {
+    let callee = call.field(Field::Function).unwrap_or(call);
+    file.text[callee.byte_range()]
+        .split_whitespace()
+        .collect::<String>()
+}
+
+/// The accesses the file's calls of other modules' functions make through them, as the
+/// settling carried them ([`ProjectCall::Carried`]), at each call, in the caller: a file or
+/// a database this module also names (`local`'s project keys) keeps this module's key.
+fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess> {
+    let Some(ProjectView {
+        lookup: ProjectLookup::Settled(calls),
+        module,
+        map,
+    }) = file.project
+    else {
+        return Vec::new();
+    };
+    if !calls.keys().any(|k| k.starts_with(CARRIED_PREFIX)) {
+        return Vec::new();
+    }
+    let local_keys: HashMap<&str, &str> = local
+        .iter()
+        .filter_map(|a| Some((a.project_key.as_deref()?, a.key.as_str())))
+        .collect();
+    let mut found = Vec::new();
+    for &call in &file.nodes.calls {
+        if call.parent().is_some_and(|p| p.kind_name() == "await") {
+            continue;
+        }
+        let Some(target) = call
+            .field(Field::Function)
+            .and_then(|callee| call_target(file, module, map, callee))
+        else {
+            continue;
+        };
+        let Some(ProjectCall::Carried { uses }) = calls.get(&format!("{CARRIED_PREFIX}{target}"))
+        else {
+            continue;
+        };
+        let function = file.index.function_at(call.start_byte());
+        let line = call.start_position().row as u32 + 1;
+        let via = callee_text(file, call);
+        for used in uses {
+            found.push(FileAccess {
+                range: call.byte_range(),
+                function,
+                key: local_keys
+                    .get(used.key.as_str())
+                    .map_or_else(|| used.key.clone(), |k| (*k).to_owned()),
+                shown: used.key.clone(),
+                write: used.write,
+                atomic: used.atomic,
+                line,
+                project_key: Some(used.key.clone()),
+                constant: true,
+                database: used.database,
+                inserts: used.inserts,
+                via: Some(via.clone()),
+                carried: true,
+            });
+        }
+    }
+    found
 }
 
 /// The calls in the file of its own module-level functions (a name defined twice is left
@@ -463,6 +562,7 @@ fn through_calls(
                     range: call.byte_range(),
                     function: caller,
                     line: call.start_position().row as u32 + 1,
+                    via: Some(callee_text(file, call)),
                     ..used.clone()
                 };
                 if let Some(function) = access.function {
@@ -548,6 +648,8 @@ fn bind_parameters(
                         constant: is_module_constant(file, argument),
                         database: false,
                         inserts: false,
+                        via: Some(callee_text(file, call)),
+                        carried: false,
                     });
                 }
             }

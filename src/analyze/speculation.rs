@@ -118,7 +118,10 @@ pub(super) fn speculation_for(
         // Calls on imported thread-affine objects are never speculated on.
         None
         | Some(
-            ProjectCall::Affine { .. } | ProjectCall::SharedFile { .. } | ProjectCall::StartsNoWork,
+            ProjectCall::Affine { .. }
+            | ProjectCall::SharedFile { .. }
+            | ProjectCall::StartsNoWork
+            | ProjectCall::Carried { .. },
         ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,
         Some(ProjectCall::Blocking { .. }) => Outcome::Blocking {

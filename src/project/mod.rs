@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod carried;
 mod guards;
 mod hazard;
 mod lexical_settle;
@@ -16,6 +17,7 @@ mod summary;
 
 use std::collections::HashMap;
 
+pub use carried::CARRIED_PREFIX;
 pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
@@ -71,6 +73,11 @@ pub enum ProjectCall {
     /// no concurrent work on the event loop, nor does anything it calls or awaits, told to a
     /// file with a single-task entry point (`project/quiet.rs`).
     StartsNoWork,
+    /// Not a call: what a call of a synchronous project function of another module reads and
+    /// writes (keyed [`CARRIED_PREFIX`] and the call's target), through that function and
+    /// those it calls: the analysis sees those uses at the call, as it sees those of the
+    /// module's own functions (`project/carried.rs`).
+    Carried { uses: Vec<FileUse> },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -407,6 +414,7 @@ pub fn settle(
     };
     let starting = quiet::settle_starting(&functions);
     let mut hazards = HashMap::new();
+    let mut carried = functions.carried_calls().into_iter();
     let chain = |mut id: usize| -> (String, String) {
         let mut names = Vec::new();
         loop {
@@ -432,6 +440,7 @@ pub fn settle(
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
             starting.insert_quiet_calls(&functions, file, &mut calls);
+            calls.extend(carried.next().unwrap_or_default());
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file

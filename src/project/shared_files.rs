@@ -47,7 +47,13 @@ impl<'a> ProjectFiles<'a> {
         let mut by_key: HashMap<&str, Sides> = HashMap::new();
         for (f, file) in files.iter().enumerate() {
             for (i, function) in file.summary.functions.iter().enumerate() {
-                for (u, used) in function.files.iter().enumerate() {
+                // A database's statements race only as a read then a write (`carried.rs`).
+                for (u, used) in function
+                    .files
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| !u.database)
+                {
                     let sides = by_key.entry(used.key.as_str()).or_default();
                     match (used.write, used.atomic) {
                         (false, _) => Sides::add(&mut sides.readers, (f, i, u)),
@@ -95,6 +101,7 @@ impl<'a> ProjectFiles<'a> {
         summary
             .files
             .iter()
+            .filter(|used| !used.database)
             .find_map(|used| self.race(file, used))
             .map(|what| ThreadHazard {
                 kind: HazardKind::SharedFile,
@@ -114,7 +121,7 @@ impl<'a> ProjectFiles<'a> {
     ) -> HashMap<String, ProjectCall> {
         let mut found = HashMap::new();
         for function in summary.functions.iter().filter(|f| f.is_async) {
-            for used in &function.files {
+            for used in function.files.iter().filter(|used| !used.database) {
                 let key = format!("{SHARED_FILE_PREFIX}{}", used.key);
                 if found.contains_key(&key) || self.race(file, used).is_none() {
                     continue;

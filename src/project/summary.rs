@@ -103,8 +103,10 @@ pub struct FunctionSummary {
     /// whose value is known: when one call of a target is here, all of its calls are.
     #[serde(default)]
     pub call_sites: Vec<GuardedSite>,
-    /// The files its own body reads or writes through a shared name, keyed project-wide
-    /// ([`FileUse::key`]): the settling finds moved code racing with another module on a file.
+    /// The files and databases its own body reads or writes through a shared name (and
+    /// through the module's own functions it calls), keyed project-wide ([`FileUse::key`]):
+    /// the settling finds moved code racing with another module on a file, and carries them
+    /// to the calls of other modules (`project/carried.rs`).
     #[serde(default)]
     pub files: Vec<FileUse>,
     /// The 1-based line of the first thing in its own body that starts, or may start,
@@ -131,6 +133,13 @@ pub struct FileUse {
     pub atomic: bool,
     /// 1-based.
     pub line: u32,
+    /// A statement on a sqlite database opened through the name (`key` names the database):
+    /// one statement is atomic, only a read followed by a write races.
+    #[serde(default)]
+    pub database: bool,
+    /// A database statement that only adds rows (`INSERT`).
+    #[serde(default)]
+    pub inserts: bool,
 }
 
 /// A test of one of a function's own parameters (never rebound outside the code it guards)

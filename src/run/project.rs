@@ -640,8 +640,9 @@ fn outcome_with_settled_calls(
     };
     let file_calls = file.calls;
     // A call on an imported thread-affine object is never speculated on, nor a `with`
-    // block binding what a helper returning one returns, nor a file another module uses:
-    // they need a pass with the settled calls.
+    // block binding what a helper returning one returns, nor a file another module uses,
+    // nor what another module's helper reads and writes: they need a pass with the settled
+    // calls.
     let foreseen = file.speculated
         && file_calls.is_none_or(|calls| {
             calls.iter().all(|(k, call)| {
@@ -651,6 +652,7 @@ fn outcome_with_settled_calls(
                         ProjectCall::Affine { .. }
                             | ProjectCall::SharedFile { .. }
                             | ProjectCall::StartsNoWork
+                            | ProjectCall::Carried { .. }
                             | ProjectCall::Blocking {
                                 returned: Some(_),
                                 ..

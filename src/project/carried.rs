@@ -1,0 +1,128 @@
+//! The files and databases a call of a project function reaches in another module: each
+//! function's own uses ([`FunctionSummary::files`], which already hold what the module's own
+//! functions it calls use) joined with those of the project functions it calls, transitively.
+//! A coroutine calling `get_balance` and then `set_balance`, imported from another module,
+//! then reads the database in one hop and writes it in another, as if the two were its own
+//! module's: the analysis puts the carried uses at the call (`analyze/shared_files.rs`),
+//! where a check hop and its act hop are seen as in one module.
+//!
+//! Settled once, in linear time: each function's set only grows, up to [`MAX_CARRIED`] uses.
+
+use std::collections::HashMap;
+
+use super::{FileUse, Functions, ProjectCall, ProjectCalls};
+
+/// How a carried-uses key of [`ProjectCalls`] starts: `uses:app.db.get_balance`. No call
+/// target (a dotted name) has a colon.
+pub const CARRIED_PREFIX: &str = "uses:";
+
+/// The most uses carried per function (each file or database once per kind of use): enough
+/// for a check and its act, bounded however the helpers nest.
+const MAX_CARRIED: usize = 16;
+
+/// What one use is, for the set: the same file used the same way once.
+fn same_use(a: &FileUse, b: &FileUse) -> bool {
+    a.key == b.key
+        && a.write == b.write
+        && a.atomic == b.atomic
+        && a.database == b.database
+        && a.inserts == b.inserts
+}
+
+impl Functions<'_> {
+    /// Per function id, the uses it carries: its own, and those of the synchronous project
+    /// functions it calls (a coroutine or a generator is not run by a call), transitively.
+    fn carried(&self) -> Vec<Vec<FileUse>> {
+        let count = self.ids.len();
+        let runs = |id: usize| {
+            let function = self.function(id);
+            !function.is_async && !function.is_generator
+        };
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for id in 0..count {
+            let (file, _) = self.ids[id];
+            for call in &self.function(id).calls {
+                if let Some(callee) =
+                    self.resolve(&self.files[file].summary.targets[*call as usize])
+                    && callee != id
+                    && runs(callee)
+                {
+                    callers[callee].push(id);
+                }
+            }
+        }
+        let mut carried: Vec<Vec<FileUse>> = (0..count)
+            .map(|id| {
+                let mut own: Vec<FileUse> = Vec::new();
+                for used in &self.function(id).files {
+                    if own.len() < MAX_CARRIED && !own.iter().any(|o| same_use(o, used)) {
+                        own.push(used.clone());
+                    }
+                }
+                own
+            })
+            .collect();
+        let mut pending: Vec<usize> = (0..count)
+            .filter(|&id| runs(id) && !carried[id].is_empty())
+            .collect();
+        while let Some(callee) = pending.pop() {
+            for &caller in &callers[callee] {
+                let mut grew = false;
+                for i in 0..carried[callee].len() {
+                    let used = carried[callee][i].clone();
+                    let into = &mut carried[caller];
+                    if into.len() < MAX_CARRIED && !into.iter().any(|o| same_use(o, &used)) {
+                        into.push(used);
+                        grew = true;
+                    }
+                }
+                if grew && runs(caller) {
+                    pending.push(caller);
+                }
+            }
+        }
+        carried
+    }
+
+    /// Per file (in `files` order), the uses carried by the calls its functions make of
+    /// project functions in other modules, by [`CARRIED_PREFIX`] and the call's target; only
+    /// for a file with a coroutine (a hop is split only there).
+    pub(super) fn carried_calls(&self) -> Vec<ProjectCalls> {
+        let carried = self.carried();
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(f, file)| {
+                let mut found: ProjectCalls = HashMap::new();
+                if !file
+                    .summary
+                    .functions
+                    .iter()
+                    .any(|function| function.is_async)
+                {
+                    return found;
+                }
+                for name in &file.summary.targets {
+                    let Some(callee) = self.resolve(name) else {
+                        continue;
+                    };
+                    let function = self.function(callee);
+                    if self.ids[callee].0 == f
+                        || function.is_async
+                        || function.is_generator
+                        || carried[callee].is_empty()
+                    {
+                        continue;
+                    }
+                    found.insert(
+                        format!("{CARRIED_PREFIX}{name}"),
+                        ProjectCall::Carried {
+                            uses: carried[callee].clone(),
+                        },
+                    );
+                }
+                found
+            })
+            .collect()
+    }
+}
