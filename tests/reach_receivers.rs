@@ -120,3 +120,87 @@ fn unf401_follows_functions_in_a_file_whose_name_is_not_a_module_name() {
         assert_eq!(before, "42 loaded\n");
     }
 }
+
+/// The demo's optional-driver idiom: the module bound in a `try:`, `None` in the fallback.
+const OPTIONAL_REDIS: &str = r#"import asyncio
+
+try:
+    import redis
+except ImportError:  # optional
+    redis = None
+
+PORT = 0
+
+
+async def remember(user, name):
+    cache = redis.Redis(host="127.0.0.1", port=PORT, decode_responses=True)
+    cache.set(f"user:{user}", name)
+    cache.hset(f"profile:{user}", mapping={"name": name})
+    return cache.get(f"user:{user}"), cache.hgetall(f"profile:{user}")
+
+
+async def main():
+    if redis is None:
+        print("no redis")
+        return
+    task = asyncio.create_task(asyncio.sleep(0))
+    print(await remember(1, "ada"))
+    await task
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn unf102_keeps_a_module_whose_name_a_fallback_rebinds_to_none() {
+    let dir = project(&[("app.py", OPTIONAL_REDIS.as_bytes())]);
+    let found = of_code(&findings(dir.path()), "UNF102");
+    let lines: Vec<u64> = found.iter().map(|(_, line, _)| *line).collect();
+    assert_eq!(lines, [13, 14, 15, 15], "{found:?}");
+
+    // The redis.asyncio migration (unsafe) would add `import redis.asyncio` at the top, which
+    // fails where redis is not installed: not offered for an optional import, and the program
+    // still starts without redis.
+    let without = project(&[("app.py", OPTIONAL_REDIS.as_bytes())]);
+    fix(without.path(), &["--unsafe-fixes", "--select", "UNF102"]);
+    let fixed = fs::read_to_string(without.path().join("app.py")).unwrap();
+    assert!(!fixed.contains("redis.asyncio"), "{fixed}");
+    assert!(
+        fixed.contains("await asyncio.to_thread(cache.set"),
+        "{fixed}"
+    );
+    let plain = common::python(&common::stdlib_python())
+        .args(["-S", "app.py"])
+        .current_dir(without.path())
+        .output();
+    assert_eq!(plain.stdout, "no redis\n", "{}", plain.show());
+
+    let Some(server) = common::redis::RedisServer::start() else {
+        assert!(
+            std::env::var_os("UNFREEZE_REQUIRE_REDIS").is_none(),
+            "redis-server is not installed, and UNFREEZE_REQUIRE_REDIS says this test must run"
+        );
+        eprintln!("SKIPPED (the run): redis-server is not installed");
+        return;
+    };
+    let python = common::redis::redis_python();
+    let program = OPTIONAL_REDIS.replace("PORT = 0", &format!("PORT = {}", server.port));
+    fs::write(dir.path().join("app.py"), program).unwrap();
+    let run_app = || {
+        let output = common::python(&python)
+            .arg("app.py")
+            .current_dir(dir.path())
+            .output();
+        assert_eq!(output.code, Some(0), "app.py failed:\n{}", output.show());
+        output.stdout
+    };
+    let before = run_app();
+    assert_eq!(before, "('ada', {'name': 'ada'})\n");
+    fix(dir.path(), &["--select", "UNF102"]);
+    let fixed = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(cache.set, f\"user:{user}\", name)"),
+        "{fixed}"
+    );
+    assert_eq!(run_app(), before);
+}
