@@ -207,6 +207,14 @@ fn migrate(
             "the name `{top}` means something else here, so `import {module}` cannot be added"
         ));
     }
+    if let Resolution::Binding(id) = site.index.resolve_name(top, offset)
+        && imported_in_try(site, site.index.binding(id).range.start)
+    {
+        return Err(format!(
+            "`{top}` is imported inside a `try:` (an optional dependency): `import {module}` \
+             added at the top would fail where it is not installed"
+        ));
+    }
     let reference = reference_module(
         site.index,
         site.tree,
@@ -225,6 +233,22 @@ fn migrate(
         edits,
         replacement: format!("{module}.{path}"),
     })
+}
+
+/// Whether the import at `offset` is inside a `try:` statement (an optional import with a
+/// fallback), looked up once per migration.
+fn imported_in_try(site: &Site, offset: usize) -> bool {
+    let mut node = site
+        .tree
+        .root_node()
+        .descendant_for_byte_range(offset, offset);
+    while let Some(current) = node {
+        if current.kind_name() == "try_statement" {
+            return true;
+        }
+        node = current.parent();
+    }
+    false
 }
 
 /// The binding of the client the call is on (or of the client whose pipeline it is on).

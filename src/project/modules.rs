@@ -52,6 +52,28 @@ fn dotted_parts(relative: &Path) -> Option<Vec<String>> {
     (!parts.is_empty() && parts.iter().all(|p| is_identifier(p))).then_some(parts)
 }
 
+/// The name of a file no import can name: its path relative to the first root holding it
+/// (else its stem), components joined by dots, the `.py` dropped (`scripts.my-bot`). Never a
+/// valid dotted module name, so it cannot collide with one an import resolves to.
+fn unimportable_name(path: &Path, roots: &[PathBuf]) -> Option<String> {
+    let relative = roots
+        .iter()
+        .find_map(|root| path.strip_prefix(root).ok())
+        .unwrap_or_else(|| Path::new(path.file_name().unwrap_or_default()));
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop()?;
+    let stem = last
+        .strip_suffix(".py")
+        .or_else(|| last.strip_suffix(".pyi"))?;
+    if stem != "__init__" {
+        parts.push(stem.to_owned());
+    }
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
 impl ModuleMap {
     /// Name every file of `files`, found under `roots`.
     pub fn build(roots: &[PathBuf], files: &[PathBuf]) -> ModuleMap {
@@ -164,8 +186,16 @@ impl ModuleMap {
                     }
                 }
             }
-            if names.is_empty() {
-                continue;
+            let importable = !names.is_empty();
+            if !importable {
+                // Not importable (`013_x.py`, `my-bot.py`, `my-scripts/x.py`): no import can
+                // name it, but its own functions are still followed and it may import the
+                // project's modules. Its name is its path (relative to its root, else its
+                // stem), which is not an identifier, so no import resolves to it.
+                let Some(name) = unimportable_name(&path, &roots) else {
+                    continue;
+                };
+                names.push(name);
             }
             // Relative imports are resolved within the package chain when there is one; in a
             // namespace package, within the root-relative name without `src`.
@@ -178,8 +208,10 @@ impl ModuleMap {
                 names.insert(0, best);
             }
             for name in &names {
-                map.tops
-                    .insert(name.split('.').next().unwrap_or(name).to_owned());
+                if importable {
+                    map.tops
+                        .insert(name.split('.').next().unwrap_or(name).to_owned());
+                }
                 map.by_name.entry(name.clone()).or_insert(index);
             }
             let is_package = path.file_stem().is_some_and(|s| s == "__init__");

@@ -18,6 +18,9 @@ struct Builder<'a> {
     /// Bodies of `if TYPE_CHECKING:` blocks seen so far.
     type_checking_blocks: Vec<Range<usize>>,
     attribute_values: HashMap<(ScopeId, String), Vec<Range<usize>>>,
+    /// `try:` bodies and their `except ImportError:` handlers seen so far (see
+    /// [`Builder::is_import_fallback`]).
+    import_fallbacks: Vec<(Range<usize>, Range<usize>)>,
 }
 
 pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
@@ -29,6 +32,7 @@ pub fn build_index(tree: &Tree, source: &str) -> SemanticIndex {
         dunder_all: None,
         type_checking_blocks: Vec::new(),
         attribute_values: HashMap::new(),
+        import_fallbacks: Vec::new(),
     };
     let module = builder.new_scope(ScopeKind::Module, None, 0..source.len(), None);
     let mut pending = Pending {
@@ -134,6 +138,9 @@ impl<'a> Builder<'a> {
         annotation: Option<Range<usize>>,
     ) {
         let scope = self.binding_scope(name, scope);
+        if self.is_import_fallback(name, &kind, scope, &range) {
+            return;
+        }
         let id = BindingId(self.bindings.len() as u32);
         self.bindings.push(Binding {
             name: name.to_owned(),
@@ -148,6 +155,75 @@ impl<'a> Builder<'a> {
             .entry(name.to_owned())
             .or_default()
             .push(id);
+    }
+
+    /// Whether a binding is the fallback of an import: made (by anything but an import) in an
+    /// `except ImportError:` handler of a `try:` whose body imports the same name in the same
+    /// scope (`try: import redis` / `except ImportError: redis = None`). The import is what
+    /// runs wherever the module is installed, so the fallback is not recorded and every use
+    /// resolves to the import.
+    fn is_import_fallback(
+        &self,
+        name: &str,
+        kind: &BindingKind,
+        scope: ScopeId,
+        range: &Range<usize>,
+    ) -> bool {
+        if self.import_fallbacks.is_empty() || matches!(kind, BindingKind::Import { .. }) {
+            return false;
+        }
+        let Some(ids) = self.scopes[scope.0 as usize].bindings.get(name) else {
+            return false;
+        };
+        self.import_fallbacks
+            .iter()
+            .filter(|(_, handler)| handler.start <= range.start && range.end <= handler.end)
+            .any(|(body, _)| {
+                ids.iter().any(|id| {
+                    let binding = &self.bindings[id.0 as usize];
+                    matches!(binding.kind, BindingKind::Import { .. })
+                        && body.start <= binding.range.start
+                        && binding.range.end <= body.end
+                })
+            })
+    }
+
+    /// Record the `except` handlers of a `try:` that catch a failed import (`ImportError`,
+    /// `ModuleNotFoundError`, a bare `except:`, `Exception`), with the `try:` body.
+    fn record_import_fallbacks(&mut self, node: Node) {
+        let Some(body) = node.field(Field::Body) else {
+            return;
+        };
+        let mut cursor = node.walk();
+        for clause in node.named_children(&mut cursor) {
+            if clause.kind_name() != "except_clause" {
+                continue;
+            }
+            let catches_import = match clause.field(Field::Value) {
+                None => true,
+                Some(value) => {
+                    let mut names = vec![value];
+                    if value.kind_name() == "tuple" {
+                        let mut inner = value.walk();
+                        names = value.named_children(&mut inner).collect();
+                    }
+                    names.iter().any(|n| {
+                        n.kind_name() == "identifier"
+                            && matches!(
+                                self.text(*n),
+                                "ImportError"
+                                    | "ModuleNotFoundError"
+                                    | "Exception"
+                                    | "BaseException"
+                            )
+                    })
+                }
+            };
+            if catches_import {
+                self.import_fallbacks
+                    .push((body.byte_range(), clause.byte_range()));
+            }
+        }
     }
 
     /// The scope a binding of `name` made in `scope` lands in: `global` sends it to the
@@ -493,6 +569,10 @@ impl<'a> Builder<'a> {
                         name.byte_range(),
                     );
                 }
+            }
+            "try_statement" => {
+                self.record_import_fallbacks(node);
+                stack.push_children(node, scope);
             }
             "except_clause" => {
                 if let Some(alias) = node.field(Field::Alias) {

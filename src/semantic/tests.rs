@@ -431,3 +431,32 @@ async def handler(plain):
     // A member of an object of no known kind stays unknown.
     assert_eq!(callable(source, "plain.members.find_one", 0), None);
 }
+
+#[test]
+fn an_import_wins_over_its_fallback_in_an_except_import_error_handler() {
+    let source = "try:\n    import redis\nexcept ImportError:\n    redis = None\n\
+                  try:\n    from pymongo import MongoClient\nexcept (ImportError, OSError):\n    class MongoClient:\n        pass\n\
+                  try:\n    import ujson as json\nexcept ImportError:\n    import json\n\
+                  redis.Redis; MongoClient; json.loads\n\
+                  async def f():\n    redis.Redis\n";
+    assert_eq!(
+        qualified(source, "redis.Redis").as_deref(),
+        Some("redis.Redis")
+    );
+    assert_eq!(
+        qualified_nth(source, "redis.Redis", 1).as_deref(),
+        Some("redis.Redis")
+    );
+    assert_eq!(
+        qualified_nth(source, "MongoClient", 2).as_deref(),
+        Some("pymongo.MongoClient")
+    );
+    // A fallback that is itself an import is what runs without the first: the last wins.
+    assert_eq!(
+        qualified(source, "json.loads").as_deref(),
+        Some("json.loads")
+    );
+    // Outside such a handler, a rebinding still shadows the import.
+    let rebound = "import redis\nredis = None\nredis.Redis\n";
+    assert_eq!(qualified(rebound, "redis.Redis"), None);
+}
