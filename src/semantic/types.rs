@@ -136,8 +136,7 @@ impl SemanticIndex {
             }
             "identifier" => {
                 let name = &source[expr.byte_range()];
-                let Resolution::Binding(mut id) = self.resolve_name(name, expr.start_byte())
-                else {
+                let Resolution::Binding(mut id) = self.resolve_name(name, expr.start_byte()) else {
                     return None;
                 };
                 // `img = img.resize(...)`: the value is evaluated before the name is bound
