@@ -188,7 +188,11 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
 
 /// `db.cursor.execute` for `cursor.execute(...)` after `from db import cursor` (or
 /// `db.cursor.execute(...)` after `import db`): a method a codemod matches on thread-affine
-/// objects, called on a name of another project module, which may be such an object.
+/// objects, called on a name of another project module, which may be such an object. A
+/// member chain on such a name is named too, for the settling to follow from the global's
+/// kind: `db.db.users.find_one` (`from db import db`, then `db.users.find_one(...)`),
+/// `db.db[].find_one` (`db["users"]`), `db.db.get_collection().find_one`,
+/// `db.conn.cursor().execute`.
 pub(super) fn imported_receiver(
     file: &FileContext,
     registry: &Registry,
@@ -204,13 +208,47 @@ pub(super) fn imported_receiver(
         return None;
     }
     let object = callee.field(Field::Object)?;
-    let qualified = file.index.qualified_name(object, file.text)?;
+    let qualified = member_chain(file, object, 0)?;
     if qualified.starts_with("builtins.") {
         return None;
     }
     let absolute = absolute_name(module, &qualified)?;
     map.is_project_name(&absolute)
         .then(|| format!("{absolute}.{method}"))
+}
+
+/// How many members past an imported name [`member_chain`] follows.
+const MAX_MEMBERS: usize = 4;
+
+/// The qualified name of an imported name followed by members: an attribute (`.users`), a
+/// subscript (`[]`, whatever the key) or a method call (`.get_collection()`, whatever the
+/// arguments).
+fn member_chain(file: &FileContext, node: Node, members: usize) -> Option<String> {
+    let text = file.text;
+    match node.kind_name() {
+        "identifier" => file.index.qualified_name(node, text),
+        "parenthesized_expression" => member_chain(file, node.named_child(0)?, members),
+        _ if members >= MAX_MEMBERS => None,
+        "attribute" => {
+            let base = member_chain(file, node.field(Field::Object)?, members + 1)?;
+            Some(format!(
+                "{base}.{}",
+                &text[node.field(Field::Attribute)?.byte_range()]
+            ))
+        }
+        "subscript" => {
+            let base = member_chain(file, node.field(Field::Value)?, members + 1)?;
+            Some(format!("{base}[]"))
+        }
+        "call" => {
+            let callee = node
+                .field(Field::Function)
+                .filter(|c| c.kind_name() == "attribute")?;
+            let base = member_chain(file, callee, members + 1)?;
+            Some(format!("{base}()"))
+        }
+        _ => None,
+    }
 }
 
 /// Where the object `expr` evaluates to was made, followed back through the function's own

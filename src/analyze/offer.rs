@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use tree_sitter::Node;
 
-use super::affinity::foreign_affine_use_in_block;
+use super::affinity::{foreign_affine_use_in_block, imported_receiver};
 use super::await_order::{keep_process_state, keep_read_modify_write};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
@@ -71,12 +71,20 @@ pub(super) fn offer_call(
                 None
             } else {
                 // A method of an object a project function returned to the coroutine is
-                // named by that function (`db.create_conn()[1].execute`).
-                target().and_then(|t| calls.get(&t)).or_else(|| {
-                    let name =
-                        returned_receiver(file, registry, project.module, project.map, callee)?;
-                    calls.get(&name)
-                })
+                // named by that function (`db.create_conn()[1].execute`); one on a member of
+                // an imported object by the chain (`db.db[].find_one`).
+                target()
+                    .and_then(|t| calls.get(&t))
+                    .or_else(|| {
+                        let name =
+                            returned_receiver(file, registry, project.module, project.map, callee)?;
+                        calls.get(&name)
+                    })
+                    .or_else(|| {
+                        let name =
+                            imported_receiver(file, registry, project.module, project.map, callee)?;
+                        calls.get(&name)
+                    })
             };
             // A chain that runs only when an argument is left out: this call passes it.
             let project_call = project_call.filter(|reached| match reached {

@@ -261,17 +261,35 @@ fn imported_use<'a>(
 ) -> Option<ImportedUse<'a>> {
     let files = functions.files;
     let (object, method) = files[file].summary.targets[target as usize].rsplit_once('.')?;
+    let global = |(f, g): (usize, usize)| {
+        let global = &files[f].summary.affine_globals[g];
+        let home = files[f].display_path.as_str();
+        UseSource::Global { global, home }
+    };
     let (source, kind) = match functions.resolve_in(object, &objects.globals) {
         Some((f, g)) => {
-            let global = &files[f].summary.affine_globals[g];
-            let home = files[f].display_path.as_str();
-            (UseSource::Global { global, home }, global.kind.as_str())
+            let kind = files[f].summary.affine_globals[g].kind.clone();
+            (global((f, g)), kind)
         }
-        None => {
-            let (callee, returned) = functions.returned_receiver(object, &objects.returned)?;
-            let kind = returned::returned_kind(&returned);
-            (UseSource::Returned { callee, returned }, kind)
-        }
+        None => match functions.returned_receiver(object, &objects.returned) {
+            Some((callee, returned)) => {
+                let kind = returned::returned_kind(&returned).to_owned();
+                (UseSource::Returned { callee, returned }, kind)
+            }
+            None => {
+                // A member of a global: `db.db.users` is a member of the database `db.db`.
+                let (found, kind) = member_of_global(functions, &objects.globals, object)?;
+                let qualified = format!("{kind}().{method}");
+                let evidence = evidence(&qualified)?;
+                return Some(ImportedUse {
+                    source: global(found),
+                    evidence: Some(evidence),
+                    qualified,
+                    target,
+                    line,
+                });
+            }
+        },
     };
     let qualified = format!("{kind}().{method}");
     Some(ImportedUse {
@@ -281,6 +299,45 @@ fn imported_use<'a>(
         target,
         line,
     })
+}
+
+/// How many members past a module global [`member_of_global`] peels off.
+const MAX_MEMBERS: usize = 4;
+
+/// The module global a member chain starts from, and the chain's object kind as the
+/// semantic index names a member of a known object: an attribute or a subscript adds `.*`
+/// (`db.db.users`, `db.db[]` of a pymongo database `pymongo.MongoClient.*` are collections,
+/// `pymongo.MongoClient.*.*`), a method call `().name` (`db.conn.cursor()` of a sqlite3
+/// connection is `sqlite3.connect().cursor`). The chain is named by the analysis
+/// (`analyze/affinity.rs`, `imported_receiver`).
+fn member_of_global(
+    functions: &Functions,
+    globals: &HashMap<String, (usize, usize)>,
+    object: &str,
+) -> Option<((usize, usize), String)> {
+    let mut rest = object;
+    let mut members: Vec<String> = Vec::new();
+    for _ in 0..MAX_MEMBERS {
+        if let Some(stripped) = rest.strip_suffix("()") {
+            let (base, name) = stripped.rsplit_once('.')?;
+            members.push(format!("().{name}"));
+            rest = base;
+        } else if let Some(stripped) = rest.strip_suffix(']') {
+            rest = &stripped[..stripped.rfind('[')?];
+            members.push(".*".to_owned());
+        } else {
+            let (base, _) = rest.rsplit_once('.')?;
+            members.push(".*".to_owned());
+            rest = base;
+        }
+        if let Some((f, g)) = functions.resolve_in(rest, globals) {
+            let global = &functions.files[f].summary.affine_globals[g];
+            let mut kind = global.kind.clone();
+            kind.extend(members.iter().rev().map(String::as_str));
+            return Some(((f, g), kind));
+        }
+    }
+    None
 }
 
 /// The affinity of an imported use, as a function's own would say it (a synchronous

@@ -136,9 +136,24 @@ impl SemanticIndex {
             }
             "identifier" => {
                 let name = &source[expr.byte_range()];
-                let Resolution::Binding(id) = self.resolve_name(name, expr.start_byte()) else {
+                let Resolution::Binding(mut id) = self.resolve_name(name, expr.start_byte()) else {
                     return None;
                 };
+                // `img = img.resize(...)`: the value is evaluated before the name is bound
+                // again, so the `img` in it is the one bound before.
+                if let Some(value) = &self.binding(id).value
+                    && value.contains(&expr.start_byte())
+                {
+                    let Resolution::Binding(before) =
+                        self.resolve_name(name, self.binding(id).range.start)
+                    else {
+                        return None;
+                    };
+                    if before == id {
+                        return None;
+                    }
+                    id = before;
+                }
                 let binding = self.binding(id);
                 if let Some(value) = &binding.value {
                     let value = node_at(root, value)?;

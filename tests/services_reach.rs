@@ -1,0 +1,266 @@
+//! What real services block on, reached across modules: a pymongo database or client made in
+//! one module and imported into another (`from database import db`, then
+//! `db.users.find_one(...)`, `db["users"]`, `db.get_collection("users")`), a sqlite3
+//! connection imported and used through what it makes (`con.cursor().execute(...)`,
+//! `con.execute(q).fetchall()`), and a vendor SDK client imported from a module of the
+//! project. pymongo objects are thread-safe: one call moves to a worker thread; a sqlite3
+//! connection is not: the finding stays with the reason, and the rewritten program still runs
+//! (moved to a worker thread, sqlite3 would raise `ProgrammingError`).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{project, test_python, unfreeze_in};
+
+/// `unfreeze check --isolated .` in `dir`.
+fn check(dir: &Path) -> common::Output {
+    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
+}
+
+fn assert_contains(output: &common::Output, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            output.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            output.show()
+        );
+    }
+}
+
+/// The Telegram-bot layout: the database and its collections are made once, in their own
+/// module.
+const MONGO_DATABASE: &str = r#"from pymongo import MongoClient
+
+client = MongoClient("mongodb://127.0.0.1:27017")
+db = client["bot"]
+archive = client.get_database("archive")
+"#;
+
+const MONGO_HANDLERS: &str = r#"import asyncio
+
+import database
+from database import archive, client, db
+
+
+def count_users():
+    return db.users.count_documents({})
+
+
+async def on_start(user_id):
+    asyncio.create_task(asyncio.sleep(0))
+    user = db.users.find_one({"_id": user_id})
+    db["users"].insert_one({"_id": user_id})
+    old = archive.get_collection("users").find_one({"_id": user_id})
+    admins = list(db.admins.find({"admin": True}))
+    total = count_users()
+    client.bot.stats.update_one({}, {"$inc": {"starts": 1}})
+    database.db.log.insert_one({"user": user_id})
+    return user, old, admins, total
+"#;
+
+#[test]
+fn a_pymongo_database_imported_from_another_module_is_followed_into_its_collections() {
+    let dir = project(&[
+        ("database.py", MONGO_DATABASE.as_bytes()),
+        ("handlers.py", MONGO_HANDLERS.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_eq!(output.code, Some(1), "{}", output.show());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:13:12: UNF106 [*] `db.users.find_one` blocks the event loop",
+            "handlers.py:14:5: UNF106 [*] `db[\"users\"].insert_one` blocks the event loop",
+            "handlers.py:15:11: UNF106 [*] `archive.get_collection(\"users\").find_one` blocks",
+            "handlers.py:16:19: UNF106 [*] `db.admins.find` blocks the event loop",
+            "handlers.py:17:13: UNF401 [*] `count_users(...)` blocks the event loop in async \
+             function `on_start`: on_start -> count_users -> \
+             pymongo.MongoClient.*.*().count_documents",
+            "handlers.py:18:5: UNF106 [*] `client.bot.stats.update_one` blocks the event loop",
+            "handlers.py:19:5: UNF106 [*] `database.db.log.insert_one` blocks the event loop",
+        ],
+    );
+    // The client is thread-safe: each call moves on its own, the cursor read in the same hop.
+    let fixed = unfreeze_in(dir.path(), &["fix", "--isolated", "--no-cache", "."]);
+    assert_contains(
+        &fixed,
+        &[
+            "+    user = await asyncio.to_thread(db.users.find_one, {\"_id\": user_id})",
+            "+    await asyncio.to_thread(db[\"users\"].insert_one, {\"_id\": user_id})",
+            "+    admins = await asyncio.to_thread(list, db.admins.find({\"admin\": True}))",
+            "+    total = await asyncio.to_thread(count_users)",
+        ],
+    );
+}
+
+/// The shared-connection bot: one module opens the connection at import time; the others
+/// import it and reach it through cursors and statement chains.
+const SQLITE_DB: &str = r#"import sqlite3
+
+con = sqlite3.connect("bot.db")
+con.execute("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)")
+"#;
+
+const SQLITE_HELPERS: &str = r#"from db import con
+
+
+def name_of(user_id):
+    return con.cursor().execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+"#;
+
+const SQLITE_HANDLERS: &str = r#"import asyncio
+
+from db import con
+from helpers import name_of
+
+
+async def on_join(user_id, name):
+    asyncio.create_task(asyncio.sleep(0))
+    con.cursor().execute("INSERT OR REPLACE INTO users VALUES (?, ?)", (user_id, name))
+    con.commit()
+
+
+async def on_message(user_id):
+    asyncio.create_task(asyncio.sleep(0))
+    count = con.execute("SELECT count(*) FROM users").fetchone()[0]
+    return f"hello {name_of(user_id)} ({count} users)"
+"#;
+
+const SQLITE_MAIN: &str = r#"import asyncio
+
+from handlers import on_join, on_message
+
+
+async def main():
+    await on_join(1, "ada")
+    await on_join(2, "grace")
+    print(await on_message(1))
+    print(await on_message(2))
+
+
+asyncio.run(main())
+"#;
+
+/// Run `main.py` in `dir` against a fresh `bot.db`; its stdout (it must succeed).
+fn run_main(dir: &Path) -> String {
+    let _ = fs::remove_file(dir.join("bot.db"));
+    let output = Command::new(test_python())
+        .arg("main.py")
+        .current_dir(dir)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "main.py failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+#[test]
+fn a_sqlite_connection_imported_from_another_module_is_found_through_its_cursors_and_kept_on_its_thread()
+ {
+    let dir = project(&[
+        ("db.py", SQLITE_DB.as_bytes()),
+        ("helpers.py", SQLITE_HELPERS.as_bytes()),
+        ("handlers.py", SQLITE_HANDLERS.as_bytes()),
+        ("main.py", SQLITE_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_eq!(output.code, Some(1), "{}", output.show());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:9:5: UNF101 `con.cursor().execute` blocks the event loop on a \
+             database call",
+            "handlers.py:10:5: UNF101 `con.commit` blocks",
+            "handlers.py:15:13: UNF101 `con.execute(\"SELECT count(*) FROM users\").fetchone` \
+             blocks",
+            "handlers.py:16:21: UNF401 `name_of(...)` blocks the event loop in async function \
+             `on_message`: on_message -> name_of -> sqlite3.connect().cursor().execute",
+            "no fix: `con` is the sqlite3 connection made at import time in db.py, so the call \
+             is not moved to a worker thread",
+            "no fix: `name_of` uses the sqlite3 connection `con`, made at import time in db.py \
+             (helpers.py:5), so it is not moved to a worker thread",
+        ],
+    );
+    // Nothing moves to a worker thread: the rewritten program runs as before (a moved call
+    // would raise `sqlite3.ProgrammingError`).
+    let before = run_main(dir.path());
+    assert_eq!(before, "hello ada (2 users)\nhello grace (2 users)\n");
+    let fixed = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--isolated",
+            "--no-cache",
+            "--write",
+            "--unsafe-fixes",
+            ".",
+        ],
+    );
+    assert_eq!(run_main(dir.path()), before, "{}", fixed.show());
+    let handlers = fs::read_to_string(dir.path().join("handlers.py")).unwrap();
+    assert!(!handlers.contains("to_thread"), "{handlers}");
+}
+
+/// A vendor SDK client made in one module, used in another: found, and its fix is unsafe
+/// (the client's `requests.Session` is shared by every coroutine using it).
+#[test]
+fn a_vendor_sdk_client_imported_from_another_module_is_found_with_an_unsafe_fix() {
+    let dir = project(&[
+        (
+            "clients.py",
+            b"import spotipy\n\nsp = spotipy.Spotify(auth=\"token\")\n",
+        ),
+        (
+            "handlers.py",
+            b"import asyncio\n\nfrom clients import sp\n\n\nasync def on_search(query):\n    \
+              asyncio.create_task(asyncio.sleep(0))\n    return sp.search(query)\n",
+        ),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &["handlers.py:8:12: UNF106 `sp.search` blocks the event loop on a round trip"],
+    );
+    let safe = unfreeze_in(dir.path(), &["fix", "--isolated", "--no-cache", "."]);
+    assert!(!safe.stdout.contains("to_thread"), "{}", safe.show());
+    let unsafe_fix = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--no-cache", "--unsafe-fixes", "."],
+    );
+    assert_contains(
+        &unsafe_fix,
+        &["+    return await asyncio.to_thread(sp.search, query)"],
+    );
+    assert!(
+        unsafe_fix.stderr.contains("one `requests.Session`"),
+        "{}",
+        unsafe_fix.show()
+    );
+}
+
+/// `img = img.resize(...)`: the `img` in the value is the image bound before, so the chain
+/// of an image rebound to its own result is still followed.
+#[test]
+fn an_image_rebound_to_its_own_result_is_still_an_image() {
+    let dir = project(&[(
+        "thumbs.py",
+        b"import asyncio\nfrom PIL import Image\n\n\nasync def thumb(path):\n    \
+          asyncio.create_task(asyncio.sleep(0))\n    img = Image.open(path)\n    \
+          img = img.resize((64, 64))\n    img.thumbnail((32, 32))\n    return img\n",
+    )]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "thumbs.py:8:11: UNF105 [*] `img.resize` is CPU-bound work",
+            "thumbs.py:9:5: UNF105 [*] `img.thumbnail` is CPU-bound work",
+        ],
+    );
+}
