@@ -44,9 +44,16 @@ const MONGO_HANDLERS: &str = r#"import asyncio
 import database
 from database import archive, client, db
 
+orders = db["orders"]
+stats = db.stats
+
 
 def count_users():
     return db.users.count_documents({})
+
+
+def count_starts():
+    return stats.count_documents({})
 
 
 async def on_start(user_id):
@@ -58,7 +65,9 @@ async def on_start(user_id):
     total = count_users()
     client.bot.stats.update_one({}, {"$inc": {"starts": 1}})
     database.db.log.insert_one({"user": user_id})
-    return user, old, admins, total
+    orders.insert_one({"user": user_id})
+    starts = count_starts()
+    return user, old, admins, total, starts
 "#;
 
 #[test]
@@ -72,15 +81,20 @@ fn a_pymongo_database_imported_from_another_module_is_followed_into_its_collecti
     assert_contains(
         &output,
         &[
-            "handlers.py:13:12: UNF106 [*] `db.users.find_one` blocks the event loop",
-            "handlers.py:14:5: UNF106 [*] `db[\"users\"].insert_one` blocks the event loop",
-            "handlers.py:15:11: UNF106 [*] `archive.get_collection(\"users\").find_one` blocks",
-            "handlers.py:16:19: UNF106 [*] `db.admins.find` blocks the event loop",
-            "handlers.py:17:13: UNF401 [*] `count_users(...)` blocks the event loop in async \
+            "handlers.py:20:12: UNF106 [*] `db.users.find_one` blocks the event loop",
+            "handlers.py:21:5: UNF106 [*] `db[\"users\"].insert_one` blocks the event loop",
+            "handlers.py:22:11: UNF106 [*] `archive.get_collection(\"users\").find_one` blocks",
+            "handlers.py:23:19: UNF106 [*] `db.admins.find` blocks the event loop",
+            "handlers.py:24:13: UNF401 [*] `count_users(...)` blocks the event loop in async \
              function `on_start`: on_start -> count_users -> \
              pymongo.MongoClient.*.*().count_documents",
-            "handlers.py:18:5: UNF106 [*] `client.bot.stats.update_one` blocks the event loop",
-            "handlers.py:19:5: UNF106 [*] `database.db.log.insert_one` blocks the event loop",
+            "handlers.py:25:5: UNF106 [*] `client.bot.stats.update_one` blocks the event loop",
+            "handlers.py:26:5: UNF106 [*] `database.db.log.insert_one` blocks the event loop",
+            "handlers.py:27:5: UNF106 [*] `orders.insert_one` blocks the event loop",
+            // A collection bound at module level, used in a helper the coroutine calls.
+            "handlers.py:28:14: UNF401 [*] `count_starts(...)` blocks the event loop in async \
+             function `on_start`: on_start -> count_starts -> \
+             pymongo.MongoClient.*.*().count_documents",
         ],
     );
     // The client is thread-safe: each call moves on its own, the cursor read in the same hop.
@@ -92,6 +106,7 @@ fn a_pymongo_database_imported_from_another_module_is_followed_into_its_collecti
             "+    await asyncio.to_thread(db[\"users\"].insert_one, {\"_id\": user_id})",
             "+    admins = await asyncio.to_thread(list, db.admins.find({\"admin\": True}))",
             "+    total = await asyncio.to_thread(count_users)",
+            "+    starts = await asyncio.to_thread(count_starts)",
         ],
     );
 }
@@ -116,6 +131,8 @@ const SQLITE_HANDLERS: &str = r#"import asyncio
 from db import con
 from helpers import name_of
 
+cur = con.cursor()
+
 
 async def on_join(user_id, name):
     asyncio.create_task(asyncio.sleep(0))
@@ -126,6 +143,7 @@ async def on_join(user_id, name):
 async def on_message(user_id):
     asyncio.create_task(asyncio.sleep(0))
     count = con.execute("SELECT count(*) FROM users").fetchone()[0]
+    cur.execute("SELECT name FROM users")
     return f"hello {name_of(user_id)} ({count} users)"
 "#;
 
@@ -175,13 +193,14 @@ fn a_sqlite_connection_imported_from_another_module_is_found_through_its_cursors
     assert_contains(
         &output,
         &[
-            "handlers.py:9:5: UNF101 `con.cursor().execute` blocks the event loop on a \
+            "handlers.py:11:5: UNF101 `con.cursor().execute` blocks the event loop on a \
              database call",
-            "handlers.py:10:5: UNF101 `con.commit` blocks",
-            "handlers.py:15:13: UNF101 `con.execute(\"SELECT count(*) FROM users\").fetchone` \
+            "handlers.py:12:5: UNF101 `con.commit` blocks",
+            "handlers.py:17:13: UNF101 `con.execute(\"SELECT count(*) FROM users\").fetchone` \
              blocks",
-            "handlers.py:16:21: UNF401 `name_of(...)` blocks the event loop in async function \
+            "handlers.py:19:21: UNF401 `name_of(...)` blocks the event loop in async function \
              `on_message`: on_message -> name_of -> sqlite3.connect().cursor().execute",
+            "handlers.py:18:5: UNF101 `cur.execute` blocks",
             "no fix: `con` is the sqlite3 connection made at import time in db.py, so the call \
              is not moved to a worker thread",
             "no fix: `name_of` uses the sqlite3 connection `con`, made at import time in db.py \
@@ -220,13 +239,18 @@ fn a_vendor_sdk_client_imported_from_another_module_is_found_with_an_unsafe_fix(
         (
             "handlers.py",
             b"import asyncio\n\nfrom clients import sp\n\n\nasync def on_search(query):\n    \
-              asyncio.create_task(asyncio.sleep(0))\n    return sp.search(query)\n",
+              asyncio.create_task(asyncio.sleep(0))\n    return sp.search(query)\n\n\n\
+              async def on_top():\n    asyncio.create_task(asyncio.sleep(0))\n    \
+              return sp.current_user_top_artists()\n",
         ),
     ]);
     let output = check(dir.path());
     assert_contains(
         &output,
-        &["handlers.py:8:12: UNF106 `sp.search` blocks the event loop on a round trip"],
+        &[
+            "handlers.py:8:12: UNF106 `sp.search` blocks the event loop on a round trip",
+            "handlers.py:13:12: UNF106 `sp.current_user_top_artists` blocks the event loop",
+        ],
     );
     let safe = unfreeze_in(dir.path(), &["fix", "--isolated", "--no-cache", "."]);
     assert!(!safe.stdout.contains("to_thread"), "{}", safe.show());

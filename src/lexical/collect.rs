@@ -65,6 +65,16 @@ impl<'t> Scanner<'t, '_> {
             && assignment.dotted == Some(true)
         {
             self.bind(assignment.target, assignment.last);
+            // `users = db.users`: a member of what `db` names (a collection of an imported
+            // pymongo database), whose methods reach where `db` leads, as a call's would.
+            if assignment.first != assignment.last {
+                let scope = self.current_scope();
+                self.facts
+                    .assigned_from_call
+                    .entry(assignment.target)
+                    .or_default()
+                    .push((scope, assignment.first));
+            }
         }
     }
 
