@@ -58,6 +58,10 @@ def count_starts():
     return stats.count_documents({})
 
 
+def log_order(user_id):
+    orders.insert_one({"user": user_id, "logged": True})
+
+
 async def on_start(user_id):
     asyncio.create_task(asyncio.sleep(0))
     user = db.users.find_one({"_id": user_id})
@@ -69,6 +73,7 @@ async def on_start(user_id):
     database.db.log.insert_one({"user": user_id})
     orders.insert_one({"user": user_id})
     starts = count_starts()
+    log_order(user_id)
     return user, old, admins, total, starts
 "#;
 
@@ -83,20 +88,22 @@ fn a_pymongo_database_imported_from_another_module_is_followed_into_its_collecti
     assert_contains(
         &output,
         &[
-            "handlers.py:20:12: UNF106 [*] `db.users.find_one` blocks the event loop",
-            "handlers.py:21:5: UNF106 [*] `db[\"users\"].insert_one` blocks the event loop",
-            "handlers.py:22:11: UNF106 [*] `archive.get_collection(\"users\").find_one` blocks",
-            "handlers.py:23:19: UNF106 [*] `db.admins.find` blocks the event loop",
-            "handlers.py:24:13: UNF401 [*] `count_users(...)` blocks the event loop in async \
+            "handlers.py:24:12: UNF106 [*] `db.users.find_one` blocks the event loop",
+            "handlers.py:25:5: UNF106 [*] `db[\"users\"].insert_one` blocks the event loop",
+            "handlers.py:26:11: UNF106 [*] `archive.get_collection(\"users\").find_one` blocks",
+            "handlers.py:27:19: UNF106 [*] `db.admins.find` blocks the event loop",
+            "handlers.py:28:13: UNF401 [*] `count_users(...)` blocks the event loop in async \
              function `on_start`: on_start -> count_users -> \
              pymongo.MongoClient.*.*().count_documents",
-            "handlers.py:25:5: UNF106 [*] `client.bot.stats.update_one` blocks the event loop",
-            "handlers.py:26:5: UNF106 [*] `database.db.log.insert_one` blocks the event loop",
-            "handlers.py:27:5: UNF106 [*] `orders.insert_one` blocks the event loop",
+            "handlers.py:29:5: UNF106 [*] `client.bot.stats.update_one` blocks the event loop",
+            "handlers.py:30:5: UNF106 [*] `database.db.log.insert_one` blocks the event loop",
+            "handlers.py:31:5: UNF106 [*] `orders.insert_one` blocks the event loop",
             // A collection bound at module level, used in a helper the coroutine calls.
-            "handlers.py:28:14: UNF401 [*] `count_starts(...)` blocks the event loop in async \
+            "handlers.py:32:14: UNF401 [*] `count_starts(...)` blocks the event loop in async \
              function `on_start`: on_start -> count_starts -> \
              pymongo.MongoClient.*.*().count_documents",
+            "handlers.py:33:5: UNF401 [*] `log_order(...)` blocks the event loop in async \
+             function `on_start`: on_start -> log_order -> pymongo.MongoClient.*.*().insert_one",
         ],
     );
     // The client is thread-safe: each call moves on its own, the cursor read in the same hop.
@@ -109,6 +116,7 @@ fn a_pymongo_database_imported_from_another_module_is_followed_into_its_collecti
             "+    admins = await asyncio.to_thread(list, db.admins.find({\"admin\": True}))",
             "+    total = await asyncio.to_thread(count_users)",
             "+    starts = await asyncio.to_thread(count_starts)",
+            "+    await asyncio.to_thread(log_order, user_id)",
         ],
     );
 }
