@@ -226,7 +226,27 @@ const MAX_MEMBERS: usize = 4;
 fn member_chain(file: &FileContext, node: Node, members: usize) -> Option<String> {
     let text = file.text;
     match node.kind_name() {
-        "identifier" => file.index.qualified_name(node, text),
+        "identifier" => file.index.qualified_name(node, text).or_else(|| {
+            // `users = db.users` at module level, `db` imported: the chain it holds.
+            if members >= MAX_MEMBERS {
+                return None;
+            }
+            let name = &text[node.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, node.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            if binding.scope != file.index.module_scope() || binding.kind != BindingKind::Assignment
+            {
+                return None;
+            }
+            let value = node_at(file.parsed.tree.root_node(), binding.value.as_ref()?)?;
+            if value.kind_name() == "identifier" || value.byte_range().contains(&node.start_byte())
+            {
+                return None;
+            }
+            member_chain(file, value, members + 1)
+        }),
         "parenthesized_expression" => member_chain(file, node.named_child(0)?, members),
         _ if members >= MAX_MEMBERS => None,
         "attribute" => {

@@ -65,7 +65,22 @@ impl<'t> Scanner<'t, '_> {
             && assignment.dotted == Some(true)
         {
             self.bind(assignment.target, assignment.last);
+            if assignment.first != assignment.last {
+                self.bind_member(assignment);
+            }
         }
+    }
+
+    /// `users = db.users` or `orders = db["orders"]`: a member of what `db` names (a
+    /// collection of an imported pymongo database), whose methods reach where `db` leads, as
+    /// a call's result's would.
+    fn bind_member(&mut self, assignment: PendingAssignment<'t>) {
+        let scope = self.current_scope();
+        self.facts
+            .assigned_from_call
+            .entry(assignment.target)
+            .or_default()
+            .push((scope, assignment.first));
     }
 
     fn bind(&mut self, name: &'t str, value: &'t str) {
@@ -464,7 +479,14 @@ impl<'t> Scanner<'t, '_> {
                     }
                 }
             }
-            _ => self.assignment = None,
+            _ => {
+                if let Some(assignment) = self.assignment.take()
+                    && assignment.dotted == Some(true)
+                    && self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b'[')
+                {
+                    self.bind_member(assignment);
+                }
+            }
         }
     }
 

@@ -191,7 +191,8 @@ pub struct LexicalFacts<'t> {
     pub defined: HashSet<&'t str>,
     /// Names assigned a call's result, with the scope of the assignment and the first name of
     /// the callee (`repo` and `Repo` for `repo = Repo()`, `models` for `repo =
-    /// models.Repo()`); see [`Self::sees_binding`].
+    /// models.Repo()`), or a member (`db` for `users = db.users` and `orders = db["orders"]`); see
+    /// [`Self::sees_binding`].
     pub assigned_from_call: HashMap<&'t str, Vec<(u32, &'t str)>>,
     /// What the names imports bind stand for.
     pub imports: HashMap<&'t str, Vec<Imported<'t>>>,
