@@ -114,12 +114,21 @@ class Accounts:
         move_coins(user_id, amount)
 "#;
 
-/// A helper that calls another module's helper: it carries what that one reads.
+/// A helper that calls another module's helper: it carries what that one reads. And one
+/// that makes the check and the payment itself through another module's helpers: moved
+/// whole, the pair no longer runs at once with other calls.
 const SERVICE: &str = r#"from utils import economy
 
 
 def balance_of(user_id):
     return economy.get_bank(user_id)
+
+
+def checked_withdraw(user_id, amount):
+    if economy.get_bank(user_id) < amount:
+        return "refused"
+    economy.move_coins(user_id, amount)
+    return "ok"
 "#;
 
 /// The cog: the GansGit `withdraw`, four ways of naming the helpers.
@@ -128,7 +137,7 @@ const BANK_COG: &str = r#"import asyncio
 import utils.economy as em
 from utils.accounts import Accounts
 from utils.economy import get_bank, move_coins
-from utils.service import balance_of
+from utils.service import balance_of, checked_withdraw
 
 ACCOUNTS = Accounts()
 
@@ -160,19 +169,23 @@ async def withdraw_service(user_id, amount):
         return "refused"
     em.move_coins(user_id, amount)
     return "ok"
+
+
+async def withdraw_helper(user_id, amount):
+    return checked_withdraw(user_id, amount)
 "#;
 
 /// Two `/withdraw 100` at once on a bank of 100, for each way; the total the bank and the
 /// wallet hold after each pair. On the event loop the second is refused.
 const BANK_MAIN: &str = r#"import asyncio
 
-from cogs.bank import withdraw, withdraw_aliased, withdraw_method, withdraw_service
+from cogs.bank import withdraw, withdraw_aliased, withdraw_helper, withdraw_method, withdraw_service
 from utils.economy import create_database, get_bank, get_wallet
 
 
 async def main():
     asyncio.create_task(asyncio.sleep(0))
-    for way in (withdraw, withdraw_aliased, withdraw_method, withdraw_service):
+    for way in (withdraw, withdraw_aliased, withdraw_method, withdraw_service, withdraw_helper):
         create_database()
         answers = await asyncio.gather(way(1, 100), way(1, 100))
         print(way.__name__, sorted(answers), get_bank(1), get_wallet(1))
@@ -196,7 +209,8 @@ fn bank_project() -> tempfile::TempDir {
 const BANK_BEFORE: &str = "withdraw ['ok', 'refused'] 0 100\n\
                            withdraw_aliased ['ok', 'refused'] 0 100\n\
                            withdraw_method ['ok', 'refused'] 0 100\n\
-                           withdraw_service ['ok', 'refused'] 0 100\n";
+                           withdraw_service ['ok', 'refused'] 0 100\n\
+                           withdraw_helper ['ok', 'refused'] 0 100\n";
 
 #[test]
 fn a_check_and_its_payment_through_another_modules_helpers_are_unsafe_on_both_hops() {
@@ -233,6 +247,16 @@ fn a_check_and_its_payment_through_another_modules_helpers_are_unsafe_on_both_ho
             "{write}"
         );
     }
+    // The helper making both calls, moved whole.
+    let helper = finding(&report, "cogs/bank.py:41:12: UNF401");
+    assert!(
+        helper.contains(
+            "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` \
+             (`checked_withdraw` reads and writes rows of the database `bank.db` through the \
+             helpers it calls, another module's among them"
+        ),
+        "{helper}"
+    );
     assert!(
         !report
             .lines()
@@ -269,7 +293,8 @@ fn the_safe_fix_spends_no_coin_twice_and_the_unsafe_one_does_what_its_caveat_say
     );
     let after = run_main(unsafe_dir.path());
     assert!(
-        after.contains("withdraw ['ok', 'ok'] -100 200"),
+        after.contains("withdraw ['ok', 'ok'] -100 200")
+            && after.contains("withdraw_helper ['ok', 'ok'] -100 200"),
         "the unsafe fix did not race:\n{after}"
     );
 }

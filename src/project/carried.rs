@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::{FileUse, Functions, ProjectCall, ProjectCalls};
+use super::{FileUse, Functions, HazardKind, ProjectCall, ProjectCalls, ThreadHazard};
 
 /// How a carried-uses key of [`ProjectCalls`] starts: `uses:app.db.get_balance`. No call
 /// target (a dotted name) has a colon.
@@ -30,9 +30,15 @@ fn same_use(a: &FileUse, b: &FileUse) -> bool {
 }
 
 impl Functions<'_> {
+    /// The functions with what each carries ([`Functions::carried`]).
+    pub(super) fn with_carried(mut self) -> Self {
+        self.carried = self.carried_uses();
+        self
+    }
+
     /// Per function id, the uses it carries: its own, and those of the synchronous project
     /// functions it calls (a coroutine or a generator is not run by a call), transitively.
-    fn carried(&self) -> Vec<Vec<FileUse>> {
+    fn carried_uses(&self) -> Vec<Vec<FileUse>> {
         let count = self.ids.len();
         let runs = |id: usize| {
             let function = self.function(id);
@@ -88,7 +94,7 @@ impl Functions<'_> {
     /// project functions in other modules, by [`CARRIED_PREFIX`] and the call's target; only
     /// for a file with a coroutine (a hop is split only there).
     pub(super) fn carried_calls(&self) -> Vec<ProjectCalls> {
-        let carried = self.carried();
+        let carried = &self.carried;
         self.files
             .iter()
             .enumerate()
@@ -124,5 +130,38 @@ impl Functions<'_> {
                 found
             })
             .collect()
+    }
+}
+
+impl Functions<'_> {
+    /// Function `id`, moved whole to a worker thread, reads rows of a database and writes
+    /// them (not only adds) through the helpers it calls, one of them another module's: the
+    /// order of those calls is not in the summary, so the read may be a check and the write
+    /// its act, or a read-modify-write, now run at once with other calls.
+    pub(super) fn carried_race(&self, id: usize) -> Option<ThreadHazard> {
+        let function = self.function(id);
+        let carried = self.carried.get(id)?;
+        let own = |used: &FileUse| function.files.iter().any(|o| same_use(o, used));
+        let write = carried.iter().find(|w| {
+            w.database
+                && w.write
+                && !w.inserts
+                && carried
+                    .iter()
+                    .any(|r| r.database && !r.write && r.key == w.key && (!own(r) || !own(w)))
+        })?;
+        Some(ThreadHazard {
+            kind: HazardKind::SharedFile,
+            function: function.qualname.clone(),
+            what: format!(
+                "reads and writes rows of the database `{}` through the helpers it calls, \
+                 another module's among them, in an order not followed across modules: if the \
+                 read is a check and the write its act, or the read's value is written back, \
+                 two calls in worker threads interleave (double spend, lost update); do it in \
+                 one statement or in one transaction (`BEGIN IMMEDIATE`)",
+                write.key
+            ),
+            moved_with: None,
+        })
     }
 }

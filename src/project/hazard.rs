@@ -125,7 +125,10 @@ impl Functions<'_> {
             // A file another module reads or writes (the least of the hazards).
             if worst.is_none() {
                 let (file, index) = self.ids[next];
-                worst = self.shared_files.hazard(file, index);
+                worst = self
+                    .shared_files
+                    .hazard(file, index)
+                    .or_else(|| self.carried_race(next));
             }
             if worst
                 .as_ref()

@@ -136,6 +136,9 @@ struct Functions<'a> {
     reexports: HashMap<String, &'a str>,
     /// The files the functions read and write, across modules.
     shared_files: shared_files::ProjectFiles<'a>,
+    /// Per function id, the files and databases it and the functions it calls use
+    /// (`carried.rs`).
+    carried: Vec<Vec<FileUse>>,
 }
 
 impl<'a> Functions<'a> {
@@ -163,7 +166,9 @@ impl<'a> Functions<'a> {
             by_name,
             reexports,
             shared_files: shared_files::ProjectFiles::new(files),
+            carried: Vec::new(),
         }
+        .with_carried()
     }
 
     fn function(&self, id: usize) -> &'a FunctionSummary {
