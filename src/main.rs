@@ -109,8 +109,11 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
             return execute_bot(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
         }
         Command::Server => {
-            let ending =
-                unfreeze::server::serve(io::stdin().lock(), io::stdout().lock(), &registry)?;
+            let ending = unfreeze::server::serve(
+                io::BufReader::new(io::stdin()),
+                io::stdout().lock(),
+                &registry,
+            )?;
             // The protocol's exit code: 0 after `shutdown`, 1 without it.
             return Ok(match ending {
                 Ending::Clean => ExitStatus::Clean,

@@ -113,12 +113,16 @@ impl Session {
     }
 
     fn initialize(&mut self, dir: &Path) {
+        self.initialize_with(dir, json!({}));
+    }
+
+    fn initialize_with(&mut self, dir: &Path, capabilities: Value) {
         let result = self.request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": uri_of(dir),
-                "capabilities": {},
+                "capabilities": capabilities,
             }),
         );
         assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
@@ -375,4 +379,122 @@ fn the_project_configuration_is_read_and_exit_without_shutdown_is_status_1() {
     session.notify("exit", Value::Null);
     drop(session.stdin);
     assert_eq!(session.child.wait().unwrap().code(), Some(1));
+}
+
+/// A file whose analysis takes a while (3,000 coroutines with a sleep each), so that what the
+/// editor sends meanwhile is queued when the server looks at it.
+fn slow_file() -> String {
+    let mut text = "import time\n\n".to_owned();
+    for i in 0..3000 {
+        text.push_str(&format!("\nasync def f{i}():\n    time.sleep({i})\n\n"));
+    }
+    text
+}
+
+/// Typing queues one change per keystroke: a change that a queued change replaces is not
+/// analysed (only the newest text is), and a request cancelled before its turn is answered
+/// "cancelled" (LSP's -32800) without being computed.
+#[test]
+fn changes_replaced_by_queued_ones_are_not_analysed_and_cancelled_requests_are_not_answered() {
+    let slow = slow_file();
+    let dir = project(&[("app.py", slow.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize(dir.path());
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": slow}}),
+    );
+    // While the open buffer is analysed: a code action, cancelled at once, then 9 changes.
+    session.send(json!({
+        "jsonrpc": "2.0",
+        "id": 99,
+        "method": "textDocument/codeAction",
+        "params": {
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}},
+            "context": {"diagnostics": []},
+        },
+    }));
+    session.notify("$/cancelRequest", json!({"id": 99}));
+    for version in 2..=10 {
+        let text = if version == 10 {
+            APP.to_owned()
+        } else {
+            slow.replace("time.sleep(0)", &format!("time.sleep({version})"))
+        };
+        session.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": text}],
+            }),
+        );
+    }
+    let answer = session.receive(|m| m["id"] == 99);
+    assert_eq!(answer["error"]["code"], -32800, "{:?}", answer.get("error"));
+    // The diagnostics published, up to those of the last text.
+    let mut versions = Vec::new();
+    loop {
+        let published = session.receive(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        let version = published["params"]["version"].as_i64().unwrap();
+        versions.push(version);
+        if version == 10 {
+            let codes: Vec<&str> = published["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["code"].as_str().unwrap())
+                .collect();
+            assert_eq!(codes, ["ASYNC251", "ASYNC250"]);
+            break;
+        }
+    }
+    // Each of those analyses takes longer than the editor took to send every change.
+    assert!(versions.len() <= 3, "{versions:?}");
+    assert_eq!(session.finish(), Some(0));
+}
+
+/// An editor that resolves edits lazily gets "fix all" without its edit (no second analysis
+/// at every cursor move); `codeAction/resolve` gives the text `unfreeze fix` writes.
+#[test]
+fn fix_all_is_resolved_when_chosen_and_gives_what_fix_writes() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize_with(
+        dir.path(),
+        json!({"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}),
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    session.diagnostics(&uri);
+    let actions = session.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert!(actions[0].get("edit").is_none(), "{actions:?}");
+    let resolved = session.request("codeAction/resolve", actions[0].clone());
+    let fixed = apply(APP, &resolved["edit"], &uri);
+    // `unfreeze fix` (safe fixes only: `input`'s unsafe fix is left out).
+    let fix = unfreeze(
+        dir.path(),
+        &["fix", "--no-cache", "--stdin-filename", "app.py", "-"],
+    )
+    .stdin(APP)
+    .output();
+    assert_eq!(fixed, fix.stdout);
+    assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
+    assert!(fixed.contains("return input("), "{fixed}");
+    assert_eq!(session.finish(), Some(0));
 }

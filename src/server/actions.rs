@@ -20,6 +20,7 @@ use crate::source::LineIndex;
 
 /// The kind of the "fix all" action.
 pub const FIX_ALL_KIND: &str = "source.fixAll.unfreeze";
+const FIX_ALL_TITLE: &str = "unfreeze: fix all safe fixes";
 
 /// What the actions of one request are about.
 pub struct ActionRequest<'a> {
@@ -31,6 +32,9 @@ pub struct ActionRequest<'a> {
     pub range: Range<usize>,
     /// The kinds the editor asks for (`None`: all).
     pub only: Option<Vec<String>>,
+    /// The editor resolves actions' edits (`codeAction/resolve`): "fix all", which analyses
+    /// the buffer again, is computed only when chosen, not at every cursor move.
+    pub lazy_fix_all: bool,
 }
 
 /// The code actions for `request`.
@@ -70,17 +74,34 @@ pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
             .is_some_and(|fix| fix.applicability == Applicability::Safe)
             || f.later_round == Some(Applicability::Safe)
     });
-    if any_safe
-        && wanted(FIX_ALL_KIND)
-        && let Some(fixed) = fixed_text(request.text, request.path, false, bundled)
-    {
-        actions.push(json!({
-            "title": "unfreeze: fix all safe fixes",
+    if any_safe && wanted(FIX_ALL_KIND) {
+        let action = json!({
+            "title": FIX_ALL_TITLE,
             "kind": FIX_ALL_KIND,
-            "edit": edit(request.uri, &lines, request.text, &fixed),
-        }));
+            "data": {"uri": request.uri},
+        });
+        if request.lazy_fix_all {
+            // The editor asks `codeAction/resolve` for the edit when the action is chosen.
+            actions.push(action);
+        } else if let Some(action) = resolve_fix_all(action, request.text, request.path, bundled) {
+            actions.push(action);
+        }
     }
     actions
+}
+
+/// The "fix all" `action` with its edit (the text `unfreeze fix` writes for `text`); `None`
+/// when that changes nothing.
+pub fn resolve_fix_all(
+    mut action: Value,
+    text: &str,
+    path: &Path,
+    bundled: &Registry,
+) -> Option<Value> {
+    let uri = action["data"]["uri"].as_str()?.to_owned();
+    let fixed = fixed_text(text, path, false, bundled)?;
+    action["edit"] = edit(&uri, &Lines::new(text), text, &fixed);
+    Some(action)
 }
 
 fn quick_fix(request: &ActionRequest, lines: &Lines, finding: &Finding) -> Option<Value> {

@@ -1,7 +1,9 @@
 //! `unfreeze server`: a language server over stdio, so an editor shows the findings as the
-//! code is typed and offers their fixes (docs/editors.md). One thread reads the editor's
-//! messages in order and answers each: the buffers are analysed as `check --stdin-filename`
-//! analyses them, with the configuration nearest each file.
+//! code is typed and offers their fixes (docs/editors.md). A thread reads the editor's
+//! messages (`inbox`); the server answers them in order, skipping the analysis of a buffer
+//! text a queued change replaces and the requests cancelled before their turn. The buffers
+//! are analysed as `check --stdin-filename` analyses them, with the configuration nearest
+//! each file.
 //!
 //! The steps, each in its own file: `transport` (the `Content-Length` framing), `documents`
 //! (the open buffers and their paths), `position` (UTF-16 positions), `analysis` (a buffer's
@@ -12,6 +14,7 @@ mod actions;
 mod analysis;
 mod diagnostics;
 mod documents;
+mod inbox;
 mod position;
 mod transport;
 
@@ -20,12 +23,13 @@ use std::io::{self, BufRead, Write};
 
 use serde_json::{Value, json};
 
-use self::actions::{ActionRequest, FIX_ALL_KIND, code_actions};
+use self::actions::{ActionRequest, FIX_ALL_KIND, code_actions, resolve_fix_all};
 use self::analysis::findings;
 use self::diagnostics::diagnostics;
 use self::documents::Documents;
+use self::inbox::Inbox;
 use self::position::Lines;
-use self::transport::{read_message, write_message};
+use self::transport::write_message;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
 
@@ -33,6 +37,8 @@ use crate::codemod::Registry;
 const METHOD_NOT_FOUND: i64 = -32601;
 const INVALID_REQUEST: i64 = -32600;
 const INVALID_PARAMS: i64 = -32602;
+/// LSP's answer to a request the client cancelled.
+const REQUEST_CANCELLED: i64 = -32800;
 
 /// How the session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +58,14 @@ struct Server<'r> {
     /// The client's `initializationOptions.unsafeFixes`: a rule's unsafe alternative fix
     /// preferred to its safe one, as `fix --unsafe-fixes` does.
     unsafe_fixes: bool,
+    /// The client resolves code actions' edits lazily (`codeAction/resolve`).
+    resolves_edits: bool,
     shut_down: bool,
 }
 
 /// Serve one editor session on `input` / `output` until `exit` or the end of the input.
 pub fn serve(
-    mut input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     mut output: impl Write,
     registry: &Registry,
 ) -> io::Result<Ending> {
@@ -66,16 +74,23 @@ pub fn serve(
         documents: Documents::default(),
         findings: HashMap::new(),
         unsafe_fixes: false,
+        resolves_edits: false,
         shut_down: false,
     };
-    while let Some(message) = read_message(&mut input)? {
+    let mut inbox = Inbox::spawn(input);
+    while let Some(message) = inbox.next()? {
         let method = message["method"].as_str().unwrap_or_default();
         let params = &message["params"];
         match message.get("id") {
             // A response to a request of ours: the server sends none.
             _ if method.is_empty() => {}
             Some(id) => {
-                let reply = match server.request(method, params) {
+                let answer = if inbox.cancelled(id) {
+                    Err((REQUEST_CANCELLED, "cancelled".to_owned()))
+                } else {
+                    server.request(method, params)
+                };
+                let reply = match answer {
                     Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
                     Err((code, text)) => json!({
                         "jsonrpc": "2.0",
@@ -92,8 +107,10 @@ pub fn serve(
                     Ending::Abrupt
                 });
             }
+            // A cancel for a request already answered.
+            None if method == "$/cancelRequest" => {}
             None => {
-                for notification in server.notification(method, params) {
+                for notification in server.notification(method, params, &inbox) {
                     write_message(&mut output, &notification)?;
                 }
             }
@@ -112,6 +129,11 @@ impl Server<'_> {
                 self.unsafe_fixes = params["initializationOptions"]["unsafeFixes"]
                     .as_bool()
                     .unwrap_or(false);
+                let resolved = &params["capabilities"]["textDocument"]["codeAction"]["resolveSupport"]
+                    ["properties"];
+                self.resolves_edits = resolved
+                    .as_array()
+                    .is_some_and(|properties| properties.iter().any(|p| p == "edit"));
                 Ok(json!({
                     "capabilities": {
                         "positionEncoding": "utf-16",
@@ -122,6 +144,7 @@ impl Server<'_> {
                         },
                         "codeActionProvider": {
                             "codeActionKinds": ["quickfix", FIX_ALL_KIND],
+                            "resolveProvider": true,
                         },
                     },
                     "serverInfo": {"name": "unfreeze", "version": env!("CARGO_PKG_VERSION")},
@@ -132,6 +155,7 @@ impl Server<'_> {
                 Ok(Value::Null)
             }
             "textDocument/codeAction" => self.code_actions(params),
+            "codeAction/resolve" => self.resolve(params),
             _ => Err((METHOD_NOT_FOUND, format!("unsupported request `{method}`"))),
         }
     }
@@ -156,12 +180,33 @@ impl Server<'_> {
             findings: self.findings.get(uri).map_or(&[], Vec::as_slice),
             range,
             only,
+            lazy_fix_all: self.resolves_edits,
         };
         Ok(Value::Array(code_actions(&request, self.registry)))
     }
 
+    /// The edit of a "fix all" action sent without one.
+    fn resolve(&self, action: &Value) -> Result<Value, (i64, String)> {
+        let uri = action["data"]["uri"].as_str().unwrap_or_default();
+        let Some(document) = self.documents.get(uri) else {
+            return Err((INVALID_PARAMS, format!("`{uri}` is not open")));
+        };
+        let resolved = resolve_fix_all(
+            action.clone(),
+            &document.text,
+            &document.path,
+            self.registry,
+        );
+        // Nothing left to fix (the buffer changed): an empty edit.
+        Ok(resolved.unwrap_or_else(|| {
+            let mut action = action.clone();
+            action["edit"] = json!({"changes": {}});
+            action
+        }))
+    }
+
     /// The messages a notification makes the server send.
-    fn notification(&mut self, method: &str, params: &Value) -> Vec<Value> {
+    fn notification(&mut self, method: &str, params: &Value, inbox: &Inbox) -> Vec<Value> {
         let document = &params["textDocument"];
         let uri = document["uri"].as_str().unwrap_or_default().to_owned();
         let version = document["version"].as_i64();
@@ -193,6 +238,10 @@ impl Server<'_> {
                 return vec![publish(&uri, None, Vec::new())];
             }
             _ => return Vec::new(),
+        }
+        if inbox.superseded(&uri) {
+            // A newer text of the buffer is already waiting: only that one is analysed.
+            return Vec::new();
         }
         self.analyse(&uri)
     }
