@@ -28,6 +28,7 @@ pub mod report;
 pub mod review;
 pub mod run;
 pub mod semantic;
+pub mod server;
 pub mod settings;
 pub mod source;
 pub mod suppress;

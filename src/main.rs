@@ -17,6 +17,7 @@ use unfreeze::report::{
 };
 use unfreeze::review::{Prompt, ScriptedPrompt, TerminalPrompt, review};
 use unfreeze::run::run;
+use unfreeze::server::Ending;
 use unfreeze::settings::{Mode, Settings};
 
 /// mimalloc for every allocation, Rust's and tree-sitter's (see [`allocate_trees_with_mimalloc`]):
@@ -106,6 +107,18 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
         Command::Bot(args) => {
             configure_color(ColorChoice::Never);
             return execute_bot(args, &registry, &mut io::stdout().lock(), &mut io::stderr());
+        }
+        Command::Server => {
+            let ending = unfreeze::server::serve(
+                io::BufReader::new(io::stdin()),
+                io::stdout().lock(),
+                &registry,
+            )?;
+            // The protocol's exit code: 0 after `shutdown`, 1 without it.
+            return Ok(match ending {
+                Ending::Clean => ExitStatus::Clean,
+                Ending::Abrupt => ExitStatus::Findings,
+            });
         }
         Command::Check(_) | Command::Fix(_) => {}
     }

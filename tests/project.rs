@@ -271,9 +271,14 @@ fn a_helper_the_tokenizer_cannot_follow_is_still_summarised() {
         ),
     ]);
     let lines = check(dir.path());
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    // The syntax error is reported too (issue 26: until then it was not, ruff reports it).
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines[0].contains("UNF401") && lines[0].contains("handler -> nap -> time.sleep"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("app/net.py:8:1: SyntaxError: "),
         "{lines:?}"
     );
 }

@@ -636,8 +636,10 @@ fn check_nested_blocking_calls(depth: usize, trailer: &str) {
         .deadline(Duration::from_secs(20))
         .output();
     assert_eq!(out.code, Some(1), "{}", out.show());
+    // With a broken trailer, its syntax error is one more finding (issue 26).
+    let found = depth + usize::from(trailer.contains("(:"));
     assert!(
-        out.stdout.contains(&format!("Found {depth} findings")),
+        out.stdout.contains(&format!("Found {found} findings")),
         "{}",
         out.show()
     );
@@ -656,6 +658,7 @@ fn nested_blocking_calls_are_analysed_in_reasonable_time() {
 /// (release binary: N = 500 2.6 s, N = 1,000 ~20 s) until the ancestor walk used a cursor.
 #[test]
 fn nested_blocking_calls_in_a_file_with_a_syntax_error_are_analysed_in_reasonable_time() {
+    // The syntax error is a finding of its own (issue 26).
     check_nested_blocking_calls(1_000, "\ndef broken(:\n    pass\n");
 }
 

@@ -27,6 +27,7 @@ mod speculation;
 mod startup_hooks;
 mod summary;
 mod suppression;
+mod syntax_error;
 mod target;
 mod unit_of_work;
 
@@ -49,6 +50,7 @@ pub use proposal::SYNTAX_ERROR_REASON;
 pub use side_effects::follows_moved_code;
 pub use speculation::{Outcome, Speculation, settle_speculation};
 pub use summary::{evidence_code, summarize};
+pub use syntax_error::{SYNTAX_ERROR_CODE, is_syntax_error, syntax_errors, with_syntax_errors};
 
 /// The file's context for the analysis.
 pub struct FileContext<'a> {

@@ -56,6 +56,9 @@ pub enum Command {
     /// List the rules: code, name, the fix's applicability, `opt-in` for a rule that runs
     /// only when selected (`--extend-select CODE`), summary.
     Rules,
+    /// Run the language server (LSP over stdin and stdout) for editors: the findings as
+    /// diagnostics while you type, their fixes as quick fixes (docs/editors.md).
+    Server,
     /// Print a rule's documentation (also `unfreeze rule CODE`, as in ruff).
     #[command(visible_alias = "rule")]
     Explain {

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::Reporter;
+use crate::analyze::is_syntax_error;
 use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 
@@ -49,7 +50,8 @@ impl<W: Write> Reporter for GithubReporter<W> {
             let (line, col) = index.location(text, finding.range.start);
             let (end_line, end_col) = index.location(text, finding.range.end);
             let title = escape_property(&format!("unfreeze ({})", finding.code));
-            let mut message = format!("{} {}", finding.code, finding.message);
+            let colon = if is_syntax_error(finding) { ":" } else { "" };
+            let mut message = format!("{}{colon} {}", finding.code, finding.message);
             if let Some(fix) = &finding.fix {
                 message.push_str(&format!(" (fix, {}: {})", fix.applicability, fix.title));
             }

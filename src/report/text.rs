@@ -8,7 +8,7 @@ use colored::Colorize;
 
 use super::Reporter;
 use super::summary::Tally;
-use crate::analyze::Finding;
+use crate::analyze::{Finding, is_syntax_error};
 use crate::diff::{unified_diff, write_colored};
 use crate::fix::Applicability;
 use crate::outcome::{FileOutcome, FileReport, Summary};
@@ -117,13 +117,16 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             _ if finding.later_round == Some(Applicability::Safe) => " [*]",
             _ => "",
         };
+        // ruff's spelling: `path:row:col: SyntaxError: message`.
+        let colon = if is_syntax_error(finding) { ":" } else { "" };
         writeln!(
             self.out,
-            "{}:{}:{}: {}{} {}",
+            "{}:{}:{}: {}{}{} {}",
             path.bold(),
             row,
             column,
             finding.code.red().bold(),
+            colon.red().bold(),
             marker.cyan(),
             finding.message
         )?;
@@ -236,6 +239,28 @@ impl<W: Write, E: Write> TextReporter<W, E> {
         Ok(())
     }
 
+    /// In `fix` (a diff, or stdout given to an editor), each syntax error on stderr, with
+    /// what it means: the file is left as it is.
+    fn syntax_errors_not_fixed(&mut self, report: &FileReport) -> io::Result<()> {
+        let Some((text, findings, _)) = report.checked() else {
+            return Ok(());
+        };
+        let mut index = None;
+        for finding in findings.iter().filter(|f| is_syntax_error(f)) {
+            let index = index.get_or_insert_with(|| LineIndex::new(text));
+            let (row, column) = index.location(text, finding.range.start);
+            writeln!(
+                self.err,
+                "{}: {}:{row}:{column}: SyntaxError: {} (the file is not fixed: unfreeze \
+                 never rewrites a file that does not parse)",
+                "error".red().bold(),
+                report.display_path,
+                finding.message
+            )?;
+        }
+        Ok(())
+    }
+
     /// Print the findings of a file, or only those not applied.
     fn findings(&mut self, report: &FileReport, only_unapplied: bool) -> io::Result<()> {
         let Some((text, findings, applied)) = report.checked() else {
@@ -285,6 +310,7 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 match self.mode {
                     Mode::Check => self.findings(report, false)?,
                     Mode::Fix { write: false, .. } => {
+                        self.syntax_errors_not_fixed(report)?;
                         if let Some(fixed) = fixed {
                             let diff = unified_diff(&report.display_path, text, &fixed.text);
                             write_colored(&mut self.out, &diff)?;
@@ -320,6 +346,7 @@ impl<W: Write, E: Write> Reporter for TextReporter<W, E> {
                 if let Some(reason) = rejected {
                     self.error(&report.display_path, reason)?;
                 }
+                self.syntax_errors_not_fixed(report)?;
                 match fixed {
                     Some(fixed) => self.out.write_all(&fixed.bytes),
                     None => self.out.write_all(original),

@@ -8,7 +8,7 @@
 //! review ends, atomically and only if it did not change since it was read.
 
 mod prompt;
-mod suppression;
+pub mod suppression;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};

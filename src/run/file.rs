@@ -8,7 +8,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::analyze::{FileContext, Finding, analyze, merge_hops, summarize};
+use crate::analyze::{
+    FileContext, Finding, analyze, merge_hops, summarize, syntax_errors as syntax_error_findings,
+};
 use crate::codemod::Registry;
 use crate::lexical::needs_analysis;
 use crate::masked::blank_bodies;
@@ -159,6 +161,9 @@ pub(super) struct Analyzed {
     pub(super) findings: Vec<Finding>,
     /// `None` when the parse was masked: its errors are not the file's.
     pub(super) syntax_errors: Option<usize>,
+    /// The file's syntax errors, as findings (`analyze/syntax_error.rs`): only for a file
+    /// analyzed, and always counted on a parse of the whole file.
+    pub(super) syntax_findings: Vec<Finding>,
     pub(super) fingerprint: Fingerprint,
     /// Analyzed only to speculate on its project calls: the pre-filter found nothing for the
     /// per-file rules, so without project calls it has no findings (it is only summarized).
@@ -242,11 +247,19 @@ pub(super) fn analyze_in_project(
         with_analysis,
         parsed,
     );
+    // Described on a parse of the whole file (a masked parse's errors may be the
+    // blanking's); only a file with an error pays for this second parse.
+    let syntax_findings = if with_analysis && syntax_errors > 0 {
+        syntax_error_findings(&parse(&source.text), &source.text)
+    } else {
+        Vec::new()
+    };
     let analyzed = Analyzed {
         source,
         fingerprint: Fingerprint::of(bytes),
         findings,
         syntax_errors: masked.is_none().then_some(syntax_errors),
+        syntax_findings,
         speculative_only,
     };
     (Ok(analyzed), summary)

@@ -20,6 +20,7 @@ pub use process::process_source;
 pub use rounds::{
     MAX_FIX_ROUNDS, Refinder, keep_in_line_scope, keeps_unused_imports, until_stable,
 };
+pub use stdin::stdin_outcome as analyze_buffer;
 
 use std::collections::HashMap;
 use std::io::Read;

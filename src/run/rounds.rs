@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::analyze::{Finding, SYNTAX_ERROR_REASON};
+use crate::analyze::{Finding, SYNTAX_ERROR_REASON, with_syntax_errors};
 use crate::codemod::Registry;
 use crate::fix::imports::SPLIT_IMPORTS_REASON;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
@@ -112,10 +112,23 @@ pub(super) fn fixed_outcome(
         source,
         mut findings,
         syntax_errors,
+        syntax_findings,
         fingerprint,
         ..
     } = analyzed;
     keep_in_line_scope(&mut findings, path, &source.text, &source.text, settings);
+    if !syntax_findings.is_empty() {
+        // A file that does not parse is reported, never rewritten (as ruff does).
+        let findings = with_syntax_errors(findings, syntax_findings, &source.text);
+        return FileOutcome::Checked {
+            applied: vec![false; findings.len()],
+            findings,
+            text: source.text,
+            fixed: None,
+            rejected: None,
+            fingerprint: Some(fingerprint),
+        };
+    }
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;

@@ -12,8 +12,8 @@ use super::file::{ProjectRole, isolate_panics};
 use super::process::process_in_project;
 use super::{display_path, needs_project};
 
-/// The source read from stdin, analyzed as a project of one file.
-pub(super) fn stdin_outcome(
+/// The source read from stdin (or an editor's buffer), analyzed as a project of one file.
+pub fn stdin_outcome(
     bytes: &[u8],
     path: &Path,
     settings: &Settings,

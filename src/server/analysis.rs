@@ -1,0 +1,117 @@
+//! One open buffer analysed as `unfreeze check --stdin-filename PATH -` would analyse it:
+//! the same configuration (the `pyproject.toml` / `unfreeze.toml` nearest the file), the same
+//! findings and fixes, and the fixed text `unfreeze fix` would write.
+
+use std::path::Path;
+
+use clap::Parser;
+
+use crate::analyze::Finding;
+use crate::cli::{self, Cli};
+use crate::codemod::Registry;
+use crate::fix::{Applicability, fix_file};
+use crate::outcome::FileOutcome;
+use crate::run::{analyze_buffer, keeps_unused_imports};
+use crate::settings::{Mode, Settings};
+
+/// What the analysis of a buffer found.
+pub struct BufferFindings {
+    pub findings: Vec<Finding>,
+    /// Why the buffer could not be analysed (a bad configuration, bytes it cannot decode).
+    pub error: Option<String>,
+}
+
+/// The settings and registry a run on `path` gets from its configuration, in `mode`.
+fn settings_for(
+    path: &Path,
+    mode: Mode,
+    bundled: &Registry,
+) -> Result<(Settings, Registry), String> {
+    let path = path.to_string_lossy();
+    let args = [
+        "unfreeze",
+        "check",
+        "--no-cache",
+        "--quiet",
+        "--stdin-filename",
+        path.as_ref(),
+        "-",
+    ];
+    let cli = Cli::try_parse_from(args).map_err(|err| err.to_string())?;
+    let request = cli
+        .command
+        .run_request()
+        .ok_or_else(|| "not a check".to_owned())?;
+    let mut settings = cli::settings(request.common, mode, bundled)?;
+    settings.progress = false;
+    let registry = bundled
+        .with_configured_calls(&settings.config.blocking_calls)?
+        .with_offload(&settings.config.offload);
+    Ok((settings, registry))
+}
+
+/// The outcome of `text` (the buffer of the file at `path`) in `mode`.
+fn outcome(text: &str, path: &Path, mode: Mode, bundled: &Registry) -> Result<FileOutcome, String> {
+    let (settings, registry) = settings_for(path, mode, bundled)?;
+    Ok(analyze_buffer(text.as_bytes(), path, &settings, &registry))
+}
+
+/// The findings of `text`, each with its fix as `unfreeze check` shows it; `unsafe_fixes`:
+/// a codemod's unsafe alternative fix is preferred, as `fix --unsafe-fixes` does.
+pub fn findings(text: &str, path: &Path, unsafe_fixes: bool, bundled: &Registry) -> BufferFindings {
+    let mode = if unsafe_fixes {
+        // The findings of a diff run with unsafe fixes: the fixes `--unsafe-fixes` makes.
+        Mode::Fix {
+            write: false,
+            unsafe_fixes: true,
+        }
+    } else {
+        Mode::Check
+    };
+    match outcome(text, path, mode, bundled) {
+        Ok(FileOutcome::Checked { findings, .. }) => BufferFindings {
+            findings,
+            error: None,
+        },
+        Ok(FileOutcome::Error(message)) | Err(message) => BufferFindings {
+            findings: Vec::new(),
+            error: Some(message),
+        },
+    }
+}
+
+/// The text `unfreeze fix` (or `fix --unsafe-fixes`) writes for `text`, when it changes it.
+pub fn fixed_text(
+    text: &str,
+    path: &Path,
+    unsafe_fixes: bool,
+    bundled: &Registry,
+) -> Option<String> {
+    let mode = Mode::Fix {
+        write: false,
+        unsafe_fixes,
+    };
+    match outcome(text, path, mode, bundled).ok()? {
+        FileOutcome::Checked {
+            fixed: Some(fixed), ..
+        } => Some(fixed.text),
+        _ => None,
+    }
+}
+
+/// `text` with only `finding`'s fix applied (and the imports it leaves unused removed, as
+/// `fix` does), when it applies.
+pub fn with_one_fix(text: &str, path: &Path, finding: &Finding) -> Option<String> {
+    let fix = finding.fix.as_ref()?;
+    if fix.applicability == Applicability::DisplayOnly {
+        return None;
+    }
+    let outcome = fix_file(
+        text,
+        0,
+        &[Some(fix)],
+        fix.applicability,
+        keeps_unused_imports(path),
+    );
+    outcome.fixed_text
+}

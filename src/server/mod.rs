@@ -1,0 +1,286 @@
+//! `unfreeze server`: a language server over stdio, so an editor shows the findings as the
+//! code is typed and offers their fixes (docs/editors.md). A thread reads the editor's
+//! messages (`inbox`); the server answers them in order, skipping the analysis of a buffer
+//! text a queued change replaces and the requests cancelled before their turn. The buffers
+//! are analysed as `check --stdin-filename` analyses them, with the configuration nearest
+//! each file.
+//!
+//! The steps, each in its own file: `transport` (the `Content-Length` framing), `documents`
+//! (the open buffers and their paths), `position` (UTF-16 positions), `analysis` (a buffer's
+//! findings and fixed texts), `diagnostics` (findings as diagnostics), `actions` (quick fixes
+//! and "fix all").
+
+mod actions;
+mod analysis;
+mod diagnostics;
+mod documents;
+mod inbox;
+mod position;
+mod transport;
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, Write};
+
+use serde_json::{Value, json};
+
+use self::actions::{ActionRequest, FIX_ALL_KIND, code_actions, resolve_fix_all};
+use self::analysis::findings;
+use self::diagnostics::diagnostics;
+use self::documents::Documents;
+use self::inbox::Inbox;
+use self::position::Lines;
+use self::transport::write_message;
+use crate::analyze::Finding;
+use crate::codemod::Registry;
+
+/// JSON-RPC's error codes the server answers with.
+const METHOD_NOT_FOUND: i64 = -32601;
+const INVALID_REQUEST: i64 = -32600;
+const INVALID_PARAMS: i64 = -32602;
+/// LSP's answer to a request the client cancelled.
+const REQUEST_CANCELLED: i64 = -32800;
+
+/// How the session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `exit` after `shutdown`, as the protocol asks.
+    Clean,
+    /// `exit` without `shutdown`, or the input closed first.
+    Abrupt,
+}
+
+/// The server's state between messages.
+struct Server<'r> {
+    registry: &'r Registry,
+    documents: Documents,
+    /// The findings last published for each open buffer (the code actions read them).
+    findings: HashMap<String, Vec<Finding>>,
+    /// The client's `initializationOptions.unsafeFixes`: a rule's unsafe alternative fix
+    /// preferred to its safe one, as `fix --unsafe-fixes` does.
+    unsafe_fixes: bool,
+    /// The client resolves code actions' edits lazily (`codeAction/resolve`).
+    resolves_edits: bool,
+    shut_down: bool,
+}
+
+/// Serve one editor session on `input` / `output` until `exit` or the end of the input.
+pub fn serve(
+    input: impl BufRead + Send + 'static,
+    mut output: impl Write,
+    registry: &Registry,
+) -> io::Result<Ending> {
+    let mut server = Server {
+        registry,
+        documents: Documents::default(),
+        findings: HashMap::new(),
+        unsafe_fixes: false,
+        resolves_edits: false,
+        shut_down: false,
+    };
+    let mut inbox = Inbox::spawn(input);
+    while let Some(message) = inbox.next()? {
+        let method = message["method"].as_str().unwrap_or_default();
+        let params = &message["params"];
+        match message.get("id") {
+            // A response to a request of ours: the server sends none.
+            _ if method.is_empty() => {}
+            Some(id) => {
+                let answer = if inbox.cancelled(id) {
+                    Err((REQUEST_CANCELLED, "cancelled".to_owned()))
+                } else {
+                    server.request(method, params)
+                };
+                let reply = match answer {
+                    Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+                    Err((code, text)) => json!({
+                        "jsonrpc": "2.0",
+                        "id": id,
+                        "error": {"code": code, "message": text},
+                    }),
+                };
+                write_message(&mut output, &reply)?;
+            }
+            None if method == "exit" => {
+                return Ok(if server.shut_down {
+                    Ending::Clean
+                } else {
+                    Ending::Abrupt
+                });
+            }
+            // A cancel for a request already answered.
+            None if method == "$/cancelRequest" => {}
+            None => {
+                for notification in server.notification(method, params, &inbox) {
+                    write_message(&mut output, &notification)?;
+                }
+            }
+        }
+    }
+    Ok(Ending::Abrupt)
+}
+
+impl Server<'_> {
+    fn request(&mut self, method: &str, params: &Value) -> Result<Value, (i64, String)> {
+        if self.shut_down {
+            return Err((INVALID_REQUEST, "the server is shut down".to_owned()));
+        }
+        match method {
+            "initialize" => {
+                self.unsafe_fixes = params["initializationOptions"]["unsafeFixes"]
+                    .as_bool()
+                    .unwrap_or(false);
+                let resolved = &params["capabilities"]["textDocument"]["codeAction"]["resolveSupport"]
+                    ["properties"];
+                self.resolves_edits = resolved
+                    .as_array()
+                    .is_some_and(|properties| properties.iter().any(|p| p == "edit"));
+                Ok(json!({
+                    "capabilities": {
+                        "positionEncoding": "utf-16",
+                        "textDocumentSync": {
+                            "openClose": true,
+                            "change": 1,
+                            "save": {"includeText": false},
+                        },
+                        "codeActionProvider": {
+                            "codeActionKinds": ["quickfix", FIX_ALL_KIND],
+                            "resolveProvider": true,
+                        },
+                    },
+                    "serverInfo": {"name": "unfreeze", "version": env!("CARGO_PKG_VERSION")},
+                }))
+            }
+            "shutdown" => {
+                self.shut_down = true;
+                Ok(Value::Null)
+            }
+            "textDocument/codeAction" => self.code_actions(params),
+            "codeAction/resolve" => self.resolve(params),
+            _ => Err((METHOD_NOT_FOUND, format!("unsupported request `{method}`"))),
+        }
+    }
+
+    fn code_actions(&self, params: &Value) -> Result<Value, (i64, String)> {
+        let uri = params["textDocument"]["uri"].as_str().unwrap_or_default();
+        let Some(document) = self.documents.get(uri) else {
+            return Err((INVALID_PARAMS, format!("`{uri}` is not open")));
+        };
+        let lines = Lines::new(&document.text);
+        let range = lines.offset(&params["range"]["start"])..lines.offset(&params["range"]["end"]);
+        let only = params["context"]["only"].as_array().map(|kinds| {
+            kinds
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        });
+        let request = ActionRequest {
+            uri,
+            path: &document.path,
+            text: &document.text,
+            findings: self.findings.get(uri).map_or(&[], Vec::as_slice),
+            range,
+            only,
+            lazy_fix_all: self.resolves_edits,
+        };
+        Ok(Value::Array(code_actions(&request, self.registry)))
+    }
+
+    /// The edit of a "fix all" action sent without one.
+    fn resolve(&self, action: &Value) -> Result<Value, (i64, String)> {
+        let uri = action["data"]["uri"].as_str().unwrap_or_default();
+        let Some(document) = self.documents.get(uri) else {
+            return Err((INVALID_PARAMS, format!("`{uri}` is not open")));
+        };
+        let resolved = resolve_fix_all(
+            action.clone(),
+            &document.text,
+            &document.path,
+            self.registry,
+        );
+        // Nothing left to fix (the buffer changed): an empty edit.
+        Ok(resolved.unwrap_or_else(|| {
+            let mut action = action.clone();
+            action["edit"] = json!({"changes": {}});
+            action
+        }))
+    }
+
+    /// The messages a notification makes the server send.
+    fn notification(&mut self, method: &str, params: &Value, inbox: &Inbox) -> Vec<Value> {
+        let document = &params["textDocument"];
+        let uri = document["uri"].as_str().unwrap_or_default().to_owned();
+        let version = document["version"].as_i64();
+        match method {
+            "textDocument/didOpen" => {
+                let text = document["text"].as_str().unwrap_or_default().to_owned();
+                if !self.documents.open(&uri, text, version) {
+                    return Vec::new();
+                }
+            }
+            "textDocument/didChange" => {
+                // Full sync: the last change holds the whole text.
+                let Some(text) = params["contentChanges"]
+                    .as_array()
+                    .and_then(|changes| changes.last())
+                    .and_then(|change| change["text"].as_str())
+                else {
+                    return Vec::new();
+                };
+                if !self.documents.change(&uri, text.to_owned(), version) {
+                    return Vec::new();
+                }
+            }
+            // The configuration may have changed with a save: analysed again.
+            "textDocument/didSave" => {}
+            "textDocument/didClose" => {
+                self.documents.close(&uri);
+                self.findings.remove(&uri);
+                return vec![publish(&uri, None, Vec::new())];
+            }
+            _ => return Vec::new(),
+        }
+        if inbox.superseded(&uri) {
+            // A newer text of the buffer is already waiting: only that one is analysed.
+            return Vec::new();
+        }
+        self.analyse(&uri)
+    }
+
+    /// Analyse the open buffer `uri`: its diagnostics, and a log message when it could not
+    /// be analysed (a bad configuration).
+    fn analyse(&mut self, uri: &str) -> Vec<Value> {
+        let Some(document) = self.documents.get(uri) else {
+            return Vec::new();
+        };
+        let found = findings(
+            &document.text,
+            &document.path,
+            self.unsafe_fixes,
+            self.registry,
+        );
+        let mut messages = Vec::new();
+        if let Some(error) = &found.error {
+            messages.push(json!({
+                "jsonrpc": "2.0",
+                "method": "window/logMessage",
+                "params": {"type": 1, "message": format!("unfreeze: {}: {error}", document.path.display())},
+            }));
+        }
+        messages.push(publish(
+            uri,
+            document.version,
+            diagnostics(&document.text, &found.findings),
+        ));
+        self.findings.insert(uri.to_owned(), found.findings);
+        messages
+    }
+}
+
+/// The `textDocument/publishDiagnostics` notification.
+fn publish(uri: &str, version: Option<i64>, diagnostics: Vec<Value>) -> Value {
+    let mut params = json!({"uri": uri, "diagnostics": diagnostics});
+    if let Some(version) = version {
+        params["version"] = json!(version);
+    }
+    json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": params})
+}

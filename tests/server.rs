@@ -1,0 +1,500 @@
+//! `unfreeze server` driven over stdio as an editor drives it (issue 26): `initialize`,
+//! `didOpen` → `publishDiagnostics` with `check`'s findings (positions in UTF-16 units),
+//! `codeAction` → the quick fix and "add `# noqa`", their edits applied as an editor applies
+//! them and the text asserted, `didChange` → new diagnostics, `shutdown` / `exit` → status 0.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::thread;
+use std::time::Duration;
+
+use common::{UNFREEZE, project, unfreeze};
+use serde_json::{Value, json};
+
+/// One editor session: the server's stdin, and its messages as they arrive.
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Session {
+    fn start(dir: &Path) -> Session {
+        let mut child = Command::new(UNFREEZE)
+            .arg("server")
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, messages) = channel();
+        thread::spawn(move || {
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length: ") {
+                        length = Some(value.parse::<usize>().unwrap());
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                stdout.read_exact(&mut body).unwrap();
+                if send.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Session {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = serde_json::to_vec(&message).unwrap();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(&body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next message the server sends that `wanted` accepts (others are skipped).
+    fn receive(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server answers within 60 s");
+            if wanted(&message) {
+                return message;
+            }
+        }
+    }
+
+    /// Send a request and return its result (an error answer fails the test).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let answer = self.receive(|m| m["id"] == id);
+        assert!(answer.get("error").is_none(), "{answer}");
+        answer["result"].clone()
+    }
+
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let published = self.receive(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        published["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn initialize(&mut self, dir: &Path) {
+        self.initialize_with(dir, json!({}));
+    }
+
+    fn initialize_with(&mut self, dir: &Path, capabilities: Value) {
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri_of(dir),
+                "capabilities": capabilities,
+            }),
+        );
+        assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
+        assert!(result["capabilities"]["codeActionProvider"].is_object());
+        self.notify("initialized", json!({}));
+    }
+
+    /// `shutdown`, `exit`, and the server's exit status.
+    fn finish(mut self) -> Option<i32> {
+        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin);
+        self.child.wait().unwrap().code()
+    }
+}
+
+fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The byte offset of an LSP position (a line and UTF-16 units) in `text`.
+fn offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let units = position["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut counted = 0;
+    for (i, c) in text[start..].char_indices() {
+        if counted == units {
+            return start + i;
+        }
+        counted += c.len_utf16();
+    }
+    text.len()
+}
+
+/// `text` with a workspace edit's changes for `uri` applied, as an editor applies them.
+fn apply(text: &str, edit: &Value, uri: &str) -> String {
+    let mut edits: Vec<(usize, usize, String)> = edit["changes"][uri]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                offset(text, &e["range"]["start"]),
+                offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut text = text.to_owned();
+    for (start, end, new) in edits {
+        text.replace_range(start..end, &new);
+    }
+    text
+}
+
+/// An emoji (two UTF-16 units, one character, four bytes) before the call on its line.
+const APP: &str = "\
+import time
+
+
+async def handler():
+    print(\"\u{1F600}\"); time.sleep(1)
+
+
+async def ask():
+    return input(\"name? \")
+";
+
+#[test]
+fn an_editor_session_gets_checks_findings_their_quick_fixes_and_noqa() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let path = dir.path().join("app.py");
+    let uri = uri_of(&path);
+    let mut session = Session::start(dir.path());
+    session.initialize(dir.path());
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    let diagnostics = session.diagnostics(&uri);
+
+    // The same findings as `check`, at the same places (LSP: 0-based, UTF-16 units).
+    let check = unfreeze(
+        dir.path(),
+        &["check", "--no-cache", "--format", "json", "app.py"],
+    )
+    .output();
+    let findings: Vec<Value> = serde_json::from_str(&check.stdout).unwrap();
+    let codes = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(codes(&diagnostics), codes(&findings), "{diagnostics:?}");
+    assert_eq!(codes(&diagnostics), ["ASYNC251", "ASYNC250"]);
+    // `check` counts the emoji as one column (17, 1-based); UTF-16 counts it as two.
+    assert_eq!(findings[0]["location"]["column"], 17);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 4, "character": 17})
+    );
+    assert_eq!(
+        diagnostics[0]["range"]["end"],
+        json!({"line": 4, "character": 30})
+    );
+    assert_eq!(diagnostics[0]["source"], "unfreeze");
+
+    // The quick fix at the sleep: its edit gives the text `unfreeze fix` writes for it.
+    let sleep_range = diagnostics[0]["range"].clone();
+    let actions = session.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": sleep_range,
+            "context": {"diagnostics": [diagnostics[0]]},
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    let fix = actions
+        .iter()
+        .find(|a| a["kind"] == "quickfix" && a["title"].as_str().unwrap().contains("ASYNC251 fix"))
+        .unwrap_or_else(|| panic!("a quick fix for the sleep: {titles:?}"));
+    assert_eq!(fix["isPreferred"], true);
+    let fixed = apply(APP, &fix["edit"], &uri);
+    assert_eq!(
+        fixed,
+        APP.replace("import time\n", "import asyncio\n")
+            .replace("time.sleep(1)", "await asyncio.sleep(1)"),
+    );
+
+    // "add `# noqa: ASYNC251`" at the end of the sleep's line.
+    let noqa = actions
+        .iter()
+        .find(|a| a["title"] == "ASYNC251: add `# noqa: ASYNC251`")
+        .unwrap_or_else(|| panic!("a noqa action: {titles:?}"));
+    let silenced = apply(APP, &noqa["edit"], &uri);
+    assert_eq!(
+        silenced,
+        APP.replace("time.sleep(1)\n", "time.sleep(1)  # noqa: ASYNC251\n")
+    );
+    // "fix all" is offered too.
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["kind"] == "source.fixAll.unfreeze"),
+        "{titles:?}"
+    );
+
+    // The unsafe fix of `input` is offered, never preferred, its title saying so.
+    let ask_range = diagnostics[1]["range"].clone();
+    let actions = session.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": ask_range, "context": {"diagnostics": []}}),
+    );
+    let unsafe_fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("ASYNC250 unsafe fix")
+        })
+        .unwrap_or_else(|| panic!("the unsafe fix of input: {actions}"));
+    assert_eq!(unsafe_fix["isPreferred"], false);
+    assert!(
+        unsafe_fix["title"]
+            .as_str()
+            .unwrap()
+            .contains("Ctrl+C no longer interrupts"),
+        "{unsafe_fix}"
+    );
+    assert!(
+        apply(APP, &unsafe_fix["edit"], &uri)
+            .contains("return await asyncio.to_thread(input, \"name? \")"),
+        "{unsafe_fix}"
+    );
+
+    // The buffer with the noqa: only `input` is left.
+    session.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": silenced}],
+        }),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC250"]);
+
+    // A syntax error typed in: reported as an error, and no quick fix for the sleep.
+    let broken = APP.replace("async def ask():", "async def ask(:");
+    session.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 3},
+            "contentChanges": [{"text": broken}],
+        }),
+    );
+    let diagnostics = session.diagnostics(&uri);
+    let syntax = diagnostics
+        .iter()
+        .find(|d| d["code"] == "SyntaxError")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(syntax["severity"], 1);
+    assert_eq!(syntax["range"]["start"]["line"], 7);
+    let actions = session.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": sleep_range, "context": {"diagnostics": []}}),
+    );
+    assert!(
+        !actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"].as_str().unwrap().contains(" fix:")),
+        "{actions}"
+    );
+
+    // The editor's buffer is never written by the server.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), APP);
+    assert_eq!(session.finish(), Some(0));
+}
+
+#[test]
+fn the_project_configuration_is_read_and_exit_without_shutdown_is_status_1() {
+    // `ignore` in the project's pyproject.toml: the sleep is not reported in the editor.
+    let dir = project(&[
+        ("app.py", APP.as_bytes()),
+        (
+            "pyproject.toml",
+            b"[tool.unfreeze]\nignore = [\"ASYNC251\"]\n",
+        ),
+    ]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize(dir.path());
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    let diagnostics = session.diagnostics(&uri);
+    let codes: Vec<&str> = diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ASYNC250"]);
+    session.notify("exit", Value::Null);
+    drop(session.stdin);
+    assert_eq!(session.child.wait().unwrap().code(), Some(1));
+}
+
+/// A file whose analysis takes a while (3,000 coroutines with a sleep each), so that what the
+/// editor sends meanwhile is queued when the server looks at it.
+fn slow_file() -> String {
+    let mut text = "import time\n\n".to_owned();
+    for i in 0..3000 {
+        text.push_str(&format!("\nasync def f{i}():\n    time.sleep({i})\n\n"));
+    }
+    text
+}
+
+/// Typing queues one change per keystroke: a change that a queued change replaces is not
+/// analysed (only the newest text is), and a request cancelled before its turn is answered
+/// "cancelled" (LSP's -32800) without being computed.
+#[test]
+fn changes_replaced_by_queued_ones_are_not_analysed_and_cancelled_requests_are_not_answered() {
+    let slow = slow_file();
+    let dir = project(&[("app.py", slow.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize(dir.path());
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": slow}}),
+    );
+    // While the open buffer is analysed: a code action, cancelled at once, then 9 changes.
+    session.send(json!({
+        "jsonrpc": "2.0",
+        "id": 99,
+        "method": "textDocument/codeAction",
+        "params": {
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}},
+            "context": {"diagnostics": []},
+        },
+    }));
+    session.notify("$/cancelRequest", json!({"id": 99}));
+    for version in 2..=10 {
+        let text = if version == 10 {
+            APP.to_owned()
+        } else {
+            slow.replace("time.sleep(0)", &format!("time.sleep({version})"))
+        };
+        session.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": text}],
+            }),
+        );
+    }
+    let answer = session.receive(|m| m["id"] == 99);
+    assert_eq!(answer["error"]["code"], -32800, "{:?}", answer.get("error"));
+    // The diagnostics published, up to those of the last text.
+    let mut versions = Vec::new();
+    loop {
+        let published = session.receive(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        let version = published["params"]["version"].as_i64().unwrap();
+        versions.push(version);
+        if version == 10 {
+            let codes: Vec<&str> = published["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["code"].as_str().unwrap())
+                .collect();
+            assert_eq!(codes, ["ASYNC251", "ASYNC250"]);
+            break;
+        }
+    }
+    // Each of those analyses takes longer than the editor took to send every change.
+    assert!(versions.len() <= 3, "{versions:?}");
+    assert_eq!(session.finish(), Some(0));
+}
+
+/// An editor that resolves edits lazily gets "fix all" without its edit (no second analysis
+/// at every cursor move); `codeAction/resolve` gives the text `unfreeze fix` writes.
+#[test]
+fn fix_all_is_resolved_when_chosen_and_gives_what_fix_writes() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize_with(
+        dir.path(),
+        json!({"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}),
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    session.diagnostics(&uri);
+    let actions = session.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert!(actions[0].get("edit").is_none(), "{actions:?}");
+    let resolved = session.request("codeAction/resolve", actions[0].clone());
+    let fixed = apply(APP, &resolved["edit"], &uri);
+    // `unfreeze fix` (safe fixes only: `input`'s unsafe fix is left out).
+    let fix = unfreeze(
+        dir.path(),
+        &["fix", "--no-cache", "--stdin-filename", "app.py", "-"],
+    )
+    .stdin(APP)
+    .output();
+    assert_eq!(fixed, fix.stdout);
+    assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
+    assert!(fixed.contains("return input("), "{fixed}");
+    assert_eq!(session.finish(), Some(0));
+}
