@@ -77,6 +77,7 @@ pub(super) fn database_statements(
             atomic: false,
             database: true,
             project_key: None,
+            alias_keys: Vec::new(),
             ..opened.clone()
         };
         if read {

@@ -584,12 +584,13 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
     let access = match raw.access.as_str() {
         "read" => FileAccessKind::Read,
         "write" => FileAccessKind::Write,
+        "delete" => FileAccessKind::Delete,
         "mode" => FileAccessKind::Mode,
         "database" => FileAccessKind::Database,
         other => {
             return Err(format!(
-                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `mode` or \
-                 `database`"
+                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `delete`, \
+                 `mode` or `database`"
             ));
         }
     };

@@ -190,6 +190,8 @@ pub struct ThreadSafe {
 pub enum FileAccessKind {
     Read,
     Write,
+    /// Removes the file (`os.remove`): a write for the races, named "deletes" in messages.
+    Delete,
     /// The open mode decides.
     Mode,
     /// A database the call opens: its statements (`execute` on what it returns, in the same
