@@ -278,3 +278,66 @@ fn removing_a_file_is_called_a_delete_in_the_caveat() {
         "{caveat}"
     );
 }
+
+/// 9mits/custom-discord-bot's tests: a sqlite3 unit of work checked with `self.assertEqual`
+/// inside an `IsolatedAsyncioTestCase`; one assertion meant to fail.
+const ASSERTING_TEST: &str = r#"import asyncio
+import sqlite3
+import tempfile
+import unittest
+from pathlib import Path
+
+
+class RowsTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.other = asyncio.create_task(asyncio.sleep(0))
+
+    async def test_row(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "rows.db"
+            connection = sqlite3.connect(path)
+            connection.execute("CREATE TABLE t(v TEXT)")
+            connection.execute("INSERT INTO t VALUES ('a')")
+            self.assertEqual(connection.execute("SELECT v FROM t").fetchone()[0], "a")
+            connection.close()
+
+    @unittest.expectedFailure
+    async def test_wrong_row(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "rows.db"
+            connection = sqlite3.connect(path)
+            connection.execute("CREATE TABLE t(v TEXT)")
+            connection.execute("INSERT INTO t VALUES ('a')")
+            self.assertEqual(connection.execute("SELECT v FROM t").fetchone()[0], "b")
+            connection.close()
+"#;
+
+/// `self.assertEqual(...)` in moved code made the whole unit of work unsafe ("must be safe
+/// to call from" a worker thread): unittest's assertions only compare and raise, and the
+/// AssertionError crosses `asyncio.to_thread` unchanged. The fix is safe now, and the
+/// rewritten tests still pass, and still fail where they should.
+#[test]
+fn a_unittest_assertion_in_moved_code_needs_no_caveat() {
+    let dir = project(&[("test_rows.py", ASSERTING_TEST.as_bytes())]);
+    let all = findings(dir.path());
+    for row in [15, 25] {
+        let fix = &finding(&all, "test_rows.py", "UNF101", row)["fix"];
+        assert_eq!(fix["applicability"], "safe", "{fix:#}");
+    }
+    fix_safe(dir.path());
+    let fixed = fs::read_to_string(dir.path().join("test_rows.py")).unwrap();
+    assert!(
+        fixed.matches("await asyncio.to_thread(").count() >= 2,
+        "{fixed}"
+    );
+    let run = common::python(&test_python())
+        .args(["-m", "unittest", "test_rows"])
+        .current_dir(dir.path())
+        .output();
+    assert_eq!(run.code, Some(0), "{}\n{fixed}", run.show());
+    assert!(
+        run.stderr.contains("OK (expected failures=1)"),
+        "{}",
+        run.show()
+    );
+}

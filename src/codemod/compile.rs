@@ -573,6 +573,8 @@ fn compile_moved_code(
             calls: thread_safe_calls,
             builtins: plain("pure-builtins", &raw.pure_builtins)?,
             str_methods: plain("str-methods", &raw.str_methods)?,
+            test_case_bases: qualified("test-case-bases", &raw.test_case_bases)?,
+            test_case_methods: plain("test-case-methods", &raw.test_case_methods)?,
         },
     })
 }

@@ -183,6 +183,9 @@ pub struct ThreadSafe {
     pub builtins: HashSet<String>,
     /// `str` methods that only compute, on a value known to be a string.
     pub str_methods: HashSet<String>,
+    /// Test-case classes whose `test_case_methods`, called on `self`, only compare and raise.
+    pub test_case_bases: HashSet<String>,
+    pub test_case_methods: HashSet<String>,
 }
 
 /// Whether a call reads or writes the file it names.

@@ -431,6 +431,13 @@ pub struct RawMovedCode {
     /// string literals (`strip`, `encode`).
     #[serde(default)]
     pub str_methods: Vec<String>,
+    /// Test-case classes (`unittest.TestCase`) whose assertion methods, called on `self` in a
+    /// class deriving from one, need no thread caveat.
+    #[serde(default)]
+    pub test_case_bases: Vec<String>,
+    /// Those assertion methods (`assertEqual`): they compare their arguments and raise.
+    #[serde(default)]
+    pub test_case_methods: Vec<String>,
 }
 
 /// `[[moved-code.files]]`: calls that read or write the file one of their operands names.
