@@ -341,3 +341,54 @@ fn a_unittest_assertion_in_moved_code_needs_no_caveat() {
         run.show()
     );
 }
+
+/// zacala1/hass-geofence-journal's tests: a sqlite3 connection made inside
+/// `with closing(...) as connection:`, while another task runs.
+const CLOSING_CONNECTION: &str = r#"import asyncio
+import sqlite3
+from contextlib import closing
+
+
+async def count(path):
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS t(v TEXT)")
+        connection.execute("INSERT INTO t VALUES ('a')")
+        connection.commit()
+        rows = connection.execute("SELECT count(*) FROM t").fetchone()[0]
+    await asyncio.sleep(0)
+    return rows
+
+
+async def main():
+    other = asyncio.create_task(asyncio.sleep(0))
+    print(await count("rows.db"), await count("rows.db"))
+    await other
+
+
+asyncio.run(main())
+"#;
+
+/// `with closing(sqlite3.connect(p)) as connection:` got no fix ("not kept in a local name of
+/// the coroutine"), and the calls on `connection` were not found at all. The connection is
+/// made, used and closed in the block, so the block moves to a worker thread as one unit,
+/// as `with sqlite3.connect(p) as con:` does: a safe fix, and the rewritten program, which
+/// makes, uses and closes the connection in the worker thread, gives the same rows.
+#[test]
+fn a_connection_in_with_closing_moves_as_one_unit() {
+    let dir = project(&[("main.py", CLOSING_CONNECTION.as_bytes())]);
+    assert_eq!(run_main(dir.path()), "1 2\n");
+    fs::remove_file(dir.path().join("rows.db")).unwrap();
+    let all = findings(dir.path());
+    for row in [7, 8, 11] {
+        let found = finding(&all, "main.py", "UNF101", row);
+        assert_eq!(found["fix"]["applicability"], "safe", "{found:#}");
+    }
+    fix_safe(dir.path());
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("        with closing(sqlite3.connect(path)) as connection:")
+            && fixed.contains("= await asyncio.to_thread("),
+        "{fixed}"
+    );
+    assert_eq!(run_main(dir.path()), "1 2\n", "{fixed}");
+}
