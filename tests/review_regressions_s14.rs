@@ -392,3 +392,34 @@ fn a_connection_in_with_closing_moves_as_one_unit() {
     );
     assert_eq!(run_main(dir.path()), "1 2\n", "{fixed}");
 }
+
+/// `input()`'s fix is unsafe wherever it is offered (and absent in a script where nothing
+/// else runs), but `rules` and `explain` said ASYNC250's fix was "safe": the label is now
+/// what every call gets, and a rule only some of whose calls get less says so with a `*`.
+#[test]
+fn rules_label_async250_by_the_fix_its_calls_get() {
+    let dir = project(&[]);
+    let rules = unfreeze_in(dir.path(), &["rules"]);
+    let line = rules
+        .stdout
+        .lines()
+        .find(|l| l.contains("ASYNC250"))
+        .unwrap_or_else(|| panic!("{}", rules.show()));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert!(words.contains(&"unsafe") && !words.contains(&"safe"), "{line}");
+    let redis = rules.stdout.lines().find(|l| l.contains("UNF102")).unwrap();
+    assert!(redis.split_whitespace().any(|w| w == "safe*"), "{redis}");
+    assert!(
+        rules
+            .stderr
+            .contains("*: the fix of some of the rule's calls is less safe"),
+        "{}",
+        rules.show()
+    );
+    let explain = unfreeze_in(dir.path(), &["explain", "ASYNC250"]);
+    assert!(
+        explain.stdout.contains("Fix: unsafe (every call it matches is an exception"),
+        "{}",
+        explain.show()
+    );
+}
