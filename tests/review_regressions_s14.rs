@@ -423,3 +423,24 @@ fn rules_label_async250_by_the_fix_its_calls_get() {
         explain.show()
     );
 }
+
+/// A sync redis client whose module uses pub/sub is not migrated to `redis.asyncio`
+/// (with `--unsafe-fixes`): each command gets its `to_thread` fix, and that fix now says why
+/// there is no migration, in `check` as in `fix`.
+#[test]
+fn a_refused_redis_asyncio_migration_says_why() {
+    let dir = project(&[(
+        "app.py",
+        b"import asyncio\nimport redis\n\nr = redis.Redis()\n\n\nasync def handler(key):\n    value = r.get(key)\n    p = r.pubsub()\n    p.subscribe(\"x\")\n    return value\n",
+    )]);
+    let all = findings(dir.path());
+    let title = finding(&all, "app.py", "UNF102", 8)["fix"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        title.starts_with("Run it in a worker thread")
+            && title.contains("(not migrated to `redis.asyncio`: `r.pubsub()` (line 9)"),
+        "{title}"
+    );
+}

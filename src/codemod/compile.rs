@@ -451,6 +451,12 @@ fn compile_alternative(
                 alternative.applicability
             )
         })?,
+        refused_note: alternative
+            .refused_note
+            .as_deref()
+            .map(|note| Template::parse(note, &["reason"]))
+            .transpose()
+            .map_err(|e| format!("`[alternative-fix] refused-note`: {e}"))?,
     })
 }
 

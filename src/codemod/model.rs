@@ -23,6 +23,8 @@ pub struct AlternativeFix {
     pub strategy: Strategy,
     pub title: Template,
     pub applicability: Applicability,
+    /// Where it is refused, what the codemod's own fix says of it (`{reason}`).
+    pub refused_note: Option<Template>,
 }
 
 /// A lower applicability for some of a codemod's calls (`[[fix.exceptions]]`).

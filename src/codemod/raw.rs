@@ -206,6 +206,10 @@ pub struct RawAlternativeFix {
     pub httpx: Option<RawHttpxMapping>,
     /// For `redis-asyncio`: what the migration to redis-py's asyncio client changes.
     pub redis: Option<RawRedisAsync>,
+    /// Where this fix is refused, what the codemod's own fix adds to its title, with
+    /// `{reason}` (why there is no migration).
+    #[serde(rename = "refused-note")]
+    pub refused_note: Option<String>,
 }
 
 /// `[alternative-fix.redis]`: the migration of a sync redis-py client to `redis.asyncio`.
