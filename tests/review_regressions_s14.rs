@@ -406,7 +406,10 @@ fn rules_label_async250_by_the_fix_its_calls_get() {
         .find(|l| l.contains("ASYNC250"))
         .unwrap_or_else(|| panic!("{}", rules.show()));
     let words: Vec<&str> = line.split_whitespace().collect();
-    assert!(words.contains(&"unsafe") && !words.contains(&"safe"), "{line}");
+    assert!(
+        words.contains(&"unsafe") && !words.contains(&"safe"),
+        "{line}"
+    );
     let redis = rules.stdout.lines().find(|l| l.contains("UNF102")).unwrap();
     assert!(redis.split_whitespace().any(|w| w == "safe*"), "{redis}");
     assert!(
@@ -418,7 +421,9 @@ fn rules_label_async250_by_the_fix_its_calls_get() {
     );
     let explain = unfreeze_in(dir.path(), &["explain", "ASYNC250"]);
     assert!(
-        explain.stdout.contains("Fix: unsafe (every call it matches is an exception"),
+        explain
+            .stdout
+            .contains("Fix: unsafe (every call it matches is an exception"),
         "{}",
         explain.show()
     );
