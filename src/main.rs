@@ -11,7 +11,7 @@ use unfreeze::codemod::Registry;
 use unfreeze::outcome::ExitStatus;
 use unfreeze::plan::{Plan, PlanRecorder, PlanSettings, execute_apply};
 use unfreeze::report::no_python_files;
-use unfreeze::report::rules::{explain, rules_table};
+use unfreeze::report::rules::{explain, rules_legend, rules_table};
 use unfreeze::report::{
     Format, GithubReporter, JsonReporter, Reporter, SarifReporter, StatisticsReporter, TextReporter,
 };
@@ -90,6 +90,9 @@ fn execute(cli: Cli) -> io::Result<ExitStatus> {
     match &cli.command {
         Command::Rules => {
             io::stdout().write_all(rules_table(&registry).as_bytes())?;
+            if let Some(legend) = rules_legend(&registry) {
+                eprintln!("{legend}");
+            }
             return Ok(ExitStatus::Clean);
         }
         Command::Explain { code } => {

@@ -61,16 +61,17 @@ async def test_schema(path):
 fn unf101_on_a_local_connection_says_why_it_has_no_fix() {
     let dir = project(&[("test_db.py", LOCAL_CONNECTIONS.as_bytes())]);
     let found = findings(dir.path());
-    assert_eq!(found.len(), 5, "{found:#?}");
+    assert_eq!(found.len(), 7, "{found:#?}");
     assert!(found.iter().all(|f| f["code"] == "UNF101"));
-    // `connect` ... `close` in one coroutine moves as one unit of work; the connection in
-    // `with closing(...)` is not followed, and says so.
+    // `connect` ... `close` in one coroutine moves as one unit of work; so does the block of
+    // `with closing(...) as connection:`, whose calls are found (session 14; it was not
+    // followed, and said so).
     let fixed = found.iter().filter(|f| !f["fix"].is_null()).count();
-    assert_eq!(fixed, 4, "{found:#?}");
+    assert_eq!(fixed, 7, "{found:#?}");
     assert_eq!(unexplained(&found), Vec::<String>::new());
     let text = unfreeze_in(dir.path(), &["check", "--isolated", "--no-cache", "."]);
     let reasons = text.stdout.matches("= no fix: ").count();
-    assert_eq!(reasons, 1, "{}", text.stdout);
+    assert_eq!(reasons, 0, "{}", text.stdout);
     assert!(text.stdout.contains("as one unit"), "{}", text.stdout);
 }
 

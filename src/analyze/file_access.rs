@@ -18,12 +18,17 @@ pub(super) struct FileAccess {
     /// The path as written: `self.data_store_path`.
     pub shown: String,
     pub write: bool,
+    /// A write that removes the file (`os.remove`): "deletes" in messages.
+    pub deletes: bool,
     /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
     pub atomic: bool,
     /// 1-based.
     pub line: u32,
     /// The key every module gives the file (`FileUse::key`), when the file is a module.
     pub project_key: Option<String>,
+    /// For a module constant (keyed by the path it holds), the keys other modules give it
+    /// when they import it (`app.config.CONFIG_PATH`): all name the file.
+    pub alias_keys: Vec<String>,
     /// The path is a module constant (keyed by the path it holds: its name is shown).
     pub constant: bool,
     /// A statement run on a database the function opens (`c.execute("SELECT …")`): one

@@ -28,6 +28,8 @@ pub(super) struct ParamAccess {
     /// The path's key with `*` for the parameter: `*`, `*/.tmp` (`path + ".tmp"`).
     pub pattern: String,
     pub write: bool,
+    /// The write removes the file.
+    pub deletes: bool,
     pub atomic: bool,
 }
 
@@ -38,6 +40,7 @@ pub(super) fn parameter_access(
     path: Node,
     key: &str,
     write: bool,
+    deletes: bool,
     atomic: bool,
 ) -> Option<ParamAccess> {
     if key.matches('*').count() != 1 || !(key.starts_with('*') || key.starts_with("{*}")) {
@@ -53,6 +56,7 @@ pub(super) fn parameter_access(
         name: binding.name.clone(),
         pattern: key.to_owned(),
         write,
+        deletes,
         atomic,
     })
 }

@@ -45,7 +45,8 @@ pub(super) fn propose_fix(
     let chosen = match alternative_fix(codemod, site, callee_text, file.unsafe_fixes) {
         Some(fix) => Ok(Some(fix)),
         None => {
-            let own = primary_fix(file, codemod, site, callee_text, unit);
+            let own = primary_fix(file, codemod, site, callee_text, unit)
+                .map(|fix| fix.map(|fix| with_refusal(codemod, site, fix)));
             // Where the codemod's own fix has none (or only a suggestion), its alternative is
             // the fix at any threshold (so `check` says what `fix --unsafe-fixes` does).
             let none = match &own {
@@ -70,6 +71,29 @@ pub(super) fn propose_fix(
         Ok(fix) => (fix, None),
         Err(reason) => (None, Some(reason)),
     }
+}
+
+/// The codemod's own `fix`, its title saying why its alternative is refused here, where the
+/// alternative has a `refused-note` ("not migrated to `redis.asyncio`: `r.pubsub()` (line
+/// 12): ..."): whatever the run's threshold, so `check` and `fix` say the same.
+fn with_refusal(codemod: &Codemod, site: &Site, mut fix: Fix) -> Fix {
+    let Some(alternative) = codemod.alternative.as_ref() else {
+        return fix;
+    };
+    let Some(note) = alternative.refused_note.as_ref() else {
+        return fix;
+    };
+    if let Err(reason) = alternative
+        .strategy
+        .propose(site, alternative.applicability)
+    {
+        let note = note.render(|name| match name {
+            "reason" => reason.clone(),
+            _ => String::new(),
+        });
+        fix.title = format!("{} ({note})", fix.title);
+    }
+    fix
 }
 
 /// The codemod's alternative fix, when the run goes as far as its applicability and it can

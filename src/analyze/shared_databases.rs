@@ -76,6 +76,7 @@ pub(super) fn database_statements(
             write,
             atomic: false,
             database: true,
+            alias_keys: Vec::new(),
             ..opened.clone()
         };
         if read {

@@ -25,7 +25,7 @@ use super::shared_databases::{between, database_race, database_statements, state
 use super::target::call_target;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    CARRIED_PREFIX, FileUse, ModuleInfo, ProjectCall, ProjectLookup, ProjectView,
+    CARRIED_PREFIX, FileUse, ModuleInfo, OWN_FILE_REMEDY, ProjectCall, ProjectLookup, ProjectView,
     SHARED_FILE_PREFIX, race_message,
 };
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
@@ -131,16 +131,19 @@ impl SharedFiles {
                 .filter(|a| !a.database)
                 .filter_map(|a| {
                     let key = a.project_key.as_ref()?;
-                    match calls.get(&format!("{SHARED_FILE_PREFIX}{key}"))? {
-                        ProjectCall::SharedFile { reader, writer } => Some((
-                            key.clone(),
-                            Elsewhere {
-                                reader: reader.clone(),
-                                writer: writer.clone(),
-                            },
-                        )),
-                        _ => None,
-                    }
+                    // Other modules may name the file by the constant they import.
+                    std::iter::once(key).chain(&a.alias_keys).find_map(|k| {
+                        match calls.get(&format!("{SHARED_FILE_PREFIX}{k}"))? {
+                            ProjectCall::SharedFile { reader, writer } => Some((
+                                key.clone(),
+                                Elsewhere {
+                                    reader: reader.clone(),
+                                    writer: writer.clone(),
+                                },
+                            )),
+                            _ => None,
+                        }
+                    })
                 })
                 .collect(),
             _ => HashMap::new(),
@@ -153,19 +156,29 @@ impl SharedFiles {
     }
 
     /// The file's accesses in functions, keyed project-wide, by function: for the summary.
+    /// A module constant holding a literal path is keyed twice: by the path, and by the
+    /// name other modules import.
     pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
-        self.all.iter().filter_map(|a| {
-            Some((
-                a.function?,
-                FileUse {
-                    key: a.project_key.clone()?,
-                    write: a.write,
-                    atomic: a.atomic,
-                    line: a.line,
-                    database: a.database,
-                    inserts: a.inserts,
-                },
-            ))
+        self.all.iter().flat_map(|a| {
+            let key = a.project_key.as_ref();
+            let aliases = a
+                .alias_keys
+                .iter()
+                .filter(move |alias| key.is_some_and(|key| key != *alias));
+            key.into_iter().chain(aliases).cloned().filter_map(|key| {
+                Some((
+                    a.function?,
+                    FileUse {
+                        key,
+                        write: a.write,
+                        deletes: a.deletes,
+                        atomic: a.atomic,
+                        line: a.line,
+                        database: a.database,
+                        inserts: a.inserts,
+                    },
+                ))
+            })
         })
     }
 
@@ -182,7 +195,7 @@ impl SharedFiles {
                 let other = self.elsewhere.get(a.project_key.as_ref()?)?;
                 let shown = format!("`{}`", a.shown);
                 let (reader, writer) = (other.reader.clone(), other.writer.clone());
-                race_message(&shown, a.write, a.atomic, reader, writer)
+                race_message(&shown, (a.write, a.deletes, a.atomic), reader, writer)
             })
     }
 
@@ -190,11 +203,52 @@ impl SharedFiles {
     /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
     pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
+        // A scratch file at a fixed path: what its runs do to each other is the hazard,
+        // whatever else the same function does to the file.
+        if let Some(scratch) = self.fixed_scratch(&inside) {
+            return Some(scratch);
+        }
         let race = self.race_in(&inside);
-        match (race, self.fixed_temporary(&inside)) {
+        let temporary = self.fixed_temporary(&inside);
+        match (race, temporary) {
             (Some(race), Some(temporary)) => Some(format!("{race}; it also {temporary}")),
             (race, temporary) => race.or(temporary),
         }
+    }
+
+    /// A scratch file at a fixed path (a cookie file written, used, then deleted by the same
+    /// function) that the code `inside` picks writes or deletes: every run of the function
+    /// uses the one file, so once a write or the delete runs in a worker thread, another
+    /// run's write or delete can land while this run still uses the file. A path made per
+    /// call (a temporary file, a `uuid4()`, a parameter such as a user's id) is not keyed
+    /// here, and stays safe.
+    fn fixed_scratch(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
+        self.all
+            .iter()
+            .filter(|a| inside(a) && a.write && !a.atomic && !a.database && !a.key.contains('*'))
+            .find_map(|moved| {
+                let other = self.all.iter().find(|o| {
+                    o.function.is_some()
+                        && o.function == moved.function
+                        && o.key == moved.key
+                        && o.write
+                        && !o.atomic
+                        && o.deletes != moved.deletes
+                })?;
+                let (does, also) = match moved.deletes {
+                    true => ("deletes", "writes"),
+                    false => ("writes", "deletes"),
+                };
+                Some(format!(
+                    "{does} the file {}, a fixed path that the same function also {also} (line \
+                     {}): every run of the function uses this one file, so while it is written \
+                     or deleted in a worker thread another run's write or delete can land in \
+                     between, and a run finds no file or a half-written one; {OWN_FILE_REMEDY} \
+                     (`tempfile`, a name with `uuid.uuid4()`) or keep it on the event loop",
+                    shown_with_key(moved),
+                    other.line
+                ))
+            })
     }
 
     /// A write through a fixed temporary name then renamed over the file (`path + ".tmp"`,
@@ -243,14 +297,13 @@ impl SharedFiles {
         let same: Vec<&&FileAccess> = moved.iter().filter(|a| a.key == first.key).collect();
         let reads = same.iter().any(|a| !a.write);
         let writes = same.iter().any(|a| a.write);
-        // A local name says little: what it holds is shown too.
-        let local = first.shown.chars().all(|c| c.is_alphanumeric() || c == '_');
-        let shown = match local && !first.constant && first.shown != first.key {
-            true => format!("`{}` (`{}`)", first.shown, first.key),
-            false => format!("`{}`", first.shown),
-        };
+        let shown = shown_with_key(first);
         if reads && writes {
-            return Some(format!("reads and rewrites the file {shown}"));
+            let rewrites = match same.iter().filter(|a| a.write).all(|a| a.deletes) {
+                true => "deletes",
+                false => "rewrites",
+            };
+            return Some(format!("reads and {rewrites} the file {shown}"));
         }
         let others = || {
             self.accesses
@@ -270,8 +323,13 @@ impl SharedFiles {
                 return Some(elsewhere);
             }
             let (does, also, load, save) = match first.write {
-                true => ("writes", "read", other, *first),
-                false => ("reads", "rewrites", *first, other),
+                true => (verb(first), "read", other, *first),
+                false => (
+                    "reads",
+                    if other.deletes { "deletes" } else { "rewrites" },
+                    *first,
+                    other,
+                ),
             };
             return Some(format!(
                 "{does} the file {shown}, which the same function also {also} (line {}{}): a \
@@ -288,9 +346,8 @@ impl SharedFiles {
             return None;
         }
         // Only read, where every write this module makes replaces the file whole: a reader
-        // sees the old contents or the new. Other modules may still write it in place (they
-        // are not followed: a real application raced so), so the fix stays unsafe, and says
-        // which writer it saw.
+        // sees the old contents or the new, so it races only with another module that
+        // writes the file in place (the settling finds it).
         let atomic_here = !writes
             && self
                 .accesses
@@ -298,11 +355,7 @@ impl SharedFiles {
                 .filter(|a| a.key == first.key && a.write)
                 .all(|a| a.atomic);
         if atomic_here {
-            return Some(format!(
-                "reads the file {shown}, which this module replaces whole (`os.replace`) but \
-                 other modules may write in place (not followed): a read in a worker thread \
-                 can then see it half-written"
-            ));
+            return self.elsewhere_in(inside);
         }
         // Another module's use, carried to a call of its helper: that module's own reader or
         // writer, as the settling found it, says more (its function and line).
@@ -314,14 +367,35 @@ impl SharedFiles {
             },
         };
         let (does, also) = match first.write {
-            true => ("writes", "reads"),
-            false => ("reads", "writes"),
+            true => (verb(first), "reads"),
+            false => ("reads", verb(other)),
         };
         Some(format!(
             "{does} the file {shown}, which the module also {also} (line {}{})",
             other.line,
             named_as(first, other)
         ))
+    }
+}
+
+/// The file an access names, for a message: a local name says little, so what it holds is
+/// shown too ("`cookie_path` (`{DIR}/cookie.txt`)").
+fn shown_with_key(access: &FileAccess) -> String {
+    let local = access
+        .shown
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_');
+    match local && !access.constant && access.shown != access.key {
+        true => format!("`{}` (`{}`)", access.shown, access.key),
+        false => format!("`{}`", access.shown),
+    }
+}
+
+/// What a write does to its file, for a message: "writes", or "deletes" (`os.remove`).
+fn verb(access: &FileAccess) -> &'static str {
+    match access.deletes {
+        true => "deletes",
+        false => "writes",
     }
 }
 
@@ -332,6 +406,14 @@ fn named_as(first: &FileAccess, other: &FileAccess) -> String {
         true => format!(", as `{}`", other.shown),
         false => String::new(),
     }
+}
+
+/// The keys other modules give the module constant `name` when they import it, under each
+/// name the module is importable as (`core.config.CONFIG_PATH`, `src.core.config.CONFIG_PATH`).
+fn imported_as(module: Option<&ModuleInfo>, name: &str) -> Vec<String> {
+    module
+        .map(|module| module.names.iter().map(|m| format!("{m}.{name}")).collect())
+        .unwrap_or_default()
 }
 
 /// An access through a shared name, or through a parameter of its function.
@@ -356,7 +438,7 @@ fn access_of(
     };
     let write = match way.access {
         FileAccessKind::Read | FileAccessKind::Database => false,
-        FileAccessKind::Write => true,
+        FileAccessKind::Write | FileAccessKind::Delete => true,
         FileAccessKind::Mode => {
             let (position, keyword) = way.mode_argument.as_ref()?;
             match argument(file, call, *position, keyword.as_deref()) {
@@ -379,7 +461,8 @@ fn access_of(
     // A path that starts with a parameter (`path`, `path + ".tmp"`) is the file each caller
     // names.
     let database = way.access == FileAccessKind::Database;
-    if let Some(access) = parameter_access(file, path, &key, write, write && way.atomic) {
+    let deletes = way.access == FileAccessKind::Delete;
+    if let Some(access) = parameter_access(file, path, &key, write, deletes, write && way.atomic) {
         // A database named by the caller is not followed (yet).
         if database {
             return None;
@@ -396,7 +479,13 @@ fn access_of(
         .and_then(|module| path_key(file, moved, Some(module), path, 0))
         .map(|(key, _)| key)
         .filter(|key| !key.starts_with('*') && !key.starts_with("{*}"));
+    let constant = is_module_constant(file, path);
+    let alias_keys = match constant {
+        true => imported_as(module, &file.text[path.byte_range()]),
+        false => Vec::new(),
+    };
     Some(Access::Named(FileAccess {
+        alias_keys,
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
         key,
@@ -405,10 +494,11 @@ fn access_of(
             .collect::<Vec<_>>()
             .join(" "),
         write,
+        deletes,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
         project_key,
-        constant: is_module_constant(file, path),
+        constant,
         database,
         inserts: false,
         via: None,
@@ -470,9 +560,11 @@ fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess>
                     .map_or_else(|| used.key.clone(), |k| (*k).to_owned()),
                 shown: used.key.clone(),
                 write: used.write,
+                deletes: used.deletes,
                 atomic: used.atomic,
                 line,
                 project_key: Some(used.key.clone()),
+                alias_keys: Vec::new(),
                 constant: true,
                 database: used.database,
                 inserts: used.inserts,
@@ -620,9 +712,14 @@ fn bind_parameters(
                     };
                     let pattern = substitute(&access.pattern, &key);
                     if !named || key.starts_with('*') || key.starts_with("{*}") {
-                        if let Some(passed) =
-                            parameter_access(file, argument, &pattern, access.write, access.atomic)
-                            && seen.insert(passed.clone())
+                        if let Some(passed) = parameter_access(
+                            file,
+                            argument,
+                            &pattern,
+                            access.write,
+                            access.deletes,
+                            access.atomic,
+                        ) && seen.insert(passed.clone())
                         {
                             next.push(passed);
                         }
@@ -636,16 +733,23 @@ fn bind_parameters(
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ");
+                    let constant = is_module_constant(file, argument);
+                    let alias_keys = match constant && access.pattern == "*" {
+                        true => imported_as(module, &file.text[argument.byte_range()]),
+                        false => Vec::new(),
+                    };
                     bound.push(FileAccess {
+                        alias_keys,
                         range: call.byte_range(),
                         function: index.function_at(call.start_byte()),
                         key: pattern,
                         shown: substitute(&access.pattern, &written),
                         write: access.write,
+                        deletes: access.deletes,
                         atomic: access.atomic,
                         line: call.start_position().row as u32 + 1,
                         project_key,
-                        constant: is_module_constant(file, argument),
+                        constant,
                         database: false,
                         inserts: false,
                         via: Some(callee_text(file, call)),
@@ -771,7 +875,16 @@ mod tests {
                 .map(|(_, u)| format!("{}{}", u.key, if u.write { " w" } else { "" }))
                 .collect()
         });
-        assert_eq!(uses, ["mainbank.json w", "app.config.BANK", "log.txt w"]);
+        // The module's own constant is keyed by the name other modules import it by, too.
+        assert_eq!(
+            uses,
+            [
+                "mainbank.json w",
+                "app.config.BANK",
+                "log.txt w",
+                "app.cog.LOG w"
+            ]
+        );
     }
 
     #[test]

@@ -451,6 +451,12 @@ fn compile_alternative(
                 alternative.applicability
             )
         })?,
+        refused_note: alternative
+            .refused_note
+            .as_deref()
+            .map(|note| Template::parse(note, &["reason"]))
+            .transpose()
+            .map_err(|e| format!("`[alternative-fix] refused-note`: {e}"))?,
     })
 }
 
@@ -573,6 +579,8 @@ fn compile_moved_code(
             calls: thread_safe_calls,
             builtins: plain("pure-builtins", &raw.pure_builtins)?,
             str_methods: plain("str-methods", &raw.str_methods)?,
+            test_case_bases: qualified("test-case-bases", &raw.test_case_bases)?,
+            test_case_methods: plain("test-case-methods", &raw.test_case_methods)?,
         },
     })
 }
@@ -584,12 +592,13 @@ fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAcc
     let access = match raw.access.as_str() {
         "read" => FileAccessKind::Read,
         "write" => FileAccessKind::Write,
+        "delete" => FileAccessKind::Delete,
         "mode" => FileAccessKind::Mode,
         "database" => FileAccessKind::Database,
         other => {
             return Err(format!(
-                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `mode` or \
-                 `database`"
+                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `delete`, \
+                 `mode` or `database`"
             ));
         }
     };

@@ -23,6 +23,8 @@ pub struct AlternativeFix {
     pub strategy: Strategy,
     pub title: Template,
     pub applicability: Applicability,
+    /// Where it is refused, what the codemod's own fix says of it (`{reason}`).
+    pub refused_note: Option<Template>,
 }
 
 /// A lower applicability for some of a codemod's calls (`[[fix.exceptions]]`).
@@ -183,6 +185,9 @@ pub struct ThreadSafe {
     pub builtins: HashSet<String>,
     /// `str` methods that only compute, on a value known to be a string.
     pub str_methods: HashSet<String>,
+    /// Test-case classes whose `test_case_methods`, called on `self`, only compare and raise.
+    pub test_case_bases: HashSet<String>,
+    pub test_case_methods: HashSet<String>,
 }
 
 /// Whether a call reads or writes the file it names.
@@ -190,6 +195,8 @@ pub struct ThreadSafe {
 pub enum FileAccessKind {
     Read,
     Write,
+    /// Removes the file (`os.remove`): a write for the races, named "deletes" in messages.
+    Delete,
     /// The open mode decides.
     Mode,
     /// A database the call opens: its statements (`execute` on what it returns, in the same

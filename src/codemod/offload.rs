@@ -55,7 +55,10 @@ pub fn offload_with_item(
     applicability: Applicability,
 ) -> Option<Result<Proposal, String>> {
     let function = site.index.async_function_at(site.call.start_byte())?;
-    let mut node = site.call.parent()?;
+    let mut node = site
+        .index
+        .with_item_call(site.call, site.tree.root_node(), site.text)
+        .parent()?;
     if node.kind_name() == "as_pattern" {
         node = node.parent()?;
     }
@@ -89,8 +92,11 @@ pub fn moved_with_block<'t>(site: &Site<'t>) -> Option<Node<'t>> {
 /// target it calls a method on (`f.write(...)` inside that `with`).
 fn with_statement_of<'t>(site: &Site<'t>, function: ScopeId) -> Option<Node<'t>> {
     let text = site.text;
-    // `with open(p) as f:` / `with open(p):`
-    let mut node = site.call.parent()?;
+    // `with open(p) as f:` / `with open(p):` / `with closing(sqlite3.connect(p)) as con:`
+    let mut node = site
+        .index
+        .with_item_call(site.call, site.tree.root_node(), site.text)
+        .parent()?;
     if node.kind_name() == "as_pattern" {
         node = node.parent()?;
     }

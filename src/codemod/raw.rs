@@ -206,6 +206,10 @@ pub struct RawAlternativeFix {
     pub httpx: Option<RawHttpxMapping>,
     /// For `redis-asyncio`: what the migration to redis-py's asyncio client changes.
     pub redis: Option<RawRedisAsync>,
+    /// Where this fix is refused, what the codemod's own fix adds to its title, with
+    /// `{reason}` (why there is no migration).
+    #[serde(rename = "refused-note")]
+    pub refused_note: Option<String>,
 }
 
 /// `[alternative-fix.redis]`: the migration of a sync redis-py client to `redis.asyncio`.
@@ -431,6 +435,13 @@ pub struct RawMovedCode {
     /// string literals (`strip`, `encode`).
     #[serde(default)]
     pub str_methods: Vec<String>,
+    /// Test-case classes (`unittest.TestCase`) whose assertion methods, called on `self` in a
+    /// class deriving from one, need no thread caveat.
+    #[serde(default)]
+    pub test_case_bases: Vec<String>,
+    /// Those assertion methods (`assertEqual`): they compare their arguments and raise.
+    #[serde(default)]
+    pub test_case_methods: Vec<String>,
 }
 
 /// `[[moved-code.files]]`: calls that read or write the file one of their operands names.
@@ -439,7 +450,8 @@ pub struct RawMovedCode {
 pub struct RawFileAccess {
     /// Qualified names; a path method as `pathlib.Path().write_text`.
     pub calls: Vec<String>,
-    /// `read`, `write`, or `mode` (the open mode decides: `w`, `a`, `x` or `+` writes).
+    /// `read`, `write`, `delete` (removes the file), or `mode` (the open mode decides: `w`,
+    /// `a`, `x` or `+` writes).
     pub access: String,
     /// Where the path is: an argument's position (and its keyword), or the receiver.
     pub path_argument: Option<usize>,

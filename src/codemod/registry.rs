@@ -323,6 +323,12 @@ impl Registry {
             thread_safe
                 .str_methods
                 .extend(moved.thread_safe.str_methods.iter().cloned());
+            thread_safe
+                .test_case_bases
+                .extend(moved.thread_safe.test_case_bases.iter().cloned());
+            thread_safe
+                .test_case_methods
+                .extend(moved.thread_safe.test_case_methods.iter().cloned());
         }
         Registry {
             single_task,

@@ -32,6 +32,10 @@ pub enum HazardKind {
 /// its message then says what races already.
 pub(super) const ANOTHER_MODULE: &str = "(another module)";
 
+/// How a scratch file's hazard (a fixed path its function writes and deletes again,
+/// `analyze/shared_files.rs`) ends: its message says its own remedy.
+pub const OWN_FILE_REMEDY: &str = "give each run its own file";
+
 /// [`ThreadHazard::function`] of the call a fix runs in a worker thread itself.
 pub const MOVED_CALL: &str = "<call>";
 
@@ -73,6 +77,9 @@ impl ThreadHazard {
             ),
             // A database's race says its own remedy (analyze/shared_databases.rs).
             HazardKind::SharedFile if what.contains(" the database `") => {
+                format!("{function} {what}")
+            }
+            HazardKind::SharedFile if what.contains(OWN_FILE_REMEDY) => {
                 format!("{function} {what}")
             }
             HazardKind::SharedFile if what.contains(ANOTHER_MODULE) => {

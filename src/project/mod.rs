@@ -18,7 +18,7 @@ mod summary;
 use std::collections::HashMap;
 
 pub use carried::CARRIED_PREFIX;
-pub use hazard::{HazardKind, MOVED_CALL, ThreadHazard};
+pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};

@@ -91,7 +91,12 @@ impl<'a> ProjectFiles<'a> {
     fn race(&self, file: usize, used: &FileUse) -> Option<String> {
         let (reader, writer) = self.elsewhere(&used.key, file);
         let shown = format!("`{}`", used.key);
-        race_message(&shown, used.write, used.atomic, reader, writer)
+        race_message(
+            &shown,
+            (used.write, used.deletes, used.atomic),
+            reader,
+            writer,
+        )
     }
 
     /// The first race with another module of function `function` of module `file`, moved to
@@ -134,20 +139,29 @@ impl<'a> ProjectFiles<'a> {
     }
 }
 
-/// What a read or a write (`write`, replacing the file whole: `atomic`) of the file `shown`
-/// in a worker thread races with, given another module's first `reader` and in-place
-/// `writer`: "writes the file `mainbank.json`, which `get_bank_data` in open_acc.py:20
-/// (another module) reads: ...". An in-place write races with any reader or writer, a read
-/// with an in-place writer, a write replacing the file whole with none.
+/// What a read or a write (`write`, replacing the file whole: `atomic`, removing it:
+/// `deletes`) of the file `shown` in a worker thread races with, given another module's first
+/// `reader` and in-place `writer`: "writes the file `mainbank.json`, which `get_bank_data` in
+/// open_acc.py:20 (another module) reads: ...". An in-place write or a delete races with any
+/// reader or writer, a read with an in-place writer, a write replacing the file whole with none.
 pub fn race_message(
     shown: &str,
-    write: bool,
-    atomic: bool,
+    (write, deletes, atomic): (bool, bool, bool),
     reader: Option<String>,
     writer: Option<String>,
 ) -> Option<String> {
     match (write, atomic, reader, writer) {
         (true, true, ..) => None,
+        (true, false, Some(reader), _) if deletes => Some(format!(
+            "deletes the file {shown}, which {reader} {ANOTHER_MODULE} reads: on the event \
+             loop's thread the two never interleave, but while this delete runs in a worker \
+             thread that read can find the file gone"
+        )),
+        (true, false, None, Some(writer)) if deletes => Some(format!(
+            "deletes the file {shown}, which {writer} {ANOTHER_MODULE} writes: on the event \
+             loop's thread the two never interleave, but while this delete runs in a worker \
+             thread it can remove the file that writer is still writing"
+        )),
         (true, false, Some(reader), _) => Some(format!(
             "writes the file {shown}, which {reader} {ANOTHER_MODULE} reads: on the event \
              loop's thread the two never interleave, but while this write runs in a worker \

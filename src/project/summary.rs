@@ -129,6 +129,9 @@ pub struct FileUse {
     /// (`app.config.DATA_PATH`, `app.store.Store.path`, `app.paths.data_file()`).
     pub key: String,
     pub write: bool,
+    /// A write that removes the file (`os.remove`): "deletes" in messages.
+    #[serde(default)]
+    pub deletes: bool,
     /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
     pub atomic: bool,
     /// 1-based.

@@ -19,6 +19,10 @@ use crate::parse::{Field, FieldChild};
 /// How many assignments are followed before giving up (also stops cycles: `a = b; b = a`).
 const MAX_DEPTH: usize = 12;
 
+/// Context managers whose `__enter__` returns the object they wrap: the target of
+/// `with closing(sqlite3.connect(p)) as con:` is the connection.
+pub const ENTER_RETURNS_ARGUMENT: &[&str] = &["contextlib.closing"];
+
 /// `pathlib.Path().resolve` → `pathlib.Path`: the path methods that return a path of the same
 /// class, so that `path.resolve().exists()` is a `pathlib.Path().exists` call.
 fn path_method_result(callable: &str) -> Option<String> {
@@ -157,6 +161,7 @@ impl SemanticIndex {
                 let binding = self.binding(id);
                 if let Some(value) = &binding.value {
                     let value = node_at(root, value)?;
+                    let value = self.entered(value, root, source).unwrap_or(value);
                     if let Some(kind) = self.object_kind_at_depth(value, root, source, depth + 1) {
                         return Some(kind);
                     }
@@ -183,6 +188,42 @@ impl SemanticIndex {
             }
             _ => None,
         }
+    }
+
+    /// What `with value as name:` binds when `value` is `closing(x)` (an
+    /// [`ENTER_RETURNS_ARGUMENT`] call): `x`.
+    pub fn entered<'t>(&self, value: Node<'t>, root: Node, source: &str) -> Option<Node<'t>> {
+        let in_with = value.parent().is_some_and(|p| {
+            p.kind_name() == "with_item"
+                || (p.kind_name() == "as_pattern"
+                    && p.parent().is_some_and(|i| i.kind_name() == "with_item"))
+        });
+        if !in_with || value.kind_name() != "call" {
+            return None;
+        }
+        let name = self.callable_name(value.field(Field::Function)?, root, source)?;
+        if !ENTER_RETURNS_ARGUMENT.contains(&name.as_str()) {
+            return None;
+        }
+        let arguments = value.field(Field::Arguments)?;
+        (arguments.named_child_count() == 1)
+            .then(|| arguments.named_child(0))
+            .flatten()
+            .filter(|a| a.kind_name() != "keyword_argument")
+    }
+
+    /// The call a `with` item holds for `call`: `closing(sqlite3.connect(p))` for the
+    /// `connect` it wraps (its `__enter__` gives the connection, its exit closes it), else
+    /// `call` itself.
+    pub fn with_item_call<'t>(&self, call: Node<'t>, root: Node, source: &str) -> Node<'t> {
+        call.parent()
+            .filter(|p| p.kind_name() == "argument_list")
+            .and_then(|p| p.parent())
+            .filter(|wrapper| {
+                self.entered(*wrapper, root, source)
+                    .is_some_and(|inner| inner.id() == call.id())
+            })
+            .unwrap_or(call)
     }
 
     /// `path.parent` is a path of the same class; `self.session` in a method: what every
