@@ -176,11 +176,15 @@ pub fn summarize(
         function.discarded.shrink_to_fit();
     }
     functions.shrink_to_fit();
+    let (classes, instances) =
+        super::receivers::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
         targets: targets.names,
         imports,
         affine_globals: affine_globals(file, registry),
+        classes,
+        instances,
     }
 }
 
@@ -262,6 +266,13 @@ fn summarize_call(
         }
     }
     let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
+    if super::receivers::is_with_item(call) {
+        // `with Client() as c:` runs the class's `__enter__` and `__exit__` too.
+        for entered in super::receivers::with_targets(&target) {
+            let id = targets.id(entered);
+            function.calls.push(id);
+        }
+    }
     let id = targets.id(target);
     function.calls.push(id);
     if function.is_async {

@@ -49,6 +49,10 @@ use crate::lexical::{Imported, LexicalCall, LexicalFacts, LexicalFunction, Lexic
 pub(super) enum Scope {
     Local,
     Path(String),
+    /// A method of that name on any project class: a call on a receiver whose class the
+    /// precise pass may know (`self.sdk.quote()`, `client.quote()` with `client: Client`,
+    /// a method inherited from a base class).
+    AnyMethod,
 }
 
 /// A name a call may reach, and where.
@@ -232,6 +236,8 @@ impl<'t> Summarizer<'_, 't> {
             // A method of the calling method's class, as `call_target` resolves it (no
             // base classes); anywhere in the file from a nested function.
             LexicalReceiver::Name("self" | "cls") => {
+                // Or inherited from a base class.
+                scopes.push(Scope::AnyMethod);
                 match &self.facts.functions[call.function as usize].classes {
                     Some(classes) if !classes.is_empty() => scopes.push(Scope::Path(format!(
                         "{}.{}",
@@ -242,6 +248,8 @@ impl<'t> Summarizer<'_, 't> {
                 }
             }
             LexicalReceiver::Name(receiver) => {
+                // An object of a project class: a parameter, a local, a global, an import.
+                scopes.push(Scope::AnyMethod);
                 self.scopes_of_root(receiver, &mut scopes);
                 // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
                 for (_, callee) in self
@@ -257,15 +265,18 @@ impl<'t> Summarizer<'_, 't> {
                     self.scopes_of_root(callee, &mut scopes);
                 }
             }
-            // `self.repo.save()` is not resolved: nor is any chain on `self`.
+            // `self.repo.save()`: a method of the class of what `self.repo` holds.
             LexicalReceiver::Expression {
                 root: Some("self" | "cls"),
                 ..
-            }
-            | LexicalReceiver::Expression { root: None, .. } => {}
+            } => scopes.push(Scope::AnyMethod),
+            LexicalReceiver::Expression { root: None, .. } => {}
             LexicalReceiver::Expression {
                 root: Some(root), ..
-            } => self.scopes_of_root(root, &mut scopes),
+            } => {
+                scopes.push(Scope::AnyMethod);
+                self.scopes_of_root(root, &mut scopes);
+            }
         }
         keys.extend(scopes.into_iter().map(|scope| Key {
             scope,

@@ -272,6 +272,7 @@ mod tests {
                 targets,
                 imports: Vec::new(),
                 affine_globals: Vec::new(),
+                ..Default::default()
             },
         }];
         let calls = settle(&files, &|_| Some("UNF101".to_owned()));

@@ -197,4 +197,12 @@ pub struct FileSummary {
     pub imports: Vec<(String, String)>,
     /// Its module globals holding thread-affine objects.
     pub affine_globals: Vec<AffineGlobal>,
+    /// Its classes, `(qualname, the absolute names of the project bases)`: the project phase
+    /// follows a class's call to its `__init__` and a method to the base defining it.
+    #[serde(default)]
+    pub classes: Vec<(String, Vec<String>)>,
+    /// Its module-level instances, `(name, the absolute name of what made it)`
+    /// (`sdk = CarrierSDK()`): a method called on one imported elsewhere is its class's.
+    #[serde(default)]
+    pub instances: Vec<(String, String)>,
 }
