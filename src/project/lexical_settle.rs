@@ -702,9 +702,9 @@ mod tests {
         assert!(project.may_matter("app.b.Repo.save"));
         assert!(project.may_matter("app.Store.save"));
         assert!(project.may_matter("app.naps.nap"));
-        // `self.repo.save()`: the precise analysis follows it to the class `self.repo` holds
-        // (a method of that name on any class, here).
-        assert_eq!(candidates(&project, &files), vec![2, 4, 5, 7, 8]);
+        // `self.repo.save()`, where no method of the file assigns `self.repo`: the precise
+        // analysis does not know its class either.
+        assert_eq!(candidates(&project, &files), vec![2, 4, 7, 8]);
     }
 
     #[test]
@@ -768,10 +768,13 @@ mod tests {
                 "app.c",
                 "from .models import Repo\ndef other():\n    repo = Repo()\n    return repo\nasync def handler(repo):\n    repo.save()\n",
             ),
+            // Annotated with the class: a method of that name on a project class.
+            (
+                "app.d",
+                "from .models import Repo\nasync def handler(repo: Repo):\n    repo.save()\n",
+            ),
         ]);
-        // The parameter may be annotated with the class: a candidate (by the method's name),
-        // which the precise analysis settles.
-        assert_eq!(candidates(&project, &summaries), vec![1, 2, 3]);
+        assert_eq!(candidates(&project, &summaries), vec![1, 2, 4]);
     }
 
     #[test]
@@ -779,15 +782,19 @@ mod tests {
         let classes = "import time\nclass A:\n    def slow(self):\n        time.sleep(1)\n    async def handler(self):\n        self.slow()\nclass B:\n    def slow(self):\n        pass\n    async def handler(self):\n        self.slow()\n";
         let (settled, summaries) = project(&[("app.a", classes)]);
         assert_eq!(candidates(&settled, &summaries), vec![0]);
-        // Only `B.handler` calls `self.slow()`, and `B.slow` does not block: still a
-        // candidate by the method's name (a subclass of `A` could inherit `slow`), which the
-        // precise analysis settles.
+        // Only `B.handler` calls `self.slow()`, and `B.slow` does not block.
         let only_b = classes.replace("        self.slow()\nclass B", "        pass\nclass B");
         let (settled, summaries) = project(&[("app.a", &only_b)]);
-        assert_eq!(candidates(&settled, &summaries), vec![0]);
-        let renamed = only_b.replace("class A:\n    def slow", "class A:\n    def slower");
-        let (settled, summaries) = project(&[("app.a", &renamed)]);
         assert!(candidates(&settled, &summaries).is_empty());
+        // A class defining no `slow` may inherit `A`'s, in another file.
+        let (settled, summaries) = project(&[
+            ("app.a", &only_b),
+            (
+                "app.c",
+                "from .a import A\nclass C(A):\n    async def handler(self):\n        self.slow()\n",
+            ),
+        ]);
+        assert_eq!(candidates(&settled, &summaries), vec![1]);
     }
 
     #[test]
