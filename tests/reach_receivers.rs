@@ -204,3 +204,200 @@ fn unf102_keeps_a_module_whose_name_a_fallback_rebinds_to_none() {
     );
     assert_eq!(run_app(), before);
 }
+
+/// A vendor SDK of the project, built on a blocking call two hops down, and an inherited
+/// one: the coroutines reach it through every kind of receiver.
+const SDK: &str = r#"import time
+
+
+class Transport:
+    def send(self, n):
+        time.sleep(0.05)
+        return n * 2
+
+
+class CarrierSDK(Transport):
+    def __init__(self, key="k"):
+        time.sleep(0.05)
+        self.key = key
+
+    def quote(self, n):
+        return self.send(n) + 1
+
+
+class Session:
+    def __enter__(self):
+        time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+sdk = CarrierSDK()
+"#;
+
+const SERVICE: &str = r#"import asyncio
+
+from app.sdk import CarrierSDK, Session, sdk
+
+
+class Service:
+    def __init__(self):
+        self.sdk = CarrierSDK("s")
+
+    async def handle(self, n):
+        return self.sdk.quote(n)
+
+
+async def by_global(n):
+    return sdk.quote(n)
+
+
+async def by_param(client: CarrierSDK, n):
+    return client.quote(n)
+
+
+async def by_local(n):
+    c = CarrierSDK()
+    return c.send(n)
+
+
+async def by_with():
+    with Session():
+        return "entered"
+
+
+async def main():
+    task = asyncio.create_task(asyncio.sleep(0))
+    service = Service()
+    print(await service.handle(1), await by_global(2), await by_param(sdk, 3))
+    print(await by_local(4), await by_with())
+    await task
+
+
+asyncio.run(main())
+"#;
+
+fn sdk_project() -> tempfile::TempDir {
+    project(&[
+        ("app/__init__.py", b""),
+        ("app/sdk.py", SDK.as_bytes()),
+        ("app/service.py", SERVICE.as_bytes()),
+        ("main.py", b"import app.service\n"),
+    ])
+}
+
+#[test]
+fn unf401_follows_constructors_inherited_methods_with_blocks_and_receivers_of_a_known_class() {
+    let dir = sdk_project();
+    let found = of_code(&findings(dir.path()), "UNF401");
+    let shown: Vec<String> = found
+        .iter()
+        .map(|(file, line, message)| format!("{file}:{line}: {message}"))
+        .collect();
+    let expect = [
+        (
+            11,
+            "handle -> CarrierSDK.quote -> Transport.send -> time.sleep",
+        ),
+        (
+            15,
+            "by_global -> CarrierSDK.quote -> Transport.send -> time.sleep",
+        ),
+        (
+            19,
+            "by_param -> CarrierSDK.quote -> Transport.send -> time.sleep",
+        ),
+        (23, "by_local -> CarrierSDK.__init__ -> time.sleep"),
+        (24, "by_local -> Transport.send -> time.sleep"),
+        (28, "by_with -> Session.__enter__ -> time.sleep"),
+        (
+            34,
+            "main -> Service.__init__ -> CarrierSDK.__init__ -> time.sleep",
+        ),
+    ];
+    for (line, chain) in expect {
+        assert!(
+            found.iter().any(|(file, l, m)| file.ends_with("service.py")
+                && *l == line
+                && m.contains(chain)),
+            "no UNF401 at service.py:{line} with `{chain}` in\n{}",
+            shown.join("\n")
+        );
+    }
+    // `Service.__init__` is synchronous: its own constructor call is not in a coroutine.
+    assert_eq!(found.len(), 7, "{}", shown.join("\n"));
+}
+
+/// The fix of each: a method on a shared object (an attribute of `self`, a module global, a
+/// parameter) and a constructor are unsafe, with the reason; a `with` whose `__enter__`
+/// blocks has no fix; a method of a local object made in the coroutine is safe. Applied with
+/// `--unsafe-fixes`, the program gives the same results.
+#[test]
+fn reached_calls_on_shared_objects_are_unsafe_fixes_and_the_rewrite_runs() {
+    let dir = sdk_project();
+    let check = unfreeze_in(
+        dir.path(),
+        &["check", "--isolated", "--no-cache", "--format", "json", "."],
+    );
+    let all: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    let at = |line: u64| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["code"] == "UNF401"
+                    && f["location"]["row"] == line
+                    && f["filename"].as_str().unwrap().ends_with("service.py")
+            })
+            .unwrap_or_else(|| panic!("no finding at line {line}: {}", check.stdout))
+            .clone()
+    };
+    for (line, shared) in [
+        (11, "`self.sdk`, kept on the instance"),
+        (15, "`sdk`, imported from another module"),
+        (19, "`client`, a parameter"),
+    ] {
+        let finding = at(line);
+        assert_eq!(finding["fix"]["applicability"], "unsafe", "{finding}");
+        let text = finding.to_string();
+        assert!(text.contains(shared), "{line}: {text}");
+    }
+    let constructor = at(23);
+    assert_eq!(
+        constructor["fix"]["applicability"], "unsafe",
+        "{constructor}"
+    );
+    assert!(
+        constructor
+            .to_string()
+            .contains("makes its object in a worker thread")
+    );
+    let local = at(24);
+    assert_eq!(local["fix"]["applicability"], "safe", "{local}");
+    let with = at(28);
+    assert!(with["fix"].is_null(), "{with}");
+    assert!(with.to_string().contains("runs at the `with`"), "{with}");
+
+    let before = run(dir.path(), "main.py");
+    assert_eq!(before, "3 5 7\n8 entered\n");
+    // Safe fixes only: the shared receivers stay where they are.
+    fix(dir.path(), &[]);
+    let service = fs::read_to_string(dir.path().join("app/service.py")).unwrap();
+    assert!(
+        service.contains("return await asyncio.to_thread(c.send, n)"),
+        "{service}"
+    );
+    assert!(service.contains("return self.sdk.quote(n)"), "{service}");
+    assert!(service.contains("return sdk.quote(n)"), "{service}");
+    assert_eq!(run(dir.path(), "main.py"), before);
+    fix(dir.path(), &["--unsafe-fixes"]);
+    let service = fs::read_to_string(dir.path().join("app/service.py")).unwrap();
+    assert!(
+        service.contains("return await asyncio.to_thread(self.sdk.quote, n)"),
+        "{service}"
+    );
+    assert!(service.contains("with Session():"), "{service}");
+    assert_eq!(run(dir.path(), "main.py"), before);
+}

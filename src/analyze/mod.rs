@@ -18,6 +18,7 @@ mod offer;
 mod parameter_state;
 mod path_key;
 mod proposal;
+mod receivers;
 mod returned;
 mod shared_databases;
 mod shared_files;

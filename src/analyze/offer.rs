@@ -14,6 +14,7 @@ use super::conditions::{
 };
 use super::guards::passes;
 use super::proposal::propose_fix;
+use super::receivers::{Names, ReachFix, is_with_item, reach_fix, with_targets};
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
 use super::speculation::speculation_for;
@@ -65,6 +66,7 @@ pub(super) fn offer_call(
         return offer(None, None, findings);
     };
     let target = || call_target(file, project.module, project.map, callee);
+    let through_with = std::cell::Cell::new(false);
     match project.lookup {
         ProjectLookup::Settled(calls) => {
             let project_call = if calls.is_empty() {
@@ -74,7 +76,16 @@ pub(super) fn offer_call(
                 // named by that function (`db.create_conn()[1].execute`); one on a member of
                 // an imported object by the chain (`db.db[].find_one`).
                 target()
-                    .and_then(|t| calls.get(&t))
+                    .and_then(|t| {
+                        // `with Client() as c:` runs `__enter__` and `__exit__` too: when
+                        // they block, moving the constructor alone would not help.
+                        let entered = is_with_item(call)
+                            .then(|| with_targets(&t).iter().find_map(|w| calls.get(w)))
+                            .flatten()
+                            .filter(|c| matches!(c, ProjectCall::Blocking { .. }));
+                        through_with.set(entered.is_some());
+                        entered.or_else(|| calls.get(&t))
+                    })
                     .or_else(|| {
                         let name =
                             returned_receiver(file, registry, project.module, project.map, callee)?;
@@ -94,7 +105,22 @@ pub(super) fn offer_call(
                 } => !passes(file, call, guard),
                 _ => true,
             });
+            let before = findings.len();
             offer(project_call, None, findings);
+            if let Some(ProjectCall::Blocking { chain, .. }) = project_call {
+                let names = Names {
+                    file,
+                    module: project.module,
+                    map: project.map,
+                };
+                let first_hop = chain.split(" -> ").next().unwrap_or_default();
+                if let Some(reach) = reach_fix(&names, call, callee, first_hop, through_with.get())
+                {
+                    for finding in &mut findings[before..] {
+                        apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
+                    }
+                }
+            }
         }
         ProjectLookup::Speculative(lexical) => match target().filter(|t| lexical.may_matter(t)) {
             Some(target) => {
@@ -253,6 +279,31 @@ fn what_the_call_reaches<'r, 'p>(
         returned,
         hazard,
     })
+}
+
+/// A blocking project call reached through a class: its worker-thread fix made unsafe, or
+/// taken away, with the reason (`receivers::reach_fix`).
+fn apply_reach(
+    reach: &ReachFix,
+    fix: &mut Option<crate::fix::Fix>,
+    no_fix_reason: &mut Option<String>,
+) {
+    match reach {
+        ReachFix::None(reason) => {
+            if fix.take().is_some() || no_fix_reason.is_none() {
+                *no_fix_reason = Some(reason.clone());
+            }
+        }
+        ReachFix::Unsafe(reason) => {
+            if let Some(fix) = fix {
+                fix.applicability = fix.applicability.min(crate::fix::Applicability::Unsafe);
+                fix.caveat = Some(match fix.caveat.take() {
+                    Some(caveat) => format!("{reason}; {caveat}"),
+                    None => reason.clone(),
+                });
+            }
+        }
+    }
 }
 
 fn is_awaited(call: Node) -> bool {

@@ -197,6 +197,8 @@ pub fn summarize(
         function.awaits.dedup();
     }
     functions.shrink_to_fit();
+    let (classes, instances) =
+        super::receivers::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
         targets: targets.names,
@@ -204,8 +206,10 @@ pub fn summarize(
         affine_globals: affine_globals(file, registry),
         quiet_functions,
         quiet_globals: super::concurrency::quiet_globals(file, registry),
-        classes: super::concurrency::constructions(file, registry, (module, map)),
+        constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
+        classes,
+        instances,
     }
 }
 
@@ -287,6 +291,13 @@ fn summarize_call(
         }
     }
     let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
+    if super::receivers::is_with_item(call) {
+        // `with Client() as c:` runs the class's `__enter__` and `__exit__` too.
+        for entered in super::receivers::with_targets(&target) {
+            let id = targets.id(entered);
+            function.calls.push(id);
+        }
+    }
     let id = targets.id(target);
     function.calls.push(id);
     if function.is_async {

@@ -5,6 +5,7 @@
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::receivers::{Names, enclosing_class};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ModuleInfo, ModuleMap, absolute_name};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
@@ -34,17 +35,6 @@ pub(super) fn qualname(index: &SemanticIndex, mut scope: ScopeId) -> String {
     parts.join(".")
 }
 
-/// The dotted prefix of the names bound in `scope`: `Repo` in a class body,
-/// `outer.<locals>` in a function.
-fn member_prefix(index: &SemanticIndex, scope: ScopeId) -> String {
-    let path = qualname(index, scope);
-    if matches!(index.scope(scope).kind, ScopeKind::Function { .. }) {
-        format!("{path}.<locals>")
-    } else {
-        path
-    }
-}
-
 fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
         name.to_owned()
@@ -53,7 +43,10 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-/// The absolute name `callee` stands for, when it can be a project function.
+/// The absolute name `callee` stands for, when it can be a project function: a function, a
+/// method through `self` / `cls`, a class (called, it runs `__init__`: the project phase
+/// follows the class to it), or a method of an object whose project class is known
+/// (`receivers.rs`): `Class.method`, which the project phase finds on the class or a base.
 pub(super) fn call_target(
     file: &FileContext,
     module: &ModuleInfo,
@@ -62,47 +55,9 @@ pub(super) fn call_target(
 ) -> Option<String> {
     let index = file.index;
     let text = file.text;
-    let project = |name: String| map.is_project_name(&name).then_some(name);
-    let local = |id| -> Option<String> {
-        let binding = index.binding(id);
-        match &binding.kind {
-            BindingKind::Import {
-                qualified,
-                type_checking_only: false,
-                ..
-            } => project(absolute_name(module, qualified)?),
-            BindingKind::Function { .. } | BindingKind::Class => Some(join(
-                &module.name,
-                &join(&member_prefix(index, binding.scope), &binding.name),
-            )),
-            _ => None,
-        }
-    };
-    // A method of an instance made by calling a class: `Class.method` when the call's callee
-    // is a class of the project (a function's result has no methods in the project map).
-    let instance_method = |construction: Node, attribute: &str| -> Option<String> {
-        let class = construction.field(Field::Function)?;
-        let base = match class.kind_name() {
-            "identifier" => match index.resolve_name(&text[class.byte_range()], class.start_byte())
-            {
-                Resolution::Binding(id) => local(id)?,
-                Resolution::Builtin => return None,
-            },
-            _ => project(absolute_name(module, &index.qualified_name(class, text)?)?)?,
-        };
-        Some(join(&base, attribute))
-    };
+    let names = Names { file, module, map };
     match callee.kind_name() {
-        "identifier" => {
-            let name = &text[callee.byte_range()];
-            let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
-                return None;
-            };
-            // A class call runs `__init__`, which this phase does not follow.
-            (index.binding(id).kind != BindingKind::Class)
-                .then(|| local(id))
-                .flatten()
-        }
+        "identifier" => names.project_name(callee),
         "attribute" => {
             let object = callee.field(Field::Object)?;
             let attribute = &text[callee.field(Field::Attribute)?.byte_range()];
@@ -110,17 +65,7 @@ pub(super) fn call_target(
                 let name = &text[object.byte_range()];
                 if matches!(name, "self" | "cls") {
                     // A method of the class around the calling method.
-                    let mut scope = index.scope_at(callee.start_byte());
-                    while matches!(
-                        index.scope(scope).kind,
-                        ScopeKind::Comprehension { .. } | ScopeKind::Lambda
-                    ) {
-                        scope = index.scope(scope).parent?;
-                    }
-                    let class = index.scope(scope).parent?;
-                    if index.scope(class).kind != ScopeKind::Class {
-                        return None;
-                    }
+                    let class = enclosing_class(file, callee.start_byte())?;
                     return Some(join(
                         &join(&module.name, &qualname(index, class)),
                         attribute,
@@ -129,28 +74,25 @@ pub(super) fn call_target(
                 let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) else {
                     return None;
                 };
-                let binding = index.binding(id);
-                if binding.kind == BindingKind::Assignment {
-                    // `helper = Invoicer()` then `helper.render(...)`.
-                    let value = binding.value.as_ref()?;
-                    let value = file
-                        .parsed
-                        .tree
-                        .root_node()
-                        .descendant_for_byte_range(value.start, value.end)
-                        .filter(|v| v.byte_range() == *value && v.kind_name() == "call")?;
-                    return instance_method(value, attribute);
+                if matches!(
+                    index.binding(id).kind,
+                    BindingKind::Assignment | BindingKind::Parameter
+                ) {
+                    // `helper = Invoicer()` then `helper.render(...)`; `client: Client`.
+                    return names
+                        .receiver_class(object)
+                        .map(|class| join(&class, attribute));
                 }
                 // `Repo.load(...)` on a class of the file, `helpers.load(...)` on an
-                // imported module.
-                return local(id).map(|base| join(&base, attribute));
+                // imported module, `sdk.quote(...)` on an imported instance.
+                return names.binding_name(id).map(|base| join(&base, attribute));
             }
-            if object.kind_name() == "call" {
-                // `Invoicer().render(...)`.
-                return instance_method(object, attribute);
+            if let Some(class) = names.receiver_class(object) {
+                // `Invoicer().render(...)`, `self.sdk.quote(...)`.
+                return Some(join(&class, attribute));
             }
             let qualified = index.qualified_name(callee, text)?;
-            project(absolute_name(module, &qualified)?)
+            names.project(absolute_name(module, &qualified)?)
         }
         _ => None,
     }

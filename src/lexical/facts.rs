@@ -298,6 +298,28 @@ impl<'t> LexicalFacts<'t> {
         }
     }
 
+    /// Whether `self.name = ...` (or `cls.name`) is assigned somewhere in the file.
+    pub fn is_own_attribute(&self, name: &str) -> bool {
+        self.own_attributes.contains(name)
+    }
+
+    /// Whether `receiver`, used in `scope`, may hold an object of a class `is_class` accepts
+    /// by one of its names: a binding the scope sees (assigned, annotated, a parameter's
+    /// annotation) whose words include one, or whose kind is not known (`with ... as`).
+    pub fn may_hold_instance(
+        &self,
+        receiver: &str,
+        scope: u32,
+        is_class: impl Fn(&str) -> bool,
+    ) -> bool {
+        self.typed.get(receiver).is_some_and(|bindings| {
+            bindings
+                .iter()
+                .filter(|(bound_in, _)| self.sees_binding(receiver, scope, *bound_in))
+                .any(|(_, kind)| kind.as_ref().is_none_or(|k| k.iter().any(|w| is_class(w))))
+        })
+    }
+
     /// Whether `receiver.f(...)`, made in `scope`, may be a call of `words` with `module`
     /// `None`: a builtin called on `builtins`, or a method of an object the semantic index may
     /// know the kind of (a name assigned, annotated, or bound by `with ... as`; not a bare

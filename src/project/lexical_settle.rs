@@ -181,6 +181,12 @@ impl Interner {
 type NameId = (u32, u32, u32);
 const NO_FILE: u32 = u32::MAX;
 const LOCAL: u32 = u32::MAX;
+/// The path of [`Scope::AnyMethod`]'s names: a method of that name on any class.
+const ANY_METHOD: u32 = u32::MAX - 1;
+
+/// What a method runs for its class as a whole: a call of the class runs `__init__`, a
+/// `with` on an instance `__enter__` and `__exit__`.
+const CLASS_METHODS: [&str; 3] = ["__init__", "__enter__", "__exit__"];
 
 /// The project's names that may matter to its rules, settled across every file.
 pub struct LexicalProject<'l> {
@@ -211,20 +217,38 @@ impl<'l> LexicalProject<'l> {
         let mut callers: HashMap<NameId, Vec<(u32, u32)>> = HashMap::default();
         let mut coroutines: HashSet<NameId> = HashSet::default();
         let mut queue: Vec<(u32, u32)> = Vec::new();
-        let homes = |strings: &mut Interner,
-                     summary: &LexicalSummary,
-                     file: usize,
-                     name: &str,
-                     classes: Option<&str>| {
-            summary
-                .homes(file, name, classes)
-                .into_iter()
-                .map(|(file, path, name)| match file {
-                    Some(file) => (file as u32, LOCAL, strings.id(name)),
-                    None => (NO_FILE, strings.id(&path), strings.id(name)),
-                })
-                .collect::<Vec<NameId>>()
-        };
+        let homes =
+            |strings: &mut Interner,
+             summary: &LexicalSummary,
+             file: usize,
+             name: &str,
+             classes: Option<&str>| {
+                let mut homes = summary
+                    .homes(file, name, classes)
+                    .into_iter()
+                    .map(|(file, path, name)| match file {
+                        Some(file) => (file as u32, LOCAL, strings.id(name)),
+                        None => (NO_FILE, strings.id(&path), strings.id(name)),
+                    })
+                    .collect::<Vec<NameId>>();
+                if let Some(classes) = classes.filter(|c| !c.is_empty()) {
+                    // A method, found on a receiver of its class (or a subclass).
+                    homes.push((NO_FILE, ANY_METHOD, strings.id(name)));
+                    // The class itself, called or used in a `with`.
+                    if CLASS_METHODS.contains(&name) {
+                        let (outer, class) = classes.rsplit_once('.').unwrap_or(("", classes));
+                        let outer = (!outer.is_empty()).then_some(outer);
+                        let class_homes = summary.homes(file, class, outer.or(Some("")));
+                        homes.extend(class_homes.into_iter().map(
+                            |(file, path, name)| match file {
+                                Some(file) => (file as u32, LOCAL, strings.id(name)),
+                                None => (NO_FILE, strings.id(&path), strings.id(name)),
+                            },
+                        ));
+                    }
+                }
+                homes
+            };
         for (file, summary) in summaries.iter().enumerate() {
             let Some(summary) = summary else {
                 continue;
@@ -243,6 +267,10 @@ impl<'l> LexicalProject<'l> {
                     match &call.scope {
                         Scope::Local => callers
                             .entry((file as u32, LOCAL, name))
+                            .or_default()
+                            .push(caller),
+                        Scope::AnyMethod => callers
+                            .entry((NO_FILE, ANY_METHOD, name))
                             .or_default()
                             .push(caller),
                         Scope::Path(path) => {
@@ -329,7 +357,15 @@ impl<'l> LexicalProject<'l> {
                 .get(&key.name)
                 .is_some_and(|name| set.contains(&(file as u32, LOCAL, name))),
             Scope::Path(path) => self.resolves_into(set, &format!("{path}.{}", key.name)),
+            Scope::AnyMethod => self.is_any_method(set, &key.name),
         })
+    }
+
+    /// Whether a method named `name` of some project class is in `set`.
+    fn is_any_method(&self, set: &HashSet<NameId>, name: &str) -> bool {
+        self.strings
+            .get(name)
+            .is_some_and(|name| set.contains(&(NO_FILE, ANY_METHOD, name)))
     }
 
     /// Whether the file (by its index in [`Self::settle`]'s summaries) may have a finding of
@@ -385,8 +421,13 @@ impl<'l> LexicalProject<'l> {
     /// Whether a call resolved to `target` (an absolute dotted name) may take part in a
     /// project finding: the function may block or is a coroutine.
     pub fn may_matter(&self, target: &str) -> bool {
+        // `Class.method` may be a base's, `instance.method` its class's.
+        let method = target.rsplit_once('.').map(|(_, method)| method);
         self.resolves_into(&self.blocking, target)
             || self.resolves_into(&self.coroutines, target)
+            || method.is_some_and(|m| {
+                self.is_any_method(&self.blocking, m) || self.is_any_method(&self.coroutines, m)
+            })
             || target.rsplit_once('.').is_some_and(|(object, method)| {
                 self.affine_methods.contains(method)
                     && self
@@ -661,7 +702,8 @@ mod tests {
         assert!(project.may_matter("app.b.Repo.save"));
         assert!(project.may_matter("app.Store.save"));
         assert!(project.may_matter("app.naps.nap"));
-        // `self.repo.save()` is not resolved by the precise analysis either.
+        // `self.repo.save()`, where no method of the file assigns `self.repo`: the precise
+        // analysis does not know its class either.
         assert_eq!(candidates(&project, &files), vec![2, 4, 7, 8]);
     }
 
@@ -726,8 +768,13 @@ mod tests {
                 "app.c",
                 "from .models import Repo\ndef other():\n    repo = Repo()\n    return repo\nasync def handler(repo):\n    repo.save()\n",
             ),
+            // Annotated with the class: a method of that name on a project class.
+            (
+                "app.d",
+                "from .models import Repo\nasync def handler(repo: Repo):\n    repo.save()\n",
+            ),
         ]);
-        assert_eq!(candidates(&project, &summaries), vec![1, 2]);
+        assert_eq!(candidates(&project, &summaries), vec![1, 2, 4]);
     }
 
     #[test]
@@ -739,6 +786,15 @@ mod tests {
         let only_b = classes.replace("        self.slow()\nclass B", "        pass\nclass B");
         let (settled, summaries) = project(&[("app.a", &only_b)]);
         assert!(candidates(&settled, &summaries).is_empty());
+        // A class defining no `slow` may inherit `A`'s, in another file.
+        let (settled, summaries) = project(&[
+            ("app.a", &only_b),
+            (
+                "app.c",
+                "from .a import A\nclass C(A):\n    async def handler(self):\n        self.slow()\n",
+            ),
+        ]);
+        assert_eq!(candidates(&settled, &summaries), vec![1]);
     }
 
     #[test]

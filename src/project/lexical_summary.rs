@@ -36,7 +36,7 @@
 //! ([`super::ProjectLookup::Speculative`]). So `project` imports `lexical`'s facts, and
 //! `lexical` imports nothing of the project: the arrows run down the data flow.
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::modules::{ModuleInfo, absolute_name};
@@ -49,6 +49,10 @@ use crate::lexical::{Imported, LexicalCall, LexicalFacts, LexicalFunction, Lexic
 pub(super) enum Scope {
     Local,
     Path(String),
+    /// A method of that name on any project class: a call on a receiver whose class the
+    /// precise pass may know (`self.sdk.quote()`, `client.quote()` with `client: Client`,
+    /// a method inherited from a base class).
+    AnyMethod,
 }
 
 /// A name a call may reach, and where.
@@ -176,6 +180,9 @@ struct Summarizer<'f, 't> {
     in_project: &'f dyn Fn(&str) -> bool,
     /// [`Self::project_module`]'s answers: a file's calls go through the same few imports.
     project_modules: std::cell::RefCell<HashMap<&'t str, Option<String>>>,
+    /// The file's methods, `(their classes, dotted; the name)`: `self.name()` in a class
+    /// defining `name` reaches that method, never a base's.
+    own_methods: HashSet<(String, &'t str)>,
 }
 
 impl<'t> Summarizer<'_, 't> {
@@ -208,6 +215,36 @@ impl<'t> Summarizer<'_, 't> {
         }
     }
 
+    /// Whether `name` may stand for an object of a project class, as the precise analysis
+    /// resolves receivers: anything but an import from outside the project (`json`,
+    /// `from requests import Session`) or, unless `through_modules` (a chain such as
+    /// `models.Client().quote()`), a project module (whose functions `Scope::Path` finds).
+    fn may_hold_project_object(&self, name: &str, through_modules: bool) -> bool {
+        match self.facts.imports.get(name) {
+            Some(imports) if !imports.is_empty() => imports.iter().any(|imported| match imported {
+                Imported::Module(path) => through_modules && self.project_module(path).is_some(),
+                Imported::Name { module, .. } => self.project_module(module).is_some(),
+            }),
+            _ => true,
+        }
+    }
+
+    /// Whether `word` may name a project class: a class of the file, or a name or module
+    /// imported from the project.
+    fn may_name_project_class(&self, word: &str) -> bool {
+        self.facts.defined.contains(word)
+            || self
+                .facts
+                .imports
+                .get(word)
+                .into_iter()
+                .flatten()
+                .any(|imported| match imported {
+                    Imported::Module(path) => self.project_module(path).is_some(),
+                    Imported::Name { module, .. } => self.project_module(module).is_some(),
+                })
+    }
+
     /// What a call may reach: where its name can resolve to a project function (the
     /// precise summary's `call_target`, widened).
     fn reached(&self, call: &LexicalCall<'t>) -> Vec<Key> {
@@ -233,15 +270,32 @@ impl<'t> Summarizer<'_, 't> {
             // base classes); anywhere in the file from a nested function.
             LexicalReceiver::Name("self" | "cls") => {
                 match &self.facts.functions[call.function as usize].classes {
-                    Some(classes) if !classes.is_empty() => scopes.push(Scope::Path(format!(
-                        "{}.{}",
-                        self.module.name,
-                        classes.join(".")
-                    ))),
-                    _ => scopes.push(Scope::Local),
+                    Some(classes) if !classes.is_empty() => {
+                        let classes = classes.join(".");
+                        // Or inherited from a base class, when the class does not define it.
+                        if !self.own_methods.contains(&(classes.clone(), call.name)) {
+                            scopes.push(Scope::AnyMethod);
+                        }
+                        scopes.push(Scope::Path(format!("{}.{classes}", self.module.name)));
+                    }
+                    _ => {
+                        scopes.push(Scope::AnyMethod);
+                        scopes.push(Scope::Local);
+                    }
                 }
             }
             LexicalReceiver::Name(receiver) => {
+                // An object of a project class, as the precise analysis knows one: a name
+                // assigned or annotated with words that may name a project class (a local, a
+                // global, a parameter), a name imported from a project module.
+                if self.may_hold_project_object(receiver, false)
+                    && (self.facts.imports.contains_key(receiver)
+                        || self.facts.may_hold_instance(receiver, call.scope, |word| {
+                            self.may_name_project_class(word)
+                        }))
+                {
+                    scopes.push(Scope::AnyMethod);
+                }
                 self.scopes_of_root(receiver, &mut scopes);
                 // `repo = Repo()` (or `models.Repo()`) then `repo.save()`.
                 for (_, callee) in self
@@ -257,15 +311,26 @@ impl<'t> Summarizer<'_, 't> {
                     self.scopes_of_root(callee, &mut scopes);
                 }
             }
-            // `self.repo.save()` is not resolved: nor is any chain on `self`.
+            // `self.repo.save()`: a method of the class of what `self.repo` holds, when the
+            // file assigns `self.repo`.
             LexicalReceiver::Expression {
                 root: Some("self" | "cls"),
-                ..
+                before,
+            } => {
+                if before.is_some_and(|attribute| self.facts.is_own_attribute(attribute)) {
+                    scopes.push(Scope::AnyMethod);
+                }
             }
-            | LexicalReceiver::Expression { root: None, .. } => {}
+            LexicalReceiver::Expression { root: None, .. } => {}
             LexicalReceiver::Expression {
                 root: Some(root), ..
-            } => self.scopes_of_root(root, &mut scopes),
+            } => {
+                // `Client().quote()`, `models.Client().quote()`.
+                if self.may_hold_project_object(root, true) {
+                    scopes.push(Scope::AnyMethod);
+                }
+                self.scopes_of_root(root, &mut scopes);
+            }
         }
         keys.extend(scopes.into_iter().map(|scope| Key {
             scope,
@@ -295,6 +360,14 @@ impl LexicalSummary {
             module,
             in_project,
             project_modules: Default::default(),
+            own_methods: facts
+                .functions
+                .iter()
+                .filter_map(|f| match &f.classes {
+                    Some(classes) if !classes.is_empty() => Some((classes.join("."), f.name)),
+                    _ => None,
+                })
+                .collect(),
         };
         let mut sync: Vec<(bool, Vec<Key>)> = facts
             .functions

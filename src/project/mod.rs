@@ -134,6 +134,10 @@ struct Functions<'a> {
     ids: Vec<(usize, usize)>,
     by_name: HashMap<String, usize>,
     reexports: HashMap<String, &'a str>,
+    /// Every class by absolute name, to its bases' absolute names.
+    classes: HashMap<String, &'a [String]>,
+    /// Every module-level instance by absolute name, to what made it.
+    instances: HashMap<String, &'a str>,
     /// The files the functions read and write, across modules.
     shared_files: shared_files::ProjectFiles<'a>,
     /// Per function id, the files and databases it and the functions it calls use
@@ -146,6 +150,8 @@ impl<'a> Functions<'a> {
         let mut ids = Vec::new();
         let mut by_name = HashMap::new();
         let mut reexports = HashMap::new();
+        let mut classes = HashMap::new();
+        let mut instances = HashMap::new();
         for (f, file) in files.iter().enumerate() {
             for (i, function) in file.summary.functions.iter().enumerate() {
                 let id = ids.len();
@@ -159,12 +165,22 @@ impl<'a> Functions<'a> {
                     reexports.insert(format!("{name}.{bound}"), target.as_str());
                 }
             }
+            for name in &file.module.names {
+                for (class, bases) in &file.summary.classes {
+                    classes.insert(format!("{name}.{class}"), bases.as_slice());
+                }
+                for (instance, made) in &file.summary.instances {
+                    instances.insert(format!("{name}.{instance}"), made.as_str());
+                }
+            }
         }
         Functions {
             files,
             ids,
             by_name,
             reexports,
+            classes,
+            instances,
             shared_files: shared_files::ProjectFiles::new(files),
             carried: Vec::new(),
         }
@@ -176,9 +192,33 @@ impl<'a> Functions<'a> {
         &self.files[f].summary.functions[i]
     }
 
-    /// The function an absolute name stands for, through re-exports.
+    /// The function an absolute name stands for, through re-exports; a class stands for its
+    /// `__init__`, `Class.method` for the method on the class or the first base defining it
+    /// (depth first, left to right: Python's MRO for classes without a diamond), and
+    /// `instance.method` for the method of the instance's class.
     fn resolve(&self, name: &str) -> Option<usize> {
-        self.resolve_in(name, &self.by_name)
+        self.resolve_at(name, 0)
+    }
+
+    fn resolve_at(&self, name: &str, depth: usize) -> Option<usize> {
+        if let Some(found) = self.resolve_in(name, &self.by_name) {
+            return Some(found);
+        }
+        if depth > MAX_REEXPORT_HOPS {
+            return None;
+        }
+        if self.resolve_in(name, &self.classes).is_some() {
+            return self.resolve_at(&format!("{name}.__init__"), depth + 1);
+        }
+        let (owner, member) = name.rsplit_once('.')?;
+        if let Some(made) = self.resolve_in(owner, &self.instances) {
+            return self.resolve_at(&format!("{made}.{member}"), depth + 1);
+        }
+        let bases = self.resolve_in(owner, &self.classes)?;
+        // `object`'s own methods (`__init__` included) run nothing of the project.
+        bases
+            .iter()
+            .find_map(|base| self.resolve_at(&format!("{base}.{member}"), depth + 1))
     }
 
     /// What an absolute name stands for in `table`, through re-exports.

@@ -45,7 +45,7 @@ impl<'a> Leaves<'a> {
                 for quiet in &file.summary.quiet_globals {
                     globals.insert(format!("{name}.{quiet}"), ());
                 }
-                for class in &file.summary.classes {
+                for class in &file.summary.constructions {
                     classes.insert(format!("{name}.{}", class.qualname), class);
                 }
             }

@@ -241,9 +241,17 @@ pub struct FileSummary {
     /// Its classes, with what calling one runs: the single-task recognition follows a
     /// construction (`CLIOutput(format=f)`) into the class's own `__init__`.
     #[serde(default)]
-    pub classes: Vec<Construction>,
+    pub constructions: Vec<Construction>,
     /// It runs a coroutine as the main task of a new loop (`asyncio.run(main())`): the
     /// settling tells it which of its project calls start no concurrent work.
     #[serde(default)]
     pub single_task_entry: bool,
+    /// Its classes, `(qualname, the absolute names of the project bases)`: the project phase
+    /// follows a class's call to its `__init__` and a method to the base defining it.
+    #[serde(default)]
+    pub classes: Vec<(String, Vec<String>)>,
+    /// Its module-level instances, `(name, the absolute name of what made it)`
+    /// (`sdk = CarrierSDK()`): a method called on one imported elsewhere is its class's.
+    #[serde(default)]
+    pub instances: Vec<(String, String)>,
 }

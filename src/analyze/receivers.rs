@@ -1,0 +1,345 @@
+//! The project classes behind a call, for UNF401's reach: the class an expression names, the
+//! class of the object a receiver holds (a local or module global assigned a constructor, an
+//! attribute `self.x` every assignment in the class gives one class, a parameter annotated
+//! with a class), the classes of the file with their bases and the module-level instances,
+//! for the project phase (`project/mod.rs` follows constructors, inherited methods and
+//! instances through them). Names are resolved through the semantic index, never by text.
+
+use tree_sitter::Node;
+
+use super::FileContext;
+use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{ModuleInfo, ModuleMap, absolute_name};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
+
+/// Resolves the file's expressions to project names.
+pub(super) struct Names<'f, 'a> {
+    pub file: &'f FileContext<'a>,
+    pub module: &'f ModuleInfo,
+    pub map: &'f ModuleMap,
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+impl Names<'_, '_> {
+    pub fn project(&self, name: String) -> Option<String> {
+        self.map.is_project_name(&name).then_some(name)
+    }
+
+    /// The absolute name of the project definition (function, class, module, module global)
+    /// a binding stands for.
+    pub fn binding_name(&self, id: crate::semantic::BindingId) -> Option<String> {
+        let index = self.file.index;
+        let binding = index.binding(id);
+        match &binding.kind {
+            BindingKind::Import {
+                qualified,
+                type_checking_only: false,
+                ..
+            } => self.project(absolute_name(self.module, qualified)?),
+            BindingKind::Function { .. } | BindingKind::Class => Some(join(
+                &self.module.name,
+                &join(&member_prefix(self.file, binding.scope), &binding.name),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The absolute name of the project definition an identifier or a dotted name names.
+    pub fn project_name(&self, node: Node) -> Option<String> {
+        let index = self.file.index;
+        let text = self.file.text;
+        match node.kind_name() {
+            "identifier" => match index.resolve_name(&text[node.byte_range()], node.start_byte()) {
+                Resolution::Binding(id) => self.binding_name(id),
+                Resolution::Builtin => None,
+            },
+            "attribute" => self.project(absolute_name(
+                self.module,
+                &index.qualified_name(node, text)?,
+            )?),
+            _ => None,
+        }
+    }
+
+    /// The class a call of `construction` makes, when its callee names a project definition
+    /// (the project phase tells a class from a function).
+    fn constructed(&self, construction: Node) -> Option<String> {
+        if construction.kind_name() != "call" {
+            return None;
+        }
+        self.project_name(construction.field(Field::Function)?)
+    }
+
+    /// The project class of what `object` holds, when known: a call's result, a name assigned
+    /// one, a parameter annotated with one, `self.x` when every value the class assigns it
+    /// (`None` aside) is made by the same class.
+    pub fn receiver_class(&self, object: Node) -> Option<String> {
+        let index = self.file.index;
+        let text = self.file.text;
+        let root = self.file.parsed.tree.root_node();
+        match object.kind_name() {
+            "call" => self.constructed(object),
+            "identifier" => {
+                let Resolution::Binding(id) =
+                    index.resolve_name(&text[object.byte_range()], object.start_byte())
+                else {
+                    return None;
+                };
+                let binding = index.binding(id);
+                match binding.kind {
+                    BindingKind::Assignment => {
+                        self.constructed(node_at(root, binding.value.as_ref()?)?)
+                    }
+                    BindingKind::Parameter => {
+                        self.annotated_class(node_at(root, binding.annotation.as_ref()?)?)
+                    }
+                    _ => None,
+                }
+            }
+            "attribute" => {
+                let owner = object.field(Field::Object)?;
+                if owner.kind_name() != "identifier"
+                    || !matches!(&text[owner.byte_range()], "self" | "cls")
+                {
+                    return None;
+                }
+                let class = enclosing_class(self.file, object.start_byte())?;
+                let attribute = &text[object.field(Field::Attribute)?.byte_range()];
+                let mut classes = index
+                    .attribute_values(class, attribute)
+                    .iter()
+                    .filter_map(|range| node_at(root, range))
+                    .filter(|value| value.kind_name() != "none")
+                    .map(|value| self.constructed(value));
+                let first = classes.next()??;
+                classes
+                    .all(|c| c.as_deref() == Some(first.as_str()))
+                    .then_some(first)
+            }
+            "parenthesized_expression" => self.receiver_class(object.named_child(0)?),
+            _ => None,
+        }
+    }
+
+    /// `Client`, `sdk.Client`, `Optional[Client]`, `Client | None` → the project name.
+    fn annotated_class(&self, annotation: Node) -> Option<String> {
+        let mut node = annotation;
+        for _ in 0..8 {
+            match node.kind_name() {
+                "type" | "parenthesized_expression" => node = node.named_child(0)?,
+                "identifier" | "attribute" => return self.project_name(node),
+                "binary_operator" => {
+                    let left = node.field(Field::Left)?;
+                    let right = node.field(Field::Right)?;
+                    node = if left.kind_name() == "none" {
+                        right
+                    } else {
+                        left
+                    };
+                }
+                "generic_type" | "subscript" => {
+                    let base = node.named_child(0)?;
+                    let qualified = self.file.index.qualified_name(base, self.file.text)?;
+                    if qualified != "typing.Optional" {
+                        return None;
+                    }
+                    node = node.named_child(1)?;
+                    if node.kind_name() == "type_parameter" {
+                        node = node.named_child(0)?;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+/// The class whose method's body `offset` is in (through comprehensions and lambdas).
+pub(super) fn enclosing_class(file: &FileContext, offset: usize) -> Option<ScopeId> {
+    let index = file.index;
+    let mut scope = index.scope_at(offset);
+    while matches!(
+        index.scope(scope).kind,
+        ScopeKind::Comprehension { .. } | ScopeKind::Lambda
+    ) {
+        scope = index.scope(scope).parent?;
+    }
+    let class = index.scope(scope).parent?;
+    (index.scope(class).kind == ScopeKind::Class).then_some(class)
+}
+
+/// The dotted prefix of the names bound in `scope` (as `target::member_prefix`).
+fn member_prefix(file: &FileContext, scope: ScopeId) -> String {
+    let path = super::target::qualname(file.index, scope);
+    if matches!(file.index.scope(scope).kind, ScopeKind::Function { .. }) {
+        format!("{path}.<locals>")
+    } else {
+        path
+    }
+}
+
+/// A class of the file: its qualname and the project names of its bases.
+pub(super) type ClassFact = (String, Vec<String>);
+
+/// The file's classes, `(qualname, the project names of its bases)`, and its module-level
+/// instances, `(name, what made it)`: one pass over the index's class scopes and module
+/// bindings.
+pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String)>) {
+    let file = names.file;
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let mut classes = Vec::new();
+    for (id, scope) in index.scopes() {
+        if scope.kind != ScopeKind::Class {
+            continue;
+        }
+        let Some(definition) = node_at(root, &scope.range)
+            .and_then(|body| body.parent())
+            .filter(|d| d.kind_name() == "class_definition")
+        else {
+            continue;
+        };
+        let mut bases = Vec::new();
+        if let Some(list) = definition.field(Field::Superclasses) {
+            let mut cursor = list.walk();
+            for base in list.named_children(&mut cursor) {
+                if let Some(name) = names.project_name(base) {
+                    bases.push(name);
+                }
+            }
+        }
+        classes.push((super::target::qualname(index, id), bases));
+    }
+    let mut instances = Vec::new();
+    for (_, binding) in index.bindings_of(index.module_scope()) {
+        if binding.kind != BindingKind::Assignment {
+            continue;
+        }
+        if let Some(made) = binding
+            .value
+            .as_ref()
+            .and_then(|value| node_at(root, value))
+            .and_then(|value| names.constructed(value))
+        {
+            instances.push((binding.name.clone(), made));
+        }
+    }
+    (classes, instances)
+}
+
+/// Whether the object a method is called on is shared with the coroutines on the loop: an
+/// attribute of `self` / `cls`, a module global, an imported name that is not a module, a
+/// parameter. How the object is named in a message, when it is.
+pub(super) fn shared_receiver(names: &Names, callee: Node) -> Option<String> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let object = callee.field(Field::Object)?;
+    let index = names.file.index;
+    let text = names.file.text;
+    let written = &text[object.byte_range()];
+    match object.kind_name() {
+        "attribute" => {
+            let owner = object.field(Field::Object)?;
+            (owner.kind_name() == "identifier"
+                && matches!(&text[owner.byte_range()], "self" | "cls"))
+            .then(|| format!("`{written}`, kept on the instance"))
+        }
+        "identifier" => {
+            let Resolution::Binding(id) = index.resolve_name(written, object.start_byte()) else {
+                return None;
+            };
+            let binding = index.binding(id);
+            match binding.kind {
+                BindingKind::Assignment if binding.scope == index.module_scope() => {
+                    Some(format!("`{written}`, a module global"))
+                }
+                BindingKind::Parameter if !matches!(written, "self" | "cls") => {
+                    Some(format!("`{written}`, a parameter"))
+                }
+                BindingKind::Import { .. } => {
+                    let name = names.binding_name(id)?;
+                    let (_, rest) = names.map.file_defining_rest(&name)?;
+                    (!rest.is_empty()).then(|| format!("`{written}`, imported from another module"))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `call` is the value of a `with` item (`with Client() as c:`).
+pub(super) fn is_with_item(call: Node) -> bool {
+    call.parent().is_some_and(|p| {
+        p.kind_name() == "with_item"
+            || (p.kind_name() == "as_pattern"
+                && p.parent().is_some_and(|w| w.kind_name() == "with_item"))
+    })
+}
+
+/// The targets a `with` item's call also reaches: its class's `__enter__` and `__exit__`.
+pub(super) fn with_targets(target: &str) -> [String; 2] {
+    [format!("{target}.__enter__"), format!("{target}.__exit__")]
+}
+
+/// What the reach of a blocking project call asks of its worker-thread fix.
+pub(super) enum ReachFix {
+    /// The fix is unsafe, for this reason.
+    Unsafe(String),
+    /// No fix, for this reason.
+    None(String),
+}
+
+/// What a worker-thread fix of a call UNF401 reaches through a class must say: a `with` on
+/// an object whose `__enter__` / `__exit__` block (no fix: they run at the `with`), a
+/// constructor (the object is made in a worker thread), a method of an object shared with the
+/// coroutines on the loop (it runs on that object from another thread). `first_hop` is the
+/// chain's first function (`CarrierSDK.__init__`).
+pub(super) fn reach_fix(
+    names: &Names,
+    call: Node,
+    callee: Node,
+    first_hop: &str,
+    through_with: bool,
+) -> Option<ReachFix> {
+    let text = names.file.text;
+    let written = &text[callee.byte_range()];
+    if through_with {
+        return Some(ReachFix::None(format!(
+            "`{first_hop}` blocks, and it runs at the `with` on the event loop's thread: only \
+             the whole `with` block moved to a worker thread would help, which is a human's \
+             decision"
+        )));
+    }
+    let is_attribute_init = callee.kind_name() == "attribute"
+        && callee
+            .field(Field::Attribute)
+            .is_some_and(|a| &text[a.byte_range()] == "__init__");
+    if first_hop.ends_with(".__init__") && !is_attribute_init {
+        let with = if is_with_item(call) {
+            "; the `with` block still runs on the event loop"
+        } else {
+            ""
+        };
+        return Some(ReachFix::Unsafe(format!(
+            "`{written}(...)` now makes its object in a worker thread and hands it to the \
+             event loop's thread: an object holding something bound to the thread that made it \
+             (a sqlite3 connection, a thread-local) would not work there{with}"
+        )));
+    }
+    let shared = shared_receiver(names, callee)?;
+    Some(ReachFix::Unsafe(format!(
+        "`{written}` runs in a worker thread on {shared}, which the coroutines on the event loop \
+         share: whatever it keeps (a session, a connection, a cache) must be safe to use from \
+         two threads at once"
+    )))
+}
