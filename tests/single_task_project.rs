@@ -133,3 +133,31 @@ fn a_task_started_by_a_constructor_of_another_module_keeps_the_offload() {
     );
     assert!(run(dir.path()).ends_with("hello Ada\ngreeted 2\n"));
 }
+
+#[test]
+fn the_hops_a_fix_adds_in_other_modules_keep_the_script_single_task() {
+    // `greet` writes a log file: its fix moves the `with` block to a worker thread, and the
+    // next run must still see a script where nothing else runs on the loop.
+    let work = WORK.replace(
+        "    store.count += 1\n",
+        "    store.count += 1\n    with open('greeted.log', 'a') as log:\n        \
+         log.write(name + '\\n')\n",
+    );
+    let mut files = files(PAUSE, STORE);
+    files[4].1 = work.as_bytes();
+    let (_, script, dir) = check_and_fix(&files);
+    assert_eq!(script, CLI);
+    let work = std::fs::read_to_string(dir.path().join("pkg/work.py")).unwrap();
+    assert!(work.contains("await asyncio.to_thread("), "{work}");
+    let again = unfreeze_in(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    assert!(
+        again
+            .stdout
+            .contains("no fix: `input()` in a script where nothing else runs on the event loop"),
+        "{}",
+        again.show()
+    );
+    assert_eq!(run(dir.path()), "hello world\nname: hello Ada\ngreeted 2\n");
+    let log = std::fs::read_to_string(dir.path().join("greeted.log")).unwrap();
+    assert_eq!(log, "world\nAda\n");
+}
