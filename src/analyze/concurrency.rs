@@ -200,6 +200,10 @@ pub(super) fn record_concurrency(
     };
     walk_tree(&file.parsed.tree, |cursor| {
         let node = cursor.node();
+        // The `await` keyword is a node of kind `await` too: only the expression counts.
+        if !node.is_named() {
+            return true;
+        }
         let kind = node.kind_name();
         if kind == "function_definition" {
             if let Some(body) = node.field(Field::Body)

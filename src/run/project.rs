@@ -463,6 +463,14 @@ fn summarize_on_demand(
         .flatten()
         .flat_map(|summary| followed_targets(summary, lexical, &HashSet::new()))
         .collect();
+    // The single-task recognition asks whether each project name a file with an entry point
+    // calls starts concurrent work (`project/quiet.rs`), and so of each name those call in
+    // turn: the files reached so, and the names, each summarized whole.
+    let mut entered: Vec<bool> = vec![false; summaries.len()];
+    let mut from_entry: HashSet<String> = HashSet::new();
+    for summary in summaries.iter().flatten() {
+        targets.extend(entry_targets(summary, false, &mut from_entry));
+    }
     // Per file requested in this wave, its place in `needed`.
     let mut in_wave: Vec<Option<usize>> = vec![None; summaries.len()];
     loop {
@@ -471,6 +479,14 @@ fn summarize_on_demand(
             let Some((file, rest)) = map.file_defining_rest(&target) else {
                 continue;
             };
+            if !entered[file] && from_entry.contains(&target) {
+                entered[file] = true;
+                // Summarized before an entry point reached it: its names are followed now.
+                if let Some(summary) = &summaries[file] {
+                    let more = entry_targets(summary, true, &mut from_entry);
+                    targets.extend(more);
+                }
+            }
             if !requested[file] {
                 requested[file] = true;
                 in_wave[file] = Some(needed.len());
@@ -504,6 +520,7 @@ fn summarize_on_demand(
             }
             if let Some(summary) = &summary {
                 targets.extend(followed_targets(summary, lexical, &wanted[i]));
+                targets.extend(entry_targets(summary, entered[i], &mut from_entry));
                 for rest in &wanted[i] {
                     targets.extend(reexported(summary, rest).map(|t| (t, moved)));
                 }
@@ -528,17 +545,28 @@ fn followed_targets(
     wanted: &HashSet<String>,
 ) -> Vec<(String, bool)> {
     let moved = moved_code_targets(summary, lexical, wanted);
-    // A file with a single-task entry point asks whether each project name it calls starts
-    // concurrent work (`project/quiet.rs`): each is summarized, whole.
-    let entry = summary
-        .single_task_entry
-        .then(|| summary.targets.iter().map(|t| (t.clone(), true)))
-        .into_iter()
-        .flatten();
     mattering_targets(summary, lexical.lexical)
         .map(|t| (t, false))
         .chain(moved)
-        .chain(entry)
+        .collect()
+}
+
+/// The names a file with a single-task entry point, or one such a file's calls reach
+/// (`entered`), calls: each to be summarized whole, and remembered in `from_entry` so that the
+/// file defining it follows its own calls in turn.
+fn entry_targets(
+    summary: &FileSummary,
+    entered: bool,
+    from_entry: &mut HashSet<String>,
+) -> Vec<(String, bool)> {
+    if !summary.single_task_entry && !entered {
+        return Vec::new();
+    }
+    summary
+        .targets
+        .iter()
+        .filter(|target| from_entry.insert((*target).clone()))
+        .map(|target| (target.clone(), true))
         .collect()
 }
 
