@@ -27,6 +27,7 @@ fn same_use(a: &FileUse, b: &FileUse) -> bool {
         && a.atomic == b.atomic
         && a.database == b.database
         && a.inserts == b.inserts
+        && a.sql_parameter == b.sql_parameter
 }
 
 impl Functions<'_> {
@@ -75,7 +76,12 @@ impl Functions<'_> {
             for &caller in &callers[callee] {
                 let mut grew = false;
                 for i in 0..carried[callee].len() {
-                    let used = carried[callee][i].clone();
+                    // SQL passed in by the callee's parameter: what the caller passes is not
+                    // in the summary, so it is both a read and a write (both are carried).
+                    let used = FileUse {
+                        sql_parameter: None,
+                        ..carried[callee][i].clone()
+                    };
                     let into = &mut carried[caller];
                     if into.len() < MAX_CARRIED && !into.iter().any(|o| same_use(o, &used)) {
                         into.push(used);

@@ -131,6 +131,11 @@ pub struct FileUse {
     /// A database statement that only adds rows (`INSERT`).
     #[serde(default)]
     pub inserts: bool,
+    /// A database statement whose SQL is a parameter of the function: its position among a
+    /// call's positional arguments and its name. A call in another module is classified by
+    /// the SQL it passes; carried further up, it is both a read and a write.
+    #[serde(default)]
+    pub sql_parameter: Option<(Option<usize>, String)>,
 }
 
 /// A test of one of a function's own parameters (never rebound outside the code it guards)
