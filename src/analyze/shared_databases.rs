@@ -14,8 +14,9 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
-use crate::codemod::DatabaseStatements;
+use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::SqlArg;
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
 /// The calls of a statement method (`execute`, whatever the receiver), by the function they
@@ -88,6 +89,63 @@ pub(super) fn database_statements(
         }
         if write {
             found.push(at(true));
+        }
+    }
+    found
+}
+
+/// How statements read or write a database (`[[moved-code.files]]` with `access =
+/// "database"`), if the moved code lists one.
+pub(super) fn statements_of(moved: &MovedCode) -> Option<&DatabaseStatements> {
+    moved
+        .files
+        .values()
+        .flatten()
+        .find(|way| way.access == FileAccessKind::Database)
+        .map(|way| &way.statements)
+}
+
+/// The arguments of `call` whose first SQL word is known, for the summary: a helper taking its
+/// SQL from a parameter runs what they say.
+pub(super) fn sql_arguments(
+    file: &FileContext,
+    statements: &DatabaseStatements,
+    call: Node,
+) -> Vec<SqlArg> {
+    let mut found = Vec::new();
+    let Some(arguments) = call.field(Field::Arguments) else {
+        return found;
+    };
+    let mut position = Some(0usize);
+    let mut cursor = arguments.walk();
+    for argument in arguments.named_children(&mut cursor) {
+        let (keyword, value) = match argument.kind_name() {
+            "keyword_argument" => (
+                argument
+                    .field(Field::Name)
+                    .map(|n| file.text[n.byte_range()].to_owned()),
+                argument.field(Field::Value),
+            ),
+            "list_splat" | "dictionary_splat" => {
+                position = None;
+                continue;
+            }
+            "comment" => continue,
+            _ => (None, Some(argument)),
+        };
+        let this = position.filter(|_| keyword.is_none());
+        if keyword.is_none() {
+            position = position.map(|p| p + 1);
+        }
+        if let Some(value) = value
+            && let Sql::Word { read, inserts } = passed(file, statements, value)
+        {
+            found.push(SqlArg {
+                position: this,
+                keyword,
+                read,
+                inserts,
+            });
         }
     }
     found
@@ -218,7 +276,8 @@ pub(super) fn bind_statement(
 }
 
 /// The first word of the statement's SQL, upper-cased, when it is a literal or a local
-/// holding one (an f-string's leading text counts: `f"UPDATE users SET {col} = …"`), and
+/// holding one (an f-string's leading text counts: `f"UPDATE users SET {col} = …"`, and so
+/// does the first string of a concatenation: `"SELECT " + col + " FROM …"`), and
 /// whether it may rewrite rows where its first word says it adds them (`INSERT OR REPLACE`).
 fn first_word(file: &FileContext, sql: Node) -> Option<(String, bool)> {
     // A local holding the SQL (`qry = f"""SELECT …"""`, `cursor.execute(qry)`).
@@ -235,6 +294,17 @@ fn first_word(file: &FileContext, sql: Node) -> Option<(String, bool)> {
                 .tree
                 .root_node()
                 .descendant_for_byte_range(value.start, value.end)?
+        }
+        // Its leading text: `"SELECT " + column + " FROM …"`, `"SELECT …" "FROM …"`.
+        "binary_operator"
+            if sql
+                .field(Field::Operator)
+                .is_some_and(|o| &file.text[o.byte_range()] == "+") =>
+        {
+            return first_word(file, sql.field(Field::Left)?);
+        }
+        "concatenated_string" | "parenthesized_expression" => {
+            return first_word(file, sql.named_child(0)?);
         }
         _ => sql,
     };

@@ -23,6 +23,7 @@ use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::shared_databases::{
     between, bind_statement, branches, database_race, database_statements, statement_calls,
+    statements_of,
 };
 use super::target::call_target;
 use crate::parse::{Field, FieldChild, KindName};
@@ -107,7 +108,7 @@ impl SharedFiles {
             through_parameters,
         ));
         // What the helpers of other modules it calls read and write, at their calls.
-        let carried = carried_accesses(file, moved, &accesses);
+        let carried = carried_accesses(file, moved, &accesses, &calls);
         accesses.extend(carried);
         let through = through_calls(file, moved, &accesses, &calls);
         accesses.extend(through);
@@ -429,13 +430,15 @@ fn callee_text(file: &FileContext, call: Node) -> String {
         .collect::<String>()
 }
 
-/// The accesses the file's calls of other modules' functions make through them, as the
-/// settling carried them ([`ProjectCall::Carried`]), at each call, in the caller: a file or
-/// a database this module also names (`local`'s project keys) keeps this module's key.
+/// The accesses the file's calls of other modules' functions (and the databases of its own
+/// methods') make through them, as the settling carried them ([`ProjectCall::Carried`]), at
+/// each call, in the caller: a file or a database this module also names (`local`'s project
+/// keys) keeps this module's key.
 fn carried_accesses(
     file: &FileContext,
     moved: &MovedCode,
     local: &[FileAccess],
+    module_calls: &[(Node, ScopeId)],
 ) -> Vec<FileAccess> {
     let Some(ProjectView {
         lookup: ProjectLookup::Settled(calls),
@@ -452,9 +455,13 @@ fn carried_accesses(
         .iter()
         .filter_map(|a| Some((a.project_key.as_deref()?, a.key.as_str())))
         .collect();
+    let followed: std::collections::HashSet<usize> =
+        module_calls.iter().map(|(call, _)| call.id()).collect();
     let mut found = Vec::new();
     for &call in &file.nodes.calls {
-        if call.parent().is_some_and(|p| p.kind_name() == "await") {
+        // The calls of the module's own functions are followed by `through_calls`.
+        if call.parent().is_some_and(|p| p.kind_name() == "await") || followed.contains(&call.id())
+        {
             continue;
         }
         let Some(target) = call
@@ -510,12 +517,7 @@ fn bind(
     if access.sql_parameter.is_none() {
         return Some(access);
     }
-    let statements = moved
-        .files
-        .values()
-        .flatten()
-        .find(|way| way.access == FileAccessKind::Database)
-        .map(|way| &way.statements)?;
+    let statements = statements_of(moved)?;
     bind_statement(file, statements, call, access)
 }
 

@@ -18,7 +18,8 @@ use super::target::{call_target, qualname};
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, absolute_name,
+    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, SqlCall,
+    absolute_name,
 };
 use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
@@ -54,6 +55,7 @@ pub fn summarize(
                 direct_guard: None,
                 call_sites: Vec::new(),
                 files: Vec::new(),
+                sql_calls: Vec::new(),
             });
         }
     }
@@ -168,6 +170,14 @@ pub fn summarize(
             || !f.files.is_empty()
     });
     for function in &mut functions {
+        // Only the targets some call passes SQL to say anything.
+        let passing: HashSet<u32> = function
+            .sql_calls
+            .iter()
+            .filter(|c| !c.args.is_empty())
+            .map(|c| c.target)
+            .collect();
+        function.sql_calls.retain(|c| passing.contains(&c.target));
         function.calls.sort_unstable();
         function.calls.dedup();
         function.calls.shrink_to_fit();
@@ -264,6 +274,15 @@ fn summarize_call(
     let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
     let id = targets.id(target);
     function.calls.push(id);
+    if !function.is_async
+        && let Some(statements) = super::side_effects::moved_code(registry, selection)
+            .and_then(super::shared_databases::statements_of)
+    {
+        function.sql_calls.push(SqlCall {
+            target: id,
+            args: super::shared_databases::sql_arguments(file, statements, call),
+        });
+    }
     if function.is_async {
         if is_result_discarded(file, call) {
             function.discarded.push(id);

@@ -24,7 +24,7 @@ pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
     AffineGlobal, AffineReturn, Affinity, Evidence, FileSummary, FileUse, FunctionSummary,
-    GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject,
+    GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject, SqlArg, SqlCall,
 };
 
 /// What a call in async context reaches.
@@ -586,6 +586,7 @@ mod tests {
                     direct_guard: None,
                     call_sites: Vec::new(),
                     files: Vec::new(),
+                    sql_calls: Vec::new(),
                 }
             })
             .collect();

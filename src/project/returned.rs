@@ -200,6 +200,7 @@ mod tests {
             direct_guard: None,
             call_sites: Vec::new(),
             files: Vec::new(),
+            sql_calls: Vec::new(),
         }
     }
 

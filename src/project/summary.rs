@@ -109,6 +109,31 @@ pub struct FunctionSummary {
     /// to the calls of other modules (`project/carried.rs`).
     #[serde(default)]
     pub files: Vec<FileUse>,
+    /// Its calls of project targets (in a synchronous function) passing SQL whose first word
+    /// is known: each call of such a target once, with none for a call passing none. A
+    /// statement the callee runs with SQL from its parameter is then what these calls pass,
+    /// when carried to this function (`project/carried.rs`).
+    #[serde(default)]
+    pub sql_calls: Vec<SqlCall>,
+}
+
+/// One call of a project target and the arguments it passes whose first SQL word is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlCall {
+    pub target: u32,
+    pub args: Vec<SqlArg>,
+}
+
+/// An argument whose first SQL word is known (`"SELECT …"`, an f-string's leading text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlArg {
+    /// Its 0-based position among the arguments passed by position; `None` for a keyword.
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+    /// A statement that only reads (`SELECT`).
+    pub read: bool,
+    /// A statement that only adds rows (`INSERT`).
+    pub inserts: bool,
 }
 
 /// A read or a write of a file named through a shared name (a string literal, a module
