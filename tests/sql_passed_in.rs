@@ -303,3 +303,57 @@ fn statements_in_alternatives_of_one_if_are_no_read_then_write() {
     assert!(!fixed.contains("to_thread(touch_all"), "{fixed}");
     assert_eq!(run_main(dir.path()), before);
 }
+
+/// A check through a method of the coroutine's own class (line 14), or through a coroutine
+/// it awaits (line 19), each reading through another module's helper, and the act through
+/// another (lines 16 and 21).
+const COG: &str = r#"import asyncio
+
+from db import create, fetch_all, update
+
+
+class Bank:
+    def balance(self, uid):
+        return fetch_all("SELECT coins FROM users WHERE id = ?", [uid])[0][0]
+
+    async def balance_async(self, uid):
+        return fetch_all("SELECT coins FROM users WHERE id = ?", [uid])[0][0]
+
+    async def withdraw(self, uid, amount):
+        if self.balance(uid) < amount:
+            return
+        update("UPDATE users SET coins = coins - ? WHERE id = ?", [amount, uid])
+
+    async def withdraw_awaited(self, uid, amount):
+        if await self.balance_async(uid) < amount:
+            return
+        update("UPDATE users SET coins = coins - ? WHERE id = ?", [amount, uid])
+
+
+async def main():
+    create()
+    asyncio.create_task(asyncio.sleep(0))
+    await Bank().withdraw(1, 10)
+    await Bank().withdraw_awaited(1, 10)
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_check_through_a_method_of_the_class_or_an_awaited_coroutine_stays_unsafe() {
+    let dir = project(&[("db.py", DB.as_bytes()), ("main.py", COG.as_bytes())]);
+    let report = check(dir.path());
+    let check_hop = finding(&report, "main.py:14:12: UNF401");
+    assert!(
+        check_hop.contains("unsafe fix") && check_hop.contains("check-then-act"),
+        "{check_hop}"
+    );
+    for location in ["main.py:16:9: UNF401", "main.py:21:9: UNF401"] {
+        let act = finding(&report, location);
+        assert!(
+            act.contains("unsafe fix") && act.contains("after the same function read it"),
+            "{act}"
+        );
+    }
+}

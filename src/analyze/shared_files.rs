@@ -460,20 +460,26 @@ fn carried_accesses(
     let mut found = Vec::new();
     for &call in &file.nodes.calls {
         // The calls of the module's own functions are followed by `through_calls`.
-        if call.parent().is_some_and(|p| p.kind_name() == "await") || followed.contains(&call.id())
-        {
+        if followed.contains(&call.id()) {
             continue;
         }
+        let awaits = call.parent().is_some_and(|p| p.kind_name() == "await");
         let Some(target) = call
             .field(Field::Function)
             .and_then(|callee| call_target(file, module, map, callee))
         else {
             continue;
         };
-        let Some(ProjectCall::Carried { uses }) = calls.get(&format!("{CARRIED_PREFIX}{target}"))
+        // A coroutine reads and writes where it is awaited; a synchronous function where
+        // it is called.
+        let Some(ProjectCall::Carried { uses, awaited }) =
+            calls.get(&format!("{CARRIED_PREFIX}{target}"))
         else {
             continue;
         };
+        if *awaited != awaits {
+            continue;
+        }
         let function = file.index.function_at(call.start_byte());
         let line = call.start_position().row as u32 + 1;
         let via = callee_text(file, call);

@@ -271,12 +271,17 @@ fn summarize_call(
             function.imported_receivers.push((id, line));
         }
     }
-    let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
+    let target = call_target(file, module, map, callee)?;
+    if awaited {
+        // Named for the settling: a coroutine's databases are carried to where it is awaited
+        // (`project/carried.rs`).
+        targets.id(target);
+        return None;
+    }
     let id = targets.id(target);
     function.calls.push(id);
-    if !function.is_async
-        && let Some(statements) = super::side_effects::moved_code(registry, selection)
-            .and_then(super::shared_databases::statements_of)
+    if let Some(statements) = super::side_effects::moved_code(registry, selection)
+        .and_then(super::shared_databases::statements_of)
     {
         function.sql_calls.push(SqlCall {
             target: id,

@@ -117,7 +117,7 @@ impl Functions<'_> {
                         continue;
                     };
                     let function = self.function(callee);
-                    if function.is_async || function.is_generator {
+                    if function.is_generator {
                         continue;
                     }
                     // A function of the same file: the analysis follows the calls of its
@@ -136,7 +136,10 @@ impl Functions<'_> {
                     }
                     found.insert(
                         format!("{CARRIED_PREFIX}{name}"),
-                        ProjectCall::Carried { uses },
+                        ProjectCall::Carried {
+                            uses,
+                            awaited: function.is_async,
+                        },
                     );
                 }
                 found

@@ -71,7 +71,9 @@ pub enum ProjectCall {
     /// writes (keyed [`CARRIED_PREFIX`] and the call's target), through that function and
     /// those it calls: the analysis sees those uses at the call, as it sees those of the
     /// module's own functions (`project/carried.rs`).
-    Carried { uses: Vec<FileUse> },
+    /// `awaited`: the callee is a coroutine, whose uses are made where a call of it is
+    /// awaited (its blocking statements become hops of their own under a fix).
+    Carried { uses: Vec<FileUse>, awaited: bool },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to

@@ -109,7 +109,7 @@ pub struct FunctionSummary {
     /// to the calls of other modules (`project/carried.rs`).
     #[serde(default)]
     pub files: Vec<FileUse>,
-    /// Its calls of project targets (in a synchronous function) passing SQL whose first word
+    /// Its calls of project targets passing SQL whose first word
     /// is known: each call of such a target once, with none for a call passing none. A
     /// statement the callee runs with SQL from its parameter is then what these calls pass,
     /// when carried to this function (`project/carried.rs`).
