@@ -357,3 +357,46 @@ fn a_check_through_a_method_of_the_class_or_an_awaited_coroutine_stays_unsafe() 
         );
     }
 }
+
+/// A synchronous helper of the app selecting through another module's helper, moved whole
+/// (line 12): it only reads.
+const NAMES: &str = r#"import asyncio
+
+from db import create, fetch_all
+
+
+def name_of(uid):
+    rows = fetch_all("SELECT name FROM users WHERE id = ?", [uid])
+    return rows[0][0]
+
+
+async def greet(uid):
+    return "hello " + name_of(uid)
+
+
+async def main():
+    create()
+    asyncio.create_task(asyncio.sleep(0))
+    print(await greet(1))
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_helper_moved_whole_that_only_selects_through_another_modules_helper_is_safe() {
+    let dir = project(&[("db.py", DB.as_bytes()), ("main.py", NAMES.as_bytes())]);
+    let before = run_main(dir.path());
+    assert_eq!(before, "hello ada\n");
+    let report = check(dir.path());
+    let found = finding(&report, "main.py:12:23: UNF401 [*]");
+    assert!(!found.contains("unsafe fix"), "{found}");
+    let output = unfreeze(dir.path(), &["fix", "--no-cache", "--write", "."]).output();
+    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(name_of, uid)"),
+        "{fixed}"
+    );
+    assert_eq!(run_main(dir.path()), before);
+}
