@@ -41,4 +41,11 @@ pub(super) struct FileAccess {
     pub via: Option<String>,
     /// Made in another module, carried to the call of its helper (`project/carried.rs`).
     pub carried: bool,
+    /// A database statement whose SQL is a parameter of its function: the parameter's
+    /// position among a call's positional arguments (`None` when only passed by keyword) and
+    /// its name. Each call of the function is classified by the SQL it passes.
+    pub sql_parameter: Option<(Option<usize>, String)>,
+    /// The exclusive clauses it is in (`if` / `else`, ...), by conditional, outermost first
+    /// (`shared_databases::branches`): for database statements only.
+    pub branches: Vec<(usize, usize)>,
 }

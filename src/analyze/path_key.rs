@@ -110,7 +110,7 @@ pub(super) fn path_parameter(file: &FileContext, expr: Node, depth: usize) -> Op
 }
 
 /// The 0-based position of the parameter bound at `range` in its function's parameter list.
-fn parameter_position(file: &FileContext, range: &Range<usize>) -> Option<usize> {
+pub(super) fn parameter_position(file: &FileContext, range: &Range<usize>) -> Option<usize> {
     let root = file.parsed.tree.root_node();
     let mut node = root.descendant_for_byte_range(range.start, range.end)?;
     while let Some(parent) = node.parent() {

@@ -13,9 +13,11 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::file_access::FileAccess;
-use crate::codemod::DatabaseStatements;
+use super::path_key::{argument, parameter_position};
+use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::{Resolution, ScopeId};
+use crate::project::SqlArg;
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 
 /// The calls of a statement method (`execute`, whatever the receiver), by the function they
 /// are in: made once per file.
@@ -50,7 +52,9 @@ pub(super) fn statement_calls<'t>(
 
 /// The accesses the statements of the function that opens the database `opened` make: a
 /// read for a statement whose literal SQL starts with a read word (`SELECT`), a write for any
-/// other literal, and both for SQL not written out.
+/// other literal, and both for SQL not written out. SQL passed in by a parameter of the
+/// function (`def fetch_all(sql, values=None)`) is both here, marked with the parameter: each
+/// call is then classified by the SQL its caller passes ([`bind_statement`]).
 pub(super) fn database_statements(
     file: &FileContext,
     opened: &FileAccess,
@@ -62,13 +66,13 @@ pub(super) fn database_statements(
     };
     let mut found = Vec::new();
     for &call in calls {
-        let (read, write, inserts) = match first_word(file, call) {
-            Some((word, rewrites)) => {
-                let read = statements.reads.contains(&word);
-                (read, !read, !rewrites && statements.inserts.contains(&word))
-            }
-            None => (true, true, false),
-        };
+        let sql = sql_argument(call);
+        let (read, write, inserts, sql_parameter) =
+            match sql.map(|sql| passed(file, statements, sql)) {
+                Some(Sql::Word { read, inserts }) => (read, !read, inserts, None),
+                Some(Sql::Parameter(position, name)) => (true, true, false, Some((position, name))),
+                _ => (true, true, false, None),
+            };
         let at = |write: bool| FileAccess {
             inserts: write && inserts,
             range: call.byte_range(),
@@ -77,6 +81,8 @@ pub(super) fn database_statements(
             atomic: false,
             database: true,
             alias_keys: Vec::new(),
+            branches: branches(call),
+            sql_parameter: sql_parameter.clone(),
             ..opened.clone()
         };
         if read {
@@ -89,15 +95,192 @@ pub(super) fn database_statements(
     found
 }
 
-/// The first word of the statement's SQL, upper-cased, when it is a literal or a local
-/// holding one (an f-string's leading text counts: `f"UPDATE users SET {col} = …"`), and
-/// whether it may rewrite rows where its first word says it adds them (`INSERT OR REPLACE`).
-fn first_word(file: &FileContext, call: Node) -> Option<(String, bool)> {
+/// How statements read or write a database (`[[moved-code.files]]` with `access =
+/// "database"`), if the moved code lists one.
+pub(super) fn statements_of(moved: &MovedCode) -> Option<&DatabaseStatements> {
+    moved
+        .files
+        .values()
+        .flatten()
+        .find(|way| way.access == FileAccessKind::Database)
+        .map(|way| &way.statements)
+}
+
+/// The arguments of `call` whose first SQL word is known, for the summary: a helper taking its
+/// SQL from a parameter runs what they say.
+pub(super) fn sql_arguments(
+    file: &FileContext,
+    statements: &DatabaseStatements,
+    call: Node,
+) -> Vec<SqlArg> {
+    let mut found = Vec::new();
+    let Some(arguments) = call.field(Field::Arguments) else {
+        return found;
+    };
+    let mut position = Some(0usize);
+    let mut cursor = arguments.walk();
+    for argument in arguments.named_children(&mut cursor) {
+        let (keyword, value) = match argument.kind_name() {
+            "keyword_argument" => (
+                argument
+                    .field(Field::Name)
+                    .map(|n| file.text[n.byte_range()].to_owned()),
+                argument.field(Field::Value),
+            ),
+            "list_splat" | "dictionary_splat" => {
+                position = None;
+                continue;
+            }
+            "comment" => continue,
+            _ => (None, Some(argument)),
+        };
+        let this = position.filter(|_| keyword.is_none());
+        if keyword.is_none() {
+            position = position.map(|p| p + 1);
+        }
+        if let Some(value) = value
+            && let Sql::Word { read, inserts } = passed(file, statements, value)
+        {
+            found.push(SqlArg {
+                position: this,
+                keyword,
+                read,
+                inserts,
+            });
+        }
+    }
+    found
+}
+
+/// The SQL argument of a statement call: its first argument.
+fn sql_argument(call: Node) -> Option<Node> {
     let arguments = call.field(Field::Arguments)?;
     let mut cursor = arguments.walk();
-    let sql = arguments
+    arguments
         .named_children(&mut cursor)
-        .find(|a| a.kind_name() != "comment")?;
+        .find(|a| a.kind_name() != "comment")
+}
+
+/// What a statement's SQL is known to be.
+enum Sql {
+    /// Written out (a literal, an f-string's leading text, a local holding one): whether it
+    /// only reads, or only adds rows.
+    Word {
+        read: bool,
+        inserts: bool,
+    },
+    /// A parameter of the function it is in, passed on unchanged: its 0-based position among
+    /// the arguments a call passes by position (`None` for `self`), and its name.
+    Parameter(Option<usize>, String),
+    Unknown,
+}
+
+/// What the SQL `sql` is: its first word, or the parameter it comes from.
+fn passed(file: &FileContext, statements: &DatabaseStatements, sql: Node) -> Sql {
+    if let Some((word, rewrites)) = first_word(file, sql) {
+        let read = statements.reads.contains(&word);
+        return Sql::Word {
+            read,
+            inserts: !read && !rewrites && statements.inserts.contains(&word),
+        };
+    }
+    if sql.kind_name() == "identifier"
+        && let Resolution::Binding(id) = file
+            .index
+            .resolve_name(&file.text[sql.byte_range()], sql.start_byte())
+        && let binding = file.index.binding(id)
+        && binding.kind == BindingKind::Parameter
+    {
+        return Sql::Parameter(
+            call_position(file, binding.scope, &binding.range),
+            binding.name.clone(),
+        );
+    }
+    Sql::Unknown
+}
+
+/// The position among a call's positional arguments of the parameter bound at `range`: a
+/// method's first parameter (`self`, `cls`) is not passed, a `@staticmethod`'s is.
+fn call_position(
+    file: &FileContext,
+    function: ScopeId,
+    range: &std::ops::Range<usize>,
+) -> Option<usize> {
+    let position = parameter_position(file, range)?;
+    let scope = file.index.scope(function);
+    let in_class = scope
+        .parent
+        .is_some_and(|p| file.index.scope(p).kind == ScopeKind::Class);
+    if !in_class {
+        return Some(position);
+    }
+    let root = file.parsed.tree.root_node();
+    let definition = root
+        .descendant_for_byte_range(range.start, range.end)
+        .and_then(|mut node| {
+            while node.kind_name() != "function_definition" {
+                node = node.parent()?;
+            }
+            Some(node)
+        })?;
+    let is_static = definition
+        .parent()
+        .filter(|p| p.kind_name() == "decorated_definition")
+        .is_some_and(|decorated| {
+            let mut cursor = decorated.walk();
+            decorated
+                .named_children(&mut cursor)
+                .filter(|d| d.kind_name() == "decorator")
+                .filter_map(|d| d.named_child(0))
+                .any(|d| {
+                    d.kind_name() == "identifier"
+                        && &file.text[d.byte_range()] == "staticmethod"
+                        && file.index.resolve_name("staticmethod", d.start_byte())
+                            == Resolution::Builtin
+                })
+        });
+    match is_static {
+        true => Some(position),
+        false => position.checked_sub(1),
+    }
+}
+
+/// A statement made through a call of the function that runs it (`fetch_all("SELECT …")`),
+/// its SQL from the function's parameter, as the SQL the call passes makes it: kept as a read
+/// when the call passes a `SELECT`, dropped when it passes a write, both kept (and passed on
+/// as the caller's own parameter) when the caller passes its own parameter or something not
+/// written out. `access` is already placed at the call, in the caller.
+pub(super) fn bind_statement(
+    file: &FileContext,
+    statements: &DatabaseStatements,
+    call: Node,
+    mut access: FileAccess,
+) -> Option<FileAccess> {
+    let Some((position, name)) = access.sql_parameter.take() else {
+        return Some(access);
+    };
+    let passed = match argument(file, call, position.unwrap_or(usize::MAX), Some(&name)) {
+        Some(sql) => passed(file, statements, sql),
+        None => Sql::Unknown,
+    };
+    match passed {
+        Sql::Word { read, inserts } => {
+            if access.write == read {
+                return None;
+            }
+            access.inserts = access.write && inserts;
+        }
+        Sql::Parameter(position, name) => access.sql_parameter = Some((position, name)),
+        Sql::Unknown => {}
+    }
+    Some(access)
+}
+
+/// The first word of the statement's SQL, upper-cased, when it is a literal or a local
+/// holding one (an f-string's leading text counts: `f"UPDATE users SET {col} = …"`, and so
+/// does the first string of a concatenation: `"SELECT " + col + " FROM …"`), and
+/// whether it may rewrite rows where its first word says it adds them (`INSERT OR REPLACE`).
+fn first_word(file: &FileContext, sql: Node) -> Option<(String, bool)> {
     // A local holding the SQL (`qry = f"""SELECT …"""`, `cursor.execute(qry)`).
     let sql = match sql.kind_name() {
         "identifier" => {
@@ -112,6 +295,17 @@ fn first_word(file: &FileContext, call: Node) -> Option<(String, bool)> {
                 .tree
                 .root_node()
                 .descendant_for_byte_range(value.start, value.end)?
+        }
+        // Its leading text: `"SELECT " + column + " FROM …"`, `"SELECT …" "FROM …"`.
+        "binary_operator"
+            if sql
+                .field(Field::Operator)
+                .is_some_and(|o| &file.text[o.byte_range()] == "+") =>
+        {
+            return first_word(file, sql.field(Field::Left)?);
+        }
+        "concatenated_string" | "parenthesized_expression" => {
+            return first_word(file, sql.named_child(0)?);
         }
         _ => sql,
     };
@@ -133,6 +327,83 @@ fn first_word(file: &FileContext, call: Node) -> Option<(String, bool)> {
     (!word.is_empty()).then_some((word, rewrites))
 }
 
+/// The alternatives `node` is in, outermost first, up to its function: each conditional
+/// (`if` / `elif` / `else`, a `try`'s handlers and its `else`, `match` cases, `a if c else
+/// b`) by its node and the clause taken. A loop around them runs several clauses in turn: a
+/// conditional inside a loop (of the same function) is left out.
+pub(super) fn branches(node: Node) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let (mut inner, mut child) = (node, node);
+    while let Some(parent) = child.parent() {
+        match parent.kind_name() {
+            "function_definition" | "lambda" | "class_definition" | "module" => break,
+            "for_statement"
+            | "while_statement"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => found.clear(),
+            _ => {
+                if let Some(clause) = clause_of(parent, child, inner) {
+                    found.push((parent.id(), clause));
+                }
+            }
+        }
+        (inner, child) = (child, parent);
+    }
+    found.reverse();
+    found
+}
+
+/// Which exclusive clause of `parent` its child `child` (holding `inner`) is, when `parent`
+/// chooses between clauses: `None` for a part that runs whichever is taken (a condition, an
+/// `elif`'s condition, a `try`'s body and `finally`, a case's pattern and guard).
+fn clause_of(parent: Node, child: Node, inner: Node) -> Option<usize> {
+    let index = || {
+        let mut cursor = parent.walk();
+        parent
+            .children(&mut cursor)
+            .position(|c| c.id() == child.id())
+    };
+    match (parent.kind_name(), child.kind_name()) {
+        ("if_statement", "block") => {
+            (parent.field(Field::Consequence) == Some(child)).then(index)?
+        }
+        // An `elif`'s condition runs before the clauses after it: only its body is exclusive.
+        ("if_statement", "elif_clause") => {
+            (child.field(Field::Consequence) == Some(inner)).then(index)?
+        }
+        ("if_statement", "else_clause")
+        | ("try_statement", "except_clause" | "except_group_clause" | "else_clause") => index(),
+        // `match`: its cases are in a block; a case's body is exclusive.
+        ("block", "case_clause")
+            if parent
+                .parent()
+                .is_some_and(|m| m.kind_name() == "match_statement") =>
+        {
+            (child.field(Field::Consequence) == Some(inner)).then(index)?
+        }
+        ("conditional_expression", _) => {
+            let mut cursor = parent.walk();
+            let parts: Vec<Node> = parent
+                .named_children(&mut cursor)
+                .filter(|p| p.kind_name() != "comment")
+                .collect();
+            (parts.len() == 3 && (parts[0] == child || parts[2] == child)).then(index)?
+        }
+        _ => None,
+    }
+}
+
+/// Two accesses in exclusive clauses of one conditional: never both run in one call.
+pub(super) fn exclusive(a: &FileAccess, b: &FileAccess) -> bool {
+    a.branches
+        .iter()
+        .zip(&b.branches)
+        .find(|(x, y)| x != y)
+        .is_some_and(|(x, y)| x.0 == y.0)
+}
+
 /// What the code `inside` picks does to a shared database: reads rows and then writes them
 /// in a later statement (lost update), or reads it in one hop of a coroutine that writes it
 /// in a later one, or writes it after an earlier hop read it (check-then-act).
@@ -147,10 +418,13 @@ pub(super) fn database_race(
     for read in moved.iter().filter(|a| !a.write) {
         // A later INSERT only adds rows: no update is lost (a duplicate the schema allows,
         // or an IntegrityError the code handles, is the check-then-act case below).
-        if moved
-            .iter()
-            .any(|w| w.write && !w.inserts && w.key == read.key && w.range.start > read.range.start)
-        {
+        if moved.iter().any(|w| {
+            w.write
+                && !w.inserts
+                && w.key == read.key
+                && w.range.start > read.range.start
+                && !exclusive(read, w)
+        }) {
             return Some(format!(
                 "reads then rewrites rows of the database `{}` in two statements: in worker \
                  threads two calls interleave and an update is lost; do it in one statement \
@@ -167,6 +441,7 @@ pub(super) fn database_race(
         let other = accesses.iter().find(|o| {
             o.database
                 && split(access, o)
+                && !exclusive(access, o)
                 && match access.write {
                     false => o.write && o.range.start > access.range.start,
                     true => !o.write && o.range.start < access.range.start,

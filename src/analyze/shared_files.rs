@@ -21,7 +21,10 @@ use super::FileContext;
 use super::file_access::FileAccess;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
-use super::shared_databases::{between, database_race, database_statements, statement_calls};
+use super::shared_databases::{
+    between, bind_statement, branches, database_race, database_statements, statement_calls,
+    statements_of,
+};
 use super::target::call_target;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
@@ -105,9 +108,9 @@ impl SharedFiles {
             through_parameters,
         ));
         // What the helpers of other modules it calls read and write, at their calls.
-        let carried = carried_accesses(file, &accesses);
+        let carried = carried_accesses(file, moved, &accesses, &calls);
         accesses.extend(carried);
-        let through = through_calls(file, &accesses, &calls);
+        let through = through_calls(file, moved, &accesses, &calls);
         accesses.extend(through);
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
@@ -176,6 +179,7 @@ impl SharedFiles {
                         line: a.line,
                         database: a.database,
                         inserts: a.inserts,
+                        sql_parameter: a.sql_parameter.clone(),
                     },
                 ))
             })
@@ -503,6 +507,8 @@ fn access_of(
         inserts: false,
         via: None,
         carried: false,
+        sql_parameter: None,
+        branches: Vec::new(),
     }))
 }
 
@@ -514,10 +520,16 @@ fn callee_text(file: &FileContext, call: Node) -> String {
         .collect::<String>()
 }
 
-/// The accesses the file's calls of other modules' functions make through them, as the
-/// settling carried them ([`ProjectCall::Carried`]), at each call, in the caller: a file or
-/// a database this module also names (`local`'s project keys) keeps this module's key.
-fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess> {
+/// The accesses the file's calls of other modules' functions (and the databases of its own
+/// methods') make through them, as the settling carried them ([`ProjectCall::Carried`]), at
+/// each call, in the caller: a file or a database this module also names (`local`'s project
+/// keys) keeps this module's key.
+fn carried_accesses(
+    file: &FileContext,
+    moved: &MovedCode,
+    local: &[FileAccess],
+    module_calls: &[(Node, ScopeId)],
+) -> Vec<FileAccess> {
     let Some(ProjectView {
         lookup: ProjectLookup::Settled(calls),
         module,
@@ -533,26 +545,36 @@ fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess>
         .iter()
         .filter_map(|a| Some((a.project_key.as_deref()?, a.key.as_str())))
         .collect();
+    let followed: std::collections::HashSet<usize> =
+        module_calls.iter().map(|(call, _)| call.id()).collect();
     let mut found = Vec::new();
     for &call in &file.nodes.calls {
-        if call.parent().is_some_and(|p| p.kind_name() == "await") {
+        // The calls of the module's own functions are followed by `through_calls`.
+        if followed.contains(&call.id()) {
             continue;
         }
+        let awaits = call.parent().is_some_and(|p| p.kind_name() == "await");
         let Some(target) = call
             .field(Field::Function)
             .and_then(|callee| call_target(file, module, map, callee))
         else {
             continue;
         };
-        let Some(ProjectCall::Carried { uses }) = calls.get(&format!("{CARRIED_PREFIX}{target}"))
+        // A coroutine reads and writes where it is awaited; a synchronous function where
+        // it is called.
+        let Some(ProjectCall::Carried { uses, awaited }) =
+            calls.get(&format!("{CARRIED_PREFIX}{target}"))
         else {
             continue;
         };
+        if *awaited != awaits {
+            continue;
+        }
         let function = file.index.function_at(call.start_byte());
         let line = call.start_position().row as u32 + 1;
         let via = callee_text(file, call);
         for used in uses {
-            found.push(FileAccess {
+            let access = FileAccess {
                 range: call.byte_range(),
                 function,
                 key: local_keys
@@ -570,10 +592,31 @@ fn carried_accesses(file: &FileContext, local: &[FileAccess]) -> Vec<FileAccess>
                 inserts: used.inserts,
                 via: Some(via.clone()),
                 carried: true,
-            });
+                sql_parameter: used.sql_parameter.clone(),
+                branches: match used.database {
+                    true => branches(call),
+                    false => Vec::new(),
+                },
+            };
+            found.extend(bind(file, moved, call, access));
         }
     }
     found
+}
+
+/// A database statement made through `call` (`access`, placed at it), its SQL passed by the
+/// call ([`bind_statement`]); any other access as it is.
+fn bind(
+    file: &FileContext,
+    moved: &MovedCode,
+    call: Node,
+    access: FileAccess,
+) -> Option<FileAccess> {
+    if access.sql_parameter.is_none() {
+        return Some(access);
+    }
+    let statements = statements_of(moved)?;
+    bind_statement(file, statements, call, access)
 }
 
 /// The calls in the file of its own module-level functions (a name defined twice is left
@@ -622,6 +665,7 @@ fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId)> {
 /// coroutine's load and save hops of one file are then both seen in it.
 fn through_calls(
     file: &FileContext,
+    moved: &MovedCode,
     accesses: &[FileAccess],
     calls: &[(Node, ScopeId)],
 ) -> Vec<FileAccess> {
@@ -647,16 +691,23 @@ fn through_calls(
             };
             let caller = file.index.function_at(call.start_byte());
             for used in uses {
-                if !seen.insert((call.start_byte(), used.key.clone(), used.write)) {
-                    continue;
-                }
                 let access = FileAccess {
                     range: call.byte_range(),
                     function: caller,
                     line: call.start_position().row as u32 + 1,
                     via: Some(callee_text(file, call)),
+                    branches: match used.database {
+                        true => branches(call),
+                        false => Vec::new(),
+                    },
                     ..used.clone()
                 };
+                let Some(access) = bind(file, moved, call, access) else {
+                    continue;
+                };
+                if !seen.insert((call.start_byte(), access.key.clone(), access.write)) {
+                    continue;
+                }
                 if let Some(function) = access.function {
                     next.entry(function).or_default().push(access.clone());
                 }
@@ -754,6 +805,8 @@ fn bind_parameters(
                         inserts: false,
                         via: Some(callee_text(file, call)),
                         carried: false,
+                        sql_parameter: None,
+                        branches: Vec::new(),
                     });
                 }
             }

@@ -18,7 +18,8 @@ use super::target::{call_target, qualname};
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, absolute_name,
+    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, SqlCall,
+    absolute_name,
 };
 use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
@@ -56,6 +57,7 @@ pub fn summarize(
                 files: Vec::new(),
                 starts_work: None,
                 awaits: Vec::new(),
+                sql_calls: Vec::new(),
             });
         }
     }
@@ -187,6 +189,14 @@ pub fn summarize(
         kept
     });
     for function in &mut functions {
+        // Only the targets some call passes SQL to say anything.
+        let passing: HashSet<u32> = function
+            .sql_calls
+            .iter()
+            .filter(|c| !c.args.is_empty())
+            .map(|c| c.target)
+            .collect();
+        function.sql_calls.retain(|c| passing.contains(&c.target));
         function.calls.sort_unstable();
         function.calls.dedup();
         function.calls.shrink_to_fit();
@@ -290,7 +300,13 @@ fn summarize_call(
             function.imported_receivers.push((id, line));
         }
     }
-    let target = call_target(file, module, map, callee).filter(|_| !awaited)?;
+    let target = call_target(file, module, map, callee)?;
+    if awaited {
+        // Named for the settling: a coroutine's databases are carried to where it is awaited
+        // (`project/carried.rs`).
+        targets.id(target);
+        return None;
+    }
     if super::receivers::is_with_item(call) {
         // `with Client() as c:` runs the class's `__enter__` and `__exit__` too.
         for entered in super::receivers::with_targets(&target) {
@@ -300,6 +316,14 @@ fn summarize_call(
     }
     let id = targets.id(target);
     function.calls.push(id);
+    if let Some(statements) = super::side_effects::moved_code(registry, selection)
+        .and_then(super::shared_databases::statements_of)
+    {
+        function.sql_calls.push(SqlCall {
+            target: id,
+            args: super::shared_databases::sql_arguments(file, statements, call),
+        });
+    }
     if function.is_async {
         if is_result_discarded(file, call) {
             function.discarded.push(id);

@@ -27,6 +27,7 @@ fn same_use(a: &FileUse, b: &FileUse) -> bool {
         && a.atomic == b.atomic
         && a.database == b.database
         && a.inserts == b.inserts
+        && a.sql_parameter == b.sql_parameter
 }
 
 impl Functions<'_> {
@@ -44,7 +45,8 @@ impl Functions<'_> {
             let function = self.function(id);
             !function.is_async && !function.is_generator
         };
-        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); count];
+        // Per callee, its callers and the target (of the caller's file) they call it by.
+        let mut callers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); count];
         for id in 0..count {
             let (file, _) = self.ids[id];
             for call in &self.function(id).calls {
@@ -53,7 +55,7 @@ impl Functions<'_> {
                     && callee != id
                     && runs(callee)
                 {
-                    callers[callee].push(id);
+                    callers[callee].push((id, *call));
                 }
             }
         }
@@ -72,10 +74,12 @@ impl Functions<'_> {
             .filter(|&id| runs(id) && !carried[id].is_empty())
             .collect();
         while let Some(callee) = pending.pop() {
-            for &caller in &callers[callee] {
+            for &(caller, target) in &callers[callee] {
                 let mut grew = false;
                 for i in 0..carried[callee].len() {
-                    let used = carried[callee][i].clone();
+                    let Some(used) = self.passed_sql(caller, target, &carried[callee][i]) else {
+                        continue;
+                    };
                     let into = &mut carried[caller];
                     if into.len() < MAX_CARRIED && !into.iter().any(|o| same_use(o, &used)) {
                         into.push(used);
@@ -113,17 +117,28 @@ impl Functions<'_> {
                         continue;
                     };
                     let function = self.function(callee);
-                    if self.ids[callee].0 == f
-                        || function.is_async
-                        || function.is_generator
-                        || carried[callee].is_empty()
-                    {
+                    if function.is_generator {
+                        continue;
+                    }
+                    // A function of the same file: the analysis follows the calls of its
+                    // module-level functions itself, not those of methods (`self.get_balance()`):
+                    // their databases are carried too.
+                    let uses: Vec<FileUse> = match self.ids[callee].0 == f {
+                        true => carried[callee]
+                            .iter()
+                            .filter(|used| used.database)
+                            .cloned()
+                            .collect(),
+                        false => carried[callee].clone(),
+                    };
+                    if uses.is_empty() {
                         continue;
                     }
                     found.insert(
                         format!("{CARRIED_PREFIX}{name}"),
                         ProjectCall::Carried {
-                            uses: carried[callee].clone(),
+                            uses,
+                            awaited: function.is_async,
                         },
                     );
                 }
@@ -134,6 +149,50 @@ impl Functions<'_> {
 }
 
 impl Functions<'_> {
+    /// A use carried from a callee to `caller`, which calls it by `target`: a statement with
+    /// SQL from the callee's parameter is what the caller's calls pass there (a `SELECT`
+    /// only reads: its write is dropped, `None`), both a read and a write where a call passes
+    /// SQL not written out.
+    fn passed_sql(&self, caller: usize, target: u32, used: &FileUse) -> Option<FileUse> {
+        let Some((position, name)) = &used.sql_parameter else {
+            return Some(used.clone());
+        };
+        let mut kept: Option<FileUse> = None;
+        let mut calls = self
+            .function(caller)
+            .sql_calls
+            .iter()
+            .filter(|c| c.target == target)
+            .peekable();
+        let unknown = FileUse {
+            sql_parameter: None,
+            ..used.clone()
+        };
+        if calls.peek().is_none() {
+            return Some(unknown);
+        }
+        for call in calls {
+            let passed = call.args.iter().find(|a| {
+                a.keyword.as_deref() == Some(name.as_str())
+                    || (a.position.is_some() && a.position == *position)
+            });
+            match passed {
+                None => return Some(unknown),
+                Some(arg) if arg.read != used.write => {
+                    let inserts = used.write && arg.inserts;
+                    // A write that rewrites rows wins over one that only adds them.
+                    let inserts = kept.as_ref().map_or(inserts, |k| k.inserts && inserts);
+                    kept = Some(FileUse {
+                        inserts,
+                        ..unknown.clone()
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        kept
+    }
+
     /// Function `id`, moved whole to a worker thread, reads rows of a database and writes
     /// them (not only adds) through the helpers it calls, one of them another module's: the
     /// order of those calls is not in the summary, so the read may be a check and the write

@@ -26,7 +26,7 @@ pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
     AffineGlobal, AffineReturn, Affinity, Construction, Evidence, FileSummary, FileUse,
-    FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject,
+    FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject, SqlArg, SqlCall,
 };
 
 /// What a call in async context reaches.
@@ -77,7 +77,9 @@ pub enum ProjectCall {
     /// writes (keyed [`CARRIED_PREFIX`] and the call's target), through that function and
     /// those it calls: the analysis sees those uses at the call, as it sees those of the
     /// module's own functions (`project/carried.rs`).
-    Carried { uses: Vec<FileUse> },
+    /// `awaited`: the callee is a coroutine, whose uses are made where a call of it is
+    /// awaited (its blocking statements become hops of their own under a fix).
+    Carried { uses: Vec<FileUse>, awaited: bool },
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -693,6 +695,7 @@ mod tests {
                     files: Vec::new(),
                     starts_work: None,
                     awaits: Vec::new(),
+                    sql_calls: Vec::new(),
                 }
             })
             .collect();

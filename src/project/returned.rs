@@ -202,6 +202,7 @@ mod tests {
             files: Vec::new(),
             starts_work: None,
             awaits: Vec::new(),
+            sql_calls: Vec::new(),
         }
     }
 

@@ -118,6 +118,31 @@ pub struct FunctionSummary {
     /// with `calls`, what decides whether it starts concurrent work through them.
     #[serde(default)]
     pub awaits: Vec<u32>,
+    /// Its calls of project targets passing SQL whose first word
+    /// is known: each call of such a target once, with none for a call passing none. A
+    /// statement the callee runs with SQL from its parameter is then what these calls pass,
+    /// when carried to this function (`project/carried.rs`).
+    #[serde(default)]
+    pub sql_calls: Vec<SqlCall>,
+}
+
+/// One call of a project target and the arguments it passes whose first SQL word is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlCall {
+    pub target: u32,
+    pub args: Vec<SqlArg>,
+}
+
+/// An argument whose first SQL word is known (`"SELECT …"`, an f-string's leading text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlArg {
+    /// Its 0-based position among the arguments passed by position; `None` for a keyword.
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+    /// A statement that only reads (`SELECT`).
+    pub read: bool,
+    /// A statement that only adds rows (`INSERT`).
+    pub inserts: bool,
 }
 
 /// A read or a write of a file named through a shared name (a string literal, a module
@@ -143,6 +168,11 @@ pub struct FileUse {
     /// A database statement that only adds rows (`INSERT`).
     #[serde(default)]
     pub inserts: bool,
+    /// A database statement whose SQL is a parameter of the function: its position among a
+    /// call's positional arguments and its name. A call in another module is classified by
+    /// the SQL it passes; carried further up, it is both a read and a write.
+    #[serde(default)]
+    pub sql_parameter: Option<(Option<usize>, String)>,
 }
 
 /// A test of one of a function's own parameters (never rebound outside the code it guards)
