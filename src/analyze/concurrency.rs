@@ -384,7 +384,7 @@ pub(super) fn constructions(
             }
         }
         found.push(Construction {
-            qualname: super::target::qualname(index, index.scope_at(body.start_byte())),
+            qualname: index.qualname(index.scope_at(body.start_byte())),
             runs,
             doubt,
         });

@@ -4,6 +4,7 @@
 
 mod affinity;
 mod await_order;
+mod called_accesses;
 mod cancellation;
 mod concurrency;
 mod conditions;

@@ -432,3 +432,11 @@ pub(super) fn is_module_constant(file: &FileContext, expr: Node) -> bool {
     let binding = file.index.binding(id);
     binding.kind == BindingKind::Assignment && binding.scope == file.index.module_scope()
 }
+
+/// The keys other modules give the module constant `name` when they import it, under each
+/// name the module is importable as (`core.config.CONFIG_PATH`, `src.core.config.CONFIG_PATH`).
+pub(super) fn imported_as(module: Option<&ModuleInfo>, name: &str) -> Vec<String> {
+    module
+        .map(|module| module.names.iter().map(|m| format!("{m}.{name}")).collect())
+        .unwrap_or_default()
+}

@@ -178,7 +178,7 @@ pub(super) fn enclosing_class(file: &FileContext, offset: usize) -> Option<Scope
 
 /// The dotted prefix of the names bound in `scope` (as `target::member_prefix`).
 fn member_prefix(file: &FileContext, scope: ScopeId) -> String {
-    let path = super::target::qualname(file.index, scope);
+    let path = file.index.qualname(scope);
     if matches!(file.index.scope(scope).kind, ScopeKind::Function { .. }) {
         format!("{path}.<locals>")
     } else {
@@ -216,7 +216,7 @@ pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String
                 }
             }
         }
-        classes.push((super::target::qualname(index, id), bases));
+        classes.push((index.qualname(id), bases));
     }
     let mut instances = Vec::new();
     for (_, binding) in index.bindings_of(index.module_scope()) {

@@ -14,7 +14,7 @@ use super::conditions::{
 use super::guards::site_facts;
 use super::returned::{affine_returns, returned_receiver, stored_affine};
 use super::socket::on_nonblocking_socket;
-use super::target::{call_target, qualname};
+use super::target::call_target;
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
@@ -42,7 +42,7 @@ pub fn summarize(
         if let ScopeKind::Function { is_async } = scope.kind {
             by_scope.insert(id, functions.len());
             functions.push(FunctionSummary {
-                qualname: qualname(index, id),
+                qualname: index.qualname(id),
                 is_async,
                 is_generator: false,
                 direct: None,

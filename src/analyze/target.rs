@@ -8,32 +8,7 @@ use super::FileContext;
 use super::receivers::{Names, enclosing_class};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ModuleInfo, ModuleMap, absolute_name};
-use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticIndex};
-
-/// `Repo.save` for a method's scope, `outer.<locals>.inner` for a nested function (as
-/// Python's `__qualname__`); `""` for the module.
-pub(super) fn qualname(index: &SemanticIndex, mut scope: ScopeId) -> String {
-    let mut parts = Vec::new();
-    let mut inner = true;
-    loop {
-        let current = index.scope(scope);
-        if let (ScopeKind::Function { .. } | ScopeKind::Class, Some(name)) =
-            (current.kind, &current.name)
-        {
-            if !inner && matches!(current.kind, ScopeKind::Function { .. }) {
-                parts.push("<locals>");
-            }
-            parts.push(name.as_str());
-            inner = false;
-        }
-        match current.parent {
-            Some(parent) => scope = parent,
-            None => break,
-        }
-    }
-    parts.reverse();
-    parts.join(".")
-}
+use crate::semantic::{BindingKind, Resolution, ScopeKind};
 
 fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
@@ -66,10 +41,7 @@ pub(super) fn call_target(
                 if matches!(name, "self" | "cls") {
                     // A method of the class around the calling method.
                     let class = enclosing_class(file, callee.start_byte())?;
-                    return Some(join(
-                        &join(&module.name, &qualname(index, class)),
-                        attribute,
-                    ));
+                    return Some(join(&join(&module.name, &index.qualname(class)), attribute));
                 }
                 let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) else {
                     return None;

@@ -117,6 +117,31 @@ pub struct SemanticIndex {
 }
 
 impl SemanticIndex {
+    /// `Repo.save` for a method's scope, `outer.<locals>.inner` for a nested function (as
+    /// Python's `__qualname__`); `""` for the module.
+    pub fn qualname(&self, mut scope: ScopeId) -> String {
+        let mut parts = Vec::new();
+        let mut inner = true;
+        loop {
+            let current = self.scope(scope);
+            if let (ScopeKind::Function { .. } | ScopeKind::Class, Some(name)) =
+                (current.kind, &current.name)
+            {
+                if !inner && matches!(current.kind, ScopeKind::Function { .. }) {
+                    parts.push("<locals>");
+                }
+                parts.push(name.as_str());
+                inner = false;
+            }
+            match current.parent {
+                Some(parent) => scope = parent,
+                None => break,
+            }
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+
     pub fn scope(&self, id: ScopeId) -> &Scope {
         &self.scopes[id.0 as usize]
     }
