@@ -1,5 +1,6 @@
 //! The per-file time budget (`--file-timeout`): a pass over one file runs [`within`] its
-//! budget, the analysis counts its steps ([`step`]: one per call offered to the codemods),
+//! budget, the analysis counts its steps ([`step`]: one per call offered to the codemods,
+//! one per scope the project summary looks at),
 //! and every [`CHECK_EVERY`] steps the clock is read; past the deadline the file's work
 //! stops there (it unwinds to [`within`], or to [`stopped`] around the fix rounds, which keep
 //! the findings already made). Nothing of a stopped file is written: its fixes are never

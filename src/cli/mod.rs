@@ -139,9 +139,9 @@ pub struct CommonArgs {
     /// the working directory).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Stop working on a file after this many seconds (`0.5` allowed) and report it as
-    /// skipped, with its findings when its analysis was done, nothing of it written; the
-    /// others go on. Each pass over a file has the budget. Default, or 0: no limit.
+    /// Stop working on a file after this many seconds (`0.5` allowed): it is reported as
+    /// skipped (with its findings if its analysis was done), nothing of it is written, and
+    /// the other files go on. Default, or 0: no limit.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub file_timeout: Option<std::time::Duration>,
 }
