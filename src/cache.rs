@@ -158,6 +158,7 @@ impl CachedOutcome {
                 applied,
                 fixed,
                 rejected,
+                over_budget: false,
                 ..
             } => Some(CachedOutcome {
                 findings: findings.clone(),
@@ -165,7 +166,8 @@ impl CachedOutcome {
                 fixed_text: fixed.as_ref().map(|fixed| fixed.text.clone()),
                 rejected: rejected.clone(),
             }),
-            FileOutcome::Error(_) => None,
+            // An error, or fixes stopped at the time budget: this run's, not the bytes'.
+            FileOutcome::Checked { .. } | FileOutcome::Error(_) => None,
         }
     }
 
@@ -179,6 +181,7 @@ impl CachedOutcome {
                 applied: self.applied,
                 fixed: None,
                 rejected: self.rejected,
+                over_budget: false,
                 fingerprint: None,
             });
         }
@@ -202,6 +205,7 @@ impl CachedOutcome {
             applied: self.applied,
             fixed,
             rejected: self.rejected,
+            over_budget: false,
             fingerprint: Some(read_as),
         })
     }

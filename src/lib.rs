@@ -9,6 +9,7 @@
 
 pub mod analyze;
 pub mod bot;
+pub mod budget;
 pub mod cache;
 pub mod cli;
 pub mod codemod;

@@ -27,8 +27,12 @@ pub enum FileOutcome {
         /// In fix mode, for each finding, whether its fix is applied.
         applied: Vec<bool>,
         fixed: Option<Box<FixedFile>>,
-        /// The fixes were computed but their result did not parse.
+        /// The fixes were computed but their result did not parse (or they were stopped at the
+        /// file's time budget: `over_budget`).
         rejected: Option<String>,
+        /// The fixes were stopped at the file's time budget (`--file-timeout`): an outcome of
+        /// this run's timing, never cached.
+        over_budget: bool,
         /// What the file looked like when read: only for a file with findings, the only files
         /// reviewed or planned (hashing every skipped file cost more than a hundredth of a
         /// run).
@@ -47,6 +51,7 @@ impl FileOutcome {
             applied: Vec::new(),
             fixed: None,
             rejected: None,
+            over_budget: false,
             fingerprint: None,
         }
     }

@@ -54,6 +54,8 @@ pub struct Settings {
     /// The result cache's directory (`cache.rs`); `None`: no cache (`--no-cache`). Not used
     /// with a scope, nor for stdin.
     pub cache_dir: Option<PathBuf>,
+    /// The time budget of one pass over one file (`--file-timeout`, `budget.rs`); `None`: none.
+    pub file_timeout: Option<std::time::Duration>,
 }
 
 /// Which rule codes a run reports.

@@ -152,9 +152,11 @@ async def pause():
 // ---------------------------------------------------------------- changed between read and write
 
 /// A reporter that, when it is handed `trigger`'s report (after that file was written), does
-/// something to the tree, the way an editor or `git checkout` could while unfreeze runs. The
-/// run writes the files in sorted order, each just before its report, so the later files are
-/// changed after they were read and before they are written.
+/// something to the tree, the way an editor or `git checkout` could while unfreeze runs. A run
+/// replayed from the cache writes the files in sorted order, each just before its report, so
+/// the later files are changed after they were read and before they are written. (Any other
+/// run writes each file as soon as its outcome is final, `run/as_ready.rs`, through the same
+/// `write_atomically`.)
 struct Meddler {
     trigger: PathBuf,
     meddle: Option<Box<dyn FnOnce()>>,
@@ -226,9 +228,24 @@ fn files_changed_or_deleted_after_they_were_read_are_not_overwritten() {
         config,
         progress: false,
         line_scope: None,
-        cache_dir: None,
+        cache_dir: Some(root.join(".cache")),
+        file_timeout: None,
     };
     let registry = Registry::bundled().unwrap();
+    // A first run without writing fills the cache, so the run below is replayed from it.
+    let mut filling = Meddler {
+        trigger: PathBuf::new(),
+        meddle: None,
+        reports: Vec::new(),
+    };
+    let diff_only = Settings {
+        mode: Mode::Fix {
+            write: false,
+            unsafe_fixes: false,
+        },
+        ..settings.clone()
+    };
+    run(&diff_only, &registry, &mut filling).unwrap();
     let summary = run(&settings, &registry, &mut reporter).unwrap();
 
     assert!(reporter.meddle.is_none(), "a.py was reported");

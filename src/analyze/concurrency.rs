@@ -295,6 +295,9 @@ pub(super) fn quiet_globals(file: &FileContext, registry: &Registry) -> Vec<Stri
     let index = file.index;
     let root = file.parsed.tree.root_node();
     let mut verdicts: Vec<(String, bool)> = Vec::new();
+    // Each name's place in `verdicts` (a file of many module-level names looked each one up
+    // in all the others).
+    let mut places: HashMap<&str, usize> = HashMap::new();
     for (_, binding) in index.bindings() {
         if binding.scope != index.module_scope() {
             continue;
@@ -313,9 +316,12 @@ pub(super) fn quiet_globals(file: &FileContext, registry: &Registry) -> Vec<Stri
                     };
                     name.is_some_and(|name| data.is_quiet(&name))
                 });
-        match verdicts.iter_mut().find(|(name, _)| *name == binding.name) {
-            Some((_, verdict)) => *verdict &= quiet,
-            None => verdicts.push((binding.name.clone(), quiet)),
+        match places.get(binding.name.as_str()) {
+            Some(&place) => verdicts[place].1 &= quiet,
+            None => {
+                places.insert(&binding.name, verdicts.len());
+                verdicts.push((binding.name.clone(), quiet));
+            }
         }
     }
     verdicts

@@ -92,6 +92,8 @@ pub fn analyze(file: &FileContext, registry: &Registry, selection: &RuleSelectio
     let library = library::preferred_library(file);
     let mut findings = Vec::new();
     for &call in &file.nodes.calls {
+        // A file past its time budget stops here (`budget.rs`).
+        crate::budget::step();
         offer::offer_call(file, registry, selection, library, call, &mut findings);
     }
     suppression::drop_suppressed(file, &mut findings);

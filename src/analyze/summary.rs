@@ -39,6 +39,8 @@ pub fn summarize(
     // The calls of project functions made with nothing known of them: `(function, target)`.
     let mut plain_calls: HashSet<(usize, u32)> = HashSet::new();
     for (id, scope) in index.scopes() {
+        // A file past its time budget stops here too (`budget.rs`).
+        crate::budget::step();
         if let ScopeKind::Function { is_async } = scope.kind {
             by_scope.insert(id, functions.len());
             functions.push(FunctionSummary {

@@ -142,6 +142,21 @@ pub struct CommonArgs {
     /// the working directory).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Stop working on a file after this many seconds (`0.5` allowed): it is reported as
+    /// skipped (with its findings if its analysis was done), nothing of it is written, and
+    /// the other files go on. Default, or 0: no limit.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub file_timeout: Option<std::time::Duration>,
+}
+
+/// A time in seconds, as `--file-timeout` takes it: `0` means no limit.
+fn parse_seconds(value: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of seconds (e.g. 10 or 0.5)"))?;
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("`{value}` is not a number of seconds (e.g. 10 or 0.5)"))
 }
 
 /// The bot reads files and writes Markdown: the output and stdin options of `check` / `fix`
@@ -531,6 +546,7 @@ pub fn settings(common: &CommonArgs, mode: Mode, registry: &Registry) -> Result<
         progress: !common.quiet,
         cache_dir,
         line_scope: scope,
+        file_timeout: common.file_timeout.filter(|budget| !budget.is_zero()),
     })
 }
 

@@ -91,10 +91,12 @@ impl RedisAsyncMapping {
 }
 
 /// What a file's strategies worked out once for all its findings: the migration of each
-/// redis client (by its binding), which every finding on the client shares.
+/// redis client (by its binding), which every finding on the client shares; the file's
+/// `run_in_executor` calls (`strategy/idiom.rs`), found once rather than per finding.
 #[derive(Default)]
 pub struct StrategyMemo {
     redis: RefCell<HashMap<BindingId, Result<Migration, String>>>,
+    pub(crate) run_in_executor: std::cell::OnceCell<Vec<std::ops::Range<usize>>>,
 }
 
 /// The edits of one client's migration.

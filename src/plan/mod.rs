@@ -202,6 +202,7 @@ impl Plan {
             fixed,
             rejected,
             fingerprint,
+            ..
         } = &report.outcome
         else {
             return;

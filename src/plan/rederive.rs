@@ -47,6 +47,7 @@ fn common_args(settings: &PlanSettings) -> CommonArgs {
         since: settings.since.clone(),
         no_cache: true,
         cache_dir: None,
+        file_timeout: None,
     }
 }
 

@@ -23,6 +23,8 @@ pub enum Skip {
     Rejected,
     /// The file could not be written (changed on disk, read-only, ...).
     WriteFailed,
+    /// The file's fixes were stopped at its time budget (`--file-timeout`): nothing changed.
+    OverBudget,
     /// Review: the person skipped it (or quit before reaching it).
     Declined,
     /// Review: a suppression comment was added instead.
@@ -38,6 +40,7 @@ impl Skip {
             Skip::Overlap => "overlapping",
             Skip::Rejected => "would not parse",
             Skip::WriteFailed => "not written",
+            Skip::OverBudget => "over the time budget",
             Skip::Declined => "skipped",
             Skip::Suppressed => "suppressed",
         }
@@ -65,6 +68,11 @@ impl Skip {
             Skip::WriteFailed => (
                 "fix is in a file that could not be written (see the errors above)",
                 "fixes are in files that could not be written (see the errors above)",
+            ),
+            Skip::OverBudget => (
+                "fix is in a file stopped at its time budget, --file-timeout (nothing changed in it)",
+                "fixes are in files stopped at their time budget, --file-timeout (nothing changed \
+                 in them)",
             ),
             Skip::Declined => ("proposal was skipped", "proposals were skipped"),
             Skip::Suppressed => (
@@ -115,6 +123,16 @@ fn skip_reason(report: &FileReport, finding: &Finding, applied: bool, mode: Mode
         None | Some(Applicability::DisplayOnly) => Skip::NoFix,
         Some(Applicability::Unsafe) if !unsafe_fixes => Skip::Unsafe,
         _ if report.write_error.is_some() => Skip::WriteFailed,
+        _ if matches!(
+            &report.outcome,
+            FileOutcome::Checked {
+                over_budget: true,
+                ..
+            }
+        ) =>
+        {
+            Skip::OverBudget
+        }
         _ if matches!(
             &report.outcome,
             FileOutcome::Checked {

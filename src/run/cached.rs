@@ -17,6 +17,7 @@ use crate::report::progress::Progress;
 use crate::settings::Settings;
 use crate::write::Fingerprint;
 
+use super::as_ready::AsReady;
 use super::file::{ProjectRole, isolate_panics, read_file};
 use super::process::{process_in_project, process_path};
 
@@ -58,12 +59,16 @@ pub(super) fn analyze_files_alone(
     registry: &Registry,
     progress: &Progress,
     cache: Option<&mut Cache>,
+    written: &AsReady,
 ) -> Vec<FileOutcome> {
+    // Each file is read once: written as soon as it is done.
     let Some(cache) = cache else {
         return files
             .par_iter()
-            .map(|path| {
+            .enumerate()
+            .map(|(i, path)| {
                 let outcome = process_path(path, settings, registry, ProjectRole::Alone).0;
+                written.finished(i, path, &outcome);
                 progress.advance();
                 outcome
             })
@@ -88,6 +93,7 @@ pub(super) fn analyze_files_alone(
                 Some((outcome, Some((entry.content, stamp)), true))
             };
             if let Some(result) = reused(&|entry| entry.unchanged(stamp)) {
+                written.finished(i, path, &result.0);
                 progress.advance();
                 return result;
             }
@@ -98,7 +104,7 @@ pub(super) fn analyze_files_alone(
                     match reused(&|entry| entry.content == content) {
                         Some(result) => result,
                         None => {
-                            let outcome = isolate_panics(|| {
+                            let outcome = isolate_panics(settings.file_timeout, || {
                                 process_in_project(
                                     &bytes,
                                     path,
@@ -113,6 +119,7 @@ pub(super) fn analyze_files_alone(
                     }
                 }
             };
+            written.finished(i, path, &result.0);
             progress.advance();
             result
         })

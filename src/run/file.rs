@@ -7,10 +7,12 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::analyze::{
     FileContext, Finding, analyze, merge_hops, summarize, syntax_errors as syntax_error_findings,
 };
+use crate::budget::Exceeded;
 use crate::codemod::Registry;
 use crate::lexical::needs_analysis;
 use crate::masked::blank_bodies;
@@ -270,23 +272,42 @@ pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|err| format!("could not read the file: {err}"))
 }
 
-/// A panic while analyzing one file becomes that file's error; the run goes on.
+/// A panic while analyzing one file becomes that file's error, and so does a spent time
+/// budget (`budget`, see `budget.rs`); the run goes on.
 pub(super) fn isolate_panics<T: Default>(
+    budget: Option<Duration>,
     work: impl FnOnce() -> (FileOutcome, T),
 ) -> (FileOutcome, T) {
-    guarded(work).unwrap_or_else(|message| (FileOutcome::Error(message), T::default()))
+    guarded(budget, work).unwrap_or_else(|message| (FileOutcome::Error(message), T::default()))
 }
 
-/// `work`'s result, or, when it panics, the error that reports the panic.
-pub(super) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        format!("internal error while analysing this file (please report it): {message}")
-    })
+/// `work`'s result (one pass over one file, within its time `budget`), or, when it panics or
+/// its budget is spent, the error that says so.
+pub(super) fn guarded<T>(budget: Option<Duration>, work: impl FnOnce() -> T) -> Result<T, String> {
+    let result = catch_unwind(AssertUnwindSafe(|| crate::budget::within(budget, work)));
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(Exceeded)) => Err(skipped(budget, "analysing")),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(format!(
+                "internal error while analysing this file (please report it): {message}"
+            ))
+        }
+    }
+}
+
+/// Why a file was skipped when `doing` it spent its time budget.
+pub(super) fn skipped(budget: Option<Duration>, doing: &str) -> String {
+    let budget = budget.map(crate::budget::shown).unwrap_or_default();
+    format!(
+        "skipped: {doing} this file took longer than its time budget (--file-timeout {budget}); \
+         nothing of it was written"
+    )
 }
 
 /// Test hook for the per-file panic guard (docs/reliability.md): with the environment variable

@@ -7,6 +7,7 @@
 //! nothing more applies), `project` (the project phase: summaries, settling, second pass),
 //! `cached` (the result cache around the per-file step), `stdin` (a project of one file).
 
+mod as_ready;
 mod cached;
 mod file;
 mod process;
@@ -35,8 +36,8 @@ use crate::project::{ModuleMap, ProjectCalls, ProjectLookup, ProjectView};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
 use crate::settings::{Mode, Settings};
-use crate::write::write_atomically;
 
+use self::as_ready::{AsReady, write_fixed};
 use self::file::ProjectRole;
 use self::project::analyze_files;
 use self::stdin::stdin_outcome;
@@ -107,6 +108,18 @@ impl Analysis {
 /// [`analyze_paths`], keeping what the project phase settled when `keep_project` says so
 /// (see [`Analysis::refinder`]).
 pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> Analysis {
+    analyze_writing(settings, registry, keep_project, false).0
+}
+
+/// [`analyze`]; with `writes`, each file's fixed text is written as soon as its outcome is
+/// final (`as_ready.rs`). Per report, whether it was handed over to be written (then its
+/// `write_error` is set when the write failed).
+fn analyze_writing(
+    settings: &Settings,
+    registry: &Registry,
+    keep_project: bool,
+    writes: bool,
+) -> (Analysis, Vec<bool>) {
     let mut discovered = discover(
         &settings.paths,
         &settings.exclude,
@@ -135,6 +148,7 @@ pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> 
         (Some(dir), None) => Cache::open(dir, settings),
         _ => None,
     };
+    let mut written = AsReady::new(discovered.files.len(), writes);
     let (outcomes, project) = analyze_files(
         &discovered.files,
         &roots,
@@ -143,21 +157,21 @@ pub fn analyze(settings: &Settings, registry: &Registry, keep_project: bool) -> 
         &progress,
         cache.as_mut(),
         keep_project,
+        &written,
     );
     progress.finish();
-    reports.extend(
-        discovered
-            .files
-            .iter()
-            .zip(outcomes)
-            .map(|(path, outcome)| FileReport {
-                display_path: display_path(path),
-                path: path.clone(),
-                outcome,
-                write_error: None,
-            }),
-    );
-    Analysis { reports, project }
+    let mut handed = vec![false; reports.len()];
+    for (i, (path, outcome)) in discovered.files.iter().zip(outcomes).enumerate() {
+        let write = written.take(i);
+        handed.push(write.is_some());
+        reports.push(FileReport {
+            display_path: display_path(path),
+            path: path.clone(),
+            outcome,
+            write_error: write.flatten(),
+        });
+    }
+    (Analysis { reports, project }, handed)
 }
 
 /// Whether the run reports a rule that needs the project phase.
@@ -213,19 +227,16 @@ pub fn run(
     }
     let writes = matches!(settings.mode, Mode::Fix { write: true, .. });
     let mut output_error = None;
-    for mut report in analyze_paths(settings, registry) {
-        if let (
-            Mode::Fix { write: true, .. },
-            FileOutcome::Checked {
-                fixed: Some(fixed),
-                applied,
-                ..
-            },
-        ) = (settings.mode, &mut report.outcome)
-            && let Err(err) = write_atomically(&report.path, &fixed.bytes, fixed.read_as)
+    let (analysis, handed) = analyze_writing(settings, registry, false, writes);
+    for (mut report, handed) in analysis.reports.into_iter().zip(handed) {
+        // Most files were written as their outcome was ready; the others are written now.
+        if writes && !handed {
+            report.write_error = write_fixed(&report.path, &report.outcome);
+        }
+        if report.write_error.is_some()
+            && let FileOutcome::Checked { applied, .. } = &mut report.outcome
         {
             // Nothing of this file was written: none of its fixes is applied.
-            report.write_error = Some(err.to_string());
             applied.iter_mut().for_each(|a| *a = false);
         }
         tally(&mut summary, &report);

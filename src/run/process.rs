@@ -47,5 +47,7 @@ pub(super) fn process_path(
         Ok(bytes) => bytes,
         Err(message) => return (FileOutcome::Error(message), None),
     };
-    isolate_panics(|| process_in_project(&bytes, path, settings, registry, role))
+    isolate_panics(settings.file_timeout, || {
+        process_in_project(&bytes, path, settings, registry, role)
+    })
 }

@@ -20,6 +20,7 @@ use crate::project::{
 use crate::report::progress::Progress;
 use crate::settings::Settings;
 
+use super::as_ready::AsReady;
 use super::cached::{self, SummaryPass, analyze_files_alone};
 use super::file::{Analyzed, ProjectRole, analyze_in_project, guarded, read_file};
 use super::process::process_path;
@@ -33,6 +34,14 @@ use super::{SettledProject, display_path, needs_project};
 ///
 /// `keep_project`: return what the project phase settled (the review's rounds look the
 /// calls up); the cache then never replays a whole run, which would skip the settling.
+///
+/// `written`: each file is handed over to be written once its outcome is final and no later
+/// pass reads it from disk again. Every pass reads files: the lexical pass and the first pass
+/// their own, the waves on demand the files called into (any file without a summary yet),
+/// the second pass its own again. So no file is written before the waves on demand are over;
+/// then the files the second pass leaves alone are written at once, in parallel, and each
+/// file the second pass finishes as soon as it is finished (it reads no other file).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn analyze_files(
     files: &[PathBuf],
     roots: &[PathBuf],
@@ -41,10 +50,11 @@ pub(super) fn analyze_files(
     progress: &Progress,
     cache: Option<&mut Cache>,
     keep_project: bool,
+    written: &AsReady,
 ) -> (Vec<FileOutcome>, Option<SettledProject>) {
     if !needs_project(settings, registry) {
         return (
-            analyze_files_alone(files, settings, registry, progress, cache),
+            analyze_files_alone(files, settings, registry, progress, cache, written),
             None,
         );
     }
@@ -277,10 +287,19 @@ pub(super) fn analyze_files(
     // last run's.
     let reused =
         |i: usize| cached::outcome(previous.get(i), &files[i], contents[i], calls[i].as_ref());
+    let finishing: Vec<bool> = (0..files.len())
+        .map(|i| waiting[i].is_some() || calls[i].is_some() || deferred[i])
+        .collect();
+    // Nothing reads the files the second pass leaves alone again: written now.
+    outcomes.par_iter().enumerate().for_each(|(i, outcome)| {
+        if let (false, Some(outcome)) = (finishing[i], outcome) {
+            written.finished(i, &files[i], outcome);
+        }
+    });
     let second: Vec<(usize, FileOutcome)> = waiting
         .into_par_iter()
         .enumerate()
-        .filter(|(i, analyzed)| analyzed.is_some() || calls[*i].is_some() || deferred[*i])
+        .filter(|(i, _)| finishing[*i])
         .filter_map(|(i, analyzed)| {
             let file = SettledFile {
                 path: &files[i],
@@ -290,10 +309,12 @@ pub(super) fn analyze_files(
                 deferred: deferred[i],
             };
             let outcome =
-                outcome_with_settled_calls(file, &map, &lexical, settings, registry, &|| {
-                    reused(i)
-                })?;
-            Some((i, outcome))
+                outcome_with_settled_calls(file, &map, &lexical, settings, registry, &|| reused(i));
+            // Finished (or left with the first pass's outcome): written at once.
+            if let Some(outcome) = outcome.as_ref().or(outcomes[i].as_ref()) {
+                written.finished(i, &files[i], outcome);
+            }
+            Some((i, outcome?))
         })
         .collect();
     for (i, outcome) in second {
@@ -373,7 +394,7 @@ pub(super) fn first_pass(
         Ok(bytes) => bytes,
         Err(message) => return failed(FileOutcome::Error(message)),
     };
-    guarded(|| {
+    guarded(settings.file_timeout, || {
         let (analyzed, summary) = analyze_in_project(&bytes, path, settings, registry, role);
         let analyzed = match analyzed {
             Ok(analyzed) if analyzed.findings.is_empty() => Err(fixed_outcome(
@@ -724,6 +745,8 @@ fn outcome_with_settled_calls(
         None => ProjectRole::Alone,
     };
     let path = file.path;
-    let outcome = guarded(|| fixed_outcome(analyzed, path, settings, registry, round_role));
+    let outcome = guarded(settings.file_timeout, || {
+        fixed_outcome(analyzed, path, settings, registry, round_role)
+    });
     Some(outcome.unwrap_or_else(FileOutcome::Error))
 }

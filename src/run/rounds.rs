@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::analyze::{Finding, SYNTAX_ERROR_REASON, with_syntax_errors};
+use crate::budget::stopped;
 use crate::codemod::Registry;
 use crate::fix::imports::SPLIT_IMPORTS_REASON;
 use crate::fix::{Applicability, CheckMask, fix_file_masked};
@@ -15,8 +16,9 @@ use crate::outcome::{FileOutcome, FixedFile};
 use crate::parse::ParsedFile;
 use crate::settings::Settings;
 use crate::source::{LineIndex, SourceText};
+use crate::write::Fingerprint;
 
-use super::file::{Analyzed, ProjectRole, find_in_project};
+use super::file::{Analyzed, ProjectRole, find_in_project, skipped};
 
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
 pub const MAX_FIX_ROUNDS: usize = 8;
@@ -132,6 +134,7 @@ pub(super) fn fixed_outcome(
     let mut applied = vec![false; findings.len()];
     let mut fixed = None;
     let mut rejected = None;
+    let mut stopped_early = false;
     let context = RoundContext {
         source: &source,
         syntax_errors,
@@ -143,14 +146,24 @@ pub(super) fn fixed_outcome(
     if settings.mode.threshold().is_none() && may_fix_later(&findings, syntax_errors) {
         // `check`: what `fix` and `fix --unsafe-fixes` would do in later rounds.
         for threshold in [Applicability::Unsafe, Applicability::Safe] {
-            let rounds = fix_in_rounds(&findings, threshold, &context);
+            // Past the file's time budget, its findings are reported as they are.
+            let Ok(rounds) = stopped(|| fix_in_rounds(&findings, threshold, &context)) else {
+                rejected = Some(skipped(settings.file_timeout, "analysing"));
+                stopped_early = true;
+                break;
+            };
             mark_later_rounds(&mut findings, &rounds.applied, threshold);
         }
     }
     if let Some(threshold) = settings.mode.threshold()
         && findings.iter().any(|f| f.fix.is_some())
     {
-        let rounds = fix_in_rounds(&findings, threshold, &context);
+        // Past the file's time budget, its findings are reported, none fixed.
+        let Ok(rounds) = stopped(|| fix_in_rounds(&findings, threshold, &context)) else {
+            let rejected = Some(skipped(settings.file_timeout, "fixing"));
+            let outcome = checked_outcome(source, findings, applied, None, rejected, fingerprint);
+            return over_budget(outcome);
+        };
         mark_later_rounds(&mut findings, &rounds.applied, threshold);
         applied = rounds.applied;
         rejected = rounds.rejected;
@@ -172,6 +185,30 @@ pub(super) fn fixed_outcome(
             }
         }
     }
+    let outcome = checked_outcome(source, findings, applied, fixed, rejected, fingerprint);
+    if stopped_early {
+        return over_budget(outcome);
+    }
+    outcome
+}
+
+/// `outcome`, marked as stopped at the file's time budget.
+fn over_budget(mut outcome: FileOutcome) -> FileOutcome {
+    if let FileOutcome::Checked { over_budget, .. } = &mut outcome {
+        *over_budget = true;
+    }
+    outcome
+}
+
+/// The outcome of a file analyzed (and, in fix mode, fixed).
+fn checked_outcome(
+    source: SourceText,
+    findings: Vec<Finding>,
+    applied: Vec<bool>,
+    fixed: Option<Box<FixedFile>>,
+    rejected: Option<String>,
+    fingerprint: Fingerprint,
+) -> FileOutcome {
     let (text, fingerprint) = if findings.is_empty() {
         (String::new(), None)
     } else {
@@ -183,6 +220,7 @@ pub(super) fn fixed_outcome(
         applied,
         fixed,
         rejected,
+        over_budget: false,
         fingerprint,
     }
 }

@@ -21,7 +21,7 @@ pub fn stdin_outcome(
 ) -> FileOutcome {
     let single = || process_in_project(bytes, path, settings, registry, ProjectRole::Alone);
     if !needs_project(settings, registry) {
-        return isolate_panics(single).0;
+        return isolate_panics(settings.file_timeout, single).0;
     }
     let module = ModuleInfo {
         name: path
@@ -44,8 +44,9 @@ pub fn stdin_outcome(
         speculate: None,
         left_out: &[],
     };
-    let (outcome, summary) =
-        isolate_panics(|| process_in_project(bytes, path, settings, registry, role));
+    let (outcome, summary) = isolate_panics(settings.file_timeout, || {
+        process_in_project(bytes, path, settings, registry, role)
+    });
     let Some(summary) = summary else {
         return outcome;
     };
@@ -64,5 +65,8 @@ pub fn stdin_outcome(
         module: &file.module,
         map: &map,
     });
-    isolate_panics(|| process_in_project(bytes, path, settings, registry, role)).0
+    isolate_panics(settings.file_timeout, || {
+        process_in_project(bytes, path, settings, registry, role)
+    })
+    .0
 }

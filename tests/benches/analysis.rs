@@ -57,6 +57,7 @@ fn benches(c: &mut Criterion) {
         progress: false,
         line_scope: None,
         cache_dir: None,
+        file_timeout: None,
     };
     for (name, text) in inputs() {
         let mut group = c.benchmark_group(name);

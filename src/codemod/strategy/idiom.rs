@@ -247,22 +247,12 @@ fn made_by_one_of(site: &Site, range: &std::ops::Range<usize>, made_by: &[String
         .is_some_and(|q| made_by.contains(&q))
 }
 
-/// `<loop>.run_in_executor(<executor>, f)` with the executor the class, else the module,
-/// already passes to `run_in_executor`, when it is one `made_by` made there: `self._pool` set
-/// in a method of the class (and never to anything else), or a module global. The loop is
-/// `asyncio.get_running_loop()`.
-fn executor_offload(
-    site: &Site,
-    coroutine: ScopeId,
-    offset: usize,
-    made_by: &[String],
-    idiom: &OffloadIdiom,
-) -> Result<Option<ProjectOffload>, String> {
-    if !site.text.contains("run_in_executor") {
-        return Ok(None);
-    }
-    let ours = self_of(site, coroutine, offset);
+/// The byte ranges of the file's `<x>.run_in_executor(...)` calls.
+fn run_in_executor_calls(site: &Site) -> Vec<std::ops::Range<usize>> {
     let mut calls = Vec::new();
+    if !site.text.contains("run_in_executor") {
+        return calls;
+    }
     let root = site.tree.root_node();
     let mut stack = vec![root];
     let mut cursor = root.walk();
@@ -275,9 +265,38 @@ fn executor_offload(
                 .and_then(|c| c.field(Field::Attribute))
                 .is_some_and(|a| &site.text[a.byte_range()] == "run_in_executor");
         if is_run_in_executor {
-            calls.push(node);
+            calls.push(node.byte_range());
         }
     }
+    calls
+}
+
+/// `<loop>.run_in_executor(<executor>, f)` with the executor the class, else the module,
+/// already passes to `run_in_executor`, when it is one `made_by` made there: `self._pool` set
+/// in a method of the class (and never to anything else), or a module global. The loop is
+/// `asyncio.get_running_loop()`.
+fn executor_offload(
+    site: &Site,
+    coroutine: ScopeId,
+    offset: usize,
+    made_by: &[String],
+    idiom: &OffloadIdiom,
+) -> Result<Option<ProjectOffload>, String> {
+    // Found once per file: looking for them per finding read the whole file each time.
+    let found = site
+        .memo
+        .run_in_executor
+        .get_or_init(|| run_in_executor_calls(site));
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let ours = self_of(site, coroutine, offset);
+    let root = site.tree.root_node();
+    let mut calls: Vec<Node> = found
+        .iter()
+        .filter_map(|range| node_at(root, range))
+        .filter(|node| node.kind_name() == "call")
+        .collect();
     // The class's own calls first, each group in source order.
     let in_class = |node: Node| {
         ours.as_ref().is_some_and(|(_, class)| {

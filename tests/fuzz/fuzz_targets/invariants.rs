@@ -43,6 +43,7 @@ fn settings(unsafe_fixes: bool, http_client: HttpClient) -> Settings {
         progress: false,
         line_scope: None,
         cache_dir: None,
+        file_timeout: None,
     }
 }
 
