@@ -129,6 +129,7 @@ pub(super) fn fixed_outcome(
             fixed: None,
             rejected: None,
             fingerprint: Some(fingerprint),
+            over_budget: false,
         };
     }
     let mut applied = vec![false; findings.len()];
