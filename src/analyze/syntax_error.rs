@@ -45,33 +45,22 @@ pub fn syntax_errors(parsed: &ParsedFile, text: &str) -> Vec<Finding> {
 }
 
 /// Valid Python that tree-sitter's grammar cannot parse, so not reported: a boolean
-/// operator in a parameter's or a return annotation (`items: List[str] or None = None`,
-/// `-> Dict or None:`), which Python evaluates as any expression but the grammar reads as a
-/// type ending at the subscript. The parse keeps its error range (no fix is made inside it).
+/// operator in an annotation (`items: List[str] or None = None`, `x: Dict or None = f()`,
+/// `-> List[str] or None:`), which Python evaluates as any expression but the grammar reads as
+/// a type that ends at the subscript, leaving `or None` as an error right after the `type` (or
+/// after the `typed_parameter` holding it).
+/// The parse keeps its error range (no fix is made inside it).
 fn is_grammar_gap(node: &Node, text: &str) -> bool {
-    let code = text.get(node.byte_range()).unwrap_or_default().trim_start();
+    let code = text.get(node.byte_range()).unwrap_or_default();
     let operator = ["or", "and"].iter().any(|word| {
         code.strip_prefix(word)
             .is_some_and(|rest| rest.starts_with(char::is_whitespace))
     });
-    let mut ancestor = node.parent();
-    let mut in_annotation = false;
-    for _ in 0..3 {
-        let Some(current) = ancestor else { break };
-        if matches!(
-            current.kind(),
-            "parameters"
-                | "lambda_parameters"
-                | "typed_parameter"
-                | "typed_default_parameter"
-                | "function_definition"
-        ) {
-            in_annotation = true;
-            break;
-        }
-        ancestor = current.parent();
-    }
-    operator && in_annotation && !code.contains('\n')
+    operator
+        && !code.contains('\n')
+        && node
+            .prev_sibling()
+            .is_some_and(|previous| matches!(previous.kind(), "type" | "typed_parameter"))
 }
 
 /// The message of an `ERROR` node: the token tree-sitter could not place, or the start of
@@ -172,6 +161,8 @@ mod tests {
             "def f(a: List[str] or None = None, b: int = 1):\n    pass\n",
             "def f(a: Dict[str, int] or None):\n    pass\n",
             "def f(\n    a: List[str] or None = None,\n    b: Callable,\n):\n    pass\n",
+            "x: Dict[str, int] or None = g()\n",
+            "def f() -> List[str] or None:\n    pass\n",
         ] {
             let errors = syntax_errors(&parse(text), text);
             assert!(errors.is_empty(), "{text}: {:?}", errors[0].message);
