@@ -1,0 +1,140 @@
+//! The caveats UNF401's reach puts on a worker-thread fix of a call through a class: a class
+//! called on itself keeps nothing (its staticmethods and classmethods are judged by what they
+//! do), an object under construction is nobody's yet, a constructor whose object keeps a
+//! thread-bound object gets no fix, and a real shared instance with state stays unsafe. Each
+//! behaviour change is proven by running the rewritten program.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{project, test_python, unfreeze_in};
+
+/// The UNF401 findings of `check --format json .` in `file`, by line.
+fn unf401(dir: &Path, file: &str) -> Vec<(u64, serde_json::Value)> {
+    let check = unfreeze_in(
+        dir,
+        &["check", "--isolated", "--no-cache", "--format", "json", "."],
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "UNF401" && f["filename"].as_str().unwrap().ends_with(file))
+        .map(|f| (f["location"]["row"].as_u64().unwrap(), f.clone()))
+        .collect()
+}
+
+fn at(found: &[(u64, serde_json::Value)], line: u64) -> &serde_json::Value {
+    &found
+        .iter()
+        .find(|(l, _)| *l == line)
+        .unwrap_or_else(|| panic!("no UNF401 at line {line}: {found:?}"))
+        .1
+}
+
+/// Run `script` in `dir` with the test Python; its stdout (it must succeed).
+fn run(dir: &Path, script: &str) -> String {
+    let output = common::python(&test_python())
+        .arg(script)
+        .current_dir(dir)
+        .output();
+    assert_eq!(output.code, Some(0), "{script} failed:\n{}", output.show());
+    output.stdout
+}
+
+/// `unfreeze fix --write .` with `extra` arguments; it must succeed.
+fn fix(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["fix", "--isolated", "--no-cache", "--write"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    let output = unfreeze_in(dir, &args);
+    assert!(
+        output.code == Some(0) || output.code == Some(1),
+        "fix failed:\n{}",
+        output.show()
+    );
+}
+
+/// A class used as a namespace of database helpers (each opens its own connection), and a
+/// classmethod that counts on the class.
+const CLASS_DB: &str = r#"import sqlite3
+
+PATH = "app.db"
+
+
+class DB:
+    count = 0
+
+    @staticmethod
+    def fetch_all(query):
+        conn = sqlite3.connect(PATH)
+        try:
+            return conn.execute(query).fetchall()
+        finally:
+            conn.close()
+
+    @classmethod
+    def bump(cls):
+        conn = sqlite3.connect(PATH)
+        conn.close()
+        cls.count += 1
+        return cls.count
+"#;
+
+const CLASS_MAIN: &str = r#"import asyncio
+import sqlite3
+
+from db import DB, PATH
+
+
+async def main():
+    task = asyncio.create_task(asyncio.sleep(0))
+    rows = DB.fetch_all("SELECT n FROM t ORDER BY n")
+    print(rows)
+    print(DB.bump())
+    await task
+
+
+if __name__ == "__main__":
+    conn = sqlite3.connect(PATH)
+    conn.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+    conn.execute("INSERT INTO t VALUES (1), (2)")
+    conn.commit()
+    conn.close()
+    asyncio.run(main())
+"#;
+
+/// `DB.fetch_all(...)` on the class keeps nothing shared: a safe fix, and the rewritten
+/// program gives the same rows. `DB.bump()` writes `cls.count`: unsafe, and the caveat says
+/// so (not a blanket text about the receiver).
+#[test]
+fn a_call_on_a_class_is_judged_by_what_it_does_not_by_the_receiver() {
+    let dir = project(&[
+        ("db.py", CLASS_DB.as_bytes()),
+        ("main.py", CLASS_MAIN.as_bytes()),
+    ]);
+    let found = unf401(dir.path(), "main.py");
+    let fetch = at(&found, 9);
+    assert_eq!(fetch["fix"]["applicability"], "safe", "{fetch}");
+    let bump = at(&found, 11);
+    assert_eq!(bump["fix"]["applicability"], "unsafe", "{bump}");
+    let text = bump.to_string();
+    assert!(text.contains("changes `cls.count`"), "{text}");
+    assert!(!text.contains("runs in a worker thread on `DB`"), "{text}");
+
+    let before = run(dir.path(), "main.py");
+    assert_eq!(before, "[(1,), (2,)]\n1\n");
+    fs::remove_file(dir.path().join("app.db")).unwrap();
+    fix(dir.path(), &[]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(DB.fetch_all, \"SELECT n FROM t ORDER BY n\")"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("print(DB.bump())"), "{fixed}");
+    assert_eq!(run(dir.path(), "main.py"), before);
+}
