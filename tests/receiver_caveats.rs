@@ -138,3 +138,71 @@ fn a_call_on_a_class_is_judged_by_what_it_does_not_by_the_receiver() {
     assert!(fixed.contains("print(DB.bump())"), "{fixed}");
     assert_eq!(run(dir.path(), "main.py"), before);
 }
+
+/// A store whose `__init__` makes its folder and sets its attributes, made by a helper and by
+/// a constructor call in the coroutine.
+const STORE: &str = r#"import os
+import time
+
+
+class Store:
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        time.sleep(0.01)
+        self._path = path
+        self.items = []
+
+    def path(self):
+        return self._path
+
+
+def open_store(path):
+    return Store(path)
+"#;
+
+const STORE_MAIN: &str = r#"import asyncio
+
+from store import Store, open_store
+
+
+async def main():
+    task = asyncio.create_task(asyncio.sleep(0))
+    store = open_store("data/a.json")
+    other = Store("data/b.json")
+    print(store.path(), other.path(), os.path.isdir("data"))
+    await task
+
+
+import os
+
+asyncio.run(main())
+"#;
+
+/// `__init__` reached through a construction sets attributes of the object being made, which
+/// no coroutine can see: `open_store(...)` keeps its safe fix (no "changes `self._path`"
+/// caveat), and the rewritten program runs the same.
+#[test]
+fn an_object_under_construction_is_nobodys_yet() {
+    let dir = project(&[
+        ("store.py", STORE.as_bytes()),
+        ("main.py", STORE_MAIN.as_bytes()),
+    ]);
+    let found = unf401(dir.path(), "main.py");
+    let helper = at(&found, 8);
+    assert_eq!(helper["fix"]["applicability"], "safe", "{helper}");
+    let constructor = at(&found, 9);
+    let text = constructor.to_string();
+    assert!(!text.contains("changes `self._path`"), "{text}");
+    assert!(!text.contains("changes `self.items`"), "{text}");
+
+    let before = run(dir.path(), "main.py");
+    assert_eq!(before, "data/a.json data/b.json True\n");
+    fs::remove_dir_all(dir.path().join("data")).unwrap();
+    fix(dir.path(), &[]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("store = await asyncio.to_thread(open_store, \"data/a.json\")"),
+        "{fixed}"
+    );
+    assert_eq!(run(dir.path(), "main.py"), before);
+}
