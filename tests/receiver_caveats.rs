@@ -206,3 +206,65 @@ fn an_object_under_construction_is_nobodys_yet() {
     );
     assert_eq!(run(dir.path(), "main.py"), before);
 }
+
+/// A handler whose `__init__` opens a sqlite3 connection and keeps it on `self`.
+const HANDLER: &str = r#"import sqlite3
+
+
+class DatabaseHandler:
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+
+    def add(self, n):
+        self.conn.execute("INSERT INTO t VALUES (?)", (n,))
+        self.conn.commit()
+
+    def total(self):
+        return self.conn.execute("SELECT SUM(n) FROM t").fetchone()[0]
+"#;
+
+const HANDLER_MAIN: &str = r#"import asyncio
+
+from handler import DatabaseHandler
+
+
+async def main():
+    task = asyncio.create_task(asyncio.sleep(0))
+    db = DatabaseHandler("app.db")
+    db.add(2)
+    db.add(3)
+    print(db.total())
+    await task
+
+
+asyncio.run(main())
+"#;
+
+/// Made in a worker thread, the handler's connection would raise `sqlite3.ProgrammingError`
+/// at its first use on the event loop's thread: the constructor gets no fix (the reason names
+/// `self.conn`), not an unsafe one, and the program still runs after `--unsafe-fixes`.
+#[test]
+fn a_constructor_keeping_a_thread_bound_object_gets_no_fix() {
+    let dir = project(&[
+        ("handler.py", HANDLER.as_bytes()),
+        ("main.py", HANDLER_MAIN.as_bytes()),
+    ]);
+    let found = unf401(dir.path(), "main.py");
+    let constructor = at(&found, 8);
+    assert!(constructor["fix"].is_null(), "{constructor}");
+    let reason = constructor["no_fix_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("`self.conn`"), "{reason}");
+    assert!(reason.contains("sqlite3 connection"), "{reason}");
+
+    let before = run(dir.path(), "main.py");
+    assert_eq!(before, "5\n");
+    fs::remove_file(dir.path().join("app.db")).unwrap();
+    fix(dir.path(), &["--unsafe-fixes"]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("db = DatabaseHandler(\"app.db\")"),
+        "{fixed}"
+    );
+    assert_eq!(run(dir.path(), "main.py"), before);
+}
