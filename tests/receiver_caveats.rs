@@ -268,3 +268,68 @@ fn a_constructor_keeping_a_thread_bound_object_gets_no_fix() {
     );
     assert_eq!(run(dir.path(), "main.py"), before);
 }
+
+/// A real shared instance with state: a module-level `store = Store()` whose method fills its
+/// cache.
+const SHARED_STORE: &str = r#"import time
+
+
+class Store:
+    def __init__(self):
+        self.cache = {}
+
+    def load(self, key):
+        time.sleep(0.01)
+        self.cache[key] = key.upper()
+        return self.cache[key]
+
+
+store = Store()
+"#;
+
+const SHARED_MAIN: &str = r#"import asyncio
+
+from shared import store
+
+
+async def main():
+    task = asyncio.create_task(asyncio.sleep(0))
+    print(store.load("a"), sorted(store.cache))
+    await task
+
+
+asyncio.run(main())
+"#;
+
+/// Unlike a class, a module-level instance is shared with every coroutine: its method's fix
+/// stays unsafe, the caveat names the instance and what the method changes; only
+/// `--unsafe-fixes` applies it, and the program still runs.
+#[test]
+fn a_shared_instance_with_state_stays_unsafe() {
+    let dir = project(&[
+        ("shared.py", SHARED_STORE.as_bytes()),
+        ("main.py", SHARED_MAIN.as_bytes()),
+    ]);
+    let found = unf401(dir.path(), "main.py");
+    let load = at(&found, 8);
+    assert_eq!(load["fix"]["applicability"], "unsafe", "{load}");
+    let text = load.to_string();
+    assert!(
+        text.contains("`store`, imported from another module"),
+        "{text}"
+    );
+    assert!(text.contains("changes `self.cache"), "{text}");
+
+    let before = run(dir.path(), "main.py");
+    assert_eq!(before, "A ['a']\n");
+    fix(dir.path(), &[]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(fixed.contains("print(store.load(\"a\")"), "{fixed}");
+    fix(dir.path(), &["--unsafe-fixes"]);
+    let fixed = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        fixed.contains("await asyncio.to_thread(store.load, \"a\")"),
+        "{fixed}"
+    );
+    assert_eq!(run(dir.path(), "main.py"), before);
+}
