@@ -214,9 +214,9 @@ const HANDLER: &str = r#"import sqlite3
 class DatabaseHandler:
     def __init__(self, path):
         self.conn = sqlite3.connect(path)
-        self.conn.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
 
     def add(self, n):
+        self.conn.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
         self.conn.execute("INSERT INTO t VALUES (?)", (n,))
         self.conn.commit()
 
