@@ -485,7 +485,15 @@ mod tests {
                     "by_parameter".to_owned(),
                     Some("the sqlite3 connection `db`, a parameter its caller made".to_owned())
                 ),
-                ("Store.__init__".to_owned(), None),
+                // Reached through a construction (UNF401 follows it), the object made in a
+                // worker thread would keep the connection for the loop's thread.
+                (
+                    "Store.__init__".to_owned(),
+                    Some(
+                        "the sqlite3 connection it makes and keeps in `self.db` for later code"
+                            .to_owned()
+                    )
+                ),
                 (
                     "Store.get".to_owned(),
                     Some("the sqlite3 connection `self.db`, made in another method".to_owned())

@@ -277,6 +277,34 @@ pub(super) fn shared_receiver(names: &Names, callee: Node) -> Option<String> {
     }
 }
 
+/// Whether the object of `callee` (`DB` in `DB.fetch_all`) names a project class itself, not
+/// an instance: a class bound in the file, or an imported name whose absolute name with the
+/// method is the chain's first hop (`app.db.DB.fetch_all` for `DB.fetch_all`).
+fn names_class(names: &Names, callee: Node, first_hop: &str) -> bool {
+    if callee.kind_name() != "attribute" {
+        return false;
+    }
+    let (Some(object), Some(method)) =
+        (callee.field(Field::Object), callee.field(Field::Attribute))
+    else {
+        return false;
+    };
+    let index = names.file.index;
+    let text = names.file.text;
+    if object.kind_name() == "identifier"
+        && let Resolution::Binding(id) =
+            index.resolve_name(&text[object.byte_range()], object.start_byte())
+        && index.binding(id).kind == BindingKind::Class
+    {
+        return true;
+    }
+    let Some(name) = names.project_name(object) else {
+        return false;
+    };
+    let called = format!("{name}.{}", &text[method.byte_range()]);
+    called == first_hop || called.ends_with(&format!(".{first_hop}"))
+}
+
 /// Whether `call` is the value of a `with` item (`with Client() as c:`).
 pub(super) fn is_with_item(call: Node) -> bool {
     call.parent().is_some_and(|p| {
@@ -335,6 +363,12 @@ pub(super) fn reach_fix(
              event loop's thread: an object holding something bound to the thread that made it \
              (a sqlite3 connection, a thread-local) would not work there{with}"
         )));
+    }
+    // A class keeps nothing of its own a call shares: a staticmethod or classmethod called
+    // on it is judged by what the function does (its moved-code hazards: `cls.x` it writes,
+    // a file, a database, a module global), not by the receiver.
+    if names_class(names, callee, first_hop) {
+        return None;
     }
     let shared = shared_receiver(names, callee)?;
     Some(ReachFix::Unsafe(format!(

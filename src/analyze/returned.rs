@@ -97,8 +97,9 @@ fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Op
 /// for later code, on `self` / `cls` (`self.conn = sqlite3.connect(p)`) or in a module
 /// global (`global conn; conn = sqlite3.connect(p)`): run in a worker thread, the function
 /// would make it there and leave it to code that runs on the event loop's thread, so it is
-/// pinned like a function using an object it did not make. `__init__` is left out: it runs
-/// where its class is called, which the project phase does not follow.
+/// pinned like a function using an object it did not make. So is `__init__`: UNF401 follows
+/// a construction to it, and an object made in a worker thread keeping such an object would
+/// fail at its first use on the event loop's thread (no fix, not an unsafe one).
 pub(super) fn stored_affine(
     file: &FileContext,
     registry: &Registry,
@@ -115,10 +116,7 @@ pub(super) fn stored_affine(
         "attribute" => {
             let object = left.field(Field::Object)?;
             let receiver = &file.text[object.byte_range()];
-            if object.kind_name() != "identifier"
-                || !matches!(receiver, "self" | "cls")
-                || index.scope(function).name.as_deref() == Some("__init__")
-            {
+            if object.kind_name() != "identifier" || !matches!(receiver, "self" | "cls") {
                 return None;
             }
             format!("`{}`", &file.text[left.byte_range()])

@@ -20,7 +20,7 @@ use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
 use crate::project::{FunctionSummary, HazardKind, ModuleInfo, ThreadHazard};
-use crate::semantic::{BindingKind, Resolution, ScopeId};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
 
 /// The `[moved-code]` lists of an enabled codemod, if any.
@@ -118,6 +118,9 @@ pub(super) fn record_hazards(
         };
         for target in targets.into_iter().flat_map(flatten_targets) {
             if !matches!(target.kind_name(), "attribute" | "subscript") {
+                continue;
+            }
+            if sets_own_attribute_in_init(file, target) {
                 continue;
             }
             if let Some(state) = shared_state(file, target) {
@@ -399,6 +402,35 @@ fn shared_state(file: &FileContext, expression: Node) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether `target` is `self.x` set in an `__init__` (a method of a class): reached through a
+/// construction, it sets an attribute of the object being made, which no coroutine can see
+/// yet. (`self.x[k] = v` or `self.x.append(v)` may change an object passed in, and stay.)
+fn sets_own_attribute_in_init(file: &FileContext, target: Node) -> bool {
+    if target.kind_name() != "attribute" {
+        return false;
+    }
+    let Some(object) = target
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")
+    else {
+        return false;
+    };
+    let index = file.index;
+    let Resolution::Binding(id) =
+        index.resolve_name(&file.text[object.byte_range()], object.start_byte())
+    else {
+        return false;
+    };
+    let binding = index.binding(id);
+    let function = index.scope(binding.scope);
+    binding.kind == BindingKind::Parameter
+        && binding.name == "self"
+        && function.name.as_deref() == Some("__init__")
+        && function
+            .parent
+            .is_some_and(|class| index.scope(class).kind == ScopeKind::Class)
 }
 
 /// The shared files of `file` (computed once; the summary, made first, gives the module).
