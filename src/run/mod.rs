@@ -9,6 +9,7 @@
 
 mod cached;
 mod file;
+mod labels;
 mod process;
 mod project;
 mod rounds;
