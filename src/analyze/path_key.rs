@@ -240,32 +240,50 @@ pub(super) fn path_key(
             let qualified = file.index.qualified_name(expr, file.text)?;
             Some((absolute(module, &qualified), true))
         }
+        // A thread hop awaited gives what the call in the thread returns.
+        "await" => path_key(file, moved, module, expr.named_child(0)?, depth + 1),
         "call" => {
             let callee = expr.field(Field::Function)?;
             let root = file.parsed.tree.root_node();
-            if let Some(method) = on_self(file, callee) {
-                return Some((format!("{}()", global(module, &method)), true));
-            }
-            if let Some(qualified) = file.index.callable_name(callee, root, file.text)
-                && moved.path_builders.contains(&qualified)
-            {
-                let arguments = expr.field(Field::Arguments)?;
-                let mut cursor = arguments.walk();
-                let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
-                return join(file, moved, module, &parts, depth);
-            }
-            // A function of this module returning the path.
-            let name = text(callee);
-            let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
-                return None;
-            };
-            let binding = file.index.binding(id);
-            match &binding.kind {
-                BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
-                    Some((format!("{}()", global(module, name)), true))
+            if let Some(qualified) = file.index.callable_name(callee, root, file.text) {
+                if moved.path_builders.contains(&qualified) {
+                    let arguments = expr.field(Field::Arguments)?;
+                    let mut cursor = arguments.walk();
+                    let parts: Vec<Node> = arguments.named_children(&mut cursor).collect();
+                    return join(file, moved, module, &parts, depth);
                 }
-                _ => None,
+                // `asyncio.to_thread(get_path)` is `get_path()` run in a thread.
+                if moved.thread_hops.contains(&qualified) {
+                    return returned_by(file, module, argument(file, expr, 0, None)?);
+                }
             }
+            returned_by(file, module, callee)
+        }
+        _ => None,
+    }
+}
+
+/// The key of the path `function` returns when called: a method through `self` / `cls`, or a
+/// function of this module.
+fn returned_by(
+    file: &FileContext,
+    module: Option<&ModuleInfo>,
+    function: Node,
+) -> Option<(String, bool)> {
+    if let Some(method) = on_self(file, function) {
+        return Some((format!("{}()", global(module, &method)), true));
+    }
+    if function.kind_name() != "identifier" {
+        return None;
+    }
+    let name = &file.text[function.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, function.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    match &binding.kind {
+        BindingKind::Function { .. } if binding.scope == file.index.module_scope() => {
+            Some((format!("{}()", global(module, name)), true))
         }
         _ => None,
     }

@@ -163,6 +163,9 @@ pub struct MovedCode {
     pub swallowed_by: Vec<String>,
     /// Functions that make a path of their arguments (`os.path.join`, `pathlib.Path`).
     pub path_builders: HashSet<String>,
+    /// Functions running their first argument in a worker thread (`asyncio.to_thread`):
+    /// `await asyncio.to_thread(f, a)` is the value of `f(a)`.
+    pub thread_hops: HashSet<String>,
     /// Types whose values nothing can change: a parameter so annotated shares no state.
     pub immutable_types: HashSet<String>,
     /// Methods that only read the object they are called on.

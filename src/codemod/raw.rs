@@ -410,6 +410,10 @@ pub struct RawMovedCode {
     /// Qualified functions that make a path of their arguments (`os.path.join`).
     #[serde(default)]
     pub path_builders: Vec<String>,
+    /// Qualified functions that run their first argument, called with the rest, in a worker
+    /// thread (`asyncio.to_thread`): awaited, they give what the call would.
+    #[serde(default)]
+    pub thread_hops: Vec<String>,
     /// Qualified types whose values nothing can change (`builtins.str`, `pathlib.Path`): a
     /// parameter so annotated is no state shared with the caller.
     #[serde(default)]

@@ -367,6 +367,9 @@ pub struct FixOutcome {
     pub overlapped: usize,
     /// The parse of `fixed_text` made to check it, for the next analysis of that text.
     pub parsed: Option<CheckParse>,
+    /// Where each of the mask's finding ranges is in `fixed_text` (grown to cover what
+    /// replaced any part of it): the next round knows which of its findings an earlier one had.
+    pub findings_after: Vec<Range<usize>>,
 }
 
 /// Given a text and ranges of it, the function bodies of the text a parse may leave out,
@@ -538,18 +541,16 @@ pub fn fix_file_masked(
             rejected: None,
             overlapped,
             parsed: None,
+            findings_after: Vec::new(),
         };
     }
     let edits: Vec<Edit> = accepted.into_edits();
     let (mut fixed, moved) = apply_edits_tracked(text, &edits);
     let inserted: Vec<Range<usize>> = moved.iter().map(|m| m.after.clone()).collect();
     // What the next round reads: the changed code and the findings' code.
+    let mut findings_after = mask.map_or_else(Vec::new, |m| ranges_after(m.findings, &moved));
     let mut keep = match mask {
-        Some(mask) => {
-            let mut keep = ranges_after(mask.findings, &moved);
-            keep.extend(inserted.iter().cloned());
-            keep
-        }
+        Some(_) => findings_after.iter().chain(&inserted).cloned().collect(),
         None => Vec::new(),
     };
     // Names the fixes' header lines bind (`import httpx`): a call naming one may resolve now.
@@ -568,6 +569,7 @@ pub fn fix_file_masked(
                 "a fix would put `await` outside a coroutine; nothing was changed in it".to_owned(),
             ),
             parsed: None,
+            findings_after: Vec::new(),
         };
     }
     if !keep_imports && !orphan_candidates.is_empty() {
@@ -588,6 +590,7 @@ pub fn fix_file_masked(
             let (without, moved) = apply_edits_tracked(&fixed, &removals);
             fixed = without;
             keep = ranges_after(&keep, &moved);
+            findings_after = ranges_after(&findings_after, &moved);
             checked = CheckParse::of(&fixed, &keep, &new_names, mask);
         }
     }
@@ -602,6 +605,7 @@ pub fn fix_file_masked(
             overlapped: 0,
             rejected: Some("the fixed file would not parse; nothing was changed in it".to_owned()),
             parsed: None,
+            findings_after: Vec::new(),
         };
     }
     FixOutcome {
@@ -610,6 +614,7 @@ pub fn fix_file_masked(
         rejected: None,
         overlapped,
         parsed: Some(checked),
+        findings_after,
     }
 }
 

@@ -10,6 +10,7 @@
 mod as_ready;
 mod cached;
 mod file;
+mod labels;
 mod process;
 mod project;
 mod rounds;

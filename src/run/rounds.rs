@@ -19,6 +19,7 @@ use crate::source::{LineIndex, SourceText};
 use crate::write::Fingerprint;
 
 use super::file::{Analyzed, ProjectRole, find_in_project, skipped};
+use super::labels::EarlierLabels;
 
 /// How many extra rounds of fixes one file gets (nested fixes need one round per level).
 pub const MAX_FIX_ROUNDS: usize = 8;
@@ -314,6 +315,9 @@ fn fix_in_rounds(findings: &[Finding], threshold: Applicability, context: &Round
         Some(&mask),
     );
     let mut applied = outcome.applied;
+    // What the first round left unsafe (or without a fix) stays so in every later round.
+    let mut labels = EarlierLabels::default();
+    labels.left_by(findings, &applied, &outcome.findings_after, threshold);
     let rejected = outcome.rejected;
     let mut fixed_text = outcome.fixed_text;
     let mut fixed_parse = outcome.parsed;
@@ -333,9 +337,15 @@ fn fix_in_rounds(findings: &[Finding], threshold: Applicability, context: &Round
         };
         // A masked parse's errors are not all the text's: counted again if a fix has any.
         let masked = masked_text.is_some();
-        let (more, round_errors) = refind(current, masked_text.as_deref(), parsed);
+        let (mut more, round_errors) = refind(current, masked_text.as_deref(), parsed);
+        let unmatched = labels.lower(&mut more);
         let more_fixes: Vec<_> = more.iter().map(|f| f.fix.as_ref()).collect();
-        let more_ranges: Vec<Range<usize>> = more.iter().map(|f| f.range.clone()).collect();
+        // The labels no finding matched are carried through the round's edits too.
+        let more_ranges: Vec<Range<usize>> = more
+            .iter()
+            .map(|f| f.range.clone())
+            .chain(unmatched.ranges())
+            .collect();
         let mask = CheckMask {
             findings: &more_ranges,
             bodies_left_out: &leave_out,
@@ -370,6 +380,9 @@ fn fix_in_rounds(findings: &[Finding], threshold: Applicability, context: &Round
                 *original.1 = true;
             }
         }
+        let (after, carried) = round.findings_after.split_at(more.len());
+        labels.left_by(&more, &round.applied, after, threshold);
+        labels.extend(unmatched.moved_to(carried));
         fixed_text = Some(next);
         fixed_parse = round.parsed;
         Some(())
