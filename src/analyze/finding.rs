@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Speculation;
 use crate::fix::{Applicability, Fix};
+use crate::project::Hop;
 
 /// One problem found in a file, with the fix that solves it when there is one.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,4 +27,19 @@ pub struct Finding {
     /// Made in the project phase's first pass, before the project was settled: the finding
     /// holds only under one outcome of a project call ([`super::settle_speculation`]).
     pub speculation: Option<Box<Speculation>>,
+    /// For a call reaching a blocking project function: the chain hop by hop.
+    #[serde(default)]
+    pub chain: Option<Box<Chain>>,
+}
+
+/// A call's chain to a blocking call, hop by hop: its first hop is the finding's own call
+/// (in `function`, the call `call`, where the finding is reported), then `hops`, each
+/// function's call leading on, the last one the blocking call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chain {
+    /// The coroutine making the call, as the message names it.
+    pub function: String,
+    /// The finding's call as written, on one line.
+    pub call: String,
+    pub hops: Vec<Hop>,
 }

@@ -270,6 +270,7 @@ mod tests {
             no_fix_reason: None,
             later_round: None,
             speculation: None,
+            chain: None,
         }
     }
 

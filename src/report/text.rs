@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::Reporter;
+use super::chain::shown_hops;
 use super::summary::Tally;
 use crate::analyze::{Finding, is_syntax_error};
 use crate::diff::{unified_diff, write_colored};
@@ -161,6 +162,18 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             "|".blue().bold(),
             carets.red().bold()
         )?;
+        for hop in shown_hops(finding, path, (row, column)) {
+            writeln!(
+                self.out,
+                "{pad} {} {}: {}:{}:{}  {}",
+                "=".blue().bold(),
+                "chain".bold(),
+                hop.path,
+                hop.row,
+                hop.column,
+                hop.call
+            )?;
+        }
         match (&finding.fix, &finding.no_fix_reason) {
             (Some(fix), _) => {
                 let label = match fix.applicability {
