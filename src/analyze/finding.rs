@@ -43,3 +43,43 @@ pub struct Chain {
     pub call: String,
     pub hops: Vec<Hop>,
 }
+
+/// One hop as shown: in `function` of `path`, the call `call` at `row`:`column` (1-based; the
+/// column in characters).
+pub struct ShownHop<'a> {
+    pub path: &'a str,
+    pub row: usize,
+    pub column: usize,
+    pub function: &'a str,
+    pub call: &'a str,
+}
+
+impl Finding {
+    /// Its chain hop by hop, the finding reported in `path` at `(row, column)`; empty for a
+    /// finding without a chain.
+    pub fn shown_hops<'a>(
+        &'a self,
+        path: &'a str,
+        (row, column): (usize, usize),
+    ) -> Vec<ShownHop<'a>> {
+        let Some(chain) = &self.chain else {
+            return Vec::new();
+        };
+        let first = ShownHop {
+            path,
+            row,
+            column,
+            function: &chain.function,
+            call: &chain.call,
+        };
+        std::iter::once(first)
+            .chain(chain.hops.iter().map(|hop| ShownHop {
+                path: &hop.path,
+                row: hop.line as usize,
+                column: hop.column as usize,
+                function: &hop.function,
+                call: &hop.call,
+            }))
+            .collect()
+    }
+}

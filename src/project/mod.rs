@@ -666,6 +666,16 @@ mod tests {
                         targets.len() as u32 - 1
                     })
                     .collect();
+                // Each call on a line of its own, after the function's `def`.
+                let call_at = calls
+                    .iter()
+                    .map(|&target| CallAt {
+                        target,
+                        line: 10 + target,
+                        column: 5,
+                        text: format!("{}()", targets[target as usize]),
+                    })
+                    .collect();
                 FunctionSummary {
                     qualname: (*qualname).to_owned(),
                     is_async: *is_async,
@@ -690,16 +700,7 @@ mod tests {
                     starts_work: None,
                     awaits: Vec::new(),
                     sql_calls: Vec::new(),
-                    // Each call on a line of its own, after the function's `def`.
-                    call_at: calls
-                        .iter()
-                        .map(|&target| CallAt {
-                            target,
-                            line: 10 + target,
-                            column: 5,
-                            text: format!("{}()", targets[target as usize]),
-                        })
-                        .collect(),
+                    call_at,
                 }
             })
             .collect();

@@ -7,7 +7,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Reporter;
-use super::chain::shown_hops;
 use crate::analyze::Finding;
 use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
@@ -93,7 +92,8 @@ fn location(index: &LineIndex, text: &str, offset: usize) -> Location {
 }
 
 fn wire_chain(finding: &Finding, path: &str, found: &Location) -> Vec<WireHop> {
-    shown_hops(finding, path, (found.row, found.column))
+    finding
+        .shown_hops(path, (found.row, found.column))
         .into_iter()
         .map(|hop| WireHop {
             filename: hop.path.to_owned(),

@@ -1,7 +1,6 @@
 //! Reporters: the only code that prints results. One [`Reporter`] is chosen per run; the run
 //! hands it every file's report in sorted order, then the summary.
 
-pub mod chain;
 mod github;
 mod json;
 pub mod progress;

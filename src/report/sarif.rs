@@ -22,7 +22,6 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::Reporter;
-use super::chain::shown_hops;
 use super::rules::{explain, fix_label};
 use crate::analyze::Finding;
 use crate::codemod::Registry;
@@ -224,7 +223,8 @@ struct LogicalLocation {
 
 /// A finding's chain as SARIF code flows (none for a finding without a chain).
 fn code_flows(finding: &Finding, path: &str, found: (usize, usize)) -> Vec<CodeFlow> {
-    let locations: Vec<ThreadFlowLocation> = shown_hops(finding, path, found)
+    let locations: Vec<ThreadFlowLocation> = finding
+        .shown_hops(path, found)
         .into_iter()
         .enumerate()
         .map(|(depth, hop)| ThreadFlowLocation {

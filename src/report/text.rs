@@ -7,7 +7,6 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::Reporter;
-use super::chain::shown_hops;
 use super::summary::Tally;
 use crate::analyze::{Finding, is_syntax_error};
 use crate::diff::{unified_diff, write_colored};
@@ -162,7 +161,7 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             "|".blue().bold(),
             carets.red().bold()
         )?;
-        for hop in shown_hops(finding, path, (row, column)) {
+        for hop in finding.shown_hops(path, (row, column)) {
             writeln!(
                 self.out,
                 "{pad} {} {}: {}:{}:{}  {}",
