@@ -5,9 +5,9 @@
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
 mod carried;
+mod chain;
 mod guards;
 mod hazard;
-mod hops;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
@@ -19,8 +19,8 @@ mod summary;
 use std::collections::HashMap;
 
 pub use carried::CARRIED_PREFIX;
+pub use chain::{Hop, call_text};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
-pub use hops::{Hop, call_text};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
@@ -581,7 +581,7 @@ pub fn settle(
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
                         let (chain, location, hops) =
-                            hops::chain(&functions, files, &links, callee);
+                            chain::chain(&functions, files, &links, callee);
                         let hazard = functions.moved_hazard(callee, &mut hazards);
                         let unless_passed = blocking[callee].as_ref().and_then(|b| b.guard.clone());
                         Some(ProjectCall::Blocking {

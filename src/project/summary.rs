@@ -18,14 +18,14 @@ pub struct Evidence {
     /// 1-based, in characters (0 when unknown).
     #[serde(default)]
     pub column: u32,
-    /// The call as written, on one line ([`super::hops::call_text`]).
+    /// The call as written, on one line ([`super::chain::call_text`]).
     #[serde(default)]
     pub text: String,
 }
 
 /// Where a function first calls one of its targets (its index in [`FileSummary::targets`]),
 /// for a blocking chain shown hop by hop: 1-based line, 1-based column in characters, and the
-/// call as written, on one line ([`super::hops::call_text`]).
+/// call as written, on one line ([`super::chain::call_text`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallAt {
     pub target: u32,
