@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Speculation;
 use crate::fix::{Applicability, Fix};
+use crate::project::Hop;
 
 /// One problem found in a file, with the fix that solves it when there is one.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,4 +27,59 @@ pub struct Finding {
     /// Made in the project phase's first pass, before the project was settled: the finding
     /// holds only under one outcome of a project call ([`super::settle_speculation`]).
     pub speculation: Option<Box<Speculation>>,
+    /// For a call reaching a blocking project function: the chain hop by hop.
+    #[serde(default)]
+    pub chain: Option<Box<Chain>>,
+}
+
+/// A call's chain to a blocking call, hop by hop: its first hop is the finding's own call
+/// (in `function`, the call `call`, where the finding is reported), then `hops`, each
+/// function's call leading on, the last one the blocking call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chain {
+    /// The coroutine making the call, as the message names it.
+    pub function: String,
+    /// The finding's call as written, on one line.
+    pub call: String,
+    pub hops: Vec<Hop>,
+}
+
+/// One hop as shown: in `function` of `path`, the call `call` at `row`:`column` (1-based; the
+/// column in characters).
+pub struct ShownHop<'a> {
+    pub path: &'a str,
+    pub row: usize,
+    pub column: usize,
+    pub function: &'a str,
+    pub call: &'a str,
+}
+
+impl Finding {
+    /// Its chain hop by hop, the finding reported in `path` at `(row, column)`; empty for a
+    /// finding without a chain.
+    pub fn shown_hops<'a>(
+        &'a self,
+        path: &'a str,
+        (row, column): (usize, usize),
+    ) -> Vec<ShownHop<'a>> {
+        let Some(chain) = &self.chain else {
+            return Vec::new();
+        };
+        let first = ShownHop {
+            path,
+            row,
+            column,
+            function: &chain.function,
+            call: &chain.call,
+        };
+        std::iter::once(first)
+            .chain(chain.hops.iter().map(|hop| ShownHop {
+                path: &hop.path,
+                row: hop.line as usize,
+                column: hop.column as usize,
+                function: &hop.function,
+                call: &hop.call,
+            }))
+            .collect()
+    }
 }

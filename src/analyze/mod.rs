@@ -46,7 +46,7 @@ use crate::project::ProjectView;
 use crate::semantic::SemanticIndex;
 use crate::settings::RuleSelection;
 
-pub use finding::Finding;
+pub use finding::{Chain, Finding};
 pub use hops::{may_merge, merge_hops};
 pub use proposal::SYNTAX_ERROR_REASON;
 pub use side_effects::follows_moved_code;

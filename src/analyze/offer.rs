@@ -12,6 +12,7 @@ use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
     mentions_any,
 };
+use super::finding::Chain;
 use super::guards::passes;
 use super::proposal::propose_fix;
 use super::receivers::{Names, ReachFix, is_with_item, reach_fix, with_targets};
@@ -23,7 +24,7 @@ use super::unit_of_work::{AffineCall, affine_call};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{HazardKind, ProjectCall, ProjectLookup, ThreadHazard};
+use crate::project::{HazardKind, Hop, ProjectCall, ProjectLookup, ThreadHazard, call_text};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
@@ -127,6 +128,7 @@ pub(super) fn offer_call(
                 let blocking = ProjectCall::Blocking {
                     chain: String::new(),
                     location: String::new(),
+                    hops: Vec::new(),
                     pinned: None,
                     returned: None,
                     hazard: None,
@@ -161,6 +163,8 @@ struct Reached<'r, 'p> {
     /// For a blocking project function: the chain to the blocking call, and where that is.
     chain: &'p str,
     location: &'p str,
+    /// For a blocking project function: the chain hop by hop, from the callee's call on.
+    hops: Option<&'p [Hop]>,
     /// Why the call's target must stay on the event loop's thread: no fix, this reason.
     pinned: Option<&'p str>,
     /// For a blocking project function returning a thread-affine object it makes: why a
@@ -212,6 +216,7 @@ fn what_the_call_reaches<'r, 'p>(
 ) -> Option<Reached<'r, 'p>> {
     let written = || file.text[site.callee.byte_range()].to_owned();
     let mut chain = ("", "");
+    let mut hops = None;
     let mut pinned = None;
     let mut returned = None;
     let mut hazard = None;
@@ -223,6 +228,7 @@ fn what_the_call_reaches<'r, 'p>(
             Some(ProjectCall::Blocking {
                 chain: c,
                 location,
+                hops: all_hops,
                 pinned: p,
                 returned: r,
                 hazard: h,
@@ -234,6 +240,7 @@ fn what_the_call_reaches<'r, 'p>(
                 return None;
             }
             chain = (c.as_str(), location.as_str());
+            hops = Some(all_hops.as_slice());
             pinned = p.as_deref();
             returned = r.as_deref();
             hazard = h.as_ref();
@@ -275,6 +282,7 @@ fn what_the_call_reaches<'r, 'p>(
         codemods,
         chain: chain.0,
         location: chain.1,
+        hops,
         pinned,
         returned,
         hazard,
@@ -533,6 +541,13 @@ fn make_finding(
         no_fix_reason,
         later_round: None,
         speculation,
+        chain: reached.hops.map(|hops| {
+            Box::new(Chain {
+                function: facts.function_name.clone(),
+                call: call_text(&file.text[site.call.byte_range()]),
+                hops: hops.to_vec(),
+            })
+        }),
     }
 }
 

@@ -70,6 +70,7 @@ pub fn settle_speculation(
                     Some(ProjectCall::Blocking {
                         chain,
                         location,
+                        hops,
                         pinned,
                         returned,
                         hazard,
@@ -87,6 +88,9 @@ pub fn settle_speculation(
                             &mut finding.fix,
                             &mut finding.no_fix_reason,
                         );
+                    }
+                    if let Some(shown) = &mut finding.chain {
+                        shown.hops.clone_from(hops);
                     }
                     finding.message = rule.message.render(|name| match name {
                         "callee" => callee.clone(),

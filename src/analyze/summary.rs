@@ -18,8 +18,8 @@ use super::target::call_target;
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
-    Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, SqlCall,
-    absolute_name,
+    CallAt, Evidence, FileSummary, FunctionSummary, GuardedSite, ModuleInfo, ModuleMap, SqlCall,
+    absolute_name, call_text,
 };
 use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::settings::RuleSelection;
@@ -60,6 +60,7 @@ pub fn summarize(
                 starts_work: None,
                 awaits: Vec::new(),
                 sql_calls: Vec::new(),
+                call_at: Vec::new(),
             });
         }
     }
@@ -207,6 +208,10 @@ pub fn summarize(
         function.discarded.shrink_to_fit();
         function.awaits.sort_unstable();
         function.awaits.dedup();
+        // The first call of each target (the calls were recorded in source order).
+        function.call_at.sort_by_key(|at| at.target);
+        function.call_at.dedup_by_key(|at| at.target);
+        function.call_at.shrink_to_fit();
     }
     functions.shrink_to_fit();
     let (classes, instances) =
@@ -265,10 +270,13 @@ fn summarize_call(
         && let Some((code, qualified)) = blocking_evidence(file, registry, selection, call)
     {
         let (guard, _) = site_facts(file, scope, call);
+        let at = call_at(file, u32::MAX, call);
         let evidence = Evidence {
             code,
             call: qualified,
             line,
+            column: at.column,
+            text: at.text,
         };
         match (&function.direct, guard) {
             (None, guard) => {
@@ -300,6 +308,7 @@ fn summarize_call(
         let id = targets.id(target);
         if !function.imported_receivers.iter().any(|(t, _)| *t == id) {
             function.imported_receivers.push((id, line));
+            record_call_at(file, function, id, call);
         }
     }
     let target = call_target(file, module, map, callee)?;
@@ -314,10 +323,12 @@ fn summarize_call(
         for entered in super::receivers::with_targets(&target) {
             let id = targets.id(entered);
             function.calls.push(id);
+            record_call_at(file, function, id, call);
         }
     }
     let id = targets.id(target);
     function.calls.push(id);
+    record_call_at(file, function, id, call);
     if let Some(statements) = super::side_effects::moved_code(registry, selection)
         .and_then(super::shared_databases::statements_of)
     {
@@ -342,6 +353,26 @@ fn summarize_call(
             });
             None
         }
+    }
+}
+
+/// Where a synchronous function calls `target` (the hops of a chain through a coroutine
+/// start at the finding).
+fn record_call_at(file: &FileContext, function: &mut FunctionSummary, target: u32, call: Node) {
+    if !function.is_async {
+        function.call_at.push(call_at(file, target, call));
+    }
+}
+
+/// Where `call`, a call of `target`, is, and its text, for the hops of a blocking chain.
+fn call_at(file: &FileContext, target: u32, call: Node) -> CallAt {
+    let start = call.start_byte();
+    let line_start = start - call.start_position().column;
+    CallAt {
+        target,
+        line: call.start_position().row as u32 + 1,
+        column: file.text[line_start..start].chars().count() as u32 + 1,
+        text: call_text(&file.text[call.byte_range()]),
     }
 }
 

@@ -106,6 +106,7 @@ fn finding(node: &Node, message: String) -> Finding {
         no_fix_reason: Some(SYNTAX_ERROR_NO_FIX.to_owned()),
         later_round: None,
         speculation: None,
+        chain: None,
     }
 }
 

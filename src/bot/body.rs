@@ -113,6 +113,25 @@ fn code_span(text: &str) -> String {
     format!("{fence}{pad}{line}{pad}{fence}")
 }
 
+/// A finding's chain for its table cell, one line per hop (`path:line:col` and the call, each
+/// a code span), after the cell's text; empty for a finding without a chain.
+fn chain_lines(finding: &PlannedFinding) -> String {
+    finding
+        .chain
+        .iter()
+        .map(|hop| {
+            format!(
+                "<br>chain: {} {}",
+                code_span(&format!(
+                    "{}:{}:{}",
+                    hop.filename, hop.location.row, hop.location.column
+                )),
+                code_span(&hop.call)
+            )
+        })
+        .collect()
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -279,7 +298,8 @@ fn body_with_rows(
                 body,
                 "| {} | {} | {} | {} |",
                 code_span(&format!("{path}:{}", finding.location.row)),
-                cell(finding.fix_title.as_deref().unwrap_or(&finding.message)),
+                cell(finding.fix_title.as_deref().unwrap_or(&finding.message))
+                    + &chain_lines(finding),
                 finding.applicability.as_deref().unwrap_or(""),
                 cell(finding.caveat.as_deref().unwrap_or("")),
             );
@@ -312,7 +332,7 @@ fn body_with_rows(
                         finding.location.row, finding.location.column
                     )),
                     docs.link(&finding.code),
-                    cell(&finding.message),
+                    cell(&finding.message) + &chain_lines(finding),
                     cell(&finding.needs_human_reason()),
                 );
             }
@@ -342,7 +362,7 @@ fn body_with_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{FixedContent, Location, PlannedFile};
+    use crate::plan::{FixedContent, Location, PlannedFile, PlannedHop};
 
     fn finding(row: usize, applied: bool) -> PlannedFinding {
         PlannedFinding {
@@ -356,6 +376,7 @@ mod tests {
             caveat: (!applied).then(|| "a negative delay no longer raises".to_owned()),
             applied,
             no_fix_reason: None,
+            chain: Vec::new(),
         }
     }
 
@@ -400,6 +421,31 @@ mod tests {
         }];
         let body = pull_request_body(&Plan::new(false), &files, &[], &registry, &docs);
         assert!(!body.contains("more changes"), "{body}");
+    }
+
+    #[test]
+    fn a_chain_shows_one_line_per_hop_in_code_spans() {
+        let mut left = finding(4, false);
+        left.chain = vec![
+            PlannedHop {
+                filename: "app/main.py".to_owned(),
+                location: Location { row: 4, column: 5 },
+                function: "handle".to_owned(),
+                call: "load(key)".to_owned(),
+            },
+            PlannedHop {
+                filename: "app/store.py".to_owned(),
+                location: Location { row: 9, column: 12 },
+                function: "load".to_owned(),
+                call: "open(p, \"|\").read()".to_owned(),
+            },
+        ];
+        assert_eq!(
+            chain_lines(&left),
+            "<br>chain: `app/main.py:4:5` `load(key)`\
+             <br>chain: `app/store.py:9:12` `open(p, \"\\|\").read()`"
+        );
+        assert_eq!(chain_lines(&finding(1, true)), "");
     }
 
     #[test]

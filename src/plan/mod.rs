@@ -144,6 +144,19 @@ pub struct PlannedFinding {
     pub applied: bool,
     /// Why there is no fix, when there is none.
     pub no_fix_reason: Option<String>,
+    /// For a call reaching a blocking project function: the chain hop by hop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<PlannedHop>,
+}
+
+/// One hop of a finding's chain: in `function` of `filename`, the call `call` at `location`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedHop {
+    pub filename: String,
+    pub location: Location,
+    pub function: String,
+    pub call: String,
 }
 
 impl PlannedFinding {
@@ -224,7 +237,9 @@ impl Plan {
             findings: findings
                 .iter()
                 .zip(applied)
-                .map(|(finding, applied)| planned_finding(finding, *applied, text, &index))
+                .map(|(finding, applied)| {
+                    planned_finding(finding, *applied, (&report.display_path, text), &index)
+                })
                 .collect(),
             rejected: rejected.clone(),
             local_path: report.path.clone(),
@@ -325,7 +340,7 @@ impl Plan {
 fn planned_finding(
     finding: &Finding,
     applied: bool,
-    text: &str,
+    (path, text): (&str, &str),
     index: &LineIndex,
 ) -> PlannedFinding {
     let location = |offset: usize| {
@@ -352,6 +367,19 @@ fn planned_finding(
             }),
         applied,
         no_fix_reason: finding.no_fix_reason.clone(),
+        chain: finding
+            .shown_hops(path, index.location(text, finding.range.start))
+            .into_iter()
+            .map(|hop| PlannedHop {
+                filename: hop.path.to_owned(),
+                location: Location {
+                    row: hop.row,
+                    column: hop.column,
+                },
+                function: hop.function.to_owned(),
+                call: hop.call.to_owned(),
+            })
+            .collect(),
     }
 }
 

@@ -71,7 +71,7 @@ pub(super) fn settle_blocking<'a>(
             };
             if risen {
                 states[caller] = Some(Blocks {
-                    link: Link::Via { callee },
+                    link: Link::Via { callee, target },
                     guard,
                 });
                 pending.push(caller);

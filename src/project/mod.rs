@@ -5,6 +5,7 @@
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
 mod carried;
+mod chain;
 mod guards;
 mod hazard;
 mod lexical_settle;
@@ -18,6 +19,7 @@ mod summary;
 use std::collections::HashMap;
 
 pub use carried::CARRIED_PREFIX;
+pub use chain::{Hop, call_text};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
@@ -25,7 +27,7 @@ pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
-    AffineGlobal, AffineReturn, Affinity, Construction, Evidence, FileSummary, FileUse,
+    AffineGlobal, AffineReturn, Affinity, CallAt, Construction, Evidence, FileSummary, FileUse,
     FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject, SqlArg, SqlCall,
 };
 
@@ -43,6 +45,8 @@ pub enum ProjectCall {
     Blocking {
         chain: String,
         location: String,
+        /// The chain hop by hop, from the callee's call leading on to the blocking call.
+        hops: Vec<Hop>,
         pinned: Option<String>,
         returned: Option<String>,
         hazard: Option<ThreadHazard>,
@@ -118,9 +122,11 @@ pub struct ProjectFile {
 #[derive(Clone, Debug)]
 pub(crate) enum Link {
     Direct(Evidence),
-    /// Through a call of another blocking project function.
+    /// Through a call of another blocking project function (`target`, its name in the
+    /// caller's file's targets).
     Via {
         callee: usize,
+        target: u32,
     },
 }
 
@@ -449,10 +455,13 @@ pub fn settle(
             continue;
         }
         let from_import = imported.as_ref().and_then(|used| {
+            let at = function.call_at(used.target);
             Some(Evidence {
                 code: used.evidence.clone()?,
                 call: used.qualified.clone(),
                 line: used.line,
+                column: at.map_or(0, |at| at.column),
+                text: at.map(|at| at.text.clone()).unwrap_or_default(),
             })
         });
         // A call on an imported thread-affine object blocks whatever the arguments.
@@ -519,25 +528,6 @@ pub fn settle(
     let starting = quiet::settle_starting(&functions);
     let mut hazards = HashMap::new();
     let mut carried = functions.carried_calls().into_iter();
-    let chain = |mut id: usize| -> (String, String) {
-        let mut names = Vec::new();
-        loop {
-            names.push(functions.function(id).qualname.clone());
-            match links[id].expect("only settled functions are followed") {
-                Link::Via { callee } if names.len() < MAX_CHAIN => id = *callee,
-                Link::Via { .. } => {
-                    names.push("...".to_owned());
-                    return (names.join(" -> "), String::new());
-                }
-                Link::Direct(evidence) => {
-                    names.push(evidence.call.clone());
-                    let (file, _) = functions.ids[id];
-                    let location = format!("{}:{}", files[file].display_path, evidence.line);
-                    return (names.join(" -> "), location);
-                }
-            }
-        }
-    };
     files
         .iter()
         .enumerate()
@@ -590,12 +580,14 @@ pub fn settle(
                         (!target.is_generator && function.discarded.contains(call))
                             .then_some(ProjectCall::Coroutine)
                     } else if links[callee].is_some() {
-                        let (chain, location) = chain(callee);
+                        let (chain, location, hops) =
+                            chain::chain(&functions, files, &links, callee);
                         let hazard = functions.moved_hazard(callee, &mut hazards);
                         let unless_passed = blocking[callee].as_ref().and_then(|b| b.guard.clone());
                         Some(ProjectCall::Blocking {
                             chain,
                             location,
+                            hops,
                             pinned: pinned(callee),
                             returned: functions.returned_reason(callee, &objects.returned[callee]),
                             hazard,
@@ -674,6 +666,16 @@ mod tests {
                         targets.len() as u32 - 1
                     })
                     .collect();
+                // Each call on a line of its own, after the function's `def`.
+                let call_at = calls
+                    .iter()
+                    .map(|&target| CallAt {
+                        target,
+                        line: 10 + target,
+                        column: 5,
+                        text: format!("{}()", targets[target as usize]),
+                    })
+                    .collect();
                 FunctionSummary {
                     qualname: (*qualname).to_owned(),
                     is_async: *is_async,
@@ -682,6 +684,8 @@ mod tests {
                         code: "ASYNC251".to_owned(),
                         call: "time.sleep".to_owned(),
                         line: 3,
+                        column: 5,
+                        text: "time.sleep(1)".to_owned(),
                     }),
                     affinity: None,
                     imported_receivers: Vec::new(),
@@ -696,6 +700,7 @@ mod tests {
                     starts_work: None,
                     awaits: Vec::new(),
                     sql_calls: Vec::new(),
+                    call_at,
                 }
             })
             .collect();
@@ -744,6 +749,22 @@ mod tests {
             ProjectCall::Blocking {
                 chain: "c -> d -> time.sleep".to_owned(),
                 location: "m.py:3".to_owned(),
+                hops: vec![
+                    Hop {
+                        path: "m.py".to_owned(),
+                        line: 12,
+                        column: 5,
+                        function: "c".to_owned(),
+                        call: "m.d()".to_owned(),
+                    },
+                    Hop {
+                        path: "m.py".to_owned(),
+                        line: 3,
+                        column: 5,
+                        function: "d".to_owned(),
+                        call: "time.sleep(1)".to_owned(),
+                    },
+                ],
                 pinned: None,
                 returned: None,
                 hazard: None,

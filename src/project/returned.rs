@@ -203,6 +203,7 @@ mod tests {
             starts_work: None,
             awaits: Vec::new(),
             sql_calls: Vec::new(),
+            call_at: Vec::new(),
         }
     }
 
@@ -234,6 +235,8 @@ mod tests {
             code: "UNF101".to_owned(),
             call: "sqlite3.connect".to_owned(),
             line: 3,
+            column: 0,
+            text: String::new(),
         });
         create_conn.returns = vec![
             AffineReturn {

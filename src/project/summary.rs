@@ -15,6 +15,23 @@ pub struct Evidence {
     pub call: String,
     /// 1-based.
     pub line: u32,
+    /// 1-based, in characters (0 when unknown).
+    #[serde(default)]
+    pub column: u32,
+    /// The call as written, on one line ([`super::chain::call_text`]).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// Where a function first calls one of its targets (its index in [`FileSummary::targets`]),
+/// for a blocking chain shown hop by hop: 1-based line, 1-based column in characters, and the
+/// call as written, on one line ([`super::chain::call_text`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallAt {
+    pub target: u32,
+    pub line: u32,
+    pub column: u32,
+    pub text: String,
 }
 
 /// A use, in a function's body, of an object bound to the thread that made it (a sqlite3
@@ -124,6 +141,21 @@ pub struct FunctionSummary {
     /// when carried to this function (`project/carried.rs`).
     #[serde(default)]
     pub sql_calls: Vec<SqlCall>,
+    /// Where it first calls each target of `calls` and `imported_receivers`, sorted by
+    /// target: the hops of a blocking chain through it.
+    #[serde(default)]
+    pub call_at: Vec<CallAt>,
+}
+
+impl FunctionSummary {
+    /// Where it first calls `target`, when recorded.
+    pub fn call_at(&self, target: u32) -> Option<&CallAt> {
+        let i = self
+            .call_at
+            .binary_search_by_key(&target, |at| at.target)
+            .ok()?;
+        Some(&self.call_at[i])
+    }
 }
 
 /// One call of a project target and the arguments it passes whose first SQL word is known.

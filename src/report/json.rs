@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Reporter;
+use crate::analyze::Finding;
 use crate::outcome::{FileOutcome, FileReport, Summary};
 use crate::source::LineIndex;
 
@@ -46,6 +47,19 @@ struct WireFinding {
     /// `safe` / `unsafe`: no fix of its own at that level, yet `fix` (`--unsafe-fixes`) fixes
     /// it in a later round.
     fixed_in_later_round: Option<&'static str>,
+    /// For a call reaching a blocking project function: the chain hop by hop, from this call
+    /// to the blocking one. Left out for other findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    chain: Vec<WireHop>,
+}
+
+/// One hop of a chain: in `function` of `filename`, the call `call` at `location`.
+#[derive(Serialize)]
+struct WireHop {
+    filename: String,
+    location: Location,
+    function: String,
+    call: String,
 }
 
 pub struct JsonReporter<W: Write, E: Write> {
@@ -75,6 +89,22 @@ fn applicability_name(applicability: crate::fix::Applicability) -> &'static str 
 fn location(index: &LineIndex, text: &str, offset: usize) -> Location {
     let (row, column) = index.location(text, offset);
     Location { row, column }
+}
+
+fn wire_chain(finding: &Finding, path: &str, found: &Location) -> Vec<WireHop> {
+    finding
+        .shown_hops(path, (found.row, found.column))
+        .into_iter()
+        .map(|hop| WireHop {
+            filename: hop.path.to_owned(),
+            location: Location {
+                row: hop.row,
+                column: hop.column,
+            },
+            function: hop.function.to_owned(),
+            call: hop.call.to_owned(),
+        })
+        .collect()
 }
 
 impl<W: Write, E: Write> Reporter for JsonReporter<W, E> {
@@ -116,16 +146,21 @@ impl<W: Write, E: Write> Reporter for JsonReporter<W, E> {
                     })
                     .collect(),
             });
+            let found = location(&index, text, finding.range.start);
             self.findings.push(WireFinding {
                 code: finding.code.clone(),
                 name: finding.rule_name.clone(),
                 message: finding.message.clone(),
                 filename: report.display_path.clone(),
-                location: location(&index, text, finding.range.start),
+                location: Location {
+                    row: found.row,
+                    column: found.column,
+                },
                 end_location: location(&index, text, finding.range.end),
                 fix,
                 no_fix_reason: finding.no_fix_reason.clone(),
                 fixed_in_later_round: finding.later_round.map(applicability_name),
+                chain: wire_chain(finding, &report.display_path, &found),
             });
         }
         Ok(())

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::Reporter;
 use super::rules::{explain, fix_label};
+use crate::analyze::Finding;
 use crate::codemod::Registry;
 use crate::fix::Applicability;
 use crate::outcome::{FileOutcome, FileReport, Summary};
@@ -128,6 +129,10 @@ struct WireResult {
     level: &'static str,
     message: Text,
     locations: [Location; 1],
+    /// For a call reaching a blocking project function: its chain, one thread flow with a
+    /// location per hop.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    code_flows: Vec<CodeFlow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fixes: Vec<WireFix>,
     #[serde(skip_serializing_if = "ResultProperties::is_empty")]
@@ -162,6 +167,92 @@ impl ResultProperties {
 #[serde(rename_all = "camelCase")]
 struct Location {
     physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeFlow {
+    thread_flows: [ThreadFlow; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadFlow {
+    locations: Vec<ThreadFlowLocation>,
+}
+
+/// One hop: the call, in the function making it, at its depth in the chain.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadFlowLocation {
+    location: HopLocation,
+    nesting_level: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HopLocation {
+    physical_location: HopPhysicalLocation,
+    message: Text,
+    logical_locations: [LogicalLocation; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HopPhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: HopRegion,
+}
+
+/// Where a hop's call starts (1-based line and column, in code points).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HopRegion {
+    start_line: usize,
+    /// Left out when not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+/// A finding's chain as SARIF code flows (none for a finding without a chain).
+fn code_flows(finding: &Finding, path: &str, found: (usize, usize)) -> Vec<CodeFlow> {
+    let locations: Vec<ThreadFlowLocation> = finding
+        .shown_hops(path, found)
+        .into_iter()
+        .enumerate()
+        .map(|(depth, hop)| ThreadFlowLocation {
+            location: HopLocation {
+                physical_location: HopPhysicalLocation {
+                    artifact_location: artifact_location(hop.path),
+                    region: HopRegion {
+                        start_line: hop.row,
+                        start_column: (hop.column > 0).then_some(hop.column),
+                    },
+                },
+                message: Text {
+                    text: hop.call.to_owned(),
+                },
+                logical_locations: [LogicalLocation {
+                    fully_qualified_name: hop.function.to_owned(),
+                    kind: "function",
+                }],
+            },
+            nesting_level: depth,
+        })
+        .collect();
+    if locations.is_empty() {
+        return Vec::new();
+    }
+    vec![CodeFlow {
+        thread_flows: [ThreadFlow { locations }],
+    }]
 }
 
 #[derive(Serialize)]
@@ -415,6 +506,11 @@ impl<W: Write, E: Write> Reporter for SarifReporter<W, E> {
                         region: Some(region(&index, text, finding.range.start, finding.range.end)),
                     },
                 }],
+                code_flows: code_flows(
+                    finding,
+                    &report.display_path,
+                    index.location(text, finding.range.start),
+                ),
                 fixes,
                 properties: ResultProperties {
                     applicability: fix.map(|fix| applicability(fix.applicability)),

@@ -288,6 +288,7 @@ mod tests {
             no_fix_reason: None,
             later_round: None,
             speculation: None,
+            chain: None,
         }
     }
 

@@ -161,6 +161,18 @@ impl<W: Write, E: Write> TextReporter<W, E> {
             "|".blue().bold(),
             carets.red().bold()
         )?;
+        for hop in finding.shown_hops(path, (row, column)) {
+            writeln!(
+                self.out,
+                "{pad} {} {}: {}:{}:{}  {}",
+                "=".blue().bold(),
+                "chain".bold(),
+                hop.path,
+                hop.row,
+                hop.column,
+                hop.call
+            )?;
+        }
         match (&finding.fix, &finding.no_fix_reason) {
             (Some(fix), _) => {
                 let label = match fix.applicability {

@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod sarif_schema;
 
 use std::ffi::OsStr;
 use std::fs;
