@@ -1,7 +1,8 @@
 //! Waits on thread synchronisation in a coroutine (UNF107), proven by running a program with
 //! CPython before and after `unfreeze fix --write`: `Thread.join()` and a
 //! `concurrent.futures.Future`'s `result()` move to a worker thread, the event loop keeps
-//! ticking while they wait, and the results are the same. A thread that needs the event loop
+//! ticking while they wait, and the results are the same (with `--unsafe-fixes`, the future is
+//! awaited through `asyncio.wrap_future` instead). A thread that needs the event loop
 //! to finish (it waits for `asyncio.run_coroutine_threadsafe`) could never finish while the
 //! loop's thread joined it; after the fix it does. Calls whose arguments make them return at
 //! once (`acquire(blocking=False)`, `get(block=False)`, `result(timeout=0)`) are left alone,
@@ -166,6 +167,36 @@ fn thread_join_and_future_result_wait_in_a_worker_thread_and_the_loop_keeps_tick
         "{join_after} {result_after}"
     );
     // The same results; the thread that needs the loop now gets its answer.
+    assert_eq!(
+        after,
+        before.replace("needs_loop=timeout", "needs_loop=10"),
+        "{after}"
+    );
+}
+
+#[test]
+fn with_unsafe_fixes_a_future_is_awaited_on_the_loop_through_wrap_future() {
+    let dir = project(&[("main.py", PROGRAM.as_bytes())]);
+    let (before, _, _) = run(dir.path());
+
+    let fixed = unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(fixed.code, Some(0), "{}", fixed.show());
+    let source = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        source.contains("return await asyncio.wrap_future(future)"),
+        "{source}"
+    );
+    // A timeout stays: `wrap_future` takes none.
+    assert!(source.contains("future.result(timeout=0)"), "{source}");
+
+    let (after, join_after, result_after) = run(dir.path());
+    assert!(
+        join_after >= 10 && result_after >= 10,
+        "{join_after} {result_after}"
+    );
     assert_eq!(
         after,
         before.replace("needs_loop=timeout", "needs_loop=10"),
