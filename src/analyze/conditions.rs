@@ -1,11 +1,12 @@
 //! What the code around a call says, as the codemods' conditions ask it: whether its result
 //! is thrown away or its iterator consumed on the spot, whether a `try` around it catches a
 //! given exception, whether it follows an `await` of a readiness function, whether its
-//! receiver was made in the calling function.
+//! receiver was made in the calling function, whether its arguments make it return at once.
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use crate::codemod::{ArgumentValue, NonBlocking};
 use crate::parse::{Field, FieldChild, KindName, handlers_around};
 use crate::semantic::{BindingKind, Resolution, ScopeKind};
 
@@ -180,6 +181,98 @@ pub(super) fn mentions_any(file: &FileContext, call: Node, words: &[String]) -> 
             let text = &file.text[arguments.byte_range()];
             words.iter().any(|w| text.contains(w.as_str()))
         })
+}
+
+/// Whether one of the `[[match.non-blocking]]` tables for `qualified` holds for `call`: the
+/// argument it names (by position or keyword) is one of its values, read from the tree and
+/// resolved names (`block=False`, `timeout=0`, `os.WNOHANG | os.WUNTRACED`). An argument
+/// unpacked from `*args` / `**kwargs`, or any other expression, is not known: still blocking.
+pub(super) fn is_non_blocking(
+    file: &FileContext,
+    call: Node,
+    qualified: &str,
+    tables: &[NonBlocking],
+) -> bool {
+    let Some(arguments) = call.field(Field::Arguments) else {
+        return false;
+    };
+    tables
+        .iter()
+        .filter(|table| table.calls.contains(qualified))
+        .any(|table| {
+            argument(file, arguments, table.position, table.keyword.as_deref())
+                .is_some_and(|value| is_one_of(file, value, &table.values))
+        })
+}
+
+/// The argument passed at `position` or as `keyword`, when the call shows it.
+fn argument<'t>(
+    file: &FileContext,
+    arguments: Node<'t>,
+    position: Option<usize>,
+    keyword: Option<&str>,
+) -> Option<Node<'t>> {
+    let mut cursor = arguments.walk();
+    let mut index = 0;
+    for child in arguments.named_children(&mut cursor) {
+        match child.kind_name() {
+            "keyword_argument" => {
+                let name = child.field(Field::Name)?;
+                if keyword == Some(&file.text[name.byte_range()]) {
+                    return child.field(Field::Value);
+                }
+            }
+            // What `*args` holds is not known: no later position is either.
+            "list_splat" => index = usize::MAX,
+            "dictionary_splat" | "comment" => {}
+            _ => {
+                if position == Some(index) {
+                    return Some(child);
+                }
+                index = index.saturating_add(1);
+            }
+        }
+    }
+    None
+}
+
+fn is_one_of(file: &FileContext, value: Node, values: &[ArgumentValue]) -> bool {
+    let text = &file.text[value.byte_range()];
+    match value.kind_name() {
+        "parenthesized_expression" => value
+            .named_child(0)
+            .is_some_and(|inner| is_one_of(file, inner, values)),
+        "false" | "true" | "none" => values
+            .iter()
+            .any(|v| matches!(v, ArgumentValue::Constant(c) if c == text)),
+        "integer" | "float" => {
+            let number = text.replace('_', "").parse::<f64>().ok();
+            values
+                .iter()
+                .any(|v| matches!(v, ArgumentValue::Number(n) if Some(*n) == number))
+        }
+        // `os.WNOHANG | os.WUNTRACED`: one of the flags.
+        "binary_operator" => {
+            value
+                .field(Field::Operator)
+                .is_some_and(|o| &file.text[o.byte_range()] == "|")
+                && [Field::Left, Field::Right].into_iter().any(|side| {
+                    value
+                        .field(side)
+                        .is_some_and(|operand| is_one_of(file, operand, values))
+                })
+        }
+        "identifier" | "attribute" => {
+            file.index
+                .qualified_name(value, file.text)
+                .is_some_and(|name| {
+                    values
+                        .iter()
+                        .any(|v| matches!(v, ArgumentValue::Name(n) if *n == name))
+                })
+        }
+        _ => false,
+    }
 }
 
 /// Whether `callee` is a method of an object made in the calling function itself

@@ -9,8 +9,8 @@ use tree_sitter::Node;
 use super::affinity::{foreign_affine_use_in_block, imported_receiver};
 use super::await_order::{keep_process_state, keep_read_modify_write};
 use super::conditions::{
-    callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_result_discarded,
-    mentions_any,
+    callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_non_blocking,
+    is_result_discarded, mentions_any,
 };
 use super::finding::Chain;
 use super::guards::passes;
@@ -410,6 +410,7 @@ fn codemod_applies(
         || (facts.awaited_method && codemod.async_only)
         || caught_by(file, call, &codemod.unless_caught)
         || mentions_any(file, call, &codemod.unless_arguments_mention)
+        || is_non_blocking(file, call, &reached.qualified, &codemod.non_blocking)
         || follows_await_of(file, call, &codemod.unless_after_await_of))
 }
 

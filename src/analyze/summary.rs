@@ -9,7 +9,8 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
 use super::conditions::{
-    callee_tail, caught_by, is_consumed_in_place, is_result_discarded, mentions_any,
+    callee_tail, caught_by, is_consumed_in_place, is_non_blocking, is_result_discarded,
+    mentions_any,
 };
 use super::guards::site_facts;
 use super::returned::{affine_returns, returned_receiver, stored_affine};
@@ -432,7 +433,8 @@ fn blocking_evidence(
             || selection.is_ignored(&codemod.code)
             || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
             || caught_by(file, call, &codemod.unless_caught)
-            || mentions_any(file, call, &codemod.unless_arguments_mention);
+            || mentions_any(file, call, &codemod.unless_arguments_mention)
+            || is_non_blocking(file, call, &qualified, &codemod.non_blocking);
         (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
     })
 }

@@ -46,6 +46,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
     let calls = matched_calls(&raw.matcher).map_err(error)?;
     let async_only = async_only(&raw.matcher).map_err(error)?;
     let (lazy_calls, consumed_in_thread) = lazy_calls(&raw.matcher, &calls).map_err(error)?;
+    let non_blocking = super::non_blocking::compile_non_blocking(&raw.matcher.non_blocking, &calls)
+        .map_err(error)?;
     check_fixed_file_wide(&raw.fixed_file_wide, &calls).map_err(error)?;
     let fix = compile_fix(raw.fix.as_ref(), &calls).map_err(error)?;
     let no_fix_reason =
@@ -104,6 +106,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         consumed_in_thread,
         unless_caught: raw.matcher.unless_caught.clone(),
         unless_arguments_mention: raw.matcher.unless_arguments_mention.clone(),
+        non_blocking,
         unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
         strategy: fix.strategy,
         fix_title: fix.title,

@@ -5,7 +5,8 @@
 //! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
 //! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
-//! `template` (placeholder text), `single_task` (what the single-task recognition knows,
+//! `template` (placeholder text), `non_blocking` (the arguments with which a matched call
+//! returns at once), `single_task` (what the single-task recognition knows,
 //! `[single-task]`), `strategy` (the rewrites, with `offload` and its
 //! `helper_name`, `gather` and `httpx` for the larger ones, and `one_hop` for the hops merged
 //! across findings).
@@ -19,6 +20,7 @@ mod httpx;
 mod idiom;
 mod model;
 mod names;
+mod non_blocking;
 mod offload;
 pub mod one_hop;
 mod raw;
@@ -37,6 +39,7 @@ pub use model::{
     AlternativeFix, Codemod, CodemodError, DatabaseStatements, Docs, FileAccessCall,
     FileAccessKind, FixException, MovedCode, ThreadAffine, ThreadSafe,
 };
+pub use non_blocking::{ArgumentValue, NonBlocking};
 pub use offload::moved_with_block;
 pub use redis_async::StrategyMemo;
 pub use registry::{CallWords, Registry};

@@ -99,6 +99,8 @@ pub struct Codemod {
     pub unless_caught: Vec<String>,
     /// Words in the arguments that show the call does not block (`AI_NUMERICHOST`).
     pub unless_arguments_mention: Vec<String>,
+    /// Arguments with which a call returns at once (`[[match.non-blocking]]`).
+    pub non_blocking: Vec<super::NonBlocking>,
     /// Awaited readiness waits that, just before the call, show it does not block.
     pub unless_after_await_of: Vec<String>,
     /// No fix in a coroutine that runs as the only task of a script (`unless-single-task`).

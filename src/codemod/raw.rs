@@ -114,6 +114,10 @@ pub struct RawMatch {
     /// `project-blocking`, it applies to the evidence calls (`WNOHANG`: no wait).
     #[serde(default)]
     pub unless_arguments_mention: Vec<String>,
+    /// `[[match.non-blocking]]`: the arguments with which a call returns at once
+    /// (`block=False`, `timeout=0`, `os.WNOHANG`): no finding, no evidence.
+    #[serde(default)]
+    pub non_blocking: Vec<super::non_blocking::RawNonBlocking>,
     /// Not a finding right after a statement that awaits one of these functions (by last
     /// name: `wait_readable`): the code waited for the socket to be ready.
     #[serde(default)]

@@ -460,3 +460,26 @@ fn an_import_wins_over_its_fallback_in_an_except_import_error_handler() {
     let rebound = "import redis\nredis = None\nredis.Redis\n";
     assert_eq!(qualified(rebound, "redis.Redis"), None);
 }
+
+#[test]
+fn a_generic_annotation_names_its_class() {
+    let source = "\
+import queue
+from concurrent.futures import Future
+from typing import Union
+
+async def handler(q: queue.Queue[int], f: Future[str], u: Union[queue.Queue, int]):
+    q.get()
+    f.result()
+    u.get()
+";
+    assert_eq!(
+        callable(source, "q.get", 0).as_deref(),
+        Some("queue.Queue().get")
+    );
+    assert_eq!(
+        callable(source, "f.result", 0).as_deref(),
+        Some("concurrent.futures.Future().result")
+    );
+    assert_eq!(callable(source, "u.get", 0), None);
+}

@@ -276,7 +276,8 @@ impl SemanticIndex {
             .then_some(first)
     }
 
-    /// `Path`, `pathlib.Path`, `Optional[Path]`, `Path | None`, `"Path"` → `pathlib.Path`.
+    /// `Path`, `pathlib.Path`, `Optional[Path]`, `Path | None`, `"Path"` → `pathlib.Path`;
+    /// `Queue[int]` → `queue.Queue`.
     fn annotated_kind(&self, annotation: Node, source: &str) -> Option<String> {
         let mut node = annotation;
         loop {
@@ -297,7 +298,9 @@ impl SemanticIndex {
                     let base = node.named_child(0)?;
                     let base_name = self.qualified_name(base, source)?;
                     if base_name != "typing.Optional" {
-                        return None;
+                        // `queue.Queue[int]`, `Future[str]`: an object of the generic class;
+                        // `Union[...]` names no one class.
+                        return (base_name != "typing.Union").then_some(base_name);
                     }
                     let mut inner = node.named_child(1)?;
                     if inner.kind_name() == "type_parameter" {

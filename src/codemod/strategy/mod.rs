@@ -45,6 +45,9 @@ pub enum Strategy {
     KeepTaskReference,
     /// Await the call: `save(x)` → `await save(x)`.
     AddAwait,
+    /// `fut.result()` on a `concurrent.futures.Future` → `await asyncio.wrap_future(fut)`: the
+    /// future awaited on the event loop, no thread.
+    AwaitWrappedFuture,
     /// `await asyncio.gather(...)` with `return_exceptions=True`, then the first failure
     /// raised once every member is done (see the `gather` module).
     GatherSurfaceErrors,
@@ -156,6 +159,9 @@ impl Strategy {
                 })
             }
             "add-await" => without_replacement(name, replacement, Strategy::AddAwait),
+            "await-wrapped-future" => {
+                without_replacement(name, replacement, Strategy::AwaitWrappedFuture)
+            }
             "gather-surface-errors" => {
                 without_replacement(name, replacement, Strategy::GatherSurfaceErrors)
             }
@@ -183,7 +189,7 @@ impl Strategy {
             "to-thread" => without_replacement(name, replacement, Strategy::ToThread),
             "offload-block" => without_replacement(name, replacement, Strategy::OffloadBlock),
             other => Err(format!(
-                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, httpx-client, redis-asyncio, to-thread, offload-block, gather-surface-errors, gather-task-group)"
+                "unknown strategy `{other}` (known: await-async-equivalent, replace-function, keep-task-reference, add-await, await-wrapped-future, httpx-client, redis-asyncio, to-thread, offload-block, gather-surface-errors, gather-task-group)"
             )),
         }?;
         if httpx.is_some() && !matches!(strategy, Strategy::HttpxClient(_)) {
@@ -225,6 +231,7 @@ impl Strategy {
                 equivalent::replace_function(site, asyncio, applicability)
             }
             Strategy::KeepTaskReference => task_reference::keep_task_reference(site, applicability),
+            Strategy::AwaitWrappedFuture => equivalent::await_wrapped_future(site, applicability),
             Strategy::GatherSurfaceErrors => {
                 crate::codemod::gather::surface_errors(site, applicability)
             }
