@@ -146,6 +146,15 @@ fn primary_fix(
         proposal.fix.applicability = exception.applicability;
         proposal.fix.caveat = Some(exception.reason.clone());
     }
+    // What every fix of the codemod changes (`[fix] caveat`), unless the strategy said more.
+    if let Some(caveat) = &codemod.fix_caveat
+        && proposal.fix.caveat.is_none()
+    {
+        proposal.fix.caveat = Some(caveat.render(|name| match name {
+            "qualified" => site.qualified.to_owned(),
+            _ => callee_text.to_owned(),
+        }));
+    }
     // A strategy may title its fix itself (an offload idiom that is no thread).
     if proposal.fix.title.is_empty() {
         proposal.fix.title = render_title(title, &proposal.replacement, site, callee_text);

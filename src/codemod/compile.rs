@@ -110,6 +110,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         unless_after_await_of: raw.matcher.unless_after_await_of.clone(),
         strategy: fix.strategy,
         fix_title: fix.title,
+        fix_caveat: fix.caveat,
         no_fix_reason,
         alternative,
         thread_affine,
@@ -333,6 +334,7 @@ struct CompiledFix {
     exceptions: HashMap<String, FixException>,
     unless_single_task: bool,
     single_task_reason: Option<Template>,
+    caveat: Option<Template>,
 }
 
 /// Why a call that blocks nobody has no fix (`unless-single-task`), unless the codemod says.
@@ -374,6 +376,12 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
                 .map_err(|e| format!("`[fix] single-task-reason`: {e}"))
         })
         .transpose()?;
+    let caveat = fix
+        .caveat
+        .as_deref()
+        .map(|text| Template::parse(text.trim(), &["callee", "qualified"]))
+        .transpose()
+        .map_err(|e| format!("`[fix] caveat`: {e}"))?;
     let mut exceptions = HashMap::new();
     for exception in &fix.exceptions {
         // `none`: no fix at all for these calls, the reason stated instead.
@@ -429,6 +437,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         exceptions,
         unless_single_task: fix.unless_single_task,
         single_task_reason,
+        caveat,
     })
 }
 

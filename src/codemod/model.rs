@@ -111,6 +111,8 @@ pub struct Codemod {
     pub fix_exceptions: HashMap<String, FixException>,
     pub strategy: Option<Strategy>,
     pub fix_title: Option<Template>,
+    /// What every fix of the codemod changes (`[fix] caveat`), said with it.
+    pub fix_caveat: Option<Template>,
     /// Why a finding of a codemod without `[fix]` has none (`no-fix-reason`).
     pub no_fix_reason: Option<Template>,
     /// Tried before `strategy` when the run applies fixes of its applicability.

@@ -197,6 +197,9 @@ pub struct RawFix {
     /// loop in this script".
     #[serde(rename = "single-task-reason")]
     pub single_task_reason: Option<String>,
+    /// What every fix of the codemod changes, said with it (`{callee}`, `{qualified}`): for a
+    /// fix whose point is a change of behaviour (an `unsafe` codemod's).
+    pub caveat: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

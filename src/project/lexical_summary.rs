@@ -585,6 +585,32 @@ impl LexicalSummary {
         }
     }
 
+    /// Keep every body of a file whose code names a single-task entry call or a framework's
+    /// startup hook (`asyncio.run`, `run_until_complete`, `lifespan`: the registry's
+    /// single-task words), when a codemod spares single-task scripts: the recognition reads
+    /// the function holding the entry call, the coroutines it reaches and the helpers they
+    /// call first (`analyze/entry.rs`), and so does the file's summary (whether it has an
+    /// entry point, what each function starts). A body left out would change its verdict
+    /// with the pre-filter's: a file whose direct findings a run fixed is no longer let
+    /// through, and its next run would move the calls the first one left.
+    pub fn keep_bodies_the_single_task_recognition_reads(
+        &mut self,
+        facts: &LexicalFacts,
+        registry: &Registry,
+    ) {
+        let spares_single_task = registry.codemods().iter().any(|c| c.unless_single_task);
+        if spares_single_task
+            && registry
+                .single_task_words()
+                .iter()
+                .any(|word| facts.code_has_word(word))
+        {
+            for body in &mut self.bodies {
+                body.kept = true;
+            }
+        }
+    }
+
     /// A file the tokenizer could not follow, from its precise summary: each function counts
     /// as blocking (whether it blocks by itself or calls anything).
     pub fn from_precise(summary: &super::FileSummary, module: &ModuleInfo) -> LexicalSummary {

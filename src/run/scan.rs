@@ -146,6 +146,7 @@ pub(super) fn scan_lexically(
         if needs_analysis || idiom_read_file_wide() {
             summary.keep_bodies_the_file_rules_read(&facts, text, registry);
         }
+        summary.keep_bodies_the_single_task_recognition_reads(&facts, registry);
         Box::new(summary)
     });
     LexicalScan::Scanned {
