@@ -288,6 +288,19 @@ fn sure_binding_statement(node: Node) -> Option<Node> {
     None
 }
 
+/// Where the sure binding at `node` takes effect: after the whole statement of an assignment
+/// (its right-hand side, `data = transform(data)`, reads the name's earlier value first), at
+/// the body of a `with` statement (its context expressions are evaluated first).
+fn binding_takes_effect(node: Node) -> Option<usize> {
+    let statement = sure_binding_statement(node)?;
+    Some(match statement.kind_name() {
+        "with_statement" => statement
+            .field(Field::Body)
+            .map_or(statement.end_byte(), |b| b.start_byte()),
+        _ => statement.end_byte(),
+    })
+}
+
 /// Whether a later binding of the name (at `binding`) reaches `read` on every path: the read
 /// follows the binding's statement in the same block, or sits in the body of the `with`
 /// statement that binds it (`with open(p) as f: json.load(f)` in a second block).
@@ -414,6 +427,16 @@ fn names_of_block(
         ));
     }
     occurrences.sort_by_key(|(_, o)| o.node.start_byte());
+    // `count += 1` and `del count` read the name before they bind (or unbind) it.
+    let reads = |o: &Occurrence| {
+        !o.binds
+            || o.node.parent().is_some_and(|p| {
+                matches!(p.kind_name(), "augmented_assignment" | "delete_statement")
+                    || p.kind_name() == "expression_list"
+                        && p.parent()
+                            .is_some_and(|d| d.kind_name() == "delete_statement")
+            })
+    };
     let mut returned = Vec::new();
     for name in &bound_inside {
         let of_name = || {
@@ -439,13 +462,6 @@ fn names_of_block(
                     }
                     Some(statement.end_byte())
                 });
-            // `count += 1` reads before it binds.
-            let reads = |o: &Occurrence| {
-                !o.binds
-                    || o.node
-                        .parent()
-                        .is_some_and(|p| p.kind_name() == "augmented_assignment")
-            };
             let reads_first = of_name().any(|o| {
                 reads(o) && inside(o.node) && sure.is_none_or(|end| o.node.start_byte() < end)
             });
@@ -455,15 +471,15 @@ fn names_of_block(
                 ));
             }
         }
-        // After the block: reads before a sure rebinding see what the block bound.
+        // After the block: reads before a sure rebinding takes effect see what the block
+        // bound, those on its right-hand side too (`data = transform(data)`).
         let rebound_at = of_name()
             .filter(|o| {
                 o.binds
                     && o.node.start_byte() >= span.end
                     && blocks.iter().any(|block| sure_binding_in(o.node, *block))
             })
-            .map(|o| o.node.start_byte())
-            .next()
+            .find_map(|o| binding_takes_effect(o.node))
             .unwrap_or(usize::MAX);
         let rebound_before = |read: Node| {
             of_name().any(|o| {
@@ -474,7 +490,7 @@ fn names_of_block(
             })
         };
         let read_later = of_name().any(|o| {
-            !o.binds
+            reads(o)
                 && !inside(o.node)
                 && ((o.node.start_byte() >= span.end
                     && o.node.start_byte() < rebound_at
