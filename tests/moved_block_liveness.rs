@@ -81,11 +81,14 @@ fn a_rebinding_that_reads_the_name_keeps_it_live() {
 
 #[test]
 fn an_augmented_assignment_reads_the_name_first() {
-    let fixed = moves_and_runs("    data += [1]\n", "data", "[1, 2, 1]");
-    assert!(
-        fixed.contains("    data = await asyncio.to_thread("),
-        "{fixed}"
-    );
+    // Even when nothing reads the name after it (`total += 1` as the last word).
+    for (shown, expected) in [("len([])", "0"), ("data", "[1, 2, 1]")] {
+        let fixed = moves_and_runs("    data += [1]\n", shown, expected);
+        assert!(
+            fixed.contains("    data = await asyncio.to_thread("),
+            "{fixed}"
+        );
+    }
 }
 
 #[test]
