@@ -147,3 +147,26 @@ fn a_thread_affine_object_read_by_its_rebinding_keeps_the_block_in_place() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout, "(1,) hi\n");
 }
+
+/// The hop merging that moves a check and its act into one worker thread decides the same
+/// way: the `if` binds `removed` on one path, and its rebinding reads it
+/// (`removed = "yes" if removed else "no"`), so the `if` does not move as a whole (each call
+/// keeps its own hop) and the program still says the file was removed.
+#[test]
+fn a_moved_check_and_act_keeps_a_name_its_rebinding_reads() {
+    let source = "import asyncio\nimport os\n\n\n\
+                  async def main(p):\n    \
+                  await asyncio.create_task(asyncio.sleep(0))\n    \
+                  removed = False\n    \
+                  if os.path.exists(p):\n        os.remove(p)\n        removed = True\n    \
+                  removed = \"yes\" if removed else \"no\"\n    \
+                  print(removed, os.path.exists(p))\n\n\n\
+                  asyncio.run(main(\"gone.txt\"))\n";
+    let dir = project(&[("main.py", source.as_bytes()), ("gone.txt", b"x")]);
+    fix_write(dir.path(), false);
+    let fixed = std::fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(fixed.contains("asyncio.to_thread(os.remove, p)"), "{fixed}");
+    let (code, stdout, stderr) = run_main(dir.path());
+    assert_eq!(code, Some(0), "{fixed}\n{stderr}");
+    assert_eq!(stdout, "yes False\n", "{fixed}");
+}
