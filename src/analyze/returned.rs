@@ -222,19 +222,71 @@ fn read_after(
         if node.end_byte() <= end {
             continue;
         }
-        if node.kind_name() == "identifier" && node.start_byte() >= end {
-            let name = &file.text[node.byte_range()];
-            // A rebinding (`session = SessionLocal()` after the block) is no read.
-            let rebinds = matches!(index.resolve_name(name, node.end_byte()),
-                Resolution::Binding(id) if index.binding(id).range == node.byte_range());
-            if let Resolution::Binding(id) = index.resolve_name(name, node.start_byte())
-                && held.contains(&id)
-                && !rebinds
-            {
-                return Some(id);
-            }
+        if node.kind_name() == "identifier"
+            && node.start_byte() >= end
+            && let Some(id) = binding_read(file, node)
+            && held.contains(&id)
+        {
+            return Some(id);
         }
         stack.extend(node.named_children(&mut cursor));
+    }
+    None
+}
+
+/// The binding whose value the identifier `node` reads, if it reads one: a plain rebinding
+/// (`session = SessionLocal()`) reads nothing, `count += 1` and `del count` read the value
+/// before them, and so does a read on the right-hand side of the name's own rebinding
+/// (`data = transform(data)`, `with wrap(conn) as conn:`), which runs first.
+fn binding_read(file: &FileContext, node: Node) -> Option<BindingId> {
+    let index = file.index;
+    let name = &file.text[node.byte_range()];
+    let binds_here = matches!(index.resolve_name(name, node.end_byte()),
+        Resolution::Binding(id) if index.binding(id).range == node.byte_range());
+    if binds_here {
+        let reads_first = node.parent().is_some_and(|p| {
+            matches!(p.kind_name(), "augmented_assignment" | "delete_statement")
+                || p.kind_name() == "expression_list"
+                    && p.parent()
+                        .is_some_and(|d| d.kind_name() == "delete_statement")
+        });
+        // `resolve_name` takes the bindings that start before `node`: not its own.
+        return match reads_first.then(|| index.resolve_name(name, node.start_byte())) {
+            Some(Resolution::Binding(id)) => Some(id),
+            _ => None,
+        };
+    }
+    let Resolution::Binding(id) = index.resolve_name(name, node.start_byte()) else {
+        return None;
+    };
+    let binding = index.binding(id);
+    let root = file.parsed.tree.root_node();
+    let runs_first = node_at(root, &binding.range).and_then(runs_before_binding);
+    match runs_first {
+        Some(range) if range.contains(&node.start_byte()) => {
+            match index.resolve_name(name, binding.range.start) {
+                Resolution::Binding(earlier) if earlier != id => Some(earlier),
+                _ => None,
+            }
+        }
+        _ => Some(id),
+    }
+}
+
+/// The code that runs before the name at `target` is bound: the assignment, `with` item or
+/// walrus binding it, a loop's iterable.
+fn runs_before_binding(target: Node) -> Option<std::ops::Range<usize>> {
+    let mut current = target;
+    while let Some(parent) = current.parent() {
+        match parent.kind_name() {
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "as_pattern_target"
+            | "as_pattern" => current = parent,
+            "assignment" | "with_item" | "named_expression" => return Some(parent.byte_range()),
+            "for_statement" | "for_in_clause" => {
+                return parent.field(Field::Right).map(|r| r.byte_range());
+            }
+            _ => return None,
+        }
     }
     None
 }

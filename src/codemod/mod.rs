@@ -28,6 +28,7 @@ mod redis_async;
 mod registry;
 mod single_task;
 pub mod strategy;
+mod sure_binding;
 mod template;
 mod thread_caveat;
 

@@ -29,6 +29,7 @@ use super::helper_name::{HelperFacts, helper_base};
 use super::strategy::idiom::async_file_block;
 use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name};
 use super::strategy::thread_call::thread_call;
+use super::sure_binding::{binding_takes_effect, dominates, sure_binding_in};
 use super::thread_caveat::{Judged, thread_caveat};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -257,54 +258,6 @@ struct Names {
     thread_caveat: Option<String>,
 }
 
-/// Whether `node` is a plain, unconditional binding in `block`: the target of a `with`
-/// statement of the block, or a name on the left of a plain assignment statement of it.
-fn sure_binding_in(node: Node, block: Node) -> bool {
-    sure_binding_statement(node)
-        .and_then(|statement| statement.parent())
-        .is_some_and(|b| b.id() == block.id())
-}
-
-/// The statement that surely binds `node` when it runs: the `with` statement of a `with`
-/// target, or the plain assignment's statement; `None` for a binding on some paths only.
-fn sure_binding_statement(node: Node) -> Option<Node> {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        match parent.kind_name() {
-            "as_pattern_target" | "as_pattern" | "with_item" | "with_clause" => {}
-            "pattern_list" | "tuple_pattern" | "list_pattern" => {}
-            "assignment" => {
-                if !parent.field(Field::Left).is_some_and(|l| {
-                    l.start_byte() <= node.start_byte() && node.end_byte() <= l.end_byte()
-                }) {
-                    return None;
-                }
-            }
-            "with_statement" | "expression_statement" => return Some(parent),
-            _ => return None,
-        }
-        current = parent;
-    }
-    None
-}
-
-/// Whether a later binding of the name (at `binding`) reaches `read` on every path: the read
-/// follows the binding's statement in the same block, or sits in the body of the `with`
-/// statement that binds it (`with open(p) as f: json.load(f)` in a second block).
-fn dominates(binding: Node, read: Node) -> bool {
-    let Some(statement) = sure_binding_statement(binding) else {
-        return false;
-    };
-    let within = |outer: Node| {
-        outer.start_byte() <= read.start_byte() && read.end_byte() <= outer.end_byte()
-    };
-    let after_in_block =
-        read.start_byte() >= statement.end_byte() && statement.parent().is_some_and(within);
-    let in_with_body = statement.kind_name() == "with_statement"
-        && statement.field(Field::Body).is_some_and(within);
-    after_in_block || in_with_body
-}
-
 fn names_of_block(
     site: &Site,
     function: ScopeId,
@@ -414,6 +367,16 @@ fn names_of_block(
         ));
     }
     occurrences.sort_by_key(|(_, o)| o.node.start_byte());
+    // `count += 1` and `del count` read the name before they bind (or unbind) it.
+    let reads = |o: &Occurrence| {
+        !o.binds
+            || o.node.parent().is_some_and(|p| {
+                matches!(p.kind_name(), "augmented_assignment" | "delete_statement")
+                    || p.kind_name() == "expression_list"
+                        && p.parent()
+                            .is_some_and(|d| d.kind_name() == "delete_statement")
+            })
+    };
     let mut returned = Vec::new();
     for name in &bound_inside {
         let of_name = || {
@@ -439,13 +402,6 @@ fn names_of_block(
                     }
                     Some(statement.end_byte())
                 });
-            // `count += 1` reads before it binds.
-            let reads = |o: &Occurrence| {
-                !o.binds
-                    || o.node
-                        .parent()
-                        .is_some_and(|p| p.kind_name() == "augmented_assignment")
-            };
             let reads_first = of_name().any(|o| {
                 reads(o) && inside(o.node) && sure.is_none_or(|end| o.node.start_byte() < end)
             });
@@ -455,15 +411,15 @@ fn names_of_block(
                 ));
             }
         }
-        // After the block: reads before a sure rebinding see what the block bound.
+        // After the block: reads before a sure rebinding takes effect see what the block
+        // bound, those on its right-hand side too (`data = transform(data)`).
         let rebound_at = of_name()
             .filter(|o| {
                 o.binds
                     && o.node.start_byte() >= span.end
                     && blocks.iter().any(|block| sure_binding_in(o.node, *block))
             })
-            .map(|o| o.node.start_byte())
-            .next()
+            .find_map(|o| binding_takes_effect(o.node))
             .unwrap_or(usize::MAX);
         let rebound_before = |read: Node| {
             of_name().any(|o| {
@@ -474,7 +430,7 @@ fn names_of_block(
             })
         };
         let read_later = of_name().any(|o| {
-            !o.binds
+            reads(o)
                 && !inside(o.node)
                 && ((o.node.start_byte() >= span.end
                     && o.node.start_byte() < rebound_at
