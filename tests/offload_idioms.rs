@@ -190,7 +190,10 @@ async def handler({parameter}, cmd):
         let dir = project(&[("app.py", program(parameter).as_bytes())]);
         check(dir.path(), &["--isolated", "--select", "UNF401"])
             .lines()
-            .filter(|line| line.starts_with("app.py:") || line.starts_with("   = "))
+            .filter(|line| {
+                line.starts_with("app.py:")
+                    || (line.starts_with("   = ") && !line.starts_with("   = chain:"))
+            })
             .map(|line| {
                 line.replace("hass.async_add_executor_job", "RUNNER")
                     .replace("asyncio.to_thread", "RUNNER")

@@ -227,10 +227,16 @@ fn a_check_and_its_payment_through_another_modules_helpers_are_unsafe_on_both_ho
     for (check_line, act_line, checks, acts) in cases {
         let helpers = format!("between `{checks}(...)` and `{acts}(...)`");
         let read = finding(&report, &format!("cogs/bank.py:{check_line}:"));
+        // A method of a shared instance also says so first; the check-then-act follows.
+        assert!(
+            read.contains(
+                "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` ("
+            ),
+            "{read}"
+        );
         assert!(
             read.contains(&format!(
-                "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (the \
-                 call reads the database `bank.db`, which the same function then writes in \
+                "the call reads the database `bank.db`, which the same function then writes in \
                  another hop (line {act_line}): a check-then-act split by the new `await`s \
                  {helpers}, so another task can change the rows in between (double spend, \
                  duplicate insert); do the check and the change in one hop, in one transaction)"
@@ -239,10 +245,16 @@ fn a_check_and_its_payment_through_another_modules_helpers_are_unsafe_on_both_ho
         );
         let write = finding(&report, &format!("cogs/bank.py:{act_line}:"));
         assert!(
+            write.contains(
+                "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` ("
+            ),
+            "{write}"
+        );
+        assert!(
             write.contains(&format!(
-                "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (the \
-                 call writes the database `bank.db` after the same function read it in another \
-                 hop (line {check_line}): a check-then-act split by the new `await`s {helpers}"
+                "the call writes the database `bank.db` after the same function read it in \
+                 another hop (line {check_line}): a check-then-act split by the new `await`s \
+                 {helpers}"
             )),
             "{write}"
         );
