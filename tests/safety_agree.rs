@@ -1,7 +1,8 @@
 //! Safe means safe (issue 20): `check` and `fix` agree on what is fixable, finding by finding,
 //! over every fixture and the demo; and a single-task script keeps its `input()` (the finding
 //! stays with the reason) while a script that runs other tasks gets the fix and still prints
-//! the same with piped standard input.
+//! the same with piped standard input; and `fix -i` accepting everything writes what `fix --write`
+//! writes.
 
 mod common;
 
@@ -439,4 +440,83 @@ if __name__ == "__main__":
         (Some(0), "name? ALICE\n"),
         "{stderr}"
     );
+}
+
+/// The files of a laid-out unit, by path relative to its root.
+fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, into);
+            } else {
+                let name = path.strip_prefix(root).unwrap().to_path_buf();
+                into.insert(name, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+/// For every fixture and the demo, at both thresholds: `fix -i` answered `y` to every
+/// proposal writes exactly what `fix --write` writes — the review's own fix rounds never
+/// offer a fix the rounds of `--write` would leave (a label an earlier round gave, lifted).
+#[test]
+fn the_review_accepting_everything_writes_what_fix_write_writes_on_every_fixture() {
+    let mut differences = Vec::new();
+    for unit in units() {
+        for unsafe_fixes in [false, true] {
+            let threshold: &[&str] = if unsafe_fixes {
+                &["--unsafe-fixes"]
+            } else {
+                &[]
+            };
+            let written = unit.lay_out();
+            let mut args = vec!["fix", "--write"];
+            args.extend(threshold);
+            unit.run(written.path(), &args);
+            let reviewed = unit.lay_out();
+            let mut args = vec!["fix", "-i", "--review-script", "-", "--color=never"];
+            args.extend(threshold);
+            args.push("--no-cache");
+            match unit.config {
+                Some(_) => args.extend(["--config", "fixture-config.toml"]),
+                None => args.push("--isolated"),
+            }
+            args.push(".");
+            let review = common::unfreeze(reviewed.path(), &args)
+                .stdin("y".repeat(2000))
+                .lossy()
+                .output();
+            assert!(
+                matches!(review.code, Some(0 | 1)),
+                "{}: {args:?}\n{}",
+                unit.name,
+                review.show()
+            );
+            let (by_write, by_review) = (files_of(written.path()), files_of(reviewed.path()));
+            for (name, bytes) in &by_write {
+                if by_review.get(name) != Some(bytes) {
+                    differences.push(format!(
+                        "{} ({}): {} differs:\n--- fix --write\n{}\n--- fix -i, all accepted\n{}",
+                        unit.name,
+                        if unsafe_fixes {
+                            "--unsafe-fixes"
+                        } else {
+                            "safe"
+                        },
+                        name.display(),
+                        String::from_utf8_lossy(bytes),
+                        by_review
+                            .get(name)
+                            .map(|b| String::from_utf8_lossy(b).into_owned())
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }
