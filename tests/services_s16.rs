@@ -1,0 +1,282 @@
+//! The neo4j driver, Selenium, huggingface_hub and chromadb in coroutines (issue 22). The
+//! programs run against stand-ins of the libraries that the tests write themselves, outside
+//! the project (on `PYTHONPATH`): each round trip sleeps, records whether it ran on the event
+//! loop's thread, and an object that is not thread-safe raises when a thread other than its
+//! maker's uses it, as the real driver's state would break.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{project, test_python, unfreeze_in, write_files};
+
+/// `unfreeze check --isolated .` in `dir`.
+fn check(dir: &Path) -> common::Output {
+    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
+}
+
+/// `unfreeze fix --write --isolated .` in `dir` (safe fixes only).
+fn fix_write(dir: &Path) -> common::Output {
+    unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."])
+}
+
+fn assert_contains(output: &common::Output, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            output.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            output.show()
+        );
+    }
+}
+
+/// Run `main.py` in `dir` with the stand-in libraries of `site` importable; its stdout (it
+/// must succeed).
+fn run_main(dir: &Path, site: &Path) -> String {
+    let output = Command::new(test_python())
+        .arg("main.py")
+        .current_dir(dir)
+        .env("PYTHONPATH", site)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "main.py failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// A stand-in of the neo4j driver's synchronous API: a thread-safe `Driver`, sessions bound
+/// to the thread that made them (the real ones are "not thread safe"), results read through
+/// their session, explicit transactions.
+const NEO4J_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+CREATED = []
+
+
+def _trip(name):
+    if threading.current_thread() is threading.main_thread():
+        LOOP_CALLS.append(name)
+    time.sleep(0.05)
+
+
+class Result:
+    def __init__(self, session, rows):
+        self._session = session
+        self._rows = rows
+
+    def __iter__(self):
+        self._session._check()
+        return iter(self._rows)
+
+    def data(self):
+        self._session._check()
+        return list(self._rows)
+
+    def single(self):
+        self._session._check()
+        return self._rows[0]
+
+
+class Transaction:
+    def __init__(self, session):
+        self._session = session
+        self._pending = []
+
+    def run(self, query, **parameters):
+        self._session._check()
+        _trip("tx.run")
+        self._pending.append(parameters.get("name"))
+
+    def commit(self):
+        self._session._check()
+        _trip("tx.commit")
+        CREATED.extend(self._pending)
+
+
+class Session:
+    def __init__(self):
+        self._thread = threading.get_ident()
+
+    def _check(self):
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("neo4j session used from a thread other than its maker's")
+
+    def run(self, query, **parameters):
+        self._check()
+        _trip("session.run")
+        return Result(self, [{"name": "ada"}, {"name": "grace"}])
+
+    def begin_transaction(self):
+        self._check()
+        _trip("begin_transaction")
+        return Transaction(self)
+
+    def close(self):
+        self._check()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Driver:
+    def session(self, **config):
+        return Session()
+
+    def verify_connectivity(self):
+        _trip("verify_connectivity")
+
+    def execute_query(self, query, **parameters):
+        _trip("execute_query")
+        return [{"one": 1}], None, ["one"]
+
+
+class GraphDatabase:
+    @staticmethod
+    def driver(uri, auth=None):
+        return Driver()
+"#;
+
+const NEO4J_DB: &str = r#"from neo4j import GraphDatabase
+
+driver = GraphDatabase.driver("neo4j://127.0.0.1:7687", auth=("neo4j", "secret"))
+"#;
+
+const NEO4J_HANDLERS: &str = r#"import neo4j
+from neo4j import Driver
+
+from db import driver
+
+shared = driver.session()
+
+
+class People:
+    def __init__(self, driver: Driver):
+        self.driver = driver
+
+    async def names(self):
+        with self.driver.session(database="neo4j") as session:
+            result = session.run("MATCH (p:Person) RETURN p.name AS name")
+            return [record["name"] for record in result]
+
+
+async def check(d: neo4j.Driver):
+    d.verify_connectivity()
+    records, summary, keys = d.execute_query("RETURN 1 AS one")
+    return records
+
+
+async def made_and_closed(d: Driver):
+    session = d.session()
+    rows = session.run("MATCH (p) RETURN p").data()
+    session.close()
+    return rows
+
+
+async def made_from_the_import():
+    session = driver.session()
+    rows = session.run("MATCH (p) RETURN p").data()
+    session.close()
+    return rows
+
+
+async def explicit_transaction(name):
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run("CREATE (:Person {name: $name})", name=name)
+        tx.commit()
+
+
+async def module_session():
+    return shared.run("RETURN 1").single()
+"#;
+
+const NEO4J_MAIN: &str = r#"import asyncio
+
+import neo4j
+
+import handlers
+from db import driver
+
+
+async def main():
+    print(await handlers.People(driver).names())
+    print(await handlers.check(driver))
+    print(await handlers.made_and_closed(driver))
+    print(await handlers.made_from_the_import())
+    await handlers.explicit_transaction("alan")
+    print(neo4j.CREATED)
+    print(await handlers.module_session())
+    print("on the loop:", neo4j.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// neo4j: the driver is thread-safe (its own calls move one by one, through an annotated
+/// `neo4j.Driver` too), a session is not: a `with driver.session()` block, a session made
+/// and closed in the coroutine, and an explicit transaction in it move as one unit, and a
+/// session made at import time from an imported driver stays on the loop's thread (moved
+/// call by call, the stand-in raises as the real session's state would break).
+#[test]
+fn neo4j_sessions_move_as_units_and_a_module_session_of_an_imported_driver_stays() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(site.path(), &[("neo4j/__init__.py", NEO4J_STUB.as_bytes())]);
+    let dir = project(&[
+        ("db.py", NEO4J_DB.as_bytes()),
+        ("handlers.py", NEO4J_HANDLERS.as_bytes()),
+        ("main.py", NEO4J_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:15:22: UNF101 [*] `session.run`",
+            "handlers.py:20:5: UNF106 [*] `d.verify_connectivity`",
+            "handlers.py:21:30: UNF106 [*] `d.execute_query`",
+            "handlers.py:27:12: UNF101 [*] `session.run`",
+            "handlers.py:28:5: UNF101 [*] `session.close`",
+            "handlers.py:34:12: UNF101 `session.run`",
+            "no fix: the call is on a neo4j session the coroutine makes from `driver` of db.py, \
+             which a call moved on its own would use from another thread",
+            "handlers.py:41:14: UNF101 [*] `session.begin_transaction`",
+            "handlers.py:47:12: UNF101 `shared.run`",
+            "no fix: the call is on the neo4j session made at import time from `driver` of \
+             db.py, so it is not moved to a worker thread: a neo4j session is not thread-safe",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    assert!(
+        before.ends_with(
+            "on the loop: ['session.run', 'verify_connectivity', 'execute_query', \
+             'session.run', 'session.run', 'begin_transaction', 'tx.run', 'tx.commit', \
+             'session.run']\n"
+        ),
+        "{before}"
+    );
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    let results = |out: &str| out.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert_eq!(results(&after), results(&before), "{}", fixed.show());
+    // Only the calls on sessions the fixes cannot move whole are left on the loop's thread:
+    // one made from the imported driver outside a `with` block, and the module-level one.
+    assert!(
+        after.ends_with("on the loop: ['session.run', 'session.run']\n"),
+        "{after}\n{}",
+        fixed.show()
+    );
+    let handlers = fs::read_to_string(dir.path().join("handlers.py")).unwrap();
+    assert!(
+        handlers.contains("return shared.run(\"RETURN 1\").single()"),
+        "{handlers}"
+    );
+}
