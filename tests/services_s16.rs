@@ -280,3 +280,158 @@ fn neo4j_sessions_move_as_units_and_a_module_session_of_an_imported_driver_stays
         "{handlers}"
     );
 }
+
+/// A stand-in of Selenium's driver: each command is a round trip that records whether it ran
+/// on the event loop's thread, and raises when another command of the same driver is under
+/// way (a driver is not thread-safe: two at once would interleave).
+const SELENIUM_WEBDRIVER_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+class _Driver:
+    def __init__(self):
+        self._busy = threading.Lock()
+        self.url = None
+        self._trip("start")
+
+    def _trip(self, name):
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("two commands of one driver at once")
+        try:
+            if threading.current_thread() is threading.main_thread():
+                LOOP_CALLS.append(name)
+            time.sleep(0.05)
+        finally:
+            self._busy.release()
+
+    def get(self, url):
+        self._trip("get")
+        self.url = url
+
+    def find_element(self, by, value):
+        self._trip("find_element")
+        return _Element(self, value)
+
+    def quit(self):
+        self._trip("quit")
+
+
+class _Element:
+    def __init__(self, driver, value):
+        self._driver = driver
+        self.value = value
+
+    def get_attribute(self, name):
+        self._driver._trip("get_attribute")
+        return f"{self._driver.url}#{self.value}.{name}"
+
+
+class Chrome(_Driver):
+    pass
+
+
+class Firefox(_Driver):
+    pass
+"#;
+
+const SELENIUM_APP: &str = r#"from selenium import webdriver
+
+
+async def title_of(url):
+    driver = webdriver.Chrome()
+    driver.get(url)
+    label = driver.find_element("id", "title").get_attribute("text")
+    driver.quit()
+    return label
+
+
+class Browser:
+    def __init__(self):
+        self.driver = webdriver.Firefox()
+
+    async def visit(self, url):
+        self.driver.get(url)
+        return self.driver.find_element("id", "title").get_attribute("text")
+"#;
+
+const SELENIUM_MAIN: &str = r#"import asyncio
+
+from selenium import webdriver
+
+from app import Browser, title_of
+
+
+async def main():
+    print(await asyncio.gather(title_of("http://a"), title_of("http://b")))
+    browser = Browser()
+    print(await asyncio.gather(browser.visit("http://c"), browser.visit("http://d")))
+    print("on the loop:", webdriver.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// Selenium: a coroutine's own driver moves call by call (safe: its calls never overlap, two
+/// coroutines each with their own driver run at once); a driver kept on `self` gets an unsafe
+/// fix with the reason, left out of `fix --write`: moved, two coroutines' commands on it would
+/// run at once (the stand-in raises, as the real driver's state would mix).
+#[test]
+fn a_coroutines_own_selenium_driver_moves_call_by_call_and_a_shared_one_is_unsafe() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[
+            ("selenium/__init__.py", b""),
+            (
+                "selenium/webdriver/__init__.py",
+                SELENIUM_WEBDRIVER_STUB.as_bytes(),
+            ),
+        ],
+    );
+    let dir = project(&[
+        ("app.py", SELENIUM_APP.as_bytes()),
+        ("main.py", SELENIUM_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "app.py:5:14: UNF106 [*] `webdriver.Chrome`",
+            "app.py:6:5: UNF106 [*] `driver.get`",
+            "app.py:7:13: UNF106 [*] `driver.find_element(\"id\", \"title\").get_attribute`",
+            "app.py:8:5: UNF106 [*] `driver.quit`",
+            "app.py:17:9: UNF106 `self.driver.get`",
+            "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (the Selenium \
+             driver is shared (kept on `self`, in a module global, or passed in), and a driver \
+             is not thread-safe",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    let results = |out: &str| out.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(results(&after), results(&before), "{}", fixed.show());
+    assert_eq!(
+        results(&after),
+        "['http://a#title.text', 'http://b#title.text']\n\
+         ['http://c#title.text', 'http://d#title.text']"
+    );
+    // Before: every command on the loop's thread. After: only the shared driver's (its fix
+    // is unsafe, not applied) and its construction in the synchronous `__init__`.
+    assert!(
+        before.contains("'start', 'get', 'find_element'"),
+        "{before}"
+    );
+    assert!(
+        after.ends_with(
+            "on the loop: ['start', 'get', 'find_element', 'get_attribute', 'get', \
+             'find_element', 'get_attribute']\n"
+        ),
+        "{after}\n{}",
+        fixed.show()
+    );
+    let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert!(app.contains("        self.driver.get(url)\n"), "{app}");
+}

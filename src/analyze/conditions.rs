@@ -282,10 +282,32 @@ pub(super) fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
         .field(Field::Object)
         .filter(|o| o.kind_name() == "identifier")
     else {
-        // `requests.Session().get(...)`: a fresh object, used once.
-        return callee
+        // `requests.Session().get(...)`: a fresh object, used once; what a method returns
+        // (`driver.find_element(...).click()`) is as local as the object it is called on.
+        let Some(made) = callee
             .field(Field::Object)
-            .is_some_and(|o| o.kind_name() == "call");
+            .filter(|o| o.kind_name() == "call")
+            .and_then(|call| call.field(Field::Function))
+        else {
+            return false;
+        };
+        return match made
+            .field(Field::Object)
+            .filter(|_| made.kind_name() == "attribute")
+        {
+            Some(owner) if owner.kind_name() == "identifier" => {
+                let name = &file.text[owner.byte_range()];
+                let imported = matches!(
+                    file.index.resolve_name(name, owner.start_byte()),
+                    Resolution::Binding(id)
+                        if matches!(file.index.binding(id).kind, BindingKind::Import { .. })
+                );
+                imported || has_local_receiver(file, made)
+            }
+            Some(owner) if owner.kind_name() == "call" => has_local_receiver(file, made),
+            Some(_) => false,
+            None => true,
+        };
     };
     let name = &file.text[object.byte_range()];
     let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
