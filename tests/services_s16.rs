@@ -435,3 +435,115 @@ fn a_coroutines_own_selenium_driver_moves_call_by_call_and_a_shared_one_is_unsaf
     let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
     assert!(app.contains("        self.driver.get(url)\n"), "{app}");
 }
+
+/// A stand-in of huggingface_hub: downloads and Hub calls sleep and record whether they ran on
+/// the event loop's thread; `list_models` is a generator requesting a page per item, as the
+/// real one pages while iterated.
+const HF_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+def _trip(name):
+    if threading.current_thread() is threading.main_thread():
+        LOOP_CALLS.append(name)
+    time.sleep(0.05)
+
+
+def hf_hub_download(repo_id, filename, **kwargs):
+    _trip("hf_hub_download")
+    return f"/cache/{repo_id}/{filename}"
+
+
+def list_models(search=None, limit=None):
+    for i in range(3):
+        _trip("list_models page")
+        yield f"{search}-{i}"
+
+
+class HfApi:
+    def upload_file(self, path_or_fileobj, path_in_repo, repo_id):
+        _trip("upload_file")
+        return f"{repo_id}/{path_in_repo}"
+
+    def list_models(self, author=None):
+        return list_models(search=author)
+"#;
+
+const HF_APP: &str = r#"from huggingface_hub import HfApi, hf_hub_download, list_models
+
+api = HfApi()
+
+
+async def fetch(repo):
+    return hf_hub_download(repo_id=repo, filename="config.json")
+
+
+async def publish(repo):
+    return api.upload_file(path_or_fileobj=b"weights", path_in_repo="model.bin", repo_id=repo)
+
+
+async def search(query):
+    names = [name for name in list_models(search=query)]
+    mine = list(api.list_models(author=query))
+    return names, mine
+"#;
+
+const HF_MAIN: &str = r#"import asyncio
+
+import huggingface_hub
+
+from app import fetch, publish, search
+
+
+async def main():
+    print(await asyncio.gather(fetch("a/b"), publish("a/b")))
+    print(await search("bert"))
+    print("on the loop:", huggingface_hub.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// huggingface_hub: downloads, uploads and Hub calls move to a worker thread (the library's
+/// HTTP client is shared by its own download threads); a generator's pages are read in the
+/// same hop (`to_thread(list, list_models(...))`), so none is requested from the loop's thread.
+#[test]
+fn huggingface_hub_downloads_uploads_and_listed_pages_leave_the_loop() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[("huggingface_hub/__init__.py", HF_STUB.as_bytes())],
+    );
+    let dir = project(&[
+        ("app.py", HF_APP.as_bytes()),
+        ("main.py", HF_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "app.py:7:12: UNF106 [*] `hf_hub_download`",
+            "app.py:11:12: UNF106 [*] `api.upload_file`",
+            "app.py:15:31: UNF106 [*] `list_models`",
+            "app.py:16:17: UNF106 [*] `api.list_models`",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    assert!(before.contains("'list_models page'"), "{before}");
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    let results = |out: &str| out.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(results(&after), results(&before), "{}", fixed.show());
+    assert!(
+        after.ends_with("on the loop: []\n"),
+        "{after}\n{}",
+        fixed.show()
+    );
+    let app = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert!(
+        app.contains("await asyncio.to_thread(list, list_models(search=query))"),
+        "{app}"
+    );
+}
