@@ -547,3 +547,167 @@ fn huggingface_hub_downloads_uploads_and_listed_pages_leave_the_loop() {
         "{app}"
     );
 }
+
+/// A stand-in of chromadb: a local client's collections lock internally (as chromadb's do);
+/// an `HttpClient`'s collections send through one connection that raises when two threads use
+/// it at once. Each call sleeps and records whether it ran on the event loop's thread.
+const CHROMA_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+def _trip(name):
+    if threading.current_thread() is threading.main_thread():
+        LOOP_CALLS.append(name)
+    time.sleep(0.05)
+
+
+class _Collection:
+    def __init__(self, name, guard):
+        self.name = name
+        self._guard = guard
+        self._docs = {}
+
+    def add(self, ids, documents):
+        with self._guard():
+            _trip("add")
+            self._docs.update(zip(ids, documents))
+
+    def count(self):
+        with self._guard():
+            _trip("count")
+            return len(self._docs)
+
+    def query(self, query_texts, n_results=10):
+        with self._guard():
+            _trip("query")
+            return sorted(d for d in self._docs.values() if query_texts[0] in d)[:n_results]
+
+
+class _Connection:
+    def __init__(self):
+        self._busy = threading.Lock()
+
+    def __call__(self):
+        connection = self
+
+        class _Use:
+            def __enter__(self):
+                if not connection._busy.acquire(blocking=False):
+                    raise RuntimeError("one httpx client used from two threads at once")
+
+            def __exit__(self, *exc):
+                connection._busy.release()
+
+        return _Use()
+
+
+class _Client:
+    def __init__(self, guard):
+        self._guard = guard
+        self._collections = {}
+
+    def get_or_create_collection(self, name):
+        _trip("get_or_create_collection")
+        return self._collections.setdefault(name, _Collection(name, self._guard))
+
+    def get_collection(self, name):
+        _trip("get_collection")
+        return self._collections.setdefault(name, _Collection(name, self._guard))
+
+
+def PersistentClient(path):
+    return _Client(threading.RLock)
+
+
+def HttpClient(host, port):
+    return _Client(_Connection())
+"#;
+
+const CHROMA_APP: &str = r#"import chromadb
+
+client = chromadb.PersistentClient(path="./chroma")
+notes = client.get_or_create_collection("notes")
+remote = chromadb.HttpClient(host="127.0.0.1", port=8000)
+
+
+async def remember(note_id, text):
+    notes.add(ids=[note_id], documents=[text])
+    return notes.count()
+
+
+async def recall(word):
+    return notes.query(query_texts=[word])
+
+
+async def ask_remote(word):
+    docs = remote.get_collection("docs")
+    docs.add(ids=[word], documents=[f"about {word}"])
+    return docs.query(query_texts=[word])
+"#;
+
+const CHROMA_MAIN: &str = r#"import asyncio
+
+import chromadb
+
+from app import ask_remote, recall, remember
+
+
+async def main():
+    counts = [await remember("1", "red apple"), await remember("2", "green apple")]
+    print(counts)
+    print(await recall("apple"))
+    print(await asyncio.gather(ask_remote("pear"), ask_remote("plum")))
+    print("on the loop:", chromadb.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// chromadb: a local client's collection calls move to a worker thread (safe: it locks
+/// internally); an `HttpClient`'s, including a collection the coroutine got from the shared
+/// client, are unsafe fixes, left out of `fix --write` (moved, two coroutines would use its one
+/// connection from two threads at once: the stand-in raises).
+#[test]
+fn chromadb_local_collections_move_and_a_shared_http_clients_stay() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[("chromadb/__init__.py", CHROMA_STUB.as_bytes())],
+    );
+    let dir = project(&[
+        ("app.py", CHROMA_APP.as_bytes()),
+        ("main.py", CHROMA_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "app.py:9:5: UNF106 [*] `notes.add`",
+            "app.py:10:12: UNF106 [*] `notes.count`",
+            "app.py:14:12: UNF106 [*] `notes.query`",
+            "app.py:18:12: UNF106 `remote.get_collection`",
+            "app.py:19:5: UNF106 `docs.add`",
+            "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (a chromadb \
+             `HttpClient` (and its collections) sends every call through one `httpx.Client`",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    let results = |out: &str| out.lines().take(3).collect::<Vec<_>>().join("\n");
+    assert_eq!(results(&after), results(&before), "{}", fixed.show());
+    assert_eq!(
+        results(&after),
+        "[1, 2]\n['green apple', 'red apple']\n[['about pear'], ['about plum']]"
+    );
+    assert!(
+        after.ends_with(
+            "on the loop: ['get_or_create_collection', 'get_collection', 'add', 'query', \
+             'get_collection', 'add', 'query']\n"
+        ),
+        "{after}\n{}",
+        fixed.show()
+    );
+}
