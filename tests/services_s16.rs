@@ -711,3 +711,50 @@ fn chromadb_local_collections_move_and_a_shared_http_clients_stay() {
         fixed.show()
     );
 }
+
+/// botocore paginators and waiters held in a local name, of a client made in the module or
+/// imported from another: found where the pages are read (`for page in p.paginate(...)`) and
+/// where the waiter waits.
+#[test]
+fn paginators_and_waiters_held_in_locals_are_found_with_an_imported_client_too() {
+    let dir = project(&[
+        ("aws.py", b"import boto3\n\ns3 = boto3.client(\"s3\")\n"),
+        (
+            "app.py",
+            br#"import boto3
+from aws import s3
+
+local_s3 = boto3.client("s3")
+
+
+async def keys_local(bucket):
+    p = local_s3.get_paginator("list_objects_v2")
+    return [page for page in p.paginate(Bucket=bucket)]
+
+
+async def keys_imported(bucket):
+    paginator = s3.get_paginator("list_objects_v2")
+    out = []
+    for page in paginator.paginate(Bucket=bucket):
+        out.extend(page.get("Contents", []))
+    return out
+
+
+async def wait_for(bucket):
+    waiter = s3.get_waiter("bucket_exists")
+    waiter.wait(Bucket=bucket)
+"#,
+        ),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "app.py:9:30: UNF106 [*] `p.paginate`",
+            "app.py:15:17: UNF106 `paginator.paginate`",
+            "unsafe fix: Run it in a worker thread: `await asyncio.to_thread(...)` (the loop now \
+             runs over a list of every item",
+            "app.py:22:5: UNF106 [*] `waiter.wait`",
+        ],
+    );
+}
