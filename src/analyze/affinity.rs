@@ -13,7 +13,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use crate::codemod::{Registry, ThreadAffine};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{AffineGlobal, Affinity, ModuleInfo, ModuleMap, absolute_name};
+use crate::project::{AffineGlobal, AffineMember, Affinity, ModuleInfo, ModuleMap, absolute_name};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// How many steps (names, derived calls) are followed back to what made an object.
@@ -158,6 +158,16 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
         };
         let Some((family, label)) = registry.thread_affine(&kind) else {
             if registry.follows_imported(&kind) {
+                let mut affine_members: Vec<AffineMember> = registry
+                    .thread_affine_made_from(&kind)
+                    .map(|(made, family, label)| AffineMember {
+                        kind: made.to_owned(),
+                        label: label.to_owned(),
+                        why: family.why.clone(),
+                        remedy: family.remedy.clone(),
+                    })
+                    .collect();
+                affine_members.sort_by(|a, b| a.kind.cmp(&b.kind));
                 globals.push(AffineGlobal {
                     name: binding.name.clone(),
                     kind,
@@ -166,6 +176,7 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
                     remedy: String::new(),
                     line: value.start_position().row as u32 + 1,
                     shareable: true,
+                    affine_members,
                 });
             }
             continue;
@@ -181,6 +192,7 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
             remedy: family.remedy.clone(),
             line: value.start_position().row as u32 + 1,
             shareable: false,
+            affine_members: Vec::new(),
         });
     }
     globals

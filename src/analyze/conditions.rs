@@ -277,24 +277,79 @@ fn is_one_of(file: &FileContext, value: Node, values: &[ArgumentValue]) -> bool 
 
 /// Whether `callee` is a method of an object made in the calling function itself
 /// (`s = requests.Session()`, `with requests.Session() as s`): no other coroutine holds it.
+/// What a method returns is as local as the object it was called on: `col =
+/// remote.get_collection(...)` of a shared client is not.
 pub(super) fn has_local_receiver(file: &FileContext, callee: Node) -> bool {
-    let Some(object) = callee
-        .field(Field::Object)
-        .filter(|o| o.kind_name() == "identifier")
-    else {
-        // `requests.Session().get(...)`: a fresh object, used once.
-        return callee
-            .field(Field::Object)
-            .is_some_and(|o| o.kind_name() == "call");
+    local_receiver_at(file, callee, 0)
+}
+
+/// How many makers back [`local_receiver_at`] follows.
+const MAX_MAKERS: usize = 8;
+
+fn local_receiver_at(file: &FileContext, callee: Node, depth: usize) -> bool {
+    if depth > MAX_MAKERS {
+        return false;
+    }
+    let Some(object) = callee.field(Field::Object) else {
+        return false;
     };
+    if object.kind_name() == "call" {
+        // `requests.Session().get(...)`: a fresh object, used once;
+        // `driver.find_element(...).click()`: as local as `driver`.
+        return fresh_or_local(file, object, depth);
+    }
+    if object.kind_name() != "identifier" {
+        return false;
+    }
     let name = &file.text[object.byte_range()];
     let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
         return false;
     };
     let binding = file.index.binding(id);
     let function = file.index.scope_at(callee.start_byte());
-    binding.kind == BindingKind::Assignment
-        && binding.value.is_some()
-        && binding.scope == function
-        && matches!(file.index.scope(function).kind, ScopeKind::Function { .. })
+    if binding.kind != BindingKind::Assignment
+        || binding.scope != function
+        || !matches!(file.index.scope(function).kind, ScopeKind::Function { .. })
+    {
+        return false;
+    }
+    let Some(value) = binding.value.as_ref() else {
+        return false;
+    };
+    let root = file.parsed.tree.root_node();
+    match crate::semantic::node_at(root, value) {
+        Some(value) if value.kind_name() == "call" => fresh_or_local(file, value, depth),
+        _ => true,
+    }
+}
+
+/// Whether the object `call` returns is fresh (a constructor: `Session()`,
+/// `requests.Session()`) or made by a method of a local object.
+fn fresh_or_local(file: &FileContext, call: Node, depth: usize) -> bool {
+    let Some(made) = call.field(Field::Function) else {
+        return false;
+    };
+    if made.kind_name() != "attribute" {
+        return made.kind_name() == "identifier";
+    }
+    let Some(owner) = made.field(Field::Object) else {
+        return false;
+    };
+    match owner.kind_name() {
+        "identifier" => {
+            let name = &file.text[owner.byte_range()];
+            let imported = matches!(
+                file.index.resolve_name(name, owner.start_byte()),
+                Resolution::Binding(id)
+                    if matches!(file.index.binding(id).kind, BindingKind::Import { .. })
+            );
+            imported || local_receiver_at(file, made, depth + 1)
+        }
+        "call" | "attribute" => {
+            // `webdriver.chrome.webdriver.WebDriver()`: a module path; `self.x.m()`: not local.
+            file.index.qualified_name(owner, file.text).is_some()
+                || (owner.kind_name() == "call" && local_receiver_at(file, made, depth + 1))
+        }
+        _ => false,
+    }
 }

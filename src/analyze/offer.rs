@@ -251,9 +251,16 @@ fn what_the_call_reaches<'r, 'p>(
             Some(ProjectCall::Affine {
                 qualified,
                 pinned: p,
+                member,
             }),
         ) => {
-            pinned = p.as_deref();
+            // `session = driver.session()` in the coroutine itself: the reason says so; in
+            // the `with` block that makes it, the block moves whole.
+            pinned = match (member, local_receiver(file, site.callee)) {
+                (Some(_), Some(true)) => None,
+                (Some(local), Some(false)) => Some(local.as_str()),
+                _ => p.as_deref(),
+            };
             (qualified.clone(), registry.for_call(qualified))
         }
         (
@@ -287,6 +294,54 @@ fn what_the_call_reaches<'r, 'p>(
         returned,
         hazard,
     })
+}
+
+/// Whether the receiver of `callee` (`session` of `session.run`, followed through its
+/// members and calls) is a name bound in a function, not a module global: `Some(true)` for
+/// the target of a `with ... as` of it.
+fn local_receiver(file: &FileContext, callee: Node) -> Option<bool> {
+    let mut node = callee;
+    loop {
+        node = match node.kind_name() {
+            "attribute" => node.field(Field::Object),
+            "call" => node.field(Field::Function),
+            "subscript" => node.field(Field::Value),
+            "parenthesized_expression" => node.named_child(0),
+            _ => None,
+        }
+        .unwrap_or(node);
+        if node.kind_name() == "identifier" {
+            break;
+        }
+        if !matches!(
+            node.kind_name(),
+            "attribute" | "call" | "subscript" | "parenthesized_expression"
+        ) {
+            return None;
+        }
+    }
+    let name = &file.text[node.byte_range()];
+    let crate::semantic::Resolution::Binding(id) = file.index.resolve_name(name, node.start_byte())
+    else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if !matches!(
+        file.index.scope(binding.scope).kind,
+        ScopeKind::Function { .. }
+    ) {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let mut at = root.descendant_for_byte_range(binding.range.start, binding.range.end);
+    while let Some(node) = at {
+        match node.kind_name() {
+            "with_item" => return Some(true),
+            "block" | "function_definition" | "expression_statement" => break,
+            _ => at = node.parent(),
+        }
+    }
+    Some(false)
 }
 
 /// A blocking project call reached through a class: its worker-thread fix made unsafe, or

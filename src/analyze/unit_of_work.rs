@@ -343,6 +343,7 @@ fn unit_for<'t>(
         if handed.is_some()
             || node.kind_name() != "identifier"
             || !kept.iter().any(|k| k == &text[node.byte_range()])
+            || is_member_name(node)
         {
             return;
         }
@@ -518,6 +519,19 @@ fn is_plain_use(node: Node) -> bool {
         "assignment" => is(Field::Left),
         _ => false,
     }
+}
+
+/// Whether `node` names a member or a keyword, not a variable: the `session` of
+/// `driver.session()`, the `session` of `f(session=...)`.
+fn is_member_name(node: Node) -> bool {
+    node.parent().is_some_and(|parent| {
+        let field = match parent.kind_name() {
+            "attribute" => Field::Attribute,
+            "keyword_argument" => Field::Name,
+            _ => return false,
+        };
+        parent.field(field).is_some_and(|f| f.id() == node.id())
+    })
 }
 
 /// Every node of `statements`, in order.

@@ -389,6 +389,22 @@ impl Registry {
         Some((&self.codemods[*c].thread_affine[*f], object.as_str()))
     }
 
+    /// The thread-affine kinds a method of an object of `kind` makes (`kind().session`),
+    /// with their family and label.
+    pub fn thread_affine_made_from<'s>(
+        &'s self,
+        kind: &'s str,
+    ) -> impl Iterator<Item = (&'s str, &'s ThreadAffine, &'s str)> + 's {
+        self.thread_affine.keys().filter_map(move |made| {
+            let method = made.strip_prefix(kind)?.strip_prefix("().")?;
+            if !method.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return None;
+            }
+            let (family, label) = self.thread_affine(made)?;
+            Some((made.as_str(), family, label))
+        })
+    }
+
     /// Whether a codemod follows the methods of objects of `kind` kept in module globals
     /// imported from another module (`followed-through-imports`).
     pub fn follows_imported(&self, kind: &str) -> bool {

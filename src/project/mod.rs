@@ -27,8 +27,9 @@ pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use summary::{
-    AffineGlobal, AffineReturn, Affinity, CallAt, Construction, Evidence, FileSummary, FileUse,
-    FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject, SqlArg, SqlCall,
+    AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, Construction, Evidence,
+    FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
+    ReturnedObject, SqlArg, SqlCall,
 };
 
 /// What a call in async context reaches.
@@ -63,6 +64,11 @@ pub enum ProjectCall {
     Affine {
         qualified: String,
         pinned: Option<String>,
+        /// The object is one a method of a thread-safe module global makes
+        /// (`driver.session()`): `pinned` holds where the receiver is a module global; on
+        /// one the coroutine makes itself, this reason instead, and none in the `with` block
+        /// that makes it (which moves whole).
+        member: Option<String>,
     },
     /// Not a call: a file the file's coroutines read or write through a shared name, which
     /// another module reads or writes too (keyed [`SHARED_FILE_PREFIX`] and the file's key):
@@ -276,6 +282,13 @@ enum UseSource<'a> {
         global: &'a AffineGlobal,
         home: &'a str,
     },
+    /// A thread-affine object a method of a shareable module global makes
+    /// (`session = driver.session()` of an imported thread-safe driver).
+    Member {
+        global: &'a AffineGlobal,
+        home: &'a str,
+        member: &'a AffineMember,
+    },
     /// What project function `callee` returned.
     Returned {
         callee: usize,
@@ -334,8 +347,24 @@ fn imported_use<'a>(
                 let (found, kind) = member_of_global(functions, &objects.globals, object)?;
                 let qualified = format!("{kind}().{method}");
                 let evidence = evidence(&qualified)?;
+                let (f, g) = found;
+                let owner = &files[f].summary.affine_globals[g];
+                let member = owner.affine_members.iter().find(|m| {
+                    kind == m.kind
+                        || kind
+                            .strip_prefix(m.kind.as_str())
+                            .is_some_and(|rest| rest.starts_with("()."))
+                });
+                let source = match member {
+                    Some(member) => UseSource::Member {
+                        global: owner,
+                        home: files[f].display_path.as_str(),
+                        member,
+                    },
+                    None => global(found),
+                };
                 return Some(ImportedUse {
-                    source: global(found),
+                    source,
                     evidence: Some(evidence),
                     qualified,
                     target,
@@ -396,6 +425,22 @@ fn member_of_global(
 /// The affinity of an imported use, as a function's own would say it (a synchronous
 /// function's uses are of module globals).
 fn imported_affinity(used: &ImportedUse) -> Option<Affinity> {
+    if let UseSource::Member {
+        global,
+        home,
+        member,
+    } = used.source
+    {
+        return Some(Affinity {
+            object: format!(
+                "the {} made at import time from `{}` of {home}",
+                member.label, global.name
+            ),
+            why: member.why.clone(),
+            remedy: member.remedy.clone(),
+            line: used.line,
+        });
+    }
     let UseSource::Global { global, home } = used.source else {
         return None;
     };
@@ -552,6 +597,15 @@ pub fn settle(
                          moved to a worker thread: {}. Instead: {}",
                         global.name, global.label, global.why, global.remedy
                     )),
+                    UseSource::Member {
+                        global,
+                        home,
+                        member,
+                    } => Some(format!(
+                        "the call is on the {} made at import time from `{}` of {home}, so it \
+                         is not moved to a worker thread: {}. Instead: {}",
+                        member.label, global.name, member.why, member.remedy
+                    )),
                     UseSource::Returned { callee, returned } => {
                         Some(functions.returned_use_reason(*callee, returned))
                     }
@@ -561,6 +615,19 @@ pub fn settle(
                     ProjectCall::Affine {
                         qualified: used.qualified.clone(),
                         pinned,
+                        member: match used.source {
+                            UseSource::Member {
+                                global,
+                                home,
+                                member,
+                            } => Some(format!(
+                                "the call is on a {} the coroutine makes from `{}` of {home}, \
+                                 which a call moved on its own would use from another thread: \
+                                 {}. Instead: {}",
+                                member.label, global.name, member.why, member.remedy
+                            )),
+                            _ => None,
+                        },
                     },
                 );
             }

@@ -318,6 +318,7 @@ mod tests {
                 ProjectCall::Affine {
                     qualified: q,
                     pinned,
+                    ..
                 } => {
                     assert_eq!(q, qualified);
                     let pinned = pinned.as_deref().expect("pinned");

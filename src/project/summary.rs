@@ -267,6 +267,20 @@ pub struct AffineGlobal {
     /// `remedy` are empty.
     #[serde(default)]
     pub shareable: bool,
+    /// Of a shareable global, the thread-affine objects its methods make
+    /// (`driver.session()` of a thread-safe neo4j driver): a call on one of them is pinned.
+    #[serde(default)]
+    pub affine_members: Vec<AffineMember>,
+}
+
+/// A thread-affine object a method of a shareable module global makes: its kind
+/// (`neo4j.GraphDatabase.driver().session`) and what its family says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffineMember {
+    pub kind: String,
+    pub label: String,
+    pub why: String,
+    pub remedy: String,
 }
 
 /// What calling one of a file's classes runs, for the single-task recognition.
