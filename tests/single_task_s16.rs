@@ -99,3 +99,60 @@ fn a_fix_in_a_package_the_script_uses_keeps_the_scripts_single_task_verdict() {
         assert_eq!(out.stdout, expected);
     }
 }
+
+/// A command-line tool that runs its coroutine from two places, the console script's function
+/// and `if __name__ == "__main__":`, each with `asyncio.run` (a new loop): the coroutine runs
+/// alone either way (reduced from yongwu0718/fastapi-deepagent-vue, cli/interact.py, where a
+/// `setup_logging()` at the top of `_main` got a hop).
+const TWO_ENTRIES: &str = "import asyncio\nimport os\nimport sys\n\n\n\
+async def ask(prompt):\n    await asyncio.sleep(0)\n    return prompt.upper()\n\n\n\
+async def _main(path):\n    os.makedirs(path, exist_ok=True)\n    \
+name = input('name? ')\n    greeting = await ask(name)\n    \
+if os.path.exists(os.path.join(path, 'seen')):\n        print('again', greeting)\n    \
+else:\n        print('hello', greeting)\n\n\n\
+def main():\n    asyncio.run(_main(sys.argv[1]))\n\n\n\
+if __name__ == '__main__':\n    asyncio.run(_main(sys.argv[1]))\n";
+
+#[test]
+fn a_coroutine_run_by_two_entry_calls_is_alone_in_both() {
+    let dir = project(&[("cli.py", TWO_ENTRIES.as_bytes())]);
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    for (at, reason) in [
+        ("cli.py:12:5: UNF104", "`os.makedirs()` blocks nothing"),
+        (
+            "cli.py:13:12: ASYNC250",
+            "no fix: `input()` in a script where nothing else runs",
+        ),
+        ("cli.py:15:8: ASYNC240", "`os.path.exists()` blocks nothing"),
+    ] {
+        assert!(check.stdout.contains(at), "{at}: {}", check.show());
+        assert!(check.stdout.contains(reason), "{reason}: {}", check.show());
+    }
+    assert!(!check.stdout.contains("fix: Run it"), "{}", check.show());
+
+    let write = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "--isolated",
+            "--no-cache",
+            ".",
+        ],
+    );
+    assert_eq!(write.code, Some(1), "{}", write.show());
+    let script = std::fs::read_to_string(dir.path().join("cli.py")).unwrap();
+    assert_eq!(script, TWO_ENTRIES);
+
+    // It reads piped standard input and ends (a prompt moved to a worker thread could abort
+    // the interpreter at exit there).
+    let out = python(&test_python())
+        .current_dir(dir.path())
+        .args(["cli.py", "state"])
+        .stdin("ada\n")
+        .deadline(Duration::from_secs(30))
+        .output();
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(out.stdout, "name? hello ADA\n");
+}
