@@ -156,3 +156,95 @@ fn a_coroutine_run_by_two_entry_calls_is_alone_in_both() {
     assert_eq!(out.code, Some(0), "{}", out.show());
     assert_eq!(out.stdout, "name? hello ADA\n");
 }
+
+/// A project `@asynccontextmanager` that starts no work and yields an object of a quiet
+/// library (an `httpx.AsyncClient`): a script awaiting that object's requests is still alone
+/// on its loop (reduced from yongwu0718/fastapi-deepagent-vue's CLIs, `async with
+/// init_graph() as graph:` then `await graph.aget_state(...)`).
+const HTTP: &str = "import contextlib\n\nimport httpx\n\n\n\
+def handler(request):\n    return httpx.Response(200, text=f'seen {request.url.path}')\n\n\n\
+@contextlib.asynccontextmanager\nasync def session(base):\n    \
+async with httpx.AsyncClient(base_url=base, transport=httpx.MockTransport(handler)) as client:\n        \
+yield client\n";
+
+const FETCH: &str = "import asyncio\nimport os\nimport sys\n\nfrom pkg.http import session\n\n\n\
+async def main(path):\n    async with session('http://127.0.0.1:1') as client:\n        \
+response = await client.get('/status')\n        if os.path.exists(path):\n            \
+print('found', response.text)\n        else:\n            print('missing', response.text)\n\n\n\
+if __name__ == '__main__':\n    asyncio.run(main(sys.argv[1]))\n";
+
+fn fetch_check(http: &str) -> (tempfile::TempDir, String) {
+    let dir = project(&[
+        ("fetch.py", FETCH.as_bytes()),
+        ("pkg/__init__.py", b""),
+        ("pkg/http.py", http.as_bytes()),
+    ]);
+    let check = unfreeze_in(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    assert!(
+        check.stdout.contains("fetch.py:11:12: ASYNC240"),
+        "{}",
+        check.show()
+    );
+    (dir, check.stdout)
+}
+
+#[test]
+fn what_a_quiet_project_context_manager_yields_is_followed() {
+    let (dir, check) = fetch_check(HTTP);
+    assert!(
+        check.contains("no fix: nothing else runs on the event loop in this script, so `os.path.exists()` blocks nothing"),
+        "{check}"
+    );
+    let write = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "--isolated",
+            "--no-cache",
+            ".",
+        ],
+    );
+    assert_eq!(write.code, Some(1), "{}", write.show());
+    let script = std::fs::read_to_string(dir.path().join("fetch.py")).unwrap();
+    assert_eq!(script, FETCH);
+    let out = python(&test_python())
+        .current_dir(dir.path())
+        .args(["fetch.py", "fetch.py"])
+        .deadline(Duration::from_secs(30))
+        .output();
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(out.stdout, "found seen /status\n");
+}
+
+#[test]
+fn a_context_manager_that_starts_a_task_or_yields_an_unknown_object_keeps_the_hop() {
+    let hop = "fix: Run it in a worker thread";
+    // It starts a task that outlives the `async with` line.
+    let starts = HTTP.replace(
+        "        yield client\n",
+        "        ticker = asyncio.create_task(asyncio.sleep(10))\n        yield client\n        ticker.cancel()\n",
+    );
+    let starts = starts.replace("import contextlib\n", "import asyncio\nimport contextlib\n");
+    let (_dir, check) = fetch_check(&starts);
+    assert!(check.contains(hop), "{check}");
+    // It yields an object of a library not known to start nothing (an MCP session keeps a
+    // reader task running).
+    let session = "import contextlib\n\nfrom mcp import ClientSession\n\n\n\
+                   @contextlib.asynccontextmanager\nasync def session(base):\n    \
+                   async with ClientSession(base, base) as client:\n        yield client\n";
+    let (_dir, check) = fetch_check(session);
+    assert!(check.contains(hop), "{check}");
+    // Another decorator may bind anything to the `as` target.
+    let wrapped = HTTP.replace(
+        "@contextlib.asynccontextmanager\n",
+        "@contextlib.asynccontextmanager\n@functools.wraps(handler)\n",
+    );
+    let wrapped = wrapped.replace(
+        "import contextlib\n",
+        "import contextlib\nimport functools\n",
+    );
+    let (_dir, check) = fetch_check(&wrapped);
+    assert!(check.contains(hop), "{check}");
+}

@@ -729,7 +729,7 @@ fn outcome_with_settled_calls(
                         call,
                         ProjectCall::Affine { .. }
                             | ProjectCall::SharedFile { .. }
-                            | ProjectCall::StartsNoWork
+                            | ProjectCall::StartsNoWork { .. }
                             | ProjectCall::Carried { .. }
                             | ProjectCall::Blocking {
                                 returned: Some(_),
