@@ -17,7 +17,8 @@ use super::target::call_target;
 use crate::codemod::{Registry, SingleTaskData, under};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
 use crate::project::{
-    Construction, FunctionSummary, ModuleInfo, ModuleMap, ProjectLookup, starts_no_work_key,
+    Construction, FunctionSummary, ModuleInfo, ModuleMap, ProjectCall, ProjectLookup,
+    starts_no_work_key,
 };
 use crate::semantic::{BindingKind, Resolution, ScopeId, node_at};
 
@@ -125,9 +126,150 @@ fn quiet_value(file: &FileContext, data: &SingleTaskData, value: Node) -> bool {
         None if value.kind_name() == "call" => None,
         None => file.index.object_kind(value, root, file.text),
     };
-    name.is_some_and(|name| {
+    if name.is_some_and(|name| {
         data.is_quiet(&name) || (callee.is_some() && data.harmless_calls.contains(&name))
-    })
+    }) {
+        return true;
+    }
+    callee.is_some_and(|callee| on_what_a_quiet_context_manager_yields(file, data, callee))
+}
+
+/// Whether `callee` is a method of what a project context manager settled as starting no
+/// work yields, made by a quiet library: `client.get` after `async with http_session() as
+/// client:`, where `http_session` is an `@asynccontextmanager` of the project that yields an
+/// `httpx.AsyncClient` (`ProjectCall::StartsNoWork`'s `yields`). The name is bound there
+/// only, once in its scope.
+fn on_what_a_quiet_context_manager_yields(
+    file: &FileContext,
+    data: &SingleTaskData,
+    callee: Node,
+) -> bool {
+    let Some(project) = file.project.as_ref() else {
+        return false;
+    };
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return false;
+    };
+    if callee.kind_name() != "attribute" {
+        return false;
+    }
+    let (Some(object), Some(method)) =
+        (callee.field(Field::Object), callee.field(Field::Attribute))
+    else {
+        return false;
+    };
+    if object.kind_name() != "identifier" {
+        return false;
+    }
+    let index = file.index;
+    let name = &file.text[object.byte_range()];
+    let Resolution::Binding(id) = index.resolve_name(name, object.start_byte()) else {
+        return false;
+    };
+    let binding = index.binding(id);
+    if binding.kind != BindingKind::Assignment
+        || index.bindings_in_scope(binding.scope, name).len() != 1
+    {
+        return false;
+    }
+    let root = file.parsed.tree.root_node();
+    let Some(value) = binding.value.as_ref().and_then(|v| node_at(root, v)) else {
+        return false;
+    };
+    // `async with <call> as name:` (the item's value, or the `as` pattern around it).
+    let item = value.parent().and_then(|p| match p.kind_name() {
+        "with_item" => Some(p),
+        "as_pattern" => p.parent().filter(|i| i.kind_name() == "with_item"),
+        _ => None,
+    });
+    let statement = item
+        .and_then(|item| item.parent())
+        .and_then(|clause| clause.parent())
+        .filter(|s| s.kind_name() == "with_statement");
+    if !statement.is_some_and(first_child_is_async) || value.kind_name() != "call" {
+        return false;
+    }
+    let Some(target) = value
+        .field(Field::Function)
+        .and_then(|manager| call_target(file, project.module, project.map, manager))
+    else {
+        return false;
+    };
+    match calls.get(&starts_no_work_key(&target)) {
+        Some(ProjectCall::StartsNoWork { yields: Some(kind) }) => {
+            data.is_quiet(&format!("{kind}().{}", &file.text[method.byte_range()]))
+        }
+        _ => false,
+    }
+}
+
+/// For the project summary: per `@contextlib.asynccontextmanager` coroutine of the file, the
+/// kind of object every one of its `yield`s yields, when they all yield one known kind
+/// ([`FunctionSummary::yields`]).
+pub(super) fn record_yields(
+    file: &FileContext,
+    functions: &mut [FunctionSummary],
+    by_scope: &HashMap<ScopeId, usize>,
+) {
+    let index = file.index;
+    let root = file.parsed.tree.root_node();
+    let mut kinds: HashMap<usize, Option<String>> = HashMap::new();
+    // The `yield` keyword is a node of kind `yield` too: only the expression counts.
+    for &node in file.nodes.yields.iter().filter(|node| node.is_named()) {
+        let Some(&f) = index
+            .function_at(node.start_byte())
+            .and_then(|scope| by_scope.get(&scope))
+        else {
+            continue;
+        };
+        let kind = node
+            .named_child(0)
+            .filter(|_| is_async_context_manager(file, node))
+            .and_then(|value| index.object_kind(value, root, file.text));
+        kinds
+            .entry(f)
+            .and_modify(|known| {
+                if *known != kind {
+                    *known = None;
+                }
+            })
+            .or_insert(kind);
+    }
+    for (f, kind) in kinds {
+        if functions[f].is_async {
+            functions[f].yields = kind;
+        }
+    }
+}
+
+/// Whether the function around `node` is decorated with `contextlib.asynccontextmanager`
+/// alone.
+fn is_async_context_manager(file: &FileContext, node: Node) -> bool {
+    let mut up = node.parent();
+    while let Some(n) = up {
+        match n.kind_name() {
+            "function_definition" => break,
+            "lambda" | "class_definition" => return false,
+            _ => up = n.parent(),
+        }
+    }
+    let Some(decorated) = up
+        .and_then(|definition| definition.parent())
+        .filter(|p| p.kind_name() == "decorated_definition")
+    else {
+        return false;
+    };
+    let decorators: Vec<Node> = decorated
+        .named_children(&mut decorated.walk())
+        .filter(|c| c.kind_name() == "decorator")
+        .collect();
+    let [decorator] = decorators[..] else {
+        return false;
+    };
+    decorator
+        .named_child(0)
+        .and_then(|expression| file.index.qualified_name(expression, file.text))
+        .is_some_and(|name| name == "contextlib.asynccontextmanager")
 }
 
 /// Whether the callee is reached through an import of the project's own code (a relative

@@ -110,22 +110,47 @@ fn runs_main_alone_at_first(
     entry: Node,
     main: Node,
 ) -> bool {
-    let root = file.parsed.tree.root_node();
-    let is_run = entry
-        .field(Field::Function)
-        .and_then(|callee| file.index.callable_name(callee, root, file.text))
-        .is_some_and(|name| data.new_loop_calls.contains(&name));
-    let entry_callee = entry
-        .field(Field::Arguments)
-        .and_then(|a| a.named_child(0))
-        .and_then(|c| c.field(Field::Function));
-    let allowed: HashSet<usize> = entry_callee.iter().map(|c| c.id()).collect();
-    is_run
+    let mut allowed = new_loop_entries_of(file, data, main);
+    allowed.extend(entry_callee(entry).map(|c| c.id()));
+    makes_a_new_loop(file, data, entry)
         && nothing_scheduled_before(file, data, entry)
         && main
             .field(Field::Body)
             .is_some_and(|body| !is_masked(file, body))
         && only_mentioned_where_allowed(file, &[main], &allowed)
+}
+
+/// Whether the entry call makes a new loop (`asyncio.run`).
+fn makes_a_new_loop(file: &FileContext, data: &SingleTaskData, entry: Node) -> bool {
+    let root = file.parsed.tree.root_node();
+    entry
+        .field(Field::Function)
+        .and_then(|callee| file.index.callable_name(callee, root, file.text))
+        .is_some_and(|name| data.new_loop_calls.contains(&name))
+}
+
+/// The callee of the entry call's coroutine call: `main` in `asyncio.run(main())`.
+fn entry_callee(entry: Node) -> Option<Node> {
+    entry
+        .field(Field::Arguments)
+        .and_then(|a| a.named_child(0))
+        .and_then(|c| c.field(Field::Function))
+}
+
+/// The mentions of `main` that are the coroutine call of an entry call making a new loop
+/// with nothing scheduled before it: a script that runs `main` from two places
+/// (`asyncio.run(main())` in its console-script function and under `if __name__ ==
+/// "__main__":`) runs it alone either way.
+fn new_loop_entries_of(file: &FileContext, data: &SingleTaskData, main: Node) -> HashSet<usize> {
+    entry_points(file, data)
+        .into_iter()
+        .filter(|&(entry, other)| {
+            other.id() == main.id()
+                && makes_a_new_loop(file, data, entry)
+                && nothing_scheduled_before(file, data, entry)
+        })
+        .filter_map(|(entry, _)| entry_callee(entry).map(|c| c.id()))
+        .collect()
 }
 
 /// Whether, when the entry call's loop is a name (`loop.run_until_complete(main())`), no call
@@ -418,14 +443,8 @@ fn reached_alone(
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
     // The calls allowed to mention a reached coroutine: the entry's, and the awaited calls in
     // the reached bodies.
-    let mut allowed_mentions: HashSet<usize> = HashSet::new();
-    if let Some(argument) = entry
-        .field(Field::Arguments)
-        .and_then(|a| a.named_child(0))
-        .and_then(|c| c.field(Field::Function))
-    {
-        allowed_mentions.insert(argument.id());
-    }
+    let mut allowed_mentions: HashSet<usize> = new_loop_entries_of(file, data, main);
+    allowed_mentions.extend(entry_callee(entry).map(|c| c.id()));
     let mut i = 0;
     while let Some(&definition) = definitions.get(i) {
         i += 1;

@@ -268,7 +268,7 @@ fn what_the_call_reaches<'r, 'p>(
             None
             | Some(
                 ProjectCall::SharedFile { .. }
-                | ProjectCall::StartsNoWork
+                | ProjectCall::StartsNoWork { .. }
                 | ProjectCall::Carried { .. },
             ),
         ) => {

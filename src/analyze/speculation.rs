@@ -124,7 +124,7 @@ pub(super) fn speculation_for(
         | Some(
             ProjectCall::Affine { .. }
             | ProjectCall::SharedFile { .. }
-            | ProjectCall::StartsNoWork
+            | ProjectCall::StartsNoWork { .. }
             | ProjectCall::Carried { .. },
         ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,

@@ -59,6 +59,7 @@ pub fn summarize(
                 call_sites: Vec::new(),
                 files: Vec::new(),
                 starts_work: None,
+                yields: None,
                 awaits: Vec::new(),
                 sql_calls: Vec::new(),
                 call_at: Vec::new(),
@@ -74,6 +75,7 @@ pub fn summarize(
                 functions[*f].is_generator = true;
             }
         }
+        super::concurrency::record_yields(file, &mut functions, &by_scope);
         for &node in &file.nodes.calls {
             let Some(scope) = index.function_at(node.start_byte()) else {
                 continue;

@@ -81,8 +81,10 @@ pub enum ProjectCall {
     },
     /// Not a call: a project name (keyed [`STARTS_NO_WORK_PREFIX`] and the name) that starts
     /// no concurrent work on the event loop, nor does anything it calls or awaits, told to a
-    /// file with a single-task entry point (`project/quiet.rs`).
-    StartsNoWork,
+    /// file with a single-task entry point (`project/quiet.rs`). `yields`: for an
+    /// `@asynccontextmanager`, the kind of object it yields (what `async with f() as x`
+    /// binds), when known ([`FunctionSummary::yields`]).
+    StartsNoWork { yields: Option<String> },
     /// Not a call: what a call of a synchronous project function of another module reads and
     /// writes (keyed [`CARRIED_PREFIX`] and the call's target), through that function and
     /// those it calls: the analysis sees those uses at the call, as it sees those of the
@@ -765,6 +767,7 @@ mod tests {
                     call_sites: Vec::new(),
                     files: Vec::new(),
                     starts_work: None,
+                    yields: None,
                     awaits: Vec::new(),
                     sql_calls: Vec::new(),
                     call_at,

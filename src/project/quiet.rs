@@ -166,14 +166,17 @@ impl Starting<'_> {
             return;
         }
         for target in &file.summary.targets {
-            let quiet = match callee(functions, &self.leaves, target) {
-                Callee::Function(id) => !self.starts[id],
-                Callee::Quiet => true,
-                Callee::Class(runs) => runs.iter().all(|&id| !self.starts[id]),
-                Callee::Unknown => false,
+            let (quiet, yields) = match callee(functions, &self.leaves, target) {
+                Callee::Function(id) => (!self.starts[id], functions.function(id).yields.clone()),
+                Callee::Quiet => (true, None),
+                Callee::Class(runs) => (runs.iter().all(|&id| !self.starts[id]), None),
+                Callee::Unknown => (false, None),
             };
             if quiet {
-                calls.insert(starts_no_work_key(target), ProjectCall::StartsNoWork);
+                calls.insert(
+                    starts_no_work_key(target),
+                    ProjectCall::StartsNoWork { yields },
+                );
             }
         }
     }

@@ -201,6 +201,7 @@ mod tests {
             call_sites: Vec::new(),
             files: Vec::new(),
             starts_work: None,
+            yields: None,
             awaits: Vec::new(),
             sql_calls: Vec::new(),
             call_at: Vec::new(),

@@ -135,6 +135,12 @@ pub struct FunctionSummary {
     /// with `calls`, what decides whether it starts concurrent work through them.
     #[serde(default)]
     pub awaits: Vec<u32>,
+    /// An `@contextlib.asynccontextmanager` coroutine's: the kind of object every one of its
+    /// `yield`s yields (`httpx.AsyncClient` for `async with httpx.AsyncClient() as c: yield
+    /// c`), when they all yield one known kind: what `async with f() as x` binds to `x`, for
+    /// the single-task recognition (an await of `x.get()` is a quiet library's).
+    #[serde(default)]
+    pub yields: Option<String>,
     /// Its calls of project targets passing SQL whose first word
     /// is known: each call of such a target once, with none for a call passing none. A
     /// statement the callee runs with SQL from its parameter is then what these calls pass,

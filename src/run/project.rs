@@ -257,6 +257,7 @@ pub(super) fn analyze_files(
         &mut encoded_summaries,
         &summarize_one,
         follow_moved_code,
+        (0..files.len()).map(|i| left_out[i].is_empty()).collect(),
     );
     let mut owners = Vec::new();
     let project_files: Vec<ProjectFile> = summaries
@@ -464,6 +465,8 @@ fn summarize_on_demand(
     encoded_summaries: &mut [Option<(CacheKey, Vec<u8>)>],
     summarize_one: &(dyn Fn(usize, bool) -> OnDemand + Sync),
     follow_moved_code: bool,
+    // Per file, whether its first pass's summary (if any) read every body.
+    mut whole: Vec<bool>,
 ) {
     let lexical = Following {
         lexical,
@@ -489,6 +492,8 @@ fn summarize_on_demand(
     // turn: the files reached so, and the names, each summarized whole.
     let mut entered: Vec<bool> = vec![false; summaries.len()];
     let mut from_entry: HashSet<String> = HashSet::new();
+    // Per file, the names in `wanted` an entry point reached.
+    let mut entry_wanted: Vec<HashSet<String>> = vec![HashSet::new(); summaries.len()];
     for summary in summaries.iter().flatten() {
         targets.extend(entry_targets(summary, false, &mut from_entry));
     }
@@ -502,10 +507,17 @@ fn summarize_on_demand(
             };
             if !entered[file] && from_entry.contains(&target) {
                 entered[file] = true;
-                // Summarized before an entry point reached it: its names are followed now.
+                // Summarized before an entry point reached it: its names are followed now,
+                // and, when bodies were left out of it (a masked body is a doubt), it is
+                // summarized again whole: the verdict must not depend on whether the file
+                // had findings of its own (a fix in it would flip it on the next run).
                 if let Some(summary) = &summaries[file] {
                     let more = entry_targets(summary, true, &mut from_entry);
                     targets.extend(more);
+                    if !whole[file] && in_wave[file].is_none() {
+                        in_wave[file] = Some(needed.len());
+                        needed.push((file, true));
+                    }
                 }
             }
             if !requested[file] {
@@ -516,11 +528,22 @@ fn summarize_on_demand(
                 // Code a fix may move calls it: summarized whole, whichever call came first.
                 needed[place].1 = true;
             }
+            // A name an entry point reaches, re-exported (`from .client import API` in a
+            // package's `__init__.py`): where it leads is reached from that entry point too.
+            if !rest.is_empty() && from_entry.contains(&target) {
+                entry_wanted[file].insert(rest.to_owned());
+            }
             if !rest.is_empty()
                 && wanted[file].insert(rest.to_owned())
                 && let Some(summary) = &summaries[file]
             {
-                targets.extend(reexported(summary, rest).map(|t| (t, moved)));
+                let entry = entry_wanted[file].contains(rest);
+                for next in reexported(summary, rest) {
+                    if entry {
+                        from_entry.insert(next.clone());
+                    }
+                    targets.push((next, moved));
+                }
                 let named = by_qualname[file].get_or_insert_with(|| functions_by_name(summary));
                 targets.extend(wanted_code_targets(summary, lexical, named, rest));
             }
@@ -536,6 +559,7 @@ fn summarize_on_demand(
             .map(|&(i, moved)| summarize_one(i, moved))
             .collect();
         for (&(i, moved), (summary, encoded)) in needed.iter().zip(summarized) {
+            whole[i] = moved;
             if encoded.is_some() {
                 encoded_summaries[i] = encoded;
             }
@@ -543,7 +567,12 @@ fn summarize_on_demand(
                 targets.extend(followed_targets(summary, lexical, &wanted[i]));
                 targets.extend(entry_targets(summary, entered[i], &mut from_entry));
                 for rest in &wanted[i] {
-                    targets.extend(reexported(summary, rest).map(|t| (t, moved)));
+                    for next in reexported(summary, rest) {
+                        if entry_wanted[i].contains(rest) {
+                            from_entry.insert(next.clone());
+                        }
+                        targets.push((next, moved));
+                    }
                 }
             }
             summaries[i] = summary;
@@ -700,7 +729,7 @@ fn outcome_with_settled_calls(
                         call,
                         ProjectCall::Affine { .. }
                             | ProjectCall::SharedFile { .. }
-                            | ProjectCall::StartsNoWork
+                            | ProjectCall::StartsNoWork { .. }
                             | ProjectCall::Carried { .. }
                             | ProjectCall::Blocking {
                                 returned: Some(_),
