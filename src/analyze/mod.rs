@@ -27,6 +27,7 @@ mod side_effects;
 mod socket;
 mod speculation;
 mod startup_hooks;
+mod state_split;
 mod summary;
 mod suppression;
 mod syntax_error;

@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use tree_sitter::Node;
 
 use super::affinity::{foreign_affine_use_in_block, imported_receiver};
-use super::await_order::{keep_process_state, keep_read_modify_write};
+use super::await_order::{keep_process_state, keep_read_modify_write, keep_state_check};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_non_blocking,
     is_result_discarded, mentions_any,
@@ -518,6 +518,7 @@ fn make_finding(
     let mut fix = fix.map(|fix| keep_read_modify_write(file, registry, site.call, fix));
     if let Some(fix) = &mut fix {
         keep_process_state(file, registry, site.call, fix);
+        keep_state_check(file, registry, site.call, fix);
     }
     // A codemod without a fix states why, like every other finding without one.
     let no_fix_reason = match (&fix, no_fix_reason, &codemod.no_fix_reason) {

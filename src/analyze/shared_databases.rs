@@ -397,9 +397,13 @@ fn clause_of(parent: Node, child: Node, inner: Node) -> Option<usize> {
 
 /// Two accesses in exclusive clauses of one conditional: never both run in one call.
 pub(super) fn exclusive(a: &FileAccess, b: &FileAccess) -> bool {
-    a.branches
-        .iter()
-        .zip(&b.branches)
+    exclusive_branches(&a.branches, &b.branches)
+}
+
+/// Two places in exclusive clauses of one conditional, by their [`branches`].
+pub(super) fn exclusive_branches(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
+    a.iter()
+        .zip(b)
         .find(|(x, y)| x != y)
         .is_some_and(|(x, y)| x.0 == y.0)
 }
