@@ -6,6 +6,7 @@ mod affinity;
 mod await_order;
 mod called_accesses;
 mod cancellation;
+mod class_state;
 mod concurrency;
 mod conditions;
 mod entry;

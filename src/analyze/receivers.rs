@@ -189,22 +189,24 @@ fn member_prefix(file: &FileContext, scope: ScopeId) -> String {
 /// A class of the file: its qualname and the project names of its bases.
 pub(super) type ClassFact = (String, Vec<String>);
 
-/// The file's classes, `(qualname, the project names of its bases)`, and its module-level
-/// instances, `(name, what made it)`: one pass over the index's class scopes and module
-/// bindings.
-pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String)>) {
+/// What [`class_facts`] finds: the file's classes, `(qualname, the project names of its
+/// bases)`; its module-level instances, `(name, what made it)`; the qualnames of the
+/// classes that keep nothing of their own (`class_state.rs`).
+pub(super) type ClassFacts = (Vec<ClassFact>, Vec<(String, String)>, Vec<String>);
+
+/// The file's classes, their instances and those keeping nothing ([`ClassFacts`]): one pass
+/// over the index's class scopes and module bindings.
+pub(super) fn class_facts(names: &Names) -> ClassFacts {
     let file = names.file;
     let index = file.index;
     let root = file.parsed.tree.root_node();
     let mut classes = Vec::new();
+    let mut stateless = Vec::new();
     for (id, scope) in index.scopes() {
         if scope.kind != ScopeKind::Class {
             continue;
         }
-        let Some(definition) = node_at(root, &scope.range)
-            .and_then(|body| body.parent())
-            .filter(|d| d.kind_name() == "class_definition")
-        else {
+        let Some(definition) = class_definition(root, &scope.range) else {
             continue;
         };
         let mut bases = Vec::new();
@@ -215,6 +217,9 @@ pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String
                     bases.push(name);
                 }
             }
+        }
+        if super::class_state::keeps_nothing(names, definition) {
+            stateless.push(index.qualname(id));
         }
         classes.push((index.qualname(id), bases));
     }
@@ -232,7 +237,23 @@ pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String
             instances.push((binding.name.clone(), made));
         }
     }
-    (classes, instances)
+    (classes, instances, stateless)
+}
+
+/// The `class_definition` whose body spans `range` (a class scope's): a body of one
+/// statement spans what that statement does, and `node_at` finds the statement.
+fn class_definition<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
+    let mut node = node_at(root, range)?;
+    loop {
+        let parent = node.parent()?;
+        if node.kind_name() == "block" && parent.kind_name() == "class_definition" {
+            return Some(parent);
+        }
+        if parent.byte_range() != *range {
+            return None;
+        }
+        node = parent;
+    }
 }
 
 /// Whether the object a method is called on is shared with the coroutines on the loop: an
@@ -331,13 +352,16 @@ pub(super) enum ReachFix {
 /// an object whose `__enter__` / `__exit__` block (no fix: they run at the `with`), a
 /// constructor (the object is made in a worker thread), a method of an object shared with the
 /// coroutines on the loop (it runs on that object from another thread). `first_hop` is the
-/// chain's first function (`CarrierSDK.__init__`).
+/// chain's first function (`CarrierSDK.__init__`). `keeps_nothing`: the receiver's class
+/// and its project bases keep nothing of their own (`class_state.rs`), so sharing the
+/// receiver shares nothing.
 pub(super) fn reach_fix(
     names: &Names,
     call: Node,
     callee: Node,
     first_hop: &str,
     through_with: bool,
+    keeps_nothing: bool,
 ) -> Option<ReachFix> {
     let text = names.file.text;
     let written = &text[callee.byte_range()];
@@ -367,7 +391,7 @@ pub(super) fn reach_fix(
     // A class keeps nothing of its own a call shares: a staticmethod or classmethod called
     // on it is judged by what the function does (its moved-code hazards: `cls.x` it writes,
     // a file, a database, a module global), not by the receiver.
-    if names_class(names, callee, first_hop) {
+    if names_class(names, callee, first_hop) || keeps_nothing {
         return None;
     }
     let shared = shared_receiver(names, callee)?;

@@ -125,6 +125,7 @@ pub(super) fn speculation_for(
             ProjectCall::Affine { .. }
             | ProjectCall::SharedFile { .. }
             | ProjectCall::StartsNoWork
+            | ProjectCall::KeepsNothing
             | ProjectCall::Carried { .. },
         ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,

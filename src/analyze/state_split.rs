@@ -311,9 +311,9 @@ pub(super) fn split_check(
         };
         // The check, when the coroutine tests the state somewhere before the `await`.
         let check = same()
-            .filter(|a| !a.write && a.at < hop.0 && a.checks)
-            .filter(|a| !exclusive_branches(&a.branches, &hop.1))
-            .last()
+            .rfind(|a| {
+                !a.write && a.at < hop.0 && a.checks && !exclusive_branches(&a.branches, &hop.1)
+            })
             .unwrap_or(read);
         let what = match read.kind {
             StateKind::Global => format!("`{}`, a module global", read.shown),

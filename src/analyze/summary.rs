@@ -215,7 +215,7 @@ pub fn summarize(
         function.call_at.shrink_to_fit();
     }
     functions.shrink_to_fit();
-    let (classes, instances) =
+    let (classes, instances, stateless_classes) =
         super::receivers::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
@@ -228,6 +228,7 @@ pub fn summarize(
         single_task_entry: super::entry::has_single_task_entry(file, registry),
         classes,
         instances,
+        stateless_classes,
     }
 }
 

@@ -14,6 +14,7 @@ mod modules;
 mod quiet;
 mod returned;
 mod shared_files;
+mod stateless;
 mod summary;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
+pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
 pub use summary::{
     AffineGlobal, AffineReturn, Affinity, CallAt, Construction, Evidence, FileSummary, FileUse,
     FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg, ReturnedObject, SqlArg, SqlCall,
@@ -84,6 +86,9 @@ pub enum ProjectCall {
     /// `awaited`: the callee is a coroutine, whose uses are made where a call of it is
     /// awaited (its blocking statements become hops of their own under a fix).
     Carried { uses: Vec<FileUse>, awaited: bool },
+    /// Not a call: a receiver (keyed [`KEEPS_NOTHING_PREFIX`] and its name) whose class and
+    /// project bases keep nothing of their own (`project/stateless.rs`).
+    KeepsNothing,
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -146,6 +151,8 @@ struct Functions<'a> {
     classes: HashMap<String, &'a [String]>,
     /// Every module-level instance by absolute name, to what made it.
     instances: HashMap<String, &'a str>,
+    /// Every class keeping nothing of its own, by absolute name (`stateless.rs`).
+    stateless: HashMap<String, ()>,
     /// The files the functions read and write, across modules.
     shared_files: shared_files::ProjectFiles<'a>,
     /// Per function id, the files and databases it and the functions it calls use
@@ -189,6 +196,7 @@ impl<'a> Functions<'a> {
             reexports,
             classes,
             instances,
+            stateless: stateless::stateless_classes(files),
             shared_files: shared_files::ProjectFiles::new(files),
             carried: Vec::new(),
         }
@@ -535,6 +543,7 @@ pub fn settle(
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
             starting.insert_quiet_calls(&functions, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
+            functions.insert_stateless(file, &mut calls);
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file

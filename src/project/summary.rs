@@ -316,4 +316,9 @@ pub struct FileSummary {
     /// (`sdk = CarrierSDK()`): a method called on one imported elsewhere is its class's.
     #[serde(default)]
     pub instances: Vec<(String, String)>,
+    /// Its classes that keep nothing of their own, by qualname (`analyze/class_state.rs`):
+    /// a method of an instance of one, with project bases keeping nothing too, shares
+    /// nothing through the instance.
+    #[serde(default)]
+    pub stateless_classes: Vec<String>,
 }
