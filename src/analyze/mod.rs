@@ -72,6 +72,8 @@ pub struct FileContext<'a> {
     pub http_client: &'a crate::codemod::HttpTarget,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
     pub unsafe_fixes: bool,
+    /// The project objects libraries find by name (`[[lookup-by-name]]`: `get_cog`).
+    pub name_lookups: &'a [crate::codemod::NameLookup],
     /// The calls in this file that the project phase found reaching project coroutine
     /// functions or blocking project functions.
     pub project: Option<ProjectView<'a>>,

@@ -215,8 +215,7 @@ pub fn summarize(
         function.call_at.shrink_to_fit();
     }
     functions.shrink_to_fit();
-    let (classes, instances, stateless_classes) =
-        super::receivers::class_facts(&super::receivers::Names { file, module, map });
+    let facts = super::receivers::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
         targets: targets.names,
@@ -226,9 +225,10 @@ pub fn summarize(
         quiet_globals: super::concurrency::quiet_globals(file, registry),
         constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
-        classes,
-        instances,
-        stateless_classes,
+        classes: facts.classes,
+        instances: facts.instances,
+        stateless_classes: facts.stateless,
+        named_classes: facts.named,
     }
 }
 

@@ -11,6 +11,7 @@ mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
+mod named;
 mod quiet;
 mod returned;
 mod shared_files;
@@ -25,6 +26,7 @@ pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
+pub use named::LOOKUP_PREFIX;
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
@@ -153,6 +155,8 @@ struct Functions<'a> {
     instances: HashMap<String, &'a str>,
     /// Every class keeping nothing of its own, by absolute name (`stateless.rs`).
     stateless: HashMap<String, ()>,
+    /// The classes libraries find by name (`named.rs`).
+    named: named::NamedClasses,
     /// The files the functions read and write, across modules.
     shared_files: shared_files::ProjectFiles<'a>,
     /// Per function id, the files and databases it and the functions it calls use
@@ -197,6 +201,7 @@ impl<'a> Functions<'a> {
             classes,
             instances,
             stateless: stateless::stateless_classes(files),
+            named: named::named_classes(files),
             shared_files: shared_files::ProjectFiles::new(files),
             carried: Vec::new(),
         }
@@ -217,6 +222,9 @@ impl<'a> Functions<'a> {
     }
 
     fn resolve_at(&self, name: &str, depth: usize) -> Option<usize> {
+        if name.starts_with(LOOKUP_PREFIX) {
+            return self.resolve_at(&named::resolve_named(&self.named, name)?, depth + 1);
+        }
         if let Some(found) = self.resolve_in(name, &self.by_name) {
             return Some(found);
         }

@@ -1,5 +1,5 @@
 //! Which receivers keep nothing: a module-level instance (or a class, for `self.repo` holding
-//! one) whose class and every project base keep nothing of their own
+//! one; or the object a library finds by name, `named.rs`) whose class and every project base keep nothing of their own
 //! (`analyze/class_state.rs`). A method called on one, moved to a worker thread, shares
 //! nothing with the coroutines on the loop through the object; told to each file as
 //! [`ProjectCall::KeepsNothing`] keyed [`KEEPS_NOTHING_PREFIX`] and the receiver's name.
@@ -54,9 +54,11 @@ impl Functions<'_> {
             if !seen.insert(owner) {
                 continue;
             }
-            let class = match self.resolve_in(owner, &self.instances) {
-                Some(made) => made,
-                None => owner,
+            let named = super::named::resolve_named(&self.named, owner);
+            let class = match (self.resolve_in(owner, &self.instances), &named) {
+                (Some(made), _) => made,
+                (None, Some(looked_up)) => looked_up.as_str(),
+                (None, None) => owner,
             };
             if self.class_keeps_nothing(class, 0) {
                 calls.insert(keeps_nothing_key(owner), ProjectCall::KeepsNothing);

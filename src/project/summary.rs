@@ -321,4 +321,8 @@ pub struct FileSummary {
     /// nothing through the instance.
     #[serde(default)]
     pub stateless_classes: Vec<String>,
+    /// Its classes a library finds by name (`[[lookup-by-name]]`: a discord.py cog),
+    /// `(lookup, name, qualname)`; the name `*` when not written out.
+    #[serde(default)]
+    pub named_classes: Vec<(String, String, String)>,
 }
