@@ -376,7 +376,8 @@ fn found_by_name(file: &FileContext, definition: Node) -> Vec<(String, String)> 
         }
         let keyword = parts.iter().find(|p| {
             p.kind_name() == "keyword_argument"
-                && p.field(Field::Name).map(|n| &text[n.byte_range()]) == lookup.name_keyword.as_deref()
+                && p.field(Field::Name).map(|n| &text[n.byte_range()])
+                    == lookup.name_keyword.as_deref()
         });
         let name = match keyword {
             Some(keyword) => keyword

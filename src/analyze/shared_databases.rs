@@ -491,3 +491,94 @@ pub(super) fn between(check: &FileAccess, act: &FileAccess) -> String {
         (None, None) => String::new(),
     }
 }
+
+/// A database read moved to a worker thread in a coroutine whose caller in this file, having
+/// awaited it, writes the same database (`balance = await self.get_balance(user)` then
+/// `UPDATE ... SET coins = coins - ?`): the check now runs in the thread during an `await`,
+/// so the caller's act no longer follows it at once (double spend). Callers in other modules
+/// are not followed here.
+pub(super) fn caller_acts(
+    file: &FileContext,
+    accesses: &[FileAccess],
+    call: Node,
+) -> Option<String> {
+    let function = file.index.async_function_at(call.start_byte())?;
+    let range = call.byte_range();
+    let reads: Vec<&FileAccess> = accesses
+        .iter()
+        .filter(|a| a.database && !a.write && a.range == range)
+        .collect();
+    if reads.is_empty() {
+        return None;
+    }
+    let name = file.index.scope(function).name.clone()?;
+    let line_of = |node: Node| node.start_position().row + 1;
+    for &awaiting in &file.nodes.calls {
+        if !awaiting.parent().is_some_and(|p| p.kind_name() == "await")
+            || !calls_function(file, awaiting, function)
+        {
+            continue;
+        }
+        let Some(caller) = file.index.function_at(awaiting.start_byte()) else {
+            continue;
+        };
+        let after = branches(awaiting);
+        let act = accesses.iter().find(|w| {
+            w.database
+                && w.write
+                && w.function == Some(caller)
+                && w.range.start >= awaiting.end_byte()
+                && reads.iter().any(|r| r.key == w.key)
+                && !exclusive_branches(&w.branches, &after)
+        });
+        if let Some(act) = act {
+            let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
+            return Some(format!(
+                "reads the database `{}`, which `{caller_name}` writes (line {}) after awaiting \
+                 `{name}` (line {}): a check-then-act split by the new `await`, so another task \
+                 can change the rows between the read in the worker thread and the write \
+                 (double spend); do the check and the change in one hop, in one transaction",
+                act.shown,
+                act.line,
+                line_of(awaiting)
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `call` calls the function `function` of this file: by its name where it is a
+/// module function, by `self.name` / `cls.name` in a method of its class.
+fn calls_function(file: &FileContext, call: Node, function: ScopeId) -> bool {
+    let index = file.index;
+    let scope = index.scope(function);
+    let (Some(name), Some(parent)) = (scope.name.as_deref(), scope.parent) else {
+        return false;
+    };
+    let Some(callee) = call.field(Field::Function) else {
+        return false;
+    };
+    match callee.kind_name() {
+        "identifier" => {
+            &file.text[callee.byte_range()] == name
+                && index.scope(parent).kind == ScopeKind::Module
+                && matches!(
+                    index.resolve_name(name, callee.start_byte()),
+                    Resolution::Binding(id) if index.binding(id).scope == parent
+                )
+        }
+        "attribute" => {
+            let (Some(object), Some(attribute)) =
+                (callee.field(Field::Object), callee.field(Field::Attribute))
+            else {
+                return false;
+            };
+            &file.text[attribute.byte_range()] == name
+                && index.scope(parent).kind == ScopeKind::Class
+                && object.kind_name() == "identifier"
+                && matches!(&file.text[object.byte_range()], "self" | "cls")
+                && super::receivers::enclosing_class(file, callee.start_byte()) == Some(parent)
+        }
+        _ => false,
+    }
+}

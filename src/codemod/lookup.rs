@@ -70,7 +70,9 @@ pub fn compile_name_lookup(raw: &RawNameLookup) -> Result<NameLookup, String> {
     if let Some(keyword) = &raw.name_keyword
         && !is_identifier(keyword)
     {
-        return Err(format!("{context}: `name-keyword` {keyword:?} is not a name"));
+        return Err(format!(
+            "{context}: `name-keyword` {keyword:?} is not a name"
+        ));
     }
     Ok(NameLookup {
         name: raw.name.clone(),
@@ -95,7 +97,10 @@ mod tests {
 
     #[test]
     fn calls_are_methods_of_a_known_object_and_classes_dotted_names() {
-        let good = raw(&["discord.ext.commands.Bot().get_cog"], &["discord.ext.commands.Cog"]);
+        let good = raw(
+            &["discord.ext.commands.Bot().get_cog"],
+            &["discord.ext.commands.Cog"],
+        );
         assert!(compile_name_lookup(&good).is_ok());
         assert!(compile_name_lookup(&raw(&["get_cog"], &["discord.ext.commands.Cog"])).is_err());
         assert!(compile_name_lookup(&raw(&["discord.Bot().get_cog"], &["Cog"])).is_err());
