@@ -492,11 +492,12 @@ pub(super) fn between(check: &FileAccess, act: &FileAccess) -> String {
     }
 }
 
-/// A database read moved to a worker thread in a coroutine whose caller in this file, having
-/// awaited it, writes the same database (`balance = await self.get_balance(user)` then
-/// `UPDATE ... SET coins = coins - ?`): the check now runs in the thread during an `await`,
-/// so the caller's act no longer follows it at once (double spend). Callers in other modules
-/// are not followed here.
+/// A database access moved to a worker thread in a coroutine whose caller in this file acts
+/// on it around the `await` of that coroutine: a read (`balance = await self.get_balance(u)`)
+/// whose caller then writes the database, or a write (`await self.add_coins(u, -cost)`) whose
+/// caller read it before (the check): the read or the write now runs in the thread during an
+/// `await`, so the check and the act no longer run at once (double spend). Callers in other
+/// modules are not followed here.
 pub(super) fn caller_acts(
     file: &FileContext,
     accesses: &[FileAccess],
@@ -504,11 +505,11 @@ pub(super) fn caller_acts(
 ) -> Option<String> {
     let function = file.index.async_function_at(call.start_byte())?;
     let range = call.byte_range();
-    let reads: Vec<&FileAccess> = accesses
+    let moved: Vec<&FileAccess> = accesses
         .iter()
-        .filter(|a| a.database && !a.write && a.range == range)
+        .filter(|a| a.database && a.range == range)
         .collect();
-    if reads.is_empty() {
+    if moved.is_empty() {
         return None;
     }
     let name = file.index.scope(function).name.clone()?;
@@ -522,25 +523,45 @@ pub(super) fn caller_acts(
         let Some(caller) = file.index.function_at(awaiting.start_byte()) else {
             continue;
         };
-        let after = branches(awaiting);
-        let act = accesses.iter().find(|w| {
-            w.database
-                && w.write
-                && w.function == Some(caller)
-                && w.range.start >= awaiting.end_byte()
-                && reads.iter().any(|r| r.key == w.key)
-                && !exclusive_branches(&w.branches, &after)
+        let at = branches(awaiting);
+        let other = accesses.iter().find_map(|o| {
+            if !o.database || o.function != Some(caller) || exclusive_branches(&o.branches, &at) {
+                return None;
+            }
+            let after = o.range.start >= awaiting.end_byte();
+            let before = o.range.end <= awaiting.start_byte();
+            moved.iter().find_map(|m| {
+                let paired = m.key == o.key
+                    && ((!m.write && o.write && after)
+                        || (m.write && !m.inserts && !o.write && before));
+                paired.then_some((*m, o))
+            })
         });
-        if let Some(act) = act {
+        if let Some((moved, other)) = other {
             let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
+            let (does, then) = match moved.write {
+                false => (
+                    "reads",
+                    format!(
+                        "which `{caller_name}` writes (line {}) after awaiting `{name}` (line {})",
+                        other.line,
+                        line_of(awaiting)
+                    ),
+                ),
+                true => (
+                    "writes",
+                    format!(
+                        "which `{caller_name}` read (line {}) before awaiting `{name}` (line {})",
+                        other.line,
+                        line_of(awaiting)
+                    ),
+                ),
+            };
             return Some(format!(
-                "reads the database `{}`, which `{caller_name}` writes (line {}) after awaiting \
-                 `{name}` (line {}): a check-then-act split by the new `await`, so another task \
-                 can change the rows between the read in the worker thread and the write \
+                "{does} the database `{}`, {then}: a check-then-act split by the new `await`, so \
+                 another task can change or read the rows between the check and the act \
                  (double spend); do the check and the change in one hop, in one transaction",
-                act.shown,
-                act.line,
-                line_of(awaiting)
+                other.shown
             ));
         }
     }
