@@ -375,3 +375,260 @@ fn a_module_instance_of_a_class_that_keeps_nothing_carries_no_shared_object_cave
     );
     assert!(fixed.contains("d = COUNTER.exists(name)"), "{fixed}");
 }
+
+// ---------------------------------------------------------------------------------------
+// A check through a cog looked up by name (discrdapp/economy-bot cogs/crypto.py:507).
+
+/// A stand-in for nextcord, outside the project (on `PYTHONPATH`): `get_cog(name)` returns
+/// the cog whose `qualified_name` is `name`, the class name unless the class passes `name=`.
+const NEXTCORD_COMMANDS: &str = r#"class CogMeta(type):
+    def __new__(mcs, *args, **kwargs):
+        name, bases, attrs = args
+        cls = super().__new__(mcs, name, bases, attrs)
+        cls.__cog_name__ = kwargs.get("name", name)
+        return cls
+
+    def __init__(cls, *args, **kwargs):
+        super().__init__(*args)
+
+
+class Cog(metaclass=CogMeta):
+    @property
+    def qualified_name(self):
+        return self.__cog_name__
+
+
+class Bot:
+    def __init__(self):
+        self._cogs = {}
+
+    def add_cog(self, cog):
+        self._cogs[cog.qualified_name] = cog
+
+    def get_cog(self, name):
+        return self._cogs.get(name)
+"#;
+
+/// economy-bot's `DB` helper: a connection per call.
+const DB: &str = r#"import sqlite3
+
+DB_PATH = "bank.db"
+
+
+class DB:
+    @staticmethod
+    def fetchOne(sql, values):
+        conn = sqlite3.connect(DB_PATH)
+        row = conn.execute(sql, values).fetchone()
+        conn.close()
+        return row
+
+    @staticmethod
+    def update(sql, values):
+        conn = sqlite3.connect(DB_PATH)
+        conn.execute(sql, values)
+        conn.commit()
+        conn.close()
+"#;
+
+const ECONOMY_COG: &str = r#"from nextcord.ext import commands
+
+from db import DB
+
+
+class Economy(commands.Cog):
+    def __init__(self, bot):
+        self.bot: commands.Bot = bot
+
+    async def getBalance(self, user_id):
+        return DB.fetchOne("SELECT Credits FROM Economy WHERE DiscordID = ?;", [user_id])[0]
+
+    async def addWinnings(self, user_id, amount):
+        DB.update("UPDATE Economy SET Credits = Credits + ? WHERE DiscordID = ?;", [amount, user_id])
+
+    async def subtractBet(self, user_id, amount):
+        balance = await self.getBalance(user_id)
+        if amount <= balance:
+            DB.update("UPDATE Economy SET Credits = Credits - ? WHERE DiscordID = ?;", [amount, user_id])
+            return True
+        return False
+
+
+class Levels(commands.Cog, name="XP"):
+    def __init__(self, bot):
+        self.bot: commands.Bot = bot
+
+    def level(self, user_id):
+        return DB.fetchOne("SELECT Level FROM Levels WHERE DiscordID = ?;", [user_id])[0]
+"#;
+
+const CRYPTO_COG: &str = r#"from nextcord.ext import commands
+
+from db import DB
+
+
+class Crypto(commands.Cog):
+    def __init__(self, bot):
+        self.bot: commands.Bot = bot
+
+    def AddCrypto(self, user_id, amount):
+        DB.update("UPDATE Crypto SET Quantity = Quantity + ? WHERE DiscordID = ?;", [amount, user_id])
+
+    async def buy(self, user_id, cost):
+        balance = await self.bot.get_cog("Economy").getBalance(user_id)
+        if balance < cost:
+            return False
+        self.AddCrypto(user_id, 1)
+        await self.bot.get_cog("Economy").addWinnings(user_id, -cost)
+        return True
+
+    async def level(self, user_id):
+        return self.bot.get_cog("XP").level(user_id)
+
+    async def not_a_cog_name(self, user_id):
+        return self.bot.get_cog("Levels")
+"#;
+
+const BOT_MAIN: &str = r#"import asyncio
+import os
+import sqlite3
+
+from nextcord.ext import commands
+
+import db
+from cogs.crypto import Crypto
+from cogs.economy import Economy, Levels
+
+
+def setup():
+    if os.path.exists(db.DB_PATH):
+        os.remove(db.DB_PATH)
+    c = sqlite3.connect(db.DB_PATH)
+    c.execute("CREATE TABLE Economy(DiscordID, Credits)")
+    c.execute("CREATE TABLE Crypto(DiscordID, Quantity)")
+    c.execute("CREATE TABLE Levels(DiscordID, Level)")
+    c.execute("INSERT INTO Economy VALUES(1, 1000)")
+    c.execute("INSERT INTO Crypto VALUES(1, 0)")
+    c.execute("INSERT INTO Levels VALUES(1, 7)")
+    c.commit()
+    c.close()
+
+
+def balance():
+    return db.DB.fetchOne("SELECT Credits FROM Economy WHERE DiscordID = ?;", [1])[0]
+
+
+async def main():
+    asyncio.create_task(asyncio.sleep(0))
+    bot = commands.Bot()
+    for cog in (Economy(bot), Crypto(bot), Levels(bot)):
+        bot.add_cog(cog)
+    setup()
+    # A /crypto buy and a game's bet at once, on a balance that pays for one.
+    answers = await asyncio.gather(
+        bot.get_cog("Crypto").buy(1, 1000), bot.get_cog("Economy").subtractBet(1, 1000)
+    )
+    print("buy and bet", answers, balance())
+    setup()
+    answers = await asyncio.gather(*[bot.get_cog("Economy").subtractBet(1, 600) for _ in range(2)])
+    print("two bets", answers, balance())
+    print("level", await bot.get_cog("Crypto").level(1))
+
+
+asyncio.run(main())
+"#;
+
+const BOT_BEFORE: &str = "buy and bet [True, False] 0\ntwo bets [True, False] 400\nlevel 7\n";
+
+/// The bot project, and the stand-in for nextcord in a directory of its own.
+fn bot_project() -> (tempfile::TempDir, tempfile::TempDir) {
+    let dir = project(&[
+        ("main.py", BOT_MAIN.as_bytes()),
+        ("db.py", DB.as_bytes()),
+        ("cogs/__init__.py", b""),
+        ("cogs/economy.py", ECONOMY_COG.as_bytes()),
+        ("cogs/crypto.py", CRYPTO_COG.as_bytes()),
+    ]);
+    let library = project(&[
+        ("nextcord/__init__.py", b""),
+        ("nextcord/ext/__init__.py", b""),
+        ("nextcord/ext/commands.py", NEXTCORD_COMMANDS.as_bytes()),
+    ]);
+    (dir, library)
+}
+
+fn run_bot(dir: &Path, library: &Path) -> String {
+    let output = python(&test_python())
+        .current_dir(dir)
+        .env("PYTHONPATH", library)
+        .arg("main.py")
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
+    output.stdout
+}
+
+#[test]
+fn a_check_through_a_cog_looked_up_by_name_makes_the_hop_before_the_payment_unsafe() {
+    let (dir, library) = bot_project();
+    assert_eq!(run_bot(dir.path(), library.path()), BOT_BEFORE);
+    let report = check(dir.path());
+    // crypto.py:507: the hop between the balance check (through `get_cog("Economy")`) and
+    // the payment.
+    let hop = finding(&report, "cogs/crypto.py:17:9: UNF401");
+    assert!(hop.contains("= unsafe fix"), "{hop}");
+    assert!(
+        hop.contains(
+            "the call writes the database `bank.db` after the same function read it in another \
+             hop (line 14): a check-then-act split by the new `await`s between \
+             `self.bot.get_cog(\"Economy\").getBalance(...)` and `self.AddCrypto(...)`"
+        ),
+        "{hop}"
+    );
+    // The check hopped inside `getBalance`, whose caller `subtractBet` pays after awaiting it.
+    let check_hop = finding(&report, "cogs/economy.py:11:16: UNF401");
+    assert!(check_hop.contains("= unsafe fix"), "{check_hop}");
+    assert!(
+        check_hop.contains(
+            "reads the database `bank.db`, which `subtractBet` writes (line 19) after awaiting \
+             `getBalance` (line 17): a check-then-act split by the new `await`"
+        ),
+        "{check_hop}"
+    );
+    // `get_cog("XP")` is the cog that passes `name="XP"`; its method blocks, and runs on the
+    // one cog object the bot keeps.
+    let level = finding(&report, "cogs/crypto.py:22:16: UNF401");
+    assert!(
+        level.contains("crypto.py:22:16: UNF401 `self.bot.get_cog(\"XP\").level(...)` blocks"),
+        "{level}"
+    );
+    assert!(
+        level.contains("the one object the library keeps for that name (discord-cog)"),
+        "{level}"
+    );
+    // `get_cog("Levels")` names no cog (the class passes `name=`): nothing followed.
+    assert!(!report.contains("cogs/crypto.py:25:"), "{report}");
+}
+
+#[test]
+fn through_a_cog_the_safe_fix_spends_no_coin_twice_and_the_unsafe_one_does() {
+    let (dir, library) = bot_project();
+    fix_write(dir.path(), &[]);
+    assert_eq!(
+        run_bot(dir.path(), library.path()),
+        BOT_BEFORE,
+        "the safe fix spent coins twice"
+    );
+    let fixed = fs::read_to_string(dir.path().join("cogs/crypto.py")).unwrap();
+    assert!(
+        fixed.contains("        self.AddCrypto(user_id, 1)\n"),
+        "the hop between the check and the payment was applied:\n{fixed}"
+    );
+
+    let unsafe_dir = bot_project();
+    fix_write(unsafe_dir.0.path(), &["--unsafe-fixes"]);
+    let after = run_bot(unsafe_dir.0.path(), unsafe_dir.1.path());
+    assert!(
+        after.starts_with("buy and bet [True, True] -1000\ntwo bets [True, True] -200\n"),
+        "{after}"
+    );
+}
