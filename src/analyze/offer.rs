@@ -270,6 +270,7 @@ fn what_the_call_reaches<'r, 'p>(
                 ProjectCall::SharedFile { .. }
                 | ProjectCall::StartsNoWork
                 | ProjectCall::KeepsNothing
+                | ProjectCall::CallerActs(_)
                 | ProjectCall::Carried { .. },
             ),
         ) => {

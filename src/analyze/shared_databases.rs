@@ -515,7 +515,7 @@ pub(super) fn caller_acts(
     let name = file.index.scope(function).name.clone()?;
     let line_of = |node: Node| node.start_position().row + 1;
     for &awaiting in &file.nodes.calls {
-        if !awaiting.parent().is_some_and(|p| p.kind_name() == "await")
+        if awaiting.parent().is_none_or(|p| p.kind_name() != "await")
             || !calls_function(file, awaiting, function)
         {
             continue;
@@ -557,15 +557,47 @@ pub(super) fn caller_acts(
                     ),
                 ),
             };
-            return Some(format!(
-                "{does} the database `{}`, {then}: a check-then-act split by the new `await`, so \
-                 another task can change or read the rows between the check and the act \
-                 (double spend); do the check and the change in one hop, in one transaction",
-                other.shown
-            ));
+            return Some(split_by_caller(does, &other.shown, &then));
         }
     }
-    None
+    // Callers in other modules, as the settling found them.
+    let project = file.project?;
+    let crate::project::ProjectLookup::Settled(calls) = project.lookup else {
+        return None;
+    };
+    let absolute = format!("{}.{}", project.module.name, file.index.qualname(function));
+    let Some(crate::project::ProjectCall::CallerActs(acts)) =
+        calls.get(&crate::project::caller_acts_key(&absolute))
+    else {
+        return None;
+    };
+    moved.iter().find_map(|m| {
+        let act = acts.iter().find(|a| {
+            Some(&a.key) == m.project_key.as_ref()
+                && a.writes_after != m.write
+                && !(m.write && m.inserts)
+        })?;
+        let (does, then) = match m.write {
+            false => (
+                "reads",
+                format!("which {} writes after awaiting `{name}`", act.caller),
+            ),
+            true => (
+                "writes",
+                format!("which {} read before awaiting `{name}`", act.caller),
+            ),
+        };
+        Some(split_by_caller(does, &m.shown, &then))
+    })
+}
+
+/// The caveat of a check and its act split across a coroutine and its caller.
+fn split_by_caller(does: &str, database: &str, then: &str) -> String {
+    format!(
+        "{does} the database `{database}`, {then}: a check-then-act split by the new `await`, \
+         so another task can change or read the rows between the check and the act (double \
+         spend); do the check and the change in one hop, in one transaction"
+    )
 }
 
 /// Whether `call` calls the function `function` of this file: by its name where it is a

@@ -126,6 +126,7 @@ pub(super) fn speculation_for(
             | ProjectCall::SharedFile { .. }
             | ProjectCall::StartsNoWork
             | ProjectCall::KeepsNothing
+            | ProjectCall::CallerActs(_)
             | ProjectCall::Carried { .. },
         ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,

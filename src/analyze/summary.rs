@@ -62,6 +62,7 @@ pub fn summarize(
                 awaits: Vec::new(),
                 sql_calls: Vec::new(),
                 call_at: Vec::new(),
+                call_lines: Vec::new(),
             });
         }
     }
@@ -213,6 +214,9 @@ pub fn summarize(
         function.call_at.sort_by_key(|at| at.target);
         function.call_at.dedup_by_key(|at| at.target);
         function.call_at.shrink_to_fit();
+        function.call_lines.sort_by_key(|(target, _)| *target);
+        function.call_lines.dedup_by_key(|(target, _)| *target);
+        function.call_lines.shrink_to_fit();
     }
     functions.shrink_to_fit();
     let facts = super::receivers::class_facts(&super::receivers::Names { file, module, map });
@@ -316,8 +320,14 @@ fn summarize_call(
     let target = call_target(file, module, map, callee)?;
     if awaited {
         // Named for the settling: a coroutine's databases are carried to where it is awaited
-        // (`project/carried.rs`).
-        targets.id(target);
+        // (`project/carried.rs`), and ordered around the checks and acts of the caller
+        // (`project/caller_acts.rs`).
+        let id = targets.id(target);
+        if function.is_async {
+            function
+                .call_lines
+                .push((id, call.start_position().row as u32 + 1));
+        }
         return None;
     }
     if super::receivers::is_with_item(call) {
@@ -363,6 +373,10 @@ fn summarize_call(
 fn record_call_at(file: &FileContext, function: &mut FunctionSummary, target: u32, call: Node) {
     if !function.is_async {
         function.call_at.push(call_at(file, target, call));
+    } else {
+        function
+            .call_lines
+            .push((target, call.start_position().row as u32 + 1));
     }
 }
 

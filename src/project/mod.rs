@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod caller_acts;
 mod carried;
 mod chain;
 mod guards;
@@ -20,6 +21,7 @@ mod summary;
 
 use std::collections::HashMap;
 
+pub use caller_acts::{CallerAct, caller_acts_key};
 pub use carried::CARRIED_PREFIX;
 pub use chain::{Hop, call_text};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
@@ -91,6 +93,10 @@ pub enum ProjectCall {
     /// Not a call: a receiver (keyed [`KEEPS_NOTHING_PREFIX`] and its name) whose class and
     /// project bases keep nothing of their own (`project/stateless.rs`).
     KeepsNothing,
+    /// Not a call: the callers of a coroutine (keyed `caller_acts::CALLER_ACTS_PREFIX` and its
+    /// name) that act around its await on a database it reads or writes
+    /// (`project/caller_acts.rs`).
+    CallerActs(Vec<CallerAct>),
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -544,6 +550,7 @@ pub fn settle(
     let starting = quiet::settle_starting(&functions);
     let mut hazards = HashMap::new();
     let mut carried = functions.carried_calls().into_iter();
+    let acting = functions.callers_acting();
     files
         .iter()
         .enumerate()
@@ -552,6 +559,7 @@ pub fn settle(
             starting.insert_quiet_calls(&functions, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
             functions.insert_stateless(file, &mut calls);
+            functions.insert_caller_acts(f, file, &acting, &mut calls);
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file
@@ -718,6 +726,7 @@ mod tests {
                     awaits: Vec::new(),
                     sql_calls: Vec::new(),
                     call_at,
+                    call_lines: Vec::new(),
                 }
             })
             .collect();

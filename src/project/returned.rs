@@ -204,6 +204,7 @@ mod tests {
             awaits: Vec::new(),
             sql_calls: Vec::new(),
             call_at: Vec::new(),
+            call_lines: Vec::new(),
         }
     }
 

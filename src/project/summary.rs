@@ -145,10 +145,23 @@ pub struct FunctionSummary {
     /// target: the hops of a blocking chain through it.
     #[serde(default)]
     pub call_at: Vec<CallAt>,
+    /// For a coroutine: the line of its first call of each target, `(target, line)`, sorted
+    /// by target (`project/caller_acts.rs` orders a check and its act around an await).
+    #[serde(default)]
+    pub call_lines: Vec<(u32, u32)>,
 }
 
 impl FunctionSummary {
     /// Where it first calls `target`, when recorded.
+    /// The line of the first call of `target`: a coroutine's from `call_lines`, another's
+    /// from `call_at`.
+    pub fn call_line(&self, target: u32) -> Option<u32> {
+        if let Ok(i) = self.call_lines.binary_search_by_key(&target, |(t, _)| *t) {
+            return Some(self.call_lines[i].1);
+        }
+        self.call_at(target).map(|at| at.line)
+    }
+
     pub fn call_at(&self, target: u32) -> Option<&CallAt> {
         let i = self
             .call_at
