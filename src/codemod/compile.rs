@@ -70,12 +70,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map(super::idiom::compile_offload_idiom)
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
-    let name_lookups = raw
-        .name_lookups
-        .iter()
-        .map(super::lookup::compile_name_lookup)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(error)?;
+    let name_lookups = super::lookup::compile_all(&raw.name_lookups).map_err(error)?;
     let single_task = raw
         .single_task
         .as_ref()

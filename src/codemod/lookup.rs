@@ -82,6 +82,11 @@ pub fn compile_name_lookup(raw: &RawNameLookup) -> Result<NameLookup, String> {
     })
 }
 
+/// Every `[[lookup-by-name]]` of a codemod file, validated.
+pub fn compile_all(raw: &[RawNameLookup]) -> Result<Vec<NameLookup>, String> {
+    raw.iter().map(compile_name_lookup).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
