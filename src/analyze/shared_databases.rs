@@ -525,7 +525,11 @@ pub(super) fn caller_acts(
         };
         let at = branches(awaiting);
         let other = accesses.iter().find_map(|o| {
-            if !o.database || o.function != Some(caller) || exclusive_branches(&o.branches, &at) {
+            if !o.database
+                || o.function != Some(caller)
+                || exclusive_branches(&o.branches, &at)
+                || runs_elsewhere(file, o)
+            {
                 return None;
             }
             let after = o.range.start >= awaiting.end_byte();
@@ -589,6 +593,18 @@ pub(super) fn caller_acts(
         };
         Some(split_by_caller(does, &m.shown, &then))
     })
+}
+
+/// Whether `access` is made through a call of one of the file's coroutines that is not
+/// awaited there (`asyncio.gather(*(deposit(u) for u in users))`): its work runs in the
+/// gather or task, not in this flow.
+fn runs_elsewhere(file: &FileContext, access: &FileAccess) -> bool {
+    let root = file.parsed.tree.root_node();
+    crate::semantic::node_at(root, &access.range)
+        .filter(|call| call.kind_name() == "call")
+        .filter(|call| call.parent().is_none_or(|p| p.kind_name() != "await"))
+        .and_then(|call| call.field(Field::Function))
+        .is_some_and(|callee| super::target::project_coroutine(file, callee).is_some())
 }
 
 /// The caveat of a check and its act split across a coroutine and its caller.

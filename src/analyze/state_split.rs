@@ -280,13 +280,18 @@ pub(super) fn split_check(
     call: Node,
 ) -> Option<String> {
     let function = file.index.function_at(call.start_byte())?;
-    let hop = (call.end_byte(), branches(call));
     let mut keys: Vec<&str> = Vec::new();
     for access in accesses.accesses.iter().filter(|a| a.function == function) {
         if !keys.contains(&access.key.as_str()) {
             keys.push(&access.key);
         }
     }
+    if keys.is_empty() {
+        return None;
+    }
+    // The call's branches only where its function touches shared state: a walk of its
+    // ancestors per call is cubic in deeply nested calls.
+    let hop = (call.end_byte(), branches(call));
     for key in keys {
         let same = || {
             accesses

@@ -55,6 +55,10 @@ impl Functions<'_> {
                 ) else {
                     continue;
                 };
+                // A coroutine called but not awaited here runs elsewhere (in a gather, a task).
+                if self.function(callee).is_async && !function.awaits.contains(&call) {
+                    continue;
+                }
                 if let Some(uses) = self.carried.get(callee) {
                     positioned.extend(uses.iter().filter(|u| u.database).map(|u| (line, u)));
                 }
