@@ -14,6 +14,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
+use super::state_split::is_checked;
 use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::SqlArg;
@@ -514,6 +515,10 @@ pub(super) fn caller_acts(
     }
     let name = file.index.scope(function).name.clone()?;
     let line_of = |node: Node| node.start_position().row + 1;
+    let root = file.parsed.tree.root_node();
+    let checked = |access: &FileAccess| {
+        crate::semantic::node_at(root, &access.range).is_some_and(|n| is_checked(file.text, n))
+    };
     for &awaiting in &file.nodes.calls {
         if awaiting.parent().is_none_or(|p| p.kind_name() != "await")
             || !calls_function(file, awaiting, function)
@@ -523,6 +528,7 @@ pub(super) fn caller_acts(
         let Some(caller) = file.index.function_at(awaiting.start_byte()) else {
             continue;
         };
+        let awaited_checked = is_checked(file.text, awaiting);
         let at = branches(awaiting);
         let other = accesses.iter().find_map(|o| {
             if !o.database
@@ -535,9 +541,11 @@ pub(super) fn caller_acts(
             let after = o.range.start >= awaiting.end_byte();
             let before = o.range.end <= awaiting.start_byte();
             moved.iter().find_map(|m| {
+                // A read moved here is a check when the caller tests what it returns; a
+                // read of the caller's before a write moved here, when the caller tests it.
                 let paired = m.key == o.key
-                    && ((!m.write && o.write && after)
-                        || (m.write && !m.inserts && !o.write && before));
+                    && ((!m.write && o.write && after && awaited_checked)
+                        || (m.write && !m.inserts && !o.write && before && checked(o)));
                 paired.then_some((*m, o))
             })
         });

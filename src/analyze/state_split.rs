@@ -245,6 +245,60 @@ fn written<'t>(node: Node<'t>) -> Option<Written<'t>> {
     }
 }
 
+/// Whether the value of `call` is tested: the call (awaited or not) is in the condition of an
+/// `if`, `elif`, `while`, `assert` or a conditional expression, or assigned to a name such a
+/// condition later in its function reads (`balance = await get_balance(u)` then `if balance
+/// < cost:`). A check, whose act may follow.
+pub(super) fn is_checked(text: &str, call: Node) -> bool {
+    if in_condition(call) {
+        return true;
+    }
+    // Up to the statement: `x = await f()[0]`.
+    let mut node = call;
+    let assignment = loop {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        match parent.kind_name() {
+            "assignment" => break parent,
+            "await"
+            | "parenthesized_expression"
+            | "subscript"
+            | "attribute"
+            | "call"
+            | "argument_list" => node = parent,
+            _ => return false,
+        }
+    };
+    let Some(target) = assignment
+        .field(Field::Left)
+        .filter(|t| t.kind_name() == "identifier")
+    else {
+        return false;
+    };
+    let name = &text[target.byte_range()];
+    let mut function = assignment;
+    while function.kind_name() != "function_definition" {
+        let Some(parent) = function.parent() else {
+            return false;
+        };
+        function = parent;
+    }
+    let mut stack = vec![function];
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "identifier"
+            && node.start_byte() > assignment.end_byte()
+            && &text[node.byte_range()] == name
+            && in_condition(node)
+        {
+            return true;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
 /// Whether `node` is read in the condition of an `if`, `elif`, `while`, `assert` or a
 /// conditional expression: a check.
 fn in_condition(node: Node) -> bool {

@@ -63,6 +63,7 @@ pub fn summarize(
                 sql_calls: Vec::new(),
                 call_at: Vec::new(),
                 call_lines: Vec::new(),
+                checked: Vec::new(),
             });
         }
     }
@@ -327,6 +328,9 @@ fn summarize_call(
             function
                 .call_lines
                 .push((id, call.start_position().row as u32 + 1));
+            if super::state_split::is_checked(file.text, call) {
+                function.checked.push(id);
+            }
         }
         return None;
     }
@@ -377,6 +381,9 @@ fn record_call_at(file: &FileContext, function: &mut FunctionSummary, target: u3
         function
             .call_lines
             .push((target, call.start_position().row as u32 + 1));
+        if super::state_split::is_checked(file.text, call) {
+            function.checked.push(target);
+        }
     }
 }
 

@@ -41,12 +41,13 @@ impl Functions<'_> {
             }
             let (file, _) = self.ids[caller];
             let targets = &self.files[file].summary.targets;
-            // The caller's database uses by line: its own, and those of what it calls.
-            let mut positioned: Vec<(u32, &super::FileUse)> = function
+            // The caller's database uses by line: its own (tested or not is not known: not
+            // a check), and those of what it calls (a check where it tests the result).
+            let mut positioned: Vec<(u32, &super::FileUse, bool)> = function
                 .files
                 .iter()
                 .filter(|u| u.database)
-                .map(|u| (u.line, u))
+                .map(|u| (u.line, u, false))
                 .collect();
             for &call in function.calls.iter().chain(&function.awaits) {
                 let (Some(callee), Some(line)) = (
@@ -59,8 +60,13 @@ impl Functions<'_> {
                 if self.function(callee).is_async && !function.awaits.contains(&call) {
                     continue;
                 }
+                let checked = function.checked.contains(&call);
                 if let Some(uses) = self.carried.get(callee) {
-                    positioned.extend(uses.iter().filter(|u| u.database).map(|u| (line, u)));
+                    positioned.extend(
+                        uses.iter()
+                            .filter(|u| u.database)
+                            .map(|u| (line, u, checked)),
+                    );
                 }
             }
             for &awaited in &function.awaits {
@@ -77,16 +83,19 @@ impl Functions<'_> {
                     continue;
                 };
                 for used in uses.iter().filter(|u| u.database) {
-                    let acted = positioned.iter().find(|(line, other)| {
+                    let tested = function.checked.contains(&awaited);
+                    let acted = positioned.iter().find(|(line, other, checked)| {
                         other.key == used.key
                             && match used.write {
-                                // The callee writes: the caller read before the await.
-                                true => !used.inserts && !other.write && *line < at_line,
-                                // The callee reads: the caller writes after it.
-                                false => other.write && !other.inserts && *line > at_line,
+                                // The callee writes: the caller checked before the await.
+                                true => {
+                                    !used.inserts && !other.write && *checked && *line < at_line
+                                }
+                                // The callee reads, the caller tests it and writes after.
+                                false => tested && other.write && !other.inserts && *line > at_line,
                             }
                     });
-                    if let Some((line, _)) = acted {
+                    if let Some((line, _, _)) = acted {
                         let act = CallerAct {
                             key: used.key.clone(),
                             writes_after: !used.write,

@@ -727,6 +727,7 @@ mod tests {
                     sql_calls: Vec::new(),
                     call_at,
                     call_lines: Vec::new(),
+                    checked: Vec::new(),
                 }
             })
             .collect();

@@ -205,6 +205,7 @@ mod tests {
             sql_calls: Vec::new(),
             call_at: Vec::new(),
             call_lines: Vec::new(),
+            checked: Vec::new(),
         }
     }
 

@@ -149,6 +149,10 @@ pub struct FunctionSummary {
     /// by target (`project/caller_acts.rs` orders a check and its act around an await).
     #[serde(default)]
     pub call_lines: Vec<(u32, u32)>,
+    /// For a coroutine: the targets whose result it tests (`if await f(u) < x:`, or a name
+    /// assigned from it that a later condition reads): its checks.
+    #[serde(default)]
+    pub checked: Vec<u32>,
 }
 
 impl FunctionSummary {
