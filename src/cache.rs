@@ -43,7 +43,7 @@ use crate::write::Fingerprint;
 pub const DIR_NAME: &str = ".unfreeze_cache";
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 
 /// A SHA-256 digest.
 pub type Key = [u8; 32];

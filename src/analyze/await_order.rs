@@ -19,6 +19,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::cancellation::adds_await;
+use super::state_split::{StateAccesses, split_check};
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
@@ -38,6 +39,8 @@ pub struct AwaitHazards {
     /// Calls changing the working directory: the call, as written, its function, and the
     /// loops around it in that function.
     directory_changes: Vec<DirectoryChange>,
+    /// Reads and writes of shared state in the file's coroutines (`state_split.rs`).
+    state: StateAccesses,
 }
 
 /// A call changing the process's working directory (`os.chdir(...)`).
@@ -105,7 +108,10 @@ fn enclosing_loops(node: Node) -> Vec<std::ops::Range<usize>> {
 
 impl AwaitHazards {
     fn of(file: &FileContext, moved: Option<&MovedCode>) -> AwaitHazards {
-        let mut hazards = AwaitHazards::default();
+        let mut hazards = AwaitHazards {
+            state: StateAccesses::of(file),
+            ..AwaitHazards::default()
+        };
         let text = file.text;
         let state_of = |target: Node| -> Option<String> {
             let moved = moved?;
@@ -230,6 +236,18 @@ pub(super) fn keep_read_modify_write(
         ),
     );
     fix
+}
+
+/// The fix, unsafe (and why) where the `await` it adds splits a check of shared state (a
+/// module global, `self.x`, a class attribute) from the write that acts on it
+/// (`state_split.rs`).
+pub(super) fn keep_state_check(file: &FileContext, registry: &Registry, call: Node, fix: &mut Fix) {
+    if !adds_await(file.text, fix) {
+        return;
+    }
+    if let Some(split) = split_check(&hazards(file, registry).state, file, call) {
+        add_difference(fix, split);
+    }
 }
 
 /// An attribute or item (`self.total`, `counts[k]`), or a name the module binds.

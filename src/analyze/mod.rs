@@ -6,6 +6,7 @@ mod affinity;
 mod await_order;
 mod called_accesses;
 mod cancellation;
+mod class_state;
 mod concurrency;
 mod conditions;
 mod entry;
@@ -27,6 +28,7 @@ mod side_effects;
 mod socket;
 mod speculation;
 mod startup_hooks;
+mod state_split;
 mod summary;
 mod suppression;
 mod syntax_error;
@@ -70,6 +72,8 @@ pub struct FileContext<'a> {
     pub http_client: &'a crate::codemod::HttpTarget,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.
     pub unsafe_fixes: bool,
+    /// The project objects libraries find by name (`[[lookup-by-name]]`: `get_cog`).
+    pub name_lookups: &'a [crate::codemod::NameLookup],
     /// The calls in this file that the project phase found reaching project coroutine
     /// functions or blocking project functions.
     pub project: Option<ProjectView<'a>>,

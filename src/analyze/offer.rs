@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use tree_sitter::Node;
 
 use super::affinity::{foreign_affine_use_in_block, imported_receiver};
-use super::await_order::{keep_process_state, keep_read_modify_write};
+use super::await_order::{keep_process_state, keep_read_modify_write, keep_state_check};
 use super::conditions::{
     callee_tail, caught_by, follows_await_of, is_consumed_in_place, is_non_blocking,
     is_result_discarded, mentions_any,
@@ -24,7 +24,9 @@ use super::unit_of_work::{AffineCall, affine_call};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{HazardKind, Hop, ProjectCall, ProjectLookup, ThreadHazard, call_text};
+use crate::project::{
+    HazardKind, Hop, ProjectCall, ProjectLookup, ThreadHazard, call_text, keeps_nothing_key,
+};
 use crate::semantic::{ScopeId, ScopeKind, SemanticIndex};
 use crate::settings::RuleSelection;
 
@@ -115,7 +117,12 @@ pub(super) fn offer_call(
                     map: project.map,
                 };
                 let first_hop = chain.split(" -> ").next().unwrap_or_default();
-                if let Some(reach) = reach_fix(&names, call, callee, first_hop, through_with.get())
+                // A receiver whose class keeps nothing shares nothing through itself.
+                let keeps_nothing = target()
+                    .and_then(|t| Some(keeps_nothing_key(t.rsplit_once('.')?.0)))
+                    .is_some_and(|key| calls.contains_key(&key));
+                let with = through_with.get();
+                if let Some(reach) = reach_fix(&names, call, callee, first_hop, with, keeps_nothing)
                 {
                     for finding in &mut findings[before..] {
                         apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
@@ -269,6 +276,8 @@ fn what_the_call_reaches<'r, 'p>(
             | Some(
                 ProjectCall::SharedFile { .. }
                 | ProjectCall::StartsNoWork { .. }
+                | ProjectCall::KeepsNothing
+                | ProjectCall::CallerActs(_)
                 | ProjectCall::Carried { .. },
             ),
         ) => {
@@ -573,6 +582,7 @@ fn make_finding(
     let mut fix = fix.map(|fix| keep_read_modify_write(file, registry, site.call, fix));
     if let Some(fix) = &mut fix {
         keep_process_state(file, registry, site.call, fix);
+        keep_state_check(file, registry, site.call, fix);
     }
     // A codemod without a fix states why, like every other finding without one.
     let no_fix_reason = match (&fix, no_fix_reason, &codemod.no_fix_reason) {

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::project::{ModuleInfo, ModuleMap, absolute_name};
+use crate::project::{LOOKUP_PREFIX, ModuleInfo, ModuleMap, absolute_name};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// Resolves the file's expressions to project names.
@@ -85,7 +85,9 @@ impl Names<'_, '_> {
         let text = self.file.text;
         let root = self.file.parsed.tree.root_node();
         match object.kind_name() {
-            "call" => self.constructed(object),
+            "call" => self
+                .constructed(object)
+                .or_else(|| self.looked_up(object).map(|(target, _)| target)),
             "identifier" => {
                 let Resolution::Binding(id) =
                     index.resolve_name(&text[object.byte_range()], object.start_byte())
@@ -128,6 +130,65 @@ impl Names<'_, '_> {
         }
     }
 
+    /// The project object a library's lookup by name returns (`[[lookup-by-name]]`:
+    /// `self.bot.get_cog("Economy")` on a bot known by its constructor or annotation), named
+    /// for the project phase ([`LOOKUP_PREFIX`]`discord-cog:Economy`, which it resolves to
+    /// the one class so named), and the lookup's name.
+    pub fn looked_up(&self, call: Node) -> Option<(String, &str)> {
+        let file = self.file;
+        if file.name_lookups.is_empty() || call.kind_name() != "call" {
+            return None;
+        }
+        let callee = call.field(Field::Function)?;
+        let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+        let name = literal_name(file.text, call)?;
+        let root = file.parsed.tree.root_node();
+        let called = file.index.callable_name(callee, root, file.text);
+        let annotated = self.annotated_receiver(callee.field(Field::Object)?);
+        let lookup = file.name_lookups.iter().find(|lookup| {
+            lookup.calls.iter().any(|c| {
+                Some(c) == called.as_ref()
+                    || annotated
+                        .iter()
+                        .any(|class| *c == format!("{class}().{method}"))
+            })
+        })?;
+        Some((
+            format!("{LOOKUP_PREFIX}{}:{name}", lookup.name),
+            lookup.name.as_str(),
+        ))
+    }
+
+    /// The classes `self.attr` is annotated with where the class assigns it
+    /// (`self.bot: commands.Bot = bot`), by qualified name.
+    fn annotated_receiver(&self, object: Node) -> Vec<String> {
+        let file = self.file;
+        let root = file.parsed.tree.root_node();
+        let (Some(owner), Some(attribute)) =
+            (object.field(Field::Object), object.field(Field::Attribute))
+        else {
+            return Vec::new();
+        };
+        if object.kind_name() != "attribute"
+            || owner.kind_name() != "identifier"
+            || !matches!(&file.text[owner.byte_range()], "self" | "cls")
+        {
+            return Vec::new();
+        }
+        let Some(class) = enclosing_class(file, object.start_byte()) else {
+            return Vec::new();
+        };
+        file.index
+            .attribute_values(class, &file.text[attribute.byte_range()])
+            .iter()
+            .filter_map(|range| node_at(root, range)?.parent())
+            .filter(|a| a.kind_name() == "assignment")
+            .filter_map(|a| a.field(Field::Type))
+            .filter_map(|t| t.named_child(0).or(Some(t)))
+            .filter_map(|t| file.index.qualified_name(t, file.text))
+            .collect()
+    }
+
     /// `Client`, `sdk.Client`, `Optional[Client]`, `Client | None` → the project name.
     fn annotated_class(&self, annotation: Node) -> Option<String> {
         let mut node = annotation;
@@ -162,6 +223,42 @@ impl Names<'_, '_> {
     }
 }
 
+/// The one argument of `call`, a string literal without interpolation that is a plain name
+/// (`"Economy"`).
+fn literal_name(text: &str, call: Node) -> Option<String> {
+    let arguments = call.field(Field::Arguments)?;
+    let mut cursor = arguments.walk();
+    let passed: Vec<Node> = arguments
+        .named_children(&mut cursor)
+        .filter(|a| a.kind_name() != "comment")
+        .collect();
+    let [literal] = passed[..] else {
+        return None;
+    };
+    literal_string(text, literal).filter(|name| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// The value of a string literal without interpolation or escapes.
+fn literal_string(text: &str, literal: Node) -> Option<String> {
+    if literal.kind_name() != "string" {
+        return None;
+    }
+    let mut cursor = literal.walk();
+    let mut value = String::new();
+    for part in literal.named_children(&mut cursor) {
+        match part.kind_name() {
+            "string_start" | "string_end" => {}
+            "string_content" => value.push_str(&text[part.byte_range()]),
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
 /// The class whose method's body `offset` is in (through comprehensions and lambdas).
 pub(super) fn enclosing_class(file: &FileContext, offset: usize) -> Option<ScopeId> {
     let index = file.index;
@@ -189,22 +286,33 @@ fn member_prefix(file: &FileContext, scope: ScopeId) -> String {
 /// A class of the file: its qualname and the project names of its bases.
 pub(super) type ClassFact = (String, Vec<String>);
 
-/// The file's classes, `(qualname, the project names of its bases)`, and its module-level
-/// instances, `(name, what made it)`: one pass over the index's class scopes and module
-/// bindings.
-pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String)>) {
+/// What [`class_facts`] finds.
+pub(super) struct ClassFacts {
+    /// The file's classes, `(qualname, the project names of its bases)`.
+    pub classes: Vec<ClassFact>,
+    /// Its module-level instances, `(name, what made it)`.
+    pub instances: Vec<(String, String)>,
+    /// The qualnames of the classes that keep nothing of their own (`class_state.rs`).
+    pub stateless: Vec<String>,
+    /// The classes a library finds by name (`[[lookup-by-name]]`), `(lookup, name,
+    /// qualname)`: `("discord-cog", "Economy", "Economy")`; `*` for a name not written out.
+    pub named: Vec<(String, String, String)>,
+}
+
+/// The file's classes, their instances and those keeping nothing ([`ClassFacts`]): one pass
+/// over the index's class scopes and module bindings.
+pub(super) fn class_facts(names: &Names) -> ClassFacts {
     let file = names.file;
     let index = file.index;
     let root = file.parsed.tree.root_node();
     let mut classes = Vec::new();
+    let mut stateless = Vec::new();
+    let mut named = Vec::new();
     for (id, scope) in index.scopes() {
         if scope.kind != ScopeKind::Class {
             continue;
         }
-        let Some(definition) = node_at(root, &scope.range)
-            .and_then(|body| body.parent())
-            .filter(|d| d.kind_name() == "class_definition")
-        else {
+        let Some(definition) = class_definition(root, &scope.range) else {
             continue;
         };
         let mut bases = Vec::new();
@@ -215,6 +323,12 @@ pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String
                     bases.push(name);
                 }
             }
+        }
+        if super::class_state::keeps_nothing(names, definition) {
+            stateless.push(index.qualname(id));
+        }
+        for (lookup, name) in found_by_name(file, definition) {
+            named.push((lookup, name, index.qualname(id)));
         }
         classes.push((index.qualname(id), bases));
     }
@@ -232,7 +346,68 @@ pub(super) fn class_facts(names: &Names) -> (Vec<ClassFact>, Vec<(String, String
             instances.push((binding.name.clone(), made));
         }
     }
-    (classes, instances)
+    ClassFacts {
+        classes,
+        instances,
+        stateless,
+        named,
+    }
+}
+
+/// The lookups by name that find the class `definition` (it derives from one of a lookup's
+/// `classes`), each with the name they find it by: its `name=` class keyword, `*` when that
+/// is not a literal, else the class's own name.
+fn found_by_name(file: &FileContext, definition: Node) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let Some(list) = definition.field(Field::Superclasses) else {
+        return found;
+    };
+    let text = file.text;
+    let mut cursor = list.walk();
+    let parts: Vec<Node> = list.named_children(&mut cursor).collect();
+    for lookup in file.name_lookups {
+        let derives = parts.iter().any(|base| {
+            file.index
+                .qualified_name(*base, text)
+                .is_some_and(|q| lookup.classes.contains(&q))
+        });
+        if !derives {
+            continue;
+        }
+        let keyword = parts.iter().find(|p| {
+            p.kind_name() == "keyword_argument"
+                && p.field(Field::Name).map(|n| &text[n.byte_range()])
+                    == lookup.name_keyword.as_deref()
+        });
+        let name = match keyword {
+            Some(keyword) => keyword
+                .field(Field::Value)
+                .and_then(|v| literal_string(text, v))
+                .unwrap_or_else(|| "*".to_owned()),
+            None => match definition.field(Field::Name) {
+                Some(name) => text[name.byte_range()].to_owned(),
+                None => continue,
+            },
+        };
+        found.push((lookup.name.clone(), name));
+    }
+    found
+}
+
+/// The `class_definition` whose body spans `range` (a class scope's): a body of one
+/// statement spans what that statement does, and `node_at` finds the statement.
+fn class_definition<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
+    let mut node = node_at(root, range)?;
+    loop {
+        let parent = node.parent()?;
+        if node.kind_name() == "block" && parent.kind_name() == "class_definition" {
+            return Some(parent);
+        }
+        if parent.byte_range() != *range {
+            return None;
+        }
+        node = parent;
+    }
 }
 
 /// Whether the object a method is called on is shared with the coroutines on the loop: an
@@ -253,6 +428,10 @@ pub(super) fn shared_receiver(names: &Names, callee: Node) -> Option<String> {
                 && matches!(&text[owner.byte_range()], "self" | "cls"))
             .then(|| format!("`{written}`, kept on the instance"))
         }
+        // `self.bot.get_cog("Economy")`: one object the library keeps for every caller.
+        "call" => names.looked_up(object).map(|(_, lookup)| {
+            format!("`{written}`, the one object the library keeps for that name ({lookup})")
+        }),
         "identifier" => {
             let Resolution::Binding(id) = index.resolve_name(written, object.start_byte()) else {
                 return None;
@@ -331,13 +510,16 @@ pub(super) enum ReachFix {
 /// an object whose `__enter__` / `__exit__` block (no fix: they run at the `with`), a
 /// constructor (the object is made in a worker thread), a method of an object shared with the
 /// coroutines on the loop (it runs on that object from another thread). `first_hop` is the
-/// chain's first function (`CarrierSDK.__init__`).
+/// chain's first function (`CarrierSDK.__init__`). `keeps_nothing`: the receiver's class
+/// and its project bases keep nothing of their own (`class_state.rs`), so sharing the
+/// receiver shares nothing.
 pub(super) fn reach_fix(
     names: &Names,
     call: Node,
     callee: Node,
     first_hop: &str,
     through_with: bool,
+    keeps_nothing: bool,
 ) -> Option<ReachFix> {
     let text = names.file.text;
     let written = &text[callee.byte_range()];
@@ -367,7 +549,7 @@ pub(super) fn reach_fix(
     // A class keeps nothing of its own a call shares: a staticmethod or classmethod called
     // on it is judged by what the function does (its moved-code hazards: `cls.x` it writes,
     // a file, a database, a module global), not by the receiver.
-    if names_class(names, callee, first_hop) {
+    if names_class(names, callee, first_hop) || keeps_nothing {
         return None;
     }
     let shared = shared_receiver(names, callee)?;

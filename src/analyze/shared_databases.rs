@@ -14,6 +14,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
+use super::state_split::is_checked;
 use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::SqlArg;
@@ -397,9 +398,13 @@ fn clause_of(parent: Node, child: Node, inner: Node) -> Option<usize> {
 
 /// Two accesses in exclusive clauses of one conditional: never both run in one call.
 pub(super) fn exclusive(a: &FileAccess, b: &FileAccess) -> bool {
-    a.branches
-        .iter()
-        .zip(&b.branches)
+    exclusive_branches(&a.branches, &b.branches)
+}
+
+/// Two places in exclusive clauses of one conditional, by their [`branches`].
+pub(super) fn exclusive_branches(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
+    a.iter()
+        .zip(b)
         .find(|(x, y)| x != y)
         .is_some_and(|(x, y)| x.0 == y.0)
 }
@@ -485,5 +490,172 @@ pub(super) fn between(check: &FileAccess, act: &FileAccess) -> String {
         }
         (Some(via), _) | (None, Some(via)) => format!(" (through `{via}(...)`)"),
         (None, None) => String::new(),
+    }
+}
+
+/// A database access moved to a worker thread in a coroutine whose caller in this file acts
+/// on it around the `await` of that coroutine: a read (`balance = await self.get_balance(u)`)
+/// whose caller then writes the database, or a write (`await self.add_coins(u, -cost)`) whose
+/// caller read it before (the check): the read or the write now runs in the thread during an
+/// `await`, so the check and the act no longer run at once (double spend). Callers in other
+/// modules are not followed here.
+pub(super) fn caller_acts(
+    file: &FileContext,
+    accesses: &[FileAccess],
+    call: Node,
+) -> Option<String> {
+    let function = file.index.async_function_at(call.start_byte())?;
+    let range = call.byte_range();
+    let moved: Vec<&FileAccess> = accesses
+        .iter()
+        .filter(|a| a.database && a.range == range)
+        .collect();
+    if moved.is_empty() {
+        return None;
+    }
+    let name = file.index.scope(function).name.clone()?;
+    let line_of = |node: Node| node.start_position().row + 1;
+    let root = file.parsed.tree.root_node();
+    let checked = |access: &FileAccess| {
+        crate::semantic::node_at(root, &access.range).is_some_and(|n| is_checked(file.text, n))
+    };
+    for &awaiting in &file.nodes.calls {
+        if awaiting.parent().is_none_or(|p| p.kind_name() != "await")
+            || !calls_function(file, awaiting, function)
+        {
+            continue;
+        }
+        let Some(caller) = file.index.function_at(awaiting.start_byte()) else {
+            continue;
+        };
+        let awaited_checked = is_checked(file.text, awaiting);
+        let at = branches(awaiting);
+        let other = accesses.iter().find_map(|o| {
+            if !o.database
+                || o.function != Some(caller)
+                || exclusive_branches(&o.branches, &at)
+                || runs_elsewhere(file, o)
+            {
+                return None;
+            }
+            let after = o.range.start >= awaiting.end_byte();
+            let before = o.range.end <= awaiting.start_byte();
+            moved.iter().find_map(|m| {
+                // A read moved here is a check when the caller tests what it returns; a
+                // read of the caller's before a write moved here, when the caller tests it.
+                let paired = m.key == o.key
+                    && ((!m.write && o.write && after && awaited_checked)
+                        || (m.write && !m.inserts && !o.write && before && checked(o)));
+                paired.then_some((*m, o))
+            })
+        });
+        if let Some((moved, other)) = other {
+            let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
+            let (does, then) = match moved.write {
+                false => (
+                    "reads",
+                    format!(
+                        "which `{caller_name}` writes (line {}) after awaiting `{name}` (line {})",
+                        other.line,
+                        line_of(awaiting)
+                    ),
+                ),
+                true => (
+                    "writes",
+                    format!(
+                        "which `{caller_name}` read (line {}) before awaiting `{name}` (line {})",
+                        other.line,
+                        line_of(awaiting)
+                    ),
+                ),
+            };
+            return Some(split_by_caller(does, &other.shown, &then));
+        }
+    }
+    // Callers in other modules, as the settling found them.
+    let project = file.project?;
+    let crate::project::ProjectLookup::Settled(calls) = project.lookup else {
+        return None;
+    };
+    let absolute = format!("{}.{}", project.module.name, file.index.qualname(function));
+    let Some(crate::project::ProjectCall::CallerActs(acts)) =
+        calls.get(&crate::project::caller_acts_key(&absolute))
+    else {
+        return None;
+    };
+    moved.iter().find_map(|m| {
+        let act = acts.iter().find(|a| {
+            Some(&a.key) == m.project_key.as_ref()
+                && a.writes_after != m.write
+                && !(m.write && m.inserts)
+        })?;
+        let (does, then) = match m.write {
+            false => (
+                "reads",
+                format!("which {} writes after awaiting `{name}`", act.caller),
+            ),
+            true => (
+                "writes",
+                format!("which {} read before awaiting `{name}`", act.caller),
+            ),
+        };
+        Some(split_by_caller(does, &m.shown, &then))
+    })
+}
+
+/// Whether `access` is made through a call of one of the file's coroutines that is not
+/// awaited there (`asyncio.gather(*(deposit(u) for u in users))`): its work runs in the
+/// gather or task, not in this flow.
+fn runs_elsewhere(file: &FileContext, access: &FileAccess) -> bool {
+    let root = file.parsed.tree.root_node();
+    crate::semantic::node_at(root, &access.range)
+        .filter(|call| call.kind_name() == "call")
+        .filter(|call| call.parent().is_none_or(|p| p.kind_name() != "await"))
+        .and_then(|call| call.field(Field::Function))
+        .is_some_and(|callee| super::target::project_coroutine(file, callee).is_some())
+}
+
+/// The caveat of a check and its act split across a coroutine and its caller.
+fn split_by_caller(does: &str, database: &str, then: &str) -> String {
+    format!(
+        "{does} the database `{database}`, {then}: a check-then-act split by the new `await`, \
+         so another task can change or read the rows between the check and the act (double \
+         spend); do the check and the change in one hop, in one transaction"
+    )
+}
+
+/// Whether `call` calls the function `function` of this file: by its name where it is a
+/// module function, by `self.name` / `cls.name` in a method of its class.
+fn calls_function(file: &FileContext, call: Node, function: ScopeId) -> bool {
+    let index = file.index;
+    let scope = index.scope(function);
+    let (Some(name), Some(parent)) = (scope.name.as_deref(), scope.parent) else {
+        return false;
+    };
+    let Some(callee) = call.field(Field::Function) else {
+        return false;
+    };
+    match callee.kind_name() {
+        "identifier" => {
+            &file.text[callee.byte_range()] == name
+                && index.scope(parent).kind == ScopeKind::Module
+                && matches!(
+                    index.resolve_name(name, callee.start_byte()),
+                    Resolution::Binding(id) if index.binding(id).scope == parent
+                )
+        }
+        "attribute" => {
+            let (Some(object), Some(attribute)) =
+                (callee.field(Field::Object), callee.field(Field::Attribute))
+            else {
+                return false;
+            };
+            &file.text[attribute.byte_range()] == name
+                && index.scope(parent).kind == ScopeKind::Class
+                && object.kind_name() == "identifier"
+                && matches!(&file.text[object.byte_range()], "self" | "cls")
+                && super::receivers::enclosing_class(file, callee.start_byte()) == Some(parent)
+        }
+        _ => false,
     }
 }

@@ -200,6 +200,11 @@ impl SharedFiles {
             })
     }
 
+    /// Every access through a shared name, the files and databases of one use too.
+    pub(super) fn all(&self) -> &[FileAccess] {
+        &self.all
+    }
+
     /// What the code in `range` (of `function`, or a moved block when `None` is given for
     /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".

@@ -298,8 +298,11 @@ pub(super) fn moved_call_file_hazard(
         .codemods()
         .iter()
         .find_map(|c| c.moved_code.as_ref())?;
-    let call = call.byte_range();
-    shared_files(file, moved).hazard_in(|a| a.range == call)
+    let shared = shared_files(file, moved);
+    let range = call.byte_range();
+    shared
+        .hazard_in(|a| a.range == range)
+        .or_else(|| super::shared_databases::caller_acts(file, shared.all(), call))
 }
 
 /// What moved code does to an object its caller passed in: "calls

@@ -125,6 +125,8 @@ pub(super) fn speculation_for(
             ProjectCall::Affine { .. }
             | ProjectCall::SharedFile { .. }
             | ProjectCall::StartsNoWork { .. }
+            | ProjectCall::KeepsNothing
+            | ProjectCall::CallerActs(_)
             | ProjectCall::Carried { .. },
         ) => Outcome::Neither,
         Some(ProjectCall::Coroutine) => Outcome::Coroutine,

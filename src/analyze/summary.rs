@@ -63,6 +63,8 @@ pub fn summarize(
                 awaits: Vec::new(),
                 sql_calls: Vec::new(),
                 call_at: Vec::new(),
+                call_lines: Vec::new(),
+                checked: Vec::new(),
             });
         }
     }
@@ -215,10 +217,12 @@ pub fn summarize(
         function.call_at.sort_by_key(|at| at.target);
         function.call_at.dedup_by_key(|at| at.target);
         function.call_at.shrink_to_fit();
+        function.call_lines.sort_by_key(|(target, _)| *target);
+        function.call_lines.dedup_by_key(|(target, _)| *target);
+        function.call_lines.shrink_to_fit();
     }
     functions.shrink_to_fit();
-    let (classes, instances) =
-        super::receivers::class_facts(&super::receivers::Names { file, module, map });
+    let facts = super::receivers::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
         targets: targets.names,
@@ -228,8 +232,10 @@ pub fn summarize(
         quiet_globals: super::concurrency::quiet_globals(file, registry),
         constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
-        classes,
-        instances,
+        classes: facts.classes,
+        instances: facts.instances,
+        stateless_classes: facts.stateless,
+        named_classes: facts.named,
     }
 }
 
@@ -317,8 +323,17 @@ fn summarize_call(
     let target = call_target(file, module, map, callee)?;
     if awaited {
         // Named for the settling: a coroutine's databases are carried to where it is awaited
-        // (`project/carried.rs`).
-        targets.id(target);
+        // (`project/carried.rs`), and ordered around the checks and acts of the caller
+        // (`project/caller_acts.rs`).
+        let id = targets.id(target);
+        if function.is_async {
+            function
+                .call_lines
+                .push((id, call.start_position().row as u32 + 1));
+            if super::state_split::is_checked(file.text, call) {
+                function.checked.push(id);
+            }
+        }
         return None;
     }
     if super::receivers::is_with_item(call) {
@@ -364,6 +379,13 @@ fn summarize_call(
 fn record_call_at(file: &FileContext, function: &mut FunctionSummary, target: u32, call: Node) {
     if !function.is_async {
         function.call_at.push(call_at(file, target, call));
+    } else {
+        function
+            .call_lines
+            .push((target, call.start_position().row as u32 + 1));
+        if super::state_split::is_checked(file.text, call) {
+            function.checked.push(target);
+        }
     }
 }
 

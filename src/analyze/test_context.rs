@@ -25,6 +25,7 @@ pub(super) fn with_context<T>(
         target_version,
         http_client: &Default::default(),
         unsafe_fixes: false,
+        name_lookups: &[],
         project: None,
         shared_files: Default::default(),
         await_hazards: Default::default(),

@@ -70,6 +70,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         .map(super::idiom::compile_offload_idiom)
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
+    let name_lookups = super::lookup::compile_all(&raw.name_lookups).map_err(error)?;
     let single_task = raw
         .single_task
         .as_ref()
@@ -116,6 +117,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Codemod, CodemodError> {
         thread_affine,
         moved_code,
         offload_idioms,
+        name_lookups,
         single_task,
         docs,
         origin: origin.to_owned(),

@@ -18,6 +18,7 @@ mod helper_name;
 pub use helper_name::check_then_act_base;
 mod httpx;
 mod idiom;
+mod lookup;
 mod model;
 mod names;
 mod non_blocking;
@@ -36,6 +37,7 @@ pub use compile::compile;
 pub use configured::ConfiguredCall;
 pub use httpx::{Declared, HttpTarget, HttpxMapping, choose_target};
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
+pub use lookup::NameLookup;
 pub use model::{
     AlternativeFix, Codemod, CodemodError, DatabaseStatements, Docs, FileAccessCall,
     FileAccessKind, FixException, MovedCode, ThreadAffine, ThreadSafe,

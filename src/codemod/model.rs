@@ -123,6 +123,8 @@ pub struct Codemod {
     pub moved_code: Option<MovedCode>,
     /// A project's own ways to run a function in a worker thread (`[[offload-idiom]]`).
     pub offload_idioms: Vec<super::OffloadIdiom>,
+    /// Project objects a library finds by name (`[[lookup-by-name]]`).
+    pub name_lookups: Vec<super::NameLookup>,
     /// What the single-task recognition knows of libraries and frameworks (`[single-task]`).
     pub single_task: Option<super::SingleTaskData>,
     pub docs: Docs,

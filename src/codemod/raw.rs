@@ -52,6 +52,10 @@ pub struct RawCodemod {
     /// used by every thread fix in place of `asyncio.to_thread` where the code shows one.
     #[serde(default, rename = "offload-idiom")]
     pub offload_idioms: Vec<super::idiom::RawOffloadIdiom>,
+    /// Project objects a library finds by name (`[[lookup-by-name]]`: discord.py's
+    /// `get_cog`).
+    #[serde(default, rename = "lookup-by-name")]
+    pub name_lookups: Vec<super::lookup::RawNameLookup>,
     /// What the single-task recognition knows of libraries and frameworks (`[single-task]`).
     #[serde(default, rename = "single-task")]
     pub single_task: Option<super::single_task::RawSingleTask>,

@@ -50,6 +50,8 @@ pub struct Registry {
     /// The offload idioms a thread fix may use, the configuration's first, then every
     /// codemod's `[[offload-idiom]]` in order: the first a call site can use wins.
     offload_idioms: Vec<OffloadIdiom>,
+    /// Every codemod's `[[lookup-by-name]]`.
+    name_lookups: Vec<super::NameLookup>,
     /// Every codemod's `[single-task]`, merged: what the single-task recognition knows.
     single_task: SingleTaskData,
     /// The words of its entry calls and hooks (`run`, `lifespan`).
@@ -291,6 +293,10 @@ impl Registry {
             .iter()
             .flat_map(|c| c.offload_idioms.iter().cloned())
             .collect();
+        let name_lookups = codemods
+            .iter()
+            .flat_map(|c| c.name_lookups.iter().cloned())
+            .collect();
         let mut idiom_words: Vec<String> = Vec::new();
         for word in offload_idioms.iter().flat_map(|i| i.words_read_file_wide()) {
             if !idiom_words.iter().any(|w| w == word) {
@@ -335,6 +341,7 @@ impl Registry {
             single_task_words,
             thread_safe,
             offload_idioms,
+            name_lookups,
             words_read_file_wide,
             idiom_words,
             thread_affine,
@@ -461,6 +468,11 @@ impl Registry {
     /// Whether some codemod needs the project phase (cross-file summaries).
     pub fn needs_project(&self) -> bool {
         !self.coroutine_codemods.is_empty() || !self.blocking_codemods.is_empty()
+    }
+
+    /// The project objects libraries find by name (`[[lookup-by-name]]`).
+    pub fn name_lookups(&self) -> &[super::NameLookup] {
+        &self.name_lookups
     }
 
     /// Codemods (by index) that match calls to `qualified`.

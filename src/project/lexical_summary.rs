@@ -313,11 +313,13 @@ impl<'t> Summarizer<'_, 't> {
             }
             // `self.repo.save()`: a method of the class of what `self.repo` holds, when the
             // file assigns `self.repo`.
+            // `self.bot.get_cog("Economy").get_balance()`: a method of the object a lookup by
+            // name returns (`[[lookup-by-name]]`), which the precise pass may know.
             LexicalReceiver::Expression {
                 root: Some("self" | "cls"),
                 before,
             } => {
-                if before.is_some_and(|attribute| self.facts.is_own_attribute(attribute)) {
+                if before.is_none_or(|attribute| self.facts.is_own_attribute(attribute)) {
                     scopes.push(Scope::AnyMethod);
                 }
             }

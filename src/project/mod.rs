@@ -4,6 +4,7 @@
 //! are coroutine functions. The result is, per file, the calls in async context that reach
 //! such functions; the analysis turns them into findings. Nothing here reads a syntax tree.
 
+mod caller_acts;
 mod carried;
 mod chain;
 mod guards;
@@ -11,21 +12,26 @@ mod hazard;
 mod lexical_settle;
 mod lexical_summary;
 mod modules;
+mod named;
 mod quiet;
 mod returned;
 mod shared_files;
+mod stateless;
 mod summary;
 
 use std::collections::HashMap;
 
+pub use caller_acts::{CallerAct, caller_acts_key};
 pub use carried::CARRIED_PREFIX;
 pub use chain::{Hop, call_text};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
+pub use named::LOOKUP_PREFIX;
 pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
+pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
 pub use summary::{
     AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, Construction, Evidence,
     FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
@@ -92,6 +98,13 @@ pub enum ProjectCall {
     /// `awaited`: the callee is a coroutine, whose uses are made where a call of it is
     /// awaited (its blocking statements become hops of their own under a fix).
     Carried { uses: Vec<FileUse>, awaited: bool },
+    /// Not a call: a receiver (keyed [`KEEPS_NOTHING_PREFIX`] and its name) whose class and
+    /// project bases keep nothing of their own (`project/stateless.rs`).
+    KeepsNothing,
+    /// Not a call: the callers of a coroutine (keyed `caller_acts::CALLER_ACTS_PREFIX` and its
+    /// name) that act around its await on a database it reads or writes
+    /// (`project/caller_acts.rs`).
+    CallerActs(Vec<CallerAct>),
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -154,6 +167,10 @@ struct Functions<'a> {
     classes: HashMap<String, &'a [String]>,
     /// Every module-level instance by absolute name, to what made it.
     instances: HashMap<String, &'a str>,
+    /// Every class keeping nothing of its own, by absolute name (`stateless.rs`).
+    stateless: HashMap<String, ()>,
+    /// The classes libraries find by name (`named.rs`).
+    named: named::NamedClasses,
     /// The files the functions read and write, across modules.
     shared_files: shared_files::ProjectFiles<'a>,
     /// Per function id, the files and databases it and the functions it calls use
@@ -197,6 +214,8 @@ impl<'a> Functions<'a> {
             reexports,
             classes,
             instances,
+            stateless: stateless::stateless_classes(files),
+            named: named::named_classes(files),
             shared_files: shared_files::ProjectFiles::new(files),
             carried: Vec::new(),
         }
@@ -217,6 +236,9 @@ impl<'a> Functions<'a> {
     }
 
     fn resolve_at(&self, name: &str, depth: usize) -> Option<usize> {
+        if name.starts_with(LOOKUP_PREFIX) {
+            return self.resolve_at(&named::resolve_named(&self.named, name)?, depth + 1);
+        }
         if let Some(found) = self.resolve_in(name, &self.by_name) {
             return Some(found);
         }
@@ -575,6 +597,7 @@ pub fn settle(
     let starting = quiet::settle_starting(&functions);
     let mut hazards = HashMap::new();
     let mut carried = functions.carried_calls().into_iter();
+    let acting = functions.callers_acting();
     files
         .iter()
         .enumerate()
@@ -582,6 +605,8 @@ pub fn settle(
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
             starting.insert_quiet_calls(&functions, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
+            functions.insert_stateless(file, &mut calls);
+            functions.insert_caller_acts(f, file, &acting, &mut calls);
             // A coroutine's own calls on imported thread-affine objects, and on those
             // project functions returned to it.
             let coroutine_uses = file
@@ -771,6 +796,8 @@ mod tests {
                     awaits: Vec::new(),
                     sql_calls: Vec::new(),
                     call_at,
+                    call_lines: Vec::new(),
+                    checked: Vec::new(),
                 }
             })
             .collect();

@@ -205,6 +205,8 @@ mod tests {
             awaits: Vec::new(),
             sql_calls: Vec::new(),
             call_at: Vec::new(),
+            call_lines: Vec::new(),
+            checked: Vec::new(),
         }
     }
 

@@ -151,10 +151,27 @@ pub struct FunctionSummary {
     /// target: the hops of a blocking chain through it.
     #[serde(default)]
     pub call_at: Vec<CallAt>,
+    /// For a coroutine: the line of its first call of each target, `(target, line)`, sorted
+    /// by target (`project/caller_acts.rs` orders a check and its act around an await).
+    #[serde(default)]
+    pub call_lines: Vec<(u32, u32)>,
+    /// For a coroutine: the targets whose result it tests (`if await f(u) < x:`, or a name
+    /// assigned from it that a later condition reads): its checks.
+    #[serde(default)]
+    pub checked: Vec<u32>,
 }
 
 impl FunctionSummary {
     /// Where it first calls `target`, when recorded.
+    /// The line of the first call of `target`: a coroutine's from `call_lines`, another's
+    /// from `call_at`.
+    pub fn call_line(&self, target: u32) -> Option<u32> {
+        if let Ok(i) = self.call_lines.binary_search_by_key(&target, |(t, _)| *t) {
+            return Some(self.call_lines[i].1);
+        }
+        self.call_at(target).map(|at| at.line)
+    }
+
     pub fn call_at(&self, target: u32) -> Option<&CallAt> {
         let i = self
             .call_at
@@ -336,4 +353,13 @@ pub struct FileSummary {
     /// (`sdk = CarrierSDK()`): a method called on one imported elsewhere is its class's.
     #[serde(default)]
     pub instances: Vec<(String, String)>,
+    /// Its classes that keep nothing of their own, by qualname (`analyze/class_state.rs`):
+    /// a method of an instance of one, with project bases keeping nothing too, shares
+    /// nothing through the instance.
+    #[serde(default)]
+    pub stateless_classes: Vec<String>,
+    /// Its classes a library finds by name (`[[lookup-by-name]]`: a discord.py cog),
+    /// `(lookup, name, qualname)`; the name `*` when not written out.
+    #[serde(default)]
+    pub named_classes: Vec<(String, String, String)>,
 }

@@ -116,6 +116,7 @@ pub(super) fn find_in_project(
                 ..
             }
         ),
+        name_lookups: registry.name_lookups(),
         project: match role {
             ProjectRole::Calls(view) => Some(view),
             ProjectRole::Summarize {

@@ -97,6 +97,7 @@ fn benches(c: &mut Criterion) {
             target_version: None,
             http_client: &Default::default(),
             unsafe_fixes: false,
+            name_lookups: registry.name_lookups(),
             project: None,
             shared_files: Default::default(),
             await_hazards: Default::default(),
