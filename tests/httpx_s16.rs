@@ -1,0 +1,258 @@
+//! The requests → httpx / httpx2 migration as a reviewer would write it (issue 23, session 16):
+//! several requests calls in one coroutine share one `AsyncClient` (not one block per call),
+//! with requests' behaviour kept where sharing could change it (a cookie a response sets is not
+//! sent by the next call); a lone call's first proposal stays the worker-thread hop; a shared
+//! module-level `Session` becomes one lazily created client. Each program talks to a local
+//! HTTP server (127.0.0.1 only) it starts itself and prints the same lines before and after
+//! `unfreeze fix --write --unsafe-fixes`, for httpx and for httpx2.
+//!
+//! Needs a Python with `requests`, `httpx` and `httpx2` (`.ci/run` installs them).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{python, test_python, unfreeze};
+
+/// The server every program starts: `/echo` answers the path, method and `Cookie` header it
+/// got; `/set-cookie` sets a cookie; `/status/N` answers N; `/lines` streams lines.
+const SERVER: &str = r#"import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+
+class Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        if self.path.startswith("/status/"):
+            return self.reply(int(self.path.rsplit("/", 1)[1]), b"{}")
+        if self.path.startswith("/set-cookie"):
+            return self.reply(200, b"{}", [("Set-Cookie", "token=abc; Path=/")])
+        if self.path.startswith("/lines"):
+            return self.reply(200, b"one\ntwo\r\n\nthree\rfour\n", [("Content-Type", "text/plain")])
+        echo = {
+            "path": self.path,
+            "method": self.command,
+            "cookie": self.headers.get("Cookie"),
+            "body": body,
+            "auth": self.headers.get("Authorization"),
+            "team": self.headers.get("X-Team"),
+        }
+        self.reply(200, json.dumps(echo).encode(), [("Content-Type", "application/json")])
+
+    do_GET = do_POST = do_PUT = do_DELETE = handle_any
+
+
+def serve():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+"#;
+
+/// Several calls per coroutine, in sequence, in branches, in a loop, in a `try`.
+const SEVERAL_CALLS: &str = r#"
+
+async def cookie_not_carried(base):
+    first = requests.get(base + "/set-cookie")
+    second = requests.get(base + "/echo")
+    return first.status_code, second.json()["cookie"]
+
+
+async def chained(base, page=None):
+    r = requests.get(base + "/echo", params={"page": page, "all": True})
+    data = r.json()
+    if data["method"] == "GET":
+        r2 = requests.post(base + "/echo", json={"from": data["path"]})
+        return json.loads(r2.json()["body"]), r2.json()["cookie"]
+    return None
+
+
+async def branches(base, new):
+    if new:
+        r = requests.post(base + "/echo", data="x=1")
+    else:
+        r = requests.put(base + "/echo", data="x=2")
+    return r.json()["method"], r.json()["body"]
+
+
+async def in_a_loop(base):
+    seen = []
+    requests.get(base + "/set-cookie")
+    for sku in ("a", "b"):
+        r = requests.get(base + "/echo", params={"sku": sku})
+        seen.append((r.json()["path"], r.json()["cookie"]))
+    return seen
+
+
+async def later_raise(base):
+    r = requests.get(base + "/status/503")
+    code = None
+    try:
+        r.raise_for_status()
+    except requests.HTTPError as error:
+        code = error.response.status_code
+    other = requests.get(base + "/echo")
+    return "http error", code, other.json()["method"]
+
+
+async def in_a_try(base):
+    try:
+        ok = requests.get(base + "/echo")
+        requests.get(base + "/status/500").raise_for_status()
+        return "no error", ok.status_code
+    except requests.exceptions.HTTPError as error:
+        return "http error", error.response.status_code
+
+
+async def main():
+    server, base = serve()
+    print("cookie_not_carried", await cookie_not_carried(base))
+    print("chained", await chained(base))
+    print("branches", await branches(base, True), await branches(base, False))
+    print("in_a_loop", await in_a_loop(base))
+    print("later_raise", await later_raise(base))
+    print("in_a_try", await in_a_try(base))
+    server.shutdown()
+
+
+asyncio.run(main())
+"#;
+
+fn run(dir: &Path) -> String {
+    let out = python(&test_python())
+        .current_dir(dir)
+        .args(["client.py"])
+        .output();
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    out.stdout
+}
+
+/// `program` before and after `fix --write` (with `args`) in a project that declares
+/// `client`: (stdout before, stdout after, the rewritten source, the fix run's output).
+fn migrate(program: &str, client: &str, args: &[&str]) -> (String, String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("client.py"), program).unwrap();
+    fs::write(
+        dir.path().join("requirements.txt"),
+        format!("requests\n{client}\n"),
+    )
+    .unwrap();
+    let before = run(dir.path());
+    let mut all = vec!["fix", "--write", "--no-cache"];
+    all.extend_from_slice(args);
+    all.push("client.py");
+    let fix = unfreeze(dir.path(), &all).lossy().output();
+    let fixed = fs::read_to_string(dir.path().join("client.py")).unwrap();
+    assert_eq!(fix.code, Some(0), "{}\n{fixed}", fix.show());
+    let after = run(dir.path());
+    (
+        before,
+        after,
+        fixed,
+        format!("{}{}", fix.stdout, fix.stderr),
+    )
+}
+
+/// The text of the coroutine `name` in `source`, up to the next top-level line.
+fn coroutine<'s>(source: &'s str, name: &str) -> &'s str {
+    let start = source
+        .find(&format!("async def {name}("))
+        .unwrap_or_else(|| panic!("no {name}:\n{source}"));
+    let rest = &source[start..];
+    let end = rest[1..]
+        .find("\n\n\n")
+        .or_else(|| rest[1..].find("\nasync def"))
+        .map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+fn one_client_per_coroutine(client: &str) {
+    let program = format!("{SERVER}{SEVERAL_CALLS}");
+    let (before, after, fixed, _) = migrate(&program, client, &["--unsafe-fixes"]);
+    // The original's own answers, so that a change of the server cannot hide a difference.
+    for line in [
+        "cookie_not_carried (200, None)",
+        "chained ({'from': '/echo?all=True'}, None)",
+        "branches ('POST', 'x=1') ('PUT', 'x=2')",
+        "in_a_loop [('/echo?sku=a', None), ('/echo?sku=b', None)]",
+        "later_raise ('http error', 503, 'GET')",
+        "in_a_try ('http error', 500)",
+    ] {
+        assert!(before.contains(line), "{line}\n{before}");
+    }
+    assert!(!fixed.contains("requests.get("), "all migrated:\n{fixed}");
+    for name in [
+        "cookie_not_carried",
+        "chained",
+        "branches",
+        "in_a_loop",
+        "later_raise",
+    ] {
+        let body = coroutine(&fixed, name);
+        assert_eq!(
+            body.matches(&format!("async with {client}.AsyncClient("))
+                .count(),
+            1,
+            "one client for the coroutine's calls:\n{body}"
+        );
+        assert_eq!(
+            body.matches("follow_redirects").count(),
+            0,
+            "requests' defaults written once, not per client:\n{body}"
+        );
+    }
+    // The client opens where the first call is made, around the smallest run of statements.
+    assert!(
+        coroutine(&fixed, "in_a_loop").contains(&format!(
+            "    seen = []\n    async with {client}.AsyncClient(**_REQUESTS_DEFAULTS) as client:\n        await client.get(base + \"/set-cookie\")\n        for sku in"
+        )),
+        "{fixed}"
+    );
+    // A cookie is cleared before a call that may follow another, not in the other branch.
+    assert!(
+        coroutine(&fixed, "cookie_not_carried").contains(
+            "        client.cookies.clear()  # as requests: no cookie kept from an earlier call\n        second = await client.get("
+        ),
+        "{fixed}"
+    );
+    assert!(
+        !coroutine(&fixed, "branches").contains("cookies.clear()"),
+        "{fixed}"
+    );
+    // Lines a fix adds inside the block are indented with it.
+    assert!(
+        coroutine(&fixed, "later_raise").contains(
+            "        try:\n            if r.is_error:\n                r.raise_for_status()\n"
+        ),
+        "{fixed}"
+    );
+    assert_eq!(after, before, "same results with {client}:\n{fixed}");
+}
+
+#[test]
+fn several_calls_in_a_coroutine_share_one_httpx_client() {
+    one_client_per_coroutine("httpx");
+}
+
+#[test]
+fn several_calls_in_a_coroutine_share_one_httpx2_client() {
+    one_client_per_coroutine("httpx2");
+}
