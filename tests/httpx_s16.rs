@@ -55,6 +55,7 @@ class Upstream(BaseHTTPRequestHandler):
             "body": body,
             "auth": self.headers.get("Authorization"),
             "team": self.headers.get("X-Team"),
+            "agent": (self.headers.get("User-Agent") or "").split("/")[0],
         }
         self.reply(200, json.dumps(echo).encode(), [("Content-Type", "application/json")])
 
@@ -255,4 +256,131 @@ fn several_calls_in_a_coroutine_share_one_httpx_client() {
 #[test]
 fn several_calls_in_a_coroutine_share_one_httpx2_client() {
     one_client_per_coroutine("httpx2");
+}
+
+/// A module-level session shared by coroutines, its settings made at import, closed by a
+/// lifespan function the program's app runs (FastAPI's shape, without FastAPI).
+const SHARED_SESSION: &str = r#"
+from contextlib import asynccontextmanager
+
+SESSION = requests.Session()
+SESSION.headers["X-Team"] = "inventory"
+SESSION.auth = ("user", "secret")
+
+
+class App:
+    def __init__(self, lifespan):
+        self.lifespan = lifespan
+
+    async def serve(self, work):
+        async with self.lifespan(self):
+            return await work()
+
+
+@asynccontextmanager
+async def lifespan(app):
+    print("startup")
+    yield
+    print("shutdown")
+
+
+app = App(lifespan=lifespan)
+
+
+def sync_status(url):
+    return SESSION.get(url).status_code
+
+
+async def fetch(base, sku):
+    r = SESSION.get(base + "/echo", params={"sku": sku}, timeout=5)
+    body = r.json()
+    return body["path"], body["team"], body["auth"], body["agent"], body["cookie"]
+
+
+async def login(base):
+    r = SESSION.get(base + "/set-cookie")
+    return r.status_code
+
+
+async def work(base):
+    first = await asyncio.gather(fetch(base, "a"), fetch(base, "b"))
+    await login(base)
+    return first, await fetch(base, "c")
+
+
+async def main(base):
+    print("results", await app.serve(lambda: work(base)))
+
+
+server, base = serve()
+asyncio.run(main(base))
+print("sync", sync_status(base + "/echo"), sorted(SESSION.cookies.keys()))
+asyncio.run(main(base))
+server.shutdown()
+"#;
+
+fn shared_session(client: &str, lifespan: bool) {
+    let mut program = format!("{SERVER}{SHARED_SESSION}");
+    if !lifespan {
+        program = program.replace("app = App(lifespan=lifespan)", "app = App(lifespan)");
+    }
+    let (before, after, fixed, notes) = migrate(&program, client, &["--unsafe-fixes"]);
+    for line in [
+        "results ([('/echo?sku=a', 'inventory', 'Basic dXNlcjpzZWNyZXQ=', 'python-requests', None), ('/echo?sku=b', 'inventory', 'Basic dXNlcjpzZWNyZXQ=', 'python-requests', None)], ('/echo?sku=c', 'inventory', 'Basic dXNlcjpzZWNyZXQ=', 'python-requests', 'token=abc'))",
+        "sync 200 ['token']",
+    ] {
+        assert!(before.contains(line), "{line}\n{before}");
+    }
+    // Every coroutine's request goes through the one lazily made client; the sync one stays.
+    assert_eq!(
+        fixed.matches("await _async_session().get(").count(),
+        2,
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    return SESSION.get(url).status_code"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(&format!("        client = {client}.AsyncClient(\n")),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("            headers=SESSION.headers,\n            cookies=SESSION.cookies,\n            auth=SESSION.auth,\n"),
+        "the session's settings are carried to the client:\n{fixed}"
+    );
+    if lifespan {
+        assert!(
+            fixed.contains(
+                "    yield\n    await _close_async_session()  # closes `SESSION`'s AsyncClient\n"
+            ),
+            "closed at shutdown:\n{fixed}"
+        );
+    } else {
+        assert!(!fixed.contains("_close_async_session"), "{fixed}");
+        assert!(
+            notes.contains("so the client `_async_session()` makes is not closed"),
+            "{notes}"
+        );
+    }
+    assert!(
+        !notes.contains("User-Agent"),
+        "requests' User-Agent is kept:\n{notes}"
+    );
+    assert_eq!(after, before, "same results with {client}:\n{fixed}");
+}
+
+#[test]
+fn a_module_level_session_becomes_one_lazily_made_httpx_client_closed_by_the_lifespan() {
+    shared_session("httpx", true);
+}
+
+#[test]
+fn a_module_level_session_becomes_one_lazily_made_httpx2_client_closed_by_the_lifespan() {
+    shared_session("httpx2", true);
+}
+
+#[test]
+fn a_module_level_session_without_a_shutdown_point_says_its_client_stays_open() {
+    shared_session("httpx2", false);
 }

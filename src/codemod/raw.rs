@@ -295,6 +295,10 @@ pub struct RawHttpxMapping {
     pub session_constructors: Vec<String>,
     /// What every rewrite changes, whatever the call; stated with each fix.
     pub caveats: Vec<String>,
+    /// What a module-level session's rewrite changes (its headers, requests' User-Agent with
+    /// them, are carried to the client): stated instead of `caveats`.
+    #[serde(rename = "shared-session-caveats", default)]
+    pub shared_session_caveats: Vec<String>,
     /// The client's arguments that restore requests' defaults, `name=value`, unless the code
     /// sets the same argument.
     pub client_defaults: Vec<String>,

@@ -20,6 +20,8 @@ pub struct HttpxMapping {
     session_constructors: Vec<String>,
     /// What every rewrite changes.
     pub caveats: Vec<String>,
+    /// What a module-level session's rewrite changes, instead.
+    pub shared_session_caveats: Vec<String>,
     /// `(name, value)` of the client arguments that restore requests' defaults.
     pub client_defaults: Vec<(String, String)>,
     construction_only: Vec<String>,
@@ -131,6 +133,13 @@ impl HttpxMapping {
         if raw.caveats.is_empty() || raw.caveats.iter().any(|c| c.trim().is_empty()) {
             return Err("`httpx.caveats` needs entries, none empty".to_owned());
         }
+        if raw
+            .shared_session_caveats
+            .iter()
+            .any(|c| c.trim().is_empty())
+        {
+            return Err("`httpx.shared-session-caveats` has an empty entry".to_owned());
+        }
         if raw.client_defaults.is_empty() {
             return Err("`httpx.client-defaults` is empty".to_owned());
         }
@@ -217,6 +226,7 @@ impl HttpxMapping {
             module: module.to_owned(),
             session_constructors: raw.session_constructors.clone(),
             caveats: raw.caveats.clone(),
+            shared_session_caveats: raw.shared_session_caveats.clone(),
             client_defaults,
             construction_only: raw.construction_only.clone(),
             codes_objects: raw.codes_objects.clone(),

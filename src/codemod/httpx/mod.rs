@@ -30,6 +30,7 @@ mod arguments;
 mod group;
 mod handlers;
 mod mapping;
+mod module_session;
 mod response;
 mod session;
 mod stream;

@@ -51,6 +51,22 @@ pub fn session_client(
         .callee
         .field(Field::Object)
         .ok_or("the call has no receiver")?;
+    // A session shared at module level: one client per event loop, made on first use.
+    if receiver.kind_name() == "identifier"
+        && let Resolution::Binding(binding) = site
+            .index
+            .resolve_name(&text[receiver.byte_range()], receiver.start_byte())
+        && site.index.binding(binding).scope == site.index.module_scope()
+    {
+        return super::module_session::module_session_client(
+            site,
+            applicability,
+            client_module,
+            mapping,
+            receiver,
+            binding,
+        );
+    }
     let mut holder = match receiver.kind_name() {
         "identifier" => local_holder(site, receiver, mapping)?,
         "attribute" => attribute_holder(site, receiver, mapping)?,
