@@ -162,7 +162,8 @@ fn migrate(program: &str, client: &str, args: &[&str]) -> (String, String, Strin
     all.push("client.py");
     let fix = unfreeze(dir.path(), &all).lossy().output();
     let fixed = fs::read_to_string(dir.path().join("client.py")).unwrap();
-    assert_eq!(fix.code, Some(0), "{}\n{fixed}", fix.show());
+    // 1: findings left (a fix below the run's threshold).
+    assert!(matches!(fix.code, Some(0 | 1)), "{}\n{fixed}", fix.show());
     let after = run(dir.path());
     (
         before,
@@ -383,4 +384,62 @@ fn a_module_level_session_becomes_one_lazily_made_httpx2_client_closed_by_the_li
 #[test]
 fn a_module_level_session_without_a_shutdown_point_says_its_client_stays_open() {
     shared_session("httpx2", false);
+}
+
+/// A lone requests call, and a call on a module-level session, in coroutines that run at once.
+const LONE_CALL: &str = r#"
+
+SESSION = requests.Session()
+
+
+async def lone(base):
+    r = requests.get(base + "/echo", params={"q": "1"})
+    return r.json()["path"]
+
+
+async def shared(base):
+    return SESSION.get(base + "/echo").json()["method"]
+
+
+async def main():
+    server, base = serve()
+    print(await asyncio.gather(lone(base), shared(base)))
+    server.shutdown()
+
+
+asyncio.run(main())
+"#;
+
+/// Without `--unsafe-fixes`, the lone call's fix is the worker-thread one-liner (the call and
+/// its arguments unchanged), and the shared session's call keeps no fix (a `Session` used from
+/// several threads at once is not known to be safe); with it, both migrate.
+#[test]
+fn a_lone_call_is_first_moved_to_a_thread_and_migrated_only_with_unsafe_fixes() {
+    let program = format!("{SERVER}{LONE_CALL}");
+    let (before, after, fixed, notes) = migrate(&program, "httpx2", &[]);
+    assert!(before.contains("['/echo?q=1', 'GET']"), "{before}");
+    assert!(
+        fixed.contains(
+            "    r = await asyncio.to_thread(requests.get, base + \"/echo\", params={\"q\": \"1\"})\n"
+        ),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    return SESSION.get(base + \"/echo\").json()[\"method\"]\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("httpx2"), "{fixed}");
+    assert!(
+        notes.contains("1 unsafe fix changes behaviour in a stated way"),
+        "{notes}"
+    );
+    assert_eq!(after, before, "{fixed}");
+
+    let (before, after, fixed, _) = migrate(&program, "httpx2", &["--unsafe-fixes"]);
+    assert!(
+        fixed.contains("        r = await client.get(")
+            && fixed.contains("    return (await _async_session().get(base + \"/echo\")).json()[\"method\"]\n"),
+        "{fixed}"
+    );
+    assert_eq!(after, before, "{fixed}");
 }
