@@ -56,6 +56,7 @@ class Upstream(BaseHTTPRequestHandler):
             "auth": self.headers.get("Authorization"),
             "team": self.headers.get("X-Team"),
             "agent": (self.headers.get("User-Agent") or "").split("/")[0],
+            "type": self.headers.get("Content-Type"),
         }
         self.reply(200, json.dumps(echo).encode(), [("Content-Type", "application/json")])
 
@@ -438,8 +439,100 @@ fn a_lone_call_is_first_moved_to_a_thread_and_migrated_only_with_unsafe_fixes() 
     let (before, after, fixed, _) = migrate(&program, "httpx2", &["--unsafe-fixes"]);
     assert!(
         fixed.contains("        r = await client.get(")
-            && fixed.contains("    return (await _async_session().get(base + \"/echo\")).json()[\"method\"]\n"),
+            && fixed.contains(
+                "    return (await _async_session().get(base + \"/echo\")).json()[\"method\"]\n"
+            ),
         "{fixed}"
     );
     assert_eq!(after, before, "{fixed}");
+}
+
+/// Form fields with `None` and booleans, in sight and out of it, a str body, and streamed lines.
+const FORMS_AND_LINES: &str = r#"
+
+async def form_in_sight(base):
+    r = requests.post(base + "/echo", data={"a": "1", "b": None, "c": True, "d": 2.5})
+    return r.json()["body"], r.json()["type"]
+
+
+async def form_out_of_sight(base, form):
+    r = requests.post(base + "/echo", data=form)
+    return r.json()["body"], r.json()["type"]
+
+
+async def lines_default(base):
+    got = []
+    with requests.get(base + "/lines", stream=True) as r:
+        for line in r.iter_lines():
+            got.append(line)
+    return got
+
+
+async def lines_small_chunks(base):
+    got = []
+    with requests.get(base + "/lines", stream=True) as r:
+        for line in r.iter_lines(4):
+            got.append(line)
+    return got
+
+
+async def lines_delimited(base):
+    got = []
+    with requests.get(base + "/lines", stream=True) as r:
+        for line in r.iter_lines(chunk_size=3, delimiter=b"\n"):
+            got.append(line)
+    return got
+
+
+async def main():
+    server, base = serve()
+    print("form_in_sight", await form_in_sight(base))
+    print("form_dict", await form_out_of_sight(base, {"a": [1, None, "x"], "b": None, "c": False}))
+    print("form_pairs", await form_out_of_sight(base, [("a", "1"), ("b", None), ("a", True)]))
+    print("form_str", await form_out_of_sight(base, "x=1&y=2"))
+    print("form_bytes", await form_out_of_sight(base, b"raw"))
+    print("lines_default", await lines_default(base))
+    print("lines_small_chunks", await lines_small_chunks(base))
+    print("lines_delimited", await lines_delimited(base))
+    server.shutdown()
+
+
+asyncio.run(main())
+"#;
+
+fn forms_and_lines(client: &str) {
+    let program = format!("{SERVER}{FORMS_AND_LINES}");
+    let (before, after, fixed, _) = migrate(&program, client, &["--unsafe-fixes"]);
+    for line in [
+        "form_in_sight ('a=1&c=True&d=2.5', 'application/x-www-form-urlencoded')",
+        "form_dict ('a=1&a=x&c=False', 'application/x-www-form-urlencoded')",
+        "form_str ('x=1&y=2', None)",
+        "form_bytes ('raw', None)",
+        "lines_default [b'one', b'two', b'', b'three', b'four']",
+    ] {
+        assert!(before.contains(line), "{line}\n{before}");
+    }
+    assert!(
+        fixed.contains("data={\"a\": \"1\", \"c\": \"True\", \"d\": 2.5}"),
+        "the fields in sight written as requests sends them:\n{fixed}"
+    );
+    assert!(fixed.contains("data=_form_fields(form)"), "{fixed}");
+    assert!(
+        fixed.contains("async for line in _iter_lines(r.aiter_bytes(512)):")
+            && fixed.contains("async for line in _iter_lines(r.aiter_bytes(4)):")
+            && fixed.contains("async for line in _iter_lines(r.aiter_bytes(3), b\"\\n\"):"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("requests.get("), "{fixed}");
+    assert_eq!(after, before, "same results with {client}:\n{fixed}");
+}
+
+#[test]
+fn form_fields_and_streamed_lines_are_kept_with_httpx() {
+    forms_and_lines("httpx");
+}
+
+#[test]
+fn form_fields_and_streamed_lines_are_kept_with_httpx2() {
+    forms_and_lines("httpx2");
 }

@@ -17,8 +17,8 @@ use tree_sitter::Node;
 
 use super::handlers::Handlers;
 use super::{
-    HttpxMapping, PreparedCall, client_block, client_constructor, codes_edits, migration_fix,
-    params_helper_edit, prepare_call, request_method,
+    HttpxMapping, PreparedCall, client_block, client_constructor, codes_edits, helper_edits,
+    migration_fix, prepare_call, request_method,
 };
 use crate::codemod::strategy::site::{Proposal, Site, numbered_names, own_lines};
 use crate::fix::imports::reference_module;
@@ -170,14 +170,12 @@ pub(super) fn grouped(
     let unit = crate::source::detect_indent(text);
     let mut caveats = mapping.caveats.clone();
     let mut handlers = Handlers::default();
-    let mut params_helper = false;
+    let mut helpers_added = super::Helpers::default();
     for (call, prepared) in members {
         caveats.extend(prepared.caveats);
         handlers.merge(prepared.handlers);
-        if prepared.uses_params_helper && !params_helper {
-            params_helper = true;
-            edits.extend(params_helper_edit(site, call.start_byte())?);
-        }
+        let new = prepared.helpers.not_yet_in(&mut helpers_added);
+        edits.extend(helper_edits(site, new, call.start_byte())?);
         // Lines an edit adds inside the block are one level deeper too.
         let within = first.start_byte()..last.end_byte();
         edits.extend(prepared.edits.into_iter().map(|mut edit| {

@@ -36,7 +36,10 @@ mod session;
 mod stream;
 mod target;
 
-use arguments::{ClientArgument, PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call};
+use arguments::{
+    ClientArgument, FORM_HELPER, FORM_HELPER_SOURCE, Helpers, LINES_HELPER, LINES_HELPER_SOURCE,
+    PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call,
+};
 use handlers::{Handlers, Raiser};
 pub use mapping::HttpxMapping;
 use response::response_edits;
@@ -213,9 +216,7 @@ fn migrate(
     let mut caveats: Vec<String> = mapping.caveats.clone();
     caveats.extend(prepared.caveats);
     let mut call_edits = prepared.edits;
-    if prepared.uses_params_helper {
-        call_edits.extend(params_helper_edit(site, offset)?);
-    }
+    call_edits.extend(helper_edits(site, prepared.helpers, offset)?);
     let mut constructor = client_constructor(
         site,
         client_module,
@@ -301,7 +302,7 @@ struct PreparedCall<'t> {
     caveats: Vec<String>,
     /// Arguments that go to the client (`cookies=`).
     client_arguments: Vec<ClientArgument>,
-    uses_params_helper: bool,
+    helpers: Helpers,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -379,8 +380,13 @@ fn prepare_call<'t>(
     // `except` clauses around the request and around the response's raising methods.
     let mut handlers = Handlers::default();
     handlers.around(site, statement, Raiser::Request, module_name, mapping)?;
+    let mut helpers = mapped.helpers;
     edits.extend(match streamed {
-        Some((with, target)) => stream::stream_edits(site, with, target, mapping)?,
+        Some((with, target)) => {
+            let (stream_edits, lines) = stream::stream_edits(site, with, target, mapping)?;
+            helpers.lines = lines;
+            stream_edits
+        }
         None => response_edits(
             site,
             call,
@@ -398,7 +404,7 @@ fn prepare_call<'t>(
         handlers,
         caveats,
         client_arguments: mapped.client_arguments,
-        uses_params_helper: mapped.uses_params_helper,
+        helpers,
     })
 }
 
@@ -611,22 +617,32 @@ pub fn client_constructor(
     })
 }
 
-/// The module's [`PARAMS_HELPER`] definition, when the file does not have it yet; an error
-/// when the name means something else there.
-pub fn params_helper_edit(site: &Site, offset: usize) -> Result<Option<Edit>, String> {
-    match site.index.resolve_name(PARAMS_HELPER, offset) {
-        Resolution::Builtin => Ok(Some(module_statement_insertion(
-            site.tree,
-            site.text,
-            site.line_ending,
-            &PARAMS_HELPER_SOURCE.replace('\n', site.line_ending),
-            offset,
-        )?)),
-        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
-            Ok(None)
+/// The definitions of the module's helpers in `helpers` ([`PARAMS_HELPER`], [`FORM_HELPER`])
+/// the file does not have yet; an error when a name means something else there.
+pub fn helper_edits(site: &Site, helpers: Helpers, offset: usize) -> Result<Vec<Edit>, String> {
+    let mut edits = Vec::new();
+    for (wanted, name, source) in [
+        (helpers.params, PARAMS_HELPER, PARAMS_HELPER_SOURCE),
+        (helpers.form, FORM_HELPER, FORM_HELPER_SOURCE),
+        (helpers.lines, LINES_HELPER, LINES_HELPER_SOURCE),
+    ] {
+        if !wanted {
+            continue;
         }
-        Resolution::Binding(_) => Err(format!("`{PARAMS_HELPER}` means something else here")),
+        match site.index.resolve_name(name, offset) {
+            Resolution::Builtin => edits.push(module_statement_insertion(
+                site.tree,
+                site.text,
+                site.line_ending,
+                &source.replace('\n', site.line_ending),
+                offset,
+            )?),
+            Resolution::Binding(id)
+                if site.index.binding(id).scope == site.index.module_scope() => {}
+            Resolution::Binding(_) => return Err(format!("`{name}` means something else here")),
+        }
     }
+    Ok(edits)
 }
 
 /// Edits that turn the call `call`, whose callee spans `callee`, into an awaited call of

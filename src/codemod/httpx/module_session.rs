@@ -102,9 +102,11 @@ pub(super) fn module_session_client(
     )?;
     caveats.extend(mapped.caveats);
     let mut edits = mapped.edits;
-    if mapped.uses_params_helper {
-        edits.extend(super::params_helper_edit(site, site.call.start_byte())?);
-    }
+    edits.extend(super::helper_edits(
+        site,
+        mapped.helpers,
+        site.call.start_byte(),
+    )?);
     let getter = format!(
         "_async_{}",
         name.trim_start_matches('_').to_ascii_lowercase()

@@ -80,7 +80,7 @@ pub fn session_client(
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
     let mut caveats: Vec<String> = mapping.caveats.clone();
-    let mut params_helper = false;
+    let mut helpers_added = super::Helpers::default();
     let mut handlers = Handlers::default();
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
@@ -154,10 +154,8 @@ pub fn session_client(
                 )?;
                 caveats.extend(mapped.caveats);
                 edits.extend(mapped.edits);
-                if mapped.uses_params_helper && !params_helper {
-                    params_helper = true;
-                    edits.extend(super::params_helper_edit(site, call.start_byte())?);
-                }
+                let new = mapped.helpers.not_yet_in(&mut helpers_added);
+                edits.extend(super::helper_edits(site, new, call.start_byte())?);
                 edits.extend(await_method_edits(
                     call,
                     attribute.byte_range(),
