@@ -460,6 +460,12 @@ async def form_out_of_sight(base, form):
     return r.json()["body"], r.json()["type"]
 
 
+async def form_dumped(base, n):
+    r = requests.post(base + "/echo", data=json.dumps({"n": n}))
+    f = requests.post(base + "/echo", data=f"n={n}")
+    return r.json()["body"], r.json()["type"], f.json()["body"]
+
+
 async def lines_default(base):
     got = []
     with requests.get(base + "/lines", stream=True) as r:
@@ -491,6 +497,7 @@ async def main():
     print("form_pairs", await form_out_of_sight(base, [("a", "1"), ("b", None), ("a", True)]))
     print("form_str", await form_out_of_sight(base, "x=1&y=2"))
     print("form_bytes", await form_out_of_sight(base, b"raw"))
+    print("form_dumped", await form_dumped(base, 2))
     print("lines_default", await lines_default(base))
     print("lines_small_chunks", await lines_small_chunks(base))
     print("lines_delimited", await lines_delimited(base))
@@ -508,6 +515,7 @@ fn forms_and_lines(client: &str) {
         "form_dict ('a=1&a=x&c=False', 'application/x-www-form-urlencoded')",
         "form_str ('x=1&y=2', None)",
         "form_bytes ('raw', None)",
+        "form_dumped ('{\"n\": 2}', None, 'n=2')",
         "lines_default [b'one', b'two', b'', b'three', b'four']",
     ] {
         assert!(before.contains(line), "{line}\n{before}");
@@ -517,6 +525,10 @@ fn forms_and_lines(client: &str) {
         "the fields in sight written as requests sends them:\n{fixed}"
     );
     assert!(fixed.contains("data=_form_fields(form)"), "{fixed}");
+    assert!(
+        fixed.contains("content=json.dumps({\"n\": n})") && fixed.contains("content=f\"n={n}\""),
+        "a str body is `content=`:\n{fixed}"
+    );
     assert!(
         fixed.contains("async for line in _iter_lines(r.aiter_bytes(512)):")
             && fixed.contains("async for line in _iter_lines(r.aiter_bytes(4)):")

@@ -323,6 +323,9 @@ pub struct RawHttpxMapping {
     pub clients: Vec<RawClientPackage>,
     /// The exceptions (named in `exception-modules`) that `.json()` raises for invalid JSON.
     pub json_exceptions: Vec<String>,
+    /// Functions that return a str or bytes body: `data=` of their result becomes `content=`.
+    #[serde(default)]
+    pub str_bodies: Vec<String>,
 }
 
 /// `{ module = "httpx2", package = "httpx2", requires-python = "3.11" }`.

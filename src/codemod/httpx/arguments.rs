@@ -9,6 +9,7 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::HttpxMapping;
+use crate::codemod::strategy::site::Site;
 use crate::fix::Edit;
 use crate::parse::{Field, FieldChild};
 
@@ -218,13 +219,14 @@ struct Passed<'t> {
 /// Map the arguments of `call`, a requests `method` call, for `sender`; an error when an
 /// argument has no faithful httpx equivalent there.
 pub fn map_call(
-    text: &str,
+    site: &Site,
     call: Node,
     method: &str,
     sender: Sender,
     client_module: &str,
     mapping: &HttpxMapping,
 ) -> Result<MappedCall, String> {
+    let text = site.text;
     let known = mapping
         .method(method)
         .ok_or("not a requests request method")?;
@@ -369,7 +371,14 @@ pub fn map_call(
                 let visible = (value.kind_name() == "dictionary")
                     .then(|| static_params(text, value))
                     .flatten();
-                if is_literal_string(value) {
+                // A str or bytes body (a string, an f-string, `json.dumps(...)`): `content=`.
+                let str_body = matches!(value.kind_name(), "string" | "concatenated_string")
+                    || (value.kind_name() == "call"
+                        && value
+                            .field(Field::Function)
+                            .and_then(|f| site.index.qualified_name(f, text))
+                            .is_some_and(|q| mapping.is_str_body(&q)));
+                if str_body {
                     rename(argument, "content", &mut edits);
                 } else if let Some(static_edits) = visible {
                     // Every value in sight: the same fields once `True` / `False` are strings

@@ -34,6 +34,7 @@ pub struct HttpxMapping {
     /// The clients the rewrite can target, preferred first.
     pub clients: Vec<ClientPackage>,
     json_exceptions: Vec<String>,
+    str_bodies: Vec<String>,
 }
 
 /// The response's attributes that work: the same, renamed, or with a stated difference.
@@ -223,6 +224,7 @@ impl HttpxMapping {
         Ok(HttpxMapping {
             clients,
             json_exceptions: raw.json_exceptions.clone(),
+            str_bodies: raw.str_bodies.clone(),
             module: module.to_owned(),
             session_constructors: raw.session_constructors.clone(),
             caveats: raw.caveats.clone(),
@@ -266,6 +268,11 @@ impl HttpxMapping {
             .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
             .and_then(|short| self.exceptions.get(short))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `qualified` names a function that returns a str or bytes body (`json.dumps`).
+    pub fn is_str_body(&self, qualified: &str) -> bool {
+        self.str_bodies.iter().any(|f| f == qualified)
     }
 
     /// Whether `qualified` names an exception requests raises for invalid JSON in `.json()`.

@@ -344,7 +344,7 @@ fn prepare_call<'t>(
         return Err("the statement makes several requests calls".to_owned());
     }
     let mapped = map_call(
-        text,
+        site,
         call,
         method,
         match streamed {

@@ -93,7 +93,7 @@ pub(super) fn module_session_client(
     .name;
     let mut caveats: Vec<String> = mapping.shared_session_caveats.clone();
     let mapped = map_call(
-        text,
+        site,
         site.call,
         method,
         Sender::SharedClient,

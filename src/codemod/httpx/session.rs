@@ -145,7 +145,7 @@ pub fn session_client(
                     ));
                 }
                 let mapped = map_call(
-                    text,
+                    site,
                     call,
                     attribute_name,
                     Sender::SharedClient,
