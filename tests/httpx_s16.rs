@@ -124,8 +124,19 @@ async def in_a_try(base):
         return "http error", error.response.status_code
 
 
+async def fallback(base):
+    try:
+        r = requests.get(base + "/status/500")
+        r.raise_for_status()
+        return "primary"
+    except:
+        r = requests.get(base + "/echo")
+        return "fallback", r.json()["method"]
+
+
 async def main():
     server, base = serve()
+    print("fallback", await fallback(base))
     print("cookie_not_carried", await cookie_not_carried(base))
     print("chained", await chained(base))
     print("branches", await branches(base, True), await branches(base, False))
@@ -198,6 +209,7 @@ fn one_client_per_coroutine(client: &str) {
         "in_a_loop [('/echo?sku=a', None), ('/echo?sku=b', None)]",
         "later_raise ('http error', 503, 'GET')",
         "in_a_try ('http error', 500)",
+        "fallback ('fallback', 'GET')",
     ] {
         assert!(before.contains(line), "{line}\n{before}");
     }
@@ -238,6 +250,14 @@ fn one_client_per_coroutine(client: &str) {
     );
     assert!(
         !coroutine(&fixed, "branches").contains("cookies.clear()"),
+        "{fixed}"
+    );
+    // A `try` whose bare `except` would swallow the cancellation of the new awaits gets its
+    // `except asyncio.CancelledError: raise`, indented with the block.
+    assert!(
+        coroutine(&fixed, "fallback").contains(
+            "            return \"primary\"\n        except asyncio.CancelledError:\n            raise\n        except:\n"
+        ),
         "{fixed}"
     );
     // Lines a fix adds inside the block are indented with it.
