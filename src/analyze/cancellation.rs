@@ -71,10 +71,28 @@ pub(super) fn keep_cancellation(site: &Site, mut fix: Fix) -> Result<Fix, String
         if !indent.chars().all(|c| c == ' ' || c == '\t') {
             return Err("the `except` around it shares its line with other code".to_owned());
         }
-        fix.edits.push(Edit::insertion(
-            line,
-            format!("{indent}except {exception}:{le}{indent}{unit}raise{le}"),
-        ));
+        let clause_text = |extra: &str| {
+            format!("{extra}{indent}except {exception}:{le}{extra}{indent}{unit}raise{le}{extra}")
+        };
+        // The fix indents the `try` one level deeper (a client block around it): the new
+        // clause goes with it, in the same insertion.
+        let deeper = fix.edits.iter_mut().find(|e| {
+            e.header.is_none() && e.range == (line..line) && {
+                let last = e.content.rsplit('\n').next().unwrap_or("");
+                !last.is_empty() && last.chars().all(|c| c == ' ' || c == '\t')
+            }
+        });
+        match deeper {
+            Some(edit) => {
+                let extra = edit.content.rsplit('\n').next().unwrap_or("").to_owned();
+                let kept = edit.content[..edit.content.len() - extra.len()].to_owned();
+                edit.content = format!("{kept}{}", clause_text(&extra));
+            }
+            None => fix.edits.push(Edit::insertion(
+                line,
+                format!("{indent}except {exception}:{le}{indent}{unit}raise{le}"),
+            )),
+        }
     }
     for edit in import {
         if !fix.edits.contains(&edit) {

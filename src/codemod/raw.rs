@@ -299,6 +299,10 @@ pub struct RawHttpxMapping {
     pub session_constructors: Vec<String>,
     /// What every rewrite changes, whatever the call; stated with each fix.
     pub caveats: Vec<String>,
+    /// What a module-level session's rewrite changes (its headers, requests' User-Agent with
+    /// them, are carried to the client): stated instead of `caveats`.
+    #[serde(rename = "shared-session-caveats", default)]
+    pub shared_session_caveats: Vec<String>,
     /// The client's arguments that restore requests' defaults, `name=value`, unless the code
     /// sets the same argument.
     pub client_defaults: Vec<String>,
@@ -323,6 +327,9 @@ pub struct RawHttpxMapping {
     pub clients: Vec<RawClientPackage>,
     /// The exceptions (named in `exception-modules`) that `.json()` raises for invalid JSON.
     pub json_exceptions: Vec<String>,
+    /// Functions that return a str or bytes body: `data=` of their result becomes `content=`.
+    #[serde(default)]
+    pub str_bodies: Vec<String>,
 }
 
 /// `{ module = "httpx2", package = "httpx2", requires-python = "3.11" }`.

@@ -9,6 +9,7 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 use super::HttpxMapping;
+use crate::codemod::strategy::site::Site;
 use crate::fix::Edit;
 use crate::parse::{Field, FieldChild};
 
@@ -38,11 +39,81 @@ pub struct MappedCall {
     pub method: String,
     /// Stated behaviour differences.
     pub caveats: Vec<String>,
-    /// The URL is built by the module's [`PARAMS_HELPER`] (requests' query string).
-    pub uses_params_helper: bool,
+    /// The module's helpers the call uses ([`PARAMS_HELPER`], [`FORM_HELPER`]).
+    pub helpers: Helpers,
     /// Where the URL argument starts.
     pub url_start: usize,
 }
+
+/// Which of the module-level helpers a rewrite uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Helpers {
+    /// [`PARAMS_HELPER`]: requests' query string.
+    pub params: bool,
+    /// [`FORM_HELPER`]: requests' form fields.
+    pub form: bool,
+    /// [`LINES_HELPER`]: requests' `iter_lines()`.
+    pub lines: bool,
+}
+
+impl Helpers {
+    /// The helpers of `self` not in `added` yet, which are then added.
+    pub fn not_yet_in(self, added: &mut Helpers) -> Helpers {
+        let new = Helpers {
+            params: self.params && !added.params,
+            form: self.form && !added.form,
+            lines: self.lines && !added.lines,
+        };
+        added.params |= self.params;
+        added.form |= self.form;
+        added.lines |= self.lines;
+        new
+    }
+}
+
+/// The module-level helper that builds the form fields requests would send for `data=` where
+/// the values are not visible: httpx sends a `None` value as an empty field and renders `True`
+/// as `true`; requests leaves `None` out and writes `str(value)`.
+pub const FORM_HELPER: &str = "_form_fields";
+
+/// The helper's definition (lines joined with `\n`).
+pub const FORM_HELPER_SOURCE: &str = r##"def _form_fields(data):
+    # requests' form fields: `None` values left out, other values as `str()` writes them
+    # (`True`, where httpx sends `true`); a str, bytes or file body is passed on as it is.
+    if not hasattr(data, "items") and not isinstance(data, (list, tuple)):
+        return data
+    fields = {}
+    for key, values in data.items() if hasattr(data, "items") else data:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                value = value.decode() if isinstance(value, bytes) else str(value)
+                fields.setdefault(key, []).append(value)
+    return fields"##;
+
+/// The module-level helper that splits a streamed body into lines as requests'
+/// `iter_lines()` does: from the same chunks, on `bytes.splitlines()` (or `delimiter`), lines
+/// as bytes; httpx's `aiter_lines()` decodes them to `str`.
+pub const LINES_HELPER: &str = "_iter_lines";
+
+/// The helper's definition (lines joined with `\n`).
+pub const LINES_HELPER_SOURCE: &str = r##"async def _iter_lines(chunks, delimiter=None):
+    # requests' `iter_lines()`: the same chunks split into lines of bytes, as
+    # `bytes.splitlines()` (or `delimiter`) splits them, a line cut by a chunk's end joined.
+    pending = None
+    async for chunk in chunks:
+        if pending is not None:
+            chunk = pending + chunk
+        lines = chunk.split(delimiter) if delimiter else chunk.splitlines()
+        if lines and lines[-1] and chunk and lines[-1][-1] == chunk[-1]:
+            pending = lines.pop()
+        else:
+            pending = None
+        for line in lines:
+            yield line
+    if pending is not None:
+        yield pending"##;
 
 /// The module-level helper that builds the URL requests would send for `params=` where the
 /// values or the URL's own query are not visible: httpx replaces a query already in the URL,
@@ -148,13 +219,14 @@ struct Passed<'t> {
 /// Map the arguments of `call`, a requests `method` call, for `sender`; an error when an
 /// argument has no faithful httpx equivalent there.
 pub fn map_call(
-    text: &str,
+    site: &Site,
     call: Node,
     method: &str,
     sender: Sender,
     client_module: &str,
     mapping: &HttpxMapping,
 ) -> Result<MappedCall, String> {
+    let text = site.text;
     let known = mapping
         .method(method)
         .ok_or("not a requests request method")?;
@@ -202,7 +274,7 @@ pub fn map_call(
     let mut has_body = false;
     let mut redirects_given = false;
     let mut url = None;
-    let mut uses_params_helper = false;
+    let mut helpers = Helpers::default();
     let value_text = |node: Node| text[node.byte_range()].to_owned();
     // Rename (or name) an argument: `allow_redirects=` → `follow_redirects=`, `{…}` → `params={…}`.
     let rename = |argument: &Passed, to: &str, edits: &mut Vec<Edit>| match argument.keyword {
@@ -289,23 +361,39 @@ pub fn map_call(
                             url.end_byte(),
                             format!(", {})", value_text(value)),
                         ));
-                        uses_params_helper = true;
+                        helpers.params = true;
                     }
                     (None, None) => return Err("`params=` before the URL".to_owned()),
                 }
             }
             "data" => {
                 has_body = true;
-                if is_literal_string(value) {
+                let visible = (value.kind_name() == "dictionary")
+                    .then(|| static_params(text, value))
+                    .flatten();
+                // A str or bytes body (a string, an f-string, `json.dumps(...)`): `content=`.
+                let str_body = matches!(value.kind_name(), "string" | "concatenated_string")
+                    || (value.kind_name() == "call"
+                        && value
+                            .field(Field::Function)
+                            .and_then(|f| site.index.qualified_name(f, text))
+                            .is_some_and(|q| mapping.is_str_body(&q)));
+                if str_body {
                     rename(argument, "content", &mut edits);
+                } else if let Some(static_edits) = visible {
+                    // Every value in sight: the same fields once `True` / `False` are strings
+                    // and `None` entries are gone.
+                    edits.extend(static_edits);
+                    rename(argument, "data", &mut edits);
                 } else {
-                    caveats.push(if value.kind_name() == "dictionary" {
-                        "`data=`: httpx sends `None` form values as empty strings".to_owned()
-                    } else {
-                        "`data=`: a str or bytes value must become `content=` in httpx, and a \
-                         list of pairs or a file is not accepted"
-                            .to_owned()
-                    });
+                    // Else requests' own fields, made by the module's helper (a str, bytes or
+                    // file body passes through it unchanged, which httpx sends as content).
+                    edits.push(Edit::insertion(
+                        value.start_byte(),
+                        format!("{FORM_HELPER}("),
+                    ));
+                    edits.push(Edit::insertion(value.end_byte(), ")"));
+                    helpers.form = true;
                     rename(argument, "data", &mut edits);
                 }
             }
@@ -440,7 +528,7 @@ pub fn map_call(
         client_arguments,
         method: httpx_method,
         caveats,
-        uses_params_helper,
+        helpers,
         url_start: url.start_byte(),
     })
 }

@@ -99,6 +99,30 @@ impl<'t> Handlers<'t> {
         Ok(widened)
     }
 
+    /// Add what `other` widens (several calls' migrations in one fix).
+    pub fn merge(&mut self, other: Handlers<'t>) {
+        if self.json.is_none() {
+            self.json = other.json;
+        }
+        for (handler, added) in other.clauses {
+            let at = handler.expression.id();
+            match self
+                .clauses
+                .iter_mut()
+                .find(|(h, _)| h.expression.id() == at)
+            {
+                Some((_, names)) => {
+                    for name in added {
+                        if !names.contains(&name) {
+                            names.push(name);
+                        }
+                    }
+                }
+                None => self.clauses.push((handler, added)),
+            }
+        }
+    }
+
     /// One edit per widened clause (`except (requests.HTTPError, httpx.HTTPStatusError)`), and
     /// the `json` import when a clause names it.
     pub fn edits(self, text: &str) -> Vec<Edit> {

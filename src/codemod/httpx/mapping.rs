@@ -20,6 +20,8 @@ pub struct HttpxMapping {
     session_constructors: Vec<String>,
     /// What every rewrite changes.
     pub caveats: Vec<String>,
+    /// What a module-level session's rewrite changes, instead.
+    pub shared_session_caveats: Vec<String>,
     /// `(name, value)` of the client arguments that restore requests' defaults.
     pub client_defaults: Vec<(String, String)>,
     construction_only: Vec<String>,
@@ -32,6 +34,7 @@ pub struct HttpxMapping {
     /// The clients the rewrite can target, preferred first.
     pub clients: Vec<ClientPackage>,
     json_exceptions: Vec<String>,
+    str_bodies: Vec<String>,
 }
 
 /// The response's attributes that work: the same, renamed, or with a stated difference.
@@ -131,6 +134,13 @@ impl HttpxMapping {
         if raw.caveats.is_empty() || raw.caveats.iter().any(|c| c.trim().is_empty()) {
             return Err("`httpx.caveats` needs entries, none empty".to_owned());
         }
+        if raw
+            .shared_session_caveats
+            .iter()
+            .any(|c| c.trim().is_empty())
+        {
+            return Err("`httpx.shared-session-caveats` has an empty entry".to_owned());
+        }
         if raw.client_defaults.is_empty() {
             return Err("`httpx.client-defaults` is empty".to_owned());
         }
@@ -214,9 +224,11 @@ impl HttpxMapping {
         Ok(HttpxMapping {
             clients,
             json_exceptions: raw.json_exceptions.clone(),
+            str_bodies: raw.str_bodies.clone(),
             module: module.to_owned(),
             session_constructors: raw.session_constructors.clone(),
             caveats: raw.caveats.clone(),
+            shared_session_caveats: raw.shared_session_caveats.clone(),
             client_defaults,
             construction_only: raw.construction_only.clone(),
             codes_objects: raw.codes_objects.clone(),
@@ -256,6 +268,11 @@ impl HttpxMapping {
             .find_map(|module| qualified.strip_prefix(module.as_str())?.strip_prefix('.'))
             .and_then(|short| self.exceptions.get(short))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `qualified` names a function that returns a str or bytes body (`json.dumps`).
+    pub fn is_str_body(&self, qualified: &str) -> bool {
+        self.str_bodies.iter().any(|f| f == qualified)
     }
 
     /// Whether `qualified` names an exception requests raises for invalid JSON in `.json()`.

@@ -12,7 +12,8 @@
 //!   `str(r.url)`, `.reason` → `.reason_phrase`, `.is_redirect` → `.has_redirect_location`,
 //!   `.next` → `.next_request`, `if r:` → `if not r.is_error:`, `r.raise_for_status()` →
 //!   `if r.is_error: r.raise_for_status()`;
-//! - `except requests.exceptions.X` around the call also catches the httpx equivalents.
+//! - `except requests.exceptions.X` around the call also catches the httpx equivalents;
+//! - several such calls in one coroutine share one client (`group`).
 //!
 //! Everything the reference marks COND becomes a stated caveat; NO rows (streams, hooks,
 //! proxies, certificates, custom auth, `iter_content`, ...) mean no fix. The fix is always
@@ -26,21 +27,28 @@ use crate::parse::KindName;
 use tree_sitter::Node;
 
 mod arguments;
+mod group;
 mod handlers;
 mod mapping;
+mod module_session;
 mod response;
 mod session;
 mod stream;
 mod target;
 
-use arguments::{ClientArgument, PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call};
+use arguments::{
+    ClientArgument, FORM_HELPER, FORM_HELPER_SOURCE, Helpers, LINES_HELPER, LINES_HELPER_SOURCE,
+    PARAMS_HELPER, PARAMS_HELPER_SOURCE, Sender, map_call,
+};
 use handlers::{Handlers, Raiser};
 pub use mapping::HttpxMapping;
 use response::response_edits;
 use session::session_client;
 pub use target::{Declared, HttpTarget, choose as choose_target};
 
-use super::strategy::site::{AwaitShape, Proposal, Site, await_shape, free_name, imported_head};
+use super::strategy::site::{
+    AwaitShape, Proposal, Site, await_shape, free_name, imported_head, own_lines,
+};
 use crate::fix::imports::{module_statement_insertion, reference_module};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::parse::{Field, FieldChild};
@@ -177,31 +185,145 @@ fn migrate(
     if mapping.session_method(site.qualified).is_some() {
         return session_client(site, applicability, client_module, mapping);
     }
-    let method = site
-        .qualified
+    let method = request_method(site.qualified, mapping)
+        .ok_or("only requests' functions and sessions are rewritten to httpx")?;
+    // Several requests calls in the coroutine share one client, in one fix the same for each.
+    if let Some(grouped) = group::grouped(site, applicability, client_module, mapping)? {
+        return Ok(grouped);
+    }
+    let offset = site.call.start_byte();
+    let module_name = reference_module(
+        site.index,
+        site.tree,
+        site.text,
+        site.line_ending,
+        client_module,
+        offset,
+    )?
+    .name;
+    let client = free_name(site, "client");
+    let prepared = prepare_call(
+        site,
+        site.call,
+        site.callee,
+        method,
+        &client,
+        client_module,
+        &module_name,
+        mapping,
+    )?;
+    let statement = prepared.statement;
+    let mut caveats: Vec<String> = mapping.caveats.clone();
+    caveats.extend(prepared.caveats);
+    let mut call_edits = prepared.edits;
+    call_edits.extend(helper_edits(site, prepared.helpers, offset)?);
+    let mut constructor = client_constructor(
+        site,
+        client_module,
+        offset,
+        &prepared.client_arguments,
+        mapping,
+    )?;
+    let httpx_name = constructor.module_name.clone();
+    let mut edits = std::mem::take(&mut constructor.header_edits);
+    edits.extend(client_block(
+        site,
+        statement,
+        statement,
+        &constructor,
+        &client,
+        &[],
+    )?);
+    edits.extend(call_edits);
+    if let Some(function) = site.index.async_function_at(site.call.start_byte())
+        && let Some(body) = site.scope_node(function)
+    {
+        edits.extend(codes_edits(site, body, &httpx_name, mapping));
+    }
+    edits.extend(prepared.handlers.edits(site.text));
+    Ok(migration_fix(
+        site,
+        applicability,
+        edits,
+        caveats,
+        mapping,
+        &httpx_name,
+    ))
+}
+
+/// `get` for `requests.get`: the request function a qualified name names, if any.
+fn request_method<'q>(qualified: &'q str, mapping: &HttpxMapping) -> Option<&'q str> {
+    qualified
         .strip_prefix(mapping.module.as_str())
         .and_then(|m| m.strip_prefix('.'))
         .filter(|m| !m.contains('.'))
-        .ok_or("only requests' functions and sessions are rewritten to httpx")?;
-    let streamed = stream::streamed_with(site.call);
+}
+
+/// The fix of a migration: unsafe at most, its caveats said once each, `requests` (and the
+/// name the call used) removed from the imports where nothing else uses them.
+fn migration_fix(
+    site: &Site,
+    applicability: Applicability,
+    edits: Vec<Edit>,
+    mut caveats: Vec<String>,
+    mapping: &HttpxMapping,
+    httpx_name: &str,
+) -> Proposal {
+    let mut seen = Vec::new();
+    caveats.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(c.clone());
+        new
+    });
+    let mut fix = Fix::new(
+        applicability.min(Applicability::Unsafe),
+        String::new(),
+        edits,
+    );
+    fix.caveat = Some(caveats.join("; "));
+    fix.may_orphan.push(mapping.module.clone());
+    // `from requests import get`: the name the call used.
+    fix.may_orphan.extend(imported_head(site));
+    Proposal {
+        fix,
+        replacement: format!("{httpx_name}.AsyncClient"),
+    }
+}
+
+/// One requests call migrated to `await <client>.<method>(...)` (or `<client>.stream(...)`),
+/// before a client block is put around it: its statement, the edits of its arguments and of
+/// its response's uses, the `except` clauses to widen, what it states.
+struct PreparedCall<'t> {
+    /// The statement the call is in (the `with` of a streamed response).
+    statement: Node<'t>,
+    streamed: bool,
+    edits: Vec<Edit>,
+    handlers: Handlers<'t>,
+    caveats: Vec<String>,
+    /// Arguments that go to the client (`cookies=`).
+    client_arguments: Vec<ClientArgument>,
+    helpers: Helpers,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare_call<'t>(
+    site: &Site<'t>,
+    call: Node<'t>,
+    callee: Node<'t>,
+    method: &str,
+    client: &str,
+    client_module: &str,
+    module_name: &str,
+    mapping: &HttpxMapping,
+) -> Result<PreparedCall<'t>, String> {
+    let streamed = stream::streamed_with(call);
     let statement = match streamed {
         Some((with, _)) => with,
-        None => enclosing_statement(site.call)
+        None => enclosing_statement(call)
             .ok_or("the call is not in a statement of its own (a condition, a `with` item, a lambda, a comprehension)")?,
     };
     let text = site.text;
-    let le = site.line_ending;
-    let first_line = line_start_at(text, statement.start_byte());
-    let indent = &text[first_line..statement.start_byte()];
-    if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return Err("the statement shares its line with other code".to_owned());
-    }
-    let rest = &text[statement.end_byte()..];
-    let last_line_end = statement.end_byte() + rest.find(['\n', '\r']).unwrap_or(rest.len());
-    let after = text[statement.end_byte()..last_line_end].trim();
-    if !(after.is_empty() || after.starts_with('#')) {
-        return Err("the statement shares its line with other code".to_owned());
-    }
+    own_lines(site, statement)?;
     // One requests call per statement: a second one would share the client (and its cookies).
     let mut requests_calls = 0;
     let mut cursor = statement.walk();
@@ -221,11 +343,9 @@ fn migrate(
     if requests_calls > 1 {
         return Err("the statement makes several requests calls".to_owned());
     }
-
-    let mut caveats: Vec<String> = mapping.caveats.clone();
     let mapped = map_call(
-        text,
-        site.call,
+        site,
+        call,
         method,
         match streamed {
             Some(_) => Sender::PerCallStream,
@@ -234,67 +354,90 @@ fn migrate(
         client_module,
         mapping,
     )?;
-    caveats.extend(mapped.caveats);
-    let mut call_edits = mapped.edits;
-
-    let offset = site.call.start_byte();
-    if mapped.uses_params_helper {
-        call_edits.extend(params_helper_edit(site, offset)?);
-    }
-    let mut constructor = client_constructor(
-        site,
-        client_module,
-        offset,
-        &mapped.client_arguments,
-        mapping,
-    )?;
-    let httpx_name = constructor.module_name.clone();
-    let mut edits = std::mem::take(&mut constructor.header_edits);
-    let client = free_name(site, "client");
+    let mut caveats = mapped.caveats;
+    let mut edits = mapped.edits;
     match streamed {
         // `client.stream("GET", url, ...)`, entered by the `with` made `async with`.
         Some(_) => {
-            call_edits.push(Edit::replacement(
-                site.callee.byte_range(),
+            edits.push(Edit::replacement(
+                callee.byte_range(),
                 format!("{client}.stream"),
             ));
             if mapped.method != "request" {
-                call_edits.push(Edit::insertion(
+                edits.push(Edit::insertion(
                     mapped.url_start,
                     format!("\"{}\", ", method.to_ascii_uppercase()),
                 ));
             }
         }
-        None => call_edits.extend(await_method_edits(
-            site.call,
-            site.callee.byte_range(),
+        None => edits.extend(await_method_edits(
+            call,
+            callee.byte_range(),
             &format!("{client}.{}", mapped.method),
         )?),
     }
-
     // The response: rewrite what differs on the local name bound to it, and widen the
     // `except` clauses around the request and around the response's raising methods.
     let mut handlers = Handlers::default();
-    handlers.around(site, statement, Raiser::Request, &httpx_name, mapping)?;
-    let response_edits = match streamed {
-        Some((with, target)) => stream::stream_edits(site, with, target, mapping)?,
+    handlers.around(site, statement, Raiser::Request, module_name, mapping)?;
+    let mut helpers = mapped.helpers;
+    edits.extend(match streamed {
+        Some((with, target)) => {
+            let (stream_edits, lines) = stream::stream_edits(site, with, target, mapping)?;
+            helpers.lines = lines;
+            stream_edits
+        }
         None => response_edits(
             site,
-            site.call,
+            call,
             statement,
             &mut caveats,
             &mut handlers,
-            &httpx_name,
+            module_name,
             mapping,
         )?,
-    };
+    });
+    Ok(PreparedCall {
+        statement,
+        streamed: streamed.is_some(),
+        edits,
+        handlers,
+        caveats,
+        client_arguments: mapped.client_arguments,
+        helpers,
+    })
+}
 
-    // Re-indent the statement under `async with`, leaving lines inside strings alone.
+/// `async with <constructor> as <client>:` put around the statements `first` to `last` (of one
+/// block): the line inserted before them, with the edits that indent them one level deeper
+/// (lines inside strings left alone). `prefixed`: lines (by their start) that get a statement
+/// of their own before them, at their new indentation.
+fn client_block(
+    site: &Site,
+    first: Node,
+    last: Node,
+    constructor: &ClientConstructor,
+    client: &str,
+    prefixed: &[(usize, String)],
+) -> Result<Vec<Edit>, String> {
+    let text = site.text;
+    let le = site.line_ending;
+    let (indent, _) = own_lines(site, first)?;
+    own_lines(site, last)?;
+    let first_line = line_start_at(text, first.start_byte());
+    let end = last.end_byte();
     let unit = crate::source::detect_indent(text);
     let mut string_ranges = Vec::new();
-    let mut cursor = statement.walk();
-    let mut stack = vec![statement];
+    let root = site.tree.root_node();
+    let mut stack = vec![
+        root.descendant_for_byte_range(first.start_byte(), end)
+            .unwrap_or(root),
+    ];
+    let mut cursor = root.walk();
     while let Some(node) = stack.pop() {
+        if node.end_byte() <= first.start_byte() || node.start_byte() >= end {
+            continue;
+        }
         if node.kind_name() == "string" {
             string_ranges.push(node.byte_range());
         } else {
@@ -303,47 +446,39 @@ fn migrate(
     }
     let head = format!("{indent}async with ");
     let tail = format!(" as {client}:");
-    edits.push(Edit::insertion(
-        first_line,
-        format!(
-            "{head}{}{tail}{le}",
-            constructor.expression(&head, &tail, &unit, le)
-        ),
-    ));
+    let header = format!(
+        "{head}{}{tail}{le}",
+        constructor.expression(&head, &tail, &unit, le)
+    );
+    let mut edits = Vec::new();
     let mut line = first_line;
-    while line < statement.end_byte() {
+    while line < end {
         let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
         let blank = text[line..].starts_with(['\n', '\r']);
+        let before = prefixed
+            .iter()
+            .filter(|(at, _)| *at == line)
+            .map(|(_, statement)| {
+                let own = &text[line..];
+                let own_indent = &own[..own.len() - own.trim_start_matches([' ', '\t']).len()];
+                format!("{own_indent}{unit}{statement}{le}")
+            })
+            .collect::<String>();
+        // The client's line comes first, in the same insertion as the first line's indent.
+        let opening = if line == first_line {
+            header.as_str()
+        } else {
+            ""
+        };
         if !inside_string && !blank {
-            edits.push(Edit::insertion(line, unit.clone()));
+            edits.push(Edit::insertion(line, format!("{opening}{before}{unit}")));
         }
-        match text[line..statement.end_byte()].find('\n') {
+        match text[line..end].find('\n') {
             Some(newline) => line += newline + 1,
             None => break,
         }
     }
-    edits.extend(call_edits);
-    edits.extend(response_edits);
-    if let Some(function) = site.index.async_function_at(site.call.start_byte())
-        && let Some(body) = site.scope_node(function)
-    {
-        edits.extend(codes_edits(site, body, &httpx_name, mapping));
-    }
-    edits.extend(handlers.edits(text));
-    caveats.dedup();
-    let mut fix = Fix::new(
-        applicability.min(Applicability::Unsafe),
-        String::new(),
-        edits,
-    );
-    fix.caveat = Some(caveats.join("; "));
-    fix.may_orphan.push(mapping.module.clone());
-    // `from requests import get`: the name the call used.
-    fix.may_orphan.extend(imported_head(site));
-    Ok(Proposal {
-        fix,
-        replacement: format!("{httpx_name}.AsyncClient"),
-    })
+    Ok(edits)
 }
 
 /// An `AsyncClient(...)` expression that keeps requests' defaults, and the header lines it
@@ -482,22 +617,32 @@ pub fn client_constructor(
     })
 }
 
-/// The module's [`PARAMS_HELPER`] definition, when the file does not have it yet; an error
-/// when the name means something else there.
-pub fn params_helper_edit(site: &Site, offset: usize) -> Result<Option<Edit>, String> {
-    match site.index.resolve_name(PARAMS_HELPER, offset) {
-        Resolution::Builtin => Ok(Some(module_statement_insertion(
-            site.tree,
-            site.text,
-            site.line_ending,
-            &PARAMS_HELPER_SOURCE.replace('\n', site.line_ending),
-            offset,
-        )?)),
-        Resolution::Binding(id) if site.index.binding(id).scope == site.index.module_scope() => {
-            Ok(None)
+/// The definitions of the module's helpers in `helpers` ([`PARAMS_HELPER`], [`FORM_HELPER`])
+/// the file does not have yet; an error when a name means something else there.
+pub fn helper_edits(site: &Site, helpers: Helpers, offset: usize) -> Result<Vec<Edit>, String> {
+    let mut edits = Vec::new();
+    for (wanted, name, source) in [
+        (helpers.params, PARAMS_HELPER, PARAMS_HELPER_SOURCE),
+        (helpers.form, FORM_HELPER, FORM_HELPER_SOURCE),
+        (helpers.lines, LINES_HELPER, LINES_HELPER_SOURCE),
+    ] {
+        if !wanted {
+            continue;
         }
-        Resolution::Binding(_) => Err(format!("`{PARAMS_HELPER}` means something else here")),
+        match site.index.resolve_name(name, offset) {
+            Resolution::Builtin => edits.push(module_statement_insertion(
+                site.tree,
+                site.text,
+                site.line_ending,
+                &source.replace('\n', site.line_ending),
+                offset,
+            )?),
+            Resolution::Binding(id)
+                if site.index.binding(id).scope == site.index.module_scope() => {}
+            Resolution::Binding(_) => return Err(format!("`{name}` means something else here")),
+        }
     }
+    Ok(edits)
 }
 
 /// Edits that turn the call `call`, whose callee spans `callee`, into an awaited call of

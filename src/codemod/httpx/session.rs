@@ -51,6 +51,22 @@ pub fn session_client(
         .callee
         .field(Field::Object)
         .ok_or("the call has no receiver")?;
+    // A session shared at module level: one client per event loop, made on first use.
+    if receiver.kind_name() == "identifier"
+        && let Resolution::Binding(binding) = site
+            .index
+            .resolve_name(&text[receiver.byte_range()], receiver.start_byte())
+        && site.index.binding(binding).scope == site.index.module_scope()
+    {
+        return super::module_session::module_session_client(
+            site,
+            applicability,
+            client_module,
+            mapping,
+            receiver,
+            binding,
+        );
+    }
     let mut holder = match receiver.kind_name() {
         "identifier" => local_holder(site, receiver, mapping)?,
         "attribute" => attribute_holder(site, receiver, mapping)?,
@@ -64,7 +80,7 @@ pub fn session_client(
     let constructor_offset = constructor.start_byte();
     let mut edits: Vec<Edit> = Vec::new();
     let mut caveats: Vec<String> = mapping.caveats.clone();
-    let mut params_helper = false;
+    let mut helpers_added = super::Helpers::default();
     let mut handlers = Handlers::default();
     let mut moved: Vec<ClientArgument> = Vec::new();
     let mut moved_statements: Vec<Node> = Vec::new();
@@ -129,7 +145,7 @@ pub fn session_client(
                     ));
                 }
                 let mapped = map_call(
-                    text,
+                    site,
                     call,
                     attribute_name,
                     Sender::SharedClient,
@@ -138,10 +154,8 @@ pub fn session_client(
                 )?;
                 caveats.extend(mapped.caveats);
                 edits.extend(mapped.edits);
-                if mapped.uses_params_helper && !params_helper {
-                    params_helper = true;
-                    edits.extend(super::params_helper_edit(site, call.start_byte())?);
-                }
+                let new = mapped.helpers.not_yet_in(&mut helpers_added);
+                edits.extend(super::helper_edits(site, new, call.start_byte())?);
                 edits.extend(await_method_edits(
                     call,
                     attribute.byte_range(),

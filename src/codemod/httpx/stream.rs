@@ -2,13 +2,16 @@
 //! with `for chunk in r.iter_content(n):` becomes `async with client.stream("GET", url) as r:`
 //! with `async for chunk in r.aiter_bytes(n):` (requests' chunks are `n` bytes, the last one
 //! shorter, as httpx's `aiter_bytes(n)`; `iter_content()` reads one byte at a time, so it
-//! becomes `aiter_bytes(1)`). The response must stay inside the `with`: a use after it, in a
-//! nested function, or of the body as a whole (`.content`, `.text`, `.json()`, which an
-//! unread httpx stream refuses) means no fix.
+//! becomes `aiter_bytes(1)`). `for line in r.iter_lines(...)` becomes `async for line in
+//! _iter_lines(r.aiter_bytes(n))`: the module's helper splits the same chunks as requests does
+//! (lines of bytes, not httpx's decoded `aiter_lines()`). The response must stay inside the
+//! `with`: a use after it, in a nested function, or of the body as a whole (`.content`,
+//! `.text`, `.json()`, which an unread httpx stream refuses) means no fix.
 
 use tree_sitter::Node;
 
 use super::HttpxMapping;
+use super::arguments::LINES_HELPER;
 use super::mapping::ResponseAttribute;
 use crate::codemod::strategy::site::Site;
 use crate::fix::Edit;
@@ -33,13 +36,14 @@ pub fn streamed_with<'t>(call: Node<'t>) -> Option<(Node<'t>, Node<'t>)> {
     Some((statement, target))
 }
 
-/// Edits for the uses of the streamed response `target` bound by `statement`.
+/// Edits for the uses of the streamed response `target` bound by `statement`, and whether
+/// they use the module's [`LINES_HELPER`].
 pub fn stream_edits(
     site: &Site,
     statement: Node,
     target: Node,
     mapping: &HttpxMapping,
-) -> Result<Vec<Edit>, String> {
+) -> Result<(Vec<Edit>, bool), String> {
     let text = site.text;
     let name = &text[target.byte_range()];
     let Resolution::Binding(binding) = site.index.resolve_name(name, target.end_byte()) else {
@@ -54,6 +58,7 @@ pub fn stream_edits(
         .ok_or("the function's body is not found")?;
     let mut edits = vec![Edit::insertion(statement.start_byte(), "async ")];
     let mut read = false;
+    let mut lines = false;
     let mut stack = vec![scope];
     let mut cursor = scope.walk();
     while let Some(node) = stack.pop() {
@@ -136,6 +141,32 @@ pub fn stream_edits(
                 edits.push(Edit::insertion(loop_statement.start_byte(), "async "));
                 read = true;
             }
+            "iter_lines" => {
+                let call = attribute
+                    .parent()
+                    .filter(|c| c.kind_name() == "call")
+                    .ok_or("`iter_lines` is not called")?;
+                let loop_statement = call
+                    .parent()
+                    .filter(|f| f.kind_name() == "for_statement")
+                    .filter(|f| f.field(Field::Right).is_some_and(|r| r.id() == call.id()))
+                    .ok_or("`iter_lines()` is not the iterable of a `for` loop")?;
+                if loop_statement
+                    .child(0)
+                    .is_some_and(|c| c.kind_name() == "async")
+                {
+                    return Err("the loop is already `async for`".to_owned());
+                }
+                let (chunk, delimiter) = iter_lines_arguments(text, call)?;
+                let delimiter = delimiter.map_or(String::new(), |d| format!(", {d}"));
+                edits.push(Edit::replacement(
+                    call.byte_range(),
+                    format!("{LINES_HELPER}({name}.aiter_bytes({chunk}){delimiter})"),
+                ));
+                edits.push(Edit::insertion(loop_statement.start_byte(), "async "));
+                read = true;
+                lines = true;
+            }
             "url" => edits.push(Edit::replacement(
                 attribute.byte_range(),
                 format!("str({name}.url)"),
@@ -174,7 +205,59 @@ pub fn stream_edits(
         }
     }
     if !read {
-        return Err("the streamed body is not read with `iter_content()`".to_owned());
+        return Err(
+            "the streamed body is not read with `iter_content()` or `iter_lines()`".to_owned(),
+        );
     }
-    Ok(edits)
+    Ok((edits, lines))
+}
+
+/// requests' `iter_lines(chunk_size=512, decode_unicode=False, delimiter=None)`: the chunk
+/// size and the delimiter as written; `decode_unicode` (other than `False`) has no byte-for-byte
+/// equivalent.
+fn iter_lines_arguments(text: &str, call: Node) -> Result<(String, Option<String>), String> {
+    let arguments = call.field(Field::Arguments).ok_or("no arguments")?;
+    let mut cursor = arguments.walk();
+    let mut chunk = "512".to_owned();
+    let mut delimiter = None;
+    let mut position = 0;
+    for argument in arguments.named_children(&mut cursor) {
+        let (name, value) = match argument.kind_name() {
+            "comment" => continue,
+            "keyword_argument" => (
+                argument
+                    .field(Field::Name)
+                    .map(|n| &text[n.byte_range()])
+                    .unwrap_or_default(),
+                argument.field(Field::Value).ok_or("bad keyword")?,
+            ),
+            "list_splat" | "dictionary_splat" => {
+                return Err("`iter_lines(*args)` hides its arguments".to_owned());
+            }
+            _ => {
+                position += 1;
+                let name = match position {
+                    1 => "chunk_size",
+                    2 => "decode_unicode",
+                    _ => "delimiter",
+                };
+                (name, argument)
+            }
+        };
+        let value_text = text[value.byte_range()].to_owned();
+        match name {
+            "chunk_size" if value.kind_name() != "none" => chunk = value_text,
+            "chunk_size" => chunk = String::new(),
+            "decode_unicode" if value.kind_name() == "false" => {}
+            "delimiter" if value.kind_name() == "none" => {}
+            "delimiter" => delimiter = Some(value_text),
+            _ => {
+                return Err(
+                    "`iter_lines()` with `decode_unicode` has no byte-for-byte httpx equivalent"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    Ok((chunk, delimiter))
 }
