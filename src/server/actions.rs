@@ -16,6 +16,7 @@ use crate::codemod::Registry;
 use crate::fix::Applicability;
 use crate::parse::{ParsedFile, parse};
 use crate::review::suppression::{Style, suppression_edit, suppression_line};
+use crate::run::WarmProject;
 use crate::source::LineIndex;
 
 /// The kind of the "fix all" action.
@@ -38,7 +39,11 @@ pub struct ActionRequest<'a> {
 }
 
 /// The code actions for `request`.
-pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
+pub fn code_actions(
+    request: &ActionRequest,
+    bundled: &Registry,
+    project: Option<&mut WarmProject>,
+) -> Vec<Value> {
     let wanted = |kind: &str| {
         request.only.as_ref().is_none_or(|only| {
             only.iter()
@@ -83,7 +88,9 @@ pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
         if request.lazy_fix_all {
             // The editor asks `codeAction/resolve` for the edit when the action is chosen.
             actions.push(action);
-        } else if let Some(action) = resolve_fix_all(action, request.text, request.path, bundled) {
+        } else if let Some(action) =
+            resolve_fix_all(action, request.text, request.path, bundled, project)
+        {
             actions.push(action);
         }
     }
@@ -97,9 +104,10 @@ pub fn resolve_fix_all(
     text: &str,
     path: &Path,
     bundled: &Registry,
+    project: Option<&mut WarmProject>,
 ) -> Option<Value> {
     let uri = action["data"]["uri"].as_str()?.to_owned();
-    let fixed = fixed_text(text, path, false, bundled)?;
+    let fixed = fixed_text(text, path, false, bundled, project)?;
     action["edit"] = edit(&uri, &Lines::new(text), text, &fixed);
     Some(action)
 }

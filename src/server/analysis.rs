@@ -1,6 +1,7 @@
 //! One open buffer analysed as `unfreeze check --stdin-filename PATH -` would analyse it:
 //! the same configuration (the `pyproject.toml` / `unfreeze.toml` nearest the file), the same
-//! findings and fixes, and the fixed text `unfreeze fix` would write.
+//! findings and fixes, and the fixed text `unfreeze fix` would write; with the project of its
+//! workspace root when that is ready (`run/warm.rs`).
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use crate::cli::{self, Cli};
 use crate::codemod::Registry;
 use crate::fix::{Applicability, fix_file};
 use crate::outcome::FileOutcome;
-use crate::run::{analyze_buffer, keeps_unused_imports};
+use crate::run::{WarmProject, analyze_buffer, keeps_unused_imports};
 use crate::settings::{Mode, Settings};
 
 /// What the analysis of a buffer found.
@@ -37,6 +38,23 @@ fn settings_for(
         path.as_ref(),
         "-",
     ];
+    settings_of(&args, mode, bundled)
+}
+
+/// The settings and registry `unfreeze check ROOT` runs with (its configuration, its result
+/// cache): those of the project phase kept for the workspace root `root`.
+pub fn project_settings(root: &Path, bundled: &Registry) -> Result<(Settings, Registry), String> {
+    let root = root.to_string_lossy();
+    let args = ["unfreeze", "check", "--quiet", root.as_ref()];
+    settings_of(&args, Mode::Check, bundled)
+}
+
+/// The settings and registry of the command line `args`, in `mode`.
+fn settings_of(
+    args: &[&str],
+    mode: Mode,
+    bundled: &Registry,
+) -> Result<(Settings, Registry), String> {
     let cli = Cli::try_parse_from(args).map_err(|err| err.to_string())?;
     let request = cli
         .command
@@ -50,15 +68,32 @@ fn settings_for(
     Ok((settings, registry))
 }
 
-/// The outcome of `text` (the buffer of the file at `path`) in `mode`.
-fn outcome(text: &str, path: &Path, mode: Mode, bundled: &Registry) -> Result<FileOutcome, String> {
+/// The outcome of `text` (the buffer of the file at `path`) in `mode`, with the project of
+/// its workspace root when it is ready.
+fn outcome(
+    text: &str,
+    path: &Path,
+    mode: Mode,
+    bundled: &Registry,
+    project: Option<&mut WarmProject>,
+) -> Result<FileOutcome, String> {
     let (settings, registry) = settings_for(path, mode, bundled)?;
-    Ok(analyze_buffer(text.as_bytes(), path, &settings, &registry))
+    Ok(match project {
+        Some(project) => project.buffer_outcome(text.as_bytes(), path, &settings, &registry),
+        None => analyze_buffer(text.as_bytes(), path, &settings, &registry),
+    })
 }
 
 /// The findings of `text`, each with its fix as `unfreeze check` shows it; `unsafe_fixes`:
-/// a codemod's unsafe alternative fix is preferred, as `fix --unsafe-fixes` does.
-pub fn findings(text: &str, path: &Path, unsafe_fixes: bool, bundled: &Registry) -> BufferFindings {
+/// a codemod's unsafe alternative fix is preferred, as `fix --unsafe-fixes` does; `project`:
+/// the project of the buffer's workspace root, when it is ready.
+pub fn findings(
+    text: &str,
+    path: &Path,
+    unsafe_fixes: bool,
+    bundled: &Registry,
+    project: Option<&mut WarmProject>,
+) -> BufferFindings {
     let mode = if unsafe_fixes {
         // The findings of a diff run with unsafe fixes: the fixes `--unsafe-fixes` makes.
         Mode::Fix {
@@ -68,7 +103,7 @@ pub fn findings(text: &str, path: &Path, unsafe_fixes: bool, bundled: &Registry)
     } else {
         Mode::Check
     };
-    match outcome(text, path, mode, bundled) {
+    match outcome(text, path, mode, bundled, project) {
         Ok(FileOutcome::Checked { findings, .. }) => BufferFindings {
             findings,
             error: None,
@@ -86,12 +121,13 @@ pub fn fixed_text(
     path: &Path,
     unsafe_fixes: bool,
     bundled: &Registry,
+    project: Option<&mut WarmProject>,
 ) -> Option<String> {
     let mode = Mode::Fix {
         write: false,
         unsafe_fixes,
     };
-    match outcome(text, path, mode, bundled).ok()? {
+    match outcome(text, path, mode, bundled, project).ok()? {
         FileOutcome::Checked {
             fixed: Some(fixed), ..
         } => Some(fixed.text),
