@@ -329,3 +329,149 @@ fn fix_all_is_resolved_when_chosen_and_gives_what_fix_writes() {
     assert!(fixed.contains("return input("), "{fixed}");
     assert_eq!(session.finish(), Some(0));
 }
+
+fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The actions at the sleep of `APP` (line 4).
+fn actions_at_sleep(session: &mut Session, uri: &str) -> Vec<Value> {
+    let at = json!({"line": 4, "character": 20});
+    session
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": at, "end": at},
+                "context": {"diagnostics": []},
+            }),
+        )
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn explain_rule_opens_the_rules_text_in_the_editor_or_shows_it() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let explained = unfreeze(dir.path(), &["explain", "ASYNC251"]).output();
+    assert_eq!(explained.code, Some(0));
+    for shows_documents in [true, false] {
+        let mut session = Session::start(dir.path());
+        session.initialize_with(
+            dir.path(),
+            json!({"window": {"showDocument": {"support": shows_documents}}}),
+        );
+        session.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+        );
+        let diagnostics = session.diagnostics(&uri);
+        // No page to link to unless the settings say where the pages are.
+        assert!(diagnostics[0].get("codeDescription").is_none());
+        let actions = actions_at_sleep(&mut session, &uri);
+        let explain = actions
+            .iter()
+            .find(|a| a["title"] == "ASYNC251: explain rule")
+            .unwrap_or_else(|| panic!("{actions:?}"));
+        assert_eq!(explain["command"]["command"], "unfreeze.explain");
+        assert_eq!(explain["command"]["arguments"], json!(["ASYNC251"]));
+        assert!(explain.get("edit").is_none());
+        let result = session.request("workspace/executeCommand", explain["command"].clone());
+        assert_eq!(result, Value::Null);
+        if shows_documents {
+            // The text `unfreeze explain` prints, opened in the editor as a Markdown file.
+            let show = session.receive(|m| m["method"] == "window/showDocument");
+            assert_eq!(show["params"]["external"], false);
+            let shown = show["params"]["uri"].as_str().unwrap();
+            assert!(shown.ends_with("/ASYNC251.md"), "{shown}");
+            let path = shown.strip_prefix("file://").unwrap();
+            assert_eq!(std::fs::read_to_string(path).unwrap(), explained.stdout);
+            session.send(json!({"jsonrpc": "2.0", "id": show["id"], "result": {"success": true}}));
+        } else {
+            let shown = session.receive(|m| m["method"] == "window/showMessage");
+            assert_eq!(shown["params"]["message"], explained.stdout.as_str());
+        }
+        assert_eq!(session.finish(), Some(0));
+    }
+}
+
+#[test]
+fn with_a_docs_url_diagnostics_link_to_the_rules_page_and_explain_opens_it() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize_options(
+        dir.path(),
+        json!({"window": {"showDocument": {"support": true}}}),
+        json!({"docsUrl": "https://example.org/unfreeze/docs/rules"}),
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    let diagnostics = session.diagnostics(&uri);
+    assert_eq!(
+        diagnostics[0]["codeDescription"]["href"],
+        "https://example.org/unfreeze/docs/rules/ASYNC251.md"
+    );
+    session.request(
+        "workspace/executeCommand",
+        json!({"command": "unfreeze.explain", "arguments": ["ASYNC251"]}),
+    );
+    let show = session.receive(|m| m["method"] == "window/showDocument");
+    assert_eq!(
+        show["params"],
+        json!({
+            "uri": "https://example.org/unfreeze/docs/rules/ASYNC251.md",
+            "external": true,
+            "takeFocus": true,
+        })
+    );
+    assert_eq!(session.finish(), Some(0));
+}
+
+#[test]
+fn the_editors_settings_are_checks_flags_and_apply_when_changed() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    // `ignore` (`--ignore`), and a setting of the wrong type, said in the log.
+    session.initialize_options(
+        dir.path(),
+        json!({}),
+        json!({"ignore": ["ASYNC250"], "unsafeFixes": "yes"}),
+    );
+    let log = session.receive(|m| m["method"] == "window/logMessage");
+    let text = log["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("`unsafeFixes` must be true or false"),
+        "{text}"
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC251"]);
+    // Changed (in the `unfreeze` object, as editors send every server's settings): the open
+    // buffer is analysed again at once.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"select": ["ASYNC250"]}}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC250"]);
+    // A code `check` refuses: said as the configuration error it is, nothing reported.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"select": ["NOPE1"]}}}),
+    );
+    let log = session.receive(|m| m["method"] == "window/logMessage");
+    let text = log["params"]["message"].as_str().unwrap();
+    assert!(text.contains("NOPE1"), "{text}");
+    assert!(session.diagnostics(&uri).is_empty());
+    assert_eq!(session.finish(), Some(0));
+}

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use clap::Parser;
 
+use super::settings::EditorSettings;
 use crate::analyze::Finding;
 use crate::cli::{self, Cli};
 use crate::codemod::Registry;
@@ -22,39 +23,48 @@ pub struct BufferFindings {
     pub error: Option<String>,
 }
 
-/// The settings and registry a run on `path` gets from its configuration, in `mode`.
+/// The settings and registry a run on `path` gets from its configuration and the editor's
+/// settings (`flags`, as `check` takes them), in `mode`.
 fn settings_for(
     path: &Path,
     mode: Mode,
     bundled: &Registry,
+    flags: &[String],
 ) -> Result<(Settings, Registry), String> {
     let path = path.to_string_lossy();
     let args = [
-        "unfreeze",
-        "check",
         "--no-cache",
         "--quiet",
         "--stdin-filename",
         path.as_ref(),
         "-",
     ];
-    settings_of(&args, mode, bundled)
+    settings_of(&args, flags, mode, bundled)
 }
 
 /// The settings and registry `unfreeze check ROOT` runs with (its configuration, its result
-/// cache): those of the project phase kept for the workspace root `root`.
-pub fn project_settings(root: &Path, bundled: &Registry) -> Result<(Settings, Registry), String> {
+/// cache, the editor's `flags`): those of the project phase kept for the workspace root
+/// `root`.
+pub fn project_settings(
+    root: &Path,
+    bundled: &Registry,
+    flags: &[String],
+) -> Result<(Settings, Registry), String> {
     let root = root.to_string_lossy();
-    let args = ["unfreeze", "check", "--quiet", root.as_ref()];
-    settings_of(&args, Mode::Check, bundled)
+    settings_of(&["--quiet", root.as_ref()], flags, Mode::Check, bundled)
 }
 
-/// The settings and registry of the command line `args`, in `mode`.
+/// The settings and registry of `unfreeze check` with `flags` then `args`, in `mode`.
 fn settings_of(
     args: &[&str],
+    flags: &[String],
     mode: Mode,
     bundled: &Registry,
 ) -> Result<(Settings, Registry), String> {
+    let args = ["unfreeze", "check"]
+        .into_iter()
+        .chain(flags.iter().map(String::as_str))
+        .chain(args.iter().copied());
     let cli = Cli::try_parse_from(args).map_err(|err| err.to_string())?;
     let request = cli
         .command
@@ -75,26 +85,28 @@ fn outcome(
     path: &Path,
     mode: Mode,
     bundled: &Registry,
+    flags: &[String],
     project: Option<&mut WarmProject>,
 ) -> Result<FileOutcome, String> {
-    let (settings, registry) = settings_for(path, mode, bundled)?;
+    let (settings, registry) = settings_for(path, mode, bundled, flags)?;
     Ok(match project {
         Some(project) => project.buffer_outcome(text.as_bytes(), path, &settings, &registry),
         None => analyze_buffer(text.as_bytes(), path, &settings, &registry),
     })
 }
 
-/// The findings of `text`, each with its fix as `unfreeze check` shows it; `unsafe_fixes`:
-/// a codemod's unsafe alternative fix is preferred, as `fix --unsafe-fixes` does; `project`:
-/// the project of the buffer's workspace root, when it is ready.
+/// The findings of `text`, each with its fix as `unfreeze check` shows it, with the editor's
+/// settings (`unsafeFixes`: a codemod's unsafe alternative fix is preferred, as
+/// `fix --unsafe-fixes` does); `project`: the project of the buffer's workspace root, when
+/// it is ready.
 pub fn findings(
     text: &str,
     path: &Path,
-    unsafe_fixes: bool,
+    editor: &EditorSettings,
     bundled: &Registry,
     project: Option<&mut WarmProject>,
 ) -> BufferFindings {
-    let mode = if unsafe_fixes {
+    let mode = if editor.unsafe_fixes {
         // The findings of a diff run with unsafe fixes: the fixes `--unsafe-fixes` makes.
         Mode::Fix {
             write: false,
@@ -103,7 +115,7 @@ pub fn findings(
     } else {
         Mode::Check
     };
-    match outcome(text, path, mode, bundled, project) {
+    match outcome(text, path, mode, bundled, &editor.args(), project) {
         Ok(FileOutcome::Checked { findings, .. }) => BufferFindings {
             findings,
             error: None,
@@ -115,19 +127,20 @@ pub fn findings(
     }
 }
 
-/// The text `unfreeze fix` (or `fix --unsafe-fixes`) writes for `text`, when it changes it.
+/// The text `unfreeze fix` writes for `text` (safe fixes only), with the editor's settings,
+/// when it changes it.
 pub fn fixed_text(
     text: &str,
     path: &Path,
-    unsafe_fixes: bool,
+    editor: &EditorSettings,
     bundled: &Registry,
     project: Option<&mut WarmProject>,
 ) -> Option<String> {
     let mode = Mode::Fix {
         write: false,
-        unsafe_fixes,
+        unsafe_fixes: false,
     };
-    match outcome(text, path, mode, bundled, project).ok()? {
+    match outcome(text, path, mode, bundled, &editor.args(), project).ok()? {
         FileOutcome::Checked {
             fixed: Some(fixed), ..
         } => Some(fixed.text),

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::position::Lines;
+use super::settings::EditorSettings;
 use crate::analyze::{Finding, is_syntax_error};
 use crate::fix::Applicability;
 
@@ -13,16 +14,17 @@ const ERROR: u8 = 1;
 const WARNING: u8 = 2;
 
 /// The diagnostics of `findings` in `text`.
-pub fn diagnostics(text: &str, findings: &[Finding]) -> Vec<Value> {
+pub fn diagnostics(text: &str, findings: &[Finding], editor: &EditorSettings) -> Vec<Value> {
     let lines = Lines::new(text);
     findings
         .iter()
-        .map(|finding| diagnostic(&lines, finding))
+        .map(|finding| diagnostic(&lines, finding, editor))
         .collect()
 }
 
-/// The diagnostic of one finding.
-pub fn diagnostic(lines: &Lines, finding: &Finding) -> Value {
+/// The diagnostic of one finding (linked to its rule's page when the editor's settings say
+/// where the pages are: `docsUrl`).
+pub fn diagnostic(lines: &Lines, finding: &Finding, editor: &EditorSettings) -> Value {
     let syntax_error = is_syntax_error(finding);
     let message = match (&finding.fix, &finding.no_fix_reason) {
         _ if syntax_error => finding.message.clone(),
@@ -44,6 +46,9 @@ pub fn diagnostic(lines: &Lines, finding: &Finding) -> Value {
         "source": "unfreeze",
         "message": message,
     });
+    if let Some(page) = editor.rule_page(&finding.code).filter(|_| !syntax_error) {
+        diagnostic["codeDescription"] = json!({"href": page});
+    }
     let related = chain_hops(finding);
     if !related.is_empty() {
         diagnostic["relatedInformation"] = Value::Array(related);
@@ -82,7 +87,7 @@ fn chain_hops(finding: &Finding) -> Vec<Value> {
 }
 
 /// The `file://` URI of a local path (the bytes URIs cannot hold percent-encoded).
-fn file_uri(path: &std::path::Path) -> String {
+pub fn file_uri(path: &std::path::Path) -> String {
     let mut uri = String::from("file://");
     for byte in path.to_string_lossy().bytes() {
         match byte {

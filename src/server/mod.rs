@@ -8,15 +8,18 @@
 //! The steps, each in its own file: `transport` (the `Content-Length` framing), `documents`
 //! (the open buffers and their paths), `position` (UTF-16 positions), `analysis` (a buffer's
 //! findings and fixed texts), `diagnostics` (findings as diagnostics), `actions` (quick fixes
-//! and "fix all"), `project` (the workspace roots' project views, built in the background).
+//! and "fix all"), `explain` ("explain rule"), `settings` (the editor's settings), `project`
+//! (the workspace roots' project views, built in the background).
 
 mod actions;
 mod analysis;
 mod diagnostics;
 mod documents;
+mod explain;
 mod inbox;
 mod position;
 mod project;
+mod settings;
 mod transport;
 
 use std::collections::HashMap;
@@ -28,9 +31,11 @@ use self::actions::{ActionRequest, FIX_ALL_KIND, code_actions, resolve_fix_all};
 use self::analysis::findings;
 use self::diagnostics::diagnostics;
 use self::documents::Documents;
+use self::explain::{EXPLAIN_COMMAND, explain_rule};
 use self::inbox::{Inbox, Incoming};
 use self::position::Lines;
 use self::project::Projects;
+use self::settings::EditorSettings;
 use self::transport::write_message;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
@@ -59,9 +64,14 @@ struct Server<'r> {
     findings: HashMap<String, Vec<Finding>>,
     /// The diagnostics last published for each open buffer.
     published: HashMap<String, Value>,
-    /// The client's `initializationOptions.unsafeFixes`: a rule's unsafe alternative fix
-    /// preferred to its safe one, as `fix --unsafe-fixes` does.
-    unsafe_fixes: bool,
+    /// The editor's settings (`initializationOptions`, `workspace/didChangeConfiguration`).
+    editor: EditorSettings,
+    /// The client opens documents for the server (`window/showDocument`).
+    shows_documents: bool,
+    /// Messages to send after the answer to the current one.
+    outbox: Vec<Value>,
+    /// How many requests the server sent (their ids).
+    sent: u64,
     /// The client resolves code actions' edits lazily (`codeAction/resolve`).
     resolves_edits: bool,
     /// The client lets the server register a file watcher (`client/registerCapability`).
@@ -82,7 +92,10 @@ pub fn serve(
         documents: Documents::default(),
         findings: HashMap::new(),
         published: HashMap::new(),
-        unsafe_fixes: false,
+        editor: EditorSettings::default(),
+        shows_documents: false,
+        outbox: Vec::new(),
+        sent: 0,
         resolves_edits: false,
         watches_files: false,
         projects: Projects::new(registry, inbox.sender()),
@@ -134,6 +147,9 @@ pub fn serve(
                 }
             }
         }
+        for message in std::mem::take(&mut server.outbox) {
+            write_message(&mut output, &message)?;
+        }
     }
     Ok(Ending::Abrupt)
 }
@@ -145,7 +161,8 @@ impl Server<'_> {
         }
         match method {
             "initialize" => {
-                self.unsafe_fixes = params["initializationOptions"]["unsafeFixes"]
+                self.configure(&params["initializationOptions"]);
+                self.shows_documents = params["capabilities"]["window"]["showDocument"]["support"]
                     .as_bool()
                     .unwrap_or(false);
                 let resolved = &params["capabilities"]["textDocument"]["codeAction"]["resolveSupport"]
@@ -170,6 +187,7 @@ impl Server<'_> {
                             "codeActionKinds": ["quickfix", FIX_ALL_KIND],
                             "resolveProvider": true,
                         },
+                        "executeCommandProvider": {"commands": [EXPLAIN_COMMAND]},
                     },
                     "serverInfo": {"name": "unfreeze", "version": env!("CARGO_PKG_VERSION")},
                 }))
@@ -180,6 +198,7 @@ impl Server<'_> {
             }
             "textDocument/codeAction" => self.code_actions(params),
             "codeAction/resolve" => self.resolve(params),
+            "workspace/executeCommand" => self.execute(params),
             _ => Err((METHOD_NOT_FOUND, format!("unsupported request `{method}`"))),
         }
     }
@@ -205,6 +224,7 @@ impl Server<'_> {
             range,
             only,
             lazy_fix_all: self.resolves_edits,
+            editor: &self.editor,
         };
         let project = self.projects.view(&document.path);
         Ok(Value::Array(code_actions(&request, self.registry, project)))
@@ -221,6 +241,7 @@ impl Server<'_> {
             action.clone(),
             &document.text,
             &document.path,
+            &self.editor,
             self.registry,
             project,
         );
@@ -273,6 +294,21 @@ impl Server<'_> {
                 return Vec::new();
             }
             "initialized" if self.watches_files => return vec![watch_files()],
+            "workspace/didChangeConfiguration" => {
+                let before = self.editor.clone();
+                self.configure(&params["settings"]);
+                if self.editor == before {
+                    return std::mem::take(&mut self.outbox);
+                }
+                // Every open buffer analysed again with the new settings.
+                let mut uris: Vec<String> = self.documents.uris().map(str::to_owned).collect();
+                uris.sort();
+                let mut messages = std::mem::take(&mut self.outbox);
+                for uri in uris.iter().filter(|uri| !inbox.superseded(uri)) {
+                    messages.extend(self.analyse(uri));
+                }
+                return messages;
+            }
             "textDocument/didClose" => {
                 self.documents.close(&uri);
                 self.findings.remove(&uri);
@@ -298,7 +334,7 @@ impl Server<'_> {
         let found = findings(
             &document.text,
             &document.path,
-            self.unsafe_fixes,
+            &self.editor,
             self.registry,
             project,
         );
@@ -310,7 +346,7 @@ impl Server<'_> {
                 "params": {"type": 1, "message": format!("unfreeze: {}: {error}", document.path.display())},
             }));
         }
-        let diagnostics = Value::Array(diagnostics(&document.text, &found.findings));
+        let diagnostics = Value::Array(diagnostics(&document.text, &found.findings, &self.editor));
         messages.push(publish(uri, document.version, diagnostics.clone()));
         self.published.insert(uri.to_owned(), diagnostics);
         self.findings.insert(uri.to_owned(), found.findings);
@@ -319,6 +355,38 @@ impl Server<'_> {
 }
 
 impl Server<'_> {
+    /// Take the editor's settings from `value` (a wrong one is said in the editor's log,
+    /// and left at its default); the project views follow them.
+    fn configure(&mut self, value: &Value) {
+        let (editor, wrong) = EditorSettings::from_value(value);
+        for wrong in wrong {
+            self.outbox.push(json!({
+                "jsonrpc": "2.0",
+                "method": "window/logMessage",
+                "params": {"type": 2, "message": format!("unfreeze: setting ignored: {wrong}")},
+            }));
+        }
+        self.projects.set_flags(editor.args());
+        self.editor = editor;
+    }
+
+    /// `workspace/executeCommand`: "explain rule", what it sends queued in the outbox.
+    fn execute(&mut self, params: &Value) -> Result<Value, (i64, String)> {
+        if params["command"] != EXPLAIN_COMMAND {
+            return Err((
+                INVALID_PARAMS,
+                format!("unknown command {}", params["command"]),
+            ));
+        }
+        let code = params["arguments"][0].as_str().unwrap_or_default();
+        self.sent += 1;
+        let id = format!("unfreeze-{}", self.sent);
+        let message = explain_rule(code, self.registry, &self.editor, self.shows_documents, &id)
+            .map_err(|err| (INVALID_PARAMS, err))?;
+        self.outbox.push(message);
+        Ok(Value::Null)
+    }
+
     /// The project view of `root` arrived: every open buffer under it analysed again with it
     /// (but those a queued change replaces), its diagnostics published again when they
     /// changed.

@@ -24,6 +24,8 @@ pub struct Projects {
     views: HashMap<PathBuf, Option<Box<WarmProject>>>,
     /// Per root whose project phase is running, whether a save came meanwhile.
     running: HashMap<PathBuf, bool>,
+    /// The editor's settings, as `check`'s flags.
+    flags: Vec<String>,
     bundled: Arc<Registry>,
     wake: Sender<Arrival>,
 }
@@ -34,6 +36,7 @@ impl Projects {
             roots: Vec::new(),
             views: HashMap::new(),
             running: HashMap::new(),
+            flags: Vec::new(),
             bundled: Arc::new(bundled.clone()),
             wake,
         }
@@ -97,6 +100,24 @@ impl Projects {
         }
     }
 
+    /// The editor's settings changed (`check`'s `flags`): every view is built again with
+    /// them (the old one serving until then).
+    pub fn set_flags(&mut self, flags: Vec<String>) {
+        if flags == self.flags {
+            return;
+        }
+        self.flags = flags;
+        let roots: Vec<PathBuf> = self.views.keys().cloned().collect();
+        for again in self.running.values_mut() {
+            *again = true;
+        }
+        for root in roots {
+            if !self.running.contains_key(&root) {
+                self.start(root);
+            }
+        }
+    }
+
     /// The view of `root` arrived: kept (a run asked for meanwhile starts).
     pub fn arrived(&mut self, root: PathBuf, view: Option<Box<WarmProject>>) {
         let again = self.running.remove(&root).unwrap_or(false);
@@ -111,8 +132,9 @@ impl Projects {
         self.running.insert(root.clone(), false);
         let bundled = Arc::clone(&self.bundled);
         let wake = self.wake.clone();
+        let flags = self.flags.clone();
         thread::spawn(move || {
-            let view = project_settings(&root, &bundled)
+            let view = project_settings(&root, &bundled, &flags)
                 .ok()
                 .and_then(|(settings, registry)| WarmProject::build(&settings, &registry));
             // The server is gone: nothing to tell.

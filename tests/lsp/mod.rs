@@ -117,12 +117,18 @@ impl Session {
     }
 
     pub fn initialize_with(&mut self, dir: &Path, capabilities: Value) {
+        self.initialize_options(dir, capabilities, Value::Null);
+    }
+
+    /// `initialize` with the editor's `capabilities` and `initializationOptions`.
+    pub fn initialize_options(&mut self, dir: &Path, capabilities: Value, options: Value) {
         let result = self.request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": uri_of(dir),
                 "capabilities": capabilities,
+                "initializationOptions": options,
             }),
         );
         assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
