@@ -458,20 +458,32 @@ fn the_editors_settings_are_checks_flags_and_apply_when_changed() {
     );
     assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC251"]);
     // Changed (in the `unfreeze` object, as editors send every server's settings): the open
-    // buffer is analysed again at once.
+    // buffer is analysed again at once; the keys not sent keep their initial value.
     session.notify(
         "workspace/didChangeConfiguration",
-        json!({"settings": {"unfreeze": {"select": ["ASYNC250"]}}}),
+        json!({"settings": {"unfreeze": {"extendSelect": ["UNF402"]}}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC251"]);
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"select": ["ASYNC250"], "ignore": []}}}),
     );
     assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC250"]);
+    // `null` (an editor saying "ask me"): nothing changes, nothing is analysed again.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
     // A code `check` refuses: said as the configuration error it is, nothing reported.
     session.notify(
         "workspace/didChangeConfiguration",
         json!({"settings": {"unfreeze": {"select": ["NOPE1"]}}}),
     );
-    let log = session.receive(|m| m["method"] == "window/logMessage");
-    let text = log["params"]["message"].as_str().unwrap();
-    assert!(text.contains("NOPE1"), "{text}");
+    let log = session.receive(|m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().unwrap().contains("NOPE1")
+    });
+    assert_eq!(log["params"]["type"], 1, "an error: {log}");
     assert!(session.diagnostics(&uri).is_empty());
     assert_eq!(session.finish(), Some(0));
 }

@@ -35,7 +35,7 @@ use self::explain::{EXPLAIN_COMMAND, explain_rule};
 use self::inbox::{Inbox, Incoming};
 use self::position::Lines;
 use self::project::Projects;
-use self::settings::EditorSettings;
+use self::settings::{EditorSettings, layered};
 use self::transport::write_message;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
@@ -66,6 +66,8 @@ struct Server<'r> {
     published: HashMap<String, Value>,
     /// The editor's settings (`initializationOptions`, `workspace/didChangeConfiguration`).
     editor: EditorSettings,
+    /// The `initializationOptions`, which the changed settings are layered over.
+    initial_settings: Value,
     /// The client opens documents for the server (`window/showDocument`).
     shows_documents: bool,
     /// Messages to send after the answer to the current one.
@@ -93,6 +95,7 @@ pub fn serve(
         findings: HashMap::new(),
         published: HashMap::new(),
         editor: EditorSettings::default(),
+        initial_settings: Value::Null,
         shows_documents: false,
         outbox: Vec::new(),
         sent: 0,
@@ -161,6 +164,7 @@ impl Server<'_> {
         }
         match method {
             "initialize" => {
+                self.initial_settings = params["initializationOptions"].clone();
                 self.configure(&params["initializationOptions"]);
                 self.shows_documents = params["capabilities"]["window"]["showDocument"]["support"]
                     .as_bool()
@@ -296,7 +300,7 @@ impl Server<'_> {
             "initialized" if self.watches_files => return vec![watch_files()],
             "workspace/didChangeConfiguration" => {
                 let before = self.editor.clone();
-                self.configure(&params["settings"]);
+                self.configure(&layered(&self.initial_settings, &params["settings"]));
                 if self.editor == before {
                     return std::mem::take(&mut self.outbox);
                 }

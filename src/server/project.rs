@@ -7,6 +7,7 @@
 //! again; a save during a run runs it once more after it.
 
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -134,9 +135,15 @@ impl Projects {
         let wake = self.wake.clone();
         let flags = self.flags.clone();
         thread::spawn(move || {
-            let view = project_settings(&root, &bundled, &flags)
-                .ok()
-                .and_then(|(settings, registry)| WarmProject::build(&settings, &registry));
+            // A panic of the run leaves the root without a view (its buffers analysed alone),
+            // not waiting for one forever.
+            let view = panic::catch_unwind(AssertUnwindSafe(|| {
+                project_settings(&root, &bundled, &flags)
+                    .ok()
+                    .and_then(|(settings, registry)| WarmProject::build(&settings, &registry))
+            }))
+            .ok()
+            .flatten();
             // The server is gone: nothing to tell.
             let _ = wake.send(Arrival::Project(root, view.map(Box::new)));
         });

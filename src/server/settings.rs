@@ -1,6 +1,6 @@
 //! The editor's settings for the server (docs/editors.md): `initializationOptions` at
 //! `initialize`, then `workspace/didChangeConfiguration` (its `settings`, or their `unfreeze`
-//! object). Each maps to a flag of `unfreeze check` and is applied as that flag, over the
+//! object), whose keys replace the initial ones. Each maps to a flag of `unfreeze check` and is applied as that flag, over the
 //! configuration file, to the buffers and to the project views.
 
 use std::path::PathBuf;
@@ -29,14 +29,35 @@ pub struct EditorSettings {
     pub docs_url: Option<String>,
 }
 
+/// The server's own settings in `value`: its `unfreeze` object when it has one.
+fn scoped(value: &Value) -> &Value {
+    match value.get("unfreeze") {
+        Some(inner) if inner.is_object() => inner,
+        _ => value,
+    }
+}
+
+/// The settings `changed` (a `workspace/didChangeConfiguration`'s) gives over `initial` (the
+/// `initializationOptions`): each key it sets replaces the initial one; a `null` (as some
+/// editors send, to say "ask me") or a value that is not an object changes nothing.
+pub fn layered(initial: &Value, changed: &Value) -> Value {
+    let mut layered = match scoped(initial) {
+        Value::Object(initial) => initial.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Value::Object(changed) = scoped(changed) {
+        for (key, value) in changed {
+            layered.insert(key.clone(), value.clone());
+        }
+    }
+    Value::Object(layered)
+}
+
 impl EditorSettings {
     /// The settings `value` gives (an `unfreeze` object inside it is read instead, as editors
     /// send every server's settings in one object); the keys it has wrong, each with why.
     pub fn from_value(value: &Value) -> (EditorSettings, Vec<String>) {
-        let value = match value.get("unfreeze") {
-            Some(inner) if inner.is_object() => inner,
-            _ => value,
-        };
+        let value = scoped(value);
         let mut wrong = Vec::new();
         let mut boolean = |key: &str| match &value[key] {
             Value::Null => false,
@@ -149,6 +170,18 @@ mod tests {
             settings.rule_page("UNF401").as_deref(),
             Some("https://example.org/rules/UNF401.md")
         );
+    }
+
+    #[test]
+    fn changed_settings_are_layered_over_the_initial_ones() {
+        let initial = json!({"unsafeFixes": true, "ignore": ["ASYNC250"]});
+        let changed = json!({"unfreeze": {"ignore": ["ASYNC251"]}, "python": {}});
+        let (settings, _) = EditorSettings::from_value(&layered(&initial, &changed));
+        assert!(settings.unsafe_fixes);
+        assert_eq!(settings.ignore, ["ASYNC251"]);
+        let (unchanged, _) = EditorSettings::from_value(&layered(&initial, &Value::Null));
+        assert!(unchanged.unsafe_fixes);
+        assert_eq!(unchanged.ignore, ["ASYNC250"]);
     }
 
     #[test]
