@@ -5,180 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::thread;
-use std::time::Duration;
+mod lsp;
 
-use common::{UNFREEZE, project, unfreeze};
+use common::{project, unfreeze};
+use lsp::{Session, apply, uri_of};
 use serde_json::{Value, json};
-
-/// One editor session: the server's stdin, and its messages as they arrive.
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-    next_id: i64,
-}
-
-impl Session {
-    fn start(dir: &Path) -> Session {
-        let mut child = Command::new(UNFREEZE)
-            .arg("server")
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let (send, messages) = channel();
-        thread::spawn(move || {
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length: ") {
-                        length = Some(value.parse::<usize>().unwrap());
-                    }
-                }
-                let mut body = vec![0; length.expect("a Content-Length header")];
-                stdout.read_exact(&mut body).unwrap();
-                if send.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
-        Session {
-            child,
-            stdin,
-            messages,
-            next_id: 1,
-        }
-    }
-
-    fn send(&mut self, message: Value) {
-        let body = serde_json::to_vec(&message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        self.stdin.write_all(&body).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    /// The next message the server sends that `wanted` accepts (others are skipped).
-    fn receive(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let message = self
-                .messages
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server answers within 60 s");
-            if wanted(&message) {
-                return message;
-            }
-        }
-    }
-
-    /// Send a request and return its result (an error answer fails the test).
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let answer = self.receive(|m| m["id"] == id);
-        assert!(answer.get("error").is_none(), "{answer}");
-        answer["result"].clone()
-    }
-
-    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
-        let published = self.receive(|m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
-        });
-        published["params"]["diagnostics"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    fn initialize(&mut self, dir: &Path) {
-        self.initialize_with(dir, json!({}));
-    }
-
-    fn initialize_with(&mut self, dir: &Path, capabilities: Value) {
-        let result = self.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": uri_of(dir),
-                "capabilities": capabilities,
-            }),
-        );
-        assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
-        assert!(result["capabilities"]["codeActionProvider"].is_object());
-        self.notify("initialized", json!({}));
-    }
-
-    /// `shutdown`, `exit`, and the server's exit status.
-    fn finish(mut self) -> Option<i32> {
-        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
-        self.notify("exit", Value::Null);
-        drop(self.stdin);
-        self.child.wait().unwrap().code()
-    }
-}
-
-fn uri_of(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-/// The byte offset of an LSP position (a line and UTF-16 units) in `text`.
-fn offset(text: &str, position: &Value) -> usize {
-    let line = position["line"].as_u64().unwrap() as usize;
-    let units = position["character"].as_u64().unwrap() as usize;
-    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
-    let mut counted = 0;
-    for (i, c) in text[start..].char_indices() {
-        if counted == units {
-            return start + i;
-        }
-        counted += c.len_utf16();
-    }
-    text.len()
-}
-
-/// `text` with a workspace edit's changes for `uri` applied, as an editor applies them.
-fn apply(text: &str, edit: &Value, uri: &str) -> String {
-    let mut edits: Vec<(usize, usize, String)> = edit["changes"][uri]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                offset(text, &e["range"]["start"]),
-                offset(text, &e["range"]["end"]),
-                e["newText"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut text = text.to_owned();
-    for (start, end, new) in edits {
-        text.replace_range(start..end, &new);
-    }
-    text
-}
 
 /// An emoji (two UTF-16 units, one character, four bytes) before the call on its line.
 const APP: &str = "\
@@ -496,5 +327,163 @@ fn fix_all_is_resolved_when_chosen_and_gives_what_fix_writes() {
     assert_eq!(fixed, fix.stdout);
     assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
     assert!(fixed.contains("return input("), "{fixed}");
+    assert_eq!(session.finish(), Some(0));
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The actions at the sleep of `APP` (line 4).
+fn actions_at_sleep(session: &mut Session, uri: &str) -> Vec<Value> {
+    let at = json!({"line": 4, "character": 20});
+    session
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": at, "end": at},
+                "context": {"diagnostics": []},
+            }),
+        )
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn explain_rule_opens_the_rules_text_in_the_editor_or_shows_it() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let explained = unfreeze(dir.path(), &["explain", "ASYNC251"]).output();
+    assert_eq!(explained.code, Some(0));
+    for shows_documents in [true, false] {
+        let mut session = Session::start(dir.path());
+        session.initialize_with(
+            dir.path(),
+            json!({"window": {"showDocument": {"support": shows_documents}}}),
+        );
+        session.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+        );
+        let diagnostics = session.diagnostics(&uri);
+        // No page to link to unless the settings say where the pages are.
+        assert!(diagnostics[0].get("codeDescription").is_none());
+        let actions = actions_at_sleep(&mut session, &uri);
+        let explain = actions
+            .iter()
+            .find(|a| a["title"] == "ASYNC251: explain rule")
+            .unwrap_or_else(|| panic!("{actions:?}"));
+        assert_eq!(explain["command"]["command"], "unfreeze.explain");
+        assert_eq!(explain["command"]["arguments"], json!(["ASYNC251"]));
+        assert!(explain.get("edit").is_none());
+        let result = session.request("workspace/executeCommand", explain["command"].clone());
+        assert_eq!(result, Value::Null);
+        if shows_documents {
+            // The text `unfreeze explain` prints, opened in the editor as a Markdown file.
+            let show = session.receive(|m| m["method"] == "window/showDocument");
+            assert_eq!(show["params"]["external"], false);
+            let shown = show["params"]["uri"].as_str().unwrap();
+            assert!(shown.ends_with("/ASYNC251.md"), "{shown}");
+            let path = shown.strip_prefix("file://").unwrap();
+            assert_eq!(std::fs::read_to_string(path).unwrap(), explained.stdout);
+            session.send(json!({"jsonrpc": "2.0", "id": show["id"], "result": {"success": true}}));
+        } else {
+            let shown = session.receive(|m| m["method"] == "window/showMessage");
+            assert_eq!(shown["params"]["message"], explained.stdout.as_str());
+        }
+        assert_eq!(session.finish(), Some(0));
+    }
+}
+
+#[test]
+fn with_a_docs_url_diagnostics_link_to_the_rules_page_and_explain_opens_it() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    session.initialize_options(
+        dir.path(),
+        json!({"window": {"showDocument": {"support": true}}}),
+        json!({"docsUrl": "https://example.org/unfreeze/docs/rules"}),
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    let diagnostics = session.diagnostics(&uri);
+    assert_eq!(
+        diagnostics[0]["codeDescription"]["href"],
+        "https://example.org/unfreeze/docs/rules/ASYNC251.md"
+    );
+    session.request(
+        "workspace/executeCommand",
+        json!({"command": "unfreeze.explain", "arguments": ["ASYNC251"]}),
+    );
+    let show = session.receive(|m| m["method"] == "window/showDocument");
+    assert_eq!(
+        show["params"],
+        json!({
+            "uri": "https://example.org/unfreeze/docs/rules/ASYNC251.md",
+            "external": true,
+            "takeFocus": true,
+        })
+    );
+    assert_eq!(session.finish(), Some(0));
+}
+
+#[test]
+fn the_editors_settings_are_checks_flags_and_apply_when_changed() {
+    let dir = project(&[("app.py", APP.as_bytes())]);
+    let uri = uri_of(&dir.path().join("app.py"));
+    let mut session = Session::start(dir.path());
+    // `ignore` (`--ignore`), and a setting of the wrong type, said in the log.
+    session.initialize_options(
+        dir.path(),
+        json!({}),
+        json!({"ignore": ["ASYNC250"], "unsafeFixes": "yes"}),
+    );
+    let log = session.receive(|m| m["method"] == "window/logMessage");
+    let text = log["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("`unsafeFixes` must be true or false"),
+        "{text}"
+    );
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": APP}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC251"]);
+    // Changed (in the `unfreeze` object, as editors send every server's settings): the open
+    // buffer is analysed again at once; the keys not sent keep their initial value.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"extendSelect": ["UNF402"]}}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC251"]);
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"select": ["ASYNC250"], "ignore": []}}}),
+    );
+    assert_eq!(codes(&session.diagnostics(&uri)), ["ASYNC250"]);
+    // `null` (an editor saying "ask me"): nothing changes, nothing is analysed again.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    // A code `check` refuses: said as the configuration error it is, nothing reported.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"select": ["NOPE1"]}}}),
+    );
+    let log = session.receive(|m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().unwrap().contains("NOPE1")
+    });
+    assert_eq!(log["params"]["type"], 1, "an error: {log}");
+    assert!(session.diagnostics(&uri).is_empty());
     assert_eq!(session.finish(), Some(0));
 }

@@ -5,7 +5,8 @@
 //! The steps, each in its own file: `scan` (the lexical pass over every file), `file` (one
 //! file's decode, parse, index and analysis), `rounds` (its fixes, round after round until
 //! nothing more applies), `project` (the project phase: summaries, settling, second pass),
-//! `cached` (the result cache around the per-file step), `stdin` (a project of one file).
+//! `cached` (the result cache around the per-file step), `stdin` (a project of one file),
+//! `warm` (the project kept for the language server, its buffers settled with it).
 
 mod as_ready;
 mod cached;
@@ -16,6 +17,7 @@ mod project;
 mod rounds;
 mod scan;
 mod stdin;
+mod warm;
 
 pub use file::find;
 pub use process::process_source;
@@ -23,6 +25,7 @@ pub use rounds::{
     MAX_FIX_ROUNDS, Refinder, keep_in_line_scope, keeps_unused_imports, until_stable,
 };
 pub use stdin::stdin_outcome as analyze_buffer;
+pub use warm::WarmProject;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -33,7 +36,7 @@ use crate::codemod::Registry;
 use crate::discover::discover;
 use crate::fix::Applicability;
 use crate::outcome::{FileOutcome, FileReport, Summary};
-use crate::project::{ModuleMap, ProjectCalls, ProjectLookup, ProjectView};
+use crate::project::{ModuleMap, ProjectCalls, ProjectFile, ProjectLookup, ProjectView};
 use crate::report::Reporter;
 use crate::report::progress::Progress;
 use crate::settings::{Mode, Settings};
@@ -67,10 +70,14 @@ pub struct Analysis {
 }
 
 /// What the project phase settled: the module map and, per file with any, the calls that
-/// reach project coroutines or blocking project functions.
+/// reach project coroutines or blocking project functions; the files it was built from (the
+/// map's indexes) and the summaries it settled, by file index (`warm.rs` settles them again
+/// with an editor's buffer).
 struct SettledProject {
     map: ModuleMap,
     calls: HashMap<PathBuf, ProjectCalls>,
+    files: Vec<PathBuf>,
+    summaries: Vec<(usize, ProjectFile)>,
 }
 
 impl Analysis {

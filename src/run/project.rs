@@ -276,7 +276,8 @@ pub(super) fn analyze_files(
         .collect();
     let evidence = |qualified: &str| evidence_code(registry, &settings.selection, qualified);
     let settled = settle(&project_files, &evidence);
-    drop(project_files);
+    // The server settles them again with an editor's buffer in place of its file's.
+    let kept_files = keep_project.then_some(project_files);
     let mut calls: Vec<Option<ProjectCalls>> = vec![None; files.len()];
     for (&i, file_calls) in owners.iter().zip(settled) {
         calls[i] = file_calls;
@@ -343,6 +344,13 @@ pub(super) fn analyze_files(
             .filter_map(|(path, calls)| Some((path.clone(), calls?)))
             .collect(),
         map,
+        files: files.to_vec(),
+        summaries: kept_files
+            .unwrap_or_default()
+            .into_iter()
+            .zip(owners)
+            .map(|(file, i)| (i, file))
+            .collect(),
     });
     (outcomes, project)
 }

@@ -1,7 +1,8 @@
 //! Code actions: a quick fix per finding that has one (an unsafe one labelled so, with its
 //! caveat, never preferred), "add `# noqa: CODE`" per finding (the comment
 //! `unfreeze fix -i` writes), and "fix all" (`source.fixAll.unfreeze`: the text `unfreeze fix`
-//! writes). Each edit is the one change between the buffer and the fixed text.
+//! writes), and "explain rule" per finding (`explain.rs`). Each edit is the one change between
+//! the buffer and the fixed text.
 
 use std::ops::Range;
 use std::path::Path;
@@ -10,12 +11,15 @@ use serde_json::{Value, json};
 
 use super::analysis::{fixed_text, with_one_fix};
 use super::diagnostics::diagnostic;
+use super::explain::explain_action;
 use super::position::Lines;
+use super::settings::EditorSettings;
 use crate::analyze::{Finding, is_syntax_error};
 use crate::codemod::Registry;
 use crate::fix::Applicability;
 use crate::parse::{ParsedFile, parse};
 use crate::review::suppression::{Style, suppression_edit, suppression_line};
+use crate::run::WarmProject;
 use crate::source::LineIndex;
 
 /// The kind of the "fix all" action.
@@ -35,10 +39,16 @@ pub struct ActionRequest<'a> {
     /// The editor resolves actions' edits (`codeAction/resolve`): "fix all", which analyses
     /// the buffer again, is computed only when chosen, not at every cursor move.
     pub lazy_fix_all: bool,
+    /// The editor's settings.
+    pub editor: &'a EditorSettings,
 }
 
 /// The code actions for `request`.
-pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
+pub fn code_actions(
+    request: &ActionRequest,
+    bundled: &Registry,
+    project: Option<&mut WarmProject>,
+) -> Vec<Value> {
     let wanted = |kind: &str| {
         request.only.as_ref().is_none_or(|only| {
             only.iter()
@@ -67,6 +77,12 @@ pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
                 actions.push(action);
             }
         }
+        actions.extend(
+            touched
+                .iter()
+                .filter(|f| !is_syntax_error(f))
+                .map(|finding| explain_action(&lines, finding, request.editor)),
+        );
     }
     let any_safe = request.findings.iter().any(|f| {
         f.fix
@@ -83,23 +99,32 @@ pub fn code_actions(request: &ActionRequest, bundled: &Registry) -> Vec<Value> {
         if request.lazy_fix_all {
             // The editor asks `codeAction/resolve` for the edit when the action is chosen.
             actions.push(action);
-        } else if let Some(action) = resolve_fix_all(action, request.text, request.path, bundled) {
+        } else if let Some(action) = resolve_fix_all(
+            action,
+            request.text,
+            request.path,
+            request.editor,
+            bundled,
+            project,
+        ) {
             actions.push(action);
         }
     }
     actions
 }
 
-/// The "fix all" `action` with its edit (the text `unfreeze fix` writes for `text`); `None`
-/// when that changes nothing.
+/// The "fix all" `action` with its edit (the text `unfreeze fix` writes for `text`, with the
+/// editor's settings); `None` when that changes nothing.
 pub fn resolve_fix_all(
     mut action: Value,
     text: &str,
     path: &Path,
+    editor: &EditorSettings,
     bundled: &Registry,
+    project: Option<&mut WarmProject>,
 ) -> Option<Value> {
     let uri = action["data"]["uri"].as_str()?.to_owned();
-    let fixed = fixed_text(text, path, false, bundled)?;
+    let fixed = fixed_text(text, path, editor, bundled, project)?;
     action["edit"] = edit(&uri, &Lines::new(text), text, &fixed);
     Some(action)
 }
@@ -122,7 +147,7 @@ fn quick_fix(request: &ActionRequest, lines: &Lines, finding: &Finding) -> Optio
         "title": format!("{} {label}: {}{caveat}", finding.code, fix.title),
         "kind": "quickfix",
         "isPreferred": fix.applicability == Applicability::Safe,
-        "diagnostics": [diagnostic(lines, finding)],
+        "diagnostics": [diagnostic(lines, finding, request.editor)],
         "edit": edit(request.uri, lines, request.text, &fixed),
     }))
 }
@@ -151,7 +176,7 @@ fn noqa(
     Some(json!({
         "title": title,
         "kind": "quickfix",
-        "diagnostics": [diagnostic(lines, finding)],
+        "diagnostics": [diagnostic(lines, finding, request.editor)],
         "edit": {
             "changes": {
                 request.uri: [{

@@ -53,6 +53,11 @@ impl Documents {
     pub fn get(&self, uri: &str) -> Option<&Document> {
         self.open.get(uri)
     }
+
+    /// The open buffers' URIs.
+    pub fn uris(&self) -> impl Iterator<Item = &str> {
+        self.open.keys().map(String::as_str)
+    }
 }
 
 /// The local path of a `file://` URI (percent-encoded bytes decoded; a Windows drive letter's

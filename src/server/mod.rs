@@ -3,19 +3,23 @@
 //! messages (`inbox`); the server answers them in order, skipping the analysis of a buffer
 //! text a queued change replaces and the requests cancelled before their turn. The buffers
 //! are analysed as `check --stdin-filename` analyses them, with the configuration nearest
-//! each file.
+//! each file, and with the project view of their workspace root once it is ready (`project`).
 //!
 //! The steps, each in its own file: `transport` (the `Content-Length` framing), `documents`
 //! (the open buffers and their paths), `position` (UTF-16 positions), `analysis` (a buffer's
 //! findings and fixed texts), `diagnostics` (findings as diagnostics), `actions` (quick fixes
-//! and "fix all").
+//! and "fix all"), `explain` ("explain rule"), `settings` (the editor's settings), `project`
+//! (the workspace roots' project views, built in the background).
 
 mod actions;
 mod analysis;
 mod diagnostics;
 mod documents;
+mod explain;
 mod inbox;
 mod position;
+mod project;
+mod settings;
 mod transport;
 
 use std::collections::HashMap;
@@ -27,8 +31,11 @@ use self::actions::{ActionRequest, FIX_ALL_KIND, code_actions, resolve_fix_all};
 use self::analysis::findings;
 use self::diagnostics::diagnostics;
 use self::documents::Documents;
-use self::inbox::Inbox;
+use self::explain::{EXPLAIN_COMMAND, explain_rule};
+use self::inbox::{Inbox, Incoming};
 use self::position::Lines;
+use self::project::Projects;
+use self::settings::{EditorSettings, layered};
 use self::transport::write_message;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
@@ -55,11 +62,23 @@ struct Server<'r> {
     documents: Documents,
     /// The findings last published for each open buffer (the code actions read them).
     findings: HashMap<String, Vec<Finding>>,
-    /// The client's `initializationOptions.unsafeFixes`: a rule's unsafe alternative fix
-    /// preferred to its safe one, as `fix --unsafe-fixes` does.
-    unsafe_fixes: bool,
+    /// The diagnostics last published for each open buffer.
+    published: HashMap<String, Value>,
+    /// The editor's settings (`initializationOptions`, `workspace/didChangeConfiguration`).
+    editor: EditorSettings,
+    /// The `initializationOptions`, which the changed settings are layered over.
+    initial_settings: Value,
+    /// The client opens documents for the server (`window/showDocument`).
+    shows_documents: bool,
+    /// Messages to send after the answer to the current one.
+    outbox: Vec<Value>,
+    /// How many requests the server sent (their ids).
+    sent: u64,
     /// The client resolves code actions' edits lazily (`codeAction/resolve`).
     resolves_edits: bool,
+    /// The client lets the server register a file watcher (`client/registerCapability`).
+    watches_files: bool,
+    projects: Projects,
     shut_down: bool,
 }
 
@@ -69,16 +88,32 @@ pub fn serve(
     mut output: impl Write,
     registry: &Registry,
 ) -> io::Result<Ending> {
+    let mut inbox = Inbox::spawn(input);
     let mut server = Server {
         registry,
         documents: Documents::default(),
         findings: HashMap::new(),
-        unsafe_fixes: false,
+        published: HashMap::new(),
+        editor: EditorSettings::default(),
+        initial_settings: Value::Null,
+        shows_documents: false,
+        outbox: Vec::new(),
+        sent: 0,
         resolves_edits: false,
+        watches_files: false,
+        projects: Projects::new(registry, inbox.sender()),
         shut_down: false,
     };
-    let mut inbox = Inbox::spawn(input);
-    while let Some(message) = inbox.next()? {
+    while let Some(incoming) = inbox.next()? {
+        let message = match incoming {
+            Incoming::Editor(message) => message,
+            Incoming::Project(root, view) => {
+                for notification in server.project_arrived(root, view, &inbox) {
+                    write_message(&mut output, &notification)?;
+                }
+                continue;
+            }
+        };
         let method = message["method"].as_str().unwrap_or_default();
         let params = &message["params"];
         match message.get("id") {
@@ -115,6 +150,9 @@ pub fn serve(
                 }
             }
         }
+        for message in std::mem::take(&mut server.outbox) {
+            write_message(&mut output, &message)?;
+        }
     }
     Ok(Ending::Abrupt)
 }
@@ -126,7 +164,9 @@ impl Server<'_> {
         }
         match method {
             "initialize" => {
-                self.unsafe_fixes = params["initializationOptions"]["unsafeFixes"]
+                self.initial_settings = params["initializationOptions"].clone();
+                self.configure(&params["initializationOptions"]);
+                self.shows_documents = params["capabilities"]["window"]["showDocument"]["support"]
                     .as_bool()
                     .unwrap_or(false);
                 let resolved = &params["capabilities"]["textDocument"]["codeAction"]["resolveSupport"]
@@ -134,6 +174,11 @@ impl Server<'_> {
                 self.resolves_edits = resolved
                     .as_array()
                     .is_some_and(|properties| properties.iter().any(|p| p == "edit"));
+                self.watches_files = params["capabilities"]["workspace"]["didChangeWatchedFiles"]
+                    ["dynamicRegistration"]
+                    .as_bool()
+                    .unwrap_or(false);
+                self.projects.set_roots(params);
                 Ok(json!({
                     "capabilities": {
                         "positionEncoding": "utf-16",
@@ -146,6 +191,7 @@ impl Server<'_> {
                             "codeActionKinds": ["quickfix", FIX_ALL_KIND],
                             "resolveProvider": true,
                         },
+                        "executeCommandProvider": {"commands": [EXPLAIN_COMMAND]},
                     },
                     "serverInfo": {"name": "unfreeze", "version": env!("CARGO_PKG_VERSION")},
                 }))
@@ -156,11 +202,12 @@ impl Server<'_> {
             }
             "textDocument/codeAction" => self.code_actions(params),
             "codeAction/resolve" => self.resolve(params),
+            "workspace/executeCommand" => self.execute(params),
             _ => Err((METHOD_NOT_FOUND, format!("unsupported request `{method}`"))),
         }
     }
 
-    fn code_actions(&self, params: &Value) -> Result<Value, (i64, String)> {
+    fn code_actions(&mut self, params: &Value) -> Result<Value, (i64, String)> {
         let uri = params["textDocument"]["uri"].as_str().unwrap_or_default();
         let Some(document) = self.documents.get(uri) else {
             return Err((INVALID_PARAMS, format!("`{uri}` is not open")));
@@ -181,21 +228,26 @@ impl Server<'_> {
             range,
             only,
             lazy_fix_all: self.resolves_edits,
+            editor: &self.editor,
         };
-        Ok(Value::Array(code_actions(&request, self.registry)))
+        let project = self.projects.view(&document.path);
+        Ok(Value::Array(code_actions(&request, self.registry, project)))
     }
 
     /// The edit of a "fix all" action sent without one.
-    fn resolve(&self, action: &Value) -> Result<Value, (i64, String)> {
+    fn resolve(&mut self, action: &Value) -> Result<Value, (i64, String)> {
         let uri = action["data"]["uri"].as_str().unwrap_or_default();
         let Some(document) = self.documents.get(uri) else {
             return Err((INVALID_PARAMS, format!("`{uri}` is not open")));
         };
+        let project = self.projects.view(&document.path);
         let resolved = resolve_fix_all(
             action.clone(),
             &document.text,
             &document.path,
+            &self.editor,
             self.registry,
+            project,
         );
         // Nothing left to fix (the buffer changed): an empty edit.
         Ok(resolved.unwrap_or_else(|| {
@@ -230,12 +282,42 @@ impl Server<'_> {
                     return Vec::new();
                 }
             }
-            // The configuration may have changed with a save: analysed again.
-            "textDocument/didSave" => {}
+            // The configuration may have changed with a save: analysed again; the project
+            // view of its root is built again in the background.
+            "textDocument/didSave" => {
+                if let Some(path) = documents::path_of(&uri) {
+                    self.projects.saved(&path);
+                }
+            }
+            "workspace/didChangeWatchedFiles" => {
+                for change in params["changes"].as_array().into_iter().flatten() {
+                    if let Some(path) = change["uri"].as_str().and_then(documents::path_of) {
+                        self.projects.saved(&path);
+                    }
+                }
+                return Vec::new();
+            }
+            "initialized" if self.watches_files => return vec![watch_files()],
+            "workspace/didChangeConfiguration" => {
+                let before = self.editor.clone();
+                self.configure(&layered(&self.initial_settings, &params["settings"]));
+                if self.editor == before {
+                    return std::mem::take(&mut self.outbox);
+                }
+                // Every open buffer analysed again with the new settings.
+                let mut uris: Vec<String> = self.documents.uris().map(str::to_owned).collect();
+                uris.sort();
+                let mut messages = std::mem::take(&mut self.outbox);
+                for uri in uris.iter().filter(|uri| !inbox.superseded(uri)) {
+                    messages.extend(self.analyse(uri));
+                }
+                return messages;
+            }
             "textDocument/didClose" => {
                 self.documents.close(&uri);
                 self.findings.remove(&uri);
-                return vec![publish(&uri, None, Vec::new())];
+                self.published.remove(&uri);
+                return vec![publish(&uri, None, json!([]))];
             }
             _ => return Vec::new(),
         }
@@ -252,11 +334,13 @@ impl Server<'_> {
         let Some(document) = self.documents.get(uri) else {
             return Vec::new();
         };
+        let project = self.projects.view(&document.path);
         let found = findings(
             &document.text,
             &document.path,
-            self.unsafe_fixes,
+            &self.editor,
             self.registry,
+            project,
         );
         let mut messages = Vec::new();
         if let Some(error) = &found.error {
@@ -266,18 +350,111 @@ impl Server<'_> {
                 "params": {"type": 1, "message": format!("unfreeze: {}: {error}", document.path.display())},
             }));
         }
-        messages.push(publish(
-            uri,
-            document.version,
-            diagnostics(&document.text, &found.findings),
-        ));
+        let diagnostics = Value::Array(diagnostics(&document.text, &found.findings, &self.editor));
+        messages.push(publish(uri, document.version, diagnostics.clone()));
+        self.published.insert(uri.to_owned(), diagnostics);
         self.findings.insert(uri.to_owned(), found.findings);
         messages
     }
 }
 
+impl Server<'_> {
+    /// Take the editor's settings from `value` (a wrong one is said in the editor's log,
+    /// and left at its default); the project views follow them.
+    fn configure(&mut self, value: &Value) {
+        let (editor, wrong) = EditorSettings::from_value(value);
+        for wrong in wrong {
+            self.outbox.push(json!({
+                "jsonrpc": "2.0",
+                "method": "window/logMessage",
+                "params": {"type": 2, "message": format!("unfreeze: setting ignored: {wrong}")},
+            }));
+        }
+        self.projects.set_flags(editor.args());
+        self.editor = editor;
+    }
+
+    /// `workspace/executeCommand`: "explain rule", what it sends queued in the outbox.
+    fn execute(&mut self, params: &Value) -> Result<Value, (i64, String)> {
+        if params["command"] != EXPLAIN_COMMAND {
+            return Err((
+                INVALID_PARAMS,
+                format!("unknown command {}", params["command"]),
+            ));
+        }
+        let code = params["arguments"][0].as_str().unwrap_or_default();
+        self.sent += 1;
+        let id = format!("unfreeze-{}", self.sent);
+        let message = explain_rule(code, self.registry, &self.editor, self.shows_documents, &id)
+            .map_err(|err| (INVALID_PARAMS, err))?;
+        self.outbox.push(message);
+        Ok(Value::Null)
+    }
+
+    /// The project view of `root` arrived: every open buffer under it analysed again with it
+    /// (but those a queued change replaces), its diagnostics published again when they
+    /// changed.
+    fn project_arrived(
+        &mut self,
+        root: std::path::PathBuf,
+        view: Option<Box<crate::run::WarmProject>>,
+        inbox: &Inbox,
+    ) -> Vec<Value> {
+        let ready = view.is_some();
+        self.projects.arrived(root.clone(), view);
+        if !ready {
+            return Vec::new();
+        }
+        let mut uris: Vec<String> = self
+            .documents
+            .uris()
+            .filter(|uri| {
+                self.documents
+                    .get(uri)
+                    .is_some_and(|d| self.projects.root_of(&d.path) == Some(&root))
+            })
+            .map(str::to_owned)
+            .collect();
+        uris.sort();
+        let mut messages = Vec::new();
+        for uri in uris.iter().filter(|uri| !inbox.superseded(uri)) {
+            let before = self.published.get(uri).cloned();
+            let analysed = self.analyse(uri);
+            if self.published.get(uri) != before.as_ref() {
+                messages.extend(analysed);
+            }
+        }
+        messages
+    }
+}
+
+/// The `client/registerCapability` request that asks the editor to report changes of the
+/// Python files and configurations on disk (`workspace/didChangeWatchedFiles`): a change the
+/// editor did not save (`git checkout`) refreshes the project view too.
+fn watch_files() -> Value {
+    let watchers: Vec<Value> = [
+        "**/*.py",
+        "**/*.pyi",
+        "**/pyproject.toml",
+        "**/unfreeze.toml",
+    ]
+    .iter()
+    .map(|glob| json!({"globPattern": glob}))
+    .collect();
+    json!({
+        "jsonrpc": "2.0",
+        "id": "unfreeze-watch",
+        "method": "client/registerCapability",
+        "params": {"registrations": [{
+            "id": "unfreeze-watch",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": {"watchers": watchers},
+        }]},
+    })
+}
+
 /// The `textDocument/publishDiagnostics` notification.
-fn publish(uri: &str, version: Option<i64>, diagnostics: Vec<Value>) -> Value {
+fn publish(uri: &str, version: Option<i64>, diagnostics: Value) -> Value {
     let mut params = json!({"uri": uri, "diagnostics": diagnostics});
     if let Some(version) = version {
         params["version"] = json!(version);
