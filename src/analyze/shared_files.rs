@@ -71,11 +71,20 @@ impl SharedFiles {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
             };
-            let Some(ways) = file
-                .index
-                .callable_name(callee, root, file.text)
-                .and_then(|q| moved.files.get(&q))
-            else {
+            let Some(name) = file.index.callable_name(callee, root, file.text) else {
+                continue;
+            };
+            if let Some(found) = super::shared_collections::collection_accesses(
+                file,
+                &moved.collections,
+                call,
+                callee,
+                &name,
+            ) {
+                accesses.extend(found);
+                continue;
+            }
+            let Some(ways) = moved.files.get(&name) else {
                 continue;
             };
             for way in ways {

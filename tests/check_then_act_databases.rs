@@ -1,0 +1,247 @@
+//! Session 16, issue 20: the check-then-act rule for databases beyond sqlite3.
+//!
+//! A pymongo collection is a shared database keyed by the expression it is reached through
+//! (`cluster["bot"]["rank"]`, kept in a module global): `find_one` in one hop and
+//! `insert_one` / `replace_one` of the same collection in a later hop of one coroutine
+//! (Nishank1212/Gaara-discord-bot cogs/rank.py:39-49) is a check-then-act, so those hops are
+//! unsafe, with a caveat naming the collection and both lines. A coroutine making one read
+//! or one write stays safe.
+//!
+//! Proven by running the program with the test Python against a small pymongo stand-in on
+//! `PYTHONPATH` (a thread-safe store, a lock and a 30 ms round trip per call, as
+//! /work/review5/proof-I/rank_race.py): seven messages of a new member (two at once, then
+//! five) make one document before the fix and after the safe `fix --write`; with the unsafe
+//! fixes applied they make two, as the caveat says.
+//!
+//! `UNFREEZE_S16_BIN` runs the tests against another build of unfreeze (to show they fail on
+//! one without the change).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{Run, project, python, test_python};
+
+fn unfreeze(dir: &Path, args: &[&str]) -> Run {
+    let binary = std::env::var("UNFREEZE_S16_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
+    Run::new(binary).current_dir(dir).args(args)
+}
+
+/// A stand-in for pymongo: `MongoClient(uri)["db"]["col"]` (or attributes) is a collection
+/// shared by every client, thread-safe, each call a 30 ms round trip.
+const FAKE_PYMONGO: &str = r#"import copy
+import threading
+import time
+
+_stores = {}
+_lock = threading.Lock()
+
+
+def _match(doc, query):
+    return all(doc.get(k) == v for k, v in query.items())
+
+
+class Collection:
+    def __init__(self, name):
+        self.docs = _stores.setdefault(name, [])
+
+    def find_one(self, query):
+        time.sleep(0.03)
+        with _lock:
+            for doc in self.docs:
+                if _match(doc, query):
+                    return copy.deepcopy(doc)
+        return None
+
+    def find(self, query):
+        time.sleep(0.03)
+        with _lock:
+            return [copy.deepcopy(d) for d in self.docs if _match(d, query)]
+
+    def count_documents(self, query):
+        return len(self.find(query))
+
+    def insert_one(self, doc):
+        time.sleep(0.03)
+        with _lock:
+            self.docs.append(dict(doc))
+
+    def replace_one(self, query, doc):
+        time.sleep(0.03)
+        with _lock:
+            for i, d in enumerate(self.docs):
+                if _match(d, query):
+                    self.docs[i] = dict(doc)
+                    return
+
+    def delete_many(self, query):
+        time.sleep(0.03)
+        with _lock:
+            self.docs[:] = [d for d in self.docs if not _match(d, query)]
+
+
+class Database:
+    def __init__(self, name):
+        self.name = name
+
+    def __getitem__(self, name):
+        return Collection(self.name + "." + name)
+
+    __getattr__ = __getitem__
+
+
+class MongoClient:
+    def __init__(self, uri=None):
+        pass
+
+    def __getitem__(self, name):
+        return Database(name)
+
+    __getattr__ = __getitem__
+"#;
+
+/// cogs/rank.py of Gaara-discord-bot, cut down: a check-then-insert and a read-modify-write
+/// of one collection, and coroutines making a single read or a single write.
+const BOT: &str = r#"from pymongo import MongoClient
+
+cluster = MongoClient("mongodb://127.0.0.1:27017")
+collection = cluster["bot"]["rank"]
+
+
+async def on_message(member):
+    rankinfo = collection.find_one({"member": member})
+    if not rankinfo:
+        collection.insert_one({"member": member, "xp": 2})
+        return
+    rankinfo["xp"] += 2
+    collection.replace_one({"member": member}, rankinfo)
+
+
+async def count(member):
+    return collection.count_documents({"member": member})
+
+
+async def reset(member):
+    collection.delete_many({"member": member})
+"#;
+
+const MAIN: &str = r#"import asyncio
+
+from app import bot
+
+
+async def main():
+    await bot.reset(42)
+    await asyncio.gather(bot.on_message(42), bot.on_message(42))
+    await asyncio.gather(*[bot.on_message(42) for _ in range(5)])
+    print("documents", await bot.count(42))
+
+
+asyncio.run(main())
+"#;
+
+/// Run `main.py` in `dir` with the fake pymongo in `fake` on `PYTHONPATH`: its stdout.
+fn run_main(dir: &Path, fake: &Path) -> String {
+    let output = python(&test_python())
+        .current_dir(dir)
+        .env("PYTHONPATH", fake)
+        .arg("main.py")
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
+    output.stdout
+}
+
+fn fake_pymongo() -> tempfile::TempDir {
+    let fake = tempfile::tempdir().unwrap();
+    fs::create_dir(fake.path().join("pymongo")).unwrap();
+    fs::write(fake.path().join("pymongo/__init__.py"), FAKE_PYMONGO).unwrap();
+    fake
+}
+
+fn bot_project() -> tempfile::TempDir {
+    project(&[
+        ("app/__init__.py", b""),
+        ("app/bot.py", BOT.as_bytes()),
+        ("main.py", MAIN.as_bytes()),
+    ])
+}
+
+/// The finding at `location` in a check's output, up to the next blank line.
+fn finding<'r>(report: &'r str, location: &str) -> &'r str {
+    let start = report
+        .find(location)
+        .unwrap_or_else(|| panic!("no finding at {location}:\n{report}"));
+    let rest = &report[start..];
+    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+}
+
+/// `unfreeze fix --no-cache --write [extra] .` must succeed.
+fn fix_write(dir: &Path, extra: &[&str]) {
+    let output = unfreeze(dir, &["fix", "--no-cache", "--write"])
+        .args(extra)
+        .arg(".")
+        .output();
+    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
+}
+
+#[test]
+fn pymongo_check_then_insert_across_hops_is_unsafe() {
+    let fake = fake_pymongo();
+    let dir = bot_project();
+    assert_eq!(run_main(dir.path(), fake.path()).trim(), "documents 1");
+
+    let check = unfreeze(dir.path(), &["check", "--no-cache", "."]).output();
+    let report = &check.stdout;
+    let insert = finding(report, "app/bot.py:10:9: UNF106");
+    assert!(
+        insert.contains("unsafe fix")
+            && insert.contains("check-then-act")
+            && insert.contains("`collection`")
+            && insert.contains("(line 8)"),
+        "{insert}"
+    );
+    let read = finding(report, "app/bot.py:8:16: UNF106");
+    assert!(
+        read.contains("unsafe fix") && read.contains("(line 10)"),
+        "{read}"
+    );
+    for single in [
+        "app/bot.py:17:12: UNF106 [*]",
+        "app/bot.py:21:5: UNF106 [*]",
+    ] {
+        assert!(!finding(report, single).contains("unsafe"), "{report}");
+    }
+
+    // The safe fix leaves the check and its act together: still one document.
+    let safe = bot_project();
+    fix_write(safe.path(), &[]);
+    let fixed = fs::read_to_string(safe.path().join("app/bot.py")).unwrap();
+    assert!(
+        fixed.contains("collection.find_one({\"member\": member})")
+            && fixed.contains("collection.insert_one({\"member\": member, \"xp\": 2})")
+            && fixed.contains("collection.replace_one({\"member\": member}, rankinfo)"),
+        "the check-then-act hops are unsafe, not applied:\n{fixed}"
+    );
+    // A single read, a single write: their hops stay safe.
+    assert!(
+        fixed.contains("asyncio.to_thread(collection.count_documents")
+            && fixed.contains("asyncio.to_thread(collection.delete_many"),
+        "{fixed}"
+    );
+    assert_eq!(run_main(safe.path(), fake.path()).trim(), "documents 1");
+
+    // The unsafe fixes split the check from the act: the caveat is true.
+    let unsafe_dir = bot_project();
+    fix_write(unsafe_dir.path(), &["--unsafe-fixes"]);
+    let fixed = fs::read_to_string(unsafe_dir.path().join("app/bot.py")).unwrap();
+    assert!(
+        fixed.contains("asyncio.to_thread(collection.find_one"),
+        "{fixed}"
+    );
+    assert_eq!(
+        run_main(unsafe_dir.path(), fake.path()).trim(),
+        "documents 2"
+    );
+}
