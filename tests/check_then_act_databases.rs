@@ -245,3 +245,75 @@ fn pymongo_check_then_insert_across_hops_is_unsafe() {
         "documents 2"
     );
 }
+
+/// One collection reached as `db.accounts`, `db["accounts"]` kept in a module global, through
+/// `pymongo.MongoClient` imported as a module.
+const BANK: &str = r#"import pymongo
+
+client = pymongo.MongoClient("mongodb://127.0.0.1:27017")
+db = client.bank
+accounts = db["accounts"]
+
+
+def add_coins(user, amount):
+    doc = db.accounts.find_one({"user": user})
+    doc["coins"] += amount
+    accounts.replace_one({"user": user}, doc)
+
+
+async def deposit(user, amount):
+    add_coins(user, amount)
+
+
+async def exists(user):
+    return db.accounts.find_one({"user": user}) is not None
+
+
+async def create(user):
+    accounts.insert_one({"user": user, "coins": 0})
+
+
+async def open_account(user):
+    if not await exists(user):
+        await create(user)
+
+
+async def bump(user):
+    accounts.find_one_and_update({"user": user}, {"$inc": {"coins": 1}})
+
+
+async def other_db(user):
+    doc = client.shop.accounts.find_one({"user": user})
+    if not doc:
+        db.logs.insert_one({"user": user})
+"#;
+
+#[test]
+fn pymongo_collections_are_keyed_by_what_they_resolve_to() {
+    let dir = project(&[("app/__init__.py", b""), ("app/bank.py", BANK.as_bytes())]);
+    let check = unfreeze(dir.path(), &["check", "--no-cache", "."]).output();
+    let report = &check.stdout;
+    // A helper moved whole that reads then rewrites a document: a lost update.
+    let moved = finding(report, "app/bank.py:15:5: UNF401");
+    assert!(
+        moved.contains("unsafe fix")
+            && moved.contains("reads then rewrites documents of the collection `db.accounts`"),
+        "{moved}"
+    );
+    // A read in an awaited helper coroutine whose caller then inserts through another.
+    let check_hop = finding(report, "app/bank.py:19:12: UNF106");
+    assert!(
+        check_hop.contains("unsafe fix")
+            && check_hop.contains("which `open_account` writes (line 28) after awaiting `exists`"),
+        "{check_hop}"
+    );
+    // One atomic call, an insert alone, and a read and a write of different collections.
+    for safe in [
+        "app/bank.py:23:5: UNF106 [*]",
+        "app/bank.py:32:5: UNF106 [*]",
+        "app/bank.py:36:11: UNF106 [*]",
+        "app/bank.py:38:9: UNF106 [*]",
+    ] {
+        assert!(!finding(report, safe).contains("unsafe"), "{report}");
+    }
+}

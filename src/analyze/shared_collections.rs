@@ -34,7 +34,7 @@ pub(super) fn collection_accesses(
         return None;
     }
     let object = callee.field(Field::Object)?;
-    let key = format!("collection:{}", collection_key(file, object, 0)?);
+    let key = format!("{KEY_PREFIX}{}", collection_key(file, object, 0)?);
     let inserts = table.inserts.iter().any(|m| m == method);
     let at = |write: bool| FileAccess {
         range: call.byte_range(),
@@ -122,4 +122,40 @@ fn collection_key(file: &FileContext, node: Node, depth: usize) -> Option<String
         }
         _ => None,
     }
+}
+
+/// The prefix of a collection's key.
+const KEY_PREFIX: &str = "collection:";
+
+/// The database or collection `access` is made to, for a message: "the database `DB_PATH`",
+/// "the collection `users`".
+pub(super) fn named(access: &FileAccess) -> String {
+    match access.key.starts_with(KEY_PREFIX) {
+        true => format!("the collection `{}`", access.shown),
+        false => format!("the database `{}`", access.shown),
+    }
+}
+
+/// How to keep a check and its act together on what `access` is made to.
+pub(super) fn remedy(access: &FileAccess) -> &'static str {
+    match access.key.starts_with(KEY_PREFIX) {
+        true => {
+            "do the check and the change in one call (`update_one(..., upsert=True)`, \
+             `find_one_and_update`), or both in one hop"
+        }
+        false => "do the check and the change in one hop, in one transaction",
+    }
+}
+
+/// The caveat of a read then a rewrite of one collection in one moved unit, when `read` is
+/// made to a collection.
+pub(super) fn lost_update(read: &FileAccess) -> Option<String> {
+    read.key.starts_with(KEY_PREFIX).then(|| {
+        format!(
+            "reads then rewrites documents of the collection `{}` in two calls: in worker \
+             threads two calls interleave and an update is lost; do it in one call \
+             (`update_one` with `$inc` / `$set`, `find_one_and_update`)",
+            read.shown
+        )
+    })
 }
