@@ -13,6 +13,15 @@
 //! five) make one document before the fix and after the safe `fix --write`; with the unsafe
 //! fixes applied they make two, as the caveat says.
 //!
+//! The same for PostgreSQL through psycopg2 behind helper functions (gobboo/MCsniperBOT
+//! database/postgres_handler.py and users.py:23/29): `create_connection()` returns
+//! `psycopg2.connect(DSN)`, `query_sql` / `execute_sql` run one statement on it, and
+//! `get_xp` runs `if not await user_exists(): await create_user()`, each helper coroutine
+//! wrapping one of them. The read hop in `user_exists` is a check its caller acts on: unsafe.
+//! Proven with a psycopg2 stand-in backed by one sqlite3 file (`check_same_thread=False`, a
+//! 20 ms round trip per statement): two first messages of a member make one row before the fix
+//! and after the safe fix, two with the unsafe fixes.
+//!
 //! `UNFREEZE_S16_BIN` runs the tests against another build of unfreeze (to show they fail on
 //! one without the change).
 
@@ -316,4 +325,171 @@ fn pymongo_collections_are_keyed_by_what_they_resolve_to() {
     ] {
         assert!(!finding(report, safe).contains("unsafe"), "{report}");
     }
+}
+
+/// A psycopg2 stand-in: `connect(dsn)` opens the one sqlite3 file `FAKE_PG` names, usable from
+/// any thread, each statement a 20 ms round trip.
+const FAKE_PSYCOPG2: &str = r#"import os
+import sqlite3
+import time
+
+
+class DatabaseError(Exception):
+    pass
+
+
+class Cursor:
+    def __init__(self, conn):
+        self._cursor = conn.cursor()
+
+    def execute(self, sql):
+        time.sleep(0.02)
+        self._cursor.execute(sql)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def close(self):
+        self._cursor.close()
+
+
+class Connection:
+    def __init__(self):
+        self._conn = sqlite3.connect(os.environ["FAKE_PG"], check_same_thread=False)
+
+    def cursor(self):
+        return Cursor(self._conn)
+
+    def commit(self):
+        self._conn.commit()
+
+
+def connect(dsn):
+    return Connection()
+"#;
+
+const HANDLER: &str = r#"import psycopg2
+
+DSN = "dbname=bot host=127.0.0.1"
+
+
+def create_connection():
+    conn = psycopg2.connect(DSN)
+    return conn
+
+
+def execute_sql(command):
+    conn = create_connection()
+    cur = conn.cursor()
+    cur.execute(command)
+    cur.close()
+    conn.commit()
+
+
+def query_sql(command):
+    conn = create_connection()
+    cur = conn.cursor()
+    cur.execute(command)
+    data = cur.fetchone()
+    cur.close()
+    return data
+"#;
+
+const USERS: &str = r#"from database.postgres_handler import execute_sql
+from database.postgres_handler import query_sql
+
+
+async def user_exists(user_id):
+    if query_sql(f"SELECT * FROM users WHERE user_id={user_id}") is None:
+        return False
+    return True
+
+
+async def create_user(user_id, username):
+    execute_sql(f"INSERT INTO users VALUES({user_id}, '{username}', 0)")
+
+
+async def get_xp(user_id, username):
+    if not await user_exists(user_id):
+        await create_user(user_id, username)
+    return query_sql(f"SELECT experience FROM users WHERE user_id={user_id}")[0]
+
+
+async def user_count():
+    return query_sql("SELECT COUNT(*) FROM users")[0]
+"#;
+
+const PG_MAIN: &str = r#"import asyncio
+
+from database.postgres_handler import execute_sql
+from database import users
+
+
+async def main():
+    execute_sql("CREATE TABLE IF NOT EXISTS users (user_id INT, username TEXT, experience INT)")
+    await asyncio.gather(users.get_xp(42, "a"), users.get_xp(42, "a"))
+    print("rows", await users.user_count())
+
+
+asyncio.run(main())
+"#;
+
+fn pg_project() -> tempfile::TempDir {
+    project(&[
+        ("database/__init__.py", b""),
+        ("database/postgres_handler.py", HANDLER.as_bytes()),
+        ("database/users.py", USERS.as_bytes()),
+        ("main.py", PG_MAIN.as_bytes()),
+    ])
+}
+
+/// Run `main.py` in `dir` against a fresh stand-in database: its stdout.
+fn run_pg(dir: &Path, fake: &Path) -> String {
+    let output = python(&test_python())
+        .current_dir(dir)
+        .env("PYTHONPATH", fake)
+        .env("FAKE_PG", dir.join("pg.sqlite3"))
+        .arg("main.py")
+        .output();
+    assert_eq!(output.code, Some(0), "{}", output.show());
+    output.stdout
+}
+
+#[test]
+fn postgres_check_in_an_awaited_helper_is_a_check_then_act() {
+    let fake = tempfile::tempdir().unwrap();
+    fs::write(fake.path().join("psycopg2.py"), FAKE_PSYCOPG2).unwrap();
+    let dir = pg_project();
+    assert_eq!(run_pg(dir.path(), fake.path()).trim(), "rows 1");
+
+    let check = unfreeze(dir.path(), &["check", "--no-cache", "."]).output();
+    let report = &check.stdout;
+    let read = finding(report, "database/users.py:6:8: UNF401");
+    assert!(
+        read.contains("unsafe fix")
+            && read.contains("check-then-act")
+            && read
+                .contains("which `get_xp` writes (line 17) after awaiting `user_exists` (line 16)"),
+        "{read}"
+    );
+    // A single read alone stays safe.
+    assert!(
+        !finding(report, "database/users.py:22:12: UNF401 [*]").contains("unsafe"),
+        "{report}"
+    );
+
+    let safe = pg_project();
+    fix_write(safe.path(), &[]);
+    let fixed = fs::read_to_string(safe.path().join("database/users.py")).unwrap();
+    assert!(
+        fixed.contains(
+            "    if query_sql(f\"SELECT * FROM users WHERE user_id={user_id}\") is None:"
+        ),
+        "the check hop is unsafe, not applied:\n{fixed}"
+    );
+    assert_eq!(run_pg(safe.path(), fake.path()).trim(), "rows 1");
+
+    let unsafe_dir = pg_project();
+    fix_write(unsafe_dir.path(), &["--unsafe-fixes"]);
+    assert_eq!(run_pg(unsafe_dir.path(), fake.path()).trim(), "rows 2");
 }

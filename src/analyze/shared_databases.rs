@@ -664,3 +664,49 @@ fn calls_function(file: &FileContext, call: Node, function: ScopeId) -> bool {
         _ => false,
     }
 }
+
+/// The database `opened` opens, as the functions of this file that call the module function
+/// opening it get it: `def create_connection(): return psycopg2.connect(DSN)` opens it for
+/// each caller (`conn = create_connection()`, then `conn.cursor().execute(…)`), whose own
+/// statements are then accesses of it.
+pub(super) fn opened_through_helpers(file: &FileContext, opened: &FileAccess) -> Vec<FileAccess> {
+    let Some(function) = opened.function else {
+        return Vec::new();
+    };
+    let root = file.parsed.tree.root_node();
+    let Some(definition) = crate::semantic::node_at(root, &file.index.scope(function).range) else {
+        return Vec::new();
+    };
+    if !returns_call(file, definition, opened) {
+        return Vec::new();
+    }
+    file.nodes
+        .calls
+        .iter()
+        .filter(|&&call| calls_function(file, call, function))
+        .filter_map(|call| file.index.function_at(call.start_byte()))
+        .filter(|&caller| caller != function)
+        .map(|caller| FileAccess {
+            function: Some(caller),
+            ..opened.clone()
+        })
+        .collect()
+}
+
+/// Whether a `return` in `node` (not in a nested function) gives the call at `opened`: the
+/// call itself, or a name bound to it.
+fn returns_call(file: &FileContext, node: Node, opened: &FileAccess) -> bool {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).any(|child| match child.kind_name() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "return_statement" => child.named_child(0).is_some_and(|value| {
+            value.byte_range() == opened.range
+                || (value.kind_name() == "identifier"
+                    && matches!(
+                        file.index.resolve_name(&file.text[value.byte_range()], value.start_byte()),
+                        Resolution::Binding(id) if file.index.binding(id).value.as_ref() == Some(&opened.range)
+                    ))
+        }),
+        _ => returns_call(file, child, opened),
+    })
+}
