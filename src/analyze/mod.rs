@@ -22,6 +22,7 @@ mod path_key;
 mod proposal;
 mod receivers;
 mod returned;
+mod shared_collections;
 mod shared_databases;
 mod shared_files;
 mod side_effects;

@@ -14,6 +14,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
+use super::shared_collections::{named, remedy};
 use super::state_split::is_checked;
 use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
@@ -430,6 +431,9 @@ pub(super) fn database_race(
                 && w.range.start > read.range.start
                 && !exclusive(read, w)
         }) {
+            if let Some(lost) = super::shared_collections::lost_update(read) {
+                return Some(lost);
+            }
             return Some(format!(
                 "reads then rewrites rows of the database `{}` in two statements: in worker \
                  threads two calls interleave and an update is lost; do it in one statement \
@@ -455,14 +459,14 @@ pub(super) fn database_race(
         if let Some(other) = other {
             let did = match access.write {
                 false => format!(
-                    "reads the database `{}`, which the same function then writes in another \
-                     hop (line {})",
-                    access.shown, other.line
+                    "reads {}, which the same function then writes in another hop (line {})",
+                    named(access),
+                    other.line
                 ),
                 true => format!(
-                    "writes the database `{}` after the same function read it in another hop \
-                     (line {})",
-                    access.shown, other.line
+                    "writes {} after the same function read it in another hop (line {})",
+                    named(access),
+                    other.line
                 ),
             };
             let (check, act) = match access.write {
@@ -471,9 +475,9 @@ pub(super) fn database_race(
             };
             return Some(format!(
                 "{did}: a check-then-act split by the new `await`s{}, so another task can \
-                 change the rows in between (double spend, duplicate insert); do the check and \
-                 the change in one hop, in one transaction",
-                between(check, act)
+                 change the rows in between (double spend, duplicate insert); {}",
+                between(check, act),
+                remedy(access)
             ));
         }
     }
@@ -569,7 +573,7 @@ pub(super) fn caller_acts(
                     ),
                 ),
             };
-            return Some(split_by_caller(does, &other.shown, &then));
+            return Some(split_by_caller(does, other, &then));
         }
     }
     // Callers in other modules, as the settling found them.
@@ -599,7 +603,7 @@ pub(super) fn caller_acts(
                 format!("which {} read before awaiting `{name}`", act.caller),
             ),
         };
-        Some(split_by_caller(does, &m.shown, &then))
+        Some(split_by_caller(does, m, &then))
     })
 }
 
@@ -616,11 +620,12 @@ fn runs_elsewhere(file: &FileContext, access: &FileAccess) -> bool {
 }
 
 /// The caveat of a check and its act split across a coroutine and its caller.
-fn split_by_caller(does: &str, database: &str, then: &str) -> String {
+fn split_by_caller(does: &str, access: &FileAccess, then: &str) -> String {
     format!(
-        "{does} the database `{database}`, {then}: a check-then-act split by the new `await`, \
-         so another task can change or read the rows between the check and the act (double \
-         spend); do the check and the change in one hop, in one transaction"
+        "{does} {}, {then}: a check-then-act split by the new `await`, so another task can \
+         change or read the rows between the check and the act (double spend); {}",
+        named(access),
+        remedy(access)
     )
 }
 
@@ -658,4 +663,50 @@ fn calls_function(file: &FileContext, call: Node, function: ScopeId) -> bool {
         }
         _ => false,
     }
+}
+
+/// The database `opened` opens, as the functions of this file that call the module function
+/// opening it get it: `def create_connection(): return psycopg2.connect(DSN)` opens it for
+/// each caller (`conn = create_connection()`, then `conn.cursor().execute(…)`), whose own
+/// statements are then accesses of it.
+pub(super) fn opened_through_helpers(file: &FileContext, opened: &FileAccess) -> Vec<FileAccess> {
+    let Some(function) = opened.function else {
+        return Vec::new();
+    };
+    let root = file.parsed.tree.root_node();
+    let Some(definition) = crate::semantic::node_at(root, &file.index.scope(function).range) else {
+        return Vec::new();
+    };
+    if !returns_call(file, definition, opened) {
+        return Vec::new();
+    }
+    file.nodes
+        .calls
+        .iter()
+        .filter(|&&call| calls_function(file, call, function))
+        .filter_map(|call| file.index.function_at(call.start_byte()))
+        .filter(|&caller| caller != function)
+        .map(|caller| FileAccess {
+            function: Some(caller),
+            ..opened.clone()
+        })
+        .collect()
+}
+
+/// Whether a `return` in `node` (not in a nested function) gives the call at `opened`: the
+/// call itself, or a name bound to it.
+fn returns_call(file: &FileContext, node: Node, opened: &FileAccess) -> bool {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).any(|child| match child.kind_name() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "return_statement" => child.named_child(0).is_some_and(|value| {
+            value.byte_range() == opened.range
+                || (value.kind_name() == "identifier"
+                    && matches!(
+                        file.index.resolve_name(&file.text[value.byte_range()], value.start_byte()),
+                        Resolution::Binding(id) if file.index.binding(id).value.as_ref() == Some(&opened.range)
+                    ))
+        }),
+        _ => returns_call(file, child, opened),
+    })
 }

@@ -22,7 +22,9 @@ use super::file_access::FileAccess;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::called_accesses::{bind_parameters, carried_accesses, module_calls, through_calls};
-use super::shared_databases::{between, database_race, database_statements, statement_calls};
+use super::shared_databases::{
+    between, database_race, database_statements, opened_through_helpers, statement_calls,
+};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
     FileUse, ModuleInfo, OWN_FILE_REMEDY, ProjectCall, ProjectLookup, SHARED_FILE_PREFIX,
@@ -71,11 +73,20 @@ impl SharedFiles {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
             };
-            let Some(ways) = file
-                .index
-                .callable_name(callee, root, file.text)
-                .and_then(|q| moved.files.get(&q))
-            else {
+            let Some(name) = file.index.callable_name(callee, root, file.text) else {
+                continue;
+            };
+            if let Some(found) = super::shared_collections::collection_accesses(
+                file,
+                &moved.collections,
+                call,
+                callee,
+                &name,
+            ) {
+                accesses.extend(found);
+                continue;
+            }
+            let Some(ways) = moved.files.get(&name) else {
                 continue;
             };
             for way in ways {
@@ -89,6 +100,14 @@ impl SharedFiles {
                             &way.statements,
                             by_function,
                         ));
+                        for opened in opened_through_helpers(file, &access) {
+                            accesses.extend(database_statements(
+                                file,
+                                &opened,
+                                &way.statements,
+                                by_function,
+                            ));
+                        }
                     }
                     Some(Access::Named(access)) => accesses.push(access),
                     Some(Access::Parameter(access)) => through_parameters.push(access),

@@ -590,6 +590,7 @@ fn compile_moved_code(
             .into_iter()
             .collect(),
         files,
+        collections: super::DocumentCollections::checked(&raw.collections)?,
         thread_safe: super::ThreadSafe {
             calls: thread_safe_calls,
             builtins: plain("pure-builtins", &raw.pure_builtins)?,

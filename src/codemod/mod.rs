@@ -39,8 +39,8 @@ pub use httpx::{Declared, HttpTarget, HttpxMapping, choose_target};
 pub use idiom::{KeywordArguments, OffloadIdiom, OffloadShape, configured_offload};
 pub use lookup::NameLookup;
 pub use model::{
-    AlternativeFix, Codemod, CodemodError, DatabaseStatements, Docs, FileAccessCall,
-    FileAccessKind, FixException, MovedCode, ThreadAffine, ThreadSafe,
+    AlternativeFix, Codemod, CodemodError, DatabaseStatements, Docs, DocumentCollections,
+    FileAccessCall, FileAccessKind, FixException, MovedCode, ThreadAffine, ThreadSafe,
 };
 pub use non_blocking::{ArgumentValue, NonBlocking};
 pub use offload::moved_with_block;

@@ -180,6 +180,8 @@ pub struct MovedCode {
     pub reading_method_prefixes: Vec<String>,
     /// The calls that read or write a file, by qualified name.
     pub files: HashMap<String, Vec<FileAccessCall>>,
+    /// Document collections (pymongo): which methods read and write one.
+    pub collections: Vec<DocumentCollections>,
     /// What moved code may call with no thread caveat.
     pub thread_safe: ThreadSafe,
 }
@@ -237,4 +239,42 @@ pub struct FileAccessCall {
     pub atomic: bool,
     /// With [`FileAccessKind::Database`].
     pub statements: DatabaseStatements,
+}
+
+/// `[[moved-code.collections]]`: a kind of document collection (a pymongo `Collection`),
+/// each one keyed by the expression it is reached through, and which of its methods read or
+/// write it. One call is atomic; a read then a write of one collection races like a database's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DocumentCollections {
+    /// What a collection's method is called on, as `Registry` names it
+    /// (`pymongo.MongoClient.*.*()`): the callee's name without its method.
+    pub receivers: Vec<String>,
+    /// Methods that read it (`find_one`).
+    pub reads: Vec<String>,
+    /// Methods that write it (`replace_one`); one in both lists reads and writes in one call.
+    pub writes: Vec<String>,
+    /// Of `writes`, those that only add documents (`insert_one`).
+    #[serde(default)]
+    pub inserts: Vec<String>,
+}
+
+impl DocumentCollections {
+    /// The tables, validated: each names receivers and methods, and only writes insert.
+    pub fn checked(tables: &[DocumentCollections]) -> Result<Vec<DocumentCollections>, String> {
+        for table in tables {
+            if table.receivers.is_empty() || table.reads.is_empty() || table.writes.is_empty() {
+                return Err(
+                    "`[[moved-code.collections]]` needs `receivers`, `reads` and `writes`"
+                        .to_owned(),
+                );
+            }
+            if let Some(name) = table.inserts.iter().find(|i| !table.writes.contains(i)) {
+                return Err(format!(
+                    "`[[moved-code.collections]] inserts`: {name:?} is not in `writes`"
+                ));
+            }
+        }
+        Ok(tables.to_vec())
+    }
 }

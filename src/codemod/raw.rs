@@ -446,6 +446,9 @@ pub struct RawMovedCode {
     /// `[[moved-code.files]]`: calls that read or write a file.
     #[serde(default)]
     pub files: Vec<RawFileAccess>,
+    /// `[[moved-code.collections]]`: document collections and their reading and writing methods.
+    #[serde(default)]
+    pub collections: Vec<super::DocumentCollections>,
     /// Qualified functions that only compute, or only touch the objects they are given:
     /// moved code calling them needs no thread caveat (`json.loads`, `datetime.datetime.now`).
     #[serde(default)]

@@ -76,7 +76,9 @@ impl ThreadHazard {
                  silently never runs (a task never started, a callback never called)"
             ),
             // A database's race says its own remedy (analyze/shared_databases.rs).
-            HazardKind::SharedFile if what.contains(" the database `") => {
+            HazardKind::SharedFile
+                if what.contains(" the database `") || what.contains(" the collection `") =>
+            {
                 format!("{function} {what}")
             }
             HazardKind::SharedFile if what.contains(OWN_FILE_REMEDY) => {
