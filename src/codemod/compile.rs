@@ -590,6 +590,7 @@ fn compile_moved_code(
             .into_iter()
             .collect(),
         files,
+        path_races: super::path_race::compile(raw)?,
         thread_safe: super::ThreadSafe {
             calls: thread_safe_calls,
             builtins: plain("pure-builtins", &raw.pure_builtins)?,

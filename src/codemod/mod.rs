@@ -24,6 +24,8 @@ mod names;
 mod non_blocking;
 mod offload;
 pub mod one_hop;
+mod path_race;
+pub use path_race::{PathRaceCall, PathRaceRole, PathRaces};
 mod raw;
 mod redis_async;
 mod registry;

@@ -180,6 +180,8 @@ pub struct MovedCode {
     pub reading_method_prefixes: Vec<String>,
     /// The calls that read or write a file, by qualified name.
     pub files: HashMap<String, Vec<FileAccessCall>>,
+    /// Check-then-act on a path: the calls, the tolerating handlers, the fresh-path calls.
+    pub path_races: super::path_race::PathRaces,
     /// What moved code may call with no thread caveat.
     pub thread_safe: ThreadSafe,
 }

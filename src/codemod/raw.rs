@@ -446,6 +446,16 @@ pub struct RawMovedCode {
     /// `[[moved-code.files]]`: calls that read or write a file.
     #[serde(default)]
     pub files: Vec<RawFileAccess>,
+    /// `[[moved-code.path-races]]`: calls that check a path or make, write or remove it.
+    #[serde(default)]
+    pub path_races: Vec<super::path_race::RawPathRace>,
+    /// Handlers (qualified) around an act that tolerate any second call (`builtins.OSError`).
+    #[serde(default)]
+    pub path_race_handlers: Vec<String>,
+    /// Qualified calls (or module prefixes ending in `.`) whose result differs per call: a
+    /// path built from one is each call's own (`tempfile.`, `uuid.uuid4`).
+    #[serde(default)]
+    pub fresh_path_calls: Vec<String>,
     /// Qualified functions that only compute, or only touch the objects they are given:
     /// moved code calling them needs no thread caveat (`json.loads`, `datetime.datetime.now`).
     #[serde(default)]
