@@ -349,4 +349,27 @@ mod tests {
         );
         assert!(found[0].contains("(FileExistsError)"), "{found:?}");
     }
+
+    #[test]
+    fn a_constant_path_checked_by_os_path_then_made_or_removed_races() {
+        let source = "import os, shutil\nLOCK = '/tmp/app.lock'\n\ndef take():\n    if not os.path.exists(LOCK):\n        os.mkdir(LOCK)\n\ndef drop():\n    if os.path.isdir(LOCK):\n        shutil.rmtree(LOCK)\n";
+        let found = races(source);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("`os.mkdir(...)`, line 6"), "{found:?}");
+        assert!(found[1].contains("(FileNotFoundError)"), "{found:?}");
+    }
+
+    #[test]
+    fn a_tolerant_act_or_a_path_made_per_call_is_no_race() {
+        // `exist_ok`, `missing_ok`, a handler of what the act raises or of OSError, a
+        // `suppress`, a temporary directory, a uuid name, a parameter.
+        let source = "import os, uuid, tempfile, contextlib\nfrom pathlib import Path\nD = Path('/tmp/d')\n\ndef a():\n    if not D.exists():\n        D.mkdir(parents=True, exist_ok=True)\n    if D.exists():\n        D.unlink(missing_ok=True)\n\ndef b():\n    if not D.exists():\n        try:\n            D.mkdir()\n        except FileExistsError:\n            pass\n    if D.exists():\n        with contextlib.suppress(OSError):\n            os.remove(D)\n\ndef c(user):\n    t = Path(tempfile.mkdtemp()) / 'x'\n    if not t.exists():\n        t.mkdir()\n    u = D / f'{uuid.uuid4()}'\n    if not u.exists():\n        u.mkdir()\n    p = D / user\n    if not p.exists():\n        p.mkdir()\n    if not D.exists():\n        os.makedirs(D, exist_ok=True)\n";
+        assert_eq!(races(source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_act_before_its_check_or_on_another_path_is_no_race() {
+        let source = "import os\nA = 'a'\nB = 'b'\n\ndef f():\n    os.mkdir(A)\n    if os.path.exists(A):\n        pass\n    if not os.path.exists(B):\n        os.mkdir(A + '/x')\n";
+        assert_eq!(races(source), Vec::<String>::new());
+    }
 }
