@@ -193,3 +193,76 @@ fn an_act_that_tolerates_the_race_keeps_the_hop_safe() {
     // In worker threads now, and the second create is caught: every start succeeds.
     assert_eq!(errors(dir.path()), 0);
 }
+
+/// A coroutine's own check then act on a fixed directory: each call hopped alone would put a
+/// new `await` between the two.
+const LOCK_APP: &str = r#"import asyncio
+import os
+import shutil
+
+LOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.lock")
+
+
+async def claim():
+    if not os.path.exists(LOCK):
+        os.mkdir(LOCK)
+    return True
+
+
+async def main():
+    errors = 0
+    for _ in range(50):
+        shutil.rmtree(LOCK, ignore_errors=True)
+        results = await asyncio.gather(*(claim() for _ in range(4)), return_exceptions=True)
+        errors += sum(1 for r in results if isinstance(r, FileExistsError))
+        assert all(r is True or isinstance(r, FileExistsError) for r in results), results
+    print(f"errors={errors} links=200")
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn hopping_the_check_or_the_act_alone_splits_them_and_is_unsafe() {
+    let dir = project(&[("main.py", LOCK_APP.as_bytes())]);
+    assert_eq!(errors(dir.path()), 0);
+    let check = unfreeze_in(
+        dir.path(),
+        &["check", "--isolated", "--format", "json", "."],
+    );
+    let all: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    for row in [9, 10] {
+        let finding = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["location"]["row"] == row)
+            .unwrap_or_else(|| panic!("no finding at line {row}: {all:#}"));
+        let fix = &finding["fix"];
+        assert_eq!(fix["applicability"], "unsafe", "{fix:#}");
+        let caveat = fix["caveat"].as_str().unwrap();
+        assert!(
+            caveat.contains(
+                "splits a check-then-act on one fixed path: `os.path.exists(...)` (line 9) \
+                 checks `LOCK` and `os.mkdir(...)` (line 10) makes it"
+            ) && caveat.contains("(FileExistsError)"),
+            "{caveat}"
+        );
+    }
+    unfreeze_in(dir.path(), &["fix", "--isolated", "--write", "."]);
+    // The harness's own `shutil.rmtree` may be hopped; the coroutine is left as it was.
+    let claim = "    if not os.path.exists(LOCK):\n        os.mkdir(LOCK)\n";
+    let kept = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(kept.contains(claim), "{kept}");
+    assert_eq!(errors(dir.path()), 0);
+    unfreeze_in(
+        dir.path(),
+        &["fix", "--isolated", "--write", "--unsafe-fixes", "."],
+    );
+    let moved = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        moved.contains("await asyncio.to_thread(os.mkdir, LOCK)"),
+        "{moved}"
+    );
+    assert!(errors(dir.path()) > 0, "no claim raised FileExistsError");
+}

@@ -29,8 +29,11 @@ pub(super) struct PathRace {
     /// The check's call and the act's call.
     pub check: Range<usize>,
     pub act: Range<usize>,
-    /// What the caveat says.
+    /// What the caveat says of code moving both.
     pub what: String,
+    /// What it says of a hop of the check or of the act alone, in a coroutine (`None` when
+    /// an `await` already runs between them: the race is the program's own).
+    pub split: Option<String>,
 }
 
 /// A call taking part in a check-then-act, with its path operand.
@@ -101,10 +104,12 @@ pub(super) fn path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace>
         if fresh(file, moved, act.path, 0) {
             continue;
         }
+        let awaited = awaits_between(file, check.call.end_byte(), act.call.start_byte());
         found.push(PathRace {
             check: check.call.byte_range(),
             act: act.call.byte_range(),
             what: message(file, check, act),
+            split: (!awaited).then(|| split_message(file, check, act)),
         });
     }
     found
@@ -113,6 +118,40 @@ pub(super) fn path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace>
 /// The caveat: the path, the check and the act with their lines, what a second act does.
 fn message(file: &FileContext, check: &PathCall, act: &PathCall) -> String {
     let line = |n: Node| n.start_position().row + 1;
+    let (does, failure) = outcome(act);
+    format!(
+        "checks the path {} (`{}`, line {}) and then {does} it (`{}`, line {}), a \
+         check-then-act on one fixed path: two calls at once in worker threads can both pass \
+         the check, and {failure}; {PATH_RACE_REMEDY} (`exist_ok=True`, \
+         `missing_ok=True`, `try/except FileExistsError`) or guard it with a lock",
+        shown_path(file, act.path),
+        check.shown,
+        line(check.call),
+        act.shown,
+        line(act.call),
+    )
+}
+
+/// The caveat of a hop that moves the check or the act alone: the new `await` splits them.
+fn split_message(file: &FileContext, check: &PathCall, act: &PathCall) -> String {
+    let line = |n: Node| n.start_position().row + 1;
+    let (does, failure) = outcome(act);
+    format!(
+        "splits a check-then-act on one fixed path: `{}` (line {}) checks {} and `{}` (line \
+         {}) {does} it; with the new `await` between them two coroutines can both pass the \
+         check, and {failure}; {PATH_RACE_REMEDY} (`exist_ok=True`, `missing_ok=True`, \
+         `try/except FileExistsError`) or keep both on the event loop",
+        check.shown,
+        line(check.call),
+        shown_path(file, act.path),
+        act.shown,
+        line(act.call),
+    )
+}
+
+/// What the act does, and what a second one does ("the second one's create fails
+/// (FileExistsError)").
+fn outcome(act: &PathCall) -> (&'static str, String) {
     let (does, failure) = match act.way.role {
         PathRaceRole::Create => ("makes", "the second one's create fails"),
         PathRaceRole::Remove => ("removes", "the second one's removal fails"),
@@ -124,17 +163,30 @@ fn message(file: &FileContext, check: &PathCall, act: &PathCall) -> String {
         .as_deref()
         .map(|r| format!(" ({})", r.rsplit('.').next().unwrap_or(r)))
         .unwrap_or_default();
-    format!(
-        "checks the path {} (`{}`, line {}) and then {does} it (`{}`, line {}), a \
-         check-then-act on one fixed path: two calls at once in worker threads can both pass \
-         the check, and {failure}{raises}; {PATH_RACE_REMEDY} (`exist_ok=True`, \
-         `missing_ok=True`, `try/except FileExistsError`) or guard it with a lock",
-        shown_path(file, act.path),
-        check.shown,
-        line(check.call),
-        act.shown,
-        line(act.call),
-    )
+    (does, format!("{failure}{raises}"))
+}
+
+/// Whether an `await` runs in `start..end` (between a check and its act).
+fn awaits_between(file: &FileContext, start: usize, end: usize) -> bool {
+    let Some(around) = file
+        .parsed
+        .tree
+        .root_node()
+        .descendant_for_byte_range(start, end)
+    else {
+        return false;
+    };
+    let mut stack = vec![around];
+    while let Some(node) = stack.pop() {
+        if node.end_byte() <= start || node.start_byte() >= end {
+            continue;
+        }
+        if node.kind_name() == "await" && node.start_byte() >= start && node.end_byte() <= end {
+            return true;
+        }
+        stack.extend(node.named_children(&mut node.walk()));
+    }
+    false
 }
 
 /// The path as written, with a local's value: "`target` (`target_root / source.name`)".
@@ -371,5 +423,23 @@ mod tests {
     fn an_act_before_its_check_or_on_another_path_is_no_race() {
         let source = "import os\nA = 'a'\nB = 'b'\n\ndef f():\n    os.mkdir(A)\n    if os.path.exists(A):\n        pass\n    if not os.path.exists(B):\n        os.mkdir(A + '/x')\n";
         assert_eq!(races(source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_check_and_act_already_split_by_an_await_is_the_programs_own() {
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        let source = "import os, asyncio\nLOCK = 'l'\n\nasync def a():\n    if not os.path.exists(LOCK):\n        os.mkdir(LOCK)\n\nasync def b():\n    if not os.path.exists(LOCK):\n        await asyncio.sleep(0)\n        os.mkdir(LOCK)\n";
+        let split: Vec<bool> = with_context("app.py", source, None, |file| {
+            path_races(file, moved)
+                .iter()
+                .map(|r| r.split.is_some())
+                .collect()
+        });
+        assert_eq!(split, [true, false]);
     }
 }

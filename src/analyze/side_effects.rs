@@ -315,6 +315,13 @@ pub(super) fn moved_call_file_hazard(
     shared
         .hazard_in(|a| a.range == range)
         .or_else(|| super::shared_databases::caller_acts(file, shared.all(), call))
+        .or_else(|| {
+            // The check or the act of a check-then-act on a path, hopped alone.
+            super::path_race::path_races(file, moved)
+                .into_iter()
+                .filter(|race| race.check == range || race.act == range)
+                .find_map(|race| race.split)
+        })
 }
 
 /// What moved code does to an object its caller passed in: "calls
