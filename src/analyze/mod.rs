@@ -19,6 +19,7 @@ mod module_functions;
 mod offer;
 mod parameter_state;
 mod path_key;
+mod path_race;
 mod proposal;
 mod receivers;
 mod returned;

@@ -78,6 +78,13 @@ pub(super) fn record_hazards(
             record(call, kind, what);
         }
     }
+    // A check then an act on one fixed path (`path_race.rs`), at the act.
+    let root = file.parsed.tree.root_node();
+    for race in super::path_race::path_races(file, moved) {
+        if let Some(act) = root.descendant_for_byte_range(race.act.start, race.act.end) {
+            record(act, HazardKind::SharedFile, race.what);
+        }
+    }
     let shared = shared_files(file, moved);
     for (&scope, _) in by_scope.iter() {
         if let Some(what) = shared.hazard_in(|a| a.function == Some(scope)) {
@@ -270,6 +277,10 @@ pub(super) fn moved_block_hazard(
     let shared = shared_files(file, moved)
         .hazard_in(|a| inside(a.range.clone()))
         .map(|what| (HazardKind::SharedFile, what));
+    let path_race = super::path_race::path_races(file, moved)
+        .into_iter()
+        .find(|race| inside(race.check.clone()) && inside(race.act.clone()))
+        .map(|race| (HazardKind::SharedFile, race.what));
     file.nodes
         .calls
         .iter()
@@ -277,6 +288,7 @@ pub(super) fn moved_block_hazard(
         .filter_map(|&c| call_hazard(file, moved, c))
         .chain(iterations)
         .chain(shared)
+        .chain(path_race)
         .reduce(|worst, next| if next.0 > worst.0 { next } else { worst })
         .map(|(kind, what)| ThreadHazard {
             kind,
@@ -303,6 +315,13 @@ pub(super) fn moved_call_file_hazard(
     shared
         .hazard_in(|a| a.range == range)
         .or_else(|| super::shared_databases::caller_acts(file, shared.all(), call))
+        .or_else(|| {
+            // The check or the act of a check-then-act on a path, hopped alone.
+            super::path_race::path_races(file, moved)
+                .into_iter()
+                .filter(|race| race.check == range || race.act == range)
+                .find_map(|race| race.split)
+        })
 }
 
 /// What moved code does to an object its caller passed in: "calls

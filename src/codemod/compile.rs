@@ -550,7 +550,7 @@ fn compile_moved_code(
     };
     let mut files: HashMap<String, Vec<super::FileAccessCall>> = HashMap::new();
     for table in &raw.files {
-        let access = compile_file_access(table)?;
+        let access = super::file_access::compile(table)?;
         for call in qualified("files", &table.calls)? {
             files.entry(call).or_default().push(access.clone());
         }
@@ -591,75 +591,13 @@ fn compile_moved_code(
             .collect(),
         files,
         collections: super::DocumentCollections::checked(&raw.collections)?,
+        path_races: super::path_race::compile(raw)?,
         thread_safe: super::ThreadSafe {
             calls: thread_safe_calls,
             builtins: plain("pure-builtins", &raw.pure_builtins)?,
             str_methods: plain("str-methods", &raw.str_methods)?,
             test_case_bases: qualified("test-case-bases", &raw.test_case_bases)?,
             test_case_methods: plain("test-case-methods", &raw.test_case_methods)?,
-        },
-    })
-}
-
-/// One `[[moved-code.files]]` table: the path is an argument or the receiver, never both;
-/// an access decided by the mode names the mode's argument.
-fn compile_file_access(raw: &super::raw::RawFileAccess) -> Result<super::FileAccessCall, String> {
-    use super::FileAccessKind;
-    let access = match raw.access.as_str() {
-        "read" => FileAccessKind::Read,
-        "write" => FileAccessKind::Write,
-        "delete" => FileAccessKind::Delete,
-        "mode" => FileAccessKind::Mode,
-        "database" => FileAccessKind::Database,
-        other => {
-            return Err(format!(
-                "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `delete`, \
-                 `mode` or `database`"
-            ));
-        }
-    };
-    let path_argument = raw
-        .path_argument
-        .map(|position| (position, raw.path_keyword.clone()));
-    if path_argument.is_some() == raw.path_receiver {
-        return Err(
-            "`[[moved-code.files]]` needs one of `path-argument` and `path-receiver`".to_owned(),
-        );
-    }
-    let mode_argument = raw
-        .mode_argument
-        .map(|position| (position, raw.mode_keyword.clone()));
-    if (access == FileAccessKind::Mode) != mode_argument.is_some() {
-        return Err(
-            "`[[moved-code.files]]`: `mode-argument` goes with `access = \"mode\"`".to_owned(),
-        );
-    }
-    if raw.atomic && access != FileAccessKind::Write {
-        return Err("`[[moved-code.files]]`: `atomic` goes with `access = \"write\"`".to_owned());
-    }
-    if (access == FileAccessKind::Database) == raw.statement_methods.is_empty() {
-        return Err(
-            "`[[moved-code.files]]`: `statement-methods` goes with `access = \"database\"`"
-                .to_owned(),
-        );
-    }
-    Ok(super::FileAccessCall {
-        access,
-        path_argument,
-        mode_argument,
-        atomic: raw.atomic,
-        statements: super::DatabaseStatements {
-            methods: raw.statement_methods.clone(),
-            reads: raw
-                .read_statements
-                .iter()
-                .map(|w| w.to_ascii_uppercase())
-                .collect(),
-            inserts: raw
-                .insert_statements
-                .iter()
-                .map(|w| w.to_ascii_uppercase())
-                .collect(),
         },
     })
 }

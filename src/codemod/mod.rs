@@ -2,7 +2,8 @@
 //! once into [`Codemod`]s, and the registry the analysis queries ("which codemods care about
 //! calls to `time.sleep`?"); the rewrite strategies the files name live below.
 //!
-//! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated), `model` (the
+//! The files: `raw` (the file format), `compile` (raw → [`Codemod`], validated; `file_access`:
+//! one `[[moved-code.files]]` table), `model` (the
 //! compiled types), `configured` (the user's `blocking-calls`), `idiom` (a project's own
 //! offload, `[[offload-idiom]]` and the configuration's `offload`), `registry` (the lookups),
 //! `template` (placeholder text), `non_blocking` (the arguments with which a matched call
@@ -13,6 +14,7 @@
 
 mod compile;
 mod configured;
+mod file_access;
 mod gather;
 mod helper_name;
 pub use helper_name::check_then_act_base;
@@ -24,6 +26,8 @@ mod names;
 mod non_blocking;
 mod offload;
 pub mod one_hop;
+mod path_race;
+pub use path_race::{PathRaceCall, PathRaceRole, PathRaces};
 mod raw;
 mod redis_async;
 mod registry;

@@ -182,6 +182,8 @@ pub struct MovedCode {
     pub files: HashMap<String, Vec<FileAccessCall>>,
     /// Document collections (pymongo): which methods read and write one.
     pub collections: Vec<DocumentCollections>,
+    /// Check-then-act on a path: the calls, the tolerating handlers, the fresh-path calls.
+    pub path_races: super::path_race::PathRaces,
     /// What moved code may call with no thread caveat.
     pub thread_safe: ThreadSafe,
 }

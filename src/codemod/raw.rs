@@ -449,6 +449,16 @@ pub struct RawMovedCode {
     /// `[[moved-code.collections]]`: document collections and their reading and writing methods.
     #[serde(default)]
     pub collections: Vec<super::DocumentCollections>,
+    /// `[[moved-code.path-races]]`: calls that check a path or make, write or remove it.
+    #[serde(default)]
+    pub path_races: Vec<super::path_race::RawPathRace>,
+    /// Handlers (qualified) around an act that tolerate any second call (`builtins.OSError`).
+    #[serde(default)]
+    pub path_race_handlers: Vec<String>,
+    /// Qualified calls (or module prefixes ending in `.`) whose result differs per call: a
+    /// path built from one is each call's own (`tempfile.`, `uuid.uuid4`).
+    #[serde(default)]
+    pub fresh_path_calls: Vec<String>,
     /// Qualified functions that only compute, or only touch the objects they are given:
     /// moved code calling them needs no thread caveat (`json.loads`, `datetime.datetime.now`).
     #[serde(default)]

@@ -36,6 +36,10 @@ pub(super) const ANOTHER_MODULE: &str = "(another module)";
 /// `analyze/shared_files.rs`) ends: its message says its own remedy.
 pub const OWN_FILE_REMEDY: &str = "give each run its own file";
 
+/// How a check-then-act on a fixed path (`analyze/path_race.rs`) says its remedy: its message
+/// is whole.
+pub const PATH_RACE_REMEDY: &str = "make the act tolerate it";
+
 /// [`ThreadHazard::function`] of the call a fix runs in a worker thread itself.
 pub const MOVED_CALL: &str = "<call>";
 
@@ -81,7 +85,9 @@ impl ThreadHazard {
             {
                 format!("{function} {what}")
             }
-            HazardKind::SharedFile if what.contains(OWN_FILE_REMEDY) => {
+            HazardKind::SharedFile
+                if what.contains(OWN_FILE_REMEDY) || what.contains(PATH_RACE_REMEDY) =>
+            {
                 format!("{function} {what}")
             }
             HazardKind::SharedFile if what.contains(ANOTHER_MODULE) => {

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 pub use caller_acts::{CallerAct, caller_acts_key};
 pub use carried::CARRIED_PREFIX;
 pub use chain::{Hop, call_text};
-pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, ThreadHazard};
+pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, PATH_RACE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};

@@ -26,6 +26,14 @@ pub const ENTER_RETURNS_ARGUMENT: &[&str] = &["contextlib.closing"];
 /// `pathlib.Path().resolve` → `pathlib.Path`: the path methods that return a path of the same
 /// class, so that `path.resolve().exists()` is a `pathlib.Path().exists` call.
 fn path_method_result(callable: &str) -> Option<String> {
+    // `Path.home()`, `Path.cwd()`: class methods making a path of their class.
+    if let Some(class) = callable
+        .strip_suffix(".home")
+        .or_else(|| callable.strip_suffix(".cwd"))
+        .filter(|class| class.starts_with("pathlib.") && !class.contains("()"))
+    {
+        return Some(class.to_owned());
+    }
     let (class, method) = callable.split_once("().")?;
     if !class.starts_with("pathlib.") || method.contains('.') {
         return None;
