@@ -410,7 +410,11 @@ class Bot:
 "#;
 
 /// economy-bot's `DB` helper: a connection per call.
+/// A read takes a round trip's time (as a database server's would), so that two checks moved
+/// to worker threads surely both run before either payment: the race the caveat states is
+/// then seen on every run, not only on a loaded machine.
 const DB: &str = r#"import sqlite3
+import time
 
 DB_PATH = "bank.db"
 
@@ -421,6 +425,7 @@ class DB:
         conn = sqlite3.connect(DB_PATH)
         row = conn.execute(sql, values).fetchone()
         conn.close()
+        time.sleep(0.05)
         return row
 
     @staticmethod
