@@ -316,9 +316,19 @@ fn pymongo_collections_are_keyed_by_what_they_resolve_to() {
             && check_hop.contains("which `open_account` writes (line 28) after awaiting `exists`"),
         "{check_hop}"
     );
-    // One atomic call, an insert alone, and a read and a write of different collections.
+    // The insert its caller makes after that check: its hop alone lets the other task pass
+    // the check while the insert waits in a thread (duplicate insert).
+    let act_hop = finding(report, "app/bank.py:23:5: UNF106");
+    assert!(
+        act_hop.contains("unsafe fix")
+            && act_hop.contains(
+                "which `open_account` checked (line 27, through `exists`) before awaiting \
+                 `create` (line 28)"
+            ),
+        "{act_hop}"
+    );
+    // One atomic call, and a read and a write of different collections.
     for safe in [
-        "app/bank.py:23:5: UNF106 [*]",
         "app/bank.py:32:5: UNF106 [*]",
         "app/bank.py:36:11: UNF106 [*]",
         "app/bank.py:38:9: UNF106 [*]",
@@ -471,6 +481,17 @@ fn postgres_check_in_an_awaited_helper_is_a_check_then_act() {
             && read
                 .contains("which `get_xp` writes (line 17) after awaiting `user_exists` (line 16)"),
         "{read}"
+    );
+    // The act hop alone splits them too: the insert waits in a thread while the other task
+    // passes its check.
+    let act = finding(report, "database/users.py:12:5: UNF401");
+    assert!(
+        act.contains("unsafe fix")
+            && act.contains(
+                "which `get_xp` checked (line 16, through `user_exists`) before awaiting \
+                 `create_user` (line 17)"
+            ),
+        "{act}"
     );
     // A single read alone stays safe.
     assert!(

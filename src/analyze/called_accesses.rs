@@ -13,7 +13,8 @@ use super::FileContext;
 use super::file_access::FileAccess;
 use crate::codemod::MovedCode;
 
-use super::shared_databases::{bind_statement, branches, statements_of};
+use super::branches::branches;
+use super::shared_databases::{bind_statement, statements_of};
 use super::target::call_target;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{CARRIED_PREFIX, ModuleInfo, ProjectCall, ProjectLookup, ProjectView};

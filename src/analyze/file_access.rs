@@ -46,6 +46,6 @@ pub(super) struct FileAccess {
     /// its name. Each call of the function is classified by the SQL it passes.
     pub sql_parameter: Option<(Option<usize>, String)>,
     /// The exclusive clauses it is in (`if` / `else`, ...), by conditional, outermost first
-    /// (`shared_databases::branches`): for database statements only.
+    /// (`branches::branches`): for database statements only.
     pub branches: Vec<(usize, usize)>,
 }

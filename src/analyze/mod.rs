@@ -4,6 +4,7 @@
 
 mod affinity;
 mod await_order;
+mod branches;
 mod called_accesses;
 mod cancellation;
 mod class_state;

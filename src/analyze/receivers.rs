@@ -70,7 +70,7 @@ impl Names<'_, '_> {
 
     /// The class a call of `construction` makes, when its callee names a project definition
     /// (the project phase tells a class from a function).
-    fn constructed(&self, construction: Node) -> Option<String> {
+    pub(super) fn constructed(&self, construction: Node) -> Option<String> {
         if construction.kind_name() != "call" {
             return None;
         }
@@ -243,7 +243,7 @@ fn literal_name(text: &str, call: Node) -> Option<String> {
 }
 
 /// The value of a string literal without interpolation or escapes.
-fn literal_string(text: &str, literal: Node) -> Option<String> {
+pub(super) fn literal_string(text: &str, literal: Node) -> Option<String> {
     if literal.kind_name() != "string" {
         return None;
     }
@@ -280,133 +280,6 @@ fn member_prefix(file: &FileContext, scope: ScopeId) -> String {
         format!("{path}.<locals>")
     } else {
         path
-    }
-}
-
-/// A class of the file: its qualname and the project names of its bases.
-pub(super) type ClassFact = (String, Vec<String>);
-
-/// What [`class_facts`] finds.
-pub(super) struct ClassFacts {
-    /// The file's classes, `(qualname, the project names of its bases)`.
-    pub classes: Vec<ClassFact>,
-    /// Its module-level instances, `(name, what made it)`.
-    pub instances: Vec<(String, String)>,
-    /// The qualnames of the classes that keep nothing of their own (`class_state.rs`).
-    pub stateless: Vec<String>,
-    /// The classes a library finds by name (`[[lookup-by-name]]`), `(lookup, name,
-    /// qualname)`: `("discord-cog", "Economy", "Economy")`; `*` for a name not written out.
-    pub named: Vec<(String, String, String)>,
-}
-
-/// The file's classes, their instances and those keeping nothing ([`ClassFacts`]): one pass
-/// over the index's class scopes and module bindings.
-pub(super) fn class_facts(names: &Names) -> ClassFacts {
-    let file = names.file;
-    let index = file.index;
-    let root = file.parsed.tree.root_node();
-    let mut classes = Vec::new();
-    let mut stateless = Vec::new();
-    let mut named = Vec::new();
-    for (id, scope) in index.scopes() {
-        if scope.kind != ScopeKind::Class {
-            continue;
-        }
-        let Some(definition) = class_definition(root, &scope.range) else {
-            continue;
-        };
-        let mut bases = Vec::new();
-        if let Some(list) = definition.field(Field::Superclasses) {
-            let mut cursor = list.walk();
-            for base in list.named_children(&mut cursor) {
-                if let Some(name) = names.project_name(base) {
-                    bases.push(name);
-                }
-            }
-        }
-        if super::class_state::keeps_nothing(names, definition) {
-            stateless.push(index.qualname(id));
-        }
-        for (lookup, name) in found_by_name(file, definition) {
-            named.push((lookup, name, index.qualname(id)));
-        }
-        classes.push((index.qualname(id), bases));
-    }
-    let mut instances = Vec::new();
-    for (_, binding) in index.bindings_of(index.module_scope()) {
-        if binding.kind != BindingKind::Assignment {
-            continue;
-        }
-        if let Some(made) = binding
-            .value
-            .as_ref()
-            .and_then(|value| node_at(root, value))
-            .and_then(|value| names.constructed(value))
-        {
-            instances.push((binding.name.clone(), made));
-        }
-    }
-    ClassFacts {
-        classes,
-        instances,
-        stateless,
-        named,
-    }
-}
-
-/// The lookups by name that find the class `definition` (it derives from one of a lookup's
-/// `classes`), each with the name they find it by: its `name=` class keyword, `*` when that
-/// is not a literal, else the class's own name.
-fn found_by_name(file: &FileContext, definition: Node) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let Some(list) = definition.field(Field::Superclasses) else {
-        return found;
-    };
-    let text = file.text;
-    let mut cursor = list.walk();
-    let parts: Vec<Node> = list.named_children(&mut cursor).collect();
-    for lookup in file.name_lookups {
-        let derives = parts.iter().any(|base| {
-            file.index
-                .qualified_name(*base, text)
-                .is_some_and(|q| lookup.classes.contains(&q))
-        });
-        if !derives {
-            continue;
-        }
-        let keyword = parts.iter().find(|p| {
-            p.kind_name() == "keyword_argument"
-                && p.field(Field::Name).map(|n| &text[n.byte_range()])
-                    == lookup.name_keyword.as_deref()
-        });
-        let name = match keyword {
-            Some(keyword) => keyword
-                .field(Field::Value)
-                .and_then(|v| literal_string(text, v))
-                .unwrap_or_else(|| "*".to_owned()),
-            None => match definition.field(Field::Name) {
-                Some(name) => text[name.byte_range()].to_owned(),
-                None => continue,
-            },
-        };
-        found.push((lookup.name.clone(), name));
-    }
-    found
-}
-
-/// The `class_definition` whose body spans `range` (a class scope's): a body of one
-/// statement spans what that statement does, and `node_at` finds the statement.
-fn class_definition<'t>(root: Node<'t>, range: &std::ops::Range<usize>) -> Option<Node<'t>> {
-    let mut node = node_at(root, range)?;
-    loop {
-        let parent = node.parent()?;
-        if node.kind_name() == "block" && parent.kind_name() == "class_definition" {
-            return Some(parent);
-        }
-        if parent.byte_range() != *range {
-            return None;
-        }
-        node = parent;
     }
 }
 

@@ -8,8 +8,8 @@
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::branches::branches;
 use super::file_access::FileAccess;
-use super::shared_databases::branches;
 use crate::codemod::DocumentCollections;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution};

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::branches::{branches, exclusive_branches};
 use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
 use super::shared_collections::{named, remedy};
@@ -329,85 +330,9 @@ fn first_word(file: &FileContext, sql: Node) -> Option<(String, bool)> {
     (!word.is_empty()).then_some((word, rewrites))
 }
 
-/// The alternatives `node` is in, outermost first, up to its function: each conditional
-/// (`if` / `elif` / `else`, a `try`'s handlers and its `else`, `match` cases, `a if c else
-/// b`) by its node and the clause taken. A loop around them runs several clauses in turn: a
-/// conditional inside a loop (of the same function) is left out.
-pub(super) fn branches(node: Node) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    let (mut inner, mut child) = (node, node);
-    while let Some(parent) = child.parent() {
-        match parent.kind_name() {
-            "function_definition" | "lambda" | "class_definition" | "module" => break,
-            "for_statement"
-            | "while_statement"
-            | "list_comprehension"
-            | "set_comprehension"
-            | "dictionary_comprehension"
-            | "generator_expression" => found.clear(),
-            _ => {
-                if let Some(clause) = clause_of(parent, child, inner) {
-                    found.push((parent.id(), clause));
-                }
-            }
-        }
-        (inner, child) = (child, parent);
-    }
-    found.reverse();
-    found
-}
-
-/// Which exclusive clause of `parent` its child `child` (holding `inner`) is, when `parent`
-/// chooses between clauses: `None` for a part that runs whichever is taken (a condition, an
-/// `elif`'s condition, a `try`'s body and `finally`, a case's pattern and guard).
-fn clause_of(parent: Node, child: Node, inner: Node) -> Option<usize> {
-    let index = || {
-        let mut cursor = parent.walk();
-        parent
-            .children(&mut cursor)
-            .position(|c| c.id() == child.id())
-    };
-    match (parent.kind_name(), child.kind_name()) {
-        ("if_statement", "block") => {
-            (parent.field(Field::Consequence) == Some(child)).then(index)?
-        }
-        // An `elif`'s condition runs before the clauses after it: only its body is exclusive.
-        ("if_statement", "elif_clause") => {
-            (child.field(Field::Consequence) == Some(inner)).then(index)?
-        }
-        ("if_statement", "else_clause")
-        | ("try_statement", "except_clause" | "except_group_clause" | "else_clause") => index(),
-        // `match`: its cases are in a block; a case's body is exclusive.
-        ("block", "case_clause")
-            if parent
-                .parent()
-                .is_some_and(|m| m.kind_name() == "match_statement") =>
-        {
-            (child.field(Field::Consequence) == Some(inner)).then(index)?
-        }
-        ("conditional_expression", _) => {
-            let mut cursor = parent.walk();
-            let parts: Vec<Node> = parent
-                .named_children(&mut cursor)
-                .filter(|p| p.kind_name() != "comment")
-                .collect();
-            (parts.len() == 3 && (parts[0] == child || parts[2] == child)).then(index)?
-        }
-        _ => None,
-    }
-}
-
 /// Two accesses in exclusive clauses of one conditional: never both run in one call.
 pub(super) fn exclusive(a: &FileAccess, b: &FileAccess) -> bool {
     exclusive_branches(&a.branches, &b.branches)
-}
-
-/// Two places in exclusive clauses of one conditional, by their [`branches`].
-pub(super) fn exclusive_branches(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
-    a.iter()
-        .zip(b)
-        .find(|(x, y)| x != y)
-        .is_some_and(|(x, y)| x.0 == y.0)
 }
 
 /// What the code `inside` picks does to a shared database: reads rows and then writes them
@@ -553,6 +478,20 @@ pub(super) fn caller_acts(
                 paired.then_some((*m, o))
             })
         });
+        // A write moved here (an insert too: a checked read then an insert is the duplicate
+        // insert) whose caller checked the database before awaiting it through another
+        // coroutine of this file (`if not await user_exists(u): await create_user(u)`).
+        if let Some((read, checking)) = checked_through(file, accesses, &moved, caller, awaiting) {
+            let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
+            let helper = file.text[checking.field(Field::Function)?.byte_range()].to_owned();
+            let then = format!(
+                "which `{caller_name}` checked (line {}, through `{helper}`) before awaiting \
+                 `{name}` (line {})",
+                line_of(checking),
+                line_of(awaiting)
+            );
+            return Some(split_by_caller("writes", read, &then));
+        }
         if let Some((moved, other)) = other {
             let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
             let (does, then) = match moved.write {
@@ -627,6 +566,44 @@ fn split_by_caller(does: &str, access: &FileAccess, then: &str) -> String {
         named(access),
         remedy(access)
     )
+}
+
+/// A read of the database a write in `moved` writes, made by a coroutine of this file that
+/// `caller` awaits before `awaiting` and whose result it tests (a check), with that awaited
+/// call: the check and the act the write's thread hop now splits.
+fn checked_through<'a, 't>(
+    file: &FileContext<'t>,
+    accesses: &'a [FileAccess],
+    moved: &[&FileAccess],
+    caller: ScopeId,
+    awaiting: Node<'t>,
+) -> Option<(&'a FileAccess, Node<'t>)> {
+    let at = branches(awaiting);
+    accesses.iter().find_map(|read| {
+        let helper = read.function?;
+        if !read.database
+            || read.write
+            || !matches!(
+                file.index.scope(helper).kind,
+                crate::semantic::ScopeKind::Function { is_async: true }
+            )
+            || !moved.iter().any(|m| m.write && m.key == read.key)
+        {
+            return None;
+        }
+        file.nodes
+            .calls
+            .iter()
+            .find(|earlier| {
+                earlier.end_byte() <= awaiting.start_byte()
+                    && earlier.parent().is_some_and(|p| p.kind_name() == "await")
+                    && file.index.function_at(earlier.start_byte()) == Some(caller)
+                    && is_checked(file.text, **earlier)
+                    && !exclusive_branches(&branches(**earlier), &at)
+                    && calls_function(file, **earlier, helper)
+            })
+            .map(|earlier| (read, *earlier))
+    })
 }
 
 /// Whether `call` calls the function `function` of this file: by its name where it is a

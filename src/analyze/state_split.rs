@@ -10,13 +10,13 @@
 //!
 //! A write before the read is not a check-then-act (the act is done before the `await`), nor
 //! is a read after the last write; a read and a write in exclusive clauses of one `if` never
-//! both run in one call ([`super::shared_databases::exclusive_branches`]).
+//! both run in one call ([`super::branches::exclusive_branches`]).
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::branches::{branches, exclusive_branches};
 use super::receivers::enclosing_class;
-use super::shared_databases::{branches, exclusive_branches};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 use crate::source::LineIndex;

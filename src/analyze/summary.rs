@@ -222,7 +222,7 @@ pub fn summarize(
         function.call_lines.shrink_to_fit();
     }
     functions.shrink_to_fit();
-    let facts = super::receivers::class_facts(&super::receivers::Names { file, module, map });
+    let facts = super::class_state::class_facts(&super::receivers::Names { file, module, map });
     FileSummary {
         functions,
         targets: targets.names,

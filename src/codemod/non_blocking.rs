@@ -6,30 +6,8 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
-
 use super::names::{is_identifier, is_qualified_name};
-use super::raw::RawMethods;
-
-/// `[[match.non-blocking]]` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawNonBlocking {
-    /// Functions (qualified names) among the codemod's calls.
-    #[serde(default)]
-    pub calls: Vec<String>,
-    /// Methods (`receivers` × `names`) among the codemod's methods.
-    #[serde(default)]
-    pub methods: Vec<RawMethods>,
-    /// The argument's position (0: the first argument after the receiver).
-    pub position: Option<usize>,
-    /// The argument's keyword.
-    pub keyword: Option<String>,
-    /// The values that make the call return at once: `False`, `True`, `None`, a number
-    /// (`0`: equal to `0.0` too) or a qualified name (`os.WNOHANG`, also found as one flag of
-    /// `a | b`).
-    pub values: Vec<String>,
-}
+use super::raw::RawNonBlocking;
 
 /// One value an argument is compared with.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
-
 /// What a call does to the path it names, in a check-then-act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathRaceRole {
@@ -31,22 +29,6 @@ pub struct PathRaceCall {
     /// (`exist_ok`, `missing_ok`).
     pub tolerated_by: Option<String>,
     /// What a second call raises (`builtins.FileExistsError`): a handler of it tolerates it.
-    pub raises: Option<String>,
-}
-
-/// The raw `[[moved-code.path-races]]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawPathRace {
-    /// Qualified names; a path method as `pathlib.Path().mkdir`.
-    pub calls: Vec<String>,
-    /// `check`, `create`, `remove` or `write`.
-    pub role: String,
-    pub path_argument: Option<usize>,
-    pub path_keyword: Option<String>,
-    #[serde(default)]
-    pub path_receiver: bool,
-    pub tolerated_by: Option<String>,
     pub raises: Option<String>,
 }
 

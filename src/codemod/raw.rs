@@ -121,7 +121,7 @@ pub struct RawMatch {
     /// `[[match.non-blocking]]`: the arguments with which a call returns at once
     /// (`block=False`, `timeout=0`, `os.WNOHANG`): no finding, no evidence.
     #[serde(default)]
-    pub non_blocking: Vec<super::non_blocking::RawNonBlocking>,
+    pub non_blocking: Vec<RawNonBlocking>,
     /// Not a finding right after a statement that awaits one of these functions (by last
     /// name: `wait_readable`): the code waited for the socket to be ready.
     #[serde(default)]
@@ -451,7 +451,7 @@ pub struct RawMovedCode {
     pub collections: Vec<super::DocumentCollections>,
     /// `[[moved-code.path-races]]`: calls that check a path or make, write or remove it.
     #[serde(default)]
-    pub path_races: Vec<super::path_race::RawPathRace>,
+    pub path_races: Vec<RawPathRace>,
     /// Handlers (qualified) around an act that tolerate any second call (`builtins.OSError`).
     #[serde(default)]
     pub path_race_handlers: Vec<String>,
@@ -508,4 +508,40 @@ pub struct RawFileAccess {
     pub read_statements: Vec<String>,
     #[serde(default)]
     pub insert_statements: Vec<String>,
+}
+
+/// `[[match.non-blocking]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNonBlocking {
+    /// Functions (qualified names) among the codemod's calls.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Methods (`receivers` × `names`) among the codemod's methods.
+    #[serde(default)]
+    pub methods: Vec<RawMethods>,
+    /// The argument's position (0: the first argument after the receiver).
+    pub position: Option<usize>,
+    /// The argument's keyword.
+    pub keyword: Option<String>,
+    /// The values that make the call return at once: `False`, `True`, `None`, a number
+    /// (`0`: equal to `0.0` too) or a qualified name (`os.WNOHANG`, also found as one flag of
+    /// `a | b`).
+    pub values: Vec<String>,
+}
+
+/// The raw `[[moved-code.path-races]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPathRace {
+    /// Qualified names; a path method as `pathlib.Path().mkdir`.
+    pub calls: Vec<String>,
+    /// `check`, `create`, `remove` or `write`.
+    pub role: String,
+    pub path_argument: Option<usize>,
+    pub path_keyword: Option<String>,
+    #[serde(default)]
+    pub path_receiver: bool,
+    pub tolerated_by: Option<String>,
+    pub raises: Option<String>,
 }
