@@ -22,7 +22,7 @@
 //! 20 ms round trip per statement): two first messages of a member make one row before the fix
 //! and after the safe fix, two with the unsafe fixes.
 //!
-//! `UNFREEZE_S16_BIN` runs the tests against another build of unfreeze (to show they fail on
+//! `UNFREEZE_TEST_BIN` runs the tests against another build of unfreeze (to show they fail on
 //! one without the change).
 
 mod common;
@@ -33,7 +33,7 @@ use std::path::Path;
 use common::{Run, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_S16_BIN")
+    let binary = std::env::var("UNFREEZE_TEST_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
     Run::new(binary).current_dir(dir).args(args)
 }

@@ -15,7 +15,7 @@
 //! (`asyncio.gather`) make one client before and after the safe `fix --write`; with the unsafe
 //! fixes applied they make five, as the caveat says.
 //!
-//! `UNFREEZE_S16_BIN` runs the tests against another build of unfreeze (to show they fail on
+//! `UNFREEZE_TEST_BIN` runs the tests against another build of unfreeze (to show they fail on
 //! one without the change).
 
 mod common;
@@ -26,7 +26,7 @@ use std::path::Path;
 use common::{Run, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_S16_BIN")
+    let binary = std::env::var("UNFREEZE_TEST_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
     Run::new(binary).current_dir(dir).args(args)
 }
