@@ -1,0 +1,454 @@
+//! SQLModel sessions, clickhouse_driver clients, the stripe and MailerLite SDKs and
+//! mplfinance in coroutines (issue 22). The programs run against the real SQLAlchemy and
+//! sqlite3 files (SQLModel is a stand-in subclass of SQLAlchemy's `Session`, as the real one
+//! is) and against stand-ins of the vendor SDKs the tests write outside the project (on
+//! `PYTHONPATH`): each round trip sleeps and records whether it ran on the event loop's thread.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{project, test_python, unfreeze_in, write_files};
+
+/// `unfreeze check --isolated .` in `dir`.
+fn check(dir: &Path) -> common::Output {
+    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
+}
+
+/// `unfreeze fix --write --isolated .` in `dir` (safe fixes only).
+fn fix_write(dir: &Path) -> common::Output {
+    unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."])
+}
+
+fn assert_contains(output: &common::Output, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            output.stdout.contains(expected),
+            "`{expected}` not in:\n{}",
+            output.show()
+        );
+    }
+}
+
+/// Run `main.py` in `dir` with the stand-ins of `site` importable; its stdout (it must
+/// succeed).
+fn run_main(dir: &Path, site: &Path) -> String {
+    let output = Command::new(test_python())
+        .arg("main.py")
+        .current_dir(dir)
+        .env("PYTHONPATH", site)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "main.py failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// SQLModel's `Session` is SQLAlchemy's with `exec` added; the stand-in is the same subclass
+/// over the real SQLAlchemy, recording the thread each `exec` ran on.
+const SQLMODEL_STUB: &str = r#"import threading
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session as _Session
+
+EXEC_ON_LOOP = []
+
+
+class Session(_Session):
+    def exec(self, statement):
+        EXEC_ON_LOOP.append(threading.current_thread() is threading.main_thread())
+        return self.execute(statement)
+"#;
+
+const SQLMODEL_DB: &str = r#"from sqlmodel import Session, create_engine, text
+
+engine = create_engine("sqlite:///shop.db")
+
+
+def setup():
+    with Session(engine) as s:
+        s.execute(text("CREATE TABLE IF NOT EXISTS items (name TEXT)"))
+        s.execute(text("DELETE FROM items"))
+        s.commit()
+
+
+def count_items(session: Session):
+    return session.exec(text("SELECT count(*) FROM items")).scalar()
+"#;
+
+const SQLMODEL_HANDLERS: &str = r#"from sqlmodel import Session, text
+
+from db import count_items, engine
+
+
+async def add_item(name):
+    with Session(engine) as s:
+        s.execute(text("INSERT INTO items (name) VALUES (:n)"), {"n": name})
+        total = s.exec(text("SELECT count(*) FROM items")).scalar()
+        s.commit()
+    return total
+
+
+async def names(session: Session):
+    rows = session.exec(text("SELECT name FROM items ORDER BY name")).all()
+    return [r[0] for r in rows]
+
+
+async def how_many(session: Session):
+    return count_items(session)
+"#;
+
+const SQLMODEL_MAIN: &str = r#"import asyncio
+
+import sqlmodel
+from sqlmodel import Session
+
+import db
+import handlers
+
+
+async def tick(stop):
+    while not stop.is_set():
+        await asyncio.sleep(0.001)
+
+
+async def main():
+    db.setup()
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick(stop))
+    totals = await asyncio.gather(handlers.add_item("pear"), handlers.add_item("apple"))
+    print(sorted(totals))
+    with Session(db.engine) as s:
+        print(await handlers.names(s))
+        print(await handlers.how_many(s))
+    stop.set()
+    await ticker
+    print("exec on the loop:", sqlmodel.EXEC_ON_LOOP)
+
+
+asyncio.run(main())
+"#;
+
+/// A `sqlmodel.Session` is a SQLAlchemy session: its calls are UNF101 findings, a session the
+/// coroutine did not make (a FastAPI `Depends` parameter) gets no fix with the reason, and so
+/// does a helper taking it (UNF401: the two paths agree); the coroutine's own
+/// `with Session(engine) as s:` block moves whole to a worker thread, and the program gives
+/// the same results against a real sqlite file.
+#[test]
+fn sqlmodel_sessions_are_sqlalchemy_sessions() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[("sqlmodel/__init__.py", SQLMODEL_STUB.as_bytes())],
+    );
+    let dir = project(&[
+        ("db.py", SQLMODEL_DB.as_bytes()),
+        ("handlers.py", SQLMODEL_HANDLERS.as_bytes()),
+        ("main.py", SQLMODEL_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:8:9: UNF101 [*] `s.execute`",
+            "handlers.py:9:17: UNF101 [*] `s.exec`",
+            "handlers.py:10:9: UNF101 [*] `s.commit`",
+            "handlers.py:15:12: UNF101 `session.exec`",
+            "no fix: `session.exec` is a call on a SQLAlchemy session, which one call moved on \
+             its own would use from another thread",
+            "handlers.py:20:12: UNF401 `count_items(...)`",
+            "how_many -> count_items -> sqlmodel.Session().exec",
+            "no fix: `count_items` uses the SQLAlchemy session `session`, a parameter its caller \
+             made",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    assert!(
+        before.ends_with("exec on the loop: [True, True, True, True]\n"),
+        "{before}"
+    );
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    let results = |out: &str| out.lines().take(3).collect::<Vec<_>>().join("\n");
+    assert_eq!(results(&after), results(&before), "{}", fixed.show());
+    assert_eq!(results(&after), "[1, 2]\n['apple', 'pear']\n2");
+    // The two `with` blocks ran in worker threads; the session passed in stayed.
+    assert!(
+        after.ends_with("exec on the loop: [False, False, True, True]\n"),
+        "{after}\n{}",
+        fixed.show()
+    );
+}
+
+/// The stripe SDK's resource classes and MailerLite's client: each call records the thread it
+/// ran on and sleeps for a round trip.
+const STRIPE_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+def _trip(name):
+    if threading.current_thread() is threading.main_thread():
+        LOOP_CALLS.append(name)
+    time.sleep(0.05)
+
+
+class Customer:
+    @staticmethod
+    def create(**params):
+        _trip("Customer.create")
+        return {"id": "cus_1", "email": params.get("email")}
+
+    @staticmethod
+    def retrieve(customer_id):
+        _trip("Customer.retrieve")
+        return {"id": customer_id}
+
+
+from stripe import checkout  # noqa: E402
+"#;
+
+const STRIPE_CHECKOUT_STUB: &str = r#"from stripe import _trip
+
+
+class Session:
+    @staticmethod
+    def create(**params):
+        _trip("checkout.Session.create")
+        return {"url": "https://checkout.test/" + params["customer"]}
+"#;
+
+const MAILERLITE_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+class _Subscribers:
+    def create(self, email, **fields):
+        if threading.current_thread() is threading.main_thread():
+            LOOP_CALLS.append("subscribers.create")
+        time.sleep(0.05)
+        return {"data": {"email": email}}
+
+
+class Client:
+    def __init__(self, config):
+        self.subscribers = _Subscribers()
+"#;
+
+const SDK_HANDLERS: &str = r#"import mailerlite as MailerLite
+import stripe
+
+client = MailerLite.Client({"api_key": "test"})
+
+
+async def sign_up(email):
+    customer = stripe.Customer.create(email=email)
+    session = stripe.checkout.Session.create(customer=customer["id"], mode="subscription")
+    client.subscribers.create(email)
+    return session["url"]
+"#;
+
+const SDK_MAIN: &str = r#"import asyncio
+
+import mailerlite
+import stripe
+
+import handlers
+
+
+async def main():
+    print(await asyncio.gather(handlers.sign_up("a@x.test"), handlers.sign_up("b@x.test")))
+    print("on the loop:", stripe.LOOP_CALLS, mailerlite.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// stripe's resource calls and MailerLite's client are thread-safe (stripe keeps one
+/// `requests.Session` per thread, MailerLite makes one request per call): found, each moved to
+/// a worker thread by a safe fix, with the same results.
+#[test]
+fn stripe_and_mailerlite_calls_move_to_worker_threads() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[
+            ("stripe/__init__.py", STRIPE_STUB.as_bytes()),
+            ("stripe/checkout.py", STRIPE_CHECKOUT_STUB.as_bytes()),
+            ("mailerlite/__init__.py", MAILERLITE_STUB.as_bytes()),
+        ],
+    );
+    let dir = project(&[
+        ("handlers.py", SDK_HANDLERS.as_bytes()),
+        ("main.py", SDK_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:8:16: UNF106 [*] `stripe.Customer.create`",
+            "handlers.py:9:15: UNF106 [*] `stripe.checkout.Session.create`",
+            "handlers.py:10:5: UNF106 [*] `client.subscribers.create`",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    assert!(
+        before.ends_with(
+            "on the loop: ['Customer.create', 'checkout.Session.create', 'Customer.create', \
+             'checkout.Session.create'] ['subscribers.create', 'subscribers.create']\n"
+        ),
+        "{before}"
+    );
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    assert_eq!(
+        after,
+        "['https://checkout.test/cus_1', 'https://checkout.test/cus_1']\non the loop: [] []\n",
+        "{}",
+        fixed.show()
+    );
+}
+
+/// A stand-in of clickhouse_driver's `Client`: one connection, which raises when two queries
+/// run on it at once (the real one breaks its stream).
+const CLICKHOUSE_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+class Client:
+    def __init__(self, host="127.0.0.1", **settings):
+        self._busy = threading.Lock()
+
+    def execute(self, query, params=None):
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("Simultaneous queries on one connection")
+        try:
+            if threading.current_thread() is threading.main_thread():
+                LOOP_CALLS.append(query)
+            time.sleep(0.05)
+            return [(1,)]
+        finally:
+            self._busy.release()
+"#;
+
+const CLICKHOUSE_HANDLERS: &str = r#"from clickhouse_driver import Client
+
+shared = Client(host="127.0.0.1")
+
+
+async def own_client(query):
+    client = Client(host="127.0.0.1")
+    return client.execute(query)
+
+
+async def shared_client(query):
+    return shared.execute(query)
+"#;
+
+const CLICKHOUSE_MAIN: &str = r#"import asyncio
+
+import clickhouse_driver
+
+import handlers
+
+
+async def main():
+    print(await asyncio.gather(handlers.own_client("SELECT 1"), handlers.own_client("SELECT 2")))
+    print(await asyncio.gather(handlers.shared_client("SELECT 3"), handlers.shared_client("SELECT 4")))
+    print("on the loop:", clickhouse_driver.LOOP_CALLS)
+
+
+asyncio.run(main())
+"#;
+
+/// A clickhouse_driver client is not thread-safe: the coroutine's own client moves per call
+/// (safe), a shared one gets an unsafe fix with the reason; with the safe fixes applied the
+/// program runs as before, the shared client's queries still on the loop's thread (moved,
+/// the two would overlap on its one connection).
+#[test]
+fn clickhouse_clients_move_only_when_the_coroutine_owns_them() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[("clickhouse_driver/__init__.py", CLICKHOUSE_STUB.as_bytes())],
+    );
+    let dir = project(&[
+        ("handlers.py", CLICKHOUSE_HANDLERS.as_bytes()),
+        ("main.py", CLICKHOUSE_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "handlers.py:8:12: UNF106 [*] `client.execute`",
+            "handlers.py:12:12: UNF106 `shared.execute`",
+            "a clickhouse_driver `Client` holds one connection and is not thread-safe",
+        ],
+    );
+    let before = run_main(dir.path(), site.path());
+    let fixed = fix_write(dir.path());
+    let after = run_main(dir.path(), site.path());
+    assert_eq!(
+        before,
+        "[[(1,)], [(1,)]]\n[[(1,)], [(1,)]]\non the loop: ['SELECT 1', 'SELECT 2', 'SELECT 3', \
+         'SELECT 4']\n"
+    );
+    assert_eq!(
+        after,
+        "[[(1,)], [(1,)]]\n[[(1,)], [(1,)]]\non the loop: ['SELECT 3', 'SELECT 4']\n",
+        "{}",
+        fixed.show()
+    );
+    // The unsafe fix, applied, makes the two queries overlap on the shared connection.
+    unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--isolated",
+            "--no-cache",
+            "--write",
+            "--unsafe-fixes",
+            ".",
+        ],
+    );
+    let unsafe_run = Command::new(test_python())
+        .arg("main.py")
+        .current_dir(dir.path())
+        .env("PYTHONPATH", site.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&unsafe_run.stderr).contains("Simultaneous queries"),
+        "{}",
+        String::from_utf8_lossy(&unsafe_run.stderr)
+    );
+}
+
+/// `mpf.plot(df, savefig=...)` renders a matplotlib figure and writes it: CPU-bound with the
+/// GIL held, as matplotlib's `savefig` is: reported, no fix, a process pool suggested.
+#[test]
+fn mplfinance_plot_is_cpu_bound_without_a_thread_fix() {
+    let dir = project(&[(
+        "charts.py",
+        b"import mplfinance as mpf\n\n\nasync def chart(df):\n    mpf.plot(df, type=\"candle\", savefig=\"chart.png\")\n    return \"chart.png\"\n",
+    )]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "charts.py:5:5: UNF105 `mpf.plot` is CPU-bound work",
+            "no fix: rendering holds the GIL and matplotlib's process-wide drawing lock",
+            "ProcessPoolExecutor()",
+        ],
+    );
+}
