@@ -452,3 +452,161 @@ fn mplfinance_plot_is_cpu_bound_without_a_thread_fix() {
         ],
     );
 }
+
+/// A stand-in of pymongo: collections whose calls record whether they ran on the event loop's
+/// thread (the real ones are thread-safe, and so is this one).
+const PYMONGO_STUB: &str = r#"import threading
+import time
+
+LOOP_CALLS = []
+
+
+class _Collection:
+    def __init__(self):
+        self._docs = {1: {"_id": 1, "name": "ada"}}
+        self._lock = threading.Lock()
+
+    def _trip(self, name):
+        if threading.current_thread() is threading.main_thread():
+            LOOP_CALLS.append(name)
+        time.sleep(0.02)
+
+    def count_documents(self, query):
+        self._trip("count_documents")
+        with self._lock:
+            return len(self._docs)
+
+    def find_one(self, query):
+        self._trip("find_one")
+        with self._lock:
+            return self._docs.get(query["_id"])
+
+
+class _Database:
+    def __getitem__(self, name):
+        return _Collection()
+
+
+class MongoClient:
+    def __init__(self, uri):
+        pass
+
+    def __getitem__(self, name):
+        return _Database()
+"#;
+
+const SIBLING_DATABASE: &str = r#"import pymongo
+
+users = pymongo.MongoClient("mongodb://127.0.0.1:27017")["app"]["users"]
+
+
+def count_users():
+    return users.count_documents({})
+
+
+def find_user(user_id):
+    return users.find_one({"_id": user_id})
+"#;
+
+const SIBLING_STORE: &str = r#"import sqlite3
+
+con = sqlite3.connect("store.db")
+con.execute("CREATE TABLE IF NOT EXISTS seen (id INTEGER)")
+"#;
+
+const SIBLING_BOT: &str = r#"import asyncio
+
+import database
+import pymongo
+from store import con
+
+
+async def stats():
+    return database.count_users()
+
+
+async def user(user_id):
+    return database.find_user(user_id)
+
+
+async def seen():
+    return con.execute("SELECT count(*) FROM seen").fetchone()[0]
+
+
+async def tick(stop):
+    while not stop.is_set():
+        await asyncio.sleep(0.001)
+
+
+async def main():
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick(stop))
+    print(await asyncio.gather(stats(), user(1), seen()))
+    stop.set()
+    await ticker
+    print("on the loop:", pymongo.LOOP_CALLS)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"#;
+
+/// `python app/bot/bot.py` puts `app/bot/` first on `sys.path`, so its `import database` and
+/// `from store import con` are the files beside it, though `bot/` is a package inside the
+/// package `app`: followed there, the pymongo helpers are found (UNF401, safe: the collections
+/// are thread-safe) and the sqlite3 connection made at import time gets no fix (UNF101, its
+/// reason); the fixed script gives the same results with no collection call on the loop.
+#[test]
+fn a_scripts_sibling_modules_imported_by_bare_name_are_followed() {
+    let site = tempfile::tempdir().unwrap();
+    write_files(
+        site.path(),
+        &[("pymongo/__init__.py", PYMONGO_STUB.as_bytes())],
+    );
+    let dir = project(&[
+        ("app/__init__.py", b""),
+        ("app/bot/__init__.py", b""),
+        ("app/bot/database.py", SIBLING_DATABASE.as_bytes()),
+        ("app/bot/store.py", SIBLING_STORE.as_bytes()),
+        ("app/bot/bot.py", SIBLING_BOT.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "app/bot/bot.py:9:12: UNF401 [*] `database.count_users(...)`",
+            "stats -> count_users -> pymongo.MongoClient.*.*().count_documents (blocking call \
+             at app/bot/database.py:7)",
+            "app/bot/bot.py:13:12: UNF401 [*] `database.find_user(...)`",
+            "app/bot/bot.py:17:12: UNF101 `con.execute`",
+            "no fix: `con` is the sqlite3 connection made at import time in app/bot/store.py",
+        ],
+    );
+    let run = |dir: &Path| {
+        let output = Command::new(test_python())
+            .arg("bot/bot.py")
+            .current_dir(dir.join("app"))
+            .env("PYTHONPATH", site.path())
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let before = run(dir.path());
+    assert_eq!(
+        before,
+        "[1, {'_id': 1, 'name': 'ada'}, 0]\non the loop: ['count_documents', 'find_one']\n"
+    );
+    let fixed = fix_write(dir.path());
+    let after = run(dir.path());
+    assert_eq!(
+        after,
+        "[1, {'_id': 1, 'name': 'ada'}, 0]\non the loop: []\n",
+        "{}",
+        fixed.show()
+    );
+}

@@ -592,6 +592,7 @@ mod tests {
             name: "app.cog".to_owned(),
             is_package: false,
             names: vec!["app.cog".to_owned()],
+            siblings: Vec::new(),
         };
         let uses: Vec<String> = with_context("app/cog.py", source, None, |file| {
             SharedFiles::of(file, moved, Some(&module))

@@ -433,6 +433,14 @@ impl Registry {
         &self.codemods
     }
 
+    /// Whether a top-level module name is one whose calls some codemod matches (`redis`,
+    /// `sqlite3`, `pymongo`): a library the catalogue knows.
+    pub fn matches_library(&self, top: &str) -> bool {
+        self.by_call
+            .keys()
+            .any(|call| call.split('.').next() == Some(top))
+    }
+
     /// The requests → httpx mapping of the codemod whose fix migrates requests, if any.
     pub fn httpx_mapping(&self) -> Option<&HttpxMapping> {
         self.codemods.iter().find_map(|c| {

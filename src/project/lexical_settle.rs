@@ -518,6 +518,7 @@ mod tests {
                     // `app` stands for `app/__init__.py`.
                     is_package: !name.contains('.'),
                     names: vec![(*name).to_owned()],
+                    siblings: Vec::new(),
                 };
                 let facts =
                     LexicalFacts::scan_functions(text, registry.interesting_words()).unwrap();

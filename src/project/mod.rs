@@ -17,6 +17,7 @@ mod quiet;
 mod returned;
 mod shared_files;
 mod stateless;
+mod stdlib_names;
 mod summary;
 
 use std::collections::HashMap;
@@ -807,6 +808,7 @@ mod tests {
                 name: name.to_owned(),
                 is_package: false,
                 names: vec![name.to_owned()],
+                siblings: Vec::new(),
             },
             summary: FileSummary {
                 functions,

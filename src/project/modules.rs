@@ -18,6 +18,11 @@ pub struct ModuleInfo {
     pub is_package: bool,
     /// Every name the file is importable under (`name` first).
     pub names: Vec<String>,
+    /// The modules beside the file in its directory that a bare `import x` names when the
+    /// directory is run as a script (`sys.path[0]`): `("database", "bot.database")` for
+    /// `bot/bot.py` next to `bot/database.py`, sorted. Only names no module of the project
+    /// has as its absolute name, and none of the standard library's.
+    pub siblings: Vec<(String, String)>,
 }
 
 /// Every discovered file's module names, and the top-level names the project defines.
@@ -100,6 +105,10 @@ impl ModuleMap {
                 .or_insert_with(|| dir.join("__init__.py").is_file())
         };
         let mut map = ModuleMap::default();
+        // Per directory, the bare name and the module name of each importable module in it
+        // (a file's stem, a package directory's name); per file, its directory.
+        let mut in_directory: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
+        let mut directories: HashMap<PathBuf, PathBuf> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
             let path = absolute(file);
             let Some(parent) = path.parent() else {
@@ -215,16 +224,67 @@ impl ModuleMap {
                 map.by_name.entry(name.clone()).or_insert(index);
             }
             let is_package = path.file_stem().is_some_and(|s| s == "__init__");
+            if importable {
+                in_directory
+                    .entry(parent.to_path_buf())
+                    .or_default()
+                    .push((bare_name(&path), names[0].clone()));
+                if is_package && let Some(up) = parent.parent() {
+                    in_directory
+                        .entry(up.to_path_buf())
+                        .or_default()
+                        .push((bare_name(parent), names[0].clone()));
+                }
+            }
+            directories.insert(file.clone(), parent.to_path_buf());
             map.modules.insert(
                 file.clone(),
                 ModuleInfo {
                     name: names[0].clone(),
                     is_package,
                     names,
+                    siblings: Vec::new(),
                 },
             );
         }
+        // A script's directory is the first entry of `sys.path`: `import database` in
+        // `bot/bot.py`, run as `python bot/bot.py`, is `bot/database.py`, though `bot/` has an
+        // `__init__.py` or sits in a package. Resolved so only where no module of the project
+        // has that absolute name (`database.py` at a root wins) and the name is not the
+        // standard library's.
+        for (file, directory) in &directories {
+            let Some(beside) = in_directory.get(directory) else {
+                continue;
+            };
+            let mut siblings: Vec<(String, String)> = beside
+                .iter()
+                .filter(|(bare, full)| {
+                    is_identifier(bare)
+                        && bare != full
+                        && !map.by_name.contains_key(bare)
+                        && !super::stdlib_names::is_stdlib(bare)
+                })
+                .cloned()
+                .collect();
+            if siblings.is_empty() {
+                continue;
+            }
+            siblings.sort();
+            siblings.dedup_by(|a, b| a.0 == b.0);
+            if let Some(module) = map.modules.get_mut(file) {
+                module.siblings = siblings;
+            }
+        }
         map
+    }
+
+    /// Drop the script siblings named like a library (`is_library`: a name the codemods
+    /// match, `redis` for `app/redis.py`): such a file wraps the library more often than it
+    /// stands in for it.
+    pub fn drop_siblings_named(&mut self, is_library: impl Fn(&str) -> bool) {
+        for module in self.modules.values_mut() {
+            module.siblings.retain(|(bare, _)| !is_library(bare));
+        }
     }
 
     /// The module a discovered file is, as the path was discovered.
@@ -272,13 +332,35 @@ impl ModuleMap {
     }
 }
 
+/// A file's or package directory's name as a bare import spells it (`database` for
+/// `bot/database.py`, `helpers` for `bot/helpers`).
+fn bare_name(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.strip_suffix(".py")
+        .or_else(|| name.strip_suffix(".pyi"))
+        .unwrap_or(&name)
+        .to_owned()
+}
+
 /// An import's qualified name made absolute: `.helpers.load` in module `app.api` is
-/// `app.helpers.load`; in package `app` (its `__init__.py`) it is `app.helpers.load` too.
-/// `None` when the dots climb above the top of the package.
+/// `app.helpers.load`; in package `app` (its `__init__.py`) it is `app.helpers.load` too; a
+/// bare name of a script's sibling (`database.db` in `bot/bot.py`, [`ModuleInfo::siblings`])
+/// is the sibling's (`bot.database.db`). `None` when the dots climb above the top of the
+/// package.
 pub fn absolute_name(module: &ModuleInfo, qualified: &str) -> Option<String> {
     let rest = qualified.trim_start_matches('.');
     let dots = qualified.len() - rest.len();
     if dots == 0 {
+        let (first, tail) = match qualified.split_once('.') {
+            Some((first, tail)) => (first, Some(tail)),
+            None => (qualified, None),
+        };
+        if let Some((_, full)) = module.siblings.iter().find(|(bare, _)| bare == first) {
+            return Some(match tail {
+                Some(tail) => format!("{full}.{tail}"),
+                None => full.clone(),
+            });
+        }
         return Some(qualified.to_owned());
     }
     let mut parts: Vec<&str> = module.name.split('.').collect();
@@ -356,6 +438,46 @@ mod tests {
     }
 
     #[test]
+    fn a_scripts_siblings_resolve_by_their_bare_names_unless_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let paths = [
+            "bot/__init__.py",
+            "bot/bot.py",
+            "bot/database.py",
+            "bot/config.py",
+            "bot/json.py",
+            "bot/redis.py",
+            "bot/helpers/__init__.py",
+            "config.py",
+        ];
+        for file in paths {
+            write(root, file);
+        }
+        let files: Vec<PathBuf> = paths.iter().map(|f| root.join(f)).collect();
+        let mut map = ModuleMap::build(&[root.to_path_buf()], &files);
+        map.drop_siblings_named(|name| name == "redis");
+        let bot = map.module(&root.join("bot/bot.py")).unwrap().clone();
+        let resolve = |q: &str| absolute_name(&bot, q);
+        // `bot/database.py` beside the script; a package directory beside it too.
+        assert_eq!(resolve("database.db").as_deref(), Some("bot.database.db"));
+        assert_eq!(resolve("database").as_deref(), Some("bot.database"));
+        assert_eq!(resolve("helpers.f").as_deref(), Some("bot.helpers.f"));
+        // `config.py` at the root is the module `config`; the standard library's `json` and a
+        // library the catalogue knows stay theirs.
+        assert_eq!(resolve("config.KEY").as_deref(), Some("config.KEY"));
+        assert_eq!(resolve("json.loads").as_deref(), Some("json.loads"));
+        assert_eq!(resolve("redis.Redis").as_deref(), Some("redis.Redis"));
+        // A file in another directory does not see them.
+        let top = map.module(&root.join("config.py")).unwrap();
+        assert_eq!(
+            absolute_name(top, "database.db").as_deref(),
+            Some("database.db")
+        );
+        assert!(!map.is_project_name("database.db"));
+    }
+
+    #[test]
     fn a_root_spelled_with_a_trailing_or_doubled_separator_names_the_same_modules() {
         // `a.b.c.mod` comes only from the root (the walk up a namespace package stops two
         // directories above the module).
@@ -421,6 +543,7 @@ mod tests {
             name: "app.sub.db".into(),
             is_package: false,
             names: vec![],
+            siblings: Vec::new(),
         };
         assert_eq!(
             absolute_name(&module, ".models.User").as_deref(),
@@ -435,6 +558,7 @@ mod tests {
             name: "app".into(),
             is_package: true,
             names: vec![],
+            siblings: Vec::new(),
         };
         assert_eq!(
             absolute_name(&package, ".api.handler").as_deref(),

@@ -275,6 +275,7 @@ mod tests {
                 name: "m".to_owned(),
                 is_package: false,
                 names: vec!["m".to_owned()],
+                siblings: Vec::new(),
             },
             summary: FileSummary {
                 functions: vec![create_conn, get_db, cursor_only, handler],

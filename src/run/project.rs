@@ -58,7 +58,8 @@ pub(super) fn analyze_files(
             None,
         );
     }
-    let map = ModuleMap::build(roots, files);
+    let mut map = ModuleMap::build(roots, files);
+    map.drop_siblings_named(|name| registry.matches_library(name));
     let shape = Shape::of(files, Some(&map));
     let caching = cache.is_some();
     let mut cache = cache;

@@ -31,6 +31,7 @@ pub fn stdin_outcome(
             .unwrap_or_else(|| "stdin".to_owned()),
         is_package: false,
         names: Vec::new(),
+        siblings: Vec::new(),
     };
     let module = ModuleInfo {
         names: vec![module.name.clone()],
