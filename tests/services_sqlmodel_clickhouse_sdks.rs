@@ -610,3 +610,106 @@ fn a_scripts_sibling_modules_imported_by_bare_name_are_followed() {
         fixed.show()
     );
 }
+
+const CLASS_SESSION_DBPROC: &str = r#"from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+
+class Baydb:
+    engine = create_engine("sqlite:///members.db")
+    DBSession = sessionmaker(bind=engine)
+    session = DBSession()
+    conn = engine.connect()
+
+
+def setup():
+    Baydb.session.execute(text("CREATE TABLE IF NOT EXISTS members (id INTEGER, points INTEGER)"))
+    Baydb.session.execute(text("DELETE FROM members"))
+    Baydb.session.execute(text("INSERT INTO members VALUES (1, 0)"))
+    Baydb.session.commit()
+"#;
+
+const CLASS_SESSION_COG: &str = r#"from sqlalchemy import text
+
+from utilities.dbproc import Baydb
+
+
+class Points:
+    global session
+    session = Baydb.session
+
+    async def addpoints(self, member_id, value):
+        row = session.execute(text("SELECT points FROM members WHERE id = :i"), {"i": member_id}).fetchone()
+        session.execute(text("UPDATE members SET points = :p WHERE id = :i"), {"p": row[0] + value, "i": member_id})
+        session.commit()
+        return row[0] + value
+
+    async def total(self):
+        return Baydb.session.execute(text("SELECT sum(points) FROM members")).scalar()
+"#;
+
+const CLASS_SESSION_MAIN: &str = r#"import asyncio
+
+from cogs.points import Points
+from utilities.dbproc import setup
+
+
+async def main():
+    setup()
+    cog = Points()
+    print(await cog.addpoints(1, 5), await cog.addpoints(1, 2), await cog.total())
+
+
+asyncio.run(main())
+"#;
+
+/// A SQLAlchemy session kept as a class attribute of a class of another module
+/// (dark-echo/Bay-Oh-Woolph: `class Baydb: session = DBSession()`, then in a cog
+/// `global session; session = Baydb.session` or `Baydb.session.execute(...)`): its calls in
+/// coroutines are found and get no fix, with the reason (the session is made at import time
+/// and shared); the fixed program is unchanged and runs as before against a real sqlite file.
+#[test]
+fn a_session_kept_on_an_imported_class_is_followed() {
+    let dir = project(&[
+        ("utilities/__init__.py", b""),
+        ("utilities/dbproc.py", CLASS_SESSION_DBPROC.as_bytes()),
+        ("cogs/__init__.py", b""),
+        ("cogs/points.py", CLASS_SESSION_COG.as_bytes()),
+        ("main.py", CLASS_SESSION_MAIN.as_bytes()),
+    ]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &[
+            "cogs/points.py:11:15: UNF101 `session.execute`",
+            "cogs/points.py:13:9: UNF101 `session.commit`",
+            "no fix: `Baydb.session` is the SQLAlchemy session made at import time in \
+             utilities/dbproc.py, so the call is not moved to a worker thread",
+            "cogs/points.py:17:16: UNF101 `Baydb.session.execute`",
+        ],
+    );
+    let site = tempfile::tempdir().unwrap();
+    let before = run_main(dir.path(), site.path());
+    assert_eq!(before, "5 7 7\n");
+    let points = std::fs::read_to_string(dir.path().join("cogs/points.py")).unwrap();
+    fix_write(dir.path());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("cogs/points.py")).unwrap(),
+        points
+    );
+    assert_eq!(run_main(dir.path(), site.path()), before);
+}
+
+/// In one module: `Store.session.commit()` on a class attribute is the session's call.
+#[test]
+fn a_class_attribute_of_the_module_has_the_kind_of_its_value() {
+    let dir = project(&[(
+        "store.py",
+        b"from sqlalchemy import create_engine\nfrom sqlalchemy.orm import Session\n\n\nclass Store:\n    session = Session(create_engine(\"sqlite://\"))\n\n\nasync def save():\n    Store.session.commit()\n",
+    )]);
+    let output = check(dir.path());
+    assert_contains(
+        &output,
+        &["store.py:10:5: UNF101 `Store.session.commit`", "no fix:"],
+    );
+}

@@ -144,10 +144,20 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
     let root = file.parsed.tree.root_node();
     let mut globals: Vec<AffineGlobal> = Vec::new();
     for (_, binding) in index.bindings() {
-        if binding.scope != index.module_scope()
-            || binding.kind != BindingKind::Assignment
-            || globals.iter().any(|g| g.name == binding.name)
-        {
+        // A module global, or an attribute of a module-level class (`Baydb.session`, bound
+        // in the class body): both made at import time and shared by every importer.
+        let name = if binding.scope == index.module_scope() {
+            binding.name.clone()
+        } else {
+            let scope = index.scope(binding.scope);
+            match (&scope.kind, &scope.name) {
+                (ScopeKind::Class, Some(class)) if scope.parent == Some(index.module_scope()) => {
+                    format!("{class}.{}", binding.name)
+                }
+                _ => continue,
+            }
+        };
+        if binding.kind != BindingKind::Assignment || globals.iter().any(|g| g.name == name) {
             continue;
         }
         let Some(value) = binding.value.as_ref().and_then(|v| node_at(root, v)) else {
@@ -169,7 +179,7 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
                     .collect();
                 affine_members.sort_by(|a, b| a.kind.cmp(&b.kind));
                 globals.push(AffineGlobal {
-                    name: binding.name.clone(),
+                    name: name.clone(),
                     kind,
                     label: String::new(),
                     why: String::new(),
@@ -185,7 +195,7 @@ pub(super) fn affine_globals(file: &FileContext, registry: &Registry) -> Vec<Aff
             continue;
         }
         globals.push(AffineGlobal {
-            name: binding.name.clone(),
+            name: name.clone(),
             kind,
             label: label.to_owned(),
             why: family.why.clone(),
@@ -229,8 +239,9 @@ pub(super) fn imported_receiver(
         .then(|| format!("{absolute}.{method}"))
 }
 
-/// How many members past an imported name [`member_chain`] follows.
-const MAX_MEMBERS: usize = 4;
+/// How many members past an imported name [`member_chain`] follows (a method call counts
+/// two: `session.query(X).filter_by(k=v).update(...)` is four).
+const MAX_MEMBERS: usize = 8;
 
 /// The qualified name of an imported name followed by members: an attribute (`.users`), a
 /// subscript (`[]`, whatever the key) or a method call (`.get_collection()`, whatever the

@@ -315,7 +315,15 @@ impl Registry {
         let thread_affine_methods = by_call
             .keys()
             .filter_map(|call| call.rsplit_once("()."))
-            .filter(|(kind, _)| thread_affine.contains_key(*kind) || imported_kinds.contains(*kind))
+            .filter(|(kind, _)| {
+                thread_affine.contains_key(*kind)
+                    || imported_kinds.contains(*kind)
+                    // A chain of one: `session.query(X).filter_by(...).update(...)`.
+                    || thread_affine.keys().any(|affine| {
+                        kind.strip_prefix(affine.as_str())
+                            .is_some_and(|rest| rest.starts_with("()."))
+                    })
+            })
             .map(|(_, method)| method.to_owned())
             .collect();
         let mut thread_safe = ThreadSafe::default();

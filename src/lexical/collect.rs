@@ -549,6 +549,11 @@ impl<'t> Scanner<'t, '_> {
                 {
                     ChainReceiver::OwnAttribute(name)
                 }
+                (Token::Name(name), Token::Dot, Token::Name(_))
+                    if !matches!(self.recent(5), Token::Dot | Token::CloseParen) =>
+                {
+                    ChainReceiver::ClassAttribute(name)
+                }
                 (Token::Name(_), Token::Dot, _) => ChainReceiver::Unknown,
                 _ => ChainReceiver::Other,
             };

@@ -302,6 +302,21 @@ mod tests {
     }
 
     #[test]
+    fn a_method_on_a_class_attribute_counts_when_the_class_body_binds_its_kind() {
+        let class = |value: &str| {
+            format!(
+                "import sqlite3\nclass Store:\n    con = {value}\nasync def f():\n    Store.con.commit()\n"
+            )
+        };
+        assert!(needs(&class("sqlite3.connect(\"x.db\")")));
+        assert!(!needs(&class("{}")));
+        // Not after a longer chain or a call.
+        assert!(!needs(
+            "import sqlite3\nclass Store:\n    con = sqlite3.connect(\"x\")\nasync def f(a):\n    a.b.con.commit()\n"
+        ));
+    }
+
+    #[test]
     fn a_method_counts_only_on_a_receiver_whose_kind_may_be_its_class() {
         let kind = "import requests\nKIND = requests.Session\n";
         for (body, through) in [

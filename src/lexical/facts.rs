@@ -113,6 +113,9 @@ pub(super) struct AttributeCall<'t> {
 pub(super) enum ChainReceiver<'t> {
     /// `self.name` or `cls.name`.
     OwnAttribute(&'t str),
+    /// `Name.attr`, `Name` a plain name other than `self` / `cls`: a class attribute
+    /// (`Baydb.session`), whose kind is its value's in the class body.
+    ClassAttribute(&'t str),
     /// An attribute of anything else, other than `parent` (`a.b.get()`, `self.a.b.get()`):
     /// no kind.
     Unknown,
@@ -234,6 +237,9 @@ impl<'t> LexicalFacts<'t> {
                                 self.may_hold_object(receiver, attribute.scope, call)
                             }
                             (_, ChainReceiver::Unknown) => false,
+                            (_, ChainReceiver::ClassAttribute(name)) => {
+                                self.may_hold_object_somewhere(name, call)
+                            }
                             (_, ChainReceiver::OwnAttribute(name)) => {
                                 call.is_method && self.own_attributes.contains(name)
                             }
@@ -340,20 +346,37 @@ impl<'t> LexicalFacts<'t> {
         bindings
             .iter()
             .filter(|(bound_in, _)| self.sees_binding(receiver, scope, *bound_in))
-            .any(|(_, kind)| match kind {
-                None => true,
-                Some(kind) => {
-                    // The value's first name may hold the object itself (`t = s`,
-                    // `s = self.session`); any name may be an alias of the class.
-                    kind.first().is_some_and(|&first| {
-                        matches!(first, "self" | "cls") || self.typed.contains_key(first)
-                    }) || kind.iter().any(|&word| {
-                        words.words.iter().any(|w| w == word)
-                            || self.is_bound(word)
-                            || self.import_aliases.contains(word)
-                    })
-                }
+            .any(|(_, kind)| self.kind_may_be(kind.as_deref(), words))
+    }
+
+    /// Whether some binding of `name`, in any scope (a class body's for `Baydb.session`),
+    /// may hold an object of the method's class.
+    fn may_hold_object_somewhere(&self, name: &str, words: &CallWords) -> bool {
+        words.is_method
+            && self.typed.get(name).is_some_and(|bindings| {
+                bindings
+                    .iter()
+                    .any(|(_, kind)| self.kind_may_be(kind.as_deref(), words))
             })
+    }
+
+    /// Whether a binding whose value or annotation has the words `kind` (`None`: not known)
+    /// may hold an object of the method's class.
+    fn kind_may_be(&self, kind: Option<&[&str]>, words: &CallWords) -> bool {
+        match kind {
+            None => true,
+            Some(kind) => {
+                // The value's first name may hold the object itself (`t = s`,
+                // `s = self.session`); any name may be an alias of the class.
+                kind.first().is_some_and(|&first| {
+                    matches!(first, "self" | "cls") || self.typed.contains_key(first)
+                }) || kind.iter().any(|&word| {
+                    words.words.iter().any(|w| w == word)
+                        || self.is_bound(word)
+                        || self.import_aliases.contains(word)
+                })
+            }
+        }
     }
 
     /// Whether code in scope `scope` sees a binding of `name` made in scope `bound_in`: that

@@ -85,6 +85,19 @@ impl SemanticIndex {
         if depth > MAX_DEPTH {
             return None;
         }
+        // `Baydb.session.commit` of a class of the file keeping a session: the method of the
+        // class attribute's kind, before the name the class qualifies it with.
+        if callee.kind_name() == "attribute"
+            && let Some(object) = callee.field(Field::Object)
+            && object.kind_name() == "attribute"
+            && let Some(class) = object.field(Field::Object)
+            && class.kind_name() == "identifier"
+            && let Some(member) = object.field(Field::Attribute)
+            && let Some(method) = callee.field(Field::Attribute)
+            && let Some(kind) = self.class_attribute_kind(class, member, root, source, depth)
+        {
+            return Some(format!("{kind}().{}", &source[method.byte_range()]));
+        }
         if let Some(qualified) = self.qualified_name(callee, source) {
             return Some(qualified);
         }
@@ -246,6 +259,11 @@ impl SemanticIndex {
         {
             return Some(kind);
         }
+        if object.kind_name() == "identifier"
+            && let Some(kind) = self.class_attribute_kind(object, attribute, root, source, depth)
+        {
+            return Some(kind);
+        }
         if object.kind_name() != "identifier"
             || !matches!(&source[object.byte_range()], "self" | "cls")
         {
@@ -282,6 +300,40 @@ impl SemanticIndex {
         kinds
             .all(|k| k.as_deref() == Some(first.as_str()))
             .then_some(first)
+    }
+
+    /// `Baydb.session` where `Baydb` is a class of the file whose body binds `session =
+    /// DBSession()`: the kind of that value (a class attribute, shared by every user of the
+    /// class).
+    fn class_attribute_kind(
+        &self,
+        object: Node,
+        attribute: Node,
+        root: Node,
+        source: &str,
+        depth: usize,
+    ) -> Option<String> {
+        let name = &source[object.byte_range()];
+        let Resolution::Binding(id) = self.resolve_name(name, object.start_byte()) else {
+            return None;
+        };
+        let class = self.binding(id);
+        if class.kind != BindingKind::Class {
+            return None;
+        }
+        let (scope, _) = self.scopes().find(|(_, scope)| {
+            scope.kind == ScopeKind::Class
+                && scope.parent == Some(class.scope)
+                && scope.name.as_deref() == Some(name)
+                && scope.range.start >= class.range.end
+        })?;
+        let attribute = self.binding_in_scope(scope, &source[attribute.byte_range()])?;
+        let binding = self.binding(attribute);
+        if binding.kind != BindingKind::Assignment {
+            return None;
+        }
+        let value = node_at(root, binding.value.as_ref()?)?;
+        self.object_kind_at_depth(value, root, source, depth + 1)
     }
 
     /// `Path`, `pathlib.Path`, `Optional[Path]`, `Path | None`, `"Path"` → `pathlib.Path`;
