@@ -71,6 +71,7 @@ fn benches(c: &mut Criterion) {
             name: "app.bench".to_owned(),
             is_package: false,
             names: vec!["app.bench".to_owned()],
+            siblings: Vec::new(),
         };
         let evidence = EvidenceCalls::new(&registry);
         group.bench_function("lexical", |b| {
