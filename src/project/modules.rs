@@ -269,6 +269,15 @@ impl ModuleMap {
             if siblings.is_empty() {
                 continue;
             }
+            // Only the names the file imports: a module added beside it that it does not
+            // import changes nothing of it (its cached results stay).
+            let imported = std::fs::read(file)
+                .map(|bytes| bare_imports(&String::from_utf8_lossy(&bytes)))
+                .unwrap_or_default();
+            siblings.retain(|(bare, _)| imported.contains(bare.as_str()));
+            if siblings.is_empty() {
+                continue;
+            }
             siblings.sort();
             siblings.dedup_by(|a, b| a.0 == b.0);
             if let Some(module) = map.modules.get_mut(file) {
@@ -330,6 +339,30 @@ impl ModuleMap {
         self.tops
             .contains(dotted.split('.').next().unwrap_or(dotted))
     }
+}
+
+/// The first names of the modules a file's import statements name without a leading dot
+/// (`import database`, `import a.b as c`, `from database import db`: `database`, `a`), on any
+/// line, indented or not: which of a script's siblings the file may import.
+fn bare_imports(text: &str) -> HashSet<String> {
+    let first = |module: &str| -> Option<String> {
+        let module = module.trim();
+        let name = module.split(['.', ' ']).next()?;
+        is_identifier(name).then(|| name.to_owned())
+    };
+    let mut found = HashSet::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("import ") {
+            let rest = rest.split('#').next().unwrap_or(rest);
+            found.extend(rest.split(',').filter_map(first));
+        } else if let Some(rest) = line.strip_prefix("from ")
+            && let Some((module, _)) = rest.split_once(" import")
+        {
+            found.extend(first(module));
+        }
+    }
+    found
 }
 
 /// A file's or package directory's name as a bare import spells it (`database` for
@@ -454,6 +487,11 @@ mod tests {
         for file in paths {
             write(root, file);
         }
+        std::fs::write(
+            root.join("bot/bot.py"),
+            "import json, redis\nimport helpers\nfrom database import db\n\ndef f():\n    import config\n",
+        )
+        .unwrap();
         let files: Vec<PathBuf> = paths.iter().map(|f| root.join(f)).collect();
         let mut map = ModuleMap::build(&[root.to_path_buf()], &files);
         map.drop_siblings_named(|name| name == "redis");
@@ -475,6 +513,20 @@ mod tests {
             Some("database.db")
         );
         assert!(!map.is_project_name("database.db"));
+        // A sibling the file does not import is not among its siblings (a module added
+        // beside it leaves its cache key alone).
+        let database = map.module(&root.join("bot/database.py")).unwrap();
+        assert!(database.siblings.is_empty(), "{:?}", database.siblings);
+    }
+
+    #[test]
+    fn bare_imports_are_the_first_names_of_absolute_imports() {
+        let found = bare_imports(
+            "import os.path as p, database  # x\nfrom store import con\nfrom . import y\n    from helpers.io import f\nx = 'import no'\n",
+        );
+        let mut found: Vec<&str> = found.iter().map(String::as_str).collect();
+        found.sort_unstable();
+        assert_eq!(found, ["database", "helpers", "os", "store"]);
     }
 
     #[test]
