@@ -34,6 +34,7 @@ mod startup_hooks;
 mod state_split;
 mod summary;
 mod suppression;
+mod suspends;
 mod syntax_error;
 mod target;
 mod unit_of_work;

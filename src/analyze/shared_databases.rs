@@ -17,6 +17,7 @@ use super::file_access::FileAccess;
 use super::path_key::{argument, parameter_position};
 use super::shared_collections::{named, remedy};
 use super::state_split::is_checked;
+use super::suspends::{suspends_before, suspends_between};
 use crate::codemod::{DatabaseStatements, FileAccessKind, MovedCode};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::SqlArg;
@@ -339,6 +340,7 @@ pub(super) fn exclusive(a: &FileAccess, b: &FileAccess) -> bool {
 /// in a later statement (lost update), or reads it in one hop of a coroutine that writes it
 /// in a later one, or writes it after an earlier hop read it (check-then-act).
 pub(super) fn database_race(
+    file: &FileContext,
     accesses: &[FileAccess],
     inside: &impl Fn(&FileAccess) -> bool,
 ) -> Option<String> {
@@ -367,9 +369,18 @@ pub(super) fn database_race(
             ));
         }
     }
-    // Two hops of one coroutine: the check and the act no longer run at once.
+    // Two hops of one coroutine: the check and the act no longer run at once — unless the
+    // coroutine already suspended between them on every path (the hop opens no new window).
     let split = |a: &FileAccess, b: &FileAccess| {
-        a.key == b.key && a.function.is_some() && a.function == b.function && !inside(b)
+        let (first, second) = match a.range.start < b.range.start {
+            true => (a, b),
+            false => (b, a),
+        };
+        a.key == b.key
+            && a.function.is_some()
+            && a.function == b.function
+            && !inside(b)
+            && !suspends_between(file, first.range.end, second.range.end.saturating_sub(1))
     };
     for access in &moved {
         let other = accesses.iter().find(|o| {
@@ -407,6 +418,21 @@ pub(super) fn database_race(
         }
     }
     None
+}
+
+/// Whether the coroutine `function` suspends on every path from its start to the access.
+fn suspends_before_in(file: &FileContext, function: ScopeId, access: &FileAccess) -> bool {
+    let range = &file.index.scope(function).range;
+    let root = file.parsed.tree.root_node();
+    root.descendant_for_byte_range(range.start, range.end)
+        .and_then(|n| {
+            let mut node = n;
+            while node.kind_name() != "function_definition" {
+                node = node.parent()?;
+            }
+            node.field(Field::Body)
+        })
+        .is_some_and(|body| suspends_before(file, body, access.range.end.saturating_sub(1)))
 }
 
 /// The helpers a check and its act are made through, for a message: " between
@@ -475,13 +501,21 @@ pub(super) fn caller_acts(
                 let paired = m.key == o.key
                     && ((!m.write && o.write && after && awaited_checked)
                         || (m.write && !m.inserts && !o.write && before && checked(o)));
-                paired.then_some((*m, o))
+                // Unless the caller already suspends between its check and the await, or
+                // this coroutine before its act: that window is not new.
+                let already = m.write
+                    && (suspends_between(file, o.range.end, awaiting.start_byte())
+                        || suspends_before_in(file, function, m));
+                (paired && !already).then_some((*m, o))
             })
         });
         // A write moved here (an insert too: a checked read then an insert is the duplicate
         // insert) whose caller checked the database before awaiting it through another
         // coroutine of this file (`if not await user_exists(u): await create_user(u)`).
-        if let Some((read, checking)) = checked_through(file, accesses, &moved, caller, awaiting) {
+        if let Some((read, checking)) = checked_through(file, accesses, &moved, caller, awaiting)
+            && !suspends_between(file, checking.end_byte(), awaiting.start_byte())
+            && !moved.iter().any(|m| suspends_before_in(file, function, m))
+        {
             let caller_name = file.index.scope(caller).name.clone().unwrap_or_default();
             let helper = file.text[checking.field(Field::Function)?.byte_range()].to_owned();
             let then = format!(
@@ -527,6 +561,11 @@ pub(super) fn caller_acts(
         return None;
     };
     moved.iter().find_map(|m| {
+        // A write this coroutine makes only after it suspended on every path: the caller's
+        // check was already apart from it.
+        if m.write && suspends_before_in(file, function, m) {
+            return None;
+        }
         let act = acts.iter().find(|a| {
             Some(&a.key) == m.project_key.as_ref()
                 && a.writes_after != m.write

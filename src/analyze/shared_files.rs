@@ -19,6 +19,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::file_access::FileAccess;
+use super::suspends::suspends_between;
 use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::called_accesses::{bind_parameters, carried_accesses, module_calls, through_calls};
@@ -227,13 +228,17 @@ impl SharedFiles {
     /// What the code in `range` (of `function`, or a moved block when `None` is given for
     /// it) does to a shared file, for a hazard's message: "reads and rewrites the file
     /// `MATCH_DATES_PATH`", "reads the file `self.path`, which `save` (line 9) writes".
-    pub(super) fn hazard_in(&self, inside: impl Fn(&FileAccess) -> bool) -> Option<String> {
+    pub(super) fn hazard_in(
+        &self,
+        file: &FileContext,
+        inside: impl Fn(&FileAccess) -> bool,
+    ) -> Option<String> {
         // A scratch file at a fixed path: what its runs do to each other is the hazard,
         // whatever else the same function does to the file.
         if let Some(scratch) = self.fixed_scratch(&inside) {
             return Some(scratch);
         }
-        let race = self.race_in(&inside);
+        let race = self.race_in(file, &inside);
         let temporary = self.fixed_temporary(&inside);
         match (race, temporary) {
             (Some(race), Some(temporary)) => Some(format!("{race}; it also {temporary}")),
@@ -307,8 +312,8 @@ impl SharedFiles {
 
     /// What the code `inside` picks does to a file the module, or another, also reads or
     /// writes.
-    fn race_in(&self, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
-        if let Some(race) = database_race(&self.accesses, inside) {
+    fn race_in(&self, file: &FileContext, inside: &impl Fn(&FileAccess) -> bool) -> Option<String> {
+        if let Some(race) = database_race(file, &self.accesses, inside) {
             return Some(race);
         }
         let moved: Vec<&FileAccess> = self
@@ -336,9 +341,17 @@ impl SharedFiles {
                 .filter(|a| a.key == first.key && a.write != first.write)
         };
         // The load and the save of one coroutine, each moved on its own: the change between
-        // them no longer runs at once with them.
-        if let Some(other) =
-            others().find(|a| first.function.is_some() && a.function == first.function)
+        // them no longer runs at once with them (unless the coroutine already suspended
+        // between them on every path: that window is not new).
+        let new_split = |a: &FileAccess| {
+            let (earlier, later) = match a.range.start < first.range.start {
+                true => (a, *first),
+                false => (*first, a),
+            };
+            !suspends_between(file, earlier.range.end, later.range.end.saturating_sub(1))
+        };
+        if let Some(other) = others()
+            .find(|a| first.function.is_some() && a.function == first.function && new_split(a))
         {
             // One side in another module, whose own use of the file races too: that race,
             // named by the settling, is said as before (either makes the move unsafe).

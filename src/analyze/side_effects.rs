@@ -87,7 +87,7 @@ pub(super) fn record_hazards(
     }
     let shared = shared_files(file, moved);
     for (&scope, _) in by_scope.iter() {
-        if let Some(what) = shared.hazard_in(|a| a.function == Some(scope)) {
+        if let Some(what) = shared.hazard_in(file, |a| a.function == Some(scope)) {
             let function = index.scope(scope);
             // Recorded at the function's first byte: `record` finds the function from there.
             let start = function.range.start;
@@ -275,7 +275,7 @@ pub(super) fn moved_block_hazard(
         });
     }
     let shared = shared_files(file, moved)
-        .hazard_in(|a| inside(a.range.clone()))
+        .hazard_in(file, |a| inside(a.range.clone()))
         .map(|what| (HazardKind::SharedFile, what));
     let path_race = super::path_race::path_races(file, moved)
         .into_iter()
@@ -313,7 +313,7 @@ pub(super) fn moved_call_file_hazard(
     let shared = shared_files(file, moved);
     let range = call.byte_range();
     shared
-        .hazard_in(|a| a.range == range)
+        .hazard_in(file, |a| a.range == range)
         .or_else(|| super::shared_databases::caller_acts(file, shared.all(), call))
         .or_else(|| {
             // The check or the act of a check-then-act on a path, hopped alone.

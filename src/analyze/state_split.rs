@@ -17,6 +17,7 @@ use tree_sitter::Node;
 use super::FileContext;
 use super::branches::{branches, exclusive_branches};
 use super::receivers::enclosing_class;
+use super::suspends::suspends_between;
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 use crate::source::LineIndex;
@@ -370,6 +371,10 @@ pub(super) fn split_check(
         }) else {
             continue;
         };
+        // Already split by an `await` of the original on every path: no new window.
+        if suspends_between(file, read.at + 1, write.at.saturating_sub(1)) {
+            continue;
+        }
         // The check, when the coroutine tests the state somewhere before the `await`.
         let check = same()
             .rfind(|a| {
