@@ -110,6 +110,7 @@ pub(super) fn carried_accesses(
                     true => branches(call),
                     false => Vec::new(),
                 },
+                store: None,
             };
             found.extend(bind(file, moved, call, access));
         }
@@ -320,6 +321,7 @@ pub(super) fn bind_parameters(
                         carried: false,
                         sql_parameter: None,
                         branches: Vec::new(),
+                        store: None,
                     });
                 }
             }

@@ -522,6 +522,7 @@ fn access_of(
         carried: false,
         sql_parameter: None,
         branches: Vec::new(),
+        store: None,
     }))
 }
 
