@@ -23,7 +23,7 @@ use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::called_accesses::{bind_parameters, carried_accesses, module_calls, through_calls};
 use super::shared_databases::{
-    between, database_race, database_statements, opened_through_helpers, statement_calls,
+    between, database_race, database_statements, exclusive, opened_through_helpers, statement_calls,
 };
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
@@ -137,9 +137,24 @@ impl SharedFiles {
                 entry.0 = true;
             }
         }
+        // Read and written; or removed by one function and written by another, or by a
+        // clause of the same `if` (a write landing while the removal runs in a worker thread
+        // is removed with the file).
+        let removed_while_written = |key: &str| {
+            accesses.iter().any(|d| {
+                d.key == key
+                    && d.deletes
+                    && accesses.iter().any(|w| {
+                        w.key == key
+                            && w.write
+                            && !w.deletes
+                            && (w.function != d.function || exclusive(w, d))
+                    })
+            })
+        };
         let shared: Vec<String> = kinds
             .into_iter()
-            .filter(|(_, (read, write))| *read && *write)
+            .filter(|(key, (read, write))| (*read && *write) || removed_while_written(key))
             .map(|(key, _)| key.to_owned())
             .collect();
         let all = accesses.clone();
@@ -259,6 +274,7 @@ impl SharedFiles {
                         && o.write
                         && !o.atomic
                         && o.deletes != moved.deletes
+                        && !exclusive(o, moved)
                 })?;
                 let (does, also) = match moved.deletes {
                     true => ("deletes", "writes"),
@@ -329,6 +345,26 @@ impl SharedFiles {
                 false => "rewrites",
             };
             return Some(format!("reads and {rewrites} the file {shown}"));
+        }
+        // Removed here, written by another function: a write that lands while the removal
+        // runs in a worker thread (or between its check and the removal) is removed with it.
+        if first.deletes
+            && let Some(writer) = self.accesses.iter().find(|w| {
+                w.key == first.key
+                    && w.write
+                    && !w.deletes
+                    && (w.function != first.function || exclusive(w, first))
+            })
+        {
+            return Some(format!(
+                "deletes the file {shown}, which the module also writes (line {}{}): a write \
+                 that lands while the removal waits in a worker thread is deleted with the \
+                 file, and the data is lost on disk; keep the check, the removal and the \
+                 write in one coroutine on the event loop, or hold an `asyncio.Lock` across \
+                 them",
+                writer.line,
+                named_as(first, writer)
+            ));
         }
         let others = || {
             self.accesses
@@ -521,7 +557,7 @@ fn access_of(
         via: None,
         carried: false,
         sql_parameter: None,
-        branches: Vec::new(),
+        branches: super::branches::branches(call),
         store: None,
     }))
 }

@@ -43,9 +43,10 @@ fn function_name(file: &FileContext, function: ScopeId) -> String {
 
 /// What a database or file access is made to, for a message.
 fn target(access: &FileAccess) -> String {
-    match access.database {
-        true => named(access),
-        false => format!("the file `{}`", access.shown),
+    match (access.database, access.deletes) {
+        (true, _) => format!("writes {}", named(access)),
+        (false, true) => format!("deletes the file `{}`", access.shown),
+        (false, false) => format!("writes the file `{}`", access.shown),
     }
 }
 
@@ -101,10 +102,10 @@ pub(super) fn split_mirror(
             false => "the new value and the change not yet written",
         };
         return Some(format!(
-            "writes {} (line {}) while {}, is {changed} (line {}) with no `await` between them \
+            "{} (line {}) while {}, is {changed} (line {}) with no `await` between them \
              before the fix, so the other coroutines saw both change at once; the new `await` \
              separates them, and `{reader_name}` (line {}), which reads `{}`, can run in \
-             between and see {seen}, a state the original never showed (a code claimed twice); change `{}` on the same side of \
+             between and see {seen}, a state the original never showed; change `{}` on the same side of \
              the `await` as the write (before it: to the new value, or to one that closes the \
              window such as `None`), or hold an `asyncio.Lock` that `{reader_name}` holds too",
             target(written),
