@@ -398,9 +398,13 @@ pub(super) fn database_race(
                 false => (*access, other),
                 true => (other, *access),
             };
+            let outcome = match access.store {
+                Some(_) => "it in between (both see it missing, both act)",
+                None => "the rows in between (double spend, duplicate insert)",
+            };
             return Some(format!(
                 "{did}: a check-then-act split by the new `await`s{}, so another task can \
-                 change the rows in between (double spend, duplicate insert); {}",
+                 change {outcome}; {}",
                 between(check, act),
                 remedy(access)
             ));
