@@ -619,9 +619,8 @@ fn a_chroma_collection_checked_through_another_coroutine_then_created_is_unsafe(
     assert!(act.contains("unsafe fix"), "{act}");
     assert!(
         act.contains(
-            "writes the collections of the chroma client `self.client` after the same \
-             function read it in another hop (line 13): a check-then-act split by the new \
-             `await`s (through `self.collection_exists(...)`)"
+            "writes the collections of the chroma client `self.client`, which \
+             `create_collection` checked before it (line 13, through `self.collection_exists`)"
         ),
         "{act}"
     );

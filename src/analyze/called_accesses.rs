@@ -95,6 +95,7 @@ pub(super) fn carried_accesses(
                     .map_or_else(|| used.key.clone(), |k| (*k).to_owned()),
                 shown: used.key.clone(),
                 write: used.write,
+                exists: false,
                 deletes: used.deletes,
                 atomic: used.atomic,
                 line,
@@ -134,8 +135,9 @@ fn bind(
 }
 
 /// The calls in the file of its own module-level functions (a name defined twice is left
-/// out), each with the function it calls.
-pub(super) fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId)> {
+/// out), each with the function it calls; with `methods`, also the calls `self.name(...)` of
+/// a method of the caller's class.
+pub(super) fn module_calls<'t>(file: &FileContext<'t>, methods: bool) -> Vec<(Node<'t>, ScopeId)> {
     let index = file.index;
     let module_scope = index.module_scope();
     // The module's functions by name (a name defined twice is left out).
@@ -157,7 +159,9 @@ pub(super) fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId
         .filter_map(|&call| {
             let callee = call.field(Field::Function)?;
             if callee.kind_name() == "attribute" {
-                return own_method(file, callee).map(|method| (call, method));
+                return own_method(file, callee)
+                    .filter(|_| methods)
+                    .map(|method| (call, method));
             }
             if callee.kind_name() != "identifier" {
                 return None;
@@ -379,6 +383,7 @@ pub(super) fn bind_parameters(
                         key: pattern,
                         shown: substitute(&access.pattern, &written),
                         write: access.write,
+                        exists: false,
                         deletes: access.deletes,
                         atomic: access.atomic,
                         line: call.start_position().row as u32 + 1,

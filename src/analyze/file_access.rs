@@ -18,6 +18,8 @@ pub(super) struct FileAccess {
     /// The path as written: `self.data_store_path`.
     pub shown: String,
     pub write: bool,
+    /// A read that only tests whether the file is there (`os.path.exists`).
+    pub exists: bool,
     /// A write that removes the file (`os.remove`): "deletes" in messages.
     pub deletes: bool,
     /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).

@@ -54,6 +54,7 @@ pub(super) fn collection_accesses(
         key: key.clone(),
         shown: shown.clone(),
         write,
+        exists: false,
         deletes: false,
         atomic: false,
         line: call.start_position().row as u32 + 1,

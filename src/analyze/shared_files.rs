@@ -115,19 +115,29 @@ impl SharedFiles {
                 }
             }
         }
-        let calls = module_calls(file);
+        // A path passed to a method of the class too (`self.save(data, self.path)`).
         accesses.extend(bind_parameters(
             file,
             moved,
             module,
-            &calls,
+            &module_calls(file, true),
             through_parameters,
         ));
+        let calls = module_calls(file, false);
         // What the helpers of other modules it calls read and write, at their calls.
         let carried = carried_accesses(file, moved, &accesses, &calls);
         accesses.extend(carried);
         let through = through_calls(file, moved, &accesses, &calls);
         accesses.extend(through);
+        // A test of whether a file is there (`os.path.exists`) reads it only where the module
+        // also removes it: a check before the removal, or before a write, that another
+        // coroutine's removal or write can now land after.
+        let removed: Vec<String> = accesses
+            .iter()
+            .filter(|a| a.deletes)
+            .map(|a| a.key.clone())
+            .collect();
+        accesses.retain(|a| !a.exists || removed.contains(&a.key));
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
             let entry = kinds.entry(&access.key).or_default();
@@ -193,7 +203,8 @@ impl SharedFiles {
     /// A module constant holding a literal path is keyed twice: by the path, and by the
     /// name other modules import.
     pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
-        self.all.iter().flat_map(|a| {
+        // A test of whether a file is there races only with this module's removal of it.
+        self.all.iter().filter(|a| !a.exists).flat_map(|a| {
             let key = a.project_key.as_ref();
             let aliases = a
                 .alias_keys
@@ -490,7 +501,7 @@ fn access_of(
         None => callee.field(Field::Object)?,
     };
     let write = match way.access {
-        FileAccessKind::Read | FileAccessKind::Database => false,
+        FileAccessKind::Read | FileAccessKind::Database | FileAccessKind::Exists => false,
         FileAccessKind::Write | FileAccessKind::Delete => true,
         FileAccessKind::Mode => {
             let (position, keyword) = way.mode_argument.as_ref()?;
@@ -515,9 +526,11 @@ fn access_of(
     // names.
     let database = way.access == FileAccessKind::Database;
     let deletes = way.access == FileAccessKind::Delete;
+    let exists = way.access == FileAccessKind::Exists;
     if let Some(access) = parameter_access(file, path, &key, write, deletes, write && way.atomic) {
-        // A database named by the caller is not followed (yet).
-        if database {
+        // A database named by the caller is not followed (yet), nor a test of whether a file
+        // the caller names is there (only this module's own removals make it race).
+        if database || exists {
             return None;
         }
         return Some(Access::Parameter(access));
@@ -547,6 +560,7 @@ fn access_of(
             .collect::<Vec<_>>()
             .join(" "),
         write,
+        exists,
         deletes,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,

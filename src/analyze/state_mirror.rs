@@ -61,6 +61,10 @@ pub(super) fn split_mirror(
 ) -> Option<String> {
     let written = writes.first()?;
     let function = file.index.async_function_at(call.start_byte())?;
+    state
+        .accesses
+        .iter()
+        .find(|a| a.function == function && (a.write || a.mutates))?;
     let hop = branches(call);
     let changes = state
         .accesses
@@ -128,8 +132,11 @@ pub(super) fn replaced_state(
     call: Node,
 ) -> Option<String> {
     let function = file.index.async_function_at(call.start_byte())?;
-    let assignment = assignment_of(call)?;
     let own = |a: &&StateAccess| a.function == function && a.write && a.assigns;
+    // The call's ancestors only where its coroutine assigns shared state: a walk of them per
+    // call is quadratic in deeply nested calls.
+    state.accesses.iter().find(own)?;
+    let assignment = assignment_of(call)?;
     // `self.x = await hop(...)`, or `rows = await hop(...)` then `self.x = [...rows...]`.
     let replaced = state
         .accesses

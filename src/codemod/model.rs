@@ -210,6 +210,9 @@ pub enum FileAccessKind {
     Write,
     /// Removes the file (`os.remove`): a write for the races, named "deletes" in messages.
     Delete,
+    /// Tests whether the file is there (`os.path.exists`): a read for the races, of a file
+    /// the module also removes (a check before its removal, or before a write).
+    Exists,
     /// The open mode decides.
     Mode,
     /// A database the call opens: its statements (`execute` on what it returns, in the same
