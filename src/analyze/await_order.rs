@@ -109,7 +109,7 @@ fn enclosing_loops(node: Node) -> Vec<std::ops::Range<usize>> {
 impl AwaitHazards {
     fn of(file: &FileContext, moved: Option<&MovedCode>) -> AwaitHazards {
         let mut hazards = AwaitHazards {
-            state: StateAccesses::of(file),
+            state: StateAccesses::of(file, moved),
             ..AwaitHazards::default()
         };
         let text = file.text;
@@ -245,8 +245,34 @@ pub(super) fn keep_state_check(file: &FileContext, registry: &Registry, call: No
     if !adds_await(file.text, fix) {
         return;
     }
-    if let Some(split) = split_check(&hazards(file, registry).state, file, call) {
+    let state = &hazards(file, registry).state;
+    if let Some(split) = split_check(state, file, call) {
         add_difference(fix, split);
+        return;
+    }
+    // Races with the other coroutines of the class or module (`state_mirror.rs`).
+    let replaced = super::state_mirror::replaced_state(file, state, call);
+    let mirrored = || {
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())?;
+        let inside = |r: &std::ops::Range<usize>| {
+            *r == call.byte_range()
+                || fix
+                    .moves
+                    .as_ref()
+                    .is_some_and(|m| m.start <= r.start && r.end <= m.end)
+        };
+        let writes: Vec<_> = super::side_effects::shared_files(file, moved)
+            .all()
+            .iter()
+            .filter(|a| a.write && inside(&a.range))
+            .collect();
+        super::state_mirror::split_mirror(file, state, &writes, call)
+    };
+    if let Some(race) = replaced.or_else(mirrored) {
+        add_difference(fix, race);
     }
 }
 

@@ -95,6 +95,7 @@ pub(super) fn carried_accesses(
                     .map_or_else(|| used.key.clone(), |k| (*k).to_owned()),
                 shown: used.key.clone(),
                 write: used.write,
+                exists: false,
                 deletes: used.deletes,
                 atomic: used.atomic,
                 line,
@@ -110,6 +111,7 @@ pub(super) fn carried_accesses(
                     true => branches(call),
                     false => Vec::new(),
                 },
+                store: None,
             };
             found.extend(bind(file, moved, call, access));
         }
@@ -133,8 +135,9 @@ fn bind(
 }
 
 /// The calls in the file of its own module-level functions (a name defined twice is left
-/// out), each with the function it calls.
-pub(super) fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId)> {
+/// out), each with the function it calls; with `methods`, also the calls `self.name(...)` of
+/// a method of the caller's class.
+pub(super) fn module_calls<'t>(file: &FileContext<'t>, methods: bool) -> Vec<(Node<'t>, ScopeId)> {
     let index = file.index;
     let module_scope = index.module_scope();
     // The module's functions by name (a name defined twice is left out).
@@ -155,6 +158,11 @@ pub(super) fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId
         .iter()
         .filter_map(|&call| {
             let callee = call.field(Field::Function)?;
+            if callee.kind_name() == "attribute" {
+                return own_method(file, callee)
+                    .filter(|_| methods)
+                    .map(|method| (call, method));
+            }
             if callee.kind_name() != "identifier" {
                 return None;
             }
@@ -171,6 +179,63 @@ pub(super) fn module_calls<'t>(file: &FileContext<'t>) -> Vec<(Node<'t>, ScopeId
             Some((call, (*functions.get(name)?)?))
         })
         .collect()
+}
+
+/// The method `self.name` / `cls.name` calls in a method of its class: the class's own
+/// method so named (one definition), not one of a base or an instance attribute.
+fn own_method(file: &FileContext, callee: Node) -> Option<ScopeId> {
+    let index = file.index;
+    let object = callee.field(Field::Object)?;
+    let attribute = callee.field(Field::Attribute)?;
+    if object.kind_name() != "identifier"
+        || !matches!(&file.text[object.byte_range()], "self" | "cls")
+    {
+        return None;
+    }
+    let Resolution::Binding(id) =
+        index.resolve_name(&file.text[object.byte_range()], object.start_byte())
+    else {
+        return None;
+    };
+    let binding = index.binding(id);
+    if binding.kind != BindingKind::Parameter
+        || Some(binding.scope) != index.function_at(object.start_byte())
+    {
+        return None;
+    }
+    let class = super::receivers::enclosing_class(file, callee.start_byte())?;
+    let name = &file.text[attribute.byte_range()];
+    let mut methods = index.scopes().filter(|(_, scope)| {
+        scope.parent == Some(class)
+            && matches!(scope.kind, ScopeKind::Function { .. })
+            && scope.name.as_deref() == Some(name)
+    });
+    let (method, _) = methods.next()?;
+    methods.next().is_none().then_some(method)
+}
+
+/// Whether the method `method` is a `@staticmethod` (no `self` passed).
+fn is_static(file: &FileContext, method: ScopeId) -> bool {
+    let root = file.parsed.tree.root_node();
+    let Some(definition) = crate::semantic::node_at(root, &file.index.scope(method).range) else {
+        return false;
+    };
+    let Some(decorated) = definition
+        .parent()
+        .filter(|p| p.kind_name() == "decorated_definition")
+    else {
+        return false;
+    };
+    let mut cursor = decorated.walk();
+    decorated
+        .named_children(&mut cursor)
+        .filter(|d| d.kind_name() == "decorator")
+        .filter_map(|d| d.named_child(0))
+        .any(|d| {
+            d.kind_name() == "identifier"
+                && &file.text[d.byte_range()] == "staticmethod"
+                && file.index.resolve_name("staticmethod", d.start_byte()) == Resolution::Builtin
+        })
 }
 
 /// The accesses a call of one of the module's functions makes through that function's body
@@ -266,8 +331,17 @@ pub(super) fn bind_parameters(
             let Some(uses) = by_function.get(&target) else {
                 continue;
             };
+            // `self.save(data, path)` passes `self` first: the parameters after it.
+            let shift = usize::from(
+                call.field(Field::Function)
+                    .is_some_and(|c| c.kind_name() == "attribute")
+                    && !is_static(file, target),
+            );
             for access in uses {
-                let Some(passed) = argument(file, call, access.position, Some(&access.name)) else {
+                let Some(position) = access.position.checked_sub(shift) else {
+                    continue;
+                };
+                let Some(passed) = argument(file, call, position, Some(&access.name)) else {
                     continue;
                 };
                 for argument in alternatives(file, passed, 0) {
@@ -309,6 +383,7 @@ pub(super) fn bind_parameters(
                         key: pattern,
                         shown: substitute(&access.pattern, &written),
                         write: access.write,
+                        exists: false,
                         deletes: access.deletes,
                         atomic: access.atomic,
                         line: call.start_position().row as u32 + 1,
@@ -319,7 +394,8 @@ pub(super) fn bind_parameters(
                         via: Some(callee_text(file, call)),
                         carried: false,
                         sql_parameter: None,
-                        branches: Vec::new(),
+                        branches: branches(call),
+                        store: None,
                     });
                 }
             }

@@ -18,6 +18,8 @@ pub(super) struct FileAccess {
     /// The path as written: `self.data_store_path`.
     pub shown: String,
     pub write: bool,
+    /// A read that only tests whether the file is there (`os.path.exists`).
+    pub exists: bool,
     /// A write that removes the file (`os.remove`): "deletes" in messages.
     pub deletes: bool,
     /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
@@ -48,4 +50,15 @@ pub(super) struct FileAccess {
     /// The exclusive clauses it is in (`if` / `else`, ...), by conditional, outermost first
     /// (`branches::branches`): for database statements only.
     pub branches: Vec<(usize, usize)>,
+    /// For a store other than a pymongo collection (`[[moved-code.collections]]` with
+    /// `named`): what messages call it and the remedy they give.
+    pub store: Option<std::sync::Arc<StoreWords>>,
+}
+
+/// What messages say of a store a `[[moved-code.collections]]` table describes.
+#[derive(Debug)]
+pub(super) struct StoreWords {
+    /// "the collections of the client `self.client`".
+    pub named: String,
+    pub remedy: String,
 }

@@ -31,6 +31,7 @@ mod side_effects;
 mod socket;
 mod speculation;
 mod startup_hooks;
+mod state_mirror;
 mod state_split;
 mod summary;
 mod suppression;

@@ -167,7 +167,7 @@ fn outcome(act: &PathCall) -> (&'static str, String) {
 }
 
 /// Whether an `await` runs in `start..end` (between a check and its act).
-fn awaits_between(file: &FileContext, start: usize, end: usize) -> bool {
+pub(super) fn awaits_between(file: &FileContext, start: usize, end: usize) -> bool {
     let Some(around) = file
         .parsed
         .tree

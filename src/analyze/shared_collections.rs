@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::branches::branches;
-use super::file_access::FileAccess;
+use super::file_access::{FileAccess, StoreWords};
 use crate::codemod::DocumentCollections;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution};
@@ -36,15 +36,25 @@ pub(super) fn collection_accesses(
     let object = callee.field(Field::Object)?;
     let key = format!("{KEY_PREFIX}{}", collection_key(file, object, 0)?);
     let inserts = table.inserts.iter().any(|m| m == method);
+    let shown = file.text[object.byte_range()]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let store = table.named.as_ref().map(|named| {
+        std::sync::Arc::new(StoreWords {
+            named: named.replace("{}", &shown),
+            remedy: table.remedy.clone().unwrap_or_else(|| {
+                "do the check and the change in one call, or both in one hop".to_owned()
+            }),
+        })
+    });
     let at = |write: bool| FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
         key: key.clone(),
-        shown: file.text[object.byte_range()]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        shown: shown.clone(),
         write,
+        exists: false,
         deletes: false,
         atomic: false,
         line: call.start_position().row as u32 + 1,
@@ -57,6 +67,7 @@ pub(super) fn collection_accesses(
         carried: false,
         sql_parameter: None,
         branches: branches(call),
+        store: store.clone(),
     };
     let mut found = Vec::new();
     if read {
@@ -130,6 +141,9 @@ const KEY_PREFIX: &str = "collection:";
 /// The database or collection `access` is made to, for a message: "the database `DB_PATH`",
 /// "the collection `users`".
 pub(super) fn named(access: &FileAccess) -> String {
+    if let Some(store) = &access.store {
+        return store.named.clone();
+    }
     match access.key.starts_with(KEY_PREFIX) {
         true => format!("the collection `{}`", access.shown),
         false => format!("the database `{}`", access.shown),
@@ -137,7 +151,10 @@ pub(super) fn named(access: &FileAccess) -> String {
 }
 
 /// How to keep a check and its act together on what `access` is made to.
-pub(super) fn remedy(access: &FileAccess) -> &'static str {
+pub(super) fn remedy(access: &FileAccess) -> &str {
+    if let Some(store) = &access.store {
+        return &store.remedy;
+    }
     match access.key.starts_with(KEY_PREFIX) {
         true => {
             "do the check and the change in one call (`update_one(..., upsert=True)`, \
@@ -150,6 +167,13 @@ pub(super) fn remedy(access: &FileAccess) -> &'static str {
 /// The caveat of a read then a rewrite of one collection in one moved unit, when `read` is
 /// made to a collection.
 pub(super) fn lost_update(read: &FileAccess) -> Option<String> {
+    if let Some(store) = &read.store {
+        return Some(format!(
+            "reads then changes {} in two calls: in worker threads two calls interleave and \
+             one change is lost or fails; {}",
+            store.named, store.remedy
+        ));
+    }
     read.key.starts_with(KEY_PREFIX).then(|| {
         format!(
             "reads then rewrites documents of the collection `{}` in two calls: in worker \

@@ -409,9 +409,13 @@ pub(super) fn database_race(
                 false => (*access, other),
                 true => (other, *access),
             };
+            let outcome = match access.store {
+                Some(_) => "it in between (both see it missing, both act)",
+                None => "the rows in between (double spend, duplicate insert)",
+            };
             return Some(format!(
                 "{did}: a check-then-act split by the new `await`s{}, so another task can \
-                 change the rows in between (double spend, duplicate insert); {}",
+                 change {outcome}; {}",
                 between(check, act),
                 remedy(access)
             ));
@@ -474,6 +478,16 @@ pub(super) fn caller_acts(
     let checked = |access: &FileAccess| {
         crate::semantic::node_at(root, &access.range).is_some_and(|n| is_checked(file.text, n))
     };
+    // A write moved here whose own coroutine checked the database before, through another
+    // coroutine of this file (`if await self.exists(name): return`, then the create).
+    if let Some((read, checking)) = checked_through(file, accesses, &moved, function, call) {
+        let helper = file.text[checking.field(Field::Function)?.byte_range()].to_owned();
+        let then = format!(
+            "which `{name}` checked before it (line {}, through `{helper}`)",
+            line_of(checking)
+        );
+        return Some(split_by_caller("writes", read, &then));
+    }
     for &awaiting in &file.nodes.calls {
         if awaiting.parent().is_none_or(|p| p.kind_name() != "await")
             || !calls_function(file, awaiting, function)
@@ -599,9 +613,13 @@ fn runs_elsewhere(file: &FileContext, access: &FileAccess) -> bool {
 
 /// The caveat of a check and its act split across a coroutine and its caller.
 fn split_by_caller(does: &str, access: &FileAccess, then: &str) -> String {
+    let outcome = match access.store {
+        Some(_) => "it between the check and the act (both callers see it missing, both act)",
+        None => "the rows between the check and the act (double spend)",
+    };
     format!(
         "{does} {}, {then}: a check-then-act split by the new `await`, so another task can \
-         change or read the rows between the check and the act (double spend); {}",
+         change or read {outcome}; {}",
         named(access),
         remedy(access)
     )

@@ -24,7 +24,7 @@ use crate::codemod::{FileAccessCall, FileAccessKind, MovedCode};
 
 use super::called_accesses::{bind_parameters, carried_accesses, module_calls, through_calls};
 use super::shared_databases::{
-    between, database_race, database_statements, opened_through_helpers, statement_calls,
+    between, database_race, database_statements, exclusive, opened_through_helpers, statement_calls,
 };
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{
@@ -116,19 +116,29 @@ impl SharedFiles {
                 }
             }
         }
-        let calls = module_calls(file);
+        // A path passed to a method of the class too (`self.save(data, self.path)`).
         accesses.extend(bind_parameters(
             file,
             moved,
             module,
-            &calls,
+            &module_calls(file, true),
             through_parameters,
         ));
+        let calls = module_calls(file, false);
         // What the helpers of other modules it calls read and write, at their calls.
         let carried = carried_accesses(file, moved, &accesses, &calls);
         accesses.extend(carried);
         let through = through_calls(file, moved, &accesses, &calls);
         accesses.extend(through);
+        // A test of whether a file is there (`os.path.exists`) reads it only where the module
+        // also removes it: a check before the removal, or before a write, that another
+        // coroutine's removal or write can now land after.
+        let removed: Vec<String> = accesses
+            .iter()
+            .filter(|a| a.deletes)
+            .map(|a| a.key.clone())
+            .collect();
+        accesses.retain(|a| !a.exists || removed.contains(&a.key));
         let mut kinds: HashMap<&str, (bool, bool)> = HashMap::new();
         for access in &accesses {
             let entry = kinds.entry(&access.key).or_default();
@@ -138,9 +148,24 @@ impl SharedFiles {
                 entry.0 = true;
             }
         }
+        // Read and written; or removed by one function and written by another, or by a
+        // clause of the same `if` (a write landing while the removal runs in a worker thread
+        // is removed with the file).
+        let removed_while_written = |key: &str| {
+            accesses.iter().any(|d| {
+                d.key == key
+                    && d.deletes
+                    && accesses.iter().any(|w| {
+                        w.key == key
+                            && w.write
+                            && !w.deletes
+                            && (w.function != d.function || exclusive(w, d))
+                    })
+            })
+        };
         let shared: Vec<String> = kinds
             .into_iter()
-            .filter(|(_, (read, write))| *read && *write)
+            .filter(|(key, (read, write))| (*read && *write) || removed_while_written(key))
             .map(|(key, _)| key.to_owned())
             .collect();
         let all = accesses.clone();
@@ -179,7 +204,8 @@ impl SharedFiles {
     /// A module constant holding a literal path is keyed twice: by the path, and by the
     /// name other modules import.
     pub(super) fn uses(&self) -> impl Iterator<Item = (ScopeId, FileUse)> + '_ {
-        self.all.iter().flat_map(|a| {
+        // A test of whether a file is there races only with this module's removal of it.
+        self.all.iter().filter(|a| !a.exists).flat_map(|a| {
             let key = a.project_key.as_ref();
             let aliases = a
                 .alias_keys
@@ -264,6 +290,7 @@ impl SharedFiles {
                         && o.write
                         && !o.atomic
                         && o.deletes != moved.deletes
+                        && !exclusive(o, moved)
                 })?;
                 let (does, also) = match moved.deletes {
                     true => ("deletes", "writes"),
@@ -334,6 +361,26 @@ impl SharedFiles {
                 false => "rewrites",
             };
             return Some(format!("reads and {rewrites} the file {shown}"));
+        }
+        // Removed here, written by another function: a write that lands while the removal
+        // runs in a worker thread (or between its check and the removal) is removed with it.
+        if first.deletes
+            && let Some(writer) = self.accesses.iter().find(|w| {
+                w.key == first.key
+                    && w.write
+                    && !w.deletes
+                    && (w.function != first.function || exclusive(w, first))
+            })
+        {
+            return Some(format!(
+                "deletes the file {shown}, which the module also writes (line {}{}): a write \
+                 that lands while the removal waits in a worker thread is deleted with the \
+                 file, and the data is lost on disk; keep the check, the removal and the \
+                 write in one coroutine on the event loop, or hold an `asyncio.Lock` across \
+                 them",
+                writer.line,
+                named_as(first, writer)
+            ));
         }
         let others = || {
             self.accesses
@@ -467,7 +514,7 @@ fn access_of(
         None => callee.field(Field::Object)?,
     };
     let write = match way.access {
-        FileAccessKind::Read | FileAccessKind::Database => false,
+        FileAccessKind::Read | FileAccessKind::Database | FileAccessKind::Exists => false,
         FileAccessKind::Write | FileAccessKind::Delete => true,
         FileAccessKind::Mode => {
             let (position, keyword) = way.mode_argument.as_ref()?;
@@ -492,9 +539,11 @@ fn access_of(
     // names.
     let database = way.access == FileAccessKind::Database;
     let deletes = way.access == FileAccessKind::Delete;
+    let exists = way.access == FileAccessKind::Exists;
     if let Some(access) = parameter_access(file, path, &key, write, deletes, write && way.atomic) {
-        // A database named by the caller is not followed (yet).
-        if database {
+        // A database named by the caller is not followed (yet), nor a test of whether a file
+        // the caller names is there (only this module's own removals make it race).
+        if database || exists {
             return None;
         }
         return Some(Access::Parameter(access));
@@ -524,6 +573,7 @@ fn access_of(
             .collect::<Vec<_>>()
             .join(" "),
         write,
+        exists,
         deletes,
         atomic: write && way.atomic,
         line: call.start_position().row as u32 + 1,
@@ -534,7 +584,8 @@ fn access_of(
         via: None,
         carried: false,
         sql_parameter: None,
-        branches: Vec::new(),
+        branches: super::branches::branches(call),
+        store: None,
     }))
 }
 

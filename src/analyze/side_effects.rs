@@ -456,7 +456,7 @@ fn sets_own_attribute_in_init(file: &FileContext, target: Node) -> bool {
 }
 
 /// The shared files of `file` (computed once; the summary, made first, gives the module).
-fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
+pub(super) fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
     file.shared_files
         .get_or_init(|| SharedFiles::of(file, moved, file.project.map(|p| p.module)))
 }

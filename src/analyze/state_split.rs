@@ -18,47 +18,53 @@ use super::FileContext;
 use super::branches::{branches, exclusive_branches};
 use super::receivers::enclosing_class;
 use super::suspends::suspends_between;
+use crate::codemod::MovedCode;
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind};
 use crate::source::LineIndex;
 
 /// What kind of shared state an access names, for a message.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum StateKind {
+pub(super) enum StateKind {
     Global,
     Instance,
     Class,
 }
 
 /// One read or write of shared state in a coroutine.
-struct StateAccess {
+pub(super) struct StateAccess {
     /// The state, the same for every access to it: `_client`, `Cache.entries` (for
     /// `self.entries` in `Cache`'s methods).
-    key: String,
+    pub(super) key: String,
     /// As written: `_client`, `self.entries`.
-    shown: String,
-    kind: StateKind,
-    function: ScopeId,
+    pub(super) shown: String,
+    pub(super) kind: StateKind,
+    pub(super) function: ScopeId,
     /// Where it happens: a read where it is written, a write at the end of its statement
     /// (`self.n = self.n + 1` reads before it writes).
-    at: usize,
-    line: usize,
-    write: bool,
+    pub(super) at: usize,
+    pub(super) line: usize,
+    pub(super) write: bool,
     /// A write that assigns the state itself, not an item or a sum of it.
-    assigns: bool,
+    pub(super) assigns: bool,
     /// A read in the condition of an `if`, `while`, `assert` or conditional expression.
-    checks: bool,
-    branches: Vec<(usize, usize)>,
+    pub(super) checks: bool,
+    pub(super) branches: Vec<(usize, usize)>,
+    /// A read that changes the state in place: the receiver of a mutating method
+    /// (`self.seen.append(x)`, `[moved-code] mutating-methods`).
+    pub(super) mutates: bool,
+    /// For a write, where its statement starts.
+    pub(super) from: usize,
 }
 
 /// The reads and writes of shared state in the file's coroutines.
 #[derive(Default)]
 pub struct StateAccesses {
-    accesses: Vec<StateAccess>,
+    pub(super) accesses: Vec<StateAccess>,
 }
 
 impl StateAccesses {
-    pub(super) fn of(file: &FileContext) -> StateAccesses {
+    pub(super) fn of(file: &FileContext, moved: Option<&MovedCode>) -> StateAccesses {
         let mut accesses = Vec::new();
         let lines = LineIndex::new(file.text);
         walk_tree(&file.parsed.tree, |cursor| {
@@ -69,7 +75,8 @@ impl StateAccesses {
             {
                 let line = |at: usize| lines.line_of(at) + 1;
                 let shown: String = file.text[node.byte_range()].split_whitespace().collect();
-                let access = |write, at, assigns| StateAccess {
+                let mutates = moved.is_some_and(|moved| mutated_in_place(file, moved, node));
+                let access = |write, at, assigns, from| StateAccess {
                     key: key.clone(),
                     shown: shown.clone(),
                     kind,
@@ -80,6 +87,8 @@ impl StateAccesses {
                     assigns,
                     checks: !write && in_condition(node),
                     branches: branches(node),
+                    mutates: !write && mutates,
+                    from,
                 };
                 match written(node) {
                     Some(Written {
@@ -88,11 +97,16 @@ impl StateAccesses {
                         assigns,
                     }) => {
                         if augmented {
-                            accesses.push(access(false, node.start_byte(), false));
+                            accesses.push(access(false, node.start_byte(), false, 0));
                         }
-                        accesses.push(access(true, statement.end_byte(), assigns));
+                        accesses.push(access(
+                            true,
+                            statement.end_byte(),
+                            assigns,
+                            statement.start_byte(),
+                        ));
                     }
-                    None => accesses.push(access(false, node.start_byte(), false)),
+                    None => accesses.push(access(false, node.start_byte(), false, 0)),
                 }
                 // `self.x` is one access, not also one of `self`.
                 return node.kind_name() != "attribute";
@@ -178,6 +192,24 @@ fn state_of(file: &FileContext, node: Node) -> Option<(String, StateKind)> {
         }
         _ => None,
     }
+}
+
+/// Whether `node` is the receiver of a mutating method called on it (`self.seen.append(x)`).
+fn mutated_in_place(file: &FileContext, moved: &MovedCode, node: Node) -> bool {
+    let Some(method) = node
+        .parent()
+        .filter(|p| p.kind_name() == "attribute" && p.field(Field::Object) == Some(node))
+    else {
+        return false;
+    };
+    method
+        .parent()
+        .is_some_and(|c| c.kind_name() == "call" && c.field(Field::Function) == Some(method))
+        && method.field(Field::Attribute).is_some_and(|name| {
+            moved
+                .mutating_methods
+                .contains(&file.text[name.byte_range()])
+        })
 }
 
 /// How a write target is written.

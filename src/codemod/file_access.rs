@@ -9,12 +9,13 @@ pub(super) fn compile(raw: &super::raw::RawFileAccess) -> Result<super::FileAcce
         "read" => FileAccessKind::Read,
         "write" => FileAccessKind::Write,
         "delete" => FileAccessKind::Delete,
+        "exists" => FileAccessKind::Exists,
         "mode" => FileAccessKind::Mode,
         "database" => FileAccessKind::Database,
         other => {
             return Err(format!(
                 "`[[moved-code.files]] access`: {other:?} is not `read`, `write`, `delete`, \
-                 `mode` or `database`"
+                 `exists`, `mode` or `database`"
             ));
         }
     };

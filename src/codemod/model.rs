@@ -210,6 +210,9 @@ pub enum FileAccessKind {
     Write,
     /// Removes the file (`os.remove`): a write for the races, named "deletes" in messages.
     Delete,
+    /// Tests whether the file is there (`os.path.exists`): a read for the races, of a file
+    /// the module also removes (a check before its removal, or before a write).
+    Exists,
     /// The open mode decides.
     Mode,
     /// A database the call opens: its statements (`execute` on what it returns, in the same
@@ -259,6 +262,14 @@ pub struct DocumentCollections {
     /// Of `writes`, those that only add documents (`insert_one`).
     #[serde(default)]
     pub inserts: Vec<String>,
+    /// What a message calls it, with `{}` for the expression it is reached through ("the
+    /// collections of the client `{}`"); a pymongo collection's words when absent.
+    #[serde(default)]
+    pub named: Option<String>,
+    /// How to keep a check and its act together on it, for a message; a pymongo
+    /// collection's one-call remedy when absent.
+    #[serde(default)]
+    pub remedy: Option<String>,
 }
 
 impl DocumentCollections {
@@ -269,6 +280,15 @@ impl DocumentCollections {
                 return Err(
                     "`[[moved-code.collections]]` needs `receivers`, `reads` and `writes`"
                         .to_owned(),
+                );
+            }
+            if table
+                .named
+                .as_ref()
+                .is_some_and(|n| n.matches("{}").count() != 1)
+            {
+                return Err(
+                    "`[[moved-code.collections]] named` needs one `{}` (the expression)".to_owned(),
                 );
             }
             if let Some(name) = table.inserts.iter().find(|i| !table.writes.contains(i)) {

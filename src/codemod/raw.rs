@@ -485,8 +485,8 @@ pub struct RawMovedCode {
 pub struct RawFileAccess {
     /// Qualified names; a path method as `pathlib.Path().write_text`.
     pub calls: Vec<String>,
-    /// `read`, `write`, `delete` (removes the file), or `mode` (the open mode decides: `w`,
-    /// `a`, `x` or `+` writes).
+    /// `read`, `write`, `delete` (removes the file), `exists` (tests whether it is there),
+    /// or `mode` (the open mode decides: `w`, `a`, `x` or `+` writes).
     pub access: String,
     /// Where the path is: an argument's position (and its keyword), or the receiver.
     pub path_argument: Option<usize>,
