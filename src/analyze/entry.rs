@@ -28,6 +28,7 @@ use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
 use super::startup_hooks::startup_hooks;
+use super::test_bodies::{TestRole, test_bodies};
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
@@ -40,6 +41,9 @@ pub(super) enum Alone {
     /// A framework's startup hook (the index in `[[single-task.hook]]`), before it started
     /// anything itself.
     Hook(usize),
+    /// An async test body, fixture or test case set-up (`test_bodies`), before it started
+    /// anything itself: its role and the byte range of its name.
+    Test(TestRole, (usize, usize)),
 }
 
 /// Whether `call` is in a coroutine function that runs as the only task of a script, or runs
@@ -70,6 +74,10 @@ pub(super) fn in_single_task_script(
                 .into_iter()
                 .map(|(definition, hook)| (definition.byte_range(), hook))
                 .collect(),
+            tests: test_bodies(file, data, file.pytest_asyncio_auto)
+                .into_iter()
+                .map(|(definition, role)| (definition.byte_range(), role))
+                .collect(),
         }
     });
     if facts.coroutines.contains(&function) {
@@ -85,18 +93,28 @@ pub(super) fn in_single_task_script(
     if facts.entries.iter().any(alone_at_first) {
         return Some(Alone::Script);
     }
-    facts
+    if let Some(&(_, hook)) = facts
         .hooks
         .iter()
         .find(|(definition, _)| alone_at_first(definition))
-        .map(|&(_, hook)| Alone::Hook(hook))
+    {
+        return Some(Alone::Hook(hook));
+    }
+    let (definition, role) = facts
+        .tests
+        .iter()
+        .find(|(definition, _)| alone_at_first(definition))?;
+    let name = node_at(root, definition)?.field(Field::Name)?;
+    Some(Alone::Test(*role, (name.start_byte(), name.end_byte())))
 }
 
 /// Whether the file runs a coroutine as the main task of a loop, or has a framework's startup
 /// hook: the project summary asks the settling which of its project calls start no work.
 pub(super) fn has_single_task_entry(file: &FileContext, registry: &Registry) -> bool {
     let data = registry.single_task();
-    !entry_points(file, data).is_empty() || !startup_hooks(file, data).is_empty()
+    !entry_points(file, data).is_empty()
+        || !startup_hooks(file, data).is_empty()
+        || !test_bodies(file, data, file.pytest_asyncio_auto).is_empty()
 }
 
 /// Whether `entry` makes a new loop (`asyncio.run(main())`, `asyncio.new_event_loop()
@@ -259,6 +277,8 @@ pub struct SingleTask {
     entries: Vec<Range<usize>>,
     /// The `def`s of the framework startup hooks, alone at first, with their hook.
     hooks: Vec<(Range<usize>, usize)>,
+    /// The `def`s of the async tests, fixtures and set-ups, alone at first, with their role.
+    tests: Vec<(Range<usize>, TestRole)>,
 }
 
 /// Each entry call with the file's coroutine function it runs: at module level, or, for a

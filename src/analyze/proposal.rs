@@ -10,6 +10,7 @@ use super::FileContext;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::{Alone, in_single_task_script};
+use super::test_bodies::TestRole;
 use super::unit_of_work::UnitOfWork;
 use crate::codemod::{Codemod, Registry, Site, Template};
 use crate::fix::{Applicability, Fix};
@@ -39,6 +40,19 @@ pub(super) fn propose_fix(
                  nothing: moving it to a worker thread would only add a hop",
                 registry.single_task().hooks[hook].why
             ),
+            Alone::Test(role, (start, end)) => {
+                let name = &file.text[start..end];
+                let what = match role {
+                    TestRole::Test => format!("the body of test `{name}`"),
+                    TestRole::Fixture => format!("the async fixture `{name}` before its `yield`"),
+                    TestRole::SetUp => format!("the test case's `{name}`"),
+                };
+                format!(
+                    "{what}: nothing else runs on its event loop before it starts other work, \
+                     so `{callee_text}()` blocks nothing: moving it to a worker thread would \
+                     only add a hop"
+                )
+            }
         };
         return (None, Some(reason));
     }

@@ -37,6 +37,35 @@ pub struct RawSingleTask {
     /// `[[single-task.hook]]`: framework hooks that run before anything else on the loop.
     #[serde(default, rename = "hook")]
     pub hooks: Vec<RawStartupHook>,
+    /// `[single-task.tests]`: test runners that run an async test alone on a loop of its own.
+    #[serde(default)]
+    pub tests: RawTestRunners,
+}
+
+/// `[single-task.tests]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTestRunners {
+    /// Marks that make pytest run an `async def test_*` on the test's own loop
+    /// (`pytest.mark.asyncio`), on the function, its class, or in `pytestmark`.
+    #[serde(default)]
+    pub markers: Vec<String>,
+    /// Decorators that make an `async def` a fixture (`pytest_asyncio.fixture`).
+    #[serde(default)]
+    pub fixture_decorators: Vec<String>,
+    /// The mark naming fixtures a test uses without taking them (`pytest.mark.usefixtures`).
+    #[serde(default)]
+    pub uses_fixtures: Vec<String>,
+    /// Base classes whose `test*` coroutine methods run each on a loop of their own
+    /// (`unittest.IsolatedAsyncioTestCase`).
+    #[serde(default)]
+    pub test_cases: Vec<String>,
+    /// Their set-up coroutine methods, run on that loop before the test (`asyncSetUp`).
+    #[serde(default)]
+    pub set_up_methods: Vec<String>,
+    /// Fixtures of pytest and its plugins, by name, that start nothing on the test's loop.
+    #[serde(default)]
+    pub quiet_fixtures: Vec<String>,
 }
 
 /// `[[single-task.hook]]` as written.
@@ -93,6 +122,31 @@ pub struct SingleTaskData {
     pub runner_calls: Vec<String>,
     pub quiet_libraries: Vec<String>,
     pub hooks: Vec<StartupHook>,
+    pub tests: TestRunners,
+}
+
+/// The compiled, merged `[single-task.tests]` (as written: names checked).
+#[derive(Clone, Debug, Default)]
+pub struct TestRunners {
+    pub markers: Vec<String>,
+    pub fixture_decorators: Vec<String>,
+    pub uses_fixtures: Vec<String>,
+    pub test_cases: Vec<String>,
+    pub set_up_methods: Vec<String>,
+    pub quiet_fixtures: Vec<String>,
+}
+
+impl TestRunners {
+    fn lists(&mut self) -> [&mut Vec<String>; 6] {
+        [
+            &mut self.markers,
+            &mut self.fixture_decorators,
+            &mut self.uses_fixtures,
+            &mut self.test_cases,
+            &mut self.set_up_methods,
+            &mut self.quiet_fixtures,
+        ]
+    }
 }
 
 /// Whether `name` is `prefix` or a member of it (`prefix.x`, `prefix().x`).
@@ -120,6 +174,14 @@ impl SingleTaskData {
             }
         }
         self.hooks.extend(other.hooks.iter().cloned());
+        let mut theirs = other.tests.clone();
+        for (mine, theirs) in self.tests.lists().into_iter().zip(theirs.lists()) {
+            for item in theirs.iter() {
+                if !mine.contains(item) {
+                    mine.push(item.clone());
+                }
+            }
+        }
     }
 
     /// Whether an awaited call (or an object used by `async with` / `async for`) named `name`
@@ -189,6 +251,29 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
             "{context}: `quiet-libraries` entry {bad:?} is under one of `runner-calls`"
         ));
     }
+    let tests = &raw.tests;
+    let qualified = [
+        ("tests.markers", &tests.markers),
+        ("tests.fixture-decorators", &tests.fixture_decorators),
+        ("tests.uses-fixtures", &tests.uses_fixtures),
+        ("tests.test-cases", &tests.test_cases),
+    ];
+    for (key, list) in qualified {
+        if let Some(bad) = list.iter().find(|name| !is_qualified_name(name)) {
+            return Err(format!(
+                "{context}: `{key}` entry {bad:?} is not a qualified name"
+            ));
+        }
+    }
+    let names = [
+        ("tests.set-up-methods", &tests.set_up_methods),
+        ("tests.quiet-fixtures", &tests.quiet_fixtures),
+    ];
+    for (key, list) in names {
+        if let Some(bad) = list.iter().find(|name| !is_identifier(name)) {
+            return Err(format!("{context}: `{key}` entry {bad:?} is not a name"));
+        }
+    }
     let hooks = raw
         .hooks
         .iter()
@@ -202,6 +287,14 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
         runner_calls: raw.runner_calls.clone(),
         quiet_libraries: raw.quiet_libraries.clone(),
         hooks,
+        tests: TestRunners {
+            markers: tests.markers.clone(),
+            fixture_decorators: tests.fixture_decorators.clone(),
+            uses_fixtures: tests.uses_fixtures.clone(),
+            test_cases: tests.test_cases.clone(),
+            set_up_methods: tests.set_up_methods.clone(),
+            quiet_fixtures: tests.quiet_fixtures.clone(),
+        },
     })
 }
 
@@ -278,6 +371,9 @@ mod tests {
         assert!(compiled(&hook.replace("argument\"", "constructor\"")).is_err());
         assert!(compiled(&format!("{hook}first-argument = \"startup\"\n")).is_err());
         assert!(compiled(&hook.replace("lifespan", "life span")).is_err());
+        assert!(compiled("[tests]\nmarkers = [\"pytest.mark.asyncio\"]").is_ok());
+        assert!(compiled("[tests]\nmarkers = [\"pytest mark\"]").is_err());
+        assert!(compiled("[tests]\nquiet-fixtures = [\"a.b\"]").is_err());
     }
 
     #[test]
