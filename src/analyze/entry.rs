@@ -28,7 +28,7 @@ use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
 use super::startup_hooks::startup_hooks;
-use super::test_bodies::{TestRole, test_bodies};
+use super::test_bodies::{TestRole, has_async_tests, test_bodies};
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
@@ -114,7 +114,7 @@ pub(super) fn has_single_task_entry(file: &FileContext, registry: &Registry) -> 
     let data = registry.single_task();
     !entry_points(file, data).is_empty()
         || !startup_hooks(file, data).is_empty()
-        || !test_bodies(file, data, file.pytest_asyncio_auto).is_empty()
+        || has_async_tests(file, data, file.pytest_asyncio_auto)
 }
 
 /// Whether `entry` makes a new loop (`asyncio.run(main())`, `asyncio.new_event_loop()

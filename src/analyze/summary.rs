@@ -236,6 +236,7 @@ pub fn summarize(
         instances: facts.instances,
         stateless_classes: facts.stateless,
         named_classes: facts.named,
+        conftest_fixtures: super::test_bodies::conftest_fixtures(file, registry.single_task()),
     }
 }
 

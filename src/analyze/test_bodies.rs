@@ -20,8 +20,12 @@ use super::FileContext;
 use super::concurrency::{quiet_suspension, schedules_work, suspension};
 use super::entry::before_first_suspension;
 use super::module_functions::{first_child_is_async, is_masked};
+
 use crate::codemod::{SingleTaskData, TestRunners};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{
+    CONFTEST_AUTOUSE_STARTS_WORK, ConftestFixture, ProjectLookup, conftest_fixture_key,
+};
 use crate::semantic::{BindingKind, Resolution};
 
 /// What runs an async test body or fixture alone.
@@ -74,6 +78,39 @@ pub(super) fn test_bodies<'t>(
         .filter(|&(definition, role, class)| checker.starts_alone(definition, role, class))
         .map(|(definition, role, _)| (definition, role))
         .collect()
+}
+
+/// For a `conftest.py`: its fixtures, whether each starts nothing, and whether it is autouse
+/// (the project phase tells the test files below it).
+pub(super) fn conftest_fixtures(file: &FileContext, data: &SingleTaskData) -> Vec<ConftestFixture> {
+    if file.path.file_name().and_then(|n| n.to_str()) != Some("conftest.py")
+        || data.tests.fixture_decorators.is_empty()
+    {
+        return Vec::new();
+    }
+    let found = find(file, &data.tests, false);
+    let checker = Checker {
+        file,
+        data,
+        fixtures: &found.fixtures,
+    };
+    found
+        .fixtures
+        .iter()
+        .filter(|f| f.class.is_none())
+        .map(|fixture| ConftestFixture {
+            name: fixture.name.clone(),
+            starts_nothing: checker.fixture_quiet(fixture, &mut HashSet::new()),
+            autouse: fixture.autouse,
+        })
+        .collect()
+}
+
+/// Whether the file has async tests, fixtures or set-ups at all, doubts or not (the project
+/// phase then tells it the facts the doubts ask: which project calls and which fixtures of
+/// the `conftest.py` files above start nothing).
+pub(super) fn has_async_tests(file: &FileContext, data: &SingleTaskData, auto_mode: bool) -> bool {
+    !find(file, &data.tests, auto_mode).candidates.is_empty()
 }
 
 /// Whether the file is one pytest collects tests from by default (`test_*.py`, `*_test.py`).
@@ -343,6 +380,14 @@ struct Checker<'a, 't> {
 }
 
 impl<'t> Checker<'_, 't> {
+    /// Whether the project phase told the file `key` (a fact of the `conftest.py` files
+    /// above it); nothing is known before the settling or outside a project run.
+    fn settled(&self, key: &str) -> bool {
+        self.file.project.as_ref().is_some_and(|project| {
+            matches!(project.lookup, ProjectLookup::Settled(calls) if calls.contains_key(key))
+        })
+    }
+
     /// Whether the candidate starts alone: its body is there to read, the file mentions it
     /// nowhere else, every fixture it takes and every autouse fixture starts nothing, and
     /// (for a test case's test) its set-up starts nothing either.
@@ -361,7 +406,10 @@ impl<'t> Checker<'_, 't> {
             .iter()
             .filter(|f| f.autouse && (f.class.is_none() || f.class == class))
             .all(|f| f.definition.id() == definition.id() || self.fixture_quiet(f, &mut seen));
-        if !autouse_quiet || !self.takes_quiet_fixtures(definition, class, &mut seen) {
+        if !autouse_quiet
+            || self.settled(CONFTEST_AUTOUSE_STARTS_WORK)
+            || !self.takes_quiet_fixtures(definition, class, &mut seen)
+        {
             return false;
         }
         if role == TestRole::Test && self.fixtures_of_case(definition).is_some_and(|s| !s) {
@@ -454,7 +502,10 @@ impl<'t> Checker<'_, 't> {
                 .filter(|f| &f.name == name && (f.class.is_none() || f.class == class))
                 .collect();
             match defined.as_slice() {
-                [] => self.data.tests.quiet_fixtures.contains(name),
+                [] => {
+                    self.data.tests.quiet_fixtures.contains(name)
+                        || self.settled(&conftest_fixture_key(name))
+                }
                 [fixture] => self.fixture_quiet(fixture, seen),
                 // Two of that name (a class's overriding the module's): a doubt.
                 _ => false,
@@ -471,7 +522,11 @@ impl<'t> Checker<'_, 't> {
         }
         self.takes_quiet_fixtures(fixture.definition, fixture.class, seen)
             && (!first_child_is_async(fixture.definition)
-                || self.body_starts_nothing(fixture.definition))
+                || (fixture
+                    .definition
+                    .field(Field::Body)
+                    .is_some_and(|body| !is_masked(self.file, body))
+                    && self.body_starts_nothing(fixture.definition)))
     }
 
     /// Whether nothing in a coroutine's body up to its first `yield` (the whole body without

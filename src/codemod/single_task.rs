@@ -194,14 +194,30 @@ impl SingleTaskData {
     }
 
     /// The words a file needs for the recognition to matter: the entry calls' and the hooks'
-    /// names (the lexical pre-pass then keeps every body).
+    /// names, the test runners' modules and test case classes (the lexical pre-pass then
+    /// keeps every body).
     pub fn words(&self) -> Vec<String> {
         let mut words: Vec<String> = Vec::new();
         let names = self
             .entry_calls
             .iter()
             .map(|c| c.rsplit('.').next().unwrap_or(c).to_owned())
-            .chain(self.hooks.iter().map(|h| h.name.clone()));
+            .chain(self.hooks.iter().map(|h| h.name.clone()))
+            // A test file: its marks' and fixture decorators' module (`pytest`), its test
+            // case's class (`IsolatedAsyncioTestCase`).
+            .chain(
+                self.tests
+                    .markers
+                    .iter()
+                    .chain(&self.tests.fixture_decorators)
+                    .map(|m| m.split('.').next().unwrap_or(m).to_owned()),
+            )
+            .chain(
+                self.tests
+                    .test_cases
+                    .iter()
+                    .map(|c| c.rsplit('.').next().unwrap_or(c).to_owned()),
+            );
         for word in names {
             if !words.contains(&word) {
                 words.push(word);

@@ -29,12 +29,14 @@ pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use named::LOOKUP_PREFIX;
-pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
+pub use quiet::{
+    CONFTEST_AUTOUSE_STARTS_WORK, STARTS_NO_WORK_PREFIX, conftest_fixture_key, starts_no_work_key,
+};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
 pub use summary::{
-    AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, Construction, Evidence,
-    FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
+    AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, ConftestFixture, Construction,
+    Evidence, FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
     ReturnedObject, SqlArg, SqlCall,
 };
 
@@ -604,6 +606,7 @@ pub fn settle(
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
             starting.insert_quiet_calls(&functions, file, &mut calls);
+            quiet::insert_conftest_fixtures(files, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
             functions.insert_stateless(file, &mut calls);
             functions.insert_caller_acts(f, file, &acting, &mut calls);

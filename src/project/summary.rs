@@ -362,4 +362,19 @@ pub struct FileSummary {
     /// `(lookup, name, qualname)`; the name `*` when not written out.
     #[serde(default)]
     pub named_classes: Vec<(String, String, String)>,
+    /// For a `conftest.py`: the fixtures it defines, by the name tests take them as
+    /// (`analyze/test_bodies.rs`); tests in its directory and below see them.
+    #[serde(default)]
+    pub conftest_fixtures: Vec<ConftestFixture>,
+}
+
+/// A fixture a `conftest.py` defines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConftestFixture {
+    pub name: String,
+    /// It starts nothing on the test's loop before its `yield` (a synchronous fixture, or an
+    /// async one awaiting only quiet libraries and taking only such fixtures).
+    pub starts_nothing: bool,
+    /// `autouse=True`: it runs before every test below it.
+    pub autouse: bool,
 }

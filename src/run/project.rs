@@ -149,7 +149,10 @@ pub(super) fn analyze_files(
                 needs_analysis,
                 summary: Some(summary),
             } => (
-                !needs_analysis && lexical.may_have_findings(i, summary),
+                // A `conftest.py`: the async tests below it ask which of its fixtures start
+                // nothing (`analyze/test_bodies.rs`).
+                !needs_analysis
+                    && (lexical.may_have_findings(i, summary) || is_conftest(&files[i])),
                 lexical.bodies_left_out(i, summary, follow_moved_code),
             ),
             _ => (false, Vec::new()),
@@ -786,4 +789,9 @@ fn outcome_with_settled_calls(
         fixed_outcome(analyzed, path, settings, registry, round_role)
     });
     Some(outcome.unwrap_or_else(FileOutcome::Error))
+}
+
+/// Whether a file is a pytest `conftest.py`.
+fn is_conftest(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == "conftest.py")
 }
