@@ -27,7 +27,7 @@ use super::concurrency::{quiet_suspension, schedules_work, suspension};
 use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
-use super::startup_hooks::startup_hooks;
+use super::startup_hooks::{awaits_through_parameter, startup_hooks};
 use super::test_bodies::{TestRole, has_async_tests, test_bodies};
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
@@ -93,11 +93,15 @@ pub(super) fn in_single_task_script(
     if facts.entries.iter().any(alone_at_first) {
         return Some(Alone::Script);
     }
-    if let Some(&(_, hook)) = facts
-        .hooks
-        .iter()
-        .find(|(definition, _)| alone_at_first(definition))
-    {
+    let hook_alone = |(definition, hook): &&(Range<usize>, usize)| {
+        node_at(root, definition).is_some_and(|definition| {
+            let quiet_too =
+                |node: Node| awaits_through_parameter(file, &data.hooks[*hook], definition, node);
+            function_scope(file, definition) == Some(function)
+                && before_first_suspension_but(file, data, definition, call, &quiet_too)
+        })
+    };
+    if let Some(&(_, hook)) = facts.hooks.iter().find(hook_alone) {
         return Some(Alone::Hook(hook));
     }
     let (definition, role) = facts
@@ -319,6 +323,18 @@ pub(super) fn before_first_suspension(
     main: Node,
     call: Node,
 ) -> bool {
+    before_first_suspension_but(file, data, main, call, &|_| false)
+}
+
+/// [`before_first_suspension`], with the suspensions `quiet_too` says start nothing counted as
+/// quiet too (a startup hook's awaits through its parameter's request/response client).
+fn before_first_suspension_but(
+    file: &FileContext,
+    data: &SingleTaskData,
+    main: Node,
+    call: Node,
+    quiet_too: &dyn Fn(Node) -> bool,
+) -> bool {
     let Some(body) = main.field(Field::Body) else {
         return false;
     };
@@ -345,7 +361,8 @@ pub(super) fn before_first_suspension(
         if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id()) {
             continue;
         }
-        let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));
+        let suspends = kind == "yield"
+            || (suspension(node) && !quiet_suspension(file, data, node) && !quiet_too(node));
         let in_loop = loops
             .iter()
             .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
@@ -354,7 +371,7 @@ pub(super) fn before_first_suspension(
         }
         // A call in a loop around it runs before its later iterations, itself included.
         if kind == "call" && (node.start_byte() < start || in_loop) {
-            if schedules_work(file, data, node) {
+            if schedules_work(file, data, node) && !quiet_too(node) {
                 return false;
             }
             if let Some(helper) = node

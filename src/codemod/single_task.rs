@@ -86,6 +86,10 @@ pub struct RawStartupHook {
     pub first_argument: Option<String>,
     /// When the framework runs it and why nothing else runs then, for the reason shown.
     pub why: String,
+    /// Members of the hook's first parameter that are request/response clients: an await of
+    /// one of their methods starts nothing (`bot`: `await application.bot.set_my_commands()`).
+    #[serde(default)]
+    pub quiet_parameter_members: Vec<String>,
 }
 
 /// How a framework is told about a startup hook.
@@ -110,6 +114,7 @@ pub struct StartupHook {
     pub name: String,
     pub first_argument: Option<String>,
     pub why: String,
+    pub quiet_parameter_members: Vec<String>,
 }
 
 /// The compiled, merged `[single-task]` data.
@@ -345,6 +350,15 @@ fn compile_hook(raw: &RawStartupHook) -> Result<StartupHook, String> {
             raw.name
         ));
     }
+    if let Some(bad) = raw
+        .quiet_parameter_members
+        .iter()
+        .find(|m| !is_identifier(m))
+    {
+        return Err(format!(
+            "{context}: `quiet-parameter-members` entry {bad:?} is not a name"
+        ));
+    }
     if raw.first_argument.is_some() != (registration == HookRegistration::Decorator) {
         return Err(format!(
             "{context}: `first-argument` goes with `registered-by = \"decorator\"`, and only there"
@@ -357,6 +371,7 @@ fn compile_hook(raw: &RawStartupHook) -> Result<StartupHook, String> {
         name: raw.name.clone(),
         first_argument: raw.first_argument.clone(),
         why: raw.why.trim().to_owned(),
+        quiet_parameter_members: raw.quiet_parameter_members.clone(),
     })
 }
 
