@@ -225,3 +225,75 @@ fn isolated_asyncio_test_cases_keep_set_up_and_lone_tests_and_fix_the_one_beside
     let again = unfreeze_in(dir.path(), &["fix", "--isolated", "--no-cache", "."]);
     assert!(again.stdout.is_empty(), "{}", again.show());
 }
+
+/// A stub of Home Assistant's core: `async_add_executor_job` runs the function with
+/// `run_in_executor`, as Home Assistant does, and counts its calls.
+const HOMEASSISTANT_CORE: &str = "import asyncio\n\nCALLS = []\n\n\n\
+class HomeAssistant:\n    def async_add_executor_job(self, target, *args):\n        \
+CALLS.append(target.__name__)\n        \
+return asyncio.get_running_loop().run_in_executor(None, target, *args)\n";
+
+/// An integration that imports anyio (for its own helpers) and has `hass` in scope: the
+/// project's idiom, `hass.async_add_executor_job`, wins over `anyio.to_thread.run_sync`
+/// (zacala1/hass-geofence-journal tests/test_management_reset_integration.py:115; issue 20
+/// item 4). A ticker beside it shows the loop ran meanwhile.
+const ANYIO_INTEGRATION: &str = "import asyncio\nimport threading\nimport time\n\nimport anyio\n\n\
+from homeassistant import core\n\n\n\
+def seed(path):\n    time.sleep(0.3)\n    with open(path, \"w\") as f:\n        f.write(\"seeded\")\n    \
+return threading.current_thread() is threading.main_thread()\n\n\n\
+async def ticker(ticks):\n    while True:\n        await anyio.sleep(0.01)\n        ticks.append(1)\n\n\n\
+async def async_setup_entry(hass, path):\n    return seed(path)\n\n\n\
+async def main():\n    ticks = []\n    task = asyncio.create_task(ticker(ticks))\n    \
+await asyncio.sleep(0)\n    on_main = await async_setup_entry(core.HomeAssistant(), \"seed.txt\")\n    \
+task.cancel()\n    print(\"main thread:\", on_main)\n    print(\"executor jobs:\", core.CALLS)\n    \
+print(\"loop ran:\", len(ticks) > 5)\n\n\nasyncio.run(main())\n";
+
+#[test]
+fn hass_in_scope_wins_over_anyio_in_a_file_that_imports_anyio() {
+    let dir = project(&[
+        ("main.py", ANYIO_INTEGRATION.as_bytes()),
+        ("homeassistant/__init__.py", b""),
+        ("homeassistant/core.py", HOMEASSISTANT_CORE.as_bytes()),
+    ]);
+    let run = || {
+        let out = python(&test_python())
+            .current_dir(dir.path())
+            .arg("main.py")
+            .deadline(Duration::from_secs(30))
+            .output();
+        assert_eq!(out.code, Some(0), "{}", out.show());
+        out.stdout
+    };
+    let before = run();
+    assert!(
+        before.contains("main thread: True\nexecutor jobs: []\nloop ran: False\n"),
+        "{before}"
+    );
+    let write = unfreeze_in(
+        dir.path(),
+        &[
+            "fix",
+            "--write",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "UNF401",
+            ".",
+        ],
+    );
+    assert_eq!(write.code, Some(0), "{}", write.show());
+    let main = std::fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        main.contains(
+            "async def async_setup_entry(hass, path):\n    \
+             return await hass.async_add_executor_job(seed, path)\n"
+        ),
+        "{main}"
+    );
+    assert!(!main.contains("to_thread"), "{main}");
+    let after = run();
+    assert!(
+        after.contains("main thread: False\nexecutor jobs: ['seed']\nloop ran: True\n"),
+        "{after}"
+    );
+}
