@@ -124,6 +124,7 @@ fn find<'t>(file: &FileContext<'t>, tests: &TestRunners, auto_mode: bool) -> Fou
     let root = file.parsed.tree.root_node();
     let collected = collected_by_pytest(file);
     let module_marked = auto_mode || pytestmark(file, tests, root);
+    let module_shared = pytestmark_shares(file, tests, root);
     let mut found = Found {
         fixtures: Vec::new(),
         candidates: Vec::new(),
@@ -139,7 +140,7 @@ fn find<'t>(file: &FileContext<'t>, tests: &TestRunners, auto_mode: bool) -> Fou
                     &decorators,
                     None,
                     collected,
-                    module_marked,
+                    (module_marked, module_shared),
                 );
             }
             "class_definition" => {
@@ -151,6 +152,9 @@ fn find<'t>(file: &FileContext<'t>, tests: &TestRunners, auto_mode: bool) -> Fou
                 let marked = module_marked
                     || decorators.iter().any(|d| is_marker(file, tests, *d))
                     || pytestmark(file, tests, body);
+                let shared = module_shared
+                    || decorators.iter().any(|d| shares_a_loop(file, tests, *d))
+                    || pytestmark_shares(file, tests, body);
                 let pytest_class = file.text[definition
                     .field(Field::Name)
                     .map_or(0..0, |n| n.byte_range())]
@@ -178,7 +182,7 @@ fn find<'t>(file: &FileContext<'t>, tests: &TestRunners, auto_mode: bool) -> Fou
                             &decorators,
                             class,
                             collected,
-                            marked,
+                            (marked, shared),
                         );
                     }
                 }
@@ -190,7 +194,8 @@ fn find<'t>(file: &FileContext<'t>, tests: &TestRunners, auto_mode: bool) -> Fou
 }
 
 impl<'t> Found<'t> {
-    /// A module-level function or a method of a pytest test class: a fixture, or a test.
+    /// A module-level function or a method of a pytest test class: a fixture, or a test
+    /// (`marked` by its class or module, or on a loop they `shared` between tests).
     #[allow(clippy::too_many_arguments)]
     fn add_function(
         &mut self,
@@ -200,7 +205,7 @@ impl<'t> Found<'t> {
         decorators: &[Node<'t>],
         class: Option<usize>,
         collected: bool,
-        marked: bool,
+        (marked, shared): (bool, bool),
     ) {
         if let Some(fixture) = decorators
             .iter()
@@ -221,8 +226,12 @@ impl<'t> Found<'t> {
             return;
         }
         let marked = marked || decorators.iter().any(|d| is_marker(file, tests, *d));
+        // On a loop shared with other tests, what an earlier one left running may run beside
+        // it: a doubt.
+        let shared = shared || decorators.iter().any(|d| shares_a_loop(file, tests, *d));
         if collected
             && marked
+            && !shared
             && first_child_is_async(definition)
             && def_name(file, definition).starts_with("test")
         {
@@ -268,33 +277,67 @@ fn is_marker(file: &FileContext, tests: &TestRunners, expression: Node) -> bool 
     mark_name(file, expression).is_some_and(|name| tests.markers.contains(&name))
 }
 
-/// A `pytestmark = <mark>` (or a list or tuple holding one) among `block`'s statements.
-fn pytestmark(file: &FileContext, tests: &TestRunners, block: Node) -> bool {
-    block.named_children(&mut block.walk()).any(|statement| {
+/// A mark that runs the test on a loop shared with other tests (`loop_scope="module"`,
+/// `scope=...`): what an earlier test left running may run beside it.
+fn shares_a_loop(file: &FileContext, tests: &TestRunners, expression: Node) -> bool {
+    if !is_marker(file, tests, expression) || expression.kind_name() != "call" {
+        return false;
+    }
+    expression.field(Field::Arguments).is_some_and(|arguments| {
+        arguments
+            .named_children(&mut arguments.walk())
+            .filter(|a| a.kind_name() == "keyword_argument")
+            .any(|a| {
+                a.field(Field::Name)
+                    .is_some_and(|n| matches!(&file.text[n.byte_range()], "loop_scope" | "scope"))
+                    && a.field(Field::Value)
+                        .is_none_or(|v| string_text(file, v) != Some("function"))
+            })
+    })
+}
+
+/// The marks of a `pytestmark = ...` assignment among `block`'s statements.
+fn pytestmark_marks<'t>(file: &FileContext, block: Node<'t>) -> Vec<Node<'t>> {
+    let mut marks = Vec::new();
+    for statement in block.named_children(&mut block.walk()) {
         let Some(assignment) = statement.named_child(0).filter(|a| {
             statement.kind_name() == "expression_statement" && a.kind_name() == "assignment"
         }) else {
-            return false;
+            continue;
         };
         let (Some(left), Some(right)) = (
             assignment.field(Field::Left),
             assignment.field(Field::Right),
         ) else {
-            return false;
+            continue;
         };
         if &file.text[left.byte_range()] != "pytestmark" {
-            return false;
+            continue;
         }
         match right.kind_name() {
-            "list" | "tuple" => right
-                .named_children(&mut right.walk())
-                .any(|mark| is_marker(file, tests, mark)),
-            _ => is_marker(file, tests, right),
+            "list" | "tuple" => marks.extend(right.named_children(&mut right.walk())),
+            _ => marks.push(right),
         }
-    })
+    }
+    marks
 }
 
-/// A fixture decorator's facts: the name given with `name=`, and `autouse=True`.
+/// A `pytestmark = <mark>` (or a list or tuple holding one) among `block`'s statements.
+fn pytestmark(file: &FileContext, tests: &TestRunners, block: Node) -> bool {
+    pytestmark_marks(file, block)
+        .into_iter()
+        .any(|mark| is_marker(file, tests, mark))
+}
+
+/// Whether a `pytestmark` among `block`'s statements shares a loop between tests.
+fn pytestmark_shares(file: &FileContext, tests: &TestRunners, block: Node) -> bool {
+    pytestmark_marks(file, block)
+        .into_iter()
+        .any(|mark| shares_a_loop(file, tests, mark))
+}
+
+/// A fixture decorator's facts: the name given with `name=`, and `autouse=True` (or a scope
+/// wider than a test's).
 struct FixtureDecorator {
     name: Option<String>,
     autouse: bool,
@@ -328,6 +371,11 @@ fn fixture_decorator(
                 (Some("autouse"), Some(v)) => {
                     // Anything but a literal `False` may be true.
                     decorator.autouse = &file.text[v.byte_range()] != "False";
+                }
+                // A fixture living longer than a test (`scope="module"`) may run beside
+                // every test after the first: counted as autouse.
+                (Some("scope"), Some(v)) if string_text(file, v) != Some("function") => {
+                    decorator.autouse = true;
                 }
                 (Some("name"), Some(v)) => {
                     // A name that is not a plain string: the fixture is found by no name, so

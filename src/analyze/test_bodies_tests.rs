@@ -37,7 +37,7 @@ fn a_marked_test_body_runs_alone_until_it_starts_work() {
     let test = format!("{HEAD}@pytest.mark.asyncio\nasync def test_x(tmp_path):\n    input()\n");
     assert_eq!(alone(&test), Some(TestRole::Test));
     // The mark called, on the class, or in `pytestmark`.
-    let called = test.replace("asyncio\nasync", "asyncio(loop_scope=\"module\")\nasync");
+    let called = test.replace("asyncio\nasync", "asyncio()\nasync");
     assert_eq!(alone(&called), Some(TestRole::Test));
     let class = format!(
         "{HEAD}@pytest.mark.asyncio\nclass TestServer:\n    async def test_x(self):\n        input()\n"
@@ -46,6 +46,15 @@ fn a_marked_test_body_runs_alone_until_it_starts_work() {
     let module =
         format!("{HEAD}pytestmark = [pytest.mark.asyncio]\n\nasync def test_x():\n    input()\n");
     assert_eq!(alone(&module), Some(TestRole::Test));
+    // On a loop shared between tests (`loop_scope`), an earlier test's tasks may still run.
+    let shared = test.replace("asyncio\nasync", "asyncio(loop_scope=\"module\")\nasync");
+    assert_eq!(alone(&shared), None);
+    let shared_module = format!(
+        "{HEAD}pytestmark = pytest.mark.asyncio(loop_scope=\"session\")\n\nasync def test_x():\n    input()\n"
+    );
+    assert_eq!(alone(&shared_module), None);
+    let function_scoped = test.replace("asyncio\nasync", "asyncio(loop_scope=\"function\")\nasync");
+    assert_eq!(alone(&function_scoped), Some(TestRole::Test));
     let anyio = format!("{HEAD}@pytest.mark.anyio\nasync def test_x():\n    input()\n");
     assert_eq!(alone(&anyio), Some(TestRole::Test));
     // After a quiet await still; after a task, a server or an unknown await, no more.
@@ -113,6 +122,18 @@ fn fixtures_the_test_takes_must_start_nothing() {
     let uses = "@pytest.mark.asyncio\n@pytest.mark.usefixtures(\"store\")\nasync def test_x():\n    input()\n";
     assert_eq!(alone(&format!("{head}{server}{uses}")), None);
     assert_eq!(alone(&format!("{head}{quiet}{uses}")), Some(TestRole::Test));
+    // A fixture living longer than a test may run beside every test after the first.
+    let wide = server.replace(
+        "@pytest_asyncio.fixture\n",
+        "@pytest_asyncio.fixture(scope=\"module\")\n",
+    );
+    let other = "@pytest.mark.asyncio\nasync def test_other():\n    pass\n\n";
+    assert_eq!(
+        alone(&format!(
+            "{head}{wide}{other}@pytest.mark.asyncio\nasync def test_x():\n    input()\n"
+        )),
+        None
+    );
     // An autouse fixture that starts work runs before every test.
     let autouse = server.replace(
         "@pytest_asyncio.fixture\n",
