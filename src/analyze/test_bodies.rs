@@ -470,9 +470,9 @@ impl<'t> Checker<'_, 't> {
     /// pytest test).
     fn fixtures_of_case(&self, definition: Node<'t>) -> Option<bool> {
         let file = self.file;
-        let class = definition
-            .parent()
-            .and_then(|b| b.parent())
+        // The class around the method (through its decorators: `@unittest.expectedFailure`).
+        let class = std::iter::successors(definition.parent(), |p| p.parent())
+            .find(|p| p.kind_name() != "decorated_definition" && p.kind_name() != "block")
             .filter(|c| c.kind_name() == "class_definition")?;
         test_case(file, &self.data.tests, class)?;
         let body = class.field(Field::Body)?;

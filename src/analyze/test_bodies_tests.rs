@@ -191,6 +191,12 @@ fn isolated_asyncio_test_cases_run_each_test_alone_after_their_set_up() {
         "        self.server = await asyncio.start_server(h, \"127.0.0.1\", 0)\n",
     );
     assert_eq!(alone(&format!("import asyncio\n{serving}")), None);
+    // A decorated test (`@unittest.expectedFailure`) runs after the same set-up.
+    let decorated = serving.replace(
+        "    async def test_x(self):",
+        "    @unittest.expectedFailure\n    async def test_x(self):",
+    );
+    assert_eq!(alone(&format!("import asyncio\n{decorated}")), None);
     // Another base beside it may set up anything.
     let mixed = case.replace(
         "(unittest.IsolatedAsyncioTestCase)",
