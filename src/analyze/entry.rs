@@ -23,7 +23,10 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::concurrency::{quiet_suspension, schedules_work, suspension};
+use super::concurrency::{
+    awaits_project_code, leaves_nothing_running, quiet_suspension, schedules_work, suspension,
+};
+use super::contained::{Containment, containment, in_handler_around};
 use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
@@ -319,21 +322,48 @@ pub(super) fn before_first_suspension(
     let other_branches = other_branches(&branches, &loops, start);
     let mut helpers: Vec<Node> = Vec::new();
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
+    // What a gather or task group before it started and waited for: nothing left running.
+    let mut contained: HashSet<usize> = HashSet::new();
+    let leaves_nothing = |callee: Node| leaves_nothing_running(file, data, callee);
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         let kind = node.kind_name();
         if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id()) {
             continue;
         }
-        let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));
         let in_loop = loops
             .iter()
             .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
-        if suspends && (node.start_byte() < start || in_loop) {
+        let before = node.start_byte() < start || in_loop;
+        let mut suspends = kind == "yield"
+            || (suspension(node)
+                && !contained.contains(&node.id())
+                && !quiet_suspension(file, data, node));
+        // A gather that returned, a task group's block that ended: alone again after it, but
+        // not in an `except` / `finally` around a gather (it raised, the rest runs on), nor
+        // inside the block.
+        if suspends
+            && before
+            && !(node.start_byte() <= start && start < node.end_byte())
+            && let Some((how, ids)) = containment(file, data, node, &leaves_nothing)
+            && (how == Containment::TaskGroup || !in_handler_around(node, start, body))
+        {
+            contained.extend(ids);
+            suspends = false;
+        }
+        if suspends && before {
+            return false;
+        }
+        // Project code may have gathered tasks and raised: its `except` is not alone.
+        if before
+            && suspension(node)
+            && awaits_project_code(file, node)
+            && in_handler_around(node, start, body)
+        {
             return false;
         }
         // A call in a loop around it runs before its later iterations, itself included.
-        if kind == "call" && (node.start_byte() < start || in_loop) {
+        if kind == "call" && before && !contained.contains(&node.id()) {
             if schedules_work(file, data, node) {
                 return false;
             }
