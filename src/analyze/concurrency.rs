@@ -259,7 +259,7 @@ fn leaves_nothing_within(
                     .named_child(0)
                     .filter(|c| c.kind_name() == "call")
                     .and_then(|c| c.field(Field::Function))
-                    .is_some_and(|c| inner(c));
+                    .is_some_and(&inner);
             match containment(file, data, node, &inner) {
                 Some((kind, ids))
                     if kind == Containment::TaskGroup || !caught_inside(node, body) =>

@@ -5,7 +5,11 @@
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
 //! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
 //! framework's startup hook (`startup_hooks`), before anything started other work
-//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later.
+//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later
+//! but for a call that waits for every task it started (`contained`): an awaited gather of
+//! tasks made right there, a task group's block, a project coroutine that gathers its own.
+//! After one the loop is alone again; not in an `except` / `finally` around a gather, which
+//! leaves the other tasks running when it raises.
 //!
 //! What it knows is data (`[single-task]`, `codemod/single_task`): the entry calls, the
 //! awaits of quiet libraries (request/response clients: SQLAlchemy's async engine, asyncpg,
