@@ -35,8 +35,10 @@ use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
 use super::startup_hooks::startup_hooks;
+use super::target::call_target;
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{ModuleInfo, ModuleMap, ProjectLookup, entered_alone_key};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// Why nothing else runs on the loop where a call is.
@@ -61,11 +63,12 @@ pub(super) fn in_single_task_script(
     let function = file.index.async_function_at(call.start_byte())?;
     let data = registry.single_task();
     let facts = file.single_task.get_or_init(|| {
-        let mains: Vec<Node> = entry_points(file, data)
+        let mut mains: Vec<Node> = entry_points(file, data)
             .into_iter()
             .filter(|&(entry, main)| runs_main_alone_at_first(file, data, entry, main))
             .map(|(_, main)| main)
             .collect();
+        mains.extend(entered_from_elsewhere(file));
         SingleTask {
             coroutines: single_task_coroutines(file, data),
             entries: mains
@@ -104,6 +107,108 @@ pub(super) fn in_single_task_script(
 pub(super) fn has_single_task_entry(file: &FileContext, registry: &Registry) -> bool {
     let data = registry.single_task();
     !entry_points(file, data).is_empty() || !startup_hooks(file, data).is_empty()
+}
+
+/// The project coroutines, by absolute name, that the file's entry calls making a new loop
+/// run alone (`asyncio.run(main(parse_arguments()))` with `main` imported from another
+/// module): nothing scheduled before the call, and the imported name mentioned nowhere else
+/// in the file but its import and such entry calls. The settling tells the file defining it
+/// (`project/entered.rs`), which then runs it as its own entry coroutine.
+pub(super) fn entry_runs(
+    file: &FileContext,
+    registry: &Registry,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+) -> Vec<String> {
+    let data = registry.single_task();
+    let mut runs: Vec<(String, &str)> = Vec::new();
+    let mut allowed: HashSet<usize> = HashSet::new();
+    for call in entry_calls(file, data) {
+        let Some(callee) = entry_callee(call).filter(|c| c.kind_name() == "identifier") else {
+            continue;
+        };
+        let name = &file.text[callee.byte_range()];
+        let imported = matches!(
+            file.index.resolve_name(name, callee.start_byte()),
+            Resolution::Binding(id) if matches!(file.index.binding(id).kind, BindingKind::Import { .. })
+        );
+        if !imported
+            || !makes_a_new_loop(file, data, call)
+            || !nothing_scheduled_before(file, data, call)
+        {
+            continue;
+        }
+        if let Some(target) = call_target(file, module, map, callee) {
+            allowed.insert(callee.id());
+            runs.push((target, name));
+        }
+    }
+    runs.into_iter()
+        .filter(|(_, name)| only_named_where_allowed(file, name, &allowed))
+        .map(|(target, _)| target)
+        .collect()
+}
+
+/// Whether `name` appears in the file only in its imports, as an attribute's or keyword's
+/// name, and at the `allowed` identifiers (whatever it resolves to: a doubt otherwise).
+fn only_named_where_allowed(file: &FileContext, name: &str, allowed: &HashSet<usize>) -> bool {
+    let mut stack = vec![file.parsed.tree.root_node()];
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => continue,
+            "identifier" => {
+                let elsewhere = node.parent().is_some_and(|parent| {
+                    (parent.kind_name() == "attribute"
+                        && parent
+                            .field(Field::Attribute)
+                            .is_some_and(|a| a.id() == node.id()))
+                        || (parent.kind_name() == "keyword_argument"
+                            && parent
+                                .field(Field::Name)
+                                .is_some_and(|n| n.id() == node.id()))
+                });
+                if &file.text[node.byte_range()] == name
+                    && !elsewhere
+                    && !allowed.contains(&node.id())
+                {
+                    return false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        stack.extend(node.children(&mut node.walk()));
+    }
+    true
+}
+
+/// The file's module-level coroutine functions another file runs alone on a new loop, as
+/// the settling told it (`project/entered.rs`): its entry coroutines too, when their bodies
+/// are there to read and nothing in the file mentions them.
+fn entered_from_elsewhere<'t>(file: &FileContext<'t>) -> Vec<Node<'t>> {
+    let Some(project) = file.project.as_ref() else {
+        return Vec::new();
+    };
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return Vec::new();
+    };
+    let root = file.parsed.tree.root_node();
+    root.named_children(&mut root.walk())
+        .filter(|d| d.kind_name() == "function_definition" && first_child_is_async(*d))
+        .filter(|d| {
+            d.field(Field::Name).is_some_and(|name| {
+                let name = &file.text[name.byte_range()];
+                project.module.names.iter().any(|module| {
+                    calls.contains_key(&entered_alone_key(&format!("{module}.{name}")))
+                })
+            })
+        })
+        .filter(|d| {
+            d.field(Field::Body)
+                .is_some_and(|body| !is_masked(file, body))
+                && only_mentioned_where_allowed(file, &[*d], &HashSet::new())
+        })
+        .collect()
 }
 
 /// Whether `entry` makes a new loop (`asyncio.run(main())`, `asyncio.new_event_loop()
@@ -272,6 +377,15 @@ pub struct SingleTask {
 /// call that makes a new loop (`asyncio.run`), in a synchronous function too (a command of a
 /// command-line tool): the coroutine starts alone on that loop wherever the call is.
 fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<'t>, Node<'t>)> {
+    entry_calls(file, data)
+        .into_iter()
+        .filter_map(|call| Some((call, entry_coroutine(file, call)?)))
+        .collect()
+}
+
+/// The entry calls: at module level, or, for one that makes a new loop, in a synchronous
+/// function.
+fn entry_calls<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<Node<'t>> {
     let root = file.parsed.tree.root_node();
     let module = file.index.module_scope();
     file.nodes
@@ -291,7 +405,7 @@ fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<
                         && file.index.scope(scope).kind
                             == (ScopeKind::Function { is_async: false })))
         })
-        .filter_map(|&call| Some((call, entry_coroutine(file, call)?)))
+        .copied()
         .collect()
 }
 
