@@ -47,14 +47,27 @@ pub(super) fn containment(
     }
 }
 
-/// `await asyncio.gather(a(), create_task(b()), *[c(x) for x in xs], *tasks)`.
+/// `await asyncio.gather(a(), create_task(b()), *[c(x) for x in xs], *tasks)`, or the gather
+/// kept in a name in the statement just before and awaited only there (`futures =
+/// asyncio.gather(*tasks)`, `results = await futures`).
 fn gather(
     file: &FileContext,
     data: &SingleTaskData,
     node: Node,
     leaves_nothing: &dyn Fn(Node) -> bool,
 ) -> Option<Vec<usize>> {
-    let call = node.named_child(0).filter(|c| c.kind_name() == "call")?;
+    let awaited = node.named_child(0)?;
+    let call = match awaited.kind_name() {
+        "call" => awaited,
+        "identifier" => {
+            let bound = bound_once(file, awaited, node)?;
+            let before = statement_of(node)?.prev_named_sibling()?;
+            (before.id() == bound.statement.id() && bound.mentions == 2)
+                .then_some(bound.value)
+                .filter(|v| v.kind_name() == "call")?
+        }
+        _ => return None,
+    };
     let root = file.parsed.tree.root_node();
     let name = file
         .index
@@ -77,7 +90,7 @@ fn gather(
             }
             "list_splat" => {
                 let inner = argument.named_child(0)?;
-                let items = fresh_list(file, inner, node)?;
+                let items = fresh_list(file, inner, call)?;
                 for item in items {
                     ids.extend(fresh_task(file, data, item, leaves_nothing)?);
                 }
@@ -90,7 +103,9 @@ fn gather(
 
 /// The coroutine calls a starred argument of a gather holds: a list or a list comprehension
 /// written there, or a name bound to one in the statement just before the gather's and
-/// mentioned nowhere else in its function.
+/// mentioned nowhere else in its function, or a name bound to an empty list that the loop
+/// just before the gather's statement fills, one task per iteration, and nothing else
+/// mentions (`tasks = []`, `for x in xs: tasks.append(asyncio.ensure_future(f(x)))`).
 fn fresh_list<'t>(
     file: &FileContext<'t>,
     inner: Node<'t>,
@@ -100,52 +115,108 @@ fn fresh_list<'t>(
         "list" => Some(inner.named_children(&mut inner.walk()).collect()),
         "list_comprehension" => Some(vec![inner.field(Field::Body)?]),
         "identifier" => {
-            let name = &file.text[inner.byte_range()];
-            let Resolution::Binding(id) = file.index.resolve_name(name, inner.start_byte()) else {
+            let bound = bound_once(file, inner, gather)?;
+            let before = statement_of(gather)?.prev_named_sibling()?;
+            if before.id() == bound.statement.id() && bound.mentions == 2 {
+                return fresh_list(file, bound.value, gather);
+            }
+            // `tasks = []` earlier, then a loop appending one task per iteration.
+            let empty = bound.value.kind_name() == "list" && bound.value.named_child_count() == 0;
+            if !empty
+                || bound.mentions != 3
+                || before.kind_name() != "for_statement"
+                || super::module_functions::first_child_is_async(before)
+                || before
+                    .named_children(&mut before.walk())
+                    .any(|c| c.kind_name() == "else_clause")
+                || bound.statement.parent().map(|p| p.id()) != before.parent().map(|p| p.id())
+                || bound.statement.start_byte() >= before.start_byte()
+            {
+                return None;
+            }
+            let body = before.field(Field::Body)?;
+            let [statement] = body.named_children(&mut body.walk()).collect::<Vec<_>>()[..] else {
                 return None;
             };
-            let binding = file.index.binding(id);
-            if file.index.bindings_in_scope(binding.scope, name).len() != 1 {
-                return None;
-            }
-            let root = file.parsed.tree.root_node();
-            let value = binding
-                .value
-                .as_ref()
-                .and_then(|v| crate::semantic::node_at(root, v))?;
-            let assignment = value.parent().filter(|p| p.kind_name() == "assignment")?;
-            let statement = assignment.parent()?;
-            // The gather's statement is the next one: nothing runs between them.
-            let mut up = gather;
-            while up
-                .parent()
-                .is_some_and(|p| p.kind_name() != "block" && p.kind_name() != "module")
-            {
-                up = up.parent()?;
-            }
-            if statement.next_named_sibling().map(|s| s.id()) != Some(up.id()) {
-                return None;
-            }
-            // Mentioned only where bound and where gathered.
-            let function = enclosing_function(gather)?;
-            let mut mentions = 0;
-            let mut stack = vec![function];
-            while let Some(n) = stack.pop() {
-                if n.kind_name() == "identifier"
-                    && &file.text[n.byte_range()] == name
-                    && file.index.resolve_name(name, n.start_byte()) == Resolution::Binding(id)
-                {
-                    mentions += 1;
-                }
-                stack.extend(n.named_children(&mut n.walk()));
-            }
-            if mentions != 2 {
-                return None;
-            }
-            fresh_list(file, value, gather)
+            let call = statement
+                .named_child(0)
+                .filter(|_| statement.kind_name() == "expression_statement")
+                .filter(|c| c.kind_name() == "call")?;
+            let callee = call.field(Field::Function)?;
+            let receiver = callee.field(Field::Object)?;
+            let appends = callee.kind_name() == "attribute"
+                && callee
+                    .field(Field::Attribute)
+                    .is_some_and(|a| &file.text[a.byte_range()] == "append")
+                && receiver.kind_name() == "identifier"
+                && file.text[receiver.byte_range()] == file.text[inner.byte_range()];
+            let arguments = call.field(Field::Arguments)?;
+            let item = arguments.named_child(0)?;
+            (appends && arguments.named_child_count() == 1).then(|| vec![item])
         }
         _ => None,
     }
+}
+
+/// A local name bound once in its scope by an assignment statement: the value, that
+/// statement, and how many times the function around `at` mentions the binding.
+struct BoundOnce<'t> {
+    value: Node<'t>,
+    statement: Node<'t>,
+    mentions: usize,
+}
+
+fn bound_once<'t>(
+    file: &FileContext<'t>,
+    name_node: Node<'t>,
+    at: Node<'t>,
+) -> Option<BoundOnce<'t>> {
+    let name = &file.text[name_node.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, name_node.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if file.index.bindings_in_scope(binding.scope, name).len() != 1 {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let value = binding
+        .value
+        .as_ref()
+        .and_then(|v| crate::semantic::node_at(root, v))?;
+    let assignment = value.parent().filter(|p| p.kind_name() == "assignment")?;
+    let statement = assignment
+        .parent()
+        .filter(|s| s.kind_name() == "expression_statement")?;
+    let function = enclosing_function(at)?;
+    let mut mentions = 0;
+    let mut stack = vec![function];
+    while let Some(n) = stack.pop() {
+        if n.kind_name() == "identifier"
+            && &file.text[n.byte_range()] == name
+            && file.index.resolve_name(name, n.start_byte()) == Resolution::Binding(id)
+        {
+            mentions += 1;
+        }
+        stack.extend(n.named_children(&mut n.walk()));
+    }
+    Some(BoundOnce {
+        value,
+        statement,
+        mentions,
+    })
+}
+
+/// The statement (in a block, or the module) holding `node`.
+fn statement_of(node: Node) -> Option<Node> {
+    let mut up = node;
+    while up
+        .parent()
+        .is_some_and(|p| p.kind_name() != "block" && p.kind_name() != "module")
+    {
+        up = up.parent()?;
+    }
+    Some(up)
 }
 
 /// A task made right there of a call that leaves nothing running: `create_task(a())`, or the
