@@ -626,11 +626,12 @@ impl LexicalSummary {
         let spares_single_task = registry.codemods().iter().any(|c| c.unless_single_task);
         self.may_run_entry = spares_single_task
             && !self.imported_names.is_empty()
-            && registry
-                .single_task()
-                .new_loop_calls
-                .iter()
-                .any(|call| facts.code_has_word(call.rsplit('.').next().unwrap_or(call)));
+            && registry.single_task().new_loop_calls.iter().any(|call| {
+                // Its module's word and its own: `asyncio` and `run`.
+                let first = call.split('.').next().unwrap_or(call);
+                let last = call.rsplit('.').next().unwrap_or(call);
+                facts.code_has_word(first) && facts.code_has_word(last)
+            });
         if spares_single_task
             && registry
                 .single_task_words()
