@@ -10,6 +10,7 @@ mod cancellation;
 mod class_state;
 mod concurrency;
 mod conditions;
+mod contained;
 mod entry;
 mod file_access;
 mod finding;

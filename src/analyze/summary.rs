@@ -232,6 +232,7 @@ pub fn summarize(
         quiet_globals: super::concurrency::quiet_globals(file, registry),
         constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
+        entry_runs: super::entry::entry_runs(file, registry, module, map),
         classes: facts.classes,
         instances: facts.instances,
         stateless_classes: facts.stateless,

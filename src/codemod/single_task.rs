@@ -34,6 +34,21 @@ pub struct RawSingleTask {
     /// calls that start no task the script's own code races with.
     #[serde(default)]
     pub quiet_libraries: Vec<String>,
+    /// Calls that wait for every awaitable passed to them before they return
+    /// (`asyncio.gather`): awaited with tasks made right there, they leave the loop as they
+    /// found it (not when they raise: the other tasks go on).
+    #[serde(default)]
+    pub gathering_calls: Vec<String>,
+    /// Calls that make a task of the coroutine passed to them (`asyncio.create_task`).
+    #[serde(default)]
+    pub task_makers: Vec<String>,
+    /// Task groups (`asyncio.TaskGroup`): after their `async with` block every task started
+    /// in it has finished, even when the block raised.
+    #[serde(default)]
+    pub task_groups: Vec<String>,
+    /// The methods of a task group that start a task in it (`create_task`, `start_soon`).
+    #[serde(default)]
+    pub task_group_methods: Vec<String>,
     /// `[[single-task.hook]]`: framework hooks that run before anything else on the loop.
     #[serde(default, rename = "hook")]
     pub hooks: Vec<RawStartupHook>,
@@ -126,6 +141,10 @@ pub struct SingleTaskData {
     pub scheduling_methods: Vec<String>,
     pub runner_calls: Vec<String>,
     pub quiet_libraries: Vec<String>,
+    pub gathering_calls: Vec<String>,
+    pub task_makers: Vec<String>,
+    pub task_groups: Vec<String>,
+    pub task_group_methods: Vec<String>,
     pub hooks: Vec<StartupHook>,
     pub tests: TestRunners,
 }
@@ -170,6 +189,10 @@ impl SingleTaskData {
             (&mut self.scheduling_methods, &other.scheduling_methods),
             (&mut self.runner_calls, &other.runner_calls),
             (&mut self.quiet_libraries, &other.quiet_libraries),
+            (&mut self.gathering_calls, &other.gathering_calls),
+            (&mut self.task_makers, &other.task_makers),
+            (&mut self.task_groups, &other.task_groups),
+            (&mut self.task_group_methods, &other.task_group_methods),
         ];
         for (mine, theirs) in lists {
             for item in theirs {
@@ -241,6 +264,9 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
         ("harmless-calls", &raw.harmless_calls),
         ("runner-calls", &raw.runner_calls),
         ("quiet-libraries", &raw.quiet_libraries),
+        ("gathering-calls", &raw.gathering_calls),
+        ("task-makers", &raw.task_makers),
+        ("task-groups", &raw.task_groups),
     ];
     for (key, list) in qualified {
         if let Some(bad) = list.iter().find(|name| !is_qualified_name(name)) {
@@ -252,6 +278,11 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
     if let Some(bad) = raw.scheduling_methods.iter().find(|m| !is_identifier(m)) {
         return Err(format!(
             "{context}: `scheduling-methods` entry {bad:?} is not a method name"
+        ));
+    }
+    if let Some(bad) = raw.task_group_methods.iter().find(|m| !is_identifier(m)) {
+        return Err(format!(
+            "{context}: `task-group-methods` entry {bad:?} is not a method name"
         ));
     }
     if let Some(bad) = raw
@@ -307,6 +338,10 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
         scheduling_methods: raw.scheduling_methods.clone(),
         runner_calls: raw.runner_calls.clone(),
         quiet_libraries: raw.quiet_libraries.clone(),
+        gathering_calls: raw.gathering_calls.clone(),
+        task_makers: raw.task_makers.clone(),
+        task_groups: raw.task_groups.clone(),
+        task_group_methods: raw.task_group_methods.clone(),
         hooks,
         tests: TestRunners {
             markers: tests.markers.clone(),

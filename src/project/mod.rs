@@ -7,6 +7,7 @@
 mod caller_acts;
 mod carried;
 mod chain;
+mod entered;
 mod guards;
 mod hazard;
 mod lexical_settle;
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 pub use caller_acts::{CallerAct, caller_acts_key};
 pub use carried::CARRIED_PREFIX;
 pub use chain::{Hop, call_text};
+pub use entered::{ENTERED_ALONE_PREFIX, entered_alone_key};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, PATH_RACE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
@@ -107,6 +109,9 @@ pub enum ProjectCall {
     /// name) that act around its await on a database it reads or writes
     /// (`project/caller_acts.rs`).
     CallerActs(Vec<CallerAct>),
+    /// Not a call: a coroutine of the file (keyed [`ENTERED_ALONE_PREFIX`] and its absolute
+    /// name) that another file runs alone on a new loop (`project/entered.rs`).
+    EnteredAlone,
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -600,12 +605,15 @@ pub fn settle(
     let mut hazards = HashMap::new();
     let mut carried = functions.carried_calls().into_iter();
     let acting = functions.callers_acting();
+    let entered = functions.entered_alone();
     files
         .iter()
         .enumerate()
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
-            starting.insert_quiet_calls(&functions, file, &mut calls);
+            let entered = &entered[f];
+            starting.insert_quiet_calls(&functions, file, !entered.is_empty(), &mut calls);
+            functions.insert_entered_alone(file, entered, &mut calls);
             quiet::insert_conftest_fixtures(files, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
             functions.insert_stateless(file, &mut calls);

@@ -217,15 +217,17 @@ pub(super) fn settle_starting<'a>(functions: &Functions<'a>) -> Starting<'a> {
 }
 
 impl Starting<'_> {
-    /// Insert, for a file with a single-task entry point, the project names its calls reach
+    /// Insert, for a file with a single-task entry point (`entered`: another file runs one
+    /// of its coroutines alone, `entered.rs`), the project names its calls reach
     /// that start no concurrent work.
     pub(super) fn insert_quiet_calls(
         &self,
         functions: &Functions,
         file: &ProjectFile,
+        entered: bool,
         calls: &mut ProjectCalls,
     ) {
-        if !file.summary.single_task_entry {
+        if !file.summary.single_task_entry && !entered {
             return;
         }
         for target in &file.summary.targets {

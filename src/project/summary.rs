@@ -345,6 +345,11 @@ pub struct FileSummary {
     /// settling tells it which of its project calls start no concurrent work.
     #[serde(default)]
     pub single_task_entry: bool,
+    /// The project coroutines, by absolute name, its entry calls run alone on a new loop:
+    /// `asyncio.run(main(args))` with `main` imported and mentioned nowhere else in the file
+    /// (`project/entered.rs` tells the file defining it).
+    #[serde(default)]
+    pub entry_runs: Vec<String>,
     /// Its classes, `(qualname, the absolute names of the project bases)`: the project phase
     /// follows a class's call to its `__init__` and a method to the base defining it.
     #[serde(default)]
