@@ -316,9 +316,9 @@ async def load_own(path, db):
 async def main():
     with open("in.txt", "w") as f:
         f.write("a\nb\n")
-    # Through gather: other tasks could run (in a single-task script nothing is moved).
-    await asyncio.gather(load("in.txt"))
-    await load_own("in.txt", "bot.db")
+    # Through gather: other tasks could run (in a single-task script nothing is moved, and
+    # after a gather has returned the loop is alone again: both run inside it).
+    await asyncio.gather(load("in.txt"), load_own("in.txt", "bot.db"))
     print(con.execute("SELECT count(*) FROM lines").fetchone()[0])
 
 

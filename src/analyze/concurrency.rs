@@ -7,11 +7,12 @@
 //! function's own body (the first thing that starts work, the project functions it awaits).
 //! Conservative: what is not known to start nothing may start something.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::contained::{Containment, caught_inside, containment};
 use super::module_functions::{first_child_is_async, is_masked, module_function};
 use super::target::call_target;
 use crate::codemod::{Registry, SingleTaskData, under};
@@ -203,6 +204,99 @@ fn on_what_a_quiet_context_manager_yields(
     }
 }
 
+/// Whether a callee leaves nothing running when it returns: a function of a quiet library, a
+/// harmless `asyncio` one, or project code the settling found starting nothing (what a
+/// gather or a task group may start and still contain: `contained`).
+pub(super) fn leaves_nothing_running(
+    file: &FileContext,
+    data: &SingleTaskData,
+    callee: Node,
+) -> bool {
+    leaves_nothing_within(file, data, callee, 3)
+}
+
+/// [`leaves_nothing_running`], following the file's own coroutines `depth` deep: one whose
+/// body is there to read, with no `yield`, no call that starts work, and only quiet or
+/// containing suspensions (what the settling says too, known before it).
+fn leaves_nothing_within(
+    file: &FileContext,
+    data: &SingleTaskData,
+    callee: Node,
+    depth: usize,
+) -> bool {
+    if settled_quiet(file, callee) {
+        return true;
+    }
+    let root = file.parsed.tree.root_node();
+    if file
+        .index
+        .callable_name(callee, root, file.text)
+        .is_some_and(|name| data.is_quiet(&name) || data.harmless_calls.contains(&name))
+    {
+        return true;
+    }
+    let Some(body) = module_function(file, callee, true).and_then(|d| d.field(Field::Body)) else {
+        return false;
+    };
+    if depth == 0 || is_masked(file, body) {
+        return false;
+    }
+    let inner = |c: Node| leaves_nothing_within(file, data, c, depth - 1);
+    let mut contained: HashSet<usize> = HashSet::new();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "yield" => return false,
+            _ => {}
+        }
+        if suspension(node)
+            && !contained.contains(&node.id())
+            && !quiet_suspension(file, data, node)
+        {
+            let awaited_own = node.kind_name() == "await"
+                && node
+                    .named_child(0)
+                    .filter(|c| c.kind_name() == "call")
+                    .and_then(|c| c.field(Field::Function))
+                    .is_some_and(&inner);
+            match containment(file, data, node, &inner) {
+                Some((kind, ids))
+                    if kind == Containment::TaskGroup || !caught_inside(node, body) =>
+                {
+                    contained.extend(ids)
+                }
+                _ if awaited_own => {}
+                _ => return false,
+            }
+        }
+        if node.kind_name() == "call"
+            && !contained.contains(&node.id())
+            && node.field(Field::Function).is_none_or(|c| {
+                module_function(file, c, true).is_none() && schedules_work(file, data, node)
+            })
+        {
+            return false;
+        }
+        stack.extend(node.named_children(&mut node.walk()));
+    }
+    true
+}
+
+/// Whether a suspension waits on project code (which may have gathered tasks, and left
+/// them running if it raised): `await helper()`.
+pub(super) fn awaits_project_code(file: &FileContext, node: Node) -> bool {
+    suspension_values(node).is_some_and(|values| {
+        values.into_iter().any(|value| {
+            value.kind_name() == "call"
+                && value.field(Field::Function).is_some_and(|callee| {
+                    calls_project_code(file, callee)
+                        || module_function(file, callee, true).is_some()
+                })
+        })
+    })
+}
+
 /// For the project summary: per `@contextlib.asynccontextmanager` coroutine of the file, the
 /// kind of object every one of its `yield`s yields, when they all yield one known kind
 /// ([`FunctionSummary::yields`]).
@@ -340,6 +434,7 @@ pub(super) fn record_concurrency(
             *first = Some(at);
         }
     };
+    let contained = contained_in_functions(file, data, (module, map));
     walk_tree(&file.parsed.tree, |cursor| {
         let node = cursor.node();
         // The `await` keyword is a node of kind `await` too: only the expression counts.
@@ -347,6 +442,10 @@ pub(super) fn record_concurrency(
             return true;
         }
         let kind = node.kind_name();
+        // A gather or task group that waits for what it starts leaves nothing running.
+        if contained.contains(&node.id()) {
+            return true;
+        }
         if kind == "function_definition" {
             if let Some(body) = node.field(Field::Body)
                 && let Some(&f) = by_scope.get(&index.scope_at(body.start_byte()))
@@ -411,6 +510,45 @@ pub(super) fn record_concurrency(
         }
         true
     });
+}
+
+/// The nodes of the file's functions that start tasks and wait for all of them
+/// (`contained`): a gather not caught inside its function (which could go on with the other
+/// tasks running), a task group's block. What they start is project code (the settling
+/// decides it) or leaves nothing running.
+fn contained_in_functions(
+    file: &FileContext,
+    data: &SingleTaskData,
+    (module, map): (&ModuleInfo, &ModuleMap),
+) -> HashSet<usize> {
+    let mut contained = HashSet::new();
+    if data.gathering_calls.is_empty() && data.task_groups.is_empty() {
+        return contained;
+    }
+    let leaves_nothing = |callee: Node| {
+        leaves_nothing_running(file, data, callee)
+            || call_target(file, module, map, callee).is_some()
+    };
+    walk_tree(&file.parsed.tree, |cursor| {
+        let node = cursor.node();
+        if !node.is_named() || !matches!(node.kind_name(), "await" | "with_statement") {
+            return true;
+        }
+        let mut up = node.parent();
+        while let Some(n) = up.filter(|n| n.kind_name() != "function_definition") {
+            up = n.parent();
+        }
+        let Some(function) = up else {
+            return true;
+        };
+        if let Some((kind, ids)) = containment(file, data, node, &leaves_nothing)
+            && (kind == Containment::TaskGroup || !caught_inside(node, function))
+        {
+            contained.extend(ids);
+        }
+        true
+    });
+    contained
 }
 
 /// Whether a call of a library passes one of the module's coroutine functions, uncalled,

@@ -5,7 +5,11 @@
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
 //! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
 //! framework's startup hook (`startup_hooks`), before anything started other work
-//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later.
+//! (`name = input()` above `async with SessionLocal() as session:`), whatever comes later
+//! but for a call that waits for every task it started (`contained`): an awaited gather of
+//! tasks made right there, a task group's block, a project coroutine that gathers its own.
+//! After one the loop is alone again; not in an `except` / `finally` around a gather, which
+//! leaves the other tasks running when it raises.
 //!
 //! What it knows is data (`[single-task]`, `codemod/single_task`): the entry calls, the
 //! awaits of quiet libraries (request/response clients: SQLAlchemy's async engine, asyncpg,
@@ -23,13 +27,19 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::FileContext;
-use super::concurrency::{quiet_suspension, schedules_work, suspension};
+use super::concurrency::{
+    awaits_project_code, leaves_nothing_running, quiet_suspension, schedules_work, suspension,
+};
+use super::contained::{Containment, containment, in_handler_around};
 use super::module_functions::{
     first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
 };
-use super::startup_hooks::startup_hooks;
+use super::startup_hooks::{awaits_through_parameter, startup_hooks};
+use super::target::call_target;
+use super::test_bodies::{TestRole, has_async_tests, test_bodies};
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{ModuleInfo, ModuleMap, ProjectLookup, entered_alone_key};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
 
 /// Why nothing else runs on the loop where a call is.
@@ -40,6 +50,9 @@ pub(super) enum Alone {
     /// A framework's startup hook (the index in `[[single-task.hook]]`), before it started
     /// anything itself.
     Hook(usize),
+    /// An async test body, fixture or test case set-up (`test_bodies`), before it started
+    /// anything itself: its role and the byte range of its name.
+    Test(TestRole, (usize, usize)),
 }
 
 /// Whether `call` is in a coroutine function that runs as the only task of a script, or runs
@@ -54,11 +67,12 @@ pub(super) fn in_single_task_script(
     let function = file.index.async_function_at(call.start_byte())?;
     let data = registry.single_task();
     let facts = file.single_task.get_or_init(|| {
-        let mains: Vec<Node> = entry_points(file, data)
+        let mut mains: Vec<Node> = entry_points(file, data)
             .into_iter()
             .filter(|&(entry, main)| runs_main_alone_at_first(file, data, entry, main))
             .map(|(_, main)| main)
             .collect();
+        mains.extend(entered_from_elsewhere(file));
         SingleTask {
             coroutines: single_task_coroutines(file, data),
             entries: mains
@@ -69,6 +83,10 @@ pub(super) fn in_single_task_script(
             hooks: startup_hooks(file, data)
                 .into_iter()
                 .map(|(definition, hook)| (definition.byte_range(), hook))
+                .collect(),
+            tests: test_bodies(file, data, file.pytest_asyncio_auto)
+                .into_iter()
+                .map(|(definition, role)| (definition.byte_range(), role))
                 .collect(),
         }
     });
@@ -85,18 +103,134 @@ pub(super) fn in_single_task_script(
     if facts.entries.iter().any(alone_at_first) {
         return Some(Alone::Script);
     }
-    facts
-        .hooks
+    let hook_alone = |(definition, hook): &&(Range<usize>, usize)| {
+        node_at(root, definition).is_some_and(|definition| {
+            let quiet_too =
+                |node: Node| awaits_through_parameter(file, &data.hooks[*hook], definition, node);
+            function_scope(file, definition) == Some(function)
+                && before_first_suspension_but(file, data, definition, call, &quiet_too)
+        })
+    };
+    if let Some(&(_, hook)) = facts.hooks.iter().find(hook_alone) {
+        return Some(Alone::Hook(hook));
+    }
+    let (definition, role) = facts
+        .tests
         .iter()
-        .find(|(definition, _)| alone_at_first(definition))
-        .map(|&(_, hook)| Alone::Hook(hook))
+        .find(|(definition, _)| alone_at_first(definition))?;
+    let name = node_at(root, definition)?.field(Field::Name)?;
+    Some(Alone::Test(*role, (name.start_byte(), name.end_byte())))
 }
 
 /// Whether the file runs a coroutine as the main task of a loop, or has a framework's startup
 /// hook: the project summary asks the settling which of its project calls start no work.
 pub(super) fn has_single_task_entry(file: &FileContext, registry: &Registry) -> bool {
     let data = registry.single_task();
-    !entry_points(file, data).is_empty() || !startup_hooks(file, data).is_empty()
+    !entry_points(file, data).is_empty()
+        || !startup_hooks(file, data).is_empty()
+        || has_async_tests(file, data, file.pytest_asyncio_auto)
+}
+
+/// The project coroutines, by absolute name, that the file's entry calls making a new loop
+/// run alone (`asyncio.run(main(parse_arguments()))` with `main` imported from another
+/// module): nothing scheduled before the call, and the imported name mentioned nowhere else
+/// in the file but its import and such entry calls. The settling tells the file defining it
+/// (`project/entered.rs`), which then runs it as its own entry coroutine.
+pub(super) fn entry_runs(
+    file: &FileContext,
+    registry: &Registry,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+) -> Vec<String> {
+    let data = registry.single_task();
+    let mut runs: Vec<(String, &str)> = Vec::new();
+    let mut allowed: HashSet<usize> = HashSet::new();
+    for call in entry_calls(file, data) {
+        let Some(callee) = entry_callee(call).filter(|c| c.kind_name() == "identifier") else {
+            continue;
+        };
+        let name = &file.text[callee.byte_range()];
+        let imported = matches!(
+            file.index.resolve_name(name, callee.start_byte()),
+            Resolution::Binding(id) if matches!(file.index.binding(id).kind, BindingKind::Import { .. })
+        );
+        if !imported
+            || !makes_a_new_loop(file, data, call)
+            || !nothing_scheduled_before(file, data, call)
+        {
+            continue;
+        }
+        if let Some(target) = call_target(file, module, map, callee) {
+            allowed.insert(callee.id());
+            runs.push((target, name));
+        }
+    }
+    runs.into_iter()
+        .filter(|(_, name)| only_named_where_allowed(file, name, &allowed))
+        .map(|(target, _)| target)
+        .collect()
+}
+
+/// Whether `name` appears in the file only in its imports, as an attribute's or keyword's
+/// name, and at the `allowed` identifiers (whatever it resolves to: a doubt otherwise).
+fn only_named_where_allowed(file: &FileContext, name: &str, allowed: &HashSet<usize>) -> bool {
+    let mut stack = vec![file.parsed.tree.root_node()];
+    while let Some(node) = stack.pop() {
+        match node.kind_name() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => continue,
+            "identifier" => {
+                let elsewhere = node.parent().is_some_and(|parent| {
+                    (parent.kind_name() == "attribute"
+                        && parent
+                            .field(Field::Attribute)
+                            .is_some_and(|a| a.id() == node.id()))
+                        || (parent.kind_name() == "keyword_argument"
+                            && parent
+                                .field(Field::Name)
+                                .is_some_and(|n| n.id() == node.id()))
+                });
+                if &file.text[node.byte_range()] == name
+                    && !elsewhere
+                    && !allowed.contains(&node.id())
+                {
+                    return false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        stack.extend(node.children(&mut node.walk()));
+    }
+    true
+}
+
+/// The file's module-level coroutine functions another file runs alone on a new loop, as
+/// the settling told it (`project/entered.rs`): its entry coroutines too, when their bodies
+/// are there to read and nothing in the file mentions them.
+fn entered_from_elsewhere<'t>(file: &FileContext<'t>) -> Vec<Node<'t>> {
+    let Some(project) = file.project.as_ref() else {
+        return Vec::new();
+    };
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return Vec::new();
+    };
+    let root = file.parsed.tree.root_node();
+    root.named_children(&mut root.walk())
+        .filter(|d| d.kind_name() == "function_definition" && first_child_is_async(*d))
+        .filter(|d| {
+            d.field(Field::Name).is_some_and(|name| {
+                let name = &file.text[name.byte_range()];
+                project.module.names.iter().any(|module| {
+                    calls.contains_key(&entered_alone_key(&format!("{module}.{name}")))
+                })
+            })
+        })
+        .filter(|d| {
+            d.field(Field::Body)
+                .is_some_and(|body| !is_masked(file, body))
+                && only_mentioned_where_allowed(file, &[*d], &HashSet::new())
+        })
+        .collect()
 }
 
 /// Whether `entry` makes a new loop (`asyncio.run(main())`, `asyncio.new_event_loop()
@@ -259,12 +393,23 @@ pub struct SingleTask {
     entries: Vec<Range<usize>>,
     /// The `def`s of the framework startup hooks, alone at first, with their hook.
     hooks: Vec<(Range<usize>, usize)>,
+    /// The `def`s of the async tests, fixtures and set-ups, alone at first, with their role.
+    tests: Vec<(Range<usize>, TestRole)>,
 }
 
 /// Each entry call with the file's coroutine function it runs: at module level, or, for a
 /// call that makes a new loop (`asyncio.run`), in a synchronous function too (a command of a
 /// command-line tool): the coroutine starts alone on that loop wherever the call is.
 fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<'t>, Node<'t>)> {
+    entry_calls(file, data)
+        .into_iter()
+        .filter_map(|call| Some((call, entry_coroutine(file, call)?)))
+        .collect()
+}
+
+/// The entry calls: at module level, or, for one that makes a new loop, in a synchronous
+/// function.
+fn entry_calls<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<Node<'t>> {
     let root = file.parsed.tree.root_node();
     let module = file.index.module_scope();
     file.nodes
@@ -284,7 +429,7 @@ fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<
                         && file.index.scope(scope).kind
                             == (ScopeKind::Function { is_async: false })))
         })
-        .filter_map(|&call| Some((call, entry_coroutine(file, call)?)))
+        .copied()
         .collect()
 }
 
@@ -298,6 +443,18 @@ pub(super) fn before_first_suspension(
     data: &SingleTaskData,
     main: Node,
     call: Node,
+) -> bool {
+    before_first_suspension_but(file, data, main, call, &|_| false)
+}
+
+/// [`before_first_suspension`], with the suspensions `quiet_too` says start nothing counted as
+/// quiet too (a startup hook's awaits through its parameter's request/response client).
+fn before_first_suspension_but(
+    file: &FileContext,
+    data: &SingleTaskData,
+    main: Node,
+    call: Node,
+    quiet_too: &dyn Fn(Node) -> bool,
 ) -> bool {
     let Some(body) = main.field(Field::Body) else {
         return false;
@@ -319,22 +476,50 @@ pub(super) fn before_first_suspension(
     let other_branches = other_branches(&branches, &loops, start);
     let mut helpers: Vec<Node> = Vec::new();
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
+    // What a gather or task group before it started and waited for: nothing left running.
+    let mut contained: HashSet<usize> = HashSet::new();
+    let leaves_nothing = |callee: Node| leaves_nothing_running(file, data, callee);
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         let kind = node.kind_name();
         if matches!(kind, "function_definition" | "lambda") || other_branches.contains(&node.id()) {
             continue;
         }
-        let suspends = kind == "yield" || (suspension(node) && !quiet_suspension(file, data, node));
         let in_loop = loops
             .iter()
             .any(|r| r.start <= node.start_byte() && node.end_byte() <= r.end);
-        if suspends && (node.start_byte() < start || in_loop) {
+        let before = node.start_byte() < start || in_loop;
+        let mut suspends = kind == "yield"
+            || (suspension(node)
+                && !contained.contains(&node.id())
+                && !quiet_suspension(file, data, node)
+                && !quiet_too(node));
+        // A gather that returned, a task group's block that ended: alone again after it, but
+        // not in an `except` / `finally` around a gather (it raised, the rest runs on), nor
+        // inside the block.
+        if suspends
+            && before
+            && !(node.start_byte() <= start && start < node.end_byte())
+            && let Some((how, ids)) = containment(file, data, node, &leaves_nothing)
+            && (how == Containment::TaskGroup || !in_handler_around(node, start, body))
+        {
+            contained.extend(ids);
+            suspends = false;
+        }
+        if suspends && before {
+            return false;
+        }
+        // Project code may have gathered tasks and raised: its `except` is not alone.
+        if before
+            && suspension(node)
+            && awaits_project_code(file, node)
+            && in_handler_around(node, start, body)
+        {
             return false;
         }
         // A call in a loop around it runs before its later iterations, itself included.
-        if kind == "call" && (node.start_byte() < start || in_loop) {
-            if schedules_work(file, data, node) {
+        if kind == "call" && before && !contained.contains(&node.id()) {
+            if schedules_work(file, data, node) && !quiet_too(node) {
                 return false;
             }
             if let Some(helper) = node

@@ -217,3 +217,27 @@ fn framework_startup_hooks_run_alone_until_they_start_work() {
     );
     assert!(!alone(&reused));
 }
+
+#[test]
+fn a_post_init_stays_alone_after_awaiting_its_applications_bot() {
+    let ptb = "from telegram.ext import Application\n\n\
+               async def post_init(application: Application):\n    \
+               await application.bot.set_my_commands([(\"new\", \"Start\")])\n    input()\n\n\
+               def main():\n    app = Application.builder().token(T).post_init(post_init).build()\n    \
+               app.run_polling()\n";
+    assert!(matches!(alone_as(ptb), Some(Alone::Hook(_))));
+    // Anything else through the application may start work (its updater polls).
+    let updater = ptb.replace(
+        "application.bot.set_my_commands",
+        "application.updater.start_polling",
+    );
+    assert!(!alone(&updater));
+    // A bot that is not the hook's parameter, or the parameter rebound first.
+    let other = ptb.replace("await application.bot", "await other.bot");
+    assert!(!alone(&other));
+    let rebound = ptb.replace(
+        "    await application.bot",
+        "    application = make()\n    await application.bot",
+    );
+    assert!(!alone(&rebound));
+}

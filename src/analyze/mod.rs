@@ -10,6 +10,7 @@ mod cancellation;
 mod class_state;
 mod concurrency;
 mod conditions;
+mod contained;
 mod entry;
 mod file_access;
 mod finding;
@@ -38,12 +39,15 @@ mod suppression;
 mod suspends;
 mod syntax_error;
 mod target;
+mod test_bodies;
 mod unit_of_work;
 
 #[cfg(test)]
 mod entry_tests;
 #[cfg(test)]
 mod strategy_tests;
+#[cfg(test)]
+mod test_bodies_tests;
 #[cfg(test)]
 mod test_context;
 
@@ -73,6 +77,9 @@ pub struct FileContext<'a> {
     pub index: &'a SemanticIndex,
     /// The lowest Python version the project supports, when configured or declared.
     pub target_version: Option<(u8, u8)>,
+    /// The project's pytest configuration sets `asyncio_mode = "auto"` (pytest-asyncio runs
+    /// every `async def test_*` without a mark).
+    pub pytest_asyncio_auto: bool,
     /// The client requests calls are rewritten to (`httpx` or `httpx2`), and why.
     pub http_client: &'a crate::codemod::HttpTarget,
     /// The run applies unsafe fixes: a codemod's unsafe alternative fix is preferred.

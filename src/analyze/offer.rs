@@ -276,6 +276,7 @@ fn what_the_call_reaches<'r, 'p>(
             | Some(
                 ProjectCall::SharedFile { .. }
                 | ProjectCall::StartsNoWork { .. }
+                | ProjectCall::EnteredAlone
                 | ProjectCall::KeepsNothing
                 | ProjectCall::CallerActs(_)
                 | ProjectCall::Carried { .. },

@@ -10,6 +10,7 @@ use super::FileContext;
 use super::cancellation::keep_cancellation;
 use super::conditions::has_local_receiver;
 use super::entry::{Alone, in_single_task_script};
+use super::test_bodies::TestRole;
 use super::unit_of_work::UnitOfWork;
 use crate::codemod::{Codemod, Registry, Site, Template};
 use crate::fix::{Applicability, Fix};
@@ -29,24 +30,42 @@ pub(super) fn propose_fix(
     callee_text: &str,
     unit: Option<&UnitOfWork>,
 ) -> (Option<Fix>, Option<String>) {
-    if let Some(reason) = &codemod.single_task_reason
-        && let Some(alone) = in_single_task_script(file, registry, site.call)
-    {
-        let reason = match alone {
+    // Every fix moving work to a worker thread (the codemod's own `to-thread` /
+    // `offload-block` fix, and so a moved unit of work, a moved `with` block, a project
+    // helper's hop, an idiom's variant) is withheld in single-task code; an alternative that
+    // moves nothing to a thread (the httpx migration) is offered as anywhere else.
+    let single_task = codemod.single_task_reason.as_ref().and_then(|reason| {
+        let alone = in_single_task_script(file, registry, site.call)?;
+        Some(match alone {
             Alone::Script => reason.render(|_| callee_text.to_owned()),
             Alone::Hook(hook) => format!(
                 "nothing else runs on the event loop yet: {}, so `{callee_text}()` blocks \
                  nothing: moving it to a worker thread would only add a hop",
                 registry.single_task().hooks[hook].why
             ),
-        };
-        return (None, Some(reason));
-    }
+            Alone::Test(role, (start, end)) => {
+                let name = &file.text[start..end];
+                let what = match role {
+                    TestRole::Test => format!("the body of test `{name}`"),
+                    TestRole::Fixture => format!("the async fixture `{name}` before its `yield`"),
+                    TestRole::SetUp => format!("the test case's `{name}`"),
+                };
+                format!(
+                    "{what}: nothing else runs on its event loop before it starts other work, \
+                     so `{callee_text}()` blocks nothing: moving it to a worker thread would \
+                     only add a hop"
+                )
+            }
+        })
+    });
     let chosen = match alternative_fix(codemod, site, callee_text, file.unsafe_fixes) {
         Some(fix) => Ok(Some(fix)),
         None => {
-            let own = primary_fix(file, codemod, site, callee_text, unit)
-                .map(|fix| fix.map(|fix| with_refusal(codemod, site, fix)));
+            let own = match &single_task {
+                Some(reason) => Err(reason.clone()),
+                None => primary_fix(file, codemod, site, callee_text, unit)
+                    .map(|fix| fix.map(|fix| with_refusal(codemod, site, fix))),
+            };
             // Where the codemod's own fix has none (or only a suggestion), its alternative is
             // the fix at any threshold (so `check` says what `fix --unsafe-fixes` does).
             let none = match &own {

@@ -125,6 +125,7 @@ pub(super) fn speculation_for(
             ProjectCall::Affine { .. }
             | ProjectCall::SharedFile { .. }
             | ProjectCall::StartsNoWork { .. }
+            | ProjectCall::EnteredAlone
             | ProjectCall::KeepsNothing
             | ProjectCall::CallerActs(_)
             | ProjectCall::Carried { .. },

@@ -20,6 +20,7 @@ use super::module_functions::{
 };
 use crate::codemod::{HookRegistration, SingleTaskData, StartupHook, under};
 use crate::parse::{Field, FieldChild, KindName};
+use crate::semantic::{BindingKind, Resolution};
 
 /// Every startup hook of the file, as its `def` and the index of its `[[single-task.hook]]`.
 pub(super) fn startup_hooks<'t>(
@@ -156,6 +157,70 @@ fn hook_methods<'t>(file: &FileContext<'t>, hook: &StartupHook) -> Vec<Node<'t>>
         stack.extend(node.named_children(&mut node.walk()));
     }
     found
+}
+
+/// Whether `node` awaits (or is the awaited call of) a call on a request/response client the framework hands the hook
+/// through its first parameter (`[[single-task.hook]] quiet-parameter-members`): `await
+/// application.bot.set_my_commands(...)` in python-telegram-bot's `post_init(application)`.
+pub(super) fn awaits_through_parameter(
+    file: &FileContext,
+    hook: &StartupHook,
+    definition: Node,
+    node: Node,
+) -> bool {
+    // The await, or its call (which the runner names would count as starting work).
+    let call = match node.kind_name() {
+        "await" => node.named_child(0),
+        "call" => node
+            .parent()
+            .filter(|p| p.kind_name() == "await")
+            .map(|_| node),
+        _ => None,
+    };
+    let Some(call) = call.filter(|_| !hook.quiet_parameter_members.is_empty()) else {
+        return false;
+    };
+    let Some(parameter) = definition
+        .field(Field::Parameters)
+        .and_then(|p| p.named_child(0))
+        .and_then(|p| match p.kind_name() {
+            "identifier" => Some(p),
+            "typed_parameter" => p.named_child(0).filter(|n| n.kind_name() == "identifier"),
+            _ => None,
+        })
+    else {
+        return false;
+    };
+    let parameter = &file.text[parameter.byte_range()];
+    // `<parameter>.<member>.<method>(...)`, the parameter not rebound in the hook.
+    let Some(callee) = Some(call)
+        .filter(|c| c.kind_name() == "call")
+        .and_then(|c| c.field(Field::Function))
+        .filter(|c| c.kind_name() == "attribute")
+    else {
+        return false;
+    };
+    let Some(member) = callee
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "attribute")
+    else {
+        return false;
+    };
+    let (Some(object), Some(name)) = (member.field(Field::Object), member.field(Field::Attribute))
+    else {
+        return false;
+    };
+    object.kind_name() == "identifier"
+        && &file.text[object.byte_range()] == parameter
+        && matches!(
+            file.index.resolve_name(parameter, object.start_byte()),
+            Resolution::Binding(id) if file.index.binding(id).kind == BindingKind::Parameter
+                && file.index.bindings_named(file.index.binding(id).scope, parameter).len() == 1
+        )
+        && hook
+            .quiet_parameter_members
+            .iter()
+            .any(|m| *m == file.text[name.byte_range()])
 }
 
 /// The value of the keyword argument `name=` in an argument list.

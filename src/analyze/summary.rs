@@ -232,10 +232,12 @@ pub fn summarize(
         quiet_globals: super::concurrency::quiet_globals(file, registry),
         constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
+        entry_runs: super::entry::entry_runs(file, registry, module, map),
         classes: facts.classes,
         instances: facts.instances,
         stateless_classes: facts.stateless,
         named_classes: facts.named,
+        conftest_fixtures: super::test_bodies::conftest_fixtures(file, registry.single_task()),
     }
 }
 

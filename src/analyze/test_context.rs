@@ -23,6 +23,7 @@ pub(super) fn with_context<T>(
         nodes: &nodes,
         index: &index,
         target_version,
+        pytest_asyncio_auto: false,
         http_client: &Default::default(),
         unsafe_fixes: false,
         name_lookups: &[],

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemod::Registry;
 use crate::codemod::{Declared, HttpTarget, choose_target};
-use crate::config::{Config, HttpClient, PerFileIgnores, discover, load_named};
+use crate::config::{Config, HttpClient, PerFileIgnores, asyncio_auto_mode, discover, load_named};
 use crate::discover::{ForcedExcludes, validate_excludes};
 use crate::git::Git;
 use crate::line_scope::{LineScope, changed_since};
@@ -411,25 +411,26 @@ fn load_config(common: &CommonArgs) -> Result<Config, String> {
     if common.isolated {
         return Ok(Config::default());
     }
+    let start = match common.paths.first() {
+        Some(path) if path.as_os_str() != "-" => path.clone(),
+        _ => common
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    let start = if start.exists() {
+        start
+    } else {
+        PathBuf::from(".")
+    };
     let config = match &common.config {
         Some(path) => load_named(path),
-        None => {
-            let start = match common.paths.first() {
-                Some(path) if path.as_os_str() != "-" => path.clone(),
-                _ => common
-                    .stdin_filename
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(".")),
-            };
-            let start = if start.exists() {
-                start
-            } else {
-                PathBuf::from(".")
-            };
-            discover(&start)
-        }
+        None => discover(&start),
     };
-    config.map_err(|e| e.to_string())
+    let mut config = config.map_err(|e| e.to_string())?;
+    // pytest finds its own configuration from the tests, whichever file configures unfreeze.
+    config.pytest_asyncio_auto = asyncio_auto_mode(&start);
+    Ok(config)
 }
 
 /// The client the requests migration writes: forced by `http-client`, else the one the

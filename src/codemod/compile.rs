@@ -358,17 +358,20 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
     .map_err(|e| format!("`[fix]`: {e}"))?;
     let title = Template::parse(&fix.title, TITLE_PLACEHOLDERS)
         .map_err(|e| format!("`[fix] title`: {e}"))?;
-    if fix.unless_single_task && !matches!(strategy, Strategy::ToThread | Strategy::OffloadBlock) {
+    // Every fix that moves work to a worker thread spares single-task code unless the codemod
+    // opts out: a hop there blocks nobody less, and Ctrl+C waits for the thread at exit.
+    let moves_to_a_thread = matches!(strategy, Strategy::ToThread | Strategy::OffloadBlock);
+    if fix.unless_single_task == Some(true) && !moves_to_a_thread {
         return Err(
             "`[fix] unless-single-task` goes with `strategy = \"to-thread\"` or `\"offload-block\"` (a call moved to a worker thread)"
                 .to_owned(),
         );
     }
-    if fix.single_task_reason.is_some() && !fix.unless_single_task {
+    let unless_single_task = fix.unless_single_task.unwrap_or(moves_to_a_thread);
+    if fix.single_task_reason.is_some() && !unless_single_task {
         return Err("`[fix] single-task-reason` goes with `unless-single-task = true`".to_owned());
     }
-    let single_task_reason = fix
-        .unless_single_task
+    let single_task_reason = unless_single_task
         .then(|| {
             let text = fix
                 .single_task_reason
@@ -437,7 +440,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
         strategy: Some(strategy),
         title: Some(title),
         exceptions,
-        unless_single_task: fix.unless_single_task,
+        unless_single_task,
         single_task_reason,
         caveat,
     })
@@ -644,6 +647,17 @@ fix-safety = "f"
             .replace("[fix.replacement]\nasyncio = \"asyncio.sleep\"\n", "");
         assert!(compile("x.toml", &text).unwrap().unless_single_task);
         assert!(!compile("x.toml", VALID).unwrap().unless_single_task);
+        // On by default for a thread move; `false` opts out (and then takes no reason).
+        let default = text.replace("unless-single-task = true", "");
+        assert!(compile("x.toml", &default).unwrap().unless_single_task);
+        let opted_out = text.replace("unless-single-task = true", "unless-single-task = false");
+        let codemod = compile("x.toml", &opted_out).unwrap();
+        assert!(!codemod.unless_single_task && codemod.single_task_reason.is_none());
+        let reason = opted_out.replace(
+            "unless-single-task = false",
+            "unless-single-task = false\nsingle-task-reason = \"r\"",
+        );
+        assert!(compile("x.toml", &reason).is_err());
     }
 
     #[test]

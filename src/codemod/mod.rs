@@ -50,7 +50,7 @@ pub use non_blocking::{ArgumentValue, NonBlocking};
 pub use offload::moved_with_block;
 pub use redis_async::StrategyMemo;
 pub use registry::{CallWords, Registry};
-pub use single_task::{HookRegistration, SingleTaskData, StartupHook, under};
+pub use single_task::{HookRegistration, SingleTaskData, StartupHook, TestRunners, under};
 pub use strategy::{AsyncLibrary, Site, Strategy};
 pub use template::Template;
 pub use thread_caveat::Judged;

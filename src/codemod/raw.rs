@@ -193,10 +193,11 @@ pub struct RawFix {
     /// For `httpx-client`: the requests → httpx mapping it follows.
     pub httpx: Option<RawHttpxMapping>,
     /// No fix in a coroutine that runs as the only task of a script (`asyncio.run(main())`,
-    /// nothing else started): moving the call to a worker thread frees nobody there. Only
-    /// with the `to-thread` and `offload-block` strategies.
-    #[serde(default, rename = "unless-single-task")]
-    pub unless_single_task: bool,
+    /// nothing else started): moving the call to a worker thread frees nobody there. On by
+    /// default for the strategies that move work to a worker thread (`to-thread`,
+    /// `offload-block`); `false` opts a codemod out; `true` with another strategy is an error.
+    #[serde(rename = "unless-single-task")]
+    pub unless_single_task: Option<bool>,
     /// The reason said there (`{callee}`), when not the usual "nothing else runs on the event
     /// loop in this script".
     #[serde(rename = "single-task-reason")]

@@ -34,9 +34,53 @@ pub struct RawSingleTask {
     /// calls that start no task the script's own code races with.
     #[serde(default)]
     pub quiet_libraries: Vec<String>,
+    /// Calls that wait for every awaitable passed to them before they return
+    /// (`asyncio.gather`): awaited with tasks made right there, they leave the loop as they
+    /// found it (not when they raise: the other tasks go on).
+    #[serde(default)]
+    pub gathering_calls: Vec<String>,
+    /// Calls that make a task of the coroutine passed to them (`asyncio.create_task`).
+    #[serde(default)]
+    pub task_makers: Vec<String>,
+    /// Task groups (`asyncio.TaskGroup`): after their `async with` block every task started
+    /// in it has finished, even when the block raised.
+    #[serde(default)]
+    pub task_groups: Vec<String>,
+    /// The methods of a task group that start a task in it (`create_task`, `start_soon`).
+    #[serde(default)]
+    pub task_group_methods: Vec<String>,
     /// `[[single-task.hook]]`: framework hooks that run before anything else on the loop.
     #[serde(default, rename = "hook")]
     pub hooks: Vec<RawStartupHook>,
+    /// `[single-task.tests]`: test runners that run an async test alone on a loop of its own.
+    #[serde(default)]
+    pub tests: RawTestRunners,
+}
+
+/// `[single-task.tests]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTestRunners {
+    /// Marks that make pytest run an `async def test_*` on the test's own loop
+    /// (`pytest.mark.asyncio`), on the function, its class, or in `pytestmark`.
+    #[serde(default)]
+    pub markers: Vec<String>,
+    /// Decorators that make an `async def` a fixture (`pytest_asyncio.fixture`).
+    #[serde(default)]
+    pub fixture_decorators: Vec<String>,
+    /// The mark naming fixtures a test uses without taking them (`pytest.mark.usefixtures`).
+    #[serde(default)]
+    pub uses_fixtures: Vec<String>,
+    /// Base classes whose `test*` coroutine methods run each on a loop of their own
+    /// (`unittest.IsolatedAsyncioTestCase`).
+    #[serde(default)]
+    pub test_cases: Vec<String>,
+    /// Their set-up coroutine methods, run on that loop before the test (`asyncSetUp`).
+    #[serde(default)]
+    pub set_up_methods: Vec<String>,
+    /// Fixtures of pytest and its plugins, by name, that start nothing on the test's loop.
+    #[serde(default)]
+    pub quiet_fixtures: Vec<String>,
 }
 
 /// `[[single-task.hook]]` as written.
@@ -57,6 +101,10 @@ pub struct RawStartupHook {
     pub first_argument: Option<String>,
     /// When the framework runs it and why nothing else runs then, for the reason shown.
     pub why: String,
+    /// Members of the hook's first parameter that are request/response clients: an await of
+    /// one of their methods starts nothing (`bot`: `await application.bot.set_my_commands()`).
+    #[serde(default)]
+    pub quiet_parameter_members: Vec<String>,
 }
 
 /// How a framework is told about a startup hook.
@@ -81,6 +129,7 @@ pub struct StartupHook {
     pub name: String,
     pub first_argument: Option<String>,
     pub why: String,
+    pub quiet_parameter_members: Vec<String>,
 }
 
 /// The compiled, merged `[single-task]` data.
@@ -92,7 +141,36 @@ pub struct SingleTaskData {
     pub scheduling_methods: Vec<String>,
     pub runner_calls: Vec<String>,
     pub quiet_libraries: Vec<String>,
+    pub gathering_calls: Vec<String>,
+    pub task_makers: Vec<String>,
+    pub task_groups: Vec<String>,
+    pub task_group_methods: Vec<String>,
     pub hooks: Vec<StartupHook>,
+    pub tests: TestRunners,
+}
+
+/// The compiled, merged `[single-task.tests]` (as written: names checked).
+#[derive(Clone, Debug, Default)]
+pub struct TestRunners {
+    pub markers: Vec<String>,
+    pub fixture_decorators: Vec<String>,
+    pub uses_fixtures: Vec<String>,
+    pub test_cases: Vec<String>,
+    pub set_up_methods: Vec<String>,
+    pub quiet_fixtures: Vec<String>,
+}
+
+impl TestRunners {
+    fn lists(&mut self) -> [&mut Vec<String>; 6] {
+        [
+            &mut self.markers,
+            &mut self.fixture_decorators,
+            &mut self.uses_fixtures,
+            &mut self.test_cases,
+            &mut self.set_up_methods,
+            &mut self.quiet_fixtures,
+        ]
+    }
 }
 
 /// Whether `name` is `prefix` or a member of it (`prefix.x`, `prefix().x`).
@@ -111,6 +189,10 @@ impl SingleTaskData {
             (&mut self.scheduling_methods, &other.scheduling_methods),
             (&mut self.runner_calls, &other.runner_calls),
             (&mut self.quiet_libraries, &other.quiet_libraries),
+            (&mut self.gathering_calls, &other.gathering_calls),
+            (&mut self.task_makers, &other.task_makers),
+            (&mut self.task_groups, &other.task_groups),
+            (&mut self.task_group_methods, &other.task_group_methods),
         ];
         for (mine, theirs) in lists {
             for item in theirs {
@@ -120,6 +202,14 @@ impl SingleTaskData {
             }
         }
         self.hooks.extend(other.hooks.iter().cloned());
+        let mut theirs = other.tests.clone();
+        for (mine, theirs) in self.tests.lists().into_iter().zip(theirs.lists()) {
+            for item in theirs.iter() {
+                if !mine.contains(item) {
+                    mine.push(item.clone());
+                }
+            }
+        }
     }
 
     /// Whether an awaited call (or an object used by `async with` / `async for`) named `name`
@@ -132,14 +222,30 @@ impl SingleTaskData {
     }
 
     /// The words a file needs for the recognition to matter: the entry calls' and the hooks'
-    /// names (the lexical pre-pass then keeps every body).
+    /// names, the test runners' modules and test case classes (the lexical pre-pass then
+    /// keeps every body).
     pub fn words(&self) -> Vec<String> {
         let mut words: Vec<String> = Vec::new();
         let names = self
             .entry_calls
             .iter()
             .map(|c| c.rsplit('.').next().unwrap_or(c).to_owned())
-            .chain(self.hooks.iter().map(|h| h.name.clone()));
+            .chain(self.hooks.iter().map(|h| h.name.clone()))
+            // A test file: its marks' and fixture decorators' module (`pytest`), its test
+            // case's class (`IsolatedAsyncioTestCase`).
+            .chain(
+                self.tests
+                    .markers
+                    .iter()
+                    .chain(&self.tests.fixture_decorators)
+                    .map(|m| m.split('.').next().unwrap_or(m).to_owned()),
+            )
+            .chain(
+                self.tests
+                    .test_cases
+                    .iter()
+                    .map(|c| c.rsplit('.').next().unwrap_or(c).to_owned()),
+            );
         for word in names {
             if !words.contains(&word) {
                 words.push(word);
@@ -158,6 +264,9 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
         ("harmless-calls", &raw.harmless_calls),
         ("runner-calls", &raw.runner_calls),
         ("quiet-libraries", &raw.quiet_libraries),
+        ("gathering-calls", &raw.gathering_calls),
+        ("task-makers", &raw.task_makers),
+        ("task-groups", &raw.task_groups),
     ];
     for (key, list) in qualified {
         if let Some(bad) = list.iter().find(|name| !is_qualified_name(name)) {
@@ -169,6 +278,11 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
     if let Some(bad) = raw.scheduling_methods.iter().find(|m| !is_identifier(m)) {
         return Err(format!(
             "{context}: `scheduling-methods` entry {bad:?} is not a method name"
+        ));
+    }
+    if let Some(bad) = raw.task_group_methods.iter().find(|m| !is_identifier(m)) {
+        return Err(format!(
+            "{context}: `task-group-methods` entry {bad:?} is not a method name"
         ));
     }
     if let Some(bad) = raw
@@ -189,6 +303,29 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
             "{context}: `quiet-libraries` entry {bad:?} is under one of `runner-calls`"
         ));
     }
+    let tests = &raw.tests;
+    let qualified = [
+        ("tests.markers", &tests.markers),
+        ("tests.fixture-decorators", &tests.fixture_decorators),
+        ("tests.uses-fixtures", &tests.uses_fixtures),
+        ("tests.test-cases", &tests.test_cases),
+    ];
+    for (key, list) in qualified {
+        if let Some(bad) = list.iter().find(|name| !is_qualified_name(name)) {
+            return Err(format!(
+                "{context}: `{key}` entry {bad:?} is not a qualified name"
+            ));
+        }
+    }
+    let names = [
+        ("tests.set-up-methods", &tests.set_up_methods),
+        ("tests.quiet-fixtures", &tests.quiet_fixtures),
+    ];
+    for (key, list) in names {
+        if let Some(bad) = list.iter().find(|name| !is_identifier(name)) {
+            return Err(format!("{context}: `{key}` entry {bad:?} is not a name"));
+        }
+    }
     let hooks = raw
         .hooks
         .iter()
@@ -201,7 +338,19 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
         scheduling_methods: raw.scheduling_methods.clone(),
         runner_calls: raw.runner_calls.clone(),
         quiet_libraries: raw.quiet_libraries.clone(),
+        gathering_calls: raw.gathering_calls.clone(),
+        task_makers: raw.task_makers.clone(),
+        task_groups: raw.task_groups.clone(),
+        task_group_methods: raw.task_group_methods.clone(),
         hooks,
+        tests: TestRunners {
+            markers: tests.markers.clone(),
+            fixture_decorators: tests.fixture_decorators.clone(),
+            uses_fixtures: tests.uses_fixtures.clone(),
+            test_cases: tests.test_cases.clone(),
+            set_up_methods: tests.set_up_methods.clone(),
+            quiet_fixtures: tests.quiet_fixtures.clone(),
+        },
     })
 }
 
@@ -236,6 +385,15 @@ fn compile_hook(raw: &RawStartupHook) -> Result<StartupHook, String> {
             raw.name
         ));
     }
+    if let Some(bad) = raw
+        .quiet_parameter_members
+        .iter()
+        .find(|m| !is_identifier(m))
+    {
+        return Err(format!(
+            "{context}: `quiet-parameter-members` entry {bad:?} is not a name"
+        ));
+    }
     if raw.first_argument.is_some() != (registration == HookRegistration::Decorator) {
         return Err(format!(
             "{context}: `first-argument` goes with `registered-by = \"decorator\"`, and only there"
@@ -248,6 +406,7 @@ fn compile_hook(raw: &RawStartupHook) -> Result<StartupHook, String> {
         name: raw.name.clone(),
         first_argument: raw.first_argument.clone(),
         why: raw.why.trim().to_owned(),
+        quiet_parameter_members: raw.quiet_parameter_members.clone(),
     })
 }
 
@@ -278,6 +437,9 @@ mod tests {
         assert!(compiled(&hook.replace("argument\"", "constructor\"")).is_err());
         assert!(compiled(&format!("{hook}first-argument = \"startup\"\n")).is_err());
         assert!(compiled(&hook.replace("lifespan", "life span")).is_err());
+        assert!(compiled("[tests]\nmarkers = [\"pytest.mark.asyncio\"]").is_ok());
+        assert!(compiled("[tests]\nmarkers = [\"pytest mark\"]").is_err());
+        assert!(compiled("[tests]\nquiet-fixtures = [\"a.b\"]").is_err());
     }
 
     #[test]

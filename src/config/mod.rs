@@ -15,8 +15,10 @@ use crate::codemod::{ConfiguredCall, OffloadIdiom, configured_offload};
 use serde::Deserialize;
 
 mod find;
+mod pytest;
 
 pub use find::{discover, find_config, load_named};
+pub use pytest::asyncio_auto_mode;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -121,6 +123,8 @@ pub struct Config {
     pub target_version: Option<(u8, u8)>,
     /// `target-version` was given (else the target comes from a `requires-python`).
     pub target_version_set: bool,
+    /// The project's pytest configuration sets pytest-asyncio's `asyncio_mode = "auto"`.
+    pub pytest_asyncio_auto: bool,
     pub http_client: HttpClient,
     /// The client this run's requests migration writes, and why (resolved from
     /// `http_client` and the project's dependencies when the settings are made).
@@ -279,6 +283,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         per_file_ignores,
         target_version,
         target_version_set: raw.target_version.is_some(),
+        pytest_asyncio_auto: false,
         http_client,
         http_target: Default::default(),
     })

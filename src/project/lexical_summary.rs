@@ -87,6 +87,11 @@ pub struct LexicalSummary {
     pub(super) bodies: Vec<Body>,
     /// What the bodies' calls may reach, each once (the bodies refer to them by index).
     pub(super) body_keys: Vec<Key>,
+    /// It may run a coroutine it imports from the project on a new loop
+    /// (`asyncio.run(main(args))`): summarized for the single-task recognition across
+    /// modules (`project/entered.rs`) even when nothing in it can be a finding.
+    #[serde(default)]
+    pub may_run_entry: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -349,6 +354,23 @@ fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
 }
 
 impl LexicalSummary {
+    /// Whether it may run a project coroutine it imports on a new loop
+    /// ([`LexicalSummary::may_run_entry`]).
+    pub fn may_run_entry(&self) -> bool {
+        self.may_run_entry
+    }
+
+    /// Whether it is a package's `__init__.py` importing project names: what it re-exports
+    /// tells which coroutine an entry file's `from pkg import main` runs.
+    pub fn reexports(&self) -> bool {
+        !self.imported_names.is_empty()
+            && self.modules.first().is_some_and(|m| {
+                self.imported_names
+                    .iter()
+                    .any(|(module, _, _)| module.starts_with(&format!("{m}.")))
+            })
+    }
+
     /// Summarise a scan made with [`LexicalFacts::scan_functions`] of `module`, in a
     /// project whose names `in_project` tells.
     pub fn of(
@@ -532,6 +554,7 @@ impl LexicalSummary {
             imported_modules,
             bodies,
             body_keys,
+            may_run_entry: false,
         }
     }
 
@@ -601,6 +624,14 @@ impl LexicalSummary {
         registry: &Registry,
     ) {
         let spares_single_task = registry.codemods().iter().any(|c| c.unless_single_task);
+        self.may_run_entry = spares_single_task
+            && !self.imported_names.is_empty()
+            && registry.single_task().new_loop_calls.iter().any(|call| {
+                // Its module's word and its own: `asyncio` and `run`.
+                let first = call.split('.').next().unwrap_or(call);
+                let last = call.rsplit('.').next().unwrap_or(call);
+                facts.code_has_word(first) && facts.code_has_word(last)
+            });
         if spares_single_task
             && registry
                 .single_task_words()
@@ -658,6 +689,7 @@ impl LexicalSummary {
             imported_modules: Vec::new(),
             bodies: Vec::new(),
             body_keys: Vec::new(),
+            may_run_entry: !summary.entry_runs.is_empty(),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod caller_acts;
 mod carried;
 mod chain;
+mod entered;
 mod guards;
 mod hazard;
 mod lexical_settle;
@@ -25,17 +26,20 @@ use std::collections::HashMap;
 pub use caller_acts::{CallerAct, caller_acts_key};
 pub use carried::CARRIED_PREFIX;
 pub use chain::{Hop, call_text};
+pub use entered::{ENTERED_ALONE_PREFIX, entered_alone_key};
 pub use hazard::{HazardKind, MOVED_CALL, OWN_FILE_REMEDY, PATH_RACE_REMEDY, ThreadHazard};
 pub use lexical_settle::LexicalProject;
 pub use lexical_summary::{EvidenceCalls, LexicalSummary};
 pub use modules::{ModuleInfo, ModuleMap, absolute_name};
 pub use named::LOOKUP_PREFIX;
-pub use quiet::{STARTS_NO_WORK_PREFIX, starts_no_work_key};
+pub use quiet::{
+    CONFTEST_AUTOUSE_STARTS_WORK, STARTS_NO_WORK_PREFIX, conftest_fixture_key, starts_no_work_key,
+};
 pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
 pub use summary::{
-    AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, Construction, Evidence,
-    FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
+    AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, ConftestFixture, Construction,
+    Evidence, FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
     ReturnedObject, SqlArg, SqlCall,
 };
 
@@ -106,6 +110,9 @@ pub enum ProjectCall {
     /// name) that act around its await on a database it reads or writes
     /// (`project/caller_acts.rs`).
     CallerActs(Vec<CallerAct>),
+    /// Not a call: a coroutine of the file (keyed [`ENTERED_ALONE_PREFIX`] and its absolute
+    /// name) that another file runs alone on a new loop (`project/entered.rs`).
+    EnteredAlone,
 }
 
 /// What a file's calls in async context reach, by the absolute name they resolve to
@@ -599,12 +606,16 @@ pub fn settle(
     let mut hazards = HashMap::new();
     let mut carried = functions.carried_calls().into_iter();
     let acting = functions.callers_acting();
+    let entered = functions.entered_alone();
     files
         .iter()
         .enumerate()
         .map(|(f, file)| {
             let mut calls = functions.shared_files.coroutine_files(f, &file.summary);
-            starting.insert_quiet_calls(&functions, file, &mut calls);
+            let entered = &entered[f];
+            starting.insert_quiet_calls(&functions, file, !entered.is_empty(), &mut calls);
+            functions.insert_entered_alone(file, entered, &mut calls);
+            quiet::insert_conftest_fixtures(files, file, &mut calls);
             calls.extend(carried.next().unwrap_or_default());
             functions.insert_stateless(file, &mut calls);
             functions.insert_caller_acts(f, file, &acting, &mut calls);

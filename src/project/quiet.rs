@@ -11,6 +11,10 @@
 //! A file with a single-task entry point learns, for each project name it calls, whether it
 //! starts no work (keyed [`starts_no_work_key`]): its entry coroutine then stays alone past
 //! a call or an await of such a function.
+//!
+//! A test file learns likewise which fixtures of the `conftest.py` files above it start
+//! nothing (keyed [`conftest_fixture_key`], the nearest `conftest.py` defining a name
+//! deciding), and whether an autouse one there may start work ([`CONFTEST_AUTOUSE_STARTS_WORK`]).
 
 use std::collections::HashMap;
 
@@ -22,6 +26,65 @@ pub const STARTS_NO_WORK_PREFIX: &str = "\u{0}starts-no-work:";
 /// The key of [`ProjectCall::StartsNoWork`] for a call target.
 pub fn starts_no_work_key(target: &str) -> String {
     format!("{STARTS_NO_WORK_PREFIX}{target}")
+}
+
+/// How a test file learns that a fixture of a `conftest.py` above it starts nothing.
+pub fn conftest_fixture_key(name: &str) -> String {
+    format!("{STARTS_NO_WORK_PREFIX}conftest-fixture:{name}")
+}
+
+/// Present when an autouse fixture of a `conftest.py` above the file may start work.
+pub const CONFTEST_AUTOUSE_STARTS_WORK: &str = "\u{0}conftest-autouse-starts-work";
+
+/// Insert, for a file with async tests, the fixtures of the `conftest.py` files in its
+/// directory and above that start nothing (the nearest definition of a name wins), and
+/// whether an autouse one may start work.
+pub(super) fn insert_conftest_fixtures(
+    files: &[ProjectFile],
+    file: &ProjectFile,
+    calls: &mut ProjectCalls,
+) {
+    if !file.summary.single_task_entry {
+        return;
+    }
+    let directory = |path: &str| {
+        std::path::Path::new(path)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    let own = directory(&file.display_path);
+    // The conftest files above, nearest first.
+    let mut above: Vec<(usize, &ProjectFile)> = files
+        .iter()
+        .filter(|f| !f.summary.conftest_fixtures.is_empty())
+        .filter_map(|f| {
+            let dir = directory(&f.display_path);
+            own.starts_with(&dir).then(|| (dir.components().count(), f))
+        })
+        .collect();
+    above.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
+    let mut decided: Vec<&str> = Vec::new();
+    for (_, conftest) in above {
+        for fixture in &conftest.summary.conftest_fixtures {
+            if fixture.autouse && !fixture.starts_nothing {
+                calls.insert(
+                    CONFTEST_AUTOUSE_STARTS_WORK.to_owned(),
+                    ProjectCall::StartsNoWork { yields: None },
+                );
+            }
+            if decided.contains(&fixture.name.as_str()) {
+                continue;
+            }
+            decided.push(&fixture.name);
+            if fixture.starts_nothing {
+                calls.insert(
+                    conftest_fixture_key(&fixture.name),
+                    ProjectCall::StartsNoWork { yields: None },
+                );
+            }
+        }
+    }
 }
 
 /// Which project names are quiet leaves: functions that start nothing and call no project
@@ -154,15 +217,17 @@ pub(super) fn settle_starting<'a>(functions: &Functions<'a>) -> Starting<'a> {
 }
 
 impl Starting<'_> {
-    /// Insert, for a file with a single-task entry point, the project names its calls reach
+    /// Insert, for a file with a single-task entry point (`entered`: another file runs one
+    /// of its coroutines alone, `entered.rs`), the project names its calls reach
     /// that start no concurrent work.
     pub(super) fn insert_quiet_calls(
         &self,
         functions: &Functions,
         file: &ProjectFile,
+        entered: bool,
         calls: &mut ProjectCalls,
     ) {
-        if !file.summary.single_task_entry {
+        if !file.summary.single_task_entry && !entered {
             return;
         }
         for target in &file.summary.targets {

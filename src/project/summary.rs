@@ -345,6 +345,11 @@ pub struct FileSummary {
     /// settling tells it which of its project calls start no concurrent work.
     #[serde(default)]
     pub single_task_entry: bool,
+    /// The project coroutines, by absolute name, its entry calls run alone on a new loop:
+    /// `asyncio.run(main(args))` with `main` imported and mentioned nowhere else in the file
+    /// (`project/entered.rs` tells the file defining it).
+    #[serde(default)]
+    pub entry_runs: Vec<String>,
     /// Its classes, `(qualname, the absolute names of the project bases)`: the project phase
     /// follows a class's call to its `__init__` and a method to the base defining it.
     #[serde(default)]
@@ -362,4 +367,19 @@ pub struct FileSummary {
     /// `(lookup, name, qualname)`; the name `*` when not written out.
     #[serde(default)]
     pub named_classes: Vec<(String, String, String)>,
+    /// For a `conftest.py`: the fixtures it defines, by the name tests take them as
+    /// (`analyze/test_bodies.rs`); tests in its directory and below see them.
+    #[serde(default)]
+    pub conftest_fixtures: Vec<ConftestFixture>,
+}
+
+/// A fixture a `conftest.py` defines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConftestFixture {
+    pub name: String,
+    /// It starts nothing on the test's loop before its `yield` (a synchronous fixture, or an
+    /// async one awaiting only quiet libraries and taking only such fixtures).
+    pub starts_nothing: bool,
+    /// `autouse=True`: it runs before every test below it.
+    pub autouse: bool,
 }

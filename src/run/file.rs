@@ -108,6 +108,7 @@ pub(super) fn find_in_project(
         nodes: &nodes,
         index: &index,
         target_version: settings.config.target_version,
+        pytest_asyncio_auto: settings.config.pytest_asyncio_auto,
         http_client: &settings.config.http_target,
         unsafe_fixes: matches!(
             settings.mode,

@@ -142,6 +142,10 @@ pub(super) fn analyze_files(
     // function bodies that cannot matter to the project rules (nor, in a file the pre-filter
     // lets through, to the per-file rules: `keep_bodies_the_file_rules_read`).
     let follow_moved_code = crate::analyze::follows_moved_code(registry, &settings.selection);
+    // An entry file running an imported coroutine: the packages' re-exports tell which.
+    let entry_runs = scans.iter().any(|scan| {
+        matches!(scan, LexicalScan::Scanned { summary: Some(summary), .. } if summary.may_run_entry())
+    });
     let (project_candidates, left_out): (Vec<bool>, Vec<Vec<Range<usize>>>) = scans
         .par_iter()
         .enumerate()
@@ -150,7 +154,13 @@ pub(super) fn analyze_files(
                 needs_analysis,
                 summary: Some(summary),
             } => (
-                !needs_analysis && lexical.may_have_findings(i, summary),
+                // A `conftest.py`: the async tests below it ask which of its fixtures start
+                // nothing (`analyze/test_bodies.rs`).
+                !needs_analysis
+                    && (lexical.may_have_findings(i, summary)
+                        || summary.may_run_entry()
+                        || (entry_runs && summary.reexports())
+                        || is_conftest(&files[i])),
                 lexical.bodies_left_out(i, summary, follow_moved_code),
             ),
             _ => (false, Vec::new()),
@@ -611,19 +621,21 @@ fn followed_targets(
 }
 
 /// The names a file with a single-task entry point, or one such a file's calls reach
-/// (`entered`), calls: each to be summarized whole, and remembered in `from_entry` so that the
+/// (`entered`), calls (and the project coroutines an entry file runs): each to be summarized whole, and remembered in `from_entry` so that the
 /// file defining it follows its own calls in turn.
 fn entry_targets(
     summary: &FileSummary,
     entered: bool,
     from_entry: &mut HashSet<String>,
 ) -> Vec<(String, bool)> {
-    if !summary.single_task_entry && !entered {
+    if !summary.single_task_entry && !entered && summary.entry_runs.is_empty() {
         return Vec::new();
     }
+    // An entry file running an imported coroutine: that coroutine's file is entered too.
     summary
         .targets
         .iter()
+        .chain(&summary.entry_runs)
         .filter(|target| from_entry.insert((*target).clone()))
         .map(|target| (target.clone(), true))
         .collect()
@@ -787,4 +799,9 @@ fn outcome_with_settled_calls(
         fixed_outcome(analyzed, path, settings, registry, round_role)
     });
     Some(outcome.unwrap_or_else(FileOutcome::Error))
+}
+
+/// Whether a file is a pytest `conftest.py`.
+fn is_conftest(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == "conftest.py")
 }

@@ -96,6 +96,7 @@ fn benches(c: &mut Criterion) {
             nodes: &nodes,
             index: &index,
             target_version: None,
+            pytest_asyncio_auto: false,
             http_client: &Default::default(),
             unsafe_fixes: false,
             name_lookups: registry.name_lookups(),

@@ -35,15 +35,20 @@ pub(super) struct ProjectOffload {
     pub imports: Vec<Edit>,
 }
 
-/// The project's offload at `offset` (in a coroutine), if the code there shows one.
+/// The project's offload at `offset` (in a coroutine), if the code there shows one;
+/// `methods_only`: only a method on an object in scope (`hass`), in a file written for anyio.
 pub(super) fn project_offload(
     site: &Site,
     offset: usize,
+    methods_only: bool,
 ) -> Result<Option<ProjectOffload>, String> {
     let Some(coroutine) = site.index.async_function_at(offset) else {
         return Ok(None);
     };
     for idiom in site.offload_idioms {
+        if methods_only && !matches!(idiom.shape, OffloadShape::Method { .. }) {
+            continue;
+        }
         let found = match &idiom.shape {
             OffloadShape::Method {
                 method,

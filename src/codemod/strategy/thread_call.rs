@@ -52,9 +52,16 @@ pub(crate) fn thread_call(
         Ok(name)
     };
     // The project's own offload, where the code shows one (asyncio projects only: anyio's
-    // and trio's own calls are their idiom).
-    if site.library.is_none()
-        && let Some(offload) = project_offload(site, offset)?
+    // and trio's own calls are their idiom). But for a file importing anyio, an object in
+    // scope that offloads (`hass`: Home Assistant runs on asyncio) wins: it is what the
+    // code around the call already uses.
+    let methods_only = match site.library {
+        None => Some(false),
+        Some(AsyncLibrary::Anyio) => Some(true),
+        Some(_) => None,
+    };
+    if let Some(methods_only) = methods_only
+        && let Some(offload) = project_offload(site, offset, methods_only)?
     {
         imports.extend(offload.imports);
         let lead = offload.lead.map(|l| format!("{l}, ")).unwrap_or_default();
