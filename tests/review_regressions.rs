@@ -52,13 +52,22 @@ async def handle_file_upload(root):
 
 "#;
 
-/// Runs the upload handler once.
+/// Runs the upload handler once, beside another task (as the server does: run alone by
+/// `asyncio.run`, the handler would be single-task code, which gets no hop anyway).
 const UPLOAD_MAIN: &str = r#"import asyncio
 import tempfile
 
 from handler import handle_file_upload
 
-print(asyncio.run(handle_file_upload(tempfile.mkdtemp())))
+
+async def serve(root):
+    other = asyncio.create_task(asyncio.sleep(0.01))
+    answer = await handle_file_upload(root)
+    await other
+    return answer
+
+
+print(asyncio.run(serve(tempfile.mkdtemp())))
 "#;
 
 /// The local import runs first: the fix may use it.
