@@ -32,7 +32,8 @@ use super::concurrency::{
 };
 use super::contained::{Containment, containment, in_handler_around};
 use super::module_functions::{
-    first_child_is_async, is_masked, module_function, only_mentioned_where_allowed,
+    first_child_is_async, is_masked, method_only_mentioned_where_allowed, module_function,
+    module_method, only_mentioned_where_allowed,
 };
 use super::startup_hooks::{awaits_through_parameter, startup_hooks};
 use super::target::call_target;
@@ -339,10 +340,17 @@ fn entered_alone<'t>(
             }
         }
         let (admitted, rest): (Vec<Node>, Vec<Node>) = candidates.iter().partition(|definition| {
+            let method = definition
+                .parent()
+                .and_then(|block| block.parent())
+                .is_some_and(|class| class.kind_name() == "class_definition");
             definition
                 .field(Field::Body)
                 .is_some_and(|body| !is_masked(file, body))
-                && only_mentioned_where_allowed(file, &[**definition], &allowed)
+                && match method {
+                    true => method_only_mentioned_where_allowed(file, **definition, &allowed),
+                    false => only_mentioned_where_allowed(file, &[**definition], &allowed),
+                }
         });
         if admitted.is_empty() {
             break;
@@ -372,9 +380,15 @@ fn awaited_module_coroutines<'t>(
                     .named_child(0)
                     .filter(|c| c.kind_name() == "call")
                     .and_then(|c| c.field(Field::Function))
-                    && let Some(definition) = module_function(file, callee, true)
                 {
-                    found.push((node, callee, definition));
+                    if let Some(definition) = module_function(file, callee, true) {
+                        found.push((node, callee, definition));
+                    } else if let Some(definition) = module_method(file, callee)
+                        && let Some(attribute) = callee.field(Field::Attribute)
+                    {
+                        // A method is allowed by the name after the dot.
+                        found.push((node, attribute, definition));
+                    }
                 }
             }
             _ => {}

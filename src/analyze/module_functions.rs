@@ -43,6 +43,158 @@ pub(super) fn module_function<'t>(
     (definition.kind_name() == "function_definition").then_some(definition)
 }
 
+/// The `async def` of a method of one of the module's classes that an awaited call names:
+/// `self.step()` in a method of that class, or `demo.run()` where `demo` is bound once, in
+/// the caller's scope, to `Demo(...)` of a class the module defines once. A method defined
+/// twice or decorated is a doubt.
+pub(super) fn module_method<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t>> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let object = callee.field(Field::Object)?;
+    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+    if object.kind_name() != "identifier" {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let name = &file.text[object.byte_range()];
+    let class = if name == "self" {
+        // The method the call is in, directly in a class body.
+        let mut node = callee;
+        let function = loop {
+            node = node.parent()?;
+            match node.kind_name() {
+                "function_definition" => break node,
+                "lambda" | "class_definition" => return None,
+                _ => {}
+            }
+        };
+        let class = function.parent()?.parent()?;
+        (class.kind_name() == "class_definition").then_some(class)?
+    } else {
+        let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
+            return None;
+        };
+        let binding = file.index.binding(id);
+        if binding.kind != BindingKind::Assignment
+            || file
+                .index
+                .bindings_named(binding.scope, &binding.name)
+                .iter()
+                .any(|&other| other != id)
+        {
+            return None;
+        }
+        let value = binding.value.as_ref()?;
+        let value = root.descendant_for_byte_range(value.start, value.end)?;
+        if value.kind_name() != "call" {
+            return None;
+        }
+        module_class(file, value.field(Field::Function)?)?
+    };
+    let body = class.field(Field::Body)?;
+    let mut cursor = body.walk();
+    let named: Vec<Node> = body
+        .named_children(&mut cursor)
+        .filter(|child| {
+            let definition = match child.kind_name() {
+                "decorated_definition" => {
+                    child.named_child(child.named_child_count().saturating_sub(1) as u32)
+                }
+                _ => Some(*child),
+            };
+            definition.is_some_and(|d| {
+                d.kind_name() == "function_definition"
+                    && d.field(Field::Name)
+                        .is_some_and(|n| &file.text[n.byte_range()] == method)
+            })
+        })
+        .collect();
+    match named.as_slice() {
+        [one] if one.kind_name() == "function_definition" && first_child_is_async(*one) => {
+            Some(*one)
+        }
+        _ => None,
+    }
+}
+
+/// The `class` node a plain name names, when it is one of the module's classes bound once.
+fn module_class<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t>> {
+    if callee.kind_name() != "identifier" {
+        return None;
+    }
+    let name = &file.text[callee.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if binding.kind != BindingKind::Class
+        || binding.scope != file.index.module_scope()
+        || file
+            .index
+            .bindings_named(binding.scope, &binding.name)
+            .iter()
+            .any(|&other| other != id)
+    {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let identifier = root.descendant_for_byte_range(binding.range.start, binding.range.end)?;
+    let class = identifier.parent()?;
+    (class.kind_name() == "class_definition").then_some(class)
+}
+
+/// Whether `name` is the attribute of an imported module (`asyncio.run`): not a method.
+fn of_a_module(file: &FileContext, name: Node) -> bool {
+    let Some(attribute) = name.parent().filter(|p| p.kind_name() == "attribute") else {
+        return false;
+    };
+    let Some(object) = attribute
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")
+    else {
+        return false;
+    };
+    if attribute.field(Field::Attribute).map(|a| a.id()) != Some(name.id()) {
+        return false;
+    }
+    let text = &file.text[object.byte_range()];
+    matches!(
+        file.index.resolve_name(text, object.start_byte()),
+        Resolution::Binding(id) if matches!(file.index.binding(id).kind, BindingKind::Import { .. })
+    )
+}
+
+/// Whether every mention of a method's name in the file (an attribute `x.run`, a plain name
+/// `run`) other than its own `def` is one `allowed` holds: another class's method of that
+/// name, a callback, a `getattr` string aside, any other mention is a doubt.
+pub(super) fn method_only_mentioned_where_allowed(
+    file: &FileContext,
+    definition: Node,
+    allowed: &HashSet<usize>,
+) -> bool {
+    let Some(own) = definition.field(Field::Name) else {
+        return false;
+    };
+    let name = &file.text[own.byte_range()];
+    let mut stack = vec![file.parsed.tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind_name() == "identifier" {
+            if &file.text[node.byte_range()] == name
+                && node.id() != own.id()
+                && !allowed.contains(&node.id())
+                && !of_a_module(file, node)
+            {
+                return false;
+            }
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    true
+}
+
 pub(super) fn first_child_is_async(node: Node) -> bool {
     node.child(0).is_some_and(|c| c.kind_name() == "async")
 }
