@@ -351,7 +351,13 @@ fn loop_bound(moved: &MovedCode, qualified: Option<&str>, method: Option<&str>) 
             return Some(qualified.to_owned());
         }
     }
-    let method = method.filter(|m| moved.loop_bound_methods.contains(*m))?;
+    let method = method.filter(|m| {
+        moved.loop_bound_methods.contains(*m)
+            || moved
+                .loop_bound_method_prefixes
+                .iter()
+                .any(|prefix| m.starts_with(prefix.as_str()))
+    })?;
     Some(format!(".{method}(...)"))
 }
 

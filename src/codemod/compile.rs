@@ -571,6 +571,12 @@ fn compile_moved_code(
     Ok(super::MovedCode {
         loop_bound_calls,
         loop_bound_methods: plain("loop-bound-methods", &raw.loop_bound_methods)?,
+        loop_bound_method_prefixes: plain(
+            "loop-bound-method-prefixes",
+            &raw.loop_bound_method_prefixes,
+        )?
+        .into_iter()
+        .collect(),
         mutating_methods: plain("mutating-methods", &raw.mutating_methods)?,
         serialisers: qualified("serialisers", &raw.serialisers)?,
         thread_locks: qualified("thread-locks", &raw.thread_locks)?,

@@ -153,6 +153,8 @@ impl std::error::Error for CodemodError {}
 pub struct MovedCode {
     pub loop_bound_calls: HashSet<String>,
     pub loop_bound_methods: HashSet<String>,
+    /// Prefixes of method names bound to the event loop's thread (`async_`).
+    pub loop_bound_method_prefixes: Vec<String>,
     pub mutating_methods: HashSet<String>,
     pub serialisers: HashSet<String>,
     pub thread_locks: HashSet<String>,

@@ -394,6 +394,10 @@ pub struct RawMovedCode {
     pub loop_bound_calls: Vec<String>,
     /// Method names that schedule on an event loop (`loop.call_soon`, `tg.create_task`).
     pub loop_bound_methods: Vec<String>,
+    /// Prefixes of method names that run only on the event loop's thread, whatever the
+    /// receiver (Home Assistant's `async_` convention: `hass.async_create_task`).
+    #[serde(default)]
+    pub loop_bound_method_prefixes: Vec<String>,
     /// Methods that change the object they are called on (`append`, `update`, ...).
     pub mutating_methods: Vec<String>,
     /// Qualified functions that read the whole of their first argument (`json.dump`).
