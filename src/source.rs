@@ -198,6 +198,31 @@ pub fn detect_line_ending(text: &str) -> LineEnding {
     }
 }
 
+/// `indentation` one `unit` deeper, measured the same with any tab size: a tab unit goes
+/// before it (a leading tab moves every line by one tab stop), spaces after it (spaces after
+/// a tab move every line by as many columns). The other way round, a file that mixes tabs
+/// and spaces gets lines Python measures at other columns (`TabError`, `IndentationError`).
+pub fn shifted(indentation: &str, unit: &str) -> String {
+    match unit.starts_with('\t') {
+        true => format!("{unit}{indentation}"),
+        false => format!("{indentation}{unit}"),
+    }
+}
+
+/// Where on a line starting at `line_start` with `leading` bytes of indentation one more
+/// `unit` goes, as [`shifted`] puts it.
+pub fn indent_insertion(line_start: usize, leading: usize, unit: &str) -> usize {
+    match unit.starts_with('\t') {
+        true => line_start,
+        false => line_start + leading,
+    }
+}
+
+/// The length in bytes of the indentation `text` starts with.
+pub fn leading_whitespace(text: &str) -> usize {
+    text.len() - text.trim_start_matches([' ', '\t']).len()
+}
+
 /// The indentation of the first indented line after an unindented line that opens a block
 /// (`def ...:`, `if ...:`, ...), lines inside triple-quoted strings aside (a docstring's
 /// `Prerequisites:` and its indented list are no code); four spaces if none.

@@ -698,14 +698,16 @@ pub(crate) fn offload_statement(
     // edits are applied once, while two different insertions at one place would conflict.
     let mut edits = vec![Edit::insertion(
         first_line,
-        format!("{indent}def {helper}():{le}{unit}"),
+        format!("{indent}def {helper}():{le}"),
     )];
     let mut line = first_line;
     while line < end {
         let inside_string = string_ranges.iter().any(|r| r.start < line && line < r.end);
         let blank = text[line..].starts_with(['\n', '\r']);
-        if !inside_string && !blank && line != first_line {
-            edits.push(Edit::insertion(line, unit.clone()));
+        if !inside_string && !blank {
+            let leading = crate::source::leading_whitespace(&text[line..]);
+            let at = crate::source::indent_insertion(line, leading, &unit);
+            edits.push(Edit::insertion(at, unit.clone()));
         }
         match text[line..end].find('\n') {
             Some(newline) => line += newline + 1,
@@ -717,7 +719,7 @@ pub(crate) fn offload_statement(
     // After the block's last line (and its comment, if any).
     let rest = &text[end..];
     let line_end = end + rest.find(['\n', '\r']).unwrap_or(rest.len());
-    let body_indent = format!("{indent}{unit}");
+    let body_indent = crate::source::shifted(indent, &unit);
     let mut after = String::new();
     let call_line = match (&last_return, names.returned.as_slice()) {
         (Some(_), _) => format!("return await {run}"),
