@@ -266,7 +266,10 @@ async def main():
     c.commit()
     c.close()
     cog = Codes()
+    # A bot: another task runs beside the cog (the script is not its only task).
+    beat = asyncio.create_task(asyncio.sleep(0.01))
     await cog.GetNewCode("elves")
+    await beat
     c = sqlite3.connect("bot.db")
     print(cog.lastReset, c.execute("SELECT COUNT(*) FROM Codes").fetchone()[0])
 

@@ -460,9 +460,8 @@ fn client_block(
             .filter(|(at, _)| *at == line)
             .map(|(_, statement)| {
                 let own = &text[line..];
-                let own_indent = &own[..crate::source::leading_whitespace(own)];
-                let indent = crate::source::shifted(own_indent, &unit);
-                format!("{indent}{statement}{le}")
+                let own_indent = &own[..own.len() - own.trim_start_matches([' ', '\t']).len()];
+                format!("{own_indent}{unit}{statement}{le}")
             })
             .collect::<String>();
         // The client's line comes first, in the same insertion as the first line's indent.
@@ -472,17 +471,7 @@ fn client_block(
             ""
         };
         if !inside_string && !blank {
-            let leading = crate::source::leading_whitespace(&text[line..]);
-            let at = crate::source::indent_insertion(line, leading, &unit);
-            match at == line {
-                true => edits.push(Edit::insertion(line, format!("{opening}{before}{unit}"))),
-                false => {
-                    if !opening.is_empty() || !before.is_empty() {
-                        edits.push(Edit::insertion(line, format!("{opening}{before}")));
-                    }
-                    edits.push(Edit::insertion(at, unit.clone()));
-                }
-            }
+            edits.push(Edit::insertion(line, format!("{opening}{before}{unit}")));
         }
         match text[line..end].find('\n') {
             Some(newline) => line += newline + 1,
