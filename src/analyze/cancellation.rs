@@ -23,6 +23,13 @@ pub(super) fn keep_cancellation(site: &Site, mut fix: Fix) -> Result<Fix, String
     if !adds_await(site.text, &fix) {
         return Ok(fix);
     }
+    if let Some(difference) = cleanup_under_level_triggered_cancellation(site) {
+        fix.applicability = fix.applicability.min(Applicability::Unsafe);
+        fix.caveat = Some(match fix.caveat.take() {
+            Some(caveat) => format!("{caveat}; {difference}"),
+            None => difference,
+        });
+    }
     let Some(function) = site.index.async_function_at(site.call.start_byte()) else {
         return Ok(fix);
     };
@@ -101,6 +108,39 @@ pub(super) fn keep_cancellation(site: &Site, mut fix: Fix) -> Result<Fix, String
     }
     fix.edits.sort_by_key(|e| (e.range.start, e.range.end));
     Ok(fix)
+}
+
+/// What a new `await` in clean-up code changes in a file written for anyio or trio, whose
+/// cancellation is level-triggered: a `finally`, or a handler that catches the cancellation,
+/// runs because the scope was cancelled, and any `await` in it raises the cancellation again
+/// at once (asyncio delivers it once: an `await` there works). The clean-up the call does, and
+/// what follows it in the clause, would no longer run.
+fn cleanup_under_level_triggered_cancellation(site: &Site) -> Option<String> {
+    let library = match site.library {
+        Some(AsyncLibrary::Anyio) => "anyio",
+        Some(AsyncLibrary::Trio) => "trio",
+        _ => return None,
+    };
+    let mut node = site.call;
+    let clause = loop {
+        node = node.parent()?;
+        match node.kind_name() {
+            "function_definition" | "lambda" | "class_definition" => return None,
+            "finally_clause" => break "the `finally`",
+            "except_clause" if !matches!(catches(site, node), Catches::Nothing) => {
+                break "the `except` that catches the cancellation";
+            }
+            _ => {}
+        }
+    };
+    let line = site.text[..node.start_byte()].matches('\n').count() + 1;
+    Some(format!(
+        "this file runs on {library}, whose cancellation is level-triggered: when {clause} \
+         (line {line}) runs because the task's scope was cancelled, the new `await` raises the \
+         cancellation again at once, so this clean-up and what follows it in the clause no \
+         longer run; keep the call synchronous there, or shield it (`with \
+         {library}.CancelScope(shield=True):`)"
+    ))
 }
 
 /// How a `try` treats a cancellation raised in its body.
