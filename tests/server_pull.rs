@@ -142,12 +142,34 @@ fn an_editor_that_pulls_gets_checks_findings_as_answers_and_only_as_answers() {
     assert_eq!(changed["kind"], "full");
     assert_eq!(codes(&changed["items"]), ["ASYNC250"], "{changed}");
     assert_ne!(changed["resultId"], first["resultId"]);
+    // A setting changed: the editor is asked to pull again (nothing pushed), and the pull
+    // has the setting's effect.
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"ignore": ["ASYNC250"]}}}),
+    );
+    let refresh = session.receive(|m| {
+        m["method"] == "workspace/diagnostic/refresh"
+            || m["method"] == "textDocument/publishDiagnostics"
+    });
+    assert_eq!(
+        refresh["method"], "workspace/diagnostic/refresh",
+        "{refresh}"
+    );
+    session.send(json!({"jsonrpc": "2.0", "id": refresh["id"], "result": null}));
+    let ignored = pull(&mut session, "p4", &uri, Some(&changed["resultId"]));
+    assert_eq!(ignored["kind"], "full");
+    assert_eq!(ignored["items"], json!([]), "{ignored}");
+    session.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"unfreeze": {"ignore": []}}}),
+    );
     // Closed: nothing pushed; a pull of the file reads it from disk (as saved: both calls).
     session.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": uri}}),
     );
-    let on_disk = pull(&mut session, "p4", &uri, None);
+    let on_disk = pull(&mut session, "p5", &uri, None);
     assert_eq!(
         codes(&on_disk["items"]),
         ["ASYNC251", "ASYNC250"],
