@@ -9,7 +9,8 @@
 //! (the open buffers and their paths), `position` (UTF-16 positions), `analysis` (a buffer's
 //! findings and fixed texts), `diagnostics` (findings as diagnostics), `actions` (quick fixes
 //! and "fix all"), `explain` ("explain rule"), `settings` (the editor's settings), `project`
-//! (the workspace roots' project views, built in the background).
+//! (the workspace roots' project views, built in the background), `pull` (what an editor
+//! pulls: its diagnostics, its settings).
 
 mod actions;
 mod analysis;
@@ -19,6 +20,7 @@ mod explain;
 mod inbox;
 mod position;
 mod project;
+mod pull;
 mod settings;
 mod transport;
 
@@ -35,7 +37,8 @@ use self::explain::{EXPLAIN_COMMAND, explain_rule};
 use self::inbox::{Inbox, Incoming};
 use self::position::Lines;
 use self::project::Projects;
-use self::settings::{EditorSettings, layered};
+use self::pull::Pulls;
+use self::settings::{EditorSettings, layered, names_settings};
 use self::transport::write_message;
 use crate::analyze::Finding;
 use crate::codemod::Registry;
@@ -79,6 +82,8 @@ struct Server<'r> {
     /// The client lets the server register a file watcher (`client/registerCapability`).
     watches_files: bool,
     projects: Projects,
+    /// What the editor pulls (diagnostics, settings) and the state of those pulls.
+    pulls: Pulls,
     shut_down: bool,
 }
 
@@ -102,6 +107,7 @@ pub fn serve(
         resolves_edits: false,
         watches_files: false,
         projects: Projects::new(registry, inbox.sender()),
+        pulls: Pulls::default(),
         shut_down: false,
     };
     while let Some(incoming) = inbox.next()? {
@@ -117,8 +123,12 @@ pub fn serve(
         let method = message["method"].as_str().unwrap_or_default();
         let params = &message["params"];
         match message.get("id") {
-            // A response to a request of ours: the server sends none.
-            _ if method.is_empty() => {}
+            // A response to a request of ours (only `workspace/configuration`'s is read).
+            _ if method.is_empty() => {
+                for message in server.response(&message, &inbox) {
+                    write_message(&mut output, &message)?;
+                }
+            }
             Some(id) => {
                 let answer = if inbox.cancelled(id) {
                     Err((REQUEST_CANCELLED, "cancelled".to_owned()))
@@ -179,6 +189,7 @@ impl Server<'_> {
                     .as_bool()
                     .unwrap_or(false);
                 self.projects.set_roots(params);
+                self.pulls = Pulls::from_capabilities(&params["capabilities"]);
                 Ok(json!({
                     "capabilities": {
                         "positionEncoding": "utf-16",
@@ -192,6 +203,7 @@ impl Server<'_> {
                             "resolveProvider": true,
                         },
                         "executeCommandProvider": {"commands": [EXPLAIN_COMMAND]},
+                        "diagnosticProvider": pull::provider(),
                     },
                     "serverInfo": {"name": "unfreeze", "version": env!("CARGO_PKG_VERSION")},
                 }))
@@ -201,6 +213,7 @@ impl Server<'_> {
                 Ok(Value::Null)
             }
             "textDocument/codeAction" => self.code_actions(params),
+            "textDocument/diagnostic" => self.pull_diagnostics(params),
             "codeAction/resolve" => self.resolve(params),
             "workspace/executeCommand" => self.execute(params),
             _ => Err((METHOD_NOT_FOUND, format!("unsupported request `{method}`"))),
@@ -268,6 +281,7 @@ impl Server<'_> {
                 if !self.documents.open(&uri, text, version) {
                     return Vec::new();
                 }
+                self.pulls.touched(&uri);
             }
             "textDocument/didChange" => {
                 // Full sync: the last change holds the whole text.
@@ -281,6 +295,7 @@ impl Server<'_> {
                 if !self.documents.change(&uri, text.to_owned(), version) {
                     return Vec::new();
                 }
+                self.pulls.touched(&uri);
             }
             // The configuration may have changed with a save: analysed again; the project
             // view of its root is built again in the background.
@@ -297,26 +312,35 @@ impl Server<'_> {
                 }
                 return Vec::new();
             }
-            "initialized" if self.watches_files => return vec![watch_files()],
+            "initialized" => {
+                let mut requests = Vec::new();
+                if self.watches_files {
+                    requests.push(watch_files());
+                }
+                if self.pulls.configuration {
+                    requests.push(self.ask_configuration());
+                }
+                return requests;
+            }
+            // No settings of the server's in it (`null`, as VS Code's client sends): the
+            // editor that answers `workspace/configuration` is asked for them.
+            "workspace/didChangeConfiguration"
+                if self.pulls.configuration && !names_settings(&params["settings"]) =>
+            {
+                return vec![self.ask_configuration()];
+            }
             "workspace/didChangeConfiguration" => {
-                let before = self.editor.clone();
-                self.configure(&layered(&self.initial_settings, &params["settings"]));
-                if self.editor == before {
-                    return std::mem::take(&mut self.outbox);
-                }
-                // Every open buffer analysed again with the new settings.
-                let mut uris: Vec<String> = self.documents.uris().map(str::to_owned).collect();
-                uris.sort();
-                let mut messages = std::mem::take(&mut self.outbox);
-                for uri in uris.iter().filter(|uri| !inbox.superseded(uri)) {
-                    messages.extend(self.analyse(uri));
-                }
-                return messages;
+                let settings = layered(&self.initial_settings, &params["settings"]);
+                return self.settings_changed(&settings, inbox);
             }
             "textDocument/didClose" => {
                 self.documents.close(&uri);
                 self.findings.remove(&uri);
                 self.published.remove(&uri);
+                self.pulls.closed(&uri);
+                if self.pulls.diagnostics {
+                    return Vec::new();
+                }
                 return vec![publish(&uri, None, json!([]))];
             }
             _ => return Vec::new(),
@@ -325,11 +349,16 @@ impl Server<'_> {
             // A newer text of the buffer is already waiting: only that one is analysed.
             return Vec::new();
         }
+        if method == "textDocument/didSave" {
+            // The text is the editor's already: what changed is on disk (a configuration),
+            // so an editor that pulls is asked to pull again when the diagnostics changed.
+            return self.reanalyse(&[uri], inbox, false);
+        }
         self.analyse(&uri)
     }
 
-    /// Analyse the open buffer `uri`: its diagnostics, and a log message when it could not
-    /// be analysed (a bad configuration).
+    /// Analyse the open buffer `uri`: its diagnostics (published, unless the editor pulls
+    /// them), and a log message when it could not be analysed (a bad configuration).
     fn analyse(&mut self, uri: &str) -> Vec<Value> {
         let Some(document) = self.documents.get(uri) else {
             return Vec::new();
@@ -351,7 +380,11 @@ impl Server<'_> {
             }));
         }
         let diagnostics = Value::Array(diagnostics(&document.text, &found.findings, &self.editor));
-        messages.push(publish(uri, document.version, diagnostics.clone()));
+        let changed = self.published.get(uri) != Some(&diagnostics);
+        self.pulls.analysed(uri, changed);
+        if !self.pulls.diagnostics {
+            messages.push(publish(uri, document.version, diagnostics.clone()));
+        }
         self.published.insert(uri.to_owned(), diagnostics);
         self.findings.insert(uri.to_owned(), found.findings);
         messages
@@ -383,8 +416,7 @@ impl Server<'_> {
             ));
         }
         let code = params["arguments"][0].as_str().unwrap_or_default();
-        self.sent += 1;
-        let id = format!("unfreeze-{}", self.sent);
+        let id = self.next_id();
         let message = explain_rule(code, self.registry, &self.editor, self.shows_documents, &id)
             .map_err(|err| (INVALID_PARAMS, err))?;
         self.outbox.push(message);
@@ -416,15 +448,103 @@ impl Server<'_> {
             .map(str::to_owned)
             .collect();
         uris.sort();
+        self.reanalyse(&uris, inbox, true)
+    }
+
+    /// Analyse the open buffers `uris` again (but those a queued change replaces), for a
+    /// reason the editor cannot see: their diagnostics published (`only_changed`: those that
+    /// changed), or, to an editor that pulls them, a request to pull again when some changed.
+    fn reanalyse(&mut self, uris: &[String], inbox: &Inbox, only_changed: bool) -> Vec<Value> {
         let mut messages = Vec::new();
+        let mut some_changed = false;
         for uri in uris.iter().filter(|uri| !inbox.superseded(uri)) {
             let before = self.published.get(uri).cloned();
             let analysed = self.analyse(uri);
-            if self.published.get(uri) != before.as_ref() {
+            let changed = self.published.get(uri) != before.as_ref();
+            some_changed |= changed;
+            if changed || !only_changed {
                 messages.extend(analysed);
             }
         }
+        if some_changed {
+            let id = self.next_id();
+            messages.extend(self.pulls.refresh_request(&id));
+        }
         messages
+    }
+
+    /// The id of the next request the server sends.
+    fn next_id(&mut self) -> String {
+        self.sent += 1;
+        format!("unfreeze-{}", self.sent)
+    }
+
+    /// The settings became `value` (layered over the initial ones): every open buffer is
+    /// analysed again when they changed.
+    fn settings_changed(&mut self, value: &Value, inbox: &Inbox) -> Vec<Value> {
+        let before = self.editor.clone();
+        self.configure(value);
+        let mut messages = std::mem::take(&mut self.outbox);
+        if self.editor == before {
+            return messages;
+        }
+        let mut uris: Vec<String> = self.documents.uris().map(str::to_owned).collect();
+        uris.sort();
+        messages.extend(self.reanalyse(&uris, inbox, false));
+        messages
+    }
+
+    /// The `workspace/configuration` request for the editor's `unfreeze` section.
+    fn ask_configuration(&mut self) -> Value {
+        let id = self.next_id();
+        self.pulls.configuration_request(id)
+    }
+
+    /// A response to one of the server's requests: the editor's answer to
+    /// `workspace/configuration` is its settings (layered over `initializationOptions`, as a
+    /// `didChangeConfiguration`'s are); the other answers need nothing.
+    fn response(&mut self, message: &Value, inbox: &Inbox) -> Vec<Value> {
+        let asked = self.pulls.asked.as_deref();
+        if asked.is_none() || message["id"].as_str() != asked {
+            return Vec::new();
+        }
+        self.pulls.asked = None;
+        if let Some(error) = message.get("error") {
+            return vec![json!({
+                "jsonrpc": "2.0",
+                "method": "window/logMessage",
+                "params": {"type": 2, "message": format!("unfreeze: the settings could not be read: {error}")},
+            })];
+        }
+        let settings = layered(&self.initial_settings, &message["result"][0]);
+        self.settings_changed(&settings, inbox)
+    }
+
+    /// `textDocument/diagnostic`: an open buffer's diagnostics (analysed now if its text
+    /// changed since; "unchanged" when the editor has them), or a file's on disk.
+    fn pull_diagnostics(&mut self, params: &Value) -> Result<Value, (i64, String)> {
+        let uri = params["textDocument"]["uri"].as_str().unwrap_or_default();
+        if self.documents.get(uri).is_none() {
+            let Some(path) = documents::path_of(uri) else {
+                return Err((INVALID_PARAMS, format!("`{uri}` is not a local file")));
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| (INVALID_PARAMS, format!("{}: {err}", path.display())))?;
+            let project = self.projects.view(&path);
+            let found = findings(&text, &path, &self.editor, self.registry, project);
+            let items = diagnostics(&text, &found.findings, &self.editor);
+            return Ok(json!({"kind": "full", "items": items}));
+        }
+        if !self.pulls.is_fresh(uri) {
+            let messages = self.analyse(uri);
+            self.outbox.extend(messages);
+        }
+        let items = self
+            .published
+            .get(uri)
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        Ok(self.pulls.report(uri, params, &items))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The editor's settings for the server (docs/editors.md): `initializationOptions` at
 //! `initialize`, then `workspace/didChangeConfiguration` (its `settings`, or their `unfreeze`
-//! object), whose keys replace the initial ones. Each maps to a flag of `unfreeze check` and is applied as that flag, over the
+//! object) or the editor's answer to `workspace/configuration` (`pull.rs`), whose keys
+//! replace the initial ones. Each maps to a flag of `unfreeze check` and is applied as that flag, over the
 //! configuration file, to the buffers and to the project views.
 
 use std::path::PathBuf;
@@ -35,6 +36,26 @@ fn scoped(value: &Value) -> &Value {
         Some(inner) if inner.is_object() => inner,
         _ => value,
     }
+}
+
+/// The keys of the server's settings.
+const KEYS: [&str; 8] = [
+    "unsafeFixes",
+    "select",
+    "extendSelect",
+    "ignore",
+    "extendIgnore",
+    "config",
+    "isolated",
+    "docsUrl",
+];
+
+/// Whether `value` (a `workspace/didChangeConfiguration`'s `settings`) carries settings of
+/// the server's: an `unfreeze` object, or one of its keys. Without (`null`, `{}`, or only
+/// other servers' sections), an editor that answers `workspace/configuration` is asked.
+pub fn names_settings(value: &Value) -> bool {
+    value.get("unfreeze").is_some_and(Value::is_object)
+        || KEYS.iter().any(|key| value.get(key).is_some())
 }
 
 /// The settings `changed` (a `workspace/didChangeConfiguration`'s) gives over `initial` (the
@@ -182,6 +203,15 @@ mod tests {
         let (unchanged, _) = EditorSettings::from_value(&layered(&initial, &Value::Null));
         assert!(unchanged.unsafe_fixes);
         assert_eq!(unchanged.ignore, ["ASYNC250"]);
+    }
+
+    #[test]
+    fn settings_of_other_servers_or_none_are_not_the_servers() {
+        assert!(names_settings(&json!({"unfreeze": {}})));
+        assert!(names_settings(&json!({"select": ["ASYNC"]})));
+        assert!(!names_settings(&json!({"python": {"analysis": {}}})));
+        assert!(!names_settings(&json!({})));
+        assert!(!names_settings(&Value::Null));
     }
 
     #[test]
