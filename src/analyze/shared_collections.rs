@@ -40,6 +40,7 @@ pub(super) fn collection_accesses(
     let key = format!("{KEY_PREFIX}{}", resolved.text);
     let project_key = project_key(module, &resolved);
     let inserts = table.inserts.iter().any(|m| m == method);
+    let deletes = table.deletes.iter().any(|m| m == method);
     let shown = file.text[object.byte_range()]
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -60,7 +61,7 @@ pub(super) fn collection_accesses(
         shown: shown.clone(),
         write,
         exists: false,
-        deletes: false,
+        deletes: write && deletes,
         // The read of a method that also writes, at once (`find_one_and_update`).
         atomic: !write && both,
         line: call.start_position().row as u32 + 1,
@@ -278,14 +279,23 @@ pub(super) fn remedy(access: &FileAccess) -> &str {
     }
 }
 
-/// The caveat of a read then a rewrite of one collection in one moved unit, when `read` is
-/// made to a collection.
-pub(super) fn lost_update(read: &FileAccess) -> Option<String> {
+/// The caveat of a read then a rewrite (or a removal) of one collection in one moved unit,
+/// when `read` is made to a collection.
+pub(super) fn lost_update(read: &FileAccess, write: &FileAccess) -> Option<String> {
     if let Some(store) = &read.store {
         return Some(format!(
             "reads then changes {} in two calls: in worker threads two calls interleave and \
              one change is lost or fails; {}",
             store.named, store.remedy
+        ));
+    }
+    if write.deletes && read.key.starts_with(KEY_PREFIX) {
+        return Some(format!(
+            "reads then deletes documents of the collection `{}` in two calls: in worker \
+             threads two calls both read a document before either deletes it, and both act \
+             on it (a one-time record used twice); do it in one call (`find_one_and_delete`, \
+             or `delete_one` and act only when its `deleted_count` is 1)",
+            read.shown
         ));
     }
     read.key.starts_with(KEY_PREFIX).then(|| {

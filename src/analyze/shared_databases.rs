@@ -351,7 +351,7 @@ pub(super) fn database_race(
     for read in moved.iter().filter(|a| !a.write) {
         // A later INSERT only adds rows: no update is lost (a duplicate the schema allows,
         // or an IntegrityError the code handles, is the check-then-act case below).
-        if moved.iter().any(|w| {
+        if let Some(write) = moved.iter().find(|w| {
             w.write
                 && !w.inserts
                 && !both_at_once(accesses, read, w)
@@ -359,7 +359,7 @@ pub(super) fn database_race(
                 && w.range.start > read.range.start
                 && !exclusive(read, w)
         }) {
-            if let Some(lost) = super::shared_collections::lost_update(read) {
+            if let Some(lost) = super::shared_collections::lost_update(read, write) {
                 return Some(lost);
             }
             return Some(format!(

@@ -262,6 +262,10 @@ pub struct DocumentCollections {
     /// Of `writes`, those that only add documents (`insert_one`).
     #[serde(default)]
     pub inserts: Vec<String>,
+    /// Of `writes`, those that remove documents (`delete_one`): a read then one of them in
+    /// one moved unit is a record used twice, not an update lost, in messages.
+    #[serde(default)]
+    pub deletes: Vec<String>,
     /// What a message calls it, with `{}` for the expression it is reached through ("the
     /// collections of the client `{}`"); a pymongo collection's words when absent.
     #[serde(default)]
@@ -291,10 +295,12 @@ impl DocumentCollections {
                     "`[[moved-code.collections]] named` needs one `{}` (the expression)".to_owned(),
                 );
             }
-            if let Some(name) = table.inserts.iter().find(|i| !table.writes.contains(i)) {
-                return Err(format!(
-                    "`[[moved-code.collections]] inserts`: {name:?} is not in `writes`"
-                ));
+            for (list, names) in [("inserts", &table.inserts), ("deletes", &table.deletes)] {
+                if let Some(name) = names.iter().find(|i| !table.writes.contains(i)) {
+                    return Err(format!(
+                        "`[[moved-code.collections]] {list}`: {name:?} is not in `writes`"
+                    ));
+                }
             }
         }
         Ok(tables.to_vec())
