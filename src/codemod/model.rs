@@ -306,3 +306,25 @@ impl DocumentCollections {
         Ok(tables.to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DocumentCollections;
+
+    #[test]
+    fn collection_deletes_and_inserts_must_be_writes() {
+        let table = |deletes: &[&str]| DocumentCollections {
+            receivers: vec!["pymongo.MongoClient.*.*()".to_owned()],
+            reads: vec!["find_one".to_owned()],
+            writes: vec!["delete_one".to_owned()],
+            deletes: deletes.iter().map(|d| (*d).to_owned()).collect(),
+            ..DocumentCollections::default()
+        };
+        assert!(DocumentCollections::checked(&[table(&["delete_one"])]).is_ok());
+        let error = DocumentCollections::checked(&[table(&["delete_many"])]).unwrap_err();
+        assert!(
+            error.contains("deletes") && error.contains("delete_many"),
+            "{error}"
+        );
+    }
+}
