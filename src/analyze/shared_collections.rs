@@ -232,8 +232,14 @@ fn index_name(file: &FileContext, module: Option<&ModuleInfo>, index: Node) -> O
 }
 
 /// The key every module gives the collection keyed `key` here: `key` itself, or with this
-/// module's name before it where it rests on a name only this module gives a meaning.
+/// module's name before it where it rests on a name only this module gives a meaning; none
+/// for one reached through `self` / `cls` (each instance's or class's own, followed in the
+/// module only).
 fn project_key(module: Option<&ModuleInfo>, key: &Key) -> Option<String> {
+    let root = key.text.split(['.', '[', '(']).next().unwrap_or_default();
+    if matches!(root, "self" | "cls") {
+        return None;
+    }
     match key.local {
         false => Some(format!("{KEY_PREFIX}{}", key.text)),
         true => Some(format!("{KEY_PREFIX}{}:{}", module?.name, key.text)),
