@@ -229,6 +229,22 @@ pub(super) fn imported_receiver(
     if !registry.is_thread_affine_method(method) {
         return None;
     }
+    imported_member_call(file, module, map, callee)
+}
+
+/// The project name of a method called on a name of another project module, or a member
+/// chain on one (`db_config.users_col.find_one`), without asking whether a codemod matches
+/// the method: [`imported_receiver`] for the settling's answer about any method.
+pub(super) fn imported_member_call(
+    file: &FileContext,
+    module: &ModuleInfo,
+    map: &ModuleMap,
+    callee: Node,
+) -> Option<String> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
     let object = callee.field(Field::Object)?;
     let qualified = member_chain(file, object, 0)?;
     if qualified.starts_with("builtins.") {

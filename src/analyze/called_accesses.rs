@@ -93,7 +93,8 @@ pub(super) fn carried_accesses(
                 key: local_keys
                     .get(used.key.as_str())
                     .map_or_else(|| used.key.clone(), |k| (*k).to_owned()),
-                shown: used.key.clone(),
+                shown: super::shared_collections::shown_carried(&used.key)
+                    .unwrap_or_else(|| used.key.clone()),
                 write: used.write,
                 exists: false,
                 deletes: used.deletes,

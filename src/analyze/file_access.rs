@@ -22,7 +22,8 @@ pub(super) struct FileAccess {
     pub exists: bool,
     /// A write that removes the file (`os.remove`): "deletes" in messages.
     pub deletes: bool,
-    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`); a read of
+    /// a collection made by a call that also writes it at once (`find_one_and_update`).
     pub atomic: bool,
     /// 1-based.
     pub line: u32,

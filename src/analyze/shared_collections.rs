@@ -12,6 +12,7 @@ use super::branches::branches;
 use super::file_access::{FileAccess, StoreWords};
 use crate::codemod::DocumentCollections;
 use crate::parse::{Field, FieldChild, KindName};
+use crate::project::{ModuleInfo, ProjectCall, ProjectLookup};
 use crate::semantic::{BindingKind, Resolution};
 
 /// The accesses `call` makes to a collection, its callee named `name` by the registry
@@ -19,6 +20,7 @@ use crate::semantic::{BindingKind, Resolution};
 /// at once; `None` when the call is no collection method the data lists.
 pub(super) fn collection_accesses(
     file: &FileContext,
+    module: Option<&ModuleInfo>,
     collections: &[DocumentCollections],
     call: Node,
     callee: Node,
@@ -34,8 +36,11 @@ pub(super) fn collection_accesses(
         return None;
     }
     let object = callee.field(Field::Object)?;
-    let key = format!("{KEY_PREFIX}{}", collection_key(file, object, 0)?);
+    let resolved = collection_key(file, module, object, 0)?;
+    let key = format!("{KEY_PREFIX}{}", resolved.text);
+    let project_key = project_key(module, &resolved);
     let inserts = table.inserts.iter().any(|m| m == method);
+    let deletes = table.deletes.iter().any(|m| m == method);
     let shown = file.text[object.byte_range()]
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -48,6 +53,7 @@ pub(super) fn collection_accesses(
             }),
         })
     });
+    let both = read && write;
     let at = |write: bool| FileAccess {
         range: call.byte_range(),
         function: file.index.function_at(call.start_byte()),
@@ -55,10 +61,11 @@ pub(super) fn collection_accesses(
         shown: shown.clone(),
         write,
         exists: false,
-        deletes: false,
-        atomic: false,
+        deletes: write && deletes,
+        // The read of a method that also writes, at once (`find_one_and_update`).
+        atomic: !write && both,
         line: call.start_position().row as u32 + 1,
-        project_key: None,
+        project_key: project_key.clone(),
         alias_keys: Vec::new(),
         constant: false,
         database: true,
@@ -79,42 +86,80 @@ pub(super) fn collection_accesses(
     Some(found)
 }
 
+/// The method call `callee` makes on a collection imported from another module
+/// (`users_col.find_one` after `from db_config import users_col`), named as the settling found
+/// it (`pymongo.MongoClient.*.*().find_one`); `None` for any other call.
+pub(super) fn imported_collection_call(file: &FileContext, callee: Node) -> Option<String> {
+    let project = file.project?;
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return None;
+    };
+    let name = super::affinity::imported_member_call(file, project.module, project.map, callee)?;
+    match calls.get(&name)? {
+        ProjectCall::Affine { qualified, .. } => Some(qualified.clone()),
+        _ => None,
+    }
+}
+
+/// A collection's key, and whether it rests on a name only this module gives a meaning
+/// (`self.users`, a module global with no value followed, `db[DB_NAME]` with `DB_NAME` its
+/// own): then other modules key it with the module's name before it.
+struct Key {
+    text: String,
+    local: bool,
+}
+
 /// The collection `node` reaches, resolved through the names bound to it: `db.users`,
 /// `db["users"]` and `users` after `users = db.users` all give `MongoClient().db.users` when
-/// `db = MongoClient(...).db`. A parameter (other than `self` / `cls`) is each caller's own:
-/// not keyed.
-fn collection_key(file: &FileContext, node: Node, depth: usize) -> Option<String> {
+/// `db = MongoClient(...).db`; `client[DB_NAME]` gives `MongoClient()[DB_NAME]` for a module
+/// global or an imported name (the same value at every call). A parameter (other than
+/// `self` / `cls`) is each caller's own: not keyed. An imported name is keyed by its absolute
+/// name (`db_config.users_col`), which is not proven to be the collection another module
+/// keys by its value: each is its own key.
+fn collection_key(
+    file: &FileContext,
+    module: Option<&ModuleInfo>,
+    node: Node,
+    depth: usize,
+) -> Option<Key> {
     if depth > 8 {
         return None;
     }
+    let local = |text: &str| Key {
+        text: text.to_owned(),
+        local: true,
+    };
     match node.kind_name() {
         "identifier" => {
             let name = &file.text[node.byte_range()];
             let Resolution::Binding(id) = file.index.resolve_name(name, node.start_byte()) else {
-                return Some(name.to_owned());
+                return Some(local(name));
             };
             let binding = file.index.binding(id);
             match &binding.kind {
-                BindingKind::Parameter if matches!(name, "self" | "cls") => Some(name.to_owned()),
+                BindingKind::Parameter if matches!(name, "self" | "cls") => Some(local(name)),
                 BindingKind::Parameter => None,
-                BindingKind::Import { qualified, .. } => Some(qualified.clone()),
+                BindingKind::Import { qualified, .. } => Some(imported(module, qualified)),
                 _ => match &binding.value {
                     Some(value) => {
                         let root = file.parsed.tree.root_node();
                         let value = crate::semantic::node_at(root, value)?;
-                        collection_key(file, value, depth + 1)
+                        collection_key(file, module, value, depth + 1)
                     }
-                    None => Some(name.to_owned()),
+                    None => Some(local(name)),
                 },
             }
         }
         "attribute" => {
-            let object = collection_key(file, node.field(Field::Object)?, depth + 1)?;
+            let object = collection_key(file, module, node.field(Field::Object)?, depth + 1)?;
             let attribute = node.field(Field::Attribute)?;
-            Some(format!("{object}.{}", &file.text[attribute.byte_range()]))
+            Some(Key {
+                text: format!("{}.{}", object.text, &file.text[attribute.byte_range()]),
+                ..object
+            })
         }
         "subscript" => {
-            let object = collection_key(file, node.field(Field::Value)?, depth + 1)?;
+            let object = collection_key(file, module, node.field(Field::Value)?, depth + 1)?;
             let index = node.field(Field::Subscript)?;
             let mut cursor = index.walk();
             let content = (index.kind_name() == "string")
@@ -123,16 +168,92 @@ fn collection_key(file: &FileContext, node: Node, depth: usize) -> Option<String
                         .named_children(&mut cursor)
                         .find(|p| p.kind_name() == "string_content")
                 })
-                .flatten()?;
-            Some(format!("{object}.{}", &file.text[content.byte_range()]))
+                .flatten();
+            if let Some(content) = content {
+                return Some(Key {
+                    text: format!("{}.{}", object.text, &file.text[content.byte_range()]),
+                    ..object
+                });
+            }
+            let name = index_name(file, module, index)?;
+            Some(Key {
+                text: format!("{}[{}]", object.text, name.text),
+                local: object.local || name.local,
+            })
         }
         // `MongoClient(uri)`, `client.get_database("shop")`: the call, by what it calls.
         "call" => {
-            let function = collection_key(file, node.field(Field::Function)?, depth + 1)?;
-            Some(format!("{function}()"))
+            let function = collection_key(file, module, node.field(Field::Function)?, depth + 1)?;
+            Some(Key {
+                text: format!("{}()", function.text),
+                ..function
+            })
         }
         _ => None,
     }
+}
+
+/// An imported name, made absolute (`.db.users` in `app.bot` is `app.db.users`).
+fn imported(module: Option<&ModuleInfo>, qualified: &str) -> Key {
+    let text = module
+        .and_then(|module| crate::project::absolute_name(module, qualified))
+        .unwrap_or_else(|| qualified.to_owned());
+    Key { text, local: false }
+}
+
+/// The name a subscript's key is when it is a name with the same value at every call: a
+/// module global (`client[DB_NAME]`) or an imported name (`client[config.DB_NAME]`); `None`
+/// for a parameter or a local variable, each call's own.
+fn index_name(file: &FileContext, module: Option<&ModuleInfo>, index: Node) -> Option<Key> {
+    match index.kind_name() {
+        "identifier" => {
+            let name = &file.text[index.byte_range()];
+            let Resolution::Binding(id) = file.index.resolve_name(name, index.start_byte()) else {
+                return None;
+            };
+            let binding = file.index.binding(id);
+            match &binding.kind {
+                BindingKind::Import { qualified, .. } => Some(imported(module, qualified)),
+                BindingKind::Assignment if binding.scope == file.index.module_scope() => {
+                    Some(Key {
+                        text: name.to_owned(),
+                        local: true,
+                    })
+                }
+                _ => None,
+            }
+        }
+        "attribute" => {
+            let qualified = file.index.qualified_name(index, file.text)?;
+            Some(imported(module, &qualified))
+        }
+        _ => None,
+    }
+}
+
+/// The key every module gives the collection keyed `key` here: `key` itself, or with this
+/// module's name before it where it rests on a name only this module gives a meaning; none
+/// for one reached through `self` / `cls` (each instance's or class's own, followed in the
+/// module only).
+fn project_key(module: Option<&ModuleInfo>, key: &Key) -> Option<String> {
+    let root = key.text.split(['.', '[', '(']).next().unwrap_or_default();
+    if matches!(root, "self" | "cls") {
+        return None;
+    }
+    match key.local {
+        false => Some(format!("{KEY_PREFIX}{}", key.text)),
+        true => Some(format!("{KEY_PREFIX}{}:{}", module?.name, key.text)),
+    }
+}
+
+/// How a collection another module keys `key` is shown in a message: by its name, the last
+/// member (`users` for `collection:pymongo.MongoClient()[DB_NAME].users`, `users_col` for an
+/// imported `collection:db_config.users_col`); `None` for a key of no collection.
+pub(super) fn shown_carried(key: &str) -> Option<String> {
+    let key = key.strip_prefix(KEY_PREFIX)?;
+    let key = key.split_once(':').map_or(key, |(_, rest)| rest);
+    let last = key.rsplit(['.', '[', ']']).find(|part| !part.is_empty());
+    Some(last.unwrap_or(key).to_owned())
 }
 
 /// The prefix of a collection's key.
@@ -164,14 +285,23 @@ pub(super) fn remedy(access: &FileAccess) -> &str {
     }
 }
 
-/// The caveat of a read then a rewrite of one collection in one moved unit, when `read` is
-/// made to a collection.
-pub(super) fn lost_update(read: &FileAccess) -> Option<String> {
+/// The caveat of a read then a rewrite (or a removal) of one collection in one moved unit,
+/// when `read` is made to a collection.
+pub(super) fn lost_update(read: &FileAccess, write: &FileAccess) -> Option<String> {
     if let Some(store) = &read.store {
         return Some(format!(
             "reads then changes {} in two calls: in worker threads two calls interleave and \
              one change is lost or fails; {}",
             store.named, store.remedy
+        ));
+    }
+    if write.deletes && read.key.starts_with(KEY_PREFIX) {
+        return Some(format!(
+            "reads then deletes documents of the collection `{}` in two calls: in worker \
+             threads two calls both read a document before either deletes it, and both act \
+             on it (a one-time record used twice); do it in one call (`find_one_and_delete`, \
+             or `delete_one` and act only when its `deleted_count` is 1)",
+            read.shown
         ));
     }
     read.key.starts_with(KEY_PREFIX).then(|| {

@@ -351,14 +351,15 @@ pub(super) fn database_race(
     for read in moved.iter().filter(|a| !a.write) {
         // A later INSERT only adds rows: no update is lost (a duplicate the schema allows,
         // or an IntegrityError the code handles, is the check-then-act case below).
-        if moved.iter().any(|w| {
+        if let Some(write) = moved.iter().find(|w| {
             w.write
                 && !w.inserts
+                && !both_at_once(accesses, read, w)
                 && w.key == read.key
                 && w.range.start > read.range.start
                 && !exclusive(read, w)
         }) {
-            if let Some(lost) = super::shared_collections::lost_update(read) {
+            if let Some(lost) = super::shared_collections::lost_update(read, write) {
                 return Some(lost);
             }
             return Some(format!(
@@ -387,6 +388,10 @@ pub(super) fn database_race(
             o.database
                 && split(access, o)
                 && !exclusive(access, o)
+                && match access.write {
+                    false => !both_at_once(accesses, access, o),
+                    true => !both_at_once(accesses, o, access),
+                }
                 && match access.write {
                     false => o.write && o.range.start > access.range.start,
                     true => !o.write && o.range.start < access.range.start,
@@ -422,6 +427,17 @@ pub(super) fn database_race(
         }
     }
     None
+}
+
+/// Whether `read` and `write` are made by two calls that each read and write at once
+/// (`find_one_and_update` with `$inc`, twice): the first call's read is no check of the
+/// second's write, each is whole on the server.
+fn both_at_once(accesses: &[FileAccess], read: &FileAccess, write: &FileAccess) -> bool {
+    read.atomic
+        && !read.write
+        && accesses
+            .iter()
+            .any(|a| a.atomic && !a.write && a.key == write.key && a.range == write.range)
 }
 
 /// Whether the coroutine `function` suspends on every path from its start to the access.

@@ -77,13 +77,22 @@ impl SharedFiles {
             let Some(name) = file.index.callable_name(callee, root, file.text) else {
                 continue;
             };
-            if let Some(found) = super::shared_collections::collection_accesses(
-                file,
-                &moved.collections,
-                call,
-                callee,
-                &name,
-            ) {
+            // A collection imported from another module (`from db_config import users_col`):
+            // its method as the settling named it (`pymongo.MongoClient.*.*().find_one`).
+            let imported = || super::shared_collections::imported_collection_call(file, callee);
+            let collection = |name: &str| {
+                super::shared_collections::collection_accesses(
+                    file,
+                    module,
+                    &moved.collections,
+                    call,
+                    callee,
+                    name,
+                )
+            };
+            if let Some(found) =
+                collection(&name).or_else(|| imported().and_then(|name| collection(&name)))
+            {
                 accesses.extend(found);
                 continue;
             }

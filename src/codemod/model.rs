@@ -264,6 +264,10 @@ pub struct DocumentCollections {
     /// Of `writes`, those that only add documents (`insert_one`).
     #[serde(default)]
     pub inserts: Vec<String>,
+    /// Of `writes`, those that remove documents (`delete_one`): a read then one of them in
+    /// one moved unit is a record used twice, not an update lost, in messages.
+    #[serde(default)]
+    pub deletes: Vec<String>,
     /// What a message calls it, with `{}` for the expression it is reached through ("the
     /// collections of the client `{}`"); a pymongo collection's words when absent.
     #[serde(default)]
@@ -293,12 +297,36 @@ impl DocumentCollections {
                     "`[[moved-code.collections]] named` needs one `{}` (the expression)".to_owned(),
                 );
             }
-            if let Some(name) = table.inserts.iter().find(|i| !table.writes.contains(i)) {
-                return Err(format!(
-                    "`[[moved-code.collections]] inserts`: {name:?} is not in `writes`"
-                ));
+            for (list, names) in [("inserts", &table.inserts), ("deletes", &table.deletes)] {
+                if let Some(name) = names.iter().find(|i| !table.writes.contains(i)) {
+                    return Err(format!(
+                        "`[[moved-code.collections]] {list}`: {name:?} is not in `writes`"
+                    ));
+                }
             }
         }
         Ok(tables.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DocumentCollections;
+
+    #[test]
+    fn collection_deletes_and_inserts_must_be_writes() {
+        let table = |deletes: &[&str]| DocumentCollections {
+            receivers: vec!["pymongo.MongoClient.*.*()".to_owned()],
+            reads: vec!["find_one".to_owned()],
+            writes: vec!["delete_one".to_owned()],
+            deletes: deletes.iter().map(|d| (*d).to_owned()).collect(),
+            ..DocumentCollections::default()
+        };
+        assert!(DocumentCollections::checked(&[table(&["delete_one"])]).is_ok());
+        let error = DocumentCollections::checked(&[table(&["delete_many"])]).unwrap_err();
+        assert!(
+            error.contains("deletes") && error.contains("delete_many"),
+            "{error}"
+        );
     }
 }

@@ -209,16 +209,25 @@ impl Functions<'_> {
                     .iter()
                     .any(|r| r.database && !r.write && r.key == w.key && (!own(r) || !own(w)))
         })?;
+        // A pymongo collection (`collection:` keys, `analyze/shared_collections.rs`).
+        let (what, remedy) = match write.key.strip_prefix("collection:") {
+            Some(collection) => (
+                format!("documents of the collection `{collection}`"),
+                "in one call (`update_one` with `$inc` / `$set`, `find_one_and_update`)",
+            ),
+            None => (
+                format!("rows of the database `{}`", write.key),
+                "in one statement or in one transaction (`BEGIN IMMEDIATE`)",
+            ),
+        };
         Some(ThreadHazard {
             kind: HazardKind::SharedFile,
             function: function.qualname.clone(),
             what: format!(
-                "reads and writes rows of the database `{}` through the helpers it calls, \
-                 another module's among them, in an order not followed across modules: if the \
-                 read is a check and the write its act, or the read's value is written back, \
-                 two calls in worker threads interleave (double spend, lost update); do it in \
-                 one statement or in one transaction (`BEGIN IMMEDIATE`)",
-                write.key
+                "reads and writes {what} through the helpers it calls, another module's among \
+                 them, in an order not followed across modules: if the read is a check and the \
+                 write its act, or the read's value is written back, two calls in worker \
+                 threads interleave (double spend, lost update); do it {remedy}"
             ),
             moved_with: None,
         })

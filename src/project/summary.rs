@@ -212,7 +212,8 @@ pub struct FileUse {
     /// A write that removes the file (`os.remove`): "deletes" in messages.
     #[serde(default)]
     pub deletes: bool,
-    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`).
+    /// A write that makes the file appear whole, at once (`os.replace(tmp, path)`); a read of
+    /// a collection made by a call that also writes it at once (`find_one_and_update`).
     pub atomic: bool,
     /// 1-based.
     pub line: u32,
