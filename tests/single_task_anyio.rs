@@ -121,3 +121,27 @@ fn imported_function_run_by_anyio_runs_alone_no_hop() {
         out.stdout
     );
 }
+
+/// anyio's pytest plugin (anyio 4) runs every `async def test_*` without a mark under
+/// `anyio_mode = "auto"`, as pytest-asyncio does under `asyncio_mode = "auto"`: the test body
+/// is alone before it starts work (reviewer L: nextcloud-mcp-server's suite is configured so,
+/// with an `anyio_backend` fixture in its conftest).
+#[test]
+fn anyio_auto_mode_runs_unmarked_async_tests_alone() {
+    let test = "import subprocess\n\n\nasync def test_one():\n    \
+                subprocess.run([\"true\"])\n";
+    let check = |pyproject: &str| {
+        let dir = project(&[
+            ("pyproject.toml", pyproject.as_bytes()),
+            ("tests/test_x.py", test.as_bytes()),
+        ]);
+        unfreeze_in(dir.path(), &["check", "--no-cache", "."]).stdout
+    };
+    let auto = check("[tool.pytest.ini_options]\nanyio_mode = \"auto\"\n");
+    assert!(
+        auto.contains("no fix: the body of test `test_one`"),
+        "{auto}"
+    );
+    let strict = check("[tool.pytest.ini_options]\nanyio_mode = \"strict\"\n");
+    assert!(!strict.contains("no fix"), "{strict}");
+}
