@@ -1,6 +1,7 @@
 //! Single-task entry points: a script whose code runs one coroutine function with
-//! `asyncio.run(main())` (at module level, or in a command's synchronous function: it makes a
-//! new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
+//! `asyncio.run(main())` or `anyio.run(main)` / `trio.run(main, arg)` (which take the function
+//! and its arguments: `function-entry-calls`) (at module level, or in a command's synchronous
+//! function: it makes a new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
 //! that coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
 //! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
