@@ -1,6 +1,7 @@
 //! Single-task entry points: a script whose code runs one coroutine function with
-//! `asyncio.run(main())` (at module level, or in a command's synchronous function: it makes a
-//! new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
+//! `asyncio.run(main())` or `anyio.run(main)` / `trio.run(main, arg)` (which take the function
+//! and its arguments: `function-entry-calls`) (at module level, or in a command's synchronous
+//! function: it makes a new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
 //! that coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
 //! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
@@ -147,7 +148,8 @@ pub(super) fn entry_runs(
     let mut runs: Vec<(String, &str)> = Vec::new();
     let mut allowed: HashSet<usize> = HashSet::new();
     for call in entry_calls(file, data) {
-        let Some(callee) = entry_callee(call).filter(|c| c.kind_name() == "identifier") else {
+        let Some(callee) = entry_callee(file, data, call).filter(|c| c.kind_name() == "identifier")
+        else {
             continue;
         };
         let name = &file.text[callee.byte_range()];
@@ -246,7 +248,7 @@ fn runs_main_alone_at_first(
     main: Node,
 ) -> bool {
     let mut allowed = new_loop_entries_of(file, data, main);
-    allowed.extend(entry_callee(entry).map(|c| c.id()));
+    allowed.extend(entry_callee(file, data, entry).map(|c| c.id()));
     makes_a_new_loop(file, data, entry)
         && nothing_scheduled_before(file, data, entry)
         && main
@@ -264,12 +266,31 @@ fn makes_a_new_loop(file: &FileContext, data: &SingleTaskData, entry: Node) -> b
         .is_some_and(|name| data.new_loop_calls.contains(&name))
 }
 
-/// The callee of the entry call's coroutine call: `main` in `asyncio.run(main())`.
-fn entry_callee(entry: Node) -> Option<Node> {
+/// The callee of the entry call's coroutine call: `main` in `asyncio.run(main())`, or the
+/// coroutine function an entry call taking a function runs: `main` in `anyio.run(main,
+/// arg)` (`function-entry-calls`).
+fn entry_callee<'t>(
+    file: &FileContext,
+    data: &SingleTaskData,
+    entry: Node<'t>,
+) -> Option<Node<'t>> {
+    let first = entry.field(Field::Arguments)?.named_child(0)?;
+    if takes_the_function(file, data, entry) {
+        return (first.kind_name() == "identifier").then_some(first);
+    }
+    (first.kind_name() == "call")
+        .then(|| first.field(Field::Function))
+        .flatten()
+}
+
+/// Whether the entry call takes the coroutine function and its arguments (`anyio.run(main)`,
+/// `trio.run(main, arg)`) rather than a coroutine call.
+fn takes_the_function(file: &FileContext, data: &SingleTaskData, entry: Node) -> bool {
+    let root = file.parsed.tree.root_node();
     entry
-        .field(Field::Arguments)
-        .and_then(|a| a.named_child(0))
-        .and_then(|c| c.field(Field::Function))
+        .field(Field::Function)
+        .and_then(|callee| file.index.callable_name(callee, root, file.text))
+        .is_some_and(|name| data.function_entry_calls.contains(&name))
 }
 
 /// The mentions of `main` that are the coroutine call of an entry call making a new loop
@@ -284,7 +305,7 @@ fn new_loop_entries_of(file: &FileContext, data: &SingleTaskData, main: Node) ->
                 && makes_a_new_loop(file, data, entry)
                 && nothing_scheduled_before(file, data, entry)
         })
-        .filter_map(|(entry, _)| entry_callee(entry).map(|c| c.id()))
+        .filter_map(|(entry, _)| entry_callee(file, data, entry).map(|c| c.id()))
         .collect()
 }
 
@@ -417,7 +438,7 @@ pub struct SingleTask {
 fn entry_points<'t>(file: &FileContext<'t>, data: &SingleTaskData) -> Vec<(Node<'t>, Node<'t>)> {
     entry_calls(file, data)
         .into_iter()
-        .filter_map(|call| Some((call, entry_coroutine(file, call)?)))
+        .filter_map(|call| Some((call, entry_coroutine(file, data, call)?)))
         .collect()
 }
 
@@ -612,15 +633,14 @@ fn single_task_coroutines(file: &FileContext, data: &SingleTaskData) -> HashSet<
     single
 }
 
-/// The file's coroutine function the entry call runs: `asyncio.run(main())`, `main` an
-/// `async def` of the module.
-fn entry_coroutine<'t>(file: &FileContext<'t>, entry: Node<'t>) -> Option<Node<'t>> {
-    let arguments = entry.field(Field::Arguments)?;
-    let first = arguments.named_child(0)?;
-    if first.kind_name() != "call" {
-        return None;
-    }
-    coroutine_definition(file, first.field(Field::Function)?)
+/// The file's coroutine function the entry call runs: `asyncio.run(main())` or
+/// `anyio.run(main)`, `main` an `async def` of the module.
+fn entry_coroutine<'t>(
+    file: &FileContext<'t>,
+    data: &SingleTaskData,
+    entry: Node<'t>,
+) -> Option<Node<'t>> {
+    coroutine_definition(file, entry_callee(file, data, entry)?)
 }
 
 /// The `async def` node a callee names, when it is a plain name bound to one of the module's
@@ -643,7 +663,7 @@ fn reached_alone(
     // The calls allowed to mention a reached coroutine: the entry's, and the awaited calls in
     // the reached bodies.
     let mut allowed_mentions: HashSet<usize> = new_loop_entries_of(file, data, main);
-    allowed_mentions.extend(entry_callee(entry).map(|c| c.id()));
+    allowed_mentions.extend(entry_callee(file, data, entry).map(|c| c.id()));
     let mut i = 0;
     while let Some(&definition) = definitions.get(i) {
         i += 1;

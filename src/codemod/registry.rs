@@ -259,6 +259,14 @@ impl Registry {
         // that spare single-task code read every coroutine it reaches (`lexical::decide`).
         if codemods.iter().any(|c| c.unless_single_task) {
             interesting_words.extend(single_task_words.iter().cloned());
+            // The module word of a new loop's entry call (`anyio` of `anyio.run(main)`): the
+            // project pre-filter asks whether an entry file may run an imported coroutine.
+            interesting_words.extend(
+                single_task
+                    .new_loop_calls
+                    .iter()
+                    .map(|call| call.split('.').next().unwrap_or(call).to_owned()),
+            );
         }
         let evidence_codemods = codemods
             .iter()

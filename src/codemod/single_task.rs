@@ -20,6 +20,10 @@ pub struct RawSingleTask {
     /// function), the coroutine is alone on it at first.
     #[serde(default)]
     pub new_loop_calls: Vec<String>,
+    /// Of those, the ones that take the coroutine function and its arguments
+    /// (`anyio.run(main, arg)`) rather than a coroutine call (`asyncio.run(main(arg))`).
+    #[serde(default)]
+    pub function_entry_calls: Vec<String>,
     /// Functions of `asyncio`, `anyio` or `trio` that start nothing on the loop.
     #[serde(default)]
     pub harmless_calls: Vec<String>,
@@ -137,6 +141,7 @@ pub struct StartupHook {
 pub struct SingleTaskData {
     pub entry_calls: Vec<String>,
     pub new_loop_calls: Vec<String>,
+    pub function_entry_calls: Vec<String>,
     pub harmless_calls: Vec<String>,
     pub scheduling_methods: Vec<String>,
     pub runner_calls: Vec<String>,
@@ -185,6 +190,7 @@ impl SingleTaskData {
         let lists = [
             (&mut self.entry_calls, &other.entry_calls),
             (&mut self.new_loop_calls, &other.new_loop_calls),
+            (&mut self.function_entry_calls, &other.function_entry_calls),
             (&mut self.harmless_calls, &other.harmless_calls),
             (&mut self.scheduling_methods, &other.scheduling_methods),
             (&mut self.runner_calls, &other.runner_calls),
@@ -261,6 +267,7 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
     let qualified = [
         ("entry-calls", &raw.entry_calls),
         ("new-loop-calls", &raw.new_loop_calls),
+        ("function-entry-calls", &raw.function_entry_calls),
         ("harmless-calls", &raw.harmless_calls),
         ("runner-calls", &raw.runner_calls),
         ("quiet-libraries", &raw.quiet_libraries),
@@ -292,6 +299,15 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
     {
         return Err(format!(
             "{context}: `new-loop-calls` entry {bad:?} is not one of `entry-calls`"
+        ));
+    }
+    if let Some(bad) = raw
+        .function_entry_calls
+        .iter()
+        .find(|c| !raw.entry_calls.contains(c))
+    {
+        return Err(format!(
+            "{context}: `function-entry-calls` entry {bad:?} is not one of `entry-calls`"
         ));
     }
     if let Some(bad) = raw
@@ -334,6 +350,7 @@ pub fn compile_single_task(raw: &RawSingleTask) -> Result<SingleTaskData, String
     Ok(SingleTaskData {
         entry_calls: raw.entry_calls.clone(),
         new_loop_calls: raw.new_loop_calls.clone(),
+        function_entry_calls: raw.function_entry_calls.clone(),
         harmless_calls: raw.harmless_calls.clone(),
         scheduling_methods: raw.scheduling_methods.clone(),
         runner_calls: raw.runner_calls.clone(),

@@ -1,5 +1,6 @@
-//! The one pytest setting the analysis needs: pytest-asyncio's `asyncio_mode = "auto"` (every
-//! `async def test_*` runs on the test's loop without a mark), read from the pytest
+//! The one pytest setting the analysis needs: pytest-asyncio's `asyncio_mode = "auto"`, or
+//! anyio's plugin's `anyio_mode = "auto"` (anyio 4: every `async def test_*` runs on the test's
+//! loop without a mark), read from the pytest
 //! configuration pytest itself would use: the nearest of `pytest.ini` (`[pytest]`),
 //! `pyproject.toml` (`[tool.pytest.ini_options]`), `tox.ini` (`[pytest]`) and `setup.cfg`
 //! (`[tool:pytest]`) walking up from the checked path. A file that cannot be read says "not
@@ -8,7 +9,12 @@
 use std::fs;
 use std::path::Path;
 
-/// Whether the pytest configuration that applies to `start` sets `asyncio_mode = auto`.
+/// The settings whose `auto` runs every async test without a mark: pytest-asyncio's and
+/// anyio's plugin's.
+const AUTO_MODES: [&str; 2] = ["asyncio_mode", "anyio_mode"];
+
+/// Whether the pytest configuration that applies to `start` sets `asyncio_mode = auto` (or
+/// `anyio_mode = auto`).
 pub fn asyncio_auto_mode(start: &Path) -> bool {
     let Ok(start) = fs::canonicalize(start) else {
         return false;
@@ -33,8 +39,10 @@ pub fn asyncio_auto_mode(start: &Path) -> bool {
 fn pytest_setting(dir: &Path) -> Option<bool> {
     let ini = |name: &str, section: &str, always: bool| -> Option<bool> {
         let text = fs::read_to_string(dir.join(name)).ok()?;
-        let value = ini_value(&text, section, "asyncio_mode");
-        (always || ini_has_section(&text, section)).then(|| value.as_deref() == Some("auto"))
+        let auto = AUTO_MODES
+            .iter()
+            .any(|key| ini_value(&text, section, key).as_deref() == Some("auto"));
+        (always || ini_has_section(&text, section)).then_some(auto)
     };
     if let Some(auto) = ini("pytest.ini", "pytest", true) {
         return Some(auto);
@@ -46,7 +54,11 @@ fn pytest_setting(dir: &Path) -> Option<bool> {
             .and_then(|t| t.get("pytest"))
             .and_then(|p| p.get("ini_options"))
     {
-        return Some(options.get("asyncio_mode").and_then(|m| m.as_str()) == Some("auto"));
+        return Some(
+            AUTO_MODES
+                .iter()
+                .any(|key| options.get(*key).and_then(|m| m.as_str()) == Some("auto")),
+        );
     }
     ini("tox.ini", "pytest", false).or_else(|| ini("setup.cfg", "tool:pytest", false))
 }
@@ -113,5 +125,20 @@ mod tests {
         assert!(asyncio_auto_mode(&test));
         fs::write(root.join("pkg/tests/pytest.ini"), "[pytest]\n").unwrap();
         assert!(!asyncio_auto_mode(&test));
+        // anyio's plugin (anyio 4) has its own auto mode.
+        fs::write(
+            root.join("pkg/tests/pytest.ini"),
+            "[pytest]\nanyio_mode = auto\n",
+        )
+        .unwrap();
+        assert!(asyncio_auto_mode(&test));
+        fs::remove_file(root.join("pkg/tests/pytest.ini")).unwrap();
+        fs::remove_file(root.join("pkg/setup.cfg")).unwrap();
+        fs::write(
+            root.join("pyproject.toml"),
+            "[tool.pytest.ini_options]\nanyio_mode = \"auto\"\n",
+        )
+        .unwrap();
+        assert!(asyncio_auto_mode(&test));
     }
 }
