@@ -264,7 +264,7 @@ pub(super) fn keep_state_check(file: &FileContext, registry: &Registry, call: No
                     .as_ref()
                     .is_some_and(|m| m.start <= r.start && r.end <= m.end)
         };
-        let writes: Vec<_> = super::side_effects::shared_files(file, moved)
+        let writes: Vec<_> = super::shared_files::shared_files(file, moved)
             .all()
             .iter()
             .filter(|a| a.write && inside(&a.range))

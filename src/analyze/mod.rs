@@ -14,6 +14,7 @@ mod contained;
 mod entry;
 mod file_access;
 mod finding;
+mod first_suspension;
 mod guards;
 mod hops;
 mod library;

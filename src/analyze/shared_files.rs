@@ -598,6 +598,12 @@ fn access_of(
     }))
 }
 
+/// The shared files of `file` (computed once; the summary, made first, gives the module).
+pub(super) fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
+    file.shared_files
+        .get_or_init(|| SharedFiles::of(file, moved, file.project.map(|p| p.module)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_context::with_context;

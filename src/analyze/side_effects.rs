@@ -15,7 +15,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::parameter_state;
-use super::shared_files::SharedFiles;
+use super::shared_files::{SharedFiles, shared_files};
 use crate::codemod::{MovedCode, Registry};
 use crate::fix::{Applicability, Fix};
 use crate::parse::{Field, FieldChild, KindName, walk_tree};
@@ -459,12 +459,6 @@ fn sets_own_attribute_in_init(file: &FileContext, target: Node) -> bool {
         && function
             .parent
             .is_some_and(|class| index.scope(class).kind == ScopeKind::Class)
-}
-
-/// The shared files of `file` (computed once; the summary, made first, gives the module).
-pub(super) fn shared_files<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f SharedFiles {
-    file.shared_files
-        .get_or_init(|| SharedFiles::of(file, moved, file.project.map(|p| p.module)))
 }
 
 /// Record, in each function of `functions` (by scope in `by_scope`), the files its own body

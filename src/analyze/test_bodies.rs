@@ -18,7 +18,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::concurrency::{quiet_suspension, schedules_work, suspension};
-use super::entry::before_first_suspension;
+use super::first_suspension::before_first_suspension;
 use super::module_functions::{first_child_is_async, is_masked};
 
 use crate::codemod::{SingleTaskData, TestRunners};
