@@ -32,7 +32,7 @@ use super::concurrency::{quiet_suspension, schedules_work};
 use super::first_suspension::{before_first_suspension, before_first_suspension_but};
 use super::module_functions::{
     first_child_is_async, is_masked, method_only_mentioned_where_allowed, module_function,
-    module_method, only_mentioned_where_allowed,
+    module_method, nested_coroutine, only_mentioned_where_allowed,
 };
 use super::startup_hooks::{awaits_through_parameter, startup_hooks};
 use super::target::call_target;
@@ -268,7 +268,7 @@ fn makes_a_new_loop(file: &FileContext, data: &SingleTaskData, entry: Node) -> b
 /// coroutine function an entry call taking a function runs: `main` in `anyio.run(main,
 /// arg)` (`function-entry-calls`).
 fn entry_callee<'t>(
-    file: &FileContext,
+    file: &FileContext<'t>,
     data: &SingleTaskData,
     entry: Node<'t>,
 ) -> Option<Node<'t>> {
@@ -276,9 +276,110 @@ fn entry_callee<'t>(
     if takes_the_function(file, data, entry) {
         return (first.kind_name() == "identifier").then_some(first);
     }
-    (first.kind_name() == "call")
-        .then(|| first.field(Field::Function))
-        .flatten()
+    let call = match first.kind_name() {
+        "call" => first,
+        "identifier" => coroutine_kept_for(file, entry, first)?,
+        _ => return None,
+    };
+    call.field(Field::Function)
+}
+
+/// The coroutine call a name holds when an entry call is given the name (`coro = run_bot()`
+/// just before, then `asyncio.run(coro)`): the name is bound once in the entry call's own
+/// (synchronous or module) scope, to a call, before the entry call, and the code mentions it
+/// nowhere but there, in the entry call, and where a coroutine object can only be looked at
+/// or closed (`coro.close()`, `hasattr(coro, "close")`): never awaited, scheduled or handed
+/// over elsewhere.
+fn coroutine_kept_for<'t>(
+    file: &FileContext<'t>,
+    entry: Node<'t>,
+    name: Node<'t>,
+) -> Option<Node<'t>> {
+    let index = file.index;
+    let text = &file.text[name.byte_range()];
+    let Resolution::Binding(id) = index.resolve_name(text, name.start_byte()) else {
+        return None;
+    };
+    let binding = index.binding(id);
+    if binding.kind != BindingKind::Assignment
+        || binding.scope != index.scope_at(entry.start_byte())
+        || binding.range.start >= entry.start_byte()
+        || index.bindings_in_scope(binding.scope, text).len() != 1
+    {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let value = binding.value.as_ref().and_then(|v| node_at(root, v))?;
+    // `coro = run_bot()` itself, not `a = b = run_bot()` or `coro, x = ...`.
+    let statement = value.parent().filter(|p| {
+        p.kind_name() == "assignment"
+            && p.field(Field::Left).is_some_and(|left| {
+                left.kind_name() == "identifier" && left.start_byte() == binding.range.start
+            })
+    });
+    if value.kind_name() != "call" || statement.is_none() {
+        return None;
+    }
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.kind_name() != "identifier" {
+            stack.extend(node.children(&mut node.walk()));
+            continue;
+        }
+        let mention = node;
+        let other_name = &file.text[mention.byte_range()] != text
+            || mention.parent().is_some_and(|p| {
+                p.kind_name() == "attribute"
+                    && p.field(Field::Attribute)
+                        .is_some_and(|a| a.id() == mention.id())
+            });
+        if other_name
+            || mention.start_byte() == binding.range.start
+            || mention.id() == name.id()
+            || closed_or_looked_at(file, mention)
+        {
+            continue;
+        }
+        // A mention of another binding of the name (a local of another function) aside.
+        if index.resolve_name(text, mention.start_byte()) == Resolution::Binding(id) {
+            return None;
+        }
+    }
+    Some(value)
+}
+
+/// Whether a mention of a coroutine object only looks at it or closes it, which never runs
+/// it: `coro.close()`, `hasattr(coro, "close")`.
+fn closed_or_looked_at(file: &FileContext, mention: Node) -> bool {
+    let Some(parent) = mention.parent() else {
+        return false;
+    };
+    let root = file.parsed.tree.root_node();
+    match parent.kind_name() {
+        "attribute" => {
+            parent
+                .field(Field::Object)
+                .is_some_and(|o| o.id() == mention.id())
+                && parent
+                    .field(Field::Attribute)
+                    .is_some_and(|a| &file.text[a.byte_range()] == "close")
+                && parent.parent().is_some_and(|call| {
+                    call.kind_name() == "call"
+                        && call
+                            .field(Field::Function)
+                            .is_some_and(|f| f.id() == parent.id())
+                })
+        }
+        "argument_list" => parent.parent().is_some_and(|call| {
+            call.field(Field::Function)
+                .and_then(|f| file.index.callable_name(f, root, file.text))
+                .is_some_and(|n| n == "hasattr" || n == "builtins.hasattr")
+                && parent
+                    .named_child(0)
+                    .is_some_and(|first| first.id() == mention.id())
+        }),
+        _ => false,
+    }
 }
 
 /// Whether the entry call takes the coroutine function and its arguments (`anyio.run(main)`,
@@ -485,7 +586,8 @@ fn entry_coroutine<'t>(
     data: &SingleTaskData,
     entry: Node<'t>,
 ) -> Option<Node<'t>> {
-    coroutine_definition(file, entry_callee(file, data, entry)?)
+    let callee = entry_callee(file, data, entry)?;
+    coroutine_definition(file, callee).or_else(|| nested_coroutine(file, entry, callee))
 }
 
 /// The `async def` node a callee names, when it is a plain name bound to one of the module's

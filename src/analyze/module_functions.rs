@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use crate::parse::{Field, FieldChild, KindName};
-use crate::semantic::{BindingKind, Resolution};
+use crate::semantic::{BindingKind, Resolution, ScopeKind};
 
 /// The `def` (`is_async`: `async def`) node a callee names, when it is a plain name bound once
 /// to one of the module's functions.
@@ -34,6 +34,37 @@ pub(super) fn module_function<'t>(
             .bindings_named(binding.scope, &binding.name)
             .iter()
             .any(|&other| other != id)
+    {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let identifier = root.descendant_for_byte_range(binding.range.start, binding.range.end)?;
+    let definition = identifier.parent()?;
+    (definition.kind_name() == "function_definition").then_some(definition)
+}
+
+/// The `async def` nested in the synchronous function an entry call is in that its callee
+/// names (`def cmd(): async def _run(): ...; asyncio.run(_run())`): bound once there, as
+/// that coroutine function. Nothing outside that function can name it.
+pub(super) fn nested_coroutine<'t>(
+    file: &FileContext<'t>,
+    entry: Node<'t>,
+    callee: Node<'t>,
+) -> Option<Node<'t>> {
+    if callee.kind_name() != "identifier" {
+        return None;
+    }
+    let index = file.index;
+    let name = &file.text[callee.byte_range()];
+    let Resolution::Binding(id) = index.resolve_name(name, callee.start_byte()) else {
+        return None;
+    };
+    let binding = index.binding(id);
+    let scope = index.scope_at(entry.start_byte());
+    if binding.kind != (BindingKind::Function { is_async: true })
+        || binding.scope != scope
+        || index.scope(scope).kind != (ScopeKind::Function { is_async: false })
+        || index.bindings_named(scope, name).len() != 1
     {
         return None;
     }
@@ -218,19 +249,19 @@ pub(super) fn only_mentioned_where_allowed(
     definitions: &[Node],
     allowed: &HashSet<usize>,
 ) -> bool {
-    let names: Vec<(&str, usize)> = definitions
+    let names: Vec<(&str, usize, usize)> = definitions
         .iter()
         .filter_map(|d| d.field(Field::Name))
-        .map(|n| (&file.text[n.byte_range()], n.id()))
+        .map(|n| (&file.text[n.byte_range()], n.id(), n.start_byte()))
         .collect();
     let mut stack = vec![file.parsed.tree.root_node()];
     while let Some(node) = stack.pop() {
         if node.kind_name() == "identifier" {
             let text = &file.text[node.byte_range()];
-            if let Some((_, def_name)) = names.iter().find(|(name, _)| *name == text)
+            if let Some((_, def_name, def_start)) = names.iter().find(|(name, _, _)| *name == text)
                 && node.id() != *def_name
                 && !allowed.contains(&node.id())
-                && resolves_to_module_coroutine(file, node, text)
+                && resolves_to_coroutine(file, node, text, *def_start)
             {
                 return false;
             }
@@ -242,7 +273,9 @@ pub(super) fn only_mentioned_where_allowed(
     true
 }
 
-fn resolves_to_module_coroutine(file: &FileContext, node: Node, name: &str) -> bool {
+/// Whether `node` names a coroutine function of the module, or the one whose name is bound at
+/// `def_start` (a coroutine nested in a command's function).
+fn resolves_to_coroutine(file: &FileContext, node: Node, name: &str, def_start: usize) -> bool {
     // An attribute's name (`obj.main`) or a keyword (`FastAPI(lifespan=...)`) is not a
     // mention of the module's `main`.
     if let Some(parent) = node.parent()
@@ -260,8 +293,9 @@ fn resolves_to_module_coroutine(file: &FileContext, node: Node, name: &str) -> b
     match file.index.resolve_name(name, node.start_byte()) {
         Resolution::Binding(id) => {
             let binding = file.index.binding(id);
-            binding.scope == file.index.module_scope()
-                && binding.kind == (BindingKind::Function { is_async: true })
+            binding.range.start == def_start
+                || (binding.scope == file.index.module_scope()
+                    && binding.kind == (BindingKind::Function { is_async: true }))
         }
         Resolution::Builtin => false,
     }
