@@ -77,7 +77,17 @@ pub(super) fn in_single_task_script(
             coroutines: single_task_coroutines(file, data),
             entries: mains
                 .iter()
-                .chain(&entered_alone(file, data, &mains))
+                // What a method run by a wrapper awaits is not followed: only its own name
+                // was checked across the project.
+                .chain(&entered_alone(
+                    file,
+                    data,
+                    &mains
+                        .iter()
+                        .copied()
+                        .filter(|m| !is_method(*m))
+                        .collect::<Vec<_>>(),
+                ))
                 .map(|main| main.byte_range())
                 .collect(),
             hooks: startup_hooks(file, data)
@@ -245,6 +255,14 @@ fn runs_main_alone_at_first(
     entry: Node,
     main: Node,
 ) -> bool {
+    if is_method(main) {
+        return makes_a_new_loop(file, data, entry)
+            && nothing_scheduled_before(file, data, entry)
+            && main
+                .field(Field::Body)
+                .is_some_and(|body| !is_masked(file, body))
+            && wrapped_method_alone(file, data, main, true);
+    }
     let mut allowed = new_loop_entries_of(file, data, main);
     allowed.extend(entry_callee(file, data, entry).map(|c| c.id()));
     makes_a_new_loop(file, data, entry)
@@ -587,7 +605,106 @@ fn entry_coroutine<'t>(
     entry: Node<'t>,
 ) -> Option<Node<'t>> {
     let callee = entry_callee(file, data, entry)?;
-    coroutine_definition(file, callee).or_else(|| nested_coroutine(file, entry, callee))
+    coroutine_definition(file, callee)
+        .or_else(|| nested_coroutine(file, entry, callee))
+        .or_else(|| wrapped_method(file, data, entry, callee))
+}
+
+/// The coroutine method a synchronous method of the same class runs on a new loop:
+/// `asyncio.run(self.fetch_async(...))`, `loop.run_until_complete(self.x())` with `loop =
+/// asyncio.new_event_loop()` (`module_method` finds the class around the call).
+fn wrapped_method<'t>(
+    file: &FileContext<'t>,
+    data: &SingleTaskData,
+    entry: Node<'t>,
+    callee: Node<'t>,
+) -> Option<Node<'t>> {
+    let scope = file.index.scope_at(entry.start_byte());
+    if callee.kind_name() != "attribute"
+        || file.index.scope(scope).kind != (ScopeKind::Function { is_async: false })
+        || !makes_a_new_loop(file, data, entry)
+    {
+        return None;
+    }
+    let object = callee.field(Field::Object)?;
+    (&file.text[object.byte_range()] == "self")
+        .then(|| module_method(file, callee))
+        .flatten()
+}
+
+/// Whether `definition` is a method (a `def` directly in a class body).
+fn is_method(definition: Node) -> bool {
+    definition
+        .parent()
+        .and_then(|block| block.parent())
+        .is_some_and(|class| class.kind_name() == "class_definition")
+}
+
+/// The qualname of a method's `def` (`Fetcher.fetch_async`).
+fn method_qualname(file: &FileContext, definition: Node) -> Option<String> {
+    let body = definition.field(Field::Body)?;
+    Some(file.index.qualname(file.index.scope_at(body.start_byte())))
+}
+
+/// Whether a method run by a synchronous wrapper of its class is mentioned nowhere else in
+/// the file (the wrappers' entry calls aside), and, across the project, the run found no
+/// other file mentioning its name (`ProjectCall::EnteredAlone` for it): a coroutine that
+/// anything else may await or schedule on a running loop is a doubt.
+fn wrapped_method_alone(
+    file: &FileContext,
+    data: &SingleTaskData,
+    main: Node,
+    project_says: bool,
+) -> bool {
+    let allowed: HashSet<usize> = entry_points(file, data)
+        .into_iter()
+        .filter(|&(entry, other)| {
+            other.id() == main.id()
+                && makes_a_new_loop(file, data, entry)
+                && nothing_scheduled_before(file, data, entry)
+        })
+        .filter_map(|(entry, _)| entry_callee(file, data, entry)?.field(Field::Attribute))
+        .map(|attribute| attribute.id())
+        .collect();
+    if allowed.is_empty() || !method_only_mentioned_where_allowed(file, main, &allowed) {
+        return false;
+    }
+    if !project_says {
+        return true;
+    }
+    let Some(project) = file.project.as_ref() else {
+        return false;
+    };
+    let ProjectLookup::Settled(calls) = project.lookup else {
+        return false;
+    };
+    method_qualname(file, main).is_some_and(|qualname| {
+        project
+            .module
+            .names
+            .iter()
+            .any(|module| calls.contains_key(&entered_alone_key(&format!("{module}.{qualname}"))))
+    })
+}
+
+/// For the project summary: the coroutine methods the file's synchronous methods run on a new
+/// loop (`asyncio.run(self.fetch_async())`) with nothing scheduled before, which the file
+/// mentions nowhere else, by qualname ([`FileSummary::wrapped_entries`]).
+///
+/// [`FileSummary::wrapped_entries`]: crate::project::FileSummary::wrapped_entries
+pub(super) fn wrapped_entries(file: &FileContext, registry: &Registry) -> Vec<String> {
+    let data = registry.single_task();
+    let mut found: Vec<String> = Vec::new();
+    for (_, main) in entry_points(file, data) {
+        if is_method(main)
+            && wrapped_method_alone(file, data, main, false)
+            && let Some(qualname) = method_qualname(file, main)
+            && !found.contains(&qualname)
+        {
+            found.push(qualname);
+        }
+    }
+    found
 }
 
 /// The `async def` node a callee names, when it is a plain name bound to one of the module's
@@ -605,6 +722,10 @@ fn reached_alone(
     main: Node,
     entry: Node,
 ) -> Option<Vec<ScopeId>> {
+    // A method run by a wrapper is alone position by position only (`entries`).
+    if is_method(main) {
+        return None;
+    }
     let mut definitions = vec![main];
     let mut seen: HashSet<usize> = HashSet::from([main.id()]);
     // The calls allowed to mention a reached coroutine: the entry's, and the awaited calls in

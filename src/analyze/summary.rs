@@ -233,6 +233,7 @@ pub fn summarize(
         constructions: super::concurrency::constructions(file, registry, (module, map)),
         single_task_entry: super::entry::has_single_task_entry(file, registry),
         entry_runs: super::entry::entry_runs(file, registry, module, map),
+        wrapped_entries: super::entry::wrapped_entries(file, registry),
         classes: facts.classes,
         instances: facts.instances,
         stateless_classes: facts.stateless,

@@ -351,6 +351,12 @@ pub struct FileSummary {
     /// (`project/entered.rs` tells the file defining it).
     #[serde(default)]
     pub entry_runs: Vec<String>,
+    /// Its classes' coroutine methods a synchronous method of the same class runs on a new
+    /// loop (`asyncio.run(self.fetch_async())`), by qualname (`Fetcher.fetch_async`), that
+    /// the file mentions nowhere else: the run admits each as an entry coroutine when no other
+    /// file of the project mentions its name (`ProjectCall::EnteredAlone`).
+    #[serde(default)]
+    pub wrapped_entries: Vec<String>,
     /// Its classes, `(qualname, the absolute names of the project bases)`: the project phase
     /// follows a class's call to its `__init__` and a method to the base defining it.
     #[serde(default)]

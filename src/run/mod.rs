@@ -18,6 +18,7 @@ mod rounds;
 mod scan;
 mod stdin;
 mod warm;
+mod wrapped;
 
 pub use file::find;
 pub use process::process_source;

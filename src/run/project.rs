@@ -286,7 +286,8 @@ pub(super) fn analyze_files(
         })
         .collect();
     let evidence = |qualified: &str| evidence_code(registry, &settings.selection, qualified);
-    let settled = settle(&project_files, &evidence);
+    let mut settled = settle(&project_files, &evidence);
+    super::wrapped::admit_wrapped_entries(files, (&project_files, &owners), &mut settled);
     // The server settles them again with an editor's buffer in place of its file's.
     let kept_files = keep_project.then_some(project_files);
     let mut calls: Vec<Option<ProjectCalls>> = vec![None; files.len()];

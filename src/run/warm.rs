@@ -117,7 +117,14 @@ impl WarmProject {
             }
         };
         let evidence = |qualified: &str| evidence_code(registry, &settings.selection, qualified);
-        let calls = settle(&self.summaries, &evidence).swap_remove(slot);
+        let mut calls = [settle(&self.summaries, &evidence).swap_remove(slot)];
+        // A coroutine method the buffer's wrapper runs, named in no other saved file.
+        super::wrapped::admit_wrapped_entries(
+            &self.files,
+            (std::slice::from_ref(&self.summaries[slot]), &[index]),
+            &mut calls,
+        );
+        let [calls] = calls;
         match saved {
             Some(saved) => self.summaries[slot] = saved,
             None => {
