@@ -1,7 +1,9 @@
 //! Single-task entry points: a script whose code runs one coroutine function with
 //! `asyncio.run(main())` or `anyio.run(main)` / `trio.run(main, arg)` (which take the function
 //! and its arguments: `function-entry-calls`) (at module level, or in a command's synchronous
-//! function: it makes a new loop), or `asyncio.get_event_loop().run_until_complete(main())` at module level, where
+//! function: it makes a new loop; through a name, nested in that function, or a method its
+//! class's synchronous method runs: `wrappers`), or
+//! `asyncio.get_event_loop().run_until_complete(main())` at module level, where
 //! that coroutine and the file's own coroutines it awaits start nothing else on the event loop.
 //! Blocking there blocks nobody; moving `input()` to a worker thread only makes Ctrl+C and
 //! piped stdin worse. So does a call in the coroutine of `asyncio.run(main())`, or in a
@@ -37,6 +39,7 @@ use super::module_functions::{
 use super::startup_hooks::{awaits_through_parameter, startup_hooks};
 use super::target::call_target;
 use super::test_bodies::{TestRole, has_async_tests, test_bodies};
+use super::wrappers::{coroutine_kept_for, is_method, method_qualname, wrapped_method};
 use crate::codemod::{Registry, SingleTaskData};
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{ModuleInfo, ModuleMap, ProjectLookup, entered_alone_key};
@@ -302,104 +305,6 @@ fn entry_callee<'t>(
     call.field(Field::Function)
 }
 
-/// The coroutine call a name holds when an entry call is given the name (`coro = run_bot()`
-/// just before, then `asyncio.run(coro)`): the name is bound once in the entry call's own
-/// (synchronous or module) scope, to a call, before the entry call, and the code mentions it
-/// nowhere but there, in the entry call, and where a coroutine object can only be looked at
-/// or closed (`coro.close()`, `hasattr(coro, "close")`): never awaited, scheduled or handed
-/// over elsewhere.
-fn coroutine_kept_for<'t>(
-    file: &FileContext<'t>,
-    entry: Node<'t>,
-    name: Node<'t>,
-) -> Option<Node<'t>> {
-    let index = file.index;
-    let text = &file.text[name.byte_range()];
-    let Resolution::Binding(id) = index.resolve_name(text, name.start_byte()) else {
-        return None;
-    };
-    let binding = index.binding(id);
-    if binding.kind != BindingKind::Assignment
-        || binding.scope != index.scope_at(entry.start_byte())
-        || binding.range.start >= entry.start_byte()
-        || index.bindings_in_scope(binding.scope, text).len() != 1
-    {
-        return None;
-    }
-    let root = file.parsed.tree.root_node();
-    let value = binding.value.as_ref().and_then(|v| node_at(root, v))?;
-    // `coro = run_bot()` itself, not `a = b = run_bot()` or `coro, x = ...`.
-    let statement = value.parent().filter(|p| {
-        p.kind_name() == "assignment"
-            && p.field(Field::Left).is_some_and(|left| {
-                left.kind_name() == "identifier" && left.start_byte() == binding.range.start
-            })
-    });
-    if value.kind_name() != "call" || statement.is_none() {
-        return None;
-    }
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        if node.kind_name() != "identifier" {
-            stack.extend(node.children(&mut node.walk()));
-            continue;
-        }
-        let mention = node;
-        let other_name = &file.text[mention.byte_range()] != text
-            || mention.parent().is_some_and(|p| {
-                p.kind_name() == "attribute"
-                    && p.field(Field::Attribute)
-                        .is_some_and(|a| a.id() == mention.id())
-            });
-        if other_name
-            || mention.start_byte() == binding.range.start
-            || mention.id() == name.id()
-            || closed_or_looked_at(file, mention)
-        {
-            continue;
-        }
-        // A mention of another binding of the name (a local of another function) aside.
-        if index.resolve_name(text, mention.start_byte()) == Resolution::Binding(id) {
-            return None;
-        }
-    }
-    Some(value)
-}
-
-/// Whether a mention of a coroutine object only looks at it or closes it, which never runs
-/// it: `coro.close()`, `hasattr(coro, "close")`.
-fn closed_or_looked_at(file: &FileContext, mention: Node) -> bool {
-    let Some(parent) = mention.parent() else {
-        return false;
-    };
-    let root = file.parsed.tree.root_node();
-    match parent.kind_name() {
-        "attribute" => {
-            parent
-                .field(Field::Object)
-                .is_some_and(|o| o.id() == mention.id())
-                && parent
-                    .field(Field::Attribute)
-                    .is_some_and(|a| &file.text[a.byte_range()] == "close")
-                && parent.parent().is_some_and(|call| {
-                    call.kind_name() == "call"
-                        && call
-                            .field(Field::Function)
-                            .is_some_and(|f| f.id() == parent.id())
-                })
-        }
-        "argument_list" => parent.parent().is_some_and(|call| {
-            call.field(Field::Function)
-                .and_then(|f| file.index.callable_name(f, root, file.text))
-                .is_some_and(|n| n == "hasattr" || n == "builtins.hasattr")
-                && parent
-                    .named_child(0)
-                    .is_some_and(|first| first.id() == mention.id())
-        }),
-        _ => false,
-    }
-}
-
 /// Whether the entry call takes the coroutine function and its arguments (`anyio.run(main)`,
 /// `trio.run(main, arg)`) rather than a coroutine call.
 fn takes_the_function(file: &FileContext, data: &SingleTaskData, entry: Node) -> bool {
@@ -607,43 +512,7 @@ fn entry_coroutine<'t>(
     let callee = entry_callee(file, data, entry)?;
     coroutine_definition(file, callee)
         .or_else(|| nested_coroutine(file, entry, callee))
-        .or_else(|| wrapped_method(file, data, entry, callee))
-}
-
-/// The coroutine method a synchronous method of the same class runs on a new loop:
-/// `asyncio.run(self.fetch_async(...))`, `loop.run_until_complete(self.x())` with `loop =
-/// asyncio.new_event_loop()` (`module_method` finds the class around the call).
-fn wrapped_method<'t>(
-    file: &FileContext<'t>,
-    data: &SingleTaskData,
-    entry: Node<'t>,
-    callee: Node<'t>,
-) -> Option<Node<'t>> {
-    let scope = file.index.scope_at(entry.start_byte());
-    if callee.kind_name() != "attribute"
-        || file.index.scope(scope).kind != (ScopeKind::Function { is_async: false })
-        || !makes_a_new_loop(file, data, entry)
-    {
-        return None;
-    }
-    let object = callee.field(Field::Object)?;
-    (&file.text[object.byte_range()] == "self")
-        .then(|| module_method(file, callee))
-        .flatten()
-}
-
-/// Whether `definition` is a method (a `def` directly in a class body).
-fn is_method(definition: Node) -> bool {
-    definition
-        .parent()
-        .and_then(|block| block.parent())
-        .is_some_and(|class| class.kind_name() == "class_definition")
-}
-
-/// The qualname of a method's `def` (`Fetcher.fetch_async`).
-fn method_qualname(file: &FileContext, definition: Node) -> Option<String> {
-    let body = definition.field(Field::Body)?;
-    Some(file.index.qualname(file.index.scope_at(body.start_byte())))
+        .or_else(|| wrapped_method(file, entry, makes_a_new_loop(file, data, entry), callee))
 }
 
 /// Whether a method run by a synchronous wrapper of its class is mentioned nowhere else in

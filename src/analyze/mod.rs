@@ -42,6 +42,7 @@ mod syntax_error;
 mod target;
 mod test_bodies;
 mod unit_of_work;
+mod wrappers;
 
 #[cfg(test)]
 mod entry_tests;
