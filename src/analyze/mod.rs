@@ -20,6 +20,7 @@ mod hops;
 mod library;
 mod module_functions;
 mod offer;
+mod once_only;
 mod parameter_state;
 mod path_key;
 mod path_race;

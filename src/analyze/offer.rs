@@ -15,7 +15,9 @@ use super::conditions::{
 use super::finding::Chain;
 use super::guards::passes;
 use super::proposal::propose_fix;
-use super::receivers::{Names, ReachFix, is_with_item, reach_fix, with_targets};
+use super::receivers::{
+    Names, ReachFacts, ReachFix, is_with_item, reach_facts, reach_fix, with_targets,
+};
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
 use super::speculation::speculation_for;
@@ -354,9 +356,23 @@ fn local_receiver(file: &FileContext, callee: Node) -> Option<bool> {
     Some(false)
 }
 
+/// For a call speculated to reach a blocking project function: what of it decides its fix
+/// when the settled chain goes through a class.
+fn speculated_reach(file: &FileContext, site: &CallSite) -> Option<ReachFacts> {
+    let project = file.project?;
+    matches!(site.project_call, Some(ProjectCall::Blocking { .. })).then(|| {
+        let names = Names {
+            file,
+            module: project.module,
+            map: project.map,
+        };
+        reach_facts(&names, site.call, site.callee)
+    })
+}
+
 /// A blocking project call reached through a class: its worker-thread fix made unsafe, or
 /// taken away, with the reason (`receivers::reach_fix`).
-fn apply_reach(
+pub(super) fn apply_reach(
     reach: &ReachFix,
     fix: &mut Option<crate::fix::Fix>,
     no_fix_reason: &mut Option<String>,
@@ -597,6 +613,7 @@ fn make_finding(
             i,
             (&facts.callee_text, &reached.qualified, &facts.function_name),
             result_kept,
+            speculated_reach(file, site),
         )
     });
     Finding {

@@ -332,14 +332,17 @@ pub(super) fn shared_receiver(names: &Names, callee: Node) -> Option<String> {
 /// Whether the object of `callee` (`DB` in `DB.fetch_all`) names a project class itself, not
 /// an instance: a class bound in the file, or an imported name whose absolute name with the
 /// method is the chain's first hop (`app.db.DB.fetch_all` for `DB.fetch_all`).
-fn names_class(names: &Names, callee: Node, first_hop: &str) -> bool {
+/// For a callee `object.method`: whether `object` is a class the file binds (a staticmethod
+/// or classmethod called on it), and the project name `object.method` stands for, to be
+/// compared with a chain's first hop.
+fn class_call(names: &Names, callee: Node) -> (bool, Option<String>) {
     if callee.kind_name() != "attribute" {
-        return false;
+        return (false, None);
     }
     let (Some(object), Some(method)) =
         (callee.field(Field::Object), callee.field(Field::Attribute))
     else {
-        return false;
+        return (false, None);
     };
     let index = names.file.index;
     let text = names.file.text;
@@ -348,13 +351,12 @@ fn names_class(names: &Names, callee: Node, first_hop: &str) -> bool {
             index.resolve_name(&text[object.byte_range()], object.start_byte())
         && index.binding(id).kind == BindingKind::Class
     {
-        return true;
+        return (true, None);
     }
-    let Some(name) = names.project_name(object) else {
-        return false;
-    };
-    let called = format!("{name}.{}", &text[method.byte_range()]);
-    called == first_hop || called.ends_with(&format!(".{first_hop}"))
+    let called = names
+        .project_name(object)
+        .map(|name| format!("{name}.{}", &text[method.byte_range()]));
+    (false, called)
 }
 
 /// Whether `call` is the value of a `with` item (`with Client() as c:`).
@@ -379,6 +381,42 @@ pub(super) enum ReachFix {
     None(String),
 }
 
+/// What of a call and its callee decides the worker-thread fix of a call UNF401 reaches
+/// through a class ([`ReachFacts::decide`]), read from the tree: kept with a speculative
+/// finding, so the settled chain decides it the same way as in a pass with the settled calls.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReachFacts {
+    /// The callee as written.
+    written: String,
+    /// `Base.__init__(self)`: a call of the method, not a construction.
+    attribute_init: bool,
+    /// The call is a `with` item's value.
+    with_item: bool,
+    /// The receiver is a class the file binds.
+    class_receiver: bool,
+    /// The project name `object.method` stands for.
+    called: Option<String>,
+    /// The receiver shared with the coroutines, described (`shared_receiver`).
+    shared: Option<String>,
+}
+
+/// The facts of `call` (its callee `callee`) that [`ReachFacts::decide`] reads.
+pub(super) fn reach_facts(names: &Names, call: Node, callee: Node) -> ReachFacts {
+    let text = names.file.text;
+    let (class_receiver, called) = class_call(names, callee);
+    ReachFacts {
+        written: text[callee.byte_range()].to_owned(),
+        attribute_init: callee.kind_name() == "attribute"
+            && callee
+                .field(Field::Attribute)
+                .is_some_and(|a| &text[a.byte_range()] == "__init__"),
+        with_item: is_with_item(call),
+        class_receiver,
+        called,
+        shared: shared_receiver(names, callee),
+    }
+}
+
 /// What a worker-thread fix of a call UNF401 reaches through a class must say: a `with` on
 /// an object whose `__enter__` / `__exit__` block (no fix: they run at the `with`), a
 /// constructor (the object is made in a worker thread), a method of an object shared with the
@@ -394,41 +432,52 @@ pub(super) fn reach_fix(
     through_with: bool,
     keeps_nothing: bool,
 ) -> Option<ReachFix> {
-    let text = names.file.text;
-    let written = &text[callee.byte_range()];
-    if through_with {
-        return Some(ReachFix::None(format!(
-            "`{first_hop}` blocks, and it runs at the `with` on the event loop's thread: only \
-             the whole `with` block moved to a worker thread would help, which is a human's \
-             decision"
-        )));
+    reach_facts(names, call, callee).decide(first_hop, through_with, keeps_nothing)
+}
+
+impl ReachFacts {
+    /// [`reach_fix`] from the facts.
+    pub(super) fn decide(
+        &self,
+        first_hop: &str,
+        through_with: bool,
+        keeps_nothing: bool,
+    ) -> Option<ReachFix> {
+        let written = &self.written;
+        if through_with {
+            return Some(ReachFix::None(format!(
+                "`{first_hop}` blocks, and it runs at the `with` on the event loop's thread: \
+                 only the whole `with` block moved to a worker thread would help, which is a \
+                 human's decision"
+            )));
+        }
+        if first_hop.ends_with(".__init__") && !self.attribute_init {
+            let with = if self.with_item {
+                "; the `with` block still runs on the event loop"
+            } else {
+                ""
+            };
+            return Some(ReachFix::Unsafe(format!(
+                "`{written}(...)` now makes its object in a worker thread and hands it to the \
+                 event loop's thread: an object holding something bound to the thread that \
+                 made it (a sqlite3 connection, a thread-local) would not work there{with}"
+            )));
+        }
+        // A class keeps nothing of its own a call shares: a staticmethod or classmethod called
+        // on it is judged by what the function does (its moved-code hazards: `cls.x` it
+        // writes, a file, a database, a module global), not by the receiver.
+        let names_class = self.class_receiver
+            || self.called.as_ref().is_some_and(|called| {
+                called == first_hop || called.ends_with(&format!(".{first_hop}"))
+            });
+        if names_class || keeps_nothing {
+            return None;
+        }
+        let shared = self.shared.as_ref()?;
+        Some(ReachFix::Unsafe(format!(
+            "`{written}` runs in a worker thread on {shared}, which the coroutines on the event \
+             loop share: whatever it keeps (a session, a connection, a cache) must be safe to use \
+             from two threads at once"
+        )))
     }
-    let is_attribute_init = callee.kind_name() == "attribute"
-        && callee
-            .field(Field::Attribute)
-            .is_some_and(|a| &text[a.byte_range()] == "__init__");
-    if first_hop.ends_with(".__init__") && !is_attribute_init {
-        let with = if is_with_item(call) {
-            "; the `with` block still runs on the event loop"
-        } else {
-            ""
-        };
-        return Some(ReachFix::Unsafe(format!(
-            "`{written}(...)` now makes its object in a worker thread and hands it to the \
-             event loop's thread: an object holding something bound to the thread that made it \
-             (a sqlite3 connection, a thread-local) would not work there{with}"
-        )));
-    }
-    // A class keeps nothing of its own a call shares: a staticmethod or classmethod called
-    // on it is judged by what the function does (its moved-code hazards: `cls.x` it writes,
-    // a file, a database, a module global), not by the receiver.
-    if names_class(names, callee, first_hop) || keeps_nothing {
-        return None;
-    }
-    let shared = shared_receiver(names, callee)?;
-    Some(ReachFix::Unsafe(format!(
-        "`{written}` runs in a worker thread on {shared}, which the coroutines on the event loop \
-         share: whatever it keeps (a session, a connection, a cache) must be safe to use from \
-         two threads at once"
-    )))
 }

@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
+use super::offer::apply_reach;
+use super::receivers::ReachFacts;
 use super::side_effects::apply_hazard;
 use crate::codemod::Registry;
-use crate::project::{ProjectCall, ProjectCalls};
+use crate::project::{ProjectCall, ProjectCalls, keeps_nothing_key};
 
 /// The outcome of the project phase a call was analyzed under, before the project was
 /// settled: a call whose target may reach a project coroutine or blocking function is analyzed
@@ -37,6 +39,11 @@ pub enum Outcome {
         /// nothing reads): a function returning a thread-affine object gets no fix.
         #[serde(default)]
         result_kept: bool,
+        /// What of the call decides its fix when the chain goes through a class (a
+        /// constructor, a method of a shared object): decided with the settled chain, as a
+        /// pass with the settled calls decides it (`receivers::reach_fix`).
+        #[serde(default)]
+        reach: Option<Box<ReachFacts>>,
     },
 }
 
@@ -66,6 +73,7 @@ pub fn settle_speculation(
                         qualified,
                         function,
                         result_kept,
+                        reach,
                     },
                     Some(ProjectCall::Blocking {
                         chain,
@@ -88,6 +96,20 @@ pub fn settle_speculation(
                             &mut finding.fix,
                             &mut finding.no_fix_reason,
                         );
+                    }
+                    let first_hop = chain.split(" -> ").next().unwrap_or_default();
+                    // A receiver whose class keeps nothing shares nothing through itself.
+                    let keeps_nothing =
+                        speculation
+                            .target
+                            .rsplit_once('.')
+                            .is_some_and(|(class, _)| {
+                                calls.is_some_and(|c| c.contains_key(&keeps_nothing_key(class)))
+                            });
+                    if let Some(reach) =
+                        reach.and_then(|r| r.decide(first_hop, false, keeps_nothing))
+                    {
+                        apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
                     }
                     if let Some(shown) = &mut finding.chain {
                         shown.hops.clone_from(hops);
@@ -117,6 +139,7 @@ pub(super) fn speculation_for(
     codemod: usize,
     (callee, qualified, function): (&str, &str, &str),
     result_kept: bool,
+    reach: Option<ReachFacts>,
 ) -> Box<Speculation> {
     let outcome = match project_call {
         // Calls on imported thread-affine objects are never speculated on.
@@ -137,6 +160,7 @@ pub(super) fn speculation_for(
             qualified: qualified.to_owned(),
             function: function.to_owned(),
             result_kept,
+            reach: reach.map(Box::new),
         },
     };
     Box::new(Speculation {

@@ -65,6 +65,7 @@ pub fn summarize(
                 call_at: Vec::new(),
                 call_lines: Vec::new(),
                 checked: Vec::new(),
+                once: None,
             });
         }
     }
@@ -142,6 +143,14 @@ pub fn summarize(
     {
         super::side_effects::record_file_uses(file, moved, module, &mut functions, &by_scope);
         super::side_effects::record_hazards(file, moved, &mut functions, &by_scope);
+        super::once_only::record_once(
+            file,
+            (registry, selection, moved),
+            (module, map),
+            &mut functions,
+            &by_scope,
+            &mut |name| targets.id(name),
+        );
     }
     let imports = index
         .bindings()
@@ -428,7 +437,7 @@ pub fn evidence_code(
 /// synchronous function's body included): `(code, qualified name)`. The codemods' own
 /// conditions apply (lazy iterators consumed on the spot, `unless-caught`, ...); a code the
 /// run ignores is no evidence.
-fn blocking_evidence(
+pub(super) fn blocking_evidence(
     file: &FileContext,
     registry: &Registry,
     selection: &RuleSelection,

@@ -590,6 +590,7 @@ fn compile_moved_code(
         binds_on_first_use,
         path_builders: qualified("path-builders", &raw.path_builders)?,
         thread_hops: qualified("thread-hops", &raw.thread_hops)?,
+        cache_decorators: qualified("cache-decorators", &raw.cache_decorators)?,
         immutable_types: qualified("immutable-types", &raw.immutable_types)?,
         reading_methods: plain("reading-methods", &raw.reading_methods)?,
         reading_method_prefixes: plain("reading-method-prefixes", &raw.reading_method_prefixes)?

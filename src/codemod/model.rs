@@ -174,6 +174,8 @@ pub struct MovedCode {
     /// Functions running their first argument in a worker thread (`asyncio.to_thread`):
     /// `await asyncio.to_thread(f, a)` is the value of `f(a)`.
     pub thread_hops: HashSet<String>,
+    /// Decorators that cache a function's result (`functools.lru_cache`, `functools.cache`).
+    pub cache_decorators: HashSet<String>,
     /// Types whose values nothing can change: a parameter so annotated shares no state.
     pub immutable_types: HashSet<String>,
     /// Methods that only read the object they are called on.

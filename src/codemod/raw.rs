@@ -437,6 +437,10 @@ pub struct RawMovedCode {
     /// thread (`asyncio.to_thread`): awaited, they give what the call would.
     #[serde(default)]
     pub thread_hops: Vec<String>,
+    /// Qualified decorators that cache a function's result (`functools.lru_cache`): one
+    /// taking no parameters blocks only on its first call.
+    #[serde(default)]
+    pub cache_decorators: Vec<String>,
     /// Qualified types whose values nothing can change (`builtins.str`, `pathlib.Path`): a
     /// parameter so annotated is no state shared with the caller.
     #[serde(default)]

@@ -14,6 +14,7 @@ mod lexical_settle;
 mod lexical_summary;
 mod modules;
 mod named;
+mod once;
 mod quiet;
 mod returned;
 mod shared_files;
@@ -39,8 +40,8 @@ pub use shared_files::{SHARED_FILE_PREFIX, race_message};
 pub use stateless::{KEEPS_NOTHING_PREFIX, keeps_nothing_key};
 pub use summary::{
     AffineGlobal, AffineMember, AffineReturn, Affinity, CallAt, ConftestFixture, Construction,
-    Evidence, FileSummary, FileUse, FunctionSummary, GuardedSite, ParamGuard, Passed, PassedArg,
-    ReturnedObject, SqlArg, SqlCall,
+    Evidence, FileSummary, FileUse, FunctionSummary, GuardedSite, OnceOnly, ParamGuard, Passed,
+    PassedArg, ReturnedObject, SqlArg, SqlCall,
 };
 
 /// What a call in async context reaches.
@@ -565,6 +566,7 @@ pub fn settle(
     }
     // Each function's state only rises, from an already settled one: cycles and recursion
     // terminate, in linear time.
+    let once = once::OnceSettled::new(&functions, &roots, &calls_to);
     let blocking = guards::settle_blocking(|id| functions.function(id), roots, &calls_to);
     let links: Vec<Option<&Link>> = blocking
         .iter()
@@ -694,7 +696,7 @@ pub fn settle(
                             chain,
                             location,
                             hops,
-                            pinned: pinned(callee),
+                            pinned: pinned(callee).or(once.reason(&functions, &links, callee)),
                             returned: functions.returned_reason(callee, &objects.returned[callee]),
                             hazard,
                             unless_passed,
@@ -810,6 +812,7 @@ mod tests {
                     call_at,
                     call_lines: Vec::new(),
                     checked: Vec::new(),
+                    once: None,
                 }
             })
             .collect();

@@ -207,6 +207,7 @@ mod tests {
             call_at: Vec::new(),
             call_lines: Vec::new(),
             checked: Vec::new(),
+            once: None,
         }
     }
 

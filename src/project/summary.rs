@@ -159,6 +159,26 @@ pub struct FunctionSummary {
     /// assigned from it that a later condition reads): its checks.
     #[serde(default)]
     pub checked: Vec<u32>,
+    /// What of its blocking runs only on its first call (`analyze/once_only.rs`): a cached
+    /// function, or work behind a lazily set module global or class attribute.
+    #[serde(default)]
+    pub once: Option<OnceOnly>,
+}
+
+/// A synchronous function's blocking work that runs only the first time it is called: the
+/// settling tells a coroutine calling it that the call blocks once, not every time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnceOnly {
+    /// How it keeps its result, for a message: "cached by `functools.lru_cache`", "it keeps
+    /// its result in the module global `_settings`".
+    pub why: String,
+    /// Its whole body runs once (a cached function taking no parameters).
+    pub whole: bool,
+    /// Every blocking call of its own body runs only behind the guard.
+    pub direct: bool,
+    /// The project targets (indexes in [`FileSummary::targets`]) it calls only behind the
+    /// guard.
+    pub calls: Vec<u32>,
 }
 
 impl FunctionSummary {
