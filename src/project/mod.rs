@@ -370,8 +370,12 @@ fn imported_use<'a>(
             (global((f, g)), kind)
         }
         None => match functions.returned_receiver(object, &objects.returned) {
-            Some((callee, returned)) => {
-                let kind = returned::returned_kind(&returned).to_owned();
+            Some((callee, returned, derived)) => {
+                let made = returned::returned_kind(&returned);
+                let kind = match derived {
+                    Some(method) => format!("{made}().{method}"),
+                    None => made.to_owned(),
+                };
                 (UseSource::Returned { callee, returned }, kind)
             }
             None => {
@@ -413,6 +417,11 @@ fn imported_use<'a>(
         target,
         line,
     })
+}
+
+/// Whether `text` is one member name (`cursor`), no chain.
+fn names_one_member(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// How many members past a module global [`member_of_global`] peels off.

@@ -105,7 +105,16 @@ impl<'a> Functions<'a> {
         &self,
         object: &str,
         returned: &[Vec<Returned<'a>>],
-    ) -> Option<(usize, Returned<'a>)> {
+    ) -> Option<(usize, Returned<'a>, Option<String>)> {
+        // `db.get_connection().cursor()`: what `cursor()` of the returned object makes.
+        if let Some((base, derived)) = object
+            .strip_suffix("()")
+            .and_then(|rest| rest.split_once("()."))
+            .filter(|(_, derived)| super::names_one_member(derived))
+        {
+            let (callee, found, _) = self.returned_receiver(&format!("{base}()"), returned)?;
+            return Some((callee, found, Some(derived.to_owned())));
+        }
         let (function, position) = match object.strip_suffix(']') {
             Some(rest) => {
                 let (function, index) = rest.rsplit_once('[')?;
@@ -118,7 +127,7 @@ impl<'a> Functions<'a> {
             .iter()
             .find(|r| r.position == position)
             .copied()?;
-        Some((callee, found))
+        Some((callee, found, None))
     }
 
     /// `docker_setup/cogs/sksetup.py:14`: where a returned object was made.
@@ -162,9 +171,14 @@ impl<'a> Functions<'a> {
     /// event loop's thread.
     pub(super) fn returned_use_reason(&self, callee: usize, returned: &Returned) -> String {
         let (_, label, why, remedy, _) = parts(returned.made);
+        // A generator's (`for conn in get_connection():`, a `@contextmanager`'s `with`).
+        let verb = match self.function(callee).is_generator {
+            true => "yields",
+            false => "returns",
+        };
         let callee = &self.function(callee).qualname;
         format!(
-            "the {label} `{callee}` returns (made at {}) belongs to the event loop's thread, \
+            "the {label} `{callee}` {verb} (made at {}) belongs to the event loop's thread, \
              where the coroutine called `{callee}`, so the call is not moved to a worker \
              thread: {why}. Instead: {remedy}",
             self.made_location(returned),
