@@ -376,6 +376,15 @@ async def channels():
 async def remove_channel(channel_id):
     with get_conn() as conn:
         conn.execute("DELETE FROM channels WHERE id = ?", [channel_id])
+
+
+async def lookup(channel_id):
+    for conn in get_connection():
+        cur = conn.cursor()
+        cur.execute("SELECT id FROM channels WHERE id = ?", [channel_id])
+        if cur.fetchone():
+            return channel_id
+    return None
 "#;
 
 const SLACK_EVENTS_MAIN: &str = r#"import asyncio
@@ -388,7 +397,7 @@ async def main():
     database.create_tables()
     await asyncio.gather(handlers.add_channel("C1"), handlers.add_channel("C2"))
     await handlers.remove_channel("C1")
-    print(await handlers.channels())
+    print(await handlers.channels(), await handlers.lookup("C1"))
 
 
 asyncio.run(main())
@@ -396,11 +405,13 @@ asyncio.run(main())
 
 /// slack-events-bot's `database.py`: the sqlite3 connection a generator helper yields
 /// (`for conn in get_connection(commit=True):`, its `cursor()` too) and a `@contextmanager`'s
-/// (`with get_conn() as conn:`), imported from another module: each call is reported, with no
-/// fix and the reason (the connection belongs to the thread that ran the helper: the loop's);
-/// `fix --write` leaves the program as it was, and it runs on a real sqlite3 file.
+/// (`with get_conn() as conn:`), imported from another module: each call is reported, and the
+/// whole `for` / `with` statement, the helper's call with it, moves to one worker thread (the
+/// connection is made, used, committed and closed there). The rewritten program gives the same
+/// result on a real sqlite3 file, and a second run changes nothing. A loop whose body returns
+/// before other code of the coroutine has no fix, with the reason.
 #[test]
-fn sqlite_connections_from_generator_helpers_are_reported_without_a_fix() {
+fn sqlite_connections_from_generator_helpers_move_as_one_unit() {
     let dir = project(&[
         ("database.py", SLACK_EVENTS_DB.as_bytes()),
         ("handlers.py", SLACK_EVENTS_HANDLERS.as_bytes()),
@@ -408,26 +419,38 @@ fn sqlite_connections_from_generator_helpers_are_reported_without_a_fix() {
     ]);
     let site = project(&[]);
     let before = run_main(dir.path(), site.path());
-    assert_eq!(before.trim(), "['C2']");
+    assert_eq!(before.trim(), "['C2'] None");
     std::fs::remove_file(dir.path().join("events.db")).unwrap();
 
     let found = check(dir.path());
     assert_contains(
         &found,
         &[
-            "handlers.py:7:9: UNF101 `cur.execute` blocks the event loop on a database call",
-            "handlers.py:13:9: UNF101 `cur.execute`",
-            "handlers.py:14:35: UNF101 `cur.fetchall`",
-            "handlers.py:19:9: UNF101 `conn.execute`",
-            "no fix: the sqlite3 connection `get_connection` yields (made at database.py:8) belongs to the event loop's thread",
-            "no fix: the sqlite3 connection `get_conn` yields (made at database.py:17)",
+            "handlers.py:7:9: UNF101 [*] `cur.execute` blocks the event loop on a database call",
+            "handlers.py:13:9: UNF101 [*] `cur.execute`",
+            "handlers.py:14:35: UNF101 [*] `cur.fetchall`",
+            "handlers.py:19:9: UNF101 [*] `conn.execute`",
+            "handlers.py:26:12: UNF101 `cur.fetchone`",
+            "no fix: the block returns early",
         ],
     );
     fix_write(dir.path());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("handlers.py")).unwrap(),
-        SLACK_EVENTS_HANDLERS
+    let written = std::fs::read_to_string(dir.path().join("handlers.py")).unwrap();
+    assert!(
+        written.contains(
+            "    def _db_work():\n        for conn in get_connection(commit=True):\n            cur = conn.cursor()\n"
+        ),
+        "{written}"
     );
-    write_files(dir.path(), &[]);
-    assert_eq!(run_main(dir.path(), site.path()).trim(), "['C2']");
+    assert!(
+        written.contains("        with get_conn() as conn:\n            conn.execute("),
+        "{written}"
+    );
+    assert!(
+        written.contains("    return await asyncio.to_thread(_db_work)\n"),
+        "{written}"
+    );
+    assert_eq!(run_main(dir.path(), site.path()).trim(), "['C2'] None");
+    let again = check(dir.path());
+    assert!(!again.stdout.contains("[*]"), "{}", again.show());
 }

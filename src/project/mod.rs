@@ -80,6 +80,11 @@ pub enum ProjectCall {
         /// one the coroutine makes itself, this reason instead, and none in the `with` block
         /// that makes it (which moves whole).
         member: Option<String>,
+        /// The object is one a project function made and returned or yielded to the
+        /// coroutine, and that function (with what it calls) does nothing that must not run in
+        /// a worker thread: the coroutine's `for` / `with` statement calling it may move whole
+        /// (`for conn in get_connection(): ...`).
+        maker_moves: bool,
     },
     /// Not a call: a file the file's coroutines read or write through a shared name, which
     /// another module reads or writes too (keyed [`SHARED_FILE_PREFIX`] and the file's key):
@@ -658,10 +663,21 @@ pub fn settle(
                         Some(functions.returned_use_reason(*callee, returned))
                     }
                 };
+                let maker_moves = match &used.source {
+                    UseSource::Returned { callee, returned } => {
+                        let maker = returned.maker;
+                        functions.function(*callee).affinity.is_none()
+                            && functions.function(maker).affinity.is_none()
+                            && functions.moved_hazard(*callee, &mut hazards).is_none()
+                            && functions.moved_hazard(maker, &mut hazards).is_none()
+                    }
+                    _ => false,
+                };
                 calls.insert(
                     file.summary.targets[used.target as usize].clone(),
                     ProjectCall::Affine {
                         qualified: used.qualified.clone(),
+                        maker_moves,
                         pinned,
                         member: match used.source {
                             UseSource::Member {
