@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{project, test_python, unfreeze_in, write_files};
+use common::{project, test_python, unfreeze_in};
 
 fn check(dir: &Path) -> common::Output {
     unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])

@@ -211,10 +211,9 @@ pub(super) fn is_non_blocking(
 /// Whether the call unpacks `*args` or `**kwargs`, which may pass any argument.
 fn has_splat(arguments: Node) -> bool {
     let mut cursor = arguments.walk();
-    let found = arguments
+    arguments
         .named_children(&mut cursor)
-        .any(|child| matches!(child.kind_name(), "list_splat" | "dictionary_splat"));
-    found
+        .any(|child| matches!(child.kind_name(), "list_splat" | "dictionary_splat"))
 }
 
 /// The argument passed at `position` or as `keyword`, when the call shows it.

@@ -552,100 +552,6 @@ fn walk<'t>(statements: &[Node<'t>], mut visit: impl FnMut(Node<'t>)) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::analyze;
-    use super::super::test_context::with_context;
-    use crate::codemod::Registry;
-    use crate::fix::{Applicability, fix_file};
-    use crate::settings::RuleSelection;
-
-    /// The bundled UNF101 findings of `source`: the safe fixes applied, and the reasons.
-    fn fixed(source: &str) -> (String, Vec<String>) {
-        let registry = Registry::bundled().unwrap();
-        let selection = RuleSelection::default();
-        let findings = with_context("app.py", source, None, |file| {
-            analyze(file, &registry, &selection)
-        });
-        let findings: Vec<_> = findings.iter().filter(|f| f.code == "UNF101").collect();
-        let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
-        let text = fix_file(source, 0, &fixes, Applicability::Safe, false)
-            .fixed_text
-            .unwrap_or_else(|| source.to_owned());
-        let reasons = findings
-            .iter()
-            .filter_map(|f| f.no_fix_reason.clone())
-            .collect();
-        (text, reasons)
-    }
-
-    #[test]
-    fn two_units_of_one_coroutine_get_functions_of_their_own() {
-        let source = "import sqlite3\n\nasync def f(p):\n    con = sqlite3.connect(p)\n    a = con.execute('q').fetchone()\n    con.close()\n    con = sqlite3.connect(p)\n    b = con.execute('r').fetchone()\n    con.close()\n    return a, b\n";
-        let (text, reasons) = fixed(source);
-        assert!(reasons.is_empty(), "{reasons:?}");
-        assert!(
-            text.contains("        return a\n    a = await asyncio.to_thread(_db_work)\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("    def _db_work_2():\n        con = sqlite3.connect(p)\n        b = "),
-            "{text}"
-        );
-        assert!(
-            text.contains("    b = await asyncio.to_thread(_db_work_2)\n    return a, b\n"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn a_connection_handed_on_or_never_closed_stays_with_the_reason() {
-        let source = "import sqlite3\n\nasync def handed(p):\n    con = sqlite3.connect(p)\n    keep(con)\n    con.close()\n\nasync def open_ended(p):\n    con = sqlite3.connect(p)\n    return con.execute('q').fetchall()\n";
-        let (text, reasons) = fixed(source);
-        assert_eq!(text, source);
-        assert!(
-            reasons
-                .iter()
-                .any(|r| r.starts_with("`con` is handed to other code (line 5)")),
-            "{reasons:?}"
-        );
-        assert!(
-            reasons
-                .iter()
-                .any(|r| r.contains("is not closed by a `con.close()` in the block")),
-            "{reasons:?}"
-        );
-    }
-
-    #[test]
-    fn a_close_in_a_finally_block_ends_the_unit() {
-        let source = "import sqlite3\n\nasync def f(p, rows):\n    con = sqlite3.connect(p)\n    try:\n        con.executemany('q', rows)\n        con.commit()\n    finally:\n        con.close()\n    return len(rows)\n";
-        let (text, reasons) = fixed(source);
-        assert!(reasons.is_empty(), "{reasons:?}");
-        assert!(
-            text.contains("    def _db_work():\n        con = sqlite3.connect(p)\n        try:\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("            con.close()\n    await asyncio.to_thread(_db_work)\n"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn a_cursor_made_in_a_with_block_moves_with_the_block() {
-        let source = "import sqlite3\n\nasync def f(p):\n    with sqlite3.connect(p) as con:\n        cur = con.cursor()\n        cur.execute('q')\n        rows = cur.fetchall()\n    return rows\n";
-        let (text, reasons) = fixed(source);
-        assert!(reasons.is_empty(), "{reasons:?}");
-        assert!(
-            text.contains(
-                "        with sqlite3.connect(p) as con:\n            cur = con.cursor()\n"
-            ),
-            "{text}"
-        );
-    }
-}
-
 /// The `for conn in get_connection(...):` or `with get_conn() as conn:` statement of the
 /// coroutine `function` whose target the receiver of `callee` is, or was derived from in it
 /// (`cur = conn.cursor()`), when the project pinned that receiver as a thread-affine object
@@ -820,8 +726,101 @@ fn derived_in(
 /// Whether the loop has an `else:` clause.
 fn has_else(statement: Node) -> bool {
     let mut cursor = statement.walk();
-    let found = statement
+    statement
         .named_children(&mut cursor)
-        .any(|child| child.kind_name() == "else_clause");
-    found
+        .any(|child| child.kind_name() == "else_clause")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analyze;
+    use super::super::test_context::with_context;
+    use crate::codemod::Registry;
+    use crate::fix::{Applicability, fix_file};
+    use crate::settings::RuleSelection;
+
+    /// The bundled UNF101 findings of `source`: the safe fixes applied, and the reasons.
+    fn fixed(source: &str) -> (String, Vec<String>) {
+        let registry = Registry::bundled().unwrap();
+        let selection = RuleSelection::default();
+        let findings = with_context("app.py", source, None, |file| {
+            analyze(file, &registry, &selection)
+        });
+        let findings: Vec<_> = findings.iter().filter(|f| f.code == "UNF101").collect();
+        let fixes: Vec<_> = findings.iter().map(|f| f.fix.as_ref()).collect();
+        let text = fix_file(source, 0, &fixes, Applicability::Safe, false)
+            .fixed_text
+            .unwrap_or_else(|| source.to_owned());
+        let reasons = findings
+            .iter()
+            .filter_map(|f| f.no_fix_reason.clone())
+            .collect();
+        (text, reasons)
+    }
+
+    #[test]
+    fn two_units_of_one_coroutine_get_functions_of_their_own() {
+        let source = "import sqlite3\n\nasync def f(p):\n    con = sqlite3.connect(p)\n    a = con.execute('q').fetchone()\n    con.close()\n    con = sqlite3.connect(p)\n    b = con.execute('r').fetchone()\n    con.close()\n    return a, b\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains("        return a\n    a = await asyncio.to_thread(_db_work)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    def _db_work_2():\n        con = sqlite3.connect(p)\n        b = "),
+            "{text}"
+        );
+        assert!(
+            text.contains("    b = await asyncio.to_thread(_db_work_2)\n    return a, b\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_connection_handed_on_or_never_closed_stays_with_the_reason() {
+        let source = "import sqlite3\n\nasync def handed(p):\n    con = sqlite3.connect(p)\n    keep(con)\n    con.close()\n\nasync def open_ended(p):\n    con = sqlite3.connect(p)\n    return con.execute('q').fetchall()\n";
+        let (text, reasons) = fixed(source);
+        assert_eq!(text, source);
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("`con` is handed to other code (line 5)")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("is not closed by a `con.close()` in the block")),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn a_close_in_a_finally_block_ends_the_unit() {
+        let source = "import sqlite3\n\nasync def f(p, rows):\n    con = sqlite3.connect(p)\n    try:\n        con.executemany('q', rows)\n        con.commit()\n    finally:\n        con.close()\n    return len(rows)\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains("    def _db_work():\n        con = sqlite3.connect(p)\n        try:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("            con.close()\n    await asyncio.to_thread(_db_work)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_cursor_made_in_a_with_block_moves_with_the_block() {
+        let source = "import sqlite3\n\nasync def f(p):\n    with sqlite3.connect(p) as con:\n        cur = con.cursor()\n        cur.execute('q')\n        rows = cur.fetchall()\n    return rows\n";
+        let (text, reasons) = fixed(source);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert!(
+            text.contains(
+                "        with sqlite3.connect(p) as con:\n            cur = con.cursor()\n"
+            ),
+            "{text}"
+        );
+    }
 }
