@@ -431,7 +431,8 @@ fn sqlite_connections_from_generator_helpers_move_as_one_unit() {
             "handlers.py:14:35: UNF101 [*] `cur.fetchall`",
             "handlers.py:19:9: UNF101 [*] `conn.execute`",
             "handlers.py:26:12: UNF101 `cur.fetchone`",
-            "no fix: the block returns early",
+            "handlers.py:25:9: UNF101 `cur.execute` blocks the event loop on a database call in async function `lookup`",
+            "no fix: the sqlite3 connection `get_connection` yields (made at database.py:8) belongs to the event loop's thread",
         ],
     );
     fix_write(dir.path());
@@ -453,4 +454,39 @@ fn sqlite_connections_from_generator_helpers_move_as_one_unit() {
     assert_eq!(run_main(dir.path(), site.path()).trim(), "['C2'] None");
     let again = check(dir.path());
     assert!(!again.stdout.contains("[*]"), "{}", again.show());
+}
+
+/// A generator helper that also changes shared state (a module-global counter) is not known
+/// to be safe in a worker thread: the statement still moves whole, as an unsafe fix naming the
+/// helper's call.
+#[test]
+fn a_generator_helper_changing_shared_state_moves_only_as_an_unsafe_fix() {
+    let dir = project(&[(
+        "db.py",
+        br#"import sqlite3
+
+OPENED = []
+
+
+def get_connection():
+    conn = sqlite3.connect("x.db")
+    OPENED.append(conn)
+    yield conn
+    conn.close()
+
+
+async def add(x):
+    for conn in get_connection():
+        conn.execute("INSERT INTO t VALUES (?)", [x])
+"#,
+    )]);
+    let found = check(dir.path());
+    assert_contains(
+        &found,
+        &[
+            "db.py:15:9: UNF101 `conn.execute` blocks the event loop on a database call",
+            "unsafe fix: Move the database work to a worker thread as one unit",
+            "`get_connection(...)` now runs in a worker thread while other coroutines run",
+        ],
+    );
 }

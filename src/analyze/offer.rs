@@ -581,6 +581,11 @@ fn make_finding(
             unfixed => unfixed,
         },
     };
+    // The statement could not move whole: the object's own reason stands.
+    let no_fix_reason = match (&fix, pinned, reached.pinned) {
+        (None, None, Some(object)) => Some(object.to_owned()),
+        _ => no_fix_reason,
+    };
     let (mut fix, mut no_fix_reason) = (fix, no_fix_reason);
     if codemod.moved_code.is_some() {
         // What the moved call does to a shared file is said at the call (`moved_block_hazard`),
