@@ -293,8 +293,9 @@ async def render(text, image):
 
 /// DB_ScreamingSheep's bots: `collection = DB.collection` in the coroutine, then
 /// `collection.find_one(...)`, where `DB.collection` is a pymongo collection of a sibling
-/// module: reported as the written-out `DB.collection.find_one(...)` is. A name bound twice
-/// is not followed (either value may reach the call).
+/// module: reported as the written-out `DB.collection.find_one(...)` is, and keyed as it is
+/// (a read then a write through the alias is a check-then-act: unsafe). A name bound twice is
+/// not followed (either value may reach the call).
 #[test]
 fn a_local_alias_of_another_modules_collection_is_followed() {
     let dir = project(&[
@@ -312,6 +313,12 @@ async def handler(uid):
     return collection.find_one({"id": uid})
 
 
+async def add_xp(uid):
+    collection = DB.collection
+    user = collection.find_one({"id": uid})
+    collection.update_one({"id": uid}, {"$set": {"xp": user["xp"] + 1}})
+
+
 async def rebinds(uid, other):
     collection = DB.collection
     if other:
@@ -323,9 +330,15 @@ async def rebinds(uid, other):
     let found = check(dir.path());
     assert_contains(
         &found,
-        &["bots/cog.py:6:12: UNF106 [*] `collection.find_one` blocks the event loop"],
+        &[
+            "bots/cog.py:6:12: UNF106 [*] `collection.find_one` blocks the event loop",
+            // The XP read then write through the alias: a check-then-act, as written out.
+            "bots/cog.py:11:12: UNF106 `collection.find_one`",
+            "the call reads the collection `collection`, which the same function then writes in another hop (line 12)",
+            "bots/cog.py:12:5: UNF106 `collection.update_one`",
+        ],
     );
-    assert!(!found.stdout.contains("bots/cog.py:13"), "{}", found.show());
+    assert!(!found.stdout.contains("bots/cog.py:19"), "{}", found.show());
 }
 
 const SLACK_EVENTS_DB: &str = r#"import sqlite3

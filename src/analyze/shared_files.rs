@@ -74,12 +74,17 @@ impl SharedFiles {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
             };
-            let Some(name) = file.index.callable_name(callee, root, file.text) else {
+            // A collection imported from another module (`from db_config import users_col`, or
+            // a local alias of one, `collection = DB.collection`): its method as the settling
+            // named it (`pymongo.MongoClient.*.*().find_one`).
+            let imported = || super::shared_collections::imported_collection_call(file, callee);
+            let Some(name) = file
+                .index
+                .callable_name(callee, root, file.text)
+                .or_else(imported)
+            else {
                 continue;
             };
-            // A collection imported from another module (`from db_config import users_col`):
-            // its method as the settling named it (`pymongo.MongoClient.*.*().find_one`).
-            let imported = || super::shared_collections::imported_collection_call(file, callee);
             let collection = |name: &str| {
                 super::shared_collections::collection_accesses(
                     file,
