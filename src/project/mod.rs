@@ -80,10 +80,7 @@ pub enum ProjectCall {
         /// one the coroutine makes itself, this reason instead, and none in the `with` block
         /// that makes it (which moves whole).
         member: Option<String>,
-        /// The object is one a project function made and returned or yielded to the
-        /// coroutine, and that function (with what it calls) does nothing that must not run in
-        /// a worker thread: the coroutine's `for` / `with` statement calling it may move whole
-        /// (`for conn in get_connection(): ...`).
+        /// Its helper may run in a worker thread (`Functions::maker_moves`).
         maker_moves: bool,
     },
     /// Not a call: a file the file's coroutines read or write through a shared name, which
@@ -376,11 +373,7 @@ fn imported_use<'a>(
         }
         None => match functions.returned_receiver(object, &objects.returned) {
             Some((callee, returned, derived)) => {
-                let made = returned::returned_kind(&returned);
-                let kind = match derived {
-                    Some(method) => format!("{made}().{method}"),
-                    None => made.to_owned(),
-                };
+                let kind = returned::derived_kind(&returned, derived);
                 (UseSource::Returned { callee, returned }, kind)
             }
             None => {
@@ -422,11 +415,6 @@ fn imported_use<'a>(
         target,
         line,
     })
-}
-
-/// Whether `text` is one member name (`cursor`), no chain.
-fn names_one_member(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// How many members past a module global [`member_of_global`] peels off.
@@ -663,16 +651,7 @@ pub fn settle(
                         Some(functions.returned_use_reason(*callee, returned))
                     }
                 };
-                let maker_moves = match &used.source {
-                    UseSource::Returned { callee, returned } => {
-                        let maker = returned.maker;
-                        functions.function(*callee).affinity.is_none()
-                            && functions.function(maker).affinity.is_none()
-                            && functions.moved_hazard(*callee, &mut hazards).is_none()
-                            && functions.moved_hazard(maker, &mut hazards).is_none()
-                    }
-                    _ => false,
-                };
+                let maker_moves = functions.maker_moves(&used.source, &mut hazards);
                 calls.insert(
                     file.summary.targets[used.target as usize].clone(),
                     ProjectCall::Affine {
