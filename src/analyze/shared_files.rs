@@ -37,6 +37,26 @@ use super::path_key::{
     ParamAccess, argument, imported_as, is_module_constant, parameter_access, path_key,
 };
 
+/// Whether the receiver of `callee` starts from a name bound in a function
+/// (`collection = DB.collection`, then `collection.find_one(...)`).
+fn through_local_alias(file: &FileContext, callee: Node) -> bool {
+    let mut object = callee.field(Field::Object);
+    while let Some(node) = object.filter(|n| n.kind_name() == "attribute") {
+        object = node.field(Field::Object);
+    }
+    object
+        .filter(|n| n.kind_name() == "identifier")
+        .is_some_and(|name| {
+            let text = &file.text[name.byte_range()];
+            match file.index.resolve_name(text, name.start_byte()) {
+                crate::semantic::Resolution::Binding(id) => {
+                    file.index.binding(id).scope != file.index.module_scope()
+                }
+                _ => false,
+            }
+        })
+}
+
 /// What other modules do to a file this one's coroutines read or write, as the settling
 /// found: their first reader and in-place writer, each named for a message
 /// ("`get_bank_data` in open_acc.py:20").
@@ -81,7 +101,7 @@ impl SharedFiles {
             let Some(name) = file
                 .index
                 .callable_name(callee, root, file.text)
-                .or_else(imported)
+                .or_else(|| through_local_alias(file, callee).then(imported).flatten())
             else {
                 continue;
             };
