@@ -275,8 +275,15 @@ fn member_chain(file: &FileContext, node: Node, members: usize) -> Option<String
                 return None;
             };
             let binding = file.index.binding(id);
-            if binding.scope != file.index.module_scope() || binding.kind != BindingKind::Assignment
-            {
+            // A module global, or a function's local alias bound once there (`collection =
+            // DB.collection`, then `collection.find_one(...)`): a name bound twice may hold
+            // either value at the call.
+            let module_global = binding.scope == file.index.module_scope();
+            let local_alias = matches!(
+                file.index.scope(binding.scope).kind,
+                ScopeKind::Function { .. }
+            ) && file.index.bindings_in_scope(binding.scope, name).len() == 1;
+            if !(module_global || local_alias) || binding.kind != BindingKind::Assignment {
                 return None;
             }
             let value = node_at(file.parsed.tree.root_node(), binding.value.as_ref()?)?;

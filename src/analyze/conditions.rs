@@ -200,9 +200,20 @@ pub(super) fn is_non_blocking(
         .iter()
         .filter(|table| table.calls.contains(qualified))
         .any(|table| {
-            argument(file, arguments, table.position, table.keyword.as_deref())
-                .is_some_and(|value| is_one_of(file, value, &table.values))
+            match argument(file, arguments, table.position, table.keyword.as_deref()) {
+                Some(value) => is_one_of(file, value, &table.values),
+                // `psutil.cpu_percent()`: the default; unless `*args` / `**kwargs` may pass it.
+                None => table.when_absent && !has_splat(arguments),
+            }
         })
+}
+
+/// Whether the call unpacks `*args` or `**kwargs`, which may pass any argument.
+fn has_splat(arguments: Node) -> bool {
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .any(|child| matches!(child.kind_name(), "list_splat" | "dictionary_splat"))
 }
 
 /// The argument passed at `position` or as `keyword`, when the call shows it.
@@ -298,6 +309,22 @@ fn local_receiver_at(file: &FileContext, callee: Node, depth: usize) -> bool {
         // `driver.find_element(...).click()`: as local as `driver`.
         return fresh_or_local(file, object, depth);
     }
+    local_object(file, object, callee.start_byte(), depth)
+}
+
+/// Whether `object` (the receiver of a call at `at`) is the calling function's own: a name
+/// assigned in it from something fresh or local, or a member of such a name
+/// (`client.containers` of `client = docker.from_env()`). A name bound to another name or
+/// member is as local as that one (`c = shared_client` is not).
+fn local_object(file: &FileContext, object: Node, at: usize, depth: usize) -> bool {
+    if depth > MAX_MAKERS {
+        return false;
+    }
+    if object.kind_name() == "attribute" {
+        return object
+            .field(Field::Object)
+            .is_some_and(|inner| local_object(file, inner, at, depth + 1));
+    }
     if object.kind_name() != "identifier" {
         return false;
     }
@@ -306,7 +333,7 @@ fn local_receiver_at(file: &FileContext, callee: Node, depth: usize) -> bool {
         return false;
     };
     let binding = file.index.binding(id);
-    let function = file.index.scope_at(callee.start_byte());
+    let function = file.index.scope_at(at);
     if binding.kind != BindingKind::Assignment
         || binding.scope != function
         || !matches!(file.index.scope(function).kind, ScopeKind::Function { .. })
@@ -319,6 +346,9 @@ fn local_receiver_at(file: &FileContext, callee: Node, depth: usize) -> bool {
     let root = file.parsed.tree.root_node();
     match crate::semantic::node_at(root, value) {
         Some(value) if value.kind_name() == "call" => fresh_or_local(file, value, depth),
+        Some(value) if matches!(value.kind_name(), "identifier" | "attribute") => {
+            local_object(file, value, at, depth + 1)
+        }
         _ => true,
     }
 }
@@ -349,6 +379,9 @@ fn fresh_or_local(file: &FileContext, call: Node, depth: usize) -> bool {
             // `webdriver.chrome.webdriver.WebDriver()`: a module path; `self.x.m()`: not local.
             file.index.qualified_name(owner, file.text).is_some()
                 || (owner.kind_name() == "call" && local_receiver_at(file, made, depth + 1))
+                // `client.containers.get(...)` of a local `client`.
+                || (owner.kind_name() == "attribute"
+                    && local_object(file, owner, made.start_byte(), depth + 1))
         }
         _ => false,
     }

@@ -22,7 +22,7 @@ use super::returned::{affine_leaving_block, block_keeps_resource, returned_recei
 use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
 use super::speculation::speculation_for;
 use super::target::{call_target, project_coroutine};
-use super::unit_of_work::{AffineCall, affine_call};
+use super::unit_of_work::{AffineCall, affine_call, helper_unit};
 use super::{FileContext, Finding};
 use crate::codemod::{AsyncLibrary, Codemod, Registry, Site, Strategy, Template, moved_with_block};
 use crate::parse::{Field, FieldChild, KindName};
@@ -181,6 +181,9 @@ struct Reached<'r, 'p> {
     returned: Option<&'p str>,
     /// For a blocking project function: what moving it to a worker thread would do there.
     hazard: Option<&'p ThreadHazard>,
+    /// For a call on an object a project helper made and handed to a `for` / `with`
+    /// statement: the helper may run in a worker thread (`ProjectCall::Affine::maker_moves`).
+    maker_moves: bool,
 }
 
 /// Add the finding of every codemod that matches the call.
@@ -229,6 +232,7 @@ fn what_the_call_reaches<'r, 'p>(
     let mut pinned = None;
     let mut returned = None;
     let mut hazard = None;
+    let mut maker_moves = false;
     let (qualified, codemods) = match (&site.coroutine, site.project_call) {
         (Some(name), _) => (name.clone(), registry.coroutine_codemods()),
         (None, Some(ProjectCall::Coroutine)) => (written(), registry.coroutine_codemods()),
@@ -261,8 +265,10 @@ fn what_the_call_reaches<'r, 'p>(
                 qualified,
                 pinned: p,
                 member,
+                maker_moves: moves,
             }),
         ) => {
+            maker_moves = *moves;
             // `session = driver.session()` in the coroutine itself: the reason says so; in
             // the `with` block that makes it, the block moves whole.
             pinned = match (member, local_receiver(file, site.callee)) {
@@ -305,6 +311,7 @@ fn what_the_call_reaches<'r, 'p>(
         pinned,
         returned,
         hazard,
+        maker_moves,
     })
 }
 
@@ -549,7 +556,17 @@ fn make_finding(
         }
         _ => None,
     };
+    // An object a project helper made and returned or yielded to a `for` / `with` statement
+    // of the coroutine (`for conn in get_connection():`): that statement is the unit.
+    let helper = match (&codemod.strategy, facts.async_function, reached.pinned) {
+        (Some(Strategy::OffloadBlock), Some(function), Some(_)) => {
+            helper_unit(file, function, site.callee, reached.maker_moves)
+        }
+        _ => None,
+    };
+    let pinned = reached.pinned.filter(|_| helper.is_none());
     let (unit, unit_reason) = match affine {
+        _ if helper.is_some() => (helper, None),
         Some(AffineCall::Unit(unit)) => (Some(*unit), None),
         Some(AffineCall::Foreign) => (
             None,
@@ -558,8 +575,7 @@ fn make_finding(
         Some(AffineCall::Refused(reason)) => (None, Some(reason)),
         Some(AffineCall::Chain) | None => (None, None),
     };
-    let (fix, no_fix_reason) = match reached
-        .pinned
+    let (fix, no_fix_reason) = match pinned
         .map(str::to_owned)
         .or(per_call)
         .or(returned.map(str::to_owned))
@@ -580,6 +596,11 @@ fn make_finding(
             },
             unfixed => unfixed,
         },
+    };
+    // The statement could not move whole: the object's own reason stands.
+    let no_fix_reason = match (&fix, pinned, reached.pinned) {
+        (None, None, Some(object)) => Some(object.to_owned()),
+        _ => no_fix_reason,
     };
     let (mut fix, mut no_fix_reason) = (fix, no_fix_reason);
     if codemod.moved_code.is_some() {

@@ -44,8 +44,31 @@ pub(super) fn returned_receiver(
         return None;
     };
     let (call, position) = bound_call(file, id)?;
-    let target = call_target(file, module, map, call.field(Field::Function)?)?;
-    Some(format!("{target}(){}.{method}", element_suffix(position)))
+    match call_target(file, module, map, call.field(Field::Function)?) {
+        Some(target) => Some(format!("{target}(){}.{method}", element_suffix(position))),
+        // `cur = conn.cursor()` of such a local: `db.get_connection().cursor().execute`.
+        None => {
+            let made = call
+                .field(Field::Function)
+                .filter(|f| f.kind_name() == "attribute")?;
+            let owner = made
+                .field(Field::Object)
+                .filter(|o| o.kind_name() == "identifier")?;
+            let derived = &file.text[made.field(Field::Attribute)?.byte_range()];
+            let owner_name = &file.text[owner.byte_range()];
+            let Resolution::Binding(owner_id) =
+                file.index.resolve_name(owner_name, owner.start_byte())
+            else {
+                return None;
+            };
+            let (owner_call, owner_position) = bound_call(file, owner_id)?;
+            let target = call_target(file, module, map, owner_call.field(Field::Function)?)?;
+            Some(format!(
+                "{target}(){}.{derived}().{method}",
+                element_suffix(owner_position)
+            ))
+        }
+    }
 }
 
 /// `[1]` for element 1 of a returned tuple, nothing for the whole value: how
@@ -55,7 +78,8 @@ fn element_suffix(position: Option<u32>) -> String {
 }
 
 /// The call whose result (or element of it) the assignment `id` binds: `conn = f()`, `with
-/// f() as conn:` (`None`: the whole result), `conn, cursor = f()` (`Some(1)` for `cursor`).
+/// f() as conn:`, `for conn in f():` (`None`: the whole result, or what it yields), `conn,
+/// cursor = f()` (`Some(1)` for `cursor`).
 fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Option<u32>)> {
     let binding = file.index.binding(id);
     if binding.kind != BindingKind::Assignment {
@@ -67,6 +91,17 @@ fn bound_call<'t>(file: &FileContext<'t>, id: BindingId) -> Option<(Node<'t>, Op
         return (value.kind_name() == "call").then_some((value, None));
     }
     let name = node_at(root, &binding.range)?;
+    // `for conn in get_connection():`: what the generator yields.
+    if let Some(loop_) = name.parent().filter(|p| p.kind_name() == "for_statement")
+        && loop_
+            .field(Field::Left)
+            .is_some_and(|l| l.id() == name.id())
+    {
+        let right = loop_
+            .field(Field::Right)
+            .filter(|r| r.kind_name() == "call")?;
+        return Some((right, None));
+    }
     let pattern = name.parent().filter(|p| {
         matches!(
             p.kind_name(),

@@ -37,6 +37,26 @@ use super::path_key::{
     ParamAccess, argument, imported_as, is_module_constant, parameter_access, path_key,
 };
 
+/// Whether the receiver of `callee` starts from a name bound in a function
+/// (`collection = DB.collection`, then `collection.find_one(...)`).
+fn through_local_alias(file: &FileContext, callee: Node) -> bool {
+    let mut object = callee.field(Field::Object);
+    while let Some(node) = object.filter(|n| n.kind_name() == "attribute") {
+        object = node.field(Field::Object);
+    }
+    object
+        .filter(|n| n.kind_name() == "identifier")
+        .is_some_and(|name| {
+            let text = &file.text[name.byte_range()];
+            match file.index.resolve_name(text, name.start_byte()) {
+                crate::semantic::Resolution::Binding(id) => {
+                    file.index.binding(id).scope != file.index.module_scope()
+                }
+                _ => false,
+            }
+        })
+}
+
 /// What other modules do to a file this one's coroutines read or write, as the settling
 /// found: their first reader and in-place writer, each named for a message
 /// ("`get_bank_data` in open_acc.py:20").
@@ -74,12 +94,17 @@ impl SharedFiles {
             let Some(callee) = call.field(Field::Function) else {
                 continue;
             };
-            let Some(name) = file.index.callable_name(callee, root, file.text) else {
+            // A collection imported from another module (`from db_config import users_col`, or
+            // a local alias of one, `collection = DB.collection`): its method as the settling
+            // named it (`pymongo.MongoClient.*.*().find_one`).
+            let imported = || super::shared_collections::imported_collection_call(file, callee);
+            let Some(name) = file
+                .index
+                .callable_name(callee, root, file.text)
+                .or_else(|| through_local_alias(file, callee).then(imported).flatten())
+            else {
                 continue;
             };
-            // A collection imported from another module (`from db_config import users_col`):
-            // its method as the settling named it (`pymongo.MongoClient.*.*().find_one`).
-            let imported = || super::shared_collections::imported_collection_call(file, callee);
             let collection = |name: &str| {
                 super::shared_collections::collection_accesses(
                     file,

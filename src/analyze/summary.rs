@@ -104,8 +104,12 @@ pub fn summarize(
             }
         }
     }
-    // What synchronous functions return that holds a thread-affine object.
-    for &statement in &file.nodes.returns {
+    // What synchronous functions return that holds a thread-affine object; and what a
+    // generator yields, which `for conn in get_connection():` and, under
+    // `@contextmanager`, `with get_conn() as conn:` bind (the `yield` keyword is a node of
+    // kind `yield` too: only the expression counts).
+    let yields = file.nodes.yields.iter().filter(|node| node.is_named());
+    for &statement in file.nodes.returns.iter().chain(yields) {
         let Some(scope) = index.function_at(statement.start_byte()) else {
             continue;
         };

@@ -49,6 +49,9 @@ pub(super) struct UnitOfWork<'t> {
     judged: Vec<Judged>,
     /// The object and what is derived from it: none may be read after the unit.
     kept: Vec<String>,
+    /// A `return` ending the statement's body returns the helper's result (a helper's `with`
+    /// block, or its `for` loop ending the coroutine).
+    returns_last: bool,
 }
 
 impl UnitOfWork<'_> {
@@ -63,7 +66,7 @@ impl UnitOfWork<'_> {
             (self.first, self.last),
             &self.name,
             &self.judged,
-            &self.kept,
+            (&self.kept, self.returns_last),
         )
     }
 }
@@ -393,6 +396,7 @@ fn unit_for<'t>(
             })
             .collect(),
         kept,
+        returns_last: false,
     }))
 }
 
@@ -546,6 +550,185 @@ fn walk<'t>(statements: &[Node<'t>], mut visit: impl FnMut(Node<'t>)) {
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
     }
+}
+
+/// The `for conn in get_connection(...):` or `with get_conn() as conn:` statement of the
+/// coroutine `function` whose target the receiver of `callee` is, or was derived from in it
+/// (`cur = conn.cursor()`), when the project pinned that receiver as a thread-affine object
+/// the helper called there made and returned or yielded: the whole statement, the helper's
+/// call included, moves to one worker thread as a unit of work, so the object is made, used
+/// and closed there (a generator's code after its `yield`, the commit and the close, runs when
+/// the loop asks for the next item: in that thread too).
+pub(super) fn helper_unit<'t>(
+    file: &FileContext<'t>,
+    function: ScopeId,
+    callee: Node<'t>,
+    maker_moves: bool,
+) -> Option<UnitOfWork<'t>> {
+    let object = callee
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")?;
+    let (statement, target) = helper_statement(file, function, object, 0)?;
+    let inside = statement.byte_range();
+    if !(inside.start <= callee.start_byte() && callee.end_byte() <= inside.end) {
+        return None;
+    }
+    let kept = derived_in(file, function, statement, target);
+    // The helper's call (`get_connection(commit=True)`): judged when the project found
+    // nothing it (or what it calls) must not do in a worker thread: `maker_moves`.
+    let made = match statement.kind_name() {
+        "for_statement" => statement.field(Field::Right),
+        _ => statement
+            .named_child(0)
+            .and_then(|clause| clause.named_child(0))
+            .and_then(|item| item.named_child(0))
+            .and_then(|pattern| pattern.named_child(0)),
+    }
+    .filter(|call| call.kind_name() == "call");
+    let judged = made.filter(|_| maker_moves).map(|call| Judged {
+        range: call.byte_range(),
+        whole: false,
+    });
+    // A `with` block's body runs once; a `for` loop's last `return` is the coroutine's only
+    // when nothing follows the loop (no iteration falls through to `None` either way).
+    let returns_last = match statement.kind_name() {
+        "for_statement" => {
+            !has_else(statement)
+                && statement.next_named_sibling().is_none()
+                && statement.parent().is_some_and(|block| {
+                    block.parent().is_some_and(|def| {
+                        def.kind_name() == "function_definition"
+                            && def.field(Field::Body).is_some_and(|b| b.id() == block.id())
+                    })
+                })
+        }
+        _ => true,
+    };
+    Some(UnitOfWork {
+        name: HELPER.to_owned(),
+        first: statement,
+        last: statement,
+        judged: judged.into_iter().collect(),
+        kept,
+        returns_last,
+    })
+}
+
+/// The statement binding `name` (a `for` loop's target or a `with` item's, its iterable or
+/// resource a call), followed back through derived locals (`cur = conn.cursor()`).
+fn helper_statement<'t>(
+    file: &FileContext<'t>,
+    function: ScopeId,
+    name: Node<'t>,
+    depth: usize,
+) -> Option<(Node<'t>, String)> {
+    if depth > MAX_STEPS {
+        return None;
+    }
+    let text = file.text;
+    let written = &text[name.byte_range()];
+    let Resolution::Binding(id) = file.index.resolve_name(written, name.start_byte()) else {
+        return None;
+    };
+    let binding = file.index.binding(id);
+    if binding.scope != function || binding.kind != BindingKind::Assignment {
+        return None;
+    }
+    // A name bound twice in the coroutine may hold either object at the call.
+    if file.index.bindings_in_scope(function, written).len() != 1 {
+        return None;
+    }
+    let root = file.parsed.tree.root_node();
+    let bound = node_at(root, &binding.range)?;
+    if let Some(loop_) = bound.parent().filter(|p| p.kind_name() == "for_statement")
+        && loop_
+            .field(Field::Left)
+            .is_some_and(|l| l.id() == bound.id())
+    {
+        loop_
+            .field(Field::Right)
+            .filter(|r| r.kind_name() == "call")?;
+        return Some((loop_, written.to_owned()));
+    }
+    let mut up = bound.parent();
+    if up.is_some_and(|p| p.kind_name() == "as_pattern_target") {
+        up = up.and_then(|p| p.parent());
+    }
+    if let Some(pattern) = up.filter(|p| p.kind_name() == "as_pattern") {
+        pattern.named_child(0).filter(|v| v.kind_name() == "call")?;
+        let item = pattern.parent().filter(|i| i.kind_name() == "with_item")?;
+        let clause = item.parent().filter(|c| c.kind_name() == "with_clause")?;
+        // One resource: a second one would move with it unasked.
+        if clause.named_child_count() != 1 {
+            return None;
+        }
+        let with = clause
+            .parent()
+            .filter(|w| w.kind_name() == "with_statement")?;
+        // `async with` is awaited: not a unit a thread can run.
+        if text[with.byte_range()].starts_with("async") {
+            return None;
+        }
+        return Some((with, written.to_owned()));
+    }
+    // `cur = conn.cursor()`: derived from `conn`, inside the statement that binds it.
+    let value = node_at(root, binding.value.as_ref()?).filter(|v| v.kind_name() == "call")?;
+    let owner = value
+        .field(Field::Function)
+        .filter(|f| f.kind_name() == "attribute")?
+        .field(Field::Object)
+        .filter(|o| o.kind_name() == "identifier")?;
+    let (statement, target) = helper_statement(file, function, owner, depth + 1)?;
+    let inside = statement.byte_range();
+    (inside.start <= value.start_byte() && value.end_byte() <= inside.end)
+        .then_some((statement, target))
+}
+
+/// `target` and the names the statement binds to method calls on it, or on those
+/// (`cur = conn.cursor()`): none may be read after the statement.
+fn derived_in(
+    file: &FileContext,
+    function: ScopeId,
+    statement: Node,
+    target: String,
+) -> Vec<String> {
+    let root = file.parsed.tree.root_node();
+    let inside = statement.byte_range();
+    let mut kept = vec![target];
+    loop {
+        let before = kept.len();
+        for (_, binding) in file.index.bindings_of(function) {
+            if kept.contains(&binding.name)
+                || binding.range.start < inside.start
+                || binding.range.end > inside.end
+            {
+                continue;
+            }
+            let derived = binding
+                .value
+                .as_ref()
+                .and_then(|v| node_at(root, v))
+                .filter(|v| v.kind_name() == "call")
+                .and_then(|v| v.field(Field::Function))
+                .filter(|f| f.kind_name() == "attribute")
+                .and_then(|f| f.field(Field::Object))
+                .is_some_and(|o| kept.iter().any(|k| *k == file.text[o.byte_range()]));
+            if derived {
+                kept.push(binding.name.clone());
+            }
+        }
+        if kept.len() == before {
+            return kept;
+        }
+    }
+}
+
+/// Whether the loop has an `else:` clause.
+fn has_else(statement: Node) -> bool {
+    let mut cursor = statement.walk();
+    statement
+        .named_children(&mut cursor)
+        .any(|child| child.kind_name() == "else_clause")
 }
 
 #[cfg(test)]

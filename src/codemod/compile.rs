@@ -398,9 +398,11 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
             (_, Some(level @ (Applicability::Unsafe | Applicability::DisplayOnly))) => {
                 (level, false)
             }
+            // The fix as it is; only the finding's message differs.
+            (_, Some(level @ Applicability::Safe)) if exception.message.is_some() => (level, false),
             _ => {
                 return Err(format!(
-                    "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\", \"display-only\" or \"none\"",
+                    "`[[fix.exceptions]] applicability = {:?}`: expected \"unsafe\", \"display-only\" or \"none\" (\"safe\" only with a `message`)",
                     exception.applicability
                 ));
             }

@@ -26,6 +26,8 @@ pub struct NonBlocking {
     pub position: Option<usize>,
     pub keyword: Option<String>,
     pub values: Vec<ArgumentValue>,
+    /// Also non-blocking when the call does not pass the argument.
+    pub when_absent: bool,
 }
 
 /// Validate the tables against the codemod's matched calls.
@@ -71,6 +73,7 @@ pub fn compile_non_blocking(
                 position: table.position,
                 keyword: table.keyword.clone(),
                 values,
+                when_absent: table.when_absent,
             })
         })
         .collect()
@@ -99,6 +102,7 @@ mod tests {
             position: Some(1),
             keyword: keyword.map(str::to_owned),
             values: values.iter().map(|v| (*v).to_owned()).collect(),
+            when_absent: false,
         }
     }
 

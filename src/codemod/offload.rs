@@ -480,6 +480,10 @@ pub(crate) struct MovedStatement<'a> {
     pub judged: &'a [Judged],
     /// Names that must not be read after the moved code (a connection it closes).
     pub kept: &'a [String],
+    /// A `return` ending the moved statement's body returns from the coroutine with the
+    /// helper's result (a `with` block's body runs once; a `for` loop ending the coroutine
+    /// falls through to `None` either way).
+    pub returns_last: bool,
 }
 
 /// The statements a fix moves into one nested function: one (a `with` block, an `if`), or a
@@ -553,10 +557,12 @@ fn plan_block<'t>(
     };
     // `with open(p) as f: return json.load(f)`: the function returns it (an `if` returns
     // only on one path).
-    let last_return = body.filter(|_| unit.is_none()).and_then(|b| {
-        let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
-        (last.kind_name() == "return_statement").then_some(last)
-    });
+    let last_return = body
+        .filter(|_| unit.is_none_or(|u| u.returns_last))
+        .and_then(|b| {
+            let last = b.named_child(u32::try_from(b.named_child_count().checked_sub(1)?).ok()?)?;
+            (last.kind_name() == "return_statement").then_some(last)
+        });
     if let Some(reason) = moved
         .statements()
         .into_iter()

@@ -88,6 +88,7 @@ pub fn offload_check_then_act(
         name,
         judged,
         kept: &[],
+        returns_last: false,
     };
     offload_statement(
         site,
@@ -141,20 +142,26 @@ pub fn makedirs_exist_ok(site: &Site, statement: Node, makedirs: Node) -> Result
 /// named `name` (or the first free `name_2`, ...) run in one worker thread, so the object is
 /// made, used and closed there. `judged`: the code the caller judged safe there (the call
 /// making the object); `kept`: the names that must not be read after `last` (the object and
-/// what is derived from it).
+/// what is derived from it); `returns_last`: a `return` ending the one moved statement's body
+/// returns the helper's result from the coroutine.
 pub fn offload_unit_of_work(
     site: &Site,
     applicability: Applicability,
     (first, last): (Node, Node),
     name: &str,
     judged: &[Judged],
-    kept: &[String],
+    (kept, returns_last): (&[String], bool),
 ) -> Result<Proposal, String> {
     let function = site
         .index
         .async_function_at(first.start_byte())
         .ok_or("the statement is not in a coroutine")?;
-    let unit = MovedStatement { name, judged, kept };
+    let unit = MovedStatement {
+        name,
+        judged,
+        kept,
+        returns_last,
+    };
     offload_statement(
         site,
         applicability,

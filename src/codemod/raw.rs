@@ -260,7 +260,8 @@ pub struct RawFixException {
     pub calls: Vec<String>,
     #[serde(default)]
     pub methods: Vec<RawMethods>,
-    /// `unsafe`, `display-only`, or `none` (no fix: the reason is shown instead).
+    /// `unsafe`, `display-only`, or `none` (no fix: the reason is shown instead); `safe` with a
+    /// `message`: the fix as it is, only the finding's message differs.
     pub applicability: String,
     /// The behaviour difference, shown with the fix (with `none`: why there is none).
     pub reason: String,
@@ -537,6 +538,10 @@ pub struct RawNonBlocking {
     /// (`0`: equal to `0.0` too) or a qualified name (`os.WNOHANG`, also found as one flag of
     /// `a | b`).
     pub values: Vec<String>,
+    /// The call also returns at once when the argument is not passed (and no `*args` /
+    /// `**kwargs` may pass it): `psutil.cpu_percent()`, whose `interval` defaults to `None`.
+    #[serde(default, rename = "when-absent")]
+    pub when_absent: bool,
 }
 
 /// The raw `[[moved-code.path-races]]` table.

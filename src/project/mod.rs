@@ -81,6 +81,8 @@ pub enum ProjectCall {
         /// one the coroutine makes itself, this reason instead, and none in the `with` block
         /// that makes it (which moves whole).
         member: Option<String>,
+        /// Its helper may run in a worker thread (`Functions::maker_moves`).
+        maker_moves: bool,
     },
     /// Not a call: a file the file's coroutines read or write through a shared name, which
     /// another module reads or writes too (keyed [`SHARED_FILE_PREFIX`] and the file's key):
@@ -371,8 +373,8 @@ fn imported_use<'a>(
             (global((f, g)), kind)
         }
         None => match functions.returned_receiver(object, &objects.returned) {
-            Some((callee, returned)) => {
-                let kind = returned::returned_kind(&returned).to_owned();
+            Some((callee, returned, derived)) => {
+                let kind = returned::derived_kind(&returned, derived);
                 (UseSource::Returned { callee, returned }, kind)
             }
             None => {
@@ -651,10 +653,12 @@ pub fn settle(
                         Some(functions.returned_use_reason(*callee, returned))
                     }
                 };
+                let maker_moves = functions.maker_moves(&used.source, &mut hazards);
                 calls.insert(
                     file.summary.targets[used.target as usize].clone(),
                     ProjectCall::Affine {
                         qualified: used.qualified.clone(),
+                        maker_moves,
                         pinned,
                         member: match used.source {
                             UseSource::Member {

@@ -105,7 +105,16 @@ impl<'a> Functions<'a> {
         &self,
         object: &str,
         returned: &[Vec<Returned<'a>>],
-    ) -> Option<(usize, Returned<'a>)> {
+    ) -> Option<(usize, Returned<'a>, Option<String>)> {
+        // `db.get_connection().cursor()`: what `cursor()` of the returned object makes.
+        if let Some((base, derived)) = object
+            .strip_suffix("()")
+            .and_then(|rest| rest.split_once("()."))
+            .filter(|(_, derived)| names_one_member(derived))
+        {
+            let (callee, found, _) = self.returned_receiver(&format!("{base}()"), returned)?;
+            return Some((callee, found, Some(derived.to_owned())));
+        }
         let (function, position) = match object.strip_suffix(']') {
             Some(rest) => {
                 let (function, index) = rest.rsplit_once('[')?;
@@ -118,7 +127,7 @@ impl<'a> Functions<'a> {
             .iter()
             .find(|r| r.position == position)
             .copied()?;
-        Some((callee, found))
+        Some((callee, found, None))
     }
 
     /// `docker_setup/cogs/sksetup.py:14`: where a returned object was made.
@@ -158,13 +167,35 @@ impl<'a> Functions<'a> {
         ))
     }
 
+    /// Whether the helper that handed the coroutine a returned object (and the function
+    /// that made it) may run in a worker thread: neither uses a thread-affine object it did
+    /// not make, nor does anything there it must not (`moved_hazard`), so the coroutine's
+    /// `for` / `with` statement calling it moves whole (`for conn in get_connection(): ...`).
+    pub(super) fn maker_moves(
+        &self,
+        source: &super::UseSource,
+        hazards: &mut HashMap<usize, Option<super::ThreadHazard>>,
+    ) -> bool {
+        let super::UseSource::Returned { callee, returned } = source else {
+            return false;
+        };
+        [*callee, returned.maker].into_iter().all(|id| {
+            self.function(id).affinity.is_none() && self.moved_hazard(id, hazards).is_none()
+        })
+    }
+
     /// Why a coroutine's call on an object a project function returned to it stays on the
     /// event loop's thread.
     pub(super) fn returned_use_reason(&self, callee: usize, returned: &Returned) -> String {
         let (_, label, why, remedy, _) = parts(returned.made);
+        // A generator's (`for conn in get_connection():`, a `@contextmanager`'s `with`).
+        let verb = match self.function(callee).is_generator {
+            true => "yields",
+            false => "returns",
+        };
         let callee = &self.function(callee).qualname;
         format!(
-            "the {label} `{callee}` returns (made at {}) belongs to the event loop's thread, \
+            "the {label} `{callee}` {verb} (made at {}) belongs to the event loop's thread, \
              where the coroutine called `{callee}`, so the call is not moved to a worker \
              thread: {why}. Instead: {remedy}",
             self.made_location(returned),
@@ -175,6 +206,21 @@ impl<'a> Functions<'a> {
 /// The object kind of a returned object (`sqlite3.connect().cursor`).
 pub(super) fn returned_kind<'a>(returned: &Returned<'a>) -> &'a str {
     parts(returned.made).0
+}
+
+/// The kind of what a coroutine's call is on: the returned object, or what its method
+/// `derived` made (`cur = conn.cursor()`: `sqlite3.connect().cursor`).
+pub(super) fn derived_kind(returned: &Returned, derived: Option<String>) -> String {
+    let made = returned_kind(returned);
+    match derived {
+        Some(method) => format!("{made}().{method}"),
+        None => made.to_owned(),
+    }
+}
+
+/// Whether `text` is one member name (`cursor`), no chain.
+fn names_one_member(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
