@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 6;
 
 /// One check then act on one fixed path, in one function.
 #[derive(Debug, Clone)]
-pub(super) struct PathRace {
+pub struct PathRace {
     /// The check's call and the act's call.
     pub check: Range<usize>,
     pub act: Range<usize>,
@@ -45,8 +45,13 @@ struct PathCall<'t> {
     shown: String,
 }
 
-/// The check-then-acts of `file` on fixed paths, in the order of their acts.
-pub(super) fn path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace> {
+/// The check-then-acts of `file` on fixed paths, in the order of their acts: found once per
+/// file (every moved call and block asks).
+pub(super) fn path_races<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f [PathRace] {
+    file.path_races.get_or_init(|| find_path_races(file, moved))
+}
+
+fn find_path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace> {
     let races = &moved.path_races;
     if races.calls.is_empty() {
         return Vec::new();
@@ -384,8 +389,8 @@ mod tests {
             .unwrap();
         with_context("app.py", source, None, |file| {
             path_races(file, moved)
-                .into_iter()
-                .map(|r| r.what)
+                .iter()
+                .map(|r| r.what.clone())
                 .collect()
         })
     }
