@@ -431,6 +431,25 @@ mod tests {
     }
 
     #[test]
+    fn the_races_are_found_once_per_file_whatever_asks() {
+        // Every moved call and block asks for the file's races: asking again must not walk
+        // the file again (a nested blocking call per coroutine made that quadratic).
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        let source = "import os\nLOCK = 'l'\n\ndef take():\n    if not os.path.exists(LOCK):\n        os.mkdir(LOCK)\n";
+        with_context("app.py", source, None, |file| {
+            assert!(file.path_races.get().is_none());
+            let first = path_races(file, moved);
+            assert_eq!(first.len(), 1);
+            assert!(std::ptr::eq(first, path_races(file, moved)));
+        });
+    }
+
+    #[test]
     fn a_check_and_act_already_split_by_an_await_is_the_programs_own() {
         let registry = Registry::bundled().unwrap();
         let moved = registry
