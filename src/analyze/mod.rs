@@ -100,6 +100,8 @@ pub struct FileContext<'a> {
     pub line_limit: std::cell::OnceCell<usize>,
     /// The script's entry points and the coroutines that run alone, found once.
     pub single_task: std::cell::OnceCell<entry::SingleTask>,
+    /// The file's check-then-acts on fixed paths (`path_race.rs`), found once.
+    pub path_races: std::cell::OnceCell<Vec<path_race::PathRace>>,
     /// What the strategies work out once for all the file's findings.
     pub strategy_memo: crate::codemod::StrategyMemo,
 }

@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 6;
 
 /// One check then act on one fixed path, in one function.
 #[derive(Debug, Clone)]
-pub(super) struct PathRace {
+pub struct PathRace {
     /// The check's call and the act's call.
     pub check: Range<usize>,
     pub act: Range<usize>,
@@ -45,8 +45,13 @@ struct PathCall<'t> {
     shown: String,
 }
 
-/// The check-then-acts of `file` on fixed paths, in the order of their acts.
-pub(super) fn path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace> {
+/// The check-then-acts of `file` on fixed paths, in the order of their acts: found once per
+/// file (every moved call and block asks).
+pub(super) fn path_races<'f>(file: &'f FileContext, moved: &MovedCode) -> &'f [PathRace] {
+    file.path_races.get_or_init(|| find_path_races(file, moved))
+}
+
+fn find_path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace> {
     let races = &moved.path_races;
     if races.calls.is_empty() {
         return Vec::new();
@@ -384,8 +389,8 @@ mod tests {
             .unwrap();
         with_context("app.py", source, None, |file| {
             path_races(file, moved)
-                .into_iter()
-                .map(|r| r.what)
+                .iter()
+                .map(|r| r.what.clone())
                 .collect()
         })
     }
@@ -423,6 +428,25 @@ mod tests {
     fn an_act_before_its_check_or_on_another_path_is_no_race() {
         let source = "import os\nA = 'a'\nB = 'b'\n\ndef f():\n    os.mkdir(A)\n    if os.path.exists(A):\n        pass\n    if not os.path.exists(B):\n        os.mkdir(A + '/x')\n";
         assert_eq!(races(source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_races_are_found_once_per_file_whatever_asks() {
+        // Every moved call and block asks for the file's races: asking again must not walk
+        // the file again (a nested blocking call per coroutine made that quadratic).
+        let registry = Registry::bundled().unwrap();
+        let moved = registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+            .unwrap();
+        let source = "import os\nLOCK = 'l'\n\ndef take():\n    if not os.path.exists(LOCK):\n        os.mkdir(LOCK)\n";
+        with_context("app.py", source, None, |file| {
+            assert!(file.path_races.get().is_none());
+            let first = path_races(file, moved);
+            assert_eq!(first.len(), 1);
+            assert!(std::ptr::eq(first, path_races(file, moved)));
+        });
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub(super) fn record_hazards(
     let root = file.parsed.tree.root_node();
     for race in super::path_race::path_races(file, moved) {
         if let Some(act) = root.descendant_for_byte_range(race.act.start, race.act.end) {
-            record(act, HazardKind::SharedFile, race.what);
+            record(act, HazardKind::SharedFile, race.what.clone());
         }
     }
     let shared = shared_files(file, moved);
@@ -278,9 +278,9 @@ pub(super) fn moved_block_hazard(
         .hazard_in(file, |a| inside(a.range.clone()))
         .map(|what| (HazardKind::SharedFile, what));
     let path_race = super::path_race::path_races(file, moved)
-        .into_iter()
+        .iter()
         .find(|race| inside(race.check.clone()) && inside(race.act.clone()))
-        .map(|race| (HazardKind::SharedFile, race.what));
+        .map(|race| (HazardKind::SharedFile, race.what.clone()));
     file.nodes
         .calls
         .iter()
@@ -318,9 +318,9 @@ pub(super) fn moved_call_file_hazard(
         .or_else(|| {
             // The check or the act of a check-then-act on a path, hopped alone.
             super::path_race::path_races(file, moved)
-                .into_iter()
+                .iter()
                 .filter(|race| race.check == range || race.act == range)
-                .find_map(|race| race.split)
+                .find_map(|race| race.split.clone())
         })
 }
 

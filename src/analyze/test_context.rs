@@ -32,6 +32,7 @@ pub(super) fn with_context<T>(
         await_hazards: Default::default(),
         line_limit: Default::default(),
         single_task: Default::default(),
+        path_races: Default::default(),
         strategy_memo: Default::default(),
     };
     work(&file)

@@ -136,6 +136,7 @@ pub(super) fn find_in_project(
         await_hazards: Default::default(),
         line_limit: Default::default(),
         single_task: Default::default(),
+        path_races: Default::default(),
         strategy_memo: Default::default(),
     };
     panic_if_asked(path);

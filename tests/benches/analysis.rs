@@ -105,6 +105,7 @@ fn benches(c: &mut Criterion) {
             await_hazards: Default::default(),
             line_limit: Default::default(),
             single_task: Default::default(),
+            path_races: Default::default(),
             strategy_memo: Default::default(),
         };
         group.bench_function("match", |b| {
