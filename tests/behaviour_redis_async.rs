@@ -226,7 +226,9 @@ fn a_client_used_only_by_coroutines_migrates_to_redis_asyncio() {
         before.max_lag
     );
     assert!(
-        after.max_lag < 50.0,
+        // Under 50 ms on a quiet machine; a loaded one (other tests, other builds) adds
+        // scheduling noise, so the bound is looser and relative to the original's freeze.
+        after.max_lag < 100.0 && after.max_lag * 3.0 < before.max_lag,
         "the migrated client keeps the loop running: {:.1} ms",
         after.max_lag
     );

@@ -187,7 +187,9 @@ fn sqlite_units_of_work_move_whole_and_free_the_loop() {
     let after = run(&python, dir.path());
     assert_eq!(after.stdout, EXPECTED, "same results after the fix");
     assert!(
-        after.max_lag < 50.0,
+        // Under 50 ms on a quiet machine; a loaded one (other tests, other builds) adds
+        // scheduling noise, so the bound is looser and relative to the original's freeze.
+        after.max_lag < 100.0 && after.max_lag * 3.0 < before.max_lag,
         "the loop stays free while the slow query runs in a thread: {} ms",
         after.max_lag
     );
