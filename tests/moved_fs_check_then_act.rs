@@ -223,30 +223,24 @@ asyncio.run(main())
 "#;
 
 #[test]
-fn hopping_the_check_or_the_act_alone_splits_them_and_is_unsafe() {
+fn the_check_and_the_act_in_one_worker_thread_still_race_and_are_unsafe() {
     let dir = project(&[("main.py", LOCK_APP.as_bytes())]);
     assert_eq!(errors(dir.path()), 0);
-    let check = unfreeze_in(
-        dir.path(),
-        &["check", "--isolated", "--format", "json", "."],
-    );
-    let all: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    // Session 18: the check and the act move in one hop (the per-call hops would split
+    // them), which is still a race between two worker threads: unsafe, stated.
+    let notes = unfreeze_in(dir.path(), &["fix", "--isolated", "--unsafe-fixes", "."]).stderr;
     for row in [9, 10] {
-        let finding = all
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["location"]["row"] == row)
-            .unwrap_or_else(|| panic!("no finding at line {row}: {all:#}"));
-        let fix = &finding["fix"];
-        assert_eq!(fix["applicability"], "unsafe", "{fix:#}");
-        let caveat = fix["caveat"].as_str().unwrap();
+        let note = notes
+            .lines()
+            .find(|l| l.starts_with(&format!("note: main.py:{row}:")))
+            .unwrap_or_else(|| panic!("no note at line {row}: {notes}"));
         assert!(
-            caveat.contains(
-                "splits a check-then-act on one fixed path: `os.path.exists(...)` (line 9) \
-                 checks `LOCK` and `os.mkdir(...)` (line 10) makes it"
-            ) && caveat.contains("(FileExistsError)"),
-            "{caveat}"
+            note.contains(
+                "unsafe fix in the diff: checks the path `LOCK` (`os.path.exists(...)`, line 9) \
+                 and then makes it (`os.mkdir(...)`, line 10), a check-then-act on one fixed \
+                 path: two calls at once in worker threads can both pass the check"
+            ) && note.contains("(FileExistsError)"),
+            "{note}"
         );
     }
     unfreeze_in(dir.path(), &["fix", "--isolated", "--write", "."]);
@@ -261,8 +255,60 @@ fn hopping_the_check_or_the_act_alone_splits_them_and_is_unsafe() {
     );
     let moved = fs::read_to_string(dir.path().join("main.py")).unwrap();
     assert!(
-        moved.contains("await asyncio.to_thread(os.mkdir, LOCK)"),
+        moved.contains("await asyncio.to_thread(_mkdir_unless_exists)"),
         "{moved}"
     );
     assert!(errors(dir.path()) > 0, "no claim raised FileExistsError");
+}
+
+/// Reviewer N's crash (session 18, an aiogram bot): a directory per chat, made unless it
+/// exists, from a handler's parameter. Two messages of one chat handled at once pass one
+/// path; moved to worker threads as one hop, both pass the check and the second `mkdir`
+/// raises. The path from a parameter is not each call's own.
+const CHAT_DIR_APP: &str = r#"import asyncio
+import os
+import shutil
+
+BASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chats")
+
+
+async def on_photo(chat_id):
+    barcode_path = os.path.join(BASE, str(chat_id))
+    if not os.path.exists(barcode_path):
+        os.mkdir(barcode_path)
+    return True
+
+
+async def main():
+    errors = 0
+    for _ in range(50):
+        shutil.rmtree(BASE, ignore_errors=True)
+        os.makedirs(BASE)
+        results = await asyncio.gather(*(on_photo(7) for _ in range(4)), return_exceptions=True)
+        errors += sum(1 for r in results if isinstance(r, FileExistsError))
+        assert all(r is True or isinstance(r, FileExistsError) for r in results), results
+    print(f"errors={errors} links=200")
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_directory_per_chat_from_a_parameter_gets_no_safe_hop_and_never_raises() {
+    let dir = project(&[("main.py", CHAT_DIR_APP.as_bytes())]);
+    assert_eq!(errors(dir.path()), 0);
+    unfreeze_in(dir.path(), &["fix", "--isolated", "--write", "."]);
+    let kept = fs::read_to_string(dir.path().join("main.py")).unwrap();
+    assert!(
+        kept.contains("    if not os.path.exists(barcode_path):\n        os.mkdir(barcode_path)\n"),
+        "{kept}"
+    );
+    assert_eq!(errors(dir.path()), 0, "{kept}");
+    // The unsafe fix moves both into one worker thread and says two of them race.
+    let notes = unfreeze_in(dir.path(), &["fix", "--isolated", "--unsafe-fixes", "."]).stderr;
+    assert!(
+        notes.contains("checks the path `barcode_path`")
+            && notes.contains("two calls at once in worker threads can both pass the check"),
+        "{notes}"
+    );
 }

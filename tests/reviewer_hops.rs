@@ -143,18 +143,31 @@ async def clear(p):
 #[test]
 fn a_check_and_its_act_move_together_and_makedirs_takes_exist_ok_only_as_unsafe() {
     let dir = project(&[("main.py", CHECKS.as_bytes())]);
-    // `check` says what `fix` does: every finding fixable, safely.
+    // Session 18: the paths are the callers' (`p`, `d`): two calls at once may pass one path,
+    // and in two worker threads both pass the check and the second act fails. The one hop is
+    // an unsafe fix that says so; the safe run leaves the coroutines as they are.
     let report = run(dir.path(), &["check"]);
+    assert!(!report.contains("= fix:"), "{report}");
+    let notes = unfreeze(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--isolated", "--no-cache", "."],
+    )
+    .output()
+    .stderr;
     assert!(
-        report.contains(
-            "= fix: Run the check and what it guards in one worker thread: `await asyncio.to_thread(...)`"
-        ),
-        "{report}"
+        notes.contains(
+            "main.py:7:8: ASYNC240 unsafe fix in the diff: checks the path `p` \
+             (`os.path.exists(...)`, line 7) and then removes it (`os.remove(...)`, line 8)"
+        ) && notes.contains("two calls at once in worker threads"),
+        "{notes}"
     );
-    assert!(!report.contains("unsafe fix"), "{report}");
-
     let safe = fix_write(dir.path(), &[]);
-    let expected_safe = r#"async def remove_stale(p):
+    assert!(safe.ends_with(CHECKS), "{safe}");
+    assert_converged(dir.path(), &[]);
+
+    let dir = project(&[("main.py", CHECKS.as_bytes())]);
+    let unsafe_fixed = fix_write(dir.path(), &["--unsafe-fixes"]);
+    let expected_unsafe = r#"async def remove_stale(p):
     def _remove_if_exists():
         if os.path.exists(p):
             os.remove(p)
@@ -162,10 +175,7 @@ fn a_check_and_its_act_move_together_and_makedirs_takes_exist_ok_only_as_unsafe(
 
 
 async def ensure_dir(d):
-    def _makedirs_unless_exists():
-        if not os.path.exists(d):
-            os.makedirs(d)
-    await asyncio.to_thread(_makedirs_unless_exists)
+    await asyncio.to_thread(os.makedirs, d, exist_ok=True)
 
 
 async def clear(p):
@@ -176,8 +186,7 @@ async def clear(p):
             os.remove(p)
     await asyncio.to_thread(_rmtree_or_remove)
 "#;
-    assert!(safe.ends_with(expected_safe), "{safe}");
-    assert_converged(dir.path(), &[]);
+    assert!(unsafe_fixed.ends_with(expected_unsafe), "{unsafe_fixed}");
 
     // With `--unsafe-fixes`, the directory is made with `exist_ok=True`, and the difference
     // is stated.
@@ -211,13 +220,16 @@ async def clear(p):
 fn code_that_would_make_the_merged_hop_less_safe_keeps_its_own_hops() {
     // `notify` is unknown code: moved into the thread with the check, it would make the one
     // hop unsafe; the fix keeps two hops instead, each as safe as before.
+    // The path is made per call (a uuid name): no other call checks or removes it.
     let program = r#"import asyncio
 import os
+import uuid
 
 from hooks import notify
 
 
-async def remove_stale(p):
+async def remove_stale():
+    p = f"/tmp/{uuid.uuid4()}.txt"
     if os.path.exists(p):
         os.remove(p)
         notify(p)
@@ -376,12 +388,18 @@ fn the_rewritten_program_gives_the_same_results_with_each_check_and_act_in_one_w
             // The safe fix makes the very same calls.
             assert_eq!(calls_after, calls_before, "{fixed}");
         }
-        // Each operation's calls, check and act, ran in one worker thread: one hop.
-        assert_eq!(
-            places_after,
-            vec!["one worker"; 8],
-            "{extra:?}\n{after:#?}\n{fixed}"
-        );
+        // Each operation's calls, check and act, ran in one worker thread: one hop. Session
+        // 18: the check-then-acts on the callers' paths are unsafe fixes (two calls at once
+        // in worker threads race), so the safe run leaves them on the loop.
+        let expected = if extra.is_empty() {
+            let mut places = vec!["loop"; 8];
+            places[4] = "one worker";
+            places[5] = "one worker";
+            places
+        } else {
+            vec!["one worker"; 8]
+        };
+        assert_eq!(places_after, expected, "{extra:?}\n{after:#?}\n{fixed}");
     }
 }
 
@@ -416,9 +434,13 @@ asyncio.run(main())
 fn exist_ok_differs_only_where_the_caveat_says_and_only_with_unsafe_fixes() {
     let dir = project(&[("main.py", A_FILE_IN_THE_WAY.as_bytes())]);
     assert_eq!(run_program(dir.path()), ["skipped"]);
-    // The safe fix keeps the behaviour.
+    // No safe fix (session 18: `d` is the caller's, so two calls at once in worker threads
+    // would race on it); the program is unchanged.
     let fixed = fix_write(dir.path(), &[]);
-    assert!(fixed.contains("_makedirs_unless_exists"), "{fixed}");
+    assert!(
+        fixed.contains("    if not os.path.exists(d):\n        os.makedirs(d)\n"),
+        "{fixed}"
+    );
     assert_eq!(run_program(dir.path()), ["skipped"]);
     // The unsafe one is the stated difference: a file at the path now raises.
     let dir = project(&[("main.py", A_FILE_IN_THE_WAY.as_bytes())]);

@@ -19,6 +19,7 @@ use tree_sitter::Node;
 
 use super::affinity::foreign_affine_use_in_block;
 use super::cancellation::keep_cancellation;
+use super::path_race::path_races;
 use super::side_effects::moved_block_hazard;
 use super::{FileContext, Finding};
 use crate::codemod::one_hop::{makedirs_exist_ok, offload_check_then_act, offload_expression};
@@ -486,7 +487,25 @@ impl<'a, 'f> Merger<'a, 'f> {
         let Ok(mut fix) = keep_cancellation(site, fix) else {
             return;
         };
-        if moved_block_hazard(self.file, self.registry, &fix, None).is_some()
+        // A check-then-act on one path moved whole is still a race between two worker
+        // threads running it at once: the merged hop is unsafe, saying so; `exist_ok=True`
+        // (the exempt rewrite) tolerates it. Any other hazard keeps the per-call hops.
+        let races = self.path_races_within(moved);
+        let hazard = moved_block_hazard(self.file, self.registry, &fix, None)
+            .filter(|h| !races.iter().any(|(what, _)| *what == h.what));
+        // What the per-call hops said of a race (a new `await` between check and act) is not
+        // true of one hop running both.
+        for split in races.iter().filter_map(|(_, split)| split.as_ref()) {
+            caveats.retain(|c| !c.ends_with(split.as_str()));
+        }
+        if !exempt && let Some((first, _)) = races.first() {
+            fix.applicability = fix.applicability.min(Applicability::Unsafe);
+            fix.caveat = Some(match fix.caveat.take() {
+                Some(own) => format!("{first}; {own}"),
+                None => first.clone(),
+            });
+        }
+        if hazard.is_some()
             || (!exempt && fix.applicability < least)
             || fix.applicability < self.threshold
             || self.file.parsed.touches_error(&moved.byte_range())
@@ -510,6 +529,26 @@ impl<'a, 'f> Merger<'a, 'f> {
             findings[i].no_fix_reason = None;
             self.done[i] = true;
         }
+    }
+
+    /// The check-then-acts on one path that `moved` holds whole (`path_race.rs`): what each
+    /// means for code moving both, and what a hop of the check or the act alone says of it.
+    fn path_races_within(&self, moved: Node) -> Vec<(String, Option<String>)> {
+        let Some(data) = self
+            .registry
+            .codemods()
+            .iter()
+            .find_map(|c| c.moved_code.as_ref())
+        else {
+            return Vec::new();
+        };
+        let range = moved.byte_range();
+        let inside = |r: &Range<usize>| range.start <= r.start && r.end <= range.end;
+        path_races(self.file, data)
+            .iter()
+            .filter(|race| inside(&race.check) && inside(&race.act))
+            .map(|race| (race.what.clone(), race.split.clone()))
+            .collect()
     }
 
     /// `if <check>: <act>` in one hop, when its condition and its branches hop.

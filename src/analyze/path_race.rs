@@ -226,11 +226,54 @@ fn same_path(file: &FileContext, moved: &MovedCode, check: Node, act: Node) -> b
     let key = |n: Node| {
         path_key(file, moved, None, n, 0).filter(|(key, named)| *named && !key.contains('*'))
     };
-    key(check).is_some_and(|k| Some(k) == key(act))
+    match (key(check), key(act)) {
+        (Some(k), Some(a)) => k == a,
+        // A path the keys cannot name (`config.dir_path` from a star import): the same
+        // expression, written alike, over names bound alike, is one path.
+        _ => same_expression(file, check, act),
+    }
 }
 
-/// Whether the path `expr` is made per call: it is built from a parameter of its function
-/// (not `self` / `cls`) or from a `fresh-path-calls` call, through locals.
+/// Whether `check` and `act` are one expression written alike whose every name resolves to
+/// the same binding (or, unresolved, to nothing) at both places.
+fn same_expression(file: &FileContext, check: Node, act: Node) -> bool {
+    let squeezed = |n: Node| {
+        file.text[n.byte_range()]
+            .split_whitespace()
+            .collect::<String>()
+    };
+    if squeezed(check) != squeezed(act) {
+        return false;
+    }
+    let names = |n: Node| {
+        let mut found = Vec::new();
+        let mut stack = vec![n];
+        while let Some(node) = stack.pop() {
+            if node.kind_name() == "identifier"
+                && node.parent().is_none_or(|p| {
+                    p.kind_name() != "attribute"
+                        || p.field(Field::Object).is_some_and(|o| o.id() == node.id())
+                })
+                && node
+                    .parent()
+                    .is_none_or(|p| p.kind_name() != "keyword_argument")
+            {
+                let name = &file.text[node.byte_range()];
+                found.push(match file.index.resolve_name(name, node.start_byte()) {
+                    Resolution::Binding(id) => Some(id),
+                    _ => None,
+                });
+            }
+            stack.extend(node.named_children(&mut node.walk()));
+        }
+        found
+    };
+    names(check) == names(act)
+}
+
+/// Whether the path `expr` is made per call: it is built from a `fresh-path-calls` call
+/// (a `tempfile` or `uuid4()` name), through locals. A parameter is not enough: two calls may
+/// pass one path (`str(message.chat.id)` for two messages of one chat).
 fn fresh(file: &FileContext, moved: &MovedCode, expr: Node, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
@@ -247,7 +290,8 @@ fn fresh(file: &FileContext, moved: &MovedCode, expr: Node, depth: usize) -> boo
                 };
                 let binding = file.index.binding(id);
                 match binding.kind {
-                    BindingKind::Parameter if !matches!(name, "self" | "cls") => return true,
+                    // A parameter is not each call's own: two handlers of one chat, or two
+                    // callers passing one directory, check and act on one path at once.
                     BindingKind::Assignment if binding.scope != file.index.module_scope() => {
                         if let Some(value) = local_value(file, node)
                             && fresh(file, moved, value, depth + 1)
@@ -419,9 +463,22 @@ mod tests {
     #[test]
     fn a_tolerant_act_or_a_path_made_per_call_is_no_race() {
         // `exist_ok`, `missing_ok`, a handler of what the act raises or of OSError, a
-        // `suppress`, a temporary directory, a uuid name, a parameter.
-        let source = "import os, uuid, tempfile, contextlib\nfrom pathlib import Path\nD = Path('/tmp/d')\n\ndef a():\n    if not D.exists():\n        D.mkdir(parents=True, exist_ok=True)\n    if D.exists():\n        D.unlink(missing_ok=True)\n\ndef b():\n    if not D.exists():\n        try:\n            D.mkdir()\n        except FileExistsError:\n            pass\n    if D.exists():\n        with contextlib.suppress(OSError):\n            os.remove(D)\n\ndef c(user):\n    t = Path(tempfile.mkdtemp()) / 'x'\n    if not t.exists():\n        t.mkdir()\n    u = D / f'{uuid.uuid4()}'\n    if not u.exists():\n        u.mkdir()\n    p = D / user\n    if not p.exists():\n        p.mkdir()\n    if not D.exists():\n        os.makedirs(D, exist_ok=True)\n";
+        // `suppress`, a temporary directory, a uuid name.
+        let source = "import os, uuid, tempfile, contextlib\nfrom pathlib import Path\nD = Path('/tmp/d')\n\ndef a():\n    if not D.exists():\n        D.mkdir(parents=True, exist_ok=True)\n    if D.exists():\n        D.unlink(missing_ok=True)\n\ndef b():\n    if not D.exists():\n        try:\n            D.mkdir()\n        except FileExistsError:\n            pass\n    if D.exists():\n        with contextlib.suppress(OSError):\n            os.remove(D)\n\ndef c(user):\n    t = Path(tempfile.mkdtemp()) / 'x'\n    if not t.exists():\n        t.mkdir()\n    u = D / f'{uuid.uuid4()}'\n    if not u.exists():\n        u.mkdir()\n    if not D.exists():\n        os.makedirs(D, exist_ok=True)\n";
         assert_eq!(races(source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_path_from_a_parameter_or_an_unresolved_name_races() {
+        // Two handlers of one chat pass one path; `config` comes from a star import.
+        let source = "import os\nfrom settings import *\n\ndef c(user):\n    p = os.path.join('d', str(user.id))\n    if not os.path.exists(p):\n        os.mkdir(p)\n\ndef d():\n    if not os.path.exists(os.path.join(config.dir, 'x')):\n        os.makedirs(os.path.join(config.dir, 'x'))\n    if os.path.exists(os.path.join(config.dir, 'y')):\n        os.remove(os.path.join(config.dir, 'z'))\n";
+        let found = races(source);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("`os.mkdir(...)`, line 7"), "{found:?}");
+        assert!(
+            found[1].contains("`os.makedirs(...)`, line 11"),
+            "{found:?}"
+        );
     }
 
     #[test]
