@@ -16,7 +16,7 @@ use super::finding::Chain;
 use super::guards::passes;
 use super::proposal::propose_fix;
 use super::receivers::{
-    Names, ReachFacts, ReachFix, is_with_item, reach_facts, reach_fix, with_targets,
+    Names, ReachFacts, ReachFix, is_with_item, leaf_exception, reach_facts, reach_fix, with_targets,
 };
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
@@ -126,6 +126,11 @@ pub(super) fn offer_call(
                 let with = through_with.get();
                 if let Some(reach) = reach_fix(&names, call, callee, first_hop, with, keeps_nothing)
                 {
+                    for finding in &mut findings[before..] {
+                        apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
+                    }
+                }
+                if let Some(reach) = leaf_exception(registry, chain) {
                     for finding in &mut findings[before..] {
                         apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
                     }

@@ -8,6 +8,8 @@
 use tree_sitter::Node;
 
 use super::FileContext;
+use crate::codemod::Registry;
+use crate::fix::Applicability;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::project::{LOOKUP_PREFIX, ModuleInfo, ModuleMap, absolute_name};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, node_at};
@@ -379,6 +381,23 @@ pub(super) enum ReachFix {
     Unsafe(String),
     /// No fix, for this reason.
     None(String),
+}
+
+/// What the blocking call at the end of a UNF401 chain (`handler -> ask -> builtins.input`)
+/// asks of a worker-thread fix by its own rule: a `[[fix.exceptions]]` entry of that call by
+/// name (not one kept for a receiver the caller made) that makes its own hop unsafe makes the
+/// hop of the helper reaching it unsafe too, for the same reason (`input()` in a helper is
+/// still `input()` in a worker thread).
+pub(super) fn leaf_exception(registry: &Registry, chain: &str) -> Option<ReachFix> {
+    let leaf = chain.rsplit(" -> ").next()?;
+    registry.for_call(leaf).iter().find_map(|&i| {
+        let exception = registry.codemod(i).fix_exceptions.get(leaf)?;
+        (exception.applicability == Applicability::Unsafe
+            && !exception.no_fix
+            && !exception.unless_local_receiver
+            && !exception.not_evidence)
+            .then(|| ReachFix::Unsafe(format!("it runs `{leaf}`: {}", exception.reason)))
+    })
 }
 
 /// What of a call and its callee decides the worker-thread fix of a call UNF401 reaches

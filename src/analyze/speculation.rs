@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Finding;
 use super::offer::apply_reach;
-use super::receivers::ReachFacts;
+use super::receivers::{ReachFacts, leaf_exception};
 use super::side_effects::apply_hazard;
 use crate::codemod::Registry;
 use crate::project::{ProjectCall, ProjectCalls, keeps_nothing_key};
@@ -109,6 +109,9 @@ pub fn settle_speculation(
                     if let Some(reach) =
                         reach.and_then(|r| r.decide(first_hop, false, keeps_nothing))
                     {
+                        apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
+                    }
+                    if let Some(reach) = leaf_exception(registry, chain) {
                         apply_reach(&reach, &mut finding.fix, &mut finding.no_fix_reason);
                     }
                     if let Some(shown) = &mut finding.chain {
