@@ -170,18 +170,12 @@ fn a_pytestmark_list_with_the_anyio_mark_marks_the_file() {
         "pytestmark = [pytest.mark.unit]",
         "pytestmark = [pytest.mark.unit, pytest.mark.anyio]",
     );
-    let (findings, _dir) = check(&[
-        ("tests/conftest.py", CONFTEST),
-        ("tests/test_a.py", &tests),
-    ]);
+    let (findings, _dir) = check(&[("tests/conftest.py", CONFTEST), ("tests/test_a.py", &tests)]);
     assert_eq!(findings.len(), 3, "{findings:#?}");
     for finding in &findings {
         assert!(finding.contains(ALONE), "{finding}");
     }
     // Unmarked and no auto mode: not a test pytest runs on a loop; the hops stay.
-    let (findings, _dir) = check(&[
-        ("tests/conftest.py", CONFTEST),
-        ("tests/test_a.py", TESTS),
-    ]);
+    let (findings, _dir) = check(&[("tests/conftest.py", CONFTEST), ("tests/test_a.py", TESTS)]);
     assert!(findings.iter().all(|f| !f.contains(ALONE)), "{findings:#?}");
 }
