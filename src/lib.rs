@@ -32,5 +32,6 @@ pub mod semantic;
 pub mod server;
 pub mod settings;
 pub mod source;
+pub mod stdlib_names;
 pub mod suppress;
 pub mod write;

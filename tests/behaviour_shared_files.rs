@@ -17,9 +17,7 @@ use std::path::Path;
 use common::{Run, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_SHARED_FILES_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
+    common::unfreeze_named_by("UNFREEZE_SHARED_FILES_BIN", dir, args)
 }
 
 /// Run `main.py` in `dir` with the test Python; its exit code, stdout and stderr.

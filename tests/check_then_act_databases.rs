@@ -30,86 +30,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{Run, project, python, test_python};
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
-}
-
-/// A stand-in for pymongo: `MongoClient(uri)["db"]["col"]` (or attributes) is a collection
-/// shared by every client, thread-safe, each call a 30 ms round trip.
-const FAKE_PYMONGO: &str = r#"import copy
-import threading
-import time
-
-_stores = {}
-_lock = threading.Lock()
-
-
-def _match(doc, query):
-    return all(doc.get(k) == v for k, v in query.items())
-
-
-class Collection:
-    def __init__(self, name):
-        self.docs = _stores.setdefault(name, [])
-
-    def find_one(self, query):
-        time.sleep(0.03)
-        with _lock:
-            for doc in self.docs:
-                if _match(doc, query):
-                    return copy.deepcopy(doc)
-        return None
-
-    def find(self, query):
-        time.sleep(0.03)
-        with _lock:
-            return [copy.deepcopy(d) for d in self.docs if _match(d, query)]
-
-    def count_documents(self, query):
-        return len(self.find(query))
-
-    def insert_one(self, doc):
-        time.sleep(0.03)
-        with _lock:
-            self.docs.append(dict(doc))
-
-    def replace_one(self, query, doc):
-        time.sleep(0.03)
-        with _lock:
-            for i, d in enumerate(self.docs):
-                if _match(d, query):
-                    self.docs[i] = dict(doc)
-                    return
-
-    def delete_many(self, query):
-        time.sleep(0.03)
-        with _lock:
-            self.docs[:] = [d for d in self.docs if not _match(d, query)]
-
-
-class Database:
-    def __init__(self, name):
-        self.name = name
-
-    def __getitem__(self, name):
-        return Collection(self.name + "." + name)
-
-    __getattr__ = __getitem__
-
-
-class MongoClient:
-    def __init__(self, uri=None):
-        pass
-
-    def __getitem__(self, name):
-        return Database(name)
-
-    __getattr__ = __getitem__
-"#;
+use common::fake_pymongo::{fake_pymongo, run_main};
+use common::{finding, fix_write, project, python, test_python, unfreeze};
 
 /// cogs/rank.py of Gaara-discord-bot, cut down: a check-then-insert and a read-modify-write
 /// of one collection, and coroutines making a single read or a single write.
@@ -151,48 +73,12 @@ async def main():
 asyncio.run(main())
 "#;
 
-/// Run `main.py` in `dir` with the fake pymongo in `fake` on `PYTHONPATH`: its stdout.
-fn run_main(dir: &Path, fake: &Path) -> String {
-    let output = python(&test_python())
-        .current_dir(dir)
-        .env("PYTHONPATH", fake)
-        .arg("main.py")
-        .output();
-    assert_eq!(output.code, Some(0), "{}", output.show());
-    output.stdout
-}
-
-fn fake_pymongo() -> tempfile::TempDir {
-    let fake = tempfile::tempdir().unwrap();
-    fs::create_dir(fake.path().join("pymongo")).unwrap();
-    fs::write(fake.path().join("pymongo/__init__.py"), FAKE_PYMONGO).unwrap();
-    fake
-}
-
 fn bot_project() -> tempfile::TempDir {
     project(&[
         ("app/__init__.py", b""),
         ("app/bot.py", BOT.as_bytes()),
         ("main.py", MAIN.as_bytes()),
     ])
-}
-
-/// The finding at `location` in a check's output, up to the next blank line.
-fn finding<'r>(report: &'r str, location: &str) -> &'r str {
-    let start = report
-        .find(location)
-        .unwrap_or_else(|| panic!("no finding at {location}:\n{report}"));
-    let rest = &report[start..];
-    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
-}
-
-/// `unfreeze fix --no-cache --write [extra] .` must succeed.
-fn fix_write(dir: &Path, extra: &[&str]) {
-    let output = unfreeze(dir, &["fix", "--no-cache", "--write"])
-        .args(extra)
-        .arg(".")
-        .output();
-    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
 }
 
 #[test]

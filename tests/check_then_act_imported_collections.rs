@@ -29,114 +29,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
-use common::{Run, project, python, test_python};
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
-}
-
-/// A stand-in for pymongo (tests/check_then_act_databases.rs's, with `update_one` and
-/// `find_one_and_update` applying `$set` / `$inc`, `upsert`, and `delete_one`): every call a
-/// 30 ms round trip, then atomic under one lock, as on a server.
-const FAKE_PYMONGO: &str = r#"import copy
-import threading
-import time
-
-_stores = {}
-_lock = threading.Lock()
-
-
-def _match(doc, query):
-    return all(doc.get(k) == v for k, v in query.items())
-
-
-def _apply(doc, change):
-    for k, v in change.get("$set", {}).items():
-        doc[k] = v
-    for k, v in change.get("$inc", {}).items():
-        doc[k] = doc.get(k, 0) + v
-
-
-class Collection:
-    def __init__(self, name):
-        self.docs = _stores.setdefault(name, [])
-
-    def find_one(self, query):
-        time.sleep(0.03)
-        with _lock:
-            for doc in self.docs:
-                if _match(doc, query):
-                    return copy.deepcopy(doc)
-        return None
-
-    def count_documents(self, query):
-        time.sleep(0.03)
-        with _lock:
-            return len([d for d in self.docs if _match(d, query)])
-
-    def insert_one(self, doc):
-        time.sleep(0.03)
-        with _lock:
-            self.docs.append(dict(doc))
-
-    def update_one(self, query, change, upsert=False):
-        time.sleep(0.03)
-        with _lock:
-            for doc in self.docs:
-                if _match(doc, query):
-                    _apply(doc, change)
-                    return
-            if upsert:
-                doc = dict(query)
-                _apply(doc, change)
-                self.docs.append(doc)
-
-    def find_one_and_update(self, query, change, upsert=False):
-        time.sleep(0.03)
-        with _lock:
-            for doc in self.docs:
-                if _match(doc, query):
-                    before = copy.deepcopy(doc)
-                    _apply(doc, change)
-                    return before
-            if upsert:
-                doc = dict(query)
-                _apply(doc, change)
-                self.docs.append(doc)
-        return None
-
-    def delete_one(self, query):
-        time.sleep(0.03)
-        with _lock:
-            for i, doc in enumerate(self.docs):
-                if _match(doc, query):
-                    del self.docs[i]
-                    return
-
-
-class Database:
-    def __init__(self, name):
-        self.name = name
-
-    def __getitem__(self, name):
-        return Collection(self.name + "." + name)
-
-    __getattr__ = __getitem__
-
-
-class MongoClient:
-    def __init__(self, uri=None):
-        pass
-
-    def __getitem__(self, name):
-        return Database(name)
-
-    __getattr__ = __getitem__
-"#;
+use common::fake_pymongo::{fake_pymongo, run_main};
+use common::{finding, fix_write, project, unfreeze};
 
 /// db_config.py / database.py of the app, cut down: the collections and the sync helpers.
 const DB_CONFIG: &str = r#"import os
@@ -255,13 +150,6 @@ async def main():
 asyncio.run(main())
 "#;
 
-fn fake_pymongo() -> tempfile::TempDir {
-    let fake = tempfile::tempdir().unwrap();
-    fs::create_dir(fake.path().join("pymongo")).unwrap();
-    fs::write(fake.path().join("pymongo/__init__.py"), FAKE_PYMONGO).unwrap();
-    fake
-}
-
 fn app() -> tempfile::TempDir {
     project(&[
         ("db_config.py", DB_CONFIG.as_bytes()),
@@ -271,35 +159,6 @@ fn app() -> tempfile::TempDir {
         ("stats.py", STATS.as_bytes()),
         ("main.py", MAIN.as_bytes()),
     ])
-}
-
-/// Run `main.py` in `dir` with the fake pymongo in `fake` on `PYTHONPATH`: its stdout.
-fn run_main(dir: &Path, fake: &Path) -> String {
-    let output = python(&test_python())
-        .current_dir(dir)
-        .env("PYTHONPATH", fake)
-        .arg("main.py")
-        .output();
-    assert_eq!(output.code, Some(0), "{}", output.show());
-    output.stdout
-}
-
-/// `unfreeze fix --no-cache --write [extra] .` must succeed.
-fn fix_write(dir: &Path, extra: &[&str]) {
-    let output = unfreeze(dir, &["fix", "--no-cache", "--write"])
-        .args(extra)
-        .arg(".")
-        .output();
-    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
-}
-
-/// The finding at `location` in a check's output, up to the next blank line.
-fn finding<'r>(report: &'r str, location: &str) -> &'r str {
-    let start = report
-        .find(location)
-        .unwrap_or_else(|| panic!("no finding at {location}:\n{report}"));
-    let rest = &report[start..];
-    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
 }
 
 const BEFORE: &str = "flag after two toggles False\n\

@@ -8,32 +8,13 @@ mod common;
 use std::fs;
 use std::path::Path;
 
+use common::snapshot::snapshot;
 use common::{Output, project};
 
 const SLEEPY: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     common::unfreeze(dir, args).env_remove("NO_COLOR").output()
-}
-
-/// The command, its exit code, stdout and stderr, as one snapshot.
-fn snapshot(name: &str, args: &[&str], out: &Output) {
-    let exit = out
-        .code
-        .map_or("killed by a signal".to_owned(), |code| code.to_string());
-    let shown = format!(
-        "$ unfreeze {}\n(exit {exit})\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.stdout,
-        out.stderr
-    );
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, shown);
-    });
 }
 
 #[test]

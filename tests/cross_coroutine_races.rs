@@ -29,13 +29,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{Run, project, python, test_python};
-
-fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
-}
+use common::{fix_write, project, python, test_python, unfreeze};
 
 /// Run `main.py` in `dir` with the test Python (`lib` beside `dir` on its path): its stdout.
 fn run_main(dir: &Path) -> String {
@@ -54,15 +48,6 @@ fn check(dir: &Path) -> String {
     let output = unfreeze(dir, &["check", "--no-cache", "."]).output();
     assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
     output.stdout
-}
-
-/// `unfreeze fix --no-cache --write [extra] .` must succeed.
-fn fix_write(dir: &Path, extra: &[&str]) {
-    let output = unfreeze(dir, &["fix", "--no-cache", "--write"])
-        .args(extra)
-        .arg(".")
-        .output();
-    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
 }
 
 /// The finding at `location` (`codes.py:13:9: UNF401`) in a check's output, up to the next

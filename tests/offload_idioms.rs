@@ -19,9 +19,7 @@ use std::path::Path;
 use common::{Run, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_IDIOM_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
+    common::unfreeze_named_by("UNFREEZE_IDIOM_BIN", dir, args)
 }
 
 /// `unfreeze fix --write [extra]` in `dir` (the configuration, if any, is read), then the

@@ -9,18 +9,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{project, test_python, unfreeze_in};
-
-/// The findings of `check --format json .`.
-fn findings(dir: &Path) -> Vec<serde_json::Value> {
-    let check = unfreeze_in(
-        dir,
-        &["check", "--isolated", "--no-cache", "--format", "json", "."],
-    );
-    let value: serde_json::Value =
-        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
-    value.as_array().unwrap().clone()
-}
+use common::{findings, project, test_python, unfreeze_in};
 
 /// The findings of `code`, as (file, line, message).
 fn of_code(findings: &[serde_json::Value], code: &str) -> Vec<(String, u64, String)> {

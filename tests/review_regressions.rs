@@ -10,7 +10,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{project, test_python, unfreeze_in};
+use common::{findings, project, test_python, unfreeze_in};
 
 /// Run `main.py` in `dir`; its stdout (it must succeed).
 fn run_main(dir: &Path) -> String {
@@ -25,14 +25,6 @@ fn run_main(dir: &Path) -> String {
 /// `unfreeze fix --write .` (safe fixes only).
 fn fix_safe(dir: &Path) -> common::Output {
     unfreeze_in(dir, &["fix", "--isolated", "--write", "."])
-}
-
-/// The findings of `check --format json .`.
-fn findings(dir: &Path) -> Vec<serde_json::Value> {
-    let check = unfreeze_in(dir, &["check", "--isolated", "--format", "json", "."]);
-    let value: serde_json::Value =
-        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
-    value.as_array().unwrap().clone()
 }
 
 /// legale's upload handler: a blocking `mkdir`, then a function-local `import asyncio` for a

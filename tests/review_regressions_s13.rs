@@ -11,18 +11,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{project, stdlib_python, unfreeze_in};
-
-/// The findings of `check --format json .` in `dir`.
-fn findings(dir: &Path) -> Vec<serde_json::Value> {
-    let check = unfreeze_in(
-        dir,
-        &["check", "--isolated", "--no-cache", "--format", "json", "."],
-    );
-    let value: serde_json::Value =
-        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
-    value.as_array().unwrap().clone()
-}
+use common::{findings, project, stdlib_python, unfreeze_in};
 
 /// Each finding without a fix, as `file:line code`, when it gives no reason.
 fn unexplained(findings: &[serde_json::Value]) -> Vec<String> {

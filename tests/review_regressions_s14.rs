@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{project, test_python, unfreeze_in};
+use common::{findings, project, test_python, unfreeze_in};
 
 /// Run `main.py` in `dir`; its stdout (it must succeed).
 fn run_main(dir: &Path) -> String {
@@ -24,14 +24,6 @@ fn run_main(dir: &Path) -> String {
 /// `unfreeze fix --write .` (safe fixes only).
 fn fix_safe(dir: &Path) -> common::Output {
     unfreeze_in(dir, &["fix", "--isolated", "--write", "."])
-}
-
-/// The findings of `check --format json .`.
-fn findings(dir: &Path) -> Vec<serde_json::Value> {
-    let check = unfreeze_in(dir, &["check", "--isolated", "--format", "json", "."]);
-    let value: serde_json::Value =
-        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
-    value.as_array().unwrap().clone()
 }
 
 /// The finding of `code` at `row` of `file`.

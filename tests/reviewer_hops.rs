@@ -14,9 +14,7 @@ use std::path::Path;
 use common::{Run, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_HOPS_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
+    common::unfreeze_named_by("UNFREEZE_HOPS_BIN", dir, args)
 }
 
 /// `unfreeze fix --isolated --no-cache --write [extra] .` must succeed; the fixed `main.py`.

@@ -8,7 +8,7 @@ mod common;
 mod lsp;
 
 use common::{project, unfreeze};
-use lsp::{Session, apply, uri_of};
+use lsp::{Session, apply, codes, uri_of};
 use serde_json::{Value, json};
 
 /// An emoji (two UTF-16 units, one character, four bytes) before the call on its line.
@@ -328,13 +328,6 @@ fn fix_all_is_resolved_when_chosen_and_gives_what_fix_writes() {
     assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
     assert!(fixed.contains("return input("), "{fixed}");
     assert_eq!(session.finish(), Some(0));
-}
-
-fn codes(diagnostics: &[Value]) -> Vec<&str> {
-    diagnostics
-        .iter()
-        .map(|d| d["code"].as_str().unwrap())
-        .collect()
 }
 
 /// The actions at the sleep of `APP` (line 4).

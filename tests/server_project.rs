@@ -11,7 +11,7 @@ mod lsp;
 use std::fs;
 
 use common::project;
-use lsp::{Session, apply, uri_of};
+use lsp::{Session, apply, codes, uri_of};
 use serde_json::{Value, json};
 
 const HELPERS: &str = "\
@@ -37,13 +37,6 @@ async def handler():
 async def other():
     helpers.fast()
 ";
-
-fn codes(diagnostics: &[Value]) -> Vec<&str> {
-    diagnostics
-        .iter()
-        .map(|d| d["code"].as_str().unwrap())
-        .collect()
-}
 
 impl Session {
     /// The next diagnostics published for `uri` that `wanted` accepts (others are skipped).

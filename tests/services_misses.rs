@@ -7,45 +7,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use common::{project, test_python, unfreeze_in};
-
-fn check(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
-}
-
-fn fix_write(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."])
-}
-
-fn assert_contains(output: &common::Output, expected: &[&str]) {
-    for expected in expected {
-        assert!(
-            output.stdout.contains(expected),
-            "`{expected}` not in:\n{}",
-            output.show()
-        );
-    }
-}
-
-/// Run `main.py` in `dir` with `site` importable; its stdout (it must succeed).
-fn run_main(dir: &Path, site: &Path) -> String {
-    let output = Command::new(test_python())
-        .arg("main.py")
-        .current_dir(dir)
-        .env("PYTHONPATH", site)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "main.py failed:\n{stdout}\n{stderr}"
-    );
-    stdout
-}
+use common::project;
+use common::services::{assert_contains, check, fix_write, run_main};
 
 /// The loop's longest stall, as `main.py` prints it (`lag 0.312`).
 fn lag(stdout: &str) -> f64 {

@@ -7,48 +7,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::Command;
 
-use common::{project, test_python, unfreeze_in, write_files};
-
-/// `unfreeze check --isolated .` in `dir`.
-fn check(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
-}
-
-/// `unfreeze fix --write --isolated .` in `dir` (safe fixes only).
-fn fix_write(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."])
-}
-
-fn assert_contains(output: &common::Output, expected: &[&str]) {
-    for expected in expected {
-        assert!(
-            output.stdout.contains(expected),
-            "`{expected}` not in:\n{}",
-            output.show()
-        );
-    }
-}
-
-/// Run `main.py` in `dir` with the stand-in libraries of `site` importable; its stdout (it
-/// must succeed).
-fn run_main(dir: &Path, site: &Path) -> String {
-    let output = Command::new(test_python())
-        .arg("main.py")
-        .current_dir(dir)
-        .env("PYTHONPATH", site)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "main.py failed:\n{stdout}\n{stderr}"
-    );
-    stdout
-}
+use common::services::{assert_contains, check, fix_write, run_main};
+use common::{project, write_files};
 
 /// A stand-in of the neo4j driver's synchronous API: a thread-safe `Driver`, sessions bound
 /// to the thread that made them (the real ones are "not thread safe"), results read through

@@ -15,22 +15,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use common::services::{assert_contains, check};
 use common::{measure, project, stdlib_python, test_python, unfreeze_in};
-
-/// `unfreeze check --isolated .` in `dir`.
-fn check(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
-}
-
-fn assert_contains(output: &common::Output, expected: &[&str]) {
-    for expected in expected {
-        assert!(
-            output.stdout.contains(expected),
-            "`{expected}` not in:\n{}",
-            output.show()
-        );
-    }
-}
 
 /// The Telegram-bot layout: the database and its collections are made once, in their own
 /// module.

@@ -9,45 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::services::{assert_contains, check, fix_write, run_main};
 use common::{project, test_python, unfreeze_in, write_files};
-
-/// `unfreeze check --isolated .` in `dir`.
-fn check(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["check", "--isolated", "--no-cache", "."])
-}
-
-/// `unfreeze fix --write --isolated .` in `dir` (safe fixes only).
-fn fix_write(dir: &Path) -> common::Output {
-    unfreeze_in(dir, &["fix", "--isolated", "--no-cache", "--write", "."])
-}
-
-fn assert_contains(output: &common::Output, expected: &[&str]) {
-    for expected in expected {
-        assert!(
-            output.stdout.contains(expected),
-            "`{expected}` not in:\n{}",
-            output.show()
-        );
-    }
-}
-
-/// Run `main.py` in `dir` with the stand-ins of `site` importable; its stdout (it must
-/// succeed).
-fn run_main(dir: &Path, site: &Path) -> String {
-    let output = Command::new(test_python())
-        .arg("main.py")
-        .current_dir(dir)
-        .env("PYTHONPATH", site)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "main.py failed:\n{stdout}\n{stderr}"
-    );
-    stdout
-}
 
 /// SQLModel's `Session` is SQLAlchemy's with `exec` added; the stand-in is the same subclass
 /// over the real SQLAlchemy, recording the thread each `exec` ran on.

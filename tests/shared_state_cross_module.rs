@@ -18,12 +18,10 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{Run, project, python, test_python};
+use common::{Run, finding, project, python, test_python};
 
 fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    let binary = std::env::var("UNFREEZE_CROSS_MODULE_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args)
+    common::unfreeze_named_by("UNFREEZE_CROSS_MODULE_BIN", dir, args)
 }
 
 /// Run `main.py` in `dir` with the test Python: its stdout (it must exit 0).
@@ -50,16 +48,6 @@ fn fix_write(dir: &Path, extra: &[&str]) {
         .arg(".")
         .output();
     assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
-}
-
-/// The finding at `location` (`cogs/bank.py:12:8: UNF401`) in a check's output, up to the
-/// next blank line.
-fn finding<'r>(report: &'r str, location: &str) -> &'r str {
-    let start = report
-        .find(location)
-        .unwrap_or_else(|| panic!("no finding at {location}:\n{report}"));
-    let rest = &report[start..];
-    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
 }
 
 /// The helpers: one statement per call, so each call alone is atomic in a worker thread.

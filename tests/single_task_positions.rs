@@ -13,15 +13,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{Output, Run, project, python, test_python};
-
-fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
-    let binary = std::env::var("UNFREEZE_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_unfreeze").to_owned());
-    Run::new(binary).current_dir(dir).args(args).output()
-}
+use common::{findings, project, python, test_python, unfreeze_in};
 
 /// The project module: a blocking helper, a class whose constructor blocks, and a coroutine
 /// that starts tasks and gathers all of them before it returns.
@@ -127,16 +119,6 @@ fn scripts() -> Vec<(&'static str, String, bool)> {
             false,
         ),
     ]
-}
-
-fn findings(dir: &Path) -> Vec<serde_json::Value> {
-    let check = unfreeze_in(
-        dir,
-        &["check", "--isolated", "--no-cache", "--format", "json", "."],
-    );
-    let value: serde_json::Value =
-        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
-    value.as_array().unwrap().clone()
 }
 
 fn files() -> Vec<(String, String)> {

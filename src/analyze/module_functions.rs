@@ -1,7 +1,7 @@
 //! The module's own functions as a script's entry point sees them: which `def` a plain name
 //! names, whether a body was blanked for a masked parse, and whether the file mentions a
-//! coroutine anywhere but where it is allowed to. Read by `entry` (single-task scripts) and
-//! `startup_hooks` (framework hooks).
+//! coroutine anywhere but where it is allowed to. Read by `entry` (single-task scripts),
+//! `startup_hooks` (framework hooks) and `suspends` (which `def` an awaited `self.m()` runs).
 
 use std::collections::HashSet;
 
@@ -83,25 +83,13 @@ pub(super) fn module_method<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Opt
         return None;
     }
     let object = callee.field(Field::Object)?;
-    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
     if object.kind_name() != "identifier" {
         return None;
     }
-    let root = file.parsed.tree.root_node();
     let name = &file.text[object.byte_range()];
-    let class = if name == "self" {
-        // The method the call is in, directly in a class body.
-        let mut node = callee;
-        let function = loop {
-            node = node.parent()?;
-            match node.kind_name() {
-                "function_definition" => break node,
-                "lambda" | "class_definition" => return None,
-                _ => {}
-            }
-        };
-        let class = function.parent()?.parent()?;
-        (class.kind_name() == "class_definition").then_some(class)?
+    let method = if name == "self" {
+        // Only in a method of that class itself, not in a function or lambda nested in one.
+        self_method(file, callee).filter(|m| m.called_in_own_method)?
     } else {
         let Resolution::Binding(id) = file.index.resolve_name(name, object.start_byte()) else {
             return None;
@@ -117,34 +105,95 @@ pub(super) fn module_method<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Opt
             return None;
         }
         let value = binding.value.as_ref()?;
+        let root = file.parsed.tree.root_node();
         let value = root.descendant_for_byte_range(value.start, value.end)?;
         if value.kind_name() != "call" {
             return None;
         }
-        module_class(file, value.field(Field::Function)?)?
+        let class = module_class(file, value.field(Field::Function)?)?;
+        let attribute = callee.field(Field::Attribute)?;
+        method_of_class(file, class, &file.text[attribute.byte_range()], false)?
     };
+    (!method.decorated && first_child_is_async(method.definition)).then_some(method.definition)
+}
+
+/// The one `def` of a class that a call names, and what a caller may doubt about it.
+#[derive(Clone, Copy)]
+pub(super) struct ClassMethod<'t> {
+    /// The `function_definition`, inside its decorators when it has some.
+    pub(super) definition: Node<'t>,
+    /// Whether decorators wrap it (a `property`, a cache: the call may not run its body).
+    pub(super) decorated: bool,
+    /// For `self.m()`: whether the call is in a method of that class itself, not in a
+    /// function or a lambda nested in one (where `self` may be another name's).
+    pub(super) called_in_own_method: bool,
+}
+
+/// The `def` a `self.name(...)` callee names: the method so named of the class around the
+/// call (the nearest one), when the class body defines it exactly once (a property's setter,
+/// a redefinition: a doubt). Read by `module_method` (entry coroutines) and `suspends` (does
+/// an awaited method of the same class surely suspend).
+pub(super) fn self_method<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<ClassMethod<'t>> {
+    if callee.kind_name() != "attribute" {
+        return None;
+    }
+    let object = callee.field(Field::Object)?;
+    if object.kind_name() != "identifier" || &file.text[object.byte_range()] != "self" {
+        return None;
+    }
+    let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
+    // The nearest class, and whether the first function on the way is one of its methods.
+    let mut node = callee;
+    let mut own_method = None;
+    let class = loop {
+        node = node.parent()?;
+        match node.kind_name() {
+            "class_definition" => break node,
+            "function_definition" if own_method.is_none() => {
+                let in_class_body = node
+                    .parent()
+                    .and_then(|block| block.parent())
+                    .is_some_and(|class| class.kind_name() == "class_definition");
+                own_method = Some(in_class_body);
+            }
+            "lambda" if own_method.is_none() => own_method = Some(false),
+            _ => {}
+        }
+    };
+    method_of_class(file, class, method, own_method == Some(true))
+}
+
+/// The one `def` named `method` in a class's body, decorated or not.
+fn method_of_class<'t>(
+    file: &FileContext<'t>,
+    class: Node<'t>,
+    method: &str,
+    called_in_own_method: bool,
+) -> Option<ClassMethod<'t>> {
     let body = class.field(Field::Body)?;
     let mut cursor = body.walk();
-    let named: Vec<Node> = body
+    let found: Vec<Node> = body
         .named_children(&mut cursor)
-        .filter(|child| {
-            let definition = match child.kind_name() {
-                "decorated_definition" => {
-                    child.named_child(child.named_child_count().saturating_sub(1) as u32)
-                }
-                _ => Some(*child),
-            };
-            definition.is_some_and(|d| {
-                d.kind_name() == "function_definition"
-                    && d.field(Field::Name)
-                        .is_some_and(|n| &file.text[n.byte_range()] == method)
-            })
+        .map(|child| match child.kind_name() {
+            "decorated_definition" => child
+                .named_child(child.named_child_count().saturating_sub(1) as u32)
+                .unwrap_or(child),
+            _ => child,
+        })
+        .filter(|d| {
+            d.kind_name() == "function_definition"
+                && d.field(Field::Name)
+                    .is_some_and(|n| &file.text[n.byte_range()] == method)
         })
         .collect();
-    match named.as_slice() {
-        [one] if one.kind_name() == "function_definition" && first_child_is_async(*one) => {
-            Some(*one)
-        }
+    match found.as_slice() {
+        [definition] => Some(ClassMethod {
+            definition: *definition,
+            decorated: definition
+                .parent()
+                .is_some_and(|p| p.kind_name() == "decorated_definition"),
+            called_in_own_method,
+        }),
         _ => None,
     }
 }

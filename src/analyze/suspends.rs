@@ -21,6 +21,7 @@
 use tree_sitter::Node;
 
 use super::FileContext;
+use super::module_functions::self_method;
 use crate::parse::{Field, FieldChild, KindName};
 use crate::semantic::{BindingKind, Resolution};
 
@@ -382,41 +383,9 @@ fn definition_of<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t
                 .parent()
                 .filter(|d| d.kind_name() == "function_definition")
         }
-        "attribute" => {
-            let object = callee.field(Field::Object)?;
-            if object.kind_name() != "identifier" || &file.text[object.byte_range()] != "self" {
-                return None;
-            }
-            let method = &file.text[callee.field(Field::Attribute)?.byte_range()];
-            let mut node = callee;
-            let class = loop {
-                node = node.parent()?;
-                if node.kind_name() == "class_definition" {
-                    break node;
-                }
-            };
-            let body = class.field(Field::Body)?;
-            let mut cursor = body.walk();
-            let found: Vec<Node> = body
-                .named_children(&mut cursor)
-                .map(|c| match c.kind_name() {
-                    "decorated_definition" => c
-                        .named_child(c.named_child_count().saturating_sub(1) as u32)
-                        .unwrap_or(c),
-                    _ => c,
-                })
-                .filter(|d| {
-                    d.kind_name() == "function_definition"
-                        && d.field(Field::Name)
-                            .is_some_and(|n| &file.text[n.byte_range()] == method)
-                })
-                .collect();
-            // A method defined twice (a property's setter, a redefinition) is a doubt.
-            match found.as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            }
-        }
+        // A method of the class around the call, decorated or not, called from any function
+        // nested in it.
+        "attribute" => self_method(file, callee).map(|method| method.definition),
         _ => None,
     }
 }

@@ -187,7 +187,8 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
         }
         sections.last_mut().expect("non-empty").push(pair[1]);
     }
-    let is_stdlib = |name: &str| STDLIB_MODULES.contains(&name.split('.').next().unwrap_or(name));
+    let is_stdlib =
+        |name: &str| crate::stdlib_names::is_stdlib(name.split('.').next().unwrap_or(name));
     let wanted_stdlib = is_stdlib(module);
     let section = sections
         .iter()
@@ -232,146 +233,6 @@ fn import_insertion(tree: &Tree, text: &str, line_ending: &str, module: &str) ->
     // Only `from` lines in the section: plain imports go first.
     vec![import_edit(line_start(text, section[0].start_byte()), line)]
 }
-
-/// Top-level modules of the standard library that fixes may import, and the ones a file's
-/// import sections are most often recognised by.
-const STDLIB_MODULES: &[&str] = &[
-    "__future__",
-    "abc",
-    "argparse",
-    "array",
-    "ast",
-    "asyncio",
-    "base64",
-    "binascii",
-    "bisect",
-    "builtins",
-    "bz2",
-    "calendar",
-    "cgi",
-    "cmath",
-    "codecs",
-    "collections",
-    "colorsys",
-    "concurrent",
-    "configparser",
-    "contextlib",
-    "contextvars",
-    "copy",
-    "copyreg",
-    "csv",
-    "ctypes",
-    "dataclasses",
-    "datetime",
-    "decimal",
-    "difflib",
-    "dis",
-    "email",
-    "enum",
-    "errno",
-    "faulthandler",
-    "fcntl",
-    "filecmp",
-    "fnmatch",
-    "fractions",
-    "ftplib",
-    "functools",
-    "gc",
-    "getpass",
-    "gettext",
-    "glob",
-    "graphlib",
-    "grp",
-    "gzip",
-    "hashlib",
-    "heapq",
-    "hmac",
-    "html",
-    "http",
-    "imaplib",
-    "importlib",
-    "inspect",
-    "io",
-    "ipaddress",
-    "itertools",
-    "json",
-    "keyword",
-    "linecache",
-    "locale",
-    "logging",
-    "lzma",
-    "mailbox",
-    "marshal",
-    "math",
-    "mimetypes",
-    "mmap",
-    "multiprocessing",
-    "netrc",
-    "numbers",
-    "operator",
-    "os",
-    "pathlib",
-    "pickle",
-    "pkgutil",
-    "platform",
-    "plistlib",
-    "poplib",
-    "posixpath",
-    "pprint",
-    "profile",
-    "pstats",
-    "pty",
-    "pwd",
-    "queue",
-    "random",
-    "re",
-    "reprlib",
-    "resource",
-    "sched",
-    "secrets",
-    "select",
-    "selectors",
-    "shelve",
-    "shlex",
-    "shutil",
-    "signal",
-    "site",
-    "smtplib",
-    "socket",
-    "socketserver",
-    "sqlite3",
-    "ssl",
-    "stat",
-    "statistics",
-    "string",
-    "struct",
-    "subprocess",
-    "sys",
-    "sysconfig",
-    "tarfile",
-    "tempfile",
-    "textwrap",
-    "threading",
-    "time",
-    "timeit",
-    "tokenize",
-    "tomllib",
-    "trace",
-    "traceback",
-    "tracemalloc",
-    "types",
-    "typing",
-    "unicodedata",
-    "unittest",
-    "urllib",
-    "uuid",
-    "warnings",
-    "weakref",
-    "xml",
-    "zipfile",
-    "zlib",
-    "zoneinfo",
-];
 
 /// Why a module-level definition a fix needs cannot be placed: another fix's definition of
 /// the same name may lift it in a later round, so `check` asks the fix rounds.
@@ -807,6 +668,22 @@ mod tests {
         assert_eq!(
             apply_edits(text, &httpx),
             "import os\nimport time\n\nimport httpx\nimport requests\nfrom yarl import URL\n\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn a_section_of_less_common_stdlib_modules_is_the_stdlib_section() {
+        // atexit and getopt are standard-library modules (the one list of `stdlib_names`):
+        // a third-party import goes to the requests section, not beside them.
+        let text = "import atexit\nimport getopt\n\nimport requests\n\nx = 1\n";
+        let parsed = parse(text);
+        let index = build_index(&parsed.tree, text);
+        let httpx = reference_module(&index, &parsed.tree, text, "\n", "httpx", text.len() - 1)
+            .unwrap()
+            .import;
+        assert_eq!(
+            apply_edits(text, &httpx),
+            "import atexit\nimport getopt\n\nimport httpx\nimport requests\n\nx = 1\n"
         );
     }
 

@@ -19,7 +19,6 @@ mod quiet;
 mod returned;
 mod shared_files;
 mod stateless;
-mod stdlib_names;
 mod summary;
 
 use std::collections::HashMap;

@@ -262,7 +262,7 @@ impl ModuleMap {
                     is_identifier(bare)
                         && bare != full
                         && !map.by_name.contains_key(bare)
-                        && !super::stdlib_names::is_stdlib(bare)
+                        && !crate::stdlib_names::is_stdlib(bare)
                 })
                 .cloned()
                 .collect();

@@ -7,12 +7,20 @@
 //! under cargo's target directory with the packages installed from PyPI, so that a plain
 //! `cargo test` works on a fresh machine. The behaviour tests whose programs need only the
 //! standard library run [`stdlib_python`] instead.
+//!
+//! `UNFREEZE_TEST_BIN` runs [`unfreeze`] from another build (to show a test fails on one
+//! without the change). The report readers ([`finding`], [`findings`]) and the submodules
+//! (a fake pymongo, a redis server, the service tests' runs, the CLI snapshot) are here so
+//! that no test file keeps its own copy.
 
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub mod fake_pymongo;
 pub mod redis;
 pub mod sarif_schema;
+pub mod services;
+pub mod snapshot;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -165,17 +173,56 @@ pub struct Run {
     hint: &'static str,
 }
 
-/// `unfreeze ARGS` in `dir`.
+/// `unfreeze ARGS` in `dir`: the binary `UNFREEZE_TEST_BIN` names when set (to show a test
+/// fails on another build, one without the change), else the one cargo built.
 pub fn unfreeze(dir: &Path, args: &[&str]) -> Run {
-    Run::new(UNFREEZE).current_dir(dir).args(args)
+    unfreeze_named_by("UNFREEZE_TEST_BIN", dir, args)
 }
 
-/// `python`, one of the interpreters above.
+/// `unfreeze ARGS` in `dir`, with the binary the environment variable `variable` names when
+/// set (the test files that name their own), else the one cargo built.
+pub fn unfreeze_named_by(variable: &str, dir: &Path, args: &[&str]) -> Run {
+    let binary = std::env::var(variable).unwrap_or_else(|_| UNFREEZE.to_owned());
+    Run::new(binary).current_dir(dir).args(args)
+}
+
 /// `unfreeze ARGS` in `dir`, run to the end (stdout and stderr must be UTF-8).
 pub fn unfreeze_in(dir: &Path, args: &[&str]) -> Output {
     unfreeze(dir, args).output()
 }
 
+/// `unfreeze fix --no-cache --write [extra] .` in `dir` must succeed (exit 0, or 1 when
+/// findings are left).
+pub fn fix_write(dir: &Path, extra: &[&str]) {
+    let output = unfreeze(dir, &["fix", "--no-cache", "--write"])
+        .args(extra)
+        .arg(".")
+        .output();
+    assert!(matches!(output.code, Some(0 | 1)), "{}", output.show());
+}
+
+/// The finding at `location` (`app/client.py:19:22: UNF401`) in a check's text output, up to
+/// the next blank line.
+pub fn finding<'r>(report: &'r str, location: &str) -> &'r str {
+    let start = report
+        .find(location)
+        .unwrap_or_else(|| panic!("no finding at {location}:\n{report}"));
+    let rest = &report[start..];
+    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+}
+
+/// `unfreeze check --isolated --no-cache --format json .` in `dir`: its findings.
+pub fn findings(dir: &Path) -> Vec<serde_json::Value> {
+    let check = unfreeze_in(
+        dir,
+        &["check", "--isolated", "--no-cache", "--format", "json", "."],
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&check.stdout).unwrap_or_else(|err| panic!("{err}: {}", check.show()));
+    value.as_array().unwrap().clone()
+}
+
+/// `python`, one of the interpreters above.
 pub fn python(python: &str) -> Run {
     let mut run = Run::new(python);
     run.hint = " (this test needs Python 3: install python3, or point UNFREEZE_TEST_PYTHON at \

@@ -145,6 +145,14 @@ impl Session {
     }
 }
 
+/// The rule codes of `diagnostics`, in order.
+pub fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
 pub fn uri_of(path: &Path) -> String {
     format!("file://{}", path.display())
 }

@@ -1,9 +1,15 @@
 //! The top-level modules of Python's standard library (`sys.stdlib_module_names` of CPython
-//! 3.11, the private `_x` ones left out): a script's sibling file of one of these names is not
-//! taken for the module a bare `import` names (see `modules.rs`), which stays the library's.
+//! 3.11, the private `_x` ones left out, and `__future__`), one list for two readers: a
+//! script's sibling file of one of these names is not taken for the module a bare `import`
+//! names (`project/modules.rs`), which stays the library's; and a fix's new import goes to
+//! the file's standard-library import section (`fix/imports.rs`).
+//!
+//! A leaf, not data in `codemods/`: `fix/` sits below the codemod registry (the strategies
+//! produce its types), so the import placement cannot read the registry without a circle.
 
 /// Sorted, for a binary search.
-pub(super) const STDLIB_MODULES: &[&str] = &[
+const STDLIB_MODULES: &[&str] = &[
+    "__future__",
     "abc",
     "aifc",
     "antigravity",
@@ -224,7 +230,7 @@ pub(super) const STDLIB_MODULES: &[&str] = &[
 ];
 
 /// Whether `name` is a top-level module of the standard library.
-pub(super) fn is_stdlib(name: &str) -> bool {
+pub fn is_stdlib(name: &str) -> bool {
     STDLIB_MODULES.binary_search(&name).is_ok()
 }
 
@@ -236,5 +242,6 @@ mod tests {
         assert!(super::is_stdlib("json"));
         assert!(super::is_stdlib("sqlite3"));
         assert!(!super::is_stdlib("database"));
+        assert!(super::is_stdlib("__future__"));
     }
 }
