@@ -12,6 +12,7 @@ mod concurrency;
 mod conditions;
 mod contained;
 mod entry;
+mod evidence;
 mod file_access;
 mod finding;
 mod first_suspension;

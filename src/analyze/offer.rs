@@ -16,7 +16,8 @@ use super::finding::Chain;
 use super::guards::passes;
 use super::proposal::propose_fix;
 use super::receivers::{
-    Names, ReachFacts, ReachFix, is_with_item, leaf_exception, reach_facts, reach_fix, with_targets,
+    Names, ReachFacts, apply_reach, is_with_item, leaf_exception, reach_facts, reach_fix,
+    with_targets,
 };
 use super::returned::{affine_leaving_block, block_keeps_resource, returned_receiver};
 use super::side_effects::{apply_hazard, moved_block_hazard, moved_call_file_hazard};
@@ -380,31 +381,6 @@ fn speculated_reach(file: &FileContext, site: &CallSite) -> Option<ReachFacts> {
         };
         reach_facts(&names, site.call, site.callee)
     })
-}
-
-/// A blocking project call reached through a class: its worker-thread fix made unsafe, or
-/// taken away, with the reason (`receivers::reach_fix`).
-pub(super) fn apply_reach(
-    reach: &ReachFix,
-    fix: &mut Option<crate::fix::Fix>,
-    no_fix_reason: &mut Option<String>,
-) {
-    match reach {
-        ReachFix::None(reason) => {
-            if fix.take().is_some() || no_fix_reason.is_none() {
-                *no_fix_reason = Some(reason.clone());
-            }
-        }
-        ReachFix::Unsafe(reason) => {
-            if let Some(fix) = fix {
-                fix.applicability = fix.applicability.min(crate::fix::Applicability::Unsafe);
-                fix.caveat = Some(match fix.caveat.take() {
-                    Some(caveat) => format!("{reason}; {caveat}"),
-                    None => reason.clone(),
-                });
-            }
-        }
-    }
 }
 
 fn is_awaited(call: Node) -> bool {

@@ -71,7 +71,7 @@ pub(super) fn record_once(
             }
             let is_under = under(call);
             if !is_under
-                && super::summary::blocking_evidence(file, registry, selection, call).is_some()
+                && super::evidence::blocking_evidence(file, registry, selection, call).is_some()
             {
                 direct = false;
             }

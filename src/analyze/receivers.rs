@@ -383,6 +383,31 @@ pub(super) enum ReachFix {
     None(String),
 }
 
+/// A blocking project call reached through a class: its worker-thread fix made unsafe, or
+/// taken away, with the reason (`receivers::reach_fix`).
+pub(super) fn apply_reach(
+    reach: &ReachFix,
+    fix: &mut Option<crate::fix::Fix>,
+    no_fix_reason: &mut Option<String>,
+) {
+    match reach {
+        ReachFix::None(reason) => {
+            if fix.take().is_some() || no_fix_reason.is_none() {
+                *no_fix_reason = Some(reason.clone());
+            }
+        }
+        ReachFix::Unsafe(reason) => {
+            if let Some(fix) = fix {
+                fix.applicability = fix.applicability.min(Applicability::Unsafe);
+                fix.caveat = Some(match fix.caveat.take() {
+                    Some(caveat) => format!("{reason}; {caveat}"),
+                    None => reason.clone(),
+                });
+            }
+        }
+    }
+}
+
 /// What the blocking call at the end of a UNF401 chain (`handler -> ask -> builtins.input`)
 /// asks of a worker-thread fix by its own rule: a `[[fix.exceptions]]` entry of that call by
 /// name (not one kept for a receiver the caller made) that makes its own hop unsafe makes the

@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
-use super::offer::apply_reach;
-use super::receivers::{ReachFacts, leaf_exception};
+use super::receivers::{ReachFacts, apply_reach, leaf_exception};
 use super::side_effects::apply_hazard;
 use crate::codemod::Registry;
 use crate::project::{ProjectCall, ProjectCalls, keeps_nothing_key};

@@ -8,13 +8,10 @@ use tree_sitter::Node;
 
 use super::FileContext;
 use super::affinity::{affine_globals, foreign_affine_use, imported_receiver};
-use super::conditions::{
-    callee_tail, caught_by, is_consumed_in_place, is_non_blocking, is_result_discarded,
-    mentions_any,
-};
+use super::conditions::is_result_discarded;
+use super::evidence::blocking_evidence;
 use super::guards::site_facts;
 use super::returned::{affine_returns, returned_receiver, stored_affine};
-use super::socket::on_nonblocking_socket;
 use super::target::call_target;
 use crate::codemod::Registry;
 use crate::parse::{Field, FieldChild, KindName};
@@ -434,47 +431,5 @@ pub fn evidence_code(
                 .is_some_and(|exception| exception.not_evidence)
             || selection.is_ignored(&codemod.code);
         (!excluded).then(|| codemod.code.clone())
-    })
-}
-
-/// The codemod counting as blocking evidence that `call` matches, in any context (a
-/// synchronous function's body included): `(code, qualified name)`. The codemods' own
-/// conditions apply (lazy iterators consumed on the spot, `unless-caught`, ...); a code the
-/// run ignores is no evidence.
-pub(super) fn blocking_evidence(
-    file: &FileContext,
-    registry: &Registry,
-    selection: &RuleSelection,
-    call: Node,
-) -> Option<(String, String)> {
-    let callee = call.field(Field::Function)?;
-    let tail = callee_tail(callee, file.text)?;
-    if callee.kind_name() == "attribute" && !registry.cares_about_tail(tail) {
-        return None;
-    }
-    let qualified = file
-        .index
-        .callable_name(callee, file.parsed.tree.root_node(), file.text)?;
-    let awaited = call.parent().is_some_and(|p| p.kind_name() == "await");
-    let unless_mentioned = registry
-        .blocking_codemods()
-        .iter()
-        .any(|&i| mentions_any(file, call, &registry.codemod(i).unless_arguments_mention));
-    if awaited || unless_mentioned || on_nonblocking_socket(file, call, &qualified) {
-        return None;
-    }
-    registry.for_call(&qualified).iter().find_map(|&i| {
-        let codemod = registry.codemod(i);
-        let excluded = !registry.is_evidence(i)
-            || codemod
-                .fix_exceptions
-                .get(&qualified)
-                .is_some_and(|exception| exception.not_evidence)
-            || selection.is_ignored(&codemod.code)
-            || (codemod.lazy_calls.contains(&qualified) && !is_consumed_in_place(file, call))
-            || caught_by(file, call, &codemod.unless_caught)
-            || mentions_any(file, call, &codemod.unless_arguments_mention)
-            || is_non_blocking(file, call, &qualified, &codemod.non_blocking);
-        (!excluded).then(|| (codemod.code.clone(), qualified.clone()))
     })
 }
