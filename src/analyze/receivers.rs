@@ -409,15 +409,17 @@ pub(super) fn apply_reach(
 }
 
 /// What the blocking call at the end of a UNF401 chain (`handler -> ask -> builtins.input`)
-/// asks of a worker-thread fix by its own rule: a `[[fix.exceptions]]` entry of that call by
-/// name (not one kept for a receiver the caller made) that makes its own hop unsafe makes the
-/// hop of the helper reaching it unsafe too, for the same reason (`input()` in a helper is
-/// still `input()` in a worker thread).
+/// asks of a worker-thread fix by its own rule: a `[[fix.exceptions]]` entry of that call
+/// marked `through-helpers` (its difference does not depend on how the call is written:
+/// `input()` in a helper is still `input()` in a worker thread) makes the hop of the helper
+/// reaching it unsafe too, for the same reason. Not every exception does: a helper that
+/// takes and releases a `threading.Lock` in the thread is no lock left taken.
 pub(super) fn leaf_exception(registry: &Registry, chain: &str) -> Option<ReachFix> {
     let leaf = chain.rsplit(" -> ").next()?;
     registry.for_call(leaf).iter().find_map(|&i| {
         let exception = registry.codemod(i).fix_exceptions.get(leaf)?;
-        (exception.applicability == Applicability::Unsafe
+        (exception.through_helpers
+            && exception.applicability == Applicability::Unsafe
             && !exception.no_fix
             && !exception.unless_local_receiver
             && !exception.not_evidence)

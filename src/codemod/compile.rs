@@ -433,6 +433,7 @@ fn compile_fix(fix: Option<&RawFix>, calls: &[String]) -> Result<CompiledFix, St
                     reason: exception.reason.trim().to_owned(),
                     unless_local_receiver: exception.unless_local_receiver,
                     not_evidence: exception.not_evidence,
+                    through_helpers: exception.through_helpers,
                     message: message.clone(),
                 },
             );

@@ -38,6 +38,9 @@ pub struct FixException {
     pub unless_local_receiver: bool,
     /// Not evidence that a project function calling it blocks (`not-evidence`).
     pub not_evidence: bool,
+    /// A UNF401 hop of a helper running the call is unsafe for the same reason
+    /// (`through-helpers`).
+    pub through_helpers: bool,
     /// The finding's message for these calls, when the codemod's would misdescribe them.
     pub message: Option<Template>,
 }

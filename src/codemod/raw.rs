@@ -277,6 +277,10 @@ pub struct RawFixException {
     /// function calling them blocks (UNF401).
     #[serde(default)]
     pub not_evidence: bool,
+    /// The difference holds as well where a project helper running the call moves to a
+    /// worker thread (UNF401): the helper's hop is unsafe for the same reason.
+    #[serde(default)]
+    pub through_helpers: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -180,6 +180,7 @@ impl Registry {
                         reason: reason.clone(),
                         unless_local_receiver: false,
                         not_evidence: false,
+                        through_helpers: false,
                         message: None,
                     },
                 );
