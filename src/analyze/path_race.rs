@@ -9,6 +9,7 @@
 //! `tempfile` or `uuid4()` name) is each call's own. An act that tolerates the race (its
 //! `exist_ok` / `missing_ok`, a handler of what it raises) stays safe.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -57,12 +58,27 @@ fn find_path_races(file: &FileContext, moved: &MovedCode) -> Vec<PathRace> {
         return Vec::new();
     }
     let root = file.parsed.tree.root_node();
+    // The methods' names the table holds: an attribute callee's callable name ends with its
+    // attribute (`Path(p).exists` is `pathlib.Path().exists`), so a call of another method
+    // is no check and no act, and its callable name (a walk of the tree) is not worked out.
+    let methods: HashSet<&str> = races
+        .calls
+        .keys()
+        .filter_map(|q| q.rsplit_once('.').map(|(_, method)| method))
+        .collect();
     let mut checks = Vec::new();
     let mut acts = Vec::new();
     for &call in &file.nodes.calls {
         let Some(callee) = call.field(Field::Function) else {
             continue;
         };
+        if callee.kind_name() == "attribute"
+            && callee
+                .field(Field::Attribute)
+                .is_some_and(|method| !methods.contains(&file.text[method.byte_range()]))
+        {
+            continue;
+        }
         let Some((qualified, ways)) = file
             .index
             .callable_name(callee, root, file.text)
