@@ -18,6 +18,28 @@ pub(super) fn module_function<'t>(
     callee: Node<'t>,
     is_async: bool,
 ) -> Option<Node<'t>> {
+    module_definition(
+        file,
+        callee,
+        BindingKind::Function { is_async },
+        "function_definition",
+    )
+}
+
+/// The `class` node a plain name names, when it is one of the module's classes bound once.
+fn module_class<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t>> {
+    module_definition(file, callee, BindingKind::Class, "class_definition")
+}
+
+/// The definition (`kind`: a tree-sitter node kind) a plain name names, when the name is bound
+/// once at module level, as `binding_kind`. A name bound twice (a second `def`, an assignment) is a
+/// doubt.
+fn module_definition<'t>(
+    file: &FileContext<'t>,
+    callee: Node<'t>,
+    binding_kind: BindingKind,
+    kind: &str,
+) -> Option<Node<'t>> {
     if callee.kind_name() != "identifier" {
         return None;
     }
@@ -26,9 +48,8 @@ pub(super) fn module_function<'t>(
         return None;
     };
     let binding = file.index.binding(id);
-    if binding.kind != (BindingKind::Function { is_async })
+    if binding.kind != binding_kind
         || binding.scope != file.index.module_scope()
-        // A name bound twice (a second `def`, an assignment) is a doubt.
         || file
             .index
             .bindings_named(binding.scope, &binding.name)
@@ -40,7 +61,7 @@ pub(super) fn module_function<'t>(
     let root = file.parsed.tree.root_node();
     let identifier = root.descendant_for_byte_range(binding.range.start, binding.range.end)?;
     let definition = identifier.parent()?;
-    (definition.kind_name() == "function_definition").then_some(definition)
+    (definition.kind_name() == kind).then_some(definition)
 }
 
 /// The `async def` nested in the synchronous function an entry call is in that its callee
@@ -196,32 +217,6 @@ fn method_of_class<'t>(
         }),
         _ => None,
     }
-}
-
-/// The `class` node a plain name names, when it is one of the module's classes bound once.
-fn module_class<'t>(file: &FileContext<'t>, callee: Node<'t>) -> Option<Node<'t>> {
-    if callee.kind_name() != "identifier" {
-        return None;
-    }
-    let name = &file.text[callee.byte_range()];
-    let Resolution::Binding(id) = file.index.resolve_name(name, callee.start_byte()) else {
-        return None;
-    };
-    let binding = file.index.binding(id);
-    if binding.kind != BindingKind::Class
-        || binding.scope != file.index.module_scope()
-        || file
-            .index
-            .bindings_named(binding.scope, &binding.name)
-            .iter()
-            .any(|&other| other != id)
-    {
-        return None;
-    }
-    let root = file.parsed.tree.root_node();
-    let identifier = root.descendant_for_byte_range(binding.range.start, binding.range.end)?;
-    let class = identifier.parent()?;
-    (class.kind_name() == "class_definition").then_some(class)
 }
 
 /// Whether `name` is the attribute of an imported module (`asyncio.run`): not a method.
